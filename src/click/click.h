@@ -1,0 +1,103 @@
+/* The Click configuration language (reference Part 1): parse, flatten
+ * compounds and groups, check ports and push/pull, and hand out a flat
+ * graph of primitive elements from the catalogue (src/elements). The
+ * verifier and the runtime both read configurations only through this. */
+#ifndef INNET_CLICK_CLICK_H
+#define INNET_CLICK_CLICK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "base/arena.h"
+#include "base/diag.h"
+
+struct elem_class;
+
+/* One argument of a configuration string after §1.9 splitting: trimmed,
+ * comments replaced by a space, quotes still in the text. */
+struct click_arg {
+	const char *text;
+	struct src_loc loc; /* where the argument starts */
+};
+
+struct click_args {
+	size_t n;
+	struct click_arg *v;
+};
+
+enum click_proc { CLICK_PUSH = 1, CLICK_PULL = 2 };
+
+/* A primitive element of the flat graph. Read-only for consumers. */
+struct click_element {
+	uint32_t index;
+	const char *name;               /* "c/x", "Queue@3" */
+	const struct elem_class *cls;
+	const char *config;             /* after $variable substitution */
+	struct click_args args;
+	void *conf;                     /* what cls->configure produced */
+	uint32_t ninputs, noutputs;
+	uint8_t *in_proc, *out_proc;    /* enum click_proc per port, resolved */
+	struct src_loc loc;             /* where it was declared */
+};
+
+struct click_port_ref {
+	uint32_t elem, port;
+};
+
+struct click_conn {
+	struct click_port_ref from, to; /* output `from.port` -> input `to.port` */
+};
+
+struct click_graph;
+
+struct click_define {
+	const char *name;  /* without '$' */
+	const char *value;
+};
+
+struct click_options {
+	size_t max_bytes;      /* input size (0: 1 MiB) */
+	uint32_t max_depth;    /* compound/group nesting (0: 32) */
+	uint32_t max_elements; /* after flattening (0: 10000) */
+	/* Variables defined before parsing ($MODULE_IP, $MODULE_PORT, ...);
+	 * like command-line definitions they override global `define`s. */
+	const struct click_define *defines;
+	size_t ndefines;
+};
+
+/* Parse and check `text`. On success returns 0 and *out (free with
+ * click_graph_free). On failure returns a negative errno, adds every
+ * diagnostic Click would report in one pass, and leaves *out NULL. */
+int click_parse(const struct src_file *src, const struct click_options *opt,
+                struct click_graph **out, struct diags *d);
+void click_graph_free(struct click_graph *g);
+
+uint32_t click_graph_nelements(const struct click_graph *g);
+const struct click_element *click_graph_element(const struct click_graph *g, uint32_t i);
+/* NULL if no element has that name. */
+const struct click_element *click_graph_find(const struct click_graph *g, const char *name);
+uint32_t click_graph_nconns(const struct click_graph *g);
+const struct click_conn *click_graph_conn(const struct click_graph *g, uint32_t i);
+/* Connections leaving output `port` of element `e` (or entering input
+ * `port`): *n gets the count; the array is owned by the graph. */
+const struct click_port_ref *click_graph_outputs(const struct click_graph *g, uint32_t e,
+                                                 uint32_t port, uint32_t *n);
+const struct click_port_ref *click_graph_inputs(const struct click_graph *g, uint32_t e,
+                                                uint32_t port, uint32_t *n);
+/* The graph's own arena (element confs live here). */
+struct arena *click_graph_arena(const struct click_graph *g);
+
+/* The flat configuration in canonical Click syntax; flattening this output
+ * again gives the same text. */
+int click_graph_write(const struct click_graph *g, FILE *out);
+/* Graphviz DOT. */
+int click_graph_write_dot(const struct click_graph *g, FILE *out);
+
+/* Split a configuration string into arguments per §1.9 (exported for the
+ * element catalogue and tests). */
+int click_split_args(const char *config, const struct src_loc *loc, struct arena *a,
+                     struct click_args *out);
+
+#endif

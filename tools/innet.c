@@ -1,0 +1,42 @@
+/* innet: the command for tenants and operators (DESIGN section 13). Offline
+ * subcommands need no server; online ones talk to an innetd over HTTP. */
+#include <stdio.h>
+#include <string.h>
+
+#include "innet.h"
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *help;
+};
+
+static const struct command commands[] = {
+	{"click", cmd_click, "check|flatten|dot FILE...: read Click configurations offline"},
+	{"verify", cmd_verify, "--network NET.json ...: check requirements offline"},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: innet COMMAND [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].help);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("innet %s\n", INNET_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "innet: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}
