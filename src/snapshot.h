@@ -1,0 +1,77 @@
+/* The operator's network snapshot (DESIGN section 6): parsed from JSON and
+ * validated once, then shared read-only by the API (GET/PUT /v1/network),
+ * the verifier's network model and the controller. Immutable after parse;
+ * reference-counted so verification jobs on the thread pool can hold it. */
+#ifndef INNET_SNAPSHOT_H
+#define INNET_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/diag.h"
+#include "base/inet.h"
+
+enum snap_node_type { SNAP_HOSTS, SNAP_ROUTER, SNAP_MIDDLEBOX, SNAP_PLATFORM };
+enum snap_role { SNAP_ROLE_INTERNET, SNAP_ROLE_CLIENT };
+
+struct snap_route {
+	struct inet_prefix prefix;
+	uint32_t port;
+};
+
+struct snap_node {
+	char *name;               /* unique, no ':' */
+	enum snap_node_type type;
+	uint32_t nports;
+	/* hosts */
+	enum snap_role role;
+	struct inet_prefix *prefixes; /* client address space; internet: none */
+	size_t nprefixes;
+	/* router */
+	struct snap_route *routes;
+	size_t nroutes;
+	bool ttl_decrement;
+	/* middlebox: operator Click text, device N = port N */
+	char *click;
+	/* platform */
+	uint32_t address;
+	struct inet_prefix pool;
+	uint32_t capacity;
+	bool local;
+	char *peer_url;           /* when !local */
+};
+
+struct snap_endpoint {
+	uint32_t node, port;
+};
+
+struct snap_link {
+	struct snap_endpoint a, b; /* both directions */
+};
+
+struct snapshot {
+	struct snap_node *nodes;
+	size_t nnodes;
+	struct snap_link *links;
+	size_t nlinks;
+	char *json;     /* the canonical JSON text (what GET /v1/network returns) */
+	int64_t version; /* set by the registry; 0 when not stored */
+};
+
+/* Parse and validate (names unique and without ':', types known, ports in
+ * range, links between existing ports and each port used by at most one
+ * link, routes and prefixes well-formed, platform pools valid and
+ * non-overlapping, ...). Errors name the JSON path:
+ * "nodes[3].routes[1].prefix: '10.0.0.0/33' is not an IPv4 prefix".
+ * Returns 0 and *out (refcount 1), or a negative errno with diagnostics. */
+int snapshot_parse(const char *json, size_t len, struct snapshot **out, struct diags *d);
+struct snapshot *snapshot_ref(struct snapshot *s);
+void snapshot_unref(struct snapshot *s);
+/* Index of the node called `name`, or -1. */
+int snapshot_find(const struct snapshot *s, const char *name);
+/* The endpoint linked to (node, port), or false when the port is unlinked. */
+bool snapshot_peer(const struct snapshot *s, uint32_t node, uint32_t port,
+                   struct snap_endpoint *peer);
+
+#endif
