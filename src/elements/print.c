@@ -1,0 +1,8 @@
+/* Print (click.md 3.7). */
+#include "elements/element.h"
+
+const struct elem_class elem_print = {
+	.name = "Print",
+	.port_count = "1/1",
+	.processing = "a/a",
+};

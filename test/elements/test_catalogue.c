@@ -1,0 +1,102 @@
+/* The catalogue table: sorted (binary search relies on it), complete, and
+ * every entry well formed. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "elements/element.h"
+
+static void test_sorted_unique(void **state)
+{
+	(void)state;
+	size_t n = elem_class_count();
+	assert_true(n >= 60);
+	for (size_t i = 1; i < n; i++)
+		assert_true(strcmp(elem_class_at(i - 1)->name, elem_class_at(i)->name) < 0);
+	assert_null(elem_class_at(n));
+}
+
+static void test_find_every_entry(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < elem_class_count(); i++) {
+		const struct elem_class *c = elem_class_at(i);
+		assert_ptr_equal(elem_class_find(c->name), c);
+		assert_non_null(c->port_count);
+		assert_non_null(c->processing);
+		assert_non_null(strchr(c->port_count, '/'));
+		assert_non_null(strchr(c->processing, '/'));
+	}
+}
+
+static void test_required_classes(void **state)
+{
+	(void)state;
+	static const char *const need[] = {
+		"FromDevice", "ToDevice", "Classifier", "IPClassifier", "IPFilter",
+		"CheckIPHeader", "MarkIPHeader", "Strip", "Unstrip", "EtherEncap",
+		"EtherRewrite", "DecIPTTL", "IPRewriter", "IPAddrRewriter", "SetIPAddress",
+		"StoreIPAddress", "SetIPDSCP", "Queue", "SimpleQueue", "FullNoteQueue",
+		"Unqueue", "TimedUnqueue", "RatedUnqueue", "BandwidthShaper", "Shaper",
+		"RatedSplitter", "Counter", "AverageCounter", "Discard", "Tee", "PullTee",
+		"Paint", "PaintSwitch", "CheckPaint", "Switch", "RoundRobinSwitch",
+		"HashSwitch", "IPEncap", "UDPIPEncap", "IPsecESPEncap", "ICMPPingResponder",
+		"ICMPError", "ARPResponder", "ARPQuerier", "LinearIPLookup",
+		"StaticIPLookup", "RadixIPLookup", "IPFragmenter", "SetTimestamp", "Print",
+		"Null", "PushNull", "PullNull", "Idle", "IPOutputCombo", "FromNetFront",
+		"ToNetFront", "StoreData", "IPMirror", "ChangeEnforcer",
+	};
+	for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
+		const struct elem_class *c = elem_class_find(need[i]);
+		assert_non_null(c);
+		assert_string_equal(c->name, need[i]);
+	}
+}
+
+static void test_unknown_and_case(void **state)
+{
+	(void)state;
+	assert_null(elem_class_find("Foo"));
+	assert_null(elem_class_find("queue"));
+	assert_null(elem_class_find(""));
+	assert_null(elem_class_find(NULL));
+	assert_null(elem_class_find("Queuex"));
+	assert_null(elem_class_find("AAA"));
+	assert_null(elem_class_find("zzz"));
+}
+
+static void test_codes(void **state)
+{
+	(void)state;
+	const struct elem_class *c = elem_class_find("FromNetFront");
+	assert_string_equal(c->port_count, "0/1");
+	assert_true(c->flags & ELEM_DEVICE_IN);
+	c = elem_class_find("ToNetFront");
+	assert_string_equal(c->port_count, "1/0-1");
+	assert_string_equal(c->processing, "a/h");
+	assert_true(c->flags & ELEM_DEVICE_OUT);
+	c = elem_class_find("ChangeEnforcer");
+	assert_string_equal(c->port_count, "2/2");
+	assert_string_equal(c->flow_code, "xy/xy");
+	assert_true(c->flags & ELEM_STATEFUL);
+	assert_string_equal(elem_class_find("ARPQuerier")->flow_code, "xy/x");
+	assert_string_equal(elem_class_find("Idle")->flow_code, "x/y");
+	assert_string_equal(elem_class_find("Queue")->processing, "h/lh");
+	assert_string_equal(elem_class_find("PullTee")->processing, "l/lh");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sorted_unique),
+		cmocka_unit_test(test_find_every_entry),
+		cmocka_unit_test(test_required_classes),
+		cmocka_unit_test(test_unknown_and_case),
+		cmocka_unit_test(test_codes),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
