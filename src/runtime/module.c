@@ -1,0 +1,507 @@
+/* The module engine: instantiation in one block, Click's push and pull
+ * calls between elements, device ports, timers and pull tasks. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "elements/element.h"
+#include "runtime/net.h"
+#include "runtime/runtime.h"
+
+struct rt_module {
+	struct rt_env env;
+	struct rt_limits lim;
+	const struct click_graph *g;
+	bool own_graph;
+	uint32_t n;
+	struct rt_elem *elems;
+	uint32_t ndev_in, ndev_out, ntimed;
+	struct rt_elem **dev_in, **dev_out, **timed;
+	uint64_t now;
+	uint32_t depth;
+	uint64_t rng;
+	struct rt_counters c;
+	size_t size;
+};
+
+static const struct elem_runtime *rt_of(const struct rt_elem *e)
+{
+	return e->ce->cls->runtime;
+}
+
+static size_t align_up(size_t v, size_t a)
+{
+	return (v + a - 1) & ~(a - 1);
+}
+
+int rt_module_new(const struct click_graph *g, const struct rt_env *env,
+                  const struct rt_limits *lim, uint64_t now_ns, bool take_graph,
+                  struct rt_module **out, struct diags *d)
+{
+	*out = NULL;
+	struct rt_limits L = lim ? *lim : (struct rt_limits){ 0 };
+	if (!L.flow_capacity)
+		L.flow_capacity = 1024;
+	if (!L.max_depth)
+		L.max_depth = 256;
+	uint32_t n = click_graph_nelements(g);
+	int err = 0;
+	uint32_t nports = 0, ndin = 0, ndout = 0, ntimed = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct click_element *ce = click_graph_element(g, i);
+		if (!ce->cls->runtime) {
+			err = diags_error(d, &ce->loc, (uint32_t)strlen(ce->cls->name),
+			                  "element class '%s' has no packet function in the runtime",
+			                  ce->cls->name);
+			continue;
+		}
+		nports += ce->ninputs + ce->noutputs;
+		if (ce->cls->flags & ELEM_DEVICE_IN)
+			ndin++;
+		if (ce->cls->flags & ELEM_DEVICE_OUT)
+			ndout++;
+		if (ce->cls->runtime->run)
+			ntimed++;
+	}
+	if (err)
+		return -EINVAL;
+
+	/* Layout: module | elems | ports | device and timer lists | states. */
+	size_t off = align_up(sizeof(struct rt_module), 64);
+	size_t elems_off = off;
+	off += (size_t)n * sizeof(struct rt_elem);
+	off = align_up(off, 16);
+	size_t ports_off = off;
+	off += (size_t)nports * sizeof(struct rt_port);
+	off = align_up(off, 16);
+	size_t lists_off = off;
+	off += (size_t)(ndin + ndout + ntimed) * sizeof(struct rt_elem *);
+	size_t *state_off = calloc(n ? n : 1, sizeof *state_off);
+	if (!state_off)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct click_element *ce = click_graph_element(g, i);
+		struct rt_elem tmp = { .ce = ce, .conf = ce->conf, .index = i,
+		                       .ninputs = ce->ninputs, .noutputs = ce->noutputs };
+		size_t sz = ce->cls->runtime->state_size ? ce->cls->runtime->state_size(&tmp, L.flow_capacity) : 0;
+		off = align_up(off, 64);
+		state_off[i] = off;
+		if (sz > ((size_t)1 << 40)) {
+			free(state_off);
+			return diags_error(d, &ce->loc, 1, "element '%s' needs too much state", ce->name), -ENOMEM;
+		}
+		off += sz;
+	}
+	size_t total = align_up(off, 64);
+	if (L.mem_max && total > L.mem_max) {
+		free(state_off);
+		diags_error(d, NULL, 0, "module needs %zu bytes of state, more than its quota of %zu",
+		            total, L.mem_max);
+		return -ENOMEM;
+	}
+	uint8_t *blk = aligned_alloc(64, total);
+	if (!blk) {
+		free(state_off);
+		return -ENOMEM;
+	}
+	memset(blk, 0, total);
+	struct rt_module *m = (struct rt_module *)blk;
+	m->env = *env;
+	m->lim = L;
+	m->g = g;
+	m->n = n;
+	m->now = now_ns;
+	m->rng = L.seed ? L.seed : 0x9e3779b97f4a7c15ull;
+	m->size = total;
+	m->elems = (struct rt_elem *)(blk + elems_off);
+	struct rt_port *ports = (struct rt_port *)(blk + ports_off);
+	struct rt_elem **lists = (struct rt_elem **)(blk + lists_off);
+	m->dev_in = lists;
+	m->dev_out = lists + ndin;
+	m->timed = lists + ndin + ndout;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct click_element *ce = click_graph_element(g, i);
+		struct rt_elem *e = &m->elems[i];
+		e->m = m;
+		e->ce = ce;
+		e->conf = ce->conf;
+		e->index = i;
+		e->ninputs = ce->ninputs;
+		e->noutputs = ce->noutputs;
+		e->in = ports;
+		ports += ce->ninputs;
+		e->out = ports;
+		ports += ce->noutputs;
+		e->state = blk + state_off[i];
+		e->deadline = UINT64_MAX;
+		for (uint32_t p = 0; p < e->ninputs; p++)
+			e->in[p].push = ce->in_proc[p] == CLICK_PUSH;
+		for (uint32_t p = 0; p < e->noutputs; p++)
+			e->out[p].push = ce->out_proc[p] == CLICK_PUSH;
+		if (ce->cls->flags & ELEM_DEVICE_IN) {
+			e->dev = m->ndev_in;
+			m->dev_in[m->ndev_in++] = e;
+		}
+		if (ce->cls->flags & ELEM_DEVICE_OUT) {
+			e->dev = m->ndev_out;
+			m->dev_out[m->ndev_out++] = e;
+		}
+		if (ce->cls->runtime->run)
+			m->timed[m->ntimed++] = e;
+	}
+	free(state_off);
+	uint32_t nc = click_graph_nconns(g);
+	for (uint32_t i = 0; i < nc; i++) {
+		const struct click_conn *c = click_graph_conn(g, i);
+		struct rt_elem *from = &m->elems[c->from.elem], *to = &m->elems[c->to.elem];
+		if (c->from.port < from->noutputs) {
+			from->out[c->from.port].peer = to;
+			from->out[c->from.port].port = c->to.port;
+		}
+		if (c->to.port < to->ninputs) {
+			to->in[c->to.port].peer = from;
+			to->in[c->to.port].port = c->from.port;
+		}
+	}
+	m->own_graph = false;
+	for (uint32_t i = 0; i < n; i++) {
+		struct rt_elem *e = &m->elems[i];
+		if (rt_of(e)->init && (err = rt_of(e)->init(e, d)) < 0) {
+			for (uint32_t j = 0; j < i; j++)
+				if (rt_of(&m->elems[j])->fini)
+					rt_of(&m->elems[j])->fini(&m->elems[j]);
+			free(blk);
+			return err;
+		}
+	}
+	m->own_graph = take_graph;
+	*out = m;
+	return 0;
+}
+
+void rt_module_free(struct rt_module *m)
+{
+	if (!m)
+		return;
+	for (uint32_t i = 0; i < m->n; i++)
+		if (rt_of(&m->elems[i])->fini)
+			rt_of(&m->elems[i])->fini(&m->elems[i]);
+	if (m->own_graph)
+		click_graph_free((struct click_graph *)m->g);
+	free(m);
+}
+
+size_t rt_module_mem_size(const struct rt_module *m) { return m->size; }
+uint32_t rt_module_ndev_in(const struct rt_module *m) { return m->ndev_in; }
+uint32_t rt_module_ndev_out(const struct rt_module *m) { return m->ndev_out; }
+
+const char *rt_module_dev_in_name(const struct rt_module *m, uint32_t dev)
+{
+	return dev < m->ndev_in ? m->dev_in[dev]->ce->name : NULL;
+}
+
+const char *rt_module_dev_out_name(const struct rt_module *m, uint32_t dev)
+{
+	return dev < m->ndev_out ? m->dev_out[dev]->ce->name : NULL;
+}
+
+static void pool_free(struct rt_module *m, struct rt_pkt *p)
+{
+	m->env.pool.free(m->env.pool.ctx, p);
+}
+
+/* CheckIPHeader's checks (no BADSRC) for a packet entering at a device:
+ * 0 and annotations set, or -EINVAL. */
+static int device_ip_check(struct rt_pkt *p)
+{
+	const uint8_t *ip = rt_pkt_data(p);
+	if (p->len < 20 || (ip[0] >> 4) != 4)
+		return -EINVAL;
+	uint32_t hlen = (uint32_t)(ip[0] & 15) * 4, tot = rt_rd16(ip + 2);
+	if (hlen < 20 || tot < hlen || tot > p->len)
+		return -EINVAL;
+	if (rt_csum(ip, hlen) != 0)
+		return -EINVAL;
+	rt_pkt_take_len(p, tot);
+	rt_pkt_set_ip_header(p, 0, hlen);
+	rt_pkt_set_dst_anno(p, rt_rd32(ip + 16));
+	return 0;
+}
+
+int rt_module_push(struct rt_module *m, uint32_t dev, struct rt_pkt *p, uint64_t now_ns)
+{
+	if (now_ns > m->now)
+		m->now = now_ns;
+	if (dev >= m->ndev_in) {
+		m->c.drops++;
+		pool_free(m, p);
+		return -EINVAL;
+	}
+	m->c.rx_pkts++;
+	m->c.rx_bytes += p->len;
+	if (device_ip_check(p) < 0) {
+		m->c.bad_in++;
+		m->c.drops++;
+		pool_free(m, p);
+		return 0;
+	}
+	p->tstamp_ns = m->now;
+	struct rt_elem *e = m->dev_in[dev];
+	if (rt_of(e)->push)
+		rt_of(e)->push(e, 0, p);
+	else
+		rt_push(e, 0, p);
+	return 0;
+}
+
+static bool due(const struct rt_module *m, const struct rt_elem *e, uint64_t now)
+{
+	return e->deadline <= now && (!e->task || m->c.queued > 0);
+}
+
+uint32_t rt_module_run_timers(struct rt_module *m, uint64_t now_ns)
+{
+	if (now_ns > m->now)
+		m->now = now_ns;
+	uint32_t moved = 0;
+	for (uint32_t pass = 0; pass < 1u << 20; pass++) {
+		uint32_t progress = 0;
+		bool ran = false;
+		for (uint32_t i = 0; i < m->ntimed; i++) {
+			struct rt_elem *e = m->timed[i];
+			if (!due(m, e, m->now))
+				continue;
+			if (!e->task)
+				e->deadline = UINT64_MAX;
+			ran = true;
+			progress += rt_of(e)->run(e, m->now);
+		}
+		moved += progress;
+		if (!ran || progress == 0)
+			break;
+	}
+	return moved;
+}
+
+uint32_t rt_module_poll(struct rt_module *m, uint64_t now_ns)
+{
+	return rt_module_run_timers(m, now_ns);
+}
+
+uint64_t rt_module_next_deadline(const struct rt_module *m)
+{
+	uint64_t best = UINT64_MAX;
+	for (uint32_t i = 0; i < m->ntimed; i++) {
+		const struct rt_elem *e = m->timed[i];
+		uint64_t t = e->task && m->c.queued == 0 ? UINT64_MAX : e->deadline;
+		if (t < best)
+			best = t;
+	}
+	return best;
+}
+
+void rt_module_counters(const struct rt_module *m, struct rt_counters *c)
+{
+	*c = m->c;
+}
+
+int rt_module_read(const struct rt_module *m, const char *elem, const char *handler,
+                   uint64_t *val)
+{
+	const struct click_element *ce = click_graph_find(m->g, elem);
+	if (!ce || ce->index >= m->n)
+		return -ENOENT;
+	const struct rt_elem *e = &m->elems[ce->index];
+	if (rt_of(e)->read) {
+		int r = rt_of(e)->read(e, handler, val);
+		if (r != -EOPNOTSUPP)
+			return r;
+	}
+	if (!strcmp(handler, "drops")) {
+		*val = e->drops;
+		return 0;
+	}
+	return -EOPNOTSUPP;
+}
+
+/* ---- element-facing API ---- */
+
+void rt_consume(struct rt_elem *e, struct rt_pkt *p)
+{
+	pool_free(e->m, p);
+}
+
+void rt_drop(struct rt_elem *e, struct rt_pkt *p)
+{
+	e->drops++;
+	e->m->c.drops++;
+	pool_free(e->m, p);
+}
+
+bool rt_has_output(const struct rt_elem *e, uint32_t port)
+{
+	return port < e->noutputs && e->out[port].peer;
+}
+
+void rt_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
+{
+	if (!p)
+		return;
+	if (port >= e->noutputs || !e->out[port].peer) {
+		rt_drop(e, p);
+		return;
+	}
+	struct rt_module *m = e->m;
+	if (m->depth >= m->lim.max_depth) {
+		rt_drop(e, p);
+		return;
+	}
+	struct rt_elem *x = e->out[port].peer;
+	uint32_t xp = e->out[port].port;
+	const struct elem_runtime *r = rt_of(x);
+	m->depth++;
+	if (r->push) {
+		r->push(x, xp, p);
+	} else if (r->action) {
+		struct rt_pkt *q = r->action(x, p);
+		if (q)
+			rt_push(x, 0, q);
+	} else {
+		rt_drop(x, p);
+	}
+	m->depth--;
+}
+
+struct rt_pkt *rt_pull(struct rt_elem *e, uint32_t port)
+{
+	if (port >= e->ninputs || !e->in[port].peer)
+		return NULL;
+	struct rt_module *m = e->m;
+	if (m->depth >= m->lim.max_depth)
+		return NULL;
+	struct rt_elem *x = e->in[port].peer;
+	uint32_t xp = e->in[port].port;
+	const struct elem_runtime *r = rt_of(x);
+	struct rt_pkt *q = NULL;
+	m->depth++;
+	if (r->pull) {
+		q = r->pull(x, xp);
+	} else if (r->action) {
+		q = rt_pull(x, 0);
+		if (q)
+			q = r->action(x, q);
+	}
+	m->depth--;
+	return q;
+}
+
+void rt_tx(struct rt_elem *e, struct rt_pkt *p)
+{
+	struct rt_module *m = e->m;
+	m->c.tx_pkts++;
+	m->c.tx_bytes += p->len;
+	if (m->env.tx)
+		m->env.tx(m->env.tx_ctx, e->dev, p);
+	else
+		pool_free(m, p);
+}
+
+struct rt_pkt *rt_pkt_alloc(struct rt_elem *e, uint32_t size)
+{
+	struct rt_pkt *p = e->m->env.pool.alloc(e->m->env.pool.ctx, size);
+	if (!p)
+		e->m->c.alloc_fail++;
+	return p;
+}
+
+struct rt_pkt *rt_pkt_copy(struct rt_elem *e, const struct rt_pkt *p)
+{
+	struct rt_pkt *q = rt_pkt_alloc(e, p->off + p->len);
+	if (!q)
+		return NULL;
+	if (q->cap < p->off + p->len) {
+		pool_free(e->m, q);
+		e->m->c.alloc_fail++;
+		return NULL;
+	}
+	memcpy(q->buf, p->buf, (size_t)p->off + p->len);
+	q->off = p->off;
+	q->len = p->len;
+	q->mac_off = p->mac_off;
+	q->ip_off = p->ip_off;
+	q->ip_hlen = p->ip_hlen;
+	q->pkt_type = p->pkt_type;
+	memcpy(q->anno, p->anno, sizeof q->anno);
+	q->tstamp_ns = p->tstamp_ns;
+	q->first_tstamp_ns = p->first_tstamp_ns;
+	return q;
+}
+
+static int32_t shift_hdr(int32_t h, int64_t delta)
+{
+	if (h < 0)
+		return h;
+	int64_t v = h + delta;
+	return v < 0 || v > INT32_MAX ? RT_NO_HDR : (int32_t)v;
+}
+
+struct rt_pkt *rt_pkt_push_front(struct rt_elem *e, struct rt_pkt *p, uint32_t n)
+{
+	if (p->off >= n) {
+		p->off -= n;
+		p->len += n;
+		return p;
+	}
+	struct rt_pkt *q = rt_pkt_alloc(e, p->len + n);
+	if (!q || q->cap - q->off < p->len + n) {
+		if (q)
+			pool_free(e->m, q);
+		rt_drop(e, p);
+		return NULL;
+	}
+	memcpy(q->buf + q->off + n, rt_pkt_data(p), p->len);
+	int64_t delta = (int64_t)q->off + n - p->off;
+	q->len = p->len + n;
+	q->mac_off = shift_hdr(p->mac_off, delta);
+	q->ip_off = shift_hdr(p->ip_off, delta);
+	q->ip_hlen = p->ip_hlen;
+	q->pkt_type = p->pkt_type;
+	memcpy(q->anno, p->anno, sizeof q->anno);
+	q->tstamp_ns = p->tstamp_ns;
+	q->first_tstamp_ns = p->first_tstamp_ns;
+	pool_free(e->m, p);
+	return q;
+}
+
+uint64_t rt_now(const struct rt_elem *e) { return e->m->now; }
+
+uint32_t rt_random(struct rt_elem *e)
+{
+	uint64_t x = e->m->rng;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	e->m->rng = x;
+	return (uint32_t)((x * 0x2545f4914f6cdd1dull) >> 32);
+}
+
+void rt_timer_at(struct rt_elem *e, uint64_t when) { e->deadline = when; }
+
+void rt_task_enable(struct rt_elem *e)
+{
+	e->task = true;
+	e->deadline = 0;
+}
+
+void rt_queued_add(struct rt_elem *e, int32_t delta)
+{
+	e->m->c.queued = (uint32_t)((int64_t)e->m->c.queued + delta);
+}
+
+void rt_log(struct rt_elem *e, const char *line)
+{
+	if (e->m->env.log)
+		e->m->env.log(e->m->env.log_ctx, line);
+}
+
+uint32_t rt_flow_capacity(const struct rt_elem *e) { return e->m->lim.flow_capacity; }

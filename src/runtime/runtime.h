@@ -1,0 +1,280 @@
+/* The Click runtime: runs a flat element graph (src/click) on packets.
+ *
+ * Three layers, all in this header:
+ *  1. The packet view (struct rt_pkt): a data window inside a buffer the
+ *     caller owns (an rte_mbuf in the fast path, a pool slot in tests), with
+ *     Click's annotations. Packets come from and go back to a caller-provided
+ *     pool (struct rt_pool): the runtime never calls malloc per packet.
+ *  2. The module API (rt_module_*): instantiate a module from a click_graph
+ *     (all element state in one block allocated up front), push packets into
+ *     its device inputs, receive what reaches its device outputs through a
+ *     callback, drive its timers and pull tasks, read counters, free it.
+ *     No allocation, lock or system call per packet; one module is used by
+ *     one thread at a time.
+ *  3. The element-facing API (struct elem_runtime, rt_push, rt_pull, ...):
+ *     what packet functions in src/elements/<name>.c use.
+ *
+ * Device ports (DESIGN section 11): packets entering a module at
+ * FromDevice/FromNetFront are IPv4 with no link header; the runtime applies
+ * CheckIPHeader's checks to them and sets the IP header and dst-IP
+ * annotations, dropping (and counting) packets that fail. */
+#ifndef INNET_RUNTIME_RUNTIME_H
+#define INNET_RUNTIME_RUNTIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/diag.h"
+#include "click/click.h"
+
+/* ------------------------------------------------------------------------
+ * 1. Packet view
+ * ------------------------------------------------------------------------ */
+
+/* Byte annotations, at Click's offsets (include/click/packet_anno.hh). */
+enum {
+	RT_ANNO_SIZE = 48,
+	RT_ANNO_DST_IP = 0,      /* 4 bytes, network order */
+	RT_ANNO_PAINT = 16,      /* 1 byte */
+	RT_ANNO_ICMP_PARAM = 17, /* 1 byte: ICMP parameter-problem pointer */
+	RT_ANNO_FIX_IP_SRC = 19, /* 1 byte flag */
+	RT_ANNO_VLAN_TCI = 20,   /* 2 bytes */
+};
+
+/* Click's packet types (Packet::PacketType). */
+enum rt_pkt_type {
+	RT_PKT_HOST = 0,
+	RT_PKT_BROADCAST = 1,
+	RT_PKT_MULTICAST = 2,
+	RT_PKT_OTHERHOST = 3,
+	RT_PKT_OUTGOING = 4,
+	RT_PKT_LOOPBACK = 5,
+	RT_PKT_FASTROUTE = 6,
+};
+
+#define RT_NO_HDR (-1)
+
+struct rt_pkt {
+	uint8_t *buf;        /* buffer start: headroom begins here */
+	uint32_t cap;        /* buffer size in bytes */
+	uint32_t off;        /* data = buf + off; headroom = off */
+	uint32_t len;        /* data length; tailroom = cap - off - len */
+	int32_t mac_off;     /* MAC header annotation, from buf; RT_NO_HDR if unset */
+	int32_t ip_off;      /* IP header annotation, from buf; RT_NO_HDR if unset */
+	uint32_t ip_hlen;    /* IP header length; transport header = ip_off + ip_hlen */
+	uint8_t pkt_type;    /* enum rt_pkt_type */
+	uint8_t anno[RT_ANNO_SIZE];
+	uint64_t tstamp_ns;       /* timestamp annotation (module clock) */
+	uint64_t first_tstamp_ns; /* "first timestamp" annotation (SetTimestamp FIRST) */
+	/* The owner's handle (an rte_mbuf *): never touched by the runtime. The
+	 * caller syncs off/len back into it when it gets the packet back. */
+	void *handle;
+};
+
+static inline uint8_t *rt_pkt_data(const struct rt_pkt *p) { return p->buf + p->off; }
+static inline uint32_t rt_pkt_headroom(const struct rt_pkt *p) { return p->off; }
+static inline uint32_t rt_pkt_tailroom(const struct rt_pkt *p) { return p->cap - p->off - p->len; }
+static inline bool rt_pkt_has_ip(const struct rt_pkt *p) { return p->ip_off >= 0; }
+static inline uint8_t *rt_pkt_ip(const struct rt_pkt *p) { return p->buf + p->ip_off; }
+/* Bytes from the IP header (or transport header) to the end of the data;
+ * 0 if the annotation is unset or lies outside the data. */
+uint32_t rt_pkt_ip_avail(const struct rt_pkt *p);
+uint32_t rt_pkt_transp_avail(const struct rt_pkt *p);
+static inline uint8_t *rt_pkt_transp(const struct rt_pkt *p) { return p->buf + p->ip_off + p->ip_hlen; }
+
+/* dst-IP annotation, host order. */
+uint32_t rt_pkt_dst_anno(const struct rt_pkt *p);
+void rt_pkt_set_dst_anno(struct rt_pkt *p, uint32_t addr);
+/* Set the IP header annotation at data offset `off` with length `hlen`. */
+void rt_pkt_set_ip_header(struct rt_pkt *p, uint32_t data_off, uint32_t hlen);
+
+/* Reset a packet view onto a buffer: data at `headroom`, length `len`,
+ * annotations cleared. For pools and callers wrapping their own buffers. */
+void rt_pkt_init(struct rt_pkt *p, uint8_t *buf, uint32_t cap, uint32_t headroom,
+                 uint32_t len, void *handle);
+
+/* The packet allocator (a DPDK mempool in the fast path, rt_simple_pool in
+ * tests). alloc returns a packet whose buffer has room for `size` data bytes
+ * after the pool's default headroom, with len 0 and annotations cleared
+ * (rt_pkt_init), or NULL when the pool is empty. free returns it. */
+struct rt_pool {
+	struct rt_pkt *(*alloc)(void *ctx, uint32_t size);
+	void (*free)(void *ctx, struct rt_pkt *p);
+	void *ctx;
+};
+
+/* A fixed pool for tests and `innet click run`: `count` packets of `bufsize`
+ * bytes each with `headroom` bytes of default headroom, allocated once. */
+struct rt_simple_pool;
+struct rt_simple_pool *rt_simple_pool_new(uint32_t count, uint32_t bufsize, uint32_t headroom);
+void rt_simple_pool_free(struct rt_simple_pool *sp);
+struct rt_pool rt_simple_pool_ops(struct rt_simple_pool *sp);
+uint32_t rt_simple_pool_in_use(const struct rt_simple_pool *sp);
+
+/* ------------------------------------------------------------------------
+ * 2. Modules
+ * ------------------------------------------------------------------------ */
+
+struct rt_module;
+
+struct rt_env {
+	struct rt_pool pool;
+	/* A packet reached device output `dev` (ToDevice/ToNetFront number dev
+	 * in graph order). The callee owns it (frees it through the pool). */
+	void (*tx)(void *ctx, uint32_t dev, struct rt_pkt *p);
+	void *tx_ctx;
+	/* Print's lines (NULL: discarded). */
+	void (*log)(void *ctx, const char *line);
+	void *log_ctx;
+};
+
+struct rt_limits {
+	/* Most bytes the module's block may take (0: no limit): instantiation
+	 * fails with -ENOMEM and a diagnostic when the tables would not fit. */
+	size_t mem_max;
+	/* Entries of per-flow tables (IPRewriter, IPAddrRewriter,
+	 * ChangeEnforcer) whose configuration leaves the capacity unlimited or
+	 * larger (0: 1024). A full table refuses new flows as Click does. */
+	uint32_t flow_capacity;
+	/* Nested pushes before a packet is dropped (push loops; 0: 256). */
+	uint32_t max_depth;
+	uint64_t seed; /* per-module PRNG (rewriter ports, IP IDs) */
+};
+
+/* Instantiate the graph. The graph must outlive the module (element
+ * configurations are read from it) unless `take_graph` is set, in which case
+ * rt_module_free frees it. `now_ns` is the module clock at start (timers are
+ * scheduled from it). Returns 0, or a negative errno with diagnostics. */
+int rt_module_new(const struct click_graph *g, const struct rt_env *env,
+                  const struct rt_limits *lim, uint64_t now_ns, bool take_graph,
+                  struct rt_module **out, struct diags *d);
+/* Frees packets still held (queues) through the pool. */
+void rt_module_free(struct rt_module *m);
+/* Bytes of the module's block (element states, tables, rings). */
+size_t rt_module_mem_size(const struct rt_module *m);
+
+/* Device ports, numbered in graph (element index) order. */
+uint32_t rt_module_ndev_in(const struct rt_module *m);
+uint32_t rt_module_ndev_out(const struct rt_module *m);
+/* The element name of device input/output `dev` (NULL if out of range). */
+const char *rt_module_dev_in_name(const struct rt_module *m, uint32_t dev);
+const char *rt_module_dev_out_name(const struct rt_module *m, uint32_t dev);
+
+/* Push `p` into device input `dev` at time now_ns; the module owns it
+ * afterwards (it is forwarded, queued or freed). Returns 0, or -EINVAL for a
+ * bad dev (the packet is then freed). */
+int rt_module_push(struct rt_module *m, uint32_t dev, struct rt_pkt *p, uint64_t now_ns);
+/* Run every timer and pull task that is due at now_ns (TimedUnqueue,
+ * RatedUnqueue, Unqueue, ToDevice and Discard in pull context, rewriter
+ * reaping). Returns the number of packets moved. */
+uint32_t rt_module_run_timers(struct rt_module *m, uint64_t now_ns);
+/* The earliest time rt_module_run_timers has work (UINT64_MAX: none until
+ * the next push). Pull tasks with packets waiting upstream are due now. */
+uint64_t rt_module_next_deadline(const struct rt_module *m);
+/* Same as rt_module_run_timers; named for callers that poll every loop. */
+uint32_t rt_module_poll(struct rt_module *m, uint64_t now_ns);
+
+struct rt_counters {
+	uint64_t rx_pkts, rx_bytes;   /* pushed into device inputs */
+	uint64_t tx_pkts, tx_bytes;   /* handed to env->tx */
+	uint64_t drops;               /* freed inside the module */
+	uint64_t bad_in;              /* failed the device input check */
+	uint64_t alloc_fail;          /* pool empty when an element needed a packet */
+	uint32_t queued;              /* packets held in queues now */
+};
+void rt_module_counters(const struct rt_module *m, struct rt_counters *c);
+
+/* Read an element's handler value ("count", "byte_count", "drops",
+ * "length", "highwater_length", "mapping_count", ...) by element name.
+ * 0, -ENOENT (no such element) or -EOPNOTSUPP (no such handler). */
+int rt_module_read(const struct rt_module *m, const char *elem, const char *handler,
+                   uint64_t *val);
+
+/* ------------------------------------------------------------------------
+ * 3. Element-facing API
+ * ------------------------------------------------------------------------ */
+
+/* One element instance inside a module. */
+struct rt_elem {
+	struct rt_module *m;
+	const struct click_element *ce;
+	const void *conf;      /* ce->conf */
+	void *state;           /* state_size bytes in the module's block, zeroed */
+	uint32_t index, ninputs, noutputs;
+	uint32_t dev;          /* device number for device elements */
+	bool task;             /* has a pull task (set by init via rt_task_enable) */
+	uint64_t deadline;     /* next timer (UINT64_MAX: none) */
+	uint64_t drops;        /* packets this element freed */
+	struct rt_port *out;   /* noutputs */
+	struct rt_port *in;    /* ninputs */
+};
+
+struct rt_port {
+	struct rt_elem *peer;  /* NULL: unconnected */
+	uint32_t port;
+	bool push;             /* resolved processing of this port */
+};
+
+struct elem_runtime {
+	/* Bytes of state for this instance (NULL: none). `flow_capacity` is
+	 * the module's limit for flow tables. */
+	size_t (*state_size)(const struct rt_elem *e, uint32_t flow_capacity);
+	/* Set up state (zeroed before); may call rt_timer_at/rt_task_enable.
+	 * Returns 0 or a negative errno (after adding a diagnostic). */
+	int (*init)(struct rt_elem *e, struct diags *d);
+	/* Click's simple_action for one-input elements: returns the packet to
+	 * emit on output 0 (or NULL after freeing it or pushing it elsewhere).
+	 * Used for push input 0 and pull output 0 when push/pull are NULL. */
+	struct rt_pkt *(*action)(struct rt_elem *e, struct rt_pkt *p);
+	void (*push)(struct rt_elem *e, uint32_t port, struct rt_pkt *p);
+	struct rt_pkt *(*pull)(struct rt_elem *e, uint32_t port);
+	/* Timer or task: called by rt_module_run_timers when e->deadline is
+	 * reached or (for tasks) when packets are queued in the module. Returns
+	 * the number of packets it moved. */
+	uint32_t (*run)(struct rt_elem *e, uint64_t now_ns);
+	int (*read)(const struct rt_elem *e, const char *handler, uint64_t *val);
+	/* Free packets held in state (NULL: none held). */
+	void (*fini)(struct rt_elem *e);
+};
+
+/* Emit on output `port` (push); an unconnected or missing port frees the
+ * packet and counts a drop (Click's "optional output absent"). */
+void rt_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p);
+/* Pull from input `port`; NULL when nothing is available. */
+struct rt_pkt *rt_pull(struct rt_elem *e, uint32_t port);
+/* Free a packet and count it as this element's drop. */
+void rt_drop(struct rt_elem *e, struct rt_pkt *p);
+/* Return a packet to the pool without counting a drop (consumed). */
+void rt_consume(struct rt_elem *e, struct rt_pkt *p);
+/* True if output `port` exists and is connected. */
+bool rt_has_output(const struct rt_elem *e, uint32_t port);
+/* A new packet with room for `size` bytes (len 0) / an independent copy of
+ * p (data, headroom contents and annotations); NULL if the pool is empty. */
+struct rt_pkt *rt_pkt_alloc(struct rt_elem *e, uint32_t size);
+struct rt_pkt *rt_pkt_copy(struct rt_elem *e, const struct rt_pkt *p);
+/* Prepend n bytes (Unstrip, encapsulation). If the headroom is too small the
+ * packet is copied into a new one with enough headroom (p is freed). Returns
+ * the packet, or NULL if no packet could be had (p is then freed). */
+struct rt_pkt *rt_pkt_push_front(struct rt_elem *e, struct rt_pkt *p, uint32_t n);
+/* Remove n bytes from the front (clamped). */
+void rt_pkt_pull_front(struct rt_pkt *p, uint32_t n);
+/* Trim the data to len bytes (no-op if already shorter). */
+void rt_pkt_take_len(struct rt_pkt *p, uint32_t len);
+
+/* Hand a packet to the module's device output (ToDevice/ToNetFront). */
+void rt_tx(struct rt_elem *e, struct rt_pkt *p);
+
+uint64_t rt_now(const struct rt_elem *e);
+uint32_t rt_random(struct rt_elem *e);
+/* Schedule this element's run at `when` (UINT64_MAX: cancel). */
+void rt_timer_at(struct rt_elem *e, uint64_t when);
+/* Make this element a pull task: run whenever packets are queued. */
+void rt_task_enable(struct rt_elem *e);
+/* Queues report packets they hold so pull tasks sleep when none are. */
+void rt_queued_add(struct rt_elem *e, int32_t delta);
+void rt_log(struct rt_elem *e, const char *line);
+/* The module's flow-table capacity limit. */
+uint32_t rt_flow_capacity(const struct rt_elem *e);
+
+#endif
