@@ -1,3 +1,593 @@
-/* placeholder until the fast path lands */
-int dp__placeholder(void);
-int dp__placeholder(void) { return 0; }
+/* The control side of the fast path: EAL and ports, tables, the command
+ * ring that publishes modules, and the event rings that report back. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
+#include <rte_lcore.h>
+#include <rte_lpm.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+#include <rte_bus_vdev.h>
+#include <rte_dev.h>
+
+#include <uv.h>
+
+#include "dataplane/dp_internal.h"
+
+#define CMD_RING 1024
+#define EV_RING 4096
+
+void dp__set_err(char *err, size_t n, const char *fmt, ...)
+{
+	if (!err || !n)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, n, fmt, ap);
+	va_end(ap);
+}
+
+bool dp_available(void) { return true; }
+
+uint64_t dp_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void dp_config_init(struct dp_config *c)
+{
+	memset(c, 0, sizeof *c);
+	c->idle_sleep_us = 50;
+	c->answer_arp = true;
+}
+
+int dp__eal_argv(const struct dp_config *c, char *buf, size_t buflen, char **argv, int maxargs)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (ncpu < 1)
+		ncpu = 1;
+	unsigned lcore = c->lcore ? c->lcore : 1;
+	long fcpu = ncpu - 1; /* the fast path gets the last CPU */
+	/* main lcore 0 floats over every CPU so that innetd's loop and thread
+	 * pool are not pinned; the fast path lcore is pinned. */
+	int n = snprintf(buf, buflen,
+	                 "innetd%c--lcores%c0@(0-%ld),%u@%ld%c--no-telemetry%c--log-level%cwarning%c%s%c%s%c%s",
+	                 0, 0, ncpu - 1, lcore, fcpu, 0, 0, 0, 0,
+	                 c->file_prefix ? "--file-prefix" : "--no-shconf", 0,
+	                 c->file_prefix ? c->file_prefix : "", 0,
+	                 c->eal_args ? c->eal_args : "--no-huge -m 256");
+	if (n < 0 || (size_t)n >= buflen)
+		return -E2BIG;
+	int argc = 0;
+	char *p = buf, *end = buf + n;
+	/* the fixed part is NUL-separated; the caller's part is blank-separated */
+	for (int i = 0; i < 9 && p <= end; i++) {
+		if (*p && argc < maxargs - 1)
+			argv[argc++] = p;
+		p += strlen(p) + 1;
+	}
+	char *save = NULL;
+	for (char *t = strtok_r(p <= end ? p : end, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save)) {
+		if (argc >= maxargs - 1)
+			return -E2BIG;
+		argv[argc++] = t;
+	}
+	argv[argc] = NULL;
+	return argc;
+}
+
+int dp_eal_init(const struct dp_config *c, char *err, size_t errlen)
+{
+	if (rte_lcore_count() > 0)
+		return 0; /* EAL runs once per process */
+	char buf[1024];
+	char *argv[64];
+	int argc = dp__eal_argv(c, buf, sizeof buf, argv, 64);
+	if (argc < 0) {
+		dp__set_err(err, errlen, "dataplane: EAL arguments too long");
+		return argc;
+	}
+	int r = rte_eal_init(argc, argv);
+	if (r < 0) {
+		int e = rte_errno;
+		dp__set_err(err, errlen, "dataplane: rte_eal_init failed: %s (arguments: %s)",
+		            rte_strerror(e), c->eal_args ? c->eal_args : "--no-huge -m 256");
+		return e == EALREADY ? 0 : -(e ? e : EINVAL);
+	}
+	return 0;
+}
+
+/* ---- ports --------------------------------------------------------------- */
+
+static int port_open(struct dp *dp, struct dp__port *pt, const struct dp_port_config *pc,
+                     char *err, size_t errlen)
+{
+	int r;
+	if (pc->devargs) {
+		const char *comma = strchr(pc->devargs, ',');
+		size_t nl = comma ? (size_t)(comma - pc->devargs) : strlen(pc->devargs);
+		if (nl == 0 || nl >= sizeof pt->name) {
+			dp__set_err(err, errlen, "dataplane: port '%s': no device name", pc->devargs);
+			return -EINVAL;
+		}
+		memcpy(pt->name, pc->devargs, nl);
+		pt->name[nl] = 0;
+		if (strncmp(pt->name, "net_", 4) == 0)
+			r = rte_vdev_init(pt->name, comma ? comma + 1 : "");
+		else
+			r = rte_dev_probe(pc->devargs);
+		if (r < 0) {
+			dp__set_err(err, errlen, "dataplane: port '%s': cannot create the device (%s)%s",
+			            pc->devargs, strerror(-r),
+			            strstr(pt->name, "af_packet") ? "; net_af_packet needs root and an existing interface" : "");
+			return r;
+		}
+		pt->probed = true;
+		if (rte_eth_dev_get_port_by_name(pt->name, &pt->id) != 0) {
+			dp__set_err(err, errlen, "dataplane: port '%s': no ethdev after probing", pc->devargs);
+			return -ENODEV;
+		}
+	} else {
+		if (!rte_eth_dev_is_valid_port(pc->port_id)) {
+			dp__set_err(err, errlen, "dataplane: port id %u does not exist", pc->port_id);
+			return -ENODEV;
+		}
+		pt->id = pc->port_id;
+		rte_eth_dev_get_name_by_port(pt->id, pt->name);
+	}
+	struct rte_eth_conf conf;
+	memset(&conf, 0, sizeof conf);
+	if ((r = rte_eth_dev_configure(pt->id, 1, 1, &conf)) < 0) {
+		dp__set_err(err, errlen, "dataplane: port %s: configure: %s", pt->name, strerror(-r));
+		return r;
+	}
+	uint16_t nrx = 1024, ntx = 1024;
+	rte_eth_dev_adjust_nb_rx_tx_desc(pt->id, &nrx, &ntx);
+	int sock = rte_eth_dev_socket_id(pt->id);
+	if (sock < 0)
+		sock = 0;
+	if ((r = rte_eth_rx_queue_setup(pt->id, 0, nrx, (unsigned)sock, NULL, dp->mp)) < 0 ||
+	    (r = rte_eth_tx_queue_setup(pt->id, 0, ntx, (unsigned)sock, NULL)) < 0) {
+		dp__set_err(err, errlen, "dataplane: port %s: queue setup: %s", pt->name, strerror(-r));
+		return r;
+	}
+	pt->txb = rte_zmalloc_socket("dp_txb", RTE_ETH_TX_BUFFER_SIZE(64), 0, sock);
+	if (!pt->txb)
+		return -ENOMEM;
+	rte_eth_tx_buffer_init(pt->txb, dp->burst);
+	rte_eth_tx_buffer_set_err_callback(pt->txb, rte_eth_tx_buffer_count_callback, &pt->tx_drops);
+	if ((r = rte_eth_dev_start(pt->id)) < 0) {
+		dp__set_err(err, errlen, "dataplane: port %s: start: %s", pt->name, strerror(-r));
+		return r;
+	}
+	rte_eth_promiscuous_enable(pt->id); /* not every vdev can; ignore */
+	rte_eth_macaddr_get(pt->id, &pt->mac);
+	return 0;
+}
+
+static void port_close(struct dp__port *pt)
+{
+	if (!pt->name[0])
+		return;
+	rte_eth_dev_stop(pt->id);
+	rte_eth_dev_close(pt->id);
+	if (pt->probed)
+		rte_vdev_uninit(pt->name);
+	rte_free(pt->txb);
+	pt->txb = NULL;
+}
+
+/* ---- events ---------------------------------------------------------------- */
+
+static void finish_cmd(struct dp *dp, struct dp__cmd *c)
+{
+	dp->outstanding--;
+	if (c->prog.ops && c->prog.ops->destroy)
+		c->prog.ops->destroy(c->prog.self); /* the fast path let go */
+	struct dp__mod *m = c->mod;
+	struct dp_event ev = {.type = DP_EV_DONE, .module = m->id, .status = c->status,
+	                      .cookie = c->cookie};
+	if (c->type == DP__CMD_ADD && c->status < 0) {
+		struct dp__key k = {m->key.addr, m->key.port, m->key.proto, 0};
+		rte_hash_del_key(dp->keys, &k);
+		rte_hash_del_key(dp->ids, &m->id);
+		dp->nmods--;
+	}
+	if (c->type == DP__CMD_REMOVE || (c->type == DP__CMD_ADD && c->status < 0))
+		free(m);
+	free(c);
+	if (dp->cfg.on_event)
+		dp->cfg.on_event(dp->cfg.event_arg, &ev);
+}
+
+int dp_poll(struct dp *dp)
+{
+	int n = 0;
+	void *ptrs[64];
+	unsigned k;
+	while ((k = rte_ring_sc_dequeue_burst(dp->done, ptrs, 64, NULL)) > 0) {
+		for (unsigned i = 0; i < k; i++)
+			finish_cmd(dp, ptrs[i]);
+		n += (int)k;
+	}
+	struct dp__ev evs[32];
+	while ((k = rte_ring_sc_dequeue_burst_elem(dp->ev, evs, sizeof evs[0], 32, NULL)) > 0) {
+		for (unsigned i = 0; i < k; i++)
+			if (dp->cfg.on_event)
+				dp->cfg.on_event(dp->cfg.event_arg, &evs[i].ev);
+		n += (int)k;
+	}
+	return n;
+}
+
+static void on_async(uv_async_t *h)
+{
+	dp_poll(h->data);
+}
+
+static void free_handle(uv_handle_t *h) { free(h); }
+
+/* ---- start / stop ---------------------------------------------------------- */
+
+static void dp_free(struct dp *dp)
+{
+	for (uint32_t i = 0; i < dp->nports; i++)
+		port_close(&dp->ports[i]);
+	if (dp->ids) {
+		/* free modules and programs that remain */
+		const void *key;
+		void *data;
+		uint32_t it = 0;
+		while (rte_hash_iterate(dp->ids, &key, &data, &it) >= 0) {
+			struct dp__mod *m = data;
+			for (uint32_t i = 0; i < m->nhold; i++)
+				rte_pktmbuf_free(m->hold[i]);
+			if (m->prog.ops && m->prog.ops->destroy)
+				m->prog.ops->destroy(m->prog.self);
+			free(m);
+		}
+	}
+	rte_hash_free(dp->cls);
+	rte_hash_free(dp->addrs);
+	rte_hash_free(dp->ids);
+	rte_hash_free(dp->keys);
+	rte_lpm_free(dp->lpm);
+	rte_ring_free(dp->cmd);
+	rte_ring_free(dp->done);
+	rte_ring_free(dp->ev);
+	rte_mempool_free(dp->mp);
+	if (dp->async)
+		uv_close((uv_handle_t *)dp->async, free_handle);
+	free(dp->routes);
+	free(dp);
+}
+
+static struct rte_hash *mk_hash(struct dp *dp, const char *tag, uint32_t entries, uint32_t keylen)
+{
+	char name[RTE_HASH_NAMESIZE];
+	snprintf(name, sizeof name, "%s%lx", tag, (unsigned long)(uintptr_t)dp);
+	struct rte_hash_parameters hp = {
+		.name = name, .entries = entries < 8 ? 8 : entries, .key_len = keylen,
+		.hash_func = rte_hash_crc, .hash_func_init_val = 0, .socket_id = (int)rte_socket_id(),
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
+	};
+	return rte_hash_create(&hp);
+}
+
+int dp_start(const struct dp_config *c, struct dp **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	if (c->nports == 0 || c->nports > DP_MAX_PORTS) {
+		dp__set_err(err, errlen, "dataplane: between 1 and %d ports needed, %zu given",
+		            DP_MAX_PORTS, c->nports);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < c->nroutes; i++)
+		if (c->routes[i].port >= c->nports) {
+			dp__set_err(err, errlen, "dataplane: route %zu uses port %u of %zu", i,
+			            c->routes[i].port, c->nports);
+			return -EINVAL;
+		}
+	if (c->burst > 64) {
+		dp__set_err(err, errlen, "dataplane: burst %u is over 64", c->burst);
+		return -EINVAL;
+	}
+	int r = dp_eal_init(c, err, errlen);
+	if (r < 0)
+		return r;
+	struct dp *dp = calloc(1, sizeof *dp);
+	if (!dp)
+		return -ENOMEM;
+	dp->cfg = *c;
+	dp->cfg.ports = NULL;
+	dp->cfg.routes = NULL;
+	dp->burst = c->burst ? c->burst : 32;
+	if (!dp->cfg.nb_mbufs) dp->cfg.nb_mbufs = 8191;
+	if (!dp->cfg.max_modules) dp->cfg.max_modules = 131072;
+	if (!dp->cfg.hold_packets) dp->cfg.hold_packets = 8;
+	if (!dp->cfg.hold_total) dp->cfg.hold_total = 4096;
+	dp->lcore = c->lcore ? c->lcore : 1;
+	dp->next_timer = UINT64_MAX;
+	if (!rte_lcore_is_enabled(dp->lcore) || dp->lcore == rte_get_main_lcore()) {
+		dp__set_err(err, errlen, "dataplane: lcore %u is not a worker lcore of this EAL",
+		            dp->lcore);
+		free(dp);
+		return -EINVAL;
+	}
+	if (rte_eal_get_lcore_state(dp->lcore) != WAIT) {
+		dp__set_err(err, errlen, "dataplane: lcore %u is busy (another dataplane runs)", dp->lcore);
+		free(dp);
+		return -EBUSY;
+	}
+	char name[RTE_MEMZONE_NAMESIZE];
+	snprintf(name, sizeof name, "dpm%lx", (unsigned long)(uintptr_t)dp);
+	dp->mp = rte_pktmbuf_pool_create(name, dp->cfg.nb_mbufs, 256,
+	                                 RTE_ALIGN(sizeof(struct rt_pkt), RTE_MBUF_PRIV_ALIGN),
+	                                 RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (!dp->mp) {
+		dp__set_err(err, errlen, "dataplane: no memory for %u mbufs (%s); raise -m or lower nb_mbufs",
+		            dp->cfg.nb_mbufs, rte_strerror(rte_errno));
+		dp_free(dp);
+		return -ENOMEM;
+	}
+	dp->cls = mk_hash(dp, "dpc", dp->cfg.max_modules, sizeof(struct dp__key));
+	dp->keys = mk_hash(dp, "dpk", dp->cfg.max_modules, sizeof(struct dp__key));
+	dp->ids = mk_hash(dp, "dpi", dp->cfg.max_modules, sizeof(uint64_t));
+	dp->addrs = mk_hash(dp, "dpa", dp->cfg.max_modules, sizeof(uint32_t));
+	snprintf(name, sizeof name, "dpl%lx", (unsigned long)(uintptr_t)dp);
+	struct rte_lpm_config lc = {.max_rules = 1024, .number_tbl8s = 256};
+	dp->lpm = rte_lpm_create(name, (int)rte_socket_id(), &lc);
+	snprintf(name, sizeof name, "dpr%lx", (unsigned long)(uintptr_t)dp);
+	dp->cmd = rte_ring_create(name, CMD_RING, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+	snprintf(name, sizeof name, "dpd%lx", (unsigned long)(uintptr_t)dp);
+	dp->done = rte_ring_create(name, CMD_RING, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+	snprintf(name, sizeof name, "dpe%lx", (unsigned long)(uintptr_t)dp);
+	dp->ev = rte_ring_create_elem(name, sizeof(struct dp__ev), EV_RING, (int)rte_socket_id(),
+	                              RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (!dp->cls || !dp->keys || !dp->ids || !dp->addrs || !dp->lpm || !dp->cmd || !dp->done || !dp->ev) {
+		dp__set_err(err, errlen, "dataplane: cannot create tables for %u modules (%s)",
+		            dp->cfg.max_modules, rte_strerror(rte_errno));
+		dp_free(dp);
+		return -ENOMEM;
+	}
+	dp->routes = calloc(c->nroutes ? c->nroutes : 1, sizeof *dp->routes);
+	if (!dp->routes) {
+		dp_free(dp);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < c->nroutes; i++) {
+		dp->routes[i] = c->routes[i];
+		if (rte_lpm_add(dp->lpm, c->routes[i].prefix.addr, c->routes[i].prefix.len, (uint32_t)i) < 0) {
+			dp__set_err(err, errlen, "dataplane: route %zu cannot be added", i);
+			dp_free(dp);
+			return -EINVAL;
+		}
+	}
+	dp->nroutes = (uint32_t)c->nroutes;
+	for (size_t i = 0; i < c->nports; i++) {
+		r = port_open(dp, &dp->ports[i], &c->ports[i], err, errlen);
+		dp->nports = (uint32_t)i + 1;
+		if (r < 0) {
+			dp_free(dp);
+			return r;
+		}
+	}
+	if (c->loop) {
+		dp->async = malloc(sizeof *dp->async);
+		if (!dp->async || uv_async_init(c->loop, dp->async, on_async) != 0) {
+			free(dp->async);
+			dp->async = NULL;
+			dp_free(dp);
+			return -ENOMEM;
+		}
+		dp->async->data = dp;
+	}
+	if ((r = rte_eal_remote_launch(dp__fast_main, dp, dp->lcore)) != 0) {
+		dp__set_err(err, errlen, "dataplane: cannot launch lcore %u: %s", dp->lcore, strerror(-r));
+		dp_free(dp);
+		return r;
+	}
+	dp->launched = true;
+	*out = dp;
+	return 0;
+}
+
+void dp_stop(struct dp *dp)
+{
+	if (!dp)
+		return;
+	if (dp->launched) {
+		__atomic_store_n(&dp->stop, 1, __ATOMIC_RELEASE);
+		rte_eal_wait_lcore(dp->lcore);
+		/* commands the fast path finished but we have not seen yet */
+		void *ptr;
+		while (rte_ring_sc_dequeue(dp->done, &ptr) == 0)
+			finish_cmd(dp, ptr);
+		/* commands it never saw */
+		while (rte_ring_sc_dequeue(dp->cmd, &ptr) == 0) {
+			struct dp__cmd *cm = ptr;
+			if (cm->type == DP__CMD_REMOVE)
+				free(cm->mod);
+			else if (cm->type == DP__CMD_RUN && cm->prog.ops && cm->prog.ops->destroy)
+				cm->prog.ops->destroy(cm->prog.self);
+			free(cm);
+		}
+	}
+	dp_free(dp);
+}
+
+/* ---- commands -------------------------------------------------------------- */
+
+static int send_cmd(struct dp *dp, enum dp__cmd_type type, struct dp__mod *m,
+                    struct dp_program prog, uint32_t cookie)
+{
+	struct dp__cmd *c = calloc(1, sizeof *c);
+	if (!c)
+		return -ENOMEM;
+	*c = (struct dp__cmd){.type = type, .mod = m, .prog = prog, .cookie = cookie};
+	while (rte_ring_sp_enqueue(dp->cmd, c) != 0) {
+		/* the fast path is behind: collect what it finished, then retry */
+		if (dp_poll(dp) == 0)
+			usleep(50);
+	}
+	dp->outstanding++;
+	return 0;
+}
+
+static struct dp__mod *find(const struct dp *dp, uint64_t id)
+{
+	void *data;
+	if (rte_hash_lookup_data(dp->ids, &id, &data) < 0)
+		return NULL;
+	return data;
+}
+
+int dp_module_add(struct dp *dp, uint64_t id, const struct dp_module_key *key, uint32_t cookie)
+{
+	if (!dp)
+		return -ENOTCONN;
+	if (key->addr == 0 || (key->port && !key->proto))
+		return -EINVAL;
+	if (find(dp, id))
+		return -EEXIST;
+	struct dp__key k = {key->addr, key->port, key->proto, 0};
+	if (rte_hash_lookup(dp->keys, &k) >= 0)
+		return -EADDRINUSE;
+	if (dp->nmods >= dp->cfg.max_modules)
+		return -ENOSPC;
+	struct dp__mod *m = calloc(1, sizeof *m + dp->cfg.hold_packets * sizeof(struct rte_mbuf *));
+	if (!m)
+		return -ENOMEM;
+	m->id = id;
+	m->key = *key;
+	m->io.dp = dp;
+	m->io.mod = m;
+	m->deadline = UINT64_MAX;
+	m->state = DP_MOD_DEPLOYED;
+	if (rte_hash_add_key_data(dp->ids, &id, m) < 0) {
+		free(m);
+		return -ENOSPC;
+	}
+	if (rte_hash_add_key_data(dp->keys, &k, m) < 0) {
+		rte_hash_del_key(dp->ids, &id);
+		free(m);
+		return -ENOSPC;
+	}
+	int r = send_cmd(dp, DP__CMD_ADD, m, (struct dp_program){0}, cookie);
+	if (r < 0) {
+		rte_hash_del_key(dp->keys, &k);
+		rte_hash_del_key(dp->ids, &id);
+		free(m);
+		return r;
+	}
+	dp->nmods++;
+	return 0;
+}
+
+int dp_module_run(struct dp *dp, uint64_t id, struct dp_program prog, uint32_t cookie)
+{
+	struct dp__mod *m = dp ? find(dp, id) : NULL;
+	int r = !dp ? -ENOTCONN : !m ? -ENOENT : m->running ? -EALREADY : !prog.ops || !prog.ops->push ? -EINVAL : 0;
+	if (r == 0)
+		r = send_cmd(dp, DP__CMD_RUN, m, prog, cookie);
+	if (r < 0) {
+		if (prog.ops && prog.ops->destroy)
+			prog.ops->destroy(prog.self);
+		return r;
+	}
+	m->running = true;
+	dp->nrunning++;
+	return 0;
+}
+
+int dp_module_halt(struct dp *dp, uint64_t id, uint32_t cookie)
+{
+	struct dp__mod *m = dp ? find(dp, id) : NULL;
+	if (!m)
+		return dp ? -ENOENT : -ENOTCONN;
+	int r = send_cmd(dp, DP__CMD_HALT, m, (struct dp_program){0}, cookie);
+	if (r == 0 && m->running) {
+		m->running = false;
+		dp->nrunning--;
+	}
+	return r;
+}
+
+int dp_module_remove(struct dp *dp, uint64_t id, uint32_t cookie)
+{
+	struct dp__mod *m = dp ? find(dp, id) : NULL;
+	if (!m)
+		return dp ? -ENOENT : -ENOTCONN;
+	struct dp__key k = {m->key.addr, m->key.port, m->key.proto, 0};
+	int r = send_cmd(dp, DP__CMD_REMOVE, m, (struct dp_program){0}, cookie);
+	if (r < 0)
+		return r;
+	rte_hash_del_key(dp->ids, &id);
+	rte_hash_del_key(dp->keys, &k);
+	dp->nmods--;
+	if (m->running)
+		dp->nrunning--;
+	return 0;
+}
+
+int dp_sync(struct dp *dp)
+{
+	if (!dp)
+		return -ENOTCONN;
+	while (dp->outstanding > 0)
+		if (dp_poll(dp) == 0)
+			usleep(20);
+	dp_poll(dp);
+	return 0;
+}
+
+int dp_module_stats(const struct dp *dp, uint64_t id, struct dp_module_stats *st)
+{
+	struct dp__mod *m = dp ? find(dp, id) : NULL;
+	if (!m)
+		return dp ? -ENOENT : -ENOTCONN;
+	st->state = DP__LOAD(m->state);
+	st->rx_packets = DP__LOAD(m->rx_packets);
+	st->rx_bytes = DP__LOAD(m->rx_bytes);
+	st->tx_packets = DP__LOAD(m->tx_packets);
+	st->tx_bytes = DP__LOAD(m->tx_bytes);
+	st->drops = DP__LOAD(m->drops);
+	st->held = DP__LOAD(m->held);
+	st->hold_drops = DP__LOAD(m->hold_drops);
+	st->last_rx_ns = DP__LOAD(m->last_rx_ns);
+	st->mem_bytes = DP__LOAD(m->mem);
+	return 0;
+}
+
+int dp_stats(const struct dp *dp, struct dp_stats *st)
+{
+	if (!dp)
+		return -ENOTCONN;
+	memset(st, 0, sizeof *st);
+	st->rx_packets = DP__LOAD(dp->rx_packets);
+	st->tx_packets = DP__LOAD(dp->tx_packets);
+	st->unclassified = DP__LOAD(dp->unclassified);
+	st->not_ipv4 = DP__LOAD(dp->not_ipv4);
+	st->no_route = DP__LOAD(dp->no_route);
+	st->arp_replies = DP__LOAD(dp->arp_replies);
+	for (uint32_t i = 0; i < dp->nports; i++)
+		st->tx_drops += DP__LOAD(dp->ports[i].tx_drops);
+	st->held_now = DP__LOAD(dp->held_now);
+	st->modules = dp->nmods;
+	st->running = dp->nrunning;
+	return 0;
+}

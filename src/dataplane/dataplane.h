@@ -1,0 +1,216 @@
+/* The fast path (DESIGN sections 11 and 12): DPDK ports, a classifier from
+ * (dst ip, proto, dst port) to modules, the modules' element graphs run on
+ * one lcore, Ethernet framing added and removed around them, routing of
+ * their output over the platform's uplinks, per-module counters.
+ *
+ * Threads: every function here is called from ONE control thread (the
+ * libuv loop of innetd, or a test's main thread). The fast path runs on its
+ * own lcore and never blocks, allocates or makes a system call per packet.
+ * Control talks to it through a ring of commands; it answers through a ring
+ * of events that wake the control loop with uv_async_send (or that the
+ * caller drains with dp_poll when there is no loop). A module's graph is
+ * built completely on the control thread and only then published; the
+ * control thread frees what the fast path used only after the fast path
+ * acknowledged it no longer references it.
+ *
+ * Built without DPDK, dp_start fails with -ENOTSUP and a message saying so;
+ * the rest of the API is still there (callers never #ifdef). */
+#ifndef INNET_DATAPLANE_DATAPLANE_H
+#define INNET_DATAPLANE_DATAPLANE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/diag.h"
+#include "base/inet.h"
+
+struct dp;
+struct click_graph;
+struct rt_limits;
+struct uv_loop_s;
+struct dp_io;
+struct rt_pkt;
+
+#define DP_MAX_PORTS 8
+
+/* One port. `devargs` is a DPDK device: a vdev such as
+ * "net_tap0,iface=innet0", "net_af_packet0,iface=veth0",
+ * "net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap", "net_null0", "net_ring0",
+ * or a PCI address of a real NIC (then do not pass --no-pci). NULL means an
+ * ethdev the caller already created (rte_eth_from_rings in tests): port_id. */
+struct dp_port_config {
+	const char *devargs;
+	uint16_t port_id;
+};
+
+/* Where module output goes: the longest prefix wins. `mac` is the next
+ * hop's Ethernet address; all zeros sends to the broadcast address. */
+struct dp_route {
+	struct inet_prefix prefix;
+	uint32_t port;   /* index into dp_config.ports */
+	uint8_t mac[6];
+};
+
+enum dp_event_type {
+	DP_EV_NEW_FLOW = 1, /* first packet of a new flow for a module without a program */
+	DP_EV_DONE,         /* a command finished (status in `status`) */
+};
+
+struct dp_event {
+	enum dp_event_type type;
+	uint64_t module;    /* the module's id */
+	int status;         /* DP_EV_DONE: 0 or negative errno */
+	uint32_t cookie;    /* DP_EV_DONE: what the command was given */
+	/* DP_EV_NEW_FLOW: the packet that opened it (host order) */
+	uint32_t src, dst;
+	uint16_t sport, dport;
+	uint8_t proto;
+};
+
+typedef void (*dp_event_fn)(void *arg, const struct dp_event *ev);
+
+struct dp_config {
+	/* EAL: extra arguments split on blanks ("--no-huge -m 256" is the
+	 * default when NULL), a --file-prefix so several processes coexist
+	 * (NULL: --no-shconf), and the lcore that runs the fast path (the
+	 * calling thread becomes the main lcore). */
+	const char *eal_args;
+	const char *file_prefix;
+	unsigned lcore;             /* 0: 1 */
+	const struct dp_port_config *ports;
+	size_t nports;
+	const struct dp_route *routes;
+	size_t nroutes;
+	uint32_t nb_mbufs;          /* 0: 8191 */
+	uint32_t burst;             /* rx/tx burst, 0: 32, at most 64 */
+	uint32_t max_modules;       /* classifier capacity, 0: 131072 */
+	uint32_t hold_packets;      /* per module while it starts, 0: 8 */
+	uint32_t hold_total;        /* across all modules, 0: 4096 */
+	/* Sleep this long when the ports have been empty for a while (0: busy
+	 * poll, for benchmarks). Only when idle: never per packet. */
+	uint32_t idle_sleep_us;
+	bool answer_arp;            /* reply to ARP for module addresses */
+	/* Events: delivered on `loop` (uv_async) when set, else by dp_poll. */
+	struct uv_loop_s *loop;
+	dp_event_fn on_event;
+	void *event_arg;
+};
+
+/* Sensible defaults (zeros above, idle_sleep_us 50, answer_arp true). */
+void dp_config_init(struct dp_config *c);
+
+/* Initialise EAL (once per process; later calls return 0 and ignore `c`'s
+ * EAL fields), probe the ports, create the tables and launch the fast path.
+ * On error returns a negative errno and writes a one-line reason into err. */
+int dp_start(const struct dp_config *c, struct dp **out, char *err, size_t errlen);
+/* Stop the fast path, free every module and program, close the ports. */
+void dp_stop(struct dp *dp);
+/* Initialise EAL only (tests create ring ports before dp_start). */
+int dp_eal_init(const struct dp_config *c, char *err, size_t errlen);
+/* True when built with DPDK. */
+bool dp_available(void);
+
+/* What the classifier matches. proto 0 and port 0 match any: a module
+ * assigned only an address gets every packet for it; one with proto/port
+ * gets those first (exact match is tried before address-only). */
+struct dp_module_key {
+	uint32_t addr;   /* host order */
+	uint8_t proto;   /* 6, 17 or 0 */
+	uint16_t port;   /* host order, 0: any */
+};
+
+/* A program runs a started module's packets on the fast path. The native
+ * backend (src/vm) builds one from the module's Click graph with the
+ * runtime; tests may provide their own. */
+struct dp_program_ops {
+	/* Packets for the module: IPv4 without link header, IP header
+	 * annotation set. Each packet is emitted with dp_emit or dropped
+	 * with dp_drop, now or later (queues). Returns the program's next
+	 * timer deadline (UINT64_MAX: none). Fast path. */
+	uint64_t (*push)(void *self, struct dp_io *io, struct rt_pkt **pkts, uint32_t n,
+	                 uint64_t now_ns);
+	/* Called when `now_ns` reached the deadline it last returned (UINT64_MAX:
+	 * none). Also called once right after the program is published. */
+	uint64_t (*run_timers)(void *self, struct dp_io *io, uint64_t now_ns);
+	/* Control thread, after the fast path let go: free everything,
+	 * including packets still queued (dp_free_pkt). */
+	void (*destroy)(void *self);
+};
+
+struct dp_program {
+	const struct dp_program_ops *ops;
+	void *self;
+};
+
+/* A program running `g` with the Click runtime (src/runtime): packets come
+ * from and go back to the fast path's mbuf pool, device output N is sent
+ * out through the routing table. Control thread. `lim` bounds the module's
+ * memory and flow tables (stateful modules' quotas). With take_graph the
+ * program frees g. 0, or a negative errno with diagnostics. */
+int dp_program_click(struct dp *dp, const struct click_graph *g, const struct rt_limits *lim,
+                     bool take_graph, struct dp_program *out, struct diags *d);
+/* Bytes the program's module block takes (0 for other programs). */
+size_t dp_program_mem(const struct dp_program *prog);
+
+/* Control-thread API. Commands are queued to the fast path and complete
+ * asynchronously: a DP_EV_DONE event with `cookie` reports the result.
+ * dp_sync waits (on the calling thread) until every queued command is done
+ * and their events delivered; tests and the shutdown path use it. */
+
+/* Deploy: the module's key is classified from now on; packets opening a
+ * flow (TCP SYN, UDP) are held (up to hold_packets) and announced as
+ * DP_EV_NEW_FLOW, others dropped, until dp_module_run. -EEXIST for a known
+ * id, -ENOSPC when full. */
+int dp_module_add(struct dp *dp, uint64_t id, const struct dp_module_key *key, uint32_t cookie);
+/* Publish `prog` (owned by the dataplane from now on, even on error): the
+ * held packets go through it first, in arrival order. */
+int dp_module_run(struct dp *dp, uint64_t id, struct dp_program prog, uint32_t cookie);
+/* Unpublish and free the program (after the fast path let go); the module
+ * stays deployed and starts again on its next new flow. */
+int dp_module_halt(struct dp *dp, uint64_t id, uint32_t cookie);
+/* Forget the module. */
+int dp_module_remove(struct dp *dp, uint64_t id, uint32_t cookie);
+int dp_sync(struct dp *dp);
+/* Drain pending events now (callers without a loop). Returns how many. */
+int dp_poll(struct dp *dp);
+
+enum dp_module_state { DP_MOD_DEPLOYED, DP_MOD_STARTING, DP_MOD_RUNNING };
+
+struct dp_module_stats {
+	enum dp_module_state state;
+	uint64_t rx_packets, rx_bytes;   /* classified to the module */
+	uint64_t tx_packets, tx_bytes;   /* emitted by it */
+	uint64_t drops;                  /* dropped by its graph */
+	uint64_t held;                   /* held while starting, then released */
+	uint64_t hold_drops;             /* hold buffer full, or not a new flow */
+	uint64_t last_rx_ns;             /* dp_now_ns() of its last packet, 0: never */
+	uint64_t mem_bytes;              /* the running program's block (0: none) */
+};
+int dp_module_stats(const struct dp *dp, uint64_t id, struct dp_module_stats *st);
+
+struct dp_stats {
+	uint64_t rx_packets, tx_packets;
+	uint64_t unclassified;    /* IPv4 for no module */
+	uint64_t not_ipv4;        /* non-IPv4, malformed */
+	uint64_t no_route;        /* module output without a route */
+	uint64_t arp_replies;
+	uint64_t tx_drops;        /* the port refused */
+	uint64_t held_now;        /* packets waiting for modules to start */
+	uint64_t modules, running;
+};
+int dp_stats(const struct dp *dp, struct dp_stats *st);
+
+/* The fast path's clock (monotonic ns), comparable with last_rx_ns. */
+uint64_t dp_now_ns(void);
+
+/* Fast-path helpers for programs. */
+void dp_emit(struct dp_io *io, uint32_t device, struct rt_pkt *p);
+void dp_drop(struct dp_io *io, struct rt_pkt *p);
+/* A fresh packet with `len` bytes of data (and headroom for the Ethernet
+ * header), or NULL when the pool is empty. */
+struct rt_pkt *dp_alloc_pkt(struct dp_io *io, uint32_t len);
+/* Free a packet from the control thread (program destroy). */
+void dp_free_pkt(struct rt_pkt *p);
+
+#endif

@@ -1,0 +1,122 @@
+/* Shared between the DPDK files of the fast path. Not a public header. */
+#ifndef INNET_DATAPLANE_DP_INTERNAL_H
+#define INNET_DATAPLANE_DP_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include "dataplane/dataplane.h"
+#include "runtime/runtime.h"
+
+struct rte_mempool;
+struct rte_hash;
+struct rte_lpm;
+struct rte_ring;
+struct rte_eth_dev_tx_buffer;
+struct uv_async_s;
+
+/* Counters written by the fast path only and read by the control thread:
+ * relaxed atomics compile to plain moves on x86 and keep the race benign. */
+#define DP__LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define DP__ADD(x, v) __atomic_store_n(&(x), DP__LOAD(x) + (v), __ATOMIC_RELAXED)
+#define DP__SET(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+
+/* The classifier's key: 8 bytes, padding zeroed. */
+struct dp__key {
+	uint32_t addr;
+	uint16_t port;
+	uint8_t proto;
+	uint8_t pad;
+};
+
+struct dp_io {
+	struct dp *dp;
+	struct dp__mod *mod;
+};
+
+struct dp__mod {
+	uint64_t id;
+	struct dp_module_key key;
+	struct dp_io io;
+	/* fast path only */
+	struct dp_program prog;       /* ops NULL: not running */
+	uint64_t deadline;            /* program's next timer */
+	struct dp__mod *rnext, *rprev; /* running list */
+	uint32_t nhold;
+	/* written by the fast path, read by control */
+	uint32_t state;               /* enum dp_module_state */
+	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, drops, held, hold_drops;
+	uint64_t last_rx_ns, mem;
+	/* control only */
+	bool running;                 /* a program was sent */
+	struct rte_mbuf *hold[];      /* hold_packets */
+};
+
+enum dp__cmd_type { DP__CMD_ADD = 1, DP__CMD_RUN, DP__CMD_HALT, DP__CMD_REMOVE };
+
+struct dp__cmd {
+	enum dp__cmd_type type;
+	struct dp__mod *mod;
+	struct dp_program prog;       /* RUN: to publish; HALT/REMOVE: to destroy */
+	uint32_t cookie;
+	int status;
+};
+
+/* Element of the event ring (fast path -> control, lossy). */
+struct dp__ev {
+	struct dp_event ev;
+};
+
+struct dp__port {
+	uint16_t id;
+	bool probed;                  /* we probed it: remove on stop */
+	char name[64];
+	struct rte_ether_addr mac;
+	struct rte_eth_dev_tx_buffer *txb;
+	uint64_t tx_drops;
+};
+
+struct dp {
+	struct dp_config cfg;         /* ports/routes below, not the caller's */
+	unsigned lcore;
+	uint32_t burst;
+	struct dp__port ports[DP_MAX_PORTS];
+	uint32_t nports;
+	struct dp_route *routes;
+	uint32_t nroutes;
+	struct rte_mempool *mp;
+	struct rte_hash *cls;         /* fast path: dp__key -> mod */
+	struct rte_hash *addrs;       /* fast path: addr -> refcount (ARP) */
+	struct rte_hash *ids;         /* control: id -> mod */
+	struct rte_hash *keys;        /* control: dp__key -> mod */
+	struct rte_lpm *lpm;          /* dst -> route index */
+	struct rte_ring *cmd, *done, *ev;
+	struct uv_async_s *async;
+	int stop;
+	bool launched;
+	uint32_t outstanding;         /* commands not yet done (control) */
+	uint64_t nmods, nrunning;     /* control */
+	/* fast path */
+	struct dp__mod *running;
+	uint64_t next_timer;
+	bool signal;
+	uint64_t held_now;
+	uint64_t rx_packets, tx_packets, unclassified, not_ipv4, no_route, arp_replies;
+	uint64_t ev_drops;
+};
+
+static inline struct rt_pkt *dp__pkt(struct rte_mbuf *m)
+{
+	return (struct rt_pkt *)rte_mbuf_to_priv(m);
+}
+
+int dp__fast_main(void *arg);
+struct rt_pool dp__pool(struct dp *dp);
+void dp__set_err(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Build argv for rte_eal_init; returns argc, or -E2BIG. */
+int dp__eal_argv(const struct dp_config *c, char *buf, size_t buflen, char **argv, int maxargs);
+
+#endif

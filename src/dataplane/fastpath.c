@@ -1,0 +1,489 @@
+/* The burst loop on the fast-path lcore: commands, rx, classify, hold or
+ * run, frame, route, tx, timers. Nothing here allocates, locks or makes a
+ * system call per packet (the idle sleep happens only when every port has
+ * been empty for a while). */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_arp.h>
+#include <rte_byteorder.h>
+#include <rte_ethdev.h>
+#include <rte_hash.h>
+#include <rte_ip.h>
+#include <rte_lpm.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include <uv.h>
+
+#include "dataplane/dp_internal.h"
+#include "runtime/net.h"
+
+#define ETH_LEN 14u
+
+/* ---- the packet pool (runtime side) --------------------------------------- */
+
+static struct rt_pkt *pool_alloc(void *ctx, uint32_t size)
+{
+	struct dp *dp = ctx;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(dp->mp);
+	if (!m)
+		return NULL;
+	if (size > (uint32_t)(m->buf_len - m->data_off)) {
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	struct rt_pkt *p = dp__pkt(m);
+	rt_pkt_init(p, m->buf_addr, m->buf_len, m->data_off, 0, m);
+	return p;
+}
+
+static void pool_free(void *ctx, struct rt_pkt *p)
+{
+	(void)ctx;
+	rte_pktmbuf_free(p->handle);
+}
+
+struct rt_pool dp__pool(struct dp *dp)
+{
+	return (struct rt_pool){.alloc = pool_alloc, .free = pool_free, .ctx = dp};
+}
+
+struct rt_pkt *dp_alloc_pkt(struct dp_io *io, uint32_t len)
+{
+	struct rt_pkt *p = pool_alloc(io->dp, len);
+	if (p)
+		p->len = len;
+	return p;
+}
+
+void dp_free_pkt(struct rt_pkt *p)
+{
+	if (p)
+		rte_pktmbuf_free(p->handle);
+}
+
+void dp_drop(struct dp_io *io, struct rt_pkt *p)
+{
+	DP__ADD(io->mod->drops, 1);
+	rte_pktmbuf_free(p->handle);
+}
+
+/* A module's packet leaves: sync the view back into the mbuf, add the
+ * Ethernet header for the route's next hop, buffer it for tx. */
+void dp_emit(struct dp_io *io, uint32_t device, struct rt_pkt *p)
+{
+	(void)device; /* every device output leaves through the routing table */
+	struct dp *dp = io->dp;
+	struct rte_mbuf *m = p->handle;
+	if (p->len < sizeof(struct rte_ipv4_hdr) || p->off < ETH_LEN || m->nb_segs != 1 ||
+	    p->buf != (uint8_t *)m->buf_addr) {
+		dp_drop(io, p);
+		return;
+	}
+	m->data_off = (uint16_t)p->off;
+	m->data_len = (uint16_t)p->len;
+	m->pkt_len = p->len;
+	const uint8_t *ip = rt_pkt_data(p);
+	uint32_t dst = (uint32_t)ip[16] << 24 | (uint32_t)ip[17] << 16 | (uint32_t)ip[18] << 8 | ip[19];
+	uint32_t hop;
+	if (rte_lpm_lookup(dp->lpm, dst, &hop) != 0) {
+		DP__ADD(dp->no_route, 1);
+		dp_drop(io, p);
+		return;
+	}
+	const struct dp_route *rt = &dp->routes[hop];
+	struct dp__port *pt = &dp->ports[rt->port];
+	struct rte_ether_hdr *eh = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, ETH_LEN);
+	static const uint8_t zero[6];
+	if (memcmp(rt->mac, zero, 6) == 0)
+		memset(&eh->dst_addr, 0xff, 6);
+	else
+		memcpy(&eh->dst_addr, rt->mac, 6);
+	eh->src_addr = pt->mac;
+	eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	DP__ADD(io->mod->tx_packets, 1);
+	DP__ADD(io->mod->tx_bytes, p->len);
+	DP__ADD(dp->tx_packets, 1);
+	rte_eth_tx_buffer(pt->id, 0, pt->txb, m);
+}
+
+/* ---- running list and timers ----------------------------------------------- */
+
+static void running_link(struct dp *dp, struct dp__mod *m)
+{
+	m->rprev = NULL;
+	m->rnext = dp->running;
+	if (dp->running)
+		dp->running->rprev = m;
+	dp->running = m;
+}
+
+static void running_unlink(struct dp *dp, struct dp__mod *m)
+{
+	if (m->rprev)
+		m->rprev->rnext = m->rnext;
+	else if (dp->running == m)
+		dp->running = m->rnext;
+	if (m->rnext)
+		m->rnext->rprev = m->rprev;
+	m->rnext = m->rprev = NULL;
+}
+
+static void set_deadline(struct dp *dp, struct dp__mod *m, uint64_t d)
+{
+	m->deadline = d;
+	if (d < dp->next_timer)
+		dp->next_timer = d;
+}
+
+static unsigned run_timers(struct dp *dp, uint64_t now)
+{
+	unsigned n = 0;
+	uint64_t next = UINT64_MAX;
+	for (struct dp__mod *m = dp->running; m; m = m->rnext) {
+		if (m->deadline <= now) {
+			m->deadline = m->prog.ops->run_timers ? m->prog.ops->run_timers(m->prog.self, &m->io, now)
+			                                      : UINT64_MAX;
+			n++;
+		}
+		if (m->deadline < next)
+			next = m->deadline;
+	}
+	dp->next_timer = next;
+	return n;
+}
+
+/* ---- module input ------------------------------------------------------------ */
+
+/* Turn the frame into the view a module sees: IPv4 without link header. */
+static struct rt_pkt *to_view(struct rte_mbuf *m, uint32_t iplen, uint64_t now)
+{
+	struct rt_pkt *p = dp__pkt(m);
+	rt_pkt_init(p, m->buf_addr, m->buf_len, (uint32_t)m->data_off + ETH_LEN, iplen, m);
+	p->tstamp_ns = now;
+	return p;
+}
+
+static void run_burst(struct dp *dp, struct dp__mod *m, struct rt_pkt **v, uint32_t n, uint64_t now)
+{
+	set_deadline(dp, m, m->prog.ops->push(m->prog.self, &m->io, v, n, now));
+}
+
+static void publish(struct dp *dp, struct dp__mod *m, struct dp_program prog, uint64_t now)
+{
+	m->prog = prog;
+	m->deadline = UINT64_MAX;
+	running_link(dp, m);
+	DP__SET(m->state, DP_MOD_RUNNING);
+	if (prog.ops->run_timers)
+		set_deadline(dp, m, prog.ops->run_timers(prog.self, &m->io, now));
+	/* the held packets, in arrival order */
+	struct rt_pkt *v[64];
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < m->nhold; i++) {
+		struct rte_mbuf *mb = m->hold[i];
+		v[k++] = to_view(mb, mb->pkt_len - ETH_LEN, now);
+		if (k == 64) {
+			run_burst(dp, m, v, k, now);
+			k = 0;
+		}
+	}
+	if (k)
+		run_burst(dp, m, v, k, now);
+	DP__ADD(dp->held_now, -(uint64_t)m->nhold);
+	m->nhold = 0;
+}
+
+static void drop_held(struct dp *dp, struct dp__mod *m)
+{
+	for (uint32_t i = 0; i < m->nhold; i++)
+		rte_pktmbuf_free(m->hold[i]);
+	DP__ADD(m->hold_drops, m->nhold);
+	DP__ADD(dp->held_now, -(uint64_t)m->nhold);
+	m->nhold = 0;
+}
+
+static void signal_ev(struct dp *dp, const struct dp_event *ev)
+{
+	struct dp__ev e = {.ev = *ev};
+	if (rte_ring_sp_enqueue_elem(dp->ev, &e, sizeof e) != 0)
+		DP__ADD(dp->ev_drops, 1);
+	else
+		dp->signal = true;
+}
+
+static void addr_ref(struct dp *dp, uint32_t addr, int delta)
+{
+	void *data = NULL;
+	uintptr_t n = 0;
+	if (rte_hash_lookup_data(dp->addrs, &addr, &data) >= 0)
+		n = (uintptr_t)data;
+	n = (uintptr_t)((intptr_t)n + delta);
+	if (n == 0)
+		rte_hash_del_key(dp->addrs, &addr);
+	else
+		rte_hash_add_key_data(dp->addrs, &addr, (void *)n);
+}
+
+static unsigned do_commands(struct dp *dp, uint64_t now)
+{
+	void *ptrs[16];
+	unsigned n = rte_ring_sc_dequeue_burst(dp->cmd, ptrs, 16, NULL);
+	for (unsigned i = 0; i < n; i++) {
+		struct dp__cmd *c = ptrs[i];
+		struct dp__mod *m = c->mod;
+		struct dp__key k = {m->key.addr, m->key.port, m->key.proto, 0};
+		c->status = 0;
+		switch (c->type) {
+		case DP__CMD_ADD:
+			if (rte_hash_lookup(dp->cls, &k) >= 0)
+				c->status = -EADDRINUSE;
+			else if (rte_hash_add_key_data(dp->cls, &k, m) < 0)
+				c->status = -ENOSPC;
+			else
+				addr_ref(dp, k.addr, 1);
+			break;
+		case DP__CMD_RUN:
+			publish(dp, m, c->prog, now);
+			c->prog = (struct dp_program){0}; /* ours now */
+			break;
+		case DP__CMD_HALT:
+			if (m->prog.ops) {
+				running_unlink(dp, m);
+				c->prog = m->prog; /* control frees it after this ack */
+				m->prog = (struct dp_program){0};
+				m->deadline = UINT64_MAX;
+			}
+			drop_held(dp, m);
+			DP__SET(m->state, DP_MOD_DEPLOYED);
+			break;
+		case DP__CMD_REMOVE:
+			if (rte_hash_del_key(dp->cls, &k) >= 0)
+				addr_ref(dp, k.addr, -1);
+			if (m->prog.ops) {
+				running_unlink(dp, m);
+				c->prog = m->prog;
+				m->prog = (struct dp_program){0};
+			}
+			drop_held(dp, m);
+			break;
+		}
+		/* the done ring is as large as the command ring: never full */
+		rte_ring_sp_enqueue(dp->done, c);
+		dp->signal = true;
+	}
+	return n;
+}
+
+/* ---- rx ---------------------------------------------------------------------- */
+
+static void answer_arp(struct dp *dp, struct dp__port *pt, struct rte_mbuf *m)
+{
+	if (m->data_len < ETH_LEN + sizeof(struct rte_arp_hdr))
+		goto drop;
+	struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_arp_hdr *a = (struct rte_arp_hdr *)(eh + 1);
+	if (a->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST) ||
+	    a->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) || a->arp_plen != 4 ||
+	    a->arp_hlen != 6)
+		goto drop;
+	uint32_t tip = rte_be_to_cpu_32(a->arp_data.arp_tip);
+	if (rte_hash_lookup(dp->addrs, &tip) < 0)
+		goto drop;
+	a->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
+	a->arp_data.arp_tha = a->arp_data.arp_sha;
+	a->arp_data.arp_sha = pt->mac;
+	uint32_t sip = a->arp_data.arp_sip;
+	a->arp_data.arp_sip = a->arp_data.arp_tip;
+	a->arp_data.arp_tip = sip;
+	eh->dst_addr = eh->src_addr;
+	eh->src_addr = pt->mac;
+	DP__ADD(dp->arp_replies, 1);
+	rte_eth_tx_buffer(pt->id, 0, pt->txb, m);
+	return;
+drop:
+	DP__ADD(dp->not_ipv4, 1);
+	rte_pktmbuf_free(m);
+}
+
+/* A packet for a module with no program: hold the first packets of new
+ * flows and announce the first one; drop the rest. */
+static void hold(struct dp *dp, struct dp__mod *m, struct rte_mbuf *mb, const uint8_t *ip, uint32_t l4off,
+                 uint32_t iplen)
+{
+	uint8_t proto = ip[9];
+	bool first = (rt_rd16(ip + 6) & RT_IP_OFFMASK) == 0;
+	bool newflow = false;
+	if (first && proto == RT_IP_PROTO_UDP)
+		newflow = true;
+	else if (first && proto == RT_IP_PROTO_TCP && iplen >= l4off + 14)
+		newflow = (ip[l4off + 13] & 0x12) == 0x02; /* SYN without ACK */
+	if (!newflow || m->nhold >= dp->cfg.hold_packets || dp->held_now >= dp->cfg.hold_total) {
+		DP__ADD(m->hold_drops, 1);
+		rte_pktmbuf_free(mb);
+		return;
+	}
+	if (m->state == DP_MOD_DEPLOYED) {
+		struct dp_event ev = {.type = DP_EV_NEW_FLOW, .module = m->id, .proto = proto,
+		                      .src = rt_rd32(ip + 12), .dst = rt_rd32(ip + 16)};
+		if (iplen >= l4off + 4) {
+			ev.sport = rt_rd16(ip + l4off);
+			ev.dport = rt_rd16(ip + l4off + 2);
+		}
+		uint64_t before = dp->ev_drops;
+		signal_ev(dp, &ev);
+		if (dp->ev_drops != before) {
+			/* control could not hear us: do not hold what nobody will start */
+			DP__ADD(m->hold_drops, 1);
+			rte_pktmbuf_free(mb);
+			return;
+		}
+		DP__SET(m->state, DP_MOD_STARTING);
+	}
+	m->hold[m->nhold++] = mb;
+	DP__ADD(m->held, 1);
+	DP__ADD(dp->held_now, 1);
+}
+
+static unsigned rx_port(struct dp *dp, struct dp__port *pt, uint64_t now)
+{
+	struct rte_mbuf *pk[64];
+	uint16_t n = rte_eth_rx_burst(pt->id, 0, pk, (uint16_t)dp->burst);
+	if (n == 0)
+		return 0;
+	DP__ADD(dp->rx_packets, n);
+	struct dp__key keys[64];
+	const void *kp[64];
+	void *data[64];
+	uint32_t iplen[64], l4[64];
+	uint16_t idx[64];
+	uint32_t nk = 0;
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pk[i];
+		if (m->nb_segs != 1 || m->data_len < ETH_LEN + 20u) {
+			if (m->nb_segs == 1 && m->data_len >= ETH_LEN + sizeof(struct rte_arp_hdr) &&
+			    dp->cfg.answer_arp &&
+			    rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->ether_type ==
+			            rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
+				answer_arp(dp, pt, m);
+				continue;
+			}
+			goto bad;
+		}
+		const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+		uint16_t et = rt_rd16(f + 12);
+		if (et == RTE_ETHER_TYPE_ARP && dp->cfg.answer_arp) {
+			answer_arp(dp, pt, m);
+			continue;
+		}
+		if (et != RTE_ETHER_TYPE_IPV4)
+			goto bad;
+		const uint8_t *ip = f + ETH_LEN;
+		uint32_t hl = (uint32_t)(ip[0] & 15) * 4, tl = rt_rd16(ip + 2);
+		if ((ip[0] >> 4) != 4 || hl < 20 || tl < hl || tl + ETH_LEN > m->data_len)
+			goto bad;
+		if (m->data_len > tl + ETH_LEN) { /* Ethernet padding */
+			rte_pktmbuf_trim(m, (uint16_t)(m->data_len - tl - ETH_LEN));
+		}
+		struct dp__key *k = &keys[nk];
+		k->addr = rt_rd32(ip + 16);
+		k->proto = ip[9];
+		k->port = 0;
+		k->pad = 0;
+		if ((k->proto == RT_IP_PROTO_TCP || k->proto == RT_IP_PROTO_UDP) &&
+		    (rt_rd16(ip + 6) & RT_IP_OFFMASK) == 0 && tl >= hl + 4)
+			k->port = rt_rd16(ip + hl + 2);
+		else
+			k->proto = 0;
+		kp[nk] = k;
+		iplen[nk] = tl;
+		l4[nk] = hl;
+		idx[nk] = i;
+		nk++;
+		continue;
+bad:
+		DP__ADD(dp->not_ipv4, 1);
+		rte_pktmbuf_free(m);
+	}
+	if (nk == 0)
+		return n;
+	uint64_t hits = 0;
+	rte_hash_lookup_bulk_data(dp->cls, kp, nk, &hits, data);
+	/* misses: try the address alone */
+	for (uint32_t j = 0; j < nk; j++)
+		if (!(hits & (1ull << j))) {
+			if (keys[j].proto != 0 || keys[j].port != 0) {
+				struct dp__key a = {keys[j].addr, 0, 0, 0};
+				if (rte_hash_lookup_data(dp->cls, &a, &data[j]) >= 0)
+					continue;
+			}
+			data[j] = NULL;
+		}
+	/* run consecutive packets of one module as one burst */
+	struct rt_pkt *v[64];
+	uint32_t nv = 0;
+	struct dp__mod *cur = NULL;
+	for (uint32_t j = 0; j < nk; j++) {
+		struct rte_mbuf *mb = pk[idx[j]];
+		struct dp__mod *m = data[j];
+		if (!m) {
+			DP__ADD(dp->unclassified, 1);
+			rte_pktmbuf_free(mb);
+			continue;
+		}
+		DP__ADD(m->rx_packets, 1);
+		DP__ADD(m->rx_bytes, iplen[j]);
+		DP__SET(m->last_rx_ns, now);
+		if (!m->prog.ops) {
+			hold(dp, m, mb, rte_pktmbuf_mtod_offset(mb, const uint8_t *, ETH_LEN), l4[j], iplen[j]);
+			continue;
+		}
+		if (m != cur && nv) {
+			run_burst(dp, cur, v, nv, now);
+			nv = 0;
+		}
+		cur = m;
+		v[nv++] = to_view(mb, iplen[j], now);
+	}
+	if (nv)
+		run_burst(dp, cur, v, nv, now);
+	return n;
+}
+
+int dp__fast_main(void *arg)
+{
+	struct dp *dp = arg;
+	uint32_t idle = 0;
+	while (!__atomic_load_n(&dp->stop, __ATOMIC_ACQUIRE)) {
+		uint64_t now = dp_now_ns();
+		unsigned work = do_commands(dp, now);
+		for (uint32_t i = 0; i < dp->nports; i++)
+			work += rx_port(dp, &dp->ports[i], now);
+		if (now >= dp->next_timer)
+			work += run_timers(dp, now);
+		for (uint32_t i = 0; i < dp->nports; i++)
+			rte_eth_tx_buffer_flush(dp->ports[i].id, 0, dp->ports[i].txb);
+		if (dp->signal) {
+			dp->signal = false;
+			if (dp->async)
+				uv_async_send(dp->async);
+		}
+		if (work) {
+			idle = 0;
+		} else if (dp->cfg.idle_sleep_us && ++idle > 256) {
+			uint64_t us = dp->cfg.idle_sleep_us;
+			if (dp->next_timer != UINT64_MAX && dp->next_timer > now &&
+			    (dp->next_timer - now) / 1000 < us)
+				us = (dp->next_timer - now) / 1000;
+			struct timespec ts = {0, (long)(us * 1000)};
+			nanosleep(&ts, NULL);
+		}
+	}
+	for (uint32_t i = 0; i < dp->nports; i++)
+		rte_eth_tx_buffer_flush(dp->ports[i].id, 0, dp->ports[i].txb);
+	return 0;
+}

@@ -1,0 +1,89 @@
+/* A program that runs a module's Click graph with the runtime: the fast
+ * path's mbuf pool backs the runtime's packet pool, and device outputs go
+ * to dp_emit. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "dataplane/dp_internal.h"
+
+struct clickprog {
+	struct rt_module *m;
+	struct dp_io *io; /* set on every call from the fast path */
+};
+
+static void cp_tx(void *ctx, uint32_t dev, struct rt_pkt *p)
+{
+	struct clickprog *cp = ctx;
+	dp_emit(cp->io, dev, p);
+}
+
+static uint64_t cp_push(void *self, struct dp_io *io, struct rt_pkt **pkts, uint32_t n, uint64_t now)
+{
+	struct clickprog *cp = self;
+	cp->io = io;
+	struct rt_counters before;
+	rt_module_counters(cp->m, &before);
+	for (uint32_t i = 0; i < n; i++)
+		rt_module_push(cp->m, 0, pkts[i], now);
+	/* Pull tasks (Queue -> ToDevice) are due now: run them before leaving. */
+	if (rt_module_next_deadline(cp->m) <= now)
+		rt_module_run_timers(cp->m, now);
+	struct rt_counters after;
+	rt_module_counters(cp->m, &after);
+	DP__ADD(io->mod->drops, after.drops - before.drops + after.bad_in - before.bad_in);
+	DP__SET(io->mod->mem, rt_module_mem_size(cp->m));
+	return rt_module_next_deadline(cp->m);
+}
+
+static uint64_t cp_timers(void *self, struct dp_io *io, uint64_t now)
+{
+	struct clickprog *cp = self;
+	cp->io = io;
+	struct rt_counters before;
+	rt_module_counters(cp->m, &before);
+	rt_module_run_timers(cp->m, now);
+	struct rt_counters after;
+	rt_module_counters(cp->m, &after);
+	DP__ADD(io->mod->drops, after.drops - before.drops);
+	DP__SET(io->mod->mem, rt_module_mem_size(cp->m));
+	return rt_module_next_deadline(cp->m);
+}
+
+static void cp_destroy(void *self)
+{
+	struct clickprog *cp = self;
+	rt_module_free(cp->m);
+	free(cp);
+}
+
+static const struct dp_program_ops click_ops = {
+	.push = cp_push,
+	.run_timers = cp_timers,
+	.destroy = cp_destroy,
+};
+
+int dp_program_click(struct dp *dp, const struct click_graph *g, const struct rt_limits *lim,
+                     bool take_graph, struct dp_program *out, struct diags *d)
+{
+	*out = (struct dp_program){0};
+	if (!dp)
+		return -ENOTCONN;
+	struct clickprog *cp = calloc(1, sizeof *cp);
+	if (!cp)
+		return -ENOMEM;
+	struct rt_env env = {.pool = dp__pool(dp), .tx = cp_tx, .tx_ctx = cp};
+	int r = rt_module_new(g, &env, lim, dp_now_ns(), take_graph, &cp->m, d);
+	if (r < 0) {
+		free(cp);
+		return r;
+	}
+	*out = (struct dp_program){.ops = &click_ops, .self = cp};
+	return 0;
+}
+
+size_t dp_program_mem(const struct dp_program *prog)
+{
+	if (!prog || prog->ops != &click_ops)
+		return 0;
+	return rt_module_mem_size(((struct clickprog *)prog->self)->m);
+}
