@@ -1,0 +1,111 @@
+-- The innet registry (DESIGN section 4). Applied by innetd to an empty
+-- database; src/registry.c holds the migrations that bring an older
+-- database to this version. Bump user_version (and REG_SCHEMA_VERSION in
+-- src/registry.h) with every change, and add the matching migration.
+PRAGMA user_version = 1;
+
+-- Small key/value facts about this registry (e.g. the operator token hash).
+CREATE TABLE meta (
+	key TEXT PRIMARY KEY,
+	value BLOB NOT NULL
+);
+
+CREATE TABLE tenants (
+	id INTEGER PRIMARY KEY AUTOINCREMENT,
+	name TEXT NOT NULL UNIQUE,
+	kind TEXT NOT NULL CHECK (kind IN ('client', 'third_party', 'operator')),
+	token_hash BLOB NOT NULL UNIQUE,      -- crypto_generichash of the token
+	quota_modules INTEGER NOT NULL DEFAULT 100 CHECK (quota_modules >= 0),
+	quota_memory_mb INTEGER NOT NULL DEFAULT 1024 CHECK (quota_memory_mb >= 0),
+	quota_starts_per_min INTEGER NOT NULL DEFAULT 60 CHECK (quota_starts_per_min >= 0),
+	created_at TEXT NOT NULL
+);
+
+-- Registered address prefixes ('address') and the destination whitelist
+-- ('whitelist') of each tenant.
+CREATE TABLE tenant_prefixes (
+	tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+	list TEXT NOT NULL CHECK (list IN ('address', 'whitelist')),
+	pos INTEGER NOT NULL,
+	prefix TEXT NOT NULL,                 -- "a.b.c.d/len", canonical
+	addr INTEGER NOT NULL,                -- host order
+	len INTEGER NOT NULL CHECK (len BETWEEN 0 AND 32),
+	PRIMARY KEY (tenant_id, list, pos)
+);
+
+-- Network snapshots, every version kept; the highest is current.
+CREATE TABLE snapshots (
+	version INTEGER PRIMARY KEY AUTOINCREMENT,
+	json TEXT NOT NULL,
+	created_at TEXT NOT NULL,
+	created_by TEXT NOT NULL
+);
+
+-- The platforms of the current snapshot (rewritten with each snapshot).
+CREATE TABLE platforms (
+	name TEXT PRIMARY KEY,
+	address TEXT NOT NULL,
+	pool TEXT NOT NULL,
+	capacity INTEGER NOT NULL CHECK (capacity >= 0),
+	local INTEGER NOT NULL DEFAULT 1,
+	peer_url TEXT,
+	snapshot_version INTEGER NOT NULL REFERENCES snapshots(version)
+);
+
+-- Operator policy statements (requirement language, DESIGN section 7).
+CREATE TABLE policies (
+	id INTEGER PRIMARY KEY AUTOINCREMENT,
+	text TEXT NOT NULL,
+	created_at TEXT NOT NULL,
+	created_by TEXT NOT NULL
+);
+
+CREATE TABLE modules (
+	id INTEGER PRIMARY KEY AUTOINCREMENT,
+	tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE RESTRICT,
+	name TEXT NOT NULL,
+	source TEXT,                          -- Click text as sent
+	stock TEXT,                           -- or a stock module name
+	params TEXT,                          -- JSON object
+	requirements TEXT NOT NULL DEFAULT '',
+	verdict TEXT CHECK (verdict IN ('safe', 'sandboxed', 'rejected')),
+	platform TEXT REFERENCES platforms(name) ON DELETE RESTRICT,
+	ip INTEGER,                           -- assigned address, host order
+	proto INTEGER,
+	port INTEGER,
+	state TEXT NOT NULL DEFAULT 'deployed' CHECK (state IN
+		('deployed', 'booting', 'running', 'idle', 'suspended', 'stopped', 'killed')),
+	snapshot_version INTEGER REFERENCES snapshots(version),
+	report TEXT,                          -- last verification report, JSON
+	created_at TEXT NOT NULL,
+	updated_at TEXT NOT NULL,
+	CHECK (source IS NOT NULL OR stock IS NOT NULL)
+);
+CREATE UNIQUE INDEX modules_live_name ON modules(tenant_id, name) WHERE state <> 'killed';
+CREATE INDEX modules_platform ON modules(platform);
+
+-- Addresses handed out from platform pools; one row per (platform, ip,
+-- proto, port) in use.
+CREATE TABLE allocations (
+	platform TEXT NOT NULL REFERENCES platforms(name) ON DELETE RESTRICT,
+	ip INTEGER NOT NULL,
+	proto INTEGER NOT NULL DEFAULT 0,
+	port INTEGER NOT NULL DEFAULT 0,
+	module_id INTEGER NOT NULL REFERENCES modules(id) ON DELETE CASCADE,
+	created_at TEXT NOT NULL,
+	PRIMARY KEY (platform, ip, proto, port)
+);
+CREATE INDEX allocations_module ON allocations(module_id);
+
+-- Every state-changing call: who, what, when, result.
+CREATE TABLE audit (
+	id INTEGER PRIMARY KEY AUTOINCREMENT,
+	at TEXT NOT NULL,                     -- UTC, ISO 8601 with milliseconds
+	who TEXT NOT NULL,                    -- "operator", "tenant:<id>", "anonymous"
+	tenant_id INTEGER,                    -- no foreign key: outlives the tenant
+	method TEXT NOT NULL,
+	path TEXT NOT NULL,
+	status INTEGER NOT NULL,
+	result TEXT NOT NULL,                 -- "ok" or the error code
+	detail TEXT                           -- JSON, optional
+);

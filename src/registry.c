@@ -1,0 +1,900 @@
+#include "registry.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sodium.h>
+
+#include "log.h"
+
+/* Every SQL statement of the registry, prepared once. */
+enum stmt_id {
+	S_BEGIN, S_COMMIT, S_ROLLBACK,
+	S_META_GET, S_META_SET,
+	S_TENANT_INSERT, S_TENANT_PREFIX_INSERT, S_TENANT_GET, S_TENANT_BY_HASH,
+	S_TENANT_LIST, S_TENANT_PREFIXES, S_TENANT_LIVE_MODULES, S_TENANT_DELETE,
+	S_SNAP_INSERT, S_SNAP_CURRENT, S_PLATFORM_UPSERT,
+	S_PLATFORM_BUSY, S_PLATFORM_DELETE_STALE, S_PLATFORM_LIST,
+	S_POLICY_INSERT, S_POLICY_LIST, S_POLICY_DELETE,
+	S_AUDIT_INSERT, S_AUDIT_LIST,
+	S_COUNT
+};
+
+static const char *const stmt_sql[S_COUNT] = {
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+	[S_META_SET] = "INSERT INTO meta(key, value) VALUES (?1, ?2) "
+	               "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+	[S_TENANT_INSERT] =
+		"INSERT INTO tenants(name, kind, token_hash, quota_modules, quota_memory_mb, "
+		"quota_starts_per_min, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+		"strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) RETURNING id, created_at",
+	[S_TENANT_PREFIX_INSERT] =
+		"INSERT INTO tenant_prefixes(tenant_id, list, pos, prefix, addr, len) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_TENANT_GET] = "SELECT id, name, kind, quota_modules, quota_memory_mb, "
+	                 "quota_starts_per_min, created_at FROM tenants WHERE id = ?1",
+	[S_TENANT_BY_HASH] = "SELECT id, name, kind, quota_modules, quota_memory_mb, "
+	                     "quota_starts_per_min, created_at, token_hash FROM tenants "
+	                     "WHERE token_hash = ?1",
+	[S_TENANT_LIST] = "SELECT id, name, kind, quota_modules, quota_memory_mb, "
+	                  "quota_starts_per_min, created_at FROM tenants ORDER BY id",
+	[S_TENANT_PREFIXES] = "SELECT list, addr, len FROM tenant_prefixes WHERE tenant_id = ?1 "
+	                      "ORDER BY list, pos",
+	[S_TENANT_LIVE_MODULES] = "SELECT count(*) FROM modules WHERE tenant_id = ?1 AND state <> 'killed'",
+	[S_TENANT_DELETE] = "DELETE FROM tenants WHERE id = ?1",
+	[S_SNAP_INSERT] = "INSERT INTO snapshots(json, created_at, created_by) VALUES "
+	                  "(?1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?2) RETURNING version",
+	[S_SNAP_CURRENT] = "SELECT version, json FROM snapshots ORDER BY version DESC LIMIT 1",
+	[S_PLATFORM_UPSERT] =
+		"INSERT INTO platforms(name, address, pool, capacity, local, peer_url, snapshot_version) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(name) DO UPDATE SET "
+		"address = excluded.address, pool = excluded.pool, capacity = excluded.capacity, "
+		"local = excluded.local, peer_url = excluded.peer_url, "
+		"snapshot_version = excluded.snapshot_version",
+	[S_PLATFORM_BUSY] = "SELECT p.name FROM platforms p WHERE p.snapshot_version < ?1 AND "
+	                    "(EXISTS (SELECT 1 FROM modules m WHERE m.platform = p.name) OR "
+	                    "EXISTS (SELECT 1 FROM allocations a WHERE a.platform = p.name)) LIMIT 1",
+	[S_PLATFORM_DELETE_STALE] = "DELETE FROM platforms WHERE snapshot_version < ?1",
+	[S_PLATFORM_LIST] =
+		"SELECT p.name, p.address, p.pool, p.capacity, p.local, p.peer_url, "
+		"(SELECT count(*) FROM modules m WHERE m.platform = p.name AND m.state <> 'killed') "
+		"FROM platforms p ORDER BY p.rowid",
+	[S_POLICY_INSERT] = "INSERT INTO policies(text, created_at, created_by) VALUES "
+	                    "(?1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?2) RETURNING id",
+	[S_POLICY_LIST] = "SELECT id, text, created_at, created_by FROM policies ORDER BY id",
+	[S_POLICY_DELETE] = "DELETE FROM policies WHERE id = ?1",
+	[S_AUDIT_INSERT] = "INSERT INTO audit(at, who, tenant_id, method, path, status, result, detail) "
+	                   "VALUES (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[S_AUDIT_LIST] = "SELECT id, at, who, tenant_id, method, path, status, result, detail "
+	                 "FROM audit ORDER BY id DESC LIMIT ?1",
+};
+
+/* Migrations: migrations[i] brings a database at version i+1 to i+2. */
+static const char *const migrations[] = {
+	NULL, /* (none yet: version 1 is the first) */
+};
+
+struct registry {
+	sqlite3 *db;
+	sqlite3_stmt *stmts[S_COUNT];
+	int version;
+};
+
+static int db_error(struct registry *r, const char *what)
+{
+	log_error("registry", "%s: %s", what, sqlite3_errmsg(r->db));
+	return -EIO;
+}
+
+static sqlite3_stmt *stmt(struct registry *r, enum stmt_id id)
+{
+	sqlite3_stmt *s = r->stmts[id];
+	if (!s) {
+		if (sqlite3_prepare_v3(r->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s, NULL)
+		    != SQLITE_OK) {
+			db_error(r, stmt_sql[id]);
+			return NULL;
+		}
+		r->stmts[id] = s;
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return s;
+}
+
+/* Run a statement that returns no rows. */
+static int exec_stmt(struct registry *r, sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+		return 0;
+	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+		int ext = sqlite3_extended_errcode(r->db);
+		if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+			return -EEXIST;
+		if (ext == SQLITE_CONSTRAINT_FOREIGNKEY)
+			return -EBUSY;
+		return -EINVAL;
+	}
+	return db_error(r, sqlite3_sql(s));
+}
+
+static int simple(struct registry *r, enum stmt_id id)
+{
+	sqlite3_stmt *s = stmt(r, id);
+	return s ? exec_stmt(r, s) : -EIO;
+}
+
+int reg_begin(struct registry *r) { return simple(r, S_BEGIN); }
+int reg_commit(struct registry *r) { return simple(r, S_COMMIT); }
+
+void reg_rollback(struct registry *r)
+{
+	if (!sqlite3_get_autocommit(r->db))
+		simple(r, S_ROLLBACK);
+}
+
+sqlite3 *reg_db(struct registry *r) { return r->db; }
+int reg_schema_version(struct registry *r) { return r->version; }
+
+static char *dupcol(sqlite3_stmt *s, int col)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+	return t ? strdup((const char *)t) : NULL;
+}
+
+static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = NULL;
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+static int user_version(sqlite3 *db)
+{
+	sqlite3_stmt *s;
+	int v = -1;
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			v = sqlite3_column_int(s, 0);
+		sqlite3_finalize(s);
+	}
+	return v;
+}
+
+static int table_count(sqlite3 *db)
+{
+	sqlite3_stmt *s;
+	int n = -1;
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master", -1, &s, NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			n = sqlite3_column_int(s, 0);
+		sqlite3_finalize(s);
+	}
+	return n;
+}
+
+static int make_parent_dir(const char *path)
+{
+	char *copy = strdup(path);
+	if (!copy)
+		return -ENOMEM;
+	char *dir = dirname(copy);
+	int rc = 0;
+	if (strcmp(dir, ".") && strcmp(dir, "/") && mkdir(dir, 0700) && errno != EEXIST)
+		rc = -errno;
+	free(copy);
+	return rc;
+}
+
+/* Apply the schema or the migrations, in one transaction. */
+static int bring_up_to_date(sqlite3 *db, char **err)
+{
+	int v = user_version(db);
+	int tables = table_count(db);
+	char *msg = NULL;
+	if (v < 0 || tables < 0) {
+		*err = xasprintf("cannot read the schema version: %s", sqlite3_errmsg(db));
+		return -EIO;
+	}
+	if (v > REG_SCHEMA_VERSION) {
+		*err = xasprintf("the database has schema version %d, newer than this innetd (%d)",
+		                 v, REG_SCHEMA_VERSION);
+		return -EPROTO;
+	}
+	if (v == REG_SCHEMA_VERSION)
+		return 0;
+	if (v == 0 && tables > 0) {
+		*err = xasprintf("the file holds tables but no innet schema version; not an innet registry?");
+		return -EPROTO;
+	}
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK)
+		goto fail;
+	if (v == 0) {
+		if (sqlite3_exec(db, reg_schema_sql, NULL, NULL, &msg) != SQLITE_OK)
+			goto fail;
+	} else {
+		for (int i = v; i < REG_SCHEMA_VERSION; i++) {
+			const char *m = (size_t)(i - 1) < sizeof migrations / sizeof migrations[0]
+			                ? migrations[i - 1] : NULL;
+			if (!m) {
+				*err = xasprintf("no migration from schema version %d", i);
+				sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+				return -EPROTO;
+			}
+			if (sqlite3_exec(db, m, NULL, NULL, &msg) != SQLITE_OK)
+				goto fail;
+			char pragma[64];
+			snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", i + 1);
+			if (sqlite3_exec(db, pragma, NULL, NULL, &msg) != SQLITE_OK)
+				goto fail;
+		}
+	}
+	if (user_version(db) != REG_SCHEMA_VERSION) {
+		*err = xasprintf("schema.sql sets user_version %d but innetd expects %d",
+		                 user_version(db), REG_SCHEMA_VERSION);
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return -EPROTO;
+	}
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
+		goto fail;
+	if (v)
+		log_info("registry", "migrated the schema from version %d to %d", v, REG_SCHEMA_VERSION);
+	return 0;
+fail:
+	*err = xasprintf("applying the schema: %s", msg ? msg : sqlite3_errmsg(db));
+	sqlite3_free(msg);
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return -EIO;
+}
+
+int reg_open(const char *path, struct registry **out, char **err)
+{
+	*err = NULL;
+	int rc = make_parent_dir(path);
+	if (rc) {
+		*err = xasprintf("%s: cannot create its directory: %s", path, strerror(-rc));
+		return rc;
+	}
+	struct registry *r = calloc(1, sizeof *r);
+	if (!r)
+		return -ENOMEM;
+	if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	                    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		*err = xasprintf("%s: %s", path, r->db ? sqlite3_errmsg(r->db) : "cannot open");
+		rc = -EIO;
+		goto fail;
+	}
+	sqlite3_busy_timeout(r->db, 5000);
+	sqlite3_extended_result_codes(r->db, 1);
+	char *msg = NULL;
+	if (sqlite3_exec(r->db, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; "
+	                 "PRAGMA synchronous = NORMAL", NULL, NULL, &msg) != SQLITE_OK) {
+		*err = xasprintf("%s: %s", path, msg ? msg : sqlite3_errmsg(r->db));
+		sqlite3_free(msg);
+		rc = -EIO;
+		goto fail;
+	}
+	char *e2 = NULL;
+	if ((rc = bring_up_to_date(r->db, &e2))) {
+		*err = xasprintf("%s: %s", path, e2 ? e2 : "schema error");
+		free(e2);
+		goto fail;
+	}
+	r->version = REG_SCHEMA_VERSION;
+	*out = r;
+	return 0;
+fail:
+	reg_close(r);
+	return rc;
+}
+
+void reg_close(struct registry *r)
+{
+	if (!r)
+		return;
+	for (int i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(r->stmts[i]);
+	if (r->db && sqlite3_close(r->db) != SQLITE_OK)
+		log_error("registry", "close: %s", sqlite3_errmsg(r->db));
+	free(r);
+}
+
+/* --- meta ---------------------------------------------------------------- */
+
+int reg_meta_get(struct registry *r, const char *key, void *buf, size_t cap, size_t *len)
+{
+	sqlite3_stmt *s = stmt(r, S_META_GET);
+	if (!s)
+		return -EIO;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(s);
+		return -ENOENT;
+	}
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return db_error(r, "meta");
+	}
+	size_t n = (size_t)sqlite3_column_bytes(s, 0);
+	const void *v = sqlite3_column_blob(s, 0);
+	if (len)
+		*len = n;
+	if (buf && v)
+		memcpy(buf, v, n < cap ? n : cap);
+	sqlite3_reset(s);
+	return 0;
+}
+
+int reg_meta_set(struct registry *r, const char *key, const void *val, size_t len)
+{
+	sqlite3_stmt *s = stmt(r, S_META_SET);
+	if (!s)
+		return -EIO;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 2, val, (int)len, SQLITE_STATIC);
+	return exec_stmt(r, s);
+}
+
+/* --- tenants ------------------------------------------------------------- */
+
+static const char *const kind_names[] = {"client", "third_party", "operator"};
+
+const char *reg_kind_name(enum reg_kind k)
+{
+	return (unsigned)k < 3 ? kind_names[k] : "?";
+}
+
+int reg_kind_parse(const char *s, enum reg_kind *out)
+{
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(s, kind_names[i])) {
+			*out = (enum reg_kind)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+void reg_tenant_release(struct reg_tenant *t)
+{
+	if (!t)
+		return;
+	free(t->name);
+	free(t->addresses);
+	free(t->whitelist);
+	free(t->created_at);
+	memset(t, 0, sizeof *t);
+}
+
+void reg_tenants_free(struct reg_tenant *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		reg_tenant_release(&v[i]);
+	free(v);
+}
+
+static int insert_prefixes(struct registry *r, int64_t id, const char *list,
+                           const struct inet_prefix *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_stmt *s = stmt(r, S_TENANT_PREFIX_INSERT);
+		if (!s)
+			return -EIO;
+		char buf[20];
+		sqlite3_bind_int64(s, 1, id);
+		sqlite3_bind_text(s, 2, list, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, (int64_t)i);
+		sqlite3_bind_text(s, 4, inet_format_prefix(p[i], buf), -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(s, 5, p[i].addr);
+		sqlite3_bind_int(s, 6, p[i].len);
+		int rc = exec_stmt(r, s);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int reg_tenant_add(struct registry *r, struct reg_tenant *t, const uint8_t hash[REG_HASH_LEN])
+{
+	int rc = reg_begin(r);
+	if (rc)
+		return rc;
+	sqlite3_stmt *s = stmt(r, S_TENANT_INSERT);
+	if (!s) {
+		rc = -EIO;
+		goto fail;
+	}
+	sqlite3_bind_text(s, 1, t->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, reg_kind_name(t->kind), -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 3, hash, REG_HASH_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, t->quota_modules);
+	sqlite3_bind_int64(s, 5, t->quota_memory_mb);
+	sqlite3_bind_int64(s, 6, t->quota_starts_per_min);
+	int st = sqlite3_step(s);
+	if (st == SQLITE_ROW) {
+		t->id = sqlite3_column_int64(s, 0);
+		free(t->created_at);
+		t->created_at = dupcol(s, 1);
+		sqlite3_reset(s);
+	} else {
+		rc = exec_stmt(r, s); /* maps the error */
+		if (!rc)
+			rc = -EIO;
+		goto fail;
+	}
+	if ((rc = insert_prefixes(r, t->id, "address", t->addresses, t->naddresses)) ||
+	    (rc = insert_prefixes(r, t->id, "whitelist", t->whitelist, t->nwhitelist)))
+		goto fail;
+	if ((rc = reg_commit(r)))
+		goto fail;
+	return 0;
+fail:
+	reg_rollback(r);
+	return rc;
+}
+
+static int push_prefix(struct inet_prefix **v, size_t *n, struct inet_prefix p)
+{
+	struct inet_prefix *nv = realloc(*v, (*n + 1) * sizeof *nv);
+	if (!nv)
+		return -ENOMEM;
+	nv[(*n)++] = p;
+	*v = nv;
+	return 0;
+}
+
+/* Row of S_TENANT_GET/LIST/BY_HASH -> t (without prefixes). */
+static int tenant_row(sqlite3_stmt *s, struct reg_tenant *t)
+{
+	memset(t, 0, sizeof *t);
+	t->id = sqlite3_column_int64(s, 0);
+	t->name = dupcol(s, 1);
+	const char *k = (const char *)sqlite3_column_text(s, 2);
+	if (!k || reg_kind_parse(k, &t->kind))
+		t->kind = REG_KIND_CLIENT;
+	t->quota_modules = sqlite3_column_int64(s, 3);
+	t->quota_memory_mb = sqlite3_column_int64(s, 4);
+	t->quota_starts_per_min = sqlite3_column_int64(s, 5);
+	t->created_at = dupcol(s, 6);
+	return t->name && t->created_at ? 0 : -ENOMEM;
+}
+
+static int tenant_prefixes(struct registry *r, struct reg_tenant *t)
+{
+	sqlite3_stmt *s = stmt(r, S_TENANT_PREFIXES);
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, t->id);
+	int rc = 0, st;
+	while (!rc && (st = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *list = (const char *)sqlite3_column_text(s, 0);
+		struct inet_prefix p = {(uint32_t)sqlite3_column_int64(s, 1),
+		                        (uint8_t)sqlite3_column_int(s, 2)};
+		if (list && !strcmp(list, "whitelist"))
+			rc = push_prefix(&t->whitelist, &t->nwhitelist, p);
+		else
+			rc = push_prefix(&t->addresses, &t->naddresses, p);
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+static int tenant_one(struct registry *r, sqlite3_stmt *s, struct reg_tenant *out,
+                      const uint8_t *hash)
+{
+	int st = sqlite3_step(s);
+	if (st == SQLITE_DONE) {
+		sqlite3_reset(s);
+		return -ENOENT;
+	}
+	if (st != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return db_error(r, "tenant");
+	}
+	int rc = tenant_row(s, out);
+	if (!rc && hash) {
+		/* the index found the row; confirm in constant time anyway */
+		const void *h = sqlite3_column_blob(s, 7);
+		if (!h || sqlite3_column_bytes(s, 7) != REG_HASH_LEN || sodium_memcmp(h, hash, REG_HASH_LEN))
+			rc = -ENOENT;
+	}
+	sqlite3_reset(s);
+	if (!rc)
+		rc = tenant_prefixes(r, out);
+	if (rc)
+		reg_tenant_release(out);
+	return rc;
+}
+
+int reg_tenant_get(struct registry *r, int64_t id, struct reg_tenant *out)
+{
+	sqlite3_stmt *s = stmt(r, S_TENANT_GET);
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	return tenant_one(r, s, out, NULL);
+}
+
+int reg_tenant_by_token(struct registry *r, const uint8_t hash[REG_HASH_LEN], struct reg_tenant *out)
+{
+	sqlite3_stmt *s = stmt(r, S_TENANT_BY_HASH);
+	if (!s)
+		return -EIO;
+	sqlite3_bind_blob(s, 1, hash, REG_HASH_LEN, SQLITE_STATIC);
+	return tenant_one(r, s, out, hash);
+}
+
+int reg_tenant_list(struct registry *r, struct reg_tenant **v, size_t *n)
+{
+	*v = NULL;
+	*n = 0;
+	sqlite3_stmt *s = stmt(r, S_TENANT_LIST);
+	if (!s)
+		return -EIO;
+	int rc = 0, st;
+	size_t cap = 0;
+	while (!rc && (st = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			struct reg_tenant *nv = realloc(*v, cap * sizeof *nv);
+			if (!nv) {
+				rc = -ENOMEM;
+				break;
+			}
+			*v = nv;
+		}
+		rc = tenant_row(s, &(*v)[(*n)++]);
+	}
+	sqlite3_reset(s);
+	for (size_t i = 0; !rc && i < *n; i++)
+		rc = tenant_prefixes(r, &(*v)[i]);
+	if (rc) {
+		reg_tenants_free(*v, *n);
+		*v = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+int reg_tenant_delete(struct registry *r, int64_t id)
+{
+	int rc = reg_begin(r);
+	if (rc)
+		return rc;
+	sqlite3_stmt *s = stmt(r, S_TENANT_LIVE_MODULES);
+	if (!s) {
+		rc = -EIO;
+		goto fail;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	int64_t live = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	if (live > 0) {
+		rc = -EBUSY;
+		goto fail;
+	}
+	if (!(s = stmt(r, S_TENANT_DELETE))) {
+		rc = -EIO;
+		goto fail;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	if ((rc = exec_stmt(r, s)))
+		goto fail;
+	if (sqlite3_changes(r->db) == 0) {
+		rc = -ENOENT;
+		goto fail;
+	}
+	if ((rc = reg_commit(r)))
+		goto fail;
+	return 0;
+fail:
+	reg_rollback(r);
+	return rc;
+}
+
+static json_t *prefixes_json(const struct inet_prefix *p, size_t n)
+{
+	json_t *a = json_array();
+	char buf[20];
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(inet_format_prefix(p[i], buf)));
+	return a;
+}
+
+json_t *reg_tenant_json(const struct reg_tenant *t)
+{
+	return json_pack("{s:I, s:s, s:s, s:o, s:o, s:{s:I, s:I, s:I}, s:s}",
+	                 "id", (json_int_t)t->id, "name", t->name, "kind", reg_kind_name(t->kind),
+	                 "addresses", prefixes_json(t->addresses, t->naddresses),
+	                 "whitelist", prefixes_json(t->whitelist, t->nwhitelist),
+	                 "quotas", "modules", (json_int_t)t->quota_modules,
+	                 "memory_mb", (json_int_t)t->quota_memory_mb,
+	                 "starts_per_minute", (json_int_t)t->quota_starts_per_min,
+	                 "created_at", t->created_at ? t->created_at : "");
+}
+
+/* --- snapshots and platforms ---------------------------------------------- */
+
+int reg_snapshot_put(struct registry *r, struct snapshot *snap, const char *by, char **busy_platform)
+{
+	if (busy_platform)
+		*busy_platform = NULL;
+	int rc = reg_begin(r);
+	if (rc)
+		return rc;
+	int64_t version = 0;
+	sqlite3_stmt *s = stmt(r, S_SNAP_INSERT);
+	if (!s) {
+		rc = -EIO;
+		goto fail;
+	}
+	sqlite3_bind_text(s, 1, snap->json, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, by, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_reset(s);
+		rc = db_error(r, "snapshot insert");
+		goto fail;
+	}
+	version = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	/* upsert the new platforms (stamped with this version), then drop the
+	 * ones an older version left, unless modules still live there */
+	for (size_t i = 0; i < snap->nnodes; i++) {
+		const struct snap_node *n = &snap->nodes[i];
+		if (n->type != SNAP_PLATFORM)
+			continue;
+		if (!(s = stmt(r, S_PLATFORM_UPSERT))) {
+			rc = -EIO;
+			goto fail;
+		}
+		char addr[16], pool[20];
+		sqlite3_bind_text(s, 1, n->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, inet_format_addr(n->address, addr), -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 3, inet_format_prefix(n->pool, pool), -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(s, 4, n->capacity);
+		sqlite3_bind_int(s, 5, n->local);
+		if (n->peer_url)
+			sqlite3_bind_text(s, 6, n->peer_url, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 7, version);
+		if ((rc = exec_stmt(r, s)))
+			goto fail;
+	}
+	if (!(s = stmt(r, S_PLATFORM_BUSY))) {
+		rc = -EIO;
+		goto fail;
+	}
+	sqlite3_bind_int64(s, 1, version);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		if (busy_platform)
+			*busy_platform = dupcol(s, 0);
+		sqlite3_reset(s);
+		rc = -EBUSY;
+		goto fail;
+	}
+	sqlite3_reset(s);
+	if (!(s = stmt(r, S_PLATFORM_DELETE_STALE))) {
+		rc = -EIO;
+		goto fail;
+	}
+	sqlite3_bind_int64(s, 1, version);
+	if ((rc = exec_stmt(r, s)) || (rc = reg_commit(r)))
+		goto fail;
+	snap->version = version;
+	return 0;
+fail:
+	reg_rollback(r);
+	return rc;
+}
+
+int reg_snapshot_current(struct registry *r, int64_t *version, char **json)
+{
+	sqlite3_stmt *s = stmt(r, S_SNAP_CURRENT);
+	if (!s)
+		return -EIO;
+	int st = sqlite3_step(s);
+	int rc = 0;
+	if (st == SQLITE_ROW) {
+		*version = sqlite3_column_int64(s, 0);
+		*json = dupcol(s, 1);
+		if (!*json)
+			rc = -ENOMEM;
+	} else {
+		rc = st == SQLITE_DONE ? -ENOENT : db_error(r, "snapshot");
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+void reg_platforms_free(struct reg_platform *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].address);
+		free(v[i].pool);
+		free(v[i].peer_url);
+	}
+	free(v);
+}
+
+int reg_platform_list(struct registry *r, struct reg_platform **v, size_t *n)
+{
+	*v = NULL;
+	*n = 0;
+	sqlite3_stmt *s = stmt(r, S_PLATFORM_LIST);
+	if (!s)
+		return -EIO;
+	size_t cap = 0;
+	int rc = 0, st;
+	while ((st = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			struct reg_platform *nv = realloc(*v, cap * sizeof *nv);
+			if (!nv) {
+				rc = -ENOMEM;
+				break;
+			}
+			*v = nv;
+		}
+		struct reg_platform *p = &(*v)[(*n)++];
+		p->name = dupcol(s, 0);
+		p->address = dupcol(s, 1);
+		p->pool = dupcol(s, 2);
+		p->capacity = sqlite3_column_int64(s, 3);
+		p->local = sqlite3_column_int(s, 4) != 0;
+		p->peer_url = dupcol(s, 5);
+		p->modules = sqlite3_column_int64(s, 6);
+	}
+	if (!rc && st != SQLITE_DONE)
+		rc = db_error(r, "platforms");
+	sqlite3_reset(s);
+	if (rc) {
+		reg_platforms_free(*v, *n);
+		*v = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+/* --- policies ------------------------------------------------------------ */
+
+int reg_policy_add(struct registry *r, const char *text, const char *by, int64_t *id)
+{
+	sqlite3_stmt *s = stmt(r, S_POLICY_INSERT);
+	if (!s)
+		return -EIO;
+	sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, by, -1, SQLITE_STATIC);
+	int rc = 0;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		*id = sqlite3_column_int64(s, 0);
+	else
+		rc = db_error(r, "policy insert");
+	sqlite3_reset(s);
+	return rc;
+}
+
+void reg_policies_free(struct reg_policy *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].text);
+		free(v[i].created_at);
+		free(v[i].created_by);
+	}
+	free(v);
+}
+
+int reg_policy_list(struct registry *r, struct reg_policy **v, size_t *n)
+{
+	*v = NULL;
+	*n = 0;
+	sqlite3_stmt *s = stmt(r, S_POLICY_LIST);
+	if (!s)
+		return -EIO;
+	size_t cap = 0;
+	int rc = 0, st;
+	while ((st = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			struct reg_policy *nv = realloc(*v, cap * sizeof *nv);
+			if (!nv) {
+				rc = -ENOMEM;
+				break;
+			}
+			*v = nv;
+		}
+		struct reg_policy *p = &(*v)[(*n)++];
+		p->id = sqlite3_column_int64(s, 0);
+		p->text = dupcol(s, 1);
+		p->created_at = dupcol(s, 2);
+		p->created_by = dupcol(s, 3);
+	}
+	if (!rc && st != SQLITE_DONE)
+		rc = db_error(r, "policies");
+	sqlite3_reset(s);
+	if (rc) {
+		reg_policies_free(*v, *n);
+		*v = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+int reg_policy_delete(struct registry *r, int64_t id)
+{
+	sqlite3_stmt *s = stmt(r, S_POLICY_DELETE);
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	int rc = exec_stmt(r, s);
+	if (!rc && sqlite3_changes(r->db) == 0)
+		rc = -ENOENT;
+	return rc;
+}
+
+/* --- audit --------------------------------------------------------------- */
+
+int reg_audit_add(struct registry *r, const char *who, int64_t tenant_id, const char *method,
+                  const char *path, int status, const char *result, const char *detail)
+{
+	sqlite3_stmt *s = stmt(r, S_AUDIT_INSERT);
+	if (!s)
+		return -EIO;
+	sqlite3_bind_text(s, 1, who, -1, SQLITE_STATIC);
+	if (tenant_id)
+		sqlite3_bind_int64(s, 2, tenant_id);
+	sqlite3_bind_text(s, 3, method, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, path, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 5, status);
+	sqlite3_bind_text(s, 6, result, -1, SQLITE_STATIC);
+	if (detail)
+		sqlite3_bind_text(s, 7, detail, -1, SQLITE_STATIC);
+	return exec_stmt(r, s);
+}
+
+int reg_audit_list(struct registry *r, int limit, json_t **out)
+{
+	sqlite3_stmt *s = stmt(r, S_AUDIT_LIST);
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int(s, 1, limit);
+	json_t *a = json_array();
+	int st;
+	while ((st = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *detail = (const char *)sqlite3_column_text(s, 8);
+		json_t *d = detail ? json_loads(detail, 0, NULL) : NULL;
+		json_array_append_new(a, json_pack(
+			"{s:I, s:s, s:s, s:o, s:s, s:s, s:i, s:s, s:o}",
+			"id", (json_int_t)sqlite3_column_int64(s, 0),
+			"at", (const char *)sqlite3_column_text(s, 1),
+			"who", (const char *)sqlite3_column_text(s, 2),
+			"tenant_id", sqlite3_column_type(s, 3) == SQLITE_NULL ? json_null()
+			             : json_integer(sqlite3_column_int64(s, 3)),
+			"method", (const char *)sqlite3_column_text(s, 4),
+			"path", (const char *)sqlite3_column_text(s, 5),
+			"status", sqlite3_column_int(s, 6),
+			"result", (const char *)sqlite3_column_text(s, 7),
+			"detail", d ? d : json_null()));
+	}
+	sqlite3_reset(s);
+	if (st != SQLITE_DONE) {
+		json_decref(a);
+		return db_error(r, "audit");
+	}
+	*out = a;
+	return 0;
+}

@@ -1,0 +1,106 @@
+/* The registry: innetd's state in one SQLite file (schema.sql, embedded at
+ * build time). Every SQL statement lives in registry.c as a prepared
+ * statement; callers use these typed functions. Loop thread only (one
+ * connection). Functions return 0 or a negative errno: -ENOENT (no such
+ * row), -EEXIST (unique name taken), -EBUSY (still referenced),
+ * -EIO (SQLite error, logged). */
+#ifndef INNET_REGISTRY_H
+#define INNET_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "base/inet.h"
+#include "snapshot.h"
+
+#define REG_SCHEMA_VERSION 1
+#define REG_HASH_LEN 32 /* crypto_generichash_BYTES */
+
+extern const char reg_schema_sql[]; /* schema.sql, generated at build time */
+
+struct registry;
+
+/* Open (creating the file and its directory if missing), apply the schema
+ * to an empty database or migrate an older one. *err (malloc'd) says why on
+ * failure. */
+int reg_open(const char *path, struct registry **out, char **err);
+void reg_close(struct registry *r);
+/* The connection, for registry extensions in other files (they should keep
+ * the same style: prepared statements, one transaction per change). */
+sqlite3 *reg_db(struct registry *r);
+int reg_schema_version(struct registry *r);
+int reg_begin(struct registry *r);
+int reg_commit(struct registry *r);
+void reg_rollback(struct registry *r);
+
+/* meta: small facts (the operator token hash, "seeded") */
+int reg_meta_get(struct registry *r, const char *key, void *buf, size_t cap, size_t *len);
+int reg_meta_set(struct registry *r, const char *key, const void *val, size_t len);
+
+/* --- tenants --- */
+enum reg_kind { REG_KIND_CLIENT, REG_KIND_THIRD_PARTY, REG_KIND_OPERATOR };
+const char *reg_kind_name(enum reg_kind k);
+int reg_kind_parse(const char *s, enum reg_kind *out);
+
+struct reg_tenant {
+	int64_t id;
+	char *name;
+	enum reg_kind kind;
+	struct inet_prefix *addresses;
+	size_t naddresses;
+	struct inet_prefix *whitelist;
+	size_t nwhitelist;
+	int64_t quota_modules, quota_memory_mb, quota_starts_per_min;
+	char *created_at;
+};
+void reg_tenant_release(struct reg_tenant *t);
+void reg_tenants_free(struct reg_tenant *v, size_t n);
+/* Insert t (name, kind, prefixes, quotas) in one transaction; sets t->id
+ * and t->created_at. -EEXIST when the name is taken. */
+int reg_tenant_add(struct registry *r, struct reg_tenant *t, const uint8_t hash[REG_HASH_LEN]);
+int reg_tenant_get(struct registry *r, int64_t id, struct reg_tenant *out);
+int reg_tenant_by_token(struct registry *r, const uint8_t hash[REG_HASH_LEN], struct reg_tenant *out);
+int reg_tenant_list(struct registry *r, struct reg_tenant **v, size_t *n);
+/* -EBUSY while the tenant has modules that are not killed. */
+int reg_tenant_delete(struct registry *r, int64_t id);
+json_t *reg_tenant_json(const struct reg_tenant *t);
+
+/* --- network snapshots and platforms --- */
+/* Store a new version and make its platforms current, in one transaction.
+ * -EBUSY (with *busy_platform set, malloc'd) when a platform that hosts
+ * modules would disappear. Sets s->version. */
+int reg_snapshot_put(struct registry *r, struct snapshot *s, const char *by, char **busy_platform);
+/* The current snapshot JSON (malloc'd) and version; -ENOENT when none. */
+int reg_snapshot_current(struct registry *r, int64_t *version, char **json);
+
+struct reg_platform {
+	char *name, *address, *pool, *peer_url;
+	int64_t capacity, modules;
+	bool local;
+};
+int reg_platform_list(struct registry *r, struct reg_platform **v, size_t *n);
+void reg_platforms_free(struct reg_platform *v, size_t n);
+
+/* --- policies --- */
+struct reg_policy {
+	int64_t id;
+	char *text, *created_at, *created_by;
+};
+int reg_policy_add(struct registry *r, const char *text, const char *by, int64_t *id);
+int reg_policy_list(struct registry *r, struct reg_policy **v, size_t *n);
+void reg_policies_free(struct reg_policy *v, size_t n);
+int reg_policy_delete(struct registry *r, int64_t id);
+
+/* --- audit --- */
+/* who: "operator", "tenant:<id>", "anonymous"; tenant_id 0: none;
+ * detail: JSON text or NULL. */
+int reg_audit_add(struct registry *r, const char *who, int64_t tenant_id, const char *method,
+                  const char *path, int status, const char *result, const char *detail);
+/* The newest `limit` rows, newest first, as a JSON array. */
+int reg_audit_list(struct registry *r, int limit, json_t **out);
+
+#endif
