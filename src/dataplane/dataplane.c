@@ -19,7 +19,6 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
-#include <rte_bus_vdev.h>
 #include <rte_dev.h>
 
 #include <uv.h>
@@ -75,7 +74,7 @@ int dp__eal_argv(const struct dp_config *c, char *buf, size_t buflen, char **arg
 	int argc = 0;
 	char *p = buf, *end = buf + n;
 	/* the fixed part is NUL-separated; the caller's part is blank-separated */
-	for (int i = 0; i < 9 && p <= end; i++) {
+	for (int i = 0; i < 8 && p <= end; i++) {
 		if (*p && argc < maxargs - 1)
 			argv[argc++] = p;
 		p += strlen(p) + 1;
@@ -126,10 +125,7 @@ static int port_open(struct dp *dp, struct dp__port *pt, const struct dp_port_co
 		}
 		memcpy(pt->name, pc->devargs, nl);
 		pt->name[nl] = 0;
-		if (strncmp(pt->name, "net_", 4) == 0)
-			r = rte_vdev_init(pt->name, comma ? comma + 1 : "");
-		else
-			r = rte_dev_probe(pc->devargs);
+		r = rte_dev_probe(pc->devargs);
 		if (r < 0) {
 			dp__set_err(err, errlen, "dataplane: port '%s': cannot create the device (%s)%s",
 			            pc->devargs, strerror(-r),
@@ -183,10 +179,14 @@ static void port_close(struct dp__port *pt)
 {
 	if (!pt->name[0])
 		return;
+	struct rte_eth_dev_info info;
+	struct rte_device *dev = NULL;
+	if (rte_eth_dev_info_get(pt->id, &info) == 0)
+		dev = info.device;
 	rte_eth_dev_stop(pt->id);
 	rte_eth_dev_close(pt->id);
-	if (pt->probed)
-		rte_vdev_uninit(pt->name);
+	if (pt->probed && dev)
+		rte_dev_remove(dev); /* so the same devargs can be probed again */
 	rte_free(pt->txb);
 	pt->txb = NULL;
 }

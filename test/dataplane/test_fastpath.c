@@ -1,0 +1,455 @@
+/* The fast path on in-process ring ports: classification, hold-and-signal
+ * on a module's first packet, publication, framing and routing, counters,
+ * consolidation (two tenants never see each other's packets), halting,
+ * removal and bounded hold buffers under a flood. Real DPDK, real mbufs. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "innet_build.h"
+#include "dataplane/dataplane.h"
+#include "runtime/runtime.h"
+
+#if INNET_HAVE_DPDK
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+struct fx {
+	struct rte_ring *in, *out;  /* test -> fast path, fast path -> test */
+	struct rte_mempool *mp;
+	struct dp *dp;
+	struct dp_event ev[256];
+	int nev;
+};
+
+static struct fx F;
+static const uint8_t HOP_MAC[6] = {0x02, 0, 0, 0, 0, 0x99};
+
+static void on_event(void *arg, const struct dp_event *ev)
+{
+	struct fx *f = arg;
+	if (f->nev < 256)
+		f->ev[f->nev++] = *ev;
+}
+
+static int count_ev(enum dp_event_type t, uint64_t module)
+{
+	int n = 0;
+	for (int i = 0; i < F.nev; i++)
+		n += F.ev[i].type == t && F.ev[i].module == module;
+	return n;
+}
+
+/* A test program: rewrite the destination to `to`, tag the first payload
+ * byte with `tag` so the test can tell which program touched the packet. */
+struct tprog {
+	uint32_t to;
+	uint8_t tag;
+	int *destroyed;
+	uint64_t seen;
+};
+
+static uint64_t tp_push(void *self, struct dp_io *io, struct rt_pkt **v, uint32_t n, uint64_t now)
+{
+	struct tprog *t = self;
+	for (uint32_t i = 0; i < n; i++) {
+		uint8_t *ip = rt_pkt_data(v[i]);
+		t->seen++;
+		if (v[i]->len < 29) {
+			dp_drop(io, v[i]);
+			continue;
+		}
+		ip[16] = (uint8_t)(t->to >> 24); ip[17] = (uint8_t)(t->to >> 16);
+		ip[18] = (uint8_t)(t->to >> 8); ip[19] = (uint8_t)t->to;
+		ip[28] = t->tag;
+		dp_emit(io, 0, v[i]);
+	}
+	(void)now;
+	return UINT64_MAX;
+}
+
+static void tp_destroy(void *self)
+{
+	struct tprog *t = self;
+	if (t->destroyed)
+		(*t->destroyed)++;
+	free(t);
+}
+
+static const struct dp_program_ops tp_ops = {.push = tp_push, .destroy = tp_destroy};
+
+static struct dp_program tprog(uint32_t to, uint8_t tag, int *destroyed)
+{
+	struct tprog *t = calloc(1, sizeof *t);
+	t->to = to;
+	t->tag = tag;
+	t->destroyed = destroyed;
+	return (struct dp_program){.ops = &tp_ops, .self = t};
+}
+
+static uint32_t A(int a, int b, int c, int d) { return (uint32_t)a << 24 | (uint32_t)b << 16 | (uint32_t)c << 8 | (uint32_t)d; }
+
+/* Ethernet + IPv4 + UDP/TCP, 64 bytes on the wire. */
+static void send_pkt(uint32_t dst, uint8_t proto, uint16_t dport, uint8_t tcpflags)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(F.mp);
+	assert_non_null(m);
+	uint8_t f[64];
+	memset(f, 0, 64);
+	memset(f, 0xaa, 6);
+	f[6] = 2; f[11] = 1;
+	f[12] = 0x08; f[13] = 0;
+	uint8_t *ip = f + 14;
+	ip[0] = 0x45; ip[3] = 50; ip[8] = 64; ip[9] = proto;
+	ip[12] = 198; ip[13] = 51; ip[14] = 100; ip[15] = 7;
+	ip[16] = (uint8_t)(dst >> 24); ip[17] = (uint8_t)(dst >> 16); ip[18] = (uint8_t)(dst >> 8); ip[19] = (uint8_t)dst;
+	ip[20] = 0x30; ip[21] = 0x39; ip[22] = (uint8_t)(dport >> 8); ip[23] = (uint8_t)dport;
+	if (proto == 6)
+		ip[33] = tcpflags;
+	assert_non_null(rte_pktmbuf_append(m, 64));
+	memcpy(rte_pktmbuf_mtod(m, uint8_t *), f, 64);
+	while (rte_ring_enqueue(F.in, m) != 0)
+		usleep(10);
+}
+
+/* Frames the fast path transmitted, waiting up to ~2 s for `want`. */
+static int recv_pkts(struct rte_mbuf **v, int max, int want)
+{
+	int n = 0;
+	for (int tries = 0; tries < 2000; tries++) {
+		void *p;
+		while (n < max && rte_ring_dequeue(F.out, &p) == 0)
+			v[n++] = p;
+		if (n >= want)
+			break;
+		usleep(1000);
+	}
+	return n;
+}
+
+static void settle(void)
+{
+	usleep(20000); /* let the lcore drain its rx ring */
+	dp_sync(F.dp);
+	dp_poll(F.dp);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	if (geteuid() != 0) {
+		/* no-huge EAL works unprivileged on many systems, but not all */
+	}
+	struct dp_config c;
+	dp_config_init(&c);
+	c.eal_args = "--no-huge --no-pci -m 256";
+	c.nb_mbufs = 2047;
+	c.hold_packets = 4;
+	c.hold_total = 6;
+	char err[256];
+	if (dp_eal_init(&c, err, sizeof err) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	char name[32];
+	snprintf(name, sizeof name, "tin%d", getpid());
+	F.in = rte_ring_create(name, 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	snprintf(name, sizeof name, "tout%d", getpid());
+	F.out = rte_ring_create(name, 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	snprintf(name, sizeof name, "tmp%d", getpid());
+	F.mp = rte_pktmbuf_pool_create(name, 2047, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	if (!F.in || !F.out || !F.mp)
+		return -1;
+	snprintf(name, sizeof name, "ringp%d", getpid());
+	int port = rte_eth_from_rings(name, &F.in, 1, &F.out, 1, 0);
+	if (port < 0)
+		return -1;
+	struct dp_port_config pc = {.devargs = NULL, .port_id = (uint16_t)port};
+	struct dp_route rt[2] = {
+		{.prefix = {A(172, 16, 0, 0), 16}, .port = 0},
+		{.prefix = {A(10, 0, 0, 0), 8}, .port = 0},
+	};
+	memcpy(rt[0].mac, HOP_MAC, 6);
+	c.ports = &pc;
+	c.nports = 1;
+	c.routes = rt;
+	c.nroutes = 2;
+	c.on_event = on_event;
+	c.event_arg = &F;
+	if (dp_start(&c, &F.dp, err, sizeof err) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	dp_stop(F.dp);
+	return 0;
+}
+
+static void free_all(struct rte_mbuf **v, int n)
+{
+	for (int i = 0; i < n; i++)
+		rte_pktmbuf_free(v[i]);
+}
+
+static void test_first_packet_starts_module(void **state)
+{
+	(void)state;
+	struct dp_module_key k = {.addr = A(192, 0, 2, 10), .proto = 17, .port = 1500};
+	assert_int_equal(dp_module_add(F.dp, 1, &k, 11), 0);
+	assert_int_equal(dp_module_add(F.dp, 1, &k, 12), -EEXIST);
+	assert_int_equal(dp_module_add(F.dp, 2, &k, 12), -EADDRINUSE);
+	settle();
+	assert_int_equal(count_ev(DP_EV_DONE, 1), 1);
+
+	/* TCP is not what the module listens on, nor UDP to another port */
+	send_pkt(k.addr, 6, 1500, 0x02);
+	send_pkt(k.addr, 17, 1501, 0);
+	settle();
+	struct dp_module_stats st;
+	assert_int_equal(dp_module_stats(F.dp, 1, &st), 0);
+	assert_int_equal(st.state, DP_MOD_DEPLOYED);
+	assert_int_equal(st.hold_drops, 0);
+	assert_int_equal(st.rx_packets, 0);
+	assert_int_equal(count_ev(DP_EV_NEW_FLOW, 1), 0);
+	struct dp_stats ds;
+	dp_stats(F.dp, &ds);
+	assert_int_equal(ds.unclassified, 2);
+
+	/* two UDP packets: one new-flow event, both held */
+	send_pkt(k.addr, 17, 1500, 0);
+	send_pkt(k.addr, 17, 1500, 0);
+	settle();
+	assert_int_equal(count_ev(DP_EV_NEW_FLOW, 1), 1);
+	for (int i = 0; i < F.nev; i++)
+		if (F.ev[i].type == DP_EV_NEW_FLOW) {
+			assert_int_equal(F.ev[i].dst, k.addr);
+			assert_int_equal(F.ev[i].dport, 1500);
+			assert_int_equal(F.ev[i].sport, 12345);
+			assert_int_equal(F.ev[i].proto, 17);
+		}
+	assert_int_equal(dp_module_stats(F.dp, 1, &st), 0);
+	assert_int_equal(st.state, DP_MOD_STARTING);
+	assert_int_equal(st.held, 2);
+	struct rte_mbuf *v[64];
+	assert_int_equal(recv_pkts(v, 64, 0), 0);
+
+	/* start: held packets come out, rewritten, framed for the route */
+	int destroyed = 0;
+	assert_int_equal(dp_module_run(F.dp, 1, tprog(A(172, 16, 15, 133), 0x11, &destroyed), 13), 0);
+	int n = recv_pkts(v, 64, 2);
+	assert_int_equal(n, 2);
+	for (int i = 0; i < n; i++) {
+		const uint8_t *f = rte_pktmbuf_mtod(v[i], const uint8_t *);
+		assert_memory_equal(f, HOP_MAC, 6);
+		assert_int_equal(f[12], 0x08);
+		assert_int_equal(f[13], 0x00);
+		assert_int_equal(f[14 + 16], 172);
+		assert_int_equal(f[14 + 19], 133);
+		assert_int_equal(f[14 + 28], 0x11);
+		assert_int_equal(rte_pktmbuf_pkt_len(v[i]), 14 + 50); /* padding trimmed */
+	}
+	free_all(v, n);
+	/* later packets go straight through */
+	send_pkt(k.addr, 17, 1500, 0);
+	assert_int_equal(recv_pkts(v, 64, 1), 1);
+	free_all(v, 1);
+	settle();
+	assert_int_equal(dp_module_stats(F.dp, 1, &st), 0);
+	assert_int_equal(st.state, DP_MOD_RUNNING);
+	assert_int_equal(st.rx_packets, 3);
+	assert_int_equal(st.tx_packets, 3);
+	assert_int_equal(st.tx_bytes, 150);
+	assert_true(st.last_rx_ns > 0 && st.last_rx_ns <= dp_now_ns());
+
+	/* halt: the program is freed on this thread, the module is deployed again */
+	assert_int_equal(dp_module_halt(F.dp, 1, 14), 0);
+	settle();
+	assert_int_equal(destroyed, 1);
+	assert_int_equal(dp_module_stats(F.dp, 1, &st), 0);
+	assert_int_equal(st.state, DP_MOD_DEPLOYED);
+	send_pkt(k.addr, 17, 1500, 0);
+	settle();
+	assert_int_equal(count_ev(DP_EV_NEW_FLOW, 1), 2);
+
+	assert_int_equal(dp_module_remove(F.dp, 1, 15), 0);
+	settle();
+	assert_int_equal(dp_module_stats(F.dp, 1, &st), -ENOENT);
+	dp_stats(F.dp, &ds);
+	assert_int_equal(ds.held_now, 0);
+	assert_int_equal(ds.modules, 0);
+}
+
+static void test_consolidated_tenants_isolated(void **state)
+{
+	(void)state;
+	F.nev = 0;
+	/* two tenants, two modules, one fast path: address-only keys */
+	struct dp_module_key k1 = {.addr = A(192, 0, 2, 21)}, k2 = {.addr = A(192, 0, 2, 22)};
+	assert_int_equal(dp_module_add(F.dp, 21, &k1, 0), 0);
+	assert_int_equal(dp_module_add(F.dp, 22, &k2, 0), 0);
+	int d1 = 0, d2 = 0;
+	assert_int_equal(dp_module_run(F.dp, 21, tprog(A(10, 0, 0, 21), 0x21, &d1), 0), 0);
+	assert_int_equal(dp_module_run(F.dp, 22, tprog(A(10, 0, 0, 22), 0x22, &d2), 0), 0);
+	settle();
+	/* interleaved traffic, including TCP without SYN (fine once running) */
+	for (int i = 0; i < 10; i++) {
+		send_pkt(i % 3 == 0 ? k2.addr : k1.addr, i % 2 ? 6 : 17, (uint16_t)(80 + i), 0x10);
+	}
+	struct rte_mbuf *v[64];
+	int n = recv_pkts(v, 64, 10);
+	assert_int_equal(n, 10);
+	int c1 = 0, c2 = 0;
+	for (int i = 0; i < n; i++) {
+		const uint8_t *ip = rte_pktmbuf_mtod_offset(v[i], const uint8_t *, 14);
+		/* each packet went through exactly its own tenant's program */
+		if (ip[28] == 0x21) {
+			c1++;
+			assert_int_equal(ip[19], 21);
+		} else {
+			assert_int_equal(ip[28], 0x22);
+			assert_int_equal(ip[19], 22);
+			c2++;
+		}
+	}
+	free_all(v, n);
+	assert_int_equal(c1, 6);
+	assert_int_equal(c2, 4);
+	struct dp_module_stats s1, s2;
+	dp_module_stats(F.dp, 21, &s1);
+	dp_module_stats(F.dp, 22, &s2);
+	assert_int_equal(s1.rx_packets, 6);
+	assert_int_equal(s2.rx_packets, 4);
+	assert_int_equal(dp_module_remove(F.dp, 21, 0), 0);
+	assert_int_equal(dp_module_remove(F.dp, 22, 0), 0);
+	settle();
+	assert_int_equal(d1, 1);
+	assert_int_equal(d2, 1);
+}
+
+static void test_flood_keeps_hold_bounded(void **state)
+{
+	(void)state;
+	F.nev = 0;
+	struct dp_module_key k1 = {.addr = A(192, 0, 2, 31)}, k2 = {.addr = A(192, 0, 2, 32)};
+	assert_int_equal(dp_module_add(F.dp, 31, &k1, 0), 0);
+	assert_int_equal(dp_module_add(F.dp, 32, &k2, 0), 0);
+	settle();
+	/* TCP that opens no flow does not start a module */
+	send_pkt(k1.addr, 6, 80, 0x10);
+	send_pkt(k1.addr, 6, 80, 0x12);
+	settle();
+	assert_int_equal(count_ev(DP_EV_NEW_FLOW, 31), 0);
+	for (int i = 0; i < 100; i++)
+		send_pkt(i < 50 ? k1.addr : k2.addr, 17, (uint16_t)(1000 + i), 0);
+	settle();
+	struct dp_module_stats s1, s2;
+	dp_module_stats(F.dp, 31, &s1);
+	dp_module_stats(F.dp, 32, &s2);
+	/* 4 per module, 6 in all (hold_total) */
+	assert_int_equal(s1.held, 4);
+	assert_int_equal(s1.hold_drops, 48);
+	assert_int_equal(s2.held, 2);
+	assert_int_equal(s2.hold_drops, 48);
+	assert_int_equal(count_ev(DP_EV_NEW_FLOW, 31), 1);
+	assert_int_equal(count_ev(DP_EV_NEW_FLOW, 32), 1);
+	struct dp_stats ds;
+	dp_stats(F.dp, &ds);
+	assert_int_equal(ds.held_now, 6);
+	/* a refused start (halt while starting) frees the held packets */
+	assert_int_equal(dp_module_halt(F.dp, 31, 0), 0);
+	settle();
+	dp_stats(F.dp, &ds);
+	assert_int_equal(ds.held_now, 2);
+	assert_int_equal(dp_module_remove(F.dp, 31, 0), 0);
+	assert_int_equal(dp_module_remove(F.dp, 32, 0), 0);
+	settle();
+	dp_stats(F.dp, &ds);
+	assert_int_equal(ds.held_now, 0);
+}
+
+static void test_arp_for_module_addresses(void **state)
+{
+	(void)state;
+	struct dp_module_key k = {.addr = A(192, 0, 2, 41), .proto = 6, .port = 80};
+	assert_int_equal(dp_module_add(F.dp, 41, &k, 0), 0);
+	settle();
+	for (int target = 41; target <= 42; target++) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(F.mp);
+		uint8_t f[60];
+		memset(f, 0, 60);
+		memset(f, 0xff, 6);
+		uint8_t smac[6] = {2, 0, 0, 0, 0, 5};
+		memcpy(f + 6, smac, 6);
+		f[12] = 0x08; f[13] = 0x06;
+		uint8_t *a = f + 14;
+		a[1] = 1; a[2] = 0x08; a[4] = 6; a[5] = 4; a[7] = 1;
+		memcpy(a + 8, smac, 6);
+		a[14] = 192; a[15] = 0; a[16] = 2; a[17] = 1;
+		a[24] = 192; a[25] = 0; a[26] = 2; a[27] = (uint8_t)target;
+		assert_non_null(rte_pktmbuf_append(m, 60));
+		memcpy(rte_pktmbuf_mtod(m, uint8_t *), f, 60);
+		rte_ring_enqueue(F.in, m);
+	}
+	struct rte_mbuf *v[4];
+	int n = recv_pkts(v, 4, 1);
+	settle();
+	n += recv_pkts(v + n, 4 - n, 0);
+	assert_int_equal(n, 1); /* only the module's address is answered */
+	const uint8_t *f = rte_pktmbuf_mtod(v[0], const uint8_t *);
+	assert_int_equal(f[14 + 7], 2);            /* reply */
+	assert_int_equal(f[14 + 17], 41);          /* sender ip: the module */
+	assert_int_equal(f[14 + 27], 1);           /* target ip: the asker */
+	assert_int_equal(f[5], 5);                 /* back to the asker */
+	free_all(v, n);
+	dp_module_remove(F.dp, 41, 0);
+	settle();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_first_packet_starts_module),
+		cmocka_unit_test(test_consolidated_tenants_isolated),
+		cmocka_unit_test(test_flood_keeps_hold_bounded),
+		cmocka_unit_test(test_arp_for_module_addresses),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
+
+#else
+
+static void test_stub_refuses(void **state)
+{
+	(void)state;
+	struct dp_config c;
+	dp_config_init(&c);
+	struct dp *dp = (struct dp *)1;
+	char err[256] = "";
+	assert_int_equal(dp_start(&c, &dp, err, sizeof err), -ENOTSUP);
+	assert_null(dp);
+	assert_non_null(strstr(err, "without DPDK"));
+	assert_false(dp_available());
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {cmocka_unit_test(test_stub_refuses)};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
+#endif
