@@ -1,0 +1,579 @@
+/* Network snapshot: JSON -> struct snapshot, with every shape rule of
+ * DESIGN section 6 checked and each error naming its JSON path. */
+#include "snapshot.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "base/arena.h"
+
+#define SNAP_MAX_PORTS 1024        /* per node */
+#define SNAP_MAX_TOTAL_PORTS 1000000
+#define SNAP_MAX_NAME 64
+#define SNAP_ARENA_LIMIT (256u << 20)
+
+struct snap_impl {
+	struct snapshot pub;
+	struct arena *arena;
+	_Atomic int refs;
+	uint64_t **peer; /* per node, per port: (node << 32 | port) + 1, 0 = unlinked */
+};
+
+struct ctx {
+	struct diags *d;
+	struct arena *a;
+	struct snapshot *s;
+	int nerr;
+};
+
+static void fail(struct ctx *c, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void fail(struct ctx *c, const char *path, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	diags_error(c->d, NULL, 0, "%s: %s", path, msg);
+	c->nerr++;
+}
+
+static const char *type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "an object";
+	case JSON_ARRAY: return "an array";
+	case JSON_STRING: return "a string";
+	case JSON_INTEGER: return "an integer";
+	case JSON_REAL: return "a number";
+	case JSON_TRUE:
+	case JSON_FALSE: return "a boolean";
+	default: return "null";
+	}
+}
+
+/* Unknown keys are errors: a typo must not silently drop a setting. */
+static void check_keys(struct ctx *c, const char *path, json_t *obj, const char *const *allowed)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach(obj, key, v) {
+		bool ok = false;
+		for (const char *const *k = allowed; *k && !ok; k++)
+			ok = !strcmp(*k, key);
+		if (!ok) {
+			char list[256] = "";
+			for (const char *const *k = allowed; *k; k++) {
+				strncat(list, *k, sizeof list - strlen(list) - 1);
+				if (k[1])
+					strncat(list, ", ", sizeof list - strlen(list) - 1);
+			}
+			char p[300];
+			snprintf(p, sizeof p, "%s%s%s", path, *path ? "." : "", key);
+			fail(c, p, "unknown key (expected one of: %s)", list);
+		}
+	}
+}
+
+static const char *get_string(struct ctx *c, const char *path, json_t *obj, const char *key, bool required)
+{
+	json_t *v = json_object_get(obj, key);
+	char p[300];
+	snprintf(p, sizeof p, "%s.%s", path, key);
+	if (!v) {
+		if (required)
+			fail(c, p, "missing");
+		return NULL;
+	}
+	if (!json_is_string(v)) {
+		fail(c, p, "must be a string, not %s", type_name(v));
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+/* -1 when missing or wrong (reported when required or wrong). */
+static int64_t get_int(struct ctx *c, const char *path, json_t *obj, const char *key,
+                       bool required, int64_t min, int64_t max)
+{
+	json_t *v = json_object_get(obj, key);
+	char p[300];
+	snprintf(p, sizeof p, "%s.%s", path, key);
+	if (!v) {
+		if (required)
+			fail(c, p, "missing");
+		return -1;
+	}
+	if (!json_is_integer(v)) {
+		fail(c, p, "must be an integer, not %s", type_name(v));
+		return -1;
+	}
+	json_int_t n = json_integer_value(v);
+	if (n < min || n > max) {
+		fail(c, p, "%lld is out of range [%lld, %lld]", (long long)n, (long long)min, (long long)max);
+		return -1;
+	}
+	return n;
+}
+
+static int get_bool(struct ctx *c, const char *path, json_t *obj, const char *key, int dflt)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!v)
+		return dflt;
+	if (!json_is_boolean(v)) {
+		char p[300];
+		snprintf(p, sizeof p, "%s.%s", path, key);
+		fail(c, p, "must be true or false, not %s", type_name(v));
+		return dflt;
+	}
+	return json_is_true(v);
+}
+
+static bool parse_prefix(struct ctx *c, const char *path, json_t *v, struct inet_prefix *out)
+{
+	if (!json_is_string(v)) {
+		fail(c, path, "must be a string like \"10.0.0.0/8\", not %s", type_name(v));
+		return false;
+	}
+	const char *s = json_string_value(v);
+	if (inet_parse_prefix(s, strlen(s), false, out)) {
+		struct inet_prefix tmp;
+		if (!inet_parse_prefix(s, strlen(s), true, &tmp))
+			fail(c, path, "'%s' has host bits set beyond the prefix length", s);
+		else
+			fail(c, path, "'%s' is not an IPv4 prefix", s);
+		return false;
+	}
+	return true;
+}
+
+static bool valid_name(const char *s)
+{
+	if (!*s || strlen(s) > SNAP_MAX_NAME)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p <= ' ' || *p == ':' || *p == 0x7f)
+			return false;
+	return true;
+}
+
+static void parse_hosts(struct ctx *c, const char *path, json_t *o, struct snap_node *n)
+{
+	static const char *const keys[] = {"name", "type", "ports", "comment", "role", "prefixes", NULL};
+	check_keys(c, path, o, keys);
+	const char *role = get_string(c, path, o, "role", true);
+	char p[300];
+	snprintf(p, sizeof p, "%s.role", path);
+	if (role && !strcmp(role, "client"))
+		n->role = SNAP_ROLE_CLIENT;
+	else if (role && !strcmp(role, "internet"))
+		n->role = SNAP_ROLE_INTERNET;
+	else if (role)
+		fail(c, p, "'%s' is not a hosts role (client or internet)", role);
+	json_t *pf = json_object_get(o, "prefixes");
+	snprintf(p, sizeof p, "%s.prefixes", path);
+	if (role && n->role == SNAP_ROLE_INTERNET && pf) {
+		fail(c, p, "internet hosts take no prefixes (they are every address no other node claims)");
+		return;
+	}
+	if (!role || n->role != SNAP_ROLE_CLIENT)
+		return;
+	if (!pf) {
+		fail(c, p, "missing (client hosts need their address prefixes)");
+		return;
+	}
+	if (!json_is_array(pf) || json_array_size(pf) == 0) {
+		fail(c, p, "must be a non-empty array of prefixes");
+		return;
+	}
+	n->nprefixes = json_array_size(pf);
+	n->prefixes = arena_calloc(c->a, n->nprefixes, sizeof *n->prefixes);
+	if (!n->prefixes)
+		return;
+	size_t i;
+	json_t *v;
+	json_array_foreach(pf, i, v) {
+		char q[400];
+		snprintf(q, sizeof q, "%s[%zu]", p, i);
+		parse_prefix(c, q, v, &n->prefixes[i]);
+	}
+}
+
+static void parse_router(struct ctx *c, const char *path, json_t *o, struct snap_node *n)
+{
+	static const char *const keys[] = {"name", "type", "ports", "comment", "routes", "ttl_decrement", NULL};
+	static const char *const rkeys[] = {"prefix", "port", "comment", NULL};
+	check_keys(c, path, o, keys);
+	n->ttl_decrement = get_bool(c, path, o, "ttl_decrement", 0);
+	json_t *rt = json_object_get(o, "routes");
+	char p[300];
+	snprintf(p, sizeof p, "%s.routes", path);
+	if (!rt) {
+		fail(c, p, "missing (a router needs a routing table)");
+		return;
+	}
+	if (!json_is_array(rt)) {
+		fail(c, p, "must be an array of {\"prefix\", \"port\"}, not %s", type_name(rt));
+		return;
+	}
+	n->nroutes = json_array_size(rt);
+	n->routes = arena_calloc(c->a, n->nroutes ? n->nroutes : 1, sizeof *n->routes);
+	if (!n->routes)
+		return;
+	size_t i;
+	json_t *v;
+	json_array_foreach(rt, i, v) {
+		char q[400], r[420];
+		snprintf(q, sizeof q, "%s[%zu]", p, i);
+		if (!json_is_object(v)) {
+			fail(c, q, "must be an object {\"prefix\", \"port\"}, not %s", type_name(v));
+			continue;
+		}
+		check_keys(c, q, v, rkeys);
+		json_t *pv = json_object_get(v, "prefix");
+		snprintf(r, sizeof r, "%s.prefix", q);
+		if (!pv)
+			fail(c, r, "missing");
+		else if (parse_prefix(c, r, pv, &n->routes[i].prefix)) {
+			for (size_t j = 0; j < i; j++)
+				if (n->routes[j].prefix.addr == n->routes[i].prefix.addr &&
+				    n->routes[j].prefix.len == n->routes[i].prefix.len) {
+					fail(c, r, "'%s' is already routed by %s[%zu]", json_string_value(pv), p, j);
+					break;
+				}
+		}
+		int64_t port = get_int(c, q, v, "port", true, 0, n->nports ? n->nports - 1 : 0);
+		n->routes[i].port = port < 0 ? 0 : (uint32_t)port;
+	}
+}
+
+static void parse_middlebox(struct ctx *c, const char *path, json_t *o, struct snap_node *n)
+{
+	static const char *const keys[] = {"name", "type", "ports", "comment", "click", NULL};
+	check_keys(c, path, o, keys);
+	const char *click = get_string(c, path, o, "click", true);
+	if (click && !*click) {
+		char p[300];
+		snprintf(p, sizeof p, "%s.click", path);
+		fail(c, p, "empty Click configuration");
+	}
+	if (click)
+		n->click = arena_strdup(c->a, click);
+}
+
+static void parse_platform(struct ctx *c, const char *path, json_t *o, struct snap_node *n)
+{
+	static const char *const keys[] = {"name", "type", "ports", "comment", "address", "pool",
+	                                   "capacity", "local", "peer_url", NULL};
+	check_keys(c, path, o, keys);
+	char p[300];
+	const char *addr = get_string(c, path, o, "address", true);
+	snprintf(p, sizeof p, "%s.address", path);
+	if (addr && inet_parse_addr(addr, strlen(addr), &n->address))
+		fail(c, p, "'%s' is not an IPv4 address", addr);
+	json_t *pool = json_object_get(o, "pool");
+	snprintf(p, sizeof p, "%s.pool", path);
+	if (!pool)
+		fail(c, p, "missing (the prefix module addresses are taken from)");
+	else
+		parse_prefix(c, p, pool, &n->pool);
+	int64_t cap = get_int(c, path, o, "capacity", true, 0, 10000000);
+	n->capacity = cap < 0 ? 0 : (uint32_t)cap;
+	n->local = get_bool(c, path, o, "local", 1);
+	const char *peer = get_string(c, path, o, "peer_url", false);
+	snprintf(p, sizeof p, "%s.peer_url", path);
+	if (n->local && peer)
+		fail(c, p, "only a platform with \"local\": false has a peer_url");
+	else if (!n->local && !peer)
+		fail(c, p, "missing (a platform that is not local is served by the innetd at peer_url)");
+	else if (peer && strncmp(peer, "http://", 7) && strncmp(peer, "https://", 8))
+		fail(c, p, "'%s' is not an http:// or https:// URL", peer);
+	if (peer)
+		n->peer_url = arena_strdup(c->a, peer);
+}
+
+/* "node:port" -> endpoint. */
+static bool parse_endpoint(struct ctx *c, const char *path, json_t *v, struct snap_endpoint *e)
+{
+	if (!json_is_string(v)) {
+		fail(c, path, "must be a string \"node:port\", not %s", type_name(v));
+		return false;
+	}
+	const char *s = json_string_value(v);
+	const char *colon = strrchr(s, ':');
+	if (!colon || colon == s || !colon[1] || strlen(colon + 1) > 6) {
+		fail(c, path, "'%s' is not \"node:port\"", s);
+		return false;
+	}
+	uint32_t port = 0;
+	for (const char *q = colon + 1; *q; q++) {
+		if (*q < '0' || *q > '9') {
+			fail(c, path, "'%s': port '%s' is not a number", s, colon + 1);
+			return false;
+		}
+		port = port * 10 + (uint32_t)(*q - '0');
+	}
+	char name[SNAP_MAX_NAME + 1];
+	size_t nlen = (size_t)(colon - s);
+	if (nlen > SNAP_MAX_NAME) {
+		fail(c, path, "'%s': no such node", s);
+		return false;
+	}
+	memcpy(name, s, nlen);
+	name[nlen] = '\0';
+	int idx = snapshot_find(c->s, name);
+	if (idx < 0) {
+		fail(c, path, "'%s': no node called '%s'", s, name);
+		return false;
+	}
+	if (port >= c->s->nodes[idx].nports) {
+		fail(c, path, "'%s': %s has ports 0 to %u", s, name, c->s->nodes[idx].nports - 1);
+		return false;
+	}
+	e->node = (uint32_t)idx;
+	e->port = port;
+	return true;
+}
+
+static void free_impl(struct snap_impl *im)
+{
+	if (!im)
+		return;
+	free(im->pub.json);
+	arena_free(im->arena);
+	free(im);
+}
+
+int snapshot_parse(const char *json, size_t len, struct snapshot **out, struct diags *d)
+{
+	*out = NULL;
+	json_error_t jerr;
+	json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		struct src_file f = {"<snapshot>", json, len};
+		struct src_loc loc = {&f, jerr.line > 0 ? (uint32_t)jerr.line : 0,
+		                      jerr.column > 0 ? (uint32_t)jerr.column : 0};
+		return diags_error(d, jerr.line > 0 ? &loc : NULL, 0, "invalid JSON: %s", jerr.text);
+	}
+	struct snap_impl *im = calloc(1, sizeof *im);
+	struct arena *a = arena_new(SNAP_ARENA_LIMIT);
+	if (!im || !a) {
+		free(im);
+		arena_free(a);
+		json_decref(root);
+		return -ENOMEM;
+	}
+	im->arena = a;
+	atomic_init(&im->refs, 1);
+	struct snapshot *s = &im->pub;
+	struct ctx c = {d, a, s, 0};
+	static const char *const root_keys[] = {"comment", "nodes", "links", NULL};
+	if (!json_is_object(root)) {
+		fail(&c, "$", "the snapshot must be a JSON object, not %s", type_name(root));
+		goto done;
+	}
+	check_keys(&c, "", root, root_keys);
+	json_t *nodes = json_object_get(root, "nodes");
+	if (!nodes) {
+		fail(&c, "nodes", "missing");
+		goto done;
+	}
+	if (!json_is_array(nodes) || json_array_size(nodes) == 0) {
+		fail(&c, "nodes", "must be a non-empty array of nodes");
+		goto done;
+	}
+	s->nnodes = json_array_size(nodes);
+	s->nodes = arena_calloc(a, s->nnodes, sizeof *s->nodes);
+	if (!s->nodes)
+		goto oom;
+	size_t total_ports = 0, i;
+	json_t *v;
+	/* names and port counts first, so links and checks can refer to them */
+	json_array_foreach(nodes, i, v) {
+		char p[64];
+		snprintf(p, sizeof p, "nodes[%zu]", i);
+		struct snap_node *n = &s->nodes[i];
+		if (!json_is_object(v)) {
+			fail(&c, p, "must be an object, not %s", type_name(v));
+			continue;
+		}
+		const char *name = get_string(&c, p, v, "name", true);
+		if (name && !valid_name(name)) {
+			char q[80];
+			snprintf(q, sizeof q, "%s.name", p);
+			fail(&c, q, "'%s' is not a node name (1 to %d characters, no ':', no spaces)", name, SNAP_MAX_NAME);
+		} else if (name) {
+			int dup = snapshot_find(s, name);
+			if (dup >= 0 && (size_t)dup < i) {
+				char q[80];
+				snprintf(q, sizeof q, "%s.name", p);
+				fail(&c, q, "'%s' is already the name of nodes[%d]", name, dup);
+			} else {
+				n->name = arena_strdup(a, name);
+			}
+		}
+		int64_t np = get_int(&c, p, v, "ports", true, 1, SNAP_MAX_PORTS);
+		n->nports = np < 0 ? 0 : (uint32_t)np;
+		total_ports += n->nports;
+	}
+	if (total_ports > SNAP_MAX_TOTAL_PORTS) {
+		fail(&c, "nodes", "%zu ports in all; at most %d", total_ports, SNAP_MAX_TOTAL_PORTS);
+		goto done;
+	}
+	json_array_foreach(nodes, i, v) {
+		if (!json_is_object(v))
+			continue;
+		char p[64];
+		snprintf(p, sizeof p, "nodes[%zu]", i);
+		struct snap_node *n = &s->nodes[i];
+		const char *type = get_string(&c, p, v, "type", true);
+		char q[80];
+		snprintf(q, sizeof q, "%s.type", p);
+		if (!type)
+			continue;
+		if (!strcmp(type, "hosts")) {
+			n->type = SNAP_HOSTS;
+			parse_hosts(&c, p, v, n);
+		} else if (!strcmp(type, "router")) {
+			n->type = SNAP_ROUTER;
+			parse_router(&c, p, v, n);
+		} else if (!strcmp(type, "middlebox")) {
+			n->type = SNAP_MIDDLEBOX;
+			parse_middlebox(&c, p, v, n);
+		} else if (!strcmp(type, "platform")) {
+			n->type = SNAP_PLATFORM;
+			parse_platform(&c, p, v, n);
+		} else {
+			fail(&c, q, "'%s' is not a node type (hosts, router, middlebox, platform)", type);
+		}
+	}
+	/* platform pools never overlap (a module address names one platform) */
+	for (size_t x = 0; x < s->nnodes; x++) {
+		if (s->nodes[x].type != SNAP_PLATFORM || !s->nodes[x].name)
+			continue;
+		for (size_t y = 0; y < x; y++) {
+			if (s->nodes[y].type != SNAP_PLATFORM || !s->nodes[y].name)
+				continue;
+			if (inet_prefix_overlaps(s->nodes[x].pool, s->nodes[y].pool)) {
+				char p[64], b1[20], b2[20];
+				snprintf(p, sizeof p, "nodes[%zu].pool", x);
+				fail(&c, p, "%s overlaps the pool %s of %s (nodes[%zu])",
+				     inet_format_prefix(s->nodes[x].pool, b1),
+				     inet_format_prefix(s->nodes[y].pool, b2), s->nodes[y].name, y);
+			}
+		}
+	}
+	if (c.nerr)
+		goto done;
+	/* links */
+	im->peer = arena_calloc(a, s->nnodes, sizeof *im->peer);
+	if (!im->peer)
+		goto oom;
+	for (size_t x = 0; x < s->nnodes; x++)
+		if (!(im->peer[x] = arena_calloc(a, s->nodes[x].nports, sizeof **im->peer)))
+			goto oom;
+	json_t *links = json_object_get(root, "links");
+	if (links && !json_is_array(links)) {
+		fail(&c, "links", "must be an array of [\"node:port\", \"node:port\"], not %s", type_name(links));
+		goto done;
+	}
+	s->nlinks = links ? json_array_size(links) : 0;
+	s->links = arena_calloc(a, s->nlinks ? s->nlinks : 1, sizeof *s->links);
+	if (!s->links)
+		goto oom;
+	json_array_foreach(links, i, v) {
+		char p[64];
+		snprintf(p, sizeof p, "links[%zu]", i);
+		if (!json_is_array(v) || json_array_size(v) != 2) {
+			fail(&c, p, "must be a pair [\"node:port\", \"node:port\"]");
+			continue;
+		}
+		struct snap_endpoint e[2];
+		bool ok = true;
+		for (int k = 0; k < 2; k++) {
+			char q[80];
+			snprintf(q, sizeof q, "%s[%d]", p, k);
+			if (!parse_endpoint(&c, q, json_array_get(v, (size_t)k), &e[k])) {
+				ok = false;
+				continue;
+			}
+			uint64_t prev = im->peer[e[k].node][e[k].port];
+			if (prev) {
+				fail(&c, q, "%s:%u is already linked", s->nodes[e[k].node].name, e[k].port);
+				ok = false;
+			}
+		}
+		if (!ok)
+			continue;
+		if (e[0].node == e[1].node && e[0].port == e[1].port) {
+			fail(&c, p, "links a port to itself");
+			continue;
+		}
+		im->peer[e[0].node][e[0].port] = ((uint64_t)e[1].node << 32 | e[1].port) + 1;
+		im->peer[e[1].node][e[1].port] = ((uint64_t)e[0].node << 32 | e[0].port) + 1;
+		s->links[i].a = e[0];
+		s->links[i].b = e[1];
+	}
+	if (c.nerr)
+		goto done;
+	s->json = json_dumps(root, JSON_COMPACT);
+	if (!s->json)
+		goto oom;
+done:
+	json_decref(root);
+	if (arena_exhausted(a) && !c.nerr)
+		diags_error(d, NULL, 0, "snapshot too large");
+	if (c.nerr || !s->json) {
+		free_impl(im);
+		return -EINVAL;
+	}
+	*out = s;
+	return 0;
+oom:
+	json_decref(root);
+	free_impl(im);
+	return diags_error(d, NULL, 0, "snapshot too large (out of memory)");
+}
+
+struct snapshot *snapshot_ref(struct snapshot *s)
+{
+	if (s)
+		atomic_fetch_add(&((struct snap_impl *)s)->refs, 1);
+	return s;
+}
+
+void snapshot_unref(struct snapshot *s)
+{
+	if (s && atomic_fetch_sub(&((struct snap_impl *)s)->refs, 1) == 1)
+		free_impl((struct snap_impl *)s);
+}
+
+int snapshot_find(const struct snapshot *s, const char *name)
+{
+	for (size_t i = 0; i < s->nnodes; i++)
+		if (s->nodes[i].name && !strcmp(s->nodes[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+bool snapshot_peer(const struct snapshot *s, uint32_t node, uint32_t port, struct snap_endpoint *peer)
+{
+	const struct snap_impl *im = (const struct snap_impl *)s;
+	if (node >= s->nnodes || port >= s->nodes[node].nports || !im->peer)
+		return false;
+	uint64_t v = im->peer[node][port];
+	if (!v)
+		return false;
+	v--;
+	peer->node = (uint32_t)(v >> 32);
+	peer->port = (uint32_t)v;
+	return true;
+}
