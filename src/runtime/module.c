@@ -24,6 +24,8 @@ struct rt_module {
 	size_t size;
 };
 
+#define RT_MAX_DEV 256
+
 static const struct elem_runtime *rt_of(const struct rt_elem *e)
 {
 	return e->ce->cls->runtime;
@@ -47,6 +49,7 @@ int rt_module_new(const struct click_graph *g, const struct rt_env *env,
 	uint32_t n = click_graph_nelements(g);
 	int err = 0;
 	uint32_t nports = 0, ndin = 0, ndout = 0, ntimed = 0;
+	uint32_t seen_in[RT_MAX_DEV] = { 0 };
 	for (uint32_t i = 0; i < n; i++) {
 		const struct click_element *ce = click_graph_element(g, i);
 		if (!ce->cls->runtime) {
@@ -56,10 +59,28 @@ int rt_module_new(const struct click_graph *g, const struct rt_env *env,
 			continue;
 		}
 		nports += ce->ninputs + ce->noutputs;
-		if (ce->cls->flags & ELEM_DEVICE_IN)
-			ndin++;
-		if (ce->cls->flags & ELEM_DEVICE_OUT)
-			ndout++;
+		if (ce->cls->flags & (ELEM_DEVICE_IN | ELEM_DEVICE_OUT)) {
+			struct rt_elem tmp = { .ce = ce, .conf = ce->conf, .index = i };
+			bool in = ce->cls->flags & ELEM_DEVICE_IN;
+			uint32_t dev = ce->cls->runtime->device ? ce->cls->runtime->device(&tmp)
+			                                        : (in ? ndin : ndout);
+			if (dev >= RT_MAX_DEV) {
+				err = diags_error(d, &ce->loc, 1, "device number %u of '%s' is too large (most %u)",
+				                  dev, ce->name, RT_MAX_DEV - 1);
+				continue;
+			}
+			uint32_t *nd = in ? &ndin : &ndout;
+			if (dev + 1 > *nd)
+				*nd = dev + 1;
+			if (in) {
+				if (seen_in[dev]) {
+					err = diags_error(d, &ce->loc, 1, "'%s' reads device %u, already read by '%s'",
+					                  ce->name, dev, click_graph_element(g, seen_in[dev] - 1)->name);
+					continue;
+				}
+				seen_in[dev] = i + 1;
+			}
+		}
 		if (ce->cls->runtime->run)
 			ntimed++;
 	}
@@ -119,6 +140,9 @@ int rt_module_new(const struct click_graph *g, const struct rt_env *env,
 	m->dev_in = lists;
 	m->dev_out = lists + ndin;
 	m->timed = lists + ndin + ndout;
+	m->ndev_in = ndin;
+	m->ndev_out = ndout;
+	uint32_t din_next = 0, dout_next = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct click_element *ce = click_graph_element(g, i);
 		struct rt_elem *e = &m->elems[i];
@@ -138,13 +162,17 @@ int rt_module_new(const struct click_graph *g, const struct rt_env *env,
 			e->in[p].push = ce->in_proc[p] == CLICK_PUSH;
 		for (uint32_t p = 0; p < e->noutputs; p++)
 			e->out[p].push = ce->out_proc[p] == CLICK_PUSH;
-		if (ce->cls->flags & ELEM_DEVICE_IN) {
-			e->dev = m->ndev_in;
-			m->dev_in[m->ndev_in++] = e;
-		}
-		if (ce->cls->flags & ELEM_DEVICE_OUT) {
-			e->dev = m->ndev_out;
-			m->dev_out[m->ndev_out++] = e;
+		if (ce->cls->flags & (ELEM_DEVICE_IN | ELEM_DEVICE_OUT)) {
+			bool in = ce->cls->flags & ELEM_DEVICE_IN;
+			e->dev = ce->cls->runtime->device ? ce->cls->runtime->device(e) : (in ? din_next : dout_next);
+			if (in) {
+				din_next++;
+				m->dev_in[e->dev] = e;
+			} else {
+				dout_next++;
+				if (!m->dev_out[e->dev])
+					m->dev_out[e->dev] = e;
+			}
 		}
 		if (ce->cls->runtime->run)
 			m->timed[m->ntimed++] = e;
@@ -197,12 +225,12 @@ uint32_t rt_module_ndev_out(const struct rt_module *m) { return m->ndev_out; }
 
 const char *rt_module_dev_in_name(const struct rt_module *m, uint32_t dev)
 {
-	return dev < m->ndev_in ? m->dev_in[dev]->ce->name : NULL;
+	return dev < m->ndev_in && m->dev_in[dev] ? m->dev_in[dev]->ce->name : NULL;
 }
 
 const char *rt_module_dev_out_name(const struct rt_module *m, uint32_t dev)
 {
-	return dev < m->ndev_out ? m->dev_out[dev]->ce->name : NULL;
+	return dev < m->ndev_out && m->dev_out[dev] ? m->dev_out[dev]->ce->name : NULL;
 }
 
 static void pool_free(struct rt_module *m, struct rt_pkt *p)
@@ -232,7 +260,7 @@ int rt_module_push(struct rt_module *m, uint32_t dev, struct rt_pkt *p, uint64_t
 {
 	if (now_ns > m->now)
 		m->now = now_ns;
-	if (dev >= m->ndev_in) {
+	if (dev >= m->ndev_in || !m->dev_in[dev]) {
 		m->c.drops++;
 		pool_free(m, p);
 		return -EINVAL;

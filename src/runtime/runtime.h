@@ -120,8 +120,8 @@ struct rt_module;
 
 struct rt_env {
 	struct rt_pool pool;
-	/* A packet reached device output `dev` (ToDevice/ToNetFront number dev
-	 * in graph order). The callee owns it (frees it through the pool). */
+	/* A packet reached device output `dev` (ToDevice(dev)/ToNetFront(dev)).
+	 * The callee owns it (frees it through the pool). */
 	void (*tx)(void *ctx, uint32_t dev, struct rt_pkt *p);
 	void *tx_ctx;
 	/* Print's lines (NULL: discarded). */
@@ -154,10 +154,13 @@ void rt_module_free(struct rt_module *m);
 /* Bytes of the module's block (element states, tables, rings). */
 size_t rt_module_mem_size(const struct rt_module *m);
 
-/* Device ports, numbered in graph (element index) order. */
+/* Device ports: FromDevice(N)/FromNetFront(N) is input N and
+ * ToDevice(N)/ToNetFront(N) output N (N < 256); ndev is the highest N + 1
+ * (a number in between may have no element). Two elements reading the same
+ * device are refused at instantiation. */
 uint32_t rt_module_ndev_in(const struct rt_module *m);
 uint32_t rt_module_ndev_out(const struct rt_module *m);
-/* The element name of device input/output `dev` (NULL if out of range). */
+/* The element name of device input/output `dev` (NULL if none). */
 const char *rt_module_dev_in_name(const struct rt_module *m, uint32_t dev);
 const char *rt_module_dev_out_name(const struct rt_module *m, uint32_t dev);
 
@@ -236,6 +239,9 @@ struct elem_runtime {
 	int (*read)(const struct rt_elem *e, const char *handler, uint64_t *val);
 	/* Free packets held in state (NULL: none held). */
 	void (*fini)(struct rt_elem *e);
+	/* Device elements: the module device number they stand for
+	 * (FromDevice(N)); NULL: numbered in graph order. */
+	uint32_t (*device)(const struct rt_elem *e);
 };
 
 /* Emit on output `port` (push); an unconnected or missing port frees the
