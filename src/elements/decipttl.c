@@ -1,8 +1,36 @@
-/* DecIPTTL (click.md 3.3). */
+/* DecIPTTL([ACTIVE bool, MULTICAST bool]) (click.md 3.3): both default true;
+ * expired packets (ttl <= 1) go to output 1. */
+#include <errno.h>
+
+#include "elements/args.h"
 #include "elements/element.h"
+
+struct decipttl_conf {
+	bool active;    /* false: pass unchanged */
+	bool multicast; /* false: multicast destinations pass unchanged */
+};
+
+static int decipttl_configure(const struct elem_ctx *ctx, const struct click_args *args, void **conf)
+{
+	struct decipttl_conf *c = elem__conf_alloc(ctx, sizeof *c);
+	if (!c)
+		return -ENOMEM;
+	c->active = true;
+	c->multicast = true;
+	struct arg_spec spec[] = {
+		arg_bool("ACTIVE", 0, &c->active),
+		arg_bool("MULTICAST", 0, &c->multicast),
+	};
+	int rc = args_parse(ctx, args, spec, ARG_N(spec));
+	if (rc)
+		return rc;
+	*conf = c;
+	return 0;
+}
 
 const struct elem_class elem_decipttl = {
 	.name = "DecIPTTL",
 	.port_count = "1/1-2",
 	.processing = "a/ah",
+	.configure = decipttl_configure,
 };

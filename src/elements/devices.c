@@ -1,11 +1,97 @@
-/* Device elements (click.md 3.1, Part 6; DESIGN section 11): a module's ports. */
+/* Device elements (click.md 3.1, Part 6; DESIGN section 11): a module's
+ * ports. Inside a module the devices carry IPv4 packets without a link
+ * header, IP header annotation set; the fast path does the framing.
+ *
+ * FromDevice(N) / FromNetFront(N): port count 0/1, push; N is the module's
+ * device (port) number, default 0. ToDevice(N [, BURST]) / ToNetFront: 1/0-1,
+ * a/h, as ClickOS's minios ToDevice (after sending, the packet goes out
+ * output 0 if connected). The NetFront spellings also accept a MAC address
+ * as the device (ClickOS tooling writes FromNetFront(00:1a:..., BURST 256)),
+ * which means device 0. A device name such as eth0 means nothing inside a
+ * module and is refused. */
+#include <errno.h>
+
+#include "elements/args.h"
 #include "elements/element.h"
+
+struct dev_conf {
+	uint32_t port;    /* the module's device number */
+	uint32_t burst;   /* packets per run; FromDevice: 0 = all that are queued */
+	bool by_mac;      /* NetFront spelling given a MAC address (port 0) */
+	uint8_t mac[6];
+};
+
+static int dev_configure(const struct elem_ctx *ctx, const struct click_args *args, void **conf,
+                         bool out, bool netfront)
+{
+	struct dev_conf *c = elem__conf_alloc(ctx, sizeof *c);
+	if (!c)
+		return -ENOMEM;
+	struct arg_val dev = { 0 };
+	c->burst = out ? 1 : 0;
+	struct arg_spec in_spec[] = {
+		arg_raw("DEVNAME", ARG_P, &dev),
+		arg_u32("BURST", 0, &c->burst),
+	};
+	struct arg_spec out_spec[] = {
+		arg_raw("DEVNAME", ARG_P, &dev),
+		arg_u32("BURST", ARG_P, &c->burst),
+	};
+	struct arg_spec *spec = out ? out_spec : in_spec;
+	int rc = args_parse(ctx, args, spec, 2);
+	if (spec[1].given && c->burst == 0)
+		rc = arg_error(ctx, &spec[1].val, "must be at least 1");
+	if (spec[0].given && dev.n) {
+		uint64_t n;
+		if (dev.s[0] >= '0' && dev.s[0] <= '9' && arg_parse_uint(NULL, &dev, UINT32_MAX, &n) == 0) {
+			c->port = (uint32_t)n;
+		} else if (netfront && arg_parse_ether(NULL, &dev, c->mac) == 0) {
+			c->by_mac = true;
+			c->port = 0;
+		} else if (netfront) {
+			char b[40];
+			snprintf(b, sizeof b, "%.*s", (int)(dev.n > 32 ? 32 : dev.n), dev.s);
+			rc = arg_error(ctx, &dev, "device must be a port number or a MAC address, got '%s'", b);
+		} else {
+			char b[40];
+			snprintf(b, sizeof b, "%.*s", (int)(dev.n > 32 ? 32 : dev.n), dev.s);
+			rc = arg_error(ctx, &dev,
+			               "device must be a port number (the module's device N), got '%s'", b);
+		}
+	}
+	if (rc)
+		return rc;
+	*conf = c;
+	return 0;
+}
+
+static int fromdevice_configure(const struct elem_ctx *ctx, const struct click_args *args, void **conf)
+{
+	return dev_configure(ctx, args, conf, false, false);
+}
+
+static int fromnetfront_configure(const struct elem_ctx *ctx, const struct click_args *args,
+                                  void **conf)
+{
+	return dev_configure(ctx, args, conf, false, true);
+}
+
+static int todevice_configure(const struct elem_ctx *ctx, const struct click_args *args, void **conf)
+{
+	return dev_configure(ctx, args, conf, true, false);
+}
+
+static int tonetfront_configure(const struct elem_ctx *ctx, const struct click_args *args, void **conf)
+{
+	return dev_configure(ctx, args, conf, true, true);
+}
 
 const struct elem_class elem_fromdevice = {
 	.name = "FromDevice",
 	.port_count = "0/1",
 	.processing = "h/h",
 	.flags = ELEM_DEVICE_IN,
+	.configure = fromdevice_configure,
 };
 
 const struct elem_class elem_fromnetfront = {
@@ -13,6 +99,7 @@ const struct elem_class elem_fromnetfront = {
 	.port_count = "0/1",
 	.processing = "h/h",
 	.flags = ELEM_DEVICE_IN,
+	.configure = fromnetfront_configure,
 };
 
 const struct elem_class elem_todevice = {
@@ -20,6 +107,7 @@ const struct elem_class elem_todevice = {
 	.port_count = "1/0-1",
 	.processing = "a/h",
 	.flags = ELEM_DEVICE_OUT,
+	.configure = todevice_configure,
 };
 
 const struct elem_class elem_tonetfront = {
@@ -27,4 +115,5 @@ const struct elem_class elem_tonetfront = {
 	.port_count = "1/0-1",
 	.processing = "a/h",
 	.flags = ELEM_DEVICE_OUT,
+	.configure = tonetfront_configure,
 };

@@ -1,8 +1,31 @@
-/* MarkIPHeader (click.md 3.3). */
+/* MarkIPHeader([OFFSET]) (click.md 3.3): set the IP header annotation at
+ * data + OFFSET (default 0); no checks. */
+#include <errno.h>
+
+#include "elements/args.h"
 #include "elements/element.h"
+
+struct markipheader_conf {
+	uint32_t offset;
+};
+
+static int markipheader_configure(const struct elem_ctx *ctx, const struct click_args *args,
+                                  void **conf)
+{
+	struct markipheader_conf *c = elem__conf_alloc(ctx, sizeof *c);
+	if (!c)
+		return -ENOMEM;
+	struct arg_spec spec[] = { arg_u32("OFFSET", ARG_P, &c->offset) };
+	int rc = args_parse(ctx, args, spec, ARG_N(spec));
+	if (rc)
+		return rc;
+	*conf = c;
+	return 0;
+}
 
 const struct elem_class elem_markipheader = {
 	.name = "MarkIPHeader",
 	.port_count = "1/1",
 	.processing = "a/a",
+	.configure = markipheader_configure,
 };

@@ -1,8 +1,65 @@
-/* Print (click.md 3.7). */
+/* Print([LABEL, MAXLENGTH] [, CONTENTS, TIMESTAMP, PRINTANNO, HEADROOM,
+ * ACTIVE, CPU]) (click.md 3.7): log one line per packet, pass it on. */
+#include <errno.h>
+#include <strings.h>
+
+#include "elements/args.h"
 #include "elements/element.h"
+
+enum print_contents { PRINT_NONE, PRINT_HEX, PRINT_ASCII };
+
+struct print_conf {
+	const char *label;  /* unquoted, "" by default */
+	int32_t maxlength;  /* bytes shown, 24; negative: the whole packet */
+	uint8_t contents;   /* enum print_contents, HEX */
+	bool timestamp, printanno, headroom, cpu; /* false */
+	bool active;        /* true */
+};
+
+static int print_configure(const struct elem_ctx *ctx, const struct click_args *args, void **conf)
+{
+	struct print_conf *c = elem__conf_alloc(ctx, sizeof *c);
+	if (!c)
+		return -ENOMEM;
+	c->label = "";
+	c->maxlength = 24;
+	c->contents = PRINT_HEX;
+	c->active = true;
+	struct arg_val contents = { 0 };
+	struct arg_spec spec[] = {
+		arg_string("LABEL", ARG_P, &c->label),
+		arg_i32("MAXLENGTH", ARG_P, &c->maxlength),
+		arg_i32("LENGTH", 0, &c->maxlength),
+		arg_raw("CONTENTS", 0, &contents),
+		arg_bool("TIMESTAMP", 0, &c->timestamp),
+		arg_bool("PRINTANNO", 0, &c->printanno),
+		arg_bool("HEADROOM", 0, &c->headroom),
+		arg_bool("ACTIVE", 0, &c->active),
+		arg_bool("CPU", 0, &c->cpu),
+	};
+	int rc = args_parse(ctx, args, spec, ARG_N(spec));
+	if (spec[3].given) {
+		bool b;
+		if (contents.n == 3 && strncasecmp(contents.s, "hex", 3) == 0)
+			c->contents = PRINT_HEX;
+		else if (contents.n == 5 && strncasecmp(contents.s, "ascii", 5) == 0)
+			c->contents = PRINT_ASCII;
+		else if (contents.n == 4 && strncasecmp(contents.s, "none", 4) == 0)
+			c->contents = PRINT_NONE;
+		else if (arg_parse_bool(NULL, &contents, &b) == 0)
+			c->contents = b ? PRINT_HEX : PRINT_NONE;
+		else
+			rc = arg_error(ctx, &contents, "expected HEX, ASCII or NONE");
+	}
+	if (rc)
+		return rc;
+	*conf = c;
+	return 0;
+}
 
 const struct elem_class elem_print = {
 	.name = "Print",
 	.port_count = "1/1",
 	.processing = "a/a",
+	.configure = print_configure,
 };

@@ -1,8 +1,32 @@
-/* SetIPDSCP (click.md 3.5). */
+/* SetIPDSCP(DSCP) (click.md 3.5): tos = (tos & 3) | DSCP << 2, DSCP 0-63. */
+#include <errno.h>
+
+#include "elements/args.h"
 #include "elements/element.h"
+
+struct setipdscp_conf {
+	uint8_t dscp; /* 0-63 */
+};
+
+static int setipdscp_configure(const struct elem_ctx *ctx, const struct click_args *args,
+                               void **conf)
+{
+	struct setipdscp_conf *c = elem__conf_alloc(ctx, sizeof *c);
+	if (!c)
+		return -ENOMEM;
+	struct arg_spec spec[] = { arg_u8("DSCP", ARG_MP, &c->dscp) };
+	int rc = args_parse(ctx, args, spec, ARG_N(spec));
+	if (rc)
+		return rc;
+	if (c->dscp > 63)
+		return arg_error(ctx, &spec[0].val, "out of range, bound 63");
+	*conf = c;
+	return 0;
+}
 
 const struct elem_class elem_setipdscp = {
 	.name = "SetIPDSCP",
 	.port_count = "1/1",
 	.processing = "a/a",
+	.configure = setipdscp_configure,
 };

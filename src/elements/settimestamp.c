@@ -1,8 +1,37 @@
-/* SetTimestamp (click.md 3.7). */
+/* SetTimestamp([TIMESTAMP] [, FIRST bool]) (click.md 3.7): without
+ * TIMESTAMP, the current time. */
+#include <errno.h>
+
+#include "elements/args.h"
 #include "elements/element.h"
+
+struct settimestamp_conf {
+	bool has_ts;   /* TIMESTAMP given */
+	int64_t ts_ns; /* since the epoch */
+	bool first;    /* set the "first timestamp" annotation instead */
+};
+
+static int settimestamp_configure(const struct elem_ctx *ctx, const struct click_args *args,
+                                  void **conf)
+{
+	struct settimestamp_conf *c = elem__conf_alloc(ctx, sizeof *c);
+	if (!c)
+		return -ENOMEM;
+	struct arg_spec spec[] = {
+		arg_time("TIMESTAMP", ARG_P, &c->ts_ns),
+		arg_bool("FIRST", 0, &c->first),
+	};
+	int rc = args_parse(ctx, args, spec, ARG_N(spec));
+	if (rc)
+		return rc;
+	c->has_ts = spec[0].given;
+	*conf = c;
+	return 0;
+}
 
 const struct elem_class elem_settimestamp = {
 	.name = "SetTimestamp",
 	.port_count = "1/1",
 	.processing = "a/a",
+	.configure = settimestamp_configure,
 };

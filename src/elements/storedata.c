@@ -1,8 +1,57 @@
-/* StoreData(OFFSET, DATA [, MASK]): write DATA at OFFSET from the data pointer. */
+/* StoreData(OFFSET, DATA [, MASK] [, GROW bool]) (Click's StoreData): write
+ * DATA's bytes at OFFSET from the data pointer, e.g. StoreData(40, \<20>).
+ * With MASK, only the mask's 1 bits are written: byte = (old & ~m) |
+ * (data & m). Packets too short are left unchanged unless GROW (false)
+ * extends them. DATA and MASK are unquoted Click strings (may hold NULs). */
+#include <errno.h>
+
+#include "elements/args.h"
 #include "elements/element.h"
+
+struct storedata_conf {
+	uint32_t offset;
+	const uint8_t *data;
+	uint32_t len;        /* bytes of data */
+	const uint8_t *mask; /* NULL: every bit; else len bytes */
+	bool grow;
+};
+
+static int storedata_configure(const struct elem_ctx *ctx, const struct click_args *args,
+                               void **conf)
+{
+	struct storedata_conf *c = elem__conf_alloc(ctx, sizeof *c);
+	if (!c)
+		return -ENOMEM;
+	struct arg_val data = { 0 }, mask = { 0 };
+	struct arg_spec spec[] = {
+		arg_u32("OFFSET", ARG_MP, &c->offset),
+		arg_raw("DATA", ARG_MP, &data),
+		arg_raw("MASK", ARG_P, &mask),
+		arg_bool("GROW", 0, &c->grow),
+	};
+	int rc = args_parse(ctx, args, spec, ARG_N(spec));
+	if (rc)
+		return rc;
+	char *d, *m = NULL;
+	size_t dn, mn = 0;
+	if (arg_unquote(ctx, &data, &d, &dn))
+		return -EINVAL;
+	if (spec[2].given && arg_unquote(ctx, &mask, &m, &mn))
+		return -EINVAL;
+	if (m && mn != dn)
+		return arg_error(ctx, &mask, "has %zu bytes but DATA has %zu", mn, dn);
+	if (dn > UINT16_MAX)
+		return arg_error(ctx, &data, "too long (%zu bytes)", dn);
+	c->data = (const uint8_t *)d;
+	c->len = (uint32_t)dn;
+	c->mask = (const uint8_t *)m;
+	*conf = c;
+	return 0;
+}
 
 const struct elem_class elem_storedata = {
 	.name = "StoreData",
 	.port_count = "1/1",
 	.processing = "a/a",
+	.configure = storedata_configure,
 };

@@ -1,8 +1,75 @@
-/* StoreIPAddress (click.md 3.5). */
+/* StoreIPAddress(OFFSET) or StoreIPAddress(ADDR, OFFSET) (click.md 3.5).
+ * OFFSET is a byte offset from the data pointer, or `src`/`dst` (the IP
+ * header field, found through the annotation, checksums updated).
+ * One-argument form: stores the dst-IP annotation; per Click's
+ * documentation nothing happens when that annotation is 0 (Click's code
+ * differs for integer offsets, click.md 7.4: the documented behaviour is
+ * the one to model and run). Out-of-range offsets go to output 1. */
+#include <errno.h>
+
+#include "elements/args.h"
 #include "elements/element.h"
+
+enum storeip_where { STOREIP_OFFSET, STOREIP_SRC, STOREIP_DST };
+
+struct storeipaddress_conf {
+	bool has_addr;   /* two-argument form */
+	uint32_t addr;   /* host order; may be 0 */
+	uint8_t where;   /* enum storeip_where */
+	uint32_t offset; /* STOREIP_OFFSET */
+};
+
+static int storeipaddress_configure(const struct elem_ctx *ctx, const struct click_args *args,
+                                    void **conf)
+{
+	struct storeipaddress_conf *c = elem__conf_alloc(ctx, sizeof *c);
+	if (!c)
+		return -ENOMEM;
+	struct arg_val a = { 0 }, off = { 0 };
+	struct arg_spec spec[] = {
+		arg_raw("ADDR", ARG_P, &a),
+		arg_raw("OFFSET", ARG_P, &off),
+	};
+	int rc = args_parse(ctx, args, spec, ARG_N(spec));
+	if (rc)
+		return rc;
+	if (!spec[1].given) {
+		if (!spec[0].given) {
+			struct arg_val at = { "", 0, ctx->elem ? ctx->elem->loc : (struct src_loc){ 0 },
+			                      "OFFSET" };
+			return arg_error(ctx, &at, "required argument missing");
+		}
+		off = a; /* StoreIPAddress(OFFSET) */
+		off.kw = "OFFSET";
+	} else if (spec[0].given) {
+		c->has_addr = true;
+		if (arg_parse_ip(ctx, &a, &c->addr))
+			rc = -EINVAL;
+	}
+	if (arg_is(&off, "src")) {
+		c->where = STOREIP_SRC;
+	} else if (arg_is(&off, "dst")) {
+		c->where = STOREIP_DST;
+	} else {
+		uint64_t o;
+		if (arg_parse_uint(NULL, &off, UINT32_MAX, &o) == 0) {
+			c->where = STOREIP_OFFSET;
+			c->offset = (uint32_t)o;
+		} else {
+			char b[40];
+			snprintf(b, sizeof b, "%.*s", (int)(off.n > 32 ? 32 : off.n), off.s);
+			rc = arg_error(ctx, &off, "expected byte offset, 'src' or 'dst', got '%s'", b);
+		}
+	}
+	if (rc)
+		return rc;
+	*conf = c;
+	return 0;
+}
 
 const struct elem_class elem_storeipaddress = {
 	.name = "StoreIPAddress",
 	.port_count = "1/1-2",
 	.processing = "a/ah",
+	.configure = storeipaddress_configure,
 };
