@@ -73,7 +73,89 @@ bool flow_eval(const struct flow_expr *e, const struct flow_pkt *p);
 /* Fill a flow_pkt from an IPv4 packet starting at ip (no link header). */
 void flow_pkt_from_ip(struct flow_pkt *p, const uint8_t *ip, size_t len);
 
-/* Canonical text of the tree (for traces and tests), arena-allocated. */
+/* Canonical text of the tree (for traces and tests), arena-allocated.
+ * Format (stable; tests compare against it):
+ *   true | false | !(X) | X && Y && ... | X || Y || ...   (compound children
+ *   in parentheses) and atoms FIELD OP VALUE with OP one of = != < > <= >=.
+ *   FIELD is a well-known field name when the atom is exactly that field
+ *   (ip.vers ip.hl ip.tos ip.len ip.id ip.off ip.ttl ip.proto ip.sum ip.src
+ *   ip.dst sport dport tcp.seq tcp.ack tcp.flags tcp.win icmp.type icmp.code
+ *   ether.dst ether.src), "(NAME&0xMASK)" when the mask selects part of one
+ *   field, else BASE[OFF:LEN] or (BASE[OFF:LEN]&0xMASK) with BASE one of
+ *   ip transp ether data. ip.src/ip.dst values print dotted; others decimal.
+ *   The first-fragment atom (ip.off&0x1fff)=0 prints as "first-frag".
+ * Example: `udp port 1500` -> `ip.proto=17 && first-frag && (sport=1500 || dport=1500)` */
 char *flow_to_string(const struct flow_expr *e, struct arena *a);
+
+/* ---- additions (helper C3) ------------------------------------------- */
+
+/* Parse exactly `len` bytes of text (no NUL needed): the requirement
+ * language cuts the flow part itself (it ends at the next "->" or at the
+ * word "const", DESIGN section 7) and hands it here. Same semantics as
+ * flow_parse. */
+int flow_parse_n(const char *text, size_t len, const struct src_loc *loc,
+                 struct arena *a, struct diags *d, struct flow_expr **out);
+
+/* Well-known header fields, for the verifier: which field an atom tests. */
+enum flow_field {
+	FLOW_FIELD_OTHER = 0,
+	FLOW_FIELD_IP_VERS,   /* IP byte 0, high nibble */
+	FLOW_FIELD_IP_HL,     /* IP byte 0, low nibble */
+	FLOW_FIELD_IP_TOS,    /* IP byte 1 (dscp = top 6 bits, ecn = low 2) */
+	FLOW_FIELD_IP_LEN,    /* IP 2..3 */
+	FLOW_FIELD_IP_ID,     /* IP 4..5 */
+	FLOW_FIELD_IP_OFF,    /* IP 6..7: flags + fragment offset */
+	FLOW_FIELD_IP_TTL,    /* IP 8 */
+	FLOW_FIELD_IP_PROTO,  /* IP 9 */
+	FLOW_FIELD_IP_SUM,    /* IP 10..11 */
+	FLOW_FIELD_IP_SRC,    /* IP 12..15 */
+	FLOW_FIELD_IP_DST,    /* IP 16..19 */
+	FLOW_FIELD_SPORT,     /* TRANSP 0..1 (TCP/UDP/DCCP/SCTP) */
+	FLOW_FIELD_DPORT,     /* TRANSP 2..3 */
+	FLOW_FIELD_TCP_SEQ,   /* TRANSP 4..7 */
+	FLOW_FIELD_TCP_ACK,   /* TRANSP 8..11 */
+	FLOW_FIELD_TCP_FLAGS, /* TRANSP 13 */
+	FLOW_FIELD_TCP_WIN,   /* TRANSP 14..15 */
+	FLOW_FIELD_ICMP_TYPE, /* TRANSP 0 (ICMP) */
+	FLOW_FIELD_ICMP_CODE, /* TRANSP 1 (ICMP) */
+	FLOW_FIELD_ETHER_DST_HI, /* ETHER 0..3 */
+	FLOW_FIELD_ETHER_DST_LO, /* ETHER 4..5 */
+	FLOW_FIELD_ETHER_SRC_HI, /* ETHER 6..9 */
+	FLOW_FIELD_ETHER_SRC_LO, /* ETHER 10..11 */
+	FLOW_FIELD__COUNT
+};
+
+/* Which well-known field the atom tests. The atom's mask bits must all lie
+ * inside one field and its value must be expressible in that field's
+ * coordinates; then the atom is equivalent to
+ *     (FIELD & *fmask) OP *fvalue          (op = a->op, unchanged)
+ * with *fmask, *fvalue in the field's own bit positions (e.g. the TTL byte
+ * selected by a word compare of ip[8:4] with mask 0x00ff0000 gives
+ * FLOW_FIELD_IP_TTL, fmask 0xff). Otherwise FLOW_FIELD_OTHER (outputs
+ * untouched). TRANSP fields are named by layout: bytes 0..1 are SPORT for a
+ * 2-byte atom, ICMP_TYPE for a 1-byte atom at 0 (the protocol is given by
+ * the atoms next to it). Either out pointer may be NULL. */
+enum flow_field flow_atom_field(const struct flow_atom *a, uint32_t *fmask,
+                                uint32_t *fvalue);
+/* "ip.src", "sport", ... ("other" for FLOW_FIELD_OTHER). */
+const char *flow_field_name(enum flow_field f);
+/* Where a field lives: base, byte offset, byte length, and the bits of it
+ * within those bytes (e.g. IP_HL: IP, 0, 1, 0x0f). -EINVAL for OTHER. */
+int flow_field_layout(enum flow_field f, enum flow_base *base, uint16_t *off,
+                      uint8_t *len, uint32_t *bits);
+
+/* Evaluate with Kleene logic: like flow_eval, but an atom whose bytes are
+ * absent is UNKNOWN instead of false. Returns 1 (true), 0 (false) or -1
+ * (unknown: the decision depends on absent bytes). flow_eval is Click's
+ * concrete choice for those cases; tools use this to tell the two apart. */
+int flow_eval3(const struct flow_expr *e, const struct flow_pkt *p);
+
+/* Atom-level helpers shared by consumers: are the bytes the atom needs
+ * present in p, and the atom's value on p (only meaningful when present). */
+bool flow_atom_present(const struct flow_atom *a, const struct flow_pkt *p);
+bool flow_atom_eval(const struct flow_atom *a, const struct flow_pkt *p);
+
+/* Limits: nesting depth of parentheses/not/ternary in one pattern. */
+#define FLOW_MAX_DEPTH 200
 
 #endif
