@@ -23,12 +23,14 @@ static int queue_configure(const struct elem_ctx *ctx, const struct click_args *
 	return 0;
 }
 
+static const struct elem_runtime queue_runtime;
 const struct elem_class elem_queue = {
 	.name = "Queue",
 	.port_count = "1/1-2",
 	.processing = "h/lh",
 	.flags = ELEM_STATEFUL,
 	.configure = queue_configure,
+	.runtime = &queue_runtime,
 };
 
 const struct elem_class elem_simplequeue = {
@@ -37,6 +39,7 @@ const struct elem_class elem_simplequeue = {
 	.processing = "h/lh",
 	.flags = ELEM_STATEFUL,
 	.configure = queue_configure,
+	.runtime = &queue_runtime,
 };
 
 const struct elem_class elem_fullnotequeue = {
@@ -45,4 +48,94 @@ const struct elem_class elem_fullnotequeue = {
 	.processing = "h/lh",
 	.flags = ELEM_STATEFUL,
 	.configure = queue_configure,
+	.runtime = &queue_runtime,
+};
+
+/* ---- runtime (packet functions) ---- */
+#include <string.h>
+
+#include "runtime/runtime.h"
+
+/* A ring of packet pointers in the module block; drops at the tail. */
+struct queue_state {
+	uint32_t head, len, cap, highwater;
+	uint64_t drops;
+	struct rt_pkt *ring[];
+};
+
+static size_t queue_state_size(const struct rt_elem *e, uint32_t flow_capacity)
+{
+	const struct queue_conf *c = e->conf;
+	return sizeof(struct queue_state) + (size_t)c->capacity * sizeof(struct rt_pkt *);
+}
+
+static int queue_init(struct rt_elem *e, struct diags *d)
+{
+	const struct queue_conf *c = e->conf;
+	struct queue_state *s = e->state;
+	s->cap = c->capacity;
+	return 0;
+}
+
+static void queue_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
+{
+	struct queue_state *s = e->state;
+	if (s->len >= s->cap) {
+		s->drops++;
+		rt_push(e, 1, p); /* dropped when output 1 is absent */
+		return;
+	}
+	s->ring[(s->head + s->len) % s->cap] = p;
+	s->len++;
+	if (s->len > s->highwater)
+		s->highwater = s->len;
+	rt_queued_add(e, 1);
+}
+
+static struct rt_pkt *queue_pull(struct rt_elem *e, uint32_t port)
+{
+	struct queue_state *s = e->state;
+	if (port != 0 || s->len == 0)
+		return NULL;
+	struct rt_pkt *p = s->ring[s->head];
+	s->head = (s->head + 1) % s->cap;
+	s->len--;
+	rt_queued_add(e, -1);
+	return p;
+}
+
+static void queue_fini(struct rt_elem *e)
+{
+	struct queue_state *s = e->state;
+	while (s->len) {
+		rt_consume(e, s->ring[s->head]);
+		s->head = (s->head + 1) % s->cap;
+		s->len--;
+		rt_queued_add(e, -1);
+	}
+}
+
+static int queue_read(const struct rt_elem *e, const char *h, uint64_t *v)
+{
+	const struct queue_state *s = e->state;
+	if (!strcmp(h, "length"))
+		*v = s->len;
+	else if (!strcmp(h, "highwater_length"))
+		*v = s->highwater;
+	else if (!strcmp(h, "capacity"))
+		*v = s->cap;
+	else if (!strcmp(h, "drops"))
+		*v = s->drops;
+	else
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+static const struct elem_runtime queue_runtime = {
+	.state_size = queue_state_size,
+	.init = queue_init,
+	.push = queue_push,
+	.pull = queue_pull,
+	.read = queue_read,
+	.fini = queue_fini,
 };

@@ -38,17 +38,120 @@ static int rated_configure(const struct elem_ctx *ctx, const struct click_args *
 	return 0;
 }
 
+static const struct elem_runtime ratedunqueue_runtime;
 const struct elem_class elem_ratedunqueue = {
 	.name = "RatedUnqueue",
 	.port_count = "1/1",
 	.processing = "l/h",
 	.flags = ELEM_SOURCE,
 	.configure = rated_configure,
+	.runtime = &ratedunqueue_runtime,
 };
 
+static const struct elem_runtime ratedsplitter_runtime;
 const struct elem_class elem_ratedsplitter = {
 	.name = "RatedSplitter",
 	.port_count = "1/1-2",
 	.processing = "h/h",
 	.configure = rated_configure,
+	.runtime = &ratedsplitter_runtime,
+};
+
+/* ---- runtime (packet functions) ---- */
+#include <string.h>
+
+#include "runtime/runtime.h"
+#include "runtime/tbucket.h"
+
+struct rated_state {
+	struct rt_tbucket tb;
+	uint64_t count;
+};
+
+static size_t rated_state_size(const struct rt_elem *e, uint32_t fc)
+{
+	return sizeof(struct rated_state);
+}
+
+static int rated_init_common(struct rt_elem *e)
+{
+	const struct rated_conf *c = e->conf;
+	struct rated_state *s = e->state;
+	rt_tbucket_init(&s->tb, c->rate ? c->rate : 1, c->burst_size, rt_now(e));
+	return 0;
+}
+
+/* RatedUnqueue pulls only while a token is there; out of tokens it sleeps
+ * until the next one. */
+static int ratedunqueue_init(struct rt_elem *e, struct diags *d)
+{
+	rated_init_common(e);
+	rt_task_enable(e);
+	return 0;
+}
+
+static uint32_t ratedunqueue_run(struct rt_elem *e, uint64_t now)
+{
+	const struct rated_conf *c = e->conf;
+	struct rated_state *s = e->state;
+	uint32_t n = 0;
+	if (c->rate == 0) {
+		rt_timer_at(e, UINT64_MAX);
+		return 0;
+	}
+	for (;;) {
+		rt_tbucket_refill(&s->tb, now);
+		if (s->tb.credit < RT_NS) {
+			rt_timer_at(e, rt_tbucket_when(&s->tb, 1, now));
+			break;
+		}
+		struct rt_pkt *p = rt_pull(e, 0);
+		if (!p)
+			break;
+		rt_tbucket_take(&s->tb, 1, now);
+		s->count++;
+		n++;
+		rt_push(e, 0, p);
+	}
+	return n;
+}
+
+static void ratedsplitter_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
+{
+	struct rated_state *s = e->state;
+	const struct rated_conf *c = e->conf;
+	if (c->rate && rt_tbucket_take(&s->tb, 1, rt_now(e))) {
+		s->count++;
+		rt_push(e, 0, p);
+	} else {
+		rt_push(e, 1, p);
+	}
+}
+
+static int ratedsplitter_init(struct rt_elem *e, struct diags *d)
+{
+	return rated_init_common(e);
+}
+
+static int rated_read(const struct rt_elem *e, const char *h, uint64_t *v)
+{
+	const struct rated_state *s = e->state;
+	if (strcmp(h, "count"))
+		return -EOPNOTSUPP;
+	*v = s->count;
+	return 0;
+}
+
+static const struct elem_runtime ratedunqueue_runtime = {
+	.state_size = rated_state_size,
+	.init = ratedunqueue_init,
+	.run = ratedunqueue_run,
+	.read = rated_read,
+};
+
+static const struct elem_runtime ratedsplitter_runtime = {
+	.state_size = rated_state_size,
+	.init = ratedsplitter_init,
+	.push = ratedsplitter_push,
+	.read = rated_read,
 };

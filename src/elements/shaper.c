@@ -45,11 +45,13 @@ static int shaper_configure(const struct elem_ctx *ctx, const struct click_args 
 	return 0;
 }
 
+static const struct elem_runtime shaper_runtime;
 const struct elem_class elem_bandwidthshaper = {
 	.name = "BandwidthShaper",
 	.port_count = "1/1-2",
 	.processing = "l/l",
 	.configure = bandwidthshaper_configure,
+	.runtime = &shaper_runtime,
 };
 
 const struct elem_class elem_shaper = {
@@ -57,4 +59,40 @@ const struct elem_class elem_shaper = {
 	.port_count = "1/1-2",
 	.processing = "l/l",
 	.configure = shaper_configure,
+	.runtime = &shaper_runtime,
+};
+
+/* ---- runtime (packet functions) ---- */
+#include "runtime/runtime.h"
+
+/* Shaper/BandwidthShaper answer a pull only when the rate allows (Click's
+ * GapRate: no bursts): each packet delays the next by its cost / RATE. */
+struct shaper_state {
+	uint64_t next_ok;
+};
+
+static size_t shaper_state_size(const struct rt_elem *e, uint32_t fc)
+{
+	return sizeof(struct shaper_state);
+}
+
+static struct rt_pkt *shaper_pull(struct rt_elem *e, uint32_t port)
+{
+	const struct shaper_conf *c = e->conf;
+	struct shaper_state *s = e->state;
+	uint64_t now = rt_now(e);
+	if (now < s->next_ok || c->rate == 0)
+		return NULL;
+	struct rt_pkt *p = rt_pull(e, 0);
+	if (!p)
+		return NULL;
+	uint64_t cost = c->bytes ? p->len : 1;
+	uint64_t base = s->next_ok > now ? s->next_ok : now;
+	s->next_ok = base + (uint64_t)((unsigned __int128)cost * 1000000000u / c->rate);
+	return p;
+}
+
+static const struct elem_runtime shaper_runtime = {
+	.state_size = shaper_state_size,
+	.pull = shaper_pull,
 };

@@ -63,18 +63,136 @@ static int timedunqueue_configure(const struct elem_ctx *ctx, const struct click
 	return 0;
 }
 
+static const struct elem_runtime unqueue_runtime;
 const struct elem_class elem_unqueue = {
 	.name = "Unqueue",
 	.port_count = "1/1",
 	.processing = "l/h",
 	.flags = ELEM_SOURCE,
 	.configure = unqueue_configure,
+	.runtime = &unqueue_runtime,
 };
 
+static const struct elem_runtime timedunqueue_runtime;
 const struct elem_class elem_timedunqueue = {
 	.name = "TimedUnqueue",
 	.port_count = "1/1",
 	.processing = "l/h",
 	.flags = ELEM_SOURCE,
 	.configure = timedunqueue_configure,
+	.runtime = &timedunqueue_runtime,
+};
+
+/* ---- runtime (packet functions) ---- */
+#include <string.h>
+
+#include "runtime/runtime.h"
+
+/* Unqueue: a pull task moving up to BURST packets per run. */
+struct unqueue_state {
+	uint64_t count;
+};
+
+static size_t unqueue_state_size(const struct rt_elem *e, uint32_t fc)
+{
+	return sizeof(struct unqueue_state);
+}
+
+static int unqueue_init(struct rt_elem *e, struct diags *d)
+{
+	const struct unqueue_conf *c = e->conf;
+	if (c->active)
+		rt_task_enable(e);
+	return 0;
+}
+
+static uint32_t unqueue_run(struct rt_elem *e, uint64_t now)
+{
+	const struct unqueue_conf *c = e->conf;
+	struct unqueue_state *s = e->state;
+	uint32_t n = 0;
+	while (c->burst < 0 || n < (uint32_t)c->burst) {
+		if (c->limit >= 0 && s->count >= (uint64_t)c->limit)
+			break;
+		struct rt_pkt *p = rt_pull(e, 0);
+		if (!p)
+			break;
+		s->count++;
+		n++;
+		rt_push(e, 0, p);
+	}
+	return n;
+}
+
+static int unqueue_read(const struct rt_elem *e, const char *h, uint64_t *v)
+{
+	const struct unqueue_state *s = e->state;
+	if (strcmp(h, "count"))
+		return -EOPNOTSUPP;
+	*v = s->count;
+	return 0;
+}
+
+static const struct elem_runtime unqueue_runtime = {
+	.state_size = unqueue_state_size,
+	.init = unqueue_init,
+	.run = unqueue_run,
+	.read = unqueue_read,
+};
+
+/* TimedUnqueue: every INTERVAL pull up to BURST packets. The grid is kept
+ * (next = previous + INTERVAL) so bursts stay INTERVAL apart. */
+struct timedunqueue_state {
+	uint64_t next, count;
+};
+
+static size_t timedunqueue_state_size(const struct rt_elem *e, uint32_t fc)
+{
+	return sizeof(struct timedunqueue_state);
+}
+
+static int timedunqueue_init(struct rt_elem *e, struct diags *d)
+{
+	const struct timedunqueue_conf *c = e->conf;
+	struct timedunqueue_state *s = e->state;
+	s->next = rt_now(e) + (uint64_t)c->interval_ns;
+	rt_timer_at(e, s->next);
+	return 0;
+}
+
+static uint32_t timedunqueue_run(struct rt_elem *e, uint64_t now)
+{
+	const struct timedunqueue_conf *c = e->conf;
+	struct timedunqueue_state *s = e->state;
+	uint32_t n = 0;
+	while (n < c->burst) {
+		struct rt_pkt *p = rt_pull(e, 0);
+		if (!p)
+			break;
+		n++;
+		s->count++;
+		rt_push(e, 0, p);
+	}
+	uint64_t iv = (uint64_t)c->interval_ns;
+	s->next += iv;
+	if (s->next + 1000 * iv < now) /* stopped for long: no catch-up storm */
+		s->next = now + iv;
+	rt_timer_at(e, s->next);
+	return n;
+}
+
+static int timedunqueue_read(const struct rt_elem *e, const char *h, uint64_t *v)
+{
+	const struct timedunqueue_state *s = e->state;
+	if (strcmp(h, "count"))
+		return -EOPNOTSUPP;
+	*v = s->count;
+	return 0;
+}
+
+static const struct elem_runtime timedunqueue_runtime = {
+	.state_size = timedunqueue_state_size,
+	.init = timedunqueue_init,
+	.run = timedunqueue_run,
+	.read = timedunqueue_read,
 };
