@@ -1,8 +1,113 @@
-/* CheckIPHeader (click.md 3.3). */
+/* CheckIPHeader([OFFSET] [, keywords]) (click.md 3.3): validate IPv4, set
+ * the IP header and dst-IP annotations, trim trailing bytes; failures go
+ * to output 1. Keywords: OFFSET 0, CHECKSUM true, INTERFACES (addr/len
+ * list: BADSRC gets their broadcasts plus 0.0.0.0 and 255.255.255.255,
+ * GOODDST their addresses), BADSRC, GOODDST (address lists), VERBOSE,
+ * DETAILS. Also the deprecated CheckIPHeader(BADSRC, OFFSET). */
+#include <errno.h>
+
+#include "elements/args.h"
 #include "elements/element.h"
+
+struct checkipheader_conf {
+	uint32_t offset;   /* IP header start from the data pointer */
+	bool checksum;     /* verify the header checksum */
+	uint32_t nbadsrc, ngooddst;
+	uint32_t *badsrc;  /* sources refused ... */
+	uint32_t *gooddst; /* ... unless the destination is one of these */
+	bool verbose, details;
+};
+
+static int addr_list(const struct elem_ctx *ctx, struct arg_val *v, uint32_t **out, uint32_t *n,
+                     size_t extra)
+{
+	struct arg_list w;
+	if (arg_words(ctx, v, &w))
+		return -ENOMEM;
+	*out = arena_calloc(ctx->arena, w.n + extra + 1, sizeof **out);
+	if (!*out)
+		return -ENOMEM;
+	int rc = 0;
+	*n = 0;
+	for (size_t i = 0; i < w.n; i++)
+		if (arg_parse_ip(ctx, &w.v[i], &(*out)[(*n)++]))
+			rc = -EINVAL;
+	return rc;
+}
+
+static int checkipheader_configure(const struct elem_ctx *ctx, const struct click_args *args,
+                                   void **conf)
+{
+	struct checkipheader_conf *c = elem__conf_alloc(ctx, sizeof *c);
+	if (!c)
+		return -ENOMEM;
+	c->checksum = true;
+	struct arg_val p1 = { 0 }, p2 = { 0 }, ifs = { 0 }, bad = { 0 }, good = { 0 };
+	struct arg_spec spec[] = {
+		arg_raw("OFFSET", ARG_P, &p1),
+		arg_raw("OFFSET ", ARG_P, &p2), /* deprecated form's 2nd: never a keyword */
+		arg_bool("CHECKSUM", 0, &c->checksum),
+		arg_raw("INTERFACES", 0, &ifs),
+		arg_raw("BADSRC", 0, &bad),
+		arg_raw("GOODDST", 0, &good),
+		arg_bool("VERBOSE", 0, &c->verbose),
+		arg_bool("DETAILS", 0, &c->details),
+	};
+	int rc = args_parse(ctx, args, spec, ARG_N(spec));
+	if (rc)
+		return rc;
+	struct arg_val *off = spec[1].given ? &p2 : spec[0].given ? &p1 : NULL;
+	if (spec[1].given) {
+		/* CheckIPHeader(BADSRC, OFFSET) */
+		if (spec[4].given)
+			return arg_error(ctx, &p1, "BADSRC given twice (positionally and by keyword)");
+		bad = p1;
+		bad.kw = "BADSRC";
+		spec[4].given = true;
+	}
+	if (off) {
+		off->kw = "OFFSET";
+		uint64_t o;
+		if (arg_parse_uint(ctx, off, UINT32_MAX, &o))
+			return -EINVAL;
+		c->offset = (uint32_t)o;
+	}
+	if (spec[3].given && (spec[4].given || spec[5].given))
+		return arg_error(ctx, &ifs, "INTERFACES cannot be combined with BADSRC or GOODDST");
+	if (spec[3].given) {
+		struct arg_list w;
+		if (arg_words(ctx, &ifs, &w))
+			return -ENOMEM;
+		c->badsrc = arena_calloc(ctx->arena, w.n + 2, sizeof *c->badsrc);
+		c->gooddst = arena_calloc(ctx->arena, w.n + 1, sizeof *c->gooddst);
+		if (!c->badsrc || !c->gooddst)
+			return -ENOMEM;
+		for (size_t i = 0; i < w.n; i++) {
+			uint32_t a;
+			uint8_t len;
+			if (arg_parse_prefix_host(ctx, &w.v[i], &a, &len)) {
+				rc = -EINVAL;
+				continue;
+			}
+			c->badsrc[c->nbadsrc++] = a | ~inet_mask(len);
+			c->gooddst[c->ngooddst++] = a;
+		}
+		c->badsrc[c->nbadsrc++] = 0;
+		c->badsrc[c->nbadsrc++] = 0xffffffffu;
+	}
+	if (spec[4].given && addr_list(ctx, &bad, &c->badsrc, &c->nbadsrc, 0))
+		rc = -EINVAL;
+	if (spec[5].given && addr_list(ctx, &good, &c->gooddst, &c->ngooddst, 0))
+		rc = -EINVAL;
+	if (rc)
+		return rc;
+	*conf = c;
+	return 0;
+}
 
 const struct elem_class elem_checkipheader = {
 	.name = "CheckIPHeader",
 	.port_count = "1/1-2",
 	.processing = "a/ah",
+	.configure = checkipheader_configure,
 };

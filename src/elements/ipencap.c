@@ -1,14 +1,118 @@
-/* IPEncap and UDPIPEncap (click.md 3.4). */
+/* IPEncap(PROTO, SRC, DST [, TTL, DSCP, ECT, CE, TOS, DF]) and
+ * UDPIPEncap(SRC, SPORT, DST, DPORT [, CHECKSUM]) (click.md 3.4).
+ * DST may be DST_ANNO (use the packet's dst-IP annotation). TTL is 250 as
+ * in Click. IPEncap's DSCP rejects 63 as Click's code does (click.md 7.6). */
+#include <errno.h>
+
+#include "elements/args.h"
 #include "elements/element.h"
+
+struct ipencap_conf {
+	uint8_t proto;
+	uint32_t src, dst; /* host order */
+	bool dst_anno;     /* DST was DST_ANNO: dst comes from the annotation */
+	uint8_t ttl;       /* 250 */
+	uint8_t tos;       /* from TOS, or DSCP << 2 | ECN (ECT: 2, ECT 2: 1, CE: 3) */
+	bool df;
+};
+
+static int dst_or_anno(const struct elem_ctx *ctx, struct arg_val *v, uint32_t *dst, bool *anno)
+{
+	if (arg_is(v, "DST_ANNO")) {
+		*anno = true;
+		*dst = 0;
+		return 0;
+	}
+	return arg_parse_ip(ctx, v, dst);
+}
+
+static int ipencap_configure(const struct elem_ctx *ctx, const struct click_args *args, void **conf)
+{
+	struct ipencap_conf *c = elem__conf_alloc(ctx, sizeof *c);
+	if (!c)
+		return -ENOMEM;
+	c->ttl = 250;
+	struct arg_val dst = { 0 }, ect = { 0 };
+	uint8_t dscp = 0, tos = 0;
+	bool ce = false;
+	struct arg_spec spec[] = {
+		arg_proto("PROTO", ARG_MP, &c->proto),
+		arg_ip("SRC", ARG_MP, &c->src),
+		arg_raw("DST", ARG_MP, &dst),
+		arg_u8("TTL", 0, &c->ttl),
+		arg_u8("DSCP", 0, &dscp),
+		arg_raw("ECT", 0, &ect),
+		arg_bool("CE", 0, &ce),
+		arg_u8("TOS", 0, &tos),
+		arg_bool("DF", 0, &c->df),
+	};
+	int rc = args_parse(ctx, args, spec, ARG_N(spec));
+	if (spec[2].given && dst_or_anno(ctx, &dst, &c->dst, &c->dst_anno))
+		rc = -EINVAL;
+	unsigned ecn = 0;
+	if (spec[5].given) {
+		bool b;
+		if (arg_is(&ect, "2"))
+			ecn = 1;
+		else if (arg_parse_bool(NULL, &ect, &b) == 0)
+			ecn = b ? 2 : 0;
+		else
+			rc = arg_error(ctx, &ect, "expected boolean or 2");
+	}
+	if (ce)
+		ecn = 3;
+	if (spec[4].given && dscp >= 63)
+		rc = arg_error(ctx, &spec[4].val, "out of range, bound 62 (Click refuses 63)");
+	if (spec[7].given && (spec[4].given || spec[5].given || spec[6].given))
+		rc = arg_error(ctx, &spec[7].val, "TOS cannot be combined with DSCP, ECT or CE");
+	if (rc)
+		return rc;
+	c->tos = spec[7].given ? tos : (uint8_t)(dscp << 2 | ecn);
+	*conf = c;
+	return 0;
+}
+
+struct udpipencap_conf {
+	uint32_t src, dst;     /* host order */
+	bool dst_anno;
+	uint16_t sport, dport;
+	bool checksum;         /* true: compute the UDP checksum, else 0 */
+};
+
+static int udpipencap_configure(const struct elem_ctx *ctx, const struct click_args *args,
+                                void **conf)
+{
+	struct udpipencap_conf *c = elem__conf_alloc(ctx, sizeof *c);
+	if (!c)
+		return -ENOMEM;
+	c->checksum = true;
+	struct arg_val dst = { 0 };
+	struct arg_spec spec[] = {
+		arg_ip("SRC", ARG_MP, &c->src),
+		arg_port("SPORT", ARG_MP, &c->sport),
+		arg_raw("DST", ARG_MP, &dst),
+		arg_port("DPORT", ARG_MP, &c->dport),
+		arg_bool("CHECKSUM", ARG_P, &c->checksum),
+	};
+	int rc = args_parse(ctx, args, spec, ARG_N(spec));
+	if (spec[2].given && dst_or_anno(ctx, &dst, &c->dst, &c->dst_anno))
+		rc = -EINVAL;
+	if (rc)
+		return rc;
+	*conf = c;
+	return 0;
+}
 
 const struct elem_class elem_ipencap = {
 	.name = "IPEncap",
 	.port_count = "1/1",
 	.processing = "a/a",
+	.configure = ipencap_configure,
 };
 
 const struct elem_class elem_udpipencap = {
 	.name = "UDPIPEncap",
 	.port_count = "1/1",
 	.processing = "a/a",
+	.configure = udpipencap_configure,
 };

@@ -1,20 +1,100 @@
-/* LinearIPLookup, StaticIPLookup, RadixIPLookup (click.md 3.9). */
+/* LinearIPLookup, StaticIPLookup, RadixIPLookup (click.md 3.9):
+ * X(ADDR/MASK [GW] OUT, ...), longest-prefix match on the dst-IP
+ * annotation. The three differ only in algorithm and run-time mutability,
+ * which innet does not expose, so they share one configuration. */
+#include <errno.h>
+#include <string.h>
+
+#include "elements/args.h"
 #include "elements/element.h"
+#include "elements/iproute.h"
+
+const struct iproute *iproute_lookup(const struct iproute_conf *c, uint32_t addr)
+{
+	const struct iproute *best = NULL;
+	for (uint32_t i = 0; i < c->n; i++)
+		if (inet_prefix_contains(c->v[i].dst, addr) && (!best || c->v[i].dst.len > best->dst.len))
+			best = &c->v[i];
+	return best;
+}
+
+static int iplookup_configure(const struct elem_ctx *ctx, const struct click_args *args, void **conf)
+{
+	struct iproute_conf *c = elem__conf_alloc(ctx, sizeof *c);
+	if (!c)
+		return -ENOMEM;
+	c->v = arena_calloc(ctx->arena, args->n ? args->n : 1, sizeof *c->v);
+	if (!c->v)
+		return -ENOMEM;
+	int rc = 0;
+	for (size_t i = 0; i < args->n; i++) {
+		struct arg_val a = arg_val_of(&args->v[i], NULL);
+		struct arg_list w;
+		if (arg_words(ctx, &a, &w))
+			return -ENOMEM;
+		if (w.n < 2 || w.n > 3) {
+			if (a.n == 0)
+				a.n = 1;
+			rc = arg_error(ctx, &a, "expected 'ADDR/MASK [GATEWAY] OUTPUT'");
+			continue;
+		}
+		struct iproute r = { .loc = a.loc };
+		w.v[0].kw = "ADDR/MASK";
+		if (arg_parse_prefix(ctx, &w.v[0], &r.dst))
+			rc = -EINVAL;
+		if (w.n == 3 && !arg_is(&w.v[1], "-")) {
+			w.v[1].kw = "GATEWAY";
+			if (arg_parse_ip(ctx, &w.v[1], &r.gw))
+				rc = -EINVAL;
+		}
+		struct arg_val *o = &w.v[w.n - 1];
+		o->kw = "OUTPUT";
+		uint64_t out;
+		if (arg_parse_uint(ctx, o, UINT32_MAX, &out)) {
+			rc = -EINVAL;
+			continue;
+		}
+		if (out >= ctx->noutputs) {
+			rc = arg_error(ctx, o, "output %llu out of range (%u outputs)",
+			               (unsigned long long)out, ctx->noutputs);
+			continue;
+		}
+		r.out = (uint32_t)out;
+		uint32_t k = 0;
+		while (k < c->n && (c->v[k].dst.addr != r.dst.addr || c->v[k].dst.len != r.dst.len))
+			k++;
+		if (k < c->n) {
+			char b[20];
+			arg_warning(ctx, &w.v[0], "route for %s replaces an earlier one",
+			            inet_format_prefix(r.dst, b));
+			c->v[k] = r;
+		} else {
+			c->v[c->n++] = r;
+		}
+	}
+	if (rc)
+		return rc;
+	*conf = c;
+	return 0;
+}
 
 const struct elem_class elem_lineariplookup = {
 	.name = "LinearIPLookup",
 	.port_count = "1/-",
 	.processing = "h/h",
+	.configure = iplookup_configure,
 };
 
 const struct elem_class elem_staticiplookup = {
 	.name = "StaticIPLookup",
 	.port_count = "1/-",
 	.processing = "h/h",
+	.configure = iplookup_configure,
 };
 
 const struct elem_class elem_radixiplookup = {
 	.name = "RadixIPLookup",
 	.port_count = "1/-",
 	.processing = "h/h",
+	.configure = iplookup_configure,
 };
