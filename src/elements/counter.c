@@ -39,16 +39,88 @@ static int averagecounter_configure(const struct elem_ctx *ctx, const struct cli
 	return 0;
 }
 
+static const struct elem_runtime counter_runtime;
 const struct elem_class elem_counter = {
 	.name = "Counter",
 	.port_count = "1/1",
 	.processing = "a/a",
 	.configure = counter_configure,
+	.runtime = &counter_runtime,
 };
 
+static const struct elem_runtime averagecounter_runtime;
 const struct elem_class elem_averagecounter = {
 	.name = "AverageCounter",
 	.port_count = "1/1",
 	.processing = "a/a",
 	.configure = averagecounter_configure,
+	.runtime = &averagecounter_runtime,
+};
+
+/* ---- runtime (packet functions) ---- */
+#include <string.h>
+
+#include "runtime/runtime.h"
+
+struct counter_state {
+	uint64_t count, byte_count;
+	uint64_t first_ns, last_ns; /* AverageCounter */
+};
+
+static size_t counter_state_size(const struct rt_elem *e, uint32_t fc)
+{
+	return sizeof(struct counter_state);
+}
+
+static struct rt_pkt *counter_action(struct rt_elem *e, struct rt_pkt *p)
+{
+	struct counter_state *s = e->state;
+	s->count++;
+	s->byte_count += p->len;
+	return p;
+}
+
+/* AverageCounter: packets in the first IGNORE after the first one are not
+ * counted; the rate is over first..latest counted packet. */
+static struct rt_pkt *averagecounter_action(struct rt_elem *e, struct rt_pkt *p)
+{
+	const struct averagecounter_conf *c = e->conf;
+	struct counter_state *s = e->state;
+	uint64_t now = rt_now(e);
+	if (!s->first_ns)
+		s->first_ns = now ? now : 1;
+	if (now - s->first_ns >= (uint64_t)(c && c->ignore_ns > 0 ? c->ignore_ns : 0)) {
+		s->count++;
+		s->byte_count += p->len;
+		s->last_ns = now;
+	}
+	return p;
+}
+
+static int counter_read(const struct rt_elem *e, const char *h, uint64_t *v)
+{
+	const struct counter_state *s = e->state;
+	if (!strcmp(h, "count"))
+		*v = s->count;
+	else if (!strcmp(h, "byte_count"))
+		*v = s->byte_count;
+	else if (!strcmp(h, "rate") || !strcmp(h, "byte_rate")) {
+		uint64_t dt = s->last_ns > s->first_ns ? s->last_ns - s->first_ns : 0;
+		uint64_t n = !strcmp(h, "rate") ? s->count : s->byte_count;
+		*v = dt ? (uint64_t)((unsigned __int128)n * 1000000000u / dt) : 0;
+	} else
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+static const struct elem_runtime counter_runtime = {
+	.state_size = counter_state_size,
+	.action = counter_action,
+	.read = counter_read,
+};
+
+static const struct elem_runtime averagecounter_runtime = {
+	.state_size = counter_state_size,
+	.action = averagecounter_action,
+	.read = counter_read,
 };

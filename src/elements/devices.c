@@ -86,12 +86,14 @@ static int tonetfront_configure(const struct elem_ctx *ctx, const struct click_a
 	return dev_configure(ctx, args, conf, true, true);
 }
 
+static const struct elem_runtime fromdevice_runtime;
 const struct elem_class elem_fromdevice = {
 	.name = "FromDevice",
 	.port_count = "0/1",
 	.processing = "h/h",
 	.flags = ELEM_DEVICE_IN,
 	.configure = fromdevice_configure,
+	.runtime = &fromdevice_runtime,
 };
 
 const struct elem_class elem_fromnetfront = {
@@ -100,14 +102,17 @@ const struct elem_class elem_fromnetfront = {
 	.processing = "h/h",
 	.flags = ELEM_DEVICE_IN,
 	.configure = fromnetfront_configure,
+	.runtime = &fromdevice_runtime,
 };
 
+static const struct elem_runtime todevice_runtime;
 const struct elem_class elem_todevice = {
 	.name = "ToDevice",
 	.port_count = "1/0-1",
 	.processing = "a/h",
 	.flags = ELEM_DEVICE_OUT,
 	.configure = todevice_configure,
+	.runtime = &todevice_runtime,
 };
 
 const struct elem_class elem_tonetfront = {
@@ -116,4 +121,64 @@ const struct elem_class elem_tonetfront = {
 	.processing = "a/h",
 	.flags = ELEM_DEVICE_OUT,
 	.configure = tonetfront_configure,
+	.runtime = &todevice_runtime,
+};
+
+/* ---- runtime (packet functions) ---- */
+#include "runtime/runtime.h"
+
+/* FromDevice/FromNetFront: the module pushes arriving packets out of
+ * output 0 (rt_module_push). ToDevice/ToNetFront: hand packets to the
+ * module's device output; in pull context a task pulls BURST per run; with
+ * output 0 connected the sent packet also goes out there (ClickOS), so the
+ * device gets a copy. */
+static uint32_t dev_device(const struct rt_elem *e)
+{
+	const struct dev_conf *c = e->conf;
+	return c ? c->port : 0;
+}
+
+static void todevice_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
+{
+	if (rt_has_output(e, 0)) {
+		struct rt_pkt *q = rt_pkt_copy(e, p);
+		if (q)
+			rt_tx(e, q);
+		rt_push(e, 0, p);
+	} else {
+		rt_tx(e, p);
+	}
+}
+
+static int todevice_init(struct rt_elem *e, struct diags *d)
+{
+	if (e->ninputs && !e->in[0].push)
+		rt_task_enable(e);
+	return 0;
+}
+
+static uint32_t todevice_run(struct rt_elem *e, uint64_t now)
+{
+	const struct dev_conf *c = e->conf;
+	uint32_t burst = c && c->burst ? c->burst : 1, n = 0;
+	if (!e->task)
+		return 0;
+	for (; n < burst; n++) {
+		struct rt_pkt *p = rt_pull(e, 0);
+		if (!p)
+			break;
+		todevice_push(e, 0, p);
+	}
+	return n;
+}
+
+static const struct elem_runtime fromdevice_runtime = {
+	.device = dev_device,
+};
+
+static const struct elem_runtime todevice_runtime = {
+	.init = todevice_init,
+	.push = todevice_push,
+	.run = todevice_run,
+	.device = dev_device,
 };

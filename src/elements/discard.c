@@ -28,9 +28,74 @@ static int discard_configure(const struct elem_ctx *ctx, const struct click_args
 	return 0;
 }
 
+static const struct elem_runtime discard_runtime;
 const struct elem_class elem_discard = {
 	.name = "Discard",
 	.port_count = "1/0",
 	.processing = "a/a",
 	.configure = discard_configure,
+	.runtime = &discard_runtime,
+};
+
+/* ---- runtime (packet functions) ---- */
+#include <string.h>
+
+#include "runtime/runtime.h"
+
+/* Discard frees every packet; in pull context a task pulls BURST per run
+ * while ACTIVE. */
+struct discard_state {
+	uint64_t count;
+};
+
+static size_t discard_state_size(const struct rt_elem *e, uint32_t fc)
+{
+	return sizeof(struct discard_state);
+}
+
+static void discard_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
+{
+	struct discard_state *s = e->state;
+	s->count++;
+	rt_drop(e, p);
+}
+
+static int discard_init(struct rt_elem *e, struct diags *d)
+{
+	const struct discard_conf *c = e->conf;
+	if (e->ninputs && !e->in[0].push && (!c || c->active))
+		rt_task_enable(e);
+	return 0;
+}
+
+static uint32_t discard_run(struct rt_elem *e, uint64_t now)
+{
+	const struct discard_conf *c = e->conf;
+	uint32_t burst = c && c->burst ? c->burst : 1, n = 0;
+	if (!e->task)
+		return 0;
+	for (; n < burst; n++) {
+		struct rt_pkt *p = rt_pull(e, 0);
+		if (!p)
+			break;
+		discard_push(e, 0, p);
+	}
+	return n;
+}
+
+static int discard_read(const struct rt_elem *e, const char *h, uint64_t *v)
+{
+	const struct discard_state *s = e->state;
+	if (strcmp(h, "count"))
+		return -EOPNOTSUPP;
+	*v = s->count;
+	return 0;
+}
+
+static const struct elem_runtime discard_runtime = {
+	.state_size = discard_state_size,
+	.init = discard_init,
+	.push = discard_push,
+	.run = discard_run,
+	.read = discard_read,
 };

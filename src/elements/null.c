@@ -3,11 +3,13 @@
 #include "elements/args.h"
 #include "elements/element.h"
 
+static const struct elem_runtime null_runtime;
 const struct elem_class elem_null = {
 	.name = "Null",
 	.port_count = "1/1",
 	.processing = "a/a",
 	.configure = elem__configure_none,
+	.runtime = &null_runtime,
 };
 
 const struct elem_class elem_pushnull = {
@@ -15,6 +17,7 @@ const struct elem_class elem_pushnull = {
 	.port_count = "1/1",
 	.processing = "h/h",
 	.configure = elem__configure_none,
+	.runtime = &null_runtime,
 };
 
 const struct elem_class elem_pullnull = {
@@ -22,12 +25,37 @@ const struct elem_class elem_pullnull = {
 	.port_count = "1/1",
 	.processing = "l/l",
 	.configure = elem__configure_none,
+	.runtime = &null_runtime,
 };
 
+static const struct elem_runtime idle_runtime;
 const struct elem_class elem_idle = {
 	.name = "Idle",
 	.port_count = "-/-",
 	.processing = "a/a",
 	.flow_code = "x/y",
 	.configure = elem__configure_none,
+	.runtime = &idle_runtime,
 };
+
+/* ---- runtime (packet functions) ---- */
+#include "runtime/runtime.h"
+
+static struct rt_pkt *null_action(struct rt_elem *e, struct rt_pkt *p)
+{
+	return p;
+}
+
+/* Idle never emits and frees what is pushed into it. */
+static void idle_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
+{
+	rt_drop(e, p);
+}
+
+static struct rt_pkt *idle_pull(struct rt_elem *e, uint32_t port)
+{
+	return NULL;
+}
+
+static const struct elem_runtime null_runtime = { .action = null_action };
+static const struct elem_runtime idle_runtime = { .push = idle_push, .pull = idle_pull };

@@ -41,24 +41,70 @@ static int paintswitch_configure(const struct elem_ctx *ctx, const struct click_
 	return paint_common(ctx, args, conf, false);
 }
 
+static const struct elem_runtime paint_runtime;
 const struct elem_class elem_paint = {
 	.name = "Paint",
 	.port_count = "1/1",
 	.processing = "a/a",
 	.configure = paint_configure,
+	.runtime = &paint_runtime,
 };
 
 /* Output = the annotation value; 255 copies to every output. */
+static const struct elem_runtime paintswitch_runtime;
 const struct elem_class elem_paintswitch = {
 	.name = "PaintSwitch",
 	.port_count = "1/-",
 	.processing = "h/h",
 	.configure = paintswitch_configure,
+	.runtime = &paintswitch_runtime,
 };
 
+static const struct elem_runtime checkpaint_runtime;
 const struct elem_class elem_checkpaint = {
 	.name = "CheckPaint",
 	.port_count = "1/1-2",
 	.processing = "a/ah",
 	.configure = paint_configure,
+	.runtime = &checkpaint_runtime,
 };
+
+/* ---- runtime (packet functions) ---- */
+#include "runtime/runtime.h"
+
+static struct rt_pkt *paint_action(struct rt_elem *e, struct rt_pkt *p)
+{
+	const struct paint_conf *c = e->conf;
+	p->anno[c->anno % RT_ANNO_SIZE] = c->color;
+	return p;
+}
+
+static struct rt_pkt *checkpaint_action(struct rt_elem *e, struct rt_pkt *p)
+{
+	const struct paint_conf *c = e->conf;
+	if (p->anno[c->anno % RT_ANNO_SIZE] == c->color)
+		return p;
+	rt_push(e, 1, p);
+	return NULL;
+}
+
+/* Output = annotation value; 255: copies to 0..n-2, the original to n-1. */
+static void paintswitch_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
+{
+	const struct paint_conf *c = e->conf;
+	uint8_t k = p->anno[c->anno % RT_ANNO_SIZE];
+	if (k != 255) {
+		rt_push(e, k, p);
+		return;
+	}
+	for (uint32_t i = 0; i + 1 < e->noutputs; i++) {
+		struct rt_pkt *q = rt_pkt_copy(e, p);
+		if (q)
+			rt_push(e, i, q);
+	}
+	rt_push(e, e->noutputs ? e->noutputs - 1 : 0, p);
+}
+
+static const struct elem_runtime paint_runtime = { .action = paint_action };
+static const struct elem_runtime checkpaint_runtime = { .action = checkpaint_action };
+static const struct elem_runtime paintswitch_runtime = { .push = paintswitch_push };

@@ -49,23 +49,83 @@ static int hashswitch_configure(const struct elem_ctx *ctx, const struct click_a
 	return 0;
 }
 
+static const struct elem_runtime switch_runtime;
 const struct elem_class elem_switch = {
 	.name = "Switch",
 	.port_count = "1/-",
 	.processing = "h/h",
 	.configure = switch_configure,
+	.runtime = &switch_runtime,
 };
 
+static const struct elem_runtime rrswitch_runtime;
 const struct elem_class elem_roundrobinswitch = {
 	.name = "RoundRobinSwitch",
 	.port_count = "1/1-",
 	.processing = "h/h",
 	.configure = elem__configure_none,
+	.runtime = &rrswitch_runtime,
 };
 
+static const struct elem_runtime hashswitch_runtime;
 const struct elem_class elem_hashswitch = {
 	.name = "HashSwitch",
 	.port_count = "1/1-",
 	.processing = "h/h",
 	.configure = hashswitch_configure,
+	.runtime = &hashswitch_runtime,
 };
+
+/* ---- runtime (packet functions) ---- */
+#include "runtime/runtime.h"
+
+static void switch_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
+{
+	const struct switch_conf *c = e->conf;
+	if (c->output < 0)
+		rt_drop(e, p);
+	else
+		rt_push(e, (uint32_t)c->output, p);
+}
+
+struct rrswitch_state {
+	uint32_t next;
+};
+
+static size_t rrswitch_state_size(const struct rt_elem *e, uint32_t fc)
+{
+	return sizeof(struct rrswitch_state);
+}
+
+static void rrswitch_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
+{
+	struct rrswitch_state *s = e->state;
+	uint32_t o = s->next;
+	s->next = e->noutputs ? (o + 1) % e->noutputs : 0;
+	rt_push(e, o, p);
+}
+
+/* Byte sum of the field; n in {2,4,8}: (d ^ d>>4) & (n-1), else d mod n;
+ * short packets go to output 0. */
+static void hashswitch_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
+{
+	const struct hashswitch_conf *c = e->conf;
+	uint32_t n = e->noutputs;
+	if (!n || (uint64_t)c->offset + c->length > p->len) {
+		rt_push(e, 0, p);
+		return;
+	}
+	const uint8_t *d = rt_pkt_data(p) + c->offset;
+	uint32_t sum = 0;
+	for (uint32_t i = 0; i < c->length; i++)
+		sum += d[i];
+	uint32_t o = (n == 2 || n == 4 || n == 8) ? ((sum ^ (sum >> 4)) & (n - 1)) : sum % n;
+	rt_push(e, o, p);
+}
+
+static const struct elem_runtime switch_runtime = { .push = switch_push };
+static const struct elem_runtime rrswitch_runtime = {
+	.state_size = rrswitch_state_size,
+	.push = rrswitch_push,
+};
+static const struct elem_runtime hashswitch_runtime = { .push = hashswitch_push };

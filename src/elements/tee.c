@@ -18,16 +18,52 @@ static int tee_configure(const struct elem_ctx *ctx, const struct click_args *ar
 	return 0;
 }
 
+static const struct elem_runtime tee_runtime;
 const struct elem_class elem_tee = {
 	.name = "Tee",
 	.port_count = "1/1-",
 	.processing = "h/h",
 	.configure = tee_configure,
+	.runtime = &tee_runtime,
 };
 
+static const struct elem_runtime pulltee_runtime;
 const struct elem_class elem_pulltee = {
 	.name = "PullTee",
 	.port_count = "1/1-",
 	.processing = "l/lh",
 	.configure = tee_configure,
+	.runtime = &pulltee_runtime,
 };
+
+/* ---- runtime (packet functions) ---- */
+#include "runtime/runtime.h"
+
+/* Independent copies to outputs 0..n-2 in order, the original to n-1. */
+static void tee_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
+{
+	uint32_t n = e->noutputs;
+	for (uint32_t i = 0; i + 1 < n; i++) {
+		struct rt_pkt *q = rt_pkt_copy(e, p);
+		if (q)
+			rt_push(e, i, q);
+	}
+	rt_push(e, n ? n - 1 : 0, p);
+}
+
+/* PullTee: the packet pulled on output 0 is copied to the push outputs. */
+static struct rt_pkt *pulltee_pull(struct rt_elem *e, uint32_t port)
+{
+	struct rt_pkt *p = rt_pull(e, 0);
+	if (!p)
+		return NULL;
+	for (uint32_t i = 1; i < e->noutputs; i++) {
+		struct rt_pkt *q = rt_pkt_copy(e, p);
+		if (q)
+			rt_push(e, i, q);
+	}
+	return p;
+}
+
+static const struct elem_runtime tee_runtime = { .push = tee_push };
+static const struct elem_runtime pulltee_runtime = { .pull = pulltee_pull };
