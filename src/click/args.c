@@ -1,0 +1,302 @@
+/* Configuration strings (reference 1.9): splitting into arguments, and
+ * $variable substitution (1.6, 1.7). */
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+
+#include "click/internal.h"
+
+struct sbuf {
+	struct arena *a;
+	char *p;
+	size_t n, cap;
+	bool oom;
+};
+
+static void sb_putn(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->n + n + 1 > b->cap) {
+		size_t nc = b->cap ? b->cap : 32;
+		while (nc < b->n + n + 1)
+			nc *= 2;
+		char *np = arena_realloc(b->a, b->p, b->cap, nc);
+		if (!np) {
+			b->oom = true;
+			return;
+		}
+		b->p = np;
+		b->cap = nc;
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
+
+static void sb_putc(struct sbuf *b, char c)
+{
+	sb_putn(b, &c, 1);
+}
+
+static char *sb_take(struct sbuf *b)
+{
+	if (b->oom)
+		return NULL;
+	if (!b->p)
+		return arena_strdup(b->a, "");
+	return b->p;
+}
+
+/* Length of the quoted/protected run starting at s[i] (a quote or "\<"). */
+static size_t protected_len(const char *s, size_t i, size_t n)
+{
+	size_t j = i;
+	if (s[j] == '\'') {
+		for (j++; j < n && s[j] != '\''; j++)
+			;
+		return (j < n ? j + 1 : n) - i;
+	}
+	if (s[j] == '"') {
+		for (j++; j < n && s[j] != '"'; j++)
+			if (s[j] == '\\' && j + 1 < n) {
+				if (s[j + 1] == '<') {
+					for (j += 2; j < n && s[j] != '>'; j++)
+						;
+					if (j >= n)
+						return n - i;
+				} else
+					j++;
+			}
+		return (j < n ? j + 1 : n) - i;
+	}
+	/* "\<" ... ">" */
+	for (j += 2; j < n && s[j] != '>'; j++)
+		;
+	return (j < n ? j + 1 : n) - i;
+}
+
+struct rawarg {
+	char *text;
+	size_t first; /* offset of the first non-space character (or start) */
+};
+typedef CVEC(struct rawarg) rawvec;
+
+/* The splitting itself; calls back for each argument (before dropping an
+ * empty last one). */
+static int split(struct arena *a, const char *s, rawvec *out)
+{
+	size_t n = strlen(s), i = 0;
+	for (;;) {
+		struct sbuf b = {a, NULL, 0, 0, false};
+		size_t first = i;
+		bool seen = false;
+		while (i < n && s[i] != ',') {
+			char c = s[i];
+			if (c == '/' && i + 1 < n && s[i + 1] == '/') {
+				while (i < n && s[i] != '\n' && s[i] != '\r')
+					i++;
+				sb_putc(&b, ' ');
+				continue;
+			}
+			if (c == '/' && i + 1 < n && s[i + 1] == '*') {
+				const char *e = strstr(s + i + 2, "*/");
+				i = e ? (size_t)(e - s) + 2 : n;
+				sb_putc(&b, ' ');
+				continue;
+			}
+			if (!seen && !isspace((unsigned char)c)) {
+				seen = true;
+				first = i;
+			}
+			if (c == '\'' || c == '"' || (c == '\\' && i + 1 < n && s[i + 1] == '<')) {
+				size_t l = protected_len(s, i, n);
+				sb_putn(&b, s + i, l);
+				i += l;
+				continue;
+			}
+			sb_putc(&b, c);
+			i++;
+		}
+		char *t = sb_take(&b);
+		if (!t)
+			return -ENOMEM;
+		/* trim */
+		size_t l = strlen(t);
+		while (l && isspace((unsigned char)t[l - 1]))
+			t[--l] = '\0';
+		char *h = t;
+		while (*h && isspace((unsigned char)*h))
+			h++;
+		struct rawarg ra = {h, first};
+		if (!CVEC_PUSH(a, *out, ra))
+			return -ENOMEM;
+		if (i >= n)
+			break;
+		i++; /* the comma */
+	}
+	if (out->n && !out->p[out->n - 1].text[0])
+		out->n--;
+	return 0;
+}
+
+int click_split_args(const char *config, const struct src_loc *loc, struct arena *a,
+                     struct click_args *out)
+{
+	out->n = 0;
+	out->v = NULL;
+	if (!config)
+		return 0;
+	rawvec raw = {0};
+	int rc = split(a, config, &raw);
+	if (rc)
+		return rc;
+	if (!raw.n)
+		return 0;
+	out->v = arena_calloc(a, raw.n, sizeof *out->v);
+	if (!out->v)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < raw.n; i++) {
+		out->v[i].text = raw.p[i].text;
+		if (loc)
+			out->v[i].loc = src_loc_advance(*loc, config, raw.p[i].first);
+	}
+	out->n = raw.n;
+	return 0;
+}
+
+int click__argvec(struct arena *a, const char *s, click_strvec *out)
+{
+	rawvec raw = {0};
+	out->n = 0;
+	if (!s)
+		return 0;
+	int rc = split(a, s, &raw);
+	if (rc)
+		return rc;
+	for (uint32_t i = 0; i < raw.n; i++)
+		if (!CVEC_PUSH(a, *out, raw.p[i].text))
+			return -ENOMEM;
+	return 0;
+}
+
+const char *click__venv_lookup(const struct venv *e, const char *name, size_t len)
+{
+	for (; e; e = e->parent)
+		for (uint32_t i = e->vars.n; i-- > 0;) {
+			const struct var *v = &e->vars.p[i];
+			if (strlen(v->name) == len && !memcmp(v->name, name, len))
+				return v->value;
+		}
+	return NULL;
+}
+
+static void put_value(struct sbuf *b, const char *v, bool dquoted)
+{
+	if (!dquoted) {
+		sb_putn(b, v, strlen(v));
+		return;
+	}
+	/* Inside double quotes the value must read back as itself. */
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"' || *v == '$')
+			sb_putc(b, '\\');
+		sb_putc(b, *v);
+	}
+}
+
+static bool varch(char c)
+{
+	return isalnum((unsigned char)c) || c == '_';
+}
+
+char *click__expand(struct arena *a, const char *s, const struct venv *e)
+{
+	if (!s)
+		return NULL;
+	if (!strchr(s, '$'))
+		return (char *)s;
+	struct sbuf b = {a, NULL, 0, 0, false};
+	size_t n = strlen(s), i = 0;
+	bool dq = false;
+	while (i < n) {
+		char c = s[i];
+		if (!dq && c == '\'') {
+			size_t l = protected_len(s, i, n);
+			sb_putn(&b, s + i, l);
+			i += l;
+		} else if (c == '"') {
+			dq = !dq;
+			sb_putc(&b, c);
+			i++;
+		} else if (c == '\\' && i + 1 < n) {
+			if (s[i + 1] == '<') {
+				size_t l = protected_len(s, i, n);
+				sb_putn(&b, s + i, l);
+				i += l;
+			} else {
+				sb_putn(&b, s + i, 2);
+				i += 2;
+			}
+		} else if (!dq && c == '/' && i + 1 < n && (s[i + 1] == '/' || s[i + 1] == '*')) {
+			size_t j;
+			if (s[i + 1] == '/')
+				for (j = i; j < n && s[j] != '\n' && s[j] != '\r'; j++)
+					;
+			else {
+				const char *x = strstr(s + i + 2, "*/");
+				j = x ? (size_t)(x - s) + 2 : n;
+			}
+			sb_putn(&b, s + i, j - i);
+			i = j;
+		} else if (c == '$' && i + 1 < n && s[i + 1] == '{') {
+			size_t j = i + 2;
+			while (j < n && varch(s[j]))
+				j++;
+			if (j > i + 2 && j < n && (s[j] == '}' || s[j] == '-')) {
+				const char *v = click__venv_lookup(e, s + i + 2, j - i - 2);
+				if (s[j] == '}') {
+					if (v)
+						put_value(&b, v, dq);
+					else
+						sb_putn(&b, s + i, j + 1 - i);
+					i = j + 1;
+					continue;
+				}
+				size_t k = j + 1;
+				int depth = 0;
+				while (k < n && (s[k] != '}' || depth)) {
+					depth += s[k] == '{' ? 1 : s[k] == '}' ? -1 : 0;
+					k++;
+				}
+				if (k < n) {
+					if (v)
+						put_value(&b, v, dq);
+					else {
+						char *def = arena_strndup(a, s + j + 1, k - j - 1);
+						put_value(&b, def ? click__expand(a, def, e) : "", dq);
+					}
+					i = k + 1;
+					continue;
+				}
+			}
+			sb_putc(&b, c);
+			i++;
+		} else if (c == '$' && i + 1 < n && varch(s[i + 1])) {
+			size_t j = i + 1;
+			while (j < n && varch(s[j]))
+				j++;
+			const char *v = click__venv_lookup(e, s + i + 1, j - i - 1);
+			if (v)
+				put_value(&b, v, dq);
+			else
+				sb_putn(&b, s + i, j - i);
+			i = j;
+		} else {
+			sb_putc(&b, c);
+			i++;
+		}
+	}
+	char *r = sb_take(&b);
+	return r ? r : (char *)s;
+}
