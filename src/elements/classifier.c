@@ -1,8 +1,44 @@
-/* Classifier (click.md 3.2, Part 5): byte-pattern classification. */
+/* Classifier(PATTERN_0, ..., PATTERN_{N-1}) (click.md 3.2, Part 5):
+ * byte patterns relative to the data pointer, one per output; the first
+ * match decides, no match drops. Patterns are parsed by src/flow (the one
+ * parser the verifier and the runtime share) into struct cls_conf. */
+#include <errno.h>
+
+#include "elements/args.h"
+#include "elements/classify.h"
 #include "elements/element.h"
+#include "flow/flow.h"
+
+static int classifier_configure(const struct elem_ctx *ctx, const struct click_args *args,
+                                void **conf)
+{
+	if (args->n != ctx->noutputs)
+		return arg_error(ctx, NULL, "need %u arguments, one per output port (got %zu)",
+		                 ctx->noutputs, args->n);
+	struct cls_conf *c = elem__conf_alloc(ctx, sizeof *c);
+	if (!c)
+		return -ENOMEM;
+	c->rules = arena_calloc(ctx->arena, args->n ? args->n : 1, sizeof *c->rules);
+	if (!c->rules)
+		return -ENOMEM;
+	int rc = 0;
+	for (size_t i = 0; i < args->n; i++) {
+		struct cls_rule *r = &c->rules[c->n++];
+		r->out = (int32_t)i;
+		r->loc = args->v[i].loc;
+		if (flow_parse_classifier(args->v[i].text, &args->v[i].loc, ctx->arena, ctx->diags,
+		                          &r->expr))
+			rc = -EINVAL;
+	}
+	if (rc)
+		return rc;
+	*conf = c;
+	return 0;
+}
 
 const struct elem_class elem_classifier = {
 	.name = "Classifier",
 	.port_count = "1/-",
 	.processing = "h/h",
+	.configure = classifier_configure,
 };

@@ -1,9 +1,24 @@
-/* IPAddrRewriter (click.md 3.5): basic NAT. */
+/* IPAddrRewriter(INPUTSPEC... [, keywords]) (click.md 3.5): basic NAT of
+ * source addresses for any protocol. struct rw_conf (rewriter.h) with
+ * addr_only patterns; keywords TIMEOUT (2 h, Click's code), GUARANTEE,
+ * REAP_INTERVAL, MAPPING_CAPACITY, DST_ANNO, REPLY_ANNO. */
 #include "elements/element.h"
+#include "elements/rewriter.h"
+
+static int ipaddrrewriter_configure(const struct elem_ctx *ctx, const struct click_args *args,
+                                    void **conf)
+{
+	struct rw_conf *c = NULL;
+	int rc = rw_configure(ctx, args, true, &c);
+	if (rc == 0)
+		*conf = c;
+	return rc;
+}
 
 const struct elem_class elem_ipaddrrewriter = {
 	.name = "IPAddrRewriter",
 	.port_count = "1-/1-",
 	.processing = "h/h",
 	.flags = ELEM_STATEFUL,
+	.configure = ipaddrrewriter_configure,
 };

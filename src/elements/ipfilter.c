@@ -1,14 +1,126 @@
-/* IPFilter and IPClassifier (click.md 3.2, Part 4). */
+/* IPFilter(ACTION PATTERN, ...) and IPClassifier(PATTERN_0, ...)
+ * (click.md 3.2, Part 4). Both compile to struct cls_conf: rules in order,
+ * the first matching rule decides, packets matching none are dropped.
+ * IPFilter actions: allow (output 0), deny/drop (drop), or a decimal
+ * output number K < noutputs. IPClassifier: one pattern per output.
+ * Patterns are parsed by src/flow's flow_parse. */
+#include <errno.h>
+#include <string.h>
+
+#include "elements/args.h"
+#include "elements/classify.h"
 #include "elements/element.h"
+#include "flow/flow.h"
+
+/* Parse the pattern text v (unquoting first only when it has quotes, so
+ * diagnostics keep their columns). */
+static int pattern(const struct elem_ctx *ctx, const struct arg_val *v, struct flow_expr **out)
+{
+	if (v->n == 0)
+		return arg_error(ctx, v, "missing pattern");
+	const char *text = v->s;
+	if (memchr(v->s, '"', v->n) || memchr(v->s, '\'', v->n) || memchr(v->s, '\\', v->n)) {
+		char *u;
+		size_t n;
+		if (arg_unquote(ctx, v, &u, &n))
+			return -EINVAL;
+		if (strlen(u) != n)
+			return arg_error(ctx, v, "pattern contains a NUL byte");
+		text = u;
+	}
+	return flow_parse(text, &v->loc, ctx->arena, ctx->diags, out);
+}
+
+static int ipfilter_configure(const struct elem_ctx *ctx, const struct click_args *args,
+                              void **conf)
+{
+	struct cls_conf *c = elem__conf_alloc(ctx, sizeof *c);
+	if (!c)
+		return -ENOMEM;
+	c->rules = arena_calloc(ctx->arena, args->n ? args->n : 1, sizeof *c->rules);
+	if (!c->rules)
+		return -ENOMEM;
+	int rc = 0;
+	for (size_t i = 0; i < args->n; i++) {
+		struct arg_val a = arg_val_of(&args->v[i], NULL);
+		size_t w = 0;
+		while (w < a.n && a.s[w] != ' ' && a.s[w] != '\t' && a.s[w] != '\n' && a.s[w] != '\r')
+			w++;
+		struct arg_val act = arg_sub(&a, 0, w);
+		size_t p = w;
+		while (p < a.n && (a.s[p] == ' ' || a.s[p] == '\t' || a.s[p] == '\n' || a.s[p] == '\r'))
+			p++;
+		struct arg_val pat = arg_sub(&a, p, a.n - p);
+		struct cls_rule *r = &c->rules[c->n++];
+		r->loc = a.loc;
+		uint64_t k;
+		if (act.n == 0) {
+			act.n = 1;
+			rc = arg_error(ctx, &act, "empty rule (expected 'ACTION PATTERN')");
+			continue;
+		} else if (arg_is(&act, "allow")) {
+			r->out = 0;
+			if (ctx->noutputs == 0)
+				rc = arg_error(ctx, &act, "'allow' needs an output, and there is none");
+		} else if (arg_is(&act, "deny") || arg_is(&act, "drop")) {
+			r->out = -1;
+		} else if (act.s[0] >= '0' && act.s[0] <= '9' && arg_parse_uint(NULL, &act, INT32_MAX, &k) == 0) {
+			r->out = (int32_t)k;
+			if (k >= ctx->noutputs)
+				rc = arg_error(ctx, &act, "output %llu out of range (%u outputs)",
+				               (unsigned long long)k, ctx->noutputs);
+		} else {
+			char b[40];
+			snprintf(b, sizeof b, "%.*s", (int)(act.n > 32 ? 32 : act.n), act.s);
+			rc = arg_error(ctx, &act, "unknown action '%s' (expected allow, deny, drop or an output number)", b);
+			continue;
+		}
+		if (pattern(ctx, &pat, &r->expr))
+			rc = -EINVAL;
+	}
+	if (rc)
+		return rc;
+	*conf = c;
+	return 0;
+}
+
+static int ipclassifier_configure(const struct elem_ctx *ctx, const struct click_args *args,
+                                  void **conf)
+{
+	if (args->n != ctx->noutputs)
+		return arg_error(ctx, NULL, "need %u arguments, one per output port (got %zu)",
+		                 ctx->noutputs, args->n);
+	struct cls_conf *c = elem__conf_alloc(ctx, sizeof *c);
+	if (!c)
+		return -ENOMEM;
+	c->rules = arena_calloc(ctx->arena, args->n ? args->n : 1, sizeof *c->rules);
+	if (!c->rules)
+		return -ENOMEM;
+	int rc = 0;
+	for (size_t i = 0; i < args->n; i++) {
+		struct arg_val a = arg_val_of(&args->v[i], NULL);
+		struct cls_rule *r = &c->rules[c->n++];
+		r->out = (int32_t)i;
+		r->loc = a.loc;
+		if (pattern(ctx, &a, &r->expr))
+			rc = -EINVAL;
+	}
+	if (rc)
+		return rc;
+	*conf = c;
+	return 0;
+}
 
 const struct elem_class elem_ipfilter = {
 	.name = "IPFilter",
 	.port_count = "1/-",
 	.processing = "h/h",
+	.configure = ipfilter_configure,
 };
 
 const struct elem_class elem_ipclassifier = {
 	.name = "IPClassifier",
 	.port_count = "1/-",
 	.processing = "h/h",
+	.configure = ipclassifier_configure,
 };

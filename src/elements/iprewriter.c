@@ -1,9 +1,23 @@
-/* IPRewriter (click.md 3.5): NAPT for TCP and UDP. */
+/* IPRewriter(INPUTSPEC_0, ..., INPUTSPEC_{n-1} [, keywords]) (click.md
+ * 3.5): NAPT for TCP and UDP, one input per spec. The configuration is a
+ * struct rw_conf (rewriter.h), parsed by rewriter.c. */
 #include "elements/element.h"
+#include "elements/rewriter.h"
+
+static int iprewriter_configure(const struct elem_ctx *ctx, const struct click_args *args,
+                                void **conf)
+{
+	struct rw_conf *c = NULL;
+	int rc = rw_configure(ctx, args, false, &c);
+	if (rc == 0)
+		*conf = c;
+	return rc;
+}
 
 const struct elem_class elem_iprewriter = {
 	.name = "IPRewriter",
 	.port_count = "1-/1-",
 	.processing = "h/h",
 	.flags = ELEM_STATEFUL,
+	.configure = iprewriter_configure,
 };
