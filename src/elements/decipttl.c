@@ -28,9 +28,29 @@ static int decipttl_configure(const struct elem_ctx *ctx, const struct click_arg
 	return 0;
 }
 
+static const struct elem_runtime decipttl_runtime;
 const struct elem_class elem_decipttl = {
 	.name = "DecIPTTL",
 	.port_count = "1/1-2",
 	.processing = "a/ah",
 	.configure = decipttl_configure,
+	.runtime = &decipttl_runtime,
 };
+
+/* ---- runtime (packet functions) ---- */
+#include "runtime/ops.h"
+
+static struct rt_pkt *decipttl_action(struct rt_elem *e, struct rt_pkt *p)
+{
+	const struct decipttl_conf *c = e->conf;
+	int r = rt_op_dec_ttl(p, c->active, c->multicast);
+	if (r == 0)
+		return p;
+	if (r == 1)
+		rt_push(e, 1, p);
+	else
+		rt_drop(e, p);
+	return NULL;
+}
+
+static const struct elem_runtime decipttl_runtime = { .action = decipttl_action };

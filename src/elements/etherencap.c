@@ -44,16 +44,57 @@ static int etherrewrite_configure(const struct elem_ctx *ctx, const struct click
 	return 0;
 }
 
+static const struct elem_runtime etherencap_runtime;
 const struct elem_class elem_etherencap = {
 	.name = "EtherEncap",
 	.port_count = "1/1",
 	.processing = "a/a",
 	.configure = etherencap_configure,
+	.runtime = &etherencap_runtime,
 };
 
+static const struct elem_runtime etherrewrite_runtime;
 const struct elem_class elem_etherrewrite = {
 	.name = "EtherRewrite",
 	.port_count = "1/1",
 	.processing = "a/a",
 	.configure = etherrewrite_configure,
+	.runtime = &etherrewrite_runtime,
 };
+
+/* ---- runtime (packet functions) ---- */
+#include <string.h>
+
+#include "runtime/runtime.h"
+
+static struct rt_pkt *etherencap_action(struct rt_elem *e, struct rt_pkt *p)
+{
+	const struct etherencap_conf *c = e->conf;
+	p = rt_pkt_push_front(e, p, 14);
+	if (!p)
+		return NULL;
+	uint8_t *d = rt_pkt_data(p);
+	memcpy(d, c->dst, 6);
+	memcpy(d + 6, c->src, 6);
+	d[12] = (uint8_t)(c->ethertype >> 8);
+	d[13] = (uint8_t)c->ethertype;
+	p->mac_off = (int32_t)p->off;
+	return p;
+}
+
+/* Overwrites the addresses at the MAC header annotation; packets without
+ * one (or too short there) pass unchanged. */
+static struct rt_pkt *etherrewrite_action(struct rt_elem *e, struct rt_pkt *p)
+{
+	const struct etherencap_conf *c = e->conf;
+	if (p->mac_off < 0 || (uint32_t)p->mac_off < p->off ||
+	    (uint64_t)p->mac_off + 12 > (uint64_t)p->off + p->len)
+		return p;
+	uint8_t *d = p->buf + p->mac_off;
+	memcpy(d, c->dst, 6);
+	memcpy(d + 6, c->src, 6);
+	return p;
+}
+
+static const struct elem_runtime etherencap_runtime = { .action = etherencap_action };
+static const struct elem_runtime etherrewrite_runtime = { .action = etherrewrite_action };

@@ -35,9 +35,22 @@ static int ipfragmenter_configure(const struct elem_ctx *ctx, const struct click
 	return 0;
 }
 
+static const struct elem_runtime ipfragmenter_runtime;
 const struct elem_class elem_ipfragmenter = {
 	.name = "IPFragmenter",
 	.port_count = "1/1-2",
 	.processing = "h/h",
 	.configure = ipfragmenter_configure,
+	.runtime = &ipfragmenter_runtime,
 };
+
+/* ---- runtime (packet functions) ---- */
+#include "runtime/ops.h"
+
+static void ipfragmenter_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
+{
+	const struct ipfragmenter_conf *c = e->conf;
+	rt_op_fragment(e, p, c->mtu, c->honor_df);
+}
+
+static const struct elem_runtime ipfragmenter_runtime = { .push = ipfragmenter_push };

@@ -25,9 +25,40 @@ static int ipmirror_configure(const struct elem_ctx *ctx, const struct click_arg
 	return 0;
 }
 
+static const struct elem_runtime ipmirror_runtime;
 const struct elem_class elem_ipmirror = {
 	.name = "IPMirror",
 	.port_count = "1/1",
 	.processing = "a/a",
 	.configure = ipmirror_configure,
+	.runtime = &ipmirror_runtime,
 };
+
+/* ---- runtime (packet functions) ---- */
+#include "runtime/net.h"
+#include "runtime/runtime.h"
+
+static struct rt_pkt *ipmirror_action(struct rt_elem *e, struct rt_pkt *p)
+{
+	const struct ipmirror_conf *c = e->conf;
+	if (!rt_pkt_has_ip(p) || rt_pkt_ip_avail(p) < 20) {
+		rt_drop(e, p);
+		return NULL;
+	}
+	uint8_t *ip = rt_pkt_ip(p);
+	uint32_t s = rt_rd32(ip + 12), d = rt_rd32(ip + 16);
+	rt_wr32(ip + 12, d);
+	rt_wr32(ip + 16, s);
+	if ((ip[9] == RT_IP_PROTO_TCP || ip[9] == RT_IP_PROTO_UDP) && rt_ip_first_frag(ip) &&
+	    rt_pkt_transp_avail(p) >= 4) {
+		uint8_t *t = rt_pkt_transp(p);
+		uint16_t sp = rt_rd16(t), dp = rt_rd16(t + 2);
+		rt_wr16(t, dp);
+		rt_wr16(t + 2, sp);
+	}
+	if (!c || c->dst_anno)
+		rt_pkt_set_dst_anno(p, s);
+	return p;
+}
+
+static const struct elem_runtime ipmirror_runtime = { .action = ipmirror_action };

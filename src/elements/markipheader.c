@@ -23,9 +23,26 @@ static int markipheader_configure(const struct elem_ctx *ctx, const struct click
 	return 0;
 }
 
+static const struct elem_runtime markipheader_runtime;
 const struct elem_class elem_markipheader = {
 	.name = "MarkIPHeader",
 	.port_count = "1/1",
 	.processing = "a/a",
 	.configure = markipheader_configure,
+	.runtime = &markipheader_runtime,
 };
+
+/* ---- runtime (packet functions) ---- */
+#include "runtime/runtime.h"
+
+/* No validation, no trimming, no dst annotation (click.md 3.3). */
+static struct rt_pkt *markipheader_action(struct rt_elem *e, struct rt_pkt *p)
+{
+	const struct markipheader_conf *c = e->conf;
+	uint32_t off = c ? c->offset : 0;
+	uint32_t hlen = off < p->len ? (uint32_t)(rt_pkt_data(p)[off] & 15) << 2 : 0;
+	rt_pkt_set_ip_header(p, off, hlen);
+	return p;
+}
+
+static const struct elem_runtime markipheader_runtime = { .action = markipheader_action };

@@ -57,9 +57,56 @@ static int print_configure(const struct elem_ctx *ctx, const struct click_args *
 	return 0;
 }
 
+static const struct elem_runtime print_runtime;
 const struct elem_class elem_print = {
 	.name = "Print",
 	.port_count = "1/1",
 	.processing = "a/a",
 	.configure = print_configure,
+	.runtime = &print_runtime,
 };
+
+/* ---- runtime (packet functions) ---- */
+#include <stdio.h>
+
+#include "runtime/runtime.h"
+
+/* One line per packet: "LABEL: LEN | bytes", at most 256 bytes shown. */
+static struct rt_pkt *print_action(struct rt_elem *e, struct rt_pkt *p)
+{
+	const struct print_conf *c = e->conf;
+	if (c && !c->active)
+		return p;
+	char line[1024];
+	size_t n = 0;
+	int w = snprintf(line, sizeof line, "%s%s%4u", c && c->label && *c->label ? c->label : "",
+	                 c && c->label && *c->label ? ": " : "", p->len);
+	n = w > 0 ? (size_t)w : 0;
+	uint32_t show = !c || c->maxlength < 0 ? p->len : (uint32_t)c->maxlength;
+	if (show > p->len)
+		show = p->len;
+	if (show > 256)
+		show = 256;
+	uint8_t mode = c ? c->contents : PRINT_HEX;
+	if (mode != PRINT_NONE && show && n + 3 < sizeof line) {
+		line[n++] = ' ';
+		line[n++] = '|';
+		const uint8_t *d = rt_pkt_data(p);
+		for (uint32_t i = 0; i < show && n + 4 < sizeof line; i++) {
+			if (mode == PRINT_HEX) {
+				if (i % 4 == 0)
+					line[n++] = ' ';
+				n += (size_t)snprintf(line + n, sizeof line - n, "%02x", d[i]);
+			} else {
+				if (i == 0)
+					line[n++] = ' ';
+				line[n++] = d[i] >= 32 && d[i] < 127 ? (char)d[i] : '.';
+			}
+		}
+	}
+	line[n < sizeof line ? n : sizeof line - 1] = 0;
+	rt_log(e, line);
+	return p;
+}
+
+static const struct elem_runtime print_runtime = { .action = print_action };

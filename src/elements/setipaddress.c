@@ -30,9 +30,30 @@ static int setipaddress_configure(const struct elem_ctx *ctx, const struct click
 	return 0;
 }
 
+static const struct elem_runtime setipaddress_runtime;
 const struct elem_class elem_setipaddress = {
 	.name = "SetIPAddress",
 	.port_count = "1/1",
 	.processing = "a/a",
 	.configure = setipaddress_configure,
+	.runtime = &setipaddress_runtime,
 };
+
+/* ---- runtime (packet functions) ---- */
+#include "runtime/runtime.h"
+
+/* Writes ADDR into the 4-byte annotation; packet data untouched. */
+static struct rt_pkt *setipaddress_action(struct rt_elem *e, struct rt_pkt *p)
+{
+	const struct setipaddress_conf *c = e->conf;
+	if ((uint32_t)c->anno + 4 <= RT_ANNO_SIZE) {
+		uint8_t *a = p->anno + c->anno;
+		a[0] = (uint8_t)(c->addr >> 24);
+		a[1] = (uint8_t)(c->addr >> 16);
+		a[2] = (uint8_t)(c->addr >> 8);
+		a[3] = (uint8_t)c->addr;
+	}
+	return p;
+}
+
+static const struct elem_runtime setipaddress_runtime = { .action = setipaddress_action };

@@ -24,9 +24,32 @@ static int setipdscp_configure(const struct elem_ctx *ctx, const struct click_ar
 	return 0;
 }
 
+static const struct elem_runtime setipdscp_runtime;
 const struct elem_class elem_setipdscp = {
 	.name = "SetIPDSCP",
 	.port_count = "1/1",
 	.processing = "a/a",
 	.configure = setipdscp_configure,
+	.runtime = &setipdscp_runtime,
 };
+
+/* ---- runtime (packet functions) ---- */
+#include "runtime/net.h"
+#include "runtime/runtime.h"
+
+/* tos = (tos & 3) | DSCP << 2, IP checksum updated incrementally. */
+static struct rt_pkt *setipdscp_action(struct rt_elem *e, struct rt_pkt *p)
+{
+	const struct setipdscp_conf *c = e->conf;
+	if (!rt_pkt_has_ip(p) || rt_pkt_ip_avail(p) < 20) {
+		rt_drop(e, p);
+		return NULL;
+	}
+	uint8_t *ip = rt_pkt_ip(p);
+	uint16_t old = rt_rd16(ip);
+	ip[1] = (uint8_t)((ip[1] & 3) | (c->dscp << 2));
+	rt_csum_update16(ip + 10, old, rt_rd16(ip));
+	return p;
+}
+
+static const struct elem_runtime setipdscp_runtime = { .action = setipdscp_action };

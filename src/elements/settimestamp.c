@@ -29,9 +29,27 @@ static int settimestamp_configure(const struct elem_ctx *ctx, const struct click
 	return 0;
 }
 
+static const struct elem_runtime settimestamp_runtime;
 const struct elem_class elem_settimestamp = {
 	.name = "SetTimestamp",
 	.port_count = "1/1",
 	.processing = "a/a",
 	.configure = settimestamp_configure,
+	.runtime = &settimestamp_runtime,
 };
+
+/* ---- runtime (packet functions) ---- */
+#include "runtime/runtime.h"
+
+static struct rt_pkt *settimestamp_action(struct rt_elem *e, struct rt_pkt *p)
+{
+	const struct settimestamp_conf *c = e->conf;
+	uint64_t t = c && c->has_ts ? (uint64_t)c->ts_ns : rt_now(e);
+	if (c && c->first)
+		p->first_tstamp_ns = t;
+	else
+		p->tstamp_ns = t;
+	return p;
+}
+
+static const struct elem_runtime settimestamp_runtime = { .action = settimestamp_action };

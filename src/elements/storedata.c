@@ -49,9 +49,40 @@ static int storedata_configure(const struct elem_ctx *ctx, const struct click_ar
 	return 0;
 }
 
+static const struct elem_runtime storedata_runtime;
 const struct elem_class elem_storedata = {
 	.name = "StoreData",
 	.port_count = "1/1",
 	.processing = "a/a",
 	.configure = storedata_configure,
+	.runtime = &storedata_runtime,
 };
+
+/* ---- runtime (packet functions) ---- */
+#include "runtime/runtime.h"
+
+/* Short packets pass unchanged unless GROW extends them (zero-filled). */
+static struct rt_pkt *storedata_action(struct rt_elem *e, struct rt_pkt *p)
+{
+	const struct storedata_conf *c = e->conf;
+	uint64_t end = (uint64_t)c->offset + c->len;
+	if (end > p->len) {
+		if (!c->grow)
+			return p;
+		uint32_t add = (uint32_t)(end - p->len);
+		if (end > UINT32_MAX || rt_pkt_tailroom(p) < add) {
+			rt_drop(e, p);
+			return NULL;
+		}
+		uint8_t *t = rt_pkt_data(p) + p->len;
+		for (uint32_t i = 0; i < add; i++)
+			t[i] = 0;
+		p->len += add;
+	}
+	uint8_t *d = rt_pkt_data(p) + c->offset;
+	for (uint32_t i = 0; i < c->len; i++)
+		d[i] = c->mask ? (uint8_t)((d[i] & ~c->mask[i]) | (c->data[i] & c->mask[i])) : c->data[i];
+	return p;
+}
+
+static const struct elem_runtime storedata_runtime = { .action = storedata_action };

@@ -67,9 +67,55 @@ static int storeipaddress_configure(const struct elem_ctx *ctx, const struct cli
 	return 0;
 }
 
+static const struct elem_runtime storeipaddress_runtime;
 const struct elem_class elem_storeipaddress = {
 	.name = "StoreIPAddress",
 	.port_count = "1/1-2",
 	.processing = "a/ah",
 	.configure = storeipaddress_configure,
+	.runtime = &storeipaddress_runtime,
 };
+
+/* ---- runtime (packet functions) ---- */
+#include "runtime/net.h"
+#include "runtime/runtime.h"
+
+/* The documented behaviour (click.md 3.5, 7.4): one-argument form with a
+ * zero dst-IP annotation leaves the packet alone. src/dst go through the IP
+ * header annotation with incremental checksum updates (TCP/UDP on first
+ * fragments; a zero UDP checksum stays zero). Out of range: output 1. */
+static struct rt_pkt *storeipaddress_action(struct rt_elem *e, struct rt_pkt *p)
+{
+	const struct storeipaddress_conf *c = e->conf;
+	uint32_t a = c->has_addr ? c->addr : rt_pkt_dst_anno(p);
+	if (!c->has_addr && a == 0)
+		return p;
+	if (c->where == STOREIP_OFFSET) {
+		if ((uint64_t)c->offset + 4 > p->len) {
+			rt_push(e, 1, p);
+			return NULL;
+		}
+		rt_wr32(rt_pkt_data(p) + c->offset, a);
+		return p;
+	}
+	if (!rt_pkt_has_ip(p) || rt_pkt_ip_avail(p) < 20) {
+		rt_push(e, 1, p);
+		return NULL;
+	}
+	uint8_t *ip = rt_pkt_ip(p);
+	uint8_t *f = ip + (c->where == STOREIP_SRC ? 12 : 16);
+	uint32_t old = rt_rd32(f);
+	rt_wr32(f, a);
+	rt_csum_update32(ip + 10, old, a);
+	if (rt_ip_first_frag(ip)) {
+		uint32_t tl = rt_pkt_transp_avail(p);
+		uint8_t *t = rt_pkt_transp(p);
+		if (ip[9] == RT_IP_PROTO_TCP && tl >= 18)
+			rt_csum_update32(t + 16, old, a);
+		else if (ip[9] == RT_IP_PROTO_UDP && tl >= 8 && rt_rd16(t + 6))
+			rt_csum_update32(t + 6, old, a);
+	}
+	return p;
+}
+
+static const struct elem_runtime storeipaddress_runtime = { .action = storeipaddress_action };

@@ -21,16 +21,42 @@ static int strip_configure(const struct elem_ctx *ctx, const struct click_args *
 	return 0;
 }
 
+static const struct elem_runtime strip_runtime;
 const struct elem_class elem_strip = {
 	.name = "Strip",
 	.port_count = "1/1",
 	.processing = "a/a",
 	.configure = strip_configure,
+	.runtime = &strip_runtime,
 };
 
+static const struct elem_runtime unstrip_runtime;
 const struct elem_class elem_unstrip = {
 	.name = "Unstrip",
 	.port_count = "1/1",
 	.processing = "a/a",
 	.configure = strip_configure,
+	.runtime = &unstrip_runtime,
 };
+
+/* ---- runtime (packet functions) ---- */
+#include "runtime/runtime.h"
+
+/* Strip clamps to the packet length; annotations stay. */
+static struct rt_pkt *strip_action(struct rt_elem *e, struct rt_pkt *p)
+{
+	const struct strip_conf *c = e->conf;
+	rt_pkt_pull_front(p, c->length);
+	return p;
+}
+
+/* Unstrip: bytes removed earlier reappear; with too little headroom the
+ * packet moves to a new buffer (bytes that never existed are zero). */
+static struct rt_pkt *unstrip_action(struct rt_elem *e, struct rt_pkt *p)
+{
+	const struct strip_conf *c = e->conf;
+	return rt_pkt_push_front(e, p, c->length);
+}
+
+static const struct elem_runtime strip_runtime = { .action = strip_action };
+static const struct elem_runtime unstrip_runtime = { .action = unstrip_action };

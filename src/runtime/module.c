@@ -487,8 +487,11 @@ struct rt_pkt *rt_pkt_push_front(struct rt_elem *e, struct rt_pkt *p, uint32_t n
 		rt_drop(e, p);
 		return NULL;
 	}
-	memcpy(q->buf + q->off + n, rt_pkt_data(p), p->len);
+	/* Old headroom comes along, so bytes stripped earlier reappear; the
+	 * ones that never existed are zeroed (Click: undefined). */
 	int64_t delta = (int64_t)q->off + n - p->off;
+	memset(q->buf + q->off, 0, (size_t)delta - q->off);
+	memcpy(q->buf + delta, p->buf, (size_t)p->off + p->len);
 	q->len = p->len + n;
 	q->mac_off = shift_hdr(p->mac_off, delta);
 	q->ip_off = shift_hdr(p->ip_off, delta);
