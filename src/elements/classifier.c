@@ -36,9 +36,14 @@ static int classifier_configure(const struct elem_ctx *ctx, const struct click_a
 	return 0;
 }
 
+#include "runtime/elements_rt.h"
 const struct elem_class elem_classifier = {
 	.name = "Classifier",
 	.port_count = "1/-",
 	.processing = "h/h",
 	.configure = classifier_configure,
+	.runtime = &rt_classifier_runtime,
 };
+
+/* ---- runtime (packet functions) ---- */
+/* The packet function is shared with its family: src/runtime/classify_rt.c. */

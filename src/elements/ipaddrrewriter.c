@@ -15,10 +15,15 @@ static int ipaddrrewriter_configure(const struct elem_ctx *ctx, const struct cli
 	return rc;
 }
 
+#include "runtime/elements_rt.h"
 const struct elem_class elem_ipaddrrewriter = {
 	.name = "IPAddrRewriter",
 	.port_count = "1-/1-",
 	.processing = "h/h",
 	.flags = ELEM_STATEFUL,
 	.configure = ipaddrrewriter_configure,
+	.runtime = &rt_ipaddrrewriter_runtime,
 };
+
+/* ---- runtime (packet functions) ---- */
+/* The packet function is shared with its family: src/runtime/rewriter_rt.c. */

@@ -111,11 +111,13 @@ static int ipclassifier_configure(const struct elem_ctx *ctx, const struct click
 	return 0;
 }
 
+#include "runtime/elements_rt.h"
 const struct elem_class elem_ipfilter = {
 	.name = "IPFilter",
 	.port_count = "1/-",
 	.processing = "h/h",
 	.configure = ipfilter_configure,
+	.runtime = &rt_ipfilter_runtime,
 };
 
 const struct elem_class elem_ipclassifier = {
@@ -123,4 +125,8 @@ const struct elem_class elem_ipclassifier = {
 	.port_count = "1/-",
 	.processing = "h/h",
 	.configure = ipclassifier_configure,
+	.runtime = &rt_ipclassifier_runtime,
 };
+
+/* ---- runtime (packet functions) ---- */
+/* The packet function is shared with its family: src/runtime/classify_rt.c. */

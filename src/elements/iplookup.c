@@ -78,11 +78,13 @@ static int iplookup_configure(const struct elem_ctx *ctx, const struct click_arg
 	return 0;
 }
 
+#include "runtime/elements_rt.h"
 const struct elem_class elem_lineariplookup = {
 	.name = "LinearIPLookup",
 	.port_count = "1/-",
 	.processing = "h/h",
 	.configure = iplookup_configure,
+	.runtime = &rt_iplookup_runtime,
 };
 
 const struct elem_class elem_staticiplookup = {
@@ -90,6 +92,7 @@ const struct elem_class elem_staticiplookup = {
 	.port_count = "1/-",
 	.processing = "h/h",
 	.configure = iplookup_configure,
+	.runtime = &rt_iplookup_runtime,
 };
 
 const struct elem_class elem_radixiplookup = {
@@ -97,4 +100,8 @@ const struct elem_class elem_radixiplookup = {
 	.port_count = "1/-",
 	.processing = "h/h",
 	.configure = iplookup_configure,
+	.runtime = &rt_iplookup_runtime,
 };
+
+/* ---- runtime (packet functions) ---- */
+/* The packet function is shared with its family: src/runtime/classify_rt.c. */

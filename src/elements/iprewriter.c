@@ -14,10 +14,15 @@ static int iprewriter_configure(const struct elem_ctx *ctx, const struct click_a
 	return rc;
 }
 
+#include "runtime/elements_rt.h"
 const struct elem_class elem_iprewriter = {
 	.name = "IPRewriter",
 	.port_count = "1-/1-",
 	.processing = "h/h",
 	.flags = ELEM_STATEFUL,
 	.configure = iprewriter_configure,
+	.runtime = &rt_iprewriter_runtime,
 };
+
+/* ---- runtime (packet functions) ---- */
+/* The packet function is shared with its family: src/runtime/rewriter_rt.c. */
