@@ -1,23 +1,195 @@
-/* innetd: configuration, then the subsystems, then the event loop. */
+/* innetd: configuration, registry, API, HTTP server, then the event loop
+ * until SIGINT/SIGTERM. Daemon logic lives in libinnet; this file only
+ * wires the pieces together and unwinds them in reverse order. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
+#include <uv.h>
+
+#include "api.h"
+#include "auth.h"
 #include "config.h"
+#include "http.h"
 #include "log.h"
+#include "registry.h"
+#include "seed.h"
+
+struct daemon {
+	uv_loop_t loop;
+	struct cfg cfg;
+	struct registry *reg;
+	struct api *api;
+	struct http_server *http;
+	uv_signal_t sigint, sigterm;
+	uv_timer_t shutdown_timer;
+	bool stopping;
+};
+
+/* Every route set of the daemon; later subsystems add theirs here. */
+static int (*const route_sets[])(struct api *) = {
+	api_register_core,
+};
+
+static void close_all(struct daemon *d)
+{
+	uv_close((uv_handle_t *)&d->sigint, NULL);
+	uv_close((uv_handle_t *)&d->sigterm, NULL);
+	uv_close((uv_handle_t *)&d->shutdown_timer, NULL);
+	if (d->http) {
+		http_server_close(d->http);
+		d->http = NULL;
+	}
+}
+
+static void on_drained(void *arg)
+{
+	struct daemon *d = arg;
+	log_info("main", "all connections closed");
+	close_all(d);
+}
+
+static void on_shutdown_timeout(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+	log_warn("main", "shutdown-timeout reached: closing %u connection(s)",
+	         d->http ? http_server_connections(d->http) : 0);
+	close_all(d);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+	struct daemon *d = s->data;
+	if (d->stopping) {
+		log_warn("main", "second signal: closing now");
+		close_all(d);
+		return;
+	}
+	d->stopping = true;
+	log_info("main", "%s: stopping (in-flight requests get %lld ms)", strsignal(signum),
+	         (long long)d->cfg.shutdown_timeout);
+	api_set_draining(d->api, true);
+	uv_timer_start(&d->shutdown_timer, on_shutdown_timeout, (uint64_t)d->cfg.shutdown_timeout, 0);
+	http_server_shutdown(d->http, on_drained, d);
+}
+
+static int write_ready_file(const char *path, const char *host, int port)
+{
+	char tmp[4096];
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "%s:%d\n", host, port);
+	if (fclose(f) || rename(tmp, path))
+		return -errno;
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
-	struct cfg cfg;
+	struct daemon d;
+	memset(&d, 0, sizeof d);
 	char *err = NULL;
-	int rc = cfg_load(&cfg, argc, argv, &err);
+	int status = 1, rc;
+	bool loop_ready = false;
+
+	rc = cfg_load(&d.cfg, argc, argv, &err);
 	if (rc) {
 		if (rc < 0)
 			fprintf(stderr, "innetd: %s\n", err ? err : "bad configuration");
-		free(err);
-		cfg_free(&cfg);
-		return rc < 0 ? 2 : 0;
+		status = rc < 0 ? 2 : 0;
+		goto cleanup;
 	}
-	log_info("main", "innetd %s", INNET_VERSION);
-	cfg_free(&cfg);
-	return 0;
+	enum log_level lvl;
+	if (!log_level_parse(d.cfg.log_level, &lvl))
+		log_set_level(lvl);
+	signal(SIGPIPE, SIG_IGN);
+	log_info("main", "innetd %s starting%s%s", INNET_VERSION,
+	         d.cfg.config_file ? " with " : "", d.cfg.config_file ? d.cfg.config_file : "");
+	if (auth_init()) {
+		log_error("main", "libsodium failed to initialise");
+		goto cleanup;
+	}
+	if ((rc = reg_open(d.cfg.db, &d.reg, &err))) {
+		log_error("main", "registry: %s", err ? err : strerror(-rc));
+		goto cleanup;
+	}
+	log_info("main", "registry %s (schema version %d)", d.cfg.db, reg_schema_version(d.reg));
+	if ((rc = seed_registry(d.reg, &d.cfg, &err))) {
+		fprintf(stderr, "innetd: %s\n", err ? err : strerror(-rc));
+		status = 2;
+		goto cleanup;
+	}
+	uint8_t admin_hash[REG_HASH_LEN];
+	if ((rc = auth_setup_admin(d.reg, d.cfg.admin_token, d.cfg.admin_token_file, admin_hash))) {
+		status = rc == -EINVAL ? 2 : 1;
+		goto cleanup;
+	}
+
+	if ((rc = uv_loop_init(&d.loop))) {
+		log_error("main", "uv_loop_init: %s", uv_strerror(rc));
+		goto cleanup;
+	}
+	loop_ready = true;
+	uv_signal_init(&d.loop, &d.sigint);
+	uv_signal_init(&d.loop, &d.sigterm);
+	uv_timer_init(&d.loop, &d.shutdown_timer);
+	d.sigint.data = d.sigterm.data = d.shutdown_timer.data = &d;
+	uv_unref((uv_handle_t *)&d.shutdown_timer);
+
+	if ((rc = api_new(&d.loop, d.reg, &d.cfg, admin_hash, &d.api)))
+		goto cleanup_loop;
+	for (size_t i = 0; i < sizeof route_sets / sizeof route_sets[0]; i++)
+		if ((rc = route_sets[i](d.api))) {
+			log_error("main", "registering routes: %s", strerror(-rc));
+			goto cleanup_loop;
+		}
+	if ((rc = seed_load_snapshot(d.api)))
+		goto cleanup_loop;
+
+	struct http_limits lim = {
+		.max_body = (size_t)d.cfg.max_body,
+		.max_header = (size_t)d.cfg.max_header,
+		.max_connections = (unsigned)d.cfg.max_connections,
+		.header_timeout_ms = (uint64_t)d.cfg.header_timeout,
+		.idle_timeout_ms = (uint64_t)d.cfg.idle_timeout,
+	};
+	char host[16];
+	int port;
+	cfg_split_address(d.cfg.listen, host, &port);
+	if ((rc = http_server_new(&d.loop, &lim, api_handle_http, d.api, &d.http)))
+		goto cleanup_loop;
+	if ((rc = http_server_listen(d.http, host, port))) {
+		log_error("main", "cannot listen on %s: %s", d.cfg.listen, uv_strerror(rc));
+		goto cleanup_loop;
+	}
+	log_info("main", "API on http://%s:%d/v1/", host, http_server_port(d.http));
+	if (*d.cfg.ready_file && (rc = write_ready_file(d.cfg.ready_file, host, http_server_port(d.http)))) {
+		log_error("main", "ready-file %s: %s", d.cfg.ready_file, strerror(-rc));
+		goto cleanup_loop;
+	}
+	uv_signal_start(&d.sigint, on_signal, SIGINT);
+	uv_signal_start(&d.sigterm, on_signal, SIGTERM);
+
+	uv_run(&d.loop, UV_RUN_DEFAULT);
+	status = 0;
+	log_info("main", "stopped");
+
+cleanup_loop:
+	if (d.http || !uv_is_closing((uv_handle_t *)&d.sigint))
+		close_all(&d);
+	uv_run(&d.loop, UV_RUN_DEFAULT); /* let every close callback run */
+cleanup:
+	api_free(d.api);
+	if (loop_ready && uv_loop_close(&d.loop))
+		log_warn("main", "the event loop still had handles at exit");
+	reg_close(d.reg);
+	cfg_free(&d.cfg);
+	free(err);
+	return status;
 }

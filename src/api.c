@@ -1,0 +1,413 @@
+#include "api.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "auth.h"
+#include "log.h"
+#include "router.h"
+
+struct route_target {
+	api_handler_fn fn;
+	void *ud;
+	enum api_auth auth;
+};
+
+struct api {
+	uv_loop_t *loop;
+	struct registry *reg;
+	const struct cfg *cfg;
+	uint8_t admin_hash[REG_HASH_LEN];
+	struct http_router *router;
+	struct route_target **targets;
+	size_t ntargets;
+	struct snapshot *snap;
+	uint64_t started_ms;
+	bool draining;
+};
+
+struct api_req {
+	struct api *api;
+	struct http_req *http;
+	struct http_route_match match;
+	struct api_principal who;
+	json_t *body;
+	json_t *audit_detail;
+	bool audited;
+	char *method, *path; /* copies for the audit row (http may be gone) */
+};
+
+int api_new(uv_loop_t *loop, struct registry *reg, const struct cfg *cfg,
+            const uint8_t admin_hash[REG_HASH_LEN], struct api **out)
+{
+	struct api *api = calloc(1, sizeof *api);
+	if (!api)
+		return -ENOMEM;
+	api->loop = loop;
+	api->reg = reg;
+	api->cfg = cfg;
+	memcpy(api->admin_hash, admin_hash, REG_HASH_LEN);
+	api->started_ms = uv_now(loop);
+	int rc = http_router_new(&api->router);
+	if (rc) {
+		free(api);
+		return rc;
+	}
+	*out = api;
+	return 0;
+}
+
+void api_free(struct api *api)
+{
+	if (!api)
+		return;
+	http_router_free(api->router);
+	for (size_t i = 0; i < api->ntargets; i++)
+		free(api->targets[i]);
+	free(api->targets);
+	snapshot_unref(api->snap);
+	free(api);
+}
+
+int api_route(struct api *api, const char *method, const char *pattern, enum api_auth auth,
+              api_handler_fn fn, void *ud)
+{
+	struct route_target *t = malloc(sizeof *t);
+	struct route_target **nv = realloc(api->targets, (api->ntargets + 1) * sizeof *nv);
+	if (!t || !nv) {
+		free(t);
+		if (nv)
+			api->targets = nv;
+		return -ENOMEM;
+	}
+	api->targets = nv;
+	t->fn = fn;
+	t->ud = ud;
+	t->auth = auth;
+	int rc = http_router_add(api->router, method, pattern, t);
+	if (rc) {
+		free(t);
+		return rc;
+	}
+	api->targets[api->ntargets++] = t;
+	return 0;
+}
+
+struct registry *api_registry(struct api *api) { return api->reg; }
+uv_loop_t *api_loop(struct api *api) { return api->loop; }
+const struct cfg *api_config(struct api *api) { return api->cfg; }
+void api_set_draining(struct api *api, bool d) { api->draining = d; }
+bool api_draining(const struct api *api) { return api->draining; }
+
+double api_uptime(struct api *api)
+{
+	uv_update_time(api->loop);
+	return (double)(uv_now(api->loop) - api->started_ms) / 1000.0;
+}
+
+struct snapshot *api_snapshot(struct api *api)
+{
+	return snapshot_ref(api->snap);
+}
+
+void api_set_snapshot(struct api *api, struct snapshot *s)
+{
+	struct snapshot *old = api->snap;
+	api->snap = snapshot_ref(s);
+	snapshot_unref(old);
+}
+
+struct api *api_req_api(const struct api_req *r) { return r->api; }
+const char *api_req_method(const struct api_req *r) { return r->method; }
+const char *api_req_path(const struct api_req *r) { return r->path; }
+const struct api_principal *api_req_principal(const struct api_req *r) { return &r->who; }
+json_t *api_req_body(const struct api_req *r) { return r->body; }
+
+const char *api_req_query(const struct api_req *r)
+{
+	return r->http && !http_req_cancelled(r->http) ? http_req_query(r->http) : "";
+}
+
+bool api_req_cancelled(const struct api_req *r)
+{
+	return http_req_cancelled(r->http);
+}
+
+const char *api_req_body_text(const struct api_req *r, size_t *len)
+{
+	return http_req_body(r->http, len);
+}
+
+const char *api_req_param(const struct api_req *r, const char *name)
+{
+	return http_route_param(&r->match, name);
+}
+
+int64_t api_req_param_id(const struct api_req *r, const char *name)
+{
+	const char *v = api_req_param(r, name);
+	if (!v || !*v || strlen(v) > 18 || *v == '0')
+		return -1;
+	int64_t n = 0;
+	for (const char *p = v; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		n = n * 10 + (*p - '0');
+	}
+	return n;
+}
+
+bool api_req_query_param(const struct api_req *r, const char *name, char *buf, size_t cap)
+{
+	const char *q = api_req_query(r);
+	size_t nl = strlen(name);
+	while (q && *q) {
+		const char *amp = strchr(q, '&');
+		size_t len = amp ? (size_t)(amp - q) : strlen(q);
+		if (len > nl && !strncmp(q, name, nl) && q[nl] == '=') {
+			size_t vl = len - nl - 1;
+			if (vl >= cap)
+				return false;
+			memcpy(buf, q + nl + 1, vl);
+			buf[vl] = '\0';
+			return true;
+		}
+		q = amp ? amp + 1 : NULL;
+	}
+	return false;
+}
+
+void api_req_audit_detail(struct api_req *r, json_t *detail)
+{
+	json_decref(r->audit_detail);
+	r->audit_detail = detail;
+}
+
+static void req_free(struct api_req *r)
+{
+	json_decref(r->body);
+	json_decref(r->audit_detail);
+	free(r->method);
+	free(r->path);
+	free(r);
+}
+
+static void audit(struct api_req *r, int status, const char *code)
+{
+	if (!r->audited)
+		return;
+	char *detail = r->audit_detail ? json_dumps(r->audit_detail, JSON_COMPACT) : NULL;
+	int rc = reg_audit_add(r->api->reg, r->who.who[0] ? r->who.who : "anonymous",
+	                       r->who.tenant_id, r->method, r->path, status,
+	                       status < 400 ? "ok" : code ? code : "error", detail);
+	if (rc)
+		log_error("api", "audit row for %s %s not written: %s", r->method, r->path, strerror(-rc));
+	free(detail);
+}
+
+void api_respond(struct api_req *r, int status, json_t *body)
+{
+	audit(r, status, NULL);
+	if (body)
+		http_respond_json(r->http, status, NULL, body);
+	else
+		http_respond(r->http, status, NULL, NULL, NULL, 0);
+	req_free(r);
+}
+
+void api_respond_text(struct api_req *r, int status, const char *content_type,
+                      const char *body, size_t len)
+{
+	audit(r, status, NULL);
+	http_respond(r->http, status, content_type, NULL, body, len);
+	req_free(r);
+}
+
+static void error_v(struct api_req *r, int status, const char *code, json_t *details,
+                    const char *extra_headers, const char *fmt, va_list ap)
+{
+	char msg[1024];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	if (r->audited && !r->audit_detail)
+		r->audit_detail = json_pack("{s:s}", "message", msg);
+	audit(r, status, code);
+	http_respond_json(r->http, status, extra_headers, http_error_json(code, msg, details));
+	req_free(r);
+}
+
+void api_error(struct api_req *r, int status, const char *code, json_t *details,
+               const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	error_v(r, status, code, details, NULL, fmt, ap);
+	va_end(ap);
+}
+
+static void error_h(struct api_req *r, int status, const char *code, const char *headers,
+                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void error_h(struct api_req *r, int status, const char *code, const char *headers,
+                    const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	error_v(r, status, code, NULL, headers, fmt, ap);
+	va_end(ap);
+}
+
+json_t *api_req_body_object(struct api_req *r, const char *const *allowed)
+{
+	if (!r->body) {
+		api_error(r, 400, "missing_body", NULL, "this call needs a JSON object body");
+		return NULL;
+	}
+	if (!json_is_object(r->body)) {
+		api_error(r, 400, "wrong_type", json_pack("{s:s}", "field", "$"),
+		          "the body must be a JSON object");
+		return NULL;
+	}
+	if (allowed) {
+		const char *key;
+		json_t *v;
+		json_object_foreach(r->body, key, v) {
+			bool ok = false;
+			for (const char *const *k = allowed; *k && !ok; k++)
+				ok = !strcmp(*k, key);
+			if (!ok) {
+				json_t *list = json_array();
+				for (const char *const *k = allowed; *k; k++)
+					json_array_append_new(list, json_string(*k));
+				api_error(r, 400, "unknown_field",
+				          json_pack("{s:s, s:o}", "field", key, "allowed", list),
+				          "unknown field '%s'", key);
+				return NULL;
+			}
+		}
+	}
+	return r->body;
+}
+
+static bool is_json_type(const char *ct)
+{
+	static const char want[] = "application/json";
+	while (*ct == ' ')
+		ct++;
+	if (strncasecmp(ct, want, sizeof want - 1))
+		return false;
+	char c = ct[sizeof want - 1];
+	return c == '\0' || c == ';' || c == ' ';
+}
+
+/* Who is calling: fills r->who; 0, or -EACCES (no or bad token). */
+static int authenticate(struct api_req *r, struct http_req *h)
+{
+	const char *hdr = http_req_header(h, "Authorization");
+	const char *tok;
+	size_t len;
+	if (!hdr || auth_parse_bearer(hdr, &tok, &len))
+		return -EACCES;
+	uint8_t hash[REG_HASH_LEN];
+	auth_token_hash(tok, len, hash);
+	if (auth_hash_equal(hash, r->api->admin_hash)) {
+		r->who.admin = true;
+		r->who.kind = REG_KIND_OPERATOR;
+		snprintf(r->who.name, sizeof r->who.name, "operator");
+		snprintf(r->who.who, sizeof r->who.who, "operator");
+		return 0;
+	}
+	struct reg_tenant t;
+	int rc = reg_tenant_by_token(r->api->reg, hash, &t);
+	if (rc)
+		return rc == -ENOENT ? -EACCES : rc;
+	r->who.tenant_id = t.id;
+	r->who.kind = t.kind;
+	snprintf(r->who.name, sizeof r->who.name, "%s", t.name);
+	snprintf(r->who.who, sizeof r->who.who, "tenant:%lld", (long long)t.id);
+	reg_tenant_release(&t);
+	return 0;
+}
+
+void api_handle_http(struct http_req *h, void *ud)
+{
+	struct api *api = ud;
+	struct api_req *r = calloc(1, sizeof *r);
+	if (!r) {
+		http_respond_error(h, 503, "out_of_memory", "out of memory", NULL);
+		return;
+	}
+	r->api = api;
+	r->http = h;
+	r->method = strdup(http_req_method(h));
+	r->path = strdup(http_req_path(h));
+	if (!r->method || !r->path) {
+		req_free(r);
+		http_respond_error(h, 503, "out_of_memory", "out of memory", NULL);
+		return;
+	}
+	enum http_route_result m = http_router_match(api->router, r->method, r->path, &r->match);
+	if (m == HTTP_ROUTE_NO_PATH) {
+		api_error(r, 404, "not_found", NULL, "no such resource: %s", r->path);
+		return;
+	}
+	if (m == HTTP_ROUTE_NO_METHOD) {
+		char hdr[128];
+		snprintf(hdr, sizeof hdr, "Allow: %s\r\n", r->match.allow);
+		error_h(r, 405, "method_not_allowed", hdr, "%s is not allowed on %s (allowed: %s)",
+		        r->method, r->path, r->match.allow);
+		return;
+	}
+	struct route_target *t = r->match.target;
+	r->audited = strcmp(r->method, "GET") && strcmp(r->method, "HEAD");
+	if (t->auth != API_PUBLIC) {
+		int rc = authenticate(r, h);
+		if (rc == -EACCES) {
+			bool none = !http_req_header(h, "Authorization");
+			error_h(r, 401, "unauthorized", "WWW-Authenticate: Bearer realm=\"innet\"\r\n", "%s",
+			        none ? "this call needs Authorization: Bearer <token>"
+			             : "the token is not valid");
+			return;
+		}
+		if (rc) {
+			api_error(r, 503, "unavailable", NULL, "cannot check the token now");
+			return;
+		}
+		if (t->auth == API_ADMIN && !r->who.admin) {
+			api_error(r, 403, "forbidden", NULL, "only the operator may %s %s", r->method, r->path);
+			return;
+		}
+		if (t->auth == API_TENANT && r->who.admin) {
+			api_error(r, 403, "forbidden", NULL, "%s %s is for tenants; use a tenant token",
+			          r->method, r->path);
+			return;
+		}
+	}
+	size_t blen;
+	const char *body = http_req_body(h, &blen);
+	if (blen) {
+		const char *ct = http_req_header(h, "Content-Type");
+		if (!ct || !is_json_type(ct)) {
+			api_error(r, 415, "unsupported_media_type", NULL,
+			          "request bodies must be Content-Type: application/json%s%s",
+			          ct ? ", not " : "", ct ? ct : "");
+			return;
+		}
+		json_error_t jerr;
+		r->body = json_loadb(body, blen, JSON_REJECT_DUPLICATES, &jerr);
+		if (!r->body) {
+			api_error(r, 400, "invalid_json",
+			          json_pack("{s:i, s:i, s:i}", "line", jerr.line, "column", jerr.column,
+			                    "position", jerr.position),
+			          "the body is not valid JSON: %s", jerr.text);
+			return;
+		}
+	}
+	int rc = t->fn(r, t->ud);
+	if (rc < 0) {
+		log_error("api", "%s %s: %s", r->method, r->path, strerror(-rc));
+		api_error(r, 500, "internal", NULL, "internal error: %s", strerror(-rc));
+	}
+}

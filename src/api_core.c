@@ -1,0 +1,476 @@
+/* The endpoints of the foundation: health, whoami, config, audit, tenants,
+ * network snapshot, policies, platforms. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "auth.h"
+#include "log.h"
+
+#define NAME_MAX_LEN 64
+#define POLICY_MAX_LEN (64 * 1024)
+
+static int h_health(struct api_req *r, void *ud)
+{
+	struct api *api = api_req_api(r);
+	struct snapshot *s = api_snapshot(api);
+	json_t *j = json_pack("{s:s, s:s, s:I, s:o}", "status",
+	                      api_draining(api) ? "draining" : "ok", "version", INNET_VERSION,
+	                      "uptime_s", (json_int_t)api_uptime(api), "snapshot_version",
+	                      s && s->version ? json_integer(s->version) : json_null());
+	snapshot_unref(s);
+	api_respond(r, 200, j);
+	return 0;
+}
+
+static int h_whoami(struct api_req *r, void *ud)
+{
+	const struct api_principal *p = api_req_principal(r);
+	api_respond(r, 200, json_pack("{s:s, s:o, s:s, s:s}", "role", p->admin ? "operator" : "tenant",
+	                              "tenant_id", p->admin ? json_null() : json_integer(p->tenant_id),
+	                              "kind", reg_kind_name(p->kind), "name", p->name));
+	return 0;
+}
+
+static int h_config(struct api_req *r, void *ud)
+{
+	api_respond(r, 200, cfg_to_json(api_config(api_req_api(r))));
+	return 0;
+}
+
+static int h_audit(struct api_req *r, void *ud)
+{
+	char buf[16];
+	int limit = 100;
+	if (api_req_query_param(r, "limit", buf, sizeof buf)) {
+		char *end;
+		long v = strtol(buf, &end, 10);
+		if (*end || v < 1 || v > 10000) {
+			api_error(r, 400, "bad_query", json_pack("{s:s}", "field", "limit"),
+			          "limit must be an integer from 1 to 10000");
+			return 0;
+		}
+		limit = (int)v;
+	}
+	json_t *a;
+	int rc = reg_audit_list(api_registry(api_req_api(r)), limit, &a);
+	if (rc)
+		return rc;
+	api_respond(r, 200, json_pack("{s:o}", "audit", a));
+	return 0;
+}
+
+/* --- tenants --------------------------------------------------------------- */
+
+static bool valid_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > NAME_MAX_LEN)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '-' || *p == '_' || *p == '.'))
+			return false;
+	return true;
+}
+
+/* field (array of prefix strings or absent) -> prefixes; answers 400 on error. */
+static int read_prefixes(struct api_req *r, json_t *body, const char *field,
+                         struct inet_prefix **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	json_t *a = json_object_get(body, field);
+	if (!a || json_is_null(a))
+		return 0;
+	if (!json_is_array(a)) {
+		api_error(r, 400, "wrong_type", json_pack("{s:s}", "field", field),
+		          "%s must be an array of prefixes like \"10.0.0.0/8\"", field);
+		return -EINVAL;
+	}
+	if (json_array_size(a) > 1024) {
+		api_error(r, 400, "too_many", json_pack("{s:s}", "field", field),
+		          "%s: at most 1024 prefixes", field);
+		return -EINVAL;
+	}
+	*out = calloc(json_array_size(a) + 1, sizeof **out);
+	if (!*out)
+		return -ENOMEM;
+	size_t i;
+	json_t *v;
+	json_array_foreach(a, i, v) {
+		char path[64];
+		snprintf(path, sizeof path, "%s[%zu]", field, i);
+		if (!json_is_string(v)) {
+			api_error(r, 400, "wrong_type", json_pack("{s:s}", "field", path),
+			          "%s must be a string like \"10.0.0.0/8\"", path);
+			goto bad;
+		}
+		const char *s = json_string_value(v);
+		if (inet_parse_prefix(s, json_string_length(v), false, &(*out)[i])) {
+			api_error(r, 400, "invalid_prefix", json_pack("{s:s, s:s}", "field", path, "value", s),
+			          "%s: '%s' is not an IPv4 prefix (a.b.c.d/len, no host bits)", path, s);
+			goto bad;
+		}
+	}
+	*n = json_array_size(a);
+	return 0;
+bad:
+	free(*out);
+	*out = NULL;
+	return -EINVAL;
+}
+
+static int read_quota(struct api_req *r, json_t *q, const char *key, int64_t dflt, int64_t *out)
+{
+	json_t *v = q ? json_object_get(q, key) : NULL;
+	*out = dflt;
+	if (!v)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 1000000000) {
+		char path[64];
+		snprintf(path, sizeof path, "quotas.%s", key);
+		api_error(r, 400, "wrong_type", json_pack("{s:s}", "field", path),
+		          "%s must be a non-negative integer", path);
+		return -EINVAL;
+	}
+	*out = json_integer_value(v);
+	return 0;
+}
+
+static int h_tenant_create(struct api_req *r, void *ud)
+{
+	static const char *const fields[] = {"name", "kind", "addresses", "whitelist", "quotas", NULL};
+	json_t *b = api_req_body_object(r, fields);
+	if (!b)
+		return 0;
+	json_t *name = json_object_get(b, "name"), *kind = json_object_get(b, "kind");
+	if (!name || !json_is_string(name)) {
+		api_error(r, 400, name ? "wrong_type" : "missing_field", json_pack("{s:s}", "field", "name"),
+		          "name must be a string");
+		return 0;
+	}
+	if (!valid_name(json_string_value(name))) {
+		api_error(r, 400, "invalid_name", json_pack("{s:s, s:s}", "field", "name", "value",
+		                                            json_string_value(name)),
+		          "name: '%s' is not a tenant name (1 to %d of A-Z a-z 0-9 . _ -)",
+		          json_string_value(name), NAME_MAX_LEN);
+		return 0;
+	}
+	struct reg_tenant t = {0};
+	if (!kind || !json_is_string(kind) || reg_kind_parse(json_string_value(kind), &t.kind)) {
+		api_error(r, 400, kind ? "invalid_kind" : "missing_field", json_pack("{s:s}", "field", "kind"),
+		          "kind must be \"client\", \"third_party\" or \"operator\"");
+		return 0;
+	}
+	json_t *q = json_object_get(b, "quotas");
+	static const char *const qkeys[] = {"modules", "memory_mb", "starts_per_minute"};
+	if (q && !json_is_object(q)) {
+		api_error(r, 400, "wrong_type", json_pack("{s:s}", "field", "quotas"),
+		          "quotas must be an object");
+		return 0;
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach(q, key, v) {
+		if (strcmp(key, qkeys[0]) && strcmp(key, qkeys[1]) && strcmp(key, qkeys[2])) {
+			api_error(r, 400, "unknown_field", json_pack("{s:s}", "field", "quotas"),
+			          "quotas: unknown field '%s' (modules, memory_mb, starts_per_minute)", key);
+			return 0;
+		}
+	}
+	if (read_quota(r, q, qkeys[0], 100, &t.quota_modules) ||
+	    read_quota(r, q, qkeys[1], 1024, &t.quota_memory_mb) ||
+	    read_quota(r, q, qkeys[2], 60, &t.quota_starts_per_min))
+		return 0;
+	int rc = read_prefixes(r, b, "addresses", &t.addresses, &t.naddresses);
+	if (rc)
+		return rc == -EINVAL ? 0 : rc;
+	if ((rc = read_prefixes(r, b, "whitelist", &t.whitelist, &t.nwhitelist))) {
+		free(t.addresses);
+		return rc == -EINVAL ? 0 : rc;
+	}
+	t.name = strdup(json_string_value(name));
+	char token[AUTH_TOKEN_MAX];
+	uint8_t hash[REG_HASH_LEN];
+	if (!t.name || (rc = auth_token_new("innet-t-", token, sizeof token))) {
+		reg_tenant_release(&t);
+		return rc ? rc : -ENOMEM;
+	}
+	auth_token_hash(token, strlen(token), hash);
+	rc = reg_tenant_add(api_registry(api_req_api(r)), &t, hash);
+	if (rc == -EEXIST) {
+		api_error(r, 409, "conflict", json_pack("{s:s, s:s}", "field", "name", "value", t.name),
+		          "a tenant called '%s' exists already", t.name);
+		reg_tenant_release(&t);
+		return 0;
+	}
+	if (rc) {
+		reg_tenant_release(&t);
+		return rc;
+	}
+	json_t *j = reg_tenant_json(&t);
+	api_req_audit_detail(r, json_pack("{s:I, s:s}", "id", (json_int_t)t.id, "name", t.name));
+	log_info("api", "tenant %lld '%s' (%s) created", (long long)t.id, t.name, reg_kind_name(t.kind));
+	json_object_set_new(j, "token", json_string(token));
+	reg_tenant_release(&t);
+	api_respond(r, 201, j);
+	return 0;
+}
+
+static int h_tenant_list(struct api_req *r, void *ud)
+{
+	struct reg_tenant *v;
+	size_t n;
+	int rc = reg_tenant_list(api_registry(api_req_api(r)), &v, &n);
+	if (rc)
+		return rc;
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, reg_tenant_json(&v[i]));
+	reg_tenants_free(v, n);
+	api_respond(r, 200, json_pack("{s:o}", "tenants", a));
+	return 0;
+}
+
+static int h_tenant_get(struct api_req *r, void *ud)
+{
+	int64_t id = api_req_param_id(r, "id");
+	struct reg_tenant t;
+	int rc = id > 0 ? reg_tenant_get(api_registry(api_req_api(r)), id, &t) : -ENOENT;
+	if (rc == -ENOENT) {
+		api_error(r, 404, "not_found", NULL, "no tenant %s", api_req_param(r, "id"));
+		return 0;
+	}
+	if (rc)
+		return rc;
+	api_respond(r, 200, reg_tenant_json(&t));
+	reg_tenant_release(&t);
+	return 0;
+}
+
+static int h_tenant_delete(struct api_req *r, void *ud)
+{
+	int64_t id = api_req_param_id(r, "id");
+	int rc = id > 0 ? reg_tenant_delete(api_registry(api_req_api(r)), id) : -ENOENT;
+	if (rc == -ENOENT) {
+		api_error(r, 404, "not_found", NULL, "no tenant %s", api_req_param(r, "id"));
+		return 0;
+	}
+	if (rc == -EBUSY) {
+		api_error(r, 409, "tenant_has_modules", NULL,
+		          "tenant %lld still has modules; kill them first", (long long)id);
+		return 0;
+	}
+	if (rc)
+		return rc;
+	api_req_audit_detail(r, json_pack("{s:I}", "id", (json_int_t)id));
+	log_info("api", "tenant %lld deleted", (long long)id);
+	api_respond(r, 204, NULL);
+	return 0;
+}
+
+/* --- network --------------------------------------------------------------- */
+
+static json_t *diags_json(const struct diags *d)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < d->n; i++) {
+		const struct diag *g = &d->v[i];
+		if (g->line)
+			json_array_append_new(a, json_sprintf("line %u, column %u: %s", g->line, g->col, g->msg));
+		else
+			json_array_append_new(a, json_string(g->msg));
+	}
+	return a;
+}
+
+static int h_network_put(struct api_req *r, void *ud)
+{
+	struct api *api = api_req_api(r);
+	if (!api_req_body_object(r, NULL))
+		return 0;
+	size_t len;
+	const char *text = api_req_body_text(r, &len);
+	struct diags d;
+	diags_init(&d);
+	struct snapshot *s;
+	int rc = snapshot_parse(text, len, &s, &d);
+	if (rc) {
+		json_t *errs = diags_json(&d);
+		api_error(r, 400, "invalid_snapshot", json_pack("{s:o}", "errors", errs),
+		          "the snapshot is not valid: %s%s", d.n ? d.v[0].msg : "error",
+		          d.nerrors > 1 ? " (and more, see details)" : "");
+		diags_free(&d);
+		return 0;
+	}
+	diags_free(&d);
+	char *busy = NULL;
+	const struct api_principal *who = api_req_principal(r);
+	rc = reg_snapshot_put(api_registry(api), s, who->who, &busy);
+	if (rc == -EBUSY) {
+		api_error(r, 409, "platform_in_use", json_pack("{s:s}", "platform", busy ? busy : "?"),
+		          "platform '%s' hosts modules and would disappear", busy ? busy : "?");
+		free(busy);
+		snapshot_unref(s);
+		return 0;
+	}
+	if (rc) {
+		snapshot_unref(s);
+		return rc;
+	}
+	api_set_snapshot(api, s);
+	size_t nplat = 0;
+	for (size_t i = 0; i < s->nnodes; i++)
+		nplat += s->nodes[i].type == SNAP_PLATFORM;
+	log_info("api", "network snapshot version %lld stored (%zu nodes, %zu links)",
+	         (long long)s->version, s->nnodes, s->nlinks);
+	api_req_audit_detail(r, json_pack("{s:I}", "version", (json_int_t)s->version));
+	api_respond(r, 200, json_pack("{s:I, s:I, s:I, s:I}", "version", (json_int_t)s->version,
+	                              "nodes", (json_int_t)s->nnodes, "links", (json_int_t)s->nlinks,
+	                              "platforms", (json_int_t)nplat));
+	snapshot_unref(s);
+	return 0;
+}
+
+static int h_network_get(struct api_req *r, void *ud)
+{
+	struct snapshot *s = api_snapshot(api_req_api(r));
+	if (!s) {
+		api_error(r, 404, "no_snapshot", NULL, "no network snapshot yet; PUT /v1/network first");
+		return 0;
+	}
+	json_t *j = json_loads(s->json, 0, NULL);
+	json_int_t v = s->version;
+	snapshot_unref(s);
+	if (!j)
+		return -ENOMEM;
+	api_respond(r, 200, json_pack("{s:I, s:o}", "version", v, "snapshot", j));
+	return 0;
+}
+
+/* --- policies ------------------------------------------------------------- */
+
+static json_t *policy_json(const struct reg_policy *p)
+{
+	return json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)p->id, "text", p->text,
+	                 "created_at", p->created_at ? p->created_at : "",
+	                 "created_by", p->created_by ? p->created_by : "");
+}
+
+static int h_policy_add(struct api_req *r, void *ud)
+{
+	static const char *const fields[] = {"text", NULL};
+	json_t *b = api_req_body_object(r, fields);
+	if (!b)
+		return 0;
+	json_t *t = json_object_get(b, "text");
+	if (!t || !json_is_string(t)) {
+		api_error(r, 400, t ? "wrong_type" : "missing_field", json_pack("{s:s}", "field", "text"),
+		          "text must be a string of policy statements");
+		return 0;
+	}
+	size_t len = json_string_length(t);
+	const char *text = json_string_value(t);
+	if (len == 0 || len > POLICY_MAX_LEN || strlen(text) != len) {
+		api_error(r, 400, "invalid_policy", json_pack("{s:s}", "field", "text"),
+		          "text must hold 1 to %d bytes and no NUL", POLICY_MAX_LEN);
+		return 0;
+	}
+	struct reg_policy p = {0};
+	int rc = reg_policy_add(api_registry(api_req_api(r)), text, api_req_principal(r)->who, &p.id);
+	if (rc)
+		return rc;
+	api_req_audit_detail(r, json_pack("{s:I}", "id", (json_int_t)p.id));
+	api_respond(r, 201, json_pack("{s:I, s:s}", "id", (json_int_t)p.id, "text", text));
+	return 0;
+}
+
+static int h_policy_list(struct api_req *r, void *ud)
+{
+	struct reg_policy *v;
+	size_t n;
+	int rc = reg_policy_list(api_registry(api_req_api(r)), &v, &n);
+	if (rc)
+		return rc;
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, policy_json(&v[i]));
+	reg_policies_free(v, n);
+	api_respond(r, 200, json_pack("{s:o}", "policies", a));
+	return 0;
+}
+
+static int h_policy_delete(struct api_req *r, void *ud)
+{
+	int64_t id = api_req_param_id(r, "id");
+	int rc = id > 0 ? reg_policy_delete(api_registry(api_req_api(r)), id) : -ENOENT;
+	if (rc == -ENOENT) {
+		api_error(r, 404, "not_found", NULL, "no policy %s", api_req_param(r, "id"));
+		return 0;
+	}
+	if (rc)
+		return rc;
+	api_req_audit_detail(r, json_pack("{s:I}", "id", (json_int_t)id));
+	api_respond(r, 204, NULL);
+	return 0;
+}
+
+/* --- platforms ------------------------------------------------------------ */
+
+static int h_platforms(struct api_req *r, void *ud)
+{
+	struct api *api = api_req_api(r);
+	struct reg_platform *v;
+	size_t n;
+	int rc = reg_platform_list(api_registry(api), &v, &n);
+	if (rc)
+		return rc;
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_pack(
+			"{s:s, s:s, s:s, s:I, s:I, s:f, s:b, s:o}", "name", v[i].name,
+			"address", v[i].address, "pool", v[i].pool, "capacity", (json_int_t)v[i].capacity,
+			"modules", (json_int_t)v[i].modules,
+			"load", v[i].capacity ? (double)v[i].modules / (double)v[i].capacity : 0.0,
+			"local", v[i].local, "peer_url", v[i].peer_url ? json_string(v[i].peer_url) : json_null()));
+	reg_platforms_free(v, n);
+	struct snapshot *s = api_snapshot(api);
+	json_t *j = json_pack("{s:o, s:o}", "snapshot_version",
+	                      s ? json_integer(s->version) : json_null(), "platforms", a);
+	snapshot_unref(s);
+	api_respond(r, 200, j);
+	return 0;
+}
+
+int api_register_core(struct api *api)
+{
+	static const struct {
+		const char *method, *pattern;
+		enum api_auth auth;
+		api_handler_fn fn;
+	} routes[] = {
+		{"GET", "/v1/health", API_PUBLIC, h_health},
+		{"GET", "/v1/whoami", API_ANY, h_whoami},
+		{"GET", "/v1/config", API_ADMIN, h_config},
+		{"GET", "/v1/audit", API_ADMIN, h_audit},
+		{"POST", "/v1/tenants", API_ADMIN, h_tenant_create},
+		{"GET", "/v1/tenants", API_ADMIN, h_tenant_list},
+		{"GET", "/v1/tenants/{id}", API_ADMIN, h_tenant_get},
+		{"DELETE", "/v1/tenants/{id}", API_ADMIN, h_tenant_delete},
+		{"PUT", "/v1/network", API_ADMIN, h_network_put},
+		{"GET", "/v1/network", API_ADMIN, h_network_get},
+		{"POST", "/v1/policies", API_ADMIN, h_policy_add},
+		{"GET", "/v1/policies", API_ADMIN, h_policy_list},
+		{"DELETE", "/v1/policies/{id}", API_ADMIN, h_policy_delete},
+		{"GET", "/v1/platforms", API_ADMIN, h_platforms},
+	};
+	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+		int rc = api_route(api, routes[i].method, routes[i].pattern, routes[i].auth, routes[i].fn, NULL);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}

@@ -1,0 +1,156 @@
+#include "seed.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+int seed_read_file(const char *path, size_t max, char **out, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return -errno;
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+	for (;;) {
+		if (cap - n < 4096) {
+			size_t nc = cap ? cap * 2 : 16384;
+			if (cap > max + 1) {
+				rc = -EFBIG;
+				break;
+			}
+			char *nb = realloc(buf, nc);
+			if (!nb) {
+				rc = -ENOMEM;
+				break;
+			}
+			buf = nb;
+			cap = nc;
+		}
+		size_t r = fread(buf + n, 1, cap - n - 1, f);
+		n += r;
+		if (r == 0)
+			break;
+	}
+	if (!rc && ferror(f))
+		rc = -EIO;
+	if (!rc && n > max)
+		rc = -EFBIG;
+	fclose(f);
+	if (rc) {
+		free(buf);
+		return rc;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+static char *diags_text(const char *file, const struct diags *d)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+	if (!f)
+		return NULL;
+	fprintf(f, "%s: the network snapshot is not valid:\n", file);
+	for (size_t i = 0; i < d->n; i++) {
+		if (d->v[i].line)
+			fprintf(f, "  %s:%u:%u: %s\n", file, d->v[i].line, d->v[i].col, d->v[i].msg);
+		else
+			fprintf(f, "  %s: %s\n", file, d->v[i].msg);
+	}
+	fclose(f);
+	if (n && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	return buf;
+}
+
+int seed_registry(struct registry *reg, const struct cfg *cfg, char **err)
+{
+	*err = NULL;
+	char flag;
+	size_t flen;
+	int rc = reg_meta_get(reg, "seeded", &flag, 1, &flen);
+	if (rc == 0)
+		return 0;
+	if (rc != -ENOENT)
+		return rc;
+	char *net = NULL, *pol = NULL;
+	size_t netlen = 0, pollen = 0;
+	struct snapshot *s = NULL;
+	if (cfg->network && *cfg->network) {
+		if ((rc = seed_read_file(cfg->network, 64u << 20, &net, &netlen))) {
+			if (asprintf(err, "%s: %s", cfg->network, strerror(-rc)) < 0)
+				*err = NULL;
+			goto out;
+		}
+		struct diags d;
+		diags_init(&d);
+		if ((rc = snapshot_parse(net, netlen, &s, &d))) {
+			*err = diags_text(cfg->network, &d);
+			diags_free(&d);
+			goto out;
+		}
+		diags_free(&d);
+	}
+	if (cfg->policy && *cfg->policy) {
+		if ((rc = seed_read_file(cfg->policy, 64 * 1024, &pol, &pollen))) {
+			if (asprintf(err, "%s: %s", cfg->policy, strerror(-rc)) < 0)
+				*err = NULL;
+			goto out;
+		}
+		if (strlen(pol) != pollen) {
+			rc = -EINVAL;
+			if (asprintf(err, "%s: NUL byte in the policy text", cfg->policy) < 0)
+				*err = NULL;
+			goto out;
+		}
+	}
+	if (s && (rc = reg_snapshot_put(reg, s, "config", NULL)))
+		goto out;
+	if (s)
+		log_info("seed", "loaded %s as network snapshot version %lld", cfg->network, (long long)s->version);
+	int64_t id;
+	if (pol && pollen && (rc = reg_policy_add(reg, pol, "config", &id)))
+		goto out;
+	if (pol && pollen)
+		log_info("seed", "loaded %s as policy %lld", cfg->policy, (long long)id);
+	rc = reg_meta_set(reg, "seeded", "1", 1);
+out:
+	snapshot_unref(s);
+	free(net);
+	free(pol);
+	return rc;
+}
+
+int seed_load_snapshot(struct api *api)
+{
+	int64_t version;
+	char *json;
+	int rc = reg_snapshot_current(api_registry(api), &version, &json);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	struct diags d;
+	diags_init(&d);
+	struct snapshot *s;
+	rc = snapshot_parse(json, strlen(json), &s, &d);
+	if (rc) {
+		log_error("seed", "stored snapshot version %lld no longer validates (%s); serving without "
+		          "a snapshot until PUT /v1/network", (long long)version, d.n ? d.v[0].msg : "?");
+	} else {
+		s->version = version;
+		log_info("seed", "network snapshot version %lld (%zu nodes)", (long long)version, s->nnodes);
+		api_set_snapshot(api, s);
+		snapshot_unref(s);
+	}
+	diags_free(&d);
+	free(json);
+	return 0;
+}
