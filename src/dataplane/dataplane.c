@@ -570,6 +570,7 @@ int dp_module_stats(const struct dp *dp, uint64_t id, struct dp_module_stats *st
 	st->hold_drops = DP__LOAD(m->hold_drops);
 	st->last_rx_ns = DP__LOAD(m->last_rx_ns);
 	st->mem_bytes = DP__LOAD(m->mem);
+	st->queued = DP__LOAD(m->queued);
 	return 0;
 }
 

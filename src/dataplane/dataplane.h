@@ -66,6 +66,7 @@ struct dp_event {
 	uint32_t src, dst;
 	uint16_t sport, dport;
 	uint8_t proto;
+	uint64_t ts_ns;     /* DP_EV_NEW_FLOW: when the fast path saw it (dp_now_ns) */
 };
 
 typedef void (*dp_event_fn)(void *arg, const struct dp_event *ev);
@@ -186,6 +187,7 @@ struct dp_module_stats {
 	uint64_t hold_drops;             /* hold buffer full, or not a new flow */
 	uint64_t last_rx_ns;             /* dp_now_ns() of its last packet, 0: never */
 	uint64_t mem_bytes;              /* the running program's block (0: none) */
+	uint64_t queued;                 /* packets waiting in its queues */
 };
 int dp_module_stats(const struct dp *dp, uint64_t id, struct dp_module_stats *st);
 

@@ -49,7 +49,7 @@ struct dp__mod {
 	/* written by the fast path, read by control */
 	uint32_t state;               /* enum dp_module_state */
 	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, drops, held, hold_drops;
-	uint64_t last_rx_ns, mem;
+	uint64_t last_rx_ns, mem, queued;
 	/* control only */
 	bool running;                 /* a program was sent */
 	struct rte_mbuf *hold[];      /* hold_packets */

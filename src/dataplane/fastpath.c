@@ -252,6 +252,8 @@ static unsigned do_commands(struct dp *dp, uint64_t now)
 			c->prog = (struct dp_program){0}; /* ours now */
 			break;
 		case DP__CMD_HALT:
+			DP__SET(m->mem, 0);
+			DP__SET(m->queued, 0);
 			if (m->prog.ops) {
 				running_unlink(dp, m);
 				c->prog = m->prog; /* control frees it after this ack */
@@ -313,7 +315,7 @@ drop:
 /* A packet for a module with no program: hold the first packets of new
  * flows and announce the first one; drop the rest. */
 static void hold(struct dp *dp, struct dp__mod *m, struct rte_mbuf *mb, const uint8_t *ip, uint32_t l4off,
-                 uint32_t iplen)
+                 uint32_t iplen, uint64_t now)
 {
 	uint8_t proto = ip[9];
 	bool first = (rt_rd16(ip + 6) & RT_IP_OFFMASK) == 0;
@@ -329,7 +331,8 @@ static void hold(struct dp *dp, struct dp__mod *m, struct rte_mbuf *mb, const ui
 	}
 	if (m->state == DP_MOD_DEPLOYED) {
 		struct dp_event ev = {.type = DP_EV_NEW_FLOW, .module = m->id, .proto = proto,
-		                      .src = rt_rd32(ip + 12), .dst = rt_rd32(ip + 16)};
+		                      .src = rt_rd32(ip + 12), .dst = rt_rd32(ip + 16),
+		                      .ts_ns = now};
 		if (iplen >= l4off + 4) {
 			ev.sport = rt_rd16(ip + l4off);
 			ev.dport = rt_rd16(ip + l4off + 2);
@@ -439,7 +442,7 @@ bad:
 		DP__ADD(m->rx_bytes, iplen[j]);
 		DP__SET(m->last_rx_ns, now);
 		if (!m->prog.ops) {
-			hold(dp, m, mb, rte_pktmbuf_mtod_offset(mb, const uint8_t *, ETH_LEN), l4[j], iplen[j]);
+			hold(dp, m, mb, rte_pktmbuf_mtod_offset(mb, const uint8_t *, ETH_LEN), l4[j], iplen[j], now);
 			continue;
 		}
 		if (m != cur && nv) {

@@ -32,6 +32,7 @@ static uint64_t cp_push(void *self, struct dp_io *io, struct rt_pkt **pkts, uint
 	rt_module_counters(cp->m, &after);
 	DP__ADD(io->mod->drops, after.drops - before.drops + after.bad_in - before.bad_in);
 	DP__SET(io->mod->mem, rt_module_mem_size(cp->m));
+	DP__SET(io->mod->queued, after.queued);
 	return rt_module_next_deadline(cp->m);
 }
 
@@ -46,6 +47,7 @@ static uint64_t cp_timers(void *self, struct dp_io *io, uint64_t now)
 	rt_module_counters(cp->m, &after);
 	DP__ADD(io->mod->drops, after.drops - before.drops);
 	DP__SET(io->mod->mem, rt_module_mem_size(cp->m));
+	DP__SET(io->mod->queued, after.queued);
 	return rt_module_next_deadline(cp->m);
 }
 

@@ -1,0 +1,409 @@
+/* The module manager: states, starts on first packets within rate limits,
+ * idle stops, counters. Backend-neutral. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uv.h>
+
+#include "vm/idmap.h"
+#include "vm/vm.h"
+
+struct bucket {
+	double tokens;
+	uint64_t at_ns;
+};
+
+struct vmod {
+	uint64_t id, tenant;
+	bool stateful;
+	enum vm_state state;
+	void *inst;
+	uint64_t t0;               /* first packet of the pending start */
+	uint64_t running_since;
+	struct vmod *rnext, *rprev; /* running (or idle) list */
+	struct vm_module_info info;
+};
+
+struct vm_mgr {
+	struct vm_config cfg;
+	struct vm_backend *be;
+	struct vm__idmap mods, tenants;
+	struct bucket global;
+	struct vmod *running;
+	struct vm_mgr_stats st;
+	uv_timer_t *timer;
+};
+
+const char *vm_state_name(enum vm_state s)
+{
+	switch (s) {
+	case VM_DEPLOYED: return "deployed";
+	case VM_STARTING: return "starting";
+	case VM_RUNNING: return "running";
+	case VM_IDLE: return "idle";
+	case VM_SUSPENDED: return "suspended";
+	case VM_STOPPED: return "stopped";
+	}
+	return "unknown";
+}
+
+void vm_config_init(struct vm_config *c)
+{
+	memset(c, 0, sizeof *c);
+}
+
+static void fill_defaults(struct vm_config *c)
+{
+	if (!c->idle_ms) c->idle_ms = 30000;
+	if (c->starts_per_s <= 0) c->starts_per_s = 1000;
+	if (!c->start_burst) c->start_burst = 100;
+	if (c->tenant_starts_per_s <= 0) c->tenant_starts_per_s = 50;
+	if (!c->tenant_burst) c->tenant_burst = 10;
+	if (!c->stateful_quota) c->stateful_quota = 1u << 20;
+	if (!c->max_modules) c->max_modules = 100000;
+	if (!c->tick_ms) c->tick_ms = 100;
+}
+
+static void on_tick(uv_timer_t *t)
+{
+	vm_mgr_tick(t->data, dp_now_ns());
+}
+
+int vm_mgr_new(const struct vm_config *c, struct vm_backend *be, struct vm_mgr **out)
+{
+	*out = NULL;
+	if (!be)
+		return -EINVAL;
+	struct vm_mgr *m = calloc(1, sizeof *m);
+	if (!m)
+		return -ENOMEM;
+	m->cfg = *c;
+	fill_defaults(&m->cfg);
+	m->be = be;
+	be->mgr = m;
+	m->global.tokens = m->cfg.start_burst;
+	m->global.at_ns = dp_now_ns();
+	if (c->loop) {
+		m->timer = malloc(sizeof *m->timer);
+		if (!m->timer || uv_timer_init(c->loop, m->timer) != 0) {
+			free(m->timer);
+			free(m);
+			return -ENOMEM;
+		}
+		m->timer->data = m;
+		uv_timer_start(m->timer, on_tick, m->cfg.tick_ms, m->cfg.tick_ms);
+	}
+	*out = m;
+	return 0;
+}
+
+static void free_handle(uv_handle_t *h) { free(h); }
+
+void vm_mgr_free(struct vm_mgr *m)
+{
+	if (!m)
+		return;
+	size_t it = 0;
+	struct vmod *v;
+	while ((v = vm__idmap_next(&m->mods, &it, NULL)) != NULL) {
+		m->be->ops->destroy(m->be, v->inst);
+		free(v);
+	}
+	vm__idmap_free(&m->mods);
+	it = 0;
+	void *b;
+	while ((b = vm__idmap_next(&m->tenants, &it, NULL)) != NULL)
+		free(b);
+	vm__idmap_free(&m->tenants);
+	if (m->be->ops->free)
+		m->be->ops->free(m->be);
+	if (m->timer) {
+		uv_timer_stop(m->timer);
+		uv_close((uv_handle_t *)m->timer, free_handle);
+	}
+	free(m);
+}
+
+struct vm_backend *vm_mgr_backend(struct vm_mgr *m) { return m->be; }
+
+static bool take(struct bucket *b, double rate, uint32_t burst, uint64_t now)
+{
+	if (now > b->at_ns) {
+		b->tokens += (double)(now - b->at_ns) * 1e-9 * rate;
+		if (b->tokens > burst)
+			b->tokens = burst;
+		b->at_ns = now;
+	}
+	if (b->tokens < 1.0)
+		return false;
+	b->tokens -= 1.0;
+	return true;
+}
+
+static void run_link(struct vm_mgr *m, struct vmod *v)
+{
+	v->rprev = NULL;
+	v->rnext = m->running;
+	if (m->running)
+		m->running->rprev = v;
+	m->running = v;
+	m->st.running++;
+}
+
+static void run_unlink(struct vm_mgr *m, struct vmod *v)
+{
+	if (v->rprev)
+		v->rprev->rnext = v->rnext;
+	else if (m->running == v)
+		m->running = v->rnext;
+	if (v->rnext)
+		v->rnext->rprev = v->rprev;
+	v->rnext = v->rprev = NULL;
+	m->st.running--;
+}
+
+static bool is_running(const struct vmod *v)
+{
+	return v->state == VM_RUNNING || v->state == VM_IDLE || v->state == VM_SUSPENDED;
+}
+
+static void set_state(struct vm_mgr *m, struct vmod *v, enum vm_state s)
+{
+	bool was = is_running(v), now = s == VM_RUNNING || s == VM_IDLE || s == VM_SUSPENDED;
+	if (v->state == VM_STARTING)
+		m->st.starting--;
+	if (s == VM_STARTING)
+		m->st.starting++;
+	if (was && !now)
+		run_unlink(m, v);
+	if (!was && now)
+		run_link(m, v);
+	v->state = s;
+}
+
+int vm_deploy(struct vm_mgr *m, const struct vm_module_spec *spec, struct diags *d)
+{
+	if (vm__idmap_get(&m->mods, spec->id))
+		return -EEXIST;
+	if (m->st.modules >= m->cfg.max_modules)
+		return -ENOSPC;
+	struct vmod *v = calloc(1, sizeof *v);
+	if (!v)
+		return -ENOMEM;
+	v->id = spec->id;
+	v->tenant = spec->tenant;
+	v->stateful = spec->stateful;
+	v->state = VM_DEPLOYED;
+	struct vm_module_spec s = *spec;
+	if (s.stateful && !s.mem_quota)
+		s.mem_quota = m->cfg.stateful_quota;
+	if (!s.image)
+		s.image = m->cfg.xen_image;
+	int r = m->be->ops->create(m->be, &s, &v->inst, d);
+	if (r < 0) {
+		free(v);
+		return r;
+	}
+	if (!vm__idmap_get(&m->tenants, spec->tenant)) {
+		struct bucket *b = calloc(1, sizeof *b);
+		if (!b || vm__idmap_put(&m->tenants, spec->tenant, b) < 0) {
+			free(b);
+			m->be->ops->destroy(m->be, v->inst);
+			free(v);
+			return -ENOMEM;
+		}
+		b->tokens = m->cfg.tenant_burst;
+		b->at_ns = dp_now_ns();
+	}
+	if (vm__idmap_put(&m->mods, v->id, v) < 0) {
+		m->be->ops->destroy(m->be, v->inst);
+		free(v);
+		return -ENOMEM;
+	}
+	v->info.tenant = v->tenant;
+	v->info.stateful = v->stateful;
+	m->st.modules++;
+	return 0;
+}
+
+static int begin_start(struct vm_mgr *m, struct vmod *v, uint64_t t0)
+{
+	v->t0 = t0;
+	set_state(m, v, VM_STARTING);
+	int r = m->be->ops->start(m->be, v->inst);
+	if (r < 0 && v->state == VM_STARTING) {
+		v->info.failed_starts++;
+		m->st.failed_starts++;
+		set_state(m, v, VM_DEPLOYED);
+		m->be->ops->stop(m->be, v->inst); /* let go of held packets */
+	}
+	return r;
+}
+
+int vm_start(struct vm_mgr *m, uint64_t id)
+{
+	struct vmod *v = vm__idmap_get(&m->mods, id);
+	if (!v)
+		return -ENOENT;
+	if (v->state == VM_SUSPENDED) {
+		int r = m->be->ops->resume(m->be, v->inst);
+		if (r == 0)
+			set_state(m, v, VM_RUNNING);
+		return r;
+	}
+	if (v->state != VM_DEPLOYED && v->state != VM_STOPPED)
+		return v->state == VM_STARTING ? -EINPROGRESS : -EALREADY;
+	return begin_start(m, v, dp_now_ns());
+}
+
+int vm_stop(struct vm_mgr *m, uint64_t id, bool hold_off)
+{
+	struct vmod *v = vm__idmap_get(&m->mods, id);
+	if (!v)
+		return -ENOENT;
+	bool ran = v->state != VM_DEPLOYED && v->state != VM_STOPPED;
+	if (ran) {
+		int r = m->be->ops->stop(m->be, v->inst);
+		if (r < 0)
+			return r;
+	}
+	set_state(m, v, hold_off ? VM_STOPPED : VM_DEPLOYED);
+	return 0;
+}
+
+int vm_remove(struct vm_mgr *m, uint64_t id)
+{
+	struct vmod *v = vm__idmap_del(&m->mods, id);
+	if (!v)
+		return -ENOENT;
+	set_state(m, v, VM_DEPLOYED);
+	m->be->ops->destroy(m->be, v->inst);
+	m->st.modules--;
+	free(v);
+	return 0;
+}
+
+static void new_flow(struct vm_mgr *m, struct vmod *v, const struct dp_event *ev)
+{
+	uint64_t now = dp_now_ns();
+	switch (v->state) {
+	case VM_DEPLOYED: {
+		struct bucket *tb = vm__idmap_get(&m->tenants, v->tenant);
+		/* check both before taking from either, so a tenant over its
+		 * limit does not drain the global bucket */
+		struct bucket g = m->global, t = *tb;
+		if (!take(&t, m->cfg.tenant_starts_per_s, m->cfg.tenant_burst, now) ||
+		    !take(&g, m->cfg.starts_per_s, m->cfg.start_burst, now)) {
+			v->info.refused_starts++;
+			m->st.refused_starts++;
+			m->be->ops->stop(m->be, v->inst); /* drop what it held */
+			return;
+		}
+		m->global = g;
+		*tb = t;
+		begin_start(m, v, ev && ev->ts_ns ? ev->ts_ns : now);
+		return;
+	}
+	case VM_STOPPED:
+		m->be->ops->stop(m->be, v->inst);
+		return;
+	case VM_SUSPENDED:
+		if (m->be->ops->resume(m->be, v->inst) == 0)
+			set_state(m, v, VM_RUNNING);
+		return;
+	default:
+		return;
+	}
+}
+
+void vm_mgr_notify(struct vm_mgr *m, uint64_t id, enum vm_note note, int status,
+                   const struct dp_event *ev)
+{
+	struct vmod *v = vm__idmap_get(&m->mods, id);
+	if (!v)
+		return; /* removed meanwhile */
+	uint64_t now = dp_now_ns();
+	switch (note) {
+	case VM_NOTE_NEW_FLOW:
+		new_flow(m, v, ev);
+		break;
+	case VM_NOTE_STARTED:
+		if (v->state != VM_STARTING)
+			break; /* stopped while starting: vm_stop already halted it */
+		if (status < 0) {
+			v->info.failed_starts++;
+			m->st.failed_starts++;
+			set_state(m, v, VM_DEPLOYED);
+			m->be->ops->stop(m->be, v->inst);
+			break;
+		}
+		set_state(m, v, VM_RUNNING);
+		v->running_since = now;
+		v->info.starts++;
+		v->info.last_start_ns = now > v->t0 ? now - v->t0 : 0;
+		m->st.starts++;
+		break;
+	case VM_NOTE_STOPPED:
+		if (status == 0 && v->running_since) {
+			v->info.stops++;
+			m->st.stops++;
+			v->running_since = 0;
+		}
+		break;
+	}
+}
+
+void vm_mgr_tick(struct vm_mgr *m, uint64_t now)
+{
+	uint64_t idle_ns = (uint64_t)m->cfg.idle_ms * 1000000u;
+	struct vmod *next;
+	for (struct vmod *v = m->running; v; v = next) {
+		next = v->rnext;
+		struct dp_module_stats st;
+		uint64_t last = v->running_since;
+		uint32_t queued = 0;
+		if (m->be->ops->stats && m->be->ops->stats(m->be, v->inst, &st) == 0) {
+			if (st.last_rx_ns > last)
+				last = st.last_rx_ns;
+			queued = st.queued;
+		}
+		bool idle = now > last && now - last >= idle_ns && queued == 0;
+		if (!idle) {
+			if (v->state == VM_IDLE)
+				set_state(m, v, VM_RUNNING);
+			continue;
+		}
+		if (v->state == VM_SUSPENDED)
+			continue;
+		if (!v->stateful) {
+			/* stateless: stop and free its memory; the next flow restarts it */
+			if (m->be->ops->stop(m->be, v->inst) == 0) {
+				set_state(m, v, VM_DEPLOYED);
+				m->st.idle_stops++;
+			}
+		} else if (m->be->ops->suspend && m->be->ops->suspend(m->be, v->inst) == 0) {
+			set_state(m, v, VM_SUSPENDED);
+		} else {
+			set_state(m, v, VM_IDLE); /* kept: its state cannot be saved */
+		}
+	}
+}
+
+int vm_module_info(const struct vm_mgr *m, uint64_t id, struct vm_module_info *info)
+{
+	struct vmod *v = vm__idmap_get(&m->mods, id);
+	if (!v)
+		return -ENOENT;
+	*info = v->info;
+	info->state = v->state;
+	memset(&info->dp, 0, sizeof info->dp);
+	if (m->be->ops->stats)
+		m->be->ops->stats(m->be, v->inst, &info->dp);
+	return 0;
+}
+
+void vm_mgr_stats(const struct vm_mgr *m, struct vm_mgr_stats *st)
+{
+	*st = m->st;
+}

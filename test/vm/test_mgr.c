@@ -1,0 +1,313 @@
+/* The module manager on the dummy backend: first-packet starts, states,
+ * rate limits per tenant and globally, idle stops of stateless modules,
+ * suspension of stateful ones, operator stops; the id map; the xen
+ * backend's domain configuration. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "innet_build.h"
+#include "vm/idmap.h"
+#include "vm/vm.h"
+
+static const char *CLICK = "FromNetFront() -> IPFilter(allow udp port 1500) -> ToNetFront();";
+
+static struct vm_module_spec spec(uint64_t id, uint64_t tenant, bool stateful)
+{
+	struct vm_module_spec s = {.id = id, .tenant = tenant, .click = CLICK, .stateful = stateful,
+	                           .key = {.addr = 0xc0000200u + (uint32_t)id}};
+	return s;
+}
+
+static struct vm_mgr *mk(bool sync, double tenant_rate, uint32_t tenant_burst, uint32_t burst)
+{
+	struct vm_config c;
+	vm_config_init(&c);
+	c.idle_ms = 1000;
+	/* rates so low that no token comes back while the test runs */
+	c.starts_per_s = 1e-9;
+	c.start_burst = burst;
+	c.tenant_starts_per_s = tenant_rate;
+	c.tenant_burst = tenant_burst;
+	struct vm_mgr *m;
+	assert_int_equal(vm_mgr_new(&c, vm_dummy_new(sync), &m), 0);
+	return m;
+}
+
+static void test_first_packet_start_and_idle_stop(void **state)
+{
+	(void)state;
+	struct vm_mgr *m = mk(false, 1e-9, 10, 100);
+	struct vm_backend *be = vm_mgr_backend(m);
+	struct diags d;
+	diags_init(&d);
+	struct vm_module_spec s = spec(7, 1, false);
+	assert_int_equal(vm_deploy(m, &s, &d), 0);
+	assert_int_equal(vm_deploy(m, &s, &d), -EEXIST);
+	struct vm_module_info in;
+	assert_int_equal(vm_module_info(m, 7, &in), 0);
+	assert_int_equal(in.state, VM_DEPLOYED);
+	assert_string_equal(vm_state_name(in.state), "deployed");
+
+	uint64_t t = dp_now_ns();
+	vm_dummy_packet(be, 7, t);
+	assert_int_equal(vm_module_info(m, 7, &in), 0);
+	assert_int_equal(in.state, VM_STARTING);
+	struct vm_dummy_counts c;
+	vm_dummy_counts(be, &c);
+	assert_int_equal(c.starts, 1);
+	assert_int_equal(c.pending_starts, 1);
+	/* more packets while starting start nothing more */
+	vm_dummy_packet(be, 7, t);
+	vm_dummy_counts(be, &c);
+	assert_int_equal(c.starts, 1);
+
+	vm_dummy_complete(be, 0);
+	assert_int_equal(vm_module_info(m, 7, &in), 0);
+	assert_int_equal(in.state, VM_RUNNING);
+	assert_int_equal(in.starts, 1);
+	assert_true(in.last_start_ns > 0);
+
+	/* traffic keeps it running; silence for idle_ms stops it */
+	uint64_t last = dp_now_ns();
+	vm_dummy_packet(be, 7, last);
+	vm_mgr_tick(m, last + 500000000ull);
+	assert_int_equal(vm_module_info(m, 7, &in), 0);
+	assert_int_equal(in.state, VM_RUNNING);
+	vm_mgr_tick(m, last + 1000000000ull);
+	assert_int_equal(vm_module_info(m, 7, &in), 0);
+	assert_int_equal(in.state, VM_DEPLOYED);
+	assert_int_equal(in.stops, 1);
+	struct vm_mgr_stats st;
+	vm_mgr_stats(m, &st);
+	assert_int_equal(st.idle_stops, 1);
+	assert_int_equal(st.running, 0);
+
+	/* and it starts again on the next flow */
+	vm_dummy_packet(be, 7, dp_now_ns());
+	vm_dummy_complete(be, 0);
+	assert_int_equal(vm_module_info(m, 7, &in), 0);
+	assert_int_equal(in.state, VM_RUNNING);
+	assert_int_equal(in.starts, 2);
+
+	assert_int_equal(vm_remove(m, 7), 0);
+	assert_int_equal(vm_module_info(m, 7, &in), -ENOENT);
+	vm_dummy_counts(be, &c);
+	assert_int_equal(c.destroys, 1);
+	vm_mgr_free(m);
+	diags_free(&d);
+}
+
+static void test_failed_start_returns_to_deployed(void **state)
+{
+	(void)state;
+	struct vm_mgr *m = mk(false, 1e-9, 10, 100);
+	struct vm_backend *be = vm_mgr_backend(m);
+	struct diags d;
+	diags_init(&d);
+	struct vm_module_spec s = spec(1, 1, false);
+	assert_int_equal(vm_deploy(m, &s, &d), 0);
+	vm_dummy_packet(be, 1, dp_now_ns());
+	vm_dummy_complete(be, -ENOMEM);
+	struct vm_module_info in;
+	assert_int_equal(vm_module_info(m, 1, &in), 0);
+	assert_int_equal(in.state, VM_DEPLOYED);
+	assert_int_equal(in.failed_starts, 1);
+	assert_int_equal(in.starts, 0);
+	/* a bad configuration is refused at deploy with a diagnostic */
+	struct vm_module_spec bad = spec(2, 1, false);
+	bad.click = "";
+	assert_int_equal(vm_deploy(m, &bad, &d), -EINVAL);
+	assert_true(d.nerrors > 0);
+	vm_mgr_free(m);
+	diags_free(&d);
+}
+
+static void test_rate_limits(void **state)
+{
+	(void)state;
+	/* tenant bucket 2, global bucket 3 */
+	struct vm_mgr *m = mk(true, 1e-9, 2, 3);
+	struct vm_backend *be = vm_mgr_backend(m);
+	struct diags d;
+	diags_init(&d);
+	for (uint64_t id = 1; id <= 6; id++) {
+		struct vm_module_spec s = spec(id, id <= 4 ? 100 : 200, false);
+		assert_int_equal(vm_deploy(m, &s, &d), 0);
+	}
+	uint64_t t = dp_now_ns();
+	for (uint64_t id = 1; id <= 6; id++)
+		vm_dummy_packet(be, id, t);
+	struct vm_module_info in;
+	enum vm_state want[7] = {0, VM_RUNNING, VM_RUNNING, VM_DEPLOYED, VM_DEPLOYED,
+	                         VM_RUNNING, VM_DEPLOYED};
+	for (uint64_t id = 1; id <= 6; id++) {
+		assert_int_equal(vm_module_info(m, id, &in), 0);
+		assert_int_equal(in.state, want[id]);
+	}
+	/* 3 and 4: over tenant 100's limit; 6: over the global one */
+	struct vm_mgr_stats st;
+	vm_mgr_stats(m, &st);
+	assert_int_equal(st.starts, 3);
+	assert_int_equal(st.refused_starts, 3);
+	assert_int_equal(vm_module_info(m, 3, &in), 0);
+	assert_int_equal(in.refused_starts, 1);
+	/* a refused start let the held packets go (stop) */
+	struct vm_dummy_counts c;
+	vm_dummy_counts(be, &c);
+	assert_int_equal(c.stops, 3);
+	/* the operator can still start one by hand */
+	assert_int_equal(vm_start(m, 3), 0);
+	assert_int_equal(vm_module_info(m, 3, &in), 0);
+	assert_int_equal(in.state, VM_RUNNING);
+	assert_int_equal(vm_start(m, 3), -EALREADY);
+	vm_mgr_free(m);
+	diags_free(&d);
+}
+
+static void test_stateful_suspended_and_operator_stop(void **state)
+{
+	(void)state;
+	struct vm_mgr *m = mk(true, 1e-9, 10, 100);
+	struct vm_backend *be = vm_mgr_backend(m);
+	struct diags d;
+	diags_init(&d);
+	struct vm_module_spec s = spec(5, 1, true);
+	assert_int_equal(vm_deploy(m, &s, &d), 0);
+	uint64_t t = dp_now_ns();
+	vm_dummy_packet(be, 5, t);
+	struct vm_module_info in;
+	assert_int_equal(vm_module_info(m, 5, &in), 0);
+	assert_int_equal(in.state, VM_RUNNING);
+	assert_true(in.stateful);
+	vm_mgr_tick(m, t + 5000000000ull);
+	assert_int_equal(vm_module_info(m, 5, &in), 0);
+	assert_int_equal(in.state, VM_SUSPENDED); /* never stopped: state kept */
+	struct vm_dummy_counts c;
+	vm_dummy_counts(be, &c);
+	assert_int_equal(c.suspends, 1);
+	assert_int_equal(c.stops, 0);
+	/* its next packet resumes it */
+	vm_dummy_packet(be, 5, t + 6000000000ull);
+	vm_dummy_counts(be, &c);
+	/* the dummy is still "running": a resume is the manager's business */
+	assert_int_equal(vm_start(m, 5), 0);
+	assert_int_equal(vm_module_info(m, 5, &in), 0);
+	assert_int_equal(in.state, VM_RUNNING);
+	vm_dummy_counts(be, &c);
+	assert_int_equal(c.resumes, 1);
+
+	/* operator stop with hold_off: first packets do not start it */
+	assert_int_equal(vm_stop(m, 5, true), 0);
+	assert_int_equal(vm_module_info(m, 5, &in), 0);
+	assert_int_equal(in.state, VM_STOPPED);
+	vm_dummy_packet(be, 5, dp_now_ns());
+	assert_int_equal(vm_module_info(m, 5, &in), 0);
+	assert_int_equal(in.state, VM_STOPPED);
+	assert_int_equal(vm_start(m, 5), 0);
+	assert_int_equal(vm_module_info(m, 5, &in), 0);
+	assert_int_equal(in.state, VM_RUNNING);
+	vm_mgr_free(m);
+	diags_free(&d);
+}
+
+static void test_idmap_against_reference(void **state)
+{
+	(void)state;
+	struct vm__idmap m = {0};
+	enum { N = 2000 };
+	static void *ref[N];
+	memset(ref, 0, sizeof ref);
+	uint64_t x = 88172645463325252ull;
+	for (int i = 0; i < 200000; i++) {
+		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+		uint64_t k = x % N;
+		if ((x >> 32) % 3 == 0) {
+			void *v = vm__idmap_del(&m, k * 0x100000001ull);
+			assert_ptr_equal(v, ref[k]);
+			ref[k] = NULL;
+		} else {
+			void *v = (void *)(uintptr_t)(i + 1);
+			assert_int_equal(vm__idmap_put(&m, k * 0x100000001ull, v), 0);
+			ref[k] = v;
+		}
+		uint64_t q = (x >> 20) % N;
+		assert_ptr_equal(vm__idmap_get(&m, q * 0x100000001ull), ref[q]);
+	}
+	size_t n = 0, it = 0;
+	while (vm__idmap_next(&m, &it, NULL))
+		n++;
+	size_t want = 0;
+	for (int i = 0; i < N; i++)
+		want += ref[i] != NULL;
+	assert_int_equal(n, want);
+	assert_int_equal(m.n, want);
+	vm__idmap_free(&m);
+}
+
+static void test_xen_domain_config(void **state)
+{
+	(void)state;
+	struct vm_module_spec s = spec(42, 3, false);
+	s.key.proto = 17;
+	s.key.port = 1500;
+	char err[256] = "";
+	assert_null(vm_xen_domain_config(&s, NULL, err, sizeof err));
+	assert_non_null(strstr(err, "no ClickOS image"));
+	char *cfg = vm_xen_domain_config(&s, "/boot/clickos_x86_64", err, sizeof err);
+	assert_non_null(cfg);
+	assert_non_null(strstr(cfg, "name = \"innet-42\"\n"));
+	assert_non_null(strstr(cfg, "kernel = \"/boot/clickos_x86_64\"\n"));
+	assert_non_null(strstr(cfg, "memory = 8\n"));
+	assert_non_null(strstr(cfg, "type = \"pv\"\n"));
+	assert_non_null(strstr(cfg, "serves 192.0.2.42 proto 17 port 1500"));
+	free(cfg);
+	s.image = "/x\"y";
+	assert_null(vm_xen_domain_config(&s, NULL, err, sizeof err));
+	assert_non_null(strstr(err, "cannot quote"));
+	s.image = NULL;
+	s.memory_mb = 16;
+	char *json = vm_xen_libxl_json(&s, "/boot/clickos_x86_64", err, sizeof err);
+#if INNET_HAVE_XEN
+	assert_non_null(json);
+	assert_non_null(strstr(json, "\"innet-42\""));
+	assert_non_null(strstr(json, "\"/boot/clickos_x86_64\""));
+	assert_non_null(strstr(json, "16384")); /* max_memkb */
+	assert_non_null(strstr(json, "\"innet0\""));
+	free(json);
+#else
+	assert_null(json);
+	assert_non_null(strstr(err, "without libxl"));
+#endif
+	/* Without a hypervisor (here) the backend refuses with a reason. */
+	struct vm_backend *be = NULL;
+	err[0] = 0;
+	int r = vm_xen_new(&be, err, sizeof err);
+	if (r < 0) {
+		assert_true(r == -ENODEV || r == -ENOTSUP);
+		assert_null(be);
+		assert_true(strlen(err) > 10);
+	} else {
+		be->ops->free(be);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_first_packet_start_and_idle_stop),
+		cmocka_unit_test(test_failed_start_returns_to_deployed),
+		cmocka_unit_test(test_rate_limits),
+		cmocka_unit_test(test_stateful_suspended_and_operator_stop),
+		cmocka_unit_test(test_idmap_against_reference),
+		cmocka_unit_test(test_xen_domain_config),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
