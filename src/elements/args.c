@@ -25,8 +25,8 @@ static int vreport(const struct elem_ctx *ctx, enum diag_level lvl, const struct
 	char msg[512];
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	const struct src_loc *loc = v ? &v->loc : (ctx->elem ? &ctx->elem->loc : NULL);
-	if (loc && loc->line == 0)
-		loc = NULL;
+	if (loc && loc->line == 0) /* text from a $variable: point at the element */
+		loc = ctx->elem && ctx->elem->loc.line ? &ctx->elem->loc : NULL;
 	uint32_t span = v && v->n ? (uint32_t)(v->n > 200 ? 200 : v->n) : 1;
 	/* a value spanning lines: caret only to the end of its first line */
 	if (v)

@@ -1,0 +1,125 @@
+/* Test fixture for element configure: the element is written as
+ * "Class(config)" in a one-line file, its arguments are split by the Click
+ * front end (click_split_args) with real locations, and configure runs with
+ * the port counts given. */
+#ifndef INNET_TEST_ELEMENTS_FX_H
+#define INNET_TEST_ELEMENTS_FX_H
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "click/click.h"
+#include "elements/args.h"
+#include "elements/element.h"
+
+struct fx {
+	struct arena *a;
+	struct diags d;
+	struct src_file f;
+	char text[2048];
+	struct click_element el;
+	struct elem_ctx ctx;
+	struct click_args args;
+	void *conf;
+};
+
+static int fx_setup(void **state)
+{
+	struct fx *x = calloc(1, sizeof *x);
+	x->a = arena_new(0);
+	diags_init(&x->d);
+	*state = x;
+	return 0;
+}
+
+static int fx_teardown(void **state)
+{
+	struct fx *x = *state;
+	diags_free(&x->d);
+	arena_free(x->a);
+	free(x);
+	return 0;
+}
+
+/* Configure `cls` with `config` and the given port counts. */
+static inline int fx_conf(struct fx *x, const char *cls, const char *config, uint32_t nin,
+                          uint32_t nout)
+{
+	diags_clear(&x->d);
+	x->conf = NULL;
+	snprintf(x->text, sizeof x->text, "%s(%s)", cls, config);
+	x->f = (struct src_file){ "t.click", x->text, strlen(x->text) };
+	const struct elem_class *c = elem_class_find(cls);
+	assert_non_null(c);
+	struct src_loc loc = src_loc_at(&x->f, strlen(cls) + 1);
+	char *cfg = arena_strdup(x->a, config);
+	assert_int_equal(click_split_args(cfg, &loc, x->a, &x->args), 0);
+	memset(&x->el, 0, sizeof x->el);
+	x->el.name = cls;
+	x->el.cls = c;
+	x->el.loc = src_loc_at(&x->f, 0);
+	x->el.ninputs = nin;
+	x->el.noutputs = nout;
+	x->ctx = (struct elem_ctx){ &x->el, nin, nout, x->a, &x->d };
+	if (!c->configure)
+		return 0;
+	int rc = c->configure(&x->ctx, &x->args, &x->conf);
+	if (rc == 0)
+		assert_int_equal(x->d.nerrors, 0);
+	else
+		assert_true(x->d.nerrors > 0); /* every failure says why */
+	return rc;
+}
+
+/* Expect success; returns the conf. */
+#define FX_OK(x, cls, cfg, nin, nout) \
+	do { \
+		int rc_ = fx_conf((x), (cls), (cfg), (nin), (nout)); \
+		if (rc_) \
+			diags_print(stderr, &(x)->d); \
+		assert_int_equal(rc_, 0); \
+	} while (0)
+
+/* Expect failure whose first error contains `sub` at column `col` (1-based
+ * in "Class(config)"; 0: don't check). */
+static inline void fx_err(struct fx *x, const char *cls, const char *cfg, uint32_t nin,
+                          uint32_t nout, const char *sub, uint32_t col)
+{
+	int rc = fx_conf(x, cls, cfg, nin, nout);
+	if (rc == 0)
+		fail_msg("%s(%s) accepted, expected '%s'", cls, cfg, sub);
+	const struct diag *g = NULL;
+	for (size_t i = 0; i < x->d.n && !g; i++)
+		if (x->d.v[i].level == DIAG_ERROR)
+			g = &x->d.v[i];
+	assert_non_null(g);
+	if (!strstr(g->msg, sub))
+		fail_msg("%s(%s): got '%s', expected '%s'", cls, cfg, g->msg, sub);
+	if (col && g->col != col)
+		fail_msg("%s(%s): '%s' at column %u, expected %u", cls, cfg, g->msg, g->col, col);
+	assert_int_equal(g->line, 1);
+}
+
+/* Column of the first occurrence of `needle` in the text of the last
+ * fx_conf/fx_err ("Class(config)"), 1-based. */
+static inline uint32_t fx_col(const char *cls, const char *cfg, const char *needle)
+{
+	char t[2048];
+	snprintf(t, sizeof t, "%s(%s)", cls, cfg);
+	const char *p = strstr(t, needle);
+	assert_non_null(p);
+	return (uint32_t)(p - t) + 1;
+}
+
+#define FX_ERR(x, cls, cfg, nin, nout, sub, at) \
+	fx_err((x), (cls), (cfg), (nin), (nout), (sub), (at) ? fx_col((cls), (cfg), (at)) : 0)
+
+#endif
