@@ -119,15 +119,18 @@ static int arpquerier_configure(const struct elem_ctx *ctx, const struct click_a
 	return 0;
 }
 
+static const struct elem_runtime arpresponder_runtime;
 const struct elem_class elem_arpresponder = {
 	.name = "ARPResponder",
 	.port_count = "1/1-2",
 	.processing = "a/ah",
 	.configure = arpresponder_configure,
+	.runtime = &arpresponder_runtime,
 };
 
 /* Input 0: IP packets (dst-IP annotation = next hop); input 1: ARP replies.
  * Queries leave on the last output. */
+static const struct elem_runtime arpquerier_runtime;
 const struct elem_class elem_arpquerier = {
 	.name = "ARPQuerier",
 	.port_count = "2/1-2",
@@ -135,4 +138,279 @@ const struct elem_class elem_arpquerier = {
 	.flow_code = "xy/x",
 	.flags = ELEM_STATEFUL,
 	.configure = arpquerier_configure,
+	.runtime = &arpquerier_runtime,
+};
+
+/* ---- runtime (packet functions) ---- */
+#include "runtime/net.h"
+#include "runtime/runtime.h"
+
+/* An ARP frame: is it Ethernet/IPv4 ARP with operation op? */
+static bool arp_frame(const uint8_t *d, uint32_t len, uint16_t op)
+{
+	return len >= 42 && rt_rd16(d + 12) == 0x0806 && rt_rd16(d + 14) == 1 &&
+	       rt_rd16(d + 16) == 0x0800 && rt_rd16(d + 20) == op;
+}
+
+/* Build a 42-byte ARP frame into q. */
+static void arp_build(struct rt_pkt *q, const uint8_t *edst, const uint8_t *esrc, uint16_t op,
+                      const uint8_t *sha, uint32_t spa, const uint8_t *tha, uint32_t tpa)
+{
+	uint8_t *d = rt_pkt_data(q);
+	memcpy(d, edst, 6);
+	memcpy(d + 6, esrc, 6);
+	rt_wr16(d + 12, 0x0806);
+	rt_wr16(d + 14, 1);
+	rt_wr16(d + 16, 0x0800);
+	d[18] = 6;
+	d[19] = 4;
+	rt_wr16(d + 20, op);
+	memcpy(d + 22, sha, 6);
+	rt_wr32(d + 28, spa);
+	memcpy(d + 32, tha, 6);
+	rt_wr32(d + 38, tpa);
+	q->len = 42;
+	q->mac_off = (int32_t)q->off;
+}
+
+static struct rt_pkt *arpresponder_action(struct rt_elem *e, struct rt_pkt *p)
+{
+	const struct arpresponder_conf *c = e->conf;
+	const uint8_t *d = rt_pkt_data(p);
+	if (arp_frame(d, p->len, 1)) {
+		uint32_t tpa = rt_rd32(d + 38);
+		for (uint32_t i = 0; i < c->n; i++) {
+			if (!inet_prefix_contains(c->v[i].prefix, tpa))
+				continue;
+			struct rt_pkt *q = rt_pkt_alloc(e, 42);
+			if (!q)
+				break;
+			arp_build(q, d + 22, c->v[i].eth, 2, c->v[i].eth, tpa, d + 22, rt_rd32(d + 28));
+			q->anno[RT_ANNO_VLAN_TCI] = p->anno[RT_ANNO_VLAN_TCI];
+			q->anno[RT_ANNO_VLAN_TCI + 1] = p->anno[RT_ANNO_VLAN_TCI + 1];
+			rt_consume(e, p);
+			return q;
+		}
+	}
+	rt_push(e, 1, p);
+	return NULL;
+}
+
+static const struct elem_runtime arpresponder_runtime = { .action = arpresponder_action };
+
+/* ARPQuerier: a fixed table of neighbours and one ring of held packets
+ * (CAPACITY, tagged with their next hop), both in the module block. */
+struct arpq_entry {
+	uint32_t ip;
+	uint8_t eth[6];
+	bool used, known;
+	uint64_t updated, last_query;
+	uint32_t held;
+};
+
+struct arpq_held {
+	struct rt_pkt *p;
+	uint32_t ip;
+};
+
+struct arpq_state {
+	uint32_t nent, cap;      /* table entries, held-packet capacity */
+	uint32_t nheld;
+	uint64_t drops, queries;
+	struct arpq_entry *ent;
+	struct arpq_held *held;  /* oldest first */
+};
+
+static uint32_t arpq_nent(const struct rt_elem *e, uint32_t limit)
+{
+	const struct arpquerier_conf *c = e->conf;
+	uint32_t n = c->entry_capacity ? c->entry_capacity : limit;
+	return n < limit ? n : limit;
+}
+
+static uint32_t arpq_cap(const struct rt_elem *e, uint32_t limit)
+{
+	const struct arpquerier_conf *c = e->conf;
+	return c->capacity < 4 * limit ? c->capacity : 4 * limit;
+}
+
+static size_t arpq_state_size(const struct rt_elem *e, uint32_t limit)
+{
+	return sizeof(struct arpq_state) + 16 + (size_t)arpq_nent(e, limit) * sizeof(struct arpq_entry) +
+	       16 + (size_t)arpq_cap(e, limit) * sizeof(struct arpq_held);
+}
+
+static int arpq_init(struct rt_elem *e, struct diags *d)
+{
+	struct arpq_state *s = e->state;
+	uint32_t limit = rt_flow_capacity(e);
+	s->nent = arpq_nent(e, limit);
+	s->cap = arpq_cap(e, limit);
+	uintptr_t a = ((uintptr_t)(s + 1) + 15) & ~(uintptr_t)15;
+	s->ent = (struct arpq_entry *)a;
+	a = (a + (size_t)s->nent * sizeof(struct arpq_entry) + 15) & ~(uintptr_t)15;
+	s->held = (struct arpq_held *)a;
+	return 0;
+}
+
+static void arpq_fini(struct rt_elem *e)
+{
+	struct arpq_state *s = e->state;
+	for (uint32_t i = 0; i < s->nheld; i++)
+		rt_consume(e, s->held[i].p);
+	s->nheld = 0;
+}
+
+static struct arpq_entry *arpq_find(struct arpq_state *s, uint32_t ip, bool create, uint64_t now,
+                                    int64_t timeout)
+{
+	struct arpq_entry *free_e = NULL, *oldest = NULL;
+	for (uint32_t i = 0; i < s->nent; i++) {
+		struct arpq_entry *x = &s->ent[i];
+		if (x->used && x->ip == ip)
+			return x;
+		if (!x->used && !free_e)
+			free_e = x;
+		if (x->used && !x->held && (!oldest || x->updated < oldest->updated))
+			oldest = x;
+	}
+	if (!create)
+		return NULL;
+	struct arpq_entry *x = free_e ? free_e : oldest;
+	if (!x)
+		return NULL;
+	memset(x, 0, sizeof *x);
+	x->used = true;
+	x->ip = ip;
+	return x;
+}
+
+static void arpq_send_query(struct rt_elem *e, uint32_t ip, const uint8_t *dst_eth)
+{
+	const struct arpquerier_conf *c = e->conf;
+	struct arpq_state *s = e->state;
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const uint8_t zero[6] = { 0 };
+	struct rt_pkt *q = rt_pkt_alloc(e, 42);
+	if (!q)
+		return;
+	arp_build(q, dst_eth ? dst_eth : bcast, c->eth, 1, c->eth, c->ip, zero, ip);
+	s->queries++;
+	rt_push(e, e->noutputs ? e->noutputs - 1 : 0, q);
+}
+
+static void arpq_emit(struct rt_elem *e, struct rt_pkt *p, const uint8_t *dst)
+{
+	const struct arpquerier_conf *c = e->conf;
+	p = rt_pkt_push_front(e, p, 14);
+	if (!p)
+		return;
+	uint8_t *d = rt_pkt_data(p);
+	memcpy(d, dst, 6);
+	memcpy(d + 6, c->eth, 6);
+	rt_wr16(d + 12, 0x0800);
+	p->mac_off = (int32_t)p->off;
+	rt_push(e, 0, p);
+}
+
+static void arpq_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
+{
+	const struct arpquerier_conf *c = e->conf;
+	struct arpq_state *s = e->state;
+	uint64_t now = rt_now(e);
+	if (port == 1) {
+		const uint8_t *d = rt_pkt_data(p);
+		if (arp_frame(d, p->len, 2) && !(d[22] & 1)) {
+			uint32_t spa = rt_rd32(d + 28);
+			struct arpq_entry *x = arpq_find(s, spa, true, now, c->timeout_ns);
+			if (x) {
+				memcpy(x->eth, d + 22, 6);
+				x->known = true;
+				x->updated = now;
+				uint8_t eth[6];
+				memcpy(eth, x->eth, 6);
+				/* release held packets for spa in arrival order */
+				uint32_t k = 0;
+				for (uint32_t i = 0; i < s->nheld; i++) {
+					if (s->held[i].ip == spa) {
+						struct rt_pkt *h = s->held[i].p;
+						arpq_emit(e, h, eth);
+					} else {
+						s->held[k++] = s->held[i];
+					}
+				}
+				s->nheld = k;
+				x->held = 0;
+			}
+		}
+		rt_consume(e, p);
+		return;
+	}
+	uint32_t nh = rt_pkt_dst_anno(p);
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	if (nh == 0) {
+		s->drops++;
+		rt_drop(e, p);
+		return;
+	}
+	if (nh == 0xffffffffu || nh == c->broadcast) {
+		arpq_emit(e, p, bcast);
+		return;
+	}
+	if ((nh & 0xf0000000u) == 0xe0000000u) {
+		uint8_t m[6] = { 0x01, 0x00, 0x5e, (uint8_t)((nh >> 16) & 0x7f), (uint8_t)(nh >> 8), (uint8_t)nh };
+		arpq_emit(e, p, m);
+		return;
+	}
+	struct arpq_entry *x = arpq_find(s, nh, true, now, c->timeout_ns);
+	if (x && x->known && now - x->updated < (uint64_t)c->timeout_ns) {
+		uint8_t eth[6];
+		memcpy(eth, x->eth, 6);
+		if (c->poll_timeout_ns > 0 && now - x->updated >= (uint64_t)(c->timeout_ns - c->poll_timeout_ns) &&
+		    now - x->last_query >= 1000000000ull / 10) {
+			x->last_query = now;
+			arpq_send_query(e, nh, c->broadcast_poll ? NULL : eth);
+		}
+		arpq_emit(e, p, eth);
+		return;
+	}
+	if (x)
+		x->known = false;
+	if (!x || s->nheld >= s->cap ||
+	    (c->entry_packet_capacity && x->held >= c->entry_packet_capacity)) {
+		s->drops++;
+		rt_drop(e, p);
+	} else {
+		s->held[s->nheld].p = p;
+		s->held[s->nheld].ip = nh;
+		s->nheld++;
+		x->held++;
+	}
+	/* at most about 10 queries per second per address */
+	if (x && (x->last_query == 0 || now - x->last_query >= 1000000000ull / 10)) {
+		x->last_query = now ? now : 1;
+		arpq_send_query(e, nh, NULL);
+	}
+}
+
+static int arpq_read(const struct rt_elem *e, const char *h, uint64_t *v)
+{
+	const struct arpq_state *s = e->state;
+	if (!strcmp(h, "drops"))
+		*v = s->drops;
+	else if (!strcmp(h, "queries"))
+		*v = s->queries;
+	else if (!strcmp(h, "length"))
+		*v = s->nheld;
+	else
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+static const struct elem_runtime arpquerier_runtime = {
+	.state_size = arpq_state_size,
+	.init = arpq_init,
+	.push = arpq_push,
+	.read = arpq_read,
+	.fini = arpq_fini,
 };

@@ -87,6 +87,7 @@ static int changeenforcer_configure(const struct elem_ctx *ctx, const struct cli
 	return 0;
 }
 
+static const struct elem_runtime changeenforcer_runtime;
 const struct elem_class elem_changeenforcer = {
 	.name = "ChangeEnforcer",
 	.port_count = "2/2",
@@ -94,4 +95,147 @@ const struct elem_class elem_changeenforcer = {
 	.flow_code = "xy/xy",
 	.flags = ELEM_STATEFUL,
 	.configure = changeenforcer_configure,
+	.runtime = &changeenforcer_runtime,
+};
+
+/* ---- runtime (packet functions) ---- */
+#include <string.h>
+
+#include "runtime/flowtab.h"
+#include "runtime/net.h"
+#include "runtime/rewrite.h"
+#include "runtime/runtime.h"
+
+/* Two fixed tables in the module block: authorizations keyed by the
+ * entering packet's (source, source port, protocol), found by a leaving
+ * packet's destination through the reply key; and the entering sources
+ * (anti-spoofing). Timeouts are hard here: an idle entry is gone. */
+struct ce_state {
+	struct rt_flowtab *auth, *srcs;
+	uint64_t drops;
+};
+
+static uint32_t ce_cap(const struct rt_elem *e, uint32_t limit)
+{
+	const struct changeenforcer_conf *c = e->conf;
+	return c->capacity < limit ? c->capacity : limit;
+}
+
+static size_t ce_state_size(const struct rt_elem *e, uint32_t limit)
+{
+	return sizeof(struct ce_state) + 32 + 2 * rt_flowtab_size(ce_cap(e, limit));
+}
+
+static int ce_init(struct rt_elem *e, struct diags *d)
+{
+	const struct changeenforcer_conf *c = e->conf;
+	struct ce_state *s = e->state;
+	uint32_t cap = ce_cap(e, rt_flow_capacity(e));
+	uintptr_t a = ((uintptr_t)(s + 1) + 15) & ~(uintptr_t)15;
+	s->auth = (struct rt_flowtab *)a;
+	a = (a + rt_flowtab_size(cap) + 15) & ~(uintptr_t)15;
+	s->srcs = (struct rt_flowtab *)a;
+	rt_flowtab_init(s->auth, cap);
+	rt_flowtab_init(s->srcs, cap);
+	rt_timer_at(e, rt_now(e) + (uint64_t)c->timeout_ns);
+	return 0;
+}
+
+static uint32_t ce_run(struct rt_elem *e, uint64_t now)
+{
+	const struct changeenforcer_conf *c = e->conf;
+	struct ce_state *s = e->state;
+	rt_flowtab_reap(s->auth, now);
+	rt_flowtab_reap(s->srcs, now);
+	rt_timer_at(e, now + (uint64_t)c->timeout_ns);
+	return 0;
+}
+
+/* Find (dir) or install k; an expired entry counts as absent. */
+static struct rt_flow *ce_get(struct rt_flowtab *t, const struct rt_flowid *k, int want_dir,
+                              uint64_t now)
+{
+	int dir;
+	struct rt_flow *f = rt_flowtab_lookup(t, k, &dir);
+	if (f && f->expiry <= now) {
+		rt_flowtab_remove(t, f);
+		f = NULL;
+	}
+	return f && dir == want_dir ? f : NULL;
+}
+
+static void ce_touch(const struct changeenforcer_conf *c, struct rt_flow *f, uint64_t now)
+{
+	f->expiry = now + (uint64_t)c->timeout_ns;
+	f->guarantee = 0; /* any entry may be replaced when full: oldest idle first */
+}
+
+static void ce_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
+{
+	const struct changeenforcer_conf *c = e->conf;
+	struct ce_state *s = e->state;
+	uint64_t now = rt_now(e);
+	if (!rt_pkt_has_ip(p) || rt_pkt_ip_avail(p) < 20) {
+		s->drops++;
+		rt_drop(e, p);
+		return;
+	}
+	const uint8_t *ip = rt_pkt_ip(p);
+	bool ports = ip[9] == RT_IP_PROTO_TCP || ip[9] == RT_IP_PROTO_UDP;
+	struct rt_flowid id = rt_pkt_flowid(p, ports);
+	if (port == 0) {
+		struct rt_flowid k = { .saddr = id.saddr, .sport = id.sport, .proto = id.proto };
+		struct rt_flow *f = ce_get(s->auth, &k, 0, now);
+		if (!f)
+			f = rt_flowtab_insert(s->auth, &k, &k, now);
+		if (f)
+			ce_touch(c, f, now);
+		struct rt_flowid a = { .saddr = id.saddr };
+		f = ce_get(s->srcs, &a, 0, now);
+		if (!f)
+			f = rt_flowtab_insert(s->srcs, &a, &a, now);
+		if (f)
+			ce_touch(c, f, now);
+		rt_push(e, 0, p);
+		return;
+	}
+	bool src_ok = id.saddr == c->addr;
+	if (!src_ok) {
+		struct rt_flowid a = { .saddr = id.saddr };
+		struct rt_flow *f = ce_get(s->srcs, &a, 0, now);
+		src_ok = f != NULL;
+	}
+	bool dst_ok = false;
+	for (uint32_t i = 0; i < c->nallow && !dst_ok; i++)
+		dst_ok = inet_prefix_contains(c->allow[i], id.daddr);
+	struct rt_flowid r = { .daddr = id.daddr, .dport = id.dport, .proto = id.proto };
+	struct rt_flow *f = ce_get(s->auth, &r, 1, now);
+	if (!src_ok || !(dst_ok || f)) {
+		s->drops++;
+		rt_drop(e, p);
+		return;
+	}
+	if (f)
+		ce_touch(c, f, now);
+	rt_push(e, 1, p);
+}
+
+static int ce_read(const struct rt_elem *e, const char *h, uint64_t *v)
+{
+	const struct ce_state *s = e->state;
+	if (!strcmp(h, "drops"))
+		*v = s->drops;
+	else if (!strcmp(h, "count"))
+		*v = rt_flowtab_count(s->auth);
+	else
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+static const struct elem_runtime changeenforcer_runtime = {
+	.state_size = ce_state_size,
+	.init = ce_init,
+	.push = ce_push,
+	.run = ce_run,
+	.read = ce_read,
 };

@@ -105,9 +105,52 @@ static int checkipheader_configure(const struct elem_ctx *ctx, const struct clic
 	return 0;
 }
 
+static const struct elem_runtime checkipheader_runtime;
 const struct elem_class elem_checkipheader = {
 	.name = "CheckIPHeader",
 	.port_count = "1/1-2",
 	.processing = "a/ah",
 	.configure = checkipheader_configure,
+	.runtime = &checkipheader_runtime,
+};
+
+/* ---- runtime (packet functions) ---- */
+#include <string.h>
+
+#include "runtime/ops.h"
+
+struct checkipheader_state {
+	uint64_t drops;
+};
+
+static size_t checkipheader_state_size(const struct rt_elem *e, uint32_t fc)
+{
+	return sizeof(struct checkipheader_state);
+}
+
+static struct rt_pkt *checkipheader_action(struct rt_elem *e, struct rt_pkt *p)
+{
+	const struct checkipheader_conf *c = e->conf;
+	if (rt_op_check_ip(p, c->offset, c->checksum, c->badsrc, c->nbadsrc, c->gooddst,
+	                   c->ngooddst) == 0)
+		return p;
+	struct checkipheader_state *s = e->state;
+	s->drops++;
+	rt_push(e, 1, p);
+	return NULL;
+}
+
+static int checkipheader_read(const struct rt_elem *e, const char *h, uint64_t *v)
+{
+	const struct checkipheader_state *s = e->state;
+	if (strcmp(h, "drops"))
+		return -EOPNOTSUPP;
+	*v = s->drops;
+	return 0;
+}
+
+static const struct elem_runtime checkipheader_runtime = {
+	.state_size = checkipheader_state_size,
+	.action = checkipheader_action,
+	.read = checkipheader_read,
 };

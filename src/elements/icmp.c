@@ -107,16 +107,61 @@ static int icmperror_configure(const struct elem_ctx *ctx, const struct click_ar
 	return 0;
 }
 
+static const struct elem_runtime icmppingresponder_runtime;
 const struct elem_class elem_icmppingresponder = {
 	.name = "ICMPPingResponder",
 	.port_count = "1/1-2",
 	.processing = "a/ah",
 	.configure = elem__configure_none,
+	.runtime = &icmppingresponder_runtime,
 };
 
+static const struct elem_runtime icmperror_runtime;
 const struct elem_class elem_icmperror = {
 	.name = "ICMPError",
 	.port_count = "1/1",
 	.processing = "a/a",
 	.configure = icmperror_configure,
+	.runtime = &icmperror_runtime,
+};
+
+/* ---- runtime (packet functions) ---- */
+#include "runtime/ops.h"
+
+static struct rt_pkt *icmppingresponder_action(struct rt_elem *e, struct rt_pkt *p)
+{
+	if (rt_op_ping_reply(p, rt_now(e)) == 0)
+		return p;
+	rt_push(e, 1, p);
+	return NULL;
+}
+
+struct icmperror_state {
+	uint16_t id;
+};
+
+static size_t icmperror_state_size(const struct rt_elem *e, uint32_t fc)
+{
+	return sizeof(struct icmperror_state);
+}
+
+/* The input is always consumed; the error (if any) goes out output 0. */
+static struct rt_pkt *icmperror_action(struct rt_elem *e, struct rt_pkt *p)
+{
+	const struct icmperror_conf *c = e->conf;
+	struct icmperror_state *s = e->state;
+	struct icmp_error_args a = {
+		.src = c->src, .type = c->type, .code = c->code, .mtu = c->mtu, .pmtu = c->pmtu,
+		.use_fix_anno = c->use_fix_anno, .badaddrs = c->badaddrs, .nbadaddrs = c->nbad,
+		.id = &s->id,
+	};
+	struct rt_pkt *q = rt_op_icmp_error(e, p, &a);
+	rt_consume(e, p);
+	return q;
+}
+
+static const struct elem_runtime icmppingresponder_runtime = { .action = icmppingresponder_action };
+static const struct elem_runtime icmperror_runtime = {
+	.state_size = icmperror_state_size,
+	.action = icmperror_action,
 };

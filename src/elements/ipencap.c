@@ -103,16 +103,102 @@ static int udpipencap_configure(const struct elem_ctx *ctx, const struct click_a
 	return 0;
 }
 
+static const struct elem_runtime ipencap_runtime;
 const struct elem_class elem_ipencap = {
 	.name = "IPEncap",
 	.port_count = "1/1",
 	.processing = "a/a",
 	.configure = ipencap_configure,
+	.runtime = &ipencap_runtime,
 };
 
+static const struct elem_runtime udpipencap_runtime;
 const struct elem_class elem_udpipencap = {
 	.name = "UDPIPEncap",
 	.port_count = "1/1",
 	.processing = "a/a",
 	.configure = udpipencap_configure,
+	.runtime = &udpipencap_runtime,
+};
+
+/* ---- runtime (packet functions) ---- */
+#include "runtime/net.h"
+#include "runtime/runtime.h"
+
+/* Per-element IP ID counter starting at 0. */
+struct ipencap_state {
+	uint16_t id;
+};
+
+static size_t ipencap_state_size(const struct rt_elem *e, uint32_t fc)
+{
+	return sizeof(struct ipencap_state);
+}
+
+static struct rt_pkt *ipencap_action(struct rt_elem *e, struct rt_pkt *p)
+{
+	const struct ipencap_conf *c = e->conf;
+	struct ipencap_state *s = e->state;
+	uint32_t dst = c->dst_anno ? rt_pkt_dst_anno(p) : c->dst;
+	p = rt_pkt_push_front(e, p, 20);
+	if (!p)
+		return NULL;
+	uint8_t *ip = rt_pkt_data(p);
+	ip[0] = 0x45;
+	ip[1] = c->tos;
+	rt_wr16(ip + 2, (uint16_t)p->len);
+	rt_wr16(ip + 4, s->id++);
+	rt_wr16(ip + 6, c->df ? RT_IP_DF : 0);
+	ip[8] = c->ttl;
+	ip[9] = c->proto;
+	rt_wr32(ip + 12, c->src);
+	rt_wr32(ip + 16, dst);
+	rt_ip_set_csum(ip, 20);
+	rt_pkt_set_ip_header(p, 0, 20);
+	if (!c->dst_anno)
+		rt_pkt_set_dst_anno(p, dst);
+	return p;
+}
+
+static struct rt_pkt *udpipencap_action(struct rt_elem *e, struct rt_pkt *p)
+{
+	const struct udpipencap_conf *c = e->conf;
+	struct ipencap_state *s = e->state;
+	uint32_t dst = c->dst_anno ? rt_pkt_dst_anno(p) : c->dst;
+	p = rt_pkt_push_front(e, p, 28);
+	if (!p)
+		return NULL;
+	uint8_t *ip = rt_pkt_data(p);
+	ip[0] = 0x45;
+	ip[1] = 0;
+	rt_wr16(ip + 2, (uint16_t)p->len);
+	rt_wr16(ip + 4, s->id++);
+	rt_wr16(ip + 6, 0);
+	ip[8] = 250;
+	ip[9] = RT_IP_PROTO_UDP;
+	rt_wr32(ip + 12, c->src);
+	rt_wr32(ip + 16, dst);
+	rt_ip_set_csum(ip, 20);
+	uint8_t *u = ip + 20;
+	uint16_t ulen = (uint16_t)(p->len - 20);
+	rt_wr16(u, c->sport);
+	rt_wr16(u + 2, c->dport);
+	rt_wr16(u + 4, ulen);
+	rt_wr16(u + 6, 0);
+	/* As Click: the folded sum as is (no 0 -> 0xffff substitution). */
+	if (c->checksum)
+		rt_wr16(u + 6, rt_csum_fold(rt_csum_add(rt_csum_pseudo(ip, ulen), u, ulen)));
+	rt_pkt_set_ip_header(p, 0, 20);
+	rt_pkt_set_dst_anno(p, dst);
+	return p;
+}
+
+static const struct elem_runtime ipencap_runtime = {
+	.state_size = ipencap_state_size,
+	.action = ipencap_action,
+};
+
+static const struct elem_runtime udpipencap_runtime = {
+	.state_size = ipencap_state_size,
+	.action = udpipencap_action,
 };

@@ -30,9 +30,133 @@ static int ipoutputcombo_configure(const struct elem_ctx *ctx, const struct clic
 	return 0;
 }
 
+static const struct elem_runtime ipoutputcombo_runtime;
 const struct elem_class elem_ipoutputcombo = {
 	.name = "IPOutputCombo",
 	.port_count = "1/5",
 	.processing = "h/h",
 	.configure = ipoutputcombo_configure,
+	.runtime = &ipoutputcombo_runtime,
 };
+
+/* ---- runtime (packet functions) ---- */
+#include "runtime/net.h"
+#include "runtime/runtime.h"
+
+/* Record Route and Timestamp options filled with our address (Click's
+ * IPGWOptions); returns the offset of a malformed byte from the IP header
+ * (for the param-problem annotation) or -1; *changed if anything written. */
+static int combo_options(uint8_t *ip, uint32_t hlen, uint32_t addr, uint64_t now, bool *changed)
+{
+	for (uint32_t i = 20; i < hlen;) {
+		uint8_t t = ip[i];
+		if (t == 0)
+			break;
+		if (t == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= hlen)
+			return (int)i;
+		uint32_t l = ip[i + 1];
+		if (l < 2 || i + l > hlen)
+			return (int)(i + 1);
+		uint8_t *o = ip + i;
+		if (t == 7) { /* record route */
+			if (l < 3)
+				return (int)(i + 1);
+			uint32_t ptr = o[2];
+			if (ptr < 4)
+				return (int)(i + 2);
+			if (ptr + 3 <= l) {
+				rt_wr32(o + ptr - 1, addr);
+				o[2] = (uint8_t)(ptr + 4);
+				*changed = true;
+			}
+		} else if (t == 68) { /* timestamp */
+			if (l < 4)
+				return (int)(i + 1);
+			uint32_t ptr = o[2], flg = o[3] & 15;
+			if (ptr < 5)
+				return (int)(i + 2);
+			uint32_t need = flg == 0 ? 4 : 8;
+			if (flg != 0 && flg != 1 && flg != 3)
+				return (int)(i + 3);
+			uint32_t ms = (uint32_t)((now / 1000000u) % 86400000u);
+			if (ptr + need - 1 <= l) {
+				if (flg == 0) {
+					rt_wr32(o + ptr - 1, ms);
+				} else if (flg == 1) {
+					rt_wr32(o + ptr - 1, addr);
+					rt_wr32(o + ptr + 3, ms);
+				} else {
+					if (rt_rd32(o + ptr - 1) != addr) {
+						i += l;
+						continue;
+					}
+					rt_wr32(o + ptr + 3, ms);
+				}
+				o[2] = (uint8_t)(ptr + need);
+				*changed = true;
+			} else {
+				uint8_t ov = o[3] >> 4;
+				if (ov == 15)
+					return (int)(i + 3);
+				o[3] = (uint8_t)(((ov + 1) << 4) | flg);
+				*changed = true;
+			}
+		}
+		i += l;
+	}
+	return -1;
+}
+
+static void ipoutputcombo_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
+{
+	const struct ipoutputcombo_conf *c = e->conf;
+	if (p->pkt_type == RT_PKT_BROADCAST || p->pkt_type == RT_PKT_MULTICAST || p->len < 20) {
+		rt_drop(e, p);
+		return;
+	}
+	if (p->anno[RT_ANNO_PAINT] == c->color) {
+		struct rt_pkt *q = rt_pkt_copy(e, p);
+		if (q)
+			rt_push(e, 1, q);
+	}
+	uint8_t *ip = rt_pkt_data(p);
+	uint32_t hlen = (uint32_t)(ip[0] & 15) << 2;
+	if (hlen < 20 || hlen > p->len) {
+		rt_drop(e, p);
+		return;
+	}
+	bool changed = false;
+	if (hlen > 20) {
+		int bad = combo_options(ip, hlen, c->addr, rt_now(e), &changed);
+		if (bad >= 0) {
+			p->anno[RT_ANNO_ICMP_PARAM] = (uint8_t)bad;
+			rt_push(e, 2, p);
+			return;
+		}
+	}
+	if (p->anno[RT_ANNO_FIX_IP_SRC]) {
+		p->anno[RT_ANNO_FIX_IP_SRC] = 0;
+		rt_wr32(ip + 12, c->addr);
+		changed = true;
+	}
+	if (changed)
+		rt_ip_set_csum(ip, hlen);
+	if (ip[8] <= 1) {
+		rt_push(e, 3, p);
+		return;
+	}
+	ip[8]--;
+	uint32_t sum = (uint32_t)(~rt_rd16(ip + 10) & 0xffff) + 0xfeff;
+	rt_wr16(ip + 10, (uint16_t)~(uint16_t)(sum + (sum >> 16)));
+	if (p->len > c->mtu) {
+		rt_push(e, 4, p);
+		return;
+	}
+	rt_push(e, 0, p);
+}
+
+static const struct elem_runtime ipoutputcombo_runtime = { .push = ipoutputcombo_push };
