@@ -1,0 +1,323 @@
+/* The whole platform stack in one process on ring ports: the manager, the
+ * native backend, the DPDK fast path and the Click runtime. The paper's
+ * Figure 4 batcher is deployed, started by its first packet, rewrites to
+ * the client's address with correct checksums, releases in bursts, drops
+ * TCP, and is stopped (its memory freed) after idling. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "innet_build.h"
+#include "harness.h"
+#include "vm/vm.h"
+
+#if INNET_HAVE_DPDK
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+static struct rte_ring *IN, *OUT;
+static struct rte_mempool *MP;
+static struct vm_mgr *MGR;
+static struct dp *DP;
+
+static const uint8_t CLIENT_MAC[6] = {0x02, 0, 0, 0, 0, 0x33};
+#define MOD_ADDR 0xc0000202u /* 192.0.2.2: first free address of platform3's pool */
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+
+static uint16_t csum(const uint8_t *p, size_t n, uint32_t sum)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		sum += (uint32_t)p[n - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* A UDP (or TCP SYN) packet from 198.51.100.2:4000+i with 8 payload bytes,
+ * correct checksums. */
+static void send_l4(uint32_t dst, uint8_t proto, uint16_t dport, int i)
+{
+	uint8_t f[14 + 20 + 20 + 8];
+	memset(f, 0, sizeof f);
+	uint8_t dmac[6] = {2, 0, 0, 0, 0, 1}, smac[6] = {2, 0, 0, 0, 0, 2};
+	memcpy(f, dmac, 6);
+	memcpy(f + 6, smac, 6);
+	f[12] = 0x08;
+	uint8_t *ip = f + 14, *l4 = ip + 20;
+	size_t l4len = proto == 17 ? 8 + 8 : 20;
+	ip[0] = 0x45;
+	ip[2] = 0;
+	ip[3] = (uint8_t)(20 + l4len);
+	ip[4] = 0x12; ip[5] = (uint8_t)i;
+	ip[8] = 64;
+	ip[9] = proto;
+	put32(ip + 12, 0xc6336402u);
+	put32(ip + 16, dst);
+	uint16_t c = csum(ip, 20, 0);
+	ip[10] = (uint8_t)(c >> 8); ip[11] = (uint8_t)c;
+	l4[0] = (uint8_t)((4000 + i) >> 8); l4[1] = (uint8_t)(4000 + i);
+	l4[2] = (uint8_t)(dport >> 8); l4[3] = (uint8_t)dport;
+	if (proto == 17) {
+		l4[5] = 16;
+		memcpy(l4 + 8, "payload", 7);
+		l4[15] = (uint8_t)i;
+	} else {
+		l4[12] = 0x50;
+		l4[13] = 0x02; /* SYN */
+	}
+	uint8_t ph[12];
+	memcpy(ph, ip + 12, 8);
+	ph[8] = 0; ph[9] = proto; ph[10] = 0; ph[11] = (uint8_t)l4len;
+	uint32_t s = 0;
+	for (int k = 0; k < 12; k += 2)
+		s += (uint32_t)(ph[k] << 8 | ph[k + 1]);
+	c = csum(l4, l4len, s);
+	int co = proto == 17 ? 6 : 16;
+	l4[co] = (uint8_t)(c >> 8); l4[co + 1] = (uint8_t)c;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(MP);
+	assert_non_null(m);
+	size_t n = 14 + 20 + l4len;
+	assert_non_null(rte_pktmbuf_append(m, (uint16_t)n));
+	memcpy(rte_pktmbuf_mtod(m, uint8_t *), f, n);
+	assert_int_equal(rte_ring_enqueue(IN, m), 0);
+}
+
+/* Pump the control side (events, manager) until `want` frames came out or
+ * ~3 s passed; `at` gets each frame's dequeue time. */
+static int pump(struct rte_mbuf **v, uint64_t *at, int max, int want, int ms)
+{
+	int n = 0;
+	for (int t = 0; t < ms; t++) {
+		dp_poll(DP);
+		void *p;
+		while (n < max && rte_ring_dequeue(OUT, &p) == 0) {
+			at[n] = dp_now_ns();
+			v[n++] = p;
+		}
+		if (n >= want && want > 0)
+			break;
+		usleep(1000);
+	}
+	return n;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	struct dp_config c;
+	dp_config_init(&c);
+	c.eal_args = "--no-huge --no-pci -m 256";
+	c.nb_mbufs = 2047;
+	char err[256];
+	if (dp_eal_init(&c, err, sizeof err) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	char name[32];
+	snprintf(name, sizeof name, "nin%d", getpid());
+	IN = rte_ring_create(name, 1024, 0, 0);
+	snprintf(name, sizeof name, "nout%d", getpid());
+	OUT = rte_ring_create(name, 1024, 0, 0);
+	snprintf(name, sizeof name, "nmp%d", getpid());
+	MP = rte_pktmbuf_pool_create(name, 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	snprintf(name, sizeof name, "nring%d", getpid());
+	int port = rte_eth_from_rings(name, &IN, 1, &OUT, 1, 0);
+	if (!IN || !OUT || !MP || port < 0)
+		return -1;
+	struct dp_port_config pc = {.port_id = (uint16_t)port};
+	struct dp_route rt = {.prefix = {0xac100000u, 16}, .port = 0};
+	memcpy(rt.mac, CLIENT_MAC, 6);
+	c.ports = &pc;
+	c.nports = 1;
+	c.routes = &rt;
+	c.nroutes = 1;
+	struct vm_backend *be;
+	if (vm_native_new(&c, &be, err, sizeof err) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	struct vm_config vc;
+	vm_config_init(&vc);
+	vc.idle_ms = 200;
+	if (vm_mgr_new(&vc, be, &MGR) < 0)
+		return -1;
+	DP = vm_native_dp(be);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	vm_mgr_free(MGR);
+	return 0;
+}
+
+static char *batcher(const char *interval, const char *burst)
+{
+	size_t len;
+	char *t = th_read_file(th_shared_path("examples/figure4-batcher.click"), &len);
+	assert_non_null(t);
+	char *p = strstr(t, "TimedUnqueue(120, 100)");
+	assert_non_null(p);
+	char *out = malloc(len + 64);
+	snprintf(out, len + 64, "%.*sTimedUnqueue(%s, %s)%s", (int)(p - t), t, interval, burst,
+	         p + strlen("TimedUnqueue(120, 100)"));
+	free(t);
+	return out;
+}
+
+static void test_batcher_started_by_first_packet(void **state)
+{
+	(void)state;
+	char *cfg = batcher("0.3", "2");
+	struct vm_module_spec s = {.id = 1, .tenant = 9, .name = "batcher", .click = cfg,
+	                           .key = {.addr = MOD_ADDR, .proto = 17, .port = 1500}};
+	struct diags d;
+	diags_init(&d);
+	int r = vm_deploy(MGR, &s, &d);
+	for (size_t i = 0; i < d.n; i++)
+		fprintf(stderr, "%s:%u:%u: %s\n", d.v[i].file ? d.v[i].file : "", d.v[i].line, d.v[i].col, d.v[i].msg);
+	assert_int_equal(r, 0);
+	free(cfg);
+	dp_sync(DP);
+	struct vm_module_info in;
+	assert_int_equal(vm_module_info(MGR, 1, &in), 0);
+	assert_int_equal(in.state, VM_DEPLOYED);
+	assert_int_equal(in.dp.mem_bytes, 0); /* nothing instantiated */
+
+	/* TCP to the module's address: not what it serves, dropped, starts nothing */
+	send_l4(MOD_ADDR, 6, 1500, 99);
+	for (int i = 0; i < 5; i++)
+		send_l4(MOD_ADDR, 17, 1500, i);
+	struct rte_mbuf *v[16];
+	uint64_t at[16];
+	int n = pump(v, at, 16, 5, 3000);
+	assert_int_equal(n, 5);
+	assert_int_equal(vm_module_info(MGR, 1, &in), 0);
+	assert_int_equal(in.starts, 1);
+	assert_true(in.last_start_ns > 0);
+	assert_true(in.dp.held >= 1); /* the first packet at least waited for the start */
+	assert_int_equal(in.dp.rx_packets, 5);
+	assert_true(in.state == VM_RUNNING);
+	assert_true(in.dp.mem_bytes > 0);
+	fprintf(stderr, "# batcher: started in %.1f us, %llu bytes running\n",
+	        in.last_start_ns / 1e3, (unsigned long long)in.dp.mem_bytes);
+	struct dp_stats ds;
+	dp_stats(DP, &ds);
+	assert_int_equal(ds.unclassified, 1); /* the TCP packet */
+
+	/* every packet: destination rewritten, checksums right, in order */
+	int groups = 1, ingroup = 1, maxgroup = 1;
+	for (int i = 0; i < n; i++) {
+		const uint8_t *f = rte_pktmbuf_mtod(v[i], const uint8_t *);
+		assert_memory_equal(f, CLIENT_MAC, 6);
+		const uint8_t *ip = f + 14, *l4 = ip + 20;
+		assert_int_equal(ip[9], 17);
+		assert_int_equal(ip[16], 172); assert_int_equal(ip[17], 16);
+		assert_int_equal(ip[18], 15); assert_int_equal(ip[19], 133);
+		assert_int_equal(csum(ip, 20, 0), 0);
+		uint32_t s = 0;
+		for (int k = 12; k < 20; k += 2)
+			s += (uint32_t)(ip[k] << 8 | ip[k + 1]);
+		s += 17 + 16;
+		assert_int_equal(csum(l4, 16, s), 0);
+		assert_int_equal(l4[2] << 8 | l4[3], 1500);
+		assert_int_equal(l4[15], i); /* arrival order kept */
+		if (i > 0) {
+			if (at[i] - at[i - 1] > 150000000ull) {
+				groups++;
+				ingroup = 1;
+			} else if (++ingroup > maxgroup) {
+				maxgroup = ingroup;
+			}
+		}
+		rte_pktmbuf_free(v[i]);
+	}
+	/* TimedUnqueue(0.3, 2): bursts of at most 2 */
+	assert_true(maxgroup <= 2);
+	assert_true(groups >= 3);
+
+	/* idle for longer than idle_ms with an empty queue: stopped, memory freed */
+	dp_poll(DP);
+	assert_int_equal(vm_module_info(MGR, 1, &in), 0);
+	vm_mgr_tick(MGR, in.dp.last_rx_ns + 250000000ull > dp_now_ns() ? in.dp.last_rx_ns + 250000000ull : dp_now_ns());
+	dp_sync(DP);
+	assert_int_equal(vm_module_info(MGR, 1, &in), 0);
+	assert_int_equal(in.state, VM_DEPLOYED);
+	assert_int_equal(in.stops, 1);
+	assert_int_equal(in.dp.mem_bytes, 0);
+	assert_int_equal(in.dp.state, DP_MOD_DEPLOYED);
+
+	/* the next flow starts it again */
+	send_l4(MOD_ADDR, 17, 1500, 7);
+	n = pump(v, at, 16, 1, 3000);
+	assert_int_equal(n, 1);
+	rte_pktmbuf_free(v[0]);
+	assert_int_equal(vm_module_info(MGR, 1, &in), 0);
+	assert_int_equal(in.starts, 2);
+	assert_int_equal(vm_remove(MGR, 1), 0);
+	dp_sync(DP);
+	diags_free(&d);
+}
+
+static void test_bad_module_refused_at_deploy(void **state)
+{
+	(void)state;
+	struct vm_module_spec s = {.id = 2, .tenant = 9, .name = "bad.click",
+	                           .click = "FromNetFront() -> NoSuchElement -> ToNetFront();",
+	                           .key = {.addr = MOD_ADDR + 1}};
+	struct diags d;
+	diags_init(&d);
+	assert_true(vm_deploy(MGR, &s, &d) < 0);
+	assert_true(d.nerrors > 0);
+	struct vm_module_info in;
+	assert_int_equal(vm_module_info(MGR, 2, &in), -ENOENT);
+	diags_free(&d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_batcher_started_by_first_packet),
+		cmocka_unit_test(test_bad_module_refused_at_deploy),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
+
+#else
+
+static void test_native_refuses_without_dpdk(void **state)
+{
+	(void)state;
+	struct dp_config c;
+	dp_config_init(&c);
+	struct vm_backend *be = NULL;
+	char err[256] = "";
+	assert_int_equal(vm_native_new(&c, &be, err, sizeof err), -ENOTSUP);
+	assert_null(be);
+	assert_non_null(strstr(err, "without DPDK"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {cmocka_unit_test(test_native_refuses_without_dpdk)};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
+#endif
