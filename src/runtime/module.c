@@ -282,6 +282,55 @@ int rt_module_push(struct rt_module *m, uint32_t dev, struct rt_pkt *p, uint64_t
 	return 0;
 }
 
+int rt_module_push_elem(struct rt_module *m, const char *elem, uint32_t port,
+                        struct rt_pkt *p, uint64_t now_ns)
+{
+	if (now_ns > m->now)
+		m->now = now_ns;
+	const struct click_element *ce = click_graph_find(m->g, elem);
+	if (!ce || ce->index >= m->n) {
+		pool_free(m, p);
+		return -ENOENT;
+	}
+	struct rt_elem *x = &m->elems[ce->index];
+	if (port >= x->ninputs || !x->in[port].push) {
+		pool_free(m, p);
+		return -EINVAL;
+	}
+	const struct elem_runtime *r = rt_of(x);
+	if (r->push) {
+		r->push(x, port, p);
+	} else if (r->action) {
+		struct rt_pkt *q = r->action(x, p);
+		if (q)
+			rt_push(x, 0, q);
+	} else {
+		rt_drop(x, p);
+	}
+	return 0;
+}
+
+struct rt_pkt *rt_module_pull_elem(struct rt_module *m, const char *elem, uint32_t port,
+                                   uint64_t now_ns)
+{
+	if (now_ns > m->now)
+		m->now = now_ns;
+	const struct click_element *ce = click_graph_find(m->g, elem);
+	if (!ce || ce->index >= m->n)
+		return NULL;
+	struct rt_elem *x = &m->elems[ce->index];
+	if (port >= x->noutputs || x->out[port].push)
+		return NULL;
+	const struct elem_runtime *r = rt_of(x);
+	if (r->pull)
+		return r->pull(x, port);
+	if (r->action) {
+		struct rt_pkt *q = rt_pull(x, 0);
+		return q ? r->action(x, q) : NULL;
+	}
+	return NULL;
+}
+
 static bool due(const struct rt_module *m, const struct rt_elem *e, uint64_t now)
 {
 	return e->deadline <= now && (!e->task || m->c.queued > 0);

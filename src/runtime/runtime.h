@@ -168,6 +168,15 @@ const char *rt_module_dev_out_name(const struct rt_module *m, uint32_t dev);
  * afterwards (it is forwarded, queued or freed). Returns 0, or -EINVAL for a
  * bad dev (the packet is then freed). */
 int rt_module_push(struct rt_module *m, uint32_t dev, struct rt_pkt *p, uint64_t now_ns);
+/* Push `p` straight into input `port` of the element named `elem`, as if
+ * an upstream element had pushed it (tests, the agreement harness, frames
+ * that are not IPv4). The packet's annotations are used as given. 0,
+ * -ENOENT (no element), -EINVAL (no such push input); p is freed on error. */
+int rt_module_push_elem(struct rt_module *m, const char *elem, uint32_t port,
+                        struct rt_pkt *p, uint64_t now_ns);
+/* Pull once from output `port` of element `elem` (tests): NULL if nothing. */
+struct rt_pkt *rt_module_pull_elem(struct rt_module *m, const char *elem, uint32_t port,
+                                   uint64_t now_ns);
 /* Run every timer and pull task that is due at now_ns (TimedUnqueue,
  * RatedUnqueue, Unqueue, ToDevice and Discard in pull context, rewriter
  * reaping). Returns the number of packets moved. */
