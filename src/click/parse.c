@@ -626,7 +626,7 @@ static void parse_connection(struct cparse *p, bool *last_ends_output)
 	eplist last = {0};
 	bool have_last = false;
 	int connector = 0;
-	struct cloc conn_loc = click__here(p);
+	struct cloc conn_loc = click__here(p), list_loc = conn_loc;
 	for (;;) {
 		elist L = {0};
 		bool any_implicit = false, any_ports = false;
@@ -652,6 +652,7 @@ static void parse_connection(struct cparse *p, bool *last_ends_output)
 		commit_list(p, &L, &cur, first_set, &next, any_ports, any_implicit);
 		if (p->fatal)
 			return;
+		list_loc = L.p[0].loc;
 		if (!have_last)
 			check_useless(p, &cur, false, &L.p[0].loc);
 		else
@@ -687,7 +688,7 @@ static void parse_connection(struct cparse *p, bool *last_ends_output)
 		break;
 	}
 	if (have_last && last.n) {
-		check_useless(p, &last, true, &conn_loc);
+		check_useless(p, &last, true, &list_loc);
 		int32_t outidx = click__map_get(&p->c->map, "output");
 		*last_ends_output = last.n == 1 && outidx >= 0 && last.p[0].idx == (uint32_t)outidx;
 	} else
