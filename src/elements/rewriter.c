@@ -262,6 +262,21 @@ int rw_configure(const struct elem_ctx *ctx, const struct click_args *args, bool
 		c->udp_streaming_timeout_ns = c->udp_timeout_ns;
 	if (args_given(spec, n, "REPLY_ANNO"))
 		c->reply_anno = reply_anno;
+	/* Specs start with lowercase words; an uppercase KEYWORD left over is
+	 * a misspelt or foreign keyword, not a spec. */
+	for (size_t i = 0; i < rest.n; i++) {
+		const char *t = rest.v[i].text;
+		size_t kl = arg_keyword_len(t, strlen(t)), j = 0;
+		while (j < kl && ((t[j] >= 'A' && t[j] <= 'Z') || t[j] == '_' || (t[j] >= '0' && t[j] <= '9')))
+			j++;
+		if (kl && j == kl) {
+			struct arg_val at = arg_val_of(&rest.v[i], NULL);
+			at.n = kl;
+			rc = arg_error(ctx, &at, "unknown keyword '%.*s'", (int)kl, t);
+		}
+	}
+	if (rc)
+		return rc;
 	if (rest.n != ctx->ninputs) {
 		struct arg_val at = { "", 0, ctx->elem ? ctx->elem->loc : (struct src_loc){ 0 }, NULL };
 		if (rest.n > ctx->ninputs)

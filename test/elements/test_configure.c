@@ -1,0 +1,637 @@
+/* configure of every element: Click's documented forms and defaults are
+ * accepted, bad ones refused with a message that names the argument and a
+ * location inside it. */
+#include "fx.h"
+#include "confs.h"
+#include "elements/classify.h"
+#include "elements/iproute.h"
+#include "elements/rewriter.h"
+#include "flow/flow.h"
+
+#define C(T) ((const struct T *)x->conf)
+#define NS 1000000000ll
+
+static void test_devices(void **state)
+{
+	struct fx *x = *state;
+	FX_OK(x, "FromDevice", "", 0, 1);
+	assert_int_equal(C(dev_conf)->port, 0);
+	FX_OK(x, "FromDevice", "2", 0, 1);
+	assert_int_equal(C(dev_conf)->port, 2);
+	FX_OK(x, "FromNetFront", "", 0, 1);
+	assert_int_equal(C(dev_conf)->port, 0);
+	FX_OK(x, "FromNetFront", "00:1a:31:a4:60:ff, BURST 256", 0, 1);
+	assert_int_equal(C(dev_conf)->port, 0);
+	assert_true(C(dev_conf)->by_mac);
+	assert_int_equal(C(dev_conf)->burst, 256);
+	assert_int_equal(C(dev_conf)->mac[5], 0xff);
+	FX_OK(x, "ToDevice", "1, 32", 1, 0);
+	assert_int_equal(C(dev_conf)->port, 1);
+	assert_int_equal(C(dev_conf)->burst, 32);
+	FX_OK(x, "ToNetFront", "3", 1, 1);
+	assert_int_equal(C(dev_conf)->burst, 1);
+	FX_ERR(x, "FromDevice", "eth0", 0, 1,
+	       "FromDevice: DEVNAME: device must be a port number (the module's device N), got 'eth0'",
+	       "eth0");
+	FX_ERR(x, "FromDevice", "00:1a:31:a4:60:ff", 0, 1, "device must be a port number", "00");
+	FX_ERR(x, "ToNetFront", "vif0", 1, 0, "device must be a port number or a MAC address", "vif0");
+	FX_ERR(x, "ToDevice", "0, 0", 1, 0, "ToDevice: BURST: must be at least 1", "0)");
+	FX_ERR(x, "FromDevice", "0, 1", 0, 1, "too many arguments", "1)");
+	FX_ERR(x, "FromDevice", "0, PROMISC true", 0, 1, "unknown keyword 'PROMISC'", "PROMISC");
+}
+
+static void test_classifiers(void **state)
+{
+	struct fx *x = *state;
+	FX_OK(x, "Classifier", "12/0806 20/0001, 12/0806 20/0002, 12/0800, -", 1, 4);
+	const struct cls_conf *c = x->conf;
+	assert_int_equal(c->n, 4);
+	for (uint32_t i = 0; i < 4; i++) {
+		assert_int_equal(c->rules[i].out, (int32_t)i);
+		assert_non_null(c->rules[i].expr);
+	}
+	/* the pattern really is the one given: IPv4 ethertype matches rule 2 */
+	uint8_t frame[64] = { 0 };
+	frame[12] = 0x08;
+	struct flow_pkt p = { .data = frame, .data_len = sizeof frame };
+	assert_false(flow_eval(c->rules[0].expr, &p));
+	assert_true(flow_eval(c->rules[2].expr, &p));
+	assert_true(flow_eval(c->rules[3].expr, &p));
+	FX_ERR(x, "Classifier", "12/0800, -", 1, 3, "need 3 arguments, one per output port", NULL);
+	FX_ERR(x, "Classifier", "12/080", 1, 1, "", "080");
+
+	FX_OK(x, "IPClassifier", "tcp, udp, -", 1, 3);
+	c = x->conf;
+	assert_int_equal(c->n, 3);
+	assert_int_equal(c->rules[1].out, 1);
+	FX_ERR(x, "IPClassifier", "tcp, udp", 1, 3, "IPClassifier: need 3 arguments, one per output port",
+	       NULL);
+	FX_ERR(x, "IPClassifier", "tcp, frob 7", 1, 2, "", "frob");
+
+	FX_OK(x, "IPFilter", "allow udp port 1500, deny all", 1, 1);
+	c = x->conf;
+	assert_int_equal(c->n, 2);
+	assert_int_equal(c->rules[0].out, 0);
+	assert_int_equal(c->rules[1].out, -1);
+	uint8_t ip[28] = { 0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17 };
+	ip[22] = 1500 >> 8;
+	ip[23] = 1500 & 255;
+	struct flow_pkt q;
+	flow_pkt_from_ip(&q, ip, sizeof ip);
+	assert_true(flow_eval(c->rules[0].expr, &q));
+	FX_OK(x, "IPFilter", "2 tcp, drop icmp, 1 -, allow all", 1, 3);
+	c = x->conf;
+	assert_int_equal(c->rules[0].out, 2);
+	assert_int_equal(c->rules[1].out, -1);
+	assert_int_equal(c->rules[2].out, 1);
+	FX_ERR(x, "IPFilter", "3 tcp", 1, 3, "IPFilter: output 3 out of range (3 outputs)", "3 tcp");
+	FX_ERR(x, "IPFilter", "allow tcp", 1, 0, "'allow' needs an output", "allow");
+	FX_ERR(x, "IPFilter", "accept tcp", 1, 1, "unknown action 'accept'", "accept");
+	FX_ERR(x, "IPFilter", "allow", 1, 1, "missing pattern", NULL);
+}
+
+static void test_ip_header_elements(void **state)
+{
+	struct fx *x = *state;
+	FX_OK(x, "CheckIPHeader", "", 1, 1);
+	assert_int_equal(C(checkipheader_conf)->offset, 0);
+	assert_true(C(checkipheader_conf)->checksum);
+	FX_OK(x, "CheckIPHeader", "14, CHECKSUM false", 1, 2);
+	assert_int_equal(C(checkipheader_conf)->offset, 14);
+	assert_false(C(checkipheader_conf)->checksum);
+	FX_OK(x, "CheckIPHeader", "INTERFACES 10.0.0.1/24 192.168.1.1/16", 1, 1);
+	const struct checkipheader_conf *k = x->conf;
+	assert_int_equal(k->nbadsrc, 4);
+	assert_int_equal(k->badsrc[0], 0x0a0000ff);
+	assert_int_equal(k->badsrc[1], 0xc0a8ffff);
+	assert_int_equal(k->badsrc[2], 0);
+	assert_int_equal(k->badsrc[3], 0xffffffff);
+	assert_int_equal(k->ngooddst, 2);
+	assert_int_equal(k->gooddst[0], 0x0a000001);
+	FX_OK(x, "CheckIPHeader", "BADSRC 1.1.1.1 2.2.2.2, GOODDST 3.3.3.3", 1, 1);
+	assert_int_equal(C(checkipheader_conf)->nbadsrc, 2);
+	assert_int_equal(C(checkipheader_conf)->ngooddst, 1);
+	FX_OK(x, "CheckIPHeader", "1.1.1.1 2.2.2.2, 14", 1, 1); /* deprecated form */
+	assert_int_equal(C(checkipheader_conf)->offset, 14);
+	assert_int_equal(C(checkipheader_conf)->nbadsrc, 2);
+	FX_ERR(x, "CheckIPHeader", "BADSRC 1.1.1.1 2.2.2", 1, 1,
+	       "CheckIPHeader: BADSRC: expected IP address, got '2.2.2'", "2.2.2");
+	FX_ERR(x, "CheckIPHeader", "CHECKSUM maybe", 1, 1, "CHECKSUM: expected boolean", "maybe");
+	FX_ERR(x, "CheckIPHeader", "INTERFACES 1.0.0.1/8, BADSRC 1.2.3.4", 1, 1,
+	       "cannot be combined", "1.0.0.1");
+
+	FX_OK(x, "MarkIPHeader", "", 1, 1);
+	assert_int_equal(C(markipheader_conf)->offset, 0);
+	FX_OK(x, "MarkIPHeader", "14", 1, 1);
+	assert_int_equal(C(markipheader_conf)->offset, 14);
+
+	FX_OK(x, "DecIPTTL", "", 1, 2);
+	assert_true(C(decipttl_conf)->active);
+	assert_true(C(decipttl_conf)->multicast);
+	FX_OK(x, "DecIPTTL", "MULTICAST false", 1, 1);
+	assert_false(C(decipttl_conf)->multicast);
+	FX_ERR(x, "DecIPTTL", "false", 1, 1, "too many arguments", "false");
+
+	FX_OK(x, "IPFragmenter", "1500", 1, 2);
+	assert_int_equal(C(ipfragmenter_conf)->mtu, 1500);
+	assert_true(C(ipfragmenter_conf)->honor_df);
+	assert_false(C(ipfragmenter_conf)->verbose);
+	FX_OK(x, "IPFragmenter", "576, false, true, HEADROOM 40", 1, 1);
+	assert_false(C(ipfragmenter_conf)->honor_df);
+	assert_true(C(ipfragmenter_conf)->verbose);
+	assert_int_equal(C(ipfragmenter_conf)->headroom, 40);
+	FX_ERR(x, "IPFragmenter", "7", 1, 1, "IPFragmenter: MTU: must be at least 8", "7");
+	FX_ERR(x, "IPFragmenter", "", 1, 1, "MTU: required argument missing", NULL);
+
+	FX_OK(x, "IPOutputCombo", "2, 10.0.0.1, 1500", 1, 5);
+	assert_int_equal(C(ipoutputcombo_conf)->color, 2);
+	assert_int_equal(C(ipoutputcombo_conf)->addr, 0x0a000001);
+	FX_ERR(x, "IPOutputCombo", "256, 10.0.0.1, 1500", 1, 5, "COLOR: out of range, bound 255", "256");
+}
+
+static void test_encap(void **state)
+{
+	struct fx *x = *state;
+	FX_OK(x, "Strip", "14", 1, 1);
+	assert_int_equal(C(strip_conf)->length, 14);
+	FX_OK(x, "Unstrip", "LENGTH 14", 1, 1);
+	FX_ERR(x, "Strip", "", 1, 1, "Strip: LENGTH: required argument missing", NULL);
+	FX_OK(x, "EtherEncap", "0x0800, 00:01:02:03:04:05, 0-a0-c9-9c-fd-9c", 1, 1);
+	assert_int_equal(C(etherencap_conf)->ethertype, 0x0800);
+	assert_int_equal(C(etherencap_conf)->src[5], 5);
+	assert_int_equal(C(etherencap_conf)->dst[1], 0xa0);
+	FX_OK(x, "EtherRewrite", "1:2:3:4:5:6, 6:5:4:3:2:1", 1, 1);
+	assert_int_equal(C(etherencap_conf)->dst[0], 6);
+
+	FX_OK(x, "IPEncap", "4, 1.0.0.1, 2.0.0.2", 1, 1);
+	const struct ipencap_conf *e = x->conf;
+	assert_int_equal(e->proto, 4);
+	assert_int_equal(e->ttl, 250);
+	assert_int_equal(e->tos, 0);
+	assert_false(e->df);
+	assert_false(e->dst_anno);
+	FX_OK(x, "IPEncap", "gre, 1.0.0.1, DST_ANNO, TTL 64, DSCP 10, ECT true, DF true", 1, 1);
+	e = x->conf;
+	assert_int_equal(e->proto, 47);
+	assert_true(e->dst_anno);
+	assert_int_equal(e->ttl, 64);
+	assert_int_equal(e->tos, 10 << 2 | 2);
+	assert_true(e->df);
+	FX_OK(x, "IPEncap", "udp, 1.0.0.1, 2.0.0.2, TOS 0x10", 1, 1);
+	assert_int_equal(C(ipencap_conf)->tos, 0x10);
+	FX_OK(x, "IPEncap", "udp, 1.0.0.1, 2.0.0.2, DSCP 62, CE true", 1, 1);
+	assert_int_equal(C(ipencap_conf)->tos, 62 << 2 | 3);
+	FX_ERR(x, "IPEncap", "udp, 1.0.0.1, 2.0.0.2, DSCP 63", 1, 1, "DSCP: out of range, bound 62", "63");
+	FX_ERR(x, "IPEncap", "udp, 1.0.0.1, 2.0.0.2, DSCP 1, TOS 4", 1, 1,
+	       "TOS: TOS cannot be combined with DSCP", "4)");
+	FX_ERR(x, "IPEncap", "foo, 1.0.0.1, 2.0.0.2", 1, 1, "PROTO: expected IP protocol", "foo");
+	FX_ERR(x, "IPEncap", "tcp, 1.0.0.1, DST-ANNO", 1, 1, "DST: expected IP address", "DST-ANNO");
+
+	FX_OK(x, "UDPIPEncap", "1.0.0.1, 1234, 2.0.0.2, 53", 1, 1);
+	const struct udpipencap_conf *u = x->conf;
+	assert_int_equal(u->sport, 1234);
+	assert_int_equal(u->dport, 53);
+	assert_true(u->checksum);
+	FX_OK(x, "UDPIPEncap", "1.0.0.1, 1234, DST_ANNO, domain, false", 1, 1);
+	assert_true(C(udpipencap_conf)->dst_anno);
+	assert_false(C(udpipencap_conf)->checksum);
+	FX_ERR(x, "UDPIPEncap", "1.0.0.1, 70000, 2.0.0.2, 53", 1, 1, "SPORT: port out of range", "70000");
+	FX_OK(x, "IPsecESPEncap", "anything, 5", 1, 1); /* Click ignores the arguments */
+}
+
+static void test_address_elements(void **state)
+{
+	struct fx *x = *state;
+	FX_OK(x, "SetIPAddress", "10.0.0.1", 1, 1);
+	assert_int_equal(C(setipaddress_conf)->addr, 0x0a000001);
+	assert_int_equal(C(setipaddress_conf)->anno, 0);
+	FX_OK(x, "SetIPAddress", "10.0.0.1, 4", 1, 1);
+	assert_int_equal(C(setipaddress_conf)->anno, 4);
+	FX_ERR(x, "SetIPAddress", "10.0.0.1, 46", 1, 1, "ANNO: annotation offset out of range", "46");
+
+	FX_OK(x, "StoreIPAddress", "16", 1, 1);
+	const struct storeipaddress_conf *s = x->conf;
+	assert_false(s->has_addr);
+	assert_int_equal(s->where, STOREIP_OFFSET);
+	assert_int_equal(s->offset, 16);
+	FX_OK(x, "StoreIPAddress", "1.2.3.4, src", 1, 2);
+	s = x->conf;
+	assert_true(s->has_addr);
+	assert_int_equal(s->addr, 0x01020304);
+	assert_int_equal(s->where, STOREIP_SRC);
+	FX_OK(x, "StoreIPAddress", "0.0.0.0, dst", 1, 1);
+	assert_int_equal(C(storeipaddress_conf)->where, STOREIP_DST);
+	FX_ERR(x, "StoreIPAddress", "1.2.3.4, source", 1, 1,
+	       "OFFSET: expected byte offset, 'src' or 'dst', got 'source'", "source");
+	FX_ERR(x, "StoreIPAddress", "1.2.3, 4", 1, 1, "ADDR: expected IP address", "1.2.3");
+	FX_ERR(x, "StoreIPAddress", "", 1, 1, "OFFSET: required argument missing", NULL);
+
+	FX_OK(x, "SetIPDSCP", "46", 1, 1);
+	assert_int_equal(C(setipdscp_conf)->dscp, 46);
+	FX_OK(x, "SetIPDSCP", "63", 1, 1);
+	FX_ERR(x, "SetIPDSCP", "64", 1, 1, "SetIPDSCP: DSCP: out of range, bound 63", "64");
+
+	FX_OK(x, "StoreData", "40, \\<20>", 1, 1);
+	const struct storedata_conf *d = x->conf;
+	assert_int_equal(d->offset, 40);
+	assert_int_equal(d->len, 1);
+	assert_int_equal(d->data[0], 0x20);
+	assert_null(d->mask);
+	assert_false(d->grow);
+	FX_OK(x, "StoreData", "0, \"ab\", \\<ff 0f>, GROW true", 1, 1);
+	d = x->conf;
+	assert_int_equal(d->len, 2);
+	assert_memory_equal(d->data, "ab", 2);
+	assert_int_equal(d->mask[1], 0x0f);
+	assert_true(d->grow);
+	FX_ERR(x, "StoreData", "0, ab, \\<ff>", 1, 1, "MASK: has 1 bytes but DATA has 2", "\\<ff>");
+	FX_ERR(x, "StoreData", "0, \\<2>", 1, 1, "DATA: bad hex block", NULL);
+
+	FX_OK(x, "IPMirror", "", 1, 1);
+	assert_true(C(ipmirror_conf)->dst_anno);
+	FX_OK(x, "IPMirror", "false", 1, 1);
+	assert_false(C(ipmirror_conf)->dst_anno);
+}
+
+static void test_rewriters(void **state)
+{
+	struct fx *x = *state;
+	FX_OK(x, "IPRewriter", "pattern 1.0.0.1 1024-65535# - - 0 1, drop", 2, 2);
+	const struct rw_conf *c = x->conf;
+	assert_int_equal(c->nspecs, 2);
+	const struct rw_spec *s = &c->specs[0];
+	assert_int_equal(s->kind, RW_PATTERN);
+	assert_int_equal(s->fout, 0);
+	assert_int_equal(s->rout, 1);
+	assert_false(s->pat.saddr.keep);
+	assert_int_equal(s->pat.saddr.lo, 0x01000001);
+	assert_int_equal(s->pat.saddr.hi, 0x01000001);
+	assert_int_equal(s->pat.sport.lo, 1024);
+	assert_int_equal(s->pat.sport.hi, 65535);
+	assert_true(s->pat.daddr.keep);
+	assert_true(s->pat.dport.keep);
+	assert_int_equal(s->pat.vary, RW_VARY_SPORT);
+	assert_true(s->pat.sequential);
+	assert_int_equal(c->specs[1].kind, RW_DROP);
+	/* Click's defaults */
+	assert_int_equal(c->tcp_timeout_ns, 86400 * NS);
+	assert_int_equal(c->tcp_done_timeout_ns, 240 * NS);
+	assert_int_equal(c->tcp_nodata_timeout_ns, 300 * NS);
+	assert_int_equal(c->tcp_guarantee_ns, 5 * NS);
+	assert_int_equal(c->udp_timeout_ns, 300 * NS);
+	assert_int_equal(c->udp_streaming_timeout_ns, 300 * NS);
+	assert_int_equal(c->reap_interval_ns, 900 * NS);
+	assert_int_equal(c->capacity, 0x7fffffff);
+	assert_true(c->dst_anno);
+	assert_int_equal(c->reply_anno, -1);
+
+	FX_OK(x, "IPRewriter", "UDP_TIMEOUT 30s, keep 0 1, pass 1, MAPPING_CAPACITY 100, "
+	                       "pattern 10.0.0.0/24? 5000 2.2.2.2 80 1 0, REPLY_ANNO PAINT", 3, 2);
+	c = x->conf;
+	assert_int_equal(c->udp_timeout_ns, 30 * NS);
+	assert_int_equal(c->udp_streaming_timeout_ns, 30 * NS);
+	assert_int_equal(c->capacity, 100);
+	assert_int_equal(c->reply_anno, 16);
+	assert_int_equal(c->specs[0].kind, RW_KEEP);
+	assert_true(c->specs[0].pat.saddr.keep && c->specs[0].pat.dport.keep);
+	assert_int_equal(c->specs[1].kind, RW_PASS);
+	assert_int_equal(c->specs[1].fout, 1);
+	s = &c->specs[2];
+	assert_int_equal(s->pat.saddr.lo, 0x0a000001); /* network address skipped */
+	assert_int_equal(s->pat.saddr.hi, 0x0a0000fe); /* broadcast skipped */
+	assert_int_equal(s->pat.vary, RW_VARY_SADDR);
+	assert_true(s->pat.no_prefer);
+	assert_int_equal(s->pat.sport.lo, 5000);
+	assert_int_equal(s->pat.daddr.lo, 0x02020202);
+	assert_int_equal(s->pat.dport.lo, 80);
+	assert_int_equal(s->fout, 1);
+
+	FX_OK(x, "IPRewriter", "pattern 0.0.0.0 - 1.1.1.1 - 0 0, nochange, "
+	                       "xpattern 10.0.0.0/31 - - - 0 0, pattern 3.3.3.3 - 0 0", 4, 1);
+	c = x->conf;
+	assert_true(c->specs[0].pat.saddr.keep); /* 0.0.0.0 means '-' */
+	assert_int_equal(c->specs[1].kind, RW_PASS);
+	assert_int_equal(c->specs[1].fout, 0);
+	assert_int_equal(c->specs[2].pat.saddr.lo, 0x0a000000); /* /31: both addresses */
+	assert_int_equal(c->specs[2].pat.saddr.hi, 0x0a000001);
+	assert_true(c->specs[3].pat.addr_only);
+	assert_true(c->specs[3].pat.sport.keep);
+
+	FX_ERR(x, "IPRewriter", "pattern 1.0.0.1 0 - - 0 1", 1, 2, "SPORT: port 0 is not allowed", "0 -");
+	FX_ERR(x, "IPRewriter", "pattern 1.0.0.1 1-5 - 0 0 1", 1, 2, "DPORT: port 0 is not allowed", "0 0 1");
+	FX_ERR(x, "IPRewriter", "pattern 1.0.0.0/24 1-5 - - 0 1", 1, 2, "only one pattern field may vary",
+	       "pattern");
+	FX_ERR(x, "IPRewriter", "pattern 1.0.0.1 1024-65535 - - 2 1", 1, 2,
+	       "IPRewriter: FOUTPUT: output 2 out of range (2 outputs)", "2 1");
+	FX_ERR(x, "IPRewriter", "pattern 1.0.0.1 1024-65535 - - 0 5", 1, 2, "ROUTPUT: output 5", "5)");
+	FX_ERR(x, "IPRewriter", "pattern 1.0.0.1 9-8 - - 0 1", 1, 2, "empty port range", "9-8");
+	FX_ERR(x, "IPRewriter", "pattern 1.0.0.1# 80 - - 0 1", 1, 2, "'#' and '?' apply only", "1.0.0.1");
+	FX_ERR(x, "IPRewriter", "pattern 1.0.0.1 80 - - 0", 1, 2, "expected 'pattern SADDR SPORT", NULL);
+	FX_ERR(x, "IPRewriter", "pattern NAT 0 1", 1, 2, "named patterns", "NAT");
+	FX_ERR(x, "IPRewriter", "drop, drop", 1, 1, "need 1 input specs, one per input port (got 2)",
+	       "drop)");
+	FX_ERR(x, "IPRewriter", "mapper", 1, 1, "unknown input spec 'mapper'", "mapper");
+	FX_ERR(x, "IPRewriter", "drop now", 1, 1, "'drop' takes no arguments", "now");
+	FX_ERR(x, "IPRewriter", "drop, UDP_TIMEOUT forever", 1, 1, "UDP_TIMEOUT: expected time", "forever");
+	FX_ERR(x, "IPRewriter", "keep 0", 1, 1, "expected 'keep FOUTPUT ROUTPUT'", NULL);
+	FX_ERR(x, "IPRewriter", "pass 1", 1, 1, "OUTPUT: output 1 out of range", "1)");
+
+	FX_OK(x, "IPAddrRewriter", "pattern 5.5.5.0/30# - 0 1, drop", 2, 2);
+	c = x->conf;
+	assert_int_equal(c->timeout_ns, 7200 * NS); /* Click's code, not its doc */
+	assert_int_equal(c->guarantee_ns, 5 * NS);
+	s = &c->specs[0];
+	assert_true(s->pat.addr_only);
+	assert_int_equal(s->pat.saddr.lo, 0x05050501);
+	assert_int_equal(s->pat.saddr.hi, 0x05050502);
+	assert_true(s->pat.sequential);
+	assert_true(s->pat.daddr.keep);
+	FX_OK(x, "IPAddrRewriter", "keep 0 0, TIMEOUT 10min", 1, 1);
+	assert_int_equal(C(rw_conf)->timeout_ns, 600 * NS);
+	FX_ERR(x, "IPAddrRewriter", "pattern 5.5.5.5 6.6.6.6 0 1", 1, 2, "destination must be '-'",
+	       "6.6.6.6");
+	FX_ERR(x, "IPAddrRewriter", "pattern 5.5.5.5 1024 - - 0 1", 1, 2,
+	       "IPAddrRewriter patterns are 'pattern SADDR - FOUTPUT ROUTPUT'", NULL);
+	FX_ERR(x, "IPAddrRewriter", "drop, UDP_TIMEOUT 5", 1, 1, "IPAddrRewriter: unknown keyword 'UDP_TIMEOUT'",
+	       "UDP_TIMEOUT");
+	FX_ERR(x, "IPRewriter", "drop, UDP_TIMEOUTS 5", 1, 1, "unknown keyword 'UDP_TIMEOUTS'", "UDP_TIMEOUTS");
+}
+
+static void test_queues_and_schedulers(void **state)
+{
+	struct fx *x = *state;
+	FX_OK(x, "SimpleQueue", "", 1, 1);
+	assert_int_equal(C(queue_conf)->capacity, 1000);
+	FX_OK(x, "FullNoteQueue", "10", 1, 2);
+	assert_int_equal(C(queue_conf)->capacity, 10);
+
+	FX_OK(x, "Unqueue", "", 1, 1);
+	assert_int_equal(C(unqueue_conf)->burst, 1);
+	assert_true(C(unqueue_conf)->active);
+	assert_int_equal(C(unqueue_conf)->limit, -1);
+	FX_OK(x, "Unqueue", "-1, LIMIT 100, ACTIVE false", 1, 1);
+	assert_int_equal(C(unqueue_conf)->burst, -1);
+	assert_int_equal(C(unqueue_conf)->limit, 100);
+	assert_false(C(unqueue_conf)->active);
+
+	FX_OK(x, "TimedUnqueue", "0.5, 4", 1, 1);
+	assert_int_equal(C(timedunqueue_conf)->interval_ns, 500000000);
+	assert_int_equal(C(timedunqueue_conf)->burst, 4);
+	FX_OK(x, "TimedUnqueue", "100ms", 1, 1);
+	assert_int_equal(C(timedunqueue_conf)->burst, 1);
+	FX_ERR(x, "TimedUnqueue", "0", 1, 1, "INTERVAL: must be at least 1ms", "0");
+	FX_ERR(x, "TimedUnqueue", "1, 0", 1, 1, "BURST: must be at least 1", "0)");
+	FX_ERR(x, "TimedUnqueue", "", 1, 1, "INTERVAL: required argument missing", NULL);
+
+	FX_OK(x, "RatedUnqueue", "1000", 1, 1);
+	assert_int_equal(C(rated_conf)->rate, 1000);
+	assert_int_equal(C(rated_conf)->burst_size, 20); /* 20 ms worth */
+	FX_OK(x, "RatedUnqueue", "10", 1, 1);
+	assert_int_equal(C(rated_conf)->burst_size, 1); /* at least one */
+	FX_OK(x, "RatedSplitter", "1000, BURST_DURATION 1s", 1, 2);
+	assert_int_equal(C(rated_conf)->burst_size, 1000);
+	FX_OK(x, "RatedSplitter", "1000, BURST_SIZE 7", 1, 2);
+	assert_int_equal(C(rated_conf)->burst_size, 7);
+	FX_ERR(x, "RatedSplitter", "10, BURST_SIZE 7, BURST_DURATION 1", 1, 2,
+	       "BURST_DURATION and BURST_SIZE cannot both be given", "7,");
+
+	FX_OK(x, "BandwidthShaper", "1Mbps", 1, 1);
+	assert_int_equal(C(shaper_conf)->rate, 125000);
+	assert_true(C(shaper_conf)->bytes);
+	FX_OK(x, "BandwidthShaper", "2000", 1, 1);
+	assert_int_equal(C(shaper_conf)->rate, 2000);
+	FX_ERR(x, "BandwidthShaper", "1 Mbps", 1, 1, "RATE: unknown bandwidth unit ' Mbps'", NULL);
+	FX_ERR(x, "BandwidthShaper", "4bps", 1, 1, "rate below 1 byte per second", "4bps");
+	FX_OK(x, "Shaper", "100", 1, 1);
+	assert_int_equal(C(shaper_conf)->rate, 100);
+	assert_false(C(shaper_conf)->bytes);
+}
+
+static void test_misc(void **state)
+{
+	struct fx *x = *state;
+	FX_OK(x, "Counter", "", 1, 1);
+	FX_ERR(x, "Counter", "COUNT_CALL 10 c.reset", 1, 1, "COUNT_CALL: handler calls are not supported",
+	       "10");
+	FX_OK(x, "AverageCounter", "", 1, 1);
+	assert_int_equal(C(averagecounter_conf)->ignore_ns, 0);
+	FX_OK(x, "AverageCounter", "2", 1, 1);
+	assert_int_equal(C(averagecounter_conf)->ignore_ns, 2 * NS);
+	FX_OK(x, "Discard", "", 1, 0);
+	assert_true(C(discard_conf)->active);
+	assert_int_equal(C(discard_conf)->burst, 1);
+	FX_OK(x, "Discard", "BURST 256", 1, 0);
+	assert_int_equal(C(discard_conf)->burst, 256);
+	FX_ERR(x, "Discard", "256", 1, 0, "too many arguments", "256");
+
+	FX_OK(x, "Tee", "", 1, 3);
+	FX_OK(x, "Tee", "2", 1, 2);
+	FX_ERR(x, "Tee", "3", 1, 2, "Tee: N: 2 outputs connected, but N is 3", "3");
+	FX_OK(x, "PullTee", "", 1, 2);
+
+	FX_OK(x, "Paint", "7", 1, 1);
+	assert_int_equal(C(paint_conf)->color, 7);
+	assert_int_equal(C(paint_conf)->anno, 16);
+	FX_OK(x, "Paint", "7, 20", 1, 1);
+	assert_int_equal(C(paint_conf)->anno, 20);
+	FX_ERR(x, "Paint", "", 1, 1, "Paint: COLOR: required argument missing", NULL);
+	FX_ERR(x, "Paint", "300", 1, 1, "COLOR: out of range, bound 255", "300");
+	FX_OK(x, "PaintSwitch", "", 1, 4);
+	assert_int_equal(C(paint_conf)->anno, 16);
+	FX_OK(x, "CheckPaint", "3, ANNO PAINT", 1, 2);
+	assert_int_equal(C(paint_conf)->color, 3);
+
+	FX_OK(x, "Switch", "", 1, 2);
+	assert_int_equal(C(switch_conf)->output, 0);
+	FX_OK(x, "Switch", "-1", 1, 2);
+	assert_int_equal(C(switch_conf)->output, -1);
+	FX_ERR(x, "Switch", "2", 1, 2, "OUTPUT: output 2 out of range (2 outputs)", "2");
+	FX_OK(x, "RoundRobinSwitch", "", 1, 3);
+	FX_ERR(x, "RoundRobinSwitch", "1", 1, 3, "RoundRobinSwitch: too many arguments", "1");
+	FX_OK(x, "HashSwitch", "26, 8", 1, 4);
+	assert_int_equal(C(hashswitch_conf)->offset, 26);
+	assert_int_equal(C(hashswitch_conf)->length, 8);
+	FX_ERR(x, "HashSwitch", "26, 0", 1, 4, "LENGTH: must be positive", "0");
+
+	FX_OK(x, "SetTimestamp", "", 1, 1);
+	assert_false(C(settimestamp_conf)->has_ts);
+	FX_OK(x, "SetTimestamp", "1000.5, FIRST true", 1, 1);
+	assert_true(C(settimestamp_conf)->has_ts);
+	assert_int_equal(C(settimestamp_conf)->ts_ns, 1000 * NS + NS / 2);
+	assert_true(C(settimestamp_conf)->first);
+
+	FX_OK(x, "Print", "", 1, 1);
+	const struct print_conf *p = x->conf;
+	assert_string_equal(p->label, "");
+	assert_int_equal(p->maxlength, 24);
+	assert_int_equal(p->contents, PRINT_HEX);
+	assert_true(p->active);
+	FX_OK(x, "Print", "ok, -1, CONTENTS ascii, TIMESTAMP true", 1, 1);
+	p = x->conf;
+	assert_string_equal(p->label, "ok");
+	assert_int_equal(p->maxlength, -1);
+	assert_int_equal(p->contents, PRINT_ASCII);
+	assert_true(p->timestamp);
+	FX_ERR(x, "Print", "ok, CONTENTS octal", 1, 1, "CONTENTS: expected HEX, ASCII or NONE", "octal");
+
+	FX_OK(x, "Null", "", 1, 1);
+	FX_OK(x, "PushNull", "", 1, 1);
+	FX_OK(x, "PullNull", "", 1, 1);
+	FX_OK(x, "Idle", "", 3, 2);
+	FX_ERR(x, "Null", "x", 1, 1, "Null: too many arguments", "x");
+	FX_ERR(x, "Idle", "A b", 0, 0, "Idle: unknown keyword 'A'", "A b");
+	FX_OK(x, "ICMPPingResponder", "", 1, 2);
+}
+
+static void test_icmp_arp(void **state)
+{
+	struct fx *x = *state;
+	FX_OK(x, "ICMPError", "10.0.0.1, timeexceeded", 1, 1);
+	const struct icmperror_conf *e = x->conf;
+	assert_int_equal(e->src, 0x0a000001);
+	assert_int_equal(e->type, 11);
+	assert_int_equal(e->code, 0);
+	assert_int_equal(e->mtu, 576);
+	assert_int_equal(e->pmtu, 0);
+	assert_true(e->use_fix_anno);
+	FX_OK(x, "ICMPError", "10.0.0.1, unreachable, needfrag, PMTU 1400, BADADDRS 1.1.1.1 2.2.2.2", 1, 1);
+	e = x->conf;
+	assert_int_equal(e->type, 3);
+	assert_int_equal(e->code, 4);
+	assert_int_equal(e->pmtu, 1400);
+	assert_int_equal(e->nbad, 2);
+	assert_int_equal(e->badaddrs[1], 0x02020202);
+	FX_OK(x, "ICMPError", "10.0.0.1, 12, erroratptr", 1, 1);
+	assert_int_equal(C(icmperror_conf)->type, 12);
+	FX_OK(x, "ICMPError", "10.0.0.1, redirect, host", 1, 1);
+	assert_int_equal(C(icmperror_conf)->code, 1);
+	FX_ERR(x, "ICMPError", "10.0.0.1, echo", 1, 1, "TYPE: expected ICMP error type", "echo");
+	FX_ERR(x, "ICMPError", "10.0.0.1, 8", 1, 1, "ICMP type 8 is not an error type", "8");
+	FX_ERR(x, "ICMPError", "10.0.0.1, timeexceeded, needfrag", 1, 1,
+	       "CODE: unknown code for ICMP type 11", "needfrag");
+
+	FX_OK(x, "ARPResponder", "10.0.0.1/32 10.0.1.0/24 00:01:02:03:04:05, 1:1:1:1:1:1 192.168.0.1", 1, 1);
+	const struct arpresponder_conf *r = x->conf;
+	assert_int_equal(r->n, 3);
+	assert_int_equal(r->v[1].prefix.addr, 0x0a000100);
+	assert_int_equal(r->v[1].prefix.len, 24);
+	assert_int_equal(r->v[1].eth[5], 5);
+	assert_int_equal(r->v[2].prefix.len, 32);
+	assert_int_equal(r->v[2].eth[0], 1);
+	FX_ERR(x, "ARPResponder", "10.0.0.1", 1, 1, "ARPResponder: missing Ethernet address", "10.0.0.1");
+	FX_ERR(x, "ARPResponder", "1:2:3:4:5:6 1:2:3:4:5:7 10.0.0.1", 1, 1,
+	       "more than one Ethernet address", "1:2:3:4:5:7");
+	FX_ERR(x, "ARPResponder", "10.0.0.x 1:2:3:4:5:6", 1, 1, "expected IP address, prefix", "10.0.0.x");
+
+	FX_OK(x, "ARPQuerier", "10.0.0.1, 00:01:02:03:04:05", 2, 1);
+	const struct arpquerier_conf *q = x->conf;
+	assert_int_equal(q->ip, 0x0a000001);
+	assert_int_equal(q->broadcast, 0xffffffff);
+	assert_int_equal(q->capacity, 2048);
+	assert_int_equal(q->timeout_ns, 300 * NS);
+	assert_int_equal(q->poll_timeout_ns, 60 * NS);
+	FX_OK(x, "ARPQuerier", "10.0.0.1/24, 00:01:02:03:04:05, CAPACITY 10, TIMEOUT 1min", 2, 2);
+	q = x->conf;
+	assert_int_equal(q->ip, 0x0a000001);
+	assert_int_equal(q->broadcast, 0x0a0000ff);
+	assert_int_equal(q->capacity, 10);
+	assert_int_equal(q->timeout_ns, 60 * NS);
+	FX_ERR(x, "ARPQuerier", "10.0.0.1", 2, 1, "ETH: required argument missing", NULL);
+	FX_ERR(x, "ARPQuerier", "10.0.0.1, 0:1:2:3:4:5, TABLE t", 2, 1, "TABLE: shared ARP tables", "t)");
+}
+
+static void test_route_lists(void **state)
+{
+	struct fx *x = *state;
+	static const char *const cls[] = { "LinearIPLookup", "StaticIPLookup", "RadixIPLookup" };
+	for (size_t i = 0; i < 3; i++) {
+		FX_OK(x, cls[i], "18.26.4.0/24 0, 18.26.4/255.255.0.0 18.26.4.1 1, 0.0.0.0/0 - 2", 1, 3);
+		const struct iproute_conf *c = x->conf;
+		assert_int_equal(c->n, 3);
+		assert_int_equal(c->v[0].dst.addr, 0x121a0400);
+		assert_int_equal(c->v[0].gw, 0);
+		assert_int_equal(c->v[1].dst.len, 16);
+		assert_int_equal(c->v[1].dst.addr, 0x121a0000); /* host bits masked */
+		assert_int_equal(c->v[1].gw, 0x121a0401);
+		assert_int_equal(c->v[1].out, 1);
+		assert_int_equal(c->v[2].out, 2);
+		assert_ptr_equal(iproute_lookup(c, 0x121a0405), &c->v[0]);
+		assert_ptr_equal(iproute_lookup(c, 0x121a0505), &c->v[1]);
+		assert_ptr_equal(iproute_lookup(c, 0x08080808), &c->v[2]);
+	}
+	FX_OK(x, "LinearIPLookup", "1.0.0.0/8 0, 1.0.0.0/8 1", 1, 2); /* later replaces, warning */
+	const struct iproute_conf *c = x->conf;
+	assert_int_equal(c->n, 1);
+	assert_int_equal(c->v[0].out, 1);
+	assert_int_equal(x->d.n, 1);
+	assert_int_equal(x->d.v[0].level, DIAG_WARNING);
+	assert_non_null(iproute_lookup(c, 0x01020304));
+	assert_null(iproute_lookup(c, 0x02020304));
+	FX_ERR(x, "RadixIPLookup", "1.0.0.0/8 2", 1, 2, "OUTPUT: output 2 out of range (2 outputs)", "2)");
+	FX_ERR(x, "RadixIPLookup", "1.0.0.0/8", 1, 2, "expected 'ADDR/MASK [GATEWAY] OUTPUT'", NULL);
+	FX_ERR(x, "RadixIPLookup", "1.0.0.0/40 0", 1, 2, "ADDR/MASK: prefix length 40 above 32", "40");
+	FX_ERR(x, "RadixIPLookup", "1.0.0.0/8 gw 0", 1, 2, "GATEWAY: expected IP address, got 'gw'", "gw");
+}
+
+static void test_changeenforcer(void **state)
+{
+	struct fx *x = *state;
+	FX_OK(x, "ChangeEnforcer", "ADDR 10.1.0.5", 2, 2);
+	const struct changeenforcer_conf *c = x->conf;
+	assert_int_equal(c->addr, 0x0a010005);
+	assert_int_equal(c->nallow, 0);
+	assert_int_equal(c->timeout_ns, 300 * NS);
+	assert_int_equal(c->capacity, 4096);
+	FX_OK(x, "ChangeEnforcer", "10.1.0.5, ALLOW 10.0.0.0/8 192.168.1.0/24, ALLOW 1.2.3.4, "
+	                           "TIMEOUT 30s, CAPACITY 100", 2, 2);
+	c = x->conf;
+	assert_int_equal(c->nallow, 3);
+	assert_int_equal(c->allow[0].addr, 0x0a000000);
+	assert_int_equal(c->allow[0].len, 8);
+	assert_int_equal(c->allow[1].len, 24);
+	assert_int_equal(c->allow[2].addr, 0x01020304);
+	assert_int_equal(c->allow[2].len, 32);
+	assert_int_equal(c->timeout_ns, 30 * NS);
+	assert_int_equal(c->capacity, 100);
+	FX_ERR(x, "ChangeEnforcer", "ALLOW 10.0.0.0/8", 2, 2, "ChangeEnforcer: ADDR: expected IP address",
+	       NULL);
+	FX_ERR(x, "ChangeEnforcer", "", 2, 2, "ADDR: required argument missing", NULL);
+	FX_ERR(x, "ChangeEnforcer", "10.1.0.5, ALLOW 10.0.0.0/8 300.1.1.1", 2, 2,
+	       "ALLOW: expected IP prefix", "300.1.1.1");
+	FX_ERR(x, "ChangeEnforcer", "10.1.0.5, TIMEOUT 0", 2, 2, "TIMEOUT: must be positive", "0)");
+	FX_ERR(x, "ChangeEnforcer", "10.1.0.5, CAPACITY 0", 2, 2, "CAPACITY: must be positive", "0)");
+}
+
+/* Every class: either configure is NULL (IPsecESPEncap only) or it runs on
+ * an empty argument list without crashing and reports any refusal. */
+static void test_every_class_empty_args(void **state)
+{
+	struct fx *x = *state;
+	for (size_t i = 0; i < elem_class_count(); i++) {
+		const struct elem_class *c = elem_class_at(i);
+		if (!c->configure) {
+			assert_string_equal(c->name, "IPsecESPEncap");
+			continue;
+		}
+		fx_conf(x, c->name, "", 2, 2); /* asserts: failure <=> an error */
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_devices, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_classifiers, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_ip_header_elements, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_encap, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_address_elements, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_rewriters, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_queues_and_schedulers, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_misc, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_icmp_arp, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_route_lists, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_changeenforcer, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_every_class_empty_args, fx_setup, fx_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
