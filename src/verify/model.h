@@ -116,6 +116,11 @@ struct elem_model {
 	 * optional; called once per job when the engine starts a node's
 	 * sources (innet's catalogue has none yet that emit). */
 	int (*source)(struct sym_ctx *cx, const struct click_element *e);
+	/* Device elements (ELEM_DEVICE_IN/OUT) only: the node's port (device
+	 * number) the element stands for. The engine moves packets between
+	 * devices and the network itself; push is then never called for a
+	 * ToDevice's input, and a FromDevice's flows leave on its output 0. */
+	uint32_t (*device)(const struct click_element *e);
 };
 
 /* ---- emission ------------------------------------------------------------ */

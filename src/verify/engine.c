@@ -1,0 +1,534 @@
+/* The exploration engine: flows move hop by hop through the network and
+ * the Click graphs (depth first, deterministic), statements are matched
+ * as flows arrive, loops are cut, work is bounded. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "verify/engine.h"
+
+#define DEFAULT_MAX_STEPS 2000000ull
+#define DEFAULT_MAX_MEMORY (1ull << 30)
+
+/* ---- job ---------------------------------------------------------------------- */
+
+int vjob_init(struct vfy_job *j, struct vfy_net *n, const struct vfy_limits *lim)
+{
+	memset(j, 0, sizeof *j);
+	j->net = n;
+	size_t mem = lim && lim->max_memory ? lim->max_memory : DEFAULT_MAX_MEMORY;
+	j->max_steps = lim && lim->max_steps ? lim->max_steps : DEFAULT_MAX_STEPS;
+	j->a = arena_new(mem);
+	if (!j->a)
+		return -ENOMEM;
+	j->cx.job = j;
+	j->cx.a = j->a;
+	return 0;
+}
+
+void vjob_fini(struct vfy_job *j)
+{
+	free(j->stack);
+	free(j->cx.emit);
+	free(j->exits);
+	free(j->singles);
+	arena_free(j->a);
+	j->a = NULL;
+}
+
+void vjob__note_step(struct vfy_job *j)
+{
+	j->steps++;
+}
+
+void vjob_push(struct vfy_job *j, struct sym_flow *f, uint8_t kind, uint32_t node, uint32_t elem,
+               uint32_t port)
+{
+	if (!f)
+		return;
+	if (j->nstack == j->capstack) {
+		uint32_t nc = j->capstack ? j->capstack * 2 : 64;
+		struct witem *nv = realloc(j->stack, (size_t)nc * sizeof *nv);
+		if (!nv) {
+			j->err = -ENOMEM;
+			sym__free(&j->cx, f);
+			return;
+		}
+		j->stack = nv;
+		j->capstack = nc;
+	}
+	j->stack[j->nstack++] = (struct witem){f, node, elem, port, kind};
+}
+
+void vjob_hop(struct vfy_job *j, struct sym_flow *f, uint8_t kind, uint32_t node, uint32_t elem,
+              uint32_t port, const char *note)
+{
+	struct sym_hop *h = arena_alloc(j->a, sizeof *h);
+	if (!h) {
+		j->err = -ENOMEM;
+		return;
+	}
+	h->prev = f->hist;
+	h->num = ++f->nhops;
+	h->kind = kind;
+	h->node = node;
+	h->elem = elem;
+	h->port = port;
+	h->cmask = f->cmask;
+	h->note = note;
+	f->cmask = 0;
+	h->hash = sym__hash(f);
+	sym__snap(f, &h->snap);
+	f->hist = h;
+}
+
+/* ---- emission (model side) ----------------------------------------------------------- */
+
+void sym_emit(struct sym_ctx *cx, uint32_t port, struct sym_flow *f)
+{
+	if (!f)
+		return;
+	if (cx->nemit == cx->capemit) {
+		uint32_t nc = cx->capemit ? cx->capemit * 2 : 16;
+		struct sym_emission *nv = realloc(cx->emit, (size_t)nc * sizeof *nv);
+		if (!nv) {
+			if (!cx->err)
+				cx->err = -ENOMEM;
+			sym__free(cx, f);
+			return;
+		}
+		cx->emit = nv;
+		cx->capemit = nc;
+	}
+	cx->emit[cx->nemit++] = (struct sym_emission){port, f};
+}
+
+void sym_drop(struct sym_ctx *cx, struct sym_flow *f, const char *why)
+{
+	(void)why;
+	sym__free(cx, f);
+}
+
+bool sym_output_connected(struct sym_ctx *cx, uint32_t port)
+{
+	uint32_t n = 0;
+	if (!cx->g)
+		return true;
+	const struct click_element *e = click_graph_element(cx->g, cx->elem);
+	if (!e || port >= e->noutputs)
+		return false;
+	click_graph_outputs(cx->g, cx->elem, port, &n);
+	return n > 0;
+}
+
+/* ---- statements -------------------------------------------------------------------- */
+
+static bool loc_matches(const struct rmatch *m, uint32_t node, uint32_t elem, uint32_t port)
+{
+	if (m->elem != elem)
+		return false;
+	if (elem != UINT32_MAX && m->port != port)
+		return false;
+	for (uint32_t i = 0; i < m->n; i++)
+		if (m->nodes[i] == node)
+			return true;
+	return false;
+}
+
+/* Flows of f that satisfy hop h's constraints (as it arrives), the rest. */
+static int split_hop(struct vfy_job *j, struct sym_flow *f, const struct rhop *h, const struct rmatch *m,
+                     struct sym_flows *yes, struct sym_flows *no)
+{
+	struct sym_ctx *cx = &j->cx;
+	struct sym_flow *in = f, *out = NULL;
+	if (m->dst) {
+		sym_split_set(cx, f, SYM_F_DST, m->dst, &in, &out);
+		sym_flows_push(cx, no, out);
+	}
+	if (!in)
+		return cx->err;
+	if (!h->flow) {
+		sym_flows_push(cx, yes, in);
+		return cx->err;
+	}
+	return sym_split_expr(cx, in, h->flow, yes, no);
+}
+
+static const struct sym_hop *hop_at(const struct sym_flow *f, uint32_t num)
+{
+	const struct sym_hop *h = f->hist;
+	while (h && h->num > num)
+		h = h->prev;
+	return h;
+}
+
+static const char *loc_name(struct vfy_job *j, const struct sym_hop *h)
+{
+	if (!h)
+		return "the source";
+	const struct vnode *n = vnet_node(j->net, h->node);
+	if (h->elem == UINT32_MAX)
+		return n->name;
+	const struct click_element *e = click_graph_element(n->g, h->elem);
+	return arena_printf(j->a, "%s:%s:%u", n->name, e ? e->name : "?", h->port);
+}
+
+/* The first const field of hop h that f has written since it matched the
+ * previous hop, or -1. */
+static int const_violated(const struct sym_flow *f, const struct rhop *h, uint32_t *at)
+{
+	for (int fld = 0; fld < SYM_NFIELDS; fld++) {
+		if (!(h->cmask & (1u << fld)))
+			continue;
+		uint32_t *def;
+		sym__field((struct sym_flow *)f, (enum sym_field)fld, &def);
+		if (*def >= f->prev_match && *def > 0) {
+			*at = *def;
+			return fld;
+		}
+	}
+	return -1;
+}
+
+static void keep_decisive(struct vfy_job *j, struct sym_flow *f)
+{
+	if (j->decisive && !j->decisive->approx)
+		return;
+	if (j->decisive && f->approx)
+		return;
+	j->decisive = sym_clone(&j->cx, f);
+}
+
+/* Statement matching at an arrival. Flows to go on with land in *cont;
+ * flows a hosts node must answer in *answer. */
+static int hook(struct vfy_job *j, struct sym_flow *f, uint32_t node, uint32_t elem, uint32_t port,
+                struct sym_flows *cont, struct sym_flows *answer)
+{
+	struct sym_ctx *cx = &j->cx;
+	const struct rstmt *st = j->st;
+	if (!st || j->exits_mode) {
+		sym_flows_push(cx, cont, f);
+		return 0;
+	}
+	uint32_t k = f->progress, n = st->nhops;
+	if (k + 1 >= n) {
+		sym_flows_push(cx, cont, f);
+		return 0;
+	}
+	struct sym_flows match = {0}, rest = {0};
+	if (loc_matches(&j->m[k + 1], node, elem, port)) {
+		int rc = split_hop(j, f, &st->hops[k + 1], &j->m[k + 1], &match, &rest);
+		if (rc < 0)
+			return rc;
+	} else {
+		sym_flows_push(cx, &rest, f);
+	}
+	for (uint32_t i = 0; i < match.n; i++) {
+		struct sym_flow *g = match.v[i];
+		uint32_t at;
+		int bad = const_violated(g, &st->hops[k + 1], &at);
+		if (bad >= 0) {
+			if (!j->const_msg)
+				j->const_msg = arena_printf(j->a, "'%s' is written at %s, between %s and %s",
+				                            sym_field_name((enum sym_field)bad),
+				                            loc_name(j, hop_at(g, at)), st->hops[k].node.text,
+				                            st->hops[k + 1].node.text);
+			if (st->kind == VFY_ALWAYS && k + 1 == n - 1) {
+				keep_decisive(j, g);
+				if (!g->approx)
+					j->stop = true;
+			}
+			sym_flows_push(cx, &rest, g);
+			continue;
+		}
+		g->progress = (uint16_t)(k + 1);
+		g->prev_match = g->nhops;
+		if (!j->best || g->progress > j->best->progress) {
+			sym__free(cx, j->best);
+			j->best = sym_clone(cx, g);
+		}
+		if (k + 1 == n - 1) {
+			j->reached_last++;
+			if (st->kind == VFY_REACH || st->kind == VFY_NEVER) {
+				keep_decisive(j, g);
+				if (!g->approx)
+					j->stop = true;
+			}
+			sym_flows_push(cx, cont, g);
+		} else if (j->m[k + 1].hosts && elem == UINT32_MAX) {
+			sym_flows_push(cx, answer, g);
+		} else {
+			sym_flows_push(cx, cont, g);
+		}
+	}
+	for (uint32_t i = 0; i < rest.n; i++) {
+		struct sym_flow *g = rest.v[i];
+		if (st->kind == VFY_ALWAYS && k + 1 < n - 1 && loc_matches(&j->m[n - 1], node, elem, port)) {
+			struct sym_flows bad = {0}, ok = {0};
+			int rc = split_hop(j, g, &st->hops[n - 1], &j->m[n - 1], &bad, &ok);
+			if (rc < 0)
+				return rc;
+			for (uint32_t b = 0; b < bad.n; b++) {
+				j->reached_last++;
+				keep_decisive(j, bad.v[b]);
+				if (!bad.v[b]->approx)
+					j->stop = true;
+				sym_flows_push(cx, cont, bad.v[b]);
+			}
+			for (uint32_t b = 0; b < ok.n; b++)
+				sym_flows_push(cx, cont, ok.v[b]);
+			continue;
+		}
+		sym_flows_push(cx, cont, g);
+	}
+	return cx->err;
+}
+
+/* ---- moving flows ------------------------------------------------------------------ */
+
+static void leave(struct vfy_job *j, struct sym_flow *f, uint32_t node, uint32_t port)
+{
+	struct vendpoint peer;
+	sym__normalize(&j->cx, f);
+	if (!vnet_peer(j->net, node, port, &peer)) {
+		vjob_hop(j, f, HOP_DROP, node, UINT32_MAX, port, "port not linked");
+		sym__free(&j->cx, f);
+		return;
+	}
+	vjob_push(j, f, IT_NODE, peer.node, UINT32_MAX, peer.port);
+}
+
+static bool looped(struct vfy_job *j, struct sym_flow *f)
+{
+	const struct sym_hop *h = f->hist;
+	if (!h)
+		return false;
+	for (const struct sym_hop *p = h->prev; p; p = p->prev)
+		if (p->node == h->node && p->elem == h->elem && p->port == h->port && p->kind == h->kind &&
+		    p->hash == h->hash) {
+			j->loops++;
+			if (!j->loop_flow)
+				j->loop_flow = sym_clone(&j->cx, f);
+			return true;
+		}
+	return false;
+}
+
+static void fan_out(struct vfy_job *j, struct sym_flow *f, uint32_t node, uint32_t elem, uint32_t port)
+{
+	const struct vnode *n = vnet_node(j->net, node);
+	uint32_t cnt = 0;
+	const struct click_port_ref *to = click_graph_outputs(n->g, elem, port, &cnt);
+	if (!cnt) {
+		sym__free(&j->cx, f);
+		return;
+	}
+	for (uint32_t i = 1; i < cnt; i++)
+		vjob_push(j, sym_clone(&j->cx, f), IT_ELEM, node, to[i].elem, to[i].port);
+	vjob_push(j, f, IT_ELEM, node, to[0].elem, to[0].port);
+}
+
+static void answer(struct vfy_job *j, struct sym_flow *f, uint32_t node)
+{
+	struct sym_ctx *cx = &j->cx;
+	sym_swap(cx, f, SYM_F_SRC, SYM_F_DST);
+	sym_swap(cx, f, SYM_F_SPORT, SYM_F_DPORT);
+	sym_copy(cx, f, SYM_F_DSTANNO, SYM_F_DST);
+	const struct vnode *n = vnet_node(j->net, node);
+	for (uint32_t p = 0; p < n->nports; p++) {
+		struct sym_flow *g = p + 1 < n->nports ? sym_clone(cx, f) : f;
+		leave(j, g, node, p);
+	}
+	if (!n->nports)
+		sym__free(cx, f);
+}
+
+static void node_behave(struct vfy_job *j, struct sym_flow *f, uint32_t node, uint32_t port)
+{
+	struct sym_ctx *cx = &j->cx;
+	const struct vnode *n = vnet_node(j->net, node);
+	switch (n->kind) {
+	case VN_HOSTS:
+		sym__free(cx, f); /* delivered */
+		return;
+	case VN_ROUTER: {
+		if (n->ttl_dec) {
+			struct sym_flow *live, *dead;
+			sym_split_range(cx, f, SYM_F_TTL, 2, 255, &live, &dead);
+			sym__free(cx, dead);
+			if (!live)
+				return;
+			f = live;
+			cx->node = node;
+			sym_add(cx, f, SYM_F_TTL, -1);
+		}
+		for (uint32_t i = 0; i < n->nparts && f; i++) {
+			struct sym_flow *in, *out;
+			sym_split_set(cx, f, SYM_F_DST, n->parts[i].set, &in, &out);
+			if (in)
+				leave(j, in, node, n->parts[i].port);
+			f = out;
+		}
+		sym__free(cx, f); /* no route */
+		return;
+	}
+	case VN_PLATFORM: {
+		for (uint32_t m = 0; m < j->net->nmods && f; m++) {
+			const struct vnode *mod = &j->net->mods[m];
+			if (mod->is_inline || mod->platform != node)
+				continue;
+			struct sym_flow *in, *out, *in2, *out2;
+			sym_split_range(cx, f, SYM_F_DST, mod->address, mod->address, &in, &out);
+			f = out;
+			if (in && mod->proto) {
+				sym_split_range(cx, in, SYM_F_PROTO, mod->proto, mod->proto, &in2, &out2);
+				in = in2;
+				if (out2) /* same address, other protocol: not this module's */
+					sym__free(cx, out2);
+			}
+			if (in && mod->dport) {
+				sym_split_range(cx, in, SYM_F_DPORT, mod->dport, mod->dport, &in2, &out2);
+				in = in2;
+				sym__free(cx, out2);
+			}
+			if (in)
+				vjob_push(j, in, IT_NODE, j->net->base->nnodes + m, UINT32_MAX, 0);
+		}
+		sym__free(cx, f); /* addressed to no module */
+		return;
+	}
+	case VN_CLICK:
+	case VN_MODULE: {
+		if (port >= n->ndev_in || n->dev_in[port] == UINT32_MAX) {
+			sym__free(cx, f);
+			return;
+		}
+		fan_out(j, f, node, n->dev_in[port], 0);
+		return;
+	}
+	}
+}
+
+static int step_node(struct vfy_job *j, struct sym_flow *f, uint32_t node, uint32_t port)
+{
+	vjob_hop(j, f, HOP_NODE, node, UINT32_MAX, port, NULL);
+	if (looped(j, f)) {
+		sym__free(&j->cx, f);
+		return 0;
+	}
+	struct sym_flows cont = {0}, ans = {0};
+	int rc = hook(j, f, node, UINT32_MAX, port, &cont, &ans);
+	if (rc < 0)
+		return rc;
+	for (uint32_t i = 0; i < ans.n; i++) {
+		j->cx.node = node;
+		answer(j, ans.v[i], node);
+	}
+	for (uint32_t i = 0; i < cont.n; i++)
+		node_behave(j, cont.v[i], node, port);
+	return j->cx.err;
+}
+
+static int exit_device(struct vfy_job *j, struct sym_flow *f, uint32_t node, uint32_t dev)
+{
+	const struct vnode *n = vnet_node(j->net, node);
+	if (j->exits_mode && node == j->exit_module) {
+		if (j->nexits == j->capexits) {
+			uint32_t nc = j->capexits ? j->capexits * 2 : 16;
+			struct vexit *nv = realloc(j->exits, (size_t)nc * sizeof *nv);
+			if (!nv)
+				return -ENOMEM;
+			j->exits = nv;
+			j->capexits = nc;
+		}
+		j->exits[j->nexits++] = (struct vexit){f, dev};
+		return 0;
+	}
+	if (n->kind == VN_MODULE && !n->is_inline) {
+		const struct vnode *p = vnet_node(j->net, n->platform);
+		leave(j, f, n->platform, dev < p->nports ? dev : 0);
+		return 0;
+	}
+	leave(j, f, node, dev);
+	return 0;
+}
+
+static int step_elem(struct vfy_job *j, struct sym_flow *f, uint32_t node, uint32_t elem, uint32_t port)
+{
+	struct sym_ctx *cx = &j->cx;
+	vjob_hop(j, f, HOP_ELEM, node, elem, port, NULL);
+	if (looped(j, f)) {
+		sym__free(cx, f);
+		return 0;
+	}
+	struct sym_flows cont = {0}, ans = {0};
+	int rc = hook(j, f, node, elem, port, &cont, &ans);
+	if (rc < 0)
+		return rc;
+	const struct vnode *n = vnet_node(j->net, node);
+	const struct click_element *e = click_graph_element(n->g, elem);
+	for (uint32_t c = 0; c < cont.n; c++) {
+		f = cont.v[c];
+		if (e->cls->flags & ELEM_DEVICE_OUT) {
+			rc = exit_device(j, f, node, n->elem_dev[elem]);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		if (!e->cls->model || !e->cls->model->push) {
+			j->errmsg = arena_printf(j->a, "%s: element %s (%s) has no symbolic model", n->name, e->name,
+			                         e->cls->name);
+			sym__free(cx, f);
+			return -ENOTSUP;
+		}
+		cx->node = node;
+		cx->elem = elem;
+		cx->g = n->g;
+		cx->nemit = 0;
+		rc = e->cls->model->push(cx, e, port, f);
+		if (rc < 0 || cx->err) {
+			for (uint32_t i = 0; i < cx->nemit; i++)
+				sym__free(cx, cx->emit[i].f);
+			return rc < 0 ? rc : cx->err;
+		}
+		/* push in reverse so the first emission is explored first */
+		uint32_t ne = cx->nemit;
+		struct sym_emission *em = cx->emit;
+		cx->emit = NULL;
+		cx->capemit = 0;
+		cx->nemit = 0;
+		for (uint32_t i = ne; i-- > 0;) {
+			if (em[i].port >= e->noutputs) {
+				sym__free(cx, em[i].f);
+				continue;
+			}
+			fan_out(j, em[i].f, node, elem, em[i].port);
+		}
+		free(em);
+	}
+	return cx->err;
+}
+
+int vjob_run(struct vfy_job *j)
+{
+	while (j->nstack && !j->stop && !j->err) {
+		struct witem it = j->stack[--j->nstack];
+		if (++j->steps > j->max_steps) {
+			j->errmsg = arena_printf(j->a, "verification too large: more than %llu steps",
+			                         (unsigned long long)j->max_steps);
+			j->err = -E2BIG;
+			break;
+		}
+		int rc = it.kind == IT_NODE ? step_node(j, it.f, it.node, it.port)
+		                            : step_elem(j, it.f, it.node, it.elem, it.port);
+		if (rc < 0 && !j->err)
+			j->err = rc;
+		if (arena_exhausted(j->a)) {
+			j->errmsg = "verification too large: out of its memory budget";
+			j->err = -E2BIG;
+		}
+	}
+	if (j->err == -E2BIG && !j->errmsg)
+		j->errmsg = "verification too large (too many header layers)";
+	return j->err;
+}

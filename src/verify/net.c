@@ -1,0 +1,419 @@
+/* The network model (DESIGN section 6): nodes of the snapshot, routers'
+ * destination partitions computed once, middleboxes' Click graphs, and the
+ * modules a job adds on platforms or splices into links. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "verify/sym.h"
+
+static const struct sym_iset *prefix_set(struct arena *a, struct inet_prefix p)
+{
+	uint32_t lo = p.addr & inet_mask(p.len);
+	return iset_range(a, lo, lo | ~inet_mask(p.len));
+}
+
+struct rsort {
+	struct inet_prefix p;
+	uint32_t port, idx;
+};
+
+static int rsort_cmp(const void *x, const void *y)
+{
+	const struct rsort *a = x, *b = y;
+	if (a->p.len != b->p.len)
+		return a->p.len > b->p.len ? -1 : 1;
+	return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+/* Longest prefix match as a partition of the destination space: one set
+ * per output port, disjoint; addresses no route covers are in none. */
+static int router_partition(struct arena *a, struct vnode *n, const struct snap_node *s)
+{
+	struct rsort *r = calloc(s->nroutes ? s->nroutes : 1, sizeof *r);
+	if (!r)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->nroutes; i++)
+		r[i] = (struct rsort){s->routes[i].prefix, s->routes[i].port, (uint32_t)i};
+	qsort(r, s->nroutes, sizeof *r, rsort_cmp);
+	const struct sym_iset **per = arena_calloc(a, n->nports ? n->nports : 1, sizeof *per);
+	const struct sym_iset *left = iset_full(a, 32);
+	int rc = 0;
+	for (size_t i = 0; i < s->nroutes && left && left->n; i++) {
+		const struct sym_iset *ps = prefix_set(a, r[i].p);
+		const struct sym_iset *take = ps ? iset_and(a, ps, left) : NULL;
+		if (!take || !per) {
+			rc = -ENOMEM;
+			break;
+		}
+		if (!take->n || r[i].port >= n->nports)
+			continue;
+		per[r[i].port] = per[r[i].port] ? iset_or(a, per[r[i].port], take) : take;
+		left = iset_and(a, left, iset_not(a, take, 32));
+	}
+	free(r);
+	if (rc || !left)
+		return -ENOMEM;
+	n->parts = arena_calloc(a, n->nports ? n->nports : 1, sizeof *n->parts);
+	if (!n->parts)
+		return -ENOMEM;
+	for (uint32_t p = 0; p < n->nports; p++)
+		if (per[p] && per[p]->n)
+			n->parts[n->nparts++] = (struct vroute_part){per[p], p};
+	return 0;
+}
+
+/* The device number of a device element: its model says; otherwise the
+ * first argument when it is a number, else 0. */
+static uint32_t device_of(const struct click_element *e)
+{
+	if (e->cls->model && e->cls->model->device)
+		return e->cls->model->device(e);
+	if (e->args.n && e->args.v[0].text[0] >= '0' && e->args.v[0].text[0] <= '9')
+		return (uint32_t)strtoul(e->args.v[0].text, NULL, 10);
+	return 0;
+}
+
+static int graph_node(struct arena *a, struct vnode *n, const char *name, const char *text,
+                      const struct click_define *defs, size_t ndefs, struct diags *d)
+{
+	struct src_file *sf = arena_alloc(a, sizeof *sf);
+	if (!sf)
+		return -ENOMEM;
+	sf->name = arena_strdup(a, name);
+	sf->text = arena_strdup(a, text ? text : "");
+	sf->len = strlen(sf->text);
+	struct click_options opt = {.defines = defs, .ndefines = ndefs};
+	int rc = click_parse(sf, &opt, &n->g, d);
+	if (rc < 0)
+		return rc;
+	uint32_t ne = click_graph_nelements(n->g);
+	n->elem_dev = arena_calloc(a, ne ? ne : 1, sizeof *n->elem_dev);
+	uint32_t maxdev = n->nports;
+	for (uint32_t i = 0; i < ne; i++) {
+		const struct click_element *e = click_graph_element(n->g, i);
+		n->elem_dev[i] = UINT32_MAX;
+		if (e->cls->flags & (ELEM_DEVICE_IN | ELEM_DEVICE_OUT)) {
+			n->elem_dev[i] = device_of(e);
+			if (n->elem_dev[i] + 1 > maxdev)
+				maxdev = n->elem_dev[i] + 1;
+		}
+	}
+	if (maxdev > 4096)
+		return diags_error(d, NULL, 0, "%s: device number too large", name);
+	n->ndev_in = maxdev;
+	n->dev_in = arena_alloc(a, (size_t)(maxdev ? maxdev : 1) * sizeof *n->dev_in);
+	if (!n->dev_in)
+		return -ENOMEM;
+	for (uint32_t p = 0; p < maxdev; p++)
+		n->dev_in[p] = UINT32_MAX;
+	for (uint32_t i = 0; i < ne; i++) {
+		const struct click_element *e = click_graph_element(n->g, i);
+		if ((e->cls->flags & ELEM_DEVICE_IN) && n->dev_in[n->elem_dev[i]] == UINT32_MAX)
+			n->dev_in[n->elem_dev[i]] = i;
+	}
+	if (n->nports < maxdev && n->kind == VN_MODULE)
+		n->nports = maxdev;
+	return 0;
+}
+
+static void base_free(struct vfy_base *b)
+{
+	if (!b)
+		return;
+	for (uint32_t i = 0; i < b->nnodes; i++)
+		if (b->nodes && b->nodes[i].g)
+			click_graph_free(b->nodes[i].g);
+	if (b->snap)
+		snapshot_unref(b->snap);
+	arena_free(b->arena);
+	free(b);
+}
+
+int vfy_base_build(struct snapshot *s, struct vfy_base **out, struct diags *d)
+{
+	*out = NULL;
+	struct vfy_base *b = calloc(1, sizeof *b);
+	if (!b)
+		return -ENOMEM;
+	b->refs = 1;
+	b->arena = arena_new(0);
+	if (!b->arena) {
+		free(b);
+		return -ENOMEM;
+	}
+	b->snap = snapshot_ref(s);
+	b->nnodes = (uint32_t)s->nnodes;
+	b->nodes = arena_calloc(b->arena, s->nnodes ? s->nnodes : 1, sizeof *b->nodes);
+	b->peer = arena_calloc(b->arena, s->nnodes ? s->nnodes : 1, sizeof *b->peer);
+	if (!b->nodes || !b->peer) {
+		base_free(b);
+		return -ENOMEM;
+	}
+	struct arena *a = b->arena;
+	const struct sym_iset *owned = iset_new(a, NULL, 0);
+	int rc = 0;
+	for (size_t i = 0; i < s->nnodes; i++) {
+		const struct snap_node *sn = &s->nodes[i];
+		struct vnode *n = &b->nodes[i];
+		n->name = sn->name;
+		n->nports = sn->nports;
+		n->snap = sn;
+		b->peer[i] = arena_alloc(a, (size_t)(sn->nports ? sn->nports : 1) * sizeof **b->peer);
+		if (!b->peer[i]) {
+			rc = -ENOMEM;
+			break;
+		}
+		for (uint32_t p = 0; p < sn->nports; p++)
+			b->peer[i][p].node = UINT32_MAX;
+		switch (sn->type) {
+		case SNAP_HOSTS:
+			n->kind = VN_HOSTS;
+			n->client = sn->role == SNAP_ROLE_CLIENT;
+			n->space = iset_new(a, NULL, 0);
+			for (size_t k = 0; k < sn->nprefixes; k++) {
+				n->space = iset_or(a, n->space, prefix_set(a, sn->prefixes[k]));
+				owned = iset_or(a, owned, prefix_set(a, sn->prefixes[k]));
+			}
+			break;
+		case SNAP_ROUTER:
+			n->kind = VN_ROUTER;
+			n->ttl_dec = sn->ttl_decrement;
+			rc = router_partition(a, n, sn);
+			break;
+		case SNAP_MIDDLEBOX:
+			n->kind = VN_CLICK;
+			rc = graph_node(a, n, sn->name, sn->click, NULL, 0, d);
+			break;
+		case SNAP_PLATFORM:
+			n->kind = VN_PLATFORM;
+			n->address = sn->address;
+			owned = iset_or(a, owned, prefix_set(a, sn->pool));
+			owned = iset_or(a, owned, iset_range(a, sn->address, sn->address));
+			break;
+		}
+		if (rc < 0)
+			break;
+	}
+	if (rc == 0) {
+		/* the internet is every address no client prefix or platform owns */
+		b->internet_space = iset_not(a, owned, 32);
+		for (uint32_t i = 0; i < b->nnodes; i++)
+			if (b->nodes[i].kind == VN_HOSTS && !b->nodes[i].client && !b->nodes[i].space->n)
+				b->nodes[i].space = b->internet_space;
+		for (size_t k = 0; k < s->nlinks; k++) {
+			const struct snap_link *l = &s->links[k];
+			b->peer[l->a.node][l->a.port] = (struct vendpoint){l->b.node, l->b.port};
+			b->peer[l->b.node][l->b.port] = (struct vendpoint){l->a.node, l->a.port};
+		}
+	}
+	if (rc < 0 || arena_exhausted(a)) {
+		base_free(b);
+		return rc < 0 ? rc : -ENOMEM;
+	}
+	*out = b;
+	return 0;
+}
+
+struct vfy_base *vfy_base_ref(struct vfy_base *b)
+{
+	__atomic_add_fetch(&b->refs, 1, __ATOMIC_RELAXED);
+	return b;
+}
+
+void vfy_base_unref(struct vfy_base *b)
+{
+	if (b && __atomic_sub_fetch(&b->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		base_free(b);
+}
+
+const struct snapshot *vfy_base_snapshot(const struct vfy_base *b)
+{
+	return b->snap;
+}
+
+struct vfy_net *vfy_net_new(struct vfy_base *b)
+{
+	struct vfy_net *n = calloc(1, sizeof *n);
+	if (!n)
+		return NULL;
+	n->arena = arena_new(0);
+	if (!n->arena) {
+		free(n);
+		return NULL;
+	}
+	n->base = vfy_base_ref(b);
+	return n;
+}
+
+void vfy_net_free(struct vfy_net *n)
+{
+	if (!n)
+		return;
+	for (uint32_t i = 0; i < n->nmods; i++)
+		if (n->mods[i].g)
+			click_graph_free(n->mods[i].g);
+	free(n->mods);
+	free(n->over);
+	vfy_base_unref(n->base);
+	arena_free(n->arena);
+	free(n);
+}
+
+uint32_t vnet_nnodes(const struct vfy_net *n)
+{
+	return n->base->nnodes + n->nmods;
+}
+
+const struct vnode *vnet_node(const struct vfy_net *n, uint32_t i)
+{
+	return i < n->base->nnodes ? &n->base->nodes[i] : &n->mods[i - n->base->nnodes];
+}
+
+int vnet_find(const struct vfy_net *n, const char *name)
+{
+	uint32_t total = vnet_nnodes(n);
+	for (uint32_t i = 0; i < total; i++)
+		if (!strcmp(vnet_node(n, i)->name, name))
+			return (int)i;
+	return -1;
+}
+
+bool vnet_peer(const struct vfy_net *n, uint32_t node, uint32_t port, struct vendpoint *out)
+{
+	for (uint32_t i = 0; i < n->nover; i++)
+		if (n->over[i].from.node == node && n->over[i].from.port == port) {
+			*out = n->over[i].to;
+			return out->node != UINT32_MAX;
+		}
+	if (node >= n->base->nnodes)
+		return false;
+	if (port >= n->base->nodes[node].nports)
+		return false;
+	*out = n->base->peer[node][port];
+	return out->node != UINT32_MAX;
+}
+
+static int add_over(struct vfy_net *n, struct vendpoint from, struct vendpoint to)
+{
+	if (n->nover == n->capover) {
+		uint32_t nc = n->capover ? n->capover * 2 : 8;
+		void *nv = realloc(n->over, nc * sizeof *n->over);
+		if (!nv)
+			return -ENOMEM;
+		n->over = nv;
+		n->capover = nc;
+	}
+	n->over[n->nover].from = from;
+	n->over[n->nover].to = to;
+	n->nover++;
+	return 0;
+}
+
+static int parse_endpoint(const struct vfy_net *n, const char *s, struct vendpoint *e)
+{
+	const char *c = strrchr(s, ':');
+	if (!c)
+		return -EINVAL;
+	char name[256];
+	size_t len = (size_t)(c - s);
+	if (len >= sizeof name)
+		return -EINVAL;
+	memcpy(name, s, len);
+	name[len] = 0;
+	int i = vnet_find(n, name);
+	if (i < 0 || (uint32_t)i >= n->base->nnodes)
+		return -ENOENT;
+	char *end;
+	unsigned long p = strtoul(c + 1, &end, 10);
+	if (*end || end == c + 1 || p >= n->base->nodes[i].nports)
+		return -EINVAL;
+	e->node = (uint32_t)i;
+	e->port = (uint32_t)p;
+	return 0;
+}
+
+int vfy_net_add_module(struct vfy_net *n, const struct vfy_module *m, struct diags *d)
+{
+	if (!m->name || !*m->name || strchr(m->name, ':'))
+		return diags_error(d, NULL, 0, "module name '%s' is empty or has ':'", m->name ? m->name : "");
+	if (vnet_find(n, m->name) >= 0)
+		return diags_error(d, NULL, 0, "module name '%s' is already used", m->name);
+	if (n->nmods == n->capmods) {
+		uint32_t nc = n->capmods ? n->capmods * 2 : 4;
+		struct vnode *nv = realloc(n->mods, nc * sizeof *nv);
+		if (!nv)
+			return -ENOMEM;
+		n->mods = nv;
+		n->capmods = nc;
+	}
+	struct vnode v = {0};
+	v.name = arena_strdup(n->arena, m->name);
+	v.kind = VN_MODULE;
+	v.is_module = true;
+	v.address = m->address;
+	v.proto = m->proto;
+	v.dport = m->port;
+	struct vendpoint ea = {0}, eb = {0};
+	if (m->platform) {
+		int p = vnet_find(n, m->platform);
+		if (p < 0 || vnet_node(n, (uint32_t)p)->kind != VN_PLATFORM)
+			return diags_error(d, NULL, 0, "no platform named '%s'", m->platform);
+		v.platform = (uint32_t)p;
+	} else if (m->inline_a && m->inline_b) {
+		if (parse_endpoint(n, m->inline_a, &ea) || parse_endpoint(n, m->inline_b, &eb))
+			return diags_error(d, NULL, 0, "inline link '%s' - '%s': no such ports",
+			                   m->inline_a, m->inline_b);
+		struct vendpoint pa;
+		if (!vnet_peer(n, ea.node, ea.port, &pa) || pa.node != eb.node || pa.port != eb.port)
+			return diags_error(d, NULL, 0, "'%s' and '%s' are not linked", m->inline_a, m->inline_b);
+		v.is_inline = true;
+		v.platform = UINT32_MAX;
+	} else {
+		return diags_error(d, NULL, 0, "module '%s': give a platform or an inline link", m->name);
+	}
+	char ip[16], port[8];
+	inet_format_addr(m->address, ip);
+	snprintf(port, sizeof port, "%u", (unsigned)m->port);
+	struct click_define defs[2] = {{"MODULE_IP", ip}, {"MODULE_PORT", port}};
+	v.nports = v.is_inline ? 2 : 1;
+	int rc = graph_node(n->arena, &v, v.name, m->click, defs, 2, d);
+	if (rc < 0) {
+		if (v.g)
+			click_graph_free(v.g);
+		return rc;
+	}
+	uint32_t idx = n->base->nnodes + n->nmods;
+	n->mods[n->nmods++] = v;
+	if (v.is_inline) {
+		if (add_over(n, ea, (struct vendpoint){idx, 0}) || add_over(n, (struct vendpoint){idx, 0}, ea) ||
+		    add_over(n, eb, (struct vendpoint){idx, 1}) || add_over(n, (struct vendpoint){idx, 1}, eb))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int vfy_net_remove_module(struct vfy_net *n, const char *name)
+{
+	int i = vnet_find(n, name);
+	if (i < 0 || (uint32_t)i < n->base->nnodes)
+		return -ENOENT;
+	uint32_t k = (uint32_t)i - n->base->nnodes, idx = (uint32_t)i;
+	if (n->mods[k].g)
+		click_graph_free(n->mods[k].g);
+	/* drop its splices; renumber later modules' references */
+	uint32_t w = 0;
+	for (uint32_t j = 0; j < n->nover; j++) {
+		if (n->over[j].from.node == idx || n->over[j].to.node == idx)
+			continue;
+		if (n->over[j].from.node > idx && n->over[j].from.node != UINT32_MAX)
+			n->over[j].from.node--;
+		if (n->over[j].to.node > idx && n->over[j].to.node != UINT32_MAX)
+			n->over[j].to.node--;
+		n->over[w++] = n->over[j];
+	}
+	n->nover = w;
+	memmove(&n->mods[k], &n->mods[k + 1], (n->nmods - k - 1) * sizeof *n->mods);
+	n->nmods--;
+	return 0;
+}

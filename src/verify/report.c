@@ -1,0 +1,254 @@
+/* Traces in the spirit of the paper's Figure 2(b): one row per hop (node,
+ * element, port) with every header field's value as the packet leaves
+ * that hop (a constant, a variable, or a variable and its constrained
+ * set), which fields the hop changed, and a concrete witness packet. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/inet.h"
+#include "verify/engine.h"
+
+/* Fields shown, in column order. */
+static const enum sym_field shown[] = {
+	SYM_F_SRC, SYM_F_DST, SYM_F_PROTO, SYM_F_SPORT, SYM_F_DPORT, SYM_F_TTL,
+	SYM_F_TOS, SYM_F_TCPFLAGS, SYM_F_OFF, SYM_F_PAYLOAD, SYM_F_PAINT,
+};
+#define NSHOWN (sizeof shown / sizeof shown[0])
+
+struct vtrow {
+	const char *node, *elem;
+	int32_t port;
+	const char *note;
+	const char *val[NSHOWN];
+	bool changed[NSHOWN];
+	uint8_t layers;
+};
+
+struct vtrace {
+	uint32_t n;
+	struct vtrow *rows;
+	const char *witness[NSHOWN];
+	uint32_t nvars;
+	const char **var_name, **var_dom;
+	const char *approx;
+};
+
+static const char *term_text(struct arena *a, enum sym_field fld, struct sym_term t,
+                             const struct sym_iset *dom, const char *name)
+{
+	unsigned w = sym_field_width(fld);
+	uint32_t m = w >= 32 ? 0xffffffffu : (1u << w) - 1;
+	bool addr = fld == SYM_F_SRC || fld == SYM_F_DST || fld == SYM_F_DSTANNO;
+	if (!t.var) {
+		char b[16];
+		if (addr)
+			return arena_strdup(a, inet_format_addr(t.k, b));
+		return arena_printf(a, "%u", t.k & m);
+	}
+	const char *base = name ? name : "?";
+	uint32_t k = t.k & m;
+	if (k) {
+		int64_t d = k > m / 2 ? (int64_t)k - (int64_t)m - 1 : (int64_t)k;
+		base = arena_printf(a, "%s%+lld", base, (long long)d);
+	}
+	if (fld == SYM_F_PAYLOAD || !dom)
+		return base;
+	if (dom->n == 1 && dom->v[0].lo == 0 && dom->v[0].hi == m)
+		return base;
+	const struct sym_iset *vals = iset_shift(a, dom, t.k, w);
+	if (vals && vals->n == 1 && vals->v[0].lo == vals->v[0].hi) {
+		char b[16];
+		return addr ? arena_printf(a, "%s=%s", base, inet_format_addr(vals->v[0].lo, b))
+		            : arena_printf(a, "%s=%u", base, vals->v[0].lo);
+	}
+	return arena_printf(a, "%s in %s", base, vals ? iset_format(a, vals, fld) : "?");
+}
+
+static bool term_eq(const struct sym_snap *a, const struct sym_snap *b, int f)
+{
+	if (a->f[f].var != b->f[f].var || a->f[f].k != b->f[f].k)
+		return false;
+	if (a->dom[f] == b->dom[f])
+		return true;
+	if (!a->dom[f] || !b->dom[f])
+		return false;
+	return iset_equal(a->dom[f], b->dom[f]);
+}
+
+static uint32_t pick(const struct sym_iset *d, bool addr)
+{
+	if (!d || !d->n)
+		return 0;
+	uint32_t v = d->v[0].lo;
+	if (addr && (v & 0xff) == 0 && d->v[0].hi > v)
+		v++;
+	return v;
+}
+
+struct vtrace *vtrace_build(struct arena *ra, const struct vfy_net *net, const struct sym_flow *f)
+{
+	struct vtrace *t = arena_alloc(ra, sizeof *t);
+	if (!t)
+		return NULL;
+	uint32_t n = 0;
+	for (const struct sym_hop *h = f->hist; h; h = h->prev)
+		n++;
+	const struct sym_hop **hs = calloc(n ? n : 1, sizeof *hs);
+	if (!hs)
+		return NULL;
+	uint32_t i = n;
+	for (const struct sym_hop *h = f->hist; h; h = h->prev)
+		hs[--i] = h;
+	struct sym_snap final;
+	sym__snap(f, &final);
+	t->n = n;
+	t->rows = arena_calloc(ra, n ? n : 1, sizeof *t->rows);
+	t->approx = f->approx ? arena_strdup(ra, f->approx) : NULL;
+	for (i = 0; i < n && t->rows; i++) {
+		struct vtrow *r = &t->rows[i];
+		const struct sym_hop *h = hs[i];
+		const struct vnode *vn = vnet_node(net, h->node);
+		r->node = arena_strdup(ra, vn->name);
+		r->port = (int32_t)h->port;
+		if (h->elem != UINT32_MAX && vn->g) {
+			const struct click_element *e = click_graph_element(vn->g, h->elem);
+			r->elem = e ? arena_strdup(ra, e->name) : NULL;
+		}
+		r->note = h->note ? arena_strdup(ra, h->note) : NULL;
+		/* the packet as it leaves this hop: as it reaches the next */
+		const struct sym_snap *cur = i + 1 < n ? &hs[i + 1]->snap : &final;
+		const struct sym_snap *prev = i ? &hs[i]->snap : NULL;
+		r->layers = cur->nlayers;
+		for (size_t k = 0; k < NSHOWN; k++) {
+			int fld = shown[k];
+			r->val[k] = term_text(ra, (enum sym_field)fld, cur->f[fld], cur->dom[fld], cur->name[fld]);
+			r->changed[k] = !prev || !term_eq(prev, cur, fld);
+		}
+	}
+	free(hs);
+	for (size_t k = 0; k < NSHOWN; k++) {
+		int fld = shown[k];
+		struct sym_term tm = final.f[fld];
+		unsigned w = sym_field_width((enum sym_field)fld);
+		uint32_t m = w >= 32 ? 0xffffffffu : (1u << w) - 1;
+		bool addr = fld == SYM_F_SRC || fld == SYM_F_DST;
+		if (fld == SYM_F_PAYLOAD) {
+			t->witness[k] = final.name[fld] ? arena_strdup(ra, final.name[fld]) : "?";
+			continue;
+		}
+		uint32_t v = tm.var ? (pick(final.dom[fld], addr) + tm.k) & m : tm.k & m;
+		char b[16];
+		t->witness[k] = addr ? arena_strdup(ra, inet_format_addr(v, b)) : arena_printf(ra, "%u", v);
+	}
+	t->nvars = f->nvars;
+	t->var_name = arena_calloc(ra, f->nvars ? f->nvars : 1, sizeof *t->var_name);
+	t->var_dom = arena_calloc(ra, f->nvars ? f->nvars : 1, sizeof *t->var_dom);
+	for (uint32_t v = 0; v < f->nvars && t->var_name && t->var_dom; v++) {
+		t->var_name[v] = f->vars[v].name;
+		enum sym_field fld = f->vars[v].width == 32 ? SYM_F_SRC : f->vars[v].width == 16 ? SYM_F_LEN : SYM_F_TTL;
+		const struct sym_iset *d = f->vars[v].dom;
+		t->var_dom[v] = iset_format(ra, d, fld);
+	}
+	return t;
+}
+
+json_t *vtrace_json(const struct vtrace *t)
+{
+	json_t *hops = json_array();
+	for (uint32_t i = 0; i < t->n; i++) {
+		const struct vtrow *r = &t->rows[i];
+		json_t *fl = json_object();
+		json_t *ch = json_array();
+		for (size_t k = 0; k < NSHOWN; k++) {
+			json_object_set_new(fl, sym_field_name(shown[k]),
+			                    json_pack("{s:s, s:b}", "value", r->val[k], "changed", r->changed[k]));
+			if (r->changed[k] && i)
+				json_array_append_new(ch, json_string(sym_field_name(shown[k])));
+		}
+		json_t *h = json_pack("{s:s, s:i, s:o, s:o, s:i}", "node", r->node, "port", (int)r->port, "fields", fl,
+		                      "changed", ch, "layers", (int)r->layers);
+		json_object_set_new(h, "element", r->elem ? json_string(r->elem) : json_null());
+		if (r->note)
+			json_object_set_new(h, "note", json_string(r->note));
+		json_array_append_new(hops, h);
+	}
+	json_t *w = json_object();
+	for (size_t k = 0; k < NSHOWN; k++)
+		json_object_set_new(w, sym_field_name(shown[k]), json_string(t->witness[k]));
+	json_t *vars = json_object();
+	for (uint32_t v = 0; v < t->nvars; v++)
+		if (t->var_name[v] && t->var_dom[v] && strcmp(t->var_dom[v], "*"))
+			json_object_set_new(vars, t->var_name[v], json_string(t->var_dom[v]));
+	json_t *o = json_pack("{s:o, s:o, s:o}", "hops", hops, "witness", w, "variables", vars);
+	if (t->approx)
+		json_object_set_new(o, "approximate", json_string(t->approx));
+	return o;
+}
+
+void vtrace_print(FILE *out, const struct vtrace *t)
+{
+	/* columns: hop, then the fields; '*' marks what this hop changed */
+	static const size_t cols[] = {0, 1, 2, 3, 4, 5, 9};
+	const size_t ncols = sizeof cols / sizeof cols[0];
+	size_t wloc = 4, wv[NSHOWN] = {0};
+	char **loc = calloc(t->n ? t->n : 1, sizeof *loc);
+	if (!loc)
+		return;
+	for (uint32_t i = 0; i < t->n; i++) {
+		const struct vtrow *r = &t->rows[i];
+		size_t need = strlen(r->node) + (r->elem ? strlen(r->elem) + 16 : 8);
+		loc[i] = malloc(need);
+		if (!loc[i])
+			continue;
+		if (r->elem)
+			snprintf(loc[i], need, "%s/%s[%d]", r->node, r->elem, r->port);
+		else
+			snprintf(loc[i], need, "%s:%d", r->node, r->port);
+		if (strlen(loc[i]) > wloc)
+			wloc = strlen(loc[i]);
+		for (size_t c = 0; c < ncols; c++) {
+			size_t l = strlen(r->val[cols[c]]) + 1;
+			if (l > wv[cols[c]])
+				wv[cols[c]] = l;
+		}
+	}
+	for (size_t c = 0; c < ncols; c++)
+		if (wv[cols[c]] < strlen(sym_field_name(shown[cols[c]])))
+			wv[cols[c]] = strlen(sym_field_name(shown[cols[c]]));
+	fprintf(out, "    %-*s", (int)wloc, "hop");
+	for (size_t c = 0; c < ncols; c++)
+		fprintf(out, "  %-*s", (int)wv[cols[c]], sym_field_name(shown[cols[c]]));
+	fputc('\n', out);
+	for (uint32_t i = 0; i < t->n; i++) {
+		const struct vtrow *r = &t->rows[i];
+		fprintf(out, "    %-*s", (int)wloc, loc[i] ? loc[i] : "?");
+		for (size_t c = 0; c < ncols; c++) {
+			char buf[512];
+			snprintf(buf, sizeof buf, "%s%s", r->val[cols[c]], r->changed[cols[c]] && i ? "*" : "");
+			fprintf(out, "  %-*s", (int)wv[cols[c]], buf);
+		}
+		if (r->note)
+			fprintf(out, "  (%s)", r->note);
+		if (r->layers > 1)
+			fprintf(out, "  [%u headers]", r->layers);
+		fputc('\n', out);
+		free(loc[i]);
+	}
+	free(loc);
+	fprintf(out, "    witness:");
+	for (size_t k = 0; k < NSHOWN; k++)
+		fprintf(out, " %s=%s", sym_field_name(shown[k]), t->witness[k]);
+	fputc('\n', out);
+	if (t->approx)
+		fprintf(out, "    approximate: %s\n", t->approx);
+}
+
+const char *vtrace_final(const struct vtrace *t, const char *field)
+{
+	if (!t->n)
+		return NULL;
+	for (size_t k = 0; k < NSHOWN; k++)
+		if (!strcmp(sym_field_name(shown[k]), field))
+			return t->rows[t->n - 1].val[k];
+	return NULL;
+}
