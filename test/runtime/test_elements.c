@@ -1,0 +1,669 @@
+/* Element packet functions on packet views, through small modules, with
+ * Click's edge cases: short packets, IP options, fragments, checksums. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "runtime/net.h"
+#include "rt_util.h"
+
+static struct rtu *open_cfg(const char *cfg)
+{
+	struct rtu *u = calloc(1, sizeof *u);
+	assert_non_null(u);
+	assert_int_equal(rtu_open(u, cfg, 0), 0);
+	return u;
+}
+
+static void done(struct rtu *u)
+{
+	rtu_close(u);
+	free(u);
+}
+
+static const uint8_t *out_ip(struct rtu *u, uint32_t i)
+{
+	assert_true(i < u->nout);
+	return rt_pkt_data(u->out[i]);
+}
+
+static void test_checkipheader(void **st)
+{
+	(void)st;
+	struct rtu *u = open_cfg("FromDevice(0) -> MarkIPHeader -> s :: Strip(0) -> c :: CheckIPHeader -> ToDevice(0); c[1] -> ToDevice(1)");
+	/* a good packet with 6 trailing bytes (Ethernet padding) is trimmed */
+	struct rt_pkt *p = rtu_udp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 2, 10);
+	memset(rt_pkt_data(p) + p->len, 0xee, 6);
+	p->len += 6;
+	rt_module_push_elem(u->m, "c", 0, p, 0);
+	assert_int_equal(u->nout, 1);
+	assert_int_equal(u->out_dev[0], 0);
+	assert_int_equal(u->out[0]->len, 38);
+	assert_int_equal(rt_pkt_dst_anno(u->out[0]), IP4(5, 6, 7, 8));
+	rtu_clear(u);
+	/* bad checksum, bad version, short, ip_len > length, hl < 5 -> output 1 */
+	for (int k = 0; k < 5; k++) {
+		p = rtu_udp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 2, 10);
+		uint8_t *ip = rt_pkt_data(p);
+		if (k == 0)
+			ip[10] ^= 1;
+		if (k == 1)
+			ip[0] = 0x65;
+		if (k == 2)
+			p->len = 19;
+		if (k == 3) {
+			rt_wr16(ip + 2, 60);
+			rt_ip_set_csum(ip, 20);
+		}
+		if (k == 4) {
+			ip[0] = 0x44;
+			rt_ip_set_csum(ip, 20);
+		}
+		rt_module_push_elem(u->m, "c", 0, p, 0);
+		assert_int_equal(u->nout, 1);
+		assert_int_equal(u->out_dev[0], 1);
+		rtu_clear(u);
+	}
+	uint64_t v;
+	assert_int_equal(rt_module_read(u->m, "c", "drops", &v), 0);
+	assert_int_equal(v, 5);
+	/* IP options: hl 6 with a valid checksum passes with ip_hlen 24 */
+	uint8_t raw[40] = { 0x46, 0, 0, 40, 0, 1, 0, 0, 64, 17, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 1, 1, 1, 0 };
+	rt_wr16(raw + 24, 9);
+	rt_wr16(raw + 26, 10);
+	rt_wr16(raw + 28, 16);
+	rt_ip_set_csum(raw, 24);
+	rt_module_push_elem(u->m, "c", 0, rtu_raw(u, raw, 40), 0);
+	assert_int_equal(u->nout, 1);
+	assert_int_equal(u->out_dev[0], 0);
+	assert_int_equal(u->out[0]->ip_hlen, 24);
+	assert_int_equal(rt_rd16(rt_pkt_transp(u->out[0]) + 2), 10);
+	done(u);
+}
+
+static void test_device_input_check(void **st)
+{
+	(void)st;
+	struct rtu *u = open_cfg("FromDevice(0) -> c :: Counter -> ToDevice(0)");
+	struct rt_pkt *p = rtu_udp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 2, 10);
+	rt_pkt_data(p)[10] ^= 0xff;
+	rt_module_push(u->m, 0, p, 0);
+	rt_module_push(u->m, 0, rtu_udp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 2, 10), 0);
+	assert_int_equal(rt_module_push(u->m, 3, rtu_udp(u, 1, 1, 2, 2, 1), 0), -EINVAL);
+	struct rt_counters c;
+	rt_module_counters(u->m, &c);
+	assert_int_equal(c.bad_in, 1);
+	assert_int_equal(u->nout, 1);
+	assert_non_null(u->out[0]);
+	assert_int_equal(u->out[0]->ip_off, (int32_t)u->out[0]->off);
+	uint64_t v;
+	assert_int_equal(rt_module_read(u->m, "c", "count", &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(rt_module_read(u->m, "c", "byte_count", &v), 0);
+	assert_int_equal(v, 38);
+	assert_int_equal(rt_module_read(u->m, "nope", "count", &v), -ENOENT);
+	done(u);
+}
+
+static void test_decipttl(void **st)
+{
+	(void)st;
+	struct rtu *u = open_cfg("FromDevice(0) -> d :: DecIPTTL -> ToDevice(0); d[1] -> ToDevice(1)");
+	for (uint32_t ttl = 0; ttl < 256; ttl++) {
+		struct rt_pkt *p = rtu_udp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 2, 3);
+		uint8_t *ip = rt_pkt_data(p);
+		ip[8] = (uint8_t)ttl;
+		rt_wr16(ip + 4, (uint16_t)(ttl * 977));
+		rt_ip_set_csum(ip, 20);
+		rt_module_push(u->m, 0, p, 0);
+		assert_int_equal(u->nout, 1);
+		if (ttl <= 1) {
+			assert_int_equal(u->out_dev[0], 1);
+			assert_int_equal(out_ip(u, 0)[8], ttl);
+		} else {
+			assert_int_equal(u->out_dev[0], 0);
+			assert_int_equal(out_ip(u, 0)[8], ttl - 1);
+			assert_true(rtu_ip_csum_ok(out_ip(u, 0)));
+		}
+		rtu_clear(u);
+	}
+	done(u);
+	/* MULTICAST false: multicast destinations pass unchanged */
+	u = open_cfg("FromDevice(0) -> d :: DecIPTTL(MULTICAST false) -> ToDevice(0); d[1] -> ToDevice(1)");
+	rt_module_push(u->m, 0, rtu_udp(u, IP4(1, 2, 3, 4), 1, IP4(224, 0, 0, 5), 2, 3), 0);
+	assert_int_equal(out_ip(u, 0)[8], 64);
+	done(u);
+}
+
+static void test_fragmenter(void **st)
+{
+	(void)st;
+	struct rtu *u = open_cfg("FromDevice(0) -> f :: IPFragmenter(576) -> ToDevice(0); f[1] -> ToDevice(1)");
+	/* 1500 bytes with a copied option (LSRR-like 0x83 len 7 + pad) */
+	uint8_t raw[1500];
+	memset(raw, 0, sizeof raw);
+	raw[0] = 0x47;
+	rt_wr16(raw + 2, 1500);
+	rt_wr16(raw + 4, 99);
+	raw[8] = 30;
+	raw[9] = 17;
+	rt_wr32(raw + 12, IP4(1, 1, 1, 1));
+	rt_wr32(raw + 16, IP4(2, 2, 2, 2));
+	raw[20] = 0x83; raw[21] = 7; raw[22] = 4;
+	raw[27] = 1; /* NOP: not copied */
+	for (int i = 28; i < 1500; i++)
+		raw[i] = (uint8_t)(i * 31);
+	rt_ip_set_csum(raw, 28);
+	rt_module_push(u->m, 0, rtu_raw(u, raw, 1500), 0);
+	assert_true(u->nout >= 3);
+	uint32_t total = 0, expect_off = 0;
+	uint8_t re[1500];
+	for (uint32_t i = 0; i < u->nout; i++) {
+		const uint8_t *ip = out_ip(u, i);
+		uint32_t hl = (uint32_t)(ip[0] & 15) * 4, len = rt_rd16(ip + 2);
+		assert_int_equal(u->out_dev[i], 0);
+		assert_true(len <= 576);
+		assert_int_equal(u->out[i]->len, len);
+		assert_true(rtu_ip_csum_ok(ip));
+		assert_int_equal(rt_rd16(ip + 4), 99);
+		uint16_t off = rt_rd16(ip + 6);
+		assert_int_equal((off & RT_IP_OFFMASK) * 8, expect_off);
+		bool last = i + 1 == u->nout;
+		assert_int_equal(!!(off & RT_IP_MF), !last);
+		if (!last)
+			assert_int_equal((len - hl) % 8, 0);
+		if (i == 0)
+			assert_int_equal(hl, 28);
+		else
+			assert_int_equal(hl, 28); /* 7-byte copied option padded to 8 */
+		if (i > 0)
+			assert_int_equal(ip[20], 0x83);
+		memcpy(re + expect_off, ip + hl, len - hl);
+		expect_off += len - hl;
+		total += len - hl;
+	}
+	assert_int_equal(total, 1500 - 28);
+	assert_memory_equal(re, raw + 28, total);
+	rtu_clear(u);
+	/* DF set: output 1 unchanged; small packets pass untouched */
+	raw[6] = 0x40;
+	rt_ip_set_csum(raw, 28);
+	rt_module_push(u->m, 0, rtu_raw(u, raw, 1500), 0);
+	assert_int_equal(u->nout, 1);
+	assert_int_equal(u->out_dev[0], 1);
+	rtu_clear(u);
+	rt_module_push(u->m, 0, rtu_udp(u, 1, 1, 2, 2, 500), 0);
+	assert_int_equal(u->nout, 1);
+	assert_int_equal(u->out_dev[0], 0);
+	assert_int_equal(u->out[0]->len, 528);
+	done(u);
+}
+
+static void test_icmp_error_and_ping(void **st)
+{
+	(void)st;
+	struct rtu *u = open_cfg("FromDevice(0) -> d :: DecIPTTL -> ToDevice(0);"
+	                         "d[1] -> ICMPError(10.0.0.254, timeexceeded) -> ToDevice(1);"
+	                         "FromDevice(1) -> p :: ICMPPingResponder -> ToDevice(2); p[1] -> Discard");
+	struct rt_pkt *p = rtu_udp(u, IP4(10, 0, 0, 1), 5, IP4(10, 9, 9, 9), 6, 100);
+	rt_pkt_data(p)[8] = 1;
+	rt_ip_set_csum(rt_pkt_data(p), 20);
+	rt_module_push(u->m, 0, p, 0);
+	assert_int_equal(u->nout, 1);
+	assert_int_equal(u->out_dev[0], 1);
+	const uint8_t *ip = out_ip(u, 0);
+	assert_int_equal(ip[8], 200);
+	assert_int_equal(ip[9], 1);
+	assert_int_equal(rt_rd32(ip + 12), IP4(10, 0, 0, 254));
+	assert_int_equal(rt_rd32(ip + 16), IP4(10, 0, 0, 1));
+	assert_int_equal(ip[20], 11);
+	assert_int_equal(ip[21], 0);
+	assert_true(rtu_ip_csum_ok(ip));
+	assert_true(rtu_l4_csum_ok(ip));
+	assert_int_equal(rt_rd16(ip + 2), 20 + 8 + 128);
+	assert_int_equal(rt_rd32(ip + 28 + 16), IP4(10, 9, 9, 9)); /* the original header */
+	assert_int_equal(u->out[0]->anno[RT_ANNO_FIX_IP_SRC], 1);
+	rtu_clear(u);
+	/* no error about an ICMP error, nor about a broadcast source */
+	p = rtu_icmp(u, IP4(10, 0, 0, 1), IP4(10, 9, 9, 9), 3, 8);
+	rt_pkt_data(p)[8] = 1;
+	rt_ip_set_csum(rt_pkt_data(p), 20);
+	rt_module_push(u->m, 0, p, 0);
+	p = rtu_udp(u, IP4(255, 255, 255, 255), 5, IP4(10, 9, 9, 9), 6, 1);
+	rt_pkt_data(p)[8] = 0;
+	rt_ip_set_csum(rt_pkt_data(p), 20);
+	rt_module_push(u->m, 0, p, 0);
+	assert_int_equal(u->nout, 0);
+	/* echo request -> reply */
+	rt_module_push(u->m, 1, rtu_icmp(u, IP4(8, 8, 8, 8), IP4(10, 0, 0, 2), 8, 32), 5 * SEC);
+	assert_int_equal(u->nout, 1);
+	assert_int_equal(u->out_dev[0], 2);
+	ip = out_ip(u, 0);
+	assert_int_equal(rt_rd32(ip + 12), IP4(10, 0, 0, 2));
+	assert_int_equal(rt_rd32(ip + 16), IP4(8, 8, 8, 8));
+	assert_int_equal(ip[8], 255);
+	assert_int_equal(ip[20], 0);
+	assert_true(rtu_ip_csum_ok(ip));
+	assert_true(rtu_l4_csum_ok(ip));
+	assert_int_equal(rt_pkt_dst_anno(u->out[0]), IP4(8, 8, 8, 8));
+	assert_int_equal(u->out[0]->tstamp_ns, 5 * SEC);
+	rtu_clear(u);
+	/* an echo reply is not answered */
+	rt_module_push(u->m, 1, rtu_icmp(u, IP4(8, 8, 8, 8), IP4(10, 0, 0, 2), 0, 32), 0);
+	assert_int_equal(u->nout, 0);
+	done(u);
+}
+
+static void test_tee_and_switches(void **st)
+{
+	(void)st;
+	struct rtu *u = open_cfg("FromDevice(0) -> t :: Tee(3); t[0] -> Paint(7) -> ToDevice(0); t[1] -> ToDevice(1); t[2] -> ToDevice(2)");
+	rt_module_push(u->m, 0, rtu_udp(u, 1, 1, 2, 2, 4), 0);
+	assert_int_equal(u->nout, 3);
+	for (uint32_t i = 0; i < 3; i++)
+		assert_int_equal(u->out_dev[i], i);
+	assert_int_equal(u->out[0]->anno[RT_ANNO_PAINT], 7);
+	assert_int_equal(u->out[1]->anno[RT_ANNO_PAINT], 0);
+	assert_ptr_not_equal(u->out[0]->buf, u->out[1]->buf);
+	assert_memory_equal(rt_pkt_data(u->out[1]), rt_pkt_data(u->out[2]), 32);
+	done(u);
+
+	u = open_cfg("FromDevice(0) -> r :: RoundRobinSwitch; r[0] -> ToDevice(0); r[1] -> ToDevice(1); r[2] -> ToDevice(2)");
+	for (int i = 0; i < 7; i++)
+		rt_module_push(u->m, 0, rtu_udp(u, 1, 1, 2, 2, 4), 0);
+	for (uint32_t i = 0; i < 7; i++)
+		assert_int_equal(u->out_dev[i], i % 3);
+	done(u);
+
+	u = open_cfg("FromDevice(0) -> h :: HashSwitch(12, 4); h[0] -> ToDevice(0); h[1] -> ToDevice(1); h[2] -> ToDevice(2)");
+	for (uint32_t i = 0; i < 20; i++) {
+		uint32_t src = IP4(1, 2, 3, i);
+		rt_module_push(u->m, 0, rtu_udp(u, src, 1, 2, 2, 4), 0);
+		assert_int_equal(u->out_dev[i], (1 + 2 + 3 + i) % 3);
+	}
+	done(u);
+
+	u = open_cfg("FromDevice(0) -> Paint(1) -> s :: PaintSwitch; s[0] -> ToDevice(0); s[1] -> ToDevice(1);"
+	             "FromDevice(1) -> Paint(255) -> s2 :: PaintSwitch; s2[0] -> ToDevice(2); s2[1] -> ToDevice(3)");
+	rt_module_push(u->m, 0, rtu_udp(u, 1, 1, 2, 2, 4), 0);
+	rt_module_push(u->m, 1, rtu_udp(u, 1, 1, 2, 2, 4), 0);
+	assert_int_equal(u->nout, 3);
+	assert_int_equal(u->out_dev[0], 1);
+	assert_int_equal(u->out_dev[1], 2);
+	assert_int_equal(u->out_dev[2], 3);
+	done(u);
+
+	u = open_cfg("FromDevice(0) -> Paint(3) -> c :: CheckPaint(3) -> ToDevice(0); c[1] -> ToDevice(1);"
+	             "FromDevice(1) -> c2 :: CheckPaint(3) -> ToDevice(2); c2[1] -> ToDevice(3)");
+	rt_module_push(u->m, 0, rtu_udp(u, 1, 1, 2, 2, 4), 0);
+	rt_module_push(u->m, 1, rtu_udp(u, 1, 1, 2, 2, 4), 0);
+	assert_int_equal(u->out_dev[0], 0);
+	assert_int_equal(u->out_dev[1], 3);
+	done(u);
+}
+
+static void test_classifiers(void **st)
+{
+	(void)st;
+	struct rtu *u = open_cfg("FromDevice(0) -> c :: IPClassifier(tcp dst port 80, udp, -);"
+	                         "c[0] -> ToDevice(0); c[1] -> ToDevice(1); c[2] -> ToDevice(2)");
+	rt_module_push(u->m, 0, rtu_tcp(u, 1, 1000, 2, 80, 0x02, 0), 0);
+	rt_module_push(u->m, 0, rtu_tcp(u, 1, 1000, 2, 81, 0x02, 0), 0);
+	rt_module_push(u->m, 0, rtu_udp(u, 1, 1000, 2, 80, 0), 0);
+	rt_module_push(u->m, 0, rtu_icmp(u, 1, 2, 8, 0), 0);
+	assert_int_equal(u->nout, 4);
+	assert_int_equal(u->out_dev[0], 0);
+	assert_int_equal(u->out_dev[1], 2);
+	assert_int_equal(u->out_dev[2], 1);
+	assert_int_equal(u->out_dev[3], 2);
+	done(u);
+	/* IPFilter: first match decides; no match drops; a non-first fragment
+	 * has no ports so "udp port 1500" cannot match it */
+	u = open_cfg("FromDevice(0) -> f :: IPFilter(deny src 10.0.0.1, allow udp port 1500, 1 icmp) -> ToDevice(0); f[1] -> ToDevice(1)");
+	rt_module_push(u->m, 0, rtu_udp(u, IP4(10, 0, 0, 1), 1, 2, 1500, 0), 0);
+	rt_module_push(u->m, 0, rtu_udp(u, IP4(10, 0, 0, 2), 1, 2, 1500, 0), 0);
+	rt_module_push(u->m, 0, rtu_icmp(u, IP4(10, 0, 0, 2), 2, 8, 0), 0);
+	rt_module_push(u->m, 0, rtu_tcp(u, IP4(10, 0, 0, 2), 1, 2, 1500, 2, 0), 0);
+	struct rt_pkt *p = rtu_udp(u, IP4(10, 0, 0, 2), 1, 2, 1500, 0);
+	rt_wr16(rt_pkt_data(p) + 6, 0x0010);
+	rt_ip_set_csum(rt_pkt_data(p), 20);
+	rt_module_push(u->m, 0, p, 0);
+	assert_int_equal(u->nout, 2);
+	assert_int_equal(u->out_dev[0], 0);
+	assert_int_equal(u->out_dev[1], 1);
+	done(u);
+	/* Classifier on data bytes */
+	u = open_cfg("FromDevice(0) -> c :: Classifier(9/11, 9/06, -); c[0] -> ToDevice(0); c[1] -> ToDevice(1); c[2] -> ToDevice(2)");
+	rt_module_push(u->m, 0, rtu_tcp(u, 1, 1, 2, 2, 0, 0), 0);
+	rt_module_push(u->m, 0, rtu_udp(u, 1, 1, 2, 2, 0), 0);
+	rt_module_push(u->m, 0, rtu_icmp(u, 1, 2, 8, 0), 0);
+	assert_int_equal(u->out_dev[0], 1);
+	assert_int_equal(u->out_dev[1], 0);
+	assert_int_equal(u->out_dev[2], 2);
+	done(u);
+}
+
+static void test_rewriter_replies(void **st)
+{
+	(void)st;
+	/* a NAPT: inside flows get source 198.51.100.1 and a port in 5000-5001;
+	 * replies come back in on input 1 and are mapped back. */
+	struct rtu *u = open_cfg("rw :: IPRewriter(pattern 198.51.100.1 5000-5001 - - 0 1, drop);"
+	                         "FromDevice(0) -> [0]rw; FromDevice(1) -> [1]rw; rw[0] -> ToDevice(0); rw[1] -> ToDevice(1)");
+	rt_module_push(u->m, 0, rtu_udp(u, IP4(10, 0, 0, 5), 777, IP4(8, 8, 8, 8), 53, 12), 0);
+	rt_module_push(u->m, 0, rtu_tcp(u, IP4(10, 0, 0, 5), 777, IP4(8, 8, 8, 8), 80, 0x02, 9), 0);
+	rt_module_push(u->m, 0, rtu_udp(u, IP4(10, 0, 0, 6), 777, IP4(8, 8, 8, 8), 53, 12), 0);
+	rt_module_push(u->m, 0, rtu_udp(u, IP4(10, 0, 0, 7), 777, IP4(8, 8, 8, 8), 53, 12), 0); /* ports exhausted */
+	rt_module_push(u->m, 0, rtu_icmp(u, IP4(10, 0, 0, 5), IP4(8, 8, 8, 8), 8, 0), 0);      /* not TCP/UDP */
+	assert_int_equal(u->nout, 3);
+	uint16_t ports[3];
+	for (uint32_t i = 0; i < 3; i++) {
+		const uint8_t *ip = out_ip(u, i);
+		assert_int_equal(u->out_dev[i], 0);
+		assert_int_equal(rt_rd32(ip + 12), IP4(198, 51, 100, 1));
+		ports[i] = rt_rd16(ip + 20);
+		assert_true(ports[i] == 5000 || ports[i] == 5001);
+		assert_true(rtu_ip_csum_ok(ip));
+		assert_true(rtu_l4_csum_ok(ip));
+	}
+	assert_int_not_equal(ports[0], ports[2]); /* same 4-tuple space */
+	uint64_t v;
+	assert_int_equal(rt_module_read(u->m, "rw", "mapping_failures", &v), 0);
+	assert_int_equal(v, 1);
+	rtu_clear(u);
+	/* the reply to the first flow */
+	rt_module_push(u->m, 1, rtu_udp(u, IP4(8, 8, 8, 8), 53, IP4(198, 51, 100, 1), ports[0], 40), SEC);
+	/* unsolicited: dropped by the drop spec */
+	rt_module_push(u->m, 1, rtu_udp(u, IP4(8, 8, 8, 8), 53, IP4(198, 51, 100, 1), 4999, 40), SEC);
+	assert_int_equal(u->nout, 1);
+	const uint8_t *ip = out_ip(u, 0);
+	assert_int_equal(u->out_dev[0], 1);
+	assert_int_equal(rt_rd32(ip + 16), IP4(10, 0, 0, 5));
+	assert_int_equal(rt_rd16(ip + 22), 777);
+	assert_int_equal(rt_rd32(ip + 12), IP4(8, 8, 8, 8));
+	assert_true(rtu_ip_csum_ok(ip));
+	assert_true(rtu_l4_csum_ok(ip));
+	assert_int_equal(rt_pkt_dst_anno(u->out[0]), IP4(10, 0, 0, 5));
+	rtu_clear(u);
+	/* Timeouts are soft: at 10 min the expired UDP mapping still works
+	 * (the reaper runs every 15 min) ... */
+	rt_module_run_timers(u->m, 10 * 60 * SEC);
+	assert_int_equal(rt_module_read(u->m, "rw", "mapping_count", &v), 0);
+	assert_int_equal(v, 3);
+	rt_module_push(u->m, 1, rtu_udp(u, IP4(8, 8, 8, 8), 53, IP4(198, 51, 100, 1), ports[0], 40), 10 * 60 * SEC);
+	assert_int_equal(u->nout, 1);
+	rtu_clear(u);
+	/* ... the reply refreshed it past the 15 min reap; at the 30 min reap
+	 * every idle flow (UDP 300 s, TCP without data 300 s) is gone, so the
+	 * exhausted port range has room again */
+	rt_module_run_timers(u->m, 15 * 60 * SEC);
+	assert_int_equal(rt_module_read(u->m, "rw", "mapping_count", &v), 0);
+	assert_int_equal(v, 1);
+	rt_module_run_timers(u->m, 30 * 60 * SEC);
+	assert_int_equal(rt_module_read(u->m, "rw", "mapping_count", &v), 0);
+	assert_int_equal(v, 0);
+	rt_module_push(u->m, 0, rtu_udp(u, IP4(10, 0, 0, 7), 777, IP4(8, 8, 8, 8), 53, 12), 30 * 60 * SEC);
+	assert_int_equal(u->nout, 1);
+	done(u);
+}
+
+static void test_addr_rewriter(void **st)
+{
+	(void)st;
+	struct rtu *u = open_cfg("rw :: IPAddrRewriter(pattern 198.51.100.0/30 - 0 1, drop);"
+	                         "FromDevice(0) -> [0]rw; FromDevice(1) -> [1]rw; rw[0] -> ToDevice(0); rw[1] -> ToDevice(1)");
+	rt_module_push(u->m, 0, rtu_icmp(u, IP4(10, 0, 0, 5), IP4(8, 8, 8, 8), 8, 4), 0);
+	rt_module_push(u->m, 0, rtu_udp(u, IP4(10, 0, 0, 5), 9, IP4(8, 8, 4, 4), 53, 4), 0);
+	assert_int_equal(u->nout, 2);
+	uint32_t a = rt_rd32(out_ip(u, 0) + 12);
+	assert_true(a == IP4(198, 51, 100, 1) || a == IP4(198, 51, 100, 2));
+	assert_int_equal(rt_rd32(out_ip(u, 1) + 12), a);
+	assert_int_equal(rt_rd16(out_ip(u, 1) + 20), 9); /* ports untouched */
+	for (int i = 0; i < 2; i++) {
+		assert_true(rtu_ip_csum_ok(out_ip(u, (uint32_t)i)));
+		assert_true(rtu_l4_csum_ok(out_ip(u, (uint32_t)i)));
+	}
+	rtu_clear(u);
+	rt_module_push(u->m, 1, rtu_udp(u, IP4(8, 8, 4, 4), 53, a, 9, 4), 0);
+	assert_int_equal(u->nout, 1);
+	assert_int_equal(rt_rd32(out_ip(u, 0) + 16), IP4(10, 0, 0, 5));
+	assert_true(rtu_l4_csum_ok(out_ip(u, 0)));
+	done(u);
+}
+
+static void test_encap_strip(void **st)
+{
+	(void)st;
+	struct rtu *u = open_cfg("FromDevice(0) -> Strip(20) -> UDPIPEncap(1.1.1.1, 1234, 2.2.2.2, 5678) -> ToDevice(0);"
+	                         "FromDevice(1) -> IPEncap(ipip, 3.3.3.3, 4.4.4.4, TTL 9) -> EtherEncap(0x0800, 00:01:02:03:04:05, 0a:0b:0c:0d:0e:0f) -> Strip(14) -> Unstrip(14) -> ToDevice(1)");
+	rt_module_push(u->m, 0, rtu_udp(u, 7, 7, 8, 8, 30), 0);
+	const uint8_t *ip = out_ip(u, 0);
+	assert_int_equal(u->out[0]->len, 28 + 38);
+	assert_int_equal(ip[8], 250);
+	assert_int_equal(rt_rd32(ip + 16), IP4(2, 2, 2, 2));
+	assert_int_equal(rt_rd16(ip + 22), 5678);
+	assert_true(rtu_ip_csum_ok(ip));
+	assert_true(rtu_l4_csum_ok(ip));
+	rt_module_push(u->m, 0, rtu_udp(u, 7, 7, 8, 8, 30), 0);
+	assert_int_equal(rt_rd16(out_ip(u, 1) + 4), rt_rd16(ip + 4) + 1); /* ID counter */
+	rt_module_push(u->m, 1, rtu_udp(u, 7, 7, 8, 8, 3), 0);
+	const uint8_t *e = out_ip(u, 2);
+	assert_int_equal(u->out[2]->len, 14 + 20 + 31);
+	assert_int_equal(e[0], 0x0a);
+	assert_int_equal(e[6], 0x00);
+	assert_int_equal(rt_rd16(e + 12), 0x0800);
+	assert_int_equal(e[14 + 9], 4);
+	assert_int_equal(e[14 + 8], 9);
+	assert_true(rtu_ip_csum_ok(e + 14));
+	assert_int_equal(rt_pkt_dst_anno(u->out[2]), IP4(4, 4, 4, 4));
+	done(u);
+}
+
+static void test_store_and_dscp(void **st)
+{
+	(void)st;
+	struct rtu *u = open_cfg("FromDevice(0) -> StoreIPAddress(9.9.9.9, src) -> SetIPDSCP(46) -> ToDevice(0);"
+	                         "FromDevice(1) -> s :: StoreIPAddress(9.9.9.9, 60) -> ToDevice(1); s[1] -> ToDevice(2)");
+	rt_module_push(u->m, 0, rtu_tcp(u, 1, 2, 3, 4, 0x10, 5), 0);
+	const uint8_t *ip = out_ip(u, 0);
+	assert_int_equal(rt_rd32(ip + 12), IP4(9, 9, 9, 9));
+	assert_int_equal(ip[1], 46 << 2);
+	assert_true(rtu_ip_csum_ok(ip));
+	assert_true(rtu_l4_csum_ok(ip));
+	rt_module_push(u->m, 1, rtu_udp(u, 1, 2, 3, 4, 1), 0); /* 29 bytes: offset 60 out of range */
+	assert_int_equal(u->out_dev[1], 2);
+	done(u);
+}
+
+static void test_unqueuers(void **st)
+{
+	(void)st;
+	struct rtu *u = open_cfg("FromDevice(0) -> Queue(100) -> RatedUnqueue(10) -> ToDevice(0)");
+	for (int i = 0; i < 20; i++)
+		rt_module_push(u->m, 0, rtu_udp(u, 1, 1, 2, 2, 1), 0);
+	rt_module_run_timers(u->m, 0);
+	assert_int_equal(u->nout, 1); /* bucket of 10 x 20 ms: 1 token */
+	uint64_t t = rt_module_next_deadline(u->m);
+	assert_int_equal(t, SEC / 10);
+	for (uint64_t now = 0; now <= SEC; now += SEC / 100)
+		rt_module_run_timers(u->m, now);
+	assert_int_equal(u->nout, 11);
+	done(u);
+
+	u = open_cfg("FromDevice(0) -> Queue -> Unqueue(2) -> ToDevice(0)");
+	for (int i = 0; i < 5; i++)
+		rt_module_push(u->m, 0, rtu_udp(u, 1, 1, 2, 2, 1), 0);
+	assert_int_equal(u->nout, 0);
+	assert_int_equal(rt_module_next_deadline(u->m), 0);
+	rt_module_poll(u->m, 1);
+	assert_int_equal(u->nout, 5);
+	assert_int_equal(rt_module_next_deadline(u->m), UINT64_MAX);
+	done(u);
+
+	/* pull all the way: ToDevice pulls through BandwidthShaper (1000 B/s) */
+	u = open_cfg("FromDevice(0) -> Queue -> BandwidthShaper(8000bps) -> ToDevice(0)");
+	for (int i = 0; i < 5; i++)
+		rt_module_push(u->m, 0, rtu_udp(u, 1, 1, 2, 2, 72), 0); /* 100 bytes */
+	rt_module_run_timers(u->m, 0);
+	assert_int_equal(u->nout, 1);
+	rt_module_run_timers(u->m, SEC / 10 - 1);
+	assert_int_equal(u->nout, 1);
+	rt_module_run_timers(u->m, SEC / 10);
+	assert_int_equal(u->nout, 2);
+	done(u);
+
+	u = open_cfg("FromDevice(0) -> r :: RatedSplitter(5) -> ToDevice(0); r[1] -> ToDevice(1)");
+	for (int i = 0; i < 10; i++)
+		rt_module_push(u->m, 0, rtu_udp(u, 1, 1, 2, 2, 1), 0);
+	assert_int_equal(u->out_dev[0], 0);
+	assert_int_equal(u->out_dev[1], 1);
+	done(u);
+}
+
+static void test_changeenforcer(void **st)
+{
+	(void)st;
+	struct rtu *u = open_cfg("ce :: ChangeEnforcer(10.1.0.5, ALLOW 192.0.2.0/24);"
+	                         "FromDevice(0) -> [0]ce[0] -> ToDevice(0); FromDevice(1) -> [1]ce[1] -> ToDevice(1)");
+	uint32_t mod = IP4(10, 1, 0, 5), client = IP4(203, 0, 113, 9);
+	/* leaving towards the whitelist: passes; elsewhere: dropped */
+	rt_module_push(u->m, 1, rtu_udp(u, mod, 53, IP4(192, 0, 2, 1), 53, 1), 0);
+	rt_module_push(u->m, 1, rtu_udp(u, mod, 53, IP4(198, 18, 0, 1), 53, 1), 0);
+	assert_int_equal(u->nout, 1);
+	/* a client writes in: the reply is authorized, other ports are not */
+	rt_module_push(u->m, 0, rtu_udp(u, client, 4444, mod, 53, 1), SEC);
+	rt_module_push(u->m, 1, rtu_udp(u, mod, 53, client, 4444, 1), 2 * SEC);
+	rt_module_push(u->m, 1, rtu_udp(u, mod, 53, client, 4445, 1), 2 * SEC);
+	/* spoofed source: dropped */
+	rt_module_push(u->m, 1, rtu_udp(u, IP4(1, 1, 1, 1), 53, IP4(192, 0, 2, 1), 53, 1), 2 * SEC);
+	assert_int_equal(u->nout, 3);
+	assert_int_equal(u->out_dev[1], 0);
+	assert_int_equal(u->out_dev[2], 1);
+	/* after the idle timeout the authorization is gone */
+	rt_module_push(u->m, 1, rtu_udp(u, mod, 53, client, 4444, 1), 400 * SEC);
+	assert_int_equal(u->nout, 3);
+	uint64_t v;
+	assert_int_equal(rt_module_read(u->m, "ce", "drops", &v), 0);
+	assert_int_equal(v, 4);
+	done(u);
+}
+
+static void test_arp(void **st)
+{
+	(void)st;
+	struct rtu *u = open_cfg("a :: ARPResponder(10.0.0.1/32 00:11:22:33:44:55) -> ToDevice(0); a[1] -> ToDevice(1);"
+	                         "q :: ARPQuerier(10.0.0.1, 00:11:22:33:44:55) -> ToDevice(2); Idle -> [1]q; FromDevice(0) -> [0]q; Idle -> a");
+	uint8_t req[42] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 2, 2, 2, 2, 2, 0x08, 0x06, 0, 1, 0x08, 0, 6, 4, 0, 1,
+	                    2, 2, 2, 2, 2, 2, 10, 0, 0, 9, 0, 0, 0, 0, 0, 0, 10, 0, 0, 1 };
+	rt_module_push_elem(u->m, "a", 0, rtu_raw(u, req, 42), 0);
+	assert_int_equal(u->nout, 1);
+	const uint8_t *r = out_ip(u, 0);
+	assert_int_equal(u->out_dev[0], 0);
+	assert_int_equal(r[0], 2);
+	assert_int_equal(r[6], 0x00);
+	assert_int_equal(rt_rd16(r + 20), 2);
+	assert_int_equal(rt_rd32(r + 28), IP4(10, 0, 0, 1));
+	assert_int_equal(rt_rd32(r + 38), IP4(10, 0, 0, 9));
+	req[41] = 2; /* not ours */
+	rt_module_push_elem(u->m, "a", 0, rtu_raw(u, req, 42), 0);
+	assert_int_equal(u->out_dev[1], 1);
+	rtu_clear(u);
+	/* querier: unknown next hop -> packet held, request broadcast */
+	rt_module_push(u->m, 0, rtu_udp(u, IP4(10, 0, 0, 1), 1, IP4(10, 0, 0, 9), 2, 1), 0);
+	assert_int_equal(u->nout, 1);
+	r = out_ip(u, 0);
+	assert_int_equal(rt_rd16(r + 12), 0x0806);
+	assert_int_equal(rt_rd32(r + 38), IP4(10, 0, 0, 9));
+	rtu_clear(u);
+	/* the reply releases it with an Ethernet header */
+	uint8_t rep[42];
+	memcpy(rep, req, 42);
+	rt_wr16(rep + 20, 2);
+	rt_wr32(rep + 28, IP4(10, 0, 0, 9));
+	rt_module_push_elem(u->m, "q", 1, rtu_raw(u, rep, 42), 0);
+	assert_int_equal(u->nout, 1);
+	r = out_ip(u, 0);
+	assert_int_equal(rt_rd16(r + 12), 0x0800);
+	assert_int_equal(r[0], 2);
+	assert_int_equal(rt_rd32(r + 14 + 16), IP4(10, 0, 0, 9));
+	rtu_clear(u);
+	/* now known: straight through */
+	rt_module_push(u->m, 0, rtu_udp(u, IP4(10, 0, 0, 1), 1, IP4(10, 0, 0, 9), 2, 1), SEC);
+	assert_int_equal(u->nout, 1);
+	assert_int_equal(rt_rd16(out_ip(u, 0) + 12), 0x0800);
+	done(u);
+}
+
+static void test_lookup_and_misc(void **st)
+{
+	(void)st;
+	struct rtu *u = open_cfg("FromDevice(0) -> l :: StaticIPLookup(10.0.0.0/8 0, 10.1.0.0/16 10.1.0.1 1, 0.0.0.0/0 2);"
+	                         "l[0] -> ToDevice(0); l[1] -> ToDevice(1); l[2] -> ToDevice(2)");
+	rt_module_push(u->m, 0, rtu_udp(u, 1, 1, IP4(10, 2, 0, 1), 2, 1), 0);
+	rt_module_push(u->m, 0, rtu_udp(u, 1, 1, IP4(10, 1, 0, 7), 2, 1), 0);
+	rt_module_push(u->m, 0, rtu_udp(u, 1, 1, IP4(11, 1, 0, 7), 2, 1), 0);
+	assert_int_equal(u->out_dev[0], 0);
+	assert_int_equal(u->out_dev[1], 1);
+	assert_int_equal(rt_pkt_dst_anno(u->out[1]), IP4(10, 1, 0, 1));
+	assert_int_equal(u->out_dev[2], 2);
+	done(u);
+
+	u = open_cfg("FromDevice(0) -> IPMirror -> SetIPAddress(1.2.3.4) -> StoreData(0, \\<47>) -> Print(x) -> ToDevice(0)");
+	rt_module_push(u->m, 0, rtu_udp(u, IP4(1, 1, 1, 1), 10, IP4(2, 2, 2, 2), 20, 1), 0);
+	const uint8_t *ip = out_ip(u, 0);
+	assert_int_equal(ip[0], 0x47);
+	assert_int_equal(rt_rd32(ip + 12), IP4(2, 2, 2, 2));
+	assert_int_equal(rt_rd16(ip + 20), 20);
+	assert_int_equal(rt_pkt_dst_anno(u->out[0]), IP4(1, 2, 3, 4));
+	assert_int_equal(u->nlog, 1);
+	assert_non_null(strstr(u->last_log, "x:"));
+	done(u);
+}
+
+static void test_push_loop_and_quota(void **st)
+{
+	(void)st;
+	/* a configuration whose push path would loop forever ends, dropping */
+	struct rtu *u = calloc(1, sizeof *u);
+	struct rt_limits lim = { .max_depth = 32 };
+	assert_int_equal(rtu_open_lim(u, "FromDevice(0) -> t :: Tee(2); t[0] -> ToDevice(0); t[1] -> Null -> t", 0, &lim), 0);
+	rt_module_push(u->m, 0, rtu_udp(u, 1, 1, 2, 2, 1), 0);
+	assert_true(u->nout > 0 && u->nout < 64);
+	rtu_close(u);
+	free(u);
+	/* a memory quota refuses a module whose tables do not fit */
+	struct rt_limits small = { .mem_max = 4096 };
+	u = calloc(1, sizeof *u);
+	assert_int_equal(rtu_open_lim(u, "FromDevice(0) -> Queue(100000) -> Unqueue -> ToDevice(0)", 0, &small), -ENOMEM);
+	rt_simple_pool_free(u->sp);
+	free(u);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_checkipheader),
+		cmocka_unit_test(test_device_input_check),
+		cmocka_unit_test(test_decipttl),
+		cmocka_unit_test(test_fragmenter),
+		cmocka_unit_test(test_icmp_error_and_ping),
+		cmocka_unit_test(test_tee_and_switches),
+		cmocka_unit_test(test_classifiers),
+		cmocka_unit_test(test_rewriter_replies),
+		cmocka_unit_test(test_addr_rewriter),
+		cmocka_unit_test(test_encap_strip),
+		cmocka_unit_test(test_store_and_dscp),
+		cmocka_unit_test(test_unqueuers),
+		cmocka_unit_test(test_changeenforcer),
+		cmocka_unit_test(test_arp),
+		cmocka_unit_test(test_lookup_and_misc),
+		cmocka_unit_test(test_push_loop_and_quota),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
