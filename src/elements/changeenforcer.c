@@ -36,6 +36,7 @@
 
 #include "elements/args.h"
 #include "elements/element.h"
+#include "verify/model.h"
 
 struct changeenforcer_conf {
 	uint32_t addr;              /* the module's address, host order */
@@ -88,6 +89,7 @@ static int changeenforcer_configure(const struct elem_ctx *ctx, const struct cli
 }
 
 static const struct elem_runtime changeenforcer_runtime;
+static const struct elem_model changeenforcer_model;
 const struct elem_class elem_changeenforcer = {
 	.name = "ChangeEnforcer",
 	.port_count = "2/2",
@@ -95,6 +97,7 @@ const struct elem_class elem_changeenforcer = {
 	.flow_code = "xy/xy",
 	.flags = ELEM_STATEFUL,
 	.configure = changeenforcer_configure,
+	.model = &changeenforcer_model,
 	.runtime = &changeenforcer_runtime,
 };
 
@@ -239,3 +242,120 @@ static const struct elem_runtime changeenforcer_runtime = {
 	.run = ce_run,
 	.read = ce_read,
 };
+
+/* ---- symbolic model (src/verify/model.h) ---- */
+/* Entering flows push an authorization (source, source port, protocol)
+ * into the flow; a leaving flow passes where its source is ADDR or an
+ * authorized source and its destination is allowed or an authorized
+ * (address, port, protocol), i.e. a reply. Timeouts never expire. */
+enum { CE_AUTH = 0x43450001u };
+
+static const struct flow_expr ce_first = {
+	.kind = FLOW_ATOM,
+	.atom = { .base = FLOW_BASE_IP, .op = FLOW_EQ, .len = 2, .off = 6, .mask = 0x1fff },
+};
+
+/* TCP/UDP first fragments (ports count) vs the rest (port 0). */
+static void ce_ports(struct sym_ctx *cx, struct sym_flow *f, struct sym_flows *tu,
+                     struct sym_flows *other)
+{
+	struct sym_flow *t, *o, *u;
+	sym_split_set(cx, f, SYM_F_PROTO, sym_iset_range(cx, 6, 6), &t, &o);
+	if (o) {
+		sym_split_set(cx, o, SYM_F_PROTO, sym_iset_range(cx, 17, 17), &u, &o);
+		if (u)
+			sym_split_expr(cx, u, &ce_first, tu, other);
+	}
+	if (t)
+		sym_split_expr(cx, t, &ce_first, tu, other);
+	sym_flows_push(cx, other, o);
+}
+
+static int ce_enter(struct sym_ctx *cx, struct sym_flow *f)
+{
+	struct sym_flows tu = { 0 }, other = { 0 };
+	ce_ports(cx, f, &tu, &other);
+	for (int k = 0; k < 2; k++) {
+		struct sym_flows *l = k ? &other : &tu;
+		for (uint32_t i = 0; i < l->n; i++) {
+			struct sym_state r = { .owner = sym_owner(cx), .kind = CE_AUTH, .nterms = 3 };
+			r.t[0] = sym_get(l->v[i], SYM_F_SRC);
+			r.t[1] = k ? sym_const(0) : sym_get(l->v[i], SYM_F_SPORT);
+			r.t[2] = sym_get(l->v[i], SYM_F_PROTO);
+			sym_state_push(cx, l->v[i], &r);
+			sym_emit(cx, 0, l->v[i]);
+		}
+	}
+	return 0;
+}
+
+static int ce_leave(struct sym_ctx *cx, const struct changeenforcer_conf *c, struct sym_flow *f)
+{
+	uint64_t me = sym_owner(cx);
+	struct sym_flows ok = { 0 }, cur = { 0 };
+	/* anti-spoofing */
+	struct sym_flow *own, *rest;
+	sym_split_range(cx, f, SYM_F_SRC, c->addr, c->addr, &own, &rest);
+	sym_flows_push(cx, &ok, own);
+	sym_flows_push(cx, &cur, rest);
+	for (const struct sym_state *s = rest ? sym_state_first(rest) : NULL; s && cur.n; s = s->next) {
+		if (s->owner != me || s->kind != CE_AUTH)
+			continue;
+		struct sym_flows next = { 0 };
+		enum sym_field k = SYM_F_SRC;
+		for (uint32_t i = 0; i < cur.n; i++)
+			sym_split_equal(cx, cur.v[i], 1, &k, &s->t[0], &ok, &next);
+		cur = next;
+	}
+	for (uint32_t i = 0; i < cur.n; i++)
+		sym_drop(cx, cur.v[i], "ChangeEnforcer: spoofed source");
+	/* default-off */
+	for (uint32_t i = 0; i < ok.n; i++) {
+		struct sym_flow *g = ok.v[i];
+		for (uint32_t a = 0; a < c->nallow && g; a++) {
+			uint32_t lo = c->allow[a].addr & inet_mask(c->allow[a].len);
+			struct sym_flow *in;
+			sym_split_range(cx, g, SYM_F_DST, lo, lo | ~inet_mask(c->allow[a].len), &in, &g);
+			if (in)
+				sym_emit(cx, 1, in);
+		}
+		if (!g)
+			continue;
+		struct sym_flows tu = { 0 }, other = { 0 };
+		ce_ports(cx, g, &tu, &other);
+		for (int k = 0; k < 2; k++) {
+			struct sym_flows left = k ? other : tu;
+			for (const struct sym_state *s = sym_state_first(g); s && left.n; s = s->next) {
+				if (s->owner != me || s->kind != CE_AUTH)
+					continue;
+				if (k && (s->t[1].var || s->t[1].k))
+					continue;
+				static const enum sym_field keys3[3] = { SYM_F_DST, SYM_F_DPORT, SYM_F_PROTO };
+				static const enum sym_field keys2[2] = { SYM_F_DST, SYM_F_PROTO };
+				struct sym_term t3[3] = { s->t[0], s->t[1], s->t[2] }, t2[2] = { s->t[0], s->t[2] };
+				struct sym_flows yes = { 0 }, no = { 0 };
+				for (uint32_t j = 0; j < left.n; j++) {
+					if (k)
+						sym_split_equal(cx, left.v[j], 2, keys2, t2, &yes, &no);
+					else
+						sym_split_equal(cx, left.v[j], 3, keys3, t3, &yes, &no);
+				}
+				for (uint32_t j = 0; j < yes.n; j++)
+					sym_emit(cx, 1, yes.v[j]);
+				left = no;
+			}
+			for (uint32_t j = 0; j < left.n; j++)
+				sym_drop(cx, left.v[j], "ChangeEnforcer: destination not authorized");
+		}
+	}
+	return 0;
+}
+
+static int changeenforcer_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                               struct sym_flow *f)
+{
+	const struct changeenforcer_conf *c = e->conf;
+	return port == 0 ? ce_enter(cx, f) : ce_leave(cx, c, f);
+}
+
+static const struct elem_model changeenforcer_model = { .push = changeenforcer_sym_push };

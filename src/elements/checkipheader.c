@@ -8,6 +8,7 @@
 
 #include "elements/args.h"
 #include "elements/element.h"
+#include "verify/model.h"
 
 struct checkipheader_conf {
 	uint32_t offset;   /* IP header start from the data pointer */
@@ -106,11 +107,13 @@ static int checkipheader_configure(const struct elem_ctx *ctx, const struct clic
 }
 
 static const struct elem_runtime checkipheader_runtime;
+static const struct elem_model checkipheader_model;
 const struct elem_class elem_checkipheader = {
 	.name = "CheckIPHeader",
 	.port_count = "1/1-2",
 	.processing = "a/ah",
 	.configure = checkipheader_configure,
+	.model = &checkipheader_model,
 	.runtime = &checkipheader_runtime,
 };
 
@@ -154,3 +157,43 @@ static const struct elem_runtime checkipheader_runtime = {
 	.action = checkipheader_action,
 	.read = checkipheader_read,
 };
+
+/* ---- symbolic model (src/verify/model.h) ---- */
+/* The IP header annotation goes to data + OFFSET (exposing an inner layer
+ * after a Strip: decapsulation). Version 4 and a header length of at least
+ * 5 words pass; lengths and checksums of the packets the network carries
+ * are taken as valid (the devices carry well-formed IPv4). BADSRC sources
+ * fail unless the destination is in GOODDST. Failures go to output 1. */
+static int checkipheader_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                              struct sym_flow *f)
+{
+	const struct checkipheader_conf *c = e->conf;
+	struct sym_flow *ok, *bad;
+	sym_mark_ip(cx, f, c->offset);
+	sym_split_range(cx, f, SYM_F_VHL, 0x45, 0x4f, &ok, &bad);
+	if (bad)
+		sym_emit(cx, 1, bad);
+	for (uint32_t i = 0; i < c->nbadsrc && ok; i++) {
+		struct sym_flow *hit, *rest;
+		sym_split_range(cx, ok, SYM_F_SRC, c->badsrc[i], c->badsrc[i], &hit, &rest);
+		ok = rest;
+		for (uint32_t g = 0; g < c->ngooddst && hit; g++) {
+			struct sym_flow *good, *other;
+			sym_split_range(cx, hit, SYM_F_DST, c->gooddst[g], c->gooddst[g], &good, &other);
+			if (good) {
+				sym_copy(cx, good, SYM_F_DSTANNO, SYM_F_DST);
+				sym_emit(cx, 0, good);
+			}
+			hit = other;
+		}
+		if (hit)
+			sym_emit(cx, 1, hit);
+	}
+	if (ok) {
+		sym_copy(cx, ok, SYM_F_DSTANNO, SYM_F_DST);
+		sym_emit(cx, 0, ok);
+	}
+	return 0;
+}
+
+static const struct elem_model checkipheader_model = { .push = checkipheader_sym_push };

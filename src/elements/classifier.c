@@ -7,6 +7,7 @@
 #include "elements/args.h"
 #include "elements/classify.h"
 #include "elements/element.h"
+#include "verify/model.h"
 #include "flow/flow.h"
 
 static int classifier_configure(const struct elem_ctx *ctx, const struct click_args *args,
@@ -37,13 +38,36 @@ static int classifier_configure(const struct elem_ctx *ctx, const struct click_a
 }
 
 #include "runtime/elements_rt.h"
+static const struct elem_model cls_model;
 const struct elem_class elem_classifier = {
 	.name = "Classifier",
 	.port_count = "1/-",
 	.processing = "h/h",
 	.configure = classifier_configure,
+	.model = &cls_model,
 	.runtime = &rt_classifier_runtime,
 };
 
 /* ---- runtime (packet functions) ---- */
 /* The packet function is shared with its family: src/runtime/classify_rt.c. */
+
+/* ---- symbolic model (src/verify/model.h) ---- */
+/* First matching rule decides, no match drops: the flow is split into
+ * disjoint flows, one per rule that some packet of it matches. */
+static int cls_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                    struct sym_flow *f)
+{
+	static const struct flow_expr all = { .kind = FLOW_TRUE };
+	const struct cls_conf *c = e->conf;
+	const struct flow_expr **ex = arena_alloc(sym_arena(cx), (c->n + 1) * sizeof *ex);
+	int32_t *out = arena_alloc(sym_arena(cx), (c->n + 1) * sizeof *out);
+	if (!ex || !out)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < c->n; i++) {
+		ex[i] = c->rules[i].expr ? c->rules[i].expr : &all;
+		out[i] = c->rules[i].out;
+	}
+	return sym_classify(cx, f, ex, out, c->n);
+}
+
+static const struct elem_model cls_model = { .push = cls_sym_push };

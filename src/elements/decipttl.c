@@ -4,6 +4,7 @@
 
 #include "elements/args.h"
 #include "elements/element.h"
+#include "verify/model.h"
 
 struct decipttl_conf {
 	bool active;    /* false: pass unchanged */
@@ -29,11 +30,13 @@ static int decipttl_configure(const struct elem_ctx *ctx, const struct click_arg
 }
 
 static const struct elem_runtime decipttl_runtime;
+static const struct elem_model decipttl_model;
 const struct elem_class elem_decipttl = {
 	.name = "DecIPTTL",
 	.port_count = "1/1-2",
 	.processing = "a/ah",
 	.configure = decipttl_configure,
+	.model = &decipttl_model,
 	.runtime = &decipttl_runtime,
 };
 
@@ -54,3 +57,34 @@ static struct rt_pkt *decipttl_action(struct rt_elem *e, struct rt_pkt *p)
 }
 
 static const struct elem_runtime decipttl_runtime = { .action = decipttl_action };
+
+/* ---- symbolic model (src/verify/model.h) ---- */
+/* ttl <= 1 goes to output 1 (dropped without it); the rest leaves with
+ * TTL-1: the same variable, offset by one, so decrements add up. */
+static int decipttl_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                         struct sym_flow *f)
+{
+	const struct decipttl_conf *c = e->conf;
+	struct sym_flow *live = f, *dead = NULL, *mc = NULL;
+	if (!c->active) {
+		sym_emit(cx, 0, f);
+		return 0;
+	}
+	if (!c->multicast) {
+		sym_split_range(cx, f, SYM_F_DST, 0xe0000000u, 0xefffffffu, &mc, &live);
+		if (mc)
+			sym_emit(cx, 0, mc);
+		if (!live)
+			return 0;
+	}
+	sym_split_range(cx, live, SYM_F_TTL, 2, 255, &live, &dead);
+	if (dead)
+		sym_emit(cx, 1, dead);
+	if (live) {
+		sym_add(cx, live, SYM_F_TTL, -1);
+		sym_emit(cx, 0, live);
+	}
+	return 0;
+}
+
+static const struct elem_model decipttl_model = { .push = decipttl_sym_push };

@@ -13,6 +13,7 @@
 
 #include "elements/args.h"
 #include "elements/element.h"
+#include "verify/model.h"
 
 struct dev_conf {
 	uint32_t port;    /* the module's device number */
@@ -87,12 +88,14 @@ static int tonetfront_configure(const struct elem_ctx *ctx, const struct click_a
 }
 
 static const struct elem_runtime fromdevice_runtime;
+static const struct elem_model dev_model;
 const struct elem_class elem_fromdevice = {
 	.name = "FromDevice",
 	.port_count = "0/1",
 	.processing = "h/h",
 	.flags = ELEM_DEVICE_IN,
 	.configure = fromdevice_configure,
+	.model = &dev_model,
 	.runtime = &fromdevice_runtime,
 };
 
@@ -102,6 +105,7 @@ const struct elem_class elem_fromnetfront = {
 	.processing = "h/h",
 	.flags = ELEM_DEVICE_IN,
 	.configure = fromnetfront_configure,
+	.model = &dev_model,
 	.runtime = &fromdevice_runtime,
 };
 
@@ -112,6 +116,7 @@ const struct elem_class elem_todevice = {
 	.processing = "a/h",
 	.flags = ELEM_DEVICE_OUT,
 	.configure = todevice_configure,
+	.model = &dev_model,
 	.runtime = &todevice_runtime,
 };
 
@@ -121,6 +126,7 @@ const struct elem_class elem_tonetfront = {
 	.processing = "a/h",
 	.flags = ELEM_DEVICE_OUT,
 	.configure = tonetfront_configure,
+	.model = &dev_model,
 	.runtime = &todevice_runtime,
 };
 
@@ -182,3 +188,23 @@ static const struct elem_runtime todevice_runtime = {
 	.run = todevice_run,
 	.device = dev_device,
 };
+
+/* ---- symbolic model (src/verify/model.h) ---- */
+/* The engine moves packets between the node's ports and the device
+ * elements itself (device() says which port): a FromDevice's flows leave
+ * on its output 0 and a ToDevice's input leaves the node. push only serves
+ * a ToDevice's optional pass-through output. */
+static int dev_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                    struct sym_flow *f)
+{
+	sym_emit(cx, 0, f);
+	return 0;
+}
+
+static uint32_t dev_sym_device(const struct click_element *e)
+{
+	const struct dev_conf *c = e->conf;
+	return c ? c->port : 0;
+}
+
+static const struct elem_model dev_model = { .push = dev_sym_push, .device = dev_sym_device };

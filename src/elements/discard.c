@@ -4,6 +4,7 @@
 
 #include "elements/args.h"
 #include "elements/element.h"
+#include "verify/model.h"
 
 struct discard_conf {
 	bool active;    /* true */
@@ -29,11 +30,13 @@ static int discard_configure(const struct elem_ctx *ctx, const struct click_args
 }
 
 static const struct elem_runtime discard_runtime;
+static const struct elem_model discard_model;
 const struct elem_class elem_discard = {
 	.name = "Discard",
 	.port_count = "1/0",
 	.processing = "a/a",
 	.configure = discard_configure,
+	.model = &discard_model,
 	.runtime = &discard_runtime,
 };
 
@@ -99,3 +102,13 @@ static const struct elem_runtime discard_runtime = {
 	.run = discard_run,
 	.read = discard_read,
 };
+
+/* ---- symbolic model (src/verify/model.h) ---- */
+static int discard_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                        struct sym_flow *f)
+{
+	sym_drop(cx, f, "Discard");
+	return 0;
+}
+
+static const struct elem_model discard_model = { .push = discard_sym_push };

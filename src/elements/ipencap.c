@@ -6,6 +6,7 @@
 
 #include "elements/args.h"
 #include "elements/element.h"
+#include "verify/model.h"
 
 struct ipencap_conf {
 	uint8_t proto;
@@ -104,20 +105,24 @@ static int udpipencap_configure(const struct elem_ctx *ctx, const struct click_a
 }
 
 static const struct elem_runtime ipencap_runtime;
+static const struct elem_model ipencap_model;
 const struct elem_class elem_ipencap = {
 	.name = "IPEncap",
 	.port_count = "1/1",
 	.processing = "a/a",
 	.configure = ipencap_configure,
+	.model = &ipencap_model,
 	.runtime = &ipencap_runtime,
 };
 
 static const struct elem_runtime udpipencap_runtime;
+static const struct elem_model udpipencap_model;
 const struct elem_class elem_udpipencap = {
 	.name = "UDPIPEncap",
 	.port_count = "1/1",
 	.processing = "a/a",
 	.configure = udpipencap_configure,
+	.model = &udpipencap_model,
 	.runtime = &udpipencap_runtime,
 };
 
@@ -202,3 +207,46 @@ static const struct elem_runtime udpipencap_runtime = {
 	.state_size = ipencap_state_size,
 	.action = udpipencap_action,
 };
+
+/* ---- symbolic model (src/verify/model.h) ---- */
+/* A new outer layer: constants from the configuration, a fresh IP ID
+ * (the element's counter), LEN = inner LEN + header. The inner layer and
+ * the payload are kept untouched beneath it. */
+static int ipencap_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                        struct sym_flow *f)
+{
+	const struct ipencap_conf *c = e->conf;
+	struct sym_term dst = c->dst_anno ? sym_get(f, SYM_F_DSTANNO) : sym_const(c->dst);
+	sym_push_layer(cx, f, 20, false);
+	sym_set_const(cx, f, SYM_F_PROTO, c->proto);
+	sym_set_const(cx, f, SYM_F_SRC, c->src);
+	sym_set_term(cx, f, SYM_F_DST, dst);
+	sym_set_const(cx, f, SYM_F_TTL, c->ttl);
+	sym_set_const(cx, f, SYM_F_TOS, c->tos);
+	sym_set_const(cx, f, SYM_F_OFF, c->df ? 0x4000 : 0);
+	sym_set_term(cx, f, SYM_F_DSTANNO, dst);
+	sym_emit(cx, 0, f);
+	return 0;
+}
+
+static int udpipencap_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                           struct sym_flow *f)
+{
+	const struct udpipencap_conf *c = e->conf;
+	struct sym_term dst = c->dst_anno ? sym_get(f, SYM_F_DSTANNO) : sym_const(c->dst);
+	sym_push_layer(cx, f, 28, true);
+	sym_set_const(cx, f, SYM_F_PROTO, 17);
+	sym_set_const(cx, f, SYM_F_SRC, c->src);
+	sym_set_const(cx, f, SYM_F_SPORT, c->sport);
+	sym_set_term(cx, f, SYM_F_DST, dst);
+	sym_set_const(cx, f, SYM_F_DPORT, c->dport);
+	sym_set_const(cx, f, SYM_F_TTL, 250);
+	sym_set_const(cx, f, SYM_F_TOS, 0);
+	sym_set_const(cx, f, SYM_F_OFF, 0);
+	sym_set_term(cx, f, SYM_F_DSTANNO, dst);
+	sym_emit(cx, 0, f);
+	return 0;
+}
+
+static const struct elem_model ipencap_model = { .push = ipencap_sym_push };
+static const struct elem_model udpipencap_model = { .push = udpipencap_sym_push };

@@ -6,6 +6,7 @@
 
 #include "elements/args.h"
 #include "elements/element.h"
+#include "verify/model.h"
 
 struct ipmirror_conf {
 	bool dst_anno; /* true */
@@ -26,11 +27,13 @@ static int ipmirror_configure(const struct elem_ctx *ctx, const struct click_arg
 }
 
 static const struct elem_runtime ipmirror_runtime;
+static const struct elem_model ipmirror_model;
 const struct elem_class elem_ipmirror = {
 	.name = "IPMirror",
 	.port_count = "1/1",
 	.processing = "a/a",
 	.configure = ipmirror_configure,
+	.model = &ipmirror_model,
 	.runtime = &ipmirror_runtime,
 };
 
@@ -62,3 +65,53 @@ static struct rt_pkt *ipmirror_action(struct rt_elem *e, struct rt_pkt *p)
 }
 
 static const struct elem_runtime ipmirror_runtime = { .action = ipmirror_action };
+
+/* ---- symbolic model (src/verify/model.h) ---- */
+/* Addresses swap; TCP/UDP first fragments swap ports too. The new src is
+ * bound to the variable the dst was, which is how a reply is proven to go
+ * back to its sender. */
+static int ipmirror_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                         struct sym_flow *f)
+{
+	const struct ipmirror_conf *c = e->conf;
+	static const struct flow_expr tcpudp_first = {
+		.kind = FLOW_ATOM,
+		.atom = { .base = FLOW_BASE_IP, .op = FLOW_EQ, .len = 2, .off = 6, .mask = 0x1fff },
+	};
+	struct sym_flow *tu, *other;
+	sym_swap(cx, f, SYM_F_SRC, SYM_F_DST);
+	if (c->dst_anno)
+		sym_copy(cx, f, SYM_F_DSTANNO, SYM_F_DST);
+	sym_split_set(cx, f, SYM_F_PROTO, sym_iset_range(cx, 6, 6), &tu, &other);
+	if (tu) {
+		struct sym_flow *udp;
+		sym_split_set(cx, other, SYM_F_PROTO, sym_iset_range(cx, 17, 17), &udp, &other);
+		if (udp) {
+			struct sym_flows first = { 0 }, later = { 0 };
+			sym_split_expr(cx, udp, &tcpudp_first, &first, &later);
+			for (uint32_t i = 0; i < first.n; i++) {
+				sym_swap(cx, first.v[i], SYM_F_SPORT, SYM_F_DPORT);
+				sym_emit(cx, 0, first.v[i]);
+			}
+			for (uint32_t i = 0; i < later.n; i++)
+				sym_emit(cx, 0, later.v[i]);
+		}
+	} else if (other) {
+		sym_split_set(cx, other, SYM_F_PROTO, sym_iset_range(cx, 17, 17), &tu, &other);
+	}
+	if (tu) {
+		struct sym_flows first = { 0 }, later = { 0 };
+		sym_split_expr(cx, tu, &tcpudp_first, &first, &later);
+		for (uint32_t i = 0; i < first.n; i++) {
+			sym_swap(cx, first.v[i], SYM_F_SPORT, SYM_F_DPORT);
+			sym_emit(cx, 0, first.v[i]);
+		}
+		for (uint32_t i = 0; i < later.n; i++)
+			sym_emit(cx, 0, later.v[i]);
+	}
+	if (other)
+		sym_emit(cx, 0, other);
+	return 0;
+}
+
+static const struct elem_model ipmirror_model = { .push = ipmirror_sym_push };

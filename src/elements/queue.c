@@ -4,6 +4,7 @@
 
 #include "elements/args.h"
 #include "elements/element.h"
+#include "verify/model.h"
 
 struct queue_conf {
 	uint32_t capacity; /* packets */
@@ -24,12 +25,14 @@ static int queue_configure(const struct elem_ctx *ctx, const struct click_args *
 }
 
 static const struct elem_runtime queue_runtime;
+static const struct elem_model pass_model;
 const struct elem_class elem_queue = {
 	.name = "Queue",
 	.port_count = "1/1-2",
 	.processing = "h/lh",
 	.flags = ELEM_STATEFUL,
 	.configure = queue_configure,
+	.model = &pass_model,
 	.runtime = &queue_runtime,
 };
 
@@ -39,6 +42,7 @@ const struct elem_class elem_simplequeue = {
 	.processing = "h/lh",
 	.flags = ELEM_STATEFUL,
 	.configure = queue_configure,
+	.model = &pass_model,
 	.runtime = &queue_runtime,
 };
 
@@ -48,6 +52,7 @@ const struct elem_class elem_fullnotequeue = {
 	.processing = "h/lh",
 	.flags = ELEM_STATEFUL,
 	.configure = queue_configure,
+	.model = &pass_model,
 	.runtime = &queue_runtime,
 };
 
@@ -139,3 +144,15 @@ static const struct elem_runtime queue_runtime = {
 	.read = queue_read,
 	.fini = queue_fini,
 };
+
+/* ---- symbolic model (src/verify/model.h) ---- */
+/* Time is not modelled: a queue never overflows and an unqueuer passes
+ * every packet it is given, whatever its rate. */
+static int pass_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                     struct sym_flow *f)
+{
+	sym_emit(cx, 0, f);
+	return 0;
+}
+
+static const struct elem_model pass_model = { .push = pass_sym_push };

@@ -7,6 +7,7 @@
 
 #include "elements/args.h"
 #include "elements/element.h"
+#include "verify/model.h"
 
 struct storedata_conf {
 	uint32_t offset;
@@ -50,11 +51,13 @@ static int storedata_configure(const struct elem_ctx *ctx, const struct click_ar
 }
 
 static const struct elem_runtime storedata_runtime;
+static const struct elem_model storedata_model;
 const struct elem_class elem_storedata = {
 	.name = "StoreData",
 	.port_count = "1/1",
 	.processing = "a/a",
 	.configure = storedata_configure,
+	.model = &storedata_model,
 	.runtime = &storedata_runtime,
 };
 
@@ -86,3 +89,25 @@ static struct rt_pkt *storedata_action(struct rt_elem *e, struct rt_pkt *p)
 }
 
 static const struct elem_runtime storedata_runtime = { .action = storedata_action };
+
+/* ---- symbolic model (src/verify/model.h) ---- */
+/* Header fields under the bytes get constants; bytes past the headers
+ * make a new payload (its last definition is this hop). Symbolic packets
+ * are long enough, so GROW does not matter. */
+static int storedata_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                          struct sym_flow *f)
+{
+	const struct storedata_conf *c = e->conf;
+	for (uint32_t i = 0; i < c->len; i++) {
+		uint8_t m = c->mask ? c->mask[i] : 0xff;
+		if (!m)
+			continue;
+		if (m != 0xff)
+			sym_approx(cx, f, "StoreData MASK writing part of a byte");
+		sym_store_bytes(cx, f, c->offset + i, &c->data[i], 1);
+	}
+	sym_emit(cx, 0, f);
+	return 0;
+}
+
+static const struct elem_model storedata_model = { .push = storedata_sym_push };

@@ -3,6 +3,7 @@
 
 #include "elements/args.h"
 #include "elements/element.h"
+#include "verify/model.h"
 
 struct strip_conf {
 	uint32_t length; /* bytes */
@@ -22,20 +23,24 @@ static int strip_configure(const struct elem_ctx *ctx, const struct click_args *
 }
 
 static const struct elem_runtime strip_runtime;
+static const struct elem_model strip_model;
 const struct elem_class elem_strip = {
 	.name = "Strip",
 	.port_count = "1/1",
 	.processing = "a/a",
 	.configure = strip_configure,
+	.model = &strip_model,
 	.runtime = &strip_runtime,
 };
 
 static const struct elem_runtime unstrip_runtime;
+static const struct elem_model unstrip_model;
 const struct elem_class elem_unstrip = {
 	.name = "Unstrip",
 	.port_count = "1/1",
 	.processing = "a/a",
 	.configure = strip_configure,
+	.model = &unstrip_model,
 	.runtime = &unstrip_runtime,
 };
 
@@ -60,3 +65,27 @@ static struct rt_pkt *unstrip_action(struct rt_elem *e, struct rt_pkt *p)
 
 static const struct elem_runtime strip_runtime = { .action = strip_action };
 static const struct elem_runtime unstrip_runtime = { .action = unstrip_action };
+
+/* ---- symbolic model (src/verify/model.h) ---- */
+/* Only the data pointer moves; annotations stay (a later CheckIPHeader
+ * then reads the header at the new position). */
+static int strip_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                      struct sym_flow *f)
+{
+	const struct strip_conf *c = e->conf;
+	sym_move_data(cx, f, (int32_t)c->length);
+	sym_emit(cx, 0, f);
+	return 0;
+}
+
+static int unstrip_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                        struct sym_flow *f)
+{
+	const struct strip_conf *c = e->conf;
+	sym_move_data(cx, f, -(int32_t)c->length);
+	sym_emit(cx, 0, f);
+	return 0;
+}
+
+static const struct elem_model strip_model = { .push = strip_sym_push };
+static const struct elem_model unstrip_model = { .push = unstrip_sym_push };

@@ -4,6 +4,7 @@
 
 #include "elements/args.h"
 #include "elements/element.h"
+#include "verify/model.h"
 
 struct unqueue_conf {
 	int32_t burst;  /* per run; negative: until the upstream is empty */
@@ -64,22 +65,26 @@ static int timedunqueue_configure(const struct elem_ctx *ctx, const struct click
 }
 
 static const struct elem_runtime unqueue_runtime;
+static const struct elem_model unqueue_model;
 const struct elem_class elem_unqueue = {
 	.name = "Unqueue",
 	.port_count = "1/1",
 	.processing = "l/h",
 	.flags = ELEM_SOURCE,
 	.configure = unqueue_configure,
+	.model = &unqueue_model,
 	.runtime = &unqueue_runtime,
 };
 
 static const struct elem_runtime timedunqueue_runtime;
+static const struct elem_model pass_model;
 const struct elem_class elem_timedunqueue = {
 	.name = "TimedUnqueue",
 	.port_count = "1/1",
 	.processing = "l/h",
 	.flags = ELEM_SOURCE,
 	.configure = timedunqueue_configure,
+	.model = &pass_model,
 	.runtime = &timedunqueue_runtime,
 };
 
@@ -196,3 +201,29 @@ static const struct elem_runtime timedunqueue_runtime = {
 	.run = timedunqueue_run,
 	.read = timedunqueue_read,
 };
+
+/* ---- symbolic model (src/verify/model.h) ---- */
+/* Time is not modelled: a queue never overflows and an unqueuer passes
+ * every packet it is given, whatever its rate. */
+static int pass_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                     struct sym_flow *f)
+{
+	sym_emit(cx, 0, f);
+	return 0;
+}
+
+static const struct elem_model pass_model = { .push = pass_sym_push };
+
+/* Unqueue(ACTIVE false) never pulls. */
+static int unqueue_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                        struct sym_flow *f)
+{
+	const struct unqueue_conf *c = e->conf;
+	if (!c->active || c->limit == 0)
+		sym_drop(cx, f, "unqueue inactive");
+	else
+		sym_emit(cx, 0, f);
+	return 0;
+}
+
+static const struct elem_model unqueue_model = { .push = unqueue_sym_push };
