@@ -226,7 +226,8 @@ static void parse_router(struct ctx *c, const char *path, json_t *o, struct snap
 	}
 	n->nroutes = json_array_size(rt);
 	n->routes = arena_calloc(c->a, n->nroutes ? n->nroutes : 1, sizeof *n->routes);
-	if (!n->routes)
+	bool *parsed = arena_calloc(c->a, n->nroutes ? n->nroutes : 1, sizeof *parsed);
+	if (!n->routes || !parsed)
 		return;
 	size_t i;
 	json_t *v;
@@ -242,9 +243,9 @@ static void parse_router(struct ctx *c, const char *path, json_t *o, struct snap
 		snprintf(r, sizeof r, "%s.prefix", q);
 		if (!pv)
 			fail(c, r, "missing");
-		else if (parse_prefix(c, r, pv, &n->routes[i].prefix)) {
+		else if ((parsed[i] = parse_prefix(c, r, pv, &n->routes[i].prefix))) {
 			for (size_t j = 0; j < i; j++)
-				if (n->routes[j].prefix.addr == n->routes[i].prefix.addr &&
+				if (parsed[j] && n->routes[j].prefix.addr == n->routes[i].prefix.addr &&
 				    n->routes[j].prefix.len == n->routes[i].prefix.len) {
 					fail(c, r, "'%s' is already routed by %s[%zu]", json_string_value(pv), p, j);
 					break;

@@ -1,0 +1,329 @@
+/* The registry on a temporary SQLite file: schema and version, tenants,
+ * snapshots and platforms, policies, audit, persistence across reopen. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+#include "registry.h"
+
+struct fx {
+	char dir[64], path[128];
+	struct registry *reg;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	strcpy(f->dir, "/tmp/innet-reg-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	/* a sub-directory that does not exist yet: reg_open creates it */
+	snprintf(f->path, sizeof f->path, "%s/state/r.db", f->dir);
+	char *err = NULL;
+	if (reg_open(f->path, &f->reg, &err)) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	reg_close(f->reg);
+	char cmd[200];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+	if (system(cmd))
+		return -1;
+	free(f);
+	return 0;
+}
+
+static void reopen(struct fx *f)
+{
+	reg_close(f->reg);
+	char *err = NULL;
+	assert_int_equal(reg_open(f->path, &f->reg, &err), 0);
+}
+
+static int64_t scalar(struct registry *r, const char *sql)
+{
+	sqlite3_stmt *s;
+	assert_int_equal(sqlite3_prepare_v2(reg_db(r), sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	int64_t v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+static void test_schema(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(reg_schema_version(f->reg), REG_SCHEMA_VERSION);
+	assert_int_equal(scalar(f->reg, "PRAGMA user_version"), REG_SCHEMA_VERSION);
+	assert_int_equal(scalar(f->reg, "PRAGMA foreign_keys"), 1);
+	sqlite3_stmt *s;
+	sqlite3_prepare_v2(reg_db(f->reg), "PRAGMA journal_mode", -1, &s, NULL);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
+	sqlite3_finalize(s);
+	static const char *const tables[] = {"tenants", "tenant_prefixes", "snapshots", "platforms",
+	                                     "policies", "modules", "allocations", "audit", "meta"};
+	for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+		char sql[128];
+		snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_master WHERE name = '%s'", tables[i]);
+		if (scalar(f->reg, sql) != 1)
+			fail_msg("table %s missing", tables[i]);
+	}
+	/* the embedded schema is schema.sql */
+	size_t len;
+	char *text = th_read_file(th_source_path("schema.sql"), &len);
+	assert_non_null(text);
+	assert_string_equal(reg_schema_sql, text);
+	free(text);
+	/* foreign keys are enforced */
+	assert_int_not_equal(sqlite3_exec(reg_db(f->reg), "INSERT INTO tenant_prefixes VALUES "
+	                                  "(999, 'address', 0, '1.0.0.0/8', 16777216, 8)", NULL, NULL, NULL),
+	                     SQLITE_OK);
+}
+
+static void test_newer_refused(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(sqlite3_exec(reg_db(f->reg), "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+	reg_close(f->reg);
+	f->reg = NULL;
+	char *err = NULL;
+	assert_int_equal(reg_open(f->path, &f->reg, &err), -EPROTO);
+	assert_non_null(strstr(err, "newer than this innetd"));
+	free(err);
+	/* back to normal for teardown */
+	sqlite3 *db;
+	sqlite3_open(f->path, &db);
+	sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL);
+	sqlite3_close(db);
+	assert_int_equal(reg_open(f->path, &f->reg, &err), 0);
+}
+
+static struct reg_tenant tenant(const char *name, enum reg_kind kind)
+{
+	struct reg_tenant t = {0};
+	t.name = strdup(name);
+	t.kind = kind;
+	t.quota_modules = 3;
+	t.quota_memory_mb = 64;
+	t.quota_starts_per_min = 7;
+	return t;
+}
+
+static void test_tenants(void **state)
+{
+	struct fx *f = *state;
+	uint8_t h1[REG_HASH_LEN] = {1}, h2[REG_HASH_LEN] = {2}, h3[REG_HASH_LEN] = {3};
+	struct reg_tenant a = tenant("alpha", REG_KIND_THIRD_PARTY);
+	a.naddresses = 2;
+	a.addresses = calloc(2, sizeof *a.addresses);
+	inet_parse_prefix("10.0.0.0/8", 10, false, &a.addresses[0]);
+	inet_parse_prefix("192.0.2.7", 9, false, &a.addresses[1]);
+	a.nwhitelist = 1;
+	a.whitelist = calloc(1, sizeof *a.whitelist);
+	inet_parse_prefix("203.0.113.0/24", 14, false, &a.whitelist[0]);
+	assert_int_equal(reg_tenant_add(f->reg, &a, h1), 0);
+	assert_true(a.id > 0);
+	assert_non_null(a.created_at);
+	struct reg_tenant b = tenant("beta", REG_KIND_CLIENT);
+	assert_int_equal(reg_tenant_add(f->reg, &b, h2), 0);
+	/* unique name; and nothing half-written is left behind */
+	struct reg_tenant dup = tenant("alpha", REG_KIND_CLIENT);
+	dup.naddresses = 1;
+	dup.addresses = calloc(1, sizeof *dup.addresses);
+	assert_int_equal(reg_tenant_add(f->reg, &dup, h3), -EEXIST);
+	/* unique token hash */
+	struct reg_tenant dup2 = tenant("gamma", REG_KIND_CLIENT);
+	assert_int_equal(reg_tenant_add(f->reg, &dup2, h1), -EEXIST);
+	assert_int_equal(scalar(f->reg, "SELECT count(*) FROM tenants"), 2);
+	assert_int_equal(scalar(f->reg, "SELECT count(*) FROM tenant_prefixes"), 3);
+
+	reopen(f);
+	struct reg_tenant g;
+	assert_int_equal(reg_tenant_get(f->reg, a.id, &g), 0);
+	assert_string_equal(g.name, "alpha");
+	assert_int_equal(g.kind, REG_KIND_THIRD_PARTY);
+	assert_int_equal(g.naddresses, 2);
+	assert_int_equal(g.addresses[1].addr, 0xc0000207u);
+	assert_int_equal(g.addresses[1].len, 32);
+	assert_int_equal(g.nwhitelist, 1);
+	assert_int_equal(g.quota_starts_per_min, 7);
+	json_t *j = reg_tenant_json(&g);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "addresses"), 1)), "192.0.2.7/32");
+	assert_string_equal(json_string_value(json_object_get(j, "kind")), "third_party");
+	json_decref(j);
+	reg_tenant_release(&g);
+	assert_int_equal(reg_tenant_by_token(f->reg, h2, &g), 0);
+	assert_string_equal(g.name, "beta");
+	reg_tenant_release(&g);
+	assert_int_equal(reg_tenant_by_token(f->reg, h3, &g), -ENOENT);
+	struct reg_tenant *v;
+	size_t n;
+	assert_int_equal(reg_tenant_list(f->reg, &v, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0].name, "alpha");
+	assert_int_equal(v[0].naddresses, 2);
+	assert_string_equal(v[1].name, "beta");
+	reg_tenants_free(v, n);
+
+	/* a tenant with live modules cannot go */
+	char sql[256];
+	snprintf(sql, sizeof sql, "INSERT INTO modules(tenant_id, name, source, created_at, updated_at) "
+	         "VALUES (%lld, 'm', 'x', 'now', 'now')", (long long)b.id);
+	assert_int_equal(sqlite3_exec(reg_db(f->reg), sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(reg_tenant_delete(f->reg, b.id), -EBUSY);
+	assert_int_equal(reg_tenant_delete(f->reg, a.id), 0);
+	assert_int_equal(reg_tenant_delete(f->reg, a.id), -ENOENT);
+	assert_int_equal(reg_tenant_get(f->reg, a.id, &g), -ENOENT);
+	assert_int_equal(scalar(f->reg, "SELECT count(*) FROM tenant_prefixes"), 0);
+	reg_tenant_release(&a);
+	reg_tenant_release(&b);
+	reg_tenant_release(&dup);
+	reg_tenant_release(&dup2);
+}
+
+static struct snapshot *parse_file(const char *rel)
+{
+	size_t len;
+	char *text = th_read_file(th_shared_path(rel), &len);
+	assert_non_null(text);
+	struct diags d;
+	diags_init(&d);
+	struct snapshot *s;
+	assert_int_equal(snapshot_parse(text, len, &s, &d), 0);
+	diags_free(&d);
+	free(text);
+	return s;
+}
+
+static void test_snapshots_and_platforms(void **state)
+{
+	struct fx *f = *state;
+	int64_t v;
+	char *json;
+	assert_int_equal(reg_snapshot_current(f->reg, &v, &json), -ENOENT);
+	struct snapshot *s = parse_file("examples/figure3-network.json");
+	assert_int_equal(reg_snapshot_put(f->reg, s, "test", NULL), 0);
+	assert_int_equal(s->version, 1);
+	assert_int_equal(reg_snapshot_current(f->reg, &v, &json), 0);
+	assert_int_equal(v, 1);
+	assert_string_equal(json, s->json);
+	free(json);
+	struct reg_platform *p;
+	size_t n;
+	assert_int_equal(reg_platform_list(f->reg, &p, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(p[0].name, "platform1");
+	assert_string_equal(p[0].address, "10.1.0.1");
+	assert_string_equal(p[0].pool, "10.1.0.0/16");
+	assert_int_equal(p[0].capacity, 1000);
+	assert_int_equal(p[0].modules, 0);
+	assert_true(p[0].local);
+	reg_platforms_free(p, n);
+
+	/* a module on platform3, then a snapshot without platform3: refused,
+	 * and nothing of it is stored */
+	assert_int_equal(sqlite3_exec(reg_db(f->reg),
+		"INSERT INTO tenants(name, kind, token_hash, created_at) VALUES ('t', 'client', x'00', 'now');"
+		"INSERT INTO modules(tenant_id, name, source, platform, created_at, updated_at) "
+		"VALUES (last_insert_rowid(), 'm', 'x', 'platform3', 'now', 'now')", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(reg_platform_list(f->reg, &p, &n), 0);
+	assert_int_equal(p[2].modules, 1);
+	reg_platforms_free(p, n);
+	struct snapshot *s2 = parse_file("examples/figure3-network.json");
+	int p3 = snapshot_find(s2, "platform3");
+	s2->nodes[p3].type = SNAP_HOSTS; /* as if platform3 were gone */
+	char *busy = NULL;
+	assert_int_equal(reg_snapshot_put(f->reg, s2, "test", &busy), -EBUSY);
+	assert_string_equal(busy, "platform3");
+	free(busy);
+	assert_int_equal(scalar(f->reg, "SELECT count(*) FROM snapshots"), 1);
+	assert_int_equal(scalar(f->reg, "SELECT count(*) FROM platforms"), 3);
+	/* without the module it goes through, and platform3 is dropped */
+	assert_int_equal(sqlite3_exec(reg_db(f->reg), "DELETE FROM modules", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(reg_snapshot_put(f->reg, s2, "test", NULL), 0);
+	assert_int_equal(s2->version, 2);
+	assert_int_equal(reg_platform_list(f->reg, &p, &n), 0);
+	assert_int_equal(n, 2);
+	reg_platforms_free(p, n);
+	reopen(f);
+	assert_int_equal(reg_snapshot_current(f->reg, &v, &json), 0);
+	assert_int_equal(v, 2);
+	free(json);
+	snapshot_unref(s);
+	snapshot_unref(s2);
+}
+
+static void test_policies_meta_audit(void **state)
+{
+	struct fx *f = *state;
+	int64_t a, b;
+	assert_int_equal(reg_policy_add(f->reg, "reach from client -> internet", "operator", &a), 0);
+	assert_int_equal(reg_policy_add(f->reg, "never from internet -> client", "config", &b), 0);
+	assert_true(b > a);
+	struct reg_policy *v;
+	size_t n;
+	assert_int_equal(reg_policy_list(f->reg, &v, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[1].text, "never from internet -> client");
+	assert_string_equal(v[1].created_by, "config");
+	reg_policies_free(v, n);
+	assert_int_equal(reg_policy_delete(f->reg, a), 0);
+	assert_int_equal(reg_policy_delete(f->reg, a), -ENOENT);
+
+	uint8_t buf[8];
+	size_t len;
+	assert_int_equal(reg_meta_get(f->reg, "k", buf, sizeof buf, &len), -ENOENT);
+	assert_int_equal(reg_meta_set(f->reg, "k", "abc", 3), 0);
+	assert_int_equal(reg_meta_set(f->reg, "k", "abcd", 4), 0);
+	assert_int_equal(reg_meta_get(f->reg, "k", buf, sizeof buf, &len), 0);
+	assert_int_equal(len, 4);
+	assert_memory_equal(buf, "abcd", 4);
+
+	assert_int_equal(reg_audit_add(f->reg, "operator", 0, "POST", "/v1/tenants", 201, "ok", "{\"id\":1}"), 0);
+	assert_int_equal(reg_audit_add(f->reg, "tenant:3", 3, "DELETE", "/v1/x", 403, "forbidden", NULL), 0);
+	reopen(f);
+	json_t *j;
+	assert_int_equal(reg_audit_list(f->reg, 10, &j), 0);
+	assert_int_equal(json_array_size(j), 2);
+	json_t *last = json_array_get(j, 0);
+	assert_string_equal(json_string_value(json_object_get(last, "who")), "tenant:3");
+	assert_int_equal(json_integer_value(json_object_get(last, "tenant_id")), 3);
+	assert_int_equal(json_integer_value(json_object_get(last, "status")), 403);
+	assert_true(json_is_null(json_object_get(last, "detail")));
+	json_t *first = json_array_get(j, 1);
+	assert_true(json_is_null(json_object_get(first, "tenant_id")));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(first, "detail"), "id")), 1);
+	json_decref(j);
+	assert_int_equal(reg_audit_list(f->reg, 1, &j), 0);
+	assert_int_equal(json_array_size(j), 1);
+	json_decref(j);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tenants, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshots_and_platforms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policies_meta_audit, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

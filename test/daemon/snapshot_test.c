@@ -1,0 +1,220 @@
+/* Snapshot validation: the Figure 3 network parses into the expected
+ * structure; broken variants each give the expected JSON-path error. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+#include "snapshot.h"
+
+static const char base[] =
+	"{\"nodes\": ["
+	"{\"name\": \"r\", \"type\": \"router\", \"ports\": 2, \"routes\": ["
+	"{\"prefix\": \"10.0.0.0/8\", \"port\": 1}, {\"prefix\": \"0.0.0.0/0\", \"port\": 0}]},"
+	"{\"name\": \"c\", \"type\": \"hosts\", \"role\": \"client\", \"prefixes\": [\"172.16.0.0/16\"], \"ports\": 1},"
+	"{\"name\": \"p1\", \"type\": \"platform\", \"address\": \"10.1.0.1\", \"pool\": \"10.1.0.0/16\", \"capacity\": 10, \"ports\": 1},"
+	"{\"name\": \"p2\", \"type\": \"platform\", \"address\": \"10.2.0.1\", \"pool\": \"10.2.0.0/16\", \"capacity\": 10, \"ports\": 1},"
+	"{\"name\": \"i\", \"type\": \"hosts\", \"role\": \"internet\", \"ports\": 1},"
+	"{\"name\": \"m\", \"type\": \"middlebox\", \"ports\": 2, \"click\": \"FromDevice(0) -> ToDevice(1);\"}"
+	"], \"links\": [[\"r:0\", \"i:0\"], [\"r:1\", \"p1:0\"], [\"m:0\", \"c:0\"]]}";
+
+/* base with the first occurrence of `from` replaced by `to` */
+static char *variant(const char *from, const char *to)
+{
+	const char *at = strstr(base, from);
+	assert_non_null(at);
+	size_t n = strlen(base) - strlen(from) + strlen(to);
+	char *s = malloc(n + 1);
+	size_t pre = (size_t)(at - base);
+	memcpy(s, base, pre);
+	strcpy(s + pre, to);
+	strcat(s, at + strlen(from));
+	return s;
+}
+
+static void test_base_parses(void **state)
+{
+	struct diags d;
+	diags_init(&d);
+	struct snapshot *s;
+	assert_int_equal(snapshot_parse(base, strlen(base), &s, &d), 0);
+	assert_int_equal(d.nerrors, 0);
+	assert_int_equal(s->nnodes, 6);
+	assert_int_equal(s->nlinks, 3);
+	struct snap_endpoint e;
+	assert_true(snapshot_peer(s, 0, 1, &e));
+	assert_int_equal(e.node, 2);
+	assert_int_equal(e.port, 0);
+	assert_false(snapshot_peer(s, 3, 0, &e)); /* p2 is unlinked */
+	assert_false(snapshot_peer(s, 99, 0, &e));
+	snapshot_unref(s);
+	diags_free(&d);
+}
+
+static void test_figure3(void **state)
+{
+	size_t len;
+	char *text = th_read_file(th_shared_path("examples/figure3-network.json"), &len);
+	assert_non_null(text);
+	struct diags d;
+	diags_init(&d);
+	struct snapshot *s;
+	if (snapshot_parse(text, len, &s, &d))
+		diags_print(stderr, &d), fail();
+	assert_int_equal(s->nnodes, 9);
+	assert_int_equal(s->nlinks, 9);
+	int fw = snapshot_find(s, "fw"), core = snapshot_find(s, "core"), p1 = snapshot_find(s, "platform1");
+	int border = snapshot_find(s, "border"), clients = snapshot_find(s, "clients");
+	assert_true(fw >= 0 && core >= 0 && p1 >= 0 && border >= 0 && clients >= 0);
+	assert_int_equal(snapshot_find(s, "nope"), -1);
+	assert_int_equal(s->nodes[fw].type, SNAP_MIDDLEBOX);
+	assert_int_equal(s->nodes[fw].nports, 3);
+	assert_non_null(strstr(s->nodes[fw].click, "IPRewriter"));
+	assert_int_equal(s->nodes[border].nroutes, 4);
+	assert_int_equal(s->nodes[border].routes[3].prefix.len, 0);
+	assert_int_equal(s->nodes[border].routes[0].prefix.addr, 0xac100000u);
+	assert_int_equal(s->nodes[border].routes[0].port, 1);
+	assert_int_equal(s->nodes[clients].role, SNAP_ROLE_CLIENT);
+	assert_int_equal(s->nodes[clients].nprefixes, 1);
+	assert_int_equal(s->nodes[p1].address, 0x0a010001u);
+	assert_int_equal(s->nodes[p1].pool.addr, 0x0a010000u);
+	assert_int_equal(s->nodes[p1].pool.len, 16);
+	assert_int_equal(s->nodes[p1].capacity, 1000);
+	assert_true(s->nodes[p1].local);
+	struct snap_endpoint e;
+	assert_true(snapshot_peer(s, (uint32_t)core, 3, &e));
+	assert_int_equal(e.node, (uint32_t)p1);
+	assert_true(snapshot_peer(s, (uint32_t)p1, 0, &e));
+	assert_int_equal(e.node, (uint32_t)core);
+	assert_int_equal(e.port, 3);
+	/* canonical JSON round-trips */
+	assert_non_null(s->json);
+	struct snapshot *s2;
+	assert_int_equal(snapshot_parse(s->json, strlen(s->json), &s2, &d), 0);
+	assert_string_equal(s2->json, s->json);
+	/* references */
+	assert_ptr_equal(snapshot_ref(s), s);
+	snapshot_unref(s);
+	snapshot_unref(s2);
+	snapshot_unref(s);
+	diags_free(&d);
+	free(text);
+}
+
+static void expect_error(char *json, const char *msg)
+{
+	struct diags d;
+	diags_init(&d);
+	struct snapshot *s = (struct snapshot *)&d; /* must be reset to NULL */
+	int rc = snapshot_parse(json, strlen(json), &s, &d);
+	assert_int_not_equal(rc, 0);
+	assert_null(s);
+	assert_true(d.nerrors >= 1);
+	bool found = false;
+	for (size_t i = 0; i < d.n; i++)
+		found |= !strncmp(d.v[i].msg, msg, strlen(msg));
+	if (!found) {
+		diags_print(stderr, &d);
+		fail_msg("no error starting with: %s", msg);
+	}
+	diags_free(&d);
+	free(json);
+}
+
+static void test_broken_variants(void **state)
+{
+	expect_error(strdup("[1, 2]"), "$: the snapshot must be a JSON object, not an array");
+	expect_error(strdup("{\"links\": []}"), "nodes: missing");
+	expect_error(strdup("{\"nodes\": []}"), "nodes: must be a non-empty array of nodes");
+	expect_error(variant("\"name\": \"r\"", "\"name\": \"a:b\""),
+	             "nodes[0].name: 'a:b' is not a node name (1 to 64 characters, no ':', no spaces)");
+	expect_error(variant("\"name\": \"c\"", "\"name\": \"r\""), "nodes[1].name: 'r' is already the name of nodes[0]");
+	expect_error(variant("\"type\": \"router\"", "\"type\": \"switch\""),
+	             "nodes[0].type: 'switch' is not a node type (hosts, router, middlebox, platform)");
+	expect_error(variant("\"ports\": 2", "\"ports\": 0"), "nodes[0].ports: 0 is out of range [1, 1024]");
+	expect_error(variant("\"ports\": 2", "\"ports\": \"2\""), "nodes[0].ports: must be an integer, not a string");
+	expect_error(variant("\"0.0.0.0/0\"", "\"10.0.0.0/33\""),
+	             "nodes[0].routes[1].prefix: '10.0.0.0/33' is not an IPv4 prefix");
+	expect_error(variant("\"10.0.0.0/8\"", "\"10.0.0.1/8\""),
+	             "nodes[0].routes[0].prefix: '10.0.0.1/8' has host bits set beyond the prefix length");
+	expect_error(variant("\"0.0.0.0/0\"", "\"10.0.0.0/8\""),
+	             "nodes[0].routes[1].prefix: '10.0.0.0/8' is already routed by nodes[0].routes[0]");
+	expect_error(variant("\"port\": 1}", "\"port\": 5}"), "nodes[0].routes[0].port: 5 is out of range [0, 1]");
+	expect_error(variant("[\"r:0\", \"i:0\"]", "[\"r:0\", \"x:0\"]"), "links[0][1]: 'x:0': no node called 'x'");
+	expect_error(variant("[\"r:0\", \"i:0\"]", "[\"r:9\", \"i:0\"]"), "links[0][0]: 'r:9': r has ports 0 to 1");
+	expect_error(variant("[\"r:0\", \"i:0\"]", "[\"r:0\", \"i:zero\"]"), "links[0][1]: 'i:zero': port 'zero' is not a number");
+	expect_error(variant("[\"r:1\", \"p1:0\"]", "[\"r:0\", \"p1:0\"]"), "links[1][0]: r:0 is already linked");
+	expect_error(variant("[\"r:1\", \"p1:0\"]", "[\"r:1\", \"r:1\"]"), "links[1]: links a port to itself");
+	expect_error(variant("[\"r:1\", \"p1:0\"]", "[\"r:1\"]"), "links[1]: must be a pair [\"node:port\", \"node:port\"]");
+	expect_error(variant("\"10.2.0.0/16\"", "\"10.1.128.0/17\""),
+	             "nodes[3].pool: 10.1.128.0/17 overlaps the pool 10.1.0.0/16 of p1 (nodes[2])");
+	expect_error(variant(", \"prefixes\": [\"172.16.0.0/16\"]", ""),
+	             "nodes[1].prefixes: missing (client hosts need their address prefixes)");
+	expect_error(variant("\"role\": \"internet\"", "\"role\": \"internet\", \"prefixes\": [\"1.0.0.0/8\"]"),
+	             "nodes[4].prefixes: internet hosts take no prefixes");
+	expect_error(variant("\"role\": \"client\"", "\"role\": \"customer\""),
+	             "nodes[1].role: 'customer' is not a hosts role (client or internet)");
+	expect_error(variant("\"capacity\": 10,", "\"capacity\": 10, \"local\": false,"),
+	             "nodes[2].peer_url: missing");
+	expect_error(variant("\"address\": \"10.1.0.1\"", "\"address\": \"10.1.0.256\""),
+	             "nodes[2].address: '10.1.0.256' is not an IPv4 address");
+	expect_error(variant("\"ports\": 2, \"routes\"", "\"ports\": 2, \"colour\": 1, \"routes\""),
+	             "nodes[0].colour: unknown key (expected one of: name, type, ports, comment, routes, ttl_decrement)");
+	expect_error(variant("\"click\": \"FromDevice(0) -> ToDevice(1);\"", "\"click\": \"\""),
+	             "nodes[5].click: empty Click configuration");
+	expect_error(variant("{\"nodes\"", "{\"version\": 3, \"nodes\""),
+	             "version: unknown key (expected one of: comment, nodes, links)");
+}
+
+static void test_json_syntax_errors(void **state)
+{
+	struct diags d;
+	diags_init(&d);
+	struct snapshot *s;
+	const char *bad = "{\"nodes\": [\n  {\"name\": \"a\",,}\n]}";
+	assert_int_not_equal(snapshot_parse(bad, strlen(bad), &s, &d), 0);
+	assert_int_equal(d.n, 1);
+	assert_int_equal(d.v[0].line, 2);
+	assert_true(d.v[0].col > 0);
+	assert_non_null(strstr(d.v[0].msg, "invalid JSON"));
+	diags_clear(&d);
+	const char *dup = "{\"nodes\": [], \"nodes\": []}";
+	assert_int_not_equal(snapshot_parse(dup, strlen(dup), &s, &d), 0);
+	assert_non_null(strstr(d.v[0].msg, "duplicate"));
+	diags_free(&d);
+}
+
+static void test_every_error_reported(void **state)
+{
+	/* several independent mistakes: each gets its own diagnostic */
+	char *s1 = variant("\"10.0.0.0/8\"", "\"bad\"");
+	char *s2 = strdup(s1);
+	free(s1);
+	char *p = strstr(s2, "\"10.2.0.1\"");
+	memcpy(p, "\"10.2.0.x\"", 10);
+	struct diags d;
+	diags_init(&d);
+	struct snapshot *s;
+	assert_int_not_equal(snapshot_parse(s2, strlen(s2), &s, &d), 0);
+	if (d.nerrors != 2)
+		diags_print(stderr, &d), fail();
+	diags_free(&d);
+	free(s2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_base_parses),
+		cmocka_unit_test(test_figure3),
+		cmocka_unit_test(test_broken_variants),
+		cmocka_unit_test(test_json_syntax_errors),
+		cmocka_unit_test(test_every_error_reported),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
