@@ -47,24 +47,30 @@ struct flow_expr *flow__not(struct arena *a, struct flow_expr *x)
 	return e;
 }
 
-static bool same_atom(const struct flow_expr *x, const struct flow_expr *y)
+static bool same_expr(const struct flow_expr *x, const struct flow_expr *y, int depth)
 {
-	return x->kind == FLOW_ATOM && y->kind == FLOW_ATOM && x->atom.base == y->atom.base
-		&& x->atom.off == y->atom.off && x->atom.len == y->atom.len
-		&& x->atom.mask == y->atom.mask && x->atom.op == y->atom.op
-		&& x->atom.value == y->atom.value;
+	if (x->kind != y->kind || x->nkids != y->nkids || depth > 3)
+		return false;
+	if (x->kind == FLOW_ATOM)
+		return x->atom.base == y->atom.base && x->atom.off == y->atom.off
+			&& x->atom.len == y->atom.len && x->atom.mask == y->atom.mask
+			&& x->atom.op == y->atom.op && x->atom.value == y->atom.value;
+	for (uint32_t i = 0; i < x->nkids; i++)
+		if (!same_expr(x->kids[i], y->kids[i], depth + 1))
+			return false;
+	return true;
 }
 
-/* Repeated atoms (the protocol and first-fragment conditions every port
+/* Repeated atoms and small subtrees (the protocol and first-fragment conditions every port
  * primitive brings along) are dropped; x && x is x. Only a bounded window
  * is searched so long juxtapositions stay linear. */
 static void add_unique(struct flow_expr **v, size_t *m, struct flow_expr *x, size_t total)
 {
 	(void)total;
-	if (x->kind == FLOW_ATOM) {
+	if (x->kind == FLOW_ATOM || x->nkids <= 4) {
 		size_t from = *m > 64 ? *m - 64 : 0;
 		for (size_t i = from; i < *m; i++)
-			if (same_atom(v[i], x))
+			if (same_expr(v[i], x, 0))
 				return;
 	}
 	v[(*m)++] = x;

@@ -47,8 +47,14 @@ static void put_atom(struct buf *b, const struct flow_atom *a)
 	uint32_t fm, fv;
 	enum flow_field f = flow_atom_field(a, &fm, &fv);
 	uint32_t bits = 0;
+	uint16_t foff = 0;
+	uint8_t flen = 0;
 	if (f != FLOW_FIELD_OTHER)
-		flow_field_layout(f, NULL, NULL, NULL, &bits);
+		flow_field_layout(f, NULL, &foff, &flen, &bits);
+	/* named only when the atom spans exactly the field's bytes (udp[4:2]
+	 * stays transp[4:2], not part of tcp.seq) */
+	if (foff != a->off || flen != a->len)
+		f = FLOW_FIELD_OTHER;
 	const char *name = f != FLOW_FIELD_OTHER ? flow_field_name(f) : NULL;
 	char field[48];
 	if (name)
