@@ -1,10 +1,250 @@
+/* innet verify: check requirements against a network snapshot offline,
+ * optionally with a module placed on a platform (or spliced into a link).
+ * Exit 0 when every statement holds, 3 when one fails, 2 on usage, parse
+ * or name errors. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "base/diag.h"
+#include "base/inet.h"
 #include "innet.h"
+#include "snapshot.h"
+#include "verify/verify.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+	        "usage: innet verify --network NET.json [--policy P.reach]... [--requirements R.reach]...\n"
+	        "                    [--module NAME=FILE.click (--platform PLATFORM [--address A.B.C.D]\n"
+	        "                     | --inline NODE:PORT,NODE:PORT)] [--json]\n"
+	        "Checks every statement (DESIGN section 7) and prints its verdict and trace.\n"
+	        "Exit: 0 all hold, 3 one fails, 2 usage or parse errors.\n");
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	size_t cap = 4096, n = 0;
+	char *b = malloc(cap);
+	while (b) {
+		size_t r = fread(b + n, 1, cap - n - 1, f);
+		n += r;
+		if (r == 0)
+			break;
+		if (n + 1 == cap) {
+			char *nb = realloc(b, cap * 2);
+			if (!nb) {
+				free(b);
+				b = NULL;
+				break;
+			}
+			b = nb;
+			cap *= 2;
+		}
+	}
+	fclose(f);
+	if (b) {
+		b[n] = 0;
+		*len = n;
+	}
+	return b;
+}
+
+#define MAX_FILES 32
 
 int cmd_verify(int argc, char **argv)
 {
-	(void)argc;
-	fprintf(stderr, "innet %s: not built yet\n", argv[0]);
-	return 2;
+	const char *net_path = NULL, *module = NULL, *platform = NULL, *address = NULL, *inl = NULL;
+	const char *reqs[MAX_FILES];
+	size_t nreqs = 0;
+	bool json = false;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char **dst = NULL;
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(a, "--json")) {
+			json = true;
+			continue;
+		} else if (!strcmp(a, "--network")) {
+			dst = &net_path;
+		} else if (!strcmp(a, "--module")) {
+			dst = &module;
+		} else if (!strcmp(a, "--platform")) {
+			dst = &platform;
+		} else if (!strcmp(a, "--address")) {
+			dst = &address;
+		} else if (!strcmp(a, "--inline")) {
+			dst = &inl;
+		} else if (!strcmp(a, "--policy") || !strcmp(a, "--requirements")) {
+			if (nreqs == MAX_FILES) {
+				fprintf(stderr, "innet verify: too many statement files\n");
+				return 2;
+			}
+			dst = &reqs[nreqs++];
+		} else {
+			fprintf(stderr, "innet verify: unknown argument '%s'\n", a);
+			usage(stderr);
+			return 2;
+		}
+		if (i + 1 >= argc) {
+			fprintf(stderr, "innet verify: %s needs a value\n", a);
+			return 2;
+		}
+		*dst = argv[++i];
+	}
+	if (!net_path || !nreqs || (module && !platform && !inl) || (!module && (platform || inl))) {
+		usage(stderr);
+		return 2;
+	}
+	int code = 2;
+	struct diags d;
+	diags_init(&d);
+	size_t nlen = 0;
+	char *ntext = slurp(net_path, &nlen);
+	char *rtext[MAX_FILES] = {0};
+	struct src_file rsrc[MAX_FILES];
+	char *mtext = NULL;
+	struct snapshot *snap = NULL;
+	struct vfy_base *base = NULL;
+	struct vfy_net *net = NULL;
+	struct vfy_reqs *all = NULL;
+	struct vfy_report *rep = NULL;
+	if (!ntext) {
+		fprintf(stderr, "innet verify: %s: %s\n", net_path, strerror(errno));
+		goto out;
+	}
+	if (snapshot_parse(ntext, nlen, &snap, &d) < 0 || vfy_base_build(snap, &base, &d) < 0) {
+		diags_print(stderr, &d);
+		fprintf(stderr, "innet verify: %s: the network cannot be loaded\n", net_path);
+		goto out;
+	}
+	net = vfy_net_new(base);
+	if (!net)
+		goto out;
+	if (module) {
+		const char *eq = strchr(module, '=');
+		if (!eq || eq == module) {
+			fprintf(stderr, "innet verify: --module wants NAME=FILE.click\n");
+			goto out;
+		}
+		char *name = strndup(module, (size_t)(eq - module));
+		size_t mlen;
+		mtext = slurp(eq + 1, &mlen);
+		if (!mtext || !name) {
+			fprintf(stderr, "innet verify: %s: %s\n", eq + 1, strerror(errno));
+			free(name);
+			goto out;
+		}
+		struct vfy_module m = {.name = name, .click = mtext};
+		char *a = NULL, *b = NULL;
+		if (platform) {
+			int pi = snapshot_find(snap, platform);
+			if (pi < 0 || snap->nodes[pi].type != SNAP_PLATFORM) {
+				fprintf(stderr, "innet verify: no platform named '%s'\n", platform);
+				free(name);
+				goto out;
+			}
+			const struct snap_node *pn = &snap->nodes[pi];
+			m.platform = platform;
+			if (address) {
+				if (inet_parse_addr(address, strlen(address), &m.address) < 0) {
+					fprintf(stderr, "innet verify: '%s' is not an IPv4 address\n", address);
+					free(name);
+					goto out;
+				}
+			} else {
+				/* the first address of the pool that is neither its network
+				 * address nor the platform's own */
+				uint32_t lo = pn->pool.addr, hi = lo | ~inet_mask(pn->pool.len);
+				m.address = lo + 1;
+				if (m.address == pn->address)
+					m.address++;
+				if (m.address > hi)
+					m.address = lo;
+			}
+		} else {
+			const char *comma = strchr(inl, ',');
+			if (!comma) {
+				fprintf(stderr, "innet verify: --inline wants NODE:PORT,NODE:PORT\n");
+				free(name);
+				goto out;
+			}
+			a = strndup(inl, (size_t)(comma - inl));
+			b = strdup(comma + 1);
+			m.inline_a = a;
+			m.inline_b = b;
+		}
+		int rc = vfy_net_add_module(net, &m, &d);
+		free(a);
+		free(b);
+		free(name);
+		if (rc < 0) {
+			diags_print(stderr, &d);
+			fprintf(stderr, "innet verify: the module cannot be added\n");
+			goto out;
+		}
+		if (platform && !json) {
+			char buf[16];
+			printf("module %.*s on %s at %s\n\n", (int)(eq - module), module, platform,
+			       inet_format_addr(m.address, buf));
+		}
+	}
+	for (size_t i = 0; i < nreqs; i++) {
+		size_t len;
+		rtext[i] = slurp(reqs[i], &len);
+		if (!rtext[i]) {
+			fprintf(stderr, "innet verify: %s: %s\n", reqs[i], strerror(errno));
+			goto out;
+		}
+		rsrc[i] = (struct src_file){reqs[i], rtext[i], len};
+		struct vfy_reqs *r = NULL;
+		if (vfy_reqs_parse(&rsrc[i], &r, &d) < 0) {
+			diags_print(stderr, &d);
+			goto out;
+		}
+		if (!all)
+			all = r;
+		else if (vfy_reqs_append(all, r) < 0)
+			goto out;
+	}
+	int rc = vfy_check(net, all, NULL, &rep);
+	if (rc < 0) {
+		fprintf(stderr, "innet verify: %s\n", strerror(-rc));
+		goto out;
+	}
+	if (json) {
+		json_t *j = vfy_report_json(rep);
+		json_dumpf(j, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(j);
+	} else {
+		vfy_report_print(stdout, rep);
+	}
+	code = 0;
+	for (size_t i = 0; i < vfy_report_count(rep); i++) {
+		struct vfy_result r;
+		vfy_report_result(rep, i, &r);
+		if (r.verdict == VFY_ERROR)
+			code = 2;
+		else if (r.verdict == VFY_FAILS && code == 0)
+			code = 3;
+	}
+out:
+	vfy_report_free(rep);
+	vfy_reqs_free(all);
+	vfy_net_free(net);
+	vfy_base_unref(base);
+	snapshot_unref(snap);
+	free(ntext);
+	free(mtext);
+	for (size_t i = 0; i < nreqs; i++)
+		free(rtext[i]);
+	diags_free(&d);
+	return code;
 }

@@ -400,8 +400,8 @@ void vfy_report_print(FILE *out, const struct vfy_report *rep)
 			vtrace_print(out, v->trace);
 		}
 		if (v->loop_trace) {
-			fprintf(out, "  looping flow (cut):\n");
-			vtrace_print(out, v->loop_trace);
+			fprintf(out, "  a looping flow was cut (full trace in --json):\n");
+			vtrace_print_path(out, v->loop_trace);
 		}
 		fputc('\n', out);
 	}

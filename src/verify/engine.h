@@ -74,6 +74,8 @@ struct vtrace;
 struct vtrace *vtrace_build(struct arena *ra, const struct vfy_net *n, const struct sym_flow *f);
 json_t *vtrace_json(const struct vtrace *t);
 void vtrace_print(FILE *out, const struct vtrace *t);
+/* Only the network hops, on one line. */
+void vtrace_print_path(FILE *out, const struct vtrace *t);
 const char *vtrace_final(const struct vtrace *t, const char *field);
 
 #endif

@@ -137,6 +137,12 @@ struct vtrace *vtrace_build(struct arena *ra, const struct vfy_net *net, const s
 			continue;
 		}
 		uint32_t v = tm.var ? (pick(final.dom[fld], addr) + tm.k) & m : tm.k & m;
+		if (fld == SYM_F_TTL && tm.var && final.dom[fld]) {
+			/* a plausible TTL when the domain allows it */
+			const struct sym_iset *vals = iset_shift(ra, final.dom[fld], tm.k, 8);
+			if (vals && sym_iset_contains(vals, 64))
+				v = 64;
+		}
 		char b[16];
 		t->witness[k] = addr ? arena_strdup(ra, inet_format_addr(v, b)) : arena_printf(ra, "%u", v);
 	}
@@ -183,6 +189,18 @@ json_t *vtrace_json(const struct vtrace *t)
 	if (t->approx)
 		json_object_set_new(o, "approximate", json_string(t->approx));
 	return o;
+}
+
+void vtrace_print_path(FILE *out, const struct vtrace *t)
+{
+	fprintf(out, "    ");
+	for (uint32_t i = 0; i < t->n; i++) {
+		const struct vtrow *r = &t->rows[i];
+		if (r->elem)
+			continue;
+		fprintf(out, "%s%s:%d", i ? " -> " : "", r->node, r->port);
+	}
+	fputc('\n', out);
 }
 
 void vtrace_print(FILE *out, const struct vtrace *t)

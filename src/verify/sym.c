@@ -112,12 +112,14 @@ struct sym_flow *sym_clone(struct sym_ctx *cx, const struct sym_flow *f)
 	c->vars = vars;
 	c->capvars = cap;
 	c->next_free = NULL;
+	c->nvars = 0;
 	if (!ensure_vars(cx, c, f->nvars)) {
 		sym__free(cx, c);
 		return NULL;
 	}
 	if (f->nvars)
 		memcpy(c->vars, f->vars, (size_t)f->nvars * sizeof *c->vars);
+	c->nvars = f->nvars;
 	return c;
 }
 
