@@ -31,7 +31,7 @@ struct fx {
 	void *conf;
 };
 
-static int fx_setup(void **state)
+static inline int fx_setup(void **state)
 {
 	struct fx *x = calloc(1, sizeof *x);
 	x->a = arena_new(0);
@@ -40,7 +40,7 @@ static int fx_setup(void **state)
 	return 0;
 }
 
-static int fx_teardown(void **state)
+static inline int fx_teardown(void **state)
 {
 	struct fx *x = *state;
 	diags_free(&x->d);
