@@ -63,12 +63,32 @@ int dp__eal_argv(const struct dp_config *c, char *buf, size_t buflen, char **arg
 	long fcpu = ncpu - 1; /* the fast path gets the last CPU */
 	/* main lcore 0 floats over every CPU so that innetd's loop and thread
 	 * pool are not pinned; the fast path lcore is pinned. */
+	/* Never let EAL take every PCI device of the host: probe only the
+	 * PCI ports configured (vdevs are probed by dp_start), unless the
+	 * caller's EAL arguments already say what to do. */
+	char pci[256] = "--no-pci";
+	const char *ea = c->eal_args ? c->eal_args : "--no-huge -m 256";
+	if (strstr(ea, "--no-pci") || strstr(ea, "-a ") || strstr(ea, "--allow") || strstr(ea, "-b ") ||
+	    strstr(ea, "--block")) {
+		pci[0] = 0;
+	} else {
+		size_t used = 0;
+		for (size_t i = 0; i < c->nports; i++) {
+			const char *d = c->ports[i].devargs;
+			if (!d || strncmp(d, "net_", 4) == 0 || strncmp(d, "eth_", 4) == 0)
+				continue;
+			int k = snprintf(pci + used, sizeof pci - used, "%s-a %.*s", used ? " " : "",
+			                 (int)strcspn(d, ","), d);
+			if (k < 0 || (size_t)k >= sizeof pci - used)
+				return -E2BIG;
+			used += (size_t)k;
+		}
+	}
 	int n = snprintf(buf, buflen,
-	                 "innetd%c--lcores%c0@(0-%ld),%u@%ld%c--no-telemetry%c--log-level%cwarning%c%s%c%s%c%s",
+	                 "innetd%c--lcores%c0@(0-%ld),%u@%ld%c--no-telemetry%c--log-level%cwarning%c%s%c%s%c%s %s",
 	                 0, 0, ncpu - 1, lcore, fcpu, 0, 0, 0, 0,
 	                 c->file_prefix ? "--file-prefix" : "--no-shconf", 0,
-	                 c->file_prefix ? c->file_prefix : "", 0,
-	                 c->eal_args ? c->eal_args : "--no-huge -m 256");
+	                 c->file_prefix ? c->file_prefix : "", 0, ea, pci);
 	if (n < 0 || (size_t)n >= buflen)
 		return -E2BIG;
 	int argc = 0;
@@ -371,7 +391,13 @@ int dp_start(const struct dp_config *c, struct dp **out, char *err, size_t errle
 	}
 	for (size_t i = 0; i < c->nroutes; i++) {
 		dp->routes[i] = c->routes[i];
-		if (rte_lpm_add(dp->lpm, c->routes[i].prefix.addr, c->routes[i].prefix.len, (uint32_t)i) < 0) {
+		struct inet_prefix pf = c->routes[i].prefix;
+		int e = 0;
+		if (pf.len == 0) /* LPM depths are 1..32: a default route is two /1 */
+			e = rte_lpm_add(dp->lpm, 0, 1, (uint32_t)i) | rte_lpm_add(dp->lpm, 0x80000000u, 1, (uint32_t)i);
+		else
+			e = rte_lpm_add(dp->lpm, pf.addr, pf.len, (uint32_t)i);
+		if (e < 0) {
 			dp__set_err(err, errlen, "dataplane: route %zu cannot be added", i);
 			dp_free(dp);
 			return -EINVAL;
@@ -460,7 +486,9 @@ int dp_module_add(struct dp *dp, uint64_t id, const struct dp_module_key *key, u
 {
 	if (!dp)
 		return -ENOTCONN;
-	if (key->addr == 0 || (key->port && !key->proto))
+	/* the classifier tries (addr, proto, port) then (addr): a proto without
+	 * a port would never match */
+	if (key->addr == 0 || (key->port && !key->proto) || (key->proto && !key->port))
 		return -EINVAL;
 	if (find(dp, id))
 		return -EEXIST;
