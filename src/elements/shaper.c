@@ -5,6 +5,7 @@
 
 #include "elements/args.h"
 #include "elements/element.h"
+#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct shaper_conf {
 	uint64_t rate; /* tokens per second: bytes (bytes = true) or packets */
@@ -81,8 +82,12 @@ static struct rt_pkt *shaper_pull(struct rt_elem *e, uint32_t port)
 	const struct shaper_conf *c = e->conf;
 	struct shaper_state *s = e->state;
 	uint64_t now = rt_now(e);
-	if (now < s->next_ok || c->rate == 0)
+	if (c->rate == 0)
 		return NULL;
+	if (now < s->next_ok) {
+		rt_pull_wait(e, s->next_ok);
+		return NULL;
+	}
 	struct rt_pkt *p = rt_pull(e, 0);
 	if (!p)
 		return NULL;

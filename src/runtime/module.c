@@ -20,6 +20,7 @@ struct rt_module {
 	uint64_t now;
 	uint32_t depth;
 	uint64_t rng;
+	uint64_t hint; /* earliest time a blocked pull may succeed */
 	struct rt_counters c;
 	size_t size;
 };
@@ -351,7 +352,12 @@ uint32_t rt_module_run_timers(struct rt_module *m, uint64_t now_ns)
 			if (!e->task)
 				e->deadline = UINT64_MAX;
 			ran = true;
-			progress += rt_of(e)->run(e, m->now);
+			m->hint = UINT64_MAX;
+			uint32_t k = rt_of(e)->run(e, m->now);
+			if (e->task && k == 0 && m->hint != UINT64_MAX && m->hint > m->now &&
+			    e->deadline <= m->now)
+				e->deadline = m->hint;
+			progress += k;
 		}
 		moved += progress;
 		if (!ran || progress == 0)
@@ -566,6 +572,12 @@ uint32_t rt_random(struct rt_elem *e)
 }
 
 void rt_timer_at(struct rt_elem *e, uint64_t when) { e->deadline = when; }
+
+void rt_pull_wait(struct rt_elem *e, uint64_t when)
+{
+	if (when < e->m->hint)
+		e->m->hint = when;
+}
 
 void rt_task_enable(struct rt_elem *e)
 {

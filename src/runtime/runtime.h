@@ -284,6 +284,9 @@ uint64_t rt_now(const struct rt_elem *e);
 uint32_t rt_random(struct rt_elem *e);
 /* Schedule this element's run at `when` (UINT64_MAX: cancel). */
 void rt_timer_at(struct rt_elem *e, uint64_t when);
+/* A pull answered nothing because of a rate until `when` (shapers): the
+ * pull task that asked sleeps until then instead of spinning. */
+void rt_pull_wait(struct rt_elem *e, uint64_t when);
 /* Make this element a pull task: run whenever packets are queued. */
 void rt_task_enable(struct rt_elem *e);
 /* Queues report packets they hold so pull tasks sleep when none are. */

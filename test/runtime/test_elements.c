@@ -512,6 +512,7 @@ static void test_unqueuers(void **st)
 		rt_module_push(u->m, 0, rtu_udp(u, 1, 1, 2, 2, 72), 0); /* 100 bytes */
 	rt_module_run_timers(u->m, 0);
 	assert_int_equal(u->nout, 1);
+	assert_int_equal(rt_module_next_deadline(u->m), SEC / 10); /* sleeps, no spinning */
 	rt_module_run_timers(u->m, SEC / 10 - 1);
 	assert_int_equal(u->nout, 1);
 	rt_module_run_timers(u->m, SEC / 10);
