@@ -156,10 +156,15 @@ int click_split_args(const char *config, const struct src_loc *loc, struct arena
 	out->v = arena_calloc(a, raw.n, sizeof *out->v);
 	if (!out->v)
 		return -ENOMEM;
+	struct src_loc at = loc ? *loc : (struct src_loc){0};
+	size_t done = 0; /* argument starts only grow: advance incrementally */
 	for (uint32_t i = 0; i < raw.n; i++) {
 		out->v[i].text = raw.p[i].text;
-		if (loc)
-			out->v[i].loc = src_loc_advance(*loc, config, raw.p[i].first);
+		if (loc) {
+			at = src_loc_advance(at, config + done, raw.p[i].first - done);
+			done = raw.p[i].first;
+			out->v[i].loc = at;
+		}
 	}
 	out->n = raw.n;
 	return 0;
@@ -180,14 +185,32 @@ int click__argvec(struct arena *a, const char *s, click_strvec *out)
 	return 0;
 }
 
+int click__venv_index(struct arena *a, struct venv *e)
+{
+	for (uint32_t i = 0; i < e->vars.n; i++)
+		if (click__map_set(a, &e->map, e->vars.p[i].name, (int32_t)i))
+			return -ENOMEM;
+	return 0;
+}
+
 const char *click__venv_lookup(const struct venv *e, const char *name, size_t len)
 {
-	for (; e; e = e->parent)
+	char buf[128];
+	for (; e; e = e->parent) {
+		if (e->map.n && len < sizeof buf) {
+			memcpy(buf, name, len);
+			buf[len] = '\0';
+			int32_t i = click__map_get(&e->map, buf);
+			if (i >= 0)
+				return e->vars.p[i].value;
+			continue;
+		}
 		for (uint32_t i = e->vars.n; i-- > 0;) {
 			const struct var *v = &e->vars.p[i];
 			if (strlen(v->name) == len && !memcmp(v->name, name, len))
 				return v->value;
 		}
+	}
 	return NULL;
 }
 
@@ -210,7 +233,18 @@ static bool varch(char c)
 	return isalnum((unsigned char)c) || c == '_';
 }
 
+static char *expand(struct arena *a, const char *s, const struct venv *e, int depth);
+
 char *click__expand(struct arena *a, const char *s, const struct venv *e)
+{
+	return expand(a, s, e, 0);
+}
+
+/* ${var-DEFAULT}: defaults may nest, within reason. */
+#define MAX_DEFAULT_DEPTH 8
+#define MAX_DEFAULT_LEN 1024
+
+static char *expand(struct arena *a, const char *s, const struct venv *e, int depth)
 {
 	if (!s)
 		return NULL;
@@ -264,17 +298,17 @@ char *click__expand(struct arena *a, const char *s, const struct venv *e)
 					continue;
 				}
 				size_t k = j + 1;
-				int depth = 0;
-				while (k < n && (s[k] != '}' || depth)) {
-					depth += s[k] == '{' ? 1 : s[k] == '}' ? -1 : 0;
+				int nest = 0;
+				while (k < n && k - j < MAX_DEFAULT_LEN && (s[k] != '}' || nest)) {
+					nest += s[k] == '{' ? 1 : s[k] == '}' ? -1 : 0;
 					k++;
 				}
-				if (k < n) {
+				if (k < n && s[k] == '}' && depth < MAX_DEFAULT_DEPTH) {
 					if (v)
 						put_value(&b, v, dq);
 					else {
 						char *def = arena_strndup(a, s + j + 1, k - j - 1);
-						put_value(&b, def ? click__expand(a, def, e) : "", dq);
+						put_value(&b, def ? expand(a, def, e, depth + 1) : "", dq);
 					}
 					i = k + 1;
 					continue;

@@ -243,7 +243,7 @@ int click__check(struct cparse *p, const struct flat *f, struct click_graph *g)
 			if (f->conn.p[j].to == c->to && f->conn.p[j].tport == c->tport)
 				first = false;
 		if (first)
-			click__err(p, &c->loc, 2, "'%s' has no input %u", f->el.p[c->to].name, c->tport);
+			click__err(p, &c->tloc, 2, "'%s' has no input %u", f->el.p[c->to].name, c->tport);
 	}
 	if (p->d->nerrors)
 		return -EINVAL;
@@ -272,7 +272,7 @@ int click__check(struct cparse *p, const struct flat *f, struct click_graph *g)
 	for (uint32_t i = 0; i < nc; i++) {
 		const struct fconn *c = &f->conn.p[i];
 		struct pconn x = {(uint32_t)nin + ob[c->from] + c->fport, ib[c->to] + c->tport, c->from, c->fport,
-		                  c->to, c->tport, &c->loc, false};
+		                  c->to, c->tport, &c->tloc, false};
 		if (!CVEC_PUSH(p->a, pc, x))
 			return -ENOMEM;
 	}
@@ -363,7 +363,7 @@ int click__check(struct cparse *p, const struct flat *f, struct click_graph *g)
 			const struct fconn *c = &f->conn.p[i];
 			uint32_t s = ib[c->to] + c->tport;
 			if (++cnt[s] == 2 && ty[s] == CLICK_PULL)
-				click__err(p, &c->loc, 2, "illegal reuse of '%s' pull input %u", f->el.p[c->to].name, c->tport);
+				click__err(p, &c->tloc, 2, "illegal reuse of '%s' pull input %u", f->el.p[c->to].name, c->tport);
 		}
 		if (p->d->nerrors)
 			return -EINVAL;

@@ -77,7 +77,11 @@ static bool assign_args(struct cparse *p, const struct compound *c, const click_
 		return false;
 	for (uint32_t i = 0; i < npos; i++)
 		v[i] = args->p[i];
-	char *restv = NULL;
+	uint32_t *restidx = arena_calloc(p->a, args->n + 1, sizeof *restidx);
+	uint32_t nrest = 0;
+	size_t restlen = 0;
+	if (!restidx)
+		return false;
 	for (uint32_t i = npos; i < args->n; i++) {
 		bool found = false;
 		for (uint32_t j = npos; j < npos + nkw; j++) {
@@ -92,13 +96,28 @@ static bool assign_args(struct cparse *p, const struct compound *c, const click_
 			continue;
 		if (!rest)
 			return false;
-		restv = restv ? arena_printf(p->a, "%s, %s", restv, args->p[i]) : arena_strdup(p->a, args->p[i]);
+		restidx[nrest++] = i;
+		restlen += strlen(args->p[i]) + 2;
 	}
 	for (uint32_t j = npos; j < npos + nkw; j++)
 		if (!v[j])
 			return false;
-	if (rest)
-		v[nf - 1] = restv ? restv : "";
+	if (rest) {
+		char *r = arena_alloc(p->a, restlen + 1), *w = r;
+		if (!r)
+			return false;
+		for (uint32_t k = 0; k < nrest; k++) {
+			size_t l = strlen(args->p[restidx[k]]);
+			if (k) {
+				memcpy(w, ", ", 2);
+				w += 2;
+			}
+			memcpy(w, args->p[restidx[k]], l);
+			w += l;
+		}
+		*w = '\0';
+		v[nf - 1] = r;
+	}
 	if (vals)
 		memcpy(vals, v, nf * sizeof *v);
 	return true;
@@ -295,7 +314,12 @@ static void expand(struct fstate *s, uint32_t which, const struct venv *env, int
 	for (uint32_t i = 0; i < c->vars.n; i++) {
 		struct var v = c->vars.p[i];
 		v.value = i < c->nformals ? vals[i] : click__expand(p->a, v.value, ne);
-		if (!CVEC_PUSH(p->a, ne->vars, v)) {
+		if (!CVEC_PUSH(p->a, ne->vars, v) ||
+		    (ne->vars.n > 8 && click__map_set(p->a, &ne->map, v.name, (int32_t)ne->vars.n - 1))) {
+			p->fatal = true;
+			return;
+		}
+		if (ne->vars.n == 8 && click__venv_index(p->a, ne)) {
 			p->fatal = true;
 			return;
 		}
@@ -358,7 +382,7 @@ static bool is_real(const struct belem *e)
 }
 
 static void emit(struct resolver *r, uint32_t from, uint32_t fport, uint32_t to, uint32_t tport,
-                 const struct cloc *loc)
+                 const struct cloc *loc, const struct cloc *tloc)
 {
 	struct cparse *p = r->s->p;
 	if (r->out.n >= p->max_conns) {
@@ -367,7 +391,7 @@ static void emit(struct resolver *r, uint32_t from, uint32_t fport, uint32_t to,
 		p->fatal = true;
 		return;
 	}
-	struct fconn c = {from, fport, to, tport, *loc};
+	struct fconn c = {from, fport, to, tport, *loc, *tloc};
 	if (!CVEC_PUSH(p->a, r->out, c))
 		p->fatal = true;
 }
@@ -397,7 +421,7 @@ static void follow(struct resolver *r, uint32_t from, uint32_t fport, uint32_t x
 			if (h->fport != cur.port)
 				continue;
 			if (is_real(&s->F.el.p[h->to]))
-				emit(r, from, fport, h->to, h->tport, loc);
+				emit(r, from, fport, h->to, h->tport, loc, &h->loc);
 			else if (s->F.el.p[h->to].t.kind == K_TUNNEL) {
 				struct click_port_ref nx = {h->to, h->tport};
 				if (!CVEC_PUSH(p->a, r->stack, nx))
@@ -433,7 +457,27 @@ static const char *inst_name(const struct belem *e)
 static void check_instances(struct fstate *s)
 {
 	struct cparse *p = s->p;
-	for (uint32_t i = 0; i < s->F.el.n; i++) {
+	uint32_t ne = s->F.el.n, nc = s->F.conn.n;
+	/* connections by element, entering (k = 0) and leaving (k = 1) */
+	uint32_t *st[2], *ix[2];
+	for (int k = 0; k < 2; k++) {
+		st[k] = arena_calloc(p->a, ne + 2, sizeof *st[k]);
+		ix[k] = arena_calloc(p->a, nc + 1, sizeof *ix[k]);
+		uint32_t *fill = arena_calloc(p->a, ne + 1, sizeof *fill);
+		if (!st[k] || !ix[k] || !fill) {
+			p->fatal = true;
+			return;
+		}
+		for (uint32_t c = 0; c < nc; c++)
+			st[k][(k ? s->F.conn.p[c].from : s->F.conn.p[c].to) + 1]++;
+		for (uint32_t i = 0; i < ne; i++)
+			st[k][i + 1] += st[k][i];
+		for (uint32_t c = 0; c < nc; c++) {
+			uint32_t e = k ? s->F.conn.p[c].from : s->F.conn.p[c].to;
+			ix[k][st[k][e] + fill[e]++] = c;
+		}
+	}
+	for (uint32_t i = 0; i < ne; i++) {
 		const struct belem *e = &s->F.el.p[i];
 		if (!e->inst || e->t.kind != K_TUNNEL)
 			continue;
@@ -445,12 +489,11 @@ static void check_instances(struct fstate *s)
 			uint8_t *u = arena_calloc(p->a, n + 1, 1);
 			if (!u)
 				return;
-			for (uint32_t c = 0; c < s->F.conn.n; c++) {
-				const struct hookup *h = &s->F.conn.p[c];
-				if (k == 0 && h->to == i && h->tport < n)
-					u[h->tport] = 1;
-				if (k == 1 && h->from == i && h->fport < n)
-					u[h->fport] = 1;
+			for (uint32_t j = st[k][i]; j < st[k][i + 1]; j++) {
+				const struct hookup *h = &s->F.conn.p[ix[k][j]];
+				uint32_t q = k ? h->fport : h->tport;
+				if (q < n)
+					u[q] = 1;
 			}
 			for (uint32_t q = 0; q < n; q++) {
 				if (q >= have && u[q])
@@ -498,6 +541,8 @@ int click__flatten(struct cparse *p, struct compound *top, struct flat *out)
 		if (v.name && v.value)
 			CVEC_PUSH(p->a, g->vars, v);
 	}
+	if (click__venv_index(p->a, g))
+		return -ENOMEM;
 	uint32_t n0 = s.F.el.n;
 	for (uint32_t i = 0; i < n0 && !p->fatal; i++)
 		expand(&s, i, g, 0);
@@ -533,7 +578,7 @@ int click__flatten(struct cparse *p, struct compound *top, struct flat *out)
 		if (!is_real(&s.F.el.p[h->from]))
 			continue;
 		if (is_real(&s.F.el.p[h->to]))
-			emit(&r, h->from, h->fport, h->to, h->tport, &h->loc);
+			emit(&r, h->from, h->fport, h->to, h->tport, &h->loc, &h->loc);
 		else if (s.F.el.p[h->to].t.kind == K_TUNNEL) {
 			r.vis.cur++;
 			follow(&r, h->from, h->fport, h->to, h->tport, &h->loc);

@@ -144,6 +144,7 @@ struct compound {
 	const char *name;      /* "" for anonymous */
 	struct cloc loc;
 	CVEC(struct var) vars; /* formals first (nformals), then defines */
+	struct strmap varmap;  /* names in vars */
 	uint32_t nformals;
 	bool order_error;
 	struct body body;
@@ -165,7 +166,10 @@ struct venv {
 	const struct venv *parent;
 	uint32_t depth;
 	CVEC(struct var) vars;
+	struct strmap map; /* name -> last index in vars (click__venv_index) */
 };
+/* Build the name index after filling vars (lookups stay linear without). */
+int click__venv_index(struct arena *a, struct venv *e);
 const char *click__venv_lookup(const struct venv *e, const char *name, size_t len);
 char *click__expand(struct arena *a, const char *s, const struct venv *e);
 /* Split like click_split_args, strings only (no locations). */
@@ -183,7 +187,8 @@ struct felem {
 };
 struct fconn {
 	uint32_t from, fport, to, tport;
-	struct cloc loc;
+	struct cloc loc;  /* the hookup leaving `from` */
+	struct cloc tloc; /* the hookup entering `to` (differs through tunnels) */
 };
 struct flat {
 	CVEC(struct felem) el;

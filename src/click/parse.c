@@ -264,7 +264,7 @@ static const char *pseudo_name(const char *name)
 
 /* Click's check_pseudoelement: returns the number of ports. */
 static uint32_t check_pseudo(struct cparse *p, struct body *b, uint32_t which, bool isoutput,
-                             const char *name, const struct cloc *loc)
+                             const char *name, const struct cloc *loc, uint32_t first_conn)
 {
 	static const char *const pn[2] = {"input", "output"};
 	/* `input` is used through its outputs, `output` through its inputs. */
@@ -277,7 +277,7 @@ static uint32_t check_pseudo(struct cparse *p, struct body *b, uint32_t which, b
 	uint8_t *used = arena_calloc(p->a, n + 1, 1);
 	if (!used)
 		return n;
-	for (uint32_t i = 0; i < b->conn.n; i++) {
+	for (uint32_t i = first_conn; i < b->conn.n; i++) {
 		const struct hookup *h = &b->conn.p[i];
 		if (!isoutput && h->from == which && h->fport < n)
 			used[h->fport] = 1;
@@ -482,6 +482,7 @@ static void parse_group(struct cparse *p, struct estate *e, const struct cloc *l
 		return;
 	}
 	p->depth++;
+	uint32_t first_conn = b->conn.n;
 	struct token term;
 	parse_stmts(p, S_GROUP, &term);
 	p->depth--;
@@ -490,8 +491,9 @@ static void parse_group(struct cparse *p, struct estate *e, const struct cloc *l
 	struct cloc endloc = term.loc;
 	click__map_set(p->a, &b->map, "input", sin);
 	click__map_set(p->a, &b->map, "output", sout);
-	uint32_t nin = check_pseudo(p, b, gi, false, "<anonymous group>", &endloc);
-	uint32_t nout = check_pseudo(p, b, go, true, "<anonymous group>", &endloc);
+	/* only the group's own statements can name its input and output */
+	uint32_t nin = check_pseudo(p, b, gi, false, "<anonymous group>", &endloc, first_conn);
+	uint32_t nout = check_pseudo(p, b, go, true, "<anonymous group>", &endloc, first_conn);
 	b->el.p[g].inst = true;
 	b->el.p[g].inst_ports[0] = nin;
 	b->el.p[g].inst_ports[1] = nout;
@@ -700,12 +702,11 @@ static void parse_connection(struct cparse *p, bool *last_ends_output)
 static void define_var(struct cparse *p, struct compound *c, const char *name, const char *value,
                        const char *type, bool formal, const struct cloc *loc)
 {
-	for (uint32_t i = 0; i < c->vars.n; i++)
-		if (!strcmp(c->vars.p[i].name, name)) {
-			click__err(p, loc, (uint32_t)strlen(name) + 1,
-			           formal ? "parameter '$%s' multiply defined" : "variable '$%s' multiply defined", name);
-			return;
-		}
+	if (click__map_get(&c->varmap, name) >= 0) {
+		click__err(p, loc, (uint32_t)strlen(name) + 1,
+		           formal ? "parameter '$%s' multiply defined" : "variable '$%s' multiply defined", name);
+		return;
+	}
 	if (formal) {
 		if (type)
 			for (uint32_t i = 0; i < c->vars.n; i++)
@@ -724,7 +725,7 @@ static void define_var(struct cparse *p, struct compound *c, const char *name, c
 		}
 	}
 	struct var v = {name, value, type, *loc};
-	if (!CVEC_PUSH(p->a, c->vars, v))
+	if (!CVEC_PUSH(p->a, c->vars, v) || click__map_set(p->a, &c->varmap, name, (int32_t)c->vars.n - 1))
 		p->fatal = true;
 	if (formal)
 		c->nformals = c->vars.n;
@@ -829,8 +830,8 @@ static struct ctype parse_compound(struct cparse *p, const char *name, const str
 		if (p->fatal)
 			return err;
 		const char *pn = pseudo_name(name);
-		c->ninputs = check_pseudo(p, &c->body, 0, false, pn, loc);
-		c->noutputs = check_pseudo(p, &c->body, 1, true, pn, loc);
+		c->ninputs = check_pseudo(p, &c->body, 0, false, pn, loc, 0);
+		c->noutputs = check_pseudo(p, &c->body, 1, true, pn, loc, 0);
 		deanonymize(p, &c->body);
 		if (last)
 			last->next_alt = c;
