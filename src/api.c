@@ -97,6 +97,21 @@ int api_route(struct api *api, const char *method, const char *pattern, enum api
 	return 0;
 }
 
+int api_route_wrap(struct api *api, const char *method, const char *path, api_handler_fn fn,
+                   void *ud, api_handler_fn *old_fn, void **old_ud)
+{
+	struct http_route_match m;
+	if (http_router_match(api->router, method, path, &m) != HTTP_ROUTE_FOUND ||
+	    strcmp(m.pattern, path))
+		return -ENOENT;
+	struct route_target *t = m.target;
+	*old_fn = t->fn;
+	*old_ud = t->ud;
+	t->fn = fn;
+	t->ud = ud;
+	return 0;
+}
+
 struct registry *api_registry(struct api *api) { return api->reg; }
 uv_loop_t *api_loop(struct api *api) { return api->loop; }
 const struct cfg *api_config(struct api *api) { return api->cfg; }

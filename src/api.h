@@ -52,6 +52,12 @@ void api_free(struct api *api);
 /* Register a route. pattern: "/v1/tenants/{id}". -EEXIST when taken. */
 int api_route(struct api *api, const char *method, const char *pattern, enum api_auth auth,
               api_handler_fn fn, void *ud);
+/* Put fn in front of the existing route method + path (a literal pattern):
+ * a later subsystem that must act before an earlier one's handler (the
+ * controller re-checks modules before a policy or network change). The old
+ * handler is returned so fn can call it. -ENOENT when there is no such route. */
+int api_route_wrap(struct api *api, const char *method, const char *path, api_handler_fn fn,
+                   void *ud, api_handler_fn *old_fn, void **old_ud);
 /* The endpoints of this issue (health, config, audit, tenants, network,
  * policies, platforms, whoami); see api_core.c. */
 int api_register_core(struct api *api);

@@ -14,6 +14,7 @@
 #include "api.h"
 #include "auth.h"
 #include "config.h"
+#include "controller/controller.h"
 #include "http.h"
 #include "log.h"
 #include "registry.h"
@@ -24,6 +25,7 @@ struct daemon {
 	struct cfg cfg;
 	struct registry *reg;
 	struct api *api;
+	struct ctl *ctl;
 	struct http_server *http;
 	uv_signal_t sigint, sigterm;
 	uv_timer_t shutdown_timer;
@@ -149,6 +151,9 @@ int main(int argc, char **argv)
 			log_error("main", "registering routes: %s", strerror(-rc));
 			goto cleanup_loop;
 		}
+	/* after the core routes: the controller wraps the policy and network ones */
+	if ((rc = ctl_new(d.api, NULL, &d.ctl)))
+		goto cleanup_loop;
 	if ((rc = seed_load_snapshot(d.api)))
 		goto cleanup_loop;
 
@@ -185,6 +190,7 @@ cleanup_loop:
 		close_all(&d);
 	uv_run(&d.loop, UV_RUN_DEFAULT); /* let every close callback run */
 cleanup:
+	ctl_free(d.ctl);
 	api_free(d.api);
 	if (loop_ready && uv_loop_close(&d.loop))
 		log_warn("main", "the event loop still had handles at exit");

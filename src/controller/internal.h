@@ -45,4 +45,81 @@ int ctl__graph_text(const struct click_graph *g, char **out);
  * rule names one protocol (udp/tcp) and one destination port; 0 otherwise. */
 void ctl__detect_filter(const struct click_graph *g, uint8_t *proto, uint16_t *port);
 
+/* ---- verification jobs (job.c; any thread) ---- */
+struct ctl_sib {          /* a module already deployed that stays in the model */
+	char *name, *click, *platform, *inline_a, *inline_b;
+	uint32_t ip;
+	uint8_t proto;
+	uint16_t port;
+};
+struct ctl_cand {         /* a candidate platform (platform NULL: inline) */
+	char *platform;
+	uint32_t ip;          /* the address the module would get there */
+	bool full;            /* no capacity left: checked, never chosen */
+	uint64_t gen;         /* the platform's generation when the job began */
+};
+struct ctl_job_in {
+	enum reg_kind kind;
+	char *name, *click, *requirements, *policies;
+	char *inline_a, *inline_b;
+	struct inet_prefix *allowed;
+	size_t nallowed;
+	struct ctl_sib *sibs;
+	size_t nsibs;
+	struct ctl_cand *cands;
+	size_t ncands;
+	struct vfy_base *base;
+	uint64_t max_steps;
+};
+struct ctl_job_out {
+	int http;             /* 0: a winner; else the error status */
+	char *code, *message; /* the error */
+	json_t *details;
+	int winner;           /* index into cands, or -1 */
+	enum ctl_verdict verdict;
+	json_t *report;       /* always set when the job ran */
+	char *deployed;       /* the Click text that will run (winner) */
+	uint8_t proto;
+	uint16_t port;
+};
+/* Verify the request on each candidate in order (DESIGN section 10). */
+void ctl__job_run(const struct ctl_job_in *in, struct ctl_job_out *out);
+void ctl__job_out_release(struct ctl_job_out *out);
+/* Check `statements` (policy text) on base + modules; *violations (new
+ * ref) lists the failing statements with traces. */
+int ctl__check_statements(struct vfy_base *base, const struct ctl_sib *mods, size_t nmods,
+                          const char *statements, uint64_t max_steps, json_t **violations);
+
+/* ---- module rows (store.c; the registry's connection, loop thread) ---- */
+struct ctl_mod {
+	int64_t id, tenant_id, snapshot_version;
+	char *name, *source, *stock, *params, *requirements, *verdict, *platform, *state, *report;
+	char *created_at, *updated_at;
+	uint32_t ip;
+	uint8_t proto;
+	uint16_t port;
+};
+void ctl__mod_release(struct ctl_mod *m);
+void ctl__mods_free(struct ctl_mod *v, size_t n);
+struct ctl_store;
+int ctl__store_open(struct registry *reg, struct ctl_store **out);
+void ctl__store_close(struct ctl_store *s);
+/* Live (not killed) modules: of one tenant (tenant > 0) or all (0). */
+int ctl__store_live(struct ctl_store *s, int64_t tenant, struct ctl_mod **v, size_t *n);
+/* Every module of a tenant, killed ones too, newest first. */
+int ctl__store_list(struct ctl_store *s, int64_t tenant, bool with_killed, struct ctl_mod **v,
+                    size_t *n);
+int ctl__store_get(struct ctl_store *s, int64_t id, struct ctl_mod *out);
+int ctl__store_count_tenant(struct ctl_store *s, int64_t tenant, int64_t *n);
+int ctl__store_count_platform(struct ctl_store *s, const char *platform, int64_t *n);
+int ctl__store_name_taken(struct ctl_store *s, int64_t tenant, const char *name, bool *taken);
+/* Addresses allocated on a platform (sorted ascending). */
+int ctl__store_platform_ips(struct ctl_store *s, const char *platform, uint32_t **v, size_t *n);
+/* Insert the module row and its allocation (inside the caller's
+ * transaction); sets m->id. -EEXIST when the address is taken. */
+int ctl__store_insert(struct ctl_store *s, struct ctl_mod *m);
+/* Mark killed and free its allocation (inside the caller's transaction). */
+int ctl__store_kill(struct ctl_store *s, int64_t id);
+int ctl__store_set_report(struct ctl_store *s, int64_t id, const char *report);
+
 #endif

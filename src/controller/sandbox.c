@@ -18,14 +18,15 @@ static void write_elem(FILE *f, const struct click_element *e)
 		fprintf(f, "%s :: %s;\n", e->name, e->cls->name);
 }
 
-static int close_text(FILE *f, char *buf, char **out)
+/* buf is the memstream's pointer: only valid after fclose */
+static int close_text(FILE *f, char **buf, char **out)
 {
 	bool bad = ferror(f);
 	if (fclose(f) || bad) {
-		free(buf);
+		free(*buf);
 		return -ENOMEM;
 	}
-	*out = buf;
+	*out = *buf;
 	return 0;
 }
 
@@ -42,7 +43,7 @@ int ctl__graph_text(const struct click_graph *g, char **out)
 		free(buf);
 		return rc;
 	}
-	return close_text(f, buf, out);
+	return close_text(f, &buf, out);
 }
 
 /* A device element's device number: its first argument when numeric, else 0
@@ -166,7 +167,7 @@ int ctl__sandbox_click(const struct click_graph *g, uint32_t addr, const struct 
 	}
 	free(dev_fed);
 	free(dev_in);
-	return close_text(f, buf, out);
+	return close_text(f, &buf, out);
 }
 
 /* ---- the accepted protocol and port ---- */

@@ -1,0 +1,524 @@
+/* One verification job (runs on the libuv thread pool): for each candidate
+ * platform in order, pretend the module runs there and check the security
+ * rules, the tenant's requirements and every operator policy (DESIGN
+ * sections 9 and 10). Everything it reads is owned by the job or immutable
+ * (the vfy_base), everything it writes is its own output. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controller/internal.h"
+
+static void set_err(struct ctl_job_out *o, int http, const char *code, json_t *details,
+                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void set_err(struct ctl_job_out *o, int http, const char *code, json_t *details,
+                    const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	o->http = http;
+	free(o->code);
+	free(o->message);
+	o->code = strdup(code);
+	o->message = strdup(msg);
+	json_decref(o->details);
+	o->details = details;
+}
+
+void ctl__job_out_release(struct ctl_job_out *o)
+{
+	free(o->code);
+	free(o->message);
+	json_decref(o->details);
+	json_decref(o->report);
+	free(o->deployed);
+	memset(o, 0, sizeof *o);
+}
+
+static json_t *diags_json(const struct diags *d)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < d->n; i++) {
+		const struct diag *g = &d->v[i];
+		char *txt = diag_format(g);
+		json_array_append_new(a, json_pack("{s:s?, s:i, s:i, s:s, s:s?}", "file", g->file, "line",
+		                                   (int)g->line, "column", (int)g->col, "message", g->msg,
+		                                   "text", txt));
+		free(txt);
+	}
+	return a;
+}
+
+static const char *first_msg(const struct diags *d)
+{
+	return d->n ? d->v[0].msg : "error";
+}
+
+/* The first failing statement of a report, as a failure object, or NULL. */
+static json_t *first_failure(const struct vfy_report *rep, json_t *repj, const char *what,
+                             size_t *index)
+{
+	size_t n = vfy_report_count(rep);
+	json_t *results = json_object_get(repj, "results");
+	for (size_t i = 0; i < n; i++) {
+		struct vfy_result r;
+		vfy_report_result(rep, i, &r);
+		if (r.verdict == VFY_HOLDS)
+			continue;
+		json_t *rj = json_array_get(results, i);
+		json_t *tr = json_object_get(rj, "trace");
+		if (index)
+			*index = i;
+		return json_pack("{s:s, s:s, s:s, s:s, s:O?}", "kind", what, "statement", r.text,
+		                 "verdict", r.verdict == VFY_FAILS ? "fails" : "error", "message",
+		                 r.message ? r.message : "", "trace", tr);
+	}
+	return NULL;
+}
+
+static bool too_complex(const struct vfy_report *rep)
+{
+	for (size_t i = 0; i < vfy_report_count(rep); i++) {
+		struct vfy_result r;
+		vfy_report_result(rep, i, &r);
+		if (r.verdict == VFY_ERROR && r.message &&
+		    (strstr(r.message, "steps") || strstr(r.message, "memory")))
+			return true;
+	}
+	return false;
+}
+
+/* Does statement `text` name module `name` at a hop after the first? */
+static bool names_module(const char *text, const char *name)
+{
+	size_t nl = strlen(name);
+	for (const char *p = strstr(text, "->"); p; p = strstr(p + 2, "->")) {
+		const char *q = p + 2;
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (!strncmp(q, name, nl) && (q[nl] == '\0' || q[nl] == ' ' || q[nl] == ':'))
+			return true;
+	}
+	return false;
+}
+
+/* The statement without the module's hops: "reach from A -> Z" (const
+ * clauses dropped). Does traffic get from A to Z without the module? Then
+ * the statement is about transit traffic, which an addressed module never
+ * sees. */
+static bool is_transit(struct vfy_net *net, const char *text, const char *name, uint64_t max_steps)
+{
+	const char *from = strstr(text, "from ");
+	const char *last = NULL;
+	for (const char *p = strstr(text, "->"); p; p = strstr(p + 2, "->"))
+		last = p;
+	const char *first_arrow = strstr(text, "->");
+	if (!from || !last || !first_arrow)
+		return false;
+	char buf[2048];
+	const char *l = last + 2;
+	while (*l == ' ')
+		l++;
+	size_t ll = strlen(l);
+	const char *c = strstr(l, " const ");
+	if (c)
+		ll = (size_t)(c - l);
+	if (!strncmp(l, name, strlen(name)))
+		return false; /* the module is the destination: not transit */
+	int n = snprintf(buf, sizeof buf, "reach %.*s -> %.*s\n", (int)(first_arrow - from), from,
+	                 (int)ll, l);
+	if (n < 0 || (size_t)n >= sizeof buf)
+		return false;
+	struct src_file f = {"probe", buf, (size_t)n};
+	struct diags d;
+	diags_init(&d);
+	struct vfy_reqs *r = NULL;
+	bool transit = false;
+	if (!vfy_reqs_parse(&f, &r, &d)) {
+		struct vfy_limits lim = {.max_steps = max_steps};
+		struct vfy_report *rep = NULL;
+		if (!vfy_check(net, r, &lim, &rep)) {
+			transit = vfy_report_ok(rep);
+			vfy_report_free(rep);
+		}
+		vfy_reqs_free(r);
+	}
+	diags_free(&d);
+	return transit;
+}
+
+static int add_sibs(struct vfy_net *net, const struct ctl_sib *s, size_t n, json_t *notes)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct vfy_module m = {
+			.name = s[i].name, .click = s[i].click, .platform = s[i].platform,
+			.address = s[i].ip, .proto = s[i].proto, .port = s[i].port,
+			.inline_a = s[i].inline_a, .inline_b = s[i].inline_b,
+		};
+		struct diags d;
+		diags_init(&d);
+		int rc = vfy_net_add_module(net, &m, &d);
+		if (rc && notes)
+			json_array_append_new(notes, json_sprintf("module %s left out of the model: %s",
+			                                          s[i].name, first_msg(&d)));
+		diags_free(&d);
+		if (rc == -ENOMEM)
+			return rc;
+	}
+	return 0;
+}
+
+struct parsed {
+	struct vfy_reqs *reqs, *pols;
+	struct src_file rf, pf;
+};
+
+/* Security rules on the module as added to net; *verdict and *rep. */
+static int security(const struct ctl_job_in *in, struct vfy_net *net, uint32_t addr,
+                    const struct vfy_limits *lim, enum ctl_verdict *verdict, json_t **rep)
+{
+	struct vfy_exits x;
+	int rc = vfy_module_exits(net, in->name, lim, &x);
+	if (rc)
+		return rc;
+	struct ctl_rules_in ri = {in->kind, addr, in->allowed, in->nallowed};
+	rc = ctl__rules_check(&ri, &x, verdict, rep);
+	vfy_exits_free(&x);
+	return rc;
+}
+
+/* One candidate: 0 and *ok; or a negative errno / request error in out. */
+static int try_cand(const struct ctl_job_in *in, const struct parsed *p, size_t ci,
+                    struct ctl_job_out *out, json_t *cands, bool *ok)
+{
+	const struct ctl_cand *c = &in->cands[ci];
+	*ok = false;
+	char ip[16];
+	inet_format_addr(c->ip, ip);
+	struct vfy_limits lim = {.max_steps = in->max_steps};
+	json_t *cj = json_pack("{s:s?, s:s?, s:b}", "platform", c->platform, "address",
+	                       c->platform ? ip : NULL, "full", c->full);
+	json_array_append_new(cj ? cands : NULL, cj);
+	if (!cj)
+		return -ENOMEM;
+
+	/* parse with the platform's $MODULE_IP (and $MODULE_PORT) */
+	const char *port_s = strstr(in->click, "MODULE_PORT") ? "7000" : "0";
+	struct click_define defs[2] = {{"MODULE_IP", c->platform ? ip : "0.0.0.0"},
+	                               {"MODULE_PORT", port_s}};
+	struct click_options opt = {.defines = defs, .ndefines = 2};
+	struct src_file f = {in->name, in->click, strlen(in->click)};
+	struct diags d;
+	diags_init(&d);
+	struct click_graph *g = NULL;
+	int rc = click_parse(&f, &opt, &g, &d);
+	if (rc) {
+		set_err(out, 400, "invalid_config", json_pack("{s:s, s:o}", "field", "config", "errors",
+		                                              diags_json(&d)),
+		        "config: %s%s", first_msg(&d), d.nerrors > 1 ? " (and more, see details)" : "");
+		diags_free(&d);
+		return -EINVAL;
+	}
+	uint8_t proto;
+	uint16_t port;
+	ctl__detect_filter(g, &proto, &port);
+	if (!port && strcmp(port_s, "0"))
+		port = 7000;
+	char *flat = NULL, *sand = NULL;
+	struct vfy_net *net = NULL;
+	json_t *notes = json_array();
+	if ((rc = ctl__graph_text(g, &flat)))
+		goto done;
+	net = vfy_net_new(in->base);
+	if (!net) {
+		rc = -ENOMEM;
+		goto done;
+	}
+	if ((rc = add_sibs(net, in->sibs, in->nsibs, notes)))
+		goto done;
+	struct vfy_module m = {
+		.name = in->name, .click = flat, .platform = c->platform, .address = c->ip,
+		.proto = proto, .port = port, .inline_a = in->inline_a, .inline_b = in->inline_b,
+	};
+	diags_clear(&d);
+	if ((rc = vfy_net_add_module(net, &m, &d))) {
+		if (rc != -ENOMEM)
+			set_err(out, 422, "invalid_config",
+			        json_pack("{s:s, s:o}", "field", in->inline_a ? "inline" : "config", "errors",
+			                  diags_json(&d)),
+			        "the module cannot be added to the network: %s", first_msg(&d));
+		rc = rc == -ENOMEM ? rc : -EINVAL;
+		goto done;
+	}
+	json_object_set_new(cj, "proto", json_integer(proto));
+	json_object_set_new(cj, "port", json_integer(port));
+
+	/* security rules (not for the operator's own modules) */
+	enum ctl_verdict verdict = CTL_SAFE;
+	json_t *sec = NULL, *sec2 = NULL;
+	if (in->kind != REG_KIND_OPERATOR) {
+		rc = security(in, net, c->ip, &lim, &verdict, &sec);
+		if (rc == -E2BIG) {
+			set_err(out, 422, "too_complex", NULL,
+			        "verifying the module needs more than %llu steps; simplify the configuration",
+			        (unsigned long long)in->max_steps);
+			rc = -EINVAL;
+			goto done;
+		}
+		if (rc)
+			goto done;
+		json_object_set_new(cj, "security", sec);
+		if (verdict == CTL_REJECTED) {
+			json_t *rules = json_object_get(sec, "rules");
+			json_t *failed = NULL;
+			for (size_t k = 0; k < json_array_size(rules) && !failed; k++) {
+				json_t *ru = json_array_get(rules, k);
+				if (!strcmp(json_string_value(json_object_get(ru, "result")), "fail"))
+					failed = ru;
+			}
+			json_t *v = failed ? json_array_get(json_object_get(failed, "violations"), 0) : NULL;
+			json_object_set_new(cj, "failure", json_pack(
+				"{s:s, s:s, s:s, s:O?}", "kind", "rule", "rule",
+				failed ? json_string_value(json_object_get(failed, "rule")) : "security",
+				"message", v ? json_string_value(json_object_get(v, "problem")) :
+				"no flow leaving the module conforms to the security rules",
+				"trace", v ? json_object_get(v, "trace") : NULL));
+			json_object_set_new(cj, "verdict", json_string("rejected"));
+			rc = 0;
+			goto done;
+		}
+		if (verdict == CTL_SANDBOXED) {
+			/* run it with enforcers and verify what will actually run */
+			rc = ctl__sandbox_click(g, c->ip, in->allowed, in->nallowed,
+			                        in->kind == REG_KIND_CLIENT, &sand);
+			if (rc)
+				goto done;
+			vfy_net_remove_module(net, in->name);
+			m.click = sand;
+			diags_clear(&d);
+			if ((rc = vfy_net_add_module(net, &m, &d))) {
+				json_object_set_new(cj, "failure", json_pack(
+					"{s:s, s:s, s:s}", "kind", "rule", "rule", "sandbox", "message",
+					first_msg(&d)));
+				rc = rc == -ENOMEM ? rc : 0;
+				goto done;
+			}
+			enum ctl_verdict v2;
+			rc = security(in, net, c->ip, &lim, &v2, &sec2);
+			if (rc == -E2BIG)
+				rc = 0;
+			if (rc)
+				goto done;
+			if (sec2)
+				json_object_set_new(cj, "sandboxed_security", sec2);
+		}
+	}
+	json_object_set_new(cj, "verdict", json_string(ctl__verdict_name(verdict)));
+
+	/* the tenant's requirements, then every operator policy */
+	struct vfy_report *rr = NULL, *pr = NULL;
+	if ((rc = vfy_check(net, p->reqs, &lim, &rr)))
+		goto done;
+	json_t *rrj = vfy_report_json(rr);
+	json_object_set_new(cj, "requirements", rrj);
+	size_t fi = 0;
+	json_t *fail = first_failure(rr, rrj, "requirement", &fi);
+	bool complex = too_complex(rr);
+	if (fail && in->kind != REG_KIND_OPERATOR && !complex) {
+		const char *st = vfy_reqs_text(p->reqs, fi);
+		if (names_module(st, in->name) && is_transit(net, st, in->name, in->max_steps)) {
+			json_object_set_new(fail, "transit", json_true());
+			json_object_set_new(
+				fail, "message",
+				json_sprintf("this statement needs transit traffic (packets on their way to "
+				             "another destination), which never reaches an addressed module: "
+				             "a router, DPI box, NAT or transparent proxy can only be placed "
+				             "on-path by the operator"));
+		}
+	}
+	vfy_report_free(rr);
+	if (!fail) {
+		if ((rc = vfy_check(net, p->pols, &lim, &pr)))
+			goto done;
+		json_t *prj = vfy_report_json(pr);
+		json_object_set_new(cj, "policies", prj);
+		fail = first_failure(pr, prj, "policy", NULL);
+		complex |= too_complex(pr);
+		vfy_report_free(pr);
+	}
+	if (complex) {
+		json_decref(fail);
+		set_err(out, 422, "too_complex", NULL,
+		        "verifying the request needs more than %llu steps per statement; simplify the "
+		        "configuration or the requirements",
+		        (unsigned long long)in->max_steps);
+		rc = -EINVAL;
+		goto done;
+	}
+	if (fail) {
+		json_object_set_new(cj, "failure", fail);
+		goto done;
+	}
+	*ok = true;
+	if (!c->full) {
+		out->verdict = verdict;
+		out->proto = proto;
+		out->port = port;
+		out->deployed = sand ? sand : flat;
+		if (sand)
+			sand = NULL;
+		else
+			flat = NULL;
+	}
+done:
+	if (json_array_size(notes))
+		json_object_set(cj, "notes", notes);
+	json_decref(notes);
+	vfy_net_free(net);
+	free(flat);
+	free(sand);
+	click_graph_free(g);
+	diags_free(&d);
+	return rc;
+}
+
+static int parse_text(const char *what, struct src_file *f, const char *text, struct vfy_reqs **out,
+                      struct ctl_job_out *o)
+{
+	f->name = what;
+	f->text = text ? text : "";
+	f->len = strlen(f->text);
+	struct diags d;
+	diags_init(&d);
+	int rc = vfy_reqs_parse(f, out, &d);
+	if (rc && rc != -ENOMEM)
+		set_err(o, 400, !strcmp(what, "requirements") ? "invalid_requirements" : "invalid_policy",
+		        json_pack("{s:s, s:o}", "field", what, "errors", diags_json(&d)), "%s: %s", what,
+		        first_msg(&d));
+	diags_free(&d);
+	return rc;
+}
+
+void ctl__job_run(const struct ctl_job_in *in, struct ctl_job_out *out)
+{
+	memset(out, 0, sizeof *out);
+	out->winner = -1;
+	struct parsed p = {0};
+	if (parse_text("requirements", &p.rf, in->requirements, &p.reqs, out) ||
+	    parse_text("policies", &p.pf, in->policies, &p.pols, out)) {
+		if (!out->http)
+			set_err(out, 500, "internal", NULL, "out of memory");
+		goto end;
+	}
+	json_t *cands = json_array();
+	size_t passed_full = 0;
+	for (size_t i = 0; i < in->ncands; i++) {
+		bool ok;
+		int rc = try_cand(in, &p, i, out, cands, &ok);
+		if (rc) {
+			if (!out->http)
+				set_err(out, 500, "internal", NULL, "verification failed: %s", strerror(-rc));
+			json_decref(cands);
+			goto end;
+		}
+		if (ok && in->cands[i].full) {
+			passed_full++;
+			continue;
+		}
+		if (ok) {
+			out->winner = (int)i;
+			break;
+		}
+	}
+	json_t *win = out->winner >= 0 ? json_array_get(cands, (size_t)out->winner) : NULL;
+	out->report = json_pack("{s:o, s:o}", "candidates", cands, "verdict",
+	                        json_string(win ? ctl__verdict_name(out->verdict) : "rejected"));
+	if (win) {
+		json_object_set(out->report, "platform", json_object_get(win, "platform"));
+		const char *keys[] = {"security", "sandboxed_security", "requirements", "policies", "notes"};
+		for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+			if (json_object_get(win, keys[k]))
+				json_object_set(out->report, keys[k], json_object_get(win, keys[k]));
+		json_object_set_new(out->report, "deployed_config", json_string(out->deployed));
+		goto end;
+	}
+	/* nobody: why, per platform */
+	json_t *per = json_array();
+	bool all_transit = in->ncands > 0, all_rules = in->ncands > 0;
+	size_t i;
+	json_t *cj;
+	json_array_foreach(cands, i, cj) {
+		json_t *f = json_object_get(cj, "failure");
+		if (!in->cands[i].full || f)
+			json_array_append_new(per, json_pack("{s:O, s:O}", "platform",
+			                                     json_object_get(cj, "platform"), "failure",
+			                                     f ? f : json_null()));
+		all_transit &= f && json_is_true(json_object_get(f, "transit"));
+		all_rules &= f && !strcmp(json_string_value(json_object_get(f, "kind")), "rule");
+	}
+	if (in->ncands == 0) {
+		set_err(out, 503, "no_capacity", json_pack("{s:o}", "platforms", per),
+		        "no platform in the network can host modules");
+	} else if (passed_full) {
+		set_err(out, 503, "no_capacity", json_pack("{s:o}", "platforms", per),
+		        "the request would be accepted, but every platform where it holds is full");
+	} else if (all_transit) {
+		set_err(out, 422, "needs_transit", json_pack("{s:o}", "platforms", per),
+		        "the requirements need transit traffic, which a tenant's addressed module never "
+		        "receives (only the operator may put a module on-path)");
+	} else if (all_rules) {
+		set_err(out, 422, "security_rules", json_pack("{s:o}", "platforms", per),
+		        "rejected by the security rules: no flow leaving the module conforms");
+	} else {
+		set_err(out, 422, "requirement_unsatisfied", json_pack("{s:o}", "platforms", per),
+		        "no platform satisfies the security rules, the requirements and the operator's "
+		        "policies (see details for each platform's first failure)");
+	}
+end:
+	vfy_reqs_free(p.reqs);
+	vfy_reqs_free(p.pols);
+}
+
+int ctl__check_statements(struct vfy_base *base, const struct ctl_sib *mods, size_t nmods,
+                          const char *statements, uint64_t max_steps, json_t **violations)
+{
+	*violations = json_array();
+	struct vfy_net *net = vfy_net_new(base);
+	if (!net)
+		return -ENOMEM;
+	int rc = add_sibs(net, mods, nmods, NULL);
+	struct src_file f = {"policy", statements, strlen(statements)};
+	struct diags d;
+	diags_init(&d);
+	struct vfy_reqs *r = NULL;
+	struct vfy_report *rep = NULL;
+	if (!rc)
+		rc = vfy_reqs_parse(&f, &r, &d);
+	struct vfy_limits lim = {.max_steps = max_steps};
+	if (!rc)
+		rc = vfy_check(net, r, &lim, &rep);
+	if (!rc) {
+		json_t *rj = vfy_report_json(rep);
+		json_t *results = json_object_get(rj, "results");
+		for (size_t i = 0; i < vfy_report_count(rep); i++) {
+			struct vfy_result res;
+			vfy_report_result(rep, i, &res);
+			if (res.verdict == VFY_HOLDS)
+				continue;
+			json_array_append_new(*violations,
+			                      json_pack("{s:s, s:s, s:O?}", "statement", res.text, "message",
+			                                res.message ? res.message : "", "trace",
+			                                json_object_get(json_array_get(results, i), "trace")));
+		}
+		json_decref(rj);
+	}
+	vfy_report_free(rep);
+	vfy_reqs_free(r);
+	diags_free(&d);
+	vfy_net_free(net);
+	return rc;
+}
