@@ -411,7 +411,7 @@ void api_handle_http(struct http_req *h, void *ud)
 			return;
 		}
 		json_error_t jerr;
-		r->body = json_loadb(body, blen, JSON_REJECT_DUPLICATES, &jerr);
+		r->body = json_loadb(body, blen, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 		if (!r->body) {
 			api_error(r, 400, "invalid_json",
 			          json_pack("{s:i, s:i, s:i}", "line", jerr.line, "column", jerr.column,

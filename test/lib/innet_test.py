@@ -326,10 +326,12 @@ class Daemon:
 
 
 def expect_status(resp, status, code=None):
-    """Assert a status (and error code); returns resp for chaining."""
+    """Assert a status (and error code, or one of a tuple of codes); returns
+    resp for chaining."""
     assert resp.status == status, f"expected {status}, got {resp!r}"
     if code is not None:
-        assert resp.error_code == code, f"expected error code {code!r}, got {resp!r}"
+        codes = code if isinstance(code, tuple) else (code,)
+        assert resp.error_code in codes, f"expected error code {code!r}, got {resp!r}"
     if status >= 400:
         e = resp.json and resp.json.get("error")
         assert isinstance(e, dict) and isinstance(e.get("message"), str) and "details" in e, \
