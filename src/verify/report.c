@@ -45,7 +45,8 @@ static const char *term_text(struct arena *a, enum sym_field fld, struct sym_ter
 			return arena_strdup(a, inet_format_addr(t.k, b));
 		return arena_printf(a, "%u", t.k & m);
 	}
-	const char *base = name ? name : "?";
+	/* names live in the job's arena: copy */
+	const char *base = arena_strdup(a, name ? name : "?");
 	uint32_t k = t.k & m;
 	if (k) {
 		int64_t d = k > m / 2 ? (int64_t)k - (int64_t)m - 1 : (int64_t)k;
@@ -150,7 +151,7 @@ struct vtrace *vtrace_build(struct arena *ra, const struct vfy_net *net, const s
 	t->var_name = arena_calloc(ra, f->nvars ? f->nvars : 1, sizeof *t->var_name);
 	t->var_dom = arena_calloc(ra, f->nvars ? f->nvars : 1, sizeof *t->var_dom);
 	for (uint32_t v = 0; v < f->nvars && t->var_name && t->var_dom; v++) {
-		t->var_name[v] = f->vars[v].name;
+		t->var_name[v] = arena_strdup(ra, f->vars[v].name);
 		enum sym_field fld = f->vars[v].width == 32 ? SYM_F_SRC : f->vars[v].width == 16 ? SYM_F_LEN : SYM_F_TTL;
 		const struct sym_iset *d = f->vars[v].dom;
 		t->var_dom[v] = iset_format(ra, d, fld);

@@ -1022,24 +1022,37 @@ void sym_store_bytes(struct sym_ctx *cx, struct sym_flow *f, uint32_t off, const
 
 /* ---- hashing and snapshots ------------------------------------------------------------ */
 
+/* The state up to the names of variables: variables are numbered in the
+ * order the fields mention them, so a flow that went round a loop and got
+ * fresh but equally constrained variables (a decapsulation) hashes the
+ * same as before. */
 uint64_t sym__hash(const struct sym_flow *f)
 {
 	uint64_t h = 1469598103934665603ull;
+	uint32_t canon[64], ncanon = 0;
 #define MIX(x) (h = (h ^ (uint64_t)(x)) * 1099511628211ull)
 	MIX(f->nlayers);
 	MIX(f->anno);
 	MIX((uint32_t)f->data_off);
-	for (uint32_t l = 0; l < f->nlayers; l++)
-		for (int i = 0; i < SYM_NLAYER_FIELDS; i++) {
-			MIX(f->l[l].f[i].var);
-			MIX(f->l[l].f[i].k);
+	for (uint32_t l = 0; l < f->nlayers + 1u; l++) {
+		const struct sym_term *t = l < f->nlayers ? f->l[l].f : f->pf;
+		int n = l < f->nlayers ? SYM_NLAYER_FIELDS : SYM_NPKT_FIELDS;
+		for (int i = 0; i < n; i++) {
+			uint32_t v = t[i].var, c = 0;
+			if (v) {
+				uint32_t k = 0;
+				while (k < ncanon && canon[k] != v)
+					k++;
+				if (k == ncanon && ncanon < 64) {
+					canon[ncanon++] = v;
+					MIX(iset_hash(f->vars[v - 1].dom));
+				}
+				c = k + 1;
+			}
+			MIX(c);
+			MIX(t[i].k);
 		}
-	for (int i = 0; i < SYM_NPKT_FIELDS; i++) {
-		MIX(f->pf[i].var);
-		MIX(f->pf[i].k);
 	}
-	for (uint32_t v = 0; v < f->nvars; v++)
-		MIX(iset_hash(f->vars[v].dom));
 	MIX(f->nstate);
 	MIX(f->progress);
 #undef MIX

@@ -1,0 +1,668 @@
+/* The verifier against the paper's examples and the cases of issue 4:
+ * each test checks the verdict and what the trace shows. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "base/inet.h"
+#include "harness.h"
+#include "snapshot.h"
+#include "verify/verify.h"
+
+/* ---- helpers ------------------------------------------------------------------- */
+
+struct world {
+	struct snapshot *snap;
+	struct vfy_base *base;
+	struct vfy_net *net;
+	struct vfy_report *rep;
+	struct vfy_reqs *reqs;
+	struct src_file src;
+	char *text;
+	json_t *json;
+};
+
+static void world_load(struct world *w, const char *json)
+{
+	struct diags d;
+	diags_init(&d);
+	memset(w, 0, sizeof *w);
+	int rc = snapshot_parse(json, strlen(json), &w->snap, &d);
+	if (rc < 0)
+		diags_print(stderr, &d);
+	assert_int_equal(rc, 0);
+	rc = vfy_base_build(w->snap, &w->base, &d);
+	if (rc < 0)
+		diags_print(stderr, &d);
+	assert_int_equal(rc, 0);
+	w->net = vfy_net_new(w->base);
+	assert_non_null(w->net);
+	diags_free(&d);
+}
+
+static void world_add(struct world *w, const char *name, const char *click, const char *platform,
+                      const char *addr)
+{
+	struct diags d;
+	diags_init(&d);
+	struct vfy_module m = {.name = name, .click = click, .platform = platform};
+	assert_int_equal(inet_parse_addr(addr, strlen(addr), &m.address), 0);
+	int rc = vfy_net_add_module(w->net, &m, &d);
+	if (rc < 0)
+		diags_print(stderr, &d);
+	assert_int_equal(rc, 0);
+	diags_free(&d);
+}
+
+static void world_check(struct world *w, const char *stmts)
+{
+	struct diags d;
+	diags_init(&d);
+	vfy_report_free(w->rep);
+	vfy_reqs_free(w->reqs);
+	json_decref(w->json);
+	free(w->text);
+	w->text = strdup(stmts);
+	w->src = (struct src_file){"<test>", w->text, strlen(w->text)};
+	int rc = vfy_reqs_parse(&w->src, &w->reqs, &d);
+	if (rc < 0)
+		diags_print(stderr, &d);
+	assert_int_equal(rc, 0);
+	assert_int_equal(vfy_check(w->net, w->reqs, NULL, &w->rep), 0);
+	w->json = vfy_report_json(w->rep);
+	if (getenv("VERIFY_TEST_VERBOSE"))
+		vfy_report_print(stderr, w->rep);
+	diags_free(&d);
+}
+
+static void world_free(struct world *w)
+{
+	json_decref(w->json);
+	vfy_report_free(w->rep);
+	vfy_reqs_free(w->reqs);
+	vfy_net_free(w->net);
+	vfy_base_unref(w->base);
+	snapshot_unref(w->snap);
+	free(w->text);
+}
+
+static struct vfy_result res(struct world *w, size_t i)
+{
+	struct vfy_result r;
+	assert_true(i < vfy_report_count(w->rep));
+	vfy_report_result(w->rep, i, &r);
+	return r;
+}
+
+static json_t *trace_hops(struct world *w, size_t i, const char *which)
+{
+	json_t *r = json_array_get(json_object_get(w->json, "results"), i);
+	json_t *t = json_object_get(r, which ? which : "trace");
+	return json_object_get(t, "hops");
+}
+
+/* The value of `field` as the packet leaves the first hop at `node`
+ * (element NULL: the node itself), or NULL. */
+static const char *value_at(struct world *w, size_t i, const char *node, const char *elem,
+                            const char *field)
+{
+	json_t *hops = trace_hops(w, i, NULL);
+	size_t k;
+	json_t *h;
+	json_array_foreach(hops, k, h) {
+		const char *n = json_string_value(json_object_get(h, "node"));
+		json_t *e = json_object_get(h, "element");
+		if (strcmp(n, node))
+			continue;
+		/* elements by name or, for anonymous ones ("IPFilter@3"), class prefix */
+		if (elem ? (!json_is_string(e) || strncmp(json_string_value(e), elem, strlen(elem))) : !json_is_null(e))
+			continue;
+		return json_string_value(json_object_get(json_object_get(json_object_get(h, "fields"), field), "value"));
+	}
+	return NULL;
+}
+
+static bool trace_visits(struct world *w, size_t i, const char *node)
+{
+	json_t *hops = trace_hops(w, i, NULL);
+	size_t k;
+	json_t *h;
+	json_array_foreach(hops, k, h)
+		if (!strcmp(json_string_value(json_object_get(h, "node")), node))
+			return true;
+	return false;
+}
+
+/* The variable a value names ("SRC in 10.0.0.0/8" -> "SRC"). */
+static char *var_of(const char *v)
+{
+	assert_non_null(v);
+	size_t n = strcspn(v, " =+-");
+	return strndup(v, n);
+}
+
+static char *load_shared(const char *rel)
+{
+	size_t len;
+	char *t = th_read_file(th_shared_path(rel), &len);
+	assert_non_null(t);
+	return t;
+}
+
+/* ---- Figure 1/2 ----------------------------------------------------------------- */
+
+static const char *fig1_net =
+	"{\"nodes\": ["
+	" {\"name\": \"clients\", \"type\": \"hosts\", \"role\": \"client\", \"prefixes\": [\"172.16.0.0/16\"], \"ports\": 1},"
+	" {\"name\": \"internet\", \"type\": \"hosts\", \"role\": \"internet\", \"ports\": 1},"
+	" {\"name\": \"fw\", \"type\": \"middlebox\", \"ports\": 2, \"click\":"
+	"   \"rw :: IPRewriter(pattern - - - - 0 1, drop); FromDevice(0) -> IPFilter(allow udp, deny all) -> [0]rw;"
+	"    FromDevice(1) -> [1]rw; rw[0] -> ToDevice(1); rw[1] -> ToDevice(0);\"},"
+	" {\"name\": \"r\", \"type\": \"router\", \"ports\": 3, \"routes\": ["
+	"   {\"prefix\": \"172.16.0.0/16\", \"port\": 0}, {\"prefix\": \"10.9.0.0/16\", \"port\": 2},"
+	"   {\"prefix\": \"0.0.0.0/0\", \"port\": 1}]},"
+	" {\"name\": \"pop\", \"type\": \"platform\", \"address\": \"10.9.0.1\", \"pool\": \"10.9.0.0/16\","
+	"   \"capacity\": 10, \"local\": true, \"ports\": 1}"
+	"], \"links\": [[\"clients:0\", \"fw:0\"], [\"fw:1\", \"r:0\"], [\"r:1\", \"internet:0\"], [\"r:2\", \"pop:0\"]]}";
+
+static void test_figure1_payload_unchanged(void **state)
+{
+	struct world w;
+	world_load(&w, fig1_net);
+	world_check(&w, "reach from client udp -> internet const payload\n"
+	                "reach from client tcp -> internet\n");
+	assert_int_equal(res(&w, 0).verdict, VFY_HOLDS);
+	/* the payload at the server is the variable the client's packet had */
+	assert_string_equal(value_at(&w, 0, "clients", NULL, "payload"), "DATA");
+	assert_string_equal(vfy_report_final_field(w.rep, 0, "payload"), "DATA");
+	assert_string_equal(value_at(&w, 0, "fw", "IPFilter", "proto"), "PROTO=17");
+	/* the firewall lets only UDP out */
+	assert_int_equal(res(&w, 1).verdict, VFY_FAILS);
+	world_free(&w);
+}
+
+static void test_figure2_server_internet_vs_platform(void **state)
+{
+	struct world w;
+	world_load(&w, fig1_net);
+	world_add(&w, "S", "FromNetFront() -> IPMirror -> ToNetFront()", "pop", "10.9.0.2");
+	world_check(&w, "reach from client udp -> internet -> client\n"
+	                "reach from client udp dst 10.9.0.2 -> S -> client\n");
+	assert_int_equal(res(&w, 0).verdict, VFY_HOLDS);
+	assert_int_equal(res(&w, 1).verdict, VFY_HOLDS);
+	/* the same symbolic packet reaches the client: src is the variable the
+	 * request's dst was, dst the client's own source variable, same
+	 * protocol and payload */
+	static const char *const fields[] = {"src", "dst", "proto", "payload", "sport", "dport"};
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+		char *a = var_of(vfy_report_final_field(w.rep, 0, fields[i]));
+		char *b = var_of(vfy_report_final_field(w.rep, 1, fields[i]));
+		assert_string_equal(a, b);
+		free(a);
+		free(b);
+	}
+	char *src = var_of(vfy_report_final_field(w.rep, 0, "src"));
+	char *dst = var_of(vfy_report_final_field(w.rep, 0, "dst"));
+	assert_string_equal(src, "DST");
+	assert_string_equal(dst, "SRC");
+	free(src);
+	free(dst);
+	/* and the server on the platform answered from its own address */
+	assert_string_equal(vfy_report_final_field(w.rep, 1, "src"), "DST=10.9.0.2");
+	world_free(&w);
+}
+
+/* ---- Figure 3/4 -------------------------------------------------------------- */
+
+static void test_figure4_placement(void **state)
+{
+	char *net = load_shared("examples/figure3-network.json");
+	char *click = load_shared("examples/figure4-batcher.click");
+	char *policy = load_shared("examples/figure3-policy.reach");
+	char *reqs = load_shared("examples/figure4-batcher.reach");
+	size_t n = strlen(policy) + strlen(reqs) + 2;
+	char *all = malloc(n);
+	snprintf(all, n, "%s\n%s", policy, reqs);
+	static const char *const plats[] = {"platform1", "platform2", "platform3"};
+	static const char *const addrs[] = {"10.1.0.2", "10.2.0.2", "192.0.2.2"};
+	for (int p = 0; p < 3; p++) {
+		struct world w;
+		world_load(&w, net);
+		world_add(&w, "batcher", click, plats[p], addrs[p]);
+		world_check(&w, all);
+		assert_int_equal(vfy_report_count(w.rep), 5);
+		for (size_t i = 0; i < 4; i++) /* the operator policy holds wherever it runs */
+			assert_int_equal(res(&w, i).verdict, VFY_HOLDS);
+		struct vfy_result r = res(&w, 4);
+		if (p < 2) {
+			/* the firewall drops unsolicited flows towards platform1/2 */
+			assert_int_equal(r.verdict, VFY_FAILS);
+			assert_non_null(strstr(r.message, "hop 1"));
+			assert_non_null(strstr(r.message, "batcher:dst:0"));
+			assert_false(trace_visits(&w, 4, "batcher"));
+		} else {
+			assert_int_equal(r.verdict, VFY_HOLDS);
+			assert_false(r.approximate);
+			assert_true(trace_visits(&w, 4, "batcher"));
+			assert_true(trace_visits(&w, 4, "fw"));
+			assert_string_equal(value_at(&w, 4, "batcher", "dst", "dst"), "172.16.15.133");
+			assert_string_equal(value_at(&w, 4, "clients", NULL, "proto"), "PROTO=17");
+			assert_string_equal(vfy_report_final_field(w.rep, 4, "payload"), "DATA");
+		}
+		world_free(&w);
+	}
+	free(all);
+	free(net);
+	free(click);
+	free(policy);
+	free(reqs);
+}
+
+static char *replace(const char *s, const char *from, const char *to)
+{
+	const char *p = strstr(s, from);
+	assert_non_null(p);
+	size_t n = strlen(s) - strlen(from) + strlen(to) + 1;
+	char *o = malloc(n);
+	snprintf(o, n, "%.*s%s%s", (int)(p - s), s, to, p + strlen(from));
+	return o;
+}
+
+static void test_figure3_policy_and_bypass(void **state)
+{
+	char *net = load_shared("examples/figure3-network.json");
+	char *policy = load_shared("examples/figure3-policy.reach");
+	struct world w;
+	world_load(&w, net);
+	world_check(&w, policy);
+	for (size_t i = 0; i < vfy_report_count(w.rep); i++)
+		assert_int_equal(res(&w, i).verdict, VFY_HOLDS);
+	assert_false(res(&w, 0).vacuous);
+	world_free(&w);
+
+	/* take the HTTP optimizer off the path: fw:2 goes straight to core:1 */
+	char *a = replace(net, "[\"fw:2\", \"HTTPOptimizer:0\"],", "");
+	char *bypass = replace(a, "[\"HTTPOptimizer:1\", \"core:1\"],", "[\"fw:2\", \"core:1\"],");
+	world_load(&w, bypass);
+	world_check(&w, policy);
+	struct vfy_result r = res(&w, 0);
+	assert_int_equal(r.verdict, VFY_FAILS);
+	assert_non_null(strstr(r.message, "without passing HTTPOptimizer"));
+	assert_true(trace_visits(&w, 0, "internet"));
+	assert_true(trace_visits(&w, 0, "fw"));
+	assert_false(trace_visits(&w, 0, "HTTPOptimizer"));
+	/* the trace shows the reply: internet answered, back to the client */
+	assert_string_equal(value_at(&w, 0, "fw", "web", "sport"), "DPORT=80");
+	world_free(&w);
+
+	/* only unlinked: web replies are lost, nothing reaches the client */
+	world_load(&w, a);
+	world_check(&w, policy);
+	assert_int_equal(res(&w, 0).verdict, VFY_HOLDS);
+	assert_true(res(&w, 0).vacuous);
+	world_free(&w);
+	free(a);
+	free(bypass);
+	free(net);
+	free(policy);
+}
+
+/* ---- NAT, firewall state ------------------------------------------------------ */
+
+static const char *nat_net =
+	"{\"nodes\": ["
+	" {\"name\": \"clients\", \"type\": \"hosts\", \"role\": \"client\", \"prefixes\": [\"172.16.0.0/16\"], \"ports\": 1},"
+	" {\"name\": \"internet\", \"type\": \"hosts\", \"role\": \"internet\", \"ports\": 1},"
+	" {\"name\": \"nat\", \"type\": \"middlebox\", \"ports\": 2, \"click\":"
+	"   \"rw :: IPRewriter(pattern 203.0.113.1 1024-65535 - - 0 1, drop);"
+	"    FromDevice(0) -> [0]rw; FromDevice(1) -> [1]rw; rw[0] -> ToDevice(1); rw[1] -> ToDevice(0);\"},"
+	" {\"name\": \"r\", \"type\": \"router\", \"ports\": 2, \"routes\": ["
+	"   {\"prefix\": \"172.16.0.0/16\", \"port\": 0}, {\"prefix\": \"203.0.113.1/32\", \"port\": 0},"
+	"   {\"prefix\": \"0.0.0.0/0\", \"port\": 1}]}"
+	"], \"links\": [[\"clients:0\", \"nat:0\"], [\"nat:1\", \"r:0\"], [\"r:1\", \"internet:0\"]]}";
+
+static void test_nat_return_path(void **state)
+{
+	struct world w;
+	world_load(&w, nat_net);
+	world_check(&w, "reach from client udp -> internet -> client\n"
+	                "never from internet udp -> client\n"
+	                "reach from client udp -> internet src 203.0.113.1 -> client\n");
+	assert_int_equal(res(&w, 0).verdict, VFY_HOLDS);
+	/* on the outside the source is the NAT's address and a port it chose */
+	assert_string_equal(value_at(&w, 0, "nat", "rw", "src"), "203.0.113.1");
+	assert_non_null(strstr(value_at(&w, 0, "nat", "rw", "sport"), "1024-65535"));
+	/* the reply is rewritten back to the client's own address and port */
+	char *d = var_of(vfy_report_final_field(w.rep, 0, "dst"));
+	char *p = var_of(vfy_report_final_field(w.rep, 0, "dport"));
+	assert_string_equal(d, "SRC");
+	assert_string_equal(p, "SPORT");
+	free(d);
+	free(p);
+	assert_int_equal(res(&w, 1).verdict, VFY_HOLDS);
+	assert_false(res(&w, 1).vacuous);
+	assert_int_equal(res(&w, 2).verdict, VFY_HOLDS);
+	world_free(&w);
+}
+
+static void test_firewall_state(void **state)
+{
+	struct world w;
+	world_load(&w, fig1_net);
+	world_check(&w, "reach from client udp -> internet -> client\n"
+	                "never from internet udp -> client\n"
+	                "never from internet -> client\n"
+	                "reach from client tcp -> internet -> client\n");
+	/* the reply finds the mapping its request pushed into the flow */
+	assert_int_equal(res(&w, 0).verdict, VFY_HOLDS);
+	char *a = var_of(value_at(&w, 0, "internet", NULL, "src"));
+	char *b = var_of(value_at(&w, 0, "clients", NULL, "dst"));
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	/* unsolicited traffic from outside never gets in */
+	assert_int_equal(res(&w, 1).verdict, VFY_HOLDS);
+	assert_int_equal(res(&w, 2).verdict, VFY_HOLDS);
+	assert_int_equal(res(&w, 3).verdict, VFY_FAILS);
+	world_free(&w);
+}
+
+/* ---- TTL, encapsulation ----------------------------------------------------------- */
+
+static const char *ttl_net =
+	"{\"nodes\": ["
+	" {\"name\": \"clients\", \"type\": \"hosts\", \"role\": \"client\", \"prefixes\": [\"172.16.0.0/16\"], \"ports\": 1},"
+	" {\"name\": \"internet\", \"type\": \"hosts\", \"role\": \"internet\", \"ports\": 1},"
+	" {\"name\": \"r1\", \"type\": \"router\", \"ports\": 2, \"ttl_decrement\": true, \"routes\": ["
+	"   {\"prefix\": \"172.16.0.0/16\", \"port\": 0}, {\"prefix\": \"0.0.0.0/0\", \"port\": 1}]},"
+	" {\"name\": \"r2\", \"type\": \"router\", \"ports\": 2, \"ttl_decrement\": true, \"routes\": ["
+	"   {\"prefix\": \"172.16.0.0/16\", \"port\": 0}, {\"prefix\": \"0.0.0.0/0\", \"port\": 1}]}"
+	"], \"links\": [[\"clients:0\", \"r1:0\"], [\"r1:1\", \"r2:0\"], [\"r2:1\", \"internet:0\"]]}";
+
+static void test_ttl_decrement(void **state)
+{
+	struct world w;
+	world_load(&w, ttl_net);
+	world_check(&w, "reach from client -> internet\n"
+	                "reach from client ip ttl 2 -> internet\n"
+	                "reach from client -> internet const ttl\n");
+	assert_int_equal(res(&w, 0).verdict, VFY_HOLDS);
+	const char *t = vfy_report_final_field(w.rep, 0, "ttl");
+	assert_non_null(strstr(t, "TTL-2"));
+	assert_non_null(strstr(t, "1-253")); /* TTL >= 3 made it */
+	assert_non_null(strstr(value_at(&w, 0, "r1", NULL, "ttl"), "TTL-1"));
+	/* a packet with TTL 2 dies at r2 */
+	assert_int_equal(res(&w, 1).verdict, VFY_FAILS);
+	/* the routers write the TTL */
+	assert_int_equal(res(&w, 2).verdict, VFY_FAILS);
+	/* const tracks the last definition: r2 wrote it last */
+	assert_non_null(strstr(res(&w, 2).message, "'ttl' is written at r2"));
+	world_free(&w);
+}
+
+static void test_encap_decap(void **state)
+{
+	struct world w;
+	world_load(&w, fig1_net);
+	world_add(&w, "enc", "FromNetFront() -> UDPIPEncap(10.9.0.2, 4789, 198.51.100.7, 4789) -> ToNetFront()",
+	          "pop", "10.9.0.2");
+	world_add(&w, "dec", "FromNetFront() -> Strip(28) -> CheckIPHeader -> ToNetFront()", "pop", "10.9.0.3");
+	world_add(&w, "rt",
+	          "FromNetFront() -> UDPIPEncap(10.9.0.4, 1, 10.9.0.9, 2) -> Strip(28) -> CheckIPHeader"
+	          " -> IPRewriter(pattern - - 198.51.100.7 - 0 0) -> ToNetFront()",
+	          "pop", "10.9.0.4");
+	world_check(&w, "reach from client udp dst 10.9.0.2 -> enc -> internet dst 198.51.100.7 and udp dst port 4789 const payload\n"
+	                "reach from internet udp dst 10.9.0.3 -> dec -> internet\n"
+	                "reach from client udp dst 10.9.0.4 -> rt -> internet const payload && proto\n");
+	/* encapsulation: a new outer header, the payload beneath untouched */
+	assert_int_equal(res(&w, 0).verdict, VFY_HOLDS);
+	assert_string_equal(vfy_report_final_field(w.rep, 0, "src"), "10.9.0.2");
+	assert_string_equal(vfy_report_final_field(w.rep, 0, "dport"), "4789");
+	json_t *hops = trace_hops(&w, 0, NULL);
+	json_t *last = json_array_get(hops, json_array_size(hops) - 1);
+	assert_int_equal(json_integer_value(json_object_get(last, "layers")), 2);
+	/* decapsulation: the inner header is fresh, so it may go anywhere */
+	assert_int_equal(res(&w, 1).verdict, VFY_HOLDS);
+	char *src = var_of(vfy_report_final_field(w.rep, 1, "src"));
+	assert_non_null(strchr(src, '#')); /* a new variable, not the outer SRC */
+	free(src);
+	/* encapsulate then decapsulate: the original header comes back */
+	assert_int_equal(res(&w, 2).verdict, VFY_HOLDS);
+	char *s2 = var_of(vfy_report_final_field(w.rep, 2, "src"));
+	assert_string_equal(s2, "SRC");
+	free(s2);
+	assert_string_equal(vfy_report_final_field(w.rep, 2, "proto"), "PROTO=17");
+	world_free(&w);
+}
+
+/* ---- const, loops, vacuity -------------------------------------------------------- */
+
+static void test_const_violated_by_rewriter(void **state)
+{
+	char *net = load_shared("examples/figure3-network.json");
+	char *click = load_shared("examples/figure4-batcher.click");
+	struct world w;
+	world_load(&w, net);
+	world_add(&w, "batcher", click, "platform3", "192.0.2.2");
+	world_check(&w, "reach from internet udp dst 192.0.2.2 -> client const dst\n"
+	                "reach from internet udp dst 192.0.2.2 -> client const payload && proto\n");
+	struct vfy_result r = res(&w, 0);
+	assert_int_equal(r.verdict, VFY_FAILS);
+	assert_non_null(strstr(r.message, "'dst' is written at batcher:IPRewriter"));
+	assert_int_equal(res(&w, 1).verdict, VFY_HOLDS);
+	world_free(&w);
+	free(net);
+	free(click);
+}
+
+static const char *loop_net =
+	"{\"nodes\": ["
+	" {\"name\": \"clients\", \"type\": \"hosts\", \"role\": \"client\", \"prefixes\": [\"172.16.0.0/16\"], \"ports\": 1},"
+	" {\"name\": \"internet\", \"type\": \"hosts\", \"role\": \"internet\", \"ports\": 1},"
+	" {\"name\": \"a\", \"type\": \"router\", \"ports\": 3, \"routes\": ["
+	"   {\"prefix\": \"172.16.0.0/16\", \"port\": 0}, {\"prefix\": \"10.0.0.0/8\", \"port\": 1},"
+	"   {\"prefix\": \"0.0.0.0/0\", \"port\": 2}]},"
+	" {\"name\": \"b\", \"type\": \"router\", \"ports\": 1, \"routes\": ["
+	"   {\"prefix\": \"0.0.0.0/0\", \"port\": 0}]}"
+	"], \"links\": [[\"clients:0\", \"a:0\"], [\"a:1\", \"b:0\"], [\"a:2\", \"internet:0\"]]}";
+
+static void test_routing_loop(void **state)
+{
+	struct world w;
+	world_load(&w, loop_net);
+	world_check(&w, "reach from client dst 10.1.2.3 -> internet\n"
+	                "reach from client dst 8.8.8.8 -> internet\n");
+	struct vfy_result r = res(&w, 0);
+	assert_int_equal(r.verdict, VFY_FAILS);
+	assert_true(r.loops >= 1);
+	assert_non_null(strstr(r.message, "looping"));
+	/* the cut flow went a -> b -> a -> b: cut at b's port, seen before in
+	 * the same state */
+	json_t *hops = trace_hops(&w, 0, "loop_trace");
+	assert_non_null(hops);
+	size_t n = json_array_size(hops);
+	assert_true(n >= 4);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(hops, n - 1), "node")), "b");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(hops, n - 2), "node")), "a");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(hops, n - 3), "node")), "b");
+	assert_int_equal(res(&w, 1).verdict, VFY_HOLDS);
+	assert_int_equal(res(&w, 1).loops, 0);
+	world_free(&w);
+}
+
+static void test_vacuous(void **state)
+{
+	struct world w;
+	world_load(&w, fig1_net);
+	world_check(&w, "never from client udp and tcp -> internet\n"
+	                "always from client udp and tcp -> internet -> client\n"
+	                "never from client udp -> internet\n");
+	assert_int_equal(res(&w, 0).verdict, VFY_HOLDS);
+	assert_true(res(&w, 0).vacuous);
+	assert_int_equal(res(&w, 1).verdict, VFY_HOLDS);
+	assert_true(res(&w, 1).vacuous);
+	/* not vacuous, and it fails with the violating flow */
+	assert_int_equal(res(&w, 2).verdict, VFY_FAILS);
+	assert_false(res(&w, 2).vacuous);
+	assert_true(trace_visits(&w, 2, "internet"));
+	world_free(&w);
+}
+
+/* ---- parsing, names, security exits, agreement ------------------------------------ */
+
+static void test_requirement_errors(void **state)
+{
+	static const struct {
+		const char *text;
+		uint32_t line, col;
+		const char *msg;
+	} cases[] = {
+		{"reach form client -> internet", 1, 7, "expected 'from'"},
+		{"# c\nreach from client udpp -> internet", 2, 19, ""},
+		{"reach from client -> internet const sport && colour", 1, 46, "unknown field 'colour'"},
+		{"reach from client", 1, 18, "at least one"},
+		{"reach from 10.0.0.1/33 -> internet", 1, 12, "not an IPv4"},
+		{"maybe from client -> internet", 1, 1, "expected 'reach'"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct diags d;
+		diags_init(&d);
+		struct src_file f = {"r.reach", cases[i].text, strlen(cases[i].text)};
+		struct vfy_reqs *r = NULL;
+		assert_true(vfy_reqs_parse(&f, &r, &d) < 0);
+		assert_null(r);
+		assert_true(d.n >= 1);
+		assert_int_equal(d.v[0].line, cases[i].line);
+		assert_int_equal(d.v[0].col, cases[i].col);
+		assert_non_null(strstr(d.v[0].msg, cases[i].msg));
+		char *txt = diag_format(&d.v[0]);
+		assert_non_null(strchr(txt, '^'));
+		free(txt);
+		diags_free(&d);
+	}
+	/* unknown names are reported per statement with their position */
+	struct world w;
+	world_load(&w, fig1_net);
+	world_check(&w, "reach from client -> nowhere\nreach from client -> fw:nope:0\n");
+	assert_int_equal(res(&w, 0).verdict, VFY_ERROR);
+	assert_non_null(strstr(res(&w, 0).message, "1:22"));
+	assert_int_equal(res(&w, 1).verdict, VFY_ERROR);
+	assert_non_null(strstr(res(&w, 1).message, "no such element"));
+	assert_false(vfy_report_ok(w.rep));
+	world_free(&w);
+}
+
+static void test_security_exits(void **state)
+{
+	struct world w;
+	world_load(&w, fig1_net);
+	world_add(&w, "echo", "FromNetFront() -> IPMirror -> ToNetFront()", "pop", "10.9.0.2");
+	world_add(&w, "fwd", "FromNetFront() -> IPRewriter(pattern - - 198.51.100.7 - 0 0) -> ToNetFront()", "pop",
+	          "10.9.0.3");
+	world_add(&w, "tun", "FromNetFront() -> Strip(28) -> CheckIPHeader -> ToNetFront()", "pop", "10.9.0.4");
+	struct vfy_exits x;
+	assert_int_equal(vfy_module_exits(w.net, "echo", NULL, &x), 0);
+	assert_true(x.n >= 1);
+	for (size_t i = 0; i < x.n; i++) {
+		assert_true(x.v[i].src_is_module);      /* src = its own address */
+		assert_true(x.v[i].dst_is_entry_src);   /* a reply */
+	}
+	vfy_exits_free(&x);
+	assert_int_equal(vfy_module_exits(w.net, "fwd", NULL, &x), 0);
+	assert_int_equal(x.n, 1);
+	assert_true(x.v[0].src_is_entry_src);       /* source kept */
+	assert_false(x.v[0].dst_is_entry_src);
+	assert_int_equal(x.v[0].ndst, 1);
+	assert_int_equal(x.v[0].dst[0][0], 0xc6336407u); /* 198.51.100.7 */
+	assert_non_null(x.v[0].trace_json);
+	vfy_exits_free(&x);
+	assert_int_equal(vfy_module_exits(w.net, "tun", NULL, &x), 0);
+	assert_int_equal(x.n, 1);
+	assert_false(x.v[0].src_is_module);         /* inner header: anything */
+	assert_false(x.v[0].src_is_entry_src);
+	assert_true(x.v[0].src_may_be_module);
+	vfy_exits_free(&x);
+	assert_int_equal(vfy_module_exits(w.net, "nope", NULL, &x), -ENOENT);
+	world_free(&w);
+}
+
+static void test_agreement_harness(void **state)
+{
+	struct diags d;
+	diags_init(&d);
+	const char *why;
+	struct vfy_concrete in = {.ttl = 64, .proto = 17, .len = 100, .src = 0x0a000001, .dst = 0x0a000002,
+	                          .sport = 1000, .dport = 1500};
+	struct vfy_concrete out = in;
+	out.ttl = 63;
+	assert_int_equal(vfy_concrete_in_symbolic("DecIPTTL", "", 1, 2, 0, &in, 0, &out, &why, &d), 1);
+	assert_int_equal(vfy_concrete_in_symbolic("DecIPTTL", "", 1, 2, 0, &in, 0, &in, &why, &d), 0);
+	assert_non_null(why);
+	assert_int_equal(vfy_concrete_in_symbolic("DecIPTTL", "", 1, 2, 0, &in, 1, &out, &why, &d), 0);
+	struct vfy_concrete dying = in;
+	dying.ttl = 1;
+	assert_int_equal(vfy_concrete_in_symbolic("DecIPTTL", "", 1, 2, 0, &dying, 1, &dying, &why, &d), 1);
+	/* IPFilter: UDP port 1500 passes, TCP is dropped */
+	assert_int_equal(vfy_concrete_in_symbolic("IPFilter", "allow udp port 1500, deny all", 1, 1, 0, &in, 0,
+	                                          &in, &why, &d), 1);
+	assert_int_equal(vfy_concrete_in_symbolic("IPFilter", "allow udp port 1500, deny all", 1, 1, 0, &in, -1,
+	                                          NULL, &why, &d), 0);
+	struct vfy_concrete tcp = in;
+	tcp.proto = 6;
+	assert_int_equal(vfy_concrete_in_symbolic("IPFilter", "allow udp port 1500, deny all", 1, 1, 0, &tcp, -1,
+	                                          NULL, &why, &d), 1);
+	/* IPRewriter: a port from the range */
+	struct vfy_concrete nat = in;
+	nat.src = 0xcb007101;
+	nat.sport = 40000;
+	assert_int_equal(vfy_concrete_in_symbolic("IPRewriter", "pattern 203.0.113.1 1024-65535 - - 0 0", 1, 1, 0,
+	                                          &in, 0, &nat, &why, &d), 1);
+	nat.sport = 80;
+	assert_int_equal(vfy_concrete_in_symbolic("IPRewriter", "pattern 203.0.113.1 1024-65535 - - 0 0", 1, 1, 0,
+	                                          &in, 0, &nat, &why, &d), 0);
+	assert_true(vfy_concrete_in_symbolic("NoSuchElement", "", 1, 1, 0, &in, 0, &in, &why, &d) < 0);
+	diags_free(&d);
+}
+
+static void test_module_add_remove(void **state)
+{
+	struct world w;
+	world_load(&w, fig1_net);
+	world_add(&w, "S", "FromNetFront() -> IPMirror -> ToNetFront()", "pop", "10.9.0.2");
+	world_check(&w, "reach from client udp dst 10.9.0.2 -> S -> client\n");
+	assert_int_equal(res(&w, 0).verdict, VFY_HOLDS);
+	assert_int_equal(vfy_net_remove_module(w.net, "S"), 0);
+	assert_int_equal(vfy_net_remove_module(w.net, "S"), -ENOENT);
+	world_check(&w, "reach from client udp dst 10.9.0.2 -> client\n");
+	assert_int_equal(res(&w, 0).verdict, VFY_FAILS);
+	world_free(&w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_figure1_payload_unchanged),
+		cmocka_unit_test(test_figure2_server_internet_vs_platform),
+		cmocka_unit_test(test_figure4_placement),
+		cmocka_unit_test(test_figure3_policy_and_bypass),
+		cmocka_unit_test(test_nat_return_path),
+		cmocka_unit_test(test_firewall_state),
+		cmocka_unit_test(test_ttl_decrement),
+		cmocka_unit_test(test_encap_decap),
+		cmocka_unit_test(test_const_violated_by_rewriter),
+		cmocka_unit_test(test_routing_loop),
+		cmocka_unit_test(test_vacuous),
+		cmocka_unit_test(test_requirement_errors),
+		cmocka_unit_test(test_security_exits),
+		cmocka_unit_test(test_agreement_harness),
+		cmocka_unit_test(test_module_add_remove),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
