@@ -4,7 +4,16 @@
  * side, its argument parsing (configure), its symbolic model (for
  * src/verify) and its packet function (for src/runtime), so that what is
  * verified is what runs. Adding an element is adding one file and one line
- * in catalogue.c. Nothing outside the catalogue is accepted. */
+ * in catalogue.c. Nothing outside the catalogue is accepted.
+ *
+ * Conventions of the parsed configurations (conf): each element's conf
+ * struct is private to its file, except the families shared with the
+ * verifier and the runtime: classify.h (Classifier, IPClassifier,
+ * IPFilter), rewriter.h (IPRewriter, IPAddrRewriter), iproute.h (the
+ * route-table elements). Addresses and ports are host byte order; times
+ * are int64 nanoseconds; bandwidths bits per second (BandwidthShaper
+ * stores bytes/s); annotation offsets are bytes into Click's 48-byte
+ * annotation area. Argument parsing helpers: args.h. */
 #ifndef INNET_ELEMENTS_ELEMENT_H
 #define INNET_ELEMENTS_ELEMENT_H
 
