@@ -5,6 +5,7 @@
 
 #include "elements/args.h"
 #include "elements/element.h"
+#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct arp_entry {
 	struct inet_prefix prefix; /* target IPs answered (bare address: /32) */

@@ -37,6 +37,7 @@
 #include "elements/args.h"
 #include "elements/element.h"
 #include "verify/model.h"
+#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct changeenforcer_conf {
 	uint32_t addr;              /* the module's address, host order */

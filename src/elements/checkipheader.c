@@ -9,6 +9,7 @@
 #include "elements/args.h"
 #include "elements/element.h"
 #include "verify/model.h"
+#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct checkipheader_conf {
 	uint32_t offset;   /* IP header start from the data pointer */

@@ -14,6 +14,7 @@
 #include "elements/args.h"
 #include "elements/element.h"
 #include "verify/model.h"
+#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct dev_conf {
 	uint32_t port;    /* the module's device number */

@@ -3,6 +3,7 @@
 
 #include "elements/args.h"
 #include "elements/element.h"
+#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct etherencap_conf {
 	uint16_t ethertype; /* host order (EtherRewrite: unused) */

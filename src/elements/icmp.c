@@ -6,6 +6,7 @@
 
 #include "elements/args.h"
 #include "elements/element.h"
+#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct icmperror_conf {
 	uint32_t src;        /* the error's source address */

@@ -5,6 +5,7 @@
 
 #include "elements/args.h"
 #include "elements/element.h"
+#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct ipfragmenter_conf {
 	uint32_t mtu;      /* >= 8 */

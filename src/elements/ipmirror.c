@@ -7,6 +7,7 @@
 #include "elements/args.h"
 #include "elements/element.h"
 #include "verify/model.h"
+#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct ipmirror_conf {
 	bool dst_anno; /* true */

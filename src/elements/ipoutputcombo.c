@@ -5,6 +5,7 @@
 
 #include "elements/args.h"
 #include "elements/element.h"
+#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct ipoutputcombo_conf {
 	uint8_t color;  /* paint value that triggers the output-1 clone */

@@ -1,5 +1,6 @@
 /* IPsecESPEncap (click.md 3.4, 7.7): Click's configure ignores every argument, so configure is NULL (accept anything). */
 #include "elements/element.h"
+#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 static const struct elem_runtime ipsecespencap_runtime;
 const struct elem_class elem_ipsecespencap = {

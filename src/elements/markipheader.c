@@ -4,6 +4,7 @@
 
 #include "elements/args.h"
 #include "elements/element.h"
+#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct markipheader_conf {
 	uint32_t offset;

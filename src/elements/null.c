@@ -2,6 +2,7 @@
  * any number of ports and flow code x/y: nothing passes through it. */
 #include "elements/args.h"
 #include "elements/element.h"
+#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 static const struct elem_runtime null_runtime;
 const struct elem_class elem_null = {

@@ -5,6 +5,7 @@
 
 #include "elements/args.h"
 #include "elements/element.h"
+#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 enum print_contents { PRINT_NONE, PRINT_HEX, PRINT_ASCII };
 

@@ -3,6 +3,7 @@
 
 #include "elements/args.h"
 #include "elements/element.h"
+#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct setipdscp_conf {
 	uint8_t dscp; /* 0-63 */

@@ -4,6 +4,7 @@
 
 #include "elements/args.h"
 #include "elements/element.h"
+#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct settimestamp_conf {
 	bool has_ts;   /* TIMESTAMP given */

@@ -8,6 +8,7 @@
 #include "elements/args.h"
 #include "elements/element.h"
 #include "verify/model.h"
+#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct storedata_conf {
 	uint32_t offset;

@@ -9,6 +9,7 @@
 
 #include "elements/args.h"
 #include "elements/element.h"
+#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 enum storeip_where { STOREIP_OFFSET, STOREIP_SRC, STOREIP_DST };
 

@@ -4,6 +4,7 @@
 #include "elements/args.h"
 #include "elements/element.h"
 #include "verify/model.h"
+#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct strip_conf {
 	uint32_t length; /* bytes */

@@ -4,6 +4,7 @@
 
 #include "elements/args.h"
 #include "elements/element.h"
+#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 static int tee_configure(const struct elem_ctx *ctx, const struct click_args *args, void **conf)
 {

@@ -5,6 +5,7 @@
 #include "elements/args.h"
 #include "elements/element.h"
 #include "verify/model.h"
+#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct unqueue_conf {
 	int32_t burst;  /* per run; negative: until the upstream is empty */
