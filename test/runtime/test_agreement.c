@@ -1,0 +1,308 @@
+/* Model/behaviour agreement: for each element, random and crafted IPv4
+ * packets run through the runtime's packet function must land inside the
+ * verifier's symbolic output for the same element and configuration
+ * (vfy_concrete_in_symbolic). A disagreement is a bug in one of them.
+ * INNET_AGREE_N sets the packets per element (default 3000; the issue's
+ * full run is 100000). Elements without a model yet are reported. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "base/diag.h"
+#include "click/click.h"
+#include "runtime/net.h"
+#include "runtime/runtime.h"
+#include "verify/verify.h"
+
+struct subject {
+	const char *cls, *config;
+	uint32_t nin, nout;
+};
+
+static const struct subject subjects[] = {
+	{ "IPFilter", "allow udp port 1500", 1, 1 },
+	{ "IPFilter", "deny src 10.0.0.1, allow tcp dst port 80 or icmp, 1 udp, drop all", 1, 2 },
+	{ "IPClassifier", "tcp dst port 80, udp src port 53, ip ttl < 3, -", 1, 4 },
+	{ "CheckIPHeader", "", 1, 2 },
+	{ "DecIPTTL", "", 1, 2 },
+	{ "IPRewriter", "pattern - - 172.16.15.133 - 0 0", 1, 1 },
+	{ "IPRewriter", "pattern 198.51.100.1 5000-6000 - - 0 1, drop", 2, 2 },
+	{ "IPRewriter", "keep 0 1, pass 1", 2, 2 },
+	{ "IPAddrRewriter", "pattern 198.51.100.0/30 - 0 1, drop", 2, 2 },
+	{ "SetIPDSCP", "46", 1, 1 },
+	{ "StoreIPAddress", "9.9.9.9, src", 1, 1 },
+	{ "StoreIPAddress", "9.9.9.9, dst", 1, 1 },
+	{ "IPMirror", "", 1, 1 },
+	{ "Counter", "", 1, 1 },
+	{ "Paint", "3", 1, 1 },
+	{ "Null", "", 1, 1 },
+	{ "Tee", "", 1, 2 },
+	{ "Discard", "", 1, 0 },
+	{ "ICMPPingResponder", "", 1, 2 },
+	{ "ChangeEnforcer", "10.1.0.5, ALLOW 192.0.2.0/24", 2, 2 },
+	{ "SetIPAddress", "1.2.3.4", 1, 1 },
+	{ "MarkIPHeader", "", 1, 1 },
+	{ "IPFragmenter", "1500", 1, 2 },
+	{ "Switch", "1", 1, 2 },
+	{ "HashSwitch", "12, 4", 1, 3 },
+	{ "RoundRobinSwitch", "", 1, 2 },
+	{ "CheckPaint", "0", 1, 2 },
+	{ "PaintSwitch", "", 1, 2 },
+	{ "RatedSplitter", "1000", 1, 2 },
+	{ "IPEncap", "ipip, 1.1.1.1, 2.2.2.2", 1, 1 },
+	{ "UDPIPEncap", "1.1.1.1, 1234, 2.2.2.2, 5678", 1, 1 },
+	{ "IPOutputCombo", "1, 10.0.0.1, 1500", 1, 5 },
+	{ "ICMPError", "10.0.0.254, timeexceeded", 1, 1 },
+	{ "StaticIPLookup", "10.0.0.0/8 0, 0.0.0.0/0 10.9.9.9 1", 1, 2 },
+	{ "SetTimestamp", "", 1, 1 },
+	{ "Print", "x", 1, 1 },
+};
+
+struct sink {
+	struct rt_pool pool;
+	struct rt_pkt *out[16];
+	uint32_t dev[16];
+	uint32_t n;
+};
+
+static void tx(void *ctx, uint32_t dev, struct rt_pkt *p)
+{
+	struct sink *s = ctx;
+	if (s->n < 16) {
+		s->dev[s->n] = dev;
+		s->out[s->n++] = p;
+	} else {
+		s->pool.free(s->pool.ctx, p);
+	}
+}
+
+static uint64_t rng_state;
+static uint32_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)(rng_state >> 16);
+}
+
+static uint32_t pick_addr(void)
+{
+	static const uint32_t a[] = { 0x0a000001, 0x0a000002, 0x0a010005, 0xc0000201, 0xc6336401,
+	                              0xac100f85, 0xe0000005, 0xffffffff, 0, 0x08080808 };
+	return rnd() % 3 ? a[rnd() % 10] : rnd();
+}
+
+static uint16_t pick_port(void)
+{
+	static const uint16_t p[] = { 1500, 80, 53, 5000, 6000, 0, 65535, 1, 1501 };
+	return rnd() % 3 ? p[rnd() % 9] : (uint16_t)rnd();
+}
+
+/* A random IPv4 packet (no options: the symbolic harness starts from
+ * version/IHL 0x45) as a device would deliver it: valid header checksum. */
+static void make_pkt(struct rt_pkt *p)
+{
+	uint8_t *ip = rt_pkt_data(p);
+	static const uint8_t protos[] = { 6, 17, 1, 47, 0 };
+	uint8_t proto = rnd() % 6 ? protos[rnd() % 4] : (uint8_t)rnd();
+	uint32_t tl = proto == 6 ? 20 : 8;
+	if (rnd() % 8 == 0)
+		tl = rnd() % 8; /* short transport */
+	uint32_t pay = rnd() % 4 ? rnd() % 40 : 0;
+	uint32_t len = 20 + tl + pay;
+	for (uint32_t i = 0; i < len; i++)
+		ip[i] = (uint8_t)rnd();
+	ip[0] = 0x45;
+	ip[1] = (uint8_t)(rnd() % 4 ? 0 : rnd());
+	rt_wr16(ip + 2, (uint16_t)len);
+	uint16_t off = 0;
+	switch (rnd() % 8) {
+	case 0: off = RT_IP_DF; break;
+	case 1: off = RT_IP_MF; break;
+	case 2: off = (uint16_t)(rnd() & 0x1fff); break;
+	case 3: off = (uint16_t)rnd(); break;
+	}
+	rt_wr16(ip + 6, off);
+	static const uint8_t ttls[] = { 0, 1, 2, 64, 255 };
+	ip[8] = rnd() % 2 ? ttls[rnd() % 5] : (uint8_t)rnd();
+	ip[9] = proto;
+	rt_wr32(ip + 12, pick_addr());
+	rt_wr32(ip + 16, pick_addr());
+	if (tl >= 4) {
+		rt_wr16(ip + 20, pick_port());
+		rt_wr16(ip + 22, pick_port());
+	}
+	if (proto == 1 && tl >= 1)
+		ip[20] = rnd() % 2 ? 8 : (uint8_t)(rnd() % 16);
+	if (proto == 6 && tl >= 14)
+		ip[33] = (uint8_t)rnd();
+	if (proto == 17 && tl >= 8)
+		rt_wr16(ip + 26, 0);
+	rt_ip_set_csum(ip, 20);
+	p->len = len;
+	rt_pkt_set_ip_header(p, 0, 20);
+	rt_pkt_set_dst_anno(p, rt_rd32(ip + 16));
+}
+
+static void concrete(const struct rt_pkt *p, struct vfy_concrete *c)
+{
+	memset(c, 0, sizeof *c);
+	const uint8_t *ip = rt_pkt_has_ip(p) ? rt_pkt_ip(p) : rt_pkt_data(p);
+	c->tos = ip[1];
+	c->len = rt_rd16(ip + 2);
+	c->id = rt_rd16(ip + 4);
+	c->off = rt_rd16(ip + 6);
+	c->ttl = ip[8];
+	c->proto = ip[9];
+	c->src = rt_rd32(ip + 12);
+	c->dst = rt_rd32(ip + 16);
+	uint32_t hl = (uint32_t)(ip[0] & 15) * 4;
+	uint32_t avail = rt_pkt_has_ip(p) ? rt_pkt_ip_avail(p) : p->len;
+	if (avail >= hl + 4 && (c->off & RT_IP_OFFMASK) == 0) {
+		c->sport = rt_rd16(ip + hl);
+		c->dport = rt_rd16(ip + hl + 2);
+	}
+	if (c->proto == 6 && avail >= hl + 14 && (c->off & RT_IP_OFFMASK) == 0)
+		c->tcp_flags = ip[hl + 13];
+}
+
+static void run_subject(const struct subject *s, uint32_t n, uint32_t *checked, uint32_t *nomodel,
+                        uint32_t *total_bad)
+{
+	char text[1024];
+	size_t len = (size_t)snprintf(text, sizeof text, "e :: %s(%s);\n", s->cls, s->config);
+	for (uint32_t i = 0; i < s->nin; i++)
+		len += (size_t)snprintf(text + len, sizeof text - len, "Idle -> [%u]e;\n", i);
+	for (uint32_t i = 0; i < s->nout; i++)
+		len += (size_t)snprintf(text + len, sizeof text - len, "e[%u] -> ToDevice(%u);\n", i, i);
+	struct src_file sf = { "<agree>", text, len };
+	struct diags d;
+	diags_init(&d);
+	struct click_graph *g = NULL;
+	int rc = click_parse(&sf, NULL, &g, &d);
+	if (rc)
+		diags_print(stderr, &d);
+	assert_int_equal(rc, 0);
+	struct rt_simple_pool *sp = rt_simple_pool_new(64, 2048, 128);
+	struct sink sk = { .pool = rt_simple_pool_ops(sp) };
+	struct rt_env env = { .pool = sk.pool, .tx = tx, .tx_ctx = &sk };
+	struct rt_limits lim = { .flow_capacity = 16, .seed = 7 };
+	uint32_t bad = 0;
+	for (uint32_t k = 0; k < n; k++) {
+		struct rt_module *m = NULL;
+		rc = rt_module_new(g, &env, &lim, 1, false, &m, &d);
+		if (rc)
+			diags_print(stderr, &d);
+		assert_int_equal(rc, 0);
+		struct rt_pkt *p = sk.pool.alloc(sk.pool.ctx, 200);
+		make_pkt(p);
+		struct vfy_concrete in;
+		concrete(p, &in);
+		uint32_t port = s->nin > 1 ? rnd() % s->nin : 0;
+		sk.n = 0;
+		rt_module_push_elem(m, "e", port, p, 1);
+		rt_module_run_timers(m, 1);
+		const char *why = NULL;
+		if (sk.n == 0) {
+			rc = vfy_concrete_in_symbolic(s->cls, s->config, s->nin, s->nout, port, &in, -1, NULL, &why, &d);
+		} else {
+			rc = 1;
+			for (uint32_t i = 0; i < sk.n && rc == 1; i++) {
+				struct vfy_concrete out;
+				concrete(sk.out[i], &out);
+				rc = vfy_concrete_in_symbolic(s->cls, s->config, s->nin, s->nout, port, &in,
+				                              (int32_t)sk.dev[i], &out, &why, &d);
+			}
+		}
+		for (uint32_t i = 0; i < sk.n; i++)
+			sk.pool.free(sk.pool.ctx, sk.out[i]);
+		rt_module_free(m);
+		if (rc == -EINVAL && why && strstr(why, "no symbolic model")) {
+			(*nomodel)++;
+			fprintf(stderr, "agreement: %s(%s): no symbolic model yet\n", s->cls, s->config);
+			break;
+		}
+		if (rc != 1) {
+			if (bad++ < 5)
+				fprintf(stderr, "agreement: %s(%s): packet %u (proto %u src %08x:%u dst %08x:%u ttl %u off %04x len %u, input %u) -> %s%u: %s (rc %d)\n",
+				        s->cls, s->config, k, in.proto, in.src, in.sport, in.dst, in.dport, in.ttl,
+				        in.off, in.len, port, sk.n ? "output " : "dropped ", sk.n ? sk.dev[0] : 0,
+				        why ? why : "-", rc);
+			diags_print(stderr, &d);
+			diags_clear(&d);
+			continue;
+		}
+		(*checked)++;
+	}
+	if (bad)
+		fprintf(stderr, "agreement: %s(%s): %u of %u disagree\n", s->cls, s->config, bad, n);
+	assert_int_equal(rt_simple_pool_in_use(sp), 0);
+	rt_simple_pool_free(sp);
+	click_graph_free(g);
+	diags_free(&d);
+	*total_bad += bad;
+}
+
+static void test_agreement(void **st)
+{
+	(void)st;
+	const char *e = getenv("INNET_AGREE_N");
+	uint32_t n = e ? (uint32_t)strtoul(e, NULL, 10) : 3000;
+	const char *only = getenv("INNET_AGREE_ONLY");
+	rng_state = 0x1234567887654321ull;
+	uint32_t checked = 0, nomodel = 0, bad = 0;
+	for (size_t i = 0; i < sizeof subjects / sizeof subjects[0]; i++) {
+		if (only && strcmp(only, subjects[i].cls))
+			continue;
+		/* Each element in its own process: a crash in a model or a
+		 * packet function is that element's disagreement, and the
+		 * others are still checked. */
+		int fds[2];
+		assert_int_equal(pipe(fds), 0);
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			close(fds[0]);
+			uint32_t r[3] = { 0, 0, 0 };
+			run_subject(&subjects[i], n, &r[0], &r[1], &r[2]);
+			ssize_t w = write(fds[1], r, sizeof r);
+			_exit(w == (ssize_t)sizeof r ? 0 : 1);
+		}
+		close(fds[1]);
+		uint32_t r[3];
+		ssize_t got = read(fds[0], r, sizeof r);
+		close(fds[0]);
+		int status = 0;
+		waitpid(pid, &status, 0);
+		if (got != (ssize_t)sizeof r || !WIFEXITED(status) || WEXITSTATUS(status)) {
+			fprintf(stderr, "agreement: %s(%s): crashed or failed (status %d)\n", subjects[i].cls,
+			        subjects[i].config, status);
+			bad++;
+			continue;
+		}
+		checked += r[0];
+		nomodel += r[1];
+		bad += r[2];
+	}
+	fprintf(stderr, "agreement: %u packets checked, %u disagreements, %u element configurations without a model\n",
+	        checked, bad, nomodel);
+	assert_int_equal(bad, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_agreement),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
