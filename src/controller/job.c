@@ -9,6 +9,12 @@
 #include <string.h>
 
 #include "controller/internal.h"
+#include "elements/element.h"
+
+#define TRANSIT_MSG                                                                          \
+	"this statement needs transit traffic (packets on their way to another destination), "  \
+	"which never reaches an addressed module: a router, DPI box, NAT or transparent proxy "   \
+	"can only be placed on-path by the operator"
 
 static void set_err(struct ctl_job_out *o, int http, const char *code, json_t *details,
                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
@@ -185,8 +191,18 @@ static int security(const struct ctl_job_in *in, struct vfy_net *net, uint32_t a
 	int rc = vfy_module_exits(net, in->name, lim, &x);
 	if (rc)
 		return rc;
-	struct ctl_rules_in ri = {in->kind, addr, in->allowed, in->nallowed};
+	/* the module's own address is fine too (it only reaches itself) */
+	struct inet_prefix *al = malloc((in->nallowed + 1) * sizeof *al);
+	if (!al) {
+		vfy_exits_free(&x);
+		return -ENOMEM;
+	}
+	if (in->nallowed)
+		memcpy(al, in->allowed, in->nallowed * sizeof *al);
+	al[in->nallowed] = (struct inet_prefix){addr, 32};
+	struct ctl_rules_in ri = {in->kind, addr, al, in->nallowed + 1};
 	rc = ctl__rules_check(&ri, &x, verdict, rep);
+	free(al);
 	vfy_exits_free(&x);
 	return rc;
 }
@@ -223,6 +239,24 @@ static int try_cand(const struct ctl_job_in *in, const struct parsed *p, size_t 
 		diags_free(&d);
 		return -EINVAL;
 	}
+	/* what the verifier cannot model it refuses (never passes through) */
+	json_t *nomodel = json_array();
+	for (uint32_t i = 0; i < click_graph_nelements(g); i++) {
+		const struct click_element *e = click_graph_element(g, i);
+		if (!e->cls->model)
+			json_array_append_new(nomodel, json_sprintf("%s (%s)", e->name, e->cls->name));
+	}
+	if (json_array_size(nomodel)) {
+		set_err(out, 422, "unsupported_element",
+		        json_pack("{s:s, s:O}", "field", "config", "elements", nomodel),
+		        "config: element %s has no symbolic model yet, so the configuration cannot be "
+		        "verified", json_string_value(json_array_get(nomodel, 0)));
+		json_decref(nomodel);
+		click_graph_free(g);
+		diags_free(&d);
+		return -EINVAL;
+	}
+	json_decref(nomodel);
 	uint8_t proto;
 	uint16_t port;
 	ctl__detect_filter(g, &proto, &port);
@@ -288,6 +322,24 @@ static int try_cand(const struct ctl_job_in *in, const struct parsed *p, size_t 
 				"no flow leaving the module conforms to the security rules",
 				"trace", v ? json_object_get(v, "trace") : NULL));
 			json_object_set_new(cj, "verdict", json_string("rejected"));
+			/* say so when the requirements are about transit traffic too */
+			struct vfy_report *tr = NULL;
+			if (!vfy_check(net, p->reqs, &lim, &tr)) {
+				for (size_t k = 0; k < vfy_report_count(tr); k++) {
+					struct vfy_result res;
+					vfy_report_result(tr, k, &res);
+					const char *st = vfy_reqs_text(p->reqs, k);
+					if (res.verdict != VFY_HOLDS && names_module(st, in->name) &&
+					    is_transit(net, st, in->name, in->max_steps)) {
+						json_t *fl = json_object_get(cj, "failure");
+						json_object_set_new(fl, "transit", json_true());
+						json_object_set_new(fl, "transit_statement", json_string(st));
+						json_object_set_new(fl, "transit_message", json_string(TRANSIT_MSG));
+						break;
+					}
+				}
+				vfy_report_free(tr);
+			}
 			rc = 0;
 			goto done;
 		}
@@ -332,12 +384,7 @@ static int try_cand(const struct ctl_job_in *in, const struct parsed *p, size_t 
 		const char *st = vfy_reqs_text(p->reqs, fi);
 		if (names_module(st, in->name) && is_transit(net, st, in->name, in->max_steps)) {
 			json_object_set_new(fail, "transit", json_true());
-			json_object_set_new(
-				fail, "message",
-				json_sprintf("this statement needs transit traffic (packets on their way to "
-				             "another destination), which never reaches an addressed module: "
-				             "a router, DPI box, NAT or transparent proxy can only be placed "
-				             "on-path by the operator"));
+			json_object_set_new(fail, "message", json_string(TRANSIT_MSG));
 		}
 	}
 	vfy_report_free(rr);
@@ -448,7 +495,7 @@ void ctl__job_run(const struct ctl_job_in *in, struct ctl_job_out *out)
 	}
 	/* nobody: why, per platform */
 	json_t *per = json_array();
-	bool all_transit = in->ncands > 0, all_rules = in->ncands > 0;
+	bool any_transit = false, all_rules = in->ncands > 0;
 	size_t i;
 	json_t *cj;
 	json_array_foreach(cands, i, cj) {
@@ -457,7 +504,7 @@ void ctl__job_run(const struct ctl_job_in *in, struct ctl_job_out *out)
 			json_array_append_new(per, json_pack("{s:O, s:O}", "platform",
 			                                     json_object_get(cj, "platform"), "failure",
 			                                     f ? f : json_null()));
-		all_transit &= f && json_is_true(json_object_get(f, "transit"));
+		any_transit |= f && json_is_true(json_object_get(f, "transit"));
 		all_rules &= f && !strcmp(json_string_value(json_object_get(f, "kind")), "rule");
 	}
 	if (in->ncands == 0) {
@@ -466,7 +513,7 @@ void ctl__job_run(const struct ctl_job_in *in, struct ctl_job_out *out)
 	} else if (passed_full) {
 		set_err(out, 503, "no_capacity", json_pack("{s:o}", "platforms", per),
 		        "the request would be accepted, but every platform where it holds is full");
-	} else if (all_transit) {
+	} else if (any_transit) {
 		set_err(out, 422, "needs_transit", json_pack("{s:o}", "platforms", per),
 		        "the requirements need transit traffic, which a tenant's addressed module never "
 		        "receives (only the operator may put a module on-path)");

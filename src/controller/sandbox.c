@@ -113,8 +113,25 @@ int ctl__sandbox_click(const struct click_graph *g, uint32_t addr, const struct 
 		}
 		fprintf(f, ");\n");
 	}
-	for (uint32_t i = 0; i < nel; i++)
-		write_elem(f, click_graph_element(g, i));
+	/* one output device element per device number stays: the enforcer
+	 * feeds it, and whatever fed a duplicate feeds the enforcer */
+	uint32_t *primary = calloc(maxdev + 1, sizeof *primary);
+	if (!primary) {
+		fclose(f);
+		free(buf);
+		return -ENOMEM;
+	}
+	for (uint32_t d = 0; d <= maxdev; d++)
+		primary[d] = UINT32_MAX;
+	for (uint32_t i = 0; i < nel; i++) {
+		const struct click_element *e = click_graph_element(g, i);
+		if (e->cls->flags & ELEM_DEVICE_OUT) {
+			if (primary[device_of(e)] != UINT32_MAX)
+				continue;
+			primary[device_of(e)] = i;
+		}
+		write_elem(f, e);
+	}
 	uint32_t nuq = 0;
 	uint32_t nconn = click_graph_nconns(g);
 	bool *dev_fed = calloc(maxdev + 1, sizeof *dev_fed);
@@ -151,10 +168,11 @@ int ctl__sandbox_click(const struct click_graph *g, uint32_t addr, const struct 
 				fprintf(f, "%s [%u] -> [1] %s%u;\n", from->name, c->from.port, pfx, d);
 			}
 			if (!dev_fed[d]) {
-				fprintf(f, "%s%u [1] -> [%u] %s;\n", pfx, d, c->to.port, to->name);
+				fprintf(f, "%s%u [1] -> [%u] %s;\n", pfx, d, c->to.port,
+				        click_graph_element(g, primary[d])->name);
 				dev_fed[d] = true;
 			}
-		} else {
+		} else if (!(from->cls->flags & ELEM_DEVICE_OUT) || primary[device_of(from)] == c->from.elem) {
 			fprintf(f, "%s [%u] -> [%u] %s;\n", from->name, c->from.port, c->to.port, to->name);
 		}
 	}
@@ -167,6 +185,7 @@ int ctl__sandbox_click(const struct click_graph *g, uint32_t addr, const struct 
 	}
 	free(dev_fed);
 	free(dev_in);
+	free(primary);
 	return close_text(f, &buf, out);
 }
 
