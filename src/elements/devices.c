@@ -29,20 +29,29 @@ static int dev_configure(const struct elem_ctx *ctx, const struct click_args *ar
 	struct dev_conf *c = elem__conf_alloc(ctx, sizeof *c);
 	if (!c)
 		return -ENOMEM;
-	struct arg_val dev = { 0 };
+	struct arg_val dev = { 0 }, devid = { 0 };
 	c->burst = out ? 1 : 0;
+	/* DEVID is ClickOS's name for the same parameter */
 	struct arg_spec in_spec[] = {
 		arg_raw("DEVNAME", ARG_P, &dev),
 		arg_u32("BURST", 0, &c->burst),
+		arg_raw("DEVID", 0, &devid),
 	};
 	struct arg_spec out_spec[] = {
 		arg_raw("DEVNAME", ARG_P, &dev),
 		arg_u32("BURST", ARG_P, &c->burst),
+		arg_raw("DEVID", 0, &devid),
 	};
 	struct arg_spec *spec = out ? out_spec : in_spec;
-	int rc = args_parse(ctx, args, spec, 2);
+	int rc = args_parse(ctx, args, spec, 3);
 	if (spec[1].given && c->burst == 0)
 		rc = arg_error(ctx, &spec[1].val, "must be at least 1");
+	if (spec[0].given && spec[2].given)
+		rc = arg_error(ctx, &devid, "DEVNAME and DEVID name the same device; give one");
+	if (spec[2].given) {
+		dev = devid;
+		spec[0].given = true;
+	}
 	if (spec[0].given && dev.n) {
 		uint64_t n;
 		if (dev.s[0] >= '0' && dev.s[0] <= '9' && arg_parse_uint(NULL, &dev, UINT32_MAX, &n) == 0) {

@@ -28,6 +28,9 @@ static void test_devices(void **state)
 	FX_OK(x, "ToDevice", "1, 32", 1, 0);
 	assert_int_equal(C(dev_conf)->port, 1);
 	assert_int_equal(C(dev_conf)->burst, 32);
+	FX_OK(x, "ToDevice", "DEVID 4", 1, 0);
+	assert_int_equal(C(dev_conf)->port, 4);
+	FX_ERR(x, "ToDevice", "1, DEVID 4", 1, 0, "DEVNAME and DEVID name the same device", "4)");
 	FX_OK(x, "ToNetFront", "3", 1, 1);
 	assert_int_equal(C(dev_conf)->burst, 1);
 	FX_ERR(x, "FromDevice", "eth0", 0, 1,
