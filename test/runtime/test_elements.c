@@ -646,6 +646,48 @@ static void test_push_loop_and_quota(void **st)
 	free(u);
 }
 
+static void test_headroom_and_pull_paths(void **st)
+{
+	(void)st;
+	/* Unstrip beyond the headroom moves the packet to a new buffer: the
+	 * stripped bytes still reappear, the never-present ones are zero */
+	struct rtu *u = open_cfg("FromDevice(0) -> Strip(8) -> Unstrip(300) -> ToDevice(0)");
+	struct rt_pkt *p = rtu_udp(u, IP4(1, 2, 3, 4), 1, 2, 2, 4);
+	uint8_t orig[32];
+	memcpy(orig, rt_pkt_data(p), 32);
+	rt_module_push(u->m, 0, p, 0);
+	assert_int_equal(u->nout, 1);
+	assert_int_equal(u->out[0]->len, 32 + 300 - 8);
+	const uint8_t *d = rt_pkt_data(u->out[0]);
+	for (uint32_t i = 0; i < 300 - 8 - 128; i++)
+		assert_int_equal(d[i], 0);
+	assert_memory_equal(d + 300, orig + 8, 24); /* the data after Strip */
+	assert_memory_equal(d + 300 - 8, orig, 8);  /* the stripped bytes */
+	/* the IP header annotation followed the bytes */
+	assert_int_equal(rt_rd32(rt_pkt_ip(u->out[0]) + 12), IP4(1, 2, 3, 4));
+	done(u);
+	/* pull paths: ToDevice pulls through agnostic elements; Discard in
+	 * pull context drains its queue */
+	u = open_cfg("FromDevice(0) -> Queue -> c :: Counter -> DecIPTTL -> ToDevice(0);"
+	             "FromDevice(1) -> q2 :: Queue -> d :: Discard");
+	for (int i = 0; i < 3; i++) {
+		rt_module_push(u->m, 0, rtu_udp(u, 1, 1, 2, 2, 4), 0);
+		rt_module_push(u->m, 1, rtu_udp(u, 1, 1, 2, 2, 4), 0);
+	}
+	assert_int_equal(u->nout, 0);
+	rt_module_poll(u->m, 1);
+	assert_int_equal(u->nout, 3);
+	assert_int_equal(out_ip(u, 0)[8], 63);
+	uint64_t v;
+	assert_int_equal(rt_module_read(u->m, "c", "count", &v), 0);
+	assert_int_equal(v, 3);
+	assert_int_equal(rt_module_read(u->m, "d", "count", &v), 0);
+	assert_int_equal(v, 3);
+	assert_int_equal(rt_module_read(u->m, "q2", "length", &v), 0);
+	assert_int_equal(v, 0);
+	done(u);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -665,6 +707,7 @@ int main(void)
 		cmocka_unit_test(test_arp),
 		cmocka_unit_test(test_lookup_and_misc),
 		cmocka_unit_test(test_push_loop_and_quota),
+		cmocka_unit_test(test_headroom_and_pull_paths),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
