@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -39,6 +40,10 @@ static void test_figure4(void **st)
 	assert_int_equal(rtu_open(u, text, 0), 0);
 	free(text);
 	assert_int_equal(rt_module_ndev_in(u->m), 1);
+	/* one block: the queue's ring and the rewriter's table dominate */
+	size_t mem = rt_module_mem_size(u->m);
+	fprintf(stderr, "figure 4 module: %zu bytes\n", mem);
+	assert_true(mem >= 1000 * sizeof(void *));
 	assert_int_equal(rt_module_ndev_out(u->m), 1);
 	uint32_t module = IP4(203, 0, 113, 7);
 	/* 250 UDP datagrams to port 1500 from two sources, TCP and other UDP
