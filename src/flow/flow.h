@@ -57,9 +57,17 @@ struct flow_pkt {
 };
 
 /* Parse one IPFilter/IPClassifier pattern (the text after the action word;
- * already unquoted). "-", "any" and "all" alone match everything. loc is
- * where `text` starts, for diagnostics. Returns 0 and sets *out, or a
- * negative errno with diagnostics added. Nodes are allocated in `a`. */
+ * already unquoted). "-", "any" and "all" alone match everything; an empty
+ * (or blank) text is the error "empty pattern" (IPFilter's bare action
+ * "allow" is the caller's business). loc is where `text` starts, for
+ * diagnostics (NULL: none); columns are offsets into `text`. Returns 0 and
+ * sets *out, or a negative errno with diagnostics added (the first error
+ * stops the parse; warnings such as "relation '> 300' is always false" may
+ * come with success). Nodes are allocated in `a`; AND/OR nodes are n-ary
+ * (flattened), constants appear only as the whole tree, and the result is a
+ * tree (no shared nodes). Semantics follow Click's ipfilter.cc exactly,
+ * including inheritance of qualifiers by bare values and Click's reading of
+ * "src or dst" with negated operators (see test/flow/test_flow.c). */
 int flow_parse(const char *text, const struct src_loc *loc, struct arena *a,
                struct diags *d, struct flow_expr **out);
 
@@ -67,10 +75,20 @@ int flow_parse(const char *text, const struct src_loc *loc, struct arena *a,
 int flow_parse_classifier(const char *text, const struct src_loc *loc,
                           struct arena *a, struct diags *d, struct flow_expr **out);
 
-/* Evaluate on a concrete packet. */
+/* Evaluate on a concrete packet. An atom is "present" when its base
+ * pointer is set and the bytes up to the last byte its mask selects lie
+ * inside the base's length (a zero mask needs the atom's first byte); this
+ * is Click's per-word length check. Absent atoms are false, so NOT over one
+ * is true. Click's negated comparisons ("!=", "<=", "port != 80"), which
+ * must stay false on short packets, are built with complemented atom ops,
+ * never with NOT: the tree the parser returns encodes Click's behaviour
+ * exactly, and consumers need no special cases. */
 bool flow_eval(const struct flow_expr *e, const struct flow_pkt *p);
 
-/* Fill a flow_pkt from an IPv4 packet starting at ip (no link header). */
+/* Fill a flow_pkt from an IPv4 packet starting at ip (no link header):
+ * ip and data = the whole buffer; transp = ip + (ip[0] & 15) * 4 when the
+ * packet is at least that long (no other check, as Click's MarkIPHeader;
+ * CheckIPHeader upstream is what rejects a bad ihl); ether absent. */
 void flow_pkt_from_ip(struct flow_pkt *p, const uint8_t *ip, size_t len);
 
 /* Canonical text of the tree (for traces and tests), arena-allocated.
