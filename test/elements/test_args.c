@@ -285,9 +285,14 @@ static void test_addresses(void **state)
 	assert_int_equal(arg_parse_ether(&x->ctx, &v, e), -EINVAL);
 
 	uint16_t port;
-	v = val(x, "http");
+	v = val(x, "www");
 	assert_int_equal(arg_parse_port(&x->ctx, &v, &port), 0);
 	assert_int_equal(port, 80);
+	v = val(x, "pptp");
+	assert_int_equal(arg_parse_port(&x->ctx, &v, &port), 0);
+	assert_int_equal(port, 1723);
+	v = val(x, "http"); /* not in Click's built-in table */
+	assert_int_equal(arg_parse_port(&x->ctx, &v, &port), -EINVAL);
 	v = val(x, "65535");
 	assert_int_equal(arg_parse_port(&x->ctx, &v, &port), 0);
 	assert_int_equal(port, 65535);
