@@ -69,7 +69,27 @@ struct click_options {
 
 /* Parse and check `text`. On success returns 0 and *out (free with
  * click_graph_free). On failure returns a negative errno, adds every
- * diagnostic Click would report in one pass, and leaves *out NULL. */
+ * diagnostic Click would report in one pass, and leaves *out NULL.
+ *
+ * Guarantees of a returned graph:
+ * - elements are primitive catalogue classes, indexed in Click's creation
+ *   order (the file's elements, then each compound's components as it is
+ *   expanded); names are Click's ("c/x", "Queue@3"), unique;
+ * - connections are sorted by (from.elem, from.port, to.elem, to.port),
+ *   without duplicates; click_graph_outputs/inputs list the same edges per
+ *   port, in that order;
+ * - every port 0..n-1 is connected; in_proc/out_proc hold CLICK_PUSH or
+ *   CLICK_PULL for every port (agnostic ports resolved, unconstrained ones
+ *   push); a push output has exactly one connection, a pull input exactly
+ *   one; push inputs may have several, pull outputs too;
+ * - every element's configure has run (conf is NULL for classes without one);
+ * - locations point into `src` (keep it alive while you report with them),
+ *   or, after a `# line "file"` directive, to a graph-owned file without text;
+ *   argument locations are exact unless $variables changed the config, then
+ *   they are the start of the configuration string.
+ * Errors are in phases like Click's: syntax and declarations; compound
+ * expansion; port ranges; push/pull and reuse; unused ports; configure. A
+ * phase with errors stops the later ones. */
 int click_parse(const struct src_file *src, const struct click_options *opt,
                 struct click_graph **out, struct diags *d);
 void click_graph_free(struct click_graph *g);

@@ -172,7 +172,7 @@ static void dot_str(FILE *out, const char *s)
 
 int click_graph_write_dot(const struct click_graph *g, FILE *out)
 {
-	fputs("digraph click {\n  rankdir=LR;\n  node [shape=record, fontname=\"Helvetica\"];\n", out);
+	fputs("digraph click {\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n", out);
 	for (uint32_t i = 0; i < g->nel; i++) {
 		const struct click_element *e = &g->el[i];
 		fprintf(out, "  e%u [label=\"", i);
