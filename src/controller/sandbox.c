@@ -147,6 +147,9 @@ int ctl__sandbox_click(const struct click_graph *g, uint32_t addr, const struct 
 		const struct click_conn *c = click_graph_conn(g, i);
 		const struct click_element *from = click_graph_element(g, c->from.elem);
 		const struct click_element *to = click_graph_element(g, c->to.elem);
+		if ((from->cls->flags & ELEM_DEVICE_OUT) && primary[device_of(from)] != c->from.elem)
+			continue; /* a dropped duplicate device's own output */
+		char src[160], dst[160];
 		if (from->cls->flags & ELEM_DEVICE_IN) {
 			/* device -> [0]enforcer[0] -> what the device fed */
 			uint32_t d = device_of(from);
@@ -154,27 +157,30 @@ int ctl__sandbox_click(const struct click_graph *g, uint32_t addr, const struct 
 				fprintf(f, "%s [%u] -> [0] %s%u;\n", from->name, c->from.port, pfx, d);
 				dev_in[d] = true;
 			}
-			fprintf(f, "%s%u [0] -> [%u] %s;\n", pfx, d, c->to.port, to->name);
-		} else if (to->cls->flags & ELEM_DEVICE_OUT) {
+			snprintf(src, sizeof src, "%s%u [0]", pfx, d);
+		} else {
+			snprintf(src, sizeof src, "%s [%u]", from->name, c->from.port);
+		}
+		if (to->cls->flags & ELEM_DEVICE_OUT) {
 			/* what fed the device -> [1]enforcer[1] -> device; a pull
 			 * output first goes through an Unqueue (the enforcer pushes) */
 			uint32_t d = device_of(to);
-			if (from->out_proc[c->from.port] == CLICK_PULL) {
+			snprintf(dst, sizeof dst, "[1] %s%u", pfx, d);
+			if (!(from->cls->flags & ELEM_DEVICE_IN) && from->out_proc[c->from.port] == CLICK_PULL) {
 				fprintf(f, "%s_uq%u :: Unqueue;\n", pfx, nuq);
-				fprintf(f, "%s [%u] -> [0] %s_uq%u -> [1] %s%u;\n", from->name, c->from.port,
-				        pfx, nuq, pfx, d);
+				fprintf(f, "%s -> [0] %s_uq%u;\n", src, pfx, nuq);
+				snprintf(src, sizeof src, "%s_uq%u [0]", pfx, nuq);
 				nuq++;
-			} else {
-				fprintf(f, "%s [%u] -> [1] %s%u;\n", from->name, c->from.port, pfx, d);
 			}
 			if (!dev_fed[d]) {
 				fprintf(f, "%s%u [1] -> [%u] %s;\n", pfx, d, c->to.port,
 				        click_graph_element(g, primary[d])->name);
 				dev_fed[d] = true;
 			}
-		} else if (!(from->cls->flags & ELEM_DEVICE_OUT) || primary[device_of(from)] == c->from.elem) {
-			fprintf(f, "%s [%u] -> [%u] %s;\n", from->name, c->from.port, c->to.port, to->name);
+		} else {
+			snprintf(dst, sizeof dst, "[%u] %s", c->to.port, to->name);
 		}
+		fprintf(f, "%s -> %s;\n", src, dst);
 	}
 	/* an enforcer side without a device is closed with Idle/Discard */
 	for (uint32_t d = 0; d <= maxdev; d++) {

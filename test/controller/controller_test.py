@@ -1,0 +1,425 @@
+"""The controller over real HTTP (issue 5): check, deploy and kill, security
+rules and verdicts per tenant kind (the paper's Table 1), placement and
+addresses, cross-tenant isolation, races, restarts, policy and network
+re-checks, quotas."""
+import copy
+import ipaddress
+import json
+import os
+import sys
+import threading
+
+sys.path.insert(0, os.path.join(os.environ["INNET_SOURCE_DIR"], "test", "lib"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import innet_test as it  # noqa: E402
+import cases  # noqa: E402
+
+NET = it.shared("examples/figure3-network.json")
+POLICY = it.shared("examples/figure3-policy.reach")
+FIG4 = json.load(open(it.shared("examples/figure4-request.json")))
+PLATFORM3 = ipaddress.ip_network("192.0.2.0/24")
+
+
+def daemon(**kw):
+    kw.setdefault("network", NET)
+    kw.setdefault("policy", POLICY)
+    return it.Daemon(**kw)
+
+
+def tenant(d, name, kind, **extra):
+    r = it.expect_status(d.post("/v1/tenants", dict(extra, name=name, kind=kind)), 201)
+    return r.json["token"]
+
+
+def table1_tenants(d):
+    return {k: tenant(d, k, k, **v) for k, v in cases.TENANTS.items()}
+
+
+def rules(report):
+    return {r["rule"]: r for r in report["security"]["rules"]}
+
+
+# ---- catalogue and request parsing -------------------------------------------
+
+def test_stock_catalogue():
+    with daemon() as d:
+        tok = tenant(d, "t", "third_party")
+        r = it.expect_status(d.get("/v1/stock", token=tok), 200)
+        names = {s["name"]: s for s in r.json["stock"]}
+        for want in ("udp-batcher", "firewall", "rate-limiter", "reverse-proxy", "dns-front", "tunnel"):
+            assert want in names, names.keys()
+        rp = {p["name"]: p for p in names["reverse-proxy"]["params"]}
+        assert rp["origin"]["type"] == "ipv4" and rp["origin"]["required"] is True
+        assert rp["port"]["type"] == "port" and rp["port"]["min"] == 1 and rp["port"]["max"] == 65535
+        assert "$MODULE_IP" in names["reverse-proxy"]["template"]
+
+
+def test_request_errors():
+    with daemon() as d:
+        tok = tenant(d, "c", "client", addresses=["172.16.15.133/32"])
+        bad = [
+            ({"config": "Idle -> Discard;"}, 400, "missing_field", "name"),
+            ({"name": "a:b", "config": "x"}, 400, "invalid_name", "name"),
+            ({"name": "a"}, 400, "missing_field", "config"),
+            ({"name": "a", "config": "x", "stock": "tunnel"}, 400, "conflicting_fields", "stock"),
+            ({"name": "a", "stock": "nope"}, 400, "unknown_stock", "stock"),
+            ({"name": "a", "stock": "reverse-proxy", "params": {"origin": "1.2.3.4", "port": 70000}},
+             400, "invalid_params", "params.port"),
+            ({"name": "a", "stock": "reverse-proxy", "params": {}}, 400, "invalid_params", "params.origin"),
+            ({"name": "a", "stock": "firewall", "params": {"port": 1, "origin": "1.2.3.4", "color": 1}},
+             400, "invalid_params", "params.color"),
+            ({"name": "a", "config": "x", "params": {}}, 400, "unexpected_field", "params"),
+            ({"name": "a", "config": "x", "requirements": 5}, 400, "wrong_type", "requirements"),
+            ({"name": "a", "config": "x", "inline": ["fw:1"]}, 400, "invalid_inline", "inline"),
+            ({"name": "a", "config": "x", "extra": 1}, 400, "unknown_field", "extra"),
+        ]
+        for body, status, code, field in bad:
+            for path in ("/v1/check", "/v1/modules"):
+                r = it.expect_status(d.post(path, body, token=tok), status, code)
+                assert r.json["error"]["details"]["field"] == field, (body, r)
+        # requirements errors carry line and column
+        r = it.expect_status(d.post("/v1/check", dict(FIG4, requirements="reach from internet\nreach frm x -> y\n"),
+                                    token=tok), 400, "invalid_requirements")
+        e = r.json["error"]["details"]["errors"][0]
+        assert e["line"] >= 1 and e["column"] >= 1, e
+        # Click errors too
+        r = it.expect_status(d.post("/v1/check", {"name": "a", "config": "FromNetFront() -> Nope -> ToNetFront();"},
+                                    token=tok), 400, "invalid_config")
+        e = r.json["error"]["details"]["errors"][0]
+        assert e["line"] == 1 and e["column"] > 1 and "Nope" in e["message"], e
+        # only the operator may go on-path
+        r = it.expect_status(d.post("/v1/modules", dict(FIG4, inline=["fw:1", "core:0"]), token=tok),
+                             403, "inline_forbidden")
+        # the admin token is not a tenant
+        it.expect_status(d.post("/v1/modules", FIG4), 403, "forbidden")
+        # nothing was left behind
+        assert d.get("/v1/modules", token=tok).json["modules"] == []
+
+
+# ---- Figure 4 ----------------------------------------------------------------------
+
+def test_figure4_end_to_end():
+    with daemon() as d:
+        phone = tenant(d, "phone", "client", addresses=["172.16.15.133/32"])
+        r = it.expect_status(d.post("/v1/check", FIG4, token=phone), 200)
+        assert r.json["verdict"] == "safe" and r.json["platform"] == "platform3", r
+        r = it.expect_status(d.post("/v1/modules", FIG4, token=phone), 201)
+        m = r.json
+        assert m["platform"] == "platform3" and m["verdict"] == "safe", m
+        ip = ipaddress.ip_address(m["address"]["ip"])
+        assert ip in PLATFORM3 and str(ip) != "192.0.2.1", m
+        assert m["address"]["proto"] == 17 and m["address"]["port"] == 1500, m
+        rep = m["report"]
+        # platforms 1 and 2 were tried first (same spare capacity, by name)
+        # and failed: the firewall keeps the internet out of their pools
+        cands = [c["platform"] for c in rep["candidates"]]
+        assert cands == ["platform1", "platform2", "platform3"], cands
+        assert rep["candidates"][0]["failure"]["kind"] == "requirement", rep["candidates"][0]
+        assert rules(rep)["anti-spoofing"]["result"] == "pass"
+        assert rules(rep)["default-off"]["applies"] is False
+        assert rep["requirements"]["ok"] is True and rep["policies"]["ok"] is True
+        # the module as stored
+        g = it.expect_status(d.get(f"/v1/modules/{m['id']}", token=phone), 200).json
+        assert g["state"] == "deployed" and g["address"] == m["address"] and g["report"]["verdict"] == "safe"
+        assert g["config"] == FIG4["config"] and g["requirements"] == FIG4["requirements"]
+        lst = d.get("/v1/modules", token=phone).json["modules"]
+        assert [x["id"] for x in lst] == [m["id"]]
+        plats = {p["name"]: p for p in d.get("/v1/platforms").json["platforms"]}
+        assert plats["platform3"]["modules"] == 1 and plats["platform1"]["modules"] == 0
+        # the same name again: 409
+        it.expect_status(d.post("/v1/modules", FIG4, token=phone), 409, "name_taken")
+
+        # a third party without 172.16.15.133 in its prefixes or whitelist
+        tp = tenant(d, "pushco", "third_party", addresses=["198.51.100.0/24"])
+        r = it.expect_status(d.post("/v1/modules", FIG4, token=tp), 422, "security_rules")
+        fails = r.json["error"]["details"]["platforms"]
+        assert fails and all(f["failure"]["rule"] == "default-off" for f in fails), fails
+        rep = r.json["error"]["details"]["report"]
+        off = {x["rule"]: x for x in rep["candidates"][-1]["security"]["rules"]}["default-off"]
+        assert off["result"] == "fail" and off["violations"], off
+        assert off["violations"][0]["dst"] == ["172.16.15.133"], off["violations"][0]
+        assert off["violations"][0]["trace"], off["violations"][0]
+        r = it.expect_status(d.post("/v1/check", FIG4, token=tp), 200)
+        assert r.json["verdict"] == "rejected" and r.json["platform"] is None
+        assert d.get("/v1/modules", token=tp).json["modules"] == []
+        # with the address whitelisted the same request is fine
+        tp2 = tenant(d, "pushco2", "third_party", addresses=["198.51.100.0/24"],
+                     whitelist=["172.16.15.133/32"])
+        r = it.expect_status(d.post("/v1/modules", FIG4, token=tp2), 201)
+        assert r.json["verdict"] == "safe" and r.json["address"]["ip"] != m["address"]["ip"]
+
+
+# ---- Table 1 -------------------------------------------------------------------------
+
+def test_table1():
+    with daemon() as d:
+        toks = table1_tenants(d)
+        problems = []
+        for row, per in cases.TABLE1.items():
+            for kind, want in per.items():
+                req = cases.request(row, kind)
+                r = d.post("/v1/check", req, token=toks[kind])
+                got = r.json.get("verdict") if r.status == 200 else f"HTTP {r.status}"
+                if got != want:
+                    problems.append(f"{row}/{kind}: want {want}, got {got}: "
+                                    f"{json.dumps(r.json.get('reason') or r.json)[:300]}")
+                    continue
+                rep = r.json["report"]
+                if want == "rejected":
+                    reason = r.json["reason"]
+                    assert reason["code"] == "needs_transit", (row, kind, reason)
+                    assert "transit" in reason["message"], reason
+                    continue
+                sec = rules(rep)
+                assert sec["anti-spoofing"]["applies"] is (kind != "operator"), (row, kind)
+                assert sec["default-off"]["applies"] is (kind == "third_party"), (row, kind)
+                assert rep["requirements"]["ok"] and rep["policies"]["ok"], (row, kind)
+                if want == "sandboxed":
+                    assert sec["default-off"]["result"] == "partial", sec
+                    assert "ChangeEnforcer" in rep["deployed_config"], rep["deployed_config"]
+                    assert "203.0.113.0/24" in rep["deployed_config"]  # the whitelist
+                    assert "sandboxed_security" in rep
+                else:
+                    assert "ChangeEnforcer" not in rep["deployed_config"]
+                if row in cases.TRANSIT:  # the operator's, on-path
+                    assert r.json["platform"] is None and r.json["address"] is None
+                else:
+                    assert r.json["platform"] == "platform3", (row, kind, r.json["platform"])
+        assert not problems, "\n".join(problems)
+
+
+def test_table1_deploys():
+    """Deploy what Table 1 accepts: the sandboxed tunnel runs with enforcers,
+    the operator's NAT is spliced into the clients' link."""
+    with daemon() as d:
+        toks = table1_tenants(d)
+        r = it.expect_status(d.post("/v1/modules", cases.request("tunnel", "third_party"),
+                                    token=toks["third_party"]), 201)
+        assert r.json["verdict"] == "sandboxed"
+        g = d.get(f"/v1/modules/{r.json['id']}", token=toks["third_party"]).json
+        assert g["verdict"] == "sandboxed" and "ChangeEnforcer" in g["report"]["deployed_config"]
+        r = it.expect_status(d.post("/v1/modules", cases.request("tunnel", "client"),
+                                    token=toks["client"]), 201)
+        assert r.json["verdict"] == "safe"
+        r = it.expect_status(d.post("/v1/modules", cases.request("nat", "operator"),
+                                    token=toks["operator"]), 201)
+        assert r.json["platform"] is None and r.json["inline"] == cases.INLINE, r.json
+        # a transit box for a tenant: refused, nothing recorded
+        r = it.expect_status(d.post("/v1/modules", cases.request("nat", "client"),
+                                    token=toks["client"]), 422, "needs_transit")
+        assert len(d.get("/v1/modules", token=toks["client"]).json["modules"]) == 1
+
+
+# ---- abuse ---------------------------------------------------------------------
+
+SPOOF = ("// rewrites the source to a victim's address\n"
+         "FromNetFront() -> IPFilter(allow udp, deny all)\n"
+         "  -> IPRewriter(pattern 8.8.8.8 - 198.51.100.10 - 0 0) -> ToNetFront();\n")
+FIXED = ("// sends everything it gets to a fixed outside address\n"
+         "FromNetFront() -> IPFilter(allow udp, deny all)\n"
+         "  -> IPRewriter(pattern $MODULE_IP - 8.8.8.8 53 0 0) -> ToNetFront();\n")
+PAYLOAD = ("// 'answers' to an address taken from the payload (amplification)\n"
+           "FromNetFront() -> IPFilter(allow ip proto 4, deny all) -> Strip(20) -> CheckIPHeader\n"
+           "  -> IPRewriter(pattern $MODULE_IP - - - 0 0) -> ToNetFront();\n")
+SPOOF_REPLY = ("// answers with the source of its choosing\n"
+               "FromNetFront() -> IPFilter(allow udp, deny all) -> IPMirror\n"
+               "  -> IPRewriter(pattern 203.0.113.7 - - - 0 0) -> ToNetFront();\n")
+
+
+def test_spoofing_and_reflection_never_safe():
+    with daemon() as d:
+        tp = tenant(d, "tp", "third_party", addresses=["198.51.100.0/24"], whitelist=["203.0.113.0/24"])
+        cl = tenant(d, "cl", "client", addresses=["172.16.15.0/24"])
+        for tok, kind in ((tp, "third_party"), (cl, "client")):
+            for name, cfg, want_rule in (("spoof", SPOOF, "anti-spoofing"),
+                                         ("spoofreply", SPOOF_REPLY, "anti-spoofing"),
+                                         ("fixed", FIXED, "default-off"),
+                                         ("payload", PAYLOAD, "default-off")):
+                if kind == "client" and want_rule == "default-off":
+                    continue  # clients may send anywhere (paper 2.1)
+                r = it.expect_status(d.post("/v1/check", {"name": name, "config": cfg}, token=tok), 200)
+                v = r.json["verdict"]
+                assert v in ("rejected", "sandboxed"), (kind, name, v)
+                cands = r.json["report"]["candidates"]
+                sec = {x["rule"]: x for x in cands[-1]["security"]["rules"]}
+                assert sec[want_rule]["result"] in ("fail", "partial"), (kind, name, sec)
+                assert sec[want_rule]["violations"], (kind, name, sec)
+                r = d.post("/v1/modules", {"name": name, "config": cfg}, token=tok)
+                if v == "rejected":
+                    it.expect_status(r, 422, "security_rules")
+                else:
+                    it.expect_status(r, 201)
+                    assert r.json["verdict"] == "sandboxed"
+                    assert "ChangeEnforcer" in r.json["report"]["deployed_config"]
+        # a spoofing module is rejected outright, never deployed
+        assert all(m["name"] != "spoof" for m in d.get("/v1/modules", token=tp).json["modules"])
+
+
+# ---- isolation -----------------------------------------------------------------
+
+def test_cross_tenant():
+    with daemon() as d:
+        a = tenant(d, "a", "client", addresses=["172.16.15.133/32"])
+        b = tenant(d, "b", "client", addresses=["172.16.20.0/24"])
+        m = it.expect_status(d.post("/v1/modules", FIG4, token=a), 201).json
+        it.expect_status(d.get(f"/v1/modules/{m['id']}", token=b), 404, "not_found")
+        it.expect_status(d.delete(f"/v1/modules/{m['id']}", token=b), 404, "not_found")
+        assert d.get("/v1/modules", token=b).json["modules"] == []
+        # b cannot check against a's module: the name does not exist for b
+        probe = {"name": "probe", "config": "FromNetFront() -> IPMirror -> ToNetFront();",
+                 "requirements": "reach from internet -> batcher -> client\n"}
+        r = it.expect_status(d.post("/v1/check", probe, token=b), 200)
+        assert r.json["verdict"] == "rejected"
+        msg = json.dumps(r.json["reason"])
+        assert "batcher" in msg and ("no node or module" in msg), msg
+        # b may use the same name: names are per tenant
+        r = it.expect_status(d.post("/v1/modules", dict(FIG4, requirements=""), token=b), 201)
+        assert r.json["address"]["ip"] != m["address"]["ip"]
+        # a's module is untouched
+        assert it.expect_status(d.get(f"/v1/modules/{m['id']}", token=a), 200).json["state"] == "deployed"
+        # the operator token does not see tenant endpoints
+        it.expect_status(d.get("/v1/modules"), 403, "forbidden")
+
+
+# ---- placement, capacity, races ---------------------------------------------------
+
+def small_net(tmpdir, capacity):
+    net = json.load(open(NET))
+    for n in net["nodes"]:
+        if n["name"] == "platform3":
+            n["capacity"] = capacity
+    p = os.path.join(tmpdir, "net.json")
+    with open(p, "w") as f:
+        json.dump(net, f)
+    return p
+
+
+def batcher(name):
+    r = copy.deepcopy(FIG4)
+    r["name"] = name
+    r["requirements"] = r["requirements"].replace("batcher:dst:0", f"{name}:dst:0")
+    return r
+
+
+def test_race_for_capacity():
+    import tempfile
+    tmp = tempfile.mkdtemp(prefix="innet-ctl-")
+    with daemon(network=small_net(tmp, 10)) as d:
+        tok = tenant(d, "phone", "client", addresses=["172.16.15.133/32"])
+        results = [None] * 50
+
+        def go(i):
+            c = d.client(token=tok)
+            try:
+                results[i] = c.post("/v1/modules", batcher(f"b{i}"))
+            finally:
+                c.close()
+
+        ts = [threading.Thread(target=go, args=(i,)) for i in range(50)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        ok = [r for r in results if r.status == 201]
+        full = [r for r in results if r.status == 503]
+        assert len(ok) == 10, [r.status for r in results]
+        assert len(full) == 40, [(r.status, r.error_code) for r in results if r.status != 201]
+        assert all(r.error_code == "no_capacity" for r in full)
+        ips = [r.json["address"]["ip"] for r in ok]
+        assert len(set(ips)) == 10 and all(r.json["platform"] == "platform3" for r in ok), ips
+        assert all(ipaddress.ip_address(ip) in PLATFORM3 for ip in ips)
+        plats = {p["name"]: p for p in d.get("/v1/platforms").json["platforms"]}
+        assert plats["platform3"]["modules"] == 10
+        assert len(d.get("/v1/modules", token=tok).json["modules"]) == 10
+        # a kill frees a slot (and its address) for the next one
+        victim = ok[0].json
+        it.expect_status(d.delete(f"/v1/modules/{victim['id']}", token=tok), 204)
+        r = it.expect_status(d.post("/v1/modules", batcher("late"), token=tok), 201)
+        assert r.json["address"]["ip"] == victim["address"]["ip"]
+        it.expect_status(d.post("/v1/modules", batcher("later"), token=tok), 503, "no_capacity")
+
+
+def test_kill_and_restart():
+    with daemon() as d:
+        tok = tenant(d, "phone", "client", addresses=["172.16.15.133/32"])
+        m1 = it.expect_status(d.post("/v1/modules", batcher("one"), token=tok), 201).json
+        m2 = it.expect_status(d.post("/v1/modules", batcher("two"), token=tok), 201).json
+        before = d.get(f"/v1/modules/{m2['id']}", token=tok).json
+        it.expect_status(d.delete(f"/v1/modules/{m1['id']}", token=tok), 204)
+        it.expect_status(d.delete(f"/v1/modules/{m1['id']}", token=tok), 404)
+        assert d.get(f"/v1/modules/{m1['id']}", token=tok).json["state"] == "killed"
+        d.restart()
+        after = it.expect_status(d.get(f"/v1/modules/{m2['id']}", token=tok), 200).json
+        for k in ("address", "platform", "verdict", "report", "state", "config", "requirements"):
+            assert after[k] == before[k], k
+        assert [m["name"] for m in d.get("/v1/modules", token=tok).json["modules"]] == ["two"]
+        all_ = d.get("/v1/modules?all=1", token=tok).json["modules"]
+        assert sorted(m["name"] for m in all_) == ["one", "two"]
+        # after the restart the freed address is handed out again, the taken one is not
+        m3 = it.expect_status(d.post("/v1/modules", batcher("three"), token=tok), 201).json
+        assert m3["address"]["ip"] == m1["address"]["ip"] != m2["address"]["ip"]
+        it.expect_status(d.post("/v1/modules", batcher("two"), token=tok), 409, "name_taken")
+
+
+# ---- policy and network changes ------------------------------------------------------
+
+def test_policy_recheck():
+    with daemon() as d:
+        tok = tenant(d, "phone", "client", addresses=["172.16.15.133/32"])
+        m = it.expect_status(d.post("/v1/modules", FIG4, token=tok), 201).json
+        stmt = "never from internet udp -> client udp dst port 1500"
+        r = it.expect_status(d.post("/v1/policies", {"text": stmt}), 409, "policy_conflict")
+        v = r.json["error"]["details"]["violations"]
+        assert [x["module_id"] for x in v] == [m["id"]] and v[0]["module"] == "batcher", v
+        assert v[0]["statement"] == stmt and v[0]["trace"], v[0]
+        n = len(d.get("/v1/policies").json["policies"])
+        r = it.expect_status(d.post("/v1/policies", {"text": stmt, "force": True}), 201)
+        assert [x["module_id"] for x in r.json["violations"]] == [m["id"]]
+        assert len(d.get("/v1/policies").json["policies"]) == n + 1
+        # a statement no module breaks is simply added
+        r = it.expect_status(d.post("/v1/policies", {"text": "reach from client tcp -> internet"}), 201)
+        assert r.json["violations"] == []
+        # syntax errors say where
+        r = it.expect_status(d.post("/v1/policies", {"text": "reach from client ->"}), 400, "invalid_policy")
+        e = r.json["error"]["details"]["errors"][0]
+        assert e["line"] == 1 and e["column"] >= 1
+        # and the new policy now binds new deploys: the batcher would break it
+        it.expect_status(d.post("/v1/modules", batcher("again"), token=tok), 422)
+
+
+def test_network_recheck():
+    with daemon() as d:
+        tok = tenant(d, "phone", "client", addresses=["172.16.15.133/32"])
+        it.expect_status(d.post("/v1/modules", FIG4, token=tok), 201)
+        net = json.load(open(NET))
+        for n in net["nodes"]:
+            if n["name"] == "fw":  # the firewall stops letting the internet open flows to platform3
+                n["click"] = n["click"].replace("public[0] -> ToDevice(1);", "public[0] -> Discard;")
+        r = it.expect_status(d.put("/v1/network", net), 409, "network_conflict")
+        v = r.json["error"]["details"]["violations"]
+        assert v and v[0]["module"] == "batcher" and "reach" in v[0]["statement"], v
+        assert d.get("/v1/network").json["version"] == 1
+        r = it.expect_status(d.put("/v1/network?force=true", net), 200)
+        assert d.get("/v1/network").json["version"] == 2
+        # a network that keeps the module's requirements is accepted at once
+        it.expect_status(d.put("/v1/network", json.load(open(NET))), 200)
+
+
+# ---- limits ----------------------------------------------------------------------
+
+def test_quota_and_rate():
+    with daemon() as d:
+        tok = tenant(d, "small", "client", addresses=["172.16.15.133/32"], quotas={"modules": 1})
+        it.expect_status(d.post("/v1/modules", batcher("one"), token=tok), 201)
+        it.expect_status(d.post("/v1/modules", batcher("two"), token=tok), 429, "quota_exceeded")
+        assert len(d.get("/v1/modules", token=tok).json["modules"]) == 1
+    with daemon(env={"INNETD_TENANT_RPS": "0.5"}) as d:
+        tok = tenant(d, "slow", "client", addresses=["172.16.15.133/32"])
+        codes = [d.post("/v1/check", FIG4, token=tok).status for _ in range(4)]
+        assert codes[0] == 200 and 429 in codes, codes
+        r = d.post("/v1/check", FIG4, token=tok)
+        if r.status == 429:
+            it.expect_status(r, 429, "rate_limited")
+
+
+it.main()
