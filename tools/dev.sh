@@ -28,7 +28,7 @@ build() {
 	local dir=$1; shift
 	if [ ! -f "$dir/build.ninja" ]; then
 		meson setup "$dir" "$@" >&2
-	else
+	elif [ $# -gt 0 ]; then
 		meson configure "$dir" "$@" >/dev/null
 	fi
 	ninja -C "$dir" >&2
