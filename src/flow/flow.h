@@ -82,7 +82,12 @@ int flow_parse_classifier(const char *text, const struct src_loc *loc,
  * is true. Click's negated comparisons ("!=", "<=", "port != 80"), which
  * must stay false on short packets, are built with complemented atom ops,
  * never with NOT: the tree the parser returns encodes Click's behaviour
- * exactly, and consumers need no special cases. */
+ * exactly, and consumers need no special cases.
+ * Known, deliberate differences from Click's word-compare program, all on
+ * malformed or truncated packets only: (1) a relational test ("port >
+ * 1023") needs all bytes of its field, where Click's decomposition may
+ * decide from the first byte; (2) ip[...] beyond the end of the packet is
+ * absent (Click reads past the end, unchecked, for offsets below 64). */
 bool flow_eval(const struct flow_expr *e, const struct flow_pkt *p);
 
 /* Fill a flow_pkt from an IPv4 packet starting at ip (no link header):
