@@ -1,6 +1,7 @@
 /* The catalogue table: sorted (binary search relies on it), complete, and
  * every entry well formed. */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -57,6 +58,58 @@ static void test_required_classes(void **state)
 	}
 }
 
+/* One side of a port count: "N", "N-", "N-M", "-" or "=" (outputs only). */
+static bool count_side_ok(const char *s, size_t n, bool out)
+{
+	if (n == 1 && (s[0] == '-' || (out && s[0] == '=')))
+		return true;
+	size_t i = 0, d = 0;
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++, d++;
+	if (d == 0)
+		return false;
+	if (i == n)
+		return true;
+	if (s[i++] != '-')
+		return false;
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++;
+	return i == n;
+}
+
+static bool codes_ok(const char *s, const char *alphabet)
+{
+	const char *slash = strchr(s, '/');
+	if (!slash || strchr(slash + 1, '/') || slash == s || !slash[1])
+		return false;
+	for (const char *p = s; *p; p++)
+		if (p != slash && !strchr(alphabet, *p))
+			return false;
+	return true;
+}
+
+static void test_codes_well_formed(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < elem_class_count(); i++) {
+		const struct elem_class *c = elem_class_at(i);
+		const char *slash = strchr(c->port_count, '/');
+		assert_non_null(slash);
+		if (!count_side_ok(c->port_count, (size_t)(slash - c->port_count), false) ||
+		    !count_side_ok(slash + 1, strlen(slash + 1), true))
+			fail_msg("%s: bad port count '%s'", c->name, c->port_count);
+		if (!codes_ok(c->processing, "ahl"))
+			fail_msg("%s: bad processing '%s'", c->name, c->processing);
+		if (c->flow_code && !codes_ok(c->flow_code, "abcdefghijklmnopqrstuvwxyz#"))
+			fail_msg("%s: bad flow code '%s'", c->name, c->flow_code);
+		/* only IPsecESPEncap accepts anything (Click ignores its arguments) */
+		if (!c->configure && strcmp(c->name, "IPsecESPEncap") != 0)
+			fail_msg("%s: no configure", c->name);
+		if ((c->flags & ELEM_DEVICE_IN) && strncmp(c->port_count, "0/", 2) != 0)
+			fail_msg("%s: a device input has no inputs", c->name);
+	}
+}
+
 static void test_unknown_and_case(void **state)
 {
 	(void)state;
@@ -96,6 +149,7 @@ int main(void)
 		cmocka_unit_test(test_find_every_entry),
 		cmocka_unit_test(test_required_classes),
 		cmocka_unit_test(test_unknown_and_case),
+		cmocka_unit_test(test_codes_well_formed),
 		cmocka_unit_test(test_codes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
