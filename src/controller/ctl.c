@@ -49,6 +49,11 @@ struct ctl {
 	struct bucket *buckets;
 	size_t nbuckets;
 	unsigned inflight;
+	/* deploys whose state moved on while they were verified: verified
+	 * again one at a time, so that they do not keep invalidating each
+	 * other (each commit changes the platform every other one waits for) */
+	struct job *rq_head, *rq_tail;
+	bool rq_busy;
 	api_handler_fn old_policy, old_network;
 	void *old_policy_ud, *old_network_ud;
 };
@@ -295,7 +300,9 @@ struct job {
 	int64_t snap_version;
 	uint64_t tgen;
 	bool reserved;
+	bool requeued;  /* this run is the serialized re-verification */
 	int rounds;
+	struct job *next;
 };
 
 static void job_inputs_release(struct job *j)
@@ -519,6 +526,7 @@ static void work_cb(uv_work_t *w)
 }
 
 static void after_work(uv_work_t *w, int status);
+static void pump(struct ctl *c);
 
 static int job_start(struct job *j)
 {
@@ -695,23 +703,48 @@ static void after_work(uv_work_t *w, int status)
 		/* the state moved on meanwhile: verify again against the new one */
 		job_inputs_release(j);
 		ctl__job_out_release(&j->out);
-		if ((rc = job_inputs(j))) {
-			if (rc != -EINVAL)
-				api_error(j->r, 500, "internal", NULL, "%s", strerror(-rc));
-			goto done;
-		}
-		if (!job_start(j))
-			return;
-		api_error(j->r, 503, "busy", NULL, "cannot queue the verification");
-		goto done;
+		if (j->requeued)
+			c->rq_busy = false;
+		j->next = NULL;
+		if (c->rq_tail)
+			c->rq_tail->next = j;
+		else
+			c->rq_head = j;
+		c->rq_tail = j;
+		pump(c);
+		return;
 	}
 	if (rc == 1)
 		api_error(j->r, 503, "busy", NULL, "too much contention; try again");
 	else if (rc < 0)
 		api_error(j->r, 500, "internal", NULL, "recording the module failed: %s", strerror(-rc));
 done:
+	if (j->requeued)
+		c->rq_busy = false;
 	c->inflight--;
 	job_free(j);
+	pump(c);
+}
+
+/* Start the next queued re-verification unless one runs. */
+static void pump(struct ctl *c)
+{
+	while (!c->rq_busy && c->rq_head) {
+		struct job *j = c->rq_head;
+		c->rq_head = j->next;
+		if (!c->rq_head)
+			c->rq_tail = NULL;
+		j->requeued = true;
+		int rc = job_inputs(j);
+		if (!rc && !(rc = job_start(j))) {
+			c->rq_busy = true;
+			return;
+		}
+		if (rc != -EINVAL)
+			api_error(j->r, 500, "internal", NULL, "verifying again: %s", strerror(-rc));
+		c->inflight--;
+		job_free(j);
+	}
 }
 
 /* ---- request parsing ---- */
