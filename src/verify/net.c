@@ -14,53 +14,116 @@ static const struct sym_iset *prefix_set(struct arena *a, struct inet_prefix p)
 }
 
 struct rsort {
-	struct inet_prefix p;
-	uint32_t port, idx;
+	uint32_t lo, hi, port, idx;
 };
 
 static int rsort_cmp(const void *x, const void *y)
 {
 	const struct rsort *a = x, *b = y;
-	if (a->p.len != b->p.len)
-		return a->p.len > b->p.len ? -1 : 1;
+	if (a->lo != b->lo)
+		return a->lo < b->lo ? -1 : 1;
+	if (a->hi != b->hi)
+		return a->hi > b->hi ? -1 : 1; /* outer prefix first */
 	return a->idx < b->idx ? -1 : a->idx > b->idx;
 }
 
+struct pbuf {
+	struct sym_ival *v;
+	uint32_t n, cap;
+};
+
+static int pbuf_add(struct pbuf *b, uint32_t lo, uint32_t hi)
+{
+	if (b->n && b->v[b->n - 1].hi != 0xffffffffu && b->v[b->n - 1].hi + 1 == lo) {
+		b->v[b->n - 1].hi = hi;
+		return 0;
+	}
+	if (b->n == b->cap) {
+		uint32_t nc = b->cap ? b->cap * 2 : 8;
+		struct sym_ival *nv = realloc(b->v, nc * sizeof *nv);
+		if (!nv)
+			return -ENOMEM;
+		b->v = nv;
+		b->cap = nc;
+	}
+	b->v[b->n++] = (struct sym_ival){lo, hi};
+	return 0;
+}
+
 /* Longest prefix match as a partition of the destination space: one set
- * per output port, disjoint; addresses no route covers are in none. */
+ * per output port, disjoint; addresses no route covers are in none. One
+ * sweep over the prefixes sorted by start (prefixes nest or are disjoint),
+ * so big tables cost O(n log n). For a prefix given twice the first wins. */
 static int router_partition(struct arena *a, struct vnode *n, const struct snap_node *s)
 {
-	struct rsort *r = calloc(s->nroutes ? s->nroutes : 1, sizeof *r);
-	if (!r)
-		return -ENOMEM;
-	for (size_t i = 0; i < s->nroutes; i++)
-		r[i] = (struct rsort){s->routes[i].prefix, s->routes[i].port, (uint32_t)i};
-	qsort(r, s->nroutes, sizeof *r, rsort_cmp);
-	const struct sym_iset **per = arena_calloc(a, n->nports ? n->nports : 1, sizeof *per);
-	const struct sym_iset *left = iset_full(a, 32);
+	size_t nr = s->nroutes;
+	struct rsort *r = calloc(nr ? nr : 1, sizeof *r);
+	struct rsort *stack = calloc(nr ? nr : 1, sizeof *stack);
+	struct pbuf *per = calloc(n->nports ? n->nports : 1, sizeof *per);
 	int rc = 0;
-	for (size_t i = 0; i < s->nroutes && left && left->n; i++) {
-		const struct sym_iset *ps = prefix_set(a, r[i].p);
-		const struct sym_iset *take = ps ? iset_and(a, ps, left) : NULL;
-		if (!take || !per) {
-			rc = -ENOMEM;
-			break;
-		}
-		if (!take->n || r[i].port >= n->nports)
-			continue;
-		per[r[i].port] = per[r[i].port] ? iset_or(a, per[r[i].port], take) : take;
-		left = iset_and(a, left, iset_not(a, take, 32));
+	if (!r || !stack || !per) {
+		rc = -ENOMEM;
+		goto out;
 	}
-	free(r);
-	if (rc || !left)
-		return -ENOMEM;
+	for (size_t i = 0; i < nr; i++) {
+		uint32_t lo = s->routes[i].prefix.addr & inet_mask(s->routes[i].prefix.len);
+		r[i] = (struct rsort){lo, lo | ~inet_mask(s->routes[i].prefix.len), s->routes[i].port, (uint32_t)i};
+	}
+	qsort(r, nr, sizeof *r, rsort_cmp);
+	size_t sp = 0;
+	uint64_t pos = 0;
+#define EMIT(port_, lo_, hi_)                                                        \
+	do {                                                                             \
+		if ((uint64_t)(lo_) <= (uint64_t)(hi_) && (port_) < n->nports &&          \
+		    pbuf_add(&per[(port_)], (uint32_t)(lo_), (uint32_t)(hi_)) < 0)         \
+			rc = -ENOMEM;                                                            \
+	} while (0)
+	for (size_t i = 0; i < nr && !rc; i++) {
+		while (sp && stack[sp - 1].hi < r[i].lo) {
+			if (pos <= stack[sp - 1].hi)
+				EMIT(stack[sp - 1].port, pos, stack[sp - 1].hi);
+			pos = (uint64_t)stack[sp - 1].hi + 1;
+			sp--;
+		}
+		if (sp && stack[sp - 1].lo == r[i].lo && stack[sp - 1].hi == r[i].hi)
+			continue; /* the same prefix again */
+		if (sp && pos < r[i].lo)
+			EMIT(stack[sp - 1].port, pos, (uint64_t)r[i].lo - 1);
+		if (pos < r[i].lo || !sp)
+			pos = r[i].lo;
+		stack[sp++] = r[i];
+	}
+	while (sp && !rc) {
+		if (pos <= stack[sp - 1].hi)
+			EMIT(stack[sp - 1].port, pos, stack[sp - 1].hi);
+		pos = (uint64_t)stack[sp - 1].hi + 1;
+		sp--;
+	}
+#undef EMIT
+	if (rc)
+		goto out;
 	n->parts = arena_calloc(a, n->nports ? n->nports : 1, sizeof *n->parts);
-	if (!n->parts)
-		return -ENOMEM;
+	if (!n->parts) {
+		rc = -ENOMEM;
+		goto out;
+	}
 	for (uint32_t p = 0; p < n->nports; p++)
-		if (per[p] && per[p]->n)
-			n->parts[n->nparts++] = (struct vroute_part){per[p], p};
-	return 0;
+		if (per[p].n) {
+			const struct sym_iset *set = iset_new(a, per[p].v, per[p].n);
+			if (!set) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			n->parts[n->nparts++] = (struct vroute_part){set, p};
+		}
+out:
+	if (per)
+		for (uint32_t p = 0; p < n->nports; p++)
+			free(per[p].v);
+	free(per);
+	free(stack);
+	free(r);
+	return rc;
 }
 
 /* The device number of a device element: its model says; otherwise the
