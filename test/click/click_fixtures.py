@@ -102,6 +102,13 @@ def main():
             failures.append(f"invalid/{name}: first diagnostic\n  got:      {first}\n  expected: {exp}")
         if "^" not in r.stderr:
             failures.append(f"invalid/{name}: no caret line in\n{r.stderr}")
+    # several files: 0 only if all are valid
+    r = run(["check", "worked_example.click", "figure4_batcher.click"], vdir)
+    if r.returncode != 0 or r.stderr:
+        failures.append(f"check of two valid files: rc={r.returncode}\n{r.stderr}")
+    r = run(["check", os.path.join(vdir, "worked_example.click"), os.path.join(idir, "push_reuse.click")], "/")
+    if r.returncode != 1 or "illegal reuse" not in r.stderr:
+        failures.append(f"check of a valid and an invalid file: rc={r.returncode}\n{r.stderr}")
     # usage errors exit 2
     r = run([], "/")
     if r.returncode != 2:

@@ -1,0 +1,1 @@
+FromDevice(0) -> ( -> Counter -> ( -> Paint(2) -> ) -> ) -> Discard;

@@ -1,0 +1,1 @@
+FromDevice(0) -> q :: Queue -> Counter -> PushNull -> Discard;

@@ -1,0 +1,3 @@
+t :: Tee;
+FromDevice(0) -> t;
+t [] => [] Discard;
