@@ -33,7 +33,13 @@ static const struct subject subjects[] = {
 	{ "IPFilter", "allow udp port 1500", 1, 1 },
 	{ "IPFilter", "deny src 10.0.0.1, allow tcp dst port 80 or icmp, 1 udp, drop all", 1, 2 },
 	{ "IPClassifier", "tcp dst port 80, udp src port 53, ip ttl < 3, -", 1, 4 },
+	{ "IPClassifier", "src net 10.0.0.0/8 and dst port 53, ip proto 47, icmp type 8, not udp, ip ttl > 100 or ip tos != 0", 1, 5 },
+	{ "IPFilter", "allow ip frag, deny tcp, allow dst host 172.16.15.133 or src host 0.0.0.0, 1 all", 1, 2 },
+	{ "Classifier", "9/11, 9/06 20/0050, -", 1, 3 },
 	{ "CheckIPHeader", "", 1, 2 },
+	{ "CheckIPHeader", "CHECKSUM false, BADSRC 255.255.255.255 0.0.0.0", 1, 2 },
+	{ "Queue", "10", 1, 1 },
+	{ "SimpleQueue", "", 1, 1 },
 	{ "DecIPTTL", "", 1, 2 },
 	{ "IPRewriter", "pattern - - 172.16.15.133 - 0 0", 1, 1 },
 	{ "IPRewriter", "pattern 198.51.100.1 5000-6000 - - 0 1, drop", 2, 2 },
@@ -168,11 +174,13 @@ static void concrete(const struct rt_pkt *p, struct vfy_concrete *c)
 	c->dst = rt_rd32(ip + 16);
 	uint32_t hl = (uint32_t)(ip[0] & 15) * 4;
 	uint32_t avail = rt_pkt_has_ip(p) ? rt_pkt_ip_avail(p) : p->len;
-	if (avail >= hl + 4 && (c->off & RT_IP_OFFMASK) == 0) {
+	/* The bytes where the ports (ICMP type/code) and TCP flags sit, as a
+	 * byte-reading classifier sees them, also in later fragments. */
+	if (avail >= hl + 2)
 		c->sport = rt_rd16(ip + hl);
+	if (avail >= hl + 4)
 		c->dport = rt_rd16(ip + hl + 2);
-	}
-	if (c->proto == 6 && avail >= hl + 14 && (c->off & RT_IP_OFFMASK) == 0)
+	if (avail >= hl + 14)
 		c->tcp_flags = ip[hl + 13];
 }
 
