@@ -450,7 +450,9 @@ int click__check(struct cparse *p, const struct flat *f, struct click_graph *g)
 			continue;
 		struct elem_ctx ctx = {e, e->ninputs, e->noutputs, ga, p->d};
 		size_t before = p->d->nerrors;
+		size_t nd = p->d->n;
 		int rc = e->cls->configure(&ctx, &e->args, &e->conf);
+		click__trim_diags(p->d, nd);
 		if (rc < 0 && p->d->nerrors == before)
 			click__err(p, &f->el.p[i].loc, (uint32_t)strlen(e->name), "'%s': bad configuration for %s",
 			           e->name, e->cls->name);

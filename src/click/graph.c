@@ -19,6 +19,7 @@ int click_parse(const struct src_file *src, const struct click_options *opt, str
 	if (src->len > max_bytes) {
 		struct src_loc l = {src, 1, 1};
 		diags_error(&local, &l, 1, "configuration too large: %zu bytes (limit %zu)", src->len, max_bytes);
+		click__trim_diags(&local, 0);
 		diags_move(d, &local);
 		diags_free(&local);
 		return -E2BIG;

@@ -83,6 +83,10 @@ int click__err(struct cparse *p, const struct cloc *loc, uint32_t span, const ch
 void click__note(struct cparse *p, const struct cloc *loc, uint32_t span, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* Shorten the source lines copied into diagnostics d->v[from..] so that a
+ * one-line megabyte configuration does not cost a megabyte per message. */
+void click__trim_diags(struct diags *d, size_t from);
+
 /* lexer.c */
 void click__lex_init(struct cparse *p, const struct src_file *src);
 struct token click__lex(struct cparse *p);

@@ -90,6 +90,27 @@ static char *phys_line(const struct cparse *p, uint32_t off)
 	return s;
 }
 
+#define MAX_LINE_TEXT 1024
+
+void click__trim_diags(struct diags *d, size_t from)
+{
+	for (size_t i = from; i < d->n; i++) {
+		struct diag *g = &d->v[i];
+		if (!g->line_text || strlen(g->line_text) <= MAX_LINE_TEXT)
+			continue;
+		if (g->col + g->span + 8 < MAX_LINE_TEXT) {
+			/* the caret stays right: cut after it */
+			memcpy(g->line_text + MAX_LINE_TEXT - 4, " ...", 5);
+			char *t = realloc(g->line_text, MAX_LINE_TEXT + 1);
+			if (t)
+				g->line_text = t;
+		} else {
+			free(g->line_text); /* no window keeps the column: drop the line */
+			g->line_text = NULL;
+		}
+	}
+}
+
 static void vreport(struct cparse *p, enum diag_level lvl, const struct cloc *loc, uint32_t span,
                     const char *fmt, va_list ap)
 {
@@ -100,6 +121,7 @@ static void vreport(struct cparse *p, enum diag_level lvl, const struct cloc *lo
 		free(g->line_text);
 		g->line_text = phys_line(p, loc->off);
 	}
+	click__trim_diags(p->d, before);
 }
 
 int click__err(struct cparse *p, const struct cloc *loc, uint32_t span, const char *fmt, ...)
