@@ -391,6 +391,9 @@ int dp_start(const struct dp_config *c, struct dp **out, char *err, size_t errle
 	}
 	for (size_t i = 0; i < c->nroutes; i++) {
 		dp->routes[i] = c->routes[i];
+		static const uint8_t zero[6];
+		if (memcmp(dp->routes[i].mac, zero, 6) == 0)
+			memset(dp->routes[i].mac, 0xff, 6); /* no next hop known: broadcast */
 		struct inet_prefix pf = c->routes[i].prefix;
 		int e = 0;
 		if (pf.len == 0) /* LPM depths are 1..32: a default route is two /1 */
@@ -465,7 +468,9 @@ static int send_cmd(struct dp *dp, enum dp__cmd_type type, struct dp__mod *m,
 	if (!c)
 		return -ENOMEM;
 	*c = (struct dp__cmd){.type = type, .mod = m, .prog = prog, .cookie = cookie};
-	while (rte_ring_sp_enqueue(dp->cmd, c) != 0) {
+	/* at most as many in flight as the done ring holds, so the fast path
+	 * can always acknowledge */
+	while (dp->outstanding >= CMD_RING - 1 || rte_ring_sp_enqueue(dp->cmd, c) != 0) {
 		/* the fast path is behind: collect what it finished, then retry */
 		if (dp_poll(dp) == 0)
 			usleep(50);

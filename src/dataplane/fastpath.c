@@ -98,11 +98,7 @@ void dp_emit(struct dp_io *io, uint32_t device, struct rt_pkt *p)
 	const struct dp_route *rt = &dp->routes[hop];
 	struct dp__port *pt = &dp->ports[rt->port];
 	struct rte_ether_hdr *eh = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, ETH_LEN);
-	static const uint8_t zero[6];
-	if (memcmp(rt->mac, zero, 6) == 0)
-		memset(&eh->dst_addr, 0xff, 6);
-	else
-		memcpy(&eh->dst_addr, rt->mac, 6);
+	memcpy(&eh->dst_addr, rt->mac, 6); /* dp_start made all-zero broadcast */
 	eh->src_addr = pt->mac;
 	eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 	DP__ADD(io->mod->tx_packets, 1);
@@ -359,6 +355,8 @@ static unsigned rx_port(struct dp *dp, struct dp__port *pt, uint64_t now)
 	if (n == 0)
 		return 0;
 	DP__ADD(dp->rx_packets, n);
+	for (uint16_t i = 0; i < n; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pk[i], void *));
 	struct dp__key keys[64];
 	const void *kp[64];
 	void *data[64];

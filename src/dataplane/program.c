@@ -8,6 +8,7 @@
 
 struct clickprog {
 	struct rt_module *m;
+	size_t mem;       /* the module's block: fixed once instantiated */
 	struct dp_io *io; /* set on every call from the fast path */
 };
 
@@ -31,7 +32,7 @@ static uint64_t cp_push(void *self, struct dp_io *io, struct rt_pkt **pkts, uint
 	struct rt_counters after;
 	rt_module_counters(cp->m, &after);
 	DP__ADD(io->mod->drops, after.drops - before.drops + after.bad_in - before.bad_in);
-	DP__SET(io->mod->mem, rt_module_mem_size(cp->m));
+	DP__SET(io->mod->mem, cp->mem);
 	DP__SET(io->mod->queued, after.queued);
 	return rt_module_next_deadline(cp->m);
 }
@@ -46,7 +47,7 @@ static uint64_t cp_timers(void *self, struct dp_io *io, uint64_t now)
 	struct rt_counters after;
 	rt_module_counters(cp->m, &after);
 	DP__ADD(io->mod->drops, after.drops - before.drops);
-	DP__SET(io->mod->mem, rt_module_mem_size(cp->m));
+	DP__SET(io->mod->mem, cp->mem);
 	DP__SET(io->mod->queued, after.queued);
 	return rt_module_next_deadline(cp->m);
 }
@@ -79,6 +80,7 @@ int dp_program_click(struct dp *dp, const struct click_graph *g, const struct rt
 		free(cp);
 		return r;
 	}
+	cp->mem = rt_module_mem_size(cp->m);
 	*out = (struct dp_program){.ops = &click_ops, .self = cp};
 	return 0;
 }
@@ -87,5 +89,5 @@ size_t dp_program_mem(const struct dp_program *prog)
 {
 	if (!prog || prog->ops != &click_ops)
 		return 0;
-	return rt_module_mem_size(((struct clickprog *)prog->self)->m);
+	return ((struct clickprog *)prog->self)->mem;
 }
