@@ -4,6 +4,7 @@
  * The result is the click_graph that consumers read. */
 #include <errno.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "click/internal.h"
@@ -192,6 +193,26 @@ struct pconn {
 	bool fake;
 };
 
+struct bad {
+	uint32_t e, port, index;
+};
+
+static int cmp_bad_port(const void *a, const void *b)
+{
+	const struct bad *x = a, *y = b;
+	if (x->e != y->e)
+		return x->e < y->e ? -1 : 1;
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static int cmp_bad_index(const void *a, const void *b)
+{
+	const struct bad *x = a, *y = b;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
 int click__check(struct cparse *p, const struct flat *f, struct click_graph *g)
 {
 	struct arena *ga = p->ga;
@@ -234,16 +255,28 @@ int click__check(struct cparse *p, const struct flat *f, struct click_graph *g)
 		if (c->fport >= g->el[c->from].noutputs && first_out)
 			click__err(p, &c->loc, 2, "'%s' has no output %u", f->el.p[c->from].name, c->fport);
 	}
-	for (uint32_t i = 0; i < nc; i++) {
-		const struct fconn *c = &f->conn.p[i];
-		if (c->tport < g->el[c->to].ninputs)
-			continue;
-		bool first = true; /* once per port */
-		for (uint32_t j = 0; j < i && first; j++)
-			if (f->conn.p[j].to == c->to && f->conn.p[j].tport == c->tport)
-				first = false;
-		if (first)
-			click__err(p, &c->tloc, 2, "'%s' has no input %u", f->el.p[c->to].name, c->tport);
+	{
+		/* once per missing input port, at its first connection */
+		CVEC(struct bad) bad = {0};
+		for (uint32_t i = 0; i < nc; i++) {
+			const struct fconn *c = &f->conn.p[i];
+			struct bad b = {c->to, c->tport, i};
+			if (c->tport >= g->el[c->to].ninputs && !CVEC_PUSH(p->a, bad, b))
+				return -ENOMEM;
+		}
+		if (bad.n) {
+			qsort(bad.p, bad.n, sizeof *bad.p, cmp_bad_port);
+			uint32_t k = 0;
+			for (uint32_t i = 0; i < bad.n; i++)
+				if (!i || bad.p[i].e != bad.p[i - 1].e || bad.p[i].port != bad.p[i - 1].port)
+					bad.p[k++] = bad.p[i];
+			bad.n = k;
+			qsort(bad.p, bad.n, sizeof *bad.p, cmp_bad_index);
+			for (uint32_t i = 0; i < bad.n; i++) {
+				const struct fconn *c = &f->conn.p[bad.p[i].index];
+				click__err(p, &c->tloc, 2, "'%s' has no input %u", f->el.p[c->to].name, c->tport);
+			}
+		}
 	}
 	if (p->d->nerrors)
 		return -EINVAL;
