@@ -597,7 +597,9 @@ static void commit_list(struct cparse *p, elist *L, eplist *out, bool first_set,
 			if (e->has_decl && e->type.kind != K_NONE)
 				click__err(p, &e->loc, span, "class '%s' used as element name", e->name);
 			else if (!e->has_decl && e->type.kind == K_NONE) {
-				if (e->has_config)
+				/* Click says "undeclared element"; a capitalized plain word is
+				 * almost always meant as a class, so say that */
+				if (e->has_config || (isupper((unsigned char)e->name[0]) && !strpbrk(e->name, "@/")))
 					click__err(p, &e->loc, span, "unknown element class '%s'", e->name);
 				else
 					click__err(p, &e->loc, span, "undeclared element '%s'", e->name);
