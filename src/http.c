@@ -68,6 +68,7 @@ struct conn {
 	int err_status;     /* a limit hit inside a callback */
 	char *pending;      /* input received after a complete request */
 	size_t npending;
+	bool reading;       /* uv_read_start is in effect */
 };
 
 static llhttp_settings_t parser_settings;
@@ -402,6 +403,24 @@ static void timer_stop(struct conn *c)
 	uv_timer_stop(&c->timer);
 }
 
+static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf);
+static void alloc_cb(uv_handle_t *h, size_t sz, uv_buf_t *buf);
+
+static int read_on(struct conn *c, uv_read_cb cb)
+{
+	if (c->reading)
+		uv_read_stop((uv_stream_t *)&c->tcp);
+	c->reading = uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, cb) == 0;
+	return c->reading ? 0 : -EIO;
+}
+
+static void read_off(struct conn *c)
+{
+	if (c->reading)
+		uv_read_stop((uv_stream_t *)&c->tcp);
+	c->reading = false;
+}
+
 /* --- writing ------------------------------------------------------------- */
 
 struct wreq {
@@ -413,7 +432,6 @@ struct wreq {
 };
 
 static void on_linger_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf);
-static void alloc_cb(uv_handle_t *h, size_t sz, uv_buf_t *buf);
 
 static void on_shutdown(uv_shutdown_t *sr, int status)
 {
@@ -437,7 +455,7 @@ static void conn_linger(struct conn *c)
 			c->refs--;
 		}
 	}
-	if (uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, on_linger_read))
+	if (read_on(c, on_linger_read))
 		conn_close(c);
 }
 
@@ -534,7 +552,7 @@ static void conn_fail(struct conn *c, int status, const char *code, const char *
 	c->close_after = true;
 	c->linger = true;
 	c->state = C_WRITING;
-	uv_read_stop((uv_stream_t *)&c->tcp);
+	read_off(c);
 	if (!resp || write_buf(c, resp, n, true))
 		conn_close(c);
 	free(resp);
@@ -613,7 +631,8 @@ static void dispatch(struct conn *c)
 	c->ready = false;
 	c->state = C_HANDLING;
 	timer_stop(c);
-	uv_read_stop((uv_stream_t *)&c->tcp);
+	/* keep reading: a client that disconnects now cancels the request;
+	 * what it pipelines meanwhile waits in c->pending */
 	struct http_req *r = c->req;
 	r->done_at = now_ms(c->srv->loop);
 	c->refs++; /* held by the request until http_respond */
@@ -662,10 +681,24 @@ static void feed(struct conn *c, const char *data, size_t len)
 static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 {
 	struct conn *c = st->data;
-	if (n > 0 && c->state == C_READING)
+	if (n > 0 && c->state == C_READING) {
 		feed(c, buf->base, (size_t)n);
-	else if (n < 0)
+	} else if (n > 0 && (c->state == C_HANDLING || c->state == C_WRITING)) {
+		/* pipelined input while a request is handled: keep it for later,
+		 * and stop reading once a whole request's worth is waiting */
+		char *np = realloc(c->pending, c->npending + (size_t)n);
+		if (!np) {
+			conn_close(c);
+		} else {
+			memcpy(np + c->npending, buf->base, (size_t)n);
+			c->pending = np;
+			c->npending += (size_t)n;
+			if (c->npending > c->srv->lim.max_header + c->srv->lim.max_body)
+				read_off(c);
+		}
+	} else if (n < 0) {
 		conn_close(c);
+	}
 	free(buf->base);
 }
 
@@ -689,7 +722,7 @@ static void conn_continue(struct conn *c)
 	}
 	if (!c->in_message)
 		timer_start(c, T_IDLE, c->srv->lim.idle_timeout_ms);
-	if (uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, on_read))
+	if (!c->reading && read_on(c, on_read))
 		conn_close(c);
 }
 
@@ -729,7 +762,7 @@ static void on_connection(uv_stream_t *ls, int status)
 	}
 	c->state = C_READING;
 	timer_start(c, T_HEADER, s->lim.header_timeout_ms);
-	if (uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, on_read))
+	if (read_on(c, on_read))
 		conn_close(c);
 }
 

@@ -28,7 +28,9 @@ struct http_limits {
 /* Called once per complete request. The callee must call http_respond()
  * exactly once for it, now or later (from the loop thread). Until then the
  * request stays valid even if the client disconnects: http_req_cancelled()
- * then says so, and the response is dropped. */
+ * then says so, and the response is dropped. (The connection is read while
+ * a request is handled, so a client that closes or half-closes its side
+ * cancels its pending request.) */
 typedef void (*http_request_cb)(struct http_req *req, void *ud);
 
 int http_server_new(uv_loop_t *loop, const struct http_limits *lim,
