@@ -23,6 +23,11 @@
  *   T5 ip vers/hl, dscp, ect, ce, frag, tcp opt names -> the ip[] / tcp[]
  *      masks they compile to in Click (reference 4.4).
  *
+ * Classifier patterns (Part 5) are checked the same way on the IP header:
+ * `OFF/VALUE%MASK` against `ip[W:4] & MASK = VALUE & MASK`, one aligned
+ * word W at a time (Click's word compares; finer pcap loads would decide
+ * short packets from fewer bytes than Click needs, see E2).
+ *
  * Packet semantics, the two documented exceptions:
  *   E1 IP version. pcap on DLT_RAW first checks the version nibble (4 or 6);
  *      Click's IPFilter never looks at it (CheckIPHeader did). Every packet
@@ -320,6 +325,65 @@ static void rand_expr(struct rng *r, int depth, char *c, char *p, size_t n)
 }
 
 #define NRAND 200
+#define NCLS 40
+
+static const char hexd[] = "0123456789abcdef";
+
+/* One Classifier pattern and its pcap spelling: each clause's bytes are cut
+ * at 4-byte boundaries (Click's words) and pcap
+ * loads the whole word; '?' nibbles and masks become its mask (VALUE & MASK). */
+static void rand_classifier(struct rng *r, char *c, char *p, size_t n)
+{
+	size_t cl = 0, pl = 0;
+	unsigned nclause = 1 + rnd(r) % 3;
+	c[0] = p[0] = 0;
+	for (unsigned k = 0; k < nclause; k++) {
+		unsigned off = rnd(r) % 37, len = 1 + rnd(r) % 4;
+		bool neg = rnd(r) % 4 == 0, has_mask = rnd(r) % 3 == 0;
+		uint8_t v[4], m[4];
+		char vs[9], ms[9];
+		for (unsigned i = 0; i < len; i++) {
+			/* bias towards the bytes real packets carry at that offset */
+			v[i] = (uint8_t)(rnd(r) % 2 ? 0 : rnd(r));
+			if (off + i == 0) v[i] = 0x45;
+			if (off + i == 9) v[i] = (uint8_t)PICK(r, protos);
+			m[i] = has_mask ? (uint8_t)(rnd(r) | 0x11) : 0xff;
+			vs[2 * i] = hexd[v[i] >> 4];
+			vs[2 * i + 1] = hexd[v[i] & 15];
+			ms[2 * i] = hexd[m[i] >> 4];
+			ms[2 * i + 1] = hexd[m[i] & 15];
+			if (rnd(r) % 8 == 0) { /* one unknown nibble per byte at most */
+				int hi = rnd(r) % 2;
+				vs[2 * i + !hi] = '?';
+				m[i] &= hi ? 0x0f : 0xf0; /* the other nibble stays known */
+			}
+		}
+		vs[2 * len] = ms[2 * len] = 0;
+		cl += (size_t)snprintf(c + cl, n - cl, "%s%s%u/%s%s%s", k ? " " : "", neg ? "!" : "",
+		                       off, vs, has_mask ? "%" : "", has_mask ? ms : "");
+		pl += (size_t)snprintf(p + pl, n - pl, "%s%s(", k ? " and " : "", neg ? "not " : "");
+		/* one aligned 4-byte load per word the clause touches, as Click's
+		 * word compares: pcap then needs at least the bytes we need */
+		bool first = true;
+		for (unsigned w = off & ~3u; w < off + len; w += 4) {
+			uint32_t pv = 0, pm = 0;
+			for (unsigned j = 0; j < 4; j++) {
+				unsigned at = w + j;
+				uint8_t bv = 0, bm = 0;
+				if (at >= off && at < off + len) {
+					bv = (uint8_t)(v[at - off] & m[at - off]);
+					bm = m[at - off];
+				}
+				pv = pv << 8 | bv;
+				pm = pm << 8 | bm;
+			}
+			pl += (size_t)snprintf(p + pl, n - pl, "%sip[%u:4] & 0x%x = 0x%x", first ? "" : " and ",
+			                       w, pm, pv);
+			first = false;
+		}
+		pl += (size_t)snprintf(p + pl, n - pl, ")");
+	}
+}
 
 struct stats { unsigned long exact, short_pkts, aborts, unknown; };
 
@@ -330,8 +394,10 @@ static bool has_absent_atom(const struct flow_expr *e, const struct flow_pkt *p)
 		 * flow_eval) need only the bytes the mask selects: count the
 		 * atom's full width as BPF would */
 		const struct flow_atom *t = &e->atom;
-		size_t blen = t->base == FLOW_BASE_IP ? p->ip_len : p->transp_len;
-		const uint8_t *b = t->base == FLOW_BASE_IP ? p->ip : p->transp;
+		size_t blen = t->base == FLOW_BASE_IP ? p->ip_len
+			: t->base == FLOW_BASE_DATA ? p->data_len : p->transp_len;
+		const uint8_t *b = t->base == FLOW_BASE_IP ? p->ip
+			: t->base == FLOW_BASE_DATA ? p->data : p->transp;
 		return !b || (size_t)t->off + t->len > blen || !flow_atom_present(t, p);
 	}
 	for (uint32_t i = 0; i < e->nkids; i++)
@@ -341,7 +407,7 @@ static bool has_absent_atom(const struct flow_expr *e, const struct flow_pkt *p)
 }
 
 static int run_one(pcap_t *pc, const char *cx, const char *px, const struct pkt *pk,
-                   size_t npk, struct stats *st)
+                   size_t npk, struct stats *st, bool classifier)
 {
 	/* prog: pcap's optimised program, compared on every packet that holds
 	 * all tested bytes; raw: unoptimised, used for the E2 rules on short
@@ -364,7 +430,7 @@ static int run_one(pcap_t *pc, const char *cx, const char *px, const struct pkt 
 	struct diags d;
 	diags_init(&d);
 	struct flow_expr *e = NULL;
-	if (flow_parse(cx, NULL, a, &d, &e) != 0) {
+	if ((classifier ? flow_parse_classifier(cx, NULL, a, &d, &e) : flow_parse(cx, NULL, a, &d, &e)) != 0) {
 		fprintf(stderr, "flow_parse(%s) failed\n", cx);
 		diags_print(stderr, &d);
 		pcap_freecode(&prog);
@@ -446,13 +512,21 @@ static void test_differential(void **state)
 	int failures = 0, nexpr = 0;
 	size_t nfixed = sizeof fixed / sizeof fixed[0];
 	for (size_t i = 0; i < nfixed; i++, nexpr++)
-		if (run_one(pc, fixed[i][0], fixed[i][1], pk, NPKT, &st) < 0)
+		if (run_one(pc, fixed[i][0], fixed[i][1], pk, NPKT, &st, false) < 0)
 			failures++;
 	struct rng er = {0x1234567887654321ull};
 	for (int i = 0; i < NRAND; i++, nexpr++) {
 		static char c[65536], p[65536];
 		rand_expr(&er, 0, c, p, sizeof c);
-		if (run_one(pc, c, p, pk, NPKT, &st) < 0)
+		if (run_one(pc, c, p, pk, NPKT, &st, false) < 0)
+			failures++;
+	}
+	/* Classifier patterns (reference Part 5) on the same packets, read from
+	 * the IP header: OFF/VALUE%MASK clauses against ip[OFF:LEN] & MASK */
+	for (int i = 0; i < NCLS; i++, nexpr++) {
+		static char c[1024], p[4096];
+		rand_classifier(&er, c, p, sizeof p);
+		if (run_one(pc, c, p, pk, NPKT, &st, true) < 0)
 			failures++;
 	}
 	printf("differential: %d expressions x %d packets: %lu identical decisions on "
@@ -461,7 +535,7 @@ static void test_differential(void **state)
 	       nexpr, NPKT, st.exact, st.short_pkts, st.unknown, st.aborts);
 	pcap_close(pc);
 	free(pk);
-	assert_true(nexpr >= 200);
+	assert_true(nexpr >= 200 + NCLS);
 	assert_int_equal(failures, 0);
 	/* the corpus must actually exercise matches and short packets */
 	assert_true(st.exact > 1000000ul);
