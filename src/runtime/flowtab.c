@@ -8,6 +8,7 @@ struct rt_flowtab {
 	uint32_t *slots;
 	struct rt_flow *flows;
 	uint32_t free_hint;
+	uint64_t guar_lb; /* <= every live flow's guarantee */
 };
 
 static uint32_t slots_for(uint32_t cap)
@@ -144,16 +145,26 @@ struct rt_flow *rt_flowtab_insert(struct rt_flowtab *t, const struct rt_flowid *
 	if (rt_flowtab_key_used(t, key) || rt_flowtab_key_used(t, &r))
 		return NULL;
 	if (t->count >= t->cap) {
-		/* Evict the best-effort flow that expires first. */
+		if (now < t->guar_lb)
+			return NULL;
+		/* Evict the best-effort flow that expires first; remember the
+		 * earliest guarantee so refusals need no scan until then. */
 		struct rt_flow *victim = NULL;
+		uint64_t lb = UINT64_MAX;
 		for (uint32_t i = 0; i < t->cap; i++) {
 			struct rt_flow *f = &t->flows[i];
-			if (f->used && f->guarantee <= now && (!victim || f->expiry < victim->expiry))
+			if (!f->used)
+				continue;
+			if (f->guarantee <= now && (!victim || f->expiry < victim->expiry))
 				victim = f;
+			if (f->guarantee > now && f->guarantee < lb)
+				lb = f->guarantee;
 		}
+		t->guar_lb = lb;
 		if (!victim)
 			return NULL;
 		rt_flowtab_remove(t, victim);
+		t->guar_lb = 0; /* other best-effort flows may remain */
 	}
 	struct rt_flow *f = NULL;
 	for (uint32_t n = 0; n < t->cap; n++) {
@@ -183,6 +194,18 @@ struct rt_flow *rt_flowtab_insert(struct rt_flowtab *t, const struct rt_flowid *
 	t->count++;
 	t->free_hint = (idx + 1) % t->cap;
 	return f;
+}
+
+void rt_flowtab_guarantee(struct rt_flowtab *t, struct rt_flow *f, uint64_t g)
+{
+	f->guarantee = g;
+	if (g < t->guar_lb)
+		t->guar_lb = g;
+}
+
+bool rt_flowtab_would_refuse(const struct rt_flowtab *t, uint64_t now)
+{
+	return t->count >= t->cap && now < t->guar_lb;
 }
 
 uint32_t rt_flowtab_reap(struct rt_flowtab *t, uint64_t now)

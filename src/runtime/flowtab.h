@@ -53,6 +53,12 @@ bool rt_flowtab_key_used(struct rt_flowtab *t, const struct rt_flowid *k);
 struct rt_flow *rt_flowtab_insert(struct rt_flowtab *t, const struct rt_flowid *key,
                                   const struct rt_flowid *rew, uint64_t now);
 void rt_flowtab_remove(struct rt_flowtab *t, struct rt_flow *f);
+/* Set f's guarantee (use this rather than writing f->guarantee: the table
+ * keeps a lower bound so a full table refuses new flows without a scan). */
+void rt_flowtab_guarantee(struct rt_flowtab *t, struct rt_flow *f, uint64_t g);
+/* True when an insert at `now` is sure to be refused (full of guaranteed
+ * flows), so callers can skip choosing a mapping. */
+bool rt_flowtab_would_refuse(const struct rt_flowtab *t, uint64_t now);
 /* Remove flows whose expiry is before now; returns how many. */
 uint32_t rt_flowtab_reap(struct rt_flowtab *t, uint64_t now);
 /* The i-th flow slot (for iteration; check ->used). */

@@ -149,7 +149,7 @@ static int pattern_apply(struct rt_elem *e, struct rw_state *s, uint32_t spec,
 	return -ENOSPC;
 }
 
-static void touch(const struct rw_conf *c, struct rt_flow *f, int dir, const struct rt_pkt *p,
+static void touch(const struct rw_conf *c, struct rt_flowtab *tab, struct rt_flow *f, int dir, const struct rt_pkt *p,
                   uint64_t now, bool addr_only)
 {
 	f->packets++;
@@ -186,7 +186,7 @@ static void touch(const struct rw_conf *c, struct rt_flow *f, int dir, const str
 		guarantee = c->udp_guarantee_ns;
 	}
 	f->expiry = now + (uint64_t)(timeout > 0 ? timeout : 0);
-	f->guarantee = now + (uint64_t)(guarantee > 0 ? guarantee : 0);
+	rt_flowtab_guarantee(tab, f, now + (uint64_t)(guarantee > 0 ? guarantee : 0));
 }
 
 static void rw_push_common(struct rt_elem *e, uint32_t port, struct rt_pkt *p, bool addr_only)
@@ -234,10 +234,16 @@ static void rw_push_common(struct rt_elem *e, uint32_t port, struct rt_pkt *p, b
 			rt_push(e, spec->fout, p);
 			return;
 		case RW_KEEP:
+			if (rt_flowtab_would_refuse(s->tab, now)) {
+				s->mapping_failures++;
+				rt_drop(e, p);
+				return;
+			}
 			rew = key;
 			break;
 		case RW_PATTERN:
-			if (pattern_apply(e, s, port, &spec->pat, &key, &rew, addr_only) < 0) {
+			if (rt_flowtab_would_refuse(s->tab, now) ||
+			    pattern_apply(e, s, port, &spec->pat, &key, &rew, addr_only) < 0) {
 				s->mapping_failures++;
 				rt_drop(e, p);
 				return;
@@ -259,7 +265,7 @@ static void rw_push_common(struct rt_elem *e, uint32_t port, struct rt_pkt *p, b
 			f->reply_anno = p->anno[c->reply_anno];
 		dir = 0;
 	}
-	touch(c, f, dir, p, now, addr_only);
+	touch(c, s->tab, f, dir, p, now, addr_only);
 	rt_flow_apply(f, dir, p, addr_only ? RT_REWRITE_ADDR : RT_REWRITE_NAPT,
 	              c->dst_anno, c->reply_anno);
 	rt_push(e, dir ? f->rout : f->fout, p);
