@@ -182,7 +182,10 @@ struct rt_pkt *rt_module_pull_elem(struct rt_module *m, const char *elem, uint32
  * reaping). Returns the number of packets moved. */
 uint32_t rt_module_run_timers(struct rt_module *m, uint64_t now_ns);
 /* The earliest time rt_module_run_timers has work (UINT64_MAX: none until
- * the next push). Pull tasks with packets waiting upstream are due now. */
+ * the next push). Pull tasks (Unqueue, ToDevice/Discard in pull context,
+ * RatedUnqueue with tokens) with packets queued in the module are due at
+ * once, so after a burst of pushes the caller checks this and polls; a task
+ * blocked by a shaper or out of tokens is due when that ends. */
 uint64_t rt_module_next_deadline(const struct rt_module *m);
 /* Same as rt_module_run_timers; named for callers that poll every loop. */
 uint32_t rt_module_poll(struct rt_module *m, uint64_t now_ns);
