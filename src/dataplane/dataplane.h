@@ -151,6 +151,13 @@ struct dp_program {
  * program frees g. 0, or a negative errno with diagnostics. */
 int dp_program_click(struct dp *dp, const struct click_graph *g, const struct rt_limits *lim,
                      bool take_graph, struct dp_program *out, struct diags *d);
+/* The same with a graph shared by several programs (modules deployed from
+ * one configuration, e.g. a stock module): the graph is read-only to the
+ * runtime; `release(arg)` is called on the control thread when this
+ * program no longer needs it. Element instances are never shared. */
+int dp_program_click_shared(struct dp *dp, const struct click_graph *g, const struct rt_limits *lim,
+                            void (*release)(void *arg), void *arg, struct dp_program *out,
+                            struct diags *d);
 /* Bytes the program's module block takes (0 for other programs). */
 size_t dp_program_mem(const struct dp_program *prog);
 

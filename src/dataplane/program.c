@@ -10,6 +10,8 @@ struct clickprog {
 	struct rt_module *m;
 	size_t mem;       /* the module's block: fixed once instantiated */
 	struct dp_io *io; /* set on every call from the fast path */
+	void (*release)(void *arg);
+	void *release_arg;
 };
 
 static void cp_tx(void *ctx, uint32_t dev, struct rt_pkt *p)
@@ -56,6 +58,8 @@ static void cp_destroy(void *self)
 {
 	struct clickprog *cp = self;
 	rt_module_free(cp->m);
+	if (cp->release)
+		cp->release(cp->release_arg);
 	free(cp);
 }
 
@@ -65,8 +69,9 @@ static const struct dp_program_ops click_ops = {
 	.destroy = cp_destroy,
 };
 
-int dp_program_click(struct dp *dp, const struct click_graph *g, const struct rt_limits *lim,
-                     bool take_graph, struct dp_program *out, struct diags *d)
+static int make(struct dp *dp, const struct click_graph *g, const struct rt_limits *lim,
+                bool take_graph, void (*release)(void *arg), void *arg, struct dp_program *out,
+                struct diags *d)
 {
 	*out = (struct dp_program){0};
 	if (!dp)
@@ -81,8 +86,23 @@ int dp_program_click(struct dp *dp, const struct click_graph *g, const struct rt
 		return r;
 	}
 	cp->mem = rt_module_mem_size(cp->m);
+	cp->release = release;
+	cp->release_arg = arg;
 	*out = (struct dp_program){.ops = &click_ops, .self = cp};
 	return 0;
+}
+
+int dp_program_click(struct dp *dp, const struct click_graph *g, const struct rt_limits *lim,
+                     bool take_graph, struct dp_program *out, struct diags *d)
+{
+	return make(dp, g, lim, take_graph, NULL, NULL, out, d);
+}
+
+int dp_program_click_shared(struct dp *dp, const struct click_graph *g, const struct rt_limits *lim,
+                            void (*release)(void *arg), void *arg, struct dp_program *out,
+                            struct diags *d)
+{
+	return make(dp, g, lim, false, release, arg, out, d);
 }
 
 size_t dp_program_mem(const struct dp_program *prog)

@@ -50,6 +50,15 @@ int dp_program_click(struct dp *dp, const struct click_graph *g, const struct rt
 	return -ENOTSUP;
 }
 
+int dp_program_click_shared(struct dp *dp, const struct click_graph *g, const struct rt_limits *lim,
+                            void (*release)(void *arg), void *arg, struct dp_program *out,
+                            struct diags *d)
+{
+	(void)dp; (void)g; (void)lim; (void)release; (void)arg; (void)d;
+	*out = (struct dp_program){0};
+	return -ENOTSUP;
+}
+
 size_t dp_program_mem(const struct dp_program *prog) { (void)prog; return 0; }
 
 int dp_module_add(struct dp *dp, uint64_t id, const struct dp_module_key *key, uint32_t cookie)

@@ -8,13 +8,29 @@
 #include <string.h>
 
 #include "runtime/runtime.h"
+#include "vm/idmap.h"
 #include "vm/vm.h"
 
 enum { CK_ADD = 1, CK_START, CK_STOP, CK_REMOVE };
 
+/* Running modules deployed from the same configuration (and the same
+ * $defines) share its parsed graph, which the runtime only reads: a stock
+ * module run by a thousand tenants is parsed once and costs one graph,
+ * while every module keeps its own element instances. */
+struct gentry {
+	struct native *n;
+	uint64_t h;
+	char *key;        /* text, then name=value pairs, NUL-separated */
+	size_t keylen;
+	struct click_graph *g;
+	uint32_t refs;
+	struct gentry *next; /* same hash */
+};
+
 struct native {
 	struct vm_backend be;
 	struct dp *dp;
+	struct vm__idmap graphs; /* hash -> gentry chain */
 };
 
 struct ninst {
@@ -25,6 +41,9 @@ struct ninst {
 	size_t ndefines;
 	struct rt_limits lim;
 	bool added;
+	char *key;
+	size_t keylen;
+	uint64_t h;
 };
 
 static void on_event(void *arg, const struct dp_event *ev)
@@ -49,6 +68,7 @@ static void inst_free(struct ninst *in)
 		free((char *)in->defines[i].value);
 	}
 	free(in->defines);
+	free(in->key);
 	free(in->name);
 	free(in->click);
 	free(in);
@@ -59,6 +79,97 @@ static int parse(const struct ninst *in, struct click_graph **g, struct diags *d
 	struct src_file src = {.name = in->name, .text = in->click, .len = strlen(in->click)};
 	struct click_options opt = {.defines = in->defines, .ndefines = in->ndefines};
 	return click_parse(&src, &opt, g, d);
+}
+
+static int make_key(struct ninst *in)
+{
+	size_t len = strlen(in->click) + 1;
+	for (size_t i = 0; i < in->ndefines; i++)
+		len += strlen(in->defines[i].name) + strlen(in->defines[i].value) + 2;
+	in->key = malloc(len);
+	if (!in->key)
+		return -ENOMEM;
+	char *p = in->key;
+	p = stpcpy(p, in->click) + 1;
+	for (size_t i = 0; i < in->ndefines; i++) {
+		p = stpcpy(p, in->defines[i].name) + 1;
+		p = stpcpy(p, in->defines[i].value) + 1;
+	}
+	in->keylen = len;
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)in->key[i]) * 1099511628211ull;
+	in->h = h;
+	return 0;
+}
+
+static void graph_release(void *arg)
+{
+	struct gentry *e = arg;
+	if (--e->refs > 0)
+		return;
+	struct native *n = e->n;
+	struct gentry *head = vm__idmap_get(&n->graphs, e->h), **pp = &head;
+	while (*pp && *pp != e)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = e->next;
+	if (head)
+		vm__idmap_put(&n->graphs, e->h, head);
+	else
+		vm__idmap_del(&n->graphs, e->h);
+	click_graph_free(e->g);
+	free(e->key);
+	free(e);
+}
+
+/* The module's graph, shared when another running module has the same
+ * configuration; a reference the caller gives back with graph_release. */
+static struct gentry *graph_get(struct native *n, const struct ninst *in, struct diags *d, int *err)
+{
+	struct gentry *head = vm__idmap_get(&n->graphs, in->h);
+	for (struct gentry *e = head; e; e = e->next)
+		if (e->keylen == in->keylen && memcmp(e->key, in->key, in->keylen) == 0) {
+			e->refs++;
+			return e;
+		}
+	struct gentry *e = calloc(1, sizeof *e);
+	if (!e || !(e->key = malloc(in->keylen))) {
+		free(e);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	memcpy(e->key, in->key, in->keylen);
+	e->keylen = in->keylen;
+	e->h = in->h;
+	e->n = n;
+	e->refs = 1;
+	if ((*err = parse(in, &e->g, d)) < 0) {
+		free(e->key);
+		free(e);
+		return NULL;
+	}
+	e->next = head;
+	if (vm__idmap_put(&n->graphs, in->h, e) < 0) {
+		click_graph_free(e->g);
+		free(e->key);
+		free(e);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	return e;
+}
+
+static int start_program(struct native *n, struct ninst *in, struct dp_program *prog, struct diags *d)
+{
+	int r = 0;
+	struct gentry *e = graph_get(n, in, d, &r);
+	if (!e)
+		return r;
+	r = dp_program_click_shared(n->dp, e->g, &in->lim, graph_release, e, prog, d);
+	if (r < 0)
+		graph_release(e);
+	return r;
 }
 
 static int n_create(struct vm_backend *be, const struct vm_module_spec *spec, void **out,
@@ -96,18 +207,14 @@ static int n_create(struct vm_backend *be, const struct vm_module_spec *spec, vo
 	in->lim.mem_max = spec->stateful ? spec->mem_quota : 0;
 	in->lim.flow_capacity = spec->flow_capacity;
 	in->lim.seed = spec->id * 0x9e3779b97f4a7c15ull + 1;
+	int r = make_key(in);
 	/* Check now that it parses and instantiates (the verifier accepted it,
 	 * but a bad module must fail at deploy, not on its first packet). */
-	struct click_graph *g = NULL;
-	int r = parse(in, &g, d);
-	if (r == 0) {
-		struct dp_program prog;
-		r = dp_program_click(n->dp, g, &in->lim, true, &prog, d);
-		if (r == 0)
-			prog.ops->destroy(prog.self);
-		else if (!d->nerrors)
-			diags_error(d, NULL, 0, "module %s cannot be instantiated: %s", in->name, strerror(-r));
-	}
+	struct dp_program prog;
+	if (r == 0 && (r = start_program(n, in, &prog, d)) == 0)
+		prog.ops->destroy(prog.self);
+	else if (r < 0 && !d->nerrors)
+		diags_error(d, NULL, 0, "module %s cannot be instantiated: %s", in->name, strerror(-r));
 	if (r < 0) {
 		inst_free(in);
 		return r;
@@ -132,11 +239,8 @@ static int n_start(struct vm_backend *be, void *inst)
 	struct ninst *in = inst;
 	struct diags d;
 	diags_init(&d);
-	struct click_graph *g = NULL;
-	int r = parse(in, &g, &d);
 	struct dp_program prog;
-	if (r == 0)
-		r = dp_program_click(n->dp, g, &in->lim, true, &prog, &d);
+	int r = start_program(n, in, &prog, &d);
 	diags_free(&d);
 	if (r < 0)
 		return r;
@@ -174,7 +278,8 @@ static int n_stats(struct vm_backend *be, void *inst, struct dp_module_stats *st
 static void n_free(struct vm_backend *be)
 {
 	struct native *n = (struct native *)be;
-	dp_stop(n->dp);
+	dp_stop(n->dp); /* destroys the programs: every graph reference is back */
+	vm__idmap_free(&n->graphs);
 	free(n);
 }
 

@@ -233,11 +233,11 @@ static void test_batcher_started_by_first_packet(void **state)
 		assert_int_equal(ip[16], 172); assert_int_equal(ip[17], 16);
 		assert_int_equal(ip[18], 15); assert_int_equal(ip[19], 133);
 		assert_int_equal(csum(ip, 20, 0), 0);
-		uint32_t s = 0;
+		uint32_t ps = 0;
 		for (int k = 12; k < 20; k += 2)
-			s += (uint32_t)(ip[k] << 8 | ip[k + 1]);
-		s += 17 + 16;
-		assert_int_equal(csum(l4, 16, s), 0);
+			ps += (uint32_t)(ip[k] << 8 | ip[k + 1]);
+		ps += 17 + 16;
+		assert_int_equal(csum(l4, 16, ps), 0);
 		assert_int_equal(l4[2] << 8 | l4[3], 1500);
 		assert_int_equal(l4[15], i); /* arrival order kept */
 		if (i > 0) {
