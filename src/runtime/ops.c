@@ -182,9 +182,16 @@ void rt_op_fragment(struct rt_elem *e, struct rt_pkt *p, uint32_t mtu, bool hono
 		rt_push(e, 0, frags[i]);
 }
 
-static bool bad_addr(uint32_t a, const uint32_t *bad, uint32_t n)
+/* RFC 1812 tests as Click's ICMPError makes them. */
+static bool unicast(uint32_t a, const uint32_t *bad, uint32_t n)
 {
-	return a == 0 || a == 0xffffffffu || rt_ip_is_multicast(a) || in_list(a, bad, n);
+	return a != 0xffffffffu && !rt_ip_is_multicast(a) && !in_list(a, bad, n);
+}
+
+static bool valid_source(uint32_t a, const uint32_t *bad, uint32_t n)
+{
+	uint32_t net = a >> 24;
+	return unicast(a, bad, n) && net != 0 && net != 127 && (net & 0xf0) != 0xf0;
 }
 
 static bool is_icmp_error_type(uint8_t t)
@@ -192,23 +199,26 @@ static bool is_icmp_error_type(uint8_t t)
 	return t == 3 || t == 4 || t == 5 || t == 11 || t == 12;
 }
 
-static bool has_source_route(const uint8_t *ip, uint32_t hlen)
+/* The first well-formed LSRR/SSRR option (its offset in ip), or 0. */
+static uint32_t source_route(const uint8_t *ip, uint32_t hlen)
 {
 	for (uint32_t i = 20; i < hlen;) {
 		uint8_t t = ip[i];
-		if (t == 0)
-			break;
 		if (t == 1) {
 			i++;
 			continue;
 		}
-		if (t == 131 || t == 137)
-			return true;
-		if (i + 1 >= hlen || ip[i + 1] < 2)
-			break;
-		i += ip[i + 1];
+		if (t == 0 || i + 1 >= hlen)
+			return 0;
+		uint32_t l = ip[i + 1];
+		if (l < 2 || i + l > hlen)
+			return 0;
+		if ((t == 131 || t == 137) && l >= 3 && ip[i + 2] >= 4 && ip[i + 2] % 4 == 0 &&
+		    ip[i + 2] <= l + 1)
+			return i;
+		i += l;
 	}
-	return false;
+	return 0;
 }
 
 struct rt_pkt *rt_op_icmp_error(struct rt_elem *e, const struct rt_pkt *p,
@@ -221,18 +231,45 @@ struct rt_pkt *rt_op_icmp_error(struct rt_elem *e, const struct rt_pkt *p,
 	uint32_t hlen = (uint32_t)(ip[0] & 15) << 2;
 	if (hlen < 20 || hlen > avail)
 		return NULL;
-	if (ip[9] == RT_IP_PROTO_ICMP && avail > hlen && is_icmp_error_type(ip[hlen]))
+	/* RFC 1812 4.3.2.7: no errors about ICMP errors (or ICMP too short to
+	 * tell), broadcasts, invalid sources, later fragments */
+	if (ip[9] == RT_IP_PROTO_ICMP && (hlen + 4 > avail || is_icmp_error_type(ip[hlen])))
+		return NULL;
+	uint32_t src = rt_rd32(ip + 12), dst = rt_rd32(ip + 16);
+	if (!unicast(dst, a->badaddrs, a->nbadaddrs))
 		return NULL;
 	if (p->pkt_type == RT_PKT_BROADCAST || p->pkt_type == RT_PKT_MULTICAST)
 		return NULL;
-	uint32_t src = rt_rd32(ip + 12), dst = rt_rd32(ip + 16);
-	if (bad_addr(dst, a->badaddrs, a->nbadaddrs) || bad_addr(src, a->badaddrs, a->nbadaddrs))
+	if (!valid_source(src, a->badaddrs, a->nbadaddrs))
 		return NULL;
 	if (rt_rd16(ip + 6) & RT_IP_OFFMASK)
 		return NULL;
-	if (a->type == 5 && has_source_route(ip, hlen))
-		return NULL;
-	uint32_t nh = 20, xlen = avail;
+	uint32_t sr = source_route(ip, hlen);
+	if (sr) {
+		if (a->type == 5) /* no redirect for a source-routed packet (5.2.7.2) */
+			return NULL;
+		uint32_t ptr = p->anno[RT_ANNO_ICMP_PARAM];
+		if (a->type == 12 && a->code == 0 && ptr >= sr && ptr < sr + ip[sr + 1])
+			sr = 0; /* the problem is the route itself (4.3.2.6) */
+	}
+	/* the reversed source route (4.3.2.6) */
+	uint8_t opt[40];
+	uint32_t olen = 0;
+	if (sr) {
+		const uint8_t *o = ip + sr;
+		uint32_t ol = (uint32_t)o[2] - 1;
+		memset(opt, 0, sizeof opt);
+		opt[0] = o[0];
+		opt[1] = (uint8_t)ol;
+		opt[2] = 4;
+		uint32_t w = 3;
+		for (int32_t r = (int32_t)o[2] - 5; r >= 3 && w + 4 <= sizeof opt; r -= 4, w += 4)
+			memcpy(opt + w, o + r, 4);
+		olen = (ol + 3) & ~3u;
+		if (olen > 40)
+			olen = 40;
+	}
+	uint32_t nh = 20 + olen, xlen = avail;
 	uint32_t room = a->mtu > nh + 8 ? a->mtu - nh - 8 : 0;
 	if (xlen > room)
 		xlen = room;
@@ -241,14 +278,15 @@ struct rt_pkt *rt_op_icmp_error(struct rt_elem *e, const struct rt_pkt *p,
 		return NULL;
 	uint8_t *n = rt_pkt_data(q);
 	memset(n, 0, nh + 8);
-	n[0] = 0x45;
+	n[0] = (uint8_t)(0x40 | (nh >> 2));
 	rt_wr16(n + 2, (uint16_t)(nh + 8 + xlen));
 	if (a->id)
-		rt_wr16(n + 4, (*a->id)++);
+		rt_wr16(n + 4, ++*a->id);
 	n[8] = 200;
 	n[9] = RT_IP_PROTO_ICMP;
 	rt_wr32(n + 12, a->src);
 	rt_wr32(n + 16, src);
+	memcpy(n + 20, opt, olen);
 	rt_ip_set_csum(n, nh);
 	uint8_t *ic = n + nh;
 	ic[0] = a->type;

@@ -33,7 +33,7 @@ struct icmp_error_args {
 	bool use_fix_anno;
 	const uint32_t *badaddrs;
 	uint32_t nbadaddrs;
-	uint16_t *id; /* per-element IP ID counter (may be NULL) */
+	uint16_t *id; /* per-element IP ID counter, pre-incremented (may be NULL) */
 };
 struct rt_pkt *rt_op_icmp_error(struct rt_elem *e, const struct rt_pkt *p,
                                 const struct icmp_error_args *a);

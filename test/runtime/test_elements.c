@@ -240,6 +240,31 @@ static void test_icmp_error_and_ping(void **st)
 	rt_ip_set_csum(rt_pkt_data(p), 20);
 	rt_module_push(u->m, 0, p, 0);
 	assert_int_equal(u->nout, 0);
+	/* loopback and net-0 sources get no error */
+	for (int k = 0; k < 2; k++) {
+		p = rtu_udp(u, k ? IP4(127, 0, 0, 1) : IP4(0, 1, 2, 3), 5, IP4(10, 9, 9, 9), 6, 1);
+		rt_pkt_data(p)[8] = 1;
+		rt_ip_set_csum(rt_pkt_data(p), 20);
+		rt_module_push(u->m, 0, p, 0);
+	}
+	assert_int_equal(u->nout, 0);
+	/* a loose source route (two hops done) comes back reversed */
+	uint8_t raw[44] = { 0x48, 0, 0, 44, 0, 1, 0, 0, 1, 17, 0, 0, 10, 0, 0, 1, 10, 9, 9, 9,
+	                    131, 11, 12, 1, 1, 1, 1, 2, 2, 2, 2, 0 };
+	rt_ip_set_csum(raw, 32);
+	rt_module_push(u->m, 0, rtu_raw(u, raw, 44), 0);
+	assert_int_equal(u->nout, 1);
+	ip = out_ip(u, 0);
+	assert_int_equal(ip[0], 0x48);
+	assert_int_equal(ip[20], 131);
+	assert_int_equal(ip[21], 11);
+	assert_int_equal(ip[22], 4);
+	assert_int_equal(rt_rd32(ip + 23), IP4(2, 2, 2, 2));
+	assert_int_equal(rt_rd32(ip + 27), IP4(1, 1, 1, 1));
+	assert_true(rtu_ip_csum_ok(ip));
+	assert_int_equal(ip[32], 11);
+	assert_int_equal(rt_csum(ip + 32, rt_rd16(ip + 2) - 32), 0);
+	rtu_clear(u);
 	/* echo request -> reply */
 	rt_module_push(u->m, 1, rtu_icmp(u, IP4(8, 8, 8, 8), IP4(10, 0, 0, 2), 8, 32), 5 * SEC);
 	assert_int_equal(u->nout, 1);
