@@ -243,10 +243,6 @@ static int hook(struct vfy_job *j, struct sym_flow *f, uint32_t node, uint32_t e
 		}
 		g->progress = (uint16_t)(k + 1);
 		g->prev_match = g->nhops;
-		if (!j->best || g->progress > j->best->progress) {
-			sym__free(cx, j->best);
-			j->best = sym_clone(cx, g);
-		}
 		if (k + 1 == n - 1) {
 			j->reached_last++;
 			if (st->kind == VFY_REACH || st->kind == VFY_NEVER) {
@@ -409,9 +405,23 @@ static void node_behave(struct vfy_job *j, struct sym_flow *f, uint32_t node, ui
 	}
 }
 
+/* reach: keep the flow that got furthest (most statement hops, then most
+ * hops) to explain a failure. */
+static void track_best(struct vfy_job *j, struct sym_flow *f)
+{
+	if (!j->st || j->st->kind != VFY_REACH || j->exits_mode)
+		return;
+	if (j->best && (f->progress < j->best->progress ||
+	                (f->progress == j->best->progress && f->nhops <= j->best->nhops)))
+		return;
+	sym__free(&j->cx, j->best);
+	j->best = sym_clone(&j->cx, f);
+}
+
 static int step_node(struct vfy_job *j, struct sym_flow *f, uint32_t node, uint32_t port)
 {
 	vjob_hop(j, f, HOP_NODE, node, UINT32_MAX, port, NULL);
+	track_best(j, f);
 	if (looped(j, f)) {
 		sym__free(&j->cx, f);
 		return 0;
@@ -457,6 +467,7 @@ static int step_elem(struct vfy_job *j, struct sym_flow *f, uint32_t node, uint3
 {
 	struct sym_ctx *cx = &j->cx;
 	vjob_hop(j, f, HOP_ELEM, node, elem, port, NULL);
+	track_best(j, f);
 	if (looped(j, f)) {
 		sym__free(cx, f);
 		return 0;
