@@ -157,6 +157,7 @@ static void test_ports_protocols(void **state)
 	EXPECT("udp src port & 0xff00 = 0x1234", "ip.proto=17 && first-frag && (sport&0xff00)=4608");
 	EXPECT("icmp type echo", "ip.proto=1 && first-frag && icmp.type=8");
 	EXPECT("icmp type timestamp-reply", "ip.proto=1 && first-frag && icmp.type=14");
+	EXPECT("tcp port echo", "ip.proto=6 && first-frag && (sport=7 || dport=7)");
 	EXPECT("icmp type > 10", "ip.proto=1 && first-frag && icmp.type>10");
 	EXPECT("echo-reply", "ip.proto=1 && first-frag && icmp.type=0");
 	EXPECT("unreachable", "ip.proto=1 && first-frag && icmp.type=3");
@@ -265,6 +266,8 @@ static void test_errors(void **state)
 	EXPECT_ERR("80", "specify header field or 'port'", 1);
 	EXPECT_ERR("tcp or 1.2.3.4 or 80", "specify header field or 'port'", 19);
 	EXPECT_ERR("echo", "'echo' is ambiguous; try 'port echo', 'icmp type echo'", 1);
+	EXPECT_ERR("ip proto www", "'proto www' is meaningless; try 'port www'", 10);
+	EXPECT_ERR("udp port syn", "'port udp syn' is meaningless; try 'tcp opt syn'", 10);
 	EXPECT_ERR("ip ttl 256", "out of range", 1);
 	EXPECT_ERR("udp port 70000", "out of range", 1);
 	EXPECT_ERR("ip dscp 64", "out of range", 1);
