@@ -327,16 +327,32 @@ static void fan_out(struct vfy_job *j, struct sym_flow *f, uint32_t node, uint32
 static void answer(struct vfy_job *j, struct sym_flow *f, uint32_t node)
 {
 	struct sym_ctx *cx = &j->cx;
+	/* addresses swap; ports only where there are ports (TCP/UDP) */
+	struct sym_flow *tu, *other, *udp;
 	sym_swap(cx, f, SYM_F_SRC, SYM_F_DST);
-	sym_swap(cx, f, SYM_F_SPORT, SYM_F_DPORT);
 	sym_copy(cx, f, SYM_F_DSTANNO, SYM_F_DST);
-	const struct vnode *n = vnet_node(j->net, node);
-	for (uint32_t p = 0; p < n->nports; p++) {
-		struct sym_flow *g = p + 1 < n->nports ? sym_clone(cx, f) : f;
-		leave(j, g, node, p);
+	sym_split_range(cx, f, SYM_F_PROTO, 6, 6, &tu, &other);
+	if (other) {
+		sym_split_range(cx, other, SYM_F_PROTO, 17, 17, &udp, &other);
+		if (udp)
+			sym_swap(cx, udp, SYM_F_SPORT, SYM_F_DPORT);
+	} else {
+		udp = NULL;
 	}
-	if (!n->nports)
-		sym__free(cx, f);
+	if (tu)
+		sym_swap(cx, tu, SYM_F_SPORT, SYM_F_DPORT);
+	struct sym_flow *parts[3] = {tu, udp, other};
+	const struct vnode *n = vnet_node(j->net, node);
+	for (int k = 0; k < 3; k++) {
+		if (!parts[k])
+			continue;
+		for (uint32_t p = 0; p < n->nports; p++) {
+			struct sym_flow *g = p + 1 < n->nports ? sym_clone(cx, parts[k]) : parts[k];
+			leave(j, g, node, p);
+		}
+		if (!n->nports)
+			sym__free(cx, parts[k]);
+	}
 }
 
 static void node_behave(struct vfy_job *j, struct sym_flow *f, uint32_t node, uint32_t port)

@@ -631,6 +631,36 @@ static void test_agreement_harness(void **state)
 	diags_free(&d);
 }
 
+static void test_limits(void **state)
+{
+	struct world w;
+	world_load(&w, fig1_net);
+	struct diags d;
+	diags_init(&d);
+	const char *text = "never from client -> internet\n";
+	struct src_file f = {"<t>", text, strlen(text)};
+	struct vfy_reqs *r = NULL;
+	assert_int_equal(vfy_reqs_parse(&f, &r, &d), 0);
+	struct vfy_limits lim = {.max_steps = 5};
+	struct vfy_report *rep = NULL;
+	assert_int_equal(vfy_check(w.net, r, &lim, &rep), 0);
+	struct vfy_result res0;
+	vfy_report_result(rep, 0, &res0);
+	assert_int_equal(res0.verdict, VFY_ERROR);
+	assert_non_null(strstr(res0.message, "verification too large"));
+	vfy_report_free(rep);
+	/* the answer of an ICMP packet swaps addresses only */
+	world_check(&w, "reach from client icmp -> internet -> client\n"
+	                "reach from client udp -> internet -> client\n");
+	assert_int_equal(res(&w, 0).verdict, VFY_FAILS); /* the firewall drops ICMP */
+	char *sp = var_of(vfy_report_final_field(w.rep, 1, "sport"));
+	assert_string_equal(sp, "DPORT");
+	free(sp);
+	vfy_reqs_free(r);
+	diags_free(&d);
+	world_free(&w);
+}
+
 static void test_module_add_remove(void **state)
 {
 	struct world w;
@@ -662,6 +692,7 @@ int main(void)
 		cmocka_unit_test(test_requirement_errors),
 		cmocka_unit_test(test_security_exits),
 		cmocka_unit_test(test_agreement_harness),
+		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_module_add_remove),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
