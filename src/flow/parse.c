@@ -59,7 +59,21 @@ struct parser {
 	struct prim prev;
 	int err;
 	unsigned depth;
+	size_t copied; /* nodes duplicated for ternary conditions so far */
 };
+
+/* A ternary duplicates its condition; nested in conditions that doubles
+ * per level, so the copies are budgeted (a hostile pattern must not make
+ * the tree exponential). */
+#define FLOW_MAX_COPIED 100000
+
+static size_t count_nodes(const struct flow_expr *e, size_t limit)
+{
+	size_t n = 1;
+	for (uint32_t i = 0; i < e->nkids && n <= limit; i++)
+		n += count_nodes(e->kids[i], limit - n);
+	return n;
+}
 
 static const struct { const char *s; int v; } type_words[] = {
 	{"ce", T_IPCE}, {"dest", T_SYNTAX}, {"dscp", F_DSCP}, {"dst", T_SYNTAX},
@@ -1111,6 +1125,11 @@ static struct flow_expr *parse_expr(struct parser *p, size_t *pos)
 	for (size_t i = n - 1; i >= 2; i -= 2) {
 		/* x[i-2] ? x[i-1] : r */
 		struct flow_expr *c = x[i - 2];
+		p->copied += count_nodes(c, FLOW_MAX_COPIED);
+		if (p->copied > FLOW_MAX_COPIED) {
+			perr(p, *pos, *pos, "expression too large (ternary conditions nested too deeply)");
+			return NULL;
+		}
 		struct flow_expr *c2 = flow__copy(p->a, c);
 		r = flow__or2(p->a, flow__and2(p->a, c, x[i - 1]),
 		              flow__and2(p->a, flow__not(p->a, c2), r));

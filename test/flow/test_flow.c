@@ -300,6 +300,12 @@ static void test_errors(void **state)
 	memset(deep + 1003, ')', 1000);
 	deep[2003] = 0;
 	EXPECT_ERR(deep, "nested too deeply", FLOW_MAX_DEPTH / 2 + 1);
+	/* ternaries nested in the condition would double the tree per level */
+	char *t = arena_strdup(A, "tcp");
+	for (int i = 0; i < 40; i++)
+		t = arena_printf(A, "(%s ? udp : icmp)", t);
+	uint32_t c = 0;
+	assert_non_null(strstr(error_of(t, &c), "expression too large"));
 }
 
 static void test_parse_n(void **state)
