@@ -5,6 +5,7 @@
 
 #include "elements/args.h"
 #include "elements/element.h"
+#include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 static int counter_configure(const struct elem_ctx *ctx, const struct click_args *args, void **conf)
@@ -41,11 +42,13 @@ static int averagecounter_configure(const struct elem_ctx *ctx, const struct cli
 }
 
 static const struct elem_runtime counter_runtime;
+static const struct elem_model counter_model;
 const struct elem_class elem_counter = {
 	.name = "Counter",
 	.port_count = "1/1",
 	.processing = "a/a",
 	.configure = counter_configure,
+	.model = &counter_model,
 	.runtime = &counter_runtime,
 };
 
@@ -55,6 +58,7 @@ const struct elem_class elem_averagecounter = {
 	.port_count = "1/1",
 	.processing = "a/a",
 	.configure = averagecounter_configure,
+	.model = &counter_model,
 	.runtime = &averagecounter_runtime,
 };
 
@@ -125,3 +129,14 @@ static const struct elem_runtime averagecounter_runtime = {
 	.action = averagecounter_action,
 	.read = counter_read,
 };
+
+/* ---- symbolic model (src/verify/model.h) ---- */
+/* Counter and AverageCounter count and pass the packet unchanged. */
+static int counter_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                            struct sym_flow *f)
+{
+	sym_emit(cx, 0, f);
+	return 0;
+}
+
+static const struct elem_model counter_model = { .push = counter_sym_push };

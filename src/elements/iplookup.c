@@ -7,6 +7,7 @@
 
 #include "elements/args.h"
 #include "elements/element.h"
+#include "verify/model.h"
 #include "elements/iproute.h"
 
 const struct iproute *iproute_lookup(const struct iproute_conf *c, uint32_t addr)
@@ -79,11 +80,13 @@ static int iplookup_configure(const struct elem_ctx *ctx, const struct click_arg
 }
 
 #include "runtime/elements_rt.h"
+static const struct elem_model iplookup_model;
 const struct elem_class elem_lineariplookup = {
 	.name = "LinearIPLookup",
 	.port_count = "1/-",
 	.processing = "h/h",
 	.configure = iplookup_configure,
+	.model = &iplookup_model,
 	.runtime = &rt_iplookup_runtime,
 };
 
@@ -92,6 +95,7 @@ const struct elem_class elem_staticiplookup = {
 	.port_count = "1/-",
 	.processing = "h/h",
 	.configure = iplookup_configure,
+	.model = &iplookup_model,
 	.runtime = &rt_iplookup_runtime,
 };
 
@@ -100,8 +104,43 @@ const struct elem_class elem_radixiplookup = {
 	.port_count = "1/-",
 	.processing = "h/h",
 	.configure = iplookup_configure,
+	.model = &iplookup_model,
 	.runtime = &rt_iplookup_runtime,
 };
 
 /* ---- runtime (packet functions) ---- */
 /* The packet function is shared with its family: src/runtime/classify_rt.c. */
+
+/* ---- symbolic model (src/verify/model.h) ---- */
+/* Longest-prefix match on the dst-IP annotation: taking the routes from the
+ * longest prefix to the shortest, each takes the part of the flow its
+ * prefix covers and the rest goes on, so the pieces partition the flow
+ * exactly as the lookup does. A route with a gateway writes it into the
+ * annotation. No route: dropped. */
+static int iplookup_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                             struct sym_flow *f)
+{
+	const struct iproute_conf *c = e->conf;
+	struct sym_flow *rest = f;
+	for (int len = 32; len >= 0 && rest; len--) {
+		for (uint32_t i = 0; i < c->n && rest; i++) {
+			const struct iproute *r = &c->v[i];
+			if (r->dst.len != len)
+				continue;
+			struct sym_flow *in = NULL, *out = NULL;
+			uint32_t lo = r->dst.addr & inet_mask(r->dst.len);
+			sym_split_range(cx, rest, SYM_F_DSTANNO, lo, lo | ~inet_mask(r->dst.len), &in, &out);
+			if (in) {
+				if (r->gw)
+					sym_set_const(cx, in, SYM_F_DSTANNO, r->gw);
+				sym_emit(cx, r->out, in);
+			}
+			rest = out;
+		}
+	}
+	if (rest)
+		sym_drop(cx, rest, "no route");
+	return 0;
+}
+
+static const struct elem_model iplookup_model = { .push = iplookup_sym_push };

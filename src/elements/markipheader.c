@@ -4,6 +4,7 @@
 
 #include "elements/args.h"
 #include "elements/element.h"
+#include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct markipheader_conf {
@@ -25,11 +26,13 @@ static int markipheader_configure(const struct elem_ctx *ctx, const struct click
 }
 
 static const struct elem_runtime markipheader_runtime;
+static const struct elem_model markipheader_model;
 const struct elem_class elem_markipheader = {
 	.name = "MarkIPHeader",
 	.port_count = "1/1",
 	.processing = "a/a",
 	.configure = markipheader_configure,
+	.model = &markipheader_model,
 	.runtime = &markipheader_runtime,
 };
 
@@ -47,3 +50,18 @@ static struct rt_pkt *markipheader_action(struct rt_elem *e, struct rt_pkt *p)
 }
 
 static const struct elem_runtime markipheader_runtime = { .action = markipheader_action };
+
+/* ---- symbolic model (src/verify/model.h) ---- */
+/* The IP header annotation moves to data + OFFSET (an inner header after a
+ * Strip becomes the current layer, with fresh fields when no modelled
+ * layer starts there); no check, no trim, no dst-IP annotation. */
+static int markipheader_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                                 struct sym_flow *f)
+{
+	const struct markipheader_conf *c = e->conf;
+	sym_mark_ip(cx, f, c ? c->offset : 0);
+	sym_emit(cx, 0, f);
+	return 0;
+}
+
+static const struct elem_model markipheader_model = { .push = markipheader_sym_push };

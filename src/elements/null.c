@@ -2,14 +2,17 @@
  * any number of ports and flow code x/y: nothing passes through it. */
 #include "elements/args.h"
 #include "elements/element.h"
+#include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 static const struct elem_runtime null_runtime;
+static const struct elem_model null_model;
 const struct elem_class elem_null = {
 	.name = "Null",
 	.port_count = "1/1",
 	.processing = "a/a",
 	.configure = elem__configure_none,
+	.model = &null_model,
 	.runtime = &null_runtime,
 };
 
@@ -18,6 +21,7 @@ const struct elem_class elem_pushnull = {
 	.port_count = "1/1",
 	.processing = "h/h",
 	.configure = elem__configure_none,
+	.model = &null_model,
 	.runtime = &null_runtime,
 };
 
@@ -26,16 +30,19 @@ const struct elem_class elem_pullnull = {
 	.port_count = "1/1",
 	.processing = "l/l",
 	.configure = elem__configure_none,
+	.model = &null_model,
 	.runtime = &null_runtime,
 };
 
 static const struct elem_runtime idle_runtime;
+static const struct elem_model idle_model;
 const struct elem_class elem_idle = {
 	.name = "Idle",
 	.port_count = "-/-",
 	.processing = "a/a",
 	.flow_code = "x/y",
 	.configure = elem__configure_none,
+	.model = &idle_model,
 	.runtime = &idle_runtime,
 };
 
@@ -60,3 +67,23 @@ static struct rt_pkt *idle_pull(struct rt_elem *e, uint32_t port)
 
 static const struct elem_runtime null_runtime = { .action = null_action };
 static const struct elem_runtime idle_runtime = { .push = idle_push, .pull = idle_pull };
+
+/* ---- symbolic model (src/verify/model.h) ---- */
+/* Null, PushNull, PullNull: the packet passes unchanged. */
+static int null_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                         struct sym_flow *f)
+{
+	sym_emit(cx, 0, f);
+	return 0;
+}
+
+/* Idle: nothing passes (flow code x/y); what is pushed into it is freed. */
+static int idle_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                         struct sym_flow *f)
+{
+	sym_drop(cx, f, "Idle frees what is pushed into it");
+	return 0;
+}
+
+static const struct elem_model null_model = { .push = null_sym_push };
+static const struct elem_model idle_model = { .push = idle_sym_push };

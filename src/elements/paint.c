@@ -4,6 +4,7 @@
 
 #include "elements/args.h"
 #include "elements/element.h"
+#include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 #define PAINT_ANNO 16
@@ -43,30 +44,36 @@ static int paintswitch_configure(const struct elem_ctx *ctx, const struct click_
 }
 
 static const struct elem_runtime paint_runtime;
+static const struct elem_model paint_model;
 const struct elem_class elem_paint = {
 	.name = "Paint",
 	.port_count = "1/1",
 	.processing = "a/a",
 	.configure = paint_configure,
+	.model = &paint_model,
 	.runtime = &paint_runtime,
 };
 
 /* Output = the annotation value; 255 copies to every output. */
 static const struct elem_runtime paintswitch_runtime;
+static const struct elem_model paintswitch_model;
 const struct elem_class elem_paintswitch = {
 	.name = "PaintSwitch",
 	.port_count = "1/-",
 	.processing = "h/h",
 	.configure = paintswitch_configure,
+	.model = &paintswitch_model,
 	.runtime = &paintswitch_runtime,
 };
 
 static const struct elem_runtime checkpaint_runtime;
+static const struct elem_model checkpaint_model;
 const struct elem_class elem_checkpaint = {
 	.name = "CheckPaint",
 	.port_count = "1/1-2",
 	.processing = "a/ah",
 	.configure = paint_configure,
+	.model = &checkpaint_model,
 	.runtime = &checkpaint_runtime,
 };
 
@@ -109,3 +116,74 @@ static void paintswitch_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
 static const struct elem_runtime paint_runtime = { .action = paint_action };
 static const struct elem_runtime checkpaint_runtime = { .action = checkpaint_action };
 static const struct elem_runtime paintswitch_runtime = { .push = paintswitch_push };
+
+/* ---- symbolic model (src/verify/model.h) ---- */
+#include "elements/model_util.h"
+
+/* Paint writes its byte; paint (16) and the dst-IP annotation (0-3) are
+ * modelled, other annotation bytes are read by nothing the model tracks. */
+static int paint_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                          struct sym_flow *f)
+{
+	const struct paint_conf *c = e->conf;
+	mu_write_anno(cx, f, c->anno, &c->color, 1);
+	sym_emit(cx, 0, f);
+	return 0;
+}
+
+/* CheckPaint: equal to COLOR -> 0, else 1 (dropped when absent). An
+ * annotation byte the model does not track may hold anything: both ways,
+ * approximate. */
+static int checkpaint_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                               struct sym_flow *f)
+{
+	const struct paint_conf *c = e->conf;
+	struct sym_flow *yes = NULL, *no = NULL;
+	if (!mu_split_anno_byte(cx, f, c->anno, c->color, &yes, &no)) {
+		sym_approx(cx, f, "CheckPaint reads an annotation byte the model does not track");
+		no = sym_clone(cx, f);
+		yes = f;
+	}
+	if (yes)
+		sym_emit(cx, 0, yes);
+	if (no)
+		sym_emit(cx, 1, no);
+	return 0;
+}
+
+/* PaintSwitch: the annotation value K picks output K (dropped when there
+ * is none); 255 sends a copy to every output. An untracked annotation byte
+ * may pick any output: every output, approximate. */
+static int paintswitch_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                                struct sym_flow *f)
+{
+	const struct paint_conf *c = e->conf;
+	uint32_t n = e->noutputs;
+	struct sym_flow *rest = f;
+	for (uint32_t k = 0; k < n && k < 255 && rest; k++) {
+		struct sym_flow *yes = NULL, *no = NULL;
+		if (!mu_split_anno_byte(cx, rest, c->anno, (uint8_t)k, &yes, &no)) {
+			mu_emit_all(cx, n, rest, "PaintSwitch reads an annotation byte the model does not track");
+			return 0;
+		}
+		if (yes)
+			sym_emit(cx, k, yes);
+		rest = no;
+	}
+	if (!rest)
+		return 0;
+	struct sym_flow *all = NULL, *none = NULL;
+	if (!mu_split_anno_byte(cx, rest, c->anno, 255, &all, &none)) {
+		mu_emit_all(cx, n, rest, "PaintSwitch reads an annotation byte the model does not track");
+		return 0;
+	}
+	if (all)
+		mu_emit_all(cx, n, all, NULL);
+	if (none)
+		sym_drop(cx, none, "PaintSwitch: no output for this paint value");
+	return 0;
+}
+
+static const struct elem_model paint_model = { .push = paint_sym_push };
+static const struct elem_model checkpaint_model = { .push = checkpaint_sym_push };
+static const struct elem_model paintswitch_model = { .push = paintswitch_sym_push };

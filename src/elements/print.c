@@ -5,6 +5,7 @@
 
 #include "elements/args.h"
 #include "elements/element.h"
+#include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 enum print_contents { PRINT_NONE, PRINT_HEX, PRINT_ASCII };
@@ -59,11 +60,13 @@ static int print_configure(const struct elem_ctx *ctx, const struct click_args *
 }
 
 static const struct elem_runtime print_runtime;
+static const struct elem_model print_model;
 const struct elem_class elem_print = {
 	.name = "Print",
 	.port_count = "1/1",
 	.processing = "a/a",
 	.configure = print_configure,
+	.model = &print_model,
 	.runtime = &print_runtime,
 };
 
@@ -111,3 +114,14 @@ static struct rt_pkt *print_action(struct rt_elem *e, struct rt_pkt *p)
 }
 
 static const struct elem_runtime print_runtime = { .action = print_action };
+
+/* ---- symbolic model (src/verify/model.h) ---- */
+/* Print logs a line and passes the packet unchanged. */
+static int print_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                          struct sym_flow *f)
+{
+	sym_emit(cx, 0, f);
+	return 0;
+}
+
+static const struct elem_model print_model = { .push = print_sym_push };

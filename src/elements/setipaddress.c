@@ -4,6 +4,7 @@
 
 #include "elements/args.h"
 #include "elements/element.h"
+#include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct setipaddress_conf {
@@ -32,11 +33,13 @@ static int setipaddress_configure(const struct elem_ctx *ctx, const struct click
 }
 
 static const struct elem_runtime setipaddress_runtime;
+static const struct elem_model setipaddress_model;
 const struct elem_class elem_setipaddress = {
 	.name = "SetIPAddress",
 	.port_count = "1/1",
 	.processing = "a/a",
 	.configure = setipaddress_configure,
+	.model = &setipaddress_model,
 	.runtime = &setipaddress_runtime,
 };
 
@@ -58,3 +61,21 @@ static struct rt_pkt *setipaddress_action(struct rt_elem *e, struct rt_pkt *p)
 }
 
 static const struct elem_runtime setipaddress_runtime = { .action = setipaddress_action };
+
+/* ---- symbolic model (src/verify/model.h) ---- */
+#include "elements/model_util.h"
+
+/* Writes ADDR into the annotation (by default the dst-IP annotation);
+ * the packet data is not modified. */
+static int setipaddress_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                                 struct sym_flow *f)
+{
+	const struct setipaddress_conf *c = e->conf;
+	uint8_t b[4] = { (uint8_t)(c->addr >> 24), (uint8_t)(c->addr >> 16), (uint8_t)(c->addr >> 8),
+	                 (uint8_t)c->addr };
+	mu_write_anno(cx, f, c->anno, b, 4);
+	sym_emit(cx, 0, f);
+	return 0;
+}
+
+static const struct elem_model setipaddress_model = { .push = setipaddress_sym_push };

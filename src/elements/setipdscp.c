@@ -3,6 +3,7 @@
 
 #include "elements/args.h"
 #include "elements/element.h"
+#include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct setipdscp_conf {
@@ -26,11 +27,13 @@ static int setipdscp_configure(const struct elem_ctx *ctx, const struct click_ar
 }
 
 static const struct elem_runtime setipdscp_runtime;
+static const struct elem_model setipdscp_model;
 const struct elem_class elem_setipdscp = {
 	.name = "SetIPDSCP",
 	.port_count = "1/1",
 	.processing = "a/a",
 	.configure = setipdscp_configure,
+	.model = &setipdscp_model,
 	.runtime = &setipdscp_runtime,
 };
 
@@ -54,3 +57,34 @@ static struct rt_pkt *setipdscp_action(struct rt_elem *e, struct rt_pkt *p)
 }
 
 static const struct elem_runtime setipdscp_runtime = { .action = setipdscp_action };
+
+/* ---- symbolic model (src/verify/model.h) ---- */
+#include "elements/model_util.h"
+
+/* tos = (tos & 3) | DSCP << 2. A term cannot say "keep the low bits of
+ * another variable", so a non-constant TOS is split by its two ECN bits
+ * (exact, up to four flows) and each piece gets its constant. */
+static int setipdscp_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                              struct sym_flow *f)
+{
+	const struct setipdscp_conf *c = e->conf;
+	uint32_t hi = (uint32_t)c->dscp << 2, tos;
+	if (sym_get_const(f, SYM_F_TOS, &tos)) {
+		sym_set_const(cx, f, SYM_F_TOS, hi | (tos & 3));
+		sym_emit(cx, 0, f);
+		return 0;
+	}
+	struct sym_flow *rest = f;
+	for (uint32_t ecn = 0; ecn < 4 && rest; ecn++) {
+		struct sym_flow *in = NULL, *out = NULL;
+		mu_split_masked(cx, rest, SYM_F_TOS, 3, ecn, &in, &out);
+		if (in) {
+			sym_set_const(cx, in, SYM_F_TOS, hi | ecn);
+			sym_emit(cx, 0, in);
+		}
+		rest = out;
+	}
+	return 0;
+}
+
+static const struct elem_model setipdscp_model = { .push = setipdscp_sym_push };

@@ -4,6 +4,7 @@
 
 #include "elements/args.h"
 #include "elements/element.h"
+#include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct settimestamp_conf {
@@ -31,11 +32,13 @@ static int settimestamp_configure(const struct elem_ctx *ctx, const struct click
 }
 
 static const struct elem_runtime settimestamp_runtime;
+static const struct elem_model settimestamp_model;
 const struct elem_class elem_settimestamp = {
 	.name = "SetTimestamp",
 	.port_count = "1/1",
 	.processing = "a/a",
 	.configure = settimestamp_configure,
+	.model = &settimestamp_model,
 	.runtime = &settimestamp_runtime,
 };
 
@@ -54,3 +57,15 @@ static struct rt_pkt *settimestamp_action(struct rt_elem *e, struct rt_pkt *p)
 }
 
 static const struct elem_runtime settimestamp_runtime = { .action = settimestamp_action };
+
+/* ---- symbolic model (src/verify/model.h) ---- */
+/* Only the timestamp annotation changes, which the model does not track
+ * (time is not modelled): the packet passes unchanged. */
+static int settimestamp_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                                 struct sym_flow *f)
+{
+	sym_emit(cx, 0, f);
+	return 0;
+}
+
+static const struct elem_model settimestamp_model = { .push = settimestamp_sym_push };

@@ -9,6 +9,7 @@
 
 #include "elements/args.h"
 #include "elements/element.h"
+#include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 enum storeip_where { STOREIP_OFFSET, STOREIP_SRC, STOREIP_DST };
@@ -69,11 +70,13 @@ static int storeipaddress_configure(const struct elem_ctx *ctx, const struct cli
 }
 
 static const struct elem_runtime storeipaddress_runtime;
+static const struct elem_model storeipaddress_model;
 const struct elem_class elem_storeipaddress = {
 	.name = "StoreIPAddress",
 	.port_count = "1/1-2",
 	.processing = "a/ah",
 	.configure = storeipaddress_configure,
+	.model = &storeipaddress_model,
 	.runtime = &storeipaddress_runtime,
 };
 
@@ -120,3 +123,82 @@ static struct rt_pkt *storeipaddress_action(struct rt_elem *e, struct rt_pkt *p)
 }
 
 static const struct elem_runtime storeipaddress_runtime = { .action = storeipaddress_action };
+
+/* ---- symbolic model (src/verify/model.h) ---- */
+/* The address written: ADDR, or the dst-IP annotation (one-argument form,
+ * where a zero annotation leaves the packet alone). `src`/`dst` write that
+ * field of the annotated header (checksums are not modelled). An integer
+ * OFFSET writes four data bytes: where they land on the src or dst field
+ * the field gets the address's term; bytes over other fields make those
+ * fields unknown (approximate), bytes past the headers a new payload.
+ * Packets are long enough for the write (output 1, for out-of-range
+ * offsets, is not taken by the packets the model carries). */
+static bool same_term(struct sym_term a, struct sym_term b)
+{
+	return a.var == b.var && a.k == b.k;
+}
+
+static void storeip_bytes(struct sym_ctx *cx, struct sym_flow *f, uint32_t off, struct sym_term val)
+{
+	uint32_t v;
+	if (!val.var || sym_get_const(f, SYM_F_DSTANNO, &v)) {
+		if (!val.var)
+			v = val.k;
+		uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
+		sym_store_bytes(cx, f, off, b, 4);
+		return;
+	}
+	/* A non-constant value: find the fields the write covers by storing
+	 * two probe patterns on copies, then give those fields the value. */
+	static const uint8_t zero[4] = { 0, 0, 0, 0 }, ones[4] = { 0xff, 0xff, 0xff, 0xff };
+	struct sym_flow *p0 = sym_clone(cx, f), *p1 = sym_clone(cx, f);
+	if (!p0 || !p1)
+		return;
+	sym_store_bytes(cx, p0, off, zero, 4);
+	sym_store_bytes(cx, p1, off, ones, 4);
+	bool approx = false;
+	for (int i = 0; i < SYM_NLAYER_FIELDS; i++) {
+		enum sym_field fld = (enum sym_field)i;
+		struct sym_term t = sym_get(f, fld), t0 = sym_get(p0, fld), t1 = sym_get(p1, fld);
+		if (same_term(t, t0) && same_term(t, t1))
+			continue;
+		uint32_t c0, c1;
+		if ((fld == SYM_F_SRC || fld == SYM_F_DST) && sym_get_const(p0, fld, &c0) && c0 == 0 &&
+		    sym_get_const(p1, fld, &c1) && c1 == 0xffffffffu) {
+			sym_set_term(cx, f, fld, val);
+		} else {
+			sym_set_fresh(cx, f, fld, sym_field_name(fld));
+			approx = true;
+		}
+	}
+	if (!same_term(sym_get(f, SYM_F_PAYLOAD), sym_get(p0, SYM_F_PAYLOAD)))
+		sym_set_fresh(cx, f, SYM_F_PAYLOAD, "data");
+	if (approx)
+		sym_approx(cx, f, "StoreIPAddress wrote an unknown address over part of a header field");
+	sym_drop(cx, p0, "probe");
+	sym_drop(cx, p1, "probe");
+}
+
+static int storeipaddress_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                                   struct sym_flow *f)
+{
+	const struct storeipaddress_conf *c = e->conf;
+	if (!c->has_addr) {
+		struct sym_flow *zero = NULL, *rest = NULL;
+		sym_split_range(cx, f, SYM_F_DSTANNO, 0, 0, &zero, &rest);
+		if (zero)
+			sym_emit(cx, 0, zero);
+		f = rest;
+		if (!f)
+			return 0;
+	}
+	struct sym_term val = c->has_addr ? sym_const(c->addr) : sym_get(f, SYM_F_DSTANNO);
+	if (c->where == STOREIP_OFFSET)
+		storeip_bytes(cx, f, c->offset, val);
+	else
+		sym_set_term(cx, f, c->where == STOREIP_SRC ? SYM_F_SRC : SYM_F_DST, val);
+	sym_emit(cx, 0, f);
+	return 0;
+}
+
+static const struct elem_model storeipaddress_model = { .push = storeipaddress_sym_push };

@@ -4,6 +4,7 @@
 
 #include "elements/args.h"
 #include "elements/element.h"
+#include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 static int tee_configure(const struct elem_ctx *ctx, const struct click_args *args, void **conf)
@@ -20,11 +21,13 @@ static int tee_configure(const struct elem_ctx *ctx, const struct click_args *ar
 }
 
 static const struct elem_runtime tee_runtime;
+static const struct elem_model tee_model;
 const struct elem_class elem_tee = {
 	.name = "Tee",
 	.port_count = "1/1-",
 	.processing = "h/h",
 	.configure = tee_configure,
+	.model = &tee_model,
 	.runtime = &tee_runtime,
 };
 
@@ -34,6 +37,7 @@ const struct elem_class elem_pulltee = {
 	.port_count = "1/1-",
 	.processing = "l/lh",
 	.configure = tee_configure,
+	.model = &tee_model,
 	.runtime = &pulltee_runtime,
 };
 
@@ -68,3 +72,17 @@ static struct rt_pkt *pulltee_pull(struct rt_elem *e, uint32_t port)
 
 static const struct elem_runtime tee_runtime = { .push = tee_push };
 static const struct elem_runtime pulltee_runtime = { .pull = pulltee_pull };
+
+/* ---- symbolic model (src/verify/model.h) ---- */
+#include "elements/model_util.h"
+
+/* Tee and PullTee: an independent copy to every output (PullTee's output
+ * 0 is the pulled packet, the others its copies). */
+static int tee_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                        struct sym_flow *f)
+{
+	mu_emit_all(cx, e->noutputs, f, NULL);
+	return 0;
+}
+
+static const struct elem_model tee_model = { .push = tee_sym_push };
