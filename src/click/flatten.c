@@ -509,6 +509,7 @@ int click__flatten(struct cparse *p, struct compound *top, struct flat *out)
 {
 	struct fstate s = {0};
 	s.p = p;
+	p->decl_budget = UINT32_MAX; /* flattening has its own limits */
 	s.max_total = 4 * p->max_elements + 64;
 	/* the top body becomes the start of the flat body */
 	for (uint32_t i = 0; i < top->body.el.n; i++) {

@@ -32,9 +32,10 @@ int click_parse(const struct src_file *src, const struct click_options *opt, str
 	p.max_elements = opt->max_elements ? opt->max_elements : 10000;
 	p.max_conns = p.max_elements > (UINT32_MAX / 16) ? UINT32_MAX : p.max_elements * 16;
 	p.port_budget = p.max_conns;
-	size_t lim = max_bytes * 64;
-	if (lim < ((size_t)256 << 20))
-		lim = (size_t)256 << 20;
+	p.decl_budget = p.max_elements > (UINT32_MAX / 16) ? UINT32_MAX : 8 * p.max_elements + 256;
+	size_t lim = max_bytes * 64; /* scratch memory for one parse */
+	if (lim < ((size_t)64 << 20))
+		lim = (size_t)64 << 20;
 	p.a = arena_new(lim);
 	p.ga = arena_new(0);
 	int rc = -EINVAL;

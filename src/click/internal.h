@@ -67,6 +67,7 @@ struct cparse {
 	struct token unlex[4];
 	int nunlex;
 	uint32_t port_budget;
+	uint32_t decl_budget;   /* element slots all bodies may still take */
 	/* parser */
 	struct binding *types;  /* visible compound/synonym classes, innermost first */
 	struct compound *cc;    /* compound being parsed (defines go there) */

@@ -10,7 +10,7 @@
 
 void *click__vec_grow(struct arena *a, void *p, uint32_t *cap, size_t elsize)
 {
-	uint32_t nc = *cap ? *cap * 2 : 8;
+	uint32_t nc = *cap ? *cap * 2 : 2;
 	void *np = arena_realloc(a, p, (size_t)*cap * elsize, (size_t)nc * elsize);
 	if (!np)
 		return NULL;

@@ -107,6 +107,11 @@ uint32_t click__get_element(struct cparse *p, struct body *b, const char *name, 
 		if (*s)
 			s++;
 	}
+	if (!p->decl_budget--) {
+		click__err(p, loc, 1, "too many elements and groups declared (limit %u)", 8 * p->max_elements + 256);
+		p->fatal = true;
+		return 0;
+	}
 	struct belem e = {0};
 	e.name = name;
 	e.t = t;
@@ -125,6 +130,11 @@ uint32_t click__get_element(struct cparse *p, struct body *b, const char *name, 
 static uint32_t add_anon(struct cparse *p, struct body *b, const char *cname, struct ctype t,
                          const char *config, const struct cloc *loc, const struct cloc *cfgloc)
 {
+	if (!p->decl_budget--) {
+		click__err(p, loc, 1, "too many elements and groups declared (limit %u)", 8 * p->max_elements + 256);
+		p->fatal = true;
+		return 0;
+	}
 	struct belem e = {0};
 	e.name = arena_printf(p->a, "%s@%u", cname, b->el.n - b->anon_offset + 1);
 	e.anon = true;
@@ -627,12 +637,17 @@ static void commit_list(struct cparse *p, elist *L, eplist *out, bool first_set,
 /* One connection statement (possibly a single declaration). */
 static void parse_connection(struct cparse *p, bool *last_ends_output)
 {
+	/* buffers reused along the chain: a long chain must not cost a
+	 * fresh allocation per element */
+	elist L = {0};
+	eplist bufs[2] = {{0}, {0}};
+	int cb = 0;
 	eplist last = {0};
 	bool have_last = false;
 	int connector = 0;
 	struct cloc conn_loc = click__here(p), list_loc = conn_loc;
 	for (;;) {
-		elist L = {0};
+		L.n = 0;
 		bool any_implicit = false, any_ports = false;
 		bool first_set = !have_last;
 		int st;
@@ -652,16 +667,17 @@ static void parse_connection(struct cparse *p, bool *last_ends_output)
 			break;
 		struct token next = click__lex(p);
 		click__unlex(p, &next);
-		eplist cur = {0};
-		commit_list(p, &L, &cur, first_set, &next, any_ports, any_implicit);
+		eplist *cur = &bufs[cb];
+		cb ^= 1;
+		commit_list(p, &L, cur, first_set, &next, any_ports, any_implicit);
 		if (p->fatal)
 			return;
 		list_loc = L.p[0].loc;
 		if (!have_last)
-			check_useless(p, &cur, false, &L.p[0].loc);
+			check_useless(p, cur, false, &L.p[0].loc);
 		else
-			connect_all(p, &last, &cur, connector, &conn_loc);
-		last = cur;
+			connect_all(p, &last, cur, connector, &conn_loc);
+		last = *cur;
 		have_last = true;
 		struct token t;
 	relex:
