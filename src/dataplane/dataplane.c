@@ -449,8 +449,15 @@ void dp_stop(struct dp *dp)
 		/* commands it never saw */
 		while (rte_ring_sc_dequeue(dp->cmd, &ptr) == 0) {
 			struct dp__cmd *cm = ptr;
-			if (cm->type == DP__CMD_REMOVE)
-				free(cm->mod);
+			if (cm->type == DP__CMD_REMOVE) {
+				/* gone from the id table already: free what it holds here */
+				struct dp__mod *m = cm->mod;
+				for (uint32_t i = 0; i < m->nhold; i++)
+					rte_pktmbuf_free(m->hold[i]);
+				if (m->prog.ops && m->prog.ops->destroy)
+					m->prog.ops->destroy(m->prog.self);
+				free(m);
+			}
 			else if (cm->type == DP__CMD_RUN && cm->prog.ops && cm->prog.ops->destroy)
 				cm->prog.ops->destroy(cm->prog.self);
 			free(cm);

@@ -98,6 +98,16 @@ struct dp_config {
 	void *event_arg;
 };
 
+/* Configuration text (innetd's settings) to the structures above. */
+/* "PREFIX=PORT[@MAC]", e.g. "0.0.0.0/0=0" or "172.16.0.0/16=1@02:00:00:00:00:01". */
+int dp_parse_route(const char *text, struct dp_route *out, char *err, size_t errlen);
+/* A port's devargs for a kind of port: "tap" (iface: the TAP interface,
+ * default innet<index>), "af_packet" (iface: an existing interface), "pcap"
+ * (iface: "IN.pcap[:OUT.pcap]"), "null", "ring"; anything else is taken as
+ * devargs as is (a vdev string or a PCI address). */
+int dp_port_devargs(const char *kind, const char *iface, unsigned index, char *buf, size_t n,
+                    char *err, size_t errlen);
+
 /* Sensible defaults (zeros above, idle_sleep_us 50, answer_arp true). */
 void dp_config_init(struct dp_config *c);
 

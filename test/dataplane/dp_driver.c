@@ -67,16 +67,6 @@ static char *slurp(const char *path, size_t *len)
 	return b;
 }
 
-static int parse_mac(const char *s, uint8_t mac[6])
-{
-	unsigned v[6];
-	if (sscanf(s, "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6)
-		return -EINVAL;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)v[i];
-	return 0;
-}
-
 static void print_stats(void)
 {
 	for (int i = 0; i < G.nmods; i++) {
@@ -204,20 +194,9 @@ int main(int argc, char **argv)
 		if (strcmp(a, "--port") == 0 && np < MAXP) {
 			ports[np++] = (struct dp_port_config){.devargs = v};
 		} else if (strcmp(a, "--route") == 0 && nr < 16) {
-			char buf[128];
-			snprintf(buf, sizeof buf, "%s", v);
-			char *eq = strchr(buf, '='), *at = strchr(buf, '@');
-			if (!eq)
-				return usage("--route PREFIX=PORT[@MAC]");
-			*eq = 0;
-			if (at)
-				*at = 0;
-			memset(&routes[nr], 0, sizeof routes[nr]);
-			if (inet_parse_prefix(buf, strlen(buf), true, &routes[nr].prefix) < 0)
-				return usage("bad route prefix");
-			routes[nr].port = (uint32_t)atoi(eq + 1);
-			if (at && parse_mac(at + 1, routes[nr].mac) < 0)
-				return usage("bad route MAC");
+			char e[256];
+			if (dp_parse_route(v, &routes[nr], e, sizeof e) < 0)
+				return usage(e);
 			nr++;
 		} else if (strcmp(a, "--snapshot") == 0) {
 			snap = v;
