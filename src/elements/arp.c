@@ -5,6 +5,7 @@
 
 #include "elements/args.h"
 #include "elements/element.h"
+#include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct arp_entry {
@@ -121,17 +122,20 @@ static int arpquerier_configure(const struct elem_ctx *ctx, const struct click_a
 }
 
 static const struct elem_runtime arpresponder_runtime;
+static const struct elem_model arpresponder_model;
 const struct elem_class elem_arpresponder = {
 	.name = "ARPResponder",
 	.port_count = "1/1-2",
 	.processing = "a/ah",
 	.configure = arpresponder_configure,
+	.model = &arpresponder_model,
 	.runtime = &arpresponder_runtime,
 };
 
 /* Input 0: IP packets (dst-IP annotation = next hop); input 1: ARP replies.
  * Queries leave on the last output. */
 static const struct elem_runtime arpquerier_runtime;
+static const struct elem_model arpquerier_model;
 const struct elem_class elem_arpquerier = {
 	.name = "ARPQuerier",
 	.port_count = "2/1-2",
@@ -139,6 +143,7 @@ const struct elem_class elem_arpquerier = {
 	.flow_code = "xy/x",
 	.flags = ELEM_STATEFUL,
 	.configure = arpquerier_configure,
+	.model = &arpquerier_model,
 	.runtime = &arpquerier_runtime,
 };
 
@@ -415,3 +420,127 @@ static const struct elem_runtime arpquerier_runtime = {
 	.read = arpq_read,
 	.fini = arpq_fini,
 };
+
+/* ---- symbolic model (src/verify/model.h) ---- */
+#include "elements/model_util.h"
+
+/* innet devices carry IPv4 without link headers, so these elements see
+ * IPv4 packets where they expect Ethernet frames. The models follow the
+ * packet functions byte for byte where the model has the bytes, and build
+ * ARP frames (which are not IPv4) as new packets with unknown fields,
+ * marked approximate. */
+
+static const struct flow_atom arp_req_atoms[] = {
+	{ .base = FLOW_BASE_DATA, .op = FLOW_EQ, .len = 2, .off = 12, .mask = 0xffff, .value = 0x0806 },
+	{ .base = FLOW_BASE_DATA, .op = FLOW_EQ, .len = 2, .off = 14, .mask = 0xffff, .value = 1 },
+	{ .base = FLOW_BASE_DATA, .op = FLOW_EQ, .len = 2, .off = 16, .mask = 0xffff, .value = 0x0800 },
+	{ .base = FLOW_BASE_DATA, .op = FLOW_EQ, .len = 2, .off = 20, .mask = 0xffff, .value = 1 },
+};
+
+static void arp_frame_out(struct sym_ctx *cx, struct sym_flow *f, uint32_t port, const char *why)
+{
+	mu_new_packet(cx, f);
+	sym_approx(cx, f, why);
+	sym_emit(cx, port, f);
+}
+
+/* ARPResponder: a packet whose bytes read as an ARP request (ethertype
+ * 0x0806 at data 12, Ethernet/IPv4, op 1, at least 42 bytes: for an IPv4
+ * packet, a source 8.6.0.1, a destination 8.0.x.x and a first transport
+ * word 1) for a target (data 38-41) in a configured prefix is consumed and
+ * a new 42-byte ARP reply leaves on output 0; everything else (every
+ * ordinary IPv4 packet) goes to output 1, dropped when absent. */
+static int arpresponder_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                                 struct sym_flow *f)
+{
+	const struct arpresponder_conf *c = e->conf;
+	struct flow_expr kids[4], *kp[4];
+	for (int i = 0; i < 4; i++) {
+		kids[i] = (struct flow_expr){ .kind = FLOW_ATOM, .atom = arp_req_atoms[i] };
+		kp[i] = &kids[i];
+	}
+	struct flow_expr req = { .kind = FLOW_AND, .nkids = 4, .kids = kp };
+	struct sym_flow *big = NULL, *small = NULL;
+	sym_split_range(cx, f, SYM_F_LEN, 42, 0xffff, &big, &small);
+	if (small)
+		sym_emit(cx, 1, small);
+	if (!big)
+		return 0;
+	struct sym_flows yes = { 0 }, no = { 0 };
+	int rc = sym_split_expr(cx, big, &req, &yes, &no);
+	if (rc < 0)
+		return rc;
+	for (uint32_t i = 0; i < no.n; i++)
+		sym_emit(cx, 1, no.v[i]);
+	for (uint32_t i = 0; i < yes.n; i++) {
+		struct sym_flows cur = { 0 };
+		sym_flows_push(cx, &cur, yes.v[i]);
+		for (uint32_t k = 0; k < c->n && cur.n; k++) {
+			struct flow_expr tpa = {
+				.kind = FLOW_ATOM,
+				.atom = { .base = FLOW_BASE_DATA, .op = FLOW_EQ, .len = 4, .off = 38,
+				          .mask = inet_mask(c->v[k].prefix.len), .value = c->v[k].prefix.addr },
+			};
+			struct sym_flows hit = { 0 }, next = { 0 };
+			for (uint32_t j = 0; j < cur.n; j++)
+				if ((rc = sym_split_expr(cx, cur.v[j], &tpa, &hit, &next)) < 0)
+					return rc;
+			for (uint32_t j = 0; j < hit.n; j++)
+				arp_frame_out(cx, hit.v[j], 0, "ARPResponder: an ARP reply is not IPv4");
+			cur = next;
+		}
+		for (uint32_t j = 0; j < cur.n; j++)
+			sym_emit(cx, 1, cur.v[j]);
+	}
+	return 0;
+}
+
+/* ARPQuerier. Input 1 (ARP replies) only updates the table: consumed. The
+ * table is time and traffic dependent, which the model does not track, so
+ * on input 0 every next hop (the dst-IP annotation) may be known or not:
+ * 0.0.0.0 is dropped; broadcast and multicast next hops, and unicast ones
+ * (sent at once, or held until a reply comes), leave on output 0 with a
+ * 14-byte Ethernet header in front (as EtherEncap: approximate); a unicast
+ * next hop may also make an ARP query (a new frame, not IPv4) on the last
+ * output. */
+static int arpquerier_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                               struct sym_flow *f)
+{
+	const struct arpquerier_conf *c = e->conf;
+	if (port == 1) {
+		sym_drop(cx, f, "ARPQuerier consumes ARP replies");
+		return 0;
+	}
+	struct sym_flow *zero = NULL, *rest = NULL;
+	sym_split_range(cx, f, SYM_F_DSTANNO, 0, 0, &zero, &rest);
+	if (zero)
+		sym_drop(cx, zero, "ARPQuerier: next hop 0.0.0.0");
+	if (!rest)
+		return 0;
+	/* group next hops: no query */
+	const uint32_t group[][2] = { { 0xffffffffu, 0xffffffffu }, { c->broadcast, c->broadcast },
+	                              { 0xe0000000u, 0xefffffffu } };
+	struct sym_flows out = { 0 };
+	for (int i = 0; i < 3 && rest; i++) {
+		struct sym_flow *g = NULL, *o = NULL;
+		sym_split_range(cx, rest, SYM_F_DSTANNO, group[i][0], group[i][1], &g, &o);
+		sym_flows_push(cx, &out, g);
+		rest = o;
+	}
+	if (rest) {
+		struct sym_flow *q = sym_clone(cx, rest);
+		if (q)
+			arp_frame_out(cx, q, e->noutputs ? e->noutputs - 1 : 0,
+			              "ARPQuerier: an ARP query is not IPv4");
+		sym_flows_push(cx, &out, rest);
+	}
+	for (uint32_t i = 0; i < out.n; i++) {
+		sym_move_data(cx, out.v[i], -14);
+		sym_approx(cx, out.v[i], "ARPQuerier: a link header the model does not track was prepended");
+		sym_emit(cx, 0, out.v[i]);
+	}
+	return 0;
+}
+
+static const struct elem_model arpresponder_model = { .push = arpresponder_sym_push };
+static const struct elem_model arpquerier_model = { .push = arpquerier_sym_push };

@@ -6,6 +6,7 @@
 
 #include "elements/args.h"
 #include "elements/element.h"
+#include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct icmperror_conf {
@@ -109,20 +110,24 @@ static int icmperror_configure(const struct elem_ctx *ctx, const struct click_ar
 }
 
 static const struct elem_runtime icmppingresponder_runtime;
+static const struct elem_model icmppingresponder_model;
 const struct elem_class elem_icmppingresponder = {
 	.name = "ICMPPingResponder",
 	.port_count = "1/1-2",
 	.processing = "a/ah",
 	.configure = elem__configure_none,
+	.model = &icmppingresponder_model,
 	.runtime = &icmppingresponder_runtime,
 };
 
 static const struct elem_runtime icmperror_runtime;
+static const struct elem_model icmperror_model;
 const struct elem_class elem_icmperror = {
 	.name = "ICMPError",
 	.port_count = "1/1",
 	.processing = "a/a",
 	.configure = icmperror_configure,
+	.model = &icmperror_model,
 	.runtime = &icmperror_runtime,
 };
 
@@ -166,3 +171,169 @@ static const struct elem_runtime icmperror_runtime = {
 	.state_size = icmperror_state_size,
 	.action = icmperror_action,
 };
+
+/* ---- symbolic model (src/verify/model.h) ---- */
+#include "elements/model_util.h"
+
+/* ICMPPingResponder: ICMP echo requests (type 8, at least 8 ICMP bytes)
+ * become replies in place: addresses swap (the new dst is bound to the
+ * variable the src was: the reply provably goes back), fragment field 0,
+ * TTL 255, type and code 0, dst-IP annotation = the new dst, paint 0. The
+ * ICMP checksum (the dport field of an ICMP layer) gets a fresh value.
+ * Everything else goes to output 1 (dropped when absent). */
+static int icmppingresponder_sym_push(struct sym_ctx *cx, const struct click_element *e,
+                                      uint32_t port, struct sym_flow *f)
+{
+	struct sym_flow *icmp = NULL, *other = NULL;
+	sym_split_range(cx, f, SYM_F_PROTO, 1, 1, &icmp, &other);
+	if (other)
+		sym_emit(cx, 1, other);
+	if (!icmp)
+		return 0;
+	struct sym_flows ok = { 0 }, shrt = { 0 };
+	mu_split_ip_avail(cx, icmp, 8, &ok, &shrt);
+	for (uint32_t i = 0; i < shrt.n; i++)
+		sym_emit(cx, 1, shrt.v[i]);
+	for (uint32_t i = 0; i < ok.n; i++) {
+		struct sym_flow *echo = NULL, *no = NULL;
+		sym_split_range(cx, ok.v[i], SYM_F_SPORT, 0x0800, 0x08ff, &echo, &no);
+		if (no)
+			sym_emit(cx, 1, no);
+		if (!echo)
+			continue;
+		sym_swap(cx, echo, SYM_F_SRC, SYM_F_DST);
+		sym_set_const(cx, echo, SYM_F_OFF, 0);
+		sym_set_const(cx, echo, SYM_F_TTL, 255);
+		sym_set_const(cx, echo, SYM_F_SPORT, 0);
+		sym_set_fresh(cx, echo, SYM_F_DPORT, "icmpsum");
+		sym_copy(cx, echo, SYM_F_DSTANNO, SYM_F_DST);
+		sym_set_const(cx, echo, SYM_F_PAINT, 0);
+		sym_emit(cx, 0, echo);
+	}
+	return 0;
+}
+
+/* ICMPError: no error about ICMP errors (types 3, 4, 5, 11, 12), packets
+ * from or to 0.0.0.0, 255.255.255.255, multicast or BADADDRS, non-first
+ * fragments, and (redirects) source-routed packets; the input is always
+ * consumed. The error is a new packet: version 4 with no options, TOS 0,
+ * the element's ID counter (any value), fragment 0, TTL 200, protocol 1,
+ * src = SRC, dst and dst-IP annotation bound to the old src, type and code
+ * in the sport field, length 28 + min(old length, MTU - 28), a fresh
+ * payload (it quotes the old packet), paint 0, and the fix-IP-source
+ * annotation (kept as flow state for IPOutputCombo) unless USE_FIX_ANNO is
+ * false. The packet-type annotation is not modelled (innet devices
+ * deliver host packets). */
+static bool icmp_bad_addr(struct sym_ctx *cx, struct sym_flow **f, enum sym_field fld,
+                          const struct icmperror_conf *c)
+{
+	static const uint32_t fixed[][2] = { { 0, 0 }, { 0xffffffffu, 0xffffffffu },
+	                                     { 0xe0000000u, 0xefffffffu } };
+	for (size_t i = 0; i < 3 + c->nbad && *f; i++) {
+		uint32_t lo = i < 3 ? fixed[i][0] : c->badaddrs[i - 3];
+		uint32_t hi = i < 3 ? fixed[i][1] : c->badaddrs[i - 3];
+		struct sym_flow *bad = NULL, *good = NULL;
+		sym_split_range(cx, *f, fld, lo, hi, &bad, &good);
+		if (bad)
+			sym_drop(cx, bad, "ICMPError: no error about this address");
+		*f = good;
+	}
+	return *f != NULL;
+}
+
+static void icmperror_build(struct sym_ctx *cx, const struct icmperror_conf *c, struct sym_flow *f)
+{
+	struct sym_term src = sym_get(f, SYM_F_SRC);
+	uint32_t room = c->mtu > 28 ? c->mtu - 28 : 0;
+	struct sym_flow *whole = NULL, *cut = NULL;
+	sym_split_range(cx, f, SYM_F_LEN, 0, room, &whole, &cut);
+	for (int k = 0; k < 2; k++) {
+		struct sym_flow *g = k ? cut : whole;
+		if (!g)
+			continue;
+		struct sym_term len = sym_get(g, SYM_F_LEN);
+		len.k += 28;
+		if (k)
+			len = sym_const(28 + room);
+		mu_new_packet(cx, g);
+		sym_set_const(cx, g, SYM_F_VHL, 0x45);
+		sym_set_const(cx, g, SYM_F_TOS, 0);
+		sym_set_term(cx, g, SYM_F_LEN, len);
+		sym_set_fresh(cx, g, SYM_F_ID, "id");
+		sym_set_const(cx, g, SYM_F_OFF, 0);
+		sym_set_const(cx, g, SYM_F_TTL, 200);
+		sym_set_const(cx, g, SYM_F_PROTO, 1);
+		sym_set_const(cx, g, SYM_F_SRC, c->src);
+		sym_set_term(cx, g, SYM_F_DST, src);
+		sym_set_const(cx, g, SYM_F_SPORT, ((uint32_t)c->type << 8) | c->code);
+		sym_set_term(cx, g, SYM_F_DSTANNO, src);
+		if (c->use_fix_anno)
+			mu_fixsrc_push(cx, g, true);
+		sym_emit(cx, 0, g);
+	}
+}
+
+static int icmperror_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                              struct sym_flow *f)
+{
+	const struct icmperror_conf *c = e->conf;
+	struct sym_flows go = { 0 };
+	struct sym_flow *icmp = NULL, *other = NULL;
+	sym_split_range(cx, f, SYM_F_PROTO, 1, 1, &icmp, &other);
+	sym_flows_push(cx, &go, other);
+	if (icmp) {
+		/* the type byte is the high byte of the sport field; a packet
+		 * without it is no ICMP error; one with only that byte has half
+		 * a sport field, so the model does not decide it */
+		struct sym_flows two = { 0 }, less = { 0 }, one = { 0 }, none = { 0 };
+		mu_split_ip_avail(cx, icmp, 2, &two, &less);
+		for (uint32_t i = 0; i < less.n; i++)
+			mu_split_ip_avail(cx, less.v[i], 1, &one, &none);
+		for (uint32_t i = 0; i < none.n; i++)
+			sym_flows_push(cx, &go, none.v[i]);
+		for (uint32_t i = 0; i < one.n; i++) {
+			sym_approx(cx, one.v[i], "ICMPError: a one-byte ICMP header");
+			sym_flows_push(cx, &go, one.v[i]);
+		}
+		static const uint32_t errs[][2] = { { 0x0300, 0x05ff }, { 0x0b00, 0x0cff } };
+		for (uint32_t i = 0; i < two.n; i++) {
+			struct sym_flow *g = two.v[i];
+			for (int k = 0; k < 2 && g; k++) {
+				struct sym_flow *err = NULL, *rest = NULL;
+				sym_split_range(cx, g, SYM_F_SPORT, errs[k][0], errs[k][1], &err, &rest);
+				if (err)
+					sym_drop(cx, err, "ICMPError: no error about an ICMP error");
+				g = rest;
+			}
+			sym_flows_push(cx, &go, g);
+		}
+	}
+	for (uint32_t i = 0; i < go.n; i++) {
+		struct sym_flow *g = go.v[i];
+		if (!icmp_bad_addr(cx, &g, SYM_F_DST, c) || !icmp_bad_addr(cx, &g, SYM_F_SRC, c))
+			continue;
+		struct sym_flow *first = NULL, *later = NULL;
+		mu_split_masked(cx, g, SYM_F_OFF, 0x1fff, 0, &first, &later);
+		if (later)
+			sym_drop(cx, later, "ICMPError: no error about a non-first fragment");
+		if (!first)
+			continue;
+		if (c->type == 5) {
+			/* a source route lives in IP options, which are not modelled */
+			struct sym_flow *plain = NULL, *opts = NULL;
+			sym_split_range(cx, first, SYM_F_VHL, 0x45, 0x45, &plain, &opts);
+			if (opts)
+				sym_approx(cx, opts, "ICMPError redirect: IP options may hold a source route");
+			if (plain)
+				icmperror_build(cx, c, plain);
+			if (opts)
+				icmperror_build(cx, c, opts);
+			continue;
+		}
+		icmperror_build(cx, c, first);
+	}
+	return 0;
+}
+
+static const struct elem_model icmppingresponder_model = { .push = icmppingresponder_sym_push };
+static const struct elem_model icmperror_model = { .push = icmperror_sym_push };

@@ -5,6 +5,7 @@
 
 #include "elements/args.h"
 #include "elements/element.h"
+#include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct rated_conf {
@@ -40,21 +41,25 @@ static int rated_configure(const struct elem_ctx *ctx, const struct click_args *
 }
 
 static const struct elem_runtime ratedunqueue_runtime;
+static const struct elem_model ratedunqueue_model;
 const struct elem_class elem_ratedunqueue = {
 	.name = "RatedUnqueue",
 	.port_count = "1/1",
 	.processing = "l/h",
 	.flags = ELEM_SOURCE,
 	.configure = rated_configure,
+	.model = &ratedunqueue_model,
 	.runtime = &ratedunqueue_runtime,
 };
 
 static const struct elem_runtime ratedsplitter_runtime;
+static const struct elem_model ratedsplitter_model;
 const struct elem_class elem_ratedsplitter = {
 	.name = "RatedSplitter",
 	.port_count = "1/1-2",
 	.processing = "h/h",
 	.configure = rated_configure,
+	.model = &ratedsplitter_model,
 	.runtime = &ratedsplitter_runtime,
 };
 
@@ -156,3 +161,37 @@ static const struct elem_runtime ratedsplitter_runtime = {
 	.push = ratedsplitter_push,
 	.read = rated_read,
 };
+
+/* ---- symbolic model (src/verify/model.h) ---- */
+#include "elements/model_util.h"
+
+/* Time is not modelled. RatedUnqueue passes every packet (RATE 0 never
+ * pulls). RatedSplitter sends a packet to output 0 while tokens last and
+ * to output 1 under overload: which one depends on arrival times, so any
+ * packet may take either and the flow goes to both (exact as sets of
+ * possible packets, so not marked approximate; output 1 absent drops
+ * there). RATE 0 sends everything to output 1. */
+static int ratedunqueue_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                                 struct sym_flow *f)
+{
+	const struct rated_conf *c = e->conf;
+	if (!c->rate)
+		sym_drop(cx, f, "RatedUnqueue with RATE 0 never pulls");
+	else
+		sym_emit(cx, 0, f);
+	return 0;
+}
+
+static int ratedsplitter_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                                  struct sym_flow *f)
+{
+	const struct rated_conf *c = e->conf;
+	if (!c->rate)
+		sym_emit(cx, 1, f);
+	else
+		mu_emit_all(cx, 2, f, NULL);
+	return 0;
+}
+
+static const struct elem_model ratedunqueue_model = { .push = ratedunqueue_sym_push };
+static const struct elem_model ratedsplitter_model = { .push = ratedsplitter_sym_push };

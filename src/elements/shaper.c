@@ -5,6 +5,7 @@
 
 #include "elements/args.h"
 #include "elements/element.h"
+#include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct shaper_conf {
@@ -47,11 +48,13 @@ static int shaper_configure(const struct elem_ctx *ctx, const struct click_args 
 }
 
 static const struct elem_runtime shaper_runtime;
+static const struct elem_model shaper_model;
 const struct elem_class elem_bandwidthshaper = {
 	.name = "BandwidthShaper",
 	.port_count = "1/1-2",
 	.processing = "l/l",
 	.configure = bandwidthshaper_configure,
+	.model = &shaper_model,
 	.runtime = &shaper_runtime,
 };
 
@@ -60,6 +63,7 @@ const struct elem_class elem_shaper = {
 	.port_count = "1/1-2",
 	.processing = "l/l",
 	.configure = shaper_configure,
+	.model = &shaper_model,
 	.runtime = &shaper_runtime,
 };
 
@@ -101,3 +105,23 @@ static const struct elem_runtime shaper_runtime = {
 	.state_size = shaper_state_size,
 	.pull = shaper_pull,
 };
+
+/* ---- symbolic model (src/verify/model.h) ---- */
+#include "elements/model_util.h"
+
+/* Time is not modelled: the shaper only delays, so every packet passes.
+ * Both outputs answer pulls the same way, so a packet leaves by whichever
+ * is pulled: every output gets the flow (exact as sets of possible
+ * packets). RATE 0 never answers a pull. */
+static int shaper_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                           struct sym_flow *f)
+{
+	const struct shaper_conf *c = e->conf;
+	if (!c->rate)
+		sym_drop(cx, f, "a shaper with RATE 0 never releases a packet");
+	else
+		mu_emit_all(cx, e->noutputs, f, NULL);
+	return 0;
+}
+
+static const struct elem_model shaper_model = { .push = shaper_sym_push };
