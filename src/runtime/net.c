@@ -4,10 +4,18 @@ uint32_t rt_csum_add(uint32_t sum, const uint8_t *p, size_t len)
 {
 	uint64_t s = sum;
 	size_t i = 0;
+	/* 32-bit big-endian words into a 64-bit accumulator: same sum */
+	for (; i + 3 < len; i += 4)
+		s += (uint32_t)p[i] << 24 | (uint32_t)p[i + 1] << 16 | (uint32_t)p[i + 2] << 8 | p[i + 3];
 	for (; i + 1 < len; i += 2)
 		s += (uint32_t)(p[i] << 8 | p[i + 1]);
 	if (i < len)
 		s += (uint32_t)p[i] << 8;
+	while (s >> 32)
+		s = (s & 0xffffffffu) + (s >> 32);
+	/* fold the 32-bit words' halves: a multiple of 0xffff apart, so equal
+	 * modulo one's complement */
+	s = (s & 0xffff) + (s >> 16);
 	while (s >> 32)
 		s = (s & 0xffffffffu) + (s >> 32);
 	return (uint32_t)s;

@@ -229,10 +229,45 @@ static void test_pool(void **st)
 	rt_simple_pool_free(sp);
 }
 
+static uint16_t naive_csum(const uint8_t *p, size_t len)
+{
+	uint32_t s = 0;
+	for (size_t i = 0; i < len; i += 2) {
+		s += (uint32_t)p[i] << 8 | (i + 1 < len ? p[i + 1] : 0);
+		s = (s & 0xffff) + (s >> 16);
+	}
+	return (uint16_t)~s;
+}
+
+static void test_csum_matches_naive(void **st)
+{
+	(void)st;
+	uint8_t buf[1600];
+	uint32_t seed = 7;
+	for (int round = 0; round < 20000; round++) {
+		size_t len = 0;
+		for (size_t i = 0; i < sizeof buf; i++) {
+			seed = seed * 1103515245 + 12345;
+			buf[i] = round % 5 == 0 ? 0xff : (uint8_t)(seed >> 16);
+		}
+		seed = seed * 1103515245 + 12345;
+		len = (seed >> 8) % sizeof buf;
+		assert_int_equal(rt_csum(buf, len), naive_csum(buf, len));
+		/* split sums add up */
+		size_t cut = len ? (seed >> 4) % len : 0;
+		cut &= ~(size_t)1;
+		assert_int_equal(rt_csum_fold(rt_csum_add(rt_csum_add(0, buf, cut), buf + cut, len - cut)),
+		                 naive_csum(buf, len));
+	}
+	memset(buf, 0, 64);
+	assert_int_equal(rt_csum(buf, 64), 0xffff);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_csum_update),
+		cmocka_unit_test(test_csum_matches_naive),
 		cmocka_unit_test(test_flowtab),
 		cmocka_unit_test(test_flowtab_churn),
 		cmocka_unit_test(test_apply_napt),
