@@ -252,6 +252,18 @@ int rt_click_run_main(int argc, char **argv)
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			printf("usage: innet click run FILE --in IN.pcap --out OUT.pcap [--dev N] [--drain S] [-D NAME=VALUE]\n"
+			       "Run a Click configuration on a capture with innet's runtime: packets enter\n"
+			       "FromDevice(N)/FromNetFront(N) at their capture times (default N = 0), timers\n"
+			       "run on capture time, and what reaches any ToDevice/ToNetFront is written to\n"
+			       "OUT.pcap as raw IPv4 stamped with the time it left. --drain S keeps time\n"
+			       "running S seconds after the last packet while packets are queued (default\n"
+			       "one day of capture time).\n");
+			for (size_t k = 0; k < nd; k++)
+				free((char *)defs[k].name);
+			return 0;
+		}
 		if (!strcmp(a, "--in") && v) {
 			in = v;
 			i++;
