@@ -213,40 +213,47 @@ static int icmppingresponder_sym_push(struct sym_ctx *cx, const struct click_ele
 	return 0;
 }
 
-/* ICMPError: no error about ICMP errors (types 3, 4, 5, 11, 12), packets
- * from or to 0.0.0.0, 255.255.255.255, multicast or BADADDRS, non-first
- * fragments, and (redirects) source-routed packets; the input is always
- * consumed. The error is a new packet: version 4 with no options, TOS 0,
+/* ICMPError (as the packet function: RFC 1812 4.3.2.7): no error about
+ * ICMP errors (types 3, 4, 5, 11, 12) or ICMP packets too short to tell
+ * (fewer than 4 ICMP bytes), destinations that are not unicast
+ * (255.255.255.255, multicast, BADADDRS), invalid sources (0/8, 127/8,
+ * 224/3, BADADDRS), non-first fragments, and (redirects) source-routed
+ * packets; the input is always consumed. The error is a new packet: TOS 0,
  * the element's ID counter (any value), fragment 0, TTL 200, protocol 1,
  * src = SRC, dst and dst-IP annotation bound to the old src, type and code
- * in the sport field, length 28 + min(old length, MTU - 28), a fresh
- * payload (it quotes the old packet), paint 0, and the fix-IP-source
- * annotation (kept as flow state for IPOutputCombo) unless USE_FIX_ANNO is
- * false. The packet-type annotation is not modelled (innet devices
- * deliver host packets). */
-static bool icmp_bad_addr(struct sym_ctx *cx, struct sym_flow **f, enum sym_field fld,
-                          const struct icmperror_conf *c)
+ * in the sport field, a fresh payload (it quotes the old packet), paint 0,
+ * and the fix-IP-source annotation (kept as flow state for IPOutputCombo)
+ * unless USE_FIX_ANNO is false. Without IP options the header is 20 bytes
+ * and LEN = 28 + min(old LEN, MTU - 28), exactly; IP options are not
+ * modelled, and a packet with some may carry a source route (reversed into
+ * the error's header, or no redirect at all), so those errors have an
+ * unknown header length and LEN and are approximate. The packet-type
+ * annotation is not modelled (innet devices deliver host packets). */
+static void icmp_drop_addrs(struct sym_ctx *cx, struct sym_flow **f, enum sym_field fld,
+                            const uint32_t (*fixed)[2], size_t nfixed,
+                            const struct icmperror_conf *c)
 {
-	static const uint32_t fixed[][2] = { { 0, 0 }, { 0xffffffffu, 0xffffffffu },
-	                                     { 0xe0000000u, 0xefffffffu } };
-	for (size_t i = 0; i < 3 + c->nbad && *f; i++) {
-		uint32_t lo = i < 3 ? fixed[i][0] : c->badaddrs[i - 3];
-		uint32_t hi = i < 3 ? fixed[i][1] : c->badaddrs[i - 3];
+	for (size_t i = 0; i < nfixed + c->nbad && *f; i++) {
+		uint32_t lo = i < nfixed ? fixed[i][0] : c->badaddrs[i - nfixed];
+		uint32_t hi = i < nfixed ? fixed[i][1] : c->badaddrs[i - nfixed];
 		struct sym_flow *bad = NULL, *good = NULL;
 		sym_split_range(cx, *f, fld, lo, hi, &bad, &good);
 		if (bad)
 			sym_drop(cx, bad, "ICMPError: no error about this address");
 		*f = good;
 	}
-	return *f != NULL;
 }
 
-static void icmperror_build(struct sym_ctx *cx, const struct icmperror_conf *c, struct sym_flow *f)
+static void icmperror_build(struct sym_ctx *cx, const struct icmperror_conf *c, struct sym_flow *f,
+                            bool opts)
 {
 	struct sym_term src = sym_get(f, SYM_F_SRC);
 	uint32_t room = c->mtu > 28 ? c->mtu - 28 : 0;
 	struct sym_flow *whole = NULL, *cut = NULL;
-	sym_split_range(cx, f, SYM_F_LEN, 0, room, &whole, &cut);
+	if (opts)
+		whole = f;
+	else
+		sym_split_range(cx, f, SYM_F_LEN, 0, room, &whole, &cut);
 	for (int k = 0; k < 2; k++) {
 		struct sym_flow *g = k ? cut : whole;
 		if (!g)
@@ -256,9 +263,15 @@ static void icmperror_build(struct sym_ctx *cx, const struct icmperror_conf *c, 
 		if (k)
 			len = sym_const(28 + room);
 		mu_new_packet(cx, g);
-		sym_set_const(cx, g, SYM_F_VHL, 0x45);
+		if (opts) {
+			sym_set_range(cx, g, SYM_F_VHL, 0x45, 0x4f, "vhl");
+			sym_set_range(cx, g, SYM_F_LEN, 28, c->mtu > 28 ? c->mtu : 28, "len");
+			sym_approx(cx, g, "ICMPError: a source route in IP options (not modelled)");
+		} else {
+			sym_set_const(cx, g, SYM_F_VHL, 0x45);
+			sym_set_term(cx, g, SYM_F_LEN, len);
+		}
 		sym_set_const(cx, g, SYM_F_TOS, 0);
-		sym_set_term(cx, g, SYM_F_LEN, len);
 		sym_set_fresh(cx, g, SYM_F_ID, "id");
 		sym_set_const(cx, g, SYM_F_OFF, 0);
 		sym_set_const(cx, g, SYM_F_TTL, 200);
@@ -282,22 +295,14 @@ static int icmperror_sym_push(struct sym_ctx *cx, const struct click_element *e,
 	sym_split_range(cx, f, SYM_F_PROTO, 1, 1, &icmp, &other);
 	sym_flows_push(cx, &go, other);
 	if (icmp) {
-		/* the type byte is the high byte of the sport field; a packet
-		 * without it is no ICMP error; one with only that byte has half
-		 * a sport field, so the model does not decide it */
-		struct sym_flows two = { 0 }, less = { 0 }, one = { 0 }, none = { 0 };
-		mu_split_ip_avail(cx, icmp, 2, &two, &less);
+		/* the type is the high byte of the sport field */
+		struct sym_flows four = { 0 }, less = { 0 };
+		mu_split_ip_avail(cx, icmp, 4, &four, &less);
 		for (uint32_t i = 0; i < less.n; i++)
-			mu_split_ip_avail(cx, less.v[i], 1, &one, &none);
-		for (uint32_t i = 0; i < none.n; i++)
-			sym_flows_push(cx, &go, none.v[i]);
-		for (uint32_t i = 0; i < one.n; i++) {
-			sym_approx(cx, one.v[i], "ICMPError: a one-byte ICMP header");
-			sym_flows_push(cx, &go, one.v[i]);
-		}
+			sym_drop(cx, less.v[i], "ICMPError: ICMP too short to classify");
 		static const uint32_t errs[][2] = { { 0x0300, 0x05ff }, { 0x0b00, 0x0cff } };
-		for (uint32_t i = 0; i < two.n; i++) {
-			struct sym_flow *g = two.v[i];
+		for (uint32_t i = 0; i < four.n; i++) {
+			struct sym_flow *g = four.v[i];
 			for (int k = 0; k < 2 && g; k++) {
 				struct sym_flow *err = NULL, *rest = NULL;
 				sym_split_range(cx, g, SYM_F_SPORT, errs[k][0], errs[k][1], &err, &rest);
@@ -308,9 +313,14 @@ static int icmperror_sym_push(struct sym_ctx *cx, const struct click_element *e,
 			sym_flows_push(cx, &go, g);
 		}
 	}
+	static const uint32_t bad_dst[][2] = { { 0xffffffffu, 0xffffffffu }, { 0xe0000000u, 0xefffffffu } };
+	static const uint32_t bad_src[][2] = { { 0, 0x00ffffffu }, { 0x7f000000u, 0x7fffffffu },
+	                                       { 0xe0000000u, 0xffffffffu } };
 	for (uint32_t i = 0; i < go.n; i++) {
 		struct sym_flow *g = go.v[i];
-		if (!icmp_bad_addr(cx, &g, SYM_F_DST, c) || !icmp_bad_addr(cx, &g, SYM_F_SRC, c))
+		icmp_drop_addrs(cx, &g, SYM_F_DST, bad_dst, 2, c);
+		icmp_drop_addrs(cx, &g, SYM_F_SRC, bad_src, 3, c);
+		if (!g)
 			continue;
 		struct sym_flow *first = NULL, *later = NULL;
 		mu_split_masked(cx, g, SYM_F_OFF, 0x1fff, 0, &first, &later);
@@ -318,19 +328,12 @@ static int icmperror_sym_push(struct sym_ctx *cx, const struct click_element *e,
 			sym_drop(cx, later, "ICMPError: no error about a non-first fragment");
 		if (!first)
 			continue;
-		if (c->type == 5) {
-			/* a source route lives in IP options, which are not modelled */
-			struct sym_flow *plain = NULL, *opts = NULL;
-			sym_split_range(cx, first, SYM_F_VHL, 0x45, 0x45, &plain, &opts);
-			if (opts)
-				sym_approx(cx, opts, "ICMPError redirect: IP options may hold a source route");
-			if (plain)
-				icmperror_build(cx, c, plain);
-			if (opts)
-				icmperror_build(cx, c, opts);
-			continue;
-		}
-		icmperror_build(cx, c, first);
+		struct sym_flow *plain = NULL, *opts = NULL;
+		sym_split_range(cx, first, SYM_F_VHL, 0x45, 0x45, &plain, &opts);
+		if (plain)
+			icmperror_build(cx, c, plain, false);
+		if (opts)
+			icmperror_build(cx, c, opts, true);
 	}
 	return 0;
 }
