@@ -661,6 +661,40 @@ static void test_limits(void **state)
 	world_free(&w);
 }
 
+static void test_inline_module(void **state)
+{
+	char *net = load_shared("examples/figure3-network.json");
+	struct world w;
+	world_load(&w, net);
+	struct diags d;
+	diags_init(&d);
+	/* an operator filter spliced into fw:1 - core:0: device 0 faces fw */
+	struct vfy_module m = {.name = "udponly",
+	                       .click = "FromDevice(0) -> ToDevice(1);"
+	                                "FromDevice(1) -> IPFilter(allow udp, deny all) -> ToDevice(0);",
+	                       .inline_a = "fw:1", .inline_b = "core:0"};
+	assert_int_equal(vfy_net_add_module(w.net, &m, &d), 0);
+	world_check(&w, "reach from client udp -> internet\nreach from client tcp -> internet\n");
+	assert_int_equal(res(&w, 0).verdict, VFY_HOLDS);
+	assert_true(trace_visits(&w, 0, "udponly"));
+	assert_int_equal(res(&w, 1).verdict, VFY_FAILS);
+	/* the link was not there to splice into */
+	struct vfy_module bad = m;
+	bad.name = "x";
+	bad.inline_a = "fw:1";
+	bad.inline_b = "core:1";
+	assert_true(vfy_net_add_module(w.net, &bad, &d) < 0);
+	assert_true(d.nerrors >= 1);
+	/* removing it restores the link */
+	assert_int_equal(vfy_net_remove_module(w.net, "udponly"), 0);
+	world_check(&w, "reach from client tcp -> internet\n");
+	assert_int_equal(res(&w, 0).verdict, VFY_HOLDS);
+	assert_false(trace_visits(&w, 0, "udponly"));
+	diags_free(&d);
+	world_free(&w);
+	free(net);
+}
+
 static void test_module_add_remove(void **state)
 {
 	struct world w;
@@ -693,6 +727,7 @@ int main(void)
 		cmocka_unit_test(test_security_exits),
 		cmocka_unit_test(test_agreement_harness),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_inline_module),
 		cmocka_unit_test(test_module_add_remove),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
