@@ -171,6 +171,14 @@ static int usage(const char *why)
 
 int main(int argc, char **argv)
 {
+	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+		printf("usage: innet-dp-driver --port DEVARGS... --route PREFIX=PORT[@MAC]...\n"
+		       "         --snapshot FILE --platform NAME\n"
+		       "         --module NAME:TENANT:udp|tcp|any:PORT:FILE[:stateful]...\n"
+		       "         [--idle-ms N] [--file-prefix P] [--lcore N]\n"
+		       "stdin: 'stats' prints counters, 'quit' stops; events are JSON lines on stdout\n");
+		return 0;
+	}
 	if (!dp_available()) {
 		fprintf(stderr, "innet-dp-driver: built without DPDK, nothing to test\n");
 		return 77;
