@@ -62,6 +62,8 @@ static const struct elem_runtime ipsecespencap_runtime = {
 };
 
 /* ---- symbolic model (src/verify/model.h) ---- */
+#include "elements/model_util.h"
+
 /* A 16-byte ESP header (SPI, sequence, IV) goes in front and a trailer
  * behind. The model has no ESP layer: the data pointer moves back by 16
  * (an IPEncap after it reads nothing modelled there and its inner layer
@@ -70,10 +72,21 @@ static const struct elem_runtime ipsecespencap_runtime = {
 static int ipsecesp_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
                              struct sym_flow *f)
 {
-	sym_move_data(cx, f, -16);
-	sym_set_fresh(cx, f, SYM_F_PAYLOAD, "data");
-	sym_approx(cx, f, "IPsecESPEncap: the ESP header is not modelled");
-	sym_emit(cx, 0, f);
+	/* the trailer lands where a short packet's port and flag bytes are */
+	struct sym_flows ok = { 0 }, shrt = { 0 };
+	mu_split_ip_avail(cx, f, 14, &ok, &shrt);
+	for (uint32_t i = 0; i < shrt.n; i++) {
+		sym_set_fresh(cx, shrt.v[i], SYM_F_SPORT, "sport");
+		sym_set_fresh(cx, shrt.v[i], SYM_F_DPORT, "dport");
+		sym_set_fresh(cx, shrt.v[i], SYM_F_TCPFLAGS, "flags");
+		sym_flows_push(cx, &ok, shrt.v[i]);
+	}
+	for (uint32_t i = 0; i < ok.n; i++) {
+		sym_move_data(cx, ok.v[i], -16);
+		sym_set_fresh(cx, ok.v[i], SYM_F_PAYLOAD, "data");
+		sym_approx(cx, ok.v[i], "IPsecESPEncap: the ESP header is not modelled");
+		sym_emit(cx, 0, ok.v[i]);
+	}
 	return 0;
 }
 

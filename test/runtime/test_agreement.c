@@ -72,6 +72,33 @@ static const struct subject subjects[] = {
 	{ "StaticIPLookup", "10.0.0.0/8 0, 0.0.0.0/0 10.9.9.9 1", 1, 2 },
 	{ "SetTimestamp", "", 1, 1 },
 	{ "Print", "x", 1, 1 },
+	/* every catalogue class with a push input (pull-input elements cannot
+	 * be pushed into alone: test/models runs those symbolically) */
+	{ "AverageCounter", "", 1, 1 },
+	{ "PushNull", "", 1, 1 },
+	{ "Idle", "", 1, 1 },
+	{ "Tee", "3", 1, 3 },
+	{ "Paint", "7, ANNO 0", 1, 1 },
+	{ "CheckPaint", "3", 1, 2 },
+	{ "PaintSwitch", "", 1, 3 },
+	{ "Switch", "-1", 1, 2 },
+	{ "SetIPAddress", "5.6.7.8, ANNO 16", 1, 1 },
+	{ "StoreIPAddress", "src", 1, 2 },
+	{ "StoreIPAddress", "16", 1, 2 },
+	{ "StoreIPAddress", "9.9.9.9, 12", 1, 2 },
+	{ "IPFragmenter", "40", 1, 2 },
+	{ "IPFragmenter", "48, HONOR_DF false", 1, 2 },
+	{ "IPOutputCombo", "0, 10.0.0.1, 40", 1, 5 },
+	{ "ICMPError", "10.0.0.254, redirect, host", 1, 1 },
+	{ "ICMPError", "10.0.0.254, unreachable, needfrag, PMTU 1400, MTU 60, BADADDRS 8.8.8.8", 1, 1 },
+	{ "LinearIPLookup", "10.0.0.0/8 1, 10.1.0.0/16 10.1.0.1 0, 0.0.0.0/0 2", 1, 3 },
+	{ "RadixIPLookup", "192.0.2.0/24 0, 172.16.0.0/12 1", 1, 2 },
+	{ "EtherEncap", "0x0800, 00:01:02:03:04:05, 00:0a:0b:0c:0d:0e", 1, 1 },
+	{ "EtherRewrite", "00:01:02:03:04:05, 00:0a:0b:0c:0d:0e", 1, 1 },
+	{ "IPsecESPEncap", "", 1, 1 },
+	{ "ARPResponder", "10.0.0.0/8 00:01:02:03:04:05", 1, 2 },
+	{ "ARPQuerier", "10.0.0.1, 00:01:02:03:04:05", 2, 2 },
+	{ "RatedSplitter", "0", 1, 2 },
 };
 
 struct sink {
