@@ -76,7 +76,9 @@ static int ipfilter_configure(const struct elem_ctx *ctx, const struct click_arg
 			rc = arg_error(ctx, &act, "unknown action '%s' (expected allow, deny, drop or an output number)", b);
 			continue;
 		}
-		if (pattern(ctx, &pat, &r->expr))
+		/* An action alone matches every packet (click.md 4.2). */
+		if (pat.n == 0 ? flow_parse("-", &pat.loc, ctx->arena, ctx->diags, &r->expr)
+		               : pattern(ctx, &pat, &r->expr))
 			rc = -EINVAL;
 	}
 	if (rc)
