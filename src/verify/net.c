@@ -126,6 +126,12 @@ out:
 	return rc;
 }
 
+static int ival_lo_cmp(const void *x, const void *y)
+{
+	const struct sym_ival *a = x, *b = y;
+	return a->lo < b->lo ? -1 : a->lo > b->lo;
+}
+
 /* The device number of a device element: its model says; otherwise the
  * first argument when it is a number, else 0. */
 static uint32_t device_of(const struct click_element *e)
@@ -214,8 +220,24 @@ int vfy_base_build(struct snapshot *s, struct vfy_base **out, struct diags *d)
 		return -ENOMEM;
 	}
 	struct arena *a = b->arena;
-	const struct sym_iset *owned = iset_new(a, NULL, 0);
-	int rc = 0;
+	/* addresses owned by clients and platforms: collected, then sorted and
+	 * merged once (an incremental union would be quadratic) */
+	size_t nown = 0, capown = 16;
+	struct sym_ival *own = malloc(capown * sizeof *own);
+	int rc = own ? 0 : -ENOMEM;
+#define OWN(lo_, hi_)                                                                  \
+	do {                                                                               \
+		if (nown == capown) {                                                          \
+			struct sym_ival *nv_ = realloc(own, capown * 2 * sizeof *own);             \
+			if (!nv_) {                                                                \
+				rc = -ENOMEM;                                                          \
+				break;                                                                 \
+			}                                                                          \
+			own = nv_;                                                                 \
+			capown *= 2;                                                               \
+		}                                                                              \
+		own[nown++] = (struct sym_ival){(lo_), (hi_)};                                 \
+	} while (0)
 	for (size_t i = 0; i < s->nnodes; i++) {
 		const struct snap_node *sn = &s->nodes[i];
 		struct vnode *n = &b->nodes[i];
@@ -234,9 +256,10 @@ int vfy_base_build(struct snapshot *s, struct vfy_base **out, struct diags *d)
 			n->kind = VN_HOSTS;
 			n->client = sn->role == SNAP_ROLE_CLIENT;
 			n->space = iset_new(a, NULL, 0);
-			for (size_t k = 0; k < sn->nprefixes; k++) {
-				n->space = iset_or(a, n->space, prefix_set(a, sn->prefixes[k]));
-				owned = iset_or(a, owned, prefix_set(a, sn->prefixes[k]));
+			for (size_t k = 0; k < sn->nprefixes && rc == 0; k++) {
+				const struct sym_iset *ps = prefix_set(a, sn->prefixes[k]);
+				n->space = iset_or(a, n->space, ps);
+				OWN(ps->v[0].lo, ps->v[0].hi);
 			}
 			break;
 		case SNAP_ROUTER:
@@ -251,16 +274,36 @@ int vfy_base_build(struct snapshot *s, struct vfy_base **out, struct diags *d)
 		case SNAP_PLATFORM:
 			n->kind = VN_PLATFORM;
 			n->address = sn->address;
-			owned = iset_or(a, owned, prefix_set(a, sn->pool));
-			owned = iset_or(a, owned, iset_range(a, sn->address, sn->address));
+			{
+				uint32_t lo = sn->pool.addr & inet_mask(sn->pool.len);
+				OWN(lo, lo | ~inet_mask(sn->pool.len));
+				OWN(sn->address, sn->address);
+			}
 			break;
 		}
 		if (rc < 0)
 			break;
 	}
+#undef OWN
 	if (rc == 0) {
 		/* the internet is every address no client prefix or platform owns */
-		b->internet_space = iset_not(a, owned, 32);
+		qsort(own, nown, sizeof *own, ival_lo_cmp);
+		size_t w = 0;
+		for (size_t k = 0; k < nown; k++) {
+			if (w && (own[w - 1].hi == 0xffffffffu || own[w - 1].hi + 1 >= own[k].lo)) {
+				if (own[k].hi > own[w - 1].hi)
+					own[w - 1].hi = own[k].hi;
+			} else {
+				own[w++] = own[k];
+			}
+		}
+		const struct sym_iset *owned = iset_new(a, own, (uint32_t)w);
+		b->internet_space = owned ? iset_not(a, owned, 32) : NULL;
+		if (!b->internet_space)
+			rc = -ENOMEM;
+	}
+	free(own);
+	if (rc == 0) {
 		for (uint32_t i = 0; i < b->nnodes; i++)
 			if (b->nodes[i].kind == VN_HOSTS && !b->nodes[i].client && !b->nodes[i].space->n)
 				b->nodes[i].space = b->internet_space;
