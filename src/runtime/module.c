@@ -32,6 +32,46 @@ static const struct elem_runtime *rt_of(const struct rt_elem *e)
 	return e->ce->cls->runtime;
 }
 
+/* Elements reachable from element `from` backwards through pull inputs
+ * (not `from` itself); their indices go to out[] when out is set. mark[]
+ * is scratch (all zero on entry and exit), stack[] has room for n. */
+static uint32_t upstream(const struct click_graph *g, uint32_t from, uint32_t *mark,
+                         uint32_t *stack, uint32_t *out)
+{
+	uint32_t sp = 0, cnt = 0;
+	stack[sp++] = from;
+	mark[from] = 1;
+	while (sp) {
+		uint32_t x = stack[--sp];
+		const struct click_element *ce = click_graph_element(g, x);
+		for (uint32_t port = 0; port < ce->ninputs; port++) {
+			if (ce->in_proc[port] != CLICK_PULL)
+				continue;
+			uint32_t k;
+			const struct click_port_ref *r = click_graph_inputs(g, x, port, &k);
+			for (uint32_t j = 0; j < k; j++) {
+				if (mark[r[j].elem])
+					continue;
+				mark[r[j].elem] = 1;
+				if (out)
+					out[cnt] = r[j].elem;
+				cnt++;
+				stack[sp++] = r[j].elem;
+			}
+		}
+	}
+	/* clear the marks for the next call */
+	mark[from] = 0;
+	if (out) {
+		for (uint32_t j = 0; j < cnt; j++)
+			mark[out[j]] = 0;
+	} else {
+		for (uint32_t j = 0, nn = click_graph_nelements(g); j < nn; j++)
+			mark[j] = 0;
+	}
+	return cnt;
+}
+
 static size_t align_up(size_t v, size_t a)
 {
 	return (v + a - 1) & ~(a - 1);
@@ -88,7 +128,21 @@ int rt_module_new(const struct click_graph *g, const struct rt_env *env,
 	if (err)
 		return -EINVAL;
 
-	/* Layout: module | elems | ports | device and timer lists | states. */
+	/* What each timed element's pulls can reach (upstream through pull
+	 * inputs), so a pull task is due only when one of those holds
+	 * packets, not when some unrelated queue does. */
+	uint32_t *mark = calloc(n ? n : 1, sizeof *mark), *stack = calloc(n ? n : 1, sizeof *stack);
+	size_t nuptotal = 0;
+	if (!mark || !stack) {
+		free(mark);
+		free(stack);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		if (click_graph_element(g, i)->cls->runtime->run)
+			nuptotal += upstream(g, i, mark, stack, NULL);
+	/* Layout: module | elems | ports | device and timer lists | upstream
+	 * lists | states. */
 	size_t off = align_up(sizeof(struct rt_module), 64);
 	size_t elems_off = off;
 	off += (size_t)n * sizeof(struct rt_elem);
@@ -98,9 +152,14 @@ int rt_module_new(const struct click_graph *g, const struct rt_env *env,
 	off = align_up(off, 16);
 	size_t lists_off = off;
 	off += (size_t)(ndin + ndout + ntimed) * sizeof(struct rt_elem *);
+	size_t up_off = off;
+	off += nuptotal * sizeof(struct rt_elem *);
 	size_t *state_off = calloc(n ? n : 1, sizeof *state_off);
-	if (!state_off)
+	if (!state_off) {
+		free(mark);
+		free(stack);
 		return -ENOMEM;
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		const struct click_element *ce = click_graph_element(g, i);
 		struct rt_elem tmp = { .ce = ce, .conf = ce->conf, .index = i,
@@ -110,6 +169,8 @@ int rt_module_new(const struct click_graph *g, const struct rt_env *env,
 		state_off[i] = off;
 		if (sz > ((size_t)1 << 40)) {
 			free(state_off);
+			free(mark);
+			free(stack);
 			return diags_error(d, &ce->loc, 1, "element '%s' needs too much state", ce->name), -ENOMEM;
 		}
 		off += sz;
@@ -117,6 +178,8 @@ int rt_module_new(const struct click_graph *g, const struct rt_env *env,
 	size_t total = align_up(off, 64);
 	if (L.mem_max && total > L.mem_max) {
 		free(state_off);
+		free(mark);
+		free(stack);
 		diags_error(d, NULL, 0, "module needs %zu bytes of state, more than its quota of %zu",
 		            total, L.mem_max);
 		return -ENOMEM;
@@ -124,6 +187,8 @@ int rt_module_new(const struct click_graph *g, const struct rt_env *env,
 	uint8_t *blk = aligned_alloc(64, total);
 	if (!blk) {
 		free(state_off);
+		free(mark);
+		free(stack);
 		return -ENOMEM;
 	}
 	memset(blk, 0, total);
@@ -192,6 +257,28 @@ int rt_module_new(const struct click_graph *g, const struct rt_env *env,
 			to->in[c->to.port].port = c->from.port;
 		}
 	}
+	struct rt_elem **ups = (struct rt_elem **)(blk + up_off);
+	uint32_t *idx = stack; /* the DFS stack again; indices go to tmp */
+	for (uint32_t i = 0; i < n; i++) {
+		struct rt_elem *e = &m->elems[i];
+		if (!rt_of(e)->run)
+			continue;
+		uint32_t *tmp = calloc(n ? n : 1, sizeof *tmp);
+		if (!tmp) {
+			free(mark);
+			free(stack);
+			free(blk);
+			return -ENOMEM;
+		}
+		e->nup = upstream(g, i, mark, idx, tmp);
+		e->up = ups;
+		for (uint32_t k = 0; k < e->nup; k++)
+			ups[k] = &m->elems[tmp[k]];
+		ups += e->nup;
+		free(tmp);
+	}
+	free(mark);
+	free(stack);
 	m->own_graph = false;
 	for (uint32_t i = 0; i < n; i++) {
 		struct rt_elem *e = &m->elems[i];
@@ -332,9 +419,20 @@ struct rt_pkt *rt_module_pull_elem(struct rt_module *m, const char *elem, uint32
 	return NULL;
 }
 
+/* Does anything this task can pull from hold packets? */
+static bool holds(const struct rt_elem *e)
+{
+	if (!e->m->c.queued)
+		return false;
+	for (uint32_t i = 0; i < e->nup; i++)
+		if (e->up[i]->queued)
+			return true;
+	return false;
+}
+
 static bool due(const struct rt_module *m, const struct rt_elem *e, uint64_t now)
 {
-	return e->deadline <= now && (!e->task || m->c.queued > 0);
+	return e->deadline <= now && (!e->task || holds(e));
 }
 
 uint32_t rt_module_run_timers(struct rt_module *m, uint64_t now_ns)
@@ -376,7 +474,7 @@ uint64_t rt_module_next_deadline(const struct rt_module *m)
 	uint64_t best = UINT64_MAX;
 	for (uint32_t i = 0; i < m->ntimed; i++) {
 		const struct rt_elem *e = m->timed[i];
-		uint64_t t = e->task && m->c.queued == 0 ? UINT64_MAX : e->deadline;
+		uint64_t t = e->task && !holds(e) ? UINT64_MAX : e->deadline;
 		if (t < best)
 			best = t;
 	}
@@ -587,6 +685,7 @@ void rt_task_enable(struct rt_elem *e)
 
 void rt_queued_add(struct rt_elem *e, int32_t delta)
 {
+	e->queued = (uint32_t)((int64_t)e->queued + delta);
 	e->m->c.queued = (uint32_t)((int64_t)e->m->c.queued + delta);
 }
 

@@ -223,6 +223,9 @@ struct rt_elem {
 	uint64_t drops;        /* packets this element freed */
 	struct rt_port *out;   /* noutputs */
 	struct rt_port *in;    /* ninputs */
+	uint32_t queued;       /* packets this element holds (rt_queued_add) */
+	uint32_t nup;          /* elements with run: what their pulls can reach */
+	struct rt_elem **up;
 };
 
 struct rt_port {
@@ -290,7 +293,8 @@ void rt_timer_at(struct rt_elem *e, uint64_t when);
 /* A pull answered nothing because of a rate until `when` (shapers): the
  * pull task that asked sleeps until then instead of spinning. */
 void rt_pull_wait(struct rt_elem *e, uint64_t when);
-/* Make this element a pull task: run whenever packets are queued. */
+/* Make this element a pull task: run whenever packets are queued in an
+ * element its pull inputs reach. */
 void rt_task_enable(struct rt_elem *e);
 /* Queues report packets they hold so pull tasks sleep when none are. */
 void rt_queued_add(struct rt_elem *e, int32_t delta);

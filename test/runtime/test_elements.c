@@ -531,6 +531,18 @@ static void test_unqueuers(void **st)
 	assert_int_equal(rt_module_next_deadline(u->m), UINT64_MAX);
 	done(u);
 
+	/* a pull task is due only when what it pulls from holds packets */
+	u = open_cfg("FromDevice(0) -> Queue -> TimedUnqueue(10, 1) -> ToDevice(0); FromDevice(1) -> Queue -> Unqueue -> ToDevice(1)");
+	rt_module_push(u->m, 0, rtu_udp(u, 1, 1, 2, 2, 1), 0);
+	assert_int_equal(rt_module_next_deadline(u->m), 10 * SEC);
+	rt_module_push(u->m, 1, rtu_udp(u, 1, 1, 2, 2, 1), 0);
+	assert_int_equal(rt_module_next_deadline(u->m), 0);
+	rt_module_poll(u->m, 1);
+	assert_int_equal(u->nout, 1);
+	assert_int_equal(u->out_dev[0], 1);
+	assert_int_equal(rt_module_next_deadline(u->m), 10 * SEC);
+	done(u);
+
 	/* pull all the way: ToDevice pulls through BandwidthShaper (1000 B/s) */
 	u = open_cfg("FromDevice(0) -> Queue -> BandwidthShaper(8000bps) -> ToDevice(0)");
 	for (int i = 0; i < 5; i++)
