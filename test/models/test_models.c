@@ -304,6 +304,110 @@ static void test_setipaddress(void **st)
 	run_end(&r);
 }
 
+static void test_storeipaddress(void **st)
+{
+	struct run r;
+	run_start(&r, "x :: StoreIPAddress(9.9.9.9, src) -> d0 :: Discard;",
+	          "reach from m:x -> m:d0 const dst && payload\nreach from m:x -> m:d0 const src\n");
+	assert_true(holds(&r, 0));
+	FIELD_IS(&r, 0, "src", "9.9.9.9");
+	assert_false(holds(&r, 1));
+	run_end(&r);
+	/* one-argument form: the dst-IP annotation (here: the packet's dst, as
+	 * devices set it) is written; its variable is the dst's */
+	run_start(&r, "x :: StoreIPAddress(src) -> d0 :: Discard;",
+	          "reach from m:x dst net 10.0.0.0/8 -> m:d0\nreach from m:x dst 0.0.0.0 -> m:d0 const src\n");
+	assert_true(holds(&r, 0));
+	FIELD_HAS(&r, 0, "src", "DST");
+	assert_false(approx(&r, 0));
+	assert_true(holds(&r, 1)); /* a zero annotation leaves the packet alone */
+	run_end(&r);
+	/* a byte offset on the src field: the same as `src` */
+	run_start(&r, "x :: StoreIPAddress(16) -> d0 :: Discard;", "reach from m:x -> m:d0\n");
+	assert_true(holds(&r, 0));
+	FIELD_HAS(&r, 0, "dst", "DST");
+	run_end(&r);
+	run_start(&r, "x :: StoreIPAddress(5.6.7.8, 12) -> d0 :: Discard;", "reach from m:x -> m:d0\n");
+	assert_true(holds(&r, 0));
+	FIELD_IS(&r, 0, "src", "5.6.7.8");
+	run_end(&r);
+	/* straddling two fields with an unknown value: approximate */
+	run_start(&r, "x :: StoreIPAddress(14) -> d0 :: Discard;", "reach from m:x dst net 10.0.0.0/8 -> m:d0\n");
+	assert_true(holds(&r, 0));
+	assert_true(approx(&r, 0));
+	run_end(&r);
+	/* a zero annotation leaves the packet alone */
+	run_start(&r, "x :: SetIPAddress(0.0.0.0) -> StoreIPAddress(dst) -> d0 :: Discard;",
+	          "reach from m:x -> m:d0 const dst\n");
+	assert_true(holds(&r, 0));
+	run_end(&r);
+}
+
+static void test_setipdscp(void **st)
+{
+	struct run r;
+	run_start(&r, "x :: SetIPDSCP(46) -> d0 :: Discard;",
+	          "reach from m:x ip tos 1 -> m:d0\nreach from m:x ip tos 255 -> m:d0\n"
+	          "reach from m:x -> m:d0 ip tos 184\nreach from m:x -> m:d0 ip tos 180\n");
+	assert_true(holds(&r, 0));
+	FIELD_IS(&r, 0, "tos", "185"); /* 46 << 2 | ECN 1 */
+	assert_true(holds(&r, 1));
+	FIELD_IS(&r, 1, "tos", "187");
+	assert_true(holds(&r, 2));
+	assert_false(holds(&r, 3));
+	assert_false(approx(&r, 2));
+	run_end(&r);
+	struct vfy_concrete in = udp_pkt(), out = in;
+	in.tos = 0x02;
+	out.tos = (46 << 2) | 2;
+	assert_int_equal(concrete("SetIPDSCP", "46", 1, 1, 0, &in, 0, &out), 1);
+	out.tos = 46 << 2;
+	assert_int_equal(concrete("SetIPDSCP", "46", 1, 1, 0, &in, 0, &out), 0);
+}
+
+static void test_markipheader(void **st)
+{
+	struct run r;
+	/* marking where the header is keeps it; after a Strip the bytes there
+	 * are read as a fresh header */
+	run_start(&r, "x :: MarkIPHeader -> d0 :: Discard; FromDevice(0) -> y :: Strip(20) -> MarkIPHeader -> d1 :: Discard;",
+	          "reach from m:x -> m:d0 const src\nreach from m:y -> m:d1\n");
+	assert_true(holds(&r, 0));
+	FIELD_HAS(&r, 0, "src", "SRC");
+	assert_true(holds(&r, 1));
+	FIELD_HAS(&r, 1, "src", "#");
+	run_end(&r);
+}
+
+static void test_iplookup(void **st)
+{
+	static const char *const cls[] = { "StaticIPLookup", "LinearIPLookup", "RadixIPLookup" };
+	for (size_t k = 0; k < 3; k++) {
+		char click[512];
+		snprintf(click, sizeof click,
+		         "x :: %s(10.0.0.0/8 0, 10.1.0.0/16 10.9.9.9 1, 192.0.2.0/24 2);"
+		         " x[0] -> d0 :: Discard; x[1] -> StoreIPAddress(dst) -> d1 :: Discard; x[2] -> d2 :: Discard;",
+		         cls[k]);
+		struct run r;
+		run_start(&r, click,
+		          "reach from m:x dst 10.1.2.3 -> m:d1\n"
+		          "reach from m:x dst 10.1.2.3 -> m:d0\n"
+		          "reach from m:x dst 10.2.0.1 -> m:d0 const dst\n"
+		          "reach from m:x dst 8.8.8.8 -> m:d0\n"
+		          "always from m:x -> m:d0 dst net 10.0.0.0/8 and not dst net 10.1.0.0/16\n"
+		          "reach from m:x -> m:d2\n");
+		assert_true(holds(&r, 0));
+		FIELD_IS(&r, 0, "dst", "10.9.9.9"); /* the gateway went into the annotation */
+		assert_false(holds(&r, 1));           /* longest prefix wins */
+		assert_true(holds(&r, 2));
+		assert_false(holds(&r, 3));           /* no route: dropped */
+		assert_true(holds(&r, 4));
+		assert_true(holds(&r, 5));
+		FIELD_HAS(&r, 5, "dst", "192.0.2.0/24");
+		run_end(&r);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +417,10 @@ int main(void)
 		cmocka_unit_test(test_switches),
 		cmocka_unit_test(test_paint),
 		cmocka_unit_test(test_setipaddress),
+		cmocka_unit_test(test_storeipaddress),
+		cmocka_unit_test(test_setipdscp),
+		cmocka_unit_test(test_markipheader),
+		cmocka_unit_test(test_iplookup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
