@@ -408,6 +408,208 @@ static void test_iplookup(void **st)
 	}
 }
 
+/* ---- ICMP ------------------------------------------------------------------------ */
+
+static void test_icmppingresponder(void **st)
+{
+	struct run r;
+	run_start(&r, "x :: ICMPPingResponder; x[0] -> d0 :: Discard; x[1] -> d1 :: Discard;",
+	          "reach from m:x icmp type 8 -> m:d0 const payload && proto\n"
+	          "reach from m:x tcp -> m:d0\n"
+	          "reach from m:x tcp -> m:d1\n"
+	          "reach from m:x icmp type 0 -> m:d0\n"
+	          "reach from m:x icmp type 8 -> m:d1\n");
+	assert_true(holds(&r, 0));
+	FIELD_HAS(&r, 0, "src", "DST"); /* the reply comes from whom the request went to */
+	FIELD_HAS(&r, 0, "dst", "SRC");
+	FIELD_IS(&r, 0, "ttl", "255");
+	FIELD_IS(&r, 0, "sport", "0");  /* type 0 code 0 */
+	FIELD_IS(&r, 0, "frag", "0");
+	assert_false(approx(&r, 0));
+	assert_false(holds(&r, 1));
+	assert_true(holds(&r, 2));
+	assert_false(holds(&r, 3));
+	assert_true(holds(&r, 4)); /* an echo request too short for its ICMP header */
+	run_end(&r);
+}
+
+static void test_icmperror(void **st)
+{
+	struct run r;
+	run_start(&r, "x :: ICMPError(10.0.0.254, timeexceeded) -> d0 :: Discard;",
+	          "reach from m:x udp src net 8.0.0.0/8 and ip[2:2] < 100 -> m:d0\n"
+	          "reach from m:x icmp type 3 -> m:d0\n"
+	          "reach from m:x src net 127.0.0.0/8 -> m:d0\n"
+	          "reach from m:x dst 255.255.255.255 -> m:d0\n"
+	          "reach from m:x ip frag and not ip[6:2] & 0x1fff = 0 -> m:d0\n"
+	          "reach from m:x icmp type 8 -> m:d0 const payload\n"
+	          "reach from m:x udp and ip[2:2] > 1000 -> m:d0 ip[2:2] = 576\n");
+	assert_true(holds(&r, 0));
+	FIELD_IS(&r, 0, "src", "10.0.0.254");
+	FIELD_HAS(&r, 0, "dst", "SRC"); /* the error goes back to the sender */
+	FIELD_IS(&r, 0, "proto", "1");
+	FIELD_IS(&r, 0, "ttl", "200");
+	FIELD_IS(&r, 0, "sport", "2816"); /* type 11, code 0 */
+	FIELD_IS(&r, 0, "tos", "0");
+	assert_false(approx(&r, 0));
+	assert_false(holds(&r, 1)); /* no error about an error */
+	assert_false(holds(&r, 2)); /* invalid source */
+	assert_false(holds(&r, 3)); /* not unicast */
+	assert_false(holds(&r, 4)); /* later fragment */
+	assert_false(holds(&r, 5)); /* a new payload (the quoted packet) */
+	assert_true(holds(&r, 6));  /* cut to MTU 576 */
+	run_end(&r);
+	/* the fix-IP-source annotation: IPOutputCombo rewrites src */
+	run_start(&r, "x :: ICMPError(10.0.0.254, unreachable, port) -> c :: IPOutputCombo(99, 10.0.0.1, 1500);"
+	              " c[0] -> d0 :: Discard; c[1] -> Discard; c[2] -> Discard; c[3] -> Discard; c[4] -> Discard;",
+	          "reach from m:x udp src net 8.0.0.0/8 -> m:d0\n");
+	assert_true(holds(&r, 0));
+	FIELD_IS(&r, 0, "src", "10.0.0.1");
+	FIELD_IS(&r, 0, "ttl", "199");
+	FIELD_IS(&r, 0, "sport", "771");
+	run_end(&r);
+	run_start(&r, "x :: ICMPError(10.0.0.254, 3, 3, USE_FIX_ANNO false) -> c :: IPOutputCombo(99, 10.0.0.1, 1500);"
+	              " c[0] -> d0 :: Discard; c[1] -> Discard; c[2] -> Discard; c[3] -> Discard; c[4] -> Discard;",
+	          "reach from m:x udp src net 8.0.0.0/8 -> m:d0\n");
+	assert_true(holds(&r, 0));
+	FIELD_IS(&r, 0, "src", "10.0.0.254");
+	run_end(&r);
+	/* concrete: exact fields of one error */
+	struct vfy_concrete in = udp_pkt(), out = { .tos = 0, .ttl = 200, .proto = 1, .len = 88, .off = 0,
+	                                            .src = 0x0a0000fe, .dst = 0x0a000001 };
+	assert_int_equal(concrete("ICMPError", "10.0.0.254, timeexceeded", 1, 1, 0, &in, 0, &out), 1);
+	out.len = 89;
+	assert_int_equal(concrete("ICMPError", "10.0.0.254, timeexceeded", 1, 1, 0, &in, 0, &out), 0);
+	out.len = 88;
+	out.ttl = 64;
+	assert_int_equal(concrete("ICMPError", "10.0.0.254, timeexceeded", 1, 1, 0, &in, 0, &out), 0);
+}
+
+/* ---- fragmentation, output path ------------------------------------------------------ */
+
+static void test_ipfragmenter(void **st)
+{
+	struct run r;
+	run_start(&r, "x :: IPFragmenter(576); x[0] -> d0 :: Discard; x[1] -> d1 :: Discard;",
+	          "reach from m:x ip[2:2] <= 576 and ip[2:2] >= 20 -> m:d0 const src && dst && payload && ttl\n"
+	          "reach from m:x ip[2:2] > 576 and ip[6:2] & 0x4000 != 0 -> m:d1 const payload\n"
+	          "reach from m:x ip[2:2] > 576 and ip[6:2] & 0x4000 != 0 -> m:d0\n"
+	          "reach from m:x ip[2:2] > 576 and ip[0] = 0x45 and ip[6:2] = 0 -> m:d0 ip[2:2] = 572 and ip[6:2] = 0x2000\n"
+	          "reach from m:x ip[2:2] > 576 and ip[0] = 0x45 and ip[6:2] = 0 -> m:d0 ip[2:2] = 20\n"
+	          "reach from m:x ip[2:2] > 576 and ip[0] = 0x45 -> m:d0 const src && dst && ttl && proto\n");
+	assert_true(holds(&r, 0));
+	assert_false(approx(&r, 0));
+	assert_true(holds(&r, 1));  /* DF: output 1, unchanged */
+	assert_false(holds(&r, 2));
+	assert_true(holds(&r, 3));  /* first fragment: 20 + 552 bytes, MF */
+	assert_false(approx(&r, 3));
+	assert_false(holds(&r, 4));
+	assert_true(holds(&r, 5));  /* fragments keep the addresses, TTL, protocol */
+	run_end(&r);
+	/* DF ignored: cleared */
+	run_start(&r, "x :: IPFragmenter(576, HONOR_DF false); x[0] -> d0 :: Discard; x[1] -> d1 :: Discard;",
+	          "reach from m:x ip[2:2] > 576 and ip[0] = 0x45 and ip[6:2] = 0x4000 -> m:d0 ip[6:2] = 0x2000\n"
+	          "reach from m:x ip[2:2] > 576 and ip[0] = 0x45 -> m:d1\n");
+	assert_true(holds(&r, 0));
+	assert_false(holds(&r, 1));
+	run_end(&r);
+}
+
+static void test_ipoutputcombo(void **st)
+{
+	struct run r;
+	run_start(&r, "x :: IPOutputCombo(7, 10.0.0.1, 1000);"
+	              " x[0] -> d0 :: Discard; x[1] -> d1 :: Discard; x[2] -> d2 :: Discard;"
+	              " x[3] -> d3 :: Discard; x[4] -> d4 :: Discard;",
+	          "reach from m:x ip[0] = 0x45 and ip[2:2] < 1000 and ip ttl > 1 -> m:d0 const src && dst && payload\n"
+	          "reach from m:x ip ttl 1 -> m:d3\n"
+	          "reach from m:x ip ttl 1 -> m:d0\n"
+	          "reach from m:x ip[0] = 0x45 and ip[2:2] > 1000 -> m:d4\n"
+	          "reach from m:x ip[0] = 0x45 -> m:d2\n"
+	          "reach from m:x ip[0] = 0x46 -> m:d2\n"
+	          "reach from m:x -> m:d1\n");
+	assert_true(holds(&r, 0));
+	FIELD_HAS(&r, 0, "ttl", "TTL-1");
+	assert_false(approx(&r, 0));
+	assert_true(holds(&r, 1));
+	assert_false(holds(&r, 2));
+	assert_true(holds(&r, 3));
+	assert_false(holds(&r, 4)); /* no options, no option problem */
+	assert_true(holds(&r, 5));
+	assert_true(approx(&r, 5));
+	assert_true(holds(&r, 6));  /* paint 7: a copy to output 1 */
+	FIELD_HAS(&r, 6, "paint", "7");
+	run_end(&r);
+}
+
+/* ---- encapsulation and link layers --------------------------------------------------- */
+
+static void test_etherencap_esp(void **st)
+{
+	struct run r;
+	run_start(&r, "x :: EtherEncap(0x0800, 00:01:02:03:04:05, 00:0a:0b:0c:0d:0e) -> Strip(14)"
+	              " -> CheckIPHeader -> d0 :: Discard;"
+	              " FromDevice(0) -> y :: IPsecESPEncap -> d1 :: Discard;",
+	          "reach from m:x -> m:d0 const src && dst && payload\nreach from m:y -> m:d1\n"
+	          "reach from m:y -> m:d1 const payload\n");
+	assert_true(holds(&r, 0));
+	FIELD_HAS(&r, 0, "src", "SRC");
+	assert_true(approx(&r, 0)); /* the link header is not tracked */
+	assert_true(holds(&r, 1));
+	assert_true(approx(&r, 1));
+	assert_false(holds(&r, 2));
+	run_end(&r);
+}
+
+static void test_arp(void **st)
+{
+	struct run r;
+	run_start(&r, "x :: ARPResponder(10.0.0.0/8 00:01:02:03:04:05); x[0] -> d0 :: Discard; x[1] -> d1 :: Discard;",
+	          "reach from m:x udp -> m:d1 const src && dst && payload\n"
+	          "reach from m:x src net 10.0.0.0/8 -> m:d0\n"
+	          "reach from m:x src host 8.6.0.1 and dst net 8.0.0.0/16 and ip[0] = 0x45 and ip[20:2] = 1 -> m:d0\n");
+	assert_true(holds(&r, 0));
+	assert_false(approx(&r, 0));
+	assert_false(holds(&r, 1)); /* ordinary IPv4 is not an ARP request */
+	assert_true(holds(&r, 2));  /* bytes that read as one are answered */
+	assert_true(approx(&r, 2));
+	run_end(&r);
+	run_start(&r, "x :: SetIPAddress(0.0.0.0) -> [0]q :: ARPQuerier(10.0.0.1, 00:01:02:03:04:05);"
+	              " FromDevice(0) -> y :: Null -> [0]q; FromDevice(0) -> z :: Null -> [1]q;"
+	              " q[0] -> d0 :: Discard; q[1] -> d1 :: Discard;",
+	          "reach from m:x -> m:d0\nreach from m:y -> m:d0\nreach from m:y -> m:d1\n"
+	          "reach from m:z -> m:d0\nreach from m:y dst 255.255.255.255 -> m:d1\n");
+	assert_false(holds(&r, 0)); /* next hop 0.0.0.0 */
+	assert_true(holds(&r, 1));
+	assert_true(holds(&r, 2));  /* an ARP query */
+	assert_false(holds(&r, 3)); /* replies only update the table */
+	assert_false(holds(&r, 4)); /* no query for broadcast */
+	run_end(&r);
+}
+
+/* ---- the catalogue ---------------------------------------------------------------- */
+
+/* An element without a model cannot exist in the catalogue: every class
+ * has a symbolic model with a push function, and a packet function. */
+static void test_catalogue_complete(void **st)
+{
+	size_t n = elem_class_count();
+	assert_true(n > 0);
+	for (size_t i = 0; i < n; i++) {
+		const struct elem_class *c = elem_class_at(i);
+		assert_non_null(c);
+		if (!c->model || !c->model->push || !c->runtime)
+			fprintf(stderr, "%s: model %p runtime %p\n", c->name, (const void *)c->model,
+			        (const void *)c->runtime);
+		assert_non_null(c->model);
+		assert_non_null(c->model->push);
+		assert_non_null(c->runtime);
+		/* device elements say which port they are */
+		if (c->flags & (ELEM_DEVICE_IN | ELEM_DEVICE_OUT))
+			assert_non_null(c->model->device);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -421,6 +623,13 @@ int main(void)
 		cmocka_unit_test(test_setipdscp),
 		cmocka_unit_test(test_markipheader),
 		cmocka_unit_test(test_iplookup),
+		cmocka_unit_test(test_icmppingresponder),
+		cmocka_unit_test(test_icmperror),
+		cmocka_unit_test(test_ipfragmenter),
+		cmocka_unit_test(test_ipoutputcombo),
+		cmocka_unit_test(test_etherencap_esp),
+		cmocka_unit_test(test_arp),
+		cmocka_unit_test(test_catalogue_complete),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
