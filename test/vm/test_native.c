@@ -292,10 +292,44 @@ static void test_bad_module_refused_at_deploy(void **state)
 	diags_free(&d);
 }
 
+/* Stateful modules run under a memory quota that their tables must fit. */
+static void test_stateful_quota(void **state)
+{
+	(void)state;
+	const char *cfg = "FromNetFront() -> IPRewriter(pattern - - 172.16.15.133 - 0 0, CAPACITY 100000)"
+	                  " -> ToNetFront();";
+	struct vm_module_spec s = {.id = 3, .tenant = 9, .name = "nat", .click = cfg, .stateful = true,
+	                           .mem_quota = 64 * 1024, .key = {.addr = MOD_ADDR + 3}};
+	struct diags d;
+	diags_init(&d);
+	int r = vm_deploy(MGR, &s, &d);
+	assert_int_equal(r, -ENOMEM);
+	assert_true(d.nerrors > 0);
+	diags_clear(&d);
+	s.click = "FromNetFront() -> IPRewriter(pattern - - 172.16.15.133 - 0 0, CAPACITY 64)"
+	          " -> ToNetFront();";
+	assert_int_equal(vm_deploy(MGR, &s, &d), 0);
+	assert_int_equal(vm_start(MGR, 3), 0);
+	dp_sync(DP);
+	struct vm_module_info in;
+	assert_int_equal(vm_module_info(MGR, 3, &in), 0);
+	assert_int_equal(in.state, VM_RUNNING);
+	assert_true(in.stateful);
+	assert_true(in.dp.mem_bytes > 0 && in.dp.mem_bytes <= 64 * 1024);
+	/* stateful: idling does not stop it (the native backend cannot save it) */
+	vm_mgr_tick(MGR, dp_now_ns() + 3600ull * 1000000000ull);
+	assert_int_equal(vm_module_info(MGR, 3, &in), 0);
+	assert_int_equal(in.state, VM_IDLE);
+	assert_int_equal(vm_remove(MGR, 3), 0);
+	dp_sync(DP);
+	diags_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_batcher_started_by_first_packet),
+		cmocka_unit_test(test_stateful_quota),
 		cmocka_unit_test(test_bad_module_refused_at_deploy),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
