@@ -72,14 +72,19 @@ static const struct elem_runtime ipsecespencap_runtime = {
 static int ipsecesp_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
                              struct sym_flow *f)
 {
-	/* the trailer lands where a short packet's port and flag bytes are */
-	struct sym_flows ok = { 0 }, shrt = { 0 };
-	mu_split_ip_avail(cx, f, 14, &ok, &shrt);
-	for (uint32_t i = 0; i < shrt.n; i++) {
-		sym_set_fresh(cx, shrt.v[i], SYM_F_SPORT, "sport");
-		sym_set_fresh(cx, shrt.v[i], SYM_F_DPORT, "dport");
-		sym_set_fresh(cx, shrt.v[i], SYM_F_TCPFLAGS, "flags");
-		sym_flows_push(cx, &ok, shrt.v[i]);
+	/* the trailer lands where a short packet's port and flag bytes are:
+	 * packets not surely long enough (74 bytes: the longest header plus
+	 * the TCP flags) get unknown ports and flags (the flow is approximate
+	 * anyway; this keeps it to two flows) */
+	struct sym_flows ok = { 0 };
+	struct sym_flow *lng = NULL, *shrt = NULL;
+	sym_split_range(cx, f, SYM_F_LEN, 60 + 14, 0xffff, &lng, &shrt);
+	sym_flows_push(cx, &ok, lng);
+	if (shrt) {
+		sym_set_fresh(cx, shrt, SYM_F_SPORT, "sport");
+		sym_set_fresh(cx, shrt, SYM_F_DPORT, "dport");
+		sym_set_fresh(cx, shrt, SYM_F_TCPFLAGS, "flags");
+		sym_flows_push(cx, &ok, shrt);
 	}
 	for (uint32_t i = 0; i < ok.n; i++) {
 		sym_move_data(cx, ok.v[i], -16);

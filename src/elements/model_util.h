@@ -112,16 +112,17 @@ static inline void mu_split_ip_avail(struct sym_ctx *cx, struct sym_flow *f, uin
 
 /* Turn f into a packet built from scratch (ICMP errors, ARP frames): one
  * IPv4 layer at the data pointer whose fields are all new unconstrained
- * variables, a new payload, paint 0 (a new packet's annotations are
- * clear). History and flow state stay (the trace continues through the
- * element that made it). Moving the data pointer far past every modelled
- * header first makes sym_mark_ip find no layer there, so it builds a
- * fresh one and puts the data pointer on it. */
+ * variables, a new payload, paint 0 and dst-IP annotation 0 (a new
+ * packet's annotations are clear). History and flow state stay (the trace
+ * continues through the element that made it). Moving the data pointer
+ * far past every modelled header first makes sym_mark_ip find no layer
+ * there, so it builds a fresh one and puts the data pointer on it. */
 static inline void mu_new_packet(struct sym_ctx *cx, struct sym_flow *f)
 {
 	sym_move_data(cx, f, 1 << 20);
 	sym_mark_ip(cx, f, 0);
 	sym_set_const(cx, f, SYM_F_PAINT, 0);
+	sym_set_const(cx, f, SYM_F_DSTANNO, 0);
 }
 
 /* Write n bytes at annotation offset off: the dst-IP annotation (bytes 0-3)
