@@ -205,6 +205,8 @@ static void concrete(const struct rt_pkt *p, struct vfy_concrete *c)
 	 * byte-reading classifier sees them, also in later fragments. */
 	if (avail >= hl + 2)
 		c->sport = rt_rd16(ip + hl);
+	else if (avail == hl + 1)
+		c->sport = (uint16_t)(ip[hl] << 8); /* an ICMP type without its code */
 	if (avail >= hl + 4)
 		c->dport = rt_rd16(ip + hl + 2);
 	if (avail >= hl + 14)
