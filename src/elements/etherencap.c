@@ -93,8 +93,7 @@ static struct rt_pkt *etherencap_action(struct rt_elem *e, struct rt_pkt *p)
 static struct rt_pkt *etherrewrite_action(struct rt_elem *e, struct rt_pkt *p)
 {
 	const struct etherencap_conf *c = e->conf;
-	if (p->mac_off < 0 || (uint32_t)p->mac_off < p->off ||
-	    (uint64_t)p->mac_off + 12 > (uint64_t)p->off + p->len)
+	if (p->mac_off < 0 || (uint64_t)p->mac_off + 12 > (uint64_t)p->off + p->len)
 		return p;
 	uint8_t *d = p->buf + p->mac_off;
 	memcpy(d, c->dst, 6);

@@ -21,7 +21,7 @@ void rt_pkt_flow(const struct rt_pkt *p, struct flow_pkt *fp)
 			fp->transp_len = ia - p->ip_hlen;
 		}
 	}
-	if (p->mac_off >= 0 && (uint32_t)p->mac_off >= p->off && (uint32_t)p->mac_off <= p->off + p->len) {
+	if (p->mac_off >= 0 && (uint32_t)p->mac_off <= p->off + p->len) {
 		fp->ether = p->buf + p->mac_off;
 		fp->ether_len = p->off + p->len - (uint32_t)p->mac_off;
 	}

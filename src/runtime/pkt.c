@@ -20,7 +20,9 @@ void rt_pkt_init(struct rt_pkt *p, uint8_t *buf, uint32_t cap, uint32_t headroom
 
 uint32_t rt_pkt_ip_avail(const struct rt_pkt *p)
 {
-	if (p->ip_off < 0 || (uint32_t)p->ip_off < p->off || (uint32_t)p->ip_off > p->off + p->len)
+	/* The header may lie before the data pointer (after a Strip): Click
+	 * measures from it to the end of the data all the same. */
+	if (p->ip_off < 0 || (uint32_t)p->ip_off > p->off + p->len)
 		return 0;
 	return p->off + p->len - (uint32_t)p->ip_off;
 }

@@ -77,8 +77,9 @@ static inline uint32_t rt_pkt_headroom(const struct rt_pkt *p) { return p->off; 
 static inline uint32_t rt_pkt_tailroom(const struct rt_pkt *p) { return p->cap - p->off - p->len; }
 static inline bool rt_pkt_has_ip(const struct rt_pkt *p) { return p->ip_off >= 0; }
 static inline uint8_t *rt_pkt_ip(const struct rt_pkt *p) { return p->buf + p->ip_off; }
-/* Bytes from the IP header (or transport header) to the end of the data;
- * 0 if the annotation is unset or lies outside the data. */
+/* Bytes from the IP header (or transport header) to the end of the data
+ * (the header may lie before the data pointer, as after a Strip); 0 if the
+ * annotation is unset or lies beyond the data. */
 uint32_t rt_pkt_ip_avail(const struct rt_pkt *p);
 uint32_t rt_pkt_transp_avail(const struct rt_pkt *p);
 static inline uint8_t *rt_pkt_transp(const struct rt_pkt *p) { return p->buf + p->ip_off + p->ip_hlen; }

@@ -71,6 +71,17 @@ static const struct subject subjects[] = {
 	{ "ICMPError", "10.0.0.254, timeexceeded", 1, 1 },
 	{ "StaticIPLookup", "10.0.0.0/8 0, 0.0.0.0/0 10.9.9.9 1", 1, 2 },
 	{ "SetTimestamp", "", 1, 1 },
+	{ "AverageCounter", "", 1, 1 },
+	{ "PushNull", "", 1, 1 },
+	{ "FullNoteQueue", "5", 1, 2 },
+	{ "LinearIPLookup", "10.0.0.0/8 0, 10.1.0.0/16 10.1.0.1 1, 0.0.0.0/0 2", 1, 3 },
+	{ "RadixIPLookup", "172.16.0.0/12 1, 0.0.0.0/0 0", 1, 2 },
+	{ "Strip", "14", 1, 1 },
+	{ "EtherEncap", "0x0800, 00:01:02:03:04:05, 0a:0b:0c:0d:0e:0f", 1, 1 },
+	{ "IPsecESPEncap", "", 1, 1 },
+	{ "DecIPTTL", "MULTICAST false", 1, 2 },
+	{ "IPFragmenter", "40, HONOR_DF false", 1, 2 },
+	{ "ICMPError", "10.0.0.254, unreachable, needfrag, PMTU 1400", 1, 1 },
 	{ "Print", "x", 1, 1 },
 	/* every catalogue class with a push input (pull-input elements cannot
 	 * be pushed into alone: test/models runs those symbolically) */

@@ -753,6 +753,16 @@ static void test_ip_options(void **st)
 	assert_true(rtu_ip_csum_ok(ip));
 	assert_true(rtu_l4_csum_ok(ip));
 	done(u);
+	/* after a Strip the IP header lies before the data pointer; IP
+	 * elements still read it through the annotation, as Click's do */
+	u = open_cfg("FromDevice(0) -> Strip(28) -> IPFilter(allow udp dst port 1500) -> DecIPTTL -> ToDevice(0)");
+	rt_module_push(u->m, 0, rtu_udp(u, 1, 9, 2, 1500, 4), 0);
+	rt_module_push(u->m, 0, rtu_udp(u, 1, 9, 2, 1501, 4), 0);
+	assert_int_equal(u->nout, 1);
+	assert_int_equal(u->out[0]->len, 4);
+	assert_int_equal(rt_pkt_ip(u->out[0])[8], 63);
+	assert_true(rtu_ip_csum_ok(rt_pkt_ip(u->out[0])));
+	done(u);
 }
 
 int main(void)
