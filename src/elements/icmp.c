@@ -280,8 +280,7 @@ static void icmperror_build(struct sym_ctx *cx, const struct icmperror_conf *c, 
 		sym_set_term(cx, g, SYM_F_DST, src);
 		sym_set_const(cx, g, SYM_F_SPORT, ((uint32_t)c->type << 8) | c->code);
 		sym_set_term(cx, g, SYM_F_DSTANNO, src);
-		if (c->use_fix_anno)
-			mu_fixsrc_push(cx, g, true);
+		mu_set_fixsrc(cx, g, c->use_fix_anno ? 1 : 0);
 		sym_emit(cx, 0, g);
 	}
 }

@@ -173,15 +173,15 @@ static const struct elem_runtime ipoutputcombo_runtime = { .push = ipoutputcombo
  * beyond the packet drops it; IP options (not modelled) may be malformed
  * (output 2) or get our address written into them, so packets with
  * options take both ways, approximate; the fix-IP-source annotation (flow
- * state pushed by ICMPError in this node) makes src = IPADDR and is
- * cleared; TTL <= 1 goes to output 3, else TTL-1; LEN > MTU goes to output
+ * state: ICMPError or Paint(.., ANNO 19) in this node) makes src = IPADDR
+ * and is cleared; TTL <= 1 goes to output 3, else TTL-1; LEN > MTU goes to output
  * 4, the rest to output 0. The packet-type annotation is not modelled
  * (innet devices deliver host packets). */
 static void combo_rest(struct sym_ctx *cx, const struct ipoutputcombo_conf *c, struct sym_flow *f)
 {
-	if (mu_fixsrc_set(cx, f)) {
+	if (mu_fixsrc(cx, f)) {
 		sym_set_const(cx, f, SYM_F_SRC, c->addr);
-		mu_fixsrc_push(cx, f, false);
+		mu_set_fixsrc(cx, f, 0);
 	}
 	struct sym_flow *live = NULL, *dead = NULL;
 	sym_split_range(cx, f, SYM_F_TTL, 2, 255, &live, &dead);
@@ -202,7 +202,12 @@ static int ipoutputcombo_sym_push(struct sym_ctx *cx, const struct click_element
                                   struct sym_flow *f)
 {
 	const struct ipoutputcombo_conf *c = e->conf;
-	struct sym_flow *painted = NULL, *plain = NULL;
+	struct sym_flow *tiny = NULL, *painted = NULL, *plain = NULL;
+	sym_split_range(cx, f, SYM_F_LEN, 0, 19, &tiny, &f);
+	if (tiny)
+		sym_drop(cx, tiny, "IPOutputCombo: shorter than an IP header");
+	if (!f)
+		return 0;
 	sym_split_range(cx, f, SYM_F_PAINT, c->color, c->color, &painted, &plain);
 	if (painted) {
 		struct sym_flow *copy = sym_clone(cx, painted);

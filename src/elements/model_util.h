@@ -15,11 +15,32 @@
 #define MU_ANNO_DST 0    /* 4 bytes: SYM_F_DSTANNO, network order */
 #define MU_ANNO_PAINT 16 /* 1 byte: SYM_F_PAINT */
 
-/* Flow-state kinds for the fix-IP-source annotation (ICMPError sets it,
- * IPOutputCombo consumes it). The annotation lives while the packet is in
- * one node, so records are matched by the node half of sym_owner(). */
-#define MU_STATE_FIXSRC 0x46495853u /* 'FIXS': set */
-#define MU_STATE_FIXCLR 0x46495843u /* 'FIXC': cleared */
+#define MU_ANNO_FIXSRC 19 /* 1 byte: the fix-IP-source flag, as flow state */
+
+/* The fix-IP-source annotation byte (ICMPError sets it, IPOutputCombo
+ * consumes it, Paint(.., ANNO 19) may write it) is kept as flow state:
+ * records of this kind hold the byte in `port`. The annotation lives while
+ * the packet is inside one node, so only records made in the current node
+ * count (the node half of sym_owner()); with none the byte is 0, as
+ * packets enter a node with clear annotations. */
+#define MU_STATE_FIXSRC 0x46495853u /* 'FIXS' */
+
+static inline uint8_t mu_fixsrc(struct sym_ctx *cx, const struct sym_flow *f)
+{
+	uint64_t node = sym_owner(cx) >> 32;
+	for (const struct sym_state *s = sym_state_first(f); s; s = s->next)
+		if (s->kind == MU_STATE_FIXSRC && s->owner >> 32 == node)
+			return (uint8_t)s->port;
+	return 0;
+}
+
+static inline void mu_set_fixsrc(struct sym_ctx *cx, struct sym_flow *f, uint8_t v)
+{
+	if (mu_fixsrc(cx, f) == v)
+		return;
+	struct sym_state r = { .owner = sym_owner(cx), .kind = MU_STATE_FIXSRC, .port = v };
+	sym_state_push(cx, f, &r);
+}
 
 /* {x < 2^width : (x & mask) == value}, or NULL when it needs more than
  * 65,536 intervals (the caller then approximates). */
@@ -112,8 +133,8 @@ static inline void mu_split_ip_avail(struct sym_ctx *cx, struct sym_flow *f, uin
 
 /* Turn f into a packet built from scratch (ICMP errors, ARP frames): one
  * IPv4 layer at the data pointer whose fields are all new unconstrained
- * variables, a new payload, paint 0 and dst-IP annotation 0 (a new
- * packet's annotations are clear). History and flow state stay (the trace
+ * variables, a new payload, paint, dst-IP annotation and fix-IP-source
+ * flag 0 (a new packet's annotations are clear). History and flow state stay (the trace
  * continues through the element that made it). Moving the data pointer
  * far past every modelled header first makes sym_mark_ip find no layer
  * there, so it builds a fresh one and puts the data pointer on it. */
@@ -123,11 +144,12 @@ static inline void mu_new_packet(struct sym_ctx *cx, struct sym_flow *f)
 	sym_mark_ip(cx, f, 0);
 	sym_set_const(cx, f, SYM_F_PAINT, 0);
 	sym_set_const(cx, f, SYM_F_DSTANNO, 0);
+	mu_set_fixsrc(cx, f, 0);
 }
 
-/* Write n bytes at annotation offset off: the dst-IP annotation (bytes 0-3)
- * and paint (16) are modelled; other bytes are not (nothing the model
- * reads). A partial write over a non-constant dst annotation makes it a
+/* Write n bytes at annotation offset off: the dst-IP annotation (bytes 0-3),
+ * paint (16) and the fix-IP-source flag (19) are modelled; other bytes are
+ * not (nothing the model reads). A partial write over a non-constant dst annotation makes it a
  * new variable (approximate: the untouched bytes are forgotten). */
 static inline void mu_write_anno(struct sym_ctx *cx, struct sym_flow *f, uint32_t off,
                                  const uint8_t *bytes, uint32_t n)
@@ -141,6 +163,8 @@ static inline void mu_write_anno(struct sym_ctx *cx, struct sym_flow *f, uint32_
 			dval |= (uint32_t)bytes[i] << sh;
 		} else if (b == MU_ANNO_PAINT) {
 			sym_set_const(cx, f, SYM_F_PAINT, bytes[i]);
+		} else if (b == MU_ANNO_FIXSRC) {
+			mu_set_fixsrc(cx, f, bytes[i]);
 		}
 	}
 	if (!dmask)
@@ -166,27 +190,17 @@ static inline bool mu_split_anno_byte(struct sym_ctx *cx, struct sym_flow *f, ui
 		sym_split_range(cx, f, SYM_F_PAINT, v, v, in, out);
 		return true;
 	}
+	if (off == MU_ANNO_FIXSRC) {
+		bool eq = mu_fixsrc(cx, f) == v;
+		*in = eq ? f : NULL;
+		*out = eq ? NULL : f;
+		return true;
+	}
 	if (off < 4) {
 		unsigned sh = 8 * (3 - off);
 		return mu_split_masked(cx, f, SYM_F_DSTANNO, 0xffu << sh, (uint32_t)v << sh, in, out);
 	}
 	return false;
-}
-
-/* The newest fix-IP-source record pushed at this node says "set". */
-static inline bool mu_fixsrc_set(struct sym_ctx *cx, const struct sym_flow *f)
-{
-	uint64_t node = sym_owner(cx) >> 32;
-	for (const struct sym_state *s = sym_state_first(f); s; s = s->next)
-		if ((s->kind == MU_STATE_FIXSRC || s->kind == MU_STATE_FIXCLR) && s->owner >> 32 == node)
-			return s->kind == MU_STATE_FIXSRC;
-	return false;
-}
-
-static inline void mu_fixsrc_push(struct sym_ctx *cx, struct sym_flow *f, bool set)
-{
-	struct sym_state r = { .owner = sym_owner(cx), .kind = set ? MU_STATE_FIXSRC : MU_STATE_FIXCLR };
-	sym_state_push(cx, f, &r);
 }
 
 /* Let f take every output of the current element (outputs the model cannot

@@ -474,6 +474,18 @@ static void test_icmperror(void **st)
 	assert_true(holds(&r, 0));
 	FIELD_IS(&r, 0, "src", "10.0.0.254");
 	run_end(&r);
+	/* the flag is an annotation byte Paint can write too */
+	run_start(&r, "x :: Paint(1, ANNO 19) -> c :: IPOutputCombo(99, 10.0.0.1, 1500);"
+	              " c[0] -> d0 :: Discard; c[1] -> Discard; c[2] -> Discard; c[3] -> Discard; c[4] -> Discard;"
+	              " FromDevice(0) -> y :: ICMPError(10.0.0.254, 3, 3) -> Paint(0, ANNO 19) -> c;",
+	          "reach from m:x ip[0] = 0x45 -> m:d0\nreach from m:y udp src net 8.0.0.0/8 -> m:d0\n"
+	          "reach from m:x ip[0] = 0x45 -> m:d0 const src\n");
+	assert_true(holds(&r, 0));
+	FIELD_IS(&r, 0, "src", "10.0.0.1");
+	assert_true(holds(&r, 1));
+	FIELD_IS(&r, 1, "src", "10.0.0.254");
+	assert_false(holds(&r, 2));
+	run_end(&r);
 	/* concrete: exact fields of one error */
 	struct vfy_concrete in = udp_pkt(), out = { .tos = 0, .ttl = 200, .proto = 1, .len = 88, .off = 0,
 	                                            .src = 0x0a0000fe, .dst = 0x0a000001 };
