@@ -298,9 +298,11 @@ struct job {
 	struct ctl_job_in in;
 	struct ctl_job_out out;
 	int64_t snap_version;
-	uint64_t tgen;
+	uint64_t tgen, igen;
 	bool reserved;
 	bool requeued;  /* this run is the serialized re-verification */
+	int64_t *model; /* ids of the modules in the model (id order) */
+	size_t nmodel;
 	int rounds;
 	struct job *next;
 };
@@ -340,6 +342,7 @@ static void job_free(struct job *j)
 	free(j->source);
 	free(j->stock);
 	free(j->params);
+	free(j->model);
 	ctl__job_out_release(&j->out);
 	free(j);
 }
@@ -369,6 +372,54 @@ static uint32_t pick_ip(struct ctl *c, const struct reg_platform *p, const uint3
 			continue;
 		return (uint32_t)a;
 	}
+	return 0;
+}
+
+/* Does requirement text name module `name` as a node ("name", "name:...")? */
+static bool mentions(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = text ? strstr(text, name) : NULL; p; p = strstr(p + 1, name)) {
+		bool start = p == text || p[-1] == ' ' || p[-1] == '\t' || p[-1] == '>';
+		char e = p[n];
+		if (start && (e == '\0' || e == ' ' || e == ':' || e == '\n' || e == '\t' || e == '\r'))
+			return true;
+	}
+	return false;
+}
+
+/* Which modules enter the job's model: the operator's inline ones (they
+ * sit on paths) and the tenant's addressed ones that its requirements name
+ * (the others only receive what is sent to their address; leaving them out
+ * keeps a job's cost independent of how many modules the tenant runs). */
+static bool in_model(const struct job *j, const struct ctl_modref *m)
+{
+	bool own = m->tenant_id == j->tenant_id;
+	if (!strcmp(m->name, j->in.name))
+		return false; /* the module being placed (or one it replaces by name) */
+	if (m->is_inline)
+		return true;
+	return own && mentions(j->in.requirements, m->name);
+}
+
+/* Did the set of modules in the job's model change since it was built? */
+static int model_changed(struct job *j, bool *changed)
+{
+	struct ctl_modref *mods;
+	size_t n;
+	int rc = ctl__store_model(j->ctl->store, j->tenant_id, &mods, &n);
+	if (rc)
+		return rc;
+	size_t k = 0;
+	*changed = false;
+	for (size_t i = 0; i < n && !*changed; i++) {
+		if (!in_model(j, &mods[i]))
+			continue;
+		*changed = k >= j->nmodel || j->model[k] != mods[i].id;
+		k++;
+	}
+	*changed |= k != j->nmodel;
+	ctl__modrefs_free(mods, n);
 	return 0;
 }
 
@@ -402,6 +453,7 @@ static int job_inputs(struct job *j)
 	if (rc)
 		return rc;
 	j->tgen = tenant_gen(c, j->tenant_id);
+	j->igen = gen_get(c, "i", "all");
 	/* the tenant: kind, prefixes, whitelist */
 	struct reg_tenant t;
 	if ((rc = reg_tenant_get(c->reg, j->tenant_id, &t)))
@@ -410,15 +462,18 @@ static int job_inputs(struct job *j)
 	/* modules that stay in the model: the tenant's own and the operator's
 	 * inline ones (other tenants' modules are addressed: nothing reaches
 	 * them unless sent to their address, and no statement may name them) */
-	struct ctl_mod *mods = NULL;
+	struct ctl_modref *mods = NULL;
 	size_t nmods = 0;
-	if ((rc = ctl__store_live(c->store, 0, &mods, &nmods))) {
+	if ((rc = ctl__store_model(c->store, j->tenant_id, &mods, &nmods))) {
 		reg_tenant_release(&t);
 		return rc;
 	}
 	j->in.sibs = calloc(nmods + 1, sizeof *j->in.sibs);
 	j->in.allowed = calloc(t.naddresses + t.nwhitelist + nmods + 1, sizeof *j->in.allowed);
-	if (!j->in.sibs || !j->in.allowed) {
+	free(j->model);
+	j->model = calloc(nmods + 1, sizeof *j->model);
+	j->nmodel = 0;
+	if (!j->in.sibs || !j->in.allowed || !j->model) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -428,16 +483,18 @@ static int job_inputs(struct job *j)
 		j->in.allowed[j->in.nallowed++] = t.whitelist[i];
 	for (size_t i = 0; i < nmods; i++) {
 		bool own = mods[i].tenant_id == j->tenant_id;
-		if (!own && mods[i].platform)
-			continue;
-		if (!strcmp(mods[i].name, j->in.name) && own)
-			continue;
-		if (!own && j->in.name && !strcmp(mods[i].name, j->in.name))
-			continue; /* an operator's inline module of the same name: the name wins */
-		if ((rc = mod_sib(&mods[i], &j->in.sibs[j->in.nsibs++])))
-			goto out;
-		if (own && mods[i].platform)
+		if (own && !mods[i].is_inline)
 			j->in.allowed[j->in.nallowed++] = (struct inet_prefix){mods[i].ip, 32};
+		if (!in_model(j, &mods[i]))
+			continue;
+		struct ctl_mod full;
+		if ((rc = ctl__store_get(c->store, mods[i].id, &full)))
+			goto out;
+		rc = mod_sib(&full, &j->in.sibs[j->in.nsibs++]);
+		ctl__mod_release(&full);
+		if (rc)
+			goto out;
+		j->model[j->nmodel++] = mods[i].id;
 	}
 	/* every operator policy */
 	struct reg_policy *pol;
@@ -514,7 +571,7 @@ static int job_inputs(struct job *j)
 	j->reserved = j->kind == JOB_DEPLOY;
 	reg_platforms_free(pv, np);
 out:
-	ctl__mods_free(mods, nmods);
+	ctl__modrefs_free(mods, nmods);
 	reg_tenant_release(&t);
 	return rc;
 }
@@ -553,9 +610,20 @@ static int commit(struct job *j)
 	struct snapshot *s = api_snapshot(c->api);
 	int64_t ver = s ? s->version : -1;
 	snapshot_unref(s);
-	if (ver != j->snap_version || j->tgen != tenant_gen(c, j->tenant_id) ||
-	    (cd->platform && cd->gen != gen_get(c, "p", cd->platform)))
+	/* verify again only when what the verdict was computed on changed:
+	 * the snapshot or the modules in the model. Capacity, address and
+	 * name are checked below in the transaction. (Other tenants' modules
+	 * on the platform are addressed: they are not in the model.) */
+	if (ver != j->snap_version)
 		return 1;
+	if (j->tgen != tenant_gen(c, j->tenant_id) || j->igen != gen_get(c, "i", "all")) {
+		bool changed;
+		int mrc = model_changed(j, &changed);
+		if (mrc)
+			return mrc;
+		if (changed)
+			return 1;
+	}
 	int rc = reg_begin(c->reg);
 	if (rc)
 		return rc;
@@ -622,6 +690,8 @@ static int commit(struct job *j)
 	}
 	if (cd->platform)
 		gen_bump(c, "p", cd->platform);
+	else
+		gen_bump(c, "i", "all");
 	tenant_bump(c, j->tenant_id);
 	char ip[16];
 	log_info("controller", "module %lld '%s' of tenant %lld deployed on %s at %s (%s)",
@@ -1028,6 +1098,8 @@ static int h_kill(struct api_req *r, void *ud)
 	}
 	if (m.platform)
 		gen_bump(c, "p", m.platform);
+	else
+		gen_bump(c, "i", "all");
 	tenant_bump(c, m.tenant_id);
 	if (c->have_ops && c->ops.remove) {
 		struct ctl_sib s;

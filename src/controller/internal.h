@@ -120,6 +120,16 @@ int ctl__store_platform_ips(struct ctl_store *s, const char *platform, uint32_t 
 int ctl__store_insert(struct ctl_store *s, struct ctl_mod *m);
 /* Mark killed and free its allocation (inside the caller's transaction). */
 int ctl__store_kill(struct ctl_store *s, int64_t id);
+/* The modules that may enter a tenant's model: its own live ones and the
+ * operator's inline ones (id order). */
+struct ctl_modref {
+	int64_t id, tenant_id;
+	char *name;
+	bool is_inline;
+	uint32_t ip;
+};
+int ctl__store_model(struct ctl_store *s, int64_t tenant, struct ctl_modref **v, size_t *n);
+void ctl__modrefs_free(struct ctl_modref *v, size_t n);
 int ctl__store_set_report(struct ctl_store *s, int64_t id, const char *report);
 
 #endif

@@ -112,10 +112,34 @@ static bool names_module(const char *text, const char *name)
 	return false;
 }
 
-/* The statement without the module's hops: "reach from A -> Z" (const
- * clauses dropped). Does traffic get from A to Z without the module? Then
- * the statement is about transit traffic, which an addressed module never
- * sees. */
+/* Does one statement hold on net? (false when it cannot be checked) */
+static bool probe(struct vfy_net *net, const char *buf, size_t n, uint64_t max_steps)
+{
+	struct src_file f = {"probe", buf, n};
+	struct diags d;
+	diags_init(&d);
+	struct vfy_reqs *r = NULL;
+	bool holds = false;
+	if (!vfy_reqs_parse(&f, &r, &d)) {
+		struct vfy_limits lim = {.max_steps = max_steps};
+		struct vfy_report *rep = NULL;
+		if (!vfy_check(net, r, &lim, &rep)) {
+			holds = vfy_report_ok(rep);
+			vfy_report_free(rep);
+		}
+		vfy_reqs_free(r);
+	}
+	diags_free(&d);
+	return holds;
+}
+
+/* Is a failing statement about transit traffic (packets on their way to
+ * another destination), which an addressed module never sees? It is when
+ * the traffic gets from the first node to the last without the module
+ * ("reach from A -> Z" holds), and, for a reach statement, the first
+ * node's traffic cannot even get to the module (it is not addressed to
+ * it). An always statement with an addressed module as waypoint is
+ * transit as soon as traffic bypasses it. */
 static bool is_transit(struct vfy_net *net, const char *text, const char *name, uint64_t max_steps)
 {
 	const char *from = strstr(text, "from ");
@@ -123,7 +147,7 @@ static bool is_transit(struct vfy_net *net, const char *text, const char *name, 
 	for (const char *p = strstr(text, "->"); p; p = strstr(p + 2, "->"))
 		last = p;
 	const char *first_arrow = strstr(text, "->");
-	if (!from || !last || !first_arrow)
+	if (!from || !last || !first_arrow || !strncmp(text, "never", 5))
 		return false;
 	char buf[2048];
 	const char *l = last + 2;
@@ -137,24 +161,12 @@ static bool is_transit(struct vfy_net *net, const char *text, const char *name, 
 		return false; /* the module is the destination: not transit */
 	int n = snprintf(buf, sizeof buf, "reach %.*s -> %.*s\n", (int)(first_arrow - from), from,
 	                 (int)ll, l);
-	if (n < 0 || (size_t)n >= sizeof buf)
+	if (n < 0 || (size_t)n >= sizeof buf || !probe(net, buf, (size_t)n, max_steps))
 		return false;
-	struct src_file f = {"probe", buf, (size_t)n};
-	struct diags d;
-	diags_init(&d);
-	struct vfy_reqs *r = NULL;
-	bool transit = false;
-	if (!vfy_reqs_parse(&f, &r, &d)) {
-		struct vfy_limits lim = {.max_steps = max_steps};
-		struct vfy_report *rep = NULL;
-		if (!vfy_check(net, r, &lim, &rep)) {
-			transit = vfy_report_ok(rep);
-			vfy_report_free(rep);
-		}
-		vfy_reqs_free(r);
-	}
-	diags_free(&d);
-	return transit;
+	if (strncmp(text, "reach", 5))
+		return true;
+	n = snprintf(buf, sizeof buf, "reach %.*s -> %s\n", (int)(first_arrow - from), from, name);
+	return n > 0 && (size_t)n < sizeof buf && !probe(net, buf, (size_t)n, max_steps);
 }
 
 static int add_sibs(struct vfy_net *net, const struct ctl_sib *s, size_t n, json_t *notes)
@@ -294,7 +306,14 @@ static int try_cand(const struct ctl_job_in *in, const struct parsed *p, size_t 
 	/* security rules (not for the operator's own modules) */
 	enum ctl_verdict verdict = CTL_SAFE;
 	json_t *sec = NULL, *sec2 = NULL;
-	if (in->kind != REG_KIND_OPERATOR) {
+	if (in->kind == REG_KIND_OPERATOR) {
+		/* correctness only: the report still names the rules */
+		struct vfy_exits none = {0};
+		struct ctl_rules_in ri = {in->kind, c->ip, NULL, 0};
+		if ((rc = ctl__rules_check(&ri, &none, &verdict, &sec)))
+			goto done;
+		json_object_set_new(cj, "security", sec);
+	} else {
 		rc = security(in, net, c->ip, &lim, &verdict, &sec);
 		if (rc == -E2BIG) {
 			set_err(out, 422, "too_complex", NULL,
@@ -391,7 +410,23 @@ static int try_cand(const struct ctl_job_in *in, const struct parsed *p, size_t 
 	if (!fail) {
 		if ((rc = vfy_check(net, p->pols, &lim, &pr)))
 			goto done;
-		json_t *prj = vfy_report_json(pr);
+		/* verdicts only; the full report (traces) just when one fails */
+		json_t *prj;
+		if (vfy_report_ok(pr)) {
+			json_t *res = json_array();
+			for (size_t k = 0; k < vfy_report_count(pr); k++) {
+				struct vfy_result vr;
+				vfy_report_result(pr, k, &vr);
+				json_array_append_new(res, json_pack(
+					"{s:s, s:s, s:s, s:b, s:s, s:I}", "statement", vr.text, "kind",
+					vr.kind == VFY_REACH ? "reach" : vr.kind == VFY_ALWAYS ? "always" : "never",
+					"verdict", "holds", "vacuous", vr.vacuous, "message",
+					vr.message ? vr.message : "", "flows", (json_int_t)vr.flows));
+			}
+			prj = json_pack("{s:b, s:o}", "ok", 1, "results", res);
+		} else {
+			prj = vfy_report_json(pr);
+		}
 		json_object_set_new(cj, "policies", prj);
 		fail = first_failure(pr, prj, "policy", NULL);
 		complex |= too_complex(pr);
@@ -482,17 +517,45 @@ void ctl__job_run(const struct ctl_job_in *in, struct ctl_job_out *out)
 		}
 	}
 	json_t *win = out->winner >= 0 ? json_array_get(cands, (size_t)out->winner) : NULL;
-	out->report = json_pack("{s:o, s:o}", "candidates", cands, "verdict",
+	out->report = json_pack("{s:O, s:o}", "candidates", cands, "verdict",
 	                        json_string(win ? ctl__verdict_name(out->verdict) : "rejected"));
+	/* the operator's policies: verdicts for everyone, traces only where
+	 * one fails (the network's inside is the operator's business) */
+	size_t ci;
+	json_t *cj0;
+	json_array_foreach(cands, ci, cj0) {
+		size_t ri;
+		json_t *res;
+		json_array_foreach(json_object_get(json_object_get(cj0, "policies"), "results"), ri, res)
+			if (!strcmp(json_string_value(json_object_get(res, "verdict")) ?: "", "holds"))
+				json_object_del(res, "trace"), json_object_del(res, "loop_trace");
+	}
 	if (win) {
 		json_object_set(out->report, "platform", json_object_get(win, "platform"));
 		const char *keys[] = {"security", "sandboxed_security", "requirements", "policies", "notes"};
 		for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
-			if (json_object_get(win, keys[k]))
+			if (json_object_get(win, keys[k])) {
 				json_object_set(out->report, keys[k], json_object_get(win, keys[k]));
+				json_object_del(win, keys[k]); /* once, at the top */
+			}
+		json_object_set_new(win, "result", json_string("chosen"));
 		json_object_set_new(out->report, "deployed_config", json_string(out->deployed));
-		goto end;
 	}
+	/* failed candidates keep their first failure and the rules' summary */
+	json_array_foreach(cands, ci, cj0) {
+		if (cj0 == win)
+			continue;
+		json_object_del(cj0, "requirements");
+		json_object_del(cj0, "policies");
+		if (!json_object_get(cj0, "failure") && !in->cands[ci].full)
+			json_object_set_new(cj0, "result", json_string("not tried"));
+		else
+			json_object_set_new(cj0, "result", json_string(json_object_get(cj0, "failure") ?
+			                                               "failed" : "full"));
+	}
+	json_decref(cands);
+	if (win)
+		goto end;
 	/* nobody: why, per platform */
 	json_t *per = json_array();
 	bool any_transit = false, all_rules = in->ncands > 0;

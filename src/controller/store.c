@@ -9,7 +9,7 @@
 
 enum {
 	Q_LIVE_ALL, Q_LIVE_TENANT, Q_LIST, Q_LIST_LIVE, Q_GET, Q_COUNT_TENANT, Q_COUNT_PLATFORM,
-	Q_NAME, Q_IPS, Q_INSERT, Q_ALLOC, Q_KILL, Q_FREE, Q_REPORT, Q_COUNT
+	Q_NAME, Q_IPS, Q_INSERT, Q_ALLOC, Q_KILL, Q_FREE, Q_REPORT, Q_MODEL, Q_COUNT
 };
 
 #define COLS "id, tenant_id, name, source, stock, params, requirements, verdict, platform, ip, " \
@@ -37,6 +37,8 @@ static const char *const sql[Q_COUNT] = {
 	[Q_KILL] = "UPDATE modules SET state = 'killed', updated_at = "
 	           "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1 AND state <> 'killed'",
 	[Q_FREE] = "DELETE FROM allocations WHERE module_id = ?1",
+	[Q_MODEL] = "SELECT id, tenant_id, name, platform IS NULL, ip FROM modules WHERE state <> 'killed' "
+	            "AND (tenant_id = ?1 OR platform IS NULL) ORDER BY id",
 	[Q_REPORT] = "UPDATE modules SET report = ?2, updated_at = "
 	             "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
 };
@@ -355,4 +357,49 @@ int ctl__store_set_report(struct ctl_store *s, int64_t id, const char *report)
 		return fail(s, st);
 	sqlite3_reset(st);
 	return 0;
+}
+
+int ctl__store_model(struct ctl_store *s, int64_t tenant, struct ctl_modref **v, size_t *n)
+{
+	sqlite3_stmt *st = q(s, Q_MODEL);
+	sqlite3_bind_int64(st, 1, tenant);
+	*v = NULL;
+	*n = 0;
+	size_t cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 16;
+			struct ctl_modref *nv = realloc(*v, cap * sizeof *nv);
+			if (!nv) {
+				ctl__modrefs_free(*v, *n);
+				*v = NULL;
+				*n = 0;
+				sqlite3_reset(st);
+				return -ENOMEM;
+			}
+			*v = nv;
+		}
+		struct ctl_modref *m = &(*v)[(*n)++];
+		m->id = sqlite3_column_int64(st, 0);
+		m->tenant_id = sqlite3_column_int64(st, 1);
+		m->name = col_str(st, 2);
+		m->is_inline = sqlite3_column_int(st, 3) != 0;
+		m->ip = (uint32_t)sqlite3_column_int64(st, 4);
+	}
+	if (rc != SQLITE_DONE) {
+		ctl__modrefs_free(*v, *n);
+		*v = NULL;
+		*n = 0;
+		return fail(s, st);
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+void ctl__modrefs_free(struct ctl_modref *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
 }

@@ -86,7 +86,8 @@ TRANSIT = {
         "back[1] -> ToDevice(0);\n"
         "rw[0] -> ToDevice(1);\n"
         "rw[1] -> ToDevice(0);\n",
-        "reach from client tcp dst port 80 -> {name} -> internet tcp dst port 80 src host 172.16.255.253\n",
+        # transparent: the clients address the web server, not the proxy
+        "reach from client tcp dst port 80 and dst host 93.184.216.34 -> {name} -> internet tcp dst port 80 and src host 172.16.255.253\n",
     ),
 }
 
@@ -99,7 +100,7 @@ def _addressed(name, kind):
             "// counts what is sent to the module and passes it to the origin\n"
             "FromNetFront() -> IPFilter(allow udp dst port 9000, deny all) -> Counter\n"
             f"  -> IPRewriter(pattern - - {o} - 0 0) -> ToNetFront();\n",
-            f"reach from internet udp dst port 9000 -> {{name}} -> {dest} dst host {o} const proto && dst port\n",
+            f"reach from internet udp dst port 9000 -> {{name}} -> {dest} dst host {o} udp dst port 9000\n",
         )
     if name == "rate-limiter":
         return (

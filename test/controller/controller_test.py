@@ -167,8 +167,8 @@ def test_table1():
                 rep = r.json["report"]
                 if want == "rejected":
                     reason = r.json["reason"]
-                    assert reason["code"] == "needs_transit", (row, kind, reason)
-                    assert "transit" in reason["message"], reason
+                    if reason["code"] != "needs_transit" or "transit" not in reason["message"]:
+                        problems.append(f"{row}/{kind}: rejected, but not for transit: {reason}")
                     continue
                 sec = rules(rep)
                 assert sec["anti-spoofing"]["applies"] is (kind != "operator"), (row, kind)
@@ -240,8 +240,8 @@ def test_spoofing_and_reflection_never_safe():
                 r = it.expect_status(d.post("/v1/check", {"name": name, "config": cfg}, token=tok), 200)
                 v = r.json["verdict"]
                 assert v in ("rejected", "sandboxed"), (kind, name, v)
-                cands = r.json["report"]["candidates"]
-                sec = {x["rule"]: x for x in cands[-1]["security"]["rules"]}
+                rep = r.json["report"]
+                sec = {x["rule"]: x for x in (rep.get("security") or rep["candidates"][-1]["security"])["rules"]}
                 assert sec[want_rule]["result"] in ("fail", "partial"), (kind, name, sec)
                 assert sec[want_rule]["violations"], (kind, name, sec)
                 r = d.post("/v1/modules", {"name": name, "config": cfg}, token=tok)
