@@ -248,9 +248,10 @@ static int check_one(struct vfy_net *n, const struct rstmt *st, const struct vfy
 			else if (j.const_msg)
 				out->r.message = arena_printf(ra, "no flow keeps its invariants: %s", j.const_msg);
 			else
-				out->r.message = arena_printf(ra, "no flow reaches hop %u (%s)%s%s", got + 1,
-				                              hop_text(ra, h), got ? "; the closest passed " : "",
-				                              got ? hop_text(ra, &st->hops[got]) : "");
+				out->r.message = arena_printf(ra, "no flow reaches hop %u (%s)%s%s; the closest stops at %s",
+				                              got + 1, hop_text(ra, h), got ? "; the closest passed " : "",
+				                              got ? hop_text(ra, &st->hops[got]) : "",
+				                              j.best ? vjob_loc_name(&j, j.best->hist) : "the source");
 			tf = j.best;
 		}
 		break;

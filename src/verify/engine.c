@@ -162,7 +162,7 @@ static const struct sym_hop *hop_at(const struct sym_flow *f, uint32_t num)
 	return h;
 }
 
-static const char *loc_name(struct vfy_job *j, const struct sym_hop *h)
+const char *vjob_loc_name(struct vfy_job *j, const struct sym_hop *h)
 {
 	if (!h)
 		return "the source";
@@ -231,7 +231,7 @@ static int hook(struct vfy_job *j, struct sym_flow *f, uint32_t node, uint32_t e
 			if (!j->const_msg)
 				j->const_msg = arena_printf(j->a, "'%s' is written at %s, between %s and %s",
 				                            sym_field_name((enum sym_field)bad),
-				                            loc_name(j, hop_at(g, at)), st->hops[k].node.text,
+				                            vjob_loc_name(j, hop_at(g, at)), st->hops[k].node.text,
 				                            st->hops[k + 1].node.text);
 			if (st->kind == VFY_ALWAYS && k + 1 == n - 1) {
 				keep_decisive(j, g);
@@ -421,17 +421,44 @@ static void node_behave(struct vfy_job *j, struct sym_flow *f, uint32_t node, ui
 	}
 }
 
-/* reach: keep the flow that got furthest (most statement hops, then most
- * hops) to explain a failure. */
+/* Does f head for the module the next statement hop is in (its dst may be
+ * the module's address)? Used to pick the flow that explains a failure. */
+static int aims(struct vfy_job *j, const struct sym_flow *f)
+{
+	uint32_t k = f->progress;
+	if (k + 1 >= j->st->nhops || j->m[k + 1].n != 1)
+		return 0;
+	const struct vnode *t = vnet_node(j->net, j->m[k + 1].nodes[0]);
+	if (t->kind != VN_MODULE || t->is_inline)
+		return 0;
+	struct sym_term d = sym_get(f, SYM_F_DST);
+	if (!d.var)
+		return d.k == t->address;
+	const struct sym_iset *v = iset_shift(j->a, f->vars[d.var - 1].dom, d.k, 32);
+	return v && sym_iset_contains(v, t->address);
+}
+
+/* reach: keep the flow that got furthest (most statement hops, heading for
+ * the next one, then most hops) to explain a failure. */
 static void track_best(struct vfy_job *j, struct sym_flow *f)
 {
 	if (!j->st || j->st->kind != VFY_REACH || j->exits_mode)
 		return;
-	if (j->best && (f->progress < j->best->progress ||
-	                (f->progress == j->best->progress && f->nhops <= j->best->nhops)))
-		return;
+	int aim = aims(j, f);
+	if (j->best) {
+		if (f->progress != j->best->progress) {
+			if (f->progress < j->best->progress)
+				return;
+		} else if (aim != j->best_aim) {
+			if (aim < j->best_aim)
+				return;
+		} else if (f->nhops <= j->best->nhops) {
+			return;
+		}
+	}
 	sym__free(&j->cx, j->best);
 	j->best = sym_clone(&j->cx, f);
+	j->best_aim = aim;
 }
 
 static int step_node(struct vfy_job *j, struct sym_flow *f, uint32_t node, uint32_t port)

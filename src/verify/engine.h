@@ -43,6 +43,7 @@ struct vfy_job {
 	bool stop;
 	struct sym_flow *decisive; /* witness (reach) or violation (always/never) */
 	struct sym_flow *best;     /* reach: the flow that got furthest */
+	int best_aim;
 	uint64_t reached_last;
 	uint64_t started;
 	uint32_t loops;
@@ -68,6 +69,9 @@ int vjob_run(struct vfy_job *j);
 /* Record a hop in f's history. */
 void vjob_hop(struct vfy_job *j, struct sym_flow *f, uint8_t kind, uint32_t node, uint32_t elem,
               uint32_t port, const char *note);
+
+/* "node" or "module:element:port" of a hop record. */
+const char *vjob_loc_name(struct vfy_job *j, const struct sym_hop *h);
 
 /* report.c */
 struct vtrace;

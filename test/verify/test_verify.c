@@ -246,6 +246,8 @@ static void test_figure4_placement(void **state)
 			assert_int_equal(r.verdict, VFY_FAILS);
 			assert_non_null(strstr(r.message, "hop 1"));
 			assert_non_null(strstr(r.message, "batcher:dst:0"));
+			/* and why: the rewriter's drop spec on the outside input */
+			assert_non_null(strstr(r.message, "the closest stops at fw:rw:1"));
 			assert_false(trace_visits(&w, 4, "batcher"));
 		} else {
 			assert_int_equal(r.verdict, VFY_HOLDS);
