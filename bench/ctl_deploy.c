@@ -317,7 +317,7 @@ int main(int argc, char **argv)
 	exe[el] = '\0';
 	char *slash = strrchr(exe, '/');
 	*slash = '\0'; /* .../build/bench */
-	char innetd[PATH_MAX], shared[PATH_MAX];
+	char innetd[PATH_MAX + 64], shared[PATH_MAX + 64];
 	if (getenv("INNETD"))
 		snprintf(innetd, sizeof innetd, "%s", getenv("INNETD"));
 	else
@@ -326,7 +326,7 @@ int main(int argc, char **argv)
 		snprintf(shared, sizeof shared, "%s", getenv("INNET_SHARED_DIR"));
 	else
 		snprintf(shared, sizeof shared, "%s/../../shared", exe);
-	char path[PATH_MAX + 64];
+	char path[PATH_MAX + 128];
 	snprintf(path, sizeof path, "%s/examples/figure3-network.json", shared);
 	char *net = read_file(path);
 	if (!net) {
@@ -338,7 +338,7 @@ int main(int argc, char **argv)
 	char dir[] = "/tmp/innet-bench-ctl-XXXXXX";
 	if (!wide || !mkdtemp(dir))
 		return 1;
-	char netf[PATH_MAX], polf[PATH_MAX + 64];
+	char netf[PATH_MAX], polf[PATH_MAX + 192];
 	snprintf(netf, sizeof netf, "%s/network.json", dir);
 	FILE *f = fopen(netf, "w");
 	fputs(wide, f);
