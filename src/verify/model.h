@@ -17,20 +17,24 @@
  * approximate flow say so.
  *
  * Recipe for a model (see src/elements/ipfilter.c, strip.c, decipttl.c):
+ * in the element's file, `#include "verify/model.h"` after element.h, a
+ * "---- symbolic model ----" comment and section at the end, a forward
+ * declaration `static const struct elem_model decipttl_model;` before the
+ * class, and `.model = &decipttl_model,` in it.
  *
- *     static int decipttl_push(struct sym_ctx *cx, const struct click_element *e,
- *                              uint32_t port, struct sym_flow *f)
+ *     static int decipttl_sym_push(struct sym_ctx *cx, const struct click_element *e,
+ *                                  uint32_t port, struct sym_flow *f)
  *     {
- *         struct sym_flow *dead = NULL;
+ *         struct sym_flow *dead = NULL;  // conf: e->conf (the file's struct)
  *         // ttl <= 1 goes to output 1 (or is dropped); the rest decrements
  *         sym_split_range(cx, f, SYM_F_TTL, 2, 255, &f, &dead);
  *         if (dead) sym_emit(cx, 1, dead);      // dropped if output 1 absent
  *         if (f) { sym_add(cx, f, SYM_F_TTL, -1); sym_emit(cx, 0, f); }
  *         return 0;
  *     }
- *     const struct elem_model decipttl_model = { .push = decipttl_push };
+ *     static const struct elem_model decipttl_model = { .push = decipttl_sym_push };
  *
- * and `.model = &decipttl_model` in the class. Rules: a model owns the flow
+ * (the real one also honours ACTIVE and MULTICAST). Rules: a model owns the flow
  * it is given; it hands it (or the pieces a split made) to sym_emit() or
  * sym_drop(), or simply forgets it (dropped). Emitting to an output that is
  * not connected drops the flow there. A model never keeps anything between
