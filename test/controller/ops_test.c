@@ -1,0 +1,164 @@
+/* The platform interface: when innetd connects the fast path
+ * (ctl_set_platform_ops), every live module of the registry is handed to
+ * it with what the fast path needs (address, proto/port, the Click text
+ * that runs, sandboxed or not); killed modules are not. A recording
+ * dummy stands in for the fast path. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "api.h"
+#include "controller/controller.h"
+#include "controller/internal.h"
+#include "harness.h"
+
+struct rec {
+	int n;
+	int64_t ids[8];
+	uint32_t ips[8];
+	uint8_t protos[8];
+	uint16_t ports[8];
+	bool sandboxed[8];
+	char *clicks[8];
+	char *platforms[8];
+};
+
+static int rec_install(void *ud, const struct ctl_deployed *m)
+{
+	struct rec *r = ud;
+	assert_true(r->n < 8);
+	r->ids[r->n] = m->id;
+	r->ips[r->n] = m->ip;
+	r->protos[r->n] = m->proto;
+	r->ports[r->n] = m->port;
+	r->sandboxed[r->n] = m->sandboxed;
+	r->clicks[r->n] = strdup(m->click);
+	r->platforms[r->n] = m->platform ? strdup(m->platform) : NULL;
+	r->n++;
+	return 0;
+}
+
+static int rec_remove(void *ud, const struct ctl_deployed *m)
+{
+	return 0;
+}
+
+static int64_t add_module(struct ctl_store *st, struct registry *reg, int64_t tenant,
+                          const char *name, uint32_t ip, const char *verdict, const char *deployed)
+{
+	json_t *rep = json_pack("{s:s, s:s}", "verdict", verdict, "deployed_config", deployed);
+	char *rt = json_dumps(rep, JSON_COMPACT);
+	struct ctl_mod m = {
+		.tenant_id = tenant, .name = (char *)name, .source = "FromNetFront -> ToNetFront;",
+		.requirements = "", .verdict = (char *)verdict, .platform = "platform3", .ip = ip,
+		.proto = 17, .port = 1500, .report = rt,
+	};
+	assert_int_equal(reg_begin(reg), 0);
+	assert_int_equal(ctl__store_insert(st, &m), 0);
+	assert_int_equal(reg_commit(reg), 0);
+	free(m.created_at);
+	free(rt);
+	json_decref(rep);
+	return m.id;
+}
+
+static void test_install_on_connect(void **state)
+{
+	char dir[] = "/tmp/innet-ctl-ops-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char db[128];
+	snprintf(db, sizeof db, "%s/innet.db", dir);
+	struct registry *reg;
+	char *err = NULL;
+	assert_int_equal(reg_open(db, &reg, &err), 0);
+
+	/* the Figure 3 network and one client */
+	size_t len;
+	char *net = th_read_file(th_shared_path("examples/figure3-network.json"), &len);
+	assert_non_null(net);
+	struct snapshot *s;
+	struct diags d;
+	diags_init(&d);
+	assert_int_equal(snapshot_parse(net, len, &s, &d), 0);
+	diags_free(&d);
+	char *busy = NULL;
+	assert_int_equal(reg_snapshot_put(reg, s, "test", &busy), 0);
+	struct reg_tenant t = {.name = strdup("phone"), .kind = REG_KIND_CLIENT, .quota_modules = 10};
+	uint8_t hash[REG_HASH_LEN] = {1};
+	assert_int_equal(reg_tenant_add(reg, &t, hash), 0);
+
+	struct ctl_store *st;
+	assert_int_equal(ctl__store_open(reg, &st), 0);
+	int64_t a = add_module(st, reg, t.id, "a", 0xc0000202, "safe", "FromNetFront -> ToNetFront;");
+	int64_t b = add_module(st, reg, t.id, "b", 0xc0000203, "sandboxed",
+	                       "e :: ChangeEnforcer(ADDR 192.0.2.3); FromNetFront -> e -> ToNetFront;");
+	int64_t k = add_module(st, reg, t.id, "k", 0xc0000204, "safe", "FromNetFront -> Discard;");
+	assert_int_equal(reg_begin(reg), 0);
+	assert_int_equal(ctl__store_kill(st, k), 0);
+	assert_int_equal(reg_commit(reg), 0);
+	assert_int_equal(ctl__store_kill(st, k), -ENOENT);
+	/* the address of the killed module is free again */
+	uint32_t *ips;
+	size_t nips;
+	assert_int_equal(ctl__store_platform_ips(st, "platform3", &ips, &nips), 0);
+	assert_int_equal(nips, 2);
+	assert_int_equal(ips[0], 0xc0000202);
+	assert_int_equal(ips[1], 0xc0000203);
+	free(ips);
+	ctl__store_close(st);
+
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	struct cfg cfg;
+	memset(&cfg, 0, sizeof cfg);
+	struct api *api;
+	uint8_t admin[REG_HASH_LEN] = {2};
+	assert_int_equal(api_new(&loop, reg, &cfg, admin, &api), 0);
+	assert_int_equal(api_register_core(api), 0);
+	struct ctl *c;
+	assert_int_equal(ctl_new(api, NULL, &c), 0);
+	struct rec r = {0};
+	struct ctl_platform_ops ops = {&r, rec_install, rec_remove};
+	assert_int_equal(ctl_set_platform_ops(c, &ops), 0);
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.ids[0], a);
+	assert_int_equal(r.ids[1], b);
+	assert_int_equal(r.ips[0], 0xc0000202);
+	assert_int_equal(r.protos[0], 17);
+	assert_int_equal(r.ports[0], 1500);
+	assert_false(r.sandboxed[0]);
+	assert_true(r.sandboxed[1]);
+	assert_string_equal(r.platforms[1], "platform3");
+	/* what runs is the deployed text (with its enforcer), not the source */
+	assert_non_null(strstr(r.clicks[1], "ChangeEnforcer"));
+	for (int i = 0; i < r.n; i++) {
+		free(r.clicks[i]);
+		free(r.platforms[i]);
+	}
+	ctl_free(c);
+	api_free(api);
+	uv_loop_close(&loop);
+	reg_tenant_release(&t);
+	snapshot_unref(s);
+	free(net);
+	reg_close(reg);
+	char cmd[160];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_install_on_connect),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
