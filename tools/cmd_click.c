@@ -7,6 +7,7 @@
 
 #include "click/click.h"
 #include "innet.h"
+#include "runtime/pcaprun.h"
 
 static void usage(FILE *out)
 {
@@ -14,6 +15,7 @@ static void usage(FILE *out)
 	        "usage: innet click check [-D NAME=VALUE]... FILE...\n"
 	        "       innet click flatten [-D NAME=VALUE]... FILE\n"
 	        "       innet click dot [-D NAME=VALUE]... FILE\n"
+	        "       innet click run FILE --in IN.pcap --out OUT.pcap [--dev N] [--drain S] [-D NAME=VALUE]...\n"
 	        "FILE may be '-' for standard input. -D defines $NAME before parsing\n"
 	        "(like $MODULE_IP), overriding the file's own define().\n");
 }
@@ -65,6 +67,8 @@ int cmd_click(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	if (!strcmp(mode, "run")) /* the runtime on a capture (src/runtime/pcaprun.c) */
+		return rt_click_run_main(argc - 2, argv + 2);
 	if (strcmp(mode, "check") && strcmp(mode, "flatten") && strcmp(mode, "dot")) {
 		fprintf(stderr, "innet click: unknown subcommand '%s'\n", mode);
 		usage(stderr);
