@@ -234,24 +234,29 @@ static void finish_cmd(struct dp *dp, struct dp__cmd *c)
 		dp->cfg.on_event(dp->cfg.event_arg, &ev);
 }
 
+/* At most a bounded amount per call, so that a flood of new flows cannot
+ * hold the control loop: what is left wakes the loop again. */
 int dp_poll(struct dp *dp)
 {
 	int n = 0;
 	void *ptrs[64];
 	unsigned k;
-	while ((k = rte_ring_sc_dequeue_burst(dp->done, ptrs, 64, NULL)) > 0) {
+	while (n < 1024 && (k = rte_ring_sc_dequeue_burst(dp->done, ptrs, 64, NULL)) > 0) {
 		for (unsigned i = 0; i < k; i++)
 			finish_cmd(dp, ptrs[i]);
 		n += (int)k;
 	}
 	struct dp__ev evs[32];
-	while ((k = rte_ring_sc_dequeue_burst_elem(dp->ev, evs, sizeof evs[0], 32, NULL)) > 0) {
+	int ne = 0;
+	while (ne < 1024 && (k = rte_ring_sc_dequeue_burst_elem(dp->ev, evs, sizeof evs[0], 32, NULL)) > 0) {
 		for (unsigned i = 0; i < k; i++)
 			if (dp->cfg.on_event)
 				dp->cfg.on_event(dp->cfg.event_arg, &evs[i].ev);
-		n += (int)k;
+		ne += (int)k;
 	}
-	return n;
+	if (dp->async && (!rte_ring_empty(dp->done) || !rte_ring_empty(dp->ev)))
+		uv_async_send(dp->async);
+	return n + ne;
 }
 
 static void on_async(uv_async_t *h)
