@@ -76,8 +76,12 @@ int seed_registry(struct registry *reg, const struct cfg *cfg, char **err)
 	char flag;
 	size_t flen;
 	int rc = reg_meta_get(reg, "seeded", &flag, 1, &flen);
-	if (rc == 0)
+	if (rc == 0) {
+		if ((cfg->network && *cfg->network) || (cfg->policy && *cfg->policy))
+			log_info("seed", "the registry was seeded at its first start: the network and policy "
+			         "settings are not read again (change them with PUT /v1/network, POST /v1/policies)");
 		return 0;
+	}
 	if (rc != -ENOENT)
 		return rc;
 	char *net = NULL, *pol = NULL;
