@@ -3,7 +3,7 @@
  * looped by net_pcap from a prepared capture, next to dpdk-testpmd's io
  * forwarding on the same vdev in the same run. Prints Mpps and the ratio.
  *
- *   bench-dp_throughput [--seconds S] [--tenants 1,10,100,1000] [--no-testpmd] [--distinct]
+ *   bench-dp_throughput [--seconds S] [--tenants 1,10,100,1000] [--no-testpmd] [--distinct | --bare]
  *
  * Needs DPDK (prints why and exits 77 otherwise). Never asserts on time. */
 #include <errno.h>
@@ -21,6 +21,21 @@
 
 static const char *FIREWALL =
 	"FromNetFront() -> IPFilter(allow udp dst port 1500, deny all) -> Counter -> ToNetFront();";
+
+/* --bare: a program that forwards without the Click runtime, to tell the
+ * fast path's own cost from the element graph's. */
+static uint64_t bare_push(void *self, struct dp_io *io, struct rt_pkt **v, uint32_t n, uint64_t now)
+{
+	(void)self;
+	(void)now;
+	for (uint32_t i = 0; i < n; i++)
+		dp_emit(io, 0, v[i]);
+	return UINT64_MAX;
+}
+
+static void bare_destroy(void *self) { (void)self; }
+
+static const struct dp_program_ops bare_ops = {.push = bare_push, .destroy = bare_destroy};
 
 static uint32_t tenant_addr(uint32_t k) { return 0x0a010000u + 2 + k; } /* 10.1.0.2 + k */
 
@@ -97,7 +112,7 @@ static double testpmd_mpps(const char *pcap, unsigned seconds)
 	return v[n / 2] / 1e6;
 }
 
-static double innet_mpps(const char *pcap, uint32_t tenants, bool distinct, unsigned seconds, int idx,
+static double innet_mpps(const char *pcap, uint32_t tenants, bool distinct, bool bare, unsigned seconds, int idx,
                          uint64_t *minrx, uint64_t *maxrx, size_t *mem)
 {
 	char dev[512];
@@ -139,7 +154,14 @@ static double innet_mpps(const char *pcap, uint32_t tenants, bool distinct, unsi
 		struct click_graph *g = shared;
 		struct dp_program prog;
 		struct rt_limits lim = {0};
-		int r = g ? 0 : click_parse(&src, &opt, &g, &d);
+		int r = g || bare ? 0 : click_parse(&src, &opt, &g, &d);
+		if (bare) {
+			prog = (struct dp_program){.ops = &bare_ops};
+			dp_module_add(dp, k + 1, &key, 0);
+			dp_module_run(dp, k + 1, prog, 0);
+			diags_free(&d);
+			continue;
+		}
 		if (r == 0 && !distinct)
 			shared = g;
 		if (r == 0)
@@ -181,7 +203,7 @@ int main(int argc, char **argv)
 	unsigned seconds = 3;
 	const char *list = "1,10,100,1000";
 	int testpmd = 1;
-	bool distinct = false;
+	bool distinct = false, bare = false;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
 			seconds = (unsigned)atoi(argv[++i]);
@@ -191,6 +213,8 @@ int main(int argc, char **argv)
 			testpmd = 0;
 		else if (strcmp(argv[i], "--distinct") == 0)
 			distinct = true;
+		else if (strcmp(argv[i], "--bare") == 0)
+			bare = true;
 	}
 	if (!dp_available()) {
 		printf("dp_throughput: built without DPDK, nothing to measure\n");
@@ -210,6 +234,7 @@ int main(int argc, char **argv)
 	}
 	printf("# fast path: 1 core, 60-byte frames (64 on the wire) looped by net_pcap,"
 	       " one IPFilter+Counter firewall per tenant (%s), %u s per point\n",
+	       bare ? "--bare: no element graph, forwarding only" :
 	       distinct ? "each with rules of its own" : "a stock module: shared read-only graph", seconds);
 	printf("%8s %12s %14s %8s %12s %14s\n", "tenants", "innet Mpps", "testpmd Mpps", "ratio",
 	       "per-tenant", "fw bytes");
@@ -230,7 +255,7 @@ int main(int argc, char **argv)
 		double base = testpmd ? testpmd_mpps(pcap, seconds) : -1;
 		uint64_t mn = 0, mx = 0;
 		size_t mem = 0;
-		double ours = innet_mpps(pcap, n, distinct, seconds, idx, &mn, &mx, &mem);
+		double ours = innet_mpps(pcap, n, distinct, bare, seconds, idx, &mn, &mx, &mem);
 		char per[32];
 		snprintf(per, sizeof per, "%llu-%llu", (unsigned long long)mn, (unsigned long long)mx);
 		if (base > 0)

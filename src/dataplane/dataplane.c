@@ -222,7 +222,7 @@ static void finish_cmd(struct dp *dp, struct dp__cmd *c)
 	struct dp_event ev = {.type = DP_EV_DONE, .module = m->id, .status = c->status,
 	                      .cookie = c->cookie};
 	if (c->type == DP__CMD_ADD && c->status < 0) {
-		struct dp__key k = {m->key.addr, m->key.port, m->key.proto, 0};
+		struct dp__key k = {.addr = m->key.addr, .port = m->key.port, .proto = m->key.proto};
 		rte_hash_del_key(dp->keys, &k);
 		rte_hash_del_key(dp->ids, &m->id);
 		dp->nmods--;
@@ -509,7 +509,7 @@ int dp_module_add(struct dp *dp, uint64_t id, const struct dp_module_key *key, u
 		return -EINVAL;
 	if (find(dp, id))
 		return -EEXIST;
-	struct dp__key k = {key->addr, key->port, key->proto, 0};
+	struct dp__key k = {.addr = key->addr, .port = key->port, .proto = key->proto};
 	if (rte_hash_lookup(dp->keys, &k) >= 0)
 		return -EADDRINUSE;
 	if (dp->nmods >= dp->cfg.max_modules)
@@ -577,7 +577,7 @@ int dp_module_remove(struct dp *dp, uint64_t id, uint32_t cookie)
 	struct dp__mod *m = dp ? find(dp, id) : NULL;
 	if (!m)
 		return dp ? -ENOENT : -ENOTCONN;
-	struct dp__key k = {m->key.addr, m->key.port, m->key.proto, 0};
+	struct dp__key k = {.addr = m->key.addr, .port = m->key.port, .proto = m->key.proto};
 	int r = send_cmd(dp, DP__CMD_REMOVE, m, (struct dp_program){0}, cookie);
 	if (r < 0)
 		return r;

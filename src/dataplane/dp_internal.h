@@ -24,12 +24,14 @@ struct uv_async_s;
 #define DP__ADD(x, v) __atomic_store_n(&(x), DP__LOAD(x) + (v), __ATOMIC_RELAXED)
 #define DP__SET(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 
-/* The classifier's key: 8 bytes, padding zeroed. */
+/* The classifier's key, padding zeroed: 16 bytes because rte_hash compares
+ * 16-byte keys with one vector instruction (other sizes call memcmp). */
 struct dp__key {
 	uint32_t addr;
 	uint16_t port;
 	uint8_t proto;
 	uint8_t pad;
+	uint64_t pad2;
 };
 
 struct dp_io {
@@ -104,6 +106,7 @@ struct dp {
 	uint64_t next_timer;
 	bool signal;
 	uint64_t held_now;
+	uint32_t nexact;              /* keys with a proto and port */
 	uint64_t rx_packets, tx_packets, unclassified, not_ipv4, no_route, arp_replies;
 	uint64_t ev_drops;
 };

@@ -232,7 +232,7 @@ static unsigned do_commands(struct dp *dp, uint64_t now)
 	for (unsigned i = 0; i < n; i++) {
 		struct dp__cmd *c = ptrs[i];
 		struct dp__mod *m = c->mod;
-		struct dp__key k = {m->key.addr, m->key.port, m->key.proto, 0};
+		struct dp__key k = {.addr = m->key.addr, .port = m->key.port, .proto = m->key.proto};
 		c->status = 0;
 		switch (c->type) {
 		case DP__CMD_ADD:
@@ -240,8 +240,10 @@ static unsigned do_commands(struct dp *dp, uint64_t now)
 				c->status = -EADDRINUSE;
 			else if (rte_hash_add_key_data(dp->cls, &k, m) < 0)
 				c->status = -ENOSPC;
-			else
+			else {
 				addr_ref(dp, k.addr, 1);
+				dp->nexact += k.port != 0;
+			}
 			break;
 		case DP__CMD_RUN:
 			publish(dp, m, c->prog, now);
@@ -260,8 +262,10 @@ static unsigned do_commands(struct dp *dp, uint64_t now)
 			DP__SET(m->state, DP_MOD_DEPLOYED);
 			break;
 		case DP__CMD_REMOVE:
-			if (rte_hash_del_key(dp->cls, &k) >= 0)
+			if (rte_hash_del_key(dp->cls, &k) >= 0) {
 				addr_ref(dp, k.addr, -1);
+				dp->nexact -= k.port != 0;
+			}
 			if (m->prog.ops) {
 				running_unlink(dp, m);
 				c->prog = m->prog;
@@ -395,6 +399,7 @@ static unsigned rx_port(struct dp *dp, struct dp__port *pt, uint64_t now)
 		k->proto = ip[9];
 		k->port = 0;
 		k->pad = 0;
+		k->pad2 = 0;
 		if ((k->proto == RT_IP_PROTO_TCP || k->proto == RT_IP_PROTO_UDP) &&
 		    (rt_rd16(ip + 6) & RT_IP_OFFMASK) == 0 && tl >= hl + 4)
 			k->port = rt_rd16(ip + hl + 2);
@@ -412,18 +417,30 @@ bad:
 	}
 	if (nk == 0)
 		return n;
+	/* (addr, proto, port) first, when any module has such a key; then the
+	 * address alone for what is left; both as bulk lookups */
 	uint64_t hits = 0;
-	rte_hash_lookup_bulk_data(dp->cls, kp, nk, &hits, data);
-	/* misses: try the address alone */
-	for (uint32_t j = 0; j < nk; j++)
-		if (!(hits & (1ull << j))) {
-			if (keys[j].proto != 0 || keys[j].port != 0) {
-				struct dp__key a = {keys[j].addr, 0, 0, 0};
-				if (rte_hash_lookup_data(dp->cls, &a, &data[j]) >= 0)
-					continue;
-			}
-			data[j] = NULL;
-		}
+	if (dp->nexact)
+		rte_hash_lookup_bulk_data(dp->cls, kp, nk, &hits, data);
+	struct dp__key akeys[64];
+	const void *akp[64];
+	void *adata[64];
+	uint32_t amap[64], na = 0;
+	for (uint32_t j = 0; j < nk; j++) {
+		if (hits & (1ull << j))
+			continue;
+		data[j] = NULL;
+		akeys[na] = (struct dp__key){.addr = keys[j].addr};
+		akp[na] = &akeys[na];
+		amap[na++] = j;
+	}
+	if (na) {
+		uint64_t ahits = 0;
+		rte_hash_lookup_bulk_data(dp->cls, akp, na, &ahits, adata);
+		for (uint32_t i = 0; i < na; i++)
+			if (ahits & (1ull << i))
+				data[amap[i]] = adata[i];
+	}
 	/* run consecutive packets of one module as one burst */
 	struct rt_pkt *v[64];
 	uint32_t nv = 0;
