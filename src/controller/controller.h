@@ -46,21 +46,28 @@ struct ctl_platform_ops {
 	void *ud;
 	int (*install)(void *ud, const struct ctl_deployed *m);
 	int (*remove)(void *ud, const struct ctl_deployed *m);
+	/* Optional: the module's live state on the platform as a JSON object
+	 * ("state": deployed|starting|running|idle|suspended|stopped, counters),
+	 * or NULL when the platform does not run it. GET /v1/modules/{id}
+	 * shows it as "runtime" and its "state" as the module's state. */
+	json_t *(*describe)(void *ud, int64_t id);
 };
 
 struct ctl_limits {
-	uint64_t max_steps;        /* symbolic steps per statement (0: 200000) */
+	uint64_t max_steps;        /* symbolic steps per statement (0: 3000) */
 	size_t max_config;         /* Click text bytes (0: 256 KiB) */
 	double tenant_rps;         /* check/deploy requests per second per tenant (0: 200) */
 	double tenant_burst;       /* (0: 2 x rps) */
 	unsigned max_inflight;     /* verification jobs at once (0: 1024) */
+	uint64_t deadline_ms;      /* answer 422 too_complex after this (0: 10000) */
 };
 
 /* Create the controller on api (registers its routes and wraps the policy
  * and network routes, which must be registered already), load the modules
  * of the registry and install them through ops when set later.
- * lim may be NULL (defaults; INNETD_TENANT_RPS in the environment overrides
- * tenant_rps). */
+ * lim may be NULL (defaults; the environment's INNETD_TENANT_RPS,
+ * INNETD_VERIFY_STEPS and INNETD_VERIFY_DEADLINE_MS override tenant_rps,
+ * max_steps and deadline_ms). */
 int ctl_new(struct api *api, const struct ctl_limits *lim, struct ctl **out);
 /* Connect the platform; every live module of the registry is installed. */
 int ctl_set_platform_ops(struct ctl *c, const struct ctl_platform_ops *ops);

@@ -302,6 +302,8 @@ struct job {
 	bool reserved;
 	bool requeued;  /* this run is the serialized re-verification */
 	int64_t *model; /* ids of the modules in the model (id order) */
+	uv_timer_t timer; /* the verification deadline */
+	bool timer_on, abandoned;
 	size_t nmodel;
 	int rounds;
 	struct job *next;
@@ -345,6 +347,22 @@ static void job_free(struct job *j)
 	free(j->model);
 	ctl__job_out_release(&j->out);
 	free(j);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+	job_free(h->data);
+}
+
+/* Free j once its timer handle is closed. */
+static void job_release(struct job *j)
+{
+	if (j->timer_on) {
+		j->timer_on = false;
+		uv_close((uv_handle_t *)&j->timer, on_timer_closed);
+	} else {
+		job_free(j);
+	}
 }
 
 /* The lowest free address of a platform's pool (not the network, broadcast
@@ -585,11 +603,34 @@ static void work_cb(uv_work_t *w)
 static void after_work(uv_work_t *w, int status);
 static void pump(struct ctl *c);
 
+/* Verification takes too long: answer now (the engine's step and memory
+ * bounds end the job itself; its result is then dropped and what it
+ * reserved is released). */
+static void on_deadline(uv_timer_t *t)
+{
+	struct job *j = t->data;
+	if (!j->r)
+		return;
+	j->abandoned = true;
+	api_error(j->r, 422, "too_complex", json_pack("{s:I}", "deadline_ms", (json_int_t)j->ctl->lim.deadline_ms),
+	          "verifying the request takes longer than %llu ms; simplify the configuration or "
+	          "the requirements", (unsigned long long)j->ctl->lim.deadline_ms);
+	j->r = NULL;
+}
+
 static int job_start(struct job *j)
 {
 	j->work.data = j;
 	int rc = uv_queue_work(j->ctl->loop, &j->work, work_cb, after_work);
-	return rc ? -EIO : 0;
+	if (rc)
+		return -EIO;
+	if (!j->timer_on) {
+		uv_timer_init(j->ctl->loop, &j->timer);
+		j->timer.data = j;
+		j->timer_on = true;
+	}
+	uv_timer_start(&j->timer, on_deadline, j->ctl->lim.deadline_ms, 0);
+	return 0;
 }
 
 static json_t *address_of(const struct ctl_cand *cd, uint8_t proto, uint16_t port)
@@ -738,12 +779,23 @@ static void after_work(uv_work_t *w, int status)
 {
 	struct job *j = w->data;
 	struct ctl *c = j->ctl;
+	if (j->timer_on)
+		uv_timer_stop(&j->timer);
+	if (j->abandoned)
+		goto done; /* answered already */
 	if (status) {
 		api_error(j->r, 503, "busy", NULL, "verification was cancelled");
 		goto done;
 	}
 	if (j->kind == JOB_CHECK) {
-		if (j->out.http && j->out.http != 422 && j->out.http != 503) {
+		/* a verdict (200) when the request could be judged; an error when
+		 * it could not (malformed, unverifiable, too complex) */
+		static const char *const verdict_codes[] = {"security_rules", "needs_transit",
+		                                            "requirement_unsatisfied", "no_capacity"};
+		bool verdict = !j->out.http;
+		for (size_t k = 0; k < 4 && !verdict; k++)
+			verdict = j->out.code && !strcmp(j->out.code, verdict_codes[k]);
+		if (!verdict) {
 			answer_failure(j);
 			goto done;
 		}
@@ -792,7 +844,7 @@ done:
 	if (j->requeued)
 		c->rq_busy = false;
 	c->inflight--;
-	job_free(j);
+	job_release(j);
 	pump(c);
 }
 
@@ -813,7 +865,7 @@ static void pump(struct ctl *c)
 		if (rc != -EINVAL)
 			api_error(j->r, 500, "internal", NULL, "verifying again: %s", strerror(-rc));
 		c->inflight--;
-		job_free(j);
+		job_release(j);
 	}
 }
 
@@ -1068,7 +1120,18 @@ static int h_get(struct api_req *r, void *ud)
 	int rc = own_module(r, ud, &m);
 	if (rc)
 		return rc == -ENOENT ? 0 : rc;
-	api_respond(r, 200, mod_json(&m, true));
+	json_t *j = mod_json(&m, true);
+	struct ctl *c = ud;
+	if (j && c->have_ops && c->ops.describe && strcmp(m.state, "killed")) {
+		json_t *rt = c->ops.describe(c->ops.ud, m.id);
+		if (rt) {
+			json_t *st = json_object_get(rt, "state");
+			if (st)
+				json_object_set(j, "state", st);
+			json_object_set_new(j, "runtime", rt);
+		}
+	}
+	api_respond(r, 200, j);
 	ctl__mod_release(&m);
 	return 0;
 }
@@ -1477,7 +1540,11 @@ int ctl_new(struct api *api, const struct ctl_limits *lim, struct ctl **out)
 	if (lim)
 		c->lim = *lim;
 	if (!c->lim.max_steps)
-		c->lim.max_steps = 200000;
+		c->lim.max_steps = getenv("INNETD_VERIFY_STEPS") && atoll(getenv("INNETD_VERIFY_STEPS")) > 0 ? (uint64_t)atoll(getenv("INNETD_VERIFY_STEPS")) : 3000;
+	if (!c->lim.deadline_ms) {
+		const char *e = getenv("INNETD_VERIFY_DEADLINE_MS");
+		c->lim.deadline_ms = e && atoll(e) > 0 ? (uint64_t)atoll(e) : 10000;
+	}
 	if (!c->lim.max_config)
 		c->lim.max_config = 256 * 1024;
 	if (!c->lim.tenant_rps) {

@@ -13,6 +13,10 @@
 #include "registry.h"
 #include "verify/verify.h"
 
+/* symbolic state per statement: a configuration that needs more is
+ * refused as too complex (DESIGN: bounded verification work) */
+#define CTL_MAX_MEMORY ((size_t)64 << 20)
+
 enum ctl_verdict { CTL_SAFE, CTL_SANDBOXED, CTL_REJECTED };
 const char *ctl__verdict_name(enum ctl_verdict v);
 

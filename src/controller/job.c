@@ -121,7 +121,7 @@ static bool probe(struct vfy_net *net, const char *buf, size_t n, uint64_t max_s
 	struct vfy_reqs *r = NULL;
 	bool holds = false;
 	if (!vfy_reqs_parse(&f, &r, &d)) {
-		struct vfy_limits lim = {.max_steps = max_steps};
+		struct vfy_limits lim = {.max_steps = max_steps, .max_memory = CTL_MAX_MEMORY};
 		struct vfy_report *rep = NULL;
 		if (!vfy_check(net, r, &lim, &rep)) {
 			holds = vfy_report_ok(rep);
@@ -227,7 +227,7 @@ static int try_cand(const struct ctl_job_in *in, const struct parsed *p, size_t 
 	*ok = false;
 	char ip[16];
 	inet_format_addr(c->ip, ip);
-	struct vfy_limits lim = {.max_steps = in->max_steps};
+	struct vfy_limits lim = {.max_steps = in->max_steps, .max_memory = CTL_MAX_MEMORY};
 	json_t *cj = json_pack("{s:s?, s:s?, s:b}", "platform", c->platform, "address",
 	                       c->platform ? ip : NULL, "full", c->full);
 	json_array_append_new(cj ? cands : NULL, cj);
@@ -608,7 +608,7 @@ int ctl__check_statements(struct vfy_base *base, const struct ctl_sib *mods, siz
 	struct vfy_report *rep = NULL;
 	if (!rc)
 		rc = vfy_reqs_parse(&f, &r, &d);
-	struct vfy_limits lim = {.max_steps = max_steps};
+	struct vfy_limits lim = {.max_steps = max_steps, .max_memory = CTL_MAX_MEMORY};
 	if (!rc)
 		rc = vfy_check(net, r, &lim, &rep);
 	if (!rc) {

@@ -422,4 +422,24 @@ def test_quota_and_rate():
             it.expect_status(r, 429, "rate_limited")
 
 
+def test_too_complex():
+    """A configuration whose symbolic state explodes (independent bit tests
+    on the source address) is refused with a clear error, not left running."""
+    n = 16
+    lines = [f"c{i} :: Classifier({12 + i // 8}/{1 << (i % 8):02x}%{1 << (i % 8):02x}, -);" for i in range(n)]
+    lines += ["out :: ToNetFront();", "FromNetFront() -> c0;"]
+    for i in range(n):
+        nxt = f"c{i + 1}" if i + 1 < n else "out"
+        lines.append(f"c{i}[0] -> {nxt}; c{i}[1] -> {nxt};")
+    boom = {"name": "boom", "config": "\n".join(lines)}
+    with daemon(env={"INNETD_VERIFY_STEPS": "500"}) as d:
+        tok = tenant(d, "c", "client")
+        for path in ("/v1/check", "/v1/modules"):
+            r = it.expect_status(d.post(path, boom, token=tok), 422, "too_complex")
+            assert "simplify" in r.json["error"]["message"], r
+        assert d.get("/v1/modules", token=tok).json["modules"] == []
+        # the daemon still answers normally
+        it.expect_status(d.post("/v1/check", FIG4, token=tok), 200)
+
+
 it.main()

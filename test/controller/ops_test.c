@@ -126,7 +126,7 @@ static void test_install_on_connect(void **state)
 	struct ctl *c;
 	assert_int_equal(ctl_new(api, NULL, &c), 0);
 	struct rec r = {0};
-	struct ctl_platform_ops ops = {&r, rec_install, rec_remove};
+	struct ctl_platform_ops ops = {.ud = &r, .install = rec_install, .remove = rec_remove};
 	assert_int_equal(ctl_set_platform_ops(c, &ops), 0);
 	assert_int_equal(r.n, 2);
 	assert_int_equal(r.ids[0], a);
