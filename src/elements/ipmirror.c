@@ -68,48 +68,56 @@ static struct rt_pkt *ipmirror_action(struct rt_elem *e, struct rt_pkt *p)
 static const struct elem_runtime ipmirror_runtime = { .action = ipmirror_action };
 
 /* ---- symbolic model (src/verify/model.h) ---- */
-/* Addresses swap; TCP/UDP first fragments swap ports too. The new src is
- * bound to the variable the dst was, which is how a reply is proven to go
- * back to its sender. */
-static int ipmirror_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                         struct sym_flow *f)
+/* Addresses swap; TCP/UDP first fragments with at least 4 transport bytes
+ * swap ports too (as the packet function). The new src is bound to the
+ * variable the dst was, which is how a reply is proven to go back to its
+ * sender. */
+static void ipmirror_ports(struct sym_ctx *cx, struct sym_flow *f)
 {
-	const struct ipmirror_conf *c = e->conf;
-	static const struct flow_expr tcpudp_first = {
+	static const struct flow_expr first_frag = {
 		.kind = FLOW_ATOM,
 		.atom = { .base = FLOW_BASE_IP, .op = FLOW_EQ, .len = 2, .off = 6, .mask = 0x1fff },
 	};
-	struct sym_flow *tu, *other;
+	struct sym_flows first = { 0 }, later = { 0 };
+	if (sym_split_expr(cx, f, &first_frag, &first, &later) < 0)
+		return; /* the job fails with the error */
+	for (uint32_t i = 0; i < later.n; i++)
+		sym_emit(cx, 0, later.v[i]);
+	for (uint32_t i = 0; i < first.n; i++) {
+		struct sym_flow *swap, *keep, *maybe;
+		sym_split_transport(cx, first.v[i], 4, &swap, &keep, &maybe);
+		if (maybe) { /* approximate: both ways */
+			struct sym_flow *c = sym_clone(cx, maybe);
+			if (c)
+				sym_emit(cx, 0, c);
+			sym_swap(cx, maybe, SYM_F_SPORT, SYM_F_DPORT);
+			sym_emit(cx, 0, maybe);
+		}
+		if (keep)
+			sym_emit(cx, 0, keep);
+		if (swap) {
+			sym_swap(cx, swap, SYM_F_SPORT, SYM_F_DPORT);
+			sym_emit(cx, 0, swap);
+		}
+	}
+}
+
+static int ipmirror_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                             struct sym_flow *f)
+{
+	(void)port;
+	const struct ipmirror_conf *c = e->conf;
+	struct sym_flow *tcp = NULL, *udp = NULL, *other = NULL;
 	sym_swap(cx, f, SYM_F_SRC, SYM_F_DST);
 	if (c->dst_anno)
 		sym_copy(cx, f, SYM_F_DSTANNO, SYM_F_DST);
-	sym_split_set(cx, f, SYM_F_PROTO, sym_iset_range(cx, 6, 6), &tu, &other);
-	if (tu) {
-		struct sym_flow *udp;
-		sym_split_set(cx, other, SYM_F_PROTO, sym_iset_range(cx, 17, 17), &udp, &other);
-		if (udp) {
-			struct sym_flows first = { 0 }, later = { 0 };
-			sym_split_expr(cx, udp, &tcpudp_first, &first, &later);
-			for (uint32_t i = 0; i < first.n; i++) {
-				sym_swap(cx, first.v[i], SYM_F_SPORT, SYM_F_DPORT);
-				sym_emit(cx, 0, first.v[i]);
-			}
-			for (uint32_t i = 0; i < later.n; i++)
-				sym_emit(cx, 0, later.v[i]);
-		}
-	} else if (other) {
-		sym_split_set(cx, other, SYM_F_PROTO, sym_iset_range(cx, 17, 17), &tu, &other);
-	}
-	if (tu) {
-		struct sym_flows first = { 0 }, later = { 0 };
-		sym_split_expr(cx, tu, &tcpudp_first, &first, &later);
-		for (uint32_t i = 0; i < first.n; i++) {
-			sym_swap(cx, first.v[i], SYM_F_SPORT, SYM_F_DPORT);
-			sym_emit(cx, 0, first.v[i]);
-		}
-		for (uint32_t i = 0; i < later.n; i++)
-			sym_emit(cx, 0, later.v[i]);
-	}
+	sym_split_range(cx, f, SYM_F_PROTO, 6, 6, &tcp, &other);
+	if (other)
+		sym_split_range(cx, other, SYM_F_PROTO, 17, 17, &udp, &other);
+	if (tcp)
+		ipmirror_ports(cx, tcp);
+	if (udp)
+		ipmirror_ports(cx, udp);
 	if (other)
 		sym_emit(cx, 0, other);
 	return 0;

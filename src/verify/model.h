@@ -180,6 +180,18 @@ void sym_split_range(struct sym_ctx *cx, struct sym_flow *f, enum sym_field fld,
 void sym_split_set(struct sym_ctx *cx, struct sym_flow *f, enum sym_field fld,
                    const struct sym_iset *set, struct sym_flow **in, struct sym_flow **out);
 
+/* Split on the transport length being at least n bytes. The model takes
+ * a header's LEN as the packet's length from that header on (packets from
+ * devices are valid, CheckIPHeader trims to LEN, encapsulation adds its
+ * header to LEN), so the transport length is LEN - 4*IHL of the current
+ * header. *at_least gets the part that surely has n bytes, *fewer the part
+ * that surely has fewer; when IHL is not one value (IP options), *maybe
+ * gets the part where it depends on IHL, marked approximate: the caller
+ * treats it both ways (sym_clone). Exact when IHL is known. */
+void sym_split_transport(struct sym_ctx *cx, struct sym_flow *f, uint32_t n,
+                         struct sym_flow **at_least, struct sym_flow **fewer,
+                         struct sym_flow **maybe);
+
 /* A list of flows (arena-backed). */
 struct sym_flows {
 	struct sym_flow **v;

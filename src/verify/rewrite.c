@@ -31,14 +31,15 @@ static void apply(struct sym_ctx *cx, struct sym_flow *f, const struct sym_term 
 	sym_set_term(cx, f, SYM_F_DSTANNO, nt[2]);
 }
 
-static void pass_or_drop(struct sym_ctx *cx, struct sym_flow *f, const struct sym_rw_spec *spec)
+static void pass_or_drop(struct sym_ctx *cx, struct sym_flow *f, const struct sym_rw_spec *spec,
+                         const char *why)
 {
 	if (!f)
 		return;
 	if (spec->kind == SYM_RW_PASS)
 		sym_emit(cx, (uint32_t)spec->fout, f);
 	else
-		sym_drop(cx, f, "not TCP/UDP or not a first fragment");
+		sym_drop(cx, f, why);
 }
 
 /* The spec for flows no mapping covers. */
@@ -107,6 +108,31 @@ static void miss(struct sym_ctx *cx, struct sym_flow *f, const struct sym_rw_spe
 	sym_emit(cx, (uint32_t)spec->fout, f);
 }
 
+/* Click's rule 1 also sends TCP/UDP packets with fewer than 8 transport
+ * bytes to pass-or-drop. Where the header length is not one constant the
+ * undecided part goes both ways, each copy marked approximate. The long
+ * parts are appended to *out. */
+static void split_short(struct sym_ctx *cx, struct sym_flow *f, const struct sym_rw_spec *spec,
+                        struct sym_flows *out)
+{
+	struct sym_flow *lng = NULL, *shrt = NULL, *amb = NULL;
+	sym_split_transport(cx, f, 8, &lng, &shrt, &amb);
+	pass_or_drop(cx, shrt, spec, "fewer than 8 transport bytes");
+	if (lng)
+		sym_flows_push(cx, out, lng);
+	if (!amb)
+		return;
+	struct sym_flow *c = sym_clone(cx, amb);
+	if (!c) {
+		if (!cx->err)
+			cx->err = -ENOMEM;
+		sym__free(cx, amb);
+		return;
+	}
+	pass_or_drop(cx, c, spec, "maybe fewer than 8 transport bytes");
+	sym_flows_push(cx, out, amb); /* the long side of the rewriter runs on it too */
+}
+
 int sym_rewrite(struct sym_ctx *cx, struct sym_flow *f, const struct sym_rw_spec *spec, bool addr_only)
 {
 	struct sym_flows cur = {0};
@@ -114,7 +140,7 @@ int sym_rewrite(struct sym_ctx *cx, struct sym_flow *f, const struct sym_rw_spec
 		struct sym_flow *tu, *other, *first, *later;
 		struct sym_ival pv[2] = {{6, 6}, {17, 17}};
 		sym_split_set(cx, f, SYM_F_PROTO, iset_new(cx->a, pv, 2), &tu, &other);
-		pass_or_drop(cx, other, spec);
+		pass_or_drop(cx, other, spec, "not TCP/UDP");
 		if (!tu)
 			return cx->err;
 		struct sym_flows a = {0}, b = {0};
@@ -124,10 +150,11 @@ int sym_rewrite(struct sym_ctx *cx, struct sym_flow *f, const struct sym_rw_spec
 		sym_split_expr(cx, tu, &ff, &a, &b);
 		first = a.n ? a.v[0] : NULL;
 		later = b.n ? b.v[0] : NULL;
-		pass_or_drop(cx, later, spec);
-		if (!first)
+		pass_or_drop(cx, later, spec, "not a first fragment");
+		if (first)
+			split_short(cx, first, spec, &cur);
+		if (!cur.n)
 			return cx->err;
-		sym_flows_push(cx, &cur, first);
 	} else {
 		sym_flows_push(cx, &cur, f);
 	}

@@ -414,6 +414,38 @@ void sym_split_range(struct sym_ctx *cx, struct sym_flow *f, enum sym_field fld,
 	sym_split_set(cx, f, fld, iset_range(cx->a, lo, hi), in, out);
 }
 
+void sym_split_transport(struct sym_ctx *cx, struct sym_flow *f, uint32_t n,
+                         struct sym_flow **at_least, struct sym_flow **fewer,
+                         struct sym_flow **maybe)
+{
+	*at_least = *fewer = *maybe = NULL;
+	const struct sym_iset *vhl = sym_values(cx, f, SYM_F_VHL);
+	uint32_t ihl_min = 15, ihl_max = 0;
+	for (uint32_t i = 0; vhl && i < vhl->n; i++) {
+		if (vhl->v[i].hi - vhl->v[i].lo >= 15) {
+			ihl_min = 0;
+			ihl_max = 15;
+			break;
+		}
+		for (uint32_t v = vhl->v[i].lo;; v++) {
+			ihl_min = (v & 15) < ihl_min ? (v & 15) : ihl_min;
+			ihl_max = (v & 15) > ihl_max ? (v & 15) : ihl_max;
+			if (v == vhl->v[i].hi)
+				break;
+		}
+	}
+	if (ihl_min > ihl_max)
+		ihl_min = ihl_max = 5; /* VHL has no value: the flow is empty anyway */
+	struct sym_flow *rest = NULL;
+	sym_split_range(cx, f, SYM_F_LEN, ihl_max * 4 + n, 0xffff, at_least, &rest);
+	if (rest && ihl_min * 4 + n > 0)
+		sym_split_range(cx, rest, SYM_F_LEN, 0, ihl_min * 4 + n - 1, fewer, maybe);
+	else
+		*maybe = rest;
+	if (*maybe)
+		sym_approx(cx, *maybe, "transport length depends on the IP header length (options)");
+}
+
 /* ---- flow expressions ------------------------------------------------------------ */
 
 /* Where header bytes live: IP offsets 0..19 of a layer, transport 0..3
