@@ -1,5 +1,5 @@
-/* innetd: configuration, registry, API, HTTP server, then the event loop
- * until SIGINT/SIGTERM. Daemon logic lives in libinnet; this file only
+/* innetd: configuration, registry, API, controller, platform (fast path +
+ * module manager), HTTP server, then the event loop until SIGINT/SIGTERM. Daemon logic lives in libinnet; this file only
  * wires the pieces together and unwinds them in reverse order. */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +17,7 @@
 #include "controller/controller.h"
 #include "http.h"
 #include "log.h"
+#include "platform.h"
 #include "registry.h"
 #include "seed.h"
 
@@ -26,6 +27,8 @@ struct daemon {
 	struct registry *reg;
 	struct api *api;
 	struct ctl *ctl;
+	struct plat *plat;
+	uint64_t http_requests; /* for /metrics */
 	struct http_server *http;
 	uv_signal_t sigint, sigterm;
 	uv_timer_t shutdown_timer;
@@ -46,6 +49,21 @@ static void close_all(struct daemon *d)
 		http_server_close(d->http);
 		d->http = NULL;
 	}
+	/* the fast path's handles keep the loop alive: stop it with the rest
+	 * (a verification still in flight then only records its module) */
+	if (d->plat && d->ctl && plat_running(d->plat)) {
+		struct ctl_platform_ops none = {0};
+		ctl_set_platform_ops(d->ctl, &none);
+	}
+	plat_free(d->plat);
+	d->plat = NULL;
+}
+
+static void on_http(struct http_req *req, void *ud)
+{
+	struct daemon *d = ud;
+	d->http_requests++;
+	api_handle_http(req, d->api);
 }
 
 static void on_drained(void *arg)
@@ -156,6 +174,24 @@ int main(int argc, char **argv)
 		goto cleanup_loop;
 	if ((rc = seed_load_snapshot(d.api)))
 		goto cleanup_loop;
+	/* the platform after the registry and the controller: every deployed
+	 * module of the registry is installed again (DESIGN 4) */
+	char perr[768] = "";
+	if ((rc = plat_start(&d.cfg, &d.loop, &d.plat, perr, sizeof perr))) {
+		log_error("main", "dataplane: %s", perr);
+		fprintf(stderr, "innetd: dataplane: %s\n", perr);
+		goto cleanup_loop;
+	}
+	if ((rc = plat_register_routes(d.api, d.plat, &d.http_requests)))
+		goto cleanup_loop;
+	if (plat_running(d.plat)) {
+		struct ctl_platform_ops ops;
+		plat_ctl_ops(d.plat, &ops);
+		if ((rc = ctl_set_platform_ops(d.ctl, &ops))) {
+			log_error("main", "installing the deployed modules: %s", strerror(-rc));
+			goto cleanup_loop;
+		}
+	}
 
 	struct http_limits lim = {
 		.max_body = (size_t)d.cfg.max_body,
@@ -167,7 +203,7 @@ int main(int argc, char **argv)
 	char host[16];
 	int port;
 	cfg_split_address(d.cfg.listen, host, &port);
-	if ((rc = http_server_new(&d.loop, &lim, api_handle_http, d.api, &d.http)))
+	if ((rc = http_server_new(&d.loop, &lim, on_http, &d, &d.http)))
 		goto cleanup_loop;
 	if ((rc = http_server_listen(d.http, host, port))) {
 		log_error("main", "cannot listen on %s: %s", d.cfg.listen, uv_strerror(rc));

@@ -1,0 +1,416 @@
+/* innetd's platform: settings -> dp_config/vm_config, controller ops ->
+ * vm manager, live state -> JSON and Prometheus text (see platform.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/inet.h"
+#include "log.h"
+#include "platform.h"
+#include "vm/vm.h"
+
+/* What /metrics labels a module with (the manager knows only ids). */
+struct pmod {
+	uint64_t id, tenant;
+	char *name;
+};
+
+struct plat {
+	struct vm_mgr *mgr;  /* NULL: dataplane = none */
+	const uint64_t *http_requests;
+	struct dp *dp;
+	const char *backend;
+	struct pmod *mods;
+	size_t nmods, cap;
+};
+
+/* Words of a list setting: separated by blanks (and by commas when
+ * `commas`; device arguments contain commas). Returns how many (at most
+ * max), words point into buf. */
+static size_t split(const char *text, bool commas, char *buf, size_t bufsz, char **words,
+                    size_t max)
+{
+	snprintf(buf, bufsz, "%s", text ? text : "");
+	size_t n = 0;
+	const char *sep = commas ? " \t,\n" : " \t\n";
+	for (char *save = NULL, *t = strtok_r(buf, sep, &save); t && n < max;
+	     t = strtok_r(NULL, sep, &save))
+		words[n++] = t;
+	return n;
+}
+
+int plat_start(const struct cfg *cfg, uv_loop_t *loop, struct plat **out, char *err,
+               size_t errlen)
+{
+	*out = NULL;
+	if (!strcmp(cfg->dataplane, "none")) {
+		*out = calloc(1, sizeof **out);
+		return *out ? 0 : -ENOMEM;
+	}
+	struct dp_config c;
+	dp_config_init(&c);
+	struct dp_port_config ports[DP_MAX_PORTS];
+	char devargs[DP_MAX_PORTS][512];
+	char pbuf[4096], rbuf[4096];
+	char *words[DP_MAX_PORTS + 1];
+	size_t np = split(cfg->dp_ports, false, pbuf, sizeof pbuf, words, DP_MAX_PORTS + 1);
+	if (np > DP_MAX_PORTS) {
+		snprintf(err, errlen, "dp-ports: at most %d ports", DP_MAX_PORTS);
+		return -EINVAL;
+	}
+	bool any_iface = !strcmp(cfg->dataplane, "tap") || !strcmp(cfg->dataplane, "null");
+	if (!np && !any_iface) {
+		snprintf(err, errlen, "dp-ports: dataplane = %s needs at least one port", cfg->dataplane);
+		return -EINVAL;
+	}
+	size_t nports = np ? np : 1;
+	for (size_t i = 0; i < nports; i++) {
+		const char *kind = strcmp(cfg->dataplane, "devargs") ? cfg->dataplane : words[i];
+		char e[256];
+		int rc = dp_port_devargs(kind, np ? words[i] : NULL, (unsigned)i, devargs[i],
+		                         sizeof devargs[i], e, sizeof e);
+		if (rc) {
+			snprintf(err, errlen, "dp-ports: %s", e);
+			return rc;
+		}
+		ports[i] = (struct dp_port_config){.devargs = devargs[i]};
+	}
+	struct dp_route routes[64];
+	char *rw[65];
+	size_t nr = split(cfg->dp_routes, true, rbuf, sizeof rbuf, rw, 65);
+	if (nr > 64) {
+		snprintf(err, errlen, "dp-routes: at most 64 routes");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < nr; i++) {
+		char e[256];
+		if (dp_parse_route(rw[i], &routes[i], e, sizeof e) < 0) {
+			snprintf(err, errlen, "dp-routes: '%s': %s", rw[i], e);
+			return -EINVAL;
+		}
+		if (routes[i].port >= nports) {
+			snprintf(err, errlen, "dp-routes: '%s' names port %u but there are %zu port(s)", rw[i],
+			         routes[i].port, nports);
+			return -EINVAL;
+		}
+	}
+	if (*cfg->dpdk_args)
+		c.eal_args = cfg->dpdk_args;
+	if (*cfg->dp_file_prefix)
+		c.file_prefix = cfg->dp_file_prefix;
+	c.lcore = (unsigned)cfg->dp_lcore;
+	c.ports = ports;
+	c.nports = nports;
+	c.routes = routes;
+	c.nroutes = nr;
+	c.nb_mbufs = (uint32_t)cfg->dp_mbufs;
+	c.max_modules = (uint32_t)cfg->dp_max_modules;
+	c.hold_packets = (uint32_t)cfg->dp_hold_packets;
+	c.hold_total = (uint32_t)cfg->dp_hold_total;
+	c.idle_sleep_us = (uint32_t)cfg->dp_idle_sleep_us;
+	c.loop = loop;
+
+	struct vm_config vc;
+	vm_config_init(&vc);
+	vc.idle_ms = (uint32_t)cfg->idle_stop;
+	vc.starts_per_s = (double)cfg->starts_per_second;
+	vc.start_burst = (uint32_t)cfg->start_burst;
+	vc.tenant_starts_per_s = (double)cfg->tenant_starts_per_second;
+	vc.tenant_burst = (uint32_t)cfg->tenant_start_burst;
+	vc.stateful_quota = (size_t)cfg->stateful_quota;
+	vc.max_modules = (uint32_t)cfg->dp_max_modules;
+	vc.xen_image = *cfg->xen_image ? cfg->xen_image : NULL;
+	vc.loop = loop;
+
+	struct plat *p = calloc(1, sizeof *p);
+	if (!p)
+		return -ENOMEM;
+	struct vm_backend *be = NULL;
+	int rc;
+	char e[512] = "";
+	if (!strcmp(cfg->backend, "xen"))
+		rc = vm_xen_new(&be, e, sizeof e);
+	else
+		rc = vm_native_new(&c, &be, e, sizeof e);
+	if (rc) {
+		snprintf(err, errlen, "%s backend: %s (set dataplane = none to run without a fast path)",
+		         cfg->backend, *e ? e : strerror(-rc));
+		free(p);
+		return rc;
+	}
+	if ((rc = vm_mgr_new(&vc, be, &p->mgr))) {
+		snprintf(err, errlen, "module manager: %s", strerror(-rc));
+		if (be->ops->free)
+			be->ops->free(be);
+		free(p);
+		return rc;
+	}
+	p->dp = vm_native_dp(be);
+	p->backend = be->ops->name;
+	log_info("platform", "%s backend, fast path on %zu %s port(s)%s%s, %zu route(s), idle stop %lld ms",
+	         p->backend, nports, cfg->dataplane, np ? ": " : "", np ? cfg->dp_ports : "", nr,
+	         (long long)cfg->idle_stop);
+	*out = p;
+	return 0;
+}
+
+void plat_free(struct plat *p)
+{
+	if (!p)
+		return;
+	if (p->mgr)
+		vm_mgr_free(p->mgr); /* stops the fast path, closes its handles */
+	for (size_t i = 0; i < p->nmods; i++)
+		free(p->mods[i].name);
+	free(p->mods);
+	free(p);
+}
+
+static struct pmod *find(struct plat *p, uint64_t id)
+{
+	for (size_t i = 0; i < p->nmods; i++)
+		if (p->mods[i].id == id)
+			return &p->mods[i];
+	return NULL;
+}
+
+/* ---- controller ops ---- */
+
+static int op_install(void *ud, const struct ctl_deployed *m)
+{
+	struct plat *p = ud;
+	if (!m->platform)
+		return 0; /* an inline operator module lives in the snapshot's links */
+	char ip[16], port[8];
+	inet_format_addr(m->ip, ip);
+	/* the values the verifier parsed it with (controller/job.c) */
+	snprintf(port, sizeof port, "%s", strstr(m->click, "MODULE_PORT") ? "7000" : "0");
+	struct click_define defs[2] = {{"MODULE_IP", ip}, {"MODULE_PORT", port}};
+	struct vm_module_spec spec = {
+		.id = (uint64_t)m->id, .tenant = (uint64_t)m->tenant_id, .name = m->name,
+		.click = m->click, .defines = defs, .ndefines = 2,
+		.key = {.addr = m->ip, .proto = m->proto, .port = m->port},
+		/* flow mappings of an idle module are soft state: stopping it
+		 * frees its memory and the next flow starts it again */
+		.stateful = false,
+	};
+	if (p->nmods == p->cap) {
+		size_t nc = p->cap ? 2 * p->cap : 64;
+		struct pmod *v = realloc(p->mods, nc * sizeof *v);
+		if (!v)
+			return -ENOMEM;
+		p->mods = v;
+		p->cap = nc;
+	}
+	struct diags d;
+	diags_init(&d);
+	int rc = vm_deploy(p->mgr, &spec, &d);
+	if (rc) {
+		log_warn("platform", "module %lld '%s': %s%s%s", (long long)m->id, m->name, strerror(-rc),
+		         d.n ? ": " : "", d.n ? d.v[0].msg : "");
+		diags_free(&d);
+		return rc;
+	}
+	diags_free(&d);
+	char *name = strdup(m->name);
+	if (!name) {
+		vm_remove(p->mgr, spec.id);
+		return -ENOMEM;
+	}
+	p->mods[p->nmods++] = (struct pmod){.id = spec.id, .tenant = spec.tenant, .name = name};
+	log_info("platform", "module %lld '%s' installed at %s%s%s (%s), starts on its first packet",
+	         (long long)m->id, m->name, ip, m->proto ? (m->proto == 6 ? " tcp" : " udp") : "",
+	         m->port ? "" : "", m->sandboxed ? "sandboxed" : "safe");
+	return 0;
+}
+
+static int op_remove(void *ud, const struct ctl_deployed *m)
+{
+	struct plat *p = ud;
+	struct pmod *pm = find(p, (uint64_t)m->id);
+	if (!pm)
+		return 0;
+	int rc = vm_remove(p->mgr, (uint64_t)m->id);
+	free(pm->name);
+	*pm = p->mods[--p->nmods];
+	return rc;
+}
+
+static json_t *op_describe(void *ud, int64_t id)
+{
+	return plat_module_json(ud, id);
+}
+
+void plat_ctl_ops(struct plat *p, struct ctl_platform_ops *ops)
+{
+	memset(ops, 0, sizeof *ops);
+	ops->ud = p;
+	ops->install = op_install;
+	ops->remove = op_remove;
+	ops->describe = op_describe;
+}
+
+json_t *plat_module_json(struct plat *p, int64_t id)
+{
+	struct vm_module_info in;
+	if (!p || !p->mgr || id <= 0 || vm_module_info(p->mgr, (uint64_t)id, &in))
+		return NULL;
+	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	                 "state", vm_state_name(in.state), "backend", p->backend,
+	                 "starts", (json_int_t)in.starts, "stops", (json_int_t)in.stops,
+	                 "refused_starts", (json_int_t)in.refused_starts,
+	                 "failed_starts", (json_int_t)in.failed_starts,
+	                 "last_start_us", (double)in.last_start_ns / 1e3,
+	                 "rx_packets", (json_int_t)in.dp.rx_packets,
+	                 "rx_bytes", (json_int_t)in.dp.rx_bytes,
+	                 "tx_packets", (json_int_t)in.dp.tx_packets,
+	                 "tx_bytes", (json_int_t)in.dp.tx_bytes, "drops", (json_int_t)in.dp.drops,
+	                 "held", (json_int_t)in.dp.held, "hold_drops", (json_int_t)in.dp.hold_drops,
+	                 "queued", (json_int_t)in.dp.queued, "memory", (json_int_t)in.dp.mem_bytes);
+}
+
+/* ---- /metrics ---- */
+
+struct buf {
+	char *s;
+	size_t n, cap;
+	bool oom;
+};
+
+__attribute__((format(printf, 2, 3))) static void out(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	for (;;) {
+		va_start(ap, fmt);
+		int k = b->oom ? 0 : vsnprintf(b->s + b->n, b->cap - b->n, fmt, ap);
+		va_end(ap);
+		if (b->oom || k < 0)
+			return;
+		if ((size_t)k < b->cap - b->n) {
+			b->n += (size_t)k;
+			return;
+		}
+		size_t nc = (b->cap + (size_t)k + 1) * 2;
+		char *s = realloc(b->s, nc);
+		if (!s) {
+			b->oom = true;
+			return;
+		}
+		b->s = s;
+		b->cap = nc;
+	}
+}
+
+/* Label values: quote, backslash and newline escaped (Prometheus text). */
+static const char *esc(const char *s, char *o, size_t n)
+{
+	size_t k = 0;
+	for (; *s && k + 3 < n; s++) {
+		if (*s == '"' || *s == '\\' || *s == '\n') {
+			o[k++] = '\\';
+			o[k++] = *s == '\n' ? 'n' : *s;
+		} else {
+			o[k++] = *s;
+		}
+	}
+	o[k] = 0;
+	return o;
+}
+
+static int h_metrics(struct api_req *r, void *ud)
+{
+	struct plat *p = ud;
+	struct buf b = {0};
+	out(&b, "# HELP innet_http_requests_total HTTP requests received.\n"
+	        "# TYPE innet_http_requests_total counter\ninnet_http_requests_total %llu\n",
+	    (unsigned long long)(p->http_requests ? *p->http_requests : 0));
+	out(&b, "# HELP innet_dataplane_up 1 when the fast path runs.\n"
+	        "# TYPE innet_dataplane_up gauge\ninnet_dataplane_up %d\n", p->mgr ? 1 : 0);
+	if (p->mgr) {
+		struct vm_mgr_stats ms;
+		vm_mgr_stats(p->mgr, &ms);
+		out(&b, "# TYPE innet_modules gauge\ninnet_modules %llu\n"
+		        "# TYPE innet_modules_running gauge\ninnet_modules_running %llu\n"
+		        "# TYPE innet_modules_starting gauge\ninnet_modules_starting %llu\n"
+		        "# TYPE innet_starts_total counter\ninnet_starts_total %llu\n"
+		        "# TYPE innet_stops_total counter\ninnet_stops_total %llu\n"
+		        "# TYPE innet_idle_stops_total counter\ninnet_idle_stops_total %llu\n"
+		        "# TYPE innet_refused_starts_total counter\ninnet_refused_starts_total %llu\n"
+		        "# TYPE innet_failed_starts_total counter\ninnet_failed_starts_total %llu\n",
+		    (unsigned long long)ms.modules, (unsigned long long)ms.running,
+		    (unsigned long long)ms.starting, (unsigned long long)ms.starts,
+		    (unsigned long long)ms.stops, (unsigned long long)ms.idle_stops,
+		    (unsigned long long)ms.refused_starts, (unsigned long long)ms.failed_starts);
+		struct dp_stats ds;
+		if (p->dp && !dp_stats(p->dp, &ds))
+			out(&b, "# TYPE innet_dp_rx_packets_total counter\ninnet_dp_rx_packets_total %llu\n"
+			        "# TYPE innet_dp_tx_packets_total counter\ninnet_dp_tx_packets_total %llu\n"
+			        "# HELP innet_dp_drops_total Packets the fast path dropped, by reason.\n"
+			        "# TYPE innet_dp_drops_total counter\n"
+			        "innet_dp_drops_total{reason=\"unclassified\"} %llu\n"
+			        "innet_dp_drops_total{reason=\"not_ipv4\"} %llu\n"
+			        "innet_dp_drops_total{reason=\"no_route\"} %llu\n"
+			        "innet_dp_drops_total{reason=\"tx\"} %llu\n"
+			        "# TYPE innet_dp_arp_replies_total counter\ninnet_dp_arp_replies_total %llu\n"
+			        "# TYPE innet_dp_held_packets gauge\ninnet_dp_held_packets %llu\n",
+			    (unsigned long long)ds.rx_packets, (unsigned long long)ds.tx_packets,
+			    (unsigned long long)ds.unclassified, (unsigned long long)ds.not_ipv4,
+			    (unsigned long long)ds.no_route, (unsigned long long)ds.tx_drops,
+			    (unsigned long long)ds.arp_replies, (unsigned long long)ds.held_now);
+		static const char *const fam[][2] = {
+			{"innet_module_state", "gauge"},
+			{"innet_module_rx_packets_total", "counter"},
+			{"innet_module_rx_bytes_total", "counter"},
+			{"innet_module_tx_packets_total", "counter"},
+			{"innet_module_tx_bytes_total", "counter"},
+			{"innet_module_drops_total", "counter"},
+			{"innet_module_starts_total", "counter"},
+		};
+		for (size_t f = 0; f < sizeof fam / sizeof fam[0]; f++) {
+			out(&b, "# TYPE %s %s\n", fam[f][0], fam[f][1]);
+			for (size_t i = 0; i < p->nmods; i++) {
+				struct vm_module_info in;
+				if (vm_module_info(p->mgr, p->mods[i].id, &in))
+					continue;
+				char lab[320], nm[256];
+				snprintf(lab, sizeof lab, "id=\"%llu\",tenant=\"%llu\",name=\"%s\"",
+				         (unsigned long long)p->mods[i].id, (unsigned long long)p->mods[i].tenant,
+				         esc(p->mods[i].name, nm, sizeof nm));
+				switch (f) {
+				case 0:
+					out(&b, "%s{%s,state=\"%s\"} 1\n", fam[f][0], lab, vm_state_name(in.state));
+					break;
+				case 1: out(&b, "%s{%s} %llu\n", fam[f][0], lab, (unsigned long long)in.dp.rx_packets); break;
+				case 2: out(&b, "%s{%s} %llu\n", fam[f][0], lab, (unsigned long long)in.dp.rx_bytes); break;
+				case 3: out(&b, "%s{%s} %llu\n", fam[f][0], lab, (unsigned long long)in.dp.tx_packets); break;
+				case 4: out(&b, "%s{%s} %llu\n", fam[f][0], lab, (unsigned long long)in.dp.tx_bytes); break;
+				case 5:
+					out(&b, "%s{%s} %llu\n", fam[f][0], lab,
+					    (unsigned long long)(in.dp.drops + in.dp.hold_drops));
+					break;
+				default: out(&b, "%s{%s} %llu\n", fam[f][0], lab, (unsigned long long)in.starts); break;
+				}
+			}
+		}
+	}
+	if (b.oom) {
+		free(b.s);
+		return -ENOMEM;
+	}
+	api_respond_text(r, 200, "text/plain; version=0.0.4", b.s ? b.s : "", b.n);
+	free(b.s);
+	return 0;
+}
+
+int plat_register_routes(struct api *api, struct plat *p, const uint64_t *http_requests)
+{
+	p->http_requests = http_requests;
+	return api_route(api, "GET", "/metrics", API_ADMIN, h_metrics, p);
+}
+
+bool plat_running(const struct plat *p)
+{
+	return p && p->mgr;
+}
