@@ -247,8 +247,10 @@ static void error_v(struct api_req *r, int status, const char *code, json_t *det
 {
 	char msg[1024];
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	if (r->audited && !r->audit_detail)
-		r->audit_detail = json_pack("{s:s}", "message", msg);
+	if (r->audited && !r->audit_detail) {
+		r->audit_detail = json_object();
+		json_object_set_new(r->audit_detail, "message", http_json_text(msg));
+	}
 	audit(r, status, code);
 	http_respond_json(r->http, status, extra_headers, http_error_json(code, msg, details));
 	req_free(r);

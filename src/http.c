@@ -558,10 +558,40 @@ static void conn_fail(struct conn *c, int status, const char *code, const char *
 	free(resp);
 }
 
+json_t *http_json_text(const char *s)
+{
+	json_t *j = json_string(s ? s : "");
+	if (j)
+		return j;
+	/* not UTF-8 (e.g. a raw path echoed in a message): keep ASCII, mark the rest */
+	size_t n = strlen(s);
+	char *t = malloc(n + 1);
+	if (!t)
+		return NULL;
+	for (size_t i = 0; i <= n; i++)
+		t[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
+	j = json_string(t);
+	free(t);
+	return j;
+}
+
 json_t *http_error_json(const char *code, const char *message, json_t *details)
 {
-	return json_pack("{s:{s:s, s:s, s:o}}", "error", "code", code, "message", message,
-	                 "details", details ? details : json_object());
+	json_t *c = http_json_text(code), *m = http_json_text(message);
+	json_t *e = json_object(), *o = json_object();
+	if (!c || !m || !e || !o) {
+		json_decref(c);
+		json_decref(m);
+		json_decref(e);
+		json_decref(o);
+		json_decref(details);
+		return NULL;
+	}
+	json_object_set_new(e, "code", c);
+	json_object_set_new(e, "message", m);
+	json_object_set_new(e, "details", details ? details : json_object());
+	json_object_set_new(o, "error", e);
+	return o;
 }
 
 void http_respond(struct http_req *r, int status, const char *content_type,

@@ -68,6 +68,8 @@ void http_respond_json(struct http_req *r, int status, const char *extra_headers
 /* {"error": {"code", "message", "details"}}; details stolen, may be NULL. */
 void http_respond_error(struct http_req *r, int status, const char *code,
                         const char *message, json_t *details);
+/* A JSON string of s; bytes that are not UTF-8 become '?'. */
+json_t *http_json_text(const char *s);
 /* The error body as JSON (used by the server and the API alike). */
 json_t *http_error_json(const char *code, const char *message, json_t *details);
 const char *http_status_text(int status);

@@ -866,6 +866,25 @@ int reg_audit_add(struct registry *r, const char *who, int64_t tenant_id, const 
 	return exec_stmt(r, s);
 }
 
+/* A text column as a JSON string; the path of a hostile request may hold
+ * bytes that are not UTF-8 (they become '?'). */
+static json_t *text_json(sqlite3_stmt *s, int col)
+{
+	const char *t = (const char *)sqlite3_column_text(s, col);
+	json_t *j = json_string(t ? t : "");
+	if (j)
+		return j;
+	char *c = strdup(t);
+	if (!c)
+		return json_null();
+	for (char *p = c; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	j = json_string(c);
+	free(c);
+	return j ? j : json_null();
+}
+
 int reg_audit_list(struct registry *r, int limit, json_t **out)
 {
 	sqlite3_stmt *s = stmt(r, S_AUDIT_LIST);
@@ -878,16 +897,16 @@ int reg_audit_list(struct registry *r, int limit, json_t **out)
 		const char *detail = (const char *)sqlite3_column_text(s, 8);
 		json_t *d = detail ? json_loads(detail, 0, NULL) : NULL;
 		json_array_append_new(a, json_pack(
-			"{s:I, s:s, s:s, s:o, s:s, s:s, s:i, s:s, s:o}",
+			"{s:I, s:o, s:o, s:o, s:o, s:o, s:i, s:o, s:o}",
 			"id", (json_int_t)sqlite3_column_int64(s, 0),
-			"at", (const char *)sqlite3_column_text(s, 1),
-			"who", (const char *)sqlite3_column_text(s, 2),
+			"at", text_json(s, 1),
+			"who", text_json(s, 2),
 			"tenant_id", sqlite3_column_type(s, 3) == SQLITE_NULL ? json_null()
 			             : json_integer(sqlite3_column_int64(s, 3)),
-			"method", (const char *)sqlite3_column_text(s, 4),
-			"path", (const char *)sqlite3_column_text(s, 5),
+			"method", text_json(s, 4),
+			"path", text_json(s, 5),
 			"status", sqlite3_column_int(s, 6),
-			"result", (const char *)sqlite3_column_text(s, 7),
+			"result", text_json(s, 7),
 			"detail", d ? d : json_null()));
 	}
 	sqlite3_reset(s);

@@ -75,6 +75,14 @@ def test_malformed_requests_do_not_crash():
             out = d.raw(junk)
             assert split_responses(out)[0][0] == 400, (junk, out)
         it.expect_status(d.get("/v1/health", token=None), 200)
+        # a path that is not UTF-8 still gets a JSON error (echoed safely), and is audited
+        auth = b"Authorization: Bearer " + d.token.encode() + b"\r\n"
+        (status, _, body), = split_responses(d.raw(b"DELETE /v1/tenants/\xec\xff HTTP/1.1\r\nHost: x\r\n"
+                                                   + auth + b"Connection: close\r\n\r\n"))
+        err = json.loads(body)["error"]
+        assert status == 404 and err["code"] == "not_found" and "?" in err["message"], body
+        audit = d.get("/v1/audit").json["audit"]
+        assert audit[0]["path"] == "/v1/tenants/??" and audit[0]["status"] == 404
 
 
 def test_pipelined_requests_answered_in_order():
