@@ -23,7 +23,40 @@ struct snap_impl {
 	struct arena *arena;
 	_Atomic int refs;
 	uint64_t **peer; /* per node, per port: (node << 32 | port) + 1, 0 = unlinked */
+	/* name -> node index + 1 (open addressing, 0 = empty), so lookups
+	 * during parse and snapshot_find are O(1): a linear scan per link
+	 * endpoint made 10,000-node snapshots take seconds */
+	uint32_t *index;
+	size_t index_mask;
 };
+
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ull; /* FNV-1a */
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		h = (h ^ *p) * 1099511628211ull;
+	return h;
+}
+
+/* Table of 2^k slots for at least n keys (half full at most). */
+static uint32_t *table_new(struct arena *a, size_t n, size_t *mask)
+{
+	size_t cap = 8;
+	while (cap < 2 * n)
+		cap *= 2;
+	*mask = cap - 1;
+	return arena_calloc(a, cap, sizeof(uint32_t));
+}
+
+static void index_add(struct snap_impl *im, uint32_t node)
+{
+	if (!im->index)
+		return;
+	size_t h = (size_t)name_hash(im->pub.nodes[node].name) & im->index_mask;
+	while (im->index[h])
+		h = (h + 1) & im->index_mask;
+	im->index[h] = node + 1;
+}
 
 struct ctx {
 	struct diags *d;
@@ -226,8 +259,10 @@ static void parse_router(struct ctx *c, const char *path, json_t *o, struct snap
 	}
 	n->nroutes = json_array_size(rt);
 	n->routes = arena_calloc(c->a, n->nroutes ? n->nroutes : 1, sizeof *n->routes);
-	bool *parsed = arena_calloc(c->a, n->nroutes ? n->nroutes : 1, sizeof *parsed);
-	if (!n->routes || !parsed)
+	/* prefix -> first route index + 1: duplicate check in O(1) per route */
+	size_t mask;
+	uint32_t *seen = table_new(c->a, n->nroutes, &mask);
+	if (!n->routes || !seen)
 		return;
 	size_t i;
 	json_t *v;
@@ -243,13 +278,20 @@ static void parse_router(struct ctx *c, const char *path, json_t *o, struct snap
 		snprintf(r, sizeof r, "%s.prefix", q);
 		if (!pv)
 			fail(c, r, "missing");
-		else if ((parsed[i] = parse_prefix(c, r, pv, &n->routes[i].prefix))) {
-			for (size_t j = 0; j < i; j++)
-				if (parsed[j] && n->routes[j].prefix.addr == n->routes[i].prefix.addr &&
-				    n->routes[j].prefix.len == n->routes[i].prefix.len) {
+		else if (parse_prefix(c, r, pv, &n->routes[i].prefix)) {
+			struct inet_prefix x = n->routes[i].prefix;
+			size_t h = (size_t)(((uint64_t)x.addr << 6 | x.len) * 0x9e3779b97f4a7c15ull >> 20) & mask;
+			for (;; h = (h + 1) & mask) {
+				if (!seen[h]) {
+					seen[h] = (uint32_t)i + 1;
+					break;
+				}
+				size_t j = seen[h] - 1;
+				if (n->routes[j].prefix.addr == x.addr && n->routes[j].prefix.len == x.len) {
 					fail(c, r, "'%s' is already routed by %s[%zu]", json_string_value(pv), p, j);
 					break;
 				}
+			}
 		}
 		int64_t port = get_int(c, q, v, "port", true, 0, n->nports ? n->nports - 1 : 0);
 		n->routes[i].port = port < 0 ? 0 : (uint32_t)port;
@@ -344,6 +386,46 @@ static bool parse_endpoint(struct ctx *c, const char *path, json_t *v, struct sn
 	return true;
 }
 
+static int cmp_range(const void *x, const void *y)
+{
+	const uint64_t *a = x, *b = y;
+	return a[0] < b[0] ? -1 : a[0] > b[0];
+}
+
+/* True when two named platforms' pools overlap (sort by first address,
+ * then each pool must start after every earlier one ends). */
+static bool pools_overlap(const struct snapshot *s)
+{
+	size_t n = 0;
+	for (size_t x = 0; x < s->nnodes; x++)
+		n += s->nodes[x].type == SNAP_PLATFORM && s->nodes[x].name;
+	if (n < 2)
+		return false;
+	uint64_t (*r)[2] = malloc(n * sizeof *r);
+	if (!r)
+		return true; /* the pairwise check then decides */
+	n = 0;
+	for (size_t x = 0; x < s->nnodes; x++) {
+		const struct snap_node *nd = &s->nodes[x];
+		if (nd->type != SNAP_PLATFORM || !nd->name)
+			continue;
+		uint64_t size = nd->pool.len ? 1ull << (32 - nd->pool.len) : 1ull << 32;
+		uint64_t lo = nd->pool.addr & (uint32_t)~(size - 1);
+		r[n][0] = lo;
+		r[n][1] = lo + size - 1;
+		n++;
+	}
+	qsort(r, n, sizeof *r, cmp_range);
+	bool over = false;
+	uint64_t end = r[0][1];
+	for (size_t k = 1; k < n && !over; k++) {
+		over = r[k][0] <= end;
+		end = r[k][1] > end ? r[k][1] : end;
+	}
+	free(r);
+	return over;
+}
+
 static void free_impl(struct snap_impl *im)
 {
 	if (!im)
@@ -393,7 +475,8 @@ int snapshot_parse(const char *json, size_t len, struct snapshot **out, struct d
 	}
 	s->nnodes = json_array_size(nodes);
 	s->nodes = arena_calloc(a, s->nnodes, sizeof *s->nodes);
-	if (!s->nodes)
+	im->index = table_new(a, s->nnodes, &im->index_mask);
+	if (!s->nodes || !im->index)
 		goto oom;
 	size_t total_ports = 0, i;
 	json_t *v;
@@ -419,6 +502,8 @@ int snapshot_parse(const char *json, size_t len, struct snapshot **out, struct d
 				fail(&c, q, "'%s' is already the name of nodes[%d]", name, dup);
 			} else {
 				n->name = arena_strdup(a, name);
+				if (n->name)
+					index_add(im, (uint32_t)i);
 			}
 		}
 		int64_t np = get_int(&c, p, v, "ports", true, 1, SNAP_MAX_PORTS);
@@ -456,8 +541,9 @@ int snapshot_parse(const char *json, size_t len, struct snapshot **out, struct d
 			fail(&c, q, "'%s' is not a node type (hosts, router, middlebox, platform)", type);
 		}
 	}
-	/* platform pools never overlap (a module address names one platform) */
-	for (size_t x = 0; x < s->nnodes; x++) {
+	/* platform pools never overlap (a module address names one platform):
+	 * a sort finds whether any pair does; only then are the pairs listed */
+	for (size_t x = pools_overlap(s) ? 0 : s->nnodes; x < s->nnodes; x++) {
 		if (s->nodes[x].type != SNAP_PLATFORM || !s->nodes[x].name)
 			continue;
 		for (size_t y = 0; y < x; y++) {
@@ -559,6 +645,16 @@ void snapshot_unref(struct snapshot *s)
 
 int snapshot_find(const struct snapshot *s, const char *name)
 {
+	const struct snap_impl *im = (const struct snap_impl *)s;
+	if (im->index) {
+		for (size_t h = (size_t)name_hash(name) & im->index_mask; im->index[h];
+		     h = (h + 1) & im->index_mask) {
+			uint32_t i = im->index[h] - 1;
+			if (!strcmp(s->nodes[i].name, name))
+				return (int)i;
+		}
+		return -1;
+	}
 	for (size_t i = 0; i < s->nnodes; i++)
 		if (s->nodes[i].name && !strcmp(s->nodes[i].name, name))
 			return (int)i;
