@@ -355,8 +355,24 @@ static void test_flood_keeps_hold_bounded(void **state)
 	send_pkt(k1.addr, 6, 80, 0x12);
 	settle();
 	assert_int_equal(count_ev(DP_EV_NEW_FLOW, 31), 0);
-	for (int i = 0; i < 100; i++)
+	/* a running module next to the flood */
+	struct dp_module_key kr = {.addr = A(192, 0, 2, 33)};
+	int dr = 0;
+	assert_int_equal(dp_module_add(F.dp, 33, &kr, 0), 0);
+	assert_int_equal(dp_module_run(F.dp, 33, tprog(A(10, 0, 0, 33), 0x33, &dr), 0), 0);
+	settle();
+	for (int i = 0; i < 100; i++) {
 		send_pkt(i < 50 ? k1.addr : k2.addr, 17, (uint16_t)(1000 + i), 0);
+		if (i % 10 == 0)
+			send_pkt(kr.addr, 17, 53, 0);
+	}
+	/* the running module lost nothing to the flood */
+	struct rte_mbuf *rv[16];
+	int rn = recv_pkts(rv, 16, 10);
+	assert_int_equal(rn, 10);
+	for (int i = 0; i < rn; i++)
+		assert_int_equal(rte_pktmbuf_mtod_offset(rv[i], const uint8_t *, 14)[28], 0x33);
+	free_all(rv, rn);
 	settle();
 	struct dp_module_stats s1, s2;
 	dp_module_stats(F.dp, 31, &s1);
@@ -378,7 +394,9 @@ static void test_flood_keeps_hold_bounded(void **state)
 	assert_int_equal(ds.held_now, 2);
 	assert_int_equal(dp_module_remove(F.dp, 31, 0), 0);
 	assert_int_equal(dp_module_remove(F.dp, 32, 0), 0);
+	assert_int_equal(dp_module_remove(F.dp, 33, 0), 0);
 	settle();
+	assert_int_equal(dr, 1);
 	dp_stats(F.dp, &ds);
 	assert_int_equal(ds.held_now, 0);
 }
