@@ -201,6 +201,16 @@ def test_table1_deploys():
         r = it.expect_status(d.post("/v1/modules", cases.request("tunnel", "client"),
                                     token=toks["client"]), 201)
         assert r.json["verdict"] == "safe"
+        # a stock reverse proxy sends from its own address: $MODULE_IP was
+        # defined as the address it got before its configuration was parsed
+        r = it.expect_status(d.post("/v1/modules", cases.request("reverse-proxy", "third_party"),
+                                    token=toks["third_party"]), 201)
+        assert r.json["verdict"] == "safe", r.json["verdict"]
+        dep = r.json["report"]["deployed_config"]
+        assert f"pattern {r.json['address']['ip']} 1024-65535 198.51.100.10 80" in dep, dep
+        assert "$MODULE_IP" not in dep
+        g = d.get(f"/v1/modules/{r.json['id']}", token=toks["third_party"]).json
+        assert g["stock"] == "reverse-proxy" and g["params"]["origin"] == "198.51.100.10" and g["config"] is None
         r = it.expect_status(d.post("/v1/modules", cases.request("nat", "operator"),
                                     token=toks["operator"]), 201)
         assert r.json["platform"] is None and r.json["inline"] == cases.INLINE, r.json
