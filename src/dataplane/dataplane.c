@@ -514,9 +514,12 @@ int dp_module_add(struct dp *dp, uint64_t id, const struct dp_module_key *key, u
 		return -EADDRINUSE;
 	if (dp->nmods >= dp->cfg.max_modules)
 		return -ENOSPC;
-	struct dp__mod *m = calloc(1, sizeof *m + dp->cfg.hold_packets * sizeof(struct rte_mbuf *));
+	size_t msz = RTE_ALIGN_CEIL(sizeof(struct dp__mod) + dp->cfg.hold_packets * sizeof(struct rte_mbuf *),
+	                            RTE_CACHE_LINE_SIZE);
+	struct dp__mod *m = aligned_alloc(RTE_CACHE_LINE_SIZE, msz); /* hot fields in one line */
 	if (!m)
 		return -ENOMEM;
+	memset(m, 0, msz);
 	m->id = id;
 	m->key = *key;
 	m->io.dp = dp;

@@ -40,20 +40,20 @@ struct dp_io {
 };
 
 struct dp__mod {
-	uint64_t id;
-	struct dp_module_key key;
-	struct dp_io io;
-	/* fast path only */
+	/* first cache line: what every packet of a running module touches
+	 * (written by the fast path, counters read by control) */
 	struct dp_program prog;       /* ops NULL: not running */
 	uint64_t deadline;            /* program's next timer */
-	struct dp__mod *rnext, *rprev; /* running list */
-	uint32_t nhold;
-	/* written by the fast path, read by control */
+	uint64_t rx_packets, rx_bytes, last_rx_ns, tx_packets, tx_bytes;
+	/* the rest */
+	struct dp_io io;
+	uint64_t id;
+	struct dp_module_key key;
+	struct dp__mod *rnext, *rprev; /* running list (fast path) */
+	uint32_t nhold;               /* fast path */
 	uint32_t state;               /* enum dp_module_state */
-	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, drops, held, hold_drops;
-	uint64_t last_rx_ns, mem, queued;
-	/* control only */
-	bool running;                 /* a program was sent */
+	uint64_t drops, held, hold_drops, mem, queued;
+	bool running;                 /* control: a program was sent */
 	struct rte_mbuf *hold[];      /* hold_packets */
 };
 
