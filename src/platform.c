@@ -220,9 +220,12 @@ static int op_install(void *ud, const struct ctl_deployed *m)
 		return -ENOMEM;
 	}
 	p->mods[p->nmods++] = (struct pmod){.id = spec.id, .tenant = spec.tenant, .name = name};
+	char pp[16] = "";
+	if (m->port)
+		snprintf(pp, sizeof pp, " port %u", m->port);
 	log_info("platform", "module %lld '%s' installed at %s%s%s (%s), starts on its first packet",
-	         (long long)m->id, m->name, ip, m->proto ? (m->proto == 6 ? " tcp" : " udp") : "",
-	         m->port ? "" : "", m->sandboxed ? "sandboxed" : "safe");
+	         (long long)m->id, m->name, ip, m->proto ? (m->proto == 6 ? " tcp" : " udp") : "", pp,
+	         m->sandboxed ? "sandboxed" : "safe");
 	return 0;
 }
 
