@@ -19,10 +19,12 @@ static const char net_json[] = "{\n  \"comment\": \"The operator network of the 
 static const char stmts[] = "# Operator policy for the Figure 3 network.\n# Every web reply that reaches a client has crossed the HTTP optimizer.\nalways from client tcp dst port 80 -> internet -> HTTPOptimizer -> client\n# Clients keep their UDP and TCP connectivity to the internet.\nreach from client udp -> internet\nreach from client tcp -> internet\n# Nobody outside opens a TCP connection to a client directly.\nnever from internet tcp opt syn and not tcp opt ack -> client\n\n# Internet UDP reaches the client's port 1500 through the batcher, whose output\n# already carries the client's private address; the last hop changes neither\n# the protocol, the destination port nor the payload.\nreach from internet udp -> batcher:dst:0 dst 172.16.15.133 -> client dst port 1500 const proto && dst port && payload\n";
 static const char batcher[] = "// Push-notification batcher of the paper's Figure 4: accept UDP for port 1500,\n// send it on to the client's private address, and release it in bursts of\n// at most 100 packets every 120 seconds to save the phone's battery.\nFromNetFront()\n  -> IPFilter(allow udp port 1500)\n  -> IPRewriter(pattern - - 172.16.15.133 - 0 0)\n  -> Queue(1000)\n  -> TimedUnqueue(120, 100)\n  -> dst :: ToNetFront()\n";
 
+/* CPU time of this thread: the machine is shared, and wall-clock
+ * percentiles on a loaded machine measure the scheduler, not the check. */
 static double now_us(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
@@ -119,7 +121,8 @@ int main(int argc, char **argv)
 	report("check (policy + requirements, batcher on platform3)", check, iters);
 	report("parse the module + check", full, iters);
 	report("placement: try platform1, platform2, platform3", place, iters);
-	printf("(the paper: 5 ms analysis + 101 ms compilation; aim: under 500 us for the check)\n");
+	printf("(CPU time of the checking thread; the paper: 5 ms analysis + 101 ms compilation;\n"
+	       " aim: under 500 us for the check)\n");
 	free(check);
 	free(full);
 	free(place);

@@ -21,10 +21,12 @@
 #include "snapshot.h"
 #include "verify/verify.h"
 
+/* CPU time of this (single-threaded) process: the machine is shared, and
+ * wall-clock time on a loaded machine measures the other tenants. */
 static double now_ms(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
@@ -249,8 +251,9 @@ static int run_size(uint32_t boxes)
 	double best_reach = best[0], best_all = best[1];
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
-	printf("%8u  %7u  %9.1f  %9.1f  %12.3f  %14.3f  %10llu  %9.1f   %s/%s\n", boxes, nr * 2 + 9,
-	       t1 - t0, t2 - t1, best_reach, best_all, (unsigned long long)r1.flows, ru.ru_maxrss / 1024.0,
+	printf("%8u  %7u  %9.1f  %9.1f  %12.3f  %9llu  %14.3f  %10llu  %9.1f   %s/%s\n", boxes, nr * 2 + 9,
+	       t1 - t0, t2 - t1, best_reach, (unsigned long long)r0.flows, best_all,
+	       (unsigned long long)r1.flows, ru.ru_maxrss / 1024.0,
 	       r0.verdict == VFY_HOLDS ? "holds" : "FAILS", r1.verdict == VFY_HOLDS ? "holds" : "FAILS");
 	fflush(stdout);
 	vfy_net_free(n);
@@ -265,7 +268,7 @@ int main(int argc, char **argv)
 {
 	uint32_t max = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 100000;
 	static const uint32_t sizes[] = {10, 100, 1000, 10000, 100000};
-	printf("   boxes    nodes   parse ms  model ms   reach ms (1)  explore ms (2)  flows (2)   peak MB   verdicts\n");
+	printf("   boxes    nodes   parse ms   model ms  reach ms (1)  flows (1)  explore ms (2)   flows (2)    peak MB   verdicts\n");
 	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0] && sizes[i] <= max; i++) {
 		fflush(stdout);
 		pid_t pid = fork();
@@ -276,8 +279,9 @@ int main(int argc, char **argv)
 		if (!WIFEXITED(st) || WEXITSTATUS(st))
 			printf("%8u  failed\n", sizes[i]);
 	}
-	printf("(1) reach from client udp -> a module on the deepest platform\n"
-	       "(2) never from client udp -> client: explores every path; flows counted for it\n"
+	printf("times are CPU milliseconds of the process (best of several runs up to 10,000 boxes)\n"
+	       "(1) reach from client udp -> a module on the deepest platform\n"
+	       "(2) never from client udp -> client: explores every path\n"
 	       "the paper: 1.3 s for 1,000 boxes; aim: under 50 ms and linear growth\n");
 	return 0;
 }

@@ -378,10 +378,15 @@ const struct vnode *vnet_node(const struct vfy_net *n, uint32_t i)
 
 int vnet_find(const struct vfy_net *n, const char *name)
 {
-	uint32_t total = vnet_nnodes(n);
-	for (uint32_t i = 0; i < total; i++)
-		if (!strcmp(vnet_node(n, i)->name, name))
-			return (int)i;
+	/* the snapshot's nodes through its name index (O(1)): adding a module
+	 * or resolving a statement must not scan 100,000 nodes; a job's few
+	 * modules are scanned */
+	int i = snapshot_find(n->base->snap, name);
+	if (i >= 0 && (uint32_t)i < n->base->nnodes)
+		return i;
+	for (uint32_t k = 0; k < n->nmods; k++)
+		if (!strcmp(n->mods[k].name, name))
+			return (int)(n->base->nnodes + k);
 	return -1;
 }
 
