@@ -559,6 +559,7 @@ static int job_inputs(struct job *j)
 		rc = -ENOMEM;
 		goto out;
 	}
+	j->reserved = j->kind == JOB_DEPLOY; /* (unreserving what was not reserved is harmless) */
 	for (size_t i = 0; i < np && !rc; i++) {
 		if (!pv[i].local)
 			continue; /* served by a peer innetd */
@@ -586,7 +587,6 @@ static int job_inputs(struct job *j)
 		if (j->kind == JOB_DEPLOY && !cd->full)
 			rc = reserve(c, cd->platform, cd->ip);
 	}
-	j->reserved = j->kind == JOB_DEPLOY;
 	reg_platforms_free(pv, np);
 out:
 	ctl__modrefs_free(mods, nmods);
