@@ -178,8 +178,7 @@ int main(int argc, char **argv)
 	 * module of the registry is installed again (DESIGN 4) */
 	char perr[768] = "";
 	if ((rc = plat_start(&d.cfg, &d.loop, &d.plat, perr, sizeof perr))) {
-		log_error("main", "dataplane: %s", perr);
-		fprintf(stderr, "innetd: dataplane: %s\n", perr);
+		log_error("main", "cannot start the fast path: %s", perr);
 		goto cleanup_loop;
 	}
 	if ((rc = plat_register_routes(d.api, d.plat, &d.http_requests)))

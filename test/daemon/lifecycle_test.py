@@ -49,8 +49,10 @@ def test_config_errors_exit_2_with_file_line():
 
 
 def test_repo_config_file_is_valid():
-    # conf/innetd.conf parses; flags override it (listen, db, token)
-    with it.Daemon(config=it.source("conf/innetd.conf"), cwd=it.source(".")) as d:
+    # conf/innetd.conf parses; flags override it (listen, db, token; and the
+    # fast path, whose TAP port would need root and clash with a running innetd)
+    with it.Daemon(config=it.source("conf/innetd.conf"), cwd=it.source("."),
+                   args=["--dataplane", "none"]) as d:
         cfg = d.get("/v1/config").json
         assert cfg["max-body"] == 1 << 20 and cfg["header-timeout"] == 10000
         assert cfg["db"] == d.db and cfg["admin-token"] == "(set)"

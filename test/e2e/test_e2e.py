@@ -22,6 +22,7 @@ import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -403,6 +404,25 @@ def test_two_tenants_consolidated():
         # and neither tenant sees the other's module
         it.expect_status(d.get("/v1/modules/%d" % ids["b"], token=toks["a"]), 404)
         cli.stop()
+
+
+def test_fast_path_failure_is_clear():
+    """A fast path that cannot start stops innetd with the reason (not a
+    daemon that silently carries no packets); dataplane = none runs alone."""
+    tmp = tempfile.mkdtemp(prefix="innet-e2e-")
+    try:
+        base = [it.INNETD, "--listen", "127.0.0.1:0", "--admin-token", "e2e-admin-" + "x" * 16]
+        for extra, msg in ((["--dataplane", "af_packet", "--dp-ports", "nosuch%d" % os.getpid()], "nosuch"),
+                           (["--dataplane", "af_packet", "--dp-ports", T.di, "--dp-routes", "10.0.0.0/8=3"],
+                            "dp-routes: '10.0.0.0/8=3' names port 3"),
+                           (["--dataplane", "af_packet"], "needs at least one port")):
+            r = it.run(base + ["--db", os.path.join(tmp, "db%d" % len(extra))] + extra, timeout=60)
+            assert r.returncode != 0, (extra, r.returncode)
+            assert "cannot start the fast path" in r.stderr and msg in r.stderr, (extra, r.stderr[-800:])
+        with it.Daemon(args=["--dataplane", "none"]) as d:
+            assert "innet_dataplane_up 0" in it.expect_status(d.get("/metrics"), 200).text
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
