@@ -255,13 +255,24 @@ void plat_ctl_ops(struct plat *p, struct ctl_platform_ops *ops)
 	ops->describe = op_describe;
 }
 
+/* The state a tenant sees (DESIGN 11: deployed -> starting -> running ->
+ * idle -> stopped): a module the idle check stopped is back in the
+ * manager's VM_DEPLOYED (it starts again on its next new flow); it shows
+ * as "stopped" once it has run, "deployed" before its first start. */
+static const char *state_name(const struct vm_module_info *in)
+{
+	if (in->state == VM_DEPLOYED && in->stops > 0)
+		return "stopped";
+	return vm_state_name(in->state);
+}
+
 json_t *plat_module_json(struct plat *p, int64_t id)
 {
 	struct vm_module_info in;
 	if (!p || !p->mgr || id <= 0 || vm_module_info(p->mgr, (uint64_t)id, &in))
 		return NULL;
 	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-	                 "state", vm_state_name(in.state), "backend", p->backend,
+	                 "state", state_name(&in), "backend", p->backend,
 	                 "starts", (json_int_t)in.starts, "stops", (json_int_t)in.stops,
 	                 "refused_starts", (json_int_t)in.refused_starts,
 	                 "failed_starts", (json_int_t)in.failed_starts,
@@ -383,7 +394,7 @@ static int h_metrics(struct api_req *r, void *ud)
 				         esc(p->mods[i].name, nm, sizeof nm));
 				switch (f) {
 				case 0:
-					out(&b, "%s{%s,state=\"%s\"} 1\n", fam[f][0], lab, vm_state_name(in.state));
+					out(&b, "%s{%s,state=\"%s\"} 1\n", fam[f][0], lab, state_name(&in));
 					break;
 				case 1: out(&b, "%s{%s} %llu\n", fam[f][0], lab, (unsigned long long)in.dp.rx_packets); break;
 				case 2: out(&b, "%s{%s} %llu\n", fam[f][0], lab, (unsigned long long)in.dp.rx_bytes); break;
