@@ -177,7 +177,8 @@ size_t dp_program_mem(const struct dp_program *prog);
  * and their events delivered; tests and the shutdown path use it. */
 
 /* Deploy: the module's key is classified from now on; packets opening a
- * flow (TCP SYN, UDP) are held (up to hold_packets) and announced as
+ * flow (TCP SYN; any first packet of UDP and other connectionless
+ * protocols, e.g. IP-in-IP) are held (up to hold_packets) and announced as
  * DP_EV_NEW_FLOW, others dropped, until dp_module_run. -EEXIST for a known
  * id, -ENOSPC when full. */
 int dp_module_add(struct dp *dp, uint64_t id, const struct dp_module_key *key, uint32_t cookie);

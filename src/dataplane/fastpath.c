@@ -320,7 +320,9 @@ static void hold(struct dp *dp, struct dp__mod *m, struct rte_mbuf *mb, const ui
 	uint8_t proto = ip[9];
 	bool first = (rt_rd16(ip + 6) & RT_IP_OFFMASK) == 0;
 	bool newflow = false;
-	if (first && proto == RT_IP_PROTO_UDP)
+	/* TCP opens flows with a SYN; connectionless protocols (UDP, and the
+	 * IP-in-IP, GRE or ICMP a tunnel end-point serves) with any packet */
+	if (first && proto != RT_IP_PROTO_TCP)
 		newflow = true;
 	else if (first && proto == RT_IP_PROTO_TCP && iplen >= l4off + 14)
 		newflow = (ip[l4off + 13] & 0x12) == 0x02; /* SYN without ACK */

@@ -90,12 +90,15 @@ def helper_recv(iface, udp_addrs, udp_ports):
 
 
 def helper_send(spec):
-    """[[kind, dst, dport, payload, gap_s], ...]; kind udp, tcp (a SYN) or
-    udphex (payload: hex bytes)."""
+    """[[kind, dst, dport, payload, gap_s], ...]; kind udp, tcp (a SYN),
+    udphex (payload: hex bytes) or ipip (payload: hex of the inner packet)."""
     for kind, dst, dport, payload, gap in json.loads(spec):
         if kind == "udp":
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             s.sendto(payload.encode(), (dst, dport))
+        elif kind == "ipip":
+            s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 4)
+            s.sendto(bytes.fromhex(payload), (dst, 0))
         elif kind == "udphex":
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             s.sendto(bytes.fromhex(payload), (dst, dport))
@@ -344,8 +347,6 @@ def test_figure4_batcher():
 
 # A third party's tunnel end-point over UDP (IP in UDP port 1600): it sends
 # the inner packet on from its own address, wherever the inner packet goes.
-# (The stock IP-in-IP tunnel would not do here: only TCP SYNs and UDP start
-# a module, see src/dataplane/README.md.)
 UDP_TUNNEL = ("FromNetFront() -> IPFilter(allow udp dst port 1600, deny all)\n"
               "  -> Strip(28) -> CheckIPHeader()\n"
               "  -> IPRewriter(pattern $MODULE_IP - - - 0 0) -> ToNetFront();\n")
@@ -372,6 +373,24 @@ def test_sandboxed_tunnel():
         rt = wait_module(d, tok, mid, lambda m: m["runtime"]["rx_packets"] >= 6)["runtime"]
         assert rt["rx_packets"] == 6 and rt["tx_packets"] == 3 and rt["drops"] >= 3, rt
         assert not any(o.get("raw") and o["dst"] == "8.8.8.8" for o in inet.all), "escaped the sandbox"
+
+        # the stock IP-in-IP tunnel (paper Table 1: sandboxed for a third
+        # party), started by its first IP-in-IP packet
+        r = it.expect_status(d.post("/v1/modules", {
+            "name": "ipip", "stock": "tunnel", "params": {},
+            "requirements": "reach from internet ip proto 4 -> ipip -> internet\n"}, token=tok), 201)
+        assert r.json["verdict"] == "sandboxed", r.json
+        mid2, ip2 = r.json["id"], r.json["address"]["ip"]
+        n0 = len(inet.all)
+        ok = [ip_udp("198.51.100.2", "203.0.113.9", 4000, 5000, b"ipip-ok-%d" % i).hex() for i in range(3)]
+        bad = [ip_udp("198.51.100.2", "8.8.8.8", 4000, 53, b"ipip-bad-%d" % i).hex() for i in range(3)]
+        T.send([["ipip", ip2, 0, p, 0.005] for p in ok + bad])
+        got = inet.wait(lambda o: o.get("raw") and o["payload"].startswith("ipip-ok-"), n=3)
+        assert sorted(o["payload"] for o in got) == ["ipip-ok-%d" % i for i in range(3)], got
+        assert all(o["src"] == ip2 and o["dst"] == "203.0.113.9" for o in got), got
+        rt = wait_module(d, tok, mid2, lambda m: m["runtime"]["rx_packets"] >= 6)["runtime"]
+        assert rt["starts"] == 1 and rt["rx_packets"] == 6 and rt["tx_packets"] == 3, rt
+        assert not any(o.get("raw") and o["dst"] == "8.8.8.8" for o in inet.all[n0:]), "escaped the sandbox"
         inet.stop()
 
 
