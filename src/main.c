@@ -1,6 +1,7 @@
 /* innetd: configuration, registry, API, controller, platform (fast path +
- * module manager), HTTP server, then the event loop until SIGINT/SIGTERM. Daemon logic lives in libinnet; this file only
- * wires the pieces together and unwinds them in reverse order. */
+ * module manager), HTTP server, then the event loop until SIGINT/SIGTERM.
+ * Daemon logic lives in libinnet; this file only wires the pieces together
+ * and unwinds them in reverse order. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
