@@ -1082,6 +1082,21 @@ static int h_stock(struct api_req *r, void *ud)
 	return 0;
 }
 
+/* The platform's live state of a module (describe hook): its "state"
+ * replaces the registry's, the counters go in "runtime". */
+static void add_runtime(struct ctl *c, const struct ctl_mod *m, json_t *j)
+{
+	if (!j || !c->have_ops || !c->ops.describe || !strcmp(m->state, "killed"))
+		return;
+	json_t *rt = c->ops.describe(c->ops.ud, m->id);
+	if (!rt)
+		return;
+	json_t *st = json_object_get(rt, "state");
+	if (st)
+		json_object_set(j, "state", st);
+	json_object_set_new(j, "runtime", rt);
+}
+
 static int h_list(struct api_req *r, void *ud)
 {
 	struct ctl *c = ud;
@@ -1093,8 +1108,11 @@ static int h_list(struct api_req *r, void *ud)
 	if (rc)
 		return rc;
 	json_t *a = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, mod_json(&v[i], false));
+	for (size_t i = 0; i < n; i++) {
+		json_t *j = mod_json(&v[i], false);
+		add_runtime(c, &v[i], j);
+		json_array_append_new(a, j);
+	}
 	ctl__mods_free(v, n);
 	api_respond(r, 200, json_pack("{s:o}", "modules", a));
 	return 0;
@@ -1121,16 +1139,7 @@ static int h_get(struct api_req *r, void *ud)
 	if (rc)
 		return rc == -ENOENT ? 0 : rc;
 	json_t *j = mod_json(&m, true);
-	struct ctl *c = ud;
-	if (j && c->have_ops && c->ops.describe && strcmp(m.state, "killed")) {
-		json_t *rt = c->ops.describe(c->ops.ud, m.id);
-		if (rt) {
-			json_t *st = json_object_get(rt, "state");
-			if (st)
-				json_object_set(j, "state", st);
-			json_object_set_new(j, "runtime", rt);
-		}
-	}
+	add_runtime(ud, &m, j);
 	api_respond(r, 200, j);
 	ctl__mod_release(&m);
 	return 0;

@@ -322,6 +322,8 @@ def test_figure4_batcher():
         m = wait_module(d, tok, mid, lambda m: m["runtime"]["stops"] >= 1)
         assert m["state"] == "stopped" and m["runtime"]["memory"] == 0, m
         assert metric(d, "innet_module_state", id=mid, state="stopped") == 1
+        ls = it.expect_status(d.get("/v1/modules", token=tok), 200).json["modules"]
+        assert [(x["id"], x["state"]) for x in ls] == [(mid, "stopped")], ls
 
         # a restart rebuilds the fast path's tables from the registry
         d.restart()
