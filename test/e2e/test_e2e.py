@@ -443,6 +443,9 @@ def test_fast_path_failure_is_clear():
             assert "cannot start the fast path" in r.stderr and msg in r.stderr, (extra, r.stderr[-800:])
         with it.Daemon(args=["--dataplane", "none"]) as d:
             assert "innet_dataplane_up 0" in it.expect_status(d.get("/metrics"), 200).text
+            tok = tenant(d, "nosy", "client", ["172.16.15.133/32"])
+            it.expect_status(d.get("/metrics", token=tok), 403)  # per-tenant counters: operator only
+            it.expect_status(d.get("/metrics", token=None), 401)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
