@@ -181,4 +181,44 @@ bool flow_atom_eval(const struct flow_atom *a, const struct flow_pkt *p);
 /* Limits: nesting depth of parentheses/not/ternary in one pattern. */
 #define FLOW_MAX_DEPTH 200
 
+/* ---- additions (helper P): compiled rule lists ------------------------- */
+
+/* A rule list (first matching expression wins) compiled once into a flat
+ * program of atom tests with jump targets, Click's decision-tree idea: no
+ * recursion, base pointers looked up once per packet, a field loaded with
+ * one 4-byte load where the packet is long enough. flow_eval stays the
+ * reference: flow_prog_run(P, p) is the first i with flow_eval(v[i], p)
+ * (the same short-circuit order, so the same answer on every packet,
+ * truncated ones included), or -1. */
+struct flow_prog_insn {
+	uint8_t base;   /* enum flow_base; 4: never present (bad atom) */
+	uint8_t op;     /* enum flow_op */
+	uint8_t shift;  /* 32 - 8 * len: a 4-byte load shifted down to len bytes */
+	uint8_t len;
+	uint16_t off;
+	uint16_t pad;
+	uint32_t need;  /* off + bytes the mask selects: present when <= base length */
+	uint32_t mask, value;
+	int32_t yes, no; /* next instruction (>= 0), or FLOW_PROG_RESULT(i) / -1 */
+};
+
+struct flow_prog {
+	uint32_t ninsn;
+	int32_t start;
+	struct flow_prog_insn insn[];
+};
+
+#define FLOW_PROG_RESULT(i) (-2 - (int32_t)(i))
+
+/* Atoms in a tree (instructions its compilation needs). */
+uint32_t flow_expr_natoms(const struct flow_expr *e);
+/* Bytes of a program of natoms instructions. */
+size_t flow_prog_bytes(uint32_t natoms);
+/* Compile v[0..n) into prog, which has room for natoms instructions (the
+ * sum of flow_expr_natoms over v). 0, or -ENOSPC when it has not. */
+int flow_prog_compile(struct flow_prog *prog, uint32_t natoms,
+                      const struct flow_expr *const *v, uint32_t n);
+/* The index of the first matching rule, or -1. */
+int32_t flow_prog_run(const struct flow_prog *prog, const struct flow_pkt *p);
+
 #endif
