@@ -5,7 +5,7 @@ packets through the DPDK fast path between network namespaces.
 Namespaces of our own, unique per run, always deleted:
   dp        innetd runs here (so does this script, after setns: its HTTP
             client reaches innetd's 127.0.0.1); net_af_packet ports on two veths
-  internet  198.51.100.2, routes platform3's pool 192.0.2.0/24 to the fast path
+  internet  198.51.100.2, routes the platforms' pools (192.0.2.0/24, 10/8) to the fast path
   client    172.16.15.133 and .134 (clients of the Figure 3 network)
 
 The operator loads the Figure 3 network and policy and creates tenants over
@@ -194,6 +194,8 @@ class Topo:
             sh("ip", "link", "set", dev, "up", ns=ns)
         sh("ip", "addr", "add", "198.51.100.2/24", "dev", self.ii, ns=self.ns_inet)
         sh("ip", "route", "add", "192.0.2.0/24", "dev", self.ii, ns=self.ns_inet)
+        # platform1/2's pools: one fast path serves every platform of the snapshot
+        sh("ip", "route", "add", "10.0.0.0/8", "dev", self.ii, ns=self.ns_inet)
         sh("ip", "addr", "add", "172.16.15.133/16", "dev", self.ic, ns=self.ns_cli)
         sh("ip", "addr", "add", "172.16.15.134/16", "dev", self.ic, ns=self.ns_cli)
         sh("ip", "route", "add", "default", "dev", self.ic, ns=self.ns_cli)
@@ -426,6 +428,35 @@ def test_two_tenants_consolidated():
         # and neither tenant sees the other's module
         it.expect_status(d.get("/v1/modules/%d" % ids["b"], token=toks["a"]), 404)
         cli.stop()
+
+
+def test_start_rate_limit():
+    """tenant-start-burst / tenant-starts-per-second reach the manager: a
+    burst of first packets towards five stopped modules of one tenant
+    starts one, refuses the rest (their packets are dropped, not queued)."""
+    args = T.daemon_args(idle="30s") + ["--tenant-start-burst", "1", "--tenant-starts-per-second", "1"]
+    with it.Daemon(args=args) as d:
+        setup_operator(d)
+        tok = tenant(d, "busy", "client", ["172.16.15.133/32"])
+        mods = []
+        for i in range(5):
+            r = it.expect_status(d.post("/v1/modules", {
+                "name": "fwd%d" % i,
+                "config": "FromNetFront() -> IPFilter(allow udp port 1600, deny all)\n"
+                          "  -> IPRewriter(pattern - - 172.16.15.133 - 0 0) -> ToNetFront();\n",
+                "requirements": ""}, token=tok), 201)
+            mods.append((r.json["id"], r.json["address"]["ip"]))
+        T.send([["udp", ip, 1600, "go-%d" % mid, 0] for mid, ip in mods])
+        end = time.monotonic() + 15
+        while True:
+            rts = [module(d, tok, mid)["runtime"] for mid, _ in mods]
+            if sum(rt["starts"] + rt["refused_starts"] for rt in rts) >= 5 or time.monotonic() > end:
+                break
+            time.sleep(0.05)
+        assert sum(rt["starts"] for rt in rts) >= 1, rts
+        assert sum(rt["refused_starts"] for rt in rts) >= 1, rts
+        assert sum(rt["starts"] + rt["refused_starts"] for rt in rts) == 5, rts
+        assert metric(d, "innet_refused_starts_total") >= 1
 
 
 def test_fast_path_failure_is_clear():
