@@ -137,7 +137,7 @@ int sym_rewrite(struct sym_ctx *cx, struct sym_flow *f, const struct sym_rw_spec
 {
 	struct sym_flows cur = {0};
 	if (!addr_only) {
-		struct sym_flow *tu, *other, *first, *later;
+		struct sym_flow *tu, *other;
 		struct sym_ival pv[2] = {{6, 6}, {17, 17}};
 		sym_split_set(cx, f, SYM_F_PROTO, iset_new(cx->a, pv, 2), &tu, &other);
 		pass_or_drop(cx, other, spec, "not TCP/UDP");
@@ -147,12 +147,13 @@ int sym_rewrite(struct sym_ctx *cx, struct sym_flow *f, const struct sym_rw_spec
 		struct flow_expr ff = {.kind = FLOW_ATOM,
 		                       .atom = {.base = FLOW_BASE_IP, .op = FLOW_EQ, .len = 2, .off = 6,
 		                                .mask = 0x1fff, .value = 0}};
-		sym_split_expr(cx, tu, &ff, &a, &b);
-		first = a.n ? a.v[0] : NULL;
-		later = b.n ? b.v[0] : NULL;
-		pass_or_drop(cx, later, spec, "not a first fragment");
-		if (first)
-			split_short(cx, first, spec, &cur);
+		int rc = sym_split_expr(cx, tu, &ff, &a, &b);
+		if (rc < 0)
+			return rc;
+		for (uint32_t i = 0; i < b.n; i++)
+			pass_or_drop(cx, b.v[i], spec, "not a first fragment");
+		for (uint32_t i = 0; i < a.n; i++)
+			split_short(cx, a.v[i], spec, &cur);
 		if (!cur.n)
 			return cx->err;
 	} else {
