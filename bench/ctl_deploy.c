@@ -9,6 +9,11 @@
  * a thread with one keep-alive connection. Between rounds every module is
  * killed so each round starts from the same state.
  *
+ * Besides throughput and latency (wall clock, so they move with the
+ * machine's load) it prints daemon_cpu_ms: innetd's CPU time (user +
+ * system, all threads, from /proc) per request of the round, which does
+ * not depend on what else the machine runs.
+ *
  *   bench-ctl_deploy [requests-per-round]   (default 512) */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -176,6 +181,24 @@ static int start_daemon(const char *innetd, const char *dir, const char *net, co
 	return -ETIMEDOUT;
 }
 
+/* innetd's CPU time so far (user + system, every thread), ms. */
+static double daemon_cpu_ms(void)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)daemon_pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')'); /* the command may hold spaces */
+	unsigned long ut = 0, st = 0;
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		return 0;
+	return (double)(ut + st) * 1e3 / (double)sysconf(_SC_CLK_TCK);
+}
+
 /* ---- rounds ---- */
 
 struct shared {
@@ -266,6 +289,7 @@ static void round_run(const char *label, const char *path, const char *token, in
 	s.status = calloc((size_t)n, sizeof *s.status);
 	pthread_t *th = calloc((size_t)nclients, sizeof *th);
 	struct worker *w = calloc((size_t)nclients, sizeof *w);
+	double cpu0 = daemon_cpu_ms();
 	double t0 = now_ms();
 	for (int i = 0; i < nclients; i++) {
 		w[i] = (struct worker){&s, i};
@@ -274,13 +298,14 @@ static void round_run(const char *label, const char *path, const char *token, in
 	for (int i = 0; i < nclients; i++)
 		pthread_join(th[i], NULL);
 	double secs = (now_ms() - t0) / 1e3;
+	double cpu = (daemon_cpu_ms() - cpu0) / (n ? n : 1);
 	int ok = 0;
 	for (int i = 0; i < n; i++)
 		ok += s.status[i] == want;
 	qsort(s.lat, (size_t)n, sizeof *s.lat, cmp_d);
 	double p50 = s.lat[n / 2], p99 = s.lat[(int)((double)n * 0.99) < n ? (int)((double)n * 0.99) : n - 1];
-	printf("%-8s %8d %8d %8d %10.0f %9.2f %9.2f\n", label, nclients, n, ok, (double)ok / secs, p50,
-	       p99);
+	printf("%-8s %8d %8d %8d %10.0f %9.2f %9.2f %14.2f\n", label, nclients, n, ok, (double)ok / secs,
+	       p50, p99, cpu);
 	fflush(stdout);
 	free(s.lat);
 	free(s.status);
@@ -369,8 +394,8 @@ int main(int argc, char **argv)
 
 	printf("innet controller: Figure 4 requests on the Figure 3 network (3 platforms, 4 policy "
 	       "statements), %d requests per round\n", total);
-	printf("%-8s %8s %8s %8s %10s %9s %9s\n", "call", "clients", "requests", "ok", "per_s",
-	       "p50_ms", "p99_ms");
+	printf("%-8s %8s %8s %8s %10s %9s %9s %14s\n", "call", "clients", "requests", "ok", "per_s",
+	       "p50_ms", "p99_ms", "daemon_cpu_ms");
 	static const int clients[] = {1, 8, 64};
 	int round = 0;
 	for (size_t i = 0; i < 3; i++) {

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -304,6 +305,7 @@ struct job {
 	int64_t *model; /* ids of the modules in the model (id order) */
 	uv_timer_t timer; /* the verification deadline */
 	bool timer_on, abandoned;
+	atomic_bool cancel; /* past the deadline: the worker's engine stops */
 	size_t nmodel;
 	int rounds;
 	struct job *next;
@@ -603,15 +605,16 @@ static void work_cb(uv_work_t *w)
 static void after_work(uv_work_t *w, int status);
 static void pump(struct ctl *c);
 
-/* Verification takes too long: answer now (the engine's step and memory
- * bounds end the job itself; its result is then dropped and what it
- * reserved is released). */
+/* Verification takes too long: answer now and cancel the job (the engine
+ * stops at its next step; its result is then dropped and what it reserved
+ * is released when the worker returns). */
 static void on_deadline(uv_timer_t *t)
 {
 	struct job *j = t->data;
 	if (!j->r)
 		return;
 	j->abandoned = true;
+	atomic_store(&j->cancel, true);
 	api_error(j->r, 422, "too_complex", json_pack("{s:I}", "deadline_ms", (json_int_t)j->ctl->lim.deadline_ms),
 	          "verifying the request takes longer than %llu ms; simplify the configuration or "
 	          "the requirements", (unsigned long long)j->ctl->lim.deadline_ms);
@@ -1020,6 +1023,8 @@ static int h_submit(struct api_req *r, struct ctl *c, enum job_kind kind)
 	j->tenant_id = who->tenant_id;
 	j->in.kind = who->kind;
 	j->in.max_steps = c->lim.max_steps;
+	atomic_init(&j->cancel, false);
+	j->in.cancel = &j->cancel;
 	int rc = parse_request(c, r, j);
 	if (rc) {
 		job_free(j);

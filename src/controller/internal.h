@@ -34,6 +34,10 @@ struct ctl_rules_in {
  * "violations": [{"device", "problem", "result", "src", "dst", "trace"}]}]}. */
 int ctl__rules_check(const struct ctl_rules_in *in, const struct vfy_exits *x,
                      enum ctl_verdict *verdict, json_t **report);
+/* Does exit e break a rule that applies (ud: the ctl_rules_in)? Only
+ * those exits' traces reach the report, so only they are built
+ * (vfy_module_exits_select). */
+bool ctl__rules_breaks(void *ud, const struct vfy_exit *e);
 
 /* ---- sandboxing (sandbox.c) ---- */
 /* The flat graph g as Click text with a ChangeEnforcer per device number
@@ -74,6 +78,7 @@ struct ctl_job_in {
 	size_t ncands;
 	struct vfy_base *base;
 	uint64_t max_steps;
+	const atomic_bool *cancel; /* set past the deadline: the engine stops */
 };
 struct ctl_job_out {
 	int http;             /* 0: a winner; else the error status */

@@ -113,7 +113,7 @@ static bool names_module(const char *text, const char *name)
 }
 
 /* Does one statement hold on net? (false when it cannot be checked) */
-static bool probe(struct vfy_net *net, const char *buf, size_t n, uint64_t max_steps)
+static bool probe(struct vfy_net *net, const char *buf, size_t n, const struct vfy_limits *jl)
 {
 	struct src_file f = {"probe", buf, n};
 	struct diags d;
@@ -121,7 +121,8 @@ static bool probe(struct vfy_net *net, const char *buf, size_t n, uint64_t max_s
 	struct vfy_reqs *r = NULL;
 	bool holds = false;
 	if (!vfy_reqs_parse(&f, &r, &d)) {
-		struct vfy_limits lim = {.max_steps = max_steps, .max_memory = CTL_MAX_MEMORY};
+		struct vfy_limits lim = *jl;
+		lim.traces = VFY_TRACES_NONE; /* only the verdict is used */
 		struct vfy_report *rep = NULL;
 		if (!vfy_check(net, r, &lim, &rep)) {
 			holds = vfy_report_ok(rep);
@@ -140,7 +141,8 @@ static bool probe(struct vfy_net *net, const char *buf, size_t n, uint64_t max_s
  * node's traffic cannot even get to the module (it is not addressed to
  * it). An always statement with an addressed module as waypoint is
  * transit as soon as traffic bypasses it. */
-static bool is_transit(struct vfy_net *net, const char *text, const char *name, uint64_t max_steps)
+static bool is_transit(struct vfy_net *net, const char *text, const char *name,
+                       const struct vfy_limits *lim)
 {
 	const char *from = strstr(text, "from ");
 	const char *last = NULL;
@@ -161,12 +163,12 @@ static bool is_transit(struct vfy_net *net, const char *text, const char *name, 
 		return false; /* the module is the destination: not transit */
 	int n = snprintf(buf, sizeof buf, "reach %.*s -> %.*s\n", (int)(first_arrow - from), from,
 	                 (int)ll, l);
-	if (n < 0 || (size_t)n >= sizeof buf || !probe(net, buf, (size_t)n, max_steps))
+	if (n < 0 || (size_t)n >= sizeof buf || !probe(net, buf, (size_t)n, lim))
 		return false;
 	if (strncmp(text, "reach", 5))
 		return true;
 	n = snprintf(buf, sizeof buf, "reach %.*s -> %s\n", (int)(first_arrow - from), from, name);
-	return n > 0 && (size_t)n < sizeof buf && !probe(net, buf, (size_t)n, max_steps);
+	return n > 0 && (size_t)n < sizeof buf && !probe(net, buf, (size_t)n, lim);
 }
 
 static int add_sibs(struct vfy_net *net, const struct ctl_sib *s, size_t n, json_t *notes)
@@ -199,21 +201,20 @@ struct parsed {
 static int security(const struct ctl_job_in *in, struct vfy_net *net, uint32_t addr,
                     const struct vfy_limits *lim, enum ctl_verdict *verdict, json_t **rep)
 {
-	struct vfy_exits x;
-	int rc = vfy_module_exits(net, in->name, lim, &x);
-	if (rc)
-		return rc;
 	/* the module's own address is fine too (it only reaches itself) */
 	struct inet_prefix *al = malloc((in->nallowed + 1) * sizeof *al);
-	if (!al) {
-		vfy_exits_free(&x);
+	if (!al)
 		return -ENOMEM;
-	}
 	if (in->nallowed)
 		memcpy(al, in->allowed, in->nallowed * sizeof *al);
 	al[in->nallowed] = (struct inet_prefix){addr, 32};
 	struct ctl_rules_in ri = {in->kind, addr, al, in->nallowed + 1};
-	rc = ctl__rules_check(&ri, &x, verdict, rep);
+	struct vfy_exits x;
+	/* traces only for the flows that break a rule (the report shows no
+	 * others); building every exit's trace was most of a check's time */
+	int rc = vfy_module_exits_select(net, in->name, lim, ctl__rules_breaks, &ri, &x);
+	if (!rc)
+		rc = ctl__rules_check(&ri, &x, verdict, rep);
 	free(al);
 	vfy_exits_free(&x);
 	return rc;
@@ -227,7 +228,11 @@ static int try_cand(const struct ctl_job_in *in, const struct parsed *p, size_t 
 	*ok = false;
 	char ip[16];
 	inet_format_addr(c->ip, ip);
-	struct vfy_limits lim = {.max_steps = in->max_steps, .max_memory = CTL_MAX_MEMORY};
+	struct vfy_limits lim = {.max_steps = in->max_steps, .max_memory = CTL_MAX_MEMORY,
+	                         .cancel = in->cancel};
+	/* statements whose traces are shown only when they fail */
+	struct vfy_limits lim_fail = lim;
+	lim_fail.traces = VFY_TRACES_FAILURES;
 	json_t *cj = json_pack("{s:s?, s:s?, s:b}", "platform", c->platform, "address",
 	                       c->platform ? ip : NULL, "full", c->full);
 	json_array_append_new(cj ? cands : NULL, cj);
@@ -343,13 +348,15 @@ static int try_cand(const struct ctl_job_in *in, const struct parsed *p, size_t 
 			json_object_set_new(cj, "verdict", json_string("rejected"));
 			/* say so when the requirements are about transit traffic too */
 			struct vfy_report *tr = NULL;
-			if (!vfy_check(net, p->reqs, &lim, &tr)) {
+			struct vfy_limits lim_none = lim;
+			lim_none.traces = VFY_TRACES_NONE;
+			if (!vfy_check(net, p->reqs, &lim_none, &tr)) {
 				for (size_t k = 0; k < vfy_report_count(tr); k++) {
 					struct vfy_result res;
 					vfy_report_result(tr, k, &res);
 					const char *st = vfy_reqs_text(p->reqs, k);
 					if (res.verdict != VFY_HOLDS && names_module(st, in->name) &&
-					    is_transit(net, st, in->name, in->max_steps)) {
+					    is_transit(net, st, in->name, &lim)) {
 						json_t *fl = json_object_get(cj, "failure");
 						json_object_set_new(fl, "transit", json_true());
 						json_object_set_new(fl, "transit_statement", json_string(st));
@@ -401,14 +408,14 @@ static int try_cand(const struct ctl_job_in *in, const struct parsed *p, size_t 
 	bool complex = too_complex(rr);
 	if (fail && in->kind != REG_KIND_OPERATOR && !complex) {
 		const char *st = vfy_reqs_text(p->reqs, fi);
-		if (names_module(st, in->name) && is_transit(net, st, in->name, in->max_steps)) {
+		if (names_module(st, in->name) && is_transit(net, st, in->name, &lim)) {
 			json_object_set_new(fail, "transit", json_true());
 			json_object_set_new(fail, "message", json_string(TRANSIT_MSG));
 		}
 	}
 	vfy_report_free(rr);
 	if (!fail) {
-		if ((rc = vfy_check(net, p->pols, &lim, &pr)))
+		if ((rc = vfy_check(net, p->pols, &lim_fail, &pr)))
 			goto done;
 		/* verdicts only; the full report (traces) just when one fails */
 		json_t *prj;
@@ -608,7 +615,8 @@ int ctl__check_statements(struct vfy_base *base, const struct ctl_sib *mods, siz
 	struct vfy_report *rep = NULL;
 	if (!rc)
 		rc = vfy_reqs_parse(&f, &r, &d);
-	struct vfy_limits lim = {.max_steps = max_steps, .max_memory = CTL_MAX_MEMORY};
+	struct vfy_limits lim = {.max_steps = max_steps, .max_memory = CTL_MAX_MEMORY,
+	                         .traces = VFY_TRACES_FAILURES};
 	if (!rc)
 		rc = vfy_check(net, r, &lim, &rep);
 	if (!rc) {

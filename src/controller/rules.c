@@ -140,6 +140,23 @@ static enum res default_off(const struct vfy_exit *e, const struct ival *allow, 
 	return R_FAIL;
 }
 
+bool ctl__rules_breaks(void *ud, const struct vfy_exit *e)
+{
+	const struct ctl_rules_in *in = ud;
+	const char *why;
+	if (in->kind != REG_KIND_OPERATOR && anti_spoofing(e, &why) != R_PASS)
+		return true;
+	if (in->kind != REG_KIND_THIRD_PARTY)
+		return false;
+	struct ival *allow = calloc(in->nallowed + 1, sizeof *allow);
+	if (!allow)
+		return true; /* build it: the check reports the shortage */
+	size_t nallow = merge(in->allowed, in->nallowed, allow);
+	bool breaks = default_off(e, allow, nallow, &why) != R_PASS;
+	free(allow);
+	return breaks;
+}
+
 int ctl__rules_check(const struct ctl_rules_in *in, const struct vfy_exits *x,
                      enum ctl_verdict *verdict, json_t **report)
 {

@@ -225,7 +225,7 @@ static int check_one(struct vfy_net *n, const struct rstmt *st, const struct vfy
 		out->r.verdict = VFY_ERROR;
 		out->r.message = arena_printf(ra, "%s", j.errmsg ? j.errmsg : strerror(-rc));
 		vjob_fini(&j);
-		return rc == -ENOMEM ? rc : 0;
+		return rc == -ENOMEM || rc == -ECANCELED ? rc : 0;
 	}
 	const char *last = st->hops[st->nhops - 1].node.text;
 	const char *first = st->hops[0].node.text;
@@ -295,9 +295,11 @@ static int check_one(struct vfy_net *n, const struct rstmt *st, const struct vfy
 		break;
 	}
 	(void)kind_word;
-	if (tf)
+	bool want = j.traces == VFY_TRACES_ALL ||
+	            (j.traces == VFY_TRACES_FAILURES && out->r.verdict != VFY_HOLDS);
+	if (tf && want)
 		out->trace = vtrace_build(ra, n, tf);
-	if (j.loop_flow)
+	if (j.loop_flow && want)
 		out->loop_trace = vtrace_build(ra, n, j.loop_flow);
 	if (j.loops)
 		out->r.message = arena_printf(ra, "%s; %u looping flow%s cut", out->r.message, j.loops,

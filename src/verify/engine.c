@@ -18,6 +18,8 @@ int vjob_init(struct vfy_job *j, struct vfy_net *n, const struct vfy_limits *lim
 	j->net = n;
 	size_t mem = lim && lim->max_memory ? lim->max_memory : DEFAULT_MAX_MEMORY;
 	j->max_steps = lim && lim->max_steps ? lim->max_steps : DEFAULT_MAX_STEPS;
+	j->cancel = lim ? lim->cancel : NULL;
+	j->traces = lim ? lim->traces : VFY_TRACES_ALL;
 	j->a = arena_new(mem);
 	if (!j->a)
 		return -ENOMEM;
@@ -571,6 +573,11 @@ int vjob_run(struct vfy_job *j)
 			j->errmsg = arena_printf(j->a, "verification too large: more than %llu steps",
 			                         (unsigned long long)j->max_steps);
 			j->err = -E2BIG;
+			break;
+		}
+		if (j->cancel && atomic_load_explicit(j->cancel, memory_order_relaxed)) {
+			j->errmsg = "verification cancelled";
+			j->err = -ECANCELED;
 			break;
 		}
 		int rc = it.kind == IT_NODE ? step_node(j, it.f, it.node, it.port)

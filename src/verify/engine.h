@@ -33,6 +33,8 @@ struct vfy_job {
 	struct arena *a;
 	struct sym_ctx cx;
 	uint64_t steps, max_steps;
+	const atomic_bool *cancel;  /* vfy_limits.cancel */
+	enum vfy_traces traces;
 	struct witem *stack;
 	uint32_t nstack, capstack;
 	int err;

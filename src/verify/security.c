@@ -9,6 +9,13 @@
 int vfy_module_exits(struct vfy_net *n, const char *name, const struct vfy_limits *lim,
                      struct vfy_exits *out)
 {
+	return vfy_module_exits_select(n, name, lim, NULL, NULL, out);
+}
+
+int vfy_module_exits_select(struct vfy_net *n, const char *name, const struct vfy_limits *lim,
+                            bool (*want_trace)(void *ud, const struct vfy_exit *e), void *ud,
+                            struct vfy_exits *out)
+{
 	memset(out, 0, sizeof *out);
 	int idx = vnet_find(n, name);
 	if (idx < 0 || (uint32_t)idx < n->base->nnodes)
@@ -82,6 +89,8 @@ int vfy_module_exits(struct vfy_net *n, const char *name, const struct vfy_limit
 			x->ndst = dv->n;
 		}
 		x->dst = (const uint32_t (*)[2])d;
+		if (want_trace && !want_trace(ud, x))
+			continue;
 		struct vtrace *t = vtrace_build(out->arena, n, f);
 		json_t *js = t ? vtrace_json(t) : NULL;
 		char *txt = js ? json_dumps(js, JSON_COMPACT) : NULL;

@@ -19,6 +19,7 @@
 #ifndef INNET_VERIFY_VERIFY_H
 #define INNET_VERIFY_VERIFY_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,9 +35,23 @@ struct vfy_net;  /* a base plus modules: one per job */
 struct vfy_reqs; /* parsed statements */
 struct vfy_report;
 
+/* Which traces vfy_check builds. Skipping traces changes no verdict,
+ * message or count; callers that drop them anyway save most of a check's
+ * time (a trace is built per hop with every field formatted). */
+enum vfy_traces {
+	VFY_TRACES_ALL = 0,   /* witnesses and failures (the default) */
+	VFY_TRACES_FAILURES,  /* none for statements that hold */
+	VFY_TRACES_NONE,
+};
+
 struct vfy_limits {
 	uint64_t max_steps;   /* element visits per statement (0: 2,000,000) */
 	size_t max_memory;    /* arena bytes per statement (0: 1 GiB) */
+	enum vfy_traces traces;
+	/* Cancellation: when set and *cancel becomes true (from any thread),
+	 * the exploration stops at its next step and vfy_check /
+	 * vfy_module_exits return -ECANCELED. */
+	const atomic_bool *cancel;
 };
 
 /* ---- network model -------------------------------------------------------- */
@@ -148,6 +163,12 @@ struct vfy_exits {
  * dst is its address (and proto/port when assigned). */
 int vfy_module_exits(struct vfy_net *n, const char *name, const struct vfy_limits *lim,
                      struct vfy_exits *out);
+/* The same, building an exit's trace only when want_trace(ud, exit) is
+ * true (the exit's other fields are filled in first); trace_json is NULL
+ * for the others. want_trace NULL: every trace. */
+int vfy_module_exits_select(struct vfy_net *n, const char *name, const struct vfy_limits *lim,
+                            bool (*want_trace)(void *ud, const struct vfy_exit *e), void *ud,
+                            struct vfy_exits *out);
 void vfy_exits_free(struct vfy_exits *x);
 
 /* ---- model/behaviour agreement (for the fast-path issue) ----------------------- */
