@@ -14,6 +14,15 @@ struct command {
 static const struct command commands[] = {
 	{"click", cmd_click, "check|flatten|dot FILE...: read Click configurations offline"},
 	{"verify", cmd_verify, "--network NET.json ...: check requirements offline"},
+	{"deploy", cmd_deploy, "FILE.json | --name N --config F.click ...: deploy a module"},
+	{"check", cmd_check, "FILE.json | --name N ...: dry run of a deploy (verdict, platform, report)"},
+	{"ls", cmd_ls, "list your modules"},
+	{"show", cmd_show, "ID: a module's state, verdict and report with traces"},
+	{"rm", cmd_rm, "ID...: kill modules"},
+	{"network", cmd_network, "put FILE.json | get: the operator's network snapshot"},
+	{"policy", cmd_policy, "add \"TEXT\" [--force] | ls | rm ID: operator policy"},
+	{"tenant", cmd_tenant, "add NAME --kind K ... | ls | rm ID: tenants and their tokens"},
+	{"stock", cmd_stock, "list the stock modules and their parameters"},
 };
 
 static void usage(FILE *out)

@@ -5,5 +5,15 @@
 /* argv[0] is the subcommand name. Returns the process exit code. */
 int cmd_click(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+/* online (cmd_remote.c): talk to an innetd over HTTP */
+int cmd_deploy(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_rm(int argc, char **argv);
+int cmd_network(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
+int cmd_tenant(int argc, char **argv);
+int cmd_stock(int argc, char **argv);
 
 #endif

@@ -1,0 +1,1056 @@
+/* The online half of `innet` (DESIGN section 13): deploy, check, ls, show,
+ * rm, network, policy, tenant and stock talk to an innetd over HTTP.
+ * Server and token: --server/--token, then INNET_SERVER/INNET_TOKEN, then
+ * ~/.config/innet/config ("server = ...", "token = ..."). Tables for people,
+ * --json for scripts (the server's JSON as is).
+ * Exit codes: 0 success, 1 the server refused, 2 usage, 3 cannot connect. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http_client.h"
+#include "innet.h"
+
+enum { EX_OK = 0, EX_REFUSED = 1, EX_USAGE = 2, EX_CONNECT = 3 };
+
+#define DEFAULT_SERVER "http://127.0.0.1:8080"
+#define TIMEOUT_MS 120000 /* verification of a large request may take a while */
+
+struct remote {
+	const char *server, *token;
+	bool json;
+	char *cfg_server, *cfg_token; /* from the config file, owned */
+};
+
+static const char common_opts[] =
+	"common options: --server URL (default $INNET_SERVER, the config file, " DEFAULT_SERVER ")\n"
+	"                --token T (default $INNET_TOKEN, the config file)\n"
+	"                --json (print the server's JSON as is)\n"
+	"config file: ~/.config/innet/config with lines 'server = URL' and 'token = T'\n";
+
+static int usage_err(const char *usage, const char *fmt, const char *arg)
+{
+	if (fmt) {
+		fprintf(stderr, "innet: ");
+		fprintf(stderr, fmt, arg ? arg : "");
+		fprintf(stderr, "\n");
+	}
+	fprintf(stderr, "%s%s", usage, common_opts);
+	return EX_USAGE;
+}
+
+static char *trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t n = strlen(s);
+	while (n && strchr(" \t\r\n", s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+static void read_config(struct remote *o)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	char path[4096];
+	if (xdg && *xdg)
+		snprintf(path, sizeof path, "%s/innet/config", xdg);
+	else if (home && *home)
+		snprintf(path, sizeof path, "%s/.config/innet/config", home);
+	else
+		return;
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return;
+	char line[4096];
+	while (fgets(line, sizeof line, f)) {
+		char *l = trim(line), *eq = strchr(l, '=');
+		if (*l == '#' || !eq)
+			continue;
+		*eq = '\0';
+		char *k = trim(l), *v = trim(eq + 1);
+		char **dst = !strcmp(k, "server") ? &o->cfg_server : !strcmp(k, "token") ? &o->cfg_token : NULL;
+		if (dst && *v) {
+			free(*dst);
+			*dst = strdup(v);
+		}
+	}
+	fclose(f);
+}
+
+/* Take the common options out of argv (anywhere after the subcommand).
+ * Returns 0, or EX_USAGE after printing why. */
+static int remote_init(struct remote *o, int *argc, char **argv, const char *usage)
+{
+	memset(o, 0, sizeof *o);
+	int out = 1;
+	for (int i = 1; i < *argc; i++) {
+		const char *a = argv[i];
+		const char **dst = NULL;
+		const char *val = NULL;
+		if (!strcmp(a, "--json")) {
+			o->json = true;
+			continue;
+		}
+		if (!strcmp(a, "--")) { /* the rest is positional */
+			while (i < *argc)
+				argv[out++] = argv[i++];
+			break;
+		}
+		if (!strncmp(a, "--server", 8) && (a[8] == '\0' || a[8] == '='))
+			dst = &o->server;
+		else if (!strncmp(a, "--token", 7) && (a[7] == '\0' || a[7] == '='))
+			dst = &o->token;
+		if (!dst) {
+			argv[out++] = argv[i];
+			continue;
+		}
+		val = strchr(a, '=');
+		if (val)
+			val++;
+		else if (i + 1 < *argc)
+			val = argv[++i];
+		else
+			return usage_err(usage, "%s needs a value", a);
+		*dst = val;
+	}
+	*argc = out;
+	argv[out] = NULL;
+	read_config(o);
+	if (!o->server)
+		o->server = getenv("INNET_SERVER");
+	if (!o->server || !*o->server)
+		o->server = o->cfg_server ? o->cfg_server : DEFAULT_SERVER;
+	if (!o->token)
+		o->token = getenv("INNET_TOKEN");
+	if (!o->token || !*o->token)
+		o->token = o->cfg_token;
+	return 0;
+}
+
+static void remote_release(struct remote *o)
+{
+	free(o->cfg_server);
+	free(o->cfg_token);
+}
+
+/* --- errors ---------------------------------------------------------------- */
+
+static const char *jstr(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
+}
+
+static void print_trace(FILE *out, json_t *trace, const char *indent);
+
+static void print_failure(FILE *out, json_t *f, bool traces)
+{
+	const char *kind = jstr(f, "kind");
+	const char *what = *jstr(f, "rule") ? jstr(f, "rule") : jstr(f, "statement");
+	fprintf(out, "%s%s%s%s%s", kind, *what ? " '" : "", what, *what ? "'" : "",
+	        *jstr(f, "message") ? ": " : "");
+	fprintf(out, "%s\n", jstr(f, "message"));
+	if (traces && json_object_get(f, "trace") && !json_is_null(json_object_get(f, "trace")))
+		print_trace(out, json_object_get(f, "trace"), "      ");
+}
+
+/* Print the server's error body as "innet: code: message" plus the details
+ * that help: per-platform failures, parse errors, policy violations. */
+static void print_error(int status, json_t *body, const char *raw)
+{
+	json_t *e = json_object_get(body, "error");
+	if (!e) {
+		fprintf(stderr, "innet: HTTP %d%s%.200s\n", status, raw && *raw ? ": " : "", raw ? raw : "");
+		return;
+	}
+	fprintf(stderr, "innet: %s: %s\n", jstr(e, "code"), jstr(e, "message"));
+	json_t *d = json_object_get(e, "details");
+	if (!json_is_object(d))
+		return;
+	json_t *v;
+	size_t i;
+	if (*jstr(d, "field"))
+		fprintf(stderr, "  field: %s%s%s\n", jstr(d, "field"), *jstr(d, "value") ? " = " : "",
+		        jstr(d, "value"));
+	json_array_foreach(json_object_get(d, "platforms"), i, v) {
+		fprintf(stderr, "  %s: ", jstr(v, "platform"));
+		json_t *f = json_object_get(v, "failure");
+		if (json_is_object(f))
+			print_failure(stderr, f, false);
+		else
+			fprintf(stderr, "full\n");
+	}
+	json_array_foreach(json_object_get(d, "errors"), i, v) {
+		if (json_is_string(v))
+			fprintf(stderr, "  %s\n", json_string_value(v));
+		else if (json_is_object(v))
+			fprintf(stderr, "  line %lld: %s\n", (long long)json_integer_value(json_object_get(v, "line")),
+			        jstr(v, "message"));
+	}
+	json_array_foreach(json_object_get(d, "violations"), i, v)
+		fprintf(stderr, "  module %lld '%s' (tenant %lld): %s%s%s\n",
+		        (long long)json_integer_value(json_object_get(v, "module_id")), jstr(v, "module"),
+		        (long long)json_integer_value(json_object_get(v, "tenant_id")), jstr(v, "statement"),
+		        *jstr(v, "message") ? ": " : "", jstr(v, "message"));
+}
+
+/* --- the call ---------------------------------------------------------------- */
+
+/* One request. On 2xx: EX_OK and *out (may be NULL for an empty body); in
+ * --json mode the body is printed unless print_json is false. Otherwise the
+ * error is printed and the exit code returned. */
+static int call(struct remote *o, const char *method, const char *path, json_t *body, json_t **out)
+{
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	if (body && !text) {
+		fprintf(stderr, "innet: out of memory\n");
+		return EX_REFUSED;
+	}
+	struct http_resp r;
+	char err[512] = "";
+	int rc = http_client_request(o->server, method, path, o->token, text, text ? strlen(text) : 0,
+	                             TIMEOUT_MS, &r, err, sizeof err);
+	free(text);
+	if (rc == -EINVAL) {
+		fprintf(stderr, "innet: %s\n", err);
+		return EX_USAGE;
+	}
+	if (rc) {
+		fprintf(stderr, "innet: %s\n", err);
+		return EX_CONNECT;
+	}
+	json_t *j = r.len ? json_loadb(r.body, r.len, JSON_DECODE_ANY, NULL) : NULL;
+	if (o->json && r.len)
+		printf("%s%s", r.body, r.body[r.len - 1] == '\n' ? "" : "\n");
+	if (r.status < 200 || r.status > 299) {
+		print_error(r.status, j, r.body);
+		json_decref(j);
+		http_resp_release(&r);
+		return EX_REFUSED;
+	}
+	if (r.len && !j) {
+		fprintf(stderr, "innet: the server's answer is not JSON\n");
+		http_resp_release(&r);
+		return EX_REFUSED;
+	}
+	http_resp_release(&r);
+	if (out)
+		*out = j;
+	else
+		json_decref(j);
+	return EX_OK;
+}
+
+/* --- tables ---------------------------------------------------------------- */
+
+#define MAXCOLS 12
+
+struct table {
+	size_t ncols, nrows, cap;
+	char **cells; /* nrows * ncols, row 0 the header */
+};
+
+static void table_row(struct table *t, const char *const *v)
+{
+	if (t->nrows == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		char **nc = realloc(t->cells, cap * t->ncols * sizeof *nc);
+		if (!nc)
+			return;
+		t->cells = nc;
+		t->cap = cap;
+	}
+	for (size_t c = 0; c < t->ncols; c++)
+		t->cells[t->nrows * t->ncols + c] = strdup(v[c] ? v[c] : "");
+	t->nrows++;
+}
+
+static void table_print(struct table *t, const char *indent)
+{
+	size_t w[MAXCOLS] = {0};
+	for (size_t r = 0; r < t->nrows; r++)
+		for (size_t c = 0; c < t->ncols; c++) {
+			const char *s = t->cells[r * t->ncols + c];
+			size_t l = s ? strlen(s) : 0;
+			if (l > w[c])
+				w[c] = l;
+		}
+	for (size_t r = 0; r < t->nrows; r++) {
+		fputs(indent, stdout);
+		for (size_t c = 0; c < t->ncols; c++) {
+			const char *s = t->cells[r * t->ncols + c];
+			if (c + 1 < t->ncols)
+				printf("%-*s  ", (int)w[c], s ? s : "");
+			else
+				printf("%s\n", s ? s : "");
+		}
+	}
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	memset(t, 0, sizeof *t);
+}
+
+static void fmt_address(json_t *a, char *buf, size_t len)
+{
+	if (!json_is_object(a)) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	long long proto = json_integer_value(json_object_get(a, "proto"));
+	const char *pn = proto == 6 ? "tcp" : proto == 17 ? "udp" : NULL;
+	char pb[16];
+	if (!pn) {
+		snprintf(pb, sizeof pb, "proto %lld", proto);
+		pn = proto ? pb : "any";
+	}
+	long long port = json_integer_value(json_object_get(a, "port"));
+	if (port)
+		snprintf(buf, len, "%s %s/%lld", jstr(a, "ip"), pn, port);
+	else
+		snprintf(buf, len, "%s %s", jstr(a, "ip"), pn);
+}
+
+static const char *or_dash(const char *s)
+{
+	return s && *s ? s : "-";
+}
+
+/* A Figure 2(b) trace: one row per hop, each field's value, '*' = changed. */
+static void print_trace(FILE *out, json_t *trace, const char *indent)
+{
+	json_t *hops = json_object_get(trace, "hops");
+	if (!json_array_size(hops))
+		return;
+	fflush(out);
+	if (out != stdout) /* tables go to stdout; on stderr keep it to the path */
+		return;
+	json_t *fields = json_object_get(json_array_get(hops, 0), "fields");
+	const char *names[MAXCOLS];
+	size_t nf = 0;
+	const char *key;
+	json_t *v;
+	json_object_foreach(fields, key, v) {
+		if (nf < MAXCOLS - 4)
+			names[nf++] = key;
+	}
+	struct table t = {.ncols = 4 + nf};
+	const char *row[MAXCOLS];
+	char ports[24], num[24];
+	row[0] = "HOP", row[1] = "NODE", row[2] = "ELEMENT", row[3] = "PORT";
+	char upper[MAXCOLS][32];
+	for (size_t k = 0; k < nf; k++) {
+		size_t l = 0;
+		for (; names[k][l] && l < sizeof upper[k] - 1; l++)
+			upper[k][l] = (char)(names[k][l] >= 'a' && names[k][l] <= 'z' ? names[k][l] - 32 : names[k][l]);
+		upper[k][l] = '\0';
+		row[4 + k] = upper[k];
+	}
+	table_row(&t, row);
+	size_t i;
+	json_t *h;
+	char vals[MAXCOLS][256];
+	json_array_foreach(hops, i, h) {
+		snprintf(num, sizeof num, "%zu", i);
+		snprintf(ports, sizeof ports, "%lld", (long long)json_integer_value(json_object_get(h, "port")));
+		row[0] = num, row[1] = jstr(h, "node"), row[2] = or_dash(jstr(h, "element")), row[3] = ports;
+		json_t *fl = json_object_get(h, "fields");
+		for (size_t k = 0; k < nf; k++) {
+			json_t *f = json_object_get(fl, names[k]);
+			snprintf(vals[k], sizeof vals[k], "%s%s", jstr(f, "value"),
+			         i && json_is_true(json_object_get(f, "changed")) ? "*" : "");
+			row[4 + k] = vals[k];
+		}
+		table_row(&t, row);
+	}
+	table_print(&t, indent);
+	json_array_foreach(hops, i, h)
+		if (*jstr(h, "note"))
+			printf("%s(hop %zu: %s)\n", indent, i, jstr(h, "note"));
+	if (*jstr(trace, "approximate"))
+		printf("%sapproximate: %s\n", indent, jstr(trace, "approximate"));
+	printf("%s(* = changed by that hop)\n", indent);
+}
+
+/* The report: rules, requirements, policies (with traces), candidates. */
+static void print_report(json_t *rep)
+{
+	if (!json_is_object(rep))
+		return;
+	size_t i, k;
+	json_t *v, *x;
+	json_t *sec = json_object_get(rep, "security");
+	if (json_array_size(json_object_get(sec, "rules"))) {
+		printf("\nsecurity rules:\n");
+		json_array_foreach(json_object_get(sec, "rules"), i, v) {
+			printf("  %-14s %s\n", jstr(v, "rule"), jstr(v, "result"));
+			json_array_foreach(json_object_get(v, "violations"), k, x) {
+				printf("    violation: %s\n", jstr(x, "problem"));
+				print_trace(stdout, json_object_get(x, "trace"), "      ");
+			}
+		}
+	}
+	const char *groups[] = {"requirements", "policies"};
+	for (size_t g = 0; g < 2; g++) {
+		json_t *res = json_object_get(json_object_get(rep, groups[g]), "results");
+		if (!json_array_size(res))
+			continue;
+		printf("\n%s:\n", g ? "operator policies" : "requirements");
+		json_array_foreach(res, i, v) {
+			printf("  [%s] %s\n", jstr(v, "verdict"), jstr(v, "statement"));
+			if (*jstr(v, "message"))
+				printf("    %s\n", jstr(v, "message"));
+			json_t *tr = json_object_get(v, "trace");
+			if (json_is_object(tr))
+				print_trace(stdout, tr, "    ");
+			tr = json_object_get(v, "loop_trace");
+			if (json_is_object(tr)) {
+				printf("    loop:\n");
+				print_trace(stdout, tr, "    ");
+			}
+		}
+	}
+	json_t *cands = json_object_get(rep, "candidates");
+	if (json_array_size(cands)) {
+		printf("\nplatforms:\n");
+		json_array_foreach(cands, i, v) {
+			printf("  %-12s %-10s", jstr(v, "platform"), jstr(v, "result"));
+			json_t *f = json_object_get(v, "failure");
+			if (json_is_object(f)) {
+				printf(" ");
+				print_failure(stdout, f, false);
+			} else {
+				printf("\n");
+			}
+		}
+	}
+}
+
+/* --- deploy / check ---------------------------------------------------------- */
+
+static const char deploy_usage[] =
+	"usage: innet deploy|check FILE.json\n"
+	"       innet deploy|check --name N --config F.click [--requirements R.reach]\n"
+	"       innet deploy|check --name N --stock NAME [--param k=v]... [--requirements R.reach]\n"
+	"FILE.json is a request body: {\"name\", \"config\" | \"stock\" + \"params\", \"requirements\"}.\n"
+	"check is a dry run: the verdict, platform and report a deploy would get.\n";
+
+static char *slurp(const char *path)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	if (!f)
+		return NULL;
+	size_t cap = 8192, n = 0;
+	char *b = malloc(cap);
+	while (b) {
+		if (n + 1 == cap) {
+			char *nb = realloc(b, cap *= 2);
+			if (!nb) {
+				free(b);
+				b = NULL;
+				break;
+			}
+			b = nb;
+		}
+		size_t r = fread(b + n, 1, cap - n - 1, f);
+		if (!r)
+			break;
+		n += r;
+	}
+	if (b && ferror(f)) {
+		free(b);
+		b = NULL;
+	}
+	if (f != stdin)
+		fclose(f);
+	if (b)
+		b[n] = '\0';
+	return b;
+}
+
+/* A --param value: a JSON number, boolean or null as such, else a string. */
+static json_t *param_value(const char *s)
+{
+	json_error_t je;
+	json_t *v = json_loads(s, JSON_DECODE_ANY, &je);
+	if (v && (json_is_number(v) || json_is_boolean(v)))
+		return v;
+	json_decref(v);
+	return json_string(s);
+}
+
+/* Build the request body from argv; EX_OK or EX_USAGE (printed). */
+static int request_body(int argc, char **argv, json_t **out)
+{
+	const char *name = NULL, *config = NULL, *reqs = NULL, *stock = NULL, *file = NULL;
+	json_t *params = json_object();
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char **dst = !strcmp(a, "--name") ? &name : !strcmp(a, "--config") ? &config :
+		                   !strcmp(a, "--requirements") ? &reqs : !strcmp(a, "--stock") ? &stock : NULL;
+		if (dst || !strcmp(a, "--param")) {
+			if (i + 1 >= argc) {
+				json_decref(params);
+				return usage_err(deploy_usage, "%s needs a value", a);
+			}
+			const char *val = argv[++i];
+			if (dst) {
+				*dst = val;
+				continue;
+			}
+			const char *eq = strchr(val, '=');
+			if (!eq || eq == val) {
+				json_decref(params);
+				return usage_err(deploy_usage, "--param wants KEY=VALUE, not '%s'", val);
+			}
+			char *key = strndup(val, (size_t)(eq - val));
+			json_object_set_new(params, key, param_value(eq + 1));
+			free(key);
+		} else if (a[0] == '-' && a[1]) {
+			json_decref(params);
+			return usage_err(deploy_usage, "unknown option '%s'", a);
+		} else if (!file) {
+			file = a;
+		} else {
+			json_decref(params);
+			return usage_err(deploy_usage, "unexpected argument '%s'", a);
+		}
+	}
+	json_t *b;
+	if (file) {
+		if (name || config || stock || json_object_size(params)) {
+			json_decref(params);
+			return usage_err(deploy_usage, "give either FILE.json or --name/--config/--stock", NULL);
+		}
+		json_decref(params);
+		json_error_t je;
+		b = strcmp(file, "-") ? json_load_file(file, 0, &je) : json_loadf(stdin, 0, &je);
+		if (!b) {
+			fprintf(stderr, "innet: %s:%d:%d: %s\n", file, je.line, je.column, je.text);
+			return EX_USAGE;
+		}
+		if (reqs) { /* --requirements overrides the file's */
+			char *t = slurp(reqs);
+			if (!t) {
+				fprintf(stderr, "innet: cannot read %s: %s\n", reqs, strerror(errno));
+				json_decref(b);
+				return EX_USAGE;
+			}
+			json_object_set_new(b, "requirements", json_string(t));
+			free(t);
+		}
+		*out = b;
+		return EX_OK;
+	}
+	if (!name || (!config == !stock)) {
+		json_decref(params);
+		return usage_err(deploy_usage, !name ? "give FILE.json, or --name with --config or --stock" :
+		                 "give exactly one of --config and --stock", NULL);
+	}
+	if (json_object_size(params) && !stock) {
+		json_decref(params);
+		return usage_err(deploy_usage, "--param goes with --stock", NULL);
+	}
+	b = json_pack("{s:s}", "name", name);
+	const char *paths[2] = {config, reqs}, *keys[2] = {"config", "requirements"};
+	for (int k = 0; k < 2; k++) {
+		if (!paths[k])
+			continue;
+		char *t = slurp(paths[k]);
+		if (!t) {
+			fprintf(stderr, "innet: cannot read %s: %s\n", paths[k], strerror(errno));
+			json_decref(b);
+			json_decref(params);
+			return EX_USAGE;
+		}
+		json_object_set_new(b, keys[k], json_string(t));
+		free(t);
+	}
+	if (stock) {
+		json_object_set_new(b, "stock", json_string(stock));
+		json_object_set_new(b, "params", params);
+	} else {
+		json_decref(params);
+	}
+	*out = b;
+	return EX_OK;
+}
+
+static int deploy_or_check(int argc, char **argv, bool deploy)
+{
+	struct remote o;
+	int rc = remote_init(&o, &argc, argv, deploy_usage);
+	json_t *body = NULL, *res = NULL;
+	if (!rc)
+		rc = request_body(argc, argv, &body);
+	if (!rc)
+		rc = call(&o, "POST", deploy ? "/v1/modules" : "/v1/check", body, &res);
+	if (!rc && !o.json && res) {
+		char addr[96];
+		fmt_address(json_object_get(res, "address"), addr, sizeof addr);
+		if (deploy)
+			printf("module %lld '%s' deployed: %s on %s at %s\n",
+			       (long long)json_integer_value(json_object_get(res, "id")), jstr(res, "name"),
+			       jstr(res, "verdict"), or_dash(jstr(res, "platform")), addr);
+		else
+			printf("verdict: %s\nplatform: %s\naddress: %s\n", jstr(res, "verdict"),
+			       or_dash(jstr(res, "platform")), addr);
+		json_t *why = json_object_get(res, "reason");
+		if (json_is_object(why))
+			printf("reason: %s: %s\n", jstr(why, "code"), jstr(why, "message"));
+		json_t *v;
+		size_t i;
+		json_array_foreach(json_object_get(json_object_get(why, "details"), "platforms"), i, v) {
+			printf("  %s: ", jstr(v, "platform"));
+			if (json_is_object(json_object_get(v, "failure")))
+				print_failure(stdout, json_object_get(v, "failure"), false);
+			else
+				printf("full\n");
+		}
+		print_report(json_object_get(res, "report"));
+	}
+	/* a check that answers "rejected" tells the script so */
+	if (!rc && !deploy && !strcmp(jstr(res, "verdict"), "rejected"))
+		rc = EX_REFUSED;
+	json_decref(body);
+	json_decref(res);
+	remote_release(&o);
+	return rc;
+}
+
+int cmd_deploy(int argc, char **argv)
+{
+	return deploy_or_check(argc, argv, true);
+}
+
+int cmd_check(int argc, char **argv)
+{
+	return deploy_or_check(argc, argv, false);
+}
+
+/* --- modules ----------------------------------------------------------------- */
+
+static bool is_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return true;
+	return false;
+}
+
+/* A positive decimal id, or NULL. */
+static const char *id_arg(const char *s)
+{
+	if (!s || !*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 18 || !strcmp(s, "0"))
+		return NULL;
+	return s;
+}
+
+static const char ls_usage[] = "usage: innet ls\nLists your modules (as a tenant).\n";
+
+int cmd_ls(int argc, char **argv)
+{
+	if (is_help(argc, argv)) {
+		printf("%s%s", ls_usage, common_opts);
+		return EX_OK;
+	}
+	struct remote o;
+	int rc = remote_init(&o, &argc, argv, ls_usage);
+	if (!rc && argc > 1)
+		rc = usage_err(ls_usage, "unexpected argument '%s'", argv[1]);
+	json_t *res = NULL;
+	if (!rc)
+		rc = call(&o, "GET", "/v1/modules", NULL, &res);
+	if (!rc && !o.json) {
+		struct table t = {.ncols = 6};
+		table_row(&t, (const char *[]){"ID", "NAME", "STATE", "PLATFORM", "ADDRESS", "VERDICT"});
+		size_t i;
+		json_t *m;
+		json_array_foreach(json_object_get(res, "modules"), i, m) {
+			char id[24], addr[96];
+			snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(m, "id")));
+			fmt_address(json_object_get(m, "address"), addr, sizeof addr);
+			table_row(&t, (const char *[]){id, jstr(m, "name"), or_dash(jstr(m, "state")),
+			                               or_dash(jstr(m, "platform")), addr,
+			                               or_dash(jstr(m, "verdict"))});
+		}
+		table_print(&t, "");
+	}
+	json_decref(res);
+	remote_release(&o);
+	return rc;
+}
+
+static const char show_usage[] = "usage: innet show ID\nOne module: state, address, verdict, "
+                                 "and the report (rules, requirements with traces).\n";
+
+int cmd_show(int argc, char **argv)
+{
+	if (is_help(argc, argv)) {
+		printf("%s%s", show_usage, common_opts);
+		return EX_OK;
+	}
+	struct remote o;
+	int rc = remote_init(&o, &argc, argv, show_usage);
+	if (!rc && (argc != 2 || !id_arg(argv[1])))
+		rc = usage_err(show_usage, argc == 2 ? "'%s' is not a module id" : "give one module id",
+		               argc == 2 ? argv[1] : NULL);
+	json_t *m = NULL;
+	char path[64];
+	if (!rc) {
+		snprintf(path, sizeof path, "/v1/modules/%s", argv[1]);
+		rc = call(&o, "GET", path, NULL, &m);
+	}
+	if (!rc && !o.json) {
+		char addr[96];
+		fmt_address(json_object_get(m, "address"), addr, sizeof addr);
+		printf("id:        %lld\nname:      %s\nstate:     %s\nplatform:  %s\naddress:   %s\n"
+		       "verdict:   %s\n",
+		       (long long)json_integer_value(json_object_get(m, "id")), jstr(m, "name"),
+		       or_dash(jstr(m, "state")), or_dash(jstr(m, "platform")), addr,
+		       or_dash(jstr(m, "verdict")));
+		if (*jstr(m, "stock"))
+			printf("stock:     %s\n", jstr(m, "stock"));
+		if (*jstr(m, "created_at"))
+			printf("created:   %s\n", jstr(m, "created_at"));
+		json_t *rt = json_object_get(m, "runtime");
+		if (json_is_object(rt)) {
+			const char *key;
+			json_t *v;
+			printf("runtime:  ");
+			json_object_foreach(rt, key, v)
+				if (json_is_integer(v))
+					printf(" %s=%lld", key, (long long)json_integer_value(v));
+			printf("\n");
+		}
+		print_report(json_object_get(m, "report"));
+	}
+	json_decref(m);
+	remote_release(&o);
+	return rc;
+}
+
+static const char rm_usage[] = "usage: innet rm ID...\nKills modules.\n";
+
+int cmd_rm(int argc, char **argv)
+{
+	if (is_help(argc, argv)) {
+		printf("%s%s", rm_usage, common_opts);
+		return EX_OK;
+	}
+	struct remote o;
+	int rc = remote_init(&o, &argc, argv, rm_usage);
+	if (!rc && argc < 2)
+		rc = usage_err(rm_usage, "give a module id", NULL);
+	for (int i = 1; !rc && i < argc; i++)
+		if (!id_arg(argv[i]))
+			rc = usage_err(rm_usage, "'%s' is not a module id", argv[i]);
+	for (int i = 1; !rc && i < argc; i++) {
+		char path[64];
+		snprintf(path, sizeof path, "/v1/modules/%s", argv[i]);
+		rc = call(&o, "DELETE", path, NULL, NULL);
+		if (!rc && !o.json)
+			printf("module %s killed\n", argv[i]);
+	}
+	remote_release(&o);
+	return rc;
+}
+
+/* --- operator: network, policy, tenant ----------------------------------------- */
+
+static const char network_usage[] =
+	"usage: innet network put FILE.json [--force]\n"
+	"       innet network get\n"
+	"put stores a new network snapshot (re-checked against deployed modules;\n"
+	"--force stores it even if some would break); get prints the current one.\n";
+
+int cmd_network(int argc, char **argv)
+{
+	if (is_help(argc, argv)) {
+		printf("%s%s", network_usage, common_opts);
+		return EX_OK;
+	}
+	struct remote o;
+	int rc = remote_init(&o, &argc, argv, network_usage);
+	json_t *res = NULL, *body = NULL;
+	bool force = false;
+	if (!rc && argc >= 3 && !strcmp(argv[argc - 1], "--force")) {
+		force = true;
+		argc--;
+	}
+	if (rc) {
+		/* printed */
+	} else if (argc == 3 && !strcmp(argv[1], "put")) {
+		json_error_t je;
+		body = strcmp(argv[2], "-") ? json_load_file(argv[2], 0, &je) : json_loadf(stdin, 0, &je);
+		if (!body) {
+			fprintf(stderr, "innet: %s:%d:%d: %s\n", argv[2], je.line, je.column, je.text);
+			rc = EX_USAGE;
+		} else {
+			rc = call(&o, "PUT", force ? "/v1/network?force=true" : "/v1/network", body, &res);
+		}
+		if (!rc && !o.json) {
+			printf("network snapshot version %lld stored", (long long)json_integer_value(json_object_get(res, "version")));
+			const char *key;
+			json_t *v;
+			bool first = true;
+			json_object_foreach(res, key, v)
+				if (strcmp(key, "version") && json_is_integer(v)) {
+					printf("%s%s %lld", first ? " (" : ", ", key, (long long)json_integer_value(v));
+					first = false;
+				}
+			printf("%s\n", first ? "" : ")");
+		}
+	} else if (argc == 2 && !strcmp(argv[1], "get") && !force) {
+		rc = call(&o, "GET", "/v1/network", NULL, &res);
+		if (!rc && !o.json) {
+			/* the snapshot itself is the readable form; version first */
+			printf("# version %lld\n", (long long)json_integer_value(json_object_get(res, "version")));
+			char *s = json_dumps(json_object_get(res, "snapshot"), JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+			if (s)
+				printf("%s\n", s);
+			free(s);
+		}
+	} else {
+		rc = usage_err(network_usage, argc < 2 ? "network: put or get?" : "bad arguments to network",
+		               NULL);
+	}
+	json_decref(body);
+	json_decref(res);
+	remote_release(&o);
+	return rc;
+}
+
+static const char policy_usage[] =
+	"usage: innet policy add \"STATEMENTS\" [--force]\n"
+	"       innet policy add --file F.reach [--force]\n"
+	"       innet policy ls\n"
+	"       innet policy rm ID\n";
+
+int cmd_policy(int argc, char **argv)
+{
+	if (is_help(argc, argv)) {
+		printf("%s%s", policy_usage, common_opts);
+		return EX_OK;
+	}
+	struct remote o;
+	int rc = remote_init(&o, &argc, argv, policy_usage);
+	json_t *res = NULL;
+	const char *sub = argc > 1 ? argv[1] : "";
+	if (rc) {
+	} else if (!strcmp(sub, "add")) {
+		const char *text = NULL, *file = NULL;
+		bool force = false;
+		for (int i = 2; i < argc && !rc; i++) {
+			if (!strcmp(argv[i], "--force"))
+				force = true;
+			else if (!strcmp(argv[i], "--file") && i + 1 < argc)
+				file = argv[++i];
+			else if (argv[i][0] == '-' && argv[i][1])
+				rc = usage_err(policy_usage, "unknown option '%s'", argv[i]);
+			else if (!text)
+				text = argv[i];
+			else
+				rc = usage_err(policy_usage, "unexpected argument '%s' (quote the statement)", argv[i]);
+		}
+		if (!rc && !text == !file)
+			rc = usage_err(policy_usage, "give the statements or --file", NULL);
+		char *ftext = NULL;
+		if (!rc && file && !(ftext = slurp(file))) {
+			fprintf(stderr, "innet: cannot read %s: %s\n", file, strerror(errno));
+			rc = EX_USAGE;
+		}
+		if (!rc) {
+			json_t *b = json_pack("{s:s}", "text", ftext ? ftext : text);
+			if (force)
+				json_object_set_new(b, "force", json_true());
+			rc = call(&o, "POST", "/v1/policies", b, &res);
+			json_decref(b);
+		}
+		free(ftext);
+		if (!rc && !o.json) {
+			printf("policy %lld added\n", (long long)json_integer_value(json_object_get(res, "id")));
+			json_t *v;
+			size_t i;
+			json_array_foreach(json_object_get(res, "violations"), i, v)
+				printf("  forced although module %lld '%s' breaks: %s\n",
+				       (long long)json_integer_value(json_object_get(v, "module_id")), jstr(v, "module"),
+				       jstr(v, "statement"));
+		}
+	} else if (!strcmp(sub, "ls") && argc == 2) {
+		rc = call(&o, "GET", "/v1/policies", NULL, &res);
+		if (!rc && !o.json) {
+			struct table t = {.ncols = 4};
+			table_row(&t, (const char *[]){"ID", "CREATED", "BY", "TEXT"});
+			size_t i;
+			json_t *p;
+			json_array_foreach(json_object_get(res, "policies"), i, p) {
+				char id[24];
+				snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(p, "id")));
+				/* one line per statement keeps the table readable */
+				char *txt = strdup(jstr(p, "text")), *save = NULL;
+				const char *first = "";
+				char *line = txt ? strtok_r(txt, "\n", &save) : NULL;
+				first = line ? line : "";
+				table_row(&t, (const char *[]){id, or_dash(jstr(p, "created_at")),
+				                               or_dash(jstr(p, "created_by")), first});
+				while (line && (line = strtok_r(NULL, "\n", &save)))
+					table_row(&t, (const char *[]){"", "", "", line});
+				free(txt);
+			}
+			table_print(&t, "");
+		}
+	} else if (!strcmp(sub, "rm") && argc == 3 && id_arg(argv[2])) {
+		char path[64];
+		snprintf(path, sizeof path, "/v1/policies/%s", argv[2]);
+		rc = call(&o, "DELETE", path, NULL, NULL);
+		if (!rc && !o.json)
+			printf("policy %s removed\n", argv[2]);
+	} else {
+		rc = usage_err(policy_usage, *sub ? "bad arguments to policy %s" : "policy: add, ls or rm?", sub);
+	}
+	json_decref(res);
+	remote_release(&o);
+	return rc;
+}
+
+static const char tenant_usage[] =
+	"usage: innet tenant add NAME --kind client|third_party|operator [--address P]... [--whitelist P]...\n"
+	"       innet tenant ls\n"
+	"       innet tenant rm ID\n"
+	"add prints the new tenant's token (shown once).\n";
+
+static void join_array(json_t *a, char *buf, size_t len)
+{
+	size_t i, n = 0;
+	json_t *v;
+	buf[0] = '\0';
+	json_array_foreach(a, i, v) {
+		int w = snprintf(buf + n, len - n, "%s%s", i ? "," : "", json_is_string(v) ? json_string_value(v) : "");
+		if (w < 0 || (size_t)w >= len - n)
+			break;
+		n += (size_t)w;
+	}
+	if (!n)
+		snprintf(buf, len, "-");
+}
+
+int cmd_tenant(int argc, char **argv)
+{
+	if (is_help(argc, argv)) {
+		printf("%s%s", tenant_usage, common_opts);
+		return EX_OK;
+	}
+	struct remote o;
+	int rc = remote_init(&o, &argc, argv, tenant_usage);
+	json_t *res = NULL;
+	const char *sub = argc > 1 ? argv[1] : "";
+	if (rc) {
+	} else if (!strcmp(sub, "add")) {
+		const char *name = NULL, *kind = NULL;
+		json_t *addrs = json_array(), *wl = json_array();
+		for (int i = 2; i < argc && !rc; i++) {
+			const char *a = argv[i];
+			bool opt = !strcmp(a, "--kind") || !strcmp(a, "--address") || !strcmp(a, "--whitelist");
+			if (opt && i + 1 >= argc)
+				rc = usage_err(tenant_usage, "%s needs a value", a);
+			else if (!strcmp(a, "--kind"))
+				kind = argv[++i];
+			else if (!strcmp(a, "--address"))
+				json_array_append_new(addrs, json_string(argv[++i]));
+			else if (!strcmp(a, "--whitelist"))
+				json_array_append_new(wl, json_string(argv[++i]));
+			else if (a[0] == '-' && a[1])
+				rc = usage_err(tenant_usage, "unknown option '%s'", a);
+			else if (!name)
+				name = a;
+			else
+				rc = usage_err(tenant_usage, "unexpected argument '%s'", a);
+		}
+		if (!rc && (!name || !kind))
+			rc = usage_err(tenant_usage, name ? "--kind is required" : "give the tenant's name", NULL);
+		if (!rc) {
+			json_t *b = json_pack("{s:s, s:s, s:O, s:O}", "name", name, "kind", kind, "addresses",
+			                      addrs, "whitelist", wl);
+			rc = call(&o, "POST", "/v1/tenants", b, &res);
+			json_decref(b);
+		}
+		json_decref(addrs);
+		json_decref(wl);
+		if (!rc && !o.json)
+			printf("tenant %lld '%s' (%s) created\ntoken: %s\n(the token is shown only once)\n",
+			       (long long)json_integer_value(json_object_get(res, "id")), jstr(res, "name"),
+			       jstr(res, "kind"), jstr(res, "token"));
+	} else if (!strcmp(sub, "ls") && argc == 2) {
+		rc = call(&o, "GET", "/v1/tenants", NULL, &res);
+		if (!rc && !o.json) {
+			struct table t = {.ncols = 5};
+			table_row(&t, (const char *[]){"ID", "NAME", "KIND", "ADDRESSES", "WHITELIST"});
+			size_t i;
+			json_t *p;
+			json_array_foreach(json_object_get(res, "tenants"), i, p) {
+				char id[24], ad[512], wlb[512];
+				snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(p, "id")));
+				join_array(json_object_get(p, "addresses"), ad, sizeof ad);
+				join_array(json_object_get(p, "whitelist"), wlb, sizeof wlb);
+				table_row(&t, (const char *[]){id, jstr(p, "name"), jstr(p, "kind"), ad, wlb});
+			}
+			table_print(&t, "");
+		}
+	} else if (!strcmp(sub, "rm") && argc == 3 && id_arg(argv[2])) {
+		char path[64];
+		snprintf(path, sizeof path, "/v1/tenants/%s", argv[2]);
+		rc = call(&o, "DELETE", path, NULL, NULL);
+		if (!rc && !o.json)
+			printf("tenant %s removed\n", argv[2]);
+	} else {
+		rc = usage_err(tenant_usage, *sub ? "bad arguments to tenant %s" : "tenant: add, ls or rm?", sub);
+	}
+	json_decref(res);
+	remote_release(&o);
+	return rc;
+}
+
+static const char stock_usage[] = "usage: innet stock\nLists the stock modules and their parameters.\n";
+
+int cmd_stock(int argc, char **argv)
+{
+	if (is_help(argc, argv)) {
+		printf("%s%s", stock_usage, common_opts);
+		return EX_OK;
+	}
+	struct remote o;
+	int rc = remote_init(&o, &argc, argv, stock_usage);
+	if (!rc && argc > 1)
+		rc = usage_err(stock_usage, "unexpected argument '%s'", argv[1]);
+	json_t *res = NULL;
+	if (!rc)
+		rc = call(&o, "GET", "/v1/stock", NULL, &res);
+	if (!rc && !o.json) {
+		size_t i, k;
+		json_t *s, *p;
+		json_array_foreach(json_object_get(res, "stock"), i, s) {
+			printf("%s%s%s%s\n", i ? "\n" : "", jstr(s, "name"), *jstr(s, "summary") ? ": " : "",
+			       jstr(s, "summary"));
+			json_t *ps = json_object_get(s, "params");
+			if (!json_array_size(ps))
+				continue;
+			struct table t = {.ncols = 4};
+			table_row(&t, (const char *[]){"PARAM", "TYPE", "DEFAULT", "DESCRIPTION"});
+			json_array_foreach(ps, k, p) {
+				const char *ds = *jstr(p, "default") ? jstr(p, "default") :
+				                 json_is_true(json_object_get(p, "required")) ? "(required)" : "-";
+				table_row(&t, (const char *[]){jstr(p, "name"), jstr(p, "type"), ds, jstr(p, "doc")});
+			}
+			table_print(&t, "  ");
+		}
+	}
+	json_decref(res);
+	remote_release(&o);
+	return rc;
+}
