@@ -1,5 +1,6 @@
 #include "base/arena.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,10 @@
 
 #define ARENA_ALIGN 16
 #define ARENA_CHUNK (64 * 1024)
+/* Chunks start small and double up to ARENA_CHUNK: a small parse (one
+ * module's own configuration, kept as long as the module runs) costs a
+ * few KiB, a big one still gets 64 KiB chunks after a few steps. */
+#define ARENA_FIRST_CHUNK 1024
 
 struct chunk {
 	struct chunk *next;
@@ -17,6 +22,7 @@ struct chunk {
 struct arena {
 	struct chunk *head;
 	size_t limit, total;
+	size_t next_chunk; /* size of the next ordinary chunk */
 	int exhausted;
 };
 
@@ -37,6 +43,7 @@ struct arena *arena_new(size_t limit)
 	if (!a)
 		return NULL;
 	a->limit = limit;
+	a->next_chunk = ARENA_FIRST_CHUNK;
 	return a;
 }
 
@@ -83,13 +90,16 @@ void *arena_alloc(struct arena *a, size_t size)
 	}
 	struct chunk *c = a->head;
 	if (!c || c->size - c->used < need) {
-		size_t csize = need > ARENA_CHUNK / 4 ? need : ARENA_CHUNK;
+		bool big = need > ARENA_CHUNK / 4;
+		size_t csize = big ? need : need > a->next_chunk ? need : a->next_chunk;
 		struct chunk *n = chunk_new(csize);
 		if (!n) {
 			a->exhausted = 1;
 			return NULL;
 		}
-		if (csize == need && c) {
+		if (!big && a->next_chunk < ARENA_CHUNK)
+			a->next_chunk *= 2;
+		if (big && c) {
 			/* a big block: keep filling the current chunk afterwards */
 			n->next = c->next;
 			c->next = n;
