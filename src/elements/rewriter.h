@@ -72,4 +72,12 @@ int rw_parse_spec(const struct elem_ctx *ctx, const struct click_arg *arg, bool 
 int rw_configure(const struct elem_ctx *ctx, const struct click_args *args, bool addr_only,
                  struct rw_conf **out);
 
+struct sym_ctx;
+struct sym_flow;
+/* The symbolic model of either rewriter (src/verify/model.h): flow f on
+ * input `port` of e (configured by rw_configure) goes through sym_rewrite
+ * with that input's spec; addr_only gives IPAddrRewriter. */
+int rw_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                struct sym_flow *f, bool addr_only);
+
 #endif
