@@ -10,25 +10,32 @@
 #include "verify/model.h"
 #include "flow/flow.h"
 
-static int classifier_configure(const struct elem_ctx *ctx, const struct click_args *args,
-                                void **conf)
+struct cls_conf *cls_conf_alloc(const struct elem_ctx *ctx, size_t nrules)
+{
+	struct cls_conf *c = elem__conf_alloc(ctx, sizeof *c);
+	if (!c)
+		return NULL;
+	c->rules = arena_calloc(ctx->arena, nrules ? nrules : 1, sizeof *c->rules);
+	return c->rules ? c : NULL;
+}
+
+int cls_configure_per_output(const struct elem_ctx *ctx, const struct click_args *args,
+                             int (*parse)(const struct elem_ctx *ctx, const struct click_arg *arg,
+                                          struct flow_expr **out),
+                             void **conf)
 {
 	if (args->n != ctx->noutputs)
 		return arg_error(ctx, NULL, "need %u arguments, one per output port (got %zu)",
 		                 ctx->noutputs, args->n);
-	struct cls_conf *c = elem__conf_alloc(ctx, sizeof *c);
+	struct cls_conf *c = cls_conf_alloc(ctx, args->n);
 	if (!c)
-		return -ENOMEM;
-	c->rules = arena_calloc(ctx->arena, args->n ? args->n : 1, sizeof *c->rules);
-	if (!c->rules)
 		return -ENOMEM;
 	int rc = 0;
 	for (size_t i = 0; i < args->n; i++) {
 		struct cls_rule *r = &c->rules[c->n++];
 		r->out = (int32_t)i;
 		r->loc = args->v[i].loc;
-		if (flow_parse_classifier(args->v[i].text, &args->v[i].loc, ctx->arena, ctx->diags,
-		                          &r->expr))
+		if (parse(ctx, &args->v[i], &r->expr))
 			rc = -EINVAL;
 	}
 	if (rc)
@@ -37,8 +44,19 @@ static int classifier_configure(const struct elem_ctx *ctx, const struct click_a
 	return 0;
 }
 
+static int classifier_pattern(const struct elem_ctx *ctx, const struct click_arg *arg,
+                              struct flow_expr **out)
+{
+	return flow_parse_classifier(arg->text, &arg->loc, ctx->arena, ctx->diags, out);
+}
+
+static int classifier_configure(const struct elem_ctx *ctx, const struct click_args *args,
+                                void **conf)
+{
+	return cls_configure_per_output(ctx, args, classifier_pattern, conf);
+}
+
 #include "runtime/elements_rt.h"
-static const struct elem_model cls_model;
 const struct elem_class elem_classifier = {
 	.name = "Classifier",
 	.port_count = "1/-",
@@ -52,7 +70,7 @@ const struct elem_class elem_classifier = {
 /* The packet function is shared with its family: src/runtime/classify_rt.c. */
 
 /* ---- symbolic model (src/verify/model.h) ---- */
-/* First matching rule decides, no match drops: the flow is split into
+/* Shared by IPFilter and IPClassifier (classify.h). First matching rule decides, no match drops: the flow is split into
  * disjoint flows, one per rule that some packet of it matches. */
 static int cls_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
                     struct sym_flow *f)
@@ -70,4 +88,4 @@ static int cls_sym_push(struct sym_ctx *cx, const struct click_element *e, uint3
 	return sym_classify(cx, f, ex, out, c->n);
 }
 
-static const struct elem_model cls_model = { .push = cls_sym_push };
+const struct elem_model cls_model = { .push = cls_sym_push };

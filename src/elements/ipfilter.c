@@ -35,11 +35,8 @@ static int pattern(const struct elem_ctx *ctx, const struct arg_val *v, struct f
 static int ipfilter_configure(const struct elem_ctx *ctx, const struct click_args *args,
                               void **conf)
 {
-	struct cls_conf *c = elem__conf_alloc(ctx, sizeof *c);
+	struct cls_conf *c = cls_conf_alloc(ctx, args->n);
 	if (!c)
-		return -ENOMEM;
-	c->rules = arena_calloc(ctx->arena, args->n ? args->n : 1, sizeof *c->rules);
-	if (!c->rules)
 		return -ENOMEM;
 	int rc = 0;
 	for (size_t i = 0; i < args->n; i++) {
@@ -87,35 +84,20 @@ static int ipfilter_configure(const struct elem_ctx *ctx, const struct click_arg
 	return 0;
 }
 
+static int ipclassifier_pattern(const struct elem_ctx *ctx, const struct click_arg *arg,
+                                struct flow_expr **out)
+{
+	struct arg_val a = arg_val_of(arg, NULL);
+	return pattern(ctx, &a, out);
+}
+
 static int ipclassifier_configure(const struct elem_ctx *ctx, const struct click_args *args,
                                   void **conf)
 {
-	if (args->n != ctx->noutputs)
-		return arg_error(ctx, NULL, "need %u arguments, one per output port (got %zu)",
-		                 ctx->noutputs, args->n);
-	struct cls_conf *c = elem__conf_alloc(ctx, sizeof *c);
-	if (!c)
-		return -ENOMEM;
-	c->rules = arena_calloc(ctx->arena, args->n ? args->n : 1, sizeof *c->rules);
-	if (!c->rules)
-		return -ENOMEM;
-	int rc = 0;
-	for (size_t i = 0; i < args->n; i++) {
-		struct arg_val a = arg_val_of(&args->v[i], NULL);
-		struct cls_rule *r = &c->rules[c->n++];
-		r->out = (int32_t)i;
-		r->loc = a.loc;
-		if (pattern(ctx, &a, &r->expr))
-			rc = -EINVAL;
-	}
-	if (rc)
-		return rc;
-	*conf = c;
-	return 0;
+	return cls_configure_per_output(ctx, args, ipclassifier_pattern, conf);
 }
 
 #include "runtime/elements_rt.h"
-static const struct elem_model cls_model;
 const struct elem_class elem_ipfilter = {
 	.name = "IPFilter",
 	.port_count = "1/-",
@@ -138,22 +120,4 @@ const struct elem_class elem_ipclassifier = {
 /* The packet function is shared with its family: src/runtime/classify_rt.c. */
 
 /* ---- symbolic model (src/verify/model.h) ---- */
-/* First matching rule decides, no match drops: the flow is split into
- * disjoint flows, one per rule that some packet of it matches. */
-static int cls_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                    struct sym_flow *f)
-{
-	static const struct flow_expr all = { .kind = FLOW_TRUE };
-	const struct cls_conf *c = e->conf;
-	const struct flow_expr **ex = arena_alloc(sym_arena(cx), (c->n + 1) * sizeof *ex);
-	int32_t *out = arena_alloc(sym_arena(cx), (c->n + 1) * sizeof *out);
-	if (!ex || !out)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < c->n; i++) {
-		ex[i] = c->rules[i].expr ? c->rules[i].expr : &all;
-		out[i] = c->rules[i].out;
-	}
-	return sym_classify(cx, f, ex, out, c->n);
-}
-
-static const struct elem_model cls_model = { .push = cls_sym_push };
+/* cls_model, shared with Classifier: src/elements/classifier.c. */
