@@ -188,9 +188,11 @@ static void print_error(int status, json_t *body, const char *raw)
 	json_array_foreach(json_object_get(d, "errors"), i, v) {
 		if (json_is_string(v))
 			fprintf(stderr, "  %s\n", json_string_value(v));
-		else if (json_is_object(v))
+		else if (json_is_object(v) && json_integer_value(json_object_get(v, "line")) > 0)
 			fprintf(stderr, "  line %lld: %s\n", (long long)json_integer_value(json_object_get(v, "line")),
 			        jstr(v, "message"));
+		else if (json_is_object(v))
+			fprintf(stderr, "  %s\n", jstr(v, "message"));
 	}
 	json_array_foreach(json_object_get(d, "violations"), i, v)
 		fprintf(stderr, "  module %lld '%s' (tenant %lld): %s%s%s\n",
@@ -419,13 +421,12 @@ static void print_report(json_t *rep)
 	if (json_array_size(cands)) {
 		printf("\nplatforms:\n");
 		json_array_foreach(cands, i, v) {
-			printf("  %-12s %-10s", jstr(v, "platform"), jstr(v, "result"));
 			json_t *f = json_object_get(v, "failure");
 			if (json_is_object(f)) {
-				printf(" ");
+				printf("  %-12s %-10s ", jstr(v, "platform"), jstr(v, "result"));
 				print_failure(stdout, f, false);
 			} else {
-				printf("\n");
+				printf("  %-12s %s\n", jstr(v, "platform"), jstr(v, "result"));
 			}
 		}
 	}
@@ -581,8 +582,14 @@ static int request_body(int argc, char **argv, json_t **out)
 	return EX_OK;
 }
 
+static bool is_help(int argc, char **argv);
+
 static int deploy_or_check(int argc, char **argv, bool deploy)
 {
+	if (is_help(argc, argv)) {
+		printf("%s%s", deploy_usage, common_opts);
+		return EX_OK;
+	}
 	struct remote o;
 	int rc = remote_init(&o, &argc, argv, deploy_usage);
 	json_t *body = NULL, *res = NULL;
@@ -605,7 +612,10 @@ static int deploy_or_check(int argc, char **argv, bool deploy)
 			printf("reason: %s: %s\n", jstr(why, "code"), jstr(why, "message"));
 		json_t *v;
 		size_t i;
-		json_array_foreach(json_object_get(json_object_get(why, "details"), "platforms"), i, v) {
+		json_t *per = json_object_get(json_object_get(why, "details"), "platforms");
+		if (json_array_size(json_object_get(json_object_get(res, "report"), "candidates")))
+			per = NULL; /* the report's platform list says it */
+		json_array_foreach(per, i, v) {
 			printf("  %s: ", jstr(v, "platform"));
 			if (json_is_object(json_object_get(v, "failure")))
 				print_failure(stdout, json_object_get(v, "failure"), false);

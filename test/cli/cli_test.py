@@ -1,0 +1,275 @@
+"""The online `innet` subcommands against the real innetd: the Figure 4 story
+(operator loads the network and a policy, creates the client tenant; the
+tenant checks, deploys, lists, shows and kills the batcher), the refusals and
+the exit codes (0 ok, 1 refused, 2 usage, 3 cannot connect), and where the
+server and token come from (flags, then environment, then config file)."""
+
+import atexit
+import json
+import os
+import re
+import shutil
+import socket
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.environ["INNET_SOURCE_DIR"], "test", "lib"))
+import innet_test as it
+
+NETWORK = it.shared("examples/figure3-network.json")
+REQUEST = it.shared("examples/figure4-request.json")
+POLICY = "never from internet tcp opt syn and not tcp opt ack -> client"
+
+HOME = tempfile.mkdtemp(prefix="innet-cli-home-")  # no user config file leaks in
+atexit.register(shutil.rmtree, HOME, True)
+
+
+def cli(*args, server=None, token=None, env=None):
+    """Run the CLI with a clean environment; server/token become flags."""
+    e = {k: v for k, v in os.environ.items() if k not in ("INNET_SERVER", "INNET_TOKEN")}
+    e["HOME"] = HOME
+    e.pop("XDG_CONFIG_HOME", None)
+    e.update(env or {})
+    argv = [it.INNET_CLI] + list(args)
+    if server:
+        argv += ["--server", server]
+    if token:
+        argv += ["--token", token]
+    return it.run(argv, env=e, timeout=120)
+
+
+def ok(r):
+    assert r.returncode == 0, f"exit {r.returncode}\nstdout: {r.stdout}\nstderr: {r.stderr}"
+    return r
+
+
+def dead_url():
+    """A loopback port nobody listens on (bound, then closed)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return f"http://127.0.0.1:{port}"
+
+
+def operator_setup(d):
+    """Network, one policy, the client tenant; returns the tenant's token."""
+    r = ok(cli("network", "put", NETWORK, server=d.url, token=d.token))
+    assert re.search(r"network snapshot version \d+ stored", r.stdout), r.stdout
+    assert d.get("/v1/network").status == 200
+
+    r = ok(cli("policy", "add", POLICY, server=d.url, token=d.token))
+    m = re.search(r"policy (\d+) added", r.stdout)
+    assert m, r.stdout
+    pols = d.get("/v1/policies").json["policies"]
+    assert [p["text"] for p in pols if p["id"] == int(m.group(1))] == [POLICY]
+
+    r = ok(cli("tenant", "add", "phone", "--kind", "client", "--address", "172.16.15.133/32",
+               server=d.url, token=d.token))
+    m = re.search(r"^token: (\S+)$", r.stdout, re.M)
+    assert m, r.stdout
+    return m.group(1)
+
+
+def test_figure4_story():
+    with it.Daemon() as d:
+        tok = operator_setup(d)
+        # the captured token is the tenant's: the server knows it as such
+        who = d.get("/v1/whoami", token=tok)
+        assert who.status == 200 and who.json["role"] == "tenant", who
+
+        r = ok(cli("policy", "ls", server=d.url, token=d.token))
+        assert r.stdout.split("\n")[0].split() == ["ID", "CREATED", "BY", "TEXT"], r.stdout
+        assert POLICY in r.stdout
+        r = ok(cli("tenant", "ls", server=d.url, token=d.token))
+        row = [l.split() for l in r.stdout.splitlines() if " phone " in l]
+        assert row and row[0][2:4] == ["client", "172.16.15.133/32"], r.stdout
+
+        # check: a dry run, nothing deployed
+        r = ok(cli("check", REQUEST, server=d.url, token=tok))
+        assert re.search(r"^verdict: safe$", r.stdout, re.M), r.stdout
+        assert re.search(r"^platform: platform3$", r.stdout, re.M), r.stdout
+        m = re.search(r"^address: 192\.0\.2\.(\d+) udp/1500$", r.stdout, re.M)
+        assert m, r.stdout
+        assert "platform1" in r.stdout and "failed" in r.stdout  # the candidates' story
+        assert d.get("/v1/modules", token=tok).json["modules"] == []
+
+        # deploy
+        r = ok(cli("deploy", REQUEST, server=d.url, token=tok))
+        m = re.search(r"module (\d+) 'batcher' deployed: safe on platform3 at (192\.0\.2\.\d+) udp/1500",
+                      r.stdout)
+        assert m, r.stdout
+        mid, ip = m.group(1), m.group(2)
+        srv = d.get(f"/v1/modules/{mid}", token=tok)
+        assert srv.status == 200 and srv.json["address"]["ip"] == ip, srv
+
+        # ls: a table with the module's row
+        r = ok(cli("ls", server=d.url, token=tok))
+        lines = r.stdout.splitlines()
+        assert lines[0].split() == ["ID", "NAME", "STATE", "PLATFORM", "ADDRESS", "VERDICT"], r.stdout
+        rows = [l.split() for l in lines[1:]]
+        assert [row for row in rows if row[0] == mid] == \
+            [[mid, "batcher", srv.json["state"], "platform3", ip, "udp/1500", "safe"]], r.stdout
+
+        # show: the verdict and a hop-by-hop trace table
+        r = ok(cli("show", mid, server=d.url, token=tok))
+        assert re.search(r"^verdict:\s+safe$", r.stdout, re.M), r.stdout
+        assert re.search(r"^address:\s+" + re.escape(ip) + r" udp/1500$", r.stdout, re.M), r.stdout
+        assert "[holds] reach from internet udp -> batcher:dst:0" in r.stdout, r.stdout
+        hdr = [l.split() for l in r.stdout.splitlines() if l.split()[:4] == ["HOP", "NODE", "ELEMENT", "PORT"]]
+        assert hdr, r.stdout
+        hops = [l.split() for l in r.stdout.splitlines() if re.match(r"^\s+\d+\s+\S+\s+\S+\s+\d+\s", l)]
+        nodes = [h[1] for h in hops]
+        assert "internet" in nodes and "batcher" in nodes and "clients" in nodes, r.stdout
+        # the IPRewriter hop changes the destination (marked *)
+        rw = [l for l in r.stdout.splitlines() if "IPRewriter" in l]
+        assert rw and "172.16.15.133*" in rw[0], r.stdout
+
+        # --json: the server's JSON as is
+        r = ok(cli("show", mid, "--json", server=d.url, token=tok))
+        j = json.loads(r.stdout)
+        assert j["id"] == int(mid) and j["verdict"] == "safe" and j["platform"] == "platform3"
+        assert j["report"] == srv.json["report"]
+        r = ok(cli("ls", "--json", server=d.url, token=tok))
+        assert [m["id"] for m in json.loads(r.stdout)["modules"]] == [int(mid)]
+        r = ok(cli("network", "get", "--json", server=d.url, token=d.token))
+        assert json.loads(r.stdout) == d.get("/v1/network").json
+        r = ok(cli("stock", "--json", server=d.url, token=tok))
+        assert "udp-batcher" in [s["name"] for s in json.loads(r.stdout)["stock"]]
+
+        # rm kills it
+        r = ok(cli("rm", mid, server=d.url, token=tok))
+        assert f"module {mid} killed" in r.stdout
+        g = d.get(f"/v1/modules/{mid}", token=tok)
+        assert g.status == 404 or g.json.get("state") == "killed", g
+        r = ok(cli("ls", server=d.url, token=tok))
+        assert not [l for l in r.stdout.splitlines()[1:] if l.split()[:1] == [mid]], r.stdout
+        # killing it again is refused by the server
+        r = cli("rm", mid, server=d.url, token=tok)
+        assert r.returncode == 1 and r.stderr.startswith("innet: not_found: "), r
+
+
+def test_third_party_refused():
+    with it.Daemon(network=NETWORK) as d:
+        r = ok(cli("tenant", "add", "vendor", "--kind", "third_party", "--address", "198.51.100.0/24",
+                   "--json", server=d.url, token=d.token))
+        tok = json.loads(r.stdout)["token"]
+        # deploy: 422, the code, the message and each platform's first failure
+        r = cli("deploy", REQUEST, server=d.url, token=tok)
+        assert r.returncode == 1, r
+        assert r.stderr.startswith("innet: security_rules: "), r.stderr
+        for p in ("platform1", "platform2", "platform3"):
+            assert re.search(rf"^  {p}: rule 'default-off': ", r.stderr, re.M), r.stderr
+        assert d.get("/v1/modules", token=tok).json["modules"] == []
+        # --json still prints the error body on stdout
+        r = cli("deploy", REQUEST, "--json", server=d.url, token=tok)
+        assert r.returncode == 1 and json.loads(r.stdout)["error"]["code"] == "security_rules", r
+        # check says "rejected" (exit 1 for scripts) with the reason
+        r = cli("check", REQUEST, server=d.url, token=tok)
+        assert r.returncode == 1 and re.search(r"^verdict: rejected$", r.stdout, re.M), r
+        assert "reason: security_rules" in r.stdout, r.stdout
+
+
+def test_deploy_from_flags():
+    with it.Daemon(network=NETWORK) as d:
+        r = ok(cli("tenant", "add", "acme", "--kind", "third_party", "--address", "198.51.100.0/24",
+                   server=d.url, token=d.token))
+        tok = re.search(r"^token: (\S+)$", r.stdout, re.M).group(1)
+        # a stock module with typed parameters
+        r = ok(cli("deploy", "--name", "webfw", "--stock", "firewall", "--param", "port=8080",
+                   "--param", "origin=198.51.100.10", server=d.url, token=tok))
+        m = re.search(r"module (\d+) 'webfw' deployed: (\w+) on (\w+) at (\S+) udp/8080", r.stdout)
+        assert m, r.stdout
+        srv = d.get(f"/v1/modules/{m.group(1)}", token=tok).json
+        assert srv["stock"] == "firewall" and srv["params"]["port"] == 8080, srv
+        # a bad parameter: the server's 400 with the field
+        r = cli("deploy", "--name", "webfw2", "--stock", "firewall", "--param", "port=99999",
+                "--param", "origin=198.51.100.10", server=d.url, token=tok)
+        assert r.returncode == 1 and r.stderr.startswith("innet: invalid_params: "), r
+        assert "field: params.port" in r.stderr, r.stderr
+        # a Click file and a requirements file
+        with tempfile.TemporaryDirectory() as tmp:
+            click = os.path.join(tmp, "m.click")
+            with open(click, "w") as f:
+                f.write("FromNetFront() -> IPFilter(allow udp port 53) -> ToNetFront()\n")
+            r = ok(cli("check", "--name", "dns", "--config", click, server=d.url, token=tok))
+            assert re.search(r"^verdict: (safe|sandboxed)$", r.stdout, re.M), r.stdout
+            assert re.search(r"^address: \S+ udp/53$", r.stdout, re.M), r.stdout
+            reqs = os.path.join(tmp, "r.reach")
+            with open(reqs, "w") as f:
+                f.write("reach from nowhere-at-all udp -> dns\n")
+            r = cli("check", "--name", "dns", "--config", click, "--requirements", reqs,
+                    server=d.url, token=tok)
+            # the requirement names no node: rejected on every platform, and why
+            assert r.returncode == 1 and re.search(r"^verdict: rejected$", r.stdout, re.M), r
+            fails = re.findall(r"^  (platform\d)\s+failed\s+requirement 'reach from nowhere-at-all"
+                               r" udp -> dns': .*no node or module named 'nowhere-at-all'$",
+                               r.stdout, re.M)
+            assert sorted(fails) == ["platform1", "platform2", "platform3"], r.stdout
+
+
+def test_errors_and_exit_codes():
+    with it.Daemon(network=NETWORK) as d:
+        # wrong token: the server refuses (1) and its code is shown
+        r = cli("ls", server=d.url, token="not-a-token-at-all")
+        assert r.returncode == 1 and r.stderr.startswith("innet: unauthorized: "), r
+        # a tenant on an operator call
+        r = ok(cli("tenant", "add", "t", "--kind", "client", server=d.url, token=d.token))
+        tok = re.search(r"^token: (\S+)$", r.stdout, re.M).group(1)
+        r = cli("tenant", "ls", server=d.url, token=tok)
+        assert r.returncode == 1 and re.match(r"innet: \w+: ", r.stderr), r
+        assert d.get("/v1/tenants", token=tok).error_code in r.stderr
+        r = cli("show", "999", server=d.url, token=tok)
+        assert r.returncode == 1 and r.stderr.startswith("innet: not_found: "), r
+        url = d.url
+    # the server is gone: cannot connect (3)
+    r = cli("ls", server=url, token="x")
+    assert r.returncode == 3 and "cannot connect" in r.stderr, r
+    r = cli("ls", server=dead_url(), token="x")
+    assert r.returncode == 3, r
+    # usage errors (2), before any request
+    for args in (["show"], ["show", "abc"], ["show", "1", "2"], ["rm"], ["rm", "-1"], ["deploy"],
+                 ["deploy", "--name", "x"], ["deploy", "--name", "x", "--config", "a", "--stock", "b"],
+                 ["deploy", "--bogus"], ["deploy", "/nonexistent/req.json"],
+                 ["tenant", "add", "x"], ["tenant"], ["policy", "add"], ["policy", "rm", "x"],
+                 ["network"], ["network", "put"], ["ls", "extra"], ["ls", "--server"],
+                 ["ls", "--server", "ftp://127.0.0.1:1"], ["ls", "--server", "http://"]):
+        r = cli(*args, env={"INNET_SERVER": dead_url()})
+        assert r.returncode == 2, (args, r)
+        assert r.stderr.startswith("innet: "), (args, r.stderr)
+    r = cli("nosuchcommand")
+    assert r.returncode == 2, r
+    r = ok(cli("deploy", "--help"))
+    assert "usage: innet deploy" in r.stdout
+
+
+def test_server_and_token_sources():
+    with it.Daemon() as d:
+        # the config file alone
+        cfgdir = os.path.join(HOME, ".config", "innet")
+        os.makedirs(cfgdir, exist_ok=True)
+        cfg = os.path.join(cfgdir, "config")
+        with open(cfg, "w") as f:
+            f.write(f"# innet\nserver = {d.url}\ntoken = {d.token}\n")
+        try:
+            r = ok(cli("tenant", "ls"))
+            assert r.stdout.split() == ["ID", "NAME", "KIND", "ADDRESSES", "WHITELIST"], r.stdout
+            # the environment wins over the file
+            r = cli("tenant", "ls", env={"INNET_SERVER": dead_url()})
+            assert r.returncode == 3, r
+            r = cli("tenant", "ls", env={"INNET_TOKEN": "wrong-wrong-wrong"})
+            assert r.returncode == 1 and "unauthorized" in r.stderr, r
+            # flags win over the environment
+            ok(cli("tenant", "ls", server=d.url, token=d.token,
+                   env={"INNET_SERVER": dead_url(), "INNET_TOKEN": "wrong-wrong-wrong"}))
+            # --server=URL form, anywhere on the line
+            ok(cli("tenant", f"--server={d.url}", "ls", env={"INNET_SERVER": dead_url()}))
+        finally:
+            os.unlink(cfg)
+        # neither flag, nor environment, nor file: the default server, no token
+        r = cli("ls", server=d.url)
+        assert r.returncode == 1 and r.stderr.startswith("innet: unauthorized: "), r
+
+
+if __name__ == "__main__":
+    it.main()
