@@ -199,6 +199,8 @@ static void print_error(int status, json_t *body, const char *raw)
 		        (long long)json_integer_value(json_object_get(v, "module_id")), jstr(v, "module"),
 		        (long long)json_integer_value(json_object_get(v, "tenant_id")), jstr(v, "statement"),
 		        *jstr(v, "message") ? ": " : "", jstr(v, "message"));
+	if (json_array_size(json_object_get(d, "violations")))
+		fprintf(stderr, "  (--force stores it anyway)\n");
 }
 
 /* --- the call ---------------------------------------------------------------- */

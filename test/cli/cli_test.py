@@ -137,6 +137,18 @@ def test_figure4_story():
         r = ok(cli("stock", "--json", server=d.url, token=tok))
         assert "udp-batcher" in [s["name"] for s in json.loads(r.stdout)["stock"]]
 
+        # a policy the batcher would break: refused with the module named, then forced
+        bad = "never from internet udp dst port 1500 -> client"
+        r = cli("policy", "add", bad, server=d.url, token=d.token)
+        assert r.returncode == 1 and r.stderr.startswith("innet: policy_conflict: "), r
+        assert re.search(rf"^  module {mid} 'batcher' \(tenant \d+\): {re.escape(bad)}", r.stderr, re.M), r.stderr
+        assert bad not in [p["text"] for p in d.get("/v1/policies").json["policies"]]
+        r = ok(cli("policy", "add", bad, "--force", server=d.url, token=d.token))
+        pid = re.search(r"policy (\d+) added", r.stdout).group(1)
+        assert f"module {mid} 'batcher' breaks" in r.stdout, r.stdout
+        ok(cli("policy", "rm", pid, server=d.url, token=d.token))
+        assert bad not in [p["text"] for p in d.get("/v1/policies").json["policies"]]
+
         # rm kills it
         r = ok(cli("rm", mid, server=d.url, token=tok))
         assert f"module {mid} killed" in r.stdout
