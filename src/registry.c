@@ -164,6 +164,49 @@ static char *xasprintf(const char *fmt, ...)
 	return s;
 }
 
+/* Run statement `id` (no parameters) to its end, collecting one element
+ * of elsize bytes per row, filled by row() from zeroed memory. Stops at the
+ * first failure (a failed step is a database error about `what`); then
+ * every element, the failed one too, goes through release() and the
+ * array is freed: *v = NULL, *n = 0. */
+static int list_rows(struct registry *r, enum stmt_id id, const char *what, size_t elsize,
+                     int (*row)(sqlite3_stmt *s, void *elem), void (*release)(void *elem),
+                     void **v, size_t *n)
+{
+	*v = NULL;
+	*n = 0;
+	sqlite3_stmt *s = stmt(r, id);
+	if (!s)
+		return -EIO;
+	size_t cap = 0;
+	int rc = 0, st = SQLITE_DONE;
+	while (!rc && (st = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			void *nv = realloc(*v, cap * elsize);
+			if (!nv) {
+				rc = -ENOMEM;
+				break;
+			}
+			*v = nv;
+		}
+		void *e = (char *)*v + (*n)++ * elsize;
+		memset(e, 0, elsize);
+		rc = row(s, e);
+	}
+	if (!rc && st != SQLITE_DONE)
+		rc = db_error(r, what);
+	sqlite3_reset(s);
+	if (rc) {
+		for (size_t i = 0; i < *n; i++)
+			release((char *)*v + i * elsize);
+		free(*v);
+		*v = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
 static int user_version(sqlite3 *db)
 {
 	sqlite3_stmt *s;
@@ -381,6 +424,11 @@ void reg_tenant_release(struct reg_tenant *t)
 	memset(t, 0, sizeof *t);
 }
 
+static void tenant_release(void *elem)
+{
+	reg_tenant_release(elem);
+}
+
 void reg_tenants_free(struct reg_tenant *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -458,9 +506,11 @@ static int push_prefix(struct inet_prefix **v, size_t *n, struct inet_prefix p)
 	return 0;
 }
 
-/* Row of S_TENANT_GET/LIST/BY_HASH -> t (without prefixes). */
-static int tenant_row(sqlite3_stmt *s, struct reg_tenant *t)
+/* Row of S_TENANT_GET/LIST/BY_HASH -> *(struct reg_tenant *)elem
+ * (without prefixes). */
+static int tenant_row(sqlite3_stmt *s, void *elem)
 {
+	struct reg_tenant *t = elem;
 	memset(t, 0, sizeof *t);
 	t->id = sqlite3_column_int64(s, 0);
 	t->name = dupcol(s, 1);
@@ -541,26 +591,10 @@ int reg_tenant_by_token(struct registry *r, const uint8_t hash[REG_HASH_LEN], st
 
 int reg_tenant_list(struct registry *r, struct reg_tenant **v, size_t *n)
 {
-	*v = NULL;
-	*n = 0;
-	sqlite3_stmt *s = stmt(r, S_TENANT_LIST);
-	if (!s)
-		return -EIO;
-	int rc = 0, st;
-	size_t cap = 0;
-	while (!rc && (st = sqlite3_step(s)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			struct reg_tenant *nv = realloc(*v, cap * sizeof *nv);
-			if (!nv) {
-				rc = -ENOMEM;
-				break;
-			}
-			*v = nv;
-		}
-		rc = tenant_row(s, &(*v)[(*n)++]);
-	}
-	sqlite3_reset(s);
+	void *rows;
+	int rc = list_rows(r, S_TENANT_LIST, "tenants", sizeof **v, tenant_row, tenant_release, &rows,
+	                   n);
+	*v = rows;
 	for (size_t i = 0; !rc && i < *n; i++)
 		rc = tenant_prefixes(r, &(*v)[i]);
 	if (rc) {
@@ -720,53 +754,41 @@ int reg_snapshot_current(struct registry *r, int64_t *version, char **json)
 	return rc;
 }
 
+static void platform_release(void *elem)
+{
+	struct reg_platform *p = elem;
+	free(p->name);
+	free(p->address);
+	free(p->pool);
+	free(p->peer_url);
+}
+
 void reg_platforms_free(struct reg_platform *v, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(v[i].name);
-		free(v[i].address);
-		free(v[i].pool);
-		free(v[i].peer_url);
-	}
+	for (size_t i = 0; i < n; i++)
+		platform_release(&v[i]);
 	free(v);
+}
+
+static int platform_row(sqlite3_stmt *s, void *elem)
+{
+	struct reg_platform *p = elem;
+	p->name = dupcol(s, 0);
+	p->address = dupcol(s, 1);
+	p->pool = dupcol(s, 2);
+	p->capacity = sqlite3_column_int64(s, 3);
+	p->local = sqlite3_column_int(s, 4) != 0;
+	p->peer_url = dupcol(s, 5);
+	p->modules = sqlite3_column_int64(s, 6);
+	return 0;
 }
 
 int reg_platform_list(struct registry *r, struct reg_platform **v, size_t *n)
 {
-	*v = NULL;
-	*n = 0;
-	sqlite3_stmt *s = stmt(r, S_PLATFORM_LIST);
-	if (!s)
-		return -EIO;
-	size_t cap = 0;
-	int rc = 0, st;
-	while ((st = sqlite3_step(s)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 8;
-			struct reg_platform *nv = realloc(*v, cap * sizeof *nv);
-			if (!nv) {
-				rc = -ENOMEM;
-				break;
-			}
-			*v = nv;
-		}
-		struct reg_platform *p = &(*v)[(*n)++];
-		p->name = dupcol(s, 0);
-		p->address = dupcol(s, 1);
-		p->pool = dupcol(s, 2);
-		p->capacity = sqlite3_column_int64(s, 3);
-		p->local = sqlite3_column_int(s, 4) != 0;
-		p->peer_url = dupcol(s, 5);
-		p->modules = sqlite3_column_int64(s, 6);
-	}
-	if (!rc && st != SQLITE_DONE)
-		rc = db_error(r, "platforms");
-	sqlite3_reset(s);
-	if (rc) {
-		reg_platforms_free(*v, *n);
-		*v = NULL;
-		*n = 0;
-	}
+	void *rows;
+	int rc = list_rows(r, S_PLATFORM_LIST, "platforms", sizeof **v, platform_row,
+	                   platform_release, &rows, n);
+	*v = rows;
 	return rc;
 }
 
@@ -788,49 +810,37 @@ int reg_policy_add(struct registry *r, const char *text, const char *by, int64_t
 	return rc;
 }
 
+static void policy_release(void *elem)
+{
+	struct reg_policy *p = elem;
+	free(p->text);
+	free(p->created_at);
+	free(p->created_by);
+}
+
 void reg_policies_free(struct reg_policy *v, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(v[i].text);
-		free(v[i].created_at);
-		free(v[i].created_by);
-	}
+	for (size_t i = 0; i < n; i++)
+		policy_release(&v[i]);
 	free(v);
+}
+
+static int policy_row(sqlite3_stmt *s, void *elem)
+{
+	struct reg_policy *p = elem;
+	p->id = sqlite3_column_int64(s, 0);
+	p->text = dupcol(s, 1);
+	p->created_at = dupcol(s, 2);
+	p->created_by = dupcol(s, 3);
+	return 0;
 }
 
 int reg_policy_list(struct registry *r, struct reg_policy **v, size_t *n)
 {
-	*v = NULL;
-	*n = 0;
-	sqlite3_stmt *s = stmt(r, S_POLICY_LIST);
-	if (!s)
-		return -EIO;
-	size_t cap = 0;
-	int rc = 0, st;
-	while ((st = sqlite3_step(s)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 8;
-			struct reg_policy *nv = realloc(*v, cap * sizeof *nv);
-			if (!nv) {
-				rc = -ENOMEM;
-				break;
-			}
-			*v = nv;
-		}
-		struct reg_policy *p = &(*v)[(*n)++];
-		p->id = sqlite3_column_int64(s, 0);
-		p->text = dupcol(s, 1);
-		p->created_at = dupcol(s, 2);
-		p->created_by = dupcol(s, 3);
-	}
-	if (!rc && st != SQLITE_DONE)
-		rc = db_error(r, "policies");
-	sqlite3_reset(s);
-	if (rc) {
-		reg_policies_free(*v, *n);
-		*v = NULL;
-		*n = 0;
-	}
+	void *rows;
+	int rc = list_rows(r, S_POLICY_LIST, "policies", sizeof **v, policy_row, policy_release, &rows,
+	                   n);
+	*v = rows;
 	return rc;
 }
 
