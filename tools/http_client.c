@@ -74,8 +74,8 @@ static int parse_url(const char *url, char *host, size_t hostlen, char *port, si
 	return 0;
 }
 
-static int connect_timeout(const char *host, const char *port, int timeout_ms, char *err,
-                           size_t errlen)
+static int connect_timeout(const char *host, const char *port, int timeout_ms, int io_ms,
+                           char *err, size_t errlen)
 {
 	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res, *ai;
 	int g = getaddrinfo(host, port, &hints, &res);
@@ -113,7 +113,7 @@ static int connect_timeout(const char *host, const char *port, int timeout_ms, c
 		}
 		if (rc == 0 && last != ETIMEDOUT) {
 			fcntl(fd, F_SETFL, fl);
-			struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+			struct timeval tv = {.tv_sec = io_ms / 1000, .tv_usec = (io_ms % 1000) * 1000};
 			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 			setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 			break;
@@ -176,7 +176,7 @@ static int read_until(int fd, struct buf *b, size_t want)
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			return -errno;
+			return errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
 		}
 		if (r == 0)
 			return 1; /* EOF */
@@ -239,7 +239,9 @@ int http_client_request(const char *base, const char *method, const char *path,
 		seterr(err, errlen, "bad server URL '%s' (expected http://HOST[:PORT])", base);
 		return -EINVAL;
 	}
-	int fd = connect_timeout(host, port, timeout_ms, err, errlen);
+	/* a server that is there answers the SYN at once; only the answer may be slow */
+	int fd = connect_timeout(host, port, timeout_ms < 10000 ? timeout_ms : 10000, timeout_ms,
+	                         err, errlen);
 	if (fd < 0)
 		return fd;
 	struct buf b = {0};

@@ -12,6 +12,8 @@ import shutil
 import socket
 import sys
 import tempfile
+import threading
+import time
 
 sys.path.insert(0, os.path.join(os.environ["INNET_SOURCE_DIR"], "test", "lib"))
 import innet_test as it
@@ -253,6 +255,96 @@ def test_errors_and_exit_codes():
     assert r.returncode == 2, r
     r = ok(cli("deploy", "--help"))
     assert "usage: innet deploy" in r.stdout
+
+
+class FakeServer:
+    """A loopback server that answers every connection with `answer` (bytes),
+    written in pieces, and records the requests it read."""
+
+    def __init__(self, answer, pieces=3):
+        self.answer, self.pieces, self.requests = answer, pieces, []
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.url = "http://127.0.0.1:%d" % self.sock.getsockname()[1]
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            with c:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = c.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                head, _, body = data.partition(b"\r\n\r\n")
+                m = re.search(rb"(?i)content-length: *(\d+)", head)
+                while m and len(body) < int(m.group(1)):
+                    body += c.recv(65536)
+                self.requests.append((head.decode(), body))
+                step = max(1, len(self.answer) // self.pieces)
+                for i in range(0, len(self.answer), step):
+                    c.sendall(self.answer[i:i + step])
+                    time.sleep(0.01)
+
+    def close(self):
+        self.sock.close()
+
+
+def test_http_client_answers():
+    """The client's side of HTTP: chunked and split answers, non-JSON errors,
+    a peer that does not speak HTTP, and what it sends."""
+    body = json.dumps({"modules": [{"id": 7, "name": "m", "state": "deployed", "platform": "p1",
+                                    "address": {"ip": "192.0.2.9", "proto": 6, "port": 80},
+                                    "verdict": "sandboxed"}]}).encode()
+    chunked = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 10]), body[i:i + 10])
+                       for i in range(0, len(body), 10)) + b"0\r\n\r\n"
+    for answer in (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+                   % len(body) + body,
+                   b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked,
+                   b"HTTP/1.0 200 OK\r\n\r\n" + body):  # no length: until the peer closes
+        srv = FakeServer(answer)
+        try:
+            r = ok(cli("ls", server=srv.url + "/", token="tok-1"))
+            assert r.stdout.splitlines()[1].split() == \
+                ["7", "m", "deployed", "p1", "192.0.2.9", "tcp/80", "sandboxed"], r.stdout
+            head = srv.requests[0][0]
+            assert head.startswith("GET /v1/modules HTTP/1.1\r\n"), head
+            assert "\r\nAuthorization: Bearer tok-1" in head, head
+        finally:
+            srv.close()
+    # a body goes with its length and type; a path prefix in the URL is kept
+    srv = FakeServer(b"HTTP/1.1 201 Created\r\nContent-Length: 22\r\n\r\n{\"id\": 4, \"text\": \"x\"}")
+    try:
+        r = ok(cli("policy", "add", "never from a -> b", server=srv.url + "/pop1", token="t"))
+        assert "policy 4 added" in r.stdout, r.stdout
+        head, sent = srv.requests[0]
+        assert head.startswith("POST /pop1/v1/policies HTTP/1.1\r\n"), head
+        assert re.search(r"(?i)\r\ncontent-type: application/json", head), head
+        assert json.loads(sent) == {"text": "never from a -> b"}
+    finally:
+        srv.close()
+    # an error that is not JSON: refused, with the status
+    srv = FakeServer(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 11\r\n\r\nupstream!!\n")
+    try:
+        r = cli("ls", server=srv.url, token="t")
+        assert r.returncode == 1 and r.stderr.startswith("innet: HTTP 502: upstream!!"), r
+    finally:
+        srv.close()
+    # not HTTP at all, or a short body: cannot talk to it
+    for answer in (b"SSH-2.0-OpenSSH_9.2\r\n\r\n", b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n{}"):
+        srv = FakeServer(answer)
+        try:
+            r = cli("ls", server=srv.url, token="t")
+            assert r.returncode == 3 and r.stderr.startswith("innet: "), r
+        finally:
+            srv.close()
 
 
 def test_server_and_token_sources():
