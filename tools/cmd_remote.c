@@ -388,14 +388,30 @@ static void print_report(json_t *rep)
 		return;
 	size_t i, k;
 	json_t *v, *x;
-	json_t *sec = json_object_get(rep, "security");
-	if (json_array_size(json_object_get(sec, "rules"))) {
-		printf("\nsecurity rules:\n");
+	const char *secs[] = {"security", "sandboxed_security"};
+	for (size_t g = 0; g < 2; g++) {
+		json_t *sec = json_object_get(rep, secs[g]);
+		if (!json_array_size(json_object_get(sec, "rules")))
+			continue;
+		printf("\nsecurity rules%s:\n", g ? " (inside the sandbox)" : "");
 		json_array_foreach(json_object_get(sec, "rules"), i, v) {
 			printf("  %-14s %s\n", jstr(v, "rule"), jstr(v, "result"));
 			json_array_foreach(json_object_get(v, "violations"), k, x) {
 				printf("    violation: %s\n", jstr(x, "problem"));
 				print_trace(stdout, json_object_get(x, "trace"), "      ");
+			}
+		}
+	}
+	json_t *notes = json_object_get(rep, "notes");
+	if (json_array_size(notes)) {
+		printf("\nnotes:\n");
+		json_array_foreach(notes, i, v) {
+			if (json_is_string(v)) {
+				printf("  %s\n", json_string_value(v));
+			} else {
+				char *t = json_dumps(v, JSON_COMPACT);
+				printf("  %s\n", t ? t : "?");
+				free(t);
 			}
 		}
 	}
