@@ -10,6 +10,7 @@
 #include "base/diag.h"
 #include "base/inet.h"
 #include "innet.h"
+#include "seed.h"
 #include "snapshot.h"
 #include "verify/verify.h"
 
@@ -23,35 +24,17 @@ static void usage(FILE *out)
 	        "Exit: 0 all hold, 3 one fails, 2 usage or parse errors.\n");
 }
 
+/* Inputs are read the way innetd reads its network file, with the same
+ * 64 MiB cap; NULL with errno set when one cannot be read. */
 static char *slurp(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
+	char *text = NULL;
+	int rc = seed_read_file(path, 64u << 20, &text, len);
+	if (rc) {
+		errno = -rc;
 		return NULL;
-	size_t cap = 4096, n = 0;
-	char *b = malloc(cap);
-	while (b) {
-		size_t r = fread(b + n, 1, cap - n - 1, f);
-		n += r;
-		if (r == 0)
-			break;
-		if (n + 1 == cap) {
-			char *nb = realloc(b, cap * 2);
-			if (!nb) {
-				free(b);
-				b = NULL;
-				break;
-			}
-			b = nb;
-			cap *= 2;
-		}
 	}
-	fclose(f);
-	if (b) {
-		b[n] = 0;
-		*len = n;
-	}
-	return b;
+	return text;
 }
 
 #define MAX_FILES 32
