@@ -151,6 +151,25 @@ def test_figure4_story():
         ok(cli("policy", "rm", pid, server=d.url, token=d.token))
         assert bad not in [p["text"] for p in d.get("/v1/policies").json["policies"]]
 
+        # a network where the internet can no longer open flows to platform3's
+        # pool breaks the batcher's requirement: refused, then forced
+        net = json.load(open(NETWORK))
+        fw = [n for n in net["nodes"] if n["name"] == "fw"][0]
+        assert "dst net 192.0.2.0/24" in fw["click"]
+        fw["click"] = fw["click"].replace("dst net 192.0.2.0/24", "dst net 198.18.0.0/24")
+        with tempfile.TemporaryDirectory() as tmp:
+            closed = os.path.join(tmp, "closed.json")
+            with open(closed, "w") as f:
+                json.dump(net, f)
+            v0 = d.get("/v1/network").json["version"]
+            r = cli("network", "put", closed, server=d.url, token=d.token)
+            assert r.returncode == 1 and r.stderr.startswith("innet: network_conflict: "), r
+            assert f"module {mid} 'batcher'" in r.stderr and "--force" in r.stderr, r.stderr
+            assert d.get("/v1/network").json["version"] == v0
+            r = ok(cli("network", "put", closed, "--force", server=d.url, token=d.token))
+            assert f"version {v0 + 1} stored" in r.stdout, r.stdout
+            ok(cli("network", "put", NETWORK, server=d.url, token=d.token))
+
         # rm kills it
         r = ok(cli("rm", mid, server=d.url, token=tok))
         assert f"module {mid} killed" in r.stdout
