@@ -767,40 +767,47 @@ static bool lookup_name(const struct name_num *t, size_t n, const struct arg_val
 	return false;
 }
 
-int arg_parse_port(const struct elem_ctx *ctx, const struct arg_val *v, uint16_t *out)
+/* A decimal number in [0, bound], or (t non-NULL) a name from t. `expect`
+ * says what would do instead of bad text, `noun` names the value in the
+ * range error. */
+static int parse_bounded(const struct elem_ctx *ctx, const struct arg_val *v,
+                         const struct name_num *t, size_t nt, uint64_t bound, const char *expect,
+                         const char *noun, uint64_t *out)
 {
 	unsigned x;
-	if (lookup_name(port_names, sizeof port_names / sizeof port_names[0], v, &x)) {
-		*out = (uint16_t)x;
+	if (t && lookup_name(t, nt, v, &x)) {
+		*out = x;
 		return 0;
 	}
 	uint64_t m;
 	bool neg;
 	int rc = v->n && is_digit(v->s[0]) ? scan_int(v->s, v->n, false, &neg, &m) : -EINVAL;
 	if (rc == -EINVAL)
-		return expected(ctx, v, "port number");
-	if (rc || m > 65535)
-		return arg_error(ctx, v, "port out of range, bound 65535");
-	*out = (uint16_t)m;
+		return expected(ctx, v, expect);
+	if (rc || m > bound)
+		return arg_error(ctx, v, "%s out of range, bound %llu", noun, (unsigned long long)bound);
+	*out = m;
 	return 0;
+}
+
+int arg_parse_port(const struct elem_ctx *ctx, const struct arg_val *v, uint16_t *out)
+{
+	uint64_t m;
+	int rc = parse_bounded(ctx, v, port_names, sizeof port_names / sizeof port_names[0], 65535,
+	                       "port number", "port", &m);
+	if (!rc)
+		*out = (uint16_t)m;
+	return rc;
 }
 
 int arg_parse_proto(const struct elem_ctx *ctx, const struct arg_val *v, uint8_t *out)
 {
-	unsigned x;
-	if (lookup_name(proto_names, sizeof proto_names / sizeof proto_names[0], v, &x)) {
-		*out = (uint8_t)x;
-		return 0;
-	}
 	uint64_t m;
-	bool neg;
-	int rc = v->n && is_digit(v->s[0]) ? scan_int(v->s, v->n, false, &neg, &m) : -EINVAL;
-	if (rc == -EINVAL)
-		return expected(ctx, v, "IP protocol (number or name like tcp, udp, icmp)");
-	if (rc || m > 255)
-		return arg_error(ctx, v, "protocol out of range, bound 255");
-	*out = (uint8_t)m;
-	return 0;
+	int rc = parse_bounded(ctx, v, proto_names, sizeof proto_names / sizeof proto_names[0], 255,
+	                       "IP protocol (number or name like tcp, udp, icmp)", "protocol", &m);
+	if (!rc)
+		*out = (uint8_t)m;
+	return rc;
 }
 
 int arg_parse_anno(const struct elem_ctx *ctx, const struct arg_val *v, unsigned size, uint8_t *out)
@@ -820,14 +827,11 @@ int arg_parse_anno(const struct elem_ctx *ctx, const struct arg_val *v, unsigned
 			return 0;
 		}
 	uint64_t m;
-	bool neg;
-	int rc = v->n && is_digit(v->s[0]) ? scan_int(v->s, v->n, false, &neg, &m) : -EINVAL;
-	if (rc == -EINVAL)
-		return expected(ctx, v, "annotation (offset or name like PAINT)");
-	if (rc || m + size > ARG_ANNO_SIZE)
-		return arg_error(ctx, v, "annotation offset out of range, bound %u", ARG_ANNO_SIZE - size);
-	*out = (uint8_t)m;
-	return 0;
+	int rc = parse_bounded(ctx, v, NULL, 0, ARG_ANNO_SIZE - size,
+	                       "annotation (offset or name like PAINT)", "annotation offset", &m);
+	if (!rc)
+		*out = (uint8_t)m;
+	return rc;
 }
 
 /* ---- matching ------------------------------------------------------------ */
