@@ -93,7 +93,23 @@ class Response:
         return f"<Response {self.status} {self.text[:300]!r}>"
 
 
-class Client:
+class Verbs:
+    """get/post/put/delete, for classes with a request(method, path, body, **kw)."""
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.request("POST", path, body, **kw)
+
+    def put(self, path, body=None, **kw):
+        return self.request("PUT", path, body, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+
+class Client(Verbs):
     """One keep-alive HTTP/1.1 connection to a daemon."""
 
     def __init__(self, host, port, token=None, timeout=30):
@@ -121,23 +137,11 @@ class Client:
         body = resp.read()
         return Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, body)
 
-    def get(self, path, **kw):
-        return self.request("GET", path, **kw)
-
-    def post(self, path, body=None, **kw):
-        return self.request("POST", path, body, **kw)
-
-    def put(self, path, body=None, **kw):
-        return self.request("PUT", path, body, **kw)
-
-    def delete(self, path, **kw):
-        return self.request("DELETE", path, **kw)
-
     def close(self):
         self.conn.close()
 
 
-class Daemon:
+class Daemon(Verbs):
     def __init__(self, args=(), network=None, policy=None, token=None, env=None,
                  config=None, state_dir=None, log_level="info", name="innetd", cwd=None):
         self.extra = list(args)
@@ -290,18 +294,6 @@ class Daemon:
             self._client.close()
             self._client = self.client()
             return self._client.request(method, path, body, token=token, **kw)
-
-    def get(self, path, **kw):
-        return self.request("GET", path, **kw)
-
-    def post(self, path, body=None, **kw):
-        return self.request("POST", path, body, **kw)
-
-    def put(self, path, body=None, **kw):
-        return self.request("PUT", path, body, **kw)
-
-    def delete(self, path, **kw):
-        return self.request("DELETE", path, **kw)
 
     def raw(self, data, timeout=10, read=True):
         """Send raw bytes on a new connection; return what came back until
