@@ -115,16 +115,26 @@ static void check_keys(struct ctx *c, const char *path, json_t *obj, const char 
 	}
 }
 
+#define MEMBER_PATH 300
+
+/* obj's member key, its path ("path.key", for messages) in p; NULL when
+ * absent, reported as missing when required. */
+static json_t *member(struct ctx *c, const char *path, json_t *obj, const char *key,
+                      bool required, char p[MEMBER_PATH])
+{
+	snprintf(p, MEMBER_PATH, "%s.%s", path, key);
+	json_t *v = json_object_get(obj, key);
+	if (!v && required)
+		fail(c, p, "missing");
+	return v;
+}
+
 static const char *get_string(struct ctx *c, const char *path, json_t *obj, const char *key, bool required)
 {
-	json_t *v = json_object_get(obj, key);
-	char p[300];
-	snprintf(p, sizeof p, "%s.%s", path, key);
-	if (!v) {
-		if (required)
-			fail(c, p, "missing");
+	char p[MEMBER_PATH];
+	json_t *v = member(c, path, obj, key, required, p);
+	if (!v)
 		return NULL;
-	}
 	if (!json_is_string(v)) {
 		fail(c, p, "must be a string, not %s", type_name(v));
 		return NULL;
@@ -136,14 +146,10 @@ static const char *get_string(struct ctx *c, const char *path, json_t *obj, cons
 static int64_t get_int(struct ctx *c, const char *path, json_t *obj, const char *key,
                        bool required, int64_t min, int64_t max)
 {
-	json_t *v = json_object_get(obj, key);
-	char p[300];
-	snprintf(p, sizeof p, "%s.%s", path, key);
-	if (!v) {
-		if (required)
-			fail(c, p, "missing");
+	char p[MEMBER_PATH];
+	json_t *v = member(c, path, obj, key, required, p);
+	if (!v)
 		return -1;
-	}
 	if (!json_is_integer(v)) {
 		fail(c, p, "must be an integer, not %s", type_name(v));
 		return -1;
@@ -158,12 +164,11 @@ static int64_t get_int(struct ctx *c, const char *path, json_t *obj, const char 
 
 static int get_bool(struct ctx *c, const char *path, json_t *obj, const char *key, int dflt)
 {
-	json_t *v = json_object_get(obj, key);
+	char p[MEMBER_PATH];
+	json_t *v = member(c, path, obj, key, false, p);
 	if (!v)
 		return dflt;
 	if (!json_is_boolean(v)) {
-		char p[300];
-		snprintf(p, sizeof p, "%s.%s", path, key);
 		fail(c, p, "must be true or false, not %s", type_name(v));
 		return dflt;
 	}
