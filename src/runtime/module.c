@@ -9,7 +9,12 @@
 #include "runtime/runtime.h"
 
 struct rt_module {
-	struct rt_env env;
+	/* what every packet touches first: one cache line */
+	uint32_t depth, max_depth; /* max_depth: lim.max_depth */
+	uint64_t now;
+	struct rt_env env;         /* pool and tx first; log last */
+	struct rt_counters c;
+	struct rt_elem *dev_in0;   /* device input 0 (NULL: none) */
 	struct rt_limits lim;
 	const struct click_graph *g;
 	bool own_graph;
@@ -17,19 +22,16 @@ struct rt_module {
 	struct rt_elem *elems;
 	uint32_t ndev_in, ndev_out, ntimed;
 	struct rt_elem **dev_in, **dev_out, **timed;
-	uint64_t now;
-	uint32_t depth;
 	uint64_t rng;
 	uint64_t hint; /* earliest time a blocked pull may succeed */
-	struct rt_counters c;
 	size_t size;
 };
 
 #define RT_MAX_DEV 256
 
-static const struct elem_runtime *rt_of(const struct rt_elem *e)
+static inline const struct elem_runtime *rt_of(const struct rt_elem *e)
 {
-	return e->ce->cls->runtime;
+	return e->rt;
 }
 
 /* Elements reachable from element `from` backwards through pull inputs
@@ -195,6 +197,7 @@ int rt_module_new(const struct click_graph *g, const struct rt_env *env,
 	struct rt_module *m = (struct rt_module *)blk;
 	m->env = *env;
 	m->lim = L;
+	m->max_depth = L.max_depth;
 	m->g = g;
 	m->n = n;
 	m->now = now_ns;
@@ -213,6 +216,7 @@ int rt_module_new(const struct click_graph *g, const struct rt_env *env,
 		const struct click_element *ce = click_graph_element(g, i);
 		struct rt_elem *e = &m->elems[i];
 		e->m = m;
+		e->rt = ce->cls->runtime;
 		e->ce = ce;
 		e->conf = ce->conf;
 		e->index = i;
@@ -244,6 +248,7 @@ int rt_module_new(const struct click_graph *g, const struct rt_env *env,
 			m->timed[m->ntimed++] = e;
 	}
 	free(state_off);
+	m->dev_in0 = ndin ? m->dev_in[0] : NULL;
 	uint32_t nc = click_graph_nconns(g);
 	for (uint32_t i = 0; i < nc; i++) {
 		const struct click_conn *c = click_graph_conn(g, i);
@@ -348,7 +353,8 @@ int rt_module_push(struct rt_module *m, uint32_t dev, struct rt_pkt *p, uint64_t
 {
 	if (now_ns > m->now)
 		m->now = now_ns;
-	if (dev >= m->ndev_in || !m->dev_in[dev]) {
+	struct rt_elem *e = dev == 0 ? m->dev_in0 : dev < m->ndev_in ? m->dev_in[dev] : NULL;
+	if (!e) {
 		m->c.drops++;
 		pool_free(m, p);
 		return -EINVAL;
@@ -362,12 +368,25 @@ int rt_module_push(struct rt_module *m, uint32_t dev, struct rt_pkt *p, uint64_t
 		return 0;
 	}
 	p->tstamp_ns = m->now;
-	struct rt_elem *e = m->dev_in[dev];
 	if (rt_of(e)->push)
 		rt_of(e)->push(e, 0, p);
 	else
 		rt_push(e, 0, p);
 	return 0;
+}
+
+int rt_module_push_burst(struct rt_module *m, uint32_t dev, struct rt_pkt **v, uint32_t n,
+                         uint64_t now_ns)
+{
+	int r = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		if (i + 1 < n)
+			__builtin_prefetch(rt_pkt_data(v[i + 1]));
+		int k = rt_module_push(m, dev, v[i], now_ns);
+		if (k < 0)
+			r = k;
+	}
+	return r;
 }
 
 int rt_module_push_elem(struct rt_module *m, const char *elem, uint32_t port,
@@ -528,29 +547,38 @@ void rt_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
 {
 	if (!p)
 		return;
-	if (port >= e->noutputs || !e->out[port].peer) {
-		rt_drop(e, p);
-		return;
-	}
 	struct rt_module *m = e->m;
-	if (m->depth >= m->lim.max_depth) {
+	if (__builtin_expect(port >= e->noutputs || !e->out[port].peer || m->depth >= m->max_depth, 0)) {
 		rt_drop(e, p);
 		return;
 	}
-	struct rt_elem *x = e->out[port].peer;
-	uint32_t xp = e->out[port].port;
-	const struct elem_runtime *r = rt_of(x);
-	m->depth++;
-	if (r->push) {
-		r->push(x, xp, p);
-	} else if (r->action) {
-		struct rt_pkt *q = r->action(x, p);
-		if (q)
-			rt_push(x, 0, q);
-	} else {
-		rt_drop(x, p);
+	uint32_t depth0 = m->depth++;
+	/* Chains of simple actions (Counter, Paint, ...) run in this loop
+	 * instead of one nested call per hop. */
+	for (;;) {
+		const struct rt_port *o = &e->out[port];
+		struct rt_elem *x = o->peer;
+		const struct elem_runtime *r = x->rt;
+		if (r->push) {
+			r->push(x, o->port, p);
+			break;
+		}
+		if (!r->action) {
+			rt_drop(x, p);
+			break;
+		}
+		p = r->action(x, p);
+		if (!p)
+			break;
+		e = x;
+		port = 0;
+		if (__builtin_expect(!e->noutputs || !e->out[0].peer || m->depth >= m->max_depth, 0)) {
+			rt_drop(e, p);
+			break;
+		}
+		m->depth++;
 	}
-	m->depth--;
+	m->depth = depth0;
 }
 
 struct rt_pkt *rt_pull(struct rt_elem *e, uint32_t port)
@@ -558,7 +586,7 @@ struct rt_pkt *rt_pull(struct rt_elem *e, uint32_t port)
 	if (port >= e->ninputs || !e->in[port].peer)
 		return NULL;
 	struct rt_module *m = e->m;
-	if (m->depth >= m->lim.max_depth)
+	if (m->depth >= m->max_depth)
 		return NULL;
 	struct rt_elem *x = e->in[port].peer;
 	uint32_t xp = e->in[port].port;

@@ -169,6 +169,10 @@ const char *rt_module_dev_out_name(const struct rt_module *m, uint32_t dev);
  * afterwards (it is forwarded, queued or freed). Returns 0, or -EINVAL for a
  * bad dev (the packet is then freed). */
 int rt_module_push(struct rt_module *m, uint32_t dev, struct rt_pkt *p, uint64_t now_ns);
+/* rt_module_push for n packets in order (the next one's data prefetched);
+ * the last error, or 0. */
+int rt_module_push_burst(struct rt_module *m, uint32_t dev, struct rt_pkt **v, uint32_t n,
+                         uint64_t now_ns);
 /* Push `p` straight into input `port` of the element named `elem`, as if
  * an upstream element had pushed it (tests, the agreement harness, frames
  * that are not IPv4). The packet's annotations are used as given. 0,
@@ -211,18 +215,21 @@ int rt_module_read(const struct rt_module *m, const char *elem, const char *hand
  * 3. Element-facing API
  * ------------------------------------------------------------------------ */
 
-/* One element instance inside a module. */
+/* One element instance inside a module. The fields a push touches come
+ * first (one cache line): module, packet functions, conf, state, outputs. */
 struct rt_elem {
 	struct rt_module *m;
-	const struct click_element *ce;
+	const struct elem_runtime *rt; /* ce->cls->runtime, cached: no pointer chase per hop */
 	const void *conf;      /* ce->conf */
 	void *state;           /* state_size bytes in the module's block, zeroed */
-	uint32_t index, ninputs, noutputs;
+	struct rt_port *out;   /* noutputs */
+	uint32_t noutputs, ninputs;
+	uint64_t drops;        /* packets this element freed */
+	const struct click_element *ce;
+	uint32_t index;
 	uint32_t dev;          /* device number for device elements */
 	bool task;             /* has a pull task (set by init via rt_task_enable) */
 	uint64_t deadline;     /* next timer (UINT64_MAX: none) */
-	uint64_t drops;        /* packets this element freed */
-	struct rt_port *out;   /* noutputs */
 	struct rt_port *in;    /* ninputs */
 	uint32_t queued;       /* packets this element holds (rt_queued_add) */
 	uint32_t nup;          /* elements with run: what their pulls can reach */
