@@ -147,6 +147,10 @@ struct dp_program_ops {
 	/* Control thread, after the fast path let go: free everything,
 	 * including packets still queued (dp_free_pkt). */
 	void (*destroy)(void *self);
+	/* Optional (NULL: none): start loading what push will touch, a few
+	 * packets ahead (the fast path calls it while it runs the packets
+	 * before). Must not block or write. Fast path. */
+	void (*prefetch)(const void *self);
 };
 
 struct dp_program {

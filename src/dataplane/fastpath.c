@@ -354,6 +354,18 @@ static void hold(struct dp *dp, struct dp__mod *m, struct rte_mbuf *mb, const ui
 	DP__ADD(dp->held_now, 1);
 }
 
+static inline void prefetch_prog(const struct dp__mod *m)
+{
+	if (m && m->prog.self)
+		rte_prefetch0(m->prog.self);
+}
+
+static inline void prefetch_block(const struct dp__mod *m)
+{
+	if (m && m->prog.ops && m->prog.ops->prefetch)
+		m->prog.ops->prefetch(m->prog.self);
+}
+
 static unsigned rx_port(struct dp *dp, struct dp__port *pt, uint64_t now)
 {
 	struct rte_mbuf *pk[64];
@@ -361,8 +373,11 @@ static unsigned rx_port(struct dp *dp, struct dp__port *pt, uint64_t now)
 	if (n == 0)
 		return 0;
 	DP__ADD(dp->rx_packets, n);
-	for (uint16_t i = 0; i < n; i++)
+	for (uint16_t i = 0; i < n; i++) {
 		rte_prefetch0(rte_pktmbuf_mtod(pk[i], void *));
+		rte_prefetch0(dp__pkt(pk[i])); /* the view to_view writes */
+		rte_prefetch0((const char *)dp__pkt(pk[i]) + 64);
+	}
 	struct dp__key keys[64];
 	const void *kp[64];
 	void *data[64];
@@ -443,11 +458,26 @@ bad:
 			if (ahits & (1ull << i))
 				data[amap[i]] = adata[i];
 	}
+	/* With many tenants consecutive packets go to different modules, each
+	 * in its own cold memory: load them ahead, in three dependent steps
+	 * (the module entry now, its program a few packets ahead, the
+	 * program's block two packets ahead) so the misses overlap. */
+	for (uint32_t j = 0; j < nk; j++)
+		if (data[j])
+			rte_prefetch0(data[j]);
+	for (uint32_t j = 0; j < nk && j < 4; j++)
+		prefetch_prog(data[j]);
+	for (uint32_t j = 0; j < nk && j < 2; j++)
+		prefetch_block(data[j]);
 	/* run consecutive packets of one module as one burst */
 	struct rt_pkt *v[64];
 	uint32_t nv = 0;
 	struct dp__mod *cur = NULL;
 	for (uint32_t j = 0; j < nk; j++) {
+		if (j + 4 < nk)
+			prefetch_prog(data[j + 4]);
+		if (j + 2 < nk)
+			prefetch_block(data[j + 2]);
 		struct rte_mbuf *mb = pk[idx[j]];
 		struct dp__mod *m = data[j];
 		if (!m) {

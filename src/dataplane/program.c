@@ -10,6 +10,7 @@ struct clickprog {
 	struct rt_module *m;
 	size_t mem;       /* the module's block: fixed once instantiated */
 	bool mem_shown;   /* mem copied to the module's counters */
+	size_t hot;       /* bytes of the block prefetched ahead of a push */
 	struct dp_io *io; /* set on every call from the fast path */
 	void (*release)(void *arg);
 	void *release_arg;
@@ -65,6 +66,12 @@ static uint64_t cp_timers(void *self, struct dp_io *io, uint64_t now)
 	return rt_module_next_deadline(cp->m);
 }
 
+static void cp_prefetch(const void *self)
+{
+	const struct clickprog *cp = self;
+	rt_module_prefetch(cp->m, cp->hot);
+}
+
 static void cp_destroy(void *self)
 {
 	struct clickprog *cp = self;
@@ -78,6 +85,7 @@ static const struct dp_program_ops click_ops = {
 	.push = cp_push,
 	.run_timers = cp_timers,
 	.destroy = cp_destroy,
+	.prefetch = cp_prefetch,
 };
 
 static int make(struct dp *dp, const struct click_graph *g, const struct rt_limits *lim,
@@ -97,6 +105,9 @@ static int make(struct dp *dp, const struct click_graph *g, const struct rt_limi
 		return r;
 	}
 	cp->mem = rt_module_mem_size(cp->m);
+	/* a firewall's whole block; for big modules the header, elements and
+	 * ports come first in the block (rt_module_new's layout) */
+	cp->hot = cp->mem < 1024 ? cp->mem : 1024;
 	cp->release = release;
 	cp->release_arg = arg;
 	*out = (struct dp_program){.ops = &click_ops, .self = cp};

@@ -375,6 +375,13 @@ int rt_module_push(struct rt_module *m, uint32_t dev, struct rt_pkt *p, uint64_t
 	return 0;
 }
 
+void rt_module_prefetch(const struct rt_module *m, size_t bytes)
+{
+	const char *b = (const char *)m;
+	for (size_t o = 0; o < bytes; o += 64)
+		__builtin_prefetch(b + o);
+}
+
 int rt_module_push_burst(struct rt_module *m, uint32_t dev, struct rt_pkt **v, uint32_t n,
                          uint64_t now_ns)
 {

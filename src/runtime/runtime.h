@@ -173,6 +173,10 @@ int rt_module_push(struct rt_module *m, uint32_t dev, struct rt_pkt *p, uint64_t
  * the last error, or 0. */
 int rt_module_push_burst(struct rt_module *m, uint32_t dev, struct rt_pkt **v, uint32_t n,
                          uint64_t now_ns);
+/* Start loading the first `bytes` of the module's block (header, element
+ * instances, ports, the first states: what a push touches) into the cache,
+ * for callers that know a few packets ahead which module comes next. */
+void rt_module_prefetch(const struct rt_module *m, size_t bytes);
 /* Push `p` straight into input `port` of the element named `elem`, as if
  * an upstream element had pushed it (tests, the agreement harness, frames
  * that are not IPv4). The packet's annotations are used as given. 0,
