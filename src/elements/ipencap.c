@@ -141,50 +141,49 @@ static size_t ipencap_state_size(const struct rt_elem *e, uint32_t fc)
 	return sizeof(struct ipencap_state);
 }
 
-static struct rt_pkt *ipencap_action(struct rt_elem *e, struct rt_pkt *p)
+/* Both encapsulators: grow p by an IPv4 header plus `extra` bytes (the
+ * caller's, after it) and write the header with the next ID of the
+ * element's counter and its checksum; the IP header annotation points at
+ * it and the dst-IP annotation is dst. NULL when p could not grow. */
+static struct rt_pkt *push_ip_header(struct rt_elem *e, struct rt_pkt *p, uint32_t extra,
+                                     uint8_t tos, bool df, uint8_t ttl, uint8_t proto,
+                                     uint32_t src, uint32_t dst)
 {
-	const struct ipencap_conf *c = e->conf;
 	struct ipencap_state *s = e->state;
-	uint32_t dst = c->dst_anno ? rt_pkt_dst_anno(p) : c->dst;
-	p = rt_pkt_push_front(e, p, 20);
+	p = rt_pkt_push_front(e, p, 20 + extra);
 	if (!p)
 		return NULL;
 	uint8_t *ip = rt_pkt_data(p);
 	ip[0] = 0x45;
-	ip[1] = c->tos;
+	ip[1] = tos;
 	rt_wr16(ip + 2, (uint16_t)p->len);
 	rt_wr16(ip + 4, s->id++);
-	rt_wr16(ip + 6, c->df ? RT_IP_DF : 0);
-	ip[8] = c->ttl;
-	ip[9] = c->proto;
-	rt_wr32(ip + 12, c->src);
+	rt_wr16(ip + 6, df ? RT_IP_DF : 0);
+	ip[8] = ttl;
+	ip[9] = proto;
+	rt_wr32(ip + 12, src);
 	rt_wr32(ip + 16, dst);
 	rt_ip_set_csum(ip, 20);
 	rt_pkt_set_ip_header(p, 0, 20);
-	if (!c->dst_anno)
-		rt_pkt_set_dst_anno(p, dst);
+	rt_pkt_set_dst_anno(p, dst);
 	return p;
+}
+
+static struct rt_pkt *ipencap_action(struct rt_elem *e, struct rt_pkt *p)
+{
+	const struct ipencap_conf *c = e->conf;
+	uint32_t dst = c->dst_anno ? rt_pkt_dst_anno(p) : c->dst;
+	return push_ip_header(e, p, 0, c->tos, c->df, c->ttl, c->proto, c->src, dst);
 }
 
 static struct rt_pkt *udpipencap_action(struct rt_elem *e, struct rt_pkt *p)
 {
 	const struct udpipencap_conf *c = e->conf;
-	struct ipencap_state *s = e->state;
 	uint32_t dst = c->dst_anno ? rt_pkt_dst_anno(p) : c->dst;
-	p = rt_pkt_push_front(e, p, 28);
+	p = push_ip_header(e, p, 8, 0, false, 250, RT_IP_PROTO_UDP, c->src, dst);
 	if (!p)
 		return NULL;
 	uint8_t *ip = rt_pkt_data(p);
-	ip[0] = 0x45;
-	ip[1] = 0;
-	rt_wr16(ip + 2, (uint16_t)p->len);
-	rt_wr16(ip + 4, s->id++);
-	rt_wr16(ip + 6, 0);
-	ip[8] = 250;
-	ip[9] = RT_IP_PROTO_UDP;
-	rt_wr32(ip + 12, c->src);
-	rt_wr32(ip + 16, dst);
-	rt_ip_set_csum(ip, 20);
 	uint8_t *u = ip + 20;
 	uint16_t ulen = (uint16_t)(p->len - 20);
 	rt_wr16(u, c->sport);
@@ -194,8 +193,6 @@ static struct rt_pkt *udpipencap_action(struct rt_elem *e, struct rt_pkt *p)
 	/* As Click: the folded sum as is (no 0 -> 0xffff substitution). */
 	if (c->checksum)
 		rt_wr16(u + 6, rt_csum_fold(rt_csum_add(rt_csum_pseudo(ip, ulen), u, ulen)));
-	rt_pkt_set_ip_header(p, 0, 20);
-	rt_pkt_set_dst_anno(p, dst);
 	return p;
 }
 
