@@ -112,20 +112,20 @@ def test_generated_admin_token_persists():
 
 def test_newer_or_foreign_database_refused():
     dir_ = tempfile.mkdtemp(prefix="innet-db-")
-    newer = os.path.join(dir_, "newer.db")
-    db = sqlite3.connect(newer)
-    db.execute("PRAGMA user_version = 999")
-    db.commit()
-    db.close()
-    r = it.run([it.INNETD, "--db", newer, "--admin-token", "x" * 20, "--listen", "127.0.0.1:0"], timeout=30)
-    assert r.returncode != 0 and "newer than this innetd" in r.stderr, r.stderr
-    foreign = os.path.join(dir_, "foreign.db")
-    db = sqlite3.connect(foreign)
-    db.execute("CREATE TABLE stuff (x)")
-    db.commit()
-    db.close()
-    r = it.run([it.INNETD, "--db", foreign, "--admin-token", "x" * 20, "--listen", "127.0.0.1:0"], timeout=30)
-    assert r.returncode != 0 and "not an innet registry" in r.stderr, r.stderr
+
+    def refused(name, sql, why):
+        """innetd must refuse a database that `sql` made, saying why."""
+        path = os.path.join(dir_, name)
+        db = sqlite3.connect(path)
+        db.execute(sql)
+        db.commit()
+        db.close()
+        r = it.run([it.INNETD, "--db", path, "--admin-token", "x" * 20, "--listen", "127.0.0.1:0"],
+                   timeout=30)
+        assert r.returncode != 0 and why in r.stderr, r.stderr
+
+    refused("newer.db", "PRAGMA user_version = 999", "newer than this innetd")
+    refused("foreign.db", "CREATE TABLE stuff (x)", "not an innet registry")
 
 
 def test_sigterm_during_requests():
