@@ -4,6 +4,7 @@
  * connection state machine sees pipelining, limits and cancellation.
  * Crashes, leaks and sanitizer reports are failures. */
 #include <arpa/inet.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,6 +15,17 @@
 #include "http.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+/* innetd ignores SIGPIPE (src/main.c); so must this process, or a write to a
+ * client that already hung up kills the fuzzer instead of failing the write. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
 
 struct fx {
 	uv_loop_t loop;
