@@ -214,7 +214,9 @@ static json_t *address_json(const struct ctl_mod *m)
 
 static json_t *mod_json(const struct ctl_mod *m, bool full)
 {
-	json_t *rep = m->report ? json_loads(m->report, 0, NULL) : NULL;
+	/* the report (tens of KiB) is parsed only when shown or when it may
+	 * hold the on-path link (modules without a platform) */
+	json_t *rep = m->report && (full || !m->platform) ? json_loads(m->report, 0, NULL) : NULL;
 	json_t *j = json_pack("{s:I, s:s, s:I, s:s, s:s?, s:o, s:s?, s:s?, s:s?, s:s?}", "id",
 	                      (json_int_t)m->id, "name", m->name, "tenant_id",
 	                      (json_int_t)m->tenant_id, "state", m->state, "platform", m->platform,
@@ -303,6 +305,7 @@ struct job {
 	bool reserved;
 	bool requeued;  /* this run is the serialized re-verification */
 	int64_t *model; /* ids of the modules in the model (id order) */
+	char *report_text; /* a winner's report, serialized on the worker */
 	uv_timer_t timer; /* the verification deadline */
 	bool timer_on, abandoned;
 	atomic_bool cancel; /* past the deadline: the worker's engine stops */
@@ -347,6 +350,7 @@ static void job_free(struct job *j)
 	free(j->stock);
 	free(j->params);
 	free(j->model);
+	free(j->report_text);
 	ctl__job_out_release(&j->out);
 	free(j);
 }
@@ -600,6 +604,70 @@ static void work_cb(uv_work_t *w)
 {
 	struct job *j = w->data;
 	ctl__job_run(&j->in, &j->out);
+	/* a winner's report (tens of KiB with its traces) is serialized and
+	 * freed here, on the worker: the loop thread, which answers every
+	 * request and commits one deploy at a time, only copies the text */
+	free(j->report_text);
+	j->report_text = NULL;
+	if (j->out.winner >= 0 && j->out.report) {
+		j->report_text = json_dumps(j->out.report, JSON_COMPACT);
+		if (j->report_text) {
+			json_decref(j->out.report);
+			j->out.report = NULL;
+		}
+	}
+}
+
+/* JSON text: the object `head` (stolen) with "report": report and, when
+ * inline_a is set, "inline": [inline_a, inline_b] added as last members,
+ * byte for byte what json_dumps(JSON_COMPACT) gives for the whole object.
+ * malloc'd; NULL when out of memory. */
+static char *with_report(json_t *head, const char *report, const char *inline_a,
+                         const char *inline_b)
+{
+	char *h = head ? json_dumps(head, JSON_COMPACT) : NULL;
+	json_decref(head);
+	char *inl = NULL;
+	if (inline_a) {
+		json_t *a = json_pack("[s, s]", inline_a, inline_b);
+		inl = a ? json_dumps(a, JSON_COMPACT) : NULL;
+		json_decref(a);
+		if (!inl) {
+			free(h);
+			return NULL;
+		}
+	}
+	size_t hl = h ? strlen(h) : 0;
+	if (hl < 2 || h[hl - 1] != '}') {
+		free(h);
+		free(inl);
+		return NULL;
+	}
+	size_t len = hl + strlen(report) + (inl ? strlen(inl) + 16 : 0) + 16;
+	char *out = malloc(len);
+	if (out)
+		snprintf(out, len, "%.*s%s\"report\":%s%s%s}", (int)(hl - 1), h, hl > 2 ? "," : "",
+		         report, inl ? ",\"inline\":" : "", inl ? inl : "");
+	free(h);
+	free(inl);
+	return out;
+}
+
+/* The stored report: the worker's text plus "inline" for an on-path
+ * module. malloc'd. */
+static char *stored_report(const struct job *j)
+{
+	if (!j->in.inline_a)
+		return strdup(j->report_text);
+	size_t rl = strlen(j->report_text);
+	json_t *a = json_pack("[s, s]", j->in.inline_a, j->in.inline_b);
+	char *inl = a ? json_dumps(a, JSON_COMPACT) : NULL;
+	json_decref(a);
+	char *out = inl && rl >= 2 ? malloc(rl + strlen(inl) + 16) : NULL;
+	if (out)
+		sprintf(out, "%.*s%s\"inline\":%s}", (int)(rl - 1), j->report_text, rl > 2 ? "," : "", inl);
+	free(inl);
+	return out;
 }
 
 static void after_work(uv_work_t *w, int status);
@@ -706,10 +774,7 @@ static int commit(struct job *j)
 			return 1;
 		}
 	}
-	json_t *rep = json_deep_copy(j->out.report);
-	if (j->in.inline_a)
-		json_object_set_new(rep, "inline", json_pack("[s, s]", j->in.inline_a, j->in.inline_b));
-	char *rtext = json_dumps(rep, JSON_COMPACT);
+	char *rtext = j->report_text ? stored_report(j) : NULL;
 	struct ctl_mod m = {
 		.tenant_id = j->tenant_id, .name = j->in.name, .source = j->source, .stock = j->stock,
 		.params = j->params, .requirements = j->in.requirements,
@@ -720,14 +785,12 @@ static int commit(struct job *j)
 	rc = rtext ? ctl__store_insert(c->store, &m) : -ENOMEM;
 	if (rc) {
 		free(rtext);
-		json_decref(rep);
 		free(m.created_at);
 		reg_rollback(c->reg);
 		return rc == -EEXIST ? 1 : rc;
 	}
 	if ((rc = reg_commit(c->reg))) {
 		free(rtext);
-		json_decref(rep);
 		free(m.created_at);
 		reg_rollback(c->reg);
 		return rc;
@@ -754,15 +817,19 @@ static int commit(struct job *j)
 	}
 	api_req_audit_detail(j->r, json_pack("{s:I, s:s, s:s?}", "id", (json_int_t)m.id, "name", m.name,
 	                                     "platform", m.platform));
-	json_t *body = json_pack("{s:I, s:s, s:s?, s:o, s:s, s:s, s:o}", "id", (json_int_t)m.id,
+	json_t *head = json_pack("{s:I, s:s, s:s?, s:o, s:s, s:s}", "id", (json_int_t)m.id,
 	                         "name", m.name, "platform", cd->platform, "address",
 	                         address_of(cd, j->out.proto, j->out.port), "verdict",
-	                         ctl__verdict_name(j->out.verdict), "state", "deployed", "report", rep);
-	if (j->in.inline_a)
-		json_object_set_new(body, "inline", json_pack("[s, s]", j->in.inline_a, j->in.inline_b));
+	                         ctl__verdict_name(j->out.verdict), "state", "deployed");
+	char *body = with_report(head, rtext, j->in.inline_a, j->in.inline_b);
 	free(rtext);
 	free(m.created_at);
-	api_respond(j->r, 201, body);
+	if (body)
+		api_respond_text(j->r, 201, "application/json", body, strlen(body));
+	else
+		api_error(j->r, 500, "internal", NULL, "out of memory (module %lld is deployed)",
+		          (long long)m.id);
+	free(body);
 	return 0;
 fail:
 	reg_rollback(c->reg);
@@ -803,11 +870,21 @@ static void after_work(uv_work_t *w, int status)
 			goto done;
 		}
 		json_t *body;
-		if (j->out.winner >= 0) {
+		if (j->out.winner >= 0 && j->report_text) {
 			const struct ctl_cand *cd = &j->in.cands[j->out.winner];
-			body = json_pack("{s:s, s:s?, s:o, s:O}", "verdict", ctl__verdict_name(j->out.verdict),
-			                 "platform", cd->platform, "address",
-			                 address_of(cd, j->out.proto, j->out.port), "report", j->out.report);
+			json_t *head = json_pack("{s:s, s:s?, s:o}", "verdict",
+			                         ctl__verdict_name(j->out.verdict), "platform", cd->platform,
+			                         "address", address_of(cd, j->out.proto, j->out.port));
+			char *text = with_report(head, j->report_text, NULL, NULL);
+			if (text)
+				api_respond_text(j->r, 200, "application/json", text, strlen(text));
+			else
+				api_error(j->r, 500, "internal", NULL, "out of memory");
+			free(text);
+			goto done;
+		} else if (j->out.winner >= 0) {
+			api_error(j->r, 500, "internal", NULL, "out of memory");
+			goto done;
 		} else {
 			body = json_pack("{s:s, s:n, s:n, s:O, s:{s:s, s:s, s:O}}", "verdict", "rejected",
 			                 "platform", "address", "report",
@@ -828,6 +905,8 @@ static void after_work(uv_work_t *w, int status)
 		/* the state moved on meanwhile: verify again against the new one */
 		job_inputs_release(j);
 		ctl__job_out_release(&j->out);
+		free(j->report_text);
+		j->report_text = NULL;
 		if (j->requeued)
 			c->rq_busy = false;
 		j->next = NULL;
