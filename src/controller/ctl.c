@@ -26,6 +26,15 @@ struct resv {
 	uint32_t ip;
 };
 
+/* The operator's policies, parsed once per text and shared read-only by
+ * the jobs (parsing them was a tenth of a check). Loop thread counts. */
+struct polcache {
+	int refs;
+	char *text;
+	struct src_file f; /* the parse keeps pointing at it */
+	struct vfy_reqs *reqs;
+};
+
 struct bucket {
 	int64_t tenant;
 	double tokens;
@@ -43,6 +52,7 @@ struct ctl {
 	/* the verifier's model of the current snapshot */
 	struct vfy_base *base;
 	int64_t base_version;
+	struct polcache *pc;
 	struct gen *gens;
 	size_t ngens;
 	struct resv *resv;
@@ -59,7 +69,44 @@ struct ctl {
 	void *old_policy_ud, *old_network_ud;
 };
 
-/* ---- small state: generations, reservations, rate buckets ---- */
+/* ---- small state: policies, generations, reservations, rate buckets ---- */
+
+static void pc_unref(struct polcache *pc)
+{
+	if (!pc || --pc->refs > 0)
+		return;
+	vfy_reqs_free(pc->reqs);
+	free(pc->text);
+	free(pc);
+}
+
+/* A reference to the parsed policies `text`, or NULL (the job parses
+ * them itself and reports any error). */
+static struct polcache *pc_get(struct ctl *c, const char *text)
+{
+	if (!c->pc || strcmp(c->pc->text, text)) {
+		struct polcache *pc = calloc(1, sizeof *pc);
+		if (!pc || !(pc->text = strdup(text))) {
+			free(pc);
+			return NULL;
+		}
+		pc->refs = 1;
+		pc->f = (struct src_file){"policies", pc->text, strlen(pc->text)};
+		struct diags d;
+		diags_init(&d);
+		int rc = vfy_reqs_parse(&pc->f, &pc->reqs, &d);
+		diags_free(&d);
+		if (rc) {
+			free(pc->text);
+			free(pc);
+			return NULL;
+		}
+		pc_unref(c->pc);
+		c->pc = pc;
+	}
+	c->pc->refs++;
+	return c->pc;
+}
 
 static uint64_t *gen_slot(struct ctl *c, const char *key)
 {
@@ -306,6 +353,7 @@ struct job {
 	bool requeued;  /* this run is the serialized re-verification */
 	int64_t *model; /* ids of the modules in the model (id order) */
 	char *report_text; /* a winner's report, serialized on the worker */
+	struct polcache *pc; /* in.pols */
 	uv_timer_t timer; /* the verification deadline */
 	bool timer_on, abandoned;
 	atomic_bool cancel; /* past the deadline: the worker's engine stops */
@@ -334,6 +382,9 @@ static void job_inputs_release(struct job *j)
 	j->in.nallowed = 0;
 	free(j->in.policies);
 	j->in.policies = NULL;
+	pc_unref(j->pc);
+	j->pc = NULL;
+	j->in.pols = NULL;
 	vfy_base_unref(j->in.base);
 	j->in.base = NULL;
 }
@@ -544,6 +595,9 @@ static int job_inputs(struct job *j)
 		rc = -ENOMEM;
 		goto out;
 	}
+	pc_unref(j->pc);
+	j->pc = pc_get(c, j->in.policies);
+	j->in.pols = j->pc ? j->pc->reqs : NULL;
 	/* candidates */
 	if (j->in.inline_a) {
 		j->in.cands = calloc(1, sizeof *j->in.cands);
@@ -1689,6 +1743,7 @@ void ctl_free(struct ctl *c)
 		return;
 	ctl__store_close(c->store);
 	vfy_base_unref(c->base);
+	pc_unref(c->pc);
 	for (size_t i = 0; i < c->ngens; i++)
 		free(c->gens[i].key);
 	free(c->gens);

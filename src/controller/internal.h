@@ -79,6 +79,9 @@ struct ctl_job_in {
 	struct vfy_base *base;
 	uint64_t max_steps;
 	const atomic_bool *cancel; /* set past the deadline: the engine stops */
+	/* the policies parsed already (shared, read only), or NULL: parsed
+	 * from `policies` by the job */
+	const struct vfy_reqs *pols;
 };
 struct ctl_job_out {
 	int http;             /* 0: a winner; else the error status */

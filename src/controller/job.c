@@ -193,7 +193,8 @@ static int add_sibs(struct vfy_net *net, const struct ctl_sib *s, size_t n, json
 }
 
 struct parsed {
-	struct vfy_reqs *reqs, *pols;
+	struct vfy_reqs *reqs, *own_pols;
+	const struct vfy_reqs *pols;
 	struct src_file rf, pf;
 };
 
@@ -498,11 +499,12 @@ void ctl__job_run(const struct ctl_job_in *in, struct ctl_job_out *out)
 	out->winner = -1;
 	struct parsed p = {0};
 	if (parse_text("requirements", &p.rf, in->requirements, &p.reqs, out) ||
-	    parse_text("policies", &p.pf, in->policies, &p.pols, out)) {
+	    (!in->pols && parse_text("policies", &p.pf, in->policies, &p.own_pols, out))) {
 		if (!out->http)
 			set_err(out, 500, "internal", NULL, "out of memory");
 		goto end;
 	}
+	p.pols = in->pols ? in->pols : p.own_pols;
 	json_t *cands = json_array();
 	size_t passed_full = 0;
 	for (size_t i = 0; i < in->ncands; i++) {
@@ -597,7 +599,7 @@ void ctl__job_run(const struct ctl_job_in *in, struct ctl_job_out *out)
 	}
 end:
 	vfy_reqs_free(p.reqs);
-	vfy_reqs_free(p.pols);
+	vfy_reqs_free(p.own_pols);
 }
 
 int ctl__check_statements(struct vfy_base *base, const struct ctl_sib *mods, size_t nmods,
