@@ -195,7 +195,11 @@ static int add_sibs(struct vfy_net *net, const struct ctl_sib *s, size_t n, json
 struct parsed {
 	struct vfy_reqs *reqs, *own_pols;
 	const struct vfy_reqs *pols;
+	/* the module's graph when it is the same on every platform (the text
+	 * does not use $MODULE_IP): parsed for the first candidate only */
+	struct click_graph *g;
 	struct src_file rf, pf;
+	struct src_file gf; /* the graph's locations point into it */
 };
 
 /* Security rules on the module as added to net; *verdict and *rep. */
@@ -222,7 +226,7 @@ static int security(const struct ctl_job_in *in, struct vfy_net *net, uint32_t a
 }
 
 /* One candidate: 0 and *ok; or a negative errno / request error in out. */
-static int try_cand(const struct ctl_job_in *in, const struct parsed *p, size_t ci,
+static int try_cand(const struct ctl_job_in *in, struct parsed *p, size_t ci,
                     struct ctl_job_out *out, json_t *cands, bool *ok)
 {
 	const struct ctl_cand *c = &in->cands[ci];
@@ -245,11 +249,13 @@ static int try_cand(const struct ctl_job_in *in, const struct parsed *p, size_t 
 	struct click_define defs[2] = {{"MODULE_IP", c->platform ? ip : "0.0.0.0"},
 	                               {"MODULE_PORT", port_s}};
 	struct click_options opt = {.defines = defs, .ndefines = 2};
-	struct src_file f = {in->name, in->click, strlen(in->click)};
+	p->gf = (struct src_file){in->name, in->click, strlen(in->click)};
 	struct diags d;
 	diags_init(&d);
-	struct click_graph *g = NULL;
-	int rc = click_parse(&f, &opt, &g, &d);
+	struct click_graph *g = p->g;
+	int rc = g ? 0 : click_parse(&p->gf, &opt, &g, &d);
+	if (!rc && !p->g && !strstr(in->click, "MODULE_IP"))
+		p->g = g; /* the job frees it */
 	if (rc) {
 		set_err(out, 400, "invalid_config", json_pack("{s:s, s:o}", "field", "config", "errors",
 		                                              diags_json(&d)),
@@ -270,7 +276,8 @@ static int try_cand(const struct ctl_job_in *in, const struct parsed *p, size_t 
 		        "config: element %s has no symbolic model yet, so the configuration cannot be "
 		        "verified", json_string_value(json_array_get(nomodel, 0)));
 		json_decref(nomodel);
-		click_graph_free(g);
+		if (g != p->g)
+			click_graph_free(g);
 		diags_free(&d);
 		return -EINVAL;
 	}
@@ -471,7 +478,8 @@ done:
 	vfy_net_free(net);
 	free(flat);
 	free(sand);
-	click_graph_free(g);
+	if (g != p->g)
+		click_graph_free(g);
 	diags_free(&d);
 	return rc;
 }
@@ -600,6 +608,7 @@ void ctl__job_run(const struct ctl_job_in *in, struct ctl_job_out *out)
 end:
 	vfy_reqs_free(p.reqs);
 	vfy_reqs_free(p.own_pols);
+	click_graph_free(p.g);
 }
 
 int ctl__check_statements(struct vfy_base *base, const struct ctl_sib *mods, size_t nmods,
