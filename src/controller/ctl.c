@@ -664,7 +664,7 @@ static void work_cb(uv_work_t *w)
 	free(j->report_text);
 	j->report_text = NULL;
 	if (j->out.winner >= 0 && j->out.report) {
-		j->report_text = json_dumps(j->out.report, JSON_COMPACT);
+		j->report_text = ctl__json_text(j->out.report);
 		if (j->report_text) {
 			json_decref(j->out.report);
 			j->out.report = NULL;

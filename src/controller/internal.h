@@ -53,6 +53,11 @@ int ctl__graph_text(const struct click_graph *g, char **out);
  * rule names one protocol (udp/tcp) and one destination port; 0 otherwise. */
 void ctl__detect_filter(const struct click_graph *g, uint8_t *proto, uint16_t *port);
 
+/* ---- JSON text (jsontext.c; any thread) ---- */
+/* json_dumps(v, JSON_COMPACT), byte for byte, without jansson's per-byte
+ * UTF-8 re-decoding. malloc'd; NULL when out of memory. */
+char *ctl__json_text(const json_t *v);
+
 /* ---- verification jobs (job.c; any thread) ---- */
 struct ctl_sib {          /* a module already deployed that stays in the model */
 	char *name, *click, *platform, *inline_a, *inline_b;

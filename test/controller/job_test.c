@@ -199,12 +199,53 @@ static void test_traces_option(void **state)
 	vfy_base_unref(b);
 }
 
+static void same_text(const json_t *v)
+{
+	char *want = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	char *got = ctl__json_text(v);
+	assert_non_null(want);
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	free(want);
+	free(got);
+}
+
+/* The report's serializer gives exactly jansson's compact text. */
+static void test_json_text(void **state)
+{
+	(void)state;
+	json_t *odd = json_pack("{s:s, s:s, s:s, s:s#, s:I, s:I, s:b, s:b, s:n, s:f, s:{}, s:[], s:[i, {s:[]}]}",
+	                        "quote\"back\\slash/", "a\"b\\c/d", "ctl", "\b\f\n\r\t\x01\x1f\x7f",
+	                        "utf8", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "nul", "a\0b", (size_t)3,
+	                        "big", (json_int_t)-9007199254740993LL, "zero", (json_int_t)0, "t", 1,
+	                        "f", 0, "null", "real", 0.1, "eo", "ea", "nest", 7, "x");
+	assert_non_null(odd);
+	same_text(odd);
+	json_decref(odd);
+
+	struct vfy_base *b = fig3();
+	struct ctl_job_in in;
+	struct inet_prefix allowed[1];
+	struct ctl_cand cands[3];
+	atomic_bool cancel;
+	atomic_init(&cancel, false);
+	job_in(&in, b, allowed, cands, &cancel);
+	struct ctl_job_out out;
+	ctl__job_run(&in, &out);
+	assert_non_null(out.report);
+	same_text(out.report);
+	ctl__job_out_release(&out);
+	free(in.policies);
+	vfy_base_unref(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_job_places_figure4),
 		cmocka_unit_test(test_job_cancelled),
 		cmocka_unit_test(test_traces_option),
+		cmocka_unit_test(test_json_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
