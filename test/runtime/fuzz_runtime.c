@@ -76,7 +76,9 @@ static struct world *world(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct world *w = world();
-	if (size < 2 || size > 1800)
+	/* one selector byte, then a packet that fits a pool buffer (2048 bytes
+	 * less 256 of headroom) */
+	if (size < 2 || size - 1 > 2048 - 256)
 		return 0;
 	uint8_t sel = data[0];
 	data++;
