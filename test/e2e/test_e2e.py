@@ -284,7 +284,9 @@ def test_figure4_batcher():
     """Figure 4 over HTTP: first packet starts it, UDP 1500 reaches the
     client rewritten and in bursts, TCP is dropped, idling stops it, a
     restart re-installs it, a kill removes it from the fast path."""
-    with it.Daemon(args=T.daemon_args()) as d:
+    # idle-stop 3 s: long enough that a busy machine cannot stop the module
+    # between its last burst and the state check below
+    with it.Daemon(args=T.daemon_args(idle="3s")) as d:
         setup_operator(d)
         tok = tenant(d, "phone", "client", ["172.16.15.133/32"])
         with open(it.shared("examples/figure4-request.json")) as f:
@@ -320,7 +322,7 @@ def test_figure4_batcher():
         assert metric(d, "innet_module_rx_packets_total", id=mid) == 9
         assert metric(d, "innet_dp_drops_total", reason="unclassified") >= 1  # the SYN
         assert metric(d, "innet_http_requests_total") > 0
-        # idle for idle-stop (1 s) with an empty queue: stopped, memory freed
+        # idle for idle-stop (3 s) with an empty queue: stopped, memory freed
         m = wait_module(d, tok, mid, lambda m: m["runtime"]["stops"] >= 1)
         assert m["state"] == "stopped" and m["runtime"]["memory"] == 0, m
         assert metric(d, "innet_module_state", id=mid, state="stopped") == 1
