@@ -17,6 +17,7 @@
 
 #include "base/diag.h"
 #include "click/click.h"
+#include "elements/element.h"
 #include "dataplane/dataplane.h"
 #include "runtime/runtime.h"
 
@@ -159,7 +160,7 @@ static double innet_mpps(const char *pcap, uint32_t tenants, bool distinct, bool
 			snprintf(text, sizeof text, "FromNetFront() -> IPFilter(allow udp dst port 1500, "
 			         "deny dst port %u, deny all) -> Counter -> ToNetFront();", 2000 + k);
 		struct src_file src = {.name = "firewall.click", .text = text, .len = strlen(text)};
-		struct click_options opt = {0};
+		struct click_options opt = {.lookup = elem_class_find};
 		struct diags d;
 		diags_init(&d);
 		struct click_graph *g = shared;

@@ -8,6 +8,7 @@
 
 #include "base/diag.h"
 #include "click/click.h"
+#include "elements/element.h"
 #include "runtime/net.h"
 #include "runtime/runtime.h"
 
@@ -67,7 +68,7 @@ static void run(const char *name, const char *cfg, uint32_t flow_capacity, uint3
 	struct rt_module *m = NULL;
 	struct rt_env env = { .pool = c.pool, .tx = tx, .tx_ctx = &c };
 	struct rt_limits lim = { .flow_capacity = flow_capacity };
-	if (click_parse(&f, NULL, &g, &d) || rt_module_new(g, &env, &lim, 0, true, &m, &d)) {
+	if (click_parse(&f, &elem_click_options, &g, &d) || rt_module_new(g, &env, &lim, 0, true, &m, &d)) {
 		diags_print(stderr, &d);
 		exit(1);
 	}

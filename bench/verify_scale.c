@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "base/inet.h"
-#include "snapshot.h"
+#include "snapshot/snapshot.h"
 #include "verify/verify.h"
 
 /* CPU time of this (single-threaded) process: the machine is shared, and

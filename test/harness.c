@@ -1,7 +1,10 @@
 #include "harness.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "base/file.h"
 
 static const char *env_or(const char *name, const char *dflt)
 {
@@ -25,30 +28,9 @@ const char *th_shared_path(const char *rel)
 
 char *th_read_file(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap);
-	size_t r;
-	while (buf && (r = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-		n += r;
-		if (cap - n < 2) {
-			char *nb = realloc(buf, cap * 2);
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-	}
-	fclose(f);
-	if (!buf)
-		return NULL;
-	buf[n] = '\0';
-	if (len)
-		*len = n;
-	return buf;
+	char *text = NULL;
+	int rc = file_read_all(path, 256u << 20, &text, len);
+	if (rc)
+		errno = -rc;
+	return rc ? NULL : text;
 }

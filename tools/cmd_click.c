@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/file.h"
 #include "click/click.h"
+#include "elements/element.h"
 #include "innet.h"
 #include "runtime/pcaprun.h"
 
@@ -22,38 +24,11 @@ static void usage(FILE *out)
 
 static char *read_all(const char *path, size_t *len)
 {
-	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	if (!f)
-		return NULL;
-	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap);
-	while (buf) {
-		if (n + 1 >= cap) {
-			char *nb = realloc(buf, cap * 2);
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		size_t r = fread(buf + n, 1, cap - n - 1, f);
-		if (!r)
-			break;
-		n += r;
-	}
-	if (buf && ferror(f)) {
-		free(buf);
-		buf = NULL;
-	}
-	if (f != stdin)
-		fclose(f);
-	if (buf) {
-		buf[n] = '\0';
-		*len = n;
-	}
-	return buf;
+	char *text = NULL;
+	int rc = file_read_all(path, 64u << 20, &text, len);
+	if (rc)
+		errno = -rc;
+	return rc ? NULL : text;
 }
 
 int cmd_click(int argc, char **argv)
@@ -121,7 +96,7 @@ int cmd_click(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	struct click_options opt = {0};
+	struct click_options opt = {.lookup = elem_class_find};
 	opt.defines = defs;
 	opt.ndefines = ndefs;
 	for (size_t i = 0; i < nfiles; i++) {

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/file.h"
 #include "http_client.h"
 #include "innet.h"
 
@@ -461,35 +462,12 @@ static const char deploy_usage[] =
 
 static char *slurp(const char *path)
 {
-	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	if (!f)
-		return NULL;
-	size_t cap = 8192, n = 0;
-	char *b = malloc(cap);
-	while (b) {
-		if (n + 1 == cap) {
-			char *nb = realloc(b, cap *= 2);
-			if (!nb) {
-				free(b);
-				b = NULL;
-				break;
-			}
-			b = nb;
-		}
-		size_t r = fread(b + n, 1, cap - n - 1, f);
-		if (!r)
-			break;
-		n += r;
-	}
-	if (b && ferror(f)) {
-		free(b);
-		b = NULL;
-	}
-	if (f != stdin)
-		fclose(f);
-	if (b)
-		b[n] = '\0';
-	return b;
+	size_t len;
+	char *text = NULL;
+	int rc = file_read_all(path, 64u << 20, &text, &len);
+	if (rc)
+		errno = -rc;
+	return rc ? NULL : text;
 }
 
 /* A --param value: a JSON number, boolean or null as such, else a string. */

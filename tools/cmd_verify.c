@@ -10,8 +10,8 @@
 #include "base/diag.h"
 #include "base/inet.h"
 #include "innet.h"
-#include "seed.h"
-#include "snapshot.h"
+#include "base/file.h"
+#include "snapshot/snapshot.h"
 #include "verify/verify.h"
 
 static void usage(FILE *out)
@@ -29,7 +29,7 @@ static void usage(FILE *out)
 static char *slurp(const char *path, size_t *len)
 {
 	char *text = NULL;
-	int rc = seed_read_file(path, 64u << 20, &text, len);
+	int rc = file_read_all(path, 64u << 20, &text, len);
 	if (rc) {
 		errno = -rc;
 		return NULL;

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "click/internal.h"
-#include "elements/element.h"
 
 #define UNBOUNDED UINT32_MAX
 
@@ -481,7 +480,7 @@ int click__check(struct cparse *p, const struct flat *f, struct click_graph *g)
 		struct click_element *e = &g->el[i];
 		if (!e->cls->configure)
 			continue;
-		struct elem_ctx ctx = {e, e->ninputs, e->noutputs, ga, p->d};
+		struct click_conf_ctx ctx = {e, e->ninputs, e->noutputs, ga, p->d};
 		size_t before = p->d->nerrors;
 		size_t nd = p->d->n;
 		int rc = e->cls->configure(&ctx, &e->args, &e->conf);

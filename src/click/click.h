@@ -13,7 +13,10 @@
 #include "base/arena.h"
 #include "base/diag.h"
 
-struct elem_class;
+struct click_class;
+struct click_element;
+struct elem_model;   /* src/verify: a class's symbolic model (opaque here) */
+struct elem_runtime; /* src/runtime: a class's packet function (opaque here) */
 
 /* One argument of a configuration string after §1.9 splitting: trimmed,
  * comments replaced by a space, quotes still in the text. */
@@ -33,7 +36,7 @@ enum click_proc { CLICK_PUSH = 1, CLICK_PULL = 2 };
 struct click_element {
 	uint32_t index;
 	const char *name;               /* "c/x", "Queue@3" */
-	const struct elem_class *cls;
+	const struct click_class *cls;
 	const char *config;             /* after $variable substitution */
 	struct click_args args;
 	void *conf;                     /* what cls->configure produced */
@@ -41,6 +44,37 @@ struct click_element {
 	uint8_t *in_proc, *out_proc;    /* enum click_proc per port, resolved */
 	struct src_loc loc;             /* where it was declared */
 };
+
+/* What a class's configure sees: the element's resolved port counts (Click
+ * configures after counting ports), where to allocate, where to report. */
+struct click_conf_ctx {
+	const struct click_element *elem; /* name, loc, ... */
+	uint32_t ninputs, noutputs;
+	struct arena *arena;              /* the graph's; conf lives here */
+	struct diags *diags;
+};
+
+/* An element class. The language reads name, port_count, processing,
+ * flow_code and configure; the catalogue (src/elements) defines one object
+ * per class and also fills flags, model and runtime for the layers above,
+ * which click never reads. click_parse finds classes through
+ * click_options.lookup. */
+struct click_class {
+	const char *name;
+	const char *port_count; /* Click syntax: "1/1-2", "1-/=", "-/-" */
+	const char *processing; /* "a/ah", "h/lh", "l/h" */
+	const char *flow_code;  /* NULL means "x/x" */
+	unsigned flags;         /* enum elem_flags (src/elements) */
+	/* Parse args into a class-specific struct allocated in ctx->arena and
+	 * stored in *conf. Returns 0, or a negative errno after adding
+	 * diagnostics that point into the offending argument. */
+	int (*configure)(const struct click_conf_ctx *ctx, const struct click_args *args, void **conf);
+	const struct elem_model *model;
+	const struct elem_runtime *runtime;
+};
+
+/* The catalogue's lookup by class name; NULL for an unknown class. */
+typedef const struct click_class *click_lookup_fn(const char *name);
 
 struct click_port_ref {
 	uint32_t elem, port;
@@ -58,6 +92,7 @@ struct click_define {
 };
 
 struct click_options {
+	click_lookup_fn *lookup; /* required: the element catalogue (elem_class_find) */
 	size_t max_bytes;      /* input size (0: 1 MiB) */
 	uint32_t max_depth;    /* compound/group nesting (0: 32) */
 	uint32_t max_elements; /* after flattening (0: 10000) */
@@ -67,8 +102,10 @@ struct click_options {
 	size_t ndefines;
 };
 
-/* Parse and check `text`. On success returns 0 and *out (free with
- * click_graph_free). On failure returns a negative errno, adds every
+/* Parse and check `text` with the classes opt->lookup finds. On success
+ * returns 0 and *out (free with click_graph_free). On failure returns a
+ * negative errno (-EINVAL without a diagnostic when opt or opt->lookup is
+ * NULL), adds every
  * diagnostic Click would report in one pass, and leaves *out NULL.
  *
  * Guarantees of a returned graph:

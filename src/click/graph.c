@@ -3,15 +3,13 @@
 #include <string.h>
 
 #include "click/internal.h"
-#include "elements/element.h"
 
 int click_parse(const struct src_file *src, const struct click_options *opt, struct click_graph **out,
                 struct diags *d)
 {
 	*out = NULL;
-	struct click_options defaults = {0};
-	if (!opt)
-		opt = &defaults;
+	if (!opt || !opt->lookup)
+		return -EINVAL; /* no catalogue: a caller's bug, not the text's */
 	size_t max_bytes = opt->max_bytes ? opt->max_bytes : (size_t)1 << 20;
 	struct diags local;
 	diags_init(&local);

@@ -11,7 +11,7 @@
 #include "base/diag.h"
 #include "click/click.h"
 
-struct elem_class;
+struct click_class;
 
 /* Growable array in an arena: ptr, count and capacity fields named p, n, cap. */
 #define CVEC(T) struct { T *p; uint32_t n, cap; }
@@ -103,7 +103,7 @@ enum ckind { K_NONE = 0, K_PRIM, K_COMPOUND, K_TUNNEL, K_ERROR };
 struct compound;
 struct ctype {
 	enum ckind kind;
-	const struct elem_class *prim;
+	const struct click_class *prim;
 	struct compound *comp; /* first alternative */
 	const char *name;
 };
@@ -185,7 +185,7 @@ int click__argvec(struct arena *a, const char *s, click_strvec *out);
  * primitive elements and connections between them. */
 struct felem {
 	const char *name;
-	const struct elem_class *cls;
+	const struct click_class *cls;
 	const char *config;   /* substituted */
 	bool substituted;
 	struct cloc loc, cfgloc;

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "click/internal.h"
-#include "elements/element.h"
 
 enum { S_FILE, S_COMPOUND, S_GROUP };
 
@@ -55,7 +54,7 @@ static struct ctype lookup_type(struct cparse *p, const char *name)
 			t.name = name;
 			return t;
 		}
-	const struct elem_class *c = elem_class_find(name);
+	const struct click_class *c = p->opt->lookup(name);
 	if (c) {
 		t.kind = K_PRIM;
 		t.prim = c;

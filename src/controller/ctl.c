@@ -10,7 +10,7 @@
 
 #include "controller/internal.h"
 #include "controller/stock.h"
-#include "log.h"
+#include "base/log.h"
 
 #define NAME_MAX_LEN 64
 #define REQS_MAX (64 * 1024)

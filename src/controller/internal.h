@@ -10,7 +10,7 @@
 
 #include "base/inet.h"
 #include "click/click.h"
-#include "registry.h"
+#include "registry/registry.h"
 #include "verify/verify.h"
 
 /* symbolic state per statement: a configuration that needs more is

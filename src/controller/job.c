@@ -248,7 +248,7 @@ static int try_cand(const struct ctl_job_in *in, struct parsed *p, size_t ci,
 	const char *port_s = strstr(in->click, "MODULE_PORT") ? "7000" : "0";
 	struct click_define defs[2] = {{"MODULE_IP", c->platform ? ip : "0.0.0.0"},
 	                               {"MODULE_PORT", port_s}};
-	struct click_options opt = {.defines = defs, .ndefines = 2};
+	struct click_options opt = {.lookup = elem_class_find, .defines = defs, .ndefines = 2};
 	p->gf = (struct src_file){in->name, in->click, strlen(in->click)};
 	struct diags d;
 	diags_init(&d);

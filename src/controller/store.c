@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "controller/internal.h"
-#include "log.h"
+#include "base/log.h"
 
 enum {
 	Q_LIVE_ALL, Q_LIVE_TENANT, Q_LIST, Q_LIST_LIVE, Q_GET, Q_COUNT_TENANT, Q_COUNT_PLATFORM,

@@ -10,14 +10,14 @@
 
 /* ---- messages ------------------------------------------------------------ */
 
-const char *arg_class_name(const struct elem_ctx *ctx)
+const char *arg_class_name(const struct click_conf_ctx *ctx)
 {
 	if (ctx && ctx->elem && ctx->elem->cls && ctx->elem->cls->name)
 		return ctx->elem->cls->name;
 	return "element";
 }
 
-static int vreport(const struct elem_ctx *ctx, enum diag_level lvl, const struct arg_val *v,
+static int vreport(const struct click_conf_ctx *ctx, enum diag_level lvl, const struct arg_val *v,
                    const char *fmt, va_list ap)
 {
 	if (!ctx)
@@ -43,7 +43,7 @@ static int vreport(const struct elem_ctx *ctx, enum diag_level lvl, const struct
 	return lvl == DIAG_ERROR ? -EINVAL : rc;
 }
 
-int arg_error(const struct elem_ctx *ctx, const struct arg_val *v, const char *fmt, ...)
+int arg_error(const struct click_conf_ctx *ctx, const struct arg_val *v, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -52,7 +52,7 @@ int arg_error(const struct elem_ctx *ctx, const struct arg_val *v, const char *f
 	return -EINVAL;
 }
 
-int arg_warning(const struct elem_ctx *ctx, const struct arg_val *v, const char *fmt, ...)
+int arg_warning(const struct click_conf_ctx *ctx, const struct arg_val *v, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -75,7 +75,7 @@ static const char *shown(const struct arg_val *v, char *buf, size_t cap)
 	return buf;
 }
 
-static int expected(const struct elem_ctx *ctx, const struct arg_val *v, const char *what)
+static int expected(const struct click_conf_ctx *ctx, const struct arg_val *v, const char *what)
 {
 	char b[64];
 	if (v->n == 0)
@@ -168,7 +168,7 @@ static size_t skip_quoted(const char *s, size_t n, size_t i)
 	return i < n ? i + 1 : n;
 }
 
-int arg_words(const struct elem_ctx *ctx, const struct arg_val *v, struct arg_list *out)
+int arg_words(const struct click_conf_ctx *ctx, const struct arg_val *v, struct arg_list *out)
 {
 	size_t cap = 0;
 	out->n = 0;
@@ -335,7 +335,7 @@ static int unquote_into(const char *s, size_t n, struct buf *b, size_t *err_at, 
 	return 0;
 }
 
-int arg_unquote(const struct elem_ctx *ctx, const struct arg_val *v, char **out, size_t *len)
+int arg_unquote(const struct click_conf_ctx *ctx, const struct arg_val *v, char **out, size_t *len)
 {
 	struct buf dry = { NULL, 0, 0 };
 	size_t err_at = 0;
@@ -402,7 +402,7 @@ static int scan_int(const char *s, size_t n, bool is_signed, bool *neg, uint64_t
 	return range ? -ERANGE : 0;
 }
 
-int arg_parse_uint(const struct elem_ctx *ctx, const struct arg_val *v, uint64_t max, uint64_t *out)
+int arg_parse_uint(const struct click_conf_ctx *ctx, const struct arg_val *v, uint64_t max, uint64_t *out)
 {
 	bool neg;
 	uint64_t m = 0;
@@ -415,7 +415,7 @@ int arg_parse_uint(const struct elem_ctx *ctx, const struct arg_val *v, uint64_t
 	return 0;
 }
 
-int arg_parse_int(const struct elem_ctx *ctx, const struct arg_val *v, int64_t min, int64_t max,
+int arg_parse_int(const struct click_conf_ctx *ctx, const struct arg_val *v, int64_t min, int64_t max,
                   int64_t *out)
 {
 	bool neg;
@@ -440,7 +440,7 @@ int arg_parse_int(const struct elem_ctx *ctx, const struct arg_val *v, int64_t m
 	return arg_error(ctx, v, "out of range, bound %lld", (long long)max);
 }
 
-int arg_parse_bool(const struct elem_ctx *ctx, const struct arg_val *v, bool *out)
+int arg_parse_bool(const struct click_conf_ctx *ctx, const struct arg_val *v, bool *out)
 {
 	static const char *const t[] = { "true", "yes", "1", "t", "y", "on" };
 	static const char *const f[] = { "false", "no", "0", "f", "n", "off" };
@@ -535,7 +535,7 @@ static int scale(uint64_t m, int e, uint64_t mult, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-int arg_parse_real(const struct elem_ctx *ctx, const struct arg_val *v, double *out)
+int arg_parse_real(const struct click_conf_ctx *ctx, const struct arg_val *v, double *out)
 {
 	size_t i = 0;
 	bool neg = false;
@@ -558,7 +558,7 @@ struct unit {
 	uint64_t mult;
 };
 
-int arg_parse_time(const struct elem_ctx *ctx, const struct arg_val *v, int64_t *ns)
+int arg_parse_time(const struct click_conf_ctx *ctx, const struct arg_val *v, int64_t *ns)
 {
 	static const struct unit units[] = {
 		{ "", 1000000000ull }, { "s", 1000000000ull }, { "sec", 1000000000ull },
@@ -589,7 +589,7 @@ int arg_parse_time(const struct elem_ctx *ctx, const struct arg_val *v, int64_t 
 	return expected(ctx, v, "time in seconds (units s, ms, us, ns, min, h)");
 }
 
-int arg_parse_bandwidth(const struct elem_ctx *ctx, const struct arg_val *v, uint64_t *bps)
+int arg_parse_bandwidth(const struct click_conf_ctx *ctx, const struct arg_val *v, uint64_t *bps)
 {
 	uint64_t m;
 	int e;
@@ -623,7 +623,7 @@ int arg_parse_bandwidth(const struct elem_ctx *ctx, const struct arg_val *v, uin
 
 /* ---- addresses -------------------------------------------------------------- */
 
-int arg_parse_ip(const struct elem_ctx *ctx, const struct arg_val *v, uint32_t *out)
+int arg_parse_ip(const struct click_conf_ctx *ctx, const struct arg_val *v, uint32_t *out)
 {
 	if (inet_parse_addr(v->s, v->n, out))
 		return expected(ctx, v, "IP address");
@@ -657,7 +657,7 @@ static int parse_partial_addr(const char *s, size_t n, uint32_t *out)
 	return 0;
 }
 
-int arg_parse_prefix_host(const struct elem_ctx *ctx, const struct arg_val *v, uint32_t *addr,
+int arg_parse_prefix_host(const struct click_conf_ctx *ctx, const struct arg_val *v, uint32_t *addr,
                           uint8_t *len)
 {
 	const char *slash = memchr(v->s, '/', v->n);
@@ -693,7 +693,7 @@ int arg_parse_prefix_host(const struct elem_ctx *ctx, const struct arg_val *v, u
 	return 0;
 }
 
-int arg_parse_prefix(const struct elem_ctx *ctx, const struct arg_val *v, struct inet_prefix *out)
+int arg_parse_prefix(const struct click_conf_ctx *ctx, const struct arg_val *v, struct inet_prefix *out)
 {
 	uint32_t a;
 	uint8_t l;
@@ -705,7 +705,7 @@ int arg_parse_prefix(const struct elem_ctx *ctx, const struct arg_val *v, struct
 	return 0;
 }
 
-int arg_parse_ether(const struct elem_ctx *ctx, const struct arg_val *v, uint8_t out[6])
+int arg_parse_ether(const struct click_conf_ctx *ctx, const struct arg_val *v, uint8_t out[6])
 {
 	uint8_t e[6];
 	size_t i = 0;
@@ -770,7 +770,7 @@ static bool lookup_name(const struct name_num *t, size_t n, const struct arg_val
 /* A decimal number in [0, bound], or (t non-NULL) a name from t. `expect`
  * says what would do instead of bad text, `noun` names the value in the
  * range error. */
-static int parse_bounded(const struct elem_ctx *ctx, const struct arg_val *v,
+static int parse_bounded(const struct click_conf_ctx *ctx, const struct arg_val *v,
                          const struct name_num *t, size_t nt, uint64_t bound, const char *expect,
                          const char *noun, uint64_t *out)
 {
@@ -790,7 +790,7 @@ static int parse_bounded(const struct elem_ctx *ctx, const struct arg_val *v,
 	return 0;
 }
 
-int arg_parse_port(const struct elem_ctx *ctx, const struct arg_val *v, uint16_t *out)
+int arg_parse_port(const struct click_conf_ctx *ctx, const struct arg_val *v, uint16_t *out)
 {
 	uint64_t m;
 	int rc = parse_bounded(ctx, v, port_names, sizeof port_names / sizeof port_names[0], 65535,
@@ -800,7 +800,7 @@ int arg_parse_port(const struct elem_ctx *ctx, const struct arg_val *v, uint16_t
 	return rc;
 }
 
-int arg_parse_proto(const struct elem_ctx *ctx, const struct arg_val *v, uint8_t *out)
+int arg_parse_proto(const struct click_conf_ctx *ctx, const struct arg_val *v, uint8_t *out)
 {
 	uint64_t m;
 	int rc = parse_bounded(ctx, v, proto_names, sizeof proto_names / sizeof proto_names[0], 255,
@@ -810,7 +810,7 @@ int arg_parse_proto(const struct elem_ctx *ctx, const struct arg_val *v, uint8_t
 	return rc;
 }
 
-int arg_parse_anno(const struct elem_ctx *ctx, const struct arg_val *v, unsigned size, uint8_t *out)
+int arg_parse_anno(const struct click_conf_ctx *ctx, const struct arg_val *v, unsigned size, uint8_t *out)
 {
 	/* Click's packet_anno.hh offsets (click.md Part 2) */
 	static const struct { const char *name; unsigned off, size; } names[] = {
@@ -836,7 +836,7 @@ int arg_parse_anno(const struct elem_ctx *ctx, const struct arg_val *v, unsigned
 
 /* ---- matching ------------------------------------------------------------ */
 
-static int parse_value(const struct elem_ctx *ctx, struct arg_spec *sp, struct arg_val *v)
+static int parse_value(const struct click_conf_ctx *ctx, struct arg_spec *sp, struct arg_val *v)
 {
 	uint64_t u;
 	int64_t i;
@@ -906,7 +906,7 @@ static int parse_value(const struct elem_ctx *ctx, struct arg_spec *sp, struct a
 
 /* kwpos as in Click: 0 positional, >0 keyword length, -1 used as
  * positional, -2 used as keyword. */
-static int match(const struct elem_ctx *ctx, const struct click_args *args, struct arg_spec *spec,
+static int match(const struct click_conf_ctx *ctx, const struct click_args *args, struct arg_spec *spec,
                  size_t n, int *kwpos)
 {
 	int rc = 0;
@@ -990,7 +990,7 @@ static int match(const struct elem_ctx *ctx, const struct click_args *args, stru
 	return rc;
 }
 
-static int with_kwpos(const struct elem_ctx *ctx, const struct click_args *args,
+static int with_kwpos(const struct click_conf_ctx *ctx, const struct click_args *args,
                       struct arg_spec *spec, size_t n, struct click_args *rest)
 {
 	int small[16];
@@ -1033,13 +1033,13 @@ static int with_kwpos(const struct elem_ctx *ctx, const struct click_args *args,
 	return rc;
 }
 
-int args_parse(const struct elem_ctx *ctx, const struct click_args *args, struct arg_spec *spec,
+int args_parse(const struct click_conf_ctx *ctx, const struct click_args *args, struct arg_spec *spec,
                size_t n)
 {
 	return with_kwpos(ctx, args, spec, n, NULL);
 }
 
-int args_consume(const struct elem_ctx *ctx, const struct click_args *args, struct arg_spec *spec,
+int args_consume(const struct click_conf_ctx *ctx, const struct click_args *args, struct arg_spec *spec,
                  size_t n, struct click_args *rest)
 {
 	return with_kwpos(ctx, args, spec, n, rest);
@@ -1053,13 +1053,13 @@ bool args_given(const struct arg_spec *spec, size_t n, const char *kw)
 	return false;
 }
 
-int elem__configure_none(const struct elem_ctx *ctx, const struct click_args *args, void **conf)
+int elem__configure_none(const struct click_conf_ctx *ctx, const struct click_args *args, void **conf)
 {
 	*conf = NULL;
 	return args_parse(ctx, args, NULL, 0);
 }
 
-void *elem__conf_alloc(const struct elem_ctx *ctx, size_t size)
+void *elem__conf_alloc(const struct click_conf_ctx *ctx, size_t size)
 {
 	return arena_alloc(ctx->arena, size);
 }

@@ -101,11 +101,11 @@ ARG__CTOR(arg_list, struct arg_list, ARGT_LIST)    /* with ARG_ALL: every occurr
 #undef ARG__CTOR
 
 /* Parse all of args; anything unmatched is an error. */
-int args_parse(const struct elem_ctx *ctx, const struct click_args *args,
+int args_parse(const struct click_conf_ctx *ctx, const struct click_args *args,
                struct arg_spec *spec, size_t n);
 /* Parse only what matches spec and hand back the rest, in order (Click's
  * consume()): rewriters and the like take their keywords first. */
-int args_consume(const struct elem_ctx *ctx, const struct click_args *args,
+int args_consume(const struct click_conf_ctx *ctx, const struct click_args *args,
                  struct arg_spec *spec, size_t n, struct click_args *rest);
 /* The spec named kw was given (false if absent from spec). */
 bool args_given(const struct arg_spec *spec, size_t n, const char *kw);
@@ -118,50 +118,50 @@ struct arg_val arg_val_of(const struct click_arg *a, const char *kw);
 struct arg_val arg_sub(const struct arg_val *v, size_t off, size_t n);
 /* Split v into whitespace-separated words (quotes and \<...> protect
  * spaces). The array is allocated in the arena. */
-int arg_words(const struct elem_ctx *ctx, const struct arg_val *v, struct arg_list *out);
+int arg_words(const struct click_conf_ctx *ctx, const struct arg_val *v, struct arg_list *out);
 /* Exact comparison of v's text with a word. */
 bool arg_is(const struct arg_val *v, const char *word);
 
 /* "Class: KW: message" at v (v may be NULL: the element's location). */
-int arg_error(const struct elem_ctx *ctx, const struct arg_val *v, const char *fmt, ...)
+int arg_error(const struct click_conf_ctx *ctx, const struct arg_val *v, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-int arg_warning(const struct elem_ctx *ctx, const struct arg_val *v, const char *fmt, ...)
+int arg_warning(const struct click_conf_ctx *ctx, const struct arg_val *v, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* The class name used as the message prefix. */
-const char *arg_class_name(const struct elem_ctx *ctx);
+const char *arg_class_name(const struct click_conf_ctx *ctx);
 
 /* Value parsers: 0, or -EINVAL after a diagnostic. With ctx NULL they are
  * silent (to try one syntax before another). */
-int arg_parse_bool(const struct elem_ctx *ctx, const struct arg_val *v, bool *out);
-int arg_parse_uint(const struct elem_ctx *ctx, const struct arg_val *v, uint64_t max, uint64_t *out);
-int arg_parse_int(const struct elem_ctx *ctx, const struct arg_val *v, int64_t min, int64_t max,
+int arg_parse_bool(const struct click_conf_ctx *ctx, const struct arg_val *v, bool *out);
+int arg_parse_uint(const struct click_conf_ctx *ctx, const struct arg_val *v, uint64_t max, uint64_t *out);
+int arg_parse_int(const struct click_conf_ctx *ctx, const struct arg_val *v, int64_t min, int64_t max,
                   int64_t *out);
-int arg_parse_real(const struct elem_ctx *ctx, const struct arg_val *v, double *out);
-int arg_parse_time(const struct elem_ctx *ctx, const struct arg_val *v, int64_t *ns);
-int arg_parse_bandwidth(const struct elem_ctx *ctx, const struct arg_val *v, uint64_t *bps);
-int arg_parse_ip(const struct elem_ctx *ctx, const struct arg_val *v, uint32_t *out);
+int arg_parse_real(const struct click_conf_ctx *ctx, const struct arg_val *v, double *out);
+int arg_parse_time(const struct click_conf_ctx *ctx, const struct arg_val *v, int64_t *ns);
+int arg_parse_bandwidth(const struct click_conf_ctx *ctx, const struct arg_val *v, uint64_t *bps);
+int arg_parse_ip(const struct click_conf_ctx *ctx, const struct arg_val *v, uint32_t *out);
 /* a.b.c.d/len, a.b.c/len (missing bytes 0), a.b.c.d/m.m.m.m, bare a.b.c.d
  * (/32). arg_parse_prefix masks the host bits off; the _host variant keeps
  * them (interface addresses). */
-int arg_parse_prefix(const struct elem_ctx *ctx, const struct arg_val *v, struct inet_prefix *out);
-int arg_parse_prefix_host(const struct elem_ctx *ctx, const struct arg_val *v, uint32_t *addr,
+int arg_parse_prefix(const struct click_conf_ctx *ctx, const struct arg_val *v, struct inet_prefix *out);
+int arg_parse_prefix_host(const struct click_conf_ctx *ctx, const struct arg_val *v, uint32_t *addr,
                           uint8_t *len);
-int arg_parse_ether(const struct elem_ctx *ctx, const struct arg_val *v, uint8_t out[6]);
-int arg_parse_port(const struct elem_ctx *ctx, const struct arg_val *v, uint16_t *out);
-int arg_parse_proto(const struct elem_ctx *ctx, const struct arg_val *v, uint8_t *out);
+int arg_parse_ether(const struct click_conf_ctx *ctx, const struct arg_val *v, uint8_t out[6]);
+int arg_parse_port(const struct click_conf_ctx *ctx, const struct arg_val *v, uint16_t *out);
+int arg_parse_proto(const struct click_conf_ctx *ctx, const struct arg_val *v, uint8_t *out);
 /* An annotation offset (number or name such as PAINT) for `size` bytes. */
-int arg_parse_anno(const struct elem_ctx *ctx, const struct arg_val *v, unsigned size,
+int arg_parse_anno(const struct click_conf_ctx *ctx, const struct arg_val *v, unsigned size,
                    uint8_t *out);
 /* Click unquoting (1.9): 'literal', "escapes", \<hex>, juxtaposition.
  * *out is NUL-terminated and *len counts the bytes (which may hold NULs). */
-int arg_unquote(const struct elem_ctx *ctx, const struct arg_val *v, char **out, size_t *len);
+int arg_unquote(const struct click_conf_ctx *ctx, const struct arg_val *v, char **out, size_t *len);
 
 /* configure for classes that take no arguments (Null, Idle, ...): any
  * argument is "too many arguments"; *conf stays NULL. */
-int elem__configure_none(const struct elem_ctx *ctx, const struct click_args *args, void **conf);
+int elem__configure_none(const struct click_conf_ctx *ctx, const struct click_args *args, void **conf);
 
 /* Allocate a zeroed conf of `size` bytes in the graph's arena. */
-void *elem__conf_alloc(const struct elem_ctx *ctx, size_t size);
+void *elem__conf_alloc(const struct click_conf_ctx *ctx, size_t size);
 
 /* Size of the annotation area (bytes), as in Click's packet_anno.hh. */
 #define ARG_ANNO_SIZE 48

@@ -18,7 +18,7 @@ struct arpresponder_conf {
 	struct arp_entry *v; /* in argument order; the first match answers */
 };
 
-static int arpresponder_configure(const struct elem_ctx *ctx, const struct click_args *args,
+static int arpresponder_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
                                   void **conf)
 {
 	struct arpresponder_conf *c = elem__conf_alloc(ctx, sizeof *c);
@@ -82,7 +82,7 @@ struct arpquerier_conf {
 	bool broadcast_poll;              /* false */
 };
 
-static int arpquerier_configure(const struct elem_ctx *ctx, const struct click_args *args,
+static int arpquerier_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
                                 void **conf)
 {
 	struct arpquerier_conf *c = elem__conf_alloc(ctx, sizeof *c);
@@ -123,7 +123,7 @@ static int arpquerier_configure(const struct elem_ctx *ctx, const struct click_a
 
 static const struct elem_runtime arpresponder_runtime;
 static const struct elem_model arpresponder_model;
-const struct elem_class elem_arpresponder = {
+const struct click_class elem_arpresponder = {
 	.name = "ARPResponder",
 	.port_count = "1/1-2",
 	.processing = "a/ah",
@@ -136,7 +136,7 @@ const struct elem_class elem_arpresponder = {
  * Queries leave on the last output. */
 static const struct elem_runtime arpquerier_runtime;
 static const struct elem_model arpquerier_model;
-const struct elem_class elem_arpquerier = {
+const struct click_class elem_arpquerier = {
 	.name = "ARPQuerier",
 	.port_count = "2/1-2",
 	.processing = "h/h",

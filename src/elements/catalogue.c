@@ -71,17 +71,17 @@
 	X(unqueue) \
 	X(unstrip)
 
-#define DECLARE(id) extern const struct elem_class elem_##id;
+#define DECLARE(id) extern const struct click_class elem_##id;
 ELEM_CLASSES(DECLARE)
 #undef DECLARE
 
 #define ENTRY(id) &elem_##id,
-static const struct elem_class *const classes[] = { ELEM_CLASSES(ENTRY) };
+static const struct click_class *const classes[] = { ELEM_CLASSES(ENTRY) };
 #undef ENTRY
 
 #define NCLASSES (sizeof classes / sizeof classes[0])
 
-const struct elem_class *elem_class_find(const char *name)
+const struct click_class *elem_class_find(const char *name)
 {
 	if (!name)
 		return NULL;
@@ -104,7 +104,9 @@ size_t elem_class_count(void)
 	return NCLASSES;
 }
 
-const struct elem_class *elem_class_at(size_t i)
+const struct click_class *elem_class_at(size_t i)
 {
 	return i < NCLASSES ? classes[i] : NULL;
 }
+
+const struct click_options elem_click_options = {.lookup = elem_class_find};

@@ -47,7 +47,7 @@ struct changeenforcer_conf {
 	uint32_t capacity;          /* 4096 */
 };
 
-static int changeenforcer_configure(const struct elem_ctx *ctx, const struct click_args *args,
+static int changeenforcer_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
                                     void **conf)
 {
 	struct changeenforcer_conf *c = elem__conf_alloc(ctx, sizeof *c);
@@ -91,7 +91,7 @@ static int changeenforcer_configure(const struct elem_ctx *ctx, const struct cli
 
 static const struct elem_runtime changeenforcer_runtime;
 static const struct elem_model changeenforcer_model;
-const struct elem_class elem_changeenforcer = {
+const struct click_class elem_changeenforcer = {
 	.name = "ChangeEnforcer",
 	.port_count = "2/2",
 	.processing = "h/h",

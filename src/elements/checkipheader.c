@@ -20,7 +20,7 @@ struct checkipheader_conf {
 	bool verbose, details;
 };
 
-static int addr_list(const struct elem_ctx *ctx, struct arg_val *v, uint32_t **out, uint32_t *n,
+static int addr_list(const struct click_conf_ctx *ctx, struct arg_val *v, uint32_t **out, uint32_t *n,
                      size_t extra)
 {
 	struct arg_list w;
@@ -37,7 +37,7 @@ static int addr_list(const struct elem_ctx *ctx, struct arg_val *v, uint32_t **o
 	return rc;
 }
 
-static int checkipheader_configure(const struct elem_ctx *ctx, const struct click_args *args,
+static int checkipheader_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
                                    void **conf)
 {
 	struct checkipheader_conf *c = elem__conf_alloc(ctx, sizeof *c);
@@ -109,7 +109,7 @@ static int checkipheader_configure(const struct elem_ctx *ctx, const struct clic
 
 static const struct elem_runtime checkipheader_runtime;
 static const struct elem_model checkipheader_model;
-const struct elem_class elem_checkipheader = {
+const struct click_class elem_checkipheader = {
 	.name = "CheckIPHeader",
 	.port_count = "1/1-2",
 	.processing = "a/ah",

@@ -10,7 +10,7 @@
 #include "verify/model.h"
 #include "flow/flow.h"
 
-struct cls_conf *cls_conf_alloc(const struct elem_ctx *ctx, size_t nrules)
+struct cls_conf *cls_conf_alloc(const struct click_conf_ctx *ctx, size_t nrules)
 {
 	struct cls_conf *c = elem__conf_alloc(ctx, sizeof *c);
 	if (!c)
@@ -19,8 +19,8 @@ struct cls_conf *cls_conf_alloc(const struct elem_ctx *ctx, size_t nrules)
 	return c->rules ? c : NULL;
 }
 
-int cls_configure_per_output(const struct elem_ctx *ctx, const struct click_args *args,
-                             int (*parse)(const struct elem_ctx *ctx, const struct click_arg *arg,
+int cls_configure_per_output(const struct click_conf_ctx *ctx, const struct click_args *args,
+                             int (*parse)(const struct click_conf_ctx *ctx, const struct click_arg *arg,
                                           struct flow_expr **out),
                              void **conf)
 {
@@ -44,20 +44,20 @@ int cls_configure_per_output(const struct elem_ctx *ctx, const struct click_args
 	return 0;
 }
 
-static int classifier_pattern(const struct elem_ctx *ctx, const struct click_arg *arg,
+static int classifier_pattern(const struct click_conf_ctx *ctx, const struct click_arg *arg,
                               struct flow_expr **out)
 {
 	return flow_parse_classifier(arg->text, &arg->loc, ctx->arena, ctx->diags, out);
 }
 
-static int classifier_configure(const struct elem_ctx *ctx, const struct click_args *args,
+static int classifier_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
                                 void **conf)
 {
 	return cls_configure_per_output(ctx, args, classifier_pattern, conf);
 }
 
 #include "runtime/elements_rt.h"
-const struct elem_class elem_classifier = {
+const struct click_class elem_classifier = {
 	.name = "Classifier",
 	.port_count = "1/-",
 	.processing = "h/h",

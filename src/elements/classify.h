@@ -20,12 +20,12 @@ struct cls_conf {
 };
 
 /* A cls_conf with room for nrules rules (n = 0), from the element's arena. */
-struct cls_conf *cls_conf_alloc(const struct elem_ctx *ctx, size_t nrules);
+struct cls_conf *cls_conf_alloc(const struct click_conf_ctx *ctx, size_t nrules);
 /* Configure a one-pattern-per-output classifier (Classifier, IPClassifier):
  * exactly noutputs arguments, argument i parsed by `parse` into rule i
  * going to output i. Every argument is parsed (all errors reported). */
-int cls_configure_per_output(const struct elem_ctx *ctx, const struct click_args *args,
-                             int (*parse)(const struct elem_ctx *ctx, const struct click_arg *arg,
+int cls_configure_per_output(const struct click_conf_ctx *ctx, const struct click_args *args,
+                             int (*parse)(const struct click_conf_ctx *ctx, const struct click_arg *arg,
                                           struct flow_expr **out),
                              void **conf);
 /* The symbolic model the whole family shares (classifier.c). */

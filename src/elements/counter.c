@@ -8,7 +8,7 @@
 #include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
-static int counter_configure(const struct elem_ctx *ctx, const struct click_args *args, void **conf)
+static int counter_configure(const struct click_conf_ctx *ctx, const struct click_args *args, void **conf)
 {
 	struct arg_val call = { 0 }, bcall = { 0 };
 	struct arg_spec spec[] = {
@@ -27,7 +27,7 @@ struct averagecounter_conf {
 	int64_t ignore_ns; /* ignore the first IGNORE seconds (default 0) */
 };
 
-static int averagecounter_configure(const struct elem_ctx *ctx, const struct click_args *args,
+static int averagecounter_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
                                     void **conf)
 {
 	struct averagecounter_conf *c = elem__conf_alloc(ctx, sizeof *c);
@@ -43,7 +43,7 @@ static int averagecounter_configure(const struct elem_ctx *ctx, const struct cli
 
 static const struct elem_runtime counter_runtime;
 static const struct elem_model counter_model;
-const struct elem_class elem_counter = {
+const struct click_class elem_counter = {
 	.name = "Counter",
 	.port_count = "1/1",
 	.processing = "a/a",
@@ -53,7 +53,7 @@ const struct elem_class elem_counter = {
 };
 
 static const struct elem_runtime averagecounter_runtime;
-const struct elem_class elem_averagecounter = {
+const struct click_class elem_averagecounter = {
 	.name = "AverageCounter",
 	.port_count = "1/1",
 	.processing = "a/a",

@@ -12,7 +12,7 @@ struct decipttl_conf {
 	bool multicast; /* false: multicast destinations pass unchanged */
 };
 
-static int decipttl_configure(const struct elem_ctx *ctx, const struct click_args *args, void **conf)
+static int decipttl_configure(const struct click_conf_ctx *ctx, const struct click_args *args, void **conf)
 {
 	struct decipttl_conf *c = elem__conf_alloc(ctx, sizeof *c);
 	if (!c)
@@ -32,7 +32,7 @@ static int decipttl_configure(const struct elem_ctx *ctx, const struct click_arg
 
 static const struct elem_runtime decipttl_runtime;
 static const struct elem_model decipttl_model;
-const struct elem_class elem_decipttl = {
+const struct click_class elem_decipttl = {
 	.name = "DecIPTTL",
 	.port_count = "1/1-2",
 	.processing = "a/ah",

@@ -23,7 +23,7 @@ struct dev_conf {
 	uint8_t mac[6];
 };
 
-static int dev_configure(const struct elem_ctx *ctx, const struct click_args *args, void **conf,
+static int dev_configure(const struct click_conf_ctx *ctx, const struct click_args *args, void **conf,
                          bool out, bool netfront)
 {
 	struct dev_conf *c = elem__conf_alloc(ctx, sizeof *c);
@@ -76,30 +76,30 @@ static int dev_configure(const struct elem_ctx *ctx, const struct click_args *ar
 	return 0;
 }
 
-static int fromdevice_configure(const struct elem_ctx *ctx, const struct click_args *args, void **conf)
+static int fromdevice_configure(const struct click_conf_ctx *ctx, const struct click_args *args, void **conf)
 {
 	return dev_configure(ctx, args, conf, false, false);
 }
 
-static int fromnetfront_configure(const struct elem_ctx *ctx, const struct click_args *args,
+static int fromnetfront_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
                                   void **conf)
 {
 	return dev_configure(ctx, args, conf, false, true);
 }
 
-static int todevice_configure(const struct elem_ctx *ctx, const struct click_args *args, void **conf)
+static int todevice_configure(const struct click_conf_ctx *ctx, const struct click_args *args, void **conf)
 {
 	return dev_configure(ctx, args, conf, true, false);
 }
 
-static int tonetfront_configure(const struct elem_ctx *ctx, const struct click_args *args, void **conf)
+static int tonetfront_configure(const struct click_conf_ctx *ctx, const struct click_args *args, void **conf)
 {
 	return dev_configure(ctx, args, conf, true, true);
 }
 
 static const struct elem_runtime fromdevice_runtime;
 static const struct elem_model dev_model;
-const struct elem_class elem_fromdevice = {
+const struct click_class elem_fromdevice = {
 	.name = "FromDevice",
 	.port_count = "0/1",
 	.processing = "h/h",
@@ -109,7 +109,7 @@ const struct elem_class elem_fromdevice = {
 	.runtime = &fromdevice_runtime,
 };
 
-const struct elem_class elem_fromnetfront = {
+const struct click_class elem_fromnetfront = {
 	.name = "FromNetFront",
 	.port_count = "0/1",
 	.processing = "h/h",
@@ -120,7 +120,7 @@ const struct elem_class elem_fromnetfront = {
 };
 
 static const struct elem_runtime todevice_runtime;
-const struct elem_class elem_todevice = {
+const struct click_class elem_todevice = {
 	.name = "ToDevice",
 	.port_count = "1/0-1",
 	.processing = "a/h",
@@ -130,7 +130,7 @@ const struct elem_class elem_todevice = {
 	.runtime = &todevice_runtime,
 };
 
-const struct elem_class elem_tonetfront = {
+const struct click_class elem_tonetfront = {
 	.name = "ToNetFront",
 	.port_count = "1/0-1",
 	.processing = "a/h",

@@ -12,7 +12,7 @@ struct discard_conf {
 	uint32_t burst; /* 1 */
 };
 
-static int discard_configure(const struct elem_ctx *ctx, const struct click_args *args, void **conf)
+static int discard_configure(const struct click_conf_ctx *ctx, const struct click_args *args, void **conf)
 {
 	struct discard_conf *c = elem__conf_alloc(ctx, sizeof *c);
 	if (!c)
@@ -32,7 +32,7 @@ static int discard_configure(const struct elem_ctx *ctx, const struct click_args
 
 static const struct elem_runtime discard_runtime;
 static const struct elem_model discard_model;
-const struct elem_class elem_discard = {
+const struct click_class elem_discard = {
 	.name = "Discard",
 	.port_count = "1/0",
 	.processing = "a/a",

@@ -11,7 +11,7 @@ struct etherencap_conf {
 	uint8_t src[6], dst[6];
 };
 
-static int etherencap_configure(const struct elem_ctx *ctx, const struct click_args *args,
+static int etherencap_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
                                 void **conf)
 {
 	struct etherencap_conf *c = elem__conf_alloc(ctx, sizeof *c);
@@ -29,7 +29,7 @@ static int etherencap_configure(const struct elem_ctx *ctx, const struct click_a
 	return 0;
 }
 
-static int etherrewrite_configure(const struct elem_ctx *ctx, const struct click_args *args,
+static int etherrewrite_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
                                   void **conf)
 {
 	struct etherencap_conf *c = elem__conf_alloc(ctx, sizeof *c);
@@ -48,7 +48,7 @@ static int etherrewrite_configure(const struct elem_ctx *ctx, const struct click
 
 static const struct elem_runtime etherencap_runtime;
 static const struct elem_model etherencap_model;
-const struct elem_class elem_etherencap = {
+const struct click_class elem_etherencap = {
 	.name = "EtherEncap",
 	.port_count = "1/1",
 	.processing = "a/a",
@@ -59,7 +59,7 @@ const struct elem_class elem_etherencap = {
 
 static const struct elem_runtime etherrewrite_runtime;
 static const struct elem_model etherrewrite_model;
-const struct elem_class elem_etherrewrite = {
+const struct click_class elem_etherrewrite = {
 	.name = "EtherRewrite",
 	.port_count = "1/1",
 	.processing = "a/a",

@@ -40,7 +40,7 @@ static const struct icmp_name codes[] = {
 	{ "erroratptr", 12, 0 }, { "missingopt", 12, 1 }, { "length", 12, 2 },
 };
 
-static int icmperror_configure(const struct elem_ctx *ctx, const struct click_args *args,
+static int icmperror_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
                                void **conf)
 {
 	struct icmperror_conf *c = elem__conf_alloc(ctx, sizeof *c);
@@ -111,7 +111,7 @@ static int icmperror_configure(const struct elem_ctx *ctx, const struct click_ar
 
 static const struct elem_runtime icmppingresponder_runtime;
 static const struct elem_model icmppingresponder_model;
-const struct elem_class elem_icmppingresponder = {
+const struct click_class elem_icmppingresponder = {
 	.name = "ICMPPingResponder",
 	.port_count = "1/1-2",
 	.processing = "a/ah",
@@ -122,7 +122,7 @@ const struct elem_class elem_icmppingresponder = {
 
 static const struct elem_runtime icmperror_runtime;
 static const struct elem_model icmperror_model;
-const struct elem_class elem_icmperror = {
+const struct click_class elem_icmperror = {
 	.name = "ICMPError",
 	.port_count = "1/1",
 	.processing = "a/a",

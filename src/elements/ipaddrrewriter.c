@@ -6,7 +6,7 @@
 #include "verify/model.h"
 #include "elements/rewriter.h"
 
-static int ipaddrrewriter_configure(const struct elem_ctx *ctx, const struct click_args *args,
+static int ipaddrrewriter_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
                                     void **conf)
 {
 	struct rw_conf *c = NULL;
@@ -18,7 +18,7 @@ static int ipaddrrewriter_configure(const struct elem_ctx *ctx, const struct cli
 
 #include "runtime/elements_rt.h"
 static const struct elem_model ipaddrrewriter_model;
-const struct elem_class elem_ipaddrrewriter = {
+const struct click_class elem_ipaddrrewriter = {
 	.name = "IPAddrRewriter",
 	.port_count = "1-/1-",
 	.processing = "h/h",

@@ -18,7 +18,7 @@ struct ipencap_conf {
 	bool df;
 };
 
-static int dst_or_anno(const struct elem_ctx *ctx, struct arg_val *v, uint32_t *dst, bool *anno)
+static int dst_or_anno(const struct click_conf_ctx *ctx, struct arg_val *v, uint32_t *dst, bool *anno)
 {
 	if (arg_is(v, "DST_ANNO")) {
 		*anno = true;
@@ -28,7 +28,7 @@ static int dst_or_anno(const struct elem_ctx *ctx, struct arg_val *v, uint32_t *
 	return arg_parse_ip(ctx, v, dst);
 }
 
-static int ipencap_configure(const struct elem_ctx *ctx, const struct click_args *args, void **conf)
+static int ipencap_configure(const struct click_conf_ctx *ctx, const struct click_args *args, void **conf)
 {
 	struct ipencap_conf *c = elem__conf_alloc(ctx, sizeof *c);
 	if (!c)
@@ -81,7 +81,7 @@ struct udpipencap_conf {
 	bool checksum;         /* true: compute the UDP checksum, else 0 */
 };
 
-static int udpipencap_configure(const struct elem_ctx *ctx, const struct click_args *args,
+static int udpipencap_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
                                 void **conf)
 {
 	struct udpipencap_conf *c = elem__conf_alloc(ctx, sizeof *c);
@@ -107,7 +107,7 @@ static int udpipencap_configure(const struct elem_ctx *ctx, const struct click_a
 
 static const struct elem_runtime ipencap_runtime;
 static const struct elem_model ipencap_model;
-const struct elem_class elem_ipencap = {
+const struct click_class elem_ipencap = {
 	.name = "IPEncap",
 	.port_count = "1/1",
 	.processing = "a/a",
@@ -118,7 +118,7 @@ const struct elem_class elem_ipencap = {
 
 static const struct elem_runtime udpipencap_runtime;
 static const struct elem_model udpipencap_model;
-const struct elem_class elem_udpipencap = {
+const struct click_class elem_udpipencap = {
 	.name = "UDPIPEncap",
 	.port_count = "1/1",
 	.processing = "a/a",

@@ -15,7 +15,7 @@
 
 /* Parse the pattern text v (unquoting first only when it has quotes, so
  * diagnostics keep their columns). */
-static int pattern(const struct elem_ctx *ctx, const struct arg_val *v, struct flow_expr **out)
+static int pattern(const struct click_conf_ctx *ctx, const struct arg_val *v, struct flow_expr **out)
 {
 	if (v->n == 0)
 		return arg_error(ctx, v, "missing pattern");
@@ -32,7 +32,7 @@ static int pattern(const struct elem_ctx *ctx, const struct arg_val *v, struct f
 	return flow_parse(text, &v->loc, ctx->arena, ctx->diags, out);
 }
 
-static int ipfilter_configure(const struct elem_ctx *ctx, const struct click_args *args,
+static int ipfilter_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
                               void **conf)
 {
 	struct cls_conf *c = cls_conf_alloc(ctx, args->n);
@@ -84,21 +84,21 @@ static int ipfilter_configure(const struct elem_ctx *ctx, const struct click_arg
 	return 0;
 }
 
-static int ipclassifier_pattern(const struct elem_ctx *ctx, const struct click_arg *arg,
+static int ipclassifier_pattern(const struct click_conf_ctx *ctx, const struct click_arg *arg,
                                 struct flow_expr **out)
 {
 	struct arg_val a = arg_val_of(arg, NULL);
 	return pattern(ctx, &a, out);
 }
 
-static int ipclassifier_configure(const struct elem_ctx *ctx, const struct click_args *args,
+static int ipclassifier_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
                                   void **conf)
 {
 	return cls_configure_per_output(ctx, args, ipclassifier_pattern, conf);
 }
 
 #include "runtime/elements_rt.h"
-const struct elem_class elem_ipfilter = {
+const struct click_class elem_ipfilter = {
 	.name = "IPFilter",
 	.port_count = "1/-",
 	.processing = "h/h",
@@ -107,7 +107,7 @@ const struct elem_class elem_ipfilter = {
 	.runtime = &rt_ipfilter_runtime,
 };
 
-const struct elem_class elem_ipclassifier = {
+const struct click_class elem_ipclassifier = {
 	.name = "IPClassifier",
 	.port_count = "1/-",
 	.processing = "h/h",

@@ -15,7 +15,7 @@ struct ipfragmenter_conf {
 	uint32_t headroom; /* for new fragments; 0: the runtime's default */
 };
 
-static int ipfragmenter_configure(const struct elem_ctx *ctx, const struct click_args *args,
+static int ipfragmenter_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
                                   void **conf)
 {
 	struct ipfragmenter_conf *c = elem__conf_alloc(ctx, sizeof *c);
@@ -39,7 +39,7 @@ static int ipfragmenter_configure(const struct elem_ctx *ctx, const struct click
 
 static const struct elem_runtime ipfragmenter_runtime;
 static const struct elem_model ipfragmenter_model;
-const struct elem_class elem_ipfragmenter = {
+const struct click_class elem_ipfragmenter = {
 	.name = "IPFragmenter",
 	.port_count = "1/1-2",
 	.processing = "h/h",

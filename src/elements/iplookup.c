@@ -19,7 +19,7 @@ const struct iproute *iproute_lookup(const struct iproute_conf *c, uint32_t addr
 	return best;
 }
 
-static int iplookup_configure(const struct elem_ctx *ctx, const struct click_args *args, void **conf)
+static int iplookup_configure(const struct click_conf_ctx *ctx, const struct click_args *args, void **conf)
 {
 	struct iproute_conf *c = elem__conf_alloc(ctx, sizeof *c);
 	if (!c)
@@ -81,7 +81,7 @@ static int iplookup_configure(const struct elem_ctx *ctx, const struct click_arg
 
 #include "runtime/elements_rt.h"
 static const struct elem_model iplookup_model;
-const struct elem_class elem_lineariplookup = {
+const struct click_class elem_lineariplookup = {
 	.name = "LinearIPLookup",
 	.port_count = "1/-",
 	.processing = "h/h",
@@ -90,7 +90,7 @@ const struct elem_class elem_lineariplookup = {
 	.runtime = &rt_iplookup_runtime,
 };
 
-const struct elem_class elem_staticiplookup = {
+const struct click_class elem_staticiplookup = {
 	.name = "StaticIPLookup",
 	.port_count = "1/-",
 	.processing = "h/h",
@@ -99,7 +99,7 @@ const struct elem_class elem_staticiplookup = {
 	.runtime = &rt_iplookup_runtime,
 };
 
-const struct elem_class elem_radixiplookup = {
+const struct click_class elem_radixiplookup = {
 	.name = "RadixIPLookup",
 	.port_count = "1/-",
 	.processing = "h/h",

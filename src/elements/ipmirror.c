@@ -13,7 +13,7 @@ struct ipmirror_conf {
 	bool dst_anno; /* true */
 };
 
-static int ipmirror_configure(const struct elem_ctx *ctx, const struct click_args *args, void **conf)
+static int ipmirror_configure(const struct click_conf_ctx *ctx, const struct click_args *args, void **conf)
 {
 	struct ipmirror_conf *c = elem__conf_alloc(ctx, sizeof *c);
 	if (!c)
@@ -29,7 +29,7 @@ static int ipmirror_configure(const struct elem_ctx *ctx, const struct click_arg
 
 static const struct elem_runtime ipmirror_runtime;
 static const struct elem_model ipmirror_model;
-const struct elem_class elem_ipmirror = {
+const struct click_class elem_ipmirror = {
 	.name = "IPMirror",
 	.port_count = "1/1",
 	.processing = "a/a",

@@ -14,7 +14,7 @@ struct ipoutputcombo_conf {
 	uint32_t mtu;
 };
 
-static int ipoutputcombo_configure(const struct elem_ctx *ctx, const struct click_args *args,
+static int ipoutputcombo_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
                                    void **conf)
 {
 	struct ipoutputcombo_conf *c = elem__conf_alloc(ctx, sizeof *c);
@@ -34,7 +34,7 @@ static int ipoutputcombo_configure(const struct elem_ctx *ctx, const struct clic
 
 static const struct elem_runtime ipoutputcombo_runtime;
 static const struct elem_model ipoutputcombo_model;
-const struct elem_class elem_ipoutputcombo = {
+const struct click_class elem_ipoutputcombo = {
 	.name = "IPOutputCombo",
 	.port_count = "1/5",
 	.processing = "h/h",

@@ -5,7 +5,7 @@
 #include "verify/model.h"
 #include "elements/rewriter.h"
 
-static int iprewriter_configure(const struct elem_ctx *ctx, const struct click_args *args,
+static int iprewriter_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
                                 void **conf)
 {
 	struct rw_conf *c = NULL;
@@ -17,7 +17,7 @@ static int iprewriter_configure(const struct elem_ctx *ctx, const struct click_a
 
 #include "runtime/elements_rt.h"
 static const struct elem_model iprewriter_model;
-const struct elem_class elem_iprewriter = {
+const struct click_class elem_iprewriter = {
 	.name = "IPRewriter",
 	.port_count = "1-/1-",
 	.processing = "h/h",

@@ -5,7 +5,7 @@
 
 static const struct elem_runtime ipsecespencap_runtime;
 static const struct elem_model ipsecespencap_model;
-const struct elem_class elem_ipsecespencap = {
+const struct click_class elem_ipsecespencap = {
 	.name = "IPsecESPEncap",
 	.port_count = "1/1",
 	.processing = "a/a",

@@ -11,7 +11,7 @@ struct markipheader_conf {
 	uint32_t offset;
 };
 
-static int markipheader_configure(const struct elem_ctx *ctx, const struct click_args *args,
+static int markipheader_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
                                   void **conf)
 {
 	struct markipheader_conf *c = elem__conf_alloc(ctx, sizeof *c);
@@ -27,7 +27,7 @@ static int markipheader_configure(const struct elem_ctx *ctx, const struct click
 
 static const struct elem_runtime markipheader_runtime;
 static const struct elem_model markipheader_model;
-const struct elem_class elem_markipheader = {
+const struct click_class elem_markipheader = {
 	.name = "MarkIPHeader",
 	.port_count = "1/1",
 	.processing = "a/a",

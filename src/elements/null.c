@@ -7,7 +7,7 @@
 
 static const struct elem_runtime null_runtime;
 static const struct elem_model null_model;
-const struct elem_class elem_null = {
+const struct click_class elem_null = {
 	.name = "Null",
 	.port_count = "1/1",
 	.processing = "a/a",
@@ -16,7 +16,7 @@ const struct elem_class elem_null = {
 	.runtime = &null_runtime,
 };
 
-const struct elem_class elem_pushnull = {
+const struct click_class elem_pushnull = {
 	.name = "PushNull",
 	.port_count = "1/1",
 	.processing = "h/h",
@@ -25,7 +25,7 @@ const struct elem_class elem_pushnull = {
 	.runtime = &null_runtime,
 };
 
-const struct elem_class elem_pullnull = {
+const struct click_class elem_pullnull = {
 	.name = "PullNull",
 	.port_count = "1/1",
 	.processing = "l/l",
@@ -36,7 +36,7 @@ const struct elem_class elem_pullnull = {
 
 static const struct elem_runtime idle_runtime;
 static const struct elem_model idle_model;
-const struct elem_class elem_idle = {
+const struct click_class elem_idle = {
 	.name = "Idle",
 	.port_count = "-/-",
 	.processing = "a/a",

@@ -14,7 +14,7 @@ struct paint_conf {
 	uint8_t anno;  /* byte offset in the annotation area */
 };
 
-static int paint_common(const struct elem_ctx *ctx, const struct click_args *args, void **conf,
+static int paint_common(const struct click_conf_ctx *ctx, const struct click_args *args, void **conf,
                         bool color)
 {
 	struct paint_conf *c = elem__conf_alloc(ctx, sizeof *c);
@@ -32,12 +32,12 @@ static int paint_common(const struct elem_ctx *ctx, const struct click_args *arg
 	return 0;
 }
 
-static int paint_configure(const struct elem_ctx *ctx, const struct click_args *args, void **conf)
+static int paint_configure(const struct click_conf_ctx *ctx, const struct click_args *args, void **conf)
 {
 	return paint_common(ctx, args, conf, true);
 }
 
-static int paintswitch_configure(const struct elem_ctx *ctx, const struct click_args *args,
+static int paintswitch_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
                                  void **conf)
 {
 	return paint_common(ctx, args, conf, false);
@@ -45,7 +45,7 @@ static int paintswitch_configure(const struct elem_ctx *ctx, const struct click_
 
 static const struct elem_runtime paint_runtime;
 static const struct elem_model paint_model;
-const struct elem_class elem_paint = {
+const struct click_class elem_paint = {
 	.name = "Paint",
 	.port_count = "1/1",
 	.processing = "a/a",
@@ -57,7 +57,7 @@ const struct elem_class elem_paint = {
 /* Output = the annotation value; 255 copies to every output. */
 static const struct elem_runtime paintswitch_runtime;
 static const struct elem_model paintswitch_model;
-const struct elem_class elem_paintswitch = {
+const struct click_class elem_paintswitch = {
 	.name = "PaintSwitch",
 	.port_count = "1/-",
 	.processing = "h/h",
@@ -68,7 +68,7 @@ const struct elem_class elem_paintswitch = {
 
 static const struct elem_runtime checkpaint_runtime;
 static const struct elem_model checkpaint_model;
-const struct elem_class elem_checkpaint = {
+const struct click_class elem_checkpaint = {
 	.name = "CheckPaint",
 	.port_count = "1/1-2",
 	.processing = "a/ah",

@@ -18,7 +18,7 @@ struct print_conf {
 	bool active;        /* true */
 };
 
-static int print_configure(const struct elem_ctx *ctx, const struct click_args *args, void **conf)
+static int print_configure(const struct click_conf_ctx *ctx, const struct click_args *args, void **conf)
 {
 	struct print_conf *c = elem__conf_alloc(ctx, sizeof *c);
 	if (!c)
@@ -61,7 +61,7 @@ static int print_configure(const struct elem_ctx *ctx, const struct click_args *
 
 static const struct elem_runtime print_runtime;
 static const struct elem_model print_model;
-const struct elem_class elem_print = {
+const struct click_class elem_print = {
 	.name = "Print",
 	.port_count = "1/1",
 	.processing = "a/a",

@@ -11,7 +11,7 @@ struct queue_conf {
 	uint32_t capacity; /* packets */
 };
 
-static int queue_configure(const struct elem_ctx *ctx, const struct click_args *args, void **conf)
+static int queue_configure(const struct click_conf_ctx *ctx, const struct click_args *args, void **conf)
 {
 	struct queue_conf *c = elem__conf_alloc(ctx, sizeof *c);
 	if (!c)
@@ -27,7 +27,7 @@ static int queue_configure(const struct elem_ctx *ctx, const struct click_args *
 
 static const struct elem_runtime queue_runtime;
 static const struct elem_model pass_model;
-const struct elem_class elem_queue = {
+const struct click_class elem_queue = {
 	.name = "Queue",
 	.port_count = "1/1-2",
 	.processing = "h/lh",
@@ -37,7 +37,7 @@ const struct elem_class elem_queue = {
 	.runtime = &queue_runtime,
 };
 
-const struct elem_class elem_simplequeue = {
+const struct click_class elem_simplequeue = {
 	.name = "SimpleQueue",
 	.port_count = "1/1-2",
 	.processing = "h/lh",
@@ -47,7 +47,7 @@ const struct elem_class elem_simplequeue = {
 	.runtime = &queue_runtime,
 };
 
-const struct elem_class elem_fullnotequeue = {
+const struct click_class elem_fullnotequeue = {
 	.name = "FullNoteQueue",
 	.port_count = "1/1-2",
 	.processing = "h/lh",

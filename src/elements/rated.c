@@ -13,7 +13,7 @@ struct rated_conf {
 	uint64_t burst_size; /* bucket capacity in packets, >= 1 */
 };
 
-static int rated_configure(const struct elem_ctx *ctx, const struct click_args *args, void **conf)
+static int rated_configure(const struct click_conf_ctx *ctx, const struct click_args *args, void **conf)
 {
 	struct rated_conf *c = elem__conf_alloc(ctx, sizeof *c);
 	if (!c)
@@ -42,7 +42,7 @@ static int rated_configure(const struct elem_ctx *ctx, const struct click_args *
 
 static const struct elem_runtime ratedunqueue_runtime;
 static const struct elem_model ratedunqueue_model;
-const struct elem_class elem_ratedunqueue = {
+const struct click_class elem_ratedunqueue = {
 	.name = "RatedUnqueue",
 	.port_count = "1/1",
 	.processing = "l/h",
@@ -54,7 +54,7 @@ const struct elem_class elem_ratedunqueue = {
 
 static const struct elem_runtime ratedsplitter_runtime;
 static const struct elem_model ratedsplitter_model;
-const struct elem_class elem_ratedsplitter = {
+const struct click_class elem_ratedsplitter = {
 	.name = "RatedSplitter",
 	.port_count = "1/1-2",
 	.processing = "h/h",
@@ -67,10 +67,10 @@ const struct elem_class elem_ratedsplitter = {
 #include <string.h>
 
 #include "runtime/runtime.h"
-#include "runtime/tbucket.h"
+#include "base/tbucket.h"
 
 struct rated_state {
-	struct rt_tbucket tb;
+	struct tbucket tb;
 	uint64_t count;
 };
 
@@ -83,7 +83,7 @@ static int rated_init_common(struct rt_elem *e)
 {
 	const struct rated_conf *c = e->conf;
 	struct rated_state *s = e->state;
-	rt_tbucket_init(&s->tb, c->rate ? c->rate : 1, c->burst_size, rt_now(e));
+	tbucket_init(&s->tb, c->rate ? c->rate : 1, c->burst_size, rt_now(e));
 	return 0;
 }
 
@@ -106,15 +106,15 @@ static uint32_t ratedunqueue_run(struct rt_elem *e, uint64_t now)
 		return 0;
 	}
 	for (;;) {
-		rt_tbucket_refill(&s->tb, now);
-		if (s->tb.credit < RT_NS) {
-			rt_timer_at(e, rt_tbucket_when(&s->tb, 1, now));
+		tbucket_refill(&s->tb, now);
+		if (s->tb.credit < TBUCKET_NS) {
+			rt_timer_at(e, tbucket_when(&s->tb, 1, now));
 			break;
 		}
 		struct rt_pkt *p = rt_pull(e, 0);
 		if (!p)
 			break;
-		rt_tbucket_take(&s->tb, 1, now);
+		tbucket_take(&s->tb, 1, now);
 		s->count++;
 		n++;
 		rt_push(e, 0, p);
@@ -126,7 +126,7 @@ static void ratedsplitter_push(struct rt_elem *e, uint32_t port, struct rt_pkt *
 {
 	struct rated_state *s = e->state;
 	const struct rated_conf *c = e->conf;
-	if (c->rate && rt_tbucket_take(&s->tb, 1, rt_now(e))) {
+	if (c->rate && tbucket_take(&s->tb, 1, rt_now(e))) {
 		s->count++;
 		rt_push(e, 0, p);
 	} else {

@@ -9,7 +9,7 @@
 
 #define NS 1000000000ll
 
-static int out_port(const struct elem_ctx *ctx, struct arg_val *v, const char *kw, uint32_t *out)
+static int out_port(const struct click_conf_ctx *ctx, struct arg_val *v, const char *kw, uint32_t *out)
 {
 	uint64_t k;
 	v->kw = kw;
@@ -36,7 +36,7 @@ static void suffixes(struct arg_val *v, bool *seq, bool *nopref, bool *any)
 }
 
 /* SADDR: '-', an address (0.0.0.0 = '-'), A-B, or a/len. */
-static int addr_field(const struct elem_ctx *ctx, struct arg_val *v, bool ranges,
+static int addr_field(const struct click_conf_ctx *ctx, struct arg_val *v, bool ranges,
                       struct rw_field *f)
 {
 	if (arg_is(v, "-")) {
@@ -74,7 +74,7 @@ static int addr_field(const struct elem_ctx *ctx, struct arg_val *v, bool ranges
 }
 
 /* SPORT/DPORT: '-', a port 1-65535, or L-H (ranges only when allowed). */
-static int port_field(const struct elem_ctx *ctx, struct arg_val *v, bool ranges,
+static int port_field(const struct click_conf_ctx *ctx, struct arg_val *v, bool ranges,
                       struct rw_field *f)
 {
 	if (arg_is(v, "-")) {
@@ -102,7 +102,7 @@ static int port_field(const struct elem_ctx *ctx, struct arg_val *v, bool ranges
 	return 0;
 }
 
-static int parse_pattern(const struct elem_ctx *ctx, struct arg_val *w, size_t nw, bool addr_only,
+static int parse_pattern(const struct click_conf_ctx *ctx, struct arg_val *w, size_t nw, bool addr_only,
                          const struct arg_val *whole, struct rw_pattern *p)
 {
 	static const char *const names4[] = { "SADDR", "SPORT", "DADDR", "DPORT" };
@@ -144,7 +144,7 @@ static int parse_pattern(const struct elem_ctx *ctx, struct arg_val *w, size_t n
 	return rc;
 }
 
-int rw_parse_spec(const struct elem_ctx *ctx, const struct click_arg *arg, bool addr_only,
+int rw_parse_spec(const struct click_conf_ctx *ctx, const struct click_arg *arg, bool addr_only,
                   struct rw_spec *out)
 {
 	memset(out, 0, sizeof *out);
@@ -211,7 +211,7 @@ int rw_parse_spec(const struct elem_ctx *ctx, const struct click_arg *arg, bool 
 	                         "IPMapper elements are not supported)", b);
 }
 
-int rw_configure(const struct elem_ctx *ctx, const struct click_args *args, bool addr_only,
+int rw_configure(const struct click_conf_ctx *ctx, const struct click_args *args, bool addr_only,
                  struct rw_conf **out)
 {
 	struct rw_conf *c = elem__conf_alloc(ctx, sizeof *c);

@@ -66,10 +66,10 @@ struct rw_conf {
 
 /* Parse one INPUTSPEC argument. addr_only: IPAddrRewriter's rules (the
  * pattern's destination must be '-', ports may not be given). */
-int rw_parse_spec(const struct elem_ctx *ctx, const struct click_arg *arg, bool addr_only,
+int rw_parse_spec(const struct click_conf_ctx *ctx, const struct click_arg *arg, bool addr_only,
                   struct rw_spec *out);
 /* Configure either rewriter (keywords first, then one spec per input). */
-int rw_configure(const struct elem_ctx *ctx, const struct click_args *args, bool addr_only,
+int rw_configure(const struct click_conf_ctx *ctx, const struct click_args *args, bool addr_only,
                  struct rw_conf **out);
 
 struct sym_ctx;

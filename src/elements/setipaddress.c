@@ -12,7 +12,7 @@ struct setipaddress_conf {
 	uint8_t anno;  /* offset of the 4-byte annotation */
 };
 
-static int setipaddress_configure(const struct elem_ctx *ctx, const struct click_args *args,
+static int setipaddress_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
                                   void **conf)
 {
 	struct setipaddress_conf *c = elem__conf_alloc(ctx, sizeof *c);
@@ -34,7 +34,7 @@ static int setipaddress_configure(const struct elem_ctx *ctx, const struct click
 
 static const struct elem_runtime setipaddress_runtime;
 static const struct elem_model setipaddress_model;
-const struct elem_class elem_setipaddress = {
+const struct click_class elem_setipaddress = {
 	.name = "SetIPAddress",
 	.port_count = "1/1",
 	.processing = "a/a",

@@ -10,7 +10,7 @@ struct setipdscp_conf {
 	uint8_t dscp; /* 0-63 */
 };
 
-static int setipdscp_configure(const struct elem_ctx *ctx, const struct click_args *args,
+static int setipdscp_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
                                void **conf)
 {
 	struct setipdscp_conf *c = elem__conf_alloc(ctx, sizeof *c);
@@ -28,7 +28,7 @@ static int setipdscp_configure(const struct elem_ctx *ctx, const struct click_ar
 
 static const struct elem_runtime setipdscp_runtime;
 static const struct elem_model setipdscp_model;
-const struct elem_class elem_setipdscp = {
+const struct click_class elem_setipdscp = {
 	.name = "SetIPDSCP",
 	.port_count = "1/1",
 	.processing = "a/a",

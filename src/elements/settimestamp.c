@@ -13,7 +13,7 @@ struct settimestamp_conf {
 	bool first;    /* set the "first timestamp" annotation instead */
 };
 
-static int settimestamp_configure(const struct elem_ctx *ctx, const struct click_args *args,
+static int settimestamp_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
                                   void **conf)
 {
 	struct settimestamp_conf *c = elem__conf_alloc(ctx, sizeof *c);
@@ -33,7 +33,7 @@ static int settimestamp_configure(const struct elem_ctx *ctx, const struct click
 
 static const struct elem_runtime settimestamp_runtime;
 static const struct elem_model settimestamp_model;
-const struct elem_class elem_settimestamp = {
+const struct click_class elem_settimestamp = {
 	.name = "SetTimestamp",
 	.port_count = "1/1",
 	.processing = "a/a",

@@ -13,7 +13,7 @@ struct shaper_conf {
 	bool bytes;
 };
 
-static int bandwidthshaper_configure(const struct elem_ctx *ctx, const struct click_args *args,
+static int bandwidthshaper_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
                                      void **conf)
 {
 	struct shaper_conf *c = elem__conf_alloc(ctx, sizeof *c);
@@ -32,7 +32,7 @@ static int bandwidthshaper_configure(const struct elem_ctx *ctx, const struct cl
 	return 0;
 }
 
-static int shaper_configure(const struct elem_ctx *ctx, const struct click_args *args, void **conf)
+static int shaper_configure(const struct click_conf_ctx *ctx, const struct click_args *args, void **conf)
 {
 	struct shaper_conf *c = elem__conf_alloc(ctx, sizeof *c);
 	if (!c)
@@ -49,7 +49,7 @@ static int shaper_configure(const struct elem_ctx *ctx, const struct click_args 
 
 static const struct elem_runtime shaper_runtime;
 static const struct elem_model shaper_model;
-const struct elem_class elem_bandwidthshaper = {
+const struct click_class elem_bandwidthshaper = {
 	.name = "BandwidthShaper",
 	.port_count = "1/1-2",
 	.processing = "l/l",
@@ -58,7 +58,7 @@ const struct elem_class elem_bandwidthshaper = {
 	.runtime = &shaper_runtime,
 };
 
-const struct elem_class elem_shaper = {
+const struct click_class elem_shaper = {
 	.name = "Shaper",
 	.port_count = "1/1-2",
 	.processing = "l/l",

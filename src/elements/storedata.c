@@ -18,7 +18,7 @@ struct storedata_conf {
 	bool grow;
 };
 
-static int storedata_configure(const struct elem_ctx *ctx, const struct click_args *args,
+static int storedata_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
                                void **conf)
 {
 	struct storedata_conf *c = elem__conf_alloc(ctx, sizeof *c);
@@ -53,7 +53,7 @@ static int storedata_configure(const struct elem_ctx *ctx, const struct click_ar
 
 static const struct elem_runtime storedata_runtime;
 static const struct elem_model storedata_model;
-const struct elem_class elem_storedata = {
+const struct click_class elem_storedata = {
 	.name = "StoreData",
 	.port_count = "1/1",
 	.processing = "a/a",

@@ -21,7 +21,7 @@ struct storeipaddress_conf {
 	uint32_t offset; /* STOREIP_OFFSET */
 };
 
-static int storeipaddress_configure(const struct elem_ctx *ctx, const struct click_args *args,
+static int storeipaddress_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
                                     void **conf)
 {
 	struct storeipaddress_conf *c = elem__conf_alloc(ctx, sizeof *c);
@@ -71,7 +71,7 @@ static int storeipaddress_configure(const struct elem_ctx *ctx, const struct cli
 
 static const struct elem_runtime storeipaddress_runtime;
 static const struct elem_model storeipaddress_model;
-const struct elem_class elem_storeipaddress = {
+const struct click_class elem_storeipaddress = {
 	.name = "StoreIPAddress",
 	.port_count = "1/1-2",
 	.processing = "a/ah",

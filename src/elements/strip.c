@@ -10,7 +10,7 @@ struct strip_conf {
 	uint32_t length; /* bytes */
 };
 
-static int strip_configure(const struct elem_ctx *ctx, const struct click_args *args, void **conf)
+static int strip_configure(const struct click_conf_ctx *ctx, const struct click_args *args, void **conf)
 {
 	struct strip_conf *c = elem__conf_alloc(ctx, sizeof *c);
 	if (!c)
@@ -25,7 +25,7 @@ static int strip_configure(const struct elem_ctx *ctx, const struct click_args *
 
 static const struct elem_runtime strip_runtime;
 static const struct elem_model strip_model;
-const struct elem_class elem_strip = {
+const struct click_class elem_strip = {
 	.name = "Strip",
 	.port_count = "1/1",
 	.processing = "a/a",
@@ -36,7 +36,7 @@ const struct elem_class elem_strip = {
 
 static const struct elem_runtime unstrip_runtime;
 static const struct elem_model unstrip_model;
-const struct elem_class elem_unstrip = {
+const struct click_class elem_unstrip = {
 	.name = "Unstrip",
 	.port_count = "1/1",
 	.processing = "a/a",

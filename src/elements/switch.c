@@ -11,7 +11,7 @@ struct switch_conf {
 	int32_t output; /* negative: drop everything */
 };
 
-static int switch_configure(const struct elem_ctx *ctx, const struct click_args *args, void **conf)
+static int switch_configure(const struct click_conf_ctx *ctx, const struct click_args *args, void **conf)
 {
 	struct switch_conf *c = elem__conf_alloc(ctx, sizeof *c);
 	if (!c)
@@ -32,7 +32,7 @@ struct hashswitch_conf {
 	uint32_t length; /* > 0 */
 };
 
-static int hashswitch_configure(const struct elem_ctx *ctx, const struct click_args *args,
+static int hashswitch_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
                                 void **conf)
 {
 	struct hashswitch_conf *c = elem__conf_alloc(ctx, sizeof *c);
@@ -53,7 +53,7 @@ static int hashswitch_configure(const struct elem_ctx *ctx, const struct click_a
 
 static const struct elem_runtime switch_runtime;
 static const struct elem_model switch_model;
-const struct elem_class elem_switch = {
+const struct click_class elem_switch = {
 	.name = "Switch",
 	.port_count = "1/-",
 	.processing = "h/h",
@@ -64,7 +64,7 @@ const struct elem_class elem_switch = {
 
 static const struct elem_runtime rrswitch_runtime;
 static const struct elem_model rrswitch_model;
-const struct elem_class elem_roundrobinswitch = {
+const struct click_class elem_roundrobinswitch = {
 	.name = "RoundRobinSwitch",
 	.port_count = "1/1-",
 	.processing = "h/h",
@@ -75,7 +75,7 @@ const struct elem_class elem_roundrobinswitch = {
 
 static const struct elem_runtime hashswitch_runtime;
 static const struct elem_model hashswitch_model;
-const struct elem_class elem_hashswitch = {
+const struct click_class elem_hashswitch = {
 	.name = "HashSwitch",
 	.port_count = "1/1-",
 	.processing = "h/h",

@@ -7,7 +7,7 @@
 #include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
-static int tee_configure(const struct elem_ctx *ctx, const struct click_args *args, void **conf)
+static int tee_configure(const struct click_conf_ctx *ctx, const struct click_args *args, void **conf)
 {
 	uint32_t n = 0;
 	struct arg_spec spec[] = { arg_u32("N", ARG_P, &n) };
@@ -22,7 +22,7 @@ static int tee_configure(const struct elem_ctx *ctx, const struct click_args *ar
 
 static const struct elem_runtime tee_runtime;
 static const struct elem_model tee_model;
-const struct elem_class elem_tee = {
+const struct click_class elem_tee = {
 	.name = "Tee",
 	.port_count = "1/1-",
 	.processing = "h/h",
@@ -32,7 +32,7 @@ const struct elem_class elem_tee = {
 };
 
 static const struct elem_runtime pulltee_runtime;
-const struct elem_class elem_pulltee = {
+const struct click_class elem_pulltee = {
 	.name = "PullTee",
 	.port_count = "1/1-",
 	.processing = "l/lh",

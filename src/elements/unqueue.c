@@ -13,7 +13,7 @@ struct unqueue_conf {
 	int32_t limit;  /* total packets, -1: unlimited */
 };
 
-static int unqueue_configure(const struct elem_ctx *ctx, const struct click_args *args, void **conf)
+static int unqueue_configure(const struct click_conf_ctx *ctx, const struct click_args *args, void **conf)
 {
 	struct unqueue_conf *c = elem__conf_alloc(ctx, sizeof *c);
 	if (!c)
@@ -40,7 +40,7 @@ struct timedunqueue_conf {
 	uint32_t burst;      /* > 0, default 1 */
 };
 
-static int timedunqueue_configure(const struct elem_ctx *ctx, const struct click_args *args,
+static int timedunqueue_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
                                   void **conf)
 {
 	struct timedunqueue_conf *c = elem__conf_alloc(ctx, sizeof *c);
@@ -67,7 +67,7 @@ static int timedunqueue_configure(const struct elem_ctx *ctx, const struct click
 
 static const struct elem_runtime unqueue_runtime;
 static const struct elem_model unqueue_model;
-const struct elem_class elem_unqueue = {
+const struct click_class elem_unqueue = {
 	.name = "Unqueue",
 	.port_count = "1/1",
 	.processing = "l/h",
@@ -79,7 +79,7 @@ const struct elem_class elem_unqueue = {
 
 static const struct elem_runtime timedunqueue_runtime;
 static const struct elem_model pass_model;
-const struct elem_class elem_timedunqueue = {
+const struct click_class elem_timedunqueue = {
 	.name = "TimedUnqueue",
 	.port_count = "1/1",
 	.processing = "l/h",

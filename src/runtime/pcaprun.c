@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/file.h"
+#include "elements/element.h"
 #include "innet_build.h"
 #include "runtime/net.h"
 #include "runtime/pcaprun.h"
@@ -32,33 +34,11 @@ static void run_tx(void *ctx, uint32_t dev, struct rt_pkt *p)
 
 static char *read_file(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap);
-	while (buf) {
-		if (n + 1 >= cap) {
-			char *nb = cap > (16u << 20) ? NULL : realloc(buf, cap * 2);
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		size_t k = fread(buf + n, 1, cap - n - 1, f);
-		if (!k)
-			break;
-		n += k;
-	}
-	fclose(f);
-	if (buf) {
-		buf[n] = 0;
-		*len = n;
-	}
-	return buf;
+	char *text = NULL;
+	int rc = file_read_all(path, 16u << 20, &text, len);
+	if (rc)
+		errno = -rc;
+	return rc ? NULL : text;
 }
 
 /* The IPv4 packet inside a captured frame, or NULL. */
@@ -131,7 +111,7 @@ int rt_run_pcap(const char *config_path, const char *in_pcap, const char *out_pc
 	if (!text)
 		return diags_error(d, NULL, 0, "%s: cannot read: %s", config_path, strerror(errno)), -EIO;
 	struct src_file src = { config_path, text, len };
-	struct click_options copt = { .defines = o->defines, .ndefines = o->ndefines };
+	struct click_options copt = {.lookup = elem_class_find, .defines = o->defines, .ndefines = o->ndefines };
 	struct click_graph *g = NULL;
 	int rc = click_parse(&src, &copt, &g, d);
 	if (rc) {

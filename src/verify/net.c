@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "elements/element.h"
 #include "verify/sym.h"
 
 static const struct sym_iset *prefix_set(struct arena *a, struct inet_prefix p)
@@ -152,7 +153,7 @@ static int graph_node(struct arena *a, struct vnode *n, const char *name, const 
 	sf->name = arena_strdup(a, name);
 	sf->text = arena_strdup(a, text ? text : "");
 	sf->len = strlen(sf->text);
-	struct click_options opt = {.defines = defs, .ndefines = ndefs};
+	struct click_options opt = {.lookup = elem_class_find, .defines = defs, .ndefines = ndefs};
 	int rc = click_parse(sf, &opt, &n->g, d);
 	if (rc < 0)
 		return rc;

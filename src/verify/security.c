@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "elements/element.h"
 #include "verify/engine.h"
 
 int vfy_module_exits(struct vfy_net *n, const char *name, const struct vfy_limits *lim,
@@ -151,7 +152,7 @@ int vfy_concrete_in_symbolic(const char *cls, const char *config, uint32_t ninpu
 		len += (size_t)snprintf(text + len, cap - len, "e[%u] -> Idle;\n", i);
 	struct src_file sf = {"<element>", text, len};
 	struct click_graph *g = NULL;
-	struct click_options opt = {0};
+	struct click_options opt = {.lookup = elem_class_find};
 	int rc = click_parse(&sf, &opt, &g, d);
 	if (rc < 0) {
 		free(text);

@@ -28,7 +28,7 @@
 #include <jansson.h>
 
 #include "base/diag.h"
-#include "snapshot.h"
+#include "snapshot/snapshot.h"
 
 struct vfy_base; /* the snapshot's network, immutable */
 struct vfy_net;  /* a base plus modules: one per job */

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vm/idmap.h"
+#include "base/idmap.h"
 #include "vm/vm.h"
 
 struct dinst {
@@ -18,7 +18,7 @@ struct dummy {
 	struct vm_backend be;
 	bool sync_start;
 	struct vm_dummy_counts c;
-	struct vm__idmap insts;
+	struct idmap insts;
 };
 
 static int d_create(struct vm_backend *be, const struct vm_module_spec *spec, void **out,
@@ -31,7 +31,7 @@ static int d_create(struct vm_backend *be, const struct vm_module_spec *spec, vo
 		return -EINVAL;
 	}
 	struct dinst *in = calloc(1, sizeof *in);
-	if (!in || vm__idmap_put(&du->insts, spec->id, in) < 0) {
+	if (!in || idmap_put(&du->insts, spec->id, in) < 0) {
 		free(in);
 		return -ENOMEM;
 	}
@@ -93,7 +93,7 @@ static void d_destroy(struct vm_backend *be, void *inst)
 	du->c.destroys++;
 	if (in->pending)
 		du->c.pending_starts--;
-	vm__idmap_del(&du->insts, in->id);
+	idmap_del(&du->insts, in->id);
 	free(in);
 }
 
@@ -107,7 +107,7 @@ static int d_stats(struct vm_backend *be, void *inst, struct dp_module_stats *st
 static void d_free(struct vm_backend *be)
 {
 	struct dummy *du = (struct dummy *)be;
-	vm__idmap_free(&du->insts);
+	idmap_free(&du->insts);
 	free(du);
 }
 
@@ -146,7 +146,7 @@ void vm_dummy_complete(struct vm_backend *be, int status)
 	size_t n = 0;
 	struct dinst *in;
 	/* collect first: notifying may stop modules and change the map */
-	while (n < 256 && (in = vm__idmap_next(&du->insts, &it, NULL)) != NULL)
+	while (n < 256 && (in = idmap_next(&du->insts, &it, NULL)) != NULL)
 		if (in->pending) {
 			in->pending = false;
 			du->c.pending_starts--;
@@ -163,7 +163,7 @@ void vm_dummy_complete(struct vm_backend *be, int status)
 void vm_dummy_packet(struct vm_backend *be, uint64_t id, uint64_t now_ns)
 {
 	struct dummy *du = (struct dummy *)be;
-	struct dinst *in = vm__idmap_get(&du->insts, id);
+	struct dinst *in = idmap_get(&du->insts, id);
 	if (!in)
 		return;
 	in->st.rx_packets++;

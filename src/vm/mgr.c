@@ -6,7 +6,7 @@
 
 #include <uv.h>
 
-#include "vm/idmap.h"
+#include "base/idmap.h"
 #include "vm/vm.h"
 
 struct bucket {
@@ -28,7 +28,7 @@ struct vmod {
 struct vm_mgr {
 	struct vm_config cfg;
 	struct vm_backend *be;
-	struct vm__idmap mods, tenants;
+	struct idmap mods, tenants;
 	struct bucket global;
 	struct vmod *running;
 	struct vm_mgr_stats st;
@@ -106,16 +106,16 @@ void vm_mgr_free(struct vm_mgr *m)
 		return;
 	size_t it = 0;
 	struct vmod *v;
-	while ((v = vm__idmap_next(&m->mods, &it, NULL)) != NULL) {
+	while ((v = idmap_next(&m->mods, &it, NULL)) != NULL) {
 		m->be->ops->destroy(m->be, v->inst);
 		free(v);
 	}
-	vm__idmap_free(&m->mods);
+	idmap_free(&m->mods);
 	it = 0;
 	void *b;
-	while ((b = vm__idmap_next(&m->tenants, &it, NULL)) != NULL)
+	while ((b = idmap_next(&m->tenants, &it, NULL)) != NULL)
 		free(b);
-	vm__idmap_free(&m->tenants);
+	idmap_free(&m->tenants);
 	if (m->be->ops->free)
 		m->be->ops->free(m->be);
 	if (m->timer) {
@@ -184,7 +184,7 @@ static void set_state(struct vm_mgr *m, struct vmod *v, enum vm_state s)
 
 int vm_deploy(struct vm_mgr *m, const struct vm_module_spec *spec, struct diags *d)
 {
-	if (vm__idmap_get(&m->mods, spec->id))
+	if (idmap_get(&m->mods, spec->id))
 		return -EEXIST;
 	if (m->st.modules >= m->cfg.max_modules)
 		return -ENOSPC;
@@ -205,9 +205,9 @@ int vm_deploy(struct vm_mgr *m, const struct vm_module_spec *spec, struct diags 
 		free(v);
 		return r;
 	}
-	if (!vm__idmap_get(&m->tenants, spec->tenant)) {
+	if (!idmap_get(&m->tenants, spec->tenant)) {
 		struct bucket *b = calloc(1, sizeof *b);
-		if (!b || vm__idmap_put(&m->tenants, spec->tenant, b) < 0) {
+		if (!b || idmap_put(&m->tenants, spec->tenant, b) < 0) {
 			free(b);
 			m->be->ops->destroy(m->be, v->inst);
 			free(v);
@@ -216,7 +216,7 @@ int vm_deploy(struct vm_mgr *m, const struct vm_module_spec *spec, struct diags 
 		b->tokens = m->cfg.tenant_burst;
 		b->at_ns = dp_now_ns();
 	}
-	if (vm__idmap_put(&m->mods, v->id, v) < 0) {
+	if (idmap_put(&m->mods, v->id, v) < 0) {
 		m->be->ops->destroy(m->be, v->inst);
 		free(v);
 		return -ENOMEM;
@@ -243,7 +243,7 @@ static int begin_start(struct vm_mgr *m, struct vmod *v, uint64_t t0)
 
 int vm_start(struct vm_mgr *m, uint64_t id)
 {
-	struct vmod *v = vm__idmap_get(&m->mods, id);
+	struct vmod *v = idmap_get(&m->mods, id);
 	if (!v)
 		return -ENOENT;
 	if (v->state == VM_SUSPENDED) {
@@ -259,7 +259,7 @@ int vm_start(struct vm_mgr *m, uint64_t id)
 
 int vm_stop(struct vm_mgr *m, uint64_t id, bool hold_off)
 {
-	struct vmod *v = vm__idmap_get(&m->mods, id);
+	struct vmod *v = idmap_get(&m->mods, id);
 	if (!v)
 		return -ENOENT;
 	bool ran = v->state != VM_DEPLOYED && v->state != VM_STOPPED;
@@ -274,7 +274,7 @@ int vm_stop(struct vm_mgr *m, uint64_t id, bool hold_off)
 
 int vm_remove(struct vm_mgr *m, uint64_t id)
 {
-	struct vmod *v = vm__idmap_del(&m->mods, id);
+	struct vmod *v = idmap_del(&m->mods, id);
 	if (!v)
 		return -ENOENT;
 	set_state(m, v, VM_DEPLOYED);
@@ -289,7 +289,7 @@ static void new_flow(struct vm_mgr *m, struct vmod *v, const struct dp_event *ev
 	uint64_t now = dp_now_ns();
 	switch (v->state) {
 	case VM_DEPLOYED: {
-		struct bucket *tb = vm__idmap_get(&m->tenants, v->tenant);
+		struct bucket *tb = idmap_get(&m->tenants, v->tenant);
 		/* check both before taking from either, so a tenant over its
 		 * limit does not drain the global bucket */
 		struct bucket g = m->global, t = *tb;
@@ -320,7 +320,7 @@ static void new_flow(struct vm_mgr *m, struct vmod *v, const struct dp_event *ev
 void vm_mgr_notify(struct vm_mgr *m, uint64_t id, enum vm_note note, int status,
                    const struct dp_event *ev)
 {
-	struct vmod *v = vm__idmap_get(&m->mods, id);
+	struct vmod *v = idmap_get(&m->mods, id);
 	if (!v)
 		return; /* removed meanwhile */
 	uint64_t now = dp_now_ns();
@@ -392,7 +392,7 @@ void vm_mgr_tick(struct vm_mgr *m, uint64_t now)
 
 int vm_module_info(const struct vm_mgr *m, uint64_t id, struct vm_module_info *info)
 {
-	struct vmod *v = vm__idmap_get(&m->mods, id);
+	struct vmod *v = idmap_get(&m->mods, id);
 	if (!v)
 		return -ENOENT;
 	*info = v->info;

@@ -8,7 +8,8 @@
 #include <string.h>
 
 #include "runtime/runtime.h"
-#include "vm/idmap.h"
+#include "elements/element.h"
+#include "base/idmap.h"
 #include "vm/vm.h"
 
 enum { CK_ADD = 1, CK_START, CK_STOP, CK_REMOVE };
@@ -30,7 +31,7 @@ struct gentry {
 struct native {
 	struct vm_backend be;
 	struct dp *dp;
-	struct vm__idmap graphs; /* hash -> gentry chain */
+	struct idmap graphs; /* hash -> gentry chain */
 };
 
 struct ninst {
@@ -77,7 +78,7 @@ static void inst_free(struct ninst *in)
 static int parse(const struct ninst *in, struct click_graph **g, struct diags *d)
 {
 	struct src_file src = {.name = in->name, .text = in->click, .len = strlen(in->click)};
-	struct click_options opt = {.defines = in->defines, .ndefines = in->ndefines};
+	struct click_options opt = {.lookup = elem_class_find, .defines = in->defines, .ndefines = in->ndefines};
 	return click_parse(&src, &opt, g, d);
 }
 
@@ -109,15 +110,15 @@ static void graph_release(void *arg)
 	if (--e->refs > 0)
 		return;
 	struct native *n = e->n;
-	struct gentry *head = vm__idmap_get(&n->graphs, e->h), **pp = &head;
+	struct gentry *head = idmap_get(&n->graphs, e->h), **pp = &head;
 	while (*pp && *pp != e)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = e->next;
 	if (head)
-		vm__idmap_put(&n->graphs, e->h, head);
+		idmap_put(&n->graphs, e->h, head);
 	else
-		vm__idmap_del(&n->graphs, e->h);
+		idmap_del(&n->graphs, e->h);
 	click_graph_free(e->g);
 	free(e->key);
 	free(e);
@@ -127,7 +128,7 @@ static void graph_release(void *arg)
  * configuration; a reference the caller gives back with graph_release. */
 static struct gentry *graph_get(struct native *n, const struct ninst *in, struct diags *d, int *err)
 {
-	struct gentry *head = vm__idmap_get(&n->graphs, in->h);
+	struct gentry *head = idmap_get(&n->graphs, in->h);
 	for (struct gentry *e = head; e; e = e->next)
 		if (e->keylen == in->keylen && memcmp(e->key, in->key, in->keylen) == 0) {
 			e->refs++;
@@ -150,7 +151,7 @@ static struct gentry *graph_get(struct native *n, const struct ninst *in, struct
 		return NULL;
 	}
 	e->next = head;
-	if (vm__idmap_put(&n->graphs, in->h, e) < 0) {
+	if (idmap_put(&n->graphs, in->h, e) < 0) {
 		click_graph_free(e->g);
 		free(e->key);
 		free(e);
@@ -279,7 +280,7 @@ static void n_free(struct vm_backend *be)
 {
 	struct native *n = (struct native *)be;
 	dp_stop(n->dp); /* destroys the programs: every graph reference is back */
-	vm__idmap_free(&n->graphs);
+	idmap_free(&n->graphs);
 	free(n);
 }
 

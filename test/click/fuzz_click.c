@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "click/click.h"
+#include "elements/element.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -18,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text[size] = '\0';
 	struct src_file src = {"fuzz.click", text, size};
 	static const struct click_define defs[] = {{"MODULE_IP", "10.0.0.1"}, {"MODULE_PORT", "53"}};
-	struct click_options opt = {0};
+	struct click_options opt = {.lookup = elem_class_find};
 	opt.max_bytes = 64 * 1024;
 	opt.max_depth = 8;
 	opt.max_elements = 256;

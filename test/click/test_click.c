@@ -22,7 +22,7 @@ static struct click_graph *parse_opt(const char *text, const struct click_option
 	src.text = text;
 	src.len = strlen(text);
 	struct click_graph *g = (struct click_graph *)0x1;
-	*rc = click_parse(&src, opt, &g, d);
+	*rc = click_parse(&src, opt ? opt : &elem_click_options, &g, d);
 	return g;
 }
 
@@ -214,7 +214,7 @@ static void test_defines_override(void **state)
 {
 	(void)state;
 	struct click_define defs[] = {{"MODULE_IP", "10.9.8.7"}, {"OUT", "3"}};
-	struct click_options opt = {0};
+	struct click_options opt = {.lookup = elem_class_find};
 	opt.defines = defs;
 	opt.ndefines = 2;
 	struct diags d;
@@ -263,17 +263,17 @@ static void test_errors_leave_nothing(void **state)
 static void test_limits(void **state)
 {
 	(void)state;
-	struct click_options opt = {0};
+	struct click_options opt = {.lookup = elem_class_find};
 	opt.max_bytes = 16;
 	assert_string_equal(parse_fail("FromDevice(0) -> Discard;", &opt),
 	                    "1:1: configuration too large: 25 bytes (limit 16)");
-	memset(&opt, 0, sizeof opt);
+	opt = (struct click_options){.lookup = elem_class_find};
 	opt.max_depth = 2;
 	assert_string_equal(parse_fail("FromDevice(0) -> ( -> ( -> ( -> ) -> ) -> ) -> Discard;", &opt),
 	                    "1:28: maximum element group nesting depth exceeded (limit 2)");
 	assert_string_equal(parse_fail("elementclass A { elementclass B { elementclass C { -> } -> } -> }", &opt),
 	                    "1:50: maximum compound element nesting depth exceeded (limit 2)");
-	memset(&opt, 0, sizeof opt);
+	opt = (struct click_options){.lookup = elem_class_find};
 	opt.max_elements = 3;
 	assert_string_equal(parse_fail("FromDevice(0) -> Counter -> Counter -> Discard;", &opt),
 	                    "1:40: too many elements after flattening (limit 3)");

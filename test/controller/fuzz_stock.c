@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "click/click.h"
+#include "elements/element.h"
 #include "controller/stock.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -26,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int rc = ctl_stock_instantiate(name, json_object_get(j, "params"), &click, &err);
 		if (rc == 0) {
 			struct click_define defs[2] = {{"MODULE_IP", "192.0.2.9"}, {"MODULE_PORT", "0"}};
-			struct click_options opt = {.defines = defs, .ndefines = 2};
+			struct click_options opt = {.lookup = elem_class_find, .defines = defs, .ndefines = 2};
 			struct src_file f = {"stock", click, strlen(click)};
 			struct diags d;
 			diags_init(&d);

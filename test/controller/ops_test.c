@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "api.h"
+#include "api/api.h"
 #include "controller/controller.h"
 #include "controller/internal.h"
 #include "harness.h"
@@ -117,11 +117,9 @@ static void test_install_on_connect(void **state)
 
 	uv_loop_t loop;
 	uv_loop_init(&loop);
-	struct cfg cfg;
-	memset(&cfg, 0, sizeof cfg);
 	struct api *api;
 	uint8_t admin[REG_HASH_LEN] = {2};
-	assert_int_equal(api_new(&loop, reg, &cfg, admin, &api), 0);
+	assert_int_equal(api_new(&loop, reg, NULL, admin, &api), 0);
 	assert_int_equal(api_register_core(api), 0);
 	struct ctl *c;
 	assert_int_equal(ctl_new(api, NULL, &c), 0);

@@ -18,7 +18,7 @@
 static struct click_graph *parse(const char *text, const char *ip)
 {
 	struct click_define defs[2] = {{"MODULE_IP", ip}, {"MODULE_PORT", "0"}};
-	struct click_options opt = {.defines = defs, .ndefines = 2};
+	struct click_options opt = {.lookup = elem_class_find, .defines = defs, .ndefines = 2};
 	struct src_file f = {"t", text, strlen(text)};
 	struct diags d;
 	diags_init(&d);

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "config.h"
+#include "daemon/config.h"
 #include "harness.h"
 
 static int parse(struct cfg *c, const char *text, char **err)

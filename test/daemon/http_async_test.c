@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "http.h"
+#include "api/http.h"
 
 struct fx {
 	uv_loop_t loop;

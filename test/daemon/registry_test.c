@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
-#include "registry.h"
+#include "registry/registry.h"
 
 struct fx {
 	char dir[64], path[128];

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "router.h"
+#include "api/router.h"
 
 static int A, B, C, D, E;
 

@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
-#include "snapshot.h"
+#include "snapshot/snapshot.h"
 
 static const char base[] =
 	"{\"nodes\": ["

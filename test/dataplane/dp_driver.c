@@ -20,7 +20,7 @@
 
 #include "base/diag.h"
 #include "base/inet.h"
-#include "snapshot.h"
+#include "snapshot/snapshot.h"
 #include "vm/vm.h"
 
 #define MAXP 8

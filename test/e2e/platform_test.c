@@ -13,8 +13,8 @@
 #include <cmocka.h>
 #include <uv.h>
 
-#include "config.h"
-#include "platform.h"
+#include "daemon/config.h"
+#include "daemon/platform.h"
 
 static void set(struct cfg *c, const char *k, const char *v)
 {

@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 3)
 		return 0;
-	const struct elem_class *c = elem_class_at(data[0] % elem_class_count());
+	const struct click_class *c = elem_class_at(data[0] % elem_class_count());
 	uint32_t nin = data[1] % 5, nout = data[2] % 9;
 	size_t n = size - 3;
 	char *text = malloc(n + 1);
@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	el.ninputs = nin;
 	el.noutputs = nout;
 	if (a && click_split_args(text, &loc, a, &args) == 0 && c->configure) {
-		struct elem_ctx ctx = { &el, nin, nout, a, &d };
+		struct click_conf_ctx ctx = { &el, nin, nout, a, &d };
 		void *conf = NULL;
 		int rc = c->configure(&ctx, &args, &conf);
 		if (rc != 0 && d.nerrors == 0 && !arena_exhausted(a))

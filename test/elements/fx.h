@@ -26,7 +26,7 @@ struct fx {
 	struct src_file f;
 	char text[2048];
 	struct click_element el;
-	struct elem_ctx ctx;
+	struct click_conf_ctx ctx;
 	struct click_args args;
 	void *conf;
 };
@@ -57,7 +57,7 @@ static inline int fx_conf(struct fx *x, const char *cls, const char *config, uin
 	x->conf = NULL;
 	snprintf(x->text, sizeof x->text, "%s(%s)", cls, config);
 	x->f = (struct src_file){ "t.click", x->text, strlen(x->text) };
-	const struct elem_class *c = elem_class_find(cls);
+	const struct click_class *c = elem_class_find(cls);
 	assert_non_null(c);
 	struct src_loc loc = src_loc_at(&x->f, strlen(cls) + 1);
 	char *cfg = arena_strdup(x->a, config);
@@ -68,7 +68,7 @@ static inline int fx_conf(struct fx *x, const char *cls, const char *config, uin
 	x->el.loc = src_loc_at(&x->f, 0);
 	x->el.ninputs = nin;
 	x->el.noutputs = nout;
-	x->ctx = (struct elem_ctx){ &x->el, nin, nout, x->a, &x->d };
+	x->ctx = (struct click_conf_ctx){ &x->el, nin, nout, x->a, &x->d };
 	if (!c->configure)
 		return 0;
 	int rc = c->configure(&x->ctx, &x->args, &x->conf);

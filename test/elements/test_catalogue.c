@@ -25,7 +25,7 @@ static void test_find_every_entry(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < elem_class_count(); i++) {
-		const struct elem_class *c = elem_class_at(i);
+		const struct click_class *c = elem_class_at(i);
 		assert_ptr_equal(elem_class_find(c->name), c);
 		assert_non_null(c->port_count);
 		assert_non_null(c->processing);
@@ -52,7 +52,7 @@ static void test_required_classes(void **state)
 		"ToNetFront", "StoreData", "IPMirror", "ChangeEnforcer",
 	};
 	for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
-		const struct elem_class *c = elem_class_find(need[i]);
+		const struct click_class *c = elem_class_find(need[i]);
 		assert_non_null(c);
 		assert_string_equal(c->name, need[i]);
 	}
@@ -92,7 +92,7 @@ static void test_codes_well_formed(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < elem_class_count(); i++) {
-		const struct elem_class *c = elem_class_at(i);
+		const struct click_class *c = elem_class_at(i);
 		const char *slash = strchr(c->port_count, '/');
 		assert_non_null(slash);
 		if (!count_side_ok(c->port_count, (size_t)(slash - c->port_count), false) ||
@@ -125,7 +125,7 @@ static void test_unknown_and_case(void **state)
 static void test_codes(void **state)
 {
 	(void)state;
-	const struct elem_class *c = elem_class_find("FromNetFront");
+	const struct click_class *c = elem_class_find("FromNetFront");
 	assert_string_equal(c->port_count, "0/1");
 	assert_true(c->flags & ELEM_DEVICE_IN);
 	c = elem_class_find("ToNetFront");

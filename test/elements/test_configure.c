@@ -618,7 +618,7 @@ static void test_every_class_empty_args(void **state)
 {
 	struct fx *x = *state;
 	for (size_t i = 0; i < elem_class_count(); i++) {
-		const struct elem_class *c = elem_class_at(i);
+		const struct click_class *c = elem_class_at(i);
 		if (!c->configure) {
 			assert_string_equal(c->name, "IPsecESPEncap");
 			continue;

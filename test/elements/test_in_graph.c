@@ -1,6 +1,7 @@
 /* Elements configured by the Click front end (click_parse): the port counts
  * configure sees are the connected ones, and element diagnostics carry the
  * file, line and column of the offending text. */
+#include "elements/element.h"
 #include "fx.h"
 #include "elements/classify.h"
 #include "elements/rewriter.h"
@@ -8,7 +9,7 @@
 static struct click_graph *parse(const char *text, struct diags *d)
 {
 	struct src_file f = { "g.click", text, strlen(text) };
-	struct click_options opt = { 0 };
+	struct click_options opt = {.lookup = elem_class_find};
 	static const struct click_define defs[] = { { "MODULE_IP", "10.0.0.7" } };
 	opt.defines = defs;
 	opt.ndefines = 1;

@@ -20,7 +20,7 @@
 #include "elements/element.h"
 #include "harness.h"
 #include "runtime/runtime.h"
-#include "snapshot.h"
+#include "snapshot/snapshot.h"
 #include "verify/model.h"
 #include "verify/verify.h"
 
@@ -608,7 +608,7 @@ static void test_catalogue_complete(void **st)
 	size_t n = elem_class_count();
 	assert_true(n > 0);
 	for (size_t i = 0; i < n; i++) {
-		const struct elem_class *c = elem_class_at(i);
+		const struct click_class *c = elem_class_at(i);
 		assert_non_null(c);
 		if (!c->model || !c->model->push || !c->runtime)
 			fprintf(stderr, "%s: model %p runtime %p\n", c->name, (const void *)c->model,

@@ -9,6 +9,7 @@
 
 #include "base/diag.h"
 #include "click/click.h"
+#include "elements/element.h"
 #include "runtime/runtime.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -64,7 +65,7 @@ static struct world *world(void)
 		struct diags d;
 		diags_init(&d);
 		struct click_graph *g = NULL;
-		if (click_parse(&f, NULL, &g, &d) || rt_module_new(g, &env, &lim, 0, true, &w->m[i], &d)) {
+		if (click_parse(&f, &elem_click_options, &g, &d) || rt_module_new(g, &env, &lim, 0, true, &w->m[i], &d)) {
 			diags_print(stderr, &d);
 			abort();
 		}

@@ -9,6 +9,7 @@
 
 #include "base/diag.h"
 #include "click/click.h"
+#include "elements/element.h"
 #include "runtime/net.h"
 #include "rt_util.h"
 
@@ -40,7 +41,7 @@ int rtu_open_lim(struct rtu *u, const char *text, uint64_t now, const struct rt_
 	struct diags d;
 	diags_init(&d);
 	struct click_graph *g = NULL;
-	int rc = click_parse(&f, NULL, &g, &d);
+	int rc = click_parse(&f, &elem_click_options, &g, &d);
 	if (rc == 0) {
 		struct rt_env env = { .pool = u->pool, .tx = tx, .tx_ctx = u, .log = logf_, .log_ctx = u };
 		rc = rt_module_new(g, &env, lim, now, true, &u->m, &d);

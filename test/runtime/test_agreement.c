@@ -237,7 +237,7 @@ static void run_subject(const struct subject *s, uint32_t n, uint32_t *checked, 
 {
 	/* a pull input is fed by a queue at run time; the symbolic side runs
 	 * the element alone (time is not modelled: the queue passes all) */
-	const struct elem_class *ec = elem_class_find(s->cls);
+	const struct click_class *ec = elem_class_find(s->cls);
 	const char *pre = ec && ec->processing && ec->processing[0] == 'l' ? "Queue" : NULL;
 	char text[1024];
 	size_t len = (size_t)snprintf(text, sizeof text, "e :: %s(%s);\n", s->cls, s->config);
@@ -250,7 +250,7 @@ static void run_subject(const struct subject *s, uint32_t n, uint32_t *checked, 
 	struct diags d;
 	diags_init(&d);
 	struct click_graph *g = NULL;
-	int rc = click_parse(&sf, NULL, &g, &d);
+	int rc = click_parse(&sf, &elem_click_options, &g, &d);
 	if (rc)
 		diags_print(stderr, &d);
 	assert_int_equal(rc, 0);

@@ -13,7 +13,7 @@
 #include "runtime/net.h"
 #include "runtime/rewrite.h"
 #include "runtime/runtime.h"
-#include "runtime/tbucket.h"
+#include "base/tbucket.h"
 
 /* A UDP/IPv4 packet at data offset 0 of p with valid checksums. */
 static void make_udp(struct rt_pkt *p, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
@@ -195,18 +195,18 @@ static void test_apply_napt(void **st)
 static void test_tbucket(void **st)
 {
 	(void)st;
-	struct rt_tbucket b;
-	rt_tbucket_init(&b, 10, 2, 0); /* 10/s, burst 2 */
-	assert_true(rt_tbucket_take(&b, 1, 0));
-	assert_true(rt_tbucket_take(&b, 1, 0));
-	assert_false(rt_tbucket_take(&b, 1, 0));
-	uint64_t w = rt_tbucket_when(&b, 1, 0);
+	struct tbucket b;
+	tbucket_init(&b, 10, 2, 0); /* 10/s, burst 2 */
+	assert_true(tbucket_take(&b, 1, 0));
+	assert_true(tbucket_take(&b, 1, 0));
+	assert_false(tbucket_take(&b, 1, 0));
+	uint64_t w = tbucket_when(&b, 1, 0);
 	assert_int_equal(w, 100000000ull);
-	assert_false(rt_tbucket_take(&b, 1, w - 1));
-	assert_true(rt_tbucket_take(&b, 1, w));
+	assert_false(tbucket_take(&b, 1, w - 1));
+	assert_true(tbucket_take(&b, 1, w));
 	/* over a long idle time the bucket holds only its capacity */
-	assert_true(rt_tbucket_take(&b, 2, 10 * RT_NS));
-	assert_false(rt_tbucket_take(&b, 1, 10 * RT_NS));
+	assert_true(tbucket_take(&b, 2, 10 * TBUCKET_NS));
+	assert_false(tbucket_take(&b, 1, 10 * TBUCKET_NS));
 }
 
 static void test_pool(void **st)

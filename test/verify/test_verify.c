@@ -13,7 +13,7 @@
 
 #include "base/inet.h"
 #include "harness.h"
-#include "snapshot.h"
+#include "snapshot/snapshot.h"
 #include "verify/verify.h"
 
 /* ---- helpers ------------------------------------------------------------------- */

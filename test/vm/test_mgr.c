@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "innet_build.h"
-#include "vm/idmap.h"
+#include "base/idmap.h"
 #include "vm/vm.h"
 
 static const char *CLICK = "FromNetFront() -> IPFilter(allow udp port 1500) -> ToNetFront();";
@@ -221,7 +221,7 @@ static void test_stateful_suspended_and_operator_stop(void **state)
 static void test_idmap_against_reference(void **state)
 {
 	(void)state;
-	struct vm__idmap m = {0};
+	struct idmap m = {0};
 	enum { N = 2000 };
 	static void *ref[N];
 	memset(ref, 0, sizeof ref);
@@ -230,26 +230,26 @@ static void test_idmap_against_reference(void **state)
 		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
 		uint64_t k = x % N;
 		if ((x >> 32) % 3 == 0) {
-			void *v = vm__idmap_del(&m, k * 0x100000001ull);
+			void *v = idmap_del(&m, k * 0x100000001ull);
 			assert_ptr_equal(v, ref[k]);
 			ref[k] = NULL;
 		} else {
 			void *v = (void *)(uintptr_t)(i + 1);
-			assert_int_equal(vm__idmap_put(&m, k * 0x100000001ull, v), 0);
+			assert_int_equal(idmap_put(&m, k * 0x100000001ull, v), 0);
 			ref[k] = v;
 		}
 		uint64_t q = (x >> 20) % N;
-		assert_ptr_equal(vm__idmap_get(&m, q * 0x100000001ull), ref[q]);
+		assert_ptr_equal(idmap_get(&m, q * 0x100000001ull), ref[q]);
 	}
 	size_t n = 0, it = 0;
-	while (vm__idmap_next(&m, &it, NULL))
+	while (idmap_next(&m, &it, NULL))
 		n++;
 	size_t want = 0;
 	for (int i = 0; i < N; i++)
 		want += ref[i] != NULL;
 	assert_int_equal(n, want);
 	assert_int_equal(m.n, want);
-	vm__idmap_free(&m);
+	idmap_free(&m);
 }
 
 static void test_xen_domain_config(void **state)

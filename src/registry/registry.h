@@ -15,7 +15,7 @@
 #include <sqlite3.h>
 
 #include "base/inet.h"
-#include "snapshot.h"
+#include "snapshot/snapshot.h"
 
 #define REG_SCHEMA_VERSION 1
 #define REG_HASH_LEN 32 /* crypto_generichash_BYTES */

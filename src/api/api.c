@@ -1,4 +1,4 @@
-#include "api.h"
+#include "api/api.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -7,9 +7,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "auth.h"
-#include "log.h"
-#include "router.h"
+#include "api/auth.h"
+#include "base/log.h"
+#include "api/router.h"
 
 struct route_target {
 	api_handler_fn fn;
@@ -20,7 +20,7 @@ struct route_target {
 struct api {
 	uv_loop_t *loop;
 	struct registry *reg;
-	const struct cfg *cfg;
+	json_t *settings; /* GET /v1/config */
 	uint8_t admin_hash[REG_HASH_LEN];
 	struct http_router *router;
 	struct route_target **targets;
@@ -41,19 +41,22 @@ struct api_req {
 	char *method, *path; /* copies for the audit row (http may be gone) */
 };
 
-int api_new(uv_loop_t *loop, struct registry *reg, const struct cfg *cfg,
+int api_new(uv_loop_t *loop, struct registry *reg, json_t *settings,
             const uint8_t admin_hash[REG_HASH_LEN], struct api **out)
 {
 	struct api *api = calloc(1, sizeof *api);
-	if (!api)
+	if (!api) {
+		json_decref(settings);
 		return -ENOMEM;
+	}
 	api->loop = loop;
 	api->reg = reg;
-	api->cfg = cfg;
+	api->settings = settings ? settings : json_object();
 	memcpy(api->admin_hash, admin_hash, REG_HASH_LEN);
 	api->started_ms = uv_now(loop);
 	int rc = http_router_new(&api->router);
 	if (rc) {
+		json_decref(api->settings);
 		free(api);
 		return rc;
 	}
@@ -70,6 +73,7 @@ void api_free(struct api *api)
 		free(api->targets[i]);
 	free(api->targets);
 	snapshot_unref(api->snap);
+	json_decref(api->settings);
 	free(api);
 }
 
@@ -114,7 +118,7 @@ int api_route_wrap(struct api *api, const char *method, const char *path, api_ha
 
 struct registry *api_registry(struct api *api) { return api->reg; }
 uv_loop_t *api_loop(struct api *api) { return api->loop; }
-const struct cfg *api_config(struct api *api) { return api->cfg; }
+const json_t *api_settings(struct api *api) { return api->settings; }
 void api_set_draining(struct api *api, bool d) { api->draining = d; }
 bool api_draining(const struct api *api) { return api->draining; }
 

@@ -1,4 +1,4 @@
-#include "config.h"
+#include "daemon/config.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -7,12 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fmt.h"
 #include "base/inet.h"
 
 static const struct cfg_setting settings[] = {
 #define CFG_ROW(field, name, type, min, max, choices, dflt, help) \
 	{name, CFG_T_##type, min, max, choices, dflt, help, offsetof(struct cfg, field)},
-#include "config_rows.h"
+#include "daemon/config_rows.h"
 #undef CFG_ROW
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
@@ -228,18 +229,6 @@ void cfg_free(struct cfg *c)
 		}
 	free(c->config_file);
 	c->config_file = NULL;
-}
-
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *s = NULL;
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
 }
 
 int cfg_parse_text(struct cfg *c, const char *name, const char *text, size_t len, char **err)

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "registry.h"
+#include "registry/registry.h"
 
 #define AUTH_TOKEN_MAX 128
 #define AUTH_ADMIN_TOKEN_MIN 16

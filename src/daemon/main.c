@@ -12,15 +12,15 @@
 
 #include <uv.h>
 
-#include "api.h"
-#include "auth.h"
-#include "config.h"
+#include "api/api.h"
+#include "api/auth.h"
+#include "daemon/config.h"
 #include "controller/controller.h"
-#include "http.h"
-#include "log.h"
-#include "platform.h"
-#include "registry.h"
-#include "seed.h"
+#include "api/http.h"
+#include "base/log.h"
+#include "daemon/platform.h"
+#include "registry/registry.h"
+#include "daemon/seed.h"
 
 struct daemon {
 	uv_loop_t loop;
@@ -163,7 +163,7 @@ int main(int argc, char **argv)
 	d.sigint.data = d.sigterm.data = d.shutdown_timer.data = &d;
 	uv_unref((uv_handle_t *)&d.shutdown_timer);
 
-	if ((rc = api_new(&d.loop, d.reg, &d.cfg, admin_hash, &d.api)))
+	if ((rc = api_new(&d.loop, d.reg, cfg_to_json(&d.cfg), admin_hash, &d.api)))
 		goto cleanup_loop;
 	for (size_t i = 0; i < sizeof route_sets / sizeof route_sets[0]; i++)
 		if ((rc = route_sets[i](d.api))) {

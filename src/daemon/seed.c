@@ -1,54 +1,12 @@
-#include "seed.h"
+#include "daemon/seed.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-
-int seed_read_file(const char *path, size_t max, char **out, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return -errno;
-	char *buf = NULL;
-	size_t n = 0, cap = 0;
-	int rc = 0;
-	for (;;) {
-		if (cap - n < 4096) {
-			size_t nc = cap ? cap * 2 : 16384;
-			if (cap > max + 1) {
-				rc = -EFBIG;
-				break;
-			}
-			char *nb = realloc(buf, nc);
-			if (!nb) {
-				rc = -ENOMEM;
-				break;
-			}
-			buf = nb;
-			cap = nc;
-		}
-		size_t r = fread(buf + n, 1, cap - n - 1, f);
-		n += r;
-		if (r == 0)
-			break;
-	}
-	if (!rc && ferror(f))
-		rc = -EIO;
-	if (!rc && n > max)
-		rc = -EFBIG;
-	fclose(f);
-	if (rc) {
-		free(buf);
-		return rc;
-	}
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
-	return 0;
-}
+#include "base/file.h"
+#include "base/log.h"
 
 static char *diags_text(const char *file, const struct diags *d)
 {
@@ -88,7 +46,7 @@ int seed_registry(struct registry *reg, const struct cfg *cfg, char **err)
 	size_t netlen = 0, pollen = 0;
 	struct snapshot *s = NULL;
 	if (cfg->network && *cfg->network) {
-		if ((rc = seed_read_file(cfg->network, 64u << 20, &net, &netlen))) {
+		if ((rc = file_read_all(cfg->network, 64u << 20, &net, &netlen))) {
 			if (asprintf(err, "%s: %s", cfg->network, strerror(-rc)) < 0)
 				*err = NULL;
 			goto out;
@@ -103,7 +61,7 @@ int seed_registry(struct registry *reg, const struct cfg *cfg, char **err)
 		diags_free(&d);
 	}
 	if (cfg->policy && *cfg->policy) {
-		if ((rc = seed_read_file(cfg->policy, 64 * 1024, &pol, &pollen))) {
+		if ((rc = file_read_all(cfg->policy, 64 * 1024, &pol, &pollen))) {
 			if (asprintf(err, "%s: %s", cfg->policy, strerror(-rc)) < 0)
 				*err = NULL;
 			goto out;

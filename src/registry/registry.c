@@ -1,4 +1,4 @@
-#include "registry.h"
+#include "registry/registry.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -10,7 +10,8 @@
 
 #include <sodium.h>
 
-#include "log.h"
+#include "base/fmt.h"
+#include "base/log.h"
 
 /* Every SQL statement of the registry, prepared once. */
 enum stmt_id {
@@ -150,18 +151,6 @@ static char *dupcol(sqlite3_stmt *s, int col)
 {
 	const unsigned char *t = sqlite3_column_text(s, col);
 	return t ? strdup((const char *)t) : NULL;
-}
-
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *s = NULL;
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
 }
 
 /* Run statement `id` (no parameters) to its end, collecting one element

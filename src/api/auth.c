@@ -1,4 +1,4 @@
-#include "auth.h"
+#include "api/auth.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,7 +8,7 @@
 
 #include <sodium.h>
 
-#include "log.h"
+#include "base/log.h"
 
 int auth_init(void)
 {

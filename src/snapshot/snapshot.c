@@ -1,6 +1,6 @@
 /* Network snapshot: JSON -> struct snapshot, with every shape rule of
  * DESIGN section 6 checked and each error naming its JSON path. */
-#include "snapshot.h"
+#include "snapshot/snapshot.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-#include "http.h"
+#include "api/http.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -8,7 +8,7 @@
 
 #include <llhttp.h>
 
-#include "log.h"
+#include "base/log.h"
 
 struct http_server {
 	uv_loop_t *loop;

@@ -1,4 +1,4 @@
-#include "vm/idmap.h"
+#include "base/idmap.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -11,7 +11,7 @@ static size_t slot(uint64_t k, size_t cap)
 	return (size_t)k & (cap - 1);
 }
 
-void vm__idmap_free(struct vm__idmap *m)
+void idmap_free(struct idmap *m)
 {
 	free(m->keys);
 	free(m->vals);
@@ -20,7 +20,7 @@ void vm__idmap_free(struct vm__idmap *m)
 	m->cap = m->n = 0;
 }
 
-void *vm__idmap_get(const struct vm__idmap *m, uint64_t key)
+void *idmap_get(const struct idmap *m, uint64_t key)
 {
 	if (!m->cap)
 		return NULL;
@@ -32,10 +32,10 @@ void *vm__idmap_get(const struct vm__idmap *m, uint64_t key)
 	}
 }
 
-static int grow(struct vm__idmap *m)
+static int grow(struct idmap *m)
 {
 	size_t cap = m->cap ? m->cap * 2 : 64;
-	struct vm__idmap nm = {calloc(cap, sizeof(uint64_t)), calloc(cap, sizeof(void *)), cap, 0};
+	struct idmap nm = {calloc(cap, sizeof(uint64_t)), calloc(cap, sizeof(void *)), cap, 0};
 	if (!nm.keys || !nm.vals) {
 		free(nm.keys);
 		free(nm.vals);
@@ -43,13 +43,13 @@ static int grow(struct vm__idmap *m)
 	}
 	for (size_t i = 0; i < m->cap; i++)
 		if (m->vals[i])
-			vm__idmap_put(&nm, m->keys[i], m->vals[i]);
-	vm__idmap_free(m);
+			idmap_put(&nm, m->keys[i], m->vals[i]);
+	idmap_free(m);
 	*m = nm;
 	return 0;
 }
 
-int vm__idmap_put(struct vm__idmap *m, uint64_t key, void *val)
+int idmap_put(struct idmap *m, uint64_t key, void *val)
 {
 	if ((m->n + 1) * 4 > m->cap * 3 && grow(m) < 0)
 		return -ENOMEM;
@@ -67,7 +67,7 @@ int vm__idmap_put(struct vm__idmap *m, uint64_t key, void *val)
 	}
 }
 
-void *vm__idmap_del(struct vm__idmap *m, uint64_t key)
+void *idmap_del(struct idmap *m, uint64_t key)
 {
 	if (!m->cap)
 		return NULL;
@@ -93,7 +93,7 @@ void *vm__idmap_del(struct vm__idmap *m, uint64_t key)
 	return v;
 }
 
-void *vm__idmap_next(const struct vm__idmap *m, size_t *it, uint64_t *key)
+void *idmap_next(const struct idmap *m, size_t *it, uint64_t *key)
 {
 	while (*it < m->cap) {
 		size_t i = (*it)++;

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api.h"
-#include "auth.h"
-#include "log.h"
+#include "api/api.h"
+#include "api/auth.h"
+#include "base/log.h"
 
 #define NAME_MAX_LEN 64
 #define POLICY_MAX_LEN (64 * 1024)
@@ -36,7 +36,7 @@ static int h_whoami(struct api_req *r, void *ud)
 
 static int h_config(struct api_req *r, void *ud)
 {
-	api_respond(r, 200, cfg_to_json(api_config(api_req_api(r))));
+	api_respond(r, 200, json_deep_copy(api_settings(api_req_api(r))));
 	return 0;
 }
 

@@ -27,7 +27,7 @@ enum cfg_type {
 
 struct cfg {
 #define CFG_ROW(field, name, type, min, max, choices, dflt, help) CFG_CTYPE_##type field;
-#include "config_rows.h"
+#include "daemon/config_rows.h"
 #undef CFG_ROW
 	char *config_file; /* --config, or NULL */
 };

@@ -19,10 +19,9 @@
 #include <jansson.h>
 #include <uv.h>
 
-#include "config.h"
-#include "http.h"
-#include "registry.h"
-#include "snapshot.h"
+#include "api/http.h"
+#include "registry/registry.h"
+#include "snapshot/snapshot.h"
 
 #define API_PENDING 1
 
@@ -46,7 +45,9 @@ struct api_principal {
 
 typedef int (*api_handler_fn)(struct api_req *r, void *ud);
 
-int api_new(uv_loop_t *loop, struct registry *reg, const struct cfg *cfg,
+/* settings (stolen; NULL: none) is what GET /v1/config shows: the daemon's
+ * effective settings. */
+int api_new(uv_loop_t *loop, struct registry *reg, json_t *settings,
             const uint8_t admin_hash[REG_HASH_LEN], struct api **out);
 void api_free(struct api *api);
 /* Register a route. pattern: "/v1/tenants/{id}". -EEXIST when taken. */
@@ -67,7 +68,7 @@ void api_handle_http(struct http_req *req, void *ud);
 /* Shared state. */
 struct registry *api_registry(struct api *api);
 uv_loop_t *api_loop(struct api *api);
-const struct cfg *api_config(struct api *api);
+const json_t *api_settings(struct api *api);
 /* The current snapshot with a new reference (snapshot_unref it), or NULL. */
 struct snapshot *api_snapshot(struct api *api);
 /* Make s current (takes its own reference; NULL clears). */

@@ -14,8 +14,8 @@
 #include <jansson.h>
 #include <uv.h>
 
-#include "api.h"
-#include "config.h"
+#include "api/api.h"
+#include "daemon/config.h"
 #include "controller/controller.h"
 
 struct plat;

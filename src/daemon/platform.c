@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "base/inet.h"
-#include "log.h"
-#include "platform.h"
+#include "base/log.h"
+#include "daemon/platform.h"
 #include "vm/vm.h"
 
 /* What /metrics labels a module with (the manager knows only ids). */
