@@ -15,6 +15,7 @@
 
 struct click_class;
 struct click_element;
+struct json_t;       /* jansson's json_t */
 struct elem_model;   /* src/verify: a class's symbolic model (opaque here) */
 struct elem_runtime; /* src/runtime: a class's packet function (opaque here) */
 
@@ -71,6 +72,15 @@ struct click_class {
 	int (*configure)(const struct click_conf_ctx *ctx, const struct click_args *args, void **conf);
 	const struct elem_model *model;
 	const struct elem_runtime *runtime;
+	/* The configured instance as a JSON object of its effective settings
+	 * (defaults filled in), for tests and tools; NULL for a class without
+	 * arguments. conf is what configure produced. */
+	struct json_t *(*describe)(const void *conf);
+	/* For the generated catalogue (docs/elements.md): the arguments in
+	 * Click's notation ("CAPACITY; keywords BURST, ..."), and what the
+	 * symbolic model assumes or leaves out, in a sentence or two. */
+	const char *doc_args;
+	const char *doc_model;
 };
 
 /* The catalogue's lookup by class name; NULL for an unknown class. */
