@@ -7,6 +7,7 @@
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
 #include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
@@ -107,6 +108,15 @@ static int checkipheader_configure(const struct click_conf_ctx *ctx, const struc
 	return 0;
 }
 
+static json_t *checkipheader_describe(const void *conf)
+{
+	const struct checkipheader_conf *c = conf;
+	return json_pack("{s:I, s:b, s:o, s:o, s:b, s:b}", "OFFSET", (json_int_t)c->offset, "CHECKSUM",
+	                 c->checksum, "BADSRC", describe_ip_list(c->badsrc, c->nbadsrc), "GOODDST",
+	                 describe_ip_list(c->gooddst, c->ngooddst), "VERBOSE", c->verbose, "DETAILS",
+	                 c->details);
+}
+
 static const struct elem_runtime checkipheader_runtime;
 static const struct elem_model checkipheader_model;
 const struct click_class elem_checkipheader = {
@@ -116,6 +126,16 @@ const struct click_class elem_checkipheader = {
 	.configure = checkipheader_configure,
 	.model = &checkipheader_model,
 	.runtime = &checkipheader_runtime,
+	.describe = checkipheader_describe,
+	.doc_args = "[OFFSET] (unsigned, default 0); keywords CHECKSUM (bool, default true), "
+	            "INTERFACES (list of ADDR/LEN: their broadcasts, 0.0.0.0 and 255.255.255.255 "
+	            "become BADSRC, their addresses GOODDST), BADSRC, GOODDST (address lists, not "
+	            "with INTERFACES), VERBOSE, DETAILS (bool, default false); also the deprecated "
+	            "CheckIPHeader(BADSRC, OFFSET)",
+	.doc_model = "The IP header annotation goes to data + OFFSET; version 4 with a header "
+	             "length of at least 5 words passes, and BADSRC sources fail unless the "
+	             "destination is in GOODDST (failures to output 1). Lengths and checksums are "
+	             "taken as valid: the devices carry well-formed IPv4.",
 };
 
 /* ---- runtime (packet functions) ---- */

@@ -4,6 +4,7 @@
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
 #include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
@@ -41,6 +42,18 @@ static int averagecounter_configure(const struct click_conf_ctx *ctx, const stru
 	return 0;
 }
 
+/* Counter's only keywords are refused: nothing to describe but an object. */
+static json_t *counter_describe(const void *conf)
+{
+	return json_object();
+}
+
+static json_t *averagecounter_describe(const void *conf)
+{
+	const struct averagecounter_conf *c = conf;
+	return json_pack("{s:I}", "IGNORE", (json_int_t)c->ignore_ns);
+}
+
 static const struct elem_runtime counter_runtime;
 static const struct elem_model counter_model;
 const struct click_class elem_counter = {
@@ -50,6 +63,10 @@ const struct click_class elem_counter = {
 	.configure = counter_configure,
 	.model = &counter_model,
 	.runtime = &counter_runtime,
+	.describe = counter_describe,
+	.doc_args = "keywords COUNT_CALL, BYTE_COUNT_CALL: refused, since innet modules have no "
+	            "write handlers to call",
+	.doc_model = "Counts and passes the packet unchanged; counts are not modelled.",
 };
 
 static const struct elem_runtime averagecounter_runtime;
@@ -60,6 +77,9 @@ const struct click_class elem_averagecounter = {
 	.configure = averagecounter_configure,
 	.model = &counter_model,
 	.runtime = &averagecounter_runtime,
+	.describe = averagecounter_describe,
+	.doc_args = "[IGNORE] (time, default 0)",
+	.doc_model = "Passes every packet unchanged; counts and rates are not modelled.",
 };
 
 /* ---- runtime (packet functions) ---- */

@@ -3,6 +3,7 @@
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
 #include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
@@ -30,6 +31,12 @@ static int decipttl_configure(const struct click_conf_ctx *ctx, const struct cli
 	return 0;
 }
 
+static json_t *decipttl_describe(const void *conf)
+{
+	const struct decipttl_conf *c = conf;
+	return json_pack("{s:b, s:b}", "ACTIVE", c->active, "MULTICAST", c->multicast);
+}
+
 static const struct elem_runtime decipttl_runtime;
 static const struct elem_model decipttl_model;
 const struct click_class elem_decipttl = {
@@ -39,6 +46,12 @@ const struct click_class elem_decipttl = {
 	.configure = decipttl_configure,
 	.model = &decipttl_model,
 	.runtime = &decipttl_runtime,
+	.describe = decipttl_describe,
+	.doc_args = "keywords ACTIVE (bool, default true), MULTICAST (bool, default true)",
+	.doc_model = "TTL <= 1 goes to output 1 (dropped when absent); the rest leaves with TTL - "
+	             "1, the same variable offset by one, so decrements along a path add up. "
+	             "MULTICAST false lets multicast destinations pass unchanged; ACTIVE false "
+	             "passes everything.",
 };
 
 /* ---- runtime (packet functions) ---- */

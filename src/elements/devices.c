@@ -12,6 +12,7 @@
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
 #include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
@@ -97,6 +98,17 @@ static int tonetfront_configure(const struct click_conf_ctx *ctx, const struct c
 	return dev_configure(ctx, args, conf, true, true);
 }
 
+static json_t *dev_describe(const void *conf)
+{
+	const struct dev_conf *c = conf;
+	json_t *j = json_pack("{s:I, s:I}", "DEVNAME", (json_int_t)c->port, "BURST", (json_int_t)c->burst);
+	if (j && c->by_mac && json_object_set_new(j, "MAC", describe_ether(c->mac))) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
 static const struct elem_runtime fromdevice_runtime;
 static const struct elem_model dev_model;
 const struct click_class elem_fromdevice = {
@@ -107,6 +119,12 @@ const struct click_class elem_fromdevice = {
 	.configure = fromdevice_configure,
 	.model = &dev_model,
 	.runtime = &fromdevice_runtime,
+	.describe = dev_describe,
+	.doc_args = "[DEVNAME] (the module's device number, default 0; DEVID is the same); keyword "
+	            "BURST (unsigned, default 0: all that are queued)",
+	.doc_model = "The verifier moves packets between the node's ports and the device elements "
+	             "itself: a device input's flows are the packets arriving on its device, IPv4 "
+	             "without a link header, with the IP header annotation set.",
 };
 
 const struct click_class elem_fromnetfront = {
@@ -117,6 +135,13 @@ const struct click_class elem_fromnetfront = {
 	.configure = fromnetfront_configure,
 	.model = &dev_model,
 	.runtime = &fromdevice_runtime,
+	.describe = dev_describe,
+	.doc_args = "[DEVNAME] (the module's device number, or a MAC address meaning device 0; "
+	            "default 0; DEVID is the same); keyword BURST (unsigned, default 0: all that "
+	            "are queued)",
+	.doc_model = "The verifier moves packets between the node's ports and the device elements "
+	             "itself: a device input's flows are the packets arriving on its device, IPv4 "
+	             "without a link header, with the IP header annotation set.",
 };
 
 static const struct elem_runtime todevice_runtime;
@@ -128,6 +153,11 @@ const struct click_class elem_todevice = {
 	.configure = todevice_configure,
 	.model = &dev_model,
 	.runtime = &todevice_runtime,
+	.describe = dev_describe,
+	.doc_args = "[DEVNAME] (the module's device number, default 0; DEVID is the same), [BURST] "
+	            "(unsigned, at least 1, default 1)",
+	.doc_model = "The input leaves the node through the device; with output 0 connected the "
+	             "packet also goes out there unchanged, as in ClickOS.",
 };
 
 const struct click_class elem_tonetfront = {
@@ -138,6 +168,11 @@ const struct click_class elem_tonetfront = {
 	.configure = tonetfront_configure,
 	.model = &dev_model,
 	.runtime = &todevice_runtime,
+	.describe = dev_describe,
+	.doc_args = "[DEVNAME] (the module's device number, or a MAC address meaning device 0; "
+	            "default 0; DEVID is the same), [BURST] (unsigned, at least 1, default 1)",
+	.doc_model = "The input leaves the node through the device; with output 0 connected the "
+	             "packet also goes out there unchanged, as in ClickOS.",
 };
 
 /* ---- runtime (packet functions) ---- */

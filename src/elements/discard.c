@@ -3,6 +3,7 @@
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
 #include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
@@ -30,6 +31,12 @@ static int discard_configure(const struct click_conf_ctx *ctx, const struct clic
 	return 0;
 }
 
+static json_t *discard_describe(const void *conf)
+{
+	const struct discard_conf *c = conf;
+	return json_pack("{s:b, s:I}", "ACTIVE", c->active, "BURST", (json_int_t)c->burst);
+}
+
 static const struct elem_runtime discard_runtime;
 static const struct elem_model discard_model;
 const struct click_class elem_discard = {
@@ -39,6 +46,9 @@ const struct click_class elem_discard = {
 	.configure = discard_configure,
 	.model = &discard_model,
 	.runtime = &discard_runtime,
+	.describe = discard_describe,
+	.doc_args = "keywords ACTIVE (bool, default true), BURST (unsigned, default 1)",
+	.doc_model = "Every flow ends here.",
 };
 
 /* ---- runtime (packet functions) ---- */

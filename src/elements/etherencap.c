@@ -2,6 +2,7 @@
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
 #include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
@@ -46,6 +47,19 @@ static int etherrewrite_configure(const struct click_conf_ctx *ctx, const struct
 	return 0;
 }
 
+static json_t *etherencap_describe(const void *conf)
+{
+	const struct etherencap_conf *c = conf;
+	return json_pack("{s:i, s:o, s:o}", "ETHERTYPE", c->ethertype, "SRC", describe_ether(c->src),
+	                 "DST", describe_ether(c->dst));
+}
+
+static json_t *etherrewrite_describe(const void *conf)
+{
+	const struct etherencap_conf *c = conf;
+	return json_pack("{s:o, s:o}", "SRC", describe_ether(c->src), "DST", describe_ether(c->dst));
+}
+
 static const struct elem_runtime etherencap_runtime;
 static const struct elem_model etherencap_model;
 const struct click_class elem_etherencap = {
@@ -55,6 +69,11 @@ const struct click_class elem_etherencap = {
 	.configure = etherencap_configure,
 	.model = &etherencap_model,
 	.runtime = &etherencap_runtime,
+	.describe = etherencap_describe,
+	.doc_args = "ETHERTYPE (unsigned 16-bit), SRC, DST (Ethernet addresses); all mandatory",
+	.doc_model = "Link headers are not modelled: the data pointer moves back 14 bytes (a later "
+	             "Strip(14) finds the IP layer again exactly), and the flow is approximate, "
+	             "since a next hop would read MAC address bytes as an IP header.",
 };
 
 static const struct elem_runtime etherrewrite_runtime;
@@ -66,6 +85,10 @@ const struct click_class elem_etherrewrite = {
 	.configure = etherrewrite_configure,
 	.model = &etherrewrite_model,
 	.runtime = &etherrewrite_runtime,
+	.describe = etherrewrite_describe,
+	.doc_args = "SRC, DST (Ethernet addresses; mandatory)",
+	.doc_model = "Writes only bytes at the MAC header annotation, in front of the IP header, "
+	             "so no modelled field changes.",
 };
 
 /* ---- runtime (packet functions) ---- */

@@ -5,6 +5,7 @@
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
 #include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
@@ -109,6 +110,15 @@ static int icmperror_configure(const struct click_conf_ctx *ctx, const struct cl
 	return 0;
 }
 
+static json_t *icmperror_describe(const void *conf)
+{
+	const struct icmperror_conf *c = conf;
+	return json_pack("{s:o, s:i, s:i, s:o, s:I, s:I, s:b}", "SRC", describe_ip(c->src), "TYPE",
+	                 c->type, "CODE", c->code, "BADADDRS", describe_ip_list(c->badaddrs, c->nbad),
+	                 "MTU", (json_int_t)c->mtu, "PMTU", (json_int_t)c->pmtu, "USE_FIX_ANNO",
+	                 c->use_fix_anno);
+}
+
 static const struct elem_runtime icmppingresponder_runtime;
 static const struct elem_model icmppingresponder_model;
 const struct click_class elem_icmppingresponder = {
@@ -118,6 +128,9 @@ const struct click_class elem_icmppingresponder = {
 	.configure = elem__configure_none,
 	.model = &icmppingresponder_model,
 	.runtime = &icmppingresponder_runtime,
+	.doc_model = "Echo requests become replies in place: addresses swap (the reply provably "
+	             "returns to its sender), TTL 255, type and code 0, a fresh checksum; "
+	             "everything else goes to output 1.",
 };
 
 static const struct elem_runtime icmperror_runtime;
@@ -129,6 +142,15 @@ const struct click_class elem_icmperror = {
 	.configure = icmperror_configure,
 	.model = &icmperror_model,
 	.runtime = &icmperror_runtime,
+	.describe = icmperror_describe,
+	.doc_args = "SRC (IP address), TYPE (unreachable, sourcequench, redirect, timeexceeded, "
+	            "parameterproblem or the number), [CODE] (name or number, default 0); keywords "
+	            "BADADDRS (address list), MTU (unsigned, default 576), PMTU (unsigned, default "
+	            "0), USE_FIX_ANNO (bool, default true)",
+	.doc_model = "A new packet from SRC to the old source, exact without IP options (LEN = 28 "
+	             "+ min(LEN, MTU - 28)); no error about ICMP errors, non-unicast destinations, "
+	             "invalid sources, BADADDRS or non-first fragments. With IP options the error "
+	             "is approximate (a source route is not modelled).",
 };
 
 /* ---- runtime (packet functions) ---- */

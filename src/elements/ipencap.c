@@ -5,6 +5,7 @@
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
 #include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
@@ -105,6 +106,29 @@ static int udpipencap_configure(const struct click_conf_ctx *ctx, const struct c
 	return 0;
 }
 
+/* DST is "DST_ANNO" when the destination comes from the annotation. */
+static json_t *describe_dst(uint32_t dst, bool anno)
+{
+	return anno ? json_string("DST_ANNO") : describe_ip(dst);
+}
+
+/* TOS is the effective byte, whether given as TOS or as DSCP, ECT and CE. */
+static json_t *ipencap_describe(const void *conf)
+{
+	const struct ipencap_conf *c = conf;
+	return json_pack("{s:i, s:o, s:o, s:i, s:i, s:b}", "PROTO", c->proto, "SRC", describe_ip(c->src),
+	                 "DST", describe_dst(c->dst, c->dst_anno), "TTL", c->ttl, "TOS", c->tos, "DF",
+	                 c->df);
+}
+
+static json_t *udpipencap_describe(const void *conf)
+{
+	const struct udpipencap_conf *c = conf;
+	return json_pack("{s:o, s:i, s:o, s:i, s:b}", "SRC", describe_ip(c->src), "SPORT", c->sport,
+	                 "DST", describe_dst(c->dst, c->dst_anno), "DPORT", c->dport, "CHECKSUM",
+	                 c->checksum);
+}
+
 static const struct elem_runtime ipencap_runtime;
 static const struct elem_model ipencap_model;
 const struct click_class elem_ipencap = {
@@ -114,6 +138,12 @@ const struct click_class elem_ipencap = {
 	.configure = ipencap_configure,
 	.model = &ipencap_model,
 	.runtime = &ipencap_runtime,
+	.describe = ipencap_describe,
+	.doc_args = "PROTO (protocol name or number), SRC (IP address), DST (IP address or "
+	            "DST_ANNO); all mandatory; keywords TTL (default 250), DSCP (0-62), ECT (bool "
+	            "or 2), CE (bool), TOS (not with DSCP, ECT or CE), DF (bool, default false)",
+	.doc_model = "A new outer IP layer with the configured constants, a fresh IP ID and LEN = "
+	             "inner LEN + 20; the inner layer and the payload stay untouched beneath it.",
 };
 
 static const struct elem_runtime udpipencap_runtime;
@@ -125,6 +155,11 @@ const struct click_class elem_udpipencap = {
 	.configure = udpipencap_configure,
 	.model = &udpipencap_model,
 	.runtime = &udpipencap_runtime,
+	.describe = udpipencap_describe,
+	.doc_args = "SRC (IP address), SPORT (port), DST (IP address or DST_ANNO), DPORT (port); "
+	            "all mandatory; [CHECKSUM] (bool, default true)",
+	.doc_model = "A new outer IP and UDP layer (28 bytes) with the configured addresses and "
+	             "ports, TTL 250 and TOS 0; the inner packet stays beneath it as payload.",
 };
 
 /* ---- runtime (packet functions) ---- */

@@ -4,6 +4,7 @@
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
 #include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
@@ -37,6 +38,13 @@ static int ipfragmenter_configure(const struct click_conf_ctx *ctx, const struct
 	return 0;
 }
 
+static json_t *ipfragmenter_describe(const void *conf)
+{
+	const struct ipfragmenter_conf *c = conf;
+	return json_pack("{s:I, s:b, s:b, s:I}", "MTU", (json_int_t)c->mtu, "HONOR_DF", c->honor_df,
+	                 "VERBOSE", c->verbose, "HEADROOM", (json_int_t)c->headroom);
+}
+
 static const struct elem_runtime ipfragmenter_runtime;
 static const struct elem_model ipfragmenter_model;
 const struct click_class elem_ipfragmenter = {
@@ -46,6 +54,14 @@ const struct click_class elem_ipfragmenter = {
 	.configure = ipfragmenter_configure,
 	.model = &ipfragmenter_model,
 	.runtime = &ipfragmenter_runtime,
+	.describe = ipfragmenter_describe,
+	.doc_args = "MTU (unsigned, at least 8; mandatory), [HONOR_DF] (bool, default true), "
+	            "[VERBOSE] (bool, default false); keyword HEADROOM (unsigned, default 0: the "
+	            "runtime's)",
+	.doc_model = "Packets up to MTU pass unchanged; longer DF packets go to output 1 when "
+	             "HONOR_DF. The first fragment is exact, the later ones are summarised by one "
+	             "approximate flow, and a packet that needs 64 or more fragments is dropped, "
+	             "as the runtime does.",
 };
 
 /* ---- runtime (packet functions) ---- */

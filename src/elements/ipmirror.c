@@ -5,6 +5,7 @@
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
 #include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
@@ -27,6 +28,12 @@ static int ipmirror_configure(const struct click_conf_ctx *ctx, const struct cli
 	return 0;
 }
 
+static json_t *ipmirror_describe(const void *conf)
+{
+	const struct ipmirror_conf *c = conf;
+	return json_pack("{s:b}", "DST_ANNO", c->dst_anno);
+}
+
 static const struct elem_runtime ipmirror_runtime;
 static const struct elem_model ipmirror_model;
 const struct click_class elem_ipmirror = {
@@ -36,6 +43,11 @@ const struct click_class elem_ipmirror = {
 	.configure = ipmirror_configure,
 	.model = &ipmirror_model,
 	.runtime = &ipmirror_runtime,
+	.describe = ipmirror_describe,
+	.doc_args = "[DST_ANNO] (bool, default true)",
+	.doc_model = "Swaps the addresses, and the ports of TCP and UDP first fragments; the new "
+	             "source is bound to the variable the destination was, which is how a reply is "
+	             "proven to return to its sender.",
 };
 
 /* ---- runtime (packet functions) ---- */

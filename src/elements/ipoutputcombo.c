@@ -4,6 +4,7 @@
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
 #include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
@@ -32,6 +33,13 @@ static int ipoutputcombo_configure(const struct click_conf_ctx *ctx, const struc
 	return 0;
 }
 
+static json_t *ipoutputcombo_describe(const void *conf)
+{
+	const struct ipoutputcombo_conf *c = conf;
+	return json_pack("{s:i, s:o, s:I}", "COLOR", c->color, "IPADDR", describe_ip(c->addr), "MTU",
+	                 (json_int_t)c->mtu);
+}
+
 static const struct elem_runtime ipoutputcombo_runtime;
 static const struct elem_model ipoutputcombo_model;
 const struct click_class elem_ipoutputcombo = {
@@ -41,6 +49,12 @@ const struct click_class elem_ipoutputcombo = {
 	.configure = ipoutputcombo_configure,
 	.model = &ipoutputcombo_model,
 	.runtime = &ipoutputcombo_runtime,
+	.describe = ipoutputcombo_describe,
+	.doc_args = "COLOR (0-255), IPADDR (IP address), MTU (unsigned); all mandatory",
+	.doc_model = "Paint equal to COLOR sends a copy to output 1, TTL <= 1 goes to output 3 "
+	             "(else TTL - 1), LEN > MTU to output 4, and the fix-IP-source annotation "
+	             "makes the source IPADDR. IP options are not modelled: packets with options "
+	             "go both to output 2 and on, approximate.",
 };
 
 /* ---- runtime (packet functions) ---- */

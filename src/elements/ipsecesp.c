@@ -11,6 +11,9 @@ const struct click_class elem_ipsecespencap = {
 	.processing = "a/a",
 	.model = &ipsecespencap_model,
 	.runtime = &ipsecespencap_runtime,
+	.doc_args = "any (ignored, as Click's IPsecESPEncap ignores them)",
+	.doc_model = "No ESP layer is modelled: the data pointer moves back 16 bytes, the payload "
+	             "becomes a new version and the flow is approximate.",
 };
 
 /* ---- runtime (packet functions) ---- */

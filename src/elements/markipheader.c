@@ -3,6 +3,7 @@
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
 #include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
@@ -25,6 +26,12 @@ static int markipheader_configure(const struct click_conf_ctx *ctx, const struct
 	return 0;
 }
 
+static json_t *markipheader_describe(const void *conf)
+{
+	const struct markipheader_conf *c = conf;
+	return json_pack("{s:I}", "OFFSET", (json_int_t)c->offset);
+}
+
 static const struct elem_runtime markipheader_runtime;
 static const struct elem_model markipheader_model;
 const struct click_class elem_markipheader = {
@@ -34,6 +41,10 @@ const struct click_class elem_markipheader = {
 	.configure = markipheader_configure,
 	.model = &markipheader_model,
 	.runtime = &markipheader_runtime,
+	.describe = markipheader_describe,
+	.doc_args = "[OFFSET] (unsigned, default 0)",
+	.doc_model = "The IP header annotation moves to data + OFFSET (an inner header after a "
+	             "Strip becomes the current layer); no check, no trim, no dst-IP annotation.",
 };
 
 /* ---- runtime (packet functions) ---- */

@@ -14,6 +14,7 @@ const struct click_class elem_null = {
 	.configure = elem__configure_none,
 	.model = &null_model,
 	.runtime = &null_runtime,
+	.doc_model = "The packet passes unchanged.",
 };
 
 const struct click_class elem_pushnull = {
@@ -23,6 +24,7 @@ const struct click_class elem_pushnull = {
 	.configure = elem__configure_none,
 	.model = &null_model,
 	.runtime = &null_runtime,
+	.doc_model = "The packet passes unchanged.",
 };
 
 const struct click_class elem_pullnull = {
@@ -32,6 +34,7 @@ const struct click_class elem_pullnull = {
 	.configure = elem__configure_none,
 	.model = &null_model,
 	.runtime = &null_runtime,
+	.doc_model = "The packet passes unchanged.",
 };
 
 static const struct elem_runtime idle_runtime;
@@ -44,6 +47,7 @@ const struct click_class elem_idle = {
 	.configure = elem__configure_none,
 	.model = &idle_model,
 	.runtime = &idle_runtime,
+	.doc_model = "Nothing passes (flow code x/y); what is pushed into it is dropped.",
 };
 
 /* ---- runtime (packet functions) ---- */

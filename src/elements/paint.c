@@ -3,6 +3,7 @@
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
 #include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
@@ -43,6 +44,18 @@ static int paintswitch_configure(const struct click_conf_ctx *ctx, const struct 
 	return paint_common(ctx, args, conf, false);
 }
 
+static json_t *paint_describe(const void *conf)
+{
+	const struct paint_conf *c = conf;
+	return json_pack("{s:i, s:i}", "COLOR", c->color, "ANNO", c->anno);
+}
+
+static json_t *paintswitch_describe(const void *conf)
+{
+	const struct paint_conf *c = conf;
+	return json_pack("{s:i}", "ANNO", c->anno);
+}
+
 static const struct elem_runtime paint_runtime;
 static const struct elem_model paint_model;
 const struct click_class elem_paint = {
@@ -52,6 +65,11 @@ const struct click_class elem_paint = {
 	.configure = paint_configure,
 	.model = &paint_model,
 	.runtime = &paint_runtime,
+	.describe = paint_describe,
+	.doc_args = "COLOR (0-255; mandatory), [ANNO] (one-byte annotation, offset or name, "
+	            "default PAINT = 16)",
+	.doc_model = "Writes COLOR into the annotation byte; the model tracks the paint byte (16) "
+	             "and the dst-IP annotation, and nothing it follows reads the other bytes.",
 };
 
 /* Output = the annotation value; 255 copies to every output. */
@@ -64,6 +82,11 @@ const struct click_class elem_paintswitch = {
 	.configure = paintswitch_configure,
 	.model = &paintswitch_model,
 	.runtime = &paintswitch_runtime,
+	.describe = paintswitch_describe,
+	.doc_args = "[ANNO] (one-byte annotation, offset or name, default PAINT = 16)",
+	.doc_model = "The annotation value K picks output K (dropped when there is none) and 255 "
+	             "copies to every output; an annotation byte the model does not track may pick "
+	             "any output, approximate.",
 };
 
 static const struct elem_runtime checkpaint_runtime;
@@ -75,6 +98,12 @@ const struct click_class elem_checkpaint = {
 	.configure = paint_configure,
 	.model = &checkpaint_model,
 	.runtime = &checkpaint_runtime,
+	.describe = paint_describe,
+	.doc_args = "COLOR (0-255; mandatory), [ANNO] (one-byte annotation, offset or name, "
+	            "default PAINT = 16)",
+	.doc_model = "COLOR equal to the annotation byte goes to output 0, the rest to output 1 "
+	             "(dropped when absent); an annotation byte the model does not track goes both "
+	             "ways, approximate.",
 };
 
 /* ---- runtime (packet functions) ---- */

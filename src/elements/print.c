@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
 #include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
@@ -59,6 +60,20 @@ static int print_configure(const struct click_conf_ctx *ctx, const struct click_
 	return 0;
 }
 
+static const char *print_contents_name(uint8_t contents)
+{
+	return contents == PRINT_HEX ? "HEX" : contents == PRINT_ASCII ? "ASCII" : "NONE";
+}
+
+static json_t *print_describe(const void *conf)
+{
+	const struct print_conf *c = conf;
+	return json_pack("{s:s, s:i, s:s, s:b, s:b, s:b, s:b, s:b}", "LABEL", c->label, "MAXLENGTH",
+	                 c->maxlength, "CONTENTS", print_contents_name(c->contents), "TIMESTAMP",
+	                 c->timestamp, "PRINTANNO", c->printanno, "HEADROOM", c->headroom, "ACTIVE",
+	                 c->active, "CPU", c->cpu);
+}
+
 static const struct elem_runtime print_runtime;
 static const struct elem_model print_model;
 const struct click_class elem_print = {
@@ -68,6 +83,12 @@ const struct click_class elem_print = {
 	.configure = print_configure,
 	.model = &print_model,
 	.runtime = &print_runtime,
+	.describe = print_describe,
+	.doc_args = "[LABEL] (string, default empty), [MAXLENGTH] (integer, default 24; negative: "
+	            "the whole packet); keywords LENGTH (same as MAXLENGTH), CONTENTS (HEX, ASCII "
+	            "or NONE, default HEX), TIMESTAMP, PRINTANNO, HEADROOM, CPU (bool, default "
+	            "false), ACTIVE (bool, default true)",
+	.doc_model = "Logs a line and passes the packet unchanged.",
 };
 
 /* ---- runtime (packet functions) ---- */

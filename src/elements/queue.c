@@ -3,6 +3,7 @@
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
 #include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
@@ -25,6 +26,12 @@ static int queue_configure(const struct click_conf_ctx *ctx, const struct click_
 	return 0;
 }
 
+static json_t *queue_describe(const void *conf)
+{
+	const struct queue_conf *c = conf;
+	return json_pack("{s:I}", "CAPACITY", (json_int_t)c->capacity);
+}
+
 static const struct elem_runtime queue_runtime;
 static const struct elem_model pass_model;
 const struct click_class elem_queue = {
@@ -35,6 +42,10 @@ const struct click_class elem_queue = {
 	.configure = queue_configure,
 	.model = &pass_model,
 	.runtime = &queue_runtime,
+	.describe = queue_describe,
+	.doc_args = "[CAPACITY] (unsigned, default 1000)",
+	.doc_model = "Time is not modelled: the queue never overflows, so every packet passes "
+	             "unchanged to output 0 and the drop output 1 is never taken.",
 };
 
 const struct click_class elem_simplequeue = {
@@ -45,6 +56,10 @@ const struct click_class elem_simplequeue = {
 	.configure = queue_configure,
 	.model = &pass_model,
 	.runtime = &queue_runtime,
+	.describe = queue_describe,
+	.doc_args = "[CAPACITY] (unsigned, default 1000)",
+	.doc_model = "Time is not modelled: the queue never overflows, so every packet passes "
+	             "unchanged to output 0 and the drop output 1 is never taken.",
 };
 
 const struct click_class elem_fullnotequeue = {
@@ -55,6 +70,10 @@ const struct click_class elem_fullnotequeue = {
 	.configure = queue_configure,
 	.model = &pass_model,
 	.runtime = &queue_runtime,
+	.describe = queue_describe,
+	.doc_args = "[CAPACITY] (unsigned, default 1000)",
+	.doc_model = "Time is not modelled: the queue never overflows, so every packet passes "
+	             "unchanged to output 0 and the drop output 1 is never taken.",
 };
 
 /* ---- runtime (packet functions) ---- */

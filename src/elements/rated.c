@@ -4,6 +4,7 @@
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
 #include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
@@ -40,6 +41,14 @@ static int rated_configure(const struct click_conf_ctx *ctx, const struct click_
 	return 0;
 }
 
+/* BURST_SIZE is the bucket's effective size, also when BURST_DURATION set it. */
+static json_t *rated_describe(const void *conf)
+{
+	const struct rated_conf *c = conf;
+	return json_pack("{s:I, s:I}", "RATE", (json_int_t)c->rate, "BURST_SIZE",
+	                 (json_int_t)c->burst_size);
+}
+
 static const struct elem_runtime ratedunqueue_runtime;
 static const struct elem_model ratedunqueue_model;
 const struct click_class elem_ratedunqueue = {
@@ -50,6 +59,11 @@ const struct click_class elem_ratedunqueue = {
 	.configure = rated_configure,
 	.model = &ratedunqueue_model,
 	.runtime = &ratedunqueue_runtime,
+	.describe = rated_describe,
+	.doc_args = "RATE (unsigned, packets per second); keywords BURST_DURATION (time, default "
+	            "20 ms) or BURST_SIZE (unsigned packets), not both; the bucket holds at least "
+	            "one packet",
+	.doc_model = "Time is not modelled: every packet passes unchanged; RATE 0 never pulls.",
 };
 
 static const struct elem_runtime ratedsplitter_runtime;
@@ -61,6 +75,13 @@ const struct click_class elem_ratedsplitter = {
 	.configure = rated_configure,
 	.model = &ratedsplitter_model,
 	.runtime = &ratedsplitter_runtime,
+	.describe = rated_describe,
+	.doc_args = "RATE (unsigned, packets per second); keywords BURST_DURATION (time, default "
+	            "20 ms) or BURST_SIZE (unsigned packets), not both; the bucket holds at least "
+	            "one packet",
+	.doc_model = "Time is not modelled: which output a packet takes depends on arrival times, "
+	             "so each flow goes to both (exact as sets of possible packets); RATE 0 sends "
+	             "everything to output 1.",
 };
 
 /* ---- runtime (packet functions) ---- */

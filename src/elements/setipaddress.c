@@ -3,6 +3,7 @@
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
 #include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
@@ -32,6 +33,12 @@ static int setipaddress_configure(const struct click_conf_ctx *ctx, const struct
 	return 0;
 }
 
+static json_t *setipaddress_describe(const void *conf)
+{
+	const struct setipaddress_conf *c = conf;
+	return json_pack("{s:o, s:i}", "ADDR", describe_ip(c->addr), "ANNO", c->anno);
+}
+
 static const struct elem_runtime setipaddress_runtime;
 static const struct elem_model setipaddress_model;
 const struct click_class elem_setipaddress = {
@@ -41,6 +48,10 @@ const struct click_class elem_setipaddress = {
 	.configure = setipaddress_configure,
 	.model = &setipaddress_model,
 	.runtime = &setipaddress_runtime,
+	.describe = setipaddress_describe,
+	.doc_args = "ADDR (IP address; mandatory), [ANNO] (4-byte annotation, offset or name, "
+	            "default 0: the dst-IP annotation)",
+	.doc_model = "Writes ADDR into the annotation; the packet data is unchanged.",
 };
 
 /* ---- runtime (packet functions) ---- */

@@ -2,6 +2,7 @@
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
 #include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
@@ -26,6 +27,12 @@ static int setipdscp_configure(const struct click_conf_ctx *ctx, const struct cl
 	return 0;
 }
 
+static json_t *setipdscp_describe(const void *conf)
+{
+	const struct setipdscp_conf *c = conf;
+	return json_pack("{s:i}", "DSCP", c->dscp);
+}
+
 static const struct elem_runtime setipdscp_runtime;
 static const struct elem_model setipdscp_model;
 const struct click_class elem_setipdscp = {
@@ -35,6 +42,10 @@ const struct click_class elem_setipdscp = {
 	.configure = setipdscp_configure,
 	.model = &setipdscp_model,
 	.runtime = &setipdscp_runtime,
+	.describe = setipdscp_describe,
+	.doc_args = "DSCP (0-63; mandatory)",
+	.doc_model = "TOS = (TOS & 3) | DSCP << 2, exactly: a TOS that is not a constant is split "
+	             "by its two ECN bits.",
 };
 
 /* ---- runtime (packet functions) ---- */

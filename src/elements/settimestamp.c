@@ -3,6 +3,7 @@
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
 #include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
@@ -31,6 +32,14 @@ static int settimestamp_configure(const struct click_conf_ctx *ctx, const struct
 	return 0;
 }
 
+/* TIMESTAMP is null when the current time is used. */
+static json_t *settimestamp_describe(const void *conf)
+{
+	const struct settimestamp_conf *c = conf;
+	return json_pack("{s:o, s:b}", "TIMESTAMP", c->has_ts ? json_integer(c->ts_ns) : json_null(),
+	                 "FIRST", c->first);
+}
+
 static const struct elem_runtime settimestamp_runtime;
 static const struct elem_model settimestamp_model;
 const struct click_class elem_settimestamp = {
@@ -40,6 +49,11 @@ const struct click_class elem_settimestamp = {
 	.configure = settimestamp_configure,
 	.model = &settimestamp_model,
 	.runtime = &settimestamp_runtime,
+	.describe = settimestamp_describe,
+	.doc_args = "[TIMESTAMP] (time since the epoch; default: the current time); keyword FIRST "
+	            "(bool, default false)",
+	.doc_model = "Only the timestamp annotation changes, and time is not modelled: the packet "
+	             "passes unchanged.",
 };
 
 /* ---- runtime (packet functions) ---- */

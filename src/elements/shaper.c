@@ -4,6 +4,7 @@
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
 #include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
@@ -47,6 +48,15 @@ static int shaper_configure(const struct click_conf_ctx *ctx, const struct click
 	return 0;
 }
 
+/* RATE in the unit the shaper counts: bytes (BandwidthShaper) or packets
+ * per second. */
+static json_t *shaper_describe(const void *conf)
+{
+	const struct shaper_conf *c = conf;
+	return json_pack("{s:I, s:s}", "RATE", (json_int_t)c->rate, "RATE_UNIT",
+	                 c->bytes ? "bytes/s" : "packets/s");
+}
+
 static const struct elem_runtime shaper_runtime;
 static const struct elem_model shaper_model;
 const struct click_class elem_bandwidthshaper = {
@@ -56,6 +66,10 @@ const struct click_class elem_bandwidthshaper = {
 	.configure = bandwidthshaper_configure,
 	.model = &shaper_model,
 	.runtime = &shaper_runtime,
+	.describe = shaper_describe,
+	.doc_args = "RATE (bandwidth, default unit bytes per second; mandatory)",
+	.doc_model = "Time is not modelled: a shaper only delays, so every flow reaches every "
+	             "output (whichever is pulled); RATE 0 never releases a packet.",
 };
 
 const struct click_class elem_shaper = {
@@ -65,6 +79,10 @@ const struct click_class elem_shaper = {
 	.configure = shaper_configure,
 	.model = &shaper_model,
 	.runtime = &shaper_runtime,
+	.describe = shaper_describe,
+	.doc_args = "RATE (unsigned, packets per second; mandatory)",
+	.doc_model = "Time is not modelled: a shaper only delays, so every flow reaches every "
+	             "output (whichever is pulled); RATE 0 never releases a packet.",
 };
 
 /* ---- runtime (packet functions) ---- */

@@ -6,6 +6,7 @@
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
 #include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
@@ -51,6 +52,14 @@ static int storedata_configure(const struct click_conf_ctx *ctx, const struct cl
 	return 0;
 }
 
+static json_t *storedata_describe(const void *conf)
+{
+	const struct storedata_conf *c = conf;
+	return json_pack("{s:I, s:o, s:o, s:b}", "OFFSET", (json_int_t)c->offset, "DATA",
+	                 describe_hex(c->data, c->len), "MASK", describe_hex(c->mask, c->len), "GROW",
+	                 c->grow);
+}
+
 static const struct elem_runtime storedata_runtime;
 static const struct elem_model storedata_model;
 const struct click_class elem_storedata = {
@@ -60,6 +69,12 @@ const struct click_class elem_storedata = {
 	.configure = storedata_configure,
 	.model = &storedata_model,
 	.runtime = &storedata_runtime,
+	.describe = storedata_describe,
+	.doc_args = "OFFSET (unsigned), DATA (Click string); both mandatory; [MASK] (string as "
+	            "long as DATA: only its 1 bits are written); keyword GROW (bool, default false)",
+	.doc_model = "Header fields under the written bytes get constants and bytes past the "
+	             "headers a new payload; a MASK that writes part of a byte is approximate. "
+	             "Symbolic packets are long enough, so GROW does not matter.",
 };
 
 /* ---- runtime (packet functions) ---- */

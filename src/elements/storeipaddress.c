@@ -8,6 +8,7 @@
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
 #include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
@@ -69,6 +70,18 @@ static int storeipaddress_configure(const struct click_conf_ctx *ctx, const stru
 	return 0;
 }
 
+/* ADDR is null in the one-argument form (the dst-IP annotation is stored);
+ * OFFSET is a number, or "src"/"dst". */
+static json_t *storeipaddress_describe(const void *conf)
+{
+	const struct storeipaddress_conf *c = conf;
+	json_t *off = c->where == STOREIP_SRC ? json_string("src")
+	              : c->where == STOREIP_DST ? json_string("dst")
+	                                        : json_integer(c->offset);
+	return json_pack("{s:o, s:o}", "ADDR", c->has_addr ? describe_ip(c->addr) : json_null(), "OFFSET",
+	                 off);
+}
+
 static const struct elem_runtime storeipaddress_runtime;
 static const struct elem_model storeipaddress_model;
 const struct click_class elem_storeipaddress = {
@@ -78,6 +91,14 @@ const struct click_class elem_storeipaddress = {
 	.configure = storeipaddress_configure,
 	.model = &storeipaddress_model,
 	.runtime = &storeipaddress_runtime,
+	.describe = storeipaddress_describe,
+	.doc_args = "[ADDR] (IP address), OFFSET (byte offset from the data pointer, or src or "
+	            "dst: that IP header field); with one argument it is OFFSET and the address "
+	            "stored is the dst-IP annotation",
+	.doc_model = "src and dst write that header field (checksums are not modelled); an integer "
+	             "OFFSET writes four data bytes, exactly over the src or dst field, and makes "
+	             "other fields it covers unknown (approximate). In the one-argument form a "
+	             "zero dst-IP annotation leaves the packet alone.",
 };
 
 /* ---- runtime (packet functions) ---- */

@@ -2,6 +2,7 @@
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
 #include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
@@ -23,6 +24,12 @@ static int strip_configure(const struct click_conf_ctx *ctx, const struct click_
 	return 0;
 }
 
+static json_t *strip_describe(const void *conf)
+{
+	const struct strip_conf *c = conf;
+	return json_pack("{s:I}", "LENGTH", (json_int_t)c->length);
+}
+
 static const struct elem_runtime strip_runtime;
 static const struct elem_model strip_model;
 const struct click_class elem_strip = {
@@ -32,6 +39,9 @@ const struct click_class elem_strip = {
 	.configure = strip_configure,
 	.model = &strip_model,
 	.runtime = &strip_runtime,
+	.describe = strip_describe,
+	.doc_args = "LENGTH (unsigned, bytes; mandatory)",
+	.doc_model = "Only the data pointer moves forward; annotations stay.",
 };
 
 static const struct elem_runtime unstrip_runtime;
@@ -43,6 +53,9 @@ const struct click_class elem_unstrip = {
 	.configure = strip_configure,
 	.model = &unstrip_model,
 	.runtime = &unstrip_runtime,
+	.describe = strip_describe,
+	.doc_args = "LENGTH (unsigned, bytes; mandatory)",
+	.doc_model = "Only the data pointer moves back; annotations stay.",
 };
 
 /* ---- runtime (packet functions) ---- */

@@ -3,6 +3,7 @@
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
 #include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
@@ -51,6 +52,18 @@ static int hashswitch_configure(const struct click_conf_ctx *ctx, const struct c
 	return 0;
 }
 
+static json_t *switch_describe(const void *conf)
+{
+	const struct switch_conf *c = conf;
+	return json_pack("{s:i}", "OUTPUT", c->output);
+}
+
+static json_t *hashswitch_describe(const void *conf)
+{
+	const struct hashswitch_conf *c = conf;
+	return json_pack("{s:I, s:I}", "OFFSET", (json_int_t)c->offset, "LENGTH", (json_int_t)c->length);
+}
+
 static const struct elem_runtime switch_runtime;
 static const struct elem_model switch_model;
 const struct click_class elem_switch = {
@@ -60,6 +73,10 @@ const struct click_class elem_switch = {
 	.configure = switch_configure,
 	.model = &switch_model,
 	.runtime = &switch_runtime,
+	.describe = switch_describe,
+	.doc_args = "[OUTPUT] (integer, default 0; negative: drop everything)",
+	.doc_model = "Everything goes to OUTPUT; the switch write handler is not available in "
+	             "innet, so OUTPUT is fixed.",
 };
 
 static const struct elem_runtime rrswitch_runtime;
@@ -71,6 +88,8 @@ const struct click_class elem_roundrobinswitch = {
 	.configure = elem__configure_none,
 	.model = &rrswitch_model,
 	.runtime = &rrswitch_runtime,
+	.doc_model = "The output depends on how many packets came before, which is not tracked: "
+	             "every flow goes to every output (exact as sets of possible packets).",
 };
 
 static const struct elem_runtime hashswitch_runtime;
@@ -82,6 +101,10 @@ const struct click_class elem_hashswitch = {
 	.configure = hashswitch_configure,
 	.model = &hashswitch_model,
 	.runtime = &hashswitch_runtime,
+	.describe = hashswitch_describe,
+	.doc_args = "OFFSET (unsigned), LENGTH (unsigned, positive); both mandatory",
+	.doc_model = "The output is a function of a byte sum the model does not compute: every "
+	             "output gets the flow, approximate when there is more than one output.",
 };
 
 /* ---- runtime (packet functions) ---- */

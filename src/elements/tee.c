@@ -3,21 +3,36 @@
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
 #include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
+struct tee_conf {
+	uint32_t n; /* the output count, which N must equal when given */
+};
+
 static int tee_configure(const struct click_conf_ctx *ctx, const struct click_args *args, void **conf)
 {
-	uint32_t n = 0;
-	struct arg_spec spec[] = { arg_u32("N", ARG_P, &n) };
+	struct tee_conf *c = elem__conf_alloc(ctx, sizeof *c);
+	if (!c)
+		return -ENOMEM;
+	struct arg_spec spec[] = { arg_u32("N", ARG_P, &c->n) };
 	int rc = args_parse(ctx, args, spec, ARG_N(spec));
 	if (rc)
 		return rc;
-	if (spec[0].given && n != ctx->noutputs)
-		return arg_error(ctx, &spec[0].val, "%u outputs connected, but N is %u", ctx->noutputs, n);
-	*conf = NULL;
+	if (spec[0].given && c->n != ctx->noutputs)
+		return arg_error(ctx, &spec[0].val, "%u outputs connected, but N is %u", ctx->noutputs,
+		                 c->n);
+	c->n = ctx->noutputs;
+	*conf = c;
 	return 0;
+}
+
+static json_t *tee_describe(const void *conf)
+{
+	const struct tee_conf *c = conf;
+	return json_pack("{s:I}", "N", (json_int_t)c->n);
 }
 
 static const struct elem_runtime tee_runtime;
@@ -29,6 +44,9 @@ const struct click_class elem_tee = {
 	.configure = tee_configure,
 	.model = &tee_model,
 	.runtime = &tee_runtime,
+	.describe = tee_describe,
+	.doc_args = "[N] (unsigned; when given, it must equal the number of outputs)",
+	.doc_model = "An independent copy of the flow goes to every output.",
 };
 
 static const struct elem_runtime pulltee_runtime;
@@ -39,6 +57,9 @@ const struct click_class elem_pulltee = {
 	.configure = tee_configure,
 	.model = &tee_model,
 	.runtime = &pulltee_runtime,
+	.describe = tee_describe,
+	.doc_args = "[N] (unsigned; when given, it must equal the number of outputs)",
+	.doc_model = "An independent copy of the flow goes to every output.",
 };
 
 /* ---- runtime (packet functions) ---- */

@@ -3,6 +3,7 @@
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
 #include "verify/model.h"
 #include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
@@ -65,6 +66,19 @@ static int timedunqueue_configure(const struct click_conf_ctx *ctx, const struct
 	return 0;
 }
 
+static json_t *unqueue_describe(const void *conf)
+{
+	const struct unqueue_conf *c = conf;
+	return json_pack("{s:i, s:b, s:i}", "BURST", c->burst, "ACTIVE", c->active, "LIMIT", c->limit);
+}
+
+static json_t *timedunqueue_describe(const void *conf)
+{
+	const struct timedunqueue_conf *c = conf;
+	return json_pack("{s:I, s:I}", "INTERVAL", (json_int_t)c->interval_ns, "BURST",
+	                 (json_int_t)c->burst);
+}
+
 static const struct elem_runtime unqueue_runtime;
 static const struct elem_model unqueue_model;
 const struct click_class elem_unqueue = {
@@ -75,6 +89,11 @@ const struct click_class elem_unqueue = {
 	.configure = unqueue_configure,
 	.model = &unqueue_model,
 	.runtime = &unqueue_runtime,
+	.describe = unqueue_describe,
+	.doc_args = "[BURST] (integer, default 1; negative: until the upstream is empty); keywords "
+	            "ACTIVE (bool, default true), LIMIT (integer, default -1: unlimited)",
+	.doc_model = "Time is not modelled: every packet passes unchanged, unless ACTIVE is false "
+	             "or LIMIT is 0 (then nothing is pulled).",
 };
 
 static const struct elem_runtime timedunqueue_runtime;
@@ -87,6 +106,10 @@ const struct click_class elem_timedunqueue = {
 	.configure = timedunqueue_configure,
 	.model = &pass_model,
 	.runtime = &timedunqueue_runtime,
+	.describe = timedunqueue_describe,
+	.doc_args = "INTERVAL (time, rounded to milliseconds, at least 1 ms; mandatory), [BURST] "
+	            "(unsigned, at least 1, default 1)",
+	.doc_model = "Time is not modelled: every packet passes unchanged, whatever the rate.",
 };
 
 /* ---- runtime (packet functions) ---- */
