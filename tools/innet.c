@@ -12,7 +12,7 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"click", cmd_click, "check|flatten|dot FILE... | catalogue: Click configurations offline; the element classes"},
+	{"click", cmd_click, "check|flatten|dot FILE...|catalogue: Click configurations offline"},
 	{"verify", cmd_verify, "--network NET.json ...: check requirements offline"},
 	{"deploy", cmd_deploy, "FILE.json | --name N --config F.click ...: deploy a module"},
 	{"check", cmd_check, "FILE.json | --name N ...: dry run of a deploy (verdict, platform, report)"},
