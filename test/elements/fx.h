@@ -146,12 +146,28 @@ static inline json_t *fx_get(struct fx *x, const char *key)
 	return v;
 }
 
-static inline long long fx_int(struct fx *x, const char *key)
+/* fx_get, checked to be of type t (`what` names it in the failure). */
+static inline json_t *fx_typed(struct fx *x, const char *key, json_type t, const char *what)
 {
 	json_t *v = fx_get(x, key);
-	if (!json_is_integer(v))
-		fail_msg("%s: '%s' is not an integer", x->el.name, key);
-	return json_integer_value(v);
+	if (json_typeof(v) != t)
+		fail_msg("%s: '%s' is not %s", x->el.name, key, what);
+	return v;
+}
+
+static inline long long fx_int(struct fx *x, const char *key)
+{
+	return json_integer_value(fx_typed(x, key, JSON_INTEGER, "an integer"));
+}
+
+static inline const char *fx_str(struct fx *x, const char *key)
+{
+	return json_string_value(fx_typed(x, key, JSON_STRING, "a string"));
+}
+
+static inline size_t fx_len(struct fx *x, const char *key)
+{
+	return json_array_size(fx_typed(x, key, JSON_ARRAY, "an array"));
 }
 
 static inline bool fx_bool(struct fx *x, const char *key)
@@ -162,29 +178,13 @@ static inline bool fx_bool(struct fx *x, const char *key)
 	return json_is_true(v);
 }
 
-static inline const char *fx_str(struct fx *x, const char *key)
-{
-	json_t *v = fx_get(x, key);
-	if (!json_is_string(v))
-		fail_msg("%s: '%s' is not a string", x->el.name, key);
-	return json_string_value(v);
-}
-
 /* Element i of the array `key`, a string. */
 static inline const char *fx_str_at(struct fx *x, const char *key, size_t i)
 {
-	json_t *v = json_array_get(fx_get(x, key), i);
+	json_t *v = json_array_get(fx_typed(x, key, JSON_ARRAY, "an array"), i);
 	if (!json_is_string(v))
 		fail_msg("%s: '%s'[%zu] is not a string", x->el.name, key, i);
 	return json_string_value(v);
-}
-
-static inline size_t fx_len(struct fx *x, const char *key)
-{
-	json_t *v = fx_get(x, key);
-	if (!json_is_array(v))
-		fail_msg("%s: '%s' is not an array", x->el.name, key);
-	return json_array_size(v);
 }
 
 #define FX_ERR(x, cls, cfg, nin, nout, sub, at) \
