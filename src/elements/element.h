@@ -3,8 +3,10 @@
  * Each element lives in one file (src/elements/<name>.c) that holds, side by
  * side, its argument parsing (configure), its symbolic model (for
  * src/verify) and its packet function (for src/runtime), so that what is
- * verified is what runs. Adding an element is adding one file and one line
- * in catalogue.c. Nothing outside the catalogue is accepted.
+ * verified is what runs. Adding an element is adding one file (with its
+ * describe, doc_args and doc_model) and one line in catalogue.c, then
+ * regenerating docs/elements.md (innet click catalogue). Nothing outside the
+ * catalogue is accepted.
  *
  * Conventions of the parsed configurations (conf): each element's conf
  * struct is private to its file, except the families shared with the

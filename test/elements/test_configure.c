@@ -90,7 +90,7 @@ static void test_classifiers(void **state)
 	FX_ERR(x, "IPFilter", "3 tcp", 1, 3, "IPFilter: output 3 out of range (3 outputs)", "3 tcp");
 	FX_ERR(x, "IPFilter", "allow tcp", 1, 0, "'allow' needs an output", "allow");
 	FX_ERR(x, "IPFilter", "accept tcp", 1, 1, "unknown action 'accept'", "accept");
-	/* an action alone matches everything (click.md 4.2) */
+	/* an action alone matches everything (Click's IPFilter documentation) */
 	FX_OK(x, "IPFilter", "allow", 1, 1);
 	c = x->conf;
 	assert_int_equal(c->rules[0].out, 0);
