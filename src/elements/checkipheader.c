@@ -187,7 +187,7 @@ static const struct elem_runtime checkipheader_runtime = {
 	.read = checkipheader_read,
 };
 
-/* ---- the class objects ---- */
+/* ---- describe and the class objects ---- */
 static json_t *checkipheader_describe(const void *conf)
 {
 	const struct checkipheader_conf *c = conf;

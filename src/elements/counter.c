@@ -118,7 +118,7 @@ static const struct elem_runtime averagecounter_runtime = {
 	.read = counter_read,
 };
 
-/* ---- the class objects ---- */
+/* ---- describe and the class objects ---- */
 /* Counter's only keywords are refused: nothing to describe but an object. */
 static json_t *counter_describe(const void *conf)
 {

@@ -79,7 +79,7 @@ static struct rt_pkt *decipttl_action(struct rt_elem *e, struct rt_pkt *p)
 
 static const struct elem_runtime decipttl_runtime = { .action = decipttl_action };
 
-/* ---- the class objects ---- */
+/* ---- describe and the class objects ---- */
 static json_t *decipttl_describe(const void *conf)
 {
 	const struct decipttl_conf *c = conf;

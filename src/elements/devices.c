@@ -176,7 +176,7 @@ static const struct elem_runtime todevice_runtime = {
 	.device = dev_device,
 };
 
-/* ---- the class objects ---- */
+/* ---- describe and the class objects ---- */
 static json_t *dev_describe(const void *conf)
 {
 	const struct dev_conf *c = conf;

@@ -101,7 +101,7 @@ static const struct elem_runtime discard_runtime = {
 	.read = discard_read,
 };
 
-/* ---- the class objects ---- */
+/* ---- describe and the class objects ---- */
 static json_t *discard_describe(const void *conf)
 {
 	const struct discard_conf *c = conf;

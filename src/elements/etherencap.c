@@ -110,7 +110,7 @@ static struct rt_pkt *etherrewrite_action(struct rt_elem *e, struct rt_pkt *p)
 static const struct elem_runtime etherencap_runtime = { .action = etherencap_action };
 static const struct elem_runtime etherrewrite_runtime = { .action = etherrewrite_action };
 
-/* ---- the class objects ---- */
+/* ---- describe and the class objects ---- */
 static json_t *etherencap_describe(const void *conf)
 {
 	const struct etherencap_conf *c = conf;

@@ -317,7 +317,7 @@ static const struct elem_runtime icmperror_runtime = {
 	.action = icmperror_action,
 };
 
-/* ---- the class objects ---- */
+/* ---- describe and the class objects ---- */
 static json_t *icmperror_describe(const void *conf)
 {
 	const struct icmperror_conf *c = conf;

@@ -226,7 +226,7 @@ static const struct elem_runtime udpipencap_runtime = {
 	.action = udpipencap_action,
 };
 
-/* ---- the class objects ---- */
+/* ---- describe and the class objects ---- */
 /* DST is "DST_ANNO" when the destination comes from the annotation. */
 static json_t *describe_dst(uint32_t dst, bool anno)
 {

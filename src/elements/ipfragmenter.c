@@ -178,7 +178,7 @@ static void ipfragmenter_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p
 
 static const struct elem_runtime ipfragmenter_runtime = { .push = ipfragmenter_push };
 
-/* ---- the class objects ---- */
+/* ---- describe and the class objects ---- */
 static json_t *ipfragmenter_describe(const void *conf)
 {
 	const struct ipfragmenter_conf *c = conf;

@@ -113,7 +113,7 @@ static struct rt_pkt *ipmirror_action(struct rt_elem *e, struct rt_pkt *p)
 
 static const struct elem_runtime ipmirror_runtime = { .action = ipmirror_action };
 
-/* ---- the class objects ---- */
+/* ---- describe and the class objects ---- */
 static json_t *ipmirror_describe(const void *conf)
 {
 	const struct ipmirror_conf *c = conf;

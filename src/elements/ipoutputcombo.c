@@ -238,7 +238,7 @@ static void ipoutputcombo_push(struct rt_elem *e, uint32_t port, struct rt_pkt *
 
 static const struct elem_runtime ipoutputcombo_runtime = { .push = ipoutputcombo_push };
 
-/* ---- the class objects ---- */
+/* ---- describe and the class objects ---- */
 static json_t *ipoutputcombo_describe(const void *conf)
 {
 	const struct ipoutputcombo_conf *c = conf;

@@ -54,7 +54,7 @@ static struct rt_pkt *markipheader_action(struct rt_elem *e, struct rt_pkt *p)
 
 static const struct elem_runtime markipheader_runtime = { .action = markipheader_action };
 
-/* ---- the class objects ---- */
+/* ---- describe and the class objects ---- */
 static json_t *markipheader_describe(const void *conf)
 {
 	const struct markipheader_conf *c = conf;

@@ -152,7 +152,7 @@ static const struct elem_runtime paint_runtime = { .action = paint_action };
 static const struct elem_runtime checkpaint_runtime = { .action = checkpaint_action };
 static const struct elem_runtime paintswitch_runtime = { .push = paintswitch_push };
 
-/* ---- the class objects ---- */
+/* ---- describe and the class objects ---- */
 static json_t *paint_describe(const void *conf)
 {
 	const struct paint_conf *c = conf;

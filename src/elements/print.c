@@ -113,7 +113,7 @@ static struct rt_pkt *print_action(struct rt_elem *e, struct rt_pkt *p)
 
 static const struct elem_runtime print_runtime = { .action = print_action };
 
-/* ---- the class objects ---- */
+/* ---- describe and the class objects ---- */
 static const char *print_contents_name(uint8_t contents)
 {
 	return contents == PRINT_HEX ? "HEX" : contents == PRINT_ASCII ? "ASCII" : "NONE";

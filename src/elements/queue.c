@@ -124,7 +124,7 @@ static const struct elem_runtime queue_runtime = {
 	.fini = queue_fini,
 };
 
-/* ---- the class objects ---- */
+/* ---- describe and the class objects ---- */
 static json_t *queue_describe(const void *conf)
 {
 	const struct queue_conf *c = conf;

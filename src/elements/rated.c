@@ -170,7 +170,7 @@ static const struct elem_runtime ratedsplitter_runtime = {
 	.read = rated_read,
 };
 
-/* ---- the class objects ---- */
+/* ---- describe and the class objects ---- */
 /* BURST_SIZE is the bucket's effective size, also when BURST_DURATION set it. */
 static json_t *rated_describe(const void *conf)
 {

@@ -67,7 +67,7 @@ static struct rt_pkt *setipaddress_action(struct rt_elem *e, struct rt_pkt *p)
 
 static const struct elem_runtime setipaddress_runtime = { .action = setipaddress_action };
 
-/* ---- the class objects ---- */
+/* ---- describe and the class objects ---- */
 static json_t *setipaddress_describe(const void *conf)
 {
 	const struct setipaddress_conf *c = conf;

@@ -76,7 +76,7 @@ static struct rt_pkt *setipdscp_action(struct rt_elem *e, struct rt_pkt *p)
 
 static const struct elem_runtime setipdscp_runtime = { .action = setipdscp_action };
 
-/* ---- the class objects ---- */
+/* ---- describe and the class objects ---- */
 static json_t *setipdscp_describe(const void *conf)
 {
 	const struct setipdscp_conf *c = conf;

@@ -58,7 +58,7 @@ static struct rt_pkt *settimestamp_action(struct rt_elem *e, struct rt_pkt *p)
 
 static const struct elem_runtime settimestamp_runtime = { .action = settimestamp_action };
 
-/* ---- the class objects ---- */
+/* ---- describe and the class objects ---- */
 /* TIMESTAMP is null when the current time is used. */
 static json_t *settimestamp_describe(const void *conf)
 {

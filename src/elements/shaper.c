@@ -104,7 +104,7 @@ static const struct elem_runtime shaper_runtime = {
 	.pull = shaper_pull,
 };
 
-/* ---- the class objects ---- */
+/* ---- describe and the class objects ---- */
 /* RATE in the unit the shaper counts: bytes (BandwidthShaper) or packets
  * per second. */
 static json_t *shaper_describe(const void *conf)

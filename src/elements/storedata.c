@@ -101,7 +101,7 @@ static struct rt_pkt *storedata_action(struct rt_elem *e, struct rt_pkt *p)
 
 static const struct elem_runtime storedata_runtime = { .action = storedata_action };
 
-/* ---- the class objects ---- */
+/* ---- describe and the class objects ---- */
 static json_t *storedata_describe(const void *conf)
 {
 	const struct storedata_conf *c = conf;

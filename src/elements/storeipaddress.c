@@ -191,7 +191,7 @@ static struct rt_pkt *storeipaddress_action(struct rt_elem *e, struct rt_pkt *p)
 
 static const struct elem_runtime storeipaddress_runtime = { .action = storeipaddress_action };
 
-/* ---- the class objects ---- */
+/* ---- describe and the class objects ---- */
 /* ADDR is null in the one-argument form (the dst-IP annotation is stored);
  * OFFSET is a number, or "src"/"dst". */
 static json_t *storeipaddress_describe(const void *conf)

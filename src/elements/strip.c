@@ -68,7 +68,7 @@ static struct rt_pkt *unstrip_action(struct rt_elem *e, struct rt_pkt *p)
 static const struct elem_runtime strip_runtime = { .action = strip_action };
 static const struct elem_runtime unstrip_runtime = { .action = unstrip_action };
 
-/* ---- the class objects ---- */
+/* ---- describe and the class objects ---- */
 static json_t *strip_describe(const void *conf)
 {
 	const struct strip_conf *c = conf;

@@ -149,7 +149,7 @@ static const struct elem_runtime rrswitch_runtime = {
 };
 static const struct elem_runtime hashswitch_runtime = { .push = hashswitch_push };
 
-/* ---- the class objects ---- */
+/* ---- describe and the class objects ---- */
 static json_t *switch_describe(const void *conf)
 {
 	const struct switch_conf *c = conf;

@@ -72,7 +72,7 @@ static struct rt_pkt *pulltee_pull(struct rt_elem *e, uint32_t port)
 static const struct elem_runtime tee_runtime = { .push = tee_push };
 static const struct elem_runtime pulltee_runtime = { .pull = pulltee_pull };
 
-/* ---- the class objects ---- */
+/* ---- describe and the class objects ---- */
 static json_t *tee_describe(const void *conf)
 {
 	const struct tee_conf *c = conf;

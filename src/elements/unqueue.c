@@ -203,7 +203,7 @@ static const struct elem_runtime timedunqueue_runtime = {
 	.read = timedunqueue_read,
 };
 
-/* ---- the class objects ---- */
+/* ---- describe and the class objects ---- */
 static json_t *unqueue_describe(const void *conf)
 {
 	const struct unqueue_conf *c = conf;
