@@ -1,5 +1,6 @@
-/* innet click check|flatten|dot: read Click configurations offline
- * (DESIGN section 13). Exit 0 valid, 1 invalid, 2 usage. */
+/* innet click check|flatten|dot|run: read Click configurations offline.
+ * Exit 0 valid, 1 invalid, 2 usage. innet click catalogue: the element
+ * classes as Markdown (docs/elements.md). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@ static void usage(FILE *out)
 	        "       innet click flatten [-D NAME=VALUE]... FILE\n"
 	        "       innet click dot [-D NAME=VALUE]... FILE\n"
 	        "       innet click run FILE --in IN.pcap --out OUT.pcap [--dev N] [--drain S] [-D NAME=VALUE]...\n"
+	        "       innet click catalogue\n"
 	        "FILE may be '-' for standard input. -D defines $NAME before parsing\n"
 	        "(like $MODULE_IP), overriding the file's own define().\n");
 }
@@ -29,6 +31,16 @@ static char *read_all(const char *path, size_t *len)
 	if (rc)
 		errno = -rc;
 	return rc ? NULL : text;
+}
+
+/* The element catalogue from the class table; takes no arguments. */
+static int catalogue(int argc, char **argv)
+{
+	if (argc > 2) {
+		fprintf(stderr, "innet click catalogue: unexpected argument '%s'\n", argv[2]);
+		return 2;
+	}
+	return elem_catalogue_write_markdown(stdout) ? 1 : 0;
 }
 
 int cmd_click(int argc, char **argv)
@@ -44,6 +56,8 @@ int cmd_click(int argc, char **argv)
 	}
 	if (!strcmp(mode, "run")) /* the runtime on a capture (src/runtime/pcaprun.c) */
 		return rt_click_run_main(argc - 2, argv + 2);
+	if (!strcmp(mode, "catalogue"))
+		return catalogue(argc, argv);
 	if (strcmp(mode, "check") && strcmp(mode, "flatten") && strcmp(mode, "dot")) {
 		fprintf(stderr, "innet click: unknown subcommand '%s'\n", mode);
 		usage(stderr);

@@ -1,5 +1,5 @@
-/* innet: the command for tenants and operators (DESIGN section 13). Offline
- * subcommands need no server; online ones talk to an innetd over HTTP. */
+/* innet: the command for tenants and operators. Offline subcommands need
+ * no server; online ones talk to an innetd over HTTP. */
 #include <stdio.h>
 #include <string.h>
 
@@ -12,7 +12,7 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"click", cmd_click, "check|flatten|dot FILE...: read Click configurations offline"},
+	{"click", cmd_click, "check|flatten|dot FILE...|catalogue: Click configurations offline"},
 	{"verify", cmd_verify, "--network NET.json ...: check requirements offline"},
 	{"deploy", cmd_deploy, "FILE.json | --name N --config F.click ...: deploy a module"},
 	{"check", cmd_check, "FILE.json | --name N ...: dry run of a deploy (verdict, platform, report)"},

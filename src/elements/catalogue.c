@@ -1,8 +1,8 @@
 /* The catalogue: one sorted table of every element class innet accepts.
  * Adding an element is adding its file and one line below (keep the list
- * sorted by strcmp of the class name; test/elements checks it). Lookup is a
- * binary search over constant data, so there is no state to share between
- * threads. */
+ * sorted by strcmp of the class name; test/elements checks it) and
+ * regenerating docs/elements.md from this table. Lookup is a binary search
+ * over constant data, so there is no state to share between threads. */
 #include <string.h>
 
 #include "elements/element.h"

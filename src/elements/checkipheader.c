@@ -1,15 +1,18 @@
-/* CheckIPHeader([OFFSET] [, keywords]) (click.md 3.3): validate IPv4, set
+/* CheckIPHeader([OFFSET] [, keywords]) (as Click documents it): validate IPv4, set
  * the IP header and dst-IP annotations, trim trailing bytes; failures go
  * to output 1. Keywords: OFFSET 0, CHECKSUM true, INTERFACES (addr/len
  * list: BADSRC gets their broadcasts plus 0.0.0.0 and 255.255.255.255,
  * GOODDST their addresses), BADSRC, GOODDST (address lists), VERBOSE,
  * DETAILS. Also the deprecated CheckIPHeader(BADSRC, OFFSET). */
 #include <errno.h>
+#include <string.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
+#include "runtime/ops.h"
+#include "runtime/runtime.h"
 #include "verify/model.h"
-#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct checkipheader_conf {
 	uint32_t offset;   /* IP header start from the data pointer */
@@ -107,58 +110,6 @@ static int checkipheader_configure(const struct click_conf_ctx *ctx, const struc
 	return 0;
 }
 
-static const struct elem_runtime checkipheader_runtime;
-static const struct elem_model checkipheader_model;
-const struct click_class elem_checkipheader = {
-	.name = "CheckIPHeader",
-	.port_count = "1/1-2",
-	.processing = "a/ah",
-	.configure = checkipheader_configure,
-	.model = &checkipheader_model,
-	.runtime = &checkipheader_runtime,
-};
-
-/* ---- runtime (packet functions) ---- */
-#include <string.h>
-
-#include "runtime/ops.h"
-
-struct checkipheader_state {
-	uint64_t drops;
-};
-
-static size_t checkipheader_state_size(const struct rt_elem *e, uint32_t fc)
-{
-	return sizeof(struct checkipheader_state);
-}
-
-static struct rt_pkt *checkipheader_action(struct rt_elem *e, struct rt_pkt *p)
-{
-	const struct checkipheader_conf *c = e->conf;
-	if (rt_op_check_ip(p, c->offset, c->checksum, c->badsrc, c->nbadsrc, c->gooddst,
-	                   c->ngooddst) == 0)
-		return p;
-	struct checkipheader_state *s = e->state;
-	s->drops++;
-	rt_push(e, 1, p);
-	return NULL;
-}
-
-static int checkipheader_read(const struct rt_elem *e, const char *h, uint64_t *v)
-{
-	const struct checkipheader_state *s = e->state;
-	if (strcmp(h, "drops"))
-		return -EOPNOTSUPP;
-	*v = s->drops;
-	return 0;
-}
-
-static const struct elem_runtime checkipheader_runtime = {
-	.state_size = checkipheader_state_size,
-	.action = checkipheader_action,
-	.read = checkipheader_read,
-};
-
 /* ---- symbolic model (src/verify/model.h) ---- */
 /* The IP header annotation goes to data + OFFSET (exposing an inner layer
  * after a Strip: decapsulation). Version 4 and a header length of at least
@@ -198,3 +149,69 @@ static int checkipheader_sym_push(struct sym_ctx *cx, const struct click_element
 }
 
 static const struct elem_model checkipheader_model = { .push = checkipheader_sym_push };
+
+/* ---- runtime (packet functions) ---- */
+struct checkipheader_state {
+	uint64_t drops;
+};
+
+static size_t checkipheader_state_size(const struct rt_elem *e, uint32_t fc)
+{
+	return sizeof(struct checkipheader_state);
+}
+
+static struct rt_pkt *checkipheader_action(struct rt_elem *e, struct rt_pkt *p)
+{
+	const struct checkipheader_conf *c = e->conf;
+	if (rt_op_check_ip(p, c->offset, c->checksum, c->badsrc, c->nbadsrc, c->gooddst,
+	                   c->ngooddst) == 0)
+		return p;
+	struct checkipheader_state *s = e->state;
+	s->drops++;
+	rt_push(e, 1, p);
+	return NULL;
+}
+
+static int checkipheader_read(const struct rt_elem *e, const char *h, uint64_t *v)
+{
+	const struct checkipheader_state *s = e->state;
+	if (strcmp(h, "drops"))
+		return -EOPNOTSUPP;
+	*v = s->drops;
+	return 0;
+}
+
+static const struct elem_runtime checkipheader_runtime = {
+	.state_size = checkipheader_state_size,
+	.action = checkipheader_action,
+	.read = checkipheader_read,
+};
+
+/* ---- describe and the class objects ---- */
+static json_t *checkipheader_describe(const void *conf)
+{
+	const struct checkipheader_conf *c = conf;
+	return json_pack("{s:I, s:b, s:o, s:o, s:b, s:b}", "OFFSET", (json_int_t)c->offset, "CHECKSUM",
+	                 c->checksum, "BADSRC", describe_ip_list(c->badsrc, c->nbadsrc), "GOODDST",
+	                 describe_ip_list(c->gooddst, c->ngooddst), "VERBOSE", c->verbose, "DETAILS",
+	                 c->details);
+}
+
+const struct click_class elem_checkipheader = {
+	.name = "CheckIPHeader",
+	.port_count = "1/1-2",
+	.processing = "a/ah",
+	.configure = checkipheader_configure,
+	.model = &checkipheader_model,
+	.runtime = &checkipheader_runtime,
+	.describe = checkipheader_describe,
+	.doc_args = "[OFFSET] (unsigned, default 0); keywords CHECKSUM (bool, default true), "
+	            "INTERFACES (list of ADDR/LEN: their broadcasts, 0.0.0.0 and 255.255.255.255 "
+	            "become BADSRC, their addresses GOODDST), BADSRC, GOODDST (address lists, not "
+	            "with INTERFACES), VERBOSE, DETAILS (bool, default false); also the deprecated "
+	            "CheckIPHeader(BADSRC, OFFSET)",
+	.doc_model = "The IP header annotation goes to data + OFFSET; version 4 with a header "
+	             "length of at least 5 words passes, and BADSRC sources fail unless the "
+	             "destination is in GOODDST (failures to output 1). Lengths and checksums are "
+	             "taken as valid: the devices carry well-formed IPv4.",
+};

@@ -1,12 +1,14 @@
-/* Counter and AverageCounter (click.md 3.7): pass-through counting.
+/* Counter and AverageCounter, as in Click: pass-through counting.
  * Counter's COUNT_CALL/BYTE_COUNT_CALL fire Click write handlers, which
  * innet modules do not have, so they are refused rather than ignored. */
 #include <errno.h>
+#include <string.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
+#include "runtime/runtime.h"
 #include "verify/model.h"
-#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 static int counter_configure(const struct click_conf_ctx *ctx, const struct click_args *args, void **conf)
 {
@@ -41,32 +43,18 @@ static int averagecounter_configure(const struct click_conf_ctx *ctx, const stru
 	return 0;
 }
 
-static const struct elem_runtime counter_runtime;
-static const struct elem_model counter_model;
-const struct click_class elem_counter = {
-	.name = "Counter",
-	.port_count = "1/1",
-	.processing = "a/a",
-	.configure = counter_configure,
-	.model = &counter_model,
-	.runtime = &counter_runtime,
-};
+/* ---- symbolic model (src/verify/model.h) ---- */
+/* Counter and AverageCounter count and pass the packet unchanged. */
+static int counter_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                            struct sym_flow *f)
+{
+	sym_emit(cx, 0, f);
+	return 0;
+}
 
-static const struct elem_runtime averagecounter_runtime;
-const struct click_class elem_averagecounter = {
-	.name = "AverageCounter",
-	.port_count = "1/1",
-	.processing = "a/a",
-	.configure = averagecounter_configure,
-	.model = &counter_model,
-	.runtime = &averagecounter_runtime,
-};
+static const struct elem_model counter_model = { .push = counter_sym_push };
 
 /* ---- runtime (packet functions) ---- */
-#include <string.h>
-
-#include "runtime/runtime.h"
-
 struct counter_state {
 	uint64_t count, byte_count;
 	uint64_t first_ns, last_ns; /* AverageCounter */
@@ -130,13 +118,40 @@ static const struct elem_runtime averagecounter_runtime = {
 	.read = counter_read,
 };
 
-/* ---- symbolic model (src/verify/model.h) ---- */
-/* Counter and AverageCounter count and pass the packet unchanged. */
-static int counter_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                            struct sym_flow *f)
+/* ---- describe and the class objects ---- */
+/* Counter's only keywords are refused: nothing to describe but an object. */
+static json_t *counter_describe(const void *conf)
 {
-	sym_emit(cx, 0, f);
-	return 0;
+	return json_object();
 }
 
-static const struct elem_model counter_model = { .push = counter_sym_push };
+static json_t *averagecounter_describe(const void *conf)
+{
+	const struct averagecounter_conf *c = conf;
+	return json_pack("{s:I}", "IGNORE", (json_int_t)c->ignore_ns);
+}
+
+const struct click_class elem_counter = {
+	.name = "Counter",
+	.port_count = "1/1",
+	.processing = "a/a",
+	.configure = counter_configure,
+	.model = &counter_model,
+	.runtime = &counter_runtime,
+	.describe = counter_describe,
+	.doc_args = "keywords COUNT_CALL, BYTE_COUNT_CALL: refused, since innet modules have no "
+	            "write handlers to call",
+	.doc_model = "Counts and passes the packet unchanged; counts are not modelled.",
+};
+
+const struct click_class elem_averagecounter = {
+	.name = "AverageCounter",
+	.port_count = "1/1",
+	.processing = "a/a",
+	.configure = averagecounter_configure,
+	.model = &counter_model,
+	.runtime = &averagecounter_runtime,
+	.describe = averagecounter_describe,
+	.doc_args = "[IGNORE] (time, default 0)",
+	.doc_model = "Passes every packet unchanged; counts and rates are not modelled.",
+};

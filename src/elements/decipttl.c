@@ -1,11 +1,13 @@
-/* DecIPTTL([ACTIVE bool, MULTICAST bool]) (click.md 3.3): both default true;
+/* DecIPTTL([ACTIVE bool, MULTICAST bool]) (Click's DecIPTTL): both default true;
  * expired packets (ttl <= 1) go to output 1. */
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
+#include "runtime/ops.h"
+#include "runtime/runtime.h"
 #include "verify/model.h"
-#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct decipttl_conf {
 	bool active;    /* false: pass unchanged */
@@ -29,35 +31,6 @@ static int decipttl_configure(const struct click_conf_ctx *ctx, const struct cli
 	*conf = c;
 	return 0;
 }
-
-static const struct elem_runtime decipttl_runtime;
-static const struct elem_model decipttl_model;
-const struct click_class elem_decipttl = {
-	.name = "DecIPTTL",
-	.port_count = "1/1-2",
-	.processing = "a/ah",
-	.configure = decipttl_configure,
-	.model = &decipttl_model,
-	.runtime = &decipttl_runtime,
-};
-
-/* ---- runtime (packet functions) ---- */
-#include "runtime/ops.h"
-
-static struct rt_pkt *decipttl_action(struct rt_elem *e, struct rt_pkt *p)
-{
-	const struct decipttl_conf *c = e->conf;
-	int r = rt_op_dec_ttl(p, c->active, c->multicast);
-	if (r == 0)
-		return p;
-	if (r == 1)
-		rt_push(e, 1, p);
-	else
-		rt_drop(e, p);
-	return NULL;
-}
-
-static const struct elem_runtime decipttl_runtime = { .action = decipttl_action };
 
 /* ---- symbolic model (src/verify/model.h) ---- */
 /* ttl <= 1 goes to output 1 (dropped without it); the rest leaves with
@@ -89,3 +62,41 @@ static int decipttl_sym_push(struct sym_ctx *cx, const struct click_element *e, 
 }
 
 static const struct elem_model decipttl_model = { .push = decipttl_sym_push };
+
+/* ---- runtime (packet functions) ---- */
+static struct rt_pkt *decipttl_action(struct rt_elem *e, struct rt_pkt *p)
+{
+	const struct decipttl_conf *c = e->conf;
+	int r = rt_op_dec_ttl(p, c->active, c->multicast);
+	if (r == 0)
+		return p;
+	if (r == 1)
+		rt_push(e, 1, p);
+	else
+		rt_drop(e, p);
+	return NULL;
+}
+
+static const struct elem_runtime decipttl_runtime = { .action = decipttl_action };
+
+/* ---- describe and the class objects ---- */
+static json_t *decipttl_describe(const void *conf)
+{
+	const struct decipttl_conf *c = conf;
+	return json_pack("{s:b, s:b}", "ACTIVE", c->active, "MULTICAST", c->multicast);
+}
+
+const struct click_class elem_decipttl = {
+	.name = "DecIPTTL",
+	.port_count = "1/1-2",
+	.processing = "a/ah",
+	.configure = decipttl_configure,
+	.model = &decipttl_model,
+	.runtime = &decipttl_runtime,
+	.describe = decipttl_describe,
+	.doc_args = "keywords ACTIVE (bool, default true), MULTICAST (bool, default true)",
+	.doc_model = "TTL <= 1 goes to output 1 (dropped when absent); the rest leaves with TTL - "
+	             "1, the same variable offset by one, so decrements along a path add up. "
+	             "MULTICAST false lets multicast destinations pass unchanged; ACTIVE false "
+	             "passes everything.",
+};

@@ -1,6 +1,7 @@
-/* Device elements (click.md 3.1, Part 6; DESIGN section 11): a module's
- * ports. Inside a module the devices carry IPv4 packets without a link
- * header, IP header annotation set; the fast path does the framing.
+/* Device elements (Click's FromDevice and ToDevice, ClickOS's NetFront
+ * spellings): a module's ports. Inside a module the devices carry IPv4
+ * packets without a link header, IP header annotation set; the fast path
+ * does the framing.
  *
  * FromDevice(N) / FromNetFront(N): port count 0/1, push; N is the module's
  * device (port) number, default 0. ToDevice(N [, BURST]) / ToNetFront: 1/0-1,
@@ -12,9 +13,10 @@
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
+#include "runtime/runtime.h"
 #include "verify/model.h"
-#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct dev_conf {
 	uint32_t port;    /* the module's device number */
@@ -97,52 +99,27 @@ static int tonetfront_configure(const struct click_conf_ctx *ctx, const struct c
 	return dev_configure(ctx, args, conf, true, true);
 }
 
-static const struct elem_runtime fromdevice_runtime;
-static const struct elem_model dev_model;
-const struct click_class elem_fromdevice = {
-	.name = "FromDevice",
-	.port_count = "0/1",
-	.processing = "h/h",
-	.flags = ELEM_DEVICE_IN,
-	.configure = fromdevice_configure,
-	.model = &dev_model,
-	.runtime = &fromdevice_runtime,
-};
+/* ---- symbolic model (src/verify/model.h) ---- */
+/* The engine moves packets between the node's ports and the device
+ * elements itself (device() says which port): a FromDevice's flows leave
+ * on its output 0 and a ToDevice's input leaves the node. push only serves
+ * a ToDevice's optional pass-through output. */
+static int dev_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                    struct sym_flow *f)
+{
+	sym_emit(cx, 0, f);
+	return 0;
+}
 
-const struct click_class elem_fromnetfront = {
-	.name = "FromNetFront",
-	.port_count = "0/1",
-	.processing = "h/h",
-	.flags = ELEM_DEVICE_IN,
-	.configure = fromnetfront_configure,
-	.model = &dev_model,
-	.runtime = &fromdevice_runtime,
-};
+static uint32_t dev_sym_device(const struct click_element *e)
+{
+	const struct dev_conf *c = e->conf;
+	return c ? c->port : 0;
+}
 
-static const struct elem_runtime todevice_runtime;
-const struct click_class elem_todevice = {
-	.name = "ToDevice",
-	.port_count = "1/0-1",
-	.processing = "a/h",
-	.flags = ELEM_DEVICE_OUT,
-	.configure = todevice_configure,
-	.model = &dev_model,
-	.runtime = &todevice_runtime,
-};
-
-const struct click_class elem_tonetfront = {
-	.name = "ToNetFront",
-	.port_count = "1/0-1",
-	.processing = "a/h",
-	.flags = ELEM_DEVICE_OUT,
-	.configure = tonetfront_configure,
-	.model = &dev_model,
-	.runtime = &todevice_runtime,
-};
+static const struct elem_model dev_model = { .push = dev_sym_push, .device = dev_sym_device };
 
 /* ---- runtime (packet functions) ---- */
-#include "runtime/runtime.h"
-
 /* FromDevice/FromNetFront: the module pushes arriving packets out of
  * output 0 (rt_module_push). ToDevice/ToNetFront: hand packets to the
  * module's device output; in pull context a task pulls BURST per run; with
@@ -199,22 +176,79 @@ static const struct elem_runtime todevice_runtime = {
 	.device = dev_device,
 };
 
-/* ---- symbolic model (src/verify/model.h) ---- */
-/* The engine moves packets between the node's ports and the device
- * elements itself (device() says which port): a FromDevice's flows leave
- * on its output 0 and a ToDevice's input leaves the node. push only serves
- * a ToDevice's optional pass-through output. */
-static int dev_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                    struct sym_flow *f)
+/* ---- describe and the class objects ---- */
+static json_t *dev_describe(const void *conf)
 {
-	sym_emit(cx, 0, f);
-	return 0;
+	const struct dev_conf *c = conf;
+	json_t *j = json_pack("{s:I, s:I}", "DEVNAME", (json_int_t)c->port, "BURST", (json_int_t)c->burst);
+	if (j && c->by_mac && json_object_set_new(j, "MAC", describe_ether(c->mac))) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
 }
 
-static uint32_t dev_sym_device(const struct click_element *e)
-{
-	const struct dev_conf *c = e->conf;
-	return c ? c->port : 0;
-}
+static const char dev_in_doc_model[] =
+	"The verifier moves packets between the node's ports and the device elements itself: a "
+	"device input's flows are the packets arriving on its device, IPv4 without a link header, "
+	"with the IP header annotation set.";
+static const char dev_out_doc_model[] =
+	"The input leaves the node through the device; with output 0 connected the packet also "
+	"goes out there unchanged, as in ClickOS.";
 
-static const struct elem_model dev_model = { .push = dev_sym_push, .device = dev_sym_device };
+const struct click_class elem_fromdevice = {
+	.name = "FromDevice",
+	.port_count = "0/1",
+	.processing = "h/h",
+	.flags = ELEM_DEVICE_IN,
+	.configure = fromdevice_configure,
+	.model = &dev_model,
+	.runtime = &fromdevice_runtime,
+	.describe = dev_describe,
+	.doc_args = "[DEVNAME] (the module's device number, default 0; DEVID is the same); keyword "
+	            "BURST (unsigned, default 0: all that are queued)",
+	.doc_model = dev_in_doc_model,
+};
+
+const struct click_class elem_fromnetfront = {
+	.name = "FromNetFront",
+	.port_count = "0/1",
+	.processing = "h/h",
+	.flags = ELEM_DEVICE_IN,
+	.configure = fromnetfront_configure,
+	.model = &dev_model,
+	.runtime = &fromdevice_runtime,
+	.describe = dev_describe,
+	.doc_args = "[DEVNAME] (the module's device number, or a MAC address meaning device 0; "
+	            "default 0; DEVID is the same); keyword BURST (unsigned, default 0: all that "
+	            "are queued)",
+	.doc_model = dev_in_doc_model,
+};
+
+const struct click_class elem_todevice = {
+	.name = "ToDevice",
+	.port_count = "1/0-1",
+	.processing = "a/h",
+	.flags = ELEM_DEVICE_OUT,
+	.configure = todevice_configure,
+	.model = &dev_model,
+	.runtime = &todevice_runtime,
+	.describe = dev_describe,
+	.doc_args = "[DEVNAME] (the module's device number, default 0; DEVID is the same), [BURST] "
+	            "(unsigned, at least 1, default 1)",
+	.doc_model = dev_out_doc_model,
+};
+
+const struct click_class elem_tonetfront = {
+	.name = "ToNetFront",
+	.port_count = "1/0-1",
+	.processing = "a/h",
+	.flags = ELEM_DEVICE_OUT,
+	.configure = tonetfront_configure,
+	.model = &dev_model,
+	.runtime = &todevice_runtime,
+	.describe = dev_describe,
+	.doc_args = "[DEVNAME] (the module's device number, or a MAC address meaning device 0; "
+	            "default 0; DEVID is the same), [BURST] (unsigned, at least 1, default 1)",
+	.doc_model = dev_out_doc_model,
+};

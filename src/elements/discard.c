@@ -1,11 +1,13 @@
-/* Discard([ACTIVE, BURST]) (click.md 3.7): frees every packet; in pull
+/* Discard([ACTIVE, BURST]) (Click's Discard): frees every packet; in pull
  * context pulls up to BURST per run while ACTIVE. Keywords only, as Click. */
 #include <errno.h>
+#include <string.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
+#include "runtime/runtime.h"
 #include "verify/model.h"
-#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct discard_conf {
 	bool active;    /* true */
@@ -30,22 +32,17 @@ static int discard_configure(const struct click_conf_ctx *ctx, const struct clic
 	return 0;
 }
 
-static const struct elem_runtime discard_runtime;
-static const struct elem_model discard_model;
-const struct click_class elem_discard = {
-	.name = "Discard",
-	.port_count = "1/0",
-	.processing = "a/a",
-	.configure = discard_configure,
-	.model = &discard_model,
-	.runtime = &discard_runtime,
-};
+/* ---- symbolic model (src/verify/model.h) ---- */
+static int discard_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                        struct sym_flow *f)
+{
+	sym_drop(cx, f, "Discard");
+	return 0;
+}
+
+static const struct elem_model discard_model = { .push = discard_sym_push };
 
 /* ---- runtime (packet functions) ---- */
-#include <string.h>
-
-#include "runtime/runtime.h"
-
 /* Discard frees every packet; in pull context a task pulls BURST per run
  * while ACTIVE. */
 struct discard_state {
@@ -104,12 +101,21 @@ static const struct elem_runtime discard_runtime = {
 	.read = discard_read,
 };
 
-/* ---- symbolic model (src/verify/model.h) ---- */
-static int discard_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                        struct sym_flow *f)
+/* ---- describe and the class objects ---- */
+static json_t *discard_describe(const void *conf)
 {
-	sym_drop(cx, f, "Discard");
-	return 0;
+	const struct discard_conf *c = conf;
+	return json_pack("{s:b, s:I}", "ACTIVE", c->active, "BURST", (json_int_t)c->burst);
 }
 
-static const struct elem_model discard_model = { .push = discard_sym_push };
+const struct click_class elem_discard = {
+	.name = "Discard",
+	.port_count = "1/0",
+	.processing = "a/a",
+	.configure = discard_configure,
+	.model = &discard_model,
+	.runtime = &discard_runtime,
+	.describe = discard_describe,
+	.doc_args = "keywords ACTIVE (bool, default true), BURST (unsigned, default 1)",
+	.doc_model = "Every flow ends here.",
+};

@@ -3,8 +3,10 @@
  * Each element lives in one file (src/elements/<name>.c) that holds, side by
  * side, its argument parsing (configure), its symbolic model (for
  * src/verify) and its packet function (for src/runtime), so that what is
- * verified is what runs. Adding an element is adding one file and one line
- * in catalogue.c. Nothing outside the catalogue is accepted.
+ * verified is what runs. Adding an element is adding one file (with its
+ * describe, doc_args and doc_model) and one line in catalogue.c, then
+ * regenerating docs/elements.md (innet click catalogue). Nothing outside the
+ * catalogue is accepted.
  *
  * Conventions of the parsed configurations (conf): each element's conf
  * struct is private to its file, except the families shared with the
@@ -13,12 +15,21 @@
  * route-table elements). Addresses and ports are host byte order; times
  * are int64 nanoseconds; bandwidths bits per second (BandwidthShaper
  * stores bytes/s); annotation offsets are bytes into Click's 48-byte
- * annotation area. Argument parsing helpers: args.h. */
+ * annotation area. Argument parsing helpers: args.h.
+ *
+ * What describe returns (helpers: describe.h): one JSON object per
+ * configured instance whose keys are the class's Click keywords, each with
+ * its effective value (defaults filled in; a setting derived from others,
+ * such as IPEncap's TOS from DSCP/ECT/CE, under the keyword it ends up in).
+ * Numbers in the units above, times as integer nanoseconds; addresses
+ * "a.b.c.d", prefixes "a.b.c.d/len", Ethernet addresses "00:1a:2b:3c:4d:5e",
+ * byte strings lower-case hex; null for a setting that is absent. */
 #ifndef INNET_ELEMENTS_ELEMENT_H
 #define INNET_ELEMENTS_ELEMENT_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "base/arena.h"
 #include "base/diag.h"
@@ -38,5 +49,10 @@ size_t elem_class_count(void);
 const struct click_class *elem_class_at(size_t i);
 /* Options with the catalogue as lookup and Click's default limits. */
 extern const struct click_options elem_click_options;
+
+/* The catalogue as Markdown (docs/elements.md is this output): a table of
+ * contents, then per class its ports, processing, flags, arguments and
+ * model, from the class table. Returns 0, or -EIO when writing fails. */
+int elem_catalogue_write_markdown(FILE *out);
 
 #endif

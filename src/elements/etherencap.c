@@ -1,10 +1,12 @@
-/* EtherEncap(ETHERTYPE, SRC, DST) and EtherRewrite(SRC, DST) (click.md 3.4). */
+/* EtherEncap(ETHERTYPE, SRC, DST) and EtherRewrite(SRC, DST), as in Click. */
 #include <errno.h>
+#include <string.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
+#include "runtime/runtime.h"
 #include "verify/model.h"
-#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct etherencap_conf {
 	uint16_t ethertype; /* host order (EtherRewrite: unused) */
@@ -46,33 +48,37 @@ static int etherrewrite_configure(const struct click_conf_ctx *ctx, const struct
 	return 0;
 }
 
-static const struct elem_runtime etherencap_runtime;
-static const struct elem_model etherencap_model;
-const struct click_class elem_etherencap = {
-	.name = "EtherEncap",
-	.port_count = "1/1",
-	.processing = "a/a",
-	.configure = etherencap_configure,
-	.model = &etherencap_model,
-	.runtime = &etherencap_runtime,
-};
+/* ---- symbolic model (src/verify/model.h) ---- */
+/* Link headers are not modelled (innet devices carry IPv4 without one).
+ * EtherEncap puts 14 bytes in front of the data: the data pointer moves
+ * back by 14, so a later Strip(14) (or CheckIPHeader(14)) finds the IP
+ * layer again exactly. A packet that leaves with the link header in front
+ * is read by the next hop as an IPv4 header made of MAC address bytes,
+ * which the engine gives fresh, unconstrained fields; since those bytes
+ * are in fact known, the flow is marked approximate here. */
+static int etherencap_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                               struct sym_flow *f)
+{
+	sym_move_data(cx, f, -14);
+	sym_approx(cx, f, "EtherEncap: a link header the model does not track was prepended");
+	sym_emit(cx, 0, f);
+	return 0;
+}
 
-static const struct elem_runtime etherrewrite_runtime;
-static const struct elem_model etherrewrite_model;
-const struct click_class elem_etherrewrite = {
-	.name = "EtherRewrite",
-	.port_count = "1/1",
-	.processing = "a/a",
-	.configure = etherrewrite_configure,
-	.model = &etherrewrite_model,
-	.runtime = &etherrewrite_runtime,
-};
+/* EtherRewrite writes only bytes at the MAC header annotation, which lie
+ * in front of the IP header (or nowhere: packets from innet devices have
+ * none), so no modelled field changes. */
+static int etherrewrite_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                                 struct sym_flow *f)
+{
+	sym_emit(cx, 0, f);
+	return 0;
+}
+
+static const struct elem_model etherencap_model = { .push = etherencap_sym_push };
+static const struct elem_model etherrewrite_model = { .push = etherrewrite_sym_push };
 
 /* ---- runtime (packet functions) ---- */
-#include <string.h>
-
-#include "runtime/runtime.h"
-
 static struct rt_pkt *etherencap_action(struct rt_elem *e, struct rt_pkt *p)
 {
 	const struct etherencap_conf *c = e->conf;
@@ -104,32 +110,43 @@ static struct rt_pkt *etherrewrite_action(struct rt_elem *e, struct rt_pkt *p)
 static const struct elem_runtime etherencap_runtime = { .action = etherencap_action };
 static const struct elem_runtime etherrewrite_runtime = { .action = etherrewrite_action };
 
-/* ---- symbolic model (src/verify/model.h) ---- */
-/* Link headers are not modelled (innet devices carry IPv4 without one).
- * EtherEncap puts 14 bytes in front of the data: the data pointer moves
- * back by 14, so a later Strip(14) (or CheckIPHeader(14)) finds the IP
- * layer again exactly. A packet that leaves with the link header in front
- * is read by the next hop as an IPv4 header made of MAC address bytes,
- * which the engine gives fresh, unconstrained fields; since those bytes
- * are in fact known, the flow is marked approximate here. */
-static int etherencap_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                               struct sym_flow *f)
+/* ---- describe and the class objects ---- */
+static json_t *etherencap_describe(const void *conf)
 {
-	sym_move_data(cx, f, -14);
-	sym_approx(cx, f, "EtherEncap: a link header the model does not track was prepended");
-	sym_emit(cx, 0, f);
-	return 0;
+	const struct etherencap_conf *c = conf;
+	return json_pack("{s:i, s:o, s:o}", "ETHERTYPE", c->ethertype, "SRC", describe_ether(c->src),
+	                 "DST", describe_ether(c->dst));
 }
 
-/* EtherRewrite writes only bytes at the MAC header annotation, which lie
- * in front of the IP header (or nowhere: packets from innet devices have
- * none), so no modelled field changes. */
-static int etherrewrite_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                                 struct sym_flow *f)
+static json_t *etherrewrite_describe(const void *conf)
 {
-	sym_emit(cx, 0, f);
-	return 0;
+	const struct etherencap_conf *c = conf;
+	return json_pack("{s:o, s:o}", "SRC", describe_ether(c->src), "DST", describe_ether(c->dst));
 }
 
-static const struct elem_model etherencap_model = { .push = etherencap_sym_push };
-static const struct elem_model etherrewrite_model = { .push = etherrewrite_sym_push };
+const struct click_class elem_etherencap = {
+	.name = "EtherEncap",
+	.port_count = "1/1",
+	.processing = "a/a",
+	.configure = etherencap_configure,
+	.model = &etherencap_model,
+	.runtime = &etherencap_runtime,
+	.describe = etherencap_describe,
+	.doc_args = "ETHERTYPE (unsigned 16-bit), SRC, DST (Ethernet addresses); all mandatory",
+	.doc_model = "Link headers are not modelled: the data pointer moves back 14 bytes (a later "
+	             "Strip(14) finds the IP layer again exactly), and the flow is approximate, "
+	             "since a next hop would read MAC address bytes as an IP header.",
+};
+
+const struct click_class elem_etherrewrite = {
+	.name = "EtherRewrite",
+	.port_count = "1/1",
+	.processing = "a/a",
+	.configure = etherrewrite_configure,
+	.model = &etherrewrite_model,
+	.runtime = &etherrewrite_runtime,
+	.describe = etherrewrite_describe,
+	.doc_args = "SRC, DST (Ethernet addresses; mandatory)",
+	.doc_model = "Writes only bytes at the MAC header annotation, in front of the IP header, "
+	             "so no modelled field changes.",
+};

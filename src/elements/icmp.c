@@ -1,13 +1,16 @@
 /* ICMPPingResponder() and ICMPError(SRC, TYPE [, CODE] [, BADADDRS, MTU,
- * PMTU, USE_FIX_ANNO]) (click.md 3.8). TYPE must be an ICMP error type
+ * PMTU, USE_FIX_ANNO]), as in Click. TYPE must be an ICMP error type
  * (unreachable 3, sourcequench 4, redirect 5, timeexceeded 11,
  * parameterproblem 12); TYPE and CODE take numbers or names. */
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
+#include "elements/model_util.h"
+#include "runtime/ops.h"
+#include "runtime/runtime.h"
 #include "verify/model.h"
-#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct icmperror_conf {
 	uint32_t src;        /* the error's source address */
@@ -109,72 +112,7 @@ static int icmperror_configure(const struct click_conf_ctx *ctx, const struct cl
 	return 0;
 }
 
-static const struct elem_runtime icmppingresponder_runtime;
-static const struct elem_model icmppingresponder_model;
-const struct click_class elem_icmppingresponder = {
-	.name = "ICMPPingResponder",
-	.port_count = "1/1-2",
-	.processing = "a/ah",
-	.configure = elem__configure_none,
-	.model = &icmppingresponder_model,
-	.runtime = &icmppingresponder_runtime,
-};
-
-static const struct elem_runtime icmperror_runtime;
-static const struct elem_model icmperror_model;
-const struct click_class elem_icmperror = {
-	.name = "ICMPError",
-	.port_count = "1/1",
-	.processing = "a/a",
-	.configure = icmperror_configure,
-	.model = &icmperror_model,
-	.runtime = &icmperror_runtime,
-};
-
-/* ---- runtime (packet functions) ---- */
-#include "runtime/ops.h"
-
-static struct rt_pkt *icmppingresponder_action(struct rt_elem *e, struct rt_pkt *p)
-{
-	if (rt_op_ping_reply(p, rt_now(e)) == 0)
-		return p;
-	rt_push(e, 1, p);
-	return NULL;
-}
-
-struct icmperror_state {
-	uint16_t id;
-};
-
-static size_t icmperror_state_size(const struct rt_elem *e, uint32_t fc)
-{
-	return sizeof(struct icmperror_state);
-}
-
-/* The input is always consumed; the error (if any) goes out output 0. */
-static struct rt_pkt *icmperror_action(struct rt_elem *e, struct rt_pkt *p)
-{
-	const struct icmperror_conf *c = e->conf;
-	struct icmperror_state *s = e->state;
-	struct icmp_error_args a = {
-		.src = c->src, .type = c->type, .code = c->code, .mtu = c->mtu, .pmtu = c->pmtu,
-		.use_fix_anno = c->use_fix_anno, .badaddrs = c->badaddrs, .nbadaddrs = c->nbad,
-		.id = &s->id,
-	};
-	struct rt_pkt *q = rt_op_icmp_error(e, p, &a);
-	rt_consume(e, p);
-	return q;
-}
-
-static const struct elem_runtime icmppingresponder_runtime = { .action = icmppingresponder_action };
-static const struct elem_runtime icmperror_runtime = {
-	.state_size = icmperror_state_size,
-	.action = icmperror_action,
-};
-
 /* ---- symbolic model (src/verify/model.h) ---- */
-#include "elements/model_util.h"
-
 /* ICMPPingResponder: ICMP echo requests (type 8, at least 8 ICMP bytes)
  * become replies in place: addresses swap (the new dst is bound to the
  * variable the src was: the reply provably goes back), fragment field 0,
@@ -339,3 +277,82 @@ static int icmperror_sym_push(struct sym_ctx *cx, const struct click_element *e,
 
 static const struct elem_model icmppingresponder_model = { .push = icmppingresponder_sym_push };
 static const struct elem_model icmperror_model = { .push = icmperror_sym_push };
+
+/* ---- runtime (packet functions) ---- */
+static struct rt_pkt *icmppingresponder_action(struct rt_elem *e, struct rt_pkt *p)
+{
+	if (rt_op_ping_reply(p, rt_now(e)) == 0)
+		return p;
+	rt_push(e, 1, p);
+	return NULL;
+}
+
+struct icmperror_state {
+	uint16_t id;
+};
+
+static size_t icmperror_state_size(const struct rt_elem *e, uint32_t fc)
+{
+	return sizeof(struct icmperror_state);
+}
+
+/* The input is always consumed; the error (if any) goes out output 0. */
+static struct rt_pkt *icmperror_action(struct rt_elem *e, struct rt_pkt *p)
+{
+	const struct icmperror_conf *c = e->conf;
+	struct icmperror_state *s = e->state;
+	struct icmp_error_args a = {
+		.src = c->src, .type = c->type, .code = c->code, .mtu = c->mtu, .pmtu = c->pmtu,
+		.use_fix_anno = c->use_fix_anno, .badaddrs = c->badaddrs, .nbadaddrs = c->nbad,
+		.id = &s->id,
+	};
+	struct rt_pkt *q = rt_op_icmp_error(e, p, &a);
+	rt_consume(e, p);
+	return q;
+}
+
+static const struct elem_runtime icmppingresponder_runtime = { .action = icmppingresponder_action };
+static const struct elem_runtime icmperror_runtime = {
+	.state_size = icmperror_state_size,
+	.action = icmperror_action,
+};
+
+/* ---- describe and the class objects ---- */
+static json_t *icmperror_describe(const void *conf)
+{
+	const struct icmperror_conf *c = conf;
+	return json_pack("{s:o, s:i, s:i, s:o, s:I, s:I, s:b}", "SRC", describe_ip(c->src), "TYPE",
+	                 c->type, "CODE", c->code, "BADADDRS", describe_ip_list(c->badaddrs, c->nbad),
+	                 "MTU", (json_int_t)c->mtu, "PMTU", (json_int_t)c->pmtu, "USE_FIX_ANNO",
+	                 c->use_fix_anno);
+}
+
+const struct click_class elem_icmppingresponder = {
+	.name = "ICMPPingResponder",
+	.port_count = "1/1-2",
+	.processing = "a/ah",
+	.configure = elem__configure_none,
+	.model = &icmppingresponder_model,
+	.runtime = &icmppingresponder_runtime,
+	.doc_model = "Echo requests become replies in place: addresses swap (the reply provably "
+	             "returns to its sender), TTL 255, type and code 0, a fresh checksum; "
+	             "everything else goes to output 1.",
+};
+
+const struct click_class elem_icmperror = {
+	.name = "ICMPError",
+	.port_count = "1/1",
+	.processing = "a/a",
+	.configure = icmperror_configure,
+	.model = &icmperror_model,
+	.runtime = &icmperror_runtime,
+	.describe = icmperror_describe,
+	.doc_args = "SRC (IP address), TYPE (unreachable, sourcequench, redirect, timeexceeded, "
+	            "parameterproblem or the number), [CODE] (name or number, default 0); keywords "
+	            "BADADDRS (address list), MTU (unsigned, default 576), PMTU (unsigned, default "
+	            "0), USE_FIX_ANNO (bool, default true)",
+	.doc_model = "A new packet from SRC to the old source, exact without IP options (LEN = 28 "
+	             "+ min(LEN, MTU - 28)); no error about ICMP errors, non-unicast destinations, "
+	             "invalid sources, BADADDRS or non-first fragments. With IP options the error "
+	             "is approximate (a source route is not modelled).",
+};

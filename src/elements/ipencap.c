@@ -1,13 +1,15 @@
 /* IPEncap(PROTO, SRC, DST [, TTL, DSCP, ECT, CE, TOS, DF]) and
- * UDPIPEncap(SRC, SPORT, DST, DPORT [, CHECKSUM]) (click.md 3.4).
+ * UDPIPEncap(SRC, SPORT, DST, DPORT [, CHECKSUM]), as in Click.
  * DST may be DST_ANNO (use the packet's dst-IP annotation). TTL is 250 as
- * in Click. IPEncap's DSCP rejects 63 as Click's code does (click.md 7.6). */
+ * in Click. IPEncap's DSCP rejects 63 as Click's code does. */
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
+#include "runtime/net.h"
+#include "runtime/runtime.h"
 #include "verify/model.h"
-#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct ipencap_conf {
 	uint8_t proto;
@@ -105,32 +107,50 @@ static int udpipencap_configure(const struct click_conf_ctx *ctx, const struct c
 	return 0;
 }
 
-static const struct elem_runtime ipencap_runtime;
-static const struct elem_model ipencap_model;
-const struct click_class elem_ipencap = {
-	.name = "IPEncap",
-	.port_count = "1/1",
-	.processing = "a/a",
-	.configure = ipencap_configure,
-	.model = &ipencap_model,
-	.runtime = &ipencap_runtime,
-};
+/* ---- symbolic model (src/verify/model.h) ---- */
+/* A new outer layer: constants from the configuration, a fresh IP ID
+ * (the element's counter), LEN = inner LEN + header. The inner layer and
+ * the payload are kept untouched beneath it. */
+static int ipencap_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                        struct sym_flow *f)
+{
+	const struct ipencap_conf *c = e->conf;
+	struct sym_term dst = c->dst_anno ? sym_get(f, SYM_F_DSTANNO) : sym_const(c->dst);
+	sym_push_layer(cx, f, 20, false);
+	sym_set_const(cx, f, SYM_F_PROTO, c->proto);
+	sym_set_const(cx, f, SYM_F_SRC, c->src);
+	sym_set_term(cx, f, SYM_F_DST, dst);
+	sym_set_const(cx, f, SYM_F_TTL, c->ttl);
+	sym_set_const(cx, f, SYM_F_TOS, c->tos);
+	sym_set_const(cx, f, SYM_F_OFF, c->df ? 0x4000 : 0);
+	sym_set_term(cx, f, SYM_F_DSTANNO, dst);
+	sym_emit(cx, 0, f);
+	return 0;
+}
 
-static const struct elem_runtime udpipencap_runtime;
-static const struct elem_model udpipencap_model;
-const struct click_class elem_udpipencap = {
-	.name = "UDPIPEncap",
-	.port_count = "1/1",
-	.processing = "a/a",
-	.configure = udpipencap_configure,
-	.model = &udpipencap_model,
-	.runtime = &udpipencap_runtime,
-};
+static int udpipencap_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                           struct sym_flow *f)
+{
+	const struct udpipencap_conf *c = e->conf;
+	struct sym_term dst = c->dst_anno ? sym_get(f, SYM_F_DSTANNO) : sym_const(c->dst);
+	sym_push_layer(cx, f, 28, true);
+	sym_set_const(cx, f, SYM_F_PROTO, 17);
+	sym_set_const(cx, f, SYM_F_SRC, c->src);
+	sym_set_const(cx, f, SYM_F_SPORT, c->sport);
+	sym_set_term(cx, f, SYM_F_DST, dst);
+	sym_set_const(cx, f, SYM_F_DPORT, c->dport);
+	sym_set_const(cx, f, SYM_F_TTL, 250);
+	sym_set_const(cx, f, SYM_F_TOS, 0);
+	sym_set_const(cx, f, SYM_F_OFF, 0);
+	sym_set_term(cx, f, SYM_F_DSTANNO, dst);
+	sym_emit(cx, 0, f);
+	return 0;
+}
+
+static const struct elem_model ipencap_model = { .push = ipencap_sym_push };
+static const struct elem_model udpipencap_model = { .push = udpipencap_sym_push };
 
 /* ---- runtime (packet functions) ---- */
-#include "runtime/net.h"
-#include "runtime/runtime.h"
-
 /* Per-element IP ID counter starting at 0. */
 struct ipencap_state {
 	uint16_t id;
@@ -206,45 +226,55 @@ static const struct elem_runtime udpipencap_runtime = {
 	.action = udpipencap_action,
 };
 
-/* ---- symbolic model (src/verify/model.h) ---- */
-/* A new outer layer: constants from the configuration, a fresh IP ID
- * (the element's counter), LEN = inner LEN + header. The inner layer and
- * the payload are kept untouched beneath it. */
-static int ipencap_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                        struct sym_flow *f)
+/* ---- describe and the class objects ---- */
+/* DST is "DST_ANNO" when the destination comes from the annotation. */
+static json_t *describe_dst(uint32_t dst, bool anno)
 {
-	const struct ipencap_conf *c = e->conf;
-	struct sym_term dst = c->dst_anno ? sym_get(f, SYM_F_DSTANNO) : sym_const(c->dst);
-	sym_push_layer(cx, f, 20, false);
-	sym_set_const(cx, f, SYM_F_PROTO, c->proto);
-	sym_set_const(cx, f, SYM_F_SRC, c->src);
-	sym_set_term(cx, f, SYM_F_DST, dst);
-	sym_set_const(cx, f, SYM_F_TTL, c->ttl);
-	sym_set_const(cx, f, SYM_F_TOS, c->tos);
-	sym_set_const(cx, f, SYM_F_OFF, c->df ? 0x4000 : 0);
-	sym_set_term(cx, f, SYM_F_DSTANNO, dst);
-	sym_emit(cx, 0, f);
-	return 0;
+	return anno ? json_string("DST_ANNO") : describe_ip(dst);
 }
 
-static int udpipencap_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                           struct sym_flow *f)
+/* TOS is the effective byte, whether given as TOS or as DSCP, ECT and CE. */
+static json_t *ipencap_describe(const void *conf)
 {
-	const struct udpipencap_conf *c = e->conf;
-	struct sym_term dst = c->dst_anno ? sym_get(f, SYM_F_DSTANNO) : sym_const(c->dst);
-	sym_push_layer(cx, f, 28, true);
-	sym_set_const(cx, f, SYM_F_PROTO, 17);
-	sym_set_const(cx, f, SYM_F_SRC, c->src);
-	sym_set_const(cx, f, SYM_F_SPORT, c->sport);
-	sym_set_term(cx, f, SYM_F_DST, dst);
-	sym_set_const(cx, f, SYM_F_DPORT, c->dport);
-	sym_set_const(cx, f, SYM_F_TTL, 250);
-	sym_set_const(cx, f, SYM_F_TOS, 0);
-	sym_set_const(cx, f, SYM_F_OFF, 0);
-	sym_set_term(cx, f, SYM_F_DSTANNO, dst);
-	sym_emit(cx, 0, f);
-	return 0;
+	const struct ipencap_conf *c = conf;
+	return json_pack("{s:i, s:o, s:o, s:i, s:i, s:b}", "PROTO", c->proto, "SRC", describe_ip(c->src),
+	                 "DST", describe_dst(c->dst, c->dst_anno), "TTL", c->ttl, "TOS", c->tos, "DF",
+	                 c->df);
 }
 
-static const struct elem_model ipencap_model = { .push = ipencap_sym_push };
-static const struct elem_model udpipencap_model = { .push = udpipencap_sym_push };
+static json_t *udpipencap_describe(const void *conf)
+{
+	const struct udpipencap_conf *c = conf;
+	return json_pack("{s:o, s:i, s:o, s:i, s:b}", "SRC", describe_ip(c->src), "SPORT", c->sport,
+	                 "DST", describe_dst(c->dst, c->dst_anno), "DPORT", c->dport, "CHECKSUM",
+	                 c->checksum);
+}
+
+const struct click_class elem_ipencap = {
+	.name = "IPEncap",
+	.port_count = "1/1",
+	.processing = "a/a",
+	.configure = ipencap_configure,
+	.model = &ipencap_model,
+	.runtime = &ipencap_runtime,
+	.describe = ipencap_describe,
+	.doc_args = "PROTO (protocol name or number), SRC (IP address), DST (IP address or "
+	            "DST_ANNO); all mandatory; keywords TTL (default 250), DSCP (0-62), ECT (bool "
+	            "or 2), CE (bool), TOS (not with DSCP, ECT or CE), DF (bool, default false)",
+	.doc_model = "A new outer IP layer with the configured constants, a fresh IP ID and LEN = "
+	             "inner LEN + 20; the inner layer and the payload stay untouched beneath it.",
+};
+
+const struct click_class elem_udpipencap = {
+	.name = "UDPIPEncap",
+	.port_count = "1/1",
+	.processing = "a/a",
+	.configure = udpipencap_configure,
+	.model = &udpipencap_model,
+	.runtime = &udpipencap_runtime,
+	.describe = udpipencap_describe,
+	.doc_args = "SRC (IP address), SPORT (port), DST (IP address or DST_ANNO), DPORT (port); "
+	            "all mandatory; [CHECKSUM] (bool, default true)",
+	.doc_model = "A new outer IP and UDP layer (28 bytes) with the configured addresses and "
+	             "ports, TTL 250 and TOS 0; the inner packet stays beneath it as payload.",
+};

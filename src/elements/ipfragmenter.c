@@ -1,12 +1,15 @@
-/* IPFragmenter(MTU [, HONOR_DF] [, VERBOSE] [, HEADROOM n]) (click.md 3.3):
+/* IPFragmenter(MTU [, HONOR_DF] [, VERBOSE] [, HEADROOM n]) (Click's):
  * MTU >= 8; HONOR_DF true; VERBOSE false. DF packets too long go to
  * output 1. */
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
+#include "elements/model_util.h"
+#include "runtime/ops.h"
+#include "runtime/runtime.h"
 #include "verify/model.h"
-#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct ipfragmenter_conf {
 	uint32_t mtu;      /* >= 8 */
@@ -37,31 +40,7 @@ static int ipfragmenter_configure(const struct click_conf_ctx *ctx, const struct
 	return 0;
 }
 
-static const struct elem_runtime ipfragmenter_runtime;
-static const struct elem_model ipfragmenter_model;
-const struct click_class elem_ipfragmenter = {
-	.name = "IPFragmenter",
-	.port_count = "1/1-2",
-	.processing = "h/h",
-	.configure = ipfragmenter_configure,
-	.model = &ipfragmenter_model,
-	.runtime = &ipfragmenter_runtime,
-};
-
-/* ---- runtime (packet functions) ---- */
-#include "runtime/ops.h"
-
-static void ipfragmenter_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
-{
-	const struct ipfragmenter_conf *c = e->conf;
-	rt_op_fragment(e, p, c->mtu, c->honor_df);
-}
-
-static const struct elem_runtime ipfragmenter_runtime = { .push = ipfragmenter_push };
-
 /* ---- symbolic model (src/verify/model.h) ---- */
-#include "elements/model_util.h"
-
 /* IPFragmenter (the packet's length from the IP header is LEN: devices and
  * CheckIPHeader trim). LEN < 20: output 1. LEN <= MTU: output 0 unchanged.
  * Longer packets, per header length hl: a bad header length, DF with
@@ -189,3 +168,37 @@ static int ipfragmenter_sym_push(struct sym_ctx *cx, const struct click_element 
 }
 
 static const struct elem_model ipfragmenter_model = { .push = ipfragmenter_sym_push };
+
+/* ---- runtime (packet functions) ---- */
+static void ipfragmenter_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
+{
+	const struct ipfragmenter_conf *c = e->conf;
+	rt_op_fragment(e, p, c->mtu, c->honor_df);
+}
+
+static const struct elem_runtime ipfragmenter_runtime = { .push = ipfragmenter_push };
+
+/* ---- describe and the class objects ---- */
+static json_t *ipfragmenter_describe(const void *conf)
+{
+	const struct ipfragmenter_conf *c = conf;
+	return json_pack("{s:I, s:b, s:b, s:I}", "MTU", (json_int_t)c->mtu, "HONOR_DF", c->honor_df,
+	                 "VERBOSE", c->verbose, "HEADROOM", (json_int_t)c->headroom);
+}
+
+const struct click_class elem_ipfragmenter = {
+	.name = "IPFragmenter",
+	.port_count = "1/1-2",
+	.processing = "h/h",
+	.configure = ipfragmenter_configure,
+	.model = &ipfragmenter_model,
+	.runtime = &ipfragmenter_runtime,
+	.describe = ipfragmenter_describe,
+	.doc_args = "MTU (unsigned, at least 8; mandatory), [HONOR_DF] (bool, default true), "
+	            "[VERBOSE] (bool, default false); keyword HEADROOM (unsigned, default 0: the "
+	            "runtime's)",
+	.doc_model = "Packets up to MTU pass unchanged; longer DF packets go to output 1 when "
+	             "HONOR_DF. The first fragment is exact, the later ones are summarised by one "
+	             "approximate flow, and a packet that needs 64 or more fragments is dropped, "
+	             "as the runtime does.",
+};

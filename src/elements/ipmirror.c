@@ -5,9 +5,11 @@
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
+#include "runtime/net.h"
+#include "runtime/runtime.h"
 #include "verify/model.h"
-#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct ipmirror_conf {
 	bool dst_anno; /* true */
@@ -26,46 +28,6 @@ static int ipmirror_configure(const struct click_conf_ctx *ctx, const struct cli
 	*conf = c;
 	return 0;
 }
-
-static const struct elem_runtime ipmirror_runtime;
-static const struct elem_model ipmirror_model;
-const struct click_class elem_ipmirror = {
-	.name = "IPMirror",
-	.port_count = "1/1",
-	.processing = "a/a",
-	.configure = ipmirror_configure,
-	.model = &ipmirror_model,
-	.runtime = &ipmirror_runtime,
-};
-
-/* ---- runtime (packet functions) ---- */
-#include "runtime/net.h"
-#include "runtime/runtime.h"
-
-static struct rt_pkt *ipmirror_action(struct rt_elem *e, struct rt_pkt *p)
-{
-	const struct ipmirror_conf *c = e->conf;
-	if (!rt_pkt_has_ip(p) || rt_pkt_ip_avail(p) < 20) {
-		rt_drop(e, p);
-		return NULL;
-	}
-	uint8_t *ip = rt_pkt_ip(p);
-	uint32_t s = rt_rd32(ip + 12), d = rt_rd32(ip + 16);
-	rt_wr32(ip + 12, d);
-	rt_wr32(ip + 16, s);
-	if ((ip[9] == RT_IP_PROTO_TCP || ip[9] == RT_IP_PROTO_UDP) && rt_ip_first_frag(ip) &&
-	    rt_pkt_transp_avail(p) >= 4) {
-		uint8_t *t = rt_pkt_transp(p);
-		uint16_t sp = rt_rd16(t), dp = rt_rd16(t + 2);
-		rt_wr16(t, dp);
-		rt_wr16(t + 2, sp);
-	}
-	if (!c || c->dst_anno)
-		rt_pkt_set_dst_anno(p, s);
-	return p;
-}
-
-static const struct elem_runtime ipmirror_runtime = { .action = ipmirror_action };
 
 /* ---- symbolic model (src/verify/model.h) ---- */
 /* Addresses swap; TCP/UDP first fragments with at least 4 transport bytes
@@ -124,3 +86,50 @@ static int ipmirror_sym_push(struct sym_ctx *cx, const struct click_element *e, 
 }
 
 static const struct elem_model ipmirror_model = { .push = ipmirror_sym_push };
+
+/* ---- runtime (packet functions) ---- */
+static struct rt_pkt *ipmirror_action(struct rt_elem *e, struct rt_pkt *p)
+{
+	const struct ipmirror_conf *c = e->conf;
+	if (!rt_pkt_has_ip(p) || rt_pkt_ip_avail(p) < 20) {
+		rt_drop(e, p);
+		return NULL;
+	}
+	uint8_t *ip = rt_pkt_ip(p);
+	uint32_t s = rt_rd32(ip + 12), d = rt_rd32(ip + 16);
+	rt_wr32(ip + 12, d);
+	rt_wr32(ip + 16, s);
+	if ((ip[9] == RT_IP_PROTO_TCP || ip[9] == RT_IP_PROTO_UDP) && rt_ip_first_frag(ip) &&
+	    rt_pkt_transp_avail(p) >= 4) {
+		uint8_t *t = rt_pkt_transp(p);
+		uint16_t sp = rt_rd16(t), dp = rt_rd16(t + 2);
+		rt_wr16(t, dp);
+		rt_wr16(t + 2, sp);
+	}
+	if (!c || c->dst_anno)
+		rt_pkt_set_dst_anno(p, s);
+	return p;
+}
+
+static const struct elem_runtime ipmirror_runtime = { .action = ipmirror_action };
+
+/* ---- describe and the class objects ---- */
+static json_t *ipmirror_describe(const void *conf)
+{
+	const struct ipmirror_conf *c = conf;
+	return json_pack("{s:b}", "DST_ANNO", c->dst_anno);
+}
+
+const struct click_class elem_ipmirror = {
+	.name = "IPMirror",
+	.port_count = "1/1",
+	.processing = "a/a",
+	.configure = ipmirror_configure,
+	.model = &ipmirror_model,
+	.runtime = &ipmirror_runtime,
+	.describe = ipmirror_describe,
+	.doc_args = "[DST_ANNO] (bool, default true)",
+	.doc_model = "Swaps the addresses, and the ports of TCP and UDP first fragments; the new "
+	             "source is bound to the variable the destination was, which is how a reply is "
+	             "proven to return to its sender.",
+};

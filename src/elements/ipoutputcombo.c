@@ -1,12 +1,15 @@
-/* IPOutputCombo(COLOR, IPADDR, MTU) (click.md 3.3): a router's output path
+/* IPOutputCombo(COLOR, IPADDR, MTU) (Click's): a router's output path
  * in one element (outputs: 0 ok, 1 redirect clone, 2 bad options, 3 TTL
  * expired, 4 needs fragmenting). */
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
+#include "elements/model_util.h"
+#include "runtime/net.h"
+#include "runtime/runtime.h"
 #include "verify/model.h"
-#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct ipoutputcombo_conf {
 	uint8_t color;  /* paint value that triggers the output-1 clone */
@@ -32,21 +35,91 @@ static int ipoutputcombo_configure(const struct click_conf_ctx *ctx, const struc
 	return 0;
 }
 
-static const struct elem_runtime ipoutputcombo_runtime;
-static const struct elem_model ipoutputcombo_model;
-const struct click_class elem_ipoutputcombo = {
-	.name = "IPOutputCombo",
-	.port_count = "1/5",
-	.processing = "h/h",
-	.configure = ipoutputcombo_configure,
-	.model = &ipoutputcombo_model,
-	.runtime = &ipoutputcombo_runtime,
-};
+/* ---- symbolic model (src/verify/model.h) ---- */
+/* IPOutputCombo as Click documents it, the IP header at the data pointer: paint
+ * == COLOR sends a copy to output 1 first; a header length below 20 or
+ * beyond the packet drops it; IP options (not modelled) may be malformed
+ * (output 2) or get our address written into them, so packets with
+ * options take both ways, approximate; the fix-IP-source annotation (flow
+ * state: ICMPError or Paint(.., ANNO 19) in this node) makes src = IPADDR
+ * and is cleared; TTL <= 1 goes to output 3, else TTL-1; LEN > MTU goes to output
+ * 4, the rest to output 0. The packet-type annotation is not modelled
+ * (innet devices deliver host packets). */
+static void combo_rest(struct sym_ctx *cx, const struct ipoutputcombo_conf *c, struct sym_flow *f)
+{
+	if (mu_fixsrc(cx, f)) {
+		sym_set_const(cx, f, SYM_F_SRC, c->addr);
+		mu_set_fixsrc(cx, f, 0);
+	}
+	struct sym_flow *live = NULL, *dead = NULL;
+	sym_split_range(cx, f, SYM_F_TTL, 2, 255, &live, &dead);
+	if (dead)
+		sym_emit(cx, 3, dead);
+	if (!live)
+		return;
+	sym_add(cx, live, SYM_F_TTL, -1);
+	struct sym_flow *fits = NULL, *big = NULL;
+	sym_split_range(cx, live, SYM_F_LEN, 0, c->mtu < 0xffff ? c->mtu : 0xffff, &fits, &big);
+	if (big)
+		sym_emit(cx, 4, big);
+	if (fits)
+		sym_emit(cx, 0, fits);
+}
+
+static int ipoutputcombo_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                                  struct sym_flow *f)
+{
+	const struct ipoutputcombo_conf *c = e->conf;
+	struct sym_flow *tiny = NULL, *painted = NULL, *plain = NULL;
+	sym_split_range(cx, f, SYM_F_LEN, 0, 19, &tiny, &f);
+	if (tiny)
+		sym_drop(cx, tiny, "IPOutputCombo: shorter than an IP header");
+	if (!f)
+		return 0;
+	sym_split_range(cx, f, SYM_F_PAINT, c->color, c->color, &painted, &plain);
+	if (painted) {
+		struct sym_flow *copy = sym_clone(cx, painted);
+		if (copy)
+			sym_emit(cx, 1, copy);
+	}
+	for (int k = 0; k < 2; k++) {
+		struct sym_flow *g = k ? plain : painted;
+		if (!g)
+			continue;
+		struct sym_flow *hdr = g;
+		for (uint32_t hl = 0; hl < 5 && hdr; hl++) {
+			struct sym_flow *low = NULL, *other = NULL;
+			mu_split_masked(cx, hdr, SYM_F_VHL, 0x0f, hl, &low, &other);
+			if (low)
+				sym_drop(cx, low, "IPOutputCombo: IP header length below 20");
+			hdr = other;
+		}
+		if (!hdr)
+			continue;
+		struct sym_flows ok = { 0 }, shrt = { 0 };
+		mu_split_ip_avail(cx, hdr, 0, &ok, &shrt);
+		for (uint32_t i = 0; i < shrt.n; i++)
+			sym_drop(cx, shrt.v[i], "IPOutputCombo: IP header beyond the packet");
+		for (uint32_t i = 0; i < ok.n; i++) {
+			struct sym_flow *noopt = NULL, *opt = NULL;
+			mu_split_masked(cx, ok.v[i], SYM_F_VHL, 0x0f, 5, &noopt, &opt);
+			if (opt) {
+				sym_approx(cx, opt, "IPOutputCombo: IP options are not modelled");
+				struct sym_flow *bad = sym_clone(cx, opt);
+				if (bad)
+					sym_emit(cx, 2, bad);
+				combo_rest(cx, c, opt);
+			}
+			if (noopt)
+				combo_rest(cx, c, noopt);
+		}
+	}
+	return 0;
+}
+
+static const struct elem_model ipoutputcombo_model = { .push = ipoutputcombo_sym_push };
 
 /* ---- runtime (packet functions) ---- */
-#include "runtime/net.h"
-#include "runtime/runtime.h"
-
 /* Record Route and Timestamp options filled with our address (Click's
  * IPGWOptions); returns the offset of a malformed byte from the IP header
  * (for the param-problem annotation) or -1; *changed if anything written. */
@@ -165,88 +238,25 @@ static void ipoutputcombo_push(struct rt_elem *e, uint32_t port, struct rt_pkt *
 
 static const struct elem_runtime ipoutputcombo_runtime = { .push = ipoutputcombo_push };
 
-/* ---- symbolic model (src/verify/model.h) ---- */
-#include "elements/model_util.h"
-
-/* IPOutputCombo (click.md 3.3), the IP header at the data pointer: paint
- * == COLOR sends a copy to output 1 first; a header length below 20 or
- * beyond the packet drops it; IP options (not modelled) may be malformed
- * (output 2) or get our address written into them, so packets with
- * options take both ways, approximate; the fix-IP-source annotation (flow
- * state: ICMPError or Paint(.., ANNO 19) in this node) makes src = IPADDR
- * and is cleared; TTL <= 1 goes to output 3, else TTL-1; LEN > MTU goes to output
- * 4, the rest to output 0. The packet-type annotation is not modelled
- * (innet devices deliver host packets). */
-static void combo_rest(struct sym_ctx *cx, const struct ipoutputcombo_conf *c, struct sym_flow *f)
+/* ---- describe and the class objects ---- */
+static json_t *ipoutputcombo_describe(const void *conf)
 {
-	if (mu_fixsrc(cx, f)) {
-		sym_set_const(cx, f, SYM_F_SRC, c->addr);
-		mu_set_fixsrc(cx, f, 0);
-	}
-	struct sym_flow *live = NULL, *dead = NULL;
-	sym_split_range(cx, f, SYM_F_TTL, 2, 255, &live, &dead);
-	if (dead)
-		sym_emit(cx, 3, dead);
-	if (!live)
-		return;
-	sym_add(cx, live, SYM_F_TTL, -1);
-	struct sym_flow *fits = NULL, *big = NULL;
-	sym_split_range(cx, live, SYM_F_LEN, 0, c->mtu < 0xffff ? c->mtu : 0xffff, &fits, &big);
-	if (big)
-		sym_emit(cx, 4, big);
-	if (fits)
-		sym_emit(cx, 0, fits);
+	const struct ipoutputcombo_conf *c = conf;
+	return json_pack("{s:i, s:o, s:I}", "COLOR", c->color, "IPADDR", describe_ip(c->addr), "MTU",
+	                 (json_int_t)c->mtu);
 }
 
-static int ipoutputcombo_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                                  struct sym_flow *f)
-{
-	const struct ipoutputcombo_conf *c = e->conf;
-	struct sym_flow *tiny = NULL, *painted = NULL, *plain = NULL;
-	sym_split_range(cx, f, SYM_F_LEN, 0, 19, &tiny, &f);
-	if (tiny)
-		sym_drop(cx, tiny, "IPOutputCombo: shorter than an IP header");
-	if (!f)
-		return 0;
-	sym_split_range(cx, f, SYM_F_PAINT, c->color, c->color, &painted, &plain);
-	if (painted) {
-		struct sym_flow *copy = sym_clone(cx, painted);
-		if (copy)
-			sym_emit(cx, 1, copy);
-	}
-	for (int k = 0; k < 2; k++) {
-		struct sym_flow *g = k ? plain : painted;
-		if (!g)
-			continue;
-		struct sym_flow *hdr = g;
-		for (uint32_t hl = 0; hl < 5 && hdr; hl++) {
-			struct sym_flow *low = NULL, *other = NULL;
-			mu_split_masked(cx, hdr, SYM_F_VHL, 0x0f, hl, &low, &other);
-			if (low)
-				sym_drop(cx, low, "IPOutputCombo: IP header length below 20");
-			hdr = other;
-		}
-		if (!hdr)
-			continue;
-		struct sym_flows ok = { 0 }, shrt = { 0 };
-		mu_split_ip_avail(cx, hdr, 0, &ok, &shrt);
-		for (uint32_t i = 0; i < shrt.n; i++)
-			sym_drop(cx, shrt.v[i], "IPOutputCombo: IP header beyond the packet");
-		for (uint32_t i = 0; i < ok.n; i++) {
-			struct sym_flow *noopt = NULL, *opt = NULL;
-			mu_split_masked(cx, ok.v[i], SYM_F_VHL, 0x0f, 5, &noopt, &opt);
-			if (opt) {
-				sym_approx(cx, opt, "IPOutputCombo: IP options are not modelled");
-				struct sym_flow *bad = sym_clone(cx, opt);
-				if (bad)
-					sym_emit(cx, 2, bad);
-				combo_rest(cx, c, opt);
-			}
-			if (noopt)
-				combo_rest(cx, c, noopt);
-		}
-	}
-	return 0;
-}
-
-static const struct elem_model ipoutputcombo_model = { .push = ipoutputcombo_sym_push };
+const struct click_class elem_ipoutputcombo = {
+	.name = "IPOutputCombo",
+	.port_count = "1/5",
+	.processing = "h/h",
+	.configure = ipoutputcombo_configure,
+	.model = &ipoutputcombo_model,
+	.runtime = &ipoutputcombo_runtime,
+	.describe = ipoutputcombo_describe,
+	.doc_args = "COLOR (0-255), IPADDR (IP address), MTU (unsigned); all mandatory",
+	.doc_model = "Paint equal to COLOR sends a copy to output 1, TTL <= 1 goes to output 3 "
+	             "(else TTL - 1), LEN > MTU to output 4, and the fix-IP-source annotation "
+	             "makes the source IPADDR. IP options are not modelled: packets with options "
+	             "go both to output 2 and on, approximate.",
+};

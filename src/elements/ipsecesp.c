@@ -1,23 +1,47 @@
-/* IPsecESPEncap (click.md 3.4, 7.7): Click's configure ignores every argument, so configure is NULL (accept anything). */
+/* IPsecESPEncap: Click's configure ignores every argument, so configure
+ * is NULL (accept anything). */
 #include "elements/element.h"
-#include "verify/model.h"
-#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
-
-static const struct elem_runtime ipsecespencap_runtime;
-static const struct elem_model ipsecespencap_model;
-const struct click_class elem_ipsecespencap = {
-	.name = "IPsecESPEncap",
-	.port_count = "1/1",
-	.processing = "a/a",
-	.model = &ipsecespencap_model,
-	.runtime = &ipsecespencap_runtime,
-};
-
-/* ---- runtime (packet functions) ---- */
+#include "elements/model_util.h"
 #include "runtime/net.h"
 #include "runtime/runtime.h"
+#include "verify/model.h"
 
-/* The documented encapsulation (click.md 3.4): ESP header (SPI, replay
+/* ---- symbolic model (src/verify/model.h) ---- */
+/* A 16-byte ESP header (SPI, sequence, IV) goes in front and a trailer
+ * behind. The model has no ESP layer: the data pointer moves back by 16
+ * (an IPEncap after it reads nothing modelled there and its inner layer
+ * is fresh), the payload is a new version, and the flow is approximate
+ * (the ESP bytes are known but not tracked). */
+static int ipsecesp_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                             struct sym_flow *f)
+{
+	/* the trailer lands where a short packet's port and flag bytes are:
+	 * packets not surely long enough (74 bytes: the longest header plus
+	 * the TCP flags) get unknown ports and flags (the flow is approximate
+	 * anyway; this keeps it to two flows) */
+	struct sym_flows ok = { 0 };
+	struct sym_flow *lng = NULL, *shrt = NULL;
+	sym_split_range(cx, f, SYM_F_LEN, 60 + 14, 0xffff, &lng, &shrt);
+	sym_flows_push(cx, &ok, lng);
+	if (shrt) {
+		sym_set_fresh(cx, shrt, SYM_F_SPORT, "sport");
+		sym_set_fresh(cx, shrt, SYM_F_DPORT, "dport");
+		sym_set_fresh(cx, shrt, SYM_F_TCPFLAGS, "flags");
+		sym_flows_push(cx, &ok, shrt);
+	}
+	for (uint32_t i = 0; i < ok.n; i++) {
+		sym_move_data(cx, ok.v[i], -16);
+		sym_set_fresh(cx, ok.v[i], SYM_F_PAYLOAD, "data");
+		sym_approx(cx, ok.v[i], "IPsecESPEncap: the ESP header is not modelled");
+		sym_emit(cx, 0, ok.v[i]);
+	}
+	return 0;
+}
+
+static const struct elem_model ipsecespencap_model = { .push = ipsecesp_sym_push };
+
+/* ---- runtime (packet functions) ---- */
+/* The encapsulation Click's IPsecESPEncap documents: ESP header (SPI, replay
  * counter), an 8-byte IV, the packet, padding to 8-byte blocks, pad length
  * and next header 4 (IP in IP). innet has no IPsec routing elements to
  * supply a security association, so the SPI is 0 and nothing is
@@ -61,38 +85,14 @@ static const struct elem_runtime ipsecespencap_runtime = {
 	.action = esp_action,
 };
 
-/* ---- symbolic model (src/verify/model.h) ---- */
-#include "elements/model_util.h"
-
-/* A 16-byte ESP header (SPI, sequence, IV) goes in front and a trailer
- * behind. The model has no ESP layer: the data pointer moves back by 16
- * (an IPEncap after it reads nothing modelled there and its inner layer
- * is fresh), the payload is a new version, and the flow is approximate
- * (the ESP bytes are known but not tracked). */
-static int ipsecesp_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                             struct sym_flow *f)
-{
-	/* the trailer lands where a short packet's port and flag bytes are:
-	 * packets not surely long enough (74 bytes: the longest header plus
-	 * the TCP flags) get unknown ports and flags (the flow is approximate
-	 * anyway; this keeps it to two flows) */
-	struct sym_flows ok = { 0 };
-	struct sym_flow *lng = NULL, *shrt = NULL;
-	sym_split_range(cx, f, SYM_F_LEN, 60 + 14, 0xffff, &lng, &shrt);
-	sym_flows_push(cx, &ok, lng);
-	if (shrt) {
-		sym_set_fresh(cx, shrt, SYM_F_SPORT, "sport");
-		sym_set_fresh(cx, shrt, SYM_F_DPORT, "dport");
-		sym_set_fresh(cx, shrt, SYM_F_TCPFLAGS, "flags");
-		sym_flows_push(cx, &ok, shrt);
-	}
-	for (uint32_t i = 0; i < ok.n; i++) {
-		sym_move_data(cx, ok.v[i], -16);
-		sym_set_fresh(cx, ok.v[i], SYM_F_PAYLOAD, "data");
-		sym_approx(cx, ok.v[i], "IPsecESPEncap: the ESP header is not modelled");
-		sym_emit(cx, 0, ok.v[i]);
-	}
-	return 0;
-}
-
-static const struct elem_model ipsecespencap_model = { .push = ipsecesp_sym_push };
+/* ---- the class objects ---- */
+const struct click_class elem_ipsecespencap = {
+	.name = "IPsecESPEncap",
+	.port_count = "1/1",
+	.processing = "a/a",
+	.model = &ipsecespencap_model,
+	.runtime = &ipsecespencap_runtime,
+	.doc_args = "any (ignored, as Click's IPsecESPEncap ignores them)",
+	.doc_model = "No ESP layer is modelled: the data pointer moves back 16 bytes, the payload "
+	             "becomes a new version and the flow is approximate.",
+};

@@ -1,11 +1,12 @@
-/* MarkIPHeader([OFFSET]) (click.md 3.3): set the IP header annotation at
+/* MarkIPHeader([OFFSET]) (Click's): set the IP header annotation at
  * data + OFFSET (default 0); no checks. */
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
+#include "runtime/runtime.h"
 #include "verify/model.h"
-#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct markipheader_conf {
 	uint32_t offset;
@@ -25,32 +26,6 @@ static int markipheader_configure(const struct click_conf_ctx *ctx, const struct
 	return 0;
 }
 
-static const struct elem_runtime markipheader_runtime;
-static const struct elem_model markipheader_model;
-const struct click_class elem_markipheader = {
-	.name = "MarkIPHeader",
-	.port_count = "1/1",
-	.processing = "a/a",
-	.configure = markipheader_configure,
-	.model = &markipheader_model,
-	.runtime = &markipheader_runtime,
-};
-
-/* ---- runtime (packet functions) ---- */
-#include "runtime/runtime.h"
-
-/* No validation, no trimming, no dst annotation (click.md 3.3). */
-static struct rt_pkt *markipheader_action(struct rt_elem *e, struct rt_pkt *p)
-{
-	const struct markipheader_conf *c = e->conf;
-	uint32_t off = c ? c->offset : 0;
-	uint32_t hlen = off < p->len ? (uint32_t)(rt_pkt_data(p)[off] & 15) << 2 : 0;
-	rt_pkt_set_ip_header(p, off, hlen);
-	return p;
-}
-
-static const struct elem_runtime markipheader_runtime = { .action = markipheader_action };
-
 /* ---- symbolic model (src/verify/model.h) ---- */
 /* The IP header annotation moves to data + OFFSET (an inner header after a
  * Strip becomes the current layer, with fresh fields when no modelled
@@ -65,3 +40,36 @@ static int markipheader_sym_push(struct sym_ctx *cx, const struct click_element 
 }
 
 static const struct elem_model markipheader_model = { .push = markipheader_sym_push };
+
+/* ---- runtime (packet functions) ---- */
+/* No validation, no trimming, no dst annotation, as Click documents. */
+static struct rt_pkt *markipheader_action(struct rt_elem *e, struct rt_pkt *p)
+{
+	const struct markipheader_conf *c = e->conf;
+	uint32_t off = c ? c->offset : 0;
+	uint32_t hlen = off < p->len ? (uint32_t)(rt_pkt_data(p)[off] & 15) << 2 : 0;
+	rt_pkt_set_ip_header(p, off, hlen);
+	return p;
+}
+
+static const struct elem_runtime markipheader_runtime = { .action = markipheader_action };
+
+/* ---- describe and the class objects ---- */
+static json_t *markipheader_describe(const void *conf)
+{
+	const struct markipheader_conf *c = conf;
+	return json_pack("{s:I}", "OFFSET", (json_int_t)c->offset);
+}
+
+const struct click_class elem_markipheader = {
+	.name = "MarkIPHeader",
+	.port_count = "1/1",
+	.processing = "a/a",
+	.configure = markipheader_configure,
+	.model = &markipheader_model,
+	.runtime = &markipheader_runtime,
+	.describe = markipheader_describe,
+	.doc_args = "[OFFSET] (unsigned, default 0)",
+	.doc_model = "The IP header annotation moves to data + OFFSET (an inner header after a "
+	             "Strip becomes the current layer); no check, no trim, no dst-IP annotation.",
+};

@@ -1,11 +1,13 @@
 /* Paint(COLOR [, ANNO]), PaintSwitch([ANNO]) and CheckPaint(COLOR [, ANNO])
- * (click.md 3.2, 3.7). ANNO is a one-byte annotation, default PAINT (16). */
+ * as in Click. ANNO is a one-byte annotation, default PAINT (16). */
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
+#include "elements/model_util.h"
+#include "runtime/runtime.h"
 #include "verify/model.h"
-#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 #define PAINT_ANNO 16
 
@@ -43,83 +45,7 @@ static int paintswitch_configure(const struct click_conf_ctx *ctx, const struct 
 	return paint_common(ctx, args, conf, false);
 }
 
-static const struct elem_runtime paint_runtime;
-static const struct elem_model paint_model;
-const struct click_class elem_paint = {
-	.name = "Paint",
-	.port_count = "1/1",
-	.processing = "a/a",
-	.configure = paint_configure,
-	.model = &paint_model,
-	.runtime = &paint_runtime,
-};
-
-/* Output = the annotation value; 255 copies to every output. */
-static const struct elem_runtime paintswitch_runtime;
-static const struct elem_model paintswitch_model;
-const struct click_class elem_paintswitch = {
-	.name = "PaintSwitch",
-	.port_count = "1/-",
-	.processing = "h/h",
-	.configure = paintswitch_configure,
-	.model = &paintswitch_model,
-	.runtime = &paintswitch_runtime,
-};
-
-static const struct elem_runtime checkpaint_runtime;
-static const struct elem_model checkpaint_model;
-const struct click_class elem_checkpaint = {
-	.name = "CheckPaint",
-	.port_count = "1/1-2",
-	.processing = "a/ah",
-	.configure = paint_configure,
-	.model = &checkpaint_model,
-	.runtime = &checkpaint_runtime,
-};
-
-/* ---- runtime (packet functions) ---- */
-#include "runtime/runtime.h"
-
-static struct rt_pkt *paint_action(struct rt_elem *e, struct rt_pkt *p)
-{
-	const struct paint_conf *c = e->conf;
-	p->anno[c->anno % RT_ANNO_SIZE] = c->color;
-	return p;
-}
-
-static struct rt_pkt *checkpaint_action(struct rt_elem *e, struct rt_pkt *p)
-{
-	const struct paint_conf *c = e->conf;
-	if (p->anno[c->anno % RT_ANNO_SIZE] == c->color)
-		return p;
-	rt_push(e, 1, p);
-	return NULL;
-}
-
-/* Output = annotation value; 255: copies to 0..n-2, the original to n-1. */
-static void paintswitch_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
-{
-	const struct paint_conf *c = e->conf;
-	uint8_t k = p->anno[c->anno % RT_ANNO_SIZE];
-	if (k != 255) {
-		rt_push(e, k, p);
-		return;
-	}
-	for (uint32_t i = 0; i + 1 < e->noutputs; i++) {
-		struct rt_pkt *q = rt_pkt_copy(e, p);
-		if (q)
-			rt_push(e, i, q);
-	}
-	rt_push(e, e->noutputs ? e->noutputs - 1 : 0, p);
-}
-
-static const struct elem_runtime paint_runtime = { .action = paint_action };
-static const struct elem_runtime checkpaint_runtime = { .action = checkpaint_action };
-static const struct elem_runtime paintswitch_runtime = { .push = paintswitch_push };
-
 /* ---- symbolic model (src/verify/model.h) ---- */
-#include "elements/model_util.h"
-
 /* Paint writes its byte; paint (16) and the dst-IP annotation (0-3) are
  * modelled, other annotation bytes are read by nothing the model tracks. */
 static int paint_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
@@ -187,3 +113,100 @@ static int paintswitch_sym_push(struct sym_ctx *cx, const struct click_element *
 static const struct elem_model paint_model = { .push = paint_sym_push };
 static const struct elem_model checkpaint_model = { .push = checkpaint_sym_push };
 static const struct elem_model paintswitch_model = { .push = paintswitch_sym_push };
+
+/* ---- runtime (packet functions) ---- */
+static struct rt_pkt *paint_action(struct rt_elem *e, struct rt_pkt *p)
+{
+	const struct paint_conf *c = e->conf;
+	p->anno[c->anno % RT_ANNO_SIZE] = c->color;
+	return p;
+}
+
+static struct rt_pkt *checkpaint_action(struct rt_elem *e, struct rt_pkt *p)
+{
+	const struct paint_conf *c = e->conf;
+	if (p->anno[c->anno % RT_ANNO_SIZE] == c->color)
+		return p;
+	rt_push(e, 1, p);
+	return NULL;
+}
+
+/* Output = annotation value; 255: copies to 0..n-2, the original to n-1. */
+static void paintswitch_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
+{
+	const struct paint_conf *c = e->conf;
+	uint8_t k = p->anno[c->anno % RT_ANNO_SIZE];
+	if (k != 255) {
+		rt_push(e, k, p);
+		return;
+	}
+	for (uint32_t i = 0; i + 1 < e->noutputs; i++) {
+		struct rt_pkt *q = rt_pkt_copy(e, p);
+		if (q)
+			rt_push(e, i, q);
+	}
+	rt_push(e, e->noutputs ? e->noutputs - 1 : 0, p);
+}
+
+static const struct elem_runtime paint_runtime = { .action = paint_action };
+static const struct elem_runtime checkpaint_runtime = { .action = checkpaint_action };
+static const struct elem_runtime paintswitch_runtime = { .push = paintswitch_push };
+
+/* ---- describe and the class objects ---- */
+static json_t *paint_describe(const void *conf)
+{
+	const struct paint_conf *c = conf;
+	return json_pack("{s:i, s:i}", "COLOR", c->color, "ANNO", c->anno);
+}
+
+static json_t *paintswitch_describe(const void *conf)
+{
+	const struct paint_conf *c = conf;
+	return json_pack("{s:i}", "ANNO", c->anno);
+}
+
+static const char paint_doc_args[] =
+	"COLOR (0-255; mandatory), [ANNO] (one-byte annotation, offset or name, default PAINT = "
+	"16)";
+
+const struct click_class elem_paint = {
+	.name = "Paint",
+	.port_count = "1/1",
+	.processing = "a/a",
+	.configure = paint_configure,
+	.model = &paint_model,
+	.runtime = &paint_runtime,
+	.describe = paint_describe,
+	.doc_args = paint_doc_args,
+	.doc_model = "Writes COLOR into the annotation byte; the model tracks the paint byte (16) "
+	             "and the dst-IP annotation, and nothing it follows reads the other bytes.",
+};
+
+/* Output = the annotation value; 255 copies to every output. */
+const struct click_class elem_paintswitch = {
+	.name = "PaintSwitch",
+	.port_count = "1/-",
+	.processing = "h/h",
+	.configure = paintswitch_configure,
+	.model = &paintswitch_model,
+	.runtime = &paintswitch_runtime,
+	.describe = paintswitch_describe,
+	.doc_args = "[ANNO] (one-byte annotation, offset or name, default PAINT = 16)",
+	.doc_model = "The annotation value K picks output K (dropped when there is none) and 255 "
+	             "copies to every output; an annotation byte the model does not track may pick "
+	             "any output, approximate.",
+};
+
+const struct click_class elem_checkpaint = {
+	.name = "CheckPaint",
+	.port_count = "1/1-2",
+	.processing = "a/ah",
+	.configure = paint_configure,
+	.model = &checkpaint_model,
+	.runtime = &checkpaint_runtime,
+	.describe = paint_describe,
+	.doc_args = paint_doc_args,
+	.doc_model = "COLOR equal to the annotation byte goes to output 0, the rest to output 1 "
+	             "(dropped when absent); an annotation byte the model does not track goes both "
+	             "ways, approximate.",
+};

@@ -1,12 +1,14 @@
 /* Print([LABEL, MAXLENGTH] [, CONTENTS, TIMESTAMP, PRINTANNO, HEADROOM,
- * ACTIVE, CPU]) (click.md 3.7): log one line per packet, pass it on. */
+ * ACTIVE, CPU]) (Click's): log one line per packet, pass it on. */
 #include <errno.h>
+#include <stdio.h>
 #include <strings.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
+#include "runtime/runtime.h"
 #include "verify/model.h"
-#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 enum print_contents { PRINT_NONE, PRINT_HEX, PRINT_ASCII };
 
@@ -59,22 +61,18 @@ static int print_configure(const struct click_conf_ctx *ctx, const struct click_
 	return 0;
 }
 
-static const struct elem_runtime print_runtime;
-static const struct elem_model print_model;
-const struct click_class elem_print = {
-	.name = "Print",
-	.port_count = "1/1",
-	.processing = "a/a",
-	.configure = print_configure,
-	.model = &print_model,
-	.runtime = &print_runtime,
-};
+/* ---- symbolic model (src/verify/model.h) ---- */
+/* Print logs a line and passes the packet unchanged. */
+static int print_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                          struct sym_flow *f)
+{
+	sym_emit(cx, 0, f);
+	return 0;
+}
+
+static const struct elem_model print_model = { .push = print_sym_push };
 
 /* ---- runtime (packet functions) ---- */
-#include <stdio.h>
-
-#include "runtime/runtime.h"
-
 /* One line per packet: "LABEL: LEN | bytes", at most 256 bytes shown. */
 static struct rt_pkt *print_action(struct rt_elem *e, struct rt_pkt *p)
 {
@@ -115,13 +113,32 @@ static struct rt_pkt *print_action(struct rt_elem *e, struct rt_pkt *p)
 
 static const struct elem_runtime print_runtime = { .action = print_action };
 
-/* ---- symbolic model (src/verify/model.h) ---- */
-/* Print logs a line and passes the packet unchanged. */
-static int print_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                          struct sym_flow *f)
+/* ---- describe and the class objects ---- */
+static const char *print_contents_name(uint8_t contents)
 {
-	sym_emit(cx, 0, f);
-	return 0;
+	return contents == PRINT_HEX ? "HEX" : contents == PRINT_ASCII ? "ASCII" : "NONE";
 }
 
-static const struct elem_model print_model = { .push = print_sym_push };
+static json_t *print_describe(const void *conf)
+{
+	const struct print_conf *c = conf;
+	return json_pack("{s:s, s:i, s:s, s:b, s:b, s:b, s:b, s:b}", "LABEL", c->label, "MAXLENGTH",
+	                 c->maxlength, "CONTENTS", print_contents_name(c->contents), "TIMESTAMP",
+	                 c->timestamp, "PRINTANNO", c->printanno, "HEADROOM", c->headroom, "ACTIVE",
+	                 c->active, "CPU", c->cpu);
+}
+
+const struct click_class elem_print = {
+	.name = "Print",
+	.port_count = "1/1",
+	.processing = "a/a",
+	.configure = print_configure,
+	.model = &print_model,
+	.runtime = &print_runtime,
+	.describe = print_describe,
+	.doc_args = "[LABEL] (string, default empty), [MAXLENGTH] (integer, default 24; negative: "
+	            "the whole packet); keywords LENGTH (same as MAXLENGTH), CONTENTS (HEX, ASCII "
+	            "or NONE, default HEX), TIMESTAMP, PRINTANNO, HEADROOM, CPU (bool, default "
+	            "false), ACTIVE (bool, default true)",
+	.doc_model = "Logs a line and passes the packet unchanged.",
+};

@@ -1,11 +1,13 @@
-/* Queue, SimpleQueue and the old name FullNoteQueue (click.md 3.6):
+/* Queue, SimpleQueue and the old name FullNoteQueue (Click's):
  * Queue([CAPACITY]), CAPACITY default 1000; push in, pull out 0, drops out 1. */
 #include <errno.h>
+#include <string.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
+#include "runtime/runtime.h"
 #include "verify/model.h"
-#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct queue_conf {
 	uint32_t capacity; /* packets */
@@ -25,43 +27,19 @@ static int queue_configure(const struct click_conf_ctx *ctx, const struct click_
 	return 0;
 }
 
-static const struct elem_runtime queue_runtime;
-static const struct elem_model pass_model;
-const struct click_class elem_queue = {
-	.name = "Queue",
-	.port_count = "1/1-2",
-	.processing = "h/lh",
-	.flags = ELEM_STATEFUL,
-	.configure = queue_configure,
-	.model = &pass_model,
-	.runtime = &queue_runtime,
-};
+/* ---- symbolic model (src/verify/model.h) ---- */
+/* Time is not modelled: a queue never overflows and an unqueuer passes
+ * every packet it is given, whatever its rate. */
+static int pass_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                     struct sym_flow *f)
+{
+	sym_emit(cx, 0, f);
+	return 0;
+}
 
-const struct click_class elem_simplequeue = {
-	.name = "SimpleQueue",
-	.port_count = "1/1-2",
-	.processing = "h/lh",
-	.flags = ELEM_STATEFUL,
-	.configure = queue_configure,
-	.model = &pass_model,
-	.runtime = &queue_runtime,
-};
-
-const struct click_class elem_fullnotequeue = {
-	.name = "FullNoteQueue",
-	.port_count = "1/1-2",
-	.processing = "h/lh",
-	.flags = ELEM_STATEFUL,
-	.configure = queue_configure,
-	.model = &pass_model,
-	.runtime = &queue_runtime,
-};
+static const struct elem_model pass_model = { .push = pass_sym_push };
 
 /* ---- runtime (packet functions) ---- */
-#include <string.h>
-
-#include "runtime/runtime.h"
-
 /* A ring of packet pointers in the module block; drops at the tail. */
 struct queue_state {
 	uint32_t head, len, cap, highwater;
@@ -146,14 +124,53 @@ static const struct elem_runtime queue_runtime = {
 	.fini = queue_fini,
 };
 
-/* ---- symbolic model (src/verify/model.h) ---- */
-/* Time is not modelled: a queue never overflows and an unqueuer passes
- * every packet it is given, whatever its rate. */
-static int pass_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                     struct sym_flow *f)
+/* ---- describe and the class objects ---- */
+static json_t *queue_describe(const void *conf)
 {
-	sym_emit(cx, 0, f);
-	return 0;
+	const struct queue_conf *c = conf;
+	return json_pack("{s:I}", "CAPACITY", (json_int_t)c->capacity);
 }
 
-static const struct elem_model pass_model = { .push = pass_sym_push };
+static const char queue_doc_args[] = "[CAPACITY] (unsigned, default 1000)";
+static const char queue_doc_model[] =
+	"Time is not modelled: the queue never overflows, so every packet passes unchanged to "
+	"output 0 and the drop output 1 is never taken.";
+
+const struct click_class elem_queue = {
+	.name = "Queue",
+	.port_count = "1/1-2",
+	.processing = "h/lh",
+	.flags = ELEM_STATEFUL,
+	.configure = queue_configure,
+	.model = &pass_model,
+	.runtime = &queue_runtime,
+	.describe = queue_describe,
+	.doc_args = queue_doc_args,
+	.doc_model = queue_doc_model,
+};
+
+const struct click_class elem_simplequeue = {
+	.name = "SimpleQueue",
+	.port_count = "1/1-2",
+	.processing = "h/lh",
+	.flags = ELEM_STATEFUL,
+	.configure = queue_configure,
+	.model = &pass_model,
+	.runtime = &queue_runtime,
+	.describe = queue_describe,
+	.doc_args = queue_doc_args,
+	.doc_model = queue_doc_model,
+};
+
+const struct click_class elem_fullnotequeue = {
+	.name = "FullNoteQueue",
+	.port_count = "1/1-2",
+	.processing = "h/lh",
+	.flags = ELEM_STATEFUL,
+	.configure = queue_configure,
+	.model = &pass_model,
+	.runtime = &queue_runtime,
+	.describe = queue_describe,
+	.doc_args = queue_doc_args,
+	.doc_model = queue_doc_model,
+};

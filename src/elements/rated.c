@@ -1,12 +1,16 @@
-/* RatedUnqueue and RatedSplitter (click.md 3.6): token buckets in packets
+/* RatedUnqueue and RatedSplitter (Click's): token buckets in packets
  * per second. X(RATE [, BURST_DURATION t | BURST_SIZE n]); the bucket holds
  * RATE x BURST_DURATION tokens (default 20 ms), at least 1. */
 #include <errno.h>
+#include <string.h>
 
+#include "base/tbucket.h"
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
+#include "elements/model_util.h"
+#include "runtime/runtime.h"
 #include "verify/model.h"
-#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct rated_conf {
 	uint32_t rate;       /* packets per second */
@@ -40,35 +44,39 @@ static int rated_configure(const struct click_conf_ctx *ctx, const struct click_
 	return 0;
 }
 
-static const struct elem_runtime ratedunqueue_runtime;
-static const struct elem_model ratedunqueue_model;
-const struct click_class elem_ratedunqueue = {
-	.name = "RatedUnqueue",
-	.port_count = "1/1",
-	.processing = "l/h",
-	.flags = ELEM_SOURCE,
-	.configure = rated_configure,
-	.model = &ratedunqueue_model,
-	.runtime = &ratedunqueue_runtime,
-};
+/* ---- symbolic model (src/verify/model.h) ---- */
+/* Time is not modelled. RatedUnqueue passes every packet (RATE 0 never
+ * pulls). RatedSplitter sends a packet to output 0 while tokens last and
+ * to output 1 under overload: which one depends on arrival times, so any
+ * packet may take either and the flow goes to both (exact as sets of
+ * possible packets, so not marked approximate; output 1 absent drops
+ * there). RATE 0 sends everything to output 1. */
+static int ratedunqueue_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                                 struct sym_flow *f)
+{
+	const struct rated_conf *c = e->conf;
+	if (!c->rate)
+		sym_drop(cx, f, "RatedUnqueue with RATE 0 never pulls");
+	else
+		sym_emit(cx, 0, f);
+	return 0;
+}
 
-static const struct elem_runtime ratedsplitter_runtime;
-static const struct elem_model ratedsplitter_model;
-const struct click_class elem_ratedsplitter = {
-	.name = "RatedSplitter",
-	.port_count = "1/1-2",
-	.processing = "h/h",
-	.configure = rated_configure,
-	.model = &ratedsplitter_model,
-	.runtime = &ratedsplitter_runtime,
-};
+static int ratedsplitter_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                                  struct sym_flow *f)
+{
+	const struct rated_conf *c = e->conf;
+	if (!c->rate)
+		sym_emit(cx, 1, f);
+	else
+		mu_emit_all(cx, 2, f, NULL);
+	return 0;
+}
+
+static const struct elem_model ratedunqueue_model = { .push = ratedunqueue_sym_push };
+static const struct elem_model ratedsplitter_model = { .push = ratedsplitter_sym_push };
 
 /* ---- runtime (packet functions) ---- */
-#include <string.h>
-
-#include "runtime/runtime.h"
-#include "base/tbucket.h"
-
 struct rated_state {
 	struct tbucket tb;
 	uint64_t count;
@@ -162,36 +170,42 @@ static const struct elem_runtime ratedsplitter_runtime = {
 	.read = rated_read,
 };
 
-/* ---- symbolic model (src/verify/model.h) ---- */
-#include "elements/model_util.h"
-
-/* Time is not modelled. RatedUnqueue passes every packet (RATE 0 never
- * pulls). RatedSplitter sends a packet to output 0 while tokens last and
- * to output 1 under overload: which one depends on arrival times, so any
- * packet may take either and the flow goes to both (exact as sets of
- * possible packets, so not marked approximate; output 1 absent drops
- * there). RATE 0 sends everything to output 1. */
-static int ratedunqueue_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                                 struct sym_flow *f)
+/* ---- describe and the class objects ---- */
+/* BURST_SIZE is the bucket's effective size, also when BURST_DURATION set it. */
+static json_t *rated_describe(const void *conf)
 {
-	const struct rated_conf *c = e->conf;
-	if (!c->rate)
-		sym_drop(cx, f, "RatedUnqueue with RATE 0 never pulls");
-	else
-		sym_emit(cx, 0, f);
-	return 0;
+	const struct rated_conf *c = conf;
+	return json_pack("{s:I, s:I}", "RATE", (json_int_t)c->rate, "BURST_SIZE",
+	                 (json_int_t)c->burst_size);
 }
 
-static int ratedsplitter_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                                  struct sym_flow *f)
-{
-	const struct rated_conf *c = e->conf;
-	if (!c->rate)
-		sym_emit(cx, 1, f);
-	else
-		mu_emit_all(cx, 2, f, NULL);
-	return 0;
-}
+static const char rated_doc_args[] =
+	"RATE (unsigned, packets per second); keywords BURST_DURATION (time, default 20 ms) or "
+	"BURST_SIZE (unsigned packets), not both; the bucket holds at least one packet";
 
-static const struct elem_model ratedunqueue_model = { .push = ratedunqueue_sym_push };
-static const struct elem_model ratedsplitter_model = { .push = ratedsplitter_sym_push };
+const struct click_class elem_ratedunqueue = {
+	.name = "RatedUnqueue",
+	.port_count = "1/1",
+	.processing = "l/h",
+	.flags = ELEM_SOURCE,
+	.configure = rated_configure,
+	.model = &ratedunqueue_model,
+	.runtime = &ratedunqueue_runtime,
+	.describe = rated_describe,
+	.doc_args = rated_doc_args,
+	.doc_model = "Time is not modelled: every packet passes unchanged; RATE 0 never pulls.",
+};
+
+const struct click_class elem_ratedsplitter = {
+	.name = "RatedSplitter",
+	.port_count = "1/1-2",
+	.processing = "h/h",
+	.configure = rated_configure,
+	.model = &ratedsplitter_model,
+	.runtime = &ratedsplitter_runtime,
+	.describe = rated_describe,
+	.doc_args = rated_doc_args,
+	.doc_model = "Time is not modelled: which output a packet takes depends on arrival times, "
+	             "so each flow goes to both (exact as sets of possible packets); RATE 0 sends "
+	             "everything to output 1.",
+};

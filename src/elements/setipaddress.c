@@ -1,11 +1,13 @@
-/* SetIPAddress(ADDR [, ANNO]) (click.md 3.5): write ADDR into a 4-byte
+/* SetIPAddress(ADDR [, ANNO]) (Click's): write ADDR into a 4-byte
  * annotation, by default the dst-IP annotation (offset 0). Data untouched. */
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
+#include "elements/model_util.h"
+#include "runtime/runtime.h"
 #include "verify/model.h"
-#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct setipaddress_conf {
 	uint32_t addr; /* host order */
@@ -32,20 +34,23 @@ static int setipaddress_configure(const struct click_conf_ctx *ctx, const struct
 	return 0;
 }
 
-static const struct elem_runtime setipaddress_runtime;
-static const struct elem_model setipaddress_model;
-const struct click_class elem_setipaddress = {
-	.name = "SetIPAddress",
-	.port_count = "1/1",
-	.processing = "a/a",
-	.configure = setipaddress_configure,
-	.model = &setipaddress_model,
-	.runtime = &setipaddress_runtime,
-};
+/* ---- symbolic model (src/verify/model.h) ---- */
+/* Writes ADDR into the annotation (by default the dst-IP annotation);
+ * the packet data is not modified. */
+static int setipaddress_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                                 struct sym_flow *f)
+{
+	const struct setipaddress_conf *c = e->conf;
+	uint8_t b[4] = { (uint8_t)(c->addr >> 24), (uint8_t)(c->addr >> 16), (uint8_t)(c->addr >> 8),
+	                 (uint8_t)c->addr };
+	mu_write_anno(cx, f, c->anno, b, 4);
+	sym_emit(cx, 0, f);
+	return 0;
+}
+
+static const struct elem_model setipaddress_model = { .push = setipaddress_sym_push };
 
 /* ---- runtime (packet functions) ---- */
-#include "runtime/runtime.h"
-
 /* Writes ADDR into the 4-byte annotation; packet data untouched. */
 static struct rt_pkt *setipaddress_action(struct rt_elem *e, struct rt_pkt *p)
 {
@@ -62,20 +67,22 @@ static struct rt_pkt *setipaddress_action(struct rt_elem *e, struct rt_pkt *p)
 
 static const struct elem_runtime setipaddress_runtime = { .action = setipaddress_action };
 
-/* ---- symbolic model (src/verify/model.h) ---- */
-#include "elements/model_util.h"
-
-/* Writes ADDR into the annotation (by default the dst-IP annotation);
- * the packet data is not modified. */
-static int setipaddress_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                                 struct sym_flow *f)
+/* ---- describe and the class objects ---- */
+static json_t *setipaddress_describe(const void *conf)
 {
-	const struct setipaddress_conf *c = e->conf;
-	uint8_t b[4] = { (uint8_t)(c->addr >> 24), (uint8_t)(c->addr >> 16), (uint8_t)(c->addr >> 8),
-	                 (uint8_t)c->addr };
-	mu_write_anno(cx, f, c->anno, b, 4);
-	sym_emit(cx, 0, f);
-	return 0;
+	const struct setipaddress_conf *c = conf;
+	return json_pack("{s:o, s:i}", "ADDR", describe_ip(c->addr), "ANNO", c->anno);
 }
 
-static const struct elem_model setipaddress_model = { .push = setipaddress_sym_push };
+const struct click_class elem_setipaddress = {
+	.name = "SetIPAddress",
+	.port_count = "1/1",
+	.processing = "a/a",
+	.configure = setipaddress_configure,
+	.model = &setipaddress_model,
+	.runtime = &setipaddress_runtime,
+	.describe = setipaddress_describe,
+	.doc_args = "ADDR (IP address; mandatory), [ANNO] (4-byte annotation, offset or name, "
+	            "default 0: the dst-IP annotation)",
+	.doc_model = "Writes ADDR into the annotation; the packet data is unchanged.",
+};

@@ -1,10 +1,13 @@
-/* SetIPDSCP(DSCP) (click.md 3.5): tos = (tos & 3) | DSCP << 2, DSCP 0-63. */
+/* SetIPDSCP(DSCP) (Click's): tos = (tos & 3) | DSCP << 2, DSCP 0-63. */
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
+#include "elements/model_util.h"
+#include "runtime/net.h"
+#include "runtime/runtime.h"
 #include "verify/model.h"
-#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct setipdscp_conf {
 	uint8_t dscp; /* 0-63 */
@@ -26,41 +29,7 @@ static int setipdscp_configure(const struct click_conf_ctx *ctx, const struct cl
 	return 0;
 }
 
-static const struct elem_runtime setipdscp_runtime;
-static const struct elem_model setipdscp_model;
-const struct click_class elem_setipdscp = {
-	.name = "SetIPDSCP",
-	.port_count = "1/1",
-	.processing = "a/a",
-	.configure = setipdscp_configure,
-	.model = &setipdscp_model,
-	.runtime = &setipdscp_runtime,
-};
-
-/* ---- runtime (packet functions) ---- */
-#include "runtime/net.h"
-#include "runtime/runtime.h"
-
-/* tos = (tos & 3) | DSCP << 2, IP checksum updated incrementally. */
-static struct rt_pkt *setipdscp_action(struct rt_elem *e, struct rt_pkt *p)
-{
-	const struct setipdscp_conf *c = e->conf;
-	if (!rt_pkt_has_ip(p) || rt_pkt_ip_avail(p) < 20) {
-		rt_drop(e, p);
-		return NULL;
-	}
-	uint8_t *ip = rt_pkt_ip(p);
-	uint16_t old = rt_rd16(ip);
-	ip[1] = (uint8_t)((ip[1] & 3) | (c->dscp << 2));
-	rt_csum_update16(ip + 10, old, rt_rd16(ip));
-	return p;
-}
-
-static const struct elem_runtime setipdscp_runtime = { .action = setipdscp_action };
-
 /* ---- symbolic model (src/verify/model.h) ---- */
-#include "elements/model_util.h"
-
 /* tos = (tos & 3) | DSCP << 2. A term cannot say "keep the low bits of
  * another variable", so a non-constant TOS is split by its two ECN bits
  * (exact, up to four flows) and each piece gets its constant. */
@@ -88,3 +57,41 @@ static int setipdscp_sym_push(struct sym_ctx *cx, const struct click_element *e,
 }
 
 static const struct elem_model setipdscp_model = { .push = setipdscp_sym_push };
+
+/* ---- runtime (packet functions) ---- */
+/* tos = (tos & 3) | DSCP << 2, IP checksum updated incrementally. */
+static struct rt_pkt *setipdscp_action(struct rt_elem *e, struct rt_pkt *p)
+{
+	const struct setipdscp_conf *c = e->conf;
+	if (!rt_pkt_has_ip(p) || rt_pkt_ip_avail(p) < 20) {
+		rt_drop(e, p);
+		return NULL;
+	}
+	uint8_t *ip = rt_pkt_ip(p);
+	uint16_t old = rt_rd16(ip);
+	ip[1] = (uint8_t)((ip[1] & 3) | (c->dscp << 2));
+	rt_csum_update16(ip + 10, old, rt_rd16(ip));
+	return p;
+}
+
+static const struct elem_runtime setipdscp_runtime = { .action = setipdscp_action };
+
+/* ---- describe and the class objects ---- */
+static json_t *setipdscp_describe(const void *conf)
+{
+	const struct setipdscp_conf *c = conf;
+	return json_pack("{s:i}", "DSCP", c->dscp);
+}
+
+const struct click_class elem_setipdscp = {
+	.name = "SetIPDSCP",
+	.port_count = "1/1",
+	.processing = "a/a",
+	.configure = setipdscp_configure,
+	.model = &setipdscp_model,
+	.runtime = &setipdscp_runtime,
+	.describe = setipdscp_describe,
+	.doc_args = "DSCP (0-63; mandatory)",
+	.doc_model = "TOS = (TOS & 3) | DSCP << 2, exactly: a TOS that is not a constant is split "
+	             "by its two ECN bits.",
+};

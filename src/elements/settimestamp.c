@@ -1,11 +1,12 @@
-/* SetTimestamp([TIMESTAMP] [, FIRST bool]) (click.md 3.7): without
+/* SetTimestamp([TIMESTAMP] [, FIRST bool]) (Click's): without
  * TIMESTAMP, the current time. */
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
+#include "runtime/runtime.h"
 #include "verify/model.h"
-#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct settimestamp_conf {
 	bool has_ts;   /* TIMESTAMP given */
@@ -31,20 +32,19 @@ static int settimestamp_configure(const struct click_conf_ctx *ctx, const struct
 	return 0;
 }
 
-static const struct elem_runtime settimestamp_runtime;
-static const struct elem_model settimestamp_model;
-const struct click_class elem_settimestamp = {
-	.name = "SetTimestamp",
-	.port_count = "1/1",
-	.processing = "a/a",
-	.configure = settimestamp_configure,
-	.model = &settimestamp_model,
-	.runtime = &settimestamp_runtime,
-};
+/* ---- symbolic model (src/verify/model.h) ---- */
+/* Only the timestamp annotation changes, which the model does not track
+ * (time is not modelled): the packet passes unchanged. */
+static int settimestamp_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                                 struct sym_flow *f)
+{
+	sym_emit(cx, 0, f);
+	return 0;
+}
+
+static const struct elem_model settimestamp_model = { .push = settimestamp_sym_push };
 
 /* ---- runtime (packet functions) ---- */
-#include "runtime/runtime.h"
-
 static struct rt_pkt *settimestamp_action(struct rt_elem *e, struct rt_pkt *p)
 {
 	const struct settimestamp_conf *c = e->conf;
@@ -58,14 +58,25 @@ static struct rt_pkt *settimestamp_action(struct rt_elem *e, struct rt_pkt *p)
 
 static const struct elem_runtime settimestamp_runtime = { .action = settimestamp_action };
 
-/* ---- symbolic model (src/verify/model.h) ---- */
-/* Only the timestamp annotation changes, which the model does not track
- * (time is not modelled): the packet passes unchanged. */
-static int settimestamp_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                                 struct sym_flow *f)
+/* ---- describe and the class objects ---- */
+/* TIMESTAMP is null when the current time is used. */
+static json_t *settimestamp_describe(const void *conf)
 {
-	sym_emit(cx, 0, f);
-	return 0;
+	const struct settimestamp_conf *c = conf;
+	return json_pack("{s:o, s:b}", "TIMESTAMP", c->has_ts ? json_integer(c->ts_ns) : json_null(),
+	                 "FIRST", c->first);
 }
 
-static const struct elem_model settimestamp_model = { .push = settimestamp_sym_push };
+const struct click_class elem_settimestamp = {
+	.name = "SetTimestamp",
+	.port_count = "1/1",
+	.processing = "a/a",
+	.configure = settimestamp_configure,
+	.model = &settimestamp_model,
+	.runtime = &settimestamp_runtime,
+	.describe = settimestamp_describe,
+	.doc_args = "[TIMESTAMP] (time since the epoch; default: the current time); keyword FIRST "
+	            "(bool, default false)",
+	.doc_model = "Only the timestamp annotation changes, and time is not modelled: the packet "
+	             "passes unchanged.",
+};

@@ -1,12 +1,14 @@
-/* BandwidthShaper(RATE) and Shaper(RATE) (click.md 3.6): pull-side rate
+/* BandwidthShaper(RATE) and Shaper(RATE) (Click's): pull-side rate
  * limits. BandwidthShaper's RATE is a bandwidth (default unit bytes/s),
  * Shaper's is packets/s. Both outputs (1/1-2) are treated the same. */
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
+#include "elements/model_util.h"
+#include "runtime/runtime.h"
 #include "verify/model.h"
-#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct shaper_conf {
 	uint64_t rate; /* tokens per second: bytes (bytes = true) or packets */
@@ -47,29 +49,25 @@ static int shaper_configure(const struct click_conf_ctx *ctx, const struct click
 	return 0;
 }
 
-static const struct elem_runtime shaper_runtime;
-static const struct elem_model shaper_model;
-const struct click_class elem_bandwidthshaper = {
-	.name = "BandwidthShaper",
-	.port_count = "1/1-2",
-	.processing = "l/l",
-	.configure = bandwidthshaper_configure,
-	.model = &shaper_model,
-	.runtime = &shaper_runtime,
-};
+/* ---- symbolic model (src/verify/model.h) ---- */
+/* Time is not modelled: the shaper only delays, so every packet passes.
+ * Both outputs answer pulls the same way, so a packet leaves by whichever
+ * is pulled: every output gets the flow (exact as sets of possible
+ * packets). RATE 0 never answers a pull. */
+static int shaper_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                           struct sym_flow *f)
+{
+	const struct shaper_conf *c = e->conf;
+	if (!c->rate)
+		sym_drop(cx, f, "a shaper with RATE 0 never releases a packet");
+	else
+		mu_emit_all(cx, e->noutputs, f, NULL);
+	return 0;
+}
 
-const struct click_class elem_shaper = {
-	.name = "Shaper",
-	.port_count = "1/1-2",
-	.processing = "l/l",
-	.configure = shaper_configure,
-	.model = &shaper_model,
-	.runtime = &shaper_runtime,
-};
+static const struct elem_model shaper_model = { .push = shaper_sym_push };
 
 /* ---- runtime (packet functions) ---- */
-#include "runtime/runtime.h"
-
 /* Shaper/BandwidthShaper answer a pull only when the rate allows (Click's
  * GapRate: no bursts): each packet delays the next by its cost / RATE. */
 struct shaper_state {
@@ -106,22 +104,40 @@ static const struct elem_runtime shaper_runtime = {
 	.pull = shaper_pull,
 };
 
-/* ---- symbolic model (src/verify/model.h) ---- */
-#include "elements/model_util.h"
-
-/* Time is not modelled: the shaper only delays, so every packet passes.
- * Both outputs answer pulls the same way, so a packet leaves by whichever
- * is pulled: every output gets the flow (exact as sets of possible
- * packets). RATE 0 never answers a pull. */
-static int shaper_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                           struct sym_flow *f)
+/* ---- describe and the class objects ---- */
+/* RATE in the unit the shaper counts: bytes (BandwidthShaper) or packets
+ * per second. */
+static json_t *shaper_describe(const void *conf)
 {
-	const struct shaper_conf *c = e->conf;
-	if (!c->rate)
-		sym_drop(cx, f, "a shaper with RATE 0 never releases a packet");
-	else
-		mu_emit_all(cx, e->noutputs, f, NULL);
-	return 0;
+	const struct shaper_conf *c = conf;
+	return json_pack("{s:I, s:s}", "RATE", (json_int_t)c->rate, "RATE_UNIT",
+	                 c->bytes ? "bytes/s" : "packets/s");
 }
 
-static const struct elem_model shaper_model = { .push = shaper_sym_push };
+static const char shaper_doc_model[] =
+	"Time is not modelled: a shaper only delays, so every flow reaches every output "
+	"(whichever is pulled); RATE 0 never releases a packet.";
+
+const struct click_class elem_bandwidthshaper = {
+	.name = "BandwidthShaper",
+	.port_count = "1/1-2",
+	.processing = "l/l",
+	.configure = bandwidthshaper_configure,
+	.model = &shaper_model,
+	.runtime = &shaper_runtime,
+	.describe = shaper_describe,
+	.doc_args = "RATE (bandwidth, default unit bytes per second; mandatory)",
+	.doc_model = shaper_doc_model,
+};
+
+const struct click_class elem_shaper = {
+	.name = "Shaper",
+	.port_count = "1/1-2",
+	.processing = "l/l",
+	.configure = shaper_configure,
+	.model = &shaper_model,
+	.runtime = &shaper_runtime,
+	.describe = shaper_describe,
+	.doc_args = "RATE (unsigned, packets per second; mandatory)",
+	.doc_model = shaper_doc_model,
+};

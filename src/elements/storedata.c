@@ -6,9 +6,10 @@
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
+#include "runtime/runtime.h"
 #include "verify/model.h"
-#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct storedata_conf {
 	uint32_t offset;
@@ -51,20 +52,29 @@ static int storedata_configure(const struct click_conf_ctx *ctx, const struct cl
 	return 0;
 }
 
-static const struct elem_runtime storedata_runtime;
-static const struct elem_model storedata_model;
-const struct click_class elem_storedata = {
-	.name = "StoreData",
-	.port_count = "1/1",
-	.processing = "a/a",
-	.configure = storedata_configure,
-	.model = &storedata_model,
-	.runtime = &storedata_runtime,
-};
+/* ---- symbolic model (src/verify/model.h) ---- */
+/* Header fields under the bytes get constants; bytes past the headers
+ * make a new payload (its last definition is this hop). Symbolic packets
+ * are long enough, so GROW does not matter. */
+static int storedata_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                          struct sym_flow *f)
+{
+	const struct storedata_conf *c = e->conf;
+	for (uint32_t i = 0; i < c->len; i++) {
+		uint8_t m = c->mask ? c->mask[i] : 0xff;
+		if (!m)
+			continue;
+		if (m != 0xff)
+			sym_approx(cx, f, "StoreData MASK writing part of a byte");
+		sym_store_bytes(cx, f, c->offset + i, &c->data[i], 1);
+	}
+	sym_emit(cx, 0, f);
+	return 0;
+}
+
+static const struct elem_model storedata_model = { .push = storedata_sym_push };
 
 /* ---- runtime (packet functions) ---- */
-#include "runtime/runtime.h"
-
 /* Short packets pass unchanged unless GROW extends them (zero-filled). */
 static struct rt_pkt *storedata_action(struct rt_elem *e, struct rt_pkt *p)
 {
@@ -91,24 +101,26 @@ static struct rt_pkt *storedata_action(struct rt_elem *e, struct rt_pkt *p)
 
 static const struct elem_runtime storedata_runtime = { .action = storedata_action };
 
-/* ---- symbolic model (src/verify/model.h) ---- */
-/* Header fields under the bytes get constants; bytes past the headers
- * make a new payload (its last definition is this hop). Symbolic packets
- * are long enough, so GROW does not matter. */
-static int storedata_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                          struct sym_flow *f)
+/* ---- describe and the class objects ---- */
+static json_t *storedata_describe(const void *conf)
 {
-	const struct storedata_conf *c = e->conf;
-	for (uint32_t i = 0; i < c->len; i++) {
-		uint8_t m = c->mask ? c->mask[i] : 0xff;
-		if (!m)
-			continue;
-		if (m != 0xff)
-			sym_approx(cx, f, "StoreData MASK writing part of a byte");
-		sym_store_bytes(cx, f, c->offset + i, &c->data[i], 1);
-	}
-	sym_emit(cx, 0, f);
-	return 0;
+	const struct storedata_conf *c = conf;
+	return json_pack("{s:I, s:o, s:o, s:b}", "OFFSET", (json_int_t)c->offset, "DATA",
+	                 describe_hex(c->data, c->len), "MASK", describe_hex(c->mask, c->len), "GROW",
+	                 c->grow);
 }
 
-static const struct elem_model storedata_model = { .push = storedata_sym_push };
+const struct click_class elem_storedata = {
+	.name = "StoreData",
+	.port_count = "1/1",
+	.processing = "a/a",
+	.configure = storedata_configure,
+	.model = &storedata_model,
+	.runtime = &storedata_runtime,
+	.describe = storedata_describe,
+	.doc_args = "OFFSET (unsigned), DATA (Click string); both mandatory; [MASK] (string as "
+	            "long as DATA: only its 1 bits are written); keyword GROW (bool, default false)",
+	.doc_model = "Header fields under the written bytes get constants and bytes past the "
+	             "headers a new payload; a MASK that writes part of a byte is approximate. "
+	             "Symbolic packets are long enough, so GROW does not matter.",
+};

@@ -1,16 +1,18 @@
-/* StoreIPAddress(OFFSET) or StoreIPAddress(ADDR, OFFSET) (click.md 3.5).
+/* StoreIPAddress(OFFSET) or StoreIPAddress(ADDR, OFFSET), as in Click.
  * OFFSET is a byte offset from the data pointer, or `src`/`dst` (the IP
  * header field, found through the annotation, checksums updated).
  * One-argument form: stores the dst-IP annotation; per Click's
  * documentation nothing happens when that annotation is 0 (Click's code
- * differs for integer offsets, click.md 7.4: the documented behaviour is
- * the one to model and run). Out-of-range offsets go to output 1. */
+ * differs for integer offsets: the documented behaviour is the one to
+ * model and run). Out-of-range offsets go to output 1. */
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
+#include "runtime/net.h"
+#include "runtime/runtime.h"
 #include "verify/model.h"
-#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 enum storeip_where { STOREIP_OFFSET, STOREIP_SRC, STOREIP_DST };
 
@@ -68,61 +70,6 @@ static int storeipaddress_configure(const struct click_conf_ctx *ctx, const stru
 	*conf = c;
 	return 0;
 }
-
-static const struct elem_runtime storeipaddress_runtime;
-static const struct elem_model storeipaddress_model;
-const struct click_class elem_storeipaddress = {
-	.name = "StoreIPAddress",
-	.port_count = "1/1-2",
-	.processing = "a/ah",
-	.configure = storeipaddress_configure,
-	.model = &storeipaddress_model,
-	.runtime = &storeipaddress_runtime,
-};
-
-/* ---- runtime (packet functions) ---- */
-#include "runtime/net.h"
-#include "runtime/runtime.h"
-
-/* The documented behaviour (click.md 3.5, 7.4): one-argument form with a
- * zero dst-IP annotation leaves the packet alone. src/dst go through the IP
- * header annotation with incremental checksum updates (TCP/UDP on first
- * fragments; a zero UDP checksum stays zero). Out of range: output 1. */
-static struct rt_pkt *storeipaddress_action(struct rt_elem *e, struct rt_pkt *p)
-{
-	const struct storeipaddress_conf *c = e->conf;
-	uint32_t a = c->has_addr ? c->addr : rt_pkt_dst_anno(p);
-	if (!c->has_addr && a == 0)
-		return p;
-	if (c->where == STOREIP_OFFSET) {
-		if ((uint64_t)c->offset + 4 > p->len) {
-			rt_push(e, 1, p);
-			return NULL;
-		}
-		rt_wr32(rt_pkt_data(p) + c->offset, a);
-		return p;
-	}
-	if (!rt_pkt_has_ip(p) || rt_pkt_ip_avail(p) < 20) {
-		rt_push(e, 1, p);
-		return NULL;
-	}
-	uint8_t *ip = rt_pkt_ip(p);
-	uint8_t *f = ip + (c->where == STOREIP_SRC ? 12 : 16);
-	uint32_t old = rt_rd32(f);
-	rt_wr32(f, a);
-	rt_csum_update32(ip + 10, old, a);
-	if (rt_ip_first_frag(ip)) {
-		uint32_t tl = rt_pkt_transp_avail(p);
-		uint8_t *t = rt_pkt_transp(p);
-		if (ip[9] == RT_IP_PROTO_TCP && tl >= 18)
-			rt_csum_update32(t + 16, old, a);
-		else if (ip[9] == RT_IP_PROTO_UDP && tl >= 8 && rt_rd16(t + 6))
-			rt_csum_update32(t + 6, old, a);
-	}
-	return p;
-}
-
-static const struct elem_runtime storeipaddress_runtime = { .action = storeipaddress_action };
 
 /* ---- symbolic model (src/verify/model.h) ---- */
 /* The address written: ADDR, or the dst-IP annotation (one-argument form,
@@ -202,3 +149,74 @@ static int storeipaddress_sym_push(struct sym_ctx *cx, const struct click_elemen
 }
 
 static const struct elem_model storeipaddress_model = { .push = storeipaddress_sym_push };
+
+/* ---- runtime (packet functions) ---- */
+/* The behaviour Click's StoreIPAddress documents: one-argument form with a
+ * zero dst-IP annotation leaves the packet alone. src/dst go through the IP
+ * header annotation with incremental checksum updates (TCP/UDP on first
+ * fragments; a zero UDP checksum stays zero). Out of range: output 1. */
+static struct rt_pkt *storeipaddress_action(struct rt_elem *e, struct rt_pkt *p)
+{
+	const struct storeipaddress_conf *c = e->conf;
+	uint32_t a = c->has_addr ? c->addr : rt_pkt_dst_anno(p);
+	if (!c->has_addr && a == 0)
+		return p;
+	if (c->where == STOREIP_OFFSET) {
+		if ((uint64_t)c->offset + 4 > p->len) {
+			rt_push(e, 1, p);
+			return NULL;
+		}
+		rt_wr32(rt_pkt_data(p) + c->offset, a);
+		return p;
+	}
+	if (!rt_pkt_has_ip(p) || rt_pkt_ip_avail(p) < 20) {
+		rt_push(e, 1, p);
+		return NULL;
+	}
+	uint8_t *ip = rt_pkt_ip(p);
+	uint8_t *f = ip + (c->where == STOREIP_SRC ? 12 : 16);
+	uint32_t old = rt_rd32(f);
+	rt_wr32(f, a);
+	rt_csum_update32(ip + 10, old, a);
+	if (rt_ip_first_frag(ip)) {
+		uint32_t tl = rt_pkt_transp_avail(p);
+		uint8_t *t = rt_pkt_transp(p);
+		if (ip[9] == RT_IP_PROTO_TCP && tl >= 18)
+			rt_csum_update32(t + 16, old, a);
+		else if (ip[9] == RT_IP_PROTO_UDP && tl >= 8 && rt_rd16(t + 6))
+			rt_csum_update32(t + 6, old, a);
+	}
+	return p;
+}
+
+static const struct elem_runtime storeipaddress_runtime = { .action = storeipaddress_action };
+
+/* ---- describe and the class objects ---- */
+/* ADDR is null in the one-argument form (the dst-IP annotation is stored);
+ * OFFSET is a number, or "src"/"dst". */
+static json_t *storeipaddress_describe(const void *conf)
+{
+	const struct storeipaddress_conf *c = conf;
+	json_t *off = c->where == STOREIP_SRC ? json_string("src")
+	              : c->where == STOREIP_DST ? json_string("dst")
+	                                        : json_integer(c->offset);
+	return json_pack("{s:o, s:o}", "ADDR", c->has_addr ? describe_ip(c->addr) : json_null(), "OFFSET",
+	                 off);
+}
+
+const struct click_class elem_storeipaddress = {
+	.name = "StoreIPAddress",
+	.port_count = "1/1-2",
+	.processing = "a/ah",
+	.configure = storeipaddress_configure,
+	.model = &storeipaddress_model,
+	.runtime = &storeipaddress_runtime,
+	.describe = storeipaddress_describe,
+	.doc_args = "[ADDR] (IP address), OFFSET (byte offset from the data pointer, or src or "
+	            "dst: that IP header field); with one argument it is OFFSET and the address "
+	            "stored is the dst-IP annotation",
+	.doc_model = "src and dst write that header field (checksums are not modelled); an integer "
+	             "OFFSET writes four data bytes, exactly over the src or dst field, and makes "
+	             "other fields it covers unknown (approximate). In the one-argument form a "
+	             "zero dst-IP annotation leaves the packet alone.",
+};

@@ -1,11 +1,13 @@
 /* Switch([OUTPUT]), RoundRobinSwitch() and HashSwitch(OFFSET, LENGTH)
- * (click.md 3.2). */
+ * as in Click. */
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
+#include "elements/model_util.h"
+#include "runtime/runtime.h"
 #include "verify/model.h"
-#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct switch_conf {
 	int32_t output; /* negative: drop everything */
@@ -51,42 +53,51 @@ static int hashswitch_configure(const struct click_conf_ctx *ctx, const struct c
 	return 0;
 }
 
-static const struct elem_runtime switch_runtime;
-static const struct elem_model switch_model;
-const struct click_class elem_switch = {
-	.name = "Switch",
-	.port_count = "1/-",
-	.processing = "h/h",
-	.configure = switch_configure,
-	.model = &switch_model,
-	.runtime = &switch_runtime,
-};
+/* ---- symbolic model (src/verify/model.h) ---- */
+/* Switch: everything to OUTPUT; a negative OUTPUT drops everything. (The
+ * `switch` write handler is not available in innet, so OUTPUT is fixed.) */
+static int switch_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                           struct sym_flow *f)
+{
+	const struct switch_conf *c = e->conf;
+	if (c->output < 0)
+		sym_drop(cx, f, "Switch output is negative");
+	else
+		sym_emit(cx, (uint32_t)c->output, f);
+	return 0;
+}
 
-static const struct elem_runtime rrswitch_runtime;
-static const struct elem_model rrswitch_model;
-const struct click_class elem_roundrobinswitch = {
-	.name = "RoundRobinSwitch",
-	.port_count = "1/1-",
-	.processing = "h/h",
-	.configure = elem__configure_none,
-	.model = &rrswitch_model,
-	.runtime = &rrswitch_runtime,
-};
+/* RoundRobinSwitch: the output depends on how many packets came before,
+ * which the model does not track, so any packet may leave by any output:
+ * the whole flow goes to every output. As sets of possible packets this is
+ * exact (each output really receives packets of the flow, whichever they
+ * are), so the copies are not marked approximate; reach finds the path
+ * through any output, and always/never consider every output. */
+static int rrswitch_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                             struct sym_flow *f)
+{
+	mu_emit_all(cx, e->noutputs, f, NULL);
+	return 0;
+}
 
-static const struct elem_runtime hashswitch_runtime;
-static const struct elem_model hashswitch_model;
-const struct click_class elem_hashswitch = {
-	.name = "HashSwitch",
-	.port_count = "1/1-",
-	.processing = "h/h",
-	.configure = hashswitch_configure,
-	.model = &hashswitch_model,
-	.runtime = &hashswitch_runtime,
-};
+/* HashSwitch: the output is a function of data bytes the model does not
+ * sum, so each packet takes one output it cannot name: every output gets
+ * the flow (over-approximating which packets reach it), marked
+ * approximate when there is more than one output. This is sound for
+ * always/never holding; a reach witness through it is reported as
+ * approximate. */
+static int hashswitch_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                               struct sym_flow *f)
+{
+	mu_emit_all(cx, e->noutputs, f, "HashSwitch: the output depends on a byte sum the model does not compute");
+	return 0;
+}
+
+static const struct elem_model switch_model = { .push = switch_sym_push };
+static const struct elem_model rrswitch_model = { .push = rrswitch_sym_push };
+static const struct elem_model hashswitch_model = { .push = hashswitch_sym_push };
 
 /* ---- runtime (packet functions) ---- */
-#include "runtime/runtime.h"
-
 static void switch_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
 {
 	const struct switch_conf *c = e->conf;
@@ -138,48 +149,52 @@ static const struct elem_runtime rrswitch_runtime = {
 };
 static const struct elem_runtime hashswitch_runtime = { .push = hashswitch_push };
 
-/* ---- symbolic model (src/verify/model.h) ---- */
-#include "elements/model_util.h"
-
-/* Switch: everything to OUTPUT; a negative OUTPUT drops everything. (The
- * `switch` write handler is not available in innet, so OUTPUT is fixed.) */
-static int switch_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                           struct sym_flow *f)
+/* ---- describe and the class objects ---- */
+static json_t *switch_describe(const void *conf)
 {
-	const struct switch_conf *c = e->conf;
-	if (c->output < 0)
-		sym_drop(cx, f, "Switch output is negative");
-	else
-		sym_emit(cx, (uint32_t)c->output, f);
-	return 0;
+	const struct switch_conf *c = conf;
+	return json_pack("{s:i}", "OUTPUT", c->output);
 }
 
-/* RoundRobinSwitch: the output depends on how many packets came before,
- * which the model does not track, so any packet may leave by any output:
- * the whole flow goes to every output. As sets of possible packets this is
- * exact (each output really receives packets of the flow, whichever they
- * are), so the copies are not marked approximate; reach finds the path
- * through any output, and always/never consider every output. */
-static int rrswitch_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                             struct sym_flow *f)
+static json_t *hashswitch_describe(const void *conf)
 {
-	mu_emit_all(cx, e->noutputs, f, NULL);
-	return 0;
+	const struct hashswitch_conf *c = conf;
+	return json_pack("{s:I, s:I}", "OFFSET", (json_int_t)c->offset, "LENGTH", (json_int_t)c->length);
 }
 
-/* HashSwitch: the output is a function of data bytes the model does not
- * sum, so each packet takes one output it cannot name: every output gets
- * the flow (over-approximating which packets reach it), marked
- * approximate when there is more than one output. This is sound for
- * always/never holding; a reach witness through it is reported as
- * approximate. */
-static int hashswitch_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                               struct sym_flow *f)
-{
-	mu_emit_all(cx, e->noutputs, f, "HashSwitch: the output depends on a byte sum the model does not compute");
-	return 0;
-}
+const struct click_class elem_switch = {
+	.name = "Switch",
+	.port_count = "1/-",
+	.processing = "h/h",
+	.configure = switch_configure,
+	.model = &switch_model,
+	.runtime = &switch_runtime,
+	.describe = switch_describe,
+	.doc_args = "[OUTPUT] (integer, default 0; negative: drop everything)",
+	.doc_model = "Everything goes to OUTPUT; the switch write handler is not available in "
+	             "innet, so OUTPUT is fixed.",
+};
 
-static const struct elem_model switch_model = { .push = switch_sym_push };
-static const struct elem_model rrswitch_model = { .push = rrswitch_sym_push };
-static const struct elem_model hashswitch_model = { .push = hashswitch_sym_push };
+const struct click_class elem_roundrobinswitch = {
+	.name = "RoundRobinSwitch",
+	.port_count = "1/1-",
+	.processing = "h/h",
+	.configure = elem__configure_none,
+	.model = &rrswitch_model,
+	.runtime = &rrswitch_runtime,
+	.doc_model = "The output depends on how many packets came before, which is not tracked: "
+	             "every flow goes to every output (exact as sets of possible packets).",
+};
+
+const struct click_class elem_hashswitch = {
+	.name = "HashSwitch",
+	.port_count = "1/1-",
+	.processing = "h/h",
+	.configure = hashswitch_configure,
+	.model = &hashswitch_model,
+	.runtime = &hashswitch_runtime,
+	.describe = hashswitch_describe,
+	.doc_args = "OFFSET (unsigned), LENGTH (unsigned, positive); both mandatory",
+	.doc_model = "The output is a function of a byte sum the model does not compute: every "
+	             "output gets the flow, approximate when there is more than one output.",
+};

@@ -1,49 +1,48 @@
-/* Tee([N]) and PullTee([N]) (click.md 3.7): copies to outputs 0..n-2 in
+/* Tee([N]) and PullTee([N]) (Click's): copies to outputs 0..n-2 in
  * order, the original to n-1. N, if given, must equal the output count. */
 #include <errno.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
+#include "elements/model_util.h"
+#include "runtime/runtime.h"
 #include "verify/model.h"
-#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
+
+struct tee_conf {
+	uint32_t n; /* the output count, which N must equal when given */
+};
 
 static int tee_configure(const struct click_conf_ctx *ctx, const struct click_args *args, void **conf)
 {
-	uint32_t n = 0;
-	struct arg_spec spec[] = { arg_u32("N", ARG_P, &n) };
+	struct tee_conf *c = elem__conf_alloc(ctx, sizeof *c);
+	if (!c)
+		return -ENOMEM;
+	struct arg_spec spec[] = { arg_u32("N", ARG_P, &c->n) };
 	int rc = args_parse(ctx, args, spec, ARG_N(spec));
 	if (rc)
 		return rc;
-	if (spec[0].given && n != ctx->noutputs)
-		return arg_error(ctx, &spec[0].val, "%u outputs connected, but N is %u", ctx->noutputs, n);
-	*conf = NULL;
+	if (spec[0].given && c->n != ctx->noutputs)
+		return arg_error(ctx, &spec[0].val, "%u outputs connected, but N is %u", ctx->noutputs,
+		                 c->n);
+	c->n = ctx->noutputs;
+	*conf = c;
 	return 0;
 }
 
-static const struct elem_runtime tee_runtime;
-static const struct elem_model tee_model;
-const struct click_class elem_tee = {
-	.name = "Tee",
-	.port_count = "1/1-",
-	.processing = "h/h",
-	.configure = tee_configure,
-	.model = &tee_model,
-	.runtime = &tee_runtime,
-};
+/* ---- symbolic model (src/verify/model.h) ---- */
+/* Tee and PullTee: an independent copy to every output (PullTee's output
+ * 0 is the pulled packet, the others its copies). */
+static int tee_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                        struct sym_flow *f)
+{
+	mu_emit_all(cx, e->noutputs, f, NULL);
+	return 0;
+}
 
-static const struct elem_runtime pulltee_runtime;
-const struct click_class elem_pulltee = {
-	.name = "PullTee",
-	.port_count = "1/1-",
-	.processing = "l/lh",
-	.configure = tee_configure,
-	.model = &tee_model,
-	.runtime = &pulltee_runtime,
-};
+static const struct elem_model tee_model = { .push = tee_sym_push };
 
 /* ---- runtime (packet functions) ---- */
-#include "runtime/runtime.h"
-
 /* Independent copies to outputs 0..n-2 in order, the original to n-1. */
 static void tee_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
 {
@@ -73,16 +72,37 @@ static struct rt_pkt *pulltee_pull(struct rt_elem *e, uint32_t port)
 static const struct elem_runtime tee_runtime = { .push = tee_push };
 static const struct elem_runtime pulltee_runtime = { .pull = pulltee_pull };
 
-/* ---- symbolic model (src/verify/model.h) ---- */
-#include "elements/model_util.h"
-
-/* Tee and PullTee: an independent copy to every output (PullTee's output
- * 0 is the pulled packet, the others its copies). */
-static int tee_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                        struct sym_flow *f)
+/* ---- describe and the class objects ---- */
+static json_t *tee_describe(const void *conf)
 {
-	mu_emit_all(cx, e->noutputs, f, NULL);
-	return 0;
+	const struct tee_conf *c = conf;
+	return json_pack("{s:I}", "N", (json_int_t)c->n);
 }
 
-static const struct elem_model tee_model = { .push = tee_sym_push };
+static const char tee_doc_args[] =
+	"[N] (unsigned; when given, it must equal the number of outputs)";
+static const char tee_doc_model[] = "An independent copy of the flow goes to every output.";
+
+const struct click_class elem_tee = {
+	.name = "Tee",
+	.port_count = "1/1-",
+	.processing = "h/h",
+	.configure = tee_configure,
+	.model = &tee_model,
+	.runtime = &tee_runtime,
+	.describe = tee_describe,
+	.doc_args = tee_doc_args,
+	.doc_model = tee_doc_model,
+};
+
+const struct click_class elem_pulltee = {
+	.name = "PullTee",
+	.port_count = "1/1-",
+	.processing = "l/lh",
+	.configure = tee_configure,
+	.model = &tee_model,
+	.runtime = &pulltee_runtime,
+	.describe = tee_describe,
+	.doc_args = tee_doc_args,
+	.doc_model = tee_doc_model,
+};

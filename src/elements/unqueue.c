@@ -1,11 +1,13 @@
-/* Unqueue and TimedUnqueue (click.md 3.6): pull to push on a task.
+/* Unqueue and TimedUnqueue (Click's): pull to push on a task.
  * Unqueue([BURST] [, ACTIVE, LIMIT]); TimedUnqueue(INTERVAL [, BURST]). */
 #include <errno.h>
+#include <string.h>
 
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
+#include "runtime/runtime.h"
 #include "verify/model.h"
-#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct unqueue_conf {
 	int32_t burst;  /* per run; negative: until the upstream is empty */
@@ -65,35 +67,33 @@ static int timedunqueue_configure(const struct click_conf_ctx *ctx, const struct
 	return 0;
 }
 
-static const struct elem_runtime unqueue_runtime;
-static const struct elem_model unqueue_model;
-const struct click_class elem_unqueue = {
-	.name = "Unqueue",
-	.port_count = "1/1",
-	.processing = "l/h",
-	.flags = ELEM_SOURCE,
-	.configure = unqueue_configure,
-	.model = &unqueue_model,
-	.runtime = &unqueue_runtime,
-};
+/* ---- symbolic model (src/verify/model.h) ---- */
+/* Time is not modelled: a queue never overflows and an unqueuer passes
+ * every packet it is given, whatever its rate. */
+static int pass_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                     struct sym_flow *f)
+{
+	sym_emit(cx, 0, f);
+	return 0;
+}
 
-static const struct elem_runtime timedunqueue_runtime;
-static const struct elem_model pass_model;
-const struct click_class elem_timedunqueue = {
-	.name = "TimedUnqueue",
-	.port_count = "1/1",
-	.processing = "l/h",
-	.flags = ELEM_SOURCE,
-	.configure = timedunqueue_configure,
-	.model = &pass_model,
-	.runtime = &timedunqueue_runtime,
-};
+static const struct elem_model pass_model = { .push = pass_sym_push };
+
+/* Unqueue(ACTIVE false) never pulls. */
+static int unqueue_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                        struct sym_flow *f)
+{
+	const struct unqueue_conf *c = e->conf;
+	if (!c->active || c->limit == 0)
+		sym_drop(cx, f, "unqueue inactive");
+	else
+		sym_emit(cx, 0, f);
+	return 0;
+}
+
+static const struct elem_model unqueue_model = { .push = unqueue_sym_push };
 
 /* ---- runtime (packet functions) ---- */
-#include <string.h>
-
-#include "runtime/runtime.h"
-
 /* Unqueue: a pull task moving up to BURST packets per run. */
 struct unqueue_state {
 	uint64_t count;
@@ -203,28 +203,45 @@ static const struct elem_runtime timedunqueue_runtime = {
 	.read = timedunqueue_read,
 };
 
-/* ---- symbolic model (src/verify/model.h) ---- */
-/* Time is not modelled: a queue never overflows and an unqueuer passes
- * every packet it is given, whatever its rate. */
-static int pass_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                     struct sym_flow *f)
+/* ---- describe and the class objects ---- */
+static json_t *unqueue_describe(const void *conf)
 {
-	sym_emit(cx, 0, f);
-	return 0;
+	const struct unqueue_conf *c = conf;
+	return json_pack("{s:i, s:b, s:i}", "BURST", c->burst, "ACTIVE", c->active, "LIMIT", c->limit);
 }
 
-static const struct elem_model pass_model = { .push = pass_sym_push };
-
-/* Unqueue(ACTIVE false) never pulls. */
-static int unqueue_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                        struct sym_flow *f)
+static json_t *timedunqueue_describe(const void *conf)
 {
-	const struct unqueue_conf *c = e->conf;
-	if (!c->active || c->limit == 0)
-		sym_drop(cx, f, "unqueue inactive");
-	else
-		sym_emit(cx, 0, f);
-	return 0;
+	const struct timedunqueue_conf *c = conf;
+	return json_pack("{s:I, s:I}", "INTERVAL", (json_int_t)c->interval_ns, "BURST",
+	                 (json_int_t)c->burst);
 }
 
-static const struct elem_model unqueue_model = { .push = unqueue_sym_push };
+const struct click_class elem_unqueue = {
+	.name = "Unqueue",
+	.port_count = "1/1",
+	.processing = "l/h",
+	.flags = ELEM_SOURCE,
+	.configure = unqueue_configure,
+	.model = &unqueue_model,
+	.runtime = &unqueue_runtime,
+	.describe = unqueue_describe,
+	.doc_args = "[BURST] (integer, default 1; negative: until the upstream is empty); keywords "
+	            "ACTIVE (bool, default true), LIMIT (integer, default -1: unlimited)",
+	.doc_model = "Time is not modelled: every packet passes unchanged, unless ACTIVE is false "
+	             "or LIMIT is 0 (then nothing is pulled).",
+};
+
+const struct click_class elem_timedunqueue = {
+	.name = "TimedUnqueue",
+	.port_count = "1/1",
+	.processing = "l/h",
+	.flags = ELEM_SOURCE,
+	.configure = timedunqueue_configure,
+	.model = &pass_model,
+	.runtime = &timedunqueue_runtime,
+	.describe = timedunqueue_describe,
+	.doc_args = "INTERVAL (time, rounded to milliseconds, at least 1 ms; mandatory), [BURST] "
+	            "(unsigned, at least 1, default 1)",
+	.doc_model = "Time is not modelled: every packet passes unchanged, whatever the rate.",
+};

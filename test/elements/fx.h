@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "click/click.h"
 #include "elements/args.h"
@@ -29,6 +31,7 @@ struct fx {
 	struct click_conf_ctx ctx;
 	struct click_args args;
 	void *conf;
+	json_t *desc; /* the class's describe of conf, once asked for */
 };
 
 static inline int fx_setup(void **state)
@@ -43,6 +46,7 @@ static inline int fx_setup(void **state)
 static inline int fx_teardown(void **state)
 {
 	struct fx *x = *state;
+	json_decref(x->desc);
 	diags_free(&x->d);
 	arena_free(x->a);
 	free(x);
@@ -55,6 +59,8 @@ static inline int fx_conf(struct fx *x, const char *cls, const char *config, uin
 {
 	diags_clear(&x->d);
 	x->conf = NULL;
+	json_decref(x->desc);
+	x->desc = NULL;
 	snprintf(x->text, sizeof x->text, "%s(%s)", cls, config);
 	x->f = (struct src_file){ "t.click", x->text, strlen(x->text) };
 	const struct click_class *c = elem_class_find(cls);
@@ -122,6 +128,63 @@ static inline uint32_t fx_col(const char *cls, const char *cfg, const char *need
 	const char *p = strstr(t, needle);
 	assert_non_null(p);
 	return (uint32_t)(p - t) + 1;
+}
+
+/* The setting `key` of the last configured element, as its class's
+ * describe gives it; fails the test when the class has no describe or the
+ * key is missing. */
+static inline json_t *fx_get(struct fx *x, const char *key)
+{
+	if (!x->desc) {
+		assert_non_null(x->el.cls->describe);
+		x->desc = x->el.cls->describe(x->conf);
+		assert_true(json_is_object(x->desc));
+	}
+	json_t *v = json_object_get(x->desc, key);
+	if (!v)
+		fail_msg("%s: describe has no '%s'", x->el.name, key);
+	return v;
+}
+
+/* fx_get, checked to be of type t (`what` names it in the failure). */
+static inline json_t *fx_typed(struct fx *x, const char *key, json_type t, const char *what)
+{
+	json_t *v = fx_get(x, key);
+	if (json_typeof(v) != t)
+		fail_msg("%s: '%s' is not %s", x->el.name, key, what);
+	return v;
+}
+
+static inline long long fx_int(struct fx *x, const char *key)
+{
+	return json_integer_value(fx_typed(x, key, JSON_INTEGER, "an integer"));
+}
+
+static inline const char *fx_str(struct fx *x, const char *key)
+{
+	return json_string_value(fx_typed(x, key, JSON_STRING, "a string"));
+}
+
+static inline size_t fx_len(struct fx *x, const char *key)
+{
+	return json_array_size(fx_typed(x, key, JSON_ARRAY, "an array"));
+}
+
+static inline bool fx_bool(struct fx *x, const char *key)
+{
+	json_t *v = fx_get(x, key);
+	if (!json_is_boolean(v))
+		fail_msg("%s: '%s' is not a boolean", x->el.name, key);
+	return json_is_true(v);
+}
+
+/* Element i of the array `key`, a string. */
+static inline const char *fx_str_at(struct fx *x, const char *key, size_t i)
+{
+	json_t *v = json_array_get(fx_typed(x, key, JSON_ARRAY, "an array"), i);
+	if (!json_is_string(v))
+		fail_msg("%s: '%s'[%zu] is not a string", x->el.name, key, i);
+	return json_string_value(v);
 }
 
 #define FX_ERR(x, cls, cfg, nin, nout, sub, at) \

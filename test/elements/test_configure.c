@@ -8,6 +8,7 @@
 #include "elements/rewriter.h"
 #include "flow/flow.h"
 
+/* the conf of a class without describe yet (confs.h, public headers) */
 #define C(T) ((const struct T *)x->conf)
 #define NS 1000000000ll
 
@@ -15,24 +16,23 @@ static void test_devices(void **state)
 {
 	struct fx *x = *state;
 	FX_OK(x, "FromDevice", "", 0, 1);
-	assert_int_equal(C(dev_conf)->port, 0);
+	assert_int_equal(fx_int(x, "DEVNAME"), 0);
 	FX_OK(x, "FromDevice", "2", 0, 1);
-	assert_int_equal(C(dev_conf)->port, 2);
+	assert_int_equal(fx_int(x, "DEVNAME"), 2);
 	FX_OK(x, "FromNetFront", "", 0, 1);
-	assert_int_equal(C(dev_conf)->port, 0);
+	assert_int_equal(fx_int(x, "DEVNAME"), 0);
 	FX_OK(x, "FromNetFront", "00:1a:31:a4:60:ff, BURST 256", 0, 1);
-	assert_int_equal(C(dev_conf)->port, 0);
-	assert_true(C(dev_conf)->by_mac);
-	assert_int_equal(C(dev_conf)->burst, 256);
-	assert_int_equal(C(dev_conf)->mac[5], 0xff);
+	assert_int_equal(fx_int(x, "DEVNAME"), 0);
+	assert_string_equal(fx_str(x, "MAC"), "00:1a:31:a4:60:ff");
+	assert_int_equal(fx_int(x, "BURST"), 256);
 	FX_OK(x, "ToDevice", "1, 32", 1, 0);
-	assert_int_equal(C(dev_conf)->port, 1);
-	assert_int_equal(C(dev_conf)->burst, 32);
+	assert_int_equal(fx_int(x, "DEVNAME"), 1);
+	assert_int_equal(fx_int(x, "BURST"), 32);
 	FX_OK(x, "ToDevice", "DEVID 4", 1, 0);
-	assert_int_equal(C(dev_conf)->port, 4);
+	assert_int_equal(fx_int(x, "DEVNAME"), 4);
 	FX_ERR(x, "ToDevice", "1, DEVID 4", 1, 0, "DEVNAME and DEVID name the same device", "4)");
 	FX_OK(x, "ToNetFront", "3", 1, 1);
-	assert_int_equal(C(dev_conf)->burst, 1);
+	assert_int_equal(fx_int(x, "BURST"), 1);
 	FX_ERR(x, "FromDevice", "eth0", 0, 1,
 	       "FromDevice: DEVNAME: device must be a port number (the module's device N), got 'eth0'",
 	       "eth0");
@@ -90,7 +90,7 @@ static void test_classifiers(void **state)
 	FX_ERR(x, "IPFilter", "3 tcp", 1, 3, "IPFilter: output 3 out of range (3 outputs)", "3 tcp");
 	FX_ERR(x, "IPFilter", "allow tcp", 1, 0, "'allow' needs an output", "allow");
 	FX_ERR(x, "IPFilter", "accept tcp", 1, 1, "unknown action 'accept'", "accept");
-	/* an action alone matches everything (click.md 4.2) */
+	/* an action alone matches everything (Click's IPFilter documentation) */
 	FX_OK(x, "IPFilter", "allow", 1, 1);
 	c = x->conf;
 	assert_int_equal(c->rules[0].out, 0);
@@ -104,26 +104,25 @@ static void test_ip_header_elements(void **state)
 {
 	struct fx *x = *state;
 	FX_OK(x, "CheckIPHeader", "", 1, 1);
-	assert_int_equal(C(checkipheader_conf)->offset, 0);
-	assert_true(C(checkipheader_conf)->checksum);
+	assert_int_equal(fx_int(x, "OFFSET"), 0);
+	assert_true(fx_bool(x, "CHECKSUM"));
 	FX_OK(x, "CheckIPHeader", "14, CHECKSUM false", 1, 2);
-	assert_int_equal(C(checkipheader_conf)->offset, 14);
-	assert_false(C(checkipheader_conf)->checksum);
+	assert_int_equal(fx_int(x, "OFFSET"), 14);
+	assert_false(fx_bool(x, "CHECKSUM"));
 	FX_OK(x, "CheckIPHeader", "INTERFACES 10.0.0.1/24 192.168.1.1/16", 1, 1);
-	const struct checkipheader_conf *k = x->conf;
-	assert_int_equal(k->nbadsrc, 4);
-	assert_int_equal(k->badsrc[0], 0x0a0000ff);
-	assert_int_equal(k->badsrc[1], 0xc0a8ffff);
-	assert_int_equal(k->badsrc[2], 0);
-	assert_int_equal(k->badsrc[3], 0xffffffff);
-	assert_int_equal(k->ngooddst, 2);
-	assert_int_equal(k->gooddst[0], 0x0a000001);
+	assert_int_equal(fx_len(x, "BADSRC"), 4);
+	assert_string_equal(fx_str_at(x, "BADSRC", 0), "10.0.0.255");
+	assert_string_equal(fx_str_at(x, "BADSRC", 1), "192.168.255.255");
+	assert_string_equal(fx_str_at(x, "BADSRC", 2), "0.0.0.0");
+	assert_string_equal(fx_str_at(x, "BADSRC", 3), "255.255.255.255");
+	assert_int_equal(fx_len(x, "GOODDST"), 2);
+	assert_string_equal(fx_str_at(x, "GOODDST", 0), "10.0.0.1");
 	FX_OK(x, "CheckIPHeader", "BADSRC 1.1.1.1 2.2.2.2, GOODDST 3.3.3.3", 1, 1);
-	assert_int_equal(C(checkipheader_conf)->nbadsrc, 2);
-	assert_int_equal(C(checkipheader_conf)->ngooddst, 1);
+	assert_int_equal(fx_len(x, "BADSRC"), 2);
+	assert_int_equal(fx_len(x, "GOODDST"), 1);
 	FX_OK(x, "CheckIPHeader", "1.1.1.1 2.2.2.2, 14", 1, 1); /* deprecated form */
-	assert_int_equal(C(checkipheader_conf)->offset, 14);
-	assert_int_equal(C(checkipheader_conf)->nbadsrc, 2);
+	assert_int_equal(fx_int(x, "OFFSET"), 14);
+	assert_int_equal(fx_len(x, "BADSRC"), 2);
 	FX_ERR(x, "CheckIPHeader", "BADSRC 1.1.1.1 2.2.2", 1, 1,
 	       "CheckIPHeader: BADSRC: expected IP address, got '2.2.2'", "2.2.2");
 	FX_ERR(x, "CheckIPHeader", "CHECKSUM maybe", 1, 1, "CHECKSUM: expected boolean", "maybe");
@@ -131,31 +130,31 @@ static void test_ip_header_elements(void **state)
 	       "cannot be combined", "1.0.0.1");
 
 	FX_OK(x, "MarkIPHeader", "", 1, 1);
-	assert_int_equal(C(markipheader_conf)->offset, 0);
+	assert_int_equal(fx_int(x, "OFFSET"), 0);
 	FX_OK(x, "MarkIPHeader", "14", 1, 1);
-	assert_int_equal(C(markipheader_conf)->offset, 14);
+	assert_int_equal(fx_int(x, "OFFSET"), 14);
 
 	FX_OK(x, "DecIPTTL", "", 1, 2);
-	assert_true(C(decipttl_conf)->active);
-	assert_true(C(decipttl_conf)->multicast);
+	assert_true(fx_bool(x, "ACTIVE"));
+	assert_true(fx_bool(x, "MULTICAST"));
 	FX_OK(x, "DecIPTTL", "MULTICAST false", 1, 1);
-	assert_false(C(decipttl_conf)->multicast);
+	assert_false(fx_bool(x, "MULTICAST"));
 	FX_ERR(x, "DecIPTTL", "false", 1, 1, "too many arguments", "false");
 
 	FX_OK(x, "IPFragmenter", "1500", 1, 2);
-	assert_int_equal(C(ipfragmenter_conf)->mtu, 1500);
-	assert_true(C(ipfragmenter_conf)->honor_df);
-	assert_false(C(ipfragmenter_conf)->verbose);
+	assert_int_equal(fx_int(x, "MTU"), 1500);
+	assert_true(fx_bool(x, "HONOR_DF"));
+	assert_false(fx_bool(x, "VERBOSE"));
 	FX_OK(x, "IPFragmenter", "576, false, true, HEADROOM 40", 1, 1);
-	assert_false(C(ipfragmenter_conf)->honor_df);
-	assert_true(C(ipfragmenter_conf)->verbose);
-	assert_int_equal(C(ipfragmenter_conf)->headroom, 40);
+	assert_false(fx_bool(x, "HONOR_DF"));
+	assert_true(fx_bool(x, "VERBOSE"));
+	assert_int_equal(fx_int(x, "HEADROOM"), 40);
 	FX_ERR(x, "IPFragmenter", "7", 1, 1, "IPFragmenter: MTU: must be at least 8", "7");
 	FX_ERR(x, "IPFragmenter", "", 1, 1, "MTU: required argument missing", NULL);
 
 	FX_OK(x, "IPOutputCombo", "2, 10.0.0.1, 1500", 1, 5);
-	assert_int_equal(C(ipoutputcombo_conf)->color, 2);
-	assert_int_equal(C(ipoutputcombo_conf)->addr, 0x0a000001);
+	assert_int_equal(fx_int(x, "COLOR"), 2);
+	assert_string_equal(fx_str(x, "IPADDR"), "10.0.0.1");
 	FX_ERR(x, "IPOutputCombo", "256, 10.0.0.1, 1500", 1, 5, "COLOR: out of range, bound 255", "256");
 }
 
@@ -163,34 +162,32 @@ static void test_encap(void **state)
 {
 	struct fx *x = *state;
 	FX_OK(x, "Strip", "14", 1, 1);
-	assert_int_equal(C(strip_conf)->length, 14);
+	assert_int_equal(fx_int(x, "LENGTH"), 14);
 	FX_OK(x, "Unstrip", "LENGTH 14", 1, 1);
 	FX_ERR(x, "Strip", "", 1, 1, "Strip: LENGTH: required argument missing", NULL);
 	FX_OK(x, "EtherEncap", "0x0800, 00:01:02:03:04:05, 0-a0-c9-9c-fd-9c", 1, 1);
-	assert_int_equal(C(etherencap_conf)->ethertype, 0x0800);
-	assert_int_equal(C(etherencap_conf)->src[5], 5);
-	assert_int_equal(C(etherencap_conf)->dst[1], 0xa0);
+	assert_int_equal(fx_int(x, "ETHERTYPE"), 0x0800);
+	assert_string_equal(fx_str(x, "SRC"), "00:01:02:03:04:05");
+	assert_string_equal(fx_str(x, "DST"), "00:a0:c9:9c:fd:9c");
 	FX_OK(x, "EtherRewrite", "1:2:3:4:5:6, 6:5:4:3:2:1", 1, 1);
-	assert_int_equal(C(etherencap_conf)->dst[0], 6);
+	assert_string_equal(fx_str(x, "DST"), "06:05:04:03:02:01");
 
 	FX_OK(x, "IPEncap", "4, 1.0.0.1, 2.0.0.2", 1, 1);
-	const struct ipencap_conf *e = x->conf;
-	assert_int_equal(e->proto, 4);
-	assert_int_equal(e->ttl, 250);
-	assert_int_equal(e->tos, 0);
-	assert_false(e->df);
-	assert_false(e->dst_anno);
+	assert_int_equal(fx_int(x, "PROTO"), 4);
+	assert_int_equal(fx_int(x, "TTL"), 250);
+	assert_int_equal(fx_int(x, "TOS"), 0);
+	assert_false(fx_bool(x, "DF"));
+	assert_string_equal(fx_str(x, "DST"), "2.0.0.2");
 	FX_OK(x, "IPEncap", "gre, 1.0.0.1, DST_ANNO, TTL 64, DSCP 10, ECT true, DF true", 1, 1);
-	e = x->conf;
-	assert_int_equal(e->proto, 47);
-	assert_true(e->dst_anno);
-	assert_int_equal(e->ttl, 64);
-	assert_int_equal(e->tos, 10 << 2 | 2);
-	assert_true(e->df);
+	assert_int_equal(fx_int(x, "PROTO"), 47);
+	assert_string_equal(fx_str(x, "DST"), "DST_ANNO");
+	assert_int_equal(fx_int(x, "TTL"), 64);
+	assert_int_equal(fx_int(x, "TOS"), 10 << 2 | 2);
+	assert_true(fx_bool(x, "DF"));
 	FX_OK(x, "IPEncap", "udp, 1.0.0.1, 2.0.0.2, TOS 0x10", 1, 1);
-	assert_int_equal(C(ipencap_conf)->tos, 0x10);
+	assert_int_equal(fx_int(x, "TOS"), 0x10);
 	FX_OK(x, "IPEncap", "udp, 1.0.0.1, 2.0.0.2, DSCP 62, CE true", 1, 1);
-	assert_int_equal(C(ipencap_conf)->tos, 62 << 2 | 3);
+	assert_int_equal(fx_int(x, "TOS"), 62 << 2 | 3);
 	FX_ERR(x, "IPEncap", "udp, 1.0.0.1, 2.0.0.2, DSCP 63", 1, 1, "DSCP: out of range, bound 62", "63");
 	FX_ERR(x, "IPEncap", "udp, 1.0.0.1, 2.0.0.2, DSCP 1, TOS 4", 1, 1,
 	       "TOS: TOS cannot be combined with DSCP", "4)");
@@ -198,13 +195,12 @@ static void test_encap(void **state)
 	FX_ERR(x, "IPEncap", "tcp, 1.0.0.1, DST-ANNO", 1, 1, "DST: expected IP address", "DST-ANNO");
 
 	FX_OK(x, "UDPIPEncap", "1.0.0.1, 1234, 2.0.0.2, 53", 1, 1);
-	const struct udpipencap_conf *u = x->conf;
-	assert_int_equal(u->sport, 1234);
-	assert_int_equal(u->dport, 53);
-	assert_true(u->checksum);
+	assert_int_equal(fx_int(x, "SPORT"), 1234);
+	assert_int_equal(fx_int(x, "DPORT"), 53);
+	assert_true(fx_bool(x, "CHECKSUM"));
 	FX_OK(x, "UDPIPEncap", "1.0.0.1, 1234, DST_ANNO, domain, false", 1, 1);
-	assert_true(C(udpipencap_conf)->dst_anno);
-	assert_false(C(udpipencap_conf)->checksum);
+	assert_string_equal(fx_str(x, "DST"), "DST_ANNO");
+	assert_false(fx_bool(x, "CHECKSUM"));
 	FX_ERR(x, "UDPIPEncap", "1.0.0.1, 70000, 2.0.0.2, 53", 1, 1, "SPORT: port out of range", "70000");
 	FX_OK(x, "IPsecESPEncap", "anything, 5", 1, 1); /* Click ignores the arguments */
 }
@@ -213,54 +209,46 @@ static void test_address_elements(void **state)
 {
 	struct fx *x = *state;
 	FX_OK(x, "SetIPAddress", "10.0.0.1", 1, 1);
-	assert_int_equal(C(setipaddress_conf)->addr, 0x0a000001);
-	assert_int_equal(C(setipaddress_conf)->anno, 0);
+	assert_string_equal(fx_str(x, "ADDR"), "10.0.0.1");
+	assert_int_equal(fx_int(x, "ANNO"), 0);
 	FX_OK(x, "SetIPAddress", "10.0.0.1, 4", 1, 1);
-	assert_int_equal(C(setipaddress_conf)->anno, 4);
+	assert_int_equal(fx_int(x, "ANNO"), 4);
 	FX_ERR(x, "SetIPAddress", "10.0.0.1, 46", 1, 1, "ANNO: annotation offset out of range", "46");
 
 	FX_OK(x, "StoreIPAddress", "16", 1, 1);
-	const struct storeipaddress_conf *s = x->conf;
-	assert_false(s->has_addr);
-	assert_int_equal(s->where, STOREIP_OFFSET);
-	assert_int_equal(s->offset, 16);
+	assert_true(json_is_null(fx_get(x, "ADDR")));
+	assert_int_equal(fx_int(x, "OFFSET"), 16);
 	FX_OK(x, "StoreIPAddress", "1.2.3.4, src", 1, 2);
-	s = x->conf;
-	assert_true(s->has_addr);
-	assert_int_equal(s->addr, 0x01020304);
-	assert_int_equal(s->where, STOREIP_SRC);
+	assert_string_equal(fx_str(x, "ADDR"), "1.2.3.4");
+	assert_string_equal(fx_str(x, "OFFSET"), "src");
 	FX_OK(x, "StoreIPAddress", "0.0.0.0, dst", 1, 1);
-	assert_int_equal(C(storeipaddress_conf)->where, STOREIP_DST);
+	assert_string_equal(fx_str(x, "OFFSET"), "dst");
 	FX_ERR(x, "StoreIPAddress", "1.2.3.4, source", 1, 1,
 	       "OFFSET: expected byte offset, 'src' or 'dst', got 'source'", "source");
 	FX_ERR(x, "StoreIPAddress", "1.2.3, 4", 1, 1, "ADDR: expected IP address", "1.2.3");
 	FX_ERR(x, "StoreIPAddress", "", 1, 1, "OFFSET: required argument missing", NULL);
 
 	FX_OK(x, "SetIPDSCP", "46", 1, 1);
-	assert_int_equal(C(setipdscp_conf)->dscp, 46);
+	assert_int_equal(fx_int(x, "DSCP"), 46);
 	FX_OK(x, "SetIPDSCP", "63", 1, 1);
 	FX_ERR(x, "SetIPDSCP", "64", 1, 1, "SetIPDSCP: DSCP: out of range, bound 63", "64");
 
 	FX_OK(x, "StoreData", "40, \\<20>", 1, 1);
-	const struct storedata_conf *d = x->conf;
-	assert_int_equal(d->offset, 40);
-	assert_int_equal(d->len, 1);
-	assert_int_equal(d->data[0], 0x20);
-	assert_null(d->mask);
-	assert_false(d->grow);
+	assert_int_equal(fx_int(x, "OFFSET"), 40);
+	assert_string_equal(fx_str(x, "DATA"), "20");
+	assert_true(json_is_null(fx_get(x, "MASK")));
+	assert_false(fx_bool(x, "GROW"));
 	FX_OK(x, "StoreData", "0, \"ab\", \\<ff 0f>, GROW true", 1, 1);
-	d = x->conf;
-	assert_int_equal(d->len, 2);
-	assert_memory_equal(d->data, "ab", 2);
-	assert_int_equal(d->mask[1], 0x0f);
-	assert_true(d->grow);
+	assert_string_equal(fx_str(x, "DATA"), "6162");
+	assert_string_equal(fx_str(x, "MASK"), "ff0f");
+	assert_true(fx_bool(x, "GROW"));
 	FX_ERR(x, "StoreData", "0, ab, \\<ff>", 1, 1, "MASK: has 1 bytes but DATA has 2", "\\<ff>");
 	FX_ERR(x, "StoreData", "0, \\<2>", 1, 1, "DATA: bad hex block", NULL);
 
 	FX_OK(x, "IPMirror", "", 1, 1);
-	assert_true(C(ipmirror_conf)->dst_anno);
+	assert_true(fx_bool(x, "DST_ANNO"));
 	FX_OK(x, "IPMirror", "false", 1, 1);
-	assert_false(C(ipmirror_conf)->dst_anno);
+	assert_false(fx_bool(x, "DST_ANNO"));
 }
 
 static void test_rewriters(void **state)
@@ -371,50 +359,50 @@ static void test_queues_and_schedulers(void **state)
 {
 	struct fx *x = *state;
 	FX_OK(x, "SimpleQueue", "", 1, 1);
-	assert_int_equal(C(queue_conf)->capacity, 1000);
+	assert_int_equal(fx_int(x, "CAPACITY"), 1000);
 	FX_OK(x, "FullNoteQueue", "10", 1, 2);
-	assert_int_equal(C(queue_conf)->capacity, 10);
+	assert_int_equal(fx_int(x, "CAPACITY"), 10);
 
 	FX_OK(x, "Unqueue", "", 1, 1);
-	assert_int_equal(C(unqueue_conf)->burst, 1);
-	assert_true(C(unqueue_conf)->active);
-	assert_int_equal(C(unqueue_conf)->limit, -1);
+	assert_int_equal(fx_int(x, "BURST"), 1);
+	assert_true(fx_bool(x, "ACTIVE"));
+	assert_int_equal(fx_int(x, "LIMIT"), -1);
 	FX_OK(x, "Unqueue", "-1, LIMIT 100, ACTIVE false", 1, 1);
-	assert_int_equal(C(unqueue_conf)->burst, -1);
-	assert_int_equal(C(unqueue_conf)->limit, 100);
-	assert_false(C(unqueue_conf)->active);
+	assert_int_equal(fx_int(x, "BURST"), -1);
+	assert_int_equal(fx_int(x, "LIMIT"), 100);
+	assert_false(fx_bool(x, "ACTIVE"));
 
 	FX_OK(x, "TimedUnqueue", "0.5, 4", 1, 1);
-	assert_int_equal(C(timedunqueue_conf)->interval_ns, 500000000);
-	assert_int_equal(C(timedunqueue_conf)->burst, 4);
+	assert_int_equal(fx_int(x, "INTERVAL"), 500000000);
+	assert_int_equal(fx_int(x, "BURST"), 4);
 	FX_OK(x, "TimedUnqueue", "100ms", 1, 1);
-	assert_int_equal(C(timedunqueue_conf)->burst, 1);
+	assert_int_equal(fx_int(x, "BURST"), 1);
 	FX_ERR(x, "TimedUnqueue", "0", 1, 1, "INTERVAL: must be at least 1ms", "0");
 	FX_ERR(x, "TimedUnqueue", "1, 0", 1, 1, "BURST: must be at least 1", "0)");
 	FX_ERR(x, "TimedUnqueue", "", 1, 1, "INTERVAL: required argument missing", NULL);
 
 	FX_OK(x, "RatedUnqueue", "1000", 1, 1);
-	assert_int_equal(C(rated_conf)->rate, 1000);
-	assert_int_equal(C(rated_conf)->burst_size, 20); /* 20 ms worth */
+	assert_int_equal(fx_int(x, "RATE"), 1000);
+	assert_int_equal(fx_int(x, "BURST_SIZE"), 20); /* 20 ms worth */
 	FX_OK(x, "RatedUnqueue", "10", 1, 1);
-	assert_int_equal(C(rated_conf)->burst_size, 1); /* at least one */
+	assert_int_equal(fx_int(x, "BURST_SIZE"), 1); /* at least one */
 	FX_OK(x, "RatedSplitter", "1000, BURST_DURATION 1s", 1, 2);
-	assert_int_equal(C(rated_conf)->burst_size, 1000);
+	assert_int_equal(fx_int(x, "BURST_SIZE"), 1000);
 	FX_OK(x, "RatedSplitter", "1000, BURST_SIZE 7", 1, 2);
-	assert_int_equal(C(rated_conf)->burst_size, 7);
+	assert_int_equal(fx_int(x, "BURST_SIZE"), 7);
 	FX_ERR(x, "RatedSplitter", "10, BURST_SIZE 7, BURST_DURATION 1", 1, 2,
 	       "BURST_DURATION and BURST_SIZE cannot both be given", "7,");
 
 	FX_OK(x, "BandwidthShaper", "1Mbps", 1, 1);
-	assert_int_equal(C(shaper_conf)->rate, 125000);
-	assert_true(C(shaper_conf)->bytes);
+	assert_int_equal(fx_int(x, "RATE"), 125000);
+	assert_string_equal(fx_str(x, "RATE_UNIT"), "bytes/s");
 	FX_OK(x, "BandwidthShaper", "2000", 1, 1);
-	assert_int_equal(C(shaper_conf)->rate, 2000);
+	assert_int_equal(fx_int(x, "RATE"), 2000);
 	FX_ERR(x, "BandwidthShaper", "1 Mbps", 1, 1, "RATE: unknown bandwidth unit ' Mbps'", NULL);
 	FX_ERR(x, "BandwidthShaper", "4bps", 1, 1, "rate below 1 byte per second", "4bps");
 	FX_OK(x, "Shaper", "100", 1, 1);
-	assert_int_equal(C(shaper_conf)->rate, 100);
-	assert_false(C(shaper_conf)->bytes);
+	assert_int_equal(fx_int(x, "RATE"), 100);
+	assert_string_equal(fx_str(x, "RATE_UNIT"), "packets/s");
 }
 
 static void test_misc(void **state)
@@ -424,64 +412,63 @@ static void test_misc(void **state)
 	FX_ERR(x, "Counter", "COUNT_CALL 10 c.reset", 1, 1, "COUNT_CALL: handler calls are not supported",
 	       "10");
 	FX_OK(x, "AverageCounter", "", 1, 1);
-	assert_int_equal(C(averagecounter_conf)->ignore_ns, 0);
+	assert_int_equal(fx_int(x, "IGNORE"), 0);
 	FX_OK(x, "AverageCounter", "2", 1, 1);
-	assert_int_equal(C(averagecounter_conf)->ignore_ns, 2 * NS);
+	assert_int_equal(fx_int(x, "IGNORE"), 2 * NS);
 	FX_OK(x, "Discard", "", 1, 0);
-	assert_true(C(discard_conf)->active);
-	assert_int_equal(C(discard_conf)->burst, 1);
+	assert_true(fx_bool(x, "ACTIVE"));
+	assert_int_equal(fx_int(x, "BURST"), 1);
 	FX_OK(x, "Discard", "BURST 256", 1, 0);
-	assert_int_equal(C(discard_conf)->burst, 256);
+	assert_int_equal(fx_int(x, "BURST"), 256);
 	FX_ERR(x, "Discard", "256", 1, 0, "too many arguments", "256");
 
 	FX_OK(x, "Tee", "", 1, 3);
+	assert_int_equal(fx_int(x, "N"), 3);
 	FX_OK(x, "Tee", "2", 1, 2);
+	assert_int_equal(fx_int(x, "N"), 2);
 	FX_ERR(x, "Tee", "3", 1, 2, "Tee: N: 2 outputs connected, but N is 3", "3");
 	FX_OK(x, "PullTee", "", 1, 2);
 
 	FX_OK(x, "Paint", "7", 1, 1);
-	assert_int_equal(C(paint_conf)->color, 7);
-	assert_int_equal(C(paint_conf)->anno, 16);
+	assert_int_equal(fx_int(x, "COLOR"), 7);
+	assert_int_equal(fx_int(x, "ANNO"), 16);
 	FX_OK(x, "Paint", "7, 20", 1, 1);
-	assert_int_equal(C(paint_conf)->anno, 20);
+	assert_int_equal(fx_int(x, "ANNO"), 20);
 	FX_ERR(x, "Paint", "", 1, 1, "Paint: COLOR: required argument missing", NULL);
 	FX_ERR(x, "Paint", "300", 1, 1, "COLOR: out of range, bound 255", "300");
 	FX_OK(x, "PaintSwitch", "", 1, 4);
-	assert_int_equal(C(paint_conf)->anno, 16);
+	assert_int_equal(fx_int(x, "ANNO"), 16);
 	FX_OK(x, "CheckPaint", "3, ANNO PAINT", 1, 2);
-	assert_int_equal(C(paint_conf)->color, 3);
+	assert_int_equal(fx_int(x, "COLOR"), 3);
 
 	FX_OK(x, "Switch", "", 1, 2);
-	assert_int_equal(C(switch_conf)->output, 0);
+	assert_int_equal(fx_int(x, "OUTPUT"), 0);
 	FX_OK(x, "Switch", "-1", 1, 2);
-	assert_int_equal(C(switch_conf)->output, -1);
+	assert_int_equal(fx_int(x, "OUTPUT"), -1);
 	FX_ERR(x, "Switch", "2", 1, 2, "OUTPUT: output 2 out of range (2 outputs)", "2");
 	FX_OK(x, "RoundRobinSwitch", "", 1, 3);
 	FX_ERR(x, "RoundRobinSwitch", "1", 1, 3, "RoundRobinSwitch: too many arguments", "1");
 	FX_OK(x, "HashSwitch", "26, 8", 1, 4);
-	assert_int_equal(C(hashswitch_conf)->offset, 26);
-	assert_int_equal(C(hashswitch_conf)->length, 8);
+	assert_int_equal(fx_int(x, "OFFSET"), 26);
+	assert_int_equal(fx_int(x, "LENGTH"), 8);
 	FX_ERR(x, "HashSwitch", "26, 0", 1, 4, "LENGTH: must be positive", "0");
 
 	FX_OK(x, "SetTimestamp", "", 1, 1);
-	assert_false(C(settimestamp_conf)->has_ts);
+	assert_true(json_is_null(fx_get(x, "TIMESTAMP")));
 	FX_OK(x, "SetTimestamp", "1000.5, FIRST true", 1, 1);
-	assert_true(C(settimestamp_conf)->has_ts);
-	assert_int_equal(C(settimestamp_conf)->ts_ns, 1000 * NS + NS / 2);
-	assert_true(C(settimestamp_conf)->first);
+	assert_int_equal(fx_int(x, "TIMESTAMP"), 1000 * NS + NS / 2);
+	assert_true(fx_bool(x, "FIRST"));
 
 	FX_OK(x, "Print", "", 1, 1);
-	const struct print_conf *p = x->conf;
-	assert_string_equal(p->label, "");
-	assert_int_equal(p->maxlength, 24);
-	assert_int_equal(p->contents, PRINT_HEX);
-	assert_true(p->active);
+	assert_string_equal(fx_str(x, "LABEL"), "");
+	assert_int_equal(fx_int(x, "MAXLENGTH"), 24);
+	assert_string_equal(fx_str(x, "CONTENTS"), "HEX");
+	assert_true(fx_bool(x, "ACTIVE"));
 	FX_OK(x, "Print", "ok, -1, CONTENTS ascii, TIMESTAMP true", 1, 1);
-	p = x->conf;
-	assert_string_equal(p->label, "ok");
-	assert_int_equal(p->maxlength, -1);
-	assert_int_equal(p->contents, PRINT_ASCII);
-	assert_true(p->timestamp);
+	assert_string_equal(fx_str(x, "LABEL"), "ok");
+	assert_int_equal(fx_int(x, "MAXLENGTH"), -1);
+	assert_string_equal(fx_str(x, "CONTENTS"), "ASCII");
+	assert_true(fx_bool(x, "TIMESTAMP"));
 	FX_ERR(x, "Print", "ok, CONTENTS octal", 1, 1, "CONTENTS: expected HEX, ASCII or NONE", "octal");
 
 	FX_OK(x, "Null", "", 1, 1);
@@ -497,24 +484,22 @@ static void test_icmp_arp(void **state)
 {
 	struct fx *x = *state;
 	FX_OK(x, "ICMPError", "10.0.0.1, timeexceeded", 1, 1);
-	const struct icmperror_conf *e = x->conf;
-	assert_int_equal(e->src, 0x0a000001);
-	assert_int_equal(e->type, 11);
-	assert_int_equal(e->code, 0);
-	assert_int_equal(e->mtu, 576);
-	assert_int_equal(e->pmtu, 0);
-	assert_true(e->use_fix_anno);
+	assert_string_equal(fx_str(x, "SRC"), "10.0.0.1");
+	assert_int_equal(fx_int(x, "TYPE"), 11);
+	assert_int_equal(fx_int(x, "CODE"), 0);
+	assert_int_equal(fx_int(x, "MTU"), 576);
+	assert_int_equal(fx_int(x, "PMTU"), 0);
+	assert_true(fx_bool(x, "USE_FIX_ANNO"));
 	FX_OK(x, "ICMPError", "10.0.0.1, unreachable, needfrag, PMTU 1400, BADADDRS 1.1.1.1 2.2.2.2", 1, 1);
-	e = x->conf;
-	assert_int_equal(e->type, 3);
-	assert_int_equal(e->code, 4);
-	assert_int_equal(e->pmtu, 1400);
-	assert_int_equal(e->nbad, 2);
-	assert_int_equal(e->badaddrs[1], 0x02020202);
+	assert_int_equal(fx_int(x, "TYPE"), 3);
+	assert_int_equal(fx_int(x, "CODE"), 4);
+	assert_int_equal(fx_int(x, "PMTU"), 1400);
+	assert_int_equal(fx_len(x, "BADADDRS"), 2);
+	assert_string_equal(fx_str_at(x, "BADADDRS", 1), "2.2.2.2");
 	FX_OK(x, "ICMPError", "10.0.0.1, 12, erroratptr", 1, 1);
-	assert_int_equal(C(icmperror_conf)->type, 12);
+	assert_int_equal(fx_int(x, "TYPE"), 12);
 	FX_OK(x, "ICMPError", "10.0.0.1, redirect, host", 1, 1);
-	assert_int_equal(C(icmperror_conf)->code, 1);
+	assert_int_equal(fx_int(x, "CODE"), 1);
 	FX_ERR(x, "ICMPError", "10.0.0.1, echo", 1, 1, "TYPE: expected ICMP error type", "echo");
 	FX_ERR(x, "ICMPError", "10.0.0.1, 8", 1, 1, "ICMP type 8 is not an error type", "8");
 	FX_ERR(x, "ICMPError", "10.0.0.1, timeexceeded, needfrag", 1, 1,
@@ -613,7 +598,8 @@ static void test_changeenforcer(void **state)
 }
 
 /* Every class: either configure is NULL (IPsecESPEncap only) or it runs on
- * an empty argument list without crashing and reports any refusal. */
+ * an empty argument list without crashing and reports any refusal; what it
+ * accepts, its describe (if any) gives as an object. */
 static void test_every_class_empty_args(void **state)
 {
 	struct fx *x = *state;
@@ -623,7 +609,11 @@ static void test_every_class_empty_args(void **state)
 			assert_string_equal(c->name, "IPsecESPEncap");
 			continue;
 		}
-		fx_conf(x, c->name, "", 2, 2); /* asserts: failure <=> an error */
+		if (fx_conf(x, c->name, "", 2, 2) == 0 && c->describe) { /* asserts: failure <=> an error */
+			json_t *j = c->describe(x->conf);
+			assert_true(json_is_object(j));
+			json_decref(j);
+		}
 	}
 }
 
