@@ -1,6 +1,8 @@
 #include <string.h>
 
 #include "runtime/flowtab.h"
+#include "runtime/net.h"
+#include "runtime/runtime.h"
 
 /* Slots of the open-addressing index hold flow*2+dir+1 (0: empty). */
 struct rt_flowtab {
@@ -219,4 +221,16 @@ uint32_t rt_flowtab_reap(struct rt_flowtab *t, uint64_t now)
 		}
 	}
 	return n;
+}
+
+struct rt_flowid rt_pkt_flowid(const struct rt_pkt *p, bool ports)
+{
+	const uint8_t *ip = rt_pkt_ip(p);
+	struct rt_flowid k = { .saddr = rt_rd32(ip + 12), .daddr = rt_rd32(ip + 16), .proto = ip[9] };
+	if (ports && rt_ip_first_frag(ip) && rt_pkt_transp_avail(p) >= 4) {
+		const uint8_t *t = rt_pkt_transp(p);
+		k.sport = rt_rd16(t);
+		k.dport = rt_rd16(t + 2);
+	}
+	return k;
 }

@@ -14,10 +14,10 @@
  *  3. The element-facing API (struct elem_runtime, rt_push, rt_pull, ...):
  *     what packet functions in src/elements/<name>.c use.
  *
- * Device ports (DESIGN section 11): packets entering a module at
- * FromDevice/FromNetFront are IPv4 with no link header; the runtime applies
- * CheckIPHeader's checks to them and sets the IP header and dst-IP
- * annotations, dropping (and counting) packets that fail. */
+ * Device ports: packets entering a module at FromDevice/FromNetFront are
+ * IPv4 with no link header; the runtime applies CheckIPHeader's checks to
+ * them and sets the IP header and dst-IP annotations, dropping (and
+ * counting) packets that fail. */
 #ifndef INNET_RUNTIME_RUNTIME_H
 #define INNET_RUNTIME_RUNTIME_H
 
@@ -89,6 +89,11 @@ uint32_t rt_pkt_dst_anno(const struct rt_pkt *p);
 void rt_pkt_set_dst_anno(struct rt_pkt *p, uint32_t addr);
 /* Set the IP header annotation at data offset `off` with length `hlen`. */
 void rt_pkt_set_ip_header(struct rt_pkt *p, uint32_t data_off, uint32_t hlen);
+
+/* The classifiers' view of a packet (src/flow: IP, transport, MAC and data
+ * windows, each clipped to the data). */
+struct flow_pkt;
+void rt_pkt_flow(const struct rt_pkt *p, struct flow_pkt *fp);
 
 /* Reset a packet view onto a buffer: data at `headroom`, length `len`,
  * annotations cleared. For pools and callers wrapping their own buffers. */
