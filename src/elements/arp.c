@@ -57,6 +57,13 @@ static void arp_frame_out(struct sym_ctx *cx, struct sym_flow *f, uint32_t port,
 	sym_emit(cx, port, f);
 }
 
+/* An Ethernet address as text, for describe (buf holds 18 bytes). */
+static const char *format_eth(const uint8_t *m, char *buf)
+{
+	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+	return buf;
+}
+
 /* ---- ARPResponder ---- */
 
 struct arp_entry {
@@ -129,11 +136,8 @@ static json_t *arpresponder_describe(const void *conf)
 		return NULL;
 	for (uint32_t i = 0; i < c->n; i++) {
 		char prefix[20], eth[18];
-		const uint8_t *m = c->v[i].eth;
-		snprintf(eth, sizeof eth, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
-		         m[5]);
 		json_t *o = json_pack("{s:s,s:s}", "prefix", inet_format_prefix(c->v[i].prefix, prefix),
-		                      "eth", eth);
+		                      "eth", format_eth(c->v[i].eth, eth));
 		if (!o || json_array_append_new(entries, o) < 0) {
 			json_decref(entries);
 			return NULL;
@@ -302,10 +306,8 @@ static json_t *arpquerier_describe(const void *conf)
 {
 	const struct arpquerier_conf *c = conf;
 	char ip[16], bcast[16], eth[18];
-	snprintf(eth, sizeof eth, "%02x:%02x:%02x:%02x:%02x:%02x", c->eth[0], c->eth[1], c->eth[2],
-	         c->eth[3], c->eth[4], c->eth[5]);
 	return json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:b}", "ip", inet_format_addr(c->ip, ip),
-	                 "eth", eth, "broadcast", inet_format_addr(c->broadcast, bcast),
+	                 "eth", format_eth(c->eth, eth), "broadcast", inet_format_addr(c->broadcast, bcast),
 	                 "capacity", (json_int_t)c->capacity,
 	                 "entry_capacity", (json_int_t)c->entry_capacity,
 	                 "entry_packet_capacity", (json_int_t)c->entry_packet_capacity,

@@ -6,6 +6,7 @@
  * (classify.h) are here too: IPFilter and IPClassifier use them as they are. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -111,6 +112,28 @@ const char cls_doc_model[] = "The first matching rule decides: the flow is split
 
 /* ---- packet function ---- */
 
+/* What src/flow's programs read of a packet: the IP, transport, MAC and
+ * data windows, each clipped to the data. */
+static void packet_view(const struct rt_pkt *p, struct flow_pkt *fp)
+{
+	memset(fp, 0, sizeof *fp);
+	fp->data = rt_pkt_data(p);
+	fp->data_len = p->len;
+	uint32_t ia = rt_pkt_ip_avail(p);
+	if (p->ip_off >= 0 && ((uint32_t)p->ip_off < p->off + p->len)) {
+		fp->ip = rt_pkt_ip(p);
+		fp->ip_len = ia;
+		if (ia >= p->ip_hlen && p->ip_hlen > 0) {
+			fp->transp = fp->ip + p->ip_hlen;
+			fp->transp_len = ia - p->ip_hlen;
+		}
+	}
+	if (p->mac_off >= 0 && (uint32_t)p->mac_off <= p->off + p->len) {
+		fp->ether = p->buf + p->mac_off;
+		fp->ether_len = p->off + p->len - (uint32_t)p->mac_off;
+	}
+}
+
 /* The rule list compiled once per instance (flow_prog: flat jumps instead
  * of flow_eval's recursion over the tree), in the module's block. */
 static uint32_t cls_natoms(const struct cls_conf *c)
@@ -146,7 +169,7 @@ static void cls_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
 	(void)port;
 	const struct cls_conf *c = e->conf;
 	struct flow_pkt fp;
-	rt_pkt_flow(p, &fp);
+	packet_view(p, &fp);
 	int32_t i = flow_prog_run(e->state, &fp);
 	if (i < 0 || c->rules[i].out < 0)
 		rt_drop(e, p);

@@ -152,43 +152,19 @@ static void iplookup_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
 
 static const struct elem_runtime iplookup_runtime = { .push = iplookup_push };
 
-#define IPLOOKUP_DOC_ARGS "ADDR/MASK [GW] OUT, ... (a later route for the same prefix replaces " \
-                          "the earlier one)"
-#define IPLOOKUP_DOC_MODEL "Longest-prefix match on the dst-IP annotation: the flow is split " \
-                           "by prefix, longest first; a gateway is written into the annotation."
+/* The three classes differ only in name. */
+#define IPLOOKUP_CLASS(NAME)                                                                   \
+	{                                                                                      \
+		.name = NAME, .port_count = "1/-", .processing = "h/h",                        \
+		.configure = iplookup_configure, .model = &iplookup_model,                     \
+		.runtime = &iplookup_runtime, .describe = iplookup_describe,                   \
+		.doc_args = "ADDR/MASK [GW] OUT, ... (a later route for the same prefix "     \
+		            "replaces the earlier one)",                                       \
+		.doc_model = "Longest-prefix match on the dst-IP annotation: the flow is "     \
+		             "split by prefix, longest first; a gateway is written into the "  \
+		             "annotation.",                                                    \
+	}
 
-const struct click_class elem_lineariplookup = {
-	.name = "LinearIPLookup",
-	.port_count = "1/-",
-	.processing = "h/h",
-	.configure = iplookup_configure,
-	.model = &iplookup_model,
-	.runtime = &iplookup_runtime,
-	.describe = iplookup_describe,
-	.doc_args = IPLOOKUP_DOC_ARGS,
-	.doc_model = IPLOOKUP_DOC_MODEL,
-};
-
-const struct click_class elem_staticiplookup = {
-	.name = "StaticIPLookup",
-	.port_count = "1/-",
-	.processing = "h/h",
-	.configure = iplookup_configure,
-	.model = &iplookup_model,
-	.runtime = &iplookup_runtime,
-	.describe = iplookup_describe,
-	.doc_args = IPLOOKUP_DOC_ARGS,
-	.doc_model = IPLOOKUP_DOC_MODEL,
-};
-
-const struct click_class elem_radixiplookup = {
-	.name = "RadixIPLookup",
-	.port_count = "1/-",
-	.processing = "h/h",
-	.configure = iplookup_configure,
-	.model = &iplookup_model,
-	.runtime = &iplookup_runtime,
-	.describe = iplookup_describe,
-	.doc_args = IPLOOKUP_DOC_ARGS,
-	.doc_model = IPLOOKUP_DOC_MODEL,
-};
+const struct click_class elem_lineariplookup = IPLOOKUP_CLASS("LinearIPLookup");
+const struct click_class elem_staticiplookup = IPLOOKUP_CLASS("StaticIPLookup");
+const struct click_class elem_radixiplookup = IPLOOKUP_CLASS("RadixIPLookup");

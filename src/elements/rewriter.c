@@ -385,7 +385,7 @@ static struct sym_term pick(struct sym_ctx *cx, struct sym_flow *f, const struct
 }
 
 /* Write the new (src, sport, dst, dport) terms nt into f. */
-static void sym_rewrite_fields(struct sym_ctx *cx, struct sym_flow *f, const struct sym_term *nt,
+static void set_fields(struct sym_ctx *cx, struct sym_flow *f, const struct sym_term *nt,
                                bool addr_only)
 {
 	sym_set_term(cx, f, SYM_F_SRC, nt[0]);
@@ -439,7 +439,8 @@ static void push_mappings(struct sym_ctx *cx, struct sym_flow *f, const struct r
 }
 
 /* The spec for flows no mapping covers. */
-static void sym_miss(struct sym_ctx *cx, struct sym_flow *f, const struct rw_spec *spec, bool addr_only)
+static void meet_spec(struct sym_ctx *cx, struct sym_flow *f, const struct rw_spec *spec,
+                      bool addr_only)
 {
 	switch (spec->kind) {
 	case RW_DROP:
@@ -463,7 +464,7 @@ static void sym_miss(struct sym_ctx *cx, struct sym_flow *f, const struct rw_spe
 		nt[3] = addr_only ? o[3] : pick(cx, f, &p->dport, SYM_F_DPORT, "dport");
 	}
 	push_mappings(cx, f, spec, o, nt, addr_only);
-	sym_rewrite_fields(cx, f, nt, addr_only);
+	set_fields(cx, f, nt, addr_only);
 	sym_emit(cx, spec->fout, f);
 }
 
@@ -490,7 +491,7 @@ static int split_covered(struct sym_ctx *cx, const struct sym_flows *cur, const 
 }
 
 /* Rewrite g by record s (the depth-th of the flows' records) and emit it. */
-static void sym_apply_mapping(struct sym_ctx *cx, struct sym_flow *g, const struct sym_state *s,
+static void follow_mapping(struct sym_ctx *cx, struct sym_flow *g, const struct sym_state *s,
                               uint32_t depth)
 {
 	/* unification may have rebuilt g's records (same order): take the
@@ -502,7 +503,7 @@ static void sym_apply_mapping(struct sym_ctx *cx, struct sym_flow *g, const stru
 		m = s;
 	if (s->kind == RW_REC_NAPT) {
 		struct sym_term nt[4] = {m->t[5], m->t[6], m->t[7], m->t[8]};
-		sym_rewrite_fields(cx, g, nt, false);
+		set_fields(cx, g, nt, false);
 	} else if (s->kind == RW_REC_SRC) {
 		sym_set_term(cx, g, SYM_F_SRC, m->t[1]);
 	} else {
@@ -528,11 +529,11 @@ int rw_sym_map(struct sym_ctx *cx, struct sym_flows *flows, const struct rw_spec
 		if (r < 0)
 			return r;
 		for (uint32_t i = 0; i < yes.n; i++)
-			sym_apply_mapping(cx, yes.v[i], s, depth);
+			follow_mapping(cx, yes.v[i], s, depth);
 		cur = no;
 	}
 	for (uint32_t i = 0; i < cur.n; i++)
-		sym_miss(cx, cur.v[i], spec, addr_only);
+		meet_spec(cx, cur.v[i], spec, addr_only);
 	return 0;
 }
 

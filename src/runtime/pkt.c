@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "flow/flow.h"
 #include "runtime/runtime.h"
 
 void rt_pkt_init(struct rt_pkt *p, uint8_t *buf, uint32_t cap, uint32_t headroom,
@@ -152,24 +151,4 @@ struct rt_pool rt_simple_pool_ops(struct rt_simple_pool *sp)
 uint32_t rt_simple_pool_in_use(const struct rt_simple_pool *sp)
 {
 	return sp->in_use;
-}
-
-void rt_pkt_flow(const struct rt_pkt *p, struct flow_pkt *fp)
-{
-	memset(fp, 0, sizeof *fp);
-	fp->data = rt_pkt_data(p);
-	fp->data_len = p->len;
-	uint32_t ia = rt_pkt_ip_avail(p);
-	if (p->ip_off >= 0 && ((uint32_t)p->ip_off < p->off + p->len)) {
-		fp->ip = rt_pkt_ip(p);
-		fp->ip_len = ia;
-		if (ia >= p->ip_hlen && p->ip_hlen > 0) {
-			fp->transp = fp->ip + p->ip_hlen;
-			fp->transp_len = ia - p->ip_hlen;
-		}
-	}
-	if (p->mac_off >= 0 && (uint32_t)p->mac_off <= p->off + p->len) {
-		fp->ether = p->buf + p->mac_off;
-		fp->ether_len = p->off + p->len - (uint32_t)p->mac_off;
-	}
 }

@@ -90,11 +90,6 @@ void rt_pkt_set_dst_anno(struct rt_pkt *p, uint32_t addr);
 /* Set the IP header annotation at data offset `off` with length `hlen`. */
 void rt_pkt_set_ip_header(struct rt_pkt *p, uint32_t data_off, uint32_t hlen);
 
-/* The classifiers' view of a packet (src/flow: IP, transport, MAC and data
- * windows, each clipped to the data). */
-struct flow_pkt;
-void rt_pkt_flow(const struct rt_pkt *p, struct flow_pkt *fp);
-
 /* Reset a packet view onto a buffer: data at `headroom`, length `len`,
  * annotations cleared. For pools and callers wrapping their own buffers. */
 void rt_pkt_init(struct rt_pkt *p, uint8_t *buf, uint32_t cap, uint32_t headroom,

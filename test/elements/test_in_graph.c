@@ -102,8 +102,10 @@ static void test_describe(void **state)
 	                   "  -> a :: IPAddrRewriter(pattern 1.2.3.4 - 0 0)\n"
 	                   "  -> l :: LinearIPLookup(10.0.0.0/8 10.0.0.254 0, 0.0.0.0/0 0)\n"
 	                   "  -> ToDevice(0);\n"
-	                   "FromDevice(1) -> r :: ARPResponder(10.0.0.1 00:01:02:03:04:05) -> ToDevice(1);\n"
-	                   "FromDevice(2) -> [0]q :: ARPQuerier(10.0.0.1, 00:01:02:03:04:05) -> ToDevice(2);\n"
+	                   "FromDevice(1) -> r :: ARPResponder(10.0.0.1 00:01:02:03:04:05)\n"
+	                   "  -> ToDevice(1);\n"
+	                   "FromDevice(2) -> [0]q :: ARPQuerier(10.0.0.1, 00:01:02:03:04:05)\n"
+	                   "  -> ToDevice(2);\n"
 	                   "FromDevice(3) -> [1]q;\n"
 	                   "FromDevice(4) -> cl :: Classifier(12/0800, -);\n"
 	                   "cl[0] -> ToDevice(4); cl[1] -> Discard;\n";
@@ -112,8 +114,8 @@ static void test_describe(void **state)
 		diags_print(stderr, &d);
 	assert_non_null(g);
 	json_t *f = describe(g, "f");
-	assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(f, "rules"), 1),
-	                                                    "out")), -1);
+	json_t *deny = json_array_get(json_object_get(f, "rules"), 1);
+	assert_int_equal(json_integer_value(json_object_get(deny, "out")), -1);
 	json_decref(f);
 	json_t *a = describe(g, "a");
 	assert_int_equal(json_integer_value(json_object_get(a, "timeout_ns")), 7200000000000ll);
