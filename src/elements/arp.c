@@ -1,12 +1,70 @@
 /* ARPResponder(IP/MASK [IP/MASK ...] ETH, ...) and ARPQuerier(IP, ETH
- * [, keywords]) (click.md 3.8). */
+ * [, keywords]) (Click's ARPResponder and ARPQuerier documentation). */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "base/inet.h"
 #include "elements/args.h"
 #include "elements/element.h"
+#include "elements/model_util.h"
+#include "runtime/net.h"
+#include "runtime/runtime.h"
 #include "verify/model.h"
-#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
+
+/* ---- ARP frames, for both elements ---- */
+
+/* innet devices carry IPv4 without link headers, so these elements see
+ * IPv4 packets where they expect Ethernet frames. The models follow the
+ * packet functions byte for byte where the model has the bytes, and build
+ * ARP frames (which are not IPv4) as new packets with unknown fields,
+ * marked approximate. */
+
+/* An ARP frame: is it Ethernet/IPv4 ARP with operation op? */
+static bool arp_frame(const uint8_t *d, uint32_t len, uint16_t op)
+{
+	return len >= 42 && rt_rd16(d + 12) == 0x0806 && rt_rd16(d + 14) == 1 &&
+	       rt_rd16(d + 16) == 0x0800 && rt_rd16(d + 20) == op;
+}
+
+/* Build a 42-byte ARP frame into q. */
+static void arp_build(struct rt_pkt *q, const uint8_t *edst, const uint8_t *esrc, uint16_t op,
+                      const uint8_t *sha, uint32_t spa, const uint8_t *tha, uint32_t tpa)
+{
+	uint8_t *d = rt_pkt_data(q);
+	memcpy(d, edst, 6);
+	memcpy(d + 6, esrc, 6);
+	rt_wr16(d + 12, 0x0806);
+	rt_wr16(d + 14, 1);
+	rt_wr16(d + 16, 0x0800);
+	d[18] = 6;
+	d[19] = 4;
+	rt_wr16(d + 20, op);
+	memcpy(d + 22, sha, 6);
+	rt_wr32(d + 28, spa);
+	memcpy(d + 32, tha, 6);
+	rt_wr32(d + 38, tpa);
+	q->len = 42;
+	q->mac_off = (int32_t)q->off;
+}
+
+static void arp_frame_out(struct sym_ctx *cx, struct sym_flow *f, uint32_t port, const char *why)
+{
+	mu_new_packet(cx, f);
+	sym_approx(cx, f, why);
+	sym_emit(cx, port, f);
+}
+
+/* An Ethernet address as text, for describe (buf holds 18 bytes). */
+static const char *format_eth(const uint8_t *m, char *buf)
+{
+	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+	return buf;
+}
+
+/* ---- ARPResponder ---- */
 
 struct arp_entry {
 	struct inet_prefix prefix; /* target IPs answered (bare address: /32) */
@@ -70,6 +128,129 @@ static int arpresponder_configure(const struct click_conf_ctx *ctx, const struct
 	return 0;
 }
 
+static json_t *arpresponder_describe(const void *conf)
+{
+	const struct arpresponder_conf *c = conf;
+	json_t *entries = json_array();
+	if (!entries)
+		return NULL;
+	for (uint32_t i = 0; i < c->n; i++) {
+		char prefix[20], eth[18];
+		json_t *o = json_pack("{s:s,s:s}", "prefix", inet_format_prefix(c->v[i].prefix, prefix),
+		                      "eth", format_eth(c->v[i].eth, eth));
+		if (!o || json_array_append_new(entries, o) < 0) {
+			json_decref(entries);
+			return NULL;
+		}
+	}
+	return json_pack("{s:o}", "entries", entries);
+}
+
+/* symbolic model (src/verify/model.h) */
+
+static const struct flow_atom arp_req_atoms[] = {
+	{ .base = FLOW_BASE_DATA, .op = FLOW_EQ, .len = 2, .off = 12, .mask = 0xffff, .value = 0x0806 },
+	{ .base = FLOW_BASE_DATA, .op = FLOW_EQ, .len = 2, .off = 14, .mask = 0xffff, .value = 1 },
+	{ .base = FLOW_BASE_DATA, .op = FLOW_EQ, .len = 2, .off = 16, .mask = 0xffff, .value = 0x0800 },
+	{ .base = FLOW_BASE_DATA, .op = FLOW_EQ, .len = 2, .off = 20, .mask = 0xffff, .value = 1 },
+};
+
+/* ARPResponder: a packet whose bytes read as an ARP request (ethertype
+ * 0x0806 at data 12, Ethernet/IPv4, op 1, at least 42 bytes: for an IPv4
+ * packet, a source 8.6.0.1, a destination 8.0.x.x and a first transport
+ * word 1) for a target (data 38-41) in a configured prefix is consumed and
+ * a new 42-byte ARP reply leaves on output 0; everything else (every
+ * ordinary IPv4 packet) goes to output 1, dropped when absent. */
+static int arpresponder_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                                 struct sym_flow *f)
+{
+	const struct arpresponder_conf *c = e->conf;
+	struct flow_expr kids[4], *kp[4];
+	for (int i = 0; i < 4; i++) {
+		kids[i] = (struct flow_expr){ .kind = FLOW_ATOM, .atom = arp_req_atoms[i] };
+		kp[i] = &kids[i];
+	}
+	struct flow_expr req = { .kind = FLOW_AND, .nkids = 4, .kids = kp };
+	struct sym_flow *big = NULL, *small = NULL;
+	sym_split_range(cx, f, SYM_F_LEN, 42, 0xffff, &big, &small);
+	if (small)
+		sym_emit(cx, 1, small);
+	if (!big)
+		return 0;
+	struct sym_flows yes = { 0 }, no = { 0 };
+	int rc = sym_split_expr(cx, big, &req, &yes, &no);
+	if (rc < 0)
+		return rc;
+	for (uint32_t i = 0; i < no.n; i++)
+		sym_emit(cx, 1, no.v[i]);
+	for (uint32_t i = 0; i < yes.n; i++) {
+		struct sym_flows cur = { 0 };
+		sym_flows_push(cx, &cur, yes.v[i]);
+		for (uint32_t k = 0; k < c->n && cur.n; k++) {
+			struct flow_expr tpa = {
+				.kind = FLOW_ATOM,
+				.atom = { .base = FLOW_BASE_DATA, .op = FLOW_EQ, .len = 4, .off = 38,
+				          .mask = inet_mask(c->v[k].prefix.len), .value = c->v[k].prefix.addr },
+			};
+			struct sym_flows hit = { 0 }, next = { 0 };
+			for (uint32_t j = 0; j < cur.n; j++)
+				if ((rc = sym_split_expr(cx, cur.v[j], &tpa, &hit, &next)) < 0)
+					return rc;
+			for (uint32_t j = 0; j < hit.n; j++)
+				arp_frame_out(cx, hit.v[j], 0, "ARPResponder: an ARP reply is not IPv4");
+			cur = next;
+		}
+		for (uint32_t j = 0; j < cur.n; j++)
+			sym_emit(cx, 1, cur.v[j]);
+	}
+	return 0;
+}
+
+static const struct elem_model arpresponder_model = { .push = arpresponder_sym_push };
+
+/* packet function */
+
+static struct rt_pkt *arpresponder_action(struct rt_elem *e, struct rt_pkt *p)
+{
+	const struct arpresponder_conf *c = e->conf;
+	const uint8_t *d = rt_pkt_data(p);
+	if (arp_frame(d, p->len, 1)) {
+		uint32_t tpa = rt_rd32(d + 38);
+		for (uint32_t i = 0; i < c->n; i++) {
+			if (!inet_prefix_contains(c->v[i].prefix, tpa))
+				continue;
+			struct rt_pkt *q = rt_pkt_alloc(e, 42);
+			if (!q)
+				break;
+			arp_build(q, d + 22, c->v[i].eth, 2, c->v[i].eth, tpa, d + 22, rt_rd32(d + 28));
+			q->anno[RT_ANNO_VLAN_TCI] = p->anno[RT_ANNO_VLAN_TCI];
+			q->anno[RT_ANNO_VLAN_TCI + 1] = p->anno[RT_ANNO_VLAN_TCI + 1];
+			rt_consume(e, p);
+			return q;
+		}
+	}
+	rt_push(e, 1, p);
+	return NULL;
+}
+
+static const struct elem_runtime arpresponder_runtime = { .action = arpresponder_action };
+
+const struct click_class elem_arpresponder = {
+	.name = "ARPResponder",
+	.port_count = "1/1-2",
+	.processing = "a/ah",
+	.configure = arpresponder_configure,
+	.model = &arpresponder_model,
+	.runtime = &arpresponder_runtime,
+	.describe = arpresponder_describe,
+	.doc_args = "IP/MASK [IP/MASK ...] ETH, ... (the first entry whose prefix holds the "
+	            "target answers)",
+	.doc_model = "A packet whose bytes read as an ARP request for a configured target becomes "
+	             "a new ARP reply (not IPv4: approximate); everything else leaves on output 1.",
+};
+
+/* ---- ARPQuerier ---- */
+
 struct arpquerier_conf {
 	uint32_t ip;                      /* our address (host order) */
 	uint8_t eth[6];                   /* our MAC */
@@ -121,90 +302,74 @@ static int arpquerier_configure(const struct click_conf_ctx *ctx, const struct c
 	return 0;
 }
 
-static const struct elem_runtime arpresponder_runtime;
-static const struct elem_model arpresponder_model;
-const struct click_class elem_arpresponder = {
-	.name = "ARPResponder",
-	.port_count = "1/1-2",
-	.processing = "a/ah",
-	.configure = arpresponder_configure,
-	.model = &arpresponder_model,
-	.runtime = &arpresponder_runtime,
-};
-
-/* Input 0: IP packets (dst-IP annotation = next hop); input 1: ARP replies.
- * Queries leave on the last output. */
-static const struct elem_runtime arpquerier_runtime;
-static const struct elem_model arpquerier_model;
-const struct click_class elem_arpquerier = {
-	.name = "ARPQuerier",
-	.port_count = "2/1-2",
-	.processing = "h/h",
-	.flow_code = "xy/x",
-	.flags = ELEM_STATEFUL,
-	.configure = arpquerier_configure,
-	.model = &arpquerier_model,
-	.runtime = &arpquerier_runtime,
-};
-
-/* ---- runtime (packet functions) ---- */
-#include "runtime/net.h"
-#include "runtime/runtime.h"
-
-/* An ARP frame: is it Ethernet/IPv4 ARP with operation op? */
-static bool arp_frame(const uint8_t *d, uint32_t len, uint16_t op)
+static json_t *arpquerier_describe(const void *conf)
 {
-	return len >= 42 && rt_rd16(d + 12) == 0x0806 && rt_rd16(d + 14) == 1 &&
-	       rt_rd16(d + 16) == 0x0800 && rt_rd16(d + 20) == op;
+	const struct arpquerier_conf *c = conf;
+	char ip[16], bcast[16], eth[18];
+	return json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:b}", "ip", inet_format_addr(c->ip, ip),
+	                 "eth", format_eth(c->eth, eth), "broadcast", inet_format_addr(c->broadcast, bcast),
+	                 "capacity", (json_int_t)c->capacity,
+	                 "entry_capacity", (json_int_t)c->entry_capacity,
+	                 "entry_packet_capacity", (json_int_t)c->entry_packet_capacity,
+	                 "timeout_ns", (json_int_t)c->timeout_ns,
+	                 "poll_timeout_ns", (json_int_t)c->poll_timeout_ns,
+	                 "broadcast_poll", (int)c->broadcast_poll);
 }
 
-/* Build a 42-byte ARP frame into q. */
-static void arp_build(struct rt_pkt *q, const uint8_t *edst, const uint8_t *esrc, uint16_t op,
-                      const uint8_t *sha, uint32_t spa, const uint8_t *tha, uint32_t tpa)
-{
-	uint8_t *d = rt_pkt_data(q);
-	memcpy(d, edst, 6);
-	memcpy(d + 6, esrc, 6);
-	rt_wr16(d + 12, 0x0806);
-	rt_wr16(d + 14, 1);
-	rt_wr16(d + 16, 0x0800);
-	d[18] = 6;
-	d[19] = 4;
-	rt_wr16(d + 20, op);
-	memcpy(d + 22, sha, 6);
-	rt_wr32(d + 28, spa);
-	memcpy(d + 32, tha, 6);
-	rt_wr32(d + 38, tpa);
-	q->len = 42;
-	q->mac_off = (int32_t)q->off;
-}
+/* symbolic model (src/verify/model.h) */
 
-static struct rt_pkt *arpresponder_action(struct rt_elem *e, struct rt_pkt *p)
+/* ARPQuerier. Input 1 (ARP replies) only updates the table: consumed. The
+ * table is time and traffic dependent, which the model does not track, so
+ * on input 0 every next hop (the dst-IP annotation) may be known or not:
+ * 0.0.0.0 is dropped; broadcast and multicast next hops, and unicast ones
+ * (sent at once, or held until a reply comes), leave on output 0 with a
+ * 14-byte Ethernet header in front (as EtherEncap: approximate); a unicast
+ * next hop may also make an ARP query (a new frame, not IPv4) on the last
+ * output. */
+static int arpquerier_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                               struct sym_flow *f)
 {
-	const struct arpresponder_conf *c = e->conf;
-	const uint8_t *d = rt_pkt_data(p);
-	if (arp_frame(d, p->len, 1)) {
-		uint32_t tpa = rt_rd32(d + 38);
-		for (uint32_t i = 0; i < c->n; i++) {
-			if (!inet_prefix_contains(c->v[i].prefix, tpa))
-				continue;
-			struct rt_pkt *q = rt_pkt_alloc(e, 42);
-			if (!q)
-				break;
-			arp_build(q, d + 22, c->v[i].eth, 2, c->v[i].eth, tpa, d + 22, rt_rd32(d + 28));
-			q->anno[RT_ANNO_VLAN_TCI] = p->anno[RT_ANNO_VLAN_TCI];
-			q->anno[RT_ANNO_VLAN_TCI + 1] = p->anno[RT_ANNO_VLAN_TCI + 1];
-			rt_consume(e, p);
-			return q;
-		}
+	const struct arpquerier_conf *c = e->conf;
+	if (port == 1) {
+		sym_drop(cx, f, "ARPQuerier consumes ARP replies");
+		return 0;
 	}
-	rt_push(e, 1, p);
-	return NULL;
+	struct sym_flow *zero = NULL, *rest = NULL;
+	sym_split_range(cx, f, SYM_F_DSTANNO, 0, 0, &zero, &rest);
+	if (zero)
+		sym_drop(cx, zero, "ARPQuerier: next hop 0.0.0.0");
+	if (!rest)
+		return 0;
+	/* group next hops: no query */
+	const uint32_t group[][2] = { { 0xffffffffu, 0xffffffffu }, { c->broadcast, c->broadcast },
+	                              { 0xe0000000u, 0xefffffffu } };
+	struct sym_flows out = { 0 };
+	for (int i = 0; i < 3 && rest; i++) {
+		struct sym_flow *g = NULL, *o = NULL;
+		sym_split_range(cx, rest, SYM_F_DSTANNO, group[i][0], group[i][1], &g, &o);
+		sym_flows_push(cx, &out, g);
+		rest = o;
+	}
+	if (rest) {
+		struct sym_flow *q = sym_clone(cx, rest);
+		if (q)
+			arp_frame_out(cx, q, e->noutputs ? e->noutputs - 1 : 0,
+			              "ARPQuerier: an ARP query is not IPv4");
+		sym_flows_push(cx, &out, rest);
+	}
+	for (uint32_t i = 0; i < out.n; i++) {
+		sym_move_data(cx, out.v[i], -14);
+		sym_approx(cx, out.v[i], "ARPQuerier: a link header the model does not track was prepended");
+		sym_emit(cx, 0, out.v[i]);
+	}
+	return 0;
 }
 
-static const struct elem_runtime arpresponder_runtime = { .action = arpresponder_action };
+static const struct elem_model arpquerier_model = { .push = arpquerier_sym_push };
 
-/* ARPQuerier: a fixed table of neighbours and one ring of held packets
+/* packet function */
+
+/* A fixed table of neighbours and one ring of held packets
  * (CAPACITY, tagged with their next hop), both in the module block. */
 struct arpq_entry {
 	uint32_t ip;
@@ -319,37 +484,47 @@ static void arpq_emit(struct rt_elem *e, struct rt_pkt *p, const uint8_t *dst)
 	rt_push(e, 0, p);
 }
 
+/* An ARP reply (input 1) teaches the table and releases the packets held
+ * for its sender, in arrival order; it is consumed. */
+static void arpq_learn(struct rt_elem *e, struct rt_pkt *p)
+{
+	const struct arpquerier_conf *c = e->conf;
+	struct arpq_state *s = e->state;
+	uint64_t now = rt_now(e);
+	const uint8_t *d = rt_pkt_data(p);
+	if (arp_frame(d, p->len, 2) && !(d[22] & 1)) {
+		uint32_t spa = rt_rd32(d + 28);
+		struct arpq_entry *x = arpq_find(s, spa, true, now, c->timeout_ns);
+		if (x) {
+			memcpy(x->eth, d + 22, 6);
+			x->known = true;
+			x->updated = now;
+			uint8_t eth[6];
+			memcpy(eth, x->eth, 6);
+			/* release held packets for spa in arrival order */
+			uint32_t k = 0;
+			for (uint32_t i = 0; i < s->nheld; i++) {
+				if (s->held[i].ip == spa) {
+					struct rt_pkt *h = s->held[i].p;
+					arpq_emit(e, h, eth);
+				} else {
+					s->held[k++] = s->held[i];
+				}
+			}
+			s->nheld = k;
+			x->held = 0;
+		}
+	}
+	rt_consume(e, p);
+}
+
 static void arpq_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
 {
 	const struct arpquerier_conf *c = e->conf;
 	struct arpq_state *s = e->state;
 	uint64_t now = rt_now(e);
 	if (port == 1) {
-		const uint8_t *d = rt_pkt_data(p);
-		if (arp_frame(d, p->len, 2) && !(d[22] & 1)) {
-			uint32_t spa = rt_rd32(d + 28);
-			struct arpq_entry *x = arpq_find(s, spa, true, now, c->timeout_ns);
-			if (x) {
-				memcpy(x->eth, d + 22, 6);
-				x->known = true;
-				x->updated = now;
-				uint8_t eth[6];
-				memcpy(eth, x->eth, 6);
-				/* release held packets for spa in arrival order */
-				uint32_t k = 0;
-				for (uint32_t i = 0; i < s->nheld; i++) {
-					if (s->held[i].ip == spa) {
-						struct rt_pkt *h = s->held[i].p;
-						arpq_emit(e, h, eth);
-					} else {
-						s->held[k++] = s->held[i];
-					}
-				}
-				s->nheld = k;
-				x->held = 0;
-			}
-		}
-		rt_consume(e, p);
+		arpq_learn(e, p);
 		return;
 	}
 	uint32_t nh = rt_pkt_dst_anno(p);
@@ -421,126 +596,21 @@ static const struct elem_runtime arpquerier_runtime = {
 	.fini = arpq_fini,
 };
 
-/* ---- symbolic model (src/verify/model.h) ---- */
-#include "elements/model_util.h"
-
-/* innet devices carry IPv4 without link headers, so these elements see
- * IPv4 packets where they expect Ethernet frames. The models follow the
- * packet functions byte for byte where the model has the bytes, and build
- * ARP frames (which are not IPv4) as new packets with unknown fields,
- * marked approximate. */
-
-static const struct flow_atom arp_req_atoms[] = {
-	{ .base = FLOW_BASE_DATA, .op = FLOW_EQ, .len = 2, .off = 12, .mask = 0xffff, .value = 0x0806 },
-	{ .base = FLOW_BASE_DATA, .op = FLOW_EQ, .len = 2, .off = 14, .mask = 0xffff, .value = 1 },
-	{ .base = FLOW_BASE_DATA, .op = FLOW_EQ, .len = 2, .off = 16, .mask = 0xffff, .value = 0x0800 },
-	{ .base = FLOW_BASE_DATA, .op = FLOW_EQ, .len = 2, .off = 20, .mask = 0xffff, .value = 1 },
+/* Input 0: IP packets (dst-IP annotation = next hop); input 1: ARP replies.
+ * Queries leave on the last output. */
+const struct click_class elem_arpquerier = {
+	.name = "ARPQuerier",
+	.port_count = "2/1-2",
+	.processing = "h/h",
+	.flow_code = "xy/x",
+	.flags = ELEM_STATEFUL,
+	.configure = arpquerier_configure,
+	.model = &arpquerier_model,
+	.runtime = &arpquerier_runtime,
+	.describe = arpquerier_describe,
+	.doc_args = "IP, ETH; keywords CAPACITY, ENTRY_CAPACITY, ENTRY_PACKET_CAPACITY, TIMEOUT, "
+	            "POLL_TIMEOUT, BROADCAST, BROADCAST_POLL",
+	.doc_model = "The table is not tracked: every unicast next hop may be known or not, so "
+	             "packets leave with an Ethernet header (approximate) and may cause a query; "
+	             "next hop 0.0.0.0 is dropped, ARP replies are consumed.",
 };
-
-static void arp_frame_out(struct sym_ctx *cx, struct sym_flow *f, uint32_t port, const char *why)
-{
-	mu_new_packet(cx, f);
-	sym_approx(cx, f, why);
-	sym_emit(cx, port, f);
-}
-
-/* ARPResponder: a packet whose bytes read as an ARP request (ethertype
- * 0x0806 at data 12, Ethernet/IPv4, op 1, at least 42 bytes: for an IPv4
- * packet, a source 8.6.0.1, a destination 8.0.x.x and a first transport
- * word 1) for a target (data 38-41) in a configured prefix is consumed and
- * a new 42-byte ARP reply leaves on output 0; everything else (every
- * ordinary IPv4 packet) goes to output 1, dropped when absent. */
-static int arpresponder_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                                 struct sym_flow *f)
-{
-	const struct arpresponder_conf *c = e->conf;
-	struct flow_expr kids[4], *kp[4];
-	for (int i = 0; i < 4; i++) {
-		kids[i] = (struct flow_expr){ .kind = FLOW_ATOM, .atom = arp_req_atoms[i] };
-		kp[i] = &kids[i];
-	}
-	struct flow_expr req = { .kind = FLOW_AND, .nkids = 4, .kids = kp };
-	struct sym_flow *big = NULL, *small = NULL;
-	sym_split_range(cx, f, SYM_F_LEN, 42, 0xffff, &big, &small);
-	if (small)
-		sym_emit(cx, 1, small);
-	if (!big)
-		return 0;
-	struct sym_flows yes = { 0 }, no = { 0 };
-	int rc = sym_split_expr(cx, big, &req, &yes, &no);
-	if (rc < 0)
-		return rc;
-	for (uint32_t i = 0; i < no.n; i++)
-		sym_emit(cx, 1, no.v[i]);
-	for (uint32_t i = 0; i < yes.n; i++) {
-		struct sym_flows cur = { 0 };
-		sym_flows_push(cx, &cur, yes.v[i]);
-		for (uint32_t k = 0; k < c->n && cur.n; k++) {
-			struct flow_expr tpa = {
-				.kind = FLOW_ATOM,
-				.atom = { .base = FLOW_BASE_DATA, .op = FLOW_EQ, .len = 4, .off = 38,
-				          .mask = inet_mask(c->v[k].prefix.len), .value = c->v[k].prefix.addr },
-			};
-			struct sym_flows hit = { 0 }, next = { 0 };
-			for (uint32_t j = 0; j < cur.n; j++)
-				if ((rc = sym_split_expr(cx, cur.v[j], &tpa, &hit, &next)) < 0)
-					return rc;
-			for (uint32_t j = 0; j < hit.n; j++)
-				arp_frame_out(cx, hit.v[j], 0, "ARPResponder: an ARP reply is not IPv4");
-			cur = next;
-		}
-		for (uint32_t j = 0; j < cur.n; j++)
-			sym_emit(cx, 1, cur.v[j]);
-	}
-	return 0;
-}
-
-/* ARPQuerier. Input 1 (ARP replies) only updates the table: consumed. The
- * table is time and traffic dependent, which the model does not track, so
- * on input 0 every next hop (the dst-IP annotation) may be known or not:
- * 0.0.0.0 is dropped; broadcast and multicast next hops, and unicast ones
- * (sent at once, or held until a reply comes), leave on output 0 with a
- * 14-byte Ethernet header in front (as EtherEncap: approximate); a unicast
- * next hop may also make an ARP query (a new frame, not IPv4) on the last
- * output. */
-static int arpquerier_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                               struct sym_flow *f)
-{
-	const struct arpquerier_conf *c = e->conf;
-	if (port == 1) {
-		sym_drop(cx, f, "ARPQuerier consumes ARP replies");
-		return 0;
-	}
-	struct sym_flow *zero = NULL, *rest = NULL;
-	sym_split_range(cx, f, SYM_F_DSTANNO, 0, 0, &zero, &rest);
-	if (zero)
-		sym_drop(cx, zero, "ARPQuerier: next hop 0.0.0.0");
-	if (!rest)
-		return 0;
-	/* group next hops: no query */
-	const uint32_t group[][2] = { { 0xffffffffu, 0xffffffffu }, { c->broadcast, c->broadcast },
-	                              { 0xe0000000u, 0xefffffffu } };
-	struct sym_flows out = { 0 };
-	for (int i = 0; i < 3 && rest; i++) {
-		struct sym_flow *g = NULL, *o = NULL;
-		sym_split_range(cx, rest, SYM_F_DSTANNO, group[i][0], group[i][1], &g, &o);
-		sym_flows_push(cx, &out, g);
-		rest = o;
-	}
-	if (rest) {
-		struct sym_flow *q = sym_clone(cx, rest);
-		if (q)
-			arp_frame_out(cx, q, e->noutputs ? e->noutputs - 1 : 0,
-			              "ARPQuerier: an ARP query is not IPv4");
-		sym_flows_push(cx, &out, rest);
-	}
-	for (uint32_t i = 0; i < out.n; i++) {
-		sym_move_data(cx, out.v[i], -14);
-		sym_approx(cx, out.v[i], "ARPQuerier: a link header the model does not track was prepended");
-		sym_emit(cx, 0, out.v[i]);
-	}
-	return 0;
-}
-
-static const struct elem_model arpresponder_model = { .push = arpresponder_sym_push };
-static const struct elem_model arpquerier_model = { .push = arpquerier_sym_push };

@@ -1,5 +1,5 @@
-/* ChangeEnforcer: innet's sandbox element (DESIGN section 9; the paper's
- * "change enforcer"). The platform puts one on every path between a
+/* ChangeEnforcer: innet's sandbox element (the paper's "change enforcer";
+ * docs/ describes the sandbox). The platform puts one on every path between a
  * sandboxed module and the outside, so that at run time the module can only
  * send what the security rules allow.
  *
@@ -33,11 +33,17 @@
  *     otherwise it is dropped. A leaving packet that matches an entry
  *     refreshes that entry's timer. */
 #include <errno.h>
+#include <string.h>
 
+#include <jansson.h>
+
+#include "base/inet.h"
 #include "elements/args.h"
 #include "elements/element.h"
+#include "runtime/flowtab.h"
+#include "runtime/net.h"
+#include "runtime/runtime.h"
 #include "verify/model.h"
-#include "runtime/runtime.h" /* complete type for the runtime forward declaration (clang) */
 
 struct changeenforcer_conf {
 	uint32_t addr;              /* the module's address, host order */
@@ -89,160 +95,23 @@ static int changeenforcer_configure(const struct click_conf_ctx *ctx, const stru
 	return 0;
 }
 
-static const struct elem_runtime changeenforcer_runtime;
-static const struct elem_model changeenforcer_model;
-const struct click_class elem_changeenforcer = {
-	.name = "ChangeEnforcer",
-	.port_count = "2/2",
-	.processing = "h/h",
-	.flow_code = "xy/xy",
-	.flags = ELEM_STATEFUL,
-	.configure = changeenforcer_configure,
-	.model = &changeenforcer_model,
-	.runtime = &changeenforcer_runtime,
-};
-
-/* ---- runtime (packet functions) ---- */
-#include <string.h>
-
-#include "runtime/flowtab.h"
-#include "runtime/net.h"
-#include "runtime/rewrite.h"
-#include "runtime/runtime.h"
-
-/* Two fixed tables in the module block: authorizations keyed by the
- * entering packet's (source, source port, protocol), found by a leaving
- * packet's destination through the reply key; and the entering sources
- * (anti-spoofing). Timeouts are hard here: an idle entry is gone. */
-struct ce_state {
-	struct rt_flowtab *auth, *srcs;
-	uint64_t drops;
-};
-
-static uint32_t ce_cap(const struct rt_elem *e, uint32_t limit)
+static json_t *changeenforcer_describe(const void *conf)
 {
-	const struct changeenforcer_conf *c = e->conf;
-	return c->capacity < limit ? c->capacity : limit;
-}
-
-static size_t ce_state_size(const struct rt_elem *e, uint32_t limit)
-{
-	return sizeof(struct ce_state) + 32 + 2 * rt_flowtab_size(ce_cap(e, limit));
-}
-
-static int ce_init(struct rt_elem *e, struct diags *d)
-{
-	const struct changeenforcer_conf *c = e->conf;
-	struct ce_state *s = e->state;
-	uint32_t cap = ce_cap(e, rt_flow_capacity(e));
-	uintptr_t a = ((uintptr_t)(s + 1) + 15) & ~(uintptr_t)15;
-	s->auth = (struct rt_flowtab *)a;
-	a = (a + rt_flowtab_size(cap) + 15) & ~(uintptr_t)15;
-	s->srcs = (struct rt_flowtab *)a;
-	rt_flowtab_init(s->auth, cap);
-	rt_flowtab_init(s->srcs, cap);
-	rt_timer_at(e, rt_now(e) + (uint64_t)c->timeout_ns);
-	return 0;
-}
-
-static uint32_t ce_run(struct rt_elem *e, uint64_t now)
-{
-	const struct changeenforcer_conf *c = e->conf;
-	struct ce_state *s = e->state;
-	rt_flowtab_reap(s->auth, now);
-	rt_flowtab_reap(s->srcs, now);
-	rt_timer_at(e, now + (uint64_t)c->timeout_ns);
-	return 0;
-}
-
-/* Find (dir) or install k; an expired entry counts as absent. */
-static struct rt_flow *ce_get(struct rt_flowtab *t, const struct rt_flowid *k, int want_dir,
-                              uint64_t now)
-{
-	int dir;
-	struct rt_flow *f = rt_flowtab_lookup(t, k, &dir);
-	if (f && f->expiry <= now) {
-		rt_flowtab_remove(t, f);
-		f = NULL;
+	const struct changeenforcer_conf *c = conf;
+	char addr[16];
+	json_t *allow = json_array();
+	if (!allow)
+		return NULL;
+	for (uint32_t i = 0; i < c->nallow; i++) {
+		char b[20];
+		if (json_array_append_new(allow, json_string(inet_format_prefix(c->allow[i], b))) < 0) {
+			json_decref(allow);
+			return NULL;
+		}
 	}
-	return f && dir == want_dir ? f : NULL;
+	return json_pack("{s:s,s:o,s:I,s:i}", "addr", inet_format_addr(c->addr, addr), "allow", allow,
+	                 "timeout_ns", (json_int_t)c->timeout_ns, "capacity", (int)c->capacity);
 }
-
-static void ce_touch(const struct changeenforcer_conf *c, struct rt_flow *f, uint64_t now)
-{
-	f->expiry = now + (uint64_t)c->timeout_ns;
-	f->guarantee = 0; /* any entry may be replaced when full: oldest idle first */
-}
-
-static void ce_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
-{
-	const struct changeenforcer_conf *c = e->conf;
-	struct ce_state *s = e->state;
-	uint64_t now = rt_now(e);
-	if (!rt_pkt_has_ip(p) || rt_pkt_ip_avail(p) < 20) {
-		s->drops++;
-		rt_drop(e, p);
-		return;
-	}
-	const uint8_t *ip = rt_pkt_ip(p);
-	bool ports = ip[9] == RT_IP_PROTO_TCP || ip[9] == RT_IP_PROTO_UDP;
-	struct rt_flowid id = rt_pkt_flowid(p, ports);
-	if (port == 0) {
-		struct rt_flowid k = { .saddr = id.saddr, .sport = id.sport, .proto = id.proto };
-		struct rt_flow *f = ce_get(s->auth, &k, 0, now);
-		if (!f)
-			f = rt_flowtab_insert(s->auth, &k, &k, now);
-		if (f)
-			ce_touch(c, f, now);
-		struct rt_flowid a = { .saddr = id.saddr };
-		f = ce_get(s->srcs, &a, 0, now);
-		if (!f)
-			f = rt_flowtab_insert(s->srcs, &a, &a, now);
-		if (f)
-			ce_touch(c, f, now);
-		rt_push(e, 0, p);
-		return;
-	}
-	bool src_ok = id.saddr == c->addr;
-	if (!src_ok) {
-		struct rt_flowid a = { .saddr = id.saddr };
-		struct rt_flow *f = ce_get(s->srcs, &a, 0, now);
-		src_ok = f != NULL;
-	}
-	bool dst_ok = false;
-	for (uint32_t i = 0; i < c->nallow && !dst_ok; i++)
-		dst_ok = inet_prefix_contains(c->allow[i], id.daddr);
-	struct rt_flowid r = { .daddr = id.daddr, .dport = id.dport, .proto = id.proto };
-	struct rt_flow *f = ce_get(s->auth, &r, 1, now);
-	if (!src_ok || !(dst_ok || f)) {
-		s->drops++;
-		rt_drop(e, p);
-		return;
-	}
-	if (f)
-		ce_touch(c, f, now);
-	rt_push(e, 1, p);
-}
-
-static int ce_read(const struct rt_elem *e, const char *h, uint64_t *v)
-{
-	const struct ce_state *s = e->state;
-	if (!strcmp(h, "drops"))
-		*v = s->drops;
-	else if (!strcmp(h, "count"))
-		*v = rt_flowtab_count(s->auth);
-	else
-		return -EOPNOTSUPP;
-	return 0;
-}
-
-static const struct elem_runtime changeenforcer_runtime = {
-	.state_size = ce_state_size,
-	.init = ce_init,
-	.push = ce_push,
-	.run = ce_run,
-	.read = ce_read,
-};
 
 /* ---- symbolic model (src/verify/model.h) ---- */
 /* Entering flows push an authorization (source, source port, protocol)
@@ -360,3 +229,170 @@ static int changeenforcer_sym_push(struct sym_ctx *cx, const struct click_elemen
 }
 
 static const struct elem_model changeenforcer_model = { .push = changeenforcer_sym_push };
+
+/* ---- packet function ---- */
+
+/* Two fixed tables in the module block: authorizations keyed by the
+ * entering packet's (source, source port, protocol), found by a leaving
+ * packet's destination through the reply key; and the entering sources
+ * (anti-spoofing). Timeouts are hard here: an idle entry is gone. */
+struct ce_state {
+	struct rt_flowtab *auth, *srcs;
+	uint64_t drops;
+};
+
+static uint32_t ce_cap(const struct rt_elem *e, uint32_t limit)
+{
+	const struct changeenforcer_conf *c = e->conf;
+	return c->capacity < limit ? c->capacity : limit;
+}
+
+static size_t ce_state_size(const struct rt_elem *e, uint32_t limit)
+{
+	return sizeof(struct ce_state) + 32 + 2 * rt_flowtab_size(ce_cap(e, limit));
+}
+
+static int ce_init(struct rt_elem *e, struct diags *d)
+{
+	const struct changeenforcer_conf *c = e->conf;
+	struct ce_state *s = e->state;
+	uint32_t cap = ce_cap(e, rt_flow_capacity(e));
+	uintptr_t a = ((uintptr_t)(s + 1) + 15) & ~(uintptr_t)15;
+	s->auth = (struct rt_flowtab *)a;
+	a = (a + rt_flowtab_size(cap) + 15) & ~(uintptr_t)15;
+	s->srcs = (struct rt_flowtab *)a;
+	rt_flowtab_init(s->auth, cap);
+	rt_flowtab_init(s->srcs, cap);
+	rt_timer_at(e, rt_now(e) + (uint64_t)c->timeout_ns);
+	return 0;
+}
+
+static uint32_t ce_run(struct rt_elem *e, uint64_t now)
+{
+	const struct changeenforcer_conf *c = e->conf;
+	struct ce_state *s = e->state;
+	rt_flowtab_reap(s->auth, now);
+	rt_flowtab_reap(s->srcs, now);
+	rt_timer_at(e, now + (uint64_t)c->timeout_ns);
+	return 0;
+}
+
+/* Find (dir) or install k; an expired entry counts as absent. */
+static struct rt_flow *ce_get(struct rt_flowtab *t, const struct rt_flowid *k, int want_dir,
+                              uint64_t now)
+{
+	int dir;
+	struct rt_flow *f = rt_flowtab_lookup(t, k, &dir);
+	if (f && f->expiry <= now) {
+		rt_flowtab_remove(t, f);
+		f = NULL;
+	}
+	return f && dir == want_dir ? f : NULL;
+}
+
+static void ce_touch(const struct changeenforcer_conf *c, struct rt_flow *f, uint64_t now)
+{
+	f->expiry = now + (uint64_t)c->timeout_ns;
+	f->guarantee = 0; /* any entry may be replaced when full: oldest idle first */
+}
+
+/* Entering: always passes, and (re)authorizes replies to its source. */
+static void ce_enter_pkt(struct rt_elem *e, const struct rt_flowid *id, struct rt_pkt *p)
+{
+	const struct changeenforcer_conf *c = e->conf;
+	struct ce_state *s = e->state;
+	uint64_t now = rt_now(e);
+	struct rt_flowid k = { .saddr = id->saddr, .sport = id->sport, .proto = id->proto };
+	struct rt_flow *f = ce_get(s->auth, &k, 0, now);
+	if (!f)
+		f = rt_flowtab_insert(s->auth, &k, &k, now);
+	if (f)
+		ce_touch(c, f, now);
+	struct rt_flowid a = { .saddr = id->saddr };
+	f = ce_get(s->srcs, &a, 0, now);
+	if (!f)
+		f = rt_flowtab_insert(s->srcs, &a, &a, now);
+	if (f)
+		ce_touch(c, f, now);
+	rt_push(e, 0, p);
+}
+
+/* Leaving: passes from ADDR or an authorized source to an allowed
+ * destination or as a reply. */
+static void ce_leave_pkt(struct rt_elem *e, const struct rt_flowid *id, struct rt_pkt *p)
+{
+	const struct changeenforcer_conf *c = e->conf;
+	struct ce_state *s = e->state;
+	uint64_t now = rt_now(e);
+	bool src_ok = id->saddr == c->addr;
+	if (!src_ok) {
+		struct rt_flowid a = { .saddr = id->saddr };
+		src_ok = ce_get(s->srcs, &a, 0, now) != NULL;
+	}
+	bool dst_ok = false;
+	for (uint32_t i = 0; i < c->nallow && !dst_ok; i++)
+		dst_ok = inet_prefix_contains(c->allow[i], id->daddr);
+	struct rt_flowid r = { .daddr = id->daddr, .dport = id->dport, .proto = id->proto };
+	struct rt_flow *f = ce_get(s->auth, &r, 1, now);
+	if (!src_ok || !(dst_ok || f)) {
+		s->drops++;
+		rt_drop(e, p);
+		return;
+	}
+	if (f)
+		ce_touch(c, f, now);
+	rt_push(e, 1, p);
+}
+
+static void ce_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
+{
+	struct ce_state *s = e->state;
+	if (!rt_pkt_has_ip(p) || rt_pkt_ip_avail(p) < 20) {
+		s->drops++;
+		rt_drop(e, p);
+		return;
+	}
+	const uint8_t *ip = rt_pkt_ip(p);
+	bool ports = ip[9] == RT_IP_PROTO_TCP || ip[9] == RT_IP_PROTO_UDP;
+	struct rt_flowid id = rt_pkt_flowid(p, ports);
+	if (port == 0)
+		ce_enter_pkt(e, &id, p);
+	else
+		ce_leave_pkt(e, &id, p);
+}
+
+static int ce_read(const struct rt_elem *e, const char *h, uint64_t *v)
+{
+	const struct ce_state *s = e->state;
+	if (!strcmp(h, "drops"))
+		*v = s->drops;
+	else if (!strcmp(h, "count"))
+		*v = rt_flowtab_count(s->auth);
+	else
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+static const struct elem_runtime changeenforcer_runtime = {
+	.state_size = ce_state_size,
+	.init = ce_init,
+	.push = ce_push,
+	.run = ce_run,
+	.read = ce_read,
+};
+
+const struct click_class elem_changeenforcer = {
+	.name = "ChangeEnforcer",
+	.port_count = "2/2",
+	.processing = "h/h",
+	.flow_code = "xy/xy",
+	.flags = ELEM_STATEFUL,
+	.configure = changeenforcer_configure,
+	.model = &changeenforcer_model,
+	.runtime = &changeenforcer_runtime,
+	.describe = changeenforcer_describe,
+	.doc_args = "ADDR; keywords ALLOW (prefixes, repeatable), TIMEOUT, CAPACITY",
+	.doc_model = "Entering flows push an authorization into the flow; a leaving flow passes "
+	             "from ADDR or an authorized source to an allowed destination or as a reply. "
+	             "Timeouts never expire and a full table is not modelled.",
+};

@@ -1,14 +1,22 @@
-/* Classifier(PATTERN_0, ..., PATTERN_{N-1}) (click.md 3.2, Part 5):
- * byte patterns relative to the data pointer, one per output; the first
- * match decides, no match drops. Patterns are parsed by src/flow (the one
- * parser the verifier and the runtime share) into struct cls_conf. */
+/* Classifier(PATTERN_0, ..., PATTERN_{N-1}) (Click's Classifier
+ * documentation): byte patterns relative to the data pointer, one per
+ * output; the first match decides, no match drops. Patterns are parsed by
+ * src/flow (the one parser the verifier and the runtime share) into struct
+ * cls_conf. The family's configuration helpers, model and packet function
+ * (classify.h) are here too: IPFilter and IPClassifier use them as they are. */
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include <jansson.h>
+
+#include "base/arena.h"
 #include "elements/args.h"
 #include "elements/classify.h"
 #include "elements/element.h"
-#include "verify/model.h"
 #include "flow/flow.h"
+#include "runtime/runtime.h"
+#include "verify/model.h"
 
 struct cls_conf *cls_conf_alloc(const struct click_conf_ctx *ctx, size_t nrules)
 {
@@ -44,6 +52,27 @@ int cls_configure_per_output(const struct click_conf_ctx *ctx, const struct clic
 	return 0;
 }
 
+json_t *cls_describe(const void *conf)
+{
+	const struct cls_conf *c = conf;
+	json_t *out = NULL;
+	struct arena *a = arena_new(0);
+	json_t *rules = json_array();
+	if (!a || !rules)
+		goto cleanup;
+	for (uint32_t i = 0; i < c->n; i++) {
+		const char *text = c->rules[i].expr ? flow_to_string(c->rules[i].expr, a) : "true";
+		json_t *r = json_pack("{s:i,s:s?}", "out", (int)c->rules[i].out, "pattern", text);
+		if (!r || json_array_append_new(rules, r) < 0)
+			goto cleanup;
+	}
+	out = json_pack("{s:O}", "rules", rules);
+cleanup:
+	arena_free(a);
+	json_decref(rules);
+	return out;
+}
+
 static int classifier_pattern(const struct click_conf_ctx *ctx, const struct click_arg *arg,
                               struct flow_expr **out)
 {
@@ -56,21 +85,9 @@ static int classifier_configure(const struct click_conf_ctx *ctx, const struct c
 	return cls_configure_per_output(ctx, args, classifier_pattern, conf);
 }
 
-#include "runtime/elements_rt.h"
-const struct click_class elem_classifier = {
-	.name = "Classifier",
-	.port_count = "1/-",
-	.processing = "h/h",
-	.configure = classifier_configure,
-	.model = &cls_model,
-	.runtime = &rt_classifier_runtime,
-};
-
-/* ---- runtime (packet functions) ---- */
-/* The packet function is shared with its family: src/runtime/classify_rt.c. */
-
 /* ---- symbolic model (src/verify/model.h) ---- */
-/* Shared by IPFilter and IPClassifier (classify.h). First matching rule decides, no match drops: the flow is split into
+
+/* First matching rule decides, no match drops: the flow is split into
  * disjoint flows, one per rule that some packet of it matches. */
 static int cls_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
                     struct sym_flow *f)
@@ -89,3 +106,91 @@ static int cls_sym_push(struct sym_ctx *cx, const struct click_element *e, uint3
 }
 
 const struct elem_model cls_model = { .push = cls_sym_push };
+const char cls_doc_model[] = "The first matching rule decides: the flow is split into disjoint "
+                             "flows, one per rule some packet of it matches; what matches no "
+                             "rule is dropped.";
+
+/* ---- packet function ---- */
+
+/* What src/flow's programs read of a packet: the IP, transport, MAC and
+ * data windows, each clipped to the data. */
+static void packet_view(const struct rt_pkt *p, struct flow_pkt *fp)
+{
+	memset(fp, 0, sizeof *fp);
+	fp->data = rt_pkt_data(p);
+	fp->data_len = p->len;
+	uint32_t ia = rt_pkt_ip_avail(p);
+	if (p->ip_off >= 0 && ((uint32_t)p->ip_off < p->off + p->len)) {
+		fp->ip = rt_pkt_ip(p);
+		fp->ip_len = ia;
+		if (ia >= p->ip_hlen && p->ip_hlen > 0) {
+			fp->transp = fp->ip + p->ip_hlen;
+			fp->transp_len = ia - p->ip_hlen;
+		}
+	}
+	if (p->mac_off >= 0 && (uint32_t)p->mac_off <= p->off + p->len) {
+		fp->ether = p->buf + p->mac_off;
+		fp->ether_len = p->off + p->len - (uint32_t)p->mac_off;
+	}
+}
+
+/* The rule list compiled once per instance (flow_prog: flat jumps instead
+ * of flow_eval's recursion over the tree), in the module's block. */
+static uint32_t cls_natoms(const struct cls_conf *c)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < c->n; i++)
+		n += flow_expr_natoms(c->rules[i].expr);
+	return n;
+}
+
+static size_t cls_state_size(const struct rt_elem *e, uint32_t fc)
+{
+	(void)fc;
+	return flow_prog_bytes(cls_natoms(e->conf));
+}
+
+static int cls_init(struct rt_elem *e, struct diags *d)
+{
+	(void)d;
+	const struct cls_conf *c = e->conf;
+	const struct flow_expr **v = malloc((c->n ? c->n : 1) * sizeof *v);
+	if (!v)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < c->n; i++)
+		v[i] = c->rules[i].expr;
+	int r = flow_prog_compile(e->state, cls_natoms(c), v, c->n);
+	free(v);
+	return r;
+}
+
+static void cls_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
+{
+	(void)port;
+	const struct cls_conf *c = e->conf;
+	struct flow_pkt fp;
+	packet_view(p, &fp);
+	int32_t i = flow_prog_run(e->state, &fp);
+	if (i < 0 || c->rules[i].out < 0)
+		rt_drop(e, p);
+	else
+		rt_push(e, (uint32_t)c->rules[i].out, p);
+}
+
+const struct elem_runtime cls_runtime = {
+	.state_size = cls_state_size,
+	.init = cls_init,
+	.push = cls_push,
+};
+
+const struct click_class elem_classifier = {
+	.name = "Classifier",
+	.port_count = "1/-",
+	.processing = "h/h",
+	.configure = classifier_configure,
+	.model = &cls_model,
+	.runtime = &cls_runtime,
+	.describe = cls_describe,
+	.doc_args = "PATTERN_0, ..., PATTERN_{N-1} (OFFSET/VALUE[%MASK] byte patterns, one per output)",
+	.doc_model = cls_doc_model,
+};

@@ -1,5 +1,7 @@
-/* The parsed rule lists of Classifier, IPClassifier and IPFilter
- * (click.md 3.2, Parts 4-5): first matching rule decides; no match drops. */
+/* The parsed rule lists of Classifier, IPClassifier and IPFilter (Click's
+ * documentation of the three): first matching rule decides; no match
+ * drops. The family shares its model, packet function and description
+ * (classifier.c). */
 #ifndef INNET_ELEMENTS_CLASSIFY_H
 #define INNET_ELEMENTS_CLASSIFY_H
 
@@ -28,7 +30,14 @@ int cls_configure_per_output(const struct click_conf_ctx *ctx, const struct clic
                              int (*parse)(const struct click_conf_ctx *ctx, const struct click_arg *arg,
                                           struct flow_expr **out),
                              void **conf);
-/* The symbolic model the whole family shares (classifier.c). */
+/* The configured rules as JSON: {"rules": [{"out": N, "pattern": TEXT}]}
+ * (out -1: dropped; TEXT in src/flow's canonical form). NULL when out of
+ * memory. */
+struct json_t *cls_describe(const void *conf);
+/* The symbolic model and the packet function the whole family shares. */
 extern const struct elem_model cls_model;
+extern const struct elem_runtime cls_runtime;
+/* The family's doc_model. */
+extern const char cls_doc_model[];
 
 #endif

@@ -1,23 +1,120 @@
-/* IPAddrRewriter(INPUTSPEC... [, keywords]) (click.md 3.5): basic NAT of
- * source addresses for any protocol. struct rw_conf (rewriter.h) with
- * addr_only patterns; keywords TIMEOUT (2 h, Click's code), GUARANTEE,
- * REAP_INTERVAL, MAPPING_CAPACITY, DST_ANNO, REPLY_ANNO. */
-#include "elements/element.h"
-#include "verify/model.h"
-#include "elements/rewriter.h"
+/* IPAddrRewriter(INPUTSPEC... [, keywords]) (Click's IPAddrRewriter
+ * documentation): basic NAT of source addresses for any protocol. The
+ * specs (patterns 'pattern SADDR - FOUT ROUT'), the mapping table and the
+ * header rewriting are shared with IPRewriter (rewriter.h); this file
+ * holds the keywords, how a packet finds its mapping (its source forward,
+ * its destination back) and the one timeout. */
+#include <errno.h>
 
+#include <jansson.h>
+
+#include "elements/args.h"
+#include "elements/element.h"
+#include "elements/rewriter.h"
+#include "runtime/flowtab.h"
+#include "runtime/net.h"
+#include "runtime/runtime.h"
+#include "verify/model.h"
+
+/* Keywords TIMEOUT (2 h, Click's code), GUARANTEE, REAP_INTERVAL,
+ * MAPPING_CAPACITY, DST_ANNO, REPLY_ANNO. */
 static int ipaddrrewriter_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
                                     void **conf)
 {
-	struct rw_conf *c = NULL;
-	int rc = rw_configure(ctx, args, true, &c);
-	if (rc == 0)
-		*conf = c;
-	return rc;
+	struct rw_conf *c = rw_conf_new(ctx);
+	if (!c)
+		return -ENOMEM;
+	uint8_t reply_anno = 0;
+	struct arg_spec kw[] = {
+		arg_time("TIMEOUT", 0, &c->timeout_ns),
+		arg_time("GUARANTEE", 0, &c->guarantee_ns),
+		arg_time("REAP_INTERVAL", 0, &c->reap_interval_ns),
+		arg_u32("MAPPING_CAPACITY", 0, &c->capacity),
+		arg_u32("CAPACITY", 0, &c->capacity),
+		arg_bool("DST_ANNO", 0, &c->dst_anno),
+		arg_anno1("REPLY_ANNO", 0, &reply_anno),
+	};
+	int rc = rw_configure(ctx, args, kw, ARG_N(kw), &reply_anno, true, c);
+	if (rc)
+		return rc;
+	*conf = c;
+	return 0;
 }
 
-#include "runtime/elements_rt.h"
-static const struct elem_model ipaddrrewriter_model;
+static json_t *ipaddrrewriter_describe(const void *conf)
+{
+	const struct rw_conf *c = conf;
+	json_t *o = json_pack("{s:I,s:I}", "timeout_ns", (json_int_t)c->timeout_ns, "guarantee_ns",
+	                      (json_int_t)c->guarantee_ns);
+	if (o && rw_describe_common(c, o) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* ---- symbolic model (src/verify/model.h) ---- */
+
+/* Every flow reaches the table: a mapping covers its source (forward) or
+ * its destination (reply). */
+static int ipaddrrewriter_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                                   struct sym_flow *f)
+{
+	const struct rw_conf *c = e->conf;
+	if (port >= c->nspecs)
+		return -EINVAL;
+	struct sym_flows flows = { 0 };
+	sym_flows_push(cx, &flows, f);
+	return rw_sym_map(cx, &flows, &c->specs[port], true);
+}
+
+static const struct elem_model ipaddrrewriter_model = { .push = ipaddrrewriter_sym_push };
+
+/* ---- packet function ---- */
+
+/* The mapping whose forward key is the packet's source, else the one
+ * whose reply key is its destination (*dir 0 or 1); NULL if none. */
+static struct rt_flow *find_mapping(struct rt_flowtab *tab, const uint8_t *ip,
+                                    const struct rt_flowid *key, int *dir)
+{
+	struct rt_flow *f = rt_flowtab_lookup(tab, key, dir);
+	if (f && *dir == 0)
+		return f;
+	struct rt_flowid reply = { .daddr = rt_rd32(ip + 16) };
+	f = rt_flowtab_lookup(tab, &reply, dir);
+	return f && *dir == 1 ? f : NULL;
+}
+
+static void ipaddrrewriter_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
+{
+	const struct rw_conf *c = e->conf;
+	struct rw_state *s = e->state;
+	if (!rt_pkt_has_ip(p) || rt_pkt_ip_avail(p) < 20 || port >= c->nspecs) {
+		rt_drop(e, p);
+		return;
+	}
+	const uint8_t *ip = rt_pkt_ip(p);
+	struct rt_flowid key = { .saddr = rt_rd32(ip + 12) };
+	int dir = 0;
+	struct rt_flow *f = find_mapping(s->tab, ip, &key, &dir);
+	if (!f) {
+		f = rw_map_new(e, port, p, &key, true);
+		if (!f)
+			return;
+		dir = 0;
+	}
+	rw_count(f, dir);
+	rw_forward(e, f, dir, p, c->timeout_ns, c->guarantee_ns, true);
+}
+
+static const struct elem_runtime ipaddrrewriter_runtime = {
+	.state_size = rw_state_size,
+	.init = rw_init,
+	.push = ipaddrrewriter_push,
+	.run = rw_reap,
+	.read = rw_read,
+};
+
 const struct click_class elem_ipaddrrewriter = {
 	.name = "IPAddrRewriter",
 	.port_count = "1-/1-",
@@ -25,18 +122,12 @@ const struct click_class elem_ipaddrrewriter = {
 	.flags = ELEM_STATEFUL,
 	.configure = ipaddrrewriter_configure,
 	.model = &ipaddrrewriter_model,
-	.runtime = &rt_ipaddrrewriter_runtime,
+	.runtime = &ipaddrrewriter_runtime,
+	.describe = ipaddrrewriter_describe,
+	.doc_args = "INPUTSPEC_0, ..., INPUTSPEC_{n-1} (drop, pass OUT, keep FOUT ROUT, "
+	            "pattern SADDR - FOUT ROUT); keywords TIMEOUT, GUARANTEE, REAP_INTERVAL, "
+	            "MAPPING_CAPACITY, DST_ANNO, REPLY_ANNO",
+	.doc_model = "Mappings travel in the flow: a packet whose source a mapping covers is "
+	             "rewritten forward, one whose destination it covers back. Timeouts never "
+	             "expire and a full table is not modelled.",
 };
-
-/* ---- runtime (packet functions) ---- */
-/* The packet function is shared with its family: src/runtime/rewriter_rt.c. */
-
-/* ---- symbolic model (src/verify/model.h) ---- */
-/* Shared with its family too: rw_sym_push in rewriter.c. */
-static int ipaddrrewriter_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                       struct sym_flow *f)
-{
-	return rw_sym_push(cx, e, port, f, true);
-}
-
-static const struct elem_model ipaddrrewriter_model = { .push = ipaddrrewriter_sym_push };

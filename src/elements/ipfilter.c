@@ -1,6 +1,7 @@
-/* IPFilter(ACTION PATTERN, ...) and IPClassifier(PATTERN_0, ...)
- * (click.md 3.2, Part 4). Both compile to struct cls_conf: rules in order,
- * the first matching rule decides, packets matching none are dropped.
+/* IPFilter(ACTION PATTERN, ...) and IPClassifier(PATTERN_0, ...) (Click's
+ * IPFilter and IPClassifier documentation). Both compile to struct
+ * cls_conf: rules in order, the first matching rule decides, packets
+ * matching none are dropped.
  * IPFilter actions: allow (output 0), deny/drop (drop), or a decimal
  * output number K < noutputs. IPClassifier: one pattern per output.
  * Patterns are parsed by src/flow's flow_parse. */
@@ -10,7 +11,6 @@
 #include "elements/args.h"
 #include "elements/classify.h"
 #include "elements/element.h"
-#include "verify/model.h"
 #include "flow/flow.h"
 
 /* Parse the pattern text v (unquoting first only when it has quotes, so
@@ -73,7 +73,7 @@ static int ipfilter_configure(const struct click_conf_ctx *ctx, const struct cli
 			rc = arg_error(ctx, &act, "unknown action '%s' (expected allow, deny, drop or an output number)", b);
 			continue;
 		}
-		/* An action alone matches every packet (click.md 4.2). */
+		/* An action alone matches every packet (Click's IPFilter). */
 		if (pat.n == 0 ? flow_parse("-", &pat.loc, ctx->arena, ctx->diags, &r->expr)
 		               : pattern(ctx, &pat, &r->expr))
 			rc = -EINVAL;
@@ -97,14 +97,20 @@ static int ipclassifier_configure(const struct click_conf_ctx *ctx, const struct
 	return cls_configure_per_output(ctx, args, ipclassifier_pattern, conf);
 }
 
-#include "runtime/elements_rt.h"
+/* The model and the packet function are the family's (classifier.c): the
+ * first matching rule decides, no match drops. */
+
 const struct click_class elem_ipfilter = {
 	.name = "IPFilter",
 	.port_count = "1/-",
 	.processing = "h/h",
 	.configure = ipfilter_configure,
 	.model = &cls_model,
-	.runtime = &rt_ipfilter_runtime,
+	.runtime = &cls_runtime,
+	.describe = cls_describe,
+	.doc_args = "ACTION PATTERN, ... (ACTION allow, deny, drop or an output number; "
+	            "PATTERN in tcpdump-like syntax, empty: every packet)",
+	.doc_model = cls_doc_model,
 };
 
 const struct click_class elem_ipclassifier = {
@@ -113,11 +119,9 @@ const struct click_class elem_ipclassifier = {
 	.processing = "h/h",
 	.configure = ipclassifier_configure,
 	.model = &cls_model,
-	.runtime = &rt_ipclassifier_runtime,
+	.runtime = &cls_runtime,
+	.describe = cls_describe,
+	.doc_args = "PATTERN_0, ..., PATTERN_{N-1} (tcpdump-like syntax, one per output)",
+	.doc_model = cls_doc_model,
 };
 
-/* ---- runtime (packet functions) ---- */
-/* The packet function is shared with its family: src/runtime/classify_rt.c. */
-
-/* ---- symbolic model (src/verify/model.h) ---- */
-/* cls_model, shared with Classifier: src/elements/classifier.c. */

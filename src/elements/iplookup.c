@@ -1,14 +1,18 @@
-/* LinearIPLookup, StaticIPLookup, RadixIPLookup (click.md 3.9):
- * X(ADDR/MASK [GW] OUT, ...), longest-prefix match on the dst-IP
- * annotation. The three differ only in algorithm and run-time mutability,
+/* LinearIPLookup, StaticIPLookup, RadixIPLookup (Click's documentation
+ * of the three): X(ADDR/MASK [GW] OUT, ...), longest-prefix match on the
+ * dst-IP annotation. The three differ only in algorithm and run-time mutability,
  * which innet does not expose, so they share one configuration. */
 #include <errno.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "base/inet.h"
 #include "elements/args.h"
 #include "elements/element.h"
-#include "verify/model.h"
 #include "elements/iproute.h"
+#include "runtime/runtime.h"
+#include "verify/model.h"
 
 const struct iproute *iproute_lookup(const struct iproute_conf *c, uint32_t addr)
 {
@@ -79,37 +83,24 @@ static int iplookup_configure(const struct click_conf_ctx *ctx, const struct cli
 	return 0;
 }
 
-#include "runtime/elements_rt.h"
-static const struct elem_model iplookup_model;
-const struct click_class elem_lineariplookup = {
-	.name = "LinearIPLookup",
-	.port_count = "1/-",
-	.processing = "h/h",
-	.configure = iplookup_configure,
-	.model = &iplookup_model,
-	.runtime = &rt_iplookup_runtime,
-};
-
-const struct click_class elem_staticiplookup = {
-	.name = "StaticIPLookup",
-	.port_count = "1/-",
-	.processing = "h/h",
-	.configure = iplookup_configure,
-	.model = &iplookup_model,
-	.runtime = &rt_iplookup_runtime,
-};
-
-const struct click_class elem_radixiplookup = {
-	.name = "RadixIPLookup",
-	.port_count = "1/-",
-	.processing = "h/h",
-	.configure = iplookup_configure,
-	.model = &iplookup_model,
-	.runtime = &rt_iplookup_runtime,
-};
-
-/* ---- runtime (packet functions) ---- */
-/* The packet function is shared with its family: src/runtime/classify_rt.c. */
+static json_t *iplookup_describe(const void *conf)
+{
+	const struct iproute_conf *c = conf;
+	json_t *routes = json_array();
+	if (!routes)
+		return NULL;
+	for (uint32_t i = 0; i < c->n; i++) {
+		char dst[20], gw[16];
+		const struct iproute *r = &c->v[i];
+		json_t *o = json_pack("{s:s,s:s?,s:i}", "dst", inet_format_prefix(r->dst, dst), "gw",
+		                      r->gw ? inet_format_addr(r->gw, gw) : NULL, "out", (int)r->out);
+		if (!o || json_array_append_new(routes, o) < 0) {
+			json_decref(routes);
+			return NULL;
+		}
+	}
+	return json_pack("{s:o}", "routes", routes);
+}
 
 /* ---- symbolic model (src/verify/model.h) ---- */
 /* Longest-prefix match on the dst-IP annotation: taking the routes from the
@@ -144,3 +135,36 @@ static int iplookup_sym_push(struct sym_ctx *cx, const struct click_element *e, 
 }
 
 static const struct elem_model iplookup_model = { .push = iplookup_sym_push };
+
+/* ---- packet function ---- */
+
+static void iplookup_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
+{
+	const struct iproute *best = iproute_lookup(e->conf, rt_pkt_dst_anno(p));
+	if (!best) {
+		rt_drop(e, p);
+		return;
+	}
+	if (best->gw)
+		rt_pkt_set_dst_anno(p, best->gw);
+	rt_push(e, best->out, p);
+}
+
+static const struct elem_runtime iplookup_runtime = { .push = iplookup_push };
+
+/* The three classes differ only in name. */
+#define IPLOOKUP_CLASS(NAME)                                                                   \
+	{                                                                                      \
+		.name = NAME, .port_count = "1/-", .processing = "h/h",                        \
+		.configure = iplookup_configure, .model = &iplookup_model,                     \
+		.runtime = &iplookup_runtime, .describe = iplookup_describe,                   \
+		.doc_args = "ADDR/MASK [GW] OUT, ... (a later route for the same prefix "     \
+		            "replaces the earlier one)",                                       \
+		.doc_model = "Longest-prefix match on the dst-IP annotation: the flow is "     \
+		             "split by prefix, longest first; a gateway is written into the "  \
+		             "annotation.",                                                    \
+	}
+
+const struct click_class elem_lineariplookup = IPLOOKUP_CLASS("LinearIPLookup");
+const struct click_class elem_staticiplookup = IPLOOKUP_CLASS("StaticIPLookup");
+const struct click_class elem_radixiplookup = IPLOOKUP_CLASS("RadixIPLookup");

@@ -1,22 +1,224 @@
-/* IPRewriter(INPUTSPEC_0, ..., INPUTSPEC_{n-1} [, keywords]) (click.md
- * 3.5): NAPT for TCP and UDP, one input per spec. The configuration is a
- * struct rw_conf (rewriter.h), parsed by rewriter.c. */
+/* IPRewriter(INPUTSPEC_0, ..., INPUTSPEC_{n-1} [, keywords]) (Click's
+ * IPRewriter documentation): NAPT for TCP and UDP, one input per spec.
+ * The specs, the mapping table and the header rewriting are shared with
+ * IPAddrRewriter (rewriter.h); this file holds the keywords, which packets
+ * reach the table (TCP and UDP first fragments with a port pair), and the
+ * TCP and UDP timeouts. */
+#include <errno.h>
+
+#include <jansson.h>
+
+#include "elements/args.h"
 #include "elements/element.h"
-#include "verify/model.h"
 #include "elements/rewriter.h"
+#include "runtime/flowtab.h"
+#include "runtime/net.h"
+#include "runtime/runtime.h"
+#include "verify/model.h"
 
 static int iprewriter_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
                                 void **conf)
 {
-	struct rw_conf *c = NULL;
-	int rc = rw_configure(ctx, args, false, &c);
-	if (rc == 0)
-		*conf = c;
-	return rc;
+	struct rw_conf *c = rw_conf_new(ctx);
+	if (!c)
+		return -ENOMEM;
+	uint8_t reply_anno = 0;
+	struct arg_spec kw[] = {
+		arg_time("TCP_TIMEOUT", 0, &c->tcp_timeout_ns),
+		arg_time("TCP_DONE_TIMEOUT", 0, &c->tcp_done_timeout_ns),
+		arg_time("TCP_NODATA_TIMEOUT", 0, &c->tcp_nodata_timeout_ns),
+		arg_time("TCP_GUARANTEE", 0, &c->tcp_guarantee_ns),
+		arg_time("UDP_TIMEOUT", 0, &c->udp_timeout_ns),
+		arg_time("UDP_STREAMING_TIMEOUT", 0, &c->udp_streaming_timeout_ns),
+		arg_time("UDP_GUARANTEE", 0, &c->udp_guarantee_ns),
+		arg_time("REAP_INTERVAL", 0, &c->reap_interval_ns),
+		arg_u32("MAPPING_CAPACITY", 0, &c->capacity),
+		arg_u32("CAPACITY", 0, &c->capacity),
+		arg_bool("DST_ANNO", 0, &c->dst_anno),
+		arg_anno1("REPLY_ANNO", 0, &reply_anno),
+	};
+	int rc = rw_configure(ctx, args, kw, ARG_N(kw), &reply_anno, false, c);
+	if (rc)
+		return rc;
+	if (!args_given(kw, ARG_N(kw), "UDP_STREAMING_TIMEOUT"))
+		c->udp_streaming_timeout_ns = c->udp_timeout_ns;
+	*conf = c;
+	return 0;
 }
 
-#include "runtime/elements_rt.h"
-static const struct elem_model iprewriter_model;
+static json_t *iprewriter_describe(const void *conf)
+{
+	const struct rw_conf *c = conf;
+	json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	                      "tcp_timeout_ns", (json_int_t)c->tcp_timeout_ns,
+	                      "tcp_done_timeout_ns", (json_int_t)c->tcp_done_timeout_ns,
+	                      "tcp_nodata_timeout_ns", (json_int_t)c->tcp_nodata_timeout_ns,
+	                      "tcp_guarantee_ns", (json_int_t)c->tcp_guarantee_ns,
+	                      "udp_timeout_ns", (json_int_t)c->udp_timeout_ns,
+	                      "udp_streaming_timeout_ns", (json_int_t)c->udp_streaming_timeout_ns,
+	                      "udp_guarantee_ns", (json_int_t)c->udp_guarantee_ns);
+	if (o && rw_describe_common(c, o) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* ---- symbolic model (src/verify/model.h) ---- */
+
+static const struct flow_expr first_fragment = {
+	.kind = FLOW_ATOM,
+	.atom = { .base = FLOW_BASE_IP, .op = FLOW_EQ, .len = 2, .off = 6, .mask = 0x1fff, .value = 0 },
+};
+
+static const struct sym_iset *tcp_or_udp(struct sym_ctx *cx)
+{
+	struct sym_iset *s = arena_alloc(sym_arena(cx), sizeof *s + 2 * sizeof s->v[0]);
+	if (!s)
+		return NULL;
+	s->n = 2;
+	s->v[0] = (struct sym_ival){ RT_IP_PROTO_TCP, RT_IP_PROTO_TCP };
+	s->v[1] = (struct sym_ival){ RT_IP_PROTO_UDP, RT_IP_PROTO_UDP };
+	return s;
+}
+
+/* Click also sends TCP/UDP packets with fewer than 8 transport bytes to
+ * pass-or-drop. Where the header length is not one constant the undecided
+ * part goes both ways, each copy marked approximate. The long parts are
+ * appended to *out. */
+static int split_short(struct sym_ctx *cx, struct sym_flow *f, const struct rw_spec *spec,
+                       struct sym_flows *out)
+{
+	struct sym_flow *lng = NULL, *shrt = NULL, *amb = NULL;
+	sym_split_transport(cx, f, 8, &lng, &shrt, &amb);
+	rw_sym_pass_or_drop(cx, shrt, spec, "fewer than 8 transport bytes");
+	if (lng)
+		sym_flows_push(cx, out, lng);
+	if (!amb)
+		return 0;
+	struct sym_flow *c = sym_clone(cx, amb);
+	if (!c) {
+		sym_drop(cx, amb, "out of memory");
+		return -ENOMEM;
+	}
+	rw_sym_pass_or_drop(cx, c, spec, "maybe fewer than 8 transport bytes");
+	sym_flows_push(cx, out, amb); /* the long side of the rewriter runs on it too */
+	return 0;
+}
+
+/* Only TCP and UDP first fragments with a port pair reach the table. */
+static int iprewriter_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                               struct sym_flow *f)
+{
+	const struct rw_conf *c = e->conf;
+	if (port >= c->nspecs)
+		return -EINVAL;
+	const struct rw_spec *spec = &c->specs[port];
+	struct sym_flow *tu, *other;
+	sym_split_set(cx, f, SYM_F_PROTO, tcp_or_udp(cx), &tu, &other);
+	rw_sym_pass_or_drop(cx, other, spec, "not TCP/UDP");
+	if (!tu)
+		return 0;
+	struct sym_flows first = { 0 }, later = { 0 }, mappable = { 0 };
+	int rc = sym_split_expr(cx, tu, &first_fragment, &first, &later);
+	if (rc < 0)
+		return rc;
+	for (uint32_t i = 0; i < later.n; i++)
+		rw_sym_pass_or_drop(cx, later.v[i], spec, "not a first fragment");
+	for (uint32_t i = 0; i < first.n; i++)
+		if ((rc = split_short(cx, first.v[i], spec, &mappable)) < 0)
+			return rc;
+	return rw_sym_map(cx, &mappable, spec, false);
+}
+
+static const struct elem_model iprewriter_model = { .push = iprewriter_sym_push };
+
+/* ---- packet function ---- */
+
+static bool mappable(const struct rt_pkt *p)
+{
+	const uint8_t *ip = rt_pkt_ip(p);
+	return (ip[9] == RT_IP_PROTO_TCP || ip[9] == RT_IP_PROTO_UDP) && rt_ip_first_frag(ip) &&
+	       rt_pkt_transp_avail(p) >= 8;
+}
+
+/* Data, FIN and RST seen in direction dir; both FINs or a RST end the flow. */
+static void track_tcp(struct rt_flow *f, int dir, const struct rt_pkt *p)
+{
+	const uint8_t *ip = rt_pkt_ip(p);
+	const uint8_t *t = rt_pkt_transp(p);
+	uint32_t tl = rt_pkt_transp_avail(p);
+	uint8_t fl = tl >= 14 ? t[13] : 0;
+	uint32_t thl = tl >= 13 ? (uint32_t)(t[12] >> 4) * 4 : 20;
+	uint32_t iplen = rt_rd16(ip + 2);
+	if (iplen > p->ip_hlen + thl)
+		f->flags |= dir ? RW_F_DATA_REV : RW_F_DATA_FWD;
+	if (fl & 0x04) /* RST */
+		f->flags |= RW_F_DONE;
+	if (fl & 0x01) /* FIN */
+		f->flags |= dir ? RW_F_FIN_REV : RW_F_FIN_FWD;
+	if ((f->flags & (RW_F_FIN_FWD | RW_F_FIN_REV)) == (RW_F_FIN_FWD | RW_F_FIN_REV))
+		f->flags |= RW_F_DONE;
+}
+
+/* How long f lives after packet p, and how long it is guaranteed. */
+static void lifetime(const struct rw_conf *c, struct rt_flow *f, int dir, const struct rt_pkt *p,
+                     int64_t *timeout, int64_t *guarantee)
+{
+	if (rt_pkt_ip(p)[9] == RT_IP_PROTO_TCP) {
+		track_tcp(f, dir, p);
+		if (f->flags & RW_F_DONE)
+			*timeout = c->tcp_done_timeout_ns;
+		else if ((f->flags & (RW_F_DATA_FWD | RW_F_DATA_REV)) == (RW_F_DATA_FWD | RW_F_DATA_REV))
+			*timeout = c->tcp_timeout_ns;
+		else
+			*timeout = c->tcp_nodata_timeout_ns;
+		*guarantee = c->tcp_guarantee_ns;
+		return;
+	}
+	bool both = (f->flags & (RW_F_SEEN_FWD | RW_F_SEEN_REV)) == (RW_F_SEEN_FWD | RW_F_SEEN_REV);
+	*timeout = f->packets >= 3 && both ? c->udp_streaming_timeout_ns : c->udp_timeout_ns;
+	*guarantee = c->udp_guarantee_ns;
+}
+
+static void iprewriter_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
+{
+	const struct rw_conf *c = e->conf;
+	struct rw_state *s = e->state;
+	if (!rt_pkt_has_ip(p) || rt_pkt_ip_avail(p) < 20 || port >= c->nspecs) {
+		rt_drop(e, p);
+		return;
+	}
+	if (!mappable(p)) {
+		if (c->specs[port].kind == RW_PASS)
+			rt_push(e, c->specs[port].fout, p);
+		else
+			rt_drop(e, p);
+		return;
+	}
+	struct rt_flowid key = rt_pkt_flowid(p, true);
+	int dir = 0;
+	struct rt_flow *f = rt_flowtab_lookup(s->tab, &key, &dir);
+	if (!f) {
+		f = rw_map_new(e, port, p, &key, false);
+		if (!f)
+			return;
+		dir = 0;
+	}
+	rw_count(f, dir);
+	int64_t timeout, guarantee;
+	lifetime(c, f, dir, p, &timeout, &guarantee);
+	rw_forward(e, f, dir, p, timeout, guarantee, false);
+}
+
+static const struct elem_runtime iprewriter_runtime = {
+	.state_size = rw_state_size,
+	.init = rw_init,
+	.push = iprewriter_push,
+	.run = rw_reap,
+	.read = rw_read,
+};
+
 const struct click_class elem_iprewriter = {
 	.name = "IPRewriter",
 	.port_count = "1-/1-",
@@ -24,18 +226,14 @@ const struct click_class elem_iprewriter = {
 	.flags = ELEM_STATEFUL,
 	.configure = iprewriter_configure,
 	.model = &iprewriter_model,
-	.runtime = &rt_iprewriter_runtime,
+	.runtime = &iprewriter_runtime,
+	.describe = iprewriter_describe,
+	.doc_args = "INPUTSPEC_0, ..., INPUTSPEC_{n-1} (drop, pass OUT, keep FOUT ROUT, "
+	            "pattern SADDR SPORT DADDR DPORT FOUT ROUT); keywords TCP_TIMEOUT, "
+	            "TCP_DONE_TIMEOUT, TCP_NODATA_TIMEOUT, TCP_GUARANTEE, UDP_TIMEOUT, "
+	            "UDP_STREAMING_TIMEOUT, UDP_GUARANTEE, REAP_INTERVAL, MAPPING_CAPACITY, "
+	            "DST_ANNO, REPLY_ANNO",
+	.doc_model = "Mappings travel in the flow, so a reply finds the mapping its request "
+	             "installed; a varying pattern field becomes a variable over its range. "
+	             "Timeouts never expire and a full table is not modelled.",
 };
-
-/* ---- runtime (packet functions) ---- */
-/* The packet function is shared with its family: src/runtime/rewriter_rt.c. */
-
-/* ---- symbolic model (src/verify/model.h) ---- */
-/* Shared with its family too: rw_sym_push in rewriter.c. */
-static int iprewriter_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                       struct sym_flow *f)
-{
-	return rw_sym_push(cx, e, port, f, false);
-}
-
-static const struct elem_model iprewriter_model = { .push = iprewriter_sym_push };

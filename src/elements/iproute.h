@@ -1,6 +1,6 @@
-/* Route lists of LinearIPLookup, StaticIPLookup and RadixIPLookup
- * (click.md 3.9): `ADDR/MASK [GW] OUT` per argument, parsed once here for
- * the verifier and the runtime. Host byte order. */
+/* Route lists of LinearIPLookup, StaticIPLookup and RadixIPLookup (Click's
+ * documentation of the three): `ADDR/MASK [GW] OUT` per argument, parsed
+ * once here for the verifier and the runtime. Host byte order. */
 #ifndef INNET_ELEMENTS_IPROUTE_H
 #define INNET_ELEMENTS_IPROUTE_H
 

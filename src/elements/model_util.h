@@ -11,7 +11,7 @@
 #include "base/arena.h"
 #include "verify/model.h"
 
-/* Click's annotation offsets the engine models (click.md Part 2). */
+/* Click's annotation offsets the engine models (Click's packet_anno.hh). */
 #define MU_ANNO_DST 0    /* 4 bytes: SYM_F_DSTANNO, network order */
 #define MU_ANNO_PAINT 16 /* 1 byte: SYM_F_PAINT */
 

@@ -1,13 +1,22 @@
-/* Input specs and keywords of IPRewriter and IPAddrRewriter (click.md 3.5);
- * see rewriter.h. */
+/* What IPRewriter and IPAddrRewriter share (rewriter.h): input specs and
+ * common keywords, the mapping table on symbolic flows and on packets, and
+ * the rewriting of a header by a mapping. */
 #include <errno.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "base/inet.h"
 #include "elements/args.h"
 #include "elements/rewriter.h"
+#include "runtime/flowtab.h"
+#include "runtime/net.h"
+#include "runtime/runtime.h"
 #include "verify/model.h"
 
 #define NS 1000000000ll
+
+/* ---- input specs and keywords ---- */
 
 static int out_port(const struct click_conf_ctx *ctx, struct arg_val *v, const char *kw, uint32_t *out)
 {
@@ -211,12 +220,11 @@ int rw_parse_spec(const struct click_conf_ctx *ctx, const struct click_arg *arg,
 	                         "IPMapper elements are not supported)", b);
 }
 
-int rw_configure(const struct click_conf_ctx *ctx, const struct click_args *args, bool addr_only,
-                 struct rw_conf **out)
+struct rw_conf *rw_conf_new(const struct click_conf_ctx *ctx)
 {
 	struct rw_conf *c = elem__conf_alloc(ctx, sizeof *c);
 	if (!c)
-		return -ENOMEM;
+		return NULL;
 	c->tcp_timeout_ns = 86400 * NS;
 	c->tcp_done_timeout_ns = 240 * NS;
 	c->tcp_nodata_timeout_ns = 300 * NS;
@@ -229,98 +237,550 @@ int rw_configure(const struct click_conf_ctx *ctx, const struct click_args *args
 	c->capacity = 0x7fffffff;
 	c->dst_anno = true;
 	c->reply_anno = -1;
-	uint8_t reply_anno = 0;
-	struct arg_spec napt[] = {
-		arg_time("TCP_TIMEOUT", 0, &c->tcp_timeout_ns),
-		arg_time("TCP_DONE_TIMEOUT", 0, &c->tcp_done_timeout_ns),
-		arg_time("TCP_NODATA_TIMEOUT", 0, &c->tcp_nodata_timeout_ns),
-		arg_time("TCP_GUARANTEE", 0, &c->tcp_guarantee_ns),
-		arg_time("UDP_TIMEOUT", 0, &c->udp_timeout_ns),
-		arg_time("UDP_STREAMING_TIMEOUT", 0, &c->udp_streaming_timeout_ns),
-		arg_time("UDP_GUARANTEE", 0, &c->udp_guarantee_ns),
-		arg_time("REAP_INTERVAL", 0, &c->reap_interval_ns),
-		arg_u32("MAPPING_CAPACITY", 0, &c->capacity),
-		arg_u32("CAPACITY", 0, &c->capacity),
-		arg_bool("DST_ANNO", 0, &c->dst_anno),
-		arg_anno1("REPLY_ANNO", 0, &reply_anno),
-	};
-	struct arg_spec basic[] = {
-		arg_time("TIMEOUT", 0, &c->timeout_ns),
-		arg_time("GUARANTEE", 0, &c->guarantee_ns),
-		arg_time("REAP_INTERVAL", 0, &c->reap_interval_ns),
-		arg_u32("MAPPING_CAPACITY", 0, &c->capacity),
-		arg_u32("CAPACITY", 0, &c->capacity),
-		arg_bool("DST_ANNO", 0, &c->dst_anno),
-		arg_anno1("REPLY_ANNO", 0, &reply_anno),
-	};
-	struct arg_spec *spec = addr_only ? basic : napt;
-	size_t n = addr_only ? ARG_N(basic) : ARG_N(napt);
-	struct click_args rest;
-	int rc = args_consume(ctx, args, spec, n, &rest);
-	if (rc == -ENOMEM)
-		return rc;
-	if (!addr_only && !napt[5].given)
-		c->udp_streaming_timeout_ns = c->udp_timeout_ns;
-	if (args_given(spec, n, "REPLY_ANNO"))
-		c->reply_anno = reply_anno;
-	/* Specs start with lowercase words; an uppercase KEYWORD left over is
-	 * a misspelt or foreign keyword, not a spec. */
-	for (size_t i = 0; i < rest.n; i++) {
-		const char *t = rest.v[i].text;
+	return c;
+}
+
+/* Specs start with lowercase words; an uppercase KEYWORD left over is a
+ * misspelt or foreign keyword, not a spec. */
+static int reject_unknown_keywords(const struct click_conf_ctx *ctx, const struct click_args *rest)
+{
+	int rc = 0;
+	for (size_t i = 0; i < rest->n; i++) {
+		const char *t = rest->v[i].text;
 		size_t kl = arg_keyword_len(t, strlen(t)), j = 0;
 		while (j < kl && ((t[j] >= 'A' && t[j] <= 'Z') || t[j] == '_' || (t[j] >= '0' && t[j] <= '9')))
 			j++;
 		if (kl && j == kl) {
-			struct arg_val at = arg_val_of(&rest.v[i], NULL);
+			struct arg_val at = arg_val_of(&rest->v[i], NULL);
 			at.n = kl;
 			rc = arg_error(ctx, &at, "unknown keyword '%.*s'", (int)kl, t);
 		}
 	}
-	if (rc)
-		return rc;
-	if (rest.n != ctx->ninputs) {
+	return rc;
+}
+
+static int parse_specs(const struct click_conf_ctx *ctx, const struct click_args *rest, bool addr_only,
+                       struct rw_conf *c)
+{
+	if (rest->n != ctx->ninputs) {
 		struct arg_val at = { "", 0, ctx->elem ? ctx->elem->loc : (struct src_loc){ 0 }, NULL };
-		if (rest.n > ctx->ninputs)
-			at = arg_val_of(&rest.v[ctx->ninputs], NULL);
+		if (rest->n > ctx->ninputs)
+			at = arg_val_of(&rest->v[ctx->ninputs], NULL);
 		return arg_error(ctx, &at, "need %u input specs, one per input port (got %zu)",
-		                 ctx->ninputs, rest.n);
+		                 ctx->ninputs, rest->n);
 	}
-	c->nspecs = (uint32_t)rest.n;
-	c->specs = arena_calloc(ctx->arena, rest.n ? rest.n : 1, sizeof *c->specs);
+	c->nspecs = (uint32_t)rest->n;
+	c->specs = arena_calloc(ctx->arena, rest->n ? rest->n : 1, sizeof *c->specs);
 	if (!c->specs)
 		return -ENOMEM;
-	for (size_t i = 0; i < rest.n; i++)
-		if (rw_parse_spec(ctx, &rest.v[i], addr_only, &c->specs[i]))
+	int rc = 0;
+	for (size_t i = 0; i < rest->n; i++)
+		if (rw_parse_spec(ctx, &rest->v[i], addr_only, &c->specs[i]))
 			rc = -EINVAL;
+	return rc;
+}
+
+int rw_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
+                 struct arg_spec *kw, size_t nkw, const uint8_t *reply_anno, bool addr_only,
+                 struct rw_conf *c)
+{
+	struct click_args rest;
+	int rc = args_consume(ctx, args, kw, nkw, &rest);
+	if (rc == -ENOMEM)
+		return rc;
+	if (args_given(kw, nkw, "REPLY_ANNO"))
+		c->reply_anno = *reply_anno;
+	int bad = reject_unknown_keywords(ctx, &rest);
+	if (bad)
+		rc = bad;
 	if (rc)
 		return rc;
-	*out = c;
+	return parse_specs(ctx, &rest, addr_only, c);
+}
+
+static const char *const kind_names[] = {
+	[RW_DROP] = "drop", [RW_PASS] = "pass", [RW_KEEP] = "keep", [RW_PATTERN] = "pattern",
+};
+
+static json_t *describe_field(const struct rw_field *f, bool addr)
+{
+	if (f->keep)
+		return json_string("-");
+	if (!addr)
+		return json_pack("{s:I,s:I}", "lo", (json_int_t)f->lo, "hi", (json_int_t)f->hi);
+	char lo[16], hi[16];
+	return json_pack("{s:s,s:s}", "lo", inet_format_addr(f->lo, lo), "hi",
+	                 inet_format_addr(f->hi, hi));
+}
+
+static json_t *describe_spec(const struct rw_spec *s)
+{
+	json_t *o = json_pack("{s:s}", "kind", kind_names[s->kind]);
+	if (!o || s->kind == RW_DROP)
+		return o;
+	json_object_set_new(o, "fout", json_integer(s->fout));
+	if (s->kind == RW_PASS)
+		return o;
+	json_object_set_new(o, "rout", json_integer(s->rout));
+	if (s->kind == RW_KEEP)
+		return o;
+	const struct rw_pattern *p = &s->pat;
+	json_object_set_new(o, "saddr", describe_field(&p->saddr, true));
+	json_object_set_new(o, "sport", describe_field(&p->sport, false));
+	json_object_set_new(o, "daddr", describe_field(&p->daddr, true));
+	json_object_set_new(o, "dport", describe_field(&p->dport, false));
+	json_object_set_new(o, "sequential", json_boolean(p->sequential));
+	json_object_set_new(o, "no_prefer", json_boolean(p->no_prefer));
+	return o;
+}
+
+int rw_describe_common(const struct rw_conf *c, json_t *o)
+{
+	json_t *specs = json_array();
+	if (!specs)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < c->nspecs; i++)
+		json_array_append_new(specs, describe_spec(&c->specs[i]));
+	json_object_set_new(o, "specs", specs);
+	json_object_set_new(o, "reap_interval_ns", json_integer(c->reap_interval_ns));
+	json_object_set_new(o, "capacity", json_integer(c->capacity));
+	json_object_set_new(o, "dst_anno", json_boolean(c->dst_anno));
+	json_object_set_new(o, "reply_anno", json_integer(c->reply_anno));
 	return 0;
 }
 
-/* ---- symbolic model (src/verify/model.h) ---- */
+/* ---- the mapping table on symbolic flows ---- */
 
-/* The mapping table lives in the flow: a mapping this element installed
- * on the way out is found by the reply on the way back (sym_rewrite). */
-int rw_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                struct sym_flow *f, bool addr_only)
+/* Mappings are pushed into the flow, so the reply to a flow finds the
+ * mapping its request installed whatever happened in between, and a packet
+ * no mapping covers meets the input's spec. The kinds of record: */
+enum {
+	RW_REC_NAPT = 0x52570001u, /* proto, 4-tuple in, 4-tuple out */
+	RW_REC_SRC = 0x52570002u,  /* IPAddrRewriter forward: src in, src out */
+	RW_REC_DST = 0x52570003u,  /* IPAddrRewriter reply: dst in, dst out */
+};
+
+void rw_sym_pass_or_drop(struct sym_ctx *cx, struct sym_flow *f, const struct rw_spec *spec,
+                         const char *why)
+{
+	if (!f)
+		return;
+	if (spec->kind == RW_PASS)
+		sym_emit(cx, spec->fout, f);
+	else
+		sym_drop(cx, f, why);
+}
+
+/* The new value of a pattern field: the packet's own, one value, or some
+ * value of the range (a new variable over it). */
+static struct sym_term pick(struct sym_ctx *cx, struct sym_flow *f, const struct rw_field *p,
+                            enum sym_field fld, const char *hint)
+{
+	if (p->keep)
+		return sym_get(f, fld);
+	if (p->lo == p->hi)
+		return sym_const(p->lo);
+	sym_set_range(cx, f, fld, p->lo, p->hi, hint);
+	return sym_get(f, fld);
+}
+
+/* Write the new (src, sport, dst, dport) terms nt into f. */
+static void set_fields(struct sym_ctx *cx, struct sym_flow *f, const struct sym_term *nt,
+                               bool addr_only)
+{
+	sym_set_term(cx, f, SYM_F_SRC, nt[0]);
+	sym_set_term(cx, f, SYM_F_DST, nt[2]);
+	if (!addr_only) {
+		sym_set_term(cx, f, SYM_F_SPORT, nt[1]);
+		sym_set_term(cx, f, SYM_F_DPORT, nt[3]);
+	}
+	sym_set_term(cx, f, SYM_F_DSTANNO, nt[2]);
+}
+
+/* Push the forward and reply mappings from the old terms o to the new nt. */
+static void push_mappings(struct sym_ctx *cx, struct sym_flow *f, const struct rw_spec *spec,
+                          const struct sym_term *o, const struct sym_term *nt, bool addr_only)
+{
+	struct sym_state r = {.owner = sym_owner(cx)};
+	if (addr_only) {
+		r.kind = RW_REC_SRC;
+		r.port = (int32_t)spec->fout;
+		r.nterms = 2;
+		r.t[0] = o[0];
+		r.t[1] = nt[0];
+		sym_state_push(cx, f, &r);
+		r.kind = RW_REC_DST;
+		r.port = (int32_t)spec->rout;
+		r.t[0] = nt[0];
+		r.t[1] = o[0];
+		sym_state_push(cx, f, &r);
+		return;
+	}
+	r.kind = RW_REC_NAPT;
+	r.nterms = 9;
+	r.port = (int32_t)spec->fout;
+	r.t[0] = sym_get(f, SYM_F_PROTO);
+	for (int i = 0; i < 4; i++) {
+		r.t[1 + i] = o[i];
+		r.t[5 + i] = nt[i];
+	}
+	sym_state_push(cx, f, &r);
+	/* reply: (DA',DP',SA',SP') -> (DA,DP,SA,SP) */
+	r.port = (int32_t)spec->rout;
+	r.t[1] = nt[2];
+	r.t[2] = nt[3];
+	r.t[3] = nt[0];
+	r.t[4] = nt[1];
+	r.t[5] = o[2];
+	r.t[6] = o[3];
+	r.t[7] = o[0];
+	r.t[8] = o[1];
+	sym_state_push(cx, f, &r);
+}
+
+/* The spec for flows no mapping covers. */
+static void meet_spec(struct sym_ctx *cx, struct sym_flow *f, const struct rw_spec *spec,
+                      bool addr_only)
+{
+	switch (spec->kind) {
+	case RW_DROP:
+		sym_drop(cx, f, "no mapping (unsolicited)");
+		return;
+	case RW_PASS:
+		sym_emit(cx, spec->fout, f);
+		return;
+	}
+	struct sym_term o[4] = {sym_get(f, SYM_F_SRC), sym_get(f, SYM_F_SPORT), sym_get(f, SYM_F_DST),
+	                        sym_get(f, SYM_F_DPORT)};
+	struct sym_term nt[4];
+	if (spec->kind == RW_KEEP) {
+		for (int i = 0; i < 4; i++)
+			nt[i] = o[i];
+	} else {
+		const struct rw_pattern *p = &spec->pat;
+		nt[0] = pick(cx, f, &p->saddr, SYM_F_SRC, "src");
+		nt[1] = addr_only ? o[1] : pick(cx, f, &p->sport, SYM_F_SPORT, "sport");
+		nt[2] = addr_only ? o[2] : pick(cx, f, &p->daddr, SYM_F_DST, "dst");
+		nt[3] = addr_only ? o[3] : pick(cx, f, &p->dport, SYM_F_DPORT, "dport");
+	}
+	push_mappings(cx, f, spec, o, nt, addr_only);
+	set_fields(cx, f, nt, addr_only);
+	sym_emit(cx, spec->fout, f);
+}
+
+/* Split the flows of cur on "record s covers them". */
+static int split_covered(struct sym_ctx *cx, const struct sym_flows *cur, const struct sym_state *s,
+                         bool addr_only, struct sym_flows *yes, struct sym_flows *no)
+{
+	static const enum sym_field napt_keys[5] = {SYM_F_PROTO, SYM_F_SRC, SYM_F_SPORT, SYM_F_DST,
+	                                            SYM_F_DPORT};
+	for (uint32_t i = 0; i < cur->n; i++) {
+		int r = 0;
+		if (s->kind == RW_REC_NAPT && !addr_only) {
+			r = sym_split_equal(cx, cur->v[i], 5, napt_keys, s->t, yes, no);
+		} else if ((s->kind == RW_REC_SRC || s->kind == RW_REC_DST) && addr_only) {
+			enum sym_field k = s->kind == RW_REC_SRC ? SYM_F_SRC : SYM_F_DST;
+			r = sym_split_equal(cx, cur->v[i], 1, &k, s->t, yes, no);
+		} else {
+			sym_flows_push(cx, no, cur->v[i]);
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Rewrite g by record s (the depth-th of the flows' records) and emit it. */
+static void follow_mapping(struct sym_ctx *cx, struct sym_flow *g, const struct sym_state *s,
+                              uint32_t depth)
+{
+	/* unification may have rebuilt g's records (same order): take the
+	 * terms from g's copy of this record */
+	const struct sym_state *m = sym_state_first(g);
+	for (uint32_t d = 0; m && d < depth; d++)
+		m = m->next;
+	if (!m || m->kind != s->kind)
+		m = s;
+	if (s->kind == RW_REC_NAPT) {
+		struct sym_term nt[4] = {m->t[5], m->t[6], m->t[7], m->t[8]};
+		set_fields(cx, g, nt, false);
+	} else if (s->kind == RW_REC_SRC) {
+		sym_set_term(cx, g, SYM_F_SRC, m->t[1]);
+	} else {
+		sym_set_term(cx, g, SYM_F_DST, m->t[1]);
+		sym_set_term(cx, g, SYM_F_DSTANNO, m->t[1]);
+	}
+	sym_emit(cx, (uint32_t)s->port, g);
+}
+
+int rw_sym_map(struct sym_ctx *cx, struct sym_flows *flows, const struct rw_spec *spec,
+               bool addr_only)
+{
+	struct sym_flows cur = *flows;
+	if (!cur.n)
+		return 0;
+	uint64_t me = sym_owner(cx);
+	uint32_t depth = 0;
+	for (const struct sym_state *s = sym_state_first(cur.v[0]); s && cur.n; s = s->next, depth++) {
+		if (s->owner != me)
+			continue;
+		struct sym_flows yes = {0}, no = {0};
+		int r = split_covered(cx, &cur, s, addr_only, &yes, &no);
+		if (r < 0)
+			return r;
+		for (uint32_t i = 0; i < yes.n; i++)
+			follow_mapping(cx, yes.v[i], s, depth);
+		cur = no;
+	}
+	for (uint32_t i = 0; i < cur.n; i++)
+		meet_spec(cx, cur.v[i], spec, addr_only);
+	return 0;
+}
+
+/* ---- the mapping table on packets ---- */
+
+/* Alignment of the cursor array and of the table inside the state. */
+#define RW_STATE_ALIGN 16
+
+static uint32_t table_capacity(const struct rt_elem *e, uint32_t limit)
 {
 	const struct rw_conf *c = e->conf;
-	if (port >= c->nspecs)
-		return -EINVAL;
-	const struct rw_spec *s = &c->specs[port];
-	struct sym_rw_spec sp = {
-		.kind = s->kind == RW_DROP ? SYM_RW_DROP : s->kind == RW_PASS ? SYM_RW_PASS
-		      : s->kind == RW_KEEP ? SYM_RW_KEEP : SYM_RW_PATTERN,
-		.fout = (int32_t)s->fout,
-		.rout = (int32_t)s->rout,
-	};
-	const struct rw_field *in[4] = { &s->pat.saddr, &s->pat.sport, &s->pat.daddr, &s->pat.dport };
-	struct sym_rw_field *o[4] = { &sp.saddr, &sp.sport, &sp.daddr, &sp.dport };
-	for (int i = 0; i < 4; i++) {
-		o[i]->keep = s->kind == RW_KEEP || in[i]->keep;
-		o[i]->lo = in[i]->lo;
-		o[i]->hi = in[i]->hi;
+	uint32_t cap = c->capacity ? c->capacity : 1;
+	return cap < limit ? cap : limit;
+}
+
+size_t rw_state_size(const struct rt_elem *e, uint32_t flow_capacity)
+{
+	const struct rw_conf *c = e->conf;
+	return sizeof(struct rw_state) + RW_STATE_ALIGN + (size_t)c->nspecs * sizeof(uint32_t) +
+	       RW_STATE_ALIGN + rt_flowtab_size(table_capacity(e, flow_capacity));
+}
+
+static uint8_t *align_state(uint8_t *p)
+{
+	return (uint8_t *)(((uintptr_t)p + RW_STATE_ALIGN - 1) & ~(uintptr_t)(RW_STATE_ALIGN - 1));
+}
+
+int rw_init(struct rt_elem *e, struct diags *d)
+{
+	const struct rw_conf *c = e->conf;
+	struct rw_state *s = e->state;
+	uint8_t *p = align_state((uint8_t *)(s + 1));
+	s->seq_next = (uint32_t *)p;
+	p = align_state(p + (size_t)c->nspecs * sizeof(uint32_t));
+	s->tab = (struct rt_flowtab *)p;
+	rt_flowtab_init(s->tab, table_capacity(e, rt_flow_capacity(e)));
+	if (c->reap_interval_ns > 0)
+		rt_timer_at(e, rt_now(e) + (uint64_t)c->reap_interval_ns);
+	return 0;
+}
+
+uint32_t rw_reap(struct rt_elem *e, uint64_t now_ns)
+{
+	const struct rw_conf *c = e->conf;
+	struct rw_state *s = e->state;
+	rt_flowtab_reap(s->tab, now_ns);
+	if (c->reap_interval_ns > 0)
+		rt_timer_at(e, now_ns + (uint64_t)c->reap_interval_ns);
+	return 0;
+}
+
+int rw_read(const struct rt_elem *e, const char *handler, uint64_t *val)
+{
+	const struct rw_state *s = e->state;
+	if (!strcmp(handler, "mapping_count") || !strcmp(handler, "nmappings"))
+		*val = rt_flowtab_count(s->tab);
+	else if (!strcmp(handler, "mapping_failures"))
+		*val = s->mapping_failures;
+	else if (!strcmp(handler, "capacity"))
+		*val = rt_flowtab_capacity(s->tab);
+	else
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+static uint32_t field_value(const struct rt_flowid *k, uint8_t vary)
+{
+	switch (vary) {
+	case RW_VARY_SADDR: return k->saddr;
+	case RW_VARY_SPORT: return k->sport;
+	default: return k->daddr;
 	}
-	return sym_rewrite(cx, f, &sp, addr_only);
+}
+
+static void set_field(struct rt_flowid *k, uint8_t vary, uint32_t v)
+{
+	switch (vary) {
+	case RW_VARY_SADDR: k->saddr = v; break;
+	case RW_VARY_SPORT: k->sport = (uint16_t)v; break;
+	default: k->daddr = v; break;
+	}
+}
+
+static bool reply_free(struct rw_state *s, const struct rt_flowid *rew)
+{
+	struct rt_flowid r = rt_flowid_reverse(*rew);
+	return !rt_flowtab_key_used(s->tab, &r);
+}
+
+/* The fixed fields of pattern pat applied to key. */
+static struct rt_flowid pattern_fixed(const struct rw_pattern *pat, const struct rt_flowid *key,
+                                      bool addr_only)
+{
+	struct rt_flowid rew = *key;
+	if (addr_only) {
+		rew.sport = rew.dport = 0;
+		rew.daddr = 0;
+	}
+	if (!pat->saddr.keep && pat->vary != RW_VARY_SADDR)
+		rew.saddr = pat->saddr.lo;
+	if (!addr_only) {
+		if (!pat->sport.keep && pat->vary != RW_VARY_SPORT)
+			rew.sport = (uint16_t)pat->sport.lo;
+		if (!pat->daddr.keep && pat->vary != RW_VARY_DADDR)
+			rew.daddr = pat->daddr.lo;
+		if (!pat->dport.keep)
+			rew.dport = (uint16_t)pat->dport.lo;
+	}
+	return rew;
+}
+
+/* The rewritten flow for key under pattern pat (as Click's
+ * IPRewriterPattern chooses it): the varying field prefers the packet's
+ * own value, else a random (or the sequential) start and the first value
+ * whose reply flow is free. At most capacity+1 values are probed: no more
+ * can be taken. */
+static int pattern_apply(struct rt_elem *e, struct rw_state *s, uint32_t spec,
+                         const struct rw_pattern *pat, const struct rt_flowid *key,
+                         struct rt_flowid *rew, bool addr_only)
+{
+	*rew = pattern_fixed(pat, key, addr_only);
+	if (pat->vary == RW_VARY_NONE)
+		return reply_free(s, rew) ? 0 : -EEXIST;
+	const struct rw_field *f = pat->vary == RW_VARY_SADDR ? &pat->saddr
+	                         : pat->vary == RW_VARY_SPORT ? &pat->sport : &pat->daddr;
+	uint64_t span = (uint64_t)f->hi - f->lo + 1;
+	uint32_t own = field_value(key, pat->vary);
+	if (!pat->no_prefer && !pat->sequential && own >= f->lo && own <= f->hi) {
+		set_field(rew, pat->vary, own);
+		if (reply_free(s, rew))
+			return 0;
+	}
+	uint64_t start = pat->sequential ? s->seq_next[spec] : rt_random(e);
+	start %= span;
+	uint64_t tries = rt_flowtab_capacity(s->tab) + 1ull;
+	if (tries > span)
+		tries = span;
+	for (uint64_t i = 0; i < tries; i++) {
+		uint32_t v = (uint32_t)(f->lo + (start + i) % span);
+		set_field(rew, pat->vary, v);
+		if (reply_free(s, rew)) {
+			if (pat->sequential)
+				s->seq_next[spec] = (uint32_t)((start + i + 1) % span);
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+/* The forward key's rewritten flow by the spec: 0, or -1 when the spec
+ * refuses or no mapping can be had. */
+static int choose_mapping(struct rt_elem *e, uint32_t port, const struct rt_flowid *key,
+                          struct rt_flowid *rew, bool addr_only)
+{
+	const struct rw_conf *c = e->conf;
+	struct rw_state *s = e->state;
+	const struct rw_spec *spec = &c->specs[port];
+	if (rt_flowtab_would_refuse(s->tab, rt_now(e)))
+		return -1;
+	if (spec->kind == RW_KEEP) {
+		*rew = *key;
+		return 0;
+	}
+	return pattern_apply(e, s, port, &spec->pat, key, rew, addr_only) < 0 ? -1 : 0;
+}
+
+static struct rt_flow *refuse(struct rt_elem *e, struct rt_pkt *p)
+{
+	struct rw_state *s = e->state;
+	s->mapping_failures++;
+	rt_drop(e, p);
+	return NULL;
+}
+
+struct rt_flow *rw_map_new(struct rt_elem *e, uint32_t port, struct rt_pkt *p,
+                           const struct rt_flowid *key, bool addr_only)
+{
+	const struct rw_conf *c = e->conf;
+	struct rw_state *s = e->state;
+	const struct rw_spec *spec = &c->specs[port];
+	if (spec->kind == RW_PASS) {
+		rt_push(e, spec->fout, p);
+		return NULL;
+	}
+	if (spec->kind != RW_KEEP && spec->kind != RW_PATTERN) {
+		rt_drop(e, p);
+		return NULL;
+	}
+	struct rt_flowid rew;
+	if (choose_mapping(e, port, key, &rew, addr_only) < 0)
+		return refuse(e, p);
+	struct rt_flow *f = rt_flowtab_insert(s->tab, key, &rew, rt_now(e));
+	if (!f)
+		return refuse(e, p);
+	f->fout = (uint16_t)spec->fout;
+	f->rout = (uint16_t)spec->rout;
+	if (c->reply_anno >= 0 && c->reply_anno < RT_ANNO_SIZE)
+		f->reply_anno = p->anno[c->reply_anno];
+	return f;
+}
+
+void rw_forward(struct rt_elem *e, struct rt_flow *f, int dir, struct rt_pkt *p,
+                int64_t timeout, int64_t guarantee, bool addr_only)
+{
+	const struct rw_conf *c = e->conf;
+	struct rw_state *s = e->state;
+	uint64_t now = rt_now(e);
+	f->expiry = now + (uint64_t)(timeout > 0 ? timeout : 0);
+	rt_flowtab_guarantee(s->tab, f, now + (uint64_t)(guarantee > 0 ? guarantee : 0));
+	rw_apply(f, dir, p, addr_only, c->dst_anno, c->reply_anno);
+	rt_push(e, dir ? f->rout : f->fout, p);
+}
+
+/* ---- rewriting a header by a mapping ---- */
+
+void rw_apply(const struct rt_flow *f, int dir, struct rt_pkt *p, bool addr_only, bool dst_anno,
+              int reply_anno_off)
+{
+	uint8_t *ip = rt_pkt_ip(p);
+	struct rt_flowid to = dir ? rt_flowid_reverse(f->key) : f->rew;
+	if (!addr_only || dir == 0)
+		rt_wr32(ip + 12, addr_only ? f->rew.saddr : to.saddr);
+	if (!addr_only || dir == 1)
+		rt_wr32(ip + 16, addr_only ? f->key.saddr : to.daddr);
+	if (dst_anno && (!addr_only || dir == 1))
+		rt_pkt_set_dst_anno(p, rt_rd32(ip + 16));
+	if (dir && reply_anno_off >= 0 && reply_anno_off < RT_ANNO_SIZE)
+		p->anno[reply_anno_off] = f->reply_anno;
+	uint32_t ipd = dir ? (uint16_t)~f->ip_delta : f->ip_delta;
+	uint32_t l4d = dir ? (uint16_t)~f->l4_delta : f->l4_delta;
+	if (ipd)
+		rt_csum_apply_delta(ip + 10, ipd);
+	if (!rt_ip_first_frag(ip))
+		return;
+	uint32_t tl = rt_pkt_transp_avail(p);
+	uint8_t *t = rt_pkt_transp(p);
+	if (!addr_only && tl >= 4) {
+		rt_wr16(t, to.sport);
+		rt_wr16(t + 2, to.dport);
+	}
+	if (!l4d)
+		return;
+	if (ip[9] == RT_IP_PROTO_TCP) {
+		if (tl >= 18)
+			rt_csum_apply_delta(t + 16, l4d);
+	} else if (ip[9] == RT_IP_PROTO_UDP) {
+		if (tl >= 8 && rt_rd16(t + 6))
+			rt_csum_apply_delta(t + 6, l4d);
+	}
 }

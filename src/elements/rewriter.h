@@ -1,5 +1,9 @@
-/* IPRewriter / IPAddrRewriter configuration (click.md 3.5), parsed once
- * here and read by the verifier's model and the runtime's packet function.
+/* What IPRewriter and IPAddrRewriter share (Click's IPRewriter and
+ * IPAddrRewriter documentation): the input specs and the keywords common
+ * to both, the mapping table on symbolic flows and on packets, and the
+ * rewriting of a header by a mapping. Each element's own file
+ * (iprewriter.c, ipaddrrewriter.c) holds its keywords, which packets reach
+ * the table, how a packet finds its mapping and how long a mapping lives.
  * All addresses and ports are host order; times are nanoseconds. */
 #ifndef INNET_ELEMENTS_REWRITER_H
 #define INNET_ELEMENTS_REWRITER_H
@@ -7,8 +11,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "elements/args.h"
 #include "elements/element.h"
+#include "runtime/flowtab.h"
+#include "runtime/runtime.h"
+#include "verify/model.h"
 
+/* ---- input specs and keywords ---- */
+
+/* The kind of an input spec: what a packet no mapping covers meets. */
 enum rw_kind {
 	RW_DROP,    /* drop / discard */
 	RW_PASS,    /* pass / passthrough / nochange OUT: emit unchanged on fout */
@@ -64,20 +75,83 @@ struct rw_conf {
 	int16_t reply_anno;               /* -1: unset; else a 1-byte anno offset */
 };
 
+/* A rw_conf with Click's defaults for every keyword of either element,
+ * from the element's arena; NULL when out of memory. */
+struct rw_conf *rw_conf_new(const struct click_conf_ctx *ctx);
 /* Parse one INPUTSPEC argument. addr_only: IPAddrRewriter's rules (the
  * pattern's destination must be '-', ports may not be given). */
 int rw_parse_spec(const struct click_conf_ctx *ctx, const struct click_arg *arg, bool addr_only,
                   struct rw_spec *out);
-/* Configure either rewriter (keywords first, then one spec per input). */
-int rw_configure(const struct click_conf_ctx *ctx, const struct click_args *args, bool addr_only,
-                 struct rw_conf **out);
+/* Configure c from args: the element's keywords `kw` (the REPLY_ANNO one
+ * writing *reply_anno), then one input spec per input. 0, or a negative
+ * errno after diagnostics. */
+int rw_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
+                 struct arg_spec *kw, size_t nkw, const uint8_t *reply_anno, bool addr_only,
+                 struct rw_conf *c);
+/* The keywords both elements share and the input specs, into JSON object o
+ * (the element adds its own timeouts). 0 or -ENOMEM. */
+int rw_describe_common(const struct rw_conf *c, struct json_t *o);
 
-struct sym_ctx;
-struct sym_flow;
-/* The symbolic model of either rewriter (src/verify/model.h): flow f on
- * input `port` of e (configured by rw_configure) goes through sym_rewrite
- * with that input's spec; addr_only gives IPAddrRewriter. */
-int rw_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                struct sym_flow *f, bool addr_only);
+/* ---- the mapping table on symbolic flows ---- */
+
+/* A flow that no mapping can cover (not TCP/UDP, a later fragment, a short
+ * header) meets only the pass or drop part of its input's spec. */
+void rw_sym_pass_or_drop(struct sym_ctx *cx, struct sym_flow *f, const struct rw_spec *spec,
+                         const char *why);
+/* The table lives in the flows: each flow of `cur` that a mapping this
+ * element pushed earlier covers is rewritten and leaves on that mapping's
+ * output; the rest meet `spec`, which may push a new forward and reply
+ * mapping. addr_only: IPAddrRewriter's mappings (source address forward,
+ * destination address back). */
+int rw_sym_map(struct sym_ctx *cx, struct sym_flows *cur, const struct rw_spec *spec,
+               bool addr_only);
+
+/* ---- the mapping table on packets ---- */
+
+/* rt_flow flags: which directions were seen, and IPRewriter's TCP state. */
+enum {
+	RW_F_SEEN_FWD = 1, RW_F_SEEN_REV = 2, RW_F_DATA_FWD = 4, RW_F_DATA_REV = 8,
+	RW_F_FIN_FWD = 16, RW_F_FIN_REV = 32, RW_F_DONE = 64,
+};
+
+struct rw_state {
+	uint64_t mapping_failures;
+	uint32_t *seq_next;        /* per spec: sequential allocation cursor */
+	struct rt_flowtab *tab;
+};
+
+/* struct elem_runtime hooks both elements use as they are. */
+size_t rw_state_size(const struct rt_elem *e, uint32_t flow_capacity);
+int rw_init(struct rt_elem *e, struct diags *d);
+uint32_t rw_reap(struct rt_elem *e, uint64_t now_ns);
+int rw_read(const struct rt_elem *e, const char *handler, uint64_t *val);
+
+/* A packet with flow id `key` that no mapping covers arrived on input
+ * `port`: its spec passes it, drops it, or installs a mapping (a pattern
+ * chooses the rewritten flow). Returns the new mapping (its forward
+ * direction), or NULL when the packet was already passed or dropped. */
+struct rt_flow *rw_map_new(struct rt_elem *e, uint32_t port, struct rt_pkt *p,
+                           const struct rt_flowid *key, bool addr_only);
+/* Count a packet on f in direction dir (packets, seen directions). */
+static inline void rw_count(struct rt_flow *f, int dir)
+{
+	f->packets++;
+	f->flags |= dir ? RW_F_SEEN_REV : RW_F_SEEN_FWD;
+}
+/* Keep f for `timeout` (at least `guarantee`) from now, rewrite p along f
+ * in direction dir and emit it on the mapping's output for that direction. */
+void rw_forward(struct rt_elem *e, struct rt_flow *f, int dir, struct rt_pkt *p,
+                int64_t timeout, int64_t guarantee, bool addr_only);
+
+/* ---- rewriting a header by a mapping ---- */
+
+/* Rewrite p (IP header annotation set) along flow f in direction dir, with
+ * incremental checksum updates as Click's IPRewriterFlow does. addr_only:
+ * forward only ip_src, reply only ip_dst (IPAddrRewriter); else addresses
+ * and ports. dst_anno: set the dst-IP annotation to the new destination
+ * (addr_only: replies only). reply_anno_off >= 0: on replies store
+ * f->reply_anno in that annotation byte. */
+void rw_apply(const struct rt_flow *f, int dir, struct rt_pkt *p, bool addr_only, bool dst_anno,
+              int reply_anno_off);
 
 #endif

@@ -1,6 +1,8 @@
 #include <string.h>
 
 #include "runtime/flowtab.h"
+#include "runtime/net.h"
+#include "runtime/runtime.h"
 
 /* Slots of the open-addressing index hold flow*2+dir+1 (0: empty). */
 struct rt_flowtab {
@@ -11,10 +13,18 @@ struct rt_flowtab {
 	uint64_t guar_lb; /* <= every live flow's guarantee */
 };
 
+/* Index slots: a power of two, at least SLOTS_PER_FLOW per flow (two keys
+ * each: the load stays at most 1/2), within [MIN_SLOTS, MAX_SLOTS]. */
+#define SLOTS_PER_FLOW 4u
+#define MIN_SLOTS 8u
+#define MAX_SLOTS (1u << 30)
+/* Alignment of the flow array after the index. */
+#define FLOWS_ALIGN 16
+
 static uint32_t slots_for(uint32_t cap)
 {
-	uint32_t n = 8;
-	while (n < cap * 4u && n < (1u << 30))
+	uint32_t n = MIN_SLOTS;
+	while (n < cap * SLOTS_PER_FLOW && n < MAX_SLOTS)
 		n <<= 1;
 	return n;
 }
@@ -22,7 +32,7 @@ static uint32_t slots_for(uint32_t cap)
 size_t rt_flowtab_size(uint32_t cap)
 {
 	return sizeof(struct rt_flowtab) + (size_t)slots_for(cap) * sizeof(uint32_t) +
-	       (size_t)cap * sizeof(struct rt_flow) + 16;
+	       (size_t)cap * sizeof(struct rt_flow) + FLOWS_ALIGN;
 }
 
 void rt_flowtab_init(struct rt_flowtab *t, uint32_t cap)
@@ -32,7 +42,7 @@ void rt_flowtab_init(struct rt_flowtab *t, uint32_t cap)
 	t->nslots = slots_for(cap);
 	t->slots = (uint32_t *)(t + 1);
 	uintptr_t f = (uintptr_t)(t->slots + t->nslots);
-	f = (f + 15) & ~(uintptr_t)15;
+	f = (f + FLOWS_ALIGN - 1) & ~(uintptr_t)(FLOWS_ALIGN - 1);
 	t->flows = (struct rt_flow *)f;
 	memset(t->slots, 0, (size_t)t->nslots * sizeof(uint32_t));
 	memset(t->flows, 0, (size_t)cap * sizeof(struct rt_flow));
@@ -219,4 +229,16 @@ uint32_t rt_flowtab_reap(struct rt_flowtab *t, uint64_t now)
 		}
 	}
 	return n;
+}
+
+struct rt_flowid rt_pkt_flowid(const struct rt_pkt *p, bool ports)
+{
+	const uint8_t *ip = rt_pkt_ip(p);
+	struct rt_flowid k = { .saddr = rt_rd32(ip + 12), .daddr = rt_rd32(ip + 16), .proto = ip[9] };
+	if (ports && rt_ip_first_frag(ip) && rt_pkt_transp_avail(p) >= 4) {
+		const uint8_t *t = rt_pkt_transp(p);
+		k.sport = rt_rd16(t);
+		k.dport = rt_rd16(t + 2);
+	}
+	return k;
 }

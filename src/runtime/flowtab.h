@@ -39,6 +39,11 @@ struct rt_flow {
 };
 
 struct rt_flowtab;
+struct rt_pkt;
+
+/* The flow id of a packet (IP header annotation set; ports only when
+ * `ports` and it is a first fragment with >= 4 transport bytes). */
+struct rt_flowid rt_pkt_flowid(const struct rt_pkt *p, bool ports);
 
 size_t rt_flowtab_size(uint32_t capacity);
 void rt_flowtab_init(struct rt_flowtab *t, uint32_t capacity);

@@ -27,7 +27,21 @@ struct rt_module {
 	size_t size;
 };
 
+/* Device numbers are below this (runtime.h: N < 256). */
 #define RT_MAX_DEV 256
+/* Defaults for the struct rt_limits fields left 0. */
+#define RT_DEFAULT_FLOW_CAPACITY 1024
+#define RT_DEFAULT_MAX_DEPTH 256
+/* The block and every element's state start on a cache line; the port
+ * and list arrays on RT_ARRAY_ALIGN. */
+#define RT_CACHE_LINE 64
+#define RT_ARRAY_ALIGN 16
+/* More state than this for one element is a configuration gone wrong. */
+#define RT_STATE_MAX ((size_t)1 << 40)
+
+/* Most passes of rt_module_run_timers over the timed elements while they
+ * keep moving packets (tasks feeding each other). */
+#define RT_TIMER_PASSES_MAX (1u << 20)
 
 static inline const struct elem_runtime *rt_of(const struct rt_elem *e)
 {
@@ -79,21 +93,66 @@ static size_t align_up(size_t v, size_t a)
 	return (v + a - 1) & ~(a - 1);
 }
 
-int rt_module_new(const struct click_graph *g, const struct rt_env *env,
-                  const struct rt_limits *lim, uint64_t now_ns, bool take_graph,
-                  struct rt_module **out, struct diags *d)
+/* ---- instantiation ---- */
+
+/* What rt_module_new learns before it allocates: counts over the graph,
+ * then the layout of the block (module | elems | ports | device and timer
+ * lists | upstream lists | states). */
+struct plan {
+	struct rt_limits lim;
+	uint32_t n, nports, ndin, ndout, ntimed;
+	size_t nup;                /* upstream list entries of all timed elements */
+	size_t elems_off, ports_off, lists_off, up_off, total;
+	size_t *state_off;         /* per element */
+	uint32_t *mark, *stack;    /* scratch for upstream() */
+};
+
+static struct rt_limits limits_or_defaults(const struct rt_limits *lim)
 {
-	*out = NULL;
-	struct rt_limits L = lim ? *lim : (struct rt_limits){ 0 };
-	if (!L.flow_capacity)
-		L.flow_capacity = 1024;
-	if (!L.max_depth)
-		L.max_depth = 256;
-	uint32_t n = click_graph_nelements(g);
+	struct rt_limits l = lim ? *lim : (struct rt_limits){ 0 };
+	if (!l.flow_capacity)
+		l.flow_capacity = RT_DEFAULT_FLOW_CAPACITY;
+	if (!l.max_depth)
+		l.max_depth = RT_DEFAULT_MAX_DEPTH;
+	return l;
+}
+
+/* The device number of device element ce: its own, or `next` in graph order. */
+static uint32_t device_of(const struct click_element *ce, const struct rt_elem *e, uint32_t next)
+{
+	return ce->cls->runtime->device ? ce->cls->runtime->device(e) : next;
+}
+
+/* Count device element ce (index i): its number must be small and, for an
+ * input, not read by another element (seen_in: reader index + 1). */
+static int count_device(const struct click_graph *g, const struct click_element *ce, uint32_t i,
+                        struct plan *p, uint32_t *seen_in, struct diags *d)
+{
+	struct rt_elem tmp = { .ce = ce, .conf = ce->conf, .index = i };
+	bool in = ce->cls->flags & ELEM_DEVICE_IN;
+	uint32_t dev = device_of(ce, &tmp, in ? p->ndin : p->ndout);
+	if (dev >= RT_MAX_DEV)
+		return diags_error(d, &ce->loc, 1, "device number %u of '%s' is too large (most %u)", dev,
+		                   ce->name, RT_MAX_DEV - 1);
+	uint32_t *nd = in ? &p->ndin : &p->ndout;
+	if (dev + 1 > *nd)
+		*nd = dev + 1;
+	if (!in)
+		return 0;
+	if (seen_in[dev])
+		return diags_error(d, &ce->loc, 1, "'%s' reads device %u, already read by '%s'", ce->name,
+		                   dev, click_graph_element(g, seen_in[dev] - 1)->name);
+	seen_in[dev] = i + 1;
+	return 0;
+}
+
+/* Ports, devices and timed elements; every element must have a packet
+ * function. -EINVAL after a diagnostic for every offender. */
+static int count_elements(const struct click_graph *g, struct plan *p, struct diags *d)
+{
 	int err = 0;
-	uint32_t nports = 0, ndin = 0, ndout = 0, ntimed = 0;
 	uint32_t seen_in[RT_MAX_DEV] = { 0 };
-	for (uint32_t i = 0; i < n; i++) {
+	for (uint32_t i = 0; i < p->n; i++) {
 		const struct click_element *ce = click_graph_element(g, i);
 		if (!ce->cls->runtime) {
 			err = diags_error(d, &ce->loc, (uint32_t)strlen(ce->cls->name),
@@ -101,157 +160,152 @@ int rt_module_new(const struct click_graph *g, const struct rt_env *env,
 			                  ce->cls->name);
 			continue;
 		}
-		nports += ce->ninputs + ce->noutputs;
-		if (ce->cls->flags & (ELEM_DEVICE_IN | ELEM_DEVICE_OUT)) {
-			struct rt_elem tmp = { .ce = ce, .conf = ce->conf, .index = i };
-			bool in = ce->cls->flags & ELEM_DEVICE_IN;
-			uint32_t dev = ce->cls->runtime->device ? ce->cls->runtime->device(&tmp)
-			                                        : (in ? ndin : ndout);
-			if (dev >= RT_MAX_DEV) {
-				err = diags_error(d, &ce->loc, 1, "device number %u of '%s' is too large (most %u)",
-				                  dev, ce->name, RT_MAX_DEV - 1);
-				continue;
-			}
-			uint32_t *nd = in ? &ndin : &ndout;
-			if (dev + 1 > *nd)
-				*nd = dev + 1;
-			if (in) {
-				if (seen_in[dev]) {
-					err = diags_error(d, &ce->loc, 1, "'%s' reads device %u, already read by '%s'",
-					                  ce->name, dev, click_graph_element(g, seen_in[dev] - 1)->name);
-					continue;
-				}
-				seen_in[dev] = i + 1;
-			}
-		}
-		if (ce->cls->runtime->run)
-			ntimed++;
+		p->nports += ce->ninputs + ce->noutputs;
+		if ((ce->cls->flags & (ELEM_DEVICE_IN | ELEM_DEVICE_OUT)) &&
+		    count_device(g, ce, i, p, seen_in, d) < 0)
+			err = -EINVAL;
+		else if (ce->cls->runtime->run)
+			p->ntimed++;
 	}
-	if (err)
-		return -EINVAL;
+	return err ? -EINVAL : 0;
+}
 
-	/* What each timed element's pulls can reach (upstream through pull
-	 * inputs), so a pull task is due only when one of those holds
-	 * packets, not when some unrelated queue does. */
-	uint32_t *mark = calloc(n ? n : 1, sizeof *mark), *stack = calloc(n ? n : 1, sizeof *stack);
-	size_t nuptotal = 0;
-	if (!mark || !stack) {
-		free(mark);
-		free(stack);
+/* What each timed element's pulls can reach (upstream through pull
+ * inputs), so a pull task is due only when one of those holds packets, not
+ * when some unrelated queue does: here only how many, for the layout. */
+static int count_upstream(const struct click_graph *g, struct plan *p)
+{
+	p->mark = calloc(p->n ? p->n : 1, sizeof *p->mark);
+	p->stack = calloc(p->n ? p->n : 1, sizeof *p->stack);
+	if (!p->mark || !p->stack)
 		return -ENOMEM;
-	}
-	for (uint32_t i = 0; i < n; i++)
+	for (uint32_t i = 0; i < p->n; i++)
 		if (click_graph_element(g, i)->cls->runtime->run)
-			nuptotal += upstream(g, i, mark, stack, NULL);
-	/* Layout: module | elems | ports | device and timer lists | upstream
-	 * lists | states. */
-	size_t off = align_up(sizeof(struct rt_module), 64);
-	size_t elems_off = off;
-	off += (size_t)n * sizeof(struct rt_elem);
-	off = align_up(off, 16);
-	size_t ports_off = off;
-	off += (size_t)nports * sizeof(struct rt_port);
-	off = align_up(off, 16);
-	size_t lists_off = off;
-	off += (size_t)(ndin + ndout + ntimed) * sizeof(struct rt_elem *);
-	size_t up_off = off;
-	off += nuptotal * sizeof(struct rt_elem *);
-	size_t *state_off = calloc(n ? n : 1, sizeof *state_off);
-	if (!state_off) {
-		free(mark);
-		free(stack);
+			p->nup += upstream(g, i, p->mark, p->stack, NULL);
+	return 0;
+}
+
+/* Offsets of the block's parts and of each element's state, and its size
+ * (checked against the quota). */
+static int size_the_block(const struct click_graph *g, struct plan *p, struct diags *d)
+{
+	size_t off = align_up(sizeof(struct rt_module), RT_CACHE_LINE);
+	p->elems_off = off;
+	off += (size_t)p->n * sizeof(struct rt_elem);
+	off = align_up(off, RT_ARRAY_ALIGN);
+	p->ports_off = off;
+	off += (size_t)p->nports * sizeof(struct rt_port);
+	off = align_up(off, RT_ARRAY_ALIGN);
+	p->lists_off = off;
+	off += (size_t)(p->ndin + p->ndout + p->ntimed) * sizeof(struct rt_elem *);
+	p->up_off = off;
+	off += p->nup * sizeof(struct rt_elem *);
+	p->state_off = calloc(p->n ? p->n : 1, sizeof *p->state_off);
+	if (!p->state_off)
 		return -ENOMEM;
-	}
-	for (uint32_t i = 0; i < n; i++) {
+	for (uint32_t i = 0; i < p->n; i++) {
 		const struct click_element *ce = click_graph_element(g, i);
+		const struct elem_runtime *rt = ce->cls->runtime;
 		struct rt_elem tmp = { .ce = ce, .conf = ce->conf, .index = i,
 		                       .ninputs = ce->ninputs, .noutputs = ce->noutputs };
-		size_t sz = ce->cls->runtime->state_size ? ce->cls->runtime->state_size(&tmp, L.flow_capacity) : 0;
-		off = align_up(off, 64);
-		state_off[i] = off;
-		if (sz > ((size_t)1 << 40)) {
-			free(state_off);
-			free(mark);
-			free(stack);
+		size_t sz = rt->state_size ? rt->state_size(&tmp, p->lim.flow_capacity) : 0;
+		off = align_up(off, RT_CACHE_LINE);
+		p->state_off[i] = off;
+		if (sz > RT_STATE_MAX)
 			return diags_error(d, &ce->loc, 1, "element '%s' needs too much state", ce->name), -ENOMEM;
-		}
 		off += sz;
 	}
-	size_t total = align_up(off, 64);
-	if (L.mem_max && total > L.mem_max) {
-		free(state_off);
-		free(mark);
-		free(stack);
+	p->total = align_up(off, RT_CACHE_LINE);
+	if (p->lim.mem_max && p->total > p->lim.mem_max) {
 		diags_error(d, NULL, 0, "module needs %zu bytes of state, more than its quota of %zu",
-		            total, L.mem_max);
+		            p->total, p->lim.mem_max);
 		return -ENOMEM;
 	}
-	uint8_t *blk = aligned_alloc(64, total);
-	if (!blk) {
-		free(state_off);
-		free(mark);
-		free(stack);
+	return 0;
+}
+
+/* The zeroed block with the module header filled in. */
+static int new_block(const struct plan *p, const struct click_graph *g, const struct rt_env *env,
+                     uint64_t now_ns, struct rt_module **out)
+{
+	uint8_t *blk = aligned_alloc(RT_CACHE_LINE, p->total);
+	if (!blk)
 		return -ENOMEM;
-	}
-	memset(blk, 0, total);
+	memset(blk, 0, p->total);
 	struct rt_module *m = (struct rt_module *)blk;
 	m->env = *env;
-	m->lim = L;
-	m->max_depth = L.max_depth;
+	m->lim = p->lim;
+	m->max_depth = p->lim.max_depth;
 	m->g = g;
-	m->n = n;
+	m->n = p->n;
 	m->now = now_ns;
-	m->rng = L.seed ? L.seed : 0x9e3779b97f4a7c15ull;
-	m->size = total;
-	m->elems = (struct rt_elem *)(blk + elems_off);
-	struct rt_port *ports = (struct rt_port *)(blk + ports_off);
-	struct rt_elem **lists = (struct rt_elem **)(blk + lists_off);
+	m->rng = p->lim.seed ? p->lim.seed : 0x9e3779b97f4a7c15ull;
+	m->size = p->total;
+	m->elems = (struct rt_elem *)(blk + p->elems_off);
+	struct rt_elem **lists = (struct rt_elem **)(blk + p->lists_off);
 	m->dev_in = lists;
-	m->dev_out = lists + ndin;
-	m->timed = lists + ndin + ndout;
-	m->ndev_in = ndin;
-	m->ndev_out = ndout;
+	m->dev_out = lists + p->ndin;
+	m->timed = lists + p->ndin + p->ndout;
+	m->ndev_in = p->ndin;
+	m->ndev_out = p->ndout;
+	*out = m;
+	return 0;
+}
+
+/* Element i's instance: its ports (from *ports on), its state, and the
+ * processing of each port. */
+static void lay_out_element(struct rt_module *m, const struct plan *p, uint32_t i,
+                            struct rt_port **ports)
+{
+	const struct click_element *ce = click_graph_element(m->g, i);
+	struct rt_elem *e = &m->elems[i];
+	e->m = m;
+	e->rt = ce->cls->runtime;
+	e->ce = ce;
+	e->conf = ce->conf;
+	e->index = i;
+	e->ninputs = ce->ninputs;
+	e->noutputs = ce->noutputs;
+	e->in = *ports;
+	*ports += ce->ninputs;
+	e->out = *ports;
+	*ports += ce->noutputs;
+	e->state = (uint8_t *)m + p->state_off[i];
+	e->deadline = UINT64_MAX;
+	for (uint32_t k = 0; k < e->ninputs; k++)
+		e->in[k].push = ce->in_proc[k] == CLICK_PUSH;
+	for (uint32_t k = 0; k < e->noutputs; k++)
+		e->out[k].push = ce->out_proc[k] == CLICK_PUSH;
+}
+
+/* Every element's instance, and the device and timer lists. */
+static void lay_out_elements(struct rt_module *m, const struct plan *p)
+{
+	struct rt_port *ports = (struct rt_port *)((uint8_t *)m + p->ports_off);
 	uint32_t din_next = 0, dout_next = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		const struct click_element *ce = click_graph_element(g, i);
+	for (uint32_t i = 0; i < p->n; i++) {
+		lay_out_element(m, p, i, &ports);
 		struct rt_elem *e = &m->elems[i];
-		e->m = m;
-		e->rt = ce->cls->runtime;
-		e->ce = ce;
-		e->conf = ce->conf;
-		e->index = i;
-		e->ninputs = ce->ninputs;
-		e->noutputs = ce->noutputs;
-		e->in = ports;
-		ports += ce->ninputs;
-		e->out = ports;
-		ports += ce->noutputs;
-		e->state = blk + state_off[i];
-		e->deadline = UINT64_MAX;
-		for (uint32_t p = 0; p < e->ninputs; p++)
-			e->in[p].push = ce->in_proc[p] == CLICK_PUSH;
-		for (uint32_t p = 0; p < e->noutputs; p++)
-			e->out[p].push = ce->out_proc[p] == CLICK_PUSH;
-		if (ce->cls->flags & (ELEM_DEVICE_IN | ELEM_DEVICE_OUT)) {
-			bool in = ce->cls->flags & ELEM_DEVICE_IN;
-			e->dev = ce->cls->runtime->device ? ce->cls->runtime->device(e) : (in ? din_next : dout_next);
-			if (in) {
-				din_next++;
-				m->dev_in[e->dev] = e;
-			} else {
-				dout_next++;
-				if (!m->dev_out[e->dev])
-					m->dev_out[e->dev] = e;
-			}
+		unsigned flags = e->ce->cls->flags;
+		if (flags & ELEM_DEVICE_IN) {
+			e->dev = device_of(e->ce, e, din_next++);
+			m->dev_in[e->dev] = e;
+		} else if (flags & ELEM_DEVICE_OUT) {
+			e->dev = device_of(e->ce, e, dout_next++);
+			if (!m->dev_out[e->dev])
+				m->dev_out[e->dev] = e;
 		}
-		if (ce->cls->runtime->run)
+		if (rt_of(e)->run)
 			m->timed[m->ntimed++] = e;
 	}
-	free(state_off);
-	m->dev_in0 = ndin ? m->dev_in[0] : NULL;
-	uint32_t nc = click_graph_nconns(g);
+	m->dev_in0 = p->ndin ? m->dev_in[0] : NULL;
+}
+
+static void wire_ports(struct rt_module *m)
+{
+	uint32_t nc = click_graph_nconns(m->g);
 	for (uint32_t i = 0; i < nc; i++) {
-		const struct click_conn *c = click_graph_conn(g, i);
+		const struct click_conn *c = click_graph_conn(m->g, i);
 		struct rt_elem *from = &m->elems[c->from.elem], *to = &m->elems[c->to.elem];
 		if (c->from.port < from->noutputs) {
 			from->out[c->from.port].peer = to;
@@ -262,42 +316,72 @@ int rt_module_new(const struct click_graph *g, const struct rt_env *env,
 			to->in[c->to.port].port = c->from.port;
 		}
 	}
-	struct rt_elem **ups = (struct rt_elem **)(blk + up_off);
-	uint32_t *idx = stack; /* the DFS stack again; indices go to tmp */
-	for (uint32_t i = 0; i < n; i++) {
+}
+
+/* Each timed element's upstream list (see count_upstream). */
+static int list_upstream(struct rt_module *m, const struct plan *p)
+{
+	struct rt_elem **ups = (struct rt_elem **)((uint8_t *)m + p->up_off);
+	for (uint32_t i = 0; i < p->n; i++) {
 		struct rt_elem *e = &m->elems[i];
 		if (!rt_of(e)->run)
 			continue;
-		uint32_t *tmp = calloc(n ? n : 1, sizeof *tmp);
-		if (!tmp) {
-			free(mark);
-			free(stack);
-			free(blk);
+		uint32_t *idx = calloc(p->n ? p->n : 1, sizeof *idx);
+		if (!idx)
 			return -ENOMEM;
-		}
-		e->nup = upstream(g, i, mark, idx, tmp);
+		e->nup = upstream(m->g, i, p->mark, p->stack, idx);
 		e->up = ups;
 		for (uint32_t k = 0; k < e->nup; k++)
-			ups[k] = &m->elems[tmp[k]];
+			ups[k] = &m->elems[idx[k]];
 		ups += e->nup;
-		free(tmp);
+		free(idx);
 	}
-	free(mark);
-	free(stack);
-	m->own_graph = false;
-	for (uint32_t i = 0; i < n; i++) {
+	return 0;
+}
+
+/* Run every element's init (its state, timers and tasks); on a failure
+ * undo the ones that ran. */
+static int init_elements(struct rt_module *m, struct diags *d)
+{
+	for (uint32_t i = 0; i < m->n; i++) {
 		struct rt_elem *e = &m->elems[i];
-		if (rt_of(e)->init && (err = rt_of(e)->init(e, d)) < 0) {
-			for (uint32_t j = 0; j < i; j++)
-				if (rt_of(&m->elems[j])->fini)
-					rt_of(&m->elems[j])->fini(&m->elems[j]);
-			free(blk);
-			return err;
-		}
+		int err = rt_of(e)->init ? rt_of(e)->init(e, d) : 0;
+		if (err >= 0)
+			continue;
+		for (uint32_t j = 0; j < i; j++)
+			if (rt_of(&m->elems[j])->fini)
+				rt_of(&m->elems[j])->fini(&m->elems[j]);
+		return err;
 	}
+	return 0;
+}
+
+int rt_module_new(const struct click_graph *g, const struct rt_env *env,
+                  const struct rt_limits *lim, uint64_t now_ns, bool take_graph,
+                  struct rt_module **out, struct diags *d)
+{
+	*out = NULL;
+	struct plan p = { .lim = limits_or_defaults(lim), .n = click_graph_nelements(g) };
+	struct rt_module *m = NULL;
+	int rc = count_elements(g, &p, d);
+	if (rc < 0)
+		goto cleanup;
+	if ((rc = count_upstream(g, &p)) < 0 || (rc = size_the_block(g, &p, d)) < 0 ||
+	    (rc = new_block(&p, g, env, now_ns, &m)) < 0)
+		goto cleanup;
+	lay_out_elements(m, &p);
+	wire_ports(m);
+	if ((rc = list_upstream(m, &p)) < 0 || (rc = init_elements(m, d)) < 0)
+		goto cleanup;
 	m->own_graph = take_graph;
 	*out = m;
-	return 0;
+cleanup:
+	free(p.state_off);
+	free(p.mark);
+	free(p.stack);
+	if (rc < 0)
+		free(m);
+	return rc;
 }
 
 void rt_module_free(struct rt_module *m)
@@ -378,7 +462,7 @@ int rt_module_push(struct rt_module *m, uint32_t dev, struct rt_pkt *p, uint64_t
 void rt_module_prefetch(const struct rt_module *m, size_t bytes)
 {
 	const char *b = (const char *)m;
-	for (size_t o = 0; o < bytes; o += 64)
+	for (size_t o = 0; o < bytes; o += RT_CACHE_LINE)
 		__builtin_prefetch(b + o);
 }
 
@@ -466,7 +550,7 @@ uint32_t rt_module_run_timers(struct rt_module *m, uint64_t now_ns)
 	if (now_ns > m->now)
 		m->now = now_ns;
 	uint32_t moved = 0;
-	for (uint32_t pass = 0; pass < 1u << 20; pass++) {
+	for (uint32_t pass = 0; pass < RT_TIMER_PASSES_MAX; pass++) {
 		uint32_t progress = 0;
 		bool ran = false;
 		for (uint32_t i = 0; i < m->ntimed; i++) {

@@ -4,6 +4,11 @@
 #include "runtime/net.h"
 #include "runtime/ops.h"
 
+/* Most IPv4 option bytes (a 60-byte header less its 20 fixed bytes). */
+#define IP_MAX_OPTIONS 40
+/* IPFragmenter drops a packet that would need this many fragments or more. */
+#define MAX_FRAGMENTS 64
+
 static bool in_list(uint32_t a, const uint32_t *v, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++)
@@ -121,7 +126,7 @@ void rt_op_fragment(struct rt_elem *e, struct rt_pkt *p, uint32_t mtu, bool hono
 		offw &= (uint16_t)~RT_IP_DF;
 		rt_wr16(ip + 4, (uint16_t)(rt_random(e) % 0xffff + 1));
 	}
-	uint8_t opts[40];
+	uint8_t opts[IP_MAX_OPTIONS];
 	uint32_t olen = rt_op_ip_copied_options(ip, hlen, opts);
 	uint32_t out_hlen = 20 + olen;
 	uint32_t out_dlen = (mtu - out_hlen) & ~7u;
@@ -135,14 +140,14 @@ void rt_op_fragment(struct rt_elem *e, struct rt_pkt *p, uint32_t mtu, bool hono
 	uint16_t flags = offw & (uint16_t)~(RT_IP_OFFMASK | RT_IP_MF);
 	/* Later fragments are built first (from the untouched payload), the
 	 * first is shortened in place, then all go out first to last. */
-	struct rt_pkt *frags[64];
+	struct rt_pkt *frags[MAX_FRAGMENTS];
 	uint32_t nfr = 0;
 	const uint8_t *payload = ip + hlen;
 	if (out_dlen < 8) {
 		rt_push(e, 1, p);
 		return;
 	}
-	for (uint32_t off = first_dlen; off < in_dlen && nfr < 64; off += out_dlen) {
+	for (uint32_t off = first_dlen; off < in_dlen && nfr < MAX_FRAGMENTS; off += out_dlen) {
 		uint32_t dl = in_dlen - off < out_dlen ? in_dlen - off : out_dlen;
 		struct rt_pkt *q = rt_pkt_alloc(e, out_hlen + dl);
 		if (!q)
@@ -167,7 +172,7 @@ void rt_op_fragment(struct rt_elem *e, struct rt_pkt *p, uint32_t mtu, bool hono
 		q->first_tstamp_ns = p->first_tstamp_ns;
 		frags[nfr++] = q;
 	}
-	if (nfr == 0 || nfr == 64) {
+	if (nfr == 0 || nfr == MAX_FRAGMENTS) {
 		for (uint32_t i = 0; i < nfr; i++)
 			rt_drop(e, frags[i]);
 		rt_drop(e, p);
@@ -253,7 +258,7 @@ struct rt_pkt *rt_op_icmp_error(struct rt_elem *e, const struct rt_pkt *p,
 			sr = 0; /* the problem is the route itself (4.3.2.6) */
 	}
 	/* the reversed source route (4.3.2.6) */
-	uint8_t opt[40];
+	uint8_t opt[IP_MAX_OPTIONS];
 	uint32_t olen = 0;
 	if (sr) {
 		const uint8_t *o = ip + sr;
@@ -266,8 +271,8 @@ struct rt_pkt *rt_op_icmp_error(struct rt_elem *e, const struct rt_pkt *p,
 		for (int32_t r = (int32_t)o[2] - 5; r >= 3 && w + 4 <= sizeof opt; r -= 4, w += 4)
 			memcpy(opt + w, o + r, 4);
 		olen = (ol + 3) & ~3u;
-		if (olen > 40)
-			olen = 40;
+		if (olen > IP_MAX_OPTIONS)
+			olen = IP_MAX_OPTIONS;
 	}
 	uint32_t nh = 20 + olen, xlen = avail;
 	uint32_t room = a->mtu > nh + 8 ? a->mtu - nh - 8 : 0;

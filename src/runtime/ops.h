@@ -25,7 +25,7 @@ int rt_op_dec_ttl(struct rt_pkt *p, bool active, bool multicast);
 void rt_op_fragment(struct rt_elem *e, struct rt_pkt *p, uint32_t mtu, bool honor_df);
 
 /* ICMPError: the error packet about p (p is left alone), or NULL when Click
- * sends none (see click.md 3.8). */
+ * sends none (Click's ICMPError documentation). */
 struct icmp_error_args {
 	uint32_t src;
 	uint8_t type, code;

@@ -9,8 +9,28 @@
 #include "runtime/net.h"
 #include "runtime/pcaprun.h"
 
+/* Most -D NAME=VALUE definitions on one command line. */
+#define RUN_MAX_DEFINES 64
+
 #if INNET_HAVE_PCAP
 #include <pcap/pcap.h>
+
+#define NS_PER_S 1000000000ull
+/* Largest configuration file read. */
+#define RUN_MAX_CONFIG_BYTES (16u << 20)
+/* The packet pool: packets for what the queues may hold, each with room
+ * for an Ethernet-sized frame and headroom for encapsulations. */
+#define RUN_POOL_PACKETS (1u << 16)
+#define RUN_POOL_BUFSIZE 4096
+#define RUN_POOL_HEADROOM 256
+/* The output capture's snapshot length: whole IPv4 packets. */
+#define RUN_SNAPLEN 65535
+/* Bounds on the timer loops, so a configuration whose timers never settle
+ * ends the run instead of hanging it. */
+#define RUN_MAX_TIMER_STEPS 100000000u
+#define RUN_MAX_DRAIN_STEPS 10000000u
+/* How long queued packets may drain after the last one by default. */
+#define RUN_DEFAULT_DRAIN_NS (86400ull * NS_PER_S)
 
 struct run {
 	pcap_dumper_t *dump;
@@ -24,8 +44,8 @@ static void run_tx(void *ctx, uint32_t dev, struct rt_pkt *p)
 	struct run *r = ctx;
 	struct pcap_pkthdr h;
 	uint64_t t = r->base_ns + r->now;
-	h.ts.tv_sec = (time_t)(t / 1000000000u);
-	h.ts.tv_usec = (suseconds_t)(t % 1000000000u / 1000u);
+	h.ts.tv_sec = (time_t)(t / NS_PER_S);
+	h.ts.tv_usec = (suseconds_t)(t % NS_PER_S / 1000u);
 	h.caplen = h.len = p->len;
 	pcap_dump((u_char *)r->dump, &h, rt_pkt_data(p));
 	r->written++;
@@ -35,7 +55,7 @@ static void run_tx(void *ctx, uint32_t dev, struct rt_pkt *p)
 static char *read_file(const char *path, size_t *len)
 {
 	char *text = NULL;
-	int rc = file_read_all(path, 16u << 20, &text, len);
+	int rc = file_read_all(path, RUN_MAX_CONFIG_BYTES, &text, len);
 	if (rc)
 		errno = -rc;
 	return rc ? NULL : text;
@@ -82,7 +102,7 @@ static const uint8_t *frame_ip(int dlt, const uint8_t *d, uint32_t len, uint32_t
 /* Run timers in deadline order up to t, so bursts leave at their times. */
 static void advance(struct rt_module *m, struct run *r, uint64_t t)
 {
-	for (uint32_t guard = 0; guard < 100000000u; guard++) {
+	for (uint32_t guard = 0; guard < RUN_MAX_TIMER_STEPS; guard++) {
 		uint64_t dl = rt_module_next_deadline(m);
 		if (dl > t)
 			break;
@@ -125,9 +145,9 @@ int rt_run_pcap(const char *config_path, const char *in_pcap, const char *out_pc
 		free(text);
 		return diags_error(d, NULL, 0, "%s: %s", in_pcap, errbuf), -EIO;
 	}
-	pcap_t *dead = pcap_open_dead(DLT_RAW, 65535);
+	pcap_t *dead = pcap_open_dead(DLT_RAW, RUN_SNAPLEN);
 	pcap_dumper_t *dump = dead ? pcap_dump_open(dead, out_pcap) : NULL;
-	struct rt_simple_pool *sp = rt_simple_pool_new(1u << 16, 4096, 256);
+	struct rt_simple_pool *sp = rt_simple_pool_new(RUN_POOL_PACKETS, RUN_POOL_BUFSIZE, RUN_POOL_HEADROOM);
 	struct run r = { .dump = dump };
 	struct rt_module *m = NULL;
 	if (!dump || !sp) {
@@ -152,7 +172,7 @@ int rt_run_pcap(const char *config_path, const char *in_pcap, const char *out_pc
 	int nr;
 	while ((nr = pcap_next_ex(in, &h, &data)) == 1) {
 		st->read++;
-		uint64_t t = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec * 1000u;
+		uint64_t t = (uint64_t)h->ts.tv_sec * NS_PER_S + (uint64_t)h->ts.tv_usec * 1000u;
 		if (first) {
 			r.base_ns = t;
 			first = false;
@@ -178,8 +198,8 @@ int rt_run_pcap(const char *config_path, const char *in_pcap, const char *out_pc
 		goto out;
 	}
 	/* let queued packets drain on their timers */
-	uint64_t end = r.now + (o->drain_ns ? o->drain_ns : 86400ull * 1000000000u);
-	for (uint32_t guard = 0; guard < 10000000u; guard++) {
+	uint64_t end = r.now + (o->drain_ns ? o->drain_ns : RUN_DEFAULT_DRAIN_NS);
+	for (uint32_t guard = 0; guard < RUN_MAX_DRAIN_STEPS; guard++) {
 		struct rt_counters c;
 		rt_module_counters(m, &c);
 		uint64_t dl = rt_module_next_deadline(m);
@@ -227,7 +247,7 @@ int rt_click_run_main(int argc, char **argv)
 {
 	const char *file = NULL, *in = NULL, *out = NULL;
 	struct rt_run_opts o = { 0 };
-	struct click_define defs[64];
+	struct click_define defs[RUN_MAX_DEFINES];
 	size_t nd = 0;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
@@ -270,7 +290,7 @@ int rt_click_run_main(int argc, char **argv)
 			i++;
 		} else if (!strcmp(a, "-D") && v) {
 			const char *eq = strchr(v, '=');
-			if (!eq || nd == 64) {
+			if (!eq || nd == RUN_MAX_DEFINES) {
 				fprintf(stderr, "innet click run: -D: expected NAME=VALUE, got '%s'\n", v);
 				return 2;
 			}

@@ -1,5 +1,5 @@
 /* `innet click run FILE --in IN.pcap --out OUT.pcap`: run a configuration
- * on a capture with the same runtime as the fast path (DESIGN section 13). */
+ * on a capture with the same runtime as the fast path. */
 #ifndef INNET_RUNTIME_PCAPRUN_H
 #define INNET_RUNTIME_PCAPRUN_H
 

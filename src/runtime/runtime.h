@@ -14,10 +14,10 @@
  *  3. The element-facing API (struct elem_runtime, rt_push, rt_pull, ...):
  *     what packet functions in src/elements/<name>.c use.
  *
- * Device ports (DESIGN section 11): packets entering a module at
- * FromDevice/FromNetFront are IPv4 with no link header; the runtime applies
- * CheckIPHeader's checks to them and sets the IP header and dst-IP
- * annotations, dropping (and counting) packets that fail. */
+ * Device ports: packets entering a module at FromDevice/FromNetFront are
+ * IPv4 with no link header; the runtime applies CheckIPHeader's checks to
+ * them and sets the IP header and dst-IP annotations, dropping (and
+ * counting) packets that fail. */
 #ifndef INNET_RUNTIME_RUNTIME_H
 #define INNET_RUNTIME_RUNTIME_H
 

@@ -251,30 +251,6 @@ void sym_state_push(struct sym_ctx *cx, struct sym_flow *f, const struct sym_sta
 /* Newest first; NULL at the end. */
 const struct sym_state *sym_state_first(const struct sym_flow *f);
 
-/* ---- rewriting helper shared by IPRewriter, IPAddrRewriter, ChangeEnforcer */
-
-/* One side of a rewriter input spec. */
-enum sym_rw_kind { SYM_RW_DROP, SYM_RW_PASS, SYM_RW_KEEP, SYM_RW_PATTERN };
-/* A pattern field: '-' keeps the packet's value; otherwise [lo, hi]
- * (lo == hi for one value). */
-struct sym_rw_field {
-	bool keep;
-	uint32_t lo, hi;
-};
-struct sym_rw_spec {
-	enum sym_rw_kind kind;
-	int32_t fout, rout;          /* PASS uses fout */
-	struct sym_rw_field saddr, sport, daddr, dport;
-};
-/* The IPRewriter algorithm (click.md 3.5) on flow f arriving on an input
- * with `spec`: non-TCP/UDP and non-first fragments pass or drop; then flows
- * matching a mapping this element pushed earlier are rewritten and sent to
- * its output; the rest get the spec (new mappings are pushed into the flow,
- * forward and reply). `addr_only` gives IPAddrRewriter (any protocol,
- * addresses only, lookup on src then dst). */
-int sym_rewrite(struct sym_ctx *cx, struct sym_flow *f, const struct sym_rw_spec *spec,
-                bool addr_only);
-
 /* ---- misc ---------------------------------------------------------------- */
 
 struct arena *sym_arena(struct sym_ctx *cx);

@@ -1,10 +1,10 @@
 /* Elements configured by the Click front end (click_parse): the port counts
  * configure sees are the connected ones, and element diagnostics carry the
  * file, line and column of the offending text. */
+#include <jansson.h>
+
 #include "elements/element.h"
 #include "fx.h"
-#include "elements/classify.h"
-#include "elements/rewriter.h"
 
 static struct click_graph *parse(const char *text, struct diags *d)
 {
@@ -18,6 +18,17 @@ static struct click_graph *parse(const char *text, struct diags *d)
 	if (rc)
 		assert_null(g);
 	return g;
+}
+
+/* The element's configuration as its class describes it. */
+static json_t *describe(const struct click_graph *g, const char *name)
+{
+	const struct click_element *e = click_graph_find(g, name);
+	assert_non_null(e);
+	assert_non_null(e->cls->describe);
+	json_t *o = e->cls->describe(e->conf);
+	assert_non_null(o);
+	return o;
 }
 
 static void test_batcher(void **state)
@@ -35,12 +46,15 @@ static void test_batcher(void **state)
 	if (!g)
 		diags_print(stderr, &d);
 	assert_non_null(g);
-	const struct click_element *rw = click_graph_find(g, "rw");
-	assert_non_null(rw);
-	const struct rw_conf *c = rw->conf;
-	assert_int_equal(c->nspecs, 1);
-	assert_int_equal(c->specs[0].pat.daddr.lo, 0xac100f85);
-	assert_true(c->specs[0].pat.saddr.keep);
+	json_t *rw = describe(g, "rw");
+	json_t *specs = json_object_get(rw, "specs");
+	assert_int_equal(json_array_size(specs), 1);
+	json_t *spec = json_array_get(specs, 0);
+	assert_string_equal(json_string_value(json_object_get(spec, "kind")), "pattern");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(spec, "daddr"), "lo")),
+	                    "172.16.15.133");
+	assert_string_equal(json_string_value(json_object_get(spec, "saddr")), "-");
+	json_decref(rw);
 	click_graph_free(g);
 	diags_free(&d);
 }
@@ -60,10 +74,67 @@ static void test_counts_from_connections(void **state)
 	if (!g)
 		diags_print(stderr, &d);
 	assert_non_null(g);
-	const struct cls_conf *c = click_graph_find(g, "c")->conf;
-	assert_int_equal(c->n, 3);
-	const struct click_element *e = click_graph_find(g, "e");
-	assert_int_equal(*(const uint32_t *)e->conf, 0x0a000007); /* ADDR from $MODULE_IP */
+	json_t *c = describe(g, "c");
+	assert_int_equal(json_array_size(json_object_get(c, "rules")), 3);
+	json_decref(c);
+	json_t *e = describe(g, "e");
+	/* ADDR from $MODULE_IP */
+	assert_string_equal(json_string_value(json_object_get(e, "addr")), "10.0.0.7");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(e, "allow"), 0)),
+	                    "10.0.0.0/8");
+	json_decref(e);
+	click_graph_free(g);
+	diags_free(&d);
+}
+
+static const char *str_at(json_t *o, const char *list, size_t i, const char *key)
+{
+	return json_string_value(json_object_get(json_array_get(json_object_get(o, list), i), key));
+}
+
+/* Each class describes its effective configuration, defaults filled in. */
+static void test_describe(void **state)
+{
+	(void)state;
+	struct diags d;
+	diags_init(&d);
+	const char *text = "FromDevice(0) -> f :: IPFilter(allow tcp, drop udp)\n"
+	                   "  -> a :: IPAddrRewriter(pattern 1.2.3.4 - 0 0)\n"
+	                   "  -> l :: LinearIPLookup(10.0.0.0/8 10.0.0.254 0, 0.0.0.0/0 0)\n"
+	                   "  -> ToDevice(0);\n"
+	                   "FromDevice(1) -> r :: ARPResponder(10.0.0.1 00:01:02:03:04:05)\n"
+	                   "  -> ToDevice(1);\n"
+	                   "FromDevice(2) -> [0]q :: ARPQuerier(10.0.0.1, 00:01:02:03:04:05)\n"
+	                   "  -> ToDevice(2);\n"
+	                   "FromDevice(3) -> [1]q;\n"
+	                   "FromDevice(4) -> cl :: Classifier(12/0800, -);\n"
+	                   "cl[0] -> ToDevice(4); cl[1] -> Discard;\n";
+	struct click_graph *g = parse(text, &d);
+	if (!g)
+		diags_print(stderr, &d);
+	assert_non_null(g);
+	json_t *f = describe(g, "f");
+	json_t *deny = json_array_get(json_object_get(f, "rules"), 1);
+	assert_int_equal(json_integer_value(json_object_get(deny, "out")), -1);
+	json_decref(f);
+	json_t *a = describe(g, "a");
+	assert_int_equal(json_integer_value(json_object_get(a, "timeout_ns")), 7200000000000ll);
+	assert_null(json_object_get(a, "tcp_timeout_ns"));
+	json_decref(a);
+	json_t *l = describe(g, "l");
+	assert_string_equal(str_at(l, "routes", 0, "gw"), "10.0.0.254");
+	assert_true(json_is_null(json_object_get(json_array_get(json_object_get(l, "routes"), 1), "gw")));
+	json_decref(l);
+	json_t *r = describe(g, "r");
+	assert_string_equal(str_at(r, "entries", 0, "eth"), "00:01:02:03:04:05");
+	json_decref(r);
+	json_t *q = describe(g, "q");
+	assert_string_equal(json_string_value(json_object_get(q, "broadcast")), "255.255.255.255");
+	assert_int_equal(json_integer_value(json_object_get(q, "capacity")), 2048);
+	json_decref(q);
+	json_t *cl = describe(g, "cl");
+	assert_int_equal(json_array_size(json_object_get(cl, "rules")), 2);
+	json_decref(cl);
 	click_graph_free(g);
 	diags_free(&d);
 }
@@ -121,6 +192,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_batcher),
 		cmocka_unit_test(test_counts_from_connections),
+		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_diagnostic_positions),
 		cmocka_unit_test(test_unknown_class),
 	};

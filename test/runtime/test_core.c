@@ -9,9 +9,9 @@
 
 #include <cmocka.h>
 
+#include "elements/rewriter.h"
 #include "runtime/flowtab.h"
 #include "runtime/net.h"
-#include "runtime/rewrite.h"
 #include "runtime/runtime.h"
 #include "base/tbucket.h"
 
@@ -159,7 +159,7 @@ static void test_apply_napt(void **st)
 	r.daddr = 0xac100f85; /* 172.16.15.133 */
 	r.sport = 61000;
 	struct rt_flow *f = rt_flowtab_insert(t, &k, &r, 0);
-	rt_flow_apply(f, 0, p, RT_REWRITE_NAPT, true, -1);
+	rw_apply(f, 0, p, false, true, -1);
 	uint8_t *ip = rt_pkt_ip(p);
 	assert_int_equal(rt_rd32(ip + 16), 0xac100f85);
 	assert_int_equal(rt_pkt_dst_anno(p), 0xac100f85);
@@ -173,7 +173,7 @@ static void test_apply_napt(void **st)
 	struct rt_flowid qk = rt_pkt_flowid(q, true);
 	assert_ptr_equal(rt_flowtab_lookup(t, &qk, &dir), f);
 	assert_int_equal(dir, 1);
-	rt_flow_apply(f, 1, q, RT_REWRITE_NAPT, true, -1);
+	rw_apply(f, 1, q, false, true, -1);
 	ip = rt_pkt_ip(q);
 	assert_int_equal(rt_rd32(ip + 12), 0x0a0b0c0d);
 	assert_int_equal(rt_rd16(ip + 22), 5555);
@@ -182,7 +182,7 @@ static void test_apply_napt(void **st)
 	/* a zero UDP checksum stays zero */
 	make_udp(q, 0x01020304, 5555, 0x0a0b0c0d, 1500, 5);
 	rt_wr16(rt_pkt_ip(q) + 26, 0);
-	rt_flow_apply(f, 0, q, RT_REWRITE_NAPT, true, -1);
+	rw_apply(f, 0, q, false, true, -1);
 	assert_int_equal(rt_rd16(rt_pkt_ip(q) + 26), 0);
 	assert_int_equal(rt_csum(rt_pkt_ip(q), 20), 0);
 	pool.free(pool.ctx, p);
