@@ -143,22 +143,6 @@ static void test_codes(void **state)
 	assert_string_equal(elem_class_find("PullTee")->processing, "l/lh");
 }
 
-/* Classes whose describe and documentation are being written on another
- * branch. REMOVE THIS LIST AT THAT MERGE: every class is then checked. */
-static const char *const undocumented_until_merge[] = {
-	"ARPQuerier", "ARPResponder", "ChangeEnforcer", "Classifier", "IPAddrRewriter",
-	"IPClassifier", "IPFilter", "IPRewriter", "LinearIPLookup", "RadixIPLookup",
-	"StaticIPLookup",
-};
-
-static bool undocumented_yet(const char *name)
-{
-	for (size_t i = 0; i < sizeof undocumented_until_merge / sizeof undocumented_until_merge[0]; i++)
-		if (!strcmp(name, undocumented_until_merge[i]))
-			return true;
-	return false;
-}
-
 /* A class that takes arguments describes its configured instances and
  * documents them; every class says what its model does. */
 static void test_documented(void **state)
@@ -166,8 +150,6 @@ static void test_documented(void **state)
 	(void)state;
 	for (size_t i = 0; i < elem_class_count(); i++) {
 		const struct click_class *c = elem_class_at(i);
-		if (undocumented_yet(c->name))
-			continue;
 		bool takes_args = c->configure && c->configure != elem__configure_none;
 		if (takes_args && !c->describe)
 			fail_msg("%s: a configure but no describe", c->name);
