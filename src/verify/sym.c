@@ -616,7 +616,7 @@ static bool subc_term(struct sym_ctx *cx, struct sym_flow *f, const struct subc 
 }
 
 /* Split on one sub-constraint with operator op. */
-static void split_subc(struct sym_ctx *cx, struct sym_flow *f, const struct subc *c, int op,
+static void split_subc(struct sym_ctx *cx, struct sym_flow *f, const struct subc *c, enum flow_op op,
                        struct sym_flow **in, struct sym_flow **out)
 {
 	struct sym_term t;
@@ -632,8 +632,7 @@ static void split_subc(struct sym_ctx *cx, struct sym_flow *f, const struct subc
 		*out = g;
 		return;
 	}
-	bool approx = false;
-	const struct sym_iset *set = iset_masked(cx->a, w, c->shift, c->mask, op, c->value, &approx);
+	const struct sym_iset *set = iset_masked(cx->a, w, c->shift, c->mask, op, c->value);
 	if (!set) {
 		struct sym_flow *g = sym_clone(cx, f);
 		sym_approx(cx, f, "a masked comparison too irregular to track");
@@ -657,17 +656,7 @@ static int split_atom(struct sym_ctx *cx, struct sym_flow *f, const struct flow_
 		return 0;
 	}
 	if (n == 0) { /* every compared bit masked out: compares 0 with value */
-		uint32_t y = 0;
-		bool r = false;
-		switch (a->op) {
-		case FLOW_EQ: r = y == a->value; break;
-		case FLOW_NE: r = y != a->value; break;
-		case FLOW_LT: r = y < a->value; break;
-		case FLOW_GT: r = y > a->value; break;
-		case FLOW_LE: r = y <= a->value; break;
-		case FLOW_GE: r = y >= a->value; break;
-		}
-		sym_flows_push(cx, r ? yes : no, f);
+		sym_flows_push(cx, iset_cmp(a->op, 0, a->value) ? yes : no, f);
 		return 0;
 	}
 	if (n < 0) {
@@ -1036,9 +1025,8 @@ void sym_store_bytes(struct sym_ctx *cx, struct sym_flow *f, uint32_t off, const
 			} else if (!t.var) {
 				sym_set_const(cx, f, (enum sym_field)i, (t.k & ~fm[li][i]) | fv[li][i]);
 			} else {
-				bool ap = false;
 				const struct sym_iset *d = iset_masked(cx->a, fields[i].width, 0, fm[li][i], FLOW_EQ,
-				                                       fv[li][i], &ap);
+				                                       fv[li][i]);
 				const struct sym_iset *old = sym__term_values(cx, f, t, fields[i].width);
 				if (!old || old->n != 1 || old->v[0].lo != 0 || old->v[0].hi != full)
 					sym_approx(cx, f, "a partial write over a constrained field");

@@ -145,7 +145,8 @@ uint32_t vnet_nnodes(const struct vfy_net *n);
 int vnet_find(const struct vfy_net *n, const char *name);
 bool vnet_peer(const struct vfy_net *n, uint32_t node, uint32_t port, struct vendpoint *out);
 
-/* Interval sets (iset.c). */
+/* Interval sets (iset.c): values of a given width in bits; nothing about
+ * fields or flows. */
 const struct sym_iset *iset_new(struct arena *a, const struct sym_ival *v, uint32_t n);
 const struct sym_iset *iset_range(struct arena *a, uint32_t lo, uint32_t hi);
 const struct sym_iset *iset_full(struct arena *a, unsigned width);
@@ -154,13 +155,14 @@ const struct sym_iset *iset_or(struct arena *a, const struct sym_iset *x, const 
 const struct sym_iset *iset_not(struct arena *a, const struct sym_iset *x, unsigned width);
 const struct sym_iset *iset_shift(struct arena *a, const struct sym_iset *x, uint32_t k, unsigned width);
 bool iset_equal(const struct sym_iset *x, const struct sym_iset *y);
-uint64_t iset_size(const struct sym_iset *x);
-/* {x < 2^width : op((x >> shift) & mask, value)}; *approx set when the
- * set had more intervals than allowed and was widened. */
+/* y op v, for one value y. */
+bool iset_cmp(enum flow_op op, uint32_t y, uint32_t v);
+/* {x < 2^width : op((x >> shift) & mask, value)}; NULL when that takes
+ * more than 65,536 intervals (the caller approximates) or memory ran out. */
 const struct sym_iset *iset_masked(struct arena *a, unsigned width, unsigned shift, uint32_t mask,
-                                   int op, uint32_t value, bool *approx);
-/* "10.0.0.0/8", "6", "[1-1023] [2000]" */
-char *iset_format(struct arena *a, const struct sym_iset *s, enum sym_field fld);
+                                   enum flow_op op, uint32_t value);
+/* "10.0.0.0/8" (addr), "6", "{1-1023 2000}"; "*" for every value of the width. */
+char *iset_format(struct arena *a, const struct sym_iset *s, unsigned width, bool addr);
 uint64_t iset_hash(const struct sym_iset *s);
 
 /* The engine context of one job, shared with models through sym_ctx. */
