@@ -40,11 +40,6 @@ static uint32_t wmask(unsigned w)
 	return w >= 32 ? 0xffffffffu : (1u << w) - 1;
 }
 
-struct arena *sym_arena(struct sym_ctx *cx)
-{
-	return cx->a;
-}
-
 static void fail(struct sym_ctx *cx, int err)
 {
 	if (!cx->err)
@@ -307,11 +302,6 @@ void sym_approx(struct sym_ctx *cx, struct sym_flow *f, const char *why)
 		f->approx = why;
 }
 
-uint64_t sym_owner(struct sym_ctx *cx)
-{
-	return ((uint64_t)cx->node << 32) | cx->elem;
-}
-
 void sym_state_push(struct sym_ctx *cx, struct sym_flow *f, const struct sym_state *r)
 {
 	struct sym_state *n = arena_alloc(cx->a, sizeof *n);
@@ -328,11 +318,6 @@ void sym_state_push(struct sym_ctx *cx, struct sym_flow *f, const struct sym_sta
 const struct sym_state *sym_state_first(const struct sym_flow *f)
 {
 	return f->state;
-}
-
-const struct sym_iset *sym_iset_range(struct sym_ctx *cx, uint32_t lo, uint32_t hi)
-{
-	return iset_range(cx->a, lo, hi);
 }
 
 void sym_flows_push(struct sym_ctx *cx, struct sym_flows *l, struct sym_flow *f)
@@ -744,31 +729,6 @@ int sym_split_expr(struct sym_ctx *cx, struct sym_flow *f, const struct flow_exp
 	}
 	sym_flows_push(cx, no, f);
 	return 0;
-}
-
-int sym_classify(struct sym_ctx *cx, struct sym_flow *f, const struct flow_expr *const *exprs,
-                 const int32_t *ports, uint32_t n)
-{
-	struct sym_flows cur = {0};
-	sym_flows_push(cx, &cur, f);
-	for (uint32_t k = 0; k < n && cur.n; k++) {
-		struct sym_flows yes = {0}, next = {0};
-		for (uint32_t i = 0; i < cur.n; i++) {
-			int r = sym_split_expr(cx, cur.v[i], exprs[k], &yes, &next);
-			if (r < 0)
-				return r;
-		}
-		for (uint32_t i = 0; i < yes.n; i++) {
-			if (ports[k] >= 0)
-				sym_emit(cx, (uint32_t)ports[k], yes.v[i]);
-			else
-				sym_drop(cx, yes.v[i], "dropped by rule");
-		}
-		cur = next;
-	}
-	for (uint32_t i = 0; i < cur.n; i++)
-		sym_drop(cx, cur.v[i], "matched no rule");
-	return cx->err;
 }
 
 /* ---- equality between fields and terms (rewriter lookups) ------------------------- */

@@ -79,8 +79,6 @@ struct sym_flow {
 	struct sym_term entry_src, entry_dst; /* for security rules */
 };
 
-struct vfy_job;
-
 /* The network model. */
 enum vnode_kind { VN_HOSTS, VN_ROUTER, VN_CLICK, VN_PLATFORM, VN_MODULE };
 
@@ -165,13 +163,13 @@ const struct sym_iset *iset_masked(struct arena *a, unsigned width, unsigned shi
 char *iset_format(struct arena *a, const struct sym_iset *s, unsigned width, bool addr);
 uint64_t iset_hash(const struct sym_iset *s);
 
-/* The engine context of one job, shared with models through sym_ctx. */
+/* One engine step as models see it (model.c): the job's arena and flow
+ * free list, the element running, the flows it emitted. */
 struct sym_emission {
 	uint32_t port;
 	struct sym_flow *f;
 };
 struct sym_ctx {
-	struct vfy_job *job;
 	struct arena *a;
 	uint32_t node, elem;
 	const struct click_graph *g;
@@ -203,8 +201,5 @@ bool sym__mentions_dst(const struct flow_expr *e);
 /* Normalize on leaving a node: annotation on the outermost header at the
  * data pointer. */
 void sym__normalize(struct sym_ctx *cx, struct sym_flow *f);
-
-/* Job hooks (engine.c). */
-void vjob__note_step(struct vfy_job *j);
 
 #endif
