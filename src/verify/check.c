@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "verify/engine.h"
+#include "verify/internal.h"
 
 struct vres {
 	struct vfy_result r;

@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "verify/engine.h"
+#include "elements/element.h"
+#include "verify/internal.h"
 
 #define DEFAULT_MAX_STEPS 2000000ull
 #define DEFAULT_MAX_MEMORY (1ull << 30)
@@ -32,7 +33,6 @@ void vjob_fini(struct vfy_job *j)
 	free(j->stack);
 	free(j->cx.emit);
 	free(j->exits);
-	free(j->singles);
 	arena_free(j->a);
 	j->a = NULL;
 }

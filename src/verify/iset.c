@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "base/inet.h"
-#include "verify/sym.h"
+#include "verify/internal.h"
 
 static uint32_t wmax(unsigned width)
 {

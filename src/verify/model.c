@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "verify/sym.h"
+#include "verify/internal.h"
 
 void sym_emit(struct sym_ctx *cx, uint32_t port, struct sym_flow *f)
 {

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "base/inet.h"
-#include "verify/engine.h"
+#include "verify/internal.h"
 
 /* Fields shown, in column order. */
 static const enum sym_field shown[] = {

@@ -9,8 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "verify/model.h"
-#include "verify/req.h"
+#include "verify/internal.h"
 
 struct lp {
 	const struct src_file *src;

@@ -4,7 +4,7 @@
  * the flow"), and a packet no mapping covers meets the input's spec. */
 #include <errno.h>
 
-#include "verify/sym.h"
+#include "verify/internal.h"
 
 enum { RW_MAP = 0x52570001u, RWA_SRC = 0x52570002u, RWA_DST = 0x52570003u };
 

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "elements/element.h"
-#include "verify/engine.h"
+#include "verify/internal.h"
 
 int vfy_module_exits(struct vfy_net *n, const char *name, const struct vfy_limits *lim,
                      struct vfy_exits *out)

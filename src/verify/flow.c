@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "verify/sym.h"
+#include "verify/internal.h"
 
 static const struct {
 	const char *name;
