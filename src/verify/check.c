@@ -1,4 +1,4 @@
-/* Checking statements (DESIGN section 7): resolve the nodes, start the
+/* Checking statements (docs/requirements.md): resolve the nodes, start the
  * source flows, explore, and turn the outcome into a verdict with a trace. */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,6 +1,16 @@
-/* Symbolic element models (DESIGN section 8): the interface every element
- * of the catalogue implements next to its arguments (src/elements/<x>.c),
- * and the engine helpers those models are written with.
+/* Symbolic element models: the interface every element of the catalogue
+ * implements next to its arguments (src/elements/<x>.c), and the helpers
+ * those models are written with. The helpers stand on flows alone
+ * (src/verify/flow.c, model.c): an emitted flow goes into the step's
+ * emission list, read by the engine once the model returns, so a model
+ * never calls into the engine.
+ *
+ * Threads: a sym_ctx and its flows belong to one job, run by one thread.
+ * Memory: flows, interval sets and names live in the job's arena
+ * (sym_arena) until the job ends; a model frees nothing (sym_drop hands a
+ * flow back for reuse). Errors:
+ * helpers return nothing; out of memory is recorded in the step and fails
+ * the job when the model returns.
  *
  * A symbolic packet (struct sym_flow, opaque) is a stack of header layers
  * (IPv4 + L4 fields), an opaque payload, metadata (paint, the dst-IP
@@ -266,8 +276,8 @@ struct sym_rw_spec {
 	int32_t fout, rout;          /* PASS uses fout */
 	struct sym_rw_field saddr, sport, daddr, dport;
 };
-/* The IPRewriter algorithm (click.md 3.5) on flow f arriving on an input
- * with `spec`: non-TCP/UDP and non-first fragments pass or drop; then flows
+/* Click's IPRewriter algorithm on flow f arriving on an input with
+ * `spec`: non-TCP/UDP and non-first fragments pass or drop; then flows
  * matching a mapping this element pushed earlier are rewritten and sent to
  * its output; the rest get the spec (new mappings are pushed into the flow,
  * forward and reply). `addr_only` gives IPAddrRewriter (any protocol,

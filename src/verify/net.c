@@ -1,4 +1,4 @@
-/* The network model (DESIGN section 6): nodes of the snapshot, routers'
+/* The network model (docs/snapshot.md): nodes of the snapshot, routers'
  * destination partitions computed once, middleboxes' Click graphs, and the
  * modules a job adds on platforms or splices into links. */
 #include <errno.h>

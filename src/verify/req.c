@@ -1,4 +1,4 @@
-/* The requirement language (DESIGN section 7):
+/* The requirement language (docs/requirements.md):
  *   stmt := ("reach"|"always"|"never") "from" node [flow] hop+
  *   hop  := "->" node [flow] ["const" fields]
  * The flow text of a node runs to the next "->" or the word "const" and is

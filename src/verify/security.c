@@ -1,4 +1,4 @@
-/* Support for the security rules (DESIGN section 9) and for checking that
+/* Support for the security rules (docs/security.md) and for checking that
  * element models agree with the packet functions. */
 #include <errno.h>
 #include <stdlib.h>
