@@ -3,7 +3,7 @@
  * gives the command that checks it):
  *
  *   1. interval sets            iset.c
- *   2. flows                    flow.c, and model.c: what element models call
+ *   2. flows                    flow.c, split.c; model.c: what element models call
  *   3. network model, rewrites  net.c, rewrite.c; requirement statements req.c
  *   4. the engine               engine.c
  *   5. traces                   report.c
@@ -33,6 +33,12 @@
  * immutable once built and allocated in the caller's arena; NULL when it
  * is exhausted. Nothing here knows fields or flows. */
 
+/* The largest value of a width: 2^width - 1. */
+static inline uint32_t iset_max(unsigned width)
+{
+	return width >= 32 ? 0xffffffffu : (1u << width) - 1;
+}
+
 const struct sym_iset *iset_new(struct arena *a, const struct sym_ival *v, uint32_t n);
 const struct sym_iset *iset_range(struct arena *a, uint32_t lo, uint32_t hi);
 const struct sym_iset *iset_full(struct arena *a, unsigned width);
@@ -51,10 +57,11 @@ const struct sym_iset *iset_masked(struct arena *a, unsigned width, unsigned shi
 char *iset_format(struct arena *a, const struct sym_iset *s, unsigned width, bool addr);
 uint64_t iset_hash(const struct sym_iset *s);
 
-/* ==== 2. flows (flow.c; model.c) ===========================================
+/* ==== 2. flows (flow.c, split.c; model.c) ==================================
  * The symbolic packet: fields as terms over variables whose domains are
  * interval sets, a stack of layers, the state pushed into it, and its
- * history. The model.h functions are implemented here too. */
+ * history (flow.c); its exact splits (split.c); one engine step as models
+ * see it (model.c). The model.h functions are implemented here. */
 
 #define SYM_MAX_LAYERS 4
 #define SYM_MAX_RAW 8
@@ -143,6 +150,8 @@ struct sym_ctx {
 	int err;
 };
 
+/* Record the step's first error (the job fails with it). */
+void sym__fail(struct sym_ctx *cx, int err);
 struct sym_flow *sym__new(struct sym_ctx *cx);
 void sym__free(struct sym_ctx *cx, struct sym_flow *f);
 /* A new flow with every field a fresh unconstrained variable; ip version
@@ -156,9 +165,18 @@ void sym__snap(const struct sym_flow *f, struct sym_snap *s);
 /* Values of a term (its variable's domain shifted by k). */
 const struct sym_iset *sym__term_values(struct sym_ctx *cx, const struct sym_flow *f,
                                         struct sym_term t, unsigned width);
-/* Restrict term t's values to set; false when that empties the flow. */
-bool sym__restrict(struct sym_ctx *cx, struct sym_flow *f, struct sym_term t, unsigned width,
-                   const struct sym_iset *set);
+/* Where header bytes live: the field at IP offset o of a layer (0..19),
+ * or at transport offset o (0..3, 13); field -1 for bytes no field models. */
+struct sym_span {
+	int8_t field; /* -1: raw */
+	uint8_t off;  /* first byte of the field at that offset */
+	uint8_t len;
+};
+struct sym_span sym__ip_byte(unsigned o);
+struct sym_span sym__tr_byte(unsigned o);
+/* The current header is known to be 20 bytes (no IP options). */
+bool sym__ihl_is_5(const struct sym_flow *f);
+/* Does the flow expression read the IP destination? */
 bool sym__mentions_dst(const struct flow_expr *e);
 /* Normalize on leaving a node: annotation on the outermost header at the
  * data pointer. */

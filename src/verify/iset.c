@@ -8,11 +8,6 @@
 #include "base/inet.h"
 #include "verify/internal.h"
 
-static uint32_t wmax(unsigned width)
-{
-	return width >= 32 ? 0xffffffffu : ((1u << width) - 1);
-}
-
 const struct sym_iset *iset_new(struct arena *a, const struct sym_ival *v, uint32_t n)
 {
 	struct sym_iset *s = arena_alloc(a, sizeof *s + (size_t)n * sizeof s->v[0]);
@@ -32,7 +27,7 @@ const struct sym_iset *iset_range(struct arena *a, uint32_t lo, uint32_t hi)
 
 const struct sym_iset *iset_full(struct arena *a, unsigned width)
 {
-	return iset_range(a, 0, wmax(width));
+	return iset_range(a, 0, iset_max(width));
 }
 
 /* Growable interval list that merges adjacent or overlapping intervals
@@ -130,7 +125,7 @@ const struct sym_iset *iset_not(struct arena *a, const struct sym_iset *x, unsig
 {
 	struct ibuf b;
 	ibuf_init(&b);
-	uint32_t max = wmax(width), next = 0;
+	uint32_t max = iset_max(width), next = 0;
 	bool done = false;
 	for (uint32_t i = 0; i < x->n && !done; i++) {
 		if (x->v[i].lo > next)
@@ -153,7 +148,7 @@ static int ival_cmp(const void *p, const void *q)
 
 const struct sym_iset *iset_shift(struct arena *a, const struct sym_iset *x, uint32_t k, unsigned width)
 {
-	uint32_t max = wmax(width);
+	uint32_t max = iset_max(width);
 	k &= max;
 	if (k == 0)
 		return x;
@@ -316,7 +311,7 @@ char *iset_format(struct arena *a, const struct sym_iset *s, unsigned width, boo
 {
 	if (s->n == 0)
 		return arena_strdup(a, "{}");
-	if (s->n == 1 && s->v[0].lo == 0 && s->v[0].hi == wmax(width))
+	if (s->n == 1 && s->v[0].lo == 0 && s->v[0].hi == iset_max(width))
 		return arena_strdup(a, "*");
 	size_t cap = 64 + (size_t)(s->n < 8 ? s->n : 8) * 40;
 	char *out = arena_alloc(a, cap);

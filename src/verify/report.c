@@ -37,7 +37,7 @@ static const char *term_text(struct arena *a, enum sym_field fld, struct sym_ter
                              const struct sym_iset *dom, const char *name)
 {
 	unsigned w = sym_field_width(fld);
-	uint32_t m = w >= 32 ? 0xffffffffu : (1u << w) - 1;
+	uint32_t m = iset_max(w);
 	bool addr = fld == SYM_F_SRC || fld == SYM_F_DST || fld == SYM_F_DSTANNO;
 	if (!t.var) {
 		char b[16];
@@ -131,7 +131,7 @@ struct vtrace *vtrace_build(struct arena *ra, const struct vfy_net *net, const s
 		int fld = shown[k];
 		struct sym_term tm = final.f[fld];
 		unsigned w = sym_field_width((enum sym_field)fld);
-		uint32_t m = w >= 32 ? 0xffffffffu : (1u << w) - 1;
+		uint32_t m = iset_max(w);
 		bool addr = fld == SYM_F_SRC || fld == SYM_F_DST;
 		if (fld == SYM_F_PAYLOAD) {
 			t->witness[k] = final.name[fld] ? arena_strdup(ra, final.name[fld]) : "?";

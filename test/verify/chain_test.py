@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 
-CHAIN = ["iset", "flow", "model", "rewrite", "net", "req", "engine", "report",
+CHAIN = ["iset", "flow", "split", "model", "rewrite", "net", "req", "engine", "report",
          "check", "security"]
 
 
