@@ -16,8 +16,7 @@ void sym_emit(struct sym_ctx *cx, uint32_t port, struct sym_flow *f)
 		uint32_t nc = cx->capemit ? cx->capemit * 2 : 16;
 		struct sym_emission *nv = realloc(cx->emit, (size_t)nc * sizeof *nv);
 		if (!nv) {
-			if (!cx->err)
-				cx->err = -ENOMEM;
+			sym__fail(cx, -ENOMEM);
 			sym__free(cx, f);
 			return;
 		}
