@@ -5,7 +5,8 @@
  *     batcher on platform3 (network model already built),
  *   - the same including parsing the module's Click text,
  *   - the placement loop: trying platform1, platform2, platform3 in turn.
- * The inputs are embedded copies of ../shared/examples. No assertions. */
+ * The inputs are embedded copies of the Figure 3 network, its policy and
+ * the batcher module. No assertions. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,10 +1,10 @@
-/* Checking statements (DESIGN section 7): resolve the nodes, start the
+/* Checking statements (docs/requirements.md): resolve the nodes, start the
  * source flows, explore, and turn the outcome into a verdict with a trace. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "verify/engine.h"
+#include "verify/internal.h"
 
 struct vres {
 	struct vfy_result r;
@@ -18,9 +18,8 @@ struct vfy_report {
 	struct vres *v;
 };
 
-static const char *node_err(struct vfy_job *j, struct arena *ra, const struct rnode *nd, const char *why)
+static const char *node_err(struct arena *ra, const struct rnode *nd, const char *why)
 {
-	(void)j;
 	return arena_printf(ra, "%u:%u: %s '%s'", nd->line, nd->col, why, nd->text);
 }
 
@@ -42,7 +41,7 @@ static const char *resolve(struct vfy_job *j, struct arena *ra, const struct rno
 		}
 		m->hosts = true;
 		if (!m->n)
-			return node_err(j, ra, nd, "the network has no hosts node for");
+			return node_err(ra, nd, "the network has no hosts node for");
 		return NULL;
 	case RN_PREFIX: {
 		uint32_t lo = nd->pfx.addr & inet_mask(nd->pfx.len), hi = lo | ~inet_mask(nd->pfx.len);
@@ -59,13 +58,13 @@ static const char *resolve(struct vfy_job *j, struct arena *ra, const struct rno
 		}
 		m->hosts = true;
 		if (!m->n)
-			return node_err(j, ra, nd, "no hosts node or module holds the addresses of");
+			return node_err(ra, nd, "no hosts node or module holds the addresses of");
 		return NULL;
 	}
 	case RN_NAME: {
 		int i = vnet_find(j->net, nd->name);
 		if (i < 0)
-			return node_err(j, ra, nd, "no node or module named");
+			return node_err(ra, nd, "no node or module named");
 		m->nodes[m->n++] = (uint32_t)i;
 		m->hosts = vnet_node(j->net, (uint32_t)i)->kind == VN_HOSTS;
 		return NULL;
@@ -73,15 +72,15 @@ static const char *resolve(struct vfy_job *j, struct arena *ra, const struct rno
 	case RN_ELEM: {
 		int i = vnet_find(j->net, nd->name);
 		if (i < 0)
-			return node_err(j, ra, nd, "no node or module named in");
+			return node_err(ra, nd, "no node or module named in");
 		const struct vnode *n = vnet_node(j->net, (uint32_t)i);
 		if (!n->g)
-			return node_err(j, ra, nd, "the node has no Click configuration:");
+			return node_err(ra, nd, "the node has no Click configuration:");
 		const struct click_element *e = click_graph_find(n->g, nd->elem);
 		if (!e)
-			return node_err(j, ra, nd, "no such element in");
+			return node_err(ra, nd, "no such element in");
 		if (nd->port >= e->ninputs)
-			return node_err(j, ra, nd, "the element has no such input port:");
+			return node_err(ra, nd, "the element has no such input port:");
 		m->nodes[m->n++] = (uint32_t)i;
 		m->elem = e->index;
 		m->port = nd->port;
@@ -294,7 +293,6 @@ static int check_one(struct vfy_net *n, const struct rstmt *st, const struct vfy
 		}
 		break;
 	}
-	(void)kind_word;
 	bool want = j.traces == VFY_TRACES_ALL ||
 	            (j.traces == VFY_TRACES_FAILURES && out->r.verdict != VFY_HOLDS);
 	if (tf && want)

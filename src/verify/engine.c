@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "verify/engine.h"
+#include "elements/element.h"
+#include "verify/internal.h"
 
 #define DEFAULT_MAX_STEPS 2000000ull
 #define DEFAULT_MAX_MEMORY (1ull << 30)
@@ -23,7 +24,6 @@ int vjob_init(struct vfy_job *j, struct vfy_net *n, const struct vfy_limits *lim
 	j->a = arena_new(mem);
 	if (!j->a)
 		return -ENOMEM;
-	j->cx.job = j;
 	j->cx.a = j->a;
 	return 0;
 }
@@ -33,14 +33,8 @@ void vjob_fini(struct vfy_job *j)
 	free(j->stack);
 	free(j->cx.emit);
 	free(j->exits);
-	free(j->singles);
 	arena_free(j->a);
 	j->a = NULL;
-}
-
-void vjob__note_step(struct vfy_job *j)
-{
-	j->steps++;
 }
 
 void vjob_push(struct vfy_job *j, struct sym_flow *f, uint8_t kind, uint32_t node, uint32_t elem,
@@ -82,45 +76,6 @@ void vjob_hop(struct vfy_job *j, struct sym_flow *f, uint8_t kind, uint32_t node
 	h->hash = sym__hash(f);
 	sym__snap(f, &h->snap);
 	f->hist = h;
-}
-
-/* ---- emission (model side) ----------------------------------------------------------- */
-
-void sym_emit(struct sym_ctx *cx, uint32_t port, struct sym_flow *f)
-{
-	if (!f)
-		return;
-	if (cx->nemit == cx->capemit) {
-		uint32_t nc = cx->capemit ? cx->capemit * 2 : 16;
-		struct sym_emission *nv = realloc(cx->emit, (size_t)nc * sizeof *nv);
-		if (!nv) {
-			if (!cx->err)
-				cx->err = -ENOMEM;
-			sym__free(cx, f);
-			return;
-		}
-		cx->emit = nv;
-		cx->capemit = nc;
-	}
-	cx->emit[cx->nemit++] = (struct sym_emission){port, f};
-}
-
-void sym_drop(struct sym_ctx *cx, struct sym_flow *f, const char *why)
-{
-	(void)why;
-	sym__free(cx, f);
-}
-
-bool sym_output_connected(struct sym_ctx *cx, uint32_t port)
-{
-	uint32_t n = 0;
-	if (!cx->g)
-		return true;
-	const struct click_element *e = click_graph_element(cx->g, cx->elem);
-	if (!e || port >= e->noutputs)
-		return false;
-	click_graph_outputs(cx->g, cx->elem, port, &n);
-	return n > 0;
 }
 
 /* ---- statements -------------------------------------------------------------------- */

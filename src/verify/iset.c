@@ -6,12 +6,7 @@
 #include <string.h>
 
 #include "base/inet.h"
-#include "verify/sym.h"
-
-static uint32_t wmax(unsigned width)
-{
-	return width >= 32 ? 0xffffffffu : ((1u << width) - 1);
-}
+#include "verify/internal.h"
 
 const struct sym_iset *iset_new(struct arena *a, const struct sym_ival *v, uint32_t n)
 {
@@ -32,7 +27,7 @@ const struct sym_iset *iset_range(struct arena *a, uint32_t lo, uint32_t hi)
 
 const struct sym_iset *iset_full(struct arena *a, unsigned width)
 {
-	return iset_range(a, 0, wmax(width));
+	return iset_range(a, 0, iset_max(width));
 }
 
 /* Growable interval list that merges adjacent or overlapping intervals
@@ -130,7 +125,7 @@ const struct sym_iset *iset_not(struct arena *a, const struct sym_iset *x, unsig
 {
 	struct ibuf b;
 	ibuf_init(&b);
-	uint32_t max = wmax(width), next = 0;
+	uint32_t max = iset_max(width), next = 0;
 	bool done = false;
 	for (uint32_t i = 0; i < x->n && !done; i++) {
 		if (x->v[i].lo > next)
@@ -153,7 +148,7 @@ static int ival_cmp(const void *p, const void *q)
 
 const struct sym_iset *iset_shift(struct arena *a, const struct sym_iset *x, uint32_t k, unsigned width)
 {
-	uint32_t max = wmax(width);
+	uint32_t max = iset_max(width);
 	k &= max;
 	if (k == 0)
 		return x;
@@ -191,14 +186,6 @@ bool iset_equal(const struct sym_iset *x, const struct sym_iset *y)
 	return !x->n || !memcmp(x->v, y->v, (size_t)x->n * sizeof x->v[0]);
 }
 
-uint64_t iset_size(const struct sym_iset *x)
-{
-	uint64_t s = 0;
-	for (uint32_t i = 0; i < x->n; i++)
-		s += (uint64_t)x->v[i].hi - x->v[i].lo + 1;
-	return s;
-}
-
 bool sym_iset_contains(const struct sym_iset *s, uint32_t v)
 {
 	uint32_t lo = 0, hi = s->n;
@@ -224,7 +211,7 @@ uint64_t iset_hash(const struct sym_iset *s)
 	return h;
 }
 
-static bool eval_op(int op, uint32_t y, uint32_t v)
+bool iset_cmp(enum flow_op op, uint32_t y, uint32_t v)
 {
 	switch (op) {
 	case FLOW_EQ: return y == v;
@@ -242,7 +229,7 @@ static bool eval_op(int op, uint32_t y, uint32_t v)
 struct mctx {
 	unsigned shift;
 	uint32_t mask;
-	int op;
+	enum flow_op op;
 	uint32_t value;
 	struct ibuf b;
 	bool over;
@@ -260,14 +247,14 @@ static void masked_rec(struct mctx *m, uint32_t lo, unsigned bits)
 	bool constant = false, val = false;
 	if (fm == 0) {
 		constant = true;
-		val = eval_op(m->op, ymin, m->value);
+		val = iset_cmp(m->op, ymin, m->value);
 	} else if (m->op == FLOW_EQ || m->op == FLOW_NE) {
 		if (m->value < ymin || m->value > ymax) {
 			constant = true;
 			val = m->op == FLOW_NE;
 		}
 	} else {
-		bool a = eval_op(m->op, ymin, m->value), b = eval_op(m->op, ymax, m->value);
+		bool a = iset_cmp(m->op, ymin, m->value), b = iset_cmp(m->op, ymax, m->value);
 		if (a == b) {
 			constant = true;
 			val = a;
@@ -288,14 +275,13 @@ static void masked_rec(struct mctx *m, uint32_t lo, unsigned bits)
 }
 
 const struct sym_iset *iset_masked(struct arena *a, unsigned width, unsigned shift, uint32_t mask,
-                                   int op, uint32_t value, bool *approx)
+                                   enum flow_op op, uint32_t value)
 {
 	struct mctx m = {.shift = shift, .mask = mask, .op = op, .value = value};
 	ibuf_init(&m.b);
 	masked_rec(&m, 0, width);
 	if (m.over) {
 		ibuf_fini(&m.b);
-		*approx = true;
 		return NULL;
 	}
 	return ibuf_done(a, &m.b);
@@ -321,14 +307,12 @@ static bool is_prefix(uint32_t lo, uint32_t hi, uint8_t *len)
 	return true;
 }
 
-char *iset_format(struct arena *a, const struct sym_iset *s, enum sym_field fld)
+char *iset_format(struct arena *a, const struct sym_iset *s, unsigned width, bool addr)
 {
-	unsigned w = sym_field_width(fld);
 	if (s->n == 0)
 		return arena_strdup(a, "{}");
-	if (s->n == 1 && s->v[0].lo == 0 && s->v[0].hi == wmax(w))
+	if (s->n == 1 && s->v[0].lo == 0 && s->v[0].hi == iset_max(width))
 		return arena_strdup(a, "*");
-	bool addr = fld == SYM_F_SRC || fld == SYM_F_DST || fld == SYM_F_DSTANNO;
 	size_t cap = 64 + (size_t)(s->n < 8 ? s->n : 8) * 40;
 	char *out = arena_alloc(a, cap);
 	if (!out)

@@ -1,6 +1,16 @@
-/* Symbolic element models (DESIGN section 8): the interface every element
- * of the catalogue implements next to its arguments (src/elements/<x>.c),
- * and the engine helpers those models are written with.
+/* Symbolic element models: the interface every element of the catalogue
+ * implements next to its arguments (src/elements/<x>.c), and the helpers
+ * those models are written with. The helpers stand on flows alone
+ * (src/verify/flow.c, split.c, model.c): an emitted flow goes into the step's
+ * emission list, read by the engine once the model returns, so a model
+ * never calls into the engine.
+ *
+ * Threads: a sym_ctx and its flows belong to one job, run by one thread.
+ * Memory: flows, interval sets and names live in the job's arena
+ * (sym_arena) until the job ends; a model frees nothing (sym_drop hands a
+ * flow back for reuse). Errors: helpers that return int return 0 or a
+ * negative errno; the others record running out of memory in the step,
+ * which fails the job when the model returns.
  *
  * A symbolic packet (struct sym_flow, opaque) is a stack of header layers
  * (IPv4 + L4 fields), an opaque payload, metadata (paint, the dst-IP

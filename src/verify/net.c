@@ -1,4 +1,4 @@
-/* The network model (DESIGN section 6): nodes of the snapshot, routers'
+/* The network model (docs/snapshot.md): nodes of the snapshot, routers'
  * destination partitions computed once, middleboxes' Click graphs, and the
  * modules a job adds on platforms or splices into links. */
 #include <errno.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "elements/element.h"
-#include "verify/sym.h"
+#include "verify/internal.h"
 
 static const struct sym_iset *prefix_set(struct arena *a, struct inet_prefix p)
 {
@@ -462,7 +462,6 @@ int vfy_net_add_module(struct vfy_net *n, const struct vfy_module *m, struct dia
 	struct vnode v = {0};
 	v.name = arena_strdup(n->arena, m->name);
 	v.kind = VN_MODULE;
-	v.is_module = true;
 	v.address = m->address;
 	v.proto = m->proto;
 	v.dport = m->port;

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "base/inet.h"
-#include "verify/engine.h"
+#include "verify/internal.h"
 
 /* Fields shown, in column order. */
 static const enum sym_field shown[] = {
@@ -37,7 +37,7 @@ static const char *term_text(struct arena *a, enum sym_field fld, struct sym_ter
                              const struct sym_iset *dom, const char *name)
 {
 	unsigned w = sym_field_width(fld);
-	uint32_t m = w >= 32 ? 0xffffffffu : (1u << w) - 1;
+	uint32_t m = iset_max(w);
 	bool addr = fld == SYM_F_SRC || fld == SYM_F_DST || fld == SYM_F_DSTANNO;
 	if (!t.var) {
 		char b[16];
@@ -62,7 +62,7 @@ static const char *term_text(struct arena *a, enum sym_field fld, struct sym_ter
 		return addr ? arena_printf(a, "%s=%s", base, inet_format_addr(vals->v[0].lo, b))
 		            : arena_printf(a, "%s=%u", base, vals->v[0].lo);
 	}
-	return arena_printf(a, "%s in %s", base, vals ? iset_format(a, vals, fld) : "?");
+	return arena_printf(a, "%s in %s", base, vals ? iset_format(a, vals, w, addr) : "?");
 }
 
 static bool term_eq(const struct sym_snap *a, const struct sym_snap *b, int f)
@@ -131,7 +131,7 @@ struct vtrace *vtrace_build(struct arena *ra, const struct vfy_net *net, const s
 		int fld = shown[k];
 		struct sym_term tm = final.f[fld];
 		unsigned w = sym_field_width((enum sym_field)fld);
-		uint32_t m = w >= 32 ? 0xffffffffu : (1u << w) - 1;
+		uint32_t m = iset_max(w);
 		bool addr = fld == SYM_F_SRC || fld == SYM_F_DST;
 		if (fld == SYM_F_PAYLOAD) {
 			t->witness[k] = final.name[fld] ? arena_strdup(ra, final.name[fld]) : "?";
@@ -152,9 +152,9 @@ struct vtrace *vtrace_build(struct arena *ra, const struct vfy_net *net, const s
 	t->var_dom = arena_calloc(ra, f->nvars ? f->nvars : 1, sizeof *t->var_dom);
 	for (uint32_t v = 0; v < f->nvars && t->var_name && t->var_dom; v++) {
 		t->var_name[v] = arena_strdup(ra, f->vars[v].name);
-		enum sym_field fld = f->vars[v].width == 32 ? SYM_F_SRC : f->vars[v].width == 16 ? SYM_F_LEN : SYM_F_TTL;
-		const struct sym_iset *d = f->vars[v].dom;
-		t->var_dom[v] = iset_format(ra, d, fld);
+		/* 32-bit variables print as addresses; any width but 32 and 16 as a byte */
+		unsigned w = f->vars[v].width == 32 || f->vars[v].width == 16 ? f->vars[v].width : 8;
+		t->var_dom[v] = iset_format(ra, f->vars[v].dom, w, w == 32);
 	}
 	return t;
 }

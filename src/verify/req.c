@@ -1,4 +1,4 @@
-/* The requirement language (DESIGN section 7):
+/* The requirement language (docs/requirements.md):
  *   stmt := ("reach"|"always"|"never") "from" node [flow] hop+
  *   hop  := "->" node [flow] ["const" fields]
  * The flow text of a node runs to the next "->" or the word "const" and is
@@ -9,8 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "verify/model.h"
-#include "verify/req.h"
+#include "verify/internal.h"
 
 struct lp {
 	const struct src_file *src;

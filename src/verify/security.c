@@ -1,11 +1,11 @@
-/* Support for the security rules (DESIGN section 9) and for checking that
+/* Support for the security rules (docs/security.md) and for checking that
  * element models agree with the packet functions. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "elements/element.h"
-#include "verify/engine.h"
+#include "verify/internal.h"
 
 int vfy_module_exits(struct vfy_net *n, const char *name, const struct vfy_limits *lim,
                      struct vfy_exits *out)

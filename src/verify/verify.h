@@ -1,4 +1,4 @@
-/* The symbolic verifier (DESIGN sections 6 to 9): a network model built
+/* The symbolic verifier: a network model built
  * from a snapshot, modules added to platforms (addressed) or spliced into
  * links (inline), the requirement language (reach / always / never), and
  * reports with Figure 2(b)-style traces.
@@ -8,11 +8,11 @@
  * everything built from it belong to one job at a time. There is no global
  * mutable state.
  *
- * What is modelled and what is not (also in docs/verifier.md):
+ * What is modelled and what is not (also in src/verify/README.md):
  *  - time is not: queues and unqueuers pass every packet, timeouts never
  *    expire, rate limiters never drop;
  *  - packets are well-formed IPv4 long enough for their headers (the
- *    devices carry IPv4, DESIGN section 11); there is no link-layer header,
+ *    devices carry IPv4 packets); there is no link-layer header,
  *    so `ether` primitives never match;
  *  - a flow marked approximate stands for more packets than really pass
  *    (results built on one say so); exact flows are exact. */
@@ -86,7 +86,7 @@ int vfy_net_remove_module(struct vfy_net *n, const char *name);
 
 /* ---- requirements ----------------------------------------------------------- */
 
-/* One statement per line, '#' comments (DESIGN section 7). Errors carry
+/* One statement per line, '#' comments (docs/requirements.md). Errors carry
  * line:column and a caret. The text must outlive the result. */
 int vfy_reqs_parse(const struct src_file *src, struct vfy_reqs **out, struct diags *d);
 void vfy_reqs_free(struct vfy_reqs *r);
@@ -138,7 +138,7 @@ void vfy_report_print_trace(FILE *out, const struct vfy_report *rep, size_t i);
  * NULL when there is no trace or no such field. */
 const char *vfy_report_final_field(const struct vfy_report *rep, size_t i, const char *field);
 
-/* ---- security rules support (DESIGN section 9) -------------------------------- */
+/* ---- security rules support (docs/security.md) -------------------------------- */
 
 /* One flow leaving a module that was fed an unconstrained packet addressed
  * to it. */

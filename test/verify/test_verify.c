@@ -636,7 +636,7 @@ static void test_agreement_harness(void **state)
 	assert_int_equal(vfy_concrete_in_symbolic("IPRewriter", "pattern 203.0.113.1 1024-65535 - - 0 0", 1, 1, 0,
 	                                          &in, 0, &nat, &why, &d), 0);
 	/* fewer than 8 transport bytes: dropped unless the spec passes
-	 * (click.md 3.5, per-packet rule 1); 8 bytes get a mapping */
+	 * (Click's IPRewriter, its first per-packet rule); 8 bytes get a mapping */
 	struct vfy_concrete runt = in;
 	runt.len = 27;
 	assert_int_equal(vfy_concrete_in_symbolic("IPRewriter", "pattern 203.0.113.1 1024-65535 - - 0 0", 1, 1, 0,
