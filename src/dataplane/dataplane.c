@@ -2,6 +2,7 @@
  * ring that publishes modules, and the event rings that report back. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,7 +182,7 @@ static int port_open(struct dp *dp, struct dp__port *pt, const struct dp_port_co
 		dp__set_err(err, errlen, "dataplane: port %s: queue setup: %s", pt->name, strerror(-r));
 		return r;
 	}
-	pt->txb = rte_zmalloc_socket("dp_txb", RTE_ETH_TX_BUFFER_SIZE(64), 0, sock);
+	pt->txb = rte_zmalloc_socket("dp_txb", RTE_ETH_TX_BUFFER_SIZE(DP_MAX_BURST), 0, sock);
 	if (!pt->txb)
 		return -ENOMEM;
 	rte_eth_tx_buffer_init(pt->txb, dp->burst);
@@ -234,29 +235,43 @@ static void finish_cmd(struct dp *dp, struct dp__cmd *c)
 		dp->cfg.on_event(dp->cfg.event_arg, &ev);
 }
 
-/* At most a bounded amount per call, so that a flood of new flows cannot
- * hold the control loop: what is left wakes the loop again. */
-int dp_poll(struct dp *dp)
+static void finish_one(struct dp *dp, void *elem)
 {
+	finish_cmd(dp, *(struct dp__cmd **)elem);
+}
+
+static void deliver_event(struct dp *dp, void *elem)
+{
+	if (dp->cfg.on_event)
+		dp->cfg.on_event(dp->cfg.event_arg, &((struct dp__ev *)elem)->ev);
+}
+
+/* At most POLL_MAX elements of one ring per call, a burst at a time, so
+ * that a flood of new flows cannot hold the control loop: what is left
+ * wakes the loop again. */
+#define POLL_MAX 1024
+
+static int drain_ring(struct dp *dp, struct rte_ring *r, unsigned esize, void (*each)(struct dp *, void *))
+{
+	_Static_assert(sizeof(struct dp__cmd *) <= sizeof(struct dp__ev), "the buffer holds either ring's elements");
+	_Alignas(max_align_t) unsigned char buf[DP_MAX_BURST * sizeof(struct dp__ev)];
 	int n = 0;
-	void *ptrs[64];
 	unsigned k;
-	while (n < 1024 && (k = rte_ring_sc_dequeue_burst(dp->done, ptrs, 64, NULL)) > 0) {
+	while (n < POLL_MAX && (k = rte_ring_sc_dequeue_burst_elem(r, buf, esize, DP_MAX_BURST, NULL)) > 0) {
 		for (unsigned i = 0; i < k; i++)
-			finish_cmd(dp, ptrs[i]);
+			each(dp, buf + (size_t)i * esize);
 		n += (int)k;
 	}
-	struct dp__ev evs[32];
-	int ne = 0;
-	while (ne < 1024 && (k = rte_ring_sc_dequeue_burst_elem(dp->ev, evs, sizeof evs[0], 32, NULL)) > 0) {
-		for (unsigned i = 0; i < k; i++)
-			if (dp->cfg.on_event)
-				dp->cfg.on_event(dp->cfg.event_arg, &evs[i].ev);
-		ne += (int)k;
-	}
+	return n;
+}
+
+int dp_poll(struct dp *dp)
+{
+	int n = drain_ring(dp, dp->done, sizeof(struct dp__cmd *), finish_one);
+	n += drain_ring(dp, dp->ev, sizeof(struct dp__ev), deliver_event);
 	if (dp->async && (!rte_ring_empty(dp->done) || !rte_ring_empty(dp->ev)))
 		uv_async_send(dp->async);
-	return n + ne;
+	return n;
 }
 
 static void on_async(uv_async_t *h)
@@ -327,8 +342,8 @@ int dp_start(const struct dp_config *c, struct dp **out, char *err, size_t errle
 			            c->routes[i].port, c->nports);
 			return -EINVAL;
 		}
-	if (c->burst > 64) {
-		dp__set_err(err, errlen, "dataplane: burst %u is over 64", c->burst);
+	if (c->burst > DP_MAX_BURST) {
+		dp__set_err(err, errlen, "dataplane: burst %u is over %d", c->burst, DP_MAX_BURST);
 		return -EINVAL;
 	}
 	int r = dp_eal_init(c, err, errlen);
