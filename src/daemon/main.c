@@ -142,8 +142,11 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	log_info("main", "registry %s (schema version %d)", d.cfg.db, reg_schema_version(d.reg));
-	if ((rc = seed_registry(d.reg, &d.cfg, &err))) {
-		fprintf(stderr, "innetd: %s\n", err ? err : strerror(-rc));
+	if ((rc = seed_registry(d.reg, &d.cfg, &cfg_diags))) {
+		if (cfg_diags.n)
+			diags_print(stderr, &cfg_diags);
+		else
+			fprintf(stderr, "innetd: %s\n", strerror(-rc));
 		status = 2;
 		goto cleanup;
 	}
