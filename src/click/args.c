@@ -1,5 +1,6 @@
-/* Configuration strings (reference 1.9): splitting into arguments, and
- * $variable substitution (1.6, 1.7). */
+/* Configuration strings (Click's click(5) manual: configuration strings):
+ * splitting into arguments, and $variable substitution (compound element
+ * formals and `define`). */
 #include <ctype.h>
 #include <errno.h>
 #include <string.h>

@@ -1,4 +1,5 @@
-/* Click parser (reference 1.3-1.8, 1.12). It follows Click's own lexer:
+/* Click parser (declarations, connections, compounds, groups and
+ * requirements of Click's click(5) manual). It follows Click's own lexer:
  * every scope (the file, each compound alternative) is a body of elements
  * and hookups; groups and compound instances are three "tunnel" elements
  * (X, X/input, X/output) that flatten.c splices away. */

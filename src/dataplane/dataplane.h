@@ -1,4 +1,4 @@
-/* The fast path (DESIGN sections 11 and 12): DPDK ports, a classifier from
+/* The fast path (docs/architecture.md): DPDK ports, a classifier from
  * (dst ip, proto, dst port) to modules, the modules' element graphs run on
  * one lcore, Ethernet framing added and removed around them, routing of
  * their output over the platform's uplinks, per-module counters.

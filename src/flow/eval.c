@@ -1,5 +1,5 @@
 /* Evaluating a condition tree on a concrete packet, with Click's
- * short-packet rule (reference 4.7): an atom needs the bytes up to the last
+ * short-packet rule (as in Click's IPFilter): an atom needs the bytes up to the last
  * byte its mask selects; when they are absent the atom is false (and so a
  * NOT above it is true). A zero mask needs the atom's first byte, like
  * Click's word compare needs its word to start inside the packet. */

@@ -24,7 +24,7 @@ struct flow_expr *flow__or2(struct arena *a, struct flow_expr *x, struct flow_ex
 struct flow_expr *flow__negate_atoms(struct arena *a, const struct flow_expr *e);
 struct flow_expr *flow__copy(struct arena *a, const struct flow_expr *e);
 
-/* Name tables (reference Part 4.6). Return true and set *v when found. */
+/* Name tables (the names Click's IPFilter knows). Return true and set *v when found. */
 bool flow__lookup_proto(const char *w, size_t n, uint32_t *v);
 bool flow__lookup_port(const char *w, size_t n, uint32_t *v);
 bool flow__lookup_tcpopt(const char *w, size_t n, uint32_t *v);

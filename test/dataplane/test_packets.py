@@ -3,7 +3,7 @@
 
 Three network namespaces of our own, with unique names per run:
   internet  198.51.100.2, routes the platform pool to its veth
-  client    172.16.15.133 (the batcher's client, paper Figure 4)
+  client    172.16.15.133 (the batcher example's client)
   dp        runs innet-dp-driver: net_af_packet on the two other veth ends,
             platform3's pool of the Figure 3 snapshot, the native backend.
 
