@@ -170,18 +170,19 @@ static void run_burst(struct dp *dp, struct dp__mod *m, struct rt_pkt **v, uint3
 }
 
 /* Packets gathered for one module's push: consecutive packets of one
- * module go as one burst. */
+ * module go as one burst. The room for them lives apart so that mod and n
+ * stay in registers across the pushes. */
 struct batch {
 	struct dp__mod *mod;
 	uint32_t n;
-	struct rt_pkt *v[DP_MAX_BURST];
+	struct rt_pkt **v; /* room for DP_MAX_BURST */
 };
 
-/* Not zeroed: v is written before it is read. */
-static inline void batch_init(struct batch *b)
+static inline void batch_init(struct batch *b, struct rt_pkt **room)
 {
 	b->mod = NULL;
 	b->n = 0;
+	b->v = room;
 }
 
 static inline void batch_flush(struct dp *dp, struct batch *b, uint64_t now)
@@ -208,8 +209,9 @@ static void publish(struct dp *dp, struct dp__mod *m, struct dp_program prog, ui
 	if (prog.ops->run_timers)
 		set_deadline(dp, m, prog.ops->run_timers(prog.self, &m->io, now));
 	/* the held packets, in arrival order */
+	struct rt_pkt *room[DP_MAX_BURST];
 	struct batch b;
-	batch_init(&b);
+	batch_init(&b, room);
 	for (uint32_t i = 0; i < m->nhold; i++) {
 		struct rte_mbuf *mb = m->hold[i];
 		batch_add(dp, &b, m, to_view(mb, mb->pkt_len - ETH_LEN, now), now);
@@ -395,13 +397,12 @@ static inline void prefetch_block(const struct dp__mod *m)
 		m->prog.ops->prefetch(m->prog.self);
 }
 
-/* One rx burst on its way through the steps: the IPv4 frames kept, each
- * with its classifier key and, once classified, its module. */
+/* One rx burst on its way through the steps: the frames as received,
+ * then the IPv4 ones kept (their count stays in a register, not here),
+ * each with its classifier key and, once classified, its module. */
 struct rx {
-	struct rte_mbuf *pk[DP_MAX_BURST];  /* as received */
-	uint16_t n;
-	uint32_t nk;                        /* kept: the arrays below */
-	uint16_t idx[DP_MAX_BURST];         /* into pk */
+	struct rte_mbuf *pk[DP_MAX_BURST];
+	uint16_t idx[DP_MAX_BURST];         /* kept packet -> pk */
 	uint32_t iplen[DP_MAX_BURST], l4[DP_MAX_BURST];
 	struct dp__key keys[DP_MAX_BURST];
 	const void *kp[DP_MAX_BURST];
@@ -422,12 +423,6 @@ static inline uint16_t receive(struct dp *dp, struct dp__port *pt, struct rte_mb
 	return n;
 }
 
-static inline bool is_arp(const struct rte_mbuf *m)
-{
-	return m->nb_segs == 1 && m->data_len >= ETH_LEN + sizeof(struct rte_arp_hdr) &&
-	       rte_pktmbuf_mtod(m, const struct rte_ether_hdr *)->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
-}
-
 /* The classifier's key: (addr, proto, port) for the first fragment of TCP
  * and UDP with the port in it, the address alone otherwise. */
 static inline void make_key(struct dp__key *k, const uint8_t *ip, uint32_t hl, uint32_t tl)
@@ -444,50 +439,57 @@ static inline void make_key(struct dp__key *k, const uint8_t *ip, uint32_t hl, u
 		k->proto = 0;
 }
 
-/* Keep frame i when it is sound IPv4 (trimmed of Ethernet padding), answer
- * ARP for our addresses, drop the rest. */
-static inline void keep_ipv4(struct dp *dp, struct dp__port *pt, struct rx *rx, uint16_t i)
+/* Not IPv4: answer ARP for our addresses, drop the rest. */
+static inline void not_ipv4(struct dp *dp, struct dp__port *pt, struct rte_mbuf *m)
 {
-	struct rte_mbuf *m = rx->pk[i];
-	if (dp->cfg.answer_arp && is_arp(m)) {
+	if (dp->cfg.answer_arp && m->nb_segs == 1 && m->data_len >= ETH_LEN + sizeof(struct rte_arp_hdr) &&
+	    rte_pktmbuf_mtod(m, const struct rte_ether_hdr *)->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
 		answer_arp(dp, pt, m);
 		return;
 	}
-	if (m->nb_segs != 1 || m->data_len < ETH_LEN + 20u)
-		goto bad;
-	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
-	if (rt_rd16(f + 12) != RTE_ETHER_TYPE_IPV4)
-		goto bad;
-	const uint8_t *ip = f + ETH_LEN;
-	uint32_t hl = (uint32_t)(ip[0] & 15) * 4, tl = rt_rd16(ip + 2);
-	if ((ip[0] >> 4) != 4 || hl < 20 || tl < hl || tl + ETH_LEN > m->data_len)
-		goto bad;
-	if (m->data_len > tl + ETH_LEN)
-		rte_pktmbuf_trim(m, (uint16_t)(m->data_len - tl - ETH_LEN));
-	make_key(&rx->keys[rx->nk], ip, hl, tl);
-	rx->kp[rx->nk] = &rx->keys[rx->nk];
-	rx->iplen[rx->nk] = tl;
-	rx->l4[rx->nk] = hl;
-	rx->idx[rx->nk] = i;
-	rx->nk++;
-	return;
-bad:
 	DP__ADD(dp->not_ipv4, 1);
 	rte_pktmbuf_free(m);
 }
 
+/* Keep frame i as kept packet k when it is sound IPv4 (trimmed of
+ * Ethernet padding); 1 when kept. */
+static inline uint32_t keep_ipv4(struct dp *dp, struct dp__port *pt, struct rx *rx, uint16_t i, uint32_t k)
+{
+	struct rte_mbuf *m = rx->pk[i];
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+	if (m->nb_segs != 1 || m->data_len < ETH_LEN + 20u || rt_rd16(f + 12) != RTE_ETHER_TYPE_IPV4) {
+		not_ipv4(dp, pt, m);
+		return 0;
+	}
+	const uint8_t *ip = f + ETH_LEN;
+	uint32_t hl = (uint32_t)(ip[0] & 15) * 4, tl = rt_rd16(ip + 2);
+	if ((ip[0] >> 4) != 4 || hl < 20 || tl < hl || tl + ETH_LEN > m->data_len) {
+		DP__ADD(dp->not_ipv4, 1);
+		rte_pktmbuf_free(m);
+		return 0;
+	}
+	if (m->data_len > tl + ETH_LEN)
+		rte_pktmbuf_trim(m, (uint16_t)(m->data_len - tl - ETH_LEN));
+	make_key(&rx->keys[k], ip, hl, tl);
+	rx->kp[k] = &rx->keys[k];
+	rx->iplen[k] = tl;
+	rx->l4[k] = hl;
+	rx->idx[k] = i;
+	return 1;
+}
+
 /* (addr, proto, port) first, when any module has such a key; then the
  * address alone for what is left; both as bulk lookups. */
-static inline void classify(struct dp *dp, struct rx *rx)
+static inline void classify(struct dp *dp, struct rx *rx, uint32_t nk)
 {
 	uint64_t hits = 0;
 	if (dp->nexact)
-		rte_hash_lookup_bulk_data(dp->cls, rx->kp, rx->nk, &hits, rx->mod);
+		rte_hash_lookup_bulk_data(dp->cls, rx->kp, nk, &hits, rx->mod);
 	struct dp__key akeys[DP_MAX_BURST];
 	const void *akp[DP_MAX_BURST];
 	void *adata[DP_MAX_BURST];
 	uint32_t amap[DP_MAX_BURST], na = 0;
-	for (uint32_t j = 0; j < rx->nk; j++) {
+	for (uint32_t j = 0; j < nk; j++) {
 		if (hits & (1ull << j))
 			continue;
 		rx->mod[j] = NULL;
@@ -510,27 +512,28 @@ static inline void classify(struct dp *dp, struct rx *rx)
  * two packets ahead) so the misses overlap. */
 enum { PREFETCH_PROG_AHEAD = 4, PREFETCH_BLOCK_AHEAD = 2 };
 
-static inline void prefetch_modules(const struct rx *rx)
+static inline void prefetch_modules(void *const *mod, uint32_t nk)
 {
-	for (uint32_t j = 0; j < rx->nk; j++)
-		if (rx->mod[j])
-			rte_prefetch0(rx->mod[j]);
-	for (uint32_t j = 0; j < rx->nk && j < PREFETCH_PROG_AHEAD; j++)
-		prefetch_prog(rx->mod[j]);
-	for (uint32_t j = 0; j < rx->nk && j < PREFETCH_BLOCK_AHEAD; j++)
-		prefetch_block(rx->mod[j]);
+	for (uint32_t j = 0; j < nk; j++)
+		if (mod[j])
+			rte_prefetch0(mod[j]);
+	for (uint32_t j = 0; j < nk && j < PREFETCH_PROG_AHEAD; j++)
+		prefetch_prog(mod[j]);
+	for (uint32_t j = 0; j < nk && j < PREFETCH_BLOCK_AHEAD; j++)
+		prefetch_block(mod[j]);
 }
 
 /* Each kept packet to its module: counted, then held while the module
  * starts, or run with its neighbours of the same module. */
-static inline void deliver(struct dp *dp, struct rx *rx, uint64_t now)
+static inline void deliver(struct dp *dp, const struct rx *rx, uint32_t nk, uint64_t now)
 {
+	struct rt_pkt *room[DP_MAX_BURST];
 	struct batch b;
-	batch_init(&b);
-	for (uint32_t j = 0; j < rx->nk; j++) {
-		if (j + PREFETCH_PROG_AHEAD < rx->nk)
+	batch_init(&b, room);
+	for (uint32_t j = 0; j < nk; j++) {
+		if (j + PREFETCH_PROG_AHEAD < nk)
 			prefetch_prog(rx->mod[j + PREFETCH_PROG_AHEAD]);
-		if (j + PREFETCH_BLOCK_AHEAD < rx->nk)
+		if (j + PREFETCH_BLOCK_AHEAD < nk)
 			prefetch_block(rx->mod[j + PREFETCH_BLOCK_AHEAD]);
 		struct rte_mbuf *mb = rx->pk[rx->idx[j]];
 		struct dp__mod *m = rx->mod[j];
@@ -555,16 +558,16 @@ static inline void deliver(struct dp *dp, struct rx *rx, uint64_t now)
 static unsigned rx_port(struct dp *dp, struct dp__port *pt, uint64_t now)
 {
 	struct rx rx;
-	rx.n = receive(dp, pt, rx.pk);
-	rx.nk = 0;
-	for (uint16_t i = 0; i < rx.n; i++)
-		keep_ipv4(dp, pt, &rx, i);
-	if (rx.nk == 0)
-		return rx.n;
-	classify(dp, &rx);
-	prefetch_modules(&rx);
-	deliver(dp, &rx, now);
-	return rx.n;
+	uint16_t n = receive(dp, pt, rx.pk);
+	uint32_t nk = 0;
+	for (uint16_t i = 0; i < n; i++)
+		nk += keep_ipv4(dp, pt, &rx, i, nk);
+	if (nk == 0)
+		return n;
+	classify(dp, &rx, nk);
+	prefetch_modules(rx.mod, nk);
+	deliver(dp, &rx, nk, now);
+	return n;
 }
 
 static void flush_tx(struct dp *dp)
