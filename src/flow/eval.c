@@ -42,7 +42,7 @@ bool flow_atom_eval(const struct flow_atom *a, const struct flow_pkt *p)
 	const uint8_t *b = base_ptr(p, a->base, &blen);
 	/* bytes past the end are masked out (present() checked) */
 	uint32_t x = flow__load_be(b, blen, a->off, a->len);
-	return flow__compare(x & a->mask, a->op, a->value);
+	return flow_compare(x & a->mask, a->op, a->value);
 }
 
 bool flow_eval(const struct flow_expr *e, const struct flow_pkt *p)

@@ -32,6 +32,20 @@ enum flow_base {
 
 enum flow_op { FLOW_EQ, FLOW_NE, FLOW_LT, FLOW_GT, FLOW_LE, FLOW_GE };
 
+/* x OP value, as an atom compares its masked bytes (an unknown op: false). */
+static inline bool flow_compare(uint32_t x, uint8_t op, uint32_t value)
+{
+	switch (op) {
+	case FLOW_EQ: return x == value;
+	case FLOW_NE: return x != value;
+	case FLOW_LT: return x < value;
+	case FLOW_GT: return x > value;
+	case FLOW_LE: return x <= value;
+	case FLOW_GE: return x >= value;
+	default: return false;
+	}
+}
+
 struct flow_atom {
 	uint8_t base;   /* enum flow_base */
 	uint8_t op;     /* enum flow_op */

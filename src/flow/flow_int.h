@@ -36,20 +36,6 @@ static inline uint32_t flow__load_be(const uint8_t *b, size_t blen, uint32_t off
 	return x;
 }
 
-/* An atom's comparison of its masked bytes. */
-static inline bool flow__compare(uint32_t x, uint8_t op, uint32_t value)
-{
-	switch (op) {
-	case FLOW_EQ: return x == value;
-	case FLOW_NE: return x != value;
-	case FLOW_LT: return x < value;
-	case FLOW_GT: return x > value;
-	case FLOW_LE: return x <= value;
-	case FLOW_GE: return x >= value;
-	default: return false;
-	}
-}
-
 /* Name tables (the names Click's IPFilter knows). Return true and set *v when found. */
 bool flow__lookup_proto(const char *w, size_t n, uint32_t *v);
 bool flow__lookup_port(const char *w, size_t n, uint32_t *v);

@@ -116,7 +116,7 @@ static inline bool test(const struct flow_prog_insn *in, const uint8_t *b, size_
 		/* near the end: bytes past it are masked out (need checked) */
 		x = flow__load_be(b, blen, in->off, in->len);
 	}
-	return flow__compare(x & in->mask, in->op, in->value);
+	return flow_compare(x & in->mask, in->op, in->value);
 }
 
 int32_t flow_prog_run(const struct flow_prog *prog, const struct flow_pkt *p)
