@@ -278,7 +278,10 @@ static int line_error(struct diags *d, const struct line *l, const char *at, siz
 	return rc;
 }
 
-/* The key before '=' into key[64]; *eq at the '='. */
+/* Longer keys are not settings: refused before the table is searched. */
+#define KEY_MAX 64
+
+/* The key before '=' into key[KEY_MAX]; *eq at the '='. */
 static int read_key(const struct line *l, char *key, const char **eq, struct diags *d)
 {
 	const char *a = l->a;
@@ -290,7 +293,7 @@ static int read_key(const struct line *l, char *key, const char **eq, struct dia
 		ke--;
 	if (ke == a)
 		return line_error(d, l, *eq, 1, "missing key before '='");
-	if ((size_t)(ke - a) >= 64)
+	if ((size_t)(ke - a) >= KEY_MAX)
 		return line_error(d, l, a, (size_t)(ke - a), "key too long");
 	memcpy(key, a, (size_t)(ke - a));
 	key[ke - a] = '\0';
@@ -337,7 +340,7 @@ static int parse_line(struct cfg *c, const struct line *l, unsigned *seen, struc
 	const char *nul = memchr(l->a, '\0', (size_t)(l->b - l->a));
 	if (nul)
 		return line_error(d, l, nul, 1, "NUL byte in line");
-	char key[64];
+	char key[KEY_MAX];
 	const char *eq = NULL, *at = NULL;
 	char *value = NULL;
 	size_t span = 0;
