@@ -1,4 +1,4 @@
-/* Flattening (reference 1.1, 1.6): expand compound elements into one body
+/* Flattening (as Click's own front end does it): expand compound elements into one body
  * with Click's names (compound/component), choose overloads, substitute
  * variables, then splice the tunnels of groups and compounds away so only
  * primitive elements and their connections remain. */

@@ -116,13 +116,14 @@ int main(int argc, char **argv)
 	struct daemon d;
 	memset(&d, 0, sizeof d);
 	char *err = NULL;
+	struct diags cfg_diags;
+	diags_init(&cfg_diags);
 	int status = 1, rc;
 	bool loop_ready = false;
 
-	rc = cfg_load(&d.cfg, argc, argv, &err);
+	rc = cfg_load(&d.cfg, argc, argv, &cfg_diags);
 	if (rc) {
-		if (rc < 0)
-			fprintf(stderr, "innetd: %s\n", err ? err : "bad configuration");
+		diags_print(stderr, &cfg_diags);
 		status = rc < 0 ? 2 : 0;
 		goto cleanup;
 	}
@@ -141,8 +142,11 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	log_info("main", "registry %s (schema version %d)", d.cfg.db, reg_schema_version(d.reg));
-	if ((rc = seed_registry(d.reg, &d.cfg, &err))) {
-		fprintf(stderr, "innetd: %s\n", err ? err : strerror(-rc));
+	if ((rc = seed_registry(d.reg, &d.cfg, &cfg_diags))) {
+		if (cfg_diags.n)
+			diags_print(stderr, &cfg_diags);
+		else
+			fprintf(stderr, "innetd: %s\n", strerror(-rc));
 		status = 2;
 		goto cleanup;
 	}
@@ -233,5 +237,6 @@ cleanup:
 	reg_close(d.reg);
 	cfg_free(&d.cfg);
 	free(err);
+	diags_free(&cfg_diags);
 	return status;
 }

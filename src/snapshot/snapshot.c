@@ -1,5 +1,5 @@
 /* Network snapshot: JSON -> struct snapshot, with every shape rule of
- * DESIGN section 6 checked and each error naming its JSON path. */
+ * docs/snapshot.md checked and each error naming its JSON path. */
 #include "snapshot/snapshot.h"
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* src/click: argument splitting (reference 1.9), the graph API, limits,
+/* src/click: argument splitting (as Click splits), the graph API, limits,
  * defines, and that failures leave nothing behind. The language itself is
  * covered by the fixture corpus (click_fixtures.py). */
 #include <setjmp.h>
