@@ -18,8 +18,8 @@ import time
 sys.path.insert(0, os.path.join(os.environ["INNET_SOURCE_DIR"], "test", "lib"))
 import innet_test as it
 
-NETWORK = it.shared("examples/figure3-network.json")
-REQUEST = it.shared("examples/figure4-request.json")
+NETWORK = it.example("figure3-network.json")
+REQUEST = it.example("figure4-request.json")
 POLICY = "never from internet tcp opt syn and not tcp opt ack -> client"
 
 HOME = tempfile.mkdtemp(prefix="innet-cli-home-")  # no user config file leaks in
