@@ -876,11 +876,18 @@ int cmd_show(int argc, char **argv)
 		if (json_is_object(rt)) {
 			const char *key;
 			json_t *v;
-			printf("runtime:  ");
-			json_object_foreach(rt, key, v)
-				if (json_is_integer(v))
-					printf(" %s=%lld", key, (long long)json_integer_value(v));
-			printf("\n");
+			char line[2048];
+			size_t n = 0;
+			line[0] = '\0';
+			json_object_foreach(rt, key, v) {
+				if (!json_is_integer(v) || n >= sizeof line)
+					continue;
+				int w = snprintf(line + n, sizeof line - n, "%s%s=%lld", n ? " " : "", key,
+				                 (long long)json_integer_value(v));
+				if (w > 0)
+					n += (size_t)w;
+			}
+			print_wrapped(stdout, "runtime:   ", 11, line);
 		}
 		print_report(json_object_get(m, "report"));
 	}
