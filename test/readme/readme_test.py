@@ -25,6 +25,7 @@ import random
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -108,9 +109,9 @@ def complete(text):
     return True
 
 
-def readme_commands(path=README):
+def readme_commands(path=None):
     cmds, marker, block, acc = [], None, None, None
-    with open(path) as f:
+    with open(path or README) as f:
         lines = f.read().split("\n")
     for n, line in enumerate(lines, 1):
         if block is None:
@@ -417,8 +418,11 @@ class Session:
         env.update(HOME=self.home, LC_ALL="C.UTF-8")
         env.pop("COLUMNS", None)
         env.pop("XDG_CONFIG_HOME", None)
+        # a session of its own: on failure, its process group (bash and
+        # whatever a command left running) is killed
         self.bash = subprocess.Popen(["bash", "--noprofile", "--norc"], stdin=subprocess.PIPE, cwd=self.top,
-                                     env=env, text=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     env=env, text=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True)
         self.send("set -o pipefail")
 
     # innetd --------------------------------------------------------------------
@@ -439,13 +443,19 @@ class Session:
             self.d.stop()
 
     def close(self, ok):
-        if self.bash.poll() is None:
+        if ok and self.bash.poll() is None:
             self.bash.stdin.close()
             try:
                 self.bash.wait(30)
             except subprocess.TimeoutExpired:
-                self.bash.kill()
-                self.bash.wait()
+                ok = False
+        if not ok:
+            try:
+                os.killpg(self.bash.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.bash.wait()
+            self.bash.stdin.close()
         if self.d:
             if ok:
                 self.stop()
