@@ -667,6 +667,27 @@ def test_readme_parses():
         assert os.path.exists(it.source(path)), f"README.md names {path}, which does not exist"
 
 
+def test_repository_stands_alone():
+    """Nothing the README, the tools, the tests, the configuration or the
+    sources read lies outside the checkout (the old ../shared folder)."""
+    outside = re.compile(r"\.\./shared|shared/(examples|DESIGN|reference)|INNET_SHARED_DIR")
+    found = []
+    for top in ("README.md", "tools", "test", "conf", "src"):
+        for root, dirs, files in os.walk(it.source(top)) if os.path.isdir(it.source(top)) else \
+                [(os.path.dirname(it.source(top)), [], [top])]:
+            dirs[:] = [x for x in dirs if x != "fuzz"]  # corpora: bytes, not references
+            for name in files:
+                path = os.path.join(root, name)
+                try:
+                    with open(path, encoding="utf-8") as f:
+                        for n, line in enumerate(f, 1):
+                            if outside.search(line) and os.path.realpath(path) != os.path.realpath(__file__):
+                                found.append(f"{os.path.relpath(path, it.SOURCE_DIR)}:{n}: {line.strip()}")
+                except (UnicodeDecodeError, OSError):
+                    pass
+    assert not found, "references outside the repository:\n" + "\n".join(found)
+
+
 def test_walkthrough():
     """Every command but the packet demo, on a fast path that needs no root."""
     setup()
