@@ -432,16 +432,17 @@ static const char *field_label(const char *key, char *buf, size_t len)
 	return buf;
 }
 
-/* A field as "LABEL..." ("DST in {...}", "SPORT=1500"): the value as the
- * verifier wrote it when it starts with the field's own variable, else
- * "LABEL=value" (a constant such as a rewritten destination, or another
- * variable). NULL when the field is unconstrained (the bare variable). */
+/* A field as "LABEL..." ("DST in {...}", "SPORT=1500", "SRC#22", a fresh
+ * variable of the same field): the value as the verifier wrote it when it
+ * starts with the field's own variable, else "LABEL=value" (a constant such
+ * as a rewritten destination, or another field's variable). NULL when the
+ * field is unconstrained (the bare variable). */
 static char *field_text(const char *key, json_t *f, bool mark)
 {
 	char buf[32];
 	const char *label = field_label(key, buf, sizeof buf), *v = jstr(f, "value");
 	size_t l = strlen(label);
-	bool bare = !strcmp(v, label), own = !strncmp(v, label, l) && v[l] && strchr("= +-", v[l]);
+	bool bare = !strcmp(v, label), own = !strncmp(v, label, l) && v[l] && strchr("= +-#", v[l]);
 	if (bare && !mark)
 		return NULL;
 	return xasprintf("%s%s%s%s", bare || own ? "" : label, bare || own ? "" : "=", v, mark ? "*" : "");
