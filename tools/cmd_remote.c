@@ -406,7 +406,7 @@ static void print_wrapped(FILE *out, const char *prefix, int cont, const char *t
 	struct wrap w = {.out = out, .col = (int)strlen(prefix), .cont = cont, .bol = true};
 	fputs(prefix, out);
 	char *s = strdup(text), *save = NULL;
-	for (char *word = s ? strtok_r(s, " ", &save) : NULL; word; word = strtok_r(NULL, " ", &save))
+	for (char *word = s ? strtok_r(s, " \t\n", &save) : NULL; word; word = strtok_r(NULL, " \t\n", &save))
 		wrap_unit(&w, word, 1, 0);
 	if (!s)
 		fputs(text, out);
