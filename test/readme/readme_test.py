@@ -15,7 +15,15 @@ non-zero (bash with pipefail, so `curl ... | jq` fails when curl does),
 when a variable it sets is empty or "null", or when its output misses what
 EXPECT below says the README promises.
 
-Everything that differs from a reader's machine is in this block: """
+The tests: test_readme_parses (blocks, MAPPING and EXPECT agree with the
+README; the paths it names exist), test_repository_stands_alone (nothing
+reads outside the checkout), test_walkthrough (everything but the packet
+demo, --dataplane null), test_walkthrough_with_packets (everything, TAP,
+root), test_other_pools (the README's pool move, then the walkthrough on
+the new pool; with packets when root).
+
+Everything that differs from a reader's machine is in the block below.
+"""
 
 import ctypes
 import ipaddress
@@ -69,6 +77,10 @@ MAPPING = {  # regular expression of the whole command (comment left out) -> act
 #   other-pools  moving the pools: only in test_other_pools; the text asks
 #                to stop innetd first, so the test stops it before the block.
 MARKERS = ("root", "other-pools")
+#
+# ENVIRONMENT: bash --noprofile --norc with `set -o pipefail`; HOME a scratch
+# folder (no ~/.config/innet/config); no INNET_* variables but INNET_SERVER,
+# no COLUMNS (the CLI prints 80 columns); LC_ALL=C.UTF-8.
 #
 # Per command, at most this long (verification under ASan is slow).
 COMMAND_TIMEOUT = 120
