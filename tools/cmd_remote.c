@@ -1,11 +1,14 @@
-/* The online half of `innet` (DESIGN section 13): deploy, check, ls, show,
- * rm, network, policy, tenant and stock talk to an innetd over HTTP.
+/* The online half of `innet` (README.md, "The same with the innet command"):
+ * deploy, check, ls, show, rm, network, policy, tenant and stock talk to an
+ * innetd over HTTP (docs/openapi.json).
  * Server and token: --server/--token, then INNET_SERVER/INNET_TOKEN, then
  * ~/.config/innet/config ("server = ...", "token = ..."). Tables for people,
  * --json for scripts (the server's JSON as is).
  * Exit codes: 0 success, 1 the server refused, 2 usage, 3 cannot connect. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,6 +16,7 @@
 #include <string.h>
 
 #include "base/file.h"
+#include "base/fmt.h"
 #include "http_client.h"
 #include "innet.h"
 
@@ -147,17 +151,21 @@ static const char *jstr(json_t *o, const char *key)
 	return s ? s : "";
 }
 
-static void print_trace(FILE *out, json_t *trace, const char *indent);
+static void print_wrapped(FILE *out, const char *prefix, int cont, const char *text);
 
-static void print_failure(FILE *out, json_t *f, bool traces)
+/* A platform's first failure, "kind 'rule or statement': message", after
+ * prefix: wrapped to the terminal on stdout, one line on stderr. */
+static void print_failure(FILE *out, const char *prefix, json_t *f)
 {
 	const char *kind = jstr(f, "kind");
 	const char *what = *jstr(f, "rule") ? jstr(f, "rule") : jstr(f, "statement");
-	fprintf(out, "%s%s%s%s%s", kind, *what ? " '" : "", what, *what ? "'" : "",
-	        *jstr(f, "message") ? ": " : "");
-	fprintf(out, "%s\n", jstr(f, "message"));
-	if (traces && json_object_get(f, "trace") && !json_is_null(json_object_get(f, "trace")))
-		print_trace(out, json_object_get(f, "trace"), "      ");
+	char *s = xasprintf("%s%s%s%s%s%s", kind, *what ? " '" : "", what, *what ? "'" : "",
+	                    *jstr(f, "message") ? ": " : "", jstr(f, "message"));
+	if (out == stdout)
+		print_wrapped(out, prefix, 6, s ? s : kind);
+	else
+		fprintf(out, "%s%s\n", prefix, s ? s : kind);
+	free(s);
 }
 
 /* Print the server's error body as "innet: code: message" plus the details
@@ -179,12 +187,13 @@ static void print_error(int status, json_t *body, const char *raw)
 		fprintf(stderr, "  field: %s%s%s\n", jstr(d, "field"), *jstr(d, "value") ? " = " : "",
 		        jstr(d, "value"));
 	json_array_foreach(json_object_get(d, "platforms"), i, v) {
-		fprintf(stderr, "  %s: ", jstr(v, "platform"));
+		char pre[160];
+		snprintf(pre, sizeof pre, "  %s: ", jstr(v, "platform"));
 		json_t *f = json_object_get(v, "failure");
 		if (json_is_object(f))
-			print_failure(stderr, f, false);
+			print_failure(stderr, pre, f);
 		else
-			fprintf(stderr, "full\n");
+			fprintf(stderr, "%sfull\n", pre);
 	}
 	json_array_foreach(json_object_get(d, "errors"), i, v) {
 		if (json_is_string(v))
@@ -326,60 +335,186 @@ static const char *or_dash(const char *s)
 	return s && *s ? s : "-";
 }
 
-/* A Figure 2(b) trace: one row per hop, each field's value, '*' = changed. */
+/* --- fitting a terminal -------------------------------------------------------- */
+
+/* Columns of the output: $COLUMNS, else the terminal's width, else 80. */
+static int out_width(void)
+{
+	static int w;
+	if (w)
+		return w;
+	const char *c = getenv("COLUMNS");
+	long n = c ? strtol(c, NULL, 10) : 0;
+	struct winsize ws;
+	if (n < 40 && isatty(STDOUT_FILENO) && !ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws))
+		n = ws.ws_col;
+	w = n >= 40 && n <= 1000 ? (int)n : 80;
+	return w;
+}
+
+/* Word wrapping: text goes on at column `col`; a word that does not fit
+ * starts a new line indented to `cont`. */
+struct wrap {
+	FILE *out;
+	int col, cont;
+	bool bol; /* nothing but indentation on this line yet */
+};
+
+static void wrap_newline(struct wrap *w, int indent)
+{
+	fprintf(w->out, "\n%*s", indent, "");
+	w->col = indent;
+	w->bol = true;
+}
+
+/* One unit (words separated by single blanks) after `gap` blanks: on this
+ * line when it fits, else from a fresh line, wrapped at its blanks when it
+ * is longer than a line (continuation lines `hang` further in). */
+static void wrap_unit(struct wrap *w, const char *s, int gap, int hang)
+{
+	int width = out_width(), len = (int)strlen(s);
+	if (!w->bol && w->col + gap + len > width)
+		wrap_newline(w, w->cont);
+	if (!w->bol) {
+		fprintf(w->out, "%*s", gap, "");
+		w->col += gap;
+	}
+	w->bol = false;
+	bool first = true;
+	while (*s) {
+		size_t n = strcspn(s, " ");
+		if (!first && w->col + 1 + (int)n > width) {
+			wrap_newline(w, w->cont + hang);
+		} else if (!first) {
+			fputc(' ', w->out);
+			w->col++;
+		}
+		fwrite(s, 1, n, w->out);
+		w->col += (int)n;
+		first = false;
+		s += n;
+		while (*s == ' ')
+			s++;
+	}
+	w->bol = false;
+}
+
+/* "prefix" then text, wrapped at its blanks to the width, continuation
+ * lines indented to `cont`. */
+static void print_wrapped(FILE *out, const char *prefix, int cont, const char *text)
+{
+	struct wrap w = {.out = out, .col = (int)strlen(prefix), .cont = cont, .bol = true};
+	fputs(prefix, out);
+	char *s = strdup(text), *save = NULL;
+	for (char *word = s ? strtok_r(s, " \t\n", &save) : NULL; word; word = strtok_r(NULL, " \t\n", &save))
+		wrap_unit(&w, word, 1, 0);
+	if (!s)
+		fputs(text, out);
+	free(s);
+	fputc('\n', out);
+}
+
+/* The label of a trace field, as the verifier names its variables. */
+static const char *field_label(const char *key, char *buf, size_t len)
+{
+	static const char *const names[][2] = {
+		{"src", "SRC"}, {"dst", "DST"}, {"proto", "PROTO"}, {"sport", "SPORT"},
+		{"dport", "DPORT"}, {"ttl", "TTL"}, {"tos", "TOS"}, {"tcpflags", "FLAGS"},
+		{"frag", "FRAG"}, {"payload", "DATA"}, {"paint", "PAINT"},
+	};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (!strcmp(key, names[i][0]))
+			return names[i][1];
+	size_t l = 0;
+	for (; key[l] && l + 1 < len; l++)
+		buf[l] = (char)(key[l] >= 'a' && key[l] <= 'z' ? key[l] - 32 : key[l]);
+	buf[l] = '\0';
+	return buf;
+}
+
+/* A field as "LABEL..." ("DST in {...}", "SPORT=1500", "SRC#22", a fresh
+ * variable of the same field): the value as the verifier wrote it when it
+ * starts with the field's own variable, else "LABEL=value" (a constant such
+ * as a rewritten destination, or another field's variable). NULL when the
+ * field is unconstrained (the bare variable). */
+static char *field_text(const char *key, json_t *f, bool mark)
+{
+	char buf[32];
+	const char *label = field_label(key, buf, sizeof buf), *v = jstr(f, "value");
+	size_t l = strlen(label);
+	bool bare = !strcmp(v, label), own = !strncmp(v, label, l) && v[l] && strchr("= +-#", v[l]);
+	if (bare && !mark)
+		return NULL;
+	return xasprintf("%s%s%s%s", bare || own ? "" : label, bare || own ? "" : "=", v, mark ? "*" : "");
+}
+
+/* A Figure 2(b) trace, one line per hop: where the flow is (node:port, or
+ * node/element[port] inside a Click configuration), then its header fields:
+ * every constrained one at the first and the last hop, in between the ones
+ * that hop changed ('*'). Lines wrap to the terminal's width. */
 static void print_trace(FILE *out, json_t *trace, const char *indent)
 {
 	json_t *hops = json_object_get(trace, "hops");
-	if (!json_array_size(hops))
+	size_t n = json_array_size(hops);
+	if (!n)
 		return;
 	fflush(out);
-	if (out != stdout) /* tables go to stdout; on stderr keep it to the path */
+	if (out != stdout) /* on stderr keep it to the path */
 		return;
-	json_t *fields = json_object_get(json_array_get(hops, 0), "fields");
-	const char *names[MAXCOLS];
-	size_t nf = 0;
-	const char *key;
-	json_t *v;
-	json_object_foreach(fields, key, v) {
-		if (nf < MAXCOLS - 4)
-			names[nf++] = key;
-	}
-	struct table t = {.ncols = 4 + nf};
-	const char *row[MAXCOLS];
-	char ports[24], num[24];
-	row[0] = "HOP", row[1] = "NODE", row[2] = "ELEMENT", row[3] = "PORT";
-	char upper[MAXCOLS][32];
-	for (size_t k = 0; k < nf; k++) {
-		size_t l = 0;
-		for (; names[k][l] && l < sizeof upper[k] - 1; l++)
-			upper[k][l] = (char)(names[k][l] >= 'a' && names[k][l] <= 'z' ? names[k][l] - 32 : names[k][l]);
-		upper[k][l] = '\0';
-		row[4 + k] = upper[k];
-	}
-	table_row(&t, row);
+	char (*where)[160] = calloc(n, sizeof *where);
+	if (!where)
+		return;
 	size_t i;
 	json_t *h;
-	char vals[MAXCOLS][256];
+	int ww = 0, in = (int)strlen(indent);
 	json_array_foreach(hops, i, h) {
-		snprintf(num, sizeof num, "%zu", i);
-		snprintf(ports, sizeof ports, "%lld", (long long)json_integer_value(json_object_get(h, "port")));
-		row[0] = num, row[1] = jstr(h, "node"), row[2] = or_dash(jstr(h, "element")), row[3] = ports;
-		json_t *fl = json_object_get(h, "fields");
-		for (size_t k = 0; k < nf; k++) {
-			json_t *f = json_object_get(fl, names[k]);
-			snprintf(vals[k], sizeof vals[k], "%s%s", jstr(f, "value"),
-			         i && json_is_true(json_object_get(f, "changed")) ? "*" : "");
-			row[4 + k] = vals[k];
-		}
-		table_row(&t, row);
-	}
-	table_print(&t, indent);
-	json_array_foreach(hops, i, h)
+		long long port = (long long)json_integer_value(json_object_get(h, "port"));
+		if (*jstr(h, "element"))
+			snprintf(where[i], sizeof where[i], "%s/%s[%lld]", jstr(h, "node"), jstr(h, "element"), port);
+		else
+			snprintf(where[i], sizeof where[i], "%s:%lld", jstr(h, "node"), port);
 		if (*jstr(h, "note"))
-			printf("%s(hop %zu: %s)\n", indent, i, jstr(h, "note"));
-	if (*jstr(trace, "approximate"))
-		printf("%sapproximate: %s\n", indent, jstr(trace, "approximate"));
-	printf("%s(* = changed by that hop)\n", indent);
+			snprintf(where[i] + strlen(where[i]), sizeof where[i] - strlen(where[i]), " (%s)", jstr(h, "note"));
+		int l = (int)strlen(where[i]);
+		if (l > ww)
+			ww = l;
+	}
+	int num = n > 100 ? 3 : n > 10 ? 2 : 1;
+	/* the fields' column: after the widest place, unless that leaves too little room */
+	int fcol = in + num + 2 + ww + 2;
+	if (fcol > out_width() / 2)
+		fcol = in + num + 2 + 4;
+	json_array_foreach(hops, i, h) {
+		struct wrap w = {.out = stdout, .cont = fcol};
+		w.col = printf("%s%*zu  %s", indent, num, i, where[i]);
+		bool all = i == 0 || i + 1 == n;
+		const char *key;
+		json_t *f;
+		json_object_foreach(json_object_get(h, "fields"), key, f) {
+			bool changed = i && json_is_true(json_object_get(f, "changed"));
+			if (!all && !changed)
+				continue;
+			char *s = field_text(key, f, changed);
+			if (!s)
+				continue;
+			if (w.col < fcol) {
+				printf("%*s", fcol - w.col, "");
+				w.col = fcol;
+				w.bol = true;
+			}
+			wrap_unit(&w, s, 2, 2);
+			free(s);
+		}
+		fputc('\n', stdout);
+	}
+	free(where);
+	if (*jstr(trace, "approximate")) {
+		char pre[64];
+		snprintf(pre, sizeof pre, "%sapproximate: ", indent);
+		print_wrapped(stdout, pre, in + 2, jstr(trace, "approximate"));
+	}
+	print_wrapped(stdout, indent, in + 1,
+	              "(first and last hop: every constrained field; in between: what the hop changed, marked *)");
 }
 
 /* The report: rules, requirements, policies (with traces), candidates. */
@@ -398,7 +533,7 @@ static void print_report(json_t *rep)
 		json_array_foreach(json_object_get(sec, "rules"), i, v) {
 			printf("  %-14s %s\n", jstr(v, "rule"), jstr(v, "result"));
 			json_array_foreach(json_object_get(v, "violations"), k, x) {
-				printf("    violation: %s\n", jstr(x, "problem"));
+				print_wrapped(stdout, "    violation: ", 6, jstr(x, "problem"));
 				print_trace(stdout, json_object_get(x, "trace"), "      ");
 			}
 		}
@@ -423,9 +558,11 @@ static void print_report(json_t *rep)
 			continue;
 		printf("\n%s:\n", g ? "operator policies" : "requirements");
 		json_array_foreach(res, i, v) {
-			printf("  [%s] %s\n", jstr(v, "verdict"), jstr(v, "statement"));
+			char pre[64];
+			snprintf(pre, sizeof pre, "  [%s] ", jstr(v, "verdict"));
+			print_wrapped(stdout, pre, 6, jstr(v, "statement"));
 			if (*jstr(v, "message"))
-				printf("    %s\n", jstr(v, "message"));
+				print_wrapped(stdout, "    ", 6, jstr(v, "message"));
 			json_t *tr = json_object_get(v, "trace");
 			if (json_is_object(tr))
 				print_trace(stdout, tr, "    ");
@@ -442,8 +579,9 @@ static void print_report(json_t *rep)
 		json_array_foreach(cands, i, v) {
 			json_t *f = json_object_get(v, "failure");
 			if (json_is_object(f)) {
-				printf("  %-12s %-10s ", jstr(v, "platform"), jstr(v, "result"));
-				print_failure(stdout, f, false);
+				char pre[160];
+				snprintf(pre, sizeof pre, "  %-12s %-10s ", jstr(v, "platform"), jstr(v, "result"));
+				print_failure(stdout, pre, f);
 			} else {
 				printf("  %-12s %s\n", jstr(v, "platform"), jstr(v, "result"));
 			}
@@ -604,19 +742,23 @@ static int deploy_or_check(int argc, char **argv, bool deploy)
 			printf("verdict: %s\nplatform: %s\naddress: %s\n", jstr(res, "verdict"),
 			       or_dash(jstr(res, "platform")), addr);
 		json_t *why = json_object_get(res, "reason");
-		if (json_is_object(why))
-			printf("reason: %s: %s\n", jstr(why, "code"), jstr(why, "message"));
+		if (json_is_object(why)) {
+			char pre[96];
+			snprintf(pre, sizeof pre, "reason: %s: ", jstr(why, "code"));
+			print_wrapped(stdout, pre, 2, jstr(why, "message"));
+		}
 		json_t *v;
 		size_t i;
 		json_t *per = json_object_get(json_object_get(why, "details"), "platforms");
 		if (json_array_size(json_object_get(json_object_get(res, "report"), "candidates")))
 			per = NULL; /* the report's platform list says it */
 		json_array_foreach(per, i, v) {
-			printf("  %s: ", jstr(v, "platform"));
+			char pre[160];
+			snprintf(pre, sizeof pre, "  %s: ", jstr(v, "platform"));
 			if (json_is_object(json_object_get(v, "failure")))
-				print_failure(stdout, json_object_get(v, "failure"), false);
+				print_failure(stdout, pre, json_object_get(v, "failure"));
 			else
-				printf("full\n");
+				printf("%sfull\n", pre);
 		}
 		print_report(json_object_get(res, "report"));
 	}
@@ -657,7 +799,8 @@ static const char *id_arg(const char *s)
 	return s;
 }
 
-static const char ls_usage[] = "usage: innet ls\nLists your modules (as a tenant).\n";
+static const char ls_usage[] = "usage: innet ls [--all]\n"
+                               "Lists your modules (as a tenant); --all also the killed ones.\n";
 
 int cmd_ls(int argc, char **argv)
 {
@@ -667,11 +810,17 @@ int cmd_ls(int argc, char **argv)
 	}
 	struct remote o;
 	int rc = remote_init(&o, &argc, argv, ls_usage);
-	if (!rc && argc > 1)
-		rc = usage_err(ls_usage, "unexpected argument '%s'", argv[1]);
+	bool all = false;
+	for (int i = 1; !rc && i < argc; i++) {
+		if (!strcmp(argv[i], "--all"))
+			all = true;
+		else
+			rc = usage_err(ls_usage, argv[i][0] == '-' ? "unknown option '%s'" : "unexpected argument '%s'",
+			               argv[i]);
+	}
 	json_t *res = NULL;
 	if (!rc)
-		rc = call(&o, "GET", "/v1/modules", NULL, &res);
+		rc = call(&o, "GET", all ? "/v1/modules?all=1" : "/v1/modules", NULL, &res);
 	if (!rc && !o.json) {
 		struct table t = {.ncols = 6};
 		table_row(&t, (const char *[]){"ID", "NAME", "STATE", "PLATFORM", "ADDRESS", "VERDICT"});
@@ -728,11 +877,18 @@ int cmd_show(int argc, char **argv)
 		if (json_is_object(rt)) {
 			const char *key;
 			json_t *v;
-			printf("runtime:  ");
-			json_object_foreach(rt, key, v)
-				if (json_is_integer(v))
-					printf(" %s=%lld", key, (long long)json_integer_value(v));
-			printf("\n");
+			char line[2048];
+			size_t n = 0;
+			line[0] = '\0';
+			json_object_foreach(rt, key, v) {
+				if (!json_is_integer(v) || n >= sizeof line)
+					continue;
+				int w = snprintf(line + n, sizeof line - n, "%s%s=%lld", n ? " " : "", key,
+				                 (long long)json_integer_value(v));
+				if (w > 0)
+					n += (size_t)w;
+			}
+			print_wrapped(stdout, "runtime:   ", 11, line);
 		}
 		print_report(json_object_get(m, "report"));
 	}

@@ -305,7 +305,7 @@ static void test_example_files(void **state)
 {
 	(void)state;
 	size_t len;
-	char *text = th_read_file(th_shared_path("examples/figure4-batcher.click"), &len);
+	char *text = th_read_file(th_example_path("figure4-batcher.click"), &len);
 	assert_non_null(text);
 	struct click_graph *g = parse_ok(text);
 	const struct click_element *dst = click_graph_find(g, "dst");

@@ -14,9 +14,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import innet_test as it  # noqa: E402
 import cases  # noqa: E402
 
-NET = it.shared("examples/figure3-network.json")
-POLICY = it.shared("examples/figure3-policy.reach")
-FIG4 = json.load(open(it.shared("examples/figure4-request.json")))
+NET = it.example("figure3-network.json")
+POLICY = it.example("figure3-policy.reach")
+FIG4 = json.load(open(it.example("figure4-request.json")))
 PLATFORM3 = ipaddress.ip_network("192.0.2.0/24")
 
 

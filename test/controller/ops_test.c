@@ -82,7 +82,7 @@ static void test_install_on_connect(void **state)
 
 	/* the Figure 3 network and one client */
 	size_t len;
-	char *net = th_read_file(th_shared_path("examples/figure3-network.json"), &len);
+	char *net = th_read_file(th_example_path("figure3-network.json"), &len);
 	assert_non_null(net);
 	struct snapshot *s;
 	struct diags d;

@@ -9,8 +9,8 @@ import sys
 sys.path.insert(0, os.path.join(os.environ["INNET_SOURCE_DIR"], "test", "lib"))
 import innet_test as it  # noqa: E402
 
-NET = it.shared("examples/figure3-network.json")
-POLICY = it.shared("examples/figure3-policy.reach")
+NET = it.example("figure3-network.json")
+POLICY = it.example("figure3-policy.reach")
 
 
 def load_net():

@@ -201,7 +201,7 @@ static void test_tenants(void **state)
 static struct snapshot *parse_file(const char *rel)
 {
 	size_t len;
-	char *text = th_read_file(th_shared_path(rel), &len);
+	char *text = th_read_file(th_example_path(rel), &len);
 	assert_non_null(text);
 	struct diags d;
 	diags_init(&d);
@@ -218,7 +218,7 @@ static void test_snapshots_and_platforms(void **state)
 	int64_t v;
 	char *json;
 	assert_int_equal(reg_snapshot_current(f->reg, &v, &json), -ENOENT);
-	struct snapshot *s = parse_file("examples/figure3-network.json");
+	struct snapshot *s = parse_file("figure3-network.json");
 	assert_int_equal(reg_snapshot_put(f->reg, s, "test", NULL), 0);
 	assert_int_equal(s->version, 1);
 	assert_int_equal(reg_snapshot_current(f->reg, &v, &json), 0);
@@ -246,7 +246,7 @@ static void test_snapshots_and_platforms(void **state)
 	assert_int_equal(reg_platform_list(f->reg, &p, &n), 0);
 	assert_int_equal(p[2].modules, 1);
 	reg_platforms_free(p, n);
-	struct snapshot *s2 = parse_file("examples/figure3-network.json");
+	struct snapshot *s2 = parse_file("figure3-network.json");
 	int p3 = snapshot_find(s2, "platform3");
 	s2->nodes[p3].type = SNAP_HOSTS; /* as if platform3 were gone */
 	char *busy = NULL;

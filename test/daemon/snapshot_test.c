@@ -59,7 +59,7 @@ static void test_base_parses(void **state)
 static void test_figure3(void **state)
 {
 	size_t len;
-	char *text = th_read_file(th_shared_path("examples/figure3-network.json"), &len);
+	char *text = th_read_file(th_example_path("figure3-network.json"), &len);
 	assert_non_null(text);
 	struct diags d;
 	diags_init(&d);

@@ -10,7 +10,7 @@ import sys
 import tempfile
 
 cli = os.environ["INNET_CLI"]
-ex = os.path.join(os.environ["INNET_SHARED_DIR"], "examples")
+ex = os.path.join(os.environ["INNET_SOURCE_DIR"], "examples")
 net = os.path.join(ex, "figure3-network.json")
 base = [cli, "verify", "--network", net,
         "--policy", os.path.join(ex, "figure3-policy.reach"),

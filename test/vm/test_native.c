@@ -172,7 +172,7 @@ static int teardown(void **state)
 static char *batcher(const char *interval, const char *burst)
 {
 	size_t len;
-	char *t = th_read_file(th_shared_path("examples/figure4-batcher.click"), &len);
+	char *t = th_read_file(th_example_path("figure4-batcher.click"), &len);
 	assert_non_null(t);
 	char *p = strstr(t, "TimedUnqueue(120, 100)");
 	assert_non_null(p);
