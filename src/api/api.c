@@ -26,6 +26,7 @@ struct api {
 	struct route_target **targets;
 	size_t ntargets;
 	struct snapshot *snap;
+	struct api_change_hooks hooks;
 	uint64_t started_ms;
 	bool draining;
 };
@@ -101,19 +102,14 @@ int api_route(struct api *api, const char *method, const char *pattern, enum api
 	return 0;
 }
 
-int api_route_wrap(struct api *api, const char *method, const char *path, api_handler_fn fn,
-                   void *ud, api_handler_fn *old_fn, void **old_ud)
+void api_set_change_hooks(struct api *api, const struct api_change_hooks *hooks)
 {
-	struct http_route_match m;
-	if (http_router_match(api->router, method, path, &m) != HTTP_ROUTE_FOUND ||
-	    strcmp(m.pattern, path))
-		return -ENOENT;
-	struct route_target *t = m.target;
-	*old_fn = t->fn;
-	*old_ud = t->ud;
-	t->fn = fn;
-	t->ud = ud;
-	return 0;
+	api->hooks = *hooks;
+}
+
+const struct api_change_hooks *api_change_hooks(struct api *api)
+{
+	return api->hooks.ctl ? &api->hooks : NULL;
 }
 
 struct registry *api_registry(struct api *api) { return api->reg; }
@@ -244,6 +240,20 @@ void api_respond_text(struct api_req *r, int status, const char *content_type,
 	audit(r, status, NULL);
 	http_respond(r->http, status, content_type, NULL, body, len);
 	req_free(r);
+}
+
+void api_answer(void *ud, const struct ctl_answer *a)
+{
+	struct api_req *r = ud;
+	if (a->audit)
+		api_req_audit_detail(r, json_incref(a->audit));
+	if (a->status >= 400)
+		api_error(r, a->status, a->code ? a->code : "internal",
+		          a->details ? json_incref(a->details) : NULL, "%s", a->message ? a->message : "");
+	else if (a->text)
+		api_respond_text(r, a->status, "application/json", a->text, strlen(a->text));
+	else
+		api_respond(r, a->status, a->body ? json_incref(a->body) : NULL);
 }
 
 static void error_v(struct api_req *r, int status, const char *code, json_t *details,

@@ -423,7 +423,7 @@ def test_quota_and_rate():
         it.expect_status(d.post("/v1/modules", batcher("one"), token=tok), 201)
         it.expect_status(d.post("/v1/modules", batcher("two"), token=tok), 429, "quota_exceeded")
         assert len(d.get("/v1/modules", token=tok).json["modules"]) == 1
-    with daemon(env={"INNETD_TENANT_RPS": "0.5"}) as d:
+    with daemon(args=["--tenant-rps", "1"]) as d:
         tok = tenant(d, "slow", "client", addresses=["172.16.15.133/32"])
         codes = [d.post("/v1/check", FIG4, token=tok).status for _ in range(4)]
         assert codes[0] == 200 and 429 in codes, codes
@@ -442,7 +442,7 @@ def test_too_complex():
         nxt = f"c{i + 1}" if i + 1 < n else "out"
         lines.append(f"c{i}[0] -> {nxt}; c{i}[1] -> {nxt};")
     boom = {"name": "boom", "config": "\n".join(lines)}
-    with daemon(env={"INNETD_VERIFY_STEPS": "500"}) as d:
+    with daemon(args=["--verify-steps", "500"]) as d:
         tok = tenant(d, "c", "client")
         for path in ("/v1/check", "/v1/modules"):
             r = it.expect_status(d.post(path, boom, token=tok), 422, "too_complex")

@@ -15,7 +15,6 @@
 
 #include <cmocka.h>
 
-#include "api/api.h"
 #include "controller/controller.h"
 #include "controller/internal.h"
 #include "harness.h"
@@ -70,6 +69,11 @@ static int64_t add_module(struct ctl_store *st, struct registry *reg, int64_t te
 	return m.id;
 }
 
+static struct snapshot *no_snapshot(void *ud)
+{
+	return NULL;
+}
+
 static void test_install_on_connect(void **state)
 {
 	char dir[] = "/tmp/innet-ctl-ops-XXXXXX";
@@ -117,12 +121,9 @@ static void test_install_on_connect(void **state)
 
 	uv_loop_t loop;
 	uv_loop_init(&loop);
-	struct api *api;
-	uint8_t admin[REG_HASH_LEN] = {2};
-	assert_int_equal(api_new(&loop, reg, NULL, admin, &api), 0);
-	assert_int_equal(api_register_core(api), 0);
 	struct ctl *c;
-	assert_int_equal(ctl_new(api, NULL, &c), 0);
+	struct ctl_env env = {&loop, reg, no_snapshot, NULL};
+	assert_int_equal(ctl_new(&env, NULL, &c), 0);
 	struct rec r = {0};
 	struct ctl_platform_ops ops = {.ud = &r, .install = rec_install, .remove = rec_remove};
 	assert_int_equal(ctl_set_platform_ops(c, &ops), 0);
@@ -142,7 +143,6 @@ static void test_install_on_connect(void **state)
 		free(r.platforms[i]);
 	}
 	ctl_free(c);
-	api_free(api);
 	uv_loop_close(&loop);
 	reg_tenant_release(&t);
 	snapshot_unref(s);
