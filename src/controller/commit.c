@@ -96,14 +96,14 @@ static int platform_full(struct ctl *c, const char *platform)
 		if (!strcmp(pv[i].name, platform))
 			cap = pv[i].capacity;
 	reg_platforms_free(pv, np);
-	if ((rc = ctl__store_count_platform(c->store, platform, &n)))
+	if ((rc = reg_modules_count_platform(c->env.reg, platform, &n)))
 		return rc;
 	return cap < 0 || n >= cap;
 }
 
 /* Inside the transaction: the module still fits, then its row. 0: stored
  * (m->id set); 1: verify again; 2: answered; or a negative errno. */
-static int store_module(struct ctl_job *j, struct ctl_mod *m)
+static int store_module(struct ctl_job *j, struct reg_module *m)
 {
 	struct ctl *c = j->ctl;
 	const struct ctl_cand *cd = &j->in.cands[j->out.winner];
@@ -112,7 +112,7 @@ static int store_module(struct ctl_job *j, struct ctl_mod *m)
 		return rc == 1 ? 2 : rc;
 	if (cd->platform && (rc = platform_full(c, cd->platform)))
 		return rc;
-	*m = (struct ctl_mod){
+	*m = (struct reg_module){
 		.tenant_id = j->tenant_id, .name = j->in.name, .source = j->source, .stock = j->stock,
 		.params = j->params, .requirements = j->in.requirements,
 		.verdict = (char *)ctl__verdict_name(j->out.verdict), .platform = cd->platform,
@@ -121,11 +121,11 @@ static int store_module(struct ctl_job *j, struct ctl_mod *m)
 	};
 	if (!m->report)
 		return -ENOMEM;
-	rc = ctl__store_insert(c->store, m);
+	rc = reg_module_insert(c->env.reg, m);
 	return rc == -EEXIST ? 1 : rc;
 }
 
-static void install(struct ctl_job *j, const struct ctl_mod *m)
+static void install(struct ctl_job *j, const struct reg_module *m)
 {
 	struct ctl *c = j->ctl;
 	if (!c->have_ops || !c->ops.install)
@@ -141,7 +141,7 @@ static void install(struct ctl_job *j, const struct ctl_mod *m)
 		         strerror(-rc));
 }
 
-static void answer_deployed(struct ctl_job *j, const struct ctl_mod *m)
+static void answer_deployed(struct ctl_job *j, const struct reg_module *m)
 {
 	const struct ctl_cand *cd = &j->in.cands[j->out.winner];
 	json_t *head = json_pack("{s:I, s:s, s:s?, s:o, s:s, s:s}", "id", (json_int_t)m->id,
@@ -168,7 +168,7 @@ int ctl__commit(struct ctl_job *j)
 		return rc;
 	if ((rc = reg_begin(c->env.reg)))
 		return rc;
-	struct ctl_mod m = {0};
+	struct reg_module m = {0};
 	rc = store_module(j, &m);
 	if (!rc)
 		rc = reg_commit(c->env.reg);

@@ -246,15 +246,15 @@ static int install_all(struct ctl *c)
 {
 	if (!c->have_ops || !c->ops.install)
 		return 0;
-	struct ctl_mod *v;
+	struct reg_module *v;
 	size_t n;
-	int rc = ctl__store_live(c->store, 0, &v, &n);
+	int rc = reg_modules_live(c->env.reg, 0, &v, &n);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < n; i++)
 		ctl__platform_install(c, &v[i]);
 	log_info("controller", "%zu deployed module(s) handed to the platform", n);
-	ctl__mods_free(v, n);
+	reg_modules_free(v, n);
 	return 0;
 }
 
@@ -288,11 +288,6 @@ int ctl_new(const struct ctl_env *env, const struct ctl_limits *lim, struct ctl 
 	if (lim)
 		c->lim = *lim;
 	default_limits(&c->lim);
-	int rc = ctl__store_open(c->env.reg, &c->store);
-	if (rc) {
-		free(c);
-		return rc;
-	}
 	*out = c;
 	return 0;
 }
@@ -301,7 +296,6 @@ void ctl_free(struct ctl *c)
 {
 	if (!c)
 		return;
-	ctl__store_close(c->store);
 	vfy_base_unref(c->base);
 	ctl__polcache_unref(c->pc);
 	for (size_t i = 0; i < c->ngens; i++)

@@ -113,48 +113,6 @@ void ctl__job_out_release(struct ctl_job_out *out);
 int ctl__check_statements(struct vfy_base *base, const struct ctl_sib *mods, size_t nmods,
                           const char *statements, uint64_t max_steps, json_t **violations);
 
-/* ---- module rows (store.c; the registry's connection, loop thread) ---- */
-struct ctl_mod {
-	int64_t id, tenant_id, snapshot_version;
-	char *name, *source, *stock, *params, *requirements, *verdict, *platform, *state, *report;
-	char *created_at, *updated_at;
-	uint32_t ip;
-	uint8_t proto;
-	uint16_t port;
-};
-void ctl__mod_release(struct ctl_mod *m);
-void ctl__mods_free(struct ctl_mod *v, size_t n);
-struct ctl_store;
-int ctl__store_open(struct registry *reg, struct ctl_store **out);
-void ctl__store_close(struct ctl_store *s);
-/* Live (not killed) modules: of one tenant (tenant > 0) or all (0). */
-int ctl__store_live(struct ctl_store *s, int64_t tenant, struct ctl_mod **v, size_t *n);
-/* Every module of a tenant, killed ones too, newest first. */
-int ctl__store_list(struct ctl_store *s, int64_t tenant, bool with_killed, struct ctl_mod **v,
-                    size_t *n);
-int ctl__store_get(struct ctl_store *s, int64_t id, struct ctl_mod *out);
-int ctl__store_count_tenant(struct ctl_store *s, int64_t tenant, int64_t *n);
-int ctl__store_count_platform(struct ctl_store *s, const char *platform, int64_t *n);
-int ctl__store_name_taken(struct ctl_store *s, int64_t tenant, const char *name, bool *taken);
-/* Addresses allocated on a platform (sorted ascending). */
-int ctl__store_platform_ips(struct ctl_store *s, const char *platform, uint32_t **v, size_t *n);
-/* Insert the module row and its allocation (inside the caller's
- * transaction); sets m->id. -EEXIST when the address is taken. */
-int ctl__store_insert(struct ctl_store *s, struct ctl_mod *m);
-/* Mark killed and free its allocation (inside the caller's transaction). */
-int ctl__store_kill(struct ctl_store *s, int64_t id);
-/* The modules that may enter a tenant's model: its own live ones and the
- * operator's inline ones (id order). */
-struct ctl_modref {
-	int64_t id, tenant_id;
-	char *name;
-	bool is_inline;
-	uint32_t ip;
-};
-int ctl__store_model(struct ctl_store *s, int64_t tenant, struct ctl_modref **v, size_t *n);
-void ctl__modrefs_free(struct ctl_modref *v, size_t n);
-int ctl__store_set_report(struct ctl_store *s, int64_t id, const char *report);
-
 /* ---- the controller's state (ctl.c) ---- */
 /* The operator's policies, parsed once per text and shared read-only by
  * the jobs (parsing them was a tenth of a check). Loop thread counts. */
@@ -185,7 +143,6 @@ struct ctl_job;
 
 struct ctl {
 	struct ctl_env env;
-	struct ctl_store *store;
 	struct ctl_platform_ops ops;
 	bool have_ops;
 	struct ctl_limits lim;
@@ -253,11 +210,11 @@ int ctl__admit(struct ctl *c, int64_t tenant, const char *name, int64_t quota,
 
 /* ---- stored modules (modules.c) ---- */
 /* The deployed Click text and inline link of a stored module. */
-int ctl__mod_sib(const struct ctl_mod *m, struct ctl_sib *s);
+int ctl__mod_sib(const struct reg_module *m, struct ctl_sib *s);
 void ctl__sib_release(struct ctl_sib *s);
 void ctl__sibs_free(struct ctl_sib *v, size_t n);
 /* Hand a stored module to the platform (install or remove). */
-void ctl__platform_install(struct ctl *c, const struct ctl_mod *m);
+void ctl__platform_install(struct ctl *c, const struct reg_module *m);
 
 /* ---- verification jobs on the loop (sched.c) and their commit (commit.c) ---- */
 enum ctl_job_kind { CTL_JOB_CHECK, CTL_JOB_DEPLOY };

@@ -7,7 +7,7 @@
 #include "controller/internal.h"
 #include "base/log.h"
 
-static json_t *address_json(const struct ctl_mod *m)
+static json_t *address_json(const struct reg_module *m)
 {
 	if (!m->platform)
 		return json_null();
@@ -16,7 +16,7 @@ static json_t *address_json(const struct ctl_mod *m)
 	                 "port", m->port);
 }
 
-static json_t *mod_json(const struct ctl_mod *m, bool full)
+static json_t *mod_json(const struct reg_module *m, bool full)
 {
 	/* the report (tens of KiB) is parsed only when shown or when it may
 	 * hold the on-path link (modules without a platform) */
@@ -46,7 +46,7 @@ static json_t *mod_json(const struct ctl_mod *m, bool full)
 
 /* The platform's live state of a module (describe hook): its "state"
  * replaces the registry's, the counters go in "runtime". */
-static void add_runtime(struct ctl *c, const struct ctl_mod *m, json_t *j)
+static void add_runtime(struct ctl *c, const struct reg_module *m, json_t *j)
 {
 	if (!j || !c->have_ops || !c->ops.describe || !strcmp(m->state, "killed"))
 		return;
@@ -59,7 +59,7 @@ static void add_runtime(struct ctl *c, const struct ctl_mod *m, json_t *j)
 	json_object_set_new(j, "runtime", rt);
 }
 
-int ctl__mod_sib(const struct ctl_mod *m, struct ctl_sib *s)
+int ctl__mod_sib(const struct reg_module *m, struct ctl_sib *s)
 {
 	memset(s, 0, sizeof *s);
 	json_t *rep = m->report ? json_loads(m->report, 0, NULL) : NULL;
@@ -95,7 +95,7 @@ void ctl__sibs_free(struct ctl_sib *v, size_t n)
 	free(v);
 }
 
-static void deployed_of(const struct ctl_mod *m, const struct ctl_sib *s, struct ctl_deployed *d)
+static void deployed_of(const struct reg_module *m, const struct ctl_sib *s, struct ctl_deployed *d)
 {
 	*d = (struct ctl_deployed){
 		.id = m->id, .tenant_id = m->tenant_id, .name = m->name, .platform = m->platform,
@@ -105,7 +105,7 @@ static void deployed_of(const struct ctl_mod *m, const struct ctl_sib *s, struct
 	};
 }
 
-void ctl__platform_install(struct ctl *c, const struct ctl_mod *m)
+void ctl__platform_install(struct ctl *c, const struct reg_module *m)
 {
 	struct ctl_sib s;
 	if (!ctl__mod_sib(m, &s)) {
@@ -119,7 +119,7 @@ void ctl__platform_install(struct ctl *c, const struct ctl_mod *m)
 	ctl__sib_release(&s);
 }
 
-static void platform_remove(struct ctl *c, const struct ctl_mod *m)
+static void platform_remove(struct ctl *c, const struct reg_module *m)
 {
 	if (!c->have_ops || !c->ops.remove)
 		return;
@@ -138,9 +138,9 @@ static void platform_remove(struct ctl *c, const struct ctl_mod *m)
 int ctl_list(struct ctl *c, const struct ctl_caller *who, bool with_killed, ctl_done_fn done,
              void *ud)
 {
-	struct ctl_mod *v;
+	struct reg_module *v;
 	size_t n;
-	int rc = ctl__store_list(c->store, who->tenant_id, with_killed, &v, &n);
+	int rc = reg_modules_list(c->env.reg, who->tenant_id, with_killed, &v, &n);
 	if (rc)
 		return rc;
 	json_t *a = json_array();
@@ -149,7 +149,7 @@ int ctl_list(struct ctl *c, const struct ctl_caller *who, bool with_killed, ctl_
 		add_runtime(c, &v[i], j);
 		json_array_append_new(a, j);
 	}
-	ctl__mods_free(v, n);
+	reg_modules_free(v, n);
 	struct ctl_reply rp = {done, ud};
 	ctl__reply_json(&rp, 200, json_pack("{s:o}", "modules", a), NULL);
 	return 0;
@@ -158,11 +158,11 @@ int ctl_list(struct ctl *c, const struct ctl_caller *who, bool with_killed, ctl_
 /* The caller's module id; answers 404 (also for another tenant's) and
  * returns -ENOENT. */
 static int own_module(struct ctl *c, const struct ctl_caller *who, int64_t id,
-                      struct ctl_mod *m, struct ctl_reply *rp)
+                      struct reg_module *m, struct ctl_reply *rp)
 {
-	int rc = ctl__store_get(c->store, id, m);
+	int rc = reg_module_get(c->env.reg, id, m);
 	if (!rc && m->tenant_id != who->tenant_id) {
-		ctl__mod_release(m);
+		reg_module_release(m);
 		rc = -ENOENT;
 	}
 	if (rc == -ENOENT)
@@ -173,14 +173,14 @@ static int own_module(struct ctl *c, const struct ctl_caller *who, int64_t id,
 int ctl_get(struct ctl *c, const struct ctl_caller *who, int64_t id, ctl_done_fn done, void *ud)
 {
 	struct ctl_reply rp = {done, ud};
-	struct ctl_mod m;
+	struct reg_module m;
 	int rc = own_module(c, who, id, &m, &rp);
 	if (rc)
 		return rc == -ENOENT ? 0 : rc;
 	json_t *j = mod_json(&m, true);
 	add_runtime(c, &m, j);
 	ctl__reply_json(&rp, 200, j, NULL);
-	ctl__mod_release(&m);
+	reg_module_release(&m);
 	return 0;
 }
 
@@ -190,7 +190,7 @@ static int store_kill(struct ctl *c, int64_t id)
 	int rc = reg_begin(c->env.reg);
 	if (rc)
 		return rc;
-	rc = ctl__store_kill(c->store, id);
+	rc = reg_module_kill(c->env.reg, id);
 	if (!rc)
 		rc = reg_commit(c->env.reg);
 	if (rc)
@@ -201,18 +201,18 @@ static int store_kill(struct ctl *c, int64_t id)
 int ctl_kill(struct ctl *c, const struct ctl_caller *who, int64_t id, ctl_done_fn done, void *ud)
 {
 	struct ctl_reply rp = {done, ud};
-	struct ctl_mod m;
+	struct reg_module m;
 	int rc = own_module(c, who, id, &m, &rp);
 	if (rc)
 		return rc == -ENOENT ? 0 : rc;
 	if (!strcmp(m.state, "killed")) {
 		ctl__reply_error(&rp, 404, "not_found", NULL, "module %lld was killed already",
 		                 (long long)m.id);
-		ctl__mod_release(&m);
+		reg_module_release(&m);
 		return 0;
 	}
 	if ((rc = store_kill(c, m.id))) {
-		ctl__mod_release(&m);
+		reg_module_release(&m);
 		return rc;
 	}
 	if (m.platform)
@@ -223,6 +223,6 @@ int ctl_kill(struct ctl *c, const struct ctl_caller *who, int64_t id, ctl_done_f
 	platform_remove(c, &m);
 	log_info("controller", "module %lld '%s' killed", (long long)m.id, m.name);
 	ctl__reply_json(&rp, 204, NULL, json_pack("{s:I}", "id", (json_int_t)m.id));
-	ctl__mod_release(&m);
+	reg_module_release(&m);
 	return 0;
 }

@@ -38,9 +38,9 @@ int ctl__admit(struct ctl *c, int64_t tenant, const char *name, int64_t quota,
 {
 	bool taken;
 	int64_t n = 0;
-	int rc = ctl__store_name_taken(c->store, tenant, name, &taken);
+	int rc = reg_module_name_taken(c->env.reg, tenant, name, &taken);
 	if (!rc && !taken)
-		rc = ctl__store_count_tenant(c->store, tenant, &n);
+		rc = reg_modules_count_tenant(c->env.reg, tenant, &n);
 	if (rc)
 		return rc;
 	if (taken) {

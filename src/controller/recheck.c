@@ -18,7 +18,7 @@ struct recheck {
 	bool policy, force;
 	char *text;              /* the new policy statement(s) */
 	struct vfy_base *base;   /* the model to check on (new network or current) */
-	struct ctl_mod *mods;
+	struct reg_module *mods;
 	size_t nmods;
 	struct ctl_sib *sibs;    /* one per module */
 	char **stmts;            /* per module: what to check */
@@ -51,7 +51,7 @@ static int module_group(struct recheck *k, size_t i, const struct ctl_sib **mods
 /* Name the module in each of its violations and add them to the list. */
 static void blame(struct recheck *k, size_t i, json_t *v)
 {
-	const struct ctl_mod *m = &k->mods[i];
+	const struct reg_module *m = &k->mods[i];
 	size_t q;
 	json_t *e;
 	json_array_foreach(v, q, e) {
@@ -108,7 +108,7 @@ static void recheck_free(struct recheck *k)
 		free(k->stmts[i]);
 	free(k->stmts);
 	ctl__sibs_free(k->sibs, k->nmods);
-	ctl__mods_free(k->mods, k->nmods);
+	reg_modules_free(k->mods, k->nmods);
 	vfy_base_unref(k->base);
 	json_decref(k->violations);
 	json_decref(k->network);
@@ -145,7 +145,7 @@ static void recheck_after(uv_work_t *w, int status)
 
 /* What module m is checked against: the new policy, or its requirements
  * and every policy (pols). malloc'd. */
-static char *module_statements(const struct recheck *k, const struct ctl_mod *m, const char *pols)
+static char *module_statements(const struct recheck *k, const struct reg_module *m, const char *pols)
 {
 	if (k->policy)
 		return strdup(k->text);
@@ -159,7 +159,7 @@ static char *module_statements(const struct recheck *k, const struct ctl_mod *m,
 
 static int recheck_start(struct ctl *c, struct recheck *k)
 {
-	int rc = ctl__store_live(c->store, 0, &k->mods, &k->nmods);
+	int rc = reg_modules_live(c->env.reg, 0, &k->mods, &k->nmods);
 	if (rc)
 		return rc;
 	k->sibs = calloc(k->nmods + 1, sizeof *k->sibs);

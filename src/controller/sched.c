@@ -123,7 +123,7 @@ static bool mentions(const char *text, const char *name)
  * sit on paths) and the tenant's addressed ones that its requirements name
  * (the others only receive what is sent to their address; leaving them out
  * keeps a job's cost independent of how many modules the tenant runs). */
-static bool in_model(const struct ctl_job *j, const struct ctl_modref *m)
+static bool in_model(const struct ctl_job *j, const struct reg_modref *m)
 {
 	bool own = m->tenant_id == j->tenant_id;
 	if (!strcmp(m->name, j->in.name))
@@ -135,9 +135,9 @@ static bool in_model(const struct ctl_job *j, const struct ctl_modref *m)
 
 int ctl__model_changed(struct ctl_job *j, bool *changed)
 {
-	struct ctl_modref *mods;
+	struct reg_modref *mods;
 	size_t n;
-	int rc = ctl__store_model(j->ctl->store, j->tenant_id, &mods, &n);
+	int rc = reg_modules_model(j->ctl->env.reg, j->tenant_id, &mods, &n);
 	if (rc)
 		return rc;
 	size_t k = 0;
@@ -149,7 +149,7 @@ int ctl__model_changed(struct ctl_job *j, bool *changed)
 		k++;
 	}
 	*changed |= k != j->nmodel;
-	ctl__modrefs_free(mods, n);
+	reg_modrefs_free(mods, n);
 	return 0;
 }
 
@@ -186,14 +186,14 @@ static int inputs_base(struct ctl_job *j)
 }
 
 /* Add module m to the model as a sibling. */
-static int add_sib(struct ctl_job *j, const struct ctl_modref *m)
+static int add_sib(struct ctl_job *j, const struct reg_modref *m)
 {
-	struct ctl_mod full;
-	int rc = ctl__store_get(j->ctl->store, m->id, &full);
+	struct reg_module full;
+	int rc = reg_module_get(j->ctl->env.reg, m->id, &full);
 	if (rc)
 		return rc;
 	rc = ctl__mod_sib(&full, &j->in.sibs[j->in.nsibs++]);
-	ctl__mod_release(&full);
+	reg_module_release(&full);
 	if (!rc)
 		j->model[j->nmodel++] = m->id;
 	return rc;
@@ -207,14 +207,14 @@ static int add_sib(struct ctl_job *j, const struct ctl_modref *m)
 static int inputs_tenant(struct ctl_job *j)
 {
 	struct ctl *c = j->ctl;
-	struct ctl_modref *mods = NULL;
+	struct reg_modref *mods = NULL;
 	size_t nmods = 0;
 	struct reg_tenant t;
 	int rc = reg_tenant_get(c->env.reg, j->tenant_id, &t);
 	if (rc)
 		return rc;
 	j->quota = t.quota_modules;
-	if ((rc = ctl__store_model(c->store, j->tenant_id, &mods, &nmods)))
+	if ((rc = reg_modules_model(c->env.reg, j->tenant_id, &mods, &nmods)))
 		goto cleanup;
 	j->in.sibs = calloc(nmods + 1, sizeof *j->in.sibs);
 	j->in.allowed = calloc(t.naddresses + t.nwhitelist + nmods + 1, sizeof *j->in.allowed);
@@ -236,7 +236,7 @@ static int inputs_tenant(struct ctl_job *j)
 			rc = add_sib(j, &mods[i]);
 	}
 cleanup:
-	ctl__modrefs_free(mods, nmods);
+	reg_modrefs_free(mods, nmods);
 	reg_tenant_release(&t);
 	return rc;
 }
@@ -260,7 +260,7 @@ static int add_cand(struct ctl_job *j, const struct reg_platform *p)
 	struct ctl *c = j->ctl;
 	uint32_t *used;
 	size_t nused;
-	int rc = ctl__store_platform_ips(c->store, p->name, &used, &nused);
+	int rc = reg_platform_ips(c->env.reg, p->name, &used, &nused);
 	if (rc)
 		return rc;
 	struct ctl_cand *cd = &j->in.cands[j->in.ncands];

@@ -1,4 +1,4 @@
-#include "registry/registry.h"
+#include "registry/internal.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -80,42 +80,50 @@ static const char *const stmt_sql[S_COUNT] = {
 
 /* Migrations: migrations[i] brings a database at version i+1 to i+2. */
 static const char *const migrations[] = {
-	NULL, /* (none yet: version 1 is the first) */
+	/* 1 -> 2: the live-module indexes (the controller created them) */
+	"CREATE INDEX IF NOT EXISTS modules_live_platform ON modules(platform, state) "
+	"WHERE state <> 'killed';"
+	"CREATE INDEX IF NOT EXISTS modules_live_tenant ON modules(tenant_id, id, name, ip, "
+	"platform, state) WHERE state <> 'killed';",
 };
 
-struct registry {
-	sqlite3 *db;
-	sqlite3_stmt *stmts[S_COUNT];
-	int version;
-};
+_Static_assert(S_COUNT <= REG__CORE_STMTS, "struct registry holds every statement");
 
-static int db_error(struct registry *r, const char *what)
+int reg__db_error(struct registry *r, const char *what)
 {
 	log_error("registry", "%s: %s", what, sqlite3_errmsg(r->db));
 	return -EIO;
 }
 
-static sqlite3_stmt *stmt(struct registry *r, enum stmt_id id)
+sqlite3_stmt *reg__stmt(struct registry *r, sqlite3_stmt **slot, const char *sql)
 {
-	sqlite3_stmt *s = r->stmts[id];
+	sqlite3_stmt *s = *slot;
 	if (!s) {
-		if (sqlite3_prepare_v3(r->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s, NULL)
-		    != SQLITE_OK) {
-			db_error(r, stmt_sql[id]);
+		if (sqlite3_prepare_v3(r->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) {
+			reg__db_error(r, sql);
 			return NULL;
 		}
-		r->stmts[id] = s;
+		*slot = s;
 	}
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	return s;
 }
 
-/* Run a statement that returns no rows. */
-static int exec_stmt(struct registry *r, sqlite3_stmt *s)
+static sqlite3_stmt *stmt(struct registry *r, enum stmt_id id)
+{
+	return reg__stmt(r, &r->stmts[id], stmt_sql[id]);
+}
+
+int reg__exec(struct registry *r, sqlite3_stmt *s)
 {
 	int rc = sqlite3_step(s);
 	sqlite3_reset(s);
+	return reg__step_errno(r, s, rc);
+}
+
+int reg__step_errno(struct registry *r, sqlite3_stmt *s, int rc)
+{
 	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
 		return 0;
 	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
@@ -126,13 +134,13 @@ static int exec_stmt(struct registry *r, sqlite3_stmt *s)
 			return -EBUSY;
 		return -EINVAL;
 	}
-	return db_error(r, sqlite3_sql(s));
+	return reg__db_error(r, sqlite3_sql(s));
 }
 
 static int simple(struct registry *r, enum stmt_id id)
 {
 	sqlite3_stmt *s = stmt(r, id);
-	return s ? exec_stmt(r, s) : -EIO;
+	return s ? reg__exec(r, s) : -EIO;
 }
 
 int reg_begin(struct registry *r) { return simple(r, S_BEGIN); }
@@ -147,24 +155,18 @@ void reg_rollback(struct registry *r)
 sqlite3 *reg_db(struct registry *r) { return r->db; }
 int reg_schema_version(struct registry *r) { return r->version; }
 
-static char *dupcol(sqlite3_stmt *s, int col)
+char *reg__dupcol(sqlite3_stmt *s, int col)
 {
 	const unsigned char *t = sqlite3_column_text(s, col);
 	return t ? strdup((const char *)t) : NULL;
 }
 
-/* Run statement `id` (no parameters) to its end, collecting one element
- * of elsize bytes per row, filled by row() from zeroed memory. Stops at the
- * first failure (a failed step is a database error about `what`); then
- * every element, the failed one too, goes through release() and the
- * array is freed: *v = NULL, *n = 0. */
-static int list_rows(struct registry *r, enum stmt_id id, const char *what, size_t elsize,
-                     int (*row)(sqlite3_stmt *s, void *elem), void (*release)(void *elem),
-                     void **v, size_t *n)
+int reg__list_rows(struct registry *r, sqlite3_stmt *s, const char *what, size_t elsize,
+                   int (*row)(sqlite3_stmt *s, void *elem), void (*release)(void *elem),
+                   void **v, size_t *n)
 {
 	*v = NULL;
 	*n = 0;
-	sqlite3_stmt *s = stmt(r, id);
 	if (!s)
 		return -EIO;
 	size_t cap = 0;
@@ -184,7 +186,7 @@ static int list_rows(struct registry *r, enum stmt_id id, const char *what, size
 		rc = row(s, e);
 	}
 	if (!rc && st != SQLITE_DONE)
-		rc = db_error(r, what);
+		rc = reg__db_error(r, what); /* (a failed step) */
 	sqlite3_reset(s);
 	if (rc) {
 		for (size_t i = 0; i < *n; i++)
@@ -341,6 +343,8 @@ void reg_close(struct registry *r)
 		return;
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(r->stmts[i]);
+	for (int i = 0; i < REG__MODULE_STMTS; i++)
+		sqlite3_finalize(r->module_stmts[i]);
 	if (r->db && sqlite3_close(r->db) != SQLITE_OK)
 		log_error("registry", "close: %s", sqlite3_errmsg(r->db));
 	free(r);
@@ -361,7 +365,7 @@ int reg_meta_get(struct registry *r, const char *key, void *buf, size_t cap, siz
 	}
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(s);
-		return db_error(r, "meta");
+		return reg__db_error(r, "meta");
 	}
 	size_t n = (size_t)sqlite3_column_bytes(s, 0);
 	const void *v = sqlite3_column_blob(s, 0);
@@ -380,7 +384,7 @@ int reg_meta_set(struct registry *r, const char *key, const void *val, size_t le
 		return -EIO;
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 2, val, (int)len, SQLITE_STATIC);
-	return exec_stmt(r, s);
+	return reg__exec(r, s);
 }
 
 /* --- tenants ------------------------------------------------------------- */
@@ -439,7 +443,7 @@ static int insert_prefixes(struct registry *r, int64_t id, const char *list,
 		sqlite3_bind_text(s, 4, inet_format_prefix(p[i], buf), -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(s, 5, p[i].addr);
 		sqlite3_bind_int(s, 6, p[i].len);
-		int rc = exec_stmt(r, s);
+		int rc = reg__exec(r, s);
 		if (rc)
 			return rc;
 	}
@@ -466,10 +470,10 @@ int reg_tenant_add(struct registry *r, struct reg_tenant *t, const uint8_t hash[
 	if (st == SQLITE_ROW) {
 		t->id = sqlite3_column_int64(s, 0);
 		free(t->created_at);
-		t->created_at = dupcol(s, 1);
+		t->created_at = reg__dupcol(s, 1);
 		sqlite3_reset(s);
 	} else {
-		rc = exec_stmt(r, s); /* maps the error */
+		rc = reg__exec(r, s); /* maps the error */
 		if (!rc)
 			rc = -EIO;
 		goto fail;
@@ -502,14 +506,14 @@ static int tenant_row(sqlite3_stmt *s, void *elem)
 	struct reg_tenant *t = elem;
 	memset(t, 0, sizeof *t);
 	t->id = sqlite3_column_int64(s, 0);
-	t->name = dupcol(s, 1);
+	t->name = reg__dupcol(s, 1);
 	const char *k = (const char *)sqlite3_column_text(s, 2);
 	if (!k || reg_kind_parse(k, &t->kind))
 		t->kind = REG_KIND_CLIENT;
 	t->quota_modules = sqlite3_column_int64(s, 3);
 	t->quota_memory_mb = sqlite3_column_int64(s, 4);
 	t->quota_starts_per_min = sqlite3_column_int64(s, 5);
-	t->created_at = dupcol(s, 6);
+	t->created_at = reg__dupcol(s, 6);
 	return t->name && t->created_at ? 0 : -ENOMEM;
 }
 
@@ -543,7 +547,7 @@ static int tenant_one(struct registry *r, sqlite3_stmt *s, struct reg_tenant *ou
 	}
 	if (st != SQLITE_ROW) {
 		sqlite3_reset(s);
-		return db_error(r, "tenant");
+		return reg__db_error(r, "tenant");
 	}
 	int rc = tenant_row(s, out);
 	if (!rc && hash) {
@@ -581,8 +585,8 @@ int reg_tenant_by_token(struct registry *r, const uint8_t hash[REG_HASH_LEN], st
 int reg_tenant_list(struct registry *r, struct reg_tenant **v, size_t *n)
 {
 	void *rows;
-	int rc = list_rows(r, S_TENANT_LIST, "tenants", sizeof **v, tenant_row, tenant_release, &rows,
-	                   n);
+	int rc = reg__list_rows(r, stmt(r, S_TENANT_LIST), "tenants", sizeof **v, tenant_row,
+	                        tenant_release, &rows, n);
 	*v = rows;
 	for (size_t i = 0; !rc && i < *n; i++)
 		rc = tenant_prefixes(r, &(*v)[i]);
@@ -616,7 +620,7 @@ int reg_tenant_delete(struct registry *r, int64_t id)
 		goto fail;
 	}
 	sqlite3_bind_int64(s, 1, id);
-	if ((rc = exec_stmt(r, s)))
+	if ((rc = reg__exec(r, s)))
 		goto fail;
 	if (sqlite3_changes(r->db) == 0) {
 		rc = -ENOENT;
@@ -670,7 +674,7 @@ int reg_snapshot_put(struct registry *r, struct snapshot *snap, const char *by, 
 	sqlite3_bind_text(s, 2, by, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) != SQLITE_ROW) {
 		sqlite3_reset(s);
-		rc = db_error(r, "snapshot insert");
+		rc = reg__db_error(r, "snapshot insert");
 		goto fail;
 	}
 	version = sqlite3_column_int64(s, 0);
@@ -694,7 +698,7 @@ int reg_snapshot_put(struct registry *r, struct snapshot *snap, const char *by, 
 		if (n->peer_url)
 			sqlite3_bind_text(s, 6, n->peer_url, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 7, version);
-		if ((rc = exec_stmt(r, s)))
+		if ((rc = reg__exec(r, s)))
 			goto fail;
 	}
 	if (!(s = stmt(r, S_PLATFORM_BUSY))) {
@@ -704,7 +708,7 @@ int reg_snapshot_put(struct registry *r, struct snapshot *snap, const char *by, 
 	sqlite3_bind_int64(s, 1, version);
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		if (busy_platform)
-			*busy_platform = dupcol(s, 0);
+			*busy_platform = reg__dupcol(s, 0);
 		sqlite3_reset(s);
 		rc = -EBUSY;
 		goto fail;
@@ -715,7 +719,7 @@ int reg_snapshot_put(struct registry *r, struct snapshot *snap, const char *by, 
 		goto fail;
 	}
 	sqlite3_bind_int64(s, 1, version);
-	if ((rc = exec_stmt(r, s)) || (rc = reg_commit(r)))
+	if ((rc = reg__exec(r, s)) || (rc = reg_commit(r)))
 		goto fail;
 	snap->version = version;
 	return 0;
@@ -733,11 +737,11 @@ int reg_snapshot_current(struct registry *r, int64_t *version, char **json)
 	int rc = 0;
 	if (st == SQLITE_ROW) {
 		*version = sqlite3_column_int64(s, 0);
-		*json = dupcol(s, 1);
+		*json = reg__dupcol(s, 1);
 		if (!*json)
 			rc = -ENOMEM;
 	} else {
-		rc = st == SQLITE_DONE ? -ENOENT : db_error(r, "snapshot");
+		rc = st == SQLITE_DONE ? -ENOENT : reg__db_error(r, "snapshot");
 	}
 	sqlite3_reset(s);
 	return rc;
@@ -762,12 +766,12 @@ void reg_platforms_free(struct reg_platform *v, size_t n)
 static int platform_row(sqlite3_stmt *s, void *elem)
 {
 	struct reg_platform *p = elem;
-	p->name = dupcol(s, 0);
-	p->address = dupcol(s, 1);
-	p->pool = dupcol(s, 2);
+	p->name = reg__dupcol(s, 0);
+	p->address = reg__dupcol(s, 1);
+	p->pool = reg__dupcol(s, 2);
 	p->capacity = sqlite3_column_int64(s, 3);
 	p->local = sqlite3_column_int(s, 4) != 0;
-	p->peer_url = dupcol(s, 5);
+	p->peer_url = reg__dupcol(s, 5);
 	p->modules = sqlite3_column_int64(s, 6);
 	return 0;
 }
@@ -775,8 +779,8 @@ static int platform_row(sqlite3_stmt *s, void *elem)
 int reg_platform_list(struct registry *r, struct reg_platform **v, size_t *n)
 {
 	void *rows;
-	int rc = list_rows(r, S_PLATFORM_LIST, "platforms", sizeof **v, platform_row,
-	                   platform_release, &rows, n);
+	int rc = reg__list_rows(r, stmt(r, S_PLATFORM_LIST), "platforms", sizeof **v, platform_row,
+	                        platform_release, &rows, n);
 	*v = rows;
 	return rc;
 }
@@ -794,7 +798,7 @@ int reg_policy_add(struct registry *r, const char *text, const char *by, int64_t
 	if (sqlite3_step(s) == SQLITE_ROW)
 		*id = sqlite3_column_int64(s, 0);
 	else
-		rc = db_error(r, "policy insert");
+		rc = reg__db_error(r, "policy insert");
 	sqlite3_reset(s);
 	return rc;
 }
@@ -818,17 +822,17 @@ static int policy_row(sqlite3_stmt *s, void *elem)
 {
 	struct reg_policy *p = elem;
 	p->id = sqlite3_column_int64(s, 0);
-	p->text = dupcol(s, 1);
-	p->created_at = dupcol(s, 2);
-	p->created_by = dupcol(s, 3);
+	p->text = reg__dupcol(s, 1);
+	p->created_at = reg__dupcol(s, 2);
+	p->created_by = reg__dupcol(s, 3);
 	return 0;
 }
 
 int reg_policy_list(struct registry *r, struct reg_policy **v, size_t *n)
 {
 	void *rows;
-	int rc = list_rows(r, S_POLICY_LIST, "policies", sizeof **v, policy_row, policy_release, &rows,
-	                   n);
+	int rc = reg__list_rows(r, stmt(r, S_POLICY_LIST), "policies", sizeof **v, policy_row,
+	                        policy_release, &rows, n);
 	*v = rows;
 	return rc;
 }
@@ -839,7 +843,7 @@ int reg_policy_delete(struct registry *r, int64_t id)
 	if (!s)
 		return -EIO;
 	sqlite3_bind_int64(s, 1, id);
-	int rc = exec_stmt(r, s);
+	int rc = reg__exec(r, s);
 	if (!rc && sqlite3_changes(r->db) == 0)
 		rc = -ENOENT;
 	return rc;
@@ -862,7 +866,7 @@ int reg_audit_add(struct registry *r, const char *who, int64_t tenant_id, const 
 	sqlite3_bind_text(s, 6, result, -1, SQLITE_STATIC);
 	if (detail)
 		sqlite3_bind_text(s, 7, detail, -1, SQLITE_STATIC);
-	return exec_stmt(r, s);
+	return reg__exec(r, s);
 }
 
 /* A text column as a JSON string; the path of a hostile request may hold
@@ -911,7 +915,7 @@ int reg_audit_list(struct registry *r, int limit, json_t **out)
 	sqlite3_reset(s);
 	if (st != SQLITE_DONE) {
 		json_decref(a);
-		return db_error(r, "audit");
+		return reg__db_error(r, "audit");
 	}
 	*out = a;
 	return 0;
