@@ -76,7 +76,7 @@ static int verdict_stale(struct ctl_job *j)
 	struct ctl *c = j->ctl;
 	if (ctl__snapshot_version(c) != j->snap_version)
 		return 1;
-	if (j->tgen == ctl__tenant_gen(c, j->tenant_id) && j->igen == ctl__gen_get(c, "i", "all"))
+	if (j->tgen == ctl__tenant_gen(c, j->tenant_id) && j->igen == c->inline_gen)
 		return 0;
 	bool changed;
 	int rc = ctl__model_changed(j, &changed);
@@ -178,11 +178,7 @@ int ctl__commit(struct ctl_job *j)
 		free(m.created_at);
 		return rc == 2 ? 0 : rc;
 	}
-	if (cd->platform)
-		ctl__gen_bump(c, "p", cd->platform);
-	else
-		ctl__gen_bump(c, "i", "all");
-	ctl__tenant_bump(c, j->tenant_id);
+	ctl__modules_changed(c, j->tenant_id, cd->platform);
 	char ip[16];
 	log_info("controller", "module %lld '%s' of tenant %lld deployed on %s at %s (%s)",
 	         (long long)m.id, m.name, (long long)j->tenant_id, cd->platform ? cd->platform : "inline",

@@ -58,8 +58,9 @@ struct ctl_platform_ops {
 struct ctl_limits {
 	uint64_t max_steps;        /* symbolic steps per statement (0: 3000) */
 	size_t max_config;         /* Click text bytes (0: 256 KiB) */
-	double tenant_rps;         /* check/deploy requests per second of a tenant
-	                            * without its own rps quota (0: 200) */
+	uint64_t tenant_rps;       /* check/deploy requests per second of a tenant
+	                            * without its own rps quota (0: 200; bursts of
+	                            * twice as many) */
 	unsigned max_inflight;     /* verification jobs at once (0: 1024) */
 	uint64_t deadline_ms;      /* answer 422 too_complex after this (0: 10000) */
 };

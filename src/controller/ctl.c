@@ -158,86 +158,72 @@ int ctl__policies_text(struct ctl *c, char **out)
 	return text ? 0 : -ENOMEM;
 }
 
-/* ---- generations ---- */
+/* ---- tenants ---- */
 
-static uint64_t *gen_slot(struct ctl *c, const char *key)
+struct ctl_tenant *ctl__tenant(struct ctl *c, int64_t id)
 {
-	for (size_t i = 0; i < c->ngens; i++)
-		if (!strcmp(c->gens[i].key, key))
-			return &c->gens[i].gen;
-	struct ctl_gen *nv = realloc(c->gens, (c->ngens + 1) * sizeof *nv);
-	if (!nv)
+	struct ctl_tenant *t = idmap_get(&c->tenants, (uint64_t)id);
+	if (t)
+		return t;
+	if (!(t = calloc(1, sizeof *t)))
 		return NULL;
-	c->gens = nv;
-	nv[c->ngens].key = strdup(key);
-	if (!nv[c->ngens].key)
+	if (idmap_put(&c->tenants, (uint64_t)id, t)) {
+		free(t);
 		return NULL;
-	nv[c->ngens].gen = 0;
-	return &nv[c->ngens++].gen;
+	}
+	return t;
 }
 
-uint64_t ctl__gen_get(struct ctl *c, const char *kind, const char *name)
+uint64_t ctl__tenant_gen(struct ctl *c, int64_t id)
 {
-	char key[128];
-	snprintf(key, sizeof key, "%s:%s", kind, name);
-	uint64_t *g = gen_slot(c, key);
-	return g ? *g : 0;
+	struct ctl_tenant *t = idmap_get(&c->tenants, (uint64_t)id);
+	return t ? t->gen : 0;
 }
 
-void ctl__gen_bump(struct ctl *c, const char *kind, const char *name)
+void ctl__modules_changed(struct ctl *c, int64_t tenant, const char *platform)
 {
-	char key[128];
-	snprintf(key, sizeof key, "%s:%s", kind, name);
-	uint64_t *g = gen_slot(c, key);
-	if (g)
-		++*g;
-}
-
-uint64_t ctl__tenant_gen(struct ctl *c, int64_t t)
-{
-	char n[24];
-	snprintf(n, sizeof n, "%lld", (long long)t);
-	return ctl__gen_get(c, "t", n);
-}
-
-void ctl__tenant_bump(struct ctl *c, int64_t t)
-{
-	char n[24];
-	snprintf(n, sizeof n, "%lld", (long long)t);
-	ctl__gen_bump(c, "t", n);
+	if (!platform)
+		c->inline_gen++;
+	struct ctl_tenant *t = ctl__tenant(c, tenant);
+	if (t)
+		t->gen++;
 }
 
 /* ---- reservations ---- */
 
+static struct ctl_platform *platform_find(struct ctl *c, const char *name)
+{
+	for (struct ctl_platform *p = c->platforms; p; p = p->next)
+		if (!strcmp(p->name, name))
+			return p;
+	return NULL;
+}
+
 bool ctl__reserved(struct ctl *c, const char *platform, uint32_t ip)
 {
-	for (size_t i = 0; i < c->nresv; i++)
-		if (c->resv[i].ip == ip && !strcmp(c->resv[i].platform, platform))
-			return true;
-	return false;
+	struct ctl_platform *p = platform_find(c, platform);
+	return p && idmap_get(&p->reserved, ip);
 }
 
 int ctl__reserve(struct ctl *c, const char *platform, uint32_t ip)
 {
-	struct ctl_resv *nv = realloc(c->resv, (c->nresv + 1) * sizeof *nv);
-	if (!nv)
-		return -ENOMEM;
-	c->resv = nv;
-	nv[c->nresv].platform = strdup(platform);
-	if (!nv[c->nresv].platform)
-		return -ENOMEM;
-	nv[c->nresv++].ip = ip;
-	return 0;
+	struct ctl_platform *p = platform_find(c, platform);
+	if (!p) {
+		if (!(p = calloc(1, sizeof *p)) || !(p->name = strdup(platform))) {
+			free(p);
+			return -ENOMEM;
+		}
+		p->next = c->platforms;
+		c->platforms = p;
+	}
+	return idmap_put(&p->reserved, ip, p);
 }
 
 void ctl__unreserve(struct ctl *c, const char *platform, uint32_t ip)
 {
-	for (size_t i = 0; i < c->nresv; i++)
-		if (c->resv[i].ip == ip && !strcmp(c->resv[i].platform, platform)) {
-			free(c->resv[i].platform);
-			c->resv[i] = c->resv[--c->nresv];
-			return;
-		}
+	struct ctl_platform *p = platform_find(c, platform);
+	if (p)
+		idmap_del(&p->reserved, ip);
 }
 
 /* ---- setup ---- */
@@ -298,12 +284,16 @@ void ctl_free(struct ctl *c)
 		return;
 	vfy_base_unref(c->base);
 	ctl__polcache_unref(c->pc);
-	for (size_t i = 0; i < c->ngens; i++)
-		free(c->gens[i].key);
-	free(c->gens);
-	for (size_t i = 0; i < c->nresv; i++)
-		free(c->resv[i].platform);
-	free(c->resv);
-	free(c->buckets);
+	size_t it = 0;
+	void *t;
+	while ((t = idmap_next(&c->tenants, &it, NULL)))
+		free(t);
+	idmap_free(&c->tenants);
+	for (struct ctl_platform *p = c->platforms, *next; p; p = next) {
+		next = p->next;
+		idmap_free(&p->reserved);
+		free(p->name);
+		free(p);
+	}
 	free(c);
 }

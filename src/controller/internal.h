@@ -12,7 +12,9 @@
 
 #include <uv.h>
 
+#include "base/idmap.h"
 #include "base/inet.h"
+#include "base/tbucket.h"
 #include "click/click.h"
 #include "registry/registry.h"
 #include "controller/controller.h"
@@ -74,7 +76,6 @@ struct ctl_cand {         /* a candidate platform (platform NULL: inline) */
 	char *platform;
 	uint32_t ip;          /* the address the module would get there */
 	bool full;            /* no capacity left: checked, never chosen */
-	uint64_t gen;         /* the platform's generation when the job began */
 };
 struct ctl_job_in {
 	enum reg_kind kind;
@@ -123,20 +124,19 @@ struct ctl_polcache {
 	struct vfy_reqs *reqs;
 };
 
-struct ctl_gen {
-	char *key; /* "p:<platform>" or "t:<tenant id>" */
-	uint64_t gen;
+/* What the controller keeps per tenant. */
+struct ctl_tenant {
+	uint64_t gen;         /* bumped when its modules come or go */
+	bool limited;         /* rate set up (from its rps quota or the default) */
+	uint64_t rps;
+	struct tbucket rate;  /* check and deploy requests */
 };
 
-struct ctl_resv {
-	char *platform;
-	uint32_t ip;
-};
-
-struct ctl_bucket {
-	int64_t tenant;
-	double tokens;
-	uint64_t last_ms;
+/* The addresses of a platform promised to jobs in flight. */
+struct ctl_platform {
+	char *name;
+	struct idmap reserved; /* ip -> the platform (a set) */
+	struct ctl_platform *next;
 };
 
 struct ctl_job;
@@ -150,12 +150,9 @@ struct ctl {
 	struct vfy_base *base;
 	int64_t base_version;
 	struct ctl_polcache *pc;
-	struct ctl_gen *gens;
-	size_t ngens;
-	struct ctl_resv *resv;
-	size_t nresv;
-	struct ctl_bucket *buckets;
-	size_t nbuckets;
+	struct idmap tenants;         /* id -> struct ctl_tenant */
+	uint64_t inline_gen;          /* bumped when inline modules come or go */
+	struct ctl_platform *platforms;
 	unsigned inflight;
 	/* deploys whose state moved on while they were verified: verified
 	 * again one at a time, so that they do not keep invalidating each
@@ -188,13 +185,14 @@ int64_t ctl__snapshot_version(struct ctl *c);
 int ctl__current_base(struct ctl *c, struct vfy_base **out, int64_t *version, json_t **errors);
 /* Every operator policy, one per line (malloc'd). */
 int ctl__policies_text(struct ctl *c, char **out);
-/* Generations: bumped whenever modules come or go on a platform ("p"),
- * inline ("i", "all") or of a tenant ("t"), so that a commit knows
- * whether what its verdict saw is still there. */
-uint64_t ctl__gen_get(struct ctl *c, const char *kind, const char *name);
-void ctl__gen_bump(struct ctl *c, const char *kind, const char *name);
-uint64_t ctl__tenant_gen(struct ctl *c, int64_t t);
-void ctl__tenant_bump(struct ctl *c, int64_t t);
+/* The tenant's state, created on first use; NULL when out of memory. */
+struct ctl_tenant *ctl__tenant(struct ctl *c, int64_t id);
+/* The tenant's generation: a commit compares it (and inline_gen) with
+ * what its verdict saw to know whether the modules in its model may have
+ * changed. */
+uint64_t ctl__tenant_gen(struct ctl *c, int64_t id);
+/* A module of tenant came or went inline (platform NULL) or on platform. */
+void ctl__modules_changed(struct ctl *c, int64_t tenant, const char *platform);
 /* Addresses promised to jobs in flight. */
 bool ctl__reserved(struct ctl *c, const char *platform, uint32_t ip);
 int ctl__reserve(struct ctl *c, const char *platform, uint32_t ip);

@@ -215,11 +215,7 @@ int ctl_kill(struct ctl *c, const struct ctl_caller *who, int64_t id, ctl_done_f
 		reg_module_release(&m);
 		return rc;
 	}
-	if (m.platform)
-		ctl__gen_bump(c, "p", m.platform);
-	else
-		ctl__gen_bump(c, "i", "all");
-	ctl__tenant_bump(c, m.tenant_id);
+	ctl__modules_changed(c, m.tenant_id, m.platform);
 	platform_remove(c, &m);
 	log_info("controller", "module %lld '%s' killed", (long long)m.id, m.name);
 	ctl__reply_json(&rp, 204, NULL, json_pack("{s:I}", "id", (json_int_t)m.id));

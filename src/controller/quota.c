@@ -1,36 +1,23 @@
 /* Quotas and rates: a tenant's check and deploy requests per second, its
  * module count and its module names. */
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 
 #include "controller/internal.h"
 
 bool ctl__rate_ok(struct ctl *c, int64_t tenant)
 {
+	struct ctl_tenant *t = ctl__tenant(c, tenant);
+	if (!t)
+		return true; /* out of memory: the request fails further on anyway */
 	uv_update_time(c->env.loop);
-	uint64_t now = uv_now(c->env.loop);
-	double burst = 2 * c->lim.tenant_rps;
-	struct ctl_bucket *b = NULL;
-	for (size_t i = 0; i < c->nbuckets && !b; i++)
-		if (c->buckets[i].tenant == tenant)
-			b = &c->buckets[i];
-	if (!b) {
-		struct ctl_bucket *nv = realloc(c->buckets, (c->nbuckets + 1) * sizeof *nv);
-		if (!nv)
-			return true;
-		c->buckets = nv;
-		b = &nv[c->nbuckets++];
-		b->tenant = tenant;
-		b->tokens = burst;
-		b->last_ms = now;
+	uint64_t now = uv_now(c->env.loop) * 1000000; /* ns */
+	if (!t->limited) {
+		t->rps = c->lim.tenant_rps;
+		tbucket_init(&t->rate, t->rps, 2 * t->rps, now);
+		t->limited = true;
 	}
-	b->tokens = fmin(burst, b->tokens + (double)(now - b->last_ms) * c->lim.tenant_rps / 1000.0);
-	b->last_ms = now;
-	if (b->tokens < 1.0)
-		return false;
-	b->tokens -= 1.0;
-	return true;
+	return tbucket_take(&t->rate, 1, now);
 }
 
 int ctl__admit(struct ctl *c, int64_t tenant, const char *name, int64_t quota,

@@ -181,7 +181,7 @@ static int inputs_base(struct ctl_job *j)
 	}
 	json_decref(errs);
 	j->tgen = ctl__tenant_gen(j->ctl, j->tenant_id);
-	j->igen = ctl__gen_get(j->ctl, "i", "all");
+	j->igen = j->ctl->inline_gen;
 	return rc;
 }
 
@@ -274,7 +274,6 @@ static int add_cand(struct ctl_job *j, const struct reg_platform *p)
 			cd->ip = pool.addr + 1;
 	}
 	cd->platform = strdup(p->name);
-	cd->gen = ctl__gen_get(c, "p", p->name);
 	if (!cd->platform)
 		return -ENOMEM;
 	j->in.ncands++;
@@ -708,8 +707,9 @@ static int submit(struct ctl *c, const struct ctl_caller *who, json_t *req,
 {
 	struct ctl_reply rp = {done, ud};
 	if (!ctl__rate_ok(c, who->tenant_id)) {
-		ctl__reply_error(&rp, 429, "rate_limited", json_pack("{s:f}", "per_second", c->lim.tenant_rps),
-		                 "too many requests; at most %.0f per second", c->lim.tenant_rps);
+		uint64_t rps = ctl__tenant(c, who->tenant_id)->rps;
+		ctl__reply_error(&rp, 429, "rate_limited", json_pack("{s:f}", "per_second", (double)rps),
+		                 "too many requests; at most %llu per second", (unsigned long long)rps);
 		return 0;
 	}
 	if (c->inflight >= c->lim.max_inflight) {

@@ -179,7 +179,7 @@ int main(int argc, char **argv)
 	struct ctl_limits limits = {
 		.max_steps = (uint64_t)d.cfg.verify_steps,
 		.deadline_ms = (uint64_t)d.cfg.verify_deadline_ms,
-		.tenant_rps = (double)d.cfg.tenant_rps,
+		.tenant_rps = (uint64_t)d.cfg.tenant_rps,
 	};
 	if ((rc = ctl_new(&env, &limits, &d.ctl)))
 		goto cleanup_loop;
