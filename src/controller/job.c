@@ -1,7 +1,7 @@
 /* One verification job (runs on the libuv thread pool): for each candidate
  * platform in order, pretend the module runs there and check the security
- * rules, the tenant's requirements and every operator policy (DESIGN
- * sections 9 and 10). Everything it reads is owned by the job or immutable
+ * rules, the tenant's requirements and every operator policy
+ * (docs/architecture.md, docs/security.md). Everything it reads is owned by the job or immutable
  * (the vfy_base), everything it writes is its own output. */
 #include <errno.h>
 #include <stdio.h>
@@ -225,262 +225,341 @@ static int security(const struct ctl_job_in *in, struct vfy_net *net, uint32_t a
 	return rc;
 }
 
+/* One candidate being tried: what try_cand's steps share. */
+struct attempt {
+	const struct ctl_job_in *in;
+	struct parsed *p;
+	const struct ctl_cand *c;
+	struct ctl_job_out *out;
+	json_t *cj;              /* the candidate's part of the report */
+	struct vfy_limits lim;
+	char ip[16];
+	const char *port_s;      /* $MODULE_PORT */
+	struct diags d;
+	struct click_graph *g;
+	struct vfy_net *net;
+	struct vfy_module m;     /* the module as added to net */
+	char *flat, *sand;       /* its Click text; with enforcers when sandboxed */
+	enum ctl_verdict verdict;
+};
+
+/* Parse with the platform's $MODULE_IP (and $MODULE_PORT); -EINVAL with
+ * the error in out. */
+static int parse_graph(struct attempt *a)
+{
+	const struct ctl_job_in *in = a->in;
+	struct click_define defs[2] = {{"MODULE_IP", a->c->platform ? a->ip : "0.0.0.0"},
+	                               {"MODULE_PORT", a->port_s}};
+	struct click_options opt = {.lookup = elem_class_find, .defines = defs, .ndefines = 2};
+	a->p->gf = (struct src_file){in->name, in->click, strlen(in->click)};
+	a->g = a->p->g;
+	int rc = a->g ? 0 : click_parse(&a->p->gf, &opt, &a->g, &a->d);
+	if (!rc && !a->p->g && !strstr(in->click, "MODULE_IP"))
+		a->p->g = a->g; /* the job frees it */
+	if (rc) {
+		set_err(a->out, 400, "invalid_config",
+		        json_pack("{s:s, s:o}", "field", "config", "errors", diags_json(&a->d)),
+		        "config: %s%s", first_msg(&a->d), a->d.nerrors > 1 ? " (and more, see details)" : "");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* What the verifier cannot model it refuses (never passes through). */
+static int check_models(struct attempt *a)
+{
+	json_t *nomodel = json_array();
+	for (uint32_t i = 0; i < click_graph_nelements(a->g); i++) {
+		const struct click_element *e = click_graph_element(a->g, i);
+		if (!e->cls->model)
+			json_array_append_new(nomodel, json_sprintf("%s (%s)", e->name, e->cls->name));
+	}
+	int rc = 0;
+	if (json_array_size(nomodel)) {
+		set_err(a->out, 422, "unsupported_element",
+		        json_pack("{s:s, s:O}", "field", "config", "elements", nomodel),
+		        "config: element %s has no symbolic model yet, so the configuration cannot be "
+		        "verified", json_string_value(json_array_get(nomodel, 0)));
+		rc = -EINVAL;
+	}
+	json_decref(nomodel);
+	return rc;
+}
+
+/* The network with the siblings and the module on the candidate. */
+static int place_module(struct attempt *a, json_t *notes)
+{
+	const struct ctl_job_in *in = a->in;
+	uint8_t proto;
+	uint16_t port;
+	ctl__detect_filter(a->g, &proto, &port);
+	if (!port && strcmp(a->port_s, "0"))
+		port = 7000;
+	int rc = ctl__graph_text(a->g, &a->flat);
+	if (rc)
+		return rc;
+	if (!(a->net = vfy_net_new(in->base)))
+		return -ENOMEM;
+	if ((rc = add_sibs(a->net, in->sibs, in->nsibs, notes)))
+		return rc;
+	a->m = (struct vfy_module){
+		.name = in->name, .click = a->flat, .platform = a->c->platform, .address = a->c->ip,
+		.proto = proto, .port = port, .inline_a = in->inline_a, .inline_b = in->inline_b,
+	};
+	diags_clear(&a->d);
+	if ((rc = vfy_net_add_module(a->net, &a->m, &a->d))) {
+		if (rc == -ENOMEM)
+			return rc;
+		set_err(a->out, 422, "invalid_config",
+		        json_pack("{s:s, s:o}", "field", in->inline_a ? "inline" : "config", "errors",
+		                  diags_json(&a->d)),
+		        "the module cannot be added to the network: %s", first_msg(&a->d));
+		return -EINVAL;
+	}
+	json_object_set_new(a->cj, "proto", json_integer(proto));
+	json_object_set_new(a->cj, "port", json_integer(port));
+	return 0;
+}
+
+/* Say so when a failing requirement is about transit traffic too. */
+static void mark_transit(struct attempt *a)
+{
+	struct vfy_report *tr = NULL;
+	struct vfy_limits lim_none = a->lim;
+	lim_none.traces = VFY_TRACES_NONE;
+	if (vfy_check(a->net, a->p->reqs, &lim_none, &tr))
+		return;
+	for (size_t k = 0; k < vfy_report_count(tr); k++) {
+		struct vfy_result res;
+		vfy_report_result(tr, k, &res);
+		const char *st = vfy_reqs_text(a->p->reqs, k);
+		if (res.verdict != VFY_HOLDS && names_module(st, a->in->name) &&
+		    is_transit(a->net, st, a->in->name, &a->lim)) {
+			json_t *fl = json_object_get(a->cj, "failure");
+			json_object_set_new(fl, "transit", json_true());
+			json_object_set_new(fl, "transit_statement", json_string(st));
+			json_object_set_new(fl, "transit_message", json_string(TRANSIT_MSG));
+			break;
+		}
+	}
+	vfy_report_free(tr);
+}
+
+/* The rules rejected the module: the first failing rule is the failure. */
+static void reject(struct attempt *a, json_t *sec)
+{
+	json_t *rules = json_object_get(sec, "rules");
+	json_t *failed = NULL;
+	for (size_t k = 0; k < json_array_size(rules) && !failed; k++) {
+		json_t *ru = json_array_get(rules, k);
+		if (!strcmp(json_string_value(json_object_get(ru, "result")), "fail"))
+			failed = ru;
+	}
+	json_t *v = failed ? json_array_get(json_object_get(failed, "violations"), 0) : NULL;
+	json_object_set_new(a->cj, "failure", json_pack(
+		"{s:s, s:s, s:s, s:O?}", "kind", "rule", "rule",
+		failed ? json_string_value(json_object_get(failed, "rule")) : "security",
+		"message", v ? json_string_value(json_object_get(v, "problem")) :
+		"no flow leaving the module conforms to the security rules",
+		"trace", v ? json_object_get(v, "trace") : NULL));
+	json_object_set_new(a->cj, "verdict", json_string("rejected"));
+	mark_transit(a);
+}
+
+/* Run the module with enforcers and verify what will actually run. 0 with
+ * a failure in cj when the sandboxed text cannot be placed. */
+static int sandbox(struct attempt *a)
+{
+	const struct ctl_job_in *in = a->in;
+	int rc = ctl__sandbox_click(a->g, a->c->ip, in->allowed, in->nallowed,
+	                            in->kind == REG_KIND_CLIENT, &a->sand);
+	if (rc)
+		return rc;
+	vfy_net_remove_module(a->net, in->name);
+	a->m.click = a->sand;
+	diags_clear(&a->d);
+	if ((rc = vfy_net_add_module(a->net, &a->m, &a->d))) {
+		json_object_set_new(a->cj, "failure", json_pack(
+			"{s:s, s:s, s:s}", "kind", "rule", "rule", "sandbox", "message", first_msg(&a->d)));
+		return rc == -ENOMEM ? rc : 0;
+	}
+	enum ctl_verdict v2;
+	json_t *sec2 = NULL;
+	rc = security(in, a->net, a->c->ip, &a->lim, &v2, &sec2);
+	if (sec2)
+		json_object_set_new(a->cj, "sandboxed_security", sec2);
+	return rc == -E2BIG ? 0 : rc;
+}
+
+/* The security rules (the operator's own modules only get the report
+ * naming them): a->verdict; a failure in cj when rejected. */
+static int judge_security(struct attempt *a)
+{
+	const struct ctl_job_in *in = a->in;
+	json_t *sec = NULL;
+	if (in->kind == REG_KIND_OPERATOR) {
+		struct vfy_exits none = {0};
+		struct ctl_rules_in ri = {in->kind, a->c->ip, NULL, 0};
+		int rc = ctl__rules_check(&ri, &none, &a->verdict, &sec);
+		if (!rc)
+			json_object_set_new(a->cj, "security", sec);
+		return rc;
+	}
+	int rc = security(in, a->net, a->c->ip, &a->lim, &a->verdict, &sec);
+	if (rc == -E2BIG) {
+		set_err(a->out, 422, "too_complex", NULL,
+		        "verifying the module needs more than %llu steps; simplify the configuration",
+		        (unsigned long long)in->max_steps);
+		return -EINVAL;
+	}
+	if (rc)
+		return rc;
+	json_object_set_new(a->cj, "security", sec);
+	if (a->verdict == CTL_REJECTED)
+		reject(a, sec);
+	else if (a->verdict == CTL_SANDBOXED)
+		rc = sandbox(a);
+	return rc;
+}
+
+/* Every operator policy: verdicts only; the full report (traces) just
+ * when one fails. *fail: the first failure. */
+static int check_policies(struct attempt *a, json_t **fail, bool *complex)
+{
+	struct vfy_limits lim_fail = a->lim;
+	lim_fail.traces = VFY_TRACES_FAILURES;
+	struct vfy_report *pr = NULL;
+	int rc = vfy_check(a->net, a->p->pols, &lim_fail, &pr);
+	if (rc)
+		return rc;
+	json_t *prj;
+	if (vfy_report_ok(pr)) {
+		json_t *res = json_array();
+		for (size_t k = 0; k < vfy_report_count(pr); k++) {
+			struct vfy_result vr;
+			vfy_report_result(pr, k, &vr);
+			json_array_append_new(res, json_pack(
+				"{s:s, s:s, s:s, s:b, s:s, s:I}", "statement", vr.text, "kind",
+				vr.kind == VFY_REACH ? "reach" : vr.kind == VFY_ALWAYS ? "always" : "never",
+				"verdict", "holds", "vacuous", vr.vacuous, "message",
+				vr.message ? vr.message : "", "flows", (json_int_t)vr.flows));
+		}
+		prj = json_pack("{s:b, s:o}", "ok", 1, "results", res);
+	} else {
+		prj = vfy_report_json(pr);
+	}
+	json_object_set_new(a->cj, "policies", prj);
+	*fail = first_failure(pr, prj, "policy", NULL);
+	*complex |= too_complex(pr);
+	vfy_report_free(pr);
+	return 0;
+}
+
+/* The tenant's requirements, then every operator policy. *fail: the first
+ * failure (new ref), or NULL. */
+static int check_statements(struct attempt *a, json_t **fail)
+{
+	const struct ctl_job_in *in = a->in;
+	struct vfy_report *rr = NULL;
+	int rc = vfy_check(a->net, a->p->reqs, &a->lim, &rr);
+	if (rc)
+		return rc;
+	json_t *rrj = vfy_report_json(rr);
+	json_object_set_new(a->cj, "requirements", rrj);
+	size_t fi = 0;
+	*fail = first_failure(rr, rrj, "requirement", &fi);
+	bool complex = too_complex(rr);
+	if (*fail && in->kind != REG_KIND_OPERATOR && !complex) {
+		const char *st = vfy_reqs_text(a->p->reqs, fi);
+		if (names_module(st, in->name) && is_transit(a->net, st, in->name, &a->lim)) {
+			json_object_set_new(*fail, "transit", json_true());
+			json_object_set_new(*fail, "message", json_string(TRANSIT_MSG));
+		}
+	}
+	vfy_report_free(rr);
+	if (!*fail && (rc = check_policies(a, fail, &complex)))
+		return rc;
+	if (complex) {
+		json_decref(*fail);
+		*fail = NULL;
+		set_err(a->out, 422, "too_complex", NULL,
+		        "verifying the request needs more than %llu steps per statement; simplify the "
+		        "configuration or the requirements",
+		        (unsigned long long)in->max_steps);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The candidate passed: what will run, unless it is full. */
+static void win(struct attempt *a)
+{
+	if (a->c->full)
+		return;
+	a->out->verdict = a->verdict;
+	a->out->proto = a->m.proto;
+	a->out->port = a->m.port;
+	a->out->deployed = a->sand ? a->sand : a->flat;
+	if (a->sand)
+		a->sand = NULL;
+	else
+		a->flat = NULL;
+}
+
+/* Everything after parsing; 0 and *ok, or 0 with a failure in cj. */
+static int judge(struct attempt *a, json_t *notes, bool *ok)
+{
+	int rc = check_models(a);
+	if (!rc)
+		rc = place_module(a, notes);
+	if (!rc)
+		rc = judge_security(a);
+	if (rc || json_object_get(a->cj, "failure"))
+		return rc;
+	json_object_set_new(a->cj, "verdict", json_string(ctl__verdict_name(a->verdict)));
+	json_t *fail = NULL;
+	if ((rc = check_statements(a, &fail)))
+		return rc;
+	if (fail) {
+		json_object_set_new(a->cj, "failure", fail);
+		return 0;
+	}
+	*ok = true;
+	win(a);
+	return 0;
+}
+
 /* One candidate: 0 and *ok; or a negative errno / request error in out. */
 static int try_cand(const struct ctl_job_in *in, struct parsed *p, size_t ci,
                     struct ctl_job_out *out, json_t *cands, bool *ok)
 {
-	const struct ctl_cand *c = &in->cands[ci];
-	*ok = false;
-	char ip[16];
-	inet_format_addr(c->ip, ip);
-	struct vfy_limits lim = {.max_steps = in->max_steps, .max_memory = CTL_MAX_MEMORY,
-	                         .cancel = in->cancel};
-	/* statements whose traces are shown only when they fail */
-	struct vfy_limits lim_fail = lim;
-	lim_fail.traces = VFY_TRACES_FAILURES;
-	json_t *cj = json_pack("{s:s?, s:s?, s:b}", "platform", c->platform, "address",
-	                       c->platform ? ip : NULL, "full", c->full);
-	json_array_append_new(cj ? cands : NULL, cj);
-	if (!cj)
-		return -ENOMEM;
-
-	/* parse with the platform's $MODULE_IP (and $MODULE_PORT) */
-	const char *port_s = strstr(in->click, "MODULE_PORT") ? "7000" : "0";
-	struct click_define defs[2] = {{"MODULE_IP", c->platform ? ip : "0.0.0.0"},
-	                               {"MODULE_PORT", port_s}};
-	struct click_options opt = {.lookup = elem_class_find, .defines = defs, .ndefines = 2};
-	p->gf = (struct src_file){in->name, in->click, strlen(in->click)};
-	struct diags d;
-	diags_init(&d);
-	struct click_graph *g = p->g;
-	int rc = g ? 0 : click_parse(&p->gf, &opt, &g, &d);
-	if (!rc && !p->g && !strstr(in->click, "MODULE_IP"))
-		p->g = g; /* the job frees it */
-	if (rc) {
-		set_err(out, 400, "invalid_config", json_pack("{s:s, s:o}", "field", "config", "errors",
-		                                              diags_json(&d)),
-		        "config: %s%s", first_msg(&d), d.nerrors > 1 ? " (and more, see details)" : "");
-		diags_free(&d);
-		return -EINVAL;
-	}
-	/* what the verifier cannot model it refuses (never passes through) */
-	json_t *nomodel = json_array();
-	for (uint32_t i = 0; i < click_graph_nelements(g); i++) {
-		const struct click_element *e = click_graph_element(g, i);
-		if (!e->cls->model)
-			json_array_append_new(nomodel, json_sprintf("%s (%s)", e->name, e->cls->name));
-	}
-	if (json_array_size(nomodel)) {
-		set_err(out, 422, "unsupported_element",
-		        json_pack("{s:s, s:O}", "field", "config", "elements", nomodel),
-		        "config: element %s has no symbolic model yet, so the configuration cannot be "
-		        "verified", json_string_value(json_array_get(nomodel, 0)));
-		json_decref(nomodel);
-		if (g != p->g)
-			click_graph_free(g);
-		diags_free(&d);
-		return -EINVAL;
-	}
-	json_decref(nomodel);
-	uint8_t proto;
-	uint16_t port;
-	ctl__detect_filter(g, &proto, &port);
-	if (!port && strcmp(port_s, "0"))
-		port = 7000;
-	char *flat = NULL, *sand = NULL;
-	struct vfy_net *net = NULL;
-	json_t *notes = json_array();
-	if ((rc = ctl__graph_text(g, &flat)))
-		goto done;
-	net = vfy_net_new(in->base);
-	if (!net) {
-		rc = -ENOMEM;
-		goto done;
-	}
-	if ((rc = add_sibs(net, in->sibs, in->nsibs, notes)))
-		goto done;
-	struct vfy_module m = {
-		.name = in->name, .click = flat, .platform = c->platform, .address = c->ip,
-		.proto = proto, .port = port, .inline_a = in->inline_a, .inline_b = in->inline_b,
+	struct attempt a = {
+		.in = in, .p = p, .c = &in->cands[ci], .out = out,
+		.lim = {.max_steps = in->max_steps, .max_memory = CTL_MAX_MEMORY, .cancel = in->cancel},
+		.port_s = strstr(in->click, "MODULE_PORT") ? "7000" : "0",
+		.verdict = CTL_SAFE,
 	};
-	diags_clear(&d);
-	if ((rc = vfy_net_add_module(net, &m, &d))) {
-		if (rc != -ENOMEM)
-			set_err(out, 422, "invalid_config",
-			        json_pack("{s:s, s:o}", "field", in->inline_a ? "inline" : "config", "errors",
-			                  diags_json(&d)),
-			        "the module cannot be added to the network: %s", first_msg(&d));
-		rc = rc == -ENOMEM ? rc : -EINVAL;
-		goto done;
-	}
-	json_object_set_new(cj, "proto", json_integer(proto));
-	json_object_set_new(cj, "port", json_integer(port));
-
-	/* security rules (not for the operator's own modules) */
-	enum ctl_verdict verdict = CTL_SAFE;
-	json_t *sec = NULL, *sec2 = NULL;
-	if (in->kind == REG_KIND_OPERATOR) {
-		/* correctness only: the report still names the rules */
-		struct vfy_exits none = {0};
-		struct ctl_rules_in ri = {in->kind, c->ip, NULL, 0};
-		if ((rc = ctl__rules_check(&ri, &none, &verdict, &sec)))
-			goto done;
-		json_object_set_new(cj, "security", sec);
-	} else {
-		rc = security(in, net, c->ip, &lim, &verdict, &sec);
-		if (rc == -E2BIG) {
-			set_err(out, 422, "too_complex", NULL,
-			        "verifying the module needs more than %llu steps; simplify the configuration",
-			        (unsigned long long)in->max_steps);
-			rc = -EINVAL;
-			goto done;
-		}
-		if (rc)
-			goto done;
-		json_object_set_new(cj, "security", sec);
-		if (verdict == CTL_REJECTED) {
-			json_t *rules = json_object_get(sec, "rules");
-			json_t *failed = NULL;
-			for (size_t k = 0; k < json_array_size(rules) && !failed; k++) {
-				json_t *ru = json_array_get(rules, k);
-				if (!strcmp(json_string_value(json_object_get(ru, "result")), "fail"))
-					failed = ru;
-			}
-			json_t *v = failed ? json_array_get(json_object_get(failed, "violations"), 0) : NULL;
-			json_object_set_new(cj, "failure", json_pack(
-				"{s:s, s:s, s:s, s:O?}", "kind", "rule", "rule",
-				failed ? json_string_value(json_object_get(failed, "rule")) : "security",
-				"message", v ? json_string_value(json_object_get(v, "problem")) :
-				"no flow leaving the module conforms to the security rules",
-				"trace", v ? json_object_get(v, "trace") : NULL));
-			json_object_set_new(cj, "verdict", json_string("rejected"));
-			/* say so when the requirements are about transit traffic too */
-			struct vfy_report *tr = NULL;
-			struct vfy_limits lim_none = lim;
-			lim_none.traces = VFY_TRACES_NONE;
-			if (!vfy_check(net, p->reqs, &lim_none, &tr)) {
-				for (size_t k = 0; k < vfy_report_count(tr); k++) {
-					struct vfy_result res;
-					vfy_report_result(tr, k, &res);
-					const char *st = vfy_reqs_text(p->reqs, k);
-					if (res.verdict != VFY_HOLDS && names_module(st, in->name) &&
-					    is_transit(net, st, in->name, &lim)) {
-						json_t *fl = json_object_get(cj, "failure");
-						json_object_set_new(fl, "transit", json_true());
-						json_object_set_new(fl, "transit_statement", json_string(st));
-						json_object_set_new(fl, "transit_message", json_string(TRANSIT_MSG));
-						break;
-					}
-				}
-				vfy_report_free(tr);
-			}
-			rc = 0;
-			goto done;
-		}
-		if (verdict == CTL_SANDBOXED) {
-			/* run it with enforcers and verify what will actually run */
-			rc = ctl__sandbox_click(g, c->ip, in->allowed, in->nallowed,
-			                        in->kind == REG_KIND_CLIENT, &sand);
-			if (rc)
-				goto done;
-			vfy_net_remove_module(net, in->name);
-			m.click = sand;
-			diags_clear(&d);
-			if ((rc = vfy_net_add_module(net, &m, &d))) {
-				json_object_set_new(cj, "failure", json_pack(
-					"{s:s, s:s, s:s}", "kind", "rule", "rule", "sandbox", "message",
-					first_msg(&d)));
-				rc = rc == -ENOMEM ? rc : 0;
-				goto done;
-			}
-			enum ctl_verdict v2;
-			rc = security(in, net, c->ip, &lim, &v2, &sec2);
-			if (rc == -E2BIG)
-				rc = 0;
-			if (rc)
-				goto done;
-			if (sec2)
-				json_object_set_new(cj, "sandboxed_security", sec2);
-		}
-	}
-	json_object_set_new(cj, "verdict", json_string(ctl__verdict_name(verdict)));
-
-	/* the tenant's requirements, then every operator policy */
-	struct vfy_report *rr = NULL, *pr = NULL;
-	if ((rc = vfy_check(net, p->reqs, &lim, &rr)))
-		goto done;
-	json_t *rrj = vfy_report_json(rr);
-	json_object_set_new(cj, "requirements", rrj);
-	size_t fi = 0;
-	json_t *fail = first_failure(rr, rrj, "requirement", &fi);
-	bool complex = too_complex(rr);
-	if (fail && in->kind != REG_KIND_OPERATOR && !complex) {
-		const char *st = vfy_reqs_text(p->reqs, fi);
-		if (names_module(st, in->name) && is_transit(net, st, in->name, &lim)) {
-			json_object_set_new(fail, "transit", json_true());
-			json_object_set_new(fail, "message", json_string(TRANSIT_MSG));
-		}
-	}
-	vfy_report_free(rr);
-	if (!fail) {
-		if ((rc = vfy_check(net, p->pols, &lim_fail, &pr)))
-			goto done;
-		/* verdicts only; the full report (traces) just when one fails */
-		json_t *prj;
-		if (vfy_report_ok(pr)) {
-			json_t *res = json_array();
-			for (size_t k = 0; k < vfy_report_count(pr); k++) {
-				struct vfy_result vr;
-				vfy_report_result(pr, k, &vr);
-				json_array_append_new(res, json_pack(
-					"{s:s, s:s, s:s, s:b, s:s, s:I}", "statement", vr.text, "kind",
-					vr.kind == VFY_REACH ? "reach" : vr.kind == VFY_ALWAYS ? "always" : "never",
-					"verdict", "holds", "vacuous", vr.vacuous, "message",
-					vr.message ? vr.message : "", "flows", (json_int_t)vr.flows));
-			}
-			prj = json_pack("{s:b, s:o}", "ok", 1, "results", res);
-		} else {
-			prj = vfy_report_json(pr);
-		}
-		json_object_set_new(cj, "policies", prj);
-		fail = first_failure(pr, prj, "policy", NULL);
-		complex |= too_complex(pr);
-		vfy_report_free(pr);
-	}
-	if (complex) {
-		json_decref(fail);
-		set_err(out, 422, "too_complex", NULL,
-		        "verifying the request needs more than %llu steps per statement; simplify the "
-		        "configuration or the requirements",
-		        (unsigned long long)in->max_steps);
-		rc = -EINVAL;
-		goto done;
-	}
-	if (fail) {
-		json_object_set_new(cj, "failure", fail);
-		goto done;
-	}
-	*ok = true;
-	if (!c->full) {
-		out->verdict = verdict;
-		out->proto = proto;
-		out->port = port;
-		out->deployed = sand ? sand : flat;
-		if (sand)
-			sand = NULL;
-		else
-			flat = NULL;
-	}
-done:
+	*ok = false;
+	inet_format_addr(a.c->ip, a.ip);
+	a.cj = json_pack("{s:s?, s:s?, s:b}", "platform", a.c->platform, "address",
+	                 a.c->platform ? a.ip : NULL, "full", a.c->full);
+	json_array_append_new(a.cj ? cands : NULL, a.cj);
+	if (!a.cj)
+		return -ENOMEM;
+	diags_init(&a.d);
+	json_t *notes = json_array();
+	int rc = parse_graph(&a);
+	if (!rc)
+		rc = judge(&a, notes, ok);
 	if (json_array_size(notes))
-		json_object_set(cj, "notes", notes);
+		json_object_set(a.cj, "notes", notes);
 	json_decref(notes);
-	vfy_net_free(net);
-	free(flat);
-	free(sand);
-	if (g != p->g)
-		click_graph_free(g);
-	diags_free(&d);
+	vfy_net_free(a.net);
+	free(a.flat);
+	free(a.sand);
+	if (a.g != p->g)
+		click_graph_free(a.g);
+	diags_free(&a.d);
 	return rc;
 }
 

@@ -1,4 +1,4 @@
-/* The security rules (DESIGN section 9, paper sections 2.1 and 4.4) applied
+/* The security rules (docs/security.md) applied
  * to the flows a module emits when fed an unconstrained packet addressed to
  * it (vfy_module_exits). Each flow is classified per rule:
  *   pass     every packet of the flow conforms;
