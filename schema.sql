@@ -3,7 +3,7 @@
 -- older database to this version. Bump user_version (and
 -- REG_SCHEMA_VERSION in src/registry/registry.h) with every change, and add
 -- the matching migration.
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;
 
 -- Small key/value facts about this registry (e.g. the operator token hash).
 CREATE TABLE meta (
@@ -19,6 +19,8 @@ CREATE TABLE tenants (
 	quota_modules INTEGER NOT NULL DEFAULT 100 CHECK (quota_modules >= 0),
 	quota_memory_mb INTEGER NOT NULL DEFAULT 1024 CHECK (quota_memory_mb >= 0),
 	quota_starts_per_min INTEGER NOT NULL DEFAULT 60 CHECK (quota_starts_per_min >= 0),
+	-- check and deploy requests per second; 0: innetd's tenant-rps setting
+	quota_rps INTEGER NOT NULL DEFAULT 0 CHECK (quota_rps >= 0),
 	created_at TEXT NOT NULL
 );
 

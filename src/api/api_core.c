@@ -166,7 +166,7 @@ static int h_tenant_create(struct api_req *r, void *ud)
 		return 0;
 	}
 	json_t *q = json_object_get(b, "quotas");
-	static const char *const qkeys[] = {"modules", "memory_mb", "starts_per_minute"};
+	static const char *const qkeys[] = {"modules", "memory_mb", "starts_per_minute", "rps"};
 	if (q && !json_is_object(q)) {
 		api_error(r, 400, "wrong_type", json_pack("{s:s}", "field", "quotas"),
 		          "quotas must be an object");
@@ -175,15 +175,18 @@ static int h_tenant_create(struct api_req *r, void *ud)
 	const char *key;
 	json_t *v;
 	json_object_foreach(q, key, v) {
-		if (strcmp(key, qkeys[0]) && strcmp(key, qkeys[1]) && strcmp(key, qkeys[2])) {
+		if (strcmp(key, qkeys[0]) && strcmp(key, qkeys[1]) && strcmp(key, qkeys[2]) &&
+		    strcmp(key, qkeys[3])) {
 			api_error(r, 400, "unknown_field", json_pack("{s:s}", "field", "quotas"),
-			          "quotas: unknown field '%s' (modules, memory_mb, starts_per_minute)", key);
+			          "quotas: unknown field '%s' (modules, memory_mb, starts_per_minute, rps)",
+			          key);
 			return 0;
 		}
 	}
 	if (read_quota(r, q, qkeys[0], 100, &t.quota_modules) ||
 	    read_quota(r, q, qkeys[1], 1024, &t.quota_memory_mb) ||
-	    read_quota(r, q, qkeys[2], 60, &t.quota_starts_per_min))
+	    read_quota(r, q, qkeys[2], 60, &t.quota_starts_per_min) ||
+	    read_quota(r, q, qkeys[3], 0, &t.quota_rps))
 		return 0;
 	int rc = read_prefixes(r, b, "addresses", &t.addresses, &t.naddresses);
 	if (rc)

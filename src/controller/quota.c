@@ -5,6 +5,18 @@
 
 #include "controller/internal.h"
 
+/* The tenant's own rate, or the default. (Read once: a tenant's quotas
+ * do not change.) */
+static uint64_t tenant_rps(struct ctl *c, int64_t id)
+{
+	struct reg_tenant t;
+	if (reg_tenant_get(c->env.reg, id, &t))
+		return c->lim.tenant_rps;
+	uint64_t rps = t.quota_rps > 0 ? (uint64_t)t.quota_rps : c->lim.tenant_rps;
+	reg_tenant_release(&t);
+	return rps;
+}
+
 bool ctl__rate_ok(struct ctl *c, int64_t tenant)
 {
 	struct ctl_tenant *t = ctl__tenant(c, tenant);
@@ -13,7 +25,7 @@ bool ctl__rate_ok(struct ctl *c, int64_t tenant)
 	uv_update_time(c->env.loop);
 	uint64_t now = uv_now(c->env.loop) * 1000000; /* ns */
 	if (!t->limited) {
-		t->rps = c->lim.tenant_rps;
+		t->rps = tenant_rps(c, tenant);
 		tbucket_init(&t->rate, t->rps, 2 * t->rps, now);
 		t->limited = true;
 	}

@@ -35,18 +35,18 @@ static const char *const stmt_sql[S_COUNT] = {
 	               "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 	[S_TENANT_INSERT] =
 		"INSERT INTO tenants(name, kind, token_hash, quota_modules, quota_memory_mb, "
-		"quota_starts_per_min, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+		"quota_starts_per_min, quota_rps, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
 		"strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) RETURNING id, created_at",
 	[S_TENANT_PREFIX_INSERT] =
 		"INSERT INTO tenant_prefixes(tenant_id, list, pos, prefix, addr, len) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[S_TENANT_GET] = "SELECT id, name, kind, quota_modules, quota_memory_mb, "
-	                 "quota_starts_per_min, created_at FROM tenants WHERE id = ?1",
+	                 "quota_starts_per_min, created_at, quota_rps FROM tenants WHERE id = ?1",
 	[S_TENANT_BY_HASH] = "SELECT id, name, kind, quota_modules, quota_memory_mb, "
-	                     "quota_starts_per_min, created_at, token_hash FROM tenants "
+	                     "quota_starts_per_min, created_at, quota_rps, token_hash FROM tenants "
 	                     "WHERE token_hash = ?1",
 	[S_TENANT_LIST] = "SELECT id, name, kind, quota_modules, quota_memory_mb, "
-	                  "quota_starts_per_min, created_at FROM tenants ORDER BY id",
+	                  "quota_starts_per_min, created_at, quota_rps FROM tenants ORDER BY id",
 	[S_TENANT_PREFIXES] = "SELECT list, addr, len FROM tenant_prefixes WHERE tenant_id = ?1 "
 	                      "ORDER BY list, pos",
 	[S_TENANT_LIVE_MODULES] = "SELECT count(*) FROM modules WHERE tenant_id = ?1 AND state <> 'killed'",
@@ -85,6 +85,8 @@ static const char *const migrations[] = {
 	"WHERE state <> 'killed';"
 	"CREATE INDEX IF NOT EXISTS modules_live_tenant ON modules(tenant_id, id, name, ip, "
 	"platform, state) WHERE state <> 'killed';",
+	/* 2 -> 3: a tenant's own check and deploy rate */
+	"ALTER TABLE tenants ADD COLUMN quota_rps INTEGER NOT NULL DEFAULT 0 CHECK (quota_rps >= 0);",
 };
 
 _Static_assert(S_COUNT <= REG__CORE_STMTS, "struct registry holds every statement");
@@ -466,6 +468,7 @@ int reg_tenant_add(struct registry *r, struct reg_tenant *t, const uint8_t hash[
 	sqlite3_bind_int64(s, 4, t->quota_modules);
 	sqlite3_bind_int64(s, 5, t->quota_memory_mb);
 	sqlite3_bind_int64(s, 6, t->quota_starts_per_min);
+	sqlite3_bind_int64(s, 7, t->quota_rps);
 	int st = sqlite3_step(s);
 	if (st == SQLITE_ROW) {
 		t->id = sqlite3_column_int64(s, 0);
@@ -514,6 +517,7 @@ static int tenant_row(sqlite3_stmt *s, void *elem)
 	t->quota_memory_mb = sqlite3_column_int64(s, 4);
 	t->quota_starts_per_min = sqlite3_column_int64(s, 5);
 	t->created_at = reg__dupcol(s, 6);
+	t->quota_rps = sqlite3_column_int64(s, 7);
 	return t->name && t->created_at ? 0 : -ENOMEM;
 }
 
@@ -552,8 +556,8 @@ static int tenant_one(struct registry *r, sqlite3_stmt *s, struct reg_tenant *ou
 	int rc = tenant_row(s, out);
 	if (!rc && hash) {
 		/* the index found the row; confirm in constant time anyway */
-		const void *h = sqlite3_column_blob(s, 7);
-		if (!h || sqlite3_column_bytes(s, 7) != REG_HASH_LEN || sodium_memcmp(h, hash, REG_HASH_LEN))
+		const void *h = sqlite3_column_blob(s, 8);
+		if (!h || sqlite3_column_bytes(s, 8) != REG_HASH_LEN || sodium_memcmp(h, hash, REG_HASH_LEN))
 			rc = -ENOENT;
 	}
 	sqlite3_reset(s);
@@ -645,13 +649,14 @@ static json_t *prefixes_json(const struct inet_prefix *p, size_t n)
 
 json_t *reg_tenant_json(const struct reg_tenant *t)
 {
-	return json_pack("{s:I, s:s, s:s, s:o, s:o, s:{s:I, s:I, s:I}, s:s}",
+	return json_pack("{s:I, s:s, s:s, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:s}",
 	                 "id", (json_int_t)t->id, "name", t->name, "kind", reg_kind_name(t->kind),
 	                 "addresses", prefixes_json(t->addresses, t->naddresses),
 	                 "whitelist", prefixes_json(t->whitelist, t->nwhitelist),
 	                 "quotas", "modules", (json_int_t)t->quota_modules,
 	                 "memory_mb", (json_int_t)t->quota_memory_mb,
 	                 "starts_per_minute", (json_int_t)t->quota_starts_per_min,
+	                 "rps", (json_int_t)t->quota_rps,
 	                 "created_at", t->created_at ? t->created_at : "");
 }
 

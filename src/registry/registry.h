@@ -18,7 +18,7 @@
 #include "base/inet.h"
 #include "snapshot/snapshot.h"
 
-#define REG_SCHEMA_VERSION 2
+#define REG_SCHEMA_VERSION 3
 #define REG_HASH_LEN 32 /* crypto_generichash_BYTES */
 
 extern const char reg_schema_sql[]; /* schema.sql, generated at build time */
@@ -55,6 +55,7 @@ struct reg_tenant {
 	struct inet_prefix *whitelist;
 	size_t nwhitelist;
 	int64_t quota_modules, quota_memory_mb, quota_starts_per_min;
+	int64_t quota_rps; /* check and deploy requests per second; 0: innetd's tenant-rps */
 	char *created_at;
 };
 void reg_tenant_release(struct reg_tenant *t);

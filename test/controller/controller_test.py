@@ -432,6 +432,23 @@ def test_quota_and_rate():
             it.expect_status(r, 429, "rate_limited")
 
 
+def test_tenant_rps():
+    """A tenant's own rps quota replaces tenant-rps for it alone."""
+    with daemon() as d:
+        r = it.expect_status(d.post("/v1/tenants", {
+            "name": "slow", "kind": "client", "addresses": ["172.16.15.133/32"],
+            "quotas": {"rps": 1}}), 201)
+        assert r.json["quotas"]["rps"] == 1
+        assert d.get(f"/v1/tenants/{r.json['id']}").json["quotas"]["rps"] == 1
+        slow = r.json["token"]
+        fast = tenant(d, "fast", "client", addresses=["172.16.15.133/32"])
+        # a burst of twice the rate, then 429 on a quick next check
+        codes = [d.post("/v1/check", FIG4, token=slow).status for _ in range(3)]
+        assert codes[:2] == [200, 200] and codes[2] == 429, codes
+        it.expect_status(d.post("/v1/check", FIG4, token=slow), 429, "rate_limited")
+        assert [d.post("/v1/check", FIG4, token=fast).status for _ in range(4)] == [200] * 4
+
+
 def test_too_complex():
     """A configuration whose symbolic state explodes (independent bit tests
     on the source address) is refused with a clear error, not left running."""
