@@ -140,6 +140,35 @@ static int read_quota(struct api_req *r, json_t *q, const char *key, int64_t dfl
 	return 0;
 }
 
+/* "quotas" (absent: the defaults) into t; answers 400 and returns
+ * -EINVAL on error. */
+static int read_quotas(struct api_req *r, json_t *q, struct reg_tenant *t)
+{
+	static const char *const qkeys[] = {"modules", "memory_mb", "starts_per_minute", "rps"};
+	if (q && !json_is_object(q)) {
+		api_error(r, 400, "wrong_type", json_pack("{s:s}", "field", "quotas"),
+		          "quotas must be an object");
+		return -EINVAL;
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach(q, key, v) {
+		if (strcmp(key, qkeys[0]) && strcmp(key, qkeys[1]) && strcmp(key, qkeys[2]) &&
+		    strcmp(key, qkeys[3])) {
+			api_error(r, 400, "unknown_field", json_pack("{s:s}", "field", "quotas"),
+			          "quotas: unknown field '%s' (modules, memory_mb, starts_per_minute, rps)",
+			          key);
+			return -EINVAL;
+		}
+	}
+	if (read_quota(r, q, qkeys[0], 100, &t->quota_modules) ||
+	    read_quota(r, q, qkeys[1], 1024, &t->quota_memory_mb) ||
+	    read_quota(r, q, qkeys[2], 60, &t->quota_starts_per_min) ||
+	    read_quota(r, q, qkeys[3], 0, &t->quota_rps))
+		return -EINVAL;
+	return 0;
+}
+
 static int h_tenant_create(struct api_req *r, void *ud)
 {
 	static const char *const fields[] = {"name", "kind", "addresses", "whitelist", "quotas", NULL};
@@ -165,28 +194,7 @@ static int h_tenant_create(struct api_req *r, void *ud)
 		          "kind must be \"client\", \"third_party\" or \"operator\"");
 		return 0;
 	}
-	json_t *q = json_object_get(b, "quotas");
-	static const char *const qkeys[] = {"modules", "memory_mb", "starts_per_minute", "rps"};
-	if (q && !json_is_object(q)) {
-		api_error(r, 400, "wrong_type", json_pack("{s:s}", "field", "quotas"),
-		          "quotas must be an object");
-		return 0;
-	}
-	const char *key;
-	json_t *v;
-	json_object_foreach(q, key, v) {
-		if (strcmp(key, qkeys[0]) && strcmp(key, qkeys[1]) && strcmp(key, qkeys[2]) &&
-		    strcmp(key, qkeys[3])) {
-			api_error(r, 400, "unknown_field", json_pack("{s:s}", "field", "quotas"),
-			          "quotas: unknown field '%s' (modules, memory_mb, starts_per_minute, rps)",
-			          key);
-			return 0;
-		}
-	}
-	if (read_quota(r, q, qkeys[0], 100, &t.quota_modules) ||
-	    read_quota(r, q, qkeys[1], 1024, &t.quota_memory_mb) ||
-	    read_quota(r, q, qkeys[2], 60, &t.quota_starts_per_min) ||
-	    read_quota(r, q, qkeys[3], 0, &t.quota_rps))
+	if (read_quotas(r, json_object_get(b, "quotas"), &t))
 		return 0;
 	int rc = read_prefixes(r, b, "addresses", &t.addresses, &t.naddresses);
 	if (rc)

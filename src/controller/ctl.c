@@ -14,12 +14,18 @@
 
 /* ---- answers ---- */
 
+/* Answer once: the reply is spent before done runs. */
+static void deliver(struct ctl_reply *rp, const struct ctl_answer *a)
+{
+	ctl_done_fn fn = rp->fn;
+	rp->fn = NULL;
+	fn(rp->ud, a);
+}
+
 void ctl__reply_json(struct ctl_reply *rp, int status, json_t *body, json_t *audit)
 {
 	struct ctl_answer a = {.status = status, .body = body, .audit = audit};
-	ctl_done_fn fn = rp->fn;
-	rp->fn = NULL;
-	fn(rp->ud, &a);
+	deliver(rp, &a);
 	json_decref(body);
 	json_decref(audit);
 }
@@ -27,9 +33,7 @@ void ctl__reply_json(struct ctl_reply *rp, int status, json_t *body, json_t *aud
 void ctl__reply_text(struct ctl_reply *rp, int status, const char *text, json_t *audit)
 {
 	struct ctl_answer a = {.status = status, .text = text, .audit = audit};
-	ctl_done_fn fn = rp->fn;
-	rp->fn = NULL;
-	fn(rp->ud, &a);
+	deliver(rp, &a);
 	json_decref(audit);
 }
 
@@ -42,9 +46,7 @@ void ctl__reply_error(struct ctl_reply *rp, int status, const char *code, json_t
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	struct ctl_answer a = {.status = status, .code = code, .message = msg, .details = details};
-	ctl_done_fn fn = rp->fn;
-	rp->fn = NULL;
-	fn(rp->ud, &a);
+	deliver(rp, &a);
 	json_decref(details);
 }
 

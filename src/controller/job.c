@@ -580,49 +580,39 @@ static int parse_text(const char *what, struct src_file *f, const char *text, st
 	return rc;
 }
 
-void ctl__job_run(const struct ctl_job_in *in, struct ctl_job_out *out)
+/* Try the candidates in order until one wins; *passed_full counts those
+ * that would have passed but are full. */
+static int try_all(const struct ctl_job_in *in, struct parsed *p, struct ctl_job_out *out,
+                   json_t *cands, size_t *passed_full)
 {
-	memset(out, 0, sizeof *out);
-	out->winner = -1;
-	struct parsed p = {0};
-	if (parse_text("requirements", &p.rf, in->requirements, &p.reqs, out) ||
-	    (!in->pols && parse_text("policies", &p.pf, in->policies, &p.own_pols, out))) {
-		if (!out->http)
-			set_err(out, 500, "internal", NULL, "out of memory");
-		goto end;
-	}
-	p.pols = in->pols ? in->pols : p.own_pols;
-	json_t *cands = json_array();
-	size_t passed_full = 0;
 	for (size_t i = 0; i < in->ncands; i++) {
 		bool ok;
-		int rc = try_cand(in, &p, i, out, cands, &ok);
-		if (rc) {
-			if (!out->http)
-				set_err(out, 500, "internal", NULL, "verification failed: %s", strerror(-rc));
-			json_decref(cands);
-			goto end;
-		}
+		int rc = try_cand(in, p, i, out, cands, &ok);
+		if (rc)
+			return rc;
 		if (ok && in->cands[i].full) {
-			passed_full++;
-			continue;
-		}
-		if (ok) {
+			++*passed_full;
+		} else if (ok) {
 			out->winner = (int)i;
 			break;
 		}
 	}
-	json_t *win = out->winner >= 0 ? json_array_get(cands, (size_t)out->winner) : NULL;
-	out->report = json_pack("{s:O, s:o}", "candidates", cands, "verdict",
-	                        json_string(win ? ctl__verdict_name(out->verdict) : "rejected"));
+	return 0;
+}
+
+/* The report: the winner's results once, at the top; failed candidates
+ * keep their first failure and the rules' summary. */
+static void shape_report(const struct ctl_job_in *in, struct ctl_job_out *out, json_t *cands,
+                         json_t *win)
+{
 	/* the operator's policies: verdicts for everyone, traces only where
 	 * one fails (the network's inside is the operator's business) */
 	size_t ci;
-	json_t *cj0;
-	json_array_foreach(cands, ci, cj0) {
+	json_t *cj;
+	json_array_foreach(cands, ci, cj) {
 		size_t ri;
 		json_t *res;
-		json_array_foreach(json_object_get(json_object_get(cj0, "policies"), "results"), ri, res)
+		json_array_foreach(json_object_get(json_object_get(cj, "policies"), "results"), ri, res)
 			if (!strcmp(json_string_value(json_object_get(res, "verdict")) ?: "", "holds"))
 				json_object_del(res, "trace"), json_object_del(res, "loop_trace");
 	}
@@ -632,27 +622,28 @@ void ctl__job_run(const struct ctl_job_in *in, struct ctl_job_out *out)
 		for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
 			if (json_object_get(win, keys[k])) {
 				json_object_set(out->report, keys[k], json_object_get(win, keys[k]));
-				json_object_del(win, keys[k]); /* once, at the top */
+				json_object_del(win, keys[k]);
 			}
 		json_object_set_new(win, "result", json_string("chosen"));
 		json_object_set_new(out->report, "deployed_config", json_string(out->deployed));
 	}
-	/* failed candidates keep their first failure and the rules' summary */
-	json_array_foreach(cands, ci, cj0) {
-		if (cj0 == win)
+	json_array_foreach(cands, ci, cj) {
+		if (cj == win)
 			continue;
-		json_object_del(cj0, "requirements");
-		json_object_del(cj0, "policies");
-		if (!json_object_get(cj0, "failure") && !in->cands[ci].full)
-			json_object_set_new(cj0, "result", json_string("not tried"));
+		json_object_del(cj, "requirements");
+		json_object_del(cj, "policies");
+		if (!json_object_get(cj, "failure") && !in->cands[ci].full)
+			json_object_set_new(cj, "result", json_string("not tried"));
 		else
-			json_object_set_new(cj0, "result", json_string(json_object_get(cj0, "failure") ?
-			                                               "failed" : "full"));
+			json_object_set_new(cj, "result", json_string(json_object_get(cj, "failure") ?
+			                                              "failed" : "full"));
 	}
-	json_decref(cands);
-	if (win)
-		goto end;
-	/* nobody: why, per platform */
+}
+
+/* Nobody won: why, per platform, as the job's error. */
+static void explain_rejection(const struct ctl_job_in *in, struct ctl_job_out *out, json_t *cands,
+                              size_t passed_full)
+{
 	json_t *per = json_array();
 	bool any_transit = false, all_rules = in->ncands > 0;
 	size_t i;
@@ -666,25 +657,54 @@ void ctl__job_run(const struct ctl_job_in *in, struct ctl_job_out *out)
 		any_transit |= f && json_is_true(json_object_get(f, "transit"));
 		all_rules &= f && !strcmp(json_string_value(json_object_get(f, "kind")), "rule");
 	}
-	if (in->ncands == 0) {
-		set_err(out, 503, "no_capacity", json_pack("{s:o}", "platforms", per),
-		        "no platform in the network can host modules");
-	} else if (passed_full) {
-		set_err(out, 503, "no_capacity", json_pack("{s:o}", "platforms", per),
+	json_t *details = json_pack("{s:o}", "platforms", per);
+	if (in->ncands == 0)
+		set_err(out, 503, "no_capacity", details, "no platform in the network can host modules");
+	else if (passed_full)
+		set_err(out, 503, "no_capacity", details,
 		        "the request would be accepted, but every platform where it holds is full");
-	} else if (any_transit) {
-		set_err(out, 422, "needs_transit", json_pack("{s:o}", "platforms", per),
+	else if (any_transit)
+		set_err(out, 422, "needs_transit", details,
 		        "the requirements need transit traffic, which a tenant's addressed module never "
 		        "receives (only the operator may put a module on-path)");
-	} else if (all_rules) {
-		set_err(out, 422, "security_rules", json_pack("{s:o}", "platforms", per),
+	else if (all_rules)
+		set_err(out, 422, "security_rules", details,
 		        "rejected by the security rules: no flow leaving the module conforms");
-	} else {
-		set_err(out, 422, "requirement_unsatisfied", json_pack("{s:o}", "platforms", per),
+	else
+		set_err(out, 422, "requirement_unsatisfied", details,
 		        "no platform satisfies the security rules, the requirements and the operator's "
 		        "policies (see details for each platform's first failure)");
+}
+
+void ctl__job_run(const struct ctl_job_in *in, struct ctl_job_out *out)
+{
+	memset(out, 0, sizeof *out);
+	out->winner = -1;
+	struct parsed p = {0};
+	if (parse_text("requirements", &p.rf, in->requirements, &p.reqs, out) ||
+	    (!in->pols && parse_text("policies", &p.pf, in->policies, &p.own_pols, out))) {
+		if (!out->http)
+			set_err(out, 500, "internal", NULL, "out of memory");
+		goto cleanup;
 	}
-end:
+	p.pols = in->pols ? in->pols : p.own_pols;
+	json_t *cands = json_array();
+	size_t passed_full = 0;
+	int rc = try_all(in, &p, out, cands, &passed_full);
+	if (rc) {
+		if (!out->http)
+			set_err(out, 500, "internal", NULL, "verification failed: %s", strerror(-rc));
+		json_decref(cands);
+		goto cleanup;
+	}
+	json_t *win = out->winner >= 0 ? json_array_get(cands, (size_t)out->winner) : NULL;
+	out->report = json_pack("{s:O, s:s}", "candidates", cands, "verdict",
+	                        win ? ctl__verdict_name(out->verdict) : "rejected");
+	shape_report(in, out, cands, win);
+	if (!win)
+		explain_rejection(in, out, cands, passed_full);
+	json_decref(cands);
+cleanup:
 	vfy_reqs_free(p.reqs);
 	vfy_reqs_free(p.own_pols);
 	click_graph_free(p.g);

@@ -141,8 +141,9 @@ int main(int argc, char **argv)
 		log_error("main", "libsodium failed to initialise");
 		goto cleanup;
 	}
-	if ((rc = reg_open(d.cfg.db, &d.reg, &err))) {
-		log_error("main", "registry: %s", err ? err : strerror(-rc));
+	char rerr[512];
+	if ((rc = reg_open(d.cfg.db, &d.reg, rerr, sizeof rerr))) {
+		log_error("main", "registry: %s", *rerr ? rerr : strerror(-rc));
 		goto cleanup;
 	}
 	log_info("main", "registry %s (schema version %d)", d.cfg.db, reg_schema_version(d.reg));

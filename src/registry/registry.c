@@ -10,7 +10,6 @@
 
 #include <sodium.h>
 
-#include "base/fmt.h"
 #include "base/log.h"
 
 /* Every SQL statement of the registry, prepared once. */
@@ -238,24 +237,25 @@ static int make_parent_dir(const char *path)
 }
 
 /* Apply the schema or the migrations, in one transaction. */
-static int bring_up_to_date(sqlite3 *db, char **err)
+static int bring_up_to_date(sqlite3 *db, char *err, size_t errlen)
 {
 	int v = user_version(db);
 	int tables = table_count(db);
 	char *msg = NULL;
 	if (v < 0 || tables < 0) {
-		*err = xasprintf("cannot read the schema version: %s", sqlite3_errmsg(db));
+		snprintf(err, errlen, "cannot read the schema version: %s", sqlite3_errmsg(db));
 		return -EIO;
 	}
 	if (v > REG_SCHEMA_VERSION) {
-		*err = xasprintf("the database has schema version %d, newer than this innetd (%d)",
-		                 v, REG_SCHEMA_VERSION);
+		snprintf(err, errlen, "the database has schema version %d, newer than this innetd (%d)",
+		         v, REG_SCHEMA_VERSION);
 		return -EPROTO;
 	}
 	if (v == REG_SCHEMA_VERSION)
 		return 0;
 	if (v == 0 && tables > 0) {
-		*err = xasprintf("the file holds tables but no innet schema version; not an innet registry?");
+		snprintf(err, errlen,
+		         "the file holds tables but no innet schema version; not an innet registry?");
 		return -EPROTO;
 	}
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK)
@@ -268,7 +268,7 @@ static int bring_up_to_date(sqlite3 *db, char **err)
 			const char *m = (size_t)(i - 1) < sizeof migrations / sizeof migrations[0]
 			                ? migrations[i - 1] : NULL;
 			if (!m) {
-				*err = xasprintf("no migration from schema version %d", i);
+				snprintf(err, errlen, "no migration from schema version %d", i);
 				sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 				return -EPROTO;
 			}
@@ -281,8 +281,8 @@ static int bring_up_to_date(sqlite3 *db, char **err)
 		}
 	}
 	if (user_version(db) != REG_SCHEMA_VERSION) {
-		*err = xasprintf("schema.sql sets user_version %d but innetd expects %d",
-		                 user_version(db), REG_SCHEMA_VERSION);
+		snprintf(err, errlen, "schema.sql sets user_version %d but innetd expects %d",
+		         user_version(db), REG_SCHEMA_VERSION);
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		return -EPROTO;
 	}
@@ -292,18 +292,19 @@ static int bring_up_to_date(sqlite3 *db, char **err)
 		log_info("registry", "migrated the schema from version %d to %d", v, REG_SCHEMA_VERSION);
 	return 0;
 fail:
-	*err = xasprintf("applying the schema: %s", msg ? msg : sqlite3_errmsg(db));
+	snprintf(err, errlen, "applying the schema: %s", msg ? msg : sqlite3_errmsg(db));
 	sqlite3_free(msg);
 	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	return -EIO;
 }
 
-int reg_open(const char *path, struct registry **out, char **err)
+int reg_open(const char *path, struct registry **out, char *err, size_t errlen)
 {
-	*err = NULL;
+	if (errlen)
+		*err = '\0';
 	int rc = make_parent_dir(path);
 	if (rc) {
-		*err = xasprintf("%s: cannot create its directory: %s", path, strerror(-rc));
+		snprintf(err, errlen, "%s: cannot create its directory: %s", path, strerror(-rc));
 		return rc;
 	}
 	struct registry *r = calloc(1, sizeof *r);
@@ -311,7 +312,7 @@ int reg_open(const char *path, struct registry **out, char **err)
 		return -ENOMEM;
 	if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 	                    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		*err = xasprintf("%s: %s", path, r->db ? sqlite3_errmsg(r->db) : "cannot open");
+		snprintf(err, errlen, "%s: %s", path, r->db ? sqlite3_errmsg(r->db) : "cannot open");
 		rc = -EIO;
 		goto fail;
 	}
@@ -320,15 +321,14 @@ int reg_open(const char *path, struct registry **out, char **err)
 	char *msg = NULL;
 	if (sqlite3_exec(r->db, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; "
 	                 "PRAGMA synchronous = NORMAL", NULL, NULL, &msg) != SQLITE_OK) {
-		*err = xasprintf("%s: %s", path, msg ? msg : sqlite3_errmsg(r->db));
+		snprintf(err, errlen, "%s: %s", path, msg ? msg : sqlite3_errmsg(r->db));
 		sqlite3_free(msg);
 		rc = -EIO;
 		goto fail;
 	}
-	char *e2 = NULL;
-	if ((rc = bring_up_to_date(r->db, &e2))) {
-		*err = xasprintf("%s: %s", path, e2 ? e2 : "schema error");
-		free(e2);
+	char why[256] = "schema error";
+	if ((rc = bring_up_to_date(r->db, why, sizeof why))) {
+		snprintf(err, errlen, "%s: %s", path, why);
 		goto fail;
 	}
 	r->version = REG_SCHEMA_VERSION;

@@ -26,9 +26,9 @@ extern const char reg_schema_sql[]; /* schema.sql, generated at build time */
 struct registry;
 
 /* Open (creating the file and its directory if missing), apply the schema
- * to an empty database or migrate an older one. *err (malloc'd) says why on
- * failure. */
-int reg_open(const char *path, struct registry **out, char **err);
+ * to an empty database or migrate an older one. On failure err says why
+ * ("path: why"; empty when out of memory). */
+int reg_open(const char *path, struct registry **out, char *err, size_t errlen);
 void reg_close(struct registry *r);
 /* The connection, for tests and diagnostics (statements belong here). */
 sqlite3 *reg_db(struct registry *r);

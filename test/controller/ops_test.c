@@ -80,8 +80,8 @@ static void test_install_on_connect(void **state)
 	char db[128];
 	snprintf(db, sizeof db, "%s/innet.db", dir);
 	struct registry *reg;
-	char *err = NULL;
-	assert_int_equal(reg_open(db, &reg, &err), 0);
+	char err[256];
+	assert_int_equal(reg_open(db, &reg, err, sizeof err), 0);
 
 	/* the Figure 3 network and one client */
 	size_t len;

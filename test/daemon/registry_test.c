@@ -28,8 +28,8 @@ static int setup(void **state)
 		return -1;
 	/* a sub-directory that does not exist yet: reg_open creates it */
 	snprintf(f->path, sizeof f->path, "%s/state/r.db", f->dir);
-	char *err = NULL;
-	if (reg_open(f->path, &f->reg, &err)) {
+	char err[512];
+	if (reg_open(f->path, &f->reg, err, sizeof err)) {
 		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
@@ -52,8 +52,8 @@ static int teardown(void **state)
 static void reopen(struct fx *f)
 {
 	reg_close(f->reg);
-	char *err = NULL;
-	assert_int_equal(reg_open(f->path, &f->reg, &err), 0);
+	char err[512];
+	assert_int_equal(reg_open(f->path, &f->reg, err, sizeof err), 0);
 }
 
 static int64_t scalar(struct registry *r, const char *sql)
@@ -103,10 +103,9 @@ static void test_newer_refused(void **state)
 	assert_int_equal(sqlite3_exec(reg_db(f->reg), "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
 	reg_close(f->reg);
 	f->reg = NULL;
-	char *err = NULL;
-	assert_int_equal(reg_open(f->path, &f->reg, &err), -EPROTO);
+	char err[512];
+	assert_int_equal(reg_open(f->path, &f->reg, err, sizeof err), -EPROTO);
 	assert_non_null(strstr(err, "newer than this innetd"));
-	free(err);
 	/* back to normal for teardown */
 	sqlite3 *db;
 	sqlite3_open(f->path, &db);
@@ -114,7 +113,7 @@ static void test_newer_refused(void **state)
 	snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", REG_SCHEMA_VERSION);
 	sqlite3_exec(db, pragma, NULL, NULL, NULL);
 	sqlite3_close(db);
-	assert_int_equal(reg_open(f->path, &f->reg, &err), 0);
+	assert_int_equal(reg_open(f->path, &f->reg, err, sizeof err), 0);
 }
 
 /* A version 1 registry (no live-module indexes, no rps quota) is brought
