@@ -211,7 +211,7 @@ int ctl__admit(struct ctl *c, int64_t tenant, const char *name, int64_t quota,
 int ctl__mod_sib(const struct reg_module *m, struct ctl_sib *s);
 void ctl__sib_release(struct ctl_sib *s);
 void ctl__sibs_free(struct ctl_sib *v, size_t n);
-/* Hand a stored module to the platform (install or remove). */
+/* Install a stored module through ops.install (set); a refusal is logged. */
 void ctl__platform_install(struct ctl *c, const struct reg_module *m);
 
 /* ---- verification jobs on the loop (sched.c) and their commit (commit.c) ---- */

@@ -620,24 +620,21 @@ static int parse_inline(json_t *inl, const struct ctl_caller *who, struct ctl_jo
 static int expand_stock(json_t *stock, json_t *params, struct ctl_job *j)
 {
 	const char *name = json_string_value(stock);
-	json_t *err = NULL;
-	int rc = ctl_stock_instantiate(name, params, &j->in.click, &err);
-	if (rc == -ENOENT) {
+	struct diags d;
+	diags_init(&d);
+	int rc = ctl_stock_instantiate(name, params, &j->in.click, &d);
+	if (rc == -ENOENT)
 		ctl__reply_error(&j->reply, 400, "unknown_stock",
 		                 json_pack("{s:s, s:s}", "field", "stock", "value", name),
 		                 "there is no stock module '%s' (GET /v1/stock lists them)", name);
-		return -EINVAL;
-	}
-	if (rc == -EINVAL && err) {
+	else if (rc == -EINVAL && d.n)
 		ctl__reply_error(&j->reply, 400, "invalid_params",
-		                 json_pack("{s:O}", "field", json_object_get(err, "field")), "%s",
-		                 json_string_value(json_object_get(err, "message")));
-		json_decref(err);
-		return -EINVAL;
-	}
-	json_decref(err);
+		                 json_pack("{s:s}", "field", d.v[0].file), "%s", d.v[0].msg);
+	else if (rc == -EINVAL)
+		rc = -EIO; /* a broken template: not the request's fault */
+	diags_free(&d);
 	if (rc)
-		return rc;
+		return rc == -ENOENT ? -EINVAL : rc;
 	j->stock = strdup(name);
 	j->params = params ? json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS) : strdup("{}");
 	return 0;
