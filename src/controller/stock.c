@@ -24,6 +24,7 @@ struct sparam {
 };
 
 #define MAX_PARAMS 8
+#define VAL_MAX 2048 /* one parameter's rendered text */
 
 struct stock {
 	const char *name, *summary;
@@ -281,12 +282,9 @@ static const struct sparam *param(const struct stock *s, const char *name, size_
 	return NULL;
 }
 
-int ctl_stock_instantiate(const char *name, json_t *params, char **click, struct diags *d)
+/* params names only parameters of s. */
+static int check_keys(const struct stock *s, json_t *params, struct diags *d)
 {
-	*click = NULL;
-	const struct stock *s = find(name);
-	if (!s)
-		return -ENOENT;
 	if (params && !json_is_object(params))
 		return bad(d, "params", "params must be an object");
 	const char *key;
@@ -295,29 +293,37 @@ int ctl_stock_instantiate(const char *name, json_t *params, char **click, struct
 		if (!param(s, key, strlen(key))) {
 			char f[80];
 			snprintf(f, sizeof f, "params.%s", key);
-			return bad(d, f, "stock module '%s' has no parameter '%s'", name, key);
+			return bad(d, f, "stock module '%s' has no parameter '%s'", s->name, key);
 		}
 	}
-	/* render every parameter once */
-	char vals[MAX_PARAMS][2048];
+	return 0;
+}
+
+/* Every parameter's text, given or default, once. */
+static int render_all(const struct stock *s, json_t *params, char vals[][VAL_MAX],
+                      struct diags *d)
+{
 	for (size_t i = 0; i < MAX_PARAMS && s->params[i].name; i++) {
 		const struct sparam *p = &s->params[i];
 		json_t *pv = params ? json_object_get(params, p->name) : NULL;
-		if (!pv) {
-			if (p->required) {
-				char f[80];
-				snprintf(f, sizeof f, "params.%s", p->name);
-				return bad(d, f, "%s is required (%s)", f, p->doc);
-			}
-			snprintf(vals[i], sizeof vals[i], "%s%s", p->type == P_PREFIXES ? "src net " : "",
-			         p->dflt);
-			continue;
+		if (pv) {
+			int rc = render(p, pv, vals[i], VAL_MAX, d);
+			if (rc)
+				return rc;
+		} else if (p->required) {
+			char f[80];
+			snprintf(f, sizeof f, "params.%s", p->name);
+			return bad(d, f, "%s is required (%s)", f, p->doc);
+		} else {
+			snprintf(vals[i], VAL_MAX, "%s%s", p->type == P_PREFIXES ? "src net " : "", p->dflt);
 		}
-		int rc = render(p, pv, vals[i], sizeof vals[i], d);
-		if (rc)
-			return rc;
 	}
-	/* expand */
+	return 0;
+}
+
+/* The template with every @{name} replaced by its value; malloc'd. */
+static int expand(const struct stock *s, char vals[][VAL_MAX], char **click)
+{
 	size_t cap = strlen(s->tmpl) + 1, len = 0;
 	for (size_t i = 0; i < MAX_PARAMS && s->params[i].name; i++)
 		cap += 8 * strlen(vals[i]);
@@ -352,4 +358,19 @@ int ctl_stock_instantiate(const char *name, json_t *params, char **click, struct
 	o[len] = '\0';
 	*click = o;
 	return 0;
+}
+
+int ctl_stock_instantiate(const char *name, json_t *params, char **click, struct diags *d)
+{
+	*click = NULL;
+	const struct stock *s = find(name);
+	if (!s)
+		return -ENOENT;
+	char vals[MAX_PARAMS][VAL_MAX];
+	int rc = check_keys(s, params, d);
+	if (!rc)
+		rc = render_all(s, params, vals, d);
+	if (!rc)
+		rc = expand(s, vals, click);
+	return rc;
 }

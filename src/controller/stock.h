@@ -1,4 +1,4 @@
-/* Stock modules: vetted Click templates with typed parameters (issue 5).
+/* Stock modules: vetted Click templates with typed parameters.
  * A tenant names one ("stock": "reverse-proxy") and gives its parameters;
  * the controller checks them (type, bounds, required) and expands the
  * template into Click text, which is then verified like any other

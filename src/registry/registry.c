@@ -662,38 +662,34 @@ json_t *reg_tenant_json(const struct reg_tenant *t)
 
 /* --- snapshots and platforms ---------------------------------------------- */
 
-int reg_snapshot_put(struct registry *r, struct snapshot *snap, const char *by, char **busy_platform)
+/* A new snapshot row; *version. */
+static int snapshot_insert(struct registry *r, const struct snapshot *snap, const char *by,
+                           int64_t *version)
 {
-	if (busy_platform)
-		*busy_platform = NULL;
-	int rc = reg_begin(r);
-	if (rc)
-		return rc;
-	int64_t version = 0;
 	sqlite3_stmt *s = stmt(r, S_SNAP_INSERT);
-	if (!s) {
-		rc = -EIO;
-		goto fail;
-	}
+	if (!s)
+		return -EIO;
 	sqlite3_bind_text(s, 1, snap->json, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, by, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_ROW) {
-		sqlite3_reset(s);
+	int rc = 0;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		*version = sqlite3_column_int64(s, 0);
+	else
 		rc = reg__db_error(r, "snapshot insert");
-		goto fail;
-	}
-	version = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
-	/* upsert the new platforms (stamped with this version), then drop the
-	 * ones an older version left, unless modules still live there */
+	return rc;
+}
+
+/* The snapshot's platforms, stamped with its version. */
+static int platforms_upsert(struct registry *r, const struct snapshot *snap, int64_t version)
+{
 	for (size_t i = 0; i < snap->nnodes; i++) {
 		const struct snap_node *n = &snap->nodes[i];
 		if (n->type != SNAP_PLATFORM)
 			continue;
-		if (!(s = stmt(r, S_PLATFORM_UPSERT))) {
-			rc = -EIO;
-			goto fail;
-		}
+		sqlite3_stmt *s = stmt(r, S_PLATFORM_UPSERT);
+		if (!s)
+			return -EIO;
 		char addr[16], pool[20];
 		sqlite3_bind_text(s, 1, n->name, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 2, inet_format_addr(n->address, addr), -1, SQLITE_TRANSIENT);
@@ -703,34 +699,50 @@ int reg_snapshot_put(struct registry *r, struct snapshot *snap, const char *by, 
 		if (n->peer_url)
 			sqlite3_bind_text(s, 6, n->peer_url, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 7, version);
-		if ((rc = reg__exec(r, s)))
-			goto fail;
+		int rc = reg__exec(r, s);
+		if (rc)
+			return rc;
 	}
-	if (!(s = stmt(r, S_PLATFORM_BUSY))) {
-		rc = -EIO;
-		goto fail;
-	}
+	return 0;
+}
+
+/* Drop the platforms an older version left, unless modules still live
+ * there: -EBUSY with *busy_platform (malloc'd, when asked for). */
+static int platforms_drop_stale(struct registry *r, int64_t version, char **busy_platform)
+{
+	sqlite3_stmt *s = stmt(r, S_PLATFORM_BUSY);
+	if (!s)
+		return -EIO;
 	sqlite3_bind_int64(s, 1, version);
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		if (busy_platform)
 			*busy_platform = reg__dupcol(s, 0);
 		sqlite3_reset(s);
-		rc = -EBUSY;
-		goto fail;
+		return -EBUSY;
 	}
 	sqlite3_reset(s);
-	if (!(s = stmt(r, S_PLATFORM_DELETE_STALE))) {
-		rc = -EIO;
-		goto fail;
-	}
+	if (!(s = stmt(r, S_PLATFORM_DELETE_STALE)))
+		return -EIO;
 	sqlite3_bind_int64(s, 1, version);
-	if ((rc = reg__exec(r, s)) || (rc = reg_commit(r)))
-		goto fail;
+	return reg__exec(r, s);
+}
+
+int reg_snapshot_put(struct registry *r, struct snapshot *snap, const char *by, char **busy_platform)
+{
+	if (busy_platform)
+		*busy_platform = NULL;
+	int rc = reg_begin(r);
+	if (rc)
+		return rc;
+	int64_t version = 0;
+	if ((rc = snapshot_insert(r, snap, by, &version)) ||
+	    (rc = platforms_upsert(r, snap, version)) ||
+	    (rc = platforms_drop_stale(r, version, busy_platform)) || (rc = reg_commit(r))) {
+		reg_rollback(r);
+		return rc;
+	}
 	snap->version = version;
 	return 0;
-fail:
-	reg_rollback(r);
-	return rc;
 }
 
 int reg_snapshot_current(struct registry *r, int64_t *version, char **json)
