@@ -188,6 +188,8 @@ int main(int argc, char **argv)
 		log_error("main", "registering routes: %s", strerror(-rc));
 		goto cleanup_loop;
 	}
+	/* a policy or network change is stored only once the deployed modules
+	 * were checked against it */
 	struct api_change_hooks hooks = {d.ctl, ctl_policy_recheck, ctl_network_recheck};
 	api_set_change_hooks(d.api, &hooks);
 	if ((rc = seed_load_snapshot(d.api)))
