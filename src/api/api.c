@@ -102,6 +102,16 @@ int api_route(struct api *api, const char *method, const char *pattern, enum api
 	return 0;
 }
 
+int api_routes(struct api *api, const struct api_route_def *v, size_t n, void *ud)
+{
+	for (size_t i = 0; i < n; i++) {
+		int rc = api_route(api, v[i].method, v[i].pattern, v[i].auth, v[i].fn, ud);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 void api_set_change_hooks(struct api *api, const struct api_change_hooks *hooks)
 {
 	api->hooks = *hooks;

@@ -54,6 +54,13 @@ void api_free(struct api *api);
 /* Register a route. pattern: "/v1/tenants/{id}". -EEXIST when taken. */
 int api_route(struct api *api, const char *method, const char *pattern, enum api_auth auth,
               api_handler_fn fn, void *ud);
+/* Register a table of routes, all with ud. */
+struct api_route_def {
+	const char *method, *pattern;
+	enum api_auth auth;
+	api_handler_fn fn;
+};
+int api_routes(struct api *api, const struct api_route_def *v, size_t n, void *ud);
 /* The operator's endpoints (health, config, audit, tenants, network,
  * policies, platforms, whoami); see api_core.c. */
 int api_register_core(struct api *api);

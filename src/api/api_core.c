@@ -532,11 +532,7 @@ static int h_platforms(struct api_req *r, void *ud)
 
 int api_register_core(struct api *api)
 {
-	static const struct {
-		const char *method, *pattern;
-		enum api_auth auth;
-		api_handler_fn fn;
-	} routes[] = {
+	static const struct api_route_def routes[] = {
 		{"GET", "/v1/health", API_PUBLIC, h_health},
 		{"GET", "/v1/whoami", API_ANY, h_whoami},
 		{"GET", "/v1/config", API_ADMIN, h_config},
@@ -552,10 +548,5 @@ int api_register_core(struct api *api)
 		{"DELETE", "/v1/policies/{id}", API_ADMIN, h_policy_delete},
 		{"GET", "/v1/platforms", API_ADMIN, h_platforms},
 	};
-	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-		int rc = api_route(api, routes[i].method, routes[i].pattern, routes[i].auth, routes[i].fn, NULL);
-		if (rc)
-			return rc;
-	}
-	return 0;
+	return api_routes(api, routes, sizeof routes / sizeof routes[0], NULL);
 }

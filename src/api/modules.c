@@ -19,24 +19,27 @@ static json_t *module_request(struct api_req *r)
 	return api_req_body_object(r, fields);
 }
 
-static int h_check(struct api_req *r, void *ud)
+/* A check or a deploy: the body goes to the controller, which answers. */
+static int submit(struct api_req *r, struct ctl *c,
+                  int (*fn)(struct ctl *c, const struct ctl_caller *who, json_t *req,
+                            ctl_done_fn done, void *ud))
 {
 	json_t *b = module_request(r);
 	if (!b)
 		return 0;
 	struct ctl_caller who = caller_of(r);
-	int rc = ctl_check(ud, &who, b, api_answer, r);
+	int rc = fn(c, &who, b, api_answer, r);
 	return rc ? rc : API_PENDING;
+}
+
+static int h_check(struct api_req *r, void *ud)
+{
+	return submit(r, ud, ctl_check);
 }
 
 static int h_deploy(struct api_req *r, void *ud)
 {
-	json_t *b = module_request(r);
-	if (!b)
-		return 0;
-	struct ctl_caller who = caller_of(r);
-	int rc = ctl_deploy(ud, &who, b, api_answer, r);
-	return rc ? rc : API_PENDING;
+	return submit(r, ud, ctl_deploy);
 }
 
 static int h_list(struct api_req *r, void *ud)
@@ -49,33 +52,29 @@ static int h_list(struct api_req *r, void *ud)
 	return rc ? rc : API_PENDING;
 }
 
-/* The {id} of the path; answers 404 when it is not a module id. */
-static int64_t module_id(struct api_req *r)
+/* A call on the module {id} of the path (404 when it is not a module id). */
+static int on_module(struct api_req *r, struct ctl *c,
+                     int (*fn)(struct ctl *c, const struct ctl_caller *who, int64_t id,
+                               ctl_done_fn done, void *ud))
 {
 	int64_t id = api_req_param_id(r, "id");
-	if (id <= 0)
+	if (id <= 0) {
 		api_error(r, 404, "not_found", NULL, "you have no module %s", api_req_param(r, "id"));
-	return id;
+		return 0;
+	}
+	struct ctl_caller who = caller_of(r);
+	int rc = fn(c, &who, id, api_answer, r);
+	return rc ? rc : API_PENDING;
 }
 
 static int h_get(struct api_req *r, void *ud)
 {
-	int64_t id = module_id(r);
-	if (id <= 0)
-		return 0;
-	struct ctl_caller who = caller_of(r);
-	int rc = ctl_get(ud, &who, id, api_answer, r);
-	return rc ? rc : API_PENDING;
+	return on_module(r, ud, ctl_get);
 }
 
 static int h_kill(struct api_req *r, void *ud)
 {
-	int64_t id = module_id(r);
-	if (id <= 0)
-		return 0;
-	struct ctl_caller who = caller_of(r);
-	int rc = ctl_kill(ud, &who, id, api_answer, r);
-	return rc ? rc : API_PENDING;
+	return on_module(r, ud, ctl_kill);
 }
 
 static int h_stock(struct api_req *r, void *ud)
@@ -86,11 +85,7 @@ static int h_stock(struct api_req *r, void *ud)
 
 int api_register_modules(struct api *api, struct ctl *c)
 {
-	static const struct {
-		const char *method, *pattern;
-		enum api_auth auth;
-		api_handler_fn fn;
-	} routes[] = {
+	static const struct api_route_def routes[] = {
 		{"POST", "/v1/check", API_TENANT, h_check},
 		{"POST", "/v1/modules", API_TENANT, h_deploy},
 		{"GET", "/v1/modules", API_TENANT, h_list},
@@ -98,11 +93,5 @@ int api_register_modules(struct api *api, struct ctl *c)
 		{"DELETE", "/v1/modules/{id}", API_TENANT, h_kill},
 		{"GET", "/v1/stock", API_ANY, h_stock},
 	};
-	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-		int rc = api_route(api, routes[i].method, routes[i].pattern, routes[i].auth,
-		                   routes[i].fn, c);
-		if (rc)
-			return rc;
-	}
-	return 0;
+	return api_routes(api, routes, sizeof routes / sizeof routes[0], c);
 }

@@ -105,34 +105,31 @@ static void deployed_of(const struct reg_module *m, const struct ctl_sib *s, str
 	};
 }
 
-void ctl__platform_install(struct ctl *c, const struct reg_module *m)
+/* Hand m to the platform through op (install or remove); a refusal is
+ * logged: the registry stays the truth. */
+static void platform_call(struct ctl *c, const struct reg_module *m,
+                          int (*op)(void *ud, const struct ctl_deployed *m), const char *what)
 {
 	struct ctl_sib s;
 	if (!ctl__mod_sib(m, &s)) {
 		struct ctl_deployed d;
 		deployed_of(m, &s, &d);
-		int rc = c->ops.install(c->ops.ud, &d);
+		int rc = op(c->ops.ud, &d);
 		if (rc)
-			log_warn("controller", "module %lld: the platform refused it: %s",
-			         (long long)m->id, strerror(-rc));
+			log_warn("controller", "module %lld: %s: %s", (long long)m->id, what, strerror(-rc));
 	}
 	ctl__sib_release(&s);
 }
 
+void ctl__platform_install(struct ctl *c, const struct reg_module *m)
+{
+	platform_call(c, m, c->ops.install, "the platform refused it");
+}
+
 static void platform_remove(struct ctl *c, const struct reg_module *m)
 {
-	if (!c->have_ops || !c->ops.remove)
-		return;
-	struct ctl_sib s;
-	if (!ctl__mod_sib(m, &s)) {
-		struct ctl_deployed d;
-		deployed_of(m, &s, &d);
-		int rc = c->ops.remove(c->ops.ud, &d);
-		if (rc)
-			log_warn("controller", "module %lld: removing it from the platform: %s",
-			         (long long)m->id, strerror(-rc));
-	}
-	ctl__sib_release(&s);
+	if (c->have_ops && c->ops.remove)
+		platform_call(c, m, c->ops.remove, "removing it from the platform");
 }
 
 int ctl_list(struct ctl *c, const struct ctl_caller *who, bool with_killed, ctl_done_fn done,
