@@ -97,33 +97,22 @@ int64_t ctl__snapshot_version(struct ctl *c)
 	return v;
 }
 
-static json_t *diag_messages(const struct diags *d)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; i < d->n; i++)
-		json_array_append_new(a, json_string(d->v[i].msg));
-	return a;
-}
-
-int ctl__current_base(struct ctl *c, struct vfy_base **out, int64_t *version, json_t **errors)
+int ctl__current_base(struct ctl *c, struct vfy_base **out, int64_t *version, struct diags *why)
 {
 	*out = NULL;
 	struct snapshot *s = c->env.snapshot(c->env.snapshot_ud);
 	if (!s)
 		return -ENOENT;
 	if (!c->base || c->base_version != s->version) {
-		struct diags d;
-		diags_init(&d);
+		struct diags own;
+		diags_init(&own);
 		struct vfy_base *b = NULL;
-		int rc = vfy_base_build(s, &b, &d);
+		int rc = vfy_base_build(s, &b, why ? why : &own);
+		diags_free(&own);
 		if (rc) {
-			if (errors)
-				*errors = diag_messages(&d);
-			diags_free(&d);
 			snapshot_unref(s);
 			return rc;
 		}
-		diags_free(&d);
 		vfy_base_unref(c->base);
 		c->base = b;
 		c->base_version = s->version;

@@ -181,8 +181,9 @@ struct ctl_polcache *ctl__polcache_get(struct ctl *c, const char *text);
 /* The snapshot's version, or -1 without one. */
 int64_t ctl__snapshot_version(struct ctl *c);
 /* The model of the current snapshot (rebuilt when the version changes):
- * -ENOENT without a snapshot; errors lists why it cannot be modelled. */
-int ctl__current_base(struct ctl *c, struct vfy_base **out, int64_t *version, json_t **errors);
+ * -ENOENT without a snapshot; why (may be NULL) says why it cannot be
+ * modelled. */
+int ctl__current_base(struct ctl *c, struct vfy_base **out, int64_t *version, struct diags *why);
 /* Every operator policy, one per line (malloc'd). */
 int ctl__policies_text(struct ctl *c, char **out);
 /* The tenant's state, created on first use; NULL when out of memory. */

@@ -166,23 +166,27 @@ static int cmp_spare(const void *a, const void *b)
  * is none. */
 static int inputs_base(struct ctl_job *j)
 {
-	json_t *errs = NULL;
-	int rc = ctl__current_base(j->ctl, &j->in.base, &j->snap_version, &errs);
+	struct diags why;
+	diags_init(&why);
+	int rc = ctl__current_base(j->ctl, &j->in.base, &j->snap_version, &why);
 	if (rc == -ENOENT) {
 		ctl__reply_error(&j->reply, 409, "no_snapshot", NULL,
 		                 "the operator has not loaded a network snapshot yet");
-		return -EINVAL;
-	}
-	if (rc && rc != -ENOMEM) {
-		ctl__reply_error(&j->reply, 500, "network_model",
-		                 json_pack("{s:o}", "errors", errs ? errs : json_array()),
+		rc = -EINVAL;
+	} else if (rc && rc != -ENOMEM) {
+		json_t *errs = json_array();
+		for (size_t i = 0; i < why.n; i++)
+			json_array_append_new(errs, json_string(why.v[i].msg));
+		ctl__reply_error(&j->reply, 500, "network_model", json_pack("{s:o}", "errors", errs),
 		                 "the network snapshot cannot be modelled");
-		return -EINVAL;
+		rc = -EINVAL;
 	}
-	json_decref(errs);
+	diags_free(&why);
+	if (rc)
+		return rc;
 	j->tgen = ctl__tenant_gen(j->ctl, j->tenant_id);
 	j->igen = j->ctl->inline_gen;
-	return rc;
+	return 0;
 }
 
 /* Add module m to the model as a sibling. */

@@ -236,12 +236,10 @@ static int make_parent_dir(const char *path)
 	return rc;
 }
 
-/* Apply the schema or the migrations, in one transaction. */
-static int bring_up_to_date(sqlite3 *db, char *err, size_t errlen)
+/* Can this innetd bring a database at version v (holding `tables`
+ * tables) up to date? */
+static int version_ok(sqlite3 *db, int v, int tables, char *err, size_t errlen)
 {
-	int v = user_version(db);
-	int tables = table_count(db);
-	char *msg = NULL;
 	if (v < 0 || tables < 0) {
 		snprintf(err, errlen, "cannot read the schema version: %s", sqlite3_errmsg(db));
 		return -EIO;
@@ -251,40 +249,58 @@ static int bring_up_to_date(sqlite3 *db, char *err, size_t errlen)
 		         v, REG_SCHEMA_VERSION);
 		return -EPROTO;
 	}
-	if (v == REG_SCHEMA_VERSION)
-		return 0;
 	if (v == 0 && tables > 0) {
 		snprintf(err, errlen,
 		         "the file holds tables but no innet schema version; not an innet registry?");
 		return -EPROTO;
 	}
+	return 0;
+}
+
+/* The migrations from version v on (inside the caller's transaction):
+ * -EPROTO when one is missing, -EIO with *msg when one fails. */
+static int migrate(sqlite3 *db, int v, char **msg, char *err, size_t errlen)
+{
+	for (int i = v; i < REG_SCHEMA_VERSION; i++) {
+		const char *m = (size_t)(i - 1) < sizeof migrations / sizeof migrations[0]
+		                ? migrations[i - 1] : NULL;
+		if (!m) {
+			snprintf(err, errlen, "no migration from schema version %d", i);
+			return -EPROTO;
+		}
+		char pragma[64];
+		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", i + 1);
+		if (sqlite3_exec(db, m, NULL, NULL, msg) != SQLITE_OK ||
+		    sqlite3_exec(db, pragma, NULL, NULL, msg) != SQLITE_OK)
+			return -EIO;
+	}
+	return 0;
+}
+
+/* Apply the schema or the migrations, in one transaction. */
+static int bring_up_to_date(sqlite3 *db, char *err, size_t errlen)
+{
+	int v = user_version(db);
+	int rc = version_ok(db, v, table_count(db), err, errlen);
+	if (rc || v == REG_SCHEMA_VERSION)
+		return rc;
+	char *msg = NULL;
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK)
 		goto fail;
-	if (v == 0) {
-		if (sqlite3_exec(db, reg_schema_sql, NULL, NULL, &msg) != SQLITE_OK)
-			goto fail;
-	} else {
-		for (int i = v; i < REG_SCHEMA_VERSION; i++) {
-			const char *m = (size_t)(i - 1) < sizeof migrations / sizeof migrations[0]
-			                ? migrations[i - 1] : NULL;
-			if (!m) {
-				snprintf(err, errlen, "no migration from schema version %d", i);
-				sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-				return -EPROTO;
-			}
-			if (sqlite3_exec(db, m, NULL, NULL, &msg) != SQLITE_OK)
-				goto fail;
-			char pragma[64];
-			snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", i + 1);
-			if (sqlite3_exec(db, pragma, NULL, NULL, &msg) != SQLITE_OK)
-				goto fail;
-		}
-	}
-	if (user_version(db) != REG_SCHEMA_VERSION) {
+	if (v == 0)
+		rc = sqlite3_exec(db, reg_schema_sql, NULL, NULL, &msg) != SQLITE_OK ? -EIO : 0;
+	else
+		rc = migrate(db, v, &msg, err, errlen);
+	if (rc == -EIO)
+		goto fail;
+	if (!rc && user_version(db) != REG_SCHEMA_VERSION) {
 		snprintf(err, errlen, "schema.sql sets user_version %d but innetd expects %d",
 		         user_version(db), REG_SCHEMA_VERSION);
+		rc = -EPROTO;
+	}
+	if (rc) {
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		return -EPROTO;
+		return rc;
 	}
 	if (sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
 		goto fail;
