@@ -169,58 +169,62 @@ static int read_quotas(struct api_req *r, json_t *q, struct reg_tenant *t)
 	return 0;
 }
 
-static int h_tenant_create(struct api_req *r, void *ud)
+/* The new tenant of body b into t; answers 400 and returns -EINVAL on
+ * error. */
+static int read_tenant(struct api_req *r, json_t *b, struct reg_tenant *t)
 {
-	static const char *const fields[] = {"name", "kind", "addresses", "whitelist", "quotas", NULL};
-	json_t *b = api_req_body_object(r, fields);
-	if (!b)
-		return 0;
 	json_t *name = json_object_get(b, "name"), *kind = json_object_get(b, "kind");
 	if (!name || !json_is_string(name)) {
 		api_error(r, 400, name ? "wrong_type" : "missing_field", json_pack("{s:s}", "field", "name"),
 		          "name must be a string");
-		return 0;
+		return -EINVAL;
 	}
 	if (!valid_name(json_string_value(name))) {
 		api_error(r, 400, "invalid_name", json_pack("{s:s, s:s}", "field", "name", "value",
 		                                            json_string_value(name)),
 		          "name: '%s' is not a tenant name (1 to %d of A-Z a-z 0-9 . _ -)",
 		          json_string_value(name), NAME_MAX_LEN);
-		return 0;
+		return -EINVAL;
 	}
-	struct reg_tenant t = {0};
-	if (!kind || !json_is_string(kind) || reg_kind_parse(json_string_value(kind), &t.kind)) {
+	if (!kind || !json_is_string(kind) || reg_kind_parse(json_string_value(kind), &t->kind)) {
 		api_error(r, 400, kind ? "invalid_kind" : "missing_field", json_pack("{s:s}", "field", "kind"),
 		          "kind must be \"client\", \"third_party\" or \"operator\"");
-		return 0;
+		return -EINVAL;
 	}
-	if (read_quotas(r, json_object_get(b, "quotas"), &t))
+	int rc = read_quotas(r, json_object_get(b, "quotas"), t);
+	if (!rc)
+		rc = read_prefixes(r, b, "addresses", &t->addresses, &t->naddresses);
+	if (!rc)
+		rc = read_prefixes(r, b, "whitelist", &t->whitelist, &t->nwhitelist);
+	if (!rc && !(t->name = strdup(json_string_value(name))))
+		rc = -ENOMEM;
+	return rc;
+}
+
+static int h_tenant_create(struct api_req *r, void *ud)
+{
+	static const char *const fields[] = {"name", "kind", "addresses", "whitelist", "quotas", NULL};
+	json_t *b = api_req_body_object(r, fields);
+	if (!b)
 		return 0;
-	int rc = read_prefixes(r, b, "addresses", &t.addresses, &t.naddresses);
-	if (rc)
-		return rc == -EINVAL ? 0 : rc;
-	if ((rc = read_prefixes(r, b, "whitelist", &t.whitelist, &t.nwhitelist))) {
-		free(t.addresses);
-		return rc == -EINVAL ? 0 : rc;
-	}
-	t.name = strdup(json_string_value(name));
+	struct reg_tenant t = {0};
 	char token[AUTH_TOKEN_MAX];
 	uint8_t hash[REG_HASH_LEN];
-	if (!t.name || (rc = auth_token_new("innet-t-", token, sizeof token))) {
-		reg_tenant_release(&t);
-		return rc ? rc : -ENOMEM;
-	}
-	auth_token_hash(token, strlen(token), hash);
-	rc = reg_tenant_add(api_registry(api_req_api(r)), &t, hash);
-	if (rc == -EEXIST) {
-		api_error(r, 409, "conflict", json_pack("{s:s, s:s}", "field", "name", "value", t.name),
-		          "a tenant called '%s' exists already", t.name);
-		reg_tenant_release(&t);
-		return 0;
-	}
+	int rc = read_tenant(r, b, &t);
 	if (rc) {
 		reg_tenant_release(&t);
-		return rc;
+		return rc == -EINVAL ? 0 : rc; /* (answered) */
+	}
+	if (!(rc = auth_token_new("innet-t-", token, sizeof token))) {
+		auth_token_hash(token, strlen(token), hash);
+		rc = reg_tenant_add(api_registry(api_req_api(r)), &t, hash);
+	}
+	if (rc == -EEXIST)
+		api_error(r, 409, "conflict", json_pack("{s:s, s:s}", "field", "name", "value", t.name),
+		          "a tenant called '%s' exists already", t.name);
+	if (rc) {
+		reg_tenant_release(&t);
+		return rc == -EEXIST ? 0 : rc;
 	}
 	json_t *j = reg_tenant_json(&t);
 	api_req_audit_detail(r, json_pack("{s:I, s:s}", "id", (json_int_t)t.id, "name", t.name));

@@ -247,45 +247,39 @@ static bool word_at(const char *s, const char *w, const char **next)
 	return true;
 }
 
-void ctl__detect_filter(const struct click_graph *g, uint8_t *proto, uint16_t *port)
+/* The IPFilter right after input device 0 whose first rule is its sole
+ * accepting one (allow X, then only deny/drop rules), or NULL. (A
+ * classifier has several outputs: it accepts more than one thing.) */
+static const struct click_element *sole_filter(const struct click_graph *g)
 {
-	*proto = 0;
-	*port = 0;
-	uint32_t nel = click_graph_nelements(g);
 	const struct click_element *dev = NULL;
-	for (uint32_t i = 0; i < nel && !dev; i++) {
+	for (uint32_t i = 0; i < click_graph_nelements(g) && !dev; i++) {
 		const struct click_element *e = click_graph_element(g, i);
 		if ((e->cls->flags & ELEM_DEVICE_IN) && device_of(e) == 0)
 			dev = e;
 	}
 	if (!dev)
-		return;
+		return NULL;
 	uint32_t n;
 	const struct click_port_ref *next = click_graph_outputs(g, dev->index, 0, &n);
 	if (n != 1)
-		return;
+		return NULL;
 	const struct click_element *flt = click_graph_element(g, next[0].elem);
-	if (strcmp(flt->cls->name, "IPFilter") && strcmp(flt->cls->name, "IPClassifier"))
-		return;
-	if (flt->args.n == 0)
-		return;
-	/* the first rule decides what is accepted at all only if it is the
-	 * sole accepting rule: IPFilter(allow X, deny all) or (allow X) */
-	bool ipfilter = !strcmp(flt->cls->name, "IPFilter");
-	if (ipfilter) {
-		for (size_t i = 1; i < flt->args.n; i++) {
-			const char *t = flt->args.v[i].text;
-			if (strncmp(t, "deny", 4) && strncmp(t, "drop", 4))
-				return;
-		}
-		if (strncmp(flt->args.v[0].text, "allow", 5))
-			return;
-	} else {
-		return; /* a classifier has several outputs: it accepts more than one thing */
+	if (strcmp(flt->cls->name, "IPFilter") || flt->args.n == 0 ||
+	    strncmp(flt->args.v[0].text, "allow", 5))
+		return NULL;
+	for (size_t i = 1; i < flt->args.n; i++) {
+		const char *t = flt->args.v[i].text;
+		if (strncmp(t, "deny", 4) && strncmp(t, "drop", 4))
+			return NULL;
 	}
-	const char *s = flt->args.v[0].text;
-	if (strstr(s, " or ") || strstr(s, "not ") || strchr(s, '!') || strstr(s, "||"))
-		return;
+	return flt;
+}
+
+/* One protocol (255: several) and the destination port of rule s when it
+ * names exactly one. */
+static void rule_proto_port(const char *s, uint8_t *proto, uint16_t *port)
+{
 	uint8_t pr = 0;
 	long pt = 0;
 	int nports = 0;
@@ -310,9 +304,25 @@ void ctl__detect_filter(const struct click_graph *g, uint8_t *proto, uint16_t *p
 			}
 		}
 	}
+	*proto = pr;
+	*port = pr && nports == 1 ? (uint16_t)pt : 0;
+}
+
+void ctl__detect_filter(const struct click_graph *g, uint8_t *proto, uint16_t *port)
+{
+	*proto = 0;
+	*port = 0;
+	const struct click_element *flt = sole_filter(g);
+	if (!flt)
+		return;
+	const char *s = flt->args.v[0].text;
+	if (strstr(s, " or ") || strstr(s, "not ") || strchr(s, '!') || strstr(s, "||"))
+		return;
+	uint8_t pr;
+	uint16_t pt;
+	rule_proto_port(s, &pr, &pt);
 	if (pr == 255)
 		return;
 	*proto = pr;
-	if (pr && nports == 1)
-		*port = (uint16_t)pt;
+	*port = pt;
 }
