@@ -1,7 +1,7 @@
-"""The controller over real HTTP (issue 5): check, deploy and kill, security
-rules and verdicts per tenant kind (the paper's Table 1), placement and
-addresses, cross-tenant isolation, races, restarts, policy and network
-re-checks, quotas."""
+"""The controller over real HTTP: check, deploy and kill, security rules and
+verdicts per tenant kind (the cases of cases.py), placement and addresses,
+cross-tenant isolation, races, restarts, policy and network re-checks,
+quotas and rates."""
 import copy
 import ipaddress
 import json
@@ -246,7 +246,7 @@ def test_spoofing_and_reflection_never_safe():
                                          ("fixed", FIXED, "default-off"),
                                          ("payload", PAYLOAD, "default-off")):
                 if kind == "client" and want_rule == "default-off":
-                    continue  # clients may send anywhere (paper 2.1)
+                    continue  # clients may send anywhere (docs/security.md)
                 r = it.expect_status(d.post("/v1/check", {"name": name, "config": cfg}, token=tok), 200)
                 v = r.json["verdict"]
                 assert v in ("rejected", "sandboxed"), (kind, name, v)
