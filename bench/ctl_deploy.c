@@ -156,10 +156,9 @@ static int start_daemon(const char *innetd, const char *dir, const char *net, co
 	if (p == 0) {
 		FILE *lf = freopen(logf, "w", stderr);
 		(void)lf;
-		setenv("INNETD_TENANT_RPS", "1000000", 1);
 		execl(innetd, innetd, "--db", db, "--listen", "127.0.0.1:0", "--ready-file", ready,
 		      "--admin-token", TOKEN, "--network", net, "--policy", pol, "--log-level", "warn",
-		      (char *)NULL);
+		      "--tenant-rps", "1000000", (char *)NULL);
 		_exit(127);
 	}
 	daemon_pid = p;

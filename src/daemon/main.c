@@ -41,6 +41,11 @@ static int (*const route_sets[])(struct api *) = {
 	api_register_core,
 };
 
+static struct snapshot *current_snapshot(void *api)
+{
+	return api_snapshot(api);
+}
+
 static void close_all(struct daemon *d)
 {
 	uv_close((uv_handle_t *)&d->sigint, NULL);
@@ -137,8 +142,9 @@ int main(int argc, char **argv)
 		log_error("main", "libsodium failed to initialise");
 		goto cleanup;
 	}
-	if ((rc = reg_open(d.cfg.db, &d.reg, &err))) {
-		log_error("main", "registry: %s", err ? err : strerror(-rc));
+	char rerr[512];
+	if ((rc = reg_open(d.cfg.db, &d.reg, rerr, sizeof rerr))) {
+		log_error("main", "registry: %s", *rerr ? rerr : strerror(-rc));
 		goto cleanup;
 	}
 	log_info("main", "registry %s (schema version %d)", d.cfg.db, reg_schema_version(d.reg));
@@ -174,13 +180,26 @@ int main(int argc, char **argv)
 			log_error("main", "registering routes: %s", strerror(-rc));
 			goto cleanup_loop;
 		}
-	/* after the core routes: the controller wraps the policy and network ones */
-	if ((rc = ctl_new(d.api, NULL, &d.ctl)))
+	struct ctl_env env = {&d.loop, d.reg, current_snapshot, d.api};
+	struct ctl_limits limits = {
+		.max_steps = (uint64_t)d.cfg.verify_steps,
+		.deadline_ms = (uint64_t)d.cfg.verify_deadline_ms,
+		.tenant_rps = (uint64_t)d.cfg.tenant_rps,
+	};
+	if ((rc = ctl_new(&env, &limits, &d.ctl)))
 		goto cleanup_loop;
+	if ((rc = api_register_modules(d.api, d.ctl))) {
+		log_error("main", "registering routes: %s", strerror(-rc));
+		goto cleanup_loop;
+	}
+	/* a policy or network change is stored only once the deployed modules
+	 * were checked against it */
+	struct api_change_hooks hooks = {d.ctl, ctl_policy_recheck, ctl_network_recheck};
+	api_set_change_hooks(d.api, &hooks);
 	if ((rc = seed_load_snapshot(d.api)))
 		goto cleanup_loop;
 	/* the platform after the registry and the controller: every deployed
-	 * module of the registry is installed again (DESIGN 4) */
+	 * module of the registry is installed again */
 	char perr[768] = "";
 	if ((rc = plat_start(&d.cfg, &d.loop, &d.plat, perr, sizeof perr))) {
 		log_error("main", "cannot start the fast path: %s", perr);

@@ -255,7 +255,7 @@ void plat_ctl_ops(struct plat *p, struct ctl_platform_ops *ops)
 	ops->describe = op_describe;
 }
 
-/* The state a tenant sees (DESIGN 11: deployed -> starting -> running ->
+/* The state a tenant sees (deployed -> starting -> running ->
  * idle -> stopped): a module the idle check stopped is back in the
  * manager's VM_DEPLOYED (it starts again on its next new flow); it shows
  * as "stopped" once it has run, "deployed" before its first start. */

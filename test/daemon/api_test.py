@@ -62,6 +62,7 @@ def test_tenants_crud():
         assert t["addresses"] == ["198.51.100.0/24"]
         assert t["whitelist"] == ["203.0.113.0/24", "10.0.0.1/32"]
         assert t["quotas"]["modules"] == 5
+        assert t["quotas"]["rps"] == 0  # innetd's tenant-rps
         # the token is returned once and stored only as a hash
         db = sqlite3.connect(d.db)
         row = db.execute("SELECT token_hash FROM tenants WHERE id = ?", (t["id"],)).fetchone()
@@ -111,6 +112,7 @@ def test_tenant_validation():
             ({"name": "a", "kind": "client", "whitelist": ["1.2.3"]}, "invalid_prefix"),
             ({"name": "a", "kind": "client", "quotas": {"modules": -1}}, "wrong_type"),
             ({"name": "a", "kind": "client", "quotas": {"cpu": 1}}, "unknown_field"),
+            ({"name": "a", "kind": "client", "quotas": {"rps": -1}}, "wrong_type"),
             ({"name": "a", "kind": "client", "quotas": 3}, "wrong_type"),
             ({"name": "a", "kind": "client", "colour": "red"}, "unknown_field"),
         ]
