@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "api/auth.h"
+#include "api/internal.h"
 #include "base/log.h"
 #include "api/router.h"
 
@@ -15,6 +16,7 @@ struct route_target {
 	api_handler_fn fn;
 	void *ud;
 	enum api_auth auth;
+	const char *method, *pattern; /* static strings of the route tables */
 };
 
 struct api {
@@ -93,6 +95,8 @@ int api_route(struct api *api, const char *method, const char *pattern, enum api
 	t->fn = fn;
 	t->ud = ud;
 	t->auth = auth;
+	t->method = method;
+	t->pattern = pattern;
 	int rc = http_router_add(api->router, method, pattern, t);
 	if (rc) {
 		free(t);
@@ -100,6 +104,12 @@ int api_route(struct api *api, const char *method, const char *pattern, enum api
 	}
 	api->targets[api->ntargets++] = t;
 	return 0;
+}
+
+void api__each_route(const struct api *api, api__route_fn *fn, void *ud)
+{
+	for (size_t i = 0; i < api->ntargets; i++)
+		fn(ud, api->targets[i]->method, api->targets[i]->pattern);
 }
 
 int api_routes(struct api *api, const struct api_route_def *v, size_t n, void *ud)

@@ -51,7 +51,8 @@ typedef int (*api_handler_fn)(struct api_req *r, void *ud);
 int api_new(uv_loop_t *loop, struct registry *reg, json_t *settings,
             const uint8_t admin_hash[REG_HASH_LEN], struct api **out);
 void api_free(struct api *api);
-/* Register a route. pattern: "/v1/tenants/{id}". -EEXIST when taken. */
+/* Register a route. method and pattern must outlive api (string literals
+ * of a route table). pattern: "/v1/tenants/{id}". -EEXIST when taken. */
 int api_route(struct api *api, const char *method, const char *pattern, enum api_auth auth,
               api_handler_fn fn, void *ud);
 /* Register a table of routes, all with ud. */
@@ -67,6 +68,15 @@ int api_register_core(struct api *api);
 /* The controller's endpoints: POST /v1/check, POST /v1/modules,
  * GET /v1/modules, GET/DELETE /v1/modules/{id}, GET /v1/stock (modules.c). */
 int api_register_modules(struct api *api, struct ctl *c);
+/* GET /v1/openapi.json: the API document built into innetd (docs/openapi.json). */
+int api_register_openapi(struct api *api);
+/* After every route is registered: 0 when the routes and the built-in
+ * document name the same (method, path) pairs; otherwise -EPROTO with each
+ * difference in err ("GET /v1/x: served but not documented; ..."). */
+int api_openapi_check(const struct api *api, char *err, size_t errlen);
+/* The same against the document `doc` (JSON text); -EINVAL when it is not
+ * an OpenAPI document with "paths". */
+int api_openapi_compare(const struct api *api, const char *doc, char *err, size_t errlen);
 
 /* What runs before POST /v1/policies and PUT /v1/network store a change
  * (the controller re-checks the deployed modules): each calls done once,

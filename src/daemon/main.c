@@ -39,6 +39,7 @@ struct daemon {
 /* Every route set of the daemon; later subsystems add theirs here. */
 static int (*const route_sets[])(struct api *) = {
 	api_register_core,
+	api_register_openapi,
 };
 
 static struct snapshot *current_snapshot(void *api)
@@ -207,6 +208,13 @@ int main(int argc, char **argv)
 	}
 	if ((rc = plat_register_routes(d.api, d.plat, &d.http_requests)))
 		goto cleanup_loop;
+	/* the built-in API document must name exactly the routes served: a
+	 * difference is a build that shipped docs/openapi.json out of date */
+	char oerr[1024];
+	if ((rc = api_openapi_check(d.api, oerr, sizeof oerr))) {
+		log_error("main", "docs/openapi.json and the routes differ: %s", oerr);
+		goto cleanup_loop;
+	}
 	if (plat_running(d.plat)) {
 		struct ctl_platform_ops ops;
 		plat_ctl_ops(d.plat, &ops);

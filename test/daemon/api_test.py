@@ -245,4 +245,29 @@ def test_audit_rows():
         assert a[-1]["detail"]["name"] == "a"
 
 
+def test_openapi_document_is_served_and_true():
+    """GET /v1/openapi.json is docs/openapi.json, and every call it
+    documents is a route (innetd itself refuses to start when a route is
+    not documented: test/daemon/openapi_test.c)."""
+    with open(os.path.join(os.environ["INNET_SOURCE_DIR"], "docs", "openapi.json")) as f:
+        doc = json.load(f)
+    with it.Daemon() as d:
+        r = it.expect_status(d.get("/v1/openapi.json", token=None), 200)
+        assert r.headers.get("content-type", "").startswith("application/json")
+        assert r.json == doc
+        checked = 0
+        for path, ops in doc["paths"].items():
+            concrete = path.replace("{id}", "999")
+            for method in ("get", "put", "post", "delete", "patch"):
+                if method not in ops:
+                    continue
+                public = ops[method].get("security", doc.get("security")) == []
+                body = {} if method in ("put", "post") else None
+                resp = d.request(method.upper(), concrete, body, token=None)
+                want = {200} if public else {401}
+                assert resp.status in want, (method, path, resp.status, resp.body[:200])
+                checked += 1
+        assert checked >= 20
+
+
 it.main()
