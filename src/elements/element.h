@@ -23,7 +23,11 @@
  * such as IPEncap's TOS from DSCP/ECT/CE, under the keyword it ends up in).
  * Numbers in the units above, times as integer nanoseconds; addresses
  * "a.b.c.d", prefixes "a.b.c.d/len", Ethernet addresses "00:1a:2b:3c:4d:5e",
- * byte strings lower-case hex; null for a setting that is absent. */
+ * byte strings lower-case hex; null for a setting that is absent. An
+ * argument that repeats (a route, a filter rule) gives one array per word
+ * of it, in argument order: LinearIPLookup's ADDR/MASK, GW and OUT, or
+ * IPFilter's ACTION and PATTERN; IPRewriter's INPUTSPEC, a small language
+ * of its own, is its effective text. */
 #ifndef INNET_ELEMENTS_ELEMENT_H
 #define INNET_ELEMENTS_ELEMENT_H
 
