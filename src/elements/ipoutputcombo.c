@@ -6,6 +6,7 @@
 #include "elements/args.h"
 #include "elements/describe.h"
 #include "elements/element.h"
+#include "elements/ipops.h"
 #include "elements/model_util.h"
 #include "runtime/net.h"
 #include "runtime/runtime.h"
@@ -226,9 +227,7 @@ static void ipoutputcombo_push(struct rt_elem *e, uint32_t port, struct rt_pkt *
 		rt_push(e, 3, p);
 		return;
 	}
-	ip[8]--;
-	uint32_t sum = (uint32_t)(~rt_rd16(ip + 10) & 0xffff) + 0xfeff;
-	rt_wr16(ip + 10, (uint16_t)~(uint16_t)(sum + (sum >> 16)));
+	ipops_dec_ttl(ip);
 	if (p->len > c->mtu) {
 		rt_push(e, 4, p);
 		return;

@@ -1,0 +1,36 @@
+/* IPv4 packet steps that several elements' packet functions share, each as
+ * the named Click elements do it. Addresses are host order. */
+#ifndef INNET_ELEMENTS_IPOPS_H
+#define INNET_ELEMENTS_IPOPS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "runtime/net.h"
+
+/* Most IPv4 option bytes (a 60-byte header less its 20 fixed bytes). */
+#define IPOPS_MAX_OPTIONS 40
+
+/* Is a in 224.0.0.0/4 (DecIPTTL, ICMPError)? */
+static inline bool ipops_is_multicast(uint32_t a) { return (a & 0xf0000000u) == 0xe0000000u; }
+
+/* Is a one of the n addresses v (CheckIPHeader's BADSRC/GOODDST,
+ * ICMPError's BADADDRS)? */
+static inline bool ipops_addr_in(uint32_t a, const uint32_t *v, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (v[i] == a)
+			return true;
+	return false;
+}
+
+/* Decrement the TTL of ip (above 1) with DecIPTTL's own checksum update
+ * (SOSP'99 2.4.1.1: add 0xFEFF, fold once), which IPOutputCombo shares. */
+static inline void ipops_dec_ttl(uint8_t *ip)
+{
+	ip[8]--;
+	uint32_t sum = (uint32_t)(~rt_rd16(ip + 10) & 0xffff) + 0xfeff;
+	rt_wr16(ip + 10, (uint16_t)~(uint16_t)(sum + (sum >> 16)));
+}
+
+#endif
