@@ -1,4 +1,4 @@
-/* ChangeEnforcer: innet's sandbox element (the paper's "change enforcer";
+/* ChangeEnforcer: innet's sandbox element (its "change enforcer";
  * docs/ describes the sandbox). The platform puts one on every path between a
  * sandboxed module and the outside, so that at run time the module can only
  * send what the security rules allow.

@@ -25,7 +25,8 @@ static inline bool ipops_addr_in(uint32_t a, const uint32_t *v, uint32_t n)
 }
 
 /* Decrement the TTL of ip (above 1) with DecIPTTL's own checksum update
- * (SOSP'99 2.4.1.1: add 0xFEFF, fold once), which IPOutputCombo shares. */
+ * (add 0xFEFF, fold once, as Click's DecIPTTL does), which IPOutputCombo
+ * shares. */
 static inline void ipops_dec_ttl(uint8_t *ip)
 {
 	ip[8]--;
