@@ -348,17 +348,13 @@ static bool is_icmp_error_type(uint8_t t)
 /* The first well-formed LSRR/SSRR option (its offset in ip), or 0. */
 static uint32_t source_route(const uint8_t *ip, uint32_t hlen)
 {
+	uint32_t bad;
 	for (uint32_t i = 20; i < hlen;) {
+		int len = ipops_option_len(ip, hlen, i, &bad);
+		if (len <= 0)
+			return 0;
 		uint8_t t = ip[i];
-		if (t == 1) {
-			i++;
-			continue;
-		}
-		if (t == 0 || i + 1 >= hlen)
-			return 0;
-		uint32_t l = ip[i + 1];
-		if (l < 2 || i + l > hlen)
-			return 0;
+		uint32_t l = (uint32_t)len;
 		if ((t == 131 || t == 137) && l >= 3 && ip[i + 2] >= 4 && ip[i + 2] % 4 == 0 &&
 		    ip[i + 2] <= l + 1)
 			return i;

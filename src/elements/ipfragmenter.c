@@ -181,25 +181,17 @@ static const struct elem_model ipfragmenter_model = { .push = ipfragmenter_sym_p
 static uint32_t copied_options(const uint8_t *ip, uint32_t hlen, uint8_t *out)
 {
 	uint32_t n = 0;
+	uint32_t bad;
 	for (uint32_t i = 20; i < hlen;) {
-		uint8_t t = ip[i];
-		if (t == 0)
+		int l = ipops_option_len(ip, hlen, i, &bad);
+		if (l <= 0)
 			break;
-		if (t == 1) {
-			i++;
-			continue;
-		}
-		if (i + 1 >= hlen)
-			break;
-		uint32_t l = ip[i + 1];
-		if (l < 2 || i + l > hlen)
-			break;
-		if (t & 0x80) {
+		if (ip[i] & 0x80) { /* never a NOP */
 			if (out)
-				memcpy(out + n, ip + i, l);
-			n += l;
+				memcpy(out + n, ip + i, (size_t)l);
+			n += (uint32_t)l;
 		}
-		i += l;
+		i += (uint32_t)l;
 	}
 	while (n & 3) {
 		if (out)

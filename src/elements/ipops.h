@@ -11,6 +11,27 @@
 /* Most IPv4 option bytes (a 60-byte header less its 20 fixed bytes). */
 #define IPOPS_MAX_OPTIONS 40
 
+/* The length of the option at ip + i (20 <= i < hlen, the header length):
+ * 1 for NOP, 0 for EOL (the list ends), or -1 when it runs past the header
+ * or its length byte is below 2, with *bad the offset of the byte at fault
+ * (for a parameter problem). The option walk of IPFragmenter, ICMPError
+ * and IPOutputCombo. */
+static inline int ipops_option_len(const uint8_t *ip, uint32_t hlen, uint32_t i, uint32_t *bad)
+{
+	if (ip[i] == 0 || ip[i] == 1)
+		return ip[i];
+	if (i + 1 >= hlen) {
+		*bad = i;
+		return -1;
+	}
+	uint32_t l = ip[i + 1];
+	if (l < 2 || i + l > hlen) {
+		*bad = i + 1;
+		return -1;
+	}
+	return (int)l;
+}
+
 /* Is a in 224.0.0.0/4 (DecIPTTL, ICMPError)? */
 static inline bool ipops_is_multicast(uint32_t a) { return (a & 0xf0000000u) == 0xe0000000u; }
 
