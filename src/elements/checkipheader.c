@@ -165,20 +165,14 @@ static size_t checkipheader_state_size(const struct rt_elem *e, uint32_t fc)
  * dst-IP annotations and trims bytes beyond ip_len. 0, or -EINVAL. */
 static int check_ip(struct rt_pkt *p, const struct checkipheader_conf *c)
 {
-	if (p->len < c->offset || p->len - c->offset < 20)
+	if (p->len < c->offset)
 		return -EINVAL;
 	const uint8_t *ip = rt_pkt_data(p) + c->offset;
 	uint32_t plen = p->len - c->offset;
-	if ((ip[0] >> 4) != 4)
-		return -EINVAL;
-	uint32_t hlen = (uint32_t)(ip[0] & 15) << 2;
-	if (hlen < 20)
+	uint32_t hlen = rt_ip_header_len(ip, plen, c->checksum);
+	if (!hlen)
 		return -EINVAL;
 	uint32_t len = rt_rd16(ip + 2);
-	if (len > plen || len < hlen)
-		return -EINVAL;
-	if (c->checksum && rt_csum(ip, hlen) != 0)
-		return -EINVAL;
 	uint32_t src = rt_rd32(ip + 12), dst = rt_rd32(ip + 16);
 	if (ipops_addr_in(src, c->badsrc, c->nbadsrc) && !ipops_addr_in(dst, c->gooddst, c->ngooddst))
 		return -EINVAL;
