@@ -1,6 +1,6 @@
 /* What IPRewriter and IPAddrRewriter share (rewriter.h): input specs and
- * common keywords, the mapping table on symbolic flows and on packets, and
- * the rewriting of a header by a mapping. */
+ * common keywords, the mapping table on symbolic flows and on packets, the
+ * rewriting of a header by a mapping, and the describe of the shared part. */
 #include <errno.h>
 #include <string.h>
 
@@ -738,11 +738,13 @@ void rw_apply(const struct rt_flow *f, int dir, struct rt_pkt *p, bool addr_only
 
 /* A pattern field as Click writes it: '-', a value or LO-HI, with the
  * pattern's '#'/'?' flags on the field that varies. */
-static int field_text(const struct rw_pattern *p, const struct rw_field *f, bool addr, char *buf,
-                      size_t n)
+static void field_text(const struct rw_pattern *p, const struct rw_field *f, bool addr, char *buf,
+                       size_t n)
 {
-	if (f->keep)
-		return snprintf(buf, n, "-");
+	if (f->keep) {
+		snprintf(buf, n, "-");
+		return;
+	}
 	char lo[16], hi[16];
 	if (addr) {
 		inet_format_addr(f->lo, lo);
@@ -752,9 +754,9 @@ static int field_text(const struct rw_pattern *p, const struct rw_field *f, bool
 		snprintf(hi, sizeof hi, "%u", f->hi);
 	}
 	if (f->lo == f->hi)
-		return snprintf(buf, n, "%s", lo);
-	return snprintf(buf, n, "%s-%s%s%s", lo, hi, p->sequential ? "#" : "",
-	                p->no_prefer ? "?" : "");
+		snprintf(buf, n, "%s", lo);
+	else
+		snprintf(buf, n, "%s-%s%s%s", lo, hi, p->sequential ? "#" : "", p->no_prefer ? "?" : "");
 }
 
 /* The effective INPUTSPEC: a prefix SADDR shows as the range it allocates
