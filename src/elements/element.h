@@ -15,7 +15,8 @@
  * route-table elements). Addresses and ports are host byte order; times
  * are int64 nanoseconds; bandwidths bits per second (BandwidthShaper
  * stores bytes/s); annotation offsets are bytes into Click's 48-byte
- * annotation area. Argument parsing helpers: args.h.
+ * annotation area. Argument parsing helpers: args.h; IPv4 steps several
+ * packet functions share: ipops.h.
  *
  * What describe returns (helpers: describe.h): one JSON object per
  * configured instance whose keys are the class's Click keywords, each with
