@@ -8,10 +8,12 @@
 #include <string.h>
 
 #include "base/diag.h"
+#include "base/file.h"
 #include "base/inet.h"
 #include "innet.h"
-#include "base/file.h"
+#include "out.h"
 #include "snapshot/snapshot.h"
+#include "trace.h"
 #include "verify/verify.h"
 
 static void usage(FILE *out)
@@ -20,7 +22,7 @@ static void usage(FILE *out)
 	        "usage: innet verify --network NET.json [--policy P.reach]... [--requirements R.reach]...\n"
 	        "                    [--module NAME=FILE.click (--platform PLATFORM [--address A.B.C.D]\n"
 	        "                     | --inline NODE:PORT,NODE:PORT)] [--json]\n"
-	        "Checks every statement (DESIGN section 7) and prints its verdict and trace.\n"
+	        "Checks every statement (docs/requirements.md) and prints its verdict and trace.\n"
 	        "Exit: 0 all hold, 3 one fails, 2 usage or parse errors.\n");
 }
 
@@ -35,6 +37,61 @@ static char *slurp(const char *path, size_t *len)
 		return NULL;
 	}
 	return text;
+}
+
+/* What a result's trace shows: a flow that reaches (or comes closest),
+ * or one that breaks an always/never. */
+static const char *trace_role(json_t *res)
+{
+	if (strcmp(out_jstr(res, "kind"), "reach"))
+		return "violating flow";
+	return strcmp(out_jstr(res, "verdict"), "holds") ? "closest flow" : "witness";
+}
+
+/* The trace's concrete packet, "field=value" for every field. */
+static void print_witness(json_t *trace)
+{
+	char line[1024];
+	size_t n = 0;
+	const char *key;
+	json_t *v;
+	line[0] = '\0';
+	json_object_foreach(json_object_get(trace, "witness"), key, v) {
+		int w = snprintf(line + n, sizeof line - n, "%s%s=%s", n ? " " : "", key, json_string_value(v));
+		if (w < 0 || (size_t)w >= sizeof line - n)
+			break;
+		n += (size_t)w;
+	}
+	out_print_wrapped(stdout, "    witness: ", 6, line);
+}
+
+/* The report for people, from its JSON form: per statement the verdict and
+ * why, then its traces as `innet show` prints them (trace.h). */
+static void print_report(json_t *rep)
+{
+	size_t i;
+	json_t *res;
+	json_array_foreach(json_object_get(rep, "results"), i, res) {
+		char pre[64];
+		snprintf(pre, sizeof pre, "%s%s%s: ", out_jstr(res, "verdict"),
+		         json_is_true(json_object_get(res, "vacuous")) ? " (vacuous)" : "",
+		         json_is_true(json_object_get(res, "approximate")) ? " (approximate)" : "");
+		out_print_wrapped(stdout, pre, 2, out_jstr(res, "statement"));
+		if (*out_jstr(res, "message"))
+			out_print_wrapped(stdout, "  ", 2, out_jstr(res, "message"));
+		json_t *tr = json_object_get(res, "trace");
+		if (json_is_object(tr)) {
+			printf("  trace (%s):\n", trace_role(res));
+			trace_print(stdout, tr, "    ");
+			print_witness(tr);
+		}
+		tr = json_object_get(res, "loop_trace");
+		if (json_is_object(tr)) {
+			printf("  a looping flow was cut:\n");
+			trace_print(stdout, tr, "    ");
+		}
+		putchar('\n');
+	}
 }
 
 #define MAX_FILES 32
@@ -201,14 +258,14 @@ int cmd_verify(int argc, char **argv)
 		fprintf(stderr, "innet verify: %s\n", strerror(-rc));
 		goto out;
 	}
+	json_t *j = vfy_report_json(rep);
 	if (json) {
-		json_t *j = vfy_report_json(rep);
 		json_dumpf(j, stdout, JSON_INDENT(2));
 		putchar('\n');
-		json_decref(j);
 	} else {
-		vfy_report_print(stdout, rep);
+		print_report(j);
 	}
+	json_decref(j);
 	code = 0;
 	for (size_t i = 0; i < vfy_report_count(rep); i++) {
 		struct vfy_result r;

@@ -16,7 +16,7 @@ static const struct command commands[] = {
 	{"verify", cmd_verify, "--network NET.json ...: check requirements offline"},
 	{"deploy", cmd_deploy, "FILE.json | --name N --config F.click ...: deploy a module"},
 	{"check", cmd_check, "FILE.json | --name N ...: dry run of a deploy (verdict, platform, report)"},
-	{"ls", cmd_ls, "list your modules"},
+	{"ls", cmd_ls, "[--all]: list your modules (--all: the killed ones too)"},
 	{"show", cmd_show, "ID: a module's state, verdict and report with traces"},
 	{"rm", cmd_rm, "ID...: kill modules"},
 	{"network", cmd_network, "put FILE.json | get: the operator's network snapshot"},

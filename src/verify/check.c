@@ -382,32 +382,6 @@ json_t *vfy_report_json(const struct vfy_report *rep)
 	return json_pack("{s:b, s:o}", "ok", vfy_report_ok(rep), "results", arr);
 }
 
-void vfy_report_print_trace(FILE *out, const struct vfy_report *rep, size_t i)
-{
-	if (i < rep->n && rep->v[i].trace)
-		vtrace_print(out, rep->v[i].trace);
-}
-
-void vfy_report_print(FILE *out, const struct vfy_report *rep)
-{
-	for (size_t i = 0; i < rep->n; i++) {
-		const struct vres *v = &rep->v[i];
-		fprintf(out, "%s%s%s: %s\n  %s\n", verdict_word(v->r.verdict), v->r.vacuous ? " (vacuous)" : "",
-		        v->r.approximate ? " (approximate)" : "", v->r.text, v->r.message ? v->r.message : "");
-		if (v->trace) {
-			fprintf(out, "  trace (%s):\n", v->r.kind == VFY_REACH
-			                                    ? (v->r.verdict == VFY_HOLDS ? "witness" : "closest flow")
-			                                    : "violating flow");
-			vtrace_print(out, v->trace);
-		}
-		if (v->loop_trace) {
-			fprintf(out, "  a looping flow was cut (full trace in --json):\n");
-			vtrace_print_path(out, v->loop_trace);
-		}
-		fputc('\n', out);
-	}
-}
-
 const char *vfy_report_final_field(const struct vfy_report *rep, size_t i, const char *field)
 {
 	if (i >= rep->n || !rep->v[i].trace)

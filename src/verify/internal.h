@@ -17,7 +17,6 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include <jansson.h>
 
@@ -361,9 +360,6 @@ const char *vjob_loc_name(struct vfy_job *j, const struct sym_hop *h);
 struct vtrace;
 struct vtrace *vtrace_build(struct arena *ra, const struct vfy_net *n, const struct sym_flow *f);
 json_t *vtrace_json(const struct vtrace *t);
-void vtrace_print(FILE *out, const struct vtrace *t);
-/* Only the network hops, on one line. */
-void vtrace_print_path(FILE *out, const struct vtrace *t);
 const char *vtrace_final(const struct vtrace *t, const char *field);
 
 /* ==== 6. checks (check.c) and security exits (security.c) ==================

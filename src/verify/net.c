@@ -2,6 +2,7 @@
  * destination partitions computed once, middleboxes' Click graphs, and the
  * modules a job adds on platforms or splices into links. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

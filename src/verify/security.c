@@ -1,6 +1,7 @@
 /* Support for the security rules (docs/security.md) and for checking that
  * element models agree with the packet functions. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
