@@ -46,8 +46,6 @@ const struct sym_iset *iset_or(struct arena *a, const struct sym_iset *x, const 
 const struct sym_iset *iset_not(struct arena *a, const struct sym_iset *x, unsigned width);
 const struct sym_iset *iset_shift(struct arena *a, const struct sym_iset *x, uint32_t k, unsigned width);
 bool iset_equal(const struct sym_iset *x, const struct sym_iset *y);
-/* y op v, for one value y. */
-bool iset_cmp(enum flow_op op, uint32_t y, uint32_t v);
 /* {x < 2^width : op((x >> shift) & mask, value)}; NULL when that takes
  * more than 65,536 intervals (the caller approximates) or memory ran out. */
 const struct sym_iset *iset_masked(struct arena *a, unsigned width, unsigned shift, uint32_t mask,

@@ -211,19 +211,6 @@ uint64_t iset_hash(const struct sym_iset *s)
 	return h;
 }
 
-bool iset_cmp(enum flow_op op, uint32_t y, uint32_t v)
-{
-	switch (op) {
-	case FLOW_EQ: return y == v;
-	case FLOW_NE: return y != v;
-	case FLOW_LT: return y < v;
-	case FLOW_GT: return y > v;
-	case FLOW_LE: return y <= v;
-	case FLOW_GE: return y >= v;
-	}
-	return false;
-}
-
 #define MASKED_MAX_INTERVALS 65536u
 
 struct mctx {
@@ -247,14 +234,14 @@ static void masked_rec(struct mctx *m, uint32_t lo, unsigned bits)
 	bool constant = false, val = false;
 	if (fm == 0) {
 		constant = true;
-		val = iset_cmp(m->op, ymin, m->value);
+		val = flow_compare(ymin, m->op, m->value);
 	} else if (m->op == FLOW_EQ || m->op == FLOW_NE) {
 		if (m->value < ymin || m->value > ymax) {
 			constant = true;
 			val = m->op == FLOW_NE;
 		}
 	} else {
-		bool a = iset_cmp(m->op, ymin, m->value), b = iset_cmp(m->op, ymax, m->value);
+		bool a = flow_compare(ymin, m->op, m->value), b = flow_compare(ymax, m->op, m->value);
 		if (a == b) {
 			constant = true;
 			val = a;

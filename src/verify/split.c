@@ -318,7 +318,7 @@ static int split_atom(struct sym_ctx *cx, struct sym_flow *f, const struct flow_
 		return 0;
 	}
 	if (n == 0) { /* every compared bit masked out: compares 0 with value */
-		sym_flows_push(cx, iset_cmp(a->op, 0, a->value) ? yes : no, f);
+		sym_flows_push(cx, flow_compare(0, a->op, a->value) ? yes : no, f);
 		return 0;
 	}
 	if (n < 0) {
