@@ -191,6 +191,119 @@ static const char *hop_text(struct arena *a, const struct rhop *h)
 	return h->flow_text ? arena_printf(a, "%s %s", h->node.text, h->flow_text) : h->node.text;
 }
 
+/* Each hop's node, in j->m; false when one does not resolve (the verdict
+ * is then an error saying why). */
+static bool hops_resolve(struct vfy_job *j, struct arena *ra, struct vres *out)
+{
+	const struct rstmt *st = j->st;
+	for (uint32_t i = 0; i < st->nhops; i++) {
+		const char *e = resolve(j, ra, &st->hops[i].node, &j->m[i]);
+		if (e) {
+			out->r.verdict = VFY_ERROR;
+			out->r.message = arena_strdup(ra, e);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* " (approximate: why)" when flow f is approximate, else "". */
+static const char *approx_note(struct arena *ra, const struct sym_flow *f)
+{
+	return f->approx ? arena_printf(ra, " (approximate: %s)", f->approx) : "";
+}
+
+/* reach: holds with a witness, or fails with the flow that came closest. */
+static struct sym_flow *verdict_reach(struct vfy_job *j, struct arena *ra, struct vres *out)
+{
+	const struct rstmt *st = j->st;
+	const char *first = st->hops[0].node.text, *last = st->hops[st->nhops - 1].node.text;
+	if (j->decisive) {
+		out->r.verdict = VFY_HOLDS;
+		out->r.approximate = j->decisive->approx != NULL;
+		out->r.message = arena_printf(ra, "a flow from %s reaches %s through every hop%s", first, last,
+		                              approx_note(ra, j->decisive));
+		return j->decisive;
+	}
+	out->r.verdict = VFY_FAILS;
+	uint32_t got = j->best ? j->best->progress : 0;
+	const struct rhop *h = &st->hops[got + 1];
+	if (!j->started)
+		out->r.message = arena_printf(ra, "no packet can leave %s as stated", hop_text(ra, &st->hops[0]));
+	else if (j->const_msg)
+		out->r.message = arena_printf(ra, "no flow keeps its invariants: %s", j->const_msg);
+	else
+		out->r.message = arena_printf(ra, "no flow reaches hop %u (%s)%s%s; the closest stops at %s",
+		                              got + 1, hop_text(ra, h), got ? "; the closest passed " : "",
+		                              got ? hop_text(ra, &st->hops[got]) : "",
+		                              j->best ? vjob_loc_name(j, j->best->hist) : "the source");
+	return j->best;
+}
+
+/* never: fails with the flow that got through, or holds (vacuously when
+ * no packet could start). */
+static struct sym_flow *verdict_never(struct vfy_job *j, struct arena *ra, struct vres *out)
+{
+	const struct rstmt *st = j->st;
+	const char *first = st->hops[0].node.text, *last = st->hops[st->nhops - 1].node.text;
+	if (j->decisive) {
+		out->r.verdict = VFY_FAILS;
+		out->r.approximate = j->decisive->approx != NULL;
+		out->r.message = arena_printf(ra, "a flow from %s reaches %s%s", first, last, approx_note(ra, j->decisive));
+		return j->decisive;
+	}
+	out->r.verdict = VFY_HOLDS;
+	out->r.vacuous = !j->started;
+	out->r.message = j->started ? arena_printf(ra, "no flow from %s reaches %s", first, last)
+	                            : arena_printf(ra, "vacuous: no packet can leave %s as stated",
+	                                           hop_text(ra, &st->hops[0]));
+	return NULL;
+}
+
+/* always: fails with a flow that skipped a hop or broke an invariant, or
+ * holds (vacuously when no flow started or none reached the last node). */
+static struct sym_flow *verdict_always(struct vfy_job *j, struct arena *ra, struct vres *out)
+{
+	const struct rstmt *st = j->st;
+	const char *first = st->hops[0].node.text, *last = st->hops[st->nhops - 1].node.text;
+	if (j->decisive) {
+		out->r.verdict = VFY_FAILS;
+		out->r.approximate = j->decisive->approx != NULL;
+		uint32_t got = j->decisive->progress;
+		if (got + 1 < st->nhops - 1)
+			out->r.message = arena_printf(ra, "a flow reaches %s without passing %s", last,
+			                              hop_text(ra, &st->hops[got + 1]));
+		else
+			out->r.message = arena_printf(ra, "a flow reaches %s but %s", last,
+			                              j->const_msg ? j->const_msg : "breaks an invariant");
+		return j->decisive;
+	}
+	out->r.verdict = VFY_HOLDS;
+	out->r.vacuous = !j->started || !j->reached_last;
+	out->r.message = !j->started ? arena_printf(ra, "vacuous: no packet can leave %s as stated",
+	                                            hop_text(ra, &st->hops[0]))
+	               : !j->reached_last ? arena_printf(ra, "vacuous: no flow from %s reaches %s", first, last)
+	               : arena_printf(ra, "every flow from %s that reaches %s passed every hop (%llu did)",
+	                              first, last, (unsigned long long)j->reached_last);
+	return NULL;
+}
+
+/* The traces the job wants (tf: the flow that decided), and the looping
+ * flows cut, in the message. */
+static void add_traces(struct vfy_job *j, struct vfy_net *n, struct sym_flow *tf, struct arena *ra,
+                       struct vres *out)
+{
+	bool want = j->traces == VFY_TRACES_ALL ||
+	            (j->traces == VFY_TRACES_FAILURES && out->r.verdict != VFY_HOLDS);
+	if (tf && want)
+		out->trace = vtrace_build(ra, n, tf);
+	if (j->loop_flow && want)
+		out->loop_trace = vtrace_build(ra, n, j->loop_flow);
+	if (j->loops)
+		out->r.message = arena_printf(ra, "%s; %u looping flow%s cut", out->r.message, j->loops,
+		                              j->loops == 1 ? "" : "s");
+}
+
 static int check_one(struct vfy_net *n, const struct rstmt *st, const struct vfy_limits *lim,
                      struct arena *ra, struct vres *out)
 {
@@ -203,18 +316,11 @@ static int check_one(struct vfy_net *n, const struct rstmt *st, const struct vfy
 	j.st = st;
 	j.m = arena_calloc(j.a, st->nhops, sizeof *j.m);
 	if (!j.m) {
-		vjob_fini(&j);
-		return -ENOMEM;
+		rc = -ENOMEM;
+		goto cleanup;
 	}
-	for (uint32_t i = 0; i < st->nhops; i++) {
-		const char *e = resolve(&j, ra, &st->hops[i].node, &j.m[i]);
-		if (e) {
-			out->r.verdict = VFY_ERROR;
-			out->r.message = arena_strdup(ra, e);
-			vjob_fini(&j);
-			return 0;
-		}
-	}
+	if (!hops_resolve(&j, ra, out))
+		goto cleanup;
 	rc = start(&j, st);
 	if (rc == 0)
 		rc = vjob_run(&j);
@@ -223,87 +329,16 @@ static int check_one(struct vfy_net *n, const struct rstmt *st, const struct vfy
 	if (rc < 0) {
 		out->r.verdict = VFY_ERROR;
 		out->r.message = arena_printf(ra, "%s", j.errmsg ? j.errmsg : strerror(-rc));
-		vjob_fini(&j);
-		return rc == -ENOMEM || rc == -ECANCELED ? rc : 0;
+		rc = rc == -ENOMEM || rc == -ECANCELED ? rc : 0;
+		goto cleanup;
 	}
-	const char *last = st->hops[st->nhops - 1].node.text;
-	const char *first = st->hops[0].node.text;
-	struct sym_flow *tf = NULL;
-	switch (st->kind) {
-	case VFY_REACH:
-		if (j.decisive) {
-			out->r.verdict = VFY_HOLDS;
-			out->r.approximate = j.decisive->approx != NULL;
-			out->r.message = arena_printf(ra, "a flow from %s reaches %s through every hop%s%s",
-			                              first, last, j.decisive->approx ? " (approximate: " : "",
-			                              j.decisive->approx ? arena_printf(ra, "%s)", j.decisive->approx) : "");
-			tf = j.decisive;
-		} else {
-			out->r.verdict = VFY_FAILS;
-			uint32_t got = j.best ? j.best->progress : 0;
-			const struct rhop *h = &st->hops[got + 1];
-			if (!j.started)
-				out->r.message = arena_printf(ra, "no packet can leave %s as stated", hop_text(ra, &st->hops[0]));
-			else if (j.const_msg)
-				out->r.message = arena_printf(ra, "no flow keeps its invariants: %s", j.const_msg);
-			else
-				out->r.message = arena_printf(ra, "no flow reaches hop %u (%s)%s%s; the closest stops at %s",
-				                              got + 1, hop_text(ra, h), got ? "; the closest passed " : "",
-				                              got ? hop_text(ra, &st->hops[got]) : "",
-				                              j.best ? vjob_loc_name(&j, j.best->hist) : "the source");
-			tf = j.best;
-		}
-		break;
-	case VFY_NEVER:
-		if (j.decisive) {
-			out->r.verdict = VFY_FAILS;
-			out->r.approximate = j.decisive->approx != NULL;
-			out->r.message = arena_printf(ra, "a flow from %s reaches %s%s%s", first, last,
-			                              j.decisive->approx ? " (approximate: " : "",
-			                              j.decisive->approx ? arena_printf(ra, "%s)", j.decisive->approx) : "");
-			tf = j.decisive;
-		} else {
-			out->r.verdict = VFY_HOLDS;
-			out->r.vacuous = !j.started;
-			out->r.message = j.started ? arena_printf(ra, "no flow from %s reaches %s", first, last)
-			                           : arena_printf(ra, "vacuous: no packet can leave %s as stated",
-			                                          hop_text(ra, &st->hops[0]));
-		}
-		break;
-	case VFY_ALWAYS:
-		if (j.decisive) {
-			out->r.verdict = VFY_FAILS;
-			out->r.approximate = j.decisive->approx != NULL;
-			uint32_t got = j.decisive->progress;
-			if (got + 1 < st->nhops - 1)
-				out->r.message = arena_printf(ra, "a flow reaches %s without passing %s", last,
-				                              hop_text(ra, &st->hops[got + 1]));
-			else
-				out->r.message = arena_printf(ra, "a flow reaches %s but %s", last,
-				                              j.const_msg ? j.const_msg : "breaks an invariant");
-			tf = j.decisive;
-		} else {
-			out->r.verdict = VFY_HOLDS;
-			out->r.vacuous = !j.started || !j.reached_last;
-			out->r.message = !j.started ? arena_printf(ra, "vacuous: no packet can leave %s as stated",
-			                                           hop_text(ra, &st->hops[0]))
-			               : !j.reached_last ? arena_printf(ra, "vacuous: no flow from %s reaches %s", first, last)
-			               : arena_printf(ra, "every flow from %s that reaches %s passed every hop (%llu did)",
-			                              first, last, (unsigned long long)j.reached_last);
-		}
-		break;
-	}
-	bool want = j.traces == VFY_TRACES_ALL ||
-	            (j.traces == VFY_TRACES_FAILURES && out->r.verdict != VFY_HOLDS);
-	if (tf && want)
-		out->trace = vtrace_build(ra, n, tf);
-	if (j.loop_flow && want)
-		out->loop_trace = vtrace_build(ra, n, j.loop_flow);
-	if (j.loops)
-		out->r.message = arena_printf(ra, "%s; %u looping flow%s cut", out->r.message, j.loops,
-		                              j.loops == 1 ? "" : "s");
+	struct sym_flow *tf = st->kind == VFY_REACH ? verdict_reach(&j, ra, out)
+	                      : st->kind == VFY_NEVER ? verdict_never(&j, ra, out)
+	                                              : verdict_always(&j, ra, out);
+	add_traces(&j, n, tf, ra, out);
+cleanup:
 	vjob_fini(&j);
-	return 0;
+	return rc;
 }
 
 int vfy_check(struct vfy_net *n, const struct vfy_reqs *r, const struct vfy_limits *lim,

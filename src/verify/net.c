@@ -201,9 +201,9 @@ static void base_free(struct vfy_base *b)
 	free(b);
 }
 
-int vfy_base_build(struct snapshot *s, struct vfy_base **out, struct diags *d)
+/* A base for s with its arena and empty node and peer tables. */
+static int base_new(struct snapshot *s, struct vfy_base **out)
 {
-	*out = NULL;
 	struct vfy_base *b = calloc(1, sizeof *b);
 	if (!b)
 		return -ENOMEM;
@@ -221,101 +221,131 @@ int vfy_base_build(struct snapshot *s, struct vfy_base **out, struct diags *d)
 		base_free(b);
 		return -ENOMEM;
 	}
+	*out = b;
+	return 0;
+}
+
+/* Addresses owned by clients and platforms: collected, then sorted and
+ * merged once (an incremental union would be quadratic). */
+struct owned {
+	struct sym_ival *v;
+	size_t n, cap;
+};
+
+static int owned_add(struct owned *o, uint32_t lo, uint32_t hi)
+{
+	if (o->n == o->cap) {
+		size_t cap = o->cap ? o->cap * 2 : 16;
+		struct sym_ival *v = realloc(o->v, cap * sizeof *v);
+		if (!v)
+			return -ENOMEM;
+		o->v = v;
+		o->cap = cap;
+	}
+	o->v[o->n++] = (struct sym_ival){lo, hi};
+	return 0;
+}
+
+/* Node i of the snapshot as the model sees it, its ports unlinked; the
+ * addresses it owns go to own. */
+static int node_build(struct vfy_base *b, uint32_t i, struct owned *own, struct diags *d)
+{
 	struct arena *a = b->arena;
-	/* addresses owned by clients and platforms: collected, then sorted and
-	 * merged once (an incremental union would be quadratic) */
-	size_t nown = 0, capown = 16;
-	struct sym_ival *own = malloc(capown * sizeof *own);
-	int rc = own ? 0 : -ENOMEM;
-#define OWN(lo_, hi_)                                                                  \
-	do {                                                                               \
-		if (nown == capown) {                                                          \
-			struct sym_ival *nv_ = realloc(own, capown * 2 * sizeof *own);             \
-			if (!nv_) {                                                                \
-				rc = -ENOMEM;                                                          \
-				break;                                                                 \
-			}                                                                          \
-			own = nv_;                                                                 \
-			capown *= 2;                                                               \
-		}                                                                              \
-		own[nown++] = (struct sym_ival){(lo_), (hi_)};                                 \
-	} while (0)
-	for (size_t i = 0; i < s->nnodes; i++) {
-		const struct snap_node *sn = &s->nodes[i];
-		struct vnode *n = &b->nodes[i];
-		n->name = sn->name;
-		n->nports = sn->nports;
-		n->snap = sn;
-		b->peer[i] = arena_alloc(a, (size_t)(sn->nports ? sn->nports : 1) * sizeof **b->peer);
-		if (!b->peer[i]) {
-			rc = -ENOMEM;
-			break;
+	const struct snap_node *sn = &b->snap->nodes[i];
+	struct vnode *n = &b->nodes[i];
+	n->name = sn->name;
+	n->nports = sn->nports;
+	n->snap = sn;
+	b->peer[i] = arena_alloc(a, (size_t)(sn->nports ? sn->nports : 1) * sizeof **b->peer);
+	if (!b->peer[i])
+		return -ENOMEM;
+	for (uint32_t p = 0; p < sn->nports; p++)
+		b->peer[i][p].node = UINT32_MAX;
+	int rc = 0;
+	switch (sn->type) {
+	case SNAP_HOSTS:
+		n->kind = VN_HOSTS;
+		n->client = sn->role == SNAP_ROLE_CLIENT;
+		n->space = iset_new(a, NULL, 0);
+		for (size_t k = 0; k < sn->nprefixes && rc == 0; k++) {
+			const struct sym_iset *ps = prefix_set(a, sn->prefixes[k]);
+			n->space = iset_or(a, n->space, ps);
+			rc = owned_add(own, ps->v[0].lo, ps->v[0].hi);
 		}
-		for (uint32_t p = 0; p < sn->nports; p++)
-			b->peer[i][p].node = UINT32_MAX;
-		switch (sn->type) {
-		case SNAP_HOSTS:
-			n->kind = VN_HOSTS;
-			n->client = sn->role == SNAP_ROLE_CLIENT;
-			n->space = iset_new(a, NULL, 0);
-			for (size_t k = 0; k < sn->nprefixes && rc == 0; k++) {
-				const struct sym_iset *ps = prefix_set(a, sn->prefixes[k]);
-				n->space = iset_or(a, n->space, ps);
-				OWN(ps->v[0].lo, ps->v[0].hi);
-			}
-			break;
-		case SNAP_ROUTER:
-			n->kind = VN_ROUTER;
-			n->ttl_dec = sn->ttl_decrement;
-			rc = router_partition(a, n, sn);
-			break;
-		case SNAP_MIDDLEBOX:
-			n->kind = VN_CLICK;
-			rc = graph_node(a, n, sn->name, sn->click, NULL, 0, d);
-			break;
-		case SNAP_PLATFORM:
-			n->kind = VN_PLATFORM;
-			n->address = sn->address;
-			{
-				uint32_t lo = sn->pool.addr & inet_mask(sn->pool.len);
-				OWN(lo, lo | ~inet_mask(sn->pool.len));
-				OWN(sn->address, sn->address);
-			}
-			break;
-		}
-		if (rc < 0)
-			break;
+		break;
+	case SNAP_ROUTER:
+		n->kind = VN_ROUTER;
+		n->ttl_dec = sn->ttl_decrement;
+		rc = router_partition(a, n, sn);
+		break;
+	case SNAP_MIDDLEBOX:
+		n->kind = VN_CLICK;
+		rc = graph_node(a, n, sn->name, sn->click, NULL, 0, d);
+		break;
+	case SNAP_PLATFORM: {
+		n->kind = VN_PLATFORM;
+		n->address = sn->address;
+		uint32_t lo = sn->pool.addr & inet_mask(sn->pool.len);
+		rc = owned_add(own, lo, lo | ~inet_mask(sn->pool.len));
+		if (rc == 0)
+			rc = owned_add(own, sn->address, sn->address);
+		break;
 	}
-#undef OWN
-	if (rc == 0) {
-		/* the internet is every address no client prefix or platform owns */
-		qsort(own, nown, sizeof *own, ival_lo_cmp);
-		size_t w = 0;
-		for (size_t k = 0; k < nown; k++) {
-			if (w && (own[w - 1].hi == 0xffffffffu || own[w - 1].hi + 1 >= own[k].lo)) {
-				if (own[k].hi > own[w - 1].hi)
-					own[w - 1].hi = own[k].hi;
-			} else {
-				own[w++] = own[k];
-			}
-		}
-		const struct sym_iset *owned = iset_new(a, own, (uint32_t)w);
-		b->internet_space = owned ? iset_not(a, owned, 32) : NULL;
-		if (!b->internet_space)
-			rc = -ENOMEM;
 	}
-	free(own);
-	if (rc == 0) {
-		for (uint32_t i = 0; i < b->nnodes; i++)
-			if (b->nodes[i].kind == VN_HOSTS && !b->nodes[i].client && !b->nodes[i].space->n)
-				b->nodes[i].space = b->internet_space;
-		for (size_t k = 0; k < s->nlinks; k++) {
-			const struct snap_link *l = &s->links[k];
-			b->peer[l->a.node][l->a.port] = (struct vendpoint){l->b.node, l->b.port};
-			b->peer[l->b.node][l->b.port] = (struct vendpoint){l->a.node, l->a.port};
+	return rc;
+}
+
+/* The internet is every address no client prefix or platform owns. */
+static int internet_space_build(struct vfy_base *b, struct owned *own)
+{
+	if (own->n)
+		qsort(own->v, own->n, sizeof *own->v, ival_lo_cmp);
+	size_t w = 0;
+	for (size_t k = 0; k < own->n; k++) {
+		struct sym_ival *last = w ? &own->v[w - 1] : NULL;
+		if (last && (last->hi == 0xffffffffu || last->hi + 1 >= own->v[k].lo)) {
+			if (own->v[k].hi > last->hi)
+				last->hi = own->v[k].hi;
+		} else {
+			own->v[w++] = own->v[k];
 		}
 	}
-	if (rc < 0 || arena_exhausted(a)) {
+	const struct sym_iset *owned = iset_new(b->arena, own->v, (uint32_t)w);
+	b->internet_space = owned ? iset_not(b->arena, owned, 32) : NULL;
+	return b->internet_space ? 0 : -ENOMEM;
+}
+
+/* Hosts without prefixes that are not clients stand for the internet;
+ * the snapshot's links fill the peer table. */
+static void base_connect(struct vfy_base *b)
+{
+	const struct snapshot *s = b->snap;
+	for (uint32_t i = 0; i < b->nnodes; i++)
+		if (b->nodes[i].kind == VN_HOSTS && !b->nodes[i].client && !b->nodes[i].space->n)
+			b->nodes[i].space = b->internet_space;
+	for (size_t k = 0; k < s->nlinks; k++) {
+		const struct snap_link *l = &s->links[k];
+		b->peer[l->a.node][l->a.port] = (struct vendpoint){l->b.node, l->b.port};
+		b->peer[l->b.node][l->b.port] = (struct vendpoint){l->a.node, l->a.port};
+	}
+}
+
+int vfy_base_build(struct snapshot *s, struct vfy_base **out, struct diags *d)
+{
+	*out = NULL;
+	struct vfy_base *b;
+	int rc = base_new(s, &b);
+	if (rc < 0)
+		return rc;
+	struct owned own = {0};
+	for (uint32_t i = 0; i < b->nnodes && rc == 0; i++)
+		rc = node_build(b, i, &own, d);
+	if (rc == 0)
+		rc = internet_space_build(b, &own);
+	free(own.v);
+	if (rc == 0)
+		base_connect(b);
+	if (rc < 0 || arena_exhausted(b->arena)) {
 		base_free(b);
 		return rc < 0 ? rc : -ENOMEM;
 	}
