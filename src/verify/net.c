@@ -225,30 +225,9 @@ static int base_new(struct snapshot *s, struct vfy_base **out)
 	return 0;
 }
 
-/* Addresses owned by clients and platforms: collected, then sorted and
- * merged once (an incremental union would be quadratic). */
-struct owned {
-	struct sym_ival *v;
-	size_t n, cap;
-};
-
-static int owned_add(struct owned *o, uint32_t lo, uint32_t hi)
-{
-	if (o->n == o->cap) {
-		size_t cap = o->cap ? o->cap * 2 : 16;
-		struct sym_ival *v = realloc(o->v, cap * sizeof *v);
-		if (!v)
-			return -ENOMEM;
-		o->v = v;
-		o->cap = cap;
-	}
-	o->v[o->n++] = (struct sym_ival){lo, hi};
-	return 0;
-}
-
 /* Node i of the snapshot as the model sees it, its ports unlinked; the
  * addresses it owns go to own. */
-static int node_build(struct vfy_base *b, uint32_t i, struct owned *own, struct diags *d)
+static int node_build(struct vfy_base *b, uint32_t i, struct pbuf *own, struct diags *d)
 {
 	struct arena *a = b->arena;
 	const struct snap_node *sn = &b->snap->nodes[i];
@@ -270,7 +249,7 @@ static int node_build(struct vfy_base *b, uint32_t i, struct owned *own, struct 
 		for (size_t k = 0; k < sn->nprefixes && rc == 0; k++) {
 			const struct sym_iset *ps = prefix_set(a, sn->prefixes[k]);
 			n->space = iset_or(a, n->space, ps);
-			rc = owned_add(own, ps->v[0].lo, ps->v[0].hi);
+			rc = pbuf_add(own, ps->v[0].lo, ps->v[0].hi);
 		}
 		break;
 	case SNAP_ROUTER:
@@ -286,22 +265,24 @@ static int node_build(struct vfy_base *b, uint32_t i, struct owned *own, struct 
 		n->kind = VN_PLATFORM;
 		n->address = sn->address;
 		uint32_t lo = sn->pool.addr & inet_mask(sn->pool.len);
-		rc = owned_add(own, lo, lo | ~inet_mask(sn->pool.len));
+		rc = pbuf_add(own, lo, lo | ~inet_mask(sn->pool.len));
 		if (rc == 0)
-			rc = owned_add(own, sn->address, sn->address);
+			rc = pbuf_add(own, sn->address, sn->address);
 		break;
 	}
 	}
 	return rc;
 }
 
-/* The internet is every address no client prefix or platform owns. */
-static int internet_space_build(struct vfy_base *b, struct owned *own)
+/* The internet is every address no client prefix or platform owns: the
+ * owned ones are collected, then sorted and merged once (an incremental
+ * union would be quadratic). */
+static int internet_space_build(struct vfy_base *b, struct pbuf *own)
 {
 	if (own->n)
 		qsort(own->v, own->n, sizeof *own->v, ival_lo_cmp);
-	size_t w = 0;
-	for (size_t k = 0; k < own->n; k++) {
+	uint32_t w = 0;
+	for (uint32_t k = 0; k < own->n; k++) {
 		struct sym_ival *last = w ? &own->v[w - 1] : NULL;
 		if (last && (last->hi == 0xffffffffu || last->hi + 1 >= own->v[k].lo)) {
 			if (own->v[k].hi > last->hi)
@@ -310,7 +291,7 @@ static int internet_space_build(struct vfy_base *b, struct owned *own)
 			own->v[w++] = own->v[k];
 		}
 	}
-	const struct sym_iset *owned = iset_new(b->arena, own->v, (uint32_t)w);
+	const struct sym_iset *owned = iset_new(b->arena, own->v, w);
 	b->internet_space = owned ? iset_not(b->arena, owned, 32) : NULL;
 	return b->internet_space ? 0 : -ENOMEM;
 }
@@ -337,7 +318,7 @@ int vfy_base_build(struct snapshot *s, struct vfy_base **out, struct diags *d)
 	int rc = base_new(s, &b);
 	if (rc < 0)
 		return rc;
-	struct owned own = {0};
+	struct pbuf own = {0};
 	for (uint32_t i = 0; i < b->nnodes && rc == 0; i++)
 		rc = node_build(b, i, &own, d);
 	if (rc == 0)
