@@ -26,7 +26,7 @@ static const char *node_err(struct arena *ra, const struct rnode *nd, const char
 /* Resolve hop i's node; NULL or an error message. */
 static const char *resolve(struct vfy_job *j, struct arena *ra, const struct rnode *nd, struct rmatch *m)
 {
-	uint32_t total = vnet_nnodes(j->net);
+	uint32_t total = vnet__nnodes(j->net);
 	m->nodes = arena_calloc(j->a, total ? total : 1, sizeof *m->nodes);
 	m->elem = UINT32_MAX;
 	if (!m->nodes)
@@ -35,7 +35,7 @@ static const char *resolve(struct vfy_job *j, struct arena *ra, const struct rno
 	case RN_CLIENT:
 	case RN_INTERNET:
 		for (uint32_t i = 0; i < total; i++) {
-			const struct vnode *n = vnet_node(j->net, i);
+			const struct vnode *n = vnet__node(j->net, i);
 			if (n->kind == VN_HOSTS && n->client == (nd->kind == RN_CLIENT))
 				m->nodes[m->n++] = i;
 		}
@@ -45,11 +45,11 @@ static const char *resolve(struct vfy_job *j, struct arena *ra, const struct rno
 		return NULL;
 	case RN_PREFIX: {
 		uint32_t lo = nd->pfx.addr & inet_mask(nd->pfx.len), hi = lo | ~inet_mask(nd->pfx.len);
-		m->dst = iset_range(j->a, lo, hi);
+		m->dst = iset__range(j->a, lo, hi);
 		for (uint32_t i = 0; i < total; i++) {
-			const struct vnode *n = vnet_node(j->net, i);
+			const struct vnode *n = vnet__node(j->net, i);
 			if (n->kind == VN_HOSTS) {
-				const struct sym_iset *x = iset_and(j->a, n->space, m->dst);
+				const struct sym_iset *x = iset__and(j->a, n->space, m->dst);
 				if (x && x->n)
 					m->nodes[m->n++] = i;
 			} else if (n->kind == VN_MODULE && n->address >= lo && n->address <= hi) {
@@ -62,18 +62,18 @@ static const char *resolve(struct vfy_job *j, struct arena *ra, const struct rno
 		return NULL;
 	}
 	case RN_NAME: {
-		int i = vnet_find(j->net, nd->name);
+		int i = vnet__find(j->net, nd->name);
 		if (i < 0)
 			return node_err(ra, nd, "no node or module named");
 		m->nodes[m->n++] = (uint32_t)i;
-		m->hosts = vnet_node(j->net, (uint32_t)i)->kind == VN_HOSTS;
+		m->hosts = vnet__node(j->net, (uint32_t)i)->kind == VN_HOSTS;
 		return NULL;
 	}
 	case RN_ELEM: {
-		int i = vnet_find(j->net, nd->name);
+		int i = vnet__find(j->net, nd->name);
 		if (i < 0)
 			return node_err(ra, nd, "no node or module named in");
-		const struct vnode *n = vnet_node(j->net, (uint32_t)i);
+		const struct vnode *n = vnet__node(j->net, (uint32_t)i);
 		if (!n->g)
 			return node_err(ra, nd, "the node has no Click configuration:");
 		const struct click_element *e = click_graph_find(n->g, nd->elem);
@@ -98,7 +98,7 @@ static int start(struct vfy_job *j, const struct rstmt *st)
 	const struct rmatch *m0 = &j->m[0];
 	for (uint32_t s = 0; s < m0->n; s++) {
 		uint32_t node = m0->nodes[s];
-		const struct vnode *n = vnet_node(j->net, node);
+		const struct vnode *n = vnet__node(j->net, node);
 		struct sym_flow *f = sym__fresh(cx);
 		if (!f)
 			return -ENOMEM;
@@ -108,13 +108,13 @@ static int start(struct vfy_job *j, const struct rstmt *st)
 		if (n->kind == VN_HOSTS) {
 			const struct sym_iset *space = n->space;
 			if (m0->dst)
-				space = iset_and(j->a, space, m0->dst);
+				space = iset__and(j->a, space, m0->dst);
 			sym_split_set(cx, in, SYM_F_SRC, space, &in, &out);
 			sym__free(cx, out);
 			/* a host sends through the network what is not for its own
 			 * side, unless the statement says where it goes */
 			if (in && !sym__mentions_dst(h0->flow)) {
-				sym_split_set(cx, in, SYM_F_DST, iset_not(j->a, n->space, 32), &in, &out);
+				sym_split_set(cx, in, SYM_F_DST, iset__not(j->a, n->space, 32), &in, &out);
 				sym__free(cx, out);
 			}
 		} else if (n->kind == VN_MODULE && m0->elem == UINT32_MAX) {
@@ -141,19 +141,19 @@ static int start(struct vfy_job *j, const struct rstmt *st)
 			g->entry_dst = sym_get(g, SYM_F_DST);
 			j->started++;
 			/* the source row of the trace */
-			vjob_hop(j, g, HOP_NODE, node, m0->elem, m0->elem == UINT32_MAX ? 0 : m0->port, "source");
+			vjob__hop(j, g, HOP_NODE, node, m0->elem, m0->elem == UINT32_MAX ? 0 : m0->port, "source");
 			g->prev_match = g->nhops;
 			if (m0->elem != UINT32_MAX) {
 				/* start inside: undo the record, the step records it */
 				g->hist = g->hist->prev;
 				g->nhops--;
 				g->prev_match = g->nhops + 1;
-				vjob_push(j, g, IT_ELEM, node, m0->elem, m0->port);
+				vjob__push(j, g, IT_ELEM, node, m0->elem, m0->port);
 			} else if (n->kind == VN_MODULE) {
 				g->hist = g->hist->prev;
 				g->nhops--;
 				g->prev_match = g->nhops + 1;
-				vjob_push(j, g, IT_NODE, node, UINT32_MAX, 0);
+				vjob__push(j, g, IT_NODE, node, UINT32_MAX, 0);
 			} else {
 				/* leave by every linked port */
 				uint32_t np = n->nports;
@@ -161,11 +161,11 @@ static int start(struct vfy_job *j, const struct rstmt *st)
 					struct sym_flow *c = p + 1 < np ? sym_clone(cx, g) : g;
 					struct vendpoint peer;
 					sym__normalize(cx, c);
-					if (!vnet_peer(j->net, node, p, &peer)) {
+					if (!vnet__peer(j->net, node, p, &peer)) {
 						sym__free(cx, c);
 						continue;
 					}
-					vjob_push(j, c, IT_NODE, peer.node, UINT32_MAX, peer.port);
+					vjob__push(j, c, IT_NODE, peer.node, UINT32_MAX, peer.port);
 				}
 				if (!np)
 					sym__free(cx, g);
@@ -236,7 +236,7 @@ static struct sym_flow *verdict_reach(struct vfy_job *j, struct arena *ra, struc
 		out->r.message = arena_printf(ra, "no flow reaches hop %u (%s)%s%s; the closest stops at %s",
 		                              got + 1, hop_text(ra, h), got ? "; the closest passed " : "",
 		                              got ? hop_text(ra, &st->hops[got]) : "",
-		                              j->best ? vjob_loc_name(j, j->best->hist) : "the source");
+		                              j->best ? vjob__loc_name(j, j->best->hist) : "the source");
 	return j->best;
 }
 
@@ -296,9 +296,9 @@ static void add_traces(struct vfy_job *j, struct vfy_net *n, struct sym_flow *tf
 	bool want = j->traces == VFY_TRACES_ALL ||
 	            (j->traces == VFY_TRACES_FAILURES && out->r.verdict != VFY_HOLDS);
 	if (tf && want)
-		out->trace = vtrace_build(ra, n, tf);
+		out->trace = vtrace__build(ra, n, tf);
 	if (j->loop_flow && want)
-		out->loop_trace = vtrace_build(ra, n, j->loop_flow);
+		out->loop_trace = vtrace__build(ra, n, j->loop_flow);
 	if (j->loops)
 		out->r.message = arena_printf(ra, "%s; %u looping flow%s cut", out->r.message, j->loops,
 		                              j->loops == 1 ? "" : "s");
@@ -308,7 +308,7 @@ static int check_one(struct vfy_net *n, const struct rstmt *st, const struct vfy
                      struct arena *ra, struct vres *out)
 {
 	struct vfy_job j;
-	int rc = vjob_init(&j, n, lim);
+	int rc = vjob__init(&j, n, lim);
 	if (rc < 0)
 		return rc;
 	out->r.text = st->text;
@@ -323,7 +323,7 @@ static int check_one(struct vfy_net *n, const struct rstmt *st, const struct vfy
 		goto cleanup;
 	rc = start(&j, st);
 	if (rc == 0)
-		rc = vjob_run(&j);
+		rc = vjob__run(&j);
 	out->r.flows = j.cx.nflows;
 	out->r.loops = j.loops;
 	if (rc < 0) {
@@ -337,7 +337,7 @@ static int check_one(struct vfy_net *n, const struct rstmt *st, const struct vfy
 	                                              : verdict_always(&j, ra, out);
 	add_traces(&j, n, tf, ra, out);
 cleanup:
-	vjob_fini(&j);
+	vjob__fini(&j);
 	return rc;
 }
 
@@ -409,9 +409,9 @@ json_t *vfy_report_json(const struct vfy_report *rep)
 		                      v->r.message ? v->r.message : "", "flows", (json_int_t)v->r.flows, "loops",
 		                      (int)v->r.loops);
 		if (v->trace)
-			json_object_set_new(o, "trace", vtrace_json(v->trace));
+			json_object_set_new(o, "trace", vtrace__json(v->trace));
 		if (v->loop_trace)
-			json_object_set_new(o, "loop_trace", vtrace_json(v->loop_trace));
+			json_object_set_new(o, "loop_trace", vtrace__json(v->loop_trace));
 		json_array_append_new(arr, o);
 	}
 	return json_pack("{s:b, s:o}", "ok", vfy_report_ok(rep), "results", arr);
@@ -421,5 +421,5 @@ const char *vfy_report_final_field(const struct vfy_report *rep, size_t i, const
 {
 	if (i >= rep->n || !rep->v[i].trace)
 		return NULL;
-	return vtrace_final(rep->v[i].trace, field);
+	return vtrace__final(rep->v[i].trace, field);
 }

@@ -12,7 +12,7 @@
 static const struct sym_iset *prefix_set(struct arena *a, struct inet_prefix p)
 {
 	uint32_t lo = p.addr & inet_mask(p.len);
-	return iset_range(a, lo, lo | ~inet_mask(p.len));
+	return iset__range(a, lo, lo | ~inet_mask(p.len));
 }
 
 struct rsort {
@@ -111,7 +111,7 @@ static int router_partition(struct arena *a, struct vnode *n, const struct snap_
 	}
 	for (uint32_t p = 0; p < n->nports; p++)
 		if (per[p].n) {
-			const struct sym_iset *set = iset_new(a, per[p].v, per[p].n);
+			const struct sym_iset *set = iset__new(a, per[p].v, per[p].n);
 			if (!set) {
 				rc = -ENOMEM;
 				goto out;
@@ -245,10 +245,10 @@ static int node_build(struct vfy_base *b, uint32_t i, struct pbuf *own, struct d
 	case SNAP_HOSTS:
 		n->kind = VN_HOSTS;
 		n->client = sn->role == SNAP_ROLE_CLIENT;
-		n->space = iset_new(a, NULL, 0);
+		n->space = iset__new(a, NULL, 0);
 		for (size_t k = 0; k < sn->nprefixes && rc == 0; k++) {
 			const struct sym_iset *ps = prefix_set(a, sn->prefixes[k]);
-			n->space = iset_or(a, n->space, ps);
+			n->space = iset__or(a, n->space, ps);
 			rc = pbuf_add(own, ps->v[0].lo, ps->v[0].hi);
 		}
 		break;
@@ -291,8 +291,8 @@ static int internet_space_build(struct vfy_base *b, struct pbuf *own)
 			own->v[w++] = own->v[k];
 		}
 	}
-	const struct sym_iset *owned = iset_new(b->arena, own->v, w);
-	b->internet_space = owned ? iset_not(b->arena, owned, 32) : NULL;
+	const struct sym_iset *owned = iset__new(b->arena, own->v, w);
+	b->internet_space = owned ? iset__not(b->arena, owned, 32) : NULL;
 	return b->internet_space ? 0 : -ENOMEM;
 }
 
@@ -379,17 +379,17 @@ void vfy_net_free(struct vfy_net *n)
 	free(n);
 }
 
-uint32_t vnet_nnodes(const struct vfy_net *n)
+uint32_t vnet__nnodes(const struct vfy_net *n)
 {
 	return n->base->nnodes + n->nmods;
 }
 
-const struct vnode *vnet_node(const struct vfy_net *n, uint32_t i)
+const struct vnode *vnet__node(const struct vfy_net *n, uint32_t i)
 {
 	return i < n->base->nnodes ? &n->base->nodes[i] : &n->mods[i - n->base->nnodes];
 }
 
-int vnet_find(const struct vfy_net *n, const char *name)
+int vnet__find(const struct vfy_net *n, const char *name)
 {
 	/* the snapshot's nodes through its name index (O(1)): adding a module
 	 * or resolving a statement must not scan 100,000 nodes; a job's few
@@ -403,7 +403,7 @@ int vnet_find(const struct vfy_net *n, const char *name)
 	return -1;
 }
 
-bool vnet_peer(const struct vfy_net *n, uint32_t node, uint32_t port, struct vendpoint *out)
+bool vnet__peer(const struct vfy_net *n, uint32_t node, uint32_t port, struct vendpoint *out)
 {
 	for (uint32_t i = 0; i < n->nover; i++)
 		if (n->over[i].from.node == node && n->over[i].from.port == port) {
@@ -445,7 +445,7 @@ static int parse_endpoint(const struct vfy_net *n, const char *s, struct vendpoi
 		return -EINVAL;
 	memcpy(name, s, len);
 	name[len] = 0;
-	int i = vnet_find(n, name);
+	int i = vnet__find(n, name);
 	if (i < 0 || (uint32_t)i >= n->base->nnodes)
 		return -ENOENT;
 	char *end;
@@ -461,7 +461,7 @@ int vfy_net_add_module(struct vfy_net *n, const struct vfy_module *m, struct dia
 {
 	if (!m->name || !*m->name || strchr(m->name, ':'))
 		return diags_error(d, NULL, 0, "module name '%s' is empty or has ':'", m->name ? m->name : "");
-	if (vnet_find(n, m->name) >= 0)
+	if (vnet__find(n, m->name) >= 0)
 		return diags_error(d, NULL, 0, "module name '%s' is already used", m->name);
 	if (n->nmods == n->capmods) {
 		uint32_t nc = n->capmods ? n->capmods * 2 : 4;
@@ -479,8 +479,8 @@ int vfy_net_add_module(struct vfy_net *n, const struct vfy_module *m, struct dia
 	v.dport = m->port;
 	struct vendpoint ea = {0}, eb = {0};
 	if (m->platform) {
-		int p = vnet_find(n, m->platform);
-		if (p < 0 || vnet_node(n, (uint32_t)p)->kind != VN_PLATFORM)
+		int p = vnet__find(n, m->platform);
+		if (p < 0 || vnet__node(n, (uint32_t)p)->kind != VN_PLATFORM)
 			return diags_error(d, NULL, 0, "no platform named '%s'", m->platform);
 		v.platform = (uint32_t)p;
 	} else if (m->inline_a && m->inline_b) {
@@ -488,7 +488,7 @@ int vfy_net_add_module(struct vfy_net *n, const struct vfy_module *m, struct dia
 			return diags_error(d, NULL, 0, "inline link '%s' - '%s': no such ports",
 			                   m->inline_a, m->inline_b);
 		struct vendpoint pa;
-		if (!vnet_peer(n, ea.node, ea.port, &pa) || pa.node != eb.node || pa.port != eb.port)
+		if (!vnet__peer(n, ea.node, ea.port, &pa) || pa.node != eb.node || pa.port != eb.port)
 			return diags_error(d, NULL, 0, "'%s' and '%s' are not linked", m->inline_a, m->inline_b);
 		v.is_inline = true;
 		v.platform = UINT32_MAX;
@@ -518,7 +518,7 @@ int vfy_net_add_module(struct vfy_net *n, const struct vfy_module *m, struct dia
 
 int vfy_net_remove_module(struct vfy_net *n, const char *name)
 {
-	int i = vnet_find(n, name);
+	int i = vnet__find(n, name);
 	if (i < 0 || (uint32_t)i < n->base->nnodes)
 		return -ENOENT;
 	uint32_t k = (uint32_t)i - n->base->nnodes, idx = (uint32_t)i;
