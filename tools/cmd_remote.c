@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/file.h"
 #include "base/fmt.h"
 #include "http_client.h"
 #include "innet.h"
@@ -408,16 +407,6 @@ static const char deploy_usage[] =
 	"FILE.json is a request body: {\"name\", \"config\" | \"stock\" + \"params\", \"requirements\"}.\n"
 	"check is a dry run: the verdict, platform and report a deploy would get.\n";
 
-static char *slurp(const char *path)
-{
-	size_t len;
-	char *text = NULL;
-	int rc = file_read_all(path, 64u << 20, &text, &len);
-	if (rc)
-		errno = -rc;
-	return rc ? NULL : text;
-}
-
 /* A --param value: a JSON number, boolean or null as such, else a string. */
 static json_t *param_value(const char *s)
 {
@@ -480,7 +469,7 @@ static int request_body(int argc, char **argv, json_t **out)
 			return EX_USAGE;
 		}
 		if (reqs) { /* --requirements overrides the file's */
-			char *t = slurp(reqs);
+			char *t = innet_read_file(reqs, NULL);
 			if (!t) {
 				fprintf(stderr, "innet: cannot read %s: %s\n", reqs, strerror(errno));
 				json_decref(b);
@@ -506,7 +495,7 @@ static int request_body(int argc, char **argv, json_t **out)
 	for (int k = 0; k < 2; k++) {
 		if (!paths[k])
 			continue;
-		char *t = slurp(paths[k]);
+		char *t = innet_read_file(paths[k], NULL);
 		if (!t) {
 			fprintf(stderr, "innet: cannot read %s: %s\n", paths[k], strerror(errno));
 			json_decref(b);
@@ -833,7 +822,7 @@ int cmd_policy(int argc, char **argv)
 		if (!rc && !text == !file)
 			rc = usage_err(policy_usage, "give the statements or --file", NULL);
 		char *ftext = NULL;
-		if (!rc && file && !(ftext = slurp(file))) {
+		if (!rc && file && !(ftext = innet_read_file(file, NULL))) {
 			fprintf(stderr, "innet: cannot read %s: %s\n", file, strerror(errno));
 			rc = EX_USAGE;
 		}
