@@ -7,18 +7,17 @@
  * Exit codes: 0 success, 1 the server refused, 2 usage, 3 cannot connect. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/file.h"
 #include "base/fmt.h"
 #include "http_client.h"
 #include "innet.h"
+#include "out.h"
+#include "trace.h"
 
 enum { EX_OK = 0, EX_REFUSED = 1, EX_USAGE = 2, EX_CONNECT = 3 };
 
@@ -145,24 +144,16 @@ static void remote_release(struct remote *o)
 
 /* --- errors ---------------------------------------------------------------- */
 
-static const char *jstr(json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	return s ? s : "";
-}
-
-static void print_wrapped(FILE *out, const char *prefix, int cont, const char *text);
-
 /* A platform's first failure, "kind 'rule or statement': message", after
  * prefix: wrapped to the terminal on stdout, one line on stderr. */
 static void print_failure(FILE *out, const char *prefix, json_t *f)
 {
-	const char *kind = jstr(f, "kind");
-	const char *what = *jstr(f, "rule") ? jstr(f, "rule") : jstr(f, "statement");
+	const char *kind = out_jstr(f, "kind");
+	const char *what = *out_jstr(f, "rule") ? out_jstr(f, "rule") : out_jstr(f, "statement");
 	char *s = xasprintf("%s%s%s%s%s%s", kind, *what ? " '" : "", what, *what ? "'" : "",
-	                    *jstr(f, "message") ? ": " : "", jstr(f, "message"));
+	                    *out_jstr(f, "message") ? ": " : "", out_jstr(f, "message"));
 	if (out == stdout)
-		print_wrapped(out, prefix, 6, s ? s : kind);
+		out_print_wrapped(out, prefix, 6, s ? s : kind);
 	else
 		fprintf(out, "%s%s\n", prefix, s ? s : kind);
 	free(s);
@@ -177,18 +168,18 @@ static void print_error(int status, json_t *body, const char *raw)
 		fprintf(stderr, "innet: HTTP %d%s%.200s\n", status, raw && *raw ? ": " : "", raw ? raw : "");
 		return;
 	}
-	fprintf(stderr, "innet: %s: %s\n", jstr(e, "code"), jstr(e, "message"));
+	fprintf(stderr, "innet: %s: %s\n", out_jstr(e, "code"), out_jstr(e, "message"));
 	json_t *d = json_object_get(e, "details");
 	if (!json_is_object(d))
 		return;
 	json_t *v;
 	size_t i;
-	if (*jstr(d, "field"))
-		fprintf(stderr, "  field: %s%s%s\n", jstr(d, "field"), *jstr(d, "value") ? " = " : "",
-		        jstr(d, "value"));
+	if (*out_jstr(d, "field"))
+		fprintf(stderr, "  field: %s%s%s\n", out_jstr(d, "field"), *out_jstr(d, "value") ? " = " : "",
+		        out_jstr(d, "value"));
 	json_array_foreach(json_object_get(d, "platforms"), i, v) {
 		char pre[160];
-		snprintf(pre, sizeof pre, "  %s: ", jstr(v, "platform"));
+		snprintf(pre, sizeof pre, "  %s: ", out_jstr(v, "platform"));
 		json_t *f = json_object_get(v, "failure");
 		if (json_is_object(f))
 			print_failure(stderr, pre, f);
@@ -200,15 +191,15 @@ static void print_error(int status, json_t *body, const char *raw)
 			fprintf(stderr, "  %s\n", json_string_value(v));
 		else if (json_is_object(v) && json_integer_value(json_object_get(v, "line")) > 0)
 			fprintf(stderr, "  line %lld: %s\n", (long long)json_integer_value(json_object_get(v, "line")),
-			        jstr(v, "message"));
+			        out_jstr(v, "message"));
 		else if (json_is_object(v))
-			fprintf(stderr, "  %s\n", jstr(v, "message"));
+			fprintf(stderr, "  %s\n", out_jstr(v, "message"));
 	}
 	json_array_foreach(json_object_get(d, "violations"), i, v)
 		fprintf(stderr, "  module %lld '%s' (tenant %lld): %s%s%s\n",
-		        (long long)json_integer_value(json_object_get(v, "module_id")), jstr(v, "module"),
-		        (long long)json_integer_value(json_object_get(v, "tenant_id")), jstr(v, "statement"),
-		        *jstr(v, "message") ? ": " : "", jstr(v, "message"));
+		        (long long)json_integer_value(json_object_get(v, "module_id")), out_jstr(v, "module"),
+		        (long long)json_integer_value(json_object_get(v, "tenant_id")), out_jstr(v, "statement"),
+		        *out_jstr(v, "message") ? ": " : "", out_jstr(v, "message"));
 	if (json_array_size(json_object_get(d, "violations")))
 		fprintf(stderr, "  (--force stores it anyway)\n");
 }
@@ -325,196 +316,14 @@ static void fmt_address(json_t *a, char *buf, size_t len)
 	}
 	long long port = json_integer_value(json_object_get(a, "port"));
 	if (port)
-		snprintf(buf, len, "%s %s/%lld", jstr(a, "ip"), pn, port);
+		snprintf(buf, len, "%s %s/%lld", out_jstr(a, "ip"), pn, port);
 	else
-		snprintf(buf, len, "%s %s", jstr(a, "ip"), pn);
+		snprintf(buf, len, "%s %s", out_jstr(a, "ip"), pn);
 }
 
 static const char *or_dash(const char *s)
 {
 	return s && *s ? s : "-";
-}
-
-/* --- fitting a terminal -------------------------------------------------------- */
-
-/* Columns of the output: $COLUMNS, else the terminal's width, else 80. */
-static int out_width(void)
-{
-	static int w;
-	if (w)
-		return w;
-	const char *c = getenv("COLUMNS");
-	long n = c ? strtol(c, NULL, 10) : 0;
-	struct winsize ws;
-	if (n < 40 && isatty(STDOUT_FILENO) && !ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws))
-		n = ws.ws_col;
-	w = n >= 40 && n <= 1000 ? (int)n : 80;
-	return w;
-}
-
-/* Word wrapping: text goes on at column `col`; a word that does not fit
- * starts a new line indented to `cont`. */
-struct wrap {
-	FILE *out;
-	int col, cont;
-	bool bol; /* nothing but indentation on this line yet */
-};
-
-static void wrap_newline(struct wrap *w, int indent)
-{
-	fprintf(w->out, "\n%*s", indent, "");
-	w->col = indent;
-	w->bol = true;
-}
-
-/* One unit (words separated by single blanks) after `gap` blanks: on this
- * line when it fits, else from a fresh line, wrapped at its blanks when it
- * is longer than a line (continuation lines `hang` further in). */
-static void wrap_unit(struct wrap *w, const char *s, int gap, int hang)
-{
-	int width = out_width(), len = (int)strlen(s);
-	if (!w->bol && w->col + gap + len > width)
-		wrap_newline(w, w->cont);
-	if (!w->bol) {
-		fprintf(w->out, "%*s", gap, "");
-		w->col += gap;
-	}
-	w->bol = false;
-	bool first = true;
-	while (*s) {
-		size_t n = strcspn(s, " ");
-		if (!first && w->col + 1 + (int)n > width) {
-			wrap_newline(w, w->cont + hang);
-		} else if (!first) {
-			fputc(' ', w->out);
-			w->col++;
-		}
-		fwrite(s, 1, n, w->out);
-		w->col += (int)n;
-		first = false;
-		s += n;
-		while (*s == ' ')
-			s++;
-	}
-	w->bol = false;
-}
-
-/* "prefix" then text, wrapped at its blanks to the width, continuation
- * lines indented to `cont`. */
-static void print_wrapped(FILE *out, const char *prefix, int cont, const char *text)
-{
-	struct wrap w = {.out = out, .col = (int)strlen(prefix), .cont = cont, .bol = true};
-	fputs(prefix, out);
-	char *s = strdup(text), *save = NULL;
-	for (char *word = s ? strtok_r(s, " \t\n", &save) : NULL; word; word = strtok_r(NULL, " \t\n", &save))
-		wrap_unit(&w, word, 1, 0);
-	if (!s)
-		fputs(text, out);
-	free(s);
-	fputc('\n', out);
-}
-
-/* The label of a trace field, as the verifier names its variables. */
-static const char *field_label(const char *key, char *buf, size_t len)
-{
-	static const char *const names[][2] = {
-		{"src", "SRC"}, {"dst", "DST"}, {"proto", "PROTO"}, {"sport", "SPORT"},
-		{"dport", "DPORT"}, {"ttl", "TTL"}, {"tos", "TOS"}, {"tcpflags", "FLAGS"},
-		{"frag", "FRAG"}, {"payload", "DATA"}, {"paint", "PAINT"},
-	};
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (!strcmp(key, names[i][0]))
-			return names[i][1];
-	size_t l = 0;
-	for (; key[l] && l + 1 < len; l++)
-		buf[l] = (char)(key[l] >= 'a' && key[l] <= 'z' ? key[l] - 32 : key[l]);
-	buf[l] = '\0';
-	return buf;
-}
-
-/* A field as "LABEL..." ("DST in {...}", "SPORT=1500", "SRC#22", a fresh
- * variable of the same field): the value as the verifier wrote it when it
- * starts with the field's own variable, else "LABEL=value" (a constant such
- * as a rewritten destination, or another field's variable). NULL when the
- * field is unconstrained (the bare variable). */
-static char *field_text(const char *key, json_t *f, bool mark)
-{
-	char buf[32];
-	const char *label = field_label(key, buf, sizeof buf), *v = jstr(f, "value");
-	size_t l = strlen(label);
-	bool bare = !strcmp(v, label), own = !strncmp(v, label, l) && v[l] && strchr("= +-#", v[l]);
-	if (bare && !mark)
-		return NULL;
-	return xasprintf("%s%s%s%s", bare || own ? "" : label, bare || own ? "" : "=", v, mark ? "*" : "");
-}
-
-/* A Figure 2(b) trace, one line per hop: where the flow is (node:port, or
- * node/element[port] inside a Click configuration), then its header fields:
- * every constrained one at the first and the last hop, in between the ones
- * that hop changed ('*'). Lines wrap to the terminal's width. */
-static void print_trace(FILE *out, json_t *trace, const char *indent)
-{
-	json_t *hops = json_object_get(trace, "hops");
-	size_t n = json_array_size(hops);
-	if (!n)
-		return;
-	fflush(out);
-	if (out != stdout) /* on stderr keep it to the path */
-		return;
-	char (*where)[160] = calloc(n, sizeof *where);
-	if (!where)
-		return;
-	size_t i;
-	json_t *h;
-	int ww = 0, in = (int)strlen(indent);
-	json_array_foreach(hops, i, h) {
-		long long port = (long long)json_integer_value(json_object_get(h, "port"));
-		if (*jstr(h, "element"))
-			snprintf(where[i], sizeof where[i], "%s/%s[%lld]", jstr(h, "node"), jstr(h, "element"), port);
-		else
-			snprintf(where[i], sizeof where[i], "%s:%lld", jstr(h, "node"), port);
-		if (*jstr(h, "note"))
-			snprintf(where[i] + strlen(where[i]), sizeof where[i] - strlen(where[i]), " (%s)", jstr(h, "note"));
-		int l = (int)strlen(where[i]);
-		if (l > ww)
-			ww = l;
-	}
-	int num = n > 100 ? 3 : n > 10 ? 2 : 1;
-	/* the fields' column: after the widest place, unless that leaves too little room */
-	int fcol = in + num + 2 + ww + 2;
-	if (fcol > out_width() / 2)
-		fcol = in + num + 2 + 4;
-	json_array_foreach(hops, i, h) {
-		struct wrap w = {.out = stdout, .cont = fcol};
-		w.col = printf("%s%*zu  %s", indent, num, i, where[i]);
-		bool all = i == 0 || i + 1 == n;
-		const char *key;
-		json_t *f;
-		json_object_foreach(json_object_get(h, "fields"), key, f) {
-			bool changed = i && json_is_true(json_object_get(f, "changed"));
-			if (!all && !changed)
-				continue;
-			char *s = field_text(key, f, changed);
-			if (!s)
-				continue;
-			if (w.col < fcol) {
-				printf("%*s", fcol - w.col, "");
-				w.col = fcol;
-				w.bol = true;
-			}
-			wrap_unit(&w, s, 2, 2);
-			free(s);
-		}
-		fputc('\n', stdout);
-	}
-	free(where);
-	if (*jstr(trace, "approximate")) {
-		char pre[64];
-		snprintf(pre, sizeof pre, "%sapproximate: ", indent);
-		print_wrapped(stdout, pre, in + 2, jstr(trace, "approximate"));
-	}
-	print_wrapped(stdout, indent, in + 1,
-	              "(first and last hop: every constrained field; in between: what the hop changed, marked *)");
 }
 
 /* The report: rules, requirements, policies (with traces), candidates. */
@@ -531,10 +340,10 @@ static void print_report(json_t *rep)
 			continue;
 		printf("\nsecurity rules%s:\n", g ? " (inside the sandbox)" : "");
 		json_array_foreach(json_object_get(sec, "rules"), i, v) {
-			printf("  %-14s %s\n", jstr(v, "rule"), jstr(v, "result"));
+			printf("  %-14s %s\n", out_jstr(v, "rule"), out_jstr(v, "result"));
 			json_array_foreach(json_object_get(v, "violations"), k, x) {
-				print_wrapped(stdout, "    violation: ", 6, jstr(x, "problem"));
-				print_trace(stdout, json_object_get(x, "trace"), "      ");
+				out_print_wrapped(stdout, "    violation: ", 6, out_jstr(x, "problem"));
+				trace_print(stdout, json_object_get(x, "trace"), "      ");
 			}
 		}
 	}
@@ -559,17 +368,17 @@ static void print_report(json_t *rep)
 		printf("\n%s:\n", g ? "operator policies" : "requirements");
 		json_array_foreach(res, i, v) {
 			char pre[64];
-			snprintf(pre, sizeof pre, "  [%s] ", jstr(v, "verdict"));
-			print_wrapped(stdout, pre, 6, jstr(v, "statement"));
-			if (*jstr(v, "message"))
-				print_wrapped(stdout, "    ", 6, jstr(v, "message"));
+			snprintf(pre, sizeof pre, "  [%s] ", out_jstr(v, "verdict"));
+			out_print_wrapped(stdout, pre, 6, out_jstr(v, "statement"));
+			if (*out_jstr(v, "message"))
+				out_print_wrapped(stdout, "    ", 6, out_jstr(v, "message"));
 			json_t *tr = json_object_get(v, "trace");
 			if (json_is_object(tr))
-				print_trace(stdout, tr, "    ");
+				trace_print(stdout, tr, "    ");
 			tr = json_object_get(v, "loop_trace");
 			if (json_is_object(tr)) {
 				printf("    loop:\n");
-				print_trace(stdout, tr, "    ");
+				trace_print(stdout, tr, "    ");
 			}
 		}
 	}
@@ -580,10 +389,10 @@ static void print_report(json_t *rep)
 			json_t *f = json_object_get(v, "failure");
 			if (json_is_object(f)) {
 				char pre[160];
-				snprintf(pre, sizeof pre, "  %-12s %-10s ", jstr(v, "platform"), jstr(v, "result"));
+				snprintf(pre, sizeof pre, "  %-12s %-10s ", out_jstr(v, "platform"), out_jstr(v, "result"));
 				print_failure(stdout, pre, f);
 			} else {
-				printf("  %-12s %s\n", jstr(v, "platform"), jstr(v, "result"));
+				printf("  %-12s %s\n", out_jstr(v, "platform"), out_jstr(v, "result"));
 			}
 		}
 	}
@@ -597,16 +406,6 @@ static const char deploy_usage[] =
 	"       innet deploy|check --name N --stock NAME [--param k=v]... [--requirements R.reach]\n"
 	"FILE.json is a request body: {\"name\", \"config\" | \"stock\" + \"params\", \"requirements\"}.\n"
 	"check is a dry run: the verdict, platform and report a deploy would get.\n";
-
-static char *slurp(const char *path)
-{
-	size_t len;
-	char *text = NULL;
-	int rc = file_read_all(path, 64u << 20, &text, &len);
-	if (rc)
-		errno = -rc;
-	return rc ? NULL : text;
-}
 
 /* A --param value: a JSON number, boolean or null as such, else a string. */
 static json_t *param_value(const char *s)
@@ -670,7 +469,7 @@ static int request_body(int argc, char **argv, json_t **out)
 			return EX_USAGE;
 		}
 		if (reqs) { /* --requirements overrides the file's */
-			char *t = slurp(reqs);
+			char *t = innet_read_file(reqs, NULL);
 			if (!t) {
 				fprintf(stderr, "innet: cannot read %s: %s\n", reqs, strerror(errno));
 				json_decref(b);
@@ -696,7 +495,7 @@ static int request_body(int argc, char **argv, json_t **out)
 	for (int k = 0; k < 2; k++) {
 		if (!paths[k])
 			continue;
-		char *t = slurp(paths[k]);
+		char *t = innet_read_file(paths[k], NULL);
 		if (!t) {
 			fprintf(stderr, "innet: cannot read %s: %s\n", paths[k], strerror(errno));
 			json_decref(b);
@@ -736,16 +535,16 @@ static int deploy_or_check(int argc, char **argv, bool deploy)
 		fmt_address(json_object_get(res, "address"), addr, sizeof addr);
 		if (deploy)
 			printf("module %lld '%s' deployed: %s on %s at %s\n",
-			       (long long)json_integer_value(json_object_get(res, "id")), jstr(res, "name"),
-			       jstr(res, "verdict"), or_dash(jstr(res, "platform")), addr);
+			       (long long)json_integer_value(json_object_get(res, "id")), out_jstr(res, "name"),
+			       out_jstr(res, "verdict"), or_dash(out_jstr(res, "platform")), addr);
 		else
-			printf("verdict: %s\nplatform: %s\naddress: %s\n", jstr(res, "verdict"),
-			       or_dash(jstr(res, "platform")), addr);
+			printf("verdict: %s\nplatform: %s\naddress: %s\n", out_jstr(res, "verdict"),
+			       or_dash(out_jstr(res, "platform")), addr);
 		json_t *why = json_object_get(res, "reason");
 		if (json_is_object(why)) {
 			char pre[96];
-			snprintf(pre, sizeof pre, "reason: %s: ", jstr(why, "code"));
-			print_wrapped(stdout, pre, 2, jstr(why, "message"));
+			snprintf(pre, sizeof pre, "reason: %s: ", out_jstr(why, "code"));
+			out_print_wrapped(stdout, pre, 2, out_jstr(why, "message"));
 		}
 		json_t *v;
 		size_t i;
@@ -754,7 +553,7 @@ static int deploy_or_check(int argc, char **argv, bool deploy)
 			per = NULL; /* the report's platform list says it */
 		json_array_foreach(per, i, v) {
 			char pre[160];
-			snprintf(pre, sizeof pre, "  %s: ", jstr(v, "platform"));
+			snprintf(pre, sizeof pre, "  %s: ", out_jstr(v, "platform"));
 			if (json_is_object(json_object_get(v, "failure")))
 				print_failure(stdout, pre, json_object_get(v, "failure"));
 			else
@@ -763,7 +562,7 @@ static int deploy_or_check(int argc, char **argv, bool deploy)
 		print_report(json_object_get(res, "report"));
 	}
 	/* a check that answers "rejected" tells the script so */
-	if (!rc && !deploy && !strcmp(jstr(res, "verdict"), "rejected"))
+	if (!rc && !deploy && !strcmp(out_jstr(res, "verdict"), "rejected"))
 		rc = EX_REFUSED;
 	json_decref(body);
 	json_decref(res);
@@ -830,9 +629,9 @@ int cmd_ls(int argc, char **argv)
 			char id[24], addr[96];
 			snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(m, "id")));
 			fmt_address(json_object_get(m, "address"), addr, sizeof addr);
-			table_row(&t, (const char *[]){id, jstr(m, "name"), or_dash(jstr(m, "state")),
-			                               or_dash(jstr(m, "platform")), addr,
-			                               or_dash(jstr(m, "verdict"))});
+			table_row(&t, (const char *[]){id, out_jstr(m, "name"), or_dash(out_jstr(m, "state")),
+			                               or_dash(out_jstr(m, "platform")), addr,
+			                               or_dash(out_jstr(m, "verdict"))});
 		}
 		table_print(&t, "");
 	}
@@ -866,13 +665,13 @@ int cmd_show(int argc, char **argv)
 		fmt_address(json_object_get(m, "address"), addr, sizeof addr);
 		printf("id:        %lld\nname:      %s\nstate:     %s\nplatform:  %s\naddress:   %s\n"
 		       "verdict:   %s\n",
-		       (long long)json_integer_value(json_object_get(m, "id")), jstr(m, "name"),
-		       or_dash(jstr(m, "state")), or_dash(jstr(m, "platform")), addr,
-		       or_dash(jstr(m, "verdict")));
-		if (*jstr(m, "stock"))
-			printf("stock:     %s\n", jstr(m, "stock"));
-		if (*jstr(m, "created_at"))
-			printf("created:   %s\n", jstr(m, "created_at"));
+		       (long long)json_integer_value(json_object_get(m, "id")), out_jstr(m, "name"),
+		       or_dash(out_jstr(m, "state")), or_dash(out_jstr(m, "platform")), addr,
+		       or_dash(out_jstr(m, "verdict")));
+		if (*out_jstr(m, "stock"))
+			printf("stock:     %s\n", out_jstr(m, "stock"));
+		if (*out_jstr(m, "created_at"))
+			printf("created:   %s\n", out_jstr(m, "created_at"));
 		json_t *rt = json_object_get(m, "runtime");
 		if (json_is_object(rt)) {
 			const char *key;
@@ -888,7 +687,7 @@ int cmd_show(int argc, char **argv)
 				if (w > 0)
 					n += (size_t)w;
 			}
-			print_wrapped(stdout, "runtime:   ", 11, line);
+			out_print_wrapped(stdout, "runtime:   ", 11, line);
 		}
 		print_report(json_object_get(m, "report"));
 	}
@@ -1023,7 +822,7 @@ int cmd_policy(int argc, char **argv)
 		if (!rc && !text == !file)
 			rc = usage_err(policy_usage, "give the statements or --file", NULL);
 		char *ftext = NULL;
-		if (!rc && file && !(ftext = slurp(file))) {
+		if (!rc && file && !(ftext = innet_read_file(file, NULL))) {
 			fprintf(stderr, "innet: cannot read %s: %s\n", file, strerror(errno));
 			rc = EX_USAGE;
 		}
@@ -1041,8 +840,8 @@ int cmd_policy(int argc, char **argv)
 			size_t i;
 			json_array_foreach(json_object_get(res, "violations"), i, v)
 				printf("  forced although module %lld '%s' breaks: %s\n",
-				       (long long)json_integer_value(json_object_get(v, "module_id")), jstr(v, "module"),
-				       jstr(v, "statement"));
+				       (long long)json_integer_value(json_object_get(v, "module_id")), out_jstr(v, "module"),
+				       out_jstr(v, "statement"));
 		}
 	} else if (!strcmp(sub, "ls") && argc == 2) {
 		rc = call(&o, "GET", "/v1/policies", NULL, &res);
@@ -1055,12 +854,12 @@ int cmd_policy(int argc, char **argv)
 				char id[24];
 				snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(p, "id")));
 				/* one line per statement keeps the table readable */
-				char *txt = strdup(jstr(p, "text")), *save = NULL;
+				char *txt = strdup(out_jstr(p, "text")), *save = NULL;
 				const char *first = "";
 				char *line = txt ? strtok_r(txt, "\n", &save) : NULL;
 				first = line ? line : "";
-				table_row(&t, (const char *[]){id, or_dash(jstr(p, "created_at")),
-				                               or_dash(jstr(p, "created_by")), first});
+				table_row(&t, (const char *[]){id, or_dash(out_jstr(p, "created_at")),
+				                               or_dash(out_jstr(p, "created_by")), first});
 				while (line && (line = strtok_r(NULL, "\n", &save)))
 					table_row(&t, (const char *[]){"", "", "", line});
 				free(txt);
@@ -1146,8 +945,8 @@ int cmd_tenant(int argc, char **argv)
 		json_decref(wl);
 		if (!rc && !o.json)
 			printf("tenant %lld '%s' (%s) created\ntoken: %s\n(the token is shown only once)\n",
-			       (long long)json_integer_value(json_object_get(res, "id")), jstr(res, "name"),
-			       jstr(res, "kind"), jstr(res, "token"));
+			       (long long)json_integer_value(json_object_get(res, "id")), out_jstr(res, "name"),
+			       out_jstr(res, "kind"), out_jstr(res, "token"));
 	} else if (!strcmp(sub, "ls") && argc == 2) {
 		rc = call(&o, "GET", "/v1/tenants", NULL, &res);
 		if (!rc && !o.json) {
@@ -1160,7 +959,7 @@ int cmd_tenant(int argc, char **argv)
 				snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(p, "id")));
 				join_array(json_object_get(p, "addresses"), ad, sizeof ad);
 				join_array(json_object_get(p, "whitelist"), wlb, sizeof wlb);
-				table_row(&t, (const char *[]){id, jstr(p, "name"), jstr(p, "kind"), ad, wlb});
+				table_row(&t, (const char *[]){id, out_jstr(p, "name"), out_jstr(p, "kind"), ad, wlb});
 			}
 			table_print(&t, "");
 		}
@@ -1197,17 +996,17 @@ int cmd_stock(int argc, char **argv)
 		size_t i, k;
 		json_t *s, *p;
 		json_array_foreach(json_object_get(res, "stock"), i, s) {
-			printf("%s%s%s%s\n", i ? "\n" : "", jstr(s, "name"), *jstr(s, "summary") ? ": " : "",
-			       jstr(s, "summary"));
+			printf("%s%s%s%s\n", i ? "\n" : "", out_jstr(s, "name"), *out_jstr(s, "summary") ? ": " : "",
+			       out_jstr(s, "summary"));
 			json_t *ps = json_object_get(s, "params");
 			if (!json_array_size(ps))
 				continue;
 			struct table t = {.ncols = 4};
 			table_row(&t, (const char *[]){"PARAM", "TYPE", "DEFAULT", "DESCRIPTION"});
 			json_array_foreach(ps, k, p) {
-				const char *ds = *jstr(p, "default") ? jstr(p, "default") :
+				const char *ds = *out_jstr(p, "default") ? out_jstr(p, "default") :
 				                 json_is_true(json_object_get(p, "required")) ? "(required)" : "-";
-				table_row(&t, (const char *[]){jstr(p, "name"), jstr(p, "type"), ds, jstr(p, "doc")});
+				table_row(&t, (const char *[]){out_jstr(p, "name"), out_jstr(p, "type"), ds, out_jstr(p, "doc")});
 			}
 			table_print(&t, "  ");
 		}

@@ -318,9 +318,9 @@ static struct rte_hash *mk_hash(struct dp *dp, const char *tag, uint32_t entries
 	return rte_hash_create(&hp);
 }
 
-int dp_start(const struct dp_config *c, struct dp **out, char *err, size_t errlen)
+/* What can be checked of c before the EAL is touched. */
+static int config_check(const struct dp_config *c, char *err, size_t errlen)
 {
-	*out = NULL;
 	if (c->nports == 0 || c->nports > DP_MAX_PORTS) {
 		fmt_err(err, errlen, "dataplane: between 1 and %d ports needed, %zu given",
 		        DP_MAX_PORTS, c->nports);
@@ -336,12 +336,16 @@ int dp_start(const struct dp_config *c, struct dp **out, char *err, size_t errle
 		fmt_err(err, errlen, "dataplane: burst %u is over %d", c->burst, DP_MAX_BURST);
 		return -EINVAL;
 	}
-	int r = dp_eal_init(c, err, errlen);
-	if (r < 0)
-		return r;
+	return 0;
+}
+
+/* A dataplane with c's settings, the defaults where c leaves them 0, and
+ * nothing opened yet; NULL when out of memory. */
+static struct dp *alloc_with_defaults(const struct dp_config *c)
+{
 	struct dp *dp = calloc(1, sizeof *dp);
 	if (!dp)
-		return -ENOMEM;
+		return NULL;
 	dp->cfg = *c;
 	dp->cfg.ports = NULL;
 	dp->cfg.routes = NULL;
@@ -352,17 +356,28 @@ int dp_start(const struct dp_config *c, struct dp **out, char *err, size_t errle
 	if (!dp->cfg.hold_total) dp->cfg.hold_total = 4096;
 	dp->lcore = c->lcore ? c->lcore : 1;
 	dp->next_timer = UINT64_MAX;
+	return dp;
+}
+
+/* The fast path's lcore is a free worker of this EAL. */
+static int lcore_check(const struct dp *dp, char *err, size_t errlen)
+{
 	if (!rte_lcore_is_enabled(dp->lcore) || dp->lcore == rte_get_main_lcore()) {
 		fmt_err(err, errlen, "dataplane: lcore %u is not a worker lcore of this EAL",
 		        dp->lcore);
-		free(dp);
 		return -EINVAL;
 	}
 	if (rte_eal_get_lcore_state(dp->lcore) != WAIT) {
 		fmt_err(err, errlen, "dataplane: lcore %u is busy (another dataplane runs)", dp->lcore);
-		free(dp);
 		return -EBUSY;
 	}
+	return 0;
+}
+
+/* The mbuf pool, the module tables, the LPM and the rings, named after dp
+ * so that two dataplanes in one process do not collide. */
+static int tables_create(struct dp *dp, char *err, size_t errlen)
+{
 	char name[RTE_MEMZONE_NAMESIZE];
 	snprintf(name, sizeof name, "dpm%lx", (unsigned long)(uintptr_t)dp);
 	dp->mp = rte_pktmbuf_pool_create(name, dp->cfg.nb_mbufs, 256,
@@ -371,7 +386,6 @@ int dp_start(const struct dp_config *c, struct dp **out, char *err, size_t errle
 	if (!dp->mp) {
 		fmt_err(err, errlen, "dataplane: no memory for %u mbufs (%s); raise -m or lower nb_mbufs",
 		        dp->cfg.nb_mbufs, rte_strerror(rte_errno));
-		dp_free(dp);
 		return -ENOMEM;
 	}
 	dp->cls = mk_hash(dp, "dpc", dp->cfg.max_modules, sizeof(struct dp__key));
@@ -391,14 +405,17 @@ int dp_start(const struct dp_config *c, struct dp **out, char *err, size_t errle
 	if (!dp->cls || !dp->keys || !dp->ids || !dp->addrs || !dp->lpm || !dp->cmd || !dp->done || !dp->ev) {
 		fmt_err(err, errlen, "dataplane: cannot create tables for %u modules (%s)",
 		        dp->cfg.max_modules, rte_strerror(rte_errno));
-		dp_free(dp);
 		return -ENOMEM;
 	}
+	return 0;
+}
+
+/* c's routes into the LPM, their next hops broadcast where none is known. */
+static int routes_add(struct dp *dp, const struct dp_config *c, char *err, size_t errlen)
+{
 	dp->routes = calloc(c->nroutes ? c->nroutes : 1, sizeof *dp->routes);
-	if (!dp->routes) {
-		dp_free(dp);
+	if (!dp->routes)
 		return -ENOMEM;
-	}
 	for (size_t i = 0; i < c->nroutes; i++) {
 		dp->routes[i] = c->routes[i];
 		static const uint8_t zero[6];
@@ -412,37 +429,69 @@ int dp_start(const struct dp_config *c, struct dp **out, char *err, size_t errle
 			e = rte_lpm_add(dp->lpm, pf.addr, pf.len, (uint32_t)i);
 		if (e < 0) {
 			fmt_err(err, errlen, "dataplane: route %zu cannot be added", i);
-			dp_free(dp);
 			return -EINVAL;
 		}
 	}
 	dp->nroutes = (uint32_t)c->nroutes;
+	return 0;
+}
+
+/* Every port of c, counted in dp->nports as it is opened so that dp_free
+ * closes the ones that were. */
+static int ports_open(struct dp *dp, const struct dp_config *c, char *err, size_t errlen)
+{
 	for (size_t i = 0; i < c->nports; i++) {
-		r = port_open(dp, &dp->ports[i], &c->ports[i], err, errlen);
+		int r = port_open(dp, &dp->ports[i], &c->ports[i], err, errlen);
 		dp->nports = (uint32_t)i + 1;
-		if (r < 0) {
-			dp_free(dp);
+		if (r < 0)
 			return r;
-		}
 	}
-	if (c->loop) {
-		dp->async = malloc(sizeof *dp->async);
-		if (!dp->async || uv_async_init(c->loop, dp->async, on_async) != 0) {
-			free(dp->async);
-			dp->async = NULL;
-			dp_free(dp);
-			return -ENOMEM;
-		}
-		dp->async->data = dp;
+	return 0;
+}
+
+/* The handle through which the fast path wakes the loop's thread. */
+static int async_init(struct dp *dp, uv_loop_t *loop)
+{
+	dp->async = malloc(sizeof *dp->async);
+	if (!dp->async || uv_async_init(loop, dp->async, on_async) != 0) {
+		free(dp->async);
+		dp->async = NULL;
+		return -ENOMEM;
 	}
+	dp->async->data = dp;
+	return 0;
+}
+
+int dp_start(const struct dp_config *c, struct dp **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	int r = config_check(c, err, errlen);
+	if (r < 0)
+		return r;
+	r = dp_eal_init(c, err, errlen);
+	if (r < 0)
+		return r;
+	struct dp *dp = alloc_with_defaults(c);
+	if (!dp)
+		return -ENOMEM;
+	r = lcore_check(dp, err, errlen);
+	if (r < 0) {
+		free(dp);
+		return r;
+	}
+	if ((r = tables_create(dp, err, errlen)) < 0 || (r = routes_add(dp, c, err, errlen)) < 0 ||
+	    (r = ports_open(dp, c, err, errlen)) < 0 || (c->loop && (r = async_init(dp, c->loop)) < 0))
+		goto cleanup;
 	if ((r = rte_eal_remote_launch(dp__fast_main, dp, dp->lcore)) != 0) {
 		fmt_err(err, errlen, "dataplane: cannot launch lcore %u: %s", dp->lcore, strerror(-r));
-		dp_free(dp);
-		return r;
+		goto cleanup;
 	}
 	dp->launched = true;
 	*out = dp;
 	return 0;
+cleanup:
+	dp_free(dp);
+	return r;
 }
 
 void dp_stop(struct dp *dp)

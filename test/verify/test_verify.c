@@ -78,7 +78,7 @@ static void world_check(struct world *w, const char *stmts)
 	assert_int_equal(vfy_check(w->net, w->reqs, NULL, &w->rep), 0);
 	w->json = vfy_report_json(w->rep);
 	if (getenv("VERIFY_TEST_VERBOSE"))
-		vfy_report_print(stderr, w->rep);
+		json_dumpf(w->json, stderr, JSON_INDENT(2));
 	diags_free(&d);
 }
 
