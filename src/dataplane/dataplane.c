@@ -24,7 +24,7 @@
 #include <uv.h>
 
 #include "base/fmt.h"
-#include "dataplane/dp_internal.h"
+#include "dataplane/internal.h"
 
 #define CMD_RING 1024
 #define EV_RING 4096

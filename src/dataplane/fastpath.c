@@ -19,7 +19,7 @@
 
 #include <uv.h>
 
-#include "dataplane/dp_internal.h"
+#include "dataplane/internal.h"
 #include "runtime/net.h"
 
 #define ETH_LEN 14u

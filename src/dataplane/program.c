@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "dataplane/dp_internal.h"
+#include "dataplane/internal.h"
 
 struct clickprog {
 	struct rt_module *m;

@@ -1,6 +1,6 @@
 /* Building condition trees: n-ary AND/OR with flattening and constant
  * folding, and Click's two kinds of negation. */
-#include "flow/flow_int.h"
+#include "flow/internal.h"
 
 #include <string.h>
 

@@ -3,7 +3,7 @@
  * clause becomes DATA atoms split at 4-byte boundaries, as Click's word
  * compares are, so the short-packet rule decides per word exactly as in
  * Click. */
-#include "flow/flow_int.h"
+#include "flow/internal.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -3,7 +3,7 @@
  * byte its mask selects; when they are absent the atom is false (and so a
  * NOT above it is true). A zero mask needs the atom's first byte, like
  * Click's word compare needs its word to start inside the packet. */
-#include "flow/flow_int.h"
+#include "flow/internal.h"
 
 static const uint8_t *base_ptr(const struct flow_pkt *p, uint8_t base, size_t *len)
 {

@@ -3,7 +3,7 @@
  * /etc/services and /etc/protocols are deliberately not consulted: the
  * verifier and the fast path must read a pattern the same way on every
  * machine. */
-#include "flow/flow_int.h"
+#include "flow/internal.h"
 
 #include <string.h>
 

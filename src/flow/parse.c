@@ -6,7 +6,7 @@
  * ("!=", "<=", ...) it flips the short-packet branch too; we express that
  * by pushing the negation into the atoms (flow__negate_atoms), while the
  * "not" keyword is a plain NOT node. The first error stops the parse. */
-#include "flow/flow_int.h"
+#include "flow/internal.h"
 
 #include "base/inet.h"
 

@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "flow/flow_int.h"
+#include "flow/internal.h"
 
 uint32_t flow_expr_natoms(const struct flow_expr *e)
 {

@@ -16,7 +16,7 @@
 
 #include "base/fmt.h"
 #include "vm/vm.h"
-#include "vm/xen_internal.h"
+#include "vm/internal.h"
 
 struct xen {
 	struct vm_backend be;

@@ -7,7 +7,7 @@
 
 #include "base/fmt.h"
 #include "vm/vm.h"
-#include "vm/xen_internal.h"
+#include "vm/internal.h"
 
 int vm__xen_check(const struct vm_module_spec *spec, const char *default_image, char *err,
                   size_t errlen)

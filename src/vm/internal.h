@@ -1,6 +1,6 @@
-/* Shared by the xen backend's files. */
-#ifndef INNET_VM_XEN_INTERNAL_H
-#define INNET_VM_XEN_INTERNAL_H
+/* Private to src/vm: what the xen backend's files share. */
+#ifndef INNET_VM_INTERNAL_H
+#define INNET_VM_INTERNAL_H
 
 #include <stddef.h>
 

@@ -1,6 +1,6 @@
 /* Internal to src/flow: building condition trees. */
-#ifndef INNET_FLOW_FLOW_INT_H
-#define INNET_FLOW_FLOW_INT_H
+#ifndef INNET_FLOW_INTERNAL_H
+#define INNET_FLOW_INTERNAL_H
 
 #include "flow/flow.h"
 

@@ -1,6 +1,6 @@
 /* Shared between the DPDK files of the fast path. Not a public header. */
-#ifndef INNET_DATAPLANE_DP_INTERNAL_H
-#define INNET_DATAPLANE_DP_INTERNAL_H
+#ifndef INNET_DATAPLANE_INTERNAL_H
+#define INNET_DATAPLANE_INTERNAL_H
 
 #include <stdbool.h>
 #include <stdint.h>
