@@ -7,10 +7,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "api/auth.h"
 #include "api/internal.h"
 #include "base/log.h"
-#include "api/router.h"
+#include "api/internal.h"
 
 struct route_target {
 	api_handler_fn fn;

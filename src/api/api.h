@@ -1,4 +1,7 @@
-/* The API layer: routes (method + path pattern -> handler), bearer-token
+/* The API layer (one public header): the HTTP server (section 1), tokens
+ * (section 2), and the routes and requests the handlers see (section 3).
+ *
+ * The routes: method + path pattern -> handler, bearer-token
  * authentication, JSON bodies, JSON errors, the audit log, and the state
  * handlers share (registry, current snapshot, configuration, loop).
  *
@@ -14,16 +17,106 @@
 #define INNET_API_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
 #include <uv.h>
 
-#include "api/http.h"
 #include "controller/controller.h"
 #include "registry/registry.h"
 #include "snapshot/snapshot.h"
 
+/* ==== 1. the HTTP server ==================================================== */
+/* HTTP/1.1 server on libuv + llhttp: keep-alive, pipelining (one request
+ * at a time per connection, so responses leave in request order), limits on
+ * header and body size, connection count, per-connection header and idle
+ * timeouts, graceful shutdown. It knows nothing about routes: it hands each
+ * complete request to one callback, which answers now or later with
+ * http_respond(). Everything runs on the loop thread. */
+struct http_server;
+struct http_req;
+
+struct http_limits {
+	size_t max_body;          /* 413 above */
+	size_t max_header;        /* request line + headers; 431 above */
+	unsigned max_connections; /* 503 above */
+	uint64_t header_timeout_ms; /* whole request, from its first byte */
+	uint64_t idle_timeout_ms;   /* between keep-alive requests */
+};
+
+/* Called once per complete request. The callee must call http_respond()
+ * exactly once for it, now or later (from the loop thread). Until then the
+ * request stays valid even if the client disconnects: http_req_cancelled()
+ * then says so, and the response is dropped. (The connection is read while
+ * a request is handled, so a client that closes or half-closes its side
+ * cancels its pending request.) */
+typedef void (*http_request_cb)(struct http_req *req, void *ud);
+
+int http_server_new(uv_loop_t *loop, const struct http_limits *lim,
+                    http_request_cb cb, void *ud, struct http_server **out);
+/* Bind and listen (port 0: any free port; see http_server_port). */
+int http_server_listen(struct http_server *s, const char *host, int port);
+int http_server_port(const struct http_server *s);
+unsigned http_server_connections(const struct http_server *s);
+/* Stop accepting; idle connections close now, busy ones after their current
+ * response. `done` runs once no connection is left (maybe immediately). */
+void http_server_shutdown(struct http_server *s, void (*done)(void *arg), void *arg);
+bool http_server_draining(const struct http_server *s);
+/* Close every connection now (pending requests become cancelled) and the
+ * listener, then free the server once the loop has closed the handles. */
+void http_server_close(struct http_server *s);
+
+const char *http_req_method(const struct http_req *r);
+const char *http_req_path(const struct http_req *r);  /* without the query */
+const char *http_req_query(const struct http_req *r); /* after '?', or "" */
+/* Case-insensitive; NULL when absent. */
+const char *http_req_header(const struct http_req *r, const char *name);
+const char *http_req_body(const struct http_req *r, size_t *len);
+bool http_req_cancelled(const struct http_req *r);
+void http_req_set_data(struct http_req *r, void *data);
+void *http_req_data(const struct http_req *r);
+/* Milliseconds since the request was complete (for logs). */
+uint64_t http_req_age_ms(const struct http_req *r);
+
+/* Answer and release the request (r is invalid afterwards).
+ * extra_headers: NULL or "Name: value\r\n" lines. The body is copied. */
+void http_respond(struct http_req *r, int status, const char *content_type,
+                  const char *extra_headers, const char *body, size_t len);
+/* JSON body (reference stolen; NULL means an empty object). */
+void http_respond_json(struct http_req *r, int status, const char *extra_headers, json_t *body);
+/* {"error": {"code", "message", "details"}}; details stolen, may be NULL. */
+void http_respond_error(struct http_req *r, int status, const char *code,
+                        const char *message, json_t *details);
+/* A JSON string of s; bytes that are not UTF-8 become '?'. */
+json_t *http_json_text(const char *s);
+/* The error body as JSON (used by the server and the API alike). */
+json_t *http_error_json(const char *code, const char *message, json_t *details);
+const char *http_status_text(int status);
+
+/* ==== 2. tokens ============================================================= */
+/* Tokens: random (libsodium), shown once, stored only as a hash
+ * (crypto_generichash), compared in constant time (sodium_memcmp). */
+#define AUTH_TOKEN_MAX 128
+#define AUTH_ADMIN_TOKEN_MIN 16
+
+/* Call once before anything else here (sodium_init). */
+int auth_init(void);
+/* A fresh token "<prefix><43 base64url chars>" in buf (>= 64 bytes). */
+int auth_token_new(const char *prefix, char *buf, size_t cap);
+void auth_token_hash(const char *token, size_t len, uint8_t out[REG_HASH_LEN]);
+bool auth_hash_equal(const uint8_t a[REG_HASH_LEN], const uint8_t b[REG_HASH_LEN]);
+/* "Bearer <token>" -> token (points into header). -EINVAL when malformed. */
+int auth_parse_bearer(const char *header, const char **tok, size_t *len);
+
+/* The operator token: `configured` (flag, env or file) when non-empty,
+ * else the hash stored in the registry, else a new one generated now,
+ * stored hashed, printed on stdout and written to `token_file` when set.
+ * Fills the hash to check requests against. */
+int auth_setup_admin(struct registry *reg, const char *configured, const char *token_file,
+                     uint8_t hash[REG_HASH_LEN]);
+
+/* ==== 3. routes, requests, answers ==================================== */
 #define API_PENDING 1
 
 struct api;

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "api/api.h"
-#include "api/auth.h"
 #include "base/log.h"
 
 #define NAME_MAX_LEN 64

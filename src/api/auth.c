@@ -1,4 +1,4 @@
-#include "api/auth.h"
+#include "api/api.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-#include "api/http.h"
+#include "api/api.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "api/api.h"
-#include "controller/stock.h"
+#include "controller/controller.h"
 
 static struct ctl_caller caller_of(const struct api_req *r)
 {

@@ -1,4 +1,4 @@
-#include "api/router.h"
+#include "api/internal.h"
 
 #include <errno.h>
 #include <stdbool.h>

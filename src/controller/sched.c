@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "controller/internal.h"
-#include "controller/stock.h"
+#include "controller/controller.h"
 
 #define NAME_MAX_LEN 64
 #define REQS_MAX (64 * 1024)

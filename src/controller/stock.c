@@ -1,7 +1,7 @@
 /* The stock module catalogue (see stock.h). Templates use @{param} for
  * parameters (so Click's own $VARIABLES, e.g. $MODULE_IP, pass through
  * untouched and are defined per candidate platform by the controller). */
-#include "controller/stock.h"
+#include "controller/controller.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -13,10 +13,8 @@
 #include <uv.h>
 
 #include "api/api.h"
-#include "api/auth.h"
 #include "daemon/config.h"
 #include "controller/controller.h"
-#include "api/http.h"
 #include "base/log.h"
 #include "daemon/platform.h"
 #include "registry/registry.h"

@@ -11,7 +11,7 @@
 
 #include "click/click.h"
 #include "elements/element.h"
-#include "controller/stock.h"
+#include "controller/controller.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

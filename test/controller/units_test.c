@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "controller/internal.h"
-#include "controller/stock.h"
+#include "controller/controller.h"
 #include "elements/element.h"
 
 static struct click_graph *parse(const char *text, const char *ip)

@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "api/http.h"
+#include "api/api.h"
 
 struct fx {
 	uv_loop_t loop;

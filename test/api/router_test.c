@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "api/router.h"
+#include "api/internal.h"
 
 static int A, B, C, D, E;
 
