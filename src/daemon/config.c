@@ -1,4 +1,4 @@
-#include "daemon/config.h"
+#include "daemon/internal.h"
 
 #include <ctype.h>
 #include <errno.h>

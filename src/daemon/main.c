@@ -13,12 +13,10 @@
 #include <uv.h>
 
 #include "api/api.h"
-#include "daemon/config.h"
+#include "daemon/internal.h"
 #include "controller/controller.h"
 #include "base/log.h"
-#include "daemon/platform.h"
 #include "registry/registry.h"
-#include "daemon/seed.h"
 
 struct daemon {
 	uv_loop_t loop;

@@ -9,7 +9,7 @@
 #include "base/fmt.h"
 #include "base/inet.h"
 #include "base/log.h"
-#include "daemon/platform.h"
+#include "daemon/internal.h"
 #include "vm/vm.h"
 
 /* What /metrics labels a module with (the manager knows only ids). */

@@ -1,4 +1,4 @@
-#include "daemon/seed.h"
+#include "daemon/internal.h"
 
 #include <errno.h>
 #include <stdlib.h>

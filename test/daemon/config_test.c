@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "daemon/config.h"
+#include "daemon/internal.h"
 #include "harness.h"
 
 static int parse(struct cfg *c, const char *text, struct diags *d)

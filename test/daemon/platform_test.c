@@ -13,8 +13,7 @@
 #include <cmocka.h>
 #include <uv.h>
 
-#include "daemon/config.h"
-#include "daemon/platform.h"
+#include "daemon/internal.h"
 
 static void set(struct cfg *c, const char *k, const char *v)
 {

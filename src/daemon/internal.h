@@ -1,0 +1,135 @@
+/* Private to src/daemon: innetd itself. Nothing is above the daemon, so
+ * it has no public header; tests of it (test/daemon/) include this. */
+#ifndef INNET_DAEMON_INTERNAL_H
+#define INNET_DAEMON_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+#include "api/api.h"
+#include "base/diag.h"
+#include "controller/controller.h"
+#include "registry/registry.h"
+
+/* ==== 1. the settings ======================================================= */
+/* innetd configuration: one table of settings (config_rows.h) drives the
+ * file parser, the command-line flags, the defaults and the JSON dump.
+ * Precedence: defaults < file (--config) < environment < flags. */
+enum cfg_type {
+	CFG_T_STRING, CFG_T_PATH, CFG_T_ADDRESS, CFG_T_ENUM,
+	CFG_T_INT, CFG_T_SIZE, CFG_T_DURATION, CFG_T_BOOL,
+};
+
+#define CFG_CTYPE_STRING char *
+#define CFG_CTYPE_PATH char *
+#define CFG_CTYPE_ADDRESS char *
+#define CFG_CTYPE_ENUM char *
+#define CFG_CTYPE_INT int64_t
+#define CFG_CTYPE_SIZE int64_t
+#define CFG_CTYPE_DURATION int64_t
+#define CFG_CTYPE_BOOL bool
+
+struct cfg {
+#define CFG_ROW(field, name, type, min, max, choices, dflt, help) CFG_CTYPE_##type field;
+#include "daemon/config_rows.h"
+#undef CFG_ROW
+	char *config_file; /* --config, or NULL */
+};
+
+struct cfg_setting {
+	const char *name;
+	enum cfg_type type;
+	int64_t min, max;
+	const char *choices; /* ENUM: "a|b|c" */
+	const char *dflt;
+	const char *help;
+	size_t offset;       /* into struct cfg */
+};
+
+/* The table, in declaration order. */
+const struct cfg_setting *cfg_settings(size_t *n);
+const struct cfg_setting *cfg_find(const char *name);
+
+/* Every field to its default. cfg_free releases the strings. */
+int cfg_init(struct cfg *c);
+void cfg_free(struct cfg *c);
+
+/* Set one setting from its text form. On error returns -EINVAL (unknown name:
+ * -ENOENT) and writes "why" (without position) into err. */
+int cfg_set(struct cfg *c, const char *name, const char *value, char *err, size_t errlen);
+
+/* Parse "key = value" lines ('#' comments, values optionally in double
+ * quotes). Stops at the first error, which goes to d at name:line:column
+ * (the key, or the value at fault) with the line and a caret. A key given
+ * twice is an error. Returns 0, -EINVAL, or -ENOMEM. */
+int cfg_parse_text(struct cfg *c, const char *name, const char *text, size_t len, struct diags *d);
+/* The same for a file (at most 1 MiB); a file that cannot be read is an
+ * error in d without position ("path: why"), and its negative errno. */
+int cfg_load_file(struct cfg *c, const char *path, struct diags *d);
+
+/* The whole start-up sequence: defaults, --config FILE, INNET_ADMIN_TOKEN,
+ * then the flags (--name value or --name=value; a BOOL flag alone is true).
+ * Returns 0; 1 when --help or --version was printed (exit 0); -EINVAL with
+ * the reason in d (the file's errors with their position, a flag's as
+ * "--flag: message"; exit 2). */
+int cfg_load(struct cfg *c, int argc, char **argv, struct diags *d);
+void cfg_usage(FILE *out, const char *prog);
+
+/* The effective settings; secrets (admin-token) are redacted. */
+json_t *cfg_to_json(const struct cfg *c);
+
+/* Split an ADDRESS value. host must hold 16 bytes. */
+int cfg_split_address(const char *addr, char *host, int *port);
+
+/* ==== 2. the first start ==================================================== */
+/* Start-up state: the first start seeds the registry from the configured
+ * network and policy files; every start loads the current snapshot. */
+/* Once per registry (meta "seeded"): store cfg->network as the first
+ * snapshot and cfg->policy as the first policy. Thread: the main thread at
+ * start-up. Errors: a negative errno; why goes to d ("file: why", then the
+ * snapshot's diagnostics under the file's name); a registry error alone
+ * leaves d empty. */
+int seed_registry(struct registry *reg, const struct cfg *cfg, struct diags *d);
+/* Parse the registry's current snapshot and make it the API's. A stored
+ * snapshot that no longer validates is logged and skipped. */
+int seed_load_snapshot(struct api *api);
+
+/* ==== 3. the platform ======================================================= */
+/* The platform inside innetd: the DPDK fast path and the module lifecycle
+ * manager (src/dataplane, src/vm) started from innetd's settings, connected
+ * to the controller (deploy installs a module, kill removes it, a restart
+ * re-installs every deployed module of the registry), and its live state
+ * shown by GET /v1/modules/{id} and GET /metrics.
+ *
+ * Loop thread only. */
+struct plat;
+
+/* Start the fast path and the manager as cfg says. With `dataplane = none`
+ * *out has no fast path (plat_running false: modules are only recorded). Otherwise 0, or a
+ * negative errno with a one-line reason in err (innetd then refuses to
+ * start: the operator asked for a fast path it cannot have). */
+int plat_start(const struct cfg *cfg, uv_loop_t *loop, struct plat **out, char *err,
+               size_t errlen);
+/* Stop every module and the fast path; closes the loop handles it owns
+ * (run the loop afterwards so their close callbacks run). NULL is fine. */
+void plat_free(struct plat *p);
+
+/* The controller's platform interface backed by p (install, remove,
+ * describe). */
+void plat_ctl_ops(struct plat *p, struct ctl_platform_ops *ops);
+/* A module's live state and counters as JSON, NULL when p does not run it. */
+json_t *plat_module_json(struct plat *p, int64_t id);
+
+/* GET /metrics (Prometheus text, operator token): per-module packets,
+ * bytes, drops and states, starts, fast-path totals, and *http_requests
+ * (counted by the caller). */
+int plat_register_routes(struct api *api, struct plat *p, const uint64_t *http_requests);
+/* True when p runs a fast path (dataplane is not none). */
+bool plat_running(const struct plat *p);
+
+#endif
