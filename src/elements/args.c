@@ -1,5 +1,5 @@
-/* Click-style argument matching and value parsing; see args.h. */
-#include "elements/args.h"
+/* Click-style argument matching and value parsing; see internal.h, section 1. */
+#include "elements/internal.h"
 
 #include <errno.h>
 #include <math.h>

@@ -6,7 +6,7 @@
 #include <ctype.h>
 #include <stdio.h>
 
-#include "elements/args.h"
+#include "elements/internal.h"
 #include "elements/element.h"
 
 #define NOT_YET "(not documented yet)"

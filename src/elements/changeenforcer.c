@@ -38,8 +38,7 @@
 #include <jansson.h>
 
 #include "base/inet.h"
-#include "elements/args.h"
-#include "elements/describe.h"
+#include "elements/internal.h"
 #include "elements/element.h"
 #include "runtime/flowtab.h"
 #include "runtime/net.h"

@@ -3,7 +3,7 @@
  * output; the first match decides, no match drops. Patterns are parsed by
  * src/flow (the one parser the verifier and the runtime share) into struct
  * cls_conf. The family's configuration helpers, model and packet function
- * (classify.h) are here too: IPFilter and IPClassifier use them as they are. */
+ * (internal.h, the classifier family) are here too: IPFilter and IPClassifier use them as they are. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +11,7 @@
 #include <jansson.h>
 
 #include "base/arena.h"
-#include "elements/args.h"
-#include "elements/classify.h"
+#include "elements/internal.h"
 #include "elements/element.h"
 #include "flow/flow.h"
 #include "runtime/runtime.h"

@@ -2,10 +2,8 @@
  * expired packets (ttl <= 1) go to output 1. */
 #include <errno.h>
 
-#include "elements/args.h"
-#include "elements/describe.h"
+#include "elements/internal.h"
 #include "elements/element.h"
-#include "elements/ipops.h"
 #include "runtime/runtime.h"
 #include "verify/model.h"
 

@@ -1,9 +1,9 @@
-/* JSON forms of configured values for the describe hooks (describe.h). */
+/* JSON forms of configured values for the describe hooks (internal.h, section 2). */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "base/inet.h"
-#include "elements/describe.h"
+#include "elements/internal.h"
 
 json_t *describe_ip(uint32_t addr)
 {

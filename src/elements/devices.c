@@ -12,10 +12,8 @@
  * module and is refused. */
 #include <errno.h>
 
-#include "elements/args.h"
-#include "elements/describe.h"
+#include "elements/internal.h"
 #include "elements/element.h"
-#include "elements/model_util.h"
 #include "runtime/runtime.h"
 #include "verify/model.h"
 

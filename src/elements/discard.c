@@ -3,8 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "elements/args.h"
-#include "elements/describe.h"
+#include "elements/internal.h"
 #include "elements/element.h"
 #include "runtime/runtime.h"
 #include "verify/model.h"

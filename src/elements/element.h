@@ -9,16 +9,16 @@
  * catalogue is accepted.
  *
  * Conventions of the parsed configurations (conf): each element's conf
- * struct is private to its file, except the families shared with the
- * verifier and the runtime: classify.h (Classifier, IPClassifier,
- * IPFilter), rewriter.h (IPRewriter, IPAddrRewriter), iproute.h (the
- * route-table elements). Addresses and ports are host byte order; times
+ * struct is private to its file, except the families whose members share
+ * code, in internal.h: the classifiers (Classifier, IPClassifier,
+ * IPFilter), the rewriters (IPRewriter, IPAddrRewriter) and the route
+ * tables. Addresses and ports are host byte order; times
  * are int64 nanoseconds; bandwidths bits per second (BandwidthShaper
  * stores bytes/s); annotation offsets are bytes into Click's 48-byte
- * annotation area. Argument parsing helpers: args.h; IPv4 steps several
- * packet functions share: ipops.h.
+ * annotation area. Argument parsing, describe and model helpers, and the
+ * IPv4 steps several packet functions share, are in internal.h too.
  *
- * What describe returns (helpers: describe.h): one JSON object per
+ * What describe returns (helpers: internal.h, section 2): one JSON object per
  * configured instance whose keys are the class's Click keywords, each with
  * its effective value (defaults filled in; a setting derived from others,
  * such as IPEncap's TOS from DSCP/ECT/CE, under the keyword it ends up in).

@@ -1,16 +1,15 @@
 /* IPAddrRewriter(INPUTSPEC... [, keywords]) (Click's IPAddrRewriter
  * documentation): basic NAT of source addresses for any protocol. The
  * specs (patterns 'pattern SADDR - FOUT ROUT'), the mapping table and the
- * header rewriting are shared with IPRewriter (rewriter.h); this file
+ * header rewriting are shared with IPRewriter (internal.h, the rewriter family); this file
  * holds the keywords, how a packet finds its mapping (its source forward,
  * its destination back) and the one timeout. */
 #include <errno.h>
 
 #include <jansson.h>
 
-#include "elements/args.h"
+#include "elements/internal.h"
 #include "elements/element.h"
-#include "elements/rewriter.h"
 #include "runtime/flowtab.h"
 #include "runtime/net.h"
 #include "runtime/runtime.h"

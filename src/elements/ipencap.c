@@ -4,8 +4,7 @@
  * in Click. IPEncap's DSCP rejects 63 as Click's code does. */
 #include <errno.h>
 
-#include "elements/args.h"
-#include "elements/describe.h"
+#include "elements/internal.h"
 #include "elements/element.h"
 #include "runtime/net.h"
 #include "runtime/runtime.h"

@@ -10,8 +10,7 @@
 
 #include <jansson.h>
 
-#include "elements/args.h"
-#include "elements/classify.h"
+#include "elements/internal.h"
 #include "elements/element.h"
 #include "flow/flow.h"
 

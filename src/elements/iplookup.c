@@ -8,10 +8,8 @@
 #include <jansson.h>
 
 #include "base/inet.h"
-#include "elements/args.h"
-#include "elements/describe.h"
+#include "elements/internal.h"
 #include "elements/element.h"
-#include "elements/iproute.h"
 #include "runtime/runtime.h"
 #include "verify/model.h"
 

@@ -4,8 +4,7 @@
  * new destination. Needs the IP header annotation. */
 #include <errno.h>
 
-#include "elements/args.h"
-#include "elements/describe.h"
+#include "elements/internal.h"
 #include "elements/element.h"
 #include "runtime/net.h"
 #include "runtime/runtime.h"

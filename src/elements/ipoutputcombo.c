@@ -3,11 +3,8 @@
  * expired, 4 needs fragmenting). */
 #include <errno.h>
 
-#include "elements/args.h"
-#include "elements/describe.h"
+#include "elements/internal.h"
 #include "elements/element.h"
-#include "elements/ipops.h"
-#include "elements/model_util.h"
 #include "runtime/net.h"
 #include "runtime/runtime.h"
 #include "verify/model.h"

@@ -1,16 +1,15 @@
 /* IPRewriter(INPUTSPEC_0, ..., INPUTSPEC_{n-1} [, keywords]) (Click's
  * IPRewriter documentation): NAPT for TCP and UDP, one input per spec.
  * The specs, the mapping table and the header rewriting are shared with
- * IPAddrRewriter (rewriter.h); this file holds the keywords, which packets
+ * IPAddrRewriter (internal.h, the rewriter family); this file holds the keywords, which packets
  * reach the table (TCP and UDP first fragments with a port pair), and the
  * TCP and UDP timeouts. */
 #include <errno.h>
 
 #include <jansson.h>
 
-#include "elements/args.h"
+#include "elements/internal.h"
 #include "elements/element.h"
-#include "elements/rewriter.h"
 #include "runtime/flowtab.h"
 #include "runtime/net.h"
 #include "runtime/runtime.h"

@@ -1,7 +1,7 @@
 /* IPsecESPEncap: Click's configure ignores every argument, so configure
  * is NULL (accept anything). */
 #include "elements/element.h"
-#include "elements/model_util.h"
+#include "elements/internal.h"
 #include "runtime/net.h"
 #include "runtime/runtime.h"
 #include "verify/model.h"

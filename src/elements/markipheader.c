@@ -2,8 +2,7 @@
  * data + OFFSET (default 0); no checks. */
 #include <errno.h>
 
-#include "elements/args.h"
-#include "elements/describe.h"
+#include "elements/internal.h"
 #include "elements/element.h"
 #include "runtime/runtime.h"
 #include "verify/model.h"

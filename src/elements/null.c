@@ -1,8 +1,7 @@
 /* Null, PushNull, PullNull and Idle, as in Click; no arguments. Idle has
  * any number of ports and flow code x/y: nothing passes through it. */
-#include "elements/args.h"
+#include "elements/internal.h"
 #include "elements/element.h"
-#include "elements/model_util.h"
 #include "runtime/runtime.h"
 #include "verify/model.h"
 

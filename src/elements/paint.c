@@ -2,10 +2,8 @@
  * as in Click. ANNO is a one-byte annotation, default PAINT (16). */
 #include <errno.h>
 
-#include "elements/args.h"
-#include "elements/describe.h"
+#include "elements/internal.h"
 #include "elements/element.h"
-#include "elements/model_util.h"
 #include "runtime/runtime.h"
 #include "verify/model.h"
 

@@ -3,10 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "elements/args.h"
-#include "elements/describe.h"
+#include "elements/internal.h"
 #include "elements/element.h"
-#include "elements/model_util.h"
 #include "runtime/runtime.h"
 #include "verify/model.h"
 

@@ -5,10 +5,8 @@
 #include <string.h>
 
 #include "base/tbucket.h"
-#include "elements/args.h"
-#include "elements/describe.h"
+#include "elements/internal.h"
 #include "elements/element.h"
-#include "elements/model_util.h"
 #include "runtime/runtime.h"
 #include "verify/model.h"
 

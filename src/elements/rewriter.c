@@ -1,4 +1,4 @@
-/* What IPRewriter and IPAddrRewriter share (rewriter.h): input specs and
+/* What IPRewriter and IPAddrRewriter share (internal.h, the rewriter family): input specs and
  * common keywords, the mapping table on symbolic flows and on packets, the
  * rewriting of a header by a mapping, and the describe of the shared part. */
 #include <errno.h>
@@ -7,8 +7,7 @@
 #include <jansson.h>
 
 #include "base/inet.h"
-#include "elements/args.h"
-#include "elements/rewriter.h"
+#include "elements/internal.h"
 #include "runtime/flowtab.h"
 #include "runtime/net.h"
 #include "runtime/runtime.h"

@@ -1,10 +1,8 @@
 /* SetIPDSCP(DSCP) (Click's): tos = (tos & 3) | DSCP << 2, DSCP 0-63. */
 #include <errno.h>
 
-#include "elements/args.h"
-#include "elements/describe.h"
+#include "elements/internal.h"
 #include "elements/element.h"
-#include "elements/model_util.h"
 #include "runtime/net.h"
 #include "runtime/runtime.h"
 #include "verify/model.h"

@@ -3,10 +3,8 @@
  * Shaper's is packets/s. Both outputs (1/1-2) are treated the same. */
 #include <errno.h>
 
-#include "elements/args.h"
-#include "elements/describe.h"
+#include "elements/internal.h"
 #include "elements/element.h"
-#include "elements/model_util.h"
 #include "runtime/runtime.h"
 #include "verify/model.h"
 

@@ -5,8 +5,7 @@
  * extends them. DATA and MASK are unquoted Click strings (may hold NULs). */
 #include <errno.h>
 
-#include "elements/args.h"
-#include "elements/describe.h"
+#include "elements/internal.h"
 #include "elements/element.h"
 #include "runtime/runtime.h"
 #include "verify/model.h"

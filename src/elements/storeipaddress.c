@@ -7,8 +7,7 @@
  * model and run). Out-of-range offsets go to output 1. */
 #include <errno.h>
 
-#include "elements/args.h"
-#include "elements/describe.h"
+#include "elements/internal.h"
 #include "elements/element.h"
 #include "runtime/net.h"
 #include "runtime/runtime.h"

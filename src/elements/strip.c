@@ -1,8 +1,7 @@
 /* Strip(LENGTH) and Unstrip(LENGTH) (Click's): move the data pointer. */
 #include <errno.h>
 
-#include "elements/args.h"
-#include "elements/describe.h"
+#include "elements/internal.h"
 #include "elements/element.h"
 #include "runtime/runtime.h"
 #include "verify/model.h"

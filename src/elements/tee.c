@@ -2,10 +2,8 @@
  * order, the original to n-1. N, if given, must equal the output count. */
 #include <errno.h>
 
-#include "elements/args.h"
-#include "elements/describe.h"
+#include "elements/internal.h"
 #include "elements/element.h"
-#include "elements/model_util.h"
 #include "runtime/runtime.h"
 #include "verify/model.h"
 

@@ -19,7 +19,7 @@
 #include <jansson.h>
 
 #include "click/click.h"
-#include "elements/args.h"
+#include "elements/internal.h"
 #include "elements/element.h"
 
 struct fx {

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "elements/args.h"
+#include "elements/internal.h"
 #include "elements/element.h"
 
 static void test_sorted_unique(void **state)

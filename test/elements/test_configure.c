@@ -2,8 +2,7 @@
  * accepted, bad ones refused with a message that names the argument and a
  * location inside it. */
 #include "fx.h"
-#include "elements/classify.h"
-#include "elements/iproute.h"
+#include "elements/internal.h"
 #include "flow/flow.h"
 
 #define NS 1000000000ll
