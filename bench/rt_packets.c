@@ -9,7 +9,6 @@
 #include "base/diag.h"
 #include "click/click.h"
 #include "elements/element.h"
-#include "runtime/net.h"
 #include "runtime/runtime.h"
 
 struct ctx {

@@ -9,7 +9,7 @@
 #include "click/click.h"
 #include "elements/element.h"
 #include "innet.h"
-#include "runtime/pcaprun.h"
+#include "runtime/runtime.h"
 
 static void usage(FILE *out)
 {

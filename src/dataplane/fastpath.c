@@ -20,7 +20,7 @@
 #include <uv.h>
 
 #include "dataplane/internal.h"
-#include "runtime/net.h"
+#include "runtime/runtime.h"
 
 #define ETH_LEN 14u
 

@@ -8,7 +8,6 @@
 #include "base/inet.h"
 #include "elements/internal.h"
 #include "elements/element.h"
-#include "runtime/net.h"
 #include "runtime/runtime.h"
 #include "verify/model.h"
 

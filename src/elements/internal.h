@@ -15,8 +15,6 @@
 #include "base/inet.h"
 #include "elements/element.h"
 #include "flow/flow.h"
-#include "runtime/flowtab.h"
-#include "runtime/net.h"
 #include "runtime/runtime.h"
 #include "verify/model.h"
 

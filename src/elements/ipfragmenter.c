@@ -6,7 +6,6 @@
 
 #include "elements/internal.h"
 #include "elements/element.h"
-#include "runtime/net.h"
 #include "runtime/runtime.h"
 #include "verify/model.h"
 

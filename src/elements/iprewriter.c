@@ -10,8 +10,6 @@
 
 #include "elements/internal.h"
 #include "elements/element.h"
-#include "runtime/flowtab.h"
-#include "runtime/net.h"
 #include "runtime/runtime.h"
 #include "verify/model.h"
 

@@ -2,7 +2,6 @@
  * is NULL (accept anything). */
 #include "elements/element.h"
 #include "elements/internal.h"
-#include "runtime/net.h"
 #include "runtime/runtime.h"
 #include "verify/model.h"
 

@@ -1,7 +1,5 @@
 #include <string.h>
 
-#include "runtime/flowtab.h"
-#include "runtime/net.h"
 #include "runtime/runtime.h"
 
 /* Slots of the open-addressing index hold flow*2+dir+1 (0: empty). */

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "elements/element.h"
-#include "runtime/net.h"
 #include "runtime/runtime.h"
 
 struct rt_module {

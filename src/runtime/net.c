@@ -1,4 +1,4 @@
-#include "runtime/net.h"
+#include "runtime/runtime.h"
 
 uint32_t rt_csum_add(uint32_t sum, const uint8_t *p, size_t len)
 {

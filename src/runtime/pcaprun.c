@@ -6,8 +6,7 @@
 #include "base/file.h"
 #include "elements/element.h"
 #include "innet_build.h"
-#include "runtime/net.h"
-#include "runtime/pcaprun.h"
+#include "runtime/runtime.h"
 
 /* Most -D NAME=VALUE definitions on one command line. */
 #define RUN_MAX_DEFINES 64

@@ -314,4 +314,162 @@ void rt_log(struct rt_elem *e, const char *line);
 /* The module's flow-table capacity limit. */
 uint32_t rt_flow_capacity(const struct rt_elem *e);
 
+/* ==== packet bytes: checksums and byte order ================================ */
+/* Byte-order access and Internet checksums for packet functions, computed
+ * the way Click computes them (click_in_cksum, RFC 1624 updates). */
+static inline uint16_t rt_rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static inline uint32_t rt_rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline void rt_wr16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = (uint8_t)v; }
+static inline void rt_wr32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24; p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+
+enum {
+	RT_IP_PROTO_ICMP = 1,
+	RT_IP_PROTO_TCP = 6,
+	RT_IP_PROTO_UDP = 17,
+	RT_IP_DF = 0x4000,
+	RT_IP_MF = 0x2000,
+	RT_IP_OFFMASK = 0x1fff,
+};
+
+/* One's-complement sum of len bytes (big-endian words) added to sum. */
+uint32_t rt_csum_add(uint32_t sum, const uint8_t *p, size_t len);
+/* Fold and complement: the checksum field value. */
+uint16_t rt_csum_fold(uint32_t sum);
+/* The Internet checksum of len bytes (click_in_cksum). */
+static inline uint16_t rt_csum(const uint8_t *p, size_t len) { return rt_csum_fold(rt_csum_add(0, p, len)); }
+/* TCP/UDP pseudo-header sum for an IPv4 header (src, dst, proto, len). */
+uint32_t rt_csum_pseudo(const uint8_t *ip, uint16_t transport_len);
+
+/* RFC 1624 eqn. 3 (click_update_in_cksum): field at csum goes from old to new. */
+void rt_csum_update16(uint8_t *csum, uint16_t old_w, uint16_t new_w);
+void rt_csum_update32(uint8_t *csum, uint32_t old_v, uint32_t new_v);
+/* Add a precomputed one's-complement delta (sum of ~old + new words). */
+void rt_csum_apply_delta(uint8_t *csum, uint32_t delta);
+
+/* Recompute the IPv4 header checksum in place. */
+void rt_ip_set_csum(uint8_t *ip, uint32_t hlen);
+
+/* CheckIPHeader's header checks on the IPv4 header at ip, with avail bytes
+ * from it: version 4, header length at least 20, total length between the
+ * header length and avail, and (when checksum) the header checksum. The
+ * header length, or 0 when a check fails. Devices and CheckIPHeader. */
+static inline uint32_t rt_ip_header_len(const uint8_t *ip, uint32_t avail, bool checksum)
+{
+	if (avail < 20 || (ip[0] >> 4) != 4)
+		return 0;
+	uint32_t hlen = (uint32_t)(ip[0] & 15) << 2, tot = rt_rd16(ip + 2);
+	if (hlen < 20 || tot < hlen || tot > avail)
+		return 0;
+	if (checksum && rt_csum(ip, hlen) != 0)
+		return 0;
+	return hlen;
+}
+
+static inline int rt_ip_first_frag(const uint8_t *ip) { return (rt_rd16(ip + 6) & RT_IP_OFFMASK) == 0; }
+static inline int rt_ip_is_frag(const uint8_t *ip) { return (rt_rd16(ip + 6) & (RT_IP_OFFMASK | RT_IP_MF)) != 0; }
+
+/* ==== the flow table ======================================================== */
+/* Fixed-capacity mapping tables for the stateful elements (IPRewriter,
+ * IPAddrRewriter, ChangeEnforcer): every flow installs a forward and a reply
+ * key, as Click's IPRewriter does; the table lives in the element's state in
+ * the module block and never allocates. Timeouts are soft, as in Click:
+ * expired flows keep working until the reaper removes them, and a full table
+ * evicts the best-effort flow that expires first, or refuses the new flow
+ * when every flow is still within its guarantee. */
+struct rt_flowid {
+	uint32_t saddr, daddr; /* host order */
+	uint16_t sport, dport;
+	uint8_t proto;
+};
+
+/* The reply key of a (rewritten) flow: addresses and ports swapped. */
+static inline struct rt_flowid rt_flowid_reverse(struct rt_flowid f)
+{
+	return (struct rt_flowid){ .saddr = f.daddr, .daddr = f.saddr, .sport = f.dport,
+	                           .dport = f.sport, .proto = f.proto };
+}
+
+struct rt_flow {
+	struct rt_flowid key;   /* as the forward packet arrives */
+	struct rt_flowid rew;   /* what forward packets become */
+	uint32_t ip_delta;      /* checksum deltas, forward direction */
+	uint32_t l4_delta;
+	uint64_t expiry, guarantee; /* ns, module clock */
+	uint32_t packets;
+	uint16_t fout, rout;
+	uint8_t flags;          /* element-defined (TCP state, seen directions) */
+	uint8_t reply_anno;
+	bool used;
+};
+
+struct rt_flowtab;
+struct rt_pkt;
+
+/* The flow id of a packet (IP header annotation set; ports only when
+ * `ports` and it is a first fragment with >= 4 transport bytes). */
+struct rt_flowid rt_pkt_flowid(const struct rt_pkt *p, bool ports);
+
+size_t rt_flowtab_size(uint32_t capacity);
+void rt_flowtab_init(struct rt_flowtab *t, uint32_t capacity);
+uint32_t rt_flowtab_count(const struct rt_flowtab *t);
+uint32_t rt_flowtab_capacity(const struct rt_flowtab *t);
+/* The flow whose forward (*dir = 0) or reply (*dir = 1) key is k. */
+struct rt_flow *rt_flowtab_lookup(struct rt_flowtab *t, const struct rt_flowid *k, int *dir);
+/* True if some flow already uses k as a forward or reply key. */
+bool rt_flowtab_key_used(struct rt_flowtab *t, const struct rt_flowid *k);
+/* Install key -> rew (checksum deltas computed). NULL when the table is full
+ * of guaranteed flows or a key is already taken. */
+struct rt_flow *rt_flowtab_insert(struct rt_flowtab *t, const struct rt_flowid *key,
+                                  const struct rt_flowid *rew, uint64_t now);
+void rt_flowtab_remove(struct rt_flowtab *t, struct rt_flow *f);
+/* Set f's guarantee (use this rather than writing f->guarantee: the table
+ * keeps a lower bound so a full table refuses new flows without a scan). */
+void rt_flowtab_guarantee(struct rt_flowtab *t, struct rt_flow *f, uint64_t g);
+/* True when an insert at `now` is sure to be refused (full of guaranteed
+ * flows), so callers can skip choosing a mapping. */
+bool rt_flowtab_would_refuse(const struct rt_flowtab *t, uint64_t now);
+/* Remove flows whose expiry is before now; returns how many. */
+uint32_t rt_flowtab_reap(struct rt_flowtab *t, uint64_t now);
+/* The i-th flow slot (for iteration; check ->used). */
+struct rt_flow *rt_flowtab_at(struct rt_flowtab *t, uint32_t i);
+
+/* ==== running a configuration over a capture (innet click run) ============== */
+/* `innet click run FILE --in IN.pcap --out OUT.pcap`: run a configuration
+ * on a capture with the same runtime as the fast path. */
+struct rt_run_opts {
+	uint32_t dev_in;      /* device input the capture enters (0) */
+	uint64_t drain_ns;    /* after the last packet, run timers this much longer
+	                         while packets are queued (0: one day) */
+	const struct click_define *defines; /* $VARIABLES for the configuration */
+	size_t ndefines;
+	struct rt_limits lim;
+};
+
+struct rt_run_stats {
+	uint64_t read, pushed, skipped; /* skipped: not IPv4 or too large */
+	uint64_t written;
+	struct rt_counters c;
+};
+
+/* Packets of IN enter device input o->dev_in at their capture times
+ * (Ethernet, raw IP, BSD loopback and Linux cooked captures; non-IPv4
+ * frames are skipped); timers run on capture time; what reaches any device
+ * output is written to OUT as raw IPv4 (LINKTYPE_RAW) stamped with the
+ * module time it left. 0, or a negative errno with diagnostics. Without
+ * libpcap: -ENOTSUP. */
+int rt_run_pcap(const char *config_path, const char *in_pcap, const char *out_pcap,
+                const struct rt_run_opts *o, struct rt_run_stats *st, struct diags *d);
+
+/* The command line: argv[0] is FILE, then --in, --out, [--dev N]
+ * [--drain SECONDS] [-D NAME=VALUE]... Prints a summary on stderr; returns
+ * the exit status (0 ok, 1 bad configuration or input, 2 usage). For
+ * tools/cmd_click.c: `innet click run ...`. */
+int rt_click_run_main(int argc, char **argv);
+
 #endif

@@ -10,8 +10,6 @@
 #include <cmocka.h>
 
 #include "elements/internal.h"
-#include "runtime/flowtab.h"
-#include "runtime/net.h"
 #include "runtime/runtime.h"
 
 /* A UDP/IPv4 packet at data offset 0 of p with valid checksums. */

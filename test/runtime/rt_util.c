@@ -10,7 +10,7 @@
 #include "base/diag.h"
 #include "click/click.h"
 #include "elements/element.h"
-#include "runtime/net.h"
+#include "runtime/runtime.h"
 #include "rt_util.h"
 
 static void tx(void *ctx, uint32_t dev, struct rt_pkt *p)

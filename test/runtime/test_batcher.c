@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
-#include "runtime/net.h"
+#include "runtime/runtime.h"
 #include "rt_util.h"
 
 static void check_out(const struct rt_pkt *p, uint32_t src, uint16_t sport)

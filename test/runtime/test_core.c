@@ -9,8 +9,6 @@
 
 #include <cmocka.h>
 
-#include "runtime/flowtab.h"
-#include "runtime/net.h"
 #include "runtime/runtime.h"
 
 static void test_csum_update(void **st)

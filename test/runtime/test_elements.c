@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "runtime/net.h"
+#include "runtime/runtime.h"
 #include "rt_util.h"
 
 static struct rtu *open_cfg(const char *cfg)

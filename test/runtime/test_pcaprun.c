@@ -12,8 +12,7 @@
 #include <cmocka.h>
 #include <pcap/pcap.h>
 
-#include "runtime/net.h"
-#include "runtime/pcaprun.h"
+#include "runtime/runtime.h"
 #include "rt_util.h"
 
 static void write_capture(const char *path, uint32_t n)
