@@ -1,4 +1,4 @@
-/* The stock module catalogue (see stock.h). Templates use @{param} for
+/* The stock module catalogue (its interface: controller.h, "stock modules"). Templates use @{param} for
  * parameters (so Click's own $VARIABLES, e.g. $MODULE_IP, pass through
  * untouched and are defined per candidate platform by the controller). */
 #include "controller/controller.h"
