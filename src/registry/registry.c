@@ -17,7 +17,7 @@ enum stmt_id {
 	S_BEGIN, S_COMMIT, S_ROLLBACK,
 	S_META_GET, S_META_SET,
 	S_TENANT_INSERT, S_TENANT_PREFIX_INSERT, S_TENANT_GET, S_TENANT_BY_HASH,
-	S_TENANT_LIST, S_TENANT_PREFIXES, S_TENANT_LIVE_MODULES, S_TENANT_DELETE,
+	S_TENANT_LIST, S_TENANT_PREFIXES, S_TENANT_LIVE_MODULES, S_TENANT_KILLED_DELETE, S_TENANT_DELETE,
 	S_SNAP_INSERT, S_SNAP_CURRENT, S_PLATFORM_UPSERT,
 	S_PLATFORM_BUSY, S_PLATFORM_DELETE_STALE, S_PLATFORM_LIST,
 	S_POLICY_INSERT, S_POLICY_LIST, S_POLICY_DELETE,
@@ -49,6 +49,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_TENANT_PREFIXES] = "SELECT list, addr, len FROM tenant_prefixes WHERE tenant_id = ?1 "
 	                      "ORDER BY list, pos",
 	[S_TENANT_LIVE_MODULES] = "SELECT count(*) FROM modules WHERE tenant_id = ?1 AND state <> 'killed'",
+	[S_TENANT_KILLED_DELETE] = "DELETE FROM modules WHERE tenant_id = ?1 AND state = 'killed'",
 	[S_TENANT_DELETE] = "DELETE FROM tenants WHERE id = ?1",
 	[S_SNAP_INSERT] = "INSERT INTO snapshots(json, created_at, created_by) VALUES "
 	                  "(?1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?2) RETURNING version",
@@ -635,6 +636,15 @@ int reg_tenant_delete(struct registry *r, int64_t id)
 		rc = -EBUSY;
 		goto fail;
 	}
+	/* killed modules are history that would keep the tenant's row (and
+	 * its foreign key) forever; the audit log keeps what happened */
+	if (!(s = stmt(r, S_TENANT_KILLED_DELETE))) {
+		rc = -EIO;
+		goto fail;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	if ((rc = reg__exec(r, s)))
+		goto fail;
 	if (!(s = stmt(r, S_TENANT_DELETE))) {
 		rc = -EIO;
 		goto fail;

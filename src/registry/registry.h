@@ -66,7 +66,8 @@ int reg_tenant_add(struct registry *r, struct reg_tenant *t, const uint8_t hash[
 int reg_tenant_get(struct registry *r, int64_t id, struct reg_tenant *out);
 int reg_tenant_by_token(struct registry *r, const uint8_t hash[REG_HASH_LEN], struct reg_tenant *out);
 int reg_tenant_list(struct registry *r, struct reg_tenant **v, size_t *n);
-/* -EBUSY while the tenant has modules that are not killed. */
+/* -EBUSY while the tenant has modules that are not killed; its killed
+ * modules (history) are deleted with it. */
 int reg_tenant_delete(struct registry *r, int64_t id);
 json_t *reg_tenant_json(const struct reg_tenant *t);
 

@@ -473,4 +473,20 @@ def test_too_complex():
         it.expect_status(d.post("/v1/check", FIG4, token=tok), 200)
 
 
+def test_delete_tenant_after_its_modules_are_killed():
+    """A tenant with a live module cannot be deleted (409); once the module
+    is killed it can (204), and its killed module goes with it."""
+    with daemon() as d:
+        r = it.expect_status(d.post("/v1/tenants", {"name": "phone", "kind": "client",
+                                                    "addresses": ["172.16.15.133/32"]}), 201)
+        tid, tok = r.json["id"], r.json["token"]
+        m = it.expect_status(d.post("/v1/modules", FIG4, token=tok), 201).json
+        it.expect_status(d.delete(f"/v1/tenants/{tid}"), 409)
+        it.expect_status(d.delete(f"/v1/modules/{m['id']}", token=tok), 204)
+        it.expect_status(d.delete(f"/v1/tenants/{tid}"), 204)
+        it.expect_status(d.get(f"/v1/tenants/{tid}"), 404)
+        plats = {p["name"]: p for p in d.get("/v1/platforms").json["platforms"]}
+        assert plats["platform3"]["modules"] == 0, plats
+
+
 it.main()

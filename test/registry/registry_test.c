@@ -213,6 +213,11 @@ static void test_tenants(void **state)
 	         "VALUES (%lld, 'm', 'x', 'now', 'now')", (long long)b.id);
 	assert_int_equal(sqlite3_exec(reg_db(f->reg), sql, NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(reg_tenant_delete(f->reg, b.id), -EBUSY);
+	/* ... but once its modules are killed it can, and they go with it */
+	assert_int_equal(sqlite3_exec(reg_db(f->reg), "UPDATE modules SET state = 'killed'", NULL, NULL,
+	                              NULL), SQLITE_OK);
+	assert_int_equal(reg_tenant_delete(f->reg, b.id), 0);
+	assert_int_equal(scalar(f->reg, "SELECT count(*) FROM modules"), 0);
 	assert_int_equal(reg_tenant_delete(f->reg, a.id), 0);
 	assert_int_equal(reg_tenant_delete(f->reg, a.id), -ENOENT);
 	assert_int_equal(reg_tenant_get(f->reg, a.id, &g), -ENOENT);
