@@ -3,11 +3,12 @@
  * clients, and the same for POST /v1/check (dry run).
  *
  * It starts the innetd next to it (../innetd, or $INNETD) on a fresh state
- * directory with the paper's Figure 3 network (from $INNET_SHARED_DIR or
- * ../../shared relative to the build directory), widened so that platform3
- * has room for every module deployed, and one client tenant. Each client is
- * a thread with one keep-alive connection. Between rounds every module is
- * killed so each round starts from the same state.
+ * directory with the Figure 3 network of the repository's examples/ (in
+ * $INNET_SOURCE_DIR, else the checkout the build directory sits in),
+ * widened so that platform3 has room for every module deployed, and one
+ * client tenant. Each client is a thread with one keep-alive connection.
+ * Between rounds every module is killed so each round starts from the
+ * same state.
  *
  * Besides throughput and latency (wall clock, so they move with the
  * machine's load) it prints daemon_cpu_ms: innetd's CPU time (user +
@@ -35,6 +36,8 @@
 
 #include <jansson.h>
 
+#include "base/file.h"
+
 #define TOKEN "bench-admin-token-0123456789abcdef"
 
 static double now_ms(void)
@@ -44,23 +47,11 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* A whole file, NUL-terminated; NULL when it cannot be read. */
 static char *read_file(const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *b = malloc((size_t)n + 1);
-	if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-		free(b);
-		b = NULL;
-	}
-	if (b)
-		b[n] = '\0';
-	fclose(f);
-	return b;
+	char *text = NULL;
+	return file_read_all(path, 64u << 20, &text, NULL) ? NULL : text;
 }
 
 /* ---- a minimal blocking HTTP/1.1 keep-alive client ---- */
@@ -156,10 +147,9 @@ static int start_daemon(const char *innetd, const char *dir, const char *net, co
 	if (p == 0) {
 		FILE *lf = freopen(logf, "w", stderr);
 		(void)lf;
-		setenv("INNETD_TENANT_RPS", "1000000", 1);
 		execl(innetd, innetd, "--db", db, "--listen", "127.0.0.1:0", "--ready-file", ready,
 		      "--admin-token", TOKEN, "--network", net, "--policy", pol, "--log-level", "warn",
-		      (char *)NULL);
+		      "--tenant-rps", "1000000", (char *)NULL);
 		_exit(127);
 	}
 	daemon_pid = p;
@@ -342,20 +332,20 @@ int main(int argc, char **argv)
 	exe[el] = '\0';
 	char *slash = strrchr(exe, '/');
 	*slash = '\0'; /* .../build/bench */
-	char innetd[PATH_MAX + 64], shared[PATH_MAX + 64];
+	char innetd[PATH_MAX + 64], source[PATH_MAX + 64];
 	if (getenv("INNETD"))
 		snprintf(innetd, sizeof innetd, "%s", getenv("INNETD"));
 	else
 		snprintf(innetd, sizeof innetd, "%s/../innetd", exe);
-	if (getenv("INNET_SHARED_DIR"))
-		snprintf(shared, sizeof shared, "%s", getenv("INNET_SHARED_DIR"));
+	if (getenv("INNET_SOURCE_DIR"))
+		snprintf(source, sizeof source, "%s", getenv("INNET_SOURCE_DIR"));
 	else
-		snprintf(shared, sizeof shared, "%s/../../shared", exe);
+		snprintf(source, sizeof source, "%s/../..", exe);
 	char path[PATH_MAX + 128];
-	snprintf(path, sizeof path, "%s/examples/figure3-network.json", shared);
+	snprintf(path, sizeof path, "%s/examples/figure3-network.json", source);
 	char *net = read_file(path);
 	if (!net) {
-		fprintf(stderr, "cannot read %s (set INNET_SHARED_DIR)\n", path);
+		fprintf(stderr, "cannot read %s (set INNET_SOURCE_DIR)\n", path);
 		return 1;
 	}
 	char *wide = widen(net);
@@ -369,7 +359,7 @@ int main(int argc, char **argv)
 	fputs(wide, f);
 	fclose(f);
 	free(wide);
-	snprintf(polf, sizeof polf, "%s/examples/figure3-policy.reach", shared);
+	snprintf(polf, sizeof polf, "%s/examples/figure3-policy.reach", source);
 	signal(SIGPIPE, SIG_IGN);
 	int rc = start_daemon(innetd, dir, netf, polf);
 	if (rc) {

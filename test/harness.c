@@ -19,10 +19,10 @@ const char *th_source_path(const char *rel)
 	return buf;
 }
 
-const char *th_shared_path(const char *rel)
+const char *th_example_path(const char *name)
 {
 	static char buf[4096];
-	snprintf(buf, sizeof buf, "%s/%s", env_or("INNET_SHARED_DIR", "../shared"), rel);
+	snprintf(buf, sizeof buf, "%s/examples/%s", env_or("INNET_SOURCE_DIR", "."), name);
 	return buf;
 }
 

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/file.h"
 #include "click/click.h"
 #include "elements/element.h"
 #include "innet.h"
@@ -22,15 +21,6 @@ static void usage(FILE *out)
 	        "       innet click catalogue\n"
 	        "FILE may be '-' for standard input. -D defines $NAME before parsing\n"
 	        "(like $MODULE_IP), overriding the file's own define().\n");
-}
-
-static char *read_all(const char *path, size_t *len)
-{
-	char *text = NULL;
-	int rc = file_read_all(path, 64u << 20, &text, len);
-	if (rc)
-		errno = -rc;
-	return rc ? NULL : text;
 }
 
 /* The element catalogue from the class table; takes no arguments. */
@@ -115,7 +105,7 @@ int cmd_click(int argc, char **argv)
 	opt.ndefines = ndefs;
 	for (size_t i = 0; i < nfiles; i++) {
 		size_t len = 0;
-		char *text = read_all(files[i], &len);
+		char *text = innet_read_file(files[i], &len);
 		if (!text) {
 			fprintf(stderr, "innet click: %s: %s\n", files[i], strerror(errno ? errno : EIO));
 			rc = 1;

@@ -1,5 +1,6 @@
-/* The online half of `innet` (DESIGN section 13): deploy, check, ls, show,
- * rm, network, policy, tenant and stock talk to an innetd over HTTP.
+/* The online half of `innet` (README.md, "The same with the innet command"):
+ * deploy, check, ls, show, rm, network, policy, tenant and stock talk to an
+ * innetd over HTTP (docs/openapi.json).
  * Server and token: --server/--token, then INNET_SERVER/INNET_TOKEN, then
  * ~/.config/innet/config ("server = ...", "token = ..."). Tables for people,
  * --json for scripts (the server's JSON as is).
@@ -12,9 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/file.h"
+#include "base/fmt.h"
 #include "http_client.h"
 #include "innet.h"
+#include "out.h"
+#include "trace.h"
 
 enum { EX_OK = 0, EX_REFUSED = 1, EX_USAGE = 2, EX_CONNECT = 3 };
 
@@ -141,23 +144,19 @@ static void remote_release(struct remote *o)
 
 /* --- errors ---------------------------------------------------------------- */
 
-static const char *jstr(json_t *o, const char *key)
+/* A platform's first failure, "kind 'rule or statement': message", after
+ * prefix: wrapped to the terminal on stdout, one line on stderr. */
+static void print_failure(FILE *out, const char *prefix, json_t *f)
 {
-	const char *s = json_string_value(json_object_get(o, key));
-	return s ? s : "";
-}
-
-static void print_trace(FILE *out, json_t *trace, const char *indent);
-
-static void print_failure(FILE *out, json_t *f, bool traces)
-{
-	const char *kind = jstr(f, "kind");
-	const char *what = *jstr(f, "rule") ? jstr(f, "rule") : jstr(f, "statement");
-	fprintf(out, "%s%s%s%s%s", kind, *what ? " '" : "", what, *what ? "'" : "",
-	        *jstr(f, "message") ? ": " : "");
-	fprintf(out, "%s\n", jstr(f, "message"));
-	if (traces && json_object_get(f, "trace") && !json_is_null(json_object_get(f, "trace")))
-		print_trace(out, json_object_get(f, "trace"), "      ");
+	const char *kind = out_jstr(f, "kind");
+	const char *what = *out_jstr(f, "rule") ? out_jstr(f, "rule") : out_jstr(f, "statement");
+	char *s = xasprintf("%s%s%s%s%s%s", kind, *what ? " '" : "", what, *what ? "'" : "",
+	                    *out_jstr(f, "message") ? ": " : "", out_jstr(f, "message"));
+	if (out == stdout)
+		out_print_wrapped(out, prefix, 6, s ? s : kind);
+	else
+		fprintf(out, "%s%s\n", prefix, s ? s : kind);
+	free(s);
 }
 
 /* Print the server's error body as "innet: code: message" plus the details
@@ -169,37 +168,38 @@ static void print_error(int status, json_t *body, const char *raw)
 		fprintf(stderr, "innet: HTTP %d%s%.200s\n", status, raw && *raw ? ": " : "", raw ? raw : "");
 		return;
 	}
-	fprintf(stderr, "innet: %s: %s\n", jstr(e, "code"), jstr(e, "message"));
+	fprintf(stderr, "innet: %s: %s\n", out_jstr(e, "code"), out_jstr(e, "message"));
 	json_t *d = json_object_get(e, "details");
 	if (!json_is_object(d))
 		return;
 	json_t *v;
 	size_t i;
-	if (*jstr(d, "field"))
-		fprintf(stderr, "  field: %s%s%s\n", jstr(d, "field"), *jstr(d, "value") ? " = " : "",
-		        jstr(d, "value"));
+	if (*out_jstr(d, "field"))
+		fprintf(stderr, "  field: %s%s%s\n", out_jstr(d, "field"), *out_jstr(d, "value") ? " = " : "",
+		        out_jstr(d, "value"));
 	json_array_foreach(json_object_get(d, "platforms"), i, v) {
-		fprintf(stderr, "  %s: ", jstr(v, "platform"));
+		char pre[160];
+		snprintf(pre, sizeof pre, "  %s: ", out_jstr(v, "platform"));
 		json_t *f = json_object_get(v, "failure");
 		if (json_is_object(f))
-			print_failure(stderr, f, false);
+			print_failure(stderr, pre, f);
 		else
-			fprintf(stderr, "full\n");
+			fprintf(stderr, "%sfull\n", pre);
 	}
 	json_array_foreach(json_object_get(d, "errors"), i, v) {
 		if (json_is_string(v))
 			fprintf(stderr, "  %s\n", json_string_value(v));
 		else if (json_is_object(v) && json_integer_value(json_object_get(v, "line")) > 0)
 			fprintf(stderr, "  line %lld: %s\n", (long long)json_integer_value(json_object_get(v, "line")),
-			        jstr(v, "message"));
+			        out_jstr(v, "message"));
 		else if (json_is_object(v))
-			fprintf(stderr, "  %s\n", jstr(v, "message"));
+			fprintf(stderr, "  %s\n", out_jstr(v, "message"));
 	}
 	json_array_foreach(json_object_get(d, "violations"), i, v)
 		fprintf(stderr, "  module %lld '%s' (tenant %lld): %s%s%s\n",
-		        (long long)json_integer_value(json_object_get(v, "module_id")), jstr(v, "module"),
-		        (long long)json_integer_value(json_object_get(v, "tenant_id")), jstr(v, "statement"),
-		        *jstr(v, "message") ? ": " : "", jstr(v, "message"));
+		        (long long)json_integer_value(json_object_get(v, "module_id")), out_jstr(v, "module"),
+		        (long long)json_integer_value(json_object_get(v, "tenant_id")), out_jstr(v, "statement"),
+		        *out_jstr(v, "message") ? ": " : "", out_jstr(v, "message"));
 	if (json_array_size(json_object_get(d, "violations")))
 		fprintf(stderr, "  (--force stores it anyway)\n");
 }
@@ -316,70 +316,14 @@ static void fmt_address(json_t *a, char *buf, size_t len)
 	}
 	long long port = json_integer_value(json_object_get(a, "port"));
 	if (port)
-		snprintf(buf, len, "%s %s/%lld", jstr(a, "ip"), pn, port);
+		snprintf(buf, len, "%s %s/%lld", out_jstr(a, "ip"), pn, port);
 	else
-		snprintf(buf, len, "%s %s", jstr(a, "ip"), pn);
+		snprintf(buf, len, "%s %s", out_jstr(a, "ip"), pn);
 }
 
 static const char *or_dash(const char *s)
 {
 	return s && *s ? s : "-";
-}
-
-/* A Figure 2(b) trace: one row per hop, each field's value, '*' = changed. */
-static void print_trace(FILE *out, json_t *trace, const char *indent)
-{
-	json_t *hops = json_object_get(trace, "hops");
-	if (!json_array_size(hops))
-		return;
-	fflush(out);
-	if (out != stdout) /* tables go to stdout; on stderr keep it to the path */
-		return;
-	json_t *fields = json_object_get(json_array_get(hops, 0), "fields");
-	const char *names[MAXCOLS];
-	size_t nf = 0;
-	const char *key;
-	json_t *v;
-	json_object_foreach(fields, key, v) {
-		if (nf < MAXCOLS - 4)
-			names[nf++] = key;
-	}
-	struct table t = {.ncols = 4 + nf};
-	const char *row[MAXCOLS];
-	char ports[24], num[24];
-	row[0] = "HOP", row[1] = "NODE", row[2] = "ELEMENT", row[3] = "PORT";
-	char upper[MAXCOLS][32];
-	for (size_t k = 0; k < nf; k++) {
-		size_t l = 0;
-		for (; names[k][l] && l < sizeof upper[k] - 1; l++)
-			upper[k][l] = (char)(names[k][l] >= 'a' && names[k][l] <= 'z' ? names[k][l] - 32 : names[k][l]);
-		upper[k][l] = '\0';
-		row[4 + k] = upper[k];
-	}
-	table_row(&t, row);
-	size_t i;
-	json_t *h;
-	char vals[MAXCOLS][256];
-	json_array_foreach(hops, i, h) {
-		snprintf(num, sizeof num, "%zu", i);
-		snprintf(ports, sizeof ports, "%lld", (long long)json_integer_value(json_object_get(h, "port")));
-		row[0] = num, row[1] = jstr(h, "node"), row[2] = or_dash(jstr(h, "element")), row[3] = ports;
-		json_t *fl = json_object_get(h, "fields");
-		for (size_t k = 0; k < nf; k++) {
-			json_t *f = json_object_get(fl, names[k]);
-			snprintf(vals[k], sizeof vals[k], "%s%s", jstr(f, "value"),
-			         i && json_is_true(json_object_get(f, "changed")) ? "*" : "");
-			row[4 + k] = vals[k];
-		}
-		table_row(&t, row);
-	}
-	table_print(&t, indent);
-	json_array_foreach(hops, i, h)
-		if (*jstr(h, "note"))
-			printf("%s(hop %zu: %s)\n", indent, i, jstr(h, "note"));
-	if (*jstr(trace, "approximate"))
-		printf("%sapproximate: %s\n", indent, jstr(trace, "approximate"));
-	printf("%s(* = changed by that hop)\n", indent);
 }
 
 /* The report: rules, requirements, policies (with traces), candidates. */
@@ -396,10 +340,10 @@ static void print_report(json_t *rep)
 			continue;
 		printf("\nsecurity rules%s:\n", g ? " (inside the sandbox)" : "");
 		json_array_foreach(json_object_get(sec, "rules"), i, v) {
-			printf("  %-14s %s\n", jstr(v, "rule"), jstr(v, "result"));
+			printf("  %-14s %s\n", out_jstr(v, "rule"), out_jstr(v, "result"));
 			json_array_foreach(json_object_get(v, "violations"), k, x) {
-				printf("    violation: %s\n", jstr(x, "problem"));
-				print_trace(stdout, json_object_get(x, "trace"), "      ");
+				out_print_wrapped(stdout, "    violation: ", 6, out_jstr(x, "problem"));
+				trace_print(stdout, json_object_get(x, "trace"), "      ");
 			}
 		}
 	}
@@ -423,16 +367,18 @@ static void print_report(json_t *rep)
 			continue;
 		printf("\n%s:\n", g ? "operator policies" : "requirements");
 		json_array_foreach(res, i, v) {
-			printf("  [%s] %s\n", jstr(v, "verdict"), jstr(v, "statement"));
-			if (*jstr(v, "message"))
-				printf("    %s\n", jstr(v, "message"));
+			char pre[64];
+			snprintf(pre, sizeof pre, "  [%s] ", out_jstr(v, "verdict"));
+			out_print_wrapped(stdout, pre, 6, out_jstr(v, "statement"));
+			if (*out_jstr(v, "message"))
+				out_print_wrapped(stdout, "    ", 6, out_jstr(v, "message"));
 			json_t *tr = json_object_get(v, "trace");
 			if (json_is_object(tr))
-				print_trace(stdout, tr, "    ");
+				trace_print(stdout, tr, "    ");
 			tr = json_object_get(v, "loop_trace");
 			if (json_is_object(tr)) {
 				printf("    loop:\n");
-				print_trace(stdout, tr, "    ");
+				trace_print(stdout, tr, "    ");
 			}
 		}
 	}
@@ -442,10 +388,11 @@ static void print_report(json_t *rep)
 		json_array_foreach(cands, i, v) {
 			json_t *f = json_object_get(v, "failure");
 			if (json_is_object(f)) {
-				printf("  %-12s %-10s ", jstr(v, "platform"), jstr(v, "result"));
-				print_failure(stdout, f, false);
+				char pre[160];
+				snprintf(pre, sizeof pre, "  %-12s %-10s ", out_jstr(v, "platform"), out_jstr(v, "result"));
+				print_failure(stdout, pre, f);
 			} else {
-				printf("  %-12s %s\n", jstr(v, "platform"), jstr(v, "result"));
+				printf("  %-12s %s\n", out_jstr(v, "platform"), out_jstr(v, "result"));
 			}
 		}
 	}
@@ -459,16 +406,6 @@ static const char deploy_usage[] =
 	"       innet deploy|check --name N --stock NAME [--param k=v]... [--requirements R.reach]\n"
 	"FILE.json is a request body: {\"name\", \"config\" | \"stock\" + \"params\", \"requirements\"}.\n"
 	"check is a dry run: the verdict, platform and report a deploy would get.\n";
-
-static char *slurp(const char *path)
-{
-	size_t len;
-	char *text = NULL;
-	int rc = file_read_all(path, 64u << 20, &text, &len);
-	if (rc)
-		errno = -rc;
-	return rc ? NULL : text;
-}
 
 /* A --param value: a JSON number, boolean or null as such, else a string. */
 static json_t *param_value(const char *s)
@@ -532,7 +469,7 @@ static int request_body(int argc, char **argv, json_t **out)
 			return EX_USAGE;
 		}
 		if (reqs) { /* --requirements overrides the file's */
-			char *t = slurp(reqs);
+			char *t = innet_read_file(reqs, NULL);
 			if (!t) {
 				fprintf(stderr, "innet: cannot read %s: %s\n", reqs, strerror(errno));
 				json_decref(b);
@@ -558,7 +495,7 @@ static int request_body(int argc, char **argv, json_t **out)
 	for (int k = 0; k < 2; k++) {
 		if (!paths[k])
 			continue;
-		char *t = slurp(paths[k]);
+		char *t = innet_read_file(paths[k], NULL);
 		if (!t) {
 			fprintf(stderr, "innet: cannot read %s: %s\n", paths[k], strerror(errno));
 			json_decref(b);
@@ -598,30 +535,34 @@ static int deploy_or_check(int argc, char **argv, bool deploy)
 		fmt_address(json_object_get(res, "address"), addr, sizeof addr);
 		if (deploy)
 			printf("module %lld '%s' deployed: %s on %s at %s\n",
-			       (long long)json_integer_value(json_object_get(res, "id")), jstr(res, "name"),
-			       jstr(res, "verdict"), or_dash(jstr(res, "platform")), addr);
+			       (long long)json_integer_value(json_object_get(res, "id")), out_jstr(res, "name"),
+			       out_jstr(res, "verdict"), or_dash(out_jstr(res, "platform")), addr);
 		else
-			printf("verdict: %s\nplatform: %s\naddress: %s\n", jstr(res, "verdict"),
-			       or_dash(jstr(res, "platform")), addr);
+			printf("verdict: %s\nplatform: %s\naddress: %s\n", out_jstr(res, "verdict"),
+			       or_dash(out_jstr(res, "platform")), addr);
 		json_t *why = json_object_get(res, "reason");
-		if (json_is_object(why))
-			printf("reason: %s: %s\n", jstr(why, "code"), jstr(why, "message"));
+		if (json_is_object(why)) {
+			char pre[96];
+			snprintf(pre, sizeof pre, "reason: %s: ", out_jstr(why, "code"));
+			out_print_wrapped(stdout, pre, 2, out_jstr(why, "message"));
+		}
 		json_t *v;
 		size_t i;
 		json_t *per = json_object_get(json_object_get(why, "details"), "platforms");
 		if (json_array_size(json_object_get(json_object_get(res, "report"), "candidates")))
 			per = NULL; /* the report's platform list says it */
 		json_array_foreach(per, i, v) {
-			printf("  %s: ", jstr(v, "platform"));
+			char pre[160];
+			snprintf(pre, sizeof pre, "  %s: ", out_jstr(v, "platform"));
 			if (json_is_object(json_object_get(v, "failure")))
-				print_failure(stdout, json_object_get(v, "failure"), false);
+				print_failure(stdout, pre, json_object_get(v, "failure"));
 			else
-				printf("full\n");
+				printf("%sfull\n", pre);
 		}
 		print_report(json_object_get(res, "report"));
 	}
 	/* a check that answers "rejected" tells the script so */
-	if (!rc && !deploy && !strcmp(jstr(res, "verdict"), "rejected"))
+	if (!rc && !deploy && !strcmp(out_jstr(res, "verdict"), "rejected"))
 		rc = EX_REFUSED;
 	json_decref(body);
 	json_decref(res);
@@ -657,7 +598,8 @@ static const char *id_arg(const char *s)
 	return s;
 }
 
-static const char ls_usage[] = "usage: innet ls\nLists your modules (as a tenant).\n";
+static const char ls_usage[] = "usage: innet ls [--all]\n"
+                               "Lists your modules (as a tenant); --all also the killed ones.\n";
 
 int cmd_ls(int argc, char **argv)
 {
@@ -667,11 +609,17 @@ int cmd_ls(int argc, char **argv)
 	}
 	struct remote o;
 	int rc = remote_init(&o, &argc, argv, ls_usage);
-	if (!rc && argc > 1)
-		rc = usage_err(ls_usage, "unexpected argument '%s'", argv[1]);
+	bool all = false;
+	for (int i = 1; !rc && i < argc; i++) {
+		if (!strcmp(argv[i], "--all"))
+			all = true;
+		else
+			rc = usage_err(ls_usage, argv[i][0] == '-' ? "unknown option '%s'" : "unexpected argument '%s'",
+			               argv[i]);
+	}
 	json_t *res = NULL;
 	if (!rc)
-		rc = call(&o, "GET", "/v1/modules", NULL, &res);
+		rc = call(&o, "GET", all ? "/v1/modules?all=1" : "/v1/modules", NULL, &res);
 	if (!rc && !o.json) {
 		struct table t = {.ncols = 6};
 		table_row(&t, (const char *[]){"ID", "NAME", "STATE", "PLATFORM", "ADDRESS", "VERDICT"});
@@ -681,9 +629,9 @@ int cmd_ls(int argc, char **argv)
 			char id[24], addr[96];
 			snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(m, "id")));
 			fmt_address(json_object_get(m, "address"), addr, sizeof addr);
-			table_row(&t, (const char *[]){id, jstr(m, "name"), or_dash(jstr(m, "state")),
-			                               or_dash(jstr(m, "platform")), addr,
-			                               or_dash(jstr(m, "verdict"))});
+			table_row(&t, (const char *[]){id, out_jstr(m, "name"), or_dash(out_jstr(m, "state")),
+			                               or_dash(out_jstr(m, "platform")), addr,
+			                               or_dash(out_jstr(m, "verdict"))});
 		}
 		table_print(&t, "");
 	}
@@ -717,22 +665,29 @@ int cmd_show(int argc, char **argv)
 		fmt_address(json_object_get(m, "address"), addr, sizeof addr);
 		printf("id:        %lld\nname:      %s\nstate:     %s\nplatform:  %s\naddress:   %s\n"
 		       "verdict:   %s\n",
-		       (long long)json_integer_value(json_object_get(m, "id")), jstr(m, "name"),
-		       or_dash(jstr(m, "state")), or_dash(jstr(m, "platform")), addr,
-		       or_dash(jstr(m, "verdict")));
-		if (*jstr(m, "stock"))
-			printf("stock:     %s\n", jstr(m, "stock"));
-		if (*jstr(m, "created_at"))
-			printf("created:   %s\n", jstr(m, "created_at"));
+		       (long long)json_integer_value(json_object_get(m, "id")), out_jstr(m, "name"),
+		       or_dash(out_jstr(m, "state")), or_dash(out_jstr(m, "platform")), addr,
+		       or_dash(out_jstr(m, "verdict")));
+		if (*out_jstr(m, "stock"))
+			printf("stock:     %s\n", out_jstr(m, "stock"));
+		if (*out_jstr(m, "created_at"))
+			printf("created:   %s\n", out_jstr(m, "created_at"));
 		json_t *rt = json_object_get(m, "runtime");
 		if (json_is_object(rt)) {
 			const char *key;
 			json_t *v;
-			printf("runtime:  ");
-			json_object_foreach(rt, key, v)
-				if (json_is_integer(v))
-					printf(" %s=%lld", key, (long long)json_integer_value(v));
-			printf("\n");
+			char line[2048];
+			size_t n = 0;
+			line[0] = '\0';
+			json_object_foreach(rt, key, v) {
+				if (!json_is_integer(v) || n >= sizeof line)
+					continue;
+				int w = snprintf(line + n, sizeof line - n, "%s%s=%lld", n ? " " : "", key,
+				                 (long long)json_integer_value(v));
+				if (w > 0)
+					n += (size_t)w;
+			}
+			out_print_wrapped(stdout, "runtime:   ", 11, line);
 		}
 		print_report(json_object_get(m, "report"));
 	}
@@ -867,7 +822,7 @@ int cmd_policy(int argc, char **argv)
 		if (!rc && !text == !file)
 			rc = usage_err(policy_usage, "give the statements or --file", NULL);
 		char *ftext = NULL;
-		if (!rc && file && !(ftext = slurp(file))) {
+		if (!rc && file && !(ftext = innet_read_file(file, NULL))) {
 			fprintf(stderr, "innet: cannot read %s: %s\n", file, strerror(errno));
 			rc = EX_USAGE;
 		}
@@ -885,8 +840,8 @@ int cmd_policy(int argc, char **argv)
 			size_t i;
 			json_array_foreach(json_object_get(res, "violations"), i, v)
 				printf("  forced although module %lld '%s' breaks: %s\n",
-				       (long long)json_integer_value(json_object_get(v, "module_id")), jstr(v, "module"),
-				       jstr(v, "statement"));
+				       (long long)json_integer_value(json_object_get(v, "module_id")), out_jstr(v, "module"),
+				       out_jstr(v, "statement"));
 		}
 	} else if (!strcmp(sub, "ls") && argc == 2) {
 		rc = call(&o, "GET", "/v1/policies", NULL, &res);
@@ -899,12 +854,12 @@ int cmd_policy(int argc, char **argv)
 				char id[24];
 				snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(p, "id")));
 				/* one line per statement keeps the table readable */
-				char *txt = strdup(jstr(p, "text")), *save = NULL;
+				char *txt = strdup(out_jstr(p, "text")), *save = NULL;
 				const char *first = "";
 				char *line = txt ? strtok_r(txt, "\n", &save) : NULL;
 				first = line ? line : "";
-				table_row(&t, (const char *[]){id, or_dash(jstr(p, "created_at")),
-				                               or_dash(jstr(p, "created_by")), first});
+				table_row(&t, (const char *[]){id, or_dash(out_jstr(p, "created_at")),
+				                               or_dash(out_jstr(p, "created_by")), first});
 				while (line && (line = strtok_r(NULL, "\n", &save)))
 					table_row(&t, (const char *[]){"", "", "", line});
 				free(txt);
@@ -990,8 +945,8 @@ int cmd_tenant(int argc, char **argv)
 		json_decref(wl);
 		if (!rc && !o.json)
 			printf("tenant %lld '%s' (%s) created\ntoken: %s\n(the token is shown only once)\n",
-			       (long long)json_integer_value(json_object_get(res, "id")), jstr(res, "name"),
-			       jstr(res, "kind"), jstr(res, "token"));
+			       (long long)json_integer_value(json_object_get(res, "id")), out_jstr(res, "name"),
+			       out_jstr(res, "kind"), out_jstr(res, "token"));
 	} else if (!strcmp(sub, "ls") && argc == 2) {
 		rc = call(&o, "GET", "/v1/tenants", NULL, &res);
 		if (!rc && !o.json) {
@@ -1004,7 +959,7 @@ int cmd_tenant(int argc, char **argv)
 				snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(p, "id")));
 				join_array(json_object_get(p, "addresses"), ad, sizeof ad);
 				join_array(json_object_get(p, "whitelist"), wlb, sizeof wlb);
-				table_row(&t, (const char *[]){id, jstr(p, "name"), jstr(p, "kind"), ad, wlb});
+				table_row(&t, (const char *[]){id, out_jstr(p, "name"), out_jstr(p, "kind"), ad, wlb});
 			}
 			table_print(&t, "");
 		}
@@ -1041,17 +996,17 @@ int cmd_stock(int argc, char **argv)
 		size_t i, k;
 		json_t *s, *p;
 		json_array_foreach(json_object_get(res, "stock"), i, s) {
-			printf("%s%s%s%s\n", i ? "\n" : "", jstr(s, "name"), *jstr(s, "summary") ? ": " : "",
-			       jstr(s, "summary"));
+			printf("%s%s%s%s\n", i ? "\n" : "", out_jstr(s, "name"), *out_jstr(s, "summary") ? ": " : "",
+			       out_jstr(s, "summary"));
 			json_t *ps = json_object_get(s, "params");
 			if (!json_array_size(ps))
 				continue;
 			struct table t = {.ncols = 4};
 			table_row(&t, (const char *[]){"PARAM", "TYPE", "DEFAULT", "DESCRIPTION"});
 			json_array_foreach(ps, k, p) {
-				const char *ds = *jstr(p, "default") ? jstr(p, "default") :
+				const char *ds = *out_jstr(p, "default") ? out_jstr(p, "default") :
 				                 json_is_true(json_object_get(p, "required")) ? "(required)" : "-";
-				table_row(&t, (const char *[]){jstr(p, "name"), jstr(p, "type"), ds, jstr(p, "doc")});
+				table_row(&t, (const char *[]){out_jstr(p, "name"), out_jstr(p, "type"), ds, out_jstr(p, "doc")});
 			}
 			table_print(&t, "  ");
 		}

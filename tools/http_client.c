@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,15 +16,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || !errlen)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
+#include "base/fmt.h"
 
 /* "http://host[:port][/prefix]" -> host, port, prefix (no trailing '/'). */
 static int parse_url(const char *url, char *host, size_t hostlen, char *port, size_t portlen,
@@ -80,7 +71,7 @@ static int connect_timeout(const char *host, const char *port, int timeout_ms, i
 	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res, *ai;
 	int g = getaddrinfo(host, port, &hints, &res);
 	if (g) {
-		seterr(err, errlen, "cannot resolve %s: %s", host, gai_strerror(g));
+		fmt_err(err, errlen, "cannot resolve %s: %s", host, gai_strerror(g));
 		return -EHOSTUNREACH;
 	}
 	int fd = -1, last = ECONNREFUSED;
@@ -125,7 +116,7 @@ static int connect_timeout(const char *host, const char *port, int timeout_ms, i
 	}
 	freeaddrinfo(res);
 	if (fd < 0) {
-		seterr(err, errlen, "cannot connect to %s:%s: %s", host, port, strerror(last));
+		fmt_err(err, errlen, "cannot connect to %s:%s: %s", host, port, strerror(last));
 		return -last;
 	}
 	return fd;
@@ -236,7 +227,7 @@ int http_client_request(const char *base, const char *method, const char *path,
 	char host[256], port[16], prefix[512];
 	memset(resp, 0, sizeof *resp);
 	if (parse_url(base, host, sizeof host, port, sizeof port, prefix, sizeof prefix)) {
-		seterr(err, errlen, "bad server URL '%s' (expected http://HOST[:PORT])", base);
+		fmt_err(err, errlen, "bad server URL '%s' (expected http://HOST[:PORT])", base);
 		return -EINVAL;
 	}
 	/* a server that is there answers the SYN at once; only the answer may be slow */
@@ -264,7 +255,7 @@ int http_client_request(const char *base, const char *method, const char *path,
 		b.n += (size_t)snprintf(b.p + b.n, b.cap - b.n, "Content-Length: 0\r\n");
 	b.n += (size_t)snprintf(b.p + b.n, b.cap - b.n, "\r\n");
 	if ((rc = write_all(fd, b.p, b.n)) || (body && (rc = write_all(fd, body, body_len)))) {
-		seterr(err, errlen, "cannot send the request to %s: %s", base, strerror(-rc));
+		fmt_err(err, errlen, "cannot send the request to %s: %s", base, strerror(-rc));
 		goto out;
 	}
 	b.n = 0;
@@ -274,13 +265,13 @@ int http_client_request(const char *base, const char *method, const char *path,
 	if (rc < 0 || !hend) {
 		if (rc >= 0)
 			rc = -EPROTO;
-		seterr(err, errlen, "no HTTP answer from %s: %s", base,
+		fmt_err(err, errlen, "no HTTP answer from %s: %s", base,
 		       rc == -EPROTO ? "connection closed" : strerror(-rc));
 		goto out;
 	}
 	int major, minor, status;
 	if (sscanf(b.p, "HTTP/%d.%d %d", &major, &minor, &status) != 3 || status < 100 || status > 999) {
-		seterr(err, errlen, "not an HTTP answer from %s", base);
+		fmt_err(err, errlen, "not an HTTP answer from %s", base);
 		rc = -EPROTO;
 		goto out;
 	}
@@ -292,13 +283,13 @@ int http_client_request(const char *base, const char *method, const char *path,
 		char *endp;
 		unsigned long long cl = strtoull(v, &endp, 10);
 		if (endp == v || cl > (1ull << 30)) {
-			seterr(err, errlen, "bad Content-Length from %s", base);
+			fmt_err(err, errlen, "bad Content-Length from %s", base);
 			rc = -EPROTO;
 			goto out;
 		}
 		rc = read_until(fd, &b, hdr_len + (size_t)cl);
 		if (rc) {
-			seterr(err, errlen, "short answer from %s", base);
+			fmt_err(err, errlen, "short answer from %s", base);
 			rc = rc > 0 ? -EPROTO : rc;
 			goto out;
 		}
@@ -306,7 +297,7 @@ int http_client_request(const char *base, const char *method, const char *path,
 	} else if (status != 204 && status != 304 && strcmp(method, "HEAD")) {
 		rc = read_until(fd, &b, (size_t)-1); /* until EOF */
 		if (rc < 0) {
-			seterr(err, errlen, "cannot read the answer from %s: %s", base, strerror(-rc));
+			fmt_err(err, errlen, "cannot read the answer from %s: %s", base, strerror(-rc));
 			goto out;
 		}
 	} else {
@@ -318,7 +309,7 @@ int http_client_request(const char *base, const char *method, const char *path,
 	if (chunked) {
 		long dl = dechunk(b.p, blen);
 		if (dl < 0) {
-			seterr(err, errlen, "bad chunked answer from %s", base);
+			fmt_err(err, errlen, "bad chunked answer from %s", base);
 			rc = -EPROTO;
 			goto out;
 		}

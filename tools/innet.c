@@ -1,8 +1,11 @@
 /* innet: the command for tenants and operators. Offline subcommands need
- * no server; online ones talk to an innetd over HTTP. */
+ * no server; online ones talk to an innetd over HTTP. Here: the dispatch,
+ * and the input-file reader the subcommands share. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "base/file.h"
 #include "innet.h"
 
 struct command {
@@ -16,7 +19,7 @@ static const struct command commands[] = {
 	{"verify", cmd_verify, "--network NET.json ...: check requirements offline"},
 	{"deploy", cmd_deploy, "FILE.json | --name N --config F.click ...: deploy a module"},
 	{"check", cmd_check, "FILE.json | --name N ...: dry run of a deploy (verdict, platform, report)"},
-	{"ls", cmd_ls, "list your modules"},
+	{"ls", cmd_ls, "[--all]: list your modules (--all: the killed ones too)"},
 	{"show", cmd_show, "ID: a module's state, verdict and report with traces"},
 	{"rm", cmd_rm, "ID...: kill modules"},
 	{"network", cmd_network, "put FILE.json | get: the operator's network snapshot"},
@@ -24,6 +27,15 @@ static const struct command commands[] = {
 	{"tenant", cmd_tenant, "add NAME --kind K ... | ls | rm ID: tenants and their tokens"},
 	{"stock", cmd_stock, "list the stock modules and their parameters"},
 };
+
+char *innet_read_file(const char *path, size_t *len)
+{
+	char *text = NULL;
+	int rc = file_read_all(path, 64u << 20, &text, len);
+	if (rc)
+		errno = -rc;
+	return rc ? NULL : text;
+}
 
 static void usage(FILE *out)
 {

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "api/auth.h"
+#include "api/internal.h"
 #include "base/log.h"
 #include "api/router.h"
 
@@ -15,6 +16,7 @@ struct route_target {
 	api_handler_fn fn;
 	void *ud;
 	enum api_auth auth;
+	const char *method, *pattern; /* static strings of the route tables */
 };
 
 struct api {
@@ -26,6 +28,7 @@ struct api {
 	struct route_target **targets;
 	size_t ntargets;
 	struct snapshot *snap;
+	struct api_change_hooks hooks;
 	uint64_t started_ms;
 	bool draining;
 };
@@ -92,6 +95,8 @@ int api_route(struct api *api, const char *method, const char *pattern, enum api
 	t->fn = fn;
 	t->ud = ud;
 	t->auth = auth;
+	t->method = method;
+	t->pattern = pattern;
 	int rc = http_router_add(api->router, method, pattern, t);
 	if (rc) {
 		free(t);
@@ -101,19 +106,30 @@ int api_route(struct api *api, const char *method, const char *pattern, enum api
 	return 0;
 }
 
-int api_route_wrap(struct api *api, const char *method, const char *path, api_handler_fn fn,
-                   void *ud, api_handler_fn *old_fn, void **old_ud)
+void api__each_route(const struct api *api, api__route_fn *fn, void *ud)
 {
-	struct http_route_match m;
-	if (http_router_match(api->router, method, path, &m) != HTTP_ROUTE_FOUND ||
-	    strcmp(m.pattern, path))
-		return -ENOENT;
-	struct route_target *t = m.target;
-	*old_fn = t->fn;
-	*old_ud = t->ud;
-	t->fn = fn;
-	t->ud = ud;
+	for (size_t i = 0; i < api->ntargets; i++)
+		fn(ud, api->targets[i]->method, api->targets[i]->pattern);
+}
+
+int api_routes(struct api *api, const struct api_route_def *v, size_t n, void *ud)
+{
+	for (size_t i = 0; i < n; i++) {
+		int rc = api_route(api, v[i].method, v[i].pattern, v[i].auth, v[i].fn, ud);
+		if (rc)
+			return rc;
+	}
 	return 0;
+}
+
+void api_set_change_hooks(struct api *api, const struct api_change_hooks *hooks)
+{
+	api->hooks = *hooks;
+}
+
+const struct api_change_hooks *api_change_hooks(struct api *api)
+{
+	return api->hooks.ctl ? &api->hooks : NULL;
 }
 
 struct registry *api_registry(struct api *api) { return api->reg; }
@@ -246,6 +262,20 @@ void api_respond_text(struct api_req *r, int status, const char *content_type,
 	req_free(r);
 }
 
+void api_answer(void *ud, const struct ctl_answer *a)
+{
+	struct api_req *r = ud;
+	if (a->audit)
+		api_req_audit_detail(r, json_incref(a->audit));
+	if (a->status >= 400)
+		api_error(r, a->status, a->code ? a->code : "internal",
+		          a->details ? json_incref(a->details) : NULL, "%s", a->message ? a->message : "");
+	else if (a->text)
+		api_respond_text(r, a->status, "application/json", a->text, strlen(a->text));
+	else
+		api_respond(r, a->status, a->body ? json_incref(a->body) : NULL);
+}
+
 static void error_v(struct api_req *r, int status, const char *code, json_t *details,
                     const char *extra_headers, const char *fmt, va_list ap)
 {
@@ -352,6 +382,75 @@ static int authenticate(struct api_req *r, struct http_req *h)
 	return 0;
 }
 
+/* The route of r; answers 404 / 405 and returns NULL when there is none. */
+static struct route_target *route(struct api_req *r)
+{
+	enum http_route_result m = http_router_match(r->api->router, r->method, r->path, &r->match);
+	if (m == HTTP_ROUTE_NO_PATH) {
+		api_error(r, 404, "not_found", NULL, "no such resource: %s", r->path);
+		return NULL;
+	}
+	if (m == HTTP_ROUTE_NO_METHOD) {
+		char hdr[128];
+		snprintf(hdr, sizeof hdr, "Allow: %s\r\n", r->match.allow);
+		error_h(r, 405, "method_not_allowed", hdr, "%s is not allowed on %s (allowed: %s)",
+		        r->method, r->path, r->match.allow);
+		return NULL;
+	}
+	return r->match.target;
+}
+
+/* May the caller use route t? 0, or answers (401, 403, 503) and returns
+ * -EACCES. */
+static int authorize(struct api_req *r, struct http_req *h, const struct route_target *t)
+{
+	if (t->auth == API_PUBLIC)
+		return 0;
+	int rc = authenticate(r, h);
+	if (rc == -EACCES) {
+		bool none = !http_req_header(h, "Authorization");
+		error_h(r, 401, "unauthorized", "WWW-Authenticate: Bearer realm=\"innet\"\r\n", "%s",
+		        none ? "this call needs Authorization: Bearer <token>" : "the token is not valid");
+	} else if (rc) {
+		api_error(r, 503, "unavailable", NULL, "cannot check the token now");
+	} else if (t->auth == API_ADMIN && !r->who.admin) {
+		api_error(r, 403, "forbidden", NULL, "only the operator may %s %s", r->method, r->path);
+	} else if (t->auth == API_TENANT && r->who.admin) {
+		api_error(r, 403, "forbidden", NULL, "%s %s is for tenants; use a tenant token",
+		          r->method, r->path);
+	} else {
+		return 0;
+	}
+	return -EACCES;
+}
+
+/* The JSON body, if any, into r->body; answers (415, 400) and returns
+ * -EINVAL when it is not JSON. */
+static int read_body(struct api_req *r, struct http_req *h)
+{
+	size_t blen;
+	const char *body = http_req_body(h, &blen);
+	if (!blen)
+		return 0;
+	const char *ct = http_req_header(h, "Content-Type");
+	if (!ct || !is_json_type(ct)) {
+		api_error(r, 415, "unsupported_media_type", NULL,
+		          "request bodies must be Content-Type: application/json%s%s",
+		          ct ? ", not " : "", ct ? ct : "");
+		return -EINVAL;
+	}
+	json_error_t jerr;
+	r->body = json_loadb(body, blen, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	if (!r->body) {
+		api_error(r, 400, "invalid_json",
+		          json_pack("{s:i, s:i, s:i}", "line", jerr.line, "column", jerr.column,
+		                    "position", jerr.position),
+		          "the body is not valid JSON: %s", jerr.text);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 void api_handle_http(struct http_req *h, void *ud)
 {
 	struct api *api = ud;
@@ -369,63 +468,12 @@ void api_handle_http(struct http_req *h, void *ud)
 		http_respond_error(h, 503, "out_of_memory", "out of memory", NULL);
 		return;
 	}
-	enum http_route_result m = http_router_match(api->router, r->method, r->path, &r->match);
-	if (m == HTTP_ROUTE_NO_PATH) {
-		api_error(r, 404, "not_found", NULL, "no such resource: %s", r->path);
+	struct route_target *t = route(r);
+	if (!t)
 		return;
-	}
-	if (m == HTTP_ROUTE_NO_METHOD) {
-		char hdr[128];
-		snprintf(hdr, sizeof hdr, "Allow: %s\r\n", r->match.allow);
-		error_h(r, 405, "method_not_allowed", hdr, "%s is not allowed on %s (allowed: %s)",
-		        r->method, r->path, r->match.allow);
-		return;
-	}
-	struct route_target *t = r->match.target;
 	r->audited = strcmp(r->method, "GET") && strcmp(r->method, "HEAD");
-	if (t->auth != API_PUBLIC) {
-		int rc = authenticate(r, h);
-		if (rc == -EACCES) {
-			bool none = !http_req_header(h, "Authorization");
-			error_h(r, 401, "unauthorized", "WWW-Authenticate: Bearer realm=\"innet\"\r\n", "%s",
-			        none ? "this call needs Authorization: Bearer <token>"
-			             : "the token is not valid");
-			return;
-		}
-		if (rc) {
-			api_error(r, 503, "unavailable", NULL, "cannot check the token now");
-			return;
-		}
-		if (t->auth == API_ADMIN && !r->who.admin) {
-			api_error(r, 403, "forbidden", NULL, "only the operator may %s %s", r->method, r->path);
-			return;
-		}
-		if (t->auth == API_TENANT && r->who.admin) {
-			api_error(r, 403, "forbidden", NULL, "%s %s is for tenants; use a tenant token",
-			          r->method, r->path);
-			return;
-		}
-	}
-	size_t blen;
-	const char *body = http_req_body(h, &blen);
-	if (blen) {
-		const char *ct = http_req_header(h, "Content-Type");
-		if (!ct || !is_json_type(ct)) {
-			api_error(r, 415, "unsupported_media_type", NULL,
-			          "request bodies must be Content-Type: application/json%s%s",
-			          ct ? ", not " : "", ct ? ct : "");
-			return;
-		}
-		json_error_t jerr;
-		r->body = json_loadb(body, blen, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
-		if (!r->body) {
-			api_error(r, 400, "invalid_json",
-			          json_pack("{s:i, s:i, s:i}", "line", jerr.line, "column", jerr.column,
-			                    "position", jerr.position),
-			          "the body is not valid JSON: %s", jerr.text);
-			return;
-		}
-	}
+	if (authorize(r, h, t) || read_body(r, h))
+		return;
 	int rc = t->fn(r, t->ud);
 	if (rc < 0) {
 		log_error("api", "%s %s: %s", r->method, r->path, strerror(-rc));

@@ -20,6 +20,7 @@
 #include <uv.h>
 
 #include "api/http.h"
+#include "controller/controller.h"
 #include "registry/registry.h"
 #include "snapshot/snapshot.h"
 
@@ -50,18 +51,45 @@ typedef int (*api_handler_fn)(struct api_req *r, void *ud);
 int api_new(uv_loop_t *loop, struct registry *reg, json_t *settings,
             const uint8_t admin_hash[REG_HASH_LEN], struct api **out);
 void api_free(struct api *api);
-/* Register a route. pattern: "/v1/tenants/{id}". -EEXIST when taken. */
+/* Register a route. method and pattern must outlive api (string literals
+ * of a route table). pattern: "/v1/tenants/{id}". -EEXIST when taken. */
 int api_route(struct api *api, const char *method, const char *pattern, enum api_auth auth,
               api_handler_fn fn, void *ud);
-/* Put fn in front of the existing route method + path (a literal pattern):
- * a later subsystem that must act before an earlier one's handler (the
- * controller re-checks modules before a policy or network change). The old
- * handler is returned so fn can call it. -ENOENT when there is no such route. */
-int api_route_wrap(struct api *api, const char *method, const char *path, api_handler_fn fn,
-                   void *ud, api_handler_fn *old_fn, void **old_ud);
-/* The endpoints of this issue (health, config, audit, tenants, network,
+/* Register a table of routes, all with ud. */
+struct api_route_def {
+	const char *method, *pattern;
+	enum api_auth auth;
+	api_handler_fn fn;
+};
+int api_routes(struct api *api, const struct api_route_def *v, size_t n, void *ud);
+/* The operator's endpoints (health, config, audit, tenants, network,
  * policies, platforms, whoami); see api_core.c. */
 int api_register_core(struct api *api);
+/* The controller's endpoints: POST /v1/check, POST /v1/modules,
+ * GET /v1/modules, GET/DELETE /v1/modules/{id}, GET /v1/stock (modules.c). */
+int api_register_modules(struct api *api, struct ctl *c);
+/* GET /v1/openapi.json: the API document built into innetd (docs/openapi.json). */
+int api_register_openapi(struct api *api);
+/* After every route is registered: 0 when the routes and the built-in
+ * document name the same (method, path) pairs; otherwise -EPROTO with each
+ * difference in err ("GET /v1/x: served but not documented; ..."). */
+int api_openapi_check(const struct api *api, char *err, size_t errlen);
+/* The same against the document `doc` (JSON text); -EINVAL when it is not
+ * an OpenAPI document with "paths". */
+int api_openapi_compare(const struct api *api, const char *doc, char *err, size_t errlen);
+
+/* What runs before POST /v1/policies and PUT /v1/network store a change
+ * (the controller re-checks the deployed modules): each calls done once,
+ * with status 0 to store the change or with the answer that refuses it
+ * (see ctl_policy_recheck, ctl_network_recheck). Without hooks, changes
+ * are stored at once. */
+struct api_change_hooks {
+	struct ctl *ctl;
+	int (*policy)(struct ctl *c, const char *text, bool force, ctl_done_fn done, void *ud);
+	int (*network)(struct ctl *c, struct snapshot *s, bool force, ctl_done_fn done, void *ud);
+};
+void api_set_change_hooks(struct api *api, const struct api_change_hooks *hooks);
+const struct api_change_hooks *api_change_hooks(struct api *api);
 /* The http_request_cb to give http_server_new (ud: the struct api). */
 void api_handle_http(struct http_req *req, void *ud);
 
@@ -104,6 +132,8 @@ void api_req_audit_detail(struct api_req *r, json_t *detail);
 void api_respond(struct api_req *r, int status, json_t *body);
 void api_error(struct api_req *r, int status, const char *code, json_t *details,
                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Answer with a controller's answer (a ctl_done_fn; ud is the request). */
+void api_answer(void *r, const struct ctl_answer *a);
 /* A non-JSON answer (e.g. Prometheus text for /metrics). */
 void api_respond_text(struct api_req *r, int status, const char *content_type,
                       const char *body, size_t len);

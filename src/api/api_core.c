@@ -140,76 +140,91 @@ static int read_quota(struct api_req *r, json_t *q, const char *key, int64_t dfl
 	return 0;
 }
 
-static int h_tenant_create(struct api_req *r, void *ud)
+/* "quotas" (absent: the defaults) into t; answers 400 and returns
+ * -EINVAL on error. */
+static int read_quotas(struct api_req *r, json_t *q, struct reg_tenant *t)
 {
-	static const char *const fields[] = {"name", "kind", "addresses", "whitelist", "quotas", NULL};
-	json_t *b = api_req_body_object(r, fields);
-	if (!b)
-		return 0;
+	static const char *const qkeys[] = {"modules", "memory_mb", "starts_per_minute", "rps"};
+	if (q && !json_is_object(q)) {
+		api_error(r, 400, "wrong_type", json_pack("{s:s}", "field", "quotas"),
+		          "quotas must be an object");
+		return -EINVAL;
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach(q, key, v) {
+		if (strcmp(key, qkeys[0]) && strcmp(key, qkeys[1]) && strcmp(key, qkeys[2]) &&
+		    strcmp(key, qkeys[3])) {
+			api_error(r, 400, "unknown_field", json_pack("{s:s}", "field", "quotas"),
+			          "quotas: unknown field '%s' (modules, memory_mb, starts_per_minute, rps)",
+			          key);
+			return -EINVAL;
+		}
+	}
+	if (read_quota(r, q, qkeys[0], 100, &t->quota_modules) ||
+	    read_quota(r, q, qkeys[1], 1024, &t->quota_memory_mb) ||
+	    read_quota(r, q, qkeys[2], 60, &t->quota_starts_per_min) ||
+	    read_quota(r, q, qkeys[3], 0, &t->quota_rps))
+		return -EINVAL;
+	return 0;
+}
+
+/* The new tenant of body b into t; answers 400 and returns -EINVAL on
+ * error. */
+static int read_tenant(struct api_req *r, json_t *b, struct reg_tenant *t)
+{
 	json_t *name = json_object_get(b, "name"), *kind = json_object_get(b, "kind");
 	if (!name || !json_is_string(name)) {
 		api_error(r, 400, name ? "wrong_type" : "missing_field", json_pack("{s:s}", "field", "name"),
 		          "name must be a string");
-		return 0;
+		return -EINVAL;
 	}
 	if (!valid_name(json_string_value(name))) {
 		api_error(r, 400, "invalid_name", json_pack("{s:s, s:s}", "field", "name", "value",
 		                                            json_string_value(name)),
 		          "name: '%s' is not a tenant name (1 to %d of A-Z a-z 0-9 . _ -)",
 		          json_string_value(name), NAME_MAX_LEN);
-		return 0;
+		return -EINVAL;
 	}
-	struct reg_tenant t = {0};
-	if (!kind || !json_is_string(kind) || reg_kind_parse(json_string_value(kind), &t.kind)) {
+	if (!kind || !json_is_string(kind) || reg_kind_parse(json_string_value(kind), &t->kind)) {
 		api_error(r, 400, kind ? "invalid_kind" : "missing_field", json_pack("{s:s}", "field", "kind"),
 		          "kind must be \"client\", \"third_party\" or \"operator\"");
+		return -EINVAL;
+	}
+	int rc = read_quotas(r, json_object_get(b, "quotas"), t);
+	if (!rc)
+		rc = read_prefixes(r, b, "addresses", &t->addresses, &t->naddresses);
+	if (!rc)
+		rc = read_prefixes(r, b, "whitelist", &t->whitelist, &t->nwhitelist);
+	if (!rc && !(t->name = strdup(json_string_value(name))))
+		rc = -ENOMEM;
+	return rc;
+}
+
+static int h_tenant_create(struct api_req *r, void *ud)
+{
+	static const char *const fields[] = {"name", "kind", "addresses", "whitelist", "quotas", NULL};
+	json_t *b = api_req_body_object(r, fields);
+	if (!b)
 		return 0;
-	}
-	json_t *q = json_object_get(b, "quotas");
-	static const char *const qkeys[] = {"modules", "memory_mb", "starts_per_minute"};
-	if (q && !json_is_object(q)) {
-		api_error(r, 400, "wrong_type", json_pack("{s:s}", "field", "quotas"),
-		          "quotas must be an object");
-		return 0;
-	}
-	const char *key;
-	json_t *v;
-	json_object_foreach(q, key, v) {
-		if (strcmp(key, qkeys[0]) && strcmp(key, qkeys[1]) && strcmp(key, qkeys[2])) {
-			api_error(r, 400, "unknown_field", json_pack("{s:s}", "field", "quotas"),
-			          "quotas: unknown field '%s' (modules, memory_mb, starts_per_minute)", key);
-			return 0;
-		}
-	}
-	if (read_quota(r, q, qkeys[0], 100, &t.quota_modules) ||
-	    read_quota(r, q, qkeys[1], 1024, &t.quota_memory_mb) ||
-	    read_quota(r, q, qkeys[2], 60, &t.quota_starts_per_min))
-		return 0;
-	int rc = read_prefixes(r, b, "addresses", &t.addresses, &t.naddresses);
-	if (rc)
-		return rc == -EINVAL ? 0 : rc;
-	if ((rc = read_prefixes(r, b, "whitelist", &t.whitelist, &t.nwhitelist))) {
-		free(t.addresses);
-		return rc == -EINVAL ? 0 : rc;
-	}
-	t.name = strdup(json_string_value(name));
+	struct reg_tenant t = {0};
 	char token[AUTH_TOKEN_MAX];
 	uint8_t hash[REG_HASH_LEN];
-	if (!t.name || (rc = auth_token_new("innet-t-", token, sizeof token))) {
-		reg_tenant_release(&t);
-		return rc ? rc : -ENOMEM;
-	}
-	auth_token_hash(token, strlen(token), hash);
-	rc = reg_tenant_add(api_registry(api_req_api(r)), &t, hash);
-	if (rc == -EEXIST) {
-		api_error(r, 409, "conflict", json_pack("{s:s, s:s}", "field", "name", "value", t.name),
-		          "a tenant called '%s' exists already", t.name);
-		reg_tenant_release(&t);
-		return 0;
-	}
+	int rc = read_tenant(r, b, &t);
 	if (rc) {
 		reg_tenant_release(&t);
-		return rc;
+		return rc == -EINVAL ? 0 : rc; /* (answered) */
+	}
+	if (!(rc = auth_token_new("innet-t-", token, sizeof token))) {
+		auth_token_hash(token, strlen(token), hash);
+		rc = reg_tenant_add(api_registry(api_req_api(r)), &t, hash);
+	}
+	if (rc == -EEXIST)
+		api_error(r, 409, "conflict", json_pack("{s:s, s:s}", "field", "name", "value", t.name),
+		          "a tenant called '%s' exists already", t.name);
+	if (rc) {
+		reg_tenant_release(&t);
+		return rc == -EEXIST ? 0 : rc;
 	}
 	json_t *j = reg_tenant_json(&t);
 	api_req_audit_detail(r, json_pack("{s:I, s:s}", "id", (json_int_t)t.id, "name", t.name));
@@ -287,9 +302,60 @@ static json_t *diags_json(const struct diags *d)
 	return a;
 }
 
-static int h_network_put(struct api_req *r, void *ud)
+/* Store s as the current network and answer. */
+static void network_store(struct api_req *r, struct snapshot *s)
 {
 	struct api *api = api_req_api(r);
+	char *busy = NULL;
+	int rc = reg_snapshot_put(api_registry(api), s, api_req_principal(r)->who, &busy);
+	if (rc == -EBUSY) {
+		api_error(r, 409, "platform_in_use", json_pack("{s:s}", "platform", busy ? busy : "?"),
+		          "platform '%s' hosts modules and would disappear", busy ? busy : "?");
+		free(busy);
+		return;
+	}
+	if (rc) {
+		api_error(r, 500, "internal", NULL, "internal error: %s", strerror(-rc));
+		return;
+	}
+	api_set_snapshot(api, s);
+	size_t nplat = 0;
+	for (size_t i = 0; i < s->nnodes; i++)
+		nplat += s->nodes[i].type == SNAP_PLATFORM;
+	log_info("api", "network snapshot version %lld stored (%zu nodes, %zu links)",
+	         (long long)s->version, s->nnodes, s->nlinks);
+	api_req_audit_detail(r, json_pack("{s:I}", "version", (json_int_t)s->version));
+	api_respond(r, 200, json_pack("{s:I, s:I, s:I, s:I}", "version", (json_int_t)s->version,
+	                              "nodes", (json_int_t)s->nnodes, "links", (json_int_t)s->nlinks,
+	                              "platforms", (json_int_t)nplat));
+}
+
+/* A network change waiting for its hook. */
+struct network_change {
+	struct api_req *r;
+	struct snapshot *s;
+};
+
+static void network_checked(void *ud, const struct ctl_answer *a)
+{
+	struct network_change *nc = ud;
+	if (a->status)
+		api_answer(nc->r, a);
+	else
+		network_store(nc->r, nc->s);
+	snapshot_unref(nc->s);
+	free(nc);
+}
+
+static bool force_param(struct api_req *r)
+{
+	char buf[8];
+	return api_req_query_param(r, "force", buf, sizeof buf) &&
+	       (!strcmp(buf, "true") || !strcmp(buf, "1"));
+}
+
+static int h_network_put(struct api_req *r, void *ud)
+{
 	if (!api_req_body_object(r, NULL))
 		return 0;
 	size_t len;
@@ -307,32 +373,24 @@ static int h_network_put(struct api_req *r, void *ud)
 		return 0;
 	}
 	diags_free(&d);
-	char *busy = NULL;
-	const struct api_principal *who = api_req_principal(r);
-	rc = reg_snapshot_put(api_registry(api), s, who->who, &busy);
-	if (rc == -EBUSY) {
-		api_error(r, 409, "platform_in_use", json_pack("{s:s}", "platform", busy ? busy : "?"),
-		          "platform '%s' hosts modules and would disappear", busy ? busy : "?");
-		free(busy);
+	const struct api_change_hooks *h = api_change_hooks(api_req_api(r));
+	if (!h) {
+		network_store(r, s);
 		snapshot_unref(s);
 		return 0;
 	}
-	if (rc) {
+	struct network_change *nc = malloc(sizeof *nc);
+	if (!nc) {
 		snapshot_unref(s);
+		return -ENOMEM;
+	}
+	*nc = (struct network_change){r, s};
+	if ((rc = h->network(h->ctl, s, force_param(r), network_checked, nc))) {
+		snapshot_unref(s);
+		free(nc);
 		return rc;
 	}
-	api_set_snapshot(api, s);
-	size_t nplat = 0;
-	for (size_t i = 0; i < s->nnodes; i++)
-		nplat += s->nodes[i].type == SNAP_PLATFORM;
-	log_info("api", "network snapshot version %lld stored (%zu nodes, %zu links)",
-	         (long long)s->version, s->nnodes, s->nlinks);
-	api_req_audit_detail(r, json_pack("{s:I}", "version", (json_int_t)s->version));
-	api_respond(r, 200, json_pack("{s:I, s:I, s:I, s:I}", "version", (json_int_t)s->version,
-	                              "nodes", (json_int_t)s->nnodes, "links", (json_int_t)s->nlinks,
-	                              "platforms", (json_int_t)nplat));
-	snapshot_unref(s);
-	return 0;
+	return API_PENDING;
 }
 
 static int h_network_get(struct api_req *r, void *ud)
@@ -360,32 +418,63 @@ static json_t *policy_json(const struct reg_policy *p)
 	                 "created_by", p->created_by ? p->created_by : "");
 }
 
+/* Store the policy text of r's body and answer; extra and audit (may be
+ * NULL) hold members to add to the answer and to the audit row. */
+static void policy_store(struct api_req *r, json_t *extra, json_t *audit)
+{
+	const char *text = json_string_value(json_object_get(api_req_body(r), "text"));
+	int64_t id;
+	int rc = reg_policy_add(api_registry(api_req_api(r)), text, api_req_principal(r)->who, &id);
+	if (rc) {
+		api_error(r, 500, "internal", NULL, "storing the policy failed: %s", strerror(-rc));
+		return;
+	}
+	json_t *detail = json_pack("{s:I}", "id", (json_int_t)id);
+	if (audit)
+		json_object_update(detail, audit);
+	api_req_audit_detail(r, detail);
+	json_t *body = json_pack("{s:I, s:s}", "id", (json_int_t)id, "text", text);
+	if (extra)
+		json_object_update(body, extra);
+	api_respond(r, 201, body);
+}
+
+static void policy_checked(void *ud, const struct ctl_answer *a)
+{
+	struct api_req *r = ud;
+	if (a->status) {
+		api_answer(r, a);
+		return;
+	}
+	policy_store(r, a->body, a->audit);
+}
+
 static int h_policy_add(struct api_req *r, void *ud)
 {
-	static const char *const fields[] = {"text", NULL};
+	static const char *const fields[] = {"text", "force", NULL};
 	json_t *b = api_req_body_object(r, fields);
 	if (!b)
 		return 0;
-	json_t *t = json_object_get(b, "text");
-	if (!t || !json_is_string(t)) {
-		api_error(r, 400, t ? "wrong_type" : "missing_field", json_pack("{s:s}", "field", "text"),
-		          "text must be a string of policy statements");
+	json_t *t = json_object_get(b, "text"), *force = json_object_get(b, "force");
+	if (!t || !json_is_string(t) || json_string_length(t) == 0 ||
+	    json_string_length(t) > POLICY_MAX_LEN ||
+	    strlen(json_string_value(t)) != json_string_length(t)) {
+		api_error(r, 400, t ? "invalid_policy" : "missing_field", json_pack("{s:s}", "field", "text"),
+		          "text must be 1 to %d bytes of policy statements", POLICY_MAX_LEN);
 		return 0;
 	}
-	size_t len = json_string_length(t);
-	const char *text = json_string_value(t);
-	if (len == 0 || len > POLICY_MAX_LEN || strlen(text) != len) {
-		api_error(r, 400, "invalid_policy", json_pack("{s:s}", "field", "text"),
-		          "text must hold 1 to %d bytes and no NUL", POLICY_MAX_LEN);
+	if (force && !json_is_boolean(force)) {
+		api_error(r, 400, "wrong_type", json_pack("{s:s}", "field", "force"),
+		          "force must be a boolean");
 		return 0;
 	}
-	struct reg_policy p = {0};
-	int rc = reg_policy_add(api_registry(api_req_api(r)), text, api_req_principal(r)->who, &p.id);
-	if (rc)
-		return rc;
-	api_req_audit_detail(r, json_pack("{s:I}", "id", (json_int_t)p.id));
-	api_respond(r, 201, json_pack("{s:I, s:s}", "id", (json_int_t)p.id, "text", text));
-	return 0;
+	const struct api_change_hooks *h = api_change_hooks(api_req_api(r));
+	if (!h) {
+		policy_store(r, NULL, NULL);
+		return 0;
+	}
+	int rc = h->policy(h->ctl, json_string_value(t), json_is_true(force), policy_checked, r);
+	return rc ? rc : API_PENDING;
 }
 
 static int h_policy_list(struct api_req *r, void *ud)
@@ -447,11 +536,7 @@ static int h_platforms(struct api_req *r, void *ud)
 
 int api_register_core(struct api *api)
 {
-	static const struct {
-		const char *method, *pattern;
-		enum api_auth auth;
-		api_handler_fn fn;
-	} routes[] = {
+	static const struct api_route_def routes[] = {
 		{"GET", "/v1/health", API_PUBLIC, h_health},
 		{"GET", "/v1/whoami", API_ANY, h_whoami},
 		{"GET", "/v1/config", API_ADMIN, h_config},
@@ -467,10 +552,5 @@ int api_register_core(struct api *api)
 		{"DELETE", "/v1/policies/{id}", API_ADMIN, h_policy_delete},
 		{"GET", "/v1/platforms", API_ADMIN, h_platforms},
 	};
-	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-		int rc = api_route(api, routes[i].method, routes[i].pattern, routes[i].auth, routes[i].fn, NULL);
-		if (rc)
-			return rc;
-	}
-	return 0;
+	return api_routes(api, routes, sizeof routes / sizeof routes[0], NULL);
 }

@@ -178,3 +178,41 @@ int arena_exhausted(const struct arena *a)
 {
 	return a->exhausted;
 }
+
+void arena_str_putn(struct arena_str *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->n + n + 1 > b->cap) {
+		size_t nc = b->cap ? b->cap : 64;
+		while (nc < b->n + n + 1)
+			nc *= 2;
+		char *ns = arena_realloc(b->a, b->s, b->cap, nc);
+		if (!ns) {
+			b->oom = true;
+			return;
+		}
+		b->s = ns;
+		b->cap = nc;
+	}
+	memcpy(b->s + b->n, s, n);
+	b->n += n;
+	b->s[b->n] = '\0';
+}
+
+void arena_str_puts(struct arena_str *b, const char *s)
+{
+	arena_str_putn(b, s, strlen(s));
+}
+
+void arena_str_putc(struct arena_str *b, char c)
+{
+	arena_str_putn(b, &c, 1);
+}
+
+char *arena_str_take(struct arena_str *b)
+{
+	if (b->oom)
+		return NULL;
+	return b->s ? b->s : arena_strdup(b->a, "");
+}

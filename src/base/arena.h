@@ -4,6 +4,7 @@
 #define INNET_BASE_ARENA_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct arena;
@@ -26,6 +27,20 @@ char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_printf(struct arena *a, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 char *arena_vprintf(struct arena *a, const char *fmt, va_list ap);
+
+/* A string growing in an arena: start it as {.a = arena}. After the first
+ * failed growth every put is ignored and oom stays set. */
+struct arena_str {
+	struct arena *a;
+	char *s;          /* NUL-terminated; NULL until something is put */
+	size_t n, cap;
+	bool oom;
+};
+void arena_str_putn(struct arena_str *b, const char *s, size_t n);
+void arena_str_puts(struct arena_str *b, const char *s);
+void arena_str_putc(struct arena_str *b, char c);
+/* The string ("" when nothing was put), or NULL after a failure. */
+char *arena_str_take(struct arena_str *b);
 
 size_t arena_used(const struct arena *a);
 /* Nonzero once an allocation failed because the limit was reached. */

@@ -132,6 +132,19 @@ void diags_move(struct diags *dst, struct diags *src)
 	src->nerrors = 0;
 }
 
+void diags_set_file(struct diags *d, size_t from, const char *name)
+{
+	for (size_t i = from; i < d->n; i++) {
+		if (!d->v[i].line)
+			continue;
+		char *copy = strdup(name);
+		if (!copy)
+			return;
+		free(d->v[i].file);
+		d->v[i].file = copy;
+	}
+}
+
 static const char *level_name(enum diag_level l)
 {
 	return l == DIAG_ERROR ? "error" : l == DIAG_WARNING ? "warning" : "note";

@@ -58,6 +58,9 @@ int diags_vadd(struct diags *d, enum diag_level lvl, const struct src_loc *loc,
 
 /* Move all of src's diagnostics to the end of dst. */
 void diags_move(struct diags *dst, struct diags *src);
+/* Name the file of the diagnostics from index `from` on that have a line:
+ * for a parser that reads text without knowing where it came from. */
+void diags_set_file(struct diags *d, size_t from, const char *name);
 
 /* "file:line:col: error: msg\n  <line>\n  ^~~~\n" for each. */
 void diags_print(FILE *out, const struct diags *d);

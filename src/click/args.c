@@ -1,52 +1,11 @@
-/* Configuration strings (reference 1.9): splitting into arguments, and
- * $variable substitution (1.6, 1.7). */
+/* Configuration strings (Click's click(5) manual: configuration strings):
+ * splitting into arguments, and $variable substitution (compound element
+ * formals and `define`). */
 #include <ctype.h>
 #include <errno.h>
 #include <string.h>
 
 #include "click/internal.h"
-
-struct sbuf {
-	struct arena *a;
-	char *p;
-	size_t n, cap;
-	bool oom;
-};
-
-static void sb_putn(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->n + n + 1 > b->cap) {
-		size_t nc = b->cap ? b->cap : 32;
-		while (nc < b->n + n + 1)
-			nc *= 2;
-		char *np = arena_realloc(b->a, b->p, b->cap, nc);
-		if (!np) {
-			b->oom = true;
-			return;
-		}
-		b->p = np;
-		b->cap = nc;
-	}
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = '\0';
-}
-
-static void sb_putc(struct sbuf *b, char c)
-{
-	sb_putn(b, &c, 1);
-}
-
-static char *sb_take(struct sbuf *b)
-{
-	if (b->oom)
-		return NULL;
-	if (!b->p)
-		return arena_strdup(b->a, "");
-	return b->p;
-}
 
 /* Length of the quoted/protected run starting at s[i] (a quote or "\<"). */
 static size_t protected_len(const char *s, size_t i, size_t n)
@@ -88,7 +47,7 @@ static int split(struct arena *a, const char *s, rawvec *out)
 {
 	size_t n = strlen(s), i = 0;
 	for (;;) {
-		struct sbuf b = {a, NULL, 0, 0, false};
+		struct arena_str b = {.a = a};
 		size_t first = i;
 		bool seen = false;
 		while (i < n && s[i] != ',') {
@@ -96,13 +55,13 @@ static int split(struct arena *a, const char *s, rawvec *out)
 			if (c == '/' && i + 1 < n && s[i + 1] == '/') {
 				while (i < n && s[i] != '\n' && s[i] != '\r')
 					i++;
-				sb_putc(&b, ' ');
+				arena_str_putc(&b, ' ');
 				continue;
 			}
 			if (c == '/' && i + 1 < n && s[i + 1] == '*') {
 				const char *e = strstr(s + i + 2, "*/");
 				i = e ? (size_t)(e - s) + 2 : n;
-				sb_putc(&b, ' ');
+				arena_str_putc(&b, ' ');
 				continue;
 			}
 			if (!seen && !isspace((unsigned char)c)) {
@@ -111,14 +70,14 @@ static int split(struct arena *a, const char *s, rawvec *out)
 			}
 			if (c == '\'' || c == '"' || (c == '\\' && i + 1 < n && s[i + 1] == '<')) {
 				size_t l = protected_len(s, i, n);
-				sb_putn(&b, s + i, l);
+				arena_str_putn(&b, s + i, l);
 				i += l;
 				continue;
 			}
-			sb_putc(&b, c);
+			arena_str_putc(&b, c);
 			i++;
 		}
-		char *t = sb_take(&b);
+		char *t = arena_str_take(&b);
 		if (!t)
 			return -ENOMEM;
 		/* trim */
@@ -214,17 +173,17 @@ const char *click__venv_lookup(const struct venv *e, const char *name, size_t le
 	return NULL;
 }
 
-static void put_value(struct sbuf *b, const char *v, bool dquoted)
+static void put_value(struct arena_str *b, const char *v, bool dquoted)
 {
 	if (!dquoted) {
-		sb_putn(b, v, strlen(v));
+		arena_str_putn(b, v, strlen(v));
 		return;
 	}
 	/* Inside double quotes the value must read back as itself. */
 	for (; *v; v++) {
 		if (*v == '\\' || *v == '"' || *v == '$')
-			sb_putc(b, '\\');
-		sb_putc(b, *v);
+			arena_str_putc(b, '\\');
+		arena_str_putc(b, *v);
 	}
 }
 
@@ -250,26 +209,26 @@ static char *expand(struct arena *a, const char *s, const struct venv *e, int de
 		return NULL;
 	if (!strchr(s, '$'))
 		return (char *)s;
-	struct sbuf b = {a, NULL, 0, 0, false};
+	struct arena_str b = {.a = a};
 	size_t n = strlen(s), i = 0;
 	bool dq = false;
 	while (i < n) {
 		char c = s[i];
 		if (!dq && c == '\'') {
 			size_t l = protected_len(s, i, n);
-			sb_putn(&b, s + i, l);
+			arena_str_putn(&b, s + i, l);
 			i += l;
 		} else if (c == '"') {
 			dq = !dq;
-			sb_putc(&b, c);
+			arena_str_putc(&b, c);
 			i++;
 		} else if (c == '\\' && i + 1 < n) {
 			if (s[i + 1] == '<') {
 				size_t l = protected_len(s, i, n);
-				sb_putn(&b, s + i, l);
+				arena_str_putn(&b, s + i, l);
 				i += l;
 			} else {
-				sb_putn(&b, s + i, 2);
+				arena_str_putn(&b, s + i, 2);
 				i += 2;
 			}
 		} else if (!dq && c == '/' && i + 1 < n && (s[i + 1] == '/' || s[i + 1] == '*')) {
@@ -281,7 +240,7 @@ static char *expand(struct arena *a, const char *s, const struct venv *e, int de
 				const char *x = strstr(s + i + 2, "*/");
 				j = x ? (size_t)(x - s) + 2 : n;
 			}
-			sb_putn(&b, s + i, j - i);
+			arena_str_putn(&b, s + i, j - i);
 			i = j;
 		} else if (c == '$' && i + 1 < n && s[i + 1] == '{') {
 			size_t j = i + 2;
@@ -293,7 +252,7 @@ static char *expand(struct arena *a, const char *s, const struct venv *e, int de
 					if (v)
 						put_value(&b, v, dq);
 					else
-						sb_putn(&b, s + i, j + 1 - i);
+						arena_str_putn(&b, s + i, j + 1 - i);
 					i = j + 1;
 					continue;
 				}
@@ -314,7 +273,7 @@ static char *expand(struct arena *a, const char *s, const struct venv *e, int de
 					continue;
 				}
 			}
-			sb_putc(&b, c);
+			arena_str_putc(&b, c);
 			i++;
 		} else if (c == '$' && i + 1 < n && varch(s[i + 1])) {
 			size_t j = i + 1;
@@ -324,13 +283,13 @@ static char *expand(struct arena *a, const char *s, const struct venv *e, int de
 			if (v)
 				put_value(&b, v, dq);
 			else
-				sb_putn(&b, s + i, j - i);
+				arena_str_putn(&b, s + i, j - i);
 			i = j;
 		} else {
-			sb_putc(&b, c);
+			arena_str_putc(&b, c);
 			i++;
 		}
 	}
-	char *r = sb_take(&b);
+	char *r = arena_str_take(&b);
 	return r ? r : (char *)s;
 }

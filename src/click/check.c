@@ -1,7 +1,8 @@
-/* Checks after flattening (reference 1.11): port counts against the class,
- * push/pull/agnostic resolution through flow codes, push outputs and pull
- * inputs used once, every port connected; then each element's configure.
- * The result is the click_graph that consumers read. */
+/* Checks after flattening, in the order Click's own router checks them:
+ * port counts against the class, push/pull/agnostic resolution through
+ * flow codes, push outputs and pull inputs used once, every port
+ * connected; then each element's configure. The result is the
+ * click_graph that consumers read. */
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -122,7 +123,6 @@ static void flow_side(const char *b, const char *e, uint32_t port, struct fcode 
 {
 	memset(fc, 0, sizeof *fc);
 	/* split into codes; take the port-th, or the last */
-	const char *codes[2] = {NULL, NULL};
 	uint32_t k = 0;
 	const char *p = b, *cur = NULL, *cend = NULL;
 	while (p < e) {
@@ -139,7 +139,6 @@ static void flow_side(const char *b, const char *e, uint32_t port, struct fcode 
 		if (k++ == port)
 			break;
 	}
-	(void)codes;
 	if (!cur)
 		return;
 	if (*cur == '[') {
@@ -185,12 +184,29 @@ static const char *pname(uint8_t t)
 	return t == CLICK_PULL ? "pull" : "push";
 }
 
+/* What the steps share. Ports are numbered as slots: every element's
+ * inputs first (ib[e] + port), then every element's outputs
+ * (nin + ob[e] + port). */
+struct check {
+	struct cparse *p;
+	const struct flat *f;
+	struct click_graph *g;
+	uint32_t ne, nc;
+	uint32_t *ib, *ob;      /* first input / output of each element, ne + 1 */
+	uint32_t nin, nout;
+	uint8_t *ty;            /* CLICK_PUSH or CLICK_PULL per slot */
+	uint32_t *incnt;        /* connections per input slot */
+};
+
+/* A connection between two slots: a real one, or a fake one through an
+ * agnostic element's flow code. */
 struct pconn {
 	uint32_t fslot, tslot; /* output slot, input slot */
 	uint32_t from, fport, to, tport;
 	const struct cloc *loc;
 	bool fake;
 };
+typedef CVEC(struct pconn) pconn_vec;
 
 struct bad {
 	uint32_t e, port, index;
@@ -212,27 +228,37 @@ static int cmp_bad_index(const void *a, const void *b)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
-int click__check(struct cparse *p, const struct flat *f, struct click_graph *g)
+static int errors_so_far(const struct check *k)
 {
-	struct arena *ga = p->ga;
-	uint32_t ne = f->el.n, nc = f->conn.n;
-	g->nel = ne;
-	g->nconn = nc;
-	g->el = arena_calloc(ga, ne + 1, sizeof *g->el);
-	g->conn = arena_calloc(ga, nc + 1, sizeof *g->conn);
-	uint32_t *uin = arena_calloc(p->a, ne + 1, sizeof *uin);
-	uint32_t *uout = arena_calloc(p->a, ne + 1, sizeof *uout);
+	return k->p->d->nerrors ? -EINVAL : 0;
+}
+
+static const char *el_name(const struct check *k, uint32_t e)
+{
+	return k->f->el.p[e].name;
+}
+
+/* Ports: as many as the connections use, within the class's port count. */
+static int count_ports(struct check *k)
+{
+	struct click_graph *g = k->g;
+	const struct flat *f = k->f;
+	g->nel = k->ne;
+	g->nconn = k->nc;
+	g->el = arena_calloc(k->p->ga, k->ne + 1, sizeof *g->el);
+	g->conn = arena_calloc(k->p->ga, k->nc + 1, sizeof *g->conn);
+	uint32_t *uin = arena_calloc(k->p->a, k->ne + 1, sizeof *uin);
+	uint32_t *uout = arena_calloc(k->p->a, k->ne + 1, sizeof *uout);
 	if (!g->el || !g->conn || !uin || !uout)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < nc; i++) {
+	for (uint32_t i = 0; i < k->nc; i++) {
 		const struct fconn *c = &f->conn.p[i];
 		if (uout[c->from] <= c->fport)
 			uout[c->from] = c->fport + 1;
 		if (uin[c->to] <= c->tport)
 			uin[c->to] = c->tport + 1;
 	}
-	/* 1. port counts */
-	for (uint32_t i = 0; i < ne; i++) {
+	for (uint32_t i = 0; i < k->ne; i++) {
 		struct click_element *e = &g->el[i];
 		const struct felem *fe = &f->el.p[i];
 		struct range ri, ro;
@@ -246,116 +272,170 @@ int click__check(struct cparse *p, const struct flat *f, struct click_graph *g)
 			ro.lo = e->ninputs;
 		e->noutputs = clamp(uout[i], &ro);
 		if (e->ninputs > 65536 || e->noutputs > 65536)
-			return click__err(p, &fe->loc, 1, "'%s' has too many ports", fe->name);
+			return click__err(k->p, &fe->loc, 1, "'%s' has too many ports", fe->name);
 	}
-	for (uint32_t i = 0; i < nc; i++) {
+	return 0;
+}
+
+/* Once per missing output port, at its first connection (connections are
+ * sorted by source). */
+static void report_missing_outputs(struct check *k)
+{
+	const struct flat *f = k->f;
+	for (uint32_t i = 0; i < k->nc; i++) {
 		const struct fconn *c = &f->conn.p[i];
 		bool first_out = !i || f->conn.p[i - 1].from != c->from || f->conn.p[i - 1].fport != c->fport;
-		if (c->fport >= g->el[c->from].noutputs && first_out)
-			click__err(p, &c->loc, 2, "'%s' has no output %u", f->el.p[c->from].name, c->fport);
+		if (c->fport >= k->g->el[c->from].noutputs && first_out)
+			click__err(k->p, &c->loc, 2, "'%s' has no output %u", el_name(k, c->from), c->fport);
 	}
-	{
-		/* once per missing input port, at its first connection */
-		CVEC(struct bad) bad = {0};
-		for (uint32_t i = 0; i < nc; i++) {
-			const struct fconn *c = &f->conn.p[i];
-			struct bad b = {c->to, c->tport, i};
-			if (c->tport >= g->el[c->to].ninputs && !CVEC_PUSH(p->a, bad, b))
-				return -ENOMEM;
-		}
-		if (bad.n) {
-			qsort(bad.p, bad.n, sizeof *bad.p, cmp_bad_port);
-			uint32_t k = 0;
-			for (uint32_t i = 0; i < bad.n; i++)
-				if (!i || bad.p[i].e != bad.p[i - 1].e || bad.p[i].port != bad.p[i - 1].port)
-					bad.p[k++] = bad.p[i];
-			bad.n = k;
-			qsort(bad.p, bad.n, sizeof *bad.p, cmp_bad_index);
-			for (uint32_t i = 0; i < bad.n; i++) {
-				const struct fconn *c = &f->conn.p[bad.p[i].index];
-				click__err(p, &c->tloc, 2, "'%s' has no input %u", f->el.p[c->to].name, c->tport);
+}
+
+/* Once per missing input port, at its first connection, in connection
+ * order. */
+static int report_missing_inputs(struct check *k)
+{
+	const struct flat *f = k->f;
+	CVEC(struct bad) bad = {0};
+	for (uint32_t i = 0; i < k->nc; i++) {
+		const struct fconn *c = &f->conn.p[i];
+		struct bad b = {c->to, c->tport, i};
+		if (c->tport >= k->g->el[c->to].ninputs && !CVEC_PUSH(k->p->a, bad, b))
+			return -ENOMEM;
+	}
+	if (!bad.n)
+		return 0;
+	qsort(bad.p, bad.n, sizeof *bad.p, cmp_bad_port);
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < bad.n; i++)
+		if (!i || bad.p[i].e != bad.p[i - 1].e || bad.p[i].port != bad.p[i - 1].port)
+			bad.p[n++] = bad.p[i];
+	bad.n = n;
+	qsort(bad.p, bad.n, sizeof *bad.p, cmp_bad_index);
+	for (uint32_t i = 0; i < bad.n; i++) {
+		const struct fconn *c = &f->conn.p[bad.p[i].index];
+		click__err(k->p, &c->tloc, 2, "'%s' has no input %u", el_name(k, c->to), c->tport);
+	}
+	return 0;
+}
+
+static int check_port_numbers(struct check *k)
+{
+	report_missing_outputs(k);
+	int rc = report_missing_inputs(k);
+	return rc ? rc : errors_so_far(k);
+}
+
+static int number_slots(struct check *k)
+{
+	k->ib = arena_calloc(k->p->a, k->ne + 1, sizeof *k->ib);
+	k->ob = arena_calloc(k->p->a, k->ne + 1, sizeof *k->ob);
+	if (!k->ib || !k->ob)
+		return -ENOMEM;
+	uint64_t nin = 0, nout = 0;
+	for (uint32_t i = 0; i < k->ne; i++) {
+		k->ib[i] = (uint32_t)nin;
+		k->ob[i] = (uint32_t)nout;
+		nin += k->g->el[i].ninputs;
+		nout += k->g->el[i].noutputs;
+	}
+	k->ib[k->ne] = (uint32_t)nin;
+	k->ob[k->ne] = (uint32_t)nout;
+	if (nin + nout > 16u * 1024 * 1024)
+		return click__err(k->p, NULL, 0, "too many ports");
+	k->nin = (uint32_t)nin;
+	k->nout = (uint32_t)nout;
+	k->ty = arena_calloc(k->p->a, (size_t)k->nin + k->nout + 1, 1);
+	return k->ty ? 0 : -ENOMEM;
+}
+
+static uint32_t in_slot(const struct check *k, uint32_t e, uint32_t port)
+{
+	return k->ib[e] + port;
+}
+
+static uint32_t out_slot(const struct check *k, uint32_t e, uint32_t port)
+{
+	return k->nin + k->ob[e] + port;
+}
+
+/* Each port's processing as its class fixes it (0: agnostic). */
+static void fixed_processing(struct check *k)
+{
+	for (uint32_t i = 0; i < k->ne; i++) {
+		const struct click_element *e = &k->g->el[i];
+		for (uint32_t q = 0; q < e->ninputs; q++)
+			k->ty[in_slot(k, i, q)] = proc_of(e->cls->processing, false, q);
+		for (uint32_t q = 0; q < e->noutputs; q++)
+			k->ty[out_slot(k, i, q)] = proc_of(e->cls->processing, true, q);
+	}
+}
+
+/* The connections, then a fake one from each agnostic input to each
+ * agnostic output its flow code lets packets reach. */
+static int collect_pconns(struct check *k, pconn_vec *pc)
+{
+	for (uint32_t i = 0; i < k->nc; i++) {
+		const struct fconn *c = &k->f->conn.p[i];
+		struct pconn x = {out_slot(k, c->from, c->fport), in_slot(k, c->to, c->tport), c->from, c->fport,
+		                  c->to, c->tport, &c->tloc, false};
+		if (!CVEC_PUSH(k->p->a, *pc, x))
+			return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < k->ne; i++) {
+		const struct click_element *e = &k->g->el[i];
+		const struct cloc *loc = &k->f->el.p[i].loc;
+		for (uint32_t q = 0; q < e->ninputs; q++) {
+			if (k->ty[in_slot(k, i, q)])
+				continue;
+			for (uint32_t o = 0; o < e->noutputs; o++) {
+				if (k->ty[out_slot(k, i, o)] || !flows(e->cls->flow_code, q, o))
+					continue;
+				if (pc->n > 4u * 1024 * 1024)
+					return click__err(k->p, loc, 1, "too many ports");
+				struct pconn x = {out_slot(k, i, o), in_slot(k, i, q), i, o, i, q, loc, true};
+				if (!CVEC_PUSH(k->p->a, *pc, x))
+					return -ENOMEM;
 			}
 		}
 	}
-	if (p->d->nerrors)
-		return -EINVAL;
+	return 0;
+}
 
-	/* 2. push/pull: ports are slots; fixed ports propagate along
-	 * connections and, for agnostic ports, through the flow code. */
-	uint32_t *ib = arena_calloc(p->a, ne + 1, sizeof *ib), *ob = arena_calloc(p->a, ne + 1, sizeof *ob);
-	if (!ib || !ob)
-		return -ENOMEM;
-	uint64_t nin = 0, nout = 0;
-	for (uint32_t i = 0; i < ne; i++) {
-		ib[i] = (uint32_t)nin;
-		ob[i] = (uint32_t)nout;
-		nin += g->el[i].ninputs;
-		nout += g->el[i].noutputs;
-	}
-	ib[ne] = (uint32_t)nin;
-	ob[ne] = (uint32_t)nout;
-	if (nin + nout > 16u * 1024 * 1024)
-		return click__err(p, NULL, 0, "too many ports");
-	uint32_t ns = (uint32_t)(nin + nout);
-	uint8_t *ty = arena_calloc(p->a, ns + 1, 1); /* slot: inputs then outputs */
-	if (!ty)
-		return -ENOMEM;
-	CVEC(struct pconn) pc = {0};
-	for (uint32_t i = 0; i < nc; i++) {
-		const struct fconn *c = &f->conn.p[i];
-		struct pconn x = {(uint32_t)nin + ob[c->from] + c->fport, ib[c->to] + c->tport, c->from, c->fport,
-		                  c->to, c->tport, &c->tloc, false};
-		if (!CVEC_PUSH(p->a, pc, x))
-			return -ENOMEM;
-	}
-	for (uint32_t i = 0; i < ne; i++) {
-		const struct click_element *e = &g->el[i];
-		const char *proc = e->cls->processing;
-		for (uint32_t q = 0; q < e->ninputs; q++)
-			ty[ib[i] + q] = proc_of(proc, false, q);
-		for (uint32_t q = 0; q < e->noutputs; q++)
-			ty[nin + ob[i] + q] = proc_of(proc, true, q);
-		for (uint32_t q = 0; q < e->ninputs; q++) {
-			if (ty[ib[i] + q])
-				continue;
-			for (uint32_t o = 0; o < e->noutputs; o++)
-				if (!ty[nin + ob[i] + o] && flows(e->cls->flow_code, q, o)) {
-					if (pc.n > 4u * 1024 * 1024)
-						return click__err(p, &f->el.p[i].loc, 1, "too many ports");
-					struct pconn x = {(uint32_t)nin + ob[i] + o, ib[i] + q, i, o, i, q, &f->el.p[i].loc, true};
-					if (!CVEC_PUSH(p->a, pc, x))
-						return -ENOMEM;
-				}
-		}
-	}
-	/* adjacency of slots to pconns */
-	uint32_t *st = arena_calloc(p->a, ns + 2, sizeof *st), *adj = arena_calloc(p->a, 2 * pc.n + 1, sizeof *adj);
-	uint32_t *fill = arena_calloc(p->a, ns + 1, sizeof *fill), *queue = arena_calloc(p->a, ns + 1, sizeof *queue);
+/* Breadth-first from every fixed slot: an agnostic slot takes the
+ * processing of the first fixed slot that reaches it. */
+static int propagate(struct check *k, const struct pconn *pc, uint32_t npc)
+{
+	uint32_t ns = k->nin + k->nout;
+	uint8_t *ty = k->ty;
+	uint32_t *st = arena_calloc(k->p->a, (size_t)ns + 2, sizeof *st);
+	uint32_t *adj = arena_calloc(k->p->a, 2 * (size_t)npc + 1, sizeof *adj);
+	uint32_t *fill = arena_calloc(k->p->a, (size_t)ns + 1, sizeof *fill);
+	uint32_t *queue = arena_calloc(k->p->a, (size_t)ns + 1, sizeof *queue);
 	if (!st || !adj || !fill || !queue)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < pc.n; i++) {
-		st[pc.p[i].fslot + 1]++;
-		st[pc.p[i].tslot + 1]++;
+	for (uint32_t i = 0; i < npc; i++) {
+		st[pc[i].fslot + 1]++;
+		st[pc[i].tslot + 1]++;
 	}
 	for (uint32_t i = 0; i < ns; i++)
 		st[i + 1] += st[i];
-	for (uint32_t i = 0; i < pc.n; i++) {
-		adj[st[pc.p[i].fslot] + fill[pc.p[i].fslot]++] = i;
-		adj[st[pc.p[i].tslot] + fill[pc.p[i].tslot]++] = i;
+	for (uint32_t i = 0; i < npc; i++) {
+		adj[st[pc[i].fslot] + fill[pc[i].fslot]++] = i;
+		adj[st[pc[i].tslot] + fill[pc[i].tslot]++] = i;
 	}
 	uint32_t qh = 0, qt = 0;
-	for (uint32_t i = 0; i < ne; i++) {
-		for (uint32_t q = 0; q < g->el[i].ninputs; q++)
-			if (ty[ib[i] + q])
-				queue[qt++] = ib[i] + q;
-		for (uint32_t q = 0; q < g->el[i].noutputs; q++)
-			if (ty[nin + ob[i] + q])
-				queue[qt++] = (uint32_t)nin + ob[i] + q;
+	for (uint32_t i = 0; i < k->ne; i++) {
+		for (uint32_t q = 0; q < k->g->el[i].ninputs; q++)
+			if (ty[in_slot(k, i, q)])
+				queue[qt++] = in_slot(k, i, q);
+		for (uint32_t q = 0; q < k->g->el[i].noutputs; q++)
+			if (ty[out_slot(k, i, q)])
+				queue[qt++] = out_slot(k, i, q);
 	}
 	while (qh < qt) {
 		uint32_t s = queue[qh++];
-		for (uint32_t k = st[s]; k < st[s + 1]; k++) {
-			const struct pconn *x = &pc.p[adj[k]];
+		for (uint32_t j = st[s]; j < st[s + 1]; j++) {
+			const struct pconn *x = &pc[adj[j]];
 			uint32_t o = x->fslot == s ? x->tslot : x->fslot;
 			if (!ty[o]) {
 				ty[o] = ty[s];
@@ -363,76 +443,111 @@ int click__check(struct cparse *p, const struct flat *f, struct click_graph *g)
 			}
 		}
 	}
-	for (uint32_t i = 0; i < pc.n; i++) {
-		const struct pconn *x = &pc.p[i];
-		uint8_t a = ty[x->fslot], b = ty[x->tslot];
+	return 0;
+}
+
+static void report_conflicts(struct check *k, const struct pconn *pc, uint32_t npc)
+{
+	for (uint32_t i = 0; i < npc; i++) {
+		const struct pconn *x = &pc[i];
+		uint8_t a = k->ty[x->fslot], b = k->ty[x->tslot];
 		if (!a || !b || a == b)
 			continue;
 		if (x->fake)
-			click__err(p, x->loc, (uint32_t)strlen(f->el.p[x->from].name),
-			           "agnostic '%s' in mixed context: %s input %u, %s output %u", f->el.p[x->from].name,
+			click__err(k->p, x->loc, (uint32_t)strlen(el_name(k, x->from)),
+			           "agnostic '%s' in mixed context: %s input %u, %s output %u", el_name(k, x->from),
 			           pname(b), x->tport, pname(a), x->fport);
 		else
-			click__err(p, x->loc, 2, "'%s' %s output %u connected to '%s' %s input %u", f->el.p[x->from].name,
-			           pname(a), x->fport, f->el.p[x->to].name, pname(b), x->tport);
+			click__err(k->p, x->loc, 2, "'%s' %s output %u connected to '%s' %s input %u",
+			           el_name(k, x->from), pname(a), x->fport, el_name(k, x->to), pname(b), x->tport);
 	}
-	for (uint32_t s = 0; s < ns; s++)
-		if (!ty[s])
-			ty[s] = CLICK_PUSH;
-	/* push outputs and pull inputs: exactly one connection */
-	for (uint32_t i = 0; i < nc; i++) {
+}
+
+/* Push or pull for every port; agnostic ports no fixed port reaches are
+ * push. Conflicts are errors, reported without stopping. */
+static int resolve_processing(struct check *k)
+{
+	int rc = number_slots(k);
+	if (rc)
+		return rc;
+	fixed_processing(k);
+	pconn_vec pc = {0};
+	if ((rc = collect_pconns(k, &pc)) || (rc = propagate(k, pc.p, pc.n)))
+		return rc;
+	report_conflicts(k, pc.p, pc.n);
+	for (uint32_t s = 0; s < k->nin + k->nout; s++)
+		if (!k->ty[s])
+			k->ty[s] = CLICK_PUSH;
+	return 0;
+}
+
+/* Push outputs and pull inputs take exactly one connection; reported once,
+ * at the second. */
+static int check_reuse(struct check *k)
+{
+	const struct flat *f = k->f;
+	for (uint32_t i = 0; i < k->nc; i++) {
 		const struct fconn *c = &f->conn.p[i];
 		if (i && f->conn.p[i - 1].from == c->from && f->conn.p[i - 1].fport == c->fport &&
-		    ty[nin + ob[c->from] + c->fport] == CLICK_PUSH &&
+		    k->ty[out_slot(k, c->from, c->fport)] == CLICK_PUSH &&
 		    (i < 2 || f->conn.p[i - 2].from != c->from || f->conn.p[i - 2].fport != c->fport))
-			click__err(p, &c->loc, 2, "illegal reuse of '%s' push output %u", f->el.p[c->from].name, c->fport);
+			click__err(k->p, &c->loc, 2, "illegal reuse of '%s' push output %u", el_name(k, c->from),
+			           c->fport);
 	}
-	{
-		uint32_t *cnt = arena_calloc(p->a, (size_t)nin + 1, sizeof *cnt);
-		if (!cnt)
-			return -ENOMEM;
-		for (uint32_t i = 0; i < nc; i++) {
-			const struct fconn *c = &f->conn.p[i];
-			uint32_t s = ib[c->to] + c->tport;
-			if (++cnt[s] == 2 && ty[s] == CLICK_PULL)
-				click__err(p, &c->tloc, 2, "illegal reuse of '%s' pull input %u", f->el.p[c->to].name, c->tport);
-		}
-		if (p->d->nerrors)
-			return -EINVAL;
-
-		/* 3. every port connected */
-		uint8_t *ocnt = arena_calloc(p->a, (size_t)nout + 1, 1);
-		if (!ocnt)
-			return -ENOMEM;
-		for (uint32_t i = 0; i < nc; i++)
-			ocnt[ob[f->conn.p[i].from] + f->conn.p[i].fport] = 1;
-		for (uint32_t i = 0; i < ne; i++) {
-			const struct felem *fe = &f->el.p[i];
-			uint32_t span = (uint32_t)strlen(fe->name);
-			for (uint32_t q = 0; q < g->el[i].ninputs; q++)
-				if (!cnt[ib[i] + q])
-					click__err(p, &fe->loc, span, "'%s' input %u unused", fe->name, q);
-			for (uint32_t q = 0; q < g->el[i].noutputs; q++)
-				if (!ocnt[ob[i] + q])
-					click__err(p, &fe->loc, span, "'%s' output %u unused", fe->name, q);
-		}
-		if (p->d->nerrors)
-			return -EINVAL;
-	}
-
-	/* the graph */
-	g->out_base = arena_calloc(ga, ne + 1, sizeof *g->out_base);
-	g->in_base = arena_calloc(ga, ne + 1, sizeof *g->in_base);
-	g->out_start = arena_calloc(ga, (size_t)nout + 2, sizeof *g->out_start);
-	g->in_start = arena_calloc(ga, (size_t)nin + 2, sizeof *g->in_start);
-	g->outref = arena_calloc(ga, nc + 1, sizeof *g->outref);
-	g->inref = arena_calloc(ga, nc + 1, sizeof *g->inref);
-	if (!g->out_base || !g->in_base || !g->out_start || !g->in_start || !g->outref || !g->inref)
+	k->incnt = arena_calloc(k->p->a, (size_t)k->nin + 1, sizeof *k->incnt);
+	if (!k->incnt)
 		return -ENOMEM;
-	memcpy(g->out_base, ob, (ne + 1) * sizeof *ob);
-	memcpy(g->in_base, ib, (ne + 1) * sizeof *ib);
-	for (uint32_t i = 0; i < nc; i++) {
+	for (uint32_t i = 0; i < k->nc; i++) {
 		const struct fconn *c = &f->conn.p[i];
+		uint32_t s = in_slot(k, c->to, c->tport);
+		if (++k->incnt[s] == 2 && k->ty[s] == CLICK_PULL)
+			click__err(k->p, &c->tloc, 2, "illegal reuse of '%s' pull input %u", el_name(k, c->to),
+			           c->tport);
+	}
+	return errors_so_far(k);
+}
+
+/* Every port connected. */
+static int check_unused(struct check *k)
+{
+	uint8_t *used = arena_calloc(k->p->a, (size_t)k->nout + 1, 1);
+	if (!used)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < k->nc; i++)
+		used[k->ob[k->f->conn.p[i].from] + k->f->conn.p[i].fport] = 1;
+	for (uint32_t i = 0; i < k->ne; i++) {
+		const struct felem *fe = &k->f->el.p[i];
+		uint32_t span = (uint32_t)strlen(fe->name);
+		for (uint32_t q = 0; q < k->g->el[i].ninputs; q++)
+			if (!k->incnt[in_slot(k, i, q)])
+				click__err(k->p, &fe->loc, span, "'%s' input %u unused", fe->name, q);
+		for (uint32_t q = 0; q < k->g->el[i].noutputs; q++)
+			if (!used[k->ob[i] + q])
+				click__err(k->p, &fe->loc, span, "'%s' output %u unused", fe->name, q);
+	}
+	return errors_so_far(k);
+}
+
+/* The graph's connection lists: per output slot its destinations, per
+ * input slot its sources. */
+static int link_ports(struct check *k)
+{
+	struct click_graph *g = k->g;
+	struct arena *ga = k->p->ga;
+	const uint32_t *ib = k->ib, *ob = k->ob;
+	g->out_base = arena_calloc(ga, k->ne + 1, sizeof *g->out_base);
+	g->in_base = arena_calloc(ga, k->ne + 1, sizeof *g->in_base);
+	g->out_start = arena_calloc(ga, (size_t)k->nout + 2, sizeof *g->out_start);
+	g->in_start = arena_calloc(ga, (size_t)k->nin + 2, sizeof *g->in_start);
+	g->outref = arena_calloc(ga, k->nc + 1, sizeof *g->outref);
+	g->inref = arena_calloc(ga, k->nc + 1, sizeof *g->inref);
+	uint32_t *ifill = arena_calloc(k->p->a, (size_t)k->nin + 1, sizeof *ifill);
+	if (!g->out_base || !g->in_base || !g->out_start || !g->in_start || !g->outref || !g->inref || !ifill)
+		return -ENOMEM;
+	memcpy(g->out_base, ob, (k->ne + 1) * sizeof *ob);
+	memcpy(g->in_base, ib, (k->ne + 1) * sizeof *ib);
+	for (uint32_t i = 0; i < k->nc; i++) {
+		const struct fconn *c = &k->f->conn.p[i];
 		g->conn[i].from.elem = c->from;
 		g->conn[i].from.port = c->fport;
 		g->conn[i].to.elem = c->to;
@@ -441,53 +556,75 @@ int click__check(struct cparse *p, const struct flat *f, struct click_graph *g)
 		g->out_start[ob[c->from] + c->fport + 1]++;
 		g->in_start[ib[c->to] + c->tport + 1]++;
 	}
-	for (uint32_t s = 0; s < nout; s++)
+	for (uint32_t s = 0; s < k->nout; s++)
 		g->out_start[s + 1] += g->out_start[s];
-	for (uint32_t s = 0; s < nin; s++)
+	for (uint32_t s = 0; s < k->nin; s++)
 		g->in_start[s + 1] += g->in_start[s];
 	/* conns are sorted by from, so sources land in (to, from) order too */
-	uint32_t *ifill = arena_calloc(p->a, (size_t)nin + 1, sizeof *ifill);
-	if (!ifill)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < nc; i++) {
+	for (uint32_t i = 0; i < k->nc; i++) {
 		uint32_t s = ib[g->conn[i].to.elem] + g->conn[i].to.port;
 		g->inref[g->in_start[s] + ifill[s]++] = g->conn[i].from;
 	}
-	for (uint32_t i = 0; i < ne; i++) {
-		struct click_element *e = &g->el[i];
-		const struct felem *fe = &f->el.p[i];
-		e->name = arena_strdup(ga, fe->name);
-		e->config = arena_strdup(ga, fe->config ? fe->config : "");
-		e->loc = fe->loc.l;
-		e->in_proc = arena_calloc(ga, e->ninputs + 1, 1);
-		e->out_proc = arena_calloc(ga, e->noutputs + 1, 1);
-		if (!e->name || !e->config || !e->in_proc || !e->out_proc)
-			return -ENOMEM;
-		memcpy(e->in_proc, ty + ib[i], e->ninputs);
-		memcpy(e->out_proc, ty + nin + ob[i], e->noutputs);
-		/* argument locations are exact unless variables changed the text */
-		struct src_loc cl = fe->cfgloc.l;
-		if (click_split_args(e->config, fe->substituted ? NULL : &cl, ga, &e->args))
-			return -ENOMEM;
-		if (fe->substituted)
-			for (size_t k = 0; k < e->args.n; k++)
-				e->args.v[k].loc = cl;
-		if (click__map_set(ga, &g->names, e->name, (int32_t)i))
-			return -ENOMEM;
-	}
-	/* 4. configure, every element, all errors */
-	for (uint32_t i = 0; i < ne; i++) {
-		struct click_element *e = &g->el[i];
+	return 0;
+}
+
+/* Name, configuration string split into arguments, port processing. */
+static int describe_element(struct check *k, uint32_t i)
+{
+	struct arena *ga = k->p->ga;
+	struct click_element *e = &k->g->el[i];
+	const struct felem *fe = &k->f->el.p[i];
+	e->name = arena_strdup(ga, fe->name);
+	e->config = arena_strdup(ga, fe->config ? fe->config : "");
+	e->loc = fe->loc.l;
+	e->in_proc = arena_calloc(ga, e->ninputs + 1, 1);
+	e->out_proc = arena_calloc(ga, e->noutputs + 1, 1);
+	if (!e->name || !e->config || !e->in_proc || !e->out_proc)
+		return -ENOMEM;
+	memcpy(e->in_proc, k->ty + in_slot(k, i, 0), e->ninputs);
+	memcpy(e->out_proc, k->ty + out_slot(k, i, 0), e->noutputs);
+	/* argument locations are exact unless variables changed the text */
+	struct src_loc cl = fe->cfgloc.l;
+	if (click_split_args(e->config, fe->substituted ? NULL : &cl, ga, &e->args))
+		return -ENOMEM;
+	if (fe->substituted)
+		for (size_t a = 0; a < e->args.n; a++)
+			e->args.v[a].loc = cl;
+	if (click__map_set(ga, &k->g->names, e->name, (int32_t)i))
+		return -ENOMEM;
+	return 0;
+}
+
+/* Every element, reporting all errors; an element that fails without
+ * saying why gets a generic error. */
+static int configure_elements(struct check *k)
+{
+	struct cparse *p = k->p;
+	for (uint32_t i = 0; i < k->ne; i++) {
+		struct click_element *e = &k->g->el[i];
 		if (!e->cls->configure)
 			continue;
-		struct click_conf_ctx ctx = {e, e->ninputs, e->noutputs, ga, p->d};
+		struct click_conf_ctx ctx = {e, e->ninputs, e->noutputs, p->ga, p->d};
 		size_t before = p->d->nerrors;
 		size_t nd = p->d->n;
 		int rc = e->cls->configure(&ctx, &e->args, &e->conf);
 		click__trim_diags(p->d, nd);
 		if (rc < 0 && p->d->nerrors == before)
-			click__err(p, &f->el.p[i].loc, (uint32_t)strlen(e->name), "'%s': bad configuration for %s",
+			click__err(p, &k->f->el.p[i].loc, (uint32_t)strlen(e->name), "'%s': bad configuration for %s",
 			           e->name, e->cls->name);
 	}
-	return p->d->nerrors ? -EINVAL : 0;
+	return errors_so_far(k);
+}
+
+int click__check(struct cparse *p, const struct flat *f, struct click_graph *g)
+{
+	struct check k = {.p = p, .f = f, .g = g, .ne = f->el.n, .nc = f->conn.n};
+	int rc;
+	if ((rc = count_ports(&k)) || (rc = check_port_numbers(&k)) || (rc = resolve_processing(&k)) ||
+	    (rc = check_reuse(&k)) || (rc = check_unused(&k)) || (rc = link_ports(&k)))
+		return rc;
+	for (uint32_t i = 0; i < k.ne; i++)
+		if ((rc = describe_element(&k, i)))
+			return rc;
+	return configure_elements(&k);
 }

@@ -1,4 +1,4 @@
-/* The Click configuration language (reference Part 1): parse, flatten
+/* The Click configuration language (Click's click(5) manual): parse, flatten
  * compounds and groups, check ports and push/pull, and hand out a flat
  * graph of primitive elements from the catalogue (src/elements). The
  * verifier and the runtime both read configurations only through this. */
@@ -19,7 +19,7 @@ struct json_t;       /* jansson's json_t */
 struct elem_model;   /* src/verify: a class's symbolic model (opaque here) */
 struct elem_runtime; /* src/runtime: a class's packet function (opaque here) */
 
-/* One argument of a configuration string after §1.9 splitting: trimmed,
+/* One argument of a configuration string after Click's splitting: trimmed,
  * comments replaced by a space, quotes still in the text. */
 struct click_arg {
 	const char *text;
@@ -162,7 +162,7 @@ int click_graph_write(const struct click_graph *g, FILE *out);
 /* Graphviz DOT. */
 int click_graph_write_dot(const struct click_graph *g, FILE *out);
 
-/* Split a configuration string into arguments per §1.9 (exported for the
+/* Split a configuration string into arguments as Click does (exported for the
  * element catalogue and tests). */
 int click_split_args(const char *config, const struct src_loc *loc, struct arena *a,
                      struct click_args *out);

@@ -1,4 +1,4 @@
-/* Flattening (reference 1.1, 1.6): expand compound elements into one body
+/* Flattening (as Click's own front end does it): expand compound elements into one body
  * with Click's names (compound/component), choose overloads, substitute
  * variables, then splice the tunnels of groups and compounds away so only
  * primitive elements and their connections remain. */
@@ -505,36 +505,38 @@ static void check_instances(struct fstate *s)
 	}
 }
 
-int click__flatten(struct cparse *p, struct compound *top, struct flat *out)
+/* The top body becomes the start of the flat body. */
+static int seed_top_body(struct fstate *s, struct compound *top)
 {
-	struct fstate s = {0};
-	s.p = p;
-	p->decl_budget = UINT32_MAX; /* flattening has its own limits */
-	s.max_total = 4 * p->max_elements + 64;
-	/* the top body becomes the start of the flat body */
+	struct cparse *p = s->p;
 	for (uint32_t i = 0; i < top->body.el.n; i++) {
 		struct belem e = top->body.el.p[i];
-		if (e.t.kind != K_TUNNEL && ++s.nprim > p->max_elements) {
+		if (e.t.kind != K_TUNNEL && ++s->nprim > p->max_elements) {
 			click__err(p, &e.loc, 1, "too many elements after flattening (limit %u)", p->max_elements);
 			return -E2BIG;
 		}
 		e.nports[0] = e.nports[1] = 0;
-		if (!CVEC_PUSH(p->a, s.F.el, e) || click__map_set(p->a, &s.F.map, e.name, (int32_t)i))
+		if (!CVEC_PUSH(p->a, s->F.el, e) || click__map_set(p->a, &s->F.map, e.name, (int32_t)i))
 			return -ENOMEM;
 	}
 	for (uint32_t i = 0; i < top->body.conn.n; i++) {
 		const struct hookup *h = &top->body.conn.p[i];
-		click__connect(p, &s.F, h->from, h->fport, h->to, h->tport, &h->loc);
+		click__connect(p, &s->F, h->from, h->fport, h->to, h->tport, &h->loc);
 	}
-	for (uint32_t i = 0; i + 2 < s.F.el.n; i++)
-		if (s.F.el.p[i].group_head) {
-			s.F.el.p[i].fwd = (int32_t)i + 1;
-			s.F.el.p[i + 2].fwd = (int32_t)i;
+	for (uint32_t i = 0; i + 2 < s->F.el.n; i++)
+		if (s->F.el.p[i].group_head) {
+			s->F.el.p[i].fwd = (int32_t)i + 1;
+			s->F.el.p[i + 2].fwd = (int32_t)i;
 		}
-	/* globals: the file's defines, overridden by the caller's */
+	return 0;
+}
+
+/* The globals: the file's defines, overridden by the caller's. */
+static struct venv *global_env(struct cparse *p, const struct compound *top)
+{
 	struct venv *g = arena_calloc(p->a, 1, sizeof *g);
 	if (!g)
-		return -ENOMEM;
+		return NULL;
 	for (uint32_t i = 0; i < top->vars.n; i++)
 		CVEC_PUSH(p->a, g->vars, top->vars.p[i]);
 	for (size_t i = 0; p->opt && i < p->opt->ndefines; i++) {
@@ -542,81 +544,121 @@ int click__flatten(struct cparse *p, struct compound *top, struct flat *out)
 		if (v.name && v.value)
 			CVEC_PUSH(p->a, g->vars, v);
 	}
-	if (click__venv_index(p->a, g))
-		return -ENOMEM;
-	uint32_t n0 = s.F.el.n;
-	for (uint32_t i = 0; i < n0 && !p->fatal; i++)
-		expand(&s, i, g, 0);
-	if (p->fatal)
-		return -EINVAL;
-	if (p->d->nerrors)
-		return -EINVAL;
-	check_instances(&s);
-	if (p->d->nerrors)
-		return -EINVAL;
+	return click__venv_index(p->a, g) ? NULL : g;
+}
 
-	/* splice tunnels */
-	struct resolver r = {0};
-	r.s = &s;
-	uint32_t ne = s.F.el.n;
-	r.start = arena_calloc(p->a, ne + 2, sizeof *r.start);
-	r.order = arena_calloc(p->a, s.F.conn.n + 1, sizeof *r.order);
-	if (!r.start || !r.order)
+/* Compound instances expanded in place, then checked. */
+static int expand_all(struct fstate *s, struct venv *g)
+{
+	struct cparse *p = s->p;
+	uint32_t n0 = s->F.el.n;
+	for (uint32_t i = 0; i < n0 && !p->fatal; i++)
+		expand(s, i, g, 0);
+	if (p->fatal || p->d->nerrors)
+		return -EINVAL;
+	check_instances(s);
+	return p->d->nerrors ? -EINVAL : 0;
+}
+
+/* Connections of each element, by source, for following tunnels. */
+static int index_connections(struct resolver *r)
+{
+	struct fstate *s = r->s;
+	struct arena *a = s->p->a;
+	uint32_t ne = s->F.el.n;
+	r->start = arena_calloc(a, ne + 2, sizeof *r->start);
+	r->order = arena_calloc(a, s->F.conn.n + 1, sizeof *r->order);
+	uint32_t *fill = arena_calloc(a, ne + 1, sizeof *fill);
+	if (!r->start || !r->order || !fill)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < s.F.conn.n; i++)
-		r.start[s.F.conn.p[i].from + 1]++;
+	for (uint32_t i = 0; i < s->F.conn.n; i++)
+		r->start[s->F.conn.p[i].from + 1]++;
 	for (uint32_t i = 0; i < ne; i++)
-		r.start[i + 1] += r.start[i];
-	uint32_t *fill = arena_calloc(p->a, ne + 1, sizeof *fill);
-	if (!fill)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < s.F.conn.n; i++) {
-		uint32_t f = s.F.conn.p[i].from;
-		r.order[r.start[f] + fill[f]++] = i;
+		r->start[i + 1] += r->start[i];
+	for (uint32_t i = 0; i < s->F.conn.n; i++) {
+		uint32_t f = s->F.conn.p[i].from;
+		r->order[r->start[f] + fill[f]++] = i;
 	}
-	for (uint32_t i = 0; i < s.F.conn.n && !p->fatal; i++) {
-		const struct hookup *h = &s.F.conn.p[i];
-		if (!is_real(&s.F.el.p[h->from]))
+	return 0;
+}
+
+/* Every connection between real elements, through any tunnels. */
+static int splice_tunnels(struct resolver *r)
+{
+	struct fstate *s = r->s;
+	int rc = index_connections(r);
+	if (rc)
+		return rc;
+	for (uint32_t i = 0; i < s->F.conn.n && !s->p->fatal; i++) {
+		const struct hookup *h = &s->F.conn.p[i];
+		if (!is_real(&s->F.el.p[h->from]))
 			continue;
-		if (is_real(&s.F.el.p[h->to]))
-			emit(&r, h->from, h->fport, h->to, h->tport, &h->loc, &h->loc);
-		else if (s.F.el.p[h->to].t.kind == K_TUNNEL) {
-			r.vis.cur++;
-			follow(&r, h->from, h->fport, h->to, h->tport, &h->loc);
+		if (is_real(&s->F.el.p[h->to]))
+			emit(r, h->from, h->fport, h->to, h->tport, &h->loc, &h->loc);
+		else if (s->F.el.p[h->to].t.kind == K_TUNNEL) {
+			r->vis.cur++;
+			follow(r, h->from, h->fport, h->to, h->tport, &h->loc);
 		}
 	}
-	if (p->fatal)
-		return -EINVAL;
+	return s->p->fatal ? -EINVAL : 0;
+}
 
-	/* number the primitive elements */
-	int32_t *idx = arena_calloc(p->a, ne + 1, sizeof *idx);
+/* The primitive elements, numbered in order, and the connections between
+ * them renumbered, sorted and without duplicates. */
+static int number_elements(struct resolver *r, struct flat *out)
+{
+	struct fstate *s = r->s;
+	struct arena *a = s->p->a;
+	uint32_t ne = s->F.el.n;
+	int32_t *idx = arena_calloc(a, ne + 1, sizeof *idx);
 	if (!idx)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < ne; i++) {
-		const struct belem *e = &s.F.el.p[i];
+		const struct belem *e = &s->F.el.p[i];
 		idx[i] = -1;
 		if (!is_real(e))
 			continue;
 		struct felem fe = {e->name, e->t.prim, e->config, e->inst, e->loc, e->cfgloc};
-		if (!CVEC_PUSH(p->a, out->el, fe))
+		if (!CVEC_PUSH(a, out->el, fe))
 			return -ENOMEM;
 		idx[i] = (int32_t)out->el.n - 1;
 	}
-	for (uint32_t i = 0; i < r.out.n; i++) {
-		r.out.p[i].from = (uint32_t)idx[r.out.p[i].from];
-		r.out.p[i].to = (uint32_t)idx[r.out.p[i].to];
+	for (uint32_t i = 0; i < r->out.n; i++) {
+		r->out.p[i].from = (uint32_t)idx[r->out.p[i].from];
+		r->out.p[i].to = (uint32_t)idx[r->out.p[i].to];
 	}
-	if (r.out.n)
-		qsort(r.out.p, r.out.n, sizeof *r.out.p, cmp_fconn);
-	for (uint32_t i = 0; i < r.out.n; i++) {
-		const struct fconn *c = &r.out.p[i];
+	if (r->out.n)
+		qsort(r->out.p, r->out.n, sizeof *r->out.p, cmp_fconn);
+	for (uint32_t i = 0; i < r->out.n; i++) {
+		const struct fconn *c = &r->out.p[i];
 		if (out->conn.n) {
 			const struct fconn *l = &out->conn.p[out->conn.n - 1];
 			if (l->from == c->from && l->fport == c->fport && l->to == c->to && l->tport == c->tport)
 				continue;
 		}
-		if (!CVEC_PUSH(p->a, out->conn, *c))
+		if (!CVEC_PUSH(a, out->conn, *c))
 			return -ENOMEM;
 	}
 	return 0;
+}
+
+int click__flatten(struct cparse *p, struct compound *top, struct flat *out)
+{
+	struct fstate s = {0};
+	s.p = p;
+	p->decl_budget = UINT32_MAX; /* flattening has its own limits */
+	s.max_total = 4 * p->max_elements + 64;
+	int rc = seed_top_body(&s, top);
+	if (rc)
+		return rc;
+	struct venv *g = global_env(p, top);
+	if (!g)
+		return -ENOMEM;
+	if ((rc = expand_all(&s, g)))
+		return rc;
+	struct resolver r = {0};
+	r.s = &s;
+	if ((rc = splice_tunnels(&r)))
+		return rc;
+	return number_elements(&r, out);
 }

@@ -1,4 +1,4 @@
-/* Click lexer (reference 1.2): tokens, comments, line directives and raw
+/* Click lexer (the click(5) manual's lexical rules): tokens, comments, line directives and raw
  * configuration strings. Plus the small helpers the front end shares. */
 #include <ctype.h>
 #include <errno.h>

@@ -1,4 +1,5 @@
-/* Click parser (reference 1.3-1.8, 1.12). It follows Click's own lexer:
+/* Click parser (declarations, connections, compounds, groups and
+ * requirements of Click's click(5) manual). It follows Click's own lexer:
  * every scope (the file, each compound alternative) is a body of elements
  * and hookups; groups and compound instances are three "tunnel" elements
  * (X, X/input, X/output) that flatten.c splices away. */
@@ -74,6 +75,30 @@ static void bind_type(struct cparse *p, const char *name, struct ctype t)
 	p->types = b;
 }
 
+/* Declarations (elements and groups, named or not) are bounded: false,
+ * with the error and parsing stopped, when the budget is spent. */
+static bool spend_decl_budget(struct cparse *p, const struct cloc *loc)
+{
+	if (p->decl_budget--)
+		return true;
+	click__err(p, loc, 1, "too many elements and groups declared (limit %u)", 8 * p->max_elements + 256);
+	p->fatal = true;
+	return false;
+}
+
+static struct belem new_belem(const char *name, struct ctype t, const char *config, const struct cloc *loc,
+                              const struct cloc *cfgloc)
+{
+	struct belem e = {0};
+	e.name = name;
+	e.t = t;
+	e.config = config;
+	e.loc = *loc;
+	e.cfgloc = cfgloc ? *cfgloc : *loc;
+	e.fwd = -1;
+	return e;
+}
+
 static struct ctype force_type(struct cparse *p, const char *name, const struct cloc *loc, uint32_t span,
                                bool report)
 {
@@ -106,18 +131,9 @@ uint32_t click__get_element(struct cparse *p, struct body *b, const char *name, 
 		if (*s)
 			s++;
 	}
-	if (!p->decl_budget--) {
-		click__err(p, loc, 1, "too many elements and groups declared (limit %u)", 8 * p->max_elements + 256);
-		p->fatal = true;
+	if (!spend_decl_budget(p, loc))
 		return 0;
-	}
-	struct belem e = {0};
-	e.name = name;
-	e.t = t;
-	e.config = config;
-	e.loc = *loc;
-	e.cfgloc = cfgloc ? *cfgloc : *loc;
-	e.fwd = -1;
+	struct belem e = new_belem(name, t, config, loc, cfgloc);
 	if (!CVEC_PUSH(p->a, b->el, e) || click__map_set(p->a, &b->map, name, (int32_t)(b->el.n - 1))) {
 		p->fatal = true;
 		click__err(p, loc, 1, "out of memory");
@@ -129,19 +145,11 @@ uint32_t click__get_element(struct cparse *p, struct body *b, const char *name, 
 static uint32_t add_anon(struct cparse *p, struct body *b, const char *cname, struct ctype t,
                          const char *config, const struct cloc *loc, const struct cloc *cfgloc)
 {
-	if (!p->decl_budget--) {
-		click__err(p, loc, 1, "too many elements and groups declared (limit %u)", 8 * p->max_elements + 256);
-		p->fatal = true;
+	if (!spend_decl_budget(p, loc))
 		return 0;
-	}
-	struct belem e = {0};
-	e.name = arena_printf(p->a, "%s@%u", cname, b->el.n - b->anon_offset + 1);
+	struct belem e = new_belem(arena_printf(p->a, "%s@%u", cname, b->el.n - b->anon_offset + 1), t, config, loc,
+	                           cfgloc);
 	e.anon = true;
-	e.t = t;
-	e.config = config;
-	e.loc = *loc;
-	e.cfgloc = cfgloc ? *cfgloc : *loc;
-	e.fwd = -1;
 	if (!e.name || !CVEC_PUSH(p->a, b->el, e)) {
 		p->fatal = true;
 		return 0;

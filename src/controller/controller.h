@@ -1,13 +1,11 @@
-/* The controller (issue 5): check, deploy and kill tenant modules over
- * HTTP, with the security rules, verdicts, placement and addresses
- * (DESIGN sections 5, 9 and 10).
+/* The controller: check, deploy, list and kill tenant modules, with the
+ * security rules, verdicts, placement and addresses (docs/architecture.md);
+ * and the re-check of every deployed module before a policy or network
+ * change is stored (refused with the list of violations unless forced).
  *
- * Routes: POST /v1/check, POST /v1/modules, GET /v1/modules,
- * GET/DELETE /v1/modules/{id}, GET /v1/stock; it also wraps the
- * foundation's POST /v1/policies and PUT /v1/network so that a policy or a
- * network change is re-checked against every deployed module first (409
- * with the list of violations unless forced: "force": true in the policy
- * body, ?force=true on the network PUT).
+ * No HTTP here: a request is a caller and its parsed JSON; the answer comes
+ * through a completion callback as a status (numbered like HTTP, which the
+ * API passes on) with a body, or an error code, message and details.
  *
  * Verification runs on the libuv thread pool against an immutable,
  * reference-counted network model; decisions that take capacity or
@@ -20,7 +18,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "api/api.h"
+#include <jansson.h>
+#include <uv.h>
+
+#include "registry/registry.h"
+#include "snapshot/snapshot.h"
 
 struct ctl;
 
@@ -48,7 +50,7 @@ struct ctl_platform_ops {
 	int (*remove)(void *ud, const struct ctl_deployed *m);
 	/* Optional: the module's live state on the platform as a JSON object
 	 * ("state": deployed|starting|running|idle|suspended|stopped, counters),
-	 * or NULL when the platform does not run it. GET /v1/modules/{id}
+	 * or NULL when the platform does not run it. A module's description
 	 * shows it as "runtime" and its "state" as the module's state. */
 	json_t *(*describe)(void *ud, int64_t id);
 };
@@ -56,22 +58,81 @@ struct ctl_platform_ops {
 struct ctl_limits {
 	uint64_t max_steps;        /* symbolic steps per statement (0: 3000) */
 	size_t max_config;         /* Click text bytes (0: 256 KiB) */
-	double tenant_rps;         /* check/deploy requests per second per tenant (0: 200) */
-	double tenant_burst;       /* (0: 2 x rps) */
+	uint64_t tenant_rps;       /* check/deploy requests per second of a tenant
+	                            * without its own rps quota (0: 200; bursts of
+	                            * twice as many) */
 	unsigned max_inflight;     /* verification jobs at once (0: 1024) */
 	uint64_t deadline_ms;      /* answer 422 too_complex after this (0: 10000) */
 };
 
-/* Create the controller on api (registers its routes and wraps the policy
- * and network routes, which must be registered already), load the modules
- * of the registry and install them through ops when set later.
- * lim may be NULL (defaults; the environment's INNETD_TENANT_RPS,
- * INNETD_VERIFY_STEPS and INNETD_VERIFY_DEADLINE_MS override tenant_rps,
- * max_steps and deadline_ms). */
-int ctl_new(struct api *api, const struct ctl_limits *lim, struct ctl **out);
+/* What the controller needs from its host: the loop, the registry and the
+ * current snapshot (a new reference, or NULL before the first one). */
+struct ctl_env {
+	uv_loop_t *loop;
+	struct registry *reg;
+	struct snapshot *(*snapshot)(void *ud);
+	void *snapshot_ud;
+};
+
+/* Who asks (the API authenticated them). */
+struct ctl_caller {
+	int64_t tenant_id;
+	enum reg_kind kind;
+};
+
+/* An answer. status >= 400: an error (code, message, details); otherwise
+ * body or text (the same JSON, as text: large reports are serialized on a
+ * worker), or neither (204). For the change re-checks, status 0 means "go
+ * on and store the change", with body holding members to add to the
+ * answer (may be NULL). audit: what the audit row of the call should hold
+ * (may be NULL). Everything is borrowed for the duration of the call. */
+struct ctl_answer {
+	int status;
+	json_t *body;
+	const char *text;
+	const char *code, *message;
+	json_t *details;
+	json_t *audit;
+};
+typedef void (*ctl_done_fn)(void *ud, const struct ctl_answer *a);
+
+/* Create the controller, load the modules of the registry and install them
+ * through the platform ops once they are set. lim may be NULL (defaults). */
+int ctl_new(const struct ctl_env *env, const struct ctl_limits *lim, struct ctl **out);
 /* Connect the platform; every live module of the registry is installed. */
 int ctl_set_platform_ops(struct ctl *c, const struct ctl_platform_ops *ops);
 /* After the loop has stopped (no job may be in flight). */
 void ctl_free(struct ctl *c);
+
+/* The requests. Each calls done exactly once, before or after returning 0
+ * (req is only read before returning); a negative errno means done was not
+ * and will not be called. */
+
+/* Verify req ({"name", "config" | "stock" + "params", "requirements",
+ * "inline"}) and answer the verdict with its report (200), without
+ * deploying. */
+int ctl_check(struct ctl *c, const struct ctl_caller *who, json_t *req, ctl_done_fn done,
+              void *ud);
+/* Verify req and deploy the module where it is safe (201). */
+int ctl_deploy(struct ctl *c, const struct ctl_caller *who, json_t *req, ctl_done_fn done,
+               void *ud);
+/* The caller's modules, newest first ({"modules": [...]}); killed ones too
+ * with with_killed. */
+int ctl_list(struct ctl *c, const struct ctl_caller *who, bool with_killed, ctl_done_fn done,
+             void *ud);
+/* The caller's module id with its report (404 for another tenant's). */
+int ctl_get(struct ctl *c, const struct ctl_caller *who, int64_t id, ctl_done_fn done, void *ud);
+/* Kill the caller's module id (204). */
+int ctl_kill(struct ctl *c, const struct ctl_caller *who, int64_t id, ctl_done_fn done, void *ud);
+
+/* Before a policy statement text is added: it must parse (400), and every
+ * deployed module must keep satisfying it (409 policy_conflict unless
+ * force). Status 0 when it may be stored, with body {"violations",
+ * "network"} once modules were checked. */
+int ctl_policy_recheck(struct ctl *c, const char *text, bool force, ctl_done_fn done, void *ud);
+/* Before s becomes the network: every deployed module must keep its
+ * requirements and the policies on it (409 network_conflict unless force). */
+int ctl_network_recheck(struct ctl *c, struct snapshot *s, bool force, ctl_done_fn done,
+                        void *ud);
 
 #endif

@@ -8,19 +8,26 @@
 
 #include <jansson.h>
 
+#include <stdatomic.h>
+
+#include <uv.h>
+
+#include "base/idmap.h"
 #include "base/inet.h"
+#include "base/tbucket.h"
 #include "click/click.h"
 #include "registry/registry.h"
+#include "controller/controller.h"
 #include "verify/verify.h"
 
 /* symbolic state per statement: a configuration that needs more is
- * refused as too complex (DESIGN: bounded verification work) */
+ * refused as too complex (verification work is bounded) */
 #define CTL_MAX_MEMORY ((size_t)64 << 20)
 
 enum ctl_verdict { CTL_SAFE, CTL_SANDBOXED, CTL_REJECTED };
 const char *ctl__verdict_name(enum ctl_verdict v);
 
-/* ---- security rules (rules.c; DESIGN section 9) ---- */
+/* ---- security rules (rules.c; docs/security.md) ---- */
 struct ctl_rules_in {
 	enum reg_kind kind;
 	uint32_t module_addr;
@@ -69,7 +76,6 @@ struct ctl_cand {         /* a candidate platform (platform NULL: inline) */
 	char *platform;
 	uint32_t ip;          /* the address the module would get there */
 	bool full;            /* no capacity left: checked, never chosen */
-	uint64_t gen;         /* the platform's generation when the job began */
 };
 struct ctl_job_in {
 	enum reg_kind kind;
@@ -99,7 +105,8 @@ struct ctl_job_out {
 	uint8_t proto;
 	uint16_t port;
 };
-/* Verify the request on each candidate in order (DESIGN section 10). */
+/* Verify the request on each candidate in order, the first that passes
+ * wins (docs/architecture.md). */
 void ctl__job_run(const struct ctl_job_in *in, struct ctl_job_out *out);
 void ctl__job_out_release(struct ctl_job_out *out);
 /* Check `statements` (policy text) on base + modules; *violations (new
@@ -107,46 +114,145 @@ void ctl__job_out_release(struct ctl_job_out *out);
 int ctl__check_statements(struct vfy_base *base, const struct ctl_sib *mods, size_t nmods,
                           const char *statements, uint64_t max_steps, json_t **violations);
 
-/* ---- module rows (store.c; the registry's connection, loop thread) ---- */
-struct ctl_mod {
-	int64_t id, tenant_id, snapshot_version;
-	char *name, *source, *stock, *params, *requirements, *verdict, *platform, *state, *report;
-	char *created_at, *updated_at;
-	uint32_t ip;
-	uint8_t proto;
-	uint16_t port;
+/* ---- the controller's state (ctl.c) ---- */
+/* The operator's policies, parsed once per text and shared read-only by
+ * the jobs (parsing them was a tenth of a check). Loop thread counts. */
+struct ctl_polcache {
+	int refs;
+	char *text;
+	struct src_file f; /* the parse keeps pointing at it */
+	struct vfy_reqs *reqs;
 };
-void ctl__mod_release(struct ctl_mod *m);
-void ctl__mods_free(struct ctl_mod *v, size_t n);
-struct ctl_store;
-int ctl__store_open(struct registry *reg, struct ctl_store **out);
-void ctl__store_close(struct ctl_store *s);
-/* Live (not killed) modules: of one tenant (tenant > 0) or all (0). */
-int ctl__store_live(struct ctl_store *s, int64_t tenant, struct ctl_mod **v, size_t *n);
-/* Every module of a tenant, killed ones too, newest first. */
-int ctl__store_list(struct ctl_store *s, int64_t tenant, bool with_killed, struct ctl_mod **v,
-                    size_t *n);
-int ctl__store_get(struct ctl_store *s, int64_t id, struct ctl_mod *out);
-int ctl__store_count_tenant(struct ctl_store *s, int64_t tenant, int64_t *n);
-int ctl__store_count_platform(struct ctl_store *s, const char *platform, int64_t *n);
-int ctl__store_name_taken(struct ctl_store *s, int64_t tenant, const char *name, bool *taken);
-/* Addresses allocated on a platform (sorted ascending). */
-int ctl__store_platform_ips(struct ctl_store *s, const char *platform, uint32_t **v, size_t *n);
-/* Insert the module row and its allocation (inside the caller's
- * transaction); sets m->id. -EEXIST when the address is taken. */
-int ctl__store_insert(struct ctl_store *s, struct ctl_mod *m);
-/* Mark killed and free its allocation (inside the caller's transaction). */
-int ctl__store_kill(struct ctl_store *s, int64_t id);
-/* The modules that may enter a tenant's model: its own live ones and the
- * operator's inline ones (id order). */
-struct ctl_modref {
-	int64_t id, tenant_id;
+
+/* What the controller keeps per tenant. */
+struct ctl_tenant {
+	uint64_t gen;         /* bumped when its modules come or go */
+	bool limited;         /* rate set up (from its rps quota or the default) */
+	uint64_t rps;
+	struct tbucket rate;  /* check and deploy requests */
+};
+
+/* The addresses of a platform promised to jobs in flight. */
+struct ctl_platform {
 	char *name;
-	bool is_inline;
-	uint32_t ip;
+	struct idmap reserved; /* ip -> the platform (a set) */
+	struct ctl_platform *next;
 };
-int ctl__store_model(struct ctl_store *s, int64_t tenant, struct ctl_modref **v, size_t *n);
-void ctl__modrefs_free(struct ctl_modref *v, size_t n);
-int ctl__store_set_report(struct ctl_store *s, int64_t id, const char *report);
+
+struct ctl_job;
+
+struct ctl {
+	struct ctl_env env;
+	struct ctl_platform_ops ops;
+	bool have_ops;
+	struct ctl_limits lim;
+	/* the verifier's model of the current snapshot */
+	struct vfy_base *base;
+	int64_t base_version;
+	struct ctl_polcache *pc;
+	struct idmap tenants;         /* id -> struct ctl_tenant */
+	uint64_t inline_gen;          /* bumped when inline modules come or go */
+	struct ctl_platform *platforms;
+	unsigned inflight;
+	/* deploys whose state moved on while they were verified: verified
+	 * again one at a time, so that they do not keep invalidating each
+	 * other (each commit changes the platform every other one waits for) */
+	struct ctl_job *rq_head, *rq_tail;
+	bool rq_busy;
+};
+
+/* Where an answer goes; fn is NULL once answered. */
+struct ctl_reply {
+	ctl_done_fn fn;
+	void *ud;
+};
+/* Answer with body (stolen; NULL: none) and audit detail (stolen). */
+void ctl__reply_json(struct ctl_reply *rp, int status, json_t *body, json_t *audit);
+/* Answer with body as JSON text and audit detail (stolen). */
+void ctl__reply_text(struct ctl_reply *rp, int status, const char *text, json_t *audit);
+/* Answer an error (details stolen). */
+void ctl__reply_error(struct ctl_reply *rp, int status, const char *code, json_t *details,
+                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+void ctl__polcache_unref(struct ctl_polcache *pc);
+/* A reference to the parsed policies `text`, or NULL (the job parses
+ * them itself and reports any error). */
+struct ctl_polcache *ctl__polcache_get(struct ctl *c, const char *text);
+/* The snapshot's version, or -1 without one. */
+int64_t ctl__snapshot_version(struct ctl *c);
+/* The model of the current snapshot (rebuilt when the version changes):
+ * -ENOENT without a snapshot; why (may be NULL) says why it cannot be
+ * modelled. */
+int ctl__current_base(struct ctl *c, struct vfy_base **out, int64_t *version, struct diags *why);
+/* Every operator policy, one per line (malloc'd). */
+int ctl__policies_text(struct ctl *c, char **out);
+/* The tenant's state, created on first use; NULL when out of memory. */
+struct ctl_tenant *ctl__tenant(struct ctl *c, int64_t id);
+/* The tenant's generation: a commit compares it (and inline_gen) with
+ * what its verdict saw to know whether the modules in its model may have
+ * changed. */
+uint64_t ctl__tenant_gen(struct ctl *c, int64_t id);
+/* A module of tenant came or went inline (platform NULL) or on platform. */
+void ctl__modules_changed(struct ctl *c, int64_t tenant, const char *platform);
+/* Addresses promised to jobs in flight. */
+bool ctl__reserved(struct ctl *c, const char *platform, uint32_t ip);
+int ctl__reserve(struct ctl *c, const char *platform, uint32_t ip);
+void ctl__unreserve(struct ctl *c, const char *platform, uint32_t ip);
+
+/* ---- quotas and rates (quota.c) ---- */
+/* true: allowed; false: over the tenant's request rate. */
+bool ctl__rate_ok(struct ctl *c, int64_t tenant);
+/* May the tenant add a module called name? 0: yes; 1: no, answered (409
+ * name_taken, 429 quota_exceeded); or a negative errno. */
+int ctl__admit(struct ctl *c, int64_t tenant, const char *name, int64_t quota,
+               struct ctl_reply *rp);
+
+/* ---- stored modules (modules.c) ---- */
+/* The deployed Click text and inline link of a stored module. */
+int ctl__mod_sib(const struct reg_module *m, struct ctl_sib *s);
+void ctl__sib_release(struct ctl_sib *s);
+void ctl__sibs_free(struct ctl_sib *v, size_t n);
+/* Install a stored module through ops.install (set); a refusal is logged. */
+void ctl__platform_install(struct ctl *c, const struct reg_module *m);
+
+/* ---- verification jobs on the loop (sched.c) and their commit (commit.c) ---- */
+enum ctl_job_kind { CTL_JOB_CHECK, CTL_JOB_DEPLOY };
+
+struct ctl_job {
+	uv_work_t work;
+	struct ctl *ctl;
+	struct ctl_reply reply;
+	enum ctl_job_kind kind;
+	int64_t tenant_id, quota;
+	char *source, *stock, *params; /* for the row */
+	struct ctl_job_in in;
+	struct ctl_job_out out;
+	int64_t snap_version;
+	uint64_t tgen, igen;
+	bool reserved;
+	bool requeued;  /* this run is the serialized re-verification */
+	int64_t *model; /* ids of the modules in the model (id order) */
+	char *report_text; /* a winner's report, serialized on the worker */
+	struct ctl_polcache *pc; /* in.pols */
+	uv_timer_t timer; /* the verification deadline */
+	bool timer_on;
+	atomic_bool cancel; /* past the deadline: the worker's engine stops */
+	size_t nmodel;
+	int rounds;
+	struct ctl_job *next;
+};
+/* Did the set of modules in the job's model change since it was built? */
+int ctl__model_changed(struct ctl_job *j, bool *changed);
+/* Record the winner (one transaction) and answer. 0: answered; 1: the
+ * state moved on, verify again; <0: errno. */
+int ctl__commit(struct ctl_job *j);
+/* JSON text: the object head (stolen) with "report": report and, when
+ * inline_a is set, "inline": [inline_a, inline_b] added as last members,
+ * byte for byte what json_dumps(JSON_COMPACT) gives for the whole object.
+ * malloc'd; NULL when out of memory. */
+char *ctl__with_report(json_t *head, const char *report, const char *inline_a,
+                       const char *inline_b);
+/* The address a candidate gives the module (null inline). */
+json_t *ctl__cand_address(const struct ctl_cand *cd, uint8_t proto, uint16_t port);
 
 #endif

@@ -1,7 +1,7 @@
 /* One verification job (runs on the libuv thread pool): for each candidate
  * platform in order, pretend the module runs there and check the security
- * rules, the tenant's requirements and every operator policy (DESIGN
- * sections 9 and 10). Everything it reads is owned by the job or immutable
+ * rules, the tenant's requirements and every operator policy
+ * (docs/architecture.md, docs/security.md). Everything it reads is owned by the job or immutable
  * (the vfy_base), everything it writes is its own output. */
 #include <errno.h>
 #include <stdio.h>
@@ -225,262 +225,341 @@ static int security(const struct ctl_job_in *in, struct vfy_net *net, uint32_t a
 	return rc;
 }
 
+/* One candidate being tried: what try_cand's steps share. */
+struct attempt {
+	const struct ctl_job_in *in;
+	struct parsed *p;
+	const struct ctl_cand *c;
+	struct ctl_job_out *out;
+	json_t *cj;              /* the candidate's part of the report */
+	struct vfy_limits lim;
+	char ip[16];
+	const char *port_s;      /* $MODULE_PORT */
+	struct diags d;
+	struct click_graph *g;
+	struct vfy_net *net;
+	struct vfy_module m;     /* the module as added to net */
+	char *flat, *sand;       /* its Click text; with enforcers when sandboxed */
+	enum ctl_verdict verdict;
+};
+
+/* Parse with the platform's $MODULE_IP (and $MODULE_PORT); -EINVAL with
+ * the error in out. */
+static int parse_graph(struct attempt *a)
+{
+	const struct ctl_job_in *in = a->in;
+	struct click_define defs[2] = {{"MODULE_IP", a->c->platform ? a->ip : "0.0.0.0"},
+	                               {"MODULE_PORT", a->port_s}};
+	struct click_options opt = {.lookup = elem_class_find, .defines = defs, .ndefines = 2};
+	a->p->gf = (struct src_file){in->name, in->click, strlen(in->click)};
+	a->g = a->p->g;
+	int rc = a->g ? 0 : click_parse(&a->p->gf, &opt, &a->g, &a->d);
+	if (!rc && !a->p->g && !strstr(in->click, "MODULE_IP"))
+		a->p->g = a->g; /* the job frees it */
+	if (rc) {
+		set_err(a->out, 400, "invalid_config",
+		        json_pack("{s:s, s:o}", "field", "config", "errors", diags_json(&a->d)),
+		        "config: %s%s", first_msg(&a->d), a->d.nerrors > 1 ? " (and more, see details)" : "");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* What the verifier cannot model it refuses (never passes through). */
+static int check_models(struct attempt *a)
+{
+	json_t *nomodel = json_array();
+	for (uint32_t i = 0; i < click_graph_nelements(a->g); i++) {
+		const struct click_element *e = click_graph_element(a->g, i);
+		if (!e->cls->model)
+			json_array_append_new(nomodel, json_sprintf("%s (%s)", e->name, e->cls->name));
+	}
+	int rc = 0;
+	if (json_array_size(nomodel)) {
+		set_err(a->out, 422, "unsupported_element",
+		        json_pack("{s:s, s:O}", "field", "config", "elements", nomodel),
+		        "config: element %s has no symbolic model yet, so the configuration cannot be "
+		        "verified", json_string_value(json_array_get(nomodel, 0)));
+		rc = -EINVAL;
+	}
+	json_decref(nomodel);
+	return rc;
+}
+
+/* The network with the siblings and the module on the candidate. */
+static int place_module(struct attempt *a, json_t *notes)
+{
+	const struct ctl_job_in *in = a->in;
+	uint8_t proto;
+	uint16_t port;
+	ctl__detect_filter(a->g, &proto, &port);
+	if (!port && strcmp(a->port_s, "0"))
+		port = 7000;
+	int rc = ctl__graph_text(a->g, &a->flat);
+	if (rc)
+		return rc;
+	if (!(a->net = vfy_net_new(in->base)))
+		return -ENOMEM;
+	if ((rc = add_sibs(a->net, in->sibs, in->nsibs, notes)))
+		return rc;
+	a->m = (struct vfy_module){
+		.name = in->name, .click = a->flat, .platform = a->c->platform, .address = a->c->ip,
+		.proto = proto, .port = port, .inline_a = in->inline_a, .inline_b = in->inline_b,
+	};
+	diags_clear(&a->d);
+	if ((rc = vfy_net_add_module(a->net, &a->m, &a->d))) {
+		if (rc == -ENOMEM)
+			return rc;
+		set_err(a->out, 422, "invalid_config",
+		        json_pack("{s:s, s:o}", "field", in->inline_a ? "inline" : "config", "errors",
+		                  diags_json(&a->d)),
+		        "the module cannot be added to the network: %s", first_msg(&a->d));
+		return -EINVAL;
+	}
+	json_object_set_new(a->cj, "proto", json_integer(proto));
+	json_object_set_new(a->cj, "port", json_integer(port));
+	return 0;
+}
+
+/* Say so when a failing requirement is about transit traffic too. */
+static void mark_transit(struct attempt *a)
+{
+	struct vfy_report *tr = NULL;
+	struct vfy_limits lim_none = a->lim;
+	lim_none.traces = VFY_TRACES_NONE;
+	if (vfy_check(a->net, a->p->reqs, &lim_none, &tr))
+		return;
+	for (size_t k = 0; k < vfy_report_count(tr); k++) {
+		struct vfy_result res;
+		vfy_report_result(tr, k, &res);
+		const char *st = vfy_reqs_text(a->p->reqs, k);
+		if (res.verdict != VFY_HOLDS && names_module(st, a->in->name) &&
+		    is_transit(a->net, st, a->in->name, &a->lim)) {
+			json_t *fl = json_object_get(a->cj, "failure");
+			json_object_set_new(fl, "transit", json_true());
+			json_object_set_new(fl, "transit_statement", json_string(st));
+			json_object_set_new(fl, "transit_message", json_string(TRANSIT_MSG));
+			break;
+		}
+	}
+	vfy_report_free(tr);
+}
+
+/* The rules rejected the module: the first failing rule is the failure. */
+static void reject(struct attempt *a, json_t *sec)
+{
+	json_t *rules = json_object_get(sec, "rules");
+	json_t *failed = NULL;
+	for (size_t k = 0; k < json_array_size(rules) && !failed; k++) {
+		json_t *ru = json_array_get(rules, k);
+		if (!strcmp(json_string_value(json_object_get(ru, "result")), "fail"))
+			failed = ru;
+	}
+	json_t *v = failed ? json_array_get(json_object_get(failed, "violations"), 0) : NULL;
+	json_object_set_new(a->cj, "failure", json_pack(
+		"{s:s, s:s, s:s, s:O?}", "kind", "rule", "rule",
+		failed ? json_string_value(json_object_get(failed, "rule")) : "security",
+		"message", v ? json_string_value(json_object_get(v, "problem")) :
+		"no flow leaving the module conforms to the security rules",
+		"trace", v ? json_object_get(v, "trace") : NULL));
+	json_object_set_new(a->cj, "verdict", json_string("rejected"));
+	mark_transit(a);
+}
+
+/* Run the module with enforcers and verify what will actually run. 0 with
+ * a failure in cj when the sandboxed text cannot be placed. */
+static int sandbox(struct attempt *a)
+{
+	const struct ctl_job_in *in = a->in;
+	int rc = ctl__sandbox_click(a->g, a->c->ip, in->allowed, in->nallowed,
+	                            in->kind == REG_KIND_CLIENT, &a->sand);
+	if (rc)
+		return rc;
+	vfy_net_remove_module(a->net, in->name);
+	a->m.click = a->sand;
+	diags_clear(&a->d);
+	if ((rc = vfy_net_add_module(a->net, &a->m, &a->d))) {
+		json_object_set_new(a->cj, "failure", json_pack(
+			"{s:s, s:s, s:s}", "kind", "rule", "rule", "sandbox", "message", first_msg(&a->d)));
+		return rc == -ENOMEM ? rc : 0;
+	}
+	enum ctl_verdict v2;
+	json_t *sec2 = NULL;
+	rc = security(in, a->net, a->c->ip, &a->lim, &v2, &sec2);
+	if (sec2)
+		json_object_set_new(a->cj, "sandboxed_security", sec2);
+	return rc == -E2BIG ? 0 : rc;
+}
+
+/* The security rules (the operator's own modules only get the report
+ * naming them): a->verdict; a failure in cj when rejected. */
+static int judge_security(struct attempt *a)
+{
+	const struct ctl_job_in *in = a->in;
+	json_t *sec = NULL;
+	if (in->kind == REG_KIND_OPERATOR) {
+		struct vfy_exits none = {0};
+		struct ctl_rules_in ri = {in->kind, a->c->ip, NULL, 0};
+		int rc = ctl__rules_check(&ri, &none, &a->verdict, &sec);
+		if (!rc)
+			json_object_set_new(a->cj, "security", sec);
+		return rc;
+	}
+	int rc = security(in, a->net, a->c->ip, &a->lim, &a->verdict, &sec);
+	if (rc == -E2BIG) {
+		set_err(a->out, 422, "too_complex", NULL,
+		        "verifying the module needs more than %llu steps; simplify the configuration",
+		        (unsigned long long)in->max_steps);
+		return -EINVAL;
+	}
+	if (rc)
+		return rc;
+	json_object_set_new(a->cj, "security", sec);
+	if (a->verdict == CTL_REJECTED)
+		reject(a, sec);
+	else if (a->verdict == CTL_SANDBOXED)
+		rc = sandbox(a);
+	return rc;
+}
+
+/* Every operator policy: verdicts only; the full report (traces) just
+ * when one fails. *fail: the first failure. */
+static int check_policies(struct attempt *a, json_t **fail, bool *complex)
+{
+	struct vfy_limits lim_fail = a->lim;
+	lim_fail.traces = VFY_TRACES_FAILURES;
+	struct vfy_report *pr = NULL;
+	int rc = vfy_check(a->net, a->p->pols, &lim_fail, &pr);
+	if (rc)
+		return rc;
+	json_t *prj;
+	if (vfy_report_ok(pr)) {
+		json_t *res = json_array();
+		for (size_t k = 0; k < vfy_report_count(pr); k++) {
+			struct vfy_result vr;
+			vfy_report_result(pr, k, &vr);
+			json_array_append_new(res, json_pack(
+				"{s:s, s:s, s:s, s:b, s:s, s:I}", "statement", vr.text, "kind",
+				vr.kind == VFY_REACH ? "reach" : vr.kind == VFY_ALWAYS ? "always" : "never",
+				"verdict", "holds", "vacuous", vr.vacuous, "message",
+				vr.message ? vr.message : "", "flows", (json_int_t)vr.flows));
+		}
+		prj = json_pack("{s:b, s:o}", "ok", 1, "results", res);
+	} else {
+		prj = vfy_report_json(pr);
+	}
+	json_object_set_new(a->cj, "policies", prj);
+	*fail = first_failure(pr, prj, "policy", NULL);
+	*complex |= too_complex(pr);
+	vfy_report_free(pr);
+	return 0;
+}
+
+/* The tenant's requirements, then every operator policy. *fail: the first
+ * failure (new ref), or NULL. */
+static int check_statements(struct attempt *a, json_t **fail)
+{
+	const struct ctl_job_in *in = a->in;
+	struct vfy_report *rr = NULL;
+	int rc = vfy_check(a->net, a->p->reqs, &a->lim, &rr);
+	if (rc)
+		return rc;
+	json_t *rrj = vfy_report_json(rr);
+	json_object_set_new(a->cj, "requirements", rrj);
+	size_t fi = 0;
+	*fail = first_failure(rr, rrj, "requirement", &fi);
+	bool complex = too_complex(rr);
+	if (*fail && in->kind != REG_KIND_OPERATOR && !complex) {
+		const char *st = vfy_reqs_text(a->p->reqs, fi);
+		if (names_module(st, in->name) && is_transit(a->net, st, in->name, &a->lim)) {
+			json_object_set_new(*fail, "transit", json_true());
+			json_object_set_new(*fail, "message", json_string(TRANSIT_MSG));
+		}
+	}
+	vfy_report_free(rr);
+	if (!*fail && (rc = check_policies(a, fail, &complex)))
+		return rc;
+	if (complex) {
+		json_decref(*fail);
+		*fail = NULL;
+		set_err(a->out, 422, "too_complex", NULL,
+		        "verifying the request needs more than %llu steps per statement; simplify the "
+		        "configuration or the requirements",
+		        (unsigned long long)in->max_steps);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The candidate passed: what will run, unless it is full. */
+static void win(struct attempt *a)
+{
+	if (a->c->full)
+		return;
+	a->out->verdict = a->verdict;
+	a->out->proto = a->m.proto;
+	a->out->port = a->m.port;
+	a->out->deployed = a->sand ? a->sand : a->flat;
+	if (a->sand)
+		a->sand = NULL;
+	else
+		a->flat = NULL;
+}
+
+/* Everything after parsing; 0 and *ok, or 0 with a failure in cj. */
+static int judge(struct attempt *a, json_t *notes, bool *ok)
+{
+	int rc = check_models(a);
+	if (!rc)
+		rc = place_module(a, notes);
+	if (!rc)
+		rc = judge_security(a);
+	if (rc || json_object_get(a->cj, "failure"))
+		return rc;
+	json_object_set_new(a->cj, "verdict", json_string(ctl__verdict_name(a->verdict)));
+	json_t *fail = NULL;
+	if ((rc = check_statements(a, &fail)))
+		return rc;
+	if (fail) {
+		json_object_set_new(a->cj, "failure", fail);
+		return 0;
+	}
+	*ok = true;
+	win(a);
+	return 0;
+}
+
 /* One candidate: 0 and *ok; or a negative errno / request error in out. */
 static int try_cand(const struct ctl_job_in *in, struct parsed *p, size_t ci,
                     struct ctl_job_out *out, json_t *cands, bool *ok)
 {
-	const struct ctl_cand *c = &in->cands[ci];
-	*ok = false;
-	char ip[16];
-	inet_format_addr(c->ip, ip);
-	struct vfy_limits lim = {.max_steps = in->max_steps, .max_memory = CTL_MAX_MEMORY,
-	                         .cancel = in->cancel};
-	/* statements whose traces are shown only when they fail */
-	struct vfy_limits lim_fail = lim;
-	lim_fail.traces = VFY_TRACES_FAILURES;
-	json_t *cj = json_pack("{s:s?, s:s?, s:b}", "platform", c->platform, "address",
-	                       c->platform ? ip : NULL, "full", c->full);
-	json_array_append_new(cj ? cands : NULL, cj);
-	if (!cj)
-		return -ENOMEM;
-
-	/* parse with the platform's $MODULE_IP (and $MODULE_PORT) */
-	const char *port_s = strstr(in->click, "MODULE_PORT") ? "7000" : "0";
-	struct click_define defs[2] = {{"MODULE_IP", c->platform ? ip : "0.0.0.0"},
-	                               {"MODULE_PORT", port_s}};
-	struct click_options opt = {.lookup = elem_class_find, .defines = defs, .ndefines = 2};
-	p->gf = (struct src_file){in->name, in->click, strlen(in->click)};
-	struct diags d;
-	diags_init(&d);
-	struct click_graph *g = p->g;
-	int rc = g ? 0 : click_parse(&p->gf, &opt, &g, &d);
-	if (!rc && !p->g && !strstr(in->click, "MODULE_IP"))
-		p->g = g; /* the job frees it */
-	if (rc) {
-		set_err(out, 400, "invalid_config", json_pack("{s:s, s:o}", "field", "config", "errors",
-		                                              diags_json(&d)),
-		        "config: %s%s", first_msg(&d), d.nerrors > 1 ? " (and more, see details)" : "");
-		diags_free(&d);
-		return -EINVAL;
-	}
-	/* what the verifier cannot model it refuses (never passes through) */
-	json_t *nomodel = json_array();
-	for (uint32_t i = 0; i < click_graph_nelements(g); i++) {
-		const struct click_element *e = click_graph_element(g, i);
-		if (!e->cls->model)
-			json_array_append_new(nomodel, json_sprintf("%s (%s)", e->name, e->cls->name));
-	}
-	if (json_array_size(nomodel)) {
-		set_err(out, 422, "unsupported_element",
-		        json_pack("{s:s, s:O}", "field", "config", "elements", nomodel),
-		        "config: element %s has no symbolic model yet, so the configuration cannot be "
-		        "verified", json_string_value(json_array_get(nomodel, 0)));
-		json_decref(nomodel);
-		if (g != p->g)
-			click_graph_free(g);
-		diags_free(&d);
-		return -EINVAL;
-	}
-	json_decref(nomodel);
-	uint8_t proto;
-	uint16_t port;
-	ctl__detect_filter(g, &proto, &port);
-	if (!port && strcmp(port_s, "0"))
-		port = 7000;
-	char *flat = NULL, *sand = NULL;
-	struct vfy_net *net = NULL;
-	json_t *notes = json_array();
-	if ((rc = ctl__graph_text(g, &flat)))
-		goto done;
-	net = vfy_net_new(in->base);
-	if (!net) {
-		rc = -ENOMEM;
-		goto done;
-	}
-	if ((rc = add_sibs(net, in->sibs, in->nsibs, notes)))
-		goto done;
-	struct vfy_module m = {
-		.name = in->name, .click = flat, .platform = c->platform, .address = c->ip,
-		.proto = proto, .port = port, .inline_a = in->inline_a, .inline_b = in->inline_b,
+	struct attempt a = {
+		.in = in, .p = p, .c = &in->cands[ci], .out = out,
+		.lim = {.max_steps = in->max_steps, .max_memory = CTL_MAX_MEMORY, .cancel = in->cancel},
+		.port_s = strstr(in->click, "MODULE_PORT") ? "7000" : "0",
+		.verdict = CTL_SAFE,
 	};
-	diags_clear(&d);
-	if ((rc = vfy_net_add_module(net, &m, &d))) {
-		if (rc != -ENOMEM)
-			set_err(out, 422, "invalid_config",
-			        json_pack("{s:s, s:o}", "field", in->inline_a ? "inline" : "config", "errors",
-			                  diags_json(&d)),
-			        "the module cannot be added to the network: %s", first_msg(&d));
-		rc = rc == -ENOMEM ? rc : -EINVAL;
-		goto done;
-	}
-	json_object_set_new(cj, "proto", json_integer(proto));
-	json_object_set_new(cj, "port", json_integer(port));
-
-	/* security rules (not for the operator's own modules) */
-	enum ctl_verdict verdict = CTL_SAFE;
-	json_t *sec = NULL, *sec2 = NULL;
-	if (in->kind == REG_KIND_OPERATOR) {
-		/* correctness only: the report still names the rules */
-		struct vfy_exits none = {0};
-		struct ctl_rules_in ri = {in->kind, c->ip, NULL, 0};
-		if ((rc = ctl__rules_check(&ri, &none, &verdict, &sec)))
-			goto done;
-		json_object_set_new(cj, "security", sec);
-	} else {
-		rc = security(in, net, c->ip, &lim, &verdict, &sec);
-		if (rc == -E2BIG) {
-			set_err(out, 422, "too_complex", NULL,
-			        "verifying the module needs more than %llu steps; simplify the configuration",
-			        (unsigned long long)in->max_steps);
-			rc = -EINVAL;
-			goto done;
-		}
-		if (rc)
-			goto done;
-		json_object_set_new(cj, "security", sec);
-		if (verdict == CTL_REJECTED) {
-			json_t *rules = json_object_get(sec, "rules");
-			json_t *failed = NULL;
-			for (size_t k = 0; k < json_array_size(rules) && !failed; k++) {
-				json_t *ru = json_array_get(rules, k);
-				if (!strcmp(json_string_value(json_object_get(ru, "result")), "fail"))
-					failed = ru;
-			}
-			json_t *v = failed ? json_array_get(json_object_get(failed, "violations"), 0) : NULL;
-			json_object_set_new(cj, "failure", json_pack(
-				"{s:s, s:s, s:s, s:O?}", "kind", "rule", "rule",
-				failed ? json_string_value(json_object_get(failed, "rule")) : "security",
-				"message", v ? json_string_value(json_object_get(v, "problem")) :
-				"no flow leaving the module conforms to the security rules",
-				"trace", v ? json_object_get(v, "trace") : NULL));
-			json_object_set_new(cj, "verdict", json_string("rejected"));
-			/* say so when the requirements are about transit traffic too */
-			struct vfy_report *tr = NULL;
-			struct vfy_limits lim_none = lim;
-			lim_none.traces = VFY_TRACES_NONE;
-			if (!vfy_check(net, p->reqs, &lim_none, &tr)) {
-				for (size_t k = 0; k < vfy_report_count(tr); k++) {
-					struct vfy_result res;
-					vfy_report_result(tr, k, &res);
-					const char *st = vfy_reqs_text(p->reqs, k);
-					if (res.verdict != VFY_HOLDS && names_module(st, in->name) &&
-					    is_transit(net, st, in->name, &lim)) {
-						json_t *fl = json_object_get(cj, "failure");
-						json_object_set_new(fl, "transit", json_true());
-						json_object_set_new(fl, "transit_statement", json_string(st));
-						json_object_set_new(fl, "transit_message", json_string(TRANSIT_MSG));
-						break;
-					}
-				}
-				vfy_report_free(tr);
-			}
-			rc = 0;
-			goto done;
-		}
-		if (verdict == CTL_SANDBOXED) {
-			/* run it with enforcers and verify what will actually run */
-			rc = ctl__sandbox_click(g, c->ip, in->allowed, in->nallowed,
-			                        in->kind == REG_KIND_CLIENT, &sand);
-			if (rc)
-				goto done;
-			vfy_net_remove_module(net, in->name);
-			m.click = sand;
-			diags_clear(&d);
-			if ((rc = vfy_net_add_module(net, &m, &d))) {
-				json_object_set_new(cj, "failure", json_pack(
-					"{s:s, s:s, s:s}", "kind", "rule", "rule", "sandbox", "message",
-					first_msg(&d)));
-				rc = rc == -ENOMEM ? rc : 0;
-				goto done;
-			}
-			enum ctl_verdict v2;
-			rc = security(in, net, c->ip, &lim, &v2, &sec2);
-			if (rc == -E2BIG)
-				rc = 0;
-			if (rc)
-				goto done;
-			if (sec2)
-				json_object_set_new(cj, "sandboxed_security", sec2);
-		}
-	}
-	json_object_set_new(cj, "verdict", json_string(ctl__verdict_name(verdict)));
-
-	/* the tenant's requirements, then every operator policy */
-	struct vfy_report *rr = NULL, *pr = NULL;
-	if ((rc = vfy_check(net, p->reqs, &lim, &rr)))
-		goto done;
-	json_t *rrj = vfy_report_json(rr);
-	json_object_set_new(cj, "requirements", rrj);
-	size_t fi = 0;
-	json_t *fail = first_failure(rr, rrj, "requirement", &fi);
-	bool complex = too_complex(rr);
-	if (fail && in->kind != REG_KIND_OPERATOR && !complex) {
-		const char *st = vfy_reqs_text(p->reqs, fi);
-		if (names_module(st, in->name) && is_transit(net, st, in->name, &lim)) {
-			json_object_set_new(fail, "transit", json_true());
-			json_object_set_new(fail, "message", json_string(TRANSIT_MSG));
-		}
-	}
-	vfy_report_free(rr);
-	if (!fail) {
-		if ((rc = vfy_check(net, p->pols, &lim_fail, &pr)))
-			goto done;
-		/* verdicts only; the full report (traces) just when one fails */
-		json_t *prj;
-		if (vfy_report_ok(pr)) {
-			json_t *res = json_array();
-			for (size_t k = 0; k < vfy_report_count(pr); k++) {
-				struct vfy_result vr;
-				vfy_report_result(pr, k, &vr);
-				json_array_append_new(res, json_pack(
-					"{s:s, s:s, s:s, s:b, s:s, s:I}", "statement", vr.text, "kind",
-					vr.kind == VFY_REACH ? "reach" : vr.kind == VFY_ALWAYS ? "always" : "never",
-					"verdict", "holds", "vacuous", vr.vacuous, "message",
-					vr.message ? vr.message : "", "flows", (json_int_t)vr.flows));
-			}
-			prj = json_pack("{s:b, s:o}", "ok", 1, "results", res);
-		} else {
-			prj = vfy_report_json(pr);
-		}
-		json_object_set_new(cj, "policies", prj);
-		fail = first_failure(pr, prj, "policy", NULL);
-		complex |= too_complex(pr);
-		vfy_report_free(pr);
-	}
-	if (complex) {
-		json_decref(fail);
-		set_err(out, 422, "too_complex", NULL,
-		        "verifying the request needs more than %llu steps per statement; simplify the "
-		        "configuration or the requirements",
-		        (unsigned long long)in->max_steps);
-		rc = -EINVAL;
-		goto done;
-	}
-	if (fail) {
-		json_object_set_new(cj, "failure", fail);
-		goto done;
-	}
-	*ok = true;
-	if (!c->full) {
-		out->verdict = verdict;
-		out->proto = proto;
-		out->port = port;
-		out->deployed = sand ? sand : flat;
-		if (sand)
-			sand = NULL;
-		else
-			flat = NULL;
-	}
-done:
+	*ok = false;
+	inet_format_addr(a.c->ip, a.ip);
+	a.cj = json_pack("{s:s?, s:s?, s:b}", "platform", a.c->platform, "address",
+	                 a.c->platform ? a.ip : NULL, "full", a.c->full);
+	json_array_append_new(a.cj ? cands : NULL, a.cj);
+	if (!a.cj)
+		return -ENOMEM;
+	diags_init(&a.d);
+	json_t *notes = json_array();
+	int rc = parse_graph(&a);
+	if (!rc)
+		rc = judge(&a, notes, ok);
 	if (json_array_size(notes))
-		json_object_set(cj, "notes", notes);
+		json_object_set(a.cj, "notes", notes);
 	json_decref(notes);
-	vfy_net_free(net);
-	free(flat);
-	free(sand);
-	if (g != p->g)
-		click_graph_free(g);
-	diags_free(&d);
+	vfy_net_free(a.net);
+	free(a.flat);
+	free(a.sand);
+	if (a.g != p->g)
+		click_graph_free(a.g);
+	diags_free(&a.d);
 	return rc;
 }
 
@@ -501,49 +580,39 @@ static int parse_text(const char *what, struct src_file *f, const char *text, st
 	return rc;
 }
 
-void ctl__job_run(const struct ctl_job_in *in, struct ctl_job_out *out)
+/* Try the candidates in order until one wins; *passed_full counts those
+ * that would have passed but are full. */
+static int try_all(const struct ctl_job_in *in, struct parsed *p, struct ctl_job_out *out,
+                   json_t *cands, size_t *passed_full)
 {
-	memset(out, 0, sizeof *out);
-	out->winner = -1;
-	struct parsed p = {0};
-	if (parse_text("requirements", &p.rf, in->requirements, &p.reqs, out) ||
-	    (!in->pols && parse_text("policies", &p.pf, in->policies, &p.own_pols, out))) {
-		if (!out->http)
-			set_err(out, 500, "internal", NULL, "out of memory");
-		goto end;
-	}
-	p.pols = in->pols ? in->pols : p.own_pols;
-	json_t *cands = json_array();
-	size_t passed_full = 0;
 	for (size_t i = 0; i < in->ncands; i++) {
 		bool ok;
-		int rc = try_cand(in, &p, i, out, cands, &ok);
-		if (rc) {
-			if (!out->http)
-				set_err(out, 500, "internal", NULL, "verification failed: %s", strerror(-rc));
-			json_decref(cands);
-			goto end;
-		}
+		int rc = try_cand(in, p, i, out, cands, &ok);
+		if (rc)
+			return rc;
 		if (ok && in->cands[i].full) {
-			passed_full++;
-			continue;
-		}
-		if (ok) {
+			++*passed_full;
+		} else if (ok) {
 			out->winner = (int)i;
 			break;
 		}
 	}
-	json_t *win = out->winner >= 0 ? json_array_get(cands, (size_t)out->winner) : NULL;
-	out->report = json_pack("{s:O, s:o}", "candidates", cands, "verdict",
-	                        json_string(win ? ctl__verdict_name(out->verdict) : "rejected"));
+	return 0;
+}
+
+/* The report: the winner's results once, at the top; failed candidates
+ * keep their first failure and the rules' summary. */
+static void shape_report(const struct ctl_job_in *in, struct ctl_job_out *out, json_t *cands,
+                         json_t *win)
+{
 	/* the operator's policies: verdicts for everyone, traces only where
 	 * one fails (the network's inside is the operator's business) */
 	size_t ci;
-	json_t *cj0;
-	json_array_foreach(cands, ci, cj0) {
+	json_t *cj;
+	json_array_foreach(cands, ci, cj) {
 		size_t ri;
 		json_t *res;
-		json_array_foreach(json_object_get(json_object_get(cj0, "policies"), "results"), ri, res)
+		json_array_foreach(json_object_get(json_object_get(cj, "policies"), "results"), ri, res)
 			if (!strcmp(json_string_value(json_object_get(res, "verdict")) ?: "", "holds"))
 				json_object_del(res, "trace"), json_object_del(res, "loop_trace");
 	}
@@ -553,27 +622,28 @@ void ctl__job_run(const struct ctl_job_in *in, struct ctl_job_out *out)
 		for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
 			if (json_object_get(win, keys[k])) {
 				json_object_set(out->report, keys[k], json_object_get(win, keys[k]));
-				json_object_del(win, keys[k]); /* once, at the top */
+				json_object_del(win, keys[k]);
 			}
 		json_object_set_new(win, "result", json_string("chosen"));
 		json_object_set_new(out->report, "deployed_config", json_string(out->deployed));
 	}
-	/* failed candidates keep their first failure and the rules' summary */
-	json_array_foreach(cands, ci, cj0) {
-		if (cj0 == win)
+	json_array_foreach(cands, ci, cj) {
+		if (cj == win)
 			continue;
-		json_object_del(cj0, "requirements");
-		json_object_del(cj0, "policies");
-		if (!json_object_get(cj0, "failure") && !in->cands[ci].full)
-			json_object_set_new(cj0, "result", json_string("not tried"));
+		json_object_del(cj, "requirements");
+		json_object_del(cj, "policies");
+		if (!json_object_get(cj, "failure") && !in->cands[ci].full)
+			json_object_set_new(cj, "result", json_string("not tried"));
 		else
-			json_object_set_new(cj0, "result", json_string(json_object_get(cj0, "failure") ?
-			                                               "failed" : "full"));
+			json_object_set_new(cj, "result", json_string(json_object_get(cj, "failure") ?
+			                                              "failed" : "full"));
 	}
-	json_decref(cands);
-	if (win)
-		goto end;
-	/* nobody: why, per platform */
+}
+
+/* Nobody won: why, per platform, as the job's error. */
+static void explain_rejection(const struct ctl_job_in *in, struct ctl_job_out *out, json_t *cands,
+                              size_t passed_full)
+{
 	json_t *per = json_array();
 	bool any_transit = false, all_rules = in->ncands > 0;
 	size_t i;
@@ -587,25 +657,54 @@ void ctl__job_run(const struct ctl_job_in *in, struct ctl_job_out *out)
 		any_transit |= f && json_is_true(json_object_get(f, "transit"));
 		all_rules &= f && !strcmp(json_string_value(json_object_get(f, "kind")), "rule");
 	}
-	if (in->ncands == 0) {
-		set_err(out, 503, "no_capacity", json_pack("{s:o}", "platforms", per),
-		        "no platform in the network can host modules");
-	} else if (passed_full) {
-		set_err(out, 503, "no_capacity", json_pack("{s:o}", "platforms", per),
+	json_t *details = json_pack("{s:o}", "platforms", per);
+	if (in->ncands == 0)
+		set_err(out, 503, "no_capacity", details, "no platform in the network can host modules");
+	else if (passed_full)
+		set_err(out, 503, "no_capacity", details,
 		        "the request would be accepted, but every platform where it holds is full");
-	} else if (any_transit) {
-		set_err(out, 422, "needs_transit", json_pack("{s:o}", "platforms", per),
+	else if (any_transit)
+		set_err(out, 422, "needs_transit", details,
 		        "the requirements need transit traffic, which a tenant's addressed module never "
 		        "receives (only the operator may put a module on-path)");
-	} else if (all_rules) {
-		set_err(out, 422, "security_rules", json_pack("{s:o}", "platforms", per),
+	else if (all_rules)
+		set_err(out, 422, "security_rules", details,
 		        "rejected by the security rules: no flow leaving the module conforms");
-	} else {
-		set_err(out, 422, "requirement_unsatisfied", json_pack("{s:o}", "platforms", per),
+	else
+		set_err(out, 422, "requirement_unsatisfied", details,
 		        "no platform satisfies the security rules, the requirements and the operator's "
 		        "policies (see details for each platform's first failure)");
+}
+
+void ctl__job_run(const struct ctl_job_in *in, struct ctl_job_out *out)
+{
+	memset(out, 0, sizeof *out);
+	out->winner = -1;
+	struct parsed p = {0};
+	if (parse_text("requirements", &p.rf, in->requirements, &p.reqs, out) ||
+	    (!in->pols && parse_text("policies", &p.pf, in->policies, &p.own_pols, out))) {
+		if (!out->http)
+			set_err(out, 500, "internal", NULL, "out of memory");
+		goto cleanup;
 	}
-end:
+	p.pols = in->pols ? in->pols : p.own_pols;
+	json_t *cands = json_array();
+	size_t passed_full = 0;
+	int rc = try_all(in, &p, out, cands, &passed_full);
+	if (rc) {
+		if (!out->http)
+			set_err(out, 500, "internal", NULL, "verification failed: %s", strerror(-rc));
+		json_decref(cands);
+		goto cleanup;
+	}
+	json_t *win = out->winner >= 0 ? json_array_get(cands, (size_t)out->winner) : NULL;
+	out->report = json_pack("{s:O, s:s}", "candidates", cands, "verdict",
+	                        win ? ctl__verdict_name(out->verdict) : "rejected");
+	shape_report(in, out, cands, win);
+	if (!win)
+		explain_rejection(in, out, cands, passed_full);
+	json_decref(cands);
+cleanup:
 	vfy_reqs_free(p.reqs);
 	vfy_reqs_free(p.own_pols);
 	click_graph_free(p.g);

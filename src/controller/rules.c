@@ -1,4 +1,4 @@
-/* The security rules (DESIGN section 9, paper sections 2.1 and 4.4) applied
+/* The security rules (docs/security.md) applied
  * to the flows a module emits when fed an unconstrained packet addressed to
  * it (vfy_module_exits). Each flow is classified per rule:
  *   pass     every packet of the flow conforms;
@@ -157,65 +157,94 @@ bool ctl__rules_breaks(void *ud, const struct vfy_exit *e)
 	return breaks;
 }
 
-int ctl__rules_check(const struct ctl_rules_in *in, const struct vfy_exits *x,
-                     enum ctl_verdict *verdict, json_t **report)
+/* What the exits gave, rule by rule. */
+struct tally {
+	bool spoof_applies, off_applies;
+	json_t *sv, *ov;            /* violations: anti-spoofing, default-off */
+	enum res sworst, oworst;
+	size_t npass, npartial, nfail;
+};
+
+static int classify_exits(const struct ctl_rules_in *in, const struct vfy_exits *x,
+                          struct tally *t)
 {
-	bool spoof_applies = in->kind != REG_KIND_OPERATOR;
-	bool off_applies = in->kind == REG_KIND_THIRD_PARTY;
 	struct ival *allow = calloc(in->nallowed + 1, sizeof *allow);
 	if (!allow)
 		return -ENOMEM;
 	size_t nallow = merge(in->allowed, in->nallowed, allow);
-
-	json_t *sv = json_array(), *ov = json_array();
-	enum res sworst = R_PASS, oworst = R_PASS;
-	size_t npass = 0, npartial = 0, nfail = 0;
 	for (size_t i = 0; i < x->n; i++) {
 		const struct vfy_exit *e = &x->v[i];
 		enum res s = R_PASS, o = R_PASS;
 		const char *sw = NULL, *ow = NULL;
-		if (spoof_applies && (s = anti_spoofing(e, &sw)) != R_PASS)
-			json_array_append_new(sv, violation(e, s, sw));
-		if (off_applies && (o = default_off(e, allow, nallow, &ow)) != R_PASS)
-			json_array_append_new(ov, violation(e, o, ow));
-		if (s > sworst)
-			sworst = s;
-		if (o > oworst)
-			oworst = o;
+		if (t->spoof_applies && (s = anti_spoofing(e, &sw)) != R_PASS)
+			json_array_append_new(t->sv, violation(e, s, sw));
+		if (t->off_applies && (o = default_off(e, allow, nallow, &ow)) != R_PASS)
+			json_array_append_new(t->ov, violation(e, o, ow));
+		if (s > t->sworst)
+			t->sworst = s;
+		if (o > t->oworst)
+			t->oworst = o;
 		enum res w = s > o ? s : o;
-		npass += w == R_PASS;
-		npartial += w == R_PARTIAL;
-		nfail += w == R_FAIL;
+		t->npass += w == R_PASS;
+		t->npartial += w == R_PARTIAL;
+		t->nfail += w == R_FAIL;
 	}
 	free(allow);
-	/* the module as a whole */
-	if (npartial == 0 && nfail == 0)
-		*verdict = CTL_SAFE;
-	else if (npass == 0 && npartial == 0)
-		*verdict = CTL_REJECTED;
-	else
-		*verdict = CTL_SANDBOXED;
+	return 0;
+}
 
+/* The module as a whole. */
+static enum ctl_verdict verdict_of(const struct tally *t)
+{
+	if (t->npartial == 0 && t->nfail == 0)
+		return CTL_SAFE;
+	if (t->npass == 0 && t->npartial == 0)
+		return CTL_REJECTED;
+	return CTL_SANDBOXED;
+}
+
+/* The rules with their results and violations (stolen from t). */
+static json_t *rules_json(const struct ctl_rules_in *in, struct tally *t)
+{
 	json_t *rules = json_array();
 	json_array_append_new(rules, json_pack("{s:s, s:b, s:s, s:s, s:o}", "rule", "anti-spoofing",
-	                                       "applies", spoof_applies, "result",
-	                                       spoof_applies ? res_names[sworst] : "not applicable",
+	                                       "applies", t->spoof_applies, "result",
+	                                       t->spoof_applies ? res_names[t->sworst] : "not applicable",
 	                                       "why",
-	                                       spoof_applies
+	                                       t->spoof_applies
 	                                           ? "every flow leaving the module has the module's "
 	                                             "address or the entering source as its source"
 	                                           : "operator modules are checked for correctness only",
-	                                       "violations", sv));
+	                                       "violations", t->sv));
 	json_array_append_new(
-		rules, json_pack("{s:s, s:b, s:s, s:s, s:o}", "rule", "default-off", "applies", off_applies,
-	                     "result", off_applies ? res_names[oworst] : "not applicable", "why",
-	                     off_applies ? "every flow goes to the tenant's prefixes or whitelist, to "
-	                                   "another of its modules, or back to the entering source"
+		rules, json_pack("{s:s, s:b, s:s, s:s, s:o}", "rule", "default-off", "applies",
+	                     t->off_applies, "result",
+	                     t->off_applies ? res_names[t->oworst] : "not applicable", "why",
+	                     t->off_applies ? "every flow goes to the tenant's prefixes or whitelist, to "
+	                                      "another of its modules, or back to the entering source"
 	                     : in->kind == REG_KIND_CLIENT
 	                         ? "clients may send to any destination (as their own connectivity)"
 	                         : "operator modules are checked for correctness only",
-	                     "violations", ov));
+	                     "violations", t->ov));
+	return rules;
+}
+
+int ctl__rules_check(const struct ctl_rules_in *in, const struct vfy_exits *x,
+                     enum ctl_verdict *verdict, json_t **report)
+{
+	struct tally t = {
+		.spoof_applies = in->kind != REG_KIND_OPERATOR,
+		.off_applies = in->kind == REG_KIND_THIRD_PARTY,
+		.sv = json_array(), .ov = json_array(),
+	};
+	int rc = classify_exits(in, x, &t);
+	if (rc) {
+		json_decref(t.sv);
+		json_decref(t.ov);
+		return rc;
+	}
+	*verdict = verdict_of(&t);
 	*report = json_pack("{s:s, s:I, s:I, s:o}", "verdict", ctl__verdict_name(*verdict), "exits",
-	                    (json_int_t)x->n, "flows", (json_int_t)x->flows, "rules", rules);
+	                    (json_int_t)x->n, "flows", (json_int_t)x->flows, "rules", rules_json(in, &t));
 	return *report ? 0 : -ENOMEM;
 }

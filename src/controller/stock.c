@@ -4,6 +4,7 @@
 #include "controller/stock.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@ struct sparam {
 };
 
 #define MAX_PARAMS 8
+#define VAL_MAX 2048 /* one parameter's rendered text */
 
 struct stock {
 	const char *name, *summary;
@@ -188,9 +190,18 @@ json_t *ctl_stock_list_json(void)
 	return a;
 }
 
-static json_t *perr(const char *field, json_t *msg)
+/* A parameter error: the diagnostic's file is the parameter's JSON path. */
+static int bad(struct diags *d, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int bad(struct diags *d, const char *field, const char *fmt, ...)
 {
-	return json_pack("{s:s, s:o}", "field", field, "message", msg ? msg : json_string("?"));
+	struct src_file f = {field, "", 0};
+	struct src_loc loc = {&f, 0, 0};
+	va_list ap;
+	va_start(ap, fmt);
+	diags_vadd(d, DIAG_ERROR, &loc, 0, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
 }
 
 static int choice_ok(const char *choices, const char *v)
@@ -207,47 +218,37 @@ static int choice_ok(const char *choices, const char *v)
 }
 
 /* One parameter's value as template text, or an error. */
-static int render(const struct sparam *p, json_t *v, char *out, size_t cap, json_t **err)
+static int render(const struct sparam *p, json_t *v, char *out, size_t cap, struct diags *d)
 {
 	char field[80];
 	snprintf(field, sizeof field, "params.%s", p->name);
 	switch (p->type) {
 	case P_PORT:
 	case P_INT:
-		if (!json_is_integer(v)) {
-			*err = perr(field, json_sprintf("%s must be an integer", field));
-			return -EINVAL;
-		}
-		if (json_integer_value(v) < p->min || json_integer_value(v) > p->max) {
-			*err = perr(field, json_sprintf("%s must be from %lld to %lld", field, p->min, p->max));
-			return -EINVAL;
-		}
+		if (!json_is_integer(v))
+			return bad(d, field, "%s must be an integer", field);
+		if (json_integer_value(v) < p->min || json_integer_value(v) > p->max)
+			return bad(d, field, "%s must be from %lld to %lld", field, p->min, p->max);
 		snprintf(out, cap, "%lld", (long long)json_integer_value(v));
 		return 0;
 	case P_IPV4: {
 		uint32_t a;
 		if (!json_is_string(v) ||
-		    inet_parse_addr(json_string_value(v), json_string_length(v), &a)) {
-			*err = perr(field, json_sprintf("%s must be an IPv4 address like \"192.0.2.10\"", field));
-			return -EINVAL;
-		}
+		    inet_parse_addr(json_string_value(v), json_string_length(v), &a))
+			return bad(d, field, "%s must be an IPv4 address like \"192.0.2.10\"", field);
 		inet_format_addr(a, out);
 		return 0;
 	}
 	case P_CHOICE:
-		if (!json_is_string(v) || !choice_ok(p->choices, json_string_value(v))) {
-			*err = perr(field, json_sprintf("%s must be one of: %s", field, p->choices));
-			return -EINVAL;
-		}
+		if (!json_is_string(v) || !choice_ok(p->choices, json_string_value(v)))
+			return bad(d, field, "%s must be one of: %s", field, p->choices);
 		snprintf(out, cap, "%s", json_string_value(v));
 		return 0;
 	case P_PREFIXES: {
 		if (!json_is_array(v) || json_array_size(v) == 0 ||
-		    json_array_size(v) > (size_t)p->max) {
-			*err = perr(field, json_sprintf("%s must be an array of 1 to %lld IPv4 prefixes",
-			                                field, p->max));
-			return -EINVAL;
-		}
+		    json_array_size(v) > (size_t)p->max)
+			return bad(d, field, "%s must be an array of 1 to %lld IPv4 prefixes", field,
+			           p->max);
 		size_t i, off = 0;
 		json_t *e;
 		out[0] = '\0';
@@ -258,9 +259,8 @@ static int render(const struct sparam *p, json_t *v, char *out, size_t cap, json
 			    inet_parse_prefix(json_string_value(e), json_string_length(e), false, &pf)) {
 				char f2[128];
 				snprintf(f2, sizeof f2, "%s[%zu]", field, i);
-				*err = perr(f2, json_sprintf("%s must be an IPv4 prefix like \"10.0.0.0/8\" "
-				                             "(no host bits)", f2));
-				return -EINVAL;
+				return bad(d, f2, "%s must be an IPv4 prefix like \"10.0.0.0/8\" (no host bits)",
+				           f2);
 			}
 			int n = snprintf(out + off, cap - off, "%ssrc net %s", i ? " or " : "",
 			                 inet_format_prefix(pf, b));
@@ -282,49 +282,48 @@ static const struct sparam *param(const struct stock *s, const char *name, size_
 	return NULL;
 }
 
-int ctl_stock_instantiate(const char *name, json_t *params, char **click, json_t **err)
+/* params names only parameters of s. */
+static int check_keys(const struct stock *s, json_t *params, struct diags *d)
 {
-	*click = NULL;
-	*err = NULL;
-	const struct stock *s = find(name);
-	if (!s)
-		return -ENOENT;
-	if (params && !json_is_object(params)) {
-		*err = json_pack("{s:s, s:s}", "field", "params", "message", "params must be an object");
-		return -EINVAL;
-	}
+	if (params && !json_is_object(params))
+		return bad(d, "params", "params must be an object");
 	const char *key;
 	json_t *v;
 	json_object_foreach(params, key, v) {
 		if (!param(s, key, strlen(key))) {
-			char msg[200];
-			snprintf(msg, sizeof msg, "stock module '%s' has no parameter '%s'", name, key);
-			json_t *f = json_sprintf("params.%s", key);
-			*err = json_pack("{s:o, s:s}", "field", f, "message", msg);
-			return -EINVAL;
+			char f[80];
+			snprintf(f, sizeof f, "params.%s", key);
+			return bad(d, f, "stock module '%s' has no parameter '%s'", s->name, key);
 		}
 	}
-	/* render every parameter once */
-	char vals[MAX_PARAMS][2048];
+	return 0;
+}
+
+/* Every parameter's text, given or default, once. */
+static int render_all(const struct stock *s, json_t *params, char vals[][VAL_MAX],
+                      struct diags *d)
+{
 	for (size_t i = 0; i < MAX_PARAMS && s->params[i].name; i++) {
 		const struct sparam *p = &s->params[i];
 		json_t *pv = params ? json_object_get(params, p->name) : NULL;
-		if (!pv) {
-			if (p->required) {
-				char f[80];
-				snprintf(f, sizeof f, "params.%s", p->name);
-				*err = perr(f, json_sprintf("%s is required (%s)", f, p->doc));
-				return -EINVAL;
-			}
-			snprintf(vals[i], sizeof vals[i], "%s%s", p->type == P_PREFIXES ? "src net " : "",
-			         p->dflt);
-			continue;
+		if (pv) {
+			int rc = render(p, pv, vals[i], VAL_MAX, d);
+			if (rc)
+				return rc;
+		} else if (p->required) {
+			char f[80];
+			snprintf(f, sizeof f, "params.%s", p->name);
+			return bad(d, f, "%s is required (%s)", f, p->doc);
+		} else {
+			snprintf(vals[i], VAL_MAX, "%s%s", p->type == P_PREFIXES ? "src net " : "", p->dflt);
 		}
-		int rc = render(p, pv, vals[i], sizeof vals[i], err);
-		if (rc)
-			return rc;
 	}
-	/* expand */
+	return 0;
+}
+
+/* The template with every @{name} replaced by its value; malloc'd. */
+static int expand(const struct stock *s, char vals[][VAL_MAX], char **click)
+{
 	size_t cap = strlen(s->tmpl) + 1, len = 0;
 	for (size_t i = 0; i < MAX_PARAMS && s->params[i].name; i++)
 		cap += 8 * strlen(vals[i]);
@@ -359,4 +358,19 @@ int ctl_stock_instantiate(const char *name, json_t *params, char **click, json_t
 	o[len] = '\0';
 	*click = o;
 	return 0;
+}
+
+int ctl_stock_instantiate(const char *name, json_t *params, char **click, struct diags *d)
+{
+	*click = NULL;
+	const struct stock *s = find(name);
+	if (!s)
+		return -ENOENT;
+	char vals[MAX_PARAMS][VAL_MAX];
+	int rc = check_keys(s, params, d);
+	if (!rc)
+		rc = render_all(s, params, vals, d);
+	if (!rc)
+		rc = expand(s, vals, click);
+	return rc;
 }

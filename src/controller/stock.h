@@ -1,4 +1,4 @@
-/* Stock modules: vetted Click templates with typed parameters (issue 5).
+/* Stock modules: vetted Click templates with typed parameters.
  * A tenant names one ("stock": "reverse-proxy") and gives its parameters;
  * the controller checks them (type, bounds, required) and expands the
  * template into Click text, which is then verified like any other
@@ -9,6 +9,8 @@
 
 #include <jansson.h>
 
+#include "base/diag.h"
+
 /* The catalogue as JSON: [{"name", "summary", "params": [{"name", "type",
  * "required", "default", "min", "max", "doc"}], "template"}]. New ref. */
 json_t *ctl_stock_list_json(void);
@@ -17,8 +19,8 @@ int ctl_stock_exists(const char *name);
 
 /* Expand stock module `name` with `params` (an object or NULL). Returns 0
  * and *click (malloc'd Click text); or -ENOENT (no such module) /
- * -EINVAL with *err = {"field": "params.port", "message": "..."} (new ref,
- * the field named as a JSON path). */
-int ctl_stock_instantiate(const char *name, json_t *params, char **click, json_t **err);
+ * -EINVAL with an error in d whose file is the parameter's JSON path
+ * ("params.port"). */
+int ctl_stock_instantiate(const char *name, json_t *params, char **click, struct diags *d);
 
 #endif

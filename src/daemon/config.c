@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/file.h"
 #include "base/fmt.h"
 #include "base/inet.h"
 
@@ -50,18 +51,6 @@ static int64_t *int_field(struct cfg *c, const struct cfg_setting *s)
 static bool *bool_field(struct cfg *c, const struct cfg_setting *s)
 {
 	return (bool *)((char *)c + s->offset);
-}
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (err && errlen)
-		vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return rc;
 }
 
 int cfg_split_address(const char *addr, char *host, int *port)
@@ -142,65 +131,102 @@ static bool enum_has(const char *choices, const char *v)
 	return false;
 }
 
-int cfg_set(struct cfg *c, const char *name, const char *value, char *err, size_t errlen)
+static int check_text(const struct cfg_setting *s, const char *value, char *err, size_t errlen)
 {
-	const struct cfg_setting *s = cfg_find(name);
-	if (!s)
-		return fail(err, errlen, -ENOENT, "unknown setting '%s'", name);
-	int64_t n;
-	int rc;
+	char host[16];
+	int port;
 	switch (s->type) {
-	case CFG_T_ADDRESS: {
-		char host[16];
-		int port;
-		if (cfg_split_address(value, host, &port))
-			return fail(err, errlen, -EINVAL, "%s: '%s' is not an address:port (like 127.0.0.1:8080)", name, value);
-		break;
-	}
+	case CFG_T_ADDRESS:
+		if (!cfg_split_address(value, host, &port))
+			return 0;
+		fmt_err(err, errlen, "%s: '%s' is not an address:port (like 127.0.0.1:8080)", s->name, value);
+		return -EINVAL;
 	case CFG_T_ENUM:
-		if (!enum_has(s->choices, value))
-			return fail(err, errlen, -EINVAL, "%s: '%s' is not one of %s", name, value, s->choices);
-		break;
-	case CFG_T_STRING:
-	case CFG_T_PATH:
+		if (enum_has(s->choices, value))
+			return 0;
+		fmt_err(err, errlen, "%s: '%s' is not one of %s", s->name, value, s->choices);
+		return -EINVAL;
+	default:
 		for (const char *p = value; *p; p++)
-			if ((unsigned char)*p < 0x20)
-				return fail(err, errlen, -EINVAL, "%s: control character in value", name);
-		break;
-	case CFG_T_INT:
-	case CFG_T_SIZE:
-	case CFG_T_DURATION:
-		rc = parse_scaled(value, s->type == CFG_T_SIZE ? size_units
-		                         : s->type == CFG_T_DURATION ? duration_units : NULL, &n);
-		if (rc == -ERANGE)
-			return fail(err, errlen, -EINVAL, "%s: '%s' is too large", name, value);
-		if (rc)
-			return fail(err, errlen, -EINVAL, "%s: '%s' is not %s", name, value,
-			            s->type == CFG_T_SIZE ? "a size (like 1M, 16K or 4096)"
-			            : s->type == CFG_T_DURATION ? "a duration (like 500ms, 10s, 2m)"
-			            : "a non-negative integer");
-		if (n < s->min || n > s->max)
-			return fail(err, errlen, -EINVAL, "%s: %s is out of range [%" PRId64 ", %" PRId64 "]%s",
-			            name, value, s->min, s->max,
-			            s->type == CFG_T_SIZE ? " bytes" : s->type == CFG_T_DURATION ? " ms" : "");
-		*int_field(c, s) = n;
-		return 0;
-	case CFG_T_BOOL:
-		if (!strcmp(value, "true") || !strcmp(value, "yes") || !strcmp(value, "on") || !strcmp(value, "1"))
-			*bool_field(c, s) = true;
-		else if (!strcmp(value, "false") || !strcmp(value, "no") || !strcmp(value, "off") || !strcmp(value, "0"))
-			*bool_field(c, s) = false;
-		else
-			return fail(err, errlen, -EINVAL, "%s: '%s' is not true or false", name, value);
+			if ((unsigned char)*p < 0x20) {
+				fmt_err(err, errlen, "%s: control character in value", s->name);
+				return -EINVAL;
+			}
 		return 0;
 	}
+}
+
+static int set_text(struct cfg *c, const struct cfg_setting *s, const char *value, char *err, size_t errlen)
+{
+	int rc = check_text(s, value, err, errlen);
+	if (rc)
+		return rc;
 	char *dup = strdup(value);
-	if (!dup)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+	if (!dup) {
+		fmt_err(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 	char **f = str_field(c, s);
 	free(*f);
 	*f = dup;
 	return 0;
+}
+
+static const char *number_kind(enum cfg_type t)
+{
+	return t == CFG_T_SIZE ? "a size (like 1M, 16K or 4096)"
+	       : t == CFG_T_DURATION ? "a duration (like 500ms, 10s, 2m)" : "a non-negative integer";
+}
+
+static const char *number_unit(enum cfg_type t)
+{
+	return t == CFG_T_SIZE ? " bytes" : t == CFG_T_DURATION ? " ms" : "";
+}
+
+static int set_number(struct cfg *c, const struct cfg_setting *s, const char *value, char *err, size_t errlen)
+{
+	int64_t n;
+	int rc = parse_scaled(value, s->type == CFG_T_SIZE ? size_units
+	                             : s->type == CFG_T_DURATION ? duration_units : NULL, &n);
+	if (rc == -ERANGE)
+		fmt_err(err, errlen, "%s: '%s' is too large", s->name, value);
+	else if (rc)
+		fmt_err(err, errlen, "%s: '%s' is not %s", s->name, value, number_kind(s->type));
+	else if (n < s->min || n > s->max)
+		fmt_err(err, errlen, "%s: %s is out of range [%" PRId64 ", %" PRId64 "]%s", s->name, value, s->min,
+		        s->max, number_unit(s->type));
+	else {
+		*int_field(c, s) = n;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int set_bool(struct cfg *c, const struct cfg_setting *s, const char *value, char *err, size_t errlen)
+{
+	if (!strcmp(value, "true") || !strcmp(value, "yes") || !strcmp(value, "on") || !strcmp(value, "1"))
+		*bool_field(c, s) = true;
+	else if (!strcmp(value, "false") || !strcmp(value, "no") || !strcmp(value, "off") || !strcmp(value, "0"))
+		*bool_field(c, s) = false;
+	else {
+		fmt_err(err, errlen, "%s: '%s' is not true or false", s->name, value);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int cfg_set(struct cfg *c, const char *name, const char *value, char *err, size_t errlen)
+{
+	const struct cfg_setting *s = cfg_find(name);
+	if (!s) {
+		fmt_err(err, errlen, "unknown setting '%s'", name);
+		return -ENOENT;
+	}
+	if (is_string_type(s->type))
+		return set_text(c, s, value, err, errlen);
+	if (s->type == CFG_T_BOOL)
+		return set_bool(c, s, value, err, errlen);
+	return set_number(c, s, value, err, errlen);
 }
 
 int cfg_init(struct cfg *c)
@@ -231,144 +257,159 @@ void cfg_free(struct cfg *c)
 	c->config_file = NULL;
 }
 
-int cfg_parse_text(struct cfg *c, const char *name, const char *text, size_t len, char **err)
+/* One line of a configuration file: where it is, for diagnostics, and
+ * its text without surrounding space. */
+struct line {
+	const struct src_file *src;
+	unsigned no;
+	const char *start;
+	const char *a, *b;
+};
+
+static int line_error(struct diags *d, const struct line *l, const char *at, size_t span, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static int line_error(struct diags *d, const struct line *l, const char *at, size_t span, const char *fmt, ...)
 {
-	unsigned *seen = calloc(NSETTINGS, sizeof *seen); /* line of first setting */
-	if (!seen)
-		return -ENOMEM;
-	int rc = 0;
-	unsigned line = 0;
-	const char *p = text, *end = text + len;
-	char msg[512];
-	while (p < end && !rc) {
-		line++;
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		if (!eol)
-			eol = end;
-		const char *a = p, *b = eol;
-		p = eol < end ? eol + 1 : end;
-		if (memchr(a, '\0', (size_t)(b - a))) {
-			*err = xasprintf("%s:%u: NUL byte in line", name, line);
-			rc = -EINVAL;
-			break;
-		}
-		while (a < b && isspace((unsigned char)*a))
-			a++;
-		while (b > a && isspace((unsigned char)b[-1]))
-			b--;
-		if (a == b || *a == '#')
-			continue;
-		const char *eq = memchr(a, '=', (size_t)(b - a));
-		if (!eq) {
-			*err = xasprintf("%s:%u: expected 'key = value'", name, line);
-			rc = -EINVAL;
-			break;
-		}
-		const char *ke = eq;
-		while (ke > a && isspace((unsigned char)ke[-1]))
-			ke--;
-		char key[64];
-		if (ke == a || (size_t)(ke - a) >= sizeof key) {
-			*err = xasprintf("%s:%u: %s", name, line, ke == a ? "missing key before '='" : "key too long");
-			rc = -EINVAL;
-			break;
-		}
-		memcpy(key, a, (size_t)(ke - a));
-		key[ke - a] = '\0';
-		const char *v = eq + 1;
-		while (v < b && isspace((unsigned char)*v))
-			v++;
-		const char *ve = b;
-		char *value;
-		if (v < ve && *v == '"') {
-			const char *q = memchr(v + 1, '"', (size_t)(ve - v - 1));
-			if (!q) {
-				*err = xasprintf("%s:%u: unterminated quoted value", name, line);
-				rc = -EINVAL;
-				break;
-			}
-			const char *rest = q + 1;
-			while (rest < ve && isspace((unsigned char)*rest))
-				rest++;
-			if (rest < ve && *rest != '#') {
-				*err = xasprintf("%s:%u: text after the quoted value", name, line);
-				rc = -EINVAL;
-				break;
-			}
-			value = strndup(v + 1, (size_t)(q - v - 1));
-		} else {
-			/* a '#' after whitespace starts a comment */
-			for (const char *h = v; h < ve; h++)
-				if (*h == '#' && h > v && isspace((unsigned char)h[-1])) {
-					ve = h;
-					break;
-				}
-			while (ve > v && isspace((unsigned char)ve[-1]))
-				ve--;
-			value = strndup(v, (size_t)(ve - v));
-		}
-		if (!value) {
-			rc = -ENOMEM;
-			break;
-		}
-		const struct cfg_setting *s = cfg_find(key);
-		if (s && seen[s - settings]) {
-			*err = xasprintf("%s:%u: '%s' is set twice (first on line %u)", name, line, key, seen[s - settings]);
-			rc = -EINVAL;
-		} else if (cfg_set(c, key, value, msg, sizeof msg)) {
-			*err = xasprintf("%s:%u: %s", name, line, msg);
-			rc = -EINVAL;
-		} else {
-			seen[s - settings] = line;
-		}
-		free(value);
-	}
-	free(seen);
-	if (rc && !*err)
-		*err = xasprintf("%s: %s", name, strerror(-rc));
+	struct src_loc loc = {l->src, l->no, (uint32_t)(at - l->start) + 1};
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = diags_vadd(d, DIAG_ERROR, &loc, (uint32_t)span, fmt, ap);
+	va_end(ap);
 	return rc;
 }
 
-int cfg_load_file(struct cfg *c, const char *path, char **err)
+/* Longer keys are not settings: refused before the table is searched. */
+#define KEY_MAX 64
+
+/* The key before '=' into key[KEY_MAX]; *eq at the '='. */
+static int read_key(const struct line *l, char *key, const char **eq, struct diags *d)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		*err = xasprintf("%s: %s", path, strerror(errno));
-		return -errno;
+	const char *a = l->a;
+	*eq = memchr(a, '=', (size_t)(l->b - a));
+	if (!*eq)
+		return line_error(d, l, a, (size_t)(l->b - a), "expected 'key = value'");
+	const char *ke = *eq;
+	while (ke > a && isspace((unsigned char)ke[-1]))
+		ke--;
+	if (ke == a)
+		return line_error(d, l, *eq, 1, "missing key before '='");
+	if ((size_t)(ke - a) >= KEY_MAX)
+		return line_error(d, l, a, (size_t)(ke - a), "key too long");
+	memcpy(key, a, (size_t)(ke - a));
+	key[ke - a] = '\0';
+	return 0;
+}
+
+/* The value after '=': a quoted string, or the text up to a comment ('#'
+ * after whitespace). *at and *span say where it stands, quotes included. */
+static int read_value(const struct line *l, const char *eq, char **out, const char **at, size_t *span,
+                      struct diags *d)
+{
+	const char *v = eq + 1, *ve = l->b;
+	while (v < ve && isspace((unsigned char)*v))
+		v++;
+	*at = v;
+	if (v < ve && *v == '"') {
+		const char *q = memchr(v + 1, '"', (size_t)(ve - v - 1));
+		if (!q)
+			return line_error(d, l, v, (size_t)(ve - v), "unterminated quoted value");
+		const char *rest = q + 1;
+		while (rest < ve && isspace((unsigned char)*rest))
+			rest++;
+		if (rest < ve && *rest != '#')
+			return line_error(d, l, rest, (size_t)(ve - rest), "text after the quoted value");
+		*span = (size_t)(q + 1 - v);
+		*out = strndup(v + 1, (size_t)(q - v - 1));
+		return *out ? 0 : -ENOMEM;
 	}
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	for (;;) {
-		if (cap - len < 4096) {
-			if (cap > (1u << 20)) {
-				fclose(f);
-				free(buf);
-				*err = xasprintf("%s: file too large", path);
-				return -EFBIG;
-			}
-			char *nb = realloc(buf, cap ? cap * 2 : 8192);
-			if (!nb) {
-				fclose(f);
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = nb;
-			cap = cap ? cap * 2 : 8192;
-		}
-		size_t r = fread(buf + len, 1, cap - len, f);
-		len += r;
-		if (r == 0)
+	for (const char *h = v; h < ve; h++)
+		if (*h == '#' && h > v && isspace((unsigned char)h[-1])) {
+			ve = h;
 			break;
+		}
+	while (ve > v && isspace((unsigned char)ve[-1]))
+		ve--;
+	*span = (size_t)(ve - v);
+	*out = strndup(v, (size_t)(ve - v));
+	return *out ? 0 : -ENOMEM;
+}
+
+/* seen[i]: the line that set settings[i], 0 if none yet. */
+static int parse_line(struct cfg *c, const struct line *l, unsigned *seen, struct diags *d)
+{
+	const char *nul = memchr(l->a, '\0', (size_t)(l->b - l->a));
+	if (nul)
+		return line_error(d, l, nul, 1, "NUL byte in line");
+	char key[KEY_MAX];
+	const char *eq = NULL, *at = NULL;
+	char *value = NULL;
+	size_t span = 0;
+	int rc = read_key(l, key, &eq, d);
+	if (rc || (rc = read_value(l, eq, &value, &at, &span, d)))
+		return rc;
+	const struct cfg_setting *s = cfg_find(key);
+	char msg[512];
+	if (s && seen[s - settings])
+		rc = line_error(d, l, l->a, strlen(key), "'%s' is set twice (first on line %u)", key,
+		                seen[s - settings]);
+	else if ((rc = cfg_set(c, key, value, msg, sizeof msg)) == -ENOENT)
+		rc = line_error(d, l, l->a, strlen(key), "%s", msg);
+	else if (rc)
+		rc = line_error(d, l, at, span, "%s", msg);
+	else
+		seen[s - settings] = l->no;
+	free(value);
+	return rc;
+}
+
+int cfg_parse_text(struct cfg *c, const char *name, const char *text, size_t len, struct diags *d)
+{
+	unsigned *seen = calloc(NSETTINGS, sizeof *seen);
+	if (!seen)
+		return -ENOMEM;
+	struct src_file src = {name, text, len};
+	struct line l = {.src = &src};
+	int rc = 0;
+	const char *p = text, *end = text + len;
+	while (p < end && !rc) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol)
+			eol = end;
+		l.no++;
+		l.start = l.a = p;
+		l.b = eol;
+		p = eol < end ? eol + 1 : end;
+		/* a NUL is an error wherever it is, even in a comment */
+		if (!memchr(l.a, '\0', (size_t)(l.b - l.a))) {
+			while (l.a < l.b && isspace((unsigned char)*l.a))
+				l.a++;
+			while (l.b > l.a && isspace((unsigned char)l.b[-1]))
+				l.b--;
+			if (l.a == l.b || *l.a == '#')
+				continue;
+		}
+		rc = parse_line(c, &l, seen, d);
 	}
-	bool bad = ferror(f);
-	fclose(f);
-	if (bad) {
-		free(buf);
-		*err = xasprintf("%s: read error", path);
-		return -EIO;
+	free(seen);
+	if (rc == -ENOMEM)
+		diags_error(d, NULL, 0, "%s: %s", name, strerror(ENOMEM));
+	return rc;
+}
+
+/* Files larger than this are not configuration files. */
+#define CFG_MAX_FILE (1u << 20)
+
+int cfg_load_file(struct cfg *c, const char *path, struct diags *d)
+{
+	char *text;
+	size_t len;
+	int rc = file_read_all(path, CFG_MAX_FILE, &text, &len);
+	if (rc) {
+		diags_error(d, NULL, 0, "%s: %s", path, rc == -EFBIG ? "file too large" : strerror(-rc));
+		return rc;
 	}
-	int rc = cfg_parse_text(c, path, buf, len, err);
-	free(buf);
+	rc = cfg_parse_text(c, path, text, len, d);
+	free(text);
 	return rc;
 }
 
@@ -388,24 +429,22 @@ void cfg_usage(FILE *out, const char *prog)
 	        "version", "print the version");
 }
 
-static int set_flag(struct cfg *c, const char *name, const char *value, char **err)
+/* Flags are not in a file: their errors name the flag, without position. */
+static int set_flag(struct cfg *c, const char *name, const char *value, struct diags *d)
 {
 	char msg[512];
 	int rc = cfg_set(c, name, value, msg, sizeof msg);
 	if (rc == -ENOENT)
-		*err = xasprintf("--%s: unknown flag (see --help)", name);
-	else if (rc)
-		*err = xasprintf("--%s", msg);
-	return rc ? -EINVAL : 0;
+		return diags_error(d, NULL, 0, "--%s: unknown flag (see --help)", name);
+	if (rc)
+		return diags_error(d, NULL, 0, "--%s", msg);
+	return 0;
 }
 
-int cfg_load(struct cfg *c, int argc, char **argv, char **err)
+/* --help, --version (1: printed) and --config; the rest waits for
+ * set_flags, so that flags win over the file whatever their order. */
+static int early_flags(struct cfg *c, int argc, char **argv, struct diags *d)
 {
-	*err = NULL;
-	int rc = cfg_init(c);
-	if (rc)
-		return rc;
-	/* pass 1: --help, --version, --config */
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -418,23 +457,36 @@ int cfg_load(struct cfg *c, int argc, char **argv, char **err)
 		}
 		if (!strcmp(a, "--config") || !strncmp(a, "--config=", 9)) {
 			const char *v = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : NULL);
-			if (!v) {
-				*err = xasprintf("--config: missing file name");
-				return -EINVAL;
-			}
+			if (!v)
+				return diags_error(d, NULL, 0, "--config: missing file name");
 			free(c->config_file);
 			c->config_file = strdup(v);
 		}
 	}
-	if (c->config_file && (rc = cfg_load_file(c, c->config_file, err)))
-		return -EINVAL;
-	const char *env = getenv("INNET_ADMIN_TOKEN");
-	if (env && *env && (rc = set_flag(c, "admin-token", env, err))) {
-		free(*err);
-		*err = xasprintf("INNET_ADMIN_TOKEN: bad value");
-		return rc;
-	}
-	/* pass 2: every other flag */
+	return 0;
+}
+
+/* The value of argv[*i]: after '=', the next argument, or "true" for a
+ * BOOL flag alone. */
+static int flag_value(int argc, char **argv, int *i, const char *name, const char *eq, const char **v,
+                      struct diags *d)
+{
+	const struct cfg_setting *s = cfg_find(name);
+	if (eq)
+		*v = eq + 1;
+	else if (s && s->type == CFG_T_BOOL && (*i + 1 >= argc || !strncmp(argv[*i + 1], "--", 2)))
+		*v = "true";
+	else if (*i + 1 < argc)
+		*v = argv[++*i];
+	else if (!s)
+		return diags_error(d, NULL, 0, "--%s: unknown flag (see --help)", name);
+	else
+		return diags_error(d, NULL, 0, "--%s: missing value", name);
+	return 0;
+}
+
+static int set_flags(struct cfg *c, int argc, char **argv, struct diags *d)
+{
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--config")) {
@@ -443,38 +495,35 @@ int cfg_load(struct cfg *c, int argc, char **argv, char **err)
 		}
 		if (!strncmp(a, "--config=", 9))
 			continue;
-		if (strncmp(a, "--", 2) || !a[2]) {
-			*err = xasprintf("%s: unexpected argument (flags are --name value)", a);
-			return -EINVAL;
-		}
+		if (strncmp(a, "--", 2) || !a[2])
+			return diags_error(d, NULL, 0, "%s: unexpected argument (flags are --name value)", a);
 		char name[64];
 		const char *eq = strchr(a + 2, '=');
 		size_t nlen = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
-		if (nlen >= sizeof name) {
-			*err = xasprintf("%s: unknown flag", a);
-			return -EINVAL;
-		}
+		if (nlen >= sizeof name)
+			return diags_error(d, NULL, 0, "%s: unknown flag", a);
 		memcpy(name, a + 2, nlen);
 		name[nlen] = '\0';
-		const struct cfg_setting *s = cfg_find(name);
-		const char *v;
-		if (eq)
-			v = eq + 1;
-		else if (s && s->type == CFG_T_BOOL && (i + 1 >= argc || !strncmp(argv[i + 1], "--", 2)))
-			v = "true";
-		else if (i + 1 < argc)
-			v = argv[++i];
-		else if (!s) {
-			*err = xasprintf("--%s: unknown flag (see --help)", name);
-			return -EINVAL;
-		} else {
-			*err = xasprintf("--%s: missing value", name);
-			return -EINVAL;
-		}
-		if ((rc = set_flag(c, name, v, err)))
+		const char *v = NULL;
+		int rc = flag_value(argc, argv, &i, name, eq, &v, d);
+		if (rc || (rc = set_flag(c, name, v, d)))
 			return rc;
 	}
 	return 0;
+}
+
+int cfg_load(struct cfg *c, int argc, char **argv, struct diags *d)
+{
+	int rc = cfg_init(c);
+	if (rc || (rc = early_flags(c, argc, argv, d)))
+		return rc;
+	if (c->config_file && cfg_load_file(c, c->config_file, d))
+		return -EINVAL;
+	const char *env = getenv("INNET_ADMIN_TOKEN");
+	char msg[512];
+	if (env && *env && cfg_set(c, "admin-token", env, msg, sizeof msg))
+		return diags_error(d, NULL, 0, "INNET_ADMIN_TOKEN: bad value");
+	return set_flags(c, argc, argv, d);
 }
 
 json_t *cfg_to_json(const struct cfg *c)

@@ -11,6 +11,8 @@
 
 #include <jansson.h>
 
+#include "base/diag.h"
+
 enum cfg_type {
 	CFG_T_STRING, CFG_T_PATH, CFG_T_ADDRESS, CFG_T_ENUM,
 	CFG_T_INT, CFG_T_SIZE, CFG_T_DURATION, CFG_T_BOOL,
@@ -55,16 +57,20 @@ void cfg_free(struct cfg *c);
 int cfg_set(struct cfg *c, const char *name, const char *value, char *err, size_t errlen);
 
 /* Parse "key = value" lines ('#' comments, values optionally in double
- * quotes). `name` is used in messages: "name:line: message" in *err
- * (malloc'd). A key given twice is an error. */
-int cfg_parse_text(struct cfg *c, const char *name, const char *text, size_t len, char **err);
-int cfg_load_file(struct cfg *c, const char *path, char **err);
+ * quotes). Stops at the first error, which goes to d at name:line:column
+ * (the key, or the value at fault) with the line and a caret. A key given
+ * twice is an error. Returns 0, -EINVAL, or -ENOMEM. */
+int cfg_parse_text(struct cfg *c, const char *name, const char *text, size_t len, struct diags *d);
+/* The same for a file (at most 1 MiB); a file that cannot be read is an
+ * error in d without position ("path: why"), and its negative errno. */
+int cfg_load_file(struct cfg *c, const char *path, struct diags *d);
 
 /* The whole start-up sequence: defaults, --config FILE, INNET_ADMIN_TOKEN,
  * then the flags (--name value or --name=value; a BOOL flag alone is true).
  * Returns 0; 1 when --help or --version was printed (exit 0); -EINVAL with
- * *err ("file:line: message" or "--flag: message"; exit 2). */
-int cfg_load(struct cfg *c, int argc, char **argv, char **err);
+ * the reason in d (the file's errors with their position, a flag's as
+ * "--flag: message"; exit 2). */
+int cfg_load(struct cfg *c, int argc, char **argv, struct diags *d);
 void cfg_usage(FILE *out, const char *prog);
 
 /* The effective settings; secrets (admin-token) are redacted. */

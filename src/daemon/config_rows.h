@@ -26,6 +26,10 @@ CFG_ROW(max_connections, "max-connections", INT, 1, 100000, NULL, "1024", "simul
 CFG_ROW(header_timeout, "header-timeout", DURATION, 10, 3600000, NULL, "10s", "time a client has to send a whole request once it started one")
 CFG_ROW(idle_timeout, "idle-timeout", DURATION, 10, 86400000, NULL, "60s", "keep-alive connections idle this long are closed")
 CFG_ROW(shutdown_timeout, "shutdown-timeout", DURATION, 0, 600000, NULL, "5s", "on SIGTERM, how long in-flight requests may still finish")
+/* The controller: verification work and request rates. */
+CFG_ROW(verify_steps, "verify-steps", INT, 1, 1000000000, NULL, "3000", "symbolic execution steps per statement before a request is refused as too complex")
+CFG_ROW(verify_deadline_ms, "verify-deadline-ms", INT, 1, 3600000, NULL, "10000", "milliseconds a check or deploy may verify before it is refused as too complex")
+CFG_ROW(tenant_rps, "tenant-rps", INT, 1, 1000000000, NULL, "200", "check and deploy requests per second of a tenant without its own rps quota (bursts of twice as many)")
 /* The platform: DPDK fast path (src/dataplane) and module lifecycle (src/vm).
  * The built-in default is dataplane = none so that a bare innetd (tests,
  * tools) needs no privileges; conf/innetd.conf turns on a TAP port. */

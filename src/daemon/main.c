@@ -39,7 +39,13 @@ struct daemon {
 /* Every route set of the daemon; later subsystems add theirs here. */
 static int (*const route_sets[])(struct api *) = {
 	api_register_core,
+	api_register_openapi,
 };
+
+static struct snapshot *current_snapshot(void *api)
+{
+	return api_snapshot(api);
+}
 
 static void close_all(struct daemon *d)
 {
@@ -111,111 +117,171 @@ static int write_ready_file(const char *path, const char *host, int port)
 	return 0;
 }
 
+/* Settings, logging, the registry (seeded on the first start) and the
+ * operator's token hash. 0, or the exit status (2: bad settings or files). */
+static int open_state(struct daemon *d, int argc, char **argv, struct diags *dg,
+                      uint8_t admin_hash[REG_HASH_LEN])
+{
+	int rc = cfg_load(&d->cfg, argc, argv, dg);
+	if (rc) {
+		diags_print(stderr, dg);
+		return rc < 0 ? 2 : -1; /* -1: --help or --version, exit 0 */
+	}
+	enum log_level lvl;
+	if (!log_level_parse(d->cfg.log_level, &lvl))
+		log_set_level(lvl);
+	log_info("main", "innetd %s starting%s%s", INNET_VERSION,
+	         d->cfg.config_file ? " with " : "", d->cfg.config_file ? d->cfg.config_file : "");
+	if (auth_init()) {
+		log_error("main", "libsodium failed to initialise");
+		return 1;
+	}
+	char rerr[512];
+	if ((rc = reg_open(d->cfg.db, &d->reg, rerr, sizeof rerr))) {
+		log_error("main", "registry: %s", *rerr ? rerr : strerror(-rc));
+		return 1;
+	}
+	log_info("main", "registry %s (schema version %d)", d->cfg.db, reg_schema_version(d->reg));
+	if ((rc = seed_registry(d->reg, &d->cfg, dg))) {
+		if (dg->n)
+			diags_print(stderr, dg);
+		else
+			fprintf(stderr, "innetd: %s\n", strerror(-rc));
+		return 2;
+	}
+	rc = auth_setup_admin(d->reg, d->cfg.admin_token, d->cfg.admin_token_file, admin_hash);
+	return rc == 0 ? 0 : rc == -EINVAL ? 2 : 1;
+}
+
+static int init_loop(struct daemon *d)
+{
+	int rc = uv_loop_init(&d->loop);
+	if (rc) {
+		log_error("main", "uv_loop_init: %s", uv_strerror(rc));
+		return rc;
+	}
+	uv_signal_init(&d->loop, &d->sigint);
+	uv_signal_init(&d->loop, &d->sigterm);
+	uv_timer_init(&d->loop, &d->shutdown_timer);
+	d->sigint.data = d->sigterm.data = d->shutdown_timer.data = d;
+	uv_unref((uv_handle_t *)&d->shutdown_timer);
+	return 0;
+}
+
+/* The API, its routes and the controller behind them. */
+static int start_api(struct daemon *d, const uint8_t admin_hash[REG_HASH_LEN])
+{
+	int rc = api_new(&d->loop, d->reg, cfg_to_json(&d->cfg), admin_hash, &d->api);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < sizeof route_sets / sizeof route_sets[0]; i++)
+		if ((rc = route_sets[i](d->api))) {
+			log_error("main", "registering routes: %s", strerror(-rc));
+			return rc;
+		}
+	struct ctl_env env = {&d->loop, d->reg, current_snapshot, d->api};
+	struct ctl_limits limits = {
+		.max_steps = (uint64_t)d->cfg.verify_steps,
+		.deadline_ms = (uint64_t)d->cfg.verify_deadline_ms,
+		.tenant_rps = (uint64_t)d->cfg.tenant_rps,
+	};
+	if ((rc = ctl_new(&env, &limits, &d->ctl)))
+		return rc;
+	if ((rc = api_register_modules(d->api, d->ctl))) {
+		log_error("main", "registering routes: %s", strerror(-rc));
+		return rc;
+	}
+	/* a policy or network change is stored only once the deployed modules
+	 * were checked against it */
+	struct api_change_hooks hooks = {d->ctl, ctl_policy_recheck, ctl_network_recheck};
+	api_set_change_hooks(d->api, &hooks);
+	return seed_load_snapshot(d->api);
+}
+
+/* The platform after the registry and the controller: every deployed
+ * module of the registry is installed again. */
+static int start_platform(struct daemon *d)
+{
+	char perr[768] = "";
+	int rc = plat_start(&d->cfg, &d->loop, &d->plat, perr, sizeof perr);
+	if (rc) {
+		log_error("main", "cannot start the fast path: %s", perr);
+		return rc;
+	}
+	if ((rc = plat_register_routes(d->api, d->plat, &d->http_requests)))
+		return rc;
+	if (!plat_running(d->plat))
+		return 0;
+	struct ctl_platform_ops ops;
+	plat_ctl_ops(d->plat, &ops);
+	if ((rc = ctl_set_platform_ops(d->ctl, &ops)))
+		log_error("main", "installing the deployed modules: %s", strerror(-rc));
+	return rc;
+}
+
+/* The built-in API document must name exactly the routes served: a
+ * difference is a build that shipped docs/openapi.json out of date. */
+static int check_api_document(struct daemon *d)
+{
+	char oerr[1024];
+	int rc = api_openapi_check(d->api, oerr, sizeof oerr);
+	if (rc)
+		log_error("main", "docs/openapi.json and the routes differ: %s", oerr);
+	return rc;
+}
+
+static int start_listening(struct daemon *d)
+{
+	struct http_limits lim = {
+		.max_body = (size_t)d->cfg.max_body,
+		.max_header = (size_t)d->cfg.max_header,
+		.max_connections = (unsigned)d->cfg.max_connections,
+		.header_timeout_ms = (uint64_t)d->cfg.header_timeout,
+		.idle_timeout_ms = (uint64_t)d->cfg.idle_timeout,
+	};
+	char host[16];
+	int port;
+	cfg_split_address(d->cfg.listen, host, &port);
+	int rc = http_server_new(&d->loop, &lim, on_http, d, &d->http);
+	if (rc)
+		return rc;
+	if ((rc = http_server_listen(d->http, host, port))) {
+		log_error("main", "cannot listen on %s: %s", d->cfg.listen, uv_strerror(rc));
+		return rc;
+	}
+	log_info("main", "API on http://%s:%d/v1/", host, http_server_port(d->http));
+	if (*d->cfg.ready_file &&
+	    (rc = write_ready_file(d->cfg.ready_file, host, http_server_port(d->http)))) {
+		log_error("main", "ready-file %s: %s", d->cfg.ready_file, strerror(-rc));
+		return rc;
+	}
+	uv_signal_start(&d->sigint, on_signal, SIGINT);
+	uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct daemon d;
 	memset(&d, 0, sizeof d);
-	char *err = NULL;
-	int status = 1, rc;
-	bool loop_ready = false;
-
-	rc = cfg_load(&d.cfg, argc, argv, &err);
-	if (rc) {
-		if (rc < 0)
-			fprintf(stderr, "innetd: %s\n", err ? err : "bad configuration");
-		status = rc < 0 ? 2 : 0;
-		goto cleanup;
-	}
-	enum log_level lvl;
-	if (!log_level_parse(d.cfg.log_level, &lvl))
-		log_set_level(lvl);
-	signal(SIGPIPE, SIG_IGN);
-	log_info("main", "innetd %s starting%s%s", INNET_VERSION,
-	         d.cfg.config_file ? " with " : "", d.cfg.config_file ? d.cfg.config_file : "");
-	if (auth_init()) {
-		log_error("main", "libsodium failed to initialise");
-		goto cleanup;
-	}
-	if ((rc = reg_open(d.cfg.db, &d.reg, &err))) {
-		log_error("main", "registry: %s", err ? err : strerror(-rc));
-		goto cleanup;
-	}
-	log_info("main", "registry %s (schema version %d)", d.cfg.db, reg_schema_version(d.reg));
-	if ((rc = seed_registry(d.reg, &d.cfg, &err))) {
-		fprintf(stderr, "innetd: %s\n", err ? err : strerror(-rc));
-		status = 2;
-		goto cleanup;
-	}
+	struct diags dg;
+	diags_init(&dg);
 	uint8_t admin_hash[REG_HASH_LEN];
-	if ((rc = auth_setup_admin(d.reg, d.cfg.admin_token, d.cfg.admin_token_file, admin_hash))) {
-		status = rc == -EINVAL ? 2 : 1;
-		goto cleanup;
-	}
+	bool loop_ready = false;
+	signal(SIGPIPE, SIG_IGN);
 
-	if ((rc = uv_loop_init(&d.loop))) {
-		log_error("main", "uv_loop_init: %s", uv_strerror(rc));
+	int status = open_state(&d, argc, argv, &dg, admin_hash);
+	if (status) {
+		status = status < 0 ? 0 : status;
 		goto cleanup;
 	}
+	status = 1;
+	if (init_loop(&d))
+		goto cleanup;
 	loop_ready = true;
-	uv_signal_init(&d.loop, &d.sigint);
-	uv_signal_init(&d.loop, &d.sigterm);
-	uv_timer_init(&d.loop, &d.shutdown_timer);
-	d.sigint.data = d.sigterm.data = d.shutdown_timer.data = &d;
-	uv_unref((uv_handle_t *)&d.shutdown_timer);
-
-	if ((rc = api_new(&d.loop, d.reg, cfg_to_json(&d.cfg), admin_hash, &d.api)))
+	if (start_api(&d, admin_hash) || start_platform(&d) || check_api_document(&d) ||
+	    start_listening(&d))
 		goto cleanup_loop;
-	for (size_t i = 0; i < sizeof route_sets / sizeof route_sets[0]; i++)
-		if ((rc = route_sets[i](d.api))) {
-			log_error("main", "registering routes: %s", strerror(-rc));
-			goto cleanup_loop;
-		}
-	/* after the core routes: the controller wraps the policy and network ones */
-	if ((rc = ctl_new(d.api, NULL, &d.ctl)))
-		goto cleanup_loop;
-	if ((rc = seed_load_snapshot(d.api)))
-		goto cleanup_loop;
-	/* the platform after the registry and the controller: every deployed
-	 * module of the registry is installed again (DESIGN 4) */
-	char perr[768] = "";
-	if ((rc = plat_start(&d.cfg, &d.loop, &d.plat, perr, sizeof perr))) {
-		log_error("main", "cannot start the fast path: %s", perr);
-		goto cleanup_loop;
-	}
-	if ((rc = plat_register_routes(d.api, d.plat, &d.http_requests)))
-		goto cleanup_loop;
-	if (plat_running(d.plat)) {
-		struct ctl_platform_ops ops;
-		plat_ctl_ops(d.plat, &ops);
-		if ((rc = ctl_set_platform_ops(d.ctl, &ops))) {
-			log_error("main", "installing the deployed modules: %s", strerror(-rc));
-			goto cleanup_loop;
-		}
-	}
-
-	struct http_limits lim = {
-		.max_body = (size_t)d.cfg.max_body,
-		.max_header = (size_t)d.cfg.max_header,
-		.max_connections = (unsigned)d.cfg.max_connections,
-		.header_timeout_ms = (uint64_t)d.cfg.header_timeout,
-		.idle_timeout_ms = (uint64_t)d.cfg.idle_timeout,
-	};
-	char host[16];
-	int port;
-	cfg_split_address(d.cfg.listen, host, &port);
-	if ((rc = http_server_new(&d.loop, &lim, on_http, &d, &d.http)))
-		goto cleanup_loop;
-	if ((rc = http_server_listen(d.http, host, port))) {
-		log_error("main", "cannot listen on %s: %s", d.cfg.listen, uv_strerror(rc));
-		goto cleanup_loop;
-	}
-	log_info("main", "API on http://%s:%d/v1/", host, http_server_port(d.http));
-	if (*d.cfg.ready_file && (rc = write_ready_file(d.cfg.ready_file, host, http_server_port(d.http)))) {
-		log_error("main", "ready-file %s: %s", d.cfg.ready_file, strerror(-rc));
-		goto cleanup_loop;
-	}
-	uv_signal_start(&d.sigint, on_signal, SIGINT);
-	uv_signal_start(&d.sigterm, on_signal, SIGTERM);
 
 	uv_run(&d.loop, UV_RUN_DEFAULT);
 	status = 0;
@@ -232,6 +298,6 @@ cleanup:
 		log_warn("main", "the event loop still had handles at exit");
 	reg_close(d.reg);
 	cfg_free(&d.cfg);
-	free(err);
+	diags_free(&dg);
 	return status;
 }

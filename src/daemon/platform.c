@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fmt.h"
 #include "base/inet.h"
 #include "base/log.h"
 #include "daemon/platform.h"
@@ -41,117 +42,158 @@ static size_t split(const char *text, bool commas, char *buf, size_t bufsz, char
 	return n;
 }
 
-int plat_start(const struct cfg *cfg, uv_loop_t *loop, struct plat **out, char *err,
-               size_t errlen)
-{
-	*out = NULL;
-	if (!strcmp(cfg->dataplane, "none")) {
-		*out = calloc(1, sizeof **out);
-		return *out ? 0 : -ENOMEM;
-	}
-	struct dp_config c;
-	dp_config_init(&c);
+#define PLAT_MAX_ROUTES 64 /* dp-routes entries */
+
+/* The fast path's ports and routes as dp_config wants them, with the
+ * storage they point into. */
+struct dp_setup {
 	struct dp_port_config ports[DP_MAX_PORTS];
 	char devargs[DP_MAX_PORTS][512];
+	size_t np, nports; /* named in dp-ports; used (tap and null default to one) */
+	struct dp_route routes[PLAT_MAX_ROUTES];
+	size_t nr;
 	char pbuf[4096], rbuf[4096];
+};
+
+static int parse_ports(const struct cfg *cfg, struct dp_setup *s, char *err, size_t errlen)
+{
 	char *words[DP_MAX_PORTS + 1];
-	size_t np = split(cfg->dp_ports, false, pbuf, sizeof pbuf, words, DP_MAX_PORTS + 1);
-	if (np > DP_MAX_PORTS) {
-		snprintf(err, errlen, "dp-ports: at most %d ports", DP_MAX_PORTS);
+	s->np = split(cfg->dp_ports, false, s->pbuf, sizeof s->pbuf, words, DP_MAX_PORTS + 1);
+	if (s->np > DP_MAX_PORTS) {
+		fmt_err(err, errlen, "dp-ports: at most %d ports", DP_MAX_PORTS);
 		return -EINVAL;
 	}
 	bool any_iface = !strcmp(cfg->dataplane, "tap") || !strcmp(cfg->dataplane, "null");
-	if (!np && !any_iface) {
-		snprintf(err, errlen, "dp-ports: dataplane = %s needs at least one port", cfg->dataplane);
+	if (!s->np && !any_iface) {
+		fmt_err(err, errlen, "dp-ports: dataplane = %s needs at least one port", cfg->dataplane);
 		return -EINVAL;
 	}
-	size_t nports = np ? np : 1;
-	for (size_t i = 0; i < nports; i++) {
+	s->nports = s->np ? s->np : 1;
+	for (size_t i = 0; i < s->nports; i++) {
 		const char *kind = strcmp(cfg->dataplane, "devargs") ? cfg->dataplane : words[i];
 		char e[256];
-		int rc = dp_port_devargs(kind, np ? words[i] : NULL, (unsigned)i, devargs[i],
-		                         sizeof devargs[i], e, sizeof e);
+		int rc = dp_port_devargs(kind, s->np ? words[i] : NULL, (unsigned)i, s->devargs[i],
+		                         sizeof s->devargs[i], e, sizeof e);
 		if (rc) {
-			snprintf(err, errlen, "dp-ports: %s", e);
+			fmt_err(err, errlen, "dp-ports: %s", e);
 			return rc;
 		}
-		ports[i] = (struct dp_port_config){.devargs = devargs[i]};
+		s->ports[i] = (struct dp_port_config){.devargs = s->devargs[i]};
 	}
-	struct dp_route routes[64];
-	char *rw[65];
-	size_t nr = split(cfg->dp_routes, true, rbuf, sizeof rbuf, rw, 65);
-	if (nr > 64) {
-		snprintf(err, errlen, "dp-routes: at most 64 routes");
+	return 0;
+}
+
+static int parse_routes(const struct cfg *cfg, struct dp_setup *s, char *err, size_t errlen)
+{
+	char *rw[PLAT_MAX_ROUTES + 1];
+	s->nr = split(cfg->dp_routes, true, s->rbuf, sizeof s->rbuf, rw, PLAT_MAX_ROUTES + 1);
+	if (s->nr > PLAT_MAX_ROUTES) {
+		fmt_err(err, errlen, "dp-routes: at most %d routes", PLAT_MAX_ROUTES);
 		return -EINVAL;
 	}
-	for (size_t i = 0; i < nr; i++) {
+	for (size_t i = 0; i < s->nr; i++) {
 		char e[256];
-		if (dp_parse_route(rw[i], &routes[i], e, sizeof e) < 0) {
-			snprintf(err, errlen, "dp-routes: '%s': %s", rw[i], e);
+		if (dp_parse_route(rw[i], &s->routes[i], e, sizeof e) < 0) {
+			fmt_err(err, errlen, "dp-routes: '%s': %s", rw[i], e);
 			return -EINVAL;
 		}
-		if (routes[i].port >= nports) {
-			snprintf(err, errlen, "dp-routes: '%s' names port %u but there are %zu port(s)", rw[i],
-			         routes[i].port, nports);
+		if (s->routes[i].port >= s->nports) {
+			fmt_err(err, errlen, "dp-routes: '%s' names port %u but there are %zu port(s)", rw[i],
+			        s->routes[i].port, s->nports);
 			return -EINVAL;
 		}
 	}
+	return 0;
+}
+
+static void dp_config_of(const struct cfg *cfg, struct dp_setup *s, uv_loop_t *loop,
+                         struct dp_config *c)
+{
+	dp_config_init(c);
 	if (*cfg->dpdk_args)
-		c.eal_args = cfg->dpdk_args;
+		c->eal_args = cfg->dpdk_args;
 	if (*cfg->dp_file_prefix)
-		c.file_prefix = cfg->dp_file_prefix;
-	c.lcore = (unsigned)cfg->dp_lcore;
-	c.ports = ports;
-	c.nports = nports;
-	c.routes = routes;
-	c.nroutes = nr;
-	c.nb_mbufs = (uint32_t)cfg->dp_mbufs;
-	c.max_modules = (uint32_t)cfg->dp_max_modules;
-	c.hold_packets = (uint32_t)cfg->dp_hold_packets;
-	c.hold_total = (uint32_t)cfg->dp_hold_total;
-	c.idle_sleep_us = (uint32_t)cfg->dp_idle_sleep_us;
-	c.loop = loop;
+		c->file_prefix = cfg->dp_file_prefix;
+	c->lcore = (unsigned)cfg->dp_lcore;
+	c->ports = s->ports;
+	c->nports = s->nports;
+	c->routes = s->routes;
+	c->nroutes = s->nr;
+	c->nb_mbufs = (uint32_t)cfg->dp_mbufs;
+	c->max_modules = (uint32_t)cfg->dp_max_modules;
+	c->hold_packets = (uint32_t)cfg->dp_hold_packets;
+	c->hold_total = (uint32_t)cfg->dp_hold_total;
+	c->idle_sleep_us = (uint32_t)cfg->dp_idle_sleep_us;
+	c->loop = loop;
+}
 
-	struct vm_config vc;
-	vm_config_init(&vc);
-	vc.idle_ms = (uint32_t)cfg->idle_stop;
-	vc.starts_per_s = (double)cfg->starts_per_second;
-	vc.start_burst = (uint32_t)cfg->start_burst;
-	vc.tenant_starts_per_s = (double)cfg->tenant_starts_per_second;
-	vc.tenant_burst = (uint32_t)cfg->tenant_start_burst;
-	vc.stateful_quota = (size_t)cfg->stateful_quota;
-	vc.max_modules = (uint32_t)cfg->dp_max_modules;
-	vc.xen_image = *cfg->xen_image ? cfg->xen_image : NULL;
-	vc.loop = loop;
+static void vm_config_of(const struct cfg *cfg, uv_loop_t *loop, struct vm_config *vc)
+{
+	vm_config_init(vc);
+	vc->idle_ms = (uint32_t)cfg->idle_stop;
+	vc->starts_per_s = (double)cfg->starts_per_second;
+	vc->start_burst = (uint32_t)cfg->start_burst;
+	vc->tenant_starts_per_s = (double)cfg->tenant_starts_per_second;
+	vc->tenant_burst = (uint32_t)cfg->tenant_start_burst;
+	vc->stateful_quota = (size_t)cfg->stateful_quota;
+	vc->max_modules = (uint32_t)cfg->dp_max_modules;
+	vc->xen_image = *cfg->xen_image ? cfg->xen_image : NULL;
+	vc->loop = loop;
+}
 
-	struct plat *p = calloc(1, sizeof *p);
-	if (!p)
-		return -ENOMEM;
+/* The backend and the module manager over it. */
+static int start_manager(const struct cfg *cfg, const struct dp_config *c, uv_loop_t *loop,
+                         struct plat *p, char *err, size_t errlen)
+{
 	struct vm_backend *be = NULL;
-	int rc;
 	char e[512] = "";
-	if (!strcmp(cfg->backend, "xen"))
-		rc = vm_xen_new(&be, e, sizeof e);
-	else
-		rc = vm_native_new(&c, &be, e, sizeof e);
+	int rc = !strcmp(cfg->backend, "xen") ? vm_xen_new(&be, e, sizeof e)
+	                                      : vm_native_new(c, &be, e, sizeof e);
 	if (rc) {
-		snprintf(err, errlen, "%s backend: %s (set dataplane = none to run without a fast path)",
-		         cfg->backend, *e ? e : strerror(-rc));
-		free(p);
+		fmt_err(err, errlen, "%s backend: %s (set dataplane = none to run without a fast path)",
+		        cfg->backend, *e ? e : strerror(-rc));
 		return rc;
 	}
+	struct vm_config vc;
+	vm_config_of(cfg, loop, &vc);
 	if ((rc = vm_mgr_new(&vc, be, &p->mgr))) {
-		snprintf(err, errlen, "module manager: %s", strerror(-rc));
+		fmt_err(err, errlen, "module manager: %s", strerror(-rc));
 		if (be->ops->free)
 			be->ops->free(be);
-		free(p);
 		return rc;
 	}
 	p->dp = vm_native_dp(be);
 	p->backend = be->ops->name;
+	return 0;
+}
+
+int plat_start(const struct cfg *cfg, uv_loop_t *loop, struct plat **out, char *err,
+               size_t errlen)
+{
+	*out = NULL;
+	struct plat *p = calloc(1, sizeof *p);
+	if (!p)
+		return -ENOMEM;
+	if (!strcmp(cfg->dataplane, "none")) {
+		*out = p;
+		return 0;
+	}
+	struct dp_setup *s = calloc(1, sizeof *s); /* large: not on the stack */
+	int rc = s ? 0 : -ENOMEM;
+	struct dp_config c;
+	if (!rc && !(rc = parse_ports(cfg, s, err, errlen)) && !(rc = parse_routes(cfg, s, err, errlen))) {
+		dp_config_of(cfg, s, loop, &c);
+		rc = start_manager(cfg, &c, loop, p, err, errlen);
+	}
+	if (rc) {
+		free(s);
+		free(p);
+		return rc;
+	}
 	log_info("platform", "%s backend, fast path on %zu %s port(s)%s%s, %zu route(s), idle stop %lld ms",
-	         p->backend, nports, cfg->dataplane, np ? ": " : "", np ? cfg->dp_ports : "", nr,
-	         (long long)cfg->idle_stop);
+	         p->backend, s->nports, cfg->dataplane, s->np ? ": " : "", s->np ? cfg->dp_ports : "",
+	         s->nr, (long long)cfg->idle_stop);
+	free(s);
 	*out = p;
 	return 0;
 }
@@ -255,7 +297,7 @@ void plat_ctl_ops(struct plat *p, struct ctl_platform_ops *ops)
 	ops->describe = op_describe;
 }
 
-/* The state a tenant sees (DESIGN 11: deployed -> starting -> running ->
+/* The state a tenant sees (deployed -> starting -> running ->
  * idle -> stopped): a module the idle check stopped is back in the
  * manager's VM_DEPLOYED (it starts again on its next new flow); it shows
  * as "stopped" once it has run, "deployed" before its first start. */

@@ -1,36 +1,29 @@
 #include "daemon/seed.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/file.h"
 #include "base/log.h"
 
-static char *diags_text(const char *file, const struct diags *d)
+/* A file the configuration names could not be read. */
+static int file_error(struct diags *d, const char *path, int rc)
 {
-	char *buf = NULL;
-	size_t n = 0;
-	FILE *f = open_memstream(&buf, &n);
-	if (!f)
-		return NULL;
-	fprintf(f, "%s: the network snapshot is not valid:\n", file);
-	for (size_t i = 0; i < d->n; i++) {
-		if (d->v[i].line)
-			fprintf(f, "  %s:%u:%u: %s\n", file, d->v[i].line, d->v[i].col, d->v[i].msg);
-		else
-			fprintf(f, "  %s: %s\n", file, d->v[i].msg);
-	}
-	fclose(f);
-	if (n && buf[n - 1] == '\n')
-		buf[n - 1] = '\0';
-	return buf;
+	diags_error(d, NULL, 0, "%s: %s", path, strerror(-rc));
+	return rc;
 }
 
-int seed_registry(struct registry *reg, const struct cfg *cfg, char **err)
+/* The snapshot's own diagnostics, under a line that names the file. */
+static void snapshot_errors(struct diags *d, const char *path, struct diags *sd)
 {
-	*err = NULL;
+	diags_error(d, NULL, 0, "%s: the network snapshot is not valid:", path);
+	diags_set_file(sd, 0, path);
+	diags_move(d, sd);
+}
+
+int seed_registry(struct registry *reg, const struct cfg *cfg, struct diags *d)
+{
 	char flag;
 	size_t flen;
 	int rc = reg_meta_get(reg, "seeded", &flag, 1, &flen);
@@ -47,29 +40,24 @@ int seed_registry(struct registry *reg, const struct cfg *cfg, char **err)
 	struct snapshot *s = NULL;
 	if (cfg->network && *cfg->network) {
 		if ((rc = file_read_all(cfg->network, 64u << 20, &net, &netlen))) {
-			if (asprintf(err, "%s: %s", cfg->network, strerror(-rc)) < 0)
-				*err = NULL;
+			file_error(d, cfg->network, rc);
 			goto out;
 		}
-		struct diags d;
-		diags_init(&d);
-		if ((rc = snapshot_parse(net, netlen, &s, &d))) {
-			*err = diags_text(cfg->network, &d);
-			diags_free(&d);
+		struct diags sd;
+		diags_init(&sd);
+		if ((rc = snapshot_parse(net, netlen, &s, &sd)))
+			snapshot_errors(d, cfg->network, &sd);
+		diags_free(&sd);
+		if (rc)
 			goto out;
-		}
-		diags_free(&d);
 	}
 	if (cfg->policy && *cfg->policy) {
 		if ((rc = file_read_all(cfg->policy, 64 * 1024, &pol, &pollen))) {
-			if (asprintf(err, "%s: %s", cfg->policy, strerror(-rc)) < 0)
-				*err = NULL;
+			file_error(d, cfg->policy, rc);
 			goto out;
 		}
 		if (strlen(pol) != pollen) {
-			rc = -EINVAL;
-			if (asprintf(err, "%s: NUL byte in the policy text", cfg->policy) < 0)
-				*err = NULL;
+			rc = diags_error(d, NULL, 0, "%s: NUL byte in the policy text", cfg->policy);
 			goto out;
 		}
 	}

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fmt.h"
 #include "dataplane/dataplane.h"
 
 int dp_parse_route(const char *text, struct dp_route *out, char *err, size_t errlen)
@@ -12,17 +13,17 @@ int dp_parse_route(const char *text, struct dp_route *out, char *err, size_t err
 	memset(out, 0, sizeof *out);
 	const char *eq = strchr(text, '=');
 	if (!eq) {
-		snprintf(err, errlen, "route '%s': expected PREFIX=PORT[@MAC]", text);
+		fmt_err(err, errlen, "route '%s': expected PREFIX=PORT[@MAC]", text);
 		return -EINVAL;
 	}
 	if (inet_parse_prefix(text, (size_t)(eq - text), true, &out->prefix) < 0) {
-		snprintf(err, errlen, "route '%s': '%.*s' is not an IPv4 prefix", text, (int)(eq - text), text);
+		fmt_err(err, errlen, "route '%s': '%.*s' is not an IPv4 prefix", text, (int)(eq - text), text);
 		return -EINVAL;
 	}
 	char *end;
 	unsigned long port = strtoul(eq + 1, &end, 10);
 	if (end == eq + 1 || port >= DP_MAX_PORTS || (*end && *end != '@')) {
-		snprintf(err, errlen, "route '%s': the port must be a number below %d", text, DP_MAX_PORTS);
+		fmt_err(err, errlen, "route '%s': the port must be a number below %d", text, DP_MAX_PORTS);
 		return -EINVAL;
 	}
 	out->port = (uint32_t)port;
@@ -31,7 +32,7 @@ int dp_parse_route(const char *text, struct dp_route *out, char *err, size_t err
 		int n = 0;
 		if (sscanf(end + 1, "%2x:%2x:%2x:%2x:%2x:%2x%n", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &n) != 6 ||
 		    end[1 + n] != 0) {
-			snprintf(err, errlen, "route '%s': '%s' is not a MAC address", text, end + 1);
+			fmt_err(err, errlen, "route '%s': '%s' is not a MAC address", text, end + 1);
 			return -EINVAL;
 		}
 		for (int i = 0; i < 6; i++)
@@ -51,14 +52,14 @@ int dp_port_devargs(const char *kind, const char *iface, unsigned index, char *b
 			k = snprintf(buf, n, "net_tap%u,iface=innet%u", index, index);
 	} else if (strcmp(kind, "af_packet") == 0) {
 		if (!iface || !*iface) {
-			snprintf(err, errlen, "an af_packet port needs an interface");
+			fmt_err(err, errlen, "an af_packet port needs an interface");
 			return -EINVAL;
 		}
 		k = snprintf(buf, n, "net_af_packet%u,iface=%s", index, iface);
 	} else if (strcmp(kind, "pcap") == 0) {
 		const char *colon = iface ? strchr(iface, ':') : NULL;
 		if (!iface || !*iface) {
-			snprintf(err, errlen, "a pcap port needs IN.pcap[:OUT.pcap]");
+			fmt_err(err, errlen, "a pcap port needs IN.pcap[:OUT.pcap]");
 			return -EINVAL;
 		}
 		if (colon)
@@ -74,7 +75,7 @@ int dp_port_devargs(const char *kind, const char *iface, unsigned index, char *b
 		k = snprintf(buf, n, "%s", kind);
 	}
 	if (k < 0 || (size_t)k >= n) {
-		snprintf(err, errlen, "port %u: device arguments too long", index);
+		fmt_err(err, errlen, "port %u: device arguments too long", index);
 		return -E2BIG;
 	}
 	return 0;

@@ -1,7 +1,7 @@
 /* The control side of the fast path: EAL and ports, tables, the command
  * ring that publishes modules, and the event rings that report back. */
 #include <errno.h>
-#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,20 +23,11 @@
 
 #include <uv.h>
 
+#include "base/fmt.h"
 #include "dataplane/dp_internal.h"
 
 #define CMD_RING 1024
 #define EV_RING 4096
-
-void dp__set_err(char *err, size_t n, const char *fmt, ...)
-{
-	if (!err || !n)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-}
 
 bool dp_available(void) { return true; }
 
@@ -117,14 +108,14 @@ int dp_eal_init(const struct dp_config *c, char *err, size_t errlen)
 	char *argv[64];
 	int argc = dp__eal_argv(c, buf, sizeof buf, argv, 64);
 	if (argc < 0) {
-		dp__set_err(err, errlen, "dataplane: EAL arguments too long");
+		fmt_err(err, errlen, "dataplane: EAL arguments too long");
 		return argc;
 	}
 	int r = rte_eal_init(argc, argv);
 	if (r < 0) {
 		int e = rte_errno;
-		dp__set_err(err, errlen, "dataplane: rte_eal_init failed: %s (arguments: %s)",
-		            rte_strerror(e), c->eal_args ? c->eal_args : "--no-huge -m 256");
+		fmt_err(err, errlen, "dataplane: rte_eal_init failed: %s (arguments: %s)",
+		        rte_strerror(e), c->eal_args ? c->eal_args : "--no-huge -m 256");
 		return e == EALREADY ? 0 : -(e ? e : EINVAL);
 	}
 	return 0;
@@ -140,26 +131,26 @@ static int port_open(struct dp *dp, struct dp__port *pt, const struct dp_port_co
 		const char *comma = strchr(pc->devargs, ',');
 		size_t nl = comma ? (size_t)(comma - pc->devargs) : strlen(pc->devargs);
 		if (nl == 0 || nl >= sizeof pt->name) {
-			dp__set_err(err, errlen, "dataplane: port '%s': no device name", pc->devargs);
+			fmt_err(err, errlen, "dataplane: port '%s': no device name", pc->devargs);
 			return -EINVAL;
 		}
 		memcpy(pt->name, pc->devargs, nl);
 		pt->name[nl] = 0;
 		r = rte_dev_probe(pc->devargs);
 		if (r < 0) {
-			dp__set_err(err, errlen, "dataplane: port '%s': cannot create the device (%s)%s",
-			            pc->devargs, strerror(-r),
-			            strstr(pt->name, "af_packet") ? "; net_af_packet needs root and an existing interface" : "");
+			fmt_err(err, errlen, "dataplane: port '%s': cannot create the device (%s)%s",
+			        pc->devargs, strerror(-r),
+			        strstr(pt->name, "af_packet") ? "; net_af_packet needs root and an existing interface" : "");
 			return r;
 		}
 		pt->probed = true;
 		if (rte_eth_dev_get_port_by_name(pt->name, &pt->id) != 0) {
-			dp__set_err(err, errlen, "dataplane: port '%s': no ethdev after probing", pc->devargs);
+			fmt_err(err, errlen, "dataplane: port '%s': no ethdev after probing", pc->devargs);
 			return -ENODEV;
 		}
 	} else {
 		if (!rte_eth_dev_is_valid_port(pc->port_id)) {
-			dp__set_err(err, errlen, "dataplane: port id %u does not exist", pc->port_id);
+			fmt_err(err, errlen, "dataplane: port id %u does not exist", pc->port_id);
 			return -ENODEV;
 		}
 		pt->id = pc->port_id;
@@ -168,7 +159,7 @@ static int port_open(struct dp *dp, struct dp__port *pt, const struct dp_port_co
 	struct rte_eth_conf conf;
 	memset(&conf, 0, sizeof conf);
 	if ((r = rte_eth_dev_configure(pt->id, 1, 1, &conf)) < 0) {
-		dp__set_err(err, errlen, "dataplane: port %s: configure: %s", pt->name, strerror(-r));
+		fmt_err(err, errlen, "dataplane: port %s: configure: %s", pt->name, strerror(-r));
 		return r;
 	}
 	uint16_t nrx = 1024, ntx = 1024;
@@ -178,16 +169,16 @@ static int port_open(struct dp *dp, struct dp__port *pt, const struct dp_port_co
 		sock = 0;
 	if ((r = rte_eth_rx_queue_setup(pt->id, 0, nrx, (unsigned)sock, NULL, dp->mp)) < 0 ||
 	    (r = rte_eth_tx_queue_setup(pt->id, 0, ntx, (unsigned)sock, NULL)) < 0) {
-		dp__set_err(err, errlen, "dataplane: port %s: queue setup: %s", pt->name, strerror(-r));
+		fmt_err(err, errlen, "dataplane: port %s: queue setup: %s", pt->name, strerror(-r));
 		return r;
 	}
-	pt->txb = rte_zmalloc_socket("dp_txb", RTE_ETH_TX_BUFFER_SIZE(64), 0, sock);
+	pt->txb = rte_zmalloc_socket("dp_txb", RTE_ETH_TX_BUFFER_SIZE(DP_MAX_BURST), 0, sock);
 	if (!pt->txb)
 		return -ENOMEM;
 	rte_eth_tx_buffer_init(pt->txb, dp->burst);
 	rte_eth_tx_buffer_set_err_callback(pt->txb, rte_eth_tx_buffer_count_callback, &pt->tx_drops);
 	if ((r = rte_eth_dev_start(pt->id)) < 0) {
-		dp__set_err(err, errlen, "dataplane: port %s: start: %s", pt->name, strerror(-r));
+		fmt_err(err, errlen, "dataplane: port %s: start: %s", pt->name, strerror(-r));
 		return r;
 	}
 	rte_eth_promiscuous_enable(pt->id); /* not every vdev can; ignore */
@@ -234,29 +225,43 @@ static void finish_cmd(struct dp *dp, struct dp__cmd *c)
 		dp->cfg.on_event(dp->cfg.event_arg, &ev);
 }
 
-/* At most a bounded amount per call, so that a flood of new flows cannot
- * hold the control loop: what is left wakes the loop again. */
-int dp_poll(struct dp *dp)
+static void finish_one(struct dp *dp, void *elem)
 {
+	finish_cmd(dp, *(struct dp__cmd **)elem);
+}
+
+static void deliver_event(struct dp *dp, void *elem)
+{
+	if (dp->cfg.on_event)
+		dp->cfg.on_event(dp->cfg.event_arg, &((struct dp__ev *)elem)->ev);
+}
+
+/* At most POLL_MAX elements of one ring per call, a burst at a time, so
+ * that a flood of new flows cannot hold the control loop: what is left
+ * wakes the loop again. */
+#define POLL_MAX 1024
+
+static int drain_ring(struct dp *dp, struct rte_ring *r, unsigned esize, void (*each)(struct dp *, void *))
+{
+	_Static_assert(sizeof(struct dp__cmd *) <= sizeof(struct dp__ev), "the buffer holds either ring's elements");
+	_Alignas(max_align_t) unsigned char buf[DP_MAX_BURST * sizeof(struct dp__ev)];
 	int n = 0;
-	void *ptrs[64];
 	unsigned k;
-	while (n < 1024 && (k = rte_ring_sc_dequeue_burst(dp->done, ptrs, 64, NULL)) > 0) {
+	while (n < POLL_MAX && (k = rte_ring_sc_dequeue_burst_elem(r, buf, esize, DP_MAX_BURST, NULL)) > 0) {
 		for (unsigned i = 0; i < k; i++)
-			finish_cmd(dp, ptrs[i]);
+			each(dp, buf + (size_t)i * esize);
 		n += (int)k;
 	}
-	struct dp__ev evs[32];
-	int ne = 0;
-	while (ne < 1024 && (k = rte_ring_sc_dequeue_burst_elem(dp->ev, evs, sizeof evs[0], 32, NULL)) > 0) {
-		for (unsigned i = 0; i < k; i++)
-			if (dp->cfg.on_event)
-				dp->cfg.on_event(dp->cfg.event_arg, &evs[i].ev);
-		ne += (int)k;
-	}
+	return n;
+}
+
+int dp_poll(struct dp *dp)
+{
+	int n = drain_ring(dp, dp->done, sizeof(struct dp__cmd *), finish_one);
+	n += drain_ring(dp, dp->ev, sizeof(struct dp__ev), deliver_event);
 	if (dp->async && (!rte_ring_empty(dp->done) || !rte_ring_empty(dp->ev)))
 		uv_async_send(dp->async);
-	return n + ne;
+	return n;
 }
 
 static void on_async(uv_async_t *h)
@@ -313,30 +318,34 @@ static struct rte_hash *mk_hash(struct dp *dp, const char *tag, uint32_t entries
 	return rte_hash_create(&hp);
 }
 
-int dp_start(const struct dp_config *c, struct dp **out, char *err, size_t errlen)
+/* What can be checked of c before the EAL is touched. */
+static int config_check(const struct dp_config *c, char *err, size_t errlen)
 {
-	*out = NULL;
 	if (c->nports == 0 || c->nports > DP_MAX_PORTS) {
-		dp__set_err(err, errlen, "dataplane: between 1 and %d ports needed, %zu given",
-		            DP_MAX_PORTS, c->nports);
+		fmt_err(err, errlen, "dataplane: between 1 and %d ports needed, %zu given",
+		        DP_MAX_PORTS, c->nports);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < c->nroutes; i++)
 		if (c->routes[i].port >= c->nports) {
-			dp__set_err(err, errlen, "dataplane: route %zu uses port %u of %zu", i,
-			            c->routes[i].port, c->nports);
+			fmt_err(err, errlen, "dataplane: route %zu uses port %u of %zu", i,
+			        c->routes[i].port, c->nports);
 			return -EINVAL;
 		}
-	if (c->burst > 64) {
-		dp__set_err(err, errlen, "dataplane: burst %u is over 64", c->burst);
+	if (c->burst > DP_MAX_BURST) {
+		fmt_err(err, errlen, "dataplane: burst %u is over %d", c->burst, DP_MAX_BURST);
 		return -EINVAL;
 	}
-	int r = dp_eal_init(c, err, errlen);
-	if (r < 0)
-		return r;
+	return 0;
+}
+
+/* A dataplane with c's settings, the defaults where c leaves them 0, and
+ * nothing opened yet; NULL when out of memory. */
+static struct dp *alloc_with_defaults(const struct dp_config *c)
+{
 	struct dp *dp = calloc(1, sizeof *dp);
 	if (!dp)
-		return -ENOMEM;
+		return NULL;
 	dp->cfg = *c;
 	dp->cfg.ports = NULL;
 	dp->cfg.routes = NULL;
@@ -347,26 +356,36 @@ int dp_start(const struct dp_config *c, struct dp **out, char *err, size_t errle
 	if (!dp->cfg.hold_total) dp->cfg.hold_total = 4096;
 	dp->lcore = c->lcore ? c->lcore : 1;
 	dp->next_timer = UINT64_MAX;
+	return dp;
+}
+
+/* The fast path's lcore is a free worker of this EAL. */
+static int lcore_check(const struct dp *dp, char *err, size_t errlen)
+{
 	if (!rte_lcore_is_enabled(dp->lcore) || dp->lcore == rte_get_main_lcore()) {
-		dp__set_err(err, errlen, "dataplane: lcore %u is not a worker lcore of this EAL",
-		            dp->lcore);
-		free(dp);
+		fmt_err(err, errlen, "dataplane: lcore %u is not a worker lcore of this EAL",
+		        dp->lcore);
 		return -EINVAL;
 	}
 	if (rte_eal_get_lcore_state(dp->lcore) != WAIT) {
-		dp__set_err(err, errlen, "dataplane: lcore %u is busy (another dataplane runs)", dp->lcore);
-		free(dp);
+		fmt_err(err, errlen, "dataplane: lcore %u is busy (another dataplane runs)", dp->lcore);
 		return -EBUSY;
 	}
+	return 0;
+}
+
+/* The mbuf pool, the module tables, the LPM and the rings, named after dp
+ * so that two dataplanes in one process do not collide. */
+static int tables_create(struct dp *dp, char *err, size_t errlen)
+{
 	char name[RTE_MEMZONE_NAMESIZE];
 	snprintf(name, sizeof name, "dpm%lx", (unsigned long)(uintptr_t)dp);
 	dp->mp = rte_pktmbuf_pool_create(name, dp->cfg.nb_mbufs, 256,
 	                                 RTE_ALIGN(sizeof(struct rt_pkt), RTE_MBUF_PRIV_ALIGN),
 	                                 RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (!dp->mp) {
-		dp__set_err(err, errlen, "dataplane: no memory for %u mbufs (%s); raise -m or lower nb_mbufs",
-		            dp->cfg.nb_mbufs, rte_strerror(rte_errno));
-		dp_free(dp);
+		fmt_err(err, errlen, "dataplane: no memory for %u mbufs (%s); raise -m or lower nb_mbufs",
+		        dp->cfg.nb_mbufs, rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
 	dp->cls = mk_hash(dp, "dpc", dp->cfg.max_modules, sizeof(struct dp__key));
@@ -384,16 +403,19 @@ int dp_start(const struct dp_config *c, struct dp **out, char *err, size_t errle
 	dp->ev = rte_ring_create_elem(name, sizeof(struct dp__ev), EV_RING, (int)rte_socket_id(),
 	                              RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (!dp->cls || !dp->keys || !dp->ids || !dp->addrs || !dp->lpm || !dp->cmd || !dp->done || !dp->ev) {
-		dp__set_err(err, errlen, "dataplane: cannot create tables for %u modules (%s)",
-		            dp->cfg.max_modules, rte_strerror(rte_errno));
-		dp_free(dp);
+		fmt_err(err, errlen, "dataplane: cannot create tables for %u modules (%s)",
+		        dp->cfg.max_modules, rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
+	return 0;
+}
+
+/* c's routes into the LPM, their next hops broadcast where none is known. */
+static int routes_add(struct dp *dp, const struct dp_config *c, char *err, size_t errlen)
+{
 	dp->routes = calloc(c->nroutes ? c->nroutes : 1, sizeof *dp->routes);
-	if (!dp->routes) {
-		dp_free(dp);
+	if (!dp->routes)
 		return -ENOMEM;
-	}
 	for (size_t i = 0; i < c->nroutes; i++) {
 		dp->routes[i] = c->routes[i];
 		static const uint8_t zero[6];
@@ -406,38 +428,70 @@ int dp_start(const struct dp_config *c, struct dp **out, char *err, size_t errle
 		else
 			e = rte_lpm_add(dp->lpm, pf.addr, pf.len, (uint32_t)i);
 		if (e < 0) {
-			dp__set_err(err, errlen, "dataplane: route %zu cannot be added", i);
-			dp_free(dp);
+			fmt_err(err, errlen, "dataplane: route %zu cannot be added", i);
 			return -EINVAL;
 		}
 	}
 	dp->nroutes = (uint32_t)c->nroutes;
+	return 0;
+}
+
+/* Every port of c, counted in dp->nports as it is opened so that dp_free
+ * closes the ones that were. */
+static int ports_open(struct dp *dp, const struct dp_config *c, char *err, size_t errlen)
+{
 	for (size_t i = 0; i < c->nports; i++) {
-		r = port_open(dp, &dp->ports[i], &c->ports[i], err, errlen);
+		int r = port_open(dp, &dp->ports[i], &c->ports[i], err, errlen);
 		dp->nports = (uint32_t)i + 1;
-		if (r < 0) {
-			dp_free(dp);
+		if (r < 0)
 			return r;
-		}
 	}
-	if (c->loop) {
-		dp->async = malloc(sizeof *dp->async);
-		if (!dp->async || uv_async_init(c->loop, dp->async, on_async) != 0) {
-			free(dp->async);
-			dp->async = NULL;
-			dp_free(dp);
-			return -ENOMEM;
-		}
-		dp->async->data = dp;
+	return 0;
+}
+
+/* The handle through which the fast path wakes the loop's thread. */
+static int async_init(struct dp *dp, uv_loop_t *loop)
+{
+	dp->async = malloc(sizeof *dp->async);
+	if (!dp->async || uv_async_init(loop, dp->async, on_async) != 0) {
+		free(dp->async);
+		dp->async = NULL;
+		return -ENOMEM;
 	}
-	if ((r = rte_eal_remote_launch(dp__fast_main, dp, dp->lcore)) != 0) {
-		dp__set_err(err, errlen, "dataplane: cannot launch lcore %u: %s", dp->lcore, strerror(-r));
-		dp_free(dp);
+	dp->async->data = dp;
+	return 0;
+}
+
+int dp_start(const struct dp_config *c, struct dp **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	int r = config_check(c, err, errlen);
+	if (r < 0)
 		return r;
+	r = dp_eal_init(c, err, errlen);
+	if (r < 0)
+		return r;
+	struct dp *dp = alloc_with_defaults(c);
+	if (!dp)
+		return -ENOMEM;
+	r = lcore_check(dp, err, errlen);
+	if (r < 0) {
+		free(dp);
+		return r;
+	}
+	if ((r = tables_create(dp, err, errlen)) < 0 || (r = routes_add(dp, c, err, errlen)) < 0 ||
+	    (r = ports_open(dp, c, err, errlen)) < 0 || (c->loop && (r = async_init(dp, c->loop)) < 0))
+		goto cleanup;
+	if ((r = rte_eal_remote_launch(dp__fast_main, dp, dp->lcore)) != 0) {
+		fmt_err(err, errlen, "dataplane: cannot launch lcore %u: %s", dp->lcore, strerror(-r));
+		goto cleanup;
 	}
 	dp->launched = true;
 	*out = dp;
 	return 0;
+cleanup:
+	dp_free(dp);
+	return r;
 }
 
 void dp_stop(struct dp *dp)

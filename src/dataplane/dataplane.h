@@ -1,4 +1,4 @@
-/* The fast path (DESIGN sections 11 and 12): DPDK ports, a classifier from
+/* The fast path (docs/architecture.md): DPDK ports, a classifier from
  * (dst ip, proto, dst port) to modules, the modules' element graphs run on
  * one lcore, Ethernet framing added and removed around them, routing of
  * their output over the platform's uplinks, per-module counters.
@@ -33,6 +33,9 @@ struct dp_io;
 struct rt_pkt;
 
 #define DP_MAX_PORTS 8
+/* The most packets the fast path takes at once: an rx burst, one module's
+ * push, the held packets replayed per push; also the tx buffer's size. */
+#define DP_MAX_BURST 64
 
 /* One port. `devargs` is a DPDK device: a vdev such as
  * "net_tap0,iface=innet0", "net_af_packet0,iface=veth0",
@@ -84,7 +87,7 @@ struct dp_config {
 	const struct dp_route *routes;
 	size_t nroutes;
 	uint32_t nb_mbufs;          /* 0: 8191 */
-	uint32_t burst;             /* rx/tx burst, 0: 32, at most 64 */
+	uint32_t burst;             /* rx/tx burst, 0: 32, at most DP_MAX_BURST */
 	uint32_t max_modules;       /* classifier capacity, 0: 131072 */
 	uint32_t hold_packets;      /* per module while it starts, 0: 8 */
 	uint32_t hold_total;        /* across all modules, 0: 4096 */

@@ -118,7 +118,6 @@ static inline struct rt_pkt *dp__pkt(struct rte_mbuf *m)
 
 int dp__fast_main(void *arg);
 struct rt_pool dp__pool(struct dp *dp);
-void dp__set_err(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Build argv for rte_eal_init; returns argc, or -E2BIG. */
 int dp__eal_argv(const struct dp_config *c, char *buf, size_t buflen, char **argv, int maxargs);
 

@@ -169,6 +169,37 @@ static void run_burst(struct dp *dp, struct dp__mod *m, struct rt_pkt **v, uint3
 	set_deadline(dp, m, m->prog.ops->push(m->prog.self, &m->io, v, n, now));
 }
 
+/* Packets gathered for one module's push: consecutive packets of one
+ * module go as one burst. The room for them lives apart so that mod and n
+ * stay in registers across the pushes. */
+struct batch {
+	struct dp__mod *mod;
+	uint32_t n;
+	struct rt_pkt **v; /* room for DP_MAX_BURST */
+};
+
+static inline void batch_init(struct batch *b, struct rt_pkt **room)
+{
+	b->mod = NULL;
+	b->n = 0;
+	b->v = room;
+}
+
+static inline void batch_flush(struct dp *dp, struct batch *b, uint64_t now)
+{
+	if (b->n)
+		run_burst(dp, b->mod, b->v, b->n, now);
+	b->n = 0;
+}
+
+static inline void batch_add(struct dp *dp, struct batch *b, struct dp__mod *m, struct rt_pkt *p, uint64_t now)
+{
+	if (m != b->mod || b->n == DP_MAX_BURST)
+		batch_flush(dp, b, now);
+	b->mod = m;
+	b->v[b->n++] = p;
+}
+
 static void publish(struct dp *dp, struct dp__mod *m, struct dp_program prog, uint64_t now)
 {
 	m->prog = prog;
@@ -178,18 +209,14 @@ static void publish(struct dp *dp, struct dp__mod *m, struct dp_program prog, ui
 	if (prog.ops->run_timers)
 		set_deadline(dp, m, prog.ops->run_timers(prog.self, &m->io, now));
 	/* the held packets, in arrival order */
-	struct rt_pkt *v[64];
-	uint32_t k = 0;
+	struct rt_pkt *room[DP_MAX_BURST];
+	struct batch b;
+	batch_init(&b, room);
 	for (uint32_t i = 0; i < m->nhold; i++) {
 		struct rte_mbuf *mb = m->hold[i];
-		v[k++] = to_view(mb, mb->pkt_len - ETH_LEN, now);
-		if (k == 64) {
-			run_burst(dp, m, v, k, now);
-			k = 0;
-		}
+		batch_add(dp, &b, m, to_view(mb, mb->pkt_len - ETH_LEN, now), now);
 	}
-	if (k)
-		run_burst(dp, m, v, k, now);
+	batch_flush(dp, &b, now);
 	DP__ADD(dp->held_now, -(uint64_t)m->nhold);
 	m->nhold = 0;
 }
@@ -225,10 +252,14 @@ static void addr_ref(struct dp *dp, uint32_t addr, int delta)
 		rte_hash_add_key_data(dp->addrs, &addr, (void *)n);
 }
 
+/* Commands per turn of the loop: few, so packets keep flowing while
+ * control deploys many modules. */
+#define CMD_BURST 16
+
 static unsigned do_commands(struct dp *dp, uint64_t now)
 {
-	void *ptrs[16];
-	unsigned n = rte_ring_sc_dequeue_burst(dp->cmd, ptrs, 16, NULL);
+	void *ptrs[CMD_BURST];
+	unsigned n = rte_ring_sc_dequeue_burst(dp->cmd, ptrs, CMD_BURST, NULL);
 	for (unsigned i = 0; i < n; i++) {
 		struct dp__cmd *c = ptrs[i];
 		struct dp__mod *m = c->mod;
@@ -366,9 +397,20 @@ static inline void prefetch_block(const struct dp__mod *m)
 		m->prog.ops->prefetch(m->prog.self);
 }
 
-static unsigned rx_port(struct dp *dp, struct dp__port *pt, uint64_t now)
+/* One rx burst on its way through the steps: the frames as received,
+ * then the IPv4 ones kept (their count stays in a register, not here),
+ * each with its classifier key and, once classified, its module. */
+struct rx {
+	struct rte_mbuf *pk[DP_MAX_BURST];
+	uint16_t idx[DP_MAX_BURST];         /* kept packet -> pk */
+	uint32_t iplen[DP_MAX_BURST], l4[DP_MAX_BURST];
+	struct dp__key keys[DP_MAX_BURST];
+	const void *kp[DP_MAX_BURST];
+	void *mod[DP_MAX_BURST];            /* struct dp__mod *, NULL: nobody's */
+};
+
+static inline uint16_t receive(struct dp *dp, struct dp__port *pt, struct rte_mbuf **pk)
 {
-	struct rte_mbuf *pk[64];
 	uint16_t n = rte_eth_rx_burst(pt->id, 0, pk, (uint16_t)dp->burst);
 	if (n == 0)
 		return 0;
@@ -376,132 +418,182 @@ static unsigned rx_port(struct dp *dp, struct dp__port *pt, uint64_t now)
 	for (uint16_t i = 0; i < n; i++) {
 		rte_prefetch0(rte_pktmbuf_mtod(pk[i], void *));
 		rte_prefetch0(dp__pkt(pk[i])); /* the view to_view writes */
-		rte_prefetch0((const char *)dp__pkt(pk[i]) + 64);
+		rte_prefetch0((const char *)dp__pkt(pk[i]) + RTE_CACHE_LINE_SIZE);
 	}
-	struct dp__key keys[64];
-	const void *kp[64];
-	void *data[64];
-	uint32_t iplen[64], l4[64];
-	uint16_t idx[64];
-	uint32_t nk = 0;
-	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *m = pk[i];
-		if (m->nb_segs != 1 || m->data_len < ETH_LEN + 20u) {
-			if (m->nb_segs == 1 && m->data_len >= ETH_LEN + sizeof(struct rte_arp_hdr) &&
-			    dp->cfg.answer_arp &&
-			    rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->ether_type ==
-			            rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
-				answer_arp(dp, pt, m);
-				continue;
-			}
-			goto bad;
-		}
-		const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
-		uint16_t et = rt_rd16(f + 12);
-		if (et == RTE_ETHER_TYPE_ARP && dp->cfg.answer_arp) {
-			answer_arp(dp, pt, m);
-			continue;
-		}
-		if (et != RTE_ETHER_TYPE_IPV4)
-			goto bad;
-		const uint8_t *ip = f + ETH_LEN;
-		uint32_t hl = (uint32_t)(ip[0] & 15) * 4, tl = rt_rd16(ip + 2);
-		if ((ip[0] >> 4) != 4 || hl < 20 || tl < hl || tl + ETH_LEN > m->data_len)
-			goto bad;
-		if (m->data_len > tl + ETH_LEN) { /* Ethernet padding */
-			rte_pktmbuf_trim(m, (uint16_t)(m->data_len - tl - ETH_LEN));
-		}
-		struct dp__key *k = &keys[nk];
-		k->addr = rt_rd32(ip + 16);
-		k->proto = ip[9];
-		k->port = 0;
-		k->pad = 0;
-		k->pad2 = 0;
-		if ((k->proto == RT_IP_PROTO_TCP || k->proto == RT_IP_PROTO_UDP) &&
-		    (rt_rd16(ip + 6) & RT_IP_OFFMASK) == 0 && tl >= hl + 4)
-			k->port = rt_rd16(ip + hl + 2);
-		else
-			k->proto = 0;
-		kp[nk] = k;
-		iplen[nk] = tl;
-		l4[nk] = hl;
-		idx[nk] = i;
-		nk++;
-		continue;
-bad:
+	return n;
+}
+
+/* The classifier's key: (addr, proto, port) for the first fragment of TCP
+ * and UDP with the port in it, the address alone otherwise. */
+static inline void make_key(struct dp__key *k, const uint8_t *ip, uint32_t hl, uint32_t tl)
+{
+	k->addr = rt_rd32(ip + 16);
+	k->proto = ip[9];
+	k->port = 0;
+	k->pad = 0;
+	k->pad2 = 0;
+	if ((k->proto == RT_IP_PROTO_TCP || k->proto == RT_IP_PROTO_UDP) && (rt_rd16(ip + 6) & RT_IP_OFFMASK) == 0 &&
+	    tl >= hl + 4)
+		k->port = rt_rd16(ip + hl + 2);
+	else
+		k->proto = 0;
+}
+
+/* Not IPv4: answer ARP for our addresses, drop the rest. */
+static inline void not_ipv4(struct dp *dp, struct dp__port *pt, struct rte_mbuf *m)
+{
+	if (dp->cfg.answer_arp && m->nb_segs == 1 && m->data_len >= ETH_LEN + sizeof(struct rte_arp_hdr) &&
+	    rte_pktmbuf_mtod(m, const struct rte_ether_hdr *)->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
+		answer_arp(dp, pt, m);
+		return;
+	}
+	DP__ADD(dp->not_ipv4, 1);
+	rte_pktmbuf_free(m);
+}
+
+/* Keep frame i as kept packet k when it is sound IPv4 (trimmed of
+ * Ethernet padding); 1 when kept. */
+static inline uint32_t keep_ipv4(struct dp *dp, struct dp__port *pt, struct rx *rx, uint16_t i, uint32_t k)
+{
+	struct rte_mbuf *m = rx->pk[i];
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+	if (m->nb_segs != 1 || m->data_len < ETH_LEN + 20u || rt_rd16(f + 12) != RTE_ETHER_TYPE_IPV4) {
+		not_ipv4(dp, pt, m);
+		return 0;
+	}
+	const uint8_t *ip = f + ETH_LEN;
+	uint32_t hl = (uint32_t)(ip[0] & 15) * 4, tl = rt_rd16(ip + 2);
+	if ((ip[0] >> 4) != 4 || hl < 20 || tl < hl || tl + ETH_LEN > m->data_len) {
 		DP__ADD(dp->not_ipv4, 1);
 		rte_pktmbuf_free(m);
+		return 0;
 	}
-	if (nk == 0)
-		return n;
-	/* (addr, proto, port) first, when any module has such a key; then the
-	 * address alone for what is left; both as bulk lookups */
+	if (m->data_len > tl + ETH_LEN)
+		rte_pktmbuf_trim(m, (uint16_t)(m->data_len - tl - ETH_LEN));
+	make_key(&rx->keys[k], ip, hl, tl);
+	rx->kp[k] = &rx->keys[k];
+	rx->iplen[k] = tl;
+	rx->l4[k] = hl;
+	rx->idx[k] = i;
+	return 1;
+}
+
+/* (addr, proto, port) first, when any module has such a key; then the
+ * address alone for what is left; both as bulk lookups. */
+static inline void classify(struct dp *dp, struct rx *rx, uint32_t nk)
+{
 	uint64_t hits = 0;
 	if (dp->nexact)
-		rte_hash_lookup_bulk_data(dp->cls, kp, nk, &hits, data);
-	struct dp__key akeys[64];
-	const void *akp[64];
-	void *adata[64];
-	uint32_t amap[64], na = 0;
+		rte_hash_lookup_bulk_data(dp->cls, rx->kp, nk, &hits, rx->mod);
+	struct dp__key akeys[DP_MAX_BURST];
+	const void *akp[DP_MAX_BURST];
+	void *adata[DP_MAX_BURST];
+	uint32_t amap[DP_MAX_BURST], na = 0;
 	for (uint32_t j = 0; j < nk; j++) {
 		if (hits & (1ull << j))
 			continue;
-		data[j] = NULL;
-		akeys[na] = (struct dp__key){.addr = keys[j].addr};
+		rx->mod[j] = NULL;
+		akeys[na] = (struct dp__key){.addr = rx->keys[j].addr};
 		akp[na] = &akeys[na];
 		amap[na++] = j;
 	}
-	if (na) {
-		uint64_t ahits = 0;
-		rte_hash_lookup_bulk_data(dp->cls, akp, na, &ahits, adata);
-		for (uint32_t i = 0; i < na; i++)
-			if (ahits & (1ull << i))
-				data[amap[i]] = adata[i];
-	}
-	/* With many tenants consecutive packets go to different modules, each
-	 * in its own cold memory: load them ahead, in three dependent steps
-	 * (the module entry now, its program a few packets ahead, the
-	 * program's block two packets ahead) so the misses overlap. */
+	if (!na)
+		return;
+	uint64_t ahits = 0;
+	rte_hash_lookup_bulk_data(dp->cls, akp, na, &ahits, adata);
+	for (uint32_t i = 0; i < na; i++)
+		if (ahits & (1ull << i))
+			rx->mod[amap[i]] = adata[i];
+}
+
+/* With many tenants consecutive packets go to different modules, each in
+ * its own cold memory: load them ahead, in three dependent steps (the
+ * module entry now, its program a few packets ahead, the program's block
+ * two packets ahead) so the misses overlap. */
+enum { PREFETCH_PROG_AHEAD = 4, PREFETCH_BLOCK_AHEAD = 2 };
+
+static inline void prefetch_modules(void *const *mod, uint32_t nk)
+{
 	for (uint32_t j = 0; j < nk; j++)
-		if (data[j])
-			rte_prefetch0(data[j]);
-	for (uint32_t j = 0; j < nk && j < 4; j++)
-		prefetch_prog(data[j]);
-	for (uint32_t j = 0; j < nk && j < 2; j++)
-		prefetch_block(data[j]);
-	/* run consecutive packets of one module as one burst */
-	struct rt_pkt *v[64];
-	uint32_t nv = 0;
-	struct dp__mod *cur = NULL;
+		if (mod[j])
+			rte_prefetch0(mod[j]);
+	for (uint32_t j = 0; j < nk && j < PREFETCH_PROG_AHEAD; j++)
+		prefetch_prog(mod[j]);
+	for (uint32_t j = 0; j < nk && j < PREFETCH_BLOCK_AHEAD; j++)
+		prefetch_block(mod[j]);
+}
+
+/* Each kept packet to its module: counted, then held while the module
+ * starts, or run with its neighbours of the same module. */
+static inline void deliver(struct dp *dp, const struct rx *rx, uint32_t nk, uint64_t now)
+{
+	struct rt_pkt *room[DP_MAX_BURST];
+	struct batch b;
+	batch_init(&b, room);
 	for (uint32_t j = 0; j < nk; j++) {
-		if (j + 4 < nk)
-			prefetch_prog(data[j + 4]);
-		if (j + 2 < nk)
-			prefetch_block(data[j + 2]);
-		struct rte_mbuf *mb = pk[idx[j]];
-		struct dp__mod *m = data[j];
+		if (j + PREFETCH_PROG_AHEAD < nk)
+			prefetch_prog(rx->mod[j + PREFETCH_PROG_AHEAD]);
+		if (j + PREFETCH_BLOCK_AHEAD < nk)
+			prefetch_block(rx->mod[j + PREFETCH_BLOCK_AHEAD]);
+		struct rte_mbuf *mb = rx->pk[rx->idx[j]];
+		struct dp__mod *m = rx->mod[j];
 		if (!m) {
 			DP__ADD(dp->unclassified, 1);
 			rte_pktmbuf_free(mb);
 			continue;
 		}
 		DP__ADD(m->rx_packets, 1);
-		DP__ADD(m->rx_bytes, iplen[j]);
+		DP__ADD(m->rx_bytes, rx->iplen[j]);
 		DP__SET(m->last_rx_ns, now);
-		if (!m->prog.ops) {
-			hold(dp, m, mb, rte_pktmbuf_mtod_offset(mb, const uint8_t *, ETH_LEN), l4[j], iplen[j], now);
-			continue;
-		}
-		if (m != cur && nv) {
-			run_burst(dp, cur, v, nv, now);
-			nv = 0;
-		}
-		cur = m;
-		v[nv++] = to_view(mb, iplen[j], now);
+		if (!m->prog.ops)
+			hold(dp, m, mb, rte_pktmbuf_mtod_offset(mb, const uint8_t *, ETH_LEN), rx->l4[j], rx->iplen[j], now);
+		else
+			batch_add(dp, &b, m, to_view(mb, rx->iplen[j], now), now);
 	}
-	if (nv)
-		run_burst(dp, cur, v, nv, now);
+	batch_flush(dp, &b, now);
+}
+
+/* receive -> keep IPv4 -> classify -> prefetch -> deliver (hold or run);
+ * what modules emit waits in the tx buffers for flush_tx. */
+static unsigned rx_port(struct dp *dp, struct dp__port *pt, uint64_t now)
+{
+	struct rx rx;
+	uint16_t n = receive(dp, pt, rx.pk);
+	uint32_t nk = 0;
+	for (uint16_t i = 0; i < n; i++)
+		nk += keep_ipv4(dp, pt, &rx, i, nk);
+	if (nk == 0)
+		return n;
+	classify(dp, &rx, nk);
+	prefetch_modules(rx.mod, nk);
+	deliver(dp, &rx, nk, now);
 	return n;
+}
+
+static void flush_tx(struct dp *dp)
+{
+	for (uint32_t i = 0; i < dp->nports; i++)
+		rte_eth_tx_buffer_flush(dp->ports[i].id, 0, dp->ports[i].txb);
+}
+
+static void wake_control(struct dp *dp)
+{
+	if (!dp->signal)
+		return;
+	dp->signal = false;
+	if (dp->async)
+		uv_async_send(dp->async);
+}
+
+/* Only when every port has been empty for a while, and never past the
+ * next timer. */
+static void idle_sleep(const struct dp *dp, uint64_t now)
+{
+	uint64_t us = dp->cfg.idle_sleep_us;
+	if (dp->next_timer != UINT64_MAX && dp->next_timer > now && (dp->next_timer - now) / 1000 < us)
+		us = (dp->next_timer - now) / 1000;
+	struct timespec ts = {0, (long)(us * 1000)};
+	nanosleep(&ts, NULL);
 }
 
 int dp__fast_main(void *arg)
@@ -515,25 +607,13 @@ int dp__fast_main(void *arg)
 			work += rx_port(dp, &dp->ports[i], now);
 		if (now >= dp->next_timer)
 			work += run_timers(dp, now);
-		for (uint32_t i = 0; i < dp->nports; i++)
-			rte_eth_tx_buffer_flush(dp->ports[i].id, 0, dp->ports[i].txb);
-		if (dp->signal) {
-			dp->signal = false;
-			if (dp->async)
-				uv_async_send(dp->async);
-		}
-		if (work) {
+		flush_tx(dp);
+		wake_control(dp);
+		if (work)
 			idle = 0;
-		} else if (dp->cfg.idle_sleep_us && ++idle > 256) {
-			uint64_t us = dp->cfg.idle_sleep_us;
-			if (dp->next_timer != UINT64_MAX && dp->next_timer > now &&
-			    (dp->next_timer - now) / 1000 < us)
-				us = (dp->next_timer - now) / 1000;
-			struct timespec ts = {0, (long)(us * 1000)};
-			nanosleep(&ts, NULL);
-		}
+		else if (dp->cfg.idle_sleep_us && ++idle > 256)
+			idle_sleep(dp, now);
 	}
-	for (uint32_t i = 0; i < dp->nports; i++)
-		rte_eth_tx_buffer_flush(dp->ports[i].id, 0, dp->ports[i].txb);
+	flush_tx(dp);
 	return 0;
 }

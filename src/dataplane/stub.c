@@ -1,10 +1,10 @@
 /* The dataplane without DPDK: the API exists, dp_start refuses with a
  * message saying why, everything else reports that nothing runs. */
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include "base/fmt.h"
 #include "dataplane/dataplane.h"
 
 bool dp_available(void) { return false; }
@@ -25,9 +25,8 @@ uint64_t dp_now_ns(void)
 
 static int refuse(char *err, size_t errlen)
 {
-	if (err && errlen)
-		snprintf(err, errlen, "dataplane: this innet was built without DPDK "
-		                      "(install dpdk-dev and libdpdk-dev, then meson setup -Ddpdk=enabled)");
+	fmt_err(err, errlen, "dataplane: this innet was built without DPDK "
+	                     "(install dpdk-dev and libdpdk-dev, then meson setup -Ddpdk=enabled)");
 	return -ENOTSUP;
 }
 

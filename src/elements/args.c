@@ -739,7 +739,7 @@ struct name_num {
 	unsigned num;
 };
 
-/* Click's built-in tables (click.md 4.6, ipnameinfo.cc), the same names
+/* Click's built-in name tables (its ipnameinfo.cc), the same names
  * IPFilter patterns accept (src/flow), so "www" means 80 everywhere; the
  * system's /etc/services is deliberately not read. */
 static const struct name_num port_names[] = {
@@ -812,7 +812,7 @@ int arg_parse_proto(const struct click_conf_ctx *ctx, const struct arg_val *v, u
 
 int arg_parse_anno(const struct click_conf_ctx *ctx, const struct arg_val *v, unsigned size, uint8_t *out)
 {
-	/* Click's packet_anno.hh offsets (click.md Part 2) */
+	/* the offsets of Click's packet_anno.hh */
 	static const struct { const char *name; unsigned off, size; } names[] = {
 		{ "DST_IP", 0, 4 }, { "DST_IP_ANNO", 0, 4 }, { "PAINT", 16, 1 },
 		{ "PAINT_ANNO", 16, 1 }, { "ICMP_PARAMPROB", 17, 1 }, { "FIX_IP_SRC", 19, 1 },

@@ -1,4 +1,5 @@
-/* Click-style element argument parsing (click.md 1.9-1.10, Click's Args).
+/* Click-style element argument parsing (Click's Args and its configuration
+ * string syntax).
  *
  * An element's configure describes its parameters as an array of typed
  * specs, in Click's declaration order, and calls args_parse():

@@ -1,13 +1,13 @@
 /* ARPResponder(IP/MASK [IP/MASK ...] ETH, ...) and ARPQuerier(IP, ETH
  * [, keywords]) (Click's ARPResponder and ARPQuerier documentation). */
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
 
 #include "base/inet.h"
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
 #include "elements/model_util.h"
 #include "runtime/net.h"
@@ -55,13 +55,6 @@ static void arp_frame_out(struct sym_ctx *cx, struct sym_flow *f, uint32_t port,
 	mu_new_packet(cx, f);
 	sym_approx(cx, f, why);
 	sym_emit(cx, port, f);
-}
-
-/* An Ethernet address as text, for describe (buf holds 18 bytes). */
-static const char *format_eth(const uint8_t *m, char *buf)
-{
-	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-	return buf;
 }
 
 /* ---- ARPResponder ---- */
@@ -126,24 +119,6 @@ static int arpresponder_configure(const struct click_conf_ctx *ctx, const struct
 		return rc;
 	*conf = c;
 	return 0;
-}
-
-static json_t *arpresponder_describe(const void *conf)
-{
-	const struct arpresponder_conf *c = conf;
-	json_t *entries = json_array();
-	if (!entries)
-		return NULL;
-	for (uint32_t i = 0; i < c->n; i++) {
-		char prefix[20], eth[18];
-		json_t *o = json_pack("{s:s,s:s}", "prefix", inet_format_prefix(c->v[i].prefix, prefix),
-		                      "eth", format_eth(c->v[i].eth, eth));
-		if (!o || json_array_append_new(entries, o) < 0) {
-			json_decref(entries);
-			return NULL;
-		}
-	}
-	return json_pack("{s:o}", "entries", entries);
 }
 
 /* symbolic model (src/verify/model.h) */
@@ -235,6 +210,26 @@ static struct rt_pkt *arpresponder_action(struct rt_elem *e, struct rt_pkt *p)
 
 static const struct elem_runtime arpresponder_runtime = { .action = arpresponder_action };
 
+/* describe and the class object */
+
+/* Entry i answers IP/MASK i with ETH i; an argument with several prefixes
+ * gives one entry each. */
+static json_t *arpresponder_describe(const void *conf)
+{
+	const struct arpresponder_conf *c = conf;
+	json_t *prefixes = json_array(), *eths = json_array();
+	for (uint32_t i = 0; prefixes && eths && i < c->n; i++)
+		if (json_array_append_new(prefixes, describe_prefix(c->v[i].prefix)) ||
+		    json_array_append_new(eths, describe_ether(c->v[i].eth)))
+			break;
+	if (json_array_size(prefixes) != c->n || json_array_size(eths) != c->n) {
+		json_decref(prefixes);
+		json_decref(eths);
+		return NULL;
+	}
+	return json_pack("{s:o, s:o}", "IP/MASK", prefixes, "ETH", eths);
+}
+
 const struct click_class elem_arpresponder = {
 	.name = "ARPResponder",
 	.port_count = "1/1-2",
@@ -300,20 +295,6 @@ static int arpquerier_configure(const struct click_conf_ctx *ctx, const struct c
 	}
 	*conf = c;
 	return 0;
-}
-
-static json_t *arpquerier_describe(const void *conf)
-{
-	const struct arpquerier_conf *c = conf;
-	char ip[16], bcast[16], eth[18];
-	return json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:b}", "ip", inet_format_addr(c->ip, ip),
-	                 "eth", format_eth(c->eth, eth), "broadcast", inet_format_addr(c->broadcast, bcast),
-	                 "capacity", (json_int_t)c->capacity,
-	                 "entry_capacity", (json_int_t)c->entry_capacity,
-	                 "entry_packet_capacity", (json_int_t)c->entry_packet_capacity,
-	                 "timeout_ns", (json_int_t)c->timeout_ns,
-	                 "poll_timeout_ns", (json_int_t)c->poll_timeout_ns,
-	                 "broadcast_poll", (int)c->broadcast_poll);
 }
 
 /* symbolic model (src/verify/model.h) */
@@ -595,6 +576,22 @@ static const struct elem_runtime arpquerier_runtime = {
 	.read = arpq_read,
 	.fini = arpq_fini,
 };
+
+/* describe and the class object */
+
+/* BROADCAST is the effective one (derived from IP/len when not given). */
+static json_t *arpquerier_describe(const void *conf)
+{
+	const struct arpquerier_conf *c = conf;
+	return json_pack("{s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:b}", "IP", describe_ip(c->ip),
+	                 "ETH", describe_ether(c->eth), "BROADCAST", describe_ip(c->broadcast),
+	                 "CAPACITY", (json_int_t)c->capacity,
+	                 "ENTRY_CAPACITY", (json_int_t)c->entry_capacity,
+	                 "ENTRY_PACKET_CAPACITY", (json_int_t)c->entry_packet_capacity,
+	                 "TIMEOUT", (json_int_t)c->timeout_ns,
+	                 "POLL_TIMEOUT", (json_int_t)c->poll_timeout_ns,
+	                 "BROADCAST_POLL", (int)c->broadcast_poll);
+}
 
 /* Input 0: IP packets (dst-IP annotation = next hop); input 1: ARP replies.
  * Queries leave on the last output. */

@@ -1,4 +1,4 @@
-/* ChangeEnforcer: innet's sandbox element (the paper's "change enforcer";
+/* ChangeEnforcer: innet's sandbox element (its "change enforcer";
  * docs/ describes the sandbox). The platform puts one on every path between a
  * sandboxed module and the outside, so that at run time the module can only
  * send what the security rules allow.
@@ -39,6 +39,7 @@
 
 #include "base/inet.h"
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
 #include "runtime/flowtab.h"
 #include "runtime/net.h"
@@ -93,24 +94,6 @@ static int changeenforcer_configure(const struct click_conf_ctx *ctx, const stru
 		return rc;
 	*conf = c;
 	return 0;
-}
-
-static json_t *changeenforcer_describe(const void *conf)
-{
-	const struct changeenforcer_conf *c = conf;
-	char addr[16];
-	json_t *allow = json_array();
-	if (!allow)
-		return NULL;
-	for (uint32_t i = 0; i < c->nallow; i++) {
-		char b[20];
-		if (json_array_append_new(allow, json_string(inet_format_prefix(c->allow[i], b))) < 0) {
-			json_decref(allow);
-			return NULL;
-		}
-	}
-	return json_pack("{s:s,s:o,s:I,s:i}", "addr", inet_format_addr(c->addr, addr), "allow", allow,
-	                 "timeout_ns", (json_int_t)c->timeout_ns, "capacity", (int)c->capacity);
 }
 
 /* ---- symbolic model (src/verify/model.h) ---- */
@@ -380,6 +363,21 @@ static const struct elem_runtime changeenforcer_runtime = {
 	.run = ce_run,
 	.read = ce_read,
 };
+
+/* ---- describe and the class object ---- */
+
+static json_t *changeenforcer_describe(const void *conf)
+{
+	const struct changeenforcer_conf *c = conf;
+	json_t *allow = json_array();
+	for (uint32_t i = 0; allow && i < c->nallow; i++)
+		if (json_array_append_new(allow, describe_prefix(c->allow[i]))) {
+			json_decref(allow);
+			allow = NULL;
+		}
+	return json_pack("{s:o, s:o, s:I, s:I}", "ADDR", describe_ip(c->addr), "ALLOW", allow,
+	                 "TIMEOUT", (json_int_t)c->timeout_ns, "CAPACITY", (json_int_t)c->capacity);
+}
 
 const struct click_class elem_changeenforcer = {
 	.name = "ChangeEnforcer",

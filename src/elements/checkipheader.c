@@ -10,7 +10,8 @@
 #include "elements/args.h"
 #include "elements/describe.h"
 #include "elements/element.h"
-#include "runtime/ops.h"
+#include "elements/ipops.h"
+#include "runtime/net.h"
 #include "runtime/runtime.h"
 #include "verify/model.h"
 
@@ -160,11 +161,32 @@ static size_t checkipheader_state_size(const struct rt_elem *e, uint32_t fc)
 	return sizeof(struct checkipheader_state);
 }
 
+/* The checks at data c->offset c->c->offset; on success sets the IP header and
+ * dst-IP annotations and trims bytes beyond ip_len. 0, or -EINVAL. */
+static int check_ip(struct rt_pkt *p, const struct checkipheader_conf *c)
+{
+	if (p->len < c->offset)
+		return -EINVAL;
+	const uint8_t *ip = rt_pkt_data(p) + c->offset;
+	uint32_t plen = p->len - c->offset;
+	uint32_t hlen = rt_ip_header_len(ip, plen, c->checksum);
+	if (!hlen)
+		return -EINVAL;
+	uint32_t len = rt_rd16(ip + 2);
+	uint32_t src = rt_rd32(ip + 12), dst = rt_rd32(ip + 16);
+	if (ipops_addr_in(src, c->badsrc, c->nbadsrc) && !ipops_addr_in(dst, c->gooddst, c->ngooddst))
+		return -EINVAL;
+	rt_pkt_set_ip_header(p, c->offset, hlen);
+	if (plen > len)
+		p->len -= plen - len;
+	rt_pkt_set_dst_anno(p, dst);
+	return 0;
+}
+
 static struct rt_pkt *checkipheader_action(struct rt_elem *e, struct rt_pkt *p)
 {
 	const struct checkipheader_conf *c = e->conf;
-	if (rt_op_check_ip(p, c->offset, c->checksum, c->badsrc, c->nbadsrc, c->gooddst,
-	                   c->ngooddst) == 0)
+	if (check_ip(p, c) == 0)
 		return p;
 	struct checkipheader_state *s = e->state;
 	s->drops++;

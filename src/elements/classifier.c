@@ -52,27 +52,6 @@ int cls_configure_per_output(const struct click_conf_ctx *ctx, const struct clic
 	return 0;
 }
 
-json_t *cls_describe(const void *conf)
-{
-	const struct cls_conf *c = conf;
-	json_t *out = NULL;
-	struct arena *a = arena_new(0);
-	json_t *rules = json_array();
-	if (!a || !rules)
-		goto cleanup;
-	for (uint32_t i = 0; i < c->n; i++) {
-		const char *text = c->rules[i].expr ? flow_to_string(c->rules[i].expr, a) : "true";
-		json_t *r = json_pack("{s:i,s:s?}", "out", (int)c->rules[i].out, "pattern", text);
-		if (!r || json_array_append_new(rules, r) < 0)
-			goto cleanup;
-	}
-	out = json_pack("{s:O}", "rules", rules);
-cleanup:
-	arena_free(a);
-	json_decref(rules);
-	return out;
-}
-
 static int classifier_pattern(const struct click_conf_ctx *ctx, const struct click_arg *arg,
                               struct flow_expr **out)
 {
@@ -182,6 +161,24 @@ const struct elem_runtime cls_runtime = {
 	.init = cls_init,
 	.push = cls_push,
 };
+
+/* ---- describe and the class object ---- */
+
+json_t *cls_describe(const void *conf)
+{
+	const struct cls_conf *c = conf;
+	struct arena *a = arena_new(0);
+	json_t *patterns = json_array();
+	for (uint32_t i = 0; a && patterns && i < c->n; i++) {
+		const char *text = c->rules[i].expr ? flow_to_string(c->rules[i].expr, a) : "true";
+		if (!text || json_array_append_new(patterns, json_string(text))) {
+			json_decref(patterns);
+			patterns = NULL;
+		}
+	}
+	arena_free(a);
+	return json_pack("{s:o}", "PATTERN", patterns);
+}
 
 const struct click_class elem_classifier = {
 	.name = "Classifier",

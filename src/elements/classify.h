@@ -30,9 +30,9 @@ int cls_configure_per_output(const struct click_conf_ctx *ctx, const struct clic
                              int (*parse)(const struct click_conf_ctx *ctx, const struct click_arg *arg,
                                           struct flow_expr **out),
                              void **conf);
-/* The configured rules as JSON: {"rules": [{"out": N, "pattern": TEXT}]}
- * (out -1: dropped; TEXT in src/flow's canonical form). NULL when out of
- * memory. */
+/* The describe of the family: {"PATTERN": [TEXT, ...]}, rule i's pattern
+ * in src/flow's canonical form (IPFilter adds its ACTIONs). NULL when out
+ * of memory. */
 struct json_t *cls_describe(const void *conf);
 /* The symbolic model and the packet function the whole family shares. */
 extern const struct elem_model cls_model;

@@ -7,6 +7,7 @@
 #include "elements/args.h"
 #include "elements/describe.h"
 #include "elements/element.h"
+#include "elements/model_util.h"
 #include "runtime/runtime.h"
 #include "verify/model.h"
 
@@ -45,14 +46,7 @@ static int averagecounter_configure(const struct click_conf_ctx *ctx, const stru
 
 /* ---- symbolic model (src/verify/model.h) ---- */
 /* Counter and AverageCounter count and pass the packet unchanged. */
-static int counter_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                            struct sym_flow *f)
-{
-	sym_emit(cx, 0, f);
-	return 0;
-}
-
-static const struct elem_model counter_model = { .push = counter_sym_push };
+static const struct elem_model counter_model = { .push = mu_sym_pass };
 
 /* ---- runtime (packet functions) ---- */
 struct counter_state {

@@ -5,7 +5,7 @@
 #include "elements/args.h"
 #include "elements/describe.h"
 #include "elements/element.h"
-#include "runtime/ops.h"
+#include "elements/ipops.h"
 #include "runtime/runtime.h"
 #include "verify/model.h"
 
@@ -64,10 +64,27 @@ static int decipttl_sym_push(struct sym_ctx *cx, const struct click_element *e, 
 static const struct elem_model decipttl_model = { .push = decipttl_sym_push };
 
 /* ---- runtime (packet functions) ---- */
+/* 0: output 0 (decremented or passed through), 1: output 1 (TTL <= 1),
+ * -EINVAL: no IP header. */
+static int dec_ttl(struct rt_pkt *p, bool active, bool multicast)
+{
+	if (!active)
+		return 0;
+	if (!rt_pkt_has_ip(p) || rt_pkt_ip_avail(p) < 20)
+		return -EINVAL;
+	uint8_t *ip = rt_pkt_ip(p);
+	if (!multicast && ipops_is_multicast(rt_rd32(ip + 16)))
+		return 0;
+	if (ip[8] <= 1)
+		return 1;
+	ipops_dec_ttl(ip);
+	return 0;
+}
+
 static struct rt_pkt *decipttl_action(struct rt_elem *e, struct rt_pkt *p)
 {
 	const struct decipttl_conf *c = e->conf;
-	int r = rt_op_dec_ttl(p, c->active, c->multicast);
+	int r = dec_ttl(p, c->active, c->multicast);
 	if (r == 0)
 		return p;
 	if (r == 1)

@@ -11,6 +11,12 @@ json_t *describe_ip(uint32_t addr)
 	return json_string(inet_format_addr(addr, buf));
 }
 
+json_t *describe_prefix(struct inet_prefix p)
+{
+	char buf[20];
+	return json_string(inet_format_prefix(p, buf));
+}
+
 json_t *describe_ip_list(const uint32_t *addrs, size_t n)
 {
 	json_t *a = json_array();

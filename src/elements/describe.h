@@ -10,8 +10,12 @@
 
 #include <jansson.h>
 
+#include "base/inet.h"
+
 /* "a.b.c.d" from a host-order address. */
 json_t *describe_ip(uint32_t addr);
+/* "a.b.c.d/len". */
+json_t *describe_prefix(struct inet_prefix p);
 /* An array of "a.b.c.d". */
 json_t *describe_ip_list(const uint32_t *addrs, size_t n);
 /* "00:1a:31:a4:60:ff". */

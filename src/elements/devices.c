@@ -15,6 +15,7 @@
 #include "elements/args.h"
 #include "elements/describe.h"
 #include "elements/element.h"
+#include "elements/model_util.h"
 #include "runtime/runtime.h"
 #include "verify/model.h"
 
@@ -100,24 +101,17 @@ static int tonetfront_configure(const struct click_conf_ctx *ctx, const struct c
 }
 
 /* ---- symbolic model (src/verify/model.h) ---- */
-/* The engine moves packets between the node's ports and the device
- * elements itself (device() says which port): a FromDevice's flows leave
- * on its output 0 and a ToDevice's input leaves the node. push only serves
- * a ToDevice's optional pass-through output. */
-static int dev_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                    struct sym_flow *f)
-{
-	sym_emit(cx, 0, f);
-	return 0;
-}
-
 static uint32_t dev_sym_device(const struct click_element *e)
 {
 	const struct dev_conf *c = e->conf;
 	return c ? c->port : 0;
 }
 
-static const struct elem_model dev_model = { .push = dev_sym_push, .device = dev_sym_device };
+/* The engine moves packets between the node's ports and the device
+ * elements itself (device() says which port): a FromDevice's flows leave
+ * on its output 0 and a ToDevice's input leaves the node. push only serves
+ * a ToDevice's optional pass-through output. */
+static const struct elem_model dev_model = { .push = mu_sym_pass, .device = dev_sym_device };
 
 /* ---- runtime (packet functions) ---- */
 /* FromDevice/FromNetFront: the module pushes arriving packets out of

@@ -15,7 +15,8 @@
  * route-table elements). Addresses and ports are host byte order; times
  * are int64 nanoseconds; bandwidths bits per second (BandwidthShaper
  * stores bytes/s); annotation offsets are bytes into Click's 48-byte
- * annotation area. Argument parsing helpers: args.h.
+ * annotation area. Argument parsing helpers: args.h; IPv4 steps several
+ * packet functions share: ipops.h.
  *
  * What describe returns (helpers: describe.h): one JSON object per
  * configured instance whose keys are the class's Click keywords, each with
@@ -23,7 +24,11 @@
  * such as IPEncap's TOS from DSCP/ECT/CE, under the keyword it ends up in).
  * Numbers in the units above, times as integer nanoseconds; addresses
  * "a.b.c.d", prefixes "a.b.c.d/len", Ethernet addresses "00:1a:2b:3c:4d:5e",
- * byte strings lower-case hex; null for a setting that is absent. */
+ * byte strings lower-case hex; null for a setting that is absent. An
+ * argument that repeats (a route, a filter rule) gives one array per word
+ * of it, in argument order: LinearIPLookup's ADDR/MASK, GW and OUT, or
+ * IPFilter's ACTION and PATTERN; IPRewriter's INPUTSPEC, a small language
+ * of its own, is its effective text. */
 #ifndef INNET_ELEMENTS_ELEMENT_H
 #define INNET_ELEMENTS_ELEMENT_H
 

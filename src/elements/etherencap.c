@@ -5,6 +5,7 @@
 #include "elements/args.h"
 #include "elements/describe.h"
 #include "elements/element.h"
+#include "elements/model_util.h"
 #include "runtime/runtime.h"
 #include "verify/model.h"
 
@@ -65,18 +66,11 @@ static int etherencap_sym_push(struct sym_ctx *cx, const struct click_element *e
 	return 0;
 }
 
+static const struct elem_model etherencap_model = { .push = etherencap_sym_push };
 /* EtherRewrite writes only bytes at the MAC header annotation, which lie
  * in front of the IP header (or nowhere: packets from innet devices have
  * none), so no modelled field changes. */
-static int etherrewrite_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                                 struct sym_flow *f)
-{
-	sym_emit(cx, 0, f);
-	return 0;
-}
-
-static const struct elem_model etherencap_model = { .push = etherencap_sym_push };
-static const struct elem_model etherrewrite_model = { .push = etherrewrite_sym_push };
+static const struct elem_model etherrewrite_model = { .push = mu_sym_pass };
 
 /* ---- runtime (packet functions) ---- */
 static struct rt_pkt *etherencap_action(struct rt_elem *e, struct rt_pkt *p)

@@ -3,12 +3,14 @@
  * (unreachable 3, sourcequench 4, redirect 5, timeexceeded 11,
  * parameterproblem 12); TYPE and CODE take numbers or names. */
 #include <errno.h>
+#include <string.h>
 
 #include "elements/args.h"
 #include "elements/describe.h"
 #include "elements/element.h"
+#include "elements/ipops.h"
 #include "elements/model_util.h"
-#include "runtime/ops.h"
+#include "runtime/net.h"
 #include "runtime/runtime.h"
 #include "verify/model.h"
 
@@ -279,9 +281,39 @@ static const struct elem_model icmppingresponder_model = { .push = icmppingrespo
 static const struct elem_model icmperror_model = { .push = icmperror_sym_push };
 
 /* ---- runtime (packet functions) ---- */
+/* Turn an echo request into its reply in place: 0, or -EINVAL when p is
+ * not an echo request (output 1). */
+static int ping_reply(struct rt_pkt *p, uint64_t now)
+{
+	if (!rt_pkt_has_ip(p) || rt_pkt_ip_avail(p) < 20)
+		return -EINVAL;
+	uint8_t *ip = rt_pkt_ip(p);
+	if (ip[9] != RT_IP_PROTO_ICMP || rt_pkt_transp_avail(p) < 8)
+		return -EINVAL;
+	uint8_t *ic = rt_pkt_transp(p);
+	if (ic[0] != 8)
+		return -EINVAL;
+	uint32_t s = rt_rd32(ip + 12), d = rt_rd32(ip + 16);
+	rt_wr32(ip + 12, d);
+	rt_wr32(ip + 16, s);
+	uint16_t old = rt_rd16(ip + 8);
+	ip[8] = 255;
+	rt_csum_update16(ip + 10, old, rt_rd16(ip + 8));
+	old = rt_rd16(ip + 6);
+	rt_wr16(ip + 6, 0);
+	rt_csum_update16(ip + 10, old, 0);
+	old = rt_rd16(ic);
+	ic[0] = ic[1] = 0;
+	rt_csum_update16(ic + 2, old, 0);
+	rt_pkt_set_dst_anno(p, s);
+	p->anno[RT_ANNO_PAINT] = 0;
+	p->tstamp_ns = now;
+	return 0;
+}
+
 static struct rt_pkt *icmppingresponder_action(struct rt_elem *e, struct rt_pkt *p)
 {
-	if (rt_op_ping_reply(p, rt_now(e)) == 0)
+	if (ping_reply(p, rt_now(e)) == 0)
 		return p;
 	rt_push(e, 1, p);
 	return NULL;
@@ -296,17 +328,135 @@ static size_t icmperror_state_size(const struct rt_elem *e, uint32_t fc)
 	return sizeof(struct icmperror_state);
 }
 
+/* RFC 1812 tests as Click's ICMPError makes them. */
+static bool unicast(uint32_t a, const uint32_t *bad, uint32_t n)
+{
+	return a != 0xffffffffu && !ipops_is_multicast(a) && !ipops_addr_in(a, bad, n);
+}
+
+static bool valid_source(uint32_t a, const uint32_t *bad, uint32_t n)
+{
+	uint32_t net = a >> 24;
+	return unicast(a, bad, n) && net != 0 && net != 127 && (net & 0xf0) != 0xf0;
+}
+
+static bool is_icmp_error_type(uint8_t t)
+{
+	return t == 3 || t == 4 || t == 5 || t == 11 || t == 12;
+}
+
+/* The first well-formed LSRR/SSRR option (its offset in ip), or 0. */
+static uint32_t source_route(const uint8_t *ip, uint32_t hlen)
+{
+	uint32_t bad;
+	for (uint32_t i = 20; i < hlen;) {
+		int len = ipops_option_len(ip, hlen, i, &bad);
+		if (len <= 0)
+			return 0;
+		uint8_t t = ip[i];
+		uint32_t l = (uint32_t)len;
+		if ((t == 131 || t == 137) && l >= 3 && ip[i + 2] >= 4 && ip[i + 2] % 4 == 0 &&
+		    ip[i + 2] <= l + 1)
+			return i;
+		i += l;
+	}
+	return 0;
+}
+
+/* The error packet about p (p is left alone), or NULL when Click sends
+ * none. id: the element's IP ID counter, pre-incremented. */
+static struct rt_pkt *icmp_error(struct rt_elem *e, const struct rt_pkt *p,
+                                 const struct icmperror_conf *a, uint16_t *id)
+{
+	uint32_t avail = rt_pkt_ip_avail(p);
+	if (!rt_pkt_has_ip(p) || avail < 20)
+		return NULL;
+	const uint8_t *ip = rt_pkt_ip(p);
+	uint32_t hlen = (uint32_t)(ip[0] & 15) << 2;
+	if (hlen < 20 || hlen > avail)
+		return NULL;
+	/* RFC 1812 4.3.2.7: no errors about ICMP errors (or ICMP too short to
+	 * tell), broadcasts, invalid sources, later fragments */
+	if (ip[9] == RT_IP_PROTO_ICMP && (hlen + 4 > avail || is_icmp_error_type(ip[hlen])))
+		return NULL;
+	uint32_t src = rt_rd32(ip + 12), dst = rt_rd32(ip + 16);
+	if (!unicast(dst, a->badaddrs, a->nbad))
+		return NULL;
+	if (p->pkt_type == RT_PKT_BROADCAST || p->pkt_type == RT_PKT_MULTICAST)
+		return NULL;
+	if (!valid_source(src, a->badaddrs, a->nbad))
+		return NULL;
+	if (rt_rd16(ip + 6) & RT_IP_OFFMASK)
+		return NULL;
+	uint32_t sr = source_route(ip, hlen);
+	if (sr) {
+		if (a->type == 5) /* no redirect for a source-routed packet (5.2.7.2) */
+			return NULL;
+		uint32_t ptr = p->anno[RT_ANNO_ICMP_PARAM];
+		if (a->type == 12 && a->code == 0 && ptr >= sr && ptr < sr + ip[sr + 1])
+			sr = 0; /* the problem is the route itself (4.3.2.6) */
+	}
+	/* the reversed source route (4.3.2.6) */
+	uint8_t opt[IPOPS_MAX_OPTIONS];
+	uint32_t olen = 0;
+	if (sr) {
+		const uint8_t *o = ip + sr;
+		uint32_t ol = (uint32_t)o[2] - 1;
+		memset(opt, 0, sizeof opt);
+		opt[0] = o[0];
+		opt[1] = (uint8_t)ol;
+		opt[2] = 4;
+		uint32_t w = 3;
+		for (int32_t r = (int32_t)o[2] - 5; r >= 3 && w + 4 <= sizeof opt; r -= 4, w += 4)
+			memcpy(opt + w, o + r, 4);
+		olen = (ol + 3) & ~3u;
+		if (olen > IPOPS_MAX_OPTIONS)
+			olen = IPOPS_MAX_OPTIONS;
+	}
+	uint32_t nh = 20 + olen, xlen = avail;
+	uint32_t room = a->mtu > nh + 8 ? a->mtu - nh - 8 : 0;
+	if (xlen > room)
+		xlen = room;
+	struct rt_pkt *q = rt_pkt_alloc(e, nh + 8 + xlen);
+	if (!q)
+		return NULL;
+	uint8_t *n = rt_pkt_data(q);
+	memset(n, 0, nh + 8);
+	n[0] = (uint8_t)(0x40 | (nh >> 2));
+	rt_wr16(n + 2, (uint16_t)(nh + 8 + xlen));
+	rt_wr16(n + 4, ++*id);
+	n[8] = 200;
+	n[9] = RT_IP_PROTO_ICMP;
+	rt_wr32(n + 12, a->src);
+	rt_wr32(n + 16, src);
+	memcpy(n + 20, opt, olen);
+	rt_ip_set_csum(n, nh);
+	uint8_t *ic = n + nh;
+	ic[0] = a->type;
+	ic[1] = a->code;
+	if (a->type == 5)
+		rt_wr32(ic + 4, rt_pkt_dst_anno(p));
+	else if (a->type == 12 && a->code == 0)
+		ic[4] = p->anno[RT_ANNO_ICMP_PARAM];
+	else if (a->type == 3 && a->code == 4)
+		rt_wr16(ic + 6, (uint16_t)a->pmtu);
+	memcpy(ic + 8, ip, xlen);
+	rt_wr16(ic + 2, rt_csum(ic, 8 + xlen));
+	q->len = nh + 8 + xlen;
+	rt_pkt_set_ip_header(q, 0, nh);
+	rt_pkt_set_dst_anno(q, src);
+	if (a->use_fix_anno)
+		q->anno[RT_ANNO_FIX_IP_SRC] = 1;
+	q->tstamp_ns = rt_now(e);
+	return q;
+}
+
 /* The input is always consumed; the error (if any) goes out output 0. */
 static struct rt_pkt *icmperror_action(struct rt_elem *e, struct rt_pkt *p)
 {
 	const struct icmperror_conf *c = e->conf;
 	struct icmperror_state *s = e->state;
-	struct icmp_error_args a = {
-		.src = c->src, .type = c->type, .code = c->code, .mtu = c->mtu, .pmtu = c->pmtu,
-		.use_fix_anno = c->use_fix_anno, .badaddrs = c->badaddrs, .nbadaddrs = c->nbad,
-		.id = &s->id,
-	};
-	struct rt_pkt *q = rt_op_icmp_error(e, p, &a);
+	struct rt_pkt *q = icmp_error(e, p, c, &s->id);
 	rt_consume(e, p);
 	return q;
 }

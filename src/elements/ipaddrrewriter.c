@@ -41,18 +41,6 @@ static int ipaddrrewriter_configure(const struct click_conf_ctx *ctx, const stru
 	return 0;
 }
 
-static json_t *ipaddrrewriter_describe(const void *conf)
-{
-	const struct rw_conf *c = conf;
-	json_t *o = json_pack("{s:I,s:I}", "timeout_ns", (json_int_t)c->timeout_ns, "guarantee_ns",
-	                      (json_int_t)c->guarantee_ns);
-	if (o && rw_describe_common(c, o) < 0) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
-}
-
 /* ---- symbolic model (src/verify/model.h) ---- */
 
 /* Every flow reaches the table: a mapping covers its source (forward) or
@@ -114,6 +102,19 @@ static const struct elem_runtime ipaddrrewriter_runtime = {
 	.run = rw_reap,
 	.read = rw_read,
 };
+
+/* ---- describe and the class object ---- */
+static json_t *ipaddrrewriter_describe(const void *conf)
+{
+	const struct rw_conf *c = conf;
+	json_t *o = json_pack("{s:I, s:I}", "TIMEOUT", (json_int_t)c->timeout_ns, "GUARANTEE",
+	                      (json_int_t)c->guarantee_ns);
+	if (o && rw_describe_common(c, o) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
 
 const struct click_class elem_ipaddrrewriter = {
 	.name = "IPAddrRewriter",

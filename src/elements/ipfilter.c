@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "elements/args.h"
 #include "elements/classify.h"
 #include "elements/element.h"
@@ -100,6 +102,27 @@ static int ipclassifier_configure(const struct click_conf_ctx *ctx, const struct
 /* The model and the packet function are the family's (classifier.c): the
  * first matching rule decides, no match drops. */
 
+/* ---- describe and the class objects ---- */
+
+/* ACTION i goes with PATTERN i: the output it sends to, or "drop". */
+static json_t *ipfilter_describe(const void *conf)
+{
+	const struct cls_conf *c = conf;
+	json_t *o = cls_describe(conf), *actions = json_array();
+	for (uint32_t i = 0; actions && i < c->n; i++) {
+		json_t *act = c->rules[i].out < 0 ? json_string("drop") : json_integer(c->rules[i].out);
+		if (json_array_append_new(actions, act)) {
+			json_decref(actions);
+			actions = NULL;
+		}
+	}
+	if (json_object_set_new(o, "ACTION", actions)) { /* decrefs actions, even when o is NULL */
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 const struct click_class elem_ipfilter = {
 	.name = "IPFilter",
 	.port_count = "1/-",
@@ -107,7 +130,7 @@ const struct click_class elem_ipfilter = {
 	.configure = ipfilter_configure,
 	.model = &cls_model,
 	.runtime = &cls_runtime,
-	.describe = cls_describe,
+	.describe = ipfilter_describe,
 	.doc_args = "ACTION PATTERN, ... (ACTION allow, deny, drop or an output number; "
 	            "PATTERN in tcpdump-like syntax, empty: every packet)",
 	.doc_model = cls_doc_model,

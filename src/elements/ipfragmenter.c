@@ -2,12 +2,14 @@
  * MTU >= 8; HONOR_DF true; VERBOSE false. DF packets too long go to
  * output 1. */
 #include <errno.h>
+#include <string.h>
 
 #include "elements/args.h"
 #include "elements/describe.h"
 #include "elements/element.h"
+#include "elements/ipops.h"
 #include "elements/model_util.h"
-#include "runtime/ops.h"
+#include "runtime/net.h"
 #include "runtime/runtime.h"
 #include "verify/model.h"
 
@@ -170,10 +172,134 @@ static int ipfragmenter_sym_push(struct sym_ctx *cx, const struct click_element 
 static const struct elem_model ipfragmenter_model = { .push = ipfragmenter_sym_push };
 
 /* ---- runtime (packet functions) ---- */
+
+/* A packet that would need this many fragments or more is dropped. */
+#define MAX_FRAGMENTS 64
+
+/* Bytes of the options of ip (header length hlen) whose "copied" flag is
+ * set, written to out (if not NULL) padded to 4 bytes; returns the count. */
+static uint32_t copied_options(const uint8_t *ip, uint32_t hlen, uint8_t *out)
+{
+	uint32_t n = 0;
+	uint32_t bad;
+	for (uint32_t i = 20; i < hlen;) {
+		int l = ipops_option_len(ip, hlen, i, &bad);
+		if (l <= 0)
+			break;
+		if (ip[i] & 0x80) { /* never a NOP */
+			if (out)
+				memcpy(out + n, ip + i, (size_t)l);
+			n += (uint32_t)l;
+		}
+		i += (uint32_t)l;
+	}
+	while (n & 3) {
+		if (out)
+			out[n] = 0;
+		n++;
+	}
+	return n;
+}
+
+/* Push p or its fragments (first to last) to output 0, or p to output 1
+ * when DF forbids fragmenting or it has no IP header. */
+static void fragment(struct rt_elem *e, struct rt_pkt *p, uint32_t mtu, bool honor_df)
+{
+	uint32_t nlen = rt_pkt_ip_avail(p);
+	if (!rt_pkt_has_ip(p) || nlen < 20) {
+		rt_push(e, 1, p);
+		return;
+	}
+	if (nlen <= mtu) {
+		rt_push(e, 0, p);
+		return;
+	}
+	uint8_t *ip = rt_pkt_ip(p);
+	uint32_t hlen = (uint32_t)(ip[0] & 15) << 2;
+	uint32_t iplen = rt_rd16(ip + 2);
+	if (hlen < 20 || hlen > nlen || iplen < hlen) {
+		rt_push(e, 1, p);
+		return;
+	}
+	if (iplen > nlen)
+		iplen = nlen;
+	uint32_t in_dlen = iplen - hlen;
+	int64_t fd = ((int64_t)mtu - hlen) & ~(int64_t)7;
+	uint16_t offw = rt_rd16(ip + 6);
+	if (((offw & RT_IP_DF) && honor_df) || fd < 8) {
+		rt_push(e, 1, p);
+		return;
+	}
+	uint32_t first_dlen = (uint32_t)fd;
+	if (offw & RT_IP_DF) {
+		offw &= (uint16_t)~RT_IP_DF;
+		rt_wr16(ip + 4, (uint16_t)(rt_random(e) % 0xffff + 1));
+	}
+	uint8_t opts[IPOPS_MAX_OPTIONS];
+	uint32_t olen = copied_options(ip, hlen, opts);
+	uint32_t out_hlen = 20 + olen;
+	uint32_t out_dlen = (mtu - out_hlen) & ~7u;
+	if (first_dlen >= in_dlen) {
+		/* Only trailing bytes beyond ip_len made it long: nothing to split. */
+		rt_push(e, 0, p);
+		return;
+	}
+	uint32_t base_off = offw & RT_IP_OFFMASK;
+	bool orig_mf = offw & RT_IP_MF;
+	uint16_t flags = offw & (uint16_t)~(RT_IP_OFFMASK | RT_IP_MF);
+	/* Later fragments are built first (from the untouched payload), the
+	 * first is shortened in place, then all go out first to last. */
+	struct rt_pkt *frags[MAX_FRAGMENTS];
+	uint32_t nfr = 0;
+	const uint8_t *payload = ip + hlen;
+	if (out_dlen < 8) {
+		rt_push(e, 1, p);
+		return;
+	}
+	for (uint32_t off = first_dlen; off < in_dlen && nfr < MAX_FRAGMENTS; off += out_dlen) {
+		uint32_t dl = in_dlen - off < out_dlen ? in_dlen - off : out_dlen;
+		struct rt_pkt *q = rt_pkt_alloc(e, out_hlen + dl);
+		if (!q)
+			break;
+		uint8_t *qip = rt_pkt_data(q);
+		memcpy(qip, ip, 20);
+		memcpy(qip + 20, opts, olen);
+		memcpy(qip + out_hlen, payload + off, dl);
+		qip[0] = (uint8_t)(0x40 | (out_hlen >> 2));
+		bool last = off + dl >= in_dlen;
+		uint16_t w = (uint16_t)(flags | ((base_off + (off >> 3)) & RT_IP_OFFMASK));
+		if (!last || orig_mf)
+			w |= RT_IP_MF;
+		rt_wr16(qip + 6, w);
+		rt_wr16(qip + 2, (uint16_t)(out_hlen + dl));
+		rt_ip_set_csum(qip, out_hlen);
+		q->len = out_hlen + dl;
+		rt_pkt_set_ip_header(q, 0, out_hlen);
+		memcpy(q->anno, p->anno, sizeof q->anno);
+		q->pkt_type = p->pkt_type;
+		q->tstamp_ns = p->tstamp_ns;
+		q->first_tstamp_ns = p->first_tstamp_ns;
+		frags[nfr++] = q;
+	}
+	if (nfr == 0 || nfr == MAX_FRAGMENTS) {
+		for (uint32_t i = 0; i < nfr; i++)
+			rt_drop(e, frags[i]);
+		rt_drop(e, p);
+		return;
+	}
+	rt_wr16(ip + 2, (uint16_t)(hlen + first_dlen));
+	rt_wr16(ip + 6, (uint16_t)(flags | base_off | RT_IP_MF));
+	rt_ip_set_csum(ip, hlen);
+	p->len = (uint32_t)p->ip_off - p->off + hlen + first_dlen;
+	rt_push(e, 0, p);
+	for (uint32_t i = 0; i < nfr; i++)
+		rt_push(e, 0, frags[i]);
+}
+
 static void ipfragmenter_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
 {
 	const struct ipfragmenter_conf *c = e->conf;
-	rt_op_fragment(e, p, c->mtu, c->honor_df);
+	fragment(e, p, c->mtu, c->honor_df);
 }
 
 static const struct elem_runtime ipfragmenter_runtime = { .push = ipfragmenter_push };

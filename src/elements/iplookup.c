@@ -9,6 +9,7 @@
 
 #include "base/inet.h"
 #include "elements/args.h"
+#include "elements/describe.h"
 #include "elements/element.h"
 #include "elements/iproute.h"
 #include "runtime/runtime.h"
@@ -83,25 +84,6 @@ static int iplookup_configure(const struct click_conf_ctx *ctx, const struct cli
 	return 0;
 }
 
-static json_t *iplookup_describe(const void *conf)
-{
-	const struct iproute_conf *c = conf;
-	json_t *routes = json_array();
-	if (!routes)
-		return NULL;
-	for (uint32_t i = 0; i < c->n; i++) {
-		char dst[20], gw[16];
-		const struct iproute *r = &c->v[i];
-		json_t *o = json_pack("{s:s,s:s?,s:i}", "dst", inet_format_prefix(r->dst, dst), "gw",
-		                      r->gw ? inet_format_addr(r->gw, gw) : NULL, "out", (int)r->out);
-		if (!o || json_array_append_new(routes, o) < 0) {
-			json_decref(routes);
-			return NULL;
-		}
-	}
-	return json_pack("{s:o}", "routes", routes);
-}
-
 /* ---- symbolic model (src/verify/model.h) ---- */
 /* Longest-prefix match on the dst-IP annotation: taking the routes from the
  * longest prefix to the shortest, each takes the part of the flow its
@@ -151,6 +133,29 @@ static void iplookup_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
 }
 
 static const struct elem_runtime iplookup_runtime = { .push = iplookup_push };
+
+/* ---- describe and the class objects ---- */
+
+/* Route i is ADDR/MASK i, GW i (null: none) and OUT i. */
+static json_t *iplookup_describe(const void *conf)
+{
+	const struct iproute_conf *c = conf;
+	json_t *dst = json_array(), *gw = json_array(), *out = json_array();
+	for (uint32_t i = 0; dst && gw && out && i < c->n; i++) {
+		const struct iproute *r = &c->v[i];
+		if (json_array_append_new(dst, describe_prefix(r->dst)) ||
+		    json_array_append_new(gw, r->gw ? describe_ip(r->gw) : json_null()) ||
+		    json_array_append_new(out, json_integer(r->out)))
+			break;
+	}
+	if (json_array_size(dst) != c->n || json_array_size(gw) != c->n || json_array_size(out) != c->n) {
+		json_decref(dst);
+		json_decref(gw);
+		json_decref(out);
+		return NULL;
+	}
+	return json_pack("{s:o, s:o, s:o}", "ADDR/MASK", dst, "GW", gw, "OUT", out);
+}
 
 /* The three classes differ only in name. */
 #define IPLOOKUP_CLASS(NAME)                                                                   \

@@ -6,6 +6,7 @@
 #include "elements/args.h"
 #include "elements/describe.h"
 #include "elements/element.h"
+#include "elements/ipops.h"
 #include "elements/model_util.h"
 #include "runtime/net.h"
 #include "runtime/runtime.h"
@@ -126,18 +127,14 @@ static const struct elem_model ipoutputcombo_model = { .push = ipoutputcombo_sym
 static int combo_options(uint8_t *ip, uint32_t hlen, uint32_t addr, uint64_t now, bool *changed)
 {
 	for (uint32_t i = 20; i < hlen;) {
-		uint8_t t = ip[i];
-		if (t == 0)
+		uint32_t bad;
+		int len = ipops_option_len(ip, hlen, i, &bad);
+		if (len == 0)
 			break;
-		if (t == 1) {
-			i++;
-			continue;
-		}
-		if (i + 1 >= hlen)
-			return (int)i;
-		uint32_t l = ip[i + 1];
-		if (l < 2 || i + l > hlen)
-			return (int)(i + 1);
+		if (len < 0)
+			return (int)bad;
+		uint8_t t = ip[i];
+		uint32_t l = (uint32_t)len;
 		uint8_t *o = ip + i;
 		if (t == 7) { /* record route */
 			if (l < 3)
@@ -226,9 +223,7 @@ static void ipoutputcombo_push(struct rt_elem *e, uint32_t port, struct rt_pkt *
 		rt_push(e, 3, p);
 		return;
 	}
-	ip[8]--;
-	uint32_t sum = (uint32_t)(~rt_rd16(ip + 10) & 0xffff) + 0xfeff;
-	rt_wr16(ip + 10, (uint16_t)~(uint16_t)(sum + (sum >> 16)));
+	ipops_dec_ttl(ip);
 	if (p->len > c->mtu) {
 		rt_push(e, 4, p);
 		return;

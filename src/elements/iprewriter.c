@@ -46,24 +46,6 @@ static int iprewriter_configure(const struct click_conf_ctx *ctx, const struct c
 	return 0;
 }
 
-static json_t *iprewriter_describe(const void *conf)
-{
-	const struct rw_conf *c = conf;
-	json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
-	                      "tcp_timeout_ns", (json_int_t)c->tcp_timeout_ns,
-	                      "tcp_done_timeout_ns", (json_int_t)c->tcp_done_timeout_ns,
-	                      "tcp_nodata_timeout_ns", (json_int_t)c->tcp_nodata_timeout_ns,
-	                      "tcp_guarantee_ns", (json_int_t)c->tcp_guarantee_ns,
-	                      "udp_timeout_ns", (json_int_t)c->udp_timeout_ns,
-	                      "udp_streaming_timeout_ns", (json_int_t)c->udp_streaming_timeout_ns,
-	                      "udp_guarantee_ns", (json_int_t)c->udp_guarantee_ns);
-	if (o && rw_describe_common(c, o) < 0) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
-}
-
 /* ---- symbolic model (src/verify/model.h) ---- */
 
 static const struct flow_expr first_fragment = {
@@ -218,6 +200,25 @@ static const struct elem_runtime iprewriter_runtime = {
 	.run = rw_reap,
 	.read = rw_read,
 };
+
+/* ---- describe and the class object ---- */
+static json_t *iprewriter_describe(const void *conf)
+{
+	const struct rw_conf *c = conf;
+	json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	                      "TCP_TIMEOUT", (json_int_t)c->tcp_timeout_ns,
+	                      "TCP_DONE_TIMEOUT", (json_int_t)c->tcp_done_timeout_ns,
+	                      "TCP_NODATA_TIMEOUT", (json_int_t)c->tcp_nodata_timeout_ns,
+	                      "TCP_GUARANTEE", (json_int_t)c->tcp_guarantee_ns,
+	                      "UDP_TIMEOUT", (json_int_t)c->udp_timeout_ns,
+	                      "UDP_STREAMING_TIMEOUT", (json_int_t)c->udp_streaming_timeout_ns,
+	                      "UDP_GUARANTEE", (json_int_t)c->udp_guarantee_ns);
+	if (o && rw_describe_common(c, o) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
 
 const struct click_class elem_iprewriter = {
 	.name = "IPRewriter",

@@ -2,18 +2,11 @@
  * any number of ports and flow code x/y: nothing passes through it. */
 #include "elements/args.h"
 #include "elements/element.h"
+#include "elements/model_util.h"
 #include "runtime/runtime.h"
 #include "verify/model.h"
 
 /* ---- symbolic model (src/verify/model.h) ---- */
-/* Null, PushNull, PullNull: the packet passes unchanged. */
-static int null_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                         struct sym_flow *f)
-{
-	sym_emit(cx, 0, f);
-	return 0;
-}
-
 /* Idle: nothing passes (flow code x/y); what is pushed into it is freed. */
 static int idle_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
                          struct sym_flow *f)
@@ -22,7 +15,8 @@ static int idle_sym_push(struct sym_ctx *cx, const struct click_element *e, uint
 	return 0;
 }
 
-static const struct elem_model null_model = { .push = null_sym_push };
+/* Null, PushNull, PullNull: the packet passes unchanged. */
+static const struct elem_model null_model = { .push = mu_sym_pass };
 static const struct elem_model idle_model = { .push = idle_sym_push };
 
 /* ---- runtime (packet functions) ---- */

@@ -7,6 +7,7 @@
 #include "elements/args.h"
 #include "elements/describe.h"
 #include "elements/element.h"
+#include "elements/model_util.h"
 #include "runtime/runtime.h"
 #include "verify/model.h"
 
@@ -63,14 +64,7 @@ static int print_configure(const struct click_conf_ctx *ctx, const struct click_
 
 /* ---- symbolic model (src/verify/model.h) ---- */
 /* Print logs a line and passes the packet unchanged. */
-static int print_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                          struct sym_flow *f)
-{
-	sym_emit(cx, 0, f);
-	return 0;
-}
-
-static const struct elem_model print_model = { .push = print_sym_push };
+static const struct elem_model print_model = { .push = mu_sym_pass };
 
 /* ---- runtime (packet functions) ---- */
 /* One line per packet: "LABEL: LEN | bytes", at most 256 bytes shown. */

@@ -6,6 +6,7 @@
 #include "elements/args.h"
 #include "elements/describe.h"
 #include "elements/element.h"
+#include "elements/model_util.h"
 #include "runtime/runtime.h"
 #include "verify/model.h"
 
@@ -28,16 +29,8 @@ static int queue_configure(const struct click_conf_ctx *ctx, const struct click_
 }
 
 /* ---- symbolic model (src/verify/model.h) ---- */
-/* Time is not modelled: a queue never overflows and an unqueuer passes
- * every packet it is given, whatever its rate. */
-static int pass_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                     struct sym_flow *f)
-{
-	sym_emit(cx, 0, f);
-	return 0;
-}
-
-static const struct elem_model pass_model = { .push = pass_sym_push };
+/* Time is not modelled: a queue never overflows. */
+static const struct elem_model pass_model = { .push = mu_sym_pass };
 
 /* ---- runtime (packet functions) ---- */
 /* A ring of packet pointers in the module block; drops at the tail. */

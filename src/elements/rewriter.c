@@ -1,6 +1,6 @@
 /* What IPRewriter and IPAddrRewriter share (rewriter.h): input specs and
- * common keywords, the mapping table on symbolic flows and on packets, and
- * the rewriting of a header by a mapping. */
+ * common keywords, the mapping table on symbolic flows and on packets, the
+ * rewriting of a header by a mapping, and the describe of the shared part. */
 #include <errno.h>
 #include <string.h>
 
@@ -296,57 +296,6 @@ int rw_configure(const struct click_conf_ctx *ctx, const struct click_args *args
 	if (rc)
 		return rc;
 	return parse_specs(ctx, &rest, addr_only, c);
-}
-
-static const char *const kind_names[] = {
-	[RW_DROP] = "drop", [RW_PASS] = "pass", [RW_KEEP] = "keep", [RW_PATTERN] = "pattern",
-};
-
-static json_t *describe_field(const struct rw_field *f, bool addr)
-{
-	if (f->keep)
-		return json_string("-");
-	if (!addr)
-		return json_pack("{s:I,s:I}", "lo", (json_int_t)f->lo, "hi", (json_int_t)f->hi);
-	char lo[16], hi[16];
-	return json_pack("{s:s,s:s}", "lo", inet_format_addr(f->lo, lo), "hi",
-	                 inet_format_addr(f->hi, hi));
-}
-
-static json_t *describe_spec(const struct rw_spec *s)
-{
-	json_t *o = json_pack("{s:s}", "kind", kind_names[s->kind]);
-	if (!o || s->kind == RW_DROP)
-		return o;
-	json_object_set_new(o, "fout", json_integer(s->fout));
-	if (s->kind == RW_PASS)
-		return o;
-	json_object_set_new(o, "rout", json_integer(s->rout));
-	if (s->kind == RW_KEEP)
-		return o;
-	const struct rw_pattern *p = &s->pat;
-	json_object_set_new(o, "saddr", describe_field(&p->saddr, true));
-	json_object_set_new(o, "sport", describe_field(&p->sport, false));
-	json_object_set_new(o, "daddr", describe_field(&p->daddr, true));
-	json_object_set_new(o, "dport", describe_field(&p->dport, false));
-	json_object_set_new(o, "sequential", json_boolean(p->sequential));
-	json_object_set_new(o, "no_prefer", json_boolean(p->no_prefer));
-	return o;
-}
-
-int rw_describe_common(const struct rw_conf *c, json_t *o)
-{
-	json_t *specs = json_array();
-	if (!specs)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < c->nspecs; i++)
-		json_array_append_new(specs, describe_spec(&c->specs[i]));
-	json_object_set_new(o, "specs", specs);
-	json_object_set_new(o, "reap_interval_ns", json_integer(c->reap_interval_ns));
-	json_object_set_new(o, "capacity", json_integer(c->capacity));
-	json_object_set_new(o, "dst_anno", json_boolean(c->dst_anno));
-	json_object_set_new(o, "reply_anno", json_integer(c->reply_anno));
-	return 0;
 }
 
 /* ---- the mapping table on symbolic flows ---- */
@@ -783,4 +732,75 @@ void rw_apply(const struct rt_flow *f, int dir, struct rt_pkt *p, bool addr_only
 		if (tl >= 8 && rt_rd16(t + 6))
 			rt_csum_apply_delta(t + 6, l4d);
 	}
+}
+
+/* ---- describe ---- */
+
+/* A pattern field as Click writes it: '-', a value or LO-HI, with the
+ * pattern's '#'/'?' flags on the field that varies. */
+static void field_text(const struct rw_pattern *p, const struct rw_field *f, bool addr, char *buf,
+                       size_t n)
+{
+	if (f->keep) {
+		snprintf(buf, n, "-");
+		return;
+	}
+	char lo[16], hi[16];
+	if (addr) {
+		inet_format_addr(f->lo, lo);
+		inet_format_addr(f->hi, hi);
+	} else {
+		snprintf(lo, sizeof lo, "%u", f->lo);
+		snprintf(hi, sizeof hi, "%u", f->hi);
+	}
+	if (f->lo == f->hi)
+		snprintf(buf, n, "%s", lo);
+	else
+		snprintf(buf, n, "%s-%s%s%s", lo, hi, p->sequential ? "#" : "", p->no_prefer ? "?" : "");
+}
+
+/* The effective INPUTSPEC: a prefix SADDR shows as the range it allocates
+ * from, address 0.0.0.0 as '-'. */
+static json_t *describe_spec(const struct rw_spec *s)
+{
+	char buf[192];
+	const struct rw_pattern *p = &s->pat;
+	switch (s->kind) {
+	case RW_DROP:
+		return json_string("drop");
+	case RW_PASS:
+		snprintf(buf, sizeof buf, "pass %u", s->fout);
+		return json_string(buf);
+	case RW_KEEP:
+		snprintf(buf, sizeof buf, "keep %u %u", s->fout, s->rout);
+		return json_string(buf);
+	}
+	char sa[40], sp[16], da[40], dp[16];
+	field_text(p, &p->saddr, true, sa, sizeof sa);
+	field_text(p, &p->sport, false, sp, sizeof sp);
+	field_text(p, &p->daddr, true, da, sizeof da);
+	field_text(p, &p->dport, false, dp, sizeof dp);
+	if (p->addr_only)
+		snprintf(buf, sizeof buf, "pattern %s %s %u %u", sa, da, s->fout, s->rout);
+	else
+		snprintf(buf, sizeof buf, "pattern %s %s %s %s %u %u", sa, sp, da, dp, s->fout, s->rout);
+	return json_string(buf);
+}
+
+int rw_describe_common(const struct rw_conf *c, json_t *o)
+{
+	json_t *specs = json_array();
+	for (uint32_t i = 0; specs && i < c->nspecs; i++)
+		if (json_array_append_new(specs, describe_spec(&c->specs[i]))) {
+			json_decref(specs);
+			specs = NULL;
+		}
+	if (json_object_set_new(o, "INPUTSPEC", specs) ||
+	    json_object_set_new(o, "REAP_INTERVAL", json_integer(c->reap_interval_ns)) ||
+	    json_object_set_new(o, "MAPPING_CAPACITY", json_integer(c->capacity)) ||
+	    json_object_set_new(o, "DST_ANNO", json_boolean(c->dst_anno)) ||
+	    json_object_set_new(o, "REPLY_ANNO",
+	                        c->reply_anno < 0 ? json_null() : json_integer(c->reply_anno)))
+		return -ENOMEM;
+	return 0;
 }

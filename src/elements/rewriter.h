@@ -88,8 +88,10 @@ int rw_parse_spec(const struct click_conf_ctx *ctx, const struct click_arg *arg,
 int rw_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
                  struct arg_spec *kw, size_t nkw, const uint8_t *reply_anno, bool addr_only,
                  struct rw_conf *c);
-/* The keywords both elements share and the input specs, into JSON object o
- * (the element adds its own timeouts). 0 or -ENOMEM. */
+/* Into JSON object o (element.h's describe format), the keywords both
+ * elements share and INPUTSPEC, each spec as its effective text (a prefix
+ * SADDR as the range it allocates from); the element adds its timeouts.
+ * 0 or -ENOMEM. */
 int rw_describe_common(const struct rw_conf *c, struct json_t *o);
 
 /* ---- the mapping table on symbolic flows ---- */

@@ -5,6 +5,7 @@
 #include "elements/args.h"
 #include "elements/describe.h"
 #include "elements/element.h"
+#include "elements/model_util.h"
 #include "runtime/runtime.h"
 #include "verify/model.h"
 
@@ -35,14 +36,7 @@ static int settimestamp_configure(const struct click_conf_ctx *ctx, const struct
 /* ---- symbolic model (src/verify/model.h) ---- */
 /* Only the timestamp annotation changes, which the model does not track
  * (time is not modelled): the packet passes unchanged. */
-static int settimestamp_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                                 struct sym_flow *f)
-{
-	sym_emit(cx, 0, f);
-	return 0;
-}
-
-static const struct elem_model settimestamp_model = { .push = settimestamp_sym_push };
+static const struct elem_model settimestamp_model = { .push = mu_sym_pass };
 
 /* ---- runtime (packet functions) ---- */
 static struct rt_pkt *settimestamp_action(struct rt_elem *e, struct rt_pkt *p)

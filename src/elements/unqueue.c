@@ -6,6 +6,7 @@
 #include "elements/args.h"
 #include "elements/describe.h"
 #include "elements/element.h"
+#include "elements/model_util.h"
 #include "runtime/runtime.h"
 #include "verify/model.h"
 
@@ -68,16 +69,9 @@ static int timedunqueue_configure(const struct click_conf_ctx *ctx, const struct
 }
 
 /* ---- symbolic model (src/verify/model.h) ---- */
-/* Time is not modelled: a queue never overflows and an unqueuer passes
- * every packet it is given, whatever its rate. */
-static int pass_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                     struct sym_flow *f)
-{
-	sym_emit(cx, 0, f);
-	return 0;
-}
-
-static const struct elem_model pass_model = { .push = pass_sym_push };
+/* Time is not modelled: an unqueuer passes every packet it is given,
+ * whatever its rate. */
+static const struct elem_model pass_model = { .push = mu_sym_pass };
 
 /* Unqueue(ACTIVE false) never pulls. */
 static int unqueue_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,

@@ -1,4 +1,4 @@
-/* Classifier patterns (reference Part 5): "OFF/VALUE[%MASK]" clauses, all
+/* Classifier patterns (Click's Classifier element): "OFF/VALUE[%MASK]" clauses, all
  * ANDed, each optionally negated with "!", "-" or empty = everything. Each
  * clause becomes DATA atoms split at 4-byte boundaries, as Click's word
  * compares are, so the short-packet rule decides per word exactly as in

@@ -1,9 +1,9 @@
 /* Evaluating a condition tree on a concrete packet, with Click's
- * short-packet rule (reference 4.7): an atom needs the bytes up to the last
+ * short-packet rule (as in Click's IPFilter): an atom needs the bytes up to the last
  * byte its mask selects; when they are absent the atom is false (and so a
  * NOT above it is true). A zero mask needs the atom's first byte, like
  * Click's word compare needs its word to start inside the packet. */
-#include "flow/flow.h"
+#include "flow/flow_int.h"
 
 static const uint8_t *base_ptr(const struct flow_pkt *p, uint8_t base, size_t *len)
 {
@@ -40,22 +40,9 @@ bool flow_atom_eval(const struct flow_atom *a, const struct flow_pkt *p)
 		return false;
 	size_t blen;
 	const uint8_t *b = base_ptr(p, a->base, &blen);
-	uint32_t x = 0;
-	for (unsigned i = 0; i < a->len; i++) {
-		size_t at = (size_t)a->off + i;
-		/* bytes past the end are masked out (present() checked) */
-		x = (x << 8) | (at < blen ? b[at] : 0);
-	}
-	x &= a->mask;
-	switch (a->op) {
-	case FLOW_EQ: return x == a->value;
-	case FLOW_NE: return x != a->value;
-	case FLOW_LT: return x < a->value;
-	case FLOW_GT: return x > a->value;
-	case FLOW_LE: return x <= a->value;
-	case FLOW_GE: return x >= a->value;
-	default: return false;
-	}
+	/* bytes past the end are masked out (present() checked) */
+	uint32_t x = flow__load_be(b, blen, a->off, a->len);
+	return flow_compare(x & a->mask, a->op, a->value);
 }
 
 bool flow_eval(const struct flow_expr *e, const struct flow_pkt *p)

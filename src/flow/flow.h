@@ -1,5 +1,6 @@
-/* Flow expressions: the IPFilter/IPClassifier language (reference Part 4)
- * and Classifier patterns (Part 5), parsed once into one condition tree that
+/* Flow expressions: the IPFilter/IPClassifier pattern language and
+ * Classifier patterns (as Click's IPFilter and Classifier elements document
+ * them), parsed once into one condition tree that
  * the verifier (symbolically), the runtime (on packets) and the requirement
  * language (flows at nodes) all consume. If they read a pattern differently,
  * what is checked is not what runs, so there is exactly one parser.
@@ -10,7 +11,8 @@
  * Implied conditions (protocol check, first fragment) are expanded into
  * explicit atoms by the parser, so consumers never need to know the sugar.
  * An atom whose bytes lie beyond the packet (a short packet, a missing
- * transport header) is false; NOT of it is true (Click's behaviour, §4.7). */
+ * transport header) is false; NOT of it is true (Click's IPFilter behaves
+ * so). */
 #ifndef INNET_FLOW_FLOW_H
 #define INNET_FLOW_FLOW_H
 
@@ -29,6 +31,20 @@ enum flow_base {
 };
 
 enum flow_op { FLOW_EQ, FLOW_NE, FLOW_LT, FLOW_GT, FLOW_LE, FLOW_GE };
+
+/* x OP value, as an atom compares its masked bytes (an unknown op: false). */
+static inline bool flow_compare(uint32_t x, uint8_t op, uint32_t value)
+{
+	switch (op) {
+	case FLOW_EQ: return x == value;
+	case FLOW_NE: return x != value;
+	case FLOW_LT: return x < value;
+	case FLOW_GT: return x > value;
+	case FLOW_LE: return x <= value;
+	case FLOW_GE: return x >= value;
+	default: return false;
+	}
+}
 
 struct flow_atom {
 	uint8_t base;   /* enum flow_base */
@@ -110,11 +126,11 @@ void flow_pkt_from_ip(struct flow_pkt *p, const uint8_t *ip, size_t len);
  * Example: `udp port 1500` -> `ip.proto=17 && first-frag && (sport=1500 || dport=1500)` */
 char *flow_to_string(const struct flow_expr *e, struct arena *a);
 
-/* ---- additions (helper C3) ------------------------------------------- */
+/* ---- for the requirement language and the verifier ------------------- */
 
 /* Parse exactly `len` bytes of text (no NUL needed): the requirement
  * language cuts the flow part itself (it ends at the next "->" or at the
- * word "const", DESIGN section 7) and hands it here. Same semantics as
+ * word "const"; docs/requirements.md) and hands it here. Same semantics as
  * flow_parse. */
 int flow_parse_n(const char *text, size_t len, const struct src_loc *loc,
                  struct arena *a, struct diags *d, struct flow_expr **out);

@@ -24,7 +24,19 @@ struct flow_expr *flow__or2(struct arena *a, struct flow_expr *x, struct flow_ex
 struct flow_expr *flow__negate_atoms(struct arena *a, const struct flow_expr *e);
 struct flow_expr *flow__copy(struct arena *a, const struct flow_expr *e);
 
-/* Name tables (reference Part 4.6). Return true and set *v when found. */
+/* `len` bytes big-endian from b + off; bytes at or past blen read as 0
+ * (callers have checked that their mask does not select them). */
+static inline uint32_t flow__load_be(const uint8_t *b, size_t blen, uint32_t off, unsigned len)
+{
+	uint32_t x = 0;
+	for (unsigned i = 0; i < len; i++) {
+		size_t at = (size_t)off + i;
+		x = (x << 8) | (at < blen ? b[at] : 0);
+	}
+	return x;
+}
+
+/* Name tables (the names Click's IPFilter knows). Return true and set *v when found. */
 bool flow__lookup_proto(const char *w, size_t n, uint32_t *v);
 bool flow__lookup_port(const char *w, size_t n, uint32_t *v);
 bool flow__lookup_tcpopt(const char *w, size_t n, uint32_t *v);

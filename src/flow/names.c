@@ -1,4 +1,5 @@
-/* Built-in name tables of IPFilter/IPClassifier (reference Part 4.6).
+/* Built-in name tables of IPFilter/IPClassifier (the protocol, port and
+ * ICMP type names Click's IPFilter documents).
  * /etc/services and /etc/protocols are deliberately not consulted: the
  * verifier and the fast path must read a pattern the same way on every
  * machine. */

@@ -1,4 +1,4 @@
-/* The IPFilter/IPClassifier pattern language (reference Part 4), read the
+/* The IPFilter/IPClassifier pattern language, read the
  * way Click's elements/ip/ipfilter.cc reads it: the same tokens, grammar,
  * qualifier scan, name lookup, inheritance from the previous primitive,
  * checks and error texts, compiled into the flow_expr tree instead of

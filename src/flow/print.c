@@ -4,29 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-struct buf { char *s; size_t n, cap; struct arena *a; bool oom; };
-
-static void put(struct buf *b, const char *s)
-{
-	size_t k = strlen(s);
-	if (b->oom)
-		return;
-	if (b->n + k + 1 > b->cap) {
-		size_t nc = b->cap ? b->cap : 64;
-		while (nc < b->n + k + 1)
-			nc *= 2;
-		char *ns = arena_realloc(b->a, b->s, b->cap, nc);
-		if (!ns) {
-			b->oom = true;
-			return;
-		}
-		b->s = ns;
-		b->cap = nc;
-	}
-	memcpy(b->s + b->n, s, k + 1);
-	b->n += k;
-}
-
 static const char *const ops[] = {"=", "!=", "<", ">", "<=", ">="};
 static const char *const bases[] = {"ip", "transp", "ether", "data"};
 
@@ -35,13 +12,13 @@ static uint32_t full(uint8_t len)
 	return len >= 4 ? 0xffffffffu : (1u << (8 * len)) - 1;
 }
 
-static void put_atom(struct buf *b, const struct flow_atom *a)
+static void put_atom(struct arena_str *b, const struct flow_atom *a)
 {
 	char t[96];
 	const char *op = ops[a->op < 6 ? a->op : 0];
 	if (a->base == FLOW_BASE_IP && a->off == 6 && a->len == 2 && a->mask == 0x1fff
 	    && a->op == FLOW_EQ && a->value == 0) {
-		put(b, "first-frag");
+		arena_str_puts(b, "first-frag");
 		return;
 	}
 	uint32_t fm, fv;
@@ -75,8 +52,8 @@ static void put_atom(struct buf *b, const struct flow_atom *a)
 	} else {
 		snprintf(t, sizeof t, "%s", field);
 	}
-	put(b, t);
-	put(b, op);
+	arena_str_puts(b, t);
+	arena_str_puts(b, op);
 	if (addr)
 		snprintf(t, sizeof t, "%u.%u.%u.%u", value >> 24, (value >> 16) & 255,
 		         (value >> 8) & 255, value & 255);
@@ -84,47 +61,46 @@ static void put_atom(struct buf *b, const struct flow_atom *a)
 		snprintf(t, sizeof t, "0x%x", (unsigned)value);
 	else
 		snprintf(t, sizeof t, "%u", (unsigned)value);
-	put(b, t);
+	arena_str_puts(b, t);
 }
 
-static void put_expr(struct buf *b, const struct flow_expr *e, unsigned depth)
+static void put_expr(struct arena_str *b, const struct flow_expr *e, unsigned depth)
 {
 	if (depth > 4 * FLOW_MAX_DEPTH + 64) {
-		put(b, "...");
+		arena_str_puts(b, "...");
 		return;
 	}
 	switch (e->kind) {
-	case FLOW_TRUE: put(b, "true"); return;
-	case FLOW_FALSE: put(b, "false"); return;
+	case FLOW_TRUE: arena_str_puts(b, "true"); return;
+	case FLOW_FALSE: arena_str_puts(b, "false"); return;
 	case FLOW_ATOM: put_atom(b, &e->atom); return;
 	case FLOW_NOT:
-		put(b, "!(");
+		arena_str_puts(b, "!(");
 		put_expr(b, e->kids[0], depth + 1);
-		put(b, ")");
+		arena_str_puts(b, ")");
 		return;
 	case FLOW_AND:
 	case FLOW_OR:
 		for (uint32_t i = 0; i < e->nkids; i++) {
 			if (i)
-				put(b, e->kind == FLOW_AND ? " && " : " || ");
+				arena_str_puts(b, e->kind == FLOW_AND ? " && " : " || ");
 			bool paren = e->kids[i]->kind == FLOW_AND || e->kids[i]->kind == FLOW_OR;
 			if (paren)
-				put(b, "(");
+				arena_str_puts(b, "(");
 			put_expr(b, e->kids[i], depth + 1);
 			if (paren)
-				put(b, ")");
+				arena_str_puts(b, ")");
 		}
 		return;
 	default:
-		put(b, "?");
+		arena_str_puts(b, "?");
 	}
 }
 
 char *flow_to_string(const struct flow_expr *e, struct arena *a)
 {
-	struct buf b = {.a = a};
-	put(&b, "");
+	struct arena_str b = {.a = a};
 	if (e)
 		put_expr(&b, e, 0);
-	return b.oom ? NULL : b.s;
+	return arena_str_take(&b);
 }

@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "flow/flow.h"
+#include "flow/flow_int.h"
 
 uint32_t flow_expr_natoms(const struct flow_expr *e)
 {
@@ -114,22 +114,9 @@ static inline bool test(const struct flow_prog_insn *in, const uint8_t *b, size_
 		x = __builtin_bswap32(x) >> in->shift;
 	} else {
 		/* near the end: bytes past it are masked out (need checked) */
-		x = 0;
-		for (unsigned i = 0; i < in->len; i++) {
-			size_t at = (size_t)in->off + i;
-			x = (x << 8) | (at < blen ? b[at] : 0);
-		}
+		x = flow__load_be(b, blen, in->off, in->len);
 	}
-	x &= in->mask;
-	switch (in->op) {
-	case FLOW_EQ: return x == in->value;
-	case FLOW_NE: return x != in->value;
-	case FLOW_LT: return x < in->value;
-	case FLOW_GT: return x > in->value;
-	case FLOW_LE: return x <= in->value;
-	case FLOW_GE: return x >= in->value;
-	default: return false;
-	}
+	return flow_compare(x & in->mask, in->op, in->value);
 }
 
 int32_t flow_prog_run(const struct flow_prog *prog, const struct flow_pkt *p)

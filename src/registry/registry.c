@@ -1,4 +1,4 @@
-#include "registry/registry.h"
+#include "registry/internal.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -10,7 +10,6 @@
 
 #include <sodium.h>
 
-#include "base/fmt.h"
 #include "base/log.h"
 
 /* Every SQL statement of the registry, prepared once. */
@@ -35,18 +34,18 @@ static const char *const stmt_sql[S_COUNT] = {
 	               "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 	[S_TENANT_INSERT] =
 		"INSERT INTO tenants(name, kind, token_hash, quota_modules, quota_memory_mb, "
-		"quota_starts_per_min, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+		"quota_starts_per_min, quota_rps, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
 		"strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) RETURNING id, created_at",
 	[S_TENANT_PREFIX_INSERT] =
 		"INSERT INTO tenant_prefixes(tenant_id, list, pos, prefix, addr, len) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[S_TENANT_GET] = "SELECT id, name, kind, quota_modules, quota_memory_mb, "
-	                 "quota_starts_per_min, created_at FROM tenants WHERE id = ?1",
+	                 "quota_starts_per_min, created_at, quota_rps FROM tenants WHERE id = ?1",
 	[S_TENANT_BY_HASH] = "SELECT id, name, kind, quota_modules, quota_memory_mb, "
-	                     "quota_starts_per_min, created_at, token_hash FROM tenants "
+	                     "quota_starts_per_min, created_at, quota_rps, token_hash FROM tenants "
 	                     "WHERE token_hash = ?1",
 	[S_TENANT_LIST] = "SELECT id, name, kind, quota_modules, quota_memory_mb, "
-	                  "quota_starts_per_min, created_at FROM tenants ORDER BY id",
+	                  "quota_starts_per_min, created_at, quota_rps FROM tenants ORDER BY id",
 	[S_TENANT_PREFIXES] = "SELECT list, addr, len FROM tenant_prefixes WHERE tenant_id = ?1 "
 	                      "ORDER BY list, pos",
 	[S_TENANT_LIVE_MODULES] = "SELECT count(*) FROM modules WHERE tenant_id = ?1 AND state <> 'killed'",
@@ -80,42 +79,52 @@ static const char *const stmt_sql[S_COUNT] = {
 
 /* Migrations: migrations[i] brings a database at version i+1 to i+2. */
 static const char *const migrations[] = {
-	NULL, /* (none yet: version 1 is the first) */
+	/* 1 -> 2: the live-module indexes (the controller created them) */
+	"CREATE INDEX IF NOT EXISTS modules_live_platform ON modules(platform, state) "
+	"WHERE state <> 'killed';"
+	"CREATE INDEX IF NOT EXISTS modules_live_tenant ON modules(tenant_id, id, name, ip, "
+	"platform, state) WHERE state <> 'killed';",
+	/* 2 -> 3: a tenant's own check and deploy rate */
+	"ALTER TABLE tenants ADD COLUMN quota_rps INTEGER NOT NULL DEFAULT 0 CHECK (quota_rps >= 0);",
 };
 
-struct registry {
-	sqlite3 *db;
-	sqlite3_stmt *stmts[S_COUNT];
-	int version;
-};
+_Static_assert(S_COUNT <= REG__CORE_STMTS, "struct registry holds every statement");
 
-static int db_error(struct registry *r, const char *what)
+int reg__db_error(struct registry *r, const char *what)
 {
 	log_error("registry", "%s: %s", what, sqlite3_errmsg(r->db));
 	return -EIO;
 }
 
-static sqlite3_stmt *stmt(struct registry *r, enum stmt_id id)
+sqlite3_stmt *reg__stmt(struct registry *r, sqlite3_stmt **slot, const char *sql)
 {
-	sqlite3_stmt *s = r->stmts[id];
+	sqlite3_stmt *s = *slot;
 	if (!s) {
-		if (sqlite3_prepare_v3(r->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s, NULL)
-		    != SQLITE_OK) {
-			db_error(r, stmt_sql[id]);
+		if (sqlite3_prepare_v3(r->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) {
+			reg__db_error(r, sql);
 			return NULL;
 		}
-		r->stmts[id] = s;
+		*slot = s;
 	}
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	return s;
 }
 
-/* Run a statement that returns no rows. */
-static int exec_stmt(struct registry *r, sqlite3_stmt *s)
+static sqlite3_stmt *stmt(struct registry *r, enum stmt_id id)
+{
+	return reg__stmt(r, &r->stmts[id], stmt_sql[id]);
+}
+
+int reg__exec(struct registry *r, sqlite3_stmt *s)
 {
 	int rc = sqlite3_step(s);
 	sqlite3_reset(s);
+	return reg__step_errno(r, s, rc);
+}
+
+int reg__step_errno(struct registry *r, sqlite3_stmt *s, int rc)
+{
 	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
 		return 0;
 	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
@@ -126,13 +135,13 @@ static int exec_stmt(struct registry *r, sqlite3_stmt *s)
 			return -EBUSY;
 		return -EINVAL;
 	}
-	return db_error(r, sqlite3_sql(s));
+	return reg__db_error(r, sqlite3_sql(s));
 }
 
 static int simple(struct registry *r, enum stmt_id id)
 {
 	sqlite3_stmt *s = stmt(r, id);
-	return s ? exec_stmt(r, s) : -EIO;
+	return s ? reg__exec(r, s) : -EIO;
 }
 
 int reg_begin(struct registry *r) { return simple(r, S_BEGIN); }
@@ -147,24 +156,18 @@ void reg_rollback(struct registry *r)
 sqlite3 *reg_db(struct registry *r) { return r->db; }
 int reg_schema_version(struct registry *r) { return r->version; }
 
-static char *dupcol(sqlite3_stmt *s, int col)
+char *reg__dupcol(sqlite3_stmt *s, int col)
 {
 	const unsigned char *t = sqlite3_column_text(s, col);
 	return t ? strdup((const char *)t) : NULL;
 }
 
-/* Run statement `id` (no parameters) to its end, collecting one element
- * of elsize bytes per row, filled by row() from zeroed memory. Stops at the
- * first failure (a failed step is a database error about `what`); then
- * every element, the failed one too, goes through release() and the
- * array is freed: *v = NULL, *n = 0. */
-static int list_rows(struct registry *r, enum stmt_id id, const char *what, size_t elsize,
-                     int (*row)(sqlite3_stmt *s, void *elem), void (*release)(void *elem),
-                     void **v, size_t *n)
+int reg__list_rows(struct registry *r, sqlite3_stmt *s, const char *what, size_t elsize,
+                   int (*row)(sqlite3_stmt *s, void *elem), void (*release)(void *elem),
+                   void **v, size_t *n)
 {
 	*v = NULL;
 	*n = 0;
-	sqlite3_stmt *s = stmt(r, id);
 	if (!s)
 		return -EIO;
 	size_t cap = 0;
@@ -184,7 +187,7 @@ static int list_rows(struct registry *r, enum stmt_id id, const char *what, size
 		rc = row(s, e);
 	}
 	if (!rc && st != SQLITE_DONE)
-		rc = db_error(r, what);
+		rc = reg__db_error(r, what); /* (a failed step) */
 	sqlite3_reset(s);
 	if (rc) {
 		for (size_t i = 0; i < *n; i++)
@@ -233,54 +236,71 @@ static int make_parent_dir(const char *path)
 	return rc;
 }
 
-/* Apply the schema or the migrations, in one transaction. */
-static int bring_up_to_date(sqlite3 *db, char **err)
+/* Can this innetd bring a database at version v (holding `tables`
+ * tables) up to date? */
+static int version_ok(sqlite3 *db, int v, int tables, char *err, size_t errlen)
 {
-	int v = user_version(db);
-	int tables = table_count(db);
-	char *msg = NULL;
 	if (v < 0 || tables < 0) {
-		*err = xasprintf("cannot read the schema version: %s", sqlite3_errmsg(db));
+		snprintf(err, errlen, "cannot read the schema version: %s", sqlite3_errmsg(db));
 		return -EIO;
 	}
 	if (v > REG_SCHEMA_VERSION) {
-		*err = xasprintf("the database has schema version %d, newer than this innetd (%d)",
-		                 v, REG_SCHEMA_VERSION);
+		snprintf(err, errlen, "the database has schema version %d, newer than this innetd (%d)",
+		         v, REG_SCHEMA_VERSION);
 		return -EPROTO;
 	}
-	if (v == REG_SCHEMA_VERSION)
-		return 0;
 	if (v == 0 && tables > 0) {
-		*err = xasprintf("the file holds tables but no innet schema version; not an innet registry?");
+		snprintf(err, errlen,
+		         "the file holds tables but no innet schema version; not an innet registry?");
 		return -EPROTO;
 	}
+	return 0;
+}
+
+/* The migrations from version v on (inside the caller's transaction):
+ * -EPROTO when one is missing, -EIO with *msg when one fails. */
+static int migrate(sqlite3 *db, int v, char **msg, char *err, size_t errlen)
+{
+	for (int i = v; i < REG_SCHEMA_VERSION; i++) {
+		const char *m = (size_t)(i - 1) < sizeof migrations / sizeof migrations[0]
+		                ? migrations[i - 1] : NULL;
+		if (!m) {
+			snprintf(err, errlen, "no migration from schema version %d", i);
+			return -EPROTO;
+		}
+		char pragma[64];
+		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", i + 1);
+		if (sqlite3_exec(db, m, NULL, NULL, msg) != SQLITE_OK ||
+		    sqlite3_exec(db, pragma, NULL, NULL, msg) != SQLITE_OK)
+			return -EIO;
+	}
+	return 0;
+}
+
+/* Apply the schema or the migrations, in one transaction. */
+static int bring_up_to_date(sqlite3 *db, char *err, size_t errlen)
+{
+	int v = user_version(db);
+	int rc = version_ok(db, v, table_count(db), err, errlen);
+	if (rc || v == REG_SCHEMA_VERSION)
+		return rc;
+	char *msg = NULL;
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK)
 		goto fail;
-	if (v == 0) {
-		if (sqlite3_exec(db, reg_schema_sql, NULL, NULL, &msg) != SQLITE_OK)
-			goto fail;
-	} else {
-		for (int i = v; i < REG_SCHEMA_VERSION; i++) {
-			const char *m = (size_t)(i - 1) < sizeof migrations / sizeof migrations[0]
-			                ? migrations[i - 1] : NULL;
-			if (!m) {
-				*err = xasprintf("no migration from schema version %d", i);
-				sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-				return -EPROTO;
-			}
-			if (sqlite3_exec(db, m, NULL, NULL, &msg) != SQLITE_OK)
-				goto fail;
-			char pragma[64];
-			snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", i + 1);
-			if (sqlite3_exec(db, pragma, NULL, NULL, &msg) != SQLITE_OK)
-				goto fail;
-		}
+	if (v == 0)
+		rc = sqlite3_exec(db, reg_schema_sql, NULL, NULL, &msg) != SQLITE_OK ? -EIO : 0;
+	else
+		rc = migrate(db, v, &msg, err, errlen);
+	if (rc == -EIO)
+		goto fail;
+	if (!rc && user_version(db) != REG_SCHEMA_VERSION) {
+		snprintf(err, errlen, "schema.sql sets user_version %d but innetd expects %d",
+		         user_version(db), REG_SCHEMA_VERSION);
+		rc = -EPROTO;
 	}
-	if (user_version(db) != REG_SCHEMA_VERSION) {
-		*err = xasprintf("schema.sql sets user_version %d but innetd expects %d",
-		                 user_version(db), REG_SCHEMA_VERSION);
+	if (rc) {
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		return -EPROTO;
+		return rc;
 	}
 	if (sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
 		goto fail;
@@ -288,18 +308,19 @@ static int bring_up_to_date(sqlite3 *db, char **err)
 		log_info("registry", "migrated the schema from version %d to %d", v, REG_SCHEMA_VERSION);
 	return 0;
 fail:
-	*err = xasprintf("applying the schema: %s", msg ? msg : sqlite3_errmsg(db));
+	snprintf(err, errlen, "applying the schema: %s", msg ? msg : sqlite3_errmsg(db));
 	sqlite3_free(msg);
 	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	return -EIO;
 }
 
-int reg_open(const char *path, struct registry **out, char **err)
+int reg_open(const char *path, struct registry **out, char *err, size_t errlen)
 {
-	*err = NULL;
+	if (errlen)
+		*err = '\0';
 	int rc = make_parent_dir(path);
 	if (rc) {
-		*err = xasprintf("%s: cannot create its directory: %s", path, strerror(-rc));
+		snprintf(err, errlen, "%s: cannot create its directory: %s", path, strerror(-rc));
 		return rc;
 	}
 	struct registry *r = calloc(1, sizeof *r);
@@ -307,7 +328,7 @@ int reg_open(const char *path, struct registry **out, char **err)
 		return -ENOMEM;
 	if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 	                    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		*err = xasprintf("%s: %s", path, r->db ? sqlite3_errmsg(r->db) : "cannot open");
+		snprintf(err, errlen, "%s: %s", path, r->db ? sqlite3_errmsg(r->db) : "cannot open");
 		rc = -EIO;
 		goto fail;
 	}
@@ -316,15 +337,14 @@ int reg_open(const char *path, struct registry **out, char **err)
 	char *msg = NULL;
 	if (sqlite3_exec(r->db, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; "
 	                 "PRAGMA synchronous = NORMAL", NULL, NULL, &msg) != SQLITE_OK) {
-		*err = xasprintf("%s: %s", path, msg ? msg : sqlite3_errmsg(r->db));
+		snprintf(err, errlen, "%s: %s", path, msg ? msg : sqlite3_errmsg(r->db));
 		sqlite3_free(msg);
 		rc = -EIO;
 		goto fail;
 	}
-	char *e2 = NULL;
-	if ((rc = bring_up_to_date(r->db, &e2))) {
-		*err = xasprintf("%s: %s", path, e2 ? e2 : "schema error");
-		free(e2);
+	char why[256] = "schema error";
+	if ((rc = bring_up_to_date(r->db, why, sizeof why))) {
+		snprintf(err, errlen, "%s: %s", path, why);
 		goto fail;
 	}
 	r->version = REG_SCHEMA_VERSION;
@@ -341,6 +361,8 @@ void reg_close(struct registry *r)
 		return;
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(r->stmts[i]);
+	for (int i = 0; i < REG__MODULE_STMTS; i++)
+		sqlite3_finalize(r->module_stmts[i]);
 	if (r->db && sqlite3_close(r->db) != SQLITE_OK)
 		log_error("registry", "close: %s", sqlite3_errmsg(r->db));
 	free(r);
@@ -361,7 +383,7 @@ int reg_meta_get(struct registry *r, const char *key, void *buf, size_t cap, siz
 	}
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(s);
-		return db_error(r, "meta");
+		return reg__db_error(r, "meta");
 	}
 	size_t n = (size_t)sqlite3_column_bytes(s, 0);
 	const void *v = sqlite3_column_blob(s, 0);
@@ -380,7 +402,7 @@ int reg_meta_set(struct registry *r, const char *key, const void *val, size_t le
 		return -EIO;
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 2, val, (int)len, SQLITE_STATIC);
-	return exec_stmt(r, s);
+	return reg__exec(r, s);
 }
 
 /* --- tenants ------------------------------------------------------------- */
@@ -439,7 +461,7 @@ static int insert_prefixes(struct registry *r, int64_t id, const char *list,
 		sqlite3_bind_text(s, 4, inet_format_prefix(p[i], buf), -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(s, 5, p[i].addr);
 		sqlite3_bind_int(s, 6, p[i].len);
-		int rc = exec_stmt(r, s);
+		int rc = reg__exec(r, s);
 		if (rc)
 			return rc;
 	}
@@ -462,14 +484,15 @@ int reg_tenant_add(struct registry *r, struct reg_tenant *t, const uint8_t hash[
 	sqlite3_bind_int64(s, 4, t->quota_modules);
 	sqlite3_bind_int64(s, 5, t->quota_memory_mb);
 	sqlite3_bind_int64(s, 6, t->quota_starts_per_min);
+	sqlite3_bind_int64(s, 7, t->quota_rps);
 	int st = sqlite3_step(s);
 	if (st == SQLITE_ROW) {
 		t->id = sqlite3_column_int64(s, 0);
 		free(t->created_at);
-		t->created_at = dupcol(s, 1);
+		t->created_at = reg__dupcol(s, 1);
 		sqlite3_reset(s);
 	} else {
-		rc = exec_stmt(r, s); /* maps the error */
+		rc = reg__exec(r, s); /* maps the error */
 		if (!rc)
 			rc = -EIO;
 		goto fail;
@@ -502,14 +525,15 @@ static int tenant_row(sqlite3_stmt *s, void *elem)
 	struct reg_tenant *t = elem;
 	memset(t, 0, sizeof *t);
 	t->id = sqlite3_column_int64(s, 0);
-	t->name = dupcol(s, 1);
+	t->name = reg__dupcol(s, 1);
 	const char *k = (const char *)sqlite3_column_text(s, 2);
 	if (!k || reg_kind_parse(k, &t->kind))
 		t->kind = REG_KIND_CLIENT;
 	t->quota_modules = sqlite3_column_int64(s, 3);
 	t->quota_memory_mb = sqlite3_column_int64(s, 4);
 	t->quota_starts_per_min = sqlite3_column_int64(s, 5);
-	t->created_at = dupcol(s, 6);
+	t->created_at = reg__dupcol(s, 6);
+	t->quota_rps = sqlite3_column_int64(s, 7);
 	return t->name && t->created_at ? 0 : -ENOMEM;
 }
 
@@ -543,13 +567,13 @@ static int tenant_one(struct registry *r, sqlite3_stmt *s, struct reg_tenant *ou
 	}
 	if (st != SQLITE_ROW) {
 		sqlite3_reset(s);
-		return db_error(r, "tenant");
+		return reg__db_error(r, "tenant");
 	}
 	int rc = tenant_row(s, out);
 	if (!rc && hash) {
 		/* the index found the row; confirm in constant time anyway */
-		const void *h = sqlite3_column_blob(s, 7);
-		if (!h || sqlite3_column_bytes(s, 7) != REG_HASH_LEN || sodium_memcmp(h, hash, REG_HASH_LEN))
+		const void *h = sqlite3_column_blob(s, 8);
+		if (!h || sqlite3_column_bytes(s, 8) != REG_HASH_LEN || sodium_memcmp(h, hash, REG_HASH_LEN))
 			rc = -ENOENT;
 	}
 	sqlite3_reset(s);
@@ -581,8 +605,8 @@ int reg_tenant_by_token(struct registry *r, const uint8_t hash[REG_HASH_LEN], st
 int reg_tenant_list(struct registry *r, struct reg_tenant **v, size_t *n)
 {
 	void *rows;
-	int rc = list_rows(r, S_TENANT_LIST, "tenants", sizeof **v, tenant_row, tenant_release, &rows,
-	                   n);
+	int rc = reg__list_rows(r, stmt(r, S_TENANT_LIST), "tenants", sizeof **v, tenant_row,
+	                        tenant_release, &rows, n);
 	*v = rows;
 	for (size_t i = 0; !rc && i < *n; i++)
 		rc = tenant_prefixes(r, &(*v)[i]);
@@ -616,7 +640,7 @@ int reg_tenant_delete(struct registry *r, int64_t id)
 		goto fail;
 	}
 	sqlite3_bind_int64(s, 1, id);
-	if ((rc = exec_stmt(r, s)))
+	if ((rc = reg__exec(r, s)))
 		goto fail;
 	if (sqlite3_changes(r->db) == 0) {
 		rc = -ENOENT;
@@ -641,50 +665,47 @@ static json_t *prefixes_json(const struct inet_prefix *p, size_t n)
 
 json_t *reg_tenant_json(const struct reg_tenant *t)
 {
-	return json_pack("{s:I, s:s, s:s, s:o, s:o, s:{s:I, s:I, s:I}, s:s}",
+	return json_pack("{s:I, s:s, s:s, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:s}",
 	                 "id", (json_int_t)t->id, "name", t->name, "kind", reg_kind_name(t->kind),
 	                 "addresses", prefixes_json(t->addresses, t->naddresses),
 	                 "whitelist", prefixes_json(t->whitelist, t->nwhitelist),
 	                 "quotas", "modules", (json_int_t)t->quota_modules,
 	                 "memory_mb", (json_int_t)t->quota_memory_mb,
 	                 "starts_per_minute", (json_int_t)t->quota_starts_per_min,
+	                 "rps", (json_int_t)t->quota_rps,
 	                 "created_at", t->created_at ? t->created_at : "");
 }
 
 /* --- snapshots and platforms ---------------------------------------------- */
 
-int reg_snapshot_put(struct registry *r, struct snapshot *snap, const char *by, char **busy_platform)
+/* A new snapshot row; *version. */
+static int snapshot_insert(struct registry *r, const struct snapshot *snap, const char *by,
+                           int64_t *version)
 {
-	if (busy_platform)
-		*busy_platform = NULL;
-	int rc = reg_begin(r);
-	if (rc)
-		return rc;
-	int64_t version = 0;
 	sqlite3_stmt *s = stmt(r, S_SNAP_INSERT);
-	if (!s) {
-		rc = -EIO;
-		goto fail;
-	}
+	if (!s)
+		return -EIO;
 	sqlite3_bind_text(s, 1, snap->json, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, by, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_ROW) {
-		sqlite3_reset(s);
-		rc = db_error(r, "snapshot insert");
-		goto fail;
-	}
-	version = sqlite3_column_int64(s, 0);
+	int rc = 0;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		*version = sqlite3_column_int64(s, 0);
+	else
+		rc = reg__db_error(r, "snapshot insert");
 	sqlite3_reset(s);
-	/* upsert the new platforms (stamped with this version), then drop the
-	 * ones an older version left, unless modules still live there */
+	return rc;
+}
+
+/* The snapshot's platforms, stamped with its version. */
+static int platforms_upsert(struct registry *r, const struct snapshot *snap, int64_t version)
+{
 	for (size_t i = 0; i < snap->nnodes; i++) {
 		const struct snap_node *n = &snap->nodes[i];
 		if (n->type != SNAP_PLATFORM)
 			continue;
-		if (!(s = stmt(r, S_PLATFORM_UPSERT))) {
-			rc = -EIO;
-			goto fail;
-		}
+		sqlite3_stmt *s = stmt(r, S_PLATFORM_UPSERT);
+		if (!s)
+			return -EIO;
 		char addr[16], pool[20];
 		sqlite3_bind_text(s, 1, n->name, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 2, inet_format_addr(n->address, addr), -1, SQLITE_TRANSIENT);
@@ -694,34 +715,50 @@ int reg_snapshot_put(struct registry *r, struct snapshot *snap, const char *by, 
 		if (n->peer_url)
 			sqlite3_bind_text(s, 6, n->peer_url, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 7, version);
-		if ((rc = exec_stmt(r, s)))
-			goto fail;
+		int rc = reg__exec(r, s);
+		if (rc)
+			return rc;
 	}
-	if (!(s = stmt(r, S_PLATFORM_BUSY))) {
-		rc = -EIO;
-		goto fail;
-	}
+	return 0;
+}
+
+/* Drop the platforms an older version left, unless modules still live
+ * there: -EBUSY with *busy_platform (malloc'd, when asked for). */
+static int platforms_drop_stale(struct registry *r, int64_t version, char **busy_platform)
+{
+	sqlite3_stmt *s = stmt(r, S_PLATFORM_BUSY);
+	if (!s)
+		return -EIO;
 	sqlite3_bind_int64(s, 1, version);
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		if (busy_platform)
-			*busy_platform = dupcol(s, 0);
+			*busy_platform = reg__dupcol(s, 0);
 		sqlite3_reset(s);
-		rc = -EBUSY;
-		goto fail;
+		return -EBUSY;
 	}
 	sqlite3_reset(s);
-	if (!(s = stmt(r, S_PLATFORM_DELETE_STALE))) {
-		rc = -EIO;
-		goto fail;
-	}
+	if (!(s = stmt(r, S_PLATFORM_DELETE_STALE)))
+		return -EIO;
 	sqlite3_bind_int64(s, 1, version);
-	if ((rc = exec_stmt(r, s)) || (rc = reg_commit(r)))
-		goto fail;
+	return reg__exec(r, s);
+}
+
+int reg_snapshot_put(struct registry *r, struct snapshot *snap, const char *by, char **busy_platform)
+{
+	if (busy_platform)
+		*busy_platform = NULL;
+	int rc = reg_begin(r);
+	if (rc)
+		return rc;
+	int64_t version = 0;
+	if ((rc = snapshot_insert(r, snap, by, &version)) ||
+	    (rc = platforms_upsert(r, snap, version)) ||
+	    (rc = platforms_drop_stale(r, version, busy_platform)) || (rc = reg_commit(r))) {
+		reg_rollback(r);
+		return rc;
+	}
 	snap->version = version;
 	return 0;
-fail:
-	reg_rollback(r);
-	return rc;
 }
 
 int reg_snapshot_current(struct registry *r, int64_t *version, char **json)
@@ -733,11 +770,11 @@ int reg_snapshot_current(struct registry *r, int64_t *version, char **json)
 	int rc = 0;
 	if (st == SQLITE_ROW) {
 		*version = sqlite3_column_int64(s, 0);
-		*json = dupcol(s, 1);
+		*json = reg__dupcol(s, 1);
 		if (!*json)
 			rc = -ENOMEM;
 	} else {
-		rc = st == SQLITE_DONE ? -ENOENT : db_error(r, "snapshot");
+		rc = st == SQLITE_DONE ? -ENOENT : reg__db_error(r, "snapshot");
 	}
 	sqlite3_reset(s);
 	return rc;
@@ -762,12 +799,12 @@ void reg_platforms_free(struct reg_platform *v, size_t n)
 static int platform_row(sqlite3_stmt *s, void *elem)
 {
 	struct reg_platform *p = elem;
-	p->name = dupcol(s, 0);
-	p->address = dupcol(s, 1);
-	p->pool = dupcol(s, 2);
+	p->name = reg__dupcol(s, 0);
+	p->address = reg__dupcol(s, 1);
+	p->pool = reg__dupcol(s, 2);
 	p->capacity = sqlite3_column_int64(s, 3);
 	p->local = sqlite3_column_int(s, 4) != 0;
-	p->peer_url = dupcol(s, 5);
+	p->peer_url = reg__dupcol(s, 5);
 	p->modules = sqlite3_column_int64(s, 6);
 	return 0;
 }
@@ -775,8 +812,8 @@ static int platform_row(sqlite3_stmt *s, void *elem)
 int reg_platform_list(struct registry *r, struct reg_platform **v, size_t *n)
 {
 	void *rows;
-	int rc = list_rows(r, S_PLATFORM_LIST, "platforms", sizeof **v, platform_row,
-	                   platform_release, &rows, n);
+	int rc = reg__list_rows(r, stmt(r, S_PLATFORM_LIST), "platforms", sizeof **v, platform_row,
+	                        platform_release, &rows, n);
 	*v = rows;
 	return rc;
 }
@@ -794,7 +831,7 @@ int reg_policy_add(struct registry *r, const char *text, const char *by, int64_t
 	if (sqlite3_step(s) == SQLITE_ROW)
 		*id = sqlite3_column_int64(s, 0);
 	else
-		rc = db_error(r, "policy insert");
+		rc = reg__db_error(r, "policy insert");
 	sqlite3_reset(s);
 	return rc;
 }
@@ -818,17 +855,17 @@ static int policy_row(sqlite3_stmt *s, void *elem)
 {
 	struct reg_policy *p = elem;
 	p->id = sqlite3_column_int64(s, 0);
-	p->text = dupcol(s, 1);
-	p->created_at = dupcol(s, 2);
-	p->created_by = dupcol(s, 3);
+	p->text = reg__dupcol(s, 1);
+	p->created_at = reg__dupcol(s, 2);
+	p->created_by = reg__dupcol(s, 3);
 	return 0;
 }
 
 int reg_policy_list(struct registry *r, struct reg_policy **v, size_t *n)
 {
 	void *rows;
-	int rc = list_rows(r, S_POLICY_LIST, "policies", sizeof **v, policy_row, policy_release, &rows,
-	                   n);
+	int rc = reg__list_rows(r, stmt(r, S_POLICY_LIST), "policies", sizeof **v, policy_row,
+	                        policy_release, &rows, n);
 	*v = rows;
 	return rc;
 }
@@ -839,7 +876,7 @@ int reg_policy_delete(struct registry *r, int64_t id)
 	if (!s)
 		return -EIO;
 	sqlite3_bind_int64(s, 1, id);
-	int rc = exec_stmt(r, s);
+	int rc = reg__exec(r, s);
 	if (!rc && sqlite3_changes(r->db) == 0)
 		rc = -ENOENT;
 	return rc;
@@ -862,7 +899,7 @@ int reg_audit_add(struct registry *r, const char *who, int64_t tenant_id, const 
 	sqlite3_bind_text(s, 6, result, -1, SQLITE_STATIC);
 	if (detail)
 		sqlite3_bind_text(s, 7, detail, -1, SQLITE_STATIC);
-	return exec_stmt(r, s);
+	return reg__exec(r, s);
 }
 
 /* A text column as a JSON string; the path of a hostile request may hold
@@ -911,7 +948,7 @@ int reg_audit_list(struct registry *r, int limit, json_t **out)
 	sqlite3_reset(s);
 	if (st != SQLITE_DONE) {
 		json_decref(a);
-		return db_error(r, "audit");
+		return reg__db_error(r, "audit");
 	}
 	*out = a;
 	return 0;

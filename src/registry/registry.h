@@ -1,6 +1,7 @@
 /* The registry: innetd's state in one SQLite file (schema.sql, embedded at
- * build time). Every SQL statement lives in registry.c as a prepared
- * statement; callers use these typed functions. Loop thread only (one
+ * build time). Every SQL statement of innet lives in src/registry as a
+ * prepared statement (registry.c; modules.c for modules and their
+ * addresses); callers use these typed functions. Loop thread only (one
  * connection). Functions return 0 or a negative errno: -ENOENT (no such
  * row), -EEXIST (unique name taken), -EBUSY (still referenced),
  * -EIO (SQLite error, logged). */
@@ -17,7 +18,7 @@
 #include "base/inet.h"
 #include "snapshot/snapshot.h"
 
-#define REG_SCHEMA_VERSION 1
+#define REG_SCHEMA_VERSION 3
 #define REG_HASH_LEN 32 /* crypto_generichash_BYTES */
 
 extern const char reg_schema_sql[]; /* schema.sql, generated at build time */
@@ -25,12 +26,11 @@ extern const char reg_schema_sql[]; /* schema.sql, generated at build time */
 struct registry;
 
 /* Open (creating the file and its directory if missing), apply the schema
- * to an empty database or migrate an older one. *err (malloc'd) says why on
- * failure. */
-int reg_open(const char *path, struct registry **out, char **err);
+ * to an empty database or migrate an older one. On failure err says why
+ * ("path: why"; empty when out of memory). */
+int reg_open(const char *path, struct registry **out, char *err, size_t errlen);
 void reg_close(struct registry *r);
-/* The connection, for registry extensions in other files (they should keep
- * the same style: prepared statements, one transaction per change). */
+/* The connection, for tests and diagnostics (statements belong here). */
 sqlite3 *reg_db(struct registry *r);
 int reg_schema_version(struct registry *r);
 int reg_begin(struct registry *r);
@@ -55,6 +55,7 @@ struct reg_tenant {
 	struct inet_prefix *whitelist;
 	size_t nwhitelist;
 	int64_t quota_modules, quota_memory_mb, quota_starts_per_min;
+	int64_t quota_rps; /* check and deploy requests per second; 0: innetd's tenant-rps */
 	char *created_at;
 };
 void reg_tenant_release(struct reg_tenant *t);
@@ -94,6 +95,49 @@ int reg_policy_add(struct registry *r, const char *text, const char *by, int64_t
 int reg_policy_list(struct registry *r, struct reg_policy **v, size_t *n);
 void reg_policies_free(struct reg_policy *v, size_t n);
 int reg_policy_delete(struct registry *r, int64_t id);
+
+/* --- modules and their addresses (modules.c) --- */
+struct reg_module {
+	int64_t id, tenant_id, snapshot_version;
+	char *name, *source, *stock, *params, *requirements, *verdict, *platform, *state, *report;
+	char *created_at, *updated_at;
+	uint32_t ip;
+	uint8_t proto;
+	uint16_t port;
+};
+void reg_module_release(struct reg_module *m);
+void reg_modules_free(struct reg_module *v, size_t n);
+/* Live (not killed) modules: of one tenant (tenant > 0) or all (0), id
+ * order. */
+int reg_modules_live(struct registry *r, int64_t tenant, struct reg_module **v, size_t *n);
+/* A tenant's modules, killed ones too with with_killed, newest first. */
+int reg_modules_list(struct registry *r, int64_t tenant, bool with_killed, struct reg_module **v,
+                     size_t *n);
+int reg_module_get(struct registry *r, int64_t id, struct reg_module *out);
+/* Live modules of a tenant, of a platform. */
+int reg_modules_count_tenant(struct registry *r, int64_t tenant, int64_t *n);
+int reg_modules_count_platform(struct registry *r, const char *platform, int64_t *n);
+/* Has the tenant a live module called name? */
+int reg_module_name_taken(struct registry *r, int64_t tenant, const char *name, bool *taken);
+/* Addresses allocated on a platform (sorted ascending, malloc'd). */
+int reg_platform_ips(struct registry *r, const char *platform, uint32_t **v, size_t *n);
+/* Insert the module row and its address (inside the caller's
+ * transaction); sets m->id and m->created_at. -EEXIST when the name or the
+ * address is taken. */
+int reg_module_insert(struct registry *r, struct reg_module *m);
+/* Mark killed and free its address (inside the caller's transaction);
+ * -ENOENT when there is no live module id. */
+int reg_module_kill(struct registry *r, int64_t id);
+/* The modules that may enter a tenant's model: its own live ones and the
+ * operator's inline ones (id order). */
+struct reg_modref {
+	int64_t id, tenant_id;
+	char *name;
+	bool is_inline;
+	uint32_t ip;
+};
+int reg_modules_model(struct registry *r, int64_t tenant, struct reg_modref **v, size_t *n);
+void reg_modrefs_free(struct reg_modref *v, size_t n);
 
 /* --- audit --- */
 /* who: "operator", "tenant:<id>", "anonymous"; tenant_id 0: none;

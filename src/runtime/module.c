@@ -420,14 +420,10 @@ static void pool_free(struct rt_module *m, struct rt_pkt *p)
 static int device_ip_check(struct rt_pkt *p)
 {
 	const uint8_t *ip = rt_pkt_data(p);
-	if (p->len < 20 || (ip[0] >> 4) != 4)
+	uint32_t hlen = rt_ip_header_len(ip, p->len, true);
+	if (!hlen)
 		return -EINVAL;
-	uint32_t hlen = (uint32_t)(ip[0] & 15) * 4, tot = rt_rd16(ip + 2);
-	if (hlen < 20 || tot < hlen || tot > p->len)
-		return -EINVAL;
-	if (rt_csum(ip, hlen) != 0)
-		return -EINVAL;
-	rt_pkt_take_len(p, tot);
+	rt_pkt_take_len(p, rt_rd16(ip + 2));
 	rt_pkt_set_ip_header(p, 0, hlen);
 	rt_pkt_set_dst_anno(p, rt_rd32(ip + 16));
 	return 0;

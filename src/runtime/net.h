@@ -3,6 +3,7 @@
 #ifndef INNET_RUNTIME_NET_H
 #define INNET_RUNTIME_NET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,22 @@ void rt_csum_apply_delta(uint8_t *csum, uint32_t delta);
 
 /* Recompute the IPv4 header checksum in place. */
 void rt_ip_set_csum(uint8_t *ip, uint32_t hlen);
+
+/* CheckIPHeader's header checks on the IPv4 header at ip, with avail bytes
+ * from it: version 4, header length at least 20, total length between the
+ * header length and avail, and (when checksum) the header checksum. The
+ * header length, or 0 when a check fails. Devices and CheckIPHeader. */
+static inline uint32_t rt_ip_header_len(const uint8_t *ip, uint32_t avail, bool checksum)
+{
+	if (avail < 20 || (ip[0] >> 4) != 4)
+		return 0;
+	uint32_t hlen = (uint32_t)(ip[0] & 15) << 2, tot = rt_rd16(ip + 2);
+	if (hlen < 20 || tot < hlen || tot > avail)
+		return 0;
+	if (checksum && rt_csum(ip, hlen) != 0)
+		return 0;
+	return hlen;
+}
 
 static inline int rt_ip_first_frag(const uint8_t *ip) { return (rt_rd16(ip + 6) & RT_IP_OFFMASK) == 0; }
 static inline int rt_ip_is_frag(const uint8_t *ip) { return (rt_rd16(ip + 6) & (RT_IP_OFFMASK | RT_IP_MF)) != 0; }

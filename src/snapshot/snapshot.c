@@ -1,5 +1,5 @@
 /* Network snapshot: JSON -> struct snapshot, with every shape rule of
- * DESIGN section 6 checked and each error naming its JSON path. */
+ * docs/snapshot.md checked and each error naming its JSON path. */
 #include "snapshot/snapshot.h"
 
 #include <errno.h>
@@ -440,114 +440,134 @@ static void free_impl(struct snap_impl *im)
 	free(im);
 }
 
-int snapshot_parse(const char *json, size_t len, struct snapshot **out, struct diags *d)
+/* The parse error of text that is not JSON, at its line and column. */
+static int fail_json(const char *json, size_t len, const json_error_t *jerr, struct diags *d)
 {
-	*out = NULL;
-	json_error_t jerr;
-	json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		struct src_file f = {"<snapshot>", json, len};
-		struct src_loc loc = {&f, jerr.line > 0 ? (uint32_t)jerr.line : 0,
-		                      jerr.column > 0 ? (uint32_t)jerr.column : 0};
-		return diags_error(d, jerr.line > 0 ? &loc : NULL, 0, "invalid JSON: %s", jerr.text);
-	}
+	struct src_file f = {"<snapshot>", json, len};
+	struct src_loc loc = {&f, jerr->line > 0 ? (uint32_t)jerr->line : 0,
+	                      jerr->column > 0 ? (uint32_t)jerr->column : 0};
+	return diags_error(d, jerr->line > 0 ? &loc : NULL, 0, "invalid JSON: %s", jerr->text);
+}
+
+/* An empty snapshot with its arena and one reference; NULL when out of memory. */
+static struct snap_impl *impl_new(void)
+{
 	struct snap_impl *im = calloc(1, sizeof *im);
 	struct arena *a = arena_new(SNAP_ARENA_LIMIT);
 	if (!im || !a) {
 		free(im);
 		arena_free(a);
-		json_decref(root);
-		return -ENOMEM;
+		return NULL;
 	}
 	im->arena = a;
 	atomic_init(&im->refs, 1);
-	struct snapshot *s = &im->pub;
-	struct ctx c = {d, a, s, 0};
-	static const char *const root_keys[] = {"comment", "nodes", "links", NULL};
-	if (!json_is_object(root)) {
-		fail(&c, "$", "the snapshot must be a JSON object, not %s", type_name(root));
-		goto done;
-	}
-	check_keys(&c, "", root, root_keys);
-	json_t *nodes = json_object_get(root, "nodes");
+	return im;
+}
+
+/* The node array and the name index, sized by "nodes". -EINVAL when there
+ * is no non-empty array of nodes. */
+static int nodes_alloc(struct ctx *c, struct snap_impl *im, json_t *nodes)
+{
+	struct snapshot *s = c->s;
 	if (!nodes) {
-		fail(&c, "nodes", "missing");
-		goto done;
+		fail(c, "nodes", "missing");
+		return -EINVAL;
 	}
 	if (!json_is_array(nodes) || json_array_size(nodes) == 0) {
-		fail(&c, "nodes", "must be a non-empty array of nodes");
-		goto done;
+		fail(c, "nodes", "must be a non-empty array of nodes");
+		return -EINVAL;
 	}
 	s->nnodes = json_array_size(nodes);
-	s->nodes = arena_calloc(a, s->nnodes, sizeof *s->nodes);
-	im->index = table_new(a, s->nnodes, &im->index_mask);
-	if (!s->nodes || !im->index)
-		goto oom;
+	s->nodes = arena_calloc(c->a, s->nnodes, sizeof *s->nodes);
+	im->index = table_new(c->a, s->nnodes, &im->index_mask);
+	return s->nodes && im->index ? 0 : -ENOMEM;
+}
+
+/* Node i's name: valid, not taken by an earlier node; indexed. */
+static void node_name(struct ctx *c, struct snap_impl *im, const char *p, json_t *v, size_t i)
+{
+	const char *name = get_string(c, p, v, "name", true);
+	char q[80];
+	snprintf(q, sizeof q, "%s.name", p);
+	if (name && !valid_name(name)) {
+		fail(c, q, "'%s' is not a node name (1 to %d characters, no ':', no spaces)", name, SNAP_MAX_NAME);
+	} else if (name) {
+		int dup = snapshot_find(c->s, name);
+		if (dup >= 0 && (size_t)dup < i) {
+			fail(c, q, "'%s' is already the name of nodes[%d]", name, dup);
+		} else {
+			c->s->nodes[i].name = arena_strdup(c->a, name);
+			if (c->s->nodes[i].name)
+				index_add(im, (uint32_t)i);
+		}
+	}
+}
+
+/* Names and port counts first, so links and checks can refer to them.
+ * -EINVAL when there are too many ports in all. */
+static int nodes_names_ports(struct ctx *c, struct snap_impl *im, json_t *nodes)
+{
 	size_t total_ports = 0, i;
 	json_t *v;
-	/* names and port counts first, so links and checks can refer to them */
 	json_array_foreach(nodes, i, v) {
 		char p[64];
 		snprintf(p, sizeof p, "nodes[%zu]", i);
-		struct snap_node *n = &s->nodes[i];
+		struct snap_node *n = &c->s->nodes[i];
 		if (!json_is_object(v)) {
-			fail(&c, p, "must be an object, not %s", type_name(v));
+			fail(c, p, "must be an object, not %s", type_name(v));
 			continue;
 		}
-		const char *name = get_string(&c, p, v, "name", true);
-		if (name && !valid_name(name)) {
-			char q[80];
-			snprintf(q, sizeof q, "%s.name", p);
-			fail(&c, q, "'%s' is not a node name (1 to %d characters, no ':', no spaces)", name, SNAP_MAX_NAME);
-		} else if (name) {
-			int dup = snapshot_find(s, name);
-			if (dup >= 0 && (size_t)dup < i) {
-				char q[80];
-				snprintf(q, sizeof q, "%s.name", p);
-				fail(&c, q, "'%s' is already the name of nodes[%d]", name, dup);
-			} else {
-				n->name = arena_strdup(a, name);
-				if (n->name)
-					index_add(im, (uint32_t)i);
-			}
-		}
-		int64_t np = get_int(&c, p, v, "ports", true, 1, SNAP_MAX_PORTS);
+		node_name(c, im, p, v, i);
+		int64_t np = get_int(c, p, v, "ports", true, 1, SNAP_MAX_PORTS);
 		n->nports = np < 0 ? 0 : (uint32_t)np;
 		total_ports += n->nports;
 	}
 	if (total_ports > SNAP_MAX_TOTAL_PORTS) {
-		fail(&c, "nodes", "%zu ports in all; at most %d", total_ports, SNAP_MAX_TOTAL_PORTS);
-		goto done;
+		fail(c, "nodes", "%zu ports in all; at most %d", total_ports, SNAP_MAX_TOTAL_PORTS);
+		return -EINVAL;
 	}
+	return 0;
+}
+
+/* Each node's type and what that type has. */
+static void nodes_types(struct ctx *c, json_t *nodes)
+{
+	size_t i;
+	json_t *v;
 	json_array_foreach(nodes, i, v) {
 		if (!json_is_object(v))
 			continue;
 		char p[64];
 		snprintf(p, sizeof p, "nodes[%zu]", i);
-		struct snap_node *n = &s->nodes[i];
-		const char *type = get_string(&c, p, v, "type", true);
+		struct snap_node *n = &c->s->nodes[i];
+		const char *type = get_string(c, p, v, "type", true);
 		char q[80];
 		snprintf(q, sizeof q, "%s.type", p);
 		if (!type)
 			continue;
 		if (!strcmp(type, "hosts")) {
 			n->type = SNAP_HOSTS;
-			parse_hosts(&c, p, v, n);
+			parse_hosts(c, p, v, n);
 		} else if (!strcmp(type, "router")) {
 			n->type = SNAP_ROUTER;
-			parse_router(&c, p, v, n);
+			parse_router(c, p, v, n);
 		} else if (!strcmp(type, "middlebox")) {
 			n->type = SNAP_MIDDLEBOX;
-			parse_middlebox(&c, p, v, n);
+			parse_middlebox(c, p, v, n);
 		} else if (!strcmp(type, "platform")) {
 			n->type = SNAP_PLATFORM;
-			parse_platform(&c, p, v, n);
+			parse_platform(c, p, v, n);
 		} else {
-			fail(&c, q, "'%s' is not a node type (hosts, router, middlebox, platform)", type);
+			fail(c, q, "'%s' is not a node type (hosts, router, middlebox, platform)", type);
 		}
 	}
-	/* platform pools never overlap (a module address names one platform):
-	 * a sort finds whether any pair does; only then are the pairs listed */
+}
+
+/* Platform pools never overlap (a module address names one platform):
+ * a sort finds whether any pair does; only then are the pairs listed. */
+static void pools_check(struct ctx *c)
+{
+	const struct snapshot *s = c->s;
 	for (size_t x = pools_overlap(s) ? 0 : s->nnodes; x < s->nnodes; x++) {
 		if (s->nodes[x].type != SNAP_PLATFORM || !s->nodes[x].name)
 			continue;
@@ -557,82 +577,139 @@ int snapshot_parse(const char *json, size_t len, struct snapshot **out, struct d
 			if (inet_prefix_overlaps(s->nodes[x].pool, s->nodes[y].pool)) {
 				char p[64], b1[20], b2[20];
 				snprintf(p, sizeof p, "nodes[%zu].pool", x);
-				fail(&c, p, "%s overlaps the pool %s of %s (nodes[%zu])",
+				fail(c, p, "%s overlaps the pool %s of %s (nodes[%zu])",
 				     inet_format_prefix(s->nodes[x].pool, b1),
 				     inet_format_prefix(s->nodes[y].pool, b2), s->nodes[y].name, y);
 			}
 		}
 	}
-	if (c.nerr)
-		goto done;
-	/* links */
-	im->peer = arena_calloc(a, s->nnodes, sizeof *im->peer);
+}
+
+/* The per-port peer table (all unlinked) and the link array for "links".
+ * -EINVAL when "links" is not an array. */
+static int links_alloc(struct ctx *c, struct snap_impl *im, json_t *links)
+{
+	struct snapshot *s = c->s;
+	im->peer = arena_calloc(c->a, s->nnodes, sizeof *im->peer);
 	if (!im->peer)
-		goto oom;
+		return -ENOMEM;
 	for (size_t x = 0; x < s->nnodes; x++)
-		if (!(im->peer[x] = arena_calloc(a, s->nodes[x].nports, sizeof **im->peer)))
-			goto oom;
-	json_t *links = json_object_get(root, "links");
+		if (!(im->peer[x] = arena_calloc(c->a, s->nodes[x].nports, sizeof **im->peer)))
+			return -ENOMEM;
 	if (links && !json_is_array(links)) {
-		fail(&c, "links", "must be an array of [\"node:port\", \"node:port\"], not %s", type_name(links));
-		goto done;
+		fail(c, "links", "must be an array of [\"node:port\", \"node:port\"], not %s", type_name(links));
+		return -EINVAL;
 	}
 	s->nlinks = links ? json_array_size(links) : 0;
-	s->links = arena_calloc(a, s->nlinks ? s->nlinks : 1, sizeof *s->links);
-	if (!s->links)
-		goto oom;
+	s->links = arena_calloc(c->a, s->nlinks ? s->nlinks : 1, sizeof *s->links);
+	return s->links ? 0 : -ENOMEM;
+}
+
+/* Link i, "links[i]" at p: two existing, distinct ports not linked yet. */
+static void link_parse(struct ctx *c, struct snap_impl *im, const char *p, json_t *v, size_t i)
+{
+	struct snapshot *s = c->s;
+	if (!json_is_array(v) || json_array_size(v) != 2) {
+		fail(c, p, "must be a pair [\"node:port\", \"node:port\"]");
+		return;
+	}
+	struct snap_endpoint e[2];
+	bool ok = true;
+	for (int k = 0; k < 2; k++) {
+		char q[80];
+		snprintf(q, sizeof q, "%s[%d]", p, k);
+		if (!parse_endpoint(c, q, json_array_get(v, (size_t)k), &e[k])) {
+			ok = false;
+			continue;
+		}
+		if (im->peer[e[k].node][e[k].port]) {
+			fail(c, q, "%s:%u is already linked", s->nodes[e[k].node].name, e[k].port);
+			ok = false;
+		}
+	}
+	if (!ok)
+		return;
+	if (e[0].node == e[1].node && e[0].port == e[1].port) {
+		fail(c, p, "links a port to itself");
+		return;
+	}
+	im->peer[e[0].node][e[0].port] = ((uint64_t)e[1].node << 32 | e[1].port) + 1;
+	im->peer[e[1].node][e[1].port] = ((uint64_t)e[0].node << 32 | e[0].port) + 1;
+	s->links[i].a = e[0];
+	s->links[i].b = e[1];
+}
+
+/* Every link of "links" into the peer table. */
+static int links_parse(struct ctx *c, struct snap_impl *im, json_t *links)
+{
+	int rc = links_alloc(c, im, links);
+	if (rc)
+		return rc;
+	size_t i;
+	json_t *v;
 	json_array_foreach(links, i, v) {
 		char p[64];
 		snprintf(p, sizeof p, "links[%zu]", i);
-		if (!json_is_array(v) || json_array_size(v) != 2) {
-			fail(&c, p, "must be a pair [\"node:port\", \"node:port\"]");
-			continue;
-		}
-		struct snap_endpoint e[2];
-		bool ok = true;
-		for (int k = 0; k < 2; k++) {
-			char q[80];
-			snprintf(q, sizeof q, "%s[%d]", p, k);
-			if (!parse_endpoint(&c, q, json_array_get(v, (size_t)k), &e[k])) {
-				ok = false;
-				continue;
-			}
-			uint64_t prev = im->peer[e[k].node][e[k].port];
-			if (prev) {
-				fail(&c, q, "%s:%u is already linked", s->nodes[e[k].node].name, e[k].port);
-				ok = false;
-			}
-		}
-		if (!ok)
-			continue;
-		if (e[0].node == e[1].node && e[0].port == e[1].port) {
-			fail(&c, p, "links a port to itself");
-			continue;
-		}
-		im->peer[e[0].node][e[0].port] = ((uint64_t)e[1].node << 32 | e[1].port) + 1;
-		im->peer[e[1].node][e[1].port] = ((uint64_t)e[0].node << 32 | e[0].port) + 1;
-		s->links[i].a = e[0];
-		s->links[i].b = e[1];
+		link_parse(c, im, p, v, i);
 	}
-	if (c.nerr)
-		goto done;
-	s->json = json_dumps(root, JSON_COMPACT);
-	if (!s->json)
-		goto oom;
-done:
+	return 0;
+}
+
+/* The steps in order: the root, the nodes, their pools, the links, the
+ * compact text. Stops after the step that found errors (-EINVAL, they are
+ * in c); -ENOMEM when memory ran out. */
+static int parse_root(struct ctx *c, struct snap_impl *im, json_t *root)
+{
+	static const char *const root_keys[] = {"comment", "nodes", "links", NULL};
+	if (!json_is_object(root)) {
+		fail(c, "$", "the snapshot must be a JSON object, not %s", type_name(root));
+		return -EINVAL;
+	}
+	check_keys(c, "", root, root_keys);
+	json_t *nodes = json_object_get(root, "nodes");
+	int rc = nodes_alloc(c, im, nodes);
+	if (!rc)
+		rc = nodes_names_ports(c, im, nodes);
+	if (rc)
+		return rc;
+	nodes_types(c, nodes);
+	pools_check(c);
+	if (c->nerr)
+		return -EINVAL;
+	rc = links_parse(c, im, json_object_get(root, "links"));
+	if (rc || c->nerr)
+		return rc ? rc : -EINVAL;
+	c->s->json = json_dumps(root, JSON_COMPACT);
+	return c->s->json ? 0 : -ENOMEM;
+}
+
+int snapshot_parse(const char *json, size_t len, struct snapshot **out, struct diags *d)
+{
+	*out = NULL;
+	json_error_t jerr;
+	json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root)
+		return fail_json(json, len, &jerr, d);
+	struct snap_impl *im = impl_new();
+	if (!im) {
+		json_decref(root);
+		return -ENOMEM;
+	}
+	struct ctx c = {d, im->arena, &im->pub, 0};
+	int rc = parse_root(&c, im, root);
 	json_decref(root);
-	if (arena_exhausted(a) && !c.nerr)
+	if (rc == -ENOMEM) {
+		free_impl(im);
+		return diags_error(d, NULL, 0, "snapshot too large (out of memory)");
+	}
+	if (arena_exhausted(im->arena) && !c.nerr)
 		diags_error(d, NULL, 0, "snapshot too large");
-	if (c.nerr || !s->json) {
+	if (c.nerr || !im->pub.json) {
 		free_impl(im);
 		return -EINVAL;
 	}
-	*out = s;
+	*out = &im->pub;
 	return 0;
-oom:
-	json_decref(root);
-	free_impl(im);
-	return diags_error(d, NULL, 0, "snapshot too large (out of memory)");
 }
 
 struct snapshot *snapshot_ref(struct snapshot *s)

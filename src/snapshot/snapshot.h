@@ -1,4 +1,4 @@
-/* The operator's network snapshot (DESIGN section 6): parsed from JSON and
+/* The operator's network snapshot (docs/snapshot.md): parsed from JSON and
  * validated once, then shared read-only by the API (GET/PUT /v1/network),
  * the verifier's network model and the controller. Immutable after parse;
  * reference-counted so verification jobs on the thread pool can hold it. */

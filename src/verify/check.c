@@ -26,7 +26,7 @@ static const char *node_err(struct arena *ra, const struct rnode *nd, const char
 /* Resolve hop i's node; NULL or an error message. */
 static const char *resolve(struct vfy_job *j, struct arena *ra, const struct rnode *nd, struct rmatch *m)
 {
-	uint32_t total = vnet_nnodes(j->net);
+	uint32_t total = vnet__nnodes(j->net);
 	m->nodes = arena_calloc(j->a, total ? total : 1, sizeof *m->nodes);
 	m->elem = UINT32_MAX;
 	if (!m->nodes)
@@ -35,7 +35,7 @@ static const char *resolve(struct vfy_job *j, struct arena *ra, const struct rno
 	case RN_CLIENT:
 	case RN_INTERNET:
 		for (uint32_t i = 0; i < total; i++) {
-			const struct vnode *n = vnet_node(j->net, i);
+			const struct vnode *n = vnet__node(j->net, i);
 			if (n->kind == VN_HOSTS && n->client == (nd->kind == RN_CLIENT))
 				m->nodes[m->n++] = i;
 		}
@@ -45,11 +45,11 @@ static const char *resolve(struct vfy_job *j, struct arena *ra, const struct rno
 		return NULL;
 	case RN_PREFIX: {
 		uint32_t lo = nd->pfx.addr & inet_mask(nd->pfx.len), hi = lo | ~inet_mask(nd->pfx.len);
-		m->dst = iset_range(j->a, lo, hi);
+		m->dst = iset__range(j->a, lo, hi);
 		for (uint32_t i = 0; i < total; i++) {
-			const struct vnode *n = vnet_node(j->net, i);
+			const struct vnode *n = vnet__node(j->net, i);
 			if (n->kind == VN_HOSTS) {
-				const struct sym_iset *x = iset_and(j->a, n->space, m->dst);
+				const struct sym_iset *x = iset__and(j->a, n->space, m->dst);
 				if (x && x->n)
 					m->nodes[m->n++] = i;
 			} else if (n->kind == VN_MODULE && n->address >= lo && n->address <= hi) {
@@ -62,18 +62,18 @@ static const char *resolve(struct vfy_job *j, struct arena *ra, const struct rno
 		return NULL;
 	}
 	case RN_NAME: {
-		int i = vnet_find(j->net, nd->name);
+		int i = vnet__find(j->net, nd->name);
 		if (i < 0)
 			return node_err(ra, nd, "no node or module named");
 		m->nodes[m->n++] = (uint32_t)i;
-		m->hosts = vnet_node(j->net, (uint32_t)i)->kind == VN_HOSTS;
+		m->hosts = vnet__node(j->net, (uint32_t)i)->kind == VN_HOSTS;
 		return NULL;
 	}
 	case RN_ELEM: {
-		int i = vnet_find(j->net, nd->name);
+		int i = vnet__find(j->net, nd->name);
 		if (i < 0)
 			return node_err(ra, nd, "no node or module named in");
-		const struct vnode *n = vnet_node(j->net, (uint32_t)i);
+		const struct vnode *n = vnet__node(j->net, (uint32_t)i);
 		if (!n->g)
 			return node_err(ra, nd, "the node has no Click configuration:");
 		const struct click_element *e = click_graph_find(n->g, nd->elem);
@@ -98,7 +98,7 @@ static int start(struct vfy_job *j, const struct rstmt *st)
 	const struct rmatch *m0 = &j->m[0];
 	for (uint32_t s = 0; s < m0->n; s++) {
 		uint32_t node = m0->nodes[s];
-		const struct vnode *n = vnet_node(j->net, node);
+		const struct vnode *n = vnet__node(j->net, node);
 		struct sym_flow *f = sym__fresh(cx);
 		if (!f)
 			return -ENOMEM;
@@ -108,13 +108,13 @@ static int start(struct vfy_job *j, const struct rstmt *st)
 		if (n->kind == VN_HOSTS) {
 			const struct sym_iset *space = n->space;
 			if (m0->dst)
-				space = iset_and(j->a, space, m0->dst);
+				space = iset__and(j->a, space, m0->dst);
 			sym_split_set(cx, in, SYM_F_SRC, space, &in, &out);
 			sym__free(cx, out);
 			/* a host sends through the network what is not for its own
 			 * side, unless the statement says where it goes */
 			if (in && !sym__mentions_dst(h0->flow)) {
-				sym_split_set(cx, in, SYM_F_DST, iset_not(j->a, n->space, 32), &in, &out);
+				sym_split_set(cx, in, SYM_F_DST, iset__not(j->a, n->space, 32), &in, &out);
 				sym__free(cx, out);
 			}
 		} else if (n->kind == VN_MODULE && m0->elem == UINT32_MAX) {
@@ -141,19 +141,19 @@ static int start(struct vfy_job *j, const struct rstmt *st)
 			g->entry_dst = sym_get(g, SYM_F_DST);
 			j->started++;
 			/* the source row of the trace */
-			vjob_hop(j, g, HOP_NODE, node, m0->elem, m0->elem == UINT32_MAX ? 0 : m0->port, "source");
+			vjob__hop(j, g, HOP_NODE, node, m0->elem, m0->elem == UINT32_MAX ? 0 : m0->port, "source");
 			g->prev_match = g->nhops;
 			if (m0->elem != UINT32_MAX) {
 				/* start inside: undo the record, the step records it */
 				g->hist = g->hist->prev;
 				g->nhops--;
 				g->prev_match = g->nhops + 1;
-				vjob_push(j, g, IT_ELEM, node, m0->elem, m0->port);
+				vjob__push(j, g, IT_ELEM, node, m0->elem, m0->port);
 			} else if (n->kind == VN_MODULE) {
 				g->hist = g->hist->prev;
 				g->nhops--;
 				g->prev_match = g->nhops + 1;
-				vjob_push(j, g, IT_NODE, node, UINT32_MAX, 0);
+				vjob__push(j, g, IT_NODE, node, UINT32_MAX, 0);
 			} else {
 				/* leave by every linked port */
 				uint32_t np = n->nports;
@@ -161,11 +161,11 @@ static int start(struct vfy_job *j, const struct rstmt *st)
 					struct sym_flow *c = p + 1 < np ? sym_clone(cx, g) : g;
 					struct vendpoint peer;
 					sym__normalize(cx, c);
-					if (!vnet_peer(j->net, node, p, &peer)) {
+					if (!vnet__peer(j->net, node, p, &peer)) {
 						sym__free(cx, c);
 						continue;
 					}
-					vjob_push(j, c, IT_NODE, peer.node, UINT32_MAX, peer.port);
+					vjob__push(j, c, IT_NODE, peer.node, UINT32_MAX, peer.port);
 				}
 				if (!np)
 					sym__free(cx, g);
@@ -191,11 +191,124 @@ static const char *hop_text(struct arena *a, const struct rhop *h)
 	return h->flow_text ? arena_printf(a, "%s %s", h->node.text, h->flow_text) : h->node.text;
 }
 
+/* Each hop's node, in j->m; false when one does not resolve (the verdict
+ * is then an error saying why). */
+static bool hops_resolve(struct vfy_job *j, struct arena *ra, struct vres *out)
+{
+	const struct rstmt *st = j->st;
+	for (uint32_t i = 0; i < st->nhops; i++) {
+		const char *e = resolve(j, ra, &st->hops[i].node, &j->m[i]);
+		if (e) {
+			out->r.verdict = VFY_ERROR;
+			out->r.message = arena_strdup(ra, e);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* " (approximate: why)" when flow f is approximate, else "". */
+static const char *approx_note(struct arena *ra, const struct sym_flow *f)
+{
+	return f->approx ? arena_printf(ra, " (approximate: %s)", f->approx) : "";
+}
+
+/* reach: holds with a witness, or fails with the flow that came closest. */
+static struct sym_flow *verdict_reach(struct vfy_job *j, struct arena *ra, struct vres *out)
+{
+	const struct rstmt *st = j->st;
+	const char *first = st->hops[0].node.text, *last = st->hops[st->nhops - 1].node.text;
+	if (j->decisive) {
+		out->r.verdict = VFY_HOLDS;
+		out->r.approximate = j->decisive->approx != NULL;
+		out->r.message = arena_printf(ra, "a flow from %s reaches %s through every hop%s", first, last,
+		                              approx_note(ra, j->decisive));
+		return j->decisive;
+	}
+	out->r.verdict = VFY_FAILS;
+	uint32_t got = j->best ? j->best->progress : 0;
+	const struct rhop *h = &st->hops[got + 1];
+	if (!j->started)
+		out->r.message = arena_printf(ra, "no packet can leave %s as stated", hop_text(ra, &st->hops[0]));
+	else if (j->const_msg)
+		out->r.message = arena_printf(ra, "no flow keeps its invariants: %s", j->const_msg);
+	else
+		out->r.message = arena_printf(ra, "no flow reaches hop %u (%s)%s%s; the closest stops at %s",
+		                              got + 1, hop_text(ra, h), got ? "; the closest passed " : "",
+		                              got ? hop_text(ra, &st->hops[got]) : "",
+		                              j->best ? vjob__loc_name(j, j->best->hist) : "the source");
+	return j->best;
+}
+
+/* never: fails with the flow that got through, or holds (vacuously when
+ * no packet could start). */
+static struct sym_flow *verdict_never(struct vfy_job *j, struct arena *ra, struct vres *out)
+{
+	const struct rstmt *st = j->st;
+	const char *first = st->hops[0].node.text, *last = st->hops[st->nhops - 1].node.text;
+	if (j->decisive) {
+		out->r.verdict = VFY_FAILS;
+		out->r.approximate = j->decisive->approx != NULL;
+		out->r.message = arena_printf(ra, "a flow from %s reaches %s%s", first, last, approx_note(ra, j->decisive));
+		return j->decisive;
+	}
+	out->r.verdict = VFY_HOLDS;
+	out->r.vacuous = !j->started;
+	out->r.message = j->started ? arena_printf(ra, "no flow from %s reaches %s", first, last)
+	                            : arena_printf(ra, "vacuous: no packet can leave %s as stated",
+	                                           hop_text(ra, &st->hops[0]));
+	return NULL;
+}
+
+/* always: fails with a flow that skipped a hop or broke an invariant, or
+ * holds (vacuously when no flow started or none reached the last node). */
+static struct sym_flow *verdict_always(struct vfy_job *j, struct arena *ra, struct vres *out)
+{
+	const struct rstmt *st = j->st;
+	const char *first = st->hops[0].node.text, *last = st->hops[st->nhops - 1].node.text;
+	if (j->decisive) {
+		out->r.verdict = VFY_FAILS;
+		out->r.approximate = j->decisive->approx != NULL;
+		uint32_t got = j->decisive->progress;
+		if (got + 1 < st->nhops - 1)
+			out->r.message = arena_printf(ra, "a flow reaches %s without passing %s", last,
+			                              hop_text(ra, &st->hops[got + 1]));
+		else
+			out->r.message = arena_printf(ra, "a flow reaches %s but %s", last,
+			                              j->const_msg ? j->const_msg : "breaks an invariant");
+		return j->decisive;
+	}
+	out->r.verdict = VFY_HOLDS;
+	out->r.vacuous = !j->started || !j->reached_last;
+	out->r.message = !j->started ? arena_printf(ra, "vacuous: no packet can leave %s as stated",
+	                                            hop_text(ra, &st->hops[0]))
+	               : !j->reached_last ? arena_printf(ra, "vacuous: no flow from %s reaches %s", first, last)
+	               : arena_printf(ra, "every flow from %s that reaches %s passed every hop (%llu did)",
+	                              first, last, (unsigned long long)j->reached_last);
+	return NULL;
+}
+
+/* The traces the job wants (tf: the flow that decided), and the looping
+ * flows cut, in the message. */
+static void add_traces(struct vfy_job *j, struct vfy_net *n, struct sym_flow *tf, struct arena *ra,
+                       struct vres *out)
+{
+	bool want = j->traces == VFY_TRACES_ALL ||
+	            (j->traces == VFY_TRACES_FAILURES && out->r.verdict != VFY_HOLDS);
+	if (tf && want)
+		out->trace = vtrace__build(ra, n, tf);
+	if (j->loop_flow && want)
+		out->loop_trace = vtrace__build(ra, n, j->loop_flow);
+	if (j->loops)
+		out->r.message = arena_printf(ra, "%s; %u looping flow%s cut", out->r.message, j->loops,
+		                              j->loops == 1 ? "" : "s");
+}
+
 static int check_one(struct vfy_net *n, const struct rstmt *st, const struct vfy_limits *lim,
                      struct arena *ra, struct vres *out)
 {
 	struct vfy_job j;
-	int rc = vjob_init(&j, n, lim);
+	int rc = vjob__init(&j, n, lim);
 	if (rc < 0)
 		return rc;
 	out->r.text = st->text;
@@ -203,107 +316,29 @@ static int check_one(struct vfy_net *n, const struct rstmt *st, const struct vfy
 	j.st = st;
 	j.m = arena_calloc(j.a, st->nhops, sizeof *j.m);
 	if (!j.m) {
-		vjob_fini(&j);
-		return -ENOMEM;
+		rc = -ENOMEM;
+		goto cleanup;
 	}
-	for (uint32_t i = 0; i < st->nhops; i++) {
-		const char *e = resolve(&j, ra, &st->hops[i].node, &j.m[i]);
-		if (e) {
-			out->r.verdict = VFY_ERROR;
-			out->r.message = arena_strdup(ra, e);
-			vjob_fini(&j);
-			return 0;
-		}
-	}
+	if (!hops_resolve(&j, ra, out))
+		goto cleanup;
 	rc = start(&j, st);
 	if (rc == 0)
-		rc = vjob_run(&j);
+		rc = vjob__run(&j);
 	out->r.flows = j.cx.nflows;
 	out->r.loops = j.loops;
 	if (rc < 0) {
 		out->r.verdict = VFY_ERROR;
 		out->r.message = arena_printf(ra, "%s", j.errmsg ? j.errmsg : strerror(-rc));
-		vjob_fini(&j);
-		return rc == -ENOMEM || rc == -ECANCELED ? rc : 0;
+		rc = rc == -ENOMEM || rc == -ECANCELED ? rc : 0;
+		goto cleanup;
 	}
-	const char *last = st->hops[st->nhops - 1].node.text;
-	const char *first = st->hops[0].node.text;
-	struct sym_flow *tf = NULL;
-	switch (st->kind) {
-	case VFY_REACH:
-		if (j.decisive) {
-			out->r.verdict = VFY_HOLDS;
-			out->r.approximate = j.decisive->approx != NULL;
-			out->r.message = arena_printf(ra, "a flow from %s reaches %s through every hop%s%s",
-			                              first, last, j.decisive->approx ? " (approximate: " : "",
-			                              j.decisive->approx ? arena_printf(ra, "%s)", j.decisive->approx) : "");
-			tf = j.decisive;
-		} else {
-			out->r.verdict = VFY_FAILS;
-			uint32_t got = j.best ? j.best->progress : 0;
-			const struct rhop *h = &st->hops[got + 1];
-			if (!j.started)
-				out->r.message = arena_printf(ra, "no packet can leave %s as stated", hop_text(ra, &st->hops[0]));
-			else if (j.const_msg)
-				out->r.message = arena_printf(ra, "no flow keeps its invariants: %s", j.const_msg);
-			else
-				out->r.message = arena_printf(ra, "no flow reaches hop %u (%s)%s%s; the closest stops at %s",
-				                              got + 1, hop_text(ra, h), got ? "; the closest passed " : "",
-				                              got ? hop_text(ra, &st->hops[got]) : "",
-				                              j.best ? vjob_loc_name(&j, j.best->hist) : "the source");
-			tf = j.best;
-		}
-		break;
-	case VFY_NEVER:
-		if (j.decisive) {
-			out->r.verdict = VFY_FAILS;
-			out->r.approximate = j.decisive->approx != NULL;
-			out->r.message = arena_printf(ra, "a flow from %s reaches %s%s%s", first, last,
-			                              j.decisive->approx ? " (approximate: " : "",
-			                              j.decisive->approx ? arena_printf(ra, "%s)", j.decisive->approx) : "");
-			tf = j.decisive;
-		} else {
-			out->r.verdict = VFY_HOLDS;
-			out->r.vacuous = !j.started;
-			out->r.message = j.started ? arena_printf(ra, "no flow from %s reaches %s", first, last)
-			                           : arena_printf(ra, "vacuous: no packet can leave %s as stated",
-			                                          hop_text(ra, &st->hops[0]));
-		}
-		break;
-	case VFY_ALWAYS:
-		if (j.decisive) {
-			out->r.verdict = VFY_FAILS;
-			out->r.approximate = j.decisive->approx != NULL;
-			uint32_t got = j.decisive->progress;
-			if (got + 1 < st->nhops - 1)
-				out->r.message = arena_printf(ra, "a flow reaches %s without passing %s", last,
-				                              hop_text(ra, &st->hops[got + 1]));
-			else
-				out->r.message = arena_printf(ra, "a flow reaches %s but %s", last,
-				                              j.const_msg ? j.const_msg : "breaks an invariant");
-			tf = j.decisive;
-		} else {
-			out->r.verdict = VFY_HOLDS;
-			out->r.vacuous = !j.started || !j.reached_last;
-			out->r.message = !j.started ? arena_printf(ra, "vacuous: no packet can leave %s as stated",
-			                                           hop_text(ra, &st->hops[0]))
-			               : !j.reached_last ? arena_printf(ra, "vacuous: no flow from %s reaches %s", first, last)
-			               : arena_printf(ra, "every flow from %s that reaches %s passed every hop (%llu did)",
-			                              first, last, (unsigned long long)j.reached_last);
-		}
-		break;
-	}
-	bool want = j.traces == VFY_TRACES_ALL ||
-	            (j.traces == VFY_TRACES_FAILURES && out->r.verdict != VFY_HOLDS);
-	if (tf && want)
-		out->trace = vtrace_build(ra, n, tf);
-	if (j.loop_flow && want)
-		out->loop_trace = vtrace_build(ra, n, j.loop_flow);
-	if (j.loops)
-		out->r.message = arena_printf(ra, "%s; %u looping flow%s cut", out->r.message, j.loops,
-		                              j.loops == 1 ? "" : "s");
-	vjob_fini(&j);
-	return 0;
+	struct sym_flow *tf = st->kind == VFY_REACH ? verdict_reach(&j, ra, out)
+	                      : st->kind == VFY_NEVER ? verdict_never(&j, ra, out)
+	                                              : verdict_always(&j, ra, out);
+	add_traces(&j, n, tf, ra, out);
+cleanup:
+	vjob__fini(&j);
+	return rc;
 }
 
 int vfy_check(struct vfy_net *n, const struct vfy_reqs *r, const struct vfy_limits *lim,
@@ -374,43 +409,17 @@ json_t *vfy_report_json(const struct vfy_report *rep)
 		                      v->r.message ? v->r.message : "", "flows", (json_int_t)v->r.flows, "loops",
 		                      (int)v->r.loops);
 		if (v->trace)
-			json_object_set_new(o, "trace", vtrace_json(v->trace));
+			json_object_set_new(o, "trace", vtrace__json(v->trace));
 		if (v->loop_trace)
-			json_object_set_new(o, "loop_trace", vtrace_json(v->loop_trace));
+			json_object_set_new(o, "loop_trace", vtrace__json(v->loop_trace));
 		json_array_append_new(arr, o);
 	}
 	return json_pack("{s:b, s:o}", "ok", vfy_report_ok(rep), "results", arr);
-}
-
-void vfy_report_print_trace(FILE *out, const struct vfy_report *rep, size_t i)
-{
-	if (i < rep->n && rep->v[i].trace)
-		vtrace_print(out, rep->v[i].trace);
-}
-
-void vfy_report_print(FILE *out, const struct vfy_report *rep)
-{
-	for (size_t i = 0; i < rep->n; i++) {
-		const struct vres *v = &rep->v[i];
-		fprintf(out, "%s%s%s: %s\n  %s\n", verdict_word(v->r.verdict), v->r.vacuous ? " (vacuous)" : "",
-		        v->r.approximate ? " (approximate)" : "", v->r.text, v->r.message ? v->r.message : "");
-		if (v->trace) {
-			fprintf(out, "  trace (%s):\n", v->r.kind == VFY_REACH
-			                                    ? (v->r.verdict == VFY_HOLDS ? "witness" : "closest flow")
-			                                    : "violating flow");
-			vtrace_print(out, v->trace);
-		}
-		if (v->loop_trace) {
-			fprintf(out, "  a looping flow was cut (full trace in --json):\n");
-			vtrace_print_path(out, v->loop_trace);
-		}
-		fputc('\n', out);
-	}
 }
 
 const char *vfy_report_final_field(const struct vfy_report *rep, size_t i, const char *field)
 {
 	if (i >= rep->n || !rep->v[i].trace)
 		return NULL;
-	return vtrace_final(rep->v[i].trace, field);
+	return vtrace__final(rep->v[i].trace, field);
 }

@@ -13,7 +13,7 @@
 
 /* ---- job ---------------------------------------------------------------------- */
 
-int vjob_init(struct vfy_job *j, struct vfy_net *n, const struct vfy_limits *lim)
+int vjob__init(struct vfy_job *j, struct vfy_net *n, const struct vfy_limits *lim)
 {
 	memset(j, 0, sizeof *j);
 	j->net = n;
@@ -28,7 +28,7 @@ int vjob_init(struct vfy_job *j, struct vfy_net *n, const struct vfy_limits *lim
 	return 0;
 }
 
-void vjob_fini(struct vfy_job *j)
+void vjob__fini(struct vfy_job *j)
 {
 	free(j->stack);
 	free(j->cx.emit);
@@ -37,8 +37,8 @@ void vjob_fini(struct vfy_job *j)
 	j->a = NULL;
 }
 
-void vjob_push(struct vfy_job *j, struct sym_flow *f, uint8_t kind, uint32_t node, uint32_t elem,
-               uint32_t port)
+void vjob__push(struct vfy_job *j, struct sym_flow *f, uint8_t kind, uint32_t node, uint32_t elem,
+                uint32_t port)
 {
 	if (!f)
 		return;
@@ -56,8 +56,8 @@ void vjob_push(struct vfy_job *j, struct sym_flow *f, uint8_t kind, uint32_t nod
 	j->stack[j->nstack++] = (struct witem){f, node, elem, port, kind};
 }
 
-void vjob_hop(struct vfy_job *j, struct sym_flow *f, uint8_t kind, uint32_t node, uint32_t elem,
-              uint32_t port, const char *note)
+void vjob__hop(struct vfy_job *j, struct sym_flow *f, uint8_t kind, uint32_t node, uint32_t elem,
+               uint32_t port, const char *note)
 {
 	struct sym_hop *h = arena_alloc(j->a, sizeof *h);
 	if (!h) {
@@ -119,11 +119,11 @@ static const struct sym_hop *hop_at(const struct sym_flow *f, uint32_t num)
 	return h;
 }
 
-const char *vjob_loc_name(struct vfy_job *j, const struct sym_hop *h)
+const char *vjob__loc_name(struct vfy_job *j, const struct sym_hop *h)
 {
 	if (!h)
 		return "the source";
-	const struct vnode *n = vnet_node(j->net, h->node);
+	const struct vnode *n = vnet__node(j->net, h->node);
 	if (h->elem == UINT32_MAX)
 		return n->name;
 	const struct click_element *e = click_graph_element(n->g, h->elem);
@@ -188,7 +188,7 @@ static int hook(struct vfy_job *j, struct sym_flow *f, uint32_t node, uint32_t e
 			if (!j->const_msg)
 				j->const_msg = arena_printf(j->a, "'%s' is written at %s, between %s and %s",
 				                            sym_field_name((enum sym_field)bad),
-				                            vjob_loc_name(j, hop_at(g, at)), st->hops[k].node.text,
+				                            vjob__loc_name(j, hop_at(g, at)), st->hops[k].node.text,
 				                            st->hops[k + 1].node.text);
 			if (st->kind == VFY_ALWAYS && k + 1 == n - 1) {
 				keep_decisive(j, g);
@@ -243,12 +243,12 @@ static void leave(struct vfy_job *j, struct sym_flow *f, uint32_t node, uint32_t
 {
 	struct vendpoint peer;
 	sym__normalize(&j->cx, f);
-	if (!vnet_peer(j->net, node, port, &peer)) {
-		vjob_hop(j, f, HOP_DROP, node, UINT32_MAX, port, "port not linked");
+	if (!vnet__peer(j->net, node, port, &peer)) {
+		vjob__hop(j, f, HOP_DROP, node, UINT32_MAX, port, "port not linked");
 		sym__free(&j->cx, f);
 		return;
 	}
-	vjob_push(j, f, IT_NODE, peer.node, UINT32_MAX, peer.port);
+	vjob__push(j, f, IT_NODE, peer.node, UINT32_MAX, peer.port);
 }
 
 static bool looped(struct vfy_job *j, struct sym_flow *f)
@@ -269,7 +269,7 @@ static bool looped(struct vfy_job *j, struct sym_flow *f)
 
 static void fan_out(struct vfy_job *j, struct sym_flow *f, uint32_t node, uint32_t elem, uint32_t port)
 {
-	const struct vnode *n = vnet_node(j->net, node);
+	const struct vnode *n = vnet__node(j->net, node);
 	uint32_t cnt = 0;
 	const struct click_port_ref *to = click_graph_outputs(n->g, elem, port, &cnt);
 	if (!cnt) {
@@ -277,8 +277,8 @@ static void fan_out(struct vfy_job *j, struct sym_flow *f, uint32_t node, uint32
 		return;
 	}
 	for (uint32_t i = 1; i < cnt; i++)
-		vjob_push(j, sym_clone(&j->cx, f), IT_ELEM, node, to[i].elem, to[i].port);
-	vjob_push(j, f, IT_ELEM, node, to[0].elem, to[0].port);
+		vjob__push(j, sym_clone(&j->cx, f), IT_ELEM, node, to[i].elem, to[i].port);
+	vjob__push(j, f, IT_ELEM, node, to[0].elem, to[0].port);
 }
 
 static void answer(struct vfy_job *j, struct sym_flow *f, uint32_t node)
@@ -299,7 +299,7 @@ static void answer(struct vfy_job *j, struct sym_flow *f, uint32_t node)
 	if (tu)
 		sym_swap(cx, tu, SYM_F_SPORT, SYM_F_DPORT);
 	struct sym_flow *parts[3] = {tu, udp, other};
-	const struct vnode *n = vnet_node(j->net, node);
+	const struct vnode *n = vnet__node(j->net, node);
 	for (int k = 0; k < 3; k++) {
 		if (!parts[k])
 			continue;
@@ -315,7 +315,7 @@ static void answer(struct vfy_job *j, struct sym_flow *f, uint32_t node)
 static void node_behave(struct vfy_job *j, struct sym_flow *f, uint32_t node, uint32_t port)
 {
 	struct sym_ctx *cx = &j->cx;
-	const struct vnode *n = vnet_node(j->net, node);
+	const struct vnode *n = vnet__node(j->net, node);
 	switch (n->kind) {
 	case VN_HOSTS:
 		sym__free(cx, f); /* delivered */
@@ -361,7 +361,7 @@ static void node_behave(struct vfy_job *j, struct sym_flow *f, uint32_t node, ui
 				sym__free(cx, out2);
 			}
 			if (in)
-				vjob_push(j, in, IT_NODE, j->net->base->nnodes + m, UINT32_MAX, 0);
+				vjob__push(j, in, IT_NODE, j->net->base->nnodes + m, UINT32_MAX, 0);
 		}
 		sym__free(cx, f); /* addressed to no module */
 		return;
@@ -385,13 +385,13 @@ static int aims(struct vfy_job *j, const struct sym_flow *f)
 	uint32_t k = f->progress;
 	if (k + 1 >= j->st->nhops || j->m[k + 1].n != 1)
 		return 0;
-	const struct vnode *t = vnet_node(j->net, j->m[k + 1].nodes[0]);
+	const struct vnode *t = vnet__node(j->net, j->m[k + 1].nodes[0]);
 	if (t->kind != VN_MODULE || t->is_inline)
 		return 0;
 	struct sym_term d = sym_get(f, SYM_F_DST);
 	if (!d.var)
 		return d.k == t->address;
-	const struct sym_iset *v = iset_shift(j->a, f->vars[d.var - 1].dom, d.k, 32);
+	const struct sym_iset *v = iset__shift(j->a, f->vars[d.var - 1].dom, d.k, 32);
 	return v && sym_iset_contains(v, t->address);
 }
 
@@ -420,7 +420,7 @@ static void track_best(struct vfy_job *j, struct sym_flow *f)
 
 static int step_node(struct vfy_job *j, struct sym_flow *f, uint32_t node, uint32_t port)
 {
-	vjob_hop(j, f, HOP_NODE, node, UINT32_MAX, port, NULL);
+	vjob__hop(j, f, HOP_NODE, node, UINT32_MAX, port, NULL);
 	track_best(j, f);
 	if (looped(j, f)) {
 		sym__free(&j->cx, f);
@@ -441,7 +441,7 @@ static int step_node(struct vfy_job *j, struct sym_flow *f, uint32_t node, uint3
 
 static int exit_device(struct vfy_job *j, struct sym_flow *f, uint32_t node, uint32_t dev)
 {
-	const struct vnode *n = vnet_node(j->net, node);
+	const struct vnode *n = vnet__node(j->net, node);
 	if (j->exits_mode && node == j->exit_module) {
 		if (j->nexits == j->capexits) {
 			uint32_t nc = j->capexits ? j->capexits * 2 : 16;
@@ -455,7 +455,7 @@ static int exit_device(struct vfy_job *j, struct sym_flow *f, uint32_t node, uin
 		return 0;
 	}
 	if (n->kind == VN_MODULE && !n->is_inline) {
-		const struct vnode *p = vnet_node(j->net, n->platform);
+		const struct vnode *p = vnet__node(j->net, n->platform);
 		leave(j, f, n->platform, dev < p->nports ? dev : 0);
 		return 0;
 	}
@@ -466,7 +466,7 @@ static int exit_device(struct vfy_job *j, struct sym_flow *f, uint32_t node, uin
 static int step_elem(struct vfy_job *j, struct sym_flow *f, uint32_t node, uint32_t elem, uint32_t port)
 {
 	struct sym_ctx *cx = &j->cx;
-	vjob_hop(j, f, HOP_ELEM, node, elem, port, NULL);
+	vjob__hop(j, f, HOP_ELEM, node, elem, port, NULL);
 	track_best(j, f);
 	if (looped(j, f)) {
 		sym__free(cx, f);
@@ -476,7 +476,7 @@ static int step_elem(struct vfy_job *j, struct sym_flow *f, uint32_t node, uint3
 	int rc = hook(j, f, node, elem, port, &cont, &ans);
 	if (rc < 0)
 		return rc;
-	const struct vnode *n = vnet_node(j->net, node);
+	const struct vnode *n = vnet__node(j->net, node);
 	const struct click_element *e = click_graph_element(n->g, elem);
 	for (uint32_t c = 0; c < cont.n; c++) {
 		f = cont.v[c];
@@ -520,7 +520,7 @@ static int step_elem(struct vfy_job *j, struct sym_flow *f, uint32_t node, uint3
 	return cx->err;
 }
 
-int vjob_run(struct vfy_job *j)
+int vjob__run(struct vfy_job *j)
 {
 	while (j->nstack && !j->stop && !j->err) {
 		struct witem it = j->stack[--j->nstack];

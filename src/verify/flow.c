@@ -119,7 +119,7 @@ uint32_t sym__newvar(struct sym_ctx *cx, struct sym_flow *f, const char *name, u
 	if (!ensure_vars(cx, f, f->nvars + 1))
 		return 0;
 	if (!dom)
-		dom = iset_full(cx->a, width);
+		dom = iset__full(cx->a, width);
 	struct sym_var *v = &f->vars[f->nvars++];
 	v->name = name;
 	v->width = (uint8_t)width;
@@ -145,7 +145,7 @@ struct sym_flow *sym__fresh(struct sym_ctx *cx)
 	f->nlayers = 1;
 	f->l[0].has_l4 = true;
 	for (int i = 0; i < SYM_NLAYER_FIELDS; i++) {
-		const struct sym_iset *dom = i == SYM_F_VHL ? iset_range(cx->a, 0x45, 0x4f) : NULL;
+		const struct sym_iset *dom = i == SYM_F_VHL ? iset__range(cx->a, 0x45, 0x4f) : NULL;
 		f->l[0].f[i].var = sym__newvar(cx, f, var_names[i], fields[i].width, dom);
 	}
 	f->pf[SYM_F_PAYLOAD - SYM_NLAYER_FIELDS].var =
@@ -183,7 +183,7 @@ bool sym_get_const(const struct sym_flow *f, enum sym_field fld, uint32_t *v)
 	if (t.var) {
 		const struct sym_iset *d = f->vars[t.var - 1].dom;
 		if (d->n == 1 && d->v[0].lo == d->v[0].hi) {
-			*v = (d->v[0].lo + t.k) & iset_max(sym_field_width(fld));
+			*v = (d->v[0].lo + t.k) & iset__max(sym_field_width(fld));
 			return true;
 		}
 		return false;
@@ -196,8 +196,8 @@ const struct sym_iset *sym__term_values(struct sym_ctx *cx, const struct sym_flo
                                         struct sym_term t, unsigned width)
 {
 	if (!t.var)
-		return iset_range(cx->a, t.k & iset_max(width), t.k & iset_max(width));
-	return iset_shift(cx->a, f->vars[t.var - 1].dom, t.k, width);
+		return iset__range(cx->a, t.k & iset__max(width), t.k & iset__max(width));
+	return iset__shift(cx->a, f->vars[t.var - 1].dom, t.k, width);
 }
 
 const struct sym_iset *sym_values(struct sym_ctx *cx, const struct sym_flow *f, enum sym_field fld)
@@ -215,7 +215,7 @@ static void wrote(struct sym_flow *f, enum sym_field fld)
 void sym_set_term(struct sym_ctx *cx, struct sym_flow *f, enum sym_field fld, struct sym_term t)
 {
 	(void)cx;
-	t.k &= iset_max(sym_field_width(fld));
+	t.k &= iset__max(sym_field_width(fld));
 	*sym__field(f, fld, NULL) = t;
 	wrote(f, fld);
 }
@@ -233,7 +233,7 @@ void sym_set_range(struct sym_ctx *cx, struct sym_flow *f, enum sym_field fld, u
 		return;
 	}
 	unsigned w = sym_field_width(fld);
-	struct sym_term t = {sym__newvar(cx, f, fresh_name(cx, f, hint), w, iset_range(cx->a, lo, hi)), 0};
+	struct sym_term t = {sym__newvar(cx, f, fresh_name(cx, f, hint), w, iset__range(cx->a, lo, hi)), 0};
 	sym_set_term(cx, f, fld, t);
 }
 
@@ -459,15 +459,15 @@ void sym_store_bytes(struct sym_ctx *cx, struct sym_flow *f, uint32_t off, const
 			if (!fm[li][i])
 				continue;
 			f->anno = (uint8_t)li;
-			uint32_t full = iset_max(fields[i].width);
+			uint32_t full = iset__max(fields[i].width);
 			struct sym_term t = f->l[li].f[i];
 			if (fm[li][i] == full) {
 				sym_set_const(cx, f, (enum sym_field)i, fv[li][i]);
 			} else if (!t.var) {
 				sym_set_const(cx, f, (enum sym_field)i, (t.k & ~fm[li][i]) | fv[li][i]);
 			} else {
-				const struct sym_iset *d = iset_masked(cx->a, fields[i].width, 0, fm[li][i], FLOW_EQ,
-				                                       fv[li][i]);
+				const struct sym_iset *d = iset__masked(cx->a, fields[i].width, 0, fm[li][i], FLOW_EQ,
+				                                        fv[li][i]);
 				const struct sym_iset *old = sym__term_values(cx, f, t, fields[i].width);
 				if (!old || old->n != 1 || old->v[0].lo != 0 || old->v[0].hi != full)
 					sym_approx(cx, f, "a partial write over a constrained field");
@@ -506,7 +506,7 @@ uint64_t sym__hash(const struct sym_flow *f)
 					k++;
 				if (k == ncanon && ncanon < 64) {
 					canon[ncanon++] = v;
-					MIX(iset_hash(f->vars[v - 1].dom));
+					MIX(iset__hash(f->vars[v - 1].dom));
 				}
 				c = k + 1;
 			}

@@ -11,13 +11,14 @@
  *
  * Element models see model.h only; the controller, tools and tests see
  * verify.h only. Threads and ownership are those of verify.h: everything
- * here belongs to one job at a time, except the immutable vfy_base. */
+ * here belongs to one job at a time, except the immutable vfy_base.
+ * Functions declared here are internal: their prefix ends in two
+ * underscores (iset__or, vjob__run, sym__snap). */
 #ifndef INNET_VERIFY_INTERNAL_H
 #define INNET_VERIFY_INTERNAL_H
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include <jansson.h>
 
@@ -34,28 +35,26 @@
  * is exhausted. Nothing here knows fields or flows. */
 
 /* The largest value of a width: 2^width - 1. */
-static inline uint32_t iset_max(unsigned width)
+static inline uint32_t iset__max(unsigned width)
 {
 	return width >= 32 ? 0xffffffffu : (1u << width) - 1;
 }
 
-const struct sym_iset *iset_new(struct arena *a, const struct sym_ival *v, uint32_t n);
-const struct sym_iset *iset_range(struct arena *a, uint32_t lo, uint32_t hi);
-const struct sym_iset *iset_full(struct arena *a, unsigned width);
-const struct sym_iset *iset_and(struct arena *a, const struct sym_iset *x, const struct sym_iset *y);
-const struct sym_iset *iset_or(struct arena *a, const struct sym_iset *x, const struct sym_iset *y);
-const struct sym_iset *iset_not(struct arena *a, const struct sym_iset *x, unsigned width);
-const struct sym_iset *iset_shift(struct arena *a, const struct sym_iset *x, uint32_t k, unsigned width);
-bool iset_equal(const struct sym_iset *x, const struct sym_iset *y);
-/* y op v, for one value y. */
-bool iset_cmp(enum flow_op op, uint32_t y, uint32_t v);
+const struct sym_iset *iset__new(struct arena *a, const struct sym_ival *v, uint32_t n);
+const struct sym_iset *iset__range(struct arena *a, uint32_t lo, uint32_t hi);
+const struct sym_iset *iset__full(struct arena *a, unsigned width);
+const struct sym_iset *iset__and(struct arena *a, const struct sym_iset *x, const struct sym_iset *y);
+const struct sym_iset *iset__or(struct arena *a, const struct sym_iset *x, const struct sym_iset *y);
+const struct sym_iset *iset__not(struct arena *a, const struct sym_iset *x, unsigned width);
+const struct sym_iset *iset__shift(struct arena *a, const struct sym_iset *x, uint32_t k, unsigned width);
+bool iset__equal(const struct sym_iset *x, const struct sym_iset *y);
 /* {x < 2^width : op((x >> shift) & mask, value)}; NULL when that takes
  * more than 65,536 intervals (the caller approximates) or memory ran out. */
-const struct sym_iset *iset_masked(struct arena *a, unsigned width, unsigned shift, uint32_t mask,
-                                   enum flow_op op, uint32_t value);
+const struct sym_iset *iset__masked(struct arena *a, unsigned width, unsigned shift, uint32_t mask,
+                                    enum flow_op op, uint32_t value);
 /* "10.0.0.0/8" (addr), "6", "{1-1023 2000}"; "*" for every value of the width. */
-char *iset_format(struct arena *a, const struct sym_iset *s, unsigned width, bool addr);
-uint64_t iset_hash(const struct sym_iset *s);
+char *iset__format(struct arena *a, const struct sym_iset *s, unsigned width, bool addr);
+uint64_t iset__hash(const struct sym_iset *s);
 
 /* ==== 2. flows (flow.c, split.c; model.c) ==================================
  * The symbolic packet: fields as terms over variables whose domains are
@@ -243,13 +242,13 @@ struct vfy_net {
 };
 
 /* Node i: the snapshot's nodes first, then the modules. */
-const struct vnode *vnet_node(const struct vfy_net *n, uint32_t i);
-uint32_t vnet_nnodes(const struct vfy_net *n);
+const struct vnode *vnet__node(const struct vfy_net *n, uint32_t i);
+uint32_t vnet__nnodes(const struct vfy_net *n);
 /* A node's or module's index, or -1. */
-int vnet_find(const struct vfy_net *n, const char *name);
+int vnet__find(const struct vfy_net *n, const char *name);
 /* Where port `port` of `node` leads (inline modules spliced in); false
  * when it is not linked. */
-bool vnet_peer(const struct vfy_net *n, uint32_t node, uint32_t port, struct vendpoint *out);
+bool vnet__peer(const struct vfy_net *n, uint32_t node, uint32_t port, struct vendpoint *out);
 
 enum rnode_kind { RN_CLIENT, RN_INTERNET, RN_PREFIX, RN_NAME, RN_ELEM };
 
@@ -342,29 +341,26 @@ struct vfy_job {
 	struct vexit *exits;
 };
 
-int vjob_init(struct vfy_job *j, struct vfy_net *n, const struct vfy_limits *lim);
-void vjob_fini(struct vfy_job *j);
-void vjob_push(struct vfy_job *j, struct sym_flow *f, uint8_t kind, uint32_t node, uint32_t elem,
-               uint32_t port);
+int vjob__init(struct vfy_job *j, struct vfy_net *n, const struct vfy_limits *lim);
+void vjob__fini(struct vfy_job *j);
+void vjob__push(struct vfy_job *j, struct sym_flow *f, uint8_t kind, uint32_t node, uint32_t elem,
+                uint32_t port);
 /* Run the worklist to the end (or a stop / an error). */
-int vjob_run(struct vfy_job *j);
+int vjob__run(struct vfy_job *j);
 /* Record a hop in f's history. */
-void vjob_hop(struct vfy_job *j, struct sym_flow *f, uint8_t kind, uint32_t node, uint32_t elem,
-              uint32_t port, const char *note);
+void vjob__hop(struct vfy_job *j, struct sym_flow *f, uint8_t kind, uint32_t node, uint32_t elem,
+               uint32_t port, const char *note);
 /* "node" or "module:element:port" of a hop record. */
-const char *vjob_loc_name(struct vfy_job *j, const struct sym_hop *h);
+const char *vjob__loc_name(struct vfy_job *j, const struct sym_hop *h);
 
 /* ==== 5. traces (report.c) ================================================
  * A flow's history as rows of field values, built in the caller's arena
  * so it outlives the job. */
 
 struct vtrace;
-struct vtrace *vtrace_build(struct arena *ra, const struct vfy_net *n, const struct sym_flow *f);
-json_t *vtrace_json(const struct vtrace *t);
-void vtrace_print(FILE *out, const struct vtrace *t);
-/* Only the network hops, on one line. */
-void vtrace_print_path(FILE *out, const struct vtrace *t);
-const char *vtrace_final(const struct vtrace *t, const char *field);
+struct vtrace *vtrace__build(struct arena *ra, const struct vfy_net *n, const struct sym_flow *f);
+json_t *vtrace__json(const struct vtrace *t);
+const char *vtrace__final(const struct vtrace *t, const char *field);
 
 /* ==== 6. checks (check.c) and security exits (security.c) ==================
  * The verify.h entry points; nothing below them. */

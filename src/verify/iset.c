@@ -8,7 +8,7 @@
 #include "base/inet.h"
 #include "verify/internal.h"
 
-const struct sym_iset *iset_new(struct arena *a, const struct sym_ival *v, uint32_t n)
+const struct sym_iset *iset__new(struct arena *a, const struct sym_ival *v, uint32_t n)
 {
 	struct sym_iset *s = arena_alloc(a, sizeof *s + (size_t)n * sizeof s->v[0]);
 	if (!s)
@@ -19,15 +19,15 @@ const struct sym_iset *iset_new(struct arena *a, const struct sym_ival *v, uint3
 	return s;
 }
 
-const struct sym_iset *iset_range(struct arena *a, uint32_t lo, uint32_t hi)
+const struct sym_iset *iset__range(struct arena *a, uint32_t lo, uint32_t hi)
 {
 	struct sym_ival v = {lo, hi};
-	return iset_new(a, &v, lo <= hi ? 1 : 0);
+	return iset__new(a, &v, lo <= hi ? 1 : 0);
 }
 
-const struct sym_iset *iset_full(struct arena *a, unsigned width)
+const struct sym_iset *iset__full(struct arena *a, unsigned width)
 {
-	return iset_range(a, 0, iset_max(width));
+	return iset__range(a, 0, iset__max(width));
 }
 
 /* Growable interval list that merges adjacent or overlapping intervals
@@ -82,12 +82,12 @@ static void ibuf_add(struct ibuf *b, uint32_t lo, uint32_t hi)
 
 static const struct sym_iset *ibuf_done(struct arena *a, struct ibuf *b)
 {
-	const struct sym_iset *s = b->oom ? NULL : iset_new(a, b->v, b->n);
+	const struct sym_iset *s = b->oom ? NULL : iset__new(a, b->v, b->n);
 	ibuf_fini(b);
 	return s;
 }
 
-const struct sym_iset *iset_and(struct arena *a, const struct sym_iset *x, const struct sym_iset *y)
+const struct sym_iset *iset__and(struct arena *a, const struct sym_iset *x, const struct sym_iset *y)
 {
 	struct ibuf b;
 	ibuf_init(&b);
@@ -105,7 +105,7 @@ const struct sym_iset *iset_and(struct arena *a, const struct sym_iset *x, const
 	return ibuf_done(a, &b);
 }
 
-const struct sym_iset *iset_or(struct arena *a, const struct sym_iset *x, const struct sym_iset *y)
+const struct sym_iset *iset__or(struct arena *a, const struct sym_iset *x, const struct sym_iset *y)
 {
 	struct ibuf b;
 	ibuf_init(&b);
@@ -121,11 +121,11 @@ const struct sym_iset *iset_or(struct arena *a, const struct sym_iset *x, const 
 	return ibuf_done(a, &b);
 }
 
-const struct sym_iset *iset_not(struct arena *a, const struct sym_iset *x, unsigned width)
+const struct sym_iset *iset__not(struct arena *a, const struct sym_iset *x, unsigned width)
 {
 	struct ibuf b;
 	ibuf_init(&b);
-	uint32_t max = iset_max(width), next = 0;
+	uint32_t max = iset__max(width), next = 0;
 	bool done = false;
 	for (uint32_t i = 0; i < x->n && !done; i++) {
 		if (x->v[i].lo > next)
@@ -146,9 +146,9 @@ static int ival_cmp(const void *p, const void *q)
 	return a->lo < b->lo ? -1 : a->lo > b->lo;
 }
 
-const struct sym_iset *iset_shift(struct arena *a, const struct sym_iset *x, uint32_t k, unsigned width)
+const struct sym_iset *iset__shift(struct arena *a, const struct sym_iset *x, uint32_t k, unsigned width)
 {
-	uint32_t max = iset_max(width);
+	uint32_t max = iset__max(width);
 	k &= max;
 	if (k == 0)
 		return x;
@@ -177,7 +177,7 @@ const struct sym_iset *iset_shift(struct arena *a, const struct sym_iset *x, uin
 	return ibuf_done(a, &b);
 }
 
-bool iset_equal(const struct sym_iset *x, const struct sym_iset *y)
+bool iset__equal(const struct sym_iset *x, const struct sym_iset *y)
 {
 	if (x == y)
 		return true;
@@ -201,7 +201,7 @@ bool sym_iset_contains(const struct sym_iset *s, uint32_t v)
 	return false;
 }
 
-uint64_t iset_hash(const struct sym_iset *s)
+uint64_t iset__hash(const struct sym_iset *s)
 {
 	uint64_t h = 1469598103934665603ull ^ s->n;
 	for (uint32_t i = 0; i < s->n; i++) {
@@ -209,19 +209,6 @@ uint64_t iset_hash(const struct sym_iset *s)
 		h = (h ^ s->v[i].hi) * 1099511628211ull;
 	}
 	return h;
-}
-
-bool iset_cmp(enum flow_op op, uint32_t y, uint32_t v)
-{
-	switch (op) {
-	case FLOW_EQ: return y == v;
-	case FLOW_NE: return y != v;
-	case FLOW_LT: return y < v;
-	case FLOW_GT: return y > v;
-	case FLOW_LE: return y <= v;
-	case FLOW_GE: return y >= v;
-	}
-	return false;
 }
 
 #define MASKED_MAX_INTERVALS 65536u
@@ -247,14 +234,14 @@ static void masked_rec(struct mctx *m, uint32_t lo, unsigned bits)
 	bool constant = false, val = false;
 	if (fm == 0) {
 		constant = true;
-		val = iset_cmp(m->op, ymin, m->value);
+		val = flow_compare(ymin, m->op, m->value);
 	} else if (m->op == FLOW_EQ || m->op == FLOW_NE) {
 		if (m->value < ymin || m->value > ymax) {
 			constant = true;
 			val = m->op == FLOW_NE;
 		}
 	} else {
-		bool a = iset_cmp(m->op, ymin, m->value), b = iset_cmp(m->op, ymax, m->value);
+		bool a = flow_compare(ymin, m->op, m->value), b = flow_compare(ymax, m->op, m->value);
 		if (a == b) {
 			constant = true;
 			val = a;
@@ -274,8 +261,8 @@ static void masked_rec(struct mctx *m, uint32_t lo, unsigned bits)
 	masked_rec(m, lo | (1u << (bits - 1)), bits - 1);
 }
 
-const struct sym_iset *iset_masked(struct arena *a, unsigned width, unsigned shift, uint32_t mask,
-                                   enum flow_op op, uint32_t value)
+const struct sym_iset *iset__masked(struct arena *a, unsigned width, unsigned shift, uint32_t mask,
+                                    enum flow_op op, uint32_t value)
 {
 	struct mctx m = {.shift = shift, .mask = mask, .op = op, .value = value};
 	ibuf_init(&m.b);
@@ -307,11 +294,11 @@ static bool is_prefix(uint32_t lo, uint32_t hi, uint8_t *len)
 	return true;
 }
 
-char *iset_format(struct arena *a, const struct sym_iset *s, unsigned width, bool addr)
+char *iset__format(struct arena *a, const struct sym_iset *s, unsigned width, bool addr)
 {
 	if (s->n == 0)
 		return arena_strdup(a, "{}");
-	if (s->n == 1 && s->v[0].lo == 0 && s->v[0].hi == iset_max(width))
+	if (s->n == 1 && s->v[0].lo == 0 && s->v[0].hi == iset__max(width))
 		return arena_strdup(a, "*");
 	size_t cap = 64 + (size_t)(s->n < 8 ? s->n : 8) * 40;
 	char *out = arena_alloc(a, cap);

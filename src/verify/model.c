@@ -56,7 +56,7 @@ struct arena *sym_arena(struct sym_ctx *cx)
 
 const struct sym_iset *sym_iset_range(struct sym_ctx *cx, uint32_t lo, uint32_t hi)
 {
-	return iset_range(cx->a, lo, hi);
+	return iset__range(cx->a, lo, hi);
 }
 
 int sym_classify(struct sym_ctx *cx, struct sym_flow *f, const struct flow_expr *const *exprs,

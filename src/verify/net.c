@@ -2,6 +2,7 @@
  * destination partitions computed once, middleboxes' Click graphs, and the
  * modules a job adds on platforms or splices into links. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,7 +12,7 @@
 static const struct sym_iset *prefix_set(struct arena *a, struct inet_prefix p)
 {
 	uint32_t lo = p.addr & inet_mask(p.len);
-	return iset_range(a, lo, lo | ~inet_mask(p.len));
+	return iset__range(a, lo, lo | ~inet_mask(p.len));
 }
 
 struct rsort {
@@ -110,7 +111,7 @@ static int router_partition(struct arena *a, struct vnode *n, const struct snap_
 	}
 	for (uint32_t p = 0; p < n->nports; p++)
 		if (per[p].n) {
-			const struct sym_iset *set = iset_new(a, per[p].v, per[p].n);
+			const struct sym_iset *set = iset__new(a, per[p].v, per[p].n);
 			if (!set) {
 				rc = -ENOMEM;
 				goto out;
@@ -200,9 +201,9 @@ static void base_free(struct vfy_base *b)
 	free(b);
 }
 
-int vfy_base_build(struct snapshot *s, struct vfy_base **out, struct diags *d)
+/* A base for s with its arena and empty node and peer tables. */
+static int base_new(struct snapshot *s, struct vfy_base **out)
 {
-	*out = NULL;
 	struct vfy_base *b = calloc(1, sizeof *b);
 	if (!b)
 		return -ENOMEM;
@@ -220,101 +221,112 @@ int vfy_base_build(struct snapshot *s, struct vfy_base **out, struct diags *d)
 		base_free(b);
 		return -ENOMEM;
 	}
+	*out = b;
+	return 0;
+}
+
+/* Node i of the snapshot as the model sees it, its ports unlinked; the
+ * addresses it owns go to own. */
+static int node_build(struct vfy_base *b, uint32_t i, struct pbuf *own, struct diags *d)
+{
 	struct arena *a = b->arena;
-	/* addresses owned by clients and platforms: collected, then sorted and
-	 * merged once (an incremental union would be quadratic) */
-	size_t nown = 0, capown = 16;
-	struct sym_ival *own = malloc(capown * sizeof *own);
-	int rc = own ? 0 : -ENOMEM;
-#define OWN(lo_, hi_)                                                                  \
-	do {                                                                               \
-		if (nown == capown) {                                                          \
-			struct sym_ival *nv_ = realloc(own, capown * 2 * sizeof *own);             \
-			if (!nv_) {                                                                \
-				rc = -ENOMEM;                                                          \
-				break;                                                                 \
-			}                                                                          \
-			own = nv_;                                                                 \
-			capown *= 2;                                                               \
-		}                                                                              \
-		own[nown++] = (struct sym_ival){(lo_), (hi_)};                                 \
-	} while (0)
-	for (size_t i = 0; i < s->nnodes; i++) {
-		const struct snap_node *sn = &s->nodes[i];
-		struct vnode *n = &b->nodes[i];
-		n->name = sn->name;
-		n->nports = sn->nports;
-		n->snap = sn;
-		b->peer[i] = arena_alloc(a, (size_t)(sn->nports ? sn->nports : 1) * sizeof **b->peer);
-		if (!b->peer[i]) {
-			rc = -ENOMEM;
-			break;
+	const struct snap_node *sn = &b->snap->nodes[i];
+	struct vnode *n = &b->nodes[i];
+	n->name = sn->name;
+	n->nports = sn->nports;
+	n->snap = sn;
+	b->peer[i] = arena_alloc(a, (size_t)(sn->nports ? sn->nports : 1) * sizeof **b->peer);
+	if (!b->peer[i])
+		return -ENOMEM;
+	for (uint32_t p = 0; p < sn->nports; p++)
+		b->peer[i][p].node = UINT32_MAX;
+	int rc = 0;
+	switch (sn->type) {
+	case SNAP_HOSTS:
+		n->kind = VN_HOSTS;
+		n->client = sn->role == SNAP_ROLE_CLIENT;
+		n->space = iset__new(a, NULL, 0);
+		for (size_t k = 0; k < sn->nprefixes && rc == 0; k++) {
+			const struct sym_iset *ps = prefix_set(a, sn->prefixes[k]);
+			n->space = iset__or(a, n->space, ps);
+			rc = pbuf_add(own, ps->v[0].lo, ps->v[0].hi);
 		}
-		for (uint32_t p = 0; p < sn->nports; p++)
-			b->peer[i][p].node = UINT32_MAX;
-		switch (sn->type) {
-		case SNAP_HOSTS:
-			n->kind = VN_HOSTS;
-			n->client = sn->role == SNAP_ROLE_CLIENT;
-			n->space = iset_new(a, NULL, 0);
-			for (size_t k = 0; k < sn->nprefixes && rc == 0; k++) {
-				const struct sym_iset *ps = prefix_set(a, sn->prefixes[k]);
-				n->space = iset_or(a, n->space, ps);
-				OWN(ps->v[0].lo, ps->v[0].hi);
-			}
-			break;
-		case SNAP_ROUTER:
-			n->kind = VN_ROUTER;
-			n->ttl_dec = sn->ttl_decrement;
-			rc = router_partition(a, n, sn);
-			break;
-		case SNAP_MIDDLEBOX:
-			n->kind = VN_CLICK;
-			rc = graph_node(a, n, sn->name, sn->click, NULL, 0, d);
-			break;
-		case SNAP_PLATFORM:
-			n->kind = VN_PLATFORM;
-			n->address = sn->address;
-			{
-				uint32_t lo = sn->pool.addr & inet_mask(sn->pool.len);
-				OWN(lo, lo | ~inet_mask(sn->pool.len));
-				OWN(sn->address, sn->address);
-			}
-			break;
-		}
-		if (rc < 0)
-			break;
+		break;
+	case SNAP_ROUTER:
+		n->kind = VN_ROUTER;
+		n->ttl_dec = sn->ttl_decrement;
+		rc = router_partition(a, n, sn);
+		break;
+	case SNAP_MIDDLEBOX:
+		n->kind = VN_CLICK;
+		rc = graph_node(a, n, sn->name, sn->click, NULL, 0, d);
+		break;
+	case SNAP_PLATFORM: {
+		n->kind = VN_PLATFORM;
+		n->address = sn->address;
+		uint32_t lo = sn->pool.addr & inet_mask(sn->pool.len);
+		rc = pbuf_add(own, lo, lo | ~inet_mask(sn->pool.len));
+		if (rc == 0)
+			rc = pbuf_add(own, sn->address, sn->address);
+		break;
 	}
-#undef OWN
-	if (rc == 0) {
-		/* the internet is every address no client prefix or platform owns */
-		qsort(own, nown, sizeof *own, ival_lo_cmp);
-		size_t w = 0;
-		for (size_t k = 0; k < nown; k++) {
-			if (w && (own[w - 1].hi == 0xffffffffu || own[w - 1].hi + 1 >= own[k].lo)) {
-				if (own[k].hi > own[w - 1].hi)
-					own[w - 1].hi = own[k].hi;
-			} else {
-				own[w++] = own[k];
-			}
-		}
-		const struct sym_iset *owned = iset_new(a, own, (uint32_t)w);
-		b->internet_space = owned ? iset_not(a, owned, 32) : NULL;
-		if (!b->internet_space)
-			rc = -ENOMEM;
 	}
-	free(own);
-	if (rc == 0) {
-		for (uint32_t i = 0; i < b->nnodes; i++)
-			if (b->nodes[i].kind == VN_HOSTS && !b->nodes[i].client && !b->nodes[i].space->n)
-				b->nodes[i].space = b->internet_space;
-		for (size_t k = 0; k < s->nlinks; k++) {
-			const struct snap_link *l = &s->links[k];
-			b->peer[l->a.node][l->a.port] = (struct vendpoint){l->b.node, l->b.port};
-			b->peer[l->b.node][l->b.port] = (struct vendpoint){l->a.node, l->a.port};
+	return rc;
+}
+
+/* The internet is every address no client prefix or platform owns: the
+ * owned ones are collected, then sorted and merged once (an incremental
+ * union would be quadratic). */
+static int internet_space_build(struct vfy_base *b, struct pbuf *own)
+{
+	if (own->n)
+		qsort(own->v, own->n, sizeof *own->v, ival_lo_cmp);
+	uint32_t w = 0;
+	for (uint32_t k = 0; k < own->n; k++) {
+		struct sym_ival *last = w ? &own->v[w - 1] : NULL;
+		if (last && (last->hi == 0xffffffffu || last->hi + 1 >= own->v[k].lo)) {
+			if (own->v[k].hi > last->hi)
+				last->hi = own->v[k].hi;
+		} else {
+			own->v[w++] = own->v[k];
 		}
 	}
-	if (rc < 0 || arena_exhausted(a)) {
+	const struct sym_iset *owned = iset__new(b->arena, own->v, w);
+	b->internet_space = owned ? iset__not(b->arena, owned, 32) : NULL;
+	return b->internet_space ? 0 : -ENOMEM;
+}
+
+/* Hosts without prefixes that are not clients stand for the internet;
+ * the snapshot's links fill the peer table. */
+static void base_connect(struct vfy_base *b)
+{
+	const struct snapshot *s = b->snap;
+	for (uint32_t i = 0; i < b->nnodes; i++)
+		if (b->nodes[i].kind == VN_HOSTS && !b->nodes[i].client && !b->nodes[i].space->n)
+			b->nodes[i].space = b->internet_space;
+	for (size_t k = 0; k < s->nlinks; k++) {
+		const struct snap_link *l = &s->links[k];
+		b->peer[l->a.node][l->a.port] = (struct vendpoint){l->b.node, l->b.port};
+		b->peer[l->b.node][l->b.port] = (struct vendpoint){l->a.node, l->a.port};
+	}
+}
+
+int vfy_base_build(struct snapshot *s, struct vfy_base **out, struct diags *d)
+{
+	*out = NULL;
+	struct vfy_base *b;
+	int rc = base_new(s, &b);
+	if (rc < 0)
+		return rc;
+	struct pbuf own = {0};
+	for (uint32_t i = 0; i < b->nnodes && rc == 0; i++)
+		rc = node_build(b, i, &own, d);
+	if (rc == 0)
+		rc = internet_space_build(b, &own);
+	free(own.v);
+	if (rc == 0)
+		base_connect(b);
+	if (rc < 0 || arena_exhausted(b->arena)) {
 		base_free(b);
 		return rc < 0 ? rc : -ENOMEM;
 	}
@@ -367,17 +379,17 @@ void vfy_net_free(struct vfy_net *n)
 	free(n);
 }
 
-uint32_t vnet_nnodes(const struct vfy_net *n)
+uint32_t vnet__nnodes(const struct vfy_net *n)
 {
 	return n->base->nnodes + n->nmods;
 }
 
-const struct vnode *vnet_node(const struct vfy_net *n, uint32_t i)
+const struct vnode *vnet__node(const struct vfy_net *n, uint32_t i)
 {
 	return i < n->base->nnodes ? &n->base->nodes[i] : &n->mods[i - n->base->nnodes];
 }
 
-int vnet_find(const struct vfy_net *n, const char *name)
+int vnet__find(const struct vfy_net *n, const char *name)
 {
 	/* the snapshot's nodes through its name index (O(1)): adding a module
 	 * or resolving a statement must not scan 100,000 nodes; a job's few
@@ -391,7 +403,7 @@ int vnet_find(const struct vfy_net *n, const char *name)
 	return -1;
 }
 
-bool vnet_peer(const struct vfy_net *n, uint32_t node, uint32_t port, struct vendpoint *out)
+bool vnet__peer(const struct vfy_net *n, uint32_t node, uint32_t port, struct vendpoint *out)
 {
 	for (uint32_t i = 0; i < n->nover; i++)
 		if (n->over[i].from.node == node && n->over[i].from.port == port) {
@@ -433,7 +445,7 @@ static int parse_endpoint(const struct vfy_net *n, const char *s, struct vendpoi
 		return -EINVAL;
 	memcpy(name, s, len);
 	name[len] = 0;
-	int i = vnet_find(n, name);
+	int i = vnet__find(n, name);
 	if (i < 0 || (uint32_t)i >= n->base->nnodes)
 		return -ENOENT;
 	char *end;
@@ -449,7 +461,7 @@ int vfy_net_add_module(struct vfy_net *n, const struct vfy_module *m, struct dia
 {
 	if (!m->name || !*m->name || strchr(m->name, ':'))
 		return diags_error(d, NULL, 0, "module name '%s' is empty or has ':'", m->name ? m->name : "");
-	if (vnet_find(n, m->name) >= 0)
+	if (vnet__find(n, m->name) >= 0)
 		return diags_error(d, NULL, 0, "module name '%s' is already used", m->name);
 	if (n->nmods == n->capmods) {
 		uint32_t nc = n->capmods ? n->capmods * 2 : 4;
@@ -467,8 +479,8 @@ int vfy_net_add_module(struct vfy_net *n, const struct vfy_module *m, struct dia
 	v.dport = m->port;
 	struct vendpoint ea = {0}, eb = {0};
 	if (m->platform) {
-		int p = vnet_find(n, m->platform);
-		if (p < 0 || vnet_node(n, (uint32_t)p)->kind != VN_PLATFORM)
+		int p = vnet__find(n, m->platform);
+		if (p < 0 || vnet__node(n, (uint32_t)p)->kind != VN_PLATFORM)
 			return diags_error(d, NULL, 0, "no platform named '%s'", m->platform);
 		v.platform = (uint32_t)p;
 	} else if (m->inline_a && m->inline_b) {
@@ -476,7 +488,7 @@ int vfy_net_add_module(struct vfy_net *n, const struct vfy_module *m, struct dia
 			return diags_error(d, NULL, 0, "inline link '%s' - '%s': no such ports",
 			                   m->inline_a, m->inline_b);
 		struct vendpoint pa;
-		if (!vnet_peer(n, ea.node, ea.port, &pa) || pa.node != eb.node || pa.port != eb.port)
+		if (!vnet__peer(n, ea.node, ea.port, &pa) || pa.node != eb.node || pa.port != eb.port)
 			return diags_error(d, NULL, 0, "'%s' and '%s' are not linked", m->inline_a, m->inline_b);
 		v.is_inline = true;
 		v.platform = UINT32_MAX;
@@ -506,7 +518,7 @@ int vfy_net_add_module(struct vfy_net *n, const struct vfy_module *m, struct dia
 
 int vfy_net_remove_module(struct vfy_net *n, const char *name)
 {
-	int i = vnet_find(n, name);
+	int i = vnet__find(n, name);
 	if (i < 0 || (uint32_t)i < n->base->nnodes)
 		return -ENOENT;
 	uint32_t k = (uint32_t)i - n->base->nnodes, idx = (uint32_t)i;

@@ -37,7 +37,7 @@ static const char *term_text(struct arena *a, enum sym_field fld, struct sym_ter
                              const struct sym_iset *dom, const char *name)
 {
 	unsigned w = sym_field_width(fld);
-	uint32_t m = iset_max(w);
+	uint32_t m = iset__max(w);
 	bool addr = fld == SYM_F_SRC || fld == SYM_F_DST || fld == SYM_F_DSTANNO;
 	if (!t.var) {
 		char b[16];
@@ -56,13 +56,13 @@ static const char *term_text(struct arena *a, enum sym_field fld, struct sym_ter
 		return base;
 	if (dom->n == 1 && dom->v[0].lo == 0 && dom->v[0].hi == m)
 		return base;
-	const struct sym_iset *vals = iset_shift(a, dom, t.k, w);
+	const struct sym_iset *vals = iset__shift(a, dom, t.k, w);
 	if (vals && vals->n == 1 && vals->v[0].lo == vals->v[0].hi) {
 		char b[16];
 		return addr ? arena_printf(a, "%s=%s", base, inet_format_addr(vals->v[0].lo, b))
 		            : arena_printf(a, "%s=%u", base, vals->v[0].lo);
 	}
-	return arena_printf(a, "%s in %s", base, vals ? iset_format(a, vals, w, addr) : "?");
+	return arena_printf(a, "%s in %s", base, vals ? iset__format(a, vals, w, addr) : "?");
 }
 
 static bool term_eq(const struct sym_snap *a, const struct sym_snap *b, int f)
@@ -73,7 +73,7 @@ static bool term_eq(const struct sym_snap *a, const struct sym_snap *b, int f)
 		return true;
 	if (!a->dom[f] || !b->dom[f])
 		return false;
-	return iset_equal(a->dom[f], b->dom[f]);
+	return iset__equal(a->dom[f], b->dom[f]);
 }
 
 static uint32_t pick(const struct sym_iset *d, bool addr)
@@ -86,7 +86,7 @@ static uint32_t pick(const struct sym_iset *d, bool addr)
 	return v;
 }
 
-struct vtrace *vtrace_build(struct arena *ra, const struct vfy_net *net, const struct sym_flow *f)
+struct vtrace *vtrace__build(struct arena *ra, const struct vfy_net *net, const struct sym_flow *f)
 {
 	struct vtrace *t = arena_alloc(ra, sizeof *t);
 	if (!t)
@@ -108,7 +108,7 @@ struct vtrace *vtrace_build(struct arena *ra, const struct vfy_net *net, const s
 	for (i = 0; i < n && t->rows; i++) {
 		struct vtrow *r = &t->rows[i];
 		const struct sym_hop *h = hs[i];
-		const struct vnode *vn = vnet_node(net, h->node);
+		const struct vnode *vn = vnet__node(net, h->node);
 		r->node = arena_strdup(ra, vn->name);
 		r->port = (int32_t)h->port;
 		if (h->elem != UINT32_MAX && vn->g) {
@@ -131,7 +131,7 @@ struct vtrace *vtrace_build(struct arena *ra, const struct vfy_net *net, const s
 		int fld = shown[k];
 		struct sym_term tm = final.f[fld];
 		unsigned w = sym_field_width((enum sym_field)fld);
-		uint32_t m = iset_max(w);
+		uint32_t m = iset__max(w);
 		bool addr = fld == SYM_F_SRC || fld == SYM_F_DST;
 		if (fld == SYM_F_PAYLOAD) {
 			t->witness[k] = final.name[fld] ? arena_strdup(ra, final.name[fld]) : "?";
@@ -140,7 +140,7 @@ struct vtrace *vtrace_build(struct arena *ra, const struct vfy_net *net, const s
 		uint32_t v = tm.var ? (pick(final.dom[fld], addr) + tm.k) & m : tm.k & m;
 		if (fld == SYM_F_TTL && tm.var && final.dom[fld]) {
 			/* a plausible TTL when the domain allows it */
-			const struct sym_iset *vals = iset_shift(ra, final.dom[fld], tm.k, 8);
+			const struct sym_iset *vals = iset__shift(ra, final.dom[fld], tm.k, 8);
 			if (vals && sym_iset_contains(vals, 64))
 				v = 64;
 		}
@@ -154,12 +154,12 @@ struct vtrace *vtrace_build(struct arena *ra, const struct vfy_net *net, const s
 		t->var_name[v] = arena_strdup(ra, f->vars[v].name);
 		/* 32-bit variables print as addresses; any width but 32 and 16 as a byte */
 		unsigned w = f->vars[v].width == 32 || f->vars[v].width == 16 ? f->vars[v].width : 8;
-		t->var_dom[v] = iset_format(ra, f->vars[v].dom, w, w == 32);
+		t->var_dom[v] = iset__format(ra, f->vars[v].dom, w, w == 32);
 	}
 	return t;
 }
 
-json_t *vtrace_json(const struct vtrace *t)
+json_t *vtrace__json(const struct vtrace *t)
 {
 	json_t *hops = json_array();
 	for (uint32_t i = 0; i < t->n; i++) {
@@ -192,77 +192,7 @@ json_t *vtrace_json(const struct vtrace *t)
 	return o;
 }
 
-void vtrace_print_path(FILE *out, const struct vtrace *t)
-{
-	fprintf(out, "    ");
-	for (uint32_t i = 0; i < t->n; i++) {
-		const struct vtrow *r = &t->rows[i];
-		if (r->elem)
-			continue;
-		fprintf(out, "%s%s:%d", i ? " -> " : "", r->node, r->port);
-	}
-	fputc('\n', out);
-}
-
-void vtrace_print(FILE *out, const struct vtrace *t)
-{
-	/* columns: hop, then the fields; '*' marks what this hop changed */
-	static const size_t cols[] = {0, 1, 2, 3, 4, 5, 9};
-	const size_t ncols = sizeof cols / sizeof cols[0];
-	size_t wloc = 4, wv[NSHOWN] = {0};
-	char **loc = calloc(t->n ? t->n : 1, sizeof *loc);
-	if (!loc)
-		return;
-	for (uint32_t i = 0; i < t->n; i++) {
-		const struct vtrow *r = &t->rows[i];
-		size_t need = strlen(r->node) + (r->elem ? strlen(r->elem) + 16 : 8);
-		loc[i] = malloc(need);
-		if (!loc[i])
-			continue;
-		if (r->elem)
-			snprintf(loc[i], need, "%s/%s[%d]", r->node, r->elem, r->port);
-		else
-			snprintf(loc[i], need, "%s:%d", r->node, r->port);
-		if (strlen(loc[i]) > wloc)
-			wloc = strlen(loc[i]);
-		for (size_t c = 0; c < ncols; c++) {
-			size_t l = strlen(r->val[cols[c]]) + 1;
-			if (l > wv[cols[c]])
-				wv[cols[c]] = l;
-		}
-	}
-	for (size_t c = 0; c < ncols; c++)
-		if (wv[cols[c]] < strlen(sym_field_name(shown[cols[c]])))
-			wv[cols[c]] = strlen(sym_field_name(shown[cols[c]]));
-	fprintf(out, "    %-*s", (int)wloc, "hop");
-	for (size_t c = 0; c < ncols; c++)
-		fprintf(out, "  %-*s", (int)wv[cols[c]], sym_field_name(shown[cols[c]]));
-	fputc('\n', out);
-	for (uint32_t i = 0; i < t->n; i++) {
-		const struct vtrow *r = &t->rows[i];
-		fprintf(out, "    %-*s", (int)wloc, loc[i] ? loc[i] : "?");
-		for (size_t c = 0; c < ncols; c++) {
-			char buf[512];
-			snprintf(buf, sizeof buf, "%s%s", r->val[cols[c]], r->changed[cols[c]] && i ? "*" : "");
-			fprintf(out, "  %-*s", (int)wv[cols[c]], buf);
-		}
-		if (r->note)
-			fprintf(out, "  (%s)", r->note);
-		if (r->layers > 1)
-			fprintf(out, "  [%u headers]", r->layers);
-		fputc('\n', out);
-		free(loc[i]);
-	}
-	free(loc);
-	fprintf(out, "    witness:");
-	for (size_t k = 0; k < NSHOWN; k++)
-		fprintf(out, " %s=%s", sym_field_name(shown[k]), t->witness[k]);
-	fputc('\n', out);
-	if (t->approx)
-		fprintf(out, "    approximate: %s\n", t->approx);
-}
-
-const char *vtrace_final(const struct vtrace *t, const char *field)
+const char *vtrace__final(const struct vtrace *t, const char *field)
 {
 	if (!t->n)
 		return NULL;

@@ -1,6 +1,7 @@
 /* Support for the security rules (docs/security.md) and for checking that
  * element models agree with the packet functions. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,12 +19,12 @@ int vfy_module_exits_select(struct vfy_net *n, const char *name, const struct vf
                             struct vfy_exits *out)
 {
 	memset(out, 0, sizeof *out);
-	int idx = vnet_find(n, name);
+	int idx = vnet__find(n, name);
 	if (idx < 0 || (uint32_t)idx < n->base->nnodes)
 		return -ENOENT;
-	const struct vnode *mod = vnet_node(n, (uint32_t)idx);
+	const struct vnode *mod = vnet__node(n, (uint32_t)idx);
 	struct vfy_job j;
-	int rc = vjob_init(&j, n, lim);
+	int rc = vjob__init(&j, n, lim);
 	if (rc < 0)
 		return rc;
 	j.exits_mode = true;
@@ -52,11 +53,11 @@ int vfy_module_exits_select(struct vfy_net *n, const char *name, const struct vf
 		in->cmask = 0;
 		in->entry_src = sym_get(in, SYM_F_SRC);
 		in->entry_dst = sym_get(in, SYM_F_DST);
-		vjob_push(&j, in, IT_NODE, (uint32_t)idx, UINT32_MAX, dev);
+		vjob__push(&j, in, IT_NODE, (uint32_t)idx, UINT32_MAX, dev);
 	}
-	rc = vjob_run(&j);
+	rc = vjob__run(&j);
 	if (rc < 0) {
-		vjob_fini(&j);
+		vjob__fini(&j);
 		return rc;
 	}
 	out->arena = arena_new(0);
@@ -64,7 +65,7 @@ int vfy_module_exits_select(struct vfy_net *n, const char *name, const struct vf
 	if (!out->v) {
 		arena_free(out->arena);
 		out->arena = NULL;
-		vjob_fini(&j);
+		vjob__fini(&j);
 		return -ENOMEM;
 	}
 	out->flows = cx->nflows;
@@ -92,14 +93,14 @@ int vfy_module_exits_select(struct vfy_net *n, const char *name, const struct vf
 		x->dst = (const uint32_t (*)[2])d;
 		if (want_trace && !want_trace(ud, x))
 			continue;
-		struct vtrace *t = vtrace_build(out->arena, n, f);
-		json_t *js = t ? vtrace_json(t) : NULL;
+		struct vtrace *t = vtrace__build(out->arena, n, f);
+		json_t *js = t ? vtrace__json(t) : NULL;
 		char *txt = js ? json_dumps(js, JSON_COMPACT) : NULL;
 		x->trace_json = txt ? arena_strdup(out->arena, txt) : NULL;
 		free(txt);
 		json_decref(js);
 	}
-	vjob_fini(&j);
+	vjob__fini(&j);
 	return 0;
 }
 
@@ -166,7 +167,7 @@ int vfy_concrete_in_symbolic(const char *cls, const char *config, uint32_t ninpu
 		return -EINVAL;
 	}
 	struct vfy_job j;
-	rc = vjob_init(&j, NULL, NULL);
+	rc = vjob__init(&j, NULL, NULL);
 	if (rc < 0) {
 		click_graph_free(g);
 		free(text);
@@ -212,7 +213,7 @@ int vfy_concrete_in_symbolic(const char *cls, const char *config, uint32_t ninpu
 				*why = "no symbolic output on that port holds the packet";
 		}
 	}
-	vjob_fini(&j);
+	vjob__fini(&j);
 	click_graph_free(g);
 	free(text);
 	return res;

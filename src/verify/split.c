@@ -39,15 +39,15 @@ static bool restrict_term(struct sym_ctx *cx, struct sym_flow *f, struct sym_ter
 		return false;
 	}
 	if (!t.var)
-		return sym_iset_contains(set, t.k & iset_max(width));
+		return sym_iset_contains(set, t.k & iset__max(width));
 	struct sym_var *v = &f->vars[t.var - 1];
-	const struct sym_iset *back = iset_shift(cx->a, set, (uint32_t)(-(int64_t)t.k), width);
+	const struct sym_iset *back = iset__shift(cx->a, set, (uint32_t)(-(int64_t)t.k), width);
 	if (!back) {
 		sym__fail(cx, -ENOMEM);
 		return false;
 	}
 	/* a variable is as wide as the fields it was made for */
-	const struct sym_iset *nd = iset_and(cx->a, v->dom, back);
+	const struct sym_iset *nd = iset__and(cx->a, v->dom, back);
 	if (!nd) {
 		sym__fail(cx, -ENOMEM);
 		return false;
@@ -69,14 +69,14 @@ static void split_term(struct sym_ctx *cx, struct sym_flow *f, struct sym_term t
 		return;
 	}
 	if (!t.var) {
-		if (sym_iset_contains(set, t.k & iset_max(width)))
+		if (sym_iset_contains(set, t.k & iset__max(width)))
 			*in = f;
 		else
 			*out = f;
 		return;
 	}
 	const struct sym_iset *vals = sym__term_values(cx, f, t, width);
-	const struct sym_iset *yes = vals ? iset_and(cx->a, vals, set) : NULL;
+	const struct sym_iset *yes = vals ? iset__and(cx->a, vals, set) : NULL;
 	if (!yes) {
 		sym__fail(cx, -ENOMEM);
 		sym__free(cx, f);
@@ -86,7 +86,7 @@ static void split_term(struct sym_ctx *cx, struct sym_flow *f, struct sym_term t
 		*out = f;
 		return;
 	}
-	if (iset_equal(yes, vals)) {
+	if (iset__equal(yes, vals)) {
 		*in = f;
 		return;
 	}
@@ -97,7 +97,7 @@ static void split_term(struct sym_ctx *cx, struct sym_flow *f, struct sym_term t
 	}
 	restrict_term(cx, f, t, width, set);
 	f->cmask |= cbit;
-	restrict_term(cx, g, t, width, iset_not(cx->a, set, width));
+	restrict_term(cx, g, t, width, iset__not(cx->a, set, width));
 	g->cmask |= cbit;
 	*in = f;
 	*out = g;
@@ -112,7 +112,7 @@ void sym_split_set(struct sym_ctx *cx, struct sym_flow *f, enum sym_field fld,
 void sym_split_range(struct sym_ctx *cx, struct sym_flow *f, enum sym_field fld, uint32_t lo,
                      uint32_t hi, struct sym_flow **in, struct sym_flow **out)
 {
-	sym_split_set(cx, f, fld, iset_range(cx->a, lo, hi), in, out);
+	sym_split_set(cx, f, fld, iset__range(cx->a, lo, hi), in, out);
 }
 
 void sym_split_transport(struct sym_ctx *cx, struct sym_flow *f, uint32_t n,
@@ -294,7 +294,7 @@ static void split_subc(struct sym_ctx *cx, struct sym_flow *f, const struct subc
 		*out = g;
 		return;
 	}
-	const struct sym_iset *set = iset_masked(cx->a, w, c->shift, c->mask, op, c->value);
+	const struct sym_iset *set = iset__masked(cx->a, w, c->shift, c->mask, op, c->value);
 	if (!set) {
 		struct sym_flow *g = sym_clone(cx, f);
 		sym_approx(cx, f, "a masked comparison too irregular to track");
@@ -318,7 +318,7 @@ static int split_atom(struct sym_ctx *cx, struct sym_flow *f, const struct flow_
 		return 0;
 	}
 	if (n == 0) { /* every compared bit masked out: compares 0 with value */
-		sym_flows_push(cx, iset_cmp(a->op, 0, a->value) ? yes : no, f);
+		sym_flows_push(cx, flow_compare(0, a->op, a->value) ? yes : no, f);
 		return 0;
 	}
 	if (n < 0) {
@@ -414,7 +414,7 @@ static struct sym_term subst1(struct sym_term t, uint32_t from, struct sym_term 
 {
 	if (t.var == from) {
 		t.var = to.var;
-		t.k = (t.k + to.k) & iset_max(w);
+		t.k = (t.k + to.k) & iset__max(w);
 	}
 	return t;
 }
@@ -465,7 +465,7 @@ int sym_split_equal(struct sym_ctx *cx, struct sym_flow *f, uint32_t n, const en
 	struct sym_flow *cur = f;
 	for (uint32_t i = 0; i < n && cur; i++) {
 		unsigned w = sym_field_width(flds[i]);
-		uint32_t m = iset_max(w);
+		uint32_t m = iset__max(w);
 		struct sym_term a = sym_get(cur, flds[i]), b = terms[i];
 		a.k &= m;
 		b.k &= m;
@@ -480,14 +480,14 @@ int sym_split_equal(struct sym_ctx *cx, struct sym_flow *f, uint32_t n, const en
 			struct sym_term v = a.var ? a : b;
 			uint32_t c = a.var ? b.k : a.k;
 			struct sym_flow *in, *out;
-			split_term(cx, cur, v, w, 1u << flds[i], iset_range(cx->a, c, c), &in, &out);
+			split_term(cx, cur, v, w, 1u << flds[i], iset__range(cx->a, c, c), &in, &out);
 			sym_flows_push(cx, no, out);
 			cur = in;
 			continue;
 		}
 		/* two variables */
 		const struct sym_iset *va = sym__term_values(cx, cur, a, w), *vb = sym__term_values(cx, cur, b, w);
-		const struct sym_iset *both = va && vb ? iset_and(cx->a, va, vb) : NULL;
+		const struct sym_iset *both = va && vb ? iset__and(cx->a, va, vb) : NULL;
 		if (!both) {
 			sym__fail(cx, -ENOMEM);
 			return cx->err;

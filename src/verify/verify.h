@@ -23,7 +23,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include <jansson.h>
 
@@ -128,10 +127,6 @@ void vfy_report_result(const struct vfy_report *rep, size_t i, struct vfy_result
  * "trace": {"hops": [{"node", "element", "port", "fields": {"src": {"value",
  * "changed"}...}}], "variables": {...}, "witness": {...}}}]}. New ref. */
 json_t *vfy_report_json(const struct vfy_report *rep);
-/* Readable: per statement the verdict and the trace as a table. */
-void vfy_report_print(FILE *out, const struct vfy_report *rep);
-/* The trace of result i as a table (nothing when it has none). */
-void vfy_report_print_trace(FILE *out, const struct vfy_report *rep, size_t i);
 
 /* Field values of the last hop of result i's trace, "src" -> "DST" style
  * (variable name, constant or set), for comparing symbolic packets.

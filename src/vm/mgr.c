@@ -7,12 +7,12 @@
 #include <uv.h>
 
 #include "base/idmap.h"
+#include "base/tbucket.h"
 #include "vm/vm.h"
 
-struct bucket {
-	double tokens;
-	uint64_t at_ns;
-};
+/* Start buckets count thousandths of a start, so that rates below one
+ * start per second (tests use 1e-9: none comes back) still refill. */
+#define MILLI 1000u
 
 struct vmod {
 	uint64_t id, tenant;
@@ -29,7 +29,7 @@ struct vm_mgr {
 	struct vm_config cfg;
 	struct vm_backend *be;
 	struct idmap mods, tenants;
-	struct bucket global;
+	struct tbucket global;
 	struct vmod *running;
 	struct vm_mgr_stats st;
 	uv_timer_t *timer;
@@ -65,6 +65,11 @@ static void fill_defaults(struct vm_config *c)
 	if (!c->tick_ms) c->tick_ms = 100;
 }
 
+static void start_bucket_init(struct tbucket *b, double per_s, uint32_t burst, uint64_t now)
+{
+	tbucket_init(b, (uint64_t)(per_s * MILLI), (uint64_t)burst * MILLI, now);
+}
+
 static void on_tick(uv_timer_t *t)
 {
 	vm_mgr_tick(t->data, dp_now_ns());
@@ -82,8 +87,7 @@ int vm_mgr_new(const struct vm_config *c, struct vm_backend *be, struct vm_mgr *
 	fill_defaults(&m->cfg);
 	m->be = be;
 	be->mgr = m;
-	m->global.tokens = m->cfg.start_burst;
-	m->global.at_ns = dp_now_ns();
+	start_bucket_init(&m->global, m->cfg.starts_per_s, m->cfg.start_burst, dp_now_ns());
 	if (c->loop) {
 		m->timer = malloc(sizeof *m->timer);
 		if (!m->timer || uv_timer_init(c->loop, m->timer) != 0) {
@@ -126,20 +130,6 @@ void vm_mgr_free(struct vm_mgr *m)
 }
 
 struct vm_backend *vm_mgr_backend(struct vm_mgr *m) { return m->be; }
-
-static bool take(struct bucket *b, double rate, uint32_t burst, uint64_t now)
-{
-	if (now > b->at_ns) {
-		b->tokens += (double)(now - b->at_ns) * 1e-9 * rate;
-		if (b->tokens > burst)
-			b->tokens = burst;
-		b->at_ns = now;
-	}
-	if (b->tokens < 1.0)
-		return false;
-	b->tokens -= 1.0;
-	return true;
-}
 
 static void run_link(struct vm_mgr *m, struct vmod *v)
 {
@@ -206,15 +196,14 @@ int vm_deploy(struct vm_mgr *m, const struct vm_module_spec *spec, struct diags 
 		return r;
 	}
 	if (!idmap_get(&m->tenants, spec->tenant)) {
-		struct bucket *b = calloc(1, sizeof *b);
+		struct tbucket *b = calloc(1, sizeof *b);
 		if (!b || idmap_put(&m->tenants, spec->tenant, b) < 0) {
 			free(b);
 			m->be->ops->destroy(m->be, v->inst);
 			free(v);
 			return -ENOMEM;
 		}
-		b->tokens = m->cfg.tenant_burst;
-		b->at_ns = dp_now_ns();
+		start_bucket_init(b, m->cfg.tenant_starts_per_s, m->cfg.tenant_burst, dp_now_ns());
 	}
 	if (idmap_put(&m->mods, v->id, v) < 0) {
 		m->be->ops->destroy(m->be, v->inst);
@@ -289,12 +278,11 @@ static void new_flow(struct vm_mgr *m, struct vmod *v, const struct dp_event *ev
 	uint64_t now = dp_now_ns();
 	switch (v->state) {
 	case VM_DEPLOYED: {
-		struct bucket *tb = idmap_get(&m->tenants, v->tenant);
+		struct tbucket *tb = idmap_get(&m->tenants, v->tenant);
 		/* check both before taking from either, so a tenant over its
 		 * limit does not drain the global bucket */
-		struct bucket g = m->global, t = *tb;
-		if (!take(&t, m->cfg.tenant_starts_per_s, m->cfg.tenant_burst, now) ||
-		    !take(&g, m->cfg.starts_per_s, m->cfg.start_burst, now)) {
+		struct tbucket g = m->global, t = *tb;
+		if (!tbucket_take(&t, MILLI, now) || !tbucket_take(&g, MILLI, now)) {
 			v->info.refused_starts++;
 			m->st.refused_starts++;
 			m->be->ops->stop(m->be, v->inst); /* drop what it held */

@@ -1,4 +1,4 @@
-/* Module lifecycle on a platform (DESIGN section 11, paper section 5).
+/* Module lifecycle on a platform (docs/architecture.md).
  *
  * A deployed module costs a classifier entry and its configuration text; it
  * is instantiated when the first packet of a new flow for it arrives (the

@@ -14,6 +14,7 @@
 #include <xenstore.h>
 #include <xentoollog.h>
 
+#include "base/fmt.h"
 #include "vm/vm.h"
 #include "vm/xen_internal.h"
 
@@ -69,7 +70,7 @@ char *vm_xen_libxl_json(const struct vm_module_spec *spec, const char *default_i
 		json = libxl_domain_config_to_json(NULL, &dc); /* needs no ctx */
 	libxl_domain_config_dispose(&dc);
 	if (!json)
-		snprintf(err, errlen, "xen: cannot build the libxl configuration");
+		fmt_err(err, errlen, "xen: cannot build the libxl configuration");
 	return json;
 }
 
@@ -210,14 +211,14 @@ int vm_xen_new(struct vm_backend **out, char *err, size_t errlen)
 	if (libxl_ctx_alloc(&x->ctx, LIBXL_VERSION, 0, (xentoollog_logger *)x->log) != 0) {
 		x->ctx = NULL;
 		x_free(&x->be);
-		snprintf(err, errlen, "xen: no hypervisor here (libxl_ctx_alloc failed): run innetd in "
-		                      "a Xen dom0 with xenstored, or use the native backend");
+		fmt_err(err, errlen, "xen: no hypervisor here (libxl_ctx_alloc failed): run innetd in "
+		                     "a Xen dom0 with xenstored, or use the native backend");
 		return -ENODEV;
 	}
 	x->xs = xs_open(0);
 	if (!x->xs) {
 		x_free(&x->be);
-		snprintf(err, errlen, "xen: cannot open xenstore (is xenstored running?)");
+		fmt_err(err, errlen, "xen: cannot open xenstore (is xenstored running?)");
 		return -ENODEV;
 	}
 	*out = &x->be;

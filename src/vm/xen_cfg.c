@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fmt.h"
 #include "vm/vm.h"
 #include "vm/xen_internal.h"
 
@@ -13,23 +14,23 @@ int vm__xen_check(const struct vm_module_spec *spec, const char *default_image, 
 {
 	const char *img = spec->image ? spec->image : default_image;
 	if (!img || !*img) {
-		snprintf(err, errlen, "xen: module %llu: no ClickOS image (set the xen-image setting)",
-		         (unsigned long long)spec->id);
+		fmt_err(err, errlen, "xen: module %llu: no ClickOS image (set the xen-image setting)",
+		        (unsigned long long)spec->id);
 		return -EINVAL;
 	}
 	for (const char *p = img; *p; p++)
 		if (*p == '"' || *p == '\\' || *p == '\n') {
-			snprintf(err, errlen, "xen: image path '%s' has a character xl cannot quote", img);
+			fmt_err(err, errlen, "xen: image path '%s' has a character xl cannot quote", img);
 			return -EINVAL;
 		}
 	if (!spec->click || !*spec->click) {
-		snprintf(err, errlen, "xen: module %llu has no Click configuration",
-		         (unsigned long long)spec->id);
+		fmt_err(err, errlen, "xen: module %llu has no Click configuration",
+		        (unsigned long long)spec->id);
 		return -EINVAL;
 	}
 	if (spec->memory_mb > 4096) {
-		snprintf(err, errlen, "xen: module %llu: %u MiB is more than a ClickOS domain needs",
-		         (unsigned long long)spec->id, spec->memory_mb);
+		fmt_err(err, errlen, "xen: module %llu: %u MiB is more than a ClickOS domain needs",
+		        (unsigned long long)spec->id, spec->memory_mb);
 		return -EINVAL;
 	}
 	return 0;
@@ -45,7 +46,7 @@ char *vm_xen_domain_config(const struct vm_module_spec *spec, const char *defaul
 	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);
 	if (!f) {
-		snprintf(err, errlen, "xen: out of memory");
+		fmt_err(err, errlen, "xen: out of memory");
 		return NULL;
 	}
 	char a[16];
@@ -68,7 +69,7 @@ char *vm_xen_domain_config(const struct vm_module_spec *spec, const char *defaul
 	fprintf(f, "# /local/domain/<domid>/%s\n", VM_XEN_XS_CONFIG);
 	if (fclose(f) != 0) {
 		free(out);
-		snprintf(err, errlen, "xen: out of memory");
+		fmt_err(err, errlen, "xen: out of memory");
 		return NULL;
 	}
 	return out;

@@ -1,14 +1,14 @@
 /* The xen backend when innet was built without libxen-dev. */
 #include <errno.h>
-#include <stdio.h>
 
+#include "base/fmt.h"
 #include "vm/vm.h"
 
 int vm_xen_new(struct vm_backend **out, char *err, size_t errlen)
 {
 	*out = NULL;
-	snprintf(err, errlen, "xen: this innet was built without libxl (install libxen-dev and "
-	                      "run meson setup -Dxen=enabled), use the native backend");
+	fmt_err(err, errlen, "xen: this innet was built without libxl (install libxen-dev and "
+	                     "run meson setup -Dxen=enabled), use the native backend");
 	return -ENOTSUP;
 }
 
@@ -17,6 +17,6 @@ char *vm_xen_libxl_json(const struct vm_module_spec *spec, const char *default_i
 {
 	(void)spec;
 	(void)default_image;
-	snprintf(err, errlen, "xen: built without libxl");
+	fmt_err(err, errlen, "xen: built without libxl");
 	return NULL;
 }

@@ -1,5 +1,5 @@
 /* The arena allocator: alignment, zeroing, growth, big blocks, limits,
- * reset, string helpers. */
+ * reset, string helpers, a growing string. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -83,6 +83,29 @@ static void test_reset_reuses(void **state)
 	arena_free(a);
 }
 
+static void test_growing_string(void **state)
+{
+	struct arena *a = arena_new(0);
+	struct arena_str b = {.a = a};
+	assert_string_equal(arena_str_take(&b), "");
+	for (int i = 0; i < 100; i++)
+		arena_str_puts(&b, "ab");
+	arena_str_putc(&b, '!');
+	arena_str_putn(&b, "xyz", 2);
+	assert_int_equal(b.n, 203);
+	assert_int_equal(strlen(arena_str_take(&b)), 203);
+	assert_string_equal(arena_str_take(&b) + 198, "ab!xy");
+	arena_free(a);
+
+	a = arena_new(256); /* growth fails: every later put is ignored */
+	struct arena_str c = {.a = a};
+	for (int i = 0; i < 100 && !c.oom; i++)
+		arena_str_puts(&c, "0123456789");
+	assert_true(c.oom);
+	assert_null(arena_str_take(&c));
+	arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -90,6 +113,7 @@ int main(void)
 		cmocka_unit_test(test_blocks_are_distinct),
 		cmocka_unit_test(test_limit),
 		cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_growing_string),
 		cmocka_unit_test(test_reset_reuses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,4 +1,5 @@
-/* Diagnostics: positions, caret lines, limits, moving between lists. */
+/* Diagnostics: positions, caret lines, limits, moving between lists,
+ * naming the file afterwards. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -90,6 +91,26 @@ static void test_max_and_move(void **state)
 	diags_free(&b);
 }
 
+static void test_set_file(void **state)
+{
+	const char *text = "{\n  2,,\n}";
+	struct src_file f = {"<snapshot>", text, strlen(text)};
+	struct src_loc loc = {&f, 2, 5};
+	struct diags d;
+	diags_init(&d);
+	diags_error(&d, NULL, 0, "before");
+	diags_error(&d, &loc, 1, "invalid JSON");
+	diags_error(&d, NULL, 0, "no position");
+	diags_set_file(&d, 1, "net.json");
+	assert_null(d.v[0].file);
+	assert_string_equal(d.v[1].file, "net.json");
+	assert_null(d.v[2].file);
+	char *s = diag_format(&d.v[1]);
+	assert_string_equal(s, "net.json:2:5: error: invalid JSON\n    2,,\n      ^\n");
+	free(s);
+	diags_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -97,6 +118,7 @@ int main(void)
 		cmocka_unit_test(test_levels_and_no_position),
 		cmocka_unit_test(test_advance_and_last_line),
 		cmocka_unit_test(test_max_and_move),
+		cmocka_unit_test(test_set_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

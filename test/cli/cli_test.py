@@ -18,8 +18,8 @@ import time
 sys.path.insert(0, os.path.join(os.environ["INNET_SOURCE_DIR"], "test", "lib"))
 import innet_test as it
 
-NETWORK = it.shared("examples/figure3-network.json")
-REQUEST = it.shared("examples/figure4-request.json")
+NETWORK = it.example("figure3-network.json")
+REQUEST = it.example("figure4-request.json")
 POLICY = "never from internet tcp opt syn and not tcp opt ack -> client"
 
 HOME = tempfile.mkdtemp(prefix="innet-cli-home-")  # no user config file leaks in
@@ -52,6 +52,25 @@ def dead_url():
     port = s.getsockname()[1]
     s.close()
     return f"http://127.0.0.1:{port}"
+
+
+def trace_hops(out):
+    """The first trace in `out`: [(where, fields)] per hop, the wrapped
+    continuation lines joined back to their hop."""
+    hops, in_trace = [], False
+    for line in out.splitlines():
+        m = re.match(r"^(\s+)(\d+)  (\S+(?: \(\w+\))?)(?:\s+(\S.*))?$", line)
+        if m and int(m.group(2)) == len(hops) and (in_trace or m.group(2) == "0"):
+            in_trace = True
+            hops.append([m.group(3), (m.group(4) or "").strip()])
+        elif in_trace and line.startswith("    ") and not line.lstrip().startswith("("):
+            # a continuation: a field of its own (two blanks) or the rest of a wrapped one
+            cont = line.strip()
+            sep = "  " if re.match(r"^[A-Z]+(=| in |\*|$)", cont) and hops[-1][1] else " "
+            hops[-1][1] = (hops[-1][1] + sep + cont).strip()
+        elif in_trace:
+            break
+    return [tuple(h) for h in hops]
 
 
 def operator_setup(d):
@@ -113,19 +132,38 @@ def test_figure4_story():
         assert [row for row in rows if row[0] == mid] == \
             [[mid, "batcher", srv.json["state"], "platform3", ip, "udp/1500", "safe"]], r.stdout
 
-        # show: the verdict and a hop-by-hop trace table
+        # show: the verdict and a hop-by-hop trace, one line per hop
         r = ok(cli("show", mid, server=d.url, token=tok))
         assert re.search(r"^verdict:\s+safe$", r.stdout, re.M), r.stdout
         assert re.search(r"^address:\s+" + re.escape(ip) + r" udp/1500$", r.stdout, re.M), r.stdout
         assert "[holds] reach from internet udp -> batcher:dst:0" in r.stdout, r.stdout
-        hdr = [l.split() for l in r.stdout.splitlines() if l.split()[:4] == ["HOP", "NODE", "ELEMENT", "PORT"]]
-        assert hdr, r.stdout
-        hops = [l.split() for l in r.stdout.splitlines() if re.match(r"^\s+\d+\s+\S+\s+\S+\s+\d+\s", l)]
-        nodes = [h[1] for h in hops]
-        assert "internet" in nodes and "batcher" in nodes and "clients" in nodes, r.stdout
-        # the IPRewriter hop changes the destination (marked *)
-        rw = [l for l in r.stdout.splitlines() if "IPRewriter" in l]
-        assert rw and "172.16.15.133*" in rw[0], r.stdout
+        hops = trace_hops(r.stdout)
+        where = [h[0] for h in hops]
+        assert where[0] == "internet:0 (source)" and where[-1] == "clients:0", r.stdout
+        assert "batcher/IPRewriter@3[0]" in where and "core:5" in where, r.stdout
+        fields = dict(hops)
+        # every field keeps its label, also where the rewriter made the
+        # destination a constant; '*' marks what the hop changed
+        assert fields["batcher/IPRewriter@3[0]"] == "DST=172.16.15.133*", r.stdout
+        assert fields["platform3:0"] == "DST=192.0.2.2*  DPORT=1500*".replace("192.0.2.2", ip), r.stdout
+        assert fields["batcher/Queue@4[0]"] == "", r.stdout  # changed nothing
+        # the first and the last hop carry every constrained field, unmarked
+        assert re.search(r"^SRC in \{.*\}  DST in \{.*\}  PROTO=17$", fields["internet:0 (source)"]), r.stdout
+        assert re.search(r"DST=172\.16\.15\.133  PROTO=17  SPORT=1500  DPORT=1500  FRAG in", fields["clients:0"]), \
+            r.stdout
+        assert "*" not in fields["internet:0 (source)"] + fields["clients:0"], r.stdout
+        # it fits the terminal: 80 columns without COLUMNS or a terminal,
+        # else $COLUMNS; the same hops and fields either way
+        assert max(len(l) for l in r.stdout.splitlines()) <= 80, r.stdout
+        wide = ok(cli("show", mid, server=d.url, token=tok, env={"COLUMNS": "250"}))
+        assert max(len(l) for l in wide.stdout.splitlines()) > 120, wide.stdout
+        assert trace_hops(wide.stdout) == hops, wide.stdout
+        narrow = ok(cli("show", mid, server=d.url, token=tok, env={"COLUMNS": "60"}))
+        assert max(len(l) for l in narrow.stdout.splitlines()) <= 60, narrow.stdout
+        assert trace_hops(narrow.stdout) == hops, narrow.stdout
+        r = ok(cli("check", REQUEST, server=d.url, token=tok))
+        assert max(len(l) for l in r.stdout.splitlines()) <= 80, r.stdout
+        assert dict(trace_hops(r.stdout))["batcher/IPRewriter@3[0]"] == "DST=172.16.15.133*", r.stdout
 
         # --json: the server's JSON as is
         r = ok(cli("show", mid, "--json", server=d.url, token=tok))
@@ -177,6 +215,12 @@ def test_figure4_story():
         assert g.status == 404 or g.json.get("state") == "killed", g
         r = ok(cli("ls", server=d.url, token=tok))
         assert not [l for l in r.stdout.splitlines()[1:] if l.split()[:1] == [mid]], r.stdout
+        # --all: the killed ones too (GET /v1/modules?all=1)
+        r = ok(cli("ls", "--all", server=d.url, token=tok))
+        assert [l.split()[:3] for l in r.stdout.splitlines()[1:] if l.split()[:1] == [mid]] == \
+            [[mid, "batcher", "killed"]], r.stdout
+        r = ok(cli("ls", "--all", "--json", server=d.url, token=tok))
+        assert [(m["id"], m["state"]) for m in json.loads(r.stdout)["modules"]] == [(int(mid), "killed")], r.stdout
         # killing it again is refused by the server
         r = cli("rm", mid, server=d.url, token=tok)
         assert r.returncode == 1 and r.stderr.startswith("innet: not_found: "), r
@@ -232,7 +276,7 @@ def test_deploy_from_flags():
             with open(reqs, "w") as f:
                 f.write("reach from nowhere-at-all udp -> dns\n")
             r = cli("check", "--name", "dns", "--config", click, "--requirements", reqs,
-                    server=d.url, token=tok)
+                    server=d.url, token=tok, env={"COLUMNS": "200"})  # one line per platform
             # the requirement names no node: rejected on every platform, and why
             assert r.returncode == 1 and re.search(r"^verdict: rejected$", r.stdout, re.M), r
             fails = re.findall(r"^  (platform\d)\s+failed\s+requirement 'reach from nowhere-at-all"
@@ -265,7 +309,7 @@ def test_errors_and_exit_codes():
                  ["deploy", "--name", "x"], ["deploy", "--name", "x", "--config", "a", "--stock", "b"],
                  ["deploy", "--bogus"], ["deploy", "/nonexistent/req.json"],
                  ["tenant", "add", "x"], ["tenant"], ["policy", "add"], ["policy", "rm", "x"],
-                 ["network"], ["network", "put"], ["ls", "extra"], ["ls", "--server"],
+                 ["network"], ["network", "put"], ["ls", "extra"], ["ls", "--bogus"], ["ls", "--server"],
                  ["ls", "--server", "ftp://127.0.0.1:1"], ["ls", "--server", "http://"]):
         r = cli(*args, env={"INNET_SERVER": dead_url()})
         assert r.returncode == 2, (args, r)

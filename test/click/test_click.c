@@ -1,4 +1,4 @@
-/* src/click: argument splitting (reference 1.9), the graph API, limits,
+/* src/click: argument splitting (as Click splits), the graph API, limits,
  * defines, and that failures leave nothing behind. The language itself is
  * covered by the fixture corpus (click_fixtures.py). */
 #include <setjmp.h>
@@ -305,7 +305,7 @@ static void test_example_files(void **state)
 {
 	(void)state;
 	size_t len;
-	char *text = th_read_file(th_shared_path("examples/figure4-batcher.click"), &len);
+	char *text = th_read_file(th_example_path("figure4-batcher.click"), &len);
 	assert_non_null(text);
 	struct click_graph *g = parse_ok(text);
 	const struct click_element *dst = click_graph_find(g, "dst");

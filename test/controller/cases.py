@@ -1,4 +1,4 @@
-"""Realistic requests for the controller tests: the paper's Table 1, each
+"""Realistic requests for the controller tests: one per kind of module, each
 written as its owner would (a Click configuration plus the requirements that
 say what it is for), on the Figure 3 network.
 

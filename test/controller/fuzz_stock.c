@@ -23,7 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *name = json_string_value(json_object_get(j, "stock"));
 	if (name) {
 		char *click = NULL;
-		json_t *err = NULL;
+		struct diags err;
+		diags_init(&err);
 		int rc = ctl_stock_instantiate(name, json_object_get(j, "params"), &click, &err);
 		if (rc == 0) {
 			struct click_define defs[2] = {{"MODULE_IP", "192.0.2.9"}, {"MODULE_PORT", "0"}};
@@ -38,10 +39,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			diags_free(&d);
 			free(click);
 		} else if (rc == -EINVAL) {
-			if (!json_is_string(json_object_get(err, "field")))
+			if (!err.n || !err.v[0].file)
 				abort();
 		}
-		json_decref(err);
+		diags_free(&err);
 	}
 	json_decref(j);
 	return 0;

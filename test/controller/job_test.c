@@ -26,7 +26,7 @@
 static struct vfy_base *fig3(void)
 {
 	size_t len;
-	char *net = th_read_file(th_shared_path("examples/figure3-network.json"), &len);
+	char *net = th_read_file(th_example_path("figure3-network.json"), &len);
 	assert_non_null(net);
 	struct diags d;
 	diags_init(&d);
@@ -43,7 +43,7 @@ static struct vfy_base *fig3(void)
 static char *policy_text(void)
 {
 	size_t len;
-	char *p = th_read_file(th_shared_path("examples/figure3-policy.reach"), &len);
+	char *p = th_read_file(th_example_path("figure3-policy.reach"), &len);
 	assert_non_null(p);
 	return p;
 }

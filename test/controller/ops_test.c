@@ -15,9 +15,7 @@
 
 #include <cmocka.h>
 
-#include "api/api.h"
 #include "controller/controller.h"
-#include "controller/internal.h"
 #include "harness.h"
 
 struct rec {
@@ -51,23 +49,28 @@ static int rec_remove(void *ud, const struct ctl_deployed *m)
 	return 0;
 }
 
-static int64_t add_module(struct ctl_store *st, struct registry *reg, int64_t tenant,
+static int64_t add_module(struct registry *reg, int64_t tenant,
                           const char *name, uint32_t ip, const char *verdict, const char *deployed)
 {
 	json_t *rep = json_pack("{s:s, s:s}", "verdict", verdict, "deployed_config", deployed);
 	char *rt = json_dumps(rep, JSON_COMPACT);
-	struct ctl_mod m = {
+	struct reg_module m = {
 		.tenant_id = tenant, .name = (char *)name, .source = "FromNetFront -> ToNetFront;",
 		.requirements = "", .verdict = (char *)verdict, .platform = "platform3", .ip = ip,
 		.proto = 17, .port = 1500, .report = rt,
 	};
 	assert_int_equal(reg_begin(reg), 0);
-	assert_int_equal(ctl__store_insert(st, &m), 0);
+	assert_int_equal(reg_module_insert(reg, &m), 0);
 	assert_int_equal(reg_commit(reg), 0);
 	free(m.created_at);
 	free(rt);
 	json_decref(rep);
 	return m.id;
+}
+
+static struct snapshot *no_snapshot(void *ud)
+{
+	return NULL;
 }
 
 static void test_install_on_connect(void **state)
@@ -77,12 +80,12 @@ static void test_install_on_connect(void **state)
 	char db[128];
 	snprintf(db, sizeof db, "%s/innet.db", dir);
 	struct registry *reg;
-	char *err = NULL;
-	assert_int_equal(reg_open(db, &reg, &err), 0);
+	char err[256];
+	assert_int_equal(reg_open(db, &reg, err, sizeof err), 0);
 
 	/* the Figure 3 network and one client */
 	size_t len;
-	char *net = th_read_file(th_shared_path("examples/figure3-network.json"), &len);
+	char *net = th_read_file(th_example_path("figure3-network.json"), &len);
 	assert_non_null(net);
 	struct snapshot *s;
 	struct diags d;
@@ -95,34 +98,28 @@ static void test_install_on_connect(void **state)
 	uint8_t hash[REG_HASH_LEN] = {1};
 	assert_int_equal(reg_tenant_add(reg, &t, hash), 0);
 
-	struct ctl_store *st;
-	assert_int_equal(ctl__store_open(reg, &st), 0);
-	int64_t a = add_module(st, reg, t.id, "a", 0xc0000202, "safe", "FromNetFront -> ToNetFront;");
-	int64_t b = add_module(st, reg, t.id, "b", 0xc0000203, "sandboxed",
+	int64_t a = add_module(reg, t.id, "a", 0xc0000202, "safe", "FromNetFront -> ToNetFront;");
+	int64_t b = add_module(reg, t.id, "b", 0xc0000203, "sandboxed",
 	                       "e :: ChangeEnforcer(ADDR 192.0.2.3); FromNetFront -> e -> ToNetFront;");
-	int64_t k = add_module(st, reg, t.id, "k", 0xc0000204, "safe", "FromNetFront -> Discard;");
+	int64_t k = add_module(reg, t.id, "k", 0xc0000204, "safe", "FromNetFront -> Discard;");
 	assert_int_equal(reg_begin(reg), 0);
-	assert_int_equal(ctl__store_kill(st, k), 0);
+	assert_int_equal(reg_module_kill(reg, k), 0);
 	assert_int_equal(reg_commit(reg), 0);
-	assert_int_equal(ctl__store_kill(st, k), -ENOENT);
+	assert_int_equal(reg_module_kill(reg, k), -ENOENT);
 	/* the address of the killed module is free again */
 	uint32_t *ips;
 	size_t nips;
-	assert_int_equal(ctl__store_platform_ips(st, "platform3", &ips, &nips), 0);
+	assert_int_equal(reg_platform_ips(reg, "platform3", &ips, &nips), 0);
 	assert_int_equal(nips, 2);
 	assert_int_equal(ips[0], 0xc0000202);
 	assert_int_equal(ips[1], 0xc0000203);
 	free(ips);
-	ctl__store_close(st);
 
 	uv_loop_t loop;
 	uv_loop_init(&loop);
-	struct api *api;
-	uint8_t admin[REG_HASH_LEN] = {2};
-	assert_int_equal(api_new(&loop, reg, NULL, admin, &api), 0);
-	assert_int_equal(api_register_core(api), 0);
 	struct ctl *c;
-	assert_int_equal(ctl_new(api, NULL, &c), 0);
+	struct ctl_env env = {&loop, reg, no_snapshot, NULL};
+	assert_int_equal(ctl_new(&env, NULL, &c), 0);
 	struct rec r = {0};
 	struct ctl_platform_ops ops = {.ud = &r, .install = rec_install, .remove = rec_remove};
 	assert_int_equal(ctl_set_platform_ops(c, &ops), 0);
@@ -142,7 +139,6 @@ static void test_install_on_connect(void **state)
 		free(r.platforms[i]);
 	}
 	ctl_free(c);
-	api_free(api);
 	uv_loop_close(&loop);
 	reg_tenant_release(&t);
 	snapshot_unref(s);

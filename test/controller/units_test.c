@@ -56,9 +56,11 @@ static void test_stock_every_template_parses(void **state)
 				                    json_integer(json_integer_value(json_object_get(p, "min")) + 1));
 		}
 		char *click;
-		json_t *err;
+		struct diags err;
+		diags_init(&err);
 		const char *name = json_string_value(json_object_get(s, "name"));
 		assert_int_equal(ctl_stock_instantiate(name, params, &click, &err), 0);
+		diags_free(&err);
 		assert_null(strstr(click, "@{"));
 		click_graph_free(parse(click, "192.0.2.9"));
 		free(click);
@@ -70,28 +72,29 @@ static void test_stock_every_template_parses(void **state)
 static void test_stock_params_checked(void **state)
 {
 	char *click = NULL;
-	json_t *err = NULL;
+	struct diags err;
+	diags_init(&err);
 	assert_int_equal(ctl_stock_instantiate("nope", NULL, &click, &err), -ENOENT);
 	json_t *p = json_pack("{s:s, s:i}", "origin", "198.51.100.7", "port", 0);
 	assert_int_equal(ctl_stock_instantiate("reverse-proxy", p, &click, &err), -EINVAL);
-	assert_string_equal(json_string_value(json_object_get(err, "field")), "params.port");
-	assert_non_null(strstr(json_string_value(json_object_get(err, "message")), "1 to 65535"));
-	json_decref(err);
+	assert_string_equal(err.v[0].file, "params.port");
+	assert_non_null(strstr(err.v[0].msg, "1 to 65535"));
+	diags_clear(&err);
 	json_decref(p);
 	p = json_pack("{s:s}", "origin", "198.51.100.300");
 	assert_int_equal(ctl_stock_instantiate("reverse-proxy", p, &click, &err), -EINVAL);
-	assert_string_equal(json_string_value(json_object_get(err, "field")), "params.origin");
-	json_decref(err);
+	assert_string_equal(err.v[0].file, "params.origin");
+	diags_clear(&err);
 	json_decref(p);
 	p = json_pack("{s:[s, s]}", "sources", "10.0.0.0/8", "10.0.0.1/8");
 	assert_int_equal(ctl_stock_instantiate("tunnel", p, &click, &err), -EINVAL);
-	assert_string_equal(json_string_value(json_object_get(err, "field")), "params.sources[1]");
-	json_decref(err);
+	assert_string_equal(err.v[0].file, "params.sources[1]");
+	diags_clear(&err);
 	json_decref(p);
 	p = json_pack("{s:s, s:i, s:s}", "proto", "icmp", "port", 5, "origin", "1.2.3.4");
 	assert_int_equal(ctl_stock_instantiate("firewall", p, &click, &err), -EINVAL);
-	assert_string_equal(json_string_value(json_object_get(err, "field")), "params.proto");
-	json_decref(err);
+	assert_string_equal(err.v[0].file, "params.proto");
+	diags_clear(&err);
 	json_decref(p);
 	/* defaults and values land in the text */
 	p = json_pack("{s:i, s:s, s:i}", "port", 1500, "dst", "172.16.15.133", "burst", 7);
@@ -106,6 +109,7 @@ static void test_stock_params_checked(void **state)
 	assert_non_null(strstr(click, "(src net 10.0.0.0/8 or src net 192.0.2.0/24)"));
 	free(click);
 	json_decref(p);
+	diags_free(&err);
 }
 
 /* ---- rules ---- */

@@ -9,8 +9,8 @@ import sys
 sys.path.insert(0, os.path.join(os.environ["INNET_SOURCE_DIR"], "test", "lib"))
 import innet_test as it  # noqa: E402
 
-NET = it.shared("examples/figure3-network.json")
-POLICY = it.shared("examples/figure3-policy.reach")
+NET = it.example("figure3-network.json")
+POLICY = it.example("figure3-policy.reach")
 
 
 def load_net():
@@ -62,6 +62,7 @@ def test_tenants_crud():
         assert t["addresses"] == ["198.51.100.0/24"]
         assert t["whitelist"] == ["203.0.113.0/24", "10.0.0.1/32"]
         assert t["quotas"]["modules"] == 5
+        assert t["quotas"]["rps"] == 0  # innetd's tenant-rps
         # the token is returned once and stored only as a hash
         db = sqlite3.connect(d.db)
         row = db.execute("SELECT token_hash FROM tenants WHERE id = ?", (t["id"],)).fetchone()
@@ -111,6 +112,7 @@ def test_tenant_validation():
             ({"name": "a", "kind": "client", "whitelist": ["1.2.3"]}, "invalid_prefix"),
             ({"name": "a", "kind": "client", "quotas": {"modules": -1}}, "wrong_type"),
             ({"name": "a", "kind": "client", "quotas": {"cpu": 1}}, "unknown_field"),
+            ({"name": "a", "kind": "client", "quotas": {"rps": -1}}, "wrong_type"),
             ({"name": "a", "kind": "client", "quotas": 3}, "wrong_type"),
             ({"name": "a", "kind": "client", "colour": "red"}, "unknown_field"),
         ]
@@ -241,6 +243,31 @@ def test_audit_rows():
         ]
         assert all(x["at"].endswith("Z") for x in a)
         assert a[-1]["detail"]["name"] == "a"
+
+
+def test_openapi_document_is_served_and_true():
+    """GET /v1/openapi.json is docs/openapi.json, and every call it
+    documents is a route (innetd itself refuses to start when a route is
+    not documented: test/daemon/openapi_test.c)."""
+    with open(os.path.join(os.environ["INNET_SOURCE_DIR"], "docs", "openapi.json")) as f:
+        doc = json.load(f)
+    with it.Daemon() as d:
+        r = it.expect_status(d.get("/v1/openapi.json", token=None), 200)
+        assert r.headers.get("content-type", "").startswith("application/json")
+        assert r.json == doc
+        checked = 0
+        for path, ops in doc["paths"].items():
+            concrete = path.replace("{id}", "999")
+            for method in ("get", "put", "post", "delete", "patch"):
+                if method not in ops:
+                    continue
+                public = ops[method].get("security", doc.get("security")) == []
+                body = {} if method in ("put", "post") else None
+                resp = d.request(method.upper(), concrete, body, token=None)
+                want = {200} if public else {401}
+                assert resp.status in want, (method, path, resp.status, resp.body[:200])
+                checked += 1
+        assert checked >= 20
 
 
 it.main()

@@ -14,22 +14,22 @@ import threading
 sys.path.insert(0, os.path.join(os.environ["INNET_SOURCE_DIR"], "test", "lib"))
 import innet_test as it  # noqa: E402
 
-NET = it.shared("examples/figure3-network.json")
-POLICY = it.shared("examples/figure3-policy.reach")
+NET = it.example("figure3-network.json")
+POLICY = it.example("figure3-policy.reach")
 
 
-def test_config_errors_exit_2_with_file_line():
+def test_config_errors_exit_2_with_file_line_column():
     d = tempfile.mkdtemp(prefix="innet-conf-")
     cases = [
-        ("listen = 127.0.0.1:8080\nlisen = x\n", ":2: unknown setting 'lisen'"),
-        ("# c\n\nmax-body = lots\n", ":3: max-body: 'lots' is not a size"),
-        ("max-connections = 0\n", ":1: max-connections: 0 is out of range"),
-        ("log-level = loud\n", ":1: log-level: 'loud' is not one of debug|info|warn|error"),
-        ("listen = localhost\n", ":1: listen: 'localhost' is not an address:port"),
-        ("header-timeout = 5 s\n", ":1: header-timeout: '5 s' is not a duration"),
-        ("just words\n", ":1: expected 'key = value'"),
-        ("db = a\ndb = b\n", ":2: 'db' is set twice (first on line 1)"),
-        ("admin-token = \"abc\n", ":1: unterminated quoted value"),
+        ("listen = 127.0.0.1:8080\nlisen = x\n", ":2:1: error: unknown setting 'lisen'"),
+        ("# c\n\nmax-body = lots\n", ":3:12: error: max-body: 'lots' is not a size"),
+        ("max-connections = 0\n", ":1:19: error: max-connections: 0 is out of range"),
+        ("log-level = loud\n", ":1:13: error: log-level: 'loud' is not one of debug|info|warn|error"),
+        ("listen = localhost\n", ":1:10: error: listen: 'localhost' is not an address:port"),
+        ("header-timeout = 5 s\n", ":1:18: error: header-timeout: '5 s' is not a duration"),
+        ("just words\n", ":1:1: error: expected 'key = value'"),
+        ("db = a\ndb = b\n", ":2:1: error: 'db' is set twice (first on line 1)"),
+        ("admin-token = \"abc\n", ":1:15: error: unterminated quoted value"),
     ]
     for text, msg in cases:
         path = os.path.join(d, "bad.conf")
@@ -38,6 +38,8 @@ def test_config_errors_exit_2_with_file_line():
         r = it.run([it.INNETD, "--config", path], timeout=30)
         assert r.returncode == 2, (text, r.returncode, r.stderr)
         assert path + msg in r.stderr, (text, r.stderr)
+        # the line at fault follows, with a caret under it
+        assert "\n  " + text.rstrip("\n").split("\n")[-1] + "\n" in r.stderr, (text, r.stderr)
     for args, msg in [(["--bogus", "1"], "--bogus: unknown flag"),
                       (["--max-body"], "--max-body: missing value"),
                       (["--idle-timeout", "-3s"], "idle-timeout: '-3s' is not a duration"),

@@ -28,8 +28,8 @@ static int setup(void **state)
 		return -1;
 	/* a sub-directory that does not exist yet: reg_open creates it */
 	snprintf(f->path, sizeof f->path, "%s/state/r.db", f->dir);
-	char *err = NULL;
-	if (reg_open(f->path, &f->reg, &err)) {
+	char err[512];
+	if (reg_open(f->path, &f->reg, err, sizeof err)) {
 		fprintf(stderr, "%s\n", err);
 		return -1;
 	}
@@ -52,8 +52,8 @@ static int teardown(void **state)
 static void reopen(struct fx *f)
 {
 	reg_close(f->reg);
-	char *err = NULL;
-	assert_int_equal(reg_open(f->path, &f->reg, &err), 0);
+	char err[512];
+	assert_int_equal(reg_open(f->path, &f->reg, err, sizeof err), 0);
 }
 
 static int64_t scalar(struct registry *r, const char *sql)
@@ -103,16 +103,41 @@ static void test_newer_refused(void **state)
 	assert_int_equal(sqlite3_exec(reg_db(f->reg), "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
 	reg_close(f->reg);
 	f->reg = NULL;
-	char *err = NULL;
-	assert_int_equal(reg_open(f->path, &f->reg, &err), -EPROTO);
+	char err[512];
+	assert_int_equal(reg_open(f->path, &f->reg, err, sizeof err), -EPROTO);
 	assert_non_null(strstr(err, "newer than this innetd"));
-	free(err);
 	/* back to normal for teardown */
 	sqlite3 *db;
 	sqlite3_open(f->path, &db);
-	sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL);
+	char pragma[64];
+	snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", REG_SCHEMA_VERSION);
+	sqlite3_exec(db, pragma, NULL, NULL, NULL);
 	sqlite3_close(db);
-	assert_int_equal(reg_open(f->path, &f->reg, &err), 0);
+	assert_int_equal(reg_open(f->path, &f->reg, err, sizeof err), 0);
+}
+
+/* A version 1 registry (no live-module indexes, no rps quota) is brought
+ * up to date, its rows kept. */
+static void test_migrate_from_1(void **state)
+{
+	struct fx *f = *state;
+	struct reg_tenant t = {.name = strdup("old"), .kind = REG_KIND_CLIENT, .quota_modules = 1};
+	uint8_t hash[REG_HASH_LEN] = {9};
+	assert_int_equal(reg_tenant_add(f->reg, &t, hash), 0);
+	assert_int_equal(sqlite3_exec(reg_db(f->reg), "DROP INDEX modules_live_platform; "
+	                              "DROP INDEX modules_live_tenant; "
+	                              "ALTER TABLE tenants DROP COLUMN quota_rps; "
+	                              "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+	reopen(f);
+	assert_int_equal(scalar(f->reg, "PRAGMA user_version"), REG_SCHEMA_VERSION);
+	assert_int_equal(scalar(f->reg, "SELECT count(*) FROM sqlite_master WHERE name IN "
+	                                "('modules_live_platform', 'modules_live_tenant')"), 2);
+	struct reg_tenant g;
+	assert_int_equal(reg_tenant_get(f->reg, t.id, &g), 0);
+	assert_string_equal(g.name, "old");
+	assert_int_equal(g.quota_rps, 0);
+	reg_tenant_release(&g);
+	reg_tenant_release(&t);
 }
 
 static struct reg_tenant tenant(const char *name, enum reg_kind kind)
@@ -201,7 +226,7 @@ static void test_tenants(void **state)
 static struct snapshot *parse_file(const char *rel)
 {
 	size_t len;
-	char *text = th_read_file(th_shared_path(rel), &len);
+	char *text = th_read_file(th_example_path(rel), &len);
 	assert_non_null(text);
 	struct diags d;
 	diags_init(&d);
@@ -218,7 +243,7 @@ static void test_snapshots_and_platforms(void **state)
 	int64_t v;
 	char *json;
 	assert_int_equal(reg_snapshot_current(f->reg, &v, &json), -ENOENT);
-	struct snapshot *s = parse_file("examples/figure3-network.json");
+	struct snapshot *s = parse_file("figure3-network.json");
 	assert_int_equal(reg_snapshot_put(f->reg, s, "test", NULL), 0);
 	assert_int_equal(s->version, 1);
 	assert_int_equal(reg_snapshot_current(f->reg, &v, &json), 0);
@@ -246,7 +271,7 @@ static void test_snapshots_and_platforms(void **state)
 	assert_int_equal(reg_platform_list(f->reg, &p, &n), 0);
 	assert_int_equal(p[2].modules, 1);
 	reg_platforms_free(p, n);
-	struct snapshot *s2 = parse_file("examples/figure3-network.json");
+	struct snapshot *s2 = parse_file("figure3-network.json");
 	int p3 = snapshot_find(s2, "platform3");
 	s2->nodes[p3].type = SNAP_HOSTS; /* as if platform3 were gone */
 	char *busy = NULL;
@@ -321,6 +346,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_from_1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tenants, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshots_and_platforms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policies_meta_audit, setup, teardown),

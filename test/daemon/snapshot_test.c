@@ -59,7 +59,7 @@ static void test_base_parses(void **state)
 static void test_figure3(void **state)
 {
 	size_t len;
-	char *text = th_read_file(th_shared_path("examples/figure3-network.json"), &len);
+	char *text = th_read_file(th_example_path("figure3-network.json"), &len);
 	assert_non_null(text);
 	struct diags d;
 	diags_init(&d);
@@ -131,44 +131,61 @@ static void test_broken_variants(void **state)
 	expect_error(strdup("[1, 2]"), "$: the snapshot must be a JSON object, not an array");
 	expect_error(strdup("{\"links\": []}"), "nodes: missing");
 	expect_error(strdup("{\"nodes\": []}"), "nodes: must be a non-empty array of nodes");
-	expect_error(variant("\"name\": \"r\"", "\"name\": \"a:b\""),
-	             "nodes[0].name: 'a:b' is not a node name (1 to 64 characters, no ':', no spaces)");
-	expect_error(variant("\"name\": \"c\"", "\"name\": \"r\""), "nodes[1].name: 'r' is already the name of nodes[0]");
-	expect_error(variant("\"type\": \"router\"", "\"type\": \"switch\""),
-	             "nodes[0].type: 'switch' is not a node type (hosts, router, middlebox, platform)");
-	expect_error(variant("\"ports\": 2", "\"ports\": 0"), "nodes[0].ports: 0 is out of range [1, 1024]");
-	expect_error(variant("\"ports\": 2", "\"ports\": \"2\""), "nodes[0].ports: must be an integer, not a string");
-	expect_error(variant("\"0.0.0.0/0\"", "\"10.0.0.0/33\""),
-	             "nodes[0].routes[1].prefix: '10.0.0.0/33' is not an IPv4 prefix");
-	expect_error(variant("\"10.0.0.0/8\"", "\"10.0.0.1/8\""),
-	             "nodes[0].routes[0].prefix: '10.0.0.1/8' has host bits set beyond the prefix length");
-	expect_error(variant("\"0.0.0.0/0\"", "\"10.0.0.0/8\""),
-	             "nodes[0].routes[1].prefix: '10.0.0.0/8' is already routed by nodes[0].routes[0]");
-	expect_error(variant("\"port\": 1}", "\"port\": 5}"), "nodes[0].routes[0].port: 5 is out of range [0, 1]");
-	expect_error(variant("[\"r:0\", \"i:0\"]", "[\"r:0\", \"x:0\"]"), "links[0][1]: 'x:0': no node called 'x'");
-	expect_error(variant("[\"r:0\", \"i:0\"]", "[\"r:9\", \"i:0\"]"), "links[0][0]: 'r:9': r has ports 0 to 1");
-	expect_error(variant("[\"r:0\", \"i:0\"]", "[\"r:0\", \"i:zero\"]"), "links[0][1]: 'i:zero': port 'zero' is not a number");
-	expect_error(variant("[\"r:1\", \"p1:0\"]", "[\"r:0\", \"p1:0\"]"), "links[1][0]: r:0 is already linked");
-	expect_error(variant("[\"r:1\", \"p1:0\"]", "[\"r:1\", \"r:1\"]"), "links[1]: links a port to itself");
-	expect_error(variant("[\"r:1\", \"p1:0\"]", "[\"r:1\"]"), "links[1]: must be a pair [\"node:port\", \"node:port\"]");
-	expect_error(variant("\"10.2.0.0/16\"", "\"10.1.128.0/17\""),
-	             "nodes[3].pool: 10.1.128.0/17 overlaps the pool 10.1.0.0/16 of p1 (nodes[2])");
-	expect_error(variant(", \"prefixes\": [\"172.16.0.0/16\"]", ""),
-	             "nodes[1].prefixes: missing (client hosts need their address prefixes)");
-	expect_error(variant("\"role\": \"internet\"", "\"role\": \"internet\", \"prefixes\": [\"1.0.0.0/8\"]"),
-	             "nodes[4].prefixes: internet hosts take no prefixes");
-	expect_error(variant("\"role\": \"client\"", "\"role\": \"customer\""),
-	             "nodes[1].role: 'customer' is not a hosts role (client or internet)");
-	expect_error(variant("\"capacity\": 10,", "\"capacity\": 10, \"local\": false,"),
-	             "nodes[2].peer_url: missing");
-	expect_error(variant("\"address\": \"10.1.0.1\"", "\"address\": \"10.1.0.256\""),
-	             "nodes[2].address: '10.1.0.256' is not an IPv4 address");
-	expect_error(variant("\"ports\": 2, \"routes\"", "\"ports\": 2, \"colour\": 1, \"routes\""),
-	             "nodes[0].colour: unknown key (expected one of: name, type, ports, comment, routes, ttl_decrement)");
-	expect_error(variant("\"click\": \"FromDevice(0) -> ToDevice(1);\"", "\"click\": \"\""),
-	             "nodes[5].click: empty Click configuration");
-	expect_error(variant("{\"nodes\"", "{\"version\": 3, \"nodes\""),
-	             "version: unknown key (expected one of: comment, nodes, links)");
+	/* the good snapshot with one text replaced: from, to, the error */
+	static const struct {
+		const char *from, *to, *msg;
+	} cases[] = {
+		{"\"name\": \"r\"", "\"name\": \"a:b\"",
+		 "nodes[0].name: 'a:b' is not a node name (1 to 64 characters, no ':', no spaces)"},
+		{"\"name\": \"c\"", "\"name\": \"r\"",
+		 "nodes[1].name: 'r' is already the name of nodes[0]"},
+		{"\"type\": \"router\"", "\"type\": \"switch\"",
+		 "nodes[0].type: 'switch' is not a node type (hosts, router, middlebox, platform)"},
+		{"\"ports\": 2", "\"ports\": 0",
+		 "nodes[0].ports: 0 is out of range [1, 1024]"},
+		{"\"ports\": 2", "\"ports\": \"2\"",
+		 "nodes[0].ports: must be an integer, not a string"},
+		{"\"0.0.0.0/0\"", "\"10.0.0.0/33\"",
+		 "nodes[0].routes[1].prefix: '10.0.0.0/33' is not an IPv4 prefix"},
+		{"\"10.0.0.0/8\"", "\"10.0.0.1/8\"",
+		 "nodes[0].routes[0].prefix: '10.0.0.1/8' has host bits set beyond the prefix length"},
+		{"\"0.0.0.0/0\"", "\"10.0.0.0/8\"",
+		 "nodes[0].routes[1].prefix: '10.0.0.0/8' is already routed by nodes[0].routes[0]"},
+		{"\"port\": 1}", "\"port\": 5}",
+		 "nodes[0].routes[0].port: 5 is out of range [0, 1]"},
+		{"[\"r:0\", \"i:0\"]", "[\"r:0\", \"x:0\"]",
+		 "links[0][1]: 'x:0': no node called 'x'"},
+		{"[\"r:0\", \"i:0\"]", "[\"r:9\", \"i:0\"]",
+		 "links[0][0]: 'r:9': r has ports 0 to 1"},
+		{"[\"r:0\", \"i:0\"]", "[\"r:0\", \"i:zero\"]",
+		 "links[0][1]: 'i:zero': port 'zero' is not a number"},
+		{"[\"r:1\", \"p1:0\"]", "[\"r:0\", \"p1:0\"]",
+		 "links[1][0]: r:0 is already linked"},
+		{"[\"r:1\", \"p1:0\"]", "[\"r:1\", \"r:1\"]",
+		 "links[1]: links a port to itself"},
+		{"[\"r:1\", \"p1:0\"]", "[\"r:1\"]",
+		 "links[1]: must be a pair [\"node:port\", \"node:port\"]"},
+		{"\"10.2.0.0/16\"", "\"10.1.128.0/17\"",
+		 "nodes[3].pool: 10.1.128.0/17 overlaps the pool 10.1.0.0/16 of p1 (nodes[2])"},
+		{", \"prefixes\": [\"172.16.0.0/16\"]", "",
+		 "nodes[1].prefixes: missing (client hosts need their address prefixes)"},
+		{"\"role\": \"internet\"", "\"role\": \"internet\", \"prefixes\": [\"1.0.0.0/8\"]",
+		 "nodes[4].prefixes: internet hosts take no prefixes"},
+		{"\"role\": \"client\"", "\"role\": \"customer\"",
+		 "nodes[1].role: 'customer' is not a hosts role (client or internet)"},
+		{"\"capacity\": 10,", "\"capacity\": 10, \"local\": false,",
+		 "nodes[2].peer_url: missing"},
+		{"\"address\": \"10.1.0.1\"", "\"address\": \"10.1.0.256\"",
+		 "nodes[2].address: '10.1.0.256' is not an IPv4 address"},
+		{"\"ports\": 2, \"routes\"", "\"ports\": 2, \"colour\": 1, \"routes\"",
+		 "nodes[0].colour: unknown key (expected one of: name, type, ports, comment, routes, ttl_decrement)"},
+		{"\"click\": \"FromDevice(0) -> ToDevice(1);\"", "\"click\": \"\"",
+		 "nodes[5].click: empty Click configuration"},
+		{"{\"nodes\"", "{\"version\": 3, \"nodes\"",
+		 "version: unknown key (expected one of: comment, nodes, links)"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		expect_error(variant(cases[i].from, cases[i].to), cases[i].msg);
 }
 
 static void test_json_syntax_errors(void **state)

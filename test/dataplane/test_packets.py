@@ -3,7 +3,7 @@
 
 Three network namespaces of our own, with unique names per run:
   internet  198.51.100.2, routes the platform pool to its veth
-  client    172.16.15.133 (the batcher's client, paper Figure 4)
+  client    172.16.15.133 (the batcher example's client)
   dp        runs innet-dp-driver: net_af_packet on the two other veth ends,
             platform3's pool of the Figure 3 snapshot, the native backend.
 
@@ -190,7 +190,7 @@ def main():
             print("skip: %s (%s) is not installed" % (tool, pkg))
             return SKIP
     build = os.environ.get("INNET_BUILD_DIR", ".")
-    shared = os.environ.get("INNET_SHARED_DIR", os.path.join(os.path.dirname(__file__), "../../../shared"))
+    examples = os.path.join(os.environ.get("INNET_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../..")), "examples")
     driver = os.path.join(build, "test", "dataplane", "innet-dp-driver")
     if not os.path.exists(driver):
         print("skip: innet-dp-driver was not built")
@@ -228,7 +228,7 @@ def main():
         ic_mac, ii_mac = mac(ns_cli, ic), mac(ns_inet, ii)
 
         # modules
-        with open(os.path.join(shared, "examples", "figure4-batcher.click")) as f:
+        with open(os.path.join(examples, "figure4-batcher.click")) as f:
             batcher = f.read().replace("TimedUnqueue(120, 100)", "TimedUnqueue(1, 3)")
         files = {
             "batcher": batcher,
@@ -252,7 +252,7 @@ ce[1] -> ToNetFront();
                 ("tenantA", 3, "any", 0), ("tenantB", 4, "any", 0)]
         args = [driver, "--port", "net_af_packet0,iface=" + di, "--port", "net_af_packet1,iface=" + dc,
                 "--route", "172.16.0.0/16=1@" + ic_mac, "--route", "0.0.0.0/0=0@" + ii_mac,
-                "--snapshot", os.path.join(shared, "examples", "figure3-network.json"),
+                "--snapshot", os.path.join(examples, "figure3-network.json"),
                 "--platform", "platform3", "--idle-ms", "1500"]
         for name, tenant, proto, port in mods:
             path = os.path.join(tmp, name + ".click")
@@ -333,7 +333,14 @@ ce[1] -> ToNetFront();
         o = drv.wait_for(lambda o: o.get("event") == "state" and o["id"] == ids["batcher"]
                          and o["state"] == "deployed", 15, since=0)
         check(o is not None, "the batcher was stopped after idling")
+        # the manager says "deployed" when it sends the halt; the fast path
+        # clears the memory counter when it runs it, a moment later
         st = stats()
+        for _ in range(50):
+            if st["batcher"]["mem"] == 0:
+                break
+            time.sleep(0.1)
+            st = stats()
         check(st["batcher"]["stops"] == 1 and st["batcher"]["mem"] == 0, "its memory was freed")
 
         # --- sandbox: allowed passes, the rest is dropped ------------------

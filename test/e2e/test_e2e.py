@@ -243,9 +243,9 @@ T = None
 
 def setup_operator(d):
     """The operator loads Figure 3 and its policy over HTTP."""
-    with open(it.shared("examples/figure3-network.json")) as f:
+    with open(it.example("figure3-network.json")) as f:
         it.expect_status(d.put("/v1/network", json.load(f)), 200)
-    with open(it.shared("examples/figure3-policy.reach")) as f:
+    with open(it.example("figure3-policy.reach")) as f:
         r = d.post("/v1/policies", {"text": f.read()})
         assert r.status in (200, 201), r
 
@@ -289,7 +289,7 @@ def test_figure4_batcher():
     with it.Daemon(args=T.daemon_args(idle="3s")) as d:
         setup_operator(d)
         tok = tenant(d, "phone", "client", ["172.16.15.133/32"])
-        with open(it.shared("examples/figure4-request.json")) as f:
+        with open(it.example("figure4-request.json")) as f:
             req = json.load(f)
         assert "TimedUnqueue(120, 100)" in req["config"]
         req["config"] = req["config"].replace("TimedUnqueue(120, 100)", "TimedUnqueue(0.5, 3)")

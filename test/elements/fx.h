@@ -187,6 +187,27 @@ static inline const char *fx_str_at(struct fx *x, const char *key, size_t i)
 	return json_string_value(v);
 }
 
+/* Element i of the array `key`, an integer. */
+static inline long long fx_int_at(struct fx *x, const char *key, size_t i)
+{
+	json_t *v = json_array_get(fx_typed(x, key, JSON_ARRAY, "an array"), i);
+	if (!json_is_integer(v))
+		fail_msg("%s: '%s'[%zu] is not an integer", x->el.name, key, i);
+	return json_integer_value(v);
+}
+
+/* Is the setting `key` null (absent)? */
+static inline bool fx_null(struct fx *x, const char *key)
+{
+	return json_is_null(fx_get(x, key));
+}
+
+/* Is element i of the array `key` null? */
+static inline bool fx_null_at(struct fx *x, const char *key, size_t i)
+{
+	return json_is_null(json_array_get(fx_typed(x, key, JSON_ARRAY, "an array"), i));
+}
+
 #define FX_ERR(x, cls, cfg, nin, nout, sub, at) \
 	fx_err((x), (cls), (cfg), (nin), (nout), (sub), fx_col((cls), (cfg), (at)))
 

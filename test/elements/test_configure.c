@@ -2,14 +2,10 @@
  * accepted, bad ones refused with a message that names the argument and a
  * location inside it. */
 #include "fx.h"
-#include "confs.h"
 #include "elements/classify.h"
 #include "elements/iproute.h"
-#include "elements/rewriter.h"
 #include "flow/flow.h"
 
-/* the conf of a class without describe yet (confs.h, public headers) */
-#define C(T) ((const struct T *)x->conf)
 #define NS 1000000000ll
 
 static void test_devices(void **state)
@@ -47,13 +43,14 @@ static void test_classifiers(void **state)
 {
 	struct fx *x = *state;
 	FX_OK(x, "Classifier", "12/0806 20/0001, 12/0806 20/0002, 12/0800, -", 1, 4);
+	assert_int_equal(fx_len(x, "PATTERN"), 4);
+	/* the pattern really is the one given: IPv4 ethertype matches rule 2
+	 * (on the rules the verifier and the runtime share) */
 	const struct cls_conf *c = x->conf;
-	assert_int_equal(c->n, 4);
 	for (uint32_t i = 0; i < 4; i++) {
 		assert_int_equal(c->rules[i].out, (int32_t)i);
 		assert_non_null(c->rules[i].expr);
 	}
-	/* the pattern really is the one given: IPv4 ethertype matches rule 2 */
 	uint8_t frame[64] = { 0 };
 	frame[12] = 0x08;
 	struct flow_pkt p = { .data = frame, .data_len = sizeof frame };
@@ -64,18 +61,17 @@ static void test_classifiers(void **state)
 	FX_ERR(x, "Classifier", "12/080", 1, 1, "", "080");
 
 	FX_OK(x, "IPClassifier", "tcp, udp, -", 1, 3);
-	c = x->conf;
-	assert_int_equal(c->n, 3);
-	assert_int_equal(c->rules[1].out, 1);
+	assert_int_equal(fx_len(x, "PATTERN"), 3);
+	assert_int_equal(((const struct cls_conf *)x->conf)->rules[1].out, 1);
 	FX_ERR(x, "IPClassifier", "tcp, udp", 1, 3, "IPClassifier: need 3 arguments, one per output port",
 	       NULL);
 	FX_ERR(x, "IPClassifier", "tcp, frob 7", 1, 2, "", "frob");
 
 	FX_OK(x, "IPFilter", "allow udp port 1500, deny all", 1, 1);
+	assert_int_equal(fx_len(x, "ACTION"), 2);
+	assert_int_equal(fx_int_at(x, "ACTION", 0), 0);
+	assert_string_equal(fx_str_at(x, "ACTION", 1), "drop");
 	c = x->conf;
-	assert_int_equal(c->n, 2);
-	assert_int_equal(c->rules[0].out, 0);
-	assert_int_equal(c->rules[1].out, -1);
 	uint8_t ip[28] = { 0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17 };
 	ip[22] = 1500 >> 8;
 	ip[23] = 1500 & 255;
@@ -83,17 +79,16 @@ static void test_classifiers(void **state)
 	flow_pkt_from_ip(&q, ip, sizeof ip);
 	assert_true(flow_eval(c->rules[0].expr, &q));
 	FX_OK(x, "IPFilter", "2 tcp, drop icmp, 1 -, allow all", 1, 3);
-	c = x->conf;
-	assert_int_equal(c->rules[0].out, 2);
-	assert_int_equal(c->rules[1].out, -1);
-	assert_int_equal(c->rules[2].out, 1);
+	assert_int_equal(fx_int_at(x, "ACTION", 0), 2);
+	assert_string_equal(fx_str_at(x, "ACTION", 1), "drop");
+	assert_int_equal(fx_int_at(x, "ACTION", 2), 1);
 	FX_ERR(x, "IPFilter", "3 tcp", 1, 3, "IPFilter: output 3 out of range (3 outputs)", "3 tcp");
 	FX_ERR(x, "IPFilter", "allow tcp", 1, 0, "'allow' needs an output", "allow");
 	FX_ERR(x, "IPFilter", "accept tcp", 1, 1, "unknown action 'accept'", "accept");
 	/* an action alone matches everything (Click's IPFilter documentation) */
 	FX_OK(x, "IPFilter", "allow", 1, 1);
+	assert_int_equal(fx_int_at(x, "ACTION", 0), 0);
 	c = x->conf;
-	assert_int_equal(c->rules[0].out, 0);
 	assert_true(flow_eval(c->rules[0].expr, &q));
 	ip[9] = 1; /* ICMP too */
 	flow_pkt_from_ip(&q, ip, sizeof ip);
@@ -255,65 +250,41 @@ static void test_rewriters(void **state)
 {
 	struct fx *x = *state;
 	FX_OK(x, "IPRewriter", "pattern 1.0.0.1 1024-65535# - - 0 1, drop", 2, 2);
-	const struct rw_conf *c = x->conf;
-	assert_int_equal(c->nspecs, 2);
-	const struct rw_spec *s = &c->specs[0];
-	assert_int_equal(s->kind, RW_PATTERN);
-	assert_int_equal(s->fout, 0);
-	assert_int_equal(s->rout, 1);
-	assert_false(s->pat.saddr.keep);
-	assert_int_equal(s->pat.saddr.lo, 0x01000001);
-	assert_int_equal(s->pat.saddr.hi, 0x01000001);
-	assert_int_equal(s->pat.sport.lo, 1024);
-	assert_int_equal(s->pat.sport.hi, 65535);
-	assert_true(s->pat.daddr.keep);
-	assert_true(s->pat.dport.keep);
-	assert_int_equal(s->pat.vary, RW_VARY_SPORT);
-	assert_true(s->pat.sequential);
-	assert_int_equal(c->specs[1].kind, RW_DROP);
+	/* a spec is its effective text: the field that varies carries the flags */
+	assert_int_equal(fx_len(x, "INPUTSPEC"), 2);
+	assert_string_equal(fx_str_at(x, "INPUTSPEC", 0), "pattern 1.0.0.1 1024-65535# - - 0 1");
+	assert_string_equal(fx_str_at(x, "INPUTSPEC", 1), "drop");
 	/* Click's defaults */
-	assert_int_equal(c->tcp_timeout_ns, 86400 * NS);
-	assert_int_equal(c->tcp_done_timeout_ns, 240 * NS);
-	assert_int_equal(c->tcp_nodata_timeout_ns, 300 * NS);
-	assert_int_equal(c->tcp_guarantee_ns, 5 * NS);
-	assert_int_equal(c->udp_timeout_ns, 300 * NS);
-	assert_int_equal(c->udp_streaming_timeout_ns, 300 * NS);
-	assert_int_equal(c->reap_interval_ns, 900 * NS);
-	assert_int_equal(c->capacity, 0x7fffffff);
-	assert_true(c->dst_anno);
-	assert_int_equal(c->reply_anno, -1);
+	assert_int_equal(fx_int(x, "TCP_TIMEOUT"), 86400 * NS);
+	assert_int_equal(fx_int(x, "TCP_DONE_TIMEOUT"), 240 * NS);
+	assert_int_equal(fx_int(x, "TCP_NODATA_TIMEOUT"), 300 * NS);
+	assert_int_equal(fx_int(x, "TCP_GUARANTEE"), 5 * NS);
+	assert_int_equal(fx_int(x, "UDP_TIMEOUT"), 300 * NS);
+	assert_int_equal(fx_int(x, "UDP_STREAMING_TIMEOUT"), 300 * NS);
+	assert_int_equal(fx_int(x, "REAP_INTERVAL"), 900 * NS);
+	assert_int_equal(fx_int(x, "MAPPING_CAPACITY"), 0x7fffffff);
+	assert_true(fx_bool(x, "DST_ANNO"));
+	assert_true(fx_null(x, "REPLY_ANNO"));
 
 	FX_OK(x, "IPRewriter", "UDP_TIMEOUT 30s, keep 0 1, pass 1, MAPPING_CAPACITY 100, "
 	                       "pattern 10.0.0.0/24? 5000 2.2.2.2 80 1 0, REPLY_ANNO PAINT", 3, 2);
-	c = x->conf;
-	assert_int_equal(c->udp_timeout_ns, 30 * NS);
-	assert_int_equal(c->udp_streaming_timeout_ns, 30 * NS);
-	assert_int_equal(c->capacity, 100);
-	assert_int_equal(c->reply_anno, 16);
-	assert_int_equal(c->specs[0].kind, RW_KEEP);
-	assert_true(c->specs[0].pat.saddr.keep && c->specs[0].pat.dport.keep);
-	assert_int_equal(c->specs[1].kind, RW_PASS);
-	assert_int_equal(c->specs[1].fout, 1);
-	s = &c->specs[2];
-	assert_int_equal(s->pat.saddr.lo, 0x0a000001); /* network address skipped */
-	assert_int_equal(s->pat.saddr.hi, 0x0a0000fe); /* broadcast skipped */
-	assert_int_equal(s->pat.vary, RW_VARY_SADDR);
-	assert_true(s->pat.no_prefer);
-	assert_int_equal(s->pat.sport.lo, 5000);
-	assert_int_equal(s->pat.daddr.lo, 0x02020202);
-	assert_int_equal(s->pat.dport.lo, 80);
-	assert_int_equal(s->fout, 1);
+	assert_int_equal(fx_int(x, "UDP_TIMEOUT"), 30 * NS);
+	assert_int_equal(fx_int(x, "UDP_STREAMING_TIMEOUT"), 30 * NS);
+	assert_int_equal(fx_int(x, "MAPPING_CAPACITY"), 100);
+	assert_int_equal(fx_int(x, "REPLY_ANNO"), 16);
+	assert_string_equal(fx_str_at(x, "INPUTSPEC", 0), "keep 0 1");
+	assert_string_equal(fx_str_at(x, "INPUTSPEC", 1), "pass 1");
+	/* the prefix without its network and broadcast addresses */
+	assert_string_equal(fx_str_at(x, "INPUTSPEC", 2),
+	                    "pattern 10.0.0.1-10.0.0.254? 5000 2.2.2.2 80 1 0");
 
 	FX_OK(x, "IPRewriter", "pattern 0.0.0.0 - 1.1.1.1 - 0 0, nochange, "
 	                       "xpattern 10.0.0.0/31 - - - 0 0, pattern 3.3.3.3 - 0 0", 4, 1);
-	c = x->conf;
-	assert_true(c->specs[0].pat.saddr.keep); /* 0.0.0.0 means '-' */
-	assert_int_equal(c->specs[1].kind, RW_PASS);
-	assert_int_equal(c->specs[1].fout, 0);
-	assert_int_equal(c->specs[2].pat.saddr.lo, 0x0a000000); /* /31: both addresses */
-	assert_int_equal(c->specs[2].pat.saddr.hi, 0x0a000001);
-	assert_true(c->specs[3].pat.addr_only);
-	assert_true(c->specs[3].pat.sport.keep);
+	/* 0.0.0.0 means '-'; a /31 keeps both addresses; the two-word form has no ports */
+	assert_string_equal(fx_str_at(x, "INPUTSPEC", 0), "pattern - - 1.1.1.1 - 0 0");
+	assert_string_equal(fx_str_at(x, "INPUTSPEC", 1), "pass 0");
+	assert_string_equal(fx_str_at(x, "INPUTSPEC", 2), "pattern 10.0.0.0-10.0.0.1 - - - 0 0");
+	assert_string_equal(fx_str_at(x, "INPUTSPEC", 3), "pattern 3.3.3.3 - 0 0");
 
 	FX_ERR(x, "IPRewriter", "pattern 1.0.0.1 0 - - 0 1", 1, 2, "SPORT: port 0 is not allowed", "0 -");
 	FX_ERR(x, "IPRewriter", "pattern 1.0.0.1 1-5 - 0 0 1", 1, 2, "DPORT: port 0 is not allowed", "0 0 1");
@@ -335,17 +306,11 @@ static void test_rewriters(void **state)
 	FX_ERR(x, "IPRewriter", "pass 1", 1, 1, "OUTPUT: output 1 out of range", "1)");
 
 	FX_OK(x, "IPAddrRewriter", "pattern 5.5.5.0/30# - 0 1, drop", 2, 2);
-	c = x->conf;
-	assert_int_equal(c->timeout_ns, 7200 * NS); /* Click's code, not its doc */
-	assert_int_equal(c->guarantee_ns, 5 * NS);
-	s = &c->specs[0];
-	assert_true(s->pat.addr_only);
-	assert_int_equal(s->pat.saddr.lo, 0x05050501);
-	assert_int_equal(s->pat.saddr.hi, 0x05050502);
-	assert_true(s->pat.sequential);
-	assert_true(s->pat.daddr.keep);
+	assert_int_equal(fx_int(x, "TIMEOUT"), 7200 * NS); /* Click's code, not its doc */
+	assert_int_equal(fx_int(x, "GUARANTEE"), 5 * NS);
+	assert_string_equal(fx_str_at(x, "INPUTSPEC", 0), "pattern 5.5.5.1-5.5.5.2# - 0 1");
 	FX_OK(x, "IPAddrRewriter", "keep 0 0, TIMEOUT 10min", 1, 1);
-	assert_int_equal(C(rw_conf)->timeout_ns, 600 * NS);
+	assert_int_equal(fx_int(x, "TIMEOUT"), 600 * NS);
 	FX_ERR(x, "IPAddrRewriter", "pattern 5.5.5.5 6.6.6.6 0 1", 1, 2, "destination must be '-'",
 	       "6.6.6.6");
 	FX_ERR(x, "IPAddrRewriter", "pattern 5.5.5.5 1024 - - 0 1", 1, 2,
@@ -506,31 +471,29 @@ static void test_icmp_arp(void **state)
 	       "CODE: unknown code for ICMP type 11", "needfrag");
 
 	FX_OK(x, "ARPResponder", "10.0.0.1/32 10.0.1.0/24 00:01:02:03:04:05, 1:1:1:1:1:1 192.168.0.1", 1, 1);
-	const struct arpresponder_conf *r = x->conf;
-	assert_int_equal(r->n, 3);
-	assert_int_equal(r->v[1].prefix.addr, 0x0a000100);
-	assert_int_equal(r->v[1].prefix.len, 24);
-	assert_int_equal(r->v[1].eth[5], 5);
-	assert_int_equal(r->v[2].prefix.len, 32);
-	assert_int_equal(r->v[2].eth[0], 1);
+	/* one entry per prefix, each with its argument's Ethernet address */
+	assert_int_equal(fx_len(x, "IP/MASK"), 3);
+	assert_int_equal(fx_len(x, "ETH"), 3);
+	assert_string_equal(fx_str_at(x, "IP/MASK", 1), "10.0.1.0/24");
+	assert_string_equal(fx_str_at(x, "ETH", 1), "00:01:02:03:04:05");
+	assert_string_equal(fx_str_at(x, "IP/MASK", 2), "192.168.0.1/32");
+	assert_string_equal(fx_str_at(x, "ETH", 2), "01:01:01:01:01:01");
 	FX_ERR(x, "ARPResponder", "10.0.0.1", 1, 1, "ARPResponder: missing Ethernet address", "10.0.0.1");
 	FX_ERR(x, "ARPResponder", "1:2:3:4:5:6 1:2:3:4:5:7 10.0.0.1", 1, 1,
 	       "more than one Ethernet address", "1:2:3:4:5:7");
 	FX_ERR(x, "ARPResponder", "10.0.0.x 1:2:3:4:5:6", 1, 1, "expected IP address, prefix", "10.0.0.x");
 
 	FX_OK(x, "ARPQuerier", "10.0.0.1, 00:01:02:03:04:05", 2, 1);
-	const struct arpquerier_conf *q = x->conf;
-	assert_int_equal(q->ip, 0x0a000001);
-	assert_int_equal(q->broadcast, 0xffffffff);
-	assert_int_equal(q->capacity, 2048);
-	assert_int_equal(q->timeout_ns, 300 * NS);
-	assert_int_equal(q->poll_timeout_ns, 60 * NS);
+	assert_string_equal(fx_str(x, "IP"), "10.0.0.1");
+	assert_string_equal(fx_str(x, "BROADCAST"), "255.255.255.255");
+	assert_int_equal(fx_int(x, "CAPACITY"), 2048);
+	assert_int_equal(fx_int(x, "TIMEOUT"), 300 * NS);
+	assert_int_equal(fx_int(x, "POLL_TIMEOUT"), 60 * NS);
 	FX_OK(x, "ARPQuerier", "10.0.0.1/24, 00:01:02:03:04:05, CAPACITY 10, TIMEOUT 1min", 2, 2);
-	q = x->conf;
-	assert_int_equal(q->ip, 0x0a000001);
-	assert_int_equal(q->broadcast, 0x0a0000ff);
-	assert_int_equal(q->capacity, 10);
-	assert_int_equal(q->timeout_ns, 60 * NS);
+	assert_string_equal(fx_str(x, "IP"), "10.0.0.1");
+	assert_string_equal(fx_str(x, "BROADCAST"), "10.0.0.255");
+	assert_int_equal(fx_int(x, "CAPACITY"), 10);
+	assert_int_equal(fx_int(x, "TIMEOUT"), 60 * NS);
 	FX_ERR(x, "ARPQuerier", "10.0.0.1", 2, 1, "ETH: required argument missing", NULL);
 	FX_ERR(x, "ARPQuerier", "10.0.0.1, 0:1:2:3:4:5, TABLE t", 2, 1, "TABLE: shared ARP tables", "t)");
 }
@@ -541,23 +504,23 @@ static void test_route_lists(void **state)
 	static const char *const cls[] = { "LinearIPLookup", "StaticIPLookup", "RadixIPLookup" };
 	for (size_t i = 0; i < 3; i++) {
 		FX_OK(x, cls[i], "18.26.4.0/24 0, 18.26.4/255.255.0.0 18.26.4.1 1, 0.0.0.0/0 - 2", 1, 3);
+		assert_int_equal(fx_len(x, "ADDR/MASK"), 3);
+		assert_string_equal(fx_str_at(x, "ADDR/MASK", 0), "18.26.4.0/24");
+		assert_true(fx_null_at(x, "GW", 0));
+		assert_string_equal(fx_str_at(x, "ADDR/MASK", 1), "18.26.0.0/16"); /* host bits masked */
+		assert_string_equal(fx_str_at(x, "GW", 1), "18.26.4.1");
+		assert_int_equal(fx_int_at(x, "OUT", 1), 1);
+		assert_int_equal(fx_int_at(x, "OUT", 2), 2);
+		/* lookup, on the route table the verifier and the runtime share */
 		const struct iproute_conf *c = x->conf;
-		assert_int_equal(c->n, 3);
-		assert_int_equal(c->v[0].dst.addr, 0x121a0400);
-		assert_int_equal(c->v[0].gw, 0);
-		assert_int_equal(c->v[1].dst.len, 16);
-		assert_int_equal(c->v[1].dst.addr, 0x121a0000); /* host bits masked */
-		assert_int_equal(c->v[1].gw, 0x121a0401);
-		assert_int_equal(c->v[1].out, 1);
-		assert_int_equal(c->v[2].out, 2);
 		assert_ptr_equal(iproute_lookup(c, 0x121a0405), &c->v[0]);
 		assert_ptr_equal(iproute_lookup(c, 0x121a0505), &c->v[1]);
 		assert_ptr_equal(iproute_lookup(c, 0x08080808), &c->v[2]);
 	}
 	FX_OK(x, "LinearIPLookup", "1.0.0.0/8 0, 1.0.0.0/8 1", 1, 2); /* later replaces, warning */
+	assert_int_equal(fx_len(x, "ADDR/MASK"), 1);
+	assert_int_equal(fx_int_at(x, "OUT", 0), 1);
 	const struct iproute_conf *c = x->conf;
-	assert_int_equal(c->n, 1);
-	assert_int_equal(c->v[0].out, 1);
 	assert_int_equal(x->d.n, 1);
 	assert_int_equal(x->d.v[0].level, DIAG_WARNING);
 	assert_non_null(iproute_lookup(c, 0x01020304));
@@ -572,22 +535,18 @@ static void test_changeenforcer(void **state)
 {
 	struct fx *x = *state;
 	FX_OK(x, "ChangeEnforcer", "ADDR 10.1.0.5", 2, 2);
-	const struct changeenforcer_conf *c = x->conf;
-	assert_int_equal(c->addr, 0x0a010005);
-	assert_int_equal(c->nallow, 0);
-	assert_int_equal(c->timeout_ns, 300 * NS);
-	assert_int_equal(c->capacity, 4096);
+	assert_string_equal(fx_str(x, "ADDR"), "10.1.0.5");
+	assert_int_equal(fx_len(x, "ALLOW"), 0);
+	assert_int_equal(fx_int(x, "TIMEOUT"), 300 * NS);
+	assert_int_equal(fx_int(x, "CAPACITY"), 4096);
 	FX_OK(x, "ChangeEnforcer", "10.1.0.5, ALLOW 10.0.0.0/8 192.168.1.0/24, ALLOW 1.2.3.4, "
 	                           "TIMEOUT 30s, CAPACITY 100", 2, 2);
-	c = x->conf;
-	assert_int_equal(c->nallow, 3);
-	assert_int_equal(c->allow[0].addr, 0x0a000000);
-	assert_int_equal(c->allow[0].len, 8);
-	assert_int_equal(c->allow[1].len, 24);
-	assert_int_equal(c->allow[2].addr, 0x01020304);
-	assert_int_equal(c->allow[2].len, 32);
-	assert_int_equal(c->timeout_ns, 30 * NS);
-	assert_int_equal(c->capacity, 100);
+	assert_int_equal(fx_len(x, "ALLOW"), 3);
+	assert_string_equal(fx_str_at(x, "ALLOW", 0), "10.0.0.0/8");
+	assert_string_equal(fx_str_at(x, "ALLOW", 1), "192.168.1.0/24");
+	assert_string_equal(fx_str_at(x, "ALLOW", 2), "1.2.3.4/32");
+	assert_int_equal(fx_int(x, "TIMEOUT"), 30 * NS);
+	assert_int_equal(fx_int(x, "CAPACITY"), 100);
 	FX_ERR(x, "ChangeEnforcer", "ALLOW 10.0.0.0/8", 2, 2, "ChangeEnforcer: ADDR: expected IP address",
 	       NULL);
 	FX_ERR(x, "ChangeEnforcer", "", 2, 2, "ADDR: required argument missing", NULL);

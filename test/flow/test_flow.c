@@ -1,5 +1,5 @@
 /* Flow expressions: parsing (every primitive, operator, inheritance rule,
- * name and error of reference Part 4, with columns), Classifier patterns
+ * name and error of Click's IPFilter, with columns), Classifier patterns
  * (Part 5), evaluation with Click's short-packet rule, canonical text and
  * field recognition. */
 #include <setjmp.h>
@@ -90,7 +90,7 @@ static const char *error_of(const char *pat, uint32_t *col)
 static void test_worked_example(void **state)
 {
 	(void)state;
-	/* reference 4.5 */
+	/* Click's IPFilter: inheritance from the previous primitive */
 	EXPECT("udp port 1500", "ip.proto=17 && first-frag && (sport=1500 || dport=1500)");
 	EXPECT("dst udp port 1500", "ip.proto=17 && first-frag && dport=1500");
 	EXPECT("udp dst port 1500", "ip.proto=17 && first-frag && dport=1500");

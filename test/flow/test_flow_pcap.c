@@ -11,7 +11,7 @@
  *   T2 `ip len N`: pcap's `len` is the capture length -> `ip[2:2] = N`.
  *   T3 relational and `!=` port tests with the default `src or dst`
  *      (Click: `port > P` = sport > P or dport > P; `port != P` and
- *      `port < P` = neither / both, reference 4.4) and `transp[...]`,
+ *      `port < P` = neither / both, as Click's IPFilter documents) and `transp[...]`,
  *      which pcap lacks -> spelled with tcp[]/udp[]/ip[] loads and the
  *      first-fragment test ip[6:2] & 0x1fff = 0 that Click implies.
  *   T4 `and`/`or` precedence: pcap gives them equal precedence (left
@@ -21,7 +21,7 @@
  *      VALUE & MASK (ipfilter.cc add_comparison_exprs), pcap against VALUE
  *      -> the pcap side is written with VALUE & MASK.
  *   T5 ip vers/hl, dscp, ect, ce, frag, tcp opt names -> the ip[] / tcp[]
- *      masks they compile to in Click (reference 4.4).
+ *      masks they compile to in Click's IPFilter.
  *
  * Classifier patterns (Part 5) are checked the same way on the IP header:
  * `OFF/VALUE%MASK` against `ip[W:4] & MASK = VALUE & MASK`, one aligned
@@ -34,7 +34,7 @@
  *      here has version 4, also the "random bytes" ones; nothing else of
  *      the random bytes is fixed (any ihl, lengths, fragment fields).
  *   E2 Short packets. Click evaluates each test on its own: a test whose
- *      bytes are absent is false, and `not` of it true (reference 4.7); a
+ *      bytes are absent is false, and `not` of it true (Click's IPFilter); a
  *      BPF program instead stops at the first load beyond the capture and
  *      rejects the packet. So when some atom of our tree is absent on a
  *      packet we require, with K = our three-valued (Kleene) evaluation:
@@ -521,7 +521,7 @@ static void test_differential(void **state)
 		if (run_one(pc, c, p, pk, NPKT, &st, false) < 0)
 			failures++;
 	}
-	/* Classifier patterns (reference Part 5) on the same packets, read from
+	/* Classifier patterns (Click's Classifier) on the same packets, read from
 	 * the IP header: OFF/VALUE%MASK clauses against ip[OFF:LEN] & MASK */
 	for (int i = 0; i < NCLS; i++, nexpr++) {
 		static char c[1024], p[4096];

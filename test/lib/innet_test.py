@@ -10,7 +10,7 @@ then defines functions named test_* and ends with `it.main()`, which runs them
 in order, prints one line each and exits 0 (all passed), 77 (all skipped) or
 1. Inside a test:
 
-    with it.Daemon(network=it.shared("examples/figure3-network.json")) as d:
+    with it.Daemon(network=it.example("figure3-network.json")) as d:
         r = d.get("/v1/health", token=None)        # no Authorization header
         assert r.status == 200 and r.json["status"] == "ok"
         r = d.post("/v1/tenants", {"name": "a", "kind": "client"})  # admin token
@@ -43,7 +43,6 @@ import time
 import traceback
 
 SOURCE_DIR = os.environ.get("INNET_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
-SHARED_DIR = os.environ.get("INNET_SHARED_DIR", os.path.join(SOURCE_DIR, "..", "shared"))
 BUILD_DIR = os.environ.get("INNET_BUILD_DIR", "")
 INNETD = os.environ.get("INNETD", os.path.join(BUILD_DIR or "build", "innetd"))
 INNET_CLI = os.environ.get("INNET_CLI", os.path.join(BUILD_DIR or "build", "innet"))
@@ -57,9 +56,10 @@ def source(rel):
     return os.path.join(SOURCE_DIR, rel)
 
 
-def shared(rel):
-    """Path of a file under ../shared (examples, reference)."""
-    return os.path.join(SHARED_DIR, rel)
+def example(name):
+    """Path of a file in the repository's examples/ folder
+    (example("figure4-request.json"))."""
+    return os.path.join(SOURCE_DIR, "examples", name)
 
 
 class Skip(Exception):

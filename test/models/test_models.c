@@ -66,8 +66,11 @@ static void run_start(struct run *r, const char *click, const char *stmts)
 		diags_print(stderr, &d);
 	assert_int_equal(rc, 0);
 	assert_int_equal(vfy_check(r->net, r->reqs, NULL, &r->rep), 0);
-	if (getenv("MODELS_TEST_VERBOSE"))
-		vfy_report_print(stderr, r->rep);
+	if (getenv("MODELS_TEST_VERBOSE")) {
+		json_t *j = vfy_report_json(r->rep);
+		json_dumpf(j, stderr, JSON_INDENT(2));
+		json_decref(j);
+	}
 	diags_free(&d);
 }
 

@@ -36,9 +36,9 @@ def udp(src, dst, sport, dport, payload):
 
 def main():
     cli = os.environ['INNET_CLI']
-    shared = os.environ['INNET_SHARED_DIR']
+    examples = os.path.join(os.environ['INNET_SOURCE_DIR'], 'examples')
     with tempfile.TemporaryDirectory() as d:
-        text = open(os.path.join(shared, 'examples', 'figure4-batcher.click')).read()
+        text = open(os.path.join(examples, 'figure4-batcher.click')).read()
         assert 'TimedUnqueue(120, 100)' in text
         cfg = os.path.join(d, 'b.click')
         open(cfg, 'w').write(text.replace('TimedUnqueue(120, 100)', 'TimedUnqueue(2, 100)'))

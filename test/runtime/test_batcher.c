@@ -34,7 +34,7 @@ static void check_out(const struct rt_pkt *p, uint32_t src, uint16_t sport)
 static void test_figure4(void **st)
 {
 	(void)st;
-	char *text = th_read_file(th_shared_path("examples/figure4-batcher.click"), NULL);
+	char *text = th_read_file(th_example_path("figure4-batcher.click"), NULL);
 	assert_non_null(text);
 	struct rtu *u = calloc(1, sizeof *u);
 	assert_int_equal(rtu_open(u, text, 0), 0);

@@ -78,7 +78,7 @@ static void world_check(struct world *w, const char *stmts)
 	assert_int_equal(vfy_check(w->net, w->reqs, NULL, &w->rep), 0);
 	w->json = vfy_report_json(w->rep);
 	if (getenv("VERIFY_TEST_VERBOSE"))
-		vfy_report_print(stderr, w->rep);
+		json_dumpf(w->json, stderr, JSON_INDENT(2));
 	diags_free(&d);
 }
 
@@ -148,10 +148,10 @@ static char *var_of(const char *v)
 	return strndup(v, n);
 }
 
-static char *load_shared(const char *rel)
+static char *load_example(const char *rel)
 {
 	size_t len;
-	char *t = th_read_file(th_shared_path(rel), &len);
+	char *t = th_read_file(th_example_path(rel), &len);
 	assert_non_null(t);
 	return t;
 }
@@ -223,10 +223,10 @@ static void test_figure2_server_internet_vs_platform(void **state)
 
 static void test_figure4_placement(void **state)
 {
-	char *net = load_shared("examples/figure3-network.json");
-	char *click = load_shared("examples/figure4-batcher.click");
-	char *policy = load_shared("examples/figure3-policy.reach");
-	char *reqs = load_shared("examples/figure4-batcher.reach");
+	char *net = load_example("figure3-network.json");
+	char *click = load_example("figure4-batcher.click");
+	char *policy = load_example("figure3-policy.reach");
+	char *reqs = load_example("figure4-batcher.reach");
 	size_t n = strlen(policy) + strlen(reqs) + 2;
 	char *all = malloc(n);
 	snprintf(all, n, "%s\n%s", policy, reqs);
@@ -279,8 +279,8 @@ static char *replace(const char *s, const char *from, const char *to)
 
 static void test_figure3_policy_and_bypass(void **state)
 {
-	char *net = load_shared("examples/figure3-network.json");
-	char *policy = load_shared("examples/figure3-policy.reach");
+	char *net = load_example("figure3-network.json");
+	char *policy = load_example("figure3-policy.reach");
 	struct world w;
 	world_load(&w, net);
 	world_check(&w, policy);
@@ -448,8 +448,8 @@ static void test_encap_decap(void **state)
 
 static void test_const_violated_by_rewriter(void **state)
 {
-	char *net = load_shared("examples/figure3-network.json");
-	char *click = load_shared("examples/figure4-batcher.click");
+	char *net = load_example("figure3-network.json");
+	char *click = load_example("figure4-batcher.click");
 	struct world w;
 	world_load(&w, net);
 	world_add(&w, "batcher", click, "platform3", "192.0.2.2");
@@ -690,7 +690,7 @@ static void test_limits(void **state)
 
 static void test_inline_module(void **state)
 {
-	char *net = load_shared("examples/figure3-network.json");
+	char *net = load_example("figure3-network.json");
 	struct world w;
 	world_load(&w, net);
 	struct diags d;

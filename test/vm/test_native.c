@@ -1,6 +1,6 @@
 /* The whole platform stack in one process on ring ports: the manager, the
- * native backend, the DPDK fast path and the Click runtime. The paper's
- * Figure 4 batcher is deployed, started by its first packet, rewrites to
+ * native backend, the DPDK fast path and the Click runtime. The batcher
+ * example (a module that batches UDP for one client) is deployed, started by its first packet, rewrites to
  * the client's address with correct checksums, releases in bursts, drops
  * TCP, and is stopped (its memory freed) after idling. */
 #include <errno.h>
@@ -172,7 +172,7 @@ static int teardown(void **state)
 static char *batcher(const char *interval, const char *burst)
 {
 	size_t len;
-	char *t = th_read_file(th_shared_path("examples/figure4-batcher.click"), &len);
+	char *t = th_read_file(th_example_path("figure4-batcher.click"), &len);
 	assert_non_null(t);
 	char *p = strstr(t, "TimedUnqueue(120, 100)");
 	assert_non_null(p);

@@ -1,0 +1,97 @@
+/* The controller's endpoints: a tenant checks, deploys, lists, shows and
+ * kills its modules; anyone lists the stock modules. The request becomes a
+ * caller and a JSON object; the controller's answer becomes the HTTP one. */
+#include <string.h>
+
+#include "api/api.h"
+#include "controller/stock.h"
+
+static struct ctl_caller caller_of(const struct api_req *r)
+{
+	const struct api_principal *p = api_req_principal(r);
+	return (struct ctl_caller){.tenant_id = p->tenant_id, .kind = p->kind};
+}
+
+static json_t *module_request(struct api_req *r)
+{
+	static const char *const fields[] = {"name", "config", "stock", "params", "requirements",
+	                                     "inline", NULL};
+	return api_req_body_object(r, fields);
+}
+
+/* A check or a deploy: the body goes to the controller, which answers. */
+static int submit(struct api_req *r, struct ctl *c,
+                  int (*fn)(struct ctl *c, const struct ctl_caller *who, json_t *req,
+                            ctl_done_fn done, void *ud))
+{
+	json_t *b = module_request(r);
+	if (!b)
+		return 0;
+	struct ctl_caller who = caller_of(r);
+	int rc = fn(c, &who, b, api_answer, r);
+	return rc ? rc : API_PENDING;
+}
+
+static int h_check(struct api_req *r, void *ud)
+{
+	return submit(r, ud, ctl_check);
+}
+
+static int h_deploy(struct api_req *r, void *ud)
+{
+	return submit(r, ud, ctl_deploy);
+}
+
+static int h_list(struct api_req *r, void *ud)
+{
+	char buf[8];
+	bool all = api_req_query_param(r, "all", buf, sizeof buf) &&
+	           (!strcmp(buf, "1") || !strcmp(buf, "true"));
+	struct ctl_caller who = caller_of(r);
+	int rc = ctl_list(ud, &who, all, api_answer, r);
+	return rc ? rc : API_PENDING;
+}
+
+/* A call on the module {id} of the path (404 when it is not a module id). */
+static int on_module(struct api_req *r, struct ctl *c,
+                     int (*fn)(struct ctl *c, const struct ctl_caller *who, int64_t id,
+                               ctl_done_fn done, void *ud))
+{
+	int64_t id = api_req_param_id(r, "id");
+	if (id <= 0) {
+		api_error(r, 404, "not_found", NULL, "you have no module %s", api_req_param(r, "id"));
+		return 0;
+	}
+	struct ctl_caller who = caller_of(r);
+	int rc = fn(c, &who, id, api_answer, r);
+	return rc ? rc : API_PENDING;
+}
+
+static int h_get(struct api_req *r, void *ud)
+{
+	return on_module(r, ud, ctl_get);
+}
+
+static int h_kill(struct api_req *r, void *ud)
+{
+	return on_module(r, ud, ctl_kill);
+}
+
+static int h_stock(struct api_req *r, void *ud)
+{
+	api_respond(r, 200, json_pack("{s:o}", "stock", ctl_stock_list_json()));
+	return 0;
+}
+
+int api_register_modules(struct api *api, struct ctl *c)
+{
+	static const struct api_route_def routes[] = {
+		{"POST", "/v1/check", API_TENANT, h_check},
+		{"POST", "/v1/modules", API_TENANT, h_deploy},
+		{"GET", "/v1/modules", API_TENANT, h_list},
+		{"GET", "/v1/modules/{id}", API_TENANT, h_get},
+		{"DELETE", "/v1/modules/{id}", API_TENANT, h_kill},
+		{"GET", "/v1/stock", API_ANY, h_stock},
+	};
+	return api_routes(api, routes, sizeof routes / sizeof routes[0], c);
+}

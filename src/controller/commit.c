@@ -1,0 +1,191 @@
+/* A deploy's commit, on the loop thread: the verdict still holds on the
+ * current state, the module fits (name, quota, capacity), its row and
+ * address are stored in one transaction, the platform installs it, and
+ * the tenant gets the answer with the report. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controller/internal.h"
+#include "base/log.h"
+
+json_t *ctl__cand_address(const struct ctl_cand *cd, uint8_t proto, uint16_t port)
+{
+	if (!cd->platform)
+		return json_null();
+	char ip[16];
+	return json_pack("{s:s, s:i, s:i}", "ip", inet_format_addr(cd->ip, ip), "proto", proto, "port",
+	                 port);
+}
+
+char *ctl__with_report(json_t *head, const char *report, const char *inline_a,
+                       const char *inline_b)
+{
+	char *h = head ? json_dumps(head, JSON_COMPACT) : NULL;
+	json_decref(head);
+	char *inl = NULL;
+	if (inline_a) {
+		json_t *a = json_pack("[s, s]", inline_a, inline_b);
+		inl = a ? json_dumps(a, JSON_COMPACT) : NULL;
+		json_decref(a);
+		if (!inl) {
+			free(h);
+			return NULL;
+		}
+	}
+	size_t hl = h ? strlen(h) : 0;
+	if (hl < 2 || h[hl - 1] != '}') {
+		free(h);
+		free(inl);
+		return NULL;
+	}
+	size_t len = hl + strlen(report) + (inl ? strlen(inl) + 16 : 0) + 16;
+	char *out = malloc(len);
+	if (out)
+		snprintf(out, len, "%.*s%s\"report\":%s%s%s}", (int)(hl - 1), h, hl > 2 ? "," : "",
+		         report, inl ? ",\"inline\":" : "", inl ? inl : "");
+	free(h);
+	free(inl);
+	return out;
+}
+
+/* The stored report: the worker's text plus "inline" for an on-path
+ * module. malloc'd. */
+static char *stored_report(const struct ctl_job *j)
+{
+	if (!j->in.inline_a)
+		return strdup(j->report_text);
+	size_t rl = strlen(j->report_text);
+	json_t *a = json_pack("[s, s]", j->in.inline_a, j->in.inline_b);
+	char *inl = a ? json_dumps(a, JSON_COMPACT) : NULL;
+	json_decref(a);
+	char *out = inl && rl >= 2 ? malloc(rl + strlen(inl) + 16) : NULL;
+	if (out)
+		sprintf(out, "%.*s%s\"inline\":%s}", (int)(rl - 1), j->report_text, rl > 2 ? "," : "", inl);
+	free(inl);
+	return out;
+}
+
+/* Verify again only when what the verdict was computed on changed: the
+ * snapshot or the modules in the model. Capacity, address and name are
+ * checked in the transaction. (Other tenants' modules on the platform are
+ * addressed: they are not in the model.) 0: still current; 1: changed. */
+static int verdict_stale(struct ctl_job *j)
+{
+	struct ctl *c = j->ctl;
+	if (ctl__snapshot_version(c) != j->snap_version)
+		return 1;
+	if (j->tgen == ctl__tenant_gen(c, j->tenant_id) && j->igen == c->inline_gen)
+		return 0;
+	bool changed;
+	int rc = ctl__model_changed(j, &changed);
+	return rc ? rc : changed;
+}
+
+/* Does the platform still have room? 0: yes; 1: no; or a negative errno. */
+static int platform_full(struct ctl *c, const char *platform)
+{
+	struct reg_platform *pv;
+	size_t np;
+	int rc = reg_platform_list(c->env.reg, &pv, &np);
+	if (rc)
+		return rc;
+	int64_t cap = -1, n;
+	for (size_t i = 0; i < np; i++)
+		if (!strcmp(pv[i].name, platform))
+			cap = pv[i].capacity;
+	reg_platforms_free(pv, np);
+	if ((rc = reg_modules_count_platform(c->env.reg, platform, &n)))
+		return rc;
+	return cap < 0 || n >= cap;
+}
+
+/* Inside the transaction: the module still fits, then its row. 0: stored
+ * (m->id set); 1: verify again; 2: answered; or a negative errno. */
+static int store_module(struct ctl_job *j, struct reg_module *m)
+{
+	struct ctl *c = j->ctl;
+	const struct ctl_cand *cd = &j->in.cands[j->out.winner];
+	int rc = ctl__admit(c, j->tenant_id, j->in.name, j->quota, &j->reply);
+	if (rc)
+		return rc == 1 ? 2 : rc;
+	if (cd->platform && (rc = platform_full(c, cd->platform)))
+		return rc;
+	*m = (struct reg_module){
+		.tenant_id = j->tenant_id, .name = j->in.name, .source = j->source, .stock = j->stock,
+		.params = j->params, .requirements = j->in.requirements,
+		.verdict = (char *)ctl__verdict_name(j->out.verdict), .platform = cd->platform,
+		.ip = cd->ip, .proto = j->out.proto, .port = j->out.port,
+		.report = j->report_text ? stored_report(j) : NULL, .snapshot_version = j->snap_version,
+	};
+	if (!m->report)
+		return -ENOMEM;
+	rc = reg_module_insert(c->env.reg, m);
+	return rc == -EEXIST ? 1 : rc;
+}
+
+static void install(struct ctl_job *j, const struct reg_module *m)
+{
+	struct ctl *c = j->ctl;
+	if (!c->have_ops || !c->ops.install)
+		return;
+	struct ctl_deployed d = {
+		.id = m->id, .tenant_id = m->tenant_id, .name = m->name, .platform = m->platform,
+		.inline_a = j->in.inline_a, .inline_b = j->in.inline_b, .ip = m->ip, .proto = m->proto,
+		.port = m->port, .click = j->out.deployed, .sandboxed = j->out.verdict == CTL_SANDBOXED,
+	};
+	int rc = c->ops.install(c->ops.ud, &d);
+	if (rc)
+		log_warn("controller", "module %lld: the platform refused it: %s", (long long)m->id,
+		         strerror(-rc));
+}
+
+static void answer_deployed(struct ctl_job *j, const struct reg_module *m)
+{
+	const struct ctl_cand *cd = &j->in.cands[j->out.winner];
+	json_t *head = json_pack("{s:I, s:s, s:s?, s:o, s:s, s:s}", "id", (json_int_t)m->id,
+	                         "name", m->name, "platform", cd->platform, "address",
+	                         ctl__cand_address(cd, j->out.proto, j->out.port), "verdict",
+	                         ctl__verdict_name(j->out.verdict), "state", "deployed");
+	char *body = ctl__with_report(head, m->report, j->in.inline_a, j->in.inline_b);
+	if (body)
+		ctl__reply_text(&j->reply, 201, body,
+		                json_pack("{s:I, s:s, s:s?}", "id", (json_int_t)m->id, "name", m->name,
+		                          "platform", m->platform));
+	else
+		ctl__reply_error(&j->reply, 500, "internal", NULL,
+		                 "out of memory (module %lld is deployed)", (long long)m->id);
+	free(body);
+}
+
+int ctl__commit(struct ctl_job *j)
+{
+	struct ctl *c = j->ctl;
+	const struct ctl_cand *cd = &j->in.cands[j->out.winner];
+	int rc = verdict_stale(j);
+	if (rc)
+		return rc;
+	if ((rc = reg_begin(c->env.reg)))
+		return rc;
+	struct reg_module m = {0};
+	rc = store_module(j, &m);
+	if (!rc)
+		rc = reg_commit(c->env.reg);
+	if (rc) {
+		reg_rollback(c->env.reg);
+		free(m.report);
+		free(m.created_at);
+		return rc == 2 ? 0 : rc;
+	}
+	ctl__modules_changed(c, j->tenant_id, cd->platform);
+	char ip[16];
+	log_info("controller", "module %lld '%s' of tenant %lld deployed on %s at %s (%s)",
+	         (long long)m.id, m.name, (long long)j->tenant_id, cd->platform ? cd->platform : "inline",
+	         cd->platform ? inet_format_addr(cd->ip, ip) : "-", ctl__verdict_name(j->out.verdict));
+	install(j, &m);
+	answer_deployed(j, &m);
+	free(m.report);
+	free(m.created_at);
+	return 0;
+}

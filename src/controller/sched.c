@@ -1,0 +1,748 @@
+/* Check and deploy requests: the request into a job, the job's inputs from
+ * the current state, the verification on the thread pool under a
+ * deadline, and what happens when it returns (a check answers; a deploy
+ * commits, or is verified again when the state moved on meanwhile). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controller/internal.h"
+#include "controller/stock.h"
+
+#define NAME_MAX_LEN 64
+#define REQS_MAX (64 * 1024)
+#define MAX_ROUNDS 64
+
+/* ---- the job's life ---- */
+
+static void job_inputs_release(struct ctl_job *j)
+{
+	struct ctl *c = j->ctl;
+	for (size_t i = 0; i < j->in.ncands; i++) {
+		if (j->reserved && j->in.cands[i].platform && !j->in.cands[i].full)
+			ctl__unreserve(c, j->in.cands[i].platform, j->in.cands[i].ip);
+		free(j->in.cands[i].platform);
+	}
+	free(j->in.cands);
+	j->in.cands = NULL;
+	j->in.ncands = 0;
+	j->reserved = false;
+	ctl__sibs_free(j->in.sibs, j->in.nsibs);
+	j->in.sibs = NULL;
+	j->in.nsibs = 0;
+	free(j->in.allowed);
+	j->in.allowed = NULL;
+	j->in.nallowed = 0;
+	free(j->in.policies);
+	j->in.policies = NULL;
+	ctl__polcache_unref(j->pc);
+	j->pc = NULL;
+	j->in.pols = NULL;
+	vfy_base_unref(j->in.base);
+	j->in.base = NULL;
+}
+
+static void job_free(struct ctl_job *j)
+{
+	job_inputs_release(j);
+	free(j->in.name);
+	free(j->in.click);
+	free(j->in.requirements);
+	free(j->in.inline_a);
+	free(j->in.inline_b);
+	free(j->source);
+	free(j->stock);
+	free(j->params);
+	free(j->model);
+	free(j->report_text);
+	ctl__job_out_release(&j->out);
+	free(j);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+	job_free(h->data);
+}
+
+/* Free j once its timer handle is closed. */
+static void job_release(struct ctl_job *j)
+{
+	if (j->timer_on) {
+		j->timer_on = false;
+		uv_close((uv_handle_t *)&j->timer, on_timer_closed);
+	} else {
+		job_free(j);
+	}
+}
+
+/* ---- the job's inputs ---- */
+
+/* The lowest free address of a platform's pool (not the network, broadcast
+ * or platform address, not allocated, not reserved); 0 when none. */
+static uint32_t pick_ip(struct ctl *c, const struct reg_platform *p, const uint32_t *used,
+                        size_t nused)
+{
+	struct inet_prefix pool;
+	uint32_t paddr = 0;
+	if (inet_parse_prefix(p->pool, strlen(p->pool), true, &pool))
+		return 0;
+	inet_parse_addr(p->address, strlen(p->address), &paddr);
+	uint32_t lo = pool.addr, hi = pool.addr | ~inet_mask(pool.len);
+	if (pool.len < 31) {
+		lo++;
+		hi--;
+	}
+	size_t k = 0;
+	for (uint64_t a = lo; a <= hi; a++) {
+		while (k < nused && used[k] < a)
+			k++;
+		if (k < nused && used[k] == a)
+			continue;
+		if (a == paddr || ctl__reserved(c, p->name, (uint32_t)a))
+			continue;
+		return (uint32_t)a;
+	}
+	return 0;
+}
+
+/* Does requirement text name module `name` as a node ("name", "name:...")? */
+static bool mentions(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = text ? strstr(text, name) : NULL; p; p = strstr(p + 1, name)) {
+		bool start = p == text || p[-1] == ' ' || p[-1] == '\t' || p[-1] == '>';
+		char e = p[n];
+		if (start && (e == '\0' || e == ' ' || e == ':' || e == '\n' || e == '\t' || e == '\r'))
+			return true;
+	}
+	return false;
+}
+
+/* Which modules enter the job's model: the operator's inline ones (they
+ * sit on paths) and the tenant's addressed ones that its requirements name
+ * (the others only receive what is sent to their address; leaving them out
+ * keeps a job's cost independent of how many modules the tenant runs). */
+static bool in_model(const struct ctl_job *j, const struct reg_modref *m)
+{
+	bool own = m->tenant_id == j->tenant_id;
+	if (!strcmp(m->name, j->in.name))
+		return false; /* the module being placed (or one it replaces by name) */
+	if (m->is_inline)
+		return true;
+	return own && mentions(j->in.requirements, m->name);
+}
+
+int ctl__model_changed(struct ctl_job *j, bool *changed)
+{
+	struct reg_modref *mods;
+	size_t n;
+	int rc = reg_modules_model(j->ctl->env.reg, j->tenant_id, &mods, &n);
+	if (rc)
+		return rc;
+	size_t k = 0;
+	*changed = false;
+	for (size_t i = 0; i < n && !*changed; i++) {
+		if (!in_model(j, &mods[i]))
+			continue;
+		*changed = k >= j->nmodel || j->model[k] != mods[i].id;
+		k++;
+	}
+	*changed |= k != j->nmodel;
+	reg_modrefs_free(mods, n);
+	return 0;
+}
+
+static int cmp_spare(const void *a, const void *b)
+{
+	const struct reg_platform *x = a, *y = b;
+	int64_t sx = x->capacity - x->modules, sy = y->capacity - y->modules;
+	if (sx != sy)
+		return sx > sy ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* The model of the current network; answers and returns -EINVAL when there
+ * is none. */
+static int inputs_base(struct ctl_job *j)
+{
+	struct diags why;
+	diags_init(&why);
+	int rc = ctl__current_base(j->ctl, &j->in.base, &j->snap_version, &why);
+	if (rc == -ENOENT) {
+		ctl__reply_error(&j->reply, 409, "no_snapshot", NULL,
+		                 "the operator has not loaded a network snapshot yet");
+		rc = -EINVAL;
+	} else if (rc && rc != -ENOMEM) {
+		json_t *errs = json_array();
+		for (size_t i = 0; i < why.n; i++)
+			json_array_append_new(errs, json_string(why.v[i].msg));
+		ctl__reply_error(&j->reply, 500, "network_model", json_pack("{s:o}", "errors", errs),
+		                 "the network snapshot cannot be modelled");
+		rc = -EINVAL;
+	}
+	diags_free(&why);
+	if (rc)
+		return rc;
+	j->tgen = ctl__tenant_gen(j->ctl, j->tenant_id);
+	j->igen = j->ctl->inline_gen;
+	return 0;
+}
+
+/* Add module m to the model as a sibling. */
+static int add_sib(struct ctl_job *j, const struct reg_modref *m)
+{
+	struct reg_module full;
+	int rc = reg_module_get(j->ctl->env.reg, m->id, &full);
+	if (rc)
+		return rc;
+	rc = ctl__mod_sib(&full, &j->in.sibs[j->in.nsibs++]);
+	reg_module_release(&full);
+	if (!rc)
+		j->model[j->nmodel++] = m->id;
+	return rc;
+}
+
+/* The tenant's quota, the destinations its modules may reach (its
+ * prefixes, its whitelist, its other modules) and the modules that stay in
+ * the model: its own and the operator's inline ones (other tenants'
+ * modules are addressed: nothing reaches them unless sent to their
+ * address, and no statement may name them). */
+static int inputs_tenant(struct ctl_job *j)
+{
+	struct ctl *c = j->ctl;
+	struct reg_modref *mods = NULL;
+	size_t nmods = 0;
+	struct reg_tenant t;
+	int rc = reg_tenant_get(c->env.reg, j->tenant_id, &t);
+	if (rc)
+		return rc;
+	j->quota = t.quota_modules;
+	if ((rc = reg_modules_model(c->env.reg, j->tenant_id, &mods, &nmods)))
+		goto cleanup;
+	j->in.sibs = calloc(nmods + 1, sizeof *j->in.sibs);
+	j->in.allowed = calloc(t.naddresses + t.nwhitelist + nmods + 1, sizeof *j->in.allowed);
+	free(j->model);
+	j->model = calloc(nmods + 1, sizeof *j->model);
+	j->nmodel = 0;
+	if (!j->in.sibs || !j->in.allowed || !j->model) {
+		rc = -ENOMEM;
+		goto cleanup;
+	}
+	for (size_t i = 0; i < t.naddresses; i++)
+		j->in.allowed[j->in.nallowed++] = t.addresses[i];
+	for (size_t i = 0; i < t.nwhitelist; i++)
+		j->in.allowed[j->in.nallowed++] = t.whitelist[i];
+	for (size_t i = 0; i < nmods && !rc; i++) {
+		if (mods[i].tenant_id == j->tenant_id && !mods[i].is_inline)
+			j->in.allowed[j->in.nallowed++] = (struct inet_prefix){mods[i].ip, 32};
+		if (in_model(j, &mods[i]))
+			rc = add_sib(j, &mods[i]);
+	}
+cleanup:
+	reg_modrefs_free(mods, nmods);
+	reg_tenant_release(&t);
+	return rc;
+}
+
+/* Every operator policy, as text and parsed once for all jobs. */
+static int inputs_policies(struct ctl_job *j)
+{
+	int rc = ctl__policies_text(j->ctl, &j->in.policies);
+	if (rc)
+		return rc;
+	ctl__polcache_unref(j->pc);
+	j->pc = ctl__polcache_get(j->ctl, j->in.policies);
+	j->in.pols = j->pc ? j->pc->reqs : NULL;
+	return 0;
+}
+
+/* Candidate platform p: the address the module would get there, reserved
+ * for a deploy. */
+static int add_cand(struct ctl_job *j, const struct reg_platform *p)
+{
+	struct ctl *c = j->ctl;
+	uint32_t *used;
+	size_t nused;
+	int rc = reg_platform_ips(c->env.reg, p->name, &used, &nused);
+	if (rc)
+		return rc;
+	struct ctl_cand *cd = &j->in.cands[j->in.ncands];
+	cd->ip = pick_ip(c, p, used, nused);
+	free(used);
+	cd->full = p->modules >= p->capacity || cd->ip == 0;
+	if (cd->ip == 0) {
+		/* pool exhausted: still show where it would have gone */
+		struct inet_prefix pool;
+		if (!inet_parse_prefix(p->pool, strlen(p->pool), true, &pool))
+			cd->ip = pool.addr + 1;
+	}
+	cd->platform = strdup(p->name);
+	if (!cd->platform)
+		return -ENOMEM;
+	j->in.ncands++;
+	if (j->kind == CTL_JOB_DEPLOY && !cd->full)
+		return ctl__reserve(c, cd->platform, cd->ip);
+	return 0;
+}
+
+/* Where the module may go: its link when inline, else every local
+ * platform, the one with the most spare capacity first. */
+static int inputs_candidates(struct ctl_job *j)
+{
+	if (j->in.inline_a) {
+		j->in.cands = calloc(1, sizeof *j->in.cands);
+		if (!j->in.cands)
+			return -ENOMEM;
+		j->in.ncands = 1;
+		return 0;
+	}
+	struct reg_platform *pv;
+	size_t np;
+	int rc = reg_platform_list(j->ctl->env.reg, &pv, &np);
+	if (rc)
+		return rc;
+	qsort(pv, np, sizeof *pv, cmp_spare);
+	j->in.cands = calloc(np + 1, sizeof *j->in.cands);
+	if (!j->in.cands)
+		rc = -ENOMEM;
+	j->reserved = j->kind == CTL_JOB_DEPLOY; /* (unreserving what was not reserved is harmless) */
+	for (size_t i = 0; i < np && !rc; i++)
+		if (pv[i].local) /* (the others are served by a peer innetd) */
+			rc = add_cand(j, &pv[i]);
+	reg_platforms_free(pv, np);
+	return rc;
+}
+
+/* Fill the job's inputs from the current state. 0, or answers and returns
+ * -EINVAL / a negative errno. */
+static int job_inputs(struct ctl_job *j)
+{
+	int rc = inputs_base(j);
+	if (!rc)
+		rc = inputs_tenant(j);
+	if (!rc)
+		rc = inputs_policies(j);
+	if (!rc)
+		rc = inputs_candidates(j);
+	return rc;
+}
+
+/* ---- verification ---- */
+
+static void work_cb(uv_work_t *w)
+{
+	struct ctl_job *j = w->data;
+	ctl__job_run(&j->in, &j->out);
+	/* a winner's report (tens of KiB with its traces) is serialized and
+	 * freed here, on the worker: the loop thread, which answers every
+	 * request and commits one deploy at a time, only copies the text */
+	free(j->report_text);
+	j->report_text = NULL;
+	if (j->out.winner >= 0 && j->out.report) {
+		j->report_text = ctl__json_text(j->out.report);
+		if (j->report_text) {
+			json_decref(j->out.report);
+			j->out.report = NULL;
+		}
+	}
+}
+
+static void after_work(uv_work_t *w, int status);
+static void pump(struct ctl *c);
+
+/* Verification takes too long: answer now and cancel the job (the engine
+ * stops at its next step; its result is then dropped and what it reserved
+ * is released when the worker returns). */
+static void on_deadline(uv_timer_t *t)
+{
+	struct ctl_job *j = t->data;
+	if (!j->reply.fn)
+		return;
+	atomic_store(&j->cancel, true);
+	uint64_t ms = j->ctl->lim.deadline_ms;
+	ctl__reply_error(&j->reply, 422, "too_complex", json_pack("{s:I}", "deadline_ms", (json_int_t)ms),
+	                 "verifying the request takes longer than %llu ms; simplify the configuration "
+	                 "or the requirements", (unsigned long long)ms);
+}
+
+static int job_start(struct ctl_job *j)
+{
+	j->work.data = j;
+	int rc = uv_queue_work(j->ctl->env.loop, &j->work, work_cb, after_work);
+	if (rc)
+		return -EIO;
+	if (!j->timer_on) {
+		uv_timer_init(j->ctl->env.loop, &j->timer);
+		j->timer.data = j;
+		j->timer_on = true;
+	}
+	uv_timer_start(&j->timer, on_deadline, j->ctl->lim.deadline_ms, 0);
+	return 0;
+}
+
+static void answer_failure(struct ctl_job *j)
+{
+	json_t *d = j->out.details ? json_incref(j->out.details) : json_object();
+	if (j->out.report)
+		json_object_set(d, "report", j->out.report);
+	ctl__reply_error(&j->reply, j->out.http, j->out.code ? j->out.code : "internal", d, "%s",
+	                 j->out.message ? j->out.message : "verification failed");
+}
+
+/* A check: a verdict (200) when the request could be judged; an error
+ * when it could not (malformed, unverifiable, too complex). */
+static void answer_check(struct ctl_job *j)
+{
+	static const char *const verdict_codes[] = {"security_rules", "needs_transit",
+	                                            "requirement_unsatisfied", "no_capacity"};
+	bool verdict = !j->out.http;
+	for (size_t k = 0; k < 4 && !verdict; k++)
+		verdict = j->out.code && !strcmp(j->out.code, verdict_codes[k]);
+	if (!verdict) {
+		answer_failure(j);
+	} else if (j->out.winner >= 0 && j->report_text) {
+		const struct ctl_cand *cd = &j->in.cands[j->out.winner];
+		json_t *head = json_pack("{s:s, s:s?, s:o}", "verdict", ctl__verdict_name(j->out.verdict),
+		                         "platform", cd->platform, "address",
+		                         ctl__cand_address(cd, j->out.proto, j->out.port));
+		char *text = ctl__with_report(head, j->report_text, NULL, NULL);
+		if (text)
+			ctl__reply_text(&j->reply, 200, text, NULL);
+		else
+			ctl__reply_error(&j->reply, 500, "internal", NULL, "out of memory");
+		free(text);
+	} else if (j->out.winner >= 0) {
+		ctl__reply_error(&j->reply, 500, "internal", NULL, "out of memory");
+	} else {
+		json_t *body = json_pack("{s:s, s:n, s:n, s:O, s:{s:s, s:s, s:O}}", "verdict", "rejected",
+		                         "platform", "address", "report",
+		                         j->out.report ? j->out.report : json_null(), "reason", "code",
+		                         j->out.code ? j->out.code : "rejected", "message",
+		                         j->out.message ? j->out.message : "", "details",
+		                         j->out.details ? j->out.details : json_null());
+		ctl__reply_json(&j->reply, 200, body, NULL);
+	}
+}
+
+/* The state moved on meanwhile: verify again against the new one, after
+ * the other deploys waiting for the same. */
+static void requeue(struct ctl_job *j)
+{
+	struct ctl *c = j->ctl;
+	job_inputs_release(j);
+	ctl__job_out_release(&j->out);
+	free(j->report_text);
+	j->report_text = NULL;
+	if (j->requeued)
+		c->rq_busy = false;
+	j->next = NULL;
+	if (c->rq_tail)
+		c->rq_tail->next = j;
+	else
+		c->rq_head = j;
+	c->rq_tail = j;
+	pump(c);
+}
+
+/* A deploy: commit the winner; true when it goes round again. */
+static bool answer_deploy(struct ctl_job *j)
+{
+	if (j->out.winner < 0) {
+		answer_failure(j);
+		return false;
+	}
+	int rc = ctl__commit(j);
+	if (rc == 1 && ++j->rounds < MAX_ROUNDS) {
+		requeue(j);
+		return true;
+	}
+	if (rc == 1)
+		ctl__reply_error(&j->reply, 503, "busy", NULL, "too much contention; try again");
+	else if (rc < 0)
+		ctl__reply_error(&j->reply, 500, "internal", NULL, "recording the module failed: %s",
+		                 strerror(-rc));
+	return false;
+}
+
+static void after_work(uv_work_t *w, int status)
+{
+	struct ctl_job *j = w->data;
+	struct ctl *c = j->ctl;
+	if (j->timer_on)
+		uv_timer_stop(&j->timer);
+	if (!j->reply.fn)
+		; /* answered already (past the deadline) */
+	else if (status)
+		ctl__reply_error(&j->reply, 503, "busy", NULL, "verification was cancelled");
+	else if (j->kind == CTL_JOB_CHECK)
+		answer_check(j);
+	else if (answer_deploy(j))
+		return;
+	if (j->requeued)
+		c->rq_busy = false;
+	c->inflight--;
+	job_release(j);
+	pump(c);
+}
+
+/* Start the next queued re-verification unless one runs. */
+static void pump(struct ctl *c)
+{
+	while (!c->rq_busy && c->rq_head) {
+		struct ctl_job *j = c->rq_head;
+		c->rq_head = j->next;
+		if (!c->rq_head)
+			c->rq_tail = NULL;
+		j->requeued = true;
+		int rc = job_inputs(j);
+		if (!rc && !(rc = job_start(j))) {
+			c->rq_busy = true;
+			return;
+		}
+		if (rc != -EINVAL)
+			ctl__reply_error(&j->reply, 500, "internal", NULL, "verifying again: %s",
+			                 strerror(-rc));
+		c->inflight--;
+		job_release(j);
+	}
+}
+
+/* ---- the request ---- */
+
+static bool valid_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > NAME_MAX_LEN)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '-' || *p == '_'))
+			return false;
+	return !(s[0] >= '0' && s[0] <= '9');
+}
+
+static bool valid_endpoint(const char *s)
+{
+	const char *c = strrchr(s, ':');
+	if (!c || c == s || !c[1])
+		return false;
+	for (const char *p = c + 1; *p; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	return strlen(c + 1) <= 5;
+}
+
+static int parse_name(json_t *name, struct ctl_reply *rp)
+{
+	if (!name || !json_is_string(name)) {
+		ctl__reply_error(rp, 400, name ? "wrong_type" : "missing_field",
+		                 json_pack("{s:s}", "field", "name"),
+		                 "name must be a string (the module's name)");
+		return -EINVAL;
+	}
+	if (!valid_name(json_string_value(name))) {
+		ctl__reply_error(rp, 400, "invalid_name",
+		                 json_pack("{s:s, s:s}", "field", "name", "value", json_string_value(name)),
+		                 "name: '%s' is not a module name (1 to %d of A-Z a-z 0-9 _ -, not "
+		                 "starting with a digit)", json_string_value(name), NAME_MAX_LEN);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* config, stock and params: which ones and their types. */
+static int check_source(struct ctl *c, json_t *config, json_t *stock, json_t *params,
+                        struct ctl_reply *rp)
+{
+	if (!!config == !!stock) {
+		ctl__reply_error(rp, 400, config ? "conflicting_fields" : "missing_field",
+		                 json_pack("{s:s}", "field", config ? "stock" : "config"),
+		                 "give exactly one of \"config\" (Click text) and \"stock\" (a stock "
+		                 "module name)");
+		return -EINVAL;
+	}
+	if (config && (!json_is_string(config) || json_string_length(config) > c->lim.max_config ||
+	               strlen(json_string_value(config)) != json_string_length(config))) {
+		ctl__reply_error(rp, json_is_string(config) && json_string_length(config) >
+		                 c->lim.max_config ? 413 : 400,
+		                 json_is_string(config) ? "invalid_config" : "wrong_type",
+		                 json_pack("{s:s}", "field", "config"),
+		                 "config must be Click text of at most %zu bytes without NUL",
+		                 c->lim.max_config);
+		return -EINVAL;
+	}
+	if (params && !stock) {
+		ctl__reply_error(rp, 400, "unexpected_field", json_pack("{s:s}", "field", "params"),
+		                 "params only go with \"stock\"");
+		return -EINVAL;
+	}
+	if (stock && !json_is_string(stock)) {
+		ctl__reply_error(rp, 400, "wrong_type", json_pack("{s:s}", "field", "stock"),
+		                 "stock must be the name of a stock module (GET /v1/stock)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_requirements(json_t *reqs, struct ctl_reply *rp)
+{
+	if (reqs && (!json_is_string(reqs) || json_string_length(reqs) > REQS_MAX ||
+	             strlen(json_string_value(reqs)) != json_string_length(reqs))) {
+		ctl__reply_error(rp, 400, json_is_string(reqs) ? "invalid_requirements" : "wrong_type",
+		                 json_pack("{s:s}", "field", "requirements"),
+		                 "requirements must be text of at most %d bytes (one statement per line)",
+		                 REQS_MAX);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* "inline": an operator's link into j. */
+static int parse_inline(json_t *inl, const struct ctl_caller *who, struct ctl_job *j)
+{
+	if (!json_is_array(inl) || json_array_size(inl) != 2 ||
+	    !json_is_string(json_array_get(inl, 0)) || !json_is_string(json_array_get(inl, 1)) ||
+	    !valid_endpoint(json_string_value(json_array_get(inl, 0))) ||
+	    !valid_endpoint(json_string_value(json_array_get(inl, 1)))) {
+		ctl__reply_error(&j->reply, 400, "invalid_inline", json_pack("{s:s}", "field", "inline"),
+		                 "inline must be [\"NODE:PORT\", \"NODE:PORT\"], a link of the snapshot");
+		return -EINVAL;
+	}
+	if (who->kind != REG_KIND_OPERATOR) {
+		ctl__reply_error(&j->reply, 403, "inline_forbidden", json_pack("{s:s}", "field", "inline"),
+		                 "only the operator's modules may be placed on-path; tenant modules are "
+		                 "addressed");
+		return -EINVAL;
+	}
+	j->in.inline_a = strdup(json_string_value(json_array_get(inl, 0)));
+	j->in.inline_b = strdup(json_string_value(json_array_get(inl, 1)));
+	return 0;
+}
+
+/* A stock module expanded into j's Click text. */
+static int expand_stock(json_t *stock, json_t *params, struct ctl_job *j)
+{
+	const char *name = json_string_value(stock);
+	struct diags d;
+	diags_init(&d);
+	int rc = ctl_stock_instantiate(name, params, &j->in.click, &d);
+	if (rc == -ENOENT)
+		ctl__reply_error(&j->reply, 400, "unknown_stock",
+		                 json_pack("{s:s, s:s}", "field", "stock", "value", name),
+		                 "there is no stock module '%s' (GET /v1/stock lists them)", name);
+	else if (rc == -EINVAL && d.n)
+		ctl__reply_error(&j->reply, 400, "invalid_params",
+		                 json_pack("{s:s}", "field", d.v[0].file), "%s", d.v[0].msg);
+	else if (rc == -EINVAL)
+		rc = -EIO; /* a broken template: not the request's fault */
+	diags_free(&d);
+	if (rc)
+		return rc == -ENOENT ? -EINVAL : rc;
+	j->stock = strdup(name);
+	j->params = params ? json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS) : strdup("{}");
+	return 0;
+}
+
+/* The request into j; answers 4xx and returns -EINVAL on error. */
+static int parse_request(struct ctl *c, const struct ctl_caller *who, json_t *b,
+                         struct ctl_job *j)
+{
+	json_t *name = json_object_get(b, "name"), *config = json_object_get(b, "config");
+	json_t *stock = json_object_get(b, "stock"), *params = json_object_get(b, "params");
+	json_t *reqs = json_object_get(b, "requirements"), *inl = json_object_get(b, "inline");
+	int rc = parse_name(name, &j->reply);
+	if (!rc)
+		rc = check_source(c, config, stock, params, &j->reply);
+	if (!rc)
+		rc = check_requirements(reqs, &j->reply);
+	if (!rc && inl)
+		rc = parse_inline(inl, who, j);
+	if (rc)
+		return rc;
+	j->in.name = strdup(json_string_value(name));
+	j->in.requirements = strdup(reqs ? json_string_value(reqs) : "");
+	if (config) {
+		j->in.click = strdup(json_string_value(config));
+		j->source = strdup(j->in.click ? j->in.click : "");
+	} else if ((rc = expand_stock(stock, params, j))) {
+		return rc;
+	}
+	if (!j->in.name || !j->in.requirements || !j->in.click)
+		return -ENOMEM;
+	return 0;
+}
+
+static struct ctl_job *job_new(struct ctl *c, const struct ctl_caller *who,
+                               enum ctl_job_kind kind, ctl_done_fn done, void *ud)
+{
+	struct ctl_job *j = calloc(1, sizeof *j);
+	if (!j)
+		return NULL;
+	j->ctl = c;
+	j->reply = (struct ctl_reply){done, ud};
+	j->kind = kind;
+	j->tenant_id = who->tenant_id;
+	j->in.kind = who->kind;
+	j->in.max_steps = c->lim.max_steps;
+	atomic_init(&j->cancel, false);
+	j->in.cancel = &j->cancel;
+	return j;
+}
+
+/* A deploy's name and the tenant's module quota, before any work. */
+static int precheck_deploy(struct ctl_job *j)
+{
+	struct reg_tenant t;
+	int rc = reg_tenant_get(j->ctl->env.reg, j->tenant_id, &t);
+	if (rc)
+		return rc;
+	int64_t quota = t.quota_modules;
+	reg_tenant_release(&t);
+	rc = ctl__admit(j->ctl, j->tenant_id, j->in.name, quota, &j->reply);
+	return rc == 1 ? -EINVAL : rc;
+}
+
+static int submit(struct ctl *c, const struct ctl_caller *who, json_t *req,
+                  enum ctl_job_kind kind, ctl_done_fn done, void *ud)
+{
+	struct ctl_reply rp = {done, ud};
+	if (!ctl__rate_ok(c, who->tenant_id)) {
+		uint64_t rps = ctl__tenant(c, who->tenant_id)->rps;
+		ctl__reply_error(&rp, 429, "rate_limited", json_pack("{s:f}", "per_second", (double)rps),
+		                 "too many requests; at most %llu per second", (unsigned long long)rps);
+		return 0;
+	}
+	if (c->inflight >= c->lim.max_inflight) {
+		ctl__reply_error(&rp, 503, "busy", NULL, "too many verifications in progress; try again");
+		return 0;
+	}
+	struct ctl_job *j = job_new(c, who, kind, done, ud);
+	if (!j)
+		return -ENOMEM;
+	int rc = parse_request(c, who, req, j);
+	if (!rc && kind == CTL_JOB_DEPLOY)
+		rc = precheck_deploy(j);
+	if (!rc)
+		rc = job_inputs(j);
+	if (!rc)
+		rc = job_start(j);
+	if (rc) {
+		job_free(j);
+		return rc == -EINVAL ? 0 : rc;
+	}
+	c->inflight++;
+	return 0;
+}
+
+int ctl_check(struct ctl *c, const struct ctl_caller *who, json_t *req, ctl_done_fn done,
+              void *ud)
+{
+	return submit(c, who, req, CTL_JOB_CHECK, done, ud);
+}
+
+int ctl_deploy(struct ctl *c, const struct ctl_caller *who, json_t *req, ctl_done_fn done,
+               void *ud)
+{
+	return submit(c, who, req, CTL_JOB_DEPLOY, done, ud);
+}
