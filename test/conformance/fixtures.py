@@ -63,6 +63,10 @@ FIXTURES = [
     ('strip', 1, CHK + ' -> Strip(20) -> out0;'),
     ('unstrip', 1, CHK + ' -> Strip(20) -> Unstrip(20) -> out0;'),
     ('ipmirror', 1, CHK + ' -> IPMirror -> out0;'),
+    # Without packets under 32 bytes: Click swaps TCP seq and ack from 8
+    # transport bytes on, past the packet's end below 12
+    ('ipmirror-nostub', 1, CHK + ' -> c :: Classifier(2/0000%ffe0, -); c[0] -> Discard;'
+     ' c[1] -> IPMirror -> out0;'),
     ('icmppingresponder', 2, CHK + ' -> p :: ICMPPingResponder; p[0] -> out0; p[1] -> out1;'),
     ('icmperror-timeexceeded', 1, CHK + ' -> ICMPError(192.0.2.1, timeexceeded) -> out0;'),
     ('icmperror-unreachable', 1, CHK + ' -> ICMPError(192.0.2.1, unreachable, needfrag, MTU 1400) -> out0;'),
