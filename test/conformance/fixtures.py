@@ -90,6 +90,20 @@ FIXTURES = [
     ('ipoutputcombo-nots', 5, CHK + ' -> t :: Classifier(20/44, -); t[0] -> Discard;'
      ' t[1] -> Paint(2) -> c :: IPOutputCombo(2, 192.0.2.9, 576);'
      ' c[0] -> out0; c[1] -> out1; c[2] -> out2; c[3] -> out3; c[4] -> out4;'),
+    ('icmperror-redirect', 1, CHK + ' -> ICMPError(192.0.2.1, redirect, host) -> out0;'),
+    ('icmperror-sourcequench', 1, CHK + ' -> ICMPError(192.0.2.1, sourcequench) -> out0;'),
+    ('decipttl-nomulticast', 2, CHK + ' -> d :: DecIPTTL(MULTICAST false); d[0] -> out0; d[1] -> out1;'),
+    ('ipencap-dstanno', 1, CHK + ' -> SetIPAddress(3.3.3.3) -> IPEncap(4, 1.0.0.1, DST_ANNO) -> out0;'),
+    ('udpipencap-dstanno', 1, CHK + ' -> SetIPAddress(3.3.3.3)'
+     ' -> UDPIPEncap(1.0.0.1, 1, DST_ANNO, 2, CHECKSUM true) -> out0;'),
+    ('ipfilter-fields', 2, CHK + ' -> f :: IPFilter(allow src port < 1024, 1 icmp type echo-reply,'
+     ' 1 ip ttl < 2, deny all); f[0] -> out0; f[1] -> out1;'),
+    ('classifier-masks', 4, CHK + ' -> c :: Classifier(0/45%ff, 6/2000%3fff, 12/0a, -);'
+     ' c[0] -> out0; c[1] -> out1; c[2] -> out2; c[3] -> out3;'),
+    ('ipclassifier-nets', 4, CHK + ' -> c :: IPClassifier(dst net 192.168.1.0/24, ip frag,'
+     ' tcp port 80 or udp port 53, -); c[0] -> out0; c[1] -> out1; c[2] -> out2; c[3] -> out3;'),
+    ('hashswitch-ports', 2, CHK + ' -> h :: HashSwitch(20, 4); h[0] -> out0; h[1] -> out1;'),
+    ('tee3', 3, CHK + ' -> t :: Tee; t[0] -> out0; t[1] -> out1; t[2] -> out2;'),
     ('queue', 1, CHK + ' -> Queue(1000) -> Unqueue -> out0;'),
     ('simplequeue', 1, CHK + ' -> SimpleQueue(1000) -> Unqueue -> out0;'),
     ('fullnotequeue', 1, CHK + ' -> FullNoteQueue(1000) -> Unqueue -> out0;'),
