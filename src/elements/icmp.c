@@ -301,6 +301,15 @@ static int ping_reply(struct rt_pkt *p, uint64_t now)
 	old = rt_rd16(ic);
 	ic[0] = ic[1] = 0;
 	rt_csum_update16(ic + 2, old, 0);
+	/* As Click (click_update_zero_in_cksum): the incremental update gives
+	 * 0x0000 (-0) for an all-zero message, whose sum is 0xffff (+0). */
+	if (rt_rd16(ic + 2) == 0) {
+		uint32_t n = rt_pkt_transp_avail(p), i = 0;
+		while (i < n && ic[i] == 0)
+			i++;
+		if (i == n)
+			rt_wr16(ic + 2, 0xffff);
+	}
 	rt_pkt_set_dst_anno(p, s);
 	p->anno[RT_ANNO_PAINT] = 0;
 	p->tstamp_ns = now;

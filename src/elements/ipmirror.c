@@ -1,6 +1,9 @@
-/* IPMirror([DST_ANNO]): swap the IP source and destination and, for TCP
- * and UDP first fragments, the ports (checksums stay valid: the swap does
- * not change the sums). DST_ANNO (true) sets the dst-IP annotation to the
+/* IPMirror([DST_ANNO]): swap the IP source and destination and, as Click,
+ * for TCP and UDP first fragments with at least 8 transport bytes the ports
+ * and for TCP the sequence and acknowledgement numbers (checksums stay
+ * valid: the swaps do not change the sums). Click swaps seq and ack from 8
+ * transport bytes on, reading past the packet's end below 12; innet swaps
+ * them only when both are in the packet. DST_ANNO (true) sets the dst-IP annotation to the
  * new destination. Needs the IP header annotation. */
 #include <errno.h>
 
@@ -28,8 +31,8 @@ static int ipmirror_configure(const struct click_conf_ctx *ctx, const struct cli
 }
 
 /* ---- symbolic model (src/verify/model.h) ---- */
-/* Addresses swap; TCP/UDP first fragments with at least 4 transport bytes
- * swap ports too (as the packet function). The new src is bound to the
+/* Addresses swap; TCP/UDP first fragments with at least 8 transport bytes
+ * swap ports too (as the packet function; seq and ack are not tracked). The new src is bound to the
  * variable the dst was, which is how a reply is proven to go back to its
  * sender. */
 static void ipmirror_ports(struct sym_ctx *cx, struct sym_flow *f)
@@ -45,7 +48,7 @@ static void ipmirror_ports(struct sym_ctx *cx, struct sym_flow *f)
 		sym_emit(cx, 0, later.v[i]);
 	for (uint32_t i = 0; i < first.n; i++) {
 		struct sym_flow *swap, *keep, *maybe;
-		sym_split_transport(cx, first.v[i], 4, &swap, &keep, &maybe);
+		sym_split_transport(cx, first.v[i], 8, &swap, &keep, &maybe);
 		if (maybe) { /* approximate: both ways */
 			struct sym_flow *c = sym_clone(cx, maybe);
 			if (c)
@@ -98,11 +101,16 @@ static struct rt_pkt *ipmirror_action(struct rt_elem *e, struct rt_pkt *p)
 	rt_wr32(ip + 12, d);
 	rt_wr32(ip + 16, s);
 	if ((ip[9] == RT_IP_PROTO_TCP || ip[9] == RT_IP_PROTO_UDP) && rt_ip_first_frag(ip) &&
-	    rt_pkt_transp_avail(p) >= 4) {
+	    rt_pkt_transp_avail(p) >= 8) {
 		uint8_t *t = rt_pkt_transp(p);
 		uint16_t sp = rt_rd16(t), dp = rt_rd16(t + 2);
 		rt_wr16(t, dp);
 		rt_wr16(t + 2, sp);
+		if (ip[9] == RT_IP_PROTO_TCP && rt_pkt_transp_avail(p) >= 12) {
+			uint32_t seq = rt_rd32(t + 4), ack = rt_rd32(t + 8);
+			rt_wr32(t + 4, ack);
+			rt_wr32(t + 8, seq);
+		}
 	}
 	if (!c || c->dst_anno)
 		rt_pkt_set_dst_anno(p, s);
@@ -127,7 +135,9 @@ const struct click_class elem_ipmirror = {
 	.runtime = &ipmirror_runtime,
 	.describe = ipmirror_describe,
 	.doc_args = "[DST_ANNO] (bool, default true)",
-	.doc_model = "Swaps the addresses, and the ports of TCP and UDP first fragments; the new "
+	.doc_model = "Swaps the addresses, and the ports of TCP and UDP first fragments with at "
+	             "least 8 transport bytes (TCP sequence and acknowledgement numbers swap too, "
+	             "not tracked); the new "
 	             "source is bound to the variable the destination was, which is how a reply is "
 	             "proven to return to its sender.",
 };

@@ -1,8 +1,9 @@
 /* StoreData(OFFSET, DATA [, MASK] [, GROW bool]) (Click's StoreData): write
  * DATA's bytes at OFFSET from the data pointer, e.g. StoreData(40, \<20>).
  * With MASK, only the mask's 1 bits are written: byte = (old & ~m) |
- * (data & m). Packets too short are left unchanged unless GROW (false)
- * extends them. DATA and MASK are unquoted Click strings (may hold NULs). */
+ * (data & m). A packet that ends inside DATA gets the bytes that fit, as in
+ * Click, unless GROW (false) extends it. DATA and MASK are unquoted Click
+ * strings (may hold NULs). */
 #include <errno.h>
 
 #include "elements/internal.h"
@@ -74,14 +75,14 @@ static int storedata_sym_push(struct sym_ctx *cx, const struct click_element *e,
 static const struct elem_model storedata_model = { .push = storedata_sym_push };
 
 /* ---- runtime (packet functions) ---- */
-/* Short packets pass unchanged unless GROW extends them (zero-filled). */
+/* As Click: a packet that ends inside DATA gets the bytes that fit (none
+ * when it ends at or before OFFSET), unless GROW extends it (zero-filled)
+ * to take all of DATA. */
 static struct rt_pkt *storedata_action(struct rt_elem *e, struct rt_pkt *p)
 {
 	const struct storedata_conf *c = e->conf;
 	uint64_t end = (uint64_t)c->offset + c->len;
-	if (end > p->len) {
-		if (!c->grow)
-			return p;
+	if (end > p->len && c->grow) {
 		uint32_t add = (uint32_t)(end - p->len);
 		if (end > UINT32_MAX || rt_pkt_tailroom(p) < add) {
 			rt_drop(e, p);
@@ -92,8 +93,11 @@ static struct rt_pkt *storedata_action(struct rt_elem *e, struct rt_pkt *p)
 			t[i] = 0;
 		p->len += add;
 	}
+	if (c->offset >= p->len)
+		return p;
+	uint32_t n = end > p->len ? p->len - c->offset : c->len;
 	uint8_t *d = rt_pkt_data(p) + c->offset;
-	for (uint32_t i = 0; i < c->len; i++)
+	for (uint32_t i = 0; i < n; i++)
 		d[i] = c->mask ? (uint8_t)((d[i] & ~c->mask[i]) | (c->data[i] & c->mask[i])) : c->data[i];
 	return p;
 }

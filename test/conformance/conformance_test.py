@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""Conformance with the real Click: for every fixture under fixtures/, run
+`innet click run` on in.pcap once per output (innet-K.click) and require
+the multiset of packets Click wrote to outK.pcap (recorded by record.py),
+byte for byte. A difference prints the pairs of packets (matched by IP ID)
+and the differing byte offsets; it fails the test unless docs/conformance.md
+lists the fixture as "bug, open" or "deliberate departure". A listed
+fixture that no longer differs fails too: its row must say it is fixed.
+
+    INNET_CLI=build/innet INNET_SOURCE_DIR=. test/conformance/conformance_test.py [NAME...]"""
+import collections
+import os
+import re
+import struct
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def read_pcap(path):
+    data = open(path, 'rb').read()
+    magic = struct.unpack('<I', data[:4])[0]
+    end = '<' if magic in (0xa1b2c3d4, 0xa1b23c4d) else '>'
+    off, pkts = 24, []
+    while off + 16 <= len(data):
+        _, _, caplen, _ = struct.unpack(end + 'IIII', data[off:off + 16])
+        pkts.append(data[off + 16:off + 16 + caplen])
+        off += 16 + caplen
+    return pkts
+
+
+def ip_id(p):
+    """The IP ID of the packet's first IPv4 header (raw, or after Ethernet)."""
+    for off in (0, 14):
+        if len(p) >= off + 6 and p[off] >> 4 == 4 and (off == 0 or p[12:14] == b'\x08\x00'):
+            return struct.unpack('!H', p[off + 4:off + 6])[0]
+    return None
+
+
+def expected_departures(source):
+    """Fixture names of the docs/conformance.md table rows marked open or
+    deliberate: every `name` in backticks of the row's first cell."""
+    path = os.path.join(source, 'docs', 'conformance.md')
+    names = {}
+    for line in open(path):
+        cells = [c.strip() for c in line.strip().strip('|').split('|')]
+        if len(cells) < 3 or not line.startswith('|'):
+            continue
+        status = cells[-1].lower()
+        if status.startswith('bug, open') or status.startswith('deliberate departure'):
+            for n in re.findall(r'`([^`]+)`', cells[0]):
+                names[n] = cells[-1]
+    return names
+
+
+def describe(click_only, innet_only):
+    lines = []
+    by_id = collections.defaultdict(lambda: ([], []))
+    for p in click_only:
+        by_id[ip_id(p)][0].append(p)
+    for p in innet_only:
+        by_id[ip_id(p)][1].append(p)
+    for ident in sorted(by_id, key=lambda x: -1 if x is None else x):
+        cs, ins = by_id[ident]
+        for i in range(max(len(cs), len(ins))):
+            c = cs[i] if i < len(cs) else None
+            n = ins[i] if i < len(ins) else None
+            lines.append('    IP ID %s:' % ident)
+            lines.append('      click: %s' % (c.hex() if c is not None else '(none)'))
+            lines.append('      innet: %s' % (n.hex() if n is not None else '(none)'))
+            if c is not None and n is not None:
+                offs = [j for j in range(max(len(c), len(n)))
+                        if j >= len(c) or j >= len(n) or c[j] != n[j]]
+                lines.append('      differing offsets: %s%s (lengths %d, %d)'
+                             % (offs[:40], ' ...' if len(offs) > 40 else '', len(c), len(n)))
+    return lines
+
+
+def run_fixture(cli, d, tmp):
+    """The report lines of the differences of fixture folder d, or []."""
+    inp = os.path.join(HERE, 'in.pcap')
+    report = []
+    k = 0
+    while os.path.exists(os.path.join(d, 'innet-%d.click' % k)):
+        want = read_pcap(os.path.join(d, 'out%d.pcap' % k))
+        out = os.path.join(tmp, 'out.pcap')
+        if os.path.exists(out):
+            os.unlink(out)
+        r = subprocess.run([cli, 'click', 'run', os.path.join(d, 'innet-%d.click' % k),
+                            '--in', inp, '--out', out], capture_output=True, text=True, timeout=120)
+        if r.returncode != 0:
+            report.append('  output %d: innet click run failed (%d): %s' % (k, r.returncode, r.stderr.strip()))
+            k += 1
+            continue
+        got = read_pcap(out)
+        cw, cg = collections.Counter(want), collections.Counter(got)
+        if cw != cg:
+            click_only = list((cw - cg).elements())
+            innet_only = list((cg - cw).elements())
+            report.append('  output %d: click wrote %d packets, innet %d; %d only in click, %d only in innet'
+                          % (k, len(want), len(got), len(click_only), len(innet_only)))
+            report.extend(describe(click_only, innet_only))
+        k += 1
+    if k == 0:
+        report.append('  no innet-0.click')
+    return report
+
+
+def main():
+    cli = os.environ['INNET_CLI']
+    source = os.environ.get('INNET_SOURCE_DIR', os.path.join(HERE, '..', '..'))
+    expected = expected_departures(source)
+    fixtures = sorted(os.listdir(os.path.join(HERE, 'fixtures')))
+    if len(sys.argv) > 1:
+        fixtures = [f for f in fixtures if f in sys.argv[1:]]
+    failed, known, same = [], [], 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in fixtures:
+            report = run_fixture(cli, os.path.join(HERE, 'fixtures', name), tmp)
+            if not report:
+                same += 1
+                if name in expected:
+                    print('%s: no difference, but docs/conformance.md lists it as "%s": mark it fixed'
+                          % (name, expected[name]))
+                    failed.append(name)
+                continue
+            if name in expected:
+                print('%s: expected difference (%s)' % (name, expected[name]))
+                known.append(name)
+            else:
+                print('%s: DIFFERS from Click, and docs/conformance.md does not list it' % name)
+                failed.append(name)
+            print('\n'.join(report))
+    for n in expected:
+        if n not in fixtures and len(sys.argv) == 1:
+            print('docs/conformance.md lists %s, which is no fixture' % n)
+            failed.append(n)
+    print('%d fixtures: %d same as Click, %d documented differences, %d failures%s'
+          % (len(fixtures), same, len(known), len(failed), (': ' + ', '.join(failed)) if failed else ''))
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
