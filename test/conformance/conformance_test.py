@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Conformance with the real Click: for every fixture under fixtures/, run
+"""Conformance with the real Click: for every fixture under test/fixtures/conformance/, run
 `innet click run` on in.pcap once per output (innet-K.click) and require
 the multiset of packets Click wrote to outK.pcap (recorded by record.py),
 byte for byte. A difference prints the pairs of packets (matched by IP ID)
@@ -17,6 +17,8 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# the recorded captures and configurations (data): test/fixtures/conformance/
+DATA = os.path.join(HERE, '..', 'fixtures', 'conformance')
 
 
 def read_pcap(path):
@@ -80,7 +82,7 @@ def describe(click_only, innet_only):
 
 def run_fixture(cli, d, tmp):
     """The report lines of the differences of fixture folder d, or []."""
-    inp = os.path.join(HERE, 'in.pcap')
+    inp = os.path.join(DATA, 'in.pcap')
     report = []
     k = 0
     while os.path.exists(os.path.join(d, 'innet-%d.click' % k)):
@@ -112,13 +114,13 @@ def main():
     cli = os.environ['INNET_CLI']
     source = os.environ.get('INNET_SOURCE_DIR', os.path.join(HERE, '..', '..'))
     expected = expected_departures(source)
-    fixtures = sorted(os.listdir(os.path.join(HERE, 'fixtures')))
+    fixtures = sorted([f for f in os.listdir(DATA) if os.path.isdir(os.path.join(DATA, f))])
     if len(sys.argv) > 1:
         fixtures = [f for f in fixtures if f in sys.argv[1:]]
     failed, known, same = [], [], 0
     with tempfile.TemporaryDirectory() as tmp:
         for name in fixtures:
-            report = run_fixture(cli, os.path.join(HERE, 'fixtures', name), tmp)
+            report = run_fixture(cli, os.path.join(DATA, name), tmp)
             if not report:
                 same += 1
                 if name in expected:

@@ -5,9 +5,9 @@ on the same input capture by the real Click (record.py) and by innet
 A fixture's BODY is Click configuration text in which the input is the
 element named `src` and output K is the element named `outK`. record.py
 declares them for Click (src :: FromDump, outK :: ToDump) in
-fixtures/NAME/click.click; for innet every output is run on its own, since
+test/fixtures/conformance/NAME/click.click; for innet every output is run on its own, since
 `innet click run` writes every ToNetFront to one capture:
-fixtures/NAME/innet-K.click declares src :: FromNetFront(0), outK ::
+test/fixtures/conformance/NAME/innet-K.click declares src :: FromNetFront(0), outK ::
 ToNetFront(0) and every other output as Discard.
 
 Elements whose behaviour depends on time (shapers, rated elements,

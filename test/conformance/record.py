@@ -4,11 +4,11 @@
     /usr/bin/python3 test/conformance/record.py --click /path/to/click [--inputs] [NAME...]
 
 --click is an already built Click userlevel driver (this script never
-builds Click). --inputs first regenerates test/conformance/in.pcap with a
+builds Click). --inputs first regenerates test/fixtures/conformance/in.pcap with a
 fixed seed (scapy). Then, for every fixture of fixtures.py (or the NAMEs
-given), it writes fixtures/NAME/click.click and innet-K.click, runs Click on
+given), it writes test/fixtures/conformance/NAME/click.click and innet-K.click, runs Click on
 in.pcap in a scratch folder and stores its ToDump captures as
-fixtures/NAME/outK.pcap."""
+test/fixtures/conformance/NAME/outK.pcap."""
 import argparse
 import os
 import random
@@ -19,6 +19,8 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# the recorded captures and configurations (data): test/fixtures/conformance/
+DATA = os.path.join(HERE, '..', 'fixtures', 'conformance')
 sys.path.insert(0, HERE)
 from fixtures import FIXTURES, click_config, innet_config  # noqa: E402
 
@@ -118,7 +120,7 @@ def make_inputs(path):
 
 
 def record(click, name, nout, body):
-    d = os.path.join(HERE, 'fixtures', name)
+    d = os.path.join(DATA, name)
     os.makedirs(d, exist_ok=True)
     for f in os.listdir(d):
         os.unlink(os.path.join(d, f))
@@ -126,7 +128,7 @@ def record(click, name, nout, body):
     for k in range(nout):
         open(os.path.join(d, 'innet-%d.click' % k), 'w').write(innet_config(body, nout, k))
     with tempfile.TemporaryDirectory() as t:
-        shutil.copy(os.path.join(HERE, 'in.pcap'), os.path.join(t, 'in.pcap'))
+        shutil.copy(os.path.join(DATA, 'in.pcap'), os.path.join(t, 'in.pcap'))
         shutil.copy(os.path.join(d, 'click.click'), os.path.join(t, 'c.click'))
         r = subprocess.run([click, 'c.click'], cwd=t, capture_output=True, text=True, timeout=60)
         if r.returncode != 0:
@@ -144,7 +146,7 @@ def main():
     ap.add_argument('names', nargs='*')
     a = ap.parse_args()
     if a.inputs:
-        print('in.pcap: %d packets' % make_inputs(os.path.join(HERE, 'in.pcap')))
+        print('in.pcap: %d packets' % make_inputs(os.path.join(DATA, 'in.pcap')))
     ok = True
     for name, nout, body in FIXTURES:
         if a.names and name not in a.names:
