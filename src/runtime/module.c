@@ -396,6 +396,8 @@ void rt_module_free(struct rt_module *m)
 }
 
 size_t rt_module_mem_size(const struct rt_module *m) { return m->size; }
+const struct click_graph *rt_module_graph(const struct rt_module *m) { return m->g; }
+struct rt_elem *rt_module_elem(const struct rt_module *m, uint32_t i) { return &m->elems[i]; }
 uint32_t rt_module_ndev_in(const struct rt_module *m) { return m->ndev_in; }
 uint32_t rt_module_ndev_out(const struct rt_module *m) { return m->ndev_out; }
 

@@ -118,6 +118,9 @@ uint32_t rt_simple_pool_in_use(const struct rt_simple_pool *sp);
  * ------------------------------------------------------------------------ */
 
 struct rt_module;
+struct rt_wbuf;
+struct rt_rbuf;
+struct rt_table_stats;
 
 struct rt_env {
 	struct rt_pool pool;
@@ -150,6 +153,9 @@ struct rt_limits {
 int rt_module_new(const struct click_graph *g, const struct rt_env *env,
                   const struct rt_limits *lim, uint64_t now_ns, bool take_graph,
                   struct rt_module **out, struct diags *d);
+/* The graph it runs, and its i-th element (graph order). */
+const struct click_graph *rt_module_graph(const struct rt_module *m);
+struct rt_elem *rt_module_elem(const struct rt_module *m, uint32_t i);
 /* Frees packets still held (queues) through the pool. */
 void rt_module_free(struct rt_module *m);
 /* Bytes of the module's block (element states, tables, rings). */
@@ -215,6 +221,69 @@ void rt_module_counters(const struct rt_module *m, struct rt_counters *c);
 int rt_module_read(const struct rt_module *m, const char *elem, const char *handler,
                    uint64_t *val);
 
+/* ---- state snapshots: suspend and resume ---- */
+
+/* A growable byte buffer for save hooks (control thread: it may
+ * allocate). Errors stick: after a failed allocation `oom` is set and
+ * further writes do nothing. Integers are little-endian; varints are
+ * LEB128 (7 bits a byte), so small numbers take one byte. */
+struct rt_wbuf {
+	uint8_t *p;
+	size_t len, cap;
+	bool oom;
+};
+void rt_wbuf_put(struct rt_wbuf *w, const void *v, size_t n);
+void rt_wbuf_u8(struct rt_wbuf *w, uint8_t v);
+void rt_wbuf_u32(struct rt_wbuf *w, uint32_t v);
+void rt_wbuf_u64(struct rt_wbuf *w, uint64_t v);
+void rt_wbuf_varint(struct rt_wbuf *w, uint64_t v);
+void rt_wbuf_free(struct rt_wbuf *w);
+
+/* A reader over saved bytes. Reading past the end sets `bad` and
+ * returns zeros, so a load hook reads everything and checks once. */
+struct rt_rbuf {
+	const uint8_t *p;
+	size_t len, off;
+	bool bad;
+};
+void rt_rbuf_get(struct rt_rbuf *r, void *v, size_t n);
+uint8_t rt_rbuf_u8(struct rt_rbuf *r);
+uint32_t rt_rbuf_u32(struct rt_rbuf *r);
+uint64_t rt_rbuf_u64(struct rt_rbuf *r);
+uint64_t rt_rbuf_varint(struct rt_rbuf *r);
+static inline size_t rt_rbuf_left(const struct rt_rbuf *r) { return r->bad ? 0 : r->len - r->off; }
+
+/* What a stateful element's table holds, for operators and tenants
+ * (GET /v1/modules/{id}, /metrics): entries now (mappings, packets), the
+ * most it may hold (its share of the module's quota), and the packets it
+ * dropped because it was full. */
+struct rt_table_stats {
+	uint64_t entries, capacity, full_drops;
+};
+/* The table of stateful element i of m (rt_graph_stateful's idx):
+ * 0, or -ENOENT when that element shows none. */
+int rt_module_table(const struct rt_module *m, uint32_t i, struct rt_table_stats *st);
+
+/* The elements of g that hold state (their class has a save hook): how
+ * many, with the first `max` of their indices in idx[] (idx may be NULL
+ * with max 0). A graph with any is a stateful module. */
+uint32_t rt_graph_stateful(const struct click_graph *g, uint32_t *idx, uint32_t max);
+
+/* Save the live state of every stateful element of m: a malloc'd blob
+ * (*out, *len; the caller frees it). `now_ns` is the module clock,
+ * `wall_ns` the wall clock (CLOCK_REALTIME) at the save, so a load in
+ * another process knows how long the module was away. 0, -ENOMEM. */
+int rt_module_save(const struct rt_module *m, uint64_t now_ns, uint64_t wall_ns, void **out,
+                   size_t *len);
+/* Load a blob into m, just made by rt_module_new from the same
+ * configuration (elements are matched by name and class; an element the
+ * blob does not name keeps its fresh state, a saved element the
+ * configuration no longer has is ignored). `wall_ns` is the wall clock
+ * now (a clock that went backwards counts as no time away). 0, or
+ * -EINVAL with a diagnostic for bytes that are not a saved state. */
+int rt_module_load(struct rt_module *m, const void *blob, size_t len, uint64_t now_ns,
+                   uint64_t wall_ns, struct diags *d);
+
 /* ------------------------------------------------------------------------
  * 3. Element-facing API
  * ------------------------------------------------------------------------ */
@@ -269,6 +338,20 @@ struct elem_runtime {
 	/* Device elements: the module device number they stand for
 	 * (FromDevice(N)); NULL: numbered in graph order. */
 	uint32_t (*device)(const struct rt_elem *e);
+	/* Stateful elements (per-flow memory: rewriters, enforcers, ARP
+	 * tables, queues that hold packets) have both; an element with a
+	 * save hook makes its module stateful (rt_graph_stateful). save
+	 * writes the live state with times relative to now_ns (remaining
+	 * lifetimes); load restores it into a freshly initialised instance
+	 * of the same configuration, `away_ns` after the save: what expired
+	 * meanwhile is gone, as if the module had run. Control thread, the
+	 * module not running. 0 or a negative errno (load: -EINVAL for bytes
+	 * that do not parse, with a diagnostic). */
+	int (*save)(const struct rt_elem *e, struct rt_wbuf *w, uint64_t now_ns);
+	/* Stateful elements: what their table holds (NULL: nothing to show). */
+	void (*table)(const struct rt_elem *e, struct rt_table_stats *st);
+	int (*load)(struct rt_elem *e, struct rt_rbuf *r, uint64_t now_ns, uint64_t away_ns,
+	            struct diags *d);
 };
 
 /* Emit on output `port` (push); an unconnected or missing port frees the

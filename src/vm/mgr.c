@@ -395,3 +395,25 @@ void vm_mgr_stats(const struct vm_mgr *m, struct vm_mgr_stats *st)
 {
 	*st = m->st;
 }
+
+/* Interface placeholders until the native backend suspends (issue 10). */
+int vm_suspend(struct vm_mgr *m, uint64_t id)
+{
+	struct vmod *v = idmap_get(&m->mods, id);
+	if (!v)
+		return -ENOENT;
+	return -ENOTSUP;
+}
+
+int vm_suspend_all(struct vm_mgr *m)
+{
+	(void)m;
+	return 0;
+}
+
+int vm_module_tables(const struct vm_mgr *m, uint64_t id, struct vm_table_info *out, size_t max)
+{
+	(void)out;
+	(void)max;
+	return idmap_get(&m->mods, id) ? 0 : -ENOENT;
+}

@@ -52,7 +52,13 @@ struct vm_module_spec {
 	bool stateful;               /* keeps state that must outlive idling (the
 	                              * controller decides): never stopped when idle */
 	size_t mem_quota;            /* stateful modules' block limit (0: mgr default) */
-	uint32_t flow_capacity;      /* flow-table entries (0: runtime default) */
+	uint32_t flow_capacity;      /* the module's flow quota: mappings its
+	                              * tables hold together (0: runtime default) */
+	/* A state saved by an earlier suspend (rt_module_save's bytes, kept
+	 * in the registry): the module is deployed suspended and resumes
+	 * with it on its next packet of any kind. NULL: none. Copied. */
+	const void *state;
+	size_t state_len;
 	/* xen */
 	const char *image;           /* ClickOS kernel (NULL: mgr's xen_image) */
 	uint32_t memory_mb;          /* 0: 8 */
@@ -146,6 +152,11 @@ struct vm_config {
 	 * tick_ms (0: 100); otherwise call vm_mgr_tick. */
 	struct uv_loop_s *loop;
 	uint32_t tick_ms;
+	/* A stateful module was suspended: `state` is its saved state, valid
+	 * during the call (the callee copies it, e.g. into the registry, one
+	 * row per module replaced on each suspend). NULL: nobody is told. */
+	void (*on_suspend)(void *arg, uint64_t id, const void *state, size_t len);
+	void *on_suspend_arg;
 };
 void vm_config_init(struct vm_config *c);
 
@@ -164,6 +175,16 @@ int vm_start(struct vm_mgr *mgr, uint64_t id);
 int vm_stop(struct vm_mgr *mgr, uint64_t id, bool hold_off);
 /* Kill: stop and forget. */
 int vm_remove(struct vm_mgr *mgr, uint64_t id);
+/* Suspend a running stateful module now (as the idle check does): its
+ * state goes to on_suspend and its running memory is freed; it resumes on
+ * its next packet of any kind, that packet held and processed first.
+ * 0, -ENOENT, -EALREADY (not running), -ENOTSUP (stateless, or the
+ * backend cannot). */
+int vm_suspend(struct vm_mgr *mgr, uint64_t id);
+/* Suspend every running stateful module and wait until each state was
+ * handed to on_suspend (innetd's SIGTERM). How many were suspended, or a
+ * negative errno. */
+int vm_suspend_all(struct vm_mgr *mgr);
 /* Idle check (called by the loop timer when the config has a loop). */
 void vm_mgr_tick(struct vm_mgr *mgr, uint64_t now_ns);
 
@@ -176,12 +197,28 @@ struct vm_module_info {
 	uint64_t failed_starts;          /* the backend failed */
 	uint64_t last_start_ns;          /* first packet seen -> running (0: none yet) */
 	struct dp_module_stats dp;       /* packets, bytes, drops, held, memory */
+	uint64_t suspends, resumes;      /* completed */
+	uint64_t last_suspend_ns;        /* idle decision -> running memory freed */
+	uint64_t last_resume_ns;         /* held packet -> module running again */
+	size_t state_bytes;              /* the last saved state (0: none) */
 };
 int vm_module_info(const struct vm_mgr *mgr, uint64_t id, struct vm_module_info *info);
+
+/* The tables of a module's stateful elements (rt_table_stats by
+ * element): of the running module, or as saved at its last suspend.
+ * Fills up to max entries; returns how many the module has (0 for a
+ * stateless module or one that never ran). */
+struct vm_table_info {
+	char elem[64];   /* element name (truncated) */
+	char cls[32];    /* its class */
+	uint64_t entries, capacity, full_drops;
+};
+int vm_module_tables(const struct vm_mgr *mgr, uint64_t id, struct vm_table_info *out, size_t max);
 
 struct vm_mgr_stats {
 	uint64_t modules, running, starting;
 	uint64_t starts, stops, refused_starts, failed_starts, idle_stops;
+	uint64_t suspended, suspends, resumes;
 };
 void vm_mgr_stats(const struct vm_mgr *mgr, struct vm_mgr_stats *st);
 
