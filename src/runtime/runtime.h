@@ -280,7 +280,11 @@ int rt_module_save(const struct rt_module *m, uint64_t now_ns, uint64_t wall_ns,
  * blob does not name keeps its fresh state, a saved element the
  * configuration no longer has is ignored). `wall_ns` is the wall clock
  * now (a clock that went backwards counts as no time away). 0, or
- * -EINVAL with a diagnostic for bytes that are not a saved state. */
+ * -EINVAL with a diagnostic for bytes that are not a saved state (bad
+ * magic or version, truncated, a check value that does not match: the
+ * blob ends with a 64-bit check over its bytes). After a failed load some
+ * elements may hold loaded state: free m and start a fresh module.
+ * Control thread; packets of loaded queues come from m's pool. */
 int rt_module_load(struct rt_module *m, const void *blob, size_t len, uint64_t now_ns,
                    uint64_t wall_ns, struct diags *d);
 
