@@ -207,11 +207,13 @@ static void port_close(struct dp__port *pt)
 static void finish_cmd(struct dp *dp, struct dp__cmd *c)
 {
 	dp->outstanding--;
-	if (c->prog.ops && c->prog.ops->destroy)
-		c->prog.ops->destroy(c->prog.self); /* the fast path let go */
 	struct dp__mod *m = c->mod;
 	struct dp_event ev = {.type = DP_EV_DONE, .module = m->id, .status = c->status,
 	                      .cookie = c->cookie};
+	if (c->type == DP__CMD_SUSPEND && dp->cfg.on_event)
+		ev.prog = c->prog; /* the receiver's now */
+	else if (c->prog.ops && c->prog.ops->destroy)
+		c->prog.ops->destroy(c->prog.self); /* the fast path let go */
 	if (c->type == DP__CMD_ADD && c->status < 0) {
 		struct dp__key k = {.addr = m->key.addr, .port = m->key.port, .proto = m->key.proto};
 		rte_hash_del_key(dp->keys, &k);
@@ -622,6 +624,19 @@ int dp_module_halt(struct dp *dp, uint64_t id, uint32_t cookie)
 	if (!m)
 		return dp ? -ENOENT : -ENOTCONN;
 	int r = send_cmd(dp, DP__CMD_HALT, m, (struct dp_program){0}, cookie);
+	if (r == 0 && m->running) {
+		m->running = false;
+		dp->nrunning--;
+	}
+	return r;
+}
+
+int dp_module_suspend(struct dp *dp, uint64_t id, uint32_t cookie)
+{
+	struct dp__mod *m = dp ? find(dp, id) : NULL;
+	if (!m)
+		return dp ? -ENOENT : -ENOTCONN;
+	int r = send_cmd(dp, DP__CMD_SUSPEND, m, (struct dp_program){0}, cookie);
 	if (r == 0 && m->running) {
 		m->running = false;
 		dp->nrunning--;

@@ -31,6 +31,7 @@ struct rt_limits;
 struct uv_loop_s;
 struct dp_io;
 struct rt_pkt;
+struct rt_module;
 
 #define DP_MAX_PORTS 8
 /* The most packets the fast path takes at once: an rx burst, one module's
@@ -55,8 +56,36 @@ struct dp_route {
 	uint8_t mac[6];
 };
 
+/* A program runs a started module's packets on the fast path. The native
+ * backend (src/vm) builds one from the module's Click graph with the
+ * runtime; tests may provide their own. */
+struct dp_program_ops {
+	/* Packets for the module: IPv4 without link header, IP header
+	 * annotation set. Each packet is emitted with dp_emit or dropped
+	 * with dp_drop, now or later (queues). Returns the program's next
+	 * timer deadline (UINT64_MAX: none). Fast path. */
+	uint64_t (*push)(void *self, struct dp_io *io, struct rt_pkt **pkts, uint32_t n,
+	                 uint64_t now_ns);
+	/* Called when `now_ns` reached the deadline it last returned (UINT64_MAX:
+	 * none). Also called once right after the program is published. */
+	uint64_t (*run_timers)(void *self, struct dp_io *io, uint64_t now_ns);
+	/* Control thread, after the fast path let go: free everything,
+	 * including packets still queued (dp_free_pkt). */
+	void (*destroy)(void *self);
+	/* Optional (NULL: none): start loading what push will touch, a few
+	 * packets ahead (the fast path calls it while it runs the packets
+	 * before). Must not block or write. Fast path. */
+	void (*prefetch)(const void *self);
+};
+
+struct dp_program {
+	const struct dp_program_ops *ops;
+	void *self;
+};
+
 enum dp_event_type {
-	DP_EV_NEW_FLOW = 1, /* first packet of a new flow for a module without a program */
+	DP_EV_NEW_FLOW = 1, /* first packet of a new flow for a module without a program
+	                     * (`wake`: any packet for a suspended module) */
 	DP_EV_DONE,         /* a command finished (status in `status`) */
 };
 
@@ -70,6 +99,11 @@ struct dp_event {
 	uint16_t sport, dport;
 	uint8_t proto;
 	uint64_t ts_ns;     /* DP_EV_NEW_FLOW: when the fast path saw it (dp_now_ns) */
+	bool wake;          /* DP_EV_NEW_FLOW: the module is suspended (dp_module_suspend) */
+	/* DP_EV_DONE of dp_module_suspend: the program the fast path let go
+	 * (ops NULL: it had none). The receiver owns it from now on: it saves
+	 * its state (dp_program_module, rt_module_save) and destroys it. */
+	struct dp_program prog;
 };
 
 typedef void (*dp_event_fn)(void *arg, const struct dp_event *ev);
@@ -134,32 +168,6 @@ struct dp_module_key {
 	uint16_t port;   /* host order, 0: any */
 };
 
-/* A program runs a started module's packets on the fast path. The native
- * backend (src/vm) builds one from the module's Click graph with the
- * runtime; tests may provide their own. */
-struct dp_program_ops {
-	/* Packets for the module: IPv4 without link header, IP header
-	 * annotation set. Each packet is emitted with dp_emit or dropped
-	 * with dp_drop, now or later (queues). Returns the program's next
-	 * timer deadline (UINT64_MAX: none). Fast path. */
-	uint64_t (*push)(void *self, struct dp_io *io, struct rt_pkt **pkts, uint32_t n,
-	                 uint64_t now_ns);
-	/* Called when `now_ns` reached the deadline it last returned (UINT64_MAX:
-	 * none). Also called once right after the program is published. */
-	uint64_t (*run_timers)(void *self, struct dp_io *io, uint64_t now_ns);
-	/* Control thread, after the fast path let go: free everything,
-	 * including packets still queued (dp_free_pkt). */
-	void (*destroy)(void *self);
-	/* Optional (NULL: none): start loading what push will touch, a few
-	 * packets ahead (the fast path calls it while it runs the packets
-	 * before). Must not block or write. Fast path. */
-	void (*prefetch)(const void *self);
-};
-
-struct dp_program {
-	const struct dp_program_ops *ops;
-	void *self;
-};
 
 /* A program running `g` with the Click runtime (src/runtime): packets come
  * from and go back to the fast path's mbuf pool, device output N is sent
@@ -177,6 +185,11 @@ int dp_program_click_shared(struct dp *dp, const struct click_graph *g, const st
                             struct diags *d);
 /* Bytes the program's module block takes (0 for other programs). */
 size_t dp_program_mem(const struct dp_program *prog);
+/* The runtime module a program from dp_program_click* runs (NULL for
+ * other programs): for the control thread to save its state after the
+ * fast path let go (dp_module_suspend), or to load a saved state into a
+ * program built for a resume before it is published (dp_module_run). */
+struct rt_module *dp_program_module(const struct dp_program *prog);
 
 /* Control-thread API. Commands are queued to the fast path and complete
  * asynchronously: a DP_EV_DONE event with `cookie` reports the result.
@@ -195,13 +208,22 @@ int dp_module_run(struct dp *dp, uint64_t id, struct dp_program prog, uint32_t c
 /* Unpublish and free the program (after the fast path let go); the module
  * stays deployed and starts again on its next new flow. */
 int dp_module_halt(struct dp *dp, uint64_t id, uint32_t cookie);
+/* Suspend: the fast path unpublishes the program and hands it back in
+ * this command's DP_EV_DONE event (ev->prog) instead of freeing it; from
+ * then on ANY packet for the module (not only one opening a flow) is held
+ * (up to hold_packets) and the first is announced as DP_EV_NEW_FLOW with
+ * `wake` set. dp_module_run resumes it (held packets first, in order);
+ * dp_module_halt drops what it held. On a module without a program (one
+ * deployed with a saved state) it only makes any packet wake it. 0,
+ * -ENOENT, -ENOTCONN, -ENOMEM. */
+int dp_module_suspend(struct dp *dp, uint64_t id, uint32_t cookie);
 /* Forget the module. */
 int dp_module_remove(struct dp *dp, uint64_t id, uint32_t cookie);
 int dp_sync(struct dp *dp);
 /* Drain pending events now (callers without a loop). Returns how many. */
 int dp_poll(struct dp *dp);
 
-enum dp_module_state { DP_MOD_DEPLOYED, DP_MOD_STARTING, DP_MOD_RUNNING };
+enum dp_module_state { DP_MOD_DEPLOYED, DP_MOD_STARTING, DP_MOD_RUNNING, DP_MOD_SUSPENDED };
 
 struct dp_module_stats {
 	enum dp_module_state state;

@@ -205,6 +205,7 @@ static void publish(struct dp *dp, struct dp__mod *m, struct dp_program prog, ui
 	m->prog = prog;
 	m->deadline = UINT64_MAX;
 	running_link(dp, m);
+	m->wake_any = false;
 	DP__SET(m->state, DP_MOD_RUNNING);
 	if (prog.ops->run_timers)
 		set_deadline(dp, m, prog.ops->run_timers(prog.self, &m->io, now));
@@ -252,6 +253,19 @@ static void addr_ref(struct dp *dp, uint32_t addr, int delta)
 		rte_hash_add_key_data(dp->addrs, &addr, (void *)n);
 }
 
+/* Take the program off the running list into the command (for control). */
+static void unpublish(struct dp *dp, struct dp__mod *m, struct dp__cmd *c)
+{
+	DP__SET(m->mem, 0);
+	DP__SET(m->queued, 0);
+	if (!m->prog.ops)
+		return;
+	running_unlink(dp, m);
+	c->prog = m->prog;
+	m->prog = (struct dp_program){0};
+	m->deadline = UINT64_MAX;
+}
+
 /* Commands per turn of the loop: few, so packets keep flowing while
  * control deploys many modules. */
 #define CMD_BURST 16
@@ -281,16 +295,16 @@ static unsigned do_commands(struct dp *dp, uint64_t now)
 			c->prog = (struct dp_program){0}; /* ours now */
 			break;
 		case DP__CMD_HALT:
-			DP__SET(m->mem, 0);
-			DP__SET(m->queued, 0);
-			if (m->prog.ops) {
-				running_unlink(dp, m);
-				c->prog = m->prog; /* control frees it after this ack */
-				m->prog = (struct dp_program){0};
-				m->deadline = UINT64_MAX;
-			}
+			unpublish(dp, m, c); /* control frees it after this ack */
 			drop_held(dp, m);
+			m->wake_any = false;
 			DP__SET(m->state, DP_MOD_DEPLOYED);
+			break;
+		case DP__CMD_SUSPEND:
+			unpublish(dp, m, c); /* control saves and frees it after this ack */
+			m->wake_any = true;
+			if (!m->nhold)
+				DP__SET(m->state, DP_MOD_SUSPENDED);
 			break;
 		case DP__CMD_REMOVE:
 			if (rte_hash_del_key(dp->cls, &k) >= 0) {
@@ -303,6 +317,7 @@ static unsigned do_commands(struct dp *dp, uint64_t now)
 				m->prog = (struct dp_program){0};
 			}
 			drop_held(dp, m);
+			m->wake_any = false;
 			break;
 		}
 		/* the done ring is as large as the command ring: never full */
@@ -344,7 +359,8 @@ drop:
 }
 
 /* A packet for a module with no program: hold the first packets of new
- * flows and announce the first one; drop the rest. */
+ * flows, or any packet of a suspended module (its flows live on in its
+ * saved state), and announce the first one; drop the rest. */
 static void hold(struct dp *dp, struct dp__mod *m, struct rte_mbuf *mb, const uint8_t *ip, uint32_t l4off,
                  uint32_t iplen, uint64_t now)
 {
@@ -353,7 +369,7 @@ static void hold(struct dp *dp, struct dp__mod *m, struct rte_mbuf *mb, const ui
 	bool newflow = false;
 	/* TCP opens flows with a SYN; connectionless protocols (UDP, and the
 	 * IP-in-IP, GRE or ICMP a tunnel end-point serves) with any packet */
-	if (first && proto != RT_IP_PROTO_TCP)
+	if (m->wake_any || (first && proto != RT_IP_PROTO_TCP))
 		newflow = true;
 	else if (first && proto == RT_IP_PROTO_TCP && iplen >= l4off + 14)
 		newflow = (ip[l4off + 13] & 0x12) == 0x02; /* SYN without ACK */
@@ -362,11 +378,11 @@ static void hold(struct dp *dp, struct dp__mod *m, struct rte_mbuf *mb, const ui
 		rte_pktmbuf_free(mb);
 		return;
 	}
-	if (m->state == DP_MOD_DEPLOYED) {
+	if (m->state == DP_MOD_DEPLOYED || m->state == DP_MOD_SUSPENDED) {
 		struct dp_event ev = {.type = DP_EV_NEW_FLOW, .module = m->id, .proto = proto,
 		                      .src = rt_rd32(ip + 12), .dst = rt_rd32(ip + 16),
-		                      .ts_ns = now};
-		if (iplen >= l4off + 4) {
+		                      .ts_ns = now, .wake = m->wake_any};
+		if (first && iplen >= l4off + 4) {
 			ev.sport = rt_rd16(ip + l4off);
 			ev.dport = rt_rd16(ip + l4off + 2);
 		}

@@ -54,15 +54,17 @@ struct dp__mod {
 	uint32_t state;               /* enum dp_module_state */
 	uint64_t drops, held, hold_drops, mem, queued;
 	bool running;                 /* control: a program was sent */
+	bool wake_any;                /* fast path: suspended, any packet is held */
 	struct rte_mbuf *hold[];      /* hold_packets */
 };
 
-enum dp__cmd_type { DP__CMD_ADD = 1, DP__CMD_RUN, DP__CMD_HALT, DP__CMD_REMOVE };
+enum dp__cmd_type { DP__CMD_ADD = 1, DP__CMD_RUN, DP__CMD_HALT, DP__CMD_REMOVE, DP__CMD_SUSPEND };
 
 struct dp__cmd {
 	enum dp__cmd_type type;
 	struct dp__mod *mod;
-	struct dp_program prog;       /* RUN: to publish; HALT/REMOVE: to destroy */
+	struct dp_program prog;       /* RUN: to publish; HALT/REMOVE: to destroy;
+	                               * SUSPEND: to hand back to control */
 	uint32_t cookie;
 	int status;
 };

@@ -127,6 +127,13 @@ int dp_program_click_shared(struct dp *dp, const struct click_graph *g, const st
 	return make(dp, g, lim, false, release, arg, out, d);
 }
 
+struct rt_module *dp_program_module(const struct dp_program *prog)
+{
+	if (!prog || prog->ops != &click_ops)
+		return NULL;
+	return ((struct clickprog *)prog->self)->m;
+}
+
 size_t dp_program_mem(const struct dp_program *prog)
 {
 	if (!prog || prog->ops != &click_ops)

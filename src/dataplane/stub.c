@@ -59,6 +59,8 @@ int dp_program_click_shared(struct dp *dp, const struct click_graph *g, const st
 }
 
 size_t dp_program_mem(const struct dp_program *prog) { (void)prog; return 0; }
+struct rt_module *dp_program_module(const struct dp_program *prog) { (void)prog; return NULL; }
+int dp_module_suspend(struct dp *dp, uint64_t id, uint32_t cookie) { (void)dp; (void)id; (void)cookie; return -ENOTCONN; }
 
 int dp_module_add(struct dp *dp, uint64_t id, const struct dp_module_key *key, uint32_t cookie)
 {

@@ -295,6 +295,136 @@ static void test_first_packet_starts_module(void **state)
 	assert_int_equal(ds.modules, 0);
 }
 
+/* The DONE event of the command with `cookie` for `module` (NULL: none). */
+static const struct dp_event *done_ev(uint64_t module, uint32_t cookie)
+{
+	for (int i = 0; i < F.nev; i++)
+		if (F.ev[i].type == DP_EV_DONE && F.ev[i].module == module && F.ev[i].cookie == cookie)
+			return &F.ev[i];
+	return NULL;
+}
+
+static const struct dp_event *wake_ev(uint64_t module)
+{
+	for (int i = 0; i < F.nev; i++)
+		if (F.ev[i].type == DP_EV_NEW_FLOW && F.ev[i].module == module && F.ev[i].wake)
+			return &F.ev[i];
+	return NULL;
+}
+
+/* A TCP segment of an established connection (ACK, no SYN) marked `mark`. */
+static void send_ack(uint32_t dst, uint16_t dport, uint8_t mark)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(F.mp);
+	assert_non_null(m);
+	uint8_t f[64] = {0};
+	memset(f, 0xaa, 6);
+	f[6] = 2; f[11] = 1; f[12] = 0x08;
+	uint8_t *ip = f + 14;
+	ip[0] = 0x45; ip[3] = 50; ip[8] = 64; ip[9] = 6;
+	ip[12] = 198; ip[13] = 51; ip[14] = 100; ip[15] = 7;
+	ip[16] = (uint8_t)(dst >> 24); ip[17] = (uint8_t)(dst >> 16); ip[18] = (uint8_t)(dst >> 8); ip[19] = (uint8_t)dst;
+	ip[20] = 0x30; ip[21] = 0x39; ip[22] = (uint8_t)(dport >> 8); ip[23] = (uint8_t)dport;
+	ip[25] = mark;  /* in the sequence number */
+	ip[32] = 0x50; ip[33] = 0x10; /* ACK */
+	assert_non_null(rte_pktmbuf_append(m, 64));
+	memcpy(rte_pktmbuf_mtod(m, uint8_t *), f, 64);
+	while (rte_ring_enqueue(F.in, m) != 0)
+		usleep(10);
+}
+
+/* Suspend hands the running program back to control; a suspended module
+ * stays classified and ANY packet (here ACKs, no SYN) is held and
+ * announced once with `wake`; the resumed program gets the held packets
+ * first, in order; a deployed-suspended module (no program) wakes too. */
+static void test_suspend_and_wake(void **state)
+{
+	(void)state;
+	F.nev = 0;
+	struct dp_module_key k = {.addr = A(192, 0, 2, 50), .proto = 6, .port = 80};
+	assert_int_equal(dp_module_add(F.dp, 5, &k, 50), 0);
+	int destroyed = 0;
+	assert_int_equal(dp_module_run(F.dp, 5, tprog(A(172, 16, 0, 5), 0x21, &destroyed), 51), 0);
+	settle();
+	send_ack(k.addr, 80, 1);
+	struct rte_mbuf *v[64];
+	assert_int_equal(recv_pkts(v, 64, 1), 1);
+	free_all(v, 1);
+
+	assert_int_equal(dp_module_suspend(F.dp, 5, 52), 0);
+	settle();
+	const struct dp_event *d = done_ev(5, 52);
+	assert_non_null(d);
+	assert_int_equal(d->status, 0);
+	assert_ptr_equal(d->prog.ops, &tp_ops); /* ours: not destroyed by the dataplane */
+	assert_int_equal(destroyed, 0);
+	assert_int_equal(((struct tprog *)d->prog.self)->seen, 1);
+	d->prog.ops->destroy(d->prog.self);
+	assert_int_equal(destroyed, 1);
+	struct dp_module_stats st;
+	assert_int_equal(dp_module_stats(F.dp, 5, &st), 0);
+	assert_int_equal(st.state, DP_MOD_SUSPENDED);
+	assert_int_equal(st.mem_bytes, 0);
+
+	/* ACKs of the established connection: held, announced once */
+	send_ack(k.addr, 80, 2);
+	send_ack(k.addr, 80, 3);
+	settle();
+	const struct dp_event *w = wake_ev(5);
+	assert_non_null(w);
+	assert_int_equal(w->dport, 80);
+	assert_true(w->ts_ns > 0);
+	assert_int_equal(count_ev(DP_EV_NEW_FLOW, 5), 1);
+	assert_int_equal(dp_module_stats(F.dp, 5, &st), 0);
+	assert_int_equal(st.state, DP_MOD_STARTING);
+	assert_int_equal(st.held, 2);
+	assert_int_equal(st.hold_drops, 0);
+	assert_int_equal(recv_pkts(v, 64, 0), 0);
+
+	/* resume: the held packets first, in arrival order, then new ones */
+	assert_int_equal(dp_module_run(F.dp, 5, tprog(A(172, 16, 0, 5), 0x22, &destroyed), 53), 0);
+	settle();
+	send_ack(k.addr, 80, 4);
+	int n = recv_pkts(v, 64, 3);
+	assert_int_equal(n, 3);
+	for (int i = 0; i < n; i++) {
+		const uint8_t *ip = rte_pktmbuf_mtod(v[i], const uint8_t *) + 14;
+		assert_int_equal(ip[25], 2 + i);
+		assert_int_equal(ip[28], 0x22);
+	}
+	free_all(v, n);
+	assert_int_equal(dp_module_stats(F.dp, 5, &st), 0);
+	assert_int_equal(st.state, DP_MOD_RUNNING);
+
+	/* a module deployed suspended (no program yet) wakes on an ACK too;
+	 * halting it drops what it held */
+	struct dp_module_key k2 = {.addr = A(192, 0, 2, 51)};
+	assert_int_equal(dp_module_add(F.dp, 6, &k2, 60), 0);
+	assert_int_equal(dp_module_suspend(F.dp, 6, 61), 0);
+	settle();
+	assert_non_null(done_ev(6, 61));
+	assert_null(done_ev(6, 61)->prog.ops);
+	send_ack(k2.addr, 22, 9);
+	settle();
+	assert_non_null(wake_ev(6));
+	assert_int_equal(dp_module_halt(F.dp, 6, 62), 0);
+	settle();
+	assert_int_equal(dp_module_stats(F.dp, 6, &st), 0);
+	assert_int_equal(st.state, DP_MOD_DEPLOYED);
+	assert_int_equal(st.hold_drops, 1);
+	send_ack(k2.addr, 22, 10); /* deployed, not suspended: not a new flow */
+	settle();
+	assert_int_equal(count_ev(DP_EV_NEW_FLOW, 6), 1);
+
+	assert_int_equal(dp_module_remove(F.dp, 5, 54), 0);
+	assert_int_equal(dp_module_remove(F.dp, 6, 63), 0);
+	settle();
+	assert_int_equal(destroyed, 2);
+	struct dp_stats ds;
+	dp_stats(F.dp, &ds);
+	assert_int_equal(ds.held_now, 0);
+}
+
 static void test_consolidated_tenants_isolated(void **state)
 {
 	(void)state;
@@ -453,6 +583,7 @@ int main(void)
 	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_first_packet_starts_module),
+		cmocka_unit_test(test_suspend_and_wake),
 		cmocka_unit_test(test_consolidated_tenants_isolated),
 		cmocka_unit_test(test_flood_keeps_hold_bounded),
 		cmocka_unit_test(test_arp_for_module_addresses),
