@@ -1,7 +1,8 @@
 /* The dummy backend for tests of the manager: counts calls, completes
- * starts on request, and plays the fast path's part (first packets,
- * last-packet times) without DPDK. */
+ * starts on request and suspends and resumes at once, and plays the fast
+ * path's part (first packets, wake-ups, last-packet times) without DPDK. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,7 +11,9 @@
 
 struct dinst {
 	uint64_t id;
-	bool running, pending;
+	bool running, pending, suspended;
+	char *state;      /* the saved state it resumes with */
+	size_t state_len;
 	struct dp_module_stats st;
 };
 
@@ -37,6 +40,19 @@ static int d_create(struct vm_backend *be, const struct vm_module_spec *spec, vo
 	}
 	in->id = spec->id;
 	du->c.creates++;
+	if (spec->state) {
+		in->state = malloc(spec->state_len ? spec->state_len : 1);
+		if (!in->state) {
+			idmap_del(&du->insts, spec->id);
+			free(in);
+			return -ENOMEM;
+		}
+		memcpy(in->state, spec->state, spec->state_len);
+		in->state_len = spec->state_len;
+		in->suspended = true;
+		in->st.state = DP_MOD_SUSPENDED;
+		du->c.created_suspended++;
+	}
 	*out = in;
 	return 0;
 }
@@ -66,7 +82,9 @@ static int d_stop(struct vm_backend *be, void *inst)
 		in->pending = false;
 		du->c.pending_starts--;
 	}
-	in->running = false;
+	in->running = in->suspended = false;
+	free(in->state);
+	in->state = NULL;
 	in->st.state = DP_MOD_DEPLOYED;
 	vm_mgr_notify(be->mgr, in->id, VM_NOTE_STOPPED, 0, NULL);
 	return 0;
@@ -74,16 +92,46 @@ static int d_stop(struct vm_backend *be, void *inst)
 
 static int d_suspend(struct vm_backend *be, void *inst)
 {
-	(void)inst;
+	struct dinst *in = inst;
 	((struct dummy *)be)->c.suspends++;
+	char buf[32];
+	int n = snprintf(buf, sizeof buf, "dummy:%llu", (unsigned long long)in->id);
+	char *st = malloc((size_t)n);
+	if (!st)
+		return -ENOMEM;
+	memcpy(st, buf, (size_t)n);
+	free(in->state);
+	in->state = st;
+	in->state_len = (size_t)n;
+	in->running = false;
+	in->suspended = true;
+	in->st.state = DP_MOD_SUSPENDED;
+	vm_mgr_suspended(be->mgr, in->id, 0, in->state, in->state_len);
 	return 0;
 }
 
 static int d_resume(struct vm_backend *be, void *inst)
 {
-	(void)inst;
+	struct dinst *in = inst;
 	((struct dummy *)be)->c.resumes++;
+	int status = in->state && (in->state_len < 6 || memcmp(in->state, "dummy:", 6)) ? VM_RESUMED_FRESH : 0;
+	free(in->state);
+	in->state = NULL;
+	in->running = true;
+	in->suspended = false;
+	in->st.state = DP_MOD_RUNNING;
+	vm_mgr_notify(be->mgr, in->id, VM_NOTE_RESUMED, status, NULL);
 	return 0;
+}
+
+static int d_tables(struct vm_backend *be, void *inst, struct vm_table_info *out, size_t max)
+{
+	(void)be;
+	const struct dinst *in = inst;
+	if (max > 0)
+		out[0] = (struct vm_table_info){.elem = "dummy", .cls = "Dummy",
+		                                .entries = in->st.rx_packets, .capacity = 1024};
+	return 1;
 }
 
 static void d_destroy(struct vm_backend *be, void *inst)
@@ -93,6 +141,7 @@ static void d_destroy(struct vm_backend *be, void *inst)
 	du->c.destroys++;
 	if (in->pending)
 		du->c.pending_starts--;
+	free(in->state);
 	idmap_del(&du->insts, in->id);
 	free(in);
 }
@@ -120,7 +169,9 @@ static const struct vm_backend_ops dummy_ops = {
 	.resume = d_resume,
 	.destroy = d_destroy,
 	.stats = d_stats,
+	.tables = d_tables,
 	.free = d_free,
+	.saved_state = true,
 };
 
 struct vm_backend *vm_dummy_new(bool sync_start)
@@ -169,7 +220,8 @@ void vm_dummy_packet(struct vm_backend *be, uint64_t id, uint64_t now_ns)
 	in->st.rx_packets++;
 	in->st.last_rx_ns = now_ns;
 	if (!in->running && !in->pending) {
-		struct dp_event ev = {.type = DP_EV_NEW_FLOW, .module = id, .ts_ns = now_ns};
+		struct dp_event ev = {.type = DP_EV_NEW_FLOW, .module = id, .ts_ns = now_ns,
+		                      .wake = in->suspended};
 		vm_mgr_notify(be->mgr, id, VM_NOTE_NEW_FLOW, 0, &ev);
 	}
 }

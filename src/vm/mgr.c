@@ -1,5 +1,10 @@
 /* The module manager: states, starts on first packets within rate limits,
- * idle stops, counters. Backend-neutral. */
+ * idle stops and suspends, resumes, counters. Backend-neutral.
+ *
+ * States: deployed -> starting -> running <-> idle; idle stateless modules
+ * are stopped (deployed again), idle stateful ones suspended when the
+ * backend can. A suspended module resumes on its next packet (starting,
+ * then running) without a rate-limit check: its connections are live. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +24,11 @@ struct vmod {
 	bool stateful;
 	enum vm_state state;
 	void *inst;
-	uint64_t t0;               /* first packet of the pending start */
+	uint64_t t0;               /* first packet of the pending start or resume */
+	uint64_t t_suspend;        /* the suspend decision */
+	bool suspending;           /* asked the backend, not yet done */
+	bool wake_pending;         /* a packet came while suspending */
+	bool resuming;             /* starting from a saved state */
 	uint64_t running_since;
 	struct vmod *rnext, *rprev; /* running (or idle) list */
 	struct vm_module_info info;
@@ -153,18 +162,24 @@ static void run_unlink(struct vm_mgr *m, struct vmod *v)
 	m->st.running--;
 }
 
-static bool is_running(const struct vmod *v)
+static bool running_state(enum vm_state s)
 {
-	return v->state == VM_RUNNING || v->state == VM_IDLE || v->state == VM_SUSPENDED;
+	return s == VM_RUNNING || s == VM_IDLE;
 }
 
+/* The running list holds running and idle modules (what the idle check
+ * looks at); starting and suspended ones are counted apart. */
 static void set_state(struct vm_mgr *m, struct vmod *v, enum vm_state s)
 {
-	bool was = is_running(v), now = s == VM_RUNNING || s == VM_IDLE || s == VM_SUSPENDED;
+	bool was = running_state(v->state), now = running_state(s);
 	if (v->state == VM_STARTING)
 		m->st.starting--;
 	if (s == VM_STARTING)
 		m->st.starting++;
+	if (v->state == VM_SUSPENDED)
+		m->st.suspended--;
+	if (s == VM_SUSPENDED)
+		m->st.suspended++;
 	if (was && !now)
 		run_unlink(m, v);
 	if (!was && now)
@@ -188,6 +203,10 @@ int vm_deploy(struct vm_mgr *m, const struct vm_module_spec *spec, struct diags 
 	struct vm_module_spec s = *spec;
 	if (s.stateful && !s.mem_quota)
 		s.mem_quota = m->cfg.stateful_quota;
+	if (!m->be->ops->saved_state) {
+		s.state = NULL; /* the backend cannot resume it: starts fresh */
+		s.state_len = 0;
+	}
 	if (!s.image)
 		s.image = m->cfg.xen_image;
 	int r = m->be->ops->create(m->be, &s, &v->inst, d);
@@ -213,6 +232,10 @@ int vm_deploy(struct vm_mgr *m, const struct vm_module_spec *spec, struct diags 
 	v->info.tenant = v->tenant;
 	v->info.stateful = v->stateful;
 	m->st.modules++;
+	if (s.state && m->be->ops->saved_state) {
+		v->info.state_bytes = s.state_len;
+		set_state(m, v, VM_SUSPENDED); /* resumes with it on its first packet */
+	}
 	return 0;
 }
 
@@ -230,17 +253,36 @@ static int begin_start(struct vm_mgr *m, struct vmod *v, uint64_t t0)
 	return r;
 }
 
+/* Resume a suspended module whose packet arrived at t0 (a suspend still
+ * under way resumes when it completes). */
+static int resume(struct vm_mgr *m, struct vmod *v, uint64_t t0)
+{
+	if (v->suspending) {
+		if (!v->wake_pending)
+			v->t0 = t0;
+		v->wake_pending = true;
+		return 0;
+	}
+	v->t0 = t0;
+	v->resuming = true;
+	set_state(m, v, VM_STARTING);
+	int r = m->be->ops->resume ? m->be->ops->resume(m->be, v->inst) : -ENOTSUP;
+	if (r < 0 && v->state == VM_STARTING) {
+		v->resuming = false;
+		v->info.failed_starts++;
+		m->st.failed_starts++;
+		set_state(m, v, VM_SUSPENDED); /* the backend dropped what it held */
+	}
+	return r;
+}
+
 int vm_start(struct vm_mgr *m, uint64_t id)
 {
 	struct vmod *v = idmap_get(&m->mods, id);
 	if (!v)
 		return -ENOENT;
-	if (v->state == VM_SUSPENDED) {
-		int r = m->be->ops->resume(m->be, v->inst);
-		if (r == 0)
-			set_state(m, v, VM_RUNNING);
-		return r;
-	}
+	if (v->state == VM_SUSPENDED)
+		return resume(m, v, dp_now_ns());
 	if (v->state != VM_DEPLOYED && v->state != VM_STOPPED)
 		return v->state == VM_STARTING ? -EINPROGRESS : -EALREADY;
 	return begin_start(m, v, dp_now_ns());
@@ -253,10 +295,11 @@ int vm_stop(struct vm_mgr *m, uint64_t id, bool hold_off)
 		return -ENOENT;
 	bool ran = v->state != VM_DEPLOYED && v->state != VM_STOPPED;
 	if (ran) {
-		int r = m->be->ops->stop(m->be, v->inst);
+		int r = m->be->ops->stop(m->be, v->inst); /* a saved state is dropped */
 		if (r < 0)
 			return r;
 	}
+	v->suspending = v->wake_pending = v->resuming = false;
 	set_state(m, v, hold_off ? VM_STOPPED : VM_DEPLOYED);
 	return 0;
 }
@@ -296,13 +339,34 @@ static void new_flow(struct vm_mgr *m, struct vmod *v, const struct dp_event *ev
 	case VM_STOPPED:
 		m->be->ops->stop(m->be, v->inst);
 		return;
-	case VM_SUSPENDED:
-		if (m->be->ops->resume(m->be, v->inst) == 0)
-			set_state(m, v, VM_RUNNING);
+	case VM_SUSPENDED: /* any packet; no rate limit: its flows are live */
+		resume(m, v, ev && ev->ts_ns ? ev->ts_ns : now);
 		return;
 	default:
 		return;
 	}
+}
+
+static void resumed(struct vm_mgr *m, struct vmod *v, int status, uint64_t now)
+{
+	if (v->state != VM_STARTING || !v->resuming)
+		return; /* stopped meanwhile */
+	v->resuming = false;
+	if (status < 0) {
+		v->info.failed_starts++;
+		m->st.failed_starts++;
+		set_state(m, v, VM_SUSPENDED);
+		return;
+	}
+	if (status == VM_RESUMED_FRESH) {
+		v->info.load_failures++;
+		m->st.load_failures++;
+	}
+	set_state(m, v, VM_RUNNING);
+	v->running_since = now;
+	v->info.resumes++;
+	v->info.last_resume_ns = now > v->t0 ? now - v->t0 : 0;
+	m->st.resumes++;
 }
 
 void vm_mgr_notify(struct vm_mgr *m, uint64_t id, enum vm_note note, int status,
@@ -339,6 +403,55 @@ void vm_mgr_notify(struct vm_mgr *m, uint64_t id, enum vm_note note, int status,
 			v->running_since = 0;
 		}
 		break;
+	case VM_NOTE_RESUMED:
+		resumed(m, v, status, now);
+		break;
+	}
+}
+
+/* Ask the backend to suspend v (decided at `now`); the state goes to
+ * on_suspend when vm_mgr_suspended reports it. */
+static int suspend(struct vm_mgr *m, struct vmod *v, uint64_t now)
+{
+	if (!m->be->ops->suspend)
+		return -ENOTSUP;
+	enum vm_state was = v->state;
+	v->t_suspend = now;
+	v->suspending = true;
+	v->wake_pending = false;
+	set_state(m, v, VM_SUSPENDED);
+	int r = m->be->ops->suspend(m->be, v->inst);
+	if (r < 0 && v->suspending) {
+		v->suspending = false;
+		set_state(m, v, was);
+	}
+	return r;
+}
+
+void vm_mgr_suspended(struct vm_mgr *m, uint64_t id, int status, const void *state, size_t len)
+{
+	struct vmod *v = idmap_get(&m->mods, id);
+	if (!v || !v->suspending)
+		return; /* removed or stopped meanwhile */
+	v->suspending = false;
+	uint64_t now = dp_now_ns();
+	if (status < 0) {
+		/* the backend kept it running (e.g. no memory for the state) */
+		v->wake_pending = false;
+		set_state(m, v, VM_RUNNING);
+		v->running_since = now;
+		return;
+	}
+	v->info.suspends++;
+	v->info.last_suspend_ns = now > v->t_suspend ? now - v->t_suspend : 0;
+	v->info.state_bytes = len;
+	v->running_since = 0;
+	m->st.suspends++;
+	if (m->cfg.on_suspend)
+		m->cfg.on_suspend(m->cfg.on_suspend_arg, id, state, len);
+	if (v->wake_pending) {
+		v->wake_pending = false;
+		resume(m, v, v->t0);
 	}
 }
 
@@ -362,18 +475,16 @@ void vm_mgr_tick(struct vm_mgr *m, uint64_t now)
 				set_state(m, v, VM_RUNNING);
 			continue;
 		}
-		if (v->state == VM_SUSPENDED)
-			continue;
+		if (v->state == VM_IDLE)
+			continue; /* stateful, and its state cannot be saved: kept */
 		if (!v->stateful) {
 			/* stateless: stop and free its memory; the next flow restarts it */
 			if (m->be->ops->stop(m->be, v->inst) == 0) {
 				set_state(m, v, VM_DEPLOYED);
 				m->st.idle_stops++;
 			}
-		} else if (m->be->ops->suspend && m->be->ops->suspend(m->be, v->inst) == 0) {
-			set_state(m, v, VM_SUSPENDED);
-		} else {
-			set_state(m, v, VM_IDLE); /* kept: its state cannot be saved */
+		} else if (suspend(m, v, now) < 0) {
+			set_state(m, v, VM_IDLE);
 		}
 	}
 }
@@ -396,24 +507,38 @@ void vm_mgr_stats(const struct vm_mgr *m, struct vm_mgr_stats *st)
 	*st = m->st;
 }
 
-/* Interface placeholders until the native backend suspends (issue 10). */
 int vm_suspend(struct vm_mgr *m, uint64_t id)
 {
 	struct vmod *v = idmap_get(&m->mods, id);
 	if (!v)
 		return -ENOENT;
-	return -ENOTSUP;
+	if (!running_state(v->state))
+		return -EALREADY;
+	if (!v->stateful)
+		return -ENOTSUP;
+	return suspend(m, v, dp_now_ns());
 }
 
 int vm_suspend_all(struct vm_mgr *m)
 {
-	(void)m;
-	return 0;
+	uint64_t before = m->st.suspends, now = dp_now_ns();
+	struct vmod *next;
+	for (struct vmod *v = m->running; v; v = next) {
+		next = v->rnext; /* suspend unlinks v */
+		if (v->stateful)
+			suspend(m, v, now);
+	}
+	if (m->be->ops->sync)
+		m->be->ops->sync(m->be); /* every state reaches on_suspend */
+	return (int)(m->st.suspends - before);
 }
 
 int vm_module_tables(const struct vm_mgr *m, uint64_t id, struct vm_table_info *out, size_t max)
 {
-	(void)out;
-	(void)max;
-	return idmap_get(&m->mods, id) ? 0 : -ENOENT;
+	struct vmod *v = idmap_get(&m->mods, id);
+	if (!v)
+		return -ENOENT;
+	if (!m->be->ops->tables)
+		return 0;
+	return m->be->ops->tables(m->be, v->inst, out, max);
 }

@@ -4,8 +4,11 @@
  * is instantiated when the first packet of a new flow for it arrives (the
  * fast path holds that packet and signals), within per-tenant and global
  * start-rate limits, and stopped again (memory freed) after it has been
- * idle for a while when it is stateless. Stateful modules stay running (or
- * are suspended by backends that can) and run under a memory quota.
+ * idle for a while when it is stateless. Stateful modules are suspended
+ * when idle by backends that can (native: state saved with rt_module_save,
+ * running memory freed; resumed by their next packet of ANY kind, that
+ * packet held and processed first) or kept running; they run under a
+ * memory quota and a flow quota.
  *
  * Backends (struct vm_backend): `native` runs modules in the DPDK fast path
  * with the built-in Click runtime; `xen` boots ClickOS domains through
@@ -66,12 +69,26 @@ struct vm_module_spec {
 
 /* ---- backends -------------------------------------------------------------- */
 
+/* One stateful element's table (rt_table_stats with its element). */
+struct vm_table_info {
+	char elem[64];   /* element name (truncated) */
+	char cls[32];    /* its class */
+	uint64_t entries, capacity, full_drops;
+};
+
+
 /* Backend -> manager notifications (a backend calls vm_mgr_notify). */
 enum vm_note {
-	VM_NOTE_NEW_FLOW,   /* first packet of a new flow for a module without a program */
+	VM_NOTE_NEW_FLOW,   /* first packet of a new flow for a module without a
+	                     * program, or any packet of a suspended one (ev->wake) */
 	VM_NOTE_STARTED,    /* start finished (status 0 or negative errno) */
 	VM_NOTE_STOPPED,    /* stop finished */
+	VM_NOTE_RESUMED,    /* resume finished: the held packets went through the
+	                     * module. status 0; VM_RESUMED_FRESH when the saved state
+	                     * did not load and the module started with a fresh one;
+	                     * or a negative errno (it stays suspended) */
 };
+#define VM_RESUMED_FRESH 1
 
 struct vm_backend_ops {
 	const char *name;
@@ -84,13 +101,28 @@ struct vm_backend_ops {
 	/* Stop it and free its running memory; it stays deployed. Completion is
 	 * VM_NOTE_STOPPED. Also refuses a pending start (drops held packets). */
 	int (*stop)(struct vm_backend *be, void *inst);
-	int (*suspend)(struct vm_backend *be, void *inst); /* -ENOTSUP when it cannot */
+	/* Suspend a running module: save its state and free its running
+	 * memory; completion is vm_mgr_suspended (possibly before returning).
+	 * The module stays addressed and any packet for it is held and
+	 * announced (VM_NOTE_NEW_FLOW). -ENOTSUP when it cannot (NULL: same). */
+	int (*suspend)(struct vm_backend *be, void *inst);
+	/* Resume a suspended module with its saved state, held packets
+	 * first; completion is VM_NOTE_RESUMED. */
 	int (*resume)(struct vm_backend *be, void *inst);
 	/* Forget the module (stopping it first). */
 	void (*destroy)(struct vm_backend *be, void *inst);
 	/* Counters of the module (packets, bytes, memory); -ENOTSUP if none. */
 	int (*stats)(struct vm_backend *be, void *inst, struct dp_module_stats *st);
+	/* Optional: the tables of the module's stateful elements, of the
+	 * running module or as captured at its last suspend: fills up to max,
+	 * returns how many it has. */
+	int (*tables)(struct vm_backend *be, void *inst, struct vm_table_info *out, size_t max);
+	/* Optional: wait until every suspend, resume, start and stop asked
+	 * so far has completed and been reported (vm_suspend_all). */
+	void (*sync)(struct vm_backend *be);
 	void (*free)(struct vm_backend *be);
+	/* create takes spec.state: the module starts suspended with it. */
+	bool saved_state;
 };
 
 struct vm_backend {
@@ -101,6 +133,11 @@ struct vm_backend {
 /* Called by backends. */
 void vm_mgr_notify(struct vm_mgr *mgr, uint64_t id, enum vm_note note, int status,
                    const struct dp_event *ev);
+/* A suspend finished: status 0, the running memory is freed and `state`
+ * (len bytes, valid during the call) is what the module resumes with (the
+ * manager hands it to on_suspend); or a negative errno, and the module
+ * runs on as before. */
+void vm_mgr_suspended(struct vm_mgr *mgr, uint64_t id, int status, const void *state, size_t len);
 
 /* The native backend: starts the fast path with `c` (its event callback
  * is taken over) and runs modules in it. Fails like dp_start. */
@@ -129,12 +166,17 @@ char *vm_xen_libxl_json(const struct vm_module_spec *spec, const char *default_i
 struct vm_dummy_counts {
 	uint32_t creates, starts, stops, destroys, suspends, resumes;
 	uint32_t pending_starts;
+	uint32_t created_suspended;  /* creates with spec.state */
 };
 struct vm_backend *vm_dummy_new(bool sync_start);
 void vm_dummy_counts(const struct vm_backend *be, struct vm_dummy_counts *c);
 /* Finish every pending start (status 0 or an error). */
 void vm_dummy_complete(struct vm_backend *be, int status);
-/* Pretend the fast path saw a new flow / a packet for module `id`. */
+/* Suspends and resumes complete at once: a suspend saves the state
+ * "dummy:<id>" (and a table of one entry per packet seen), a resume from a
+ * state that does not start with "dummy:" reports VM_RESUMED_FRESH. */
+/* Pretend the fast path saw a new flow / a packet for module `id` (for a
+ * suspended module any packet wakes it). */
 void vm_dummy_packet(struct vm_backend *be, uint64_t id, uint64_t now_ns);
 
 /* ---- the manager ----------------------------------------------------------- */
@@ -178,12 +220,15 @@ int vm_remove(struct vm_mgr *mgr, uint64_t id);
 /* Suspend a running stateful module now (as the idle check does): its
  * state goes to on_suspend and its running memory is freed; it resumes on
  * its next packet of any kind, that packet held and processed first.
+ * Returns once asked: the native backend completes when the fast path let
+ * go of the module (the next turn of the loop, or dp_poll/vm_suspend_all).
  * 0, -ENOENT, -EALREADY (not running), -ENOTSUP (stateless, or the
  * backend cannot). */
 int vm_suspend(struct vm_mgr *mgr, uint64_t id);
-/* Suspend every running stateful module and wait until each state was
- * handed to on_suspend (innetd's SIGTERM). How many were suspended, or a
- * negative errno. */
+/* Suspend every running stateful module and wait (the backend's sync:
+ * dp_sync) until each state was handed to on_suspend (innetd's SIGTERM).
+ * How many suspends completed meanwhile (those already under way count),
+ * or a negative errno. */
 int vm_suspend_all(struct vm_mgr *mgr);
 /* Idle check (called by the loop timer when the config has a loop). */
 void vm_mgr_tick(struct vm_mgr *mgr, uint64_t now_ns);
@@ -199,8 +244,11 @@ struct vm_module_info {
 	struct dp_module_stats dp;       /* packets, bytes, drops, held, memory */
 	uint64_t suspends, resumes;      /* completed */
 	uint64_t last_suspend_ns;        /* idle decision -> running memory freed */
-	uint64_t last_resume_ns;         /* held packet -> module running again */
+	uint64_t last_resume_ns;         /* held packet -> module running again and
+	                                  * the held packets processed */
 	size_t state_bytes;              /* the last saved state (0: none) */
+	uint64_t load_failures;          /* saved states that did not load: the
+	                                  * module started fresh (logged) */
 };
 int vm_module_info(const struct vm_mgr *mgr, uint64_t id, struct vm_module_info *info);
 
@@ -208,17 +256,13 @@ int vm_module_info(const struct vm_mgr *mgr, uint64_t id, struct vm_module_info 
  * element): of the running module, or as saved at its last suspend.
  * Fills up to max entries; returns how many the module has (0 for a
  * stateless module or one that never ran). */
-struct vm_table_info {
-	char elem[64];   /* element name (truncated) */
-	char cls[32];    /* its class */
-	uint64_t entries, capacity, full_drops;
-};
 int vm_module_tables(const struct vm_mgr *mgr, uint64_t id, struct vm_table_info *out, size_t max);
 
 struct vm_mgr_stats {
 	uint64_t modules, running, starting;
 	uint64_t starts, stops, refused_starts, failed_starts, idle_stops;
-	uint64_t suspended, suspends, resumes;
+	uint64_t suspended, suspends, resumes;  /* suspended: now */
+	uint64_t load_failures;
 };
 void vm_mgr_stats(const struct vm_mgr *mgr, struct vm_mgr_stats *st);
 

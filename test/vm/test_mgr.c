@@ -194,13 +194,13 @@ static void test_stateful_suspended_and_operator_stop(void **state)
 	vm_dummy_counts(be, &c);
 	assert_int_equal(c.suspends, 1);
 	assert_int_equal(c.stops, 0);
-	/* its next packet resumes it */
+	/* its next packet (of any kind) resumes it */
 	vm_dummy_packet(be, 5, t + 6000000000ull);
-	vm_dummy_counts(be, &c);
-	/* the dummy is still "running": a resume is the manager's business */
-	assert_int_equal(vm_start(m, 5), 0);
+	assert_int_equal(vm_start(m, 5), -EALREADY);
 	assert_int_equal(vm_module_info(m, 5, &in), 0);
 	assert_int_equal(in.state, VM_RUNNING);
+	assert_int_equal(in.suspends, 1);
+	assert_int_equal(in.resumes, 1);
 	vm_dummy_counts(be, &c);
 	assert_int_equal(c.resumes, 1);
 
@@ -214,6 +214,139 @@ static void test_stateful_suspended_and_operator_stop(void **state)
 	assert_int_equal(vm_start(m, 5), 0);
 	assert_int_equal(vm_module_info(m, 5, &in), 0);
 	assert_int_equal(in.state, VM_RUNNING);
+	vm_mgr_free(m);
+	diags_free(&d);
+}
+
+/* What on_suspend was handed. */
+struct saved {
+	int calls;
+	uint64_t id;
+	char state[64];
+	size_t len;
+};
+
+static void on_suspend(void *arg, uint64_t id, const void *state, size_t len)
+{
+	struct saved *sv = arg;
+	sv->calls++;
+	sv->id = id;
+	sv->len = len < sizeof sv->state ? len : sizeof sv->state;
+	memcpy(sv->state, state, sv->len);
+}
+
+static struct vm_mgr *mk_saving(struct saved *sv)
+{
+	struct vm_config c;
+	vm_config_init(&c);
+	c.idle_ms = 1000;
+	c.on_suspend = on_suspend;
+	c.on_suspend_arg = sv;
+	struct vm_mgr *m;
+	assert_int_equal(vm_mgr_new(&c, vm_dummy_new(true), &m), 0);
+	return m;
+}
+
+/* vm_suspend and vm_suspend_all: only running stateful modules; every
+ * state reaches on_suspend; the counters and the tables. */
+static void test_suspend_calls_and_counters(void **state)
+{
+	(void)state;
+	struct saved sv = {0};
+	struct vm_mgr *m = mk_saving(&sv);
+	struct vm_backend *be = vm_mgr_backend(m);
+	struct diags d;
+	diags_init(&d);
+	for (uint64_t id = 1; id <= 4; id++) {
+		struct vm_module_spec s = spec(id, 1, id != 4);
+		assert_int_equal(vm_deploy(m, &s, &d), 0);
+	}
+	assert_int_equal(vm_suspend(m, 99), -ENOENT);
+	assert_int_equal(vm_suspend(m, 1), -EALREADY); /* not running */
+	for (uint64_t id = 1; id <= 4; id++)
+		vm_dummy_packet(be, id, dp_now_ns());
+	assert_int_equal(vm_suspend(m, 4), -ENOTSUP);  /* stateless */
+	assert_int_equal(vm_suspend(m, 1), 0);
+	assert_int_equal(sv.calls, 1);
+	assert_int_equal(sv.id, 1);
+	assert_int_equal(sv.len, 7);
+	assert_memory_equal(sv.state, "dummy:1", 7);
+	assert_int_equal(vm_suspend(m, 1), -EALREADY);
+	struct vm_module_info in;
+	assert_int_equal(vm_module_info(m, 1, &in), 0);
+	assert_int_equal(in.state, VM_SUSPENDED);
+	assert_int_equal(in.suspends, 1);
+	assert_int_equal(in.state_bytes, 7);
+	/* SIGTERM: the two other stateful modules; the stateless one runs on */
+	assert_int_equal(vm_suspend_all(m), 2);
+	assert_int_equal(sv.calls, 3);
+	struct vm_mgr_stats st;
+	vm_mgr_stats(m, &st);
+	assert_int_equal(st.suspended, 3);
+	assert_int_equal(st.suspends, 3);
+	assert_int_equal(st.running, 1);
+	assert_int_equal(vm_suspend_all(m), 0);
+	/* a packet resumes one; its tables come from the backend */
+	vm_dummy_packet(be, 2, dp_now_ns());
+	assert_int_equal(vm_module_info(m, 2, &in), 0);
+	assert_int_equal(in.state, VM_RUNNING);
+	assert_int_equal(in.resumes, 1);
+	assert_int_equal(in.load_failures, 0);
+	vm_mgr_stats(m, &st);
+	assert_int_equal(st.suspended, 2);
+	assert_int_equal(st.resumes, 1);
+	struct vm_table_info t[4];
+	assert_int_equal(vm_module_tables(m, 2, t, 4), 1);
+	assert_string_equal(t[0].elem, "dummy");
+	assert_int_equal(t[0].entries, 2);
+	assert_int_equal(vm_module_tables(m, 99, t, 4), -ENOENT);
+	/* the operator stops a suspended module: its state is dropped */
+	assert_int_equal(vm_stop(m, 3, false), 0);
+	vm_mgr_stats(m, &st);
+	assert_int_equal(st.suspended, 1);
+	vm_mgr_free(m);
+	diags_free(&d);
+}
+
+/* Deployed with a saved state: suspended until its first packet of any
+ * kind; a state that does not load starts fresh and is counted. */
+static void test_deploy_with_saved_state(void **state)
+{
+	(void)state;
+	struct saved sv = {0};
+	struct vm_mgr *m = mk_saving(&sv);
+	struct vm_backend *be = vm_mgr_backend(m);
+	struct diags d;
+	diags_init(&d);
+	struct vm_module_spec s = spec(8, 1, true);
+	s.state = "dummy:8";
+	s.state_len = 7;
+	assert_int_equal(vm_deploy(m, &s, &d), 0);
+	struct vm_module_spec s2 = spec(9, 1, true);
+	s2.state = "garbage";
+	s2.state_len = 7;
+	assert_int_equal(vm_deploy(m, &s2, &d), 0);
+	struct vm_dummy_counts c;
+	vm_dummy_counts(be, &c);
+	assert_int_equal(c.created_suspended, 2);
+	struct vm_module_info in;
+	assert_int_equal(vm_module_info(m, 8, &in), 0);
+	assert_int_equal(in.state, VM_SUSPENDED);
+	assert_int_equal(in.state_bytes, 7);
+	vm_dummy_packet(be, 8, dp_now_ns());
+	vm_dummy_packet(be, 9, dp_now_ns());
+	assert_int_equal(vm_module_info(m, 8, &in), 0);
+	assert_int_equal(in.state, VM_RUNNING);
+	assert_int_equal(in.resumes, 1);
+	assert_int_equal(in.starts, 0); /* a resume, not a start: no rate limit */
+	assert_int_equal(in.load_failures, 0);
+	assert_int_equal(vm_module_info(m, 9, &in), 0);
+	assert_int_equal(in.state, VM_RUNNING);
+	assert_int_equal(in.load_failures, 1);
+	struct vm_mgr_stats st;
+	vm_mgr_stats(m, &st);
+	assert_int_equal(st.load_failures, 1);
+	assert_int_equal(st.suspended, 0);
 	vm_mgr_free(m);
 	diags_free(&d);
 }
@@ -306,6 +439,8 @@ int main(void)
 		cmocka_unit_test(test_failed_start_returns_to_deployed),
 		cmocka_unit_test(test_rate_limits),
 		cmocka_unit_test(test_stateful_suspended_and_operator_stop),
+		cmocka_unit_test(test_suspend_calls_and_counters),
+		cmocka_unit_test(test_deploy_with_saved_state),
 		cmocka_unit_test(test_idmap_against_reference),
 		cmocka_unit_test(test_xen_domain_config),
 	};
