@@ -18,6 +18,8 @@
 #include "innet_build.h"
 #include "harness.h"
 #include "vm/vm.h"
+#include "elements/element.h"
+#include "runtime/runtime.h"
 
 #if INNET_HAVE_DPDK
 #include <rte_eth_ring.h>
@@ -118,6 +120,50 @@ static int pump(struct rte_mbuf **v, uint64_t *at, int max, int want, int ms)
 	return n;
 }
 
+/* What on_suspend was handed last (the daemon stores it in the registry). */
+static struct {
+	int calls;
+	uint64_t id;
+	uint8_t *state;
+	size_t len;
+} SAVED;
+
+static void on_suspend(void *arg, uint64_t id, const void *state, size_t len)
+{
+	(void)arg;
+	SAVED.calls++;
+	SAVED.id = id;
+	free(SAVED.state);
+	SAVED.state = malloc(len);
+	assert_non_null(SAVED.state);
+	memcpy(SAVED.state, state, len);
+	SAVED.len = len;
+}
+
+/* A TCP segment from 198.51.100.2:4000 with flags (0x10: an ACK of an
+ * established connection) and `mark` in its sequence number. */
+static void send_tcp(uint32_t dst, uint16_t dport, uint8_t flags, uint8_t mark)
+{
+	uint8_t f[14 + 40];
+	memset(f, 0, sizeof f);
+	f[0] = 2; f[5] = 1; f[6] = 2; f[11] = 2; f[12] = 0x08;
+	uint8_t *ip = f + 14, *l4 = ip + 20;
+	ip[0] = 0x45; ip[3] = 40; ip[8] = 64; ip[9] = 6;
+	put32(ip + 12, 0xc6336402u);
+	put32(ip + 16, dst);
+	uint16_t c = csum(ip, 20, 0);
+	ip[10] = (uint8_t)(c >> 8); ip[11] = (uint8_t)c;
+	l4[0] = 4000 >> 8; l4[1] = 4000 & 255;
+	l4[2] = (uint8_t)(dport >> 8); l4[3] = (uint8_t)dport;
+	l4[7] = mark;
+	l4[12] = 0x50; l4[13] = flags;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(MP);
+	assert_non_null(m);
+	assert_non_null(rte_pktmbuf_append(m, sizeof f));
+	memcpy(rte_pktmbuf_mtod(m, uint8_t *), f, sizeof f);
+	assert_int_equal(rte_ring_enqueue(IN, m), 0);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -156,6 +202,7 @@ static int setup(void **state)
 	struct vm_config vc;
 	vm_config_init(&vc);
 	vc.idle_ms = 200;
+	vc.on_suspend = on_suspend;
 	if (vm_mgr_new(&vc, be, &MGR) < 0)
 		return -1;
 	DP = vm_native_dp(be);
@@ -316,13 +363,195 @@ static void test_stateful_quota(void **state)
 	assert_int_equal(in.state, VM_RUNNING);
 	assert_true(in.stateful);
 	assert_true(in.dp.mem_bytes > 0 && in.dp.mem_bytes <= 64 * 1024);
-	/* stateful: idling does not stop it (the native backend cannot save it) */
+	/* stateful: idling suspends it (state saved, memory freed), never stops it */
 	vm_mgr_tick(MGR, dp_now_ns() + 3600ull * 1000000000ull);
+	dp_sync(DP);
 	assert_int_equal(vm_module_info(MGR, 3, &in), 0);
-	assert_int_equal(in.state, VM_IDLE);
+	assert_int_equal(in.state, VM_SUSPENDED);
+	assert_int_equal(in.stops, 0);
+	assert_int_equal(in.suspends, 1);
+	assert_int_equal(in.dp.mem_bytes, 0);
 	assert_int_equal(vm_remove(MGR, 3), 0);
 	dp_sync(DP);
 	diags_free(&d);
+}
+
+/* A stateful module of its own state (a Queue): StoreIPAddress sends it on
+ * to the client, the TimedUnqueue lets packets out at once (0.001 s) or
+ * keeps them an hour. */
+#define QMOD(unq) "FromNetFront() -> StoreIPAddress(172.16.15.133, dst) -> q :: Queue(64) -> " unq " -> ToNetFront();"
+
+static void deploy_q(uint64_t id, uint32_t addr, const char *cfg, const void *st, size_t len)
+{
+	struct vm_module_spec s = {.id = id, .tenant = 4, .name = "q", .click = cfg, .stateful = true,
+	                           .flow_capacity = 500, .key = {.addr = addr, .proto = 6, .port = 80},
+	                           .state = st, .state_len = len};
+	struct diags d;
+	diags_init(&d);
+	int r = vm_deploy(MGR, &s, &d);
+	if (r < 0)
+		diags_print(stderr, &d);
+	assert_int_equal(r, 0);
+	diags_free(&d);
+	dp_sync(DP);
+}
+
+static uint8_t mark_of(struct rte_mbuf *m) { return rte_pktmbuf_mtod(m, const uint8_t *)[14 + 20 + 7]; }
+
+static uint64_t q_entries(uint64_t id)
+{
+	struct vm_table_info t[4];
+	int n = vm_module_tables(MGR, id, t, 4);
+	assert_int_equal(n, 1);
+	assert_string_equal(t[0].elem, "q");
+	assert_string_equal(t[0].cls, "Queue");
+	assert_int_equal(t[0].capacity, 64);
+	return t[0].entries;
+}
+
+/* Suspended (state to on_suspend, memory freed), then woken by an ACK, not
+ * a SYN: the held ACKs go through first, in order; the counters. */
+static void test_suspend_and_resume_on_ack(void **state)
+{
+	(void)state;
+	uint32_t addr = MOD_ADDR + 4;
+	deploy_q(4, addr, QMOD("TimedUnqueue(0.001, 64)"), NULL, 0);
+	send_tcp(addr, 80, 0x02, 1); /* SYN: starts it */
+	struct rte_mbuf *v[16];
+	uint64_t at[16];
+	assert_int_equal(pump(v, at, 16, 1, 3000), 1);
+	assert_int_equal(mark_of(v[0]), 1);
+	rte_pktmbuf_free(v[0]);
+	struct vm_module_info in;
+	assert_int_equal(vm_module_info(MGR, 4, &in), 0);
+	assert_int_equal(in.state, VM_RUNNING);
+	assert_true(in.dp.mem_bytes > 0);
+
+	int calls = SAVED.calls;
+	assert_int_equal(vm_suspend(MGR, 4), 0);
+	dp_sync(DP);
+	assert_int_equal(SAVED.calls, calls + 1);
+	assert_int_equal(SAVED.id, 4);
+	assert_true(SAVED.len > 24);
+	assert_int_equal(vm_module_info(MGR, 4, &in), 0);
+	assert_int_equal(in.state, VM_SUSPENDED);
+	assert_int_equal(in.suspends, 1);
+	assert_int_equal(in.state_bytes, SAVED.len);
+	assert_true(in.last_suspend_ns > 0);
+	assert_int_equal(in.dp.mem_bytes, 0);
+	assert_int_equal(in.dp.state, DP_MOD_SUSPENDED);
+	assert_int_equal(q_entries(4), 0); /* as captured */
+	assert_int_equal(vm_suspend(MGR, 4), -EALREADY);
+
+	uint64_t held = in.dp.held;
+	send_tcp(addr, 80, 0x10, 2); /* ACKs of the open connection */
+	send_tcp(addr, 80, 0x10, 3);
+	int n = pump(v, at, 16, 2, 3000);
+	assert_int_equal(n, 2);
+	assert_int_equal(mark_of(v[0]), 2);
+	assert_int_equal(mark_of(v[1]), 3);
+	assert_int_equal(rte_pktmbuf_mtod(v[0], const uint8_t *)[14 + 19], 133); /* 172.16.15.133 */
+	for (int i = 0; i < n; i++)
+		rte_pktmbuf_free(v[i]);
+	assert_int_equal(vm_module_info(MGR, 4, &in), 0);
+	assert_int_equal(in.state, VM_RUNNING);
+	assert_int_equal(in.resumes, 1);
+	assert_int_equal(in.starts, 1);
+	assert_true(in.last_resume_ns > 0);
+	assert_true(in.dp.held >= held + 1);
+	assert_int_equal(in.load_failures, 0);
+	fprintf(stderr, "# queue module: suspended in %.1f us (%zu bytes of state), resumed in %.1f us\n",
+	        in.last_suspend_ns / 1e3, in.state_bytes, in.last_resume_ns / 1e3);
+	struct vm_mgr_stats ms;
+	vm_mgr_stats(MGR, &ms);
+	assert_true(ms.suspends >= 1 && ms.resumes >= 1);
+	assert_int_equal(vm_remove(MGR, 4), 0);
+	dp_sync(DP);
+}
+
+/* Packets queued in the module survive a suspend (vm_suspend_all, as on
+ * SIGTERM), and a module deployed with that saved state (innetd
+ * restarted) wakes with them on its first packet, an ACK. A damaged
+ * state is logged, counted, and the module starts fresh. */
+static void test_queued_packets_survive_and_deploy_with_state(void **state)
+{
+	(void)state;
+	uint32_t addr = MOD_ADDR + 5;
+	deploy_q(5, addr, QMOD("TimedUnqueue(3600, 64)"), NULL, 0);
+	assert_int_equal(vm_start(MGR, 5), 0);
+	dp_sync(DP);
+	for (uint8_t i = 1; i <= 3; i++)
+		send_tcp(addr, 80, 0x10, i);
+	struct rte_mbuf *v[16];
+	uint64_t at[16];
+	assert_int_equal(pump(v, at, 16, 0, 200), 0); /* kept an hour */
+	assert_int_equal(q_entries(5), 3);
+
+	int calls = SAVED.calls;
+	assert_true(vm_suspend_all(MGR) >= 1);
+	assert_true(SAVED.calls > calls); /* synchronous: already handed over */
+	assert_int_equal(SAVED.id, 5);
+	struct vm_module_info in;
+	assert_int_equal(vm_module_info(MGR, 5, &in), 0);
+	assert_int_equal(in.state, VM_SUSPENDED);
+	assert_int_equal(q_entries(5), 3);
+	size_t len = SAVED.len;
+	uint8_t *saved = malloc(len);
+	memcpy(saved, SAVED.state, len);
+	assert_int_equal(vm_remove(MGR, 5), 0);
+	dp_sync(DP);
+
+	/* a new innetd: deployed with the saved state, suspended until a packet */
+	deploy_q(6, addr, QMOD("TimedUnqueue(3600, 64)"), saved, len);
+	assert_int_equal(vm_module_info(MGR, 6, &in), 0);
+	assert_int_equal(in.state, VM_SUSPENDED);
+	assert_int_equal(in.dp.state, DP_MOD_SUSPENDED);
+	send_tcp(addr, 80, 0x10, 4);
+	pump(v, at, 16, 0, 100);
+	dp_sync(DP);
+	assert_int_equal(vm_module_info(MGR, 6, &in), 0);
+	assert_int_equal(in.state, VM_RUNNING);
+	assert_int_equal(in.resumes, 1);
+	assert_int_equal(in.load_failures, 0);
+	assert_int_equal(q_entries(6), 4); /* three saved, then the one that woke it */
+	assert_int_equal(vm_remove(MGR, 6), 0);
+	dp_sync(DP);
+
+	saved[len / 2] ^= 1;
+	deploy_q(7, addr, QMOD("TimedUnqueue(3600, 64)"), saved, len);
+	send_tcp(addr, 80, 0x10, 5);
+	pump(v, at, 16, 0, 100);
+	dp_sync(DP);
+	assert_int_equal(vm_module_info(MGR, 7, &in), 0);
+	assert_int_equal(in.state, VM_RUNNING);
+	assert_int_equal(in.load_failures, 1);
+	assert_int_equal(q_entries(7), 1); /* fresh: only the packet that woke it */
+	assert_int_equal(vm_remove(MGR, 7), 0);
+	dp_sync(DP);
+	free(saved);
+}
+
+/* An IPRewriter NAT keeps its mappings across a suspend: a reply to a
+ * flow mapped before the suspend wakes the module and is mapped back.
+ * Needs IPRewriter's save/load hooks (the rewriter work of issue 10):
+ * skipped until the class has them. */
+static void test_rewriter_mappings_survive(void **state)
+{
+	(void)state;
+	const struct click_class *rw = elem_class_find("IPRewriter");
+	if (!rw || !rw->runtime || !rw->runtime->save) {
+		fprintf(stderr, "# IPRewriter has no save hook yet: skipped\n");
+		skip();
+	}
+	const char *cfg = "rw :: IPRewriter(pattern 172.16.0.1 1024-65535 - - 0 1, drop);"
+	                  "FromNetFront(0) -> [0]rw; FromNetFront(1) -> [1]rw;"
+	                  "rw[0] -> ToNetFront(0); rw[1] -> ToNetFront(1);";
+	(void)cfg;
+	/* The fast path gives a module one device input (its address), so
+	 * replies would need a NAT whose outside address is the module's own:
+	 * left for the lead to complete once the hooks land (see the
+	 * runtime-state test for the mapping round trip). */
+	skip();
 }
 
 int main(void)
@@ -341,6 +570,9 @@ int main(void)
 		cmocka_unit_test(test_batcher_started_by_first_packet),
 		cmocka_unit_test(test_stateful_quota),
 		cmocka_unit_test(test_bad_module_refused_at_deploy),
+		cmocka_unit_test(test_suspend_and_resume_on_ack),
+		cmocka_unit_test(test_queued_packets_survive_and_deploy_with_state),
+		cmocka_unit_test(test_rewriter_mappings_survive),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
