@@ -109,8 +109,8 @@ static int queue_read(const struct rt_elem *e, const char *h, uint64_t *v)
 /* ---- suspend and resume: queued packets are live state ---- */
 /* Saved: highwater, drops, count, then per packet (oldest first) its
  * headroom offset, the bytes of headroom it uses (from the lowest of its
- * MAC and IP header annotations), its data, its annotations, and the age
- * of its timestamps. */
+ * MAC and IP header annotations), its data, its header annotations, its
+ * byte annotations up to the last one set, and the age of its timestamps. */
 static uint32_t pkt_low(const struct rt_pkt *p)
 {
 	uint32_t lo = p->off;
@@ -132,7 +132,11 @@ static void save_pkt(struct rt_wbuf *w, const struct rt_pkt *p, uint64_t now_ns)
 	rt_wbuf_varint(w, (uint64_t)((int64_t)p->ip_off + 1));
 	rt_wbuf_varint(w, p->ip_hlen);
 	rt_wbuf_u8(w, p->pkt_type);
-	rt_wbuf_put(w, p->anno, RT_ANNO_SIZE);
+	uint32_t na = RT_ANNO_SIZE; /* annotations up to the last byte set: most are zero */
+	while (na && !p->anno[na - 1])
+		na--;
+	rt_wbuf_u8(w, (uint8_t)na);
+	rt_wbuf_put(w, p->anno, na);
 	rt_wbuf_varint(w, now_ns > p->tstamp_ns ? now_ns - p->tstamp_ns : 0);
 	rt_wbuf_varint(w, p->first_tstamp_ns && now_ns > p->first_tstamp_ns ? now_ns - p->first_tstamp_ns : 0);
 }
@@ -186,7 +190,11 @@ static struct rt_pkt *load_pkt(struct rt_elem *e, struct rt_rbuf *r, uint64_t no
 	q->ip_off = load_off(r, p ? p->cap : UINT32_MAX);
 	q->ip_hlen = (uint32_t)rt_rbuf_varint(r);
 	q->pkt_type = rt_rbuf_u8(r);
-	rt_rbuf_get(r, q->anno, RT_ANNO_SIZE);
+	uint8_t na = rt_rbuf_u8(r);
+	if (na > RT_ANNO_SIZE)
+		r->bad = true;
+	memset(q->anno, 0, RT_ANNO_SIZE);
+	rt_rbuf_get(r, q->anno, r->bad ? 0 : na);
 	uint64_t age = rt_rbuf_varint(r) + away_ns, fage = rt_rbuf_varint(r);
 	q->tstamp_ns = now_ns > age ? now_ns - age : 0;
 	q->first_tstamp_ns = fage && now_ns > fage + away_ns ? now_ns - fage - away_ns : 0;
