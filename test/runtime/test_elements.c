@@ -384,7 +384,9 @@ static void test_rewriter_replies(void **st)
 	rt_module_push(u->m, 0, rtu_udp(u, IP4(10, 0, 0, 5), 777, IP4(8, 8, 8, 8), 53, 12), 0);
 	rt_module_push(u->m, 0, rtu_tcp(u, IP4(10, 0, 0, 5), 777, IP4(8, 8, 8, 8), 80, 0x02, 9), 0);
 	rt_module_push(u->m, 0, rtu_udp(u, IP4(10, 0, 0, 6), 777, IP4(8, 8, 8, 8), 53, 12), 0);
-	rt_module_push(u->m, 0, rtu_udp(u, IP4(10, 0, 0, 7), 777, IP4(8, 8, 8, 8), 53, 12), 0); /* ports exhausted */
+	/* ports exhausted: IPRewriterPattern answers drop, which Click does not
+	 * count as a mapping failure (only a full table's refusal is one) */
+	rt_module_push(u->m, 0, rtu_udp(u, IP4(10, 0, 0, 7), 777, IP4(8, 8, 8, 8), 53, 12), 0);
 	rt_module_push(u->m, 0, rtu_icmp(u, IP4(10, 0, 0, 5), IP4(8, 8, 8, 8), 8, 0), 0);      /* not TCP/UDP */
 	assert_int_equal(u->nout, 3);
 	uint16_t ports[3];
@@ -400,7 +402,7 @@ static void test_rewriter_replies(void **st)
 	assert_int_not_equal(ports[0], ports[2]); /* same 4-tuple space */
 	uint64_t v;
 	assert_int_equal(rt_module_read(u->m, "rw", "mapping_failures", &v), 0);
-	assert_int_equal(v, 1);
+	assert_int_equal(v, 0);
 	rtu_clear(u);
 	/* the reply to the first flow */
 	rt_module_push(u->m, 1, rtu_udp(u, IP4(8, 8, 8, 8), 53, IP4(198, 51, 100, 1), ports[0], 40), SEC);
@@ -421,10 +423,12 @@ static void test_rewriter_replies(void **st)
 	rt_module_run_timers(u->m, 10 * 60 * SEC);
 	assert_int_equal(rt_module_read(u->m, "rw", "mapping_count", &v), 0);
 	assert_int_equal(v, 3);
-	rt_module_push(u->m, 1, rtu_udp(u, IP4(8, 8, 8, 8), 53, IP4(198, 51, 100, 1), ports[0], 40), 10 * 60 * SEC);
+	rt_module_push(u->m, 1, rtu_udp(u, IP4(8, 8, 8, 8), 53, IP4(198, 51, 100, 1), ports[0], 40),
+	               10 * 60 * SEC + SEC);
 	assert_int_equal(u->nout, 1);
 	rtu_clear(u);
-	/* ... the reply refreshed it past the 15 min reap; at the 30 min reap
+	/* ... the reply refreshed it past the 15 min reap (a flow expiring
+	 * at the reap itself is expired: Click's !(now < expiry)); at the 30 min reap
 	 * every idle flow (UDP 300 s, TCP without data 300 s) is gone, so the
 	 * exhausted port range has room again */
 	rt_module_run_timers(u->m, 15 * 60 * SEC);
