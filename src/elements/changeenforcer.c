@@ -212,52 +212,55 @@ static const struct elem_model changeenforcer_model = { .push = changeenforcer_s
 
 /* ---- packet function ---- */
 
-/* Two fixed tables in the module block: authorizations keyed by the
- * entering packet's (source, source port, protocol), found by a leaving
- * packet's destination through the reply key; and the entering sources
- * (anti-spoofing). Timeouts are hard here: an idle entry is gone. */
+/* Two flow tables (runtime.h, the flow table; outside the module block,
+ * charged to its flow quota): authorizations keyed by the entering
+ * packet's (source, source port, protocol), found by a leaving packet's
+ * destination through the reply key; and the entering sources
+ * (anti-spoofing). Timeouts are hard here: an idle entry is gone. Every
+ * entry is best-effort (no guarantee), so a full table replaces the one
+ * idle longest; an entry the table refuses (quota with nothing to evict)
+ * counts in full_drops, and its packet still passes. */
 struct ce_state {
-	struct rt_flowtab *auth, *srcs;
-	uint64_t drops;
+	struct rt_flowtab auth, srcs;
+	uint64_t drops, full_drops;
 };
-
-static uint32_t ce_cap(const struct rt_elem *e, uint32_t limit)
-{
-	const struct changeenforcer_conf *c = e->conf;
-	return c->capacity < limit ? c->capacity : limit;
-}
 
 static size_t ce_state_size(const struct rt_elem *e, uint32_t limit)
 {
-	return sizeof(struct ce_state) + 32 + 2 * rt_flowtab_size(ce_cap(e, limit));
+	(void)e;
+	(void)limit;
+	return sizeof(struct ce_state);
 }
 
 static int ce_init(struct rt_elem *e, struct diags *d)
 {
+	(void)d;
 	const struct changeenforcer_conf *c = e->conf;
 	struct ce_state *s = e->state;
-	uint32_t cap = ce_cap(e, rt_flow_capacity(e));
-	uintptr_t a = ((uintptr_t)(s + 1) + 15) & ~(uintptr_t)15;
-	s->auth = (struct rt_flowtab *)a;
-	a = (a + rt_flowtab_size(cap) + 15) & ~(uintptr_t)15;
-	s->srcs = (struct rt_flowtab *)a;
-	rt_flowtab_init(s->auth, cap);
-	rt_flowtab_init(s->srcs, cap);
+	rt_flowtab_init(&s->auth, c->capacity, rt_flow_quota(e));
+	rt_flowtab_init(&s->srcs, c->capacity, rt_flow_quota(e));
 	rt_timer_at(e, rt_now(e) + (uint64_t)c->timeout_ns);
 	return 0;
+}
+
+static void ce_fini(struct rt_elem *e)
+{
+	struct ce_state *s = e->state;
+	rt_flowtab_fini(&s->auth);
+	rt_flowtab_fini(&s->srcs);
 }
 
 static uint32_t ce_run(struct rt_elem *e, uint64_t now)
 {
 	const struct changeenforcer_conf *c = e->conf;
 	struct ce_state *s = e->state;
-	rt_flowtab_reap(s->auth, now);
-	rt_flowtab_reap(s->srcs, now);
+	rt_flowtab_reap(&s->auth, now);
+	rt_flowtab_reap(&s->srcs, now);
 	rt_timer_at(e, now + (uint64_t)c->timeout_ns);
 	return 0;
 }
 
-/* Find (dir) or install k; an expired entry counts as absent. */
+/* Find (dir) k; an expired entry counts as absent. */
 static struct rt_flow *ce_get(struct rt_flowtab *t, const struct rt_flowid *k, int want_dir,
                               uint64_t now)
 {
@@ -270,30 +273,29 @@ static struct rt_flow *ce_get(struct rt_flowtab *t, const struct rt_flowid *k, i
 	return f && dir == want_dir ? f : NULL;
 }
 
-static void ce_touch(const struct changeenforcer_conf *c, struct rt_flow *f, uint64_t now)
+/* Find or install k, idle timer restarted. */
+static void ce_authorize(struct rt_elem *e, struct rt_flowtab *t, const struct rt_flowid *k,
+                         uint64_t now)
 {
-	f->expiry = now + (uint64_t)c->timeout_ns;
-	f->guarantee = 0; /* any entry may be replaced when full: oldest idle first */
+	const struct changeenforcer_conf *c = e->conf;
+	struct ce_state *s = e->state;
+	uint64_t expiry = now + (uint64_t)c->timeout_ns;
+	struct rt_flow *f = ce_get(t, k, 0, now);
+	if (f)
+		f->expiry = expiry;
+	else if (!rt_flowtab_insert(t, k, k, now, expiry, 0))
+		s->full_drops++;
 }
 
 /* Entering: always passes, and (re)authorizes replies to its source. */
 static void ce_enter_pkt(struct rt_elem *e, const struct rt_flowid *id, struct rt_pkt *p)
 {
-	const struct changeenforcer_conf *c = e->conf;
 	struct ce_state *s = e->state;
 	uint64_t now = rt_now(e);
 	struct rt_flowid k = { .saddr = id->saddr, .sport = id->sport, .proto = id->proto };
-	struct rt_flow *f = ce_get(s->auth, &k, 0, now);
-	if (!f)
-		f = rt_flowtab_insert(s->auth, &k, &k, now);
-	if (f)
-		ce_touch(c, f, now);
+	ce_authorize(e, &s->auth, &k, now);
 	struct rt_flowid a = { .saddr = id->saddr };
-	f = ce_get(s->srcs, &a, 0, now);
-	if (!f)
-		f = rt_flowtab_insert(s->srcs, &a, &a, now);
-	if (f)
-		ce_touch(c, f, now);
+	ce_authorize(e, &s->srcs, &a, now);
 	rt_push(e, 0, p);
 }
 
@@ -307,20 +309,20 @@ static void ce_leave_pkt(struct rt_elem *e, const struct rt_flowid *id, struct r
 	bool src_ok = id->saddr == c->addr;
 	if (!src_ok) {
 		struct rt_flowid a = { .saddr = id->saddr };
-		src_ok = ce_get(s->srcs, &a, 0, now) != NULL;
+		src_ok = ce_get(&s->srcs, &a, 0, now) != NULL;
 	}
 	bool dst_ok = false;
 	for (uint32_t i = 0; i < c->nallow && !dst_ok; i++)
 		dst_ok = inet_prefix_contains(c->allow[i], id->daddr);
 	struct rt_flowid r = { .daddr = id->daddr, .dport = id->dport, .proto = id->proto };
-	struct rt_flow *f = ce_get(s->auth, &r, 1, now);
+	struct rt_flow *f = ce_get(&s->auth, &r, 1, now);
 	if (!src_ok || !(dst_ok || f)) {
 		s->drops++;
 		rt_drop(e, p);
 		return;
 	}
 	if (f)
-		ce_touch(c, f, now);
+		f->expiry = now + (uint64_t)c->timeout_ns;
 	rt_push(e, 1, p);
 }
 
@@ -347,9 +349,86 @@ static int ce_read(const struct rt_elem *e, const char *h, uint64_t *v)
 	if (!strcmp(h, "drops"))
 		*v = s->drops;
 	else if (!strcmp(h, "count"))
-		*v = rt_flowtab_count(s->auth);
+		*v = rt_flowtab_count(&s->auth);
 	else
 		return -EOPNOTSUPP;
+	return 0;
+}
+
+static void ce_table(const struct rt_elem *e, struct rt_table_stats *st)
+{
+	const struct ce_state *s = e->state;
+	uint64_t cap = rt_flowtab_capacity(&s->auth);
+	const struct rt_flowquota *q = s->auth.q;
+	if (q && q->max_flows && q->max_flows < cap)
+		cap = q->max_flows;
+	st->entries = rt_flowtab_count(&s->auth);
+	st->capacity = cap;
+	st->full_drops = s->full_drops;
+}
+
+/* Saved: version, drops, full_drops, the timer's phase (+1, 0: none),
+ * then each table's entries (rw_save_flow). */
+#define CE_STATE_VERSION 1u
+
+static void ce_save_table(struct rt_wbuf *w, const struct rt_flowtab *t, uint64_t now)
+{
+	rt_wbuf_varint(w, t->count);
+	for (uint32_t i = 0; i < t->count; i++)
+		rw_save_flow(w, &t->flows[i], now);
+}
+
+static int ce_save(const struct rt_elem *e, struct rt_wbuf *w, uint64_t now_ns)
+{
+	const struct ce_state *s = e->state;
+	rt_wbuf_u8(w, CE_STATE_VERSION);
+	rt_wbuf_varint(w, s->drops);
+	rt_wbuf_varint(w, s->full_drops);
+	rt_wbuf_varint(w, e->deadline == UINT64_MAX ? 0 : e->deadline - now_ns + 1);
+	ce_save_table(w, &s->auth, now_ns);
+	ce_save_table(w, &s->srcs, now_ns);
+	return 0;
+}
+
+/* Entries the timer would have reaped while away are not restored (the
+ * rule of the rewriters, rw_load); the rest are rebased by away_ns. */
+static bool ce_load_table(struct rt_rbuf *r, struct rt_flowtab *t, const struct rw_away *a,
+                          uint64_t now, uint64_t away)
+{
+	uint64_t n = rt_rbuf_varint(r);
+	if (r->bad || n > rt_rbuf_left(r))
+		return false;
+	for (uint64_t i = 0; i < n; i++) {
+		struct rt_flow f;
+		if (!rw_load_flow(r, &f, now))
+			return false;
+		if (rw_away_removes(a, &f, now))
+			continue;
+		rw_rebase_flow(&f, away);
+		rt_flowtab_insert(t, &f.key, &f.rew, now, f.expiry, f.guarantee);
+	}
+	return true;
+}
+
+static int ce_load(struct rt_elem *e, struct rt_rbuf *r, uint64_t now_ns, uint64_t away_ns,
+                   struct diags *d)
+{
+	const struct changeenforcer_conf *c = e->conf;
+	struct ce_state *s = e->state;
+	uint8_t version = rt_rbuf_u8(r);
+	uint64_t drops = rt_rbuf_varint(r), full_drops = rt_rbuf_varint(r);
+	uint64_t phase = rt_rbuf_varint(r);
+	struct rw_away a;
+	rw_away(phase ? phase - 1 : UINT64_MAX, (uint64_t)c->timeout_ns, away_ns, &a);
+	if (r->bad || version != CE_STATE_VERSION || !ce_load_table(r, &s->auth, &a, now_ns, away_ns) ||
+	    !ce_load_table(r, &s->srcs, &a, now_ns, away_ns)) {
+		diags_error(d, NULL, 1, "saved state of '%s': not a ChangeEnforcer state", e->ce->name);
+		return -EINVAL;
+	}
+	s->drops = drops;
+	s->full_drops = full_drops;
+	if (a.next != UINT64_MAX)
+		rt_timer_at(e, now_ns + a.next);
 	return 0;
 }
 
@@ -359,6 +438,10 @@ static const struct elem_runtime changeenforcer_runtime = {
 	.push = ce_push,
 	.run = ce_run,
 	.read = ce_read,
+	.fini = ce_fini,
+	.save = ce_save,
+	.table = ce_table,
+	.load = ce_load,
 };
 
 /* ---- describe and the class object ---- */

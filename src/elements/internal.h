@@ -624,36 +624,69 @@ void rw_sym_pass_or_drop(struct sym_ctx *cx, struct sym_flow *f, const struct rw
  * element pushed earlier covers is rewritten and leaves on that mapping's
  * output; the rest meet `spec`, which may push a new forward and reply
  * mapping. addr_only: IPAddrRewriter's mappings (source address forward,
- * destination address back). */
+ * destination address back). ports: the packets' ports are rewritten (not
+ * for IPAddrRewriter, nor TCP packets with fewer than 18 transport bytes). */
 int rw_sym_map(struct sym_ctx *cx, struct sym_flows *cur, const struct rw_spec *spec,
-               bool addr_only);
+               bool addr_only, bool ports);
 
 /* ---- the mapping table on packets ---- */
 
-/* rt_flow flags: which directions were seen, and IPRewriter's TCP state. */
+/* rt_flow flags: which directions were seen, and IPRewriter's TCP state
+ * (Click's TCPFlow: a direction is done after its FIN until a SYN or data
+ * in that direction, both after a RST; data seen per direction). */
 enum {
 	RW_F_SEEN_FWD = 1, RW_F_SEEN_REV = 2, RW_F_DATA_FWD = 4, RW_F_DATA_REV = 8,
-	RW_F_FIN_FWD = 16, RW_F_FIN_REV = 32, RW_F_DONE = 64,
+	RW_F_DONE_FWD = 16, RW_F_DONE_REV = 32,
 };
 
 struct rw_state {
-	uint64_t mapping_failures;
+	uint64_t mapping_failures; /* new flows refused by a full table (Click's failures) */
+	uint64_t next_reap;        /* the reaper's next run (UINT64_MAX: none) */
 	uint32_t *seq_next;        /* per spec: sequential allocation cursor */
-	struct rt_flowtab *tab;
+	struct rt_flowtab tab;
 };
 
 /* struct elem_runtime hooks both elements use as they are. */
 size_t rw_state_size(const struct rt_elem *e, uint32_t flow_capacity);
 int rw_init(struct rt_elem *e, struct diags *d);
+void rw_fini(struct rt_elem *e);
 uint32_t rw_reap(struct rt_elem *e, uint64_t now_ns);
 int rw_read(const struct rt_elem *e, const char *handler, uint64_t *val);
+void rw_table(const struct rt_elem *e, struct rt_table_stats *st);
+/* Saved state (rewriter.c): the mappings with lifetimes relative
+ * to now, the failures counter and the reaper's phase. */
+int rw_save(const struct rt_elem *e, struct rt_wbuf *w, uint64_t now_ns);
+int rw_load(struct rt_elem *e, struct rt_rbuf *r, uint64_t now_ns, uint64_t away_ns,
+            struct diags *d);
+/* The flow table's save and load of one flow (ChangeEnforcer shares
+ * them): keys, rewritten flow, outputs, flags, reply anno, packets and
+ * lifetimes relative to now. */
+void rw_save_flow(struct rt_wbuf *w, const struct rt_flow *f, uint64_t now_ns);
+/* Read one flow into *f with times rebased on now; false when the bytes
+ * are bad. */
+bool rw_load_flow(struct rt_rbuf *r, struct rt_flow *f, uint64_t now_ns);
+/* What a reaper did while its module was away: whether it ran, its last
+ * run (`last`, after the save) and its next phase after the load (`next`,
+ * UINT64_MAX: none). From its phase at the save and its interval. */
+struct rw_away {
+	bool reaped;
+	uint64_t last, next;
+};
+void rw_away(uint64_t phase, uint64_t interval, uint64_t away, struct rw_away *a);
+/* Would that reaper have removed f (times as saved, saved_now the save's
+ * clock as rw_load_flow rebased them)? */
+bool rw_away_removes(const struct rw_away *a, const struct rt_flow *f, uint64_t saved_now);
+/* Shift f's times back by away (clamped at 0). */
+void rw_rebase_flow(struct rt_flow *f, uint64_t away);
 
 /* A packet with flow id `key` that no mapping covers arrived on input
  * `port`: its spec passes it, drops it, or installs a mapping (a pattern
- * chooses the rewritten flow). Returns the new mapping (its forward
- * direction), or NULL when the packet was already passed or dropped. */
+ * chooses the rewritten flow) living `timeout` and guaranteed
+ * `guarantee` until its first packet sets them. Returns the new mapping
+ * (its forward direction), or NULL when the packet was already passed or
+ * dropped (a refusal by a full table counts a mapping failure). */
 struct rt_flow *rw_map_new(struct rt_elem *e, uint32_t port, struct rt_pkt *p,
-                           const struct rt_flowid *key, bool addr_only);
+                           const struct rt_flowid *key, int64_t timeout, int64_t guarantee);
 /* Count a packet on f in direction dir (packets, seen directions). */
 static inline void rw_count(struct rt_flow *f, int dir)
 {

@@ -50,24 +50,24 @@ static int ipaddrrewriter_sym_push(struct sym_ctx *cx, const struct click_elemen
 		return -EINVAL;
 	struct sym_flows flows = { 0 };
 	sym_flows_push(cx, &flows, f);
-	return rw_sym_map(cx, &flows, &c->specs[port], true);
+	return rw_sym_map(cx, &flows, &c->specs[port], true, false);
 }
 
 static const struct elem_model ipaddrrewriter_model = { .push = ipaddrrewriter_sym_push };
 
 /* ---- packet function ---- */
 
-/* The mapping whose forward key is the packet's source, else the one
- * whose reply key is its destination (*dir 0 or 1); NULL if none. */
-static struct rt_flow *find_mapping(struct rt_flowtab *tab, const uint8_t *ip,
-                                    const struct rt_flowid *key, int *dir)
+/* Click's two look-ups: an entry keyed by the packet's source alone
+ * (a forward key), else one keyed by its destination alone (a reply key);
+ * the entry found says the direction. */
+static struct rt_flow *find_mapping(struct rt_flowtab *tab, const uint8_t *ip, int *dir)
 {
-	struct rt_flow *f = rt_flowtab_lookup(tab, key, dir);
-	if (f && *dir == 0)
+	struct rt_flowid fwd = { .saddr = rt_rd32(ip + 12) };
+	struct rt_flow *f = rt_flowtab_lookup(tab, &fwd, dir);
+	if (f)
 		return f;
 	struct rt_flowid reply = { .daddr = rt_rd32(ip + 16) };
-	f = rt_flowtab_lookup(tab, &reply, dir);
-	return f && *dir == 1 ? f : NULL;
+	return rt_flowtab_lookup(tab, &reply, dir);
 }
 
 static void ipaddrrewriter_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
@@ -79,11 +79,11 @@ static void ipaddrrewriter_push(struct rt_elem *e, uint32_t port, struct rt_pkt 
 		return;
 	}
 	const uint8_t *ip = rt_pkt_ip(p);
-	struct rt_flowid key = { .saddr = rt_rd32(ip + 12) };
 	int dir = 0;
-	struct rt_flow *f = find_mapping(s->tab, ip, &key, &dir);
+	struct rt_flow *f = find_mapping(&s->tab, ip, &dir);
 	if (!f) {
-		f = rw_map_new(e, port, p, &key, true);
+		struct rt_flowid key = { .saddr = rt_rd32(ip + 12) };
+		f = rw_map_new(e, port, p, &key, c->timeout_ns, c->guarantee_ns);
 		if (!f)
 			return;
 		dir = 0;
@@ -98,6 +98,10 @@ static const struct elem_runtime ipaddrrewriter_runtime = {
 	.push = ipaddrrewriter_push,
 	.run = rw_reap,
 	.read = rw_read,
+	.fini = rw_fini,
+	.save = rw_save,
+	.table = rw_table,
+	.load = rw_load,
 };
 
 /* ---- describe and the class object ---- */

@@ -85,6 +85,38 @@ static int split_short(struct sym_ctx *cx, struct sym_flow *f, const struct rw_s
 	return 0;
 }
 
+/* TCPFlow rewrites the ports of TCP packets only with 18 transport bytes
+ * (UDP always): those with fewer get the mapping's addresses alone. An
+ * undecided length goes both ways. */
+static int split_tcp_short(struct sym_ctx *cx, const struct sym_flows *in, struct sym_flows *ports,
+                           struct sym_flows *noports)
+{
+	for (uint32_t i = 0; i < in->n; i++) {
+		struct sym_flow *t = NULL, *u = NULL, *lng = NULL, *shrt = NULL, *amb = NULL;
+		sym_split_set(cx, in->v[i], SYM_F_PROTO, sym_iset_range(cx, RT_IP_PROTO_TCP, RT_IP_PROTO_TCP),
+		              &t, &u);
+		if (u)
+			sym_flows_push(cx, ports, u);
+		if (!t)
+			continue;
+		sym_split_transport(cx, t, 18, &lng, &shrt, &amb);
+		if (lng)
+			sym_flows_push(cx, ports, lng);
+		if (shrt)
+			sym_flows_push(cx, noports, shrt);
+		if (!amb)
+			continue;
+		struct sym_flow *c = sym_clone(cx, amb);
+		if (!c) {
+			sym_drop(cx, amb, "out of memory");
+			return -ENOMEM;
+		}
+		sym_flows_push(cx, ports, amb);
+		sym_flows_push(cx, noports, c);
+	}
+	return 0;
+}
+
 /* Only TCP and UDP first fragments with a port pair reach the table. */
 static int iprewriter_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
                                struct sym_flow *f)
@@ -107,7 +139,12 @@ static int iprewriter_sym_push(struct sym_ctx *cx, const struct click_element *e
 	for (uint32_t i = 0; i < first.n; i++)
 		if ((rc = split_short(cx, first.v[i], spec, &mappable)) < 0)
 			return rc;
-	return rw_sym_map(cx, &mappable, spec, false);
+	struct sym_flows ports = { 0 }, noports = { 0 };
+	if ((rc = split_tcp_short(cx, &mappable, &ports, &noports)) < 0)
+		return rc;
+	if ((rc = rw_sym_map(cx, &ports, spec, false, true)) < 0)
+		return rc;
+	return rw_sym_map(cx, &noports, spec, false, false);
 }
 
 static const struct elem_model iprewriter_model = { .push = iprewriter_sym_push };
@@ -121,43 +158,43 @@ static bool mappable(const struct rt_pkt *p)
 	       rt_pkt_transp_avail(p) >= 8;
 }
 
-/* Data, FIN and RST seen in direction dir; both FINs or a RST end the flow. */
+/* TCPFlow's connection state, from packets with 18 transport bytes: a
+ * RST ends both directions; a FIN ends its direction, a SYN or data
+ * reopens it; data marks its direction. */
 static void track_tcp(struct rt_flow *f, int dir, const struct rt_pkt *p)
 {
 	const uint8_t *ip = rt_pkt_ip(p);
 	const uint8_t *t = rt_pkt_transp(p);
-	uint32_t tl = rt_pkt_transp_avail(p);
-	uint8_t fl = tl >= 14 ? t[13] : 0;
-	uint32_t thl = tl >= 13 ? (uint32_t)(t[12] >> 4) * 4 : 20;
-	uint32_t iplen = rt_rd16(ip + 2);
-	if (iplen > p->ip_hlen + thl)
-		f->flags |= dir ? RW_F_DATA_REV : RW_F_DATA_FWD;
+	if (rt_pkt_transp_avail(p) < 18)
+		return;
+	uint8_t fl = t[13];
+	bool payload = ((uint32_t)(ip[0] & 15) + (uint32_t)(t[12] >> 4)) * 4 < rt_rd16(ip + 2);
+	uint8_t done = dir ? RW_F_DONE_REV : RW_F_DONE_FWD;
 	if (fl & 0x04) /* RST */
-		f->flags |= RW_F_DONE;
-	if (fl & 0x01) /* FIN */
-		f->flags |= dir ? RW_F_FIN_REV : RW_F_FIN_FWD;
-	if ((f->flags & (RW_F_FIN_FWD | RW_F_FIN_REV)) == (RW_F_FIN_FWD | RW_F_FIN_REV))
-		f->flags |= RW_F_DONE;
+		f->flags |= RW_F_DONE_FWD | RW_F_DONE_REV;
+	else if (fl & 0x01) /* FIN */
+		f->flags |= done;
+	else if ((fl & 0x02) || payload) /* SYN */
+		f->flags &= (uint8_t)~done;
+	if (payload)
+		f->flags |= dir ? RW_F_DATA_REV : RW_F_DATA_FWD;
 }
 
-/* How long f lives after packet p, and how long it is guaranteed. */
-static void lifetime(const struct rw_conf *c, struct rt_flow *f, int dir, const struct rt_pkt *p,
-                     int64_t *timeout, int64_t *guarantee)
+/* The best-effort timeout of a TCP flow by its state (tcp_flow_timeout). */
+static int64_t tcp_timeout(const struct rw_conf *c, const struct rt_flow *f)
 {
-	if (rt_pkt_ip(p)[9] == RT_IP_PROTO_TCP) {
-		track_tcp(f, dir, p);
-		if (f->flags & RW_F_DONE)
-			*timeout = c->tcp_done_timeout_ns;
-		else if ((f->flags & (RW_F_DATA_FWD | RW_F_DATA_REV)) == (RW_F_DATA_FWD | RW_F_DATA_REV))
-			*timeout = c->tcp_timeout_ns;
-		else
-			*timeout = c->tcp_nodata_timeout_ns;
-		*guarantee = c->tcp_guarantee_ns;
-		return;
-	}
-	bool both = (f->flags & (RW_F_SEEN_FWD | RW_F_SEEN_REV)) == (RW_F_SEEN_FWD | RW_F_SEEN_REV);
-	*timeout = f->packets >= 3 && both ? c->udp_streaming_timeout_ns : c->udp_timeout_ns;
-	*guarantee = c->udp_guarantee_ns;
+	if ((f->flags & (RW_F_DONE_FWD | RW_F_DONE_REV)) == (RW_F_DONE_FWD | RW_F_DONE_REV))
+		return c->tcp_done_timeout_ns;
+	if ((f->flags & (RW_F_DATA_FWD | RW_F_DATA_REV)) == (RW_F_DATA_FWD | RW_F_DATA_REV))
+		return c->tcp_timeout_ns;
+	return c->tcp_nodata_timeout_ns;
+}
+
+/* UDPFlow: streaming once a reply was seen and three packets passed. */
+static int64_t udp_timeout(const struct rw_conf *c, const struct rt_flow *f)
+{
+	return (f->flags & RW_F_SEEN_REV) && f->packets >= 3 ? c->udp_streaming_timeout_ns
+	                                                      : c->udp_timeout_ns;
 }
 
 static void iprewriter_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
@@ -175,19 +212,24 @@ static void iprewriter_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
 			rt_drop(e, p);
 		return;
 	}
+	bool tcp = rt_pkt_ip(p)[9] == RT_IP_PROTO_TCP;
 	struct rt_flowid key = rt_pkt_flowid(p, true);
 	int dir = 0;
-	struct rt_flow *f = rt_flowtab_lookup(s->tab, &key, &dir);
+	struct rt_flow *f = rt_flowtab_lookup(&s->tab, &key, &dir);
 	if (!f) {
-		f = rw_map_new(e, port, p, &key, false);
+		f = rw_map_new(e, port, p, &key, tcp ? c->tcp_nodata_timeout_ns : c->udp_timeout_ns,
+		               tcp ? c->tcp_guarantee_ns : c->udp_guarantee_ns);
 		if (!f)
 			return;
 		dir = 0;
 	}
 	rw_count(f, dir);
-	int64_t timeout, guarantee;
-	lifetime(c, f, dir, p, &timeout, &guarantee);
-	rw_forward(e, f, dir, p, timeout, guarantee, false);
+	if (tcp) {
+		track_tcp(f, dir, p);
+		rw_forward(e, f, dir, p, tcp_timeout(c, f), c->tcp_guarantee_ns, false);
+	} else {
+		rw_forward(e, f, dir, p, udp_timeout(c, f), c->udp_guarantee_ns, false);
+	}
 }
 
 static const struct elem_runtime iprewriter_runtime = {
@@ -196,6 +238,10 @@ static const struct elem_runtime iprewriter_runtime = {
 	.push = iprewriter_push,
 	.run = rw_reap,
 	.read = rw_read,
+	.fini = rw_fini,
+	.save = rw_save,
+	.table = rw_table,
+	.load = rw_load,
 };
 
 /* ---- describe and the class object ---- */

@@ -108,6 +108,22 @@ static int port_field(const struct click_conf_ctx *ctx, struct arg_val *v, bool 
 	return 0;
 }
 
+/* Click's NAPT patterns vary only the source port: an address range in
+ * SADDR gives the address its low end and the port the range's width,
+ * counted from SPORT (0 when '-'). What Click does, kept as it is. */
+static int napt_address_range(const struct click_conf_ctx *ctx, const struct arg_val *whole,
+                              struct rw_pattern *p)
+{
+	uint32_t top = p->saddr.hi - p->saddr.lo, base = p->sport.keep ? 0 : p->sport.lo;
+	if ((uint64_t)base + top > 65535)
+		return arg_error(ctx, whole, "an address range in a NAPT pattern varies the source "
+		                             "port (as Click does); this one is wider than the ports");
+	p->saddr.hi = p->saddr.lo;
+	p->sport = (struct rw_field){ .lo = base, .hi = base + top };
+	p->vary = RW_VARY_SPORT;
+	return 0;
+}
+
 static int parse_pattern(const struct click_conf_ctx *ctx, struct arg_val *w, size_t nw, bool addr_only,
                          const struct arg_val *whole, struct rw_pattern *p)
 {
@@ -147,6 +163,8 @@ static int parse_pattern(const struct click_conf_ctx *ctx, struct arg_val *w, si
 	}
 	if (nvary > 1)
 		return arg_error(ctx, whole, "only one pattern field may vary (a range or prefix)");
+	if (nw == 4 && p->vary == RW_VARY_SADDR && !rc)
+		rc = napt_address_range(ctx, whole, p);
 	return rc;
 }
 
@@ -330,13 +348,14 @@ static struct sym_term pick(struct sym_ctx *cx, struct sym_flow *f, const struct
 	return sym_get(f, fld);
 }
 
-/* Write the new (src, sport, dst, dport) terms nt into f. */
+/* Write the new (src, sport, dst, dport) terms nt into f (the ports only
+ * when `ports`). */
 static void set_fields(struct sym_ctx *cx, struct sym_flow *f, const struct sym_term *nt,
-                               bool addr_only)
+                       bool ports)
 {
 	sym_set_term(cx, f, SYM_F_SRC, nt[0]);
 	sym_set_term(cx, f, SYM_F_DST, nt[2]);
-	if (!addr_only) {
+	if (ports) {
 		sym_set_term(cx, f, SYM_F_SPORT, nt[1]);
 		sym_set_term(cx, f, SYM_F_DPORT, nt[3]);
 	}
@@ -386,7 +405,7 @@ static void push_mappings(struct sym_ctx *cx, struct sym_flow *f, const struct r
 
 /* The spec for flows no mapping covers. */
 static void meet_spec(struct sym_ctx *cx, struct sym_flow *f, const struct rw_spec *spec,
-                      bool addr_only)
+                      bool addr_only, bool ports)
 {
 	switch (spec->kind) {
 	case RW_DROP:
@@ -408,9 +427,13 @@ static void meet_spec(struct sym_ctx *cx, struct sym_flow *f, const struct rw_sp
 		nt[1] = addr_only ? o[1] : pick(cx, f, &p->sport, SYM_F_SPORT, "sport");
 		nt[2] = addr_only ? o[2] : pick(cx, f, &p->daddr, SYM_F_DST, "dst");
 		nt[3] = addr_only ? o[3] : pick(cx, f, &p->dport, SYM_F_DPORT, "dport");
+		if (!ports && !addr_only) { /* the mapping has new ports, the packet keeps its own */
+			sym_set_term(cx, f, SYM_F_SPORT, o[1]);
+			sym_set_term(cx, f, SYM_F_DPORT, o[3]);
+		}
 	}
 	push_mappings(cx, f, spec, o, nt, addr_only);
-	set_fields(cx, f, nt, addr_only);
+	set_fields(cx, f, nt, !addr_only && ports);
 	sym_emit(cx, spec->fout, f);
 }
 
@@ -438,7 +461,7 @@ static int split_covered(struct sym_ctx *cx, const struct sym_flows *cur, const 
 
 /* Rewrite g by record s (the depth-th of the flows' records) and emit it. */
 static void follow_mapping(struct sym_ctx *cx, struct sym_flow *g, const struct sym_state *s,
-                              uint32_t depth)
+                           uint32_t depth, bool ports)
 {
 	/* unification may have rebuilt g's records (same order): take the
 	 * terms from g's copy of this record */
@@ -449,7 +472,7 @@ static void follow_mapping(struct sym_ctx *cx, struct sym_flow *g, const struct 
 		m = s;
 	if (s->kind == RW_REC_NAPT) {
 		struct sym_term nt[4] = {m->t[5], m->t[6], m->t[7], m->t[8]};
-		set_fields(cx, g, nt, false);
+		set_fields(cx, g, nt, ports);
 	} else if (s->kind == RW_REC_SRC) {
 		sym_set_term(cx, g, SYM_F_SRC, m->t[1]);
 	} else {
@@ -460,7 +483,7 @@ static void follow_mapping(struct sym_ctx *cx, struct sym_flow *g, const struct 
 }
 
 int rw_sym_map(struct sym_ctx *cx, struct sym_flows *flows, const struct rw_spec *spec,
-               bool addr_only)
+               bool addr_only, bool ports)
 {
 	struct sym_flows cur = *flows;
 	if (!cur.n)
@@ -475,31 +498,24 @@ int rw_sym_map(struct sym_ctx *cx, struct sym_flows *flows, const struct rw_spec
 		if (r < 0)
 			return r;
 		for (uint32_t i = 0; i < yes.n; i++)
-			follow_mapping(cx, yes.v[i], s, depth);
+			follow_mapping(cx, yes.v[i], s, depth, ports);
 		cur = no;
 	}
 	for (uint32_t i = 0; i < cur.n; i++)
-		meet_spec(cx, cur.v[i], spec, addr_only);
+		meet_spec(cx, cur.v[i], spec, addr_only, ports);
 	return 0;
 }
 
 /* ---- the mapping table on packets ---- */
 
-/* Alignment of the cursor array and of the table inside the state. */
+/* Alignment of the cursor array inside the state. */
 #define RW_STATE_ALIGN 16
-
-static uint32_t table_capacity(const struct rt_elem *e, uint32_t limit)
-{
-	const struct rw_conf *c = e->conf;
-	uint32_t cap = c->capacity ? c->capacity : 1;
-	return cap < limit ? cap : limit;
-}
 
 size_t rw_state_size(const struct rt_elem *e, uint32_t flow_capacity)
 {
+	(void)flow_capacity; /* the table grows outside the block */
 	const struct rw_conf *c = e->conf;
-	return sizeof(struct rw_state) + RW_STATE_ALIGN + (size_t)c->nspecs * sizeof(uint32_t) +
-	       RW_STATE_ALIGN + rt_flowtab_size(table_capacity(e, flow_capacity));
+	return sizeof(struct rw_state) + RW_STATE_ALIGN + (size_t)c->nspecs * sizeof(uint32_t);
 }
 
 static uint8_t *align_state(uint8_t *p)
@@ -507,27 +523,39 @@ static uint8_t *align_state(uint8_t *p)
 	return (uint8_t *)(((uintptr_t)p + RW_STATE_ALIGN - 1) & ~(uintptr_t)(RW_STATE_ALIGN - 1));
 }
 
+static void schedule_reap(struct rt_elem *e, uint64_t when)
+{
+	struct rw_state *s = e->state;
+	s->next_reap = when;
+	rt_timer_at(e, when);
+}
+
 int rw_init(struct rt_elem *e, struct diags *d)
 {
+	(void)d;
 	const struct rw_conf *c = e->conf;
 	struct rw_state *s = e->state;
-	uint8_t *p = align_state((uint8_t *)(s + 1));
-	s->seq_next = (uint32_t *)p;
-	p = align_state(p + (size_t)c->nspecs * sizeof(uint32_t));
-	s->tab = (struct rt_flowtab *)p;
-	rt_flowtab_init(s->tab, table_capacity(e, rt_flow_capacity(e)));
+	s->seq_next = (uint32_t *)align_state((uint8_t *)(s + 1));
+	rt_flowtab_init(&s->tab, c->capacity, rt_flow_quota(e));
+	s->next_reap = UINT64_MAX;
 	if (c->reap_interval_ns > 0)
-		rt_timer_at(e, rt_now(e) + (uint64_t)c->reap_interval_ns);
+		schedule_reap(e, rt_now(e) + (uint64_t)c->reap_interval_ns);
 	return 0;
+}
+
+void rw_fini(struct rt_elem *e)
+{
+	struct rw_state *s = e->state;
+	rt_flowtab_fini(&s->tab);
 }
 
 uint32_t rw_reap(struct rt_elem *e, uint64_t now_ns)
 {
 	const struct rw_conf *c = e->conf;
 	struct rw_state *s = e->state;
-	rt_flowtab_reap(s->tab, now_ns);
+	rt_flowtab_reap(&s->tab, now_ns);
 	if (c->reap_interval_ns > 0)
-		rt_timer_at(e, now_ns + (uint64_t)c->reap_interval_ns);
+		schedule_reap(e, now_ns + (uint64_t)c->reap_interval_ns);
 	return 0;
 }
 
@@ -535,127 +563,101 @@ int rw_read(const struct rt_elem *e, const char *handler, uint64_t *val)
 {
 	const struct rw_state *s = e->state;
 	if (!strcmp(handler, "mapping_count") || !strcmp(handler, "nmappings"))
-		*val = rt_flowtab_count(s->tab);
+		*val = rt_flowtab_count(&s->tab);
 	else if (!strcmp(handler, "mapping_failures"))
 		*val = s->mapping_failures;
 	else if (!strcmp(handler, "capacity"))
-		*val = rt_flowtab_capacity(s->tab);
+		*val = rt_flowtab_capacity(&s->tab);
 	else
 		return -EOPNOTSUPP;
 	return 0;
 }
 
-static uint32_t field_value(const struct rt_flowid *k, uint8_t vary)
+void rw_table(const struct rt_elem *e, struct rt_table_stats *st)
 {
-	switch (vary) {
-	case RW_VARY_SADDR: return k->saddr;
-	case RW_VARY_SPORT: return k->sport;
-	default: return k->daddr;
-	}
+	const struct rw_state *s = e->state;
+	uint64_t cap = rt_flowtab_capacity(&s->tab);
+	const struct rt_flowquota *q = s->tab.q;
+	if (q && q->max_flows && q->max_flows < cap)
+		cap = q->max_flows;
+	st->entries = rt_flowtab_count(&s->tab);
+	st->capacity = cap;
+	st->full_drops = s->mapping_failures;
 }
 
-static void set_field(struct rt_flowid *k, uint8_t vary, uint32_t v)
+/* The fixed fields of pattern pat applied to key (Click sets every field
+ * the pattern names, the low end of a range included, then varies one). */
+static struct rt_flowid pattern_fixed(const struct rw_pattern *pat, const struct rt_flowid *key)
 {
-	switch (vary) {
-	case RW_VARY_SADDR: k->saddr = v; break;
-	case RW_VARY_SPORT: k->sport = (uint16_t)v; break;
-	default: k->daddr = v; break;
-	}
+	struct rt_flowid rew = *key;
+	if (!pat->saddr.keep)
+		rew.saddr = pat->saddr.lo;
+	if (!pat->sport.keep)
+		rew.sport = (uint16_t)pat->sport.lo;
+	if (!pat->daddr.keep)
+		rew.daddr = pat->daddr.lo;
+	if (!pat->dport.keep)
+		rew.dport = (uint16_t)pat->dport.lo;
+	return rew;
 }
 
 static bool reply_free(struct rw_state *s, const struct rt_flowid *rew)
 {
 	struct rt_flowid r = rt_flowid_reverse(*rew);
-	return !rt_flowtab_key_used(s->tab, &r);
+	return !rt_flowtab_key_used(&s->tab, &r);
 }
 
-/* The fixed fields of pattern pat applied to key. */
-static struct rt_flowid pattern_fixed(const struct rw_pattern *pat, const struct rt_flowid *key,
-                                      bool addr_only)
+static void set_variation(struct rt_flowid *rew, const struct rw_pattern *pat, uint32_t val)
 {
-	struct rt_flowid rew = *key;
-	if (addr_only) {
-		rew.sport = rew.dport = 0;
-		rew.daddr = 0;
-	}
-	if (!pat->saddr.keep && pat->vary != RW_VARY_SADDR)
-		rew.saddr = pat->saddr.lo;
-	if (!addr_only) {
-		if (!pat->sport.keep && pat->vary != RW_VARY_SPORT)
-			rew.sport = (uint16_t)pat->sport.lo;
-		if (!pat->daddr.keep && pat->vary != RW_VARY_DADDR)
-			rew.daddr = pat->daddr.lo;
-		if (!pat->dport.keep)
-			rew.dport = (uint16_t)pat->dport.lo;
-	}
-	return rew;
+	if (pat->vary == RW_VARY_SPORT)
+		rew->sport = (uint16_t)(pat->sport.lo + val);
+	else
+		rew->saddr = pat->saddr.lo + val;
 }
 
-/* The rewritten flow for key under pattern pat (as Click's
- * IPRewriterPattern chooses it): the varying field prefers the packet's
- * own value, else a random (or the sequential) start and the first value
- * whose reply flow is free. At most capacity+1 values are probed: no more
- * can be taken. */
+/* IPRewriterPattern's choice of the rewritten flow: the fixed fields;
+ * then, if one field varies over [lo, lo+top], the packet's own source
+ * port when it lies there ('#' and '?' turn that off; address variations
+ * never do it), else the first value from a random start ('#': the next
+ * after the last one given) whose reply key is free, wrapping around.
+ * Without a varying field the reply key is not checked: a flow holding
+ * it is replaced (store_flow). -1 (drop) when every value is taken. At
+ * most 2*count+1 values need probing: no more keys can be taken. */
 static int pattern_apply(struct rt_elem *e, struct rw_state *s, uint32_t spec,
                          const struct rw_pattern *pat, const struct rt_flowid *key,
-                         struct rt_flowid *rew, bool addr_only)
+                         struct rt_flowid *rew)
 {
-	*rew = pattern_fixed(pat, key, addr_only);
+	*rew = pattern_fixed(pat, key);
 	if (pat->vary == RW_VARY_NONE)
-		return reply_free(s, rew) ? 0 : -EEXIST;
-	const struct rw_field *f = pat->vary == RW_VARY_SADDR ? &pat->saddr
-	                         : pat->vary == RW_VARY_SPORT ? &pat->sport : &pat->daddr;
-	uint64_t span = (uint64_t)f->hi - f->lo + 1;
-	uint32_t own = field_value(key, pat->vary);
-	if (!pat->no_prefer && !pat->sequential && own >= f->lo && own <= f->hi) {
-		set_field(rew, pat->vary, own);
-		if (reply_free(s, rew))
-			return 0;
-	}
-	uint64_t start = pat->sequential ? s->seq_next[spec] : rt_random(e);
-	start %= span;
-	uint64_t tries = rt_flowtab_capacity(s->tab) + 1ull;
-	if (tries > span)
-		tries = span;
-	for (uint64_t i = 0; i < tries; i++) {
-		uint32_t v = (uint32_t)(f->lo + (start + i) % span);
-		set_field(rew, pat->vary, v);
-		if (reply_free(s, rew)) {
-			if (pat->sequential)
-				s->seq_next[spec] = (uint32_t)((start + i + 1) % span);
-			return 0;
-		}
-	}
-	return -ENOSPC;
-}
-
-/* The forward key's rewritten flow by the spec: 0, or -1 when the spec
- * refuses or no mapping can be had. */
-static int choose_mapping(struct rt_elem *e, uint32_t port, const struct rt_flowid *key,
-                          struct rt_flowid *rew, bool addr_only)
-{
-	const struct rw_conf *c = e->conf;
-	struct rw_state *s = e->state;
-	const struct rw_spec *spec = &c->specs[port];
-	if (rt_flowtab_would_refuse(s->tab, rt_now(e)))
-		return -1;
-	if (spec->kind == RW_KEEP) {
-		*rew = *key;
 		return 0;
+	const struct rw_field *f = pat->vary == RW_VARY_SPORT ? &pat->sport : &pat->saddr;
+	uint32_t top = f->hi - f->lo, val;
+	if (pat->vary == RW_VARY_SPORT && !pat->no_prefer && !pat->sequential &&
+	    (val = (uint32_t)key->sport - f->lo) <= top) {
+		set_variation(rew, pat, val);
+		if (reply_free(s, rew))
+			goto found;
 	}
-	return pattern_apply(e, s, port, &spec->pat, key, rew, addr_only) < 0 ? -1 : 0;
-}
-
-static struct rt_flow *refuse(struct rt_elem *e, struct rt_pkt *p)
-{
-	struct rw_state *s = e->state;
-	s->mapping_failures++;
-	rt_drop(e, p);
-	return NULL;
+	if (pat->sequential)
+		val = s->seq_next[spec] > top ? 0 : s->seq_next[spec];
+	else
+		val = (uint32_t)((uint64_t)rt_random(e) % ((uint64_t)top + 1));
+	uint64_t tries = 2ull * rt_flowtab_count(&s->tab) + 1;
+	if (tries > (uint64_t)top + 1)
+		tries = (uint64_t)top + 1;
+	for (uint64_t i = 0; i < tries; i++, val = val == top ? 0 : val + 1) {
+		set_variation(rew, pat, val);
+		if (reply_free(s, rew))
+			goto found;
+	}
+	return -1;
+found:
+	s->seq_next[spec] = val + 1;
+	return 0;
 }
 
 struct rt_flow *rw_map_new(struct rt_elem *e, uint32_t port, struct rt_pkt *p,
-                           const struct rt_flowid *key, bool addr_only)
+                           const struct rt_flowid *key, int64_t timeout, int64_t guarantee)
 {
 	const struct rw_conf *c = e->conf;
 	struct rw_state *s = e->state;
@@ -664,16 +666,21 @@ struct rt_flow *rw_map_new(struct rt_elem *e, uint32_t port, struct rt_pkt *p,
 		rt_push(e, spec->fout, p);
 		return NULL;
 	}
-	if (spec->kind != RW_KEEP && spec->kind != RW_PATTERN) {
+	struct rt_flowid rew = *key;
+	if (spec->kind == RW_DROP ||
+	    (spec->kind == RW_PATTERN && pattern_apply(e, s, port, &spec->pat, key, &rew) < 0)) {
 		rt_drop(e, p);
 		return NULL;
 	}
-	struct rt_flowid rew;
-	if (choose_mapping(e, port, key, &rew, addr_only) < 0)
-		return refuse(e, p);
-	struct rt_flow *f = rt_flowtab_insert(s->tab, key, &rew, rt_now(e));
-	if (!f)
-		return refuse(e, p);
+	uint64_t now = rt_now(e);
+	struct rt_flow *f = rt_flowtab_insert(&s->tab, key, &rew, now,
+	                                      now + (uint64_t)(timeout > 0 ? timeout : 0),
+	                                      now + (uint64_t)(guarantee > 0 ? guarantee : 0));
+	if (!f) {
+		s->mapping_failures++;
+		rt_drop(e, p);
+		return NULL;
+	}
 	f->fout = (uint16_t)spec->fout;
 	f->rout = (uint16_t)spec->rout;
 	if (c->reply_anno >= 0 && c->reply_anno < RT_ANNO_SIZE)
@@ -688,9 +695,199 @@ void rw_forward(struct rt_elem *e, struct rt_flow *f, int dir, struct rt_pkt *p,
 	struct rw_state *s = e->state;
 	uint64_t now = rt_now(e);
 	f->expiry = now + (uint64_t)(timeout > 0 ? timeout : 0);
-	rt_flowtab_guarantee(s->tab, f, now + (uint64_t)(guarantee > 0 ? guarantee : 0));
+	rt_flowtab_guarantee(&s->tab, f, now + (uint64_t)(guarantee > 0 ? guarantee : 0));
 	rw_apply(f, dir, p, addr_only, c->dst_anno, c->reply_anno);
 	rt_push(e, dir ? f->rout : f->fout, p);
+}
+
+/* ---- saved state ---- */
+
+/* A flow is saved as: key (saddr, daddr u32 little-endian, sport, dport
+ * u16 as two bytes, proto), a byte naming the fields of the rewritten flow
+ * that differ from the key followed by those fields, fout and rout
+ * (varints), flags, reply anno, packets (varint), and the expiry and
+ * guarantee relative to the save as zigzag varints of nanoseconds (an
+ * expired flow the reaper has not yet removed has a negative one).
+ * Typically 35-40 bytes. */
+#define RW_STATE_VERSION 1u
+
+static void put_id_field(struct rt_wbuf *w, uint32_t v, int bytes)
+{
+	uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
+	rt_wbuf_put(w, b, (size_t)bytes);
+}
+
+static uint32_t get_id_field(struct rt_rbuf *r, int bytes)
+{
+	uint8_t b[4] = { 0 };
+	rt_rbuf_get(r, b, (size_t)bytes);
+	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+static uint64_t zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
+static int64_t unzigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
+
+void rw_save_flow(struct rt_wbuf *w, const struct rt_flow *f, uint64_t now_ns)
+{
+	const struct rt_flowid *k = &f->key, *n = &f->rew;
+	put_id_field(w, k->saddr, 4);
+	put_id_field(w, k->daddr, 4);
+	put_id_field(w, k->sport, 2);
+	put_id_field(w, k->dport, 2);
+	rt_wbuf_u8(w, k->proto);
+	uint8_t diff = (uint8_t)((n->saddr != k->saddr) | (n->daddr != k->daddr) << 1 |
+	                         (n->sport != k->sport) << 2 | (n->dport != k->dport) << 3);
+	rt_wbuf_u8(w, diff);
+	if (diff & 1)
+		put_id_field(w, n->saddr, 4);
+	if (diff & 2)
+		put_id_field(w, n->daddr, 4);
+	if (diff & 4)
+		put_id_field(w, n->sport, 2);
+	if (diff & 8)
+		put_id_field(w, n->dport, 2);
+	rt_wbuf_varint(w, f->fout);
+	rt_wbuf_varint(w, f->rout);
+	rt_wbuf_u8(w, f->flags);
+	rt_wbuf_u8(w, f->reply_anno);
+	rt_wbuf_varint(w, f->packets);
+	rt_wbuf_varint(w, zigzag((int64_t)(f->expiry - now_ns)));
+	rt_wbuf_varint(w, zigzag((int64_t)(f->guarantee - now_ns)));
+}
+
+bool rw_load_flow(struct rt_rbuf *r, struct rt_flow *f, uint64_t now_ns)
+{
+	memset(f, 0, sizeof *f);
+	struct rt_flowid *k = &f->key, *n = &f->rew;
+	k->saddr = get_id_field(r, 4);
+	k->daddr = get_id_field(r, 4);
+	k->sport = (uint16_t)get_id_field(r, 2);
+	k->dport = (uint16_t)get_id_field(r, 2);
+	k->proto = rt_rbuf_u8(r);
+	uint8_t diff = rt_rbuf_u8(r);
+	*n = *k;
+	if (diff & 1)
+		n->saddr = get_id_field(r, 4);
+	if (diff & 2)
+		n->daddr = get_id_field(r, 4);
+	if (diff & 4)
+		n->sport = (uint16_t)get_id_field(r, 2);
+	if (diff & 8)
+		n->dport = (uint16_t)get_id_field(r, 2);
+	uint64_t fout = rt_rbuf_varint(r), rout = rt_rbuf_varint(r);
+	f->flags = rt_rbuf_u8(r);
+	f->reply_anno = rt_rbuf_u8(r);
+	uint64_t packets = rt_rbuf_varint(r);
+	int64_t exp = unzigzag(rt_rbuf_varint(r)), gua = unzigzag(rt_rbuf_varint(r));
+	if (r->bad || (diff & ~15) || fout > UINT16_MAX || rout > UINT16_MAX || packets > UINT32_MAX)
+		return false;
+	f->fout = (uint16_t)fout;
+	f->rout = (uint16_t)rout;
+	f->packets = (uint32_t)packets;
+	f->expiry = now_ns + (uint64_t)exp;
+	f->guarantee = now_ns + (uint64_t)gua;
+	return true;
+}
+
+void rw_away(uint64_t phase, uint64_t interval, uint64_t away, struct rw_away *a)
+{
+	a->reaped = false;
+	a->next = UINT64_MAX;
+	if (phase == UINT64_MAX)
+		return;
+	if (phase > away) {
+		a->next = phase - away;
+		return;
+	}
+	uint64_t runs = interval ? (away - phase) / interval : 0;
+	a->reaped = true;
+	a->last = phase + runs * interval; /* the last reap while away */
+	if (interval)
+		a->next = a->last + interval - away;
+}
+
+bool rw_away_removes(const struct rw_away *a, const struct rt_flow *f, uint64_t saved_now)
+{
+	return a->reaped && rt_flowtab_dead(f, saved_now + a->last);
+}
+
+/* Times on the module clock may not go below 0: clamp (a flow that far
+ * in the past is as dead at 0 as it was). */
+static uint64_t rebase(uint64_t t, uint64_t away) { return t > away ? t - away : 0; }
+
+void rw_rebase_flow(struct rt_flow *f, uint64_t away)
+{
+	f->expiry = rebase(f->expiry, away);
+	f->guarantee = rebase(f->guarantee, away);
+}
+
+int rw_save(const struct rt_elem *e, struct rt_wbuf *w, uint64_t now_ns)
+{
+	const struct rw_conf *c = e->conf;
+	const struct rw_state *s = e->state;
+	rt_wbuf_u8(w, RW_STATE_VERSION);
+	rt_wbuf_varint(w, s->mapping_failures);
+	rt_wbuf_varint(w, s->next_reap == UINT64_MAX ? 0 : s->next_reap - now_ns + 1);
+	rt_wbuf_varint(w, c->nspecs);
+	for (uint32_t i = 0; i < c->nspecs; i++)
+		rt_wbuf_varint(w, s->seq_next[i]);
+	uint32_t n = rt_flowtab_count(&s->tab);
+	rt_wbuf_varint(w, n);
+	for (uint32_t i = 0; i < n; i++)
+		rw_save_flow(w, &s->tab.flows[i], now_ns);
+	return 0;
+}
+
+static int bad_state(struct diags *d, const struct rt_elem *e, const char *why)
+{
+	diags_error(d, NULL, 1, "saved state of '%s': %s", e->ce->name, why);
+	return -EINVAL;
+}
+
+/* Load: each flow's times are rebased by away_ns; a flow the reaper would
+ * have removed at one of its runs while the module was away (its first at
+ * the saved phase, then every REAP_INTERVAL) is not restored, one that
+ * merely expired stays until the next reap, as in a running module. */
+int rw_load(struct rt_elem *e, struct rt_rbuf *r, uint64_t now_ns, uint64_t away_ns,
+            struct diags *d)
+{
+	const struct rw_conf *c = e->conf;
+	struct rw_state *s = e->state;
+	uint8_t version = rt_rbuf_u8(r);
+	uint64_t failures = rt_rbuf_varint(r), phase = rt_rbuf_varint(r);
+	uint64_t nspecs = rt_rbuf_varint(r);
+	if (r->bad || version != RW_STATE_VERSION || nspecs != c->nspecs)
+		return bad_state(d, e, "not a rewriter state of this configuration");
+	for (uint32_t i = 0; i < c->nspecs; i++)
+		s->seq_next[i] = (uint32_t)rt_rbuf_varint(r);
+	uint64_t n = rt_rbuf_varint(r);
+	if (r->bad || n > rt_rbuf_left(r))
+		return bad_state(d, e, "truncated");
+	struct rw_away a;
+	rw_away(phase ? phase - 1 : UINT64_MAX, (uint64_t)(c->reap_interval_ns > 0 ? c->reap_interval_ns : 0),
+	        away_ns, &a);
+	for (uint64_t i = 0; i < n; i++) {
+		struct rt_flow f;
+		if (!rw_load_flow(r, &f, now_ns))
+			return bad_state(d, e, "a mapping does not parse");
+		if (f.fout >= e->noutputs || f.rout >= e->noutputs)
+			return bad_state(d, e, "a mapping's output is out of range");
+		if (rw_away_removes(&a, &f, now_ns))
+			continue;
+		rw_rebase_flow(&f, away_ns);
+		struct rt_flow *g = rt_flowtab_insert(&s->tab, &f.key, &f.rew, now_ns, f.expiry, f.guarantee);
+		if (!g)
+			continue; /* a smaller quota now: refused as a new flow would be */
+		g->fout = f.fout;
+		g->rout = f.rout;
+		g->flags = f.flags;
+		g->reply_anno = f.reply_anno;
+		g->packets = f.packets;
+	}
+	s->mapping_failures = failures;
+	if (a.next != UINT64_MAX)
+		schedule_reap(e, now_ns + a.next);
+	return 0;
 }
 
 /* ---- rewriting a header by a mapping ---- */
@@ -716,7 +913,8 @@ void rw_apply(const struct rt_flow *f, int dir, struct rt_pkt *p, bool addr_only
 		return;
 	uint32_t tl = rt_pkt_transp_avail(p);
 	uint8_t *t = rt_pkt_transp(p);
-	if (!addr_only && tl >= 4) {
+	/* TCPFlow writes ports only with 18 transport bytes; UDPFlow always */
+	if (!addr_only && tl >= 4 && (ip[9] != RT_IP_PROTO_TCP || tl >= 18)) {
 		rt_wr16(t, to.sport);
 		rt_wr16(t + 2, to.dport);
 	}

@@ -1,54 +1,52 @@
+/* The flow table of the stateful elements (runtime.h, "the flow table"):
+ * dense flow records and an open-addressing index of their forward and
+ * reply keys, both allocated outside the module block and grown by
+ * doubling as live flows need them, within the module's flow quota. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "runtime/runtime.h"
 
-/* Slots of the open-addressing index hold flow*2+dir+1 (0: empty). */
-struct rt_flowtab {
-	uint32_t cap, count, nslots;
-	uint32_t *slots;
-	struct rt_flow *flows;
-	uint32_t free_hint;
-	uint64_t guar_lb; /* <= every live flow's guarantee */
-};
-
-/* Index slots: a power of two, at least SLOTS_PER_FLOW per flow (two keys
- * each: the load stays at most 1/2), within [MIN_SLOTS, MAX_SLOTS]. */
+/* Index slots hold flow*2+dir+1 (0: empty). At least SLOTS_PER_FLOW slots
+ * per allocated flow (two keys each: the load stays at most 1/2). */
 #define SLOTS_PER_FLOW 4u
-#define MIN_SLOTS 8u
-#define MAX_SLOTS (1u << 30)
-/* Alignment of the flow array after the index. */
-#define FLOWS_ALIGN 16
+/* Flows the first allocation holds: small, since most tables stay small. */
+#define FIRST_FLOWS 16u
+/* Most flows one table may hold (index slots must fit in 32 bits). */
+#define MAX_FLOWS (1u << 28)
 
-static uint32_t slots_for(uint32_t cap)
-{
-	uint32_t n = MIN_SLOTS;
-	while (n < cap * SLOTS_PER_FLOW && n < MAX_SLOTS)
-		n <<= 1;
-	return n;
-}
-
-size_t rt_flowtab_size(uint32_t cap)
-{
-	return sizeof(struct rt_flowtab) + (size_t)slots_for(cap) * sizeof(uint32_t) +
-	       (size_t)cap * sizeof(struct rt_flow) + FLOWS_ALIGN;
-}
-
-void rt_flowtab_init(struct rt_flowtab *t, uint32_t cap)
+void rt_flowtab_init(struct rt_flowtab *t, uint32_t cap, struct rt_flowquota *q)
 {
 	memset(t, 0, sizeof *t);
+	t->cap = cap ? cap : 1;
+	t->q = q;
+}
+
+static size_t bytes_for(uint32_t nflows, uint32_t nslots)
+{
+	return (size_t)nflows * sizeof(struct rt_flow) + (size_t)nslots * sizeof(uint32_t);
+}
+
+size_t rt_flowtab_mem(const struct rt_flowtab *t) { return bytes_for(t->nflows, t->nslots); }
+
+void rt_flowtab_fini(struct rt_flowtab *t)
+{
+	if (t->q) {
+		t->q->flows -= t->count;
+		t->q->bytes -= rt_flowtab_mem(t);
+	}
+	free(t->flows);
+	free(t->slots);
+	struct rt_flowquota *q = t->q;
+	uint32_t cap = t->cap;
+	memset(t, 0, sizeof *t);
+	t->q = q;
 	t->cap = cap;
-	t->nslots = slots_for(cap);
-	t->slots = (uint32_t *)(t + 1);
-	uintptr_t f = (uintptr_t)(t->slots + t->nslots);
-	f = (f + FLOWS_ALIGN - 1) & ~(uintptr_t)(FLOWS_ALIGN - 1);
-	t->flows = (struct rt_flow *)f;
-	memset(t->slots, 0, (size_t)t->nslots * sizeof(uint32_t));
-	memset(t->flows, 0, (size_t)cap * sizeof(struct rt_flow));
 }
 
 uint32_t rt_flowtab_count(const struct rt_flowtab *t) { return t->count; }
 uint32_t rt_flowtab_capacity(const struct rt_flowtab *t) { return t->cap; }
-struct rt_flow *rt_flowtab_at(struct rt_flowtab *t, uint32_t i) { return i < t->cap ? &t->flows[i] : NULL; }
+struct rt_flow *rt_flowtab_at(struct rt_flowtab *t, uint32_t i) { return i < t->count ? &t->flows[i] : NULL; }
 
 static uint32_t hash(const struct rt_flowid *k)
 {
@@ -119,21 +117,120 @@ static void slot_delete(struct rt_flowtab *t, uint32_t *s)
 	}
 }
 
+/* The index slot holding value v under key k, or NULL (a key another
+ * flow replaced, store_flow's rule, is no longer this flow's). */
+static uint32_t *slot_of(struct rt_flowtab *t, const struct rt_flowid *k, uint32_t v)
+{
+	uint32_t *s = find_slot(t, k);
+	return *s == v ? s : NULL;
+}
+
+/* Move the last flow into the hole at idx so the records stay dense. */
+static void move_last_to(struct rt_flowtab *t, uint32_t idx)
+{
+	uint32_t last = t->count - 1;
+	if (idx == last)
+		return;
+	struct rt_flow *f = &t->flows[last];
+	struct rt_flowid r = rt_flowid_reverse(f->rew);
+	uint32_t *s = slot_of(t, &f->key, last * 2 + 1);
+	if (s)
+		*s = idx * 2 + 1;
+	if ((s = slot_of(t, &r, last * 2 + 2)))
+		*s = idx * 2 + 2;
+	t->flows[idx] = *f;
+}
+
 void rt_flowtab_remove(struct rt_flowtab *t, struct rt_flow *f)
 {
-	if (!f->used)
+	uint32_t idx = (uint32_t)(f - t->flows);
+	if (idx >= t->count)
 		return;
 	struct rt_flowid r = rt_flowid_reverse(f->rew);
-	uint32_t idx = (uint32_t)(f - t->flows);
-	uint32_t *s = find_slot(t, &f->key);
-	if (*s == idx * 2 + 1)
+	uint32_t *s = slot_of(t, &f->key, idx * 2 + 1);
+	if (s)
 		slot_delete(t, s);
-	s = find_slot(t, &r);
-	if (*s == idx * 2 + 2)
+	if ((s = slot_of(t, &r, idx * 2 + 2)))
 		slot_delete(t, s);
-	f->used = false;
+	move_last_to(t, idx);
 	t->count--;
-	t->free_hint = idx;
+	if (t->q)
+		t->q->flows--;
+}
+
+/* Re-index every flow into a fresh slot array of n slots. */
+static void reindex(struct rt_flowtab *t, uint32_t *slots, uint32_t n)
+{
+	memset(slots, 0, (size_t)n * sizeof *slots);
+	t->slots = slots;
+	t->nslots = n;
+	for (uint32_t i = 0; i < t->count; i++) {
+		struct rt_flowid r = rt_flowid_reverse(t->flows[i].rew);
+		*find_slot(t, &t->flows[i].key) = i * 2 + 1;
+		*find_slot(t, &r) = i * 2 + 2;
+	}
+}
+
+/* Double the records (and the index with them), within the module's
+ * memory quota. False when that cannot be: the table is then full. */
+static bool grow(struct rt_flowtab *t)
+{
+	if (t->nflows >= MAX_FLOWS)
+		return false;
+	uint32_t nf = t->nflows ? t->nflows * 2 : FIRST_FLOWS;
+	uint32_t ns = nf * SLOTS_PER_FLOW;
+	size_t old = rt_flowtab_mem(t), need = bytes_for(nf, ns);
+	if (t->q && t->q->max_bytes - t->q->bytes < need - old)
+		return false;
+	uint32_t *slots = malloc((size_t)ns * sizeof *slots);
+	if (!slots)
+		return false;
+	struct rt_flow *flows = realloc(t->flows, (size_t)nf * sizeof *flows);
+	if (!flows) {
+		free(slots);
+		return false;
+	}
+	t->flows = flows;
+	free(t->slots);
+	reindex(t, slots, ns);
+	t->nflows = nf;
+	if (t->q)
+		t->q->bytes += need - old;
+	return true;
+}
+
+/* Click's admission rule for a table at its capacity (or its module at
+ * its quota): flows whose guarantee ran out are best-effort; the
+ * best-effort flow that expires first goes, unless the new flow itself
+ * (best-effort, expiring sooner) would be that one. False: refused. */
+static bool make_room(struct rt_flowtab *t, uint64_t now, uint64_t expiry, uint64_t guarantee)
+{
+	if (now < t->guar_lb && guarantee > now)
+		return false; /* every flow, and the new one, is guaranteed */
+	struct rt_flow *victim = NULL;
+	uint64_t lb = UINT64_MAX;
+	for (uint32_t i = 0; i < t->count; i++) {
+		struct rt_flow *f = &t->flows[i];
+		if (f->guarantee > now) {
+			if (f->guarantee < lb)
+				lb = f->guarantee;
+		} else if (!victim || f->expiry < victim->expiry) {
+			victim = f;
+		}
+	}
+	t->guar_lb = lb;
+	if (guarantee <= now && (!victim || expiry < victim->expiry))
+		return false;
+	if (!victim)
+		return false;
+	rt_flowtab_remove(t, victim);
+	t->guar_lb = 0; /* best-effort flows may remain */
+	return true;
+}
+
+static bool full(const struct rt_flowtab *t)
+{
+	return t->count >= t->cap || (t->q && t->q->max_flows && t->q->flows >= t->q->max_flows);
 }
 
 static uint32_t csum_delta(const uint16_t *a, const uint16_t *b, int n)
@@ -146,61 +243,60 @@ static uint32_t csum_delta(const uint16_t *a, const uint16_t *b, int n)
 	return d;
 }
 
+/* Checksum deltas over (saddr, daddr) then (sport, dport), big-endian
+ * 16-bit words, as Click's IPRewriterFlow computes them. */
+static void set_deltas(struct rt_flow *f)
+{
+	const struct rt_flowid *k = &f->key, *w = &f->rew;
+	uint16_t a[6] = { k->saddr >> 16, (uint16_t)k->saddr, k->daddr >> 16, (uint16_t)k->daddr,
+	                  k->sport, k->dport };
+	uint16_t b[6] = { w->saddr >> 16, (uint16_t)w->saddr, w->daddr >> 16, (uint16_t)w->daddr,
+	                  w->sport, w->dport };
+	f->ip_delta = csum_delta(a, b, 4);
+	f->l4_delta = csum_delta(a, b, 6);
+}
+
+/* store_flow: a flow already holding either key of the new one loses it
+ * and is destroyed. Returns how many were. */
+static uint32_t replace_holders(struct rt_flowtab *t, const struct rt_flowid *key,
+                                const struct rt_flowid *reply)
+{
+	uint32_t n = 0;
+	struct rt_flow *old;
+	while ((old = rt_flowtab_lookup(t, key, NULL)) || (old = rt_flowtab_lookup(t, reply, NULL))) {
+		rt_flowtab_remove(t, old);
+		n++;
+	}
+	return n;
+}
+
 struct rt_flow *rt_flowtab_insert(struct rt_flowtab *t, const struct rt_flowid *key,
-                                  const struct rt_flowid *rew, uint64_t now)
+                                  const struct rt_flowid *rew, uint64_t now, uint64_t expiry,
+                                  uint64_t guarantee)
 {
 	struct rt_flowid r = rt_flowid_reverse(*rew);
-	if (rt_flowtab_key_used(t, key) || rt_flowtab_key_used(t, &r))
-		return NULL;
-	if (t->count >= t->cap) {
-		if (now < t->guar_lb)
+	t->replaced += replace_holders(t, key, &r);
+	if (full(t) || (t->count == t->nflows && !grow(t))) {
+		if (!make_room(t, now, expiry, guarantee))
 			return NULL;
-		/* Evict the best-effort flow that expires first; remember the
-		 * earliest guarantee so refusals need no scan until then. */
-		struct rt_flow *victim = NULL;
-		uint64_t lb = UINT64_MAX;
-		for (uint32_t i = 0; i < t->cap; i++) {
-			struct rt_flow *f = &t->flows[i];
-			if (!f->used)
-				continue;
-			if (f->guarantee <= now && (!victim || f->expiry < victim->expiry))
-				victim = f;
-			if (f->guarantee > now && f->guarantee < lb)
-				lb = f->guarantee;
-		}
-		t->guar_lb = lb;
-		if (!victim)
-			return NULL;
-		rt_flowtab_remove(t, victim);
-		t->guar_lb = 0; /* other best-effort flows may remain */
 	}
-	struct rt_flow *f = NULL;
-	for (uint32_t n = 0; n < t->cap; n++) {
-		uint32_t i = (t->free_hint + n) % t->cap;
-		if (!t->flows[i].used) {
-			f = &t->flows[i];
-			break;
-		}
-	}
-	if (!f)
-		return NULL;
+	uint32_t idx = t->count;
+	struct rt_flow *f = &t->flows[idx];
 	memset(f, 0, sizeof *f);
 	f->key = *key;
 	f->rew = *rew;
-	f->used = true;
-	/* Checksum deltas over (saddr, daddr) then (sport, dport), big-endian
-	 * 16-bit words, as Click's IPRewriterFlow computes them. */
-	uint16_t a[6] = { key->saddr >> 16, (uint16_t)key->saddr, key->daddr >> 16, (uint16_t)key->daddr,
-	                  key->sport, key->dport };
-	uint16_t b[6] = { rew->saddr >> 16, (uint16_t)rew->saddr, rew->daddr >> 16, (uint16_t)rew->daddr,
-	                  rew->sport, rew->dport };
-	f->ip_delta = csum_delta(a, b, 4);
-	f->l4_delta = csum_delta(a, b, 6);
-	uint32_t idx = (uint32_t)(f - t->flows);
-	*find_slot(t, key) = idx * 2 + 1;
-	*find_slot(t, &r) = idx * 2 + 2;
+	f->expiry = expiry;
+	f->guarantee = guarantee;
+	if (guarantee < t->guar_lb)
+		t->guar_lb = guarantee;
+	set_deltas(f);
 	t->count++;
-	t->free_hint = (idx + 1) % t->cap;
+	if (t->q)
+		t->q->flows++;
+	*find_slot(t, key) = idx * 2 + 1;
+	/* a flow whose reply key is its own forward key keeps the reply
+	 * entry, as Click's second map.set does */
+	*find_slot(t, &r) = idx * 2 + 2;
 	return f;
 }
 
@@ -211,19 +307,20 @@ void rt_flowtab_guarantee(struct rt_flowtab *t, struct rt_flow *f, uint64_t g)
 		t->guar_lb = g;
 }
 
-bool rt_flowtab_would_refuse(const struct rt_flowtab *t, uint64_t now)
+bool rt_flowtab_dead(const struct rt_flow *f, uint64_t now)
 {
-	return t->count >= t->cap && now < t->guar_lb;
+	return f->guarantee <= now && f->expiry <= now;
 }
 
 uint32_t rt_flowtab_reap(struct rt_flowtab *t, uint64_t now)
 {
 	uint32_t n = 0;
-	for (uint32_t i = 0; i < t->cap && t->count; i++) {
-		struct rt_flow *f = &t->flows[i];
-		if (f->used && f->expiry < now) {
-			rt_flowtab_remove(t, f);
+	for (uint32_t i = 0; i < t->count;) {
+		if (rt_flowtab_dead(&t->flows[i], now)) {
+			rt_flowtab_remove(t, &t->flows[i]); /* the last flow moves to i */
 			n++;
+		} else {
+			i++;
 		}
 	}
 	return n;

@@ -24,11 +24,14 @@ struct rt_module {
 	uint64_t rng;
 	uint64_t hint; /* earliest time a blocked pull may succeed */
 	size_t size;
+	struct rt_flowquota flowq; /* the flow tables' quota and their memory */
 };
 
 /* Device numbers are below this (runtime.h: N < 256). */
 #define RT_MAX_DEV 256
-/* Defaults for the struct rt_limits fields left 0. */
+/* Defaults for the struct rt_limits fields left 0. The flow quota has
+ * none (flow tables grow with their flows); elements that preallocate
+ * (ARPQuerier) size themselves by this when it is unset. */
 #define RT_DEFAULT_FLOW_CAPACITY 1024
 #define RT_DEFAULT_MAX_DEPTH 256
 /* The block and every element's state start on a cache line; the port
@@ -109,8 +112,6 @@ struct plan {
 static struct rt_limits limits_or_defaults(const struct rt_limits *lim)
 {
 	struct rt_limits l = lim ? *lim : (struct rt_limits){ 0 };
-	if (!l.flow_capacity)
-		l.flow_capacity = RT_DEFAULT_FLOW_CAPACITY;
 	if (!l.max_depth)
 		l.max_depth = RT_DEFAULT_MAX_DEPTH;
 	return l;
@@ -207,7 +208,8 @@ static int size_the_block(const struct click_graph *g, struct plan *p, struct di
 		const struct elem_runtime *rt = ce->cls->runtime;
 		struct rt_elem tmp = { .ce = ce, .conf = ce->conf, .index = i,
 		                       .ninputs = ce->ninputs, .noutputs = ce->noutputs };
-		size_t sz = rt->state_size ? rt->state_size(&tmp, p->lim.flow_capacity) : 0;
+		uint32_t hint = p->lim.flow_capacity ? p->lim.flow_capacity : RT_DEFAULT_FLOW_CAPACITY;
+		size_t sz = rt->state_size ? rt->state_size(&tmp, hint) : 0;
 		off = align_up(off, RT_CACHE_LINE);
 		p->state_off[i] = off;
 		if (sz > RT_STATE_MAX)
@@ -240,6 +242,8 @@ static int new_block(const struct plan *p, const struct click_graph *g, const st
 	m->now = now_ns;
 	m->rng = p->lim.seed ? p->lim.seed : 0x9e3779b97f4a7c15ull;
 	m->size = p->total;
+	m->flowq.max_flows = p->lim.flow_capacity;
+	m->flowq.max_bytes = p->lim.mem_max ? p->lim.mem_max - p->total : SIZE_MAX;
 	m->elems = (struct rt_elem *)(blk + p->elems_off);
 	struct rt_elem **lists = (struct rt_elem **)(blk + p->lists_off);
 	m->dev_in = lists;
@@ -395,7 +399,7 @@ void rt_module_free(struct rt_module *m)
 	free(m);
 }
 
-size_t rt_module_mem_size(const struct rt_module *m) { return m->size; }
+size_t rt_module_mem_size(const struct rt_module *m) { return m->size + m->flowq.bytes; }
 const struct click_graph *rt_module_graph(const struct rt_module *m) { return m->g; }
 struct rt_elem *rt_module_elem(const struct rt_module *m, uint32_t i) { return &m->elems[i]; }
 uint32_t rt_module_ndev_in(const struct rt_module *m) { return m->ndev_in; }
@@ -811,4 +815,9 @@ void rt_log(struct rt_elem *e, const char *line)
 		e->m->env.log(e->m->env.log_ctx, line);
 }
 
-uint32_t rt_flow_capacity(const struct rt_elem *e) { return e->m->lim.flow_capacity; }
+uint32_t rt_flow_capacity(const struct rt_elem *e)
+{
+	return e->m->lim.flow_capacity ? e->m->lim.flow_capacity : RT_DEFAULT_FLOW_CAPACITY;
+}
+
+struct rt_flowquota *rt_flow_quota(const struct rt_elem *e) { return &e->m->flowq; }

@@ -137,9 +137,12 @@ struct rt_limits {
 	/* Most bytes the module's block may take (0: no limit): instantiation
 	 * fails with -ENOMEM and a diagnostic when the tables would not fit. */
 	size_t mem_max;
-	/* Entries of per-flow tables (IPRewriter, IPAddrRewriter,
-	 * ChangeEnforcer) whose configuration leaves the capacity unlimited or
-	 * larger (0: 1024). A full table refuses new flows as Click does. */
+	/* The module's flow quota: the most mappings all its flow tables
+	 * (IPRewriter, IPAddrRewriter, ChangeEnforcer) hold together (0: no
+	 * limit beyond memory). At the quota a new flow meets Click's full
+	 * table: the best-effort flow expiring first is evicted, else the new
+	 * flow is refused. Table memory is allocated as flows need it and
+	 * counts against mem_max. */
 	uint32_t flow_capacity;
 	/* Nested pushes before a packet is dropped (push loops; 0: 256). */
 	uint32_t max_depth;
@@ -398,8 +401,11 @@ void rt_task_enable(struct rt_elem *e);
 /* Queues report packets they hold so pull tasks sleep when none are. */
 void rt_queued_add(struct rt_elem *e, int32_t delta);
 void rt_log(struct rt_elem *e, const char *line);
-/* The module's flow-table capacity limit. */
+/* The module's flow quota (rt_limits.flow_capacity, or a default when
+ * unset): a size hint for elements that preallocate (ARPQuerier). */
 uint32_t rt_flow_capacity(const struct rt_elem *e);
+/* The module's flow quota that its flow tables share (the flow table). */
+struct rt_flowquota *rt_flow_quota(const struct rt_elem *e);
 
 /* ==== packet bytes: checksums and byte order ================================ */
 /* Byte-order access and Internet checksums for packet functions, computed
@@ -462,13 +468,20 @@ static inline int rt_ip_first_frag(const uint8_t *ip) { return (rt_rd16(ip + 6) 
 static inline int rt_ip_is_frag(const uint8_t *ip) { return (rt_rd16(ip + 6) & (RT_IP_OFFMASK | RT_IP_MF)) != 0; }
 
 /* ==== the flow table ======================================================== */
-/* Fixed-capacity mapping tables for the stateful elements (IPRewriter,
- * IPAddrRewriter, ChangeEnforcer): every flow installs a forward and a reply
- * key, as Click's IPRewriter does; the table lives in the element's state in
- * the module block and never allocates. Timeouts are soft, as in Click:
- * expired flows keep working until the reaper removes them, and a full table
- * evicts the best-effort flow that expires first, or refuses the new flow
- * when every flow is still within its guarantee. */
+/* Mapping tables for the stateful elements (IPRewriter, IPAddrRewriter,
+ * ChangeEnforcer), with Click's IPRewriterBase rules: every flow installs a
+ * forward and a reply key; a new flow takes its keys from whatever flow
+ * held them and that flow is destroyed (store_flow); timeouts are soft
+ * (an expired flow works until the reaper removes it); a full table
+ * evicts the best-effort flow that expires first, or refuses the new
+ * flow when every flow is within its guarantee (MAPPING_CAPACITY).
+ *
+ * The struct lives in the element's state; its records and index are
+ * allocated outside the module block, start small and double as live
+ * flows need (amortised: no allocation per packet in steady state), and
+ * are charged to the module's flow quota (struct rt_flowquota): most
+ * flows all its tables hold together and most bytes they take. A table
+ * that may not grow behaves as full. Free with rt_flowtab_fini. */
 struct rt_flowid {
 	uint32_t saddr, daddr; /* host order */
 	uint16_t sport, dport;
@@ -487,43 +500,67 @@ struct rt_flow {
 	struct rt_flowid rew;   /* what forward packets become */
 	uint32_t ip_delta;      /* checksum deltas, forward direction */
 	uint32_t l4_delta;
-	uint64_t expiry, guarantee; /* ns, module clock */
+	/* ns, module clock: guaranteed until `guarantee`, then best-effort
+	 * until `expiry` (Click's two heaps) */
+	uint64_t expiry, guarantee;
 	uint32_t packets;
 	uint16_t fout, rout;
 	uint8_t flags;          /* element-defined (TCP state, seen directions) */
 	uint8_t reply_anno;
-	bool used;
 };
 
-struct rt_flowtab;
+/* A module's flow quota, shared by all its tables (rt_flow_quota). */
+struct rt_flowquota {
+	uint32_t max_flows, flows; /* max 0: no limit beyond memory */
+	size_t max_bytes, bytes;   /* table memory; max SIZE_MAX: no limit */
+};
+
+struct rt_flowtab {
+	struct rt_flowquota *q;  /* NULL: none */
+	uint32_t cap;            /* the element's own limit (MAPPING_CAPACITY) */
+	uint32_t count, nflows, nslots;
+	struct rt_flow *flows;   /* count live, dense; nflows allocated */
+	uint32_t *slots;
+	uint64_t guar_lb;        /* <= every live flow's guarantee */
+	uint64_t replaced;       /* flows destroyed by a newer flow (store_flow) */
+};
+
 struct rt_pkt;
 
 /* The flow id of a packet (IP header annotation set; ports only when
  * `ports` and it is a first fragment with >= 4 transport bytes). */
 struct rt_flowid rt_pkt_flowid(const struct rt_pkt *p, bool ports);
 
-size_t rt_flowtab_size(uint32_t capacity);
-void rt_flowtab_init(struct rt_flowtab *t, uint32_t capacity);
+/* An empty table holding at most cap flows (0: 1), charged to q (NULL:
+ * no quota). Allocates nothing until the first insert. */
+void rt_flowtab_init(struct rt_flowtab *t, uint32_t cap, struct rt_flowquota *q);
+/* Free its memory and return its flows and bytes to the quota. */
+void rt_flowtab_fini(struct rt_flowtab *t);
 uint32_t rt_flowtab_count(const struct rt_flowtab *t);
 uint32_t rt_flowtab_capacity(const struct rt_flowtab *t);
+/* Bytes allocated for records and index. */
+size_t rt_flowtab_mem(const struct rt_flowtab *t);
 /* The flow whose forward (*dir = 0) or reply (*dir = 1) key is k. */
 struct rt_flow *rt_flowtab_lookup(struct rt_flowtab *t, const struct rt_flowid *k, int *dir);
 /* True if some flow already uses k as a forward or reply key. */
 bool rt_flowtab_key_used(struct rt_flowtab *t, const struct rt_flowid *k);
-/* Install key -> rew (checksum deltas computed). NULL when the table is full
- * of guaranteed flows or a key is already taken. */
+/* Install key -> rew (checksum deltas computed) with the given expiry and
+ * guarantee; flows holding key or rew's reply key are destroyed first
+ * (store_flow). NULL when refused as full (Click's mapping failure). The
+ * pointer is valid until the next insert or remove. */
 struct rt_flow *rt_flowtab_insert(struct rt_flowtab *t, const struct rt_flowid *key,
-                                  const struct rt_flowid *rew, uint64_t now);
+                                  const struct rt_flowid *rew, uint64_t now, uint64_t expiry,
+                                  uint64_t guarantee);
+/* Remove f; the last flow moves into its place (rt_flowtab_at order). */
 void rt_flowtab_remove(struct rt_flowtab *t, struct rt_flow *f);
 /* Set f's guarantee (use this rather than writing f->guarantee: the table
  * keeps a lower bound so a full table refuses new flows without a scan). */
 void rt_flowtab_guarantee(struct rt_flowtab *t, struct rt_flow *f, uint64_t g);
-/* True when an insert at `now` is sure to be refused (full of guaranteed
- * flows), so callers can skip choosing a mapping. */
-bool rt_flowtab_would_refuse(const struct rt_flowtab *t, uint64_t now);
-/* Remove flows whose expiry is before now; returns how many. */
+/* What the reaper removes at now: past its guarantee and its expiry. */
+bool rt_flowtab_dead(const struct rt_flow *f, uint64_t now);
+/* The reaper (Click's gc timer): remove dead flows; returns how many. */
 uint32_t rt_flowtab_reap(struct rt_flowtab *t, uint64_t now);
-/* The i-th flow slot (for iteration; check ->used). */
+/* The i-th live flow, i < count (NULL beyond). */
 struct rt_flow *rt_flowtab_at(struct rt_flowtab *t, uint32_t i);
 
 /* ==== running a configuration over a capture (innet click run) ============== */

@@ -273,16 +273,20 @@ static void test_rewriters(void **state)
 	assert_int_equal(fx_int(x, "REPLY_ANNO"), 16);
 	assert_string_equal(fx_str_at(x, "INPUTSPEC", 0), "keep 0 1");
 	assert_string_equal(fx_str_at(x, "INPUTSPEC", 1), "pass 1");
-	/* the prefix without its network and broadcast addresses */
+	/* a prefix in a NAPT pattern: Click varies the source port by the
+	 * prefix's width (254 addresses less one) from SPORT, and fixes the
+	 * address at the prefix's first host (IPRewriterPattern) */
 	assert_string_equal(fx_str_at(x, "INPUTSPEC", 2),
-	                    "pattern 10.0.0.1-10.0.0.254? 5000 2.2.2.2 80 1 0");
+	                    "pattern 10.0.0.1 5000-5253? 2.2.2.2 80 1 0");
 
 	FX_OK(x, "IPRewriter", "pattern 0.0.0.0 - 1.1.1.1 - 0 0, nochange, "
 	                       "xpattern 10.0.0.0/31 - - - 0 0, pattern 3.3.3.3 - 0 0", 4, 1);
-	/* 0.0.0.0 means '-'; a /31 keeps both addresses; the two-word form has no ports */
+	/* 0.0.0.0 means '-'; a /31 keeps both addresses, and in a NAPT pattern
+	 * varies the source port over 0-1 instead (Click); the two-word form
+	 * has no ports */
 	assert_string_equal(fx_str_at(x, "INPUTSPEC", 0), "pattern - - 1.1.1.1 - 0 0");
 	assert_string_equal(fx_str_at(x, "INPUTSPEC", 1), "pass 0");
-	assert_string_equal(fx_str_at(x, "INPUTSPEC", 2), "pattern 10.0.0.0-10.0.0.1 - - - 0 0");
+	assert_string_equal(fx_str_at(x, "INPUTSPEC", 2), "pattern 10.0.0.0 0-1 - - 0 0");
 	assert_string_equal(fx_str_at(x, "INPUTSPEC", 3), "pattern 3.3.3.3 - 0 0");
 
 	FX_ERR(x, "IPRewriter", "pattern 1.0.0.1 0 - - 0 1", 1, 2, "SPORT: port 0 is not allowed", "0 -");

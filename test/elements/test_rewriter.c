@@ -53,14 +53,14 @@ static void test_apply_napt(void **st)
 	struct rt_pkt *p = pool.alloc(pool.ctx, 200);
 	make_udp(p, 0x01020304, 5555, 0x0a0b0c0d, 1500, 37);
 	uint32_t cap = 8;
-	struct rt_flowtab *t = calloc(1, rt_flowtab_size(cap));
-	rt_flowtab_init(t, cap);
+	struct rt_flowtab *t = calloc(1, sizeof *t);
+	rt_flowtab_init(t, cap, NULL);
 	struct rt_flowid k = rt_pkt_flowid(p, true);
 	assert_int_equal(k.sport, 5555);
 	struct rt_flowid r = k;
 	r.daddr = 0xac100f85; /* 172.16.15.133 */
 	r.sport = 61000;
-	struct rt_flow *f = rt_flowtab_insert(t, &k, &r, 0);
+	struct rt_flow *f = rt_flowtab_insert(t, &k, &r, 0, 100, 0);
 	rw_apply(f, 0, p, false, true, -1);
 	uint8_t *ip = rt_pkt_ip(p);
 	assert_int_equal(rt_rd32(ip + 16), 0xac100f85);
@@ -90,6 +90,7 @@ static void test_apply_napt(void **st)
 	pool.free(pool.ctx, p);
 	pool.free(pool.ctx, q);
 	assert_int_equal(rt_simple_pool_in_use(sp), 0);
+	rt_flowtab_fini(t);
 	free(t);
 	rt_simple_pool_free(sp);
 }

@@ -25,85 +25,137 @@ static void test_csum_update(void **st)
 	}
 }
 
+/* Click's full-table rule (IPRewriterBase::shrink_heap_for_new_flow):
+ * guaranteed flows are kept, the best-effort flow expiring first is
+ * evicted, a new flow is refused when every flow is guaranteed. */
 static void test_flowtab(void **st)
 {
 	(void)st;
-	uint32_t cap = 4;
-	struct rt_flowtab *t = calloc(1, rt_flowtab_size(cap));
-	rt_flowtab_init(t, cap);
+	struct rt_flowtab t;
+	rt_flowtab_init(&t, 4, NULL);
 	struct rt_flowid k[6], r[6];
 	for (int i = 0; i < 6; i++) {
 		k[i] = (struct rt_flowid){ 0x0a000001 + i, 0x0a000100, 1000 + i, 80, 17 };
 		r[i] = (struct rt_flowid){ 0xc0a80001, 0x0a000100, 2000 + i, 80, 17 };
 	}
-	for (int i = 0; i < 4; i++) {
-		struct rt_flow *f = rt_flowtab_insert(t, &k[i], &r[i], 0);
-		assert_non_null(f);
-		f->guarantee = 100;
-		f->expiry = 1000 + i;
-	}
-	assert_int_equal(rt_flowtab_count(t), 4);
+	for (int i = 0; i < 4; i++)
+		assert_non_null(rt_flowtab_insert(&t, &k[i], &r[i], 0, 1000 + i, 100));
+	assert_int_equal(rt_flowtab_count(&t), 4);
 	/* full of guaranteed flows: refused */
-	assert_null(rt_flowtab_insert(t, &k[4], &r[4], 50));
+	assert_null(rt_flowtab_insert(&t, &k[4], &r[4], 50, 5000, 150));
 	/* past the guarantee the soonest-expiring one is evicted */
-	struct rt_flow *f4 = rt_flowtab_insert(t, &k[4], &r[4], 200);
-	assert_non_null(f4);
-	f4->expiry = 5000;
+	assert_non_null(rt_flowtab_insert(&t, &k[4], &r[4], 200, 5000, 250));
 	int dir = -1;
-	assert_null(rt_flowtab_lookup(t, &k[0], &dir));
+	assert_null(rt_flowtab_lookup(&t, &k[0], &dir));
 	struct rt_flowid rep = rt_flowid_reverse(r[2]);
-	struct rt_flow *f = rt_flowtab_lookup(t, &rep, &dir);
+	struct rt_flow *f = rt_flowtab_lookup(&t, &rep, &dir);
 	assert_non_null(f);
 	assert_int_equal(dir, 1);
 	assert_int_equal(f->key.sport, 1002);
-	assert_true(rt_flowtab_lookup(t, &k[3], &dir) && dir == 0);
-	/* a taken reply key is refused */
-	assert_null(rt_flowtab_insert(t, &k[5], &r[3], 300));
-	assert_int_equal(rt_flowtab_reap(t, 1003), 2); /* expiry 1001, 1002 */
-	assert_int_equal(rt_flowtab_count(t), 2);
-	assert_non_null(rt_flowtab_lookup(t, &k[3], &dir));
-	assert_non_null(rt_flowtab_lookup(t, &k[4], &dir));
-	free(t);
+	assert_true(rt_flowtab_lookup(&t, &k[3], &dir) && dir == 0);
+	/* a best-effort new flow expiring before every old one is refused */
+	assert_null(rt_flowtab_insert(&t, &k[5], &r[5], 300, 301, 0));
+	/* the reaper: dead = past guarantee and expiry (1001, 1002) */
+	assert_int_equal(rt_flowtab_reap(&t, 1002), 2);
+	assert_int_equal(rt_flowtab_count(&t), 2);
+	assert_non_null(rt_flowtab_lookup(&t, &k[3], &dir));
+	assert_non_null(rt_flowtab_lookup(&t, &k[4], &dir));
+	rt_flowtab_fini(&t);
+}
+
+/* store_flow: a newer flow with the same reply key replaces the older,
+ * which is destroyed (both its keys gone). */
+static void test_flowtab_store_flow(void **st)
+{
+	(void)st;
+	struct rt_flowtab t;
+	rt_flowtab_init(&t, 100, NULL);
+	struct rt_flowid a = { 1, 9, 10, 80, 17 }, b = { 2, 9, 10, 80, 17 };
+	struct rt_flowid rew = { 7, 9, 10, 80, 17 }, rrew = rt_flowid_reverse(rew);
+	assert_non_null(rt_flowtab_insert(&t, &a, &rew, 0, 10, 5));
+	assert_non_null(rt_flowtab_insert(&t, &b, &rew, 1, 10, 5));
+	assert_int_equal(rt_flowtab_count(&t), 1);
+	assert_int_equal(t.replaced, 1);
+	int dir;
+	assert_null(rt_flowtab_lookup(&t, &a, &dir));
+	struct rt_flow *f = rt_flowtab_lookup(&t, &rrew, &dir);
+	assert_non_null(f);
+	assert_int_equal(dir, 1);
+	assert_int_equal(f->key.saddr, 2);
+	rt_flowtab_fini(&t);
+}
+
+/* The module's quota bounds every table together, and memory grows with
+ * the flows: 0 bytes before the first, amortised doubling after. */
+static void test_flowtab_quota(void **st)
+{
+	(void)st;
+	struct rt_flowquota q = { .max_flows = 40, .max_bytes = SIZE_MAX };
+	struct rt_flowtab t1, t2;
+	rt_flowtab_init(&t1, 0x7fffffff, &q);
+	rt_flowtab_init(&t2, 0x7fffffff, &q);
+	assert_int_equal(rt_flowtab_mem(&t1), 0);
+	for (uint32_t i = 0; i < 30; i++) {
+		struct rt_flowid k = { i + 1, 9, 1, 2, 6 }, w = { 100, 9, (uint16_t)(i + 1), 2, 6 };
+		assert_non_null(rt_flowtab_insert(&t1, &k, &w, 0, 100, 50));
+	}
+	uint32_t ok = 0;
+	for (uint32_t i = 0; i < 30; i++) {
+		struct rt_flowid k = { i + 1, 9, 1, 2, 17 }, w = { 100, 9, (uint16_t)(i + 1), 2, 17 };
+		ok += rt_flowtab_insert(&t2, &k, &w, 0, 100, 50) != NULL;
+	}
+	assert_int_equal(ok, 10);
+	assert_int_equal(q.flows, 40);
+	assert_true(q.bytes == rt_flowtab_mem(&t1) + rt_flowtab_mem(&t2));
+	/* a memory quota too small to grow behaves as full */
+	struct rt_flowquota small = { .max_bytes = 100 };
+	struct rt_flowtab t3;
+	rt_flowtab_init(&t3, 10, &small);
+	struct rt_flowid k = { 1, 2, 3, 4, 6 };
+	assert_null(rt_flowtab_insert(&t3, &k, &k, 0, 10, 0));
+	rt_flowtab_fini(&t1);
+	rt_flowtab_fini(&t2);
+	rt_flowtab_fini(&t3);
+	assert_int_equal(q.flows, 0);
+	assert_int_equal(q.bytes, 0);
 }
 
 static void test_flowtab_churn(void **st)
 {
 	(void)st;
 	uint32_t cap = 64;
-	struct rt_flowtab *t = calloc(1, rt_flowtab_size(cap));
-	rt_flowtab_init(t, cap);
+	struct rt_flowtab t;
+	rt_flowtab_init(&t, cap, NULL);
 	uint32_t seed = 1;
 	for (int round = 0; round < 20000; round++) {
 		seed = seed * 1103515245 + 12345;
 		struct rt_flowid a = { seed % 97, 5, (uint16_t)(seed >> 8) % 50 + 1, 1, 6 };
 		struct rt_flowid b = { 7, 5, (uint16_t)(seed >> 16) % 500 + 1, 1, 6 };
 		int dir;
-		struct rt_flow *f = rt_flowtab_lookup(t, &a, &dir);
+		struct rt_flow *f = rt_flowtab_lookup(&t, &a, &dir);
 		if (f && dir == 0) {
-			rt_flowtab_remove(t, f);
-			assert_null(rt_flowtab_lookup(t, &a, &dir));
+			rt_flowtab_remove(&t, f);
+			assert_null(rt_flowtab_lookup(&t, &a, &dir));
 		} else if (!f) {
-			f = rt_flowtab_insert(t, &a, &b, 0);
+			f = rt_flowtab_insert(&t, &a, &b, (uint64_t)round, (uint64_t)round + 10, 0);
 			if (f) {
 				struct rt_flowid rb = rt_flowid_reverse(b);
-				assert_ptr_equal(rt_flowtab_lookup(t, &a, &dir), f);
-				assert_ptr_equal(rt_flowtab_lookup(t, &rb, &dir), f);
+				assert_ptr_equal(rt_flowtab_lookup(&t, &a, &dir), f);
+				assert_ptr_equal(rt_flowtab_lookup(&t, &rb, &dir), f);
 				assert_int_equal(dir, 1);
 			}
 		}
-		assert_true(rt_flowtab_count(t) <= cap);
+		assert_true(rt_flowtab_count(&t) <= cap);
 	}
 	/* every live flow is still reachable by both keys */
-	for (uint32_t i = 0; i < cap; i++) {
-		struct rt_flow *f = rt_flowtab_at(t, i);
-		if (!f->used)
-			continue;
+	for (uint32_t i = 0; i < rt_flowtab_count(&t); i++) {
+		struct rt_flow *f = rt_flowtab_at(&t, i);
 		int dir;
 		struct rt_flowid rb = rt_flowid_reverse(f->rew);
-		assert_ptr_equal(rt_flowtab_lookup(t, &f->key, &dir), f);
-		assert_ptr_equal(rt_flowtab_lookup(t, &rb, &dir), f);
+		assert_ptr_equal(rt_flowtab_lookup(&t, &f->key, &dir), f);
+		assert_ptr_equal(rt_flowtab_lookup(&t, &rb, &dir), f);
 	}
-	free(t);
+	rt_flowtab_fini(&t);
 }
 
 static void test_pool(void **st)
@@ -167,6 +219,8 @@ int main(void)
 		cmocka_unit_test(test_csum_matches_naive),
 		cmocka_unit_test(test_flowtab),
 		cmocka_unit_test(test_flowtab_churn),
+		cmocka_unit_test(test_flowtab_store_flow),
+		cmocka_unit_test(test_flowtab_quota),
 		cmocka_unit_test(test_pool),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
