@@ -13,6 +13,7 @@
  *    many fit in 1 GiB.
  *
  *   bench-suspend [--rounds N] [--flows N] [--suspended N]
+ *   bench-suspend --runtime-only   (save and load without the fast path)
  *
  * Needs DPDK (exit 77 otherwise). Prints figures, asserts nothing. Until
  * IPRewriter has its save hook it says so and prints no per-mapping
@@ -55,19 +56,11 @@ static void on_suspend(void *arg, uint64_t id, const void *state, size_t len)
 	LAST_STATE = len; /* innetd copies it into the registry */
 }
 
-/* UDP 198.51.100.2:(1024 + flow) -> dst:1500 with a valid IP checksum. */
-static struct rte_mbuf *udp(uint32_t dst, uint32_t flow)
+/* The 46 bytes of UDP 198.51.100.2:(1024 + flow) -> dst:1500, IP
+ * checksum right, into ip. */
+static void fill_udp(uint8_t *ip, uint32_t dst, uint32_t flow)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(MP);
-	uint8_t *p = m ? (uint8_t *)rte_pktmbuf_append(m, 60) : NULL;
-	if (!p) {
-		if (m)
-			rte_pktmbuf_free(m);
-		return NULL;
-	}
-	memset(p, 0, 60);
-	p[12] = 0x08;
-	uint8_t *ip = p + 14;
+	memset(ip, 0, 46);
 	ip[0] = 0x45; ip[3] = 46; ip[8] = 64; ip[9] = 17;
 	ip[12] = 198; ip[13] = 51; ip[14] = 100; ip[15] = 2;
 	ip[16] = (uint8_t)(dst >> 24); ip[17] = (uint8_t)(dst >> 16); ip[18] = (uint8_t)(dst >> 8); ip[19] = (uint8_t)dst;
@@ -80,6 +73,21 @@ static struct rte_mbuf *udp(uint32_t dst, uint32_t flow)
 	uint16_t sport = (uint16_t)(1024 + flow);
 	ip[20] = (uint8_t)(sport >> 8); ip[21] = (uint8_t)sport;
 	ip[22] = 0x05; ip[23] = 0xdc; ip[25] = 26;
+}
+
+/* That packet in an Ethernet frame (an mbuf for the ring port). */
+static struct rte_mbuf *udp(uint32_t dst, uint32_t flow)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(MP);
+	uint8_t *p = m ? (uint8_t *)rte_pktmbuf_append(m, 60) : NULL;
+	if (!p) {
+		if (m)
+			rte_pktmbuf_free(m);
+		return NULL;
+	}
+	memset(p, 0, 60);
+	p[12] = 0x08;
+	fill_udp(p + 14, dst, flow);
 	return m;
 }
 
@@ -214,6 +222,87 @@ static uint64_t table_entries(uint64_t id)
 	return e;
 }
 
+/* The runtime alone (no fast path): the NAT with nflows mappings saved
+ * and loaded `rounds` times; the build of a fresh module for comparison.
+ * Splits a resume's time between building the program and loading. */
+struct rt_split {
+	uint64_t *save, *load, *build;
+	uint32_t n;
+	size_t bytes;
+};
+
+static void tx_free(void *ctx, uint32_t dev, struct rt_pkt *p)
+{
+	(void)dev;
+	struct rt_pool *pool = ctx;
+	pool->free(pool->ctx, p);
+}
+
+static struct rt_pkt *nat_pkt(struct rt_pool *pool, uint32_t flow)
+{
+	struct rt_pkt *p = pool->alloc(pool->ctx, 46);
+	if (p) {
+		p->len = 46;
+		fill_udp(rt_pkt_data(p), NAT_ADDR, flow);
+	}
+	return p;
+}
+
+static void runtime_split(uint32_t nflows, uint32_t rounds, struct rt_split *o)
+{
+	struct rt_simple_pool *sp = rt_simple_pool_new(256, 2048, 128);
+	struct rt_pool pool = rt_simple_pool_ops(sp);
+	struct rt_env env = {.pool = pool, .tx = tx_free, .tx_ctx = &pool};
+	struct rt_limits lim = {.flow_capacity = 4096};
+	struct src_file f = {"<nat>", NAT, strlen(NAT)};
+	struct diags d;
+	diags_init(&d);
+	struct click_graph *g = NULL;
+	struct rt_module *m = NULL;
+	o->save = calloc(rounds, sizeof *o->save);
+	o->load = calloc(rounds, sizeof *o->load);
+	o->build = calloc(rounds, sizeof *o->build);
+	if (click_parse(&f, &elem_click_options, &g, &d) < 0 || rt_module_new(g, &env, &lim, 0, false, &m, &d) < 0)
+		goto cleanup;
+	for (uint32_t i = 0; i < nflows; i++) {
+		struct rt_pkt *p = nat_pkt(&pool, i);
+		if (p)
+			rt_module_push(m, 0, p, 1000);
+	}
+	for (uint32_t r = 0; r < rounds; r++) {
+		void *blob;
+		size_t len;
+		uint64_t a = dp_now_ns();
+		if (rt_module_save(m, 2000, 0, &blob, &len) < 0)
+			break;
+		uint64_t b = dp_now_ns();
+		struct rt_module *m2;
+		if (rt_module_new(g, &env, &lim, 2000, false, &m2, &d) < 0) {
+			free(blob);
+			break;
+		}
+		uint64_t c = dp_now_ns();
+		int rc = rt_module_load(m2, blob, len, 2000, 0, &d);
+		uint64_t e = dp_now_ns();
+		free(blob);
+		rt_module_free(m);
+		m = m2;
+		if (rc < 0)
+			break;
+		o->save[o->n] = b - a;
+		o->build[o->n] = c - b;
+		o->load[o->n++] = e - c;
+		o->bytes = len;
+	}
+cleanup:
+	if (d.nerrors)
+		diags_print(stderr, &d);
+	diags_free(&d);
+	rt_module_free(m);
+	click_graph_free(g);
+	rt_simple_pool_free(sp);
+}
+
 static int setup(void)
 {
 	struct dp_config c;
@@ -261,6 +350,15 @@ static int setup(void)
 int main(int argc, char **argv)
 {
 	uint32_t nrounds = 200, nflows = 1000, nsleepers = 1000;
+	if (argc == 2 && strcmp(argv[1], "--runtime-only") == 0) {
+		/* for profiles: the save and load of the runtime alone, no EAL */
+		struct rt_split split = {0};
+		runtime_split(nflows, 2000, &split);
+		printf("runtime alone, NAT with %u mappings, %zu-byte state:\n", nflows, split.bytes);
+		pct("rt_module_save", split.save, split.n);
+		pct("rt_module_load", split.load, split.n);
+		return 0;
+	}
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--rounds") == 0)
 			nrounds = (uint32_t)atoi(argv[i + 1]);
@@ -290,6 +388,9 @@ int main(int argc, char **argv)
 	uint64_t mappings = table_entries(1);
 	struct series nat = {0};
 	rounds_of(1, NAT_ADDR, nrounds, true, &nat);
+
+	struct rt_split split = {0};
+	runtime_split(nflows, nrounds, &split);
 
 	/* --- a Queue holding nflows packets -------------------------------- */
 	struct series q = {0};
@@ -353,6 +454,10 @@ int main(int argc, char **argv)
 	for (uint32_t i = 0; i < nat.n; i++)
 		sum[i] = nat.susp[i] + nat.out[i];
 	pct("suspend + resume (vs the paper's ~100 ms)", sum, nat.n);
+	printf("  the runtime alone (no fast path), %zu-byte state:\n", split.bytes);
+	pct("  rt_module_save", split.save, split.n);
+	pct("  rt_module_new (a fresh module, as a resume builds)", split.build, split.n);
+	pct("  rt_module_load", split.load, split.n);
 
 	printf("\nQueue holding packets (%s)\n", QUEUE);
 	printf("  packets queued: %llu; state: %zu bytes (%zu empty): %.1f bytes per queued packet\n",
@@ -376,6 +481,7 @@ int main(int argc, char **argv)
 	free(blob);
 	free(nat.susp); free(nat.out); free(nat.res);
 	free(q.susp); free(q.out); free(q.res);
+	free(split.save); free(split.load); free(split.build);
 	vm_mgr_free(MGR);
 	return 0;
 }

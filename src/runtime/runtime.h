@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "base/diag.h"
 #include "click/click.h"
@@ -235,12 +236,36 @@ struct rt_wbuf {
 	size_t len, cap;
 	bool oom;
 };
-void rt_wbuf_put(struct rt_wbuf *w, const void *v, size_t n);
-void rt_wbuf_u8(struct rt_wbuf *w, uint8_t v);
 void rt_wbuf_u32(struct rt_wbuf *w, uint32_t v);
 void rt_wbuf_u64(struct rt_wbuf *w, uint64_t v);
-void rt_wbuf_varint(struct rt_wbuf *w, uint64_t v);
 void rt_wbuf_free(struct rt_wbuf *w);
+/* The slow paths of the inline writers below (growing the buffer). */
+void rt_wbuf__append(struct rt_wbuf *w, const void *v, size_t n);
+void rt_wbuf__varint(struct rt_wbuf *w, uint64_t v);
+/* Inline: a save writes a few fields for each of thousands of entries. */
+static inline void rt_wbuf_put(struct rt_wbuf *w, const void *v, size_t n)
+{
+	if (n && w->cap - w->len >= n) {
+		memcpy(w->p + w->len, v, n);
+		w->len += n;
+	} else {
+		rt_wbuf__append(w, v, n);
+	}
+}
+static inline void rt_wbuf_u8(struct rt_wbuf *w, uint8_t v)
+{
+	if (w->len < w->cap)
+		w->p[w->len++] = v;
+	else
+		rt_wbuf__append(w, &v, 1);
+}
+static inline void rt_wbuf_varint(struct rt_wbuf *w, uint64_t v)
+{
+	if (v < 0x80 && w->len < w->cap)
+		w->p[w->len++] = (uint8_t)v;
+	else
+		rt_wbuf__varint(w, v);
+}
 
 /* A reader over saved bytes. Reading past the end sets `bad` and
  * returns zeros, so a load hook reads everything and checks once. */
@@ -250,10 +275,23 @@ struct rt_rbuf {
 	bool bad;
 };
 void rt_rbuf_get(struct rt_rbuf *r, void *v, size_t n);
-uint8_t rt_rbuf_u8(struct rt_rbuf *r);
 uint32_t rt_rbuf_u32(struct rt_rbuf *r);
 uint64_t rt_rbuf_u64(struct rt_rbuf *r);
-uint64_t rt_rbuf_varint(struct rt_rbuf *r);
+/* The slow path of rt_rbuf_varint (several bytes, or bad). */
+uint64_t rt_rbuf__varint(struct rt_rbuf *r);
+static inline uint8_t rt_rbuf_u8(struct rt_rbuf *r)
+{
+	if (!r->bad && r->off < r->len)
+		return r->p[r->off++];
+	r->bad = true;
+	return 0;
+}
+static inline uint64_t rt_rbuf_varint(struct rt_rbuf *r)
+{
+	if (!r->bad && r->off < r->len && r->p[r->off] < 0x80)
+		return r->p[r->off++];
+	return rt_rbuf__varint(r);
+}
 static inline size_t rt_rbuf_left(const struct rt_rbuf *r) { return r->bad ? 0 : r->len - r->off; }
 
 /* What a stateful element's table holds, for operators and tenants

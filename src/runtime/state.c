@@ -4,7 +4,8 @@
  * A saved module is
  *   "INST" version(u32) wall_ns(u64) now_ns(u64) count(varint)
  *   then per element: name length(varint) name, class length(varint)
- *   class, state length(varint) state bytes (the element's save hook),
+ *   class, state length(varint, written in 5 bytes) state bytes (the
+ *   element's save hook),
  *   and last a check value (u64) over every byte before it.
  * Elements are found again by name and class, so a blob outlives the
  * module block it came from (a restart of innetd). The check value catches
@@ -25,39 +26,39 @@
 
 /* ---- writing ---- */
 
+/* Room for n more bytes (doubling, from 4 KiB: a module's state is
+ * rarely smaller); after a failure nothing more fits (oom). */
 static bool wbuf_room(struct rt_wbuf *w, size_t n)
 {
 	if (w->oom)
 		return false;
 	if (w->cap - w->len >= n)
 		return true;
-	size_t nc = w->cap ? w->cap : 256;
+	size_t nc = w->cap ? w->cap : 4096;
 	while (nc - w->len < n) {
-		if (nc > SIZE_MAX / 2) {
-			w->oom = true;
-			return false;
-		}
+		if (nc > SIZE_MAX / 2)
+			goto oom;
 		nc *= 2;
 	}
 	uint8_t *p = realloc(w->p, nc);
-	if (!p) {
-		w->oom = true;
-		return false;
-	}
+	if (!p)
+		goto oom;
 	w->p = p;
 	w->cap = nc;
 	return true;
+oom:
+	w->oom = true;
+	w->cap = w->len; /* the inline writers see no room from now on */
+	return false;
 }
 
-void rt_wbuf_put(struct rt_wbuf *w, const void *v, size_t n)
+void rt_wbuf__append(struct rt_wbuf *w, const void *v, size_t n)
 {
 	if (!n || !wbuf_room(w, n))
 		return;
 	memcpy(w->p + w->len, v, n);
 	w->len += n;
 }
-
-void rt_wbuf_u8(struct rt_wbuf *w, uint8_t v) { rt_wbuf_put(w, &v, 1); }
 
 void rt_wbuf_u32(struct rt_wbuf *w, uint32_t v)
 {
@@ -71,18 +72,18 @@ void rt_wbuf_u64(struct rt_wbuf *w, uint64_t v)
 	rt_wbuf_u32(w, (uint32_t)(v >> 32));
 }
 
-void rt_wbuf_varint(struct rt_wbuf *w, uint64_t v)
+void rt_wbuf__varint(struct rt_wbuf *w, uint64_t v)
 {
-	uint8_t b[10];
+	if (w->cap - w->len < 10 && !wbuf_room(w, 10))
+		return;
+	uint8_t *b = w->p + w->len;
 	size_t n = 0;
-	do {
-		b[n] = v & 0x7f;
+	while (v >= 0x80) {
+		b[n++] = (uint8_t)(v | 0x80);
 		v >>= 7;
-		if (v)
-			b[n] |= 0x80;
-		n++;
-	} while (v);
-	rt_wbuf_put(w, b, n);
+	}
+	b[n++] = (uint8_t)v;
+	w->len += n;
 }
 
 void rt_wbuf_free(struct rt_wbuf *w)
@@ -104,17 +105,22 @@ void rt_rbuf_get(struct rt_rbuf *r, void *v, size_t n)
 	r->off += n;
 }
 
-uint8_t rt_rbuf_u8(struct rt_rbuf *r)
+/* The readers below take their bytes straight from the buffer (a load
+ * reads a varint or two per field of thousands of entries). */
+static bool rbuf_has(struct rt_rbuf *r, size_t n)
 {
-	uint8_t v;
-	rt_rbuf_get(r, &v, 1);
-	return v;
+	if (!r->bad && r->len - r->off >= n)
+		return true;
+	r->bad = true;
+	return false;
 }
 
 uint32_t rt_rbuf_u32(struct rt_rbuf *r)
 {
-	uint8_t b[4];
-	rt_rbuf_get(r, b, 4);
+	if (!rbuf_has(r, 4))
+		return 0;
+	const uint8_t *b = r->p + r->off;
+	r->off += 4;
 	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
 }
 
@@ -124,37 +130,54 @@ uint64_t rt_rbuf_u64(struct rt_rbuf *r)
 	return lo | (uint64_t)rt_rbuf_u32(r) << 32;
 }
 
-uint64_t rt_rbuf_varint(struct rt_rbuf *r)
+uint64_t rt_rbuf__varint(struct rt_rbuf *r)
 {
 	uint64_t v = 0;
-	for (unsigned shift = 0; shift < 64; shift += 7) {
-		uint8_t b = rt_rbuf_u8(r);
+	if (r->bad)
+		return 0;
+	for (unsigned shift = 0; shift < 64 && r->off < r->len; shift += 7) {
+		uint8_t b = r->p[r->off++];
 		v |= (uint64_t)(b & 0x7f) << shift;
 		if (!(b & 0x80))
 			return v;
 	}
-	r->bad = true; /* more than ten bytes */
+	r->bad = true; /* truncated, or more than ten bytes */
 	return 0;
 }
 
 /* ---- the check value ---- */
 
-/* A 64-bit hash of the bytes, 8 at a time (a multiply-xorshift mix per
- * word): a save or load of 1,000 mappings stays in microseconds. */
+/* A 64-bit hash of the bytes, 32 at a time in four independent lanes (a
+ * multiply-xorshift mix per word), so a save or load of 1,000 mappings
+ * spends a few microseconds on it. */
+static uint64_t mix(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * 0xff51afd7ed558ccdull;
+	return h ^ (h >> 32);
+}
+
 static uint64_t state_check(const uint8_t *p, size_t n)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+	uint64_t h[4] = { 0x9e3779b97f4a7c15ull ^ n, 0xc2b2ae3d27d4eb4full, 0x165667b19e3779f9ull,
+	                  0x27d4eb2f165667c5ull };
 	size_t i = 0;
+	for (; i + 32 <= n; i += 32)
+		for (int k = 0; k < 4; k++) {
+			uint64_t w;
+			memcpy(&w, p + i + 8 * k, 8);
+			h[k] = mix(h[k], w);
+		}
 	for (; i + 8 <= n; i += 8) {
 		uint64_t w;
 		memcpy(&w, p + i, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
+		h[0] = mix(h[0], w);
 	}
 	uint64_t w = 0;
 	memcpy(&w, p + i, n - i);
-	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-	return h ^ (h >> 29);
+	uint64_t r = mix(h[0], w);
+	for (int k = 1; k < 4; k++)
+		r = mix(r, h[k]);
+	return r ^ (r >> 29);
 }
 
 /* ---- modules ---- */
@@ -192,21 +215,32 @@ static void put_str(struct rt_wbuf *w, const char *s)
 	rt_wbuf_put(w, s, n);
 }
 
-/* Save one element: its name, class and state bytes. */
+/* A length in a fixed 5-byte varint (continuation bits on padding
+ * bytes): written after the bytes it counts, which follow it. */
+#define LEN5 5
+static void put_len5(uint8_t *at, uint64_t n)
+{
+	for (int k = 0; k < LEN5; k++, n >>= 7)
+		at[k] = (uint8_t)((n & 0x7f) | (k < LEN5 - 1 ? 0x80 : 0));
+}
+
+/* Save one element: its name, class and state bytes, the state written
+ * straight into the blob after a length slot patched afterwards. */
 static int save_element(const struct rt_module *m, uint32_t i, struct rt_wbuf *w, uint64_t now_ns)
 {
 	const struct rt_elem *e = rt_module_elem(m, i);
-	struct rt_wbuf one = { 0 };
-	int rc = e->rt->save(e, &one, now_ns);
-	if (rc == 0 && one.oom)
+	put_str(w, e->ce->name);
+	put_str(w, e->ce->cls->name);
+	static const uint8_t slot[LEN5];
+	rt_wbuf_put(w, slot, LEN5);
+	size_t at = w->len;
+	int rc = e->rt->save(e, w, now_ns);
+	if (rc == 0 && w->oom)
 		rc = -ENOMEM;
-	if (rc == 0) {
-		put_str(w, e->ce->name);
-		put_str(w, e->ce->cls->name);
-		rt_wbuf_varint(w, one.len);
-		rt_wbuf_put(w, one.p, one.len);
-	}
-	rt_wbuf_free(&one);
+	if (rc == 0 && (uint64_t)(w->len - at) >> (7 * LEN5))
+		rc = -E2BIG; /* 32 GiB of one element's state */
+	if (rc == 0)
+		put_len5(w->p + at - LEN5, w->len - at);
 	return rc;
 }
 

@@ -40,6 +40,52 @@ static void save(const struct rtu *u, uint64_t now, void **blob, size_t *len)
 	assert_true(*len > 24);
 }
 
+/* The byte buffers: varints of every size, fixed-width integers, and a
+ * read past the end that sticks. */
+static void test_buffers(void **st)
+{
+	(void)st;
+	static const uint64_t v[] = { 0, 1, 127, 128, 300, 16383, 16384, 1ull << 32, UINT64_MAX - 1, UINT64_MAX };
+	struct rt_wbuf w = { 0 };
+	for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+		rt_wbuf_varint(&w, v[i]);
+		rt_wbuf_u8(&w, (uint8_t)i);
+		rt_wbuf_u32(&w, (uint32_t)v[i]);
+		rt_wbuf_u64(&w, v[i]);
+	}
+	for (int i = 0; i < 10000; i++) /* grows past its first block */
+		rt_wbuf_put(&w, "abc", 3);
+	assert_false(w.oom);
+	struct rt_rbuf r = { .p = w.p, .len = w.len };
+	for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+		assert_true(rt_rbuf_varint(&r) == v[i]);
+		assert_int_equal(rt_rbuf_u8(&r), i);
+		assert_int_equal(rt_rbuf_u32(&r), (uint32_t)v[i]);
+		assert_true(rt_rbuf_u64(&r) == v[i]);
+	}
+	char abc[3];
+	for (int i = 0; i < 10000; i++) {
+		rt_rbuf_get(&r, abc, 3);
+		assert_memory_equal(abc, "abc", 3);
+	}
+	assert_false(r.bad);
+	assert_int_equal(rt_rbuf_left(&r), 0);
+	assert_int_equal(rt_rbuf_u8(&r), 0);
+	assert_true(r.bad);
+	assert_int_equal(rt_rbuf_varint(&r), 0);
+	assert_int_equal(rt_rbuf_left(&r), 0);
+	/* a varint cut short, and one of eleven bytes */
+	uint8_t cut[2] = { 0x80, 0x80 }, eleven[11];
+	memset(eleven, 0x80, 11);
+	struct rt_rbuf c = { .p = cut, .len = 2 }, e = { .p = eleven, .len = 11 };
+	assert_int_equal(rt_rbuf_varint(&c), 0);
+	assert_true(c.bad);
+	assert_int_equal(rt_rbuf_varint(&e), 0);
+	assert_true(e.bad);
+	rt_wbuf_free(&w);
+	assert_null(w.p);
+}
+
 static void test_stateful_graph(void **st)
 {
 	(void)st;
@@ -222,6 +268,7 @@ static void test_rewriter_mappings(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buffers),
 		cmocka_unit_test(test_stateful_graph),
 		cmocka_unit_test(test_queue_round_trip),
 		cmocka_unit_test(test_loaded_packets_leave),
