@@ -566,12 +566,116 @@ static int arpq_read(const struct rt_elem *e, const char *h, uint64_t *v)
 	return 0;
 }
 
+/* ---- suspend and resume: the neighbour table and the waiting packets ---- */
+/* Saved: drops, queries, the entries in use (address, MAC, known, the age
+ * of their last update and query), then the waiting packets oldest first
+ * (next hop, elem_save_pkt). Ages grow by the time away on load, so an
+ * entry that expired meanwhile is queried again as it would have been. */
+static uint64_t age(uint64_t now, uint64_t t) { return t && now > t ? now - t : 0; }
+static uint64_t since(uint64_t now, uint64_t age_ns, uint64_t away, bool set)
+{
+	if (!set)
+		return 0;
+	uint64_t a = age_ns + away;
+	return now > a ? now - a : 1;
+}
+
+static int arpq_save(const struct rt_elem *e, struct rt_wbuf *w, uint64_t now_ns)
+{
+	const struct arpq_state *s = e->state;
+	rt_wbuf_varint(w, s->drops);
+	rt_wbuf_varint(w, s->queries);
+	uint32_t used = 0;
+	for (uint32_t i = 0; i < s->nent; i++)
+		used += s->ent[i].used;
+	rt_wbuf_varint(w, used);
+	for (uint32_t i = 0; i < s->nent; i++) {
+		const struct arpq_entry *x = &s->ent[i];
+		if (!x->used)
+			continue;
+		rt_wbuf_u32(w, x->ip);
+		rt_wbuf_put(w, x->eth, 6);
+		rt_wbuf_u8(w, (uint8_t)(x->known | (x->updated ? 2 : 0) | (x->last_query ? 4 : 0)));
+		rt_wbuf_varint(w, age(now_ns, x->updated));
+		rt_wbuf_varint(w, age(now_ns, x->last_query));
+	}
+	rt_wbuf_varint(w, s->nheld);
+	for (uint32_t i = 0; i < s->nheld; i++) {
+		rt_wbuf_u32(w, s->held[i].ip);
+		elem_save_pkt(w, s->held[i].p, now_ns);
+	}
+	return w->oom ? -ENOMEM : 0;
+}
+
+static void arpq_load_entry(struct arpq_state *s, struct rt_rbuf *r, uint64_t now, uint64_t away)
+{
+	uint32_t ip = rt_rbuf_u32(r);
+	uint8_t eth[6];
+	rt_rbuf_get(r, eth, 6);
+	uint8_t fl = rt_rbuf_u8(r);
+	uint64_t upd = rt_rbuf_varint(r), q = rt_rbuf_varint(r);
+	struct arpq_entry *x = r->bad ? NULL : arpq_find(s, ip, true, now, 0);
+	if (!x)
+		return; /* a smaller table now: forgotten, queried again */
+	memcpy(x->eth, eth, 6);
+	x->known = fl & 1;
+	x->updated = since(now, upd, away, fl & 2);
+	x->last_query = since(now, q, away, fl & 4);
+}
+
+static int arpq_load(struct rt_elem *e, struct rt_rbuf *r, uint64_t now_ns, uint64_t away_ns,
+                     struct diags *d)
+{
+	struct arpq_state *s = e->state;
+	uint64_t drops = rt_rbuf_varint(r), queries = rt_rbuf_varint(r);
+	uint64_t n = rt_rbuf_varint(r);
+	for (uint64_t i = 0; i < n && !r->bad; i++)
+		arpq_load_entry(s, r, now_ns, away_ns);
+	n = rt_rbuf_varint(r);
+	for (uint64_t i = 0; i < n && !r->bad; i++) {
+		uint32_t ip = rt_rbuf_u32(r);
+		struct rt_pkt *p = elem_load_pkt(e, r, now_ns, away_ns);
+		struct arpq_entry *x = p ? arpq_find(s, ip, true, now_ns, 0) : NULL;
+		if (p && (!x || s->nheld >= s->cap)) {
+			rt_drop(e, p);
+			p = NULL;
+		}
+		if (!p) {
+			drops += !r->bad;
+			continue;
+		}
+		s->held[s->nheld].p = p;
+		s->held[s->nheld++].ip = ip;
+		x->held++;
+	}
+	if (r->bad) {
+		arpq_fini(e);
+		diags_error(d, NULL, 0, "saved state of %s: table or packets do not parse", e->ce->name);
+		return -EINVAL;
+	}
+	s->drops += drops;
+	s->queries += queries;
+	return 0;
+}
+
+static void arpq_table(const struct rt_elem *e, struct rt_table_stats *st)
+{
+	const struct arpq_state *s = e->state;
+	uint64_t used = 0;
+	for (uint32_t i = 0; i < s->nent; i++)
+		used += s->ent[i].used;
+	*st = (struct rt_table_stats){ .entries = used, .capacity = s->nent, .full_drops = s->drops };
+}
+
 static const struct elem_runtime arpquerier_runtime = {
 	.state_size = arpq_state_size,
 	.init = arpq_init,
 	.push = arpq_push,
 	.read = arpq_read,
 	.fini = arpq_fini,
+	.save = arpq_save,
+	.load = arpq_load,
+	.table = arpq_table,
 };
 
 /* describe and the class object */

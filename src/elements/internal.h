@@ -709,4 +709,15 @@ void rw_forward(struct rt_elem *e, struct rt_flow *f, int dir, struct rt_pkt *p,
 void rw_apply(const struct rt_flow *f, int dir, struct rt_pkt *p, bool addr_only, bool dst_anno,
               int reply_anno_off);
 
+/* ==== 8. saved packets (suspend and resume) ================================= */
+/* A packet an element holds, in its save hook's bytes: its headroom offset,
+ * the headroom bytes its MAC/IP header annotations use, its data, header
+ * annotations, byte annotations up to the last one set, and the age of its
+ * timestamps. Control thread (save and load hooks). */
+void elem_save_pkt(struct rt_wbuf *w, const struct rt_pkt *p, uint64_t now_ns);
+/* One saved packet into a packet of e's pool, its timestamps aged by the
+ * time away. NULL when the pool is empty (the bytes are skipped) or the
+ * bytes do not parse (r->bad set). */
+struct rt_pkt *elem_load_pkt(struct rt_elem *e, struct rt_rbuf *r, uint64_t now_ns, uint64_t away_ns);
+
 #endif
