@@ -447,7 +447,7 @@ void vm_mgr_suspended(struct vm_mgr *m, uint64_t id, int status, const void *sta
 	v->info.state_bytes = len;
 	v->running_since = 0;
 	m->st.suspends++;
-	if (m->cfg.on_suspend)
+	if (m->cfg.on_suspend && state) /* NULL: the backend keeps it (xen) */
 		m->cfg.on_suspend(m->cfg.on_suspend_arg, id, state, len);
 	if (v->wake_pending) {
 		v->wake_pending = false;

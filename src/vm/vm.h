@@ -135,8 +135,9 @@ void vm_mgr_notify(struct vm_mgr *mgr, uint64_t id, enum vm_note note, int statu
                    const struct dp_event *ev);
 /* A suspend finished: status 0, the running memory is freed and `state`
  * (len bytes, valid during the call) is what the module resumes with (the
- * manager hands it to on_suspend); or a negative errno, and the module
- * runs on as before. */
+ * manager hands it to on_suspend; NULL: the backend keeps the state
+ * itself, as xen's paused domain, and on_suspend is not called); or a
+ * negative errno, and the module runs on as before. */
 void vm_mgr_suspended(struct vm_mgr *mgr, uint64_t id, int status, const void *state, size_t len);
 
 /* The native backend: starts the fast path with `c` (its event callback

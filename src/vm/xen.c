@@ -149,17 +149,24 @@ static int x_stop(struct vm_backend *be, void *inst)
 	return 0;
 }
 
-/* Pause keeps the domain's memory (its state) and frees its CPU. */
+/* Pause keeps the domain's memory (its state) and frees its CPU: the
+ * state stays in the domain, nothing goes to the registry. */
 static int x_suspend(struct vm_backend *be, void *inst)
 {
 	struct xinst *in = inst;
-	return in->created && libxl_domain_pause(((struct xen *)be)->ctx, in->domid, NULL) == 0 ? 0 : -EIO;
+	if (!in->created || libxl_domain_pause(((struct xen *)be)->ctx, in->domid, NULL) != 0)
+		return -EIO;
+	vm_mgr_suspended(be->mgr, in->spec.id, 0, NULL, 0);
+	return 0;
 }
 
 static int x_resume(struct vm_backend *be, void *inst)
 {
 	struct xinst *in = inst;
-	return in->created && libxl_domain_unpause(((struct xen *)be)->ctx, in->domid, NULL) == 0 ? 0 : -EIO;
+	if (!in->created || libxl_domain_unpause(((struct xen *)be)->ctx, in->domid, NULL) != 0)
+		return -EIO;
+	vm_mgr_notify(be->mgr, in->spec.id, VM_NOTE_RESUMED, 0, NULL);
+	return 0;
 }
 
 static void x_destroy(struct vm_backend *be, void *inst)
