@@ -153,6 +153,9 @@ static void decide_stateful(struct ctl *c, struct reg_module *m, const struct ct
 	char ip[16];
 	json_t *el = ctl__stateful_of_text(m->name, s->click, inet_format_addr(m->ip, ip),
 	                                   strstr(s->click, "MODULE_PORT") ? "7000" : "0");
+	if (!el)
+		log_warn("controller", "module %lld: what it runs does not parse; left undecided",
+		         (long long)m->id);
 	char *text = el ? json_dumps(el, JSON_COMPACT) : NULL;
 	if (text && !reg_module_set_stateful(c->env.reg, m->id, json_array_size(el) > 0, text)) {
 		m->stateful = json_array_size(el) > 0;

@@ -59,6 +59,10 @@ static void test_none_runs_without_fast_path(void **state)
 	assert_non_null(p);
 	assert_false(plat_running(p));
 	assert_null(plat_module_json(p, 1));
+	/* SIGTERM's suspend-all: nothing runs, nothing to suspend */
+	plat_set_registry(p, NULL);
+	assert_int_equal(plat_suspend_all(p), 0);
+	assert_int_equal(plat_suspend_all(NULL), 0);
 	plat_free(p);
 	assert_int_equal(uv_loop_close(&loop), 0);
 	cfg_free(&c);
