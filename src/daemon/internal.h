@@ -135,6 +135,16 @@ json_t *plat_module_json(struct plat *p, int64_t id);
  * never fatal. Set before modules are installed; NULL: states are
  * dropped. */
 void plat_set_registry(struct plat *p, struct registry *reg);
+/* vm_config.on_suspend of p's manager (arg: p): the state replaces
+ * module id's row; a module already killed keeps none. */
+void plat_on_suspend(void *arg, uint64_t id, const void *state, size_t len);
+/* States stored and states the registry refused, since the start. */
+void plat_state_stats(const struct plat *p, uint64_t *saves, uint64_t *failures);
+/* For tests: a platform over a backend already made (vm_dummy_new), with
+ * the manager set up from cfg like plat_start's; be is taken. */
+struct vm_backend;
+int plat_start_backend(const struct cfg *cfg, struct vm_backend *be, uv_loop_t *loop,
+                       struct plat **out);
 /* innetd's SIGTERM: suspend every running stateful module and store each
  * state (vm_suspend_all) before the registry closes. How many were
  * suspended (0 without a fast path), or a negative errno (logged). */

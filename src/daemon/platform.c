@@ -147,7 +147,7 @@ static void vm_config_of(const struct cfg *cfg, uv_loop_t *loop, struct vm_confi
 /* A module was suspended: its state replaces the one stored. A failed
  * write is logged and counted; the module keeps running from its state
  * in memory, and a restart before its next suspend loses what changed. */
-static void on_suspend(void *arg, uint64_t id, const void *state, size_t len)
+void plat_on_suspend(void *arg, uint64_t id, const void *state, size_t len)
 {
 	struct plat *p = arg;
 	int rc = p->reg ? reg_module_state_put(p->reg, (int64_t)id, state, len) : -ENODEV;
@@ -155,7 +155,7 @@ static void on_suspend(void *arg, uint64_t id, const void *state, size_t len)
 		p->state_saves++;
 		log_debug("platform", "module %llu: state saved (%zu bytes)", (unsigned long long)id, len);
 	} else if (rc == -ENOENT) {
-		log_info("platform", "module %llu: suspended after it was killed; its state is not kept",
+		log_info("platform", "module %llu: suspended but no longer deployed; its state is not kept",
 		         (unsigned long long)id);
 	} else {
 		p->state_save_failures++;
@@ -168,6 +168,12 @@ void plat_set_registry(struct plat *p, struct registry *reg)
 {
 	if (p)
 		p->reg = reg;
+}
+
+void plat_state_stats(const struct plat *p, uint64_t *saves, uint64_t *failures)
+{
+	*saves = p ? p->state_saves : 0;
+	*failures = p ? p->state_save_failures : 0;
 }
 
 int plat_suspend_all(struct plat *p)
@@ -183,6 +189,26 @@ int plat_suspend_all(struct plat *p)
 }
 
 /* The backend and the module manager over it. */
+/* The module manager over be (taken: freed on failure). */
+static int manager_over(const struct cfg *cfg, struct vm_backend *be, uv_loop_t *loop,
+                        struct plat *p, char *err, size_t errlen)
+{
+	struct vm_config vc;
+	vm_config_of(cfg, loop, &vc);
+	vc.on_suspend = plat_on_suspend;
+	vc.on_suspend_arg = p;
+	int rc = vm_mgr_new(&vc, be, &p->mgr);
+	if (rc) {
+		fmt_err(err, errlen, "module manager: %s", strerror(-rc));
+		if (be->ops->free)
+			be->ops->free(be);
+		return rc;
+	}
+	p->dp = vm_native_dp(be);
+	p->backend = be->ops->name;
+	return 0;
+}
+
 static int start_manager(const struct cfg *cfg, const struct dp_config *c, uv_loop_t *loop,
                          struct plat *p, char *err, size_t errlen)
 {
@@ -195,18 +221,26 @@ static int start_manager(const struct cfg *cfg, const struct dp_config *c, uv_lo
 		        cfg->backend, *e ? e : strerror(-rc));
 		return rc;
 	}
-	struct vm_config vc;
-	vm_config_of(cfg, loop, &vc);
-	vc.on_suspend = on_suspend;
-	vc.on_suspend_arg = p;
-	if ((rc = vm_mgr_new(&vc, be, &p->mgr))) {
-		fmt_err(err, errlen, "module manager: %s", strerror(-rc));
+	return manager_over(cfg, be, loop, p, err, errlen);
+}
+
+int plat_start_backend(const struct cfg *cfg, struct vm_backend *be, uv_loop_t *loop,
+                       struct plat **out)
+{
+	*out = NULL;
+	struct plat *p = calloc(1, sizeof *p);
+	if (!p) {
 		if (be->ops->free)
 			be->ops->free(be);
+		return -ENOMEM;
+	}
+	char err[256];
+	int rc = manager_over(cfg, be, loop, p, err, sizeof err);
+	if (rc) {
+		free(p);
 		return rc;
 	}
-	p->dp = vm_native_dp(be);
-	p->backend = be->ops->name;
+	*out = p;
 	return 0;
 }
 
@@ -387,6 +421,7 @@ static void add_stateful_json(struct plat *p, uint64_t id, const struct vm_modul
 {
 	if (!j)
 		return;
+	json_object_set_new(j, "stateful", json_boolean(in->stateful));
 	json_object_set_new(j, "suspends", json_integer((json_int_t)in->suspends));
 	json_object_set_new(j, "resumes", json_integer((json_int_t)in->resumes));
 	json_object_set_new(j, "last_suspend_us", json_real((double)in->last_suspend_ns / 1e3));
