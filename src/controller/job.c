@@ -500,14 +500,17 @@ static void win(struct attempt *a)
 	a->out->verdict = a->verdict;
 	a->out->proto = a->m.proto;
 	a->out->port = a->m.port;
+	/* stateful or not as it runs: the sandbox's enforcers count (its text
+	 * is parsed again; otherwise what runs is the graph judged) */
+	a->out->stateful = a->sand ? ctl__stateful_of_text(a->in->name, a->sand,
+	                                                   a->c->platform ? a->ip : "0.0.0.0",
+	                                                   a->port_s)
+	                           : ctl__stateful_elements(a->g);
 	a->out->deployed = a->sand ? a->sand : a->flat;
 	if (a->sand)
 		a->sand = NULL;
 	else
 		a->flat = NULL;
-	/* stateful or not as it runs: the sandbox's enforcers count */
-	a->out->stateful = ctl__stateful_of_text(a->in->name, a->out->deployed,
-	                                         a->c->platform ? a->ip : "0.0.0.0", a->port_s);
 }
 
 /* Everything after parsing; 0 and *ok, or 0 with a failure in cj. */

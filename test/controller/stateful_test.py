@@ -173,7 +173,8 @@ def test_modules_from_before_version_4_are_decided_on_start():
         db.commit()
         db.close()
         d.start()
-        assert d.get(f"/v1/modules/{nat['id']}", token=phone).json["stateful"] is True
+        g = d.get(f"/v1/modules/{nat['id']}", token=phone).json
+        assert g["stateful"] is True and g["stateful_elements"] == nat["stateful_elements"], g
         assert d.get(f"/v1/modules/{echo['id']}", token=phone).json["stateful"] is False
         db = sqlite3.connect(d.db)
         assert db.execute("SELECT count(*) FROM modules WHERE stateful_elements IS NULL").fetchone()[0] == 0
