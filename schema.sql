@@ -3,7 +3,7 @@
 -- older database to this version. Bump user_version (and
 -- REG_SCHEMA_VERSION in src/registry/registry.h) with every change, and add
 -- the matching migration.
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;
 
 -- Small key/value facts about this registry (e.g. the operator token hash).
 CREATE TABLE meta (
@@ -17,10 +17,15 @@ CREATE TABLE tenants (
 	kind TEXT NOT NULL CHECK (kind IN ('client', 'third_party', 'operator')),
 	token_hash BLOB NOT NULL UNIQUE,      -- crypto_generichash of the token
 	quota_modules INTEGER NOT NULL DEFAULT 100 CHECK (quota_modules >= 0),
-	quota_memory_mb INTEGER NOT NULL DEFAULT 1024 CHECK (quota_memory_mb >= 0),
+	-- per module: the memory a stateful module's state may take; 0: innetd's
+	-- module-memory-mb setting (docs/stateful.md)
+	quota_memory_mb INTEGER NOT NULL DEFAULT 0 CHECK (quota_memory_mb >= 0),
 	quota_starts_per_min INTEGER NOT NULL DEFAULT 60 CHECK (quota_starts_per_min >= 0),
 	-- check and deploy requests per second; 0: innetd's tenant-rps setting
 	quota_rps INTEGER NOT NULL DEFAULT 0 CHECK (quota_rps >= 0),
+	-- per module: the flow mappings its stateful elements hold together; 0:
+	-- innetd's module-flows setting (docs/stateful.md)
+	quota_flows INTEGER NOT NULL DEFAULT 0 CHECK (quota_flows >= 0),
 	created_at TEXT NOT NULL
 );
 
@@ -82,6 +87,12 @@ CREATE TABLE modules (
 	report TEXT,                          -- last verification report, JSON
 	created_at TEXT NOT NULL,
 	updated_at TEXT NOT NULL,
+	-- holds state (an element of the deployed graph has a save hook:
+	-- rt_graph_stateful), with those elements as a JSON array of
+	-- {"element", "class"}; NULL: deployed before schema version 4, not
+	-- decided (docs/stateful.md)
+	stateful INTEGER NOT NULL DEFAULT 0,
+	stateful_elements TEXT,
 	CHECK (source IS NOT NULL OR stock IS NOT NULL)
 );
 CREATE UNIQUE INDEX modules_live_name ON modules(tenant_id, name) WHERE state <> 'killed';
@@ -109,6 +120,16 @@ CREATE TABLE allocations (
 	PRIMARY KEY (platform, ip, proto, port)
 );
 CREATE INDEX allocations_module ON allocations(module_id);
+
+-- The state of a stateful module saved at its last suspend (rt_module_save's
+-- bytes), one row per module replaced on each suspend; a restart deploys the
+-- module suspended with it. Deleted with the module (kill, tenant deletion).
+CREATE TABLE module_state (
+	module_id INTEGER PRIMARY KEY REFERENCES modules(id) ON DELETE CASCADE,
+	state BLOB NOT NULL,
+	bytes INTEGER NOT NULL CHECK (bytes >= 0),
+	saved_at TEXT NOT NULL                -- UTC, ISO 8601 with milliseconds
+);
 
 -- Every state-changing call: who, what, when, result.
 CREATE TABLE audit (

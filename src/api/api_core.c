@@ -140,10 +140,11 @@ static int read_quota(struct api_req *r, json_t *q, const char *key, int64_t dfl
 }
 
 /* "quotas" (absent: the defaults) into t; answers 400 and returns
- * -EINVAL on error. */
+ * -EINVAL on error. memory_mb and flows are per module, 0 (the default)
+ * meaning innetd's module-memory-mb and module-flows (docs/stateful.md). */
 static int read_quotas(struct api_req *r, json_t *q, struct reg_tenant *t)
 {
-	static const char *const qkeys[] = {"modules", "memory_mb", "starts_per_minute", "rps"};
+	static const char *const qkeys[] = {"modules", "memory_mb", "starts_per_minute", "rps", "flows"};
 	if (q && !json_is_object(q)) {
 		api_error(r, 400, "wrong_type", json_pack("{s:s}", "field", "quotas"),
 		          "quotas must be an object");
@@ -152,18 +153,21 @@ static int read_quotas(struct api_req *r, json_t *q, struct reg_tenant *t)
 	const char *key;
 	json_t *v;
 	json_object_foreach(q, key, v) {
-		if (strcmp(key, qkeys[0]) && strcmp(key, qkeys[1]) && strcmp(key, qkeys[2]) &&
-		    strcmp(key, qkeys[3])) {
+		size_t k = 0;
+		while (k < sizeof qkeys / sizeof qkeys[0] && strcmp(key, qkeys[k]))
+			k++;
+		if (k == sizeof qkeys / sizeof qkeys[0]) {
 			api_error(r, 400, "unknown_field", json_pack("{s:s}", "field", "quotas"),
-			          "quotas: unknown field '%s' (modules, memory_mb, starts_per_minute, rps)",
-			          key);
+			          "quotas: unknown field '%s' (modules, memory_mb, starts_per_minute, rps, "
+			          "flows)", key);
 			return -EINVAL;
 		}
 	}
 	if (read_quota(r, q, qkeys[0], 100, &t->quota_modules) ||
-	    read_quota(r, q, qkeys[1], 1024, &t->quota_memory_mb) ||
+	    read_quota(r, q, qkeys[1], 0, &t->quota_memory_mb) ||
 	    read_quota(r, q, qkeys[2], 60, &t->quota_starts_per_min) ||
-	    read_quota(r, q, qkeys[3], 0, &t->quota_rps))
+	    read_quota(r, q, qkeys[3], 0, &t->quota_rps) ||
+	    read_quota(r, q, qkeys[4], 0, &t->quota_flows))
 		return -EINVAL;
 	return 0;
 }

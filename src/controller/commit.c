@@ -118,8 +118,11 @@ static int store_module(struct ctl_job *j, struct reg_module *m)
 		.verdict = (char *)ctl__verdict_name(j->out.verdict), .platform = cd->platform,
 		.ip = cd->ip, .proto = j->out.proto, .port = j->out.port,
 		.report = j->report_text ? stored_report(j) : NULL, .snapshot_version = j->snap_version,
+		.stateful = json_array_size(j->out.stateful) > 0,
+		.stateful_elements = j->out.stateful ? json_dumps(j->out.stateful, JSON_COMPACT)
+		                                     : strdup("[]"),
 	};
-	if (!m->report)
+	if (!m->report || !m->stateful_elements)
 		return -ENOMEM;
 	rc = reg_module_insert(c->env.reg, m);
 	return rc == -EEXIST ? 1 : rc;
@@ -130,10 +133,13 @@ static void install(struct ctl_job *j, const struct reg_module *m)
 	struct ctl *c = j->ctl;
 	if (!c->have_ops || !c->ops.install)
 		return;
+	uint64_t flows, mem_mb;
+	ctl__module_quota(c, m->tenant_id, &flows, &mem_mb);
 	struct ctl_deployed d = {
 		.id = m->id, .tenant_id = m->tenant_id, .name = m->name, .platform = m->platform,
 		.inline_a = j->in.inline_a, .inline_b = j->in.inline_b, .ip = m->ip, .proto = m->proto,
 		.port = m->port, .click = j->out.deployed, .sandboxed = j->out.verdict == CTL_SANDBOXED,
+		.stateful = m->stateful, .flow_capacity = (uint32_t)flows, .mem_quota = mem_mb << 20,
 	};
 	int rc = c->ops.install(c->ops.ud, &d);
 	if (rc)
@@ -148,6 +154,7 @@ static void answer_deployed(struct ctl_job *j, const struct reg_module *m)
 	                         "name", m->name, "platform", cd->platform, "address",
 	                         ctl__cand_address(cd, j->out.proto, j->out.port), "verdict",
 	                         ctl__verdict_name(j->out.verdict), "state", "deployed");
+	ctl__add_state_head(j->ctl, j->tenant_id, head, j->out.stateful);
 	char *body = ctl__with_report(head, m->report, j->in.inline_a, j->in.inline_b);
 	if (body)
 		ctl__reply_text(&j->reply, 201, body,
@@ -175,6 +182,7 @@ int ctl__commit(struct ctl_job *j)
 	if (rc) {
 		reg_rollback(c->env.reg);
 		free(m.report);
+		free(m.stateful_elements);
 		free(m.created_at);
 		return rc == 2 ? 0 : rc;
 	}
@@ -186,6 +194,7 @@ int ctl__commit(struct ctl_job *j)
 	install(j, &m);
 	answer_deployed(j, &m);
 	free(m.report);
+	free(m.stateful_elements);
 	free(m.created_at);
 	return 0;
 }

@@ -37,6 +37,16 @@ struct ctl_deployed {
 	uint16_t port;          /* 0: any */
 	const char *click;      /* what runs (with enforcers when sandboxed) */
 	bool sandboxed;
+	/* docs/stateful.md: an element of the graph that runs holds state
+	 * (rt_graph_stateful); the tenant's per-module quotas (the flow
+	 * mappings its tables hold together, the bytes of its state); the
+	 * state saved at its last suspend (NULL: none), to deploy it
+	 * suspended with. Borrowed for the call. */
+	bool stateful;
+	uint32_t flow_capacity;
+	size_t mem_quota;
+	const void *state;
+	size_t state_len;
 };
 
 /* How deploy and kill reach the platform (module lifecycle + fast path
@@ -51,7 +61,10 @@ struct ctl_platform_ops {
 	/* Optional: the module's live state on the platform as a JSON object
 	 * ("state": deployed|starting|running|idle|suspended|stopped, counters),
 	 * or NULL when the platform does not run it. A module's description
-	 * shows it as "runtime" and its "state" as the module's state. */
+	 * shows it as "runtime"; its "state", "suspends", "resumes",
+	 * "last_suspend_us", "last_resume_us", "state_bytes" and "tables"
+	 * ([{"element", "class", "entries", "capacity", "full_drops"}]) are
+	 * also the module's own. */
 	json_t *(*describe)(void *ud, int64_t id);
 };
 
@@ -63,6 +76,9 @@ struct ctl_limits {
 	                            * twice as many) */
 	unsigned max_inflight;     /* verification jobs at once (0: 1024) */
 	uint64_t deadline_ms;      /* answer 422 too_complex after this (0: 10000) */
+	/* per-module quotas of tenants without their own (docs/stateful.md) */
+	uint64_t module_flows;     /* flow mappings (0: 65536) */
+	uint64_t module_memory_mb; /* MiB of a stateful module's state (0: 16) */
 };
 
 /* What the controller needs from its host: the loop, the registry and the
@@ -143,7 +159,9 @@ int ctl_network_recheck(struct ctl *c, struct snapshot *s, bool force, ctl_done_
  * configuration (so a stock module is never trusted blindly).
  * Constant data only: safe from any thread. */
 /* The catalogue as JSON: [{"name", "summary", "params": [{"name", "type",
- * "required", "default", "min", "max", "doc"}], "template"}]. New ref. */
+ * "required", "default", "min", "max", "doc"}], "template", "stateful",
+ * "stateful_elements": [{"element", "class"}]}] (what the template's
+ * elements hold, whatever the parameters: docs/stateful.md). New ref. */
 json_t *ctl_stock_list_json(void);
 /* True when `name` is a stock module. */
 int ctl_stock_exists(const char *name);

@@ -254,6 +254,10 @@ static void default_limits(struct ctl_limits *l)
 		l->tenant_rps = 200;
 	if (!l->max_inflight)
 		l->max_inflight = 1024;
+	if (!l->module_flows)
+		l->module_flows = 65536;
+	if (!l->module_memory_mb)
+		l->module_memory_mb = 16;
 }
 
 int ctl_new(const struct ctl_env *env, const struct ctl_limits *lim, struct ctl **out)
@@ -265,6 +269,11 @@ int ctl_new(const struct ctl_env *env, const struct ctl_limits *lim, struct ctl 
 	if (lim)
 		c->lim = *lim;
 	default_limits(&c->lim);
+	int rc = ctl__decide_stateful(c);
+	if (rc) {
+		free(c);
+		return rc;
+	}
 	*out = c;
 	return 0;
 }

@@ -102,6 +102,7 @@ struct ctl_job_out {
 	enum ctl_verdict verdict;
 	json_t *report;       /* always set when the job ran */
 	char *deployed;       /* the Click text that will run (winner) */
+	json_t *stateful;     /* its stateful elements (winner; stateful.c) */
 	uint8_t proto;
 	uint16_t port;
 };
@@ -130,6 +131,8 @@ struct ctl_tenant {
 	bool limited;         /* rate set up (from its rps quota or the default) */
 	uint64_t rps;
 	struct tbucket rate;  /* check and deploy requests */
+	bool quotas_read;     /* flows and mem_mb read from its row */
+	uint64_t flows, mem_mb; /* per-module quotas (its own or the defaults) */
 };
 
 /* The addresses of a platform promised to jobs in flight. */
@@ -207,13 +210,36 @@ bool ctl__rate_ok(struct ctl *c, int64_t tenant);
 int ctl__admit(struct ctl *c, int64_t tenant, const char *name, int64_t quota,
                struct ctl_reply *rp);
 
+/* The tenant's per-module quotas (docs/stateful.md): its own, or the
+ * module-flows and module-memory-mb defaults. */
+void ctl__module_quota(struct ctl *c, int64_t tenant, uint64_t *flows, uint64_t *mem_mb);
+/* The same as JSON: {"flows", "memory_mb"}. New ref. */
+json_t *ctl__quota_json(struct ctl *c, int64_t tenant);
+
+/* ---- stateful modules (stateful.c; docs/stateful.md) ---- */
+/* The elements of g that hold state (rt_graph_stateful), as JSON:
+ * [{"element", "class"}]. New ref; NULL when out of memory. Any thread. */
+json_t *ctl__stateful_elements(const struct click_graph *g);
+/* The same for Click text as it will run (parsed with $MODULE_IP = ip
+ * and $MODULE_PORT = port); NULL when it does not parse or out of
+ * memory. Any thread. */
+json_t *ctl__stateful_of_text(const char *name, const char *text, const char *ip,
+                              const char *port);
+/* Add "stateful", "stateful_elements" and "quotas" to an answer's head
+ * (elements borrowed; NULL: none). Loop thread. */
+void ctl__add_state_head(struct ctl *c, int64_t tenant, json_t *head, const json_t *elements);
+
 /* ---- stored modules (modules.c) ---- */
 /* The deployed Click text and inline link of a stored module. */
 int ctl__mod_sib(const struct reg_module *m, struct ctl_sib *s);
 void ctl__sib_release(struct ctl_sib *s);
 void ctl__sibs_free(struct ctl_sib *v, size_t n);
-/* Install a stored module through ops.install (set); a refusal is logged. */
+/* Install a stored module through ops.install (set), with its quotas and
+ * the state saved at its last suspend. A refusal is logged. */
 void ctl__platform_install(struct ctl *c, const struct reg_module *m);
+/* Decide, and record, whether the live modules deployed before schema
+ * version 4 (stateful_elements NULL) are stateful, from what they run. */
+int ctl__decide_stateful(struct ctl *c);
 
 /* ---- verification jobs on the loop (sched.c) and their commit (commit.c) ---- */
 enum ctl_job_kind { CTL_JOB_CHECK, CTL_JOB_DEPLOY };

@@ -42,6 +42,7 @@ void ctl__job_out_release(struct ctl_job_out *o)
 	json_decref(o->details);
 	json_decref(o->report);
 	free(o->deployed);
+	json_decref(o->stateful);
 	memset(o, 0, sizeof *o);
 }
 
@@ -499,6 +500,12 @@ static void win(struct attempt *a)
 	a->out->verdict = a->verdict;
 	a->out->proto = a->m.proto;
 	a->out->port = a->m.port;
+	/* stateful or not as it runs: the sandbox's enforcers count (its text
+	 * is parsed again; otherwise what runs is the graph judged) */
+	a->out->stateful = a->sand ? ctl__stateful_of_text(a->in->name, a->sand,
+	                                                   a->c->platform ? a->ip : "0.0.0.0",
+	                                                   a->port_s)
+	                           : ctl__stateful_elements(a->g);
 	a->out->deployed = a->sand ? a->sand : a->flat;
 	if (a->sand)
 		a->sand = NULL;
@@ -626,6 +633,9 @@ static void shape_report(const struct ctl_job_in *in, struct ctl_job_out *out, j
 			}
 		json_object_set_new(win, "result", json_string("chosen"));
 		json_object_set_new(out->report, "deployed_config", json_string(out->deployed));
+		json_object_set_new(out->report, "stateful", json_boolean(json_array_size(out->stateful)));
+		json_object_set_new(out->report, "stateful_elements",
+		                    out->stateful ? json_incref(out->stateful) : json_array());
 	}
 	json_array_foreach(cands, ci, cj) {
 		if (cj == win)

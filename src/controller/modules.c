@@ -1,5 +1,5 @@
 /* Stored modules: as JSON for their owner (list, get), kill, and handed
- * to the platform. */
+ * to the platform (with their quotas and saved state: docs/stateful.md). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +16,34 @@ static json_t *address_json(const struct reg_module *m)
 	                 "port", m->port);
 }
 
-static json_t *mod_json(const struct reg_module *m, bool full)
+/* Whether it holds state, which elements, and its quotas. */
+static void add_stateful(struct ctl *c, const struct reg_module *m, json_t *j)
+{
+	json_t *el = m->stateful_elements ? json_loads(m->stateful_elements, 0, NULL) : NULL;
+	json_object_set_new(j, "stateful", json_boolean(m->stateful));
+	json_object_set_new(j, "stateful_elements", el ? el : json_array());
+	json_object_set_new(j, "quotas", ctl__quota_json(c, m->tenant_id));
+}
+
+/* What a tenant sees of suspends before (or without) a platform that runs
+ * the module: none yet, and the state stored for it. */
+static void add_suspend_counters(struct ctl *c, const struct reg_module *m, json_t *j)
+{
+	struct reg_module_state st;
+	bool saved = !strcmp(m->state, "killed") ? false
+	             : !reg_module_state_get(c->env.reg, m->id, false, &st);
+	json_object_set_new(j, "suspends", json_integer(0));
+	json_object_set_new(j, "resumes", json_integer(0));
+	json_object_set_new(j, "last_suspend_us", json_integer(0));
+	json_object_set_new(j, "last_resume_us", json_integer(0));
+	json_object_set_new(j, "state_bytes", json_integer(saved ? (json_int_t)st.len : 0));
+	json_object_set_new(j, "state_saved_at", saved ? json_string(st.saved_at) : json_null());
+	json_object_set_new(j, "tables", json_array());
+	if (saved)
+		reg_module_state_release(&st);
+}
+
+static json_t *mod_json(struct ctl *c, const struct reg_module *m, bool full)
 {
 	/* the report (tens of KiB) is parsed only when shown or when it may
 	 * hold the on-path link (modules without a platform) */
@@ -33,7 +60,9 @@ static json_t *mod_json(const struct reg_module *m, bool full)
 	json_t *inl = rep ? json_object_get(rep, "inline") : NULL;
 	if (inl)
 		json_object_set(j, "inline", inl);
+	add_stateful(c, m, j);
 	if (full) {
+		add_suspend_counters(c, m, j);
 		json_object_set_new(j, "config", m->source ? json_string(m->source) : json_null());
 		json_object_set_new(j, "params", m->params ? json_loads(m->params, 0, NULL) : json_null());
 		json_object_set_new(j, "requirements", json_string(m->requirements ? m->requirements : ""));
@@ -53,9 +82,15 @@ static void add_runtime(struct ctl *c, const struct reg_module *m, json_t *j)
 	json_t *rt = c->ops.describe(c->ops.ud, m->id);
 	if (!rt)
 		return;
-	json_t *st = json_object_get(rt, "state");
-	if (st)
-		json_object_set(j, "state", st);
+	static const char *const own[] = {"state", "suspends", "resumes", "last_suspend_us",
+	                                  "last_resume_us", "state_bytes", "tables"};
+	for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) {
+		json_t *v = json_object_get(rt, own[i]);
+		/* the platform's counters once it ran the module; before, what is
+		 * stored (a saved state's size) stays */
+		if (v && (strcmp(own[i], "state_bytes") || json_integer_value(v) > 0))
+			json_object_set(j, own[i], v);
+	}
 	json_object_set_new(j, "runtime", rt);
 }
 
@@ -95,14 +130,60 @@ void ctl__sibs_free(struct ctl_sib *v, size_t n)
 	free(v);
 }
 
-static void deployed_of(const struct reg_module *m, const struct ctl_sib *s, struct ctl_deployed *d)
+static void deployed_of(struct ctl *c, const struct reg_module *m, const struct ctl_sib *s,
+                        struct ctl_deployed *d)
 {
+	uint64_t flows, mem_mb;
+	ctl__module_quota(c, m->tenant_id, &flows, &mem_mb);
 	*d = (struct ctl_deployed){
 		.id = m->id, .tenant_id = m->tenant_id, .name = m->name, .platform = m->platform,
 		.inline_a = s->inline_a, .inline_b = s->inline_b, .ip = m->ip, .proto = m->proto,
 		.port = m->port, .click = s->click,
 		.sandboxed = m->verdict && !strcmp(m->verdict, "sandboxed"),
+		.stateful = m->stateful, .flow_capacity = (uint32_t)flows, .mem_quota = mem_mb << 20,
 	};
+}
+
+/* A module deployed before schema version 4 (stateful_elements NULL):
+ * decided now from what runs, and recorded. */
+static void decide_stateful(struct ctl *c, struct reg_module *m, const struct ctl_sib *s)
+{
+	if (m->stateful_elements || !m->platform)
+		return;
+	char ip[16];
+	json_t *el = ctl__stateful_of_text(m->name, s->click, inet_format_addr(m->ip, ip),
+	                                   strstr(s->click, "MODULE_PORT") ? "7000" : "0");
+	if (!el)
+		log_warn("controller", "module %lld: what it runs does not parse; left undecided",
+		         (long long)m->id);
+	char *text = el ? json_dumps(el, JSON_COMPACT) : NULL;
+	if (text && !reg_module_set_stateful(c->env.reg, m->id, json_array_size(el) > 0, text)) {
+		m->stateful = json_array_size(el) > 0;
+		m->stateful_elements = text;
+		text = NULL;
+		log_info("controller", "module %lld: %s (decided on load)", (long long)m->id,
+		         m->stateful ? "stateful" : "stateless");
+	}
+	free(text);
+	json_decref(el);
+}
+
+int ctl__decide_stateful(struct ctl *c)
+{
+	struct reg_module *v;
+	size_t n;
+	int rc = reg_modules_live(c->env.reg, 0, &v, &n);
+	for (size_t i = 0; !rc && i < n; i++) {
+		struct ctl_sib s;
+		if (v[i].stateful_elements)
+			continue;
+		if (!ctl__mod_sib(&v[i], &s))
+			decide_stateful(c, &v[i], &s);
+		ctl__sib_release(&s);
+	}
+	if (!rc)
+		reg_modules_free(v, n);
+	return rc;
 }
 
 /* Hand m to the platform through op (install or remove); a refusal is
@@ -113,7 +194,7 @@ static void platform_call(struct ctl *c, const struct reg_module *m,
 	struct ctl_sib s;
 	if (!ctl__mod_sib(m, &s)) {
 		struct ctl_deployed d;
-		deployed_of(m, &s, &d);
+		deployed_of(c, m, &s, &d);
 		int rc = op(c->ops.ud, &d);
 		if (rc)
 			log_warn("controller", "module %lld: %s: %s", (long long)m->id, what, strerror(-rc));
@@ -121,9 +202,30 @@ static void platform_call(struct ctl *c, const struct reg_module *m,
 	ctl__sib_release(&s);
 }
 
+/* Install with the state saved at its last suspend, if any: it comes up
+ * suspended and resumes with its mappings on its next packet. */
 void ctl__platform_install(struct ctl *c, const struct reg_module *m)
 {
-	platform_call(c, m, c->ops.install, "the platform refused it");
+	struct ctl_sib s;
+	if (ctl__mod_sib(m, &s)) {
+		ctl__sib_release(&s);
+		return;
+	}
+	struct ctl_deployed d;
+	deployed_of(c, m, &s, &d);
+	struct reg_module_state st = {0};
+	if (m->stateful && !reg_module_state_get(c->env.reg, m->id, true, &st)) {
+		d.state = st.state;
+		d.state_len = st.len;
+		log_info("controller", "module %lld: installed with the state saved at %s (%zu bytes)",
+		         (long long)m->id, st.saved_at, st.len);
+	}
+	int rc = c->ops.install(c->ops.ud, &d);
+	if (rc)
+		log_warn("controller", "module %lld: the platform refused it: %s", (long long)m->id,
+		         strerror(-rc));
+	reg_module_state_release(&st);
+	ctl__sib_release(&s);
 }
 
 static void platform_remove(struct ctl *c, const struct reg_module *m)
@@ -142,7 +244,7 @@ int ctl_list(struct ctl *c, const struct ctl_caller *who, bool with_killed, ctl_
 		return rc;
 	json_t *a = json_array();
 	for (size_t i = 0; i < n; i++) {
-		json_t *j = mod_json(&v[i], false);
+		json_t *j = mod_json(c, &v[i], false);
 		add_runtime(c, &v[i], j);
 		json_array_append_new(a, j);
 	}
@@ -174,7 +276,7 @@ int ctl_get(struct ctl *c, const struct ctl_caller *who, int64_t id, ctl_done_fn
 	int rc = own_module(c, who, id, &m, &rp);
 	if (rc)
 		return rc == -ENOENT ? 0 : rc;
-	json_t *j = mod_json(&m, true);
+	json_t *j = mod_json(c, &m, true);
 	add_runtime(c, &m, j);
 	ctl__reply_json(&rp, 200, j, NULL);
 	reg_module_release(&m);

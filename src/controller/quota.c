@@ -1,5 +1,6 @@
 /* Quotas and rates: a tenant's check and deploy requests per second, its
- * module count and its module names. */
+ * module count and its module names, and its per-module flow and memory
+ * quotas (docs/stateful.md). */
 #include <errno.h>
 #include <stdlib.h>
 
@@ -15,6 +16,38 @@ static uint64_t tenant_rps(struct ctl *c, int64_t id)
 	uint64_t rps = t.quota_rps > 0 ? (uint64_t)t.quota_rps : c->lim.tenant_rps;
 	reg_tenant_release(&t);
 	return rps;
+}
+
+void ctl__module_quota(struct ctl *c, int64_t tenant, uint64_t *flows, uint64_t *mem_mb)
+{
+	*flows = c->lim.module_flows;
+	*mem_mb = c->lim.module_memory_mb;
+	struct ctl_tenant *ct = ctl__tenant(c, tenant);
+	if (ct && ct->quotas_read) {
+		*flows = ct->flows;
+		*mem_mb = ct->mem_mb;
+		return;
+	}
+	struct reg_tenant t;
+	if (reg_tenant_get(c->env.reg, tenant, &t))
+		return; /* (not cached: the next call tries again) */
+	if (t.quota_flows > 0)
+		*flows = (uint64_t)t.quota_flows;
+	if (t.quota_memory_mb > 0)
+		*mem_mb = (uint64_t)t.quota_memory_mb;
+	reg_tenant_release(&t);
+	if (ct) {
+		ct->flows = *flows;
+		ct->mem_mb = *mem_mb;
+		ct->quotas_read = true;
+	}
+}
+
+json_t *ctl__quota_json(struct ctl *c, int64_t tenant)
+{
+	uint64_t flows, mem_mb;
+	ctl__module_quota(c, tenant, &flows, &mem_mb);
+	return json_pack("{s:I, s:I}", "flows", (json_int_t)flows, "memory_mb", (json_int_t)mem_mb);
 }
 
 bool ctl__rate_ok(struct ctl *c, int64_t tenant)

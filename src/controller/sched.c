@@ -406,6 +406,7 @@ static void answer_check(struct ctl_job *j)
 		json_t *head = json_pack("{s:s, s:s?, s:o}", "verdict", ctl__verdict_name(j->out.verdict),
 		                         "platform", cd->platform, "address",
 		                         ctl__cand_address(cd, j->out.proto, j->out.port));
+		ctl__add_state_head(j->ctl, j->tenant_id, head, j->out.stateful);
 		char *text = ctl__with_report(head, j->report_text, NULL, NULL);
 		if (text)
 			ctl__reply_text(&j->reply, 200, text, NULL);

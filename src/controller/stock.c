@@ -2,6 +2,7 @@
  * parameters (so Click's own $VARIABLES, e.g. $MODULE_IP, pass through
  * untouched and are defined per candidate platform by the controller). */
 #include "controller/controller.h"
+#include "controller/internal.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -54,8 +55,8 @@ static const struct stock catalogue[] = {
 	},
 	{
 		"firewall",
-		"Stateless filter in front of an origin: packets of one protocol and port from "
-		"the allowed sources are forwarded to the origin, the rest dropped.",
+		"Filter in front of an origin: packets of one protocol and port from the allowed "
+		"sources are forwarded to the origin, the rest dropped.",
 		{
 			{"proto", P_CHOICE, 0, 0, 0, "udp", "udp tcp", "protocol let through"},
 			{"port", P_PORT, 1, 1, 65535, NULL, NULL, "destination port let through"},
@@ -156,6 +157,34 @@ int ctl_stock_exists(const char *name)
 	return find(name) != NULL;
 }
 
+/* What a stock module declares about its state: its template's stateful
+ * elements, which do not depend on the parameters (docs/stateful.md).
+ * Instantiated with sample values for the required parameters. */
+static json_t *stock_stateful(const struct stock *s)
+{
+	json_t *params = json_object();
+	for (const struct sparam *p = s->params; p < s->params + MAX_PARAMS && p->name; p++) {
+		if (!p->required || p->dflt)
+			continue;
+		char first[32];
+		sscanf(p->choices ? p->choices : "x", "%31s", first);
+		json_object_set_new(params, p->name,
+		                    p->type == P_PORT || p->type == P_INT ? json_integer(p->min)
+		                    : p->type == P_IPV4 ? json_string("192.0.2.1")
+		                    : p->type == P_PREFIXES ? json_pack("[s]", "192.0.2.0/24")
+		                    : json_string(first));
+	}
+	char *click = NULL;
+	struct diags d;
+	diags_init(&d);
+	json_t *el = ctl_stock_instantiate(s->name, params, &click, &d) ? NULL
+	             : ctl__stateful_of_text(s->name, click, "192.0.2.1", "0");
+	free(click);
+	diags_free(&d);
+	json_decref(params);
+	return el ? el : json_array();
+}
+
 json_t *ctl_stock_list_json(void)
 {
 	json_t *a = json_array();
@@ -184,8 +213,11 @@ json_t *ctl_stock_list_json(void)
 			}
 			json_array_append_new(ps, j);
 		}
-		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:s}", "name", s->name, "summary",
-		                                   s->summary, "params", ps, "template", s->tmpl));
+		json_t *el = stock_stateful(s);
+		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:s, s:b, s:o}", "name", s->name,
+		                                   "summary", s->summary, "params", ps, "template",
+		                                   s->tmpl, "stateful", json_array_size(el) > 0,
+		                                   "stateful_elements", el));
 	}
 	return a;
 }

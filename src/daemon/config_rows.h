@@ -30,6 +30,9 @@ CFG_ROW(shutdown_timeout, "shutdown-timeout", DURATION, 0, 600000, NULL, "5s", "
 CFG_ROW(verify_steps, "verify-steps", INT, 1, 1000000000, NULL, "3000", "symbolic execution steps per statement before a request is refused as too complex")
 CFG_ROW(verify_deadline_ms, "verify-deadline-ms", INT, 1, 3600000, NULL, "10000", "milliseconds a check or deploy may verify before it is refused as too complex")
 CFG_ROW(tenant_rps, "tenant-rps", INT, 1, 1000000000, NULL, "200", "check and deploy requests per second of a tenant without its own rps quota (bursts of twice as many)")
+/* Stateful modules' quotas (docs/stateful.md), for tenants without their own. */
+CFG_ROW(module_flows, "module-flows", INT, 1, 1000000000, NULL, "65536", "flow mappings a stateful module's tables hold together, for tenants without their own flows quota (a new flow beyond it is dropped and counted)")
+CFG_ROW(module_memory_mb, "module-memory-mb", INT, 1, 1000000, NULL, "16", "MiB a stateful module's state may take, for tenants without their own memory_mb quota (16: 65536 mappings of about 100 bytes, tables and the module itself)")
 /* The platform: DPDK fast path (src/dataplane) and module lifecycle (src/vm).
  * The built-in default is dataplane = none so that a bare innetd (tests,
  * tools) needs no privileges; conf/innetd.conf turns on a TAP port. */
@@ -50,5 +53,5 @@ CFG_ROW(starts_per_second, "starts-per-second", INT, 1, 10000000, NULL, "1000", 
 CFG_ROW(start_burst, "start-burst", INT, 1, 10000000, NULL, "100", "module starts allowed at once, all tenants together")
 CFG_ROW(tenant_starts_per_second, "tenant-starts-per-second", INT, 1, 10000000, NULL, "50", "module starts per second of one tenant")
 CFG_ROW(tenant_start_burst, "tenant-start-burst", INT, 1, 10000000, NULL, "10", "module starts of one tenant allowed at once")
-CFG_ROW(stateful_quota, "stateful-quota", SIZE, 4096, 1 << 30, NULL, "1M", "memory of a stateful module's state block")
+CFG_ROW(stateful_quota, "stateful-quota", SIZE, 4096, 1 << 30, NULL, "1M", "memory of a stateful module's state block when the controller gives none (module-memory-mb and tenants' memory_mb set it for every deployed module)")
 CFG_ROW(xen_image, "xen-image", PATH, 0, 0, NULL, "", "ClickOS kernel for backend = xen")

@@ -122,12 +122,38 @@ void plat_free(struct plat *p);
 /* The controller's platform interface backed by p (install, remove,
  * describe). */
 void plat_ctl_ops(struct plat *p, struct ctl_platform_ops *ops);
-/* A module's live state and counters as JSON, NULL when p does not run it. */
+/* A module's live state and counters as JSON, NULL when p does not run it:
+ * "state", "backend", starts, packets, ..., and for stateful modules
+ * "suspends", "resumes", "last_suspend_us", "last_resume_us",
+ * "state_bytes" and "tables" ([{"element", "class", "entries",
+ * "capacity", "full_drops"}]). */
 json_t *plat_module_json(struct plat *p, int64_t id);
 
+/* Where suspended modules' states go (docs/stateful.md): each state the
+ * manager hands over (vm_config.on_suspend) replaces the module's row in
+ * reg's module_state; a failed write is logged and counted (/metrics),
+ * never fatal. Set before modules are installed; NULL: states are
+ * dropped. */
+void plat_set_registry(struct plat *p, struct registry *reg);
+/* vm_config.on_suspend of p's manager (arg: p): the state replaces
+ * module id's row; a module already killed keeps none. */
+void plat_on_suspend(void *arg, uint64_t id, const void *state, size_t len);
+/* States stored and states the registry refused, since the start. */
+void plat_state_stats(const struct plat *p, uint64_t *saves, uint64_t *failures);
+/* For tests: a platform over a backend already made (vm_dummy_new), with
+ * the manager set up from cfg like plat_start's; be is taken. */
+struct vm_backend;
+int plat_start_backend(const struct cfg *cfg, struct vm_backend *be, uv_loop_t *loop,
+                       struct plat **out);
+/* innetd's SIGTERM: suspend every running stateful module and store each
+ * state (vm_suspend_all) before the registry closes. How many were
+ * suspended (0 without a fast path), or a negative errno (logged). */
+int plat_suspend_all(struct plat *p);
+
 /* GET /metrics (Prometheus text, operator token): per-module packets,
- * bytes, drops and states, starts, fast-path totals, and *http_requests
- * (counted by the caller). */
+ * bytes, drops and states, starts, suspends and resumes, per stateful
+ * element its table's entries and full drops, fast-path totals, state
+ * saves and failed ones, and *http_requests (counted by the caller). */
 int plat_register_routes(struct api *api, struct plat *p, const uint64_t *http_requests);
 /* True when p runs a fast path (dataplane is not none). */
 bool plat_running(const struct plat *p);

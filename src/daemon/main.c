@@ -52,6 +52,10 @@ static void close_all(struct daemon *d)
 		http_server_close(d->http);
 		d->http = NULL;
 	}
+	/* every running stateful module's state into the registry, which is
+	 * closed after the loop (docs/stateful.md) */
+	if (d->plat)
+		plat_suspend_all(d->plat);
 	/* the fast path's handles keep the loop alive: stop it with the rest
 	 * (a verification still in flight then only records its module) */
 	if (d->plat && d->ctl && plat_running(d->plat)) {
@@ -180,6 +184,8 @@ static int start_api(struct daemon *d, const uint8_t admin_hash[REG_HASH_LEN])
 		.max_steps = (uint64_t)d->cfg.verify_steps,
 		.deadline_ms = (uint64_t)d->cfg.verify_deadline_ms,
 		.tenant_rps = (uint64_t)d->cfg.tenant_rps,
+		.module_flows = (uint64_t)d->cfg.module_flows,
+		.module_memory_mb = (uint64_t)d->cfg.module_memory_mb,
 	};
 	if ((rc = ctl_new(&env, &limits, &d->ctl)))
 		return rc;
@@ -206,6 +212,7 @@ static int start_platform(struct daemon *d)
 	}
 	if ((rc = plat_register_routes(d->api, d->plat, &d->http_requests)))
 		return rc;
+	plat_set_registry(d->plat, d->reg);
 	if (!plat_running(d->plat))
 		return 0;
 	struct ctl_platform_ops ops;

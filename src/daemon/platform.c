@@ -1,5 +1,6 @@
 /* innetd's platform: settings -> dp_config/vm_config, controller ops ->
- * vm manager, live state -> JSON and Prometheus text (see platform.h). */
+ * vm manager, suspended modules' states -> the registry, live state ->
+ * JSON and Prometheus text (see internal.h, docs/stateful.md). */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +21,8 @@ struct pmod {
 
 struct plat {
 	struct vm_mgr *mgr;  /* NULL: dataplane = none */
+	struct registry *reg; /* where suspended states go (NULL: dropped) */
+	uint64_t state_saves, state_save_failures;
 	const uint64_t *http_requests;
 	struct dp *dp;
 	const char *backend;
@@ -141,7 +144,71 @@ static void vm_config_of(const struct cfg *cfg, uv_loop_t *loop, struct vm_confi
 	vc->loop = loop;
 }
 
+/* A module was suspended: its state replaces the one stored. A failed
+ * write is logged and counted; the module keeps running from its state
+ * in memory, and a restart before its next suspend loses what changed. */
+void plat_on_suspend(void *arg, uint64_t id, const void *state, size_t len)
+{
+	struct plat *p = arg;
+	int rc = p->reg ? reg_module_state_put(p->reg, (int64_t)id, state, len) : -ENODEV;
+	if (!rc) {
+		p->state_saves++;
+		log_debug("platform", "module %llu: state saved (%zu bytes)", (unsigned long long)id, len);
+	} else if (rc == -ENOENT) {
+		log_info("platform", "module %llu: suspended but no longer deployed; its state is not kept",
+		         (unsigned long long)id);
+	} else {
+		p->state_save_failures++;
+		log_warn("platform", "module %llu: its state (%zu bytes) could not be stored: %s",
+		         (unsigned long long)id, len, strerror(-rc));
+	}
+}
+
+void plat_set_registry(struct plat *p, struct registry *reg)
+{
+	if (p)
+		p->reg = reg;
+}
+
+void plat_state_stats(const struct plat *p, uint64_t *saves, uint64_t *failures)
+{
+	*saves = p ? p->state_saves : 0;
+	*failures = p ? p->state_save_failures : 0;
+}
+
+int plat_suspend_all(struct plat *p)
+{
+	if (!p)
+		return 0;
+	int rc = p->mgr ? vm_suspend_all(p->mgr) : 0;
+	if (rc < 0)
+		log_warn("platform", "suspending the stateful modules: %s", strerror(-rc));
+	else
+		log_info("platform", "%d stateful module(s) suspended, their state stored", rc);
+	return rc;
+}
+
 /* The backend and the module manager over it. */
+/* The module manager over be (taken: freed on failure). */
+static int manager_over(const struct cfg *cfg, struct vm_backend *be, uv_loop_t *loop,
+                        struct plat *p, char *err, size_t errlen)
+{
+	struct vm_config vc;
+	vm_config_of(cfg, loop, &vc);
+	vc.on_suspend = plat_on_suspend;
+	vc.on_suspend_arg = p;
+	int rc = vm_mgr_new(&vc, be, &p->mgr);
+	if (rc) {
+		fmt_err(err, errlen, "module manager: %s", strerror(-rc));
+		if (be->ops->free)
+			be->ops->free(be);
+		return rc;
+	}
+	p->dp = vm_native_dp(be);
+	p->backend = be->ops->name;
+	return 0;
+}
+
 static int start_manager(const struct cfg *cfg, const struct dp_config *c, uv_loop_t *loop,
                          struct plat *p, char *err, size_t errlen)
 {
@@ -154,16 +221,26 @@ static int start_manager(const struct cfg *cfg, const struct dp_config *c, uv_lo
 		        cfg->backend, *e ? e : strerror(-rc));
 		return rc;
 	}
-	struct vm_config vc;
-	vm_config_of(cfg, loop, &vc);
-	if ((rc = vm_mgr_new(&vc, be, &p->mgr))) {
-		fmt_err(err, errlen, "module manager: %s", strerror(-rc));
+	return manager_over(cfg, be, loop, p, err, errlen);
+}
+
+int plat_start_backend(const struct cfg *cfg, struct vm_backend *be, uv_loop_t *loop,
+                       struct plat **out)
+{
+	*out = NULL;
+	struct plat *p = calloc(1, sizeof *p);
+	if (!p) {
 		if (be->ops->free)
 			be->ops->free(be);
+		return -ENOMEM;
+	}
+	char err[256];
+	int rc = manager_over(cfg, be, loop, p, err, sizeof err);
+	if (rc) {
+		free(p);
 		return rc;
 	}
-	p->dp = vm_native_dp(be);
-	p->backend = be->ops->name;
+	*out = p;
 	return 0;
 }
 
@@ -234,9 +311,10 @@ static int op_install(void *ud, const struct ctl_deployed *m)
 		.id = (uint64_t)m->id, .tenant = (uint64_t)m->tenant_id, .name = m->name,
 		.click = m->click, .defines = defs, .ndefines = 2,
 		.key = {.addr = m->ip, .proto = m->proto, .port = m->port},
-		/* flow mappings of an idle module are soft state: stopping it
-		 * frees its memory and the next flow starts it again */
-		.stateful = false,
+		/* the controller decided from its elements (docs/stateful.md): a
+		 * stateless module idle is stopped, a stateful one suspended */
+		.stateful = m->stateful, .flow_capacity = m->flow_capacity, .mem_quota = m->mem_quota,
+		.state = m->state, .state_len = m->state_len,
 	};
 	if (p->nmods == p->cap) {
 		size_t nc = p->cap ? 2 * p->cap : 64;
@@ -265,9 +343,10 @@ static int op_install(void *ud, const struct ctl_deployed *m)
 	char pp[16] = "";
 	if (m->port)
 		snprintf(pp, sizeof pp, " port %u", m->port);
-	log_info("platform", "module %lld '%s' installed at %s%s%s (%s), starts on its first packet",
+	log_info("platform", "module %lld '%s' installed at %s%s%s (%s, %s), %s on its first packet",
 	         (long long)m->id, m->name, ip, m->proto ? (m->proto == 6 ? " tcp" : " udp") : "", pp,
-	         m->sandboxed ? "sandboxed" : "safe");
+	         m->sandboxed ? "sandboxed" : "safe", m->stateful ? "stateful" : "stateless",
+	         m->state ? "resumes with its saved state" : "starts");
 	return 0;
 }
 
@@ -308,12 +387,55 @@ static const char *state_name(const struct vm_module_info *in)
 	return vm_state_name(in->state);
 }
 
+/* The tables of a module's stateful elements (vm_module_tables): *out
+ * malloc'd (NULL when none), how many, or a negative errno. */
+static int tables_of(struct plat *p, uint64_t id, struct vm_table_info **out)
+{
+	*out = NULL;
+	int n = vm_module_tables(p->mgr, id, NULL, 0);
+	if (n <= 0)
+		return n;
+	if (!(*out = calloc((size_t)n, sizeof **out)))
+		return -ENOMEM;
+	int k = vm_module_tables(p->mgr, id, *out, (size_t)n);
+	return k < 0 ? k : k < n ? k : n;
+}
+
+static json_t *tables_json(struct plat *p, uint64_t id)
+{
+	struct vm_table_info *t;
+	int n = tables_of(p, id, &t);
+	json_t *a = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I, s:I}", "element", t[i].elem,
+		                                   "class", t[i].cls, "entries", (json_int_t)t[i].entries,
+		                                   "capacity", (json_int_t)t[i].capacity, "full_drops",
+		                                   (json_int_t)t[i].full_drops));
+	free(t);
+	return a;
+}
+
+/* Suspends and resumes, the saved state's size, the tables. */
+static void add_stateful_json(struct plat *p, uint64_t id, const struct vm_module_info *in,
+                              json_t *j)
+{
+	if (!j)
+		return;
+	json_object_set_new(j, "stateful", json_boolean(in->stateful));
+	json_object_set_new(j, "suspends", json_integer((json_int_t)in->suspends));
+	json_object_set_new(j, "resumes", json_integer((json_int_t)in->resumes));
+	json_object_set_new(j, "last_suspend_us", json_real((double)in->last_suspend_ns / 1e3));
+	json_object_set_new(j, "last_resume_us", json_real((double)in->last_resume_ns / 1e3));
+	json_object_set_new(j, "state_bytes", json_integer((json_int_t)in->state_bytes));
+	json_object_set_new(j, "tables", tables_json(p, id));
+}
+
 json_t *plat_module_json(struct plat *p, int64_t id)
 {
 	struct vm_module_info in;
 	if (!p || !p->mgr || id <= 0 || vm_module_info(p->mgr, (uint64_t)id, &in))
 		return NULL;
-	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	json_t *j = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 	                 "state", state_name(&in), "backend", p->backend,
 	                 "starts", (json_int_t)in.starts, "stops", (json_int_t)in.stops,
 	                 "refused_starts", (json_int_t)in.refused_starts,
@@ -325,6 +447,8 @@ json_t *plat_module_json(struct plat *p, int64_t id)
 	                 "tx_bytes", (json_int_t)in.dp.tx_bytes, "drops", (json_int_t)in.dp.drops,
 	                 "held", (json_int_t)in.dp.held, "hold_drops", (json_int_t)in.dp.hold_drops,
 	                 "queued", (json_int_t)in.dp.queued, "memory", (json_int_t)in.dp.mem_bytes);
+	add_stateful_json(p, (uint64_t)id, &in, j);
+	return j;
 }
 
 /* ---- /metrics ---- */
@@ -373,6 +497,73 @@ static const char *esc(const char *s, char *o, size_t n)
 	}
 	o[k] = 0;
 	return o;
+}
+
+/* A module's labels for /metrics. */
+static void module_labels(const struct pmod *m, char *lab, size_t n)
+{
+	char nm[256];
+	snprintf(lab, n, "id=\"%llu\",tenant=\"%llu\",name=\"%s\"", (unsigned long long)m->id,
+	         (unsigned long long)m->tenant, esc(m->name, nm, sizeof nm));
+}
+
+/* Per stateful element of every module: its table's entries, capacity
+ * and full drops (one family at a time, as the text format wants). */
+static void metrics_tables(struct buf *b, struct plat *p)
+{
+	static const char *const fam[][2] = {
+		{"innet_module_table_entries", "gauge"},
+		{"innet_module_table_capacity", "gauge"},
+		{"innet_module_table_full_drops_total", "counter"},
+	};
+	for (size_t f = 0; f < 3; f++) {
+		out(b, "# TYPE %s %s\n", fam[f][0], fam[f][1]);
+		for (size_t i = 0; p->mgr && i < p->nmods; i++) {
+			struct vm_table_info *t;
+			int n = tables_of(p, p->mods[i].id, &t);
+			char lab[320], el[160], cl[80];
+			module_labels(&p->mods[i], lab, sizeof lab);
+			for (int k = 0; k < n; k++) {
+				uint64_t v = f == 0 ? t[k].entries : f == 1 ? t[k].capacity : t[k].full_drops;
+				out(b, "%s{%s,element=\"%s\",class=\"%s\"} %llu\n", fam[f][0], lab,
+				    esc(t[k].elem, el, sizeof el), esc(t[k].cls, cl, sizeof cl),
+				    (unsigned long long)v);
+			}
+			free(t);
+		}
+	}
+}
+
+/* Stateful modules (docs/stateful.md): suspended now, suspends and
+ * resumes per module, their tables, and the states stored or not. The
+ * families are there without a fast path too (with no samples). */
+static void metrics_stateful(struct buf *b, struct plat *p)
+{
+	struct vm_mgr_stats ms = {0};
+	if (p->mgr)
+		vm_mgr_stats(p->mgr, &ms);
+	out(b, "# HELP innet_modules_suspended Stateful modules suspended, their state saved.\n"
+	       "# TYPE innet_modules_suspended gauge\ninnet_modules_suspended %llu\n"
+	       "# HELP innet_state_saves_total Suspended modules' states stored in the registry.\n"
+	       "# TYPE innet_state_saves_total counter\ninnet_state_saves_total %llu\n"
+	       "# HELP innet_state_save_failures_total States the registry could not store.\n"
+	       "# TYPE innet_state_save_failures_total counter\n"
+	       "innet_state_save_failures_total %llu\n",
+	    (unsigned long long)ms.suspended, (unsigned long long)p->state_saves,
+	    (unsigned long long)p->state_save_failures);
+	for (int f = 0; f < 2; f++) {
+		const char *name = f ? "innet_module_resumes_total" : "innet_module_suspends_total";
+		out(b, "# TYPE %s counter\n", name);
+		for (size_t i = 0; p->mgr && i < p->nmods; i++) {
+			struct vm_module_info in;
+			if (vm_module_info(p->mgr, p->mods[i].id, &in))
+				continue;
+			char lab[320];
+			module_labels(&p->mods[i], lab, sizeof lab);
+			out(b, "%s{%s} %llu\n", name, lab, (unsigned long long)(f ? in.resumes : in.suspends));
+		}
+	}
+	metrics_tables(b, p);
 }
 
 static int h_metrics(struct api_req *r, void *ud)
@@ -451,6 +642,7 @@ static int h_metrics(struct api_req *r, void *ud)
 			}
 		}
 	}
+	metrics_stateful(&b, p);
 	if (b.oom) {
 		free(b.s);
 		return -ENOMEM;

@@ -1,5 +1,5 @@
 /* What the files of src/registry share: the connection and the statement
- * helpers (registry.c), used by modules.c. */
+ * helpers (registry.c), used by modules.c and state.c. */
 #ifndef INNET_REGISTRY_INTERNAL_H
 #define INNET_REGISTRY_INTERNAL_H
 
@@ -7,11 +7,13 @@
 
 #define REG__CORE_STMTS 32
 #define REG__MODULE_STMTS 16
+#define REG__STATE_STMTS 8
 
 struct registry {
 	sqlite3 *db;
 	sqlite3_stmt *stmts[REG__CORE_STMTS];          /* registry.c */
 	sqlite3_stmt *module_stmts[REG__MODULE_STMTS]; /* modules.c */
+	sqlite3_stmt *state_stmts[REG__STATE_STMTS];   /* state.c */
 	int version;
 };
 

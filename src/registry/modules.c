@@ -7,12 +7,13 @@
 
 enum {
 	M_LIVE_ALL, M_LIVE_TENANT, M_LIST, M_LIST_LIVE, M_GET, M_COUNT_TENANT, M_COUNT_PLATFORM,
-	M_NAME, M_IPS, M_INSERT, M_ALLOC, M_KILL, M_FREE, M_MODEL, M_COUNT
+	M_NAME, M_IPS, M_INSERT, M_ALLOC, M_KILL, M_FREE, M_MODEL, M_SET_STATEFUL, M_COUNT
 };
 _Static_assert(M_COUNT <= REG__MODULE_STMTS, "struct registry holds every statement");
 
 #define COLS "id, tenant_id, name, source, stock, params, requirements, verdict, platform, ip, " \
-             "proto, port, state, snapshot_version, report, created_at, updated_at"
+             "proto, port, state, snapshot_version, report, created_at, updated_at, stateful, " \
+             "stateful_elements"
 
 static const char *const sql[M_COUNT] = {
 	[M_LIVE_ALL] = "SELECT " COLS " FROM modules WHERE state <> 'killed' ORDER BY id",
@@ -28,9 +29,10 @@ static const char *const sql[M_COUNT] = {
 	[M_IPS] = "SELECT DISTINCT ip FROM allocations WHERE platform = ?1 ORDER BY ip",
 	[M_INSERT] = "INSERT INTO modules(tenant_id, name, source, stock, params, requirements, "
 	             "verdict, platform, ip, proto, port, state, snapshot_version, report, "
-	             "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-	             "'deployed', ?12, ?13, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), "
-	             "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) RETURNING id, created_at",
+	             "created_at, updated_at, stateful, stateful_elements) VALUES (?1, ?2, ?3, ?4, ?5, "
+	             "?6, ?7, ?8, ?9, ?10, ?11, 'deployed', ?12, ?13, "
+	             "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), "
+	             "?14, ?15) RETURNING id, created_at",
 	[M_ALLOC] = "INSERT INTO allocations(platform, ip, proto, port, module_id, created_at) "
 	            "VALUES (?1, ?2, ?3, ?4, ?5, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
 	[M_KILL] = "UPDATE modules SET state = 'killed', updated_at = "
@@ -40,6 +42,7 @@ static const char *const sql[M_COUNT] = {
 	[M_MODEL] = "SELECT id, tenant_id, name, platform IS NULL, ip FROM modules WHERE state <> 'killed' "
 	            "AND tenant_id = ?1 UNION SELECT id, tenant_id, name, platform IS NULL, ip "
 	            "FROM modules WHERE state <> 'killed' AND platform IS NULL ORDER BY 1",
+	[M_SET_STATEFUL] = "UPDATE modules SET stateful = ?2, stateful_elements = ?3 WHERE id = ?1",
 };
 
 static sqlite3_stmt *stmt(struct registry *r, int id)
@@ -60,6 +63,7 @@ void reg_module_release(struct reg_module *m)
 	free(m->report);
 	free(m->created_at);
 	free(m->updated_at);
+	free(m->stateful_elements);
 	memset(m, 0, sizeof *m);
 }
 
@@ -95,6 +99,8 @@ static int module_row(sqlite3_stmt *st, void *elem)
 	m->report = reg__dupcol(st, 14);
 	m->created_at = reg__dupcol(st, 15);
 	m->updated_at = reg__dupcol(st, 16);
+	m->stateful = sqlite3_column_int(st, 17) != 0;
+	m->stateful_elements = reg__dupcol(st, 18);
 	return 0;
 }
 
@@ -224,6 +230,9 @@ static void bind_module(sqlite3_stmt *st, const struct reg_module *m)
 	if (m->snapshot_version)
 		sqlite3_bind_int64(st, 12, m->snapshot_version);
 	bind_opt(st, 13, m->report);
+	sqlite3_bind_int(st, 14, m->stateful);
+	sqlite3_bind_text(st, 15, m->stateful_elements ? m->stateful_elements : "[]", -1,
+	                  SQLITE_STATIC);
 }
 
 /* The module's address on its platform. */
@@ -273,7 +282,21 @@ int reg_module_kill(struct registry *r, int64_t id)
 	if (!(st = stmt(r, M_FREE)))
 		return -EIO;
 	sqlite3_bind_int64(st, 1, id);
-	return reg__exec(r, st);
+	if ((rc = reg__exec(r, st)))
+		return rc;
+	return reg_module_state_delete(r, id);
+}
+
+int reg_module_set_stateful(struct registry *r, int64_t id, bool stateful, const char *elements)
+{
+	sqlite3_stmt *st = stmt(r, M_SET_STATEFUL);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int(st, 2, stateful);
+	bind_opt(st, 3, elements);
+	int rc = reg__exec(r, st);
+	return rc ? rc : sqlite3_changes(r->db) ? 0 : -ENOENT;
 }
 
 static void modref_release(void *elem)

@@ -34,18 +34,18 @@ static const char *const stmt_sql[S_COUNT] = {
 	               "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 	[S_TENANT_INSERT] =
 		"INSERT INTO tenants(name, kind, token_hash, quota_modules, quota_memory_mb, "
-		"quota_starts_per_min, quota_rps, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-		"strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) RETURNING id, created_at",
+		"quota_starts_per_min, quota_rps, quota_flows, created_at) VALUES (?1, ?2, ?3, ?4, ?5, "
+		"?6, ?7, ?8, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) RETURNING id, created_at",
 	[S_TENANT_PREFIX_INSERT] =
 		"INSERT INTO tenant_prefixes(tenant_id, list, pos, prefix, addr, len) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[S_TENANT_GET] = "SELECT id, name, kind, quota_modules, quota_memory_mb, "
-	                 "quota_starts_per_min, created_at, quota_rps FROM tenants WHERE id = ?1",
+	                 "quota_starts_per_min, created_at, quota_rps, quota_flows FROM tenants WHERE id = ?1",
 	[S_TENANT_BY_HASH] = "SELECT id, name, kind, quota_modules, quota_memory_mb, "
-	                     "quota_starts_per_min, created_at, quota_rps, token_hash FROM tenants "
+	                     "quota_starts_per_min, created_at, quota_rps, quota_flows, token_hash FROM tenants "
 	                     "WHERE token_hash = ?1",
 	[S_TENANT_LIST] = "SELECT id, name, kind, quota_modules, quota_memory_mb, "
-	                  "quota_starts_per_min, created_at, quota_rps FROM tenants ORDER BY id",
+	                  "quota_starts_per_min, created_at, quota_rps, quota_flows FROM tenants ORDER BY id",
 	[S_TENANT_PREFIXES] = "SELECT list, addr, len FROM tenant_prefixes WHERE tenant_id = ?1 "
 	                      "ORDER BY list, pos",
 	[S_TENANT_LIVE_MODULES] = "SELECT count(*) FROM modules WHERE tenant_id = ?1 AND state <> 'killed'",
@@ -87,6 +87,17 @@ static const char *const migrations[] = {
 	"platform, state) WHERE state <> 'killed';",
 	/* 2 -> 3: a tenant's own check and deploy rate */
 	"ALTER TABLE tenants ADD COLUMN quota_rps INTEGER NOT NULL DEFAULT 0 CHECK (quota_rps >= 0);",
+	/* 3 -> 4: stateful modules (docs/stateful.md). A tenant's memory_mb
+	 * becomes a per-module quota, 0 meaning innetd's module-memory-mb:
+	 * the old default (1024, never enforced) becomes 0; a value the
+	 * operator chose is kept. Modules deployed before are not decided
+	 * (stateful_elements NULL) until innetd loads them. */
+	"ALTER TABLE tenants ADD COLUMN quota_flows INTEGER NOT NULL DEFAULT 0 CHECK (quota_flows >= 0);"
+	"UPDATE tenants SET quota_memory_mb = 0 WHERE quota_memory_mb = 1024;"
+	"ALTER TABLE modules ADD COLUMN stateful INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE modules ADD COLUMN stateful_elements TEXT;"
+	"CREATE TABLE module_state (module_id INTEGER PRIMARY KEY REFERENCES modules(id) ON DELETE "
+	"CASCADE, state BLOB NOT NULL, bytes INTEGER NOT NULL CHECK (bytes >= 0), saved_at TEXT NOT NULL);",
 };
 
 _Static_assert(S_COUNT <= REG__CORE_STMTS, "struct registry holds every statement");
@@ -364,6 +375,8 @@ void reg_close(struct registry *r)
 		sqlite3_finalize(r->stmts[i]);
 	for (int i = 0; i < REG__MODULE_STMTS; i++)
 		sqlite3_finalize(r->module_stmts[i]);
+	for (int i = 0; i < REG__STATE_STMTS; i++)
+		sqlite3_finalize(r->state_stmts[i]);
 	if (r->db && sqlite3_close(r->db) != SQLITE_OK)
 		log_error("registry", "close: %s", sqlite3_errmsg(r->db));
 	free(r);
@@ -486,6 +499,7 @@ int reg_tenant_add(struct registry *r, struct reg_tenant *t, const uint8_t hash[
 	sqlite3_bind_int64(s, 5, t->quota_memory_mb);
 	sqlite3_bind_int64(s, 6, t->quota_starts_per_min);
 	sqlite3_bind_int64(s, 7, t->quota_rps);
+	sqlite3_bind_int64(s, 8, t->quota_flows);
 	int st = sqlite3_step(s);
 	if (st == SQLITE_ROW) {
 		t->id = sqlite3_column_int64(s, 0);
@@ -535,6 +549,7 @@ static int tenant_row(sqlite3_stmt *s, void *elem)
 	t->quota_starts_per_min = sqlite3_column_int64(s, 5);
 	t->created_at = reg__dupcol(s, 6);
 	t->quota_rps = sqlite3_column_int64(s, 7);
+	t->quota_flows = sqlite3_column_int64(s, 8);
 	return t->name && t->created_at ? 0 : -ENOMEM;
 }
 
@@ -573,8 +588,8 @@ static int tenant_one(struct registry *r, sqlite3_stmt *s, struct reg_tenant *ou
 	int rc = tenant_row(s, out);
 	if (!rc && hash) {
 		/* the index found the row; confirm in constant time anyway */
-		const void *h = sqlite3_column_blob(s, 8);
-		if (!h || sqlite3_column_bytes(s, 8) != REG_HASH_LEN || sodium_memcmp(h, hash, REG_HASH_LEN))
+		const void *h = sqlite3_column_blob(s, 9);
+		if (!h || sqlite3_column_bytes(s, 9) != REG_HASH_LEN || sodium_memcmp(h, hash, REG_HASH_LEN))
 			rc = -ENOENT;
 	}
 	sqlite3_reset(s);
@@ -675,7 +690,7 @@ static json_t *prefixes_json(const struct inet_prefix *p, size_t n)
 
 json_t *reg_tenant_json(const struct reg_tenant *t)
 {
-	return json_pack("{s:I, s:s, s:s, s:o, s:o, s:{s:I, s:I, s:I, s:I}, s:s}",
+	return json_pack("{s:I, s:s, s:s, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I}, s:s}",
 	                 "id", (json_int_t)t->id, "name", t->name, "kind", reg_kind_name(t->kind),
 	                 "addresses", prefixes_json(t->addresses, t->naddresses),
 	                 "whitelist", prefixes_json(t->whitelist, t->nwhitelist),
@@ -683,6 +698,7 @@ json_t *reg_tenant_json(const struct reg_tenant *t)
 	                 "memory_mb", (json_int_t)t->quota_memory_mb,
 	                 "starts_per_minute", (json_int_t)t->quota_starts_per_min,
 	                 "rps", (json_int_t)t->quota_rps,
+	                 "flows", (json_int_t)t->quota_flows,
 	                 "created_at", t->created_at ? t->created_at : "");
 }
 

@@ -18,7 +18,7 @@
 #include "base/inet.h"
 #include "snapshot/snapshot.h"
 
-#define REG_SCHEMA_VERSION 3
+#define REG_SCHEMA_VERSION 4
 #define REG_HASH_LEN 32 /* crypto_generichash_BYTES */
 
 extern const char reg_schema_sql[]; /* schema.sql, generated at build time */
@@ -54,8 +54,12 @@ struct reg_tenant {
 	size_t naddresses;
 	struct inet_prefix *whitelist;
 	size_t nwhitelist;
-	int64_t quota_modules, quota_memory_mb, quota_starts_per_min;
+	int64_t quota_modules, quota_starts_per_min;
 	int64_t quota_rps; /* check and deploy requests per second; 0: innetd's tenant-rps */
+	/* per module (docs/stateful.md): the memory of a stateful module's
+	 * state and the flow mappings its tables hold together; 0: innetd's
+	 * module-memory-mb and module-flows */
+	int64_t quota_memory_mb, quota_flows;
 	char *created_at;
 };
 void reg_tenant_release(struct reg_tenant *t);
@@ -105,6 +109,11 @@ struct reg_module {
 	uint32_t ip;
 	uint8_t proto;
 	uint16_t port;
+	/* holds state (docs/stateful.md), and those elements as JSON text
+	 * ([{"element", "class"}]); NULL: not decided (deployed before schema
+	 * version 4) */
+	bool stateful;
+	char *stateful_elements;
 };
 void reg_module_release(struct reg_module *m);
 void reg_modules_free(struct reg_module *v, size_t n);
@@ -126,9 +135,12 @@ int reg_platform_ips(struct registry *r, const char *platform, uint32_t **v, siz
  * transaction); sets m->id and m->created_at. -EEXIST when the name or the
  * address is taken. */
 int reg_module_insert(struct registry *r, struct reg_module *m);
-/* Mark killed and free its address (inside the caller's transaction);
- * -ENOENT when there is no live module id. */
+/* Mark killed, free its address and delete its saved state (inside the
+ * caller's transaction); -ENOENT when there is no live module id. */
 int reg_module_kill(struct registry *r, int64_t id);
+/* Record whether a module deployed before schema version 4 is stateful
+ * (elements: JSON text as in struct reg_module). */
+int reg_module_set_stateful(struct registry *r, int64_t id, bool stateful, const char *elements);
 /* The modules that may enter a tenant's model: its own live ones and the
  * operator's inline ones (id order). */
 struct reg_modref {
@@ -139,6 +151,24 @@ struct reg_modref {
 };
 int reg_modules_model(struct registry *r, int64_t tenant, struct reg_modref **v, size_t *n);
 void reg_modrefs_free(struct reg_modref *v, size_t n);
+
+/* --- saved module states (state.c; docs/stateful.md) --- */
+/* A stateful module's state as saved at its last suspend. */
+struct reg_module_state {
+	void *state;       /* malloc'd (NULL when not asked for) */
+	size_t len;        /* its size in bytes */
+	char *saved_at;    /* UTC, ISO 8601 with milliseconds */
+};
+void reg_module_state_release(struct reg_module_state *s);
+/* Store the state of module id, replacing the one before (one row per
+ * module). -ENOENT when there is no live module id (a state that arrives
+ * after a kill is not kept). */
+int reg_module_state_put(struct registry *r, int64_t id, const void *state, size_t len);
+/* The stored state of module id (the bytes too with `bytes`); -ENOENT
+ * when none. */
+int reg_module_state_get(struct registry *r, int64_t id, bool bytes, struct reg_module_state *out);
+/* Forget it (0 also when there was none). */
+int reg_module_state_delete(struct registry *r, int64_t id);
 
 /* --- audit --- */
 /* who: "operator", "tenant:<id>", "anonymous"; tenant_id 0: none;

@@ -1,8 +1,10 @@
 /* The platform interface: when innetd connects the fast path
  * (ctl_set_platform_ops), every live module of the registry is handed to
  * it with what the fast path needs (address, proto/port, the Click text
- * that runs, sandboxed or not); killed modules are not. A recording
- * dummy stands in for the fast path. */
+ * that runs, sandboxed or not, stateful or not, its quotas and the state
+ * saved at its last suspend); killed modules are not. A module stored
+ * before schema version 4 is decided stateful or not when the controller
+ * loads. A recording dummy stands in for the fast path. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,6 +29,10 @@ struct rec {
 	bool sandboxed[8];
 	char *clicks[8];
 	char *platforms[8];
+	bool stateful[8];
+	uint32_t flows[8];
+	size_t mem[8];
+	char *states[8]; /* NUL-terminated copies (NULL: none) */
 };
 
 static int rec_install(void *ud, const struct ctl_deployed *m)
@@ -40,6 +46,10 @@ static int rec_install(void *ud, const struct ctl_deployed *m)
 	r->sandboxed[r->n] = m->sandboxed;
 	r->clicks[r->n] = strdup(m->click);
 	r->platforms[r->n] = m->platform ? strdup(m->platform) : NULL;
+	r->stateful[r->n] = m->stateful;
+	r->flows[r->n] = m->flow_capacity;
+	r->mem[r->n] = m->mem_quota;
+	r->states[r->n] = m->state ? strndup(m->state, m->state_len) : NULL;
 	r->n++;
 	return 0;
 }
@@ -100,7 +110,8 @@ static void test_install_on_connect(void **state)
 
 	int64_t a = add_module(reg, t.id, "a", 0xc0000202, "safe", "FromNetFront -> ToNetFront;");
 	int64_t b = add_module(reg, t.id, "b", 0xc0000203, "sandboxed",
-	                       "e :: ChangeEnforcer(ADDR 192.0.2.3); FromNetFront -> e -> ToNetFront;");
+	                       "e :: ChangeEnforcer(ADDR 192.0.2.3); FromNetFront -> [0]e; "
+	                       "e[0] -> ToNetFront; Idle -> [1]e; e[1] -> Discard;");
 	int64_t k = add_module(reg, t.id, "k", 0xc0000204, "safe", "FromNetFront -> Discard;");
 	assert_int_equal(reg_begin(reg), 0);
 	assert_int_equal(reg_module_kill(reg, k), 0);
@@ -114,18 +125,48 @@ static void test_install_on_connect(void **state)
 	assert_int_equal(ips[0], 0xc0000202);
 	assert_int_equal(ips[1], 0xc0000203);
 	free(ips);
+	/* b was stored before schema version 4 (not decided), and both have a
+	 * saved state; a tenant with its own quotas has a module too */
+	char sql[160];
+	snprintf(sql, sizeof sql, "UPDATE modules SET stateful_elements = NULL WHERE id = %lld",
+	         (long long)b);
+	assert_int_equal(sqlite3_exec(reg_db(reg), sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(reg_module_state_put(reg, a, "ignored", 7), 0);
+	assert_int_equal(reg_module_state_put(reg, b, "saved", 5), 0);
+	struct reg_tenant t2 = {.name = strdup("nat"), .kind = REG_KIND_CLIENT, .quota_modules = 10,
+	                        .quota_flows = 100, .quota_memory_mb = 2};
+	uint8_t hash2[REG_HASH_LEN] = {2};
+	assert_int_equal(reg_tenant_add(reg, &t2, hash2), 0);
+	int64_t q = add_module(reg, t2.id, "q", 0xc0000205, "safe", "FromNetFront -> ToNetFront;");
 
 	uv_loop_t loop;
 	uv_loop_init(&loop);
 	struct ctl *c;
 	struct ctl_env env = {&loop, reg, no_snapshot, NULL};
-	assert_int_equal(ctl_new(&env, NULL, &c), 0);
+	struct ctl_limits lim = {.module_flows = 5000};
+	assert_int_equal(ctl_new(&env, &lim, &c), 0);
+	struct reg_module mb;
+	assert_int_equal(reg_module_get(reg, b, &mb), 0);
+	assert_true(mb.stateful);
+	assert_non_null(strstr(mb.stateful_elements, "\"class\":\"ChangeEnforcer\""));
+	reg_module_release(&mb);
 	struct rec r = {0};
 	struct ctl_platform_ops ops = {.ud = &r, .install = rec_install, .remove = rec_remove};
 	assert_int_equal(ctl_set_platform_ops(c, &ops), 0);
-	assert_int_equal(r.n, 2);
+	assert_int_equal(r.n, 3);
 	assert_int_equal(r.ids[0], a);
 	assert_int_equal(r.ids[1], b);
+	assert_int_equal(r.ids[2], q);
+	/* a stateless module gets no state; b resumes with its own */
+	assert_false(r.stateful[0]);
+	assert_null(r.states[0]);
+	assert_true(r.stateful[1]);
+	assert_string_equal(r.states[1], "saved");
+	/* quotas: the defaults given to the controller, or the tenant's */
+	assert_int_equal(r.flows[0], 5000);
+	assert_int_equal(r.mem[0], (size_t)16 << 20);
+	assert_int_equal(r.flows[2], 100);
+	assert_int_equal(r.mem[2], (size_t)2 << 20);
 	assert_int_equal(r.ips[0], 0xc0000202);
 	assert_int_equal(r.protos[0], 17);
 	assert_int_equal(r.ports[0], 1500);
@@ -137,7 +178,9 @@ static void test_install_on_connect(void **state)
 	for (int i = 0; i < r.n; i++) {
 		free(r.clicks[i]);
 		free(r.platforms[i]);
+		free(r.states[i]);
 	}
+	reg_tenant_release(&t2);
 	ctl_free(c);
 	uv_loop_close(&loop);
 	reg_tenant_release(&t);

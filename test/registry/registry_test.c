@@ -1,5 +1,6 @@
-/* The registry on a temporary SQLite file: schema and version, tenants,
- * snapshots and platforms, policies, audit, persistence across reopen. */
+/* The registry on a temporary SQLite file: schema and version, migrations,
+ * tenants, snapshots and platforms, policies, audit, saved module states,
+ * persistence across reopen. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -78,7 +79,8 @@ static void test_schema(void **state)
 	assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
 	sqlite3_finalize(s);
 	static const char *const tables[] = {"tenants", "tenant_prefixes", "snapshots", "platforms",
-	                                     "policies", "modules", "allocations", "audit", "meta"};
+	                                     "policies", "modules", "allocations", "audit", "meta",
+	                                     "module_state"};
 	for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
 		char sql[128];
 		snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_master WHERE name = '%s'", tables[i]);
@@ -127,6 +129,10 @@ static void test_migrate_from_1(void **state)
 	assert_int_equal(sqlite3_exec(reg_db(f->reg), "DROP INDEX modules_live_platform; "
 	                              "DROP INDEX modules_live_tenant; "
 	                              "ALTER TABLE tenants DROP COLUMN quota_rps; "
+	                              "ALTER TABLE tenants DROP COLUMN quota_flows; "
+	                              "ALTER TABLE modules DROP COLUMN stateful; "
+	                              "ALTER TABLE modules DROP COLUMN stateful_elements; "
+	                              "DROP TABLE module_state; "
 	                              "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
 	reopen(f);
 	assert_int_equal(scalar(f->reg, "PRAGMA user_version"), REG_SCHEMA_VERSION);
@@ -140,6 +146,127 @@ static void test_migrate_from_1(void **state)
 	reg_tenant_release(&t);
 }
 
+/* A version 3 registry (no flow quota, memory_mb a tenant total that
+ * defaulted to 1024, no stateful columns, no saved states) is brought to
+ * version 4 with its rows: the old default memory_mb becomes 0 (innetd's
+ * module-memory-mb), a chosen one stays; its modules are not decided. */
+static void test_migrate_from_3(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(sqlite3_exec(reg_db(f->reg),
+	                              "ALTER TABLE tenants DROP COLUMN quota_flows; "
+	                              "ALTER TABLE modules DROP COLUMN stateful; "
+	                              "ALTER TABLE modules DROP COLUMN stateful_elements; "
+	                              "DROP TABLE module_state; "
+	                              "INSERT INTO tenants(name, kind, token_hash, quota_memory_mb, "
+	                              "created_at) VALUES ('dflt', 'client', x'01', 1024, 'then'), "
+	                              "('own', 'client', x'02', 64, 'then'); "
+	                              "INSERT INTO modules(tenant_id, name, source, created_at, "
+	                              "updated_at) VALUES (1, 'nat', 'x', 'then', 'then'); "
+	                              "PRAGMA user_version = 3", NULL, NULL, NULL), SQLITE_OK);
+	reopen(f);
+	assert_int_equal(scalar(f->reg, "PRAGMA user_version"), 4);
+	struct reg_tenant t;
+	assert_int_equal(reg_tenant_get(f->reg, 1, &t), 0);
+	assert_int_equal(t.quota_memory_mb, 0);
+	assert_int_equal(t.quota_flows, 0);
+	reg_tenant_release(&t);
+	assert_int_equal(reg_tenant_get(f->reg, 2, &t), 0);
+	assert_int_equal(t.quota_memory_mb, 64);
+	reg_tenant_release(&t);
+	struct reg_module m;
+	assert_int_equal(reg_module_get(f->reg, 1, &m), 0);
+	assert_string_equal(m.name, "nat");
+	assert_false(m.stateful);
+	assert_null(m.stateful_elements); /* not decided */
+	reg_module_release(&m);
+	assert_int_equal(reg_module_set_stateful(f->reg, 1, true, "[{\"element\":\"rw\"}]"), 0);
+	assert_int_equal(reg_module_get(f->reg, 1, &m), 0);
+	assert_true(m.stateful);
+	assert_string_equal(m.stateful_elements, "[{\"element\":\"rw\"}]");
+	reg_module_release(&m);
+	assert_int_equal(reg_module_set_stateful(f->reg, 99, true, "[]"), -ENOENT);
+	/* and the new table works */
+	assert_int_equal(reg_module_state_put(f->reg, 1, "s", 1), 0);
+	assert_int_equal(scalar(f->reg, "SELECT bytes FROM module_state WHERE module_id = 1"), 1);
+}
+
+static int64_t insert_module(struct registry *reg, int64_t tenant, const char *name)
+{
+	struct reg_module m = {
+		.tenant_id = tenant, .name = (char *)name, .source = "x", .requirements = "",
+		.stateful = true, .stateful_elements = "[{\"element\":\"rw\",\"class\":\"IPRewriter\"}]",
+	};
+	assert_int_equal(reg_begin(reg), 0);
+	assert_int_equal(reg_module_insert(reg, &m), 0);
+	assert_int_equal(reg_commit(reg), 0);
+	free(m.created_at);
+	return m.id;
+}
+
+static void expect_state(struct registry *reg, int64_t id, const char *bytes, size_t len)
+{
+	struct reg_module_state st;
+	assert_int_equal(reg_module_state_get(reg, id, true, &st), 0);
+	assert_int_equal(st.len, len);
+	assert_memory_equal(st.state, bytes, len);
+	assert_non_null(st.saved_at);
+	reg_module_state_release(&st);
+	assert_int_equal(reg_module_state_get(reg, id, false, &st), 0);
+	assert_int_equal(st.len, len);
+	assert_null(st.state);
+	reg_module_state_release(&st);
+}
+
+/* One saved state per module, replaced on each write, kept across a
+ * reopen, deleted with the module (kill, or the row going with its
+ * tenant); never stored for a module that is gone. */
+static void test_module_state(void **state)
+{
+	struct fx *f = *state;
+	uint8_t h[REG_HASH_LEN] = {7};
+	struct reg_tenant t = {.name = strdup("nat-owner"), .kind = REG_KIND_CLIENT};
+	assert_int_equal(reg_tenant_add(f->reg, &t, h), 0);
+	int64_t a = insert_module(f->reg, t.id, "a"), b = insert_module(f->reg, t.id, "b");
+	struct reg_module m;
+	assert_int_equal(reg_module_get(f->reg, a, &m), 0);
+	assert_true(m.stateful);
+	assert_string_equal(m.stateful_elements, "[{\"element\":\"rw\",\"class\":\"IPRewriter\"}]");
+	reg_module_release(&m);
+	struct reg_module_state st;
+	assert_int_equal(reg_module_state_get(f->reg, a, true, &st), -ENOENT);
+
+	const char bin[] = {'I', 'N', 0, 1, (char)0xff, 0};
+	assert_int_equal(reg_module_state_put(f->reg, a, bin, sizeof bin), 0);
+	expect_state(f->reg, a, bin, sizeof bin);
+	assert_int_equal(reg_module_state_put(f->reg, a, "replaced!", 9), 0);
+	expect_state(f->reg, a, "replaced!", 9);
+	assert_int_equal(scalar(f->reg, "SELECT count(*) FROM module_state"), 1);
+	assert_int_equal(reg_module_state_put(f->reg, b, NULL, 0), 0); /* an empty state */
+	expect_state(f->reg, b, "", 0);
+	assert_int_equal(reg_module_state_put(f->reg, 999, "x", 1), -ENOENT);
+
+	reopen(f);
+	expect_state(f->reg, a, "replaced!", 9);
+
+	/* a kill deletes it, and a late state is not kept */
+	assert_int_equal(reg_begin(f->reg), 0);
+	assert_int_equal(reg_module_kill(f->reg, a), 0);
+	assert_int_equal(reg_commit(f->reg), 0);
+	assert_int_equal(reg_module_state_get(f->reg, a, false, &st), -ENOENT);
+	assert_int_equal(reg_module_state_put(f->reg, a, "late", 4), -ENOENT);
+	assert_int_equal(scalar(f->reg, "SELECT count(*) FROM module_state"), 1);
+	/* the row goes with its module however that goes (foreign key) */
+	assert_int_equal(reg_module_state_delete(f->reg, b), 0);
+	assert_int_equal(reg_module_state_delete(f->reg, b), 0);
+	assert_int_equal(reg_module_state_put(f->reg, b, "again", 5), 0);
+	assert_int_equal(sqlite3_exec(reg_db(f->reg), "UPDATE modules SET state = 'killed'", NULL, NULL,
+	                              NULL), SQLITE_OK);
+	assert_int_equal(reg_tenant_delete(f->reg, t.id), 0);
+	assert_int_equal(scalar(f->reg, "SELECT count(*) FROM module_state"), 0);
+	reg_tenant_release(&t);
+}
+
 static struct reg_tenant tenant(const char *name, enum reg_kind kind)
 {
 	struct reg_tenant t = {0};
@@ -148,6 +275,7 @@ static struct reg_tenant tenant(const char *name, enum reg_kind kind)
 	t.quota_modules = 3;
 	t.quota_memory_mb = 64;
 	t.quota_starts_per_min = 7;
+	t.quota_flows = 1000;
 	return t;
 }
 
@@ -189,7 +317,10 @@ static void test_tenants(void **state)
 	assert_int_equal(g.addresses[1].len, 32);
 	assert_int_equal(g.nwhitelist, 1);
 	assert_int_equal(g.quota_starts_per_min, 7);
+	assert_int_equal(g.quota_flows, 1000);
+	assert_int_equal(g.quota_memory_mb, 64);
 	json_t *j = reg_tenant_json(&g);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "quotas"), "flows")), 1000);
 	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "addresses"), 1)), "192.0.2.7/32");
 	assert_string_equal(json_string_value(json_object_get(j, "kind")), "third_party");
 	json_decref(j);
@@ -352,6 +483,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_from_1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_from_3, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_module_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tenants, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshots_and_platforms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policies_meta_audit, setup, teardown),

@@ -1,0 +1,98 @@
+/* Saved module states (docs/stateful.md): one row per stateful module,
+ * replaced on each suspend, deleted with the module. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "registry/internal.h"
+
+enum { ST_PUT, ST_GET, ST_INFO, ST_DELETE, ST_COUNT };
+_Static_assert(ST_COUNT <= REG__STATE_STMTS, "struct registry holds every statement");
+
+static const char *const sql[ST_COUNT] = {
+	/* only for a live module: a state that arrives after a kill is not kept */
+	[ST_PUT] = "INSERT INTO module_state(module_id, state, bytes, saved_at) "
+	           "SELECT ?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM modules "
+	           "WHERE id = ?1 AND state <> 'killed' ON CONFLICT(module_id) DO UPDATE SET "
+	           "state = excluded.state, bytes = excluded.bytes, saved_at = excluded.saved_at",
+	[ST_GET] = "SELECT bytes, saved_at, state FROM module_state WHERE module_id = ?1",
+	[ST_INFO] = "SELECT bytes, saved_at FROM module_state WHERE module_id = ?1",
+	[ST_DELETE] = "DELETE FROM module_state WHERE module_id = ?1",
+};
+
+static sqlite3_stmt *stmt(struct registry *r, int id)
+{
+	return reg__stmt(r, &r->state_stmts[id], sql[id]);
+}
+
+void reg_module_state_release(struct reg_module_state *s)
+{
+	free(s->state);
+	free(s->saved_at);
+	memset(s, 0, sizeof *s);
+}
+
+int reg_module_state_put(struct registry *r, int64_t id, const void *state, size_t len)
+{
+	sqlite3_stmt *st = stmt(r, ST_PUT);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, id);
+	/* a zero-length blob from a NULL pointer would be NULL: "" is none */
+	sqlite3_bind_blob64(st, 2, len ? state : "", len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)len);
+	int rc = reg__exec(r, st);
+	if (rc)
+		return rc;
+	return sqlite3_changes(r->db) ? 0 : -ENOENT;
+}
+
+/* The row's blob into out (copied). */
+static int copy_blob(sqlite3_stmt *st, struct reg_module_state *out)
+{
+	const void *b = sqlite3_column_blob(st, 2);
+	size_t n = (size_t)sqlite3_column_bytes(st, 2);
+	out->state = malloc(n ? n : 1);
+	if (!out->state)
+		return -ENOMEM;
+	if (n)
+		memcpy(out->state, b, n);
+	out->len = n;
+	return 0;
+}
+
+int reg_module_state_get(struct registry *r, int64_t id, bool bytes, struct reg_module_state *out)
+{
+	memset(out, 0, sizeof *out);
+	sqlite3_stmt *st = stmt(r, bytes ? ST_GET : ST_INFO);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return -ENOENT;
+	}
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return reg__db_error(r, "module state");
+	}
+	out->len = (size_t)sqlite3_column_int64(st, 0);
+	out->saved_at = reg__dupcol(st, 1);
+	rc = out->saved_at ? 0 : -ENOMEM;
+	if (!rc && bytes)
+		rc = copy_blob(st, out);
+	sqlite3_reset(st);
+	if (rc)
+		reg_module_state_release(out);
+	return rc;
+}
+
+int reg_module_state_delete(struct registry *r, int64_t id)
+{
+	sqlite3_stmt *st = stmt(r, ST_DELETE);
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, id);
+	return reg__exec(r, st);
+}
