@@ -11,7 +11,7 @@
 
 struct dinst {
 	uint64_t id;
-	bool running, pending, suspended;
+	bool running, pending, suspended, ran;
 	char *state;      /* the saved state it resumes with */
 	size_t state_len;
 	struct dp_module_stats st;
@@ -63,7 +63,7 @@ static int d_start(struct vm_backend *be, void *inst)
 	struct dinst *in = inst;
 	du->c.starts++;
 	if (du->sync_start) {
-		in->running = true;
+		in->running = in->ran = true;
 		in->st.state = DP_MOD_RUNNING;
 		vm_mgr_notify(be->mgr, in->id, VM_NOTE_STARTED, 0, NULL);
 	} else {
@@ -117,7 +117,7 @@ static int d_resume(struct vm_backend *be, void *inst)
 	int status = in->state && (in->state_len < 6 || memcmp(in->state, "dummy:", 6)) ? VM_RESUMED_FRESH : 0;
 	free(in->state);
 	in->state = NULL;
-	in->running = true;
+	in->running = in->ran = true;
 	in->suspended = false;
 	in->st.state = DP_MOD_RUNNING;
 	vm_mgr_notify(be->mgr, in->id, VM_NOTE_RESUMED, status, NULL);
@@ -128,6 +128,8 @@ static int d_tables(struct vm_backend *be, void *inst, struct vm_table_info *out
 {
 	(void)be;
 	const struct dinst *in = inst;
+	if (!in->ran)
+		return 0; /* never ran: no table to show (vm_module_tables) */
 	if (max > 0)
 		out[0] = (struct vm_table_info){.elem = "dummy", .cls = "Dummy",
 		                                .entries = in->st.rx_packets, .capacity = 1024};
@@ -202,7 +204,7 @@ void vm_dummy_complete(struct vm_backend *be, int status)
 			in->pending = false;
 			du->c.pending_starts--;
 			if (status == 0) {
-				in->running = true;
+				in->running = in->ran = true;
 				in->st.state = DP_MOD_RUNNING;
 			}
 			ids[n++] = in->id;

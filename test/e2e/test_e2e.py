@@ -322,22 +322,27 @@ def test_figure4_batcher():
         assert metric(d, "innet_module_rx_packets_total", id=mid) == 9
         assert metric(d, "innet_dp_drops_total", reason="unclassified") >= 1  # the SYN
         assert metric(d, "innet_http_requests_total") > 0
-        # idle for idle-stop (3 s) with an empty queue: stopped, memory freed
-        m = wait_module(d, tok, mid, lambda m: m["runtime"]["stops"] >= 1)
-        assert m["state"] == "stopped" and m["runtime"]["memory"] == 0, m
-        assert metric(d, "innet_module_state", id=mid, state="stopped") == 1
+        # idle for idle-stop (3 s) with an empty queue: the batcher is
+        # stateful (its rewriter's mappings, its queue), so it is suspended,
+        # not stopped: its state saved, its memory freed
+        m = wait_module(d, tok, mid, lambda m: m["runtime"]["suspends"] >= 1)
+        assert m["state"] == "suspended" and m["runtime"]["memory"] == 0, m
+        assert m["runtime"]["stops"] == 0 and m["runtime"]["state_bytes"] > 0, m
+        assert metric(d, "innet_module_state", id=mid, state="suspended") == 1
         ls = it.expect_status(d.get("/v1/modules", token=tok), 200).json["modules"]
-        assert [(x["id"], x["state"]) for x in ls] == [(mid, "stopped")], ls
+        assert [(x["id"], x["state"]) for x in ls] == [(mid, "suspended")], ls
 
-        # a restart rebuilds the fast path's tables from the registry
+        # a restart rebuilds the fast path's tables from the registry; the
+        # module comes back suspended with its saved state and resumes
         d.restart()
         m = module(d, tok, mid)
-        assert m["state"] == "deployed" and m["runtime"]["starts"] == 0, m
+        assert m["state"] == "suspended" and m["runtime"]["starts"] == 0, m
         n0 = len(cli.all)
         T.send([["udp", addr["ip"], 1500, "after-restart", 0]])
         got = cli.wait(lambda o: o.get("udp") and o["payload"] == "after-restart")
         assert got, "after a restart the module did not carry packets"
-        assert module(d, tok, mid)["runtime"]["starts"] == 1
+        rt = module(d, tok, mid)["runtime"]
+        assert rt["resumes"] == 1 and rt["starts"] == 0, rt
 
         # kill: 204, and the fast path no longer knows the address
         it.expect_status(d.delete("/v1/modules/%d" % mid, token=tok), 204)
