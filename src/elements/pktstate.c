@@ -73,7 +73,10 @@ struct rt_pkt *elem_load_pkt(struct rt_elem *e, struct rt_rbuf *r, uint64_t now_
 	}
 	q->mac_off = load_off(r, p ? p->cap : UINT32_MAX);
 	q->ip_off = load_off(r, p ? p->cap : UINT32_MAX);
-	q->ip_hlen = (uint32_t)rt_rbuf_varint(r);
+	uint64_t hlen = rt_rbuf_varint(r);
+	if (hlen > 60)
+		r->bad = true; /* not an IPv4 header length */
+	q->ip_hlen = (uint32_t)(hlen <= 60 ? hlen : 0);
 	q->pkt_type = rt_rbuf_u8(r);
 	uint8_t na = rt_rbuf_u8(r);
 	if (na > RT_ANNO_SIZE)
