@@ -401,7 +401,7 @@ static int ce_save(const struct rt_elem *e, struct rt_wbuf *w, uint64_t now_ns)
 	rt_wbuf_u8(w, CE_STATE_VERSION);
 	rt_wbuf_varint(w, s->drops);
 	rt_wbuf_varint(w, s->full_drops);
-	rt_wbuf_varint(w, e->deadline == UINT64_MAX ? 0 : e->deadline - now_ns + 1);
+	rt_wbuf_varint(w, rw_save_phase(e->deadline, now_ns));
 	ce_save_table(w, &s->auth, now_ns);
 	ce_save_table(w, &s->srcs, now_ns);
 	return 0;

@@ -802,6 +802,17 @@ void rw_save_flow(struct rt_wbuf *w, const struct rt_flow *f, uint64_t now_ns)
 	rt_wbuf_varint(w, zigzag((int64_t)(f->guarantee - now_ns)));
 }
 
+/* now + off on the loading module's clock. A time further in the past
+ * than that clock reaches (a guarantee or expiry long gone, on a clock
+ * that starts again at 0) is 0, as much in the past: wrapped around it
+ * would be a guarantee or expiry that never comes. */
+static uint64_t at_offset(uint64_t now, int64_t off)
+{
+	if (off < 0 && (uint64_t)-(off + 1) >= now)
+		return 0;
+	return now + (uint64_t)off;
+}
+
 bool rw_load_flow(struct rt_rbuf *r, struct rt_flow *f, uint64_t now_ns)
 {
 	memset(f, 0, sizeof *f);
@@ -831,9 +842,18 @@ bool rw_load_flow(struct rt_rbuf *r, struct rt_flow *f, uint64_t now_ns)
 	f->fout = (uint16_t)fout;
 	f->rout = (uint16_t)rout;
 	f->packets = (uint32_t)packets;
-	f->expiry = now_ns + (uint64_t)exp;
-	f->guarantee = now_ns + (uint64_t)gua;
+	f->expiry = at_offset(now_ns, exp);
+	f->guarantee = at_offset(now_ns, gua);
 	return true;
+}
+
+uint64_t rw_save_phase(uint64_t deadline, uint64_t now_ns)
+{
+	if (deadline == UINT64_MAX)
+		return 0;
+	/* a timer the clock has passed before the timers ran is due now: its
+	 * distance would wrap around (and at 1 ns overdue read as "none") */
+	return (deadline > now_ns ? deadline - now_ns : 0) + 1;
 }
 
 void rw_away(uint64_t phase, uint64_t interval, uint64_t away, struct rw_away *a)
@@ -874,7 +894,7 @@ int rw_save(const struct rt_elem *e, struct rt_wbuf *w, uint64_t now_ns)
 	const struct rw_state *s = e->state;
 	rt_wbuf_u8(w, RW_STATE_VERSION);
 	rt_wbuf_varint(w, s->mapping_failures);
-	rt_wbuf_varint(w, s->next_reap == UINT64_MAX ? 0 : s->next_reap - now_ns + 1);
+	rt_wbuf_varint(w, rw_save_phase(s->next_reap, now_ns));
 	rt_wbuf_varint(w, c->nspecs);
 	for (uint32_t i = 0; i < c->nspecs; i++)
 		rt_wbuf_varint(w, s->seq_next[i]);
