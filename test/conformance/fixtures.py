@@ -171,6 +171,14 @@ FIXTURES = [
     for name, inp in [('iprewriter-portrange-masked', 'rw-replies.pcap'),
                       ('iprewriter-mixed-masked', 'rw-mixed.pcap')]
 ] + [
+    # in.pcap's odd packets (short transport headers, fragments, options,
+    # UDP checksum 0) through the specs
+    ('iprewriter-seq-in', 1, CHK + ' -> IPRewriter(pattern 192.0.2.1 1024-65535# - - 0 0) -> out0;'),
+    ('iprewriter-keep-in', 2, CHK + ' -> rw :: IPRewriter(keep 0 1); rw[0] -> out0; rw[1] -> out1;'),
+    ('iprewriter-pass-in', 2, CHK + ' -> rw :: IPRewriter(pass 1); rw[0] -> out0; rw[1] -> out1;'),
+    # a /28 holds 14 addresses (not .0 and .15): the other sources find none
+    ('ipaddrrewriter-prefix-in', 2, CHK + ' -> rw :: IPAddrRewriter(pattern 192.0.2.0/28# - 0 1);'
+     ' rw[0] -> out0; rw[1] -> out1;'),
     # one input, everything through the pattern
     ('iprewriter-fixed', 1, CHK + ' -> IPRewriter(pattern 192.0.2.1 4000 198.51.100.7 8080 0 0) -> out0;'),
     ('iprewriter-mixed-dst', 2, CHK + ' -> rw :: IPRewriter(pattern - - 172.16.15.133 - 0 1);'
