@@ -122,7 +122,7 @@ class Flows:
         return self.index[key]
 
 
-def replies(cap, rnd, flow, k, payload):
+def replies(cap, flow, k, payload):
     """The three replies to inside flow `flow` (k-th new one)."""
     proto, src, sport, dst, dport = flow
     kw = {'flags': 0x10} if proto == 6 else {}
@@ -161,7 +161,7 @@ def make_replies(path):
         for _ in range(rnd.randrange(0, 3)):
             if pending:
                 fl, kk = pending.pop(rnd.randrange(len(pending)))
-                replies(cap, rnd, fl, kk, payload())
+                replies(cap, fl, kk, payload())
         if rnd.random() < 0.3:
             p, h, s, d, dp = rnd.choice(started)
             cap.l4(p, h, d, s, dp, payload(), **({'flags': 0x18} if p == 6 else {}))
@@ -175,7 +175,7 @@ def make_replies(path):
         if i % 17 == 0:  # a reply to the fixed pattern's rewritten flow
             cap.l4(rnd.choice([6, 17]), '198.51.100.7', PUBLIC, 8080, 4000, payload())
     for fl, kk in pending:
-        replies(cap, rnd, fl, kk, payload())
+        replies(cap, fl, kk, payload())
     return cap.write(path)
 
 
@@ -199,7 +199,7 @@ def make_mixed(path, n=3000):
             fl = (p, rnd.choice(inside), rnd.choice(in_ports), rnd.choice(outside), rnd.choice(srv_ports))
             if seen and rnd.random() < 0.4:
                 fl = rnd.choice(seen)
-            k = flows.see(*fl)
+            flows.see(*fl)
             seen.append(fl)
             p, h, s, d, dp = fl
             cap.l4(p, h, d, s, dp, payload, flags=rnd.choice([0x02, 0x10, 0x18, 0x11, 0x04]))
