@@ -31,7 +31,24 @@
  *       (default-off) its destination is in ALLOW, or is a recorded entry
  *       (destination address, destination port, protocol) = a reply;
  *     otherwise it is dropped. A leaving packet that matches an entry
- *     refreshes that entry's timer. */
+ *     refreshes that entry's timer.
+ *
+ * Click has no ChangeEnforcer, so no conformance fixture; what it borrows
+ * from Click's rewriters is the flow table (rt_flowtab, as IPRewriter's:
+ * grown on demand, charged to the module's flow quota, a reply found
+ * through the reversed key) and the saved-state format of a flow.
+ * Where it departs from the rewriters' rules, on purpose:
+ *   - Timeouts are hard: an entry idle for TIMEOUT is gone even before the
+ *     timer reaps it (a look-up treats it as absent), and there is no
+ *     guarantee. An authorization must not outlive what the tenant was
+ *     allowed; a rewriter mapping outliving its timeout only wastes room.
+ *   - A full table never refuses the packet: an entering packet always
+ *     passes (traffic towards a tenant must not depend on the table), the
+ *     idle-longest entry is replaced, and an authorization the table still
+ *     cannot store (the module's quota, nothing to evict) is counted in
+ *     full_drops while the packet goes on; only its replies will be
+ *     refused.
+ *   - Times are nanoseconds on the module clock, as in the rewriters. */
 #include <errno.h>
 #include <string.h>
 
@@ -384,7 +401,7 @@ static int ce_save(const struct rt_elem *e, struct rt_wbuf *w, uint64_t now_ns)
 	rt_wbuf_u8(w, CE_STATE_VERSION);
 	rt_wbuf_varint(w, s->drops);
 	rt_wbuf_varint(w, s->full_drops);
-	rt_wbuf_varint(w, e->deadline == UINT64_MAX ? 0 : e->deadline - now_ns + 1);
+	rt_wbuf_varint(w, rw_save_phase(e->deadline, now_ns));
 	ce_save_table(w, &s->auth, now_ns);
 	ce_save_table(w, &s->srcs, now_ns);
 	return 0;

@@ -662,8 +662,8 @@ int rw_load(struct rt_elem *e, struct rt_rbuf *r, uint64_t now_ns, uint64_t away
  * them): keys, rewritten flow, outputs, flags, reply anno, packets and
  * lifetimes relative to now. */
 void rw_save_flow(struct rt_wbuf *w, const struct rt_flow *f, uint64_t now_ns);
-/* Read one flow into *f with times rebased on now; false when the bytes
- * are bad. */
+/* Read one flow into *f with times rebased on now (a time before the
+ * clock's 0 reads as 0); false when the bytes are bad. */
 bool rw_load_flow(struct rt_rbuf *r, struct rt_flow *f, uint64_t now_ns);
 /* What a reaper did while its module was away: whether it ran, its last
  * run (`last`, after the save) and its next phase after the load (`next`,
@@ -673,6 +673,9 @@ struct rw_away {
 	uint64_t last, next;
 };
 void rw_away(uint64_t phase, uint64_t interval, uint64_t away, struct rw_away *a);
+/* A timer's phase as saved: 0 for none, else 1 + the time until its
+ * deadline (0 when the clock has passed it: due at the save). */
+uint64_t rw_save_phase(uint64_t deadline, uint64_t now_ns);
 /* Would that reaper have removed f (times as saved, saved_now the save's
  * clock as rw_load_flow rebased them)? */
 bool rw_away_removes(const struct rw_away *a, const struct rt_flow *f, uint64_t saved_now);

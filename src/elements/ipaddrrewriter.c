@@ -3,7 +3,25 @@
  * specs (patterns 'pattern SADDR - FOUT ROUT'), the mapping table and the
  * header rewriting are shared with IPRewriter (internal.h, the rewriter family); this file
  * holds the keywords, how a packet finds its mapping (its source forward,
- * its destination back) and the one timeout. */
+ * its destination back) and the one timeout.
+ *
+ * Click's behaviour, kept: every IPv4 packet reaches the table, whatever
+ * its protocol; the forward key is the source address alone and the reply
+ * key the rewritten source alone, so with one public address every
+ * mapping has the same reply key and the newest replaces the older
+ * (store_flow): a reply reaches the inside host that sent last, which is
+ * Click's answer too; an address range or prefix varies the address
+ * ('#' sequential, otherwise from a random start; an address variation
+ * never tries the packet's own value first); TIMEOUT (2 h) and GUARANTEE
+ * (5 s) as in Click's code.
+ *
+ * Deliberately different (rewriter.c says more): a destination other than
+ * '-' in the pattern is refused, since IPAddrRewriter rewrites sources
+ * only and Click documents only '-' there; times in
+ * nanoseconds on the module clock rather than jiffies; a scan with a
+ * lower bound on the guarantees instead of Click's heaps when the table is
+ * full; at most 2*count+1 addresses probed; random choices from the
+ * module's generator, so only '#' ranges give Click's values. */
 #include <errno.h>
 
 #include <jansson.h>

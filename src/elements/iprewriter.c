@@ -3,7 +3,27 @@
  * The specs, the mapping table and the header rewriting are shared with
  * IPAddrRewriter (internal.h, the rewriter family); this file holds the keywords, which packets
  * reach the table (TCP and UDP first fragments with a port pair), and the
- * TCP and UDP timeouts. */
+ * TCP and UDP timeouts.
+ *
+ * Click's behaviour, kept: only TCP and UDP first fragments with 8
+ * transport bytes reach the table (the rest pass on a pass spec, else
+ * drop); TCPFlow writes ports only when 18 transport bytes are there;
+ * TCP timeouts by state (TCP_TIMEOUT with data both ways, TCP_DONE_TIMEOUT
+ * once both sides finished or a RST, TCP_NODATA_TIMEOUT otherwise) and
+ * UDP_STREAMING_TIMEOUT once a reply was seen and three packets passed;
+ * TCP_GUARANTEE and UDP_GUARANTEE; the defaults of Click's code. The
+ * table, pattern choice and full-table rule are rewriter.c's, Click's
+ * IPRewriterBase.
+ *
+ * Deliberately different (rewriter.c says more): times in nanoseconds on
+ * the module clock rather than jiffies, so a capture replays the same
+ * way every time; a scan with a lower bound on the guarantees instead of
+ * Click's heaps when the table is full, the table being a flat array
+ * grown on demand under the module's flow quota; at most 2*count+1 port
+ * values probed, enough to find a free one whenever one exists; more than
+ * one varying pattern field refused at configure where Click silently
+ * keeps the last; random port choices from the module's generator, so
+ * only '#' (sequential) choices match Click's values. */
 #include <errno.h>
 
 #include <jansson.h>

@@ -1,6 +1,53 @@
 /* What IPRewriter and IPAddrRewriter share (internal.h, the rewriter family): input specs and
  * common keywords, the mapping table on symbolic flows and on packets, the
- * rewriting of a header by a mapping, and the describe of the shared part. */
+ * rewriting of a header by a mapping, and the describe of the shared part.
+ *
+ * Click's rules (IPRewriterBase, IPRewriterPattern), kept as they are:
+ *   - the specs drop, pass, keep and pattern; one table for all inputs, so
+ *     a reply arriving on any input finds the mapping its request made;
+ *   - store_flow: a new flow whose reply key an older flow holds replaces
+ *     that flow (a pattern without a varying field maps every flow to the
+ *     same reply key; the newest wins);
+ *   - the pattern's choice: the fixed fields, then for a varying field the
+ *     packet's own source port when it lies in the range and its reply key
+ *     is free ('#' and '?' turn that off), else the first free value from
+ *     a random start ('#': after the last one given), wrapping; none free
+ *     drops the packet;
+ *   - an address range in a NAPT pattern varies the source port;
+ *   - the full-table rule: at capacity, the best-effort flow (its
+ *     guarantee over) that expires first makes room; when every flow is
+ *     still guaranteed the new flow is refused (admission control) and
+ *     counts in mapping_failures;
+ *   - the reaper every REAP_INTERVAL removes flows past both their expiry
+ *     and their guarantee; checksums are updated incrementally by the
+ *     deltas Click's IPRewriterFlow computes.
+ * test/fixtures/conformance/iprewriter-* and ipaddrrewriter-* compare them
+ * with Click 2.1 packet for packet (docs/conformance.md).
+ *
+ * Where innet departs on purpose, and why:
+ *   - Times are nanoseconds on the module clock, not jiffies on the wall
+ *     clock: the runtime has one clock for every element, and `innet click
+ *     run` replays captures in their own time, which gives the same
+ *     packets on every run.
+ *   - A full table scans for its victim instead of keeping Click's two
+ *     heaps: the table is a flat array that grows on demand (a module may
+ *     hold up to its flow quota without paying for it up front); the scan
+ *     runs only at capacity, and a lower bound on the guarantees skips it
+ *     while every flow is certainly still guaranteed.
+ *   - Probing stops after 2*count+1 values rather than the whole range:
+ *     count flows hold at most 2*count keys, so that many consecutive
+ *     values contain a free one whenever the range does (the answer is
+ *     Click's) and a 64,512-port range costs no 64,512 look-ups.
+ *   - More than one varying field is refused at configure: Click keeps
+ *     only the width of the last range given and silently pins the other
+ *     fields to their low ends, which a tenant would not have meant.
+ *   - Random values come from the module's generator, not click_random:
+ *     where a pattern picks at random the values differ from Click's (the
+ *     fixtures use '#' patterns or mask the port).
+ *   - The table is charged to the module's flow quota, which acts as a
+ *     capacity too; named patterns (IPRewriterPatterns) and IPMapper
+ *     elements are refused; save, load and table hooks (suspending and
+ *     moving a module) have no Click counterpart. */
 #include <errno.h>
 #include <string.h>
 
@@ -755,6 +802,17 @@ void rw_save_flow(struct rt_wbuf *w, const struct rt_flow *f, uint64_t now_ns)
 	rt_wbuf_varint(w, zigzag((int64_t)(f->guarantee - now_ns)));
 }
 
+/* now + off on the loading module's clock. A time further in the past
+ * than that clock reaches (a guarantee or expiry long gone, on a clock
+ * that starts again at 0) is 0, as much in the past: wrapped around it
+ * would be a guarantee or expiry that never comes. */
+static uint64_t at_offset(uint64_t now, int64_t off)
+{
+	if (off < 0 && (uint64_t)-(off + 1) >= now)
+		return 0;
+	return now + (uint64_t)off;
+}
+
 bool rw_load_flow(struct rt_rbuf *r, struct rt_flow *f, uint64_t now_ns)
 {
 	memset(f, 0, sizeof *f);
@@ -784,9 +842,18 @@ bool rw_load_flow(struct rt_rbuf *r, struct rt_flow *f, uint64_t now_ns)
 	f->fout = (uint16_t)fout;
 	f->rout = (uint16_t)rout;
 	f->packets = (uint32_t)packets;
-	f->expiry = now_ns + (uint64_t)exp;
-	f->guarantee = now_ns + (uint64_t)gua;
+	f->expiry = at_offset(now_ns, exp);
+	f->guarantee = at_offset(now_ns, gua);
 	return true;
+}
+
+uint64_t rw_save_phase(uint64_t deadline, uint64_t now_ns)
+{
+	if (deadline == UINT64_MAX)
+		return 0;
+	/* a timer the clock has passed before the timers ran is due now: its
+	 * distance would wrap around (and at 1 ns overdue read as "none") */
+	return (deadline > now_ns ? deadline - now_ns : 0) + 1;
 }
 
 void rw_away(uint64_t phase, uint64_t interval, uint64_t away, struct rw_away *a)
@@ -827,7 +894,7 @@ int rw_save(const struct rt_elem *e, struct rt_wbuf *w, uint64_t now_ns)
 	const struct rw_state *s = e->state;
 	rt_wbuf_u8(w, RW_STATE_VERSION);
 	rt_wbuf_varint(w, s->mapping_failures);
-	rt_wbuf_varint(w, s->next_reap == UINT64_MAX ? 0 : s->next_reap - now_ns + 1);
+	rt_wbuf_varint(w, rw_save_phase(s->next_reap, now_ns));
 	rt_wbuf_varint(w, c->nspecs);
 	for (uint32_t i = 0; i < c->nspecs; i++)
 		rt_wbuf_varint(w, s->seq_next[i]);

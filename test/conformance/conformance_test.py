@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Conformance with the real Click: for every fixture under test/fixtures/conformance/, run
-`innet click run` on in.pcap once per output (innet-K.click) and require
+`innet click run` on in.pcap (or the capture the fixture's FromDump
+names) once per output (innet-K.click) and require
 the multiset of packets Click wrote to outK.pcap (recorded by record.py),
 byte for byte. A difference prints the pairs of packets (matched by IP ID)
 and the differing byte offsets; it fails the test unless docs/conformance.md
@@ -80,9 +81,16 @@ def describe(click_only, innet_only):
     return lines
 
 
+def fixture_input(d):
+    """The capture the fixture ran on: the file click.click's FromDump reads
+    (in.pcap for the fixtures that do not name one)."""
+    m = re.search(r'FromDump\(\s*([^,)\s]+)', open(os.path.join(d, 'click.click')).read())
+    return os.path.join(DATA, m.group(1) if m else 'in.pcap')
+
+
 def run_fixture(cli, d, tmp):
     """The report lines of the differences of fixture folder d, or []."""
-    inp = os.path.join(DATA, 'in.pcap')
+    inp = fixture_input(d)
     report = []
     k = 0
     while os.path.exists(os.path.join(d, 'innet-%d.click' % k)):

@@ -14,9 +14,15 @@ Elements whose behaviour depends on time (shapers, rated elements,
 TimedUnqueue, SetTimestamp), that emit nothing (Idle, Discard), talk to
 devices (From/ToDevice, From/ToNetFront) or that Click does not have
 (ChangeEnforcer) or does not build by default (IPsecESPEncap) have no
-fixture; docs/conformance.md lists them."""
+fixture; docs/conformance.md lists them.
 
-# (name, number of outputs, body)
+A fixture may name a fourth item, its input capture in test/fixtures/conformance/
+(default in.pcap): the rewriters' fixtures run on rw-replies.pcap and
+rw-mixed.pcap (rwinputs.py), where replies to earlier flows appear. The
+FromDump of click.click names the capture, and conformance_test.py reads
+it from there."""
+
+# (name, number of outputs, body[, input capture])
 CHK = 'src -> CheckIPHeader'
 FIXTURES = [
     ('checkipheader', 2, 'src -> c :: CheckIPHeader; c[0] -> out0; c[1] -> out1;'),
@@ -111,11 +117,79 @@ FIXTURES = [
     ('pulltee', 2, CHK + ' -> Queue(1000) -> t :: PullTee; t[0] -> Unqueue -> out0; t[1] -> out1;'),
     ('iprewriter', 1, CHK + ' -> IPRewriter(pattern - - 172.16.15.133 - 0 0) -> out0;'),
     ('ipaddrrewriter', 1, CHK + ' -> IPAddrRewriter(pattern 9.9.9.9 - 0 0) -> out0;'),
+] + [
+    # The rewriters on captures with replies (rwinputs.py). Inside hosts
+    # (10.0.0.0/8) enter input 0, the rest input 1; outputs 0 and 1 are the
+    # rewriter's (forward and reply), 2 a pass spec's where there is one.
+    (name, nout, 'rw :: ' + rw + '; ' + CHK + ' -> c :: IPClassifier(src net 10.0.0.0/8, -);'
+     ' c[0] -> [0]rw; c[1] -> [1]rw;' + ''.join(' rw[%d] -> out%d;' % (k, k) for k in range(nout)), inp)
+    for name, nout, rw, inp in [
+        # '#': sequential, so the k-th new flow gets port 1024+k in both
+        ('iprewriter-portrange-seq', 2, 'IPRewriter(pattern 192.0.2.1 1024-65535# - - 0 1, drop)',
+         'rw-replies.pcap'),
+        ('iprewriter-fixed-replies', 2, 'IPRewriter(pattern 192.0.2.1 4000 198.51.100.7 8080 0 1, drop)',
+         'rw-replies.pcap'),
+        ('iprewriter-dst-replies', 2, 'IPRewriter(pattern - - 172.16.15.133 - 0 1, drop)',
+         'rw-replies.pcap'),
+        ('iprewriter-keep', 2, 'IPRewriter(keep 0 1, drop)', 'rw-replies.pcap'),
+        ('iprewriter-pass', 3, 'IPRewriter(pattern 192.0.2.1 1024-65535# - - 0 1, pass 2)',
+         'rw-replies.pcap'),
+        # inside dropped; outside flows forwarded to one inside host
+        ('iprewriter-drop', 2, 'IPRewriter(drop, pattern - - 10.0.0.9 - 1 0)', 'rw-replies.pcap'),
+        ('ipaddrrewriter-replies', 2, 'IPAddrRewriter(pattern 192.0.2.1 - 0 1, drop)', 'rw-replies.pcap'),
+        ('ipaddrrewriter-range-seq', 2, 'IPAddrRewriter(pattern 192.0.2.1-192.0.2.30# - 0 1, drop)',
+         'rw-replies.pcap'),
+        ('iprewriter-mixed-seq', 2, 'IPRewriter(pattern 192.0.2.1 1024-65535# - - 0 1, drop)',
+         'rw-mixed.pcap'),
+        ('iprewriter-mixed-keep', 2, 'IPRewriter(keep 0 1, drop)', 'rw-mixed.pcap'),
+        ('iprewriter-mixed-pass', 3, 'IPRewriter(pattern 192.0.2.1 1024-65535# - - 0 1, pass 2)',
+         'rw-mixed.pcap'),
+        ('ipaddrrewriter-mixed', 2, 'IPAddrRewriter(pattern 192.0.2.1 - 0 1, drop)', 'rw-mixed.pcap'),
+        # ten ports per protocol towards one destination for hundreds of flows:
+        # the range runs out, new flows drop
+        ('iprewriter-mixed-exhausted', 2,
+         'IPRewriter(pattern 192.0.2.1 5000-5009# 198.51.100.7 8080 0 1, drop)', 'rw-mixed.pcap'),
+        # a full table within the guarantee (5 s; the capture lasts 3):
+        # admission control, new flows drop
+        ('iprewriter-mixed-capacity', 2, 'IPRewriter(pattern 192.0.2.1 1024-65535# - - 0 1, drop,'
+         ' MAPPING_CAPACITY 40)', 'rw-mixed.pcap'),
+        ('ipaddrrewriter-mixed-capacity', 2, 'IPAddrRewriter(pattern 192.0.2.1-192.0.2.200# - 0 1, drop,'
+         ' MAPPING_CAPACITY 30)', 'rw-mixed.pcap'),
+    ]
+] + [
+    # Without '#' the port choice is random where the packet's own source
+    # port is below 1024 or its reply key is taken (click_random in Click,
+    # the module's generator in innet): output 0 is compared with the
+    # source port and the transport checksum zeroed (every packet of these
+    # captures has a 20-byte IP header); replies (output 1) are unmasked,
+    # the capture replies to the ports kept by the same-first rule.
+    (name, 2, 'rw :: IPRewriter(pattern 192.0.2.1 1024-65535 - - 0 1, drop); '
+     + CHK + ' -> c :: IPClassifier(src net 10.0.0.0/8, -); c[0] -> [0]rw; c[1] -> [1]rw;'
+     ' rw[0] -> m :: Classifier(9/06, -);'
+     ' m[0] -> StoreData(20, \\<0000>) -> StoreData(36, \\<0000>) -> out0;'
+     ' m[1] -> StoreData(20, \\<0000>) -> StoreData(26, \\<0000>) -> out0; rw[1] -> out1;', inp)
+    for name, inp in [('iprewriter-portrange-masked', 'rw-replies.pcap'),
+                      ('iprewriter-mixed-masked', 'rw-mixed.pcap')]
+] + [
+    # in.pcap's odd packets (short transport headers, fragments, options,
+    # UDP checksum 0) through the specs
+    ('iprewriter-seq-in', 1, CHK + ' -> IPRewriter(pattern 192.0.2.1 1024-65535# - - 0 0) -> out0;'),
+    ('iprewriter-keep-in', 2, CHK + ' -> rw :: IPRewriter(keep 0 1); rw[0] -> out0; rw[1] -> out1;'),
+    ('iprewriter-pass-in', 2, CHK + ' -> rw :: IPRewriter(pass 1); rw[0] -> out0; rw[1] -> out1;'),
+    # a /28 holds 14 addresses (not .0 and .15): the other sources find none
+    ('ipaddrrewriter-prefix-in', 2, CHK + ' -> rw :: IPAddrRewriter(pattern 192.0.2.0/28# - 0 1);'
+     ' rw[0] -> out0; rw[1] -> out1;'),
+    # one input, everything through the pattern
+    ('iprewriter-fixed', 1, CHK + ' -> IPRewriter(pattern 192.0.2.1 4000 198.51.100.7 8080 0 0) -> out0;'),
+    ('iprewriter-mixed-dst', 2, CHK + ' -> rw :: IPRewriter(pattern - - 172.16.15.133 - 0 1);'
+     ' rw[0] -> out0; rw[1] -> out1;', 'rw-mixed.pcap'),
+    ('ipaddrrewriter-mixed-one', 2, CHK + ' -> rw :: IPAddrRewriter(pattern 192.0.2.1 - 0 1);'
+     ' rw[0] -> out0; rw[1] -> out1;', 'rw-mixed.pcap'),
 ]
 
 
-def click_config(body, nout):
-    head = 'src :: FromDump(in.pcap, FORCE_IP true, STOP true);\n'
+def click_config(body, nout, inp='in.pcap'):
+    head = 'src :: FromDump(%s, FORCE_IP true, STOP true);\n' % inp
     outs = ''.join('out%d :: ToDump(out%d.pcap, ENCAP IP);\n' % (k, k) for k in range(nout))
     return head + outs + body + '\n'
 

@@ -5,9 +5,10 @@
 
 --click is an already built Click userlevel driver (this script never
 builds Click). --inputs first regenerates test/fixtures/conformance/in.pcap with a
-fixed seed (scapy). Then, for every fixture of fixtures.py (or the NAMEs
+fixed seed (scapy), and the rewriters' rw-replies.pcap and rw-mixed.pcap
+(rwinputs.py, no scapy). Then, for every fixture of fixtures.py (or the NAMEs
 given), it writes test/fixtures/conformance/NAME/click.click and innet-K.click, runs Click on
-in.pcap in a scratch folder and stores its ToDump captures as
+the fixture's input (in.pcap unless it names another) in a scratch folder and stores its ToDump captures as
 test/fixtures/conformance/NAME/outK.pcap."""
 import argparse
 import os
@@ -23,6 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, '..', 'fixtures', 'conformance')
 sys.path.insert(0, HERE)
 from fixtures import FIXTURES, click_config, innet_config  # noqa: E402
+import rwinputs  # noqa: E402
 
 
 def make_inputs(path):
@@ -119,16 +121,16 @@ def make_inputs(path):
     return len(pkts)
 
 
-def record(click, name, nout, body):
+def record(click, name, nout, body, inp='in.pcap'):
     d = os.path.join(DATA, name)
     os.makedirs(d, exist_ok=True)
     for f in os.listdir(d):
         os.unlink(os.path.join(d, f))
-    open(os.path.join(d, 'click.click'), 'w').write(click_config(body, nout))
+    open(os.path.join(d, 'click.click'), 'w').write(click_config(body, nout, inp))
     for k in range(nout):
         open(os.path.join(d, 'innet-%d.click' % k), 'w').write(innet_config(body, nout, k))
     with tempfile.TemporaryDirectory() as t:
-        shutil.copy(os.path.join(DATA, 'in.pcap'), os.path.join(t, 'in.pcap'))
+        shutil.copy(os.path.join(DATA, inp), os.path.join(t, inp))
         shutil.copy(os.path.join(d, 'click.click'), os.path.join(t, 'c.click'))
         r = subprocess.run([click, 'c.click'], cwd=t, capture_output=True, text=True, timeout=60)
         if r.returncode != 0:
@@ -147,11 +149,12 @@ def main():
     a = ap.parse_args()
     if a.inputs:
         print('in.pcap: %d packets' % make_inputs(os.path.join(DATA, 'in.pcap')))
+        rwinputs.main()
     ok = True
-    for name, nout, body in FIXTURES:
-        if a.names and name not in a.names:
+    for fixture in FIXTURES:
+        if a.names and fixture[0] not in a.names:
             continue
-        ok = record(os.path.abspath(a.click), name, nout, body) and ok
+        ok = record(os.path.abspath(a.click), *fixture) and ok
     return 0 if ok else 1
 
 

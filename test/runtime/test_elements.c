@@ -841,6 +841,215 @@ static void test_rewriter_save_load(void **st)
 	done(u);
 }
 
+/* IPAddrRewriter save -> load, on a module clock that starts again at 0:
+ * mappings, the sequential cursor and the reaper's phase survive; a
+ * mapping that expired while away and that the reaper would have removed
+ * is gone, its reply dropped; corrupt bytes are -EINVAL. The 49 idle
+ * mappings' guarantees (5 s) lie far before the save: loading them on the
+ * new clock must not turn them into guarantees that never end. */
+static void test_addr_rewriter_save_load(void **st)
+{
+	(void)st;
+	const char *cfg = "rw :: IPAddrRewriter(pattern 198.51.100.1-198.51.100.200# - 0 1, drop,"
+	                  " TIMEOUT 300, REAP_INTERVAL 60);"
+	                  "FromDevice(0) -> [0]rw; FromDevice(1) -> [1]rw; rw[0] -> ToDevice(0); rw[1] -> ToDevice(1)";
+	const uint32_t host = IP4(10, 0, 2, 0), late = IP4(10, 0, 9, 9), dns = IP4(8, 8, 8, 8);
+	struct rtu *u = open_cfg(cfg);
+	for (uint32_t i = 0; i < 50; i++)
+		rt_module_push(u->m, 0, rtu_udp(u, host + i, 9, dns, 53, 4), 0);
+	assert_int_equal(u->nout, 50);
+	assert_int_equal(rt_rd32(out_ip(u, 0) + 12), IP4(198, 51, 100, 1));
+	assert_int_equal(rt_rd32(out_ip(u, 49) + 12), IP4(198, 51, 100, 50));
+	rtu_clear(u);
+	/* the reaper runs at 200 s (next at 260 s); then host 0 refreshes its
+	 * mapping and a new host gets the 51st address: both expire at 500 s,
+	 * the other 49 at 300 s */
+	rt_module_run_timers(u->m, 200 * SEC);
+	rt_module_push(u->m, 0, rtu_udp(u, host, 9, dns, 53, 4), 200 * SEC);
+	rt_module_push(u->m, 0, rtu_udp(u, late, 9, dns, 53, 4), 200 * SEC);
+	assert_int_equal(u->nout, 2);
+	assert_int_equal(rt_rd32(out_ip(u, 0) + 12), IP4(198, 51, 100, 1));
+	assert_int_equal(rt_rd32(out_ip(u, 1) + 12), IP4(198, 51, 100, 51));
+	rtu_clear(u);
+	void *blob;
+	size_t len;
+	assert_int_equal(rt_module_save(u->m, 200 * SEC, 1000 * SEC, &blob, &len), 0);
+	assert_true(len < 51 * 64);
+	struct diags d;
+	diags_init(&d);
+	uint64_t n;
+
+	/* away 60 s: all 51 kept, replies map back, a new host gets the next
+	 * address (the cursor survived) */
+	struct rtu *v = open_cfg(cfg);
+	assert_int_equal(rt_module_load(v->m, blob, len, 0, 1060 * SEC, &d), 0);
+	assert_int_equal(rt_module_read(v->m, "rw", "mapping_count", &n), 0);
+	assert_int_equal(n, 51);
+	rt_module_push(v->m, 1, rtu_udp(v, dns, 53, IP4(198, 51, 100, 2), 9, 4), SEC);
+	rt_module_push(v->m, 0, rtu_udp(v, IP4(10, 0, 9, 10), 9, dns, 53, 4), SEC);
+	assert_int_equal(v->nout, 2);
+	assert_int_equal(rt_rd32(out_ip(v, 0) + 16), host + 1);
+	assert_true(rtu_l4_csum_ok(out_ip(v, 0)));
+	assert_int_equal(rt_rd32(out_ip(v, 1) + 12), IP4(198, 51, 100, 52));
+	rtu_clear(v);
+	/* the 49 expire 40 s into the new clock (host 1's reply refreshed its
+	 * own); the reaper (phase kept: 260 s on the old clock, 0 s on the
+	 * new, so next at 60 s) removes the other 48 by 100 s, as it would
+	 * have without the move */
+	rt_module_run_timers(v->m, 100 * SEC);
+	assert_int_equal(rt_module_read(v->m, "rw", "mapping_count", &n), 0);
+	assert_int_equal(n, 4);
+	done(v);
+
+	/* away 200 s: the reaper's runs at 320 and 380 s removed the 49 that
+	 * expired at 300 s; the two refreshed ones stay */
+	v = open_cfg(cfg);
+	assert_int_equal(rt_module_load(v->m, blob, len, 0, 1200 * SEC, &d), 0);
+	assert_int_equal(rt_module_read(v->m, "rw", "mapping_count", &n), 0);
+	assert_int_equal(n, 2);
+	rt_module_push(v->m, 1, rtu_udp(v, dns, 53, IP4(198, 51, 100, 2), 9, 4), SEC);
+	assert_int_equal(v->nout, 0);
+	rt_module_push(v->m, 1, rtu_udp(v, dns, 53, IP4(198, 51, 100, 51), 9, 4), SEC);
+	rt_module_push(v->m, 1, rtu_udp(v, dns, 53, IP4(198, 51, 100, 1), 9, 4), SEC);
+	assert_int_equal(v->nout, 2);
+	assert_int_equal(rt_rd32(out_ip(v, 0) + 16), late);
+	assert_int_equal(rt_rd32(out_ip(v, 1) + 16), host);
+	done(v);
+
+	/* away two hours: nothing left */
+	v = open_cfg(cfg);
+	assert_int_equal(rt_module_load(v->m, blob, len, 0, 8200 * SEC, &d), 0);
+	assert_int_equal(rt_module_read(v->m, "rw", "mapping_count", &n), 0);
+	assert_int_equal(n, 0);
+	done(v);
+
+	/* saved with the reaper overdue (a packet moved the clock to 270 s,
+	 * past its 260 s, before the timers ran): it is due at the save, so
+	 * after 10 s away it runs 50 s into the new clock and removes the 49
+	 * that expired 20 s into it, rather than never running again */
+	void *late_blob;
+	size_t late_len;
+	rt_module_push(u->m, 0, rtu_udp(u, host, 9, dns, 53, 4), 270 * SEC);
+	rtu_clear(u);
+	assert_int_equal(rt_module_save(u->m, 270 * SEC, 2000 * SEC, &late_blob, &late_len), 0);
+	v = open_cfg(cfg);
+	assert_int_equal(rt_module_load(v->m, late_blob, late_len, 0, 2010 * SEC, &d), 0);
+	assert_true(rt_module_next_deadline(v->m) <= 50 * SEC);
+	rt_module_run_timers(v->m, 60 * SEC);
+	assert_int_equal(rt_module_read(v->m, "rw", "mapping_count", &n), 0);
+	assert_int_equal(n, 2);
+	done(v);
+	free(late_blob);
+
+	/* corrupt bytes */
+	v = open_cfg(cfg);
+	((uint8_t *)blob)[len - 3] ^= 0xff;
+	((uint8_t *)blob)[len / 2] = 0xff;
+	assert_int_equal(rt_module_load(v->m, blob, len - 1, 0, 1000 * SEC, &d), -EINVAL);
+	done(v);
+	diags_free(&d);
+	free(blob);
+	done(u);
+}
+
+/* ChangeEnforcer save -> load: authorizations, counters and the timer's
+ * phase survive; one that expired while away is refused at once (hard
+ * timeout) even before the timer removes it; those the timer would have
+ * removed while away are not restored; corrupt bytes are -EINVAL. */
+static void test_changeenforcer_save_load(void **st)
+{
+	(void)st;
+	const char *cfg = "ce :: ChangeEnforcer(10.1.0.5, ALLOW 192.0.2.0/24, TIMEOUT 100);"
+	                  "FromDevice(0) -> [0]ce[0] -> ToDevice(0); FromDevice(1) -> [1]ce[1] -> ToDevice(1)";
+	const uint32_t mod = IP4(10, 1, 0, 5), client = IP4(203, 0, 113, 0), late = IP4(203, 0, 113, 99);
+	struct rtu *u = open_cfg(cfg);
+	/* 20 clients write in at 0 s (authorized until 100 s); at 90 s client
+	 * 0 again and a new one (until 190 s); one refused leaving packet */
+	for (uint32_t i = 0; i < 20; i++)
+		rt_module_push(u->m, 0, rtu_udp(u, client + i, (uint16_t)(4000 + i), mod, 53, 4), 0);
+	rt_module_run_timers(u->m, 90 * SEC);
+	rt_module_push(u->m, 0, rtu_udp(u, client, 4000, mod, 53, 4), 90 * SEC);
+	rt_module_push(u->m, 0, rtu_udp(u, late, 5000, mod, 53, 4), 90 * SEC);
+	rt_module_push(u->m, 1, rtu_udp(u, mod, 53, IP4(198, 18, 0, 1), 53, 4), 90 * SEC);
+	assert_int_equal(u->nout, 22);
+	rtu_clear(u);
+	void *blob;
+	size_t len;
+	assert_int_equal(rt_module_save(u->m, 90 * SEC, 1000 * SEC, &blob, &len), 0);
+	struct diags d;
+	diags_init(&d);
+	uint64_t n;
+
+	/* away 5 s: all 21 kept, the drop counted; client 1's reply passes at
+	 * 1 s, client 2's is refused at 6 s (their authorizations end 5 s into
+	 * the new clock), the timer not having run yet (hard timeout) */
+	struct rtu *v = open_cfg(cfg);
+	assert_int_equal(rt_module_load(v->m, blob, len, 0, 1005 * SEC, &d), 0);
+	assert_int_equal(rt_module_read(v->m, "ce", "count", &n), 0);
+	assert_int_equal(n, 21);
+	assert_int_equal(rt_module_read(v->m, "ce", "drops", &n), 0);
+	assert_int_equal(n, 1);
+	rt_module_push(v->m, 1, rtu_udp(v, mod, 53, client + 1, 4001, 4), SEC);
+	assert_int_equal(v->nout, 1);
+	rt_module_push(v->m, 1, rtu_udp(v, mod, 53, client + 2, 4002, 4), 6 * SEC);
+	assert_int_equal(v->nout, 1);
+	/* the timer, due 5 s into the new clock, removes the other 17 (client
+	 * 1's reply refreshed its authorization, client 2's look-up removed
+	 * its own) */
+	rt_module_run_timers(v->m, 6 * SEC);
+	assert_int_equal(rt_module_read(v->m, "ce", "count", &n), 0);
+	assert_int_equal(n, 3);
+	done(v);
+
+	/* away 50 s: the timer's run 10 s after the save removed the 19 that
+	 * expired then; client 0 and the late one are still authorized */
+	v = open_cfg(cfg);
+	assert_int_equal(rt_module_load(v->m, blob, len, 0, 1050 * SEC, &d), 0);
+	assert_int_equal(rt_module_read(v->m, "ce", "count", &n), 0);
+	assert_int_equal(n, 2);
+	rt_module_push(v->m, 1, rtu_udp(v, mod, 53, client + 1, 4001, 4), SEC);
+	assert_int_equal(v->nout, 0);
+	rt_module_push(v->m, 1, rtu_udp(v, mod, 53, client, 4000, 4), SEC);
+	rt_module_push(v->m, 1, rtu_udp(v, late, 53, IP4(192, 0, 2, 7), 53, 4), SEC); /* source authorized */
+	rt_module_push(v->m, 1, rtu_udp(v, mod, 53, late, 5000, 4), SEC);
+	assert_int_equal(v->nout, 3);
+	done(v);
+
+	/* away an hour: nothing left */
+	v = open_cfg(cfg);
+	assert_int_equal(rt_module_load(v->m, blob, len, 0, 4600 * SEC, &d), 0);
+	assert_int_equal(rt_module_read(v->m, "ce", "count", &n), 0);
+	assert_int_equal(n, 0);
+	done(v);
+
+	/* saved with the timer overdue (a packet moved the clock to 120 s, past
+	 * its 100 s, before the timers ran): it is due at the save, so the
+	 * load drops the 19 that expired by then and the timer runs again
+	 * 100 s after the save, rather than never */
+	void *late_blob;
+	size_t late_len;
+	rt_module_push(u->m, 0, rtu_udp(u, late, 5000, mod, 53, 4), 120 * SEC);
+	rtu_clear(u);
+	assert_int_equal(rt_module_save(u->m, 120 * SEC, 2000 * SEC, &late_blob, &late_len), 0);
+	v = open_cfg(cfg);
+	assert_int_equal(rt_module_load(v->m, late_blob, late_len, 0, 2010 * SEC, &d), 0);
+	assert_int_equal(rt_module_read(v->m, "ce", "count", &n), 0);
+	assert_int_equal(n, 2);
+	assert_true(rt_module_next_deadline(v->m) <= 90 * SEC);
+	done(v);
+	free(late_blob);
+
+	/* corrupt bytes */
+	v = open_cfg(cfg);
+	((uint8_t *)blob)[len - 3] ^= 0xff;
+	((uint8_t *)blob)[len / 2] = 0xff;
+	assert_int_equal(rt_module_load(v->m, blob, len - 1, 0, 1000 * SEC, &d), -EINVAL);
+	done(v);
+	diags_free(&d);
+	free(blob);
+	done(u);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -855,10 +1064,12 @@ int main(void)
 		cmocka_unit_test(test_rewriter_5000_hosts),
 		cmocka_unit_test(test_rewriter_save_load),
 		cmocka_unit_test(test_addr_rewriter),
+		cmocka_unit_test(test_addr_rewriter_save_load),
 		cmocka_unit_test(test_encap_strip),
 		cmocka_unit_test(test_store_and_dscp),
 		cmocka_unit_test(test_unqueuers),
 		cmocka_unit_test(test_changeenforcer),
+		cmocka_unit_test(test_changeenforcer_save_load),
 		cmocka_unit_test(test_arp),
 		cmocka_unit_test(test_lookup_and_misc),
 		cmocka_unit_test(test_push_loop_and_quota),
