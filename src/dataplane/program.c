@@ -8,7 +8,7 @@
 
 struct clickprog {
 	struct rt_module *m;
-	size_t mem;       /* the module's block: fixed once instantiated */
+	size_t mem;       /* the module's block and its flow tables (they grow) */
 	bool mem_shown;   /* mem copied to the module's counters */
 	size_t hot;       /* bytes of the block prefetched ahead of a push */
 	struct dp_io *io; /* set on every call from the fast path */
@@ -42,8 +42,11 @@ static uint64_t cp_push(void *self, struct dp_io *io, struct rt_pkt **pkts, uint
 	uint64_t drops = after.drops - before.drops + after.bad_in - before.bad_in;
 	if (drops)
 		DP__ADD(io->mod->drops, drops);
-	if (!cp->mem_shown) {
-		DP__SET(io->mod->mem, cp->mem);
+	/* Flow tables grow with the flows: show the module's memory as it is. */
+	size_t mem = rt_module_mem_size(cp->m);
+	if (!cp->mem_shown || mem != cp->mem) {
+		cp->mem = mem;
+		DP__SET(io->mod->mem, mem);
 		cp->mem_shown = true;
 	}
 	if (after.queued != before.queued)
@@ -61,6 +64,7 @@ static uint64_t cp_timers(void *self, struct dp_io *io, uint64_t now)
 	struct rt_counters after;
 	rt_module_counters(cp->m, &after);
 	DP__ADD(io->mod->drops, after.drops - before.drops);
+	cp->mem = rt_module_mem_size(cp->m);
 	DP__SET(io->mod->mem, cp->mem);
 	DP__SET(io->mod->queued, after.queued);
 	return rt_module_next_deadline(cp->m);
