@@ -11,6 +11,7 @@
 
 #include "elements/internal.h"
 #include "elements/element.h"
+#include "runtime/runtime.h"
 
 static void test_sorted_unique(void **state)
 {
@@ -162,6 +163,28 @@ static void test_documented(void **state)
 	}
 }
 
+/* One truth for "stateful": the catalogue's flag (docs, the controller)
+ * names exactly the classes whose state the runtime can save, load and
+ * show (suspend and resume), so no stateful module loses state on a
+ * suspend and none is kept running for a flag alone. */
+static void test_stateful_flag_matches_hooks(void **state)
+{
+	(void)state;
+	size_t n = 0;
+	for (size_t i = 0; i < elem_class_count(); i++) {
+		const struct click_class *c = elem_class_at(i);
+		bool flag = c->flags & ELEM_STATEFUL;
+		const struct elem_runtime *r = c->runtime;
+		bool hooks = r && r->save && r->load && r->table;
+		if (flag != hooks)
+			fail_msg("%s: stateful flag %d but save/load/table hooks %d", c->name, flag, hooks);
+		if (r && (!r->save != !r->load))
+			fail_msg("%s: a save hook without a load hook (or the reverse)", c->name);
+		n += flag;
+	}
+	assert_true(n >= 7); /* rewriters, ChangeEnforcer, queues, ARPQuerier */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -172,6 +195,7 @@ int main(void)
 		cmocka_unit_test(test_codes_well_formed),
 		cmocka_unit_test(test_codes),
 		cmocka_unit_test(test_documented),
+		cmocka_unit_test(test_stateful_flag_matches_hooks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
