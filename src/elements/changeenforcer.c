@@ -415,6 +415,7 @@ static bool ce_load_table(struct rt_rbuf *r, struct rt_flowtab *t, const struct 
 	uint64_t n = rt_rbuf_varint(r);
 	if (r->bad || n > rt_rbuf_left(r))
 		return false;
+	(void)rt_flowtab_reserve(t, (uint32_t)(n < UINT32_MAX ? n : UINT32_MAX));
 	for (uint64_t i = 0; i < n; i++) {
 		struct rt_flow f;
 		if (!rw_load_flow(r, &f, now))

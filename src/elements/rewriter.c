@@ -930,6 +930,7 @@ int rw_load(struct rt_elem *e, struct rt_rbuf *r, uint64_t now_ns, uint64_t away
 	uint64_t n = rt_rbuf_varint(r);
 	if (r->bad || n > rt_rbuf_left(r))
 		return bad_state(d, e, "truncated");
+	(void)rt_flowtab_reserve(&s->tab, (uint32_t)(n < UINT32_MAX ? n : UINT32_MAX));
 	struct rw_away a;
 	rw_away(phase ? phase - 1 : UINT64_MAX, (uint64_t)(c->reap_interval_ns > 0 ? c->reap_interval_ns : 0),
 	        away_ns, &a);

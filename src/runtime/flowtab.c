@@ -171,13 +171,10 @@ static void reindex(struct rt_flowtab *t, uint32_t *slots, uint32_t n)
 	}
 }
 
-/* Double the records (and the index with them), within the module's
+/* Room for nf records (and the index with them), within the module's
  * memory quota. False when that cannot be: the table is then full. */
-static bool grow(struct rt_flowtab *t)
+static bool grow_to(struct rt_flowtab *t, uint32_t nf)
 {
-	if (t->nflows >= MAX_FLOWS)
-		return false;
-	uint32_t nf = t->nflows ? t->nflows * 2 : FIRST_FLOWS;
 	uint32_t ns = nf * SLOTS_PER_FLOW;
 	size_t old = rt_flowtab_mem(t), need = bytes_for(nf, ns);
 	if (t->q && t->q->max_bytes - t->q->bytes < need - old)
@@ -197,6 +194,28 @@ static bool grow(struct rt_flowtab *t)
 	if (t->q)
 		t->q->bytes += need - old;
 	return true;
+}
+
+/* Double the records: amortised growth as flows arrive. */
+static bool grow(struct rt_flowtab *t)
+{
+	if (t->nflows >= MAX_FLOWS)
+		return false;
+	return grow_to(t, t->nflows ? t->nflows * 2 : FIRST_FLOWS);
+}
+
+bool rt_flowtab_reserve(struct rt_flowtab *t, uint32_t n)
+{
+	if (n > t->cap)
+		n = t->cap;
+	if (n > MAX_FLOWS)
+		n = MAX_FLOWS;
+	if (n <= t->nflows)
+		return true;
+	uint32_t nf = t->nflows ? t->nflows : FIRST_FLOWS;
+	while (nf < n)
+		nf *= 2;
+	return grow_to(t, nf);
 }
 
 /* Click's admission rule for a table at its capacity (or its module at

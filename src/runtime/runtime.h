@@ -578,6 +578,11 @@ uint32_t rt_flowtab_count(const struct rt_flowtab *t);
 uint32_t rt_flowtab_capacity(const struct rt_flowtab *t);
 /* Bytes allocated for records and index. */
 size_t rt_flowtab_mem(const struct rt_flowtab *t);
+/* Make room for n flows at once (a load of saved mappings: one
+ * allocation instead of a doubling per power of two), within the
+ * capacity and the memory quota. False when the room cannot be had (the
+ * inserts then grow the table as far as the quota lets them). */
+bool rt_flowtab_reserve(struct rt_flowtab *t, uint32_t n);
 /* The flow whose forward (*dir = 0) or reply (*dir = 1) key is k. */
 struct rt_flow *rt_flowtab_lookup(struct rt_flowtab *t, const struct rt_flowid *k, int *dir);
 /* True if some flow already uses k as a forward or reply key. */
