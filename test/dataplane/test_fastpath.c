@@ -138,9 +138,14 @@ static int recv_pkts(struct rte_mbuf **v, int max, int want)
 	return n;
 }
 
+/* Let the lcore take everything sent from its rx ring (however slow the
+ * machine: sanitizers, parallel builds), then finish a command round: the
+ * fast path handles commands between bursts, so what it took is done. */
 static void settle(void)
 {
-	usleep(20000); /* let the lcore drain its rx ring */
+	for (int i = 0; i < 5000 && rte_ring_count(F.in) > 0; i++)
+		usleep(1000);
+	usleep(2000);
 	dp_sync(F.dp);
 	dp_poll(F.dp);
 }
