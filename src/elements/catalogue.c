@@ -12,20 +12,28 @@
 #define ELEM_CLASSES(X) \
 	X(arpquerier) \
 	X(arpresponder) \
+	X(align) \
+	X(alignmentinfo) \
 	X(averagecounter) \
 	X(bandwidthshaper) \
 	X(changeenforcer) \
+	X(checkicmpheader) \
 	X(checkipheader) \
 	X(checkpaint) \
+	X(checktcpheader) \
+	X(checkudpheader) \
 	X(classifier) \
 	X(counter) \
 	X(decipttl) \
 	X(discard) \
+	X(dropbroadcasts) \
 	X(etherencap) \
 	X(etherrewrite) \
+	X(fixipsrc) \
 	X(fromdevice) \
 	X(fromnetfront) \
 	X(fullnotequeue) \
+	X(getipaddress) \
 	X(hashswitch) \
 	X(icmperror) \
 	X(icmppingresponder) \
@@ -53,12 +61,17 @@
 	X(ratedsplitter) \
 	X(ratedunqueue) \
 	X(roundrobinswitch) \
+	X(script) \
 	X(setipaddress) \
+	X(setipchecksum) \
 	X(setipdscp) \
+	X(settcpchecksum) \
 	X(settimestamp) \
+	X(setudpchecksum) \
 	X(shaper) \
 	X(simplequeue) \
 	X(staticiplookup) \
+	X(staticswitch) \
 	X(storedata) \
 	X(storeipaddress) \
 	X(strip) \
