@@ -28,6 +28,7 @@
 	X(discard) \
 	X(dropbroadcasts) \
 	X(etherencap) \
+	X(ethermirror) \
 	X(etherrewrite) \
 	X(fixipsrc) \
 	X(fromdevice) \

@@ -138,6 +138,10 @@ FIXTURES = [
     ('getipaddress-ip', 1, CHK + ' -> GetIPAddress(IP src) -> StoreIPAddress(dst) -> out0;'),
     ('fixipsrc', 1, CHK + ' -> FixIPSrc(10.9.9.9) -> out0;'),
     ('fixipsrc-icmperror', 1, CHK + ' -> ICMPError(192.0.2.1, timeexceeded) -> FixIPSrc(10.9.9.9) -> out0;'),
+    ('ethermirror', 1, CHK + ' -> EtherEncap(0x0800, 00:01:02:03:04:05, 0a:0b:0c:0d:0e:0f)'
+     ' -> EtherMirror -> out0;'),
+    # on IPv4 with no link header: the IP header's first 12 bytes swap halves
+    ('ethermirror-ip', 1, CHK + ' -> EtherMirror -> out0;'),
     ('align', 1, CHK + ' -> Align(4, 2) -> out0;'),
     ('alignmentinfo', 1, CHK + ' -> n :: Null -> out0; AlignmentInfo(n 4 0);'),
 ] + [

@@ -589,6 +589,8 @@ static void test_more_click_classes(void **state)
 	FX_ERR(x, "SetTCPChecksum", "maybe", 1, 1, "FIXOFF: expected bool", "maybe");
 	FX_ERR(x, "SetTCPChecksum", "yes please", 1, 1, "unknown keyword", "yes");
 	FX_OK(x, "SetUDPChecksum", "", 1, 2);
+	FX_OK(x, "EtherMirror", "", 1, 1);
+	FX_ERR(x, "EtherMirror", "00:01:02:03:04:05", 1, 1, "too many arguments", "00");
 	FX_OK(x, "DropBroadcasts", "", 1, 1);
 	FX_ERR(x, "DropBroadcasts", "VERBOSE true", 1, 2, "", "VERBOSE");
 

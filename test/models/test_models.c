@@ -667,6 +667,17 @@ static void test_addresses_and_switches(void **st)
 	assert_true(holds(&r, 3));
 	assert_false(approx(&r, 3));
 	run_end(&r);
+	/* EtherMirror behind a link header changes no field; on the IP header
+	 * it scrambles the first 12 bytes' fields */
+	run_start(&r, "x :: EtherEncap(0x0800, 00:01:02:03:04:05, 00:0a:0b:0c:0d:0e) -> EtherMirror"
+	              " -> Strip(14) -> d0 :: Discard; FromDevice(0) -> y :: EtherMirror -> d1 :: Discard;",
+	          "reach from m:x -> m:d0 const src && dst && ttl && proto && payload\n"
+	          "reach from m:y -> m:d1 const src && dst\nreach from m:y -> m:d1 const ttl\n");
+	assert_true(holds(&r, 0)); /* addresses and TTL kept (approximate: EtherEncap) */
+	assert_true(holds(&r, 1)); /* the addresses lie past the 12 bytes */
+	assert_true(approx(&r, 1));
+	assert_false(holds(&r, 2)); /* the TTL byte moved */
+	run_end(&r);
 }
 
 /* ---- the catalogue ---------------------------------------------------------------- */

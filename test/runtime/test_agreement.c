@@ -134,6 +134,7 @@ static const struct subject subjects[] = {
 	{ "GetIPAddress", "12, 16", 1, 1 },
 	{ "FixIPSrc", "10.0.0.1", 1, 1 },
 	{ "Align", "4, 0", 1, 1 },
+	{ "EtherMirror", "", 1, 1 },
 };
 
 struct sink {

@@ -1302,6 +1302,18 @@ static void test_more_click_classes(void **st)
 	assert_int_equal(u->out[0]->anno[RT_ANNO_FIX_IP_SRC], 0);
 	done(u);
 
+	/* EtherMirror swaps the two addresses; under 12 bytes nothing */
+	u = open_cfg("FromDevice(0) -> EtherEncap(0x0800, 00:01:02:03:04:05, 0a:0b:0c:0d:0e:0f)"
+	             " -> m :: EtherMirror -> ToDevice(0)");
+	assert_int_equal(through(u, rtu_udp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 2, 3)), 0);
+	static const uint8_t mirrored[14] = { 0, 1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15, 8, 0 };
+	assert_memory_equal(out_ip(u, 0), mirrored, 14);
+	uint8_t eleven[11] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 };
+	rtu_clear(u);
+	rt_module_push_elem(u->m, "m", 0, rtu_raw(u, eleven, 11), 0);
+	assert_memory_equal(out_ip(u, 0), eleven, 11);
+	done(u);
+
 	u = open_cfg("FromDevice(0) -> Align(8, 6) -> ToDevice(0); AlignmentInfo(x 4 0)");
 	p = rtu_udp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 2, 3);
 	uint8_t copy[31];
