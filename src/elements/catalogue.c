@@ -45,6 +45,7 @@
 	X(ipfragmenter) \
 	X(ipmirror) \
 	X(ipoutputcombo) \
+	X(ipprint) \
 	X(iprewriter) \
 	X(ipsecespencap) \
 	X(idle) \

@@ -142,6 +142,8 @@ FIXTURES = [
      ' -> EtherMirror -> out0;'),
     # on IPv4 with no link header: the IP header's first 12 bytes swap halves
     ('ethermirror-ip', 1, CHK + ' -> EtherMirror -> out0;'),
+    # the lines are logged, the packets pass unchanged
+    ('ipprint', 1, CHK + ' -> IPPrint(x, CONTENTS hex, ID true, TTL true) -> out0;'),
     ('align', 1, CHK + ' -> Align(4, 2) -> out0;'),
     ('alignmentinfo', 1, CHK + ' -> n :: Null -> out0; AlignmentInfo(n 4 0);'),
 ] + [

@@ -637,6 +637,29 @@ static void test_more_click_classes(void **state)
 	FX_ERR(x, "AlignmentInfo", "a 4", 0, 0, "expected 'ELEMENTNAME CHUNK OFFSET", "a 4");
 	FX_ERR(x, "AlignmentInfo", "a 4 x", 0, 0, "OFFSET: expected integer", "x");
 
+	FX_OK(x, "IPPrint", "", 1, 1);
+	assert_string_equal(fx_str(x, "LABEL"), "");
+	assert_string_equal(fx_str(x, "CONTENTS"), "NONE");
+	assert_int_equal(fx_int(x, "MAXLENGTH"), 1500);
+	assert_true(fx_bool(x, "TIMESTAMP"));
+	assert_true(fx_bool(x, "SWAP"));
+	assert_false(fx_bool(x, "ID"));
+	FX_OK(x, "IPPrint", "in, CONTENTS Ascii, NBYTES 40, TTL true, CHANNEL log", 1, 1);
+	assert_string_equal(fx_str(x, "LABEL"), "in");
+	assert_string_equal(fx_str(x, "CONTENTS"), "ASCII");
+	assert_int_equal(fx_int(x, "MAXLENGTH"), 40);
+	FX_OK(x, "IPPrint", "PAYLOAD yes", 1, 1);
+	assert_string_equal(fx_str(x, "PAYLOAD"), "HEX");
+	assert_string_equal(fx_str(x, "CONTENTS"), "NONE");
+	FX_OK(x, "IPPrint", "CONTENTS true", 1, 1);
+	assert_string_equal(fx_str(x, "CONTENTS"), "HEX");
+	FX_ERR(x, "IPPrint", "CONTENTS octal", 1, 1, "bad contents value", "octal");
+	FX_ERR(x, "IPPrint", "PAYLOAD none", 1, 1, "bad payload value", "none");
+	FX_ERR(x, "IPPrint", "CONTENTS hex, PAYLOAD ascii", 1, 1, "specify at most one of PAYLOAD and CONTENTS",
+	       "ascii");
+	FX_ERR(x, "IPPrint", "OUTFILE /tmp/x", 1, 1, "OUTFILE: not supported", "/tmp/x");
+	FX_ERR(x, "IPPrint", "TTL 2", 1, 1, "TTL: expected bool", "2");
+
 	FX_ERR(x, "Script", "wait 1s, write q.reset", 1, 1,
 	       "Script is not supported: its run-time instructions cannot be verified", NULL);
 	FX_ERR(x, "Script", "", 0, 0, "Script is not supported", NULL);

@@ -142,7 +142,7 @@ static struct vfy_concrete udp_pkt(void)
 static void test_pass_through(void **st)
 {
 	static const char *const cls[] = { "Null", "PushNull", "Counter", "AverageCounter",
-	                                   "Print(x)", "SetTimestamp", "EtherRewrite(00:01:02:03:04:05, 00:0a:0b:0c:0d:0e)" };
+	                                   "Print(x)", "IPPrint(x, PAYLOAD hex)", "SetTimestamp", "Align(4, 2)", "EtherRewrite(00:01:02:03:04:05, 00:0a:0b:0c:0d:0e)" };
 	for (size_t k = 0; k < sizeof cls / sizeof cls[0]; k++) {
 		char click[256];
 		snprintf(click, sizeof click, "x :: %s; x -> d0 :: Discard;", cls[k]);

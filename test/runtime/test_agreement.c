@@ -135,6 +135,7 @@ static const struct subject subjects[] = {
 	{ "FixIPSrc", "10.0.0.1", 1, 1 },
 	{ "Align", "4, 0", 1, 1 },
 	{ "EtherMirror", "", 1, 1 },
+	{ "IPPrint", "x, CONTENTS hex, ID true", 1, 1 },
 };
 
 struct sink {

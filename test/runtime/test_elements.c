@@ -1324,6 +1324,104 @@ static void test_more_click_classes(void **st)
 	done(u);
 }
 
+/* IPPrint's line for p pushed straight into element "p" (IP header
+ * annotation set here). The expected lines are Click 2.1's for the same
+ * packets. */
+static const char *ipprint_line(struct rtu *u, struct rt_pkt *p)
+{
+	rtu_mark_ip(p);
+	rtu_clear(u);
+	u->last_log[0] = 0;
+	rt_module_push_elem(u->m, "p", 0, p, 0);
+	assert_int_equal(u->nout, 1);
+	return u->last_log;
+}
+
+static void test_ipprint(void **st)
+{
+	(void)st;
+	struct rtu *u = open_cfg("FromDevice(0) -> p :: IPPrint(t, TIMESTAMP false) -> ToDevice(0)");
+	assert_string_equal(ipprint_line(u, rtu_tcp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 80, 0x12, 5)),
+	                    "t: 1.2.3.4.1 > 5.6.7.8.80: S 1000:1006(6,45,45) ack 0 win 8192");
+	assert_string_equal(ipprint_line(u, rtu_tcp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 80, 0x19, 0)),
+	                    "t: 1.2.3.4.1 > 5.6.7.8.80: FP 1000:1001(1,40,40) ack 0 win 8192");
+	assert_string_equal(ipprint_line(u, rtu_tcp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 80, 0x10, 2)),
+	                    "t: 1.2.3.4.1 > 5.6.7.8.80: . 1000:1002(2,42,42) ack 0 win 8192");
+	assert_string_equal(ipprint_line(u, rtu_udp(u, IP4(1, 2, 3, 4), 9, IP4(5, 6, 7, 8), 53, 3)),
+	                    "t: 1.2.3.4.9 > 5.6.7.8.53: udp 11");
+	assert_string_equal(ipprint_line(u, rtu_icmp(u, IP4(1, 2, 3, 4), IP4(5, 6, 7, 8), 8, 0)),
+	                    "t: 1.2.3.4 > 5.6.7.8: icmp echo (119, 1)");
+	/* unreachable: the quoted destination and port, or the next-hop MTU */
+	struct rt_pkt *p = rtu_icmp(u, IP4(1, 2, 3, 4), IP4(5, 6, 7, 8), 3, 28);
+	uint8_t *icmp = rt_pkt_data(p) + 20;
+	icmp[1] = 3;
+	icmp[8] = 0x45;
+	icmp[8 + 9] = 17;
+	rt_wr32(icmp + 8 + 16, IP4(9, 9, 9, 9));
+	rt_wr16(icmp + 8 + 22, 53);
+	assert_string_equal(ipprint_line(u, p), "t: 1.2.3.4 > 5.6.7.8: icmp 9.9.9.9 unreachable port udp/53");
+	p = rtu_icmp(u, IP4(1, 2, 3, 4), IP4(5, 6, 7, 8), 3, 28);
+	icmp = rt_pkt_data(p) + 20;
+	icmp[1] = 4;
+	rt_wr16(icmp + 6, 1400);
+	icmp[8] = 0x45;
+	rt_wr32(icmp + 8 + 16, IP4(9, 9, 9, 9));
+	assert_string_equal(ipprint_line(u, p), "t: 1.2.3.4 > 5.6.7.8: icmp 9.9.9.9 unreachable needfrag (mtu 1400)");
+	p = rtu_icmp(u, IP4(1, 2, 3, 4), IP4(5, 6, 7, 8), 3, 4);
+	assert_string_equal(ipprint_line(u, p), "t: 1.2.3.4 > 5.6.7.8: icmp unreachable net truncated-icmp");
+	p = rtu_icmp(u, IP4(1, 2, 3, 4), IP4(5, 6, 7, 8), 11, 0);
+	rt_pkt_data(p)[21] = 1;
+	assert_string_equal(ipprint_line(u, p), "t: 1.2.3.4 > 5.6.7.8: icmp timeexceeded reassembly");
+	p = rtu_icmp(u, IP4(1, 2, 3, 4), IP4(5, 6, 7, 8), 42, 0);
+	rt_pkt_data(p)[21] = 3;
+	assert_string_equal(ipprint_line(u, p), "t: 1.2.3.4 > 5.6.7.8: icmp type 42 code 3");
+	/* fragments: the first with ports, later ones without */
+	p = rtu_udp(u, IP4(1, 2, 3, 4), 9, IP4(5, 6, 7, 8), 53, 3);
+	rt_wr16(rt_pkt_data(p) + 4, 77);
+	rt_wr16(rt_pkt_data(p) + 6, RT_IP_MF);
+	assert_string_equal(ipprint_line(u, p), "t: 1.2.3.4.9 > 5.6.7.8.53: udp 11 (frag 77:11@0+)");
+	p = rtu_udp(u, IP4(1, 2, 3, 4), 9, IP4(5, 6, 7, 8), 53, 3);
+	rt_wr16(rt_pkt_data(p) + 4, 77);
+	rt_wr16(rt_pkt_data(p) + 6, 100);
+	assert_string_equal(ipprint_line(u, p), "t: 1.2.3.4 > 5.6.7.8: udp (frag 77:11@800)");
+	/* other protocols; short transport headers */
+	p = rtu_udp(u, IP4(1, 2, 3, 4), 9, IP4(5, 6, 7, 8), 53, 3);
+	rt_pkt_data(p)[9] = 47;
+	assert_string_equal(ipprint_line(u, p), "t: 1.2.3.4 > 5.6.7.8: ip-proto-47");
+	uint8_t shrt[30] = { 0x45, 0, 0, 30, 0, 1, 0, 0, 64, 6, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 0, 1, 0, 2 };
+	assert_string_equal(ipprint_line(u, rtu_raw(u, shrt, 30)), "t: 1.2.3.4.1 > 5.6.7.8.2: truncated-tcp");
+	shrt[9] = 17;
+	assert_string_equal(ipprint_line(u, rtu_raw(u, shrt, 23)), "t: 1.2.3.4 > 5.6.7.8: truncated-udp");
+	/* no IP header annotation: no line */
+	uint32_t nlog = u->nlog;
+	rtu_clear(u);
+	rt_module_push_elem(u->m, "p", 0, rtu_udp(u, IP4(1, 2, 3, 4), 9, IP4(5, 6, 7, 8), 53, 3), 0);
+	assert_int_equal(u->nlog, nlog);
+	rtu_clear(u);
+	done(u);
+
+	u = open_cfg("FromDevice(0) -> p :: IPPrint(TIMESTAMP false, ID true, TTL true, TOS true, LENGTH true,"
+	             " PAINT true, SWAP false, CONTENTS hex, MAXLENGTH 6) -> ToDevice(0)");
+	p = rtu_icmp(u, IP4(1, 2, 3, 4), IP4(5, 6, 7, 8), 0, 0);
+	rt_wr16(rt_pkt_data(p) + 4, 7);
+	rt_pkt_data(p)[1] = 3;
+	p->anno[RT_ANNO_PAINT] = 2;
+	assert_string_equal(ipprint_line(u, p), "paint 2: id 7 ttl 64 tos 3 length 28 1.2.3.4 > 5.6.7.8: "
+	                                        "icmp echo-reply (30464, 256)\n  4503001c 0007");
+	done(u);
+	u = open_cfg("FromDevice(0) -> p :: IPPrint(TIMESTAMP false, AGGREGATE true, PAINT true,"
+	             " PAYLOAD ascii) -> ToDevice(0)");
+	assert_string_equal(ipprint_line(u, rtu_udp(u, IP4(1, 2, 3, 4), 65, IP4(5, 6, 7, 8), 53, 3)),
+	                    "#0.0: 1.2.3.4.65 > 5.6.7.8.53: udp 11\n  AN[");
+	/* a packet too short for an IP header */
+	p = rtu_raw(u, shrt, 12);
+	rt_pkt_set_ip_header(p, 0, 20);
+	rtu_clear(u);
+	rt_module_push_elem(u->m, "p", 0, p, 0);
+	assert_string_equal(u->last_log, "#0.0: truncated-ip");
+	done(u);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1353,6 +1451,7 @@ int main(void)
 		cmocka_unit_test(test_source_route_pseudo_header),
 		cmocka_unit_test(test_set_checksums),
 		cmocka_unit_test(test_more_click_classes),
+		cmocka_unit_test(test_ipprint),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
