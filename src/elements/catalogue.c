@@ -12,20 +12,29 @@
 #define ELEM_CLASSES(X) \
 	X(arpquerier) \
 	X(arpresponder) \
+	X(align) \
+	X(alignmentinfo) \
 	X(averagecounter) \
 	X(bandwidthshaper) \
 	X(changeenforcer) \
+	X(checkicmpheader) \
 	X(checkipheader) \
 	X(checkpaint) \
+	X(checktcpheader) \
+	X(checkudpheader) \
 	X(classifier) \
 	X(counter) \
 	X(decipttl) \
 	X(discard) \
+	X(dropbroadcasts) \
 	X(etherencap) \
+	X(ethermirror) \
 	X(etherrewrite) \
+	X(fixipsrc) \
 	X(fromdevice) \
 	X(fromnetfront) \
 	X(fullnotequeue) \
+	X(getipaddress) \
 	X(hashswitch) \
 	X(icmperror) \
 	X(icmppingresponder) \
@@ -36,6 +45,7 @@
 	X(ipfragmenter) \
 	X(ipmirror) \
 	X(ipoutputcombo) \
+	X(ipprint) \
 	X(iprewriter) \
 	X(ipsecespencap) \
 	X(idle) \
@@ -53,12 +63,17 @@
 	X(ratedsplitter) \
 	X(ratedunqueue) \
 	X(roundrobinswitch) \
+	X(script) \
 	X(setipaddress) \
+	X(setipchecksum) \
 	X(setipdscp) \
+	X(settcpchecksum) \
 	X(settimestamp) \
+	X(setudpchecksum) \
 	X(shaper) \
 	X(simplequeue) \
 	X(staticiplookup) \
+	X(staticswitch) \
 	X(storedata) \
 	X(storeipaddress) \
 	X(strip) \

@@ -529,6 +529,28 @@ static inline void ipops_dec_ttl(uint8_t *ip)
 	rt_wr16(ip + 10, (uint16_t)~(uint16_t)(sum + (sum >> 16)));
 }
 
+/* The TCP/UDP pseudo-header sum of ip (header length hlen) for `len`
+ * transport bytes, as Click's checksum checkers and setters build it: a
+ * well-formed loose or strict source route (option 131 or 137, at least 7
+ * bytes) names the final destination in its last 4 bytes, which replaces
+ * ip_dst (RFC 1122 3.2.1.8). Add the transport bytes and fold. */
+static inline uint32_t ipops_pseudo_sum(const uint8_t *ip, uint32_t hlen, uint32_t len)
+{
+	const uint8_t *dst = ip + 16;
+	for (uint32_t i = 20, bad; i < hlen;) {
+		int l = ipops_option_len(ip, hlen, i, &bad);
+		if (l <= 0)
+			break;
+		if ((ip[i] == 131 || ip[i] == 137) && l >= 7) {
+			dst = ip + i + (uint32_t)l - 4;
+			break;
+		}
+		i += (uint32_t)l;
+	}
+	uint32_t s = rt_csum_add(rt_csum_add(0, ip + 12, 4), dst, 4);
+	return s + ip[9] + len;
+}
+
 /* ==== 7. the rewriter family ================================================ */
 /* What IPRewriter and IPAddrRewriter share (Click's IPRewriter and
  * IPAddrRewriter documentation): the input specs and the keywords common

@@ -1,5 +1,5 @@
-/* Switch([OUTPUT]), RoundRobinSwitch() and HashSwitch(OFFSET, LENGTH)
- * as in Click. */
+/* Switch([OUTPUT]), StaticSwitch(OUTPUT), RoundRobinSwitch() and
+ * HashSwitch(OFFSET, LENGTH) as in Click. */
 #include <errno.h>
 
 #include "elements/internal.h"
@@ -23,6 +23,24 @@ static int switch_configure(const struct click_conf_ctx *ctx, const struct click
 	if (c->output >= 0 && (uint32_t)c->output >= ctx->noutputs)
 		return arg_error(ctx, &spec[0].val, "output %d out of range (%u outputs)", c->output,
 		                 ctx->noutputs);
+	*conf = c;
+	return 0;
+}
+
+/* StaticSwitch: OUTPUT is mandatory, and one past the outputs drops
+ * everything as a negative one does (Click does not call it an error). */
+static int staticswitch_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
+                                  void **conf)
+{
+	struct switch_conf *c = elem__conf_alloc(ctx, sizeof *c);
+	if (!c)
+		return -ENOMEM;
+	struct arg_spec spec[] = { arg_i32("OUTPUT", ARG_MP, &c->output) };
+	int rc = args_parse(ctx, args, spec, ARG_N(spec));
+	if (rc)
+		return rc;
+	if (c->output >= 0 && (uint32_t)c->output >= ctx->noutputs)
+		c->output = -1;
 	*conf = c;
 	return 0;
 }
@@ -171,6 +189,19 @@ const struct click_class elem_switch = {
 	.doc_args = "[OUTPUT] (integer, default 0; negative: drop everything)",
 	.doc_model = "Everything goes to OUTPUT; the switch write handler is not available in "
 	             "innet, so OUTPUT is fixed.",
+};
+
+const struct click_class elem_staticswitch = {
+	.name = "StaticSwitch",
+	.port_count = "1/-",
+	.processing = "h/h",
+	.configure = staticswitch_configure,
+	.model = &switch_model,
+	.runtime = &switch_runtime,
+	.describe = switch_describe,
+	.doc_args = "OUTPUT (integer; mandatory; negative or not an output: drop everything)",
+	.doc_model = "Everything goes to OUTPUT; an OUTPUT that is negative or not an output "
+	             "drops everything.",
 };
 
 const struct click_class elem_roundrobinswitch = {

@@ -117,6 +117,35 @@ FIXTURES = [
     ('pulltee', 2, CHK + ' -> Queue(1000) -> t :: PullTee; t[0] -> Unqueue -> out0; t[1] -> out1;'),
     ('iprewriter', 1, CHK + ' -> IPRewriter(pattern - - 172.16.15.133 - 0 0) -> out0;'),
     ('ipaddrrewriter', 1, CHK + ' -> IPAddrRewriter(pattern 9.9.9.9 - 0 0) -> out0;'),
+    # transport header checks, checksum setters, addresses and annotations
+    ('checktcpheader', 2, CHK + ' -> c :: CheckTCPHeader; c[0] -> out0; c[1] -> out1;'),
+    ('checkudpheader', 2, CHK + ' -> c :: CheckUDPHeader; c[0] -> out0; c[1] -> out1;'),
+    ('checkicmpheader', 2, CHK + ' -> c :: CheckICMPHeader; c[0] -> out0; c[1] -> out1;'),
+    # a TTL written without a checksum update, then recomputed
+    ('setipchecksum', 1, CHK + ' -> StoreData(8, \\<05>) -> SetIPChecksum -> out0;'),
+    # the protocol is not checked: every packet's bytes 16-17 after the IP header
+    ('settcpchecksum', 1, CHK + ' -> SetTCPChecksum -> out0;'),
+    # a data offset of 0 and one of 15 words, repaired before the sum
+    ('settcpchecksum-fixoff', 2, CHK + ' -> c :: IPClassifier(tcp, -); c[1] -> out1;'
+     ' c[0] -> r :: RoundRobinSwitch; r[0] -> StoreData(32, \\<0f>) -> f :: SetTCPChecksum(true);'
+     ' r[1] -> StoreData(32, \\<f0>) -> f; f -> out0;'),
+    ('setudpchecksum', 2, CHK + ' -> s :: SetUDPChecksum; s[0] -> out0; s[1] -> out1;'),
+    ('dropbroadcasts', 2, CHK + ' -> d :: DropBroadcasts; d[0] -> out0; d[1] -> out1;'),
+    ('staticswitch', 3, CHK + ' -> s :: StaticSwitch(1); s[0] -> out0; s[1] -> out1; s[2] -> out2;'),
+    # an OUTPUT that is not an output drops everything
+    ('staticswitch-none', 2, CHK + ' -> s :: StaticSwitch(2); s[0] -> out0; s[1] -> out1;'),
+    ('getipaddress', 1, CHK + ' -> GetIPAddress(12) -> StoreIPAddress(16) -> out0;'),
+    ('getipaddress-ip', 1, CHK + ' -> GetIPAddress(IP src) -> StoreIPAddress(dst) -> out0;'),
+    ('fixipsrc', 1, CHK + ' -> FixIPSrc(10.9.9.9) -> out0;'),
+    ('fixipsrc-icmperror', 1, CHK + ' -> ICMPError(192.0.2.1, timeexceeded) -> FixIPSrc(10.9.9.9) -> out0;'),
+    ('ethermirror', 1, CHK + ' -> EtherEncap(0x0800, 00:01:02:03:04:05, 0a:0b:0c:0d:0e:0f)'
+     ' -> EtherMirror -> out0;'),
+    # on IPv4 with no link header: the IP header's first 12 bytes swap halves
+    ('ethermirror-ip', 1, CHK + ' -> EtherMirror -> out0;'),
+    # the lines are logged, the packets pass unchanged
+    ('ipprint', 1, CHK + ' -> IPPrint(x, CONTENTS hex, ID true, TTL true) -> out0;'),
+    ('align', 1, CHK + ' -> Align(4, 2) -> out0;'),
+    ('alignmentinfo', 1, CHK + ' -> n :: Null -> out0; AlignmentInfo(n 4 0);'),
 ] + [
     # The rewriters on captures with replies (rwinputs.py). Inside hosts
     # (10.0.0.0/8) enter input 0, the rest input 1; outputs 0 and 1 are the

@@ -562,6 +562,109 @@ static void test_changeenforcer(void **state)
 /* Every class: either configure is NULL (IPsecESPEncap only) or it runs on
  * an empty argument list without crashing and reports any refusal; what it
  * accepts, its describe (if any) gives as an object. */
+/* The classes of issue 11 item 3: Click's keywords, defaults and errors. */
+static void test_more_click_classes(void **state)
+{
+	struct fx *x = *state;
+	static const char *const checks[] = { "CheckTCPHeader", "CheckUDPHeader", "CheckICMPHeader" };
+	for (size_t i = 0; i < 3; i++) {
+		FX_OK(x, checks[i], "", 1, 1);
+		assert_false(fx_bool(x, "VERBOSE"));
+		assert_false(fx_bool(x, "DETAILS"));
+		FX_OK(x, checks[i], "VERBOSE true, DETAILS 1", 1, 2);
+		assert_true(fx_bool(x, "VERBOSE"));
+		assert_true(fx_bool(x, "DETAILS"));
+		FX_ERR(x, checks[i], "true", 1, 2, "too many arguments", "true");
+		FX_ERR(x, checks[i], "VERBOSE maybe", 1, 2, "VERBOSE: expected bool", "maybe");
+		FX_ERR(x, checks[i], "OFFSET 14", 1, 2, "unknown keyword", "OFFSET");
+	}
+	FX_OK(x, "SetIPChecksum", "", 1, 1);
+	FX_ERR(x, "SetIPChecksum", "1", 1, 1, "too many arguments", "1");
+	FX_OK(x, "SetTCPChecksum", "", 1, 1);
+	assert_false(fx_bool(x, "FIXOFF"));
+	FX_OK(x, "SetTCPChecksum", "true", 1, 1);
+	assert_true(fx_bool(x, "FIXOFF"));
+	FX_OK(x, "SetTCPChecksum", "FIXOFF false", 1, 1);
+	assert_false(fx_bool(x, "FIXOFF"));
+	FX_ERR(x, "SetTCPChecksum", "maybe", 1, 1, "FIXOFF: expected bool", "maybe");
+	FX_ERR(x, "SetTCPChecksum", "yes please", 1, 1, "unknown keyword", "yes");
+	FX_OK(x, "SetUDPChecksum", "", 1, 2);
+	FX_OK(x, "EtherMirror", "", 1, 1);
+	FX_ERR(x, "EtherMirror", "00:01:02:03:04:05", 1, 1, "too many arguments", "00");
+	FX_OK(x, "DropBroadcasts", "", 1, 1);
+	FX_ERR(x, "DropBroadcasts", "VERBOSE true", 1, 2, "", "VERBOSE");
+
+	FX_OK(x, "StaticSwitch", "1", 1, 2);
+	assert_int_equal(fx_int(x, "OUTPUT"), 1);
+	FX_OK(x, "StaticSwitch", "2", 1, 2); /* not an output: drops, as Click */
+	assert_int_equal(fx_int(x, "OUTPUT"), -1);
+	FX_OK(x, "StaticSwitch", "OUTPUT -3", 1, 2);
+	assert_int_equal(fx_int(x, "OUTPUT"), -3);
+	FX_ERR(x, "StaticSwitch", "", 1, 2, "OUTPUT: required argument missing", NULL);
+	FX_ERR(x, "StaticSwitch", "one", 1, 2, "OUTPUT: expected integer", "one");
+
+	FX_OK(x, "GetIPAddress", "16", 1, 1);
+	assert_int_equal(fx_int(x, "OFFSET"), 16);
+	assert_int_equal(fx_int(x, "ANNO"), 0);
+	assert_true(fx_null(x, "IP"));
+	FX_OK(x, "GetIPAddress", "12, 4", 1, 1);
+	assert_int_equal(fx_int(x, "ANNO"), 4);
+	FX_OK(x, "GetIPAddress", "IP src", 1, 1);
+	assert_string_equal(fx_str(x, "IP"), "src");
+	assert_true(fx_null(x, "OFFSET"));
+	FX_OK(x, "GetIPAddress", "ANNO 8, IP dst", 1, 1);
+	assert_string_equal(fx_str(x, "IP"), "dst");
+	assert_int_equal(fx_int(x, "ANNO"), 8);
+	FX_ERR(x, "GetIPAddress", "", 1, 1, "set one of OFFSET, IP", NULL);
+	FX_ERR(x, "GetIPAddress", "16, IP src", 1, 1, "set one of OFFSET, IP", "src");
+	FX_ERR(x, "GetIPAddress", "IP source", 1, 1, "bad IP", "source");
+	FX_ERR(x, "GetIPAddress", "16, 46", 1, 1, "ANNO: annotation offset out of range", "46");
+
+	FX_OK(x, "FixIPSrc", "10.0.0.1", 1, 1);
+	assert_string_equal(fx_str(x, "IPADDR"), "10.0.0.1");
+	FX_ERR(x, "FixIPSrc", "", 1, 1, "IPADDR: required argument missing", NULL);
+	FX_ERR(x, "FixIPSrc", "10.0.0", 1, 1, "IPADDR: expected IP address", "10.0.0");
+
+	FX_OK(x, "Align", "4, 2", 1, 1);
+	assert_int_equal(fx_int(x, "MODULUS"), 4);
+	assert_int_equal(fx_int(x, "OFFSET"), 2);
+	FX_ERR(x, "Align", "3, 0", 1, 1, "MODULUS must be 2, 4, or 8", "3");
+	FX_ERR(x, "Align", "4, 4", 1, 1, "OFFSET must be smaller than MODULUS", "4)");
+	FX_ERR(x, "Align", "4", 1, 1, "OFFSET: required argument missing", NULL);
+	FX_OK(x, "AlignmentInfo", "a 4 0 8 2, b 2 1", 0, 0);
+	assert_int_equal(fx_len(x, "ALIGNMENT"), 2);
+	assert_string_equal(fx_str_at(x, "ALIGNMENT", 1), "b 2 1");
+	FX_ERR(x, "AlignmentInfo", "a 4", 0, 0, "expected 'ELEMENTNAME CHUNK OFFSET", "a 4");
+	FX_ERR(x, "AlignmentInfo", "a 4 x", 0, 0, "OFFSET: expected integer", "x");
+
+	FX_OK(x, "IPPrint", "", 1, 1);
+	assert_string_equal(fx_str(x, "LABEL"), "");
+	assert_string_equal(fx_str(x, "CONTENTS"), "NONE");
+	assert_int_equal(fx_int(x, "MAXLENGTH"), 1500);
+	assert_true(fx_bool(x, "TIMESTAMP"));
+	assert_true(fx_bool(x, "SWAP"));
+	assert_false(fx_bool(x, "ID"));
+	FX_OK(x, "IPPrint", "in, CONTENTS Ascii, NBYTES 40, TTL true, CHANNEL log", 1, 1);
+	assert_string_equal(fx_str(x, "LABEL"), "in");
+	assert_string_equal(fx_str(x, "CONTENTS"), "ASCII");
+	assert_int_equal(fx_int(x, "MAXLENGTH"), 40);
+	FX_OK(x, "IPPrint", "PAYLOAD yes", 1, 1);
+	assert_string_equal(fx_str(x, "PAYLOAD"), "HEX");
+	assert_string_equal(fx_str(x, "CONTENTS"), "NONE");
+	FX_OK(x, "IPPrint", "CONTENTS true", 1, 1);
+	assert_string_equal(fx_str(x, "CONTENTS"), "HEX");
+	FX_ERR(x, "IPPrint", "CONTENTS octal", 1, 1, "bad contents value", "octal");
+	FX_ERR(x, "IPPrint", "PAYLOAD none", 1, 1, "bad payload value", "none");
+	FX_ERR(x, "IPPrint", "CONTENTS hex, PAYLOAD ascii", 1, 1, "specify at most one of PAYLOAD and CONTENTS",
+	       "ascii");
+	FX_ERR(x, "IPPrint", "OUTFILE /tmp/x", 1, 1, "OUTFILE: not supported", "/tmp/x");
+	FX_ERR(x, "IPPrint", "TTL 2", 1, 1, "TTL: expected bool", "2");
+
+	FX_ERR(x, "Script", "wait 1s, write q.reset", 1, 1,
+	       "Script is not supported: its run-time instructions cannot be verified", NULL);
+	FX_ERR(x, "Script", "", 0, 0, "Script is not supported", NULL);
+}
+
 static void test_every_class_empty_args(void **state)
 {
 	struct fx *x = *state;
@@ -593,6 +696,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_icmp_arp, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_route_lists, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_changeenforcer, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_more_click_classes, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_every_class_empty_args, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

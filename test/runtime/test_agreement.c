@@ -117,6 +117,25 @@ static const struct subject subjects[] = {
 	{ "BandwidthShaper", "1Mbps", 1, 1 },
 	{ "RatedUnqueue", "1000", 1, 1 },
 	{ "Unqueue", "", 1, 1 },
+	/* transport checks and checksum setters, addresses and annotations */
+	{ "CheckTCPHeader", "", 1, 2 },
+	{ "CheckUDPHeader", "VERBOSE true", 1, 2 },
+	{ "CheckICMPHeader", "", 1, 2 },
+	{ "CheckTCPHeader", "", 1, 1 },
+	{ "SetIPChecksum", "", 1, 1 },
+	{ "SetTCPChecksum", "", 1, 1 },
+	{ "SetTCPChecksum", "true", 1, 1 },
+	{ "SetUDPChecksum", "", 1, 2 },
+	{ "DropBroadcasts", "", 1, 2 },
+	{ "StaticSwitch", "1", 1, 2 },
+	{ "StaticSwitch", "5", 1, 2 },
+	{ "GetIPAddress", "16", 1, 1 },
+	{ "GetIPAddress", "IP src", 1, 1 },
+	{ "GetIPAddress", "12, 16", 1, 1 },
+	{ "FixIPSrc", "10.0.0.1", 1, 1 },
+	{ "Align", "4, 0", 1, 1 },
+	{ "EtherMirror", "", 1, 1 },
+	{ "IPPrint", "x, CONTENTS hex, ID true", 1, 1 },
 };
 
 struct sink {

@@ -1050,6 +1050,378 @@ static void test_changeenforcer_save_load(void **st)
 	done(u);
 }
 
+/* Push p into FromDevice(0) of u and return the device it left by, or -1
+ * when it was dropped; the packet stays in u->out[0]. */
+static int through(struct rtu *u, struct rt_pkt *p)
+{
+	rtu_clear(u);
+	rt_module_push(u->m, 0, p, 0);
+	return u->nout ? (int)u->out_dev[0] : -1;
+}
+
+static void fix_l4(struct rt_pkt *p, uint32_t sum_off)
+{
+	uint8_t *ip = rt_pkt_data(p);
+	uint32_t hl = (uint32_t)(ip[0] & 15) * 4, len = rt_rd16(ip + 2) - hl;
+	rt_wr16(ip + hl + sum_off, 0);
+	uint32_t s = rt_csum_add(rt_csum_add(0, ip + 12, 8) + ip[9] + len, ip + hl, len);
+	rt_wr16(ip + hl + sum_off, rt_csum_fold(s));
+}
+
+static void test_check_transport(void **st)
+{
+	(void)st;
+	struct rtu *u = open_cfg("FromDevice(0) -> c :: CheckTCPHeader -> ToDevice(0); c[1] -> ToDevice(1)");
+	assert_int_equal(through(u, rtu_tcp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 80, 0x02, 9)), 0);
+	assert_int_equal(through(u, rtu_udp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 80, 9)), 1);
+	struct rt_pkt *p = rtu_tcp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 80, 0x10, 9);
+	rt_pkt_data(p)[20 + 16] ^= 1; /* bad checksum */
+	assert_int_equal(through(u, p), 1);
+	/* data offset under 5 words, and beyond ip_len (checksums valid) */
+	static const uint8_t offs[] = { 0x40, 0xf0 };
+	for (int k = 0; k < 2; k++) {
+		p = rtu_tcp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 80, 0x10, 9);
+		rt_pkt_data(p)[32] = offs[k];
+		fix_l4(p, 16);
+		assert_int_equal(through(u, p), 1);
+	}
+	uint64_t v;
+	assert_int_equal(rt_module_read(u->m, "c", "drops", &v), 0);
+	assert_int_equal(v, 4);
+	done(u);
+
+	u = open_cfg("FromDevice(0) -> c :: CheckUDPHeader -> ToDevice(0); c[1] -> ToDevice(1)");
+	assert_int_equal(through(u, rtu_udp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 2, 7)), 0);
+	p = rtu_udp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 2, 7);
+	rt_pkt_data(p)[28] ^= 0xff; /* payload changed, checksum 0: not checked */
+	rt_wr16(rt_pkt_data(p) + 26, 0);
+	assert_int_equal(through(u, p), 0);
+	p = rtu_udp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 2, 7);
+	rt_pkt_data(p)[28] ^= 0xff;
+	assert_int_equal(through(u, p), 1);
+	/* UDP length below 8, and beyond the packet */
+	static const uint16_t ulens[] = { 7, 16 };
+	for (int k = 0; k < 2; k++) {
+		p = rtu_udp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 2, 7);
+		rt_wr16(rt_pkt_data(p) + 24, ulens[k]);
+		assert_int_equal(through(u, p), 1);
+	}
+	/* a UDP length shorter than the IP payload: the sum covers it only */
+	p = rtu_udp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 2, 7);
+	uint8_t *ip = rt_pkt_data(p);
+	rt_wr16(ip + 24, 12);
+	rt_wr16(ip + 26, 0);
+	rt_wr16(ip + 26, rt_csum_fold(rt_csum_add(rt_csum_add(0, ip + 12, 8) + 17 + 12, ip + 20, 12)));
+	assert_int_equal(through(u, p), 0);
+	/* fewer than 8 UDP bytes */
+	uint8_t tiny[24] = { 0x45, 0, 0, 24, 0, 1, 0, 0, 64, 17, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 0, 1, 0, 2 };
+	rt_ip_set_csum(tiny, 20);
+	assert_int_equal(through(u, rtu_raw(u, tiny, 24)), 1);
+	done(u);
+
+	u = open_cfg("FromDevice(0) -> c :: CheckICMPHeader -> ToDevice(0); c[1] -> ToDevice(1)");
+	assert_int_equal(through(u, rtu_icmp(u, IP4(1, 2, 3, 4), IP4(5, 6, 7, 8), 8, 3)), 0);
+	/* lengths per type: unreachable needs 28 quoted bytes, timestamps 20
+	 * bytes exactly, information requests 8 exactly */
+	static const struct { uint8_t type; uint32_t pay; int out; } icmp[] = {
+		{ 3, 27, 1 }, { 3, 28, 0 }, { 11, 20, 1 }, { 13, 12, 0 }, { 13, 13, 1 },
+		{ 14, 11, 1 }, { 15, 0, 0 }, { 16, 1, 1 }, { 0, 0, 0 }, { 9, 0, 0 },
+	};
+	for (size_t k = 0; k < sizeof icmp / sizeof icmp[0]; k++)
+		assert_int_equal(through(u, rtu_icmp(u, IP4(1, 2, 3, 4), IP4(5, 6, 7, 8), icmp[k].type,
+		                                     icmp[k].pay)), icmp[k].out);
+	p = rtu_icmp(u, IP4(1, 2, 3, 4), IP4(5, 6, 7, 8), 8, 3);
+	rt_pkt_data(p)[30] ^= 1;
+	assert_int_equal(through(u, p), 1);
+	assert_int_equal(through(u, rtu_tcp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 80, 0x02, 0)), 1);
+	done(u);
+	/* without output 1 failures are dropped */
+	u = open_cfg("FromDevice(0) -> CheckICMPHeader -> ToDevice(0)");
+	assert_int_equal(through(u, rtu_udp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 2, 7)), -1);
+	done(u);
+}
+
+/* A TCP packet with a 7-word IP header holding a NOP and a loose source
+ * route whose last address is `final`, checksum computed against `sumdst`. */
+static struct rt_pkt *lsrr_tcp(struct rtu *u, uint32_t final, uint32_t sumdst)
+{
+	uint8_t b[28 + 20] = { 0x47, 0, 0, 48, 0, 1, 0, 0, 64, 6, 0, 0, 1, 2, 3, 4, 9, 9, 9, 9,
+	                       1, 131, 7, 4 };
+	rt_wr32(b + 24, final);
+	b[28 + 12] = 0x50;
+	rt_ip_set_csum(b, 28);
+	uint8_t ph[12];
+	memcpy(ph, b + 12, 4);
+	rt_wr32(ph + 4, sumdst);
+	uint32_t s = rt_csum_add(0, ph, 8) + 6 + 20;
+	rt_wr16(b + 28 + 16, rt_csum_fold(rt_csum_add(s, b + 28, 20)));
+	return rtu_raw(u, b, sizeof b);
+}
+
+static void test_source_route_pseudo_header(void **st)
+{
+	(void)st;
+	struct rtu *u = open_cfg("FromDevice(0) -> c :: CheckTCPHeader -> ToDevice(0); c[1] -> ToDevice(1)");
+	assert_int_equal(through(u, lsrr_tcp(u, IP4(7, 7, 7, 7), IP4(7, 7, 7, 7))), 0);
+	assert_int_equal(through(u, lsrr_tcp(u, IP4(7, 7, 7, 7), IP4(9, 9, 9, 9))), 1);
+	done(u);
+	/* SetTCPChecksum sums against the final destination too */
+	u = open_cfg("FromDevice(0) -> SetTCPChecksum -> c :: CheckTCPHeader -> ToDevice(0); c[1] -> ToDevice(1)");
+	assert_int_equal(through(u, lsrr_tcp(u, IP4(7, 7, 7, 7), IP4(9, 9, 9, 9))), 0);
+	done(u);
+}
+
+static void test_set_checksums(void **st)
+{
+	(void)st;
+	struct rtu *u = open_cfg("FromDevice(0) -> s :: SetIPChecksum -> ToDevice(0)");
+	struct rt_pkt *p = rtu_udp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 2, 7);
+	rt_pkt_data(p)[8] = 3; /* TTL changed without an update */
+	rtu_mark_ip(p);
+	rt_module_push_elem(u->m, "s", 0, p, 0);
+	assert_int_equal(u->nout, 1);
+	assert_true(rtu_ip_csum_ok(out_ip(u, 0)));
+	rtu_clear(u);
+	/* a header length under 5 words is dropped */
+	p = rtu_udp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 2, 7);
+	rt_pkt_data(p)[0] = 0x44;
+	rt_module_push_elem(u->m, "s", 0, p, 0);
+	assert_int_equal(u->nout, 0);
+	uint64_t v;
+	assert_int_equal(rt_module_read(u->m, "s", "drops", &v), 0);
+	assert_int_equal(v, 1);
+	done(u);
+
+	u = open_cfg("FromDevice(0) -> SetTCPChecksum -> ToDevice(0)");
+	p = rtu_tcp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 80, 0x18, 5);
+	rt_wr16(rt_pkt_data(p) + 36, 0xdead);
+	assert_int_equal(through(u, p), 0);
+	assert_true(rtu_l4_csum_ok(out_ip(u, 0)));
+	/* fewer than 20 bytes after the IP header: dropped */
+	uint8_t shrt[36] = { 0x45, 0, 0, 36, 0, 1, 0, 0, 64, 6, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8 };
+	rt_ip_set_csum(shrt, 20);
+	assert_int_equal(through(u, rtu_raw(u, shrt, 36)), -1);
+	/* the protocol is not checked: UDP bytes 16-17 after the header change */
+	p = rtu_udp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 2, 20);
+	assert_int_equal(through(u, p), 0);
+	assert_int_not_equal(rt_rd16(out_ip(u, 0) + 36), 0x1010);
+	done(u);
+
+	/* FIXOFF: offsets under 5 words become 5; past ip_len become ip_len */
+	u = open_cfg("FromDevice(0) -> SetTCPChecksum(true) -> ToDevice(0)");
+	static const uint8_t in[] = { 0x20, 0xf0 }, want[] = { 0x50, 0x60 };
+	for (int k = 0; k < 2; k++) {
+		p = rtu_tcp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 80, 0x18, 5);
+		rt_pkt_data(p)[32] = in[k];
+		assert_int_equal(through(u, p), 0);
+		assert_int_equal(out_ip(u, 0)[32], want[k]);
+		assert_true(rtu_l4_csum_ok(out_ip(u, 0)));
+	}
+	/* ... but not in a fragment */
+	p = rtu_tcp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 80, 0x18, 5);
+	uint8_t *ip = rt_pkt_data(p);
+	ip[32] = 0xf0;
+	rt_wr16(ip + 6, RT_IP_MF);
+	rt_ip_set_csum(ip, 20);
+	assert_int_equal(through(u, p), 0);
+	assert_int_equal(out_ip(u, 0)[32], 0xf0);
+	done(u);
+
+	u = open_cfg("FromDevice(0) -> s :: SetUDPChecksum -> ToDevice(0); s[1] -> ToDevice(1)");
+	p = rtu_udp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 2, 9);
+	rt_wr16(rt_pkt_data(p) + 26, 0);
+	assert_int_equal(through(u, p), 0);
+	assert_true(rtu_l4_csum_ok(out_ip(u, 0)));
+	assert_int_not_equal(rt_rd16(out_ip(u, 0) + 26), 0);
+	/* fragments and UDP lengths past the packet go to output 1 */
+	p = rtu_udp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 2, 9);
+	rt_wr16(rt_pkt_data(p) + 6, 100);
+	rt_ip_set_csum(rt_pkt_data(p), 20);
+	assert_int_equal(through(u, p), 1);
+	p = rtu_udp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 2, 9);
+	rt_wr16(rt_pkt_data(p) + 24, 18);
+	assert_int_equal(through(u, p), 1);
+	done(u);
+	u = open_cfg("FromDevice(0) -> SetUDPChecksum -> ToDevice(0)");
+	p = rtu_udp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 2, 9);
+	rt_wr16(rt_pkt_data(p) + 24, 18);
+	assert_int_equal(through(u, p), -1);
+	done(u);
+}
+
+static void test_more_click_classes(void **st)
+{
+	(void)st;
+	struct rtu *u = open_cfg("FromDevice(0) -> d :: DropBroadcasts -> ToDevice(0); d[1] -> ToDevice(1)");
+	assert_int_equal(through(u, rtu_udp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 2, 3)), 0);
+	static const uint8_t types[] = { RT_PKT_BROADCAST, RT_PKT_MULTICAST, RT_PKT_OTHERHOST };
+	for (int k = 0; k < 3; k++) {
+		struct rt_pkt *p = rtu_udp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 2, 3);
+		p->pkt_type = types[k];
+		rtu_clear(u);
+		rt_module_push_elem(u->m, "d", 0, p, 0);
+		assert_int_equal(u->out_dev[0], k < 2 ? 1 : 0);
+	}
+	done(u);
+
+	u = open_cfg("FromDevice(0) -> s :: StaticSwitch(1) -> ToDevice(0); s[1] -> ToDevice(1)");
+	assert_int_equal(through(u, rtu_udp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 2, 3)), 1);
+	done(u);
+	u = open_cfg("FromDevice(0) -> s :: StaticSwitch(2) -> ToDevice(0); s[1] -> ToDevice(1)");
+	assert_int_equal(through(u, rtu_udp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 2, 3)), -1);
+	done(u);
+
+	u = open_cfg("FromDevice(0) -> GetIPAddress(12) -> ToDevice(0)");
+	assert_int_equal(through(u, rtu_udp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 2, 3)), 0);
+	assert_int_equal(rt_pkt_dst_anno(u->out[0]), IP4(1, 2, 3, 4));
+	done(u);
+	/* an offset past the end leaves the annotation (the device set dst) */
+	u = open_cfg("FromDevice(0) -> GetIPAddress(28) -> ToDevice(0)");
+	assert_int_equal(through(u, rtu_udp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 2, 3)), 0);
+	assert_int_equal(rt_pkt_dst_anno(u->out[0]), IP4(5, 6, 7, 8));
+	done(u);
+	u = open_cfg("FromDevice(0) -> GetIPAddress(IP src, ANNO 4) -> ToDevice(0)");
+	assert_int_equal(through(u, rtu_udp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 2, 3)), 0);
+	assert_int_equal(rt_rd32(u->out[0]->anno + 4), IP4(1, 2, 3, 4));
+	assert_int_equal(rt_pkt_dst_anno(u->out[0]), IP4(5, 6, 7, 8));
+	done(u);
+
+	u = open_cfg("FromDevice(0) -> f :: FixIPSrc(10.9.9.9) -> ToDevice(0)");
+	struct rt_pkt *p = rtu_udp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 2, 3);
+	rtu_mark_ip(p);
+	rtu_clear(u);
+	rt_module_push_elem(u->m, "f", 0, p, 0);
+	assert_int_equal(rt_rd32(out_ip(u, 0) + 12), IP4(1, 2, 3, 4)); /* no flag: unchanged */
+	p = rtu_udp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 2, 3);
+	rtu_mark_ip(p);
+	p->anno[RT_ANNO_FIX_IP_SRC] = 1;
+	rtu_clear(u);
+	rt_module_push_elem(u->m, "f", 0, p, 0);
+	assert_int_equal(rt_rd32(out_ip(u, 0) + 12), IP4(10, 9, 9, 9));
+	assert_true(rtu_ip_csum_ok(out_ip(u, 0)));
+	assert_int_equal(u->out[0]->anno[RT_ANNO_FIX_IP_SRC], 0);
+	done(u);
+
+	/* EtherMirror swaps the two addresses; under 12 bytes nothing */
+	u = open_cfg("FromDevice(0) -> EtherEncap(0x0800, 00:01:02:03:04:05, 0a:0b:0c:0d:0e:0f)"
+	             " -> m :: EtherMirror -> ToDevice(0)");
+	assert_int_equal(through(u, rtu_udp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 2, 3)), 0);
+	static const uint8_t mirrored[14] = { 0, 1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15, 8, 0 };
+	assert_memory_equal(out_ip(u, 0), mirrored, 14);
+	uint8_t eleven[11] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 };
+	rtu_clear(u);
+	rt_module_push_elem(u->m, "m", 0, rtu_raw(u, eleven, 11), 0);
+	assert_memory_equal(out_ip(u, 0), eleven, 11);
+	done(u);
+
+	u = open_cfg("FromDevice(0) -> Align(8, 6) -> ToDevice(0); AlignmentInfo(x 4 0)");
+	p = rtu_udp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 2, 3);
+	uint8_t copy[31];
+	memcpy(copy, rt_pkt_data(p), 31);
+	assert_int_equal(through(u, p), 0);
+	assert_int_equal(u->out[0]->len, 31);
+	assert_memory_equal(out_ip(u, 0), copy, 31);
+	done(u);
+}
+
+/* IPPrint's line for p pushed straight into element "p" (IP header
+ * annotation set here). The expected lines are Click 2.1's for the same
+ * packets. */
+static const char *ipprint_line(struct rtu *u, struct rt_pkt *p)
+{
+	rtu_mark_ip(p);
+	rtu_clear(u);
+	u->last_log[0] = 0;
+	rt_module_push_elem(u->m, "p", 0, p, 0);
+	assert_int_equal(u->nout, 1);
+	return u->last_log;
+}
+
+static void test_ipprint(void **st)
+{
+	(void)st;
+	struct rtu *u = open_cfg("FromDevice(0) -> p :: IPPrint(t, TIMESTAMP false) -> ToDevice(0)");
+	assert_string_equal(ipprint_line(u, rtu_tcp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 80, 0x12, 5)),
+	                    "t: 1.2.3.4.1 > 5.6.7.8.80: S 1000:1006(6,45,45) ack 0 win 8192");
+	assert_string_equal(ipprint_line(u, rtu_tcp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 80, 0x19, 0)),
+	                    "t: 1.2.3.4.1 > 5.6.7.8.80: FP 1000:1001(1,40,40) ack 0 win 8192");
+	assert_string_equal(ipprint_line(u, rtu_tcp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 80, 0x10, 2)),
+	                    "t: 1.2.3.4.1 > 5.6.7.8.80: . 1000:1002(2,42,42) ack 0 win 8192");
+	assert_string_equal(ipprint_line(u, rtu_udp(u, IP4(1, 2, 3, 4), 9, IP4(5, 6, 7, 8), 53, 3)),
+	                    "t: 1.2.3.4.9 > 5.6.7.8.53: udp 11");
+	assert_string_equal(ipprint_line(u, rtu_icmp(u, IP4(1, 2, 3, 4), IP4(5, 6, 7, 8), 8, 0)),
+	                    "t: 1.2.3.4 > 5.6.7.8: icmp echo (119, 1)");
+	/* unreachable: the quoted destination and port, or the next-hop MTU */
+	struct rt_pkt *p = rtu_icmp(u, IP4(1, 2, 3, 4), IP4(5, 6, 7, 8), 3, 28);
+	uint8_t *icmp = rt_pkt_data(p) + 20;
+	icmp[1] = 3;
+	icmp[8] = 0x45;
+	icmp[8 + 9] = 17;
+	rt_wr32(icmp + 8 + 16, IP4(9, 9, 9, 9));
+	rt_wr16(icmp + 8 + 22, 53);
+	assert_string_equal(ipprint_line(u, p), "t: 1.2.3.4 > 5.6.7.8: icmp 9.9.9.9 unreachable port udp/53");
+	p = rtu_icmp(u, IP4(1, 2, 3, 4), IP4(5, 6, 7, 8), 3, 28);
+	icmp = rt_pkt_data(p) + 20;
+	icmp[1] = 4;
+	rt_wr16(icmp + 6, 1400);
+	icmp[8] = 0x45;
+	rt_wr32(icmp + 8 + 16, IP4(9, 9, 9, 9));
+	assert_string_equal(ipprint_line(u, p), "t: 1.2.3.4 > 5.6.7.8: icmp 9.9.9.9 unreachable needfrag (mtu 1400)");
+	p = rtu_icmp(u, IP4(1, 2, 3, 4), IP4(5, 6, 7, 8), 3, 4);
+	assert_string_equal(ipprint_line(u, p), "t: 1.2.3.4 > 5.6.7.8: icmp unreachable net truncated-icmp");
+	p = rtu_icmp(u, IP4(1, 2, 3, 4), IP4(5, 6, 7, 8), 11, 0);
+	rt_pkt_data(p)[21] = 1;
+	assert_string_equal(ipprint_line(u, p), "t: 1.2.3.4 > 5.6.7.8: icmp timeexceeded reassembly");
+	p = rtu_icmp(u, IP4(1, 2, 3, 4), IP4(5, 6, 7, 8), 42, 0);
+	rt_pkt_data(p)[21] = 3;
+	assert_string_equal(ipprint_line(u, p), "t: 1.2.3.4 > 5.6.7.8: icmp type 42 code 3");
+	/* fragments: the first with ports, later ones without */
+	p = rtu_udp(u, IP4(1, 2, 3, 4), 9, IP4(5, 6, 7, 8), 53, 3);
+	rt_wr16(rt_pkt_data(p) + 4, 77);
+	rt_wr16(rt_pkt_data(p) + 6, RT_IP_MF);
+	assert_string_equal(ipprint_line(u, p), "t: 1.2.3.4.9 > 5.6.7.8.53: udp 11 (frag 77:11@0+)");
+	p = rtu_udp(u, IP4(1, 2, 3, 4), 9, IP4(5, 6, 7, 8), 53, 3);
+	rt_wr16(rt_pkt_data(p) + 4, 77);
+	rt_wr16(rt_pkt_data(p) + 6, 100);
+	assert_string_equal(ipprint_line(u, p), "t: 1.2.3.4 > 5.6.7.8: udp (frag 77:11@800)");
+	/* other protocols; short transport headers */
+	p = rtu_udp(u, IP4(1, 2, 3, 4), 9, IP4(5, 6, 7, 8), 53, 3);
+	rt_pkt_data(p)[9] = 47;
+	assert_string_equal(ipprint_line(u, p), "t: 1.2.3.4 > 5.6.7.8: ip-proto-47");
+	uint8_t shrt[30] = { 0x45, 0, 0, 30, 0, 1, 0, 0, 64, 6, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 0, 1, 0, 2 };
+	assert_string_equal(ipprint_line(u, rtu_raw(u, shrt, 30)), "t: 1.2.3.4.1 > 5.6.7.8.2: truncated-tcp");
+	shrt[9] = 17;
+	assert_string_equal(ipprint_line(u, rtu_raw(u, shrt, 23)), "t: 1.2.3.4 > 5.6.7.8: truncated-udp");
+	/* no IP header annotation: no line */
+	uint32_t nlog = u->nlog;
+	rtu_clear(u);
+	rt_module_push_elem(u->m, "p", 0, rtu_udp(u, IP4(1, 2, 3, 4), 9, IP4(5, 6, 7, 8), 53, 3), 0);
+	assert_int_equal(u->nlog, nlog);
+	rtu_clear(u);
+	done(u);
+
+	u = open_cfg("FromDevice(0) -> p :: IPPrint(TIMESTAMP false, ID true, TTL true, TOS true, LENGTH true,"
+	             " PAINT true, SWAP false, CONTENTS hex, MAXLENGTH 6) -> ToDevice(0)");
+	p = rtu_icmp(u, IP4(1, 2, 3, 4), IP4(5, 6, 7, 8), 0, 0);
+	rt_wr16(rt_pkt_data(p) + 4, 7);
+	rt_pkt_data(p)[1] = 3;
+	p->anno[RT_ANNO_PAINT] = 2;
+	assert_string_equal(ipprint_line(u, p), "paint 2: id 7 ttl 64 tos 3 length 28 1.2.3.4 > 5.6.7.8: "
+	                                        "icmp echo-reply (30464, 256)\n  4503001c 0007");
+	done(u);
+	u = open_cfg("FromDevice(0) -> p :: IPPrint(TIMESTAMP false, AGGREGATE true, PAINT true,"
+	             " PAYLOAD ascii) -> ToDevice(0)");
+	assert_string_equal(ipprint_line(u, rtu_udp(u, IP4(1, 2, 3, 4), 65, IP4(5, 6, 7, 8), 53, 3)),
+	                    "#0.0: 1.2.3.4.65 > 5.6.7.8.53: udp 11\n  AN[");
+	/* a packet too short for an IP header */
+	p = rtu_raw(u, shrt, 12);
+	rt_pkt_set_ip_header(p, 0, 20);
+	rtu_clear(u);
+	rt_module_push_elem(u->m, "p", 0, p, 0);
+	assert_string_equal(u->last_log, "#0.0: truncated-ip");
+	done(u);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1075,6 +1447,11 @@ int main(void)
 		cmocka_unit_test(test_push_loop_and_quota),
 		cmocka_unit_test(test_headroom_and_pull_paths),
 		cmocka_unit_test(test_ip_options),
+		cmocka_unit_test(test_check_transport),
+		cmocka_unit_test(test_source_route_pseudo_header),
+		cmocka_unit_test(test_set_checksums),
+		cmocka_unit_test(test_more_click_classes),
+		cmocka_unit_test(test_ipprint),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
