@@ -495,7 +495,9 @@ int vm_module_info(const struct vm_mgr *m, uint64_t id, struct vm_module_info *i
 	if (!v)
 		return -ENOENT;
 	*info = v->info;
-	info->state = v->state;
+	/* "suspended" means the state is saved: until the backend reports
+	 * it, a module being suspended is still idle */
+	info->state = v->suspending ? VM_IDLE : v->state;
 	memset(&info->dp, 0, sizeof info->dp);
 	if (m->be->ops->stats)
 		m->be->ops->stats(m->be, v->inst, &info->dp);
