@@ -77,37 +77,50 @@ def helper_udp_echo(addr, port):
         u.sendto(data, peer)
 
 
-def helper_udp_flows(dst, dport, first_sport, count, listen_port):
+def helper_udp_flows(dst, dport, first_sport, count, rounds):
     """Send one datagram from each of count source ports (raw packets from
-    198.51.100.2), paced; count the replies that come back to each port."""
+    198.51.100.2), paced, and count the flows whose reply came back. A flow
+    without a reply is sent again (same ports: the same flow, not a new
+    one) for up to `rounds` rounds: the test is about the module, not about
+    a loaded machine's veths dropping a datagram."""
     raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
     sniff = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
     sniff.setsockopt(socket.SOL_SOCKET, 33, 16 << 20)
     got = set()
-    for i in range(count):
-        sport = first_sport + i
-        pkt = e2e.ip_udp("198.51.100.2", dst, sport, dport, b"flow-%d" % sport)
-        raw.sendto(pkt, (dst, 0))
-        if i % 100 == 99:
-            time.sleep(0.01)
-    end = time.monotonic() + 10
-    quiet = time.monotonic()
-    while time.monotonic() < end and time.monotonic() - quiet < 2:
-        r, _, _ = select.select([sniff], [], [], 0.2)
-        if not r:
-            continue
-        data, a = sniff.recvfrom(65535)
-        if a[2] == socket.PACKET_OUTGOING:
-            continue
-        ip = data[14:]
-        if len(ip) < 28 or ip[9] != 17:
-            continue
-        hl = (ip[0] & 15) * 4
-        sp, dp = struct.unpack("!HH", ip[hl:hl + 4])
-        payload = ip[hl + 8:]
-        if socket.inet_ntoa(ip[12:16]) == dst and sp == dport and payload == b"flow-%d" % dp:
-            got.add(dp)
-            quiet = time.monotonic()
+
+    def send(sports):
+        for i, sport in enumerate(sports):
+            pkt = e2e.ip_udp("198.51.100.2", dst, sport, dport, b"flow-%d" % sport)
+            raw.sendto(pkt, (dst, 0))
+            if i % 50 == 49:
+                time.sleep(0.01)
+
+    def collect():
+        end = time.monotonic() + 10
+        quiet = time.monotonic()
+        while time.monotonic() < end and time.monotonic() - quiet < 1.5:
+            r, _, _ = select.select([sniff], [], [], 0.2)
+            if not r:
+                continue
+            data, a = sniff.recvfrom(65535)
+            if a[2] == socket.PACKET_OUTGOING:
+                continue
+            ip = data[14:]
+            if len(ip) < 28 or ip[9] != 17:
+                continue
+            hl = (ip[0] & 15) * 4
+            sp, dp = struct.unpack("!HH", ip[hl:hl + 4])
+            if socket.inet_ntoa(ip[12:16]) == dst and sp == dport and ip[hl + 8:] == b"flow-%d" % dp:
+                got.add(dp)
+                quiet = time.monotonic()
+
+    todo = list(range(first_sport, first_sport + count))
+    for _ in range(1 + rounds):
+        send(todo)
+        collect()
+        todo = [p for p in todo if p not in got]
+        if not todo:
+            break
     print(json.dumps({"sent": count, "replies": len(got)}), flush=True)
 
 
@@ -120,7 +133,7 @@ if len(sys.argv) > 1 and sys.argv[1].startswith("--") and sys.argv[1] != "--":
     elif mode == "--udp-echo":
         helper_udp_echo(args[0], int(args[1]))
     elif mode == "--udp-flows":
-        helper_udp_flows(args[0], int(args[1]), int(args[2]), int(args[3]), 0)
+        helper_udp_flows(args[0], int(args[1]), int(args[2]), int(args[3]), int(args[4]))
     sys.exit(0)
 
 
@@ -237,8 +250,8 @@ def start_module(d, tok, mid, ip, sport):
     assert info["state"] == "running", info["runtime"]
 
 
-def flows_through(d, tok, ip, first_sport, count):
-    r = in_ns(T.ns_inet, "--udp-flows", ip, 9000, first_sport, count)
+def flows_through(d, tok, ip, first_sport, count, rounds=2):
+    r = in_ns(T.ns_inet, "--udp-flows", ip, 9000, first_sport, count, rounds)
     got = r.wait(lambda o: "replies" in o, timeout=60)
     assert got, "the flow sender did not finish"
     return got[0]["replies"]
@@ -279,18 +292,22 @@ def test_udp_flows_and_quota():
         m = deploy_proxy(d, tok_b, "front-b", 9000, 9001, proto="udp")
         assert m["quotas"]["flows"] == 100, m["quotas"]
         start_module(d, tok_b, m["id"], m["address"]["ip"], 29999)
-        replies = flows_through(d, tok_b, m["address"]["ip"], 30000, 1000)
+        # one round, no resends: a resend seconds later could meet the
+        # warm-up flow past its guarantee and rightly evict it
+        replies = flows_through(d, tok_b, m["address"]["ip"], 30000, 1000, rounds=0)
         assert replies == 99, replies
+        # every other flow met a full table: counted, in the API and /metrics
         tab = table(d, tok_b, m["id"])
         assert tab["entries"] == 100 and tab["capacity"] == 100 and tab["full_drops"] == 901, tab
-        assert metric_total(d, "innet_module_table_full_drops_total", id=m["id"]) == 901
+        drops = tab["full_drops"]
+        assert metric_total(d, "innet_module_table_full_drops_total", id=m["id"]) == drops
         # UDP mappings are guaranteed for 5 s after their last packet; then
         # they are best-effort and new flows take their place
         time.sleep(6)
         replies = flows_through(d, tok_b, m["address"]["ip"], 40000, 10)
         assert replies == 10, replies
         tab = table(d, tok_b, m["id"])
-        assert tab["entries"] == 100 and tab["full_drops"] == 901, tab
+        assert tab["entries"] == 100 and tab["full_drops"] == drops, tab
 
 
 if __name__ == "__main__":
