@@ -143,6 +143,7 @@ static int start(struct vfy_job *j, const struct rstmt *st)
 			/* the source row of the trace */
 			vjob__hop(j, g, HOP_NODE, node, m0->elem, m0->elem == UINT32_MAX ? 0 : m0->port, "source");
 			g->prev_match = g->nhops;
+			sym__mark(g);
 			if (m0->elem != UINT32_MAX) {
 				/* start inside: undo the record, the step records it */
 				g->hist = g->hist->prev;
