@@ -587,6 +587,46 @@ static int parse_text(const char *what, struct src_file *f, const char *text, st
 	return rc;
 }
 
+/* "requirements:3:12: unknown node 'xyz'": the first diagnostic where
+ * compilers put it, and whether there are more. */
+static void located_msg(const struct diags *d, char *buf, size_t size)
+{
+	const struct diag *g = d->n ? &d->v[0] : NULL;
+	if (!g) {
+		snprintf(buf, size, "error");
+		return;
+	}
+	snprintf(buf, size, "%s:%u:%u: %s%s", g->file ? g->file : "", g->line, g->col, g->msg,
+	         d->nerrors > 1 ? " (and more, see details)" : "");
+}
+
+/* A requirement naming a node that exists nowhere (not in the network, not
+ * the module itself, not one of the modules in its model: the tenant's
+ * that it names, the operator's inline ones) is a mistake in the request,
+ * not a verdict: 400 unknown_node, with line and column. */
+static int check_names(const struct ctl_job_in *in, struct parsed *p, struct ctl_job_out *o)
+{
+	const char **names = calloc(in->nsibs + 1, sizeof *names);
+	if (!names)
+		return -ENOMEM;
+	names[0] = in->name;
+	for (size_t i = 0; i < in->nsibs; i++)
+		names[i + 1] = in->sibs[i].name;
+	struct diags d;
+	diags_init(&d);
+	int rc = vfy_reqs_check_names(p->reqs, &p->rf, in->base, names, in->nsibs + 1, &d);
+	if (rc == -EINVAL) {
+		char msg[512];
+		located_msg(&d, msg, sizeof msg);
+		set_err(o, 400, "unknown_node",
+		        json_pack("{s:s, s:o}", "field", "requirements", "errors", diags_json(&d)), "%s",
+		        msg);
+	}
+	diags_free(&d);
+	free(names);
+	return rc;
+}
+
 /* Try the candidates in order until one wins; *passed_full counts those
  * that would have passed but are full. */
 static int try_all(const struct ctl_job_in *in, struct parsed *p, struct ctl_job_out *out,
@@ -692,6 +732,7 @@ void ctl__job_run(const struct ctl_job_in *in, struct ctl_job_out *out)
 	out->winner = -1;
 	struct parsed p = {0};
 	if (parse_text("requirements", &p.rf, in->requirements, &p.reqs, out) ||
+	    check_names(in, &p, out) ||
 	    (!in->pols && parse_text("policies", &p.pf, in->policies, &p.own_pols, out))) {
 		if (!out->http)
 			set_err(out, 500, "internal", NULL, "out of memory");

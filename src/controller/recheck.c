@@ -157,6 +157,48 @@ static char *module_statements(const struct recheck *k, const struct reg_module 
 	return s;
 }
 
+/* The errors of a policy text as the answer's details list them. */
+static json_t *policy_errors(const struct diags *d)
+{
+	json_t *errs = json_array();
+	for (size_t i = 0; i < d->n; i++) {
+		char *txt = diag_format(&d->v[i]);
+		json_array_append_new(errs, json_pack("{s:i, s:i, s:s, s:s?}", "line", (int)d->v[i].line,
+		                                      "column", (int)d->v[i].col, "message", d->v[i].msg,
+		                                      "text", txt));
+		free(txt);
+	}
+	return errs;
+}
+
+/* A new policy may name only nodes that exist: the network's and the live
+ * modules' (an unknown name would make every check fail, whoever asks);
+ * else answers 400 unknown_node and returns -EINVAL. */
+static int policy_names(struct recheck *k)
+{
+	struct src_file f = {"policy", k->text, strlen(k->text)};
+	struct diags d;
+	diags_init(&d);
+	struct vfy_reqs *rq = NULL;
+	const char **names = calloc(k->nmods + 1, sizeof *names);
+	int rc = names ? vfy_reqs_parse(&f, &rq, &d) : -ENOMEM;
+	for (size_t i = 0; names && i < k->nmods; i++)
+		names[i] = k->mods[i].name;
+	if (!rc)
+		rc = vfy_reqs_check_names(rq, &f, k->base, names, k->nmods, &d);
+	if (rc == -EINVAL && d.n) {
+		const struct diag *g = &d.v[0];
+		ctl__reply_error(&k->reply, 400, "unknown_node",
+		                 json_pack("{s:s, s:o}", "field", "text", "errors", policy_errors(&d)),
+		                 "%s:%u:%u: %s%s", f.name, g->line, g->col, g->msg,
+		                 d.nerrors > 1 ? " (and more, see details)" : "");
+	}
+	vfy_reqs_free(rq);
+	free(names);
+	diags_free(&d);
+	return rc;
+}
+
 static int recheck_start(struct ctl *c, struct recheck *k)
 {
 	int rc = reg_modules_live(c->env.reg, 0, &k->mods, &k->nmods);
@@ -175,6 +217,8 @@ static int recheck_start(struct ctl *c, struct recheck *k)
 			rc = -ENOMEM;
 	}
 	free(pols);
+	if (!rc && k->policy)
+		rc = policy_names(k);
 	if (rc)
 		return rc;
 	k->work.data = k;
@@ -203,16 +247,8 @@ static int parse_policy(const char *text, struct ctl_reply *rp)
 	int rc = vfy_reqs_parse(&f, &rq, &d);
 	vfy_reqs_free(rq);
 	if (rc && rc != -ENOMEM) {
-		json_t *errs = json_array();
-		for (size_t i = 0; i < d.n; i++) {
-			char *txt = diag_format(&d.v[i]);
-			json_array_append_new(errs, json_pack("{s:i, s:i, s:s, s:s?}", "line", (int)d.v[i].line,
-			                                      "column", (int)d.v[i].col, "message", d.v[i].msg,
-			                                      "text", txt));
-			free(txt);
-		}
 		ctl__reply_error(rp, 400, "invalid_policy",
-		                 json_pack("{s:s, s:o}", "field", "text", "errors", errs),
+		                 json_pack("{s:s, s:o}", "field", "text", "errors", policy_errors(&d)),
 		                 "text: line %u, column %u: %s", d.n ? d.v[0].line : 0,
 		                 d.n ? d.v[0].col : 0, d.n ? d.v[0].msg : "error");
 		rc = -EINVAL;
@@ -244,6 +280,8 @@ int ctl_policy_recheck(struct ctl *c, const char *text, bool force, ctl_done_fn 
 		rc = recheck_start(c, k);
 	if (rc) {
 		recheck_free(k);
+		if (rc == -EINVAL)
+			return 0; /* answered */
 		return rc < 0 ? rc : -EIO;
 	}
 	return 0;

@@ -143,6 +143,7 @@ static int start(struct vfy_job *j, const struct rstmt *st)
 			/* the source row of the trace */
 			vjob__hop(j, g, HOP_NODE, node, m0->elem, m0->elem == UINT32_MAX ? 0 : m0->port, "source");
 			g->prev_match = g->nhops;
+			sym__mark(g);
 			if (m0->elem != UINT32_MAX) {
 				/* start inside: undo the record, the step records it */
 				g->hist = g->hist->prev;
@@ -364,6 +365,35 @@ int vfy_check(struct vfy_net *n, const struct vfy_reqs *r, const struct vfy_limi
 	}
 	*out = rep;
 	return 0;
+}
+
+static bool name_known(const struct vfy_base *b, const char *name, const char *const *names,
+                       size_t n)
+{
+	int i = snapshot_find(b->snap, name);
+	if (i >= 0 && (uint32_t)i < b->nnodes)
+		return true;
+	for (size_t k = 0; k < n; k++)
+		if (names[k] && !strcmp(names[k], name))
+			return true;
+	return false;
+}
+
+int vfy_reqs_check_names(const struct vfy_reqs *r, const struct src_file *src,
+                         const struct vfy_base *b, const char *const *names, size_t n,
+                         struct diags *d)
+{
+	int rc = 0;
+	for (size_t i = 0; i < r->n; i++)
+		for (uint32_t h = 0; h < r->v[i].nhops; h++) {
+			const struct rnode *nd = &r->v[i].hops[h].node;
+			if ((nd->kind != RN_NAME && nd->kind != RN_ELEM) || name_known(b, nd->name, names, n))
+				continue;
+			struct src_loc at = {src, nd->line, nd->col};
+			diags_error(d, &at, (uint32_t)strlen(nd->name), "unknown node '%s'", nd->name);
+			rc = -EINVAL;
+		}
+	return rc;
 }
 
 void vfy_report_free(struct vfy_report *rep)

@@ -130,19 +130,38 @@ const char *vjob__loc_name(struct vfy_job *j, const struct sym_hop *h)
 	return arena_printf(j->a, "%s:%s:%u", n->name, e ? e->name : "?", h->port);
 }
 
-/* The first const field of hop h that f has written since it matched the
- * previous hop, or -1. */
-static int const_violated(const struct sym_flow *f, const struct rhop *h, uint32_t *at)
+/* The hop that last changed field fld since the mark: its last definition
+ * when that is recent (*written), else the last hop whose packet left with
+ * another term than it arrived with (a header exposed without a write). */
+static uint32_t changed_at(const struct sym_flow *f, enum sym_field fld, bool *written)
+{
+	uint32_t *def;
+	sym__field((struct sym_flow *)f, fld, &def);
+	*written = *def >= f->prev_match && *def > 0;
+	if (*written)
+		return *def;
+	struct sym_term next = sym_get(f, fld);
+	for (const struct sym_hop *h = f->hist; h && h->num >= f->prev_match; h = h->prev) {
+		if (h->snap.f[fld].var != next.var || h->snap.f[fld].k != next.k)
+			return h->num;
+		next = h->snap.f[fld];
+	}
+	return f->prev_match;
+}
+
+/* The first const field of hop h whose value may differ from the one it
+ * had when f matched the previous hop, or -1; *at: where it changed (by a
+ * write, *written). A
+ * write that keeps the value (a rewriter's '-', a mapping that restores
+ * it) is no change. */
+static int const_violated(const struct sym_flow *f, const struct rhop *h, uint32_t *at,
+                          bool *written)
 {
 	for (int fld = 0; fld < SYM_NFIELDS; fld++) {
-		if (!(h->cmask & (1u << fld)))
+		if (!(h->cmask & (1u << fld)) || sym__unchanged(f, (enum sym_field)fld))
 			continue;
-		uint32_t *def;
-		sym__field((struct sym_flow *)f, (enum sym_field)fld, &def);
-		if (*def >= f->prev_match && *def > 0) {
-			*at = *def;
-			return fld;
-		}
+		*at = changed_at(f, (enum sym_field)fld, written);
+		return fld;
 	}
 	return -1;
 }
@@ -183,11 +202,13 @@ static int hook(struct vfy_job *j, struct sym_flow *f, uint32_t node, uint32_t e
 	for (uint32_t i = 0; i < match.n; i++) {
 		struct sym_flow *g = match.v[i];
 		uint32_t at;
-		int bad = const_violated(g, &st->hops[k + 1], &at);
+		bool written;
+		int bad = const_violated(g, &st->hops[k + 1], &at, &written);
 		if (bad >= 0) {
 			if (!j->const_msg)
-				j->const_msg = arena_printf(j->a, "'%s' is written at %s, between %s and %s",
+				j->const_msg = arena_printf(j->a, "'%s' is %s at %s, between %s and %s",
 				                            sym_field_name((enum sym_field)bad),
+				                            written ? "written" : "changed",
 				                            vjob__loc_name(j, hop_at(g, at)), st->hops[k].node.text,
 				                            st->hops[k + 1].node.text);
 			if (st->kind == VFY_ALWAYS && k + 1 == n - 1) {
@@ -200,6 +221,7 @@ static int hook(struct vfy_job *j, struct sym_flow *f, uint32_t node, uint32_t e
 		}
 		g->progress = (uint16_t)(k + 1);
 		g->prev_match = g->nhops;
+		sym__mark(g);
 		if (k + 1 == n - 1) {
 			j->reached_last++;
 			if (st->kind == VFY_REACH || st->kind == VFY_NEVER) {

@@ -177,19 +177,24 @@ struct sym_term sym_get(const struct sym_flow *f, enum sym_field fld)
 	return *sym__field((struct sym_flow *)f, fld, NULL);
 }
 
+/* The one value a term can take, if it has only one. */
+static bool term_single(const struct sym_flow *f, struct sym_term t, unsigned width, uint32_t *v)
+{
+	uint32_t m = iset__max(width);
+	if (!t.var) {
+		*v = t.k & m;
+		return true;
+	}
+	const struct sym_iset *d = f->vars[t.var - 1].dom;
+	if (d->n != 1 || d->v[0].lo != d->v[0].hi)
+		return false;
+	*v = (d->v[0].lo + t.k) & m;
+	return true;
+}
+
 bool sym_get_const(const struct sym_flow *f, enum sym_field fld, uint32_t *v)
 {
-	struct sym_term t = sym_get(f, fld);
-	if (t.var) {
-		const struct sym_iset *d = f->vars[t.var - 1].dom;
-		if (d->n == 1 && d->v[0].lo == d->v[0].hi) {
-			*v = (d->v[0].lo + t.k) & iset__max(sym_field_width(fld));
-			return true;
-		}
-		return false;
-	}
-	*v = t.k;
-	return true;
+	return term_single(f, sym_get(f, fld), sym_field_width(fld), v);
 }
 
 const struct sym_iset *sym__term_values(struct sym_ctx *cx, const struct sym_flow *f,
@@ -205,19 +210,18 @@ const struct sym_iset *sym_values(struct sym_ctx *cx, const struct sym_flow *f, 
 	return sym__term_values(cx, f, sym_get(f, fld), sym_field_width(fld));
 }
 
-static void wrote(struct sym_flow *f, enum sym_field fld)
-{
-	uint32_t *def;
-	sym__field(f, fld, &def);
-	*def = f->nhops;
-}
-
 void sym_set_term(struct sym_ctx *cx, struct sym_flow *f, enum sym_field fld, struct sym_term t)
 {
 	(void)cx;
 	t.k &= iset__max(sym_field_width(fld));
-	*sym__field(f, fld, NULL) = t;
-	wrote(f, fld);
+	uint32_t *def;
+	struct sym_term *cur = sym__field(f, fld, &def);
+	/* storing the field's own term (a rewriter's '-') changes nothing: the
+	 * last definition stays the element that last changed the value */
+	if (cur->var == t.var && cur->k == t.k)
+		return;
+	*cur = t;
+	*def = f->nhops;
 }
 
 void sym_set_const(struct sym_ctx *cx, struct sym_flow *f, enum sym_field fld, uint32_t v)
@@ -518,6 +522,24 @@ uint64_t sym__hash(const struct sym_flow *f)
 	MIX(f->progress);
 #undef MIX
 	return h;
+}
+
+void sym__mark(struct sym_flow *f)
+{
+	for (int i = 0; i < SYM_NFIELDS; i++)
+		f->mark[i] = sym_get(f, (enum sym_field)i);
+}
+
+bool sym__unchanged(const struct sym_flow *f, enum sym_field fld)
+{
+	unsigned w = sym_field_width(fld);
+	struct sym_term a = f->mark[fld], b = sym_get(f, fld);
+	/* one variable plus the same offset: equal on every packet of the flow */
+	if (a.var == b.var)
+		return ((a.k ^ b.k) & iset__max(w)) == 0;
+	/* different variables are equal only when the flow pins both to one value */
+	uint32_t va, vb;
+	return term_single(f, a, w, &va) && term_single(f, b, w, &vb) && va == vb;
 }
 
 void sym__snap(const struct sym_flow *f, struct sym_snap *s)

@@ -128,6 +128,7 @@ struct sym_flow {
 	/* requirement tracking */
 	uint16_t progress;    /* statement hops matched (0: the source) */
 	uint32_t prev_match;  /* hop number where hop `progress` matched */
+	struct sym_term mark[SYM_NFIELDS]; /* every field then: what const compares with */
 	struct sym_term entry_src, entry_dst; /* for security rules */
 };
 
@@ -161,6 +162,11 @@ uint32_t sym__newvar(struct sym_ctx *cx, struct sym_flow *f, const char *name, u
 struct sym_term *sym__field(struct sym_flow *f, enum sym_field fld, uint32_t **def);
 uint64_t sym__hash(const struct sym_flow *f);
 void sym__snap(const struct sym_flow *f, struct sym_snap *s);
+/* Remember every field's term as the flow matches a statement hop; split.c
+ * renames variables in the mark as in the fields. */
+void sym__mark(struct sym_flow *f);
+/* Is the field provably equal to its value at the mark, on this flow? */
+bool sym__unchanged(const struct sym_flow *f, enum sym_field fld);
 /* Values of a term (its variable's domain shifted by k). */
 const struct sym_iset *sym__term_values(struct sym_ctx *cx, const struct sym_flow *f,
                                         struct sym_term t, unsigned width);

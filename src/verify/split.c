@@ -429,6 +429,8 @@ static void substitute(struct sym_ctx *cx, struct sym_flow *f, uint32_t from, st
 		f->pf[i] = subst1(f->pf[i], from, to, sym_field_width((enum sym_field)(SYM_NLAYER_FIELDS + i)));
 	f->entry_src = subst1(f->entry_src, from, to, 32);
 	f->entry_dst = subst1(f->entry_dst, from, to, 32);
+	for (int i = 0; i < SYM_NFIELDS; i++)
+		f->mark[i] = subst1(f->mark[i], from, to, sym_field_width((enum sym_field)i));
 	/* state records are shared: rebuild the list if any mentions it */
 	bool any = false;
 	for (const struct sym_state *s = f->state; s && !any; s = s->next)

@@ -94,6 +94,14 @@ size_t vfy_reqs_count(const struct vfy_reqs *r);
 const char *vfy_reqs_text(const struct vfy_reqs *r, size_t i);
 /* Concatenate b's statements after a's (a takes them over; b is freed). */
 int vfy_reqs_append(struct vfy_reqs *a, struct vfy_reqs *b);
+/* Every node the statements of r (parsed from src) name by name ("fw",
+ * "fw:rw:0") must be a node of b's network or one of the n names (modules
+ * the caller knows of); else an error per unknown name goes to d, with its
+ * line and column ("unknown node 'xyz'"), and the answer is -EINVAL. The
+ * special words and addresses are always known. 0 or a negative errno. */
+int vfy_reqs_check_names(const struct vfy_reqs *r, const struct src_file *src,
+                         const struct vfy_base *b, const char *const *names, size_t n,
+                         struct diags *d);
 
 /* ---- checking --------------------------------------------------------------- */
 

@@ -464,6 +464,86 @@ static void test_const_violated_by_rewriter(void **state)
 	free(click);
 }
 
+/* An inline firewall between the internet and the clients: its rewriter
+ * (spec FW_SPEC) sees inbound TCP; web traffic may take a second spec. */
+static char *dpi_net(const char *spec, const char *web_spec)
+{
+	char *net = NULL;
+	int n = asprintf(&net,
+		"{\"nodes\": ["
+		" {\"name\": \"clients\", \"type\": \"hosts\", \"role\": \"client\", \"prefixes\": [\"172.16.0.0/16\"], \"ports\": 1},"
+		" {\"name\": \"internet\", \"type\": \"hosts\", \"role\": \"internet\", \"ports\": 1},"
+		" {\"name\": \"fw\", \"type\": \"middlebox\", \"ports\": 2, \"click\":"
+		"   \"rw :: IPRewriter(%s); web :: IPRewriter(%s);"
+		"    FromDevice(0) -> IPFilter(allow tcp, deny all) -> c :: IPClassifier(dst port 80, -);"
+		"    c[0] -> web -> ToDevice(1); c[1] -> rw -> ToDevice(1); rw[1] -> Discard; web[1] -> Discard;"
+		"    FromDevice(1) -> Discard;\"}"
+		"], \"links\": [[\"internet:0\", \"fw:0\"], [\"fw:1\", \"clients:0\"]]}",
+		spec, web_spec);
+	assert_true(n > 0);
+	return net;
+}
+
+/* const is about values: a write that keeps the value is no change */
+static void test_const_kept_by_rewriter(void **state)
+{
+	struct world w;
+	char *net = dpi_net("pattern - - - - 0 1", "pattern - - - - 0 1");
+	world_load(&w, net);
+	world_check(&w, "reach from internet tcp -> fw -> client const dst\n"
+	                "always from internet tcp -> fw -> client const dst && dport && src && sport\n");
+	assert_int_equal(res(&w, 0).verdict, VFY_HOLDS);
+	assert_int_equal(res(&w, 1).verdict, VFY_HOLDS);
+	assert_false(res(&w, 1).vacuous);
+	world_free(&w);
+	free(net);
+	/* a pattern that sets the destination changes it */
+	net = dpi_net("pattern - - 10.0.0.1 - 0 1", "pattern - - 10.0.0.1 - 0 1");
+	world_load(&w, net);
+	world_check(&w, "reach from internet tcp -> fw -> client const dst\n"
+	                "reach from internet tcp -> fw -> client const src && sport && dport\n");
+	struct vfy_result r = res(&w, 0);
+	assert_int_equal(r.verdict, VFY_FAILS);
+	assert_non_null(strstr(r.message, "'dst' is written at fw:"));
+	assert_non_null(strstr(r.message, ":0, between fw and client"));
+	assert_int_equal(res(&w, 1).verdict, VFY_HOLDS);
+	world_free(&w);
+	free(net);
+	/* sound on every path: web traffic alone is rewritten, so "always"
+	 * fails and names the web rewriter, while "reach" finds the other path */
+	net = dpi_net("pattern - - - - 0 1", "pattern - - 10.0.0.1 - 0 1");
+	world_load(&w, net);
+	world_check(&w, "reach from internet tcp -> fw -> client const dst\n"
+	                "always from internet tcp -> fw -> client const dst\n"
+	                "reach from internet tcp dst port 80 -> fw -> client const dst\n");
+	assert_int_equal(res(&w, 0).verdict, VFY_HOLDS);
+	r = res(&w, 1);
+	assert_int_equal(r.verdict, VFY_FAILS);
+	assert_non_null(strstr(r.message, "'dst' is written at fw:web:0"));
+	assert_int_equal(res(&w, 2).verdict, VFY_FAILS);
+	world_free(&w);
+	free(net);
+}
+
+/* A reply's mapping restores the addresses the reply already has (a
+ * firewall that keeps them) or changes them (a NAT). */
+static void test_const_across_mapping(void **state)
+{
+	struct world w;
+	world_load(&w, fig1_net);
+	world_check(&w, "reach from client udp -> internet -> fw:rw:1 -> client const dst && dport\n");
+	assert_int_equal(res(&w, 0).verdict, VFY_HOLDS);
+	world_free(&w);
+	world_load(&w, nat_net);
+	world_check(&w, "reach from client udp -> internet -> nat:rw:1 -> client const dst\n"
+	                "reach from client udp -> internet -> nat:rw:1 -> client const src && sport\n");
+	struct vfy_result r = res(&w, 0);
+	assert_int_equal(r.verdict, VFY_FAILS);
+	assert_non_null(strstr(r.message, "'dst' is written at nat:rw:1"));
+	assert_int_equal(res(&w, 1).verdict, VFY_HOLDS);
+	world_free(&w);
+}
+
 static const char *loop_net =
 	"{\"nodes\": ["
 	" {\"name\": \"clients\", \"type\": \"hosts\", \"role\": \"client\", \"prefixes\": [\"172.16.0.0/16\"], \"ports\": 1},"
@@ -749,6 +829,8 @@ int main(void)
 		cmocka_unit_test(test_ttl_decrement),
 		cmocka_unit_test(test_encap_decap),
 		cmocka_unit_test(test_const_violated_by_rewriter),
+		cmocka_unit_test(test_const_kept_by_rewriter),
+		cmocka_unit_test(test_const_across_mapping),
 		cmocka_unit_test(test_routing_loop),
 		cmocka_unit_test(test_vacuous),
 		cmocka_unit_test(test_requirement_errors),
