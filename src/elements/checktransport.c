@@ -77,16 +77,10 @@ static int chk_sym_push(struct sym_ctx *cx, const struct click_element *e, uint3
 	sym_split_transport(cx, mine, chk_min[c->kind], &lng, &shrt, &maybe);
 	if (shrt)
 		sym_emit(cx, 1, shrt);
-	struct sym_flow *both[] = { lng, maybe };
-	for (size_t i = 0; i < 2; i++) {
-		if (!both[i])
-			continue;
-		sym_approx(cx, both[i], "the transport checksum and length fields are not modelled");
-		struct sym_flow *fail = sym_clone(cx, both[i]);
-		if (fail)
-			sym_emit(cx, 1, fail);
-		sym_emit(cx, 0, both[i]);
-	}
+	if (lng)
+		mu_emit_all(cx, 2, lng, "the transport checksum and length fields are not modelled");
+	if (maybe)
+		mu_emit_all(cx, 2, maybe, "the transport checksum and length fields are not modelled");
 	return 0;
 }
 

@@ -87,16 +87,10 @@ static int setudpchecksum_sym_push(struct sym_ctx *cx, const struct click_elemen
 	sym_split_transport(cx, whole, 8, &lng, &shrt, &maybe);
 	if (shrt)
 		sym_emit(cx, 1, shrt);
-	struct sym_flow *both[] = { lng, maybe };
-	for (size_t i = 0; i < 2; i++) {
-		if (!both[i])
-			continue;
-		sym_approx(cx, both[i], "SetUDPChecksum: the UDP length field is not modelled");
-		struct sym_flow *bad = sym_clone(cx, both[i]);
-		if (bad)
-			sym_emit(cx, 1, bad);
-		sym_emit(cx, 0, both[i]);
-	}
+	if (lng)
+		mu_emit_all(cx, 2, lng, "SetUDPChecksum: the UDP length field is not modelled");
+	if (maybe)
+		mu_emit_all(cx, 2, maybe, "SetUDPChecksum: the UDP length field is not modelled");
 	return 0;
 }
 
