@@ -100,7 +100,7 @@ int cmd_click(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	struct click_options opt = {.lookup = elem_class_find};
+	struct click_options opt = {.lookup = elem_class_find, .why_unknown = elem_class_why_unknown};
 	opt.defines = defs;
 	opt.ndefines = ndefs;
 	for (size_t i = 0; i < nfiles; i++) {

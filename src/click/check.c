@@ -595,16 +595,16 @@ static int describe_element(struct check *k, uint32_t i)
 	return 0;
 }
 
-/* Every element, reporting all errors; an element that fails without
- * saying why gets a generic error. */
-static int configure_elements(struct check *k)
+/* The elements of one phase; an element that fails without saying why
+ * gets a generic error. */
+static int configure_phase(struct check *k, bool info_phase, void **shared)
 {
 	struct cparse *p = k->p;
 	for (uint32_t i = 0; i < k->ne; i++) {
 		struct click_element *e = &k->g->el[i];
-		if (!e->cls->configure)
+		if (!e->cls->configure || (e->cls->configure_phase < CLICK_PHASE_DEFAULT) != info_phase)
 			continue;
-		struct click_conf_ctx ctx = {e, e->ninputs, e->noutputs, p->ga, p->d};
+		struct click_conf_ctx ctx = {e, e->ninputs, e->noutputs, p->ga, p->d, shared};
 		size_t before = p->d->nerrors;
 		size_t nd = p->d->n;
 		int rc = e->cls->configure(&ctx, &e->args, &e->conf);
@@ -613,6 +613,16 @@ static int configure_elements(struct check *k)
 			click__err(p, &k->f->el.p[i].loc, (uint32_t)strlen(e->name), "'%s': bad configuration for %s",
 			           e->name, e->cls->name);
 	}
+	return 0;
+}
+
+/* Every element, reporting all errors: information elements (AddressInfo)
+ * first, as Click's configure phases do, then the rest in element order. */
+static int configure_elements(struct check *k)
+{
+	void *shared = NULL;
+	configure_phase(k, true, &shared);
+	configure_phase(k, false, &shared);
 	return errors_so_far(k);
 }
 

@@ -47,12 +47,25 @@ struct click_element {
 };
 
 /* What a class's configure sees: the element's resolved port counts (Click
- * configures after counting ports), where to allocate, where to report. */
+ * configures after counting ports), where to allocate, where to report, and
+ * one slot shared by every element of the same parse (NULL before the first
+ * configure; the catalogue keeps there what elements share, such as
+ * AddressInfo's names and device names, allocated in `arena`; NULL slot
+ * pointer: nothing is shared, as in tests that configure one element). */
 struct click_conf_ctx {
 	const struct click_element *elem; /* name, loc, ... */
 	uint32_t ninputs, noutputs;
 	struct arena *arena;              /* the graph's; conf lives here */
-	struct diags *diags;
+	struct diags *diags;              /* NULL: report nothing (trying a syntax) */
+	void **shared;
+};
+
+/* Click's configure phases: a class with a lower phase configures before
+ * every element of a higher one (AddressInfo first, so its names are known
+ * to every other element); equal phases go in element order. */
+enum click_configure_phase {
+	CLICK_PHASE_INFO = -100,
+	CLICK_PHASE_DEFAULT = 0,
 };
 
 /* An element class. The language reads name, port_count, processing,
@@ -66,6 +79,7 @@ struct click_class {
 	const char *processing; /* "a/ah", "h/lh", "l/h" */
 	const char *flow_code;  /* NULL means "x/x" */
 	unsigned flags;         /* enum elem_flags (src/elements) */
+	int configure_phase;    /* enum click_configure_phase; 0 = default */
 	/* Parse args into a class-specific struct allocated in ctx->arena and
 	 * stored in *conf. Returns 0, or a negative errno after adding
 	 * diagnostics that point into the offending argument. */
@@ -103,6 +117,10 @@ struct click_define {
 
 struct click_options {
 	click_lookup_fn *lookup; /* required: the element catalogue (elem_class_find) */
+	/* Optional: why a class lookup does not know is unavailable (a Click
+	 * class innet deliberately lacks), appended to "unknown element
+	 * class"; NULL when there is nothing to add. */
+	const char *(*why_unknown)(const char *name);
 	size_t max_bytes;      /* input size (0: 1 MiB) */
 	uint32_t max_depth;    /* compound/group nesting (0: 32) */
 	uint32_t max_elements; /* after flattening (0: 10000) */

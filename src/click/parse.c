@@ -99,6 +99,16 @@ static struct belem new_belem(const char *name, struct ctype t, const char *conf
 	return e;
 }
 
+/* "unknown element class", with the catalogue's reason when it has one. */
+static void click__err_unknown_class(struct cparse *p, const struct cloc *loc, uint32_t span, const char *name)
+{
+	const char *why = p->opt->why_unknown ? p->opt->why_unknown(name) : NULL;
+	if (why)
+		click__err(p, loc, span, "unknown element class '%s': %s", name, why);
+	else
+		click__err(p, loc, span, "unknown element class '%s'", name);
+}
+
 static struct ctype force_type(struct cparse *p, const char *name, const struct cloc *loc, uint32_t span,
                                bool report)
 {
@@ -106,7 +116,7 @@ static struct ctype force_type(struct cparse *p, const char *name, const struct 
 	if (t.kind != K_NONE)
 		return t;
 	if (report)
-		click__err(p, loc, span, "unknown element class '%s'", name);
+		click__err_unknown_class(p, loc, span, name);
 	t.kind = K_ERROR;
 	t.name = name;
 	bind_type(p, name, t); /* report each unknown class once per scope */
@@ -617,7 +627,7 @@ static void commit_list(struct cparse *p, elist *L, eplist *out, bool first_set,
 				/* Click says "undeclared element"; a capitalized plain word is
 				 * almost always meant as a class, so say that */
 				if (e->has_config || (isupper((unsigned char)e->name[0]) && !strpbrk(e->name, "@/")))
-					click__err(p, &e->loc, span, "unknown element class '%s'", e->name);
+					click__err_unknown_class(p, &e->loc, span, e->name);
 				else
 					click__err(p, &e->loc, span, "undeclared element '%s'", e->name);
 				e->type = force_type(p, e->name, &e->loc, span, false);

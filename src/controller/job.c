@@ -251,7 +251,7 @@ static int parse_graph(struct attempt *a)
 	const struct ctl_job_in *in = a->in;
 	struct click_define defs[2] = {{"MODULE_IP", a->c->platform ? a->ip : "0.0.0.0"},
 	                               {"MODULE_PORT", a->port_s}};
-	struct click_options opt = {.lookup = elem_class_find, .defines = defs, .ndefines = 2};
+	struct click_options opt = {.lookup = elem_class_find, .why_unknown = elem_class_why_unknown, .defines = defs, .ndefines = 2};
 	a->p->gf = (struct src_file){in->name, in->click, strlen(in->click)};
 	a->g = a->p->g;
 	int rc = a->g ? 0 : click_parse(&a->p->gf, &opt, &a->g, &a->d);
@@ -600,6 +600,41 @@ static void located_msg(const struct diags *d, char *buf, size_t size)
 	         d->nerrors > 1 ? " (and more, see details)" : "");
 }
 
+static bool elem_in_graph(void *ud, const char *elem)
+{
+	return click_graph_find(ud, elem) != NULL;
+}
+
+/* A requirement naming an element the module does not have (batcher:dsst:0)
+ * is a mistake too: 400 unknown_element. A configuration that does not
+ * parse is left to parse_graph, which says why. */
+static int check_elements(const struct ctl_job_in *in, struct parsed *p, struct ctl_job_out *o)
+{
+	struct click_define defs[2] = {{"MODULE_IP", "0.0.0.0"}, {"MODULE_PORT", "0"}};
+	struct click_options opt = {.lookup = elem_class_find, .why_unknown = elem_class_why_unknown,
+	                            .defines = defs, .ndefines = 2};
+	struct src_file gf = {in->name, in->click, strlen(in->click)};
+	struct click_graph *g = NULL;
+	struct diags d;
+	diags_init(&d);
+	int rc = 0;
+	if (click_parse(&gf, &opt, &g, &d) == 0) {
+		diags_free(&d);
+		diags_init(&d);
+		rc = vfy_reqs_check_elements(p->reqs, &p->rf, in->name, elem_in_graph, g, &d);
+	}
+	if (rc == -EINVAL) {
+		char msg[512];
+		located_msg(&d, msg, sizeof msg);
+		set_err(o, 400, "unknown_element",
+		        json_pack("{s:s, s:o}", "field", "requirements", "errors", diags_json(&d)), "%s",
+		        msg);
+	}
+	click_graph_free(g);
+	diags_free(&d);
+	return rc;
+}
+
 /* A requirement naming a node that exists nowhere (not in the network, not
  * the module itself, not one of the modules in its model: the tenant's
  * that it names, the operator's inline ones) is a mistake in the request,
@@ -615,7 +650,9 @@ static int check_names(const struct ctl_job_in *in, struct parsed *p, struct ctl
 	struct diags d;
 	diags_init(&d);
 	int rc = vfy_reqs_check_names(p->reqs, &p->rf, in->base, names, in->nsibs + 1, &d);
-	if (rc == -EINVAL) {
+	if (rc == 0)
+		rc = check_elements(in, p, o);
+	if (rc == -EINVAL && !o->http) {
 		char msg[512];
 		located_msg(&d, msg, sizeof msg);
 		set_err(o, 400, "unknown_node",

@@ -48,7 +48,7 @@ json_t *ctl__stateful_of_text(const char *name, const char *text, const char *ip
                               const char *port)
 {
 	struct click_define defs[2] = {{"MODULE_IP", ip}, {"MODULE_PORT", port}};
-	struct click_options opt = {.lookup = elem_class_find, .defines = defs, .ndefines = 2};
+	struct click_options opt = {.lookup = elem_class_find, .why_unknown = elem_class_why_unknown, .defines = defs, .ndefines = 2};
 	struct src_file f = {name, text, strlen(text)};
 	struct diags d;
 	diags_init(&d);

@@ -20,7 +20,7 @@ const char *arg_class_name(const struct click_conf_ctx *ctx)
 static int vreport(const struct click_conf_ctx *ctx, enum diag_level lvl, const struct arg_val *v,
                    const char *fmt, va_list ap)
 {
-	if (!ctx)
+	if (!ctx || !ctx->diags)
 		return -EINVAL;
 	char msg[512];
 	vsnprintf(msg, sizeof msg, fmt, ap);
@@ -625,7 +625,7 @@ int arg_parse_bandwidth(const struct click_conf_ctx *ctx, const struct arg_val *
 
 int arg_parse_ip(const struct click_conf_ctx *ctx, const struct arg_val *v, uint32_t *out)
 {
-	if (inet_parse_addr(v->s, v->n, out))
+	if (inet_parse_addr(v->s, v->n, out) && elem__name_ip(ctx, v->s, v->n, out))
 		return expected(ctx, v, "IP address");
 	return 0;
 }
@@ -657,8 +657,27 @@ static int parse_partial_addr(const char *s, size_t n, uint32_t *out)
 	return 0;
 }
 
+static int parse_prefix_literal(const struct click_conf_ctx *ctx, const struct arg_val *v, uint32_t *addr,
+                                uint8_t *len);
+
+/* A literal prefix, or an AddressInfo name: its address as /32 when it has
+ * one (Click prefers addresses), else its prefix. */
 int arg_parse_prefix_host(const struct click_conf_ctx *ctx, const struct arg_val *v, uint32_t *addr,
                           uint8_t *len)
+{
+	if (parse_prefix_literal(NULL, v, addr, len) == 0)
+		return 0;
+	if (elem__name_ip(ctx, v->s, v->n, addr) == 0) {
+		*len = 32;
+		return 0;
+	}
+	if (elem__name_prefix(ctx, v->s, v->n, addr, len) == 0)
+		return 0;
+	return parse_prefix_literal(ctx, v, addr, len);
+}
+
+static int parse_prefix_literal(const struct click_conf_ctx *ctx, const struct arg_val *v, uint32_t *addr,
+                                uint8_t *len)
 {
 	const char *slash = memchr(v->s, '/', v->n);
 	if (!slash) {
@@ -705,7 +724,16 @@ int arg_parse_prefix(const struct click_conf_ctx *ctx, const struct arg_val *v, 
 	return 0;
 }
 
+static int parse_ether_literal(const struct click_conf_ctx *ctx, const struct arg_val *v, uint8_t out[6]);
+
 int arg_parse_ether(const struct click_conf_ctx *ctx, const struct arg_val *v, uint8_t out[6])
+{
+	if (parse_ether_literal(NULL, v, out) == 0 || elem__name_ether(ctx, v->s, v->n, out) == 0)
+		return 0;
+	return parse_ether_literal(ctx, v, out);
+}
+
+static int parse_ether_literal(const struct click_conf_ctx *ctx, const struct arg_val *v, uint8_t out[6])
 {
 	uint8_t e[6];
 	size_t i = 0;

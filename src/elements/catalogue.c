@@ -12,6 +12,7 @@
 #define ELEM_CLASSES(X) \
 	X(arpquerier) \
 	X(arpresponder) \
+	X(addressinfo) \
 	X(align) \
 	X(alignmentinfo) \
 	X(averagecounter) \
@@ -54,6 +55,7 @@
 	X(null) \
 	X(paint) \
 	X(paintswitch) \
+	X(polldevice) \
 	X(print) \
 	X(pullnull) \
 	X(pulltee) \
@@ -124,4 +126,38 @@ const struct click_class *elem_class_at(size_t i)
 	return i < NCLASSES ? classes[i] : NULL;
 }
 
-const struct click_options elem_click_options = {.lookup = elem_class_find};
+/* Click classes innet deliberately lacks, and why (a tenant porting a
+ * Click configuration learns what to use instead). */
+static const struct {
+	const char *name, *why;
+} unavailable[] = {
+	{ "ToHost", "a module has no host network stack; its packets leave through its devices (ToDevice)" },
+	{ "FromHost", "a module has no host network stack; its packets arrive through its devices (FromDevice)" },
+	{ "ToHostSniffers", "a module has no host network stack to copy packets to" },
+	{ "KernelTun", "a module has no host network stack; use its devices (FromDevice/ToDevice)" },
+	{ "KernelTap", "a module has no host network stack; use its devices (FromDevice/ToDevice)" },
+	{ "FromDump", "a module has no files; test with captures by `innet click run --in IN.pcap --out OUT.pcap`" },
+	{ "ToDump", "a module has no files; test with captures by `innet click run --in IN.pcap --out OUT.pcap`" },
+	{ "FromIPSummaryDump", "a module has no files" },
+	{ "ToIPSummaryDump", "a module has no files" },
+	{ "ControlSocket", "a module opens no sockets; the operator's API (innetd) manages modules" },
+	{ "ChatterSocket", "a module opens no sockets; the operator's API (innetd) manages modules" },
+	{ "Socket", "a module opens no sockets; its packets go through its devices" },
+	{ "RawSocket", "a module opens no sockets; its packets go through its devices" },
+	{ "DriverManager", "a module runs until it is suspended or killed; there is no driver to script" },
+};
+
+const char *elem_class_why_unknown(const char *name)
+{
+	if (!name)
+		return NULL;
+	for (size_t i = 0; i < sizeof unavailable / sizeof unavailable[0]; i++)
+		if (strcmp(unavailable[i].name, name) == 0)
+			return unavailable[i].why;
+	if (strstr(name, "IP6") || strstr(name, "ICMP6") || strncmp(name, "NDAdv", 5) == 0 ||
+	    strncmp(name, "NDSol", 5) == 0)
+		return "innet modules carry IPv4 only";
+	return NULL;
+}
+
+const struct click_options elem_click_options = {.lookup = elem_class_find, .why_unknown = elem_class_why_unknown};

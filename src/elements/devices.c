@@ -1,15 +1,28 @@
-/* Device elements (Click's FromDevice and ToDevice, ClickOS's NetFront
- * spellings): a module's ports. Inside a module the devices carry IPv4
- * packets without a link header, IP header annotation set; the fast path
- * does the framing.
+/* Device elements (Click's FromDevice, PollDevice and ToDevice, ClickOS's
+ * NetFront spellings): a module's ports. Inside a module the devices carry
+ * IPv4 packets without a link header, IP header annotation set, as Click's
+ * FromDevice(..., FORCE_IP true); the fast path does the framing.
  *
- * FromDevice(N) / FromNetFront(N): port count 0/1, push; N is the module's
- * device (port) number, default 0. ToDevice(N [, BURST]) / ToNetFront: 1/0-1,
- * a/h, as ClickOS's minios ToDevice (after sending, the packet goes out
- * output 0 if connected). The NetFront spellings also accept a MAC address
- * as the device (ClickOS tooling writes FromNetFront(00:1a:..., BURST 256)),
- * which means device 0. A device name such as eth0 means nothing inside a
- * module and is refused. */
+ * FromDevice(DEVNAME [, PROMISC, SNAPLEN]) / PollDevice(DEVNAME [, PROMISC,
+ * BURST]) / FromNetFront(N): port count 0/1, push. ToDevice(DEVNAME [,
+ * BURST]) / ToNetFront: 1/0-1, a/h, as ClickOS's minios ToDevice (after
+ * sending, the packet goes out output 0 if connected).
+ *
+ * DEVNAME is the module's device number N (default 0), or a name as Click
+ * configurations write it (eth0, $DEV): names are numbered 0, 1, ... in the
+ * order they first appear in the configuration, so FromDevice(eth1) and
+ * ToDevice(eth1) are the same device; numbers and names do not mix in one
+ * configuration. The NetFront spellings also accept a MAC address as the
+ * device (ClickOS tooling writes FromNetFront(00:1a:..., BURST 256)), which
+ * means device 0.
+ *
+ * Click's capture keywords are accepted and change nothing in a module
+ * (PROMISC, SNAPLEN, SNIFFER, METHOD, CAPTURE, PROTOCOL, OUTBOUND, HEADROOM,
+ * TIMESTAMP, DEBUG; ENCAP IP); FORCE_IP false and ENCAP other than IP are
+ * refused (a module's devices have no link header), BPF_FILTER is refused
+ * (use IPFilter, which the verifier reads). Departure (docs/conformance.md):
+ * Click's FromDevice without FORCE_IP gives Ethernet frames; innet gives
+ * IPv4, and a named device without FORCE_IP true gets a warning saying so. */
 #include <errno.h>
 
 #include "elements/internal.h"
@@ -22,80 +35,167 @@ struct dev_conf {
 	uint32_t burst;   /* packets per run; FromDevice: 0 = all that are queued */
 	bool by_mac;      /* NetFront spelling given a MAC address (port 0) */
 	uint8_t mac[6];
+	struct arg_val name; /* the device name as written (n = 0: a number) */
 };
 
+enum dev_kind { DEV_FROM, DEV_POLL, DEV_TO };
+
+/* Click's capture options, accepted for configurations written for Click;
+ * none changes what a module's device does. */
+struct dev_opts {
+	bool promisc, sniffer, force_ip, outbound, timestamp, debug;
+	uint32_t snaplen, headroom, protocol;
+	struct arg_val method, capture, encap, bpf;
+};
+
+static int dev_name_or_number(const struct click_conf_ctx *ctx, struct arg_val *dev, bool netfront,
+                              struct dev_conf *c)
+{
+	uint64_t n;
+	char b[40];
+	snprintf(b, sizeof b, "%.*s", (int)(dev->n > 32 ? 32 : dev->n), dev->s);
+	if (dev->s[0] >= '0' && dev->s[0] <= '9' && arg_parse_uint(NULL, dev, UINT32_MAX, &n) == 0) {
+		c->port = (uint32_t)n;
+		return elem__device_number(ctx, NULL, &c->port) == -EEXIST
+			       ? arg_error(ctx, dev, "device numbers and device names are mixed in one "
+			                             "configuration; use one or the other")
+			       : 0;
+	}
+	if (netfront && arg_parse_ether(NULL, dev, c->mac) == 0) {
+		c->by_mac = true;
+		c->port = 0;
+		return 0;
+	}
+	if (netfront)
+		return arg_error(ctx, dev, "device must be a port number or a MAC address, got '%s'", b);
+	for (size_t i = 0; i < dev->n; i++) {
+		char ch = dev->s[i];
+		if (!((ch >= '0' && ch <= '9') || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z') || ch == '_' ||
+		      ch == '-' || ch == '.' || ch == ':' || ch == '@'))
+			return arg_error(ctx, dev, "device must be a device number or a device name, got '%s'", b);
+	}
+	int rc = elem__device_number(ctx, dev, &c->port);
+	if (rc == -EEXIST)
+		return arg_error(ctx, dev, "device numbers and device names are mixed in one configuration; "
+		                           "use one or the other");
+	c->name = *dev;
+	return rc;
+}
+
+static int check_opts(const struct click_conf_ctx *ctx, const struct arg_spec *spec, size_t n,
+                      const struct dev_opts *o)
+{
+	int rc = 0;
+	if (args_given(spec, n, "FORCE_IP") && !o->force_ip)
+		rc = arg_error(ctx, NULL, "FORCE_IP false is not available: a module's devices carry IPv4 "
+		                          "without a link header (FORCE_IP true)");
+	if (args_given(spec, n, "ENCAP") && !arg_is(&o->encap, "IP"))
+		rc = arg_error(ctx, &o->encap, "a module's devices carry IPv4 (ENCAP IP) only");
+	if (args_given(spec, n, "BPF_FILTER"))
+		rc = arg_error(ctx, &o->bpf, "BPF_FILTER is not available in a module: filter with IPFilter, "
+		                             "which the verifier reads");
+	return rc;
+}
+
 static int dev_configure(const struct click_conf_ctx *ctx, const struct click_args *args, void **conf,
-                         bool out, bool netfront)
+                         enum dev_kind kind, bool netfront)
 {
 	struct dev_conf *c = elem__conf_alloc(ctx, sizeof *c);
 	if (!c)
 		return -ENOMEM;
 	struct arg_val dev = { 0 }, devid = { 0 };
-	c->burst = out ? 1 : 0;
-	/* DEVID is ClickOS's name for the same parameter */
-	struct arg_spec in_spec[] = {
-		arg_raw("DEVNAME", ARG_P, &dev),
-		arg_u32("BURST", 0, &c->burst),
-		arg_raw("DEVID", 0, &devid),
+	struct dev_opts o = { 0 };
+	c->burst = kind == DEV_TO ? 1 : 0;
+	/* DEVID is ClickOS's name for DEVNAME; the rest are Click's */
+	struct arg_spec from_spec[] = {
+		arg_raw("DEVNAME", ARG_P, &dev),        arg_bool("PROMISC", ARG_P, &o.promisc),
+		arg_u32("SNAPLEN", ARG_P, &o.snaplen),  arg_u32("BURST", 0, &c->burst),
+		arg_raw("DEVID", 0, &devid),            arg_bool("SNIFFER", 0, &o.sniffer),
+		arg_bool("FORCE_IP", 0, &o.force_ip),   arg_raw("METHOD", 0, &o.method),
+		arg_raw("CAPTURE", 0, &o.capture),      arg_raw("BPF_FILTER", 0, &o.bpf),
+		arg_u32("PROTOCOL", 0, &o.protocol),    arg_bool("OUTBOUND", 0, &o.outbound),
+		arg_u32("HEADROOM", 0, &o.headroom),    arg_raw("ENCAP", 0, &o.encap),
+		arg_bool("TIMESTAMP", 0, &o.timestamp),
 	};
-	struct arg_spec out_spec[] = {
-		arg_raw("DEVNAME", ARG_P, &dev),
-		arg_u32("BURST", ARG_P, &c->burst),
-		arg_raw("DEVID", 0, &devid),
+	struct arg_spec poll_spec[] = {
+		arg_raw("DEVNAME", ARG_P, &dev),        arg_bool("PROMISC", ARG_P, &o.promisc),
+		arg_u32("BURST", ARG_P, &c->burst),     arg_raw("DEVID", 0, &devid),
+		arg_u32("HEADROOM", 0, &o.headroom),    arg_u32("LENGTH", 0, &o.snaplen),
+		arg_bool("TIMESTAMP", 0, &o.timestamp),
 	};
-	struct arg_spec *spec = out ? out_spec : in_spec;
-	int rc = args_parse(ctx, args, spec, 3);
-	if (spec[1].given && c->burst == 0)
-		rc = arg_error(ctx, &spec[1].val, "must be at least 1");
-	if (spec[0].given && spec[2].given)
-		rc = arg_error(ctx, &devid, "DEVNAME and DEVID name the same device; give one");
-	if (spec[2].given) {
-		dev = devid;
-		spec[0].given = true;
+	struct arg_spec to_spec[] = {
+		arg_raw("DEVNAME", ARG_P, &dev),  arg_u32("BURST", ARG_P, &c->burst),
+		arg_raw("DEVID", 0, &devid),      arg_bool("DEBUG", 0, &o.debug),
+		arg_raw("METHOD", 0, &o.method),
+	};
+	/* ClickOS's NetFront spellings: DEVNAME/DEVID and BURST only */
+	struct arg_spec nf_from_spec[] = {
+		arg_raw("DEVNAME", ARG_P, &dev), arg_u32("BURST", 0, &c->burst), arg_raw("DEVID", 0, &devid),
+	};
+	struct arg_spec nf_to_spec[] = {
+		arg_raw("DEVNAME", ARG_P, &dev), arg_u32("BURST", ARG_P, &c->burst), arg_raw("DEVID", 0, &devid),
+	};
+	struct arg_spec *spec;
+	size_t nspec;
+	if (netfront) {
+		spec = kind == DEV_TO ? nf_to_spec : nf_from_spec;
+		nspec = 3;
+	} else if (kind == DEV_TO) {
+		spec = to_spec;
+		nspec = ARG_N(to_spec);
+	} else if (kind == DEV_POLL) {
+		spec = poll_spec;
+		nspec = ARG_N(poll_spec);
+	} else {
+		spec = from_spec;
+		nspec = ARG_N(from_spec);
 	}
-	if (spec[0].given && dev.n) {
-		uint64_t n;
-		if (dev.s[0] >= '0' && dev.s[0] <= '9' && arg_parse_uint(NULL, &dev, UINT32_MAX, &n) == 0) {
-			c->port = (uint32_t)n;
-		} else if (netfront && arg_parse_ether(NULL, &dev, c->mac) == 0) {
-			c->by_mac = true;
-			c->port = 0;
-		} else if (netfront) {
-			char b[40];
-			snprintf(b, sizeof b, "%.*s", (int)(dev.n > 32 ? 32 : dev.n), dev.s);
-			rc = arg_error(ctx, &dev, "device must be a port number or a MAC address, got '%s'", b);
-		} else {
-			char b[40];
-			snprintf(b, sizeof b, "%.*s", (int)(dev.n > 32 ? 32 : dev.n), dev.s);
-			rc = arg_error(ctx, &dev,
-			               "device must be a port number (the module's device N), got '%s'", b);
-		}
-	}
+	int rc = args_parse(ctx, args, spec, nspec);
 	if (rc)
 		return rc;
+	if (args_given(spec, nspec, "BURST") && c->burst == 0)
+		rc = arg_error(ctx, NULL, "BURST must be at least 1");
+	if (args_given(spec, nspec, "DEVNAME") && args_given(spec, nspec, "DEVID"))
+		rc = arg_error(ctx, &devid, "DEVNAME and DEVID name the same device; give one");
+	if (args_given(spec, nspec, "DEVID"))
+		dev = devid;
+	if (!netfront && check_opts(ctx, spec, nspec, &o))
+		rc = -EINVAL;
+	if (dev.n && dev_name_or_number(ctx, &dev, netfront, c))
+		rc = -EINVAL;
+	if (rc)
+		return rc;
+	if (c->name.n && kind != DEV_TO && !o.force_ip)
+		arg_warning(ctx, &c->name, "a module's devices carry IPv4 without a link header, as Click's "
+		                           "FORCE_IP true (docs/conformance.md)");
 	*conf = c;
 	return 0;
 }
 
 static int fromdevice_configure(const struct click_conf_ctx *ctx, const struct click_args *args, void **conf)
 {
-	return dev_configure(ctx, args, conf, false, false);
+	return dev_configure(ctx, args, conf, DEV_FROM, false);
+}
+
+static int polldevice_configure(const struct click_conf_ctx *ctx, const struct click_args *args, void **conf)
+{
+	return dev_configure(ctx, args, conf, DEV_POLL, false);
 }
 
 static int fromnetfront_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
                                   void **conf)
 {
-	return dev_configure(ctx, args, conf, false, true);
+	return dev_configure(ctx, args, conf, DEV_FROM, true);
 }
 
 static int todevice_configure(const struct click_conf_ctx *ctx, const struct click_args *args, void **conf)
 {
-	return dev_configure(ctx, args, conf, true, false);
+	return dev_configure(ctx, args, conf, DEV_TO, false);
 }
 
 static int tonetfront_configure(const struct click_conf_ctx *ctx, const struct click_args *args, void **conf)
 {
-	return dev_configure(ctx, args, conf, true, true);
+	return dev_configure(ctx, args, conf, DEV_TO, true);
 }
 
 /* ---- symbolic model (src/verify/model.h) ---- */
@@ -177,6 +277,10 @@ static json_t *dev_describe(const void *conf)
 		json_decref(j);
 		return NULL;
 	}
+	if (j && c->name.n && json_object_set_new(j, "NAME", json_stringn(c->name.s, c->name.n))) {
+		json_decref(j);
+		return NULL;
+	}
 	return j;
 }
 
@@ -197,9 +301,29 @@ const struct click_class elem_fromdevice = {
 	.model = &dev_model,
 	.runtime = &fromdevice_runtime,
 	.describe = dev_describe,
-	.doc_args = "[DEVNAME] (the module's device number, default 0; DEVID is the same); keyword "
-	            "BURST (unsigned, default 0: all that are queued)",
+	.doc_args = "[DEVNAME] (the module's device number, default 0, or a device name such as eth0: "
+	            "names are numbered in order of appearance; DEVID is the same), [PROMISC], "
+	            "[SNAPLEN]; keywords BURST (unsigned, default 0: all that are queued), FORCE_IP "
+	            "(true only), ENCAP (IP only), SNIFFER, METHOD, CAPTURE, PROTOCOL, OUTBOUND, "
+	            "HEADROOM, TIMESTAMP (accepted, no effect); BPF_FILTER refused",
 	.doc_model = dev_in_doc_model,
+};
+
+const struct click_class elem_polldevice = {
+	.name = "PollDevice",
+	.port_count = "0/1",
+	.processing = "h/h",
+	.flags = ELEM_DEVICE_IN,
+	.configure = polldevice_configure,
+	.model = &dev_model,
+	.runtime = &fromdevice_runtime,
+	.describe = dev_describe,
+	.doc_args = "DEVNAME (a device number or name, as FromDevice), [PROMISC], [BURST] (unsigned, at "
+	            "least 1); keywords HEADROOM, LENGTH, TIMESTAMP (accepted, no effect)",
+	.doc_model = "Click's polling FromDevice (Linux kernel driver): in innet the same element as "
+	             "FromDevice, since the fast path always polls. " 
+	             "The verifier moves packets between the node's ports and the device elements "
+	             "itself: IPv4 without a link header, IP header annotation set.",
 };
 
 const struct click_class elem_fromnetfront = {
@@ -226,8 +350,9 @@ const struct click_class elem_todevice = {
 	.model = &dev_model,
 	.runtime = &todevice_runtime,
 	.describe = dev_describe,
-	.doc_args = "[DEVNAME] (the module's device number, default 0; DEVID is the same), [BURST] "
-	            "(unsigned, at least 1, default 1)",
+	.doc_args = "[DEVNAME] (the module's device number, default 0, or a device name as "
+	            "FromDevice's; DEVID is the same), [BURST] (unsigned, at least 1, default 1); "
+	            "keywords DEBUG, METHOD (accepted, no effect)",
 	.doc_model = dev_out_doc_model,
 };
 

@@ -54,6 +54,10 @@ size_t elem_class_count(void);
 const struct click_class *elem_class_at(size_t i);
 /* Options with the catalogue as lookup and Click's default limits. */
 extern const struct click_options elem_click_options;
+/* Why a Click class is not in the catalogue, for the few innet lacks on
+ * purpose (ToHost: no host stack; IPv6 classes: IPv4 only); NULL
+ * otherwise. Used as click_options.why_unknown. */
+const char *elem_class_why_unknown(const char *name);
 
 /* The catalogue as Markdown (docs/elements.md is this output): a table of
  * contents, then per class its ports, processing, flags, arguments and

@@ -142,8 +142,9 @@ int arg_warning(const struct click_conf_ctx *ctx, const struct arg_val *v, const
 /* The class name used as the message prefix. */
 const char *arg_class_name(const struct click_conf_ctx *ctx);
 
-/* Value parsers: 0, or -EINVAL after a diagnostic. With ctx NULL they are
- * silent (to try one syntax before another). */
+/* Value parsers: 0, or -EINVAL after a diagnostic. With ctx NULL, or
+ * ctx->diags NULL (a copy of ctx: names still resolve), they are silent (to
+ * try one syntax before another). */
 int arg_parse_bool(const struct click_conf_ctx *ctx, const struct arg_val *v, bool *out);
 int arg_parse_uint(const struct click_conf_ctx *ctx, const struct arg_val *v, uint64_t max, uint64_t *out);
 int arg_parse_int(const struct click_conf_ctx *ctx, const struct arg_val *v, int64_t min, int64_t max,
@@ -171,6 +172,23 @@ int arg_unquote(const struct click_conf_ctx *ctx, const struct arg_val *v, char 
 /* configure for classes that take no arguments (Null, Idle, ...): any
  * argument is "too many arguments"; *conf stays NULL. */
 int elem__configure_none(const struct click_conf_ctx *ctx, const struct click_args *args, void **conf);
+
+/* AddressInfo's names (addressinfo.c), seen from the configuring element
+ * (its compound, then the enclosing ones): 0, or -ENOENT when `s` names
+ * nothing of that kind. Suffixes as Click's: NAME:ip/:ip4/:bcast/:gw,
+ * NAME:net/:ipnet/:ip4net, NAME:eth/:ether/:ethernet. The arg_parse_ip,
+ * arg_parse_prefix[_host] and arg_parse_ether parsers already try them. */
+int elem__name_ip(const struct click_conf_ctx *ctx, const char *s, size_t n, uint32_t *out);
+int elem__name_prefix(const struct click_conf_ctx *ctx, const char *s, size_t n, uint32_t *addr,
+                      uint8_t *len);
+int elem__name_ether(const struct click_conf_ctx *ctx, const char *s, size_t n, uint8_t out[6]);
+/* The module device a device name (eth0) stands for: names are numbered in
+ * the order they first appear in the configuration (devices.c). name NULL
+ * records that a device was given by number. -EEXIST: numbers and names
+ * mixed in one configuration. */
+int elem__device_number(const struct click_conf_ctx *ctx, const struct arg_val *name, uint32_t *out);
+/* IPFilter/IPClassifier patterns: AddressInfo names in flow_parse_names. */
+struct flow_names elem__flow_names(const struct click_conf_ctx *ctx);
 
 /* Allocate a zeroed conf of `size` bytes in the graph's arena. */
 void *elem__conf_alloc(const struct click_conf_ctx *ctx, size_t size);

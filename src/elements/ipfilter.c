@@ -30,7 +30,8 @@ static int pattern(const struct click_conf_ctx *ctx, const struct arg_val *v, st
 			return arg_error(ctx, v, "pattern contains a NUL byte");
 		text = u;
 	}
-	return flow_parse(text, &v->loc, ctx->arena, ctx->diags, out);
+	struct flow_names names = elem__flow_names(ctx);
+	return flow_parse_names(text, &v->loc, ctx->arena, ctx->diags, &names, out);
 }
 
 static int ipfilter_configure(const struct click_conf_ctx *ctx, const struct click_args *args,

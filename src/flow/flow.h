@@ -87,6 +87,22 @@ struct flow_pkt {
 int flow_parse(const char *text, const struct src_loc *loc, struct arena *a,
                struct diags *d, struct flow_expr **out);
 
+/* Names a pattern may use for addresses (Click's AddressInfo): each
+ * returns true and the value when `w` (not NUL-terminated) names one. A
+ * word is tried as a name only when it is not a keyword or a literal; as an
+ * address first, then as a prefix (mask in host order), then as an
+ * Ethernet address, as Click's IPFilter does. */
+struct flow_names {
+	void *ud;
+	bool (*ip)(void *ud, const char *w, size_t n, uint32_t *addr);
+	bool (*prefix)(void *ud, const char *w, size_t n, uint32_t *addr, uint32_t *mask);
+	bool (*ether)(void *ud, const char *w, size_t n, uint8_t eth[6]);
+};
+
+/* flow_parse with names (NULL: none). */
+int flow_parse_names(const char *text, const struct src_loc *loc, struct arena *a, struct diags *d,
+                     const struct flow_names *names, struct flow_expr **out);
+
 /* Parse one Classifier pattern ("12/0800 !20/0001%ffff", "-"). */
 int flow_parse_classifier(const char *text, const struct src_loc *loc,
                           struct arena *a, struct diags *d, struct flow_expr **out);

@@ -60,6 +60,7 @@ struct parser {
 	int err;
 	unsigned depth;
 	size_t copied; /* nodes duplicated for ternary conditions so far */
+	const struct flow_names *names; /* NULL: literal addresses only */
 };
 
 /* A ternary duplicates its condition; nested in conditions that doubles
@@ -979,6 +980,14 @@ static struct flow_expr *parse_test(struct parser *p, size_t *ppos, bool negated
 			pr.data = T_NET;
 		} else if (header != 'i' && parse_ether(w, wl, pr.eth)) {
 			pr.data = T_ETHER;
+		} else if (header != 'e' && p->names && p->names->ip && p->names->ip(p->names->ud, w, wl, &u32)) {
+			pr.u = u32; /* an AddressInfo name, read as an address first (Click) */
+			pr.data = T_HOST;
+		} else if (header != 'e' && p->names && p->names->prefix
+		           && p->names->prefix(p->names->ud, w, wl, &pr.u, &pr.mask)) {
+			pr.data = T_NET;
+		} else if (header != 'i' && p->names && p->names->ether && p->names->ether(p->names->ud, w, wl, pr.eth)) {
+			pr.data = T_ETHER;
 		} else {
 			if (pr.op != OP_EQ || pr.op_negated)
 				return perr(p, relop_at, relop_at, "dangling operator near '%s'",
@@ -1139,10 +1148,11 @@ static struct flow_expr *parse_expr(struct parser *p, size_t *pos)
 	return r;
 }
 
-int flow_parse_n(const char *text, size_t len, const struct src_loc *loc,
-                 struct arena *a, struct diags *d, struct flow_expr **out)
+static int parse_text(const char *text, size_t len, const struct src_loc *loc, struct arena *a,
+                      struct diags *d, const struct flow_names *names, struct flow_expr **out)
 {
-	struct parser p = {.text = text ? text : "", .len = text ? len : 0, .loc = loc, .a = a, .d = d};
+	struct parser p = {.text = text ? text : "", .len = text ? len : 0, .loc = loc, .a = a, .d = d,
+	                   .names = names};
 	prim_clear(&p.prev);
 	if (tokenize(&p) < 0)
 		return -ENOMEM;
@@ -1166,8 +1176,20 @@ int flow_parse_n(const char *text, size_t len, const struct src_loc *loc,
 	return 0;
 }
 
+int flow_parse_n(const char *text, size_t len, const struct src_loc *loc,
+                 struct arena *a, struct diags *d, struct flow_expr **out)
+{
+	return parse_text(text, len, loc, a, d, NULL, out);
+}
+
 int flow_parse(const char *text, const struct src_loc *loc, struct arena *a,
                struct diags *d, struct flow_expr **out)
 {
-	return flow_parse_n(text, text ? strlen(text) : 0, loc, a, d, out);
+	return parse_text(text, text ? strlen(text) : 0, loc, a, d, NULL, out);
+}
+
+int flow_parse_names(const char *text, const struct src_loc *loc, struct arena *a, struct diags *d,
+                     const struct flow_names *names, struct flow_expr **out)
+{
+	return parse_text(text, text ? strlen(text) : 0, loc, a, d, names, out);
 }

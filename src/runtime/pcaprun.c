@@ -130,7 +130,7 @@ int rt_run_pcap(const char *config_path, const char *in_pcap, const char *out_pc
 	if (!text)
 		return diags_error(d, NULL, 0, "%s: cannot read: %s", config_path, strerror(errno)), -EIO;
 	struct src_file src = { config_path, text, len };
-	struct click_options copt = {.lookup = elem_class_find, .defines = o->defines, .ndefines = o->ndefines };
+	struct click_options copt = {.lookup = elem_class_find, .why_unknown = elem_class_why_unknown, .defines = o->defines, .ndefines = o->ndefines };
 	struct click_graph *g = NULL;
 	int rc = click_parse(&src, &copt, &g, d);
 	if (rc) {

@@ -396,6 +396,23 @@ int vfy_reqs_check_names(const struct vfy_reqs *r, const struct src_file *src,
 	return rc;
 }
 
+int vfy_reqs_check_elements(const struct vfy_reqs *r, const struct src_file *src, const char *node,
+                            bool (*known)(void *ud, const char *elem), void *ud, struct diags *d)
+{
+	int rc = 0;
+	for (size_t i = 0; i < r->n; i++)
+		for (uint32_t h = 0; h < r->v[i].nhops; h++) {
+			const struct rnode *nd = &r->v[i].hops[h].node;
+			if (nd->kind != RN_ELEM || strcmp(nd->name, node) != 0 || known(ud, nd->elem))
+				continue;
+			struct src_loc at = {src, nd->line, nd->col};
+			diags_error(d, &at, nd->span ? nd->span : (uint32_t)strlen(nd->name),
+			            "module '%s' has no element '%s'", nd->name, nd->elem);
+			rc = -EINVAL;
+		}
+	return rc;
+}
+
 void vfy_report_free(struct vfy_report *rep)
 {
 	if (!rep)

@@ -154,7 +154,7 @@ static int graph_node(struct arena *a, struct vnode *n, const char *name, const 
 	sf->name = arena_strdup(a, name);
 	sf->text = arena_strdup(a, text ? text : "");
 	sf->len = strlen(sf->text);
-	struct click_options opt = {.lookup = elem_class_find, .defines = defs, .ndefines = ndefs};
+	struct click_options opt = {.lookup = elem_class_find, .why_unknown = elem_class_why_unknown, .defines = defs, .ndefines = ndefs};
 	int rc = click_parse(sf, &opt, &n->g, d);
 	if (rc < 0)
 		return rc;

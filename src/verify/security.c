@@ -153,7 +153,7 @@ int vfy_concrete_in_symbolic(const char *cls, const char *config, uint32_t ninpu
 		len += (size_t)snprintf(text + len, cap - len, "e[%u] -> Idle;\n", i);
 	struct src_file sf = {"<element>", text, len};
 	struct click_graph *g = NULL;
-	struct click_options opt = {.lookup = elem_class_find};
+	struct click_options opt = {.lookup = elem_class_find, .why_unknown = elem_class_why_unknown};
 	int rc = click_parse(&sf, &opt, &g, d);
 	if (rc < 0) {
 		free(text);

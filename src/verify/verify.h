@@ -102,6 +102,12 @@ int vfy_reqs_append(struct vfy_reqs *a, struct vfy_reqs *b);
 int vfy_reqs_check_names(const struct vfy_reqs *r, const struct src_file *src,
                          const struct vfy_base *b, const char *const *names, size_t n,
                          struct diags *d);
+/* Every NODE:ELEMENT hop of r whose NODE is `node` must name an element
+ * `known` accepts (the module's Click graph, flattened names such as
+ * "c/x"); else an error per unknown element goes to d with its line and
+ * column ("module 'm' has no element 'x'"), and the answer is -EINVAL. */
+int vfy_reqs_check_elements(const struct vfy_reqs *r, const struct src_file *src, const char *node,
+                            bool (*known)(void *ud, const char *elem), void *ud, struct diags *d);
 
 /* ---- checking --------------------------------------------------------------- */
 

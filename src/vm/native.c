@@ -124,7 +124,7 @@ static void inst_free(struct ninst *in)
 static int parse(const struct ninst *in, struct click_graph **g, struct diags *d)
 {
 	struct src_file src = {.name = in->name, .text = in->click, .len = strlen(in->click)};
-	struct click_options opt = {.lookup = elem_class_find, .defines = in->defines, .ndefines = in->ndefines};
+	struct click_options opt = {.lookup = elem_class_find, .why_unknown = elem_class_why_unknown, .defines = in->defines, .ndefines = in->ndefines};
 	return click_parse(&src, &opt, g, d);
 }
 

@@ -96,6 +96,27 @@ def test_request_errors():
         assert d.get("/v1/modules", token=tok).json["modules"] == []
 
 
+def test_unknown_element_is_400():
+    """NODE:ELEMENT naming an element the module does not have (a typo in
+    batcher:dst:0) is the request's mistake: 400 unknown_element with line
+    and column, for /v1/check and /v1/modules alike; nothing is stored."""
+    with daemon() as d:
+        tok = tenant(d, "c", "client", addresses=["172.16.15.133/32"])
+        reqs = FIG4["requirements"].replace("batcher:dst:0", "batcher:dsst:0")
+        line = next(i for i, l in enumerate(reqs.split("\n"), 1) if "batcher:dsst:0" in l)
+        col = reqs.split("\n")[line - 1].index("batcher:dsst:0") + 1
+        body = dict(FIG4, requirements=reqs)
+        for path in ("/v1/check", "/v1/modules"):
+            r = it.expect_status(d.post(path, body, token=tok), 400, "unknown_element")
+            e = r.json["error"]
+            assert e["message"] == f"requirements:{line}:{col}: module 'batcher' has no element 'dsst'", e
+            err = e["details"]["errors"][0]
+            assert (err["line"], err["column"]) == (line, col), err
+        assert d.get("/v1/modules", token=tok).json["modules"] == []
+        # the element as the configuration names it is fine
+        it.expect_status(d.post("/v1/check", FIG4, token=tok), 200)
+
+
 def test_unknown_node_is_400():
     """A statement naming a node or module that exists nowhere is the
     request's mistake (400 with line and column), not a verdict."""
