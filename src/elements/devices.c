@@ -24,6 +24,7 @@
  * Click's FromDevice without FORCE_IP gives Ethernet frames; innet gives
  * IPv4, and a named device without FORCE_IP true gets a warning saying so. */
 #include <errno.h>
+#include <string.h>
 
 #include "elements/internal.h"
 #include "elements/element.h"
@@ -153,8 +154,9 @@ static int dev_configure(const struct click_conf_ctx *ctx, const struct click_ar
 	int rc = args_parse(ctx, args, spec, nspec);
 	if (rc)
 		return rc;
-	if (args_given(spec, nspec, "BURST") && c->burst == 0)
-		rc = arg_error(ctx, NULL, "BURST must be at least 1");
+	for (size_t i = 0; i < nspec; i++)
+		if (spec[i].given && strcmp(spec[i].kw, "BURST") == 0 && c->burst == 0)
+			rc = arg_error(ctx, &spec[i].val, "must be at least 1");
 	if (args_given(spec, nspec, "DEVNAME") && args_given(spec, nspec, "DEVID"))
 		rc = arg_error(ctx, &devid, "DEVNAME and DEVID name the same device; give one");
 	if (args_given(spec, nspec, "DEVID"))

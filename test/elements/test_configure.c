@@ -28,14 +28,20 @@ static void test_devices(void **state)
 	FX_ERR(x, "ToDevice", "1, DEVID 4", 1, 0, "DEVNAME and DEVID name the same device", "4)");
 	FX_OK(x, "ToNetFront", "3", 1, 1);
 	assert_int_equal(fx_int(x, "BURST"), 1);
-	FX_ERR(x, "FromDevice", "eth0", 0, 1,
-	       "FromDevice: DEVNAME: device must be a port number (the module's device N), got 'eth0'",
-	       "eth0");
-	FX_ERR(x, "FromDevice", "00:1a:31:a4:60:ff", 0, 1, "device must be a port number", "00");
+	/* a device name (configured alone: the only device, 0) */
+	FX_OK(x, "FromDevice", "eth0, FORCE_IP true", 0, 1);
+	assert_int_equal(fx_int(x, "DEVNAME"), 0);
+	assert_string_equal(fx_str(x, "NAME"), "eth0");
+	FX_ERR(x, "FromDevice", "eth0/1", 0, 1,
+	       "FromDevice: DEVNAME: device must be a device number or a device name, got 'eth0/1'", "eth0/1");
+	FX_OK(x, "PollDevice", "eth1, true, 8", 0, 1);
+	assert_int_equal(fx_int(x, "BURST"), 8);
 	FX_ERR(x, "ToNetFront", "vif0", 1, 0, "device must be a port number or a MAC address", "vif0");
 	FX_ERR(x, "ToDevice", "0, 0", 1, 0, "ToDevice: BURST: must be at least 1", "0)");
-	FX_ERR(x, "FromDevice", "0, 1", 0, 1, "too many arguments", "1)");
-	FX_ERR(x, "FromDevice", "0, PROMISC true", 0, 1, "unknown keyword 'PROMISC'", "PROMISC");
+	FX_ERR(x, "FromDevice", "0, true, 64, 1", 0, 1, "too many arguments", "1)");
+	FX_OK(x, "FromDevice", "0, PROMISC true, SNAPLEN 2000, METHOD PCAP, HEADROOM 64", 0, 1);
+	FX_ERR(x, "FromDevice", "0, BOGUS true", 0, 1, "unknown keyword 'BOGUS'", "BOGUS");
+	FX_ERR(x, "FromNetFront", "0, PROMISC true", 0, 1, "unknown keyword 'PROMISC'", "PROMISC");
 }
 
 static void test_classifiers(void **state)

@@ -151,7 +151,7 @@ static void test_diagnostic_positions(void **state)
 	assert_true(d.nerrors >= 3);
 	const char *want[] = { "Queue: CAPACITY: expected unsigned integer, got '1x0'",
 	                       "IPFilter: output 4 out of range (1 outputs)",
-	                       "ToDevice: DEVNAME: device must be a port number" };
+	                       "ToDevice: DEVNAME: device numbers and device names are mixed" };
 	const uint32_t line[] = { 2, 4, 5 }, col[] = { 21, 26, 15 };
 	for (size_t k = 0; k < 3; k++) {
 		bool found = false;
