@@ -604,7 +604,7 @@ static int configure_elements(struct check *k)
 		struct click_element *e = &k->g->el[i];
 		if (!e->cls->configure)
 			continue;
-		struct click_conf_ctx ctx = {e, e->ninputs, e->noutputs, p->ga, p->d};
+		struct click_conf_ctx ctx = {e, e->ninputs, e->noutputs, p->ga, p->d, k->g};
 		size_t before = p->d->nerrors;
 		size_t nd = p->d->n;
 		int rc = e->cls->configure(&ctx, &e->args, &e->conf);

@@ -46,6 +46,8 @@ struct click_element {
 	struct src_loc loc;             /* where it was declared */
 };
 
+struct click_graph;
+
 /* What a class's configure sees: the element's resolved port counts (Click
  * configures after counting ports), where to allocate, where to report. */
 struct click_conf_ctx {
@@ -53,6 +55,10 @@ struct click_conf_ctx {
 	uint32_t ninputs, noutputs;
 	struct arena *arena;              /* the graph's; conf lives here */
 	struct diags *diags;
+	/* the whole graph, for a class naming other elements (ICMPRewriter's
+	 * MAPS): every element's name, class and port counts are set, other
+	 * elements' conf maybe not yet. NULL outside a graph (tests). */
+	const struct click_graph *graph;
 };
 
 /* An element class. The language reads name, port_count, processing,

@@ -38,6 +38,8 @@
 	X(hashswitch) \
 	X(icmperror) \
 	X(icmppingresponder) \
+	X(icmppingrewriter) \
+	X(icmprewriter) \
 	X(ipaddrrewriter) \
 	X(ipclassifier) \
 	X(ipencap) \
@@ -78,6 +80,7 @@
 	X(storeipaddress) \
 	X(strip) \
 	X(switch) \
+	X(tcprewriter) \
 	X(tee) \
 	X(timedunqueue) \
 	X(todevice) \
