@@ -604,7 +604,7 @@ static int configure_phase(struct check *k, bool info_phase, void **shared)
 		struct click_element *e = &k->g->el[i];
 		if (!e->cls->configure || (e->cls->configure_phase < CLICK_PHASE_DEFAULT) != info_phase)
 			continue;
-		struct click_conf_ctx ctx = {e, e->ninputs, e->noutputs, p->ga, p->d, shared};
+		struct click_conf_ctx ctx = {e, e->ninputs, e->noutputs, p->ga, p->d, shared, k->g};
 		size_t before = p->d->nerrors;
 		size_t nd = p->d->n;
 		int rc = e->cls->configure(&ctx, &e->args, &e->conf);

@@ -46,6 +46,8 @@ struct click_element {
 	struct src_loc loc;             /* where it was declared */
 };
 
+struct click_graph;
+
 /* What a class's configure sees: the element's resolved port counts (Click
  * configures after counting ports), where to allocate, where to report, and
  * one slot shared by every element of the same parse (NULL before the first
@@ -58,6 +60,10 @@ struct click_conf_ctx {
 	struct arena *arena;              /* the graph's; conf lives here */
 	struct diags *diags;              /* NULL: report nothing (trying a syntax) */
 	void **shared;
+	/* the whole graph, for a class naming other elements (ICMPRewriter's
+	 * MAPS): every element's name, class and port counts are set, other
+	 * elements' conf maybe not yet. NULL outside a graph (tests). */
+	const struct click_graph *graph;
 };
 
 /* Click's configure phases: a class with a lower phase configures before

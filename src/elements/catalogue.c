@@ -39,6 +39,8 @@
 	X(hashswitch) \
 	X(icmperror) \
 	X(icmppingresponder) \
+	X(icmppingrewriter) \
+	X(icmprewriter) \
 	X(ipaddrrewriter) \
 	X(ipclassifier) \
 	X(ipencap) \
@@ -80,6 +82,7 @@
 	X(storeipaddress) \
 	X(strip) \
 	X(switch) \
+	X(tcprewriter) \
 	X(tee) \
 	X(timedunqueue) \
 	X(todevice) \

@@ -633,6 +633,8 @@ struct rw_conf {
 	uint32_t capacity;                /* MAPPING_CAPACITY, 2^31-1 = unlimited */
 	bool dst_anno;                    /* true */
 	int16_t reply_anno;               /* -1: unset; else a 1-byte anno offset */
+	bool icmp_ping;                   /* ICMPPingRewriter: a new mapping's
+	                                   * rewritten dport is its sport + 1 */
 };
 
 /* A rw_conf with Click's defaults for every keyword of either element,

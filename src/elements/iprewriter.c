@@ -1,5 +1,7 @@
-/* IPRewriter(INPUTSPEC_0, ..., INPUTSPEC_{n-1} [, keywords]) (Click's
- * IPRewriter documentation): NAPT for TCP and UDP, one input per spec.
+/* IPRewriter(INPUTSPEC_0, ..., INPUTSPEC_{n-1} [, keywords]) and
+ * TCPRewriter(INPUTSPEC_0, ..., INPUTSPEC_{n-1} [, keywords]) (Click's
+ * IPRewriter and TCPRewriter documentation): NAPT for TCP and UDP
+ * (TCPRewriter: TCP alone), one input per spec.
  * The specs, the mapping table and the header rewriting are shared with
  * IPAddrRewriter (internal.h, the rewriter family); this file holds the keywords, which packets
  * reach the table (TCP and UDP first fragments with a port pair), and the
@@ -13,7 +15,11 @@
  * UDP_STREAMING_TIMEOUT once a reply was seen and three packets passed;
  * TCP_GUARANTEE and UDP_GUARANTEE; the defaults of Click's code. The
  * table, pattern choice and full-table rule are rewriter.c's, Click's
- * IPRewriterBase.
+ * IPRewriterBase. TCPRewriter is IPRewriter's TCP half (in Click
+ * IPRewriter derives from it): a packet that is not a TCP first fragment
+ * with 8 transport bytes passes on a pass spec and is dropped otherwise;
+ * its keywords are TCPRewriter's (TIMEOUT = TCP_TIMEOUT, GUARANTEE =
+ * TCP_GUARANTEE; no UDP ones).
  *
  * Deliberately different (rewriter.c says more): times in nanoseconds on
  * the module clock rather than jiffies, so a capture replays the same
@@ -23,7 +29,13 @@
  * values probed, enough to find a free one whenever one exists; more than
  * one varying pattern field refused at configure where Click silently
  * keeps the last; random port choices from the module's generator, so
- * only '#' (sequential) choices match Click's values. */
+ * only '#' (sequential) choices match Click's values.
+ * TCP sequence-number deltas (Click's TCPFlow delta transitions): Click
+ * keeps them for elements that change payload lengths (FTPPortMapper,
+ * which innet does not have); nothing in innet's catalogue can install
+ * one, so every delta is 0 as in Click without such an element, and
+ * sequence, acknowledgement and SACK numbers pass unchanged. No per-flow
+ * delta list is kept or saved. */
 #include <errno.h>
 
 #include <jansson.h>
@@ -63,6 +75,36 @@ static int iprewriter_configure(const struct click_conf_ctx *ctx, const struct c
 	return 0;
 }
 
+/* TCPRewriter's keywords (Click's TCPRewriter::configure, then
+ * IPRewriterBase's): TIMEOUT is TCP_TIMEOUT's other name, GUARANTEE
+ * TCP_GUARANTEE's. */
+static int tcprewriter_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
+                                 void **conf)
+{
+	struct rw_conf *c = rw_conf_new(ctx);
+	if (!c)
+		return -ENOMEM;
+	uint8_t reply_anno = 0;
+	struct arg_spec kw[] = {
+		arg_time("TCP_NODATA_TIMEOUT", 0, &c->tcp_nodata_timeout_ns),
+		arg_time("TCP_GUARANTEE", 0, &c->tcp_guarantee_ns),
+		arg_time("TIMEOUT", 0, &c->tcp_timeout_ns),
+		arg_time("TCP_TIMEOUT", 0, &c->tcp_timeout_ns),
+		arg_time("TCP_DONE_TIMEOUT", 0, &c->tcp_done_timeout_ns),
+		arg_bool("DST_ANNO", 0, &c->dst_anno),
+		arg_anno1("REPLY_ANNO", 0, &reply_anno),
+		arg_u32("CAPACITY", 0, &c->capacity),
+		arg_u32("MAPPING_CAPACITY", 0, &c->capacity),
+		arg_time("GUARANTEE", 0, &c->tcp_guarantee_ns),
+		arg_time("REAP_INTERVAL", 0, &c->reap_interval_ns),
+	};
+	int rc = rw_configure(ctx, args, kw, ARG_N(kw), &reply_anno, false, c);
+	if (rc)
+		return rc;
+	*conf = c;
+	return 0;
+}
+
 /* ---- symbolic model (src/verify/model.h) ---- */
 
 static const struct flow_expr first_fragment = {
@@ -70,8 +112,10 @@ static const struct flow_expr first_fragment = {
 	.atom = { .base = FLOW_BASE_IP, .op = FLOW_EQ, .len = 2, .off = 6, .mask = 0x1fff, .value = 0 },
 };
 
-static const struct sym_iset *tcp_or_udp(struct sym_ctx *cx)
+static const struct sym_iset *tcp_or_udp(struct sym_ctx *cx, bool tcp_only)
 {
+	if (tcp_only)
+		return sym_iset_range(cx, RT_IP_PROTO_TCP, RT_IP_PROTO_TCP);
 	struct sym_iset *s = arena_alloc(sym_arena(cx), sizeof *s + 2 * sizeof s->v[0]);
 	if (!s)
 		return NULL;
@@ -137,17 +181,18 @@ static int split_tcp_short(struct sym_ctx *cx, const struct sym_flows *in, struc
 	return 0;
 }
 
-/* Only TCP and UDP first fragments with a port pair reach the table. */
-static int iprewriter_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
-                               struct sym_flow *f)
+/* Only TCP and UDP (TCPRewriter: TCP) first fragments with a port pair
+ * reach the table. */
+static int rewriter_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                             struct sym_flow *f, bool tcp_only)
 {
 	const struct rw_conf *c = e->conf;
 	if (port >= c->nspecs)
 		return -EINVAL;
 	const struct rw_spec *spec = &c->specs[port];
 	struct sym_flow *tu, *other;
-	sym_split_set(cx, f, SYM_F_PROTO, tcp_or_udp(cx), &tu, &other);
-	rw_sym_pass_or_drop(cx, other, spec, "not TCP/UDP");
+	sym_split_set(cx, f, SYM_F_PROTO, tcp_or_udp(cx, tcp_only), &tu, &other);
+	rw_sym_pass_or_drop(cx, other, spec, tcp_only ? "not TCP" : "not TCP/UDP");
 	if (!tu)
 		return 0;
 	struct sym_flows first = { 0 }, later = { 0 }, mappable = { 0 };
@@ -167,15 +212,28 @@ static int iprewriter_sym_push(struct sym_ctx *cx, const struct click_element *e
 	return rw_sym_map(cx, &noports, spec, false, false);
 }
 
+static int iprewriter_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                               struct sym_flow *f)
+{
+	return rewriter_sym_push(cx, e, port, f, false);
+}
+
+static int tcprewriter_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                                struct sym_flow *f)
+{
+	return rewriter_sym_push(cx, e, port, f, true);
+}
+
 static const struct elem_model iprewriter_model = { .push = iprewriter_sym_push };
+static const struct elem_model tcprewriter_model = { .push = tcprewriter_sym_push };
 
 /* ---- packet function ---- */
 
-static bool mappable(const struct rt_pkt *p)
+static bool mappable(const struct rt_pkt *p, bool tcp_only)
 {
 	const uint8_t *ip = rt_pkt_ip(p);
-	return (ip[9] == RT_IP_PROTO_TCP || ip[9] == RT_IP_PROTO_UDP) && rt_ip_first_frag(ip) &&
-	       rt_pkt_transp_avail(p) >= 8;
+	return (ip[9] == RT_IP_PROTO_TCP || (!tcp_only && ip[9] == RT_IP_PROTO_UDP)) &&
+	       rt_ip_first_frag(ip) && rt_pkt_transp_avail(p) >= 8;
 }
 
 /* TCPFlow's connection state, from packets with 18 transport bytes: a
@@ -217,7 +275,7 @@ static int64_t udp_timeout(const struct rw_conf *c, const struct rt_flow *f)
 	                                                      : c->udp_timeout_ns;
 }
 
-static void iprewriter_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
+static void rewriter_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p, bool tcp_only)
 {
 	const struct rw_conf *c = e->conf;
 	struct rw_state *s = e->state;
@@ -225,7 +283,7 @@ static void iprewriter_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
 		rt_drop(e, p);
 		return;
 	}
-	if (!mappable(p)) {
+	if (!mappable(p, tcp_only)) {
 		if (c->specs[port].kind == RW_PASS)
 			rt_push(e, c->specs[port].fout, p);
 		else
@@ -251,6 +309,28 @@ static void iprewriter_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
 		rw_forward(e, f, dir, p, udp_timeout(c, f), c->udp_guarantee_ns, false);
 	}
 }
+
+static void iprewriter_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
+{
+	rewriter_push(e, port, p, false);
+}
+
+static void tcprewriter_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
+{
+	rewriter_push(e, port, p, true);
+}
+
+static const struct elem_runtime tcprewriter_runtime = {
+	.state_size = rw_state_size,
+	.init = rw_init,
+	.push = tcprewriter_push,
+	.run = rw_reap,
+	.read = rw_read,
+	.fini = rw_fini,
+	.save = rw_save,
+	.table = rw_table,
+	.load = rw_load,
+};
 
 static const struct elem_runtime iprewriter_runtime = {
 	.state_size = rw_state_size,
@@ -300,4 +380,37 @@ const struct click_class elem_iprewriter = {
 	.doc_model = "Mappings travel in the flow, so a reply finds the mapping its request "
 	             "installed; a varying pattern field becomes a variable over its range. "
 	             "Timeouts never expire and a full table is not modelled.",
+};
+
+static json_t *tcprewriter_describe(const void *conf)
+{
+	const struct rw_conf *c = conf;
+	json_t *o = json_pack("{s:I, s:I, s:I, s:I}",
+	                      "TCP_TIMEOUT", (json_int_t)c->tcp_timeout_ns,
+	                      "TCP_DONE_TIMEOUT", (json_int_t)c->tcp_done_timeout_ns,
+	                      "TCP_NODATA_TIMEOUT", (json_int_t)c->tcp_nodata_timeout_ns,
+	                      "TCP_GUARANTEE", (json_int_t)c->tcp_guarantee_ns);
+	if (o && rw_describe_common(c, o) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+const struct click_class elem_tcprewriter = {
+	.name = "TCPRewriter",
+	.port_count = "1-/1-",
+	.processing = "h/h",
+	.flags = ELEM_STATEFUL,
+	.configure = tcprewriter_configure,
+	.model = &tcprewriter_model,
+	.runtime = &tcprewriter_runtime,
+	.describe = tcprewriter_describe,
+	.doc_args = "INPUTSPEC_0, ..., INPUTSPEC_{n-1} (drop, pass OUT, keep FOUT ROUT, "
+	            "pattern SADDR SPORT DADDR DPORT FOUT ROUT); keywords TCP_NODATA_TIMEOUT, "
+	            "TCP_GUARANTEE, TIMEOUT, TCP_TIMEOUT, TCP_DONE_TIMEOUT, DST_ANNO, REPLY_ANNO, "
+	            "CAPACITY, MAPPING_CAPACITY, GUARANTEE, REAP_INTERVAL",
+	.doc_model = "IPRewriter's model for TCP alone: anything else meets only the pass or drop "
+	             "part of its input's spec. Timeouts never expire and a full table is not "
+	             "modelled.",
 };

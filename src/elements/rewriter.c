@@ -719,6 +719,8 @@ struct rt_flow *rw_map_new(struct rt_elem *e, uint32_t port, struct rt_pkt *p,
 		rt_drop(e, p);
 		return NULL;
 	}
+	if (c->icmp_ping) /* the reply identifier key (ICMPPingRewriter::add_flow) */
+		rew.dport = (uint16_t)(rew.sport + 1);
 	uint64_t now = rt_now(e);
 	struct rt_flow *f = rt_flowtab_insert(&s->tab, key, &rew, now,
 	                                      now + (uint64_t)(timeout > 0 ? timeout : 0),

@@ -214,6 +214,44 @@ FIXTURES = [
      ' rw[0] -> out0; rw[1] -> out1;', 'rw-mixed.pcap'),
     ('ipaddrrewriter-mixed-one', 2, CHK + ' -> rw :: IPAddrRewriter(pattern 192.0.2.1 - 0 1);'
      ' rw[0] -> out0; rw[1] -> out1;', 'rw-mixed.pcap'),
+] + [
+    # TCPRewriter, ICMPPingRewriter, ICMPRewriter (group rw-icmp). Inside
+    # hosts enter input 0, the rest input 1, as for IPRewriter above;
+    # output 2 is a pass spec's.
+    (name, nout, 'rw :: ' + rw + '; ' + CHK + ' -> c :: IPClassifier(src net 10.0.0.0/8, -);'
+     ' c[0] -> [0]rw; c[1] -> [1]rw;' + ''.join(' rw[%d] -> out%d;' % (k, k) for k in range(nout)), inp)
+    for name, nout, rw, inp in [
+        ('tcprewriter-seq', 2, 'TCPRewriter(pattern 192.0.2.1 1024-65535# - - 0 1, drop)', 'rw-replies.pcap'),
+        ('tcprewriter-keep-pass', 3, 'TCPRewriter(keep 0 1, pass 2)', 'rw-replies.pcap'),
+        ('tcprewriter-mixed-pass', 3, 'TCPRewriter(pattern 192.0.2.1 1024-65535# - - 0 1, pass 2)',
+         'rw-mixed.pcap'),
+        ('tcprewriter-mixed-dst', 2, 'TCPRewriter(pattern - - 172.16.15.133 - 0 1, drop)', 'rw-mixed.pcap'),
+        ('icmppingrewriter-seq', 2, 'ICMPPingRewriter(pattern 192.0.2.1 1024-65535# - - 0 1, drop)',
+         'rw-icmp.pcap'),
+        ('icmppingrewriter-keep-pass', 3, 'ICMPPingRewriter(keep 0 1, pass 2)', 'rw-icmp.pcap'),
+        ('icmppingrewriter-mixed-pass', 3, 'ICMPPingRewriter(pattern 192.0.2.1 1024-65535# - - 0 1, pass 2)',
+         'rw-mixed.pcap'),
+        ('icmppingrewriter-fixed', 2, 'ICMPPingRewriter(pattern 192.0.2.1 7000 - - 0 1, drop)',
+         'rw-icmp.pcap'),
+    ]
+] + [
+    # ICMPRewriter behind an IPRewriter and an ICMPPingRewriter: inside
+    # TCP/UDP and pings go out through them (out0), echo replies and
+    # TCP/UDP from outside come back (out1), ICMP errors from outside go
+    # through the ICMPRewriter (out2 without offsets; with them irw's
+    # outputs are ICMPRewriter's 0-1 (out2), rw's 2-3 (out3, out4)).
+    (name, nout, 'rw :: IPRewriter(pattern 192.0.2.1 1024-65535# - - 0 1, drop);'
+     ' irw :: ICMPPingRewriter(pattern 192.0.2.1 1024-65535# - - 0 1, drop);'
+     ' ierw :: ' + ierw + '; ' + CHK +
+     ' -> c :: IPClassifier(src net 10.0.0.0/8 and icmp, src net 10.0.0.0/8,'
+     ' icmp type echo-reply, icmp, -);'
+     ' c[0] -> [0]irw; c[1] -> [0]rw; c[2] -> [1]irw; c[3] -> ierw; c[4] -> [1]rw;'
+     ' rw[0] -> out0; irw[0] -> out0; rw[1] -> out1; irw[1] -> out1;' + outs, 'rw-icmp.pcap')
+    for name, nout, ierw, outs in [
+        ('icmprewriter', 3, 'ICMPRewriter(rw irw)', ' ierw -> out2;'),
+        ('icmprewriter-offsets', 5, 'ICMPRewriter(irw:0 rw:2, DST_ANNO false)',
+         ' ierw[0] -> out2; ierw[1] -> out2; ierw[2] -> out3; ierw[3] -> out4;'),
+    ]
 ]
 
 

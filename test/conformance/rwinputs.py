@@ -233,9 +233,98 @@ def make_mixed(path, n=3000):
     return cap.write(path)
 
 
+def icmp_error(kind, code, orig, keep=28):
+    """An ICMP error quoting the first `keep` bytes of IP packet `orig`."""
+    h = bytearray(struct.pack('!BBHI', kind, code, 0, 0)) + orig[:keep]
+    h[2:4] = struct.pack('!H', csum(bytes(h)))
+    return bytes(h)
+
+
+def make_icmp(path):
+    """Pings and ICMP errors for ICMPPingRewriter and ICMPRewriter: inside
+    hosts ping servers and open TCP/UDP flows; replies come back to the
+    '#' pattern's identifier or port (1024 + k, k counting each
+    rewriter's new flows), to the packet's own and to the inside host;
+    servers and routers answer with errors quoting the rewritten packet
+    (and some quoting nothing any rewriter made, truncated or not errors)."""
+    rnd = random.Random(20261208)
+    cap = Capture()
+    hosts = ['10.0.0.%d' % i for i in range(1, 21)]
+    servers = ['198.51.100.%d' % i for i in (7, 20, 33)] + ['203.0.113.%d' % i for i in (5, 80)]
+    routers = ['198.18.0.1', '198.18.0.2']
+    pings, flows = [], []
+    pk, fk = {}, {}
+
+    def payload():
+        return bytes(rnd.randrange(256) for _ in range(rnd.choice([0, 4, rnd.randrange(1, 40)])))
+
+    def err_for(src_pub, dst, proto, sport, dport, body, quote):
+        """An error about packet (src_pub:sport -> dst:dport) of `proto`."""
+        if proto == 1:
+            orig = ip_packet(rnd.randrange(65536), 1, src_pub, dst, icmp_echo(8, sport, dport, body))
+        else:
+            orig = ip_packet(rnd.randrange(65536), proto, src_pub, dst,
+                             l4_packet(proto, src_pub, dst, sport, dport, body))
+        kind, code = rnd.choice([(3, 3), (3, 1), (11, 0), (12, 0), (4, 0), (5, 1)])
+        frm = rnd.choice([dst] + routers)
+        to = src_pub if rnd.random() < 0.85 else rnd.choice(servers)
+        cap.pkts.append(ip_packet(cap.ident(), 1, frm, to, icmp_error(kind, code, orig, quote)))
+
+    for i in range(150):
+        r = rnd.random()
+        if r < 0.25:  # a ping out
+            h, d, e = rnd.choice(hosts), rnd.choice(servers), rnd.randrange(65536)
+            if pings and rnd.random() < 0.3:
+                h, d, e = rnd.choice(pings)
+            if (h, d, e) not in pk:
+                pk[(h, d, e)] = len(pk)
+                pings.append((h, d, e))
+            cap.icmp(h, d, 8, e, i, payload())
+        elif r < 0.45 and pings:  # its reply, one of the three ways
+            h, d, e = rnd.choice(pings)
+            way = rnd.randrange(3)
+            if way == 0:
+                cap.icmp(d, PUBLIC, 0, 1024 + pk[(h, d, e)], i, payload())
+            elif way == 1:
+                cap.icmp(d, PUBLIC, 0, e, i, payload())
+            else:
+                cap.icmp(d, h, 0, e, i, payload())
+        elif r < 0.60:  # a TCP/UDP flow out
+            fl = (rnd.choice([6, 17]), rnd.choice(hosts), rnd.randrange(20000, 60000), rnd.choice(servers),
+                  rnd.choice([53, 80, 443]))
+            if flows and rnd.random() < 0.3:
+                fl = rnd.choice(flows)
+            if fl not in fk:
+                fk[fl] = len(fk)
+                flows.append(fl)
+            p, h, s, d, dp = fl
+            cap.l4(p, h, d, s, dp, payload(), **({'flags': 0x02} if p == 6 else {}))
+        elif r < 0.85 and (flows or pings):  # an error about a rewritten packet
+            quote = rnd.choice([28, 28, 40, 48, 20 + 6, 20 + 18, 24])
+            if pings and (not flows or rnd.random() < 0.4):
+                h, d, e = rnd.choice(pings)
+                ident = 1024 + pk[(h, d, e)] if rnd.random() < 0.8 else e
+                err_for(PUBLIC, d, 1, ident, i, payload(), quote)
+            else:
+                p, h, s, d, dp = rnd.choice(flows)
+                port = 1024 + fk[(p, h, s, d, dp)] if rnd.random() < 0.8 else s
+                err_for(PUBLIC, d, p, port, dp, payload(), quote)
+        elif r < 0.92:  # an error about nothing rewritten, or too short
+            orig = ip_packet(1, 6, '192.0.2.77', rnd.choice(servers), l4_packet(6, '192.0.2.77', '8.8.8.8', 1, 2, b''))
+            cap.pkts.append(ip_packet(cap.ident(), 1, rnd.choice(routers), PUBLIC,
+                                      icmp_error(3, 1, orig, rnd.choice([28, 12]))))
+        else:  # other ICMP (timestamp) and unsolicited echo replies
+            if rnd.random() < 0.5:
+                cap.icmp(rnd.choice(servers), PUBLIC, 13, rnd.randrange(65536), i, payload())
+            else:
+                cap.icmp(rnd.choice(servers), PUBLIC, 0, rnd.randrange(65536), i, payload())
+    return cap.write(path)
+
+
 def main():
     print('rw-replies.pcap: %d packets' % make_replies(os.path.join(DATA, 'rw-replies.pcap')))
     print('rw-mixed.pcap: %d packets' % make_mixed(os.path.join(DATA, 'rw-mixed.pcap')))
+    print('rw-icmp.pcap: %d packets' % make_icmp(os.path.join(DATA, 'rw-icmp.pcap')))
 
 
 if __name__ == '__main__':

@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	el.ninputs = nin;
 	el.noutputs = nout;
 	if (a && click_split_args(text, &loc, a, &args) == 0 && c->configure) {
-		struct click_conf_ctx ctx = { &el, nin, nout, a, &d, NULL };
+		struct click_conf_ctx ctx = { &el, nin, nout, a, &d, NULL, NULL };
 		void *conf = NULL;
 		int rc = c->configure(&ctx, &args, &conf);
 		if (rc != 0 && d.nerrors == 0 && !arena_exhausted(a))

@@ -74,7 +74,7 @@ static inline int fx_conf(struct fx *x, const char *cls, const char *config, uin
 	x->el.loc = src_loc_at(&x->f, 0);
 	x->el.ninputs = nin;
 	x->el.noutputs = nout;
-	x->ctx = (struct click_conf_ctx){ &x->el, nin, nout, x->a, &x->d, NULL };
+	x->ctx = (struct click_conf_ctx){ &x->el, nin, nout, x->a, &x->d, NULL, NULL };
 	if (!c->configure)
 		return 0;
 	int rc = c->configure(&x->ctx, &x->args, &x->conf);

@@ -17,7 +17,7 @@ static struct arg_val val(struct fx *x, const char *s)
 	*f = (struct src_file){ "v", t, strlen(t) };
 	memset(&x->el, 0, sizeof x->el);
 	x->el.cls = elem_class_find("Queue");
-	x->ctx = (struct click_conf_ctx){ &x->el, 1, 1, x->a, &x->d, NULL };
+	x->ctx = (struct click_conf_ctx){ &x->el, 1, 1, x->a, &x->d, NULL, NULL };
 	struct arg_val v = { t, strlen(t), src_loc_at(f, 0), "X" };
 	return v;
 }

@@ -688,6 +688,29 @@ static void test_every_class_empty_args(void **state)
 	}
 }
 
+/* ---- rewriter companions: TCPRewriter, ICMPPingRewriter, ICMPRewriter ---- */
+static void test_rewriter_companions(void **state)
+{
+	struct fx *x = *state;
+	FX_OK(x, "TCPRewriter", "pattern 1.0.0.1 1024-65535# - - 0 1, drop", 2, 2);
+	assert_int_equal(fx_int(x, "TCP_NODATA_TIMEOUT"), 300000000000ll);
+	assert_int_equal(fx_int(x, "TCP_TIMEOUT"), 86400000000000ll);
+	FX_OK(x, "TCPRewriter", "keep 0 1, pass 1, TIMEOUT 10s, GUARANTEE 2s, TCP_DONE_TIMEOUT 1s", 2, 2);
+	assert_int_equal(fx_int(x, "TCP_TIMEOUT"), 10000000000ll);
+	assert_int_equal(fx_int(x, "TCP_GUARANTEE"), 2000000000ll);
+	FX_ERR(x, "TCPRewriter", "drop, UDP_TIMEOUT 5s", 1, 1, "unknown keyword 'UDP_TIMEOUT'", "UDP_TIMEOUT");
+	FX_ERR(x, "TCPRewriter", "pattern NAT 0 1", 1, 2, "named patterns", "NAT");
+	FX_OK(x, "ICMPPingRewriter", "pattern 1.0.0.1 1024-65535# - - 0 1, pass 1", 2, 2);
+	assert_int_equal(fx_int(x, "TIMEOUT"), 300000000000ll);
+	FX_OK(x, "ICMPPingRewriter", "keep 0 0, TIMEOUT 1min, DST_ANNO false", 1, 1);
+	/* Click 2.1 refuses the old (SRC, DST) form too: one spec per input */
+	FX_ERR(x, "ICMPPingRewriter", "1.0.0.1, -", 1, 2, "need 1 input specs", NULL);
+	FX_ERR(x, "ICMPPingRewriter", "pattern 1.0.0.1 1-5 - - 0 2", 1, 2, "ROUTPUT: output 2", "2)");
+	/* MAPS names elements of the graph (test_in_graph.c): none here */
+	FX_ERR(x, "ICMPRewriter", "rw", 1, 1, "no element named 'rw'", "rw");
+	FX_ERR(x, "ICMPRewriter", "", 1, 1, "MAPS", NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -704,6 +727,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_changeenforcer, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_more_click_classes, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_every_class_empty_args, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_rewriter_companions, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -184,6 +184,49 @@ static void test_unknown_class(void **state)
 	diags_free(&d);
 }
 
+/* ICMPRewriter finds the rewriters MAPS names in the graph (rewriter
+ * companions group). */
+static void test_icmprewriter_maps(void **state)
+{
+	(void)state;
+	struct diags d;
+	diags_init(&d);
+	const char *base = "rw :: IPRewriter(pattern 1.0.0.1 1024-65535# - - 0 1);\n"
+	                   "irw :: ICMPPingRewriter(pattern 1.0.0.1 1024-65535# - - 0 1);\n"
+	                   "FromDevice(0) -> c :: Classifier(9/01, -); c[1] -> rw; c[0] -> irw;\n"
+	                   "rw[0] -> ToDevice(0); rw[1] -> ToDevice(0); irw[0] -> ToDevice(0);\n"
+	                   "irw[1] -> ToDevice(0);\n";
+	char text[1024];
+	snprintf(text, sizeof text, "%sFromDevice(1) -> i :: ICMPRewriter(rw irw:2, DST_ANNO false);\n"
+	                            "i[0] -> ToDevice(1); i[1] -> ToDevice(1); i[2] -> ToDevice(1);\n"
+	                            "i[3] -> ToDevice(1);\n", base);
+	struct click_graph *g = parse(text, &d);
+	if (!g)
+		diags_print(stderr, &d);
+	assert_non_null(g);
+	json_t *o = describe(g, "i");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(o, "MAPS"), 1)), "irw:2");
+	json_decref(o);
+	click_graph_free(g);
+	const char *bad[][2] = {
+		{ "FromDevice(1) -> i :: ICMPRewriter(c); i -> ToDevice(1);\n", "'c' is a Classifier" },
+		{ "FromDevice(1) -> i :: ICMPRewriter(nope); i -> ToDevice(1);\n", "no element named 'nope'" },
+		{ "FromDevice(1) -> i :: ICMPRewriter(rw:1); i -> ToDevice(1);\n", "port offset requires" },
+	};
+	for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+		diags_clear(&d);
+		snprintf(text, sizeof text, "%s%s", base, bad[k][0]);
+		assert_null(parse(text, &d));
+		bool found = false;
+		for (size_t i = 0; i < d.n; i++)
+			found |= strstr(d.v[i].msg, bad[k][1]) != NULL;
+		if (!found)
+			diags_print(stderr, &d);
+		assert_true(found);
+	}
+	diags_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -192,6 +235,7 @@ int main(void)
 		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_diagnostic_positions),
 		cmocka_unit_test(test_unknown_class),
+		cmocka_unit_test(test_icmprewriter_maps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -136,6 +136,12 @@ static const struct subject subjects[] = {
 	{ "Align", "4, 0", 1, 1 },
 	{ "EtherMirror", "", 1, 1 },
 	{ "IPPrint", "x, CONTENTS hex, ID true", 1, 1 },
+	/* rewriter companions (TCPRewriter, ICMPPingRewriter; ICMPRewriter needs
+	 * the rewriters it names: see test_elements.c) */
+	{ "TCPRewriter", "pattern 198.51.100.1 5000-6000 - - 0 1, drop", 2, 2 },
+	{ "TCPRewriter", "keep 0 1, pass 1", 2, 2 },
+	{ "ICMPPingRewriter", "pattern 198.51.100.1 5000-6000 - - 0 1, drop", 2, 2 },
+	{ "ICMPPingRewriter", "keep 0 1, pass 1", 2, 2 },
 };
 
 struct sink {

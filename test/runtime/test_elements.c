@@ -1422,6 +1422,83 @@ static void test_ipprint(void **st)
 	done(u);
 }
 
+/* ---- rewriter companions: TCPRewriter, ICMPPingRewriter, ICMPRewriter ---- */
+
+static void set_ident(struct rt_pkt *p, uint16_t id)
+{
+	uint8_t *t = rt_pkt_data(p) + 20;
+	rt_wr16(t + 4, id);
+	rt_wr16(t + 2, 0);
+	rt_wr16(t + 2, rt_csum(t, rt_rd16(rt_pkt_data(p) + 2) - 20));
+}
+
+static void test_rewriter_companions(void **st)
+{
+	(void)st;
+	/* TCPRewriter: only TCP reaches the table; UDP meets the pass spec */
+	struct rtu *u = open_cfg("rw :: TCPRewriter(pattern 198.51.100.1 5000-5001# - - 0 1, pass 1);"
+	                         "FromDevice(0) -> [0]rw; FromDevice(1) -> [1]rw; rw[0] -> ToDevice(0);"
+	                         "rw[1] -> ToDevice(1)");
+	rt_module_push(u->m, 0, rtu_udp(u, IP4(10, 0, 0, 5), 777, IP4(8, 8, 8, 8), 53, 12), 0); /* dropped */
+	rt_module_push(u->m, 1, rtu_udp(u, IP4(10, 0, 0, 5), 777, IP4(8, 8, 8, 8), 53, 12), 0); /* passed */
+	rt_module_push(u->m, 0, rtu_tcp(u, IP4(10, 0, 0, 5), 777, IP4(8, 8, 8, 8), 80, 0x02, 9), 0);
+	assert_int_equal(u->nout, 2);
+	assert_int_equal(u->out_dev[0], 1);
+	assert_int_equal(rt_rd32(out_ip(u, 0) + 12), IP4(10, 0, 0, 5));
+	assert_int_equal(u->out_dev[1], 0);
+	assert_int_equal(rt_rd32(out_ip(u, 1) + 12), IP4(198, 51, 100, 1));
+	assert_int_equal(rt_rd16(out_ip(u, 1) + 20), 5000);
+	assert_true(rtu_l4_csum_ok(out_ip(u, 1)));
+	done(u);
+
+	/* ICMPPingRewriter: the identifier from SPORT, replies mapped back;
+	 * an ICMP error quoting the rewritten request is mapped back by
+	 * ICMPRewriter */
+	u = open_cfg("irw :: ICMPPingRewriter(pattern 198.51.100.1 6000-6001# - - 0 1, drop);"
+	             "ierw :: ICMPRewriter(irw);"
+	             "FromDevice(0) -> [0]irw; FromDevice(1) -> [1]irw; FromDevice(2) -> ierw;"
+	             "irw[0] -> ToDevice(0); irw[1] -> ToDevice(1); ierw -> ToDevice(2)");
+	rt_module_push(u->m, 0, rtu_icmp(u, IP4(10, 0, 0, 5), IP4(8, 8, 8, 8), 8, 10), 0);
+	assert_int_equal(u->nout, 1);
+	const uint8_t *ip = out_ip(u, 0);
+	assert_int_equal(rt_rd32(ip + 12), IP4(198, 51, 100, 1));
+	assert_int_equal(rt_rd16(ip + 24), 6000);
+	assert_true(rtu_ip_csum_ok(ip));
+	assert_int_equal(rt_csum(ip + 20, 18), 0);
+	uint8_t quoted[28];
+	memcpy(quoted, ip, 28);
+	rtu_clear(u);
+	struct rt_pkt *r = rtu_icmp(u, IP4(8, 8, 8, 8), IP4(198, 51, 100, 1), 0, 10);
+	set_ident(r, 6000);
+	rt_module_push(u->m, 1, r, SEC);
+	r = rtu_icmp(u, IP4(8, 8, 8, 8), IP4(198, 51, 100, 1), 0, 10); /* ident 0x77: unmapped */
+	rt_module_push(u->m, 1, r, SEC);
+	assert_int_equal(u->nout, 1);
+	ip = out_ip(u, 0);
+	assert_int_equal(u->out_dev[0], 1);
+	assert_int_equal(rt_rd32(ip + 16), IP4(10, 0, 0, 5));
+	assert_int_equal(rt_rd16(ip + 24), 0x77);
+	assert_int_equal(rt_csum(ip + 20, 18), 0);
+	rtu_clear(u);
+	/* host unreachable from a router, quoting the rewritten request */
+	struct rt_pkt *e = rtu_icmp(u, IP4(192, 0, 2, 9), IP4(198, 51, 100, 1), 3, 28);
+	uint8_t *t = rt_pkt_data(e) + 20;
+	memcpy(t + 8, quoted, 28);
+	rt_wr16(t + 2, 0);
+	rt_wr16(t + 2, rt_csum(t, 36));
+	rt_module_push(u->m, 2, e, SEC);
+	rt_module_push(u->m, 2, rtu_icmp(u, IP4(192, 0, 2, 9), IP4(198, 51, 100, 1), 13, 28), SEC);
+	assert_int_equal(u->nout, 1); /* the timestamp request is no error: dropped */
+	ip = out_ip(u, 0);
+	assert_int_equal(rt_rd32(ip + 16), IP4(10, 0, 0, 5));
+	assert_true(rtu_ip_csum_ok(ip));
+	assert_int_equal(rt_csum(ip + 20, 36), 0);
+	assert_int_equal(rt_rd32(ip + 28 + 12), IP4(10, 0, 0, 5)); /* embedded source */
+	assert_int_equal(rt_rd16(ip + 48 + 4), 0x77);                /* embedded identifier */
+	assert_true(rtu_ip_csum_ok(ip + 28));
+	done(u);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1452,6 +1529,7 @@ int main(void)
 		cmocka_unit_test(test_set_checksums),
 		cmocka_unit_test(test_more_click_classes),
 		cmocka_unit_test(test_ipprint),
+		cmocka_unit_test(test_rewriter_companions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
