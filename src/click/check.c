@@ -597,12 +597,12 @@ static int describe_element(struct check *k, uint32_t i)
 
 /* The elements of one phase; an element that fails without saying why
  * gets a generic error. */
-static int configure_phase(struct check *k, bool info_phase, void **shared)
+static int configure_phase(struct check *k, int phase, void **shared)
 {
 	struct cparse *p = k->p;
 	for (uint32_t i = 0; i < k->ne; i++) {
 		struct click_element *e = &k->g->el[i];
-		if (!e->cls->configure || (e->cls->configure_phase < CLICK_PHASE_DEFAULT) != info_phase)
+		if (!e->cls->configure || e->cls->configure_phase != phase)
 			continue;
 		struct click_conf_ctx ctx = {e, e->ninputs, e->noutputs, p->ga, p->d, shared, k->g};
 		size_t before = p->d->nerrors;
@@ -616,13 +616,25 @@ static int configure_phase(struct check *k, bool info_phase, void **shared)
 	return 0;
 }
 
-/* Every element, reporting all errors: information elements (AddressInfo)
- * first, as Click's configure phases do, then the rest in element order. */
+/* Every element, reporting all errors, phase by phase as Click does
+ * (AddressInfo, then IPRewriterPatterns, then the rest), each phase in
+ * element order. */
 static int configure_elements(struct check *k)
 {
 	void *shared = NULL;
-	configure_phase(k, true, &shared);
-	configure_phase(k, false, &shared);
+	int64_t done = INT64_MIN;
+	for (;;) {
+		int64_t next = INT64_MAX;
+		for (uint32_t i = 0; i < k->ne; i++) {
+			int ph = k->g->el[i].cls->configure_phase;
+			if (ph > done && ph < next)
+				next = ph;
+		}
+		if (next == INT64_MAX)
+			break;
+		configure_phase(k, (int)next, &shared);
+		done = next;
+	}
 	return errors_so_far(k);
 }
 

@@ -70,7 +70,8 @@ struct click_conf_ctx {
  * every element of a higher one (AddressInfo first, so its names are known
  * to every other element); equal phases go in element order. */
 enum click_configure_phase {
-	CLICK_PHASE_INFO = -100,
+	CLICK_PHASE_INFO = -100,    /* AddressInfo */
+	CLICK_PHASE_PATTERNS = -50, /* IPRewriterPatterns: after the names it may use */
 	CLICK_PHASE_DEFAULT = 0,
 };
 

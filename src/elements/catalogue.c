@@ -50,6 +50,7 @@
 	X(ipoutputcombo) \
 	X(ipprint) \
 	X(iprewriter) \
+	X(iprewriterpatterns) \
 	X(ipsecespencap) \
 	X(idle) \
 	X(lineariplookup) \

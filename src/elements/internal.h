@@ -644,6 +644,12 @@ struct rw_conf *rw_conf_new(const struct click_conf_ctx *ctx);
  * pattern's destination must be '-', ports may not be given). */
 int rw_parse_spec(const struct click_conf_ctx *ctx, const struct click_arg *arg, bool addr_only,
                   struct rw_spec *out);
+/* A 4-field pattern "SADDR SPORT DADDR DPORT" (IPRewriterPatterns). */
+int rw_parse_pattern4(const struct click_conf_ctx *ctx, struct arg_val w[4], const struct arg_val *whole,
+                      struct rw_pattern *p);
+/* The pattern an IPRewriterPatterns element of ctx->graph names `name`
+ * (iprewriterpatterns.c): 0, or -ENOENT. */
+int rw_named_pattern(const struct click_conf_ctx *ctx, const struct arg_val *name, struct rw_pattern *out);
 /* Configure c from args: the element's keywords `kw` (the REPLY_ANNO one
  * writing *reply_anno), then one input spec per input. 0, or a negative
  * errno after diagnostics. */

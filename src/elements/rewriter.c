@@ -215,6 +215,13 @@ static int parse_pattern(const struct click_conf_ctx *ctx, struct arg_val *w, si
 	return rc;
 }
 
+int rw_parse_pattern4(const struct click_conf_ctx *ctx, struct arg_val w[4], const struct arg_val *whole,
+                      struct rw_pattern *p)
+{
+	memset(p, 0, sizeof *p);
+	return parse_pattern(ctx, w, 4, false, whole, p);
+}
+
 int rw_parse_spec(const struct click_conf_ctx *ctx, const struct click_arg *arg, bool addr_only,
                   struct rw_spec *out)
 {
@@ -258,9 +265,20 @@ int rw_parse_spec(const struct click_conf_ctx *ctx, const struct click_arg *arg,
 	}
 	if (arg_is(k, "pattern") || arg_is(k, "xpattern")) {
 		out->kind = RW_PATTERN;
-		if (w.n == 4)
-			return arg_error(ctx, &w.v[1], "named patterns (IPRewriterPatterns) are not "
-			                               "supported; write the pattern out");
+		if (w.n == 4 && addr_only)
+			return arg_error(ctx, &a, "IPAddrRewriter patterns are 'pattern SADDR - FOUTPUT "
+			                          "ROUTPUT'");
+		if (w.n == 4) { /* pattern NAME FOUTPUT ROUTPUT (IPRewriterPatterns) */
+			int rc = 0;
+			if (rw_named_pattern(ctx, &w.v[1], &out->pat))
+				rc = arg_error(ctx, &w.v[1], "no pattern named '%.*s' (IPRewriterPatterns)",
+				               (int)(w.v[1].n > 64 ? 64 : w.v[1].n), w.v[1].s);
+			if (out_port(ctx, &w.v[2], "FOUTPUT", &out->fout))
+				rc = -EINVAL;
+			if (out_port(ctx, &w.v[3], "ROUTPUT", &out->rout))
+				rc = -EINVAL;
+			return rc;
+		}
 		if (addr_only && w.n == 7)
 			return arg_error(ctx, &a, "IPAddrRewriter patterns are 'pattern SADDR - FOUTPUT "
 			                          "ROUTPUT'");

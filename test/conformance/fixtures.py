@@ -171,6 +171,10 @@ FIXTURES = [
         ('iprewriter-mixed-seq', 2, 'IPRewriter(pattern 192.0.2.1 1024-65535# - - 0 1, drop)',
          'rw-mixed.pcap'),
         ('iprewriter-mixed-keep', 2, 'IPRewriter(keep 0 1, drop)', 'rw-mixed.pcap'),
+        # a named pattern with an AddressInfo name in it
+        ('iprewriterpatterns-mixed', 2, 'IPRewriter(pattern to_world 0 1, drop);'
+         ' IPRewriterPatterns(to_world extern 1024-65535# - -); AddressInfo(extern 192.0.2.1)',
+         'rw-mixed.pcap'),
         ('iprewriter-mixed-pass', 3, 'IPRewriter(pattern 192.0.2.1 1024-65535# - - 0 1, pass 2)',
          'rw-mixed.pcap'),
         ('ipaddrrewriter-mixed', 2, 'IPAddrRewriter(pattern 192.0.2.1 - 0 1, drop)', 'rw-mixed.pcap'),

@@ -143,6 +143,53 @@ static void test_addressinfo_errors(void **state)
 	             "IPEncap: SRC: expected IP address, got 'a:what'");
 }
 
+/* The spec as its rewriter describes it (INPUTSPEC[i]). */
+static char *spec_of(const struct click_graph *g, const char *name, size_t i)
+{
+	const struct click_element *e = click_graph_find(g, name);
+	assert_non_null(e);
+	json_t *o = e->cls->describe(e->conf);
+	assert_non_null(o);
+	char *s = json_dumps(json_array_get(json_object_get(o, "INPUTSPEC"), i), JSON_ENCODE_ANY);
+	json_decref(o);
+	assert_non_null(s);
+	return s;
+}
+
+static void test_rewriter_patterns(void **state)
+{
+	(void)state;
+	struct diags d;
+	/* a named pattern (with an AddressInfo name in it) is the pattern written out */
+	struct click_graph *g = parse_ok(
+		"AddressInfo(extern 10.0.0.1);\n"
+		"IPRewriterPatterns(to_world extern 50000-65535 - -, to_server - - 10.0.0.9 80);\n"
+		"rw :: IPRewriter(pattern to_world 0 1, pattern to_server 1 0);\n"
+		"inl :: IPRewriter(pattern 10.0.0.1 50000-65535 - - 0 1, pattern - - 10.0.0.9 80 1 0);\n"
+		"tcp :: TCPRewriter(pattern to_world 0 1);\n"
+		"FromDevice(0) -> rw -> ToDevice(0); FromDevice(1) -> [1]rw[1] -> ToDevice(1);\n"
+		"FromDevice(2) -> inl -> ToDevice(2); FromDevice(3) -> [1]inl[1] -> ToDevice(3);\n"
+		"FromDevice(4) -> tcp -> ToDevice(4); tcp[1] -> Discard;\n",
+		&d);
+	for (size_t i = 0; i < 2; i++) {
+		char *named = spec_of(g, "rw", i), *inline_ = spec_of(g, "inl", i);
+		assert_string_equal(named, inline_);
+		free(named);
+		free(inline_);
+	}
+	char *t = spec_of(g, "tcp", 0), *r = spec_of(g, "rw", 0);
+	assert_string_equal(t, r);
+	free(t);
+	free(r);
+	click_graph_free(g);
+	diags_free(&d);
+	assert_error("rw :: IPRewriter(pattern nosuch 0 0); FromDevice(0) -> rw -> ToDevice(0);",
+	             "n.click:1:26: error: IPRewriter: INPUTSPEC: no pattern named 'nosuch' (IPRewriterPatterns)");
+	assert_error("IPRewriterPatterns(a - - - -, a - - - -);", "n.click:1:31: error: IPRewriterPatterns: pattern 'a' already defined");
+	assert_error("IPRewriterPatterns(a - -);", "expected 'NAME SADDR SPORT DADDR DPORT'");
+	assert_error("IPRewriterPatterns(a 1.2.3 - - -);", "IPRewriterPatterns: SADDR:");
+}
+
 static void test_device_names(void **state)
 {
 	(void)state;
@@ -187,6 +234,7 @@ int main(void)
 		cmocka_unit_test(test_addressinfo_in_patterns),
 		cmocka_unit_test(test_addressinfo_scoped_by_compound),
 		cmocka_unit_test(test_addressinfo_errors),
+		cmocka_unit_test(test_rewriter_patterns),
 		cmocka_unit_test(test_device_names),
 		cmocka_unit_test(test_unavailable_classes),
 	};
