@@ -92,7 +92,10 @@ static struct rt_pkt *print_action(struct rt_elem *e, struct rt_pkt *p)
 					line[n++] = ' ';
 				n += (size_t)snprintf(line + n, sizeof line - n, "%02x", d[i]);
 			} else {
+				/* Click: " | " then a space before every 8 bytes */
 				if (i == 0)
+					line[n++] = ' ';
+				if (i % 8 == 0)
 					line[n++] = ' ';
 				line[n++] = d[i] >= 32 && d[i] < 127 ? (char)d[i] : '.';
 			}

@@ -51,6 +51,11 @@ static void run_tx(void *ctx, uint32_t dev, struct rt_pkt *p)
 	r->pool.free(r->pool.ctx, p);
 }
 
+static void run_log(void *ctx, const char *line)
+{
+	fprintf(ctx, "%s\n", line);
+}
+
 static char *read_file(const char *path, size_t *len)
 {
 	char *text = NULL;
@@ -155,7 +160,8 @@ int rt_run_pcap(const char *config_path, const char *in_pcap, const char *out_pc
 		goto out;
 	}
 	r.pool = rt_simple_pool_ops(sp);
-	struct rt_env env = { .pool = r.pool, .tx = run_tx, .tx_ctx = &r };
+	struct rt_env env = { .pool = r.pool, .tx = run_tx, .tx_ctx = &r, .log = o->log ? run_log : NULL,
+	                      .log_ctx = o->log };
 	rc = rt_module_new(g, &env, &o->lim, 0, false, &m, d);
 	if (rc)
 		goto out;
@@ -244,7 +250,7 @@ int rt_run_pcap(const char *config_path, const char *in_pcap, const char *out_pc
 
 int rt_click_run_main(int argc, char **argv)
 {
-	const char *file = NULL, *in = NULL, *out = NULL;
+	const char *file = NULL, *in = NULL, *out = NULL, *log_path = NULL;
 	struct rt_run_opts o = { 0 };
 	struct click_define defs[RUN_MAX_DEFINES];
 	size_t nd = 0;
@@ -252,13 +258,14 @@ int rt_click_run_main(int argc, char **argv)
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			printf("usage: innet click run FILE --in IN.pcap --out OUT.pcap [--dev N] [--drain S] [-D NAME=VALUE]\n"
+			printf("usage: innet click run FILE --in IN.pcap --out OUT.pcap [--dev N] [--drain S] [--log FILE] [-D NAME=VALUE]\n"
 			       "Run a Click configuration on a capture with innet's runtime: packets enter\n"
 			       "FromDevice(N)/FromNetFront(N) at their capture times (default N = 0), timers\n"
 			       "run on capture time, and what reaches any ToDevice/ToNetFront is written to\n"
 			       "OUT.pcap as raw IPv4 stamped with the time it left. --drain S keeps time\n"
 			       "running S seconds after the last packet while packets are queued (default\n"
-			       "one day of capture time).\n");
+			       "one day of capture time). --log FILE writes what Print and IPPrint log,\n"
+			       "one line each ('-': standard error).\n");
 			for (size_t k = 0; k < nd; k++)
 				free((char *)defs[k].name);
 			return 0;
@@ -287,6 +294,9 @@ int rt_click_run_main(int argc, char **argv)
 			}
 			o.drain_ns = (uint64_t)(s * 1e9);
 			i++;
+		} else if (!strcmp(a, "--log") && v) {
+			log_path = v;
+			i++;
 		} else if (!strcmp(a, "-D") && v) {
 			const char *eq = strchr(v, '=');
 			if (!eq || nd == RUN_MAX_DEFINES) {
@@ -298,12 +308,12 @@ int rt_click_run_main(int argc, char **argv)
 			nd++;
 			i++;
 		} else if (!v && (!strcmp(a, "--in") || !strcmp(a, "--out") || !strcmp(a, "--dev") ||
-		                  !strcmp(a, "--drain") || !strcmp(a, "-D"))) {
+		                  !strcmp(a, "--drain") || !strcmp(a, "--log") || !strcmp(a, "-D"))) {
 			fprintf(stderr, "innet click run: %s needs a value\n", a);
 			return 2;
 		} else if (a[0] == '-' && a[1]) {
 			fprintf(stderr, "innet click run: unknown option '%s'\n"
-			                "usage: innet click run FILE --in IN.pcap --out OUT.pcap [--dev N] [--drain S] [-D NAME=VALUE]\n", a);
+			                "usage: innet click run FILE --in IN.pcap --out OUT.pcap [--dev N] [--drain S] [--log FILE] [-D NAME=VALUE]\n", a);
 			return 2;
 		} else if (!file) {
 			file = a;
@@ -313,17 +323,30 @@ int rt_click_run_main(int argc, char **argv)
 		}
 	}
 	if (!file || !in || !out) {
-		fprintf(stderr, "usage: innet click run FILE --in IN.pcap --out OUT.pcap [--dev N] [--drain S] [-D NAME=VALUE]\n");
+		fprintf(stderr, "usage: innet click run FILE --in IN.pcap --out OUT.pcap [--dev N] [--drain S] [--log FILE] [-D NAME=VALUE]\n");
 		for (size_t i = 0; i < nd; i++)
 			free((char *)defs[i].name);
 		return 2;
 	}
 	o.defines = defs;
 	o.ndefines = nd;
+	if (log_path) {
+		o.log = strcmp(log_path, "-") ? fopen(log_path, "w") : stderr;
+		if (!o.log) {
+			fprintf(stderr, "innet click run: --log: %s: %s\n", log_path, strerror(errno));
+			for (size_t i = 0; i < nd; i++)
+				free((char *)defs[i].name);
+			return 1;
+		}
+	}
 	struct diags d;
 	diags_init(&d);
 	struct rt_run_stats st;
 	int rc = rt_run_pcap(file, in, out, &o, &st, &d);
+	if (o.log && o.log != stderr && fclose(o.log) && !rc) {
+		fprintf(stderr, "innet click run: --log: %s: %s\n", log_path, strerror(errno));
+		rc = -EIO;
+	}
 	diags_print(stderr, &d);
 	diags_free(&d);
 	for (size_t i = 0; i < nd; i++)

@@ -616,6 +616,7 @@ struct rt_run_opts {
 	const struct click_define *defines; /* $VARIABLES for the configuration */
 	size_t ndefines;
 	struct rt_limits lim;
+	FILE *log;            /* Print/IPPrint lines, one per line (NULL: dropped) */
 };
 
 struct rt_run_stats {

@@ -88,6 +88,52 @@ def fixture_input(d):
     return os.path.join(DATA, m.group(1) if m else 'in.pcap')
 
 
+def first_capture_time(path):
+    """The first packet's capture time, as IPPrint prints it."""
+    data = open(path, 'rb').read()
+    magic = struct.unpack('<I', data[:4])[0]
+    end = '<' if magic in (0xa1b2c3d4, 0xa1b23c4d) else '>'
+    sec, frac = struct.unpack(end + 'II', data[24:32])
+    return sec + frac / (1e9 if magic in (0xa1b23c4d, 0x4d3cb2a1) else 1e6)
+
+
+STAMP = re.compile(r'^(\S+: )?(\d+\.\d{6}): ')
+ELEMENT_MESSAGE = re.compile(r'^[A-Za-z_][\w/]*@\d+: ')
+
+
+def log_lines(text, base):
+    """Print/IPPrint lines with IPPrint's timestamps made relative to base
+    (innet's module clock starts at the first packet; Click prints capture
+    times), without Click's element messages (CheckIPHeader's first bad
+    packet: innet's devices drop those before any element; see
+    docs/conformance.md)."""
+    out = []
+    for line in text.splitlines():
+        if ELEMENT_MESSAGE.match(line):
+            continue
+        m = STAMP.match(line)
+        if m:
+            line = '%s%.6f: %s' % (m.group(1) or '', float(m.group(2)) - base, line[m.end():])
+        out.append(line)
+    return out
+
+
+def compare_logs(d, got_path, inp):
+    want = log_lines(open(os.path.join(d, 'click.log')).read(), first_capture_time(inp))
+    got = log_lines(open(got_path).read(), 0.0)
+    if want == got:
+        return []
+    report = ['  log: click wrote %d lines, innet %d' % (len(want), len(got))]
+    shown = 0
+    for i in range(max(len(want), len(got))):
+        w = want[i] if i < len(want) else '(none)'
+        g = got[i] if i < len(got) else '(none)'
+        if w != g and shown < 10:
+            report += ['    line %d:' % (i + 1), '      click: %s' % w, '      innet: %s' % g]
+            shown += 1
+    return report
+
+
 def run_fixture(cli, d, tmp):
     """The report lines of the differences of fixture folder d, or []."""
     inp = fixture_input(d)
@@ -98,8 +144,13 @@ def run_fixture(cli, d, tmp):
         out = os.path.join(tmp, 'out.pcap')
         if os.path.exists(out):
             os.unlink(out)
+        log = os.path.join(tmp, 'log.txt')
+        with_log = k == 0 and os.path.exists(os.path.join(d, 'click.log'))
         r = subprocess.run([cli, 'click', 'run', os.path.join(d, 'innet-%d.click' % k),
-                            '--in', inp, '--out', out], capture_output=True, text=True, timeout=120)
+                            '--in', inp, '--out', out] + (['--log', log] if with_log else []),
+                           capture_output=True, text=True, timeout=120)
+        if r.returncode == 0 and with_log:
+            report += compare_logs(d, log, inp)
         if r.returncode != 0:
             report.append('  output %d: innet click run failed (%d): %s' % (k, r.returncode, r.stderr.strip()))
             k += 1

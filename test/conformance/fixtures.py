@@ -144,6 +144,17 @@ FIXTURES = [
     ('ethermirror-ip', 1, CHK + ' -> EtherMirror -> out0;'),
     # the lines are logged, the packets pass unchanged
     ('ipprint', 1, CHK + ' -> IPPrint(x, CONTENTS hex, ID true, TTL true) -> out0;'),
+    ('ipprint-fields', 1, CHK + ' -> Paint(5) -> IPPrint(y, TOS true, LENGTH true, PAINT true, TIMESTAMP false,'
+     ' CONTENTS ascii) -> out0;'),
+    # TCP packets too short for their data offset are left out here and
+    # shown apart (ipprint-payload-shorttcp, a departure)
+    ('ipprint-payload', 1, CHK + ' -> IPFilter(deny tcp and ip len < 73, allow all)'
+     ' -> IPPrint(z, PAYLOAD hex, MAXLENGTH 24) -> out0;'),
+    ('ipprint-payload-ascii', 1, CHK + ' -> IPFilter(deny tcp and ip len < 73, allow all)'
+     ' -> IPPrint(a, PAYLOAD ascii, MAXLENGTH -1, TIMESTAMP false) -> out0;'),
+    ('ipprint-payload-shorttcp', 1, CHK + ' -> IPFilter(allow tcp and ip len < 40)'
+     ' -> IPPrint(s, PAYLOAD hex) -> out0;'),
+    ('print-contents', 1, CHK + ' -> Print(p, 40, CONTENTS ascii) -> Print(q, -1, CONTENTS none) -> out0;'),
     ('align', 1, CHK + ' -> Align(4, 2) -> out0;'),
     ('alignmentinfo', 1, CHK + ' -> n :: Null -> out0; AlignmentInfo(n 4 0);'),
 ] + [

@@ -138,6 +138,9 @@ def record(click, name, nout, body, inp='in.pcap'):
             return False
         for k in range(nout):
             shutil.copy(os.path.join(t, 'out%d.pcap' % k), os.path.join(d, 'out%d.pcap' % k))
+        if 'Print(' in body or 'IPPrint' in body:
+            # what Print and IPPrint wrote, compared with `innet click run --log`
+            open(os.path.join(d, 'click.log'), 'w').write(r.stderr)
     return True
 
 
