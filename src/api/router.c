@@ -151,10 +151,15 @@ enum http_route_result http_router_match(const struct http_router *r, const char
 		if (sc < 0)
 			continue;
 		path_seen = true;
-		if (strcmp(rt->method, method)) {
-			if (!strstr(m->allow, rt->method)) {
-				int w = snprintf(m->allow + alen, sizeof m->allow - alen, "%s%s",
-				                 alen ? ", " : "", rt->method);
+		/* HEAD is answered wherever GET is (RFC 9110 9.3.2): the same
+		 * handler, the transport leaves the body out */
+		bool get = !strcmp(rt->method, "GET");
+		if (strcmp(rt->method, method) && !(get && !strcmp(method, "HEAD"))) {
+			for (int k = 0; k < 1 + get; k++) {
+				const char *am = k ? "HEAD" : rt->method;
+				if (strstr(m->allow, am))
+					continue;
+				int w = snprintf(m->allow + alen, sizeof m->allow - alen, "%s%s", alen ? ", " : "", am);
 				if (w > 0 && (size_t)w < sizeof m->allow - alen)
 					alen += (size_t)w;
 			}

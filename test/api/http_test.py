@@ -57,6 +57,25 @@ def test_chunked_body_accepted():
         assert status == 201 and json.loads(b)["name"] == "c"
 
 
+def test_head_wherever_get():
+    """HEAD is answered wherever GET is: the GET's status and headers
+    (Content-Length included), no body; Allow lists it."""
+    with it.Daemon() as d:
+        get = d.raw(b"GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        (gs, gh, gb), = split_responses(get)
+        out = d.raw(b"HEAD /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        head, _, rest = out.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200") and rest == b"", out
+        assert b"content-length: %d" % len(gb) in head.lower(), head
+        # an operator call too, with its token
+        out = d.raw(b"HEAD /v1/tenants HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + d.token.encode()
+                    + b"\r\nConnection: close\r\n\r\n")
+        assert out.startswith(b"HTTP/1.1 200") and out.endswith(b"\r\n\r\n"), out
+        out = d.raw(b"PUT /v1/health HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        (st, hd, _), = split_responses(out)
+        assert st == 405 and hd["allow"] == "GET, HEAD", (st, hd)
+
+
 def test_headers_too_large():
     with it.Daemon() as d:
         out = d.raw(b"GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n")

@@ -68,9 +68,12 @@ static void test_method_not_allowed(void **state)
 	struct http_router *r = make();
 	struct http_route_match m;
 	assert_int_equal(http_router_match(r, "PUT", "/v1/tenants", &m), HTTP_ROUTE_NO_METHOD);
-	assert_string_equal(m.allow, "GET, POST");
+	assert_string_equal(m.allow, "GET, HEAD, POST");
 	assert_int_equal(http_router_match(r, "POST", "/v1/tenants/7", &m), HTTP_ROUTE_NO_METHOD);
-	assert_string_equal(m.allow, "GET, DELETE");
+	assert_string_equal(m.allow, "GET, HEAD, DELETE");
+	/* HEAD is answered wherever GET is, by the GET route */
+	assert_int_equal(http_router_match(r, "HEAD", "/v1/tenants/7", &m), HTTP_ROUTE_FOUND);
+	assert_int_equal(http_router_match(r, "GET", "/v1/tenants/7", &m), HTTP_ROUTE_FOUND);
 	http_router_free(r);
 }
 
