@@ -15,6 +15,9 @@
 	X(align) \
 	X(alignmentinfo) \
 	X(averagecounter) \
+	X(bandwidthmeter) \
+	X(bandwidthratedsplitter) \
+	X(bandwidthratedunqueue) \
 	X(bandwidthshaper) \
 	X(changeenforcer) \
 	X(checkicmpheader) \
@@ -23,8 +26,10 @@
 	X(checktcpheader) \
 	X(checkudpheader) \
 	X(classifier) \
+	X(clickyinfo) \
 	X(counter) \
 	X(decipttl) \
+	X(delayshaper) \
 	X(discard) \
 	X(dropbroadcasts) \
 	X(etherencap) \
@@ -33,6 +38,7 @@
 	X(fixipsrc) \
 	X(fromdevice) \
 	X(fromnetfront) \
+	X(frontdropqueue) \
 	X(fullnotequeue) \
 	X(getipaddress) \
 	X(hashswitch) \
@@ -51,18 +57,24 @@
 	X(idle) \
 	X(lineariplookup) \
 	X(markipheader) \
+	X(meter) \
 	X(null) \
 	X(paint) \
 	X(paintswitch) \
+	X(painttee) \
 	X(print) \
+	X(priosched) \
 	X(pullnull) \
 	X(pulltee) \
 	X(pushnull) \
 	X(queue) \
+	X(red) \
 	X(radixiplookup) \
 	X(ratedsplitter) \
 	X(ratedunqueue) \
+	X(roundrobinsched) \
 	X(roundrobinswitch) \
+	X(scheduleinfo) \
 	X(script) \
 	X(setipaddress) \
 	X(setipchecksum) \
@@ -71,11 +83,14 @@
 	X(settimestamp) \
 	X(setudpchecksum) \
 	X(shaper) \
+	X(simplepriosched) \
 	X(simplequeue) \
+	X(simpleroundrobinsched) \
 	X(staticiplookup) \
 	X(staticswitch) \
 	X(storedata) \
 	X(storeipaddress) \
+	X(stridesched) \
 	X(strip) \
 	X(switch) \
 	X(tee) \

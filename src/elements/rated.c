@@ -1,6 +1,10 @@
 /* RatedUnqueue and RatedSplitter (Click's): token buckets in packets
  * per second. X(RATE [, BURST_DURATION t | BURST_SIZE n]); the bucket holds
- * RATE x BURST_DURATION tokens (default 20 ms), at least 1. */
+ * RATE x BURST_DURATION tokens (default 20 ms), at least 1.
+ * BandwidthRatedUnqueue and BandwidthRatedSplitter (Click's): the same in
+ * bytes, RATE a bandwidth and BURST_BYTES for BURST_SIZE; as in Click a
+ * packet may go while the bucket holds 131072 bytes (tb_bandwidth_thresh),
+ * which the bucket's size includes, and takes its length (down to 0). */
 #include <errno.h>
 #include <string.h>
 
@@ -11,9 +15,13 @@
 #include "verify/model.h"
 
 struct rated_conf {
-	uint32_t rate;       /* packets per second */
-	uint64_t burst_size; /* bucket capacity in packets, >= 1 */
+	uint32_t rate;       /* packets (bytes) per second */
+	uint64_t burst_size; /* bucket capacity in packets (bytes), >= 1 */
+	bool bytes;          /* the Bandwidth classes */
 };
+
+/* Click's RatedUnqueue::tb_bandwidth_thresh, in bytes. */
+#define BW_THRESH 131072u
 
 static int rated_configure(const struct click_conf_ctx *ctx, const struct click_args *args, void **conf)
 {
@@ -38,6 +46,40 @@ static int rated_configure(const struct click_conf_ctx *ctx, const struct click_
 		c->burst_size = (uint64_t)((unsigned __int128)c->rate * (uint64_t)dur / 1000000000u);
 	if (c->burst_size < 1)
 		c->burst_size = 1;
+	*conf = c;
+	return 0;
+}
+
+/* Click's configure_helper with is_bandwidth: RATE in bytes per second
+ * (a 32-bit count, as Click's), BURST_BYTES, then the threshold added. */
+static int bwrated_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
+                             void **conf)
+{
+	struct rated_conf *c = elem__conf_alloc(ctx, sizeof *c);
+	if (!c)
+		return -ENOMEM;
+	int64_t dur = 20000000; /* 20 ms */
+	uint32_t size = 0;
+	uint64_t bits = 0;
+	struct arg_spec spec[] = {
+		arg_bandwidth("RATE", ARG_MP, &bits),
+		arg_time("BURST_DURATION", 0, &dur),
+		arg_u32("BURST_BYTES", 0, &size),
+	};
+	int rc = args_parse(ctx, args, spec, ARG_N(spec));
+	if (rc)
+		return rc;
+	if (spec[1].given && spec[2].given)
+		return arg_error(ctx, &spec[2].val, "BURST_DURATION and BURST_BYTES cannot both be given");
+	if (bits / 8 > UINT32_MAX)
+		return arg_error(ctx, &spec[0].val, "bandwidth out of range");
+	c->rate = (uint32_t)(bits / 8);
+	c->bytes = true;
+	if (spec[2].given)
+		c->burst_size = size;
+	else
+		c->burst_size = (uint64_t)((unsigned __int128)c->rate * (uint64_t)dur / 1000000000u);
+	c->burst_size += BW_THRESH;
 	*conf = c;
 	return 0;
 }
@@ -128,6 +170,58 @@ static uint32_t ratedunqueue_run(struct rt_elem *e, uint64_t now)
 	return n;
 }
 
+/* The Bandwidth classes: a packet may go while the bucket holds the
+ * threshold; it takes its length, leaving at least 0. */
+static bool bw_ready(struct rated_state *s, uint64_t now)
+{
+	tbucket_refill(&s->tb, now);
+	return s->tb.credit >= (uint64_t)BW_THRESH * TBUCKET_NS;
+}
+
+static void bw_take(struct rated_state *s, uint32_t len)
+{
+	uint64_t t = (uint64_t)len * TBUCKET_NS;
+	s->tb.credit = s->tb.credit > t ? s->tb.credit - t : 0;
+}
+
+static uint32_t bwratedunqueue_run(struct rt_elem *e, uint64_t now)
+{
+	const struct rated_conf *c = e->conf;
+	struct rated_state *s = e->state;
+	uint32_t n = 0;
+	if (c->rate == 0) {
+		rt_timer_at(e, UINT64_MAX);
+		return 0;
+	}
+	for (;;) {
+		if (!bw_ready(s, now)) {
+			rt_timer_at(e, tbucket_when(&s->tb, BW_THRESH, now));
+			break;
+		}
+		struct rt_pkt *p = rt_pull(e, 0);
+		if (!p)
+			break;
+		bw_take(s, p->len);
+		s->count++;
+		n++;
+		rt_push(e, 0, p);
+	}
+	return n;
+}
+
+static void bwratedsplitter_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
+{
+	struct rated_state *s = e->state;
+	const struct rated_conf *c = e->conf;
+	if (c->rate && bw_ready(s, rt_now(e))) {
+		bw_take(s, p->len);
+		s->count++;
+		rt_push(e, 0, p);
+	} else {
+		rt_push(e, 1, p);
+	}
+}
+
 static void ratedsplitter_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
 {
 	struct rated_state *s = e->state;
@@ -168,11 +262,28 @@ static const struct elem_runtime ratedsplitter_runtime = {
 	.read = rated_read,
 };
 
+static const struct elem_runtime bwratedunqueue_runtime = {
+	.state_size = rated_state_size,
+	.init = ratedunqueue_init,
+	.run = bwratedunqueue_run,
+	.read = rated_read,
+};
+
+static const struct elem_runtime bwratedsplitter_runtime = {
+	.state_size = rated_state_size,
+	.init = ratedsplitter_init,
+	.push = bwratedsplitter_push,
+	.read = rated_read,
+};
+
 /* ---- describe and the class objects ---- */
 /* BURST_SIZE is the bucket's effective size, also when BURST_DURATION set it. */
 static json_t *rated_describe(const void *conf)
 {
 	const struct rated_conf *c = conf;
+	if (c->bytes)
+		return json_pack("{s:I, s:s, s:I}", "RATE", (json_int_t)c->rate, "RATE_UNIT", "bytes/s",
+		                 "BURST_BYTES", (json_int_t)c->burst_size);
 	return json_pack("{s:I, s:I}", "RATE", (json_int_t)c->rate, "BURST_SIZE",
 	                 (json_int_t)c->burst_size);
 }
@@ -203,6 +314,38 @@ const struct click_class elem_ratedsplitter = {
 	.runtime = &ratedsplitter_runtime,
 	.describe = rated_describe,
 	.doc_args = rated_doc_args,
+	.doc_model = "Time is not modelled: which output a packet takes depends on arrival times, "
+	             "so each flow goes to both (exact as sets of possible packets); RATE 0 sends "
+	             "everything to output 1.",
+};
+
+static const char bwrated_doc_args[] =
+	"RATE (bandwidth, default unit bytes per second); keywords BURST_DURATION (time, default "
+	"20 ms) or BURST_BYTES (unsigned), not both; the bucket holds 131072 bytes more, the level "
+	"a packet needs to go";
+
+const struct click_class elem_bandwidthratedunqueue = {
+	.name = "BandwidthRatedUnqueue",
+	.port_count = "1/1",
+	.processing = "l/h",
+	.flags = ELEM_SOURCE,
+	.configure = bwrated_configure,
+	.model = &ratedunqueue_model,
+	.runtime = &bwratedunqueue_runtime,
+	.describe = rated_describe,
+	.doc_args = bwrated_doc_args,
+	.doc_model = "Time is not modelled: every packet passes unchanged; RATE 0 never pulls.",
+};
+
+const struct click_class elem_bandwidthratedsplitter = {
+	.name = "BandwidthRatedSplitter",
+	.port_count = "1/1-2",
+	.processing = "h/h",
+	.configure = bwrated_configure,
+	.model = &ratedsplitter_model,
+	.runtime = &bwratedsplitter_runtime,
+	.describe = rated_describe,
+	.doc_args = bwrated_doc_args,
 	.doc_model = "Time is not modelled: which output a packet takes depends on arrival times, "
 	             "so each flow goes to both (exact as sets of possible packets); RATE 0 sends "
 	             "everything to output 1.",
