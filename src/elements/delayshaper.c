@@ -12,7 +12,7 @@
 #include "verify/model.h"
 
 struct delayshaper_conf {
-	int64_t delay_ns; /* >= 0 */
+	int64_t delay_ns; /* >= 0: the time parser takes no sign */
 };
 
 static int delayshaper_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
@@ -25,8 +25,6 @@ static int delayshaper_configure(const struct click_conf_ctx *ctx, const struct 
 	int rc = args_parse(ctx, args, spec, ARG_N(spec));
 	if (rc)
 		return rc;
-	if (c->delay_ns < 0)
-		return arg_error(ctx, &spec[0].val, "DELAY must not be negative");
 	*conf = c;
 	return 0;
 }
