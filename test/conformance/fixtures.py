@@ -214,6 +214,26 @@ FIXTURES = [
      ' rw[0] -> out0; rw[1] -> out1;', 'rw-mixed.pcap'),
     ('ipaddrrewriter-mixed-one', 2, CHK + ' -> rw :: IPAddrRewriter(pattern 192.0.2.1 - 0 1);'
      ' rw[0] -> out0; rw[1] -> out1;', 'rw-mixed.pcap'),
+] + [
+    # group: sched. Schedulers pull from three Queues fed in turn; a
+    # RoundRobinSwitch after the Unqueue makes the order visible.
+    (name, 2, CHK + ' -> r :: RoundRobinSwitch; s :: %s;'
+     ' r[0] -> Queue -> [0]s; r[1] -> Queue -> [1]s; r[2] -> Queue -> [2]s;'
+     ' s -> Unqueue -> o :: RoundRobinSwitch; o[0] -> out0; o[1] -> out1;' % cls)
+    for name, cls in [('priosched', 'PrioSched'), ('simplepriosched', 'SimplePrioSched'),
+                      ('roundrobinsched', 'RoundRobinSched'),
+                      ('simpleroundrobinsched', 'SimpleRoundRobinSched'),
+                      ('stridesched', 'StrideSched(1, 2, 3)')]
+] + [
+    # nothing pulls (Unqueue inactive): a FrontDropQueue of 10 drops all but
+    # the last 10 packets, oldest first, to output 1
+    ('frontdropqueue', 1, CHK + ' -> q :: FrontDropQueue(10) -> Unqueue(ACTIVE false) -> Discard;'
+     ' q[1] -> out0;'),
+    ('frontdropqueue-pass', 1, CHK + ' -> FrontDropQueue(1000) -> Unqueue -> out0;'),
+    ('painttee', 2, CHK + ' -> r :: RoundRobinSwitch; t :: PaintTee(1); r[0] -> Paint(1) -> t;'
+     ' r[1] -> Paint(2) -> t; t[0] -> out0; t[1] -> out1;'),
+    ('clickyinfo-scheduleinfo', 1, CHK + ' -> n :: Null -> out0; ClickyInfo(STYLE @import a.ccss);'
+     ' ScheduleInfo(n 1, src 2);'),
 ]
 
 
