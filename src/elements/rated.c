@@ -4,7 +4,8 @@
  * BandwidthRatedUnqueue and BandwidthRatedSplitter (Click's): the same in
  * bytes, RATE a bandwidth and BURST_BYTES for BURST_SIZE; as in Click a
  * packet may go while the bucket holds 131072 bytes (tb_bandwidth_thresh),
- * which the bucket's size includes, and takes its length (down to 0). */
+ * which the bucket's size includes, and takes its length (down to 0); the
+ * bucket is Click's fixed-point one on millisecond ticks (ctb below). */
 #include <errno.h>
 #include <string.h>
 
@@ -170,39 +171,124 @@ static uint32_t ratedunqueue_run(struct rt_elem *e, uint64_t now)
 	return n;
 }
 
-/* The Bandwidth classes: a packet may go while the bucket holds the
- * threshold; it takes its length, leaving at least 0. */
-static bool bw_ready(struct rated_state *s, uint64_t now)
+/* The Bandwidth classes keep Click's own token bucket (tokenbucket.hh,
+ * jiffy ticks at CLICK_HZ 1000): tokens scaled by 0xffffffff / capacity,
+ * a whole number of scaled tokens added per millisecond, full at
+ * 0xffffffff (a little over the capacity). Its roundings decide which
+ * packet is the last to pass, so they are kept exactly. */
+#define CTB_MAX 0xffffffffu
+
+struct ctb {
+	uint32_t scale, per_tick, tokens;
+	uint64_t until_full; /* ticks */
+	uint64_t tick;       /* ms of the module clock */
+	uint64_t count;
+};
+
+static void ctb_init(struct ctb *b, uint32_t rate, uint64_t capacity, uint64_t now)
 {
-	tbucket_refill(&s->tb, now);
-	return s->tb.credit >= (uint64_t)BW_THRESH * TBUCKET_NS;
+	uint32_t cap = capacity > CTB_MAX ? CTB_MAX : (uint32_t)capacity;
+	if (rate) {
+		uint32_t min_cap = (rate - 1) / 1000 + 1;
+		if (cap < min_cap)
+			cap = min_cap;
+	}
+	if (!cap)
+		cap = 1;
+	b->scale = CTB_MAX / cap;
+	uint64_t t = (uint64_t)rate * b->scale / 1000;
+	b->per_tick = rate ? (t ? (uint32_t)(t > CTB_MAX ? CTB_MAX : t) : 1) : 0;
+	b->until_full = b->per_tick ? (CTB_MAX - 1) / b->per_tick + 1 : UINT64_MAX;
+	b->tokens = CTB_MAX; /* Click's first refill finds it long untouched: full */
+	b->tick = now / 1000000u;
 }
 
-static void bw_take(struct rated_state *s, uint32_t len)
+static void ctb_refill(struct ctb *b, uint64_t now)
 {
-	uint64_t t = (uint64_t)len * TBUCKET_NS;
-	s->tb.credit = s->tb.credit > t ? s->tb.credit - t : 0;
+	uint64_t t = now / 1000000u, diff = t > b->tick ? t - b->tick : 0;
+	if (diff >= b->until_full) {
+		b->tokens = CTB_MAX;
+	} else if (diff) {
+		uint64_t n = (uint64_t)b->tokens + diff * b->per_tick;
+		b->tokens = n > CTB_MAX ? CTB_MAX : (uint32_t)n;
+	}
+	b->tick = t;
+}
+
+/* n tokens in the bucket's scale; CTB_MAX + 1 when they do not fit. */
+static uint64_t ctb_scaled(const struct ctb *b, uint32_t n)
+{
+	uint64_t v = (uint64_t)n * b->scale;
+	return v > CTB_MAX ? (uint64_t)CTB_MAX + 1 : v;
+}
+
+static bool ctb_ready(struct ctb *b, uint64_t now)
+{
+	ctb_refill(b, now);
+	return ctb_scaled(b, BW_THRESH) <= b->tokens;
+}
+
+static void ctb_take(struct ctb *b, uint32_t len)
+{
+	uint64_t v = ctb_scaled(b, len);
+	b->tokens = v <= b->tokens ? b->tokens - (uint32_t)v : 0;
+}
+
+/* When the threshold will be there: whole ticks. */
+static uint64_t ctb_when(const struct ctb *b, uint64_t now)
+{
+	uint64_t need = ctb_scaled(b, BW_THRESH);
+	if (need <= b->tokens)
+		return now;
+	if (!b->per_tick || need > CTB_MAX)
+		return UINT64_MAX;
+	uint64_t ticks = (need - b->tokens + b->per_tick - 1) / b->per_tick;
+	return (b->tick + ticks) * 1000000u;
+}
+
+static size_t ctb_state_size(const struct rt_elem *e, uint32_t fc)
+{
+	return sizeof(struct ctb);
+}
+
+static int bwrated_init_common(struct rt_elem *e)
+{
+	const struct rated_conf *c = e->conf;
+	ctb_init(e->state, c->rate, c->burst_size, rt_now(e));
+	return 0;
+}
+
+static int bwratedunqueue_init(struct rt_elem *e, struct diags *d)
+{
+	bwrated_init_common(e);
+	rt_task_enable(e);
+	return 0;
+}
+
+static int bwratedsplitter_init(struct rt_elem *e, struct diags *d)
+{
+	return bwrated_init_common(e);
 }
 
 static uint32_t bwratedunqueue_run(struct rt_elem *e, uint64_t now)
 {
 	const struct rated_conf *c = e->conf;
-	struct rated_state *s = e->state;
+	struct ctb *b = e->state;
 	uint32_t n = 0;
 	if (c->rate == 0) {
 		rt_timer_at(e, UINT64_MAX);
 		return 0;
 	}
 	for (;;) {
-		if (!bw_ready(s, now)) {
-			rt_timer_at(e, tbucket_when(&s->tb, BW_THRESH, now));
+		if (!ctb_ready(b, now)) {
+			rt_timer_at(e, ctb_when(b, now));
 			break;
 		}
 		struct rt_pkt *p = rt_pull(e, 0);
 		if (!p)
 			break;
-		bw_take(s, p->len);
-		s->count++;
+		ctb_take(b, p->len);
+		b->count++;
 		n++;
 		rt_push(e, 0, p);
 	}
@@ -211,15 +297,24 @@ static uint32_t bwratedunqueue_run(struct rt_elem *e, uint64_t now)
 
 static void bwratedsplitter_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
 {
-	struct rated_state *s = e->state;
+	struct ctb *b = e->state;
 	const struct rated_conf *c = e->conf;
-	if (c->rate && bw_ready(s, rt_now(e))) {
-		bw_take(s, p->len);
-		s->count++;
+	if (c->rate && ctb_ready(b, rt_now(e))) {
+		ctb_take(b, p->len);
+		b->count++;
 		rt_push(e, 0, p);
 	} else {
 		rt_push(e, 1, p);
 	}
+}
+
+static int bwrated_read(const struct rt_elem *e, const char *h, uint64_t *v)
+{
+	const struct ctb *b = e->state;
+	if (strcmp(h, "count"))
+		return -EOPNOTSUPP;
+	*v = b->count;
+	return 0;
 }
 
 static void ratedsplitter_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
@@ -263,17 +358,17 @@ static const struct elem_runtime ratedsplitter_runtime = {
 };
 
 static const struct elem_runtime bwratedunqueue_runtime = {
-	.state_size = rated_state_size,
-	.init = ratedunqueue_init,
+	.state_size = ctb_state_size,
+	.init = bwratedunqueue_init,
 	.run = bwratedunqueue_run,
-	.read = rated_read,
+	.read = bwrated_read,
 };
 
 static const struct elem_runtime bwratedsplitter_runtime = {
-	.state_size = rated_state_size,
-	.init = ratedsplitter_init,
+	.state_size = ctb_state_size,
+	.init = bwratedsplitter_init,
 	.push = bwratedsplitter_push,
-	.read = rated_read,
+	.read = bwrated_read,
 };
 
 /* ---- describe and the class objects ---- */

@@ -20,9 +20,17 @@ A fixture may name a fourth item, its input capture in test/fixtures/conformance
 (default in.pcap): the rewriters' fixtures run on rw-replies.pcap and
 rw-mixed.pcap (rwinputs.py), where replies to earlier flows appear. The
 FromDump of click.click names the capture, and conformance_test.py reads
-it from there."""
+it from there.
 
-# (name, number of outputs, body[, input capture])
+A fixture may name a fifth item, Click options: {'simtime': True} runs
+Click with --simtime and FromDump(..., TIMING true), so Click's clock is
+the capture's timestamps, as `innet click run`'s module clock is, and a
+DriverManager lets 2 s of simulated time pass after the capture, as
+`innet click run` drains; the time-dependent meters and rated elements get
+fixtures that way."""
+
+# (name, number of outputs, body[, input capture[, Click options]])
+SIMTIME = {'simtime': True}
 CHK = 'src -> CheckIPHeader'
 FIXTURES = [
     ('checkipheader', 2, 'src -> c :: CheckIPHeader; c[0] -> out0; c[1] -> out1;'),
@@ -234,11 +242,26 @@ FIXTURES = [
      ' r[1] -> Paint(2) -> t; t[0] -> out0; t[1] -> out1;'),
     ('clickyinfo-scheduleinfo', 1, CHK + ' -> n :: Null -> out0; ClickyInfo(STYLE @import a.ccss);'
      ' ScheduleInfo(n 1, src 2);'),
+] + [
+    # group: sched, time-dependent: Click in simulated time on in.pcap
+    # (one packet per millisecond)
+    (name, nout, CHK + body, 'in.pcap', SIMTIME) for name, nout, body in [
+        ('meter', 2, ' -> m :: Meter(500); m[0] -> out0; m[1] -> out1;'),
+        ('meter-3', 3, ' -> m :: Meter(300, 800); m[0] -> out0; m[1] -> out1; m[2] -> out2;'),
+        ('bandwidthmeter', 3, ' -> m :: BandwidthMeter(50kBps, 150kBps);'
+         ' m[0] -> out0; m[1] -> out1; m[2] -> out2;'),
+        ('bandwidthratedsplitter', 2, ' -> s :: BandwidthRatedSplitter(100kBps); s[0] -> out0; s[1] -> out1;'),
+        ('bandwidthratedunqueue', 1, ' -> Queue -> BandwidthRatedUnqueue(100kBps) -> out0;'),
+        ('delayshaper', 1, ' -> Queue -> DelayShaper(0.01) -> Unqueue -> out0;'),
+    ]
 ]
 
 
-def click_config(body, nout, inp='in.pcap'):
-    head = 'src :: FromDump(%s, FORCE_IP true, STOP true);\n' % inp
+def click_config(body, nout, inp='in.pcap', opts=None):
+    sim = bool(opts and opts.get('simtime'))
+    head = 'src :: FromDump(%s, FORCE_IP true, STOP true%s);\n' % (inp, ', TIMING true' if sim else '')
+    if sim:  # after the capture, 2 s more of simulated time: queues drain as innet's do
+        head += 'DriverManager(wait_stop, wait 2s, stop);\n'
     outs = ''.join('out%d :: ToDump(out%d.pcap, ENCAP IP);\n' % (k, k) for k in range(nout))
     return head + outs + body + '\n'
 
