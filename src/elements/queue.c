@@ -2,7 +2,10 @@
  * (Click's): Queue([CAPACITY]), CAPACITY default 1000; push in, pull out 0,
  * drops out 1. FrontDropQueue drops the oldest packet when full instead of
  * the arriving one (CAPACITY 0: the arriving one, which Click keeps in a
- * slot no pull reaches until the next push drops it). */
+ * slot no pull reaches until the next push drops it).
+ * Departure: loading saved state into a smaller capacity drops the newest
+ * packets for every queue class (Click's FrontDropQueue take_state keeps
+ * the newest; docs/conformance.md). */
 #include <errno.h>
 #include <string.h>
 
@@ -274,8 +277,7 @@ const struct click_class elem_fullnotequeue = {
 	.doc_model = queue_doc_model,
 };
 
-/* Saved and loaded as a Queue; loading into a smaller capacity drops the
- * newest packets, as Queue does (Click's take_state keeps the newest). */
+/* Saved and loaded as a Queue (see the top comment). */
 const struct click_class elem_frontdropqueue = {
 	.name = "FrontDropQueue",
 	.port_count = "1/1-2",
