@@ -2,7 +2,11 @@
  * (as Click documents them). Align moves packet data in memory to an
  * alignment, and AlignmentInfo tells elements what alignment to expect:
  * innet's packet functions read headers byte by byte, so both are accepted
- * for configurations written for Click and change nothing. */
+ * for configurations written for Click and change nothing.
+ * The other information elements, accepted with no ports and no effect:
+ * ClickyInfo(...) (style sheets for the Clicky GUI; any arguments, as
+ * Click) and ScheduleInfo(ELEMENT PARAM, ...) (task tickets; innet
+ * schedules its own tasks). */
 #include <errno.h>
 
 #include "elements/internal.h"
@@ -85,6 +89,63 @@ static int alignmentinfo_configure(const struct click_conf_ctx *ctx, const struc
 	return 0;
 }
 
+/* ClickyInfo: Click ignores its arguments; kept for describe. */
+struct info_conf {
+	struct arg_list args;
+};
+
+static int info_keep(const struct click_conf_ctx *ctx, const struct click_args *args,
+                     struct info_conf **out)
+{
+	struct info_conf *c = elem__conf_alloc(ctx, sizeof *c);
+	if (!c)
+		return -ENOMEM;
+	c->args.n = args->n;
+	c->args.v = arena_calloc(ctx->arena, args->n + 1, sizeof *c->args.v);
+	if (!c->args.v)
+		return -ENOMEM;
+	for (size_t i = 0; i < args->n; i++)
+		c->args.v[i] = arg_val_of(&args->v[i], NULL);
+	*out = c;
+	return 0;
+}
+
+static int clickyinfo_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
+                                void **conf)
+{
+	struct info_conf *c;
+	int rc = info_keep(ctx, args, &c);
+	if (rc)
+		return rc;
+	*conf = c;
+	return 0;
+}
+
+/* ScheduleInfo: each argument empty or 'ELEMENTNAME PARAM', PARAM a
+ * non-negative real (Click's FixedPointArg). */
+static int scheduleinfo_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
+                                  void **conf)
+{
+	struct info_conf *c;
+	int rc = info_keep(ctx, args, &c);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < c->args.n; i++) {
+		struct arg_list w;
+		if (arg_words(ctx, &c->args.v[i], &w))
+			return -ENOMEM;
+		if (w.n == 0)
+			continue;
+		double t;
+		if (w.n != 2 || arg_parse_real(NULL, &w.v[1], &t) || t < 0)
+			rc = arg_error(ctx, &c->args.v[i], "expected 'ELEMENTNAME PARAM'");
+	}
+	if (rc)
+		return rc;
+	*conf = c;
+	return 0;
+}
+
 /* ---- symbolic model (src/verify/model.h) ---- */
 /* Align passes every flow unchanged (moving data in memory changes no
  * byte); AlignmentInfo has no ports. */
@@ -114,6 +175,15 @@ static json_t *alignmentinfo_describe(const void *conf)
 	return a ? json_pack("{s:o}", "ALIGNMENT", a) : NULL;
 }
 
+static json_t *info_describe(const void *conf)
+{
+	const struct info_conf *c = conf;
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < c->args.n; i++)
+		json_array_append_new(a, json_stringn(c->args.v[i].s, c->args.v[i].n));
+	return a ? json_pack("{s:o}", "ARGS", a) : NULL;
+}
+
 const struct click_class elem_align = {
 	.name = "Align",
 	.port_count = "1/1",
@@ -138,4 +208,29 @@ const struct click_class elem_alignmentinfo = {
 	.doc_args = "ELEMENT CHUNK OFFSET [CHUNK OFFSET ...], ... (one argument per element; "
 	            "CHUNK and OFFSET integers)",
 	.doc_model = "No ports: information for click-align, which innet does not need.",
+};
+
+const struct click_class elem_clickyinfo = {
+	.name = "ClickyInfo",
+	.port_count = "0/0",
+	.processing = "a/a",
+	.configure = clickyinfo_configure,
+	.model = &align_model,
+	.runtime = &align_runtime,
+	.describe = info_describe,
+	.doc_args = "anything (style information for Clicky, ignored as Click does)",
+	.doc_model = "No ports: information for the Clicky GUI, which innet does not need.",
+};
+
+const struct click_class elem_scheduleinfo = {
+	.name = "ScheduleInfo",
+	.port_count = "0/0",
+	.processing = "a/a",
+	.configure = scheduleinfo_configure,
+	.model = &align_model,
+	.runtime = &align_runtime,
+	.describe = info_describe,
+	.doc_args = "ELEMENT PARAM, ... (one per element; PARAM a non-negative real; empty "
+	            "arguments allowed)",
+	.doc_model = "No ports: task scheduling parameters; innet schedules its own tasks.",
 };

@@ -16,6 +16,9 @@
 	X(align) \
 	X(alignmentinfo) \
 	X(averagecounter) \
+	X(bandwidthmeter) \
+	X(bandwidthratedsplitter) \
+	X(bandwidthratedunqueue) \
 	X(bandwidthshaper) \
 	X(changeenforcer) \
 	X(checkicmpheader) \
@@ -24,8 +27,10 @@
 	X(checktcpheader) \
 	X(checkudpheader) \
 	X(classifier) \
+	X(clickyinfo) \
 	X(counter) \
 	X(decipttl) \
+	X(delayshaper) \
 	X(discard) \
 	X(dropbroadcasts) \
 	X(etherencap) \
@@ -34,6 +39,7 @@
 	X(fixipsrc) \
 	X(fromdevice) \
 	X(fromnetfront) \
+	X(frontdropqueue) \
 	X(fullnotequeue) \
 	X(getipaddress) \
 	X(hashswitch) \
@@ -55,19 +61,25 @@
 	X(idle) \
 	X(lineariplookup) \
 	X(markipheader) \
+	X(meter) \
 	X(null) \
 	X(paint) \
 	X(paintswitch) \
+	X(painttee) \
 	X(polldevice) \
 	X(print) \
+	X(priosched) \
 	X(pullnull) \
 	X(pulltee) \
 	X(pushnull) \
 	X(queue) \
+	X(red) \
 	X(radixiplookup) \
 	X(ratedsplitter) \
 	X(ratedunqueue) \
+	X(roundrobinsched) \
 	X(roundrobinswitch) \
+	X(scheduleinfo) \
 	X(script) \
 	X(setipaddress) \
 	X(setipchecksum) \
@@ -76,11 +88,14 @@
 	X(settimestamp) \
 	X(setudpchecksum) \
 	X(shaper) \
+	X(simplepriosched) \
 	X(simplequeue) \
+	X(simpleroundrobinsched) \
 	X(staticiplookup) \
 	X(staticswitch) \
 	X(storedata) \
 	X(storeipaddress) \
+	X(stridesched) \
 	X(strip) \
 	X(switch) \
 	X(tcprewriter) \

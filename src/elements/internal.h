@@ -771,4 +771,9 @@ void elem_save_pkt(struct rt_wbuf *w, const struct rt_pkt *p, uint64_t now_ns);
  * bytes do not parse (r->bad set). */
 struct rt_pkt *elem_load_pkt(struct rt_elem *e, struct rt_rbuf *r, uint64_t now_ns, uint64_t away_ns);
 
+/* ==== 9. queues seen from other elements (RED) ============================= */
+/* Click's Storage: the queue classes of queue.c; the packets one holds. */
+bool elem_is_storage(const struct click_class *cls);
+uint32_t elem_storage_len(const struct rt_elem *e);
+
 #endif

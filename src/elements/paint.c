@@ -1,5 +1,7 @@
-/* Paint(COLOR [, ANNO]), PaintSwitch([ANNO]) and CheckPaint(COLOR [, ANNO])
- * as in Click. ANNO is a one-byte annotation, default PAINT (16). */
+/* Paint(COLOR [, ANNO]), PaintSwitch([ANNO]), CheckPaint(COLOR [, ANNO])
+ * and PaintTee(COLOR [, ANNO]) as in Click. ANNO is a one-byte annotation,
+ * default PAINT (16). PaintTee sends every packet to output 0 and a copy
+ * of those with that paint to output 1. */
 #include <errno.h>
 
 #include "elements/internal.h"
@@ -108,7 +110,27 @@ static int paintswitch_sym_push(struct sym_ctx *cx, const struct click_element *
 	return 0;
 }
 
+/* PaintTee: every packet to 0, a copy of the COLOR ones to 1; an
+ * untracked annotation byte may hold COLOR: a copy to 1, approximate. */
+static int painttee_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                             struct sym_flow *f)
+{
+	const struct paint_conf *c = e->conf;
+	struct sym_flow *copy = sym_clone(cx, f), *yes = NULL, *no = NULL;
+	sym_emit(cx, 0, f);
+	if (!mu_split_anno_byte(cx, copy, c->anno, c->color, &yes, &no)) {
+		sym_approx(cx, copy, "PaintTee reads an annotation byte the model does not track");
+		yes = copy;
+		no = NULL;
+	}
+	if (yes)
+		sym_emit(cx, 1, yes);
+	(void)no; /* no copy made: nothing to follow */
+	return 0;
+}
+
 static const struct elem_model paint_model = { .push = paint_sym_push };
+static const struct elem_model painttee_model = { .push = painttee_sym_push };
 static const struct elem_model checkpaint_model = { .push = checkpaint_sym_push };
 static const struct elem_model paintswitch_model = { .push = paintswitch_sym_push };
 
@@ -146,7 +168,19 @@ static void paintswitch_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
 	rt_push(e, e->noutputs ? e->noutputs - 1 : 0, p);
 }
 
+static struct rt_pkt *painttee_action(struct rt_elem *e, struct rt_pkt *p)
+{
+	const struct paint_conf *c = e->conf;
+	if (p->anno[c->anno % RT_ANNO_SIZE] == c->color) {
+		struct rt_pkt *q = rt_pkt_copy(e, p);
+		if (q)
+			rt_push(e, 1, q);
+	}
+	return p;
+}
+
 static const struct elem_runtime paint_runtime = { .action = paint_action };
+static const struct elem_runtime painttee_runtime = { .action = painttee_action };
 static const struct elem_runtime checkpaint_runtime = { .action = checkpaint_action };
 static const struct elem_runtime paintswitch_runtime = { .push = paintswitch_push };
 
@@ -207,4 +241,18 @@ const struct click_class elem_checkpaint = {
 	.doc_model = "COLOR equal to the annotation byte goes to output 0, the rest to output 1 "
 	             "(dropped when absent); an annotation byte the model does not track goes both "
 	             "ways, approximate.",
+};
+
+const struct click_class elem_painttee = {
+	.name = "PaintTee",
+	.port_count = "1/2",
+	.processing = "a/ah",
+	.configure = paint_configure,
+	.model = &painttee_model,
+	.runtime = &painttee_runtime,
+	.describe = paint_describe,
+	.doc_args = paint_doc_args,
+	.doc_model = "Every flow goes to output 0; a copy of the packets whose annotation byte is "
+	             "COLOR goes to output 1 (an annotation byte the model does not track: a copy "
+	             "of the whole flow, approximate).",
 };

@@ -1,5 +1,11 @@
-/* Queue, SimpleQueue and the old name FullNoteQueue (Click's):
- * Queue([CAPACITY]), CAPACITY default 1000; push in, pull out 0, drops out 1. */
+/* Queue, SimpleQueue, the old name FullNoteQueue and FrontDropQueue
+ * (Click's): Queue([CAPACITY]), CAPACITY default 1000; push in, pull out 0,
+ * drops out 1. FrontDropQueue drops the oldest packet when full instead of
+ * the arriving one (CAPACITY 0: the arriving one, which Click keeps in a
+ * slot no pull reaches until the next push drops it).
+ * Departure: loading saved state into a smaller capacity drops the newest
+ * packets for every queue class (Click's FrontDropQueue take_state keeps
+ * the newest; docs/conformance.md). */
 #include <errno.h>
 #include <string.h>
 
@@ -7,6 +13,9 @@
 #include "elements/element.h"
 #include "runtime/runtime.h"
 #include "verify/model.h"
+
+extern const struct click_class elem_queue, elem_simplequeue, elem_fullnotequeue,
+	elem_frontdropqueue;
 
 struct queue_conf {
 	uint32_t capacity; /* packets */
@@ -65,6 +74,26 @@ static void queue_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
 	if (s->len > s->highwater)
 		s->highwater = s->len;
 	rt_queued_add(e, 1);
+}
+
+/* FrontDropQueue: full, the head goes to output 1 and p joins the tail. */
+static void frontdropqueue_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
+{
+	struct queue_state *s = e->state;
+	if (s->cap == 0) {
+		s->drops++;
+		rt_push(e, 1, p);
+		return;
+	}
+	if (s->len >= s->cap) {
+		struct rt_pkt *old = s->ring[s->head];
+		s->head = (s->head + 1) % s->cap;
+		s->len--;
+		rt_queued_add(e, -1);
+		s->drops++;
+		rt_push(e, 1, old);
+	}
+	queue_push(e, port, p);
 }
 
 static struct rt_pkt *queue_pull(struct rt_elem *e, uint32_t port)
@@ -172,6 +201,31 @@ static const struct elem_runtime queue_runtime = {
 	.table = queue_table,
 };
 
+static const struct elem_runtime frontdropqueue_runtime = {
+	.state_size = queue_state_size,
+	.init = queue_init,
+	.push = frontdropqueue_push,
+	.pull = queue_pull,
+	.read = queue_read,
+	.fini = queue_fini,
+	.save = queue_save,
+	.load = queue_load,
+	.table = queue_table,
+};
+
+/* ---- Click's Storage: what RED asks of the queues it watches ---- */
+bool elem_is_storage(const struct click_class *cls)
+{
+	return cls == &elem_queue || cls == &elem_simplequeue || cls == &elem_fullnotequeue ||
+	       cls == &elem_frontdropqueue;
+}
+
+uint32_t elem_storage_len(const struct rt_elem *e)
+{
+	const struct queue_state *s = e->state;
+	return s ? s->len : 0;
+}
+
 /* ---- describe and the class objects ---- */
 static json_t *queue_describe(const void *conf)
 {
@@ -221,4 +275,19 @@ const struct click_class elem_fullnotequeue = {
 	.describe = queue_describe,
 	.doc_args = queue_doc_args,
 	.doc_model = queue_doc_model,
+};
+
+/* Saved and loaded as a Queue (see the top comment). */
+const struct click_class elem_frontdropqueue = {
+	.name = "FrontDropQueue",
+	.port_count = "1/1-2",
+	.processing = "h/lh",
+	.flags = ELEM_STATEFUL,
+	.configure = queue_configure,
+	.model = &pass_model,
+	.runtime = &frontdropqueue_runtime,
+	.describe = queue_describe,
+	.doc_args = queue_doc_args,
+	.doc_model = "Time is not modelled: the queue never overflows, so every packet passes "
+	             "unchanged to output 0 and the drop output 1 is never taken.",
 };

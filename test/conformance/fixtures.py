@@ -20,9 +20,17 @@ A fixture may name a fourth item, its input capture in test/fixtures/conformance
 (default in.pcap): the rewriters' fixtures run on rw-replies.pcap and
 rw-mixed.pcap (rwinputs.py), where replies to earlier flows appear. The
 FromDump of click.click names the capture, and conformance_test.py reads
-it from there."""
+it from there.
 
-# (name, number of outputs, body[, input capture])
+A fixture may name a fifth item, Click options: {'simtime': True} runs
+Click with --simtime and FromDump(..., TIMING true), so Click's clock is
+the capture's timestamps, as `innet click run`'s module clock is, and a
+DriverManager lets 2 s of simulated time pass after the capture, as
+`innet click run` drains; the time-dependent meters and rated elements get
+fixtures that way."""
+
+# (name, number of outputs, body[, input capture[, Click options]])
+SIMTIME = {'simtime': True}
 CHK = 'src -> CheckIPHeader'
 FIXTURES = [
     ('checkipheader', 2, 'src -> c :: CheckIPHeader; c[0] -> out0; c[1] -> out1;'),
@@ -267,11 +275,46 @@ FIXTURES = [
         ('icmprewriter-offsets', 5, 'ICMPRewriter(irw:0 rw:2, DST_ANNO false)',
          ' ierw[0] -> out2; ierw[1] -> out2; ierw[2] -> out3; ierw[3] -> out4;'),
     ]
+] + [
+    # group: sched. Schedulers pull from three Queues fed in turn; a
+    # RoundRobinSwitch after the Unqueue makes the order visible.
+    (name, 2, CHK + ' -> r :: RoundRobinSwitch; s :: %s;'
+     ' r[0] -> Queue -> [0]s; r[1] -> Queue -> [1]s; r[2] -> Queue -> [2]s;'
+     ' s -> Unqueue -> o :: RoundRobinSwitch; o[0] -> out0; o[1] -> out1;' % cls)
+    for name, cls in [('priosched', 'PrioSched'), ('simplepriosched', 'SimplePrioSched'),
+                      ('roundrobinsched', 'RoundRobinSched'),
+                      ('simpleroundrobinsched', 'SimpleRoundRobinSched'),
+                      ('stridesched', 'StrideSched(1, 2, 3)')]
+] + [
+    # nothing pulls (Unqueue inactive): a FrontDropQueue of 10 drops all but
+    # the last 10 packets, oldest first, to output 1
+    ('frontdropqueue', 1, CHK + ' -> q :: FrontDropQueue(10) -> Unqueue(ACTIVE false) -> Discard;'
+     ' q[1] -> out0;'),
+    ('frontdropqueue-pass', 1, CHK + ' -> FrontDropQueue(1000) -> Unqueue -> out0;'),
+    ('painttee', 2, CHK + ' -> r :: RoundRobinSwitch; t :: PaintTee(1); r[0] -> Paint(1) -> t;'
+     ' r[1] -> Paint(2) -> t; t[0] -> out0; t[1] -> out1;'),
+    ('clickyinfo-scheduleinfo', 1, CHK + ' -> n :: Null -> out0; ClickyInfo(STYLE @import a.ccss);'
+     ' ScheduleInfo(n 1, src 2);'),
+] + [
+    # group: sched, time-dependent: Click in simulated time on in.pcap
+    # (one packet per millisecond)
+    (name, nout, CHK + body, 'in.pcap', SIMTIME) for name, nout, body in [
+        ('meter', 2, ' -> m :: Meter(500); m[0] -> out0; m[1] -> out1;'),
+        ('meter-3', 3, ' -> m :: Meter(300, 800); m[0] -> out0; m[1] -> out1; m[2] -> out2;'),
+        ('bandwidthmeter', 3, ' -> m :: BandwidthMeter(50kBps, 150kBps);'
+         ' m[0] -> out0; m[1] -> out1; m[2] -> out2;'),
+        ('bandwidthratedsplitter', 2, ' -> s :: BandwidthRatedSplitter(100kBps); s[0] -> out0; s[1] -> out1;'),
+        ('bandwidthratedunqueue', 1, ' -> Queue -> BandwidthRatedUnqueue(100kBps) -> out0;'),
+        ('delayshaper', 1, ' -> Queue -> DelayShaper(0.01) -> Unqueue -> out0;'),
+    ]
 ]
 
 
-def click_config(body, nout, inp='in.pcap'):
-    head = 'src :: FromDump(%s, FORCE_IP true, STOP true);\n' % inp
+def click_config(body, nout, inp='in.pcap', opts=None):
+    sim = bool(opts and opts.get('simtime'))
+    head = 'src :: FromDump(%s, FORCE_IP true, STOP true%s);\n' % (inp, ', TIMING true' if sim else '')
+    if sim:  # after the capture, 2 s more of simulated time: queues drain as innet's do
+        head += 'DriverManager(wait_stop, wait 2s, stop);\n'
     outs = ''.join('out%d :: ToDump(out%d.pcap, ENCAP IP);\n' % (k, k) for k in range(nout))
     return head + outs + body + '\n'
 

@@ -121,18 +121,19 @@ def make_inputs(path):
     return len(pkts)
 
 
-def record(click, name, nout, body, inp='in.pcap'):
+def record(click, name, nout, body, inp='in.pcap', opts=None):
     d = os.path.join(DATA, name)
     os.makedirs(d, exist_ok=True)
     for f in os.listdir(d):
         os.unlink(os.path.join(d, f))
-    open(os.path.join(d, 'click.click'), 'w').write(click_config(body, nout, inp))
+    open(os.path.join(d, 'click.click'), 'w').write(click_config(body, nout, inp, opts))
     for k in range(nout):
         open(os.path.join(d, 'innet-%d.click' % k), 'w').write(innet_config(body, nout, k))
     with tempfile.TemporaryDirectory() as t:
         shutil.copy(os.path.join(DATA, inp), os.path.join(t, inp))
         shutil.copy(os.path.join(d, 'click.click'), os.path.join(t, 'c.click'))
-        r = subprocess.run([click, 'c.click'], cwd=t, capture_output=True, text=True, timeout=60)
+        flags = ['--simtime'] if opts and opts.get('simtime') else []
+        r = subprocess.run([click] + flags + ['c.click'], cwd=t, capture_output=True, text=True, timeout=60)
         if r.returncode != 0:
             sys.stderr.write('%s: click failed:\n%s' % (name, r.stderr))
             return False

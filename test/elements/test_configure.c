@@ -305,7 +305,7 @@ static void test_rewriters(void **state)
 	FX_ERR(x, "IPRewriter", "pattern 1.0.0.1 9-8 - - 0 1", 1, 2, "empty port range", "9-8");
 	FX_ERR(x, "IPRewriter", "pattern 1.0.0.1# 80 - - 0 1", 1, 2, "'#' and '?' apply only", "1.0.0.1");
 	FX_ERR(x, "IPRewriter", "pattern 1.0.0.1 80 - - 0", 1, 2, "expected 'pattern SADDR SPORT", NULL);
-	FX_ERR(x, "IPRewriter", "pattern NAT 0 1", 1, 2, "named patterns", "NAT");
+	FX_ERR(x, "IPRewriter", "pattern NAT 0 1", 1, 2, "no pattern named 'NAT' (IPRewriterPatterns)", "NAT");
 	FX_ERR(x, "IPRewriter", "drop, drop", 1, 1, "need 1 input specs, one per input port (got 2)",
 	       "drop)");
 	FX_ERR(x, "IPRewriter", "mapper", 1, 1, "unknown input spec 'mapper'", "mapper");
@@ -699,7 +699,7 @@ static void test_rewriter_companions(void **state)
 	assert_int_equal(fx_int(x, "TCP_TIMEOUT"), 10000000000ll);
 	assert_int_equal(fx_int(x, "TCP_GUARANTEE"), 2000000000ll);
 	FX_ERR(x, "TCPRewriter", "drop, UDP_TIMEOUT 5s", 1, 1, "unknown keyword 'UDP_TIMEOUT'", "UDP_TIMEOUT");
-	FX_ERR(x, "TCPRewriter", "pattern NAT 0 1", 1, 2, "named patterns", "NAT");
+	FX_ERR(x, "TCPRewriter", "pattern NAT 0 1", 1, 2, "no pattern named 'NAT' (IPRewriterPatterns)", "NAT");
 	FX_OK(x, "ICMPPingRewriter", "pattern 1.0.0.1 1024-65535# - - 0 1, pass 1", 2, 2);
 	assert_int_equal(fx_int(x, "TIMEOUT"), 300000000000ll);
 	FX_OK(x, "ICMPPingRewriter", "keep 0 0, TIMEOUT 1min, DST_ANNO false", 1, 1);
@@ -709,6 +709,91 @@ static void test_rewriter_companions(void **state)
 	/* MAPS names elements of the graph (test_in_graph.c): none here */
 	FX_ERR(x, "ICMPRewriter", "rw", 1, 1, "no element named 'rw'", "rw");
 	FX_ERR(x, "ICMPRewriter", "", 1, 1, "MAPS", NULL);
+}
+
+/* ---- schedulers, FrontDropQueue, RED, meters, DelayShaper, PaintTee, info
+ * elements (group: sched) ---- */
+static void test_sched_group(void **state)
+{
+	struct fx *x = *state;
+	FX_OK(x, "PrioSched", "", 3, 1);
+	FX_ERR(x, "PrioSched", "1", 2, 1, "too many arguments", NULL);
+	FX_OK(x, "SimplePrioSched", "", 2, 1);
+	FX_OK(x, "RoundRobinSched", "", 2, 1);
+	FX_OK(x, "SimpleRoundRobinSched", "", 2, 1);
+	FX_ERR(x, "RoundRobinSched", "x", 2, 1, "too many arguments", NULL);
+
+	FX_OK(x, "StrideSched", "10, 20, 0", 3, 1);
+	assert_int_equal(fx_len(x, "TICKETS"), 3);
+	assert_int_equal(fx_int_at(x, "TICKETS", 1), 20);
+	FX_OK(x, "StrideSched", "1, 100000", 2, 1); /* reduced, warning */
+	assert_int_equal(fx_int_at(x, "TICKETS", 1), 32768);
+	FX_ERR(x, "StrideSched", "1, 2", 3, 1, "need 3 arguments, one per input port", NULL);
+	FX_ERR(x, "StrideSched", "1, -2", 2, 1, "must be >= 0", "-2");
+	FX_ERR(x, "StrideSched", "1, x", 2, 1, "expected integer", "x");
+
+	FX_OK(x, "FrontDropQueue", "", 1, 1);
+	assert_int_equal(fx_int(x, "CAPACITY"), 1000);
+	FX_OK(x, "FrontDropQueue", "5", 1, 2);
+	assert_int_equal(fx_int(x, "CAPACITY"), 5);
+	FX_ERR(x, "FrontDropQueue", "-1", 1, 1, "CAPACITY: expected unsigned", "-1");
+
+	FX_OK(x, "RED", "10, 100, .5", 1, 1);
+	assert_int_equal(fx_int(x, "MIN_THRESH"), 10);
+	assert_int_equal(fx_int(x, "MAX_THRESH"), 100);
+	assert_int_equal(fx_int(x, "STABILITY"), 4);
+	assert_true(fx_bool(x, "GENTLE"));
+	assert_int_equal(fx_len(x, "QUEUES"), 0);
+	FX_OK(x, "RED", "5, 50, 0.02, QUEUES q1 q2, STABILITY 9, GENTLE false", 1, 2);
+	assert_int_equal(fx_len(x, "QUEUES"), 2);
+	assert_string_equal(fx_str_at(x, "QUEUES", 1), "q2");
+	assert_false(fx_bool(x, "GENTLE"));
+	FX_ERR(x, "RED", "100, 10, .5", 1, 1, "MIN_THRESH must be <= MAX_THRESH", "100");
+	FX_ERR(x, "RED", "10, 70000, .5", 1, 1, "MAX_THRESH must be <= 65535", "70000");
+	FX_ERR(x, "RED", "10, 100, 1.5", 1, 1, "MAX_P must be between 0 and 1", "1.5");
+	FX_ERR(x, "RED", "10, 100, .5, STABILITY 17", 1, 1, "STABILITY must be between 0 and 16", "17");
+	FX_ERR(x, "RED", "10, 100", 1, 1, "MAX_P: required argument missing", NULL);
+
+	FX_OK(x, "Meter", "1000", 1, 2); /* no units: warning, per second */
+	assert_int_equal(fx_int_at(x, "RATE", 0), 1000);
+	assert_string_equal(fx_str(x, "RATE_UNIT"), "packets/s");
+	FX_OK(x, "BandwidthMeter", "1kBps, 16kbps", 1, 3);
+	assert_int_equal(fx_int_at(x, "RATE", 1), 2000);
+	assert_string_equal(fx_str(x, "RATE_UNIT"), "bytes/s");
+	FX_ERR(x, "BandwidthMeter", "2kBps, 1kBps", 1, 3, "rate 2 must be > rate 1", "1kBps");
+	FX_ERR(x, "BandwidthMeter", "1kBps", 1, 3, "need 2 arguments, one less than the number of output",
+	       NULL);
+	FX_ERR(x, "Meter", "", 1, 2, "too few arguments", NULL);
+	FX_ERR(x, "Meter", "5000000", 1, 2, "rate 1 too large", "5000000");
+
+	FX_OK(x, "BandwidthRatedSplitter", "10kBps", 1, 2);
+	assert_int_equal(fx_int(x, "RATE"), 10000);
+	assert_int_equal(fx_int(x, "BURST_BYTES"), 200 + 131072);
+	FX_OK(x, "BandwidthRatedUnqueue", "8kbps, BURST_BYTES 1500", 1, 1);
+	assert_int_equal(fx_int(x, "RATE"), 1000);
+	assert_int_equal(fx_int(x, "BURST_BYTES"), 1500 + 131072);
+	FX_ERR(x, "BandwidthRatedUnqueue", "1kBps, BURST_BYTES 1, BURST_DURATION 1s", 1, 1,
+	       "cannot both be given", NULL);
+	FX_ERR(x, "BandwidthRatedSplitter", "fast", 1, 2, "RATE: expected bandwidth", "fast");
+
+	FX_OK(x, "DelayShaper", "10ms", 1, 1);
+	assert_int_equal(fx_int(x, "DELAY"), 10000000);
+	FX_ERR(x, "DelayShaper", "", 1, 1, "DELAY: required argument missing", NULL);
+	FX_ERR(x, "DelayShaper", "-1", 1, 1, "DELAY: expected time", "-1");
+
+	FX_OK(x, "PaintTee", "2", 1, 2);
+	assert_int_equal(fx_int(x, "COLOR"), 2);
+	assert_int_equal(fx_int(x, "ANNO"), 16);
+	FX_ERR(x, "PaintTee", "", 1, 2, "COLOR: required argument missing", NULL);
+	FX_ERR(x, "PaintTee", "256", 1, 2, "COLOR", "256");
+
+	FX_OK(x, "ClickyInfo", "STYLE @import test-clicky.ccss", 0, 0);
+	assert_int_equal(fx_len(x, "ARGS"), 1);
+	FX_OK(x, "ClickyInfo", "", 0, 0);
+	FX_OK(x, "ScheduleInfo", "i1 1, i2 0.5, ", 0, 0);
+	assert_int_equal(fx_len(x, "ARGS"), 2); /* a trailing empty argument is dropped, as in Click */
+	FX_ERR(x, "ScheduleInfo", "i1", 0, 0, "expected 'ELEMENTNAME PARAM'", "i1");
+	FX_ERR(x, "ScheduleInfo", "i1 x", 0, 0, "expected 'ELEMENTNAME PARAM'", "i1 x");
 }
 
 int main(void)
@@ -728,6 +813,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_more_click_classes, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_every_class_empty_args, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_rewriter_companions, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_sched_group, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

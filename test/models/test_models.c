@@ -682,6 +682,81 @@ static void test_addresses_and_switches(void **st)
 
 /* ---- the catalogue ---------------------------------------------------------------- */
 
+/* ---- schedulers, FrontDropQueue, RED, meters, DelayShaper, PaintTee, info
+ * elements (group: sched) ---- */
+
+static void test_sched_group(void **st)
+{
+	/* schedulers, queues and delays pass every flow unchanged */
+	static const char *const pass[] = {
+		"x :: Queue -> s :: PrioSched -> Unqueue -> d0 :: Discard; Idle -> Queue -> [1]s;",
+		"x :: Queue -> [1]s :: SimplePrioSched -> Unqueue -> d0 :: Discard; Idle -> Queue -> [0]s;",
+		"x :: Queue -> [1]s :: RoundRobinSched -> Unqueue -> d0 :: Discard; Idle -> Queue -> [0]s;",
+		"x :: Queue -> s :: SimpleRoundRobinSched -> Unqueue -> d0 :: Discard; Idle -> Queue -> [1]s;",
+		"x :: Queue -> [1]s :: StrideSched(1, 3) -> Unqueue -> d0 :: Discard; Idle -> Queue -> [0]s;",
+		"x :: FrontDropQueue(2) -> Unqueue -> d0 :: Discard;",
+		"x :: Queue -> DelayShaper(10ms) -> Unqueue -> d0 :: Discard;",
+		"x :: Queue -> BandwidthRatedUnqueue(1Mbps) -> d0 :: Discard;",
+		"x :: Null -> d0 :: Discard; ClickyInfo(STYLE @import a.ccss); ScheduleInfo(x 1);",
+	};
+	for (size_t k = 0; k < sizeof pass / sizeof pass[0]; k++) {
+		struct run r;
+		run_start(&r, pass[k], "reach from m:x -> m:d0 const src && dst && ttl && payload\n");
+		assert_true(holds(&r, 0));
+		assert_false(approx(&r, 0));
+		run_end(&r);
+	}
+	struct run r;
+	/* a StrideSched input with no tickets is never pulled */
+	run_start(&r, "x :: Queue -> [1]s :: StrideSched(1, 0) -> Unqueue -> d0 :: Discard; Idle -> Queue -> [0]s;",
+	          "reach from m:x -> m:d0\n");
+	assert_false(holds(&r, 0));
+	run_end(&r);
+	/* rate- and queue-dependent outputs: every output, exactly */
+	static const char *const split[] = {
+		"x :: RED(10, 100, .5); x[0] -> Queue -> Unqueue -> d0 :: Discard; x[1] -> d1 :: Discard;",
+		"x :: Meter(1000); x[0] -> d0 :: Discard; x[1] -> d1 :: Discard;",
+		"x :: BandwidthMeter(1kBps, 2kBps); x[0] -> d0 :: Discard; x[1] -> Discard; x[2] -> d1 :: Discard;",
+		"x :: BandwidthRatedSplitter(10kBps); x[0] -> d0 :: Discard; x[1] -> d1 :: Discard;",
+	};
+	for (size_t k = 0; k < sizeof split / sizeof split[0]; k++) {
+		run_start(&r, split[k], "reach from m:x -> m:d0\nreach from m:x -> m:d1\n");
+		assert_true(holds(&r, 0));
+		assert_true(holds(&r, 1));
+		assert_false(approx(&r, 0));
+		assert_false(approx(&r, 1));
+		run_end(&r);
+	}
+	run_start(&r, "x :: BandwidthRatedSplitter(0bps); x[0] -> d0 :: Discard; x[1] -> d1 :: Discard;",
+	          "reach from m:x -> m:d0\nreach from m:x -> m:d1\n");
+	assert_false(holds(&r, 0));
+	assert_true(holds(&r, 1));
+	run_end(&r);
+	/* PaintTee: all to 0, a copy of the painted ones to 1 */
+	run_start(&r, "x :: Paint(1) -> t :: PaintTee(1); t[0] -> d0 :: Discard; t[1] -> d1 :: Discard;",
+	          "reach from m:x -> m:d0\nreach from m:x -> m:d1 const payload\n");
+	assert_true(holds(&r, 0));
+	assert_true(holds(&r, 1));
+	FIELD_HAS(&r, 1, "payload", "DATA");
+	run_end(&r);
+	run_start(&r, "x :: Paint(2) -> t :: PaintTee(1); t[0] -> d0 :: Discard; t[1] -> d1 :: Discard;",
+	          "reach from m:x -> m:d0\nreach from m:x -> m:d1\n");
+	assert_true(holds(&r, 0));
+	assert_false(holds(&r, 1));
+	run_end(&r);
+	run_start(&r, "x :: PaintTee(1); x[0] -> d0 :: Discard; x[1] -> d1 :: Discard;",
+	          "reach from m:x -> m:d0\nreach from m:x -> m:d1\n");
+	assert_true(holds(&r, 1));
+	assert_false(approx(&r, 1));
+	FIELD_HAS(&r, 1, "paint", "1");
+	run_end(&r);
+	run_start(&r, "x :: PaintTee(1, ANNO 30); x[0] -> d0 :: Discard; x[1] -> d1 :: Discard;",
+	          "reach from m:x -> m:d0\nreach from m:x -> m:d1\n");
+	assert_true(holds(&r, 1));
+	assert_true(approx(&r, 1));
+	run_end(&r);
+}
+
 /* An element without a model cannot exist in the catalogue: every class
  * has a symbolic model with a push function, and a packet function. */
 static void test_catalogue_complete(void **st)
@@ -726,6 +801,7 @@ int main(void)
 		cmocka_unit_test(test_set_checksums),
 		cmocka_unit_test(test_addresses_and_switches),
 		cmocka_unit_test(test_catalogue_complete),
+		cmocka_unit_test(test_sched_group),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

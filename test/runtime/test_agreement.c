@@ -142,6 +142,21 @@ static const struct subject subjects[] = {
 	{ "TCPRewriter", "keep 0 1, pass 1", 2, 2 },
 	{ "ICMPPingRewriter", "pattern 198.51.100.1 5000-6000 - - 0 1, drop", 2, 2 },
 	{ "ICMPPingRewriter", "keep 0 1, pass 1", 2, 2 },
+	/* group: sched (schedulers, FrontDropQueue, RED, meters, DelayShaper, PaintTee) */
+	{ "PrioSched", "", 2, 1 },
+	{ "SimplePrioSched", "", 3, 1 },
+	{ "RoundRobinSched", "", 2, 1 },
+	{ "SimpleRoundRobinSched", "", 2, 1 },
+	{ "StrideSched", "1, 3", 2, 1 },
+	{ "FrontDropQueue", "2", 1, 2 },
+	{ "RED", "2, 4, 1", 1, 2 }, /* fed by a Queue: RED needs one nearby */
+	{ "Meter", "1000", 1, 2 },
+	{ "BandwidthMeter", "1kBps, 2kBps", 1, 3 },
+	{ "BandwidthRatedSplitter", "1kBps", 1, 2 },
+	{ "BandwidthRatedUnqueue", "1Mbps", 1, 1 },
+	{ "DelayShaper", "0", 1, 1 },
+	{ "PaintTee", "0", 1, 2 },
+	{ "PaintTee", "1, ANNO 30", 1, 2 },
 };
 
 struct sink {
@@ -262,12 +277,16 @@ static void run_subject(const struct subject *s, uint32_t n, uint32_t *checked, 
 	/* a pull input is fed by a queue at run time; the symbolic side runs
 	 * the element alone (time is not modelled: the queue passes all) */
 	const struct click_class *ec = elem_class_find(s->cls);
-	const char *pre = ec && ec->processing && ec->processing[0] == 'l' ? "Queue" : NULL;
+	bool queued = ec && ec->processing && (ec->processing[0] == 'l' || !strcmp(ec->name, "RED"));
+	const char *pre = queued ? "Queue" : NULL;
 	char text[1024];
 	size_t len = (size_t)snprintf(text, sizeof text, "e :: %s(%s);\n", s->cls, s->config);
 	for (uint32_t i = 0; i < s->nin; i++)
-		len += (size_t)snprintf(text + len, sizeof text - len, "Idle -> %s%s%s[%u]e;\n",
-		                        pre ? "pre :: " : "", pre ? pre : "", pre ? " -> " : "", i);
+		if (pre) /* one queue per input, pre0, pre1, ... */
+			len += (size_t)snprintf(text + len, sizeof text - len, "Idle -> pre%u :: %s -> [%u]e;\n",
+			                        i, pre, i);
+		else
+			len += (size_t)snprintf(text + len, sizeof text - len, "Idle -> [%u]e;\n", i);
 	for (uint32_t i = 0; i < s->nout; i++)
 		len += (size_t)snprintf(text + len, sizeof text - len, "e[%u] -> ToDevice(%u);\n", i, i);
 	struct src_file sf = { "<agree>", text, len };
@@ -295,7 +314,9 @@ static void run_subject(const struct subject *s, uint32_t n, uint32_t *checked, 
 		concrete(p, &in);
 		uint32_t port = s->nin > 1 ? rnd() % s->nin : 0;
 		sk.n = 0;
-		rt_module_push_elem(m, pre ? "pre" : "e", pre ? 0 : port, p, 1);
+		char qname[16];
+		snprintf(qname, sizeof qname, "pre%u", port);
+		rt_module_push_elem(m, pre ? qname : "e", pre ? 0 : port, p, 1);
 		rt_module_run_timers(m, 1);
 		const char *why = NULL;
 		if (sk.n == 0) {

@@ -1499,6 +1499,243 @@ static void test_rewriter_companions(void **st)
 	done(u);
 }
 
+/* ---- schedulers, FrontDropQueue, RED, meters, DelayShaper, PaintTee, info
+ * elements (group: sched) ---- */
+
+/* Pull once from elem's output 0: the UDP source port, 0 for nothing. */
+static uint16_t pull_sport(struct rtu *u, const char *elem, uint64_t now)
+{
+	struct rt_pkt *p = rt_module_pull_elem(u->m, elem, 0, now);
+	if (!p)
+		return 0;
+	uint16_t sp = rt_rd16(rt_pkt_data(p) + 20);
+	u->pool.free(u->pool.ctx, p);
+	return sp;
+}
+
+static void push_sport(struct rtu *u, uint32_t dev, uint16_t sport, uint32_t payload, uint64_t now)
+{
+	rt_module_push(u->m, dev, rtu_udp(u, 1, sport, 2, 2, payload), now);
+}
+
+static struct rtu *open_three_queues(const char *sched)
+{
+	char cfg[512];
+	snprintf(cfg, sizeof cfg,
+	         "FromDevice(0) -> Queue -> [0]s :: %s -> ToDevice(0); FromDevice(1) -> Queue -> [1]s;"
+	         "FromDevice(2) -> Queue -> [2]s;", sched);
+	struct rtu *u = open_cfg(cfg);
+	push_sport(u, 0, 10, 1, 0);
+	push_sport(u, 0, 11, 1, 0);
+	push_sport(u, 1, 20, 1, 0);
+	push_sport(u, 1, 21, 1, 0);
+	push_sport(u, 2, 30, 1, 0);
+	return u;
+}
+
+static void test_sched_group_schedulers(void **st)
+{
+	(void)st;
+	static const char *const prio[] = { "PrioSched", "SimplePrioSched" };
+	for (int k = 0; k < 2; k++) {
+		struct rtu *u = open_three_queues(prio[k]);
+		static const uint16_t want[] = { 10, 11, 20, 21, 30, 0 };
+		for (int i = 0; i < 6; i++)
+			assert_int_equal(pull_sport(u, "s", 0), want[i]);
+		done(u);
+	}
+	static const char *const rr[] = { "RoundRobinSched", "SimpleRoundRobinSched" };
+	for (int k = 0; k < 2; k++) {
+		struct rtu *u = open_three_queues(rr[k]);
+		static const uint16_t want[] = { 10, 20, 30, 11, 21, 0 };
+		for (int i = 0; i < 6; i++)
+			assert_int_equal(pull_sport(u, "s", 0), want[i]);
+		/* the next round starts after the input that last answered (1) */
+		push_sport(u, 0, 12, 1, 0);
+		push_sport(u, 2, 31, 1, 0);
+		assert_int_equal(pull_sport(u, "s", 0), 31);
+		assert_int_equal(pull_sport(u, "s", 0), 12);
+		done(u);
+	}
+	/* StrideSched(1, 3): strides 65536 and 21845, passes start at one
+	 * stride: input 1 three times, then input 0 */
+	struct rtu *u = open_cfg("FromDevice(0) -> Queue -> [0]s :: StrideSched(1, 3) -> ToDevice(0);"
+	                         "FromDevice(1) -> Queue -> [1]s;");
+	for (int i = 0; i < 4; i++) {
+		push_sport(u, 0, (uint16_t)(100 + i), 1, 0);
+		push_sport(u, 1, (uint16_t)(200 + i), 1, 0);
+	}
+	static const uint16_t want[] = { 200, 201, 202, 100, 203, 101, 102, 103, 0 };
+	for (int i = 0; i < 9; i++)
+		assert_int_equal(pull_sport(u, "s", 0), want[i]);
+	done(u);
+	/* ties run in port order; an input with 0 tickets is never pulled */
+	u = open_cfg("FromDevice(0) -> Queue -> [0]s :: StrideSched(2, 2, 0) -> ToDevice(0);"
+	             "FromDevice(1) -> Queue -> [1]s; FromDevice(2) -> Queue -> [2]s;");
+	push_sport(u, 0, 1, 1, 0);
+	push_sport(u, 1, 2, 1, 0);
+	push_sport(u, 2, 3, 1, 0);
+	assert_int_equal(pull_sport(u, "s", 0), 1);
+	assert_int_equal(pull_sport(u, "s", 0), 2);
+	assert_int_equal(pull_sport(u, "s", 0), 0);
+	done(u);
+}
+
+static void test_sched_group_queues(void **st)
+{
+	(void)st;
+	/* FrontDropQueue: full, the oldest goes to output 1 */
+	struct rtu *u = open_cfg("FromDevice(0) -> q :: FrontDropQueue(2) -> ToDevice(0); q[1] -> ToDevice(1)");
+	for (uint16_t i = 1; i <= 4; i++)
+		push_sport(u, 0, i, 1, 0);
+	assert_int_equal(u->nout, 2);
+	assert_int_equal(u->out_dev[0], 1);
+	assert_int_equal(rt_rd16(out_ip(u, 0) + 20), 1);
+	assert_int_equal(rt_rd16(out_ip(u, 1) + 20), 2);
+	uint64_t v;
+	assert_int_equal(rt_module_read(u->m, "q", "drops", &v), 0);
+	assert_int_equal(v, 2);
+	assert_int_equal(rt_module_read(u->m, "q", "length", &v), 0);
+	assert_int_equal(v, 2);
+	assert_int_equal(pull_sport(u, "q", 0), 3);
+	assert_int_equal(pull_sport(u, "q", 0), 4);
+	assert_int_equal(pull_sport(u, "q", 0), 0);
+	push_sport(u, 0, 5, 1, 0); /* left in the queue: freed at close */
+	done(u);
+
+	/* RED pushing finds the Queue downstream: once the average passes
+	 * MAX_THRESH (MAX_P 1: no gentle zone) every packet is dropped */
+	u = open_cfg("FromDevice(0) -> r :: RED(2, 4, 1) -> q :: Queue(1000) -> ToDevice(0); r[1] -> ToDevice(1)");
+	for (int i = 0; i < 200; i++)
+		push_sport(u, 0, 1, 1, 0);
+	assert_true(u->nout > 150);
+	for (uint32_t i = 0; i < u->nout; i++)
+		assert_int_equal(u->out_dev[i], 1);
+	assert_int_equal(rt_module_read(u->m, "r", "drops", &v), 0);
+	assert_int_equal(v, u->nout);
+	assert_int_equal(rt_module_read(u->m, "q", "length", &v), 0);
+	assert_true(v >= 4 && v < 50);
+	done(u);
+	/* QUEUES names the queue; below MIN_THRESH nothing is dropped */
+	u = open_cfg("FromDevice(0) -> r :: RED(5, 10, .1, QUEUES q) -> Discard; r[1] -> ToDevice(1);"
+	             "FromDevice(1) -> q :: Queue -> ToDevice(0)");
+	for (int i = 0; i < 3; i++)
+		push_sport(u, 1, 1, 1, 0);
+	for (int i = 0; i < 100; i++)
+		push_sport(u, 0, 1, 1, 0);
+	assert_int_equal(u->nout, 0);
+	for (int i = 0; i < 100; i++)
+		push_sport(u, 1, 1, 1, 0); /* q holds 103 */
+	for (int i = 0; i < 100; i++)
+		push_sport(u, 0, 1, 1, 0);
+	assert_true(u->nout > 50);
+	done(u);
+	/* pulling, it finds the Queue upstream */
+	u = open_cfg("FromDevice(0) -> q :: Queue -> r :: RED(2, 4, 1) -> ToDevice(0); r[1] -> ToDevice(1)");
+	push_sport(u, 0, 7, 1, 0);
+	assert_int_equal(pull_sport(u, "r", 0), 7);
+	done(u);
+	/* no queue: refused when the module starts, as Click's initialize */
+	struct rtu w;
+	memset(&w, 0, sizeof w);
+	assert_int_not_equal(rtu_open(&w, "FromDevice(0) -> RED(2, 4, 1) -> ToDevice(0)", 0), 0);
+	rtu_close(&w);
+	assert_int_not_equal(rtu_open(&w, "FromDevice(0) -> RED(2, 4, 1, QUEUES c) -> Queue -> ToDevice(0);"
+	                                  "c :: Counter -> Discard; Idle -> c", 0), 0);
+	rtu_close(&w);
+}
+
+static void test_sched_group_rates(void **st)
+{
+	(void)st;
+	/* Meter(1000): 1 packet per 10 ms stays on 0, 5 per ms goes to 1 */
+	struct rtu *u = open_cfg("FromDevice(0) -> m :: Meter(1000) -> ToDevice(0); m[1] -> ToDevice(1)");
+	for (uint64_t t = 0; t < 50; t++)
+		push_sport(u, 0, 1, 1, t * SEC / 100);
+	for (uint32_t i = 0; i < u->nout; i++)
+		assert_int_equal(u->out_dev[i], 0);
+	rtu_clear(u);
+	for (uint64_t t = 0; t < 100; t++)
+		for (int k = 0; k < 5; k++)
+			push_sport(u, 0, 1, 1, SEC + t * SEC / 1000);
+	assert_int_equal(u->out_dev[u->nout - 1], 1);
+	uint64_t v;
+	assert_int_equal(rt_module_read(u->m, "m", "rate", &v), 0);
+	assert_true(v > 3000 && v <= 5000);
+	done(u);
+	/* BandwidthMeter(100kBps, 500kBps): 1000 bytes per ms -> output 2 */
+	u = open_cfg("FromDevice(0) -> m :: BandwidthMeter(100kBps, 500kBps) -> ToDevice(0); m[1] -> ToDevice(1);"
+	             "m[2] -> ToDevice(2)");
+	for (uint64_t t = 0; t < 100; t++)
+		push_sport(u, 0, 1, 972, t * SEC / 1000);
+	assert_int_equal(u->out_dev[0], 0);
+	assert_int_equal(u->out_dev[u->nout - 1], 2);
+	done(u);
+
+	/* BandwidthRatedSplitter(1kBps): a packet needs 131072 bytes in a bucket
+	 * of 131072 + 20 */
+	u = open_cfg("FromDevice(0) -> r :: BandwidthRatedSplitter(1kBps) -> ToDevice(0); r[1] -> ToDevice(1)");
+	for (int i = 0; i < 3; i++)
+		push_sport(u, 0, 1, 972, 0);
+	assert_int_equal(u->nout, 3);
+	assert_int_equal(u->out_dev[0], 0);
+	assert_int_equal(u->out_dev[1], 1);
+	assert_int_equal(u->out_dev[2], 1);
+	push_sport(u, 0, 1, 972, SEC);
+	assert_int_equal(u->out_dev[3], 0);
+	done(u);
+	/* BandwidthRatedUnqueue(1kBps): the second packet waits about 0.98 s */
+	uint64_t t;
+	u = open_cfg("FromDevice(0) -> Queue -> BandwidthRatedUnqueue(1kBps) -> ToDevice(0)");
+	for (int i = 0; i < 3; i++)
+		push_sport(u, 0, 1, 972, 0);
+	rt_module_run_timers(u->m, 0);
+	assert_int_equal(u->nout, 1);
+	t = rt_module_next_deadline(u->m); /* Click's bucket: whole milliseconds */
+	assert_true(t >= SEC * 97 / 100 && t <= SEC * 99 / 100 && t % 1000000 == 0);
+	rt_module_run_timers(u->m, t - 1000000);
+	assert_int_equal(u->nout, 1);
+	rt_module_run_timers(u->m, t);
+	assert_int_equal(u->nout, 2);
+	done(u);
+
+	/* DelayShaper(1): due at the timestamp + 1 s, then stamped with now */
+	u = open_cfg("FromDevice(0) -> Queue -> d :: DelayShaper(1) -> ToDevice(0)");
+	push_sport(u, 0, 1, 1, 5 * SEC);
+	push_sport(u, 0, 2, 1, 5 * SEC + SEC / 2);
+	rt_module_run_timers(u->m, 5 * SEC + SEC / 2);
+	assert_int_equal(u->nout, 0);
+	assert_int_equal(rt_module_next_deadline(u->m), 6 * SEC);
+	rt_module_run_timers(u->m, 6 * SEC + 1);
+	assert_int_equal(u->nout, 1);
+	assert_int_equal(u->out[0]->tstamp_ns, 6 * SEC + 1);
+	assert_int_equal(rt_module_next_deadline(u->m), 6 * SEC + SEC / 2);
+	push_sport(u, 0, 3, 1, 6 * SEC + 2); /* one held, one queued at close */
+	done(u);
+	u = open_cfg("FromDevice(0) -> Queue -> d :: DelayShaper(0) -> ToDevice(0)");
+	push_sport(u, 0, 1, 1, 0);
+	assert_int_equal(pull_sport(u, "d", 0), 1);
+	done(u);
+}
+
+static void test_sched_group_paint_info(void **st)
+{
+	(void)st;
+	struct rtu *u = open_cfg("FromDevice(0) -> p :: Paint(1) -> t :: PaintTee(1) -> ToDevice(0); t[1] -> ToDevice(1);"
+	                         "ClickyInfo(STYLE @import a.ccss); ScheduleInfo(t 1)");
+	push_sport(u, 0, 1, 1, 0);
+	assert_int_equal(u->nout, 2);
+	assert_int_equal(u->out_dev[0], 1); /* the copy goes first, as in Click */
+	assert_int_equal(u->out_dev[1], 0);
+	assert_memory_equal(out_ip(u, 0), out_ip(u, 1), u->out[0]->len);
+	done(u);
+	u = open_cfg("FromDevice(0) -> Paint(2) -> t :: PaintTee(1) -> ToDevice(0); t[1] -> ToDevice(1)");
+	push_sport(u, 0, 1, 1, 0);
+	assert_int_equal(u->nout, 1);
+	assert_int_equal(u->out_dev[0], 0);
+	done(u);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1530,6 +1767,10 @@ int main(void)
 		cmocka_unit_test(test_more_click_classes),
 		cmocka_unit_test(test_ipprint),
 		cmocka_unit_test(test_rewriter_companions),
+		cmocka_unit_test(test_sched_group_schedulers),
+		cmocka_unit_test(test_sched_group_queues),
+		cmocka_unit_test(test_sched_group_rates),
+		cmocka_unit_test(test_sched_group_paint_info),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
