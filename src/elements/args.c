@@ -607,13 +607,13 @@ int arg_parse_bandwidth(const struct click_conf_ctx *ctx, const struct arg_val *
 	else if (i < rest.n && rest.s[i] == 'G')
 		prefix = 1000000000, i++;
 	struct arg_val u = arg_sub(&rest, i, rest.n - i);
-	if (arg_is(&u, "bps") || arg_is(&u, "baud"))
+	if (arg_is(&u, "bps") || arg_is(&u, "b/s") || arg_is(&u, "baud"))
 		mult = 1;
-	else if (arg_is(&u, "Bps") || (u.n == 0 && prefix == 1))
+	else if (arg_is(&u, "Bps") || arg_is(&u, "B/s") || (u.n == 0 && prefix == 1))
 		mult = 8;
 	else {
 		char b[32];
-		return arg_error(ctx, &rest, "unknown bandwidth unit '%s' (use bps or Bps, with k, M, G)",
+		return arg_error(ctx, &rest, "unknown bandwidth unit '%s' (use bps, b/s, Bps or B/s, with k, M, G)",
 		                 shown(&rest, b, sizeof b));
 	}
 	if (scale(m, e, mult * prefix, UINT64_MAX / 2, bps))

@@ -213,7 +213,7 @@ static void test_times_and_bandwidths(void **state)
 
 	static const struct { const char *s; uint64_t bps; } b[] = {
 		{ "1000", 8000 }, { "10Mbps", 10000000 }, { "10MBps", 80000000 }, { "1.5kbps", 1500 },
-		{ "2Gbps", 2000000000 }, { "100Bps", 800 }, { "64kBps", 512000 }, { "9bps", 9 },
+		{ "2Gbps", 2000000000 }, { "100Bps", 800 }, { "64kBps", 512000 }, { "9bps", 9 }, { "131072B/s", 1048576 }, { "1kb/s", 1000 },
 	};
 	for (size_t k = 0; k < sizeof b / sizeof b[0]; k++) {
 		uint64_t r = 0;
