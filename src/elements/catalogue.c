@@ -38,6 +38,7 @@
 	X(hashswitch) \
 	X(icmperror) \
 	X(icmppingresponder) \
+	X(icmppingsource) \
 	X(ipaddrrewriter) \
 	X(ipclassifier) \
 	X(ipencap) \
@@ -49,6 +50,7 @@
 	X(iprewriter) \
 	X(ipsecespencap) \
 	X(idle) \
+	X(infinitesource) \
 	X(lineariplookup) \
 	X(markipheader) \
 	X(null) \
@@ -60,6 +62,7 @@
 	X(pushnull) \
 	X(queue) \
 	X(radixiplookup) \
+	X(ratedsource) \
 	X(ratedsplitter) \
 	X(ratedunqueue) \
 	X(roundrobinswitch) \
@@ -79,6 +82,8 @@
 	X(strip) \
 	X(switch) \
 	X(tee) \
+	X(timedsink) \
+	X(timedsource) \
 	X(timedunqueue) \
 	X(todevice) \
 	X(tonetfront) \

@@ -202,13 +202,15 @@ int rt_run_pcap(const char *config_path, const char *in_pcap, const char *out_pc
 		struct rt_counters c;
 		rt_module_counters(m, &c);
 		uint64_t dl = rt_module_next_deadline(m);
-		if (!c.queued || dl > end)
+		/* sources (InfiniteSource, TimedSource...) run until they are done */
+		bool making = rt_module_next_source(m) <= end;
+		if ((!c.queued && !making) || dl > end)
 			break;
 		uint64_t before = r.now;
 		advance(m, &r, dl > r.now ? dl : r.now);
 		if (r.now == before) {
 			rt_module_counters(m, &c);
-			if (c.queued && rt_module_next_deadline(m) <= r.now)
+			if ((c.queued || making) && rt_module_next_deadline(m) <= r.now)
 				break; /* stuck: nothing will ever pull */
 		}
 	}

@@ -55,7 +55,11 @@ int vfy_module_exits_select(struct vfy_net *n, const char *name, const struct vf
 		in->entry_dst = sym_get(in, SYM_F_DST);
 		vjob__push(&j, in, IT_NODE, (uint32_t)idx, UINT32_MAX, dev);
 	}
-	rc = vjob__run(&j);
+	/* what the module's sources make leaves by its devices too, with no
+	 * entering packet to reply to */
+	rc = vjob__start_sources(&j, (uint32_t)idx, NULL);
+	if (rc >= 0)
+		rc = vjob__run(&j);
 	if (rc < 0) {
 		vjob__fini(&j);
 		return rc;
