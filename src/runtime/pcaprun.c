@@ -159,7 +159,10 @@ int rt_run_pcap(const char *config_path, const char *in_pcap, const char *out_pc
 	rc = rt_module_new(g, &env, &o->lim, 0, false, &m, d);
 	if (rc)
 		goto out;
-	if (o->dev_in >= rt_module_ndev_in(m) || !rt_module_dev_in_name(m, o->dev_in)) {
+	/* a configuration of sources alone (InfiniteSource -> ToDevice) needs
+	 * no input: the capture's packets then go nowhere */
+	if ((o->dev_in >= rt_module_ndev_in(m) || !rt_module_dev_in_name(m, o->dev_in)) &&
+	    rt_module_next_source(m) == UINT64_MAX) {
 		rc = diags_error(d, NULL, 0, "%s: no FromDevice(%u)/FromNetFront(%u) in the configuration",
 		                 config_path, o->dev_in, o->dev_in);
 		goto out;

@@ -22,7 +22,11 @@ rw-mixed.pcap (rwinputs.py), where replies to earlier flows appear. The
 FromDump of click.click names the capture, and conformance_test.py reads
 it from there."""
 
-# (name, number of outputs, body[, input capture])
+import re
+
+# (name, number of outputs, body[, input capture]); a body without `src`
+# has no input (sources): Click stops at the source's LIMIT (STOP true),
+# innet click run when no source has packets left to make
 CHK = 'src -> CheckIPHeader'
 FIXTURES = [
     ('checkipheader', 2, 'src -> c :: CheckIPHeader; c[0] -> out0; c[1] -> out1;'),
@@ -214,17 +218,36 @@ FIXTURES = [
      ' rw[0] -> out0; rw[1] -> out1;', 'rw-mixed.pcap'),
     ('ipaddrrewriter-mixed-one', 2, CHK + ' -> rw :: IPAddrRewriter(pattern 192.0.2.1 - 0 1);'
      ' rw[0] -> out0; rw[1] -> out1;', 'rw-mixed.pcap'),
+] + [
+    # ---- sources (group: sources.c): no input; the bytes are the same
+    # whatever the time, which the comparison ignores
+    ('infinitesource', 1, 'InfiniteSource(DATA \\<45 00 00 24 00 07 00 00 40 11 46 87 0a 00 00 01 c6 33 64 07 04 d2 16 2e 00 10 00 00 68 65 6c 6c 6f 21 0a 00>, LIMIT 5, STOP true) -> out0;'),
+    ('infinitesource-positional', 1, 'InfiniteSource(\\<45 00 00 24 00 07 00 00 40 11 46 87 0a 00 00 01 c6 33 64 07 04 d2 16 2e 00 10 00 00 68 65 6c 6c 6f 21 0a 00>, 5, 2, STOP true) -> out0;'),
+    ('infinitesource-default', 1, 'InfiniteSource(LIMIT 3, STOP true) -> out0;'),
+    ('infinitesource-length', 1, 'InfiniteSource(\\<45 00 00 24 00 07 00 00 40 11 46 87 0a 00 00 01 c6 33 64 07 04 d2 16 2e 00 10 00 00 68 65 6c 6c 6f 21 0a 00>, 2, LENGTH 50, STOP true) -> out0;'),
+    ('infinitesource-ether-strip', 1, 'InfiniteSource(DATA \\<00 01 02 03 04 05 0a 0b 0c 0d 0e 0f 08 00 45 00 00 24 00 07 00 00 40 11 46 87 0a 00 00 01 c6 33 64 07 04 d2 16 2e 00 10 00 00 68 65 6c 6c 6f 21 0a 00>, LIMIT 4, STOP true)'
+     ' -> Strip(14) -> CheckIPHeader -> out0;'),
+    ('ratedsource', 1, 'RatedSource(\\<45 00 00 24 00 07 00 00 40 11 46 87 0a 00 00 01 c6 33 64 07 04 d2 16 2e 00 10 00 00 68 65 6c 6c 6f 21 0a 00>, 1000, 4, STOP true) -> out0;'),
+    ('timedsource', 1, 'TimedSource(0.01, \\<45 00 00 24 00 07 00 00 40 11 46 87 0a 00 00 01 c6 33 64 07 04 d2 16 2e 00 10 00 00 68 65 6c 6c 6f 21 0a 00>, LIMIT 3, STOP true) -> out0;'),
+    ('icmppingsource', 1, 'ICMPPingSource(10.0.0.1, 198.51.100.7, INTERVAL 0.01, LIMIT 3,'
+     ' IDENTIFIER 258, DATA "abcdef", STOP true) -> out0;'),
 ]
 
 
+def has_input(body):
+    """Does the fixture read the capture? A source's fixture (InfiniteSource
+    and the like) names no `src`: it makes its own packets."""
+    return re.search(r'\bsrc\b', body) is not None
+
+
 def click_config(body, nout, inp='in.pcap'):
-    head = 'src :: FromDump(%s, FORCE_IP true, STOP true);\n' % inp
+    head = 'src :: FromDump(%s, FORCE_IP true, STOP true);\n' % inp if has_input(body) else ''
     outs = ''.join('out%d :: ToDump(out%d.pcap, ENCAP IP);\n' % (k, k) for k in range(nout))
     return head + outs + body + '\n'
 
 
 def innet_config(body, nout, k):
-    head = 'src :: FromNetFront(0);\n'
+    head = 'src :: FromNetFront(0);\n' if has_input(body) else ''
     outs = ''.join(('out%d :: ToNetFront(0);\n' if j == k else 'out%d :: Discard;\n') % j
                    for j in range(nout))
     return head + outs + body + '\n'
