@@ -407,6 +407,8 @@ struct source_state {
 	struct tbucket tb;
 	uint64_t count;
 	uint64_t received; /* ICMPPingSource: replies consumed */
+	uint64_t last_pull; /* pull output: the poll (module time) of the last pull */
+	uint32_t pulled;    /* packets pulled in that poll */
 };
 
 static size_t source_state_size(const struct rt_elem *e, uint32_t fc)
@@ -471,8 +473,14 @@ static int source_init(struct rt_elem *e, struct diags *d)
 		tbucket_init(&s->tb, c->rate ? c->rate : 1, c->tb_size, now);
 		s->tb.credit = TBUCKET_NS; /* Click starts with one token */
 	}
-	if (!push_output(e) || source_done(c, s))
+	if (source_done(c, s))
 		return 0;
+	if (!push_output(e)) {
+		/* a pull output always has a packet ready: pull tasks downstream
+		 * (Unqueue) run while the source holds one, until it is done */
+		rt_queued_add(e, 1);
+		return 0;
+	}
 	/* InfiniteSource and RatedSource start at the first poll, the
 	 * timed ones one interval in */
 	if (c->kind == SRC_TIMED || c->kind == SRC_PING)
@@ -553,7 +561,10 @@ static uint32_t timedsource_run(struct rt_elem *e, uint64_t now)
 }
 
 /* Pull outputs: one packet per pull while the limit (and RatedSource's
- * tokens) last. */
+ * tokens) last, and at most a burst per poll (InfiniteSource's BURST,
+ * RatedSource's SOURCE_BURST_MAX, one echo request): the pull task
+ * downstream then sleeps until the next poll, so a pull source is paced
+ * as a push one is. */
 static struct rt_pkt *source_pull(struct rt_elem *e, uint32_t port)
 {
 	const struct source_conf *c = e->conf;
@@ -561,6 +572,15 @@ static struct rt_pkt *source_pull(struct rt_elem *e, uint32_t port)
 	uint64_t now = rt_now(e);
 	if (source_done(c, s))
 		return NULL;
+	if (now != s->last_pull) {
+		s->last_pull = now;
+		s->pulled = 0;
+	}
+	uint32_t cap = c->kind == SRC_INFINITE ? c->burst : c->kind == SRC_RATED ? SOURCE_BURST_MAX : 1;
+	if (s->pulled >= cap) {
+		rt_pull_wait(e, now + 1);
+		return NULL;
+	}
 	if (c->kind == SRC_RATED) {
 		if (c->rate)
 			tbucket_refill(&s->tb, now);
@@ -576,6 +596,9 @@ static struct rt_pkt *source_pull(struct rt_elem *e, uint32_t port)
 	if (c->kind == SRC_RATED)
 		s->tb.credit -= TBUCKET_NS;
 	s->count++;
+	s->pulled++;
+	if (source_done(c, s))
+		rt_queued_add(e, -1);
 	return p;
 }
 
