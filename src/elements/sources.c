@@ -23,7 +23,9 @@
  * tokens) and the next run is at the module's next poll, never in the same
  * one (Click's InfiniteSource reschedules its task at once); a packet the
  * pool cannot give is not made (counted as an allocation failure) and the
- * source tries again next run. BURST above SOURCE_BURST_MAX is refused.
+ * source tries again next run; a pull output gives at most that burst per
+ * poll (ICMPPingSource one), where Click makes a packet on every pull.
+ * BURST above SOURCE_BURST_MAX is refused.
  * MIRROR true is refused (innet's ICMPPingSource only counts replies) and
  * VERBOSE prints nothing. ICMPPingSource's optional input consumes what
  * it is given. */

@@ -262,8 +262,10 @@ int rt_click_run_main(int argc, char **argv)
 			       "FromDevice(N)/FromNetFront(N) at their capture times (default N = 0), timers\n"
 			       "run on capture time, and what reaches any ToDevice/ToNetFront is written to\n"
 			       "OUT.pcap as raw IPv4 stamped with the time it left. --drain S keeps time\n"
-			       "running S seconds after the last packet while packets are queued (default\n"
-			       "one day of capture time).\n");
+			       "running S seconds after the last packet while packets are queued or a\n"
+			       "source (InfiniteSource, TimedSource, ...) has packets left to make (default\n"
+			       "one day of capture time). A configuration of sources alone needs no\n"
+			       "FromDevice.\n");
 			for (size_t k = 0; k < nd; k++)
 				free((char *)defs[k].name);
 			return 0;
