@@ -46,6 +46,7 @@
 	X(icmperror) \
 	X(icmppingresponder) \
 	X(icmppingrewriter) \
+	X(icmppingsource) \
 	X(icmprewriter) \
 	X(ipaddrrewriter) \
 	X(ipclassifier) \
@@ -59,6 +60,7 @@
 	X(iprewriterpatterns) \
 	X(ipsecespencap) \
 	X(idle) \
+	X(infinitesource) \
 	X(lineariplookup) \
 	X(markipheader) \
 	X(meter) \
@@ -75,6 +77,7 @@
 	X(queue) \
 	X(red) \
 	X(radixiplookup) \
+	X(ratedsource) \
 	X(ratedsplitter) \
 	X(ratedunqueue) \
 	X(roundrobinsched) \
@@ -100,6 +103,8 @@
 	X(switch) \
 	X(tcprewriter) \
 	X(tee) \
+	X(timedsink) \
+	X(timedsource) \
 	X(timedunqueue) \
 	X(todevice) \
 	X(tonetfront) \

@@ -54,6 +54,7 @@ static void write_flags(FILE *out, unsigned flags)
 		{ ELEM_DEVICE_OUT, "device output" },
 		{ ELEM_STATEFUL, "stateful" },
 		{ ELEM_SOURCE, "source" },
+		{ ELEM_MAKES, "makes packets" },
 	};
 	const char *sep = "";
 	fprintf(out, "- Flags: ");

@@ -45,6 +45,9 @@ enum elem_flags {
 	ELEM_DEVICE_OUT = 1u << 1, /* ToDevice/ToNetFront */
 	ELEM_STATEFUL = 1u << 2,   /* keeps per-flow state (rewriters, enforcer, queues) */
 	ELEM_SOURCE = 1u << 3,     /* produces packets of its own (timers) */
+	/* makes new packets with no input (InfiniteSource, ICMPPingSource):
+	 * `innet click run` keeps running while one has a timer pending */
+	ELEM_MAKES = 1u << 4,
 };
 
 /* Look up by name (aliases such as FromNetFront are entries of their own

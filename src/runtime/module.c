@@ -592,6 +592,17 @@ uint64_t rt_module_next_deadline(const struct rt_module *m)
 	return best;
 }
 
+uint64_t rt_module_next_source(const struct rt_module *m)
+{
+	uint64_t best = UINT64_MAX;
+	for (uint32_t i = 0; i < m->ntimed; i++) {
+		const struct rt_elem *e = m->timed[i];
+		if ((e->ce->cls->flags & ELEM_MAKES) && e->deadline < best)
+			best = e->deadline;
+	}
+	return best;
+}
+
 void rt_module_counters(const struct rt_module *m, struct rt_counters *c)
 {
 	*c = m->c;

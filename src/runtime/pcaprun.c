@@ -165,7 +165,10 @@ int rt_run_pcap(const char *config_path, const char *in_pcap, const char *out_pc
 	rc = rt_module_new(g, &env, &o->lim, 0, false, &m, d);
 	if (rc)
 		goto out;
-	if (o->dev_in >= rt_module_ndev_in(m) || !rt_module_dev_in_name(m, o->dev_in)) {
+	/* a configuration of sources alone (InfiniteSource -> ToDevice) needs
+	 * no input: the capture's packets then go nowhere */
+	if ((o->dev_in >= rt_module_ndev_in(m) || !rt_module_dev_in_name(m, o->dev_in)) &&
+	    rt_module_next_source(m) == UINT64_MAX) {
 		rc = diags_error(d, NULL, 0, "%s: no FromDevice(%u)/FromNetFront(%u) in the configuration",
 		                 config_path, o->dev_in, o->dev_in);
 		goto out;
@@ -208,13 +211,15 @@ int rt_run_pcap(const char *config_path, const char *in_pcap, const char *out_pc
 		struct rt_counters c;
 		rt_module_counters(m, &c);
 		uint64_t dl = rt_module_next_deadline(m);
-		if (!c.queued || dl > end)
+		/* sources (InfiniteSource, TimedSource...) run until they are done */
+		bool making = rt_module_next_source(m) <= end;
+		if ((!c.queued && !making) || dl > end)
 			break;
 		uint64_t before = r.now;
 		advance(m, &r, dl > r.now ? dl : r.now);
 		if (r.now == before) {
 			rt_module_counters(m, &c);
-			if (c.queued && rt_module_next_deadline(m) <= r.now)
+			if ((c.queued || making) && rt_module_next_deadline(m) <= r.now)
 				break; /* stuck: nothing will ever pull */
 		}
 	}
@@ -263,9 +268,11 @@ int rt_click_run_main(int argc, char **argv)
 			       "FromDevice(N)/FromNetFront(N) at their capture times (default N = 0), timers\n"
 			       "run on capture time, and what reaches any ToDevice/ToNetFront is written to\n"
 			       "OUT.pcap as raw IPv4 stamped with the time it left. --drain S keeps time\n"
-			       "running S seconds after the last packet while packets are queued (default\n"
-			       "one day of capture time). --log FILE writes what Print and IPPrint log,\n"
-			       "one line each ('-': standard error).\n");
+			       "running S seconds after the last packet while packets are queued or a\n"
+			       "source (InfiniteSource, TimedSource, ...) has packets left to make (default\n"
+			       "one day of capture time). A configuration of sources alone needs no\n"
+			       "FromDevice. --log FILE writes what Print and IPPrint log, one line each\n"
+			       "('-': standard error).\n");
 			for (size_t k = 0; k < nd; k++)
 				free((char *)defs[k].name);
 			return 0;

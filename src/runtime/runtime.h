@@ -206,6 +206,10 @@ uint32_t rt_module_run_timers(struct rt_module *m, uint64_t now_ns);
  * once, so after a burst of pushes the caller checks this and polls; a task
  * blocked by a shaper or out of tokens is due when that ends. */
 uint64_t rt_module_next_deadline(const struct rt_module *m);
+/* The earliest timer of an element that makes packets of its own
+ * (ELEM_MAKES: InfiniteSource, TimedSource, ...); UINT64_MAX when none
+ * will make more. `innet click run` keeps running until then. */
+uint64_t rt_module_next_source(const struct rt_module *m);
 /* Same as rt_module_run_timers; named for callers that poll every loop. */
 uint32_t rt_module_poll(struct rt_module *m, uint64_t now_ns);
 

@@ -99,6 +99,12 @@ static int start(struct vfy_job *j, const struct rstmt *st)
 	for (uint32_t s = 0; s < m0->n; s++) {
 		uint32_t node = m0->nodes[s];
 		const struct vnode *n = vnet__node(j->net, node);
+		if ((n->kind == VN_MODULE || n->kind == VN_CLICK) && m0->elem == UINT32_MAX) {
+			/* what its sources make starts there too */
+			int rc = vjob__start_sources(j, node, h0->flow);
+			if (rc < 0)
+				return rc;
+		}
 		struct sym_flow *f = sym__fresh(cx);
 		if (!f)
 			return -ENOMEM;

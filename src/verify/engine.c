@@ -542,6 +542,79 @@ static int step_elem(struct vfy_job *j, struct sym_flow *f, uint32_t node, uint3
 	return cx->err;
 }
 
+/* One flow a source made: the part `filter` (NULL: all) lets through
+ * leaves the source's output. */
+static int start_source_flow(struct vfy_job *j, struct sym_flow *f, uint32_t node, uint32_t elem,
+                             uint32_t port, const char *note, const struct flow_expr *filter)
+{
+	struct sym_ctx *cx = &j->cx;
+	struct sym_flows yes = {0}, no = {0};
+	f->cmask = 0;
+	if (filter) {
+		int rc = sym_split_expr(cx, f, filter, &yes, &no);
+		if (rc < 0)
+			return rc;
+		for (uint32_t i = 0; i < no.n; i++)
+			sym__free(cx, no.v[i]);
+	} else {
+		sym_flows_push(cx, &yes, f);
+	}
+	for (uint32_t i = 0; i < yes.n; i++) {
+		struct sym_flow *g = yes.v[i];
+		g->cmask = 0;
+		j->started++;
+		vjob__hop(j, g, HOP_ELEM, node, elem, port, note);
+		g->prev_match = g->nhops;
+		sym__mark(g);
+		fan_out(j, g, node, elem, port);
+	}
+	return cx->err;
+}
+
+/* Start every source of node's graph (elements with a source hook): the
+ * flows each one makes (the part `filter` lets through; NULL: all) leave
+ * its outputs, their trace starting at the source with a note naming its
+ * class. Called before vjob__run. */
+int vjob__start_sources(struct vfy_job *j, uint32_t node, const struct flow_expr *filter)
+{
+	struct sym_ctx *cx = &j->cx;
+	const struct vnode *n = vnet__node(j->net, node);
+	if (!n->g)
+		return 0;
+	for (uint32_t i = 0, ne = click_graph_nelements(n->g); i < ne; i++) {
+		const struct click_element *e = click_graph_element(n->g, i);
+		if (!e->cls->model || !e->cls->model->source)
+			continue;
+		cx->node = node;
+		cx->elem = i;
+		cx->g = n->g;
+		cx->nemit = 0;
+		int rc = e->cls->model->source(cx, e);
+		uint32_t ne2 = cx->nemit;
+		struct sym_emission *em = cx->emit;
+		cx->emit = NULL;
+		cx->capemit = 0;
+		cx->nemit = 0;
+		const char *note = arena_printf(j->a, "made by %s", e->cls->name);
+		for (uint32_t k = ne2; k-- > 0;) {
+			struct sym_flow *f = em[k].f;
+			if (rc < 0 || cx->err || em[k].port >= e->noutputs) {
+				sym__free(cx, f);
+				continue;
+			}
+			int r2 = start_source_flow(j, f, node, i, em[k].port, note, filter);
+			if (r2 < 0 && rc >= 0)
+				rc = r2;
+		}
+		free(em);
+		if (rc < 0)
+			return rc;
+		if (cx->err)
+			return cx->err;
+	}
+	return j->err;
+}
+
 int vjob__run(struct vfy_job *j)
 {
 	while (j->nstack && !j->stop && !j->err) {

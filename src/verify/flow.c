@@ -248,6 +248,23 @@ void sym_set_fresh(struct sym_ctx *cx, struct sym_flow *f, enum sym_field fld, c
 	sym_set_term(cx, f, fld, t);
 }
 
+/* A source's packet: a fresh flow whose version/header length is
+ * unconstrained too (DATA need not be IPv4), annotations clear, and no
+ * entering packet (constant entry terms never equal a field's variable,
+ * so nothing it sends counts as a reply). */
+struct sym_flow *sym_new_packet(struct sym_ctx *cx)
+{
+	struct sym_flow *f = sym__fresh(cx);
+	if (!f)
+		return NULL;
+	sym_set_fresh(cx, f, SYM_F_VHL, "vhl");
+	sym_set_const(cx, f, SYM_F_PAINT, 0);
+	sym_set_const(cx, f, SYM_F_DSTANNO, 0);
+	f->entry_src = sym_const(0);
+	f->entry_dst = sym_const(0);
+	return f;
+}
+
 void sym_copy(struct sym_ctx *cx, struct sym_flow *f, enum sym_field dst, enum sym_field src)
 {
 	sym_set_term(cx, f, dst, sym_get(f, src));

@@ -353,6 +353,9 @@ void vjob__push(struct vfy_job *j, struct sym_flow *f, uint8_t kind, uint32_t no
                 uint32_t port);
 /* Run the worklist to the end (or a stop / an error). */
 int vjob__run(struct vfy_job *j);
+/* Start the flows node's sources make (elem_model.source), the part
+ * `filter` (NULL: all) lets through: 0 or a negative errno. */
+int vjob__start_sources(struct vfy_job *j, uint32_t node, const struct flow_expr *filter);
 /* Record a hop in f's history. */
 void vjob__hop(struct vfy_job *j, struct sym_flow *f, uint8_t kind, uint32_t node, uint32_t elem,
                uint32_t port, const char *note);

@@ -126,9 +126,12 @@ struct elem_model {
 	 * aborts the job. Required. */
 	int (*push)(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
 	            struct sym_flow *f);
-	/* Flows the element creates by itself with no input (timers, sources):
-	 * optional; called once per job when the engine starts a node's
-	 * sources (innet's catalogue has none yet that emit). */
+	/* Flows the element creates by itself with no input (InfiniteSource,
+	 * RatedSource, TimedSource, ICMPPingSource): optional; called once per
+	 * job when the engine starts a module's sources (vjob__start_sources:
+	 * vfy_module_exits, and statements starting at a module). It makes
+	 * flows with sym_new_packet and emits them with sym_emit; they carry
+	 * no entering packet (no reply authorization). */
 	int (*source)(struct sym_ctx *cx, const struct click_element *e);
 	/* Device elements (ELEM_DEVICE_IN/OUT) only: the node's port (device
 	 * number) the element stands for. The engine moves packets between
@@ -147,6 +150,12 @@ void sym_drop(struct sym_ctx *cx, struct sym_flow *f, const char *why);
 struct sym_flow *sym_clone(struct sym_ctx *cx, const struct sym_flow *f);
 /* Number of outputs connected on the current element's output `port`. */
 bool sym_output_connected(struct sym_ctx *cx, uint32_t port);
+
+/* A new flow for a source hook: one IPv4 layer whose fields (version and
+ * header length included) are new unconstrained variables, payload new,
+ * paint and dst-IP annotation 0, no entering packet. NULL when out of
+ * memory (the job then fails). */
+struct sym_flow *sym_new_packet(struct sym_ctx *cx);
 
 /* ---- reading ------------------------------------------------------------- */
 

@@ -198,5 +198,12 @@ int vfy_concrete_in_symbolic(const char *cls, const char *config, uint32_t ninpu
                              uint32_t noutputs, uint32_t in_port, const struct vfy_concrete *in,
                              int32_t out_port, const struct vfy_concrete *out,
                              const char **why, struct diags *d);
+/* The same for a source (InfiniteSource, ICMPPingSource...): run the
+ * element's source hook (no input) and check that `out`, a packet the
+ * source made leaving `out_port`, is one of the flows it emits there; out
+ * NULL checks that it emits nothing on any output. 1, 0 (why in *why), or
+ * a negative errno (bad element or config, or no source hook). */
+int vfy_concrete_in_source(const char *cls, const char *config, uint32_t noutputs, int32_t out_port,
+                           const struct vfy_concrete *out, const char **why, struct diags *d);
 
 #endif

@@ -29,7 +29,11 @@ DriverManager lets 2 s of simulated time pass after the capture, as
 `innet click run` drains; the time-dependent meters and rated elements get
 fixtures that way."""
 
-# (name, number of outputs, body[, input capture[, Click options]])
+import re
+
+# (name, number of outputs, body[, input capture[, Click options]]); a body
+# without `src` has no input (sources): Click stops at the source's LIMIT
+# (STOP true), innet click run when no source has packets left to make
 SIMTIME = {'simtime': True}
 CHK = 'src -> CheckIPHeader'
 FIXTURES = [
@@ -307,12 +311,33 @@ FIXTURES = [
         ('bandwidthratedunqueue', 1, ' -> Queue -> BandwidthRatedUnqueue(100kBps) -> out0;'),
         ('delayshaper', 1, ' -> Queue -> DelayShaper(0.01) -> Unqueue -> out0;'),
     ]
+] + [
+    # ---- sources (group: sources.c): no input; the bytes are the same
+    # whatever the time, which the comparison ignores
+    ('infinitesource', 1, 'InfiniteSource(DATA \\<45 00 00 24 00 07 00 00 40 11 46 87 0a 00 00 01 c6 33 64 07 04 d2 16 2e 00 10 00 00 68 65 6c 6c 6f 21 0a 00>, LIMIT 5, STOP true) -> out0;'),
+    ('infinitesource-positional', 1, 'InfiniteSource(\\<45 00 00 24 00 07 00 00 40 11 46 87 0a 00 00 01 c6 33 64 07 04 d2 16 2e 00 10 00 00 68 65 6c 6c 6f 21 0a 00>, 5, 2, STOP true) -> out0;'),
+    ('infinitesource-default', 1, 'InfiniteSource(LIMIT 3, STOP true) -> out0;'),
+    ('infinitesource-length', 1, 'InfiniteSource(\\<45 00 00 24 00 07 00 00 40 11 46 87 0a 00 00 01 c6 33 64 07 04 d2 16 2e 00 10 00 00 68 65 6c 6c 6f 21 0a 00>, 2, LENGTH 50, STOP true) -> out0;'),
+    ('infinitesource-ether-strip', 1, 'InfiniteSource(DATA \\<00 01 02 03 04 05 0a 0b 0c 0d 0e 0f 08 00 45 00 00 24 00 07 00 00 40 11 46 87 0a 00 00 01 c6 33 64 07 04 d2 16 2e 00 10 00 00 68 65 6c 6c 6f 21 0a 00>, LIMIT 4, STOP true)'
+     ' -> Strip(14) -> CheckIPHeader -> out0;'),
+    ('ratedsource', 1, 'RatedSource(\\<45 00 00 24 00 07 00 00 40 11 46 87 0a 00 00 01 c6 33 64 07 04 d2 16 2e 00 10 00 00 68 65 6c 6c 6f 21 0a 00>, 1000, 4, STOP true) -> out0;'),
+    ('timedsource', 1, 'TimedSource(0.01, \\<45 00 00 24 00 07 00 00 40 11 46 87 0a 00 00 01 c6 33 64 07 04 d2 16 2e 00 10 00 00 68 65 6c 6c 6f 21 0a 00>, LIMIT 3, STOP true) -> out0;'),
+    ('icmppingsource', 1, 'ICMPPingSource(10.0.0.1, 198.51.100.7, INTERVAL 0.01, LIMIT 3,'
+     ' IDENTIFIER 258, DATA "abcdef", STOP true) -> out0;'),
 ]
+
+
+def has_input(body):
+    """Does the fixture read the capture? A source's fixture (InfiniteSource
+    and the like) names no `src`: it makes its own packets."""
+    return re.search(r'\bsrc\b', body) is not None
 
 
 def click_config(body, nout, inp='in.pcap', opts=None):
     sim = bool(opts and opts.get('simtime'))
-    head = 'src :: FromDump(%s, FORCE_IP true, STOP true%s);\n' % (inp, ', TIMING true' if sim else '')
+    head = ''
+    if has_input(body):
+        head = 'src :: FromDump(%s, FORCE_IP true, STOP true%s);\n' % (inp, ', TIMING true' if sim else '')
     if sim:  # after the capture, 2 s more of simulated time: queues drain as innet's do
         head += 'DriverManager(wait_stop, wait 2s, stop);\n'
     outs = ''.join('out%d :: ToDump(out%d.pcap, ENCAP IP);\n' % (k, k) for k in range(nout))
@@ -320,7 +345,7 @@ def click_config(body, nout, inp='in.pcap', opts=None):
 
 
 def innet_config(body, nout, k):
-    head = 'src :: FromNetFront(0);\n'
+    head = 'src :: FromNetFront(0);\n' if has_input(body) else ''
     outs = ''.join(('out%d :: ToNetFront(0);\n' if j == k else 'out%d :: Discard;\n') % j
                    for j in range(nout))
     return head + outs + body + '\n'

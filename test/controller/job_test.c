@@ -239,6 +239,94 @@ static void test_json_text(void **state)
 	vfy_base_unref(b);
 }
 
+/* ---- sources (group: sources.c) ----
+ * A module's source is judged like any exit, with no packet that came in:
+ * a third party's source aimed at someone who did not agree is rejected
+ * (the trace names the source), at its own prefix it is safe, and a spoofed
+ * source address is rejected for clients too. One candidate, platform3,
+ * so the module's address is 192.0.2.2. */
+#define GEN_CLICK(src, dst)                                                                  \
+	"FromNetFront() -> Discard;\n"                                                           \
+	"gen :: InfiniteSource(DATA \\<45 00 00 24 00 07 00 00 40 11 00 00 " src " " dst         \
+	" 04 d2 16 2e 00 10 00 00 68 65 6c 6c 6f 21 0a 00>, LIMIT -1, BURST 8)\n"               \
+	"  -> ToNetFront();\n"
+
+static void source_job(struct vfy_base *b, enum reg_kind kind, const char *click, struct ctl_job_out *out)
+{
+	static struct inet_prefix allowed[1];
+	static struct ctl_cand cands[1];
+	allowed[0] = (struct inet_prefix){0xac100f85, 32}; /* 172.16.15.133 */
+	static char plat[] = "platform3", name[] = "gen", none[] = "";
+	cands[0] = (struct ctl_cand){.platform = plat, .ip = 0xc0000202};
+	struct ctl_job_in in = {
+		.kind = kind, .name = name, .click = (char *)click, .requirements = none, .policies = NULL,
+		.allowed = allowed, .nallowed = 1, .cands = cands, .ncands = 1, .base = b,
+		.max_steps = 100000,
+	};
+	ctl__job_run(&in, out);
+	if (getenv("JOB_TEST_VERBOSE")) {
+		json_dumpf(out->report, stderr, JSON_INDENT(1));
+		if (out->details)
+			json_dumpf(out->details, stderr, JSON_INDENT(1));
+	}
+}
+
+static const char *rule_result(json_t *report, const char *rule)
+{
+	json_t *c0 = json_array_get(json_object_get(report, "candidates"), 0);
+	json_t *rules = json_object_get(json_object_get(c0, "security"), "rules");
+	size_t i;
+	json_t *r;
+	json_array_foreach(rules, i, r)
+		if (!strcmp(json_string_value(json_object_get(r, "rule")), rule))
+			return json_string_value(json_object_get(r, "result"));
+	return "";
+}
+
+static void test_job_sources(void **state)
+{
+	(void)state;
+	struct vfy_base *b = fig3();
+	struct ctl_job_out out;
+	/* third party, from its address to 8.8.8.8 (not its own, not whitelisted) */
+	source_job(b, REG_KIND_THIRD_PARTY, GEN_CLICK("c0 00 02 02", "08 08 08 08"), &out);
+	assert_int_equal(out.http, 422);
+	assert_string_equal(out.code, "security_rules");
+	assert_string_equal(rule_result(out.report, "default-off"), "fail");
+	assert_string_equal(rule_result(out.report, "anti-spoofing"), "pass");
+	/* the trace of the failure starts at the source */
+	json_t *c0 = json_array_get(json_object_get(out.report, "candidates"), 0);
+	json_t *fl = json_object_get(c0, "failure");
+	assert_string_equal(json_string_value(json_object_get(fl, "rule")), "default-off");
+	json_t *hop0 = json_array_get(json_object_get(json_object_get(fl, "trace"), "hops"), 0);
+	assert_string_equal(json_string_value(json_object_get(hop0, "element")), "gen");
+	assert_string_equal(json_string_value(json_object_get(hop0, "note")), "made by InfiniteSource");
+	ctl__job_out_release(&out);
+	/* the same aimed at its own prefix: safe */
+	source_job(b, REG_KIND_THIRD_PARTY, GEN_CLICK("c0 00 02 02", "ac 10 0f 85"), &out);
+	assert_int_equal(out.http, 0);
+	assert_int_equal(out.verdict, CTL_SAFE);
+	ctl__job_out_release(&out);
+	/* a client may send anywhere from its own address... */
+	source_job(b, REG_KIND_CLIENT, GEN_CLICK("c0 00 02 02", "08 08 08 08"), &out);
+	assert_int_equal(out.http, 0);
+	assert_int_equal(out.verdict, CTL_SAFE);
+	ctl__job_out_release(&out);
+	/* ...but not from someone else's */
+	source_job(b, REG_KIND_CLIENT, GEN_CLICK("0a 00 00 01", "08 08 08 08"), &out);
+	assert_int_equal(out.http, 422);
+	assert_string_equal(rule_result(out.report, "anti-spoofing"), "fail");
+	ctl__job_out_release(&out);
+	/* a source whose packets are not known (Click's text): sandboxed, so
+	 * the enforcer checks them as they leave */
+	source_job(b, REG_KIND_THIRD_PARTY, "InfiniteSource -> ToNetFront();\n", &out);
+	assert_int_equal(out.http, 0);
+	assert_int_equal(out.verdict, CTL_SANDBOXED);
+	assert_non_null(strstr(out.deployed, "ChangeEnforcer"));
+	ctl__job_out_release(&out);
+	vfy_base_unref(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -246,6 +334,7 @@ int main(void)
 		cmocka_unit_test(test_job_cancelled),
 		cmocka_unit_test(test_traces_option),
 		cmocka_unit_test(test_json_text),
+		cmocka_unit_test(test_job_sources),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

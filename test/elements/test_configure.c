@@ -671,6 +671,69 @@ static void test_more_click_classes(void **state)
 	FX_ERR(x, "Script", "", 0, 0, "Script is not supported", NULL);
 }
 
+/* ---- sources (group: sources.c) ---- */
+static void test_sources(void **state)
+{
+	struct fx *x = *state;
+	/* Click's positional order: DATA, LIMIT, BURST, ACTIVE */
+	FX_OK(x, "InfiniteSource", "\\<11111111>, -1, 5", 0, 1);
+	assert_string_equal(fx_str(x, "DATA"), "11111111");
+	assert_int_equal(fx_int(x, "LIMIT"), -1);
+	assert_int_equal(fx_int(x, "BURST"), 5);
+	assert_int_equal(fx_int(x, "LENGTH"), 4);
+	FX_OK(x, "InfiniteSource", "DATA \\<00 00 c0 ae 67 ef>, LIMIT 5, STOP true", 0, 1);
+	assert_string_equal(fx_str(x, "DATA"), "0000c0ae67ef");
+	assert_int_equal(fx_int(x, "LIMIT"), 5);
+	assert_true(fx_bool(x, "STOP"));
+	FX_OK(x, "InfiniteSource", "", 0, 1); /* Click's text */
+	assert_int_equal(fx_int(x, "LENGTH"), 69);
+	FX_OK(x, "InfiniteSource", "\\<0102>, LENGTH 5", 0, 1);
+	assert_int_equal(fx_int(x, "LENGTH"), 5);
+	FX_OK(x, "InfiniteSource", "x, DATASIZE 3, ACTIVE false, TIMESTAMP false", 0, 1);
+	assert_int_equal(fx_int(x, "LENGTH"), 3);
+	assert_false(fx_bool(x, "ACTIVE"));
+	FX_ERR(x, "InfiniteSource", "x, 1, 0", 0, 1, "must be between 1 and 1024", "0");
+	FX_ERR(x, "InfiniteSource", "x, 1, 5000", 0, 1, "must be between 1 and 1024", "5000");
+	FX_ERR(x, "InfiniteSource", "\"\", LENGTH 4", 0, 1, "non-empty DATA", "4");
+	FX_ERR(x, "InfiniteSource", "x, LENGTH 70000", 0, 1, "too long", "70000");
+	FX_ERR(x, "InfiniteSource", "x, STOP maybe", 0, 1, "expected bool", "maybe");
+
+	FX_OK(x, "RatedSource", "RATE 1000", 0, 1);
+	assert_int_equal(fx_int(x, "RATE"), 1000);
+	assert_int_equal(fx_int(x, "LIMIT"), -1);
+	FX_OK(x, "RatedSource", "\\<0102030405>, 20, 7, true", 0, 1);
+	assert_int_equal(fx_int(x, "RATE"), 20);
+	assert_int_equal(fx_int(x, "LIMIT"), 7);
+	FX_OK(x, "RatedSource", "\\<0102030405060708>, BANDWIDTH 8kbps", 0, 1); /* 1000 B/s over 8 */
+	assert_int_equal(fx_int(x, "RATE"), 125);
+	FX_ERR(x, "RatedSource", "RATE -1", 0, 1, "", "-1");
+
+	FX_OK(x, "TimedSource", "0.2", 0, 1);
+	assert_int_equal(fx_int(x, "INTERVAL"), 200000000);
+	FX_OK(x, "TimedSource", "", 0, 1);
+	assert_int_equal(fx_int(x, "INTERVAL"), 500000000);
+	FX_OK(x, "TimedSource", "10ms, \\<45>, LIMIT 3, STOP true, HEADROOM 64", 0, 1);
+	assert_int_equal(fx_int(x, "LIMIT"), 3);
+	FX_ERR(x, "TimedSource", "0.1, x, 3", 0, 1, "", "3");
+
+	FX_OK(x, "TimedSink", "0.1", 1, 0);
+	assert_int_equal(fx_int(x, "INTERVAL"), 100000000);
+	FX_ERR(x, "TimedSink", "soon", 1, 0, "", "soon");
+
+	FX_OK(x, "ICMPPingSource", "10.0.0.1, 10.0.0.2", 0, 1);
+	assert_string_equal(fx_str(x, "SRC"), "10.0.0.1");
+	assert_int_equal(fx_int(x, "INTERVAL"), 1000000000);
+	assert_int_equal(fx_int(x, "LIMIT"), -1);
+	FX_OK(x, "ICMPPingSource", "10.0.0.1, 10.0.0.2, INTERVAL 0.0104, LIMIT 3, IDENTIFIER 258, "
+	      "DATA abc, VERBOSE false", 1, 1);
+	assert_int_equal(fx_int(x, "INTERVAL"), 10000000); /* milliseconds, as Click */
+	assert_int_equal(fx_int(x, "IDENTIFIER"), 258);
+	assert_string_equal(fx_str(x, "DATA"), "616263");
+	FX_ERR(x, "ICMPPingSource", "10.0.0.1", 0, 1, "DST", NULL);
+	FX_ERR(x, "ICMPPingSource", "10.0.0.1, 10.0.0.2, MIRROR true", 0, 1, "MIRROR true", "true");
+	FX_ERR(x, "ICMPPingSource", "10.0.0.1, 10.0.0.2, IDENTIFIER 70000", 0, 1, "", "70000");
+}
+
 static void test_every_class_empty_args(void **state)
 {
 	struct fx *x = *state;
@@ -811,6 +874,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_route_lists, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_changeenforcer, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_more_click_classes, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_sources, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_every_class_empty_args, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_rewriter_companions, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_sched_group, fx_setup, fx_teardown),

@@ -759,6 +759,77 @@ static void test_sched_group(void **st)
 
 /* An element without a model cannot exist in the catalogue: every class
  * has a symbolic model with a push function, and a packet function. */
+/* ---- sources (group: sources.c) ---- */
+#define UDP_DATA "\\<45 00 00 24 00 07 00 00 40 11 46 87 0a 00 00 01 c6 33 64 07 " \
+                 "04 d2 16 2e 00 10 00 00 68 65 6c 6c 6f 21 0a 00>"
+
+/* A source's flow starts at its node (no device feeds it): fields from
+ * DATA's IPv4 header; anything else unconstrained; inactive ones make
+ * nothing. */
+static void test_sources(void **st)
+{
+	static const char *const cls[] = { "InfiniteSource(" UDP_DATA ", -1, 5)",
+	                                   "RatedSource(" UDP_DATA ", 1000)",
+	                                   "TimedSource(0.2, " UDP_DATA ")",
+	                                   "InfiniteSource(DATA " UDP_DATA ", LIMIT 5, STOP true) -> Queue -> Unqueue" };
+	for (size_t k = 0; k < sizeof cls / sizeof cls[0]; k++) {
+		char click[512];
+		snprintf(click, sizeof click, "Discard; x :: %s -> d0 :: Discard;", cls[k]);
+		struct run r;
+		run_start(&r, click, "reach from m -> m:d0 const src && dst && proto && sport && dport && ttl\n");
+		assert_true(holds(&r, 0));
+		assert_false(approx(&r, 0));
+		FIELD_IS(&r, 0, "src", "10.0.0.1");
+		FIELD_IS(&r, 0, "dst", "198.51.100.7");
+		FIELD_IS(&r, 0, "proto", "17");
+		FIELD_IS(&r, 0, "sport", "1234");
+		FIELD_IS(&r, 0, "ttl", "64");
+		run_end(&r);
+	}
+	/* Click's text is not IPv4: nothing is known */
+	struct run r;
+	run_start(&r, "Discard; InfiniteSource -> d0 :: Discard;",
+	          "reach from m -> m:d0\nreach from m -> m:d0 dst 10.0.0.9\nreach from m -> m:d0 src 10.0.0.8\n");
+	assert_true(holds(&r, 0));
+	assert_true(holds(&r, 1));
+	assert_true(holds(&r, 2));
+	run_end(&r);
+	/* Ethernet framing stripped: the header after it is read fresh */
+	run_start(&r, "Discard; InfiniteSource(\\<00 01 02 03 04 05 0a 0b 0c 0d 0e 0f 08 00 45 00 00 14 "
+	          "00 00 00 00 40 11 00 00 0a 00 00 01 0a 00 00 02>) -> Strip(14) -> MarkIPHeader -> d0 :: Discard;",
+	          "reach from m -> m:d0 src 10.0.0.9\n");
+	assert_true(holds(&r, 0));
+	run_end(&r);
+	/* inactive, LIMIT 0: nothing; a dst-filtered statement sees only what matches */
+	run_start(&r, "Discard; InfiniteSource(" UDP_DATA ", ACTIVE false) -> d0 :: Discard; "
+	          "InfiniteSource(" UDP_DATA ", 0) -> d0; TimedSource(1, " UDP_DATA ", ACTIVE false) -> d0;",
+	          "reach from m -> m:d0\n");
+	assert_false(holds(&r, 0));
+	run_end(&r);
+	run_start(&r, "Discard; InfiniteSource(" UDP_DATA ") -> d0 :: Discard;",
+	          "reach from m tcp -> m:d0\nnever from m udp -> m:d0 dst 198.51.100.8\n");
+	assert_false(holds(&r, 0));
+	assert_true(holds(&r, 1));
+	run_end(&r);
+	/* the echo request: fixed header, IP ID 1-65535, dst annotation DST */
+	run_start(&r, "[0]p :: ICMPPingSource(10.0.0.1, 10.0.0.2, LIMIT 3, DATA abc) -> d0 :: Discard;",
+	          "reach from m -> m:d0 const src && dst && proto && ttl\n"
+	          "never from m -> m:d0 tos 1\n"
+	          "reach from m:p -> m:d0\n");
+	assert_true(holds(&r, 0));
+	FIELD_IS(&r, 0, "src", "10.0.0.1");
+	FIELD_IS(&r, 0, "dst", "10.0.0.2");
+	FIELD_IS(&r, 0, "proto", "1");
+	FIELD_IS(&r, 0, "ttl", "200");
+	assert_true(holds(&r, 1));
+	assert_false(holds(&r, 2)); /* replies entering its input are consumed */
+	run_end(&r);
+	/* TimedSink discards */
+	run_start(&r, "x :: Queue -> TimedSink(0.1); Idle -> d0 :: Discard;", "reach from m:x -> m:d0\n");
+	assert_false(holds(&r, 0));
+	run_end(&r);
+}
+
 static void test_catalogue_complete(void **st)
 {
 	size_t n = elem_class_count();
@@ -800,6 +871,7 @@ int main(void)
 		cmocka_unit_test(test_transport_checks),
 		cmocka_unit_test(test_set_checksums),
 		cmocka_unit_test(test_addresses_and_switches),
+		cmocka_unit_test(test_sources),
 		cmocka_unit_test(test_catalogue_complete),
 		cmocka_unit_test(test_sched_group),
 	};

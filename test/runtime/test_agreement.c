@@ -405,10 +405,101 @@ static void test_agreement(void **st)
 	assert_int_equal(bad, 0);
 }
 
+/* ---- sources (group: sources.c) ----
+ * Sources have no input: each packet a source makes over a few polls must
+ * lie in the flow its model's source hook emits; a source that makes
+ * nothing must emit no flow. */
+#define UDP_DATA "\\<45 00 00 24 00 07 00 00 40 11 46 87 0a 00 00 01 c6 33 64 07 " \
+                 "04 d2 16 2e 00 10 00 00 68 65 6c 6c 6f 21 0a 00>"
+static const struct subject source_subjects[] = {
+	{ "InfiniteSource", UDP_DATA ", -1, 5", 0, 1 },
+	{ "InfiniteSource", "DATA " UDP_DATA ", LIMIT 5, STOP true", 0, 1 },
+	{ "InfiniteSource", "", 0, 1 },
+	{ "InfiniteSource", "\\<45 00 00 30 00 00 40 00 40 06 00 00 c0 00 02 05 0a 00 00 02 "
+	                    "00 50 1f 90 00 00 00 01 00 00 00 00 50 12 20 00 00 00 00 00>, LENGTH 48", 0, 1 },
+	{ "InfiniteSource", "\\<00 01 02 03 04 05 0a 0b 0c 0d 0e 0f 08 00>", 0, 1 },
+	{ "InfiniteSource", UDP_DATA ", ACTIVE false", 0, 1 },
+	{ "InfiniteSource", UDP_DATA ", 0", 0, 1 },
+	{ "RatedSource", UDP_DATA ", 1000", 0, 1 },
+	{ "TimedSource", "0.001, " UDP_DATA, 0, 1 },
+	{ "ICMPPingSource", "10.0.0.1, 10.0.0.2, INTERVAL 0.001, IDENTIFIER 7, DATA hello", 0, 1 },
+	{ "ICMPPingSource", "10.0.0.1, 10.0.0.2, LIMIT 0", 0, 1 },
+};
+
+static void run_source(const struct subject *s, uint32_t *checked, uint32_t *bad)
+{
+	char text[1024];
+	size_t len = (size_t)snprintf(text, sizeof text, "e :: %s(%s);\n", s->cls, s->config);
+	for (uint32_t i = 0; i < s->nout; i++)
+		len += (size_t)snprintf(text + len, sizeof text - len, "e[%u] -> ToDevice(%u);\n", i, i);
+	struct src_file sf = { "<agree>", text, len };
+	struct diags d;
+	diags_init(&d);
+	struct click_graph *g = NULL;
+	int rc = click_parse(&sf, &elem_click_options, &g, &d);
+	if (rc)
+		diags_print(stderr, &d);
+	assert_int_equal(rc, 0);
+	struct rt_simple_pool *sp = rt_simple_pool_new(64, 2048, 128);
+	struct sink sk = { .pool = rt_simple_pool_ops(sp) };
+	struct rt_env env = { .pool = sk.pool, .tx = tx, .tx_ctx = &sk };
+	struct rt_module *m = NULL;
+	rc = rt_module_new(g, &env, NULL, 1, false, &m, &d);
+	assert_int_equal(rc, 0);
+	uint32_t made = 0;
+	/* a few polls a millisecond apart: every kind of source emits */
+	for (uint64_t t = 1; t < 40 * 1000000ull; t += 1000000ull) {
+		sk.n = 0;
+		rt_module_run_timers(m, t);
+		for (uint32_t i = 0; i < sk.n; i++) {
+			struct vfy_concrete out;
+			concrete(sk.out[i], &out);
+			const char *why = NULL;
+			rc = vfy_concrete_in_source(s->cls, s->config, s->nout, (int32_t)sk.dev[i], &out, &why, &d);
+			if (rc != 1) {
+				if ((*bad)++ < 5)
+					fprintf(stderr, "agreement: %s(%s): packet %u (proto %u src %08x dst %08x id %u) "
+					        "not in the model's flow: %s (rc %d)\n", s->cls, s->config, made, out.proto,
+					        out.src, out.dst, out.id, why ? why : "-", rc);
+			} else {
+				(*checked)++;
+			}
+			made++;
+			sk.pool.free(sk.pool.ctx, sk.out[i]);
+		}
+	}
+	if (!made) {
+		const char *why = NULL;
+		rc = vfy_concrete_in_source(s->cls, s->config, s->nout, -1, NULL, &why, &d);
+		if (rc != 1) {
+			(*bad)++;
+			fprintf(stderr, "agreement: %s(%s): made nothing: %s (rc %d)\n", s->cls, s->config,
+			        why ? why : "-", rc);
+		}
+	}
+	rt_module_free(m);
+	assert_int_equal(rt_simple_pool_in_use(sp), 0);
+	rt_simple_pool_free(sp);
+	click_graph_free(g);
+	diags_free(&d);
+}
+
+static void test_source_agreement(void **st)
+{
+	(void)st;
+	uint32_t checked = 0, bad = 0;
+	for (size_t i = 0; i < sizeof source_subjects / sizeof source_subjects[0]; i++)
+		run_source(&source_subjects[i], &checked, &bad);
+	fprintf(stderr, "agreement: %u source packets checked, %u disagreements\n", checked, bad);
+	assert_true(checked > 0);
+	assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_agreement),
+		cmocka_unit_test(test_source_agreement),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

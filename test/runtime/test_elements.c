@@ -1736,6 +1736,126 @@ static void test_sched_group_paint_info(void **st)
 	done(u);
 }
 
+/* ---- sources (group: sources.c) ---- */
+#define UDP_DATA "\\<45 00 00 24 00 07 00 00 40 11 46 87 0a 00 00 01 c6 33 64 07 " \
+                 "04 d2 16 2e 00 10 00 00 68 65 6c 6c 6f 21 0a 00>"
+
+/* A source emits at most BURST packets per run and one run per poll; at
+ * LIMIT it is done (no timer left); an empty pool makes nothing. */
+static void test_sources(void **st)
+{
+	(void)st;
+	struct rtu *u = open_cfg("InfiniteSource(" UDP_DATA ", 5, 2, STOP true) -> ToDevice(0)");
+	assert_int_equal(rt_module_next_source(u->m), 0);
+	assert_int_equal(rt_module_run_timers(u->m, 0), 2);
+	assert_int_equal(u->nout, 2);
+	assert_true(rtu_ip_csum_ok(out_ip(u, 0)));
+	assert_int_equal(out_ip(u, 1)[16], 198);
+	assert_int_equal(u->out[0]->len, 36);
+	assert_int_equal(rt_module_run_timers(u->m, 0), 0); /* not twice in one poll */
+	assert_int_equal(rt_module_run_timers(u->m, 10), 2);
+	assert_int_equal(rt_module_run_timers(u->m, 20), 1);
+	assert_int_equal(rt_module_next_source(u->m), UINT64_MAX);
+	assert_int_equal(rt_module_run_timers(u->m, 30), 0);
+	assert_int_equal(u->nout, 5);
+	uint64_t v;
+	assert_int_equal(rt_module_read(u->m, "InfiniteSource@1", "count", &v), 0);
+	assert_int_equal(v, 5);
+	done(u);
+
+	/* unlimited: BURST a poll, for ever */
+	u = open_cfg("InfiniteSource(" UDP_DATA ", -1, 3) -> ToDevice(0)");
+	for (uint64_t t = 0; t < 10; t++)
+		assert_int_equal(rt_module_run_timers(u->m, t), 3);
+	assert_int_equal(rt_module_next_deadline(u->m), 10);
+	done(u);
+
+	/* the pool is the bound: 4096 packets, the rest not made */
+	u = open_cfg("InfiniteSource(" UDP_DATA ", -1, 1024) -> Queue(100000) -> Idle");
+	for (uint64_t t = 0; t < 5; t++)
+		rt_module_run_timers(u->m, t);
+	struct rt_counters c;
+	rt_module_counters(u->m, &c);
+	assert_true(c.queued <= 4096);
+	assert_true(c.alloc_fail > 0);
+	done(u);
+
+	/* LENGTH repeats DATA; ACTIVE false makes nothing */
+	u = open_cfg("InfiniteSource(\\<0102 0304>, 1, LENGTH 7) -> ToDevice(0);"
+	             "InfiniteSource(x, ACTIVE false) -> ToDevice(0)");
+	rt_module_run_timers(u->m, 0);
+	assert_int_equal(u->nout, 1);
+	assert_int_equal(u->out[0]->len, 7);
+	assert_memory_equal(rt_pkt_data(u->out[0]), "\x01\x02\x03\x04\x01\x02\x03", 7);
+	assert_int_equal(rt_module_next_source(u->m), UINT64_MAX);
+	done(u);
+
+	/* pull output: one packet a pull, at most BURST a poll */
+	u = open_cfg("InfiniteSource(" UDP_DATA ", 5, 2) -> Unqueue(10) -> ToDevice(0)");
+	assert_int_equal(rt_module_run_timers(u->m, 0), 2);
+	assert_int_equal(rt_module_next_deadline(u->m), 1);
+	assert_int_equal(rt_module_run_timers(u->m, 1), 2);
+	assert_int_equal(rt_module_run_timers(u->m, 2), 1);
+	assert_int_equal(rt_module_next_deadline(u->m), UINT64_MAX); /* done: nothing held */
+	assert_int_equal(u->nout, 5);
+	done(u);
+
+	/* TimedSource: one packet an interval, from one interval in */
+	u = open_cfg("TimedSource(0.1, " UDP_DATA ", LIMIT 2) -> ToDevice(0)");
+	assert_int_equal(rt_module_run_timers(u->m, 0), 0);
+	assert_int_equal(rt_module_run_timers(u->m, SEC / 10), 1);
+	assert_int_equal(rt_module_next_source(u->m), SEC / 5);
+	assert_int_equal(rt_module_run_timers(u->m, SEC / 5), 1);
+	assert_int_equal(rt_module_next_source(u->m), UINT64_MAX);
+	done(u);
+
+	/* RatedSource: one token at start, then RATE a second within a bucket of 2 */
+	u = open_cfg("RatedSource(" UDP_DATA ", 10, 6) -> ToDevice(0)");
+	assert_int_equal(rt_module_run_timers(u->m, 0), 1);
+	assert_int_equal(rt_module_run_timers(u->m, 1), 0);
+	assert_int_equal(rt_module_run_timers(u->m, SEC / 10), 1);
+	assert_int_equal(rt_module_run_timers(u->m, 5 * SEC), 2);
+	assert_int_equal(rt_module_run_timers(u->m, 10 * SEC), 2);
+	assert_int_equal(rt_module_next_source(u->m), UINT64_MAX);
+	assert_int_equal(u->nout, 6);
+	done(u);
+
+	/* ICMPPingSource: Click's echo request, checksums valid, sequence counts */
+	u = open_cfg("FromDevice(0) -> p :: ICMPPingSource(10.0.0.1, 10.0.0.2, INTERVAL 0.01, LIMIT 2, "
+	             "IDENTIFIER 258, DATA abc) -> ToDevice(0)");
+	rt_module_run_timers(u->m, SEC / 100);
+	rt_module_run_timers(u->m, SEC / 50);
+	assert_int_equal(u->nout, 2);
+	for (uint32_t i = 0; i < 2; i++) {
+		const uint8_t *ip = out_ip(u, i);
+		assert_true(rtu_ip_csum_ok(ip));
+		assert_true(rtu_l4_csum_ok(ip));
+		assert_int_equal(ip[8], 200);
+		assert_int_equal(rt_rd16(ip + 4), i + 1);
+		assert_int_equal(rt_rd16(ip + 26), i + 1);
+		assert_int_equal(ip[24], 2); /* identifier in host order, as Click on Linux */
+		assert_int_equal(ip[25], 1);
+		assert_int_equal(u->out[i]->len, 31);
+		assert_int_equal(rt_pkt_dst_anno(u->out[i]), IP4(10, 0, 0, 2));
+	}
+	/* replies are consumed */
+	rt_module_push(u->m, 0, rtu_icmp(u, IP4(10, 0, 0, 2), IP4(10, 0, 0, 1), 0, 3), SEC);
+	assert_int_equal(rt_module_read(u->m, "p", "received", &v), 0);
+	assert_int_equal(v, 1);
+	done(u);
+
+	/* TimedSink pulls one packet an interval */
+	u = open_cfg("FromDevice(0) -> q :: Queue -> TimedSink(0.1)");
+	for (int k = 0; k < 3; k++)
+		rt_module_push(u->m, 0, rtu_udp(u, IP4(1, 2, 3, 4), 1, IP4(5, 6, 7, 8), 2, 3), 0);
+	assert_int_equal(rt_module_run_timers(u->m, SEC / 10), 1);
+	assert_int_equal(rt_module_read(u->m, "q", "length", &v), 0);
+	assert_int_equal(v, 2);
+	rt_module_counters(u->m, &c);
+	assert_int_equal(c.drops, 1);
+	done(u);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1771,6 +1891,7 @@ int main(void)
 		cmocka_unit_test(test_sched_group_queues),
 		cmocka_unit_test(test_sched_group_rates),
 		cmocka_unit_test(test_sched_group_paint_info),
+		cmocka_unit_test(test_sources),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

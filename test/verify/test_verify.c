@@ -682,6 +682,71 @@ static void test_security_exits(void **state)
 	world_free(&w);
 }
 
+/* ---- sources (group: sources.c) ----
+ * What a module's source makes leaves by its devices like a forwarded
+ * flow, but with no entering packet: never a reply; its source is what
+ * DATA says. */
+#define SRC_UDP(src, dst) "gen_src :: InfiniteSource(DATA \\<45 00 00 24 00 07 00 00 40 11 00 00 " src " " dst \
+                          " 04 d2 16 2e 00 10 00 00 68 65 6c 6c 6f 21 0a 00>, LIMIT -1) -> ToNetFront()"
+static void test_security_exits_sources(void **state)
+{
+	struct world w;
+	world_load(&w, fig1_net);
+	/* from the module's own address (10.9.0.5) to 198.51.100.7 */
+	world_add(&w, "gen", "FromNetFront() -> Discard; " SRC_UDP("0a 09 00 05", "c6 33 64 07"), "pop",
+	          "10.9.0.5");
+	/* a spoofed source, 10.0.0.1 */
+	world_add(&w, "spoof", SRC_UDP("0a 00 00 01", "c6 33 64 07"), "pop", "10.9.0.6");
+	/* Click's text: nothing known */
+	world_add(&w, "text", "InfiniteSource -> ToNetFront(); FromNetFront() -> IPMirror -> ToNetFront()",
+	          "pop", "10.9.0.7");
+	world_add(&w, "ping", "ICMPPingSource(10.9.0.8, 10.0.0.9, LIMIT 3) -> ToNetFront()", "pop", "10.9.0.8");
+	world_add(&w, "off", "InfiniteSource(ACTIVE false) -> ToNetFront()", "pop", "10.9.0.9");
+	struct vfy_exits x;
+	assert_int_equal(vfy_module_exits(w.net, "gen", NULL, &x), 0);
+	assert_int_equal(x.n, 1);
+	assert_true(x.v[0].src_is_module);
+	assert_false(x.v[0].src_is_entry_src);
+	assert_false(x.v[0].dst_is_entry_src); /* not a reply */
+	assert_int_equal(x.v[0].ndst, 1);
+	assert_int_equal(x.v[0].dst[0][0], 0xc6336407u);
+	assert_false(x.v[0].approximate);
+	/* the trace starts at the source, naming it */
+	assert_non_null(x.v[0].trace_json);
+	assert_non_null(strstr(x.v[0].trace_json, "\"element\":\"gen_src\""));
+	assert_non_null(strstr(x.v[0].trace_json, "made by InfiniteSource"));
+	vfy_exits_free(&x);
+	assert_int_equal(vfy_module_exits(w.net, "spoof", NULL, &x), 0);
+	assert_int_equal(x.n, 1);
+	assert_false(x.v[0].src_is_module);
+	assert_false(x.v[0].src_may_be_module);
+	assert_false(x.v[0].src_is_entry_src);
+	vfy_exits_free(&x);
+	/* the text source: any source, any destination, never a reply; the
+	 * mirror's replies stay replies */
+	assert_int_equal(vfy_module_exits(w.net, "text", NULL, &x), 0);
+	size_t made = 0;
+	for (size_t i = 0; i < x.n; i++) {
+		if (x.v[i].dst_is_entry_src)
+			continue;
+		made++;
+		assert_false(x.v[i].src_is_module);
+		assert_true(x.v[i].src_may_be_module);
+		assert_false(x.v[i].src_is_entry_src);
+	}
+	assert_int_equal(made, 1);
+	vfy_exits_free(&x);
+	assert_int_equal(vfy_module_exits(w.net, "ping", NULL, &x), 0);
+	assert_int_equal(x.n, 1);
+	assert_true(x.v[0].src_is_module);
+	assert_int_equal(x.v[0].dst[0][0], 0x0a000009u);
+	vfy_exits_free(&x);
+	assert_int_equal(vfy_module_exits(w.net, "off", NULL, &x), 0);
+	assert_int_equal(x.n, 0);
+	vfy_exits_free(&x);
+	world_free(&w);
+}
+
 static void test_agreement_harness(void **state)
 {
 	struct diags d;
@@ -835,6 +900,7 @@ int main(void)
 		cmocka_unit_test(test_vacuous),
 		cmocka_unit_test(test_requirement_errors),
 		cmocka_unit_test(test_security_exits),
+		cmocka_unit_test(test_security_exits_sources),
 		cmocka_unit_test(test_agreement_harness),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_inline_module),
