@@ -3,7 +3,7 @@
 
     python3 tools/click_samples.py --innet build/innet CLICK_SOURCE_DIR
 
-Runs `innet click check` on every CLICK_SOURCE_DIR/conf/*.click (Click's
+Runs `innet click check` on every CLICK_SOURCE_DIR/conf/**/*.click (Click's
 source is not part of innet; fetch kohler/click to have it) and prints one
 line per sample (ok, or its first error), then the count. Samples about
 wireless or grid routing, and samples built around kernel devices (the
@@ -18,7 +18,9 @@ import subprocess
 import sys
 
 WIRELESS_GRID = re.compile(r'\b(Grid\w*|\w*GridRoute|DSDV\w*|FromGridDev|ToGridDev|Airo\w*|Wifi\w*|'
-                           r'LocQueryResponder|FloodingLocQuerier|LinkStat|LinkTracker)\s*[(;-]')
+                           r'LocQueryResponder|FloodingLocQuerier|LinkStat|LinkTracker|\w*Radiotap\w*|'
+                           r'Prism2\w*|AthdescDecap|ExtraDecap|ExtraEncap|BeaconScanner|'
+                           r'OpenAuth\w*|AssociationRe\w*|SR\w*Forwarder)\s*[(;-]')
 KERNEL = re.compile(r'\b(ToHost|FromHost|ToHostSniffers|KernelTun|KernelTap)\b\s*(\(|;|->|$)', re.M)
 
 
@@ -41,12 +43,12 @@ def main():
     ap.add_argument('--innet', default='build/innet')
     ap.add_argument('click_src')
     a = ap.parse_args()
-    files = sorted(glob.glob(os.path.join(a.click_src, 'conf', '*.click')))
+    files = sorted(glob.glob(os.path.join(a.click_src, 'conf', '**', '*.click'), recursive=True))
     if not files:
         sys.exit(f'no {a.click_src}/conf/*.click')
     tally = {}
     for f in files:
-        g = group(open(f, errors='replace').read())
+        g = 'wireless/grid' if '/wifi/' in f else group(open(f, errors='replace').read())
         r = subprocess.run([a.innet, 'click', 'check', f], capture_output=True, text=True, timeout=60)
         first = next((l for l in r.stderr.splitlines() if ': error: ' in l), '')
         ok = r.returncode == 0
@@ -54,7 +56,7 @@ def main():
         t[0] += ok
         t[1] += 1
         msg = 'ok' if ok else first.split(': error: ', 1)[-1]
-        print(f'{os.path.basename(f):32} {g:15} {msg}')
+        print(f'{os.path.relpath(f, os.path.join(a.click_src, "conf")):32} {g:15} {msg}')
     print()
     for g, (ok, n) in sorted(tally.items()):
         print(f'{g}: {ok} of {n} pass innet click check')
