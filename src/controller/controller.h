@@ -69,7 +69,8 @@ struct ctl_platform_ops {
 };
 
 struct ctl_limits {
-	uint64_t max_steps;        /* symbolic steps per statement (0: 3000) */
+	uint64_t max_steps;        /* symbolic steps per statement in modules (0: 3000) */
+	uint64_t max_network_steps; /* and in the operator's network (0: 10,000,000) */
 	size_t max_config;         /* Click text bytes (0: 256 KiB) */
 	uint64_t tenant_rps;       /* check/deploy requests per second of a tenant
 	                            * without its own rps quota (0: 200; bursts of

@@ -88,7 +88,7 @@ struct ctl_job_in {
 	struct ctl_cand *cands;
 	size_t ncands;
 	struct vfy_base *base;
-	uint64_t max_steps;
+	uint64_t max_steps, max_network_steps;
 	const atomic_bool *cancel; /* set past the deadline: the engine stops */
 	/* the policies parsed already (shared, read only), or NULL: parsed
 	 * from `policies` by the job */

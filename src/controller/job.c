@@ -87,16 +87,25 @@ static json_t *first_failure(const struct vfy_report *rep, json_t *repj, const c
 	return NULL;
 }
 
-static bool too_complex(const struct vfy_report *rep)
+/* Which budget a statement ran out of: TOO_BIG_REQUEST (its steps in
+ * modules, its memory) or TOO_BIG_NETWORK (its steps in the operator's
+ * network: the operator's limit, verify-network-steps), or both; 0: none. */
+enum { TOO_BIG_REQUEST = 1, TOO_BIG_NETWORK = 2 };
+
+static unsigned too_complex(const struct vfy_report *rep)
 {
+	unsigned why = 0;
 	for (size_t i = 0; i < vfy_report_count(rep); i++) {
 		struct vfy_result r;
 		vfy_report_result(rep, i, &r);
-		if (r.verdict == VFY_ERROR && r.message &&
-		    (strstr(r.message, "steps") || strstr(r.message, "memory")))
-			return true;
+		if (r.verdict != VFY_ERROR || !r.message)
+			continue;
+		if (strstr(r.message, "in the operator's network"))
+			why |= TOO_BIG_NETWORK;
+		else if (strstr(r.message, "steps") || strstr(r.message, "memory"))
+			why |= TOO_BIG_REQUEST;
 	}
-	return false;
+	return why;
 }
 
 /* Does statement `text` name module `name` at a hop after the first? */
@@ -425,7 +434,7 @@ static int judge_security(struct attempt *a)
 
 /* Every operator policy: verdicts only; the full report (traces) just
  * when one fails. *fail: the first failure. */
-static int check_policies(struct attempt *a, json_t **fail, bool *complex)
+static int check_policies(struct attempt *a, json_t **fail, unsigned *complex)
 {
 	struct vfy_limits lim_fail = a->lim;
 	lim_fail.traces = VFY_TRACES_FAILURES;
@@ -469,7 +478,7 @@ static int check_statements(struct attempt *a, json_t **fail)
 	json_object_set_new(a->cj, "requirements", rrj);
 	size_t fi = 0;
 	*fail = first_failure(rr, rrj, "requirement", &fi);
-	bool complex = too_complex(rr);
+	unsigned complex = too_complex(rr);
 	if (*fail && in->kind != REG_KIND_OPERATOR && !complex) {
 		const char *st = vfy_reqs_text(a->p->reqs, fi);
 		if (names_module(st, in->name) && is_transit(a->net, st, in->name, &a->lim)) {
@@ -480,6 +489,15 @@ static int check_statements(struct attempt *a, json_t **fail)
 	vfy_report_free(rr);
 	if (!*fail && (rc = check_policies(a, fail, &complex)))
 		return rc;
+	if (complex == TOO_BIG_NETWORK) {
+		json_decref(*fail);
+		*fail = NULL;
+		set_err(a->out, 422, "too_complex", json_pack("{s:s}", "budget", "verify-network-steps"),
+		        "the operator's network needs more than %llu steps per statement to verify "
+		        "(its verify-network-steps): the operator's limit, not the request's",
+		        (unsigned long long)in->max_network_steps);
+		return -EINVAL;
+	}
 	if (complex) {
 		json_decref(*fail);
 		*fail = NULL;
@@ -542,7 +560,8 @@ static int try_cand(const struct ctl_job_in *in, struct parsed *p, size_t ci,
 {
 	struct attempt a = {
 		.in = in, .p = p, .c = &in->cands[ci], .out = out,
-		.lim = {.max_steps = in->max_steps, .max_memory = CTL_MAX_MEMORY, .cancel = in->cancel},
+		.lim = {.max_steps = in->max_steps, .max_network_steps = in->max_network_steps,
+		        .max_memory = CTL_MAX_MEMORY, .cancel = in->cancel},
 		.port_s = strstr(in->click, "MODULE_PORT") ? "7000" : "0",
 		.verdict = CTL_SAFE,
 	};

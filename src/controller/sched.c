@@ -686,6 +686,7 @@ static struct ctl_job *job_new(struct ctl *c, const struct ctl_caller *who,
 	j->tenant_id = who->tenant_id;
 	j->in.kind = who->kind;
 	j->in.max_steps = c->lim.max_steps;
+	j->in.max_network_steps = c->lim.max_network_steps;
 	atomic_init(&j->cancel, false);
 	j->in.cancel = &j->cancel;
 	return j;

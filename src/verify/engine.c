@@ -9,6 +9,7 @@
 #include "verify/internal.h"
 
 #define DEFAULT_MAX_STEPS 2000000ull
+#define DEFAULT_MAX_NET_STEPS 10000000ull
 #define DEFAULT_MAX_MEMORY (1ull << 30)
 
 /* ---- job ---------------------------------------------------------------------- */
@@ -19,6 +20,7 @@ int vjob__init(struct vfy_job *j, struct vfy_net *n, const struct vfy_limits *li
 	j->net = n;
 	size_t mem = lim && lim->max_memory ? lim->max_memory : DEFAULT_MAX_MEMORY;
 	j->max_steps = lim && lim->max_steps ? lim->max_steps : DEFAULT_MAX_STEPS;
+	j->max_net_steps = lim && lim->max_network_steps ? lim->max_network_steps : DEFAULT_MAX_NET_STEPS;
 	j->cancel = lim ? lim->cancel : NULL;
 	j->traces = lim ? lim->traces : VFY_TRACES_ALL;
 	j->a = arena_new(mem);
@@ -33,6 +35,7 @@ void vjob__fini(struct vfy_job *j)
 	free(j->stack);
 	free(j->cx.emit);
 	free(j->exits);
+	free(j->hops);
 	arena_free(j->a);
 	j->a = NULL;
 }
@@ -56,6 +59,76 @@ void vjob__push(struct vfy_job *j, struct sym_flow *f, uint8_t kind, uint32_t no
 	j->stack[j->nstack++] = (struct witem){f, node, elem, port, kind};
 }
 
+/* Skew-binary jump pointers (Myers' random-access lists): any ancestor is
+ * reached in O(log n) jumps, so a loop check need not walk the history. */
+static const struct sym_hop *jump_for(const struct sym_hop *p)
+{
+	if (p && p->jump && p->jump->jump && p->num - p->jump->num == p->jump->num - p->jump->jump->num)
+		return p->jump->jump;
+	return p;
+}
+
+/* The ancestor of h numbered `num`, or NULL. Numbers decrease along prev. */
+static const struct sym_hop *ancestor_at(const struct sym_hop *h, uint32_t num)
+{
+	while (h && h->num > num)
+		h = h->jump && h->jump->num >= num ? h->jump : h->prev;
+	return h && h->num == num ? h : NULL;
+}
+
+static bool same_place(const struct sym_hop *a, const struct sym_hop *b)
+{
+	return a->node == b->node && a->elem == b->elem && a->port == b->port && a->kind == b->kind &&
+	       a->hash == b->hash;
+}
+
+static uint32_t place_hash(const struct sym_hop *h)
+{
+	uint64_t x = h->hash ^ ((uint64_t)h->node << 32 | h->elem) * 0x9e3779b97f4a7c15ull;
+	x ^= ((uint64_t)h->port << 8 | h->kind) * 0xc2b2ae3d27d4eb4full;
+	return (uint32_t)(x ^ x >> 29);
+}
+
+static int grow_hops(struct vfy_job *j)
+{
+	uint32_t nc = j->caphops ? j->caphops * 2 : 1024;
+	const struct sym_hop **nt = calloc(nc, sizeof *nt);
+	if (!nt)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < j->caphops; i++) {
+		const struct sym_hop *h = j->hops[i];
+		if (!h)
+			continue;
+		uint32_t k = place_hash(h) & (nc - 1);
+		while (nt[k])
+			k = (k + 1) & (nc - 1);
+		nt[k] = h;
+	}
+	free(j->hops);
+	j->hops = nt;
+	j->caphops = nc;
+	return 0;
+}
+
+/* Index h by place and state; returns the job's previous hop with the same
+ * place and state (h->same), NULL if none (or out of memory, failing the
+ * job). */
+static const struct sym_hop *index_hop(struct vfy_job *j, const struct sym_hop *h)
+{
+	if ((j->nhops_idx + 1) * 2 > j->caphops && grow_hops(j)) {
+		j->err = -ENOMEM; /* without the index, loops would go unseen */
+		return NULL;
+	}
+	uint32_t k = place_hash(h) & (j->caphops - 1);
+	while (j->hops[k] && !same_place(j->hops[k], h))
+		k = (k + 1) & (j->caphops - 1);
+	const struct sym_hop *prev = j->hops[k];
+	if (!prev)
+		j->nhops_idx++;
+	j->hops[k] = h;
+	return prev;
+}
+
 void vjob__hop(struct vfy_job *j, struct sym_flow *f, uint8_t kind, uint32_t node, uint32_t elem,
                uint32_t port, const char *note)
 {
@@ -74,8 +147,23 @@ void vjob__hop(struct vfy_job *j, struct sym_flow *f, uint8_t kind, uint32_t nod
 	h->note = note;
 	f->cmask = 0;
 	h->hash = sym__hash(f);
-	sym__snap(f, &h->snap);
+	struct sym_snap s;
+	memset(&s, 0, sizeof s); /* padding too: snapshots compare with memcmp */
+	sym__snap(f, &s);
+	if (h->prev && memcmp(h->prev->snap, &s, sizeof s) == 0) {
+		h->snap = h->prev->snap;
+	} else {
+		struct sym_snap *ns = arena_alloc(j->a, sizeof *ns);
+		if (!ns) {
+			j->err = -ENOMEM;
+			return;
+		}
+		memcpy(ns, &s, sizeof s);
+		h->snap = ns;
+	}
+	h->jump = jump_for(h->prev);
 	f->hist = h;
+	h->same = index_hop(j, h);
 }
 
 /* ---- statements -------------------------------------------------------------------- */
@@ -142,9 +230,9 @@ static uint32_t changed_at(const struct sym_flow *f, enum sym_field fld, bool *w
 		return *def;
 	struct sym_term next = sym_get(f, fld);
 	for (const struct sym_hop *h = f->hist; h && h->num >= f->prev_match; h = h->prev) {
-		if (h->snap.f[fld].var != next.var || h->snap.f[fld].k != next.k)
+		if (h->snap->f[fld].var != next.var || h->snap->f[fld].k != next.k)
 			return h->num;
-		next = h->snap.f[fld];
+		next = h->snap->f[fld];
 	}
 	return f->prev_match;
 }
@@ -273,14 +361,17 @@ static void leave(struct vfy_job *j, struct sym_flow *f, uint32_t node, uint32_t
 	vjob__push(j, f, IT_NODE, peer.node, UINT32_MAX, peer.port);
 }
 
+/* Has the flow been here before in the same state? The job's hops at this
+ * place and state (h->same, ...) are few; each is tested for being an
+ * ancestor of h with the jump pointers, so a chain of n hops costs
+ * O(n log n), not O(n^2). */
 static bool looped(struct vfy_job *j, struct sym_flow *f)
 {
 	const struct sym_hop *h = f->hist;
 	if (!h)
 		return false;
-	for (const struct sym_hop *p = h->prev; p; p = p->prev)
-		if (p->node == h->node && p->elem == h->elem && p->port == h->port && p->kind == h->kind &&
-		    p->hash == h->hash) {
+	for (const struct sym_hop *c = h->same; c; c = c->same)
+		if (c->num < h->num && ancestor_at(h, c->num) == c) {
 			j->loops++;
 			if (!j->loop_flow)
 				j->loop_flow = sym_clone(&j->cx, f);
@@ -615,16 +706,31 @@ int vjob__start_sources(struct vfy_job *j, uint32_t node, const struct flow_expr
 	return j->err;
 }
 
+/* A step in a module (nodes past the base network) counts against the
+ * statement's budget, a step in the operator's routers and middleboxes
+ * against the network's: a tenant pays for what its module adds, not for
+ * the size of the operator's network. False when one is exhausted. */
+static bool count_step(struct vfy_job *j, const struct witem *it)
+{
+	bool in_module = it->node >= j->net->base->nnodes;
+	if (in_module ? ++j->steps > j->max_steps : ++j->net_steps > j->max_net_steps) {
+		j->errmsg = in_module
+			? arena_printf(j->a, "verification too large: more than %llu steps",
+			               (unsigned long long)j->max_steps)
+			: arena_printf(j->a, "verification too large: more than %llu steps in the operator's "
+			                     "network", (unsigned long long)j->max_net_steps);
+		j->err = -E2BIG;
+		return false;
+	}
+	return true;
+}
+
 int vjob__run(struct vfy_job *j)
 {
 	while (j->nstack && !j->stop && !j->err) {
 		struct witem it = j->stack[--j->nstack];
-		if (++j->steps > j->max_steps) {
-			j->errmsg = arena_printf(j->a, "verification too large: more than %llu steps",
-			                         (unsigned long long)j->max_steps);
-			j->err = -E2BIG;
+		if (!count_step(j, &it))
 			break;
-		}
 		if (j->cancel && atomic_load_explicit(j->cancel, memory_order_relaxed)) {
 			j->errmsg = "verification cancelled";
 			j->err = -ECANCELED;

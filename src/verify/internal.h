@@ -99,13 +99,17 @@ struct sym_snap {
 };
 struct sym_hop {
 	const struct sym_hop *prev;
+	const struct sym_hop *jump; /* an earlier ancestor (skew-binary jump pointer) */
+	const struct sym_hop *same; /* the job's previous hop at the same place and state */
 	uint32_t num;        /* hop number (1-based) */
 	uint8_t kind;
 	uint32_t node, elem, port;   /* elem UINT32_MAX: node level */
 	uint32_t cmask;      /* fields constrained at the previous hop */
 	uint64_t hash;       /* packet state on arrival (loop detection) */
 	const char *note;    /* drop reason, statement hop matched, ... */
-	struct sym_snap snap; /* packet on arrival */
+	/* packet on arrival; shared with the previous hop when equal (a chain
+	 * of routers changes nothing: one snapshot, not one per hop) */
+	const struct sym_snap *snap;
 };
 
 struct sym_flow {
@@ -321,7 +325,12 @@ struct vfy_job {
 	struct vfy_net *net;
 	struct arena *a;
 	struct sym_ctx cx;
-	uint64_t steps, max_steps;
+	uint64_t steps, max_steps;          /* in modules */
+	uint64_t net_steps, max_net_steps;  /* in the operator's network */
+	/* every hop by place and state, for loop detection in O(log n):
+	 * open addressing, latest hop per key (older ones through ->same) */
+	const struct sym_hop **hops;
+	uint32_t nhops_idx, caphops;
 	const atomic_bool *cancel;  /* vfy_limits.cancel */
 	enum vfy_traces traces;
 	struct witem *stack;

@@ -117,8 +117,8 @@ struct vtrace *vtrace__build(struct arena *ra, const struct vfy_net *net, const 
 		}
 		r->note = h->note ? arena_strdup(ra, h->note) : NULL;
 		/* the packet as it leaves this hop: as it reaches the next */
-		const struct sym_snap *cur = i + 1 < n ? &hs[i + 1]->snap : &final;
-		const struct sym_snap *prev = i ? &hs[i]->snap : NULL;
+		const struct sym_snap *cur = i + 1 < n ? hs[i + 1]->snap : &final;
+		const struct sym_snap *prev = i ? hs[i]->snap : NULL;
 		r->layers = cur->nlayers;
 		for (size_t k = 0; k < NSHOWN; k++) {
 			int fld = shown[k];

@@ -44,7 +44,12 @@ enum vfy_traces {
 };
 
 struct vfy_limits {
-	uint64_t max_steps;   /* element visits per statement (0: 2,000,000) */
+	uint64_t max_steps;   /* element visits per statement in modules (0: 2,000,000) */
+	/* Hops and element visits in the operator's own network (its routers
+	 * and middleboxes), which max_steps does not count: a tenant's budget
+	 * covers what its module adds, whatever the size of the network
+	 * (0: 10,000,000). */
+	uint64_t max_network_steps;
 	size_t max_memory;    /* arena bytes per statement (0: 1 GiB) */
 	enum vfy_traces traces;
 	/* Cancellation: when set and *cancel becomes true (from any thread),
