@@ -19,12 +19,15 @@
 	X(changeenforcer) \
 	X(checkicmpheader) \
 	X(checkipheader) \
+	X(checkipheader2) \
+	X(checklength) \
 	X(checkpaint) \
 	X(checktcpheader) \
 	X(checkudpheader) \
 	X(classifier) \
 	X(counter) \
 	X(decipttl) \
+	X(directiplookup) \
 	X(discard) \
 	X(dropbroadcasts) \
 	X(etherencap) \
@@ -36,6 +39,7 @@
 	X(fullnotequeue) \
 	X(getipaddress) \
 	X(hashswitch) \
+	X(hostetherfilter) \
 	X(icmperror) \
 	X(icmppingresponder) \
 	X(ipaddrrewriter) \
@@ -43,6 +47,8 @@
 	X(ipencap) \
 	X(ipfilter) \
 	X(ipfragmenter) \
+	X(ipgwoptions) \
+	X(ipinputcombo) \
 	X(ipmirror) \
 	X(ipoutputcombo) \
 	X(ipprint) \
@@ -72,19 +78,24 @@
 	X(setudpchecksum) \
 	X(shaper) \
 	X(simplequeue) \
+	X(sortediplookup) \
 	X(staticiplookup) \
 	X(staticswitch) \
 	X(storedata) \
 	X(storeipaddress) \
 	X(strip) \
+	X(stripipheader) \
+	X(striptonetworkheader) \
 	X(switch) \
 	X(tee) \
 	X(timedunqueue) \
 	X(todevice) \
 	X(tonetfront) \
+	X(truncate) \
 	X(udpipencap) \
 	X(unqueue) \
-	X(unstrip)
+	X(unstrip) \
+	X(unstripipheader)
 
 #define DECLARE(id) extern const struct click_class elem_##id;
 ELEM_CLASSES(DECLARE)
