@@ -244,13 +244,18 @@ static const struct elem_model checkipheader_model = { .push = checkipheader_sym
 
 /* IPInputCombo: paint, the data pointer 14 bytes on (the link header an
  * EtherEncap put there, which the model does not track), then
- * CheckIPHeader's model with failures dropped. */
+ * CheckIPHeader's model with failures dropped. When that does not land
+ * on the IP header the model tracks (no link header in front: the IP
+ * header is read from the bytes 14 on), lengths and checksum of what is
+ * read there may fail: approximate. */
 static int ipinputcombo_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
                                  struct sym_flow *f)
 {
 	const struct ipinputcombo_conf *c = e->conf;
 	sym_set_const(cx, f, SYM_F_PAINT, c->color);
 	sym_move_data(cx, f, 14);
+	if (sym_data_offset(f) != 0)
+		sym_approx(cx, f, "IPInputCombo: an IP header read where the model tracks none");
 	check_sym(cx, &c->check, true, f);
 	return 0;
 }
@@ -400,5 +405,7 @@ const struct click_class elem_ipinputcombo = {
 	            "255.255.255.255 are added); keywords INTERFACES (as CheckIPHeader's), "
 	            "BADSRC, GOODDST (address lists; the last of BADSRC and INTERFACES given wins)",
 	.doc_model = "Paint := COLOR, the data pointer moves 14 bytes on (a link header, as "
-	             "Strip(14)), then CheckIPHeader's model with the failures dropped.",
+	             "Strip(14)), then CheckIPHeader's model with the failures dropped; an IP "
+	             "header read where the model tracks none (no link header in front) is "
+	             "approximate.",
 };

@@ -82,9 +82,9 @@ static int checklength_sym_push(struct sym_ctx *cx, const struct click_element *
 }
 
 /* A cut packet is shorter than its LEN says, which the model does not
- * express: its payload becomes a new version and the flow approximate
- * (a later CheckIPHeader would refuse it; bytes cut from the headers are
- * still read as they were). */
+ * express: its payload becomes a new version, the transport fields (which
+ * may be gone) new unconstrained variables, and the flow approximate (a
+ * later CheckIPHeader would refuse it). */
 static int truncate_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
                              struct sym_flow *f)
 {
@@ -95,6 +95,9 @@ static int truncate_sym_push(struct sym_ctx *cx, const struct click_element *e, 
 		sym_emit(cx, 0, fits);
 	if (longer) {
 		sym_set_fresh(cx, longer, SYM_F_PAYLOAD, "data");
+		sym_set_fresh(cx, longer, SYM_F_SPORT, "sport");
+		sym_set_fresh(cx, longer, SYM_F_DPORT, "dport");
+		sym_set_fresh(cx, longer, SYM_F_TCPFLAGS, "tcpflags");
 		sym_approx(cx, longer, "Truncate: a packet shorter than its IP length is not modelled");
 		sym_emit(cx, 0, longer);
 	}
@@ -168,5 +171,6 @@ const struct click_class elem_truncate = {
 	.describe = truncate_describe,
 	.doc_args = "LENGTH (unsigned, bytes; mandatory); keyword EXTRA_LENGTH (bool, default true)",
 	.doc_model = "Packets up to LENGTH pass exactly; a longer one is cut, which leaves it "
-	             "shorter than its IP length: its payload is a new version, approximate.",
+	             "shorter than its IP length: its payload and transport fields are new "
+	             "variables, approximate.",
 };
