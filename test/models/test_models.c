@@ -797,6 +797,24 @@ static void test_ipx_hostetherfilter(void **st)
 	assert_true(holds(&r, 5));
 	assert_false(approx(&r, 5));
 	run_end(&r);
+	/* IPOutputCombo and ICMPError drop link-level broadcasts: after
+	 * HostEtherFilter they may, so what passes is approximate */
+	run_start(&r, "x :: HostEtherFilter(00:01:02:03:04:05, false, false) -> o :: IPOutputCombo(0, 10.0.0.1, 1500);"
+	              " o[0] -> d0 :: Discard; o[1] -> Discard; o[2] -> Discard; o[3] -> Discard; o[4] -> Discard;"
+	              " FromDevice(0) -> y :: HostEtherFilter(00:01:02:03:04:05, false, false)"
+	              " -> ICMPError(10.0.0.1, timeexceeded) -> d1 :: Discard;"
+	              " FromDevice(0) -> z :: IPOutputCombo(0, 10.0.0.1, 1500); z[0] -> d2 :: Discard;"
+	              " z[1] -> Discard; z[2] -> Discard; z[3] -> Discard; z[4] -> Discard;",
+	          "reach from m:x ip[0] = 0x45 -> m:d0\n"
+	          "reach from m:y src 10.0.0.2 and dst 10.0.0.3 -> m:d1\n"
+	          "reach from m:z ip[0] = 0x45 -> m:d2\n");
+	assert_true(holds(&r, 0));
+	assert_true(approx(&r, 0));
+	assert_true(holds(&r, 1));
+	assert_true(approx(&r, 1));
+	assert_true(holds(&r, 2));
+	assert_false(approx(&r, 2));
+	run_end(&r);
 }
 
 static void test_ipx_lengths(void **st)
