@@ -82,9 +82,26 @@ static int checklength_sym_push(struct sym_ctx *cx, const struct click_element *
 }
 
 /* A cut packet is shorter than its LEN says, which the model does not
- * express: its payload becomes a new version, the transport fields (which
- * may be gone) new unconstrained variables, and the flow approximate (a
- * later CheckIPHeader would refuse it). */
+ * express: its payload becomes a new version, the transport fields the cut
+ * may reach (from a header of IHL*4 bytes, 60 when IHL is not one value)
+ * new unconstrained variables, and the flow approximate (a later
+ * CheckIPHeader would refuse it). */
+static void truncate_cut(struct sym_ctx *cx, struct sym_flow *f, uint32_t length)
+{
+	int64_t keep = (int64_t)length + sym_data_offset(f); /* bytes kept from the IP header */
+	uint32_t vhl, hl = 60;
+	if (sym_get_const(f, SYM_F_VHL, &vhl))
+		hl = (vhl & 15) * 4;
+	sym_set_fresh(cx, f, SYM_F_PAYLOAD, "data");
+	if (keep < (int64_t)hl + 2)
+		sym_set_fresh(cx, f, SYM_F_SPORT, "sport");
+	if (keep < (int64_t)hl + 4)
+		sym_set_fresh(cx, f, SYM_F_DPORT, "dport");
+	if (keep < (int64_t)hl + 14)
+		sym_set_fresh(cx, f, SYM_F_TCPFLAGS, "tcpflags");
+	sym_approx(cx, f, "Truncate: a packet shorter than its IP length is not modelled");
+}
+
 static int truncate_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
                              struct sym_flow *f)
 {
@@ -94,11 +111,7 @@ static int truncate_sym_push(struct sym_ctx *cx, const struct click_element *e, 
 	if (fits)
 		sym_emit(cx, 0, fits);
 	if (longer) {
-		sym_set_fresh(cx, longer, SYM_F_PAYLOAD, "data");
-		sym_set_fresh(cx, longer, SYM_F_SPORT, "sport");
-		sym_set_fresh(cx, longer, SYM_F_DPORT, "dport");
-		sym_set_fresh(cx, longer, SYM_F_TCPFLAGS, "tcpflags");
-		sym_approx(cx, longer, "Truncate: a packet shorter than its IP length is not modelled");
+		truncate_cut(cx, longer, c->length);
 		sym_emit(cx, 0, longer);
 	}
 	return 0;
@@ -171,6 +184,6 @@ const struct click_class elem_truncate = {
 	.describe = truncate_describe,
 	.doc_args = "LENGTH (unsigned, bytes; mandatory); keyword EXTRA_LENGTH (bool, default true)",
 	.doc_model = "Packets up to LENGTH pass exactly; a longer one is cut, which leaves it "
-	             "shorter than its IP length: its payload and transport fields are new "
-	             "variables, approximate.",
+	             "shorter than its IP length: its payload and the transport fields the cut "
+	             "may reach are new variables, approximate.",
 };
