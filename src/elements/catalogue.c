@@ -23,6 +23,8 @@
 	X(changeenforcer) \
 	X(checkicmpheader) \
 	X(checkipheader) \
+	X(checkipheader2) \
+	X(checklength) \
 	X(checkpaint) \
 	X(checktcpheader) \
 	X(checkudpheader) \
@@ -31,6 +33,7 @@
 	X(counter) \
 	X(decipttl) \
 	X(delayshaper) \
+	X(directiplookup) \
 	X(discard) \
 	X(dropbroadcasts) \
 	X(etherencap) \
@@ -43,6 +46,7 @@
 	X(fullnotequeue) \
 	X(getipaddress) \
 	X(hashswitch) \
+	X(hostetherfilter) \
 	X(icmperror) \
 	X(icmppingresponder) \
 	X(icmppingrewriter) \
@@ -53,6 +57,8 @@
 	X(ipencap) \
 	X(ipfilter) \
 	X(ipfragmenter) \
+	X(ipgwoptions) \
+	X(ipinputcombo) \
 	X(ipmirror) \
 	X(ipoutputcombo) \
 	X(ipprint) \
@@ -94,12 +100,15 @@
 	X(simplepriosched) \
 	X(simplequeue) \
 	X(simpleroundrobinsched) \
+	X(sortediplookup) \
 	X(staticiplookup) \
 	X(staticswitch) \
 	X(storedata) \
 	X(storeipaddress) \
 	X(stridesched) \
 	X(strip) \
+	X(stripipheader) \
+	X(striptonetworkheader) \
 	X(switch) \
 	X(tcprewriter) \
 	X(tee) \
@@ -108,9 +117,11 @@
 	X(timedunqueue) \
 	X(todevice) \
 	X(tonetfront) \
+	X(truncate) \
 	X(udpipencap) \
 	X(unqueue) \
-	X(unstrip)
+	X(unstrip) \
+	X(unstripipheader)
 
 #define DECLARE(id) extern const struct click_class elem_##id;
 ELEM_CLASSES(DECLARE)

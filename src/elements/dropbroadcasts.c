@@ -10,9 +10,22 @@
 #include "verify/model.h"
 
 /* ---- symbolic model (src/verify/model.h) ---- */
-/* innet's devices deliver every packet as addressed to the host (nothing
- * in a module sets the packet type otherwise), so every flow passes. */
-static const struct elem_model dropbroadcasts_model = { .push = mu_sym_pass };
+/* innet's devices deliver every packet as addressed to the host, so a
+ * flow passes unless HostEtherFilter set its packet type (flow state):
+ * broadcast or multicast goes to output 1, a type the model cannot tell
+ * takes both ways, approximate. */
+static int dropbroadcasts_sym_push(struct sym_ctx *cx, const struct click_element *e, uint32_t port,
+                                   struct sym_flow *f)
+{
+	int b = mu_pkttype_broadcast(cx, f);
+	if (b < 0)
+		mu_emit_all(cx, 2, f, "DropBroadcasts: the packet type comes from a link header");
+	else
+		sym_emit(cx, b ? 1 : 0, f);
+	return 0;
+}
+
+static const struct elem_model dropbroadcasts_model = { .push = dropbroadcasts_sym_push };
 
 /* ---- runtime (packet functions) ---- */
 struct dropbroadcasts_state {
@@ -57,6 +70,8 @@ const struct click_class elem_dropbroadcasts = {
 	.configure = elem__configure_none,
 	.model = &dropbroadcasts_model,
 	.runtime = &dropbroadcasts_runtime,
-	.doc_model = "Every flow passes: innet's devices deliver packets as addressed to the host, "
-	             "never as link-level broadcast or multicast.",
+	.doc_model = "Every flow passes (innet's devices deliver packets as addressed to the host) "
+	             "unless HostEtherFilter set its packet type: broadcast or multicast goes to "
+	             "output 1, a type from a link header the model does not track takes both "
+	             "ways, approximate.",
 };

@@ -263,6 +263,13 @@ static int icmperror_sym_push(struct sym_ctx *cx, const struct click_element *e,
 			sym_drop(cx, later, "ICMPError: no error about a non-first fragment");
 		if (!first)
 			continue;
+		int bcast = mu_pkttype_broadcast(cx, first);
+		if (bcast > 0) {
+			sym_drop(cx, first, "ICMPError: no error about a link-level broadcast");
+			continue;
+		}
+		if (bcast < 0) /* HostEtherFilter's type from a link header */
+			sym_approx(cx, first, "ICMPError: a link-level broadcast gets no error");
 		struct sym_flow *plain = NULL, *opts = NULL;
 		sym_split_range(cx, first, SYM_F_VHL, 0x45, 0x45, &plain, &opts);
 		if (plain)

@@ -260,6 +260,42 @@ static inline void mu_set_fixsrc(struct sym_ctx *cx, struct sym_flow *f, uint8_t
 	sym_state_push(cx, f, &r);
 }
 
+/* The packet-type annotation (HostEtherFilter sets it; DropBroadcasts,
+ * IPOutputCombo and ICMPError read it) is kept as flow state like the
+ * fix-IP-source flag: records of this kind made in the current node hold
+ * the type in `port`; with none it is HOST (0), as innet's devices deliver
+ * packets. MU_PKTTYPE_UNKNOWN: a type the model cannot tell (it comes from
+ * link-header bytes, which are not modelled). */
+#define MU_STATE_PKTTYPE 0x504b5454u /* 'PKTT' */
+#define MU_PKTTYPE_UNKNOWN 255
+
+static inline uint8_t mu_pkttype(struct sym_ctx *cx, const struct sym_flow *f)
+{
+	uint64_t node = sym_owner(cx) >> 32;
+	for (const struct sym_state *s = sym_state_first(f); s; s = s->next)
+		if (s->kind == MU_STATE_PKTTYPE && s->owner >> 32 == node)
+			return (uint8_t)s->port;
+	return 0;
+}
+
+static inline void mu_set_pkttype(struct sym_ctx *cx, struct sym_flow *f, uint8_t v)
+{
+	if (mu_pkttype(cx, f) == v)
+		return;
+	struct sym_state r = { .owner = sym_owner(cx), .kind = MU_STATE_PKTTYPE, .port = v };
+	sym_state_push(cx, f, &r);
+}
+
+/* May the packet type be link-level broadcast or multicast (1, 2)? 0: no,
+ * 1: yes, -1: the model cannot tell. */
+static inline int mu_pkttype_broadcast(struct sym_ctx *cx, const struct sym_flow *f)
+{
+	uint8_t t = mu_pkttype(cx, f);
+	if (t == MU_PKTTYPE_UNKNOWN)
+		return -1;
+	return t == 1 || t == 2;
+}
+
 /* {x < 2^width : (x & mask) == value}, or NULL when it needs more than
  * 65,536 intervals (the caller then approximates). */
 static inline const struct sym_iset *mu_masked_set(struct sym_ctx *cx, unsigned width, uint32_t mask,

@@ -1,7 +1,12 @@
-/* LinearIPLookup, StaticIPLookup, RadixIPLookup (Click's documentation
- * of the three): X(ADDR/MASK [GW] OUT, ...), longest-prefix match on the
- * dst-IP annotation. The three differ only in algorithm and run-time mutability,
- * which innet does not expose, so they share one configuration. */
+/* LinearIPLookup, StaticIPLookup, RadixIPLookup, DirectIPLookup,
+ * SortedIPLookup (Click's documentation of the five): X(ADDR/MASK [GW]
+ * OUT, ...), longest-prefix match on the dst-IP annotation. They differ
+ * only in algorithm and run-time mutability, which innet does not expose,
+ * so they share one configuration. A second route for the same prefix is
+ * ignored with a warning: Click 2.1's configure adds routes without
+ * replacing, so the first one stays (its warning says "replaced by later
+ * versions", but its tables keep the first). SortedIPLookup also warns
+ * that it is deprecated, as Click does. */
 #include <errno.h>
 #include <string.h>
 
@@ -69,9 +74,8 @@ static int iplookup_configure(const struct click_conf_ctx *ctx, const struct cli
 			k++;
 		if (k < c->n) {
 			char b[20];
-			arg_warning(ctx, &w.v[0], "route for %s replaces an earlier one",
+			arg_warning(ctx, &w.v[0], "route for %s ignored: the earlier one for it stays",
 			            inet_format_prefix(r.dst, b));
-			c->v[k] = r;
 		} else {
 			c->v[c->n++] = r;
 		}
@@ -80,6 +84,14 @@ static int iplookup_configure(const struct click_conf_ctx *ctx, const struct cli
 		return rc;
 	*conf = c;
 	return 0;
+}
+
+/* SortedIPLookup: Click warns that it is deprecated. */
+static int sortediplookup_configure(const struct click_conf_ctx *ctx, const struct click_args *args,
+                                    void **conf)
+{
+	arg_warning(ctx, NULL, "SortedIPLookup is deprecated; use LinearIPLookup or RadixIPLookup instead");
+	return iplookup_configure(ctx, args, conf);
 }
 
 /* ---- symbolic model (src/verify/model.h) ---- */
@@ -155,19 +167,21 @@ static json_t *iplookup_describe(const void *conf)
 	return json_pack("{s:o, s:o, s:o}", "ADDR/MASK", dst, "GW", gw, "OUT", out);
 }
 
-/* The three classes differ only in name. */
-#define IPLOOKUP_CLASS(NAME)                                                                   \
+/* The classes differ only in name (and SortedIPLookup's warning). */
+#define IPLOOKUP_CLASS(NAME, CONFIGURE)                                                        \
 	{                                                                                      \
 		.name = NAME, .port_count = "1/-", .processing = "h/h",                        \
-		.configure = iplookup_configure, .model = &iplookup_model,                     \
+		.configure = CONFIGURE, .model = &iplookup_model,                              \
 		.runtime = &iplookup_runtime, .describe = iplookup_describe,                   \
-		.doc_args = "ADDR/MASK [GW] OUT, ... (a later route for the same prefix "     \
-		            "replaces the earlier one)",                                       \
+		.doc_args = "ADDR/MASK [GW] OUT, ... (a later route for the same prefix is "  \
+		            "ignored, as in Click: the first one stays)",                      \
 		.doc_model = "Longest-prefix match on the dst-IP annotation: the flow is "     \
 		             "split by prefix, longest first; a gateway is written into the "  \
 		             "annotation.",                                                    \
 	}
 
-const struct click_class elem_lineariplookup = IPLOOKUP_CLASS("LinearIPLookup");
-const struct click_class elem_staticiplookup = IPLOOKUP_CLASS("StaticIPLookup");
-const struct click_class elem_radixiplookup = IPLOOKUP_CLASS("RadixIPLookup");
+const struct click_class elem_lineariplookup = IPLOOKUP_CLASS("LinearIPLookup", iplookup_configure);
+const struct click_class elem_staticiplookup = IPLOOKUP_CLASS("StaticIPLookup", iplookup_configure);
+const struct click_class elem_radixiplookup = IPLOOKUP_CLASS("RadixIPLookup", iplookup_configure);
+const struct click_class elem_directiplookup = IPLOOKUP_CLASS("DirectIPLookup", iplookup_configure);
+const struct click_class elem_sortediplookup = IPLOOKUP_CLASS("SortedIPLookup", sortediplookup_configure);

@@ -40,8 +40,9 @@ static int ipoutputcombo_configure(const struct click_conf_ctx *ctx, const struc
  * options take both ways, approximate; the fix-IP-source annotation (flow
  * state: ICMPError or Paint(.., ANNO 19) in this node) makes src = IPADDR
  * and is cleared; TTL <= 1 goes to output 3, else TTL-1; LEN > MTU goes to output
- * 4, the rest to output 0. The packet-type annotation is not modelled
- * (innet devices deliver host packets). */
+ * 4, the rest to output 0. The packet-type annotation is flow state
+ * (mu_pkttype: HOST unless HostEtherFilter set it): broadcast and multicast
+ * are dropped. */
 static void combo_rest(struct sym_ctx *cx, const struct ipoutputcombo_conf *c, struct sym_flow *f)
 {
 	if (mu_fixsrc(cx, f)) {
@@ -73,6 +74,13 @@ static int ipoutputcombo_sym_push(struct sym_ctx *cx, const struct click_element
 		sym_drop(cx, tiny, "IPOutputCombo: shorter than an IP header");
 	if (!f)
 		return 0;
+	int bcast = mu_pkttype_broadcast(cx, f);
+	if (bcast > 0) {
+		sym_drop(cx, f, "IPOutputCombo: link-level broadcast");
+		return 0;
+	}
+	if (bcast < 0) /* HostEtherFilter's type from a link header */
+		sym_approx(cx, f, "IPOutputCombo: a link-level broadcast is dropped");
 	sym_split_range(cx, f, SYM_F_PAINT, c->color, c->color, &painted, &plain);
 	if (painted) {
 		struct sym_flow *copy = sym_clone(cx, painted);

@@ -348,6 +348,15 @@ void sym_move_data(struct sym_ctx *cx, struct sym_flow *f, int32_t delta)
 	f->data_off += delta;
 }
 
+int32_t sym_data_offset(const struct sym_flow *f)
+{
+	/* the annotation is on layer 0 between model calls (sym_mark_ip) */
+	int32_t start = 0;
+	for (uint32_t i = 0; i < f->anno; i++)
+		start += f->l[i].hlen;
+	return f->data_off - start;
+}
+
 static void fresh_layer_at(struct sym_ctx *cx, struct sym_flow *f, int32_t data_off)
 {
 	memset(&f->l[0], 0, sizeof f->l[0]);

@@ -242,6 +242,10 @@ int sym_split_equal(struct sym_ctx *cx, struct sym_flow *f, uint32_t n, const en
 void sym_push_layer(struct sym_ctx *cx, struct sym_flow *f, uint32_t hlen, bool has_l4);
 /* Move the data pointer by `delta` bytes (Strip > 0, Unstrip < 0). */
 void sym_move_data(struct sym_ctx *cx, struct sym_flow *f, int32_t delta);
+/* Where the data pointer is, in bytes from the start of the header the IP
+ * annotation points to: 0 after CheckIPHeader, 14 after a Strip(14), -14
+ * after an EtherEncap (StripIPHeader, CheckLength and Truncate read it). */
+int32_t sym_data_offset(const struct sym_flow *f);
 /* Set the IP annotation at the data pointer + off (CheckIPHeader,
  * MarkIPHeader). If a modelled layer starts there it becomes current and
  * the layers outside it are gone; otherwise the bytes there (a payload

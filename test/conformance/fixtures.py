@@ -340,6 +340,88 @@ def click_config(body, nout, inp='in.pcap', opts=None):
         head = 'src :: FromDump(%s, FORCE_IP true, STOP true%s);\n' % (inp, ', TIMING true' if sim else '')
     if sim:  # after the capture, 2 s more of simulated time: queues drain as innet's do
         head += 'DriverManager(wait_stop, wait 2s, stop);\n'
+# ---- group ipx: IP lookups, IPGWOptions, IPInputCombo, HostEtherFilter,
+# CheckIPHeader2, CheckLength, Truncate, StripIPHeader and kin ----
+# Timestamps IPGWOptions writes (the 4 bytes at 28 of the packets whose
+# first option is a timestamp) are zeroed after it, with the checksum set
+# again, so the rest compares; ipgwoptions-raw keeps them (time-dependent).
+GWMASK = (' c :: Classifier(20/44, -); c[0] -> StoreData(28, \\<00000000>) -> SetIPChecksum -> out0;'
+          ' c[1] -> out0;')
+GWERR = ' g[1] -> ICMPError(192.0.2.9, parameterproblem) -> out1;'
+ETH = ' -> EtherEncap(0x0800, 00:01:02:03:04:05, 0a:0b:0c:0d:0e:0f)'
+FIXTURES += [
+    ('directiplookup', 3, CHK + ' -> l :: DirectIPLookup(10.0.0.0/8 7.7.7.7 0, 192.168.0.0/16 1,'
+     ' 192.168.1.0/24 2, 0.0.0.0/0 8.8.8.8 0); l[0] -> StoreIPAddress(16) -> out0; l[1] -> out1; l[2] -> out2;'),
+    ('sortediplookup', 3, CHK + ' -> l :: SortedIPLookup(10.0.0.0/8 7.7.7.7 0, 192.168.0.0/16 1,'
+     ' 192.168.1.0/24 2, 0.0.0.0/0 8.8.8.8 0); l[0] -> StoreIPAddress(16) -> out0; l[1] -> out1; l[2] -> out2;'),
+    # a second route for a prefix: Click keeps the first
+    ('lineariplookup-duplicate', 2, CHK + ' -> l :: LinearIPLookup(0.0.0.0/0 0, 10.0.0.0/8 1, 10.0.0.0/8 0,'
+     ' 0.0.0.0/0 1); l[0] -> out0; l[1] -> out1;'),
+    ('directiplookup-duplicate', 2, CHK + ' -> l :: DirectIPLookup(0.0.0.0/0 0, 10.0.0.0/8 1, 10.0.0.0/8 0,'
+     ' 0.0.0.0/0 1); l[0] -> out0; l[1] -> out1;'),
+    ('ipgwoptions', 2, CHK + ' -> g :: IPGWOptions(192.0.2.9); g[0] ->' + GWMASK + GWERR),
+    ('ipgwoptions-raw', 2, CHK + ' -> g :: IPGWOptions(192.0.2.9); g[0] -> out0;' + GWERR),
+    # full Record Route left alone, Timestamp overflow counted
+    ('ipgwoptions-thrice', 2, CHK + ' -> IPGWOptions(192.0.2.9) -> IPGWOptions(192.0.2.9)'
+     ' -> g :: IPGWOptions(192.0.2.9); g[0] ->' + GWMASK + GWERR),
+    # option length 1 (bad at 21); pointer 3 (bad at 22; after two NOPs a
+    # type-3 option of length 0, bad at 23)
+    ('ipgwoptions-badlen', 2, CHK + ' -> StoreData(21, \\<01>) -> g :: IPGWOptions(192.0.2.9);'
+     ' g[0] -> out0;' + GWERR),
+    ('ipgwoptions-badptr', 2, CHK + ' -> StoreData(22, \\<03>) -> g :: IPGWOptions(192.0.2.9);'
+     ' g[0] -> out0;' + GWERR),
+    # Timestamp flags 3 naming an OTHERADDRS address (stamped) or not, flags
+    # 2 (bad), and a full flag-1 Timestamp whose overflow count is 15 (bad)
+    ('ipgwoptions-flag3', 2, CHK + ' -> StoreData(23, \\<03c0000209>) -> g :: IPGWOptions(192.0.2.1,'
+     ' 192.0.2.9 198.51.100.1); g[0] ->' + GWMASK + GWERR),
+    ('ipgwoptions-flag3-other', 2, CHK + ' -> StoreData(23, \\<03c0000209>) -> g :: IPGWOptions(192.0.2.1);'
+     ' g[0] -> out0;' + GWERR),
+    ('ipgwoptions-flag2', 2, CHK + ' -> StoreData(23, \\<02>) -> g :: IPGWOptions(192.0.2.9);'
+     ' g[0] -> out0;' + GWERR),
+    ('ipgwoptions-overflow', 2, CHK + ' -> StoreData(22, \\<0df1>) -> g :: IPGWOptions(192.0.2.9);'
+     ' g[0] -> out0;' + GWERR),
+    # IPInputCombo takes Ethernet frames: every packet, bad ones too (innet's
+    # devices drop those before the module, Click's IPInputCombo after)
+    ('ipinputcombo', 2, 'src' + ETH + ' -> IPInputCombo(3) -> c :: CheckPaint(3); c[0] -> out0; c[1] -> out1;'),
+    ('ipinputcombo-badsrc', 1, 'src' + ETH + ' -> IPInputCombo(3, 192.168.7.94 192.168.7.148) -> out0;'),
+    ('ipinputcombo-interfaces', 1, 'src' + ETH + ' -> IPInputCombo(3, INTERFACES 192.168.7.94/32'
+     ' 10.0.0.1/8) -> out0;'),
+    # without a link header: 14 bytes of the IP header are stripped
+    ('ipinputcombo-nolink', 1, CHK + ' -> IPInputCombo(3) -> out0;'),
+    # own source, broadcast, multicast, other host, host
+    ('hostetherfilter', 3, CHK + ' -> r :: RoundRobinSwitch; h :: HostEtherFilter(0a:0b:0c:0d:0e:0f, true);'
+     ' r[0] -> EtherEncap(0x0800, 00:01:02:03:04:05, 0a:0b:0c:0d:0e:0f) -> h;'
+     ' r[1] -> EtherEncap(0x0800, 00:01:02:03:04:05, ff:ff:ff:ff:ff:ff) -> h;'
+     ' r[2] -> EtherEncap(0x0800, 0a:0b:0c:0d:0e:0f, 0a:0b:0c:0d:0e:0f) -> h;'
+     ' r[3] -> EtherEncap(0x0800, 00:01:02:03:04:05, 01:00:5e:00:00:01) -> h;'
+     ' r[4] -> EtherEncap(0x0800, 00:01:02:03:04:05, 02:00:00:00:00:09) -> h;'
+     ' h[0] -> d :: DropBroadcasts; d[0] -> out0; d[1] -> out1; h[1] -> out2;'),
+    ('hostetherfilter-keep', 2, CHK + ' -> r :: RoundRobinSwitch;'
+     ' h :: HostEtherFilter(0a:0b:0c:0d:0e:0f, DROP_OTHER false, OFFSET 0);'
+     ' r[0] -> EtherEncap(0x0800, 0a:0b:0c:0d:0e:0f, 0a:0b:0c:0d:0e:0f) -> h;'
+     ' r[1] -> EtherEncap(0x0800, 00:01:02:03:04:05, 02:00:00:00:00:09) -> h;'
+     ' h[0] -> out0; h[1] -> out1;'),
+    ('hostetherfilter-offset', 2, CHK + ' -> h :: HostEtherFilter(00:00:00:00:00:00, true, OFFSET 20);'
+     ' h[0] -> out0; h[1] -> out1;'),
+    # the checksum zeroed after CheckIPHeader: CheckIPHeader2 lets it pass
+    ('checkipheader2', 2, CHK + ' -> StoreData(10, \\<0000>) -> c :: CheckIPHeader2; c[0] -> out0; c[1] -> out1;'),
+    ('checkipheader2-checksum', 2, CHK + ' -> StoreData(10, \\<0000>) -> c :: CheckIPHeader2(CHECKSUM true);'
+     ' c[0] -> out0; c[1] -> out1;'),
+    ('checklength', 2, CHK + ' -> c :: CheckLength(100); c[0] -> out0; c[1] -> out1;'),
+    ('checklength-strip', 2, CHK + ' -> Strip(20) -> c :: CheckLength(80); c[0] -> out0; c[1] -> out1;'),
+    ('truncate', 1, CHK + ' -> Truncate(60) -> out0;'),
+    ('truncate-noextra', 1, CHK + ' -> Truncate(28, EXTRA_LENGTH false) -> out0;'),
+    ('stripipheader', 1, CHK + ' -> StripIPHeader -> out0;'),
+    # the transport header before the data: Click pulls the whole packet
+    ('stripipheader-past', 1, CHK + ' -> StripIPHeader -> Strip(4) -> StripIPHeader -> out0;'),
+    ('unstripipheader', 1, CHK + ' -> StripIPHeader -> UnstripIPHeader -> out0;'),
+    ('unstripipheader-before', 1, CHK + ETH + ' -> UnstripIPHeader -> out0;'),
+    ('striptonetworkheader', 1, CHK + ETH + ' -> StripToNetworkHeader -> out0;'),
+    ('striptonetworkheader-back', 1, CHK + ' -> StripIPHeader -> StripToNetworkHeader -> out0;'),
+]
+
+def click_config(body, nout, inp='in.pcap'):
+    head = 'src :: FromDump(%s, FORCE_IP true, STOP true);\n' % inp
     outs = ''.join('out%d :: ToDump(out%d.pcap, ENCAP IP);\n' % (k, k) for k in range(nout))
     return head + outs + body + '\n'
 

@@ -526,9 +526,10 @@ static void test_route_lists(void **state)
 		assert_ptr_equal(iproute_lookup(c, 0x121a0505), &c->v[1]);
 		assert_ptr_equal(iproute_lookup(c, 0x08080808), &c->v[2]);
 	}
-	FX_OK(x, "LinearIPLookup", "1.0.0.0/8 0, 1.0.0.0/8 1", 1, 2); /* later replaces, warning */
+	/* Click 2.1 keeps the first route for a prefix (and warns) */
+	FX_OK(x, "LinearIPLookup", "1.0.0.0/8 0, 1.0.0.0/8 1", 1, 2);
 	assert_int_equal(fx_len(x, "ADDR/MASK"), 1);
-	assert_int_equal(fx_int_at(x, "OUT", 0), 1);
+	assert_int_equal(fx_int_at(x, "OUT", 0), 0);
 	const struct iproute_conf *c = x->conf;
 	assert_int_equal(x->d.n, 1);
 	assert_int_equal(x->d.v[0].level, DIAG_WARNING);
@@ -859,6 +860,108 @@ static void test_sched_group(void **state)
 	FX_ERR(x, "ScheduleInfo", "i1 x", 0, 0, "expected 'ELEMENTNAME PARAM'", "i1 x");
 }
 
+/* ---- group ipx: lookups, IPGWOptions, IPInputCombo, HostEtherFilter,
+ * CheckIPHeader2, CheckLength, Truncate, StripIPHeader and kin ---- */
+static void test_ipx_configure(void **state)
+{
+	struct fx *x = *state;
+	/* the route-table family: same syntax; the first route for a prefix stays */
+	static const char *const cls[] = { "DirectIPLookup", "SortedIPLookup" };
+	for (size_t i = 0; i < 2; i++) {
+		FX_OK(x, cls[i], "18.26.4.0/24 0, 18.26.4/255.255.0.0 18.26.4.1 1, 0.0.0.0/0 - 2", 1, 3);
+		assert_int_equal(fx_len(x, "ADDR/MASK"), 3);
+		assert_string_equal(fx_str_at(x, "ADDR/MASK", 1), "18.26.0.0/16");
+		assert_string_equal(fx_str_at(x, "GW", 1), "18.26.4.1");
+		assert_true(fx_null_at(x, "GW", 2));
+		FX_OK(x, cls[i], "1.0.0.0/8 1.2.3.4 1, 1.0.0.0/8 0", 1, 2);
+		assert_int_equal(fx_len(x, "ADDR/MASK"), 1);
+		assert_int_equal(fx_int_at(x, "OUT", 0), 1);
+		assert_string_equal(fx_str_at(x, "GW", 0), "1.2.3.4");
+		FX_ERR(x, cls[i], "1.0.0.0/8 2", 1, 2, "OUTPUT: output 2 out of range (2 outputs)", "2)");
+		FX_ERR(x, cls[i], "1.0.0.0/8 1.1.1.1 1 0", 1, 2, "expected 'ADDR/MASK [GATEWAY] OUTPUT'", NULL);
+	}
+	FX_OK(x, "SortedIPLookup", "0.0.0.0/0 0", 1, 1); /* deprecated, as Click warns */
+	assert_int_equal(x->d.n, 1);
+	assert_int_equal(x->d.v[0].level, DIAG_WARNING);
+	FX_OK(x, "DirectIPLookup", "", 1, 1);
+	assert_int_equal(fx_len(x, "ADDR/MASK"), 0);
+
+	FX_OK(x, "IPGWOptions", "18.26.4.24", 1, 2);
+	assert_string_equal(fx_str(x, "MYADDR"), "18.26.4.24");
+	assert_int_equal(fx_len(x, "OTHERADDRS"), 0);
+	FX_OK(x, "IPGWOptions", "18.26.4.24, 1.1.1.1 2.2.2.2", 1, 1);
+	assert_int_equal(fx_len(x, "OTHERADDRS"), 2);
+	assert_string_equal(fx_str_at(x, "OTHERADDRS", 1), "2.2.2.2");
+	FX_OK(x, "IPGWOptions", "OTHERADDRS 3.3.3.3, MYADDR 4.4.4.4", 1, 1);
+	assert_string_equal(fx_str(x, "MYADDR"), "4.4.4.4");
+	FX_ERR(x, "IPGWOptions", "", 1, 1, "MYADDR: required argument missing", NULL);
+	FX_ERR(x, "IPGWOptions", "1.1.1.1, 2.2.2", 1, 1, "OTHERADDRS: expected IP address", "2.2.2");
+	FX_ERR(x, "IPGWOptions", "1.1.1.1, 2.2.2.2, 3", 1, 1, "too many arguments", "3");
+
+	FX_OK(x, "IPInputCombo", "3", 1, 1);
+	assert_int_equal(fx_int(x, "COLOR"), 3);
+	assert_int_equal(fx_len(x, "BADSRC"), 0);
+	FX_OK(x, "IPInputCombo", "3, 1.1.1.1 2.2.2.2", 1, 1); /* 0.0.0.0, 255.255.255.255 added */
+	assert_int_equal(fx_len(x, "BADSRC"), 4);
+	assert_string_equal(fx_str_at(x, "BADSRC", 2), "0.0.0.0");
+	assert_string_equal(fx_str_at(x, "BADSRC", 3), "255.255.255.255");
+	FX_OK(x, "IPInputCombo", "3, INTERFACES 10.0.0.1/24", 1, 1);
+	assert_int_equal(fx_len(x, "BADSRC"), 3);
+	assert_string_equal(fx_str_at(x, "BADSRC", 0), "10.0.0.255");
+	assert_string_equal(fx_str_at(x, "GOODDST", 0), "10.0.0.1");
+	/* the last given wins: keyword BADSRC over INTERFACES over positional */
+	FX_OK(x, "IPInputCombo", "3, 9.9.9.9, INTERFACES 10.0.0.1/24, BADSRC 5.5.5.5", 1, 1);
+	assert_int_equal(fx_len(x, "BADSRC"), 1);
+	assert_int_equal(fx_len(x, "GOODDST"), 1);
+	FX_OK(x, "IPInputCombo", "3, 9.9.9.9, INTERFACES 10.0.0.1/24, GOODDST 6.6.6.6 7.7.7.7", 1, 1);
+	assert_int_equal(fx_len(x, "BADSRC"), 3);
+	assert_int_equal(fx_len(x, "GOODDST"), 2);
+	FX_ERR(x, "IPInputCombo", "", 1, 1, "COLOR: required argument missing", NULL);
+	FX_ERR(x, "IPInputCombo", "256", 1, 1, "COLOR", "256");
+	FX_ERR(x, "IPInputCombo", "3, OFFSET 14", 1, 1, "unknown keyword 'OFFSET'", "OFFSET");
+	FX_ERR(x, "IPInputCombo", "3, 1.1.1", 1, 1, "BADSRC: expected IP address", "1.1.1");
+
+	FX_OK(x, "HostEtherFilter", "00:01:02:03:04:05", 1, 2);
+	assert_string_equal(fx_str(x, "ETHER"), "00:01:02:03:04:05");
+	assert_false(fx_bool(x, "DROP_OWN"));
+	assert_true(fx_bool(x, "DROP_OTHER"));
+	assert_int_equal(fx_int(x, "OFFSET"), 0);
+	FX_OK(x, "HostEtherFilter", "0:1:2:3:4:5, 1, false, OFFSET 14", 1, 2);
+	assert_true(fx_bool(x, "DROP_OWN"));
+	assert_false(fx_bool(x, "DROP_OTHER"));
+	assert_int_equal(fx_int(x, "OFFSET"), 14);
+	FX_ERR(x, "HostEtherFilter", "", 1, 1, "ETHER: required argument missing", NULL);
+	FX_ERR(x, "HostEtherFilter", "00:01:02:03:04", 1, 1, "ETHER", "00:01");
+	FX_ERR(x, "HostEtherFilter", "0:1:2:3:4:5, maybe", 1, 1, "DROP_OWN: expected bool", "maybe");
+	FX_ERR(x, "HostEtherFilter", "0:1:2:3:4:5, 1, 0, 14", 1, 1, "too many arguments", "14");
+
+	FX_OK(x, "CheckIPHeader2", "", 1, 2);
+	assert_false(fx_bool(x, "CHECKSUM"));
+	FX_OK(x, "CheckIPHeader2", "14, CHECKSUM true", 1, 2);
+	assert_true(fx_bool(x, "CHECKSUM"));
+	assert_int_equal(fx_int(x, "OFFSET"), 14);
+	FX_ERR(x, "CheckIPHeader2", "x", 1, 2, "OFFSET: expected unsigned integer", "x");
+
+	FX_OK(x, "CheckLength", "1500", 1, 2);
+	assert_int_equal(fx_int(x, "LENGTH"), 1500);
+	FX_OK(x, "CheckLength", "LENGTH 0", 1, 1);
+	FX_ERR(x, "CheckLength", "", 1, 2, "LENGTH: required argument missing", NULL);
+	FX_ERR(x, "CheckLength", "-1", 1, 2, "LENGTH", "-1");
+	FX_OK(x, "Truncate", "60", 1, 1);
+	assert_int_equal(fx_int(x, "LENGTH"), 60);
+	assert_true(fx_bool(x, "EXTRA_LENGTH"));
+	FX_OK(x, "Truncate", "60, EXTRA_LENGTH false", 1, 1);
+	assert_false(fx_bool(x, "EXTRA_LENGTH"));
+	FX_ERR(x, "Truncate", "", 1, 1, "LENGTH: required argument missing", NULL);
+	FX_ERR(x, "Truncate", "60, 1", 1, 1, "too many arguments", "1");
+
+	static const char *const none[] = { "StripIPHeader", "UnstripIPHeader", "StripToNetworkHeader" };
+	for (size_t i = 0; i < 3; i++) {
+		FX_OK(x, none[i], "", 1, 1);
+		FX_ERR(x, none[i], "14", 1, 1, "too many arguments", "14");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -878,6 +981,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_every_class_empty_args, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_rewriter_companions, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_sched_group, fx_setup, fx_teardown),
+		/* group ipx */
+		cmocka_unit_test_setup_teardown(test_ipx_configure, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

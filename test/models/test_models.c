@@ -849,6 +849,180 @@ static void test_catalogue_complete(void **st)
 	}
 }
 
+/* ---- group ipx: lookups, IPGWOptions, IPInputCombo, HostEtherFilter,
+ * CheckIPHeader2, CheckLength, Truncate, StripIPHeader and kin ---- */
+
+static void test_ipx_lookups(void **st)
+{
+	static const char *const cls[] = { "DirectIPLookup", "SortedIPLookup" };
+	for (size_t k = 0; k < 2; k++) {
+		char click[512];
+		snprintf(click, sizeof click,
+		         "x :: %s(10.0.0.0/8 0, 10.1.0.0/16 10.9.9.9 1, 192.0.2.0/24 2, 192.0.2.0/24 0);"
+		         " x[0] -> d0 :: Discard; x[1] -> StoreIPAddress(dst) -> d1 :: Discard; x[2] -> d2 :: Discard;",
+		         cls[k]);
+		struct run r;
+		run_start(&r, click,
+		          "reach from m:x dst 10.1.2.3 -> m:d1\n"
+		          "reach from m:x dst 10.1.2.3 -> m:d0\n"
+		          "reach from m:x dst 8.8.8.8 -> m:d0\n"
+		          "reach from m:x dst 192.0.2.7 -> m:d2\n"
+		          "reach from m:x dst 192.0.2.7 -> m:d0\n");
+		assert_true(holds(&r, 0));
+		FIELD_IS(&r, 0, "dst", "10.9.9.9");
+		assert_false(holds(&r, 1));
+		assert_false(holds(&r, 2)); /* no route: dropped */
+		assert_true(holds(&r, 3));  /* the first route for a prefix stays */
+		assert_false(holds(&r, 4));
+		run_end(&r);
+	}
+}
+
+static void test_ipx_ipgwoptions(void **st)
+{
+	struct run r;
+	run_start(&r, "x :: IPGWOptions(10.0.0.1); x[0] -> d0 :: Discard; x[1] -> d1 :: Discard;",
+	          "reach from m:x ip[0] = 0x45 -> m:d0 const src && dst && payload\n"
+	          "reach from m:x ip[0] = 0x45 -> m:d1\n"
+	          "reach from m:x ip[0] = 0x46 -> m:d1\n"
+	          "reach from m:x ip[0] = 0x4f -> m:d0\n");
+	assert_true(holds(&r, 0));
+	assert_false(approx(&r, 0));
+	assert_false(holds(&r, 1)); /* no options, no problem */
+	assert_true(holds(&r, 2));
+	assert_true(approx(&r, 2));
+	assert_true(holds(&r, 3));
+	assert_true(approx(&r, 3));
+	run_end(&r);
+}
+
+static void test_ipx_ipinputcombo(void **st)
+{
+	struct run r;
+	run_start(&r, "x :: EtherEncap(0x0800, 00:01:02:03:04:05, 00:0a:0b:0c:0d:0e) -> IPInputCombo(4, 10.0.0.1)"
+	              " -> d0 :: Discard;"
+	              " FromDevice(0) -> y :: IPInputCombo(4) -> d1 :: Discard;",
+	          "reach from m:x -> m:d0 const src && dst && payload\n"
+	          "reach from m:x src 10.0.0.1 -> m:d0\n"
+	          "reach from m:x src 0.0.0.0 -> m:d0\n"
+	          "reach from m:x src 255.255.255.255 -> m:d0\n"
+	          "reach from m:y -> m:d1\n");
+	assert_true(holds(&r, 0));
+	FIELD_HAS(&r, 0, "src", "SRC"); /* the same header, found again */
+	FIELD_IS(&r, 0, "paint", "4");
+	assert_false(holds(&r, 1)); /* BADSRC, and the two the positional form adds */
+	assert_false(holds(&r, 2));
+	assert_false(holds(&r, 3));
+	assert_true(holds(&r, 4));  /* no link header: a header read from bytes 14 on */
+	assert_true(approx(&r, 4));
+	FIELD_HAS(&r, 4, "src", "#");
+	run_end(&r);
+}
+
+static void test_ipx_hostetherfilter(void **st)
+{
+	struct run r;
+	run_start(&r, "x :: HostEtherFilter(00:01:02:03:04:05); x[0] -> d0 :: Discard; x[1] -> d1 :: Discard;"
+	              " FromDevice(0) -> y :: HostEtherFilter(00:01:02:03:04:05, false, false)"
+	              " -> b :: DropBroadcasts; b[0] -> d2 :: Discard; b[1] -> d3 :: Discard;"
+	              " FromDevice(0) -> z :: DropBroadcasts; z[0] -> d4 :: Discard; z[1] -> d5 :: Discard;",
+	          "reach from m:x -> m:d0\n"
+	          "reach from m:x -> m:d1\n"
+	          "reach from m:y -> m:d2\n"
+	          "reach from m:y -> m:d3\n"
+	          "reach from m:z -> m:d5\n"
+	          "reach from m:z -> m:d4 const src && dst && payload\n");
+	assert_true(holds(&r, 0));
+	assert_true(approx(&r, 0));
+	assert_true(holds(&r, 1));
+	assert_true(approx(&r, 1));
+	assert_true(holds(&r, 2)); /* the packet type is unknown after it */
+	assert_true(holds(&r, 3));
+	assert_true(approx(&r, 3));
+	assert_false(holds(&r, 4)); /* without it, packets are the host's */
+	assert_true(holds(&r, 5));
+	assert_false(approx(&r, 5));
+	run_end(&r);
+	/* IPOutputCombo and ICMPError drop link-level broadcasts: after
+	 * HostEtherFilter they may, so what passes is approximate */
+	run_start(&r, "x :: HostEtherFilter(00:01:02:03:04:05, false, false) -> o :: IPOutputCombo(0, 10.0.0.1, 1500);"
+	              " o[0] -> d0 :: Discard; o[1] -> Discard; o[2] -> Discard; o[3] -> Discard; o[4] -> Discard;"
+	              " FromDevice(0) -> y :: HostEtherFilter(00:01:02:03:04:05, false, false)"
+	              " -> ICMPError(10.0.0.1, timeexceeded) -> d1 :: Discard;"
+	              " FromDevice(0) -> z :: IPOutputCombo(0, 10.0.0.1, 1500); z[0] -> d2 :: Discard;"
+	              " z[1] -> Discard; z[2] -> Discard; z[3] -> Discard; z[4] -> Discard;",
+	          "reach from m:x ip[0] = 0x45 -> m:d0\n"
+	          "reach from m:y src 10.0.0.2 and dst 10.0.0.3 -> m:d1\n"
+	          "reach from m:z ip[0] = 0x45 -> m:d2\n");
+	assert_true(holds(&r, 0));
+	assert_true(approx(&r, 0));
+	assert_true(holds(&r, 1));
+	assert_true(approx(&r, 1));
+	assert_true(holds(&r, 2));
+	assert_false(approx(&r, 2));
+	run_end(&r);
+}
+
+static void test_ipx_lengths(void **st)
+{
+	struct run r;
+	run_start(&r, "x :: CheckLength(100); x[0] -> d0 :: Discard; x[1] -> d1 :: Discard;"
+	              " FromDevice(0) -> y :: Strip(20) -> c :: CheckLength(80); c[0] -> d2 :: Discard; c[1] -> d3 :: Discard;"
+	              " FromDevice(0) -> z :: EtherEncap(0x0800, 0:1:2:3:4:5, 0:1:2:3:4:6) -> e :: CheckLength(114);"
+	              " e[0] -> d4 :: Discard; e[1] -> d5 :: Discard;"
+	              " FromDevice(0) -> t :: Truncate(60) -> d6 :: Discard;",
+	          "reach from m:x ip[2:2] = 100 -> m:d0 const src && dst && payload\n"
+	          "reach from m:x ip[2:2] = 101 -> m:d0\n"
+	          "reach from m:x ip[2:2] = 101 -> m:d1\n"
+	          "reach from m:y ip[2:2] = 100 -> m:d2\n"
+	          "reach from m:y ip[2:2] = 101 -> m:d2\n"
+	          "reach from m:z ip[2:2] = 100 -> m:d4\n"
+	          "reach from m:z ip[2:2] = 101 -> m:d5\n"
+	          "reach from m:t ip[2:2] = 60 -> m:d6 const src && dst && payload\n"
+	          "reach from m:t ip[2:2] = 61 -> m:d6 const payload\n"
+	          "reach from m:t ip[2:2] = 61 -> m:d6\n");
+	assert_true(holds(&r, 0));
+	assert_false(approx(&r, 0));
+	assert_false(holds(&r, 1));
+	assert_true(holds(&r, 2));
+	assert_true(holds(&r, 3));  /* 80 bytes after the strip */
+	assert_false(holds(&r, 4));
+	assert_true(holds(&r, 5));  /* 114 with the link header */
+	assert_true(holds(&r, 6));
+	assert_true(holds(&r, 7));  /* short enough: untouched */
+	assert_false(approx(&r, 7));
+	assert_false(holds(&r, 8)); /* cut: a new payload */
+	assert_true(holds(&r, 9));
+	assert_true(approx(&r, 9));
+	run_end(&r);
+}
+
+static void test_ipx_strips(void **st)
+{
+	struct run r;
+	run_start(&r, "x :: StripIPHeader -> UnstripIPHeader -> CheckIPHeader -> d0 :: Discard;"
+	              " FromDevice(0) -> y :: Strip(10) -> StripToNetworkHeader -> MarkIPHeader -> d1 :: Discard;"
+	              " FromDevice(0) -> z :: EtherEncap(0x0800, 0:1:2:3:4:5, 0:1:2:3:4:6) -> StripToNetworkHeader"
+	              " -> MarkIPHeader -> d2 :: Discard;"
+	              " FromDevice(0) -> w :: StripIPHeader -> Unstrip(24) -> MarkIPHeader -> d3 :: Discard;"
+	              " FromDevice(0) -> v :: StripIPHeader -> MarkIPHeader -> d4 :: Discard;",
+	          "reach from m:x -> m:d0\n"
+	          "reach from m:y -> m:d1\n"
+	          "reach from m:z -> m:d2\n"
+	          "reach from m:w ip[0] = 0x46 -> m:d3\n"
+	          "reach from m:w ip[0] = 0x45 -> m:d3\n"
+	          "reach from m:v -> m:d4\n");
+	for (size_t i = 0; i < 4; i++) {
+		assert_true(holds(&r, i));
+		FIELD_HAS(&r, i, "src", "SRC"); /* back on the header the model tracks */
+	}
+	assert_true(holds(&r, 4));
+	FIELD_HAS(&r, 4, "src", "#"); /* 4 bytes before it: a header read from other bytes */
+	assert_true(holds(&r, 5));
+	FIELD_HAS(&r, 5, "src", "#"); /* the transport header read as IP */
+	run_end(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -874,6 +1048,13 @@ int main(void)
 		cmocka_unit_test(test_sources),
 		cmocka_unit_test(test_catalogue_complete),
 		cmocka_unit_test(test_sched_group),
+		/* group ipx */
+		cmocka_unit_test(test_ipx_lookups),
+		cmocka_unit_test(test_ipx_ipgwoptions),
+		cmocka_unit_test(test_ipx_ipinputcombo),
+		cmocka_unit_test(test_ipx_hostetherfilter),
+		cmocka_unit_test(test_ipx_lengths),
+		cmocka_unit_test(test_ipx_strips),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

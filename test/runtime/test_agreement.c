@@ -157,6 +157,24 @@ static const struct subject subjects[] = {
 	{ "DelayShaper", "0", 1, 1 },
 	{ "PaintTee", "0", 1, 2 },
 	{ "PaintTee", "1, ANNO 30", 1, 2 },
+	/* group ipx: lookups, IPGWOptions, IPInputCombo, HostEtherFilter, lengths, strips */
+	{ "DirectIPLookup", "10.0.0.0/8 0, 10.1.0.0/16 10.1.0.1 1, 0.0.0.0/0 2", 1, 3 },
+	{ "SortedIPLookup", "192.0.2.0/24 0, 172.16.0.0/12 9.9.9.9 1", 1, 2 },
+	{ "IPGWOptions", "10.0.0.1", 1, 2 },
+	{ "IPGWOptions", "10.0.0.1, 10.0.0.2 10.0.0.3", 1, 1 },
+	{ "IPInputCombo", "5", 1, 1 },
+	{ "IPInputCombo", "5, 0.0.0.0, INTERFACES 10.0.0.1/8", 1, 1 },
+	{ "HostEtherFilter", "00:01:02:03:04:05", 1, 2 },
+	{ "HostEtherFilter", "45:00:00:00:00:00, DROP_OWN true, DROP_OTHER false, OFFSET 2", 1, 2 },
+	{ "HostEtherFilter", "00:01:02:03:04:05, false, false", 1, 2 },
+	{ "CheckIPHeader2", "", 1, 2 },
+	{ "CheckLength", "100", 1, 2 },
+	{ "CheckLength", "0", 1, 1 },
+	{ "Truncate", "60", 1, 1 },
+	{ "Truncate", "20, EXTRA_LENGTH false", 1, 1 },
+	{ "StripIPHeader", "", 1, 1 },
+	{ "UnstripIPHeader", "", 1, 1 },
+	{ "StripToNetworkHeader", "", 1, 1 },
 };
 
 struct sink {

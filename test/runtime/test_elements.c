@@ -1856,6 +1856,322 @@ static void test_sources(void **st)
 	done(u);
 }
 
+/* ---- group ipx: lookups, IPGWOptions, IPInputCombo, HostEtherFilter,
+ * CheckIPHeader2, CheckLength, Truncate, StripIPHeader and kin ---- */
+
+/* A UDP packet (8 bytes of transport) whose header carries `opts` (n
+ * bytes, padded with EOL to a multiple of 4), checksum valid. */
+static struct rt_pkt *ipx_opts_pkt(struct rtu *u, const uint8_t *opts, uint32_t n)
+{
+	uint8_t raw[80] = { 0 };
+	uint32_t hl = 20 + ((n + 3) & ~3u);
+	raw[0] = (uint8_t)(0x40 | hl / 4);
+	rt_wr16(raw + 2, (uint16_t)(hl + 8));
+	raw[8] = 64;
+	raw[9] = 17;
+	rt_wr32(raw + 12, IP4(1, 1, 1, 1));
+	rt_wr32(raw + 16, IP4(2, 2, 2, 2));
+	memcpy(raw + 20, opts, n);
+	rt_wr16(raw + hl + 4, 8);
+	rt_ip_set_csum(raw, hl);
+	return rtu_raw(u, raw, hl + 8);
+}
+
+/* Push through the module's device 0 at now_ns; the one packet that came
+ * out (its device in *dev). */
+static const uint8_t *ipx_run(struct rtu *u, struct rt_pkt *p, uint64_t now_ns, uint32_t *dev)
+{
+	rtu_clear(u);
+	assert_int_equal(rt_module_push(u->m, 0, p, now_ns), 0);
+	assert_int_equal(u->nout, 1);
+	*dev = u->out_dev[0];
+	return out_ip(u, 0);
+}
+
+static void test_ipx_ipgwoptions(void **st)
+{
+	(void)st;
+	struct rtu *u = open_cfg("FromDevice(0) -> g :: IPGWOptions(10.0.0.9, 10.0.0.7 10.0.0.8) -> ToDevice(0);"
+	                         " g[1] -> ToDevice(1)");
+	uint32_t dev;
+	/* 25 h 1 min 1 s: the timestamp is milliseconds since midnight */
+	const uint64_t now = 90061000ull * 1000000ull;
+	const uint32_t ms = 3661000;
+	/* no options: untouched */
+	const uint8_t *ip = ipx_run(u, rtu_udp(u, 1, 1, 2, 2, 4), now, &dev);
+	assert_int_equal(dev, 0);
+	assert_int_equal(ip[0], 0x45);
+	/* Record Route with room: our address, pointer + 4, checksum set */
+	static const uint8_t rr[] = { 7, 7, 4, 0, 0, 0, 0 };
+	ip = ipx_run(u, ipx_opts_pkt(u, rr, 7), now, &dev);
+	assert_int_equal(dev, 0);
+	assert_int_equal(rt_rd32(ip + 23), IP4(10, 0, 0, 9));
+	assert_int_equal(ip[22], 8);
+	assert_true(rtu_ip_csum_ok(ip));
+	/* full Record Route: left alone */
+	static const uint8_t rrfull[] = { 7, 7, 8, 9, 9, 9, 9 };
+	ip = ipx_run(u, ipx_opts_pkt(u, rrfull, 7), now, &dev);
+	assert_int_equal(dev, 0);
+	assert_int_equal(rt_rd32(ip + 23), 0x09090909);
+	/* pointer 3 (below the first slot) or 6 (partial slot): bad at 22 */
+	static const uint8_t rrbad[2][7] = { { 7, 7, 3, 0, 0, 0, 0 }, { 7, 7, 6, 0, 0, 0, 0 } };
+	for (int k = 0; k < 2; k++) {
+		ipx_run(u, ipx_opts_pkt(u, rrbad[k], 7), now, &dev);
+		assert_int_equal(dev, 1);
+		assert_int_equal(u->out[0]->anno[RT_ANNO_ICMP_PARAM], 22);
+	}
+	/* option length 1: bad at 21 */
+	static const uint8_t badlen[] = { 7, 1, 4, 0 };
+	ipx_run(u, ipx_opts_pkt(u, badlen, 4), now, &dev);
+	assert_int_equal(dev, 1);
+	assert_int_equal(u->out[0]->anno[RT_ANNO_ICMP_PARAM], 21);
+	/* an option whose length byte would lie past the header: bad there */
+	static const uint8_t atend[] = { 1, 1, 1, 68 };
+	ipx_run(u, ipx_opts_pkt(u, atend, 4), now, &dev);
+	assert_int_equal(dev, 1);
+	assert_int_equal(u->out[0]->anno[RT_ANNO_ICMP_PARAM], 24);
+	/* other options are skipped; NOP and EOL */
+	static const uint8_t other[] = { 130, 4, 0, 0, 1, 0, 0, 0 };
+	ip = ipx_run(u, ipx_opts_pkt(u, other, 8), now, &dev);
+	assert_int_equal(dev, 0);
+	/* Timestamp, flags 0: the time, pointer + 4 */
+	static const uint8_t ts0[] = { 68, 8, 5, 0, 0, 0, 0, 0 };
+	ip = ipx_run(u, ipx_opts_pkt(u, ts0, 8), now, &dev);
+	assert_int_equal(dev, 0);
+	assert_int_equal(rt_rd32(ip + 24), ms);
+	assert_int_equal(ip[22], 9);
+	assert_true(rtu_ip_csum_ok(ip));
+	/* flags 1: address and time */
+	static const uint8_t ts1[] = { 68, 12, 5, 1, 0, 0, 0, 0, 0, 0, 0, 0 };
+	ip = ipx_run(u, ipx_opts_pkt(u, ts1, 12), now, &dev);
+	assert_int_equal(dev, 0);
+	assert_int_equal(rt_rd32(ip + 24), IP4(10, 0, 0, 9));
+	assert_int_equal(rt_rd32(ip + 28), ms);
+	assert_int_equal(ip[22], 13);
+	/* full: the overflow count goes up; at 15 the option is bad at 23 */
+	static const uint8_t ts1full[] = { 68, 12, 13, 0x21, 0, 0, 0, 0, 0, 0, 0, 0 };
+	ip = ipx_run(u, ipx_opts_pkt(u, ts1full, 12), now, &dev);
+	assert_int_equal(dev, 0);
+	assert_int_equal(ip[23], 0x31);
+	static const uint8_t ts1over[] = { 68, 12, 13, 0xf1, 0, 0, 0, 0, 0, 0, 0, 0 };
+	ipx_run(u, ipx_opts_pkt(u, ts1over, 12), now, &dev);
+	assert_int_equal(dev, 1);
+	assert_int_equal(u->out[0]->anno[RT_ANNO_ICMP_PARAM], 23);
+	/* flags 3: stamped only for one of our addresses (OTHERADDRS too) */
+	static const uint8_t ts3[] = { 68, 12, 5, 3, 10, 0, 0, 7, 0, 0, 0, 0 };
+	ip = ipx_run(u, ipx_opts_pkt(u, ts3, 12), now, &dev);
+	assert_int_equal(dev, 0);
+	assert_int_equal(rt_rd32(ip + 28), ms);
+	assert_int_equal(ip[22], 13);
+	static const uint8_t ts3other[] = { 68, 12, 5, 3, 10, 0, 0, 6, 0, 0, 0, 0 };
+	ip = ipx_run(u, ipx_opts_pkt(u, ts3other, 12), now, &dev);
+	assert_int_equal(dev, 0);
+	assert_int_equal(rt_rd32(ip + 28), 0);
+	assert_int_equal(ip[22], 5);
+	/* flags 3 full, flags 2: bad at 23; pointer 4: bad at 22 */
+	static const uint8_t tsbad[3][8] = { { 68, 8, 5, 3, 0, 0, 0, 0 }, { 68, 8, 5, 2, 0, 0, 0, 0 },
+	                                     { 68, 8, 4, 0, 0, 0, 0, 0 } };
+	static const uint8_t tsbad_at[3] = { 23, 23, 22 };
+	for (int k = 0; k < 3; k++) {
+		ipx_run(u, ipx_opts_pkt(u, tsbad[k], 8), now, &dev);
+		assert_int_equal(dev, 1);
+		assert_int_equal(u->out[0]->anno[RT_ANNO_ICMP_PARAM], tsbad_at[k]);
+	}
+	/* a Record Route before a bad option was filled in (as Click does) */
+	static const uint8_t rrthenbad[] = { 7, 7, 4, 0, 0, 0, 0, 68, 1, 0, 0, 0 };
+	ip = ipx_run(u, ipx_opts_pkt(u, rrthenbad, 12), now, &dev);
+	assert_int_equal(dev, 1);
+	assert_int_equal(u->out[0]->anno[RT_ANNO_ICMP_PARAM], 28);
+	assert_int_equal(rt_rd32(ip + 23), IP4(10, 0, 0, 9));
+	uint64_t v;
+	assert_int_equal(rt_module_read(u->m, "g", "drops", &v), 0);
+	assert_int_equal(v, 9);
+	done(u);
+}
+
+static void test_ipx_ipinputcombo(void **st)
+{
+	(void)st;
+	struct rtu *u = open_cfg("FromDevice(0) -> EtherEncap(0x0800, 00:01:02:03:04:05, 00:0a:0b:0c:0d:0e)"
+	                         " -> c :: IPInputCombo(7, 10.0.0.1) -> ToDevice(0)");
+	uint32_t dev;
+	const uint8_t *ip = ipx_run(u, rtu_udp(u, IP4(10, 0, 0, 2), 1, IP4(5, 6, 7, 8), 2, 10), 0, &dev);
+	struct rt_pkt *p = u->out[0];
+	assert_int_equal(p->len, 38);
+	assert_int_equal(ip[0], 0x45);
+	assert_int_equal(p->anno[RT_ANNO_PAINT], 7);
+	assert_int_equal(rt_pkt_dst_anno(p), IP4(5, 6, 7, 8));
+	assert_int_equal(p->ip_off, (int32_t)p->off);
+	assert_int_equal(p->ip_hlen, 20);
+	/* BADSRC and the 0.0.0.0 and 255.255.255.255 the positional form adds */
+	static const uint32_t bad[] = { IP4(10, 0, 0, 1), 0, 0xffffffffu };
+	for (int k = 0; k < 3; k++) {
+		rtu_clear(u);
+		rt_module_push(u->m, 0, rtu_udp(u, bad[k], 1, IP4(5, 6, 7, 8), 2, 10), 0);
+		assert_int_equal(u->nout, 0);
+	}
+	/* frames straight into the element: trailer trimmed; bad checksum,
+	 * a frame too short for an IP header: dropped */
+	rtu_clear(u);
+	struct rt_pkt *q = rtu_udp(u, IP4(10, 0, 0, 2), 1, IP4(5, 6, 7, 8), 2, 10);
+	q = rt_pkt_push_front(rt_module_elem(u->m, 0), q, 14);
+	assert_non_null(q);
+	q->len += 4;
+	rt_module_push_elem(u->m, "c", 0, q, 0);
+	assert_int_equal(u->nout, 1);
+	assert_int_equal(u->out[0]->len, 38);
+	rtu_clear(u);
+	q = rtu_udp(u, IP4(10, 0, 0, 2), 1, IP4(5, 6, 7, 8), 2, 10);
+	rt_module_push_elem(u->m, "c", 0, q, 0); /* no link header: 14 IP bytes go */
+	uint8_t shortf[20] = { 0 };
+	rt_module_push_elem(u->m, "c", 0, rtu_raw(u, shortf, 20), 0);
+	assert_int_equal(u->nout, 0);
+	uint64_t v;
+	assert_int_equal(rt_module_read(u->m, "c", "drops", &v), 0);
+	assert_int_equal(v, 5);
+	done(u);
+}
+
+static void test_ipx_hostetherfilter(void **st)
+{
+	(void)st;
+	struct rtu *u = open_cfg("FromDevice(0) -> h :: HostEtherFilter(00:0a:0b:0c:0d:0e, true) -> ToDevice(0);"
+	                         " h[1] -> ToDevice(1)");
+	static const uint8_t me[6] = { 0, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e };
+	static const uint8_t dsts[5][6] = {
+		{ 0, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e }, { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
+		{ 0x01, 0, 0x5e, 0, 0, 1 }, { 0x02, 0, 0, 0, 0, 9 }, { 0, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e },
+	};
+	static const uint8_t want_dev[5] = { 0, 0, 0, 1, 1 };
+	static const uint8_t want_type[5] = { RT_PKT_HOST, RT_PKT_BROADCAST, RT_PKT_MULTICAST,
+	                                      RT_PKT_OTHERHOST, RT_PKT_LOOPBACK };
+	for (int k = 0; k < 5; k++) {
+		uint8_t f[34] = { 0 };
+		memcpy(f, dsts[k], 6);
+		memset(f + 6, 0x22, 6);
+		if (k == 4)
+			memcpy(f + 6, me, 6); /* our own frame: DROP_OWN */
+		struct rt_pkt *p = rtu_raw(u, f, sizeof f);
+		p->pkt_type = RT_PKT_LOOPBACK;
+		rtu_clear(u);
+		rt_module_push_elem(u->m, "h", 0, p, 0);
+		assert_int_equal(u->nout, 1);
+		assert_int_equal(u->out_dev[0], want_dev[k]);
+		assert_int_equal(u->out[0]->pkt_type, want_type[k]); /* own: type untouched */
+	}
+	/* a frame too short for the addresses: another host's */
+	uint8_t tiny[8] = { 0, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0, 0 };
+	rtu_clear(u);
+	rt_module_push_elem(u->m, "h", 0, rtu_raw(u, tiny, sizeof tiny), 0);
+	assert_int_equal(u->out_dev[0], 1);
+	assert_int_equal(u->out[0]->pkt_type, RT_PKT_OTHERHOST);
+	done(u);
+	/* DROP_OTHER false, OFFSET 2: another host's frame passes */
+	u = open_cfg("FromDevice(0) -> h :: HostEtherFilter(00:0a:0b:0c:0d:0e, DROP_OTHER false, OFFSET 2)"
+	             " -> ToDevice(0); h[1] -> ToDevice(1)");
+	uint8_t f[36] = { 0 };
+	memcpy(f + 2, dsts[3], 6);
+	rt_module_push_elem(u->m, "h", 0, rtu_raw(u, f, sizeof f), 0);
+	assert_int_equal(u->out_dev[0], 0);
+	assert_int_equal(u->out[0]->pkt_type, RT_PKT_OTHERHOST);
+	rtu_clear(u);
+	memcpy(f + 2, me, 6);
+	rt_module_push_elem(u->m, "h", 0, rtu_raw(u, f, sizeof f), 0);
+	assert_int_equal(u->out[0]->pkt_type, RT_PKT_HOST);
+	done(u);
+}
+
+static void test_ipx_lookups_and_checks(void **st)
+{
+	(void)st;
+	static const char *const cls[] = { "DirectIPLookup", "SortedIPLookup" };
+	for (int k = 0; k < 2; k++) {
+		char cfg[256];
+		snprintf(cfg, sizeof cfg,
+		         "FromDevice(0) -> l :: %s(10.0.0.0/8 0, 10.1.0.0/16 10.1.0.1 1, 10.1.0.0/16 0, 0.0.0.0/0 2);"
+		         "l[0] -> ToDevice(0); l[1] -> ToDevice(1); l[2] -> ToDevice(2)", cls[k]);
+		struct rtu *u = open_cfg(cfg);
+		rt_module_push(u->m, 0, rtu_udp(u, 1, 1, IP4(10, 2, 0, 1), 2, 1), 0);
+		rt_module_push(u->m, 0, rtu_udp(u, 1, 1, IP4(10, 1, 0, 7), 2, 1), 0);
+		rt_module_push(u->m, 0, rtu_udp(u, 1, 1, IP4(11, 1, 0, 7), 2, 1), 0);
+		assert_int_equal(u->nout, 3);
+		assert_int_equal(u->out_dev[0], 0);
+		assert_int_equal(u->out_dev[1], 1); /* the first route for 10.1/16 stays */
+		assert_int_equal(rt_pkt_dst_anno(u->out[1]), IP4(10, 1, 0, 1));
+		assert_int_equal(u->out_dev[2], 2);
+		done(u);
+	}
+	/* CheckIPHeader2: a bad checksum passes, unless CHECKSUM true */
+	for (int k = 0; k < 2; k++) {
+		struct rtu *u = open_cfg(k ? "FromDevice(0) -> c :: CheckIPHeader2(CHECKSUM true) -> ToDevice(0); c[1] -> ToDevice(1)"
+		                           : "FromDevice(0) -> c :: CheckIPHeader2 -> ToDevice(0); c[1] -> ToDevice(1)");
+		struct rt_pkt *p = rtu_udp(u, 1, 1, 2, 2, 1);
+		rt_pkt_data(p)[10] ^= 1;
+		rt_module_push_elem(u->m, "c", 0, p, 0);
+		assert_int_equal(u->out_dev[0], (uint32_t)k);
+		done(u);
+	}
+	/* CheckLength: longer than LENGTH to output 1 (dropped without one) */
+	struct rtu *u = open_cfg("FromDevice(0) -> c :: CheckLength(38) -> ToDevice(0); c[1] -> ToDevice(1)");
+	rt_module_push(u->m, 0, rtu_udp(u, 1, 1, 2, 2, 10), 0);
+	rt_module_push(u->m, 0, rtu_udp(u, 1, 1, 2, 2, 11), 0);
+	assert_int_equal(u->out_dev[0], 0);
+	assert_int_equal(u->out_dev[1], 1);
+	done(u);
+	u = open_cfg("FromDevice(0) -> CheckLength(38) -> ToDevice(0)");
+	rt_module_push(u->m, 0, rtu_udp(u, 1, 1, 2, 2, 11), 0);
+	assert_int_equal(u->nout, 0);
+	done(u);
+}
+
+static void test_ipx_truncate_and_strips(void **st)
+{
+	(void)st;
+	/* Truncate: the cut bytes go into the extra-length annotation */
+	for (int k = 0; k < 2; k++) {
+		struct rtu *u = open_cfg(k ? "FromDevice(0) -> Truncate(30, EXTRA_LENGTH false) -> ToDevice(0)"
+		                           : "FromDevice(0) -> Truncate(30) -> ToDevice(0)");
+		rt_module_push(u->m, 0, rtu_udp(u, 1, 1, 2, 2, 10), 0);
+		rt_module_push(u->m, 0, rtu_udp(u, 1, 1, 2, 2, 1), 0);
+		assert_int_equal(u->out[0]->len, 30);
+		uint32_t x;
+		memcpy(&x, u->out[0]->anno + 28, 4);
+		assert_int_equal(x, k ? 0 : 8);
+		assert_int_equal(u->out[1]->len, 29);
+		memcpy(&x, u->out[1]->anno + 28, 4);
+		assert_int_equal(x, 0);
+		done(u);
+	}
+	/* StripIPHeader by the header length (options too), UnstripIPHeader
+	 * back; StripToNetworkHeader forward and back */
+	struct rtu *u = open_cfg("FromDevice(0) -> s :: StripIPHeader -> ToDevice(0);"
+	                         "FromDevice(1) -> StripIPHeader -> UnstripIPHeader -> UnstripIPHeader -> ToDevice(1);"
+	                         "FromDevice(2) -> Strip(10) -> StripToNetworkHeader -> ToDevice(2);"
+	                         "FromDevice(3) -> EtherEncap(0x0800, 0:1:2:3:4:5, 0:1:2:3:4:6) -> StripToNetworkHeader -> ToDevice(3);"
+	                         "FromDevice(4) -> StripIPHeader -> Strip(4) -> StripIPHeader -> ToDevice(4);"
+	                         "FromDevice(5) -> StripIPHeader -> StripToNetworkHeader -> ToDevice(5)");
+	static const uint8_t nop4[] = { 1, 1, 1, 0 };
+	rt_module_push(u->m, 0, ipx_opts_pkt(u, nop4, 4), 0);
+	assert_int_equal(u->out[0]->len, 8);
+	assert_int_equal(rt_rd16(out_ip(u, 0) + 4), 8); /* the UDP length */
+	rtu_clear(u);
+	for (uint32_t d = 1; d <= 5; d++)
+		rt_module_push(u->m, d, rtu_udp(u, 1, 1, 2, 2, 10), 0);
+	assert_int_equal(u->nout, 5);
+	static const uint32_t want_len[5] = { 38, 38, 38, 0, 38 };
+	for (uint32_t i = 0; i < 5; i++) {
+		assert_int_equal(u->out_dev[i], i + 1);
+		assert_int_equal(u->out[i]->len, want_len[i]); /* 4: pulled to the end, as Click */
+		if (want_len[i])
+			assert_int_equal(out_ip(u, i)[0], 0x45);
+	}
+	rtu_clear(u);
+	/* no IP header annotation: unchanged */
+	rt_module_push_elem(u->m, "s", 0, rtu_udp(u, 1, 1, 2, 2, 10), 0);
+	assert_int_equal(u->out[0]->len, 38);
+	done(u);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1892,6 +2208,12 @@ int main(void)
 		cmocka_unit_test(test_sched_group_rates),
 		cmocka_unit_test(test_sched_group_paint_info),
 		cmocka_unit_test(test_sources),
+		/* group ipx */
+		cmocka_unit_test(test_ipx_ipgwoptions),
+		cmocka_unit_test(test_ipx_ipinputcombo),
+		cmocka_unit_test(test_ipx_hostetherfilter),
+		cmocka_unit_test(test_ipx_lookups_and_checks),
+		cmocka_unit_test(test_ipx_truncate_and_strips),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
