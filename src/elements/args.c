@@ -223,6 +223,17 @@ static size_t hex_block(const char *s, size_t n, size_t i, struct buf *b, size_t
 	for (i += 2; i < n && s[i] != '>'; i++) {
 		if (is_space(s[i]))
 			continue;
+		if (s[i] == '/' && i + 1 < n && s[i + 1] == '/') { /* comments, as Click skips them */
+			while (i + 1 < n && s[i + 1] != '\n')
+				i++;
+			continue;
+		}
+		if (s[i] == '/' && i + 1 < n && s[i + 1] == '*') {
+			for (i += 2; i + 1 < n && !(s[i] == '*' && s[i + 1] == '/'); i++)
+				;
+			i++;
+			continue;
+		}
 		int h = hexval(s[i]);
 		if (h < 0) {
 			*err_at = i;

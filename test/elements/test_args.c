@@ -126,6 +126,12 @@ static void test_unquote(void **state)
 	assert_non_null(strstr(first_msg(x), "bad hex block"));
 	v = val(x, "\\<414>");
 	assert_int_equal(arg_unquote(&x->ctx, &v, &s, &n), -EINVAL);
+	/* comments inside a hex block are skipped, as Click does (its
+	 * conf/fake-iprouter.click labels the headers of its packet) */
+	v = val(x, "\\<\n  // Ethernet\n  41 42 /* two */ 43\n  // end\n>");
+	assert_int_equal(arg_unquote(&x->ctx, &v, &s, &n), 0);
+	assert_int_equal(n, 3);
+	assert_memory_equal(s, "ABC", 3);
 }
 
 static void test_integers(void **state)
