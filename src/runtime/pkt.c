@@ -1,6 +1,7 @@
 /* The packet view and the simple fixed pool. */
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <string.h>
 
 #include "runtime/runtime.h"
@@ -92,10 +93,16 @@ struct rt_simple_pool *rt_simple_pool_new(uint32_t count, uint32_t bufsize, uint
 	if (!sp)
 		return NULL;
 	sp->slots = calloc(count, sizeof *sp->slots);
-	sp->mem = malloc((size_t)count * bufsize);
+	/* mapped, not malloc'ed: pages are touched only as packets use them
+	 * (glibc's MALLOC_PERTURB_, which test runners set, would write all
+	 * of a 256 MiB pool before the first packet) */
+	void *mem = mmap(NULL, (size_t)count * bufsize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+	                 -1, 0);
+	sp->mem = mem == MAP_FAILED ? NULL : mem;
 	if (!sp->slots || !sp->mem) {
 		free(sp->slots);
-		free(sp->mem);
+		if (sp->mem)
+			munmap(sp->mem, (size_t)count * bufsize);
 		free(sp);
 		return NULL;
 	}
@@ -115,7 +122,7 @@ void rt_simple_pool_free(struct rt_simple_pool *sp)
 	if (!sp)
 		return;
 	free(sp->slots);
-	free(sp->mem);
+	munmap(sp->mem, (size_t)sp->count * sp->bufsize);
 	free(sp);
 }
 
