@@ -136,9 +136,10 @@ struct ctl_tenant {
 	/* its checks and deploys (sched.c): queued + running, at most
 	 * max_inflight (its inflight quota or tenant-inflight, read once);
 	 * those waiting for a worker, oldest first; its place in the ring of
-	 * tenants with waiting jobs (round robin) */
+	 * tenants with waiting jobs (fewest running first, then round robin) */
 	bool inflight_read;
 	unsigned inflight, max_inflight;
+	unsigned running;     /* of those, on a worker */
 	struct ctl_job *q_head, *q_tail;
 	struct ctl_tenant *ring_next;
 	bool in_ring;

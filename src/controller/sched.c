@@ -493,8 +493,12 @@ static void after_work(uv_work_t *w, int status)
 	bool requeued = j->requeued;
 	if (j->timer_on)
 		uv_timer_stop(&j->timer);
-	if (!requeued)
+	if (!requeued) {
+		struct ctl_tenant *t = ctl__tenant(c, j->tenant_id);
 		c->running--;
+		if (t && t->running)
+			t->running--;
+	}
 	if (!j->reply.fn)
 		; /* answered already (past the deadline) */
 	else if (status)
@@ -543,19 +547,6 @@ static void ring_push(struct ctl *c, struct ctl_tenant *t)
 	else
 		c->ring_head = t;
 	c->ring_tail = t;
-}
-
-static struct ctl_tenant *ring_pop(struct ctl *c)
-{
-	struct ctl_tenant *t = c->ring_head;
-	if (!t)
-		return NULL;
-	c->ring_head = t->ring_next;
-	if (!c->ring_head)
-		c->ring_tail = NULL;
-	t->ring_next = NULL;
-	t->in_ring = false;
-	return t;
 }
 
 /* Take j out of its tenant's queue (the tenant may stay in the ring with
@@ -616,22 +607,48 @@ static void enqueue(struct ctl *c, struct ctl_tenant *t, struct ctl_job *j)
 	uv_timer_start(&j->timer, on_queue_wait, c->lim.queue_wait_ms, 0);
 }
 
-/* The next job to run: the first of the tenant at the head of the ring,
- * which goes to the back while it has more (one tenant's many jobs delay
- * another's by at most one job per worker). */
+/* The next job to run: the first of the tenant with the fewest jobs on a
+ * worker, the earliest in the ring among equals; it goes to the back of
+ * the ring while it has more. So a tenant that waits behind another's
+ * many jobs gets the next free worker (a delay of at most one job per
+ * worker), and tenants with jobs waiting take turns. */
 static struct ctl_job *next_job(struct ctl *c)
 {
-	struct ctl_tenant *t;
-	while ((t = ring_pop(c))) {
-		struct ctl_job *j = t->q_head;
-		if (!j)
+	struct ctl_tenant *best = NULL, *best_prev = NULL, *prev = NULL;
+	for (struct ctl_tenant *t = c->ring_head, *next; t; t = next) {
+		next = t->ring_next;
+		if (!t->q_head) { /* its jobs left the queue (queue wait) */
+			if (prev)
+				prev->ring_next = next;
+			else
+				c->ring_head = next;
+			if (c->ring_tail == t)
+				c->ring_tail = prev;
+			t->ring_next = NULL;
+			t->in_ring = false;
 			continue;
-		queue_remove(t, j);
-		if (t->q_head)
-			ring_push(c, t);
-		return j;
+		}
+		if (!best || t->running < best->running) {
+			best = t;
+			best_prev = prev;
+		}
+		prev = t;
 	}
-	return NULL;
+	if (!best)
+		return NULL;
+	if (best_prev)
+		best_prev->ring_next = best->ring_next;
+	else
+		c->ring_head = best->ring_next;
+	if (c->ring_tail == best)
+		c->ring_tail = best_prev;
+	best->ring_next = NULL;
+	best->in_ring = false;
+	struct ctl_job *j = best->q_head;
+	queue_remove(best, j);
+	if (best->q_head)
+		ring_push(c, best);
+	return j;
 }
 
 /* Start j on a worker: its inputs from the state now (a job that never
@@ -647,7 +664,10 @@ static void run_job(struct ctl *c, struct ctl_job *j)
 	}
 	int rc = job_inputs(j);
 	if (!rc && !(rc = job_start(j))) {
+		struct ctl_tenant *t = ctl__tenant(c, j->tenant_id);
 		c->running++;
+		if (t)
+			t->running++;
 		return;
 	}
 	if (rc != -EINVAL)
