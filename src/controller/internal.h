@@ -135,11 +135,13 @@ struct ctl_tenant {
 	uint64_t flows, mem_mb; /* per-module quotas (its own or the defaults) */
 	/* its checks and deploys (sched.c): queued + running, at most
 	 * max_inflight (its inflight quota or tenant-inflight, read once);
-	 * those waiting for a worker, oldest first; its place in the ring of
-	 * tenants with waiting jobs (fewest running first, then round robin) */
+	 * those waiting for a worker, oldest first; its place in the list of
+	 * tenants with waiting jobs (sched.c: fewest running first, then the
+	 * least recently served) */
 	bool inflight_read;
 	unsigned inflight, max_inflight;
 	unsigned running;     /* of those, on a worker */
+	uint64_t served;      /* when a job of it last went to a worker (ctl.served) */
 	struct ctl_job *q_head, *q_tail;
 	struct ctl_tenant *ring_next;
 	bool in_ring;
@@ -167,10 +169,12 @@ struct ctl {
 	uint64_t inline_gen;          /* bumped when inline modules come or go */
 	struct ctl_platform *platforms;
 	unsigned inflight;            /* jobs queued or running */
-	/* tenants with jobs waiting for a worker, served round robin; jobs on
-	 * a worker (not counting the serialized re-verification) */
+	/* tenants with jobs waiting for a worker; jobs on a worker (not
+	 * counting the serialized re-verification); jobs handed to workers
+	 * so far (the clock of ctl_tenant.served) */
 	struct ctl_tenant *ring_head, *ring_tail;
 	unsigned running;
+	uint64_t served;
 	/* deploys whose state moved on while they were verified: verified
 	 * again one at a time, so that they do not keep invalidating each
 	 * other (each commit changes the platform every other one waits for) */
@@ -284,7 +288,6 @@ struct ctl_job {
 	bool timer_on;
 	atomic_bool cancel; /* past the deadline: the worker's engine stops */
 	bool (*gone)(void *ud); /* the caller's (ctl_caller.gone), or NULL */
-	bool waiting;     /* in its tenant's queue; the timer is the queue wait */
 	size_t nmodel;
 	int rounds;
 	struct ctl_job *next;

@@ -536,7 +536,7 @@ static void pump(struct ctl *c)
 	}
 }
 
-/* ---- the queue: round robin over tenants ---- */
+/* ---- the queue: fair across tenants ---- */
 
 static void ring_push(struct ctl *c, struct ctl_tenant *t)
 {
@@ -564,7 +564,6 @@ static void queue_remove(struct ctl_tenant *t, struct ctl_job *j)
 	if (t->q_tail == j)
 		t->q_tail = prev;
 	j->next = NULL;
-	j->waiting = false;
 }
 
 static unsigned retry_seconds(uint64_t ms)
@@ -595,7 +594,6 @@ static void on_queue_wait(uv_timer_t *tm)
 static void enqueue(struct ctl *c, struct ctl_tenant *t, struct ctl_job *j)
 {
 	j->next = NULL;
-	j->waiting = true;
 	if (t->q_tail)
 		t->q_tail->next = j;
 	else
@@ -607,17 +605,18 @@ static void enqueue(struct ctl *c, struct ctl_tenant *t, struct ctl_job *j)
 	uv_timer_start(&j->timer, on_queue_wait, c->lim.queue_wait_ms, 0);
 }
 
-/* The next job to run: the first of the tenant with the fewest jobs on a
- * worker, the earliest in the ring among equals; it goes to the back of
- * the ring while it has more. So a tenant that waits behind another's
- * many jobs gets the next free worker (a delay of at most one job per
- * worker), and tenants with jobs waiting take turns. */
+/* The next job to run: the oldest of the tenant with the fewest jobs on a
+ * worker, the least recently served among equals. So a tenant that waits
+ * behind another's many jobs gets the next free worker (a delay of at most
+ * one job per worker), and tenants with jobs waiting take turns. The ring
+ * holds the tenants with jobs waiting (one whose jobs all left on their
+ * queue wait is dropped here). */
 static struct ctl_job *next_job(struct ctl *c)
 {
 	struct ctl_tenant *best = NULL, *best_prev = NULL, *prev = NULL;
 	for (struct ctl_tenant *t = c->ring_head, *next; t; t = next) {
 		next = t->ring_next;
-		if (!t->q_head) { /* its jobs left the queue (queue wait) */
+		if (!t->q_head) {
 			if (prev)
 				prev->ring_next = next;
 			else
@@ -628,7 +627,8 @@ static struct ctl_job *next_job(struct ctl *c)
 			t->in_ring = false;
 			continue;
 		}
-		if (!best || t->running < best->running) {
+		if (!best || t->running < best->running ||
+		    (t->running == best->running && t->served < best->served)) {
 			best = t;
 			best_prev = prev;
 		}
@@ -636,6 +636,11 @@ static struct ctl_job *next_job(struct ctl *c)
 	}
 	if (!best)
 		return NULL;
+	struct ctl_job *j = best->q_head;
+	queue_remove(best, j);
+	best->served = ++c->served;
+	if (best->q_head)
+		return j;
 	if (best_prev)
 		best_prev->ring_next = best->ring_next;
 	else
@@ -644,10 +649,6 @@ static struct ctl_job *next_job(struct ctl *c)
 		c->ring_tail = best_prev;
 	best->ring_next = NULL;
 	best->in_ring = false;
-	struct ctl_job *j = best->q_head;
-	queue_remove(best, j);
-	if (best->q_head)
-		ring_push(c, best);
 	return j;
 }
 

@@ -136,7 +136,7 @@ def test_tenant_inflight_limit():
         other = tenant(d, "other")["token"]
         ts, out = in_background(d, a, BOOM, 2)
         ts2, out2 = in_background(d, own["token"], BOOM, 1)
-        time.sleep(0.4)  # all three queued or running
+        time.sleep(0.6)  # all three queued or running (a's first runs 1.5 s)
         r = it.expect_status(d.post("/v1/check", FIG4, token=a), 429, "too_many_requests")
         assert int(r.headers["retry-after"]) >= 1, r.headers
         assert r.json["error"]["details"]["inflight"] == 2, r
@@ -165,7 +165,7 @@ def test_queue_wait_limit():
                  "--verify-queue-wait-ms", "300"]) as d:
         a, b = tenant(d, "a")["token"], tenant(d, "b")["token"]
         ts, out = in_background(d, a, BOOM, 1)
-        time.sleep(0.3)  # a's check holds the only worker
+        time.sleep(0.6)  # a's check holds the only worker (2.5 s)
         r = it.expect_status(d.post("/v1/check", FIG4, token=b), 503, "busy")
         assert int(r.headers["retry-after"]) >= 1, r.headers
         assert r.json["error"]["details"]["queue_wait_ms"] == 300, r
@@ -179,7 +179,7 @@ def test_queue_wait_limit():
                  "--verify-queue-wait-ms", "60000"]) as d:
         a, b = tenant(d, "a")["token"], tenant(d, "b")["token"]
         ts, out = in_background(d, a, BOOM, 1)
-        time.sleep(0.3)
+        time.sleep(0.5)  # a's check holds the only worker (1.5 s)
         body = json.dumps(BOOM).encode()
         s = socket.create_connection((d.host, d.port))
         s.sendall(b"POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
