@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 
+os.environ["INNET_SOURCE_DIR"] = os.path.abspath(os.environ["INNET_SOURCE_DIR"])
 sys.path.insert(0, os.path.join(os.environ["INNET_SOURCE_DIR"], "test", "lib"))
 import innet_test as it  # noqa: E402
 
