@@ -261,12 +261,16 @@ void api_respond_text(struct api_req *r, int status, const char *content_type,
 	req_free(r);
 }
 
+static void error_retry(struct api_req *r, const struct ctl_answer *a);
+
 void api_answer(void *ud, const struct ctl_answer *a)
 {
 	struct api_req *r = ud;
 	if (a->audit)
 		api_req_audit_detail(r, json_incref(a->audit));
-	if (a->status >= 400)
+	if (a->status >= 400 && a->retry_after)
+		error_retry(r, a);
+	else if (a->status >= 400)
 		api_error(r, a->status, a->code ? a->code : "internal",
 		          a->details ? json_incref(a->details) : NULL, "%s", a->message ? a->message : "");
 	else if (a->text)
@@ -307,6 +311,26 @@ static void error_h(struct api_req *r, int status, const char *code, const char 
 	va_start(ap, fmt);
 	error_v(r, status, code, NULL, headers, fmt, ap);
 	va_end(ap);
+}
+
+static void error_retry_f(struct api_req *r, const struct ctl_answer *a, const char *headers,
+                          const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void error_retry_f(struct api_req *r, const struct ctl_answer *a, const char *headers,
+                          const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	error_v(r, a->status, a->code ? a->code : "internal",
+	        a->details ? json_incref(a->details) : NULL, headers, fmt, ap);
+	va_end(ap);
+}
+
+/* A controller's error that says when to come back (429, 503). */
+static void error_retry(struct api_req *r, const struct ctl_answer *a)
+{
+	char h[48];
+	snprintf(h, sizeof h, "Retry-After: %u\r\n", a->retry_after);
+	error_retry_f(r, a, h, "%s", a->message ? a->message : "");
 }
 
 json_t *api_req_body_object(struct api_req *r, const char *const *allowed)

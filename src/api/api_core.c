@@ -144,7 +144,8 @@ static int read_quota(struct api_req *r, json_t *q, const char *key, int64_t dfl
  * meaning innetd's module-memory-mb and module-flows (docs/stateful.md). */
 static int read_quotas(struct api_req *r, json_t *q, struct reg_tenant *t)
 {
-	static const char *const qkeys[] = {"modules", "memory_mb", "starts_per_minute", "rps", "flows"};
+	static const char *const qkeys[] = {"modules", "memory_mb", "starts_per_minute", "rps", "flows",
+	                                    "inflight"};
 	if (q && !json_is_object(q)) {
 		api_error(r, 400, "wrong_type", json_pack("{s:s}", "field", "quotas"),
 		          "quotas must be an object");
@@ -159,7 +160,7 @@ static int read_quotas(struct api_req *r, json_t *q, struct reg_tenant *t)
 		if (k == sizeof qkeys / sizeof qkeys[0]) {
 			api_error(r, 400, "unknown_field", json_pack("{s:s}", "field", "quotas"),
 			          "quotas: unknown field '%s' (modules, memory_mb, starts_per_minute, rps, "
-			          "flows)", key);
+			          "flows, inflight)", key);
 			return -EINVAL;
 		}
 	}
@@ -167,7 +168,8 @@ static int read_quotas(struct api_req *r, json_t *q, struct reg_tenant *t)
 	    read_quota(r, q, qkeys[1], 0, &t->quota_memory_mb) ||
 	    read_quota(r, q, qkeys[2], 60, &t->quota_starts_per_min) ||
 	    read_quota(r, q, qkeys[3], 0, &t->quota_rps) ||
-	    read_quota(r, q, qkeys[4], 0, &t->quota_flows))
+	    read_quota(r, q, qkeys[4], 0, &t->quota_flows) ||
+	    read_quota(r, q, qkeys[5], 0, &t->quota_inflight))
 		return -EINVAL;
 	return 0;
 }

@@ -6,10 +6,16 @@
 #include "api/api.h"
 #include "controller/controller.h"
 
+/* The client of a pending request has disconnected. */
+static bool req_gone(void *ud)
+{
+	return api_req_cancelled(ud);
+}
+
 static struct ctl_caller caller_of(const struct api_req *r)
 {
 	const struct api_principal *p = api_req_principal(r);
-	return (struct ctl_caller){.tenant_id = p->tenant_id, .kind = p->kind};
+	return (struct ctl_caller){.tenant_id = p->tenant_id, .kind = p->kind, .gone = req_gone};
 }
 
 static json_t *module_request(struct api_req *r)

@@ -75,8 +75,19 @@ struct ctl_limits {
 	uint64_t tenant_rps;       /* check/deploy requests per second of a tenant
 	                            * without its own rps quota (0: 200; bursts of
 	                            * twice as many) */
-	unsigned max_inflight;     /* verification jobs at once (0: 1024) */
-	uint64_t deadline_ms;      /* answer 422 too_complex after this (0: 10000) */
+	unsigned max_inflight;     /* checks and deploys queued or running, all
+	                            * tenants together (0: 1024; 503 busy above) */
+	uint64_t deadline_ms;      /* answer 422 too_complex this long after the
+	                            * job's work started (0: 10000) */
+	/* scheduling (docs/architecture.md, "Scheduling checks and deploys") */
+	unsigned workers;          /* jobs verified at once (0: 4); the daemon
+	                            * gives libuv's pool at least as many threads */
+	uint64_t queue_wait_ms;    /* a job still waiting for a worker this long is
+	                            * answered 503 busy with Retry-After and never
+	                            * run (0: 5000) */
+	unsigned tenant_inflight;  /* checks and deploys of one tenant queued or
+	                            * running, for tenants without their own
+	                            * inflight quota (0: 8; 429 above) */
 	/* per-module quotas of tenants without their own (docs/stateful.md) */
 	uint64_t module_flows;     /* flow mappings (0: 65536) */
 	uint64_t module_memory_mb; /* MiB of a stateful module's state (0: 16) */
@@ -95,6 +106,9 @@ struct ctl_env {
 struct ctl_caller {
 	int64_t tenant_id;
 	enum reg_kind kind;
+	/* Optional: has the caller gone (called with done's ud)? A queued job
+	 * whose caller has gone is answered (503) without being run. */
+	bool (*gone)(void *ud);
 };
 
 /* An answer. status >= 400: an error (code, message, details); otherwise
@@ -110,6 +124,7 @@ struct ctl_answer {
 	const char *code, *message;
 	json_t *details;
 	json_t *audit;
+	unsigned retry_after; /* seconds, for a Retry-After header; 0: none */
 };
 typedef void (*ctl_done_fn)(void *ud, const struct ctl_answer *a);
 

@@ -37,17 +37,33 @@ void ctl__reply_text(struct ctl_reply *rp, int status, const char *text, json_t 
 	json_decref(audit);
 }
 
+static void reply_error_v(struct ctl_reply *rp, int status, const char *code,
+                          unsigned retry_after, json_t *details, const char *fmt, va_list ap)
+{
+	char msg[1024];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	struct ctl_answer a = {.status = status, .code = code, .message = msg, .details = details,
+	                       .retry_after = retry_after};
+	deliver(rp, &a);
+	json_decref(details);
+}
+
 void ctl__reply_error(struct ctl_reply *rp, int status, const char *code, json_t *details,
                       const char *fmt, ...)
 {
-	char msg[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	reply_error_v(rp, status, code, 0, details, fmt, ap);
 	va_end(ap);
-	struct ctl_answer a = {.status = status, .code = code, .message = msg, .details = details};
-	deliver(rp, &a);
-	json_decref(details);
+}
+
+void ctl__reply_retry(struct ctl_reply *rp, int status, const char *code, unsigned retry_after,
+                      json_t *details, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	reply_error_v(rp, status, code, retry_after ? retry_after : 1, details, fmt, ap);
+	va_end(ap);
 }
 
 /* ---- parsed policies ---- */
@@ -254,6 +270,12 @@ static void default_limits(struct ctl_limits *l)
 		l->tenant_rps = 200;
 	if (!l->max_inflight)
 		l->max_inflight = 1024;
+	if (!l->workers)
+		l->workers = 4;
+	if (!l->queue_wait_ms)
+		l->queue_wait_ms = 5000;
+	if (!l->tenant_inflight)
+		l->tenant_inflight = 8;
 	if (!l->module_flows)
 		l->module_flows = 65536;
 	if (!l->module_memory_mb)

@@ -133,6 +133,18 @@ struct ctl_tenant {
 	struct tbucket rate;  /* check and deploy requests */
 	bool quotas_read;     /* flows and mem_mb read from its row */
 	uint64_t flows, mem_mb; /* per-module quotas (its own or the defaults) */
+	/* its checks and deploys (sched.c): queued + running, at most
+	 * max_inflight (its inflight quota or tenant-inflight, read once);
+	 * those waiting for a worker, oldest first; its place in the list of
+	 * tenants with waiting jobs (sched.c: fewest running first, then the
+	 * least recently served) */
+	bool inflight_read;
+	unsigned inflight, max_inflight;
+	unsigned running;     /* of those, on a worker */
+	uint64_t served;      /* when a job of it last went to a worker (ctl.served) */
+	struct ctl_job *q_head, *q_tail;
+	struct ctl_tenant *ring_next;
+	bool in_ring;
 };
 
 /* The addresses of a platform promised to jobs in flight. */
@@ -156,7 +168,13 @@ struct ctl {
 	struct idmap tenants;         /* id -> struct ctl_tenant */
 	uint64_t inline_gen;          /* bumped when inline modules come or go */
 	struct ctl_platform *platforms;
-	unsigned inflight;
+	unsigned inflight;            /* jobs queued or running */
+	/* tenants with jobs waiting for a worker; jobs on a worker (not
+	 * counting the serialized re-verification); jobs handed to workers
+	 * so far (the clock of ctl_tenant.served) */
+	struct ctl_tenant *ring_head, *ring_tail;
+	unsigned running;
+	uint64_t served;
 	/* deploys whose state moved on while they were verified: verified
 	 * again one at a time, so that they do not keep invalidating each
 	 * other (each commit changes the platform every other one waits for) */
@@ -169,6 +187,9 @@ struct ctl_reply {
 	ctl_done_fn fn;
 	void *ud;
 };
+/* Answer an error with a Retry-After of retry_after seconds (0: 1). */
+void ctl__reply_retry(struct ctl_reply *rp, int status, const char *code, unsigned retry_after,
+                      json_t *details, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* Answer with body (stolen; NULL: none) and audit detail (stolen). */
 void ctl__reply_json(struct ctl_reply *rp, int status, json_t *body, json_t *audit);
 /* Answer with body as JSON text and audit detail (stolen). */
@@ -205,6 +226,9 @@ void ctl__unreserve(struct ctl *c, const char *platform, uint32_t ip);
 /* ---- quotas and rates (quota.c) ---- */
 /* true: allowed; false: over the tenant's request rate. */
 bool ctl__rate_ok(struct ctl *c, int64_t tenant);
+/* The most checks and deploys the tenant may have queued or running: its
+ * inflight quota, or tenant-inflight. Read once. */
+unsigned ctl__tenant_inflight(struct ctl *c, int64_t tenant);
 /* May the tenant add a module called name? 0: yes; 1: no, answered (409
  * name_taken, 429 quota_exceeded); or a negative errno. */
 int ctl__admit(struct ctl *c, int64_t tenant, const char *name, int64_t quota,
@@ -263,6 +287,7 @@ struct ctl_job {
 	uv_timer_t timer; /* the verification deadline */
 	bool timer_on;
 	atomic_bool cancel; /* past the deadline: the worker's engine stops */
+	bool (*gone)(void *ud); /* the caller's (ctl_caller.gone), or NULL */
 	size_t nmodel;
 	int rounds;
 	struct ctl_job *next;

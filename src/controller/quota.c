@@ -65,6 +65,25 @@ bool ctl__rate_ok(struct ctl *c, int64_t tenant)
 	return tbucket_take(&t->rate, 1, now);
 }
 
+unsigned ctl__tenant_inflight(struct ctl *c, int64_t tenant)
+{
+	struct ctl_tenant *ct = ctl__tenant(c, tenant);
+	if (ct && ct->inflight_read)
+		return ct->max_inflight;
+	unsigned max = c->lim.tenant_inflight;
+	struct reg_tenant t;
+	if (reg_tenant_get(c->env.reg, tenant, &t))
+		return max; /* (not cached: the next call tries again) */
+	if (t.quota_inflight > 0)
+		max = t.quota_inflight > 1000000 ? 1000000 : (unsigned)t.quota_inflight;
+	reg_tenant_release(&t);
+	if (ct) {
+		ct->max_inflight = max;
+		ct->inflight_read = true;
+	}
+	return max;
+}
+
 int ctl__admit(struct ctl *c, int64_t tenant, const char *name, int64_t quota,
                struct ctl_reply *rp)
 {

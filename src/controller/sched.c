@@ -350,6 +350,7 @@ static void work_cb(uv_work_t *w)
 
 static void after_work(uv_work_t *w, int status);
 static void pump(struct ctl *c);
+static void dispatch(struct ctl *c);
 
 /* Verification takes too long: answer now and cancel the job (the engine
  * stops at its next step; its result is then dropped and what it reserved
@@ -366,17 +367,25 @@ static void on_deadline(uv_timer_t *t)
 	                 "or the requirements", (unsigned long long)ms);
 }
 
+static void job_timer(struct ctl_job *j)
+{
+	if (!j->timer_on) {
+		uv_timer_init(j->ctl->env.loop, &j->timer);
+		j->timer.data = j;
+		j->timer_on = true;
+	}
+}
+
+/* On a worker now: the pool has a thread free for each of the
+ * controller's workers (the daemon sizes it), so the deadline counts from
+ * when the work starts. */
 static int job_start(struct ctl_job *j)
 {
 	j->work.data = j;
 	int rc = uv_queue_work(j->ctl->env.loop, &j->work, work_cb, after_work);
 	if (rc)
 		return -EIO;
-	if (!j->timer_on) {
-		uv_timer_init(j->ctl->env.loop, &j->timer);
-		j->timer.data = j;
-		j->timer_on = true;
-	}
+	job_timer(j);
 	uv_timer_start(&j->timer, on_deadline, j->ctl->lim.deadline_ms, 0);
 	return 0;
 }
@@ -466,12 +475,30 @@ static bool answer_deploy(struct ctl_job *j)
 	return false;
 }
 
+/* j is done (answered): it leaves the counts it was in. */
+static void job_done(struct ctl_job *j)
+{
+	struct ctl *c = j->ctl;
+	struct ctl_tenant *t = ctl__tenant(c, j->tenant_id);
+	if (t && t->inflight)
+		t->inflight--;
+	c->inflight--;
+	job_release(j);
+}
+
 static void after_work(uv_work_t *w, int status)
 {
 	struct ctl_job *j = w->data;
 	struct ctl *c = j->ctl;
+	bool requeued = j->requeued;
 	if (j->timer_on)
 		uv_timer_stop(&j->timer);
+	if (!requeued) {
+		struct ctl_tenant *t = ctl__tenant(c, j->tenant_id);
+		c->running--;
+		if (t && t->running)
+			t->running--;
+	}
 	if (!j->reply.fn)
 		; /* answered already (past the deadline) */
 	else if (status)
@@ -479,11 +506,12 @@ static void after_work(uv_work_t *w, int status)
 	else if (j->kind == CTL_JOB_CHECK)
 		answer_check(j);
 	else if (answer_deploy(j))
-		return;
-	if (j->requeued)
+		goto next;
+	if (requeued)
 		c->rq_busy = false;
-	c->inflight--;
-	job_release(j);
+	job_done(j);
+next:
+	dispatch(c);
 	pump(c);
 }
 
@@ -504,9 +532,157 @@ static void pump(struct ctl *c)
 		if (rc != -EINVAL)
 			ctl__reply_error(&j->reply, 500, "internal", NULL, "verifying again: %s",
 			                 strerror(-rc));
-		c->inflight--;
-		job_release(j);
+		job_done(j);
 	}
+}
+
+/* ---- the queue: fair across tenants ---- */
+
+static void ring_push(struct ctl *c, struct ctl_tenant *t)
+{
+	t->ring_next = NULL;
+	t->in_ring = true;
+	if (c->ring_tail)
+		c->ring_tail->ring_next = t;
+	else
+		c->ring_head = t;
+	c->ring_tail = t;
+}
+
+/* Take j out of its tenant's queue (the tenant may stay in the ring with
+ * an empty queue: dispatch skips it). */
+static void queue_remove(struct ctl_tenant *t, struct ctl_job *j)
+{
+	struct ctl_job **pp = &t->q_head, *prev = NULL;
+	while (*pp && *pp != j) {
+		prev = *pp;
+		pp = &(*pp)->next;
+	}
+	if (!*pp)
+		return;
+	*pp = j->next;
+	if (t->q_tail == j)
+		t->q_tail = prev;
+	j->next = NULL;
+}
+
+static unsigned retry_seconds(uint64_t ms)
+{
+	uint64_t s = (ms + 999) / 1000;
+	return s < 1 ? 1 : s > 3600 ? 3600 : (unsigned)s;
+}
+
+/* Waited too long for a worker: answered 503, never run (it would be
+ * answered too late to be of use, and its work would delay the jobs
+ * behind it). */
+static void on_queue_wait(uv_timer_t *tm)
+{
+	struct ctl_job *j = tm->data;
+	struct ctl *c = j->ctl;
+	struct ctl_tenant *t = ctl__tenant(c, j->tenant_id);
+	if (t)
+		queue_remove(t, j);
+	uint64_t ms = c->lim.queue_wait_ms;
+	ctl__reply_retry(&j->reply, 503, "busy", retry_seconds(ms),
+	                 json_pack("{s:I}", "queue_wait_ms", (json_int_t)ms),
+	                 "every verification worker stayed busy for %llu ms; try again later",
+	                 (unsigned long long)ms);
+	job_done(j);
+}
+
+/* Wait for a worker in the tenant's queue. */
+static void enqueue(struct ctl *c, struct ctl_tenant *t, struct ctl_job *j)
+{
+	j->next = NULL;
+	if (t->q_tail)
+		t->q_tail->next = j;
+	else
+		t->q_head = j;
+	t->q_tail = j;
+	if (!t->in_ring)
+		ring_push(c, t);
+	job_timer(j);
+	uv_timer_start(&j->timer, on_queue_wait, c->lim.queue_wait_ms, 0);
+}
+
+/* The next job to run: the oldest of the tenant with the fewest jobs on a
+ * worker, the least recently served among equals. So a tenant that waits
+ * behind another's many jobs gets the next free worker (a delay of at most
+ * one job per worker), and tenants with jobs waiting take turns. The ring
+ * holds the tenants with jobs waiting (one whose jobs all left on their
+ * queue wait is dropped here). */
+static struct ctl_job *next_job(struct ctl *c)
+{
+	struct ctl_tenant *best = NULL, *best_prev = NULL, *prev = NULL;
+	for (struct ctl_tenant *t = c->ring_head, *next; t; t = next) {
+		next = t->ring_next;
+		if (!t->q_head) {
+			if (prev)
+				prev->ring_next = next;
+			else
+				c->ring_head = next;
+			if (c->ring_tail == t)
+				c->ring_tail = prev;
+			t->ring_next = NULL;
+			t->in_ring = false;
+			continue;
+		}
+		if (!best || t->running < best->running ||
+		    (t->running == best->running && t->served < best->served)) {
+			best = t;
+			best_prev = prev;
+		}
+		prev = t;
+	}
+	if (!best)
+		return NULL;
+	struct ctl_job *j = best->q_head;
+	queue_remove(best, j);
+	best->served = ++c->served;
+	if (best->q_head)
+		return j;
+	if (best_prev)
+		best_prev->ring_next = best->ring_next;
+	else
+		c->ring_head = best->ring_next;
+	if (c->ring_tail == best)
+		c->ring_tail = best_prev;
+	best->ring_next = NULL;
+	best->in_ring = false;
+	return j;
+}
+
+/* Start j on a worker: its inputs from the state now (a job that never
+ * runs costs nothing), unless its caller has gone. */
+static void run_job(struct ctl *c, struct ctl_job *j)
+{
+	uv_timer_stop(&j->timer);
+	if (j->gone && j->gone(j->reply.ud)) {
+		ctl__reply_error(&j->reply, 503, "busy", NULL,
+		                 "the client left before its verification started");
+		job_done(j);
+		return;
+	}
+	int rc = job_inputs(j);
+	if (!rc && !(rc = job_start(j))) {
+		struct ctl_tenant *t = ctl__tenant(c, j->tenant_id);
+		c->running++;
+		if (t)
+			t->running++;
+		return;
+	}
+	if (rc != -EINVAL)
+		ctl__reply_error(&j->reply, 500, "internal", NULL, "starting the verification: %s",
+		                 strerror(-rc));
+	job_done(j);
+}
+
+/* Fill the free workers. */
+static void dispatch(struct ctl *c)
+{
+	struct ctl_job *j;
+	while (c->running < c->lim.workers && (j = next_job(c)))
+		run_job(c, j);
 }
 
 /* ---- the request ---- */
@@ -687,6 +863,7 @@ static struct ctl_job *job_new(struct ctl *c, const struct ctl_caller *who,
 	j->in.kind = who->kind;
 	j->in.max_steps = c->lim.max_steps;
 	j->in.max_network_steps = c->lim.max_network_steps;
+	j->gone = who->gone;
 	atomic_init(&j->cancel, false);
 	j->in.cancel = &j->cancel;
 	return j;
@@ -705,35 +882,54 @@ static int precheck_deploy(struct ctl_job *j)
 	return rc == 1 ? -EINVAL : rc;
 }
 
+/* May the tenant queue one more job? Else answered 429 or 503. */
+static bool admit_job(struct ctl *c, const struct ctl_caller *who, struct ctl_tenant *t,
+                      struct ctl_reply *rp)
+{
+	if (!ctl__rate_ok(c, who->tenant_id)) {
+		uint64_t rps = t->rps;
+		ctl__reply_retry(rp, 429, "rate_limited", 1, json_pack("{s:f}", "per_second", (double)rps),
+		                 "too many requests; at most %llu per second", (unsigned long long)rps);
+		return false;
+	}
+	unsigned max = ctl__tenant_inflight(c, who->tenant_id);
+	if (t->inflight >= max) {
+		ctl__reply_retry(rp, 429, "too_many_requests", 1, json_pack("{s:I}", "inflight",
+		                 (json_int_t)max), "you have %u checks and deploys in progress, the most "
+		                 "allowed; try again when one has been answered", max);
+		return false;
+	}
+	if (c->inflight >= c->lim.max_inflight) {
+		ctl__reply_retry(rp, 503, "busy", retry_seconds(c->lim.queue_wait_ms), NULL,
+		                 "too many verifications in progress; try again");
+		return false;
+	}
+	return true;
+}
+
 static int submit(struct ctl *c, const struct ctl_caller *who, json_t *req,
                   enum ctl_job_kind kind, ctl_done_fn done, void *ud)
 {
 	struct ctl_reply rp = {done, ud};
-	if (!ctl__rate_ok(c, who->tenant_id)) {
-		uint64_t rps = ctl__tenant(c, who->tenant_id)->rps;
-		ctl__reply_error(&rp, 429, "rate_limited", json_pack("{s:f}", "per_second", (double)rps),
-		                 "too many requests; at most %llu per second", (unsigned long long)rps);
+	struct ctl_tenant *t = ctl__tenant(c, who->tenant_id);
+	if (!t)
+		return -ENOMEM;
+	if (!admit_job(c, who, t, &rp))
 		return 0;
-	}
-	if (c->inflight >= c->lim.max_inflight) {
-		ctl__reply_error(&rp, 503, "busy", NULL, "too many verifications in progress; try again");
-		return 0;
-	}
 	struct ctl_job *j = job_new(c, who, kind, done, ud);
 	if (!j)
 		return -ENOMEM;
 	int rc = parse_request(c, who, req, j);
 	if (!rc && kind == CTL_JOB_DEPLOY)
 		rc = precheck_deploy(j);
-	if (!rc)
-		rc = job_inputs(j);
-	if (!rc)
-		rc = job_start(j);
 	if (rc) {
 		job_free(j);
 		return rc == -EINVAL ? 0 : rc;
 	}
 	c->inflight++;
+	t->inflight++;
+	enqueue(c, t, j);
+	dispatch(c);
 	return 0;
 }
 

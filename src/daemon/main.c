@@ -153,8 +153,20 @@ static int open_state(struct daemon *d, int argc, char **argv, struct diags *dg,
 	return rc == 0 ? 0 : rc == -EINVAL ? 2 : 1;
 }
 
+/* libuv's pool: a thread for each verification worker (so that a job
+ * starts when the controller hands it over, and its deadline counts from
+ * then), plus two for the serialized re-verification and the policy and
+ * network re-checks. Read by libuv when the pool first starts. */
+static void size_pool(const struct cfg *cfg)
+{
+	char n[24];
+	snprintf(n, sizeof n, "%lld", (long long)cfg->verify_workers + 2);
+	setenv("UV_THREADPOOL_SIZE", n, 1);
+}
+
 static int init_loop(struct daemon *d)
 {
+	size_pool(&d->cfg);
 	int rc = uv_loop_init(&d->loop);
 	if (rc) {
 		log_error("main", "uv_loop_init: %s", uv_strerror(rc));
@@ -187,6 +199,10 @@ static int start_api(struct daemon *d, const uint8_t admin_hash[REG_HASH_LEN])
 		.tenant_rps = (uint64_t)d->cfg.tenant_rps,
 		.module_flows = (uint64_t)d->cfg.module_flows,
 		.module_memory_mb = (uint64_t)d->cfg.module_memory_mb,
+		.workers = (unsigned)d->cfg.verify_workers,
+		.queue_wait_ms = (uint64_t)d->cfg.verify_queue_wait_ms,
+		.max_inflight = (unsigned)d->cfg.verify_queue,
+		.tenant_inflight = (unsigned)d->cfg.tenant_inflight,
 	};
 	if ((rc = ctl_new(&env, &limits, &d->ctl)))
 		return rc;

@@ -34,18 +34,20 @@ static const char *const stmt_sql[S_COUNT] = {
 	               "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 	[S_TENANT_INSERT] =
 		"INSERT INTO tenants(name, kind, token_hash, quota_modules, quota_memory_mb, "
-		"quota_starts_per_min, quota_rps, quota_flows, created_at) VALUES (?1, ?2, ?3, ?4, ?5, "
-		"?6, ?7, ?8, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) RETURNING id, created_at",
+		"quota_starts_per_min, quota_rps, quota_flows, created_at, quota_inflight) VALUES (?1, ?2, "
+		"?3, ?4, ?5, ?6, ?7, ?8, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?9) RETURNING id, created_at",
 	[S_TENANT_PREFIX_INSERT] =
 		"INSERT INTO tenant_prefixes(tenant_id, list, pos, prefix, addr, len) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[S_TENANT_GET] = "SELECT id, name, kind, quota_modules, quota_memory_mb, "
-	                 "quota_starts_per_min, created_at, quota_rps, quota_flows FROM tenants WHERE id = ?1",
+	                 "quota_starts_per_min, created_at, quota_rps, quota_flows, quota_inflight "
+	                 "FROM tenants WHERE id = ?1",
 	[S_TENANT_BY_HASH] = "SELECT id, name, kind, quota_modules, quota_memory_mb, "
-	                     "quota_starts_per_min, created_at, quota_rps, quota_flows, token_hash FROM tenants "
-	                     "WHERE token_hash = ?1",
+	                     "quota_starts_per_min, created_at, quota_rps, quota_flows, quota_inflight, "
+	                     "token_hash FROM tenants WHERE token_hash = ?1",
 	[S_TENANT_LIST] = "SELECT id, name, kind, quota_modules, quota_memory_mb, "
-	                  "quota_starts_per_min, created_at, quota_rps, quota_flows FROM tenants ORDER BY id",
+	                  "quota_starts_per_min, created_at, quota_rps, quota_flows, quota_inflight "
+	                  "FROM tenants ORDER BY id",
 	[S_TENANT_PREFIXES] = "SELECT list, addr, len FROM tenant_prefixes WHERE tenant_id = ?1 "
 	                      "ORDER BY list, pos",
 	[S_TENANT_LIVE_MODULES] = "SELECT count(*) FROM modules WHERE tenant_id = ?1 AND state <> 'killed'",
@@ -98,6 +100,9 @@ static const char *const migrations[] = {
 	"ALTER TABLE modules ADD COLUMN stateful_elements TEXT;"
 	"CREATE TABLE module_state (module_id INTEGER PRIMARY KEY REFERENCES modules(id) ON DELETE "
 	"CASCADE, state BLOB NOT NULL, bytes INTEGER NOT NULL CHECK (bytes >= 0), saved_at TEXT NOT NULL);",
+	/* 4 -> 5: a tenant's own limit of checks and deploys in flight */
+	"ALTER TABLE tenants ADD COLUMN quota_inflight INTEGER NOT NULL DEFAULT 0 "
+	"CHECK (quota_inflight >= 0);",
 };
 
 _Static_assert(S_COUNT <= REG__CORE_STMTS, "struct registry holds every statement");
@@ -500,6 +505,7 @@ int reg_tenant_add(struct registry *r, struct reg_tenant *t, const uint8_t hash[
 	sqlite3_bind_int64(s, 6, t->quota_starts_per_min);
 	sqlite3_bind_int64(s, 7, t->quota_rps);
 	sqlite3_bind_int64(s, 8, t->quota_flows);
+	sqlite3_bind_int64(s, 9, t->quota_inflight);
 	int st = sqlite3_step(s);
 	if (st == SQLITE_ROW) {
 		t->id = sqlite3_column_int64(s, 0);
@@ -550,6 +556,7 @@ static int tenant_row(sqlite3_stmt *s, void *elem)
 	t->created_at = reg__dupcol(s, 6);
 	t->quota_rps = sqlite3_column_int64(s, 7);
 	t->quota_flows = sqlite3_column_int64(s, 8);
+	t->quota_inflight = sqlite3_column_int64(s, 9);
 	return t->name && t->created_at ? 0 : -ENOMEM;
 }
 
@@ -588,8 +595,8 @@ static int tenant_one(struct registry *r, sqlite3_stmt *s, struct reg_tenant *ou
 	int rc = tenant_row(s, out);
 	if (!rc && hash) {
 		/* the index found the row; confirm in constant time anyway */
-		const void *h = sqlite3_column_blob(s, 9);
-		if (!h || sqlite3_column_bytes(s, 9) != REG_HASH_LEN || sodium_memcmp(h, hash, REG_HASH_LEN))
+		const void *h = sqlite3_column_blob(s, 10);
+		if (!h || sqlite3_column_bytes(s, 10) != REG_HASH_LEN || sodium_memcmp(h, hash, REG_HASH_LEN))
 			rc = -ENOENT;
 	}
 	sqlite3_reset(s);
@@ -690,7 +697,7 @@ static json_t *prefixes_json(const struct inet_prefix *p, size_t n)
 
 json_t *reg_tenant_json(const struct reg_tenant *t)
 {
-	return json_pack("{s:I, s:s, s:s, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I}, s:s}",
+	return json_pack("{s:I, s:s, s:s, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:s}",
 	                 "id", (json_int_t)t->id, "name", t->name, "kind", reg_kind_name(t->kind),
 	                 "addresses", prefixes_json(t->addresses, t->naddresses),
 	                 "whitelist", prefixes_json(t->whitelist, t->nwhitelist),
@@ -699,6 +706,7 @@ json_t *reg_tenant_json(const struct reg_tenant *t)
 	                 "starts_per_minute", (json_int_t)t->quota_starts_per_min,
 	                 "rps", (json_int_t)t->quota_rps,
 	                 "flows", (json_int_t)t->quota_flows,
+	                 "inflight", (json_int_t)t->quota_inflight,
 	                 "created_at", t->created_at ? t->created_at : "");
 }
 

@@ -18,7 +18,7 @@
 #include "base/inet.h"
 #include "snapshot/snapshot.h"
 
-#define REG_SCHEMA_VERSION 4
+#define REG_SCHEMA_VERSION 5
 #define REG_HASH_LEN 32 /* crypto_generichash_BYTES */
 
 extern const char reg_schema_sql[]; /* schema.sql, generated at build time */
@@ -60,6 +60,7 @@ struct reg_tenant {
 	 * state and the flow mappings its tables hold together; 0: innetd's
 	 * module-memory-mb and module-flows */
 	int64_t quota_memory_mb, quota_flows;
+	int64_t quota_inflight; /* checks and deploys queued or running; 0: innetd's tenant-inflight */
 	char *created_at;
 };
 void reg_tenant_release(struct reg_tenant *t);

@@ -376,7 +376,8 @@ def batcher(name):
 def test_race_for_capacity():
     import tempfile
     tmp = tempfile.mkdtemp(prefix="innet-ctl-")
-    with daemon(network=small_net(tmp, 10)) as d:
+    # (50 deploys of one tenant at once: above the default tenant-inflight)
+    with daemon(network=small_net(tmp, 10), args=["--tenant-inflight", "50"]) as d:
         tok = tenant(d, "phone", "client", addresses=["172.16.15.133/32"])
         results = [None] * 50
 
