@@ -9,7 +9,6 @@
 
 #include "api/internal.h"
 #include "base/log.h"
-#include "api/internal.h"
 
 struct route_target {
 	api_handler_fn fn;
@@ -17,6 +16,19 @@ struct route_target {
 	enum api_auth auth;
 	const char *method, *pattern; /* static strings of the route tables */
 };
+
+/* Unauthenticated calls of one client address in the current report
+ * interval: one audit row with the count when the interval ends. */
+struct anon_source {
+	char source[48];
+	char method[16], path[128]; /* the first call's */
+	int status;
+	char result[32];
+	uint64_t count;
+};
+
+#define ANON_MAX 1024       /* addresses per interval; the rest share one row */
+#define PRUNE_BATCH 2000    /* audit rows deleted per interval at most */
 
 struct api {
 	uv_loop_t *loop;
@@ -30,6 +42,12 @@ struct api {
 	struct api_change_hooks hooks;
 	uint64_t started_ms;
 	bool draining;
+	uv_timer_t housekeeping; /* anonymous rows, audit retention */
+	bool housekeeping_on;
+	uint64_t report_ms, retention_ms;
+	struct anon_source *anon; /* ANON_MAX + 1 (the last: "other") */
+	size_t nanon;
+	uint64_t anon_other;
 };
 
 struct api_req {
@@ -66,10 +84,14 @@ int api_new(uv_loop_t *loop, struct registry *reg, json_t *settings,
 	return 0;
 }
 
+static void anon_flush(struct api *api);
+
 void api_free(struct api *api)
 {
 	if (!api)
 		return;
+	anon_flush(api);
+	free(api->anon);
 	http_router_free(api->router);
 	for (size_t i = 0; i < api->ntargets; i++)
 		free(api->targets[i]);
@@ -230,14 +252,111 @@ static void req_free(struct api_req *r)
 	free(r);
 }
 
+static void anon_row(struct api *api, const struct anon_source *a, uint64_t count)
+{
+	json_t *d = json_pack("{s:s, s:I, s:I}", "source", a->source, "count", (json_int_t)count,
+	                      "interval_ms", (json_int_t)api->report_ms);
+	char *detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
+	json_decref(d);
+	int rc = reg_audit_add(api->reg, "anonymous", 0, a->method, a->path, a->status, a->result,
+	                       detail);
+	if (rc)
+		log_error("api", "audit row for %s not written: %s", a->source, strerror(-rc));
+	free(detail);
+}
+
+/* One row per address that called without a valid token since the last
+ * flush (and one for the addresses beyond ANON_MAX). */
+static void anon_flush(struct api *api)
+{
+	for (size_t i = 0; i < api->nanon; i++)
+		anon_row(api, &api->anon[i], api->anon[i].count);
+	if (api->anon_other)
+		anon_row(api, &api->anon[ANON_MAX], api->anon_other);
+	api->nanon = 0;
+	api->anon_other = 0;
+}
+
+static void anon_fill(struct anon_source *a, const char *source, const struct api_req *r,
+                      int status, const char *result)
+{
+	snprintf(a->source, sizeof a->source, "%s", source);
+	snprintf(a->method, sizeof a->method, "%s", r->method);
+	snprintf(a->path, sizeof a->path, "%s", r->path);
+	snprintf(a->result, sizeof a->result, "%s", result);
+	a->status = status;
+	a->count = 0;
+}
+
+/* Count an unauthenticated call of r's address (linear search: at most
+ * ANON_MAX per interval, and only calls that fail their token come here). */
+static void anon_count(struct api *api, const struct api_req *r, int status, const char *result)
+{
+	const char *src = r->http ? http_req_peer(r->http) : "";
+	if (!api->anon && !(api->anon = calloc(ANON_MAX + 1, sizeof *api->anon)))
+		return;
+	for (size_t i = 0; i < api->nanon; i++)
+		if (!strcmp(api->anon[i].source, src)) {
+			api->anon[i].count++;
+			return;
+		}
+	if (api->nanon < ANON_MAX) {
+		anon_fill(&api->anon[api->nanon], src, r, status, result);
+		api->anon[api->nanon++].count = 1;
+		return;
+	}
+	if (!api->anon_other++)
+		anon_fill(&api->anon[ANON_MAX], "other", r, status, result);
+}
+
+static void on_housekeeping(uv_timer_t *t)
+{
+	struct api *api = t->data;
+	anon_flush(api);
+	if (!api->retention_ms)
+		return;
+	int n = 0;
+	if (!reg_audit_prune(api->reg, (int64_t)api->retention_ms, PRUNE_BATCH, &n) && n)
+		log_debug("api", "audit retention: %d row(s) deleted", n);
+}
+
+void api_set_audit_policy(struct api *api, uint64_t report_ms, uint64_t retention_ms)
+{
+	api->report_ms = report_ms;
+	api->retention_ms = retention_ms;
+	if (!report_ms)
+		return;
+	if (!api->housekeeping_on) {
+		uv_timer_init(api->loop, &api->housekeeping);
+		api->housekeeping.data = api;
+		api->housekeeping_on = true;
+	}
+	uv_timer_start(&api->housekeeping, on_housekeeping, report_ms, report_ms);
+	uv_unref((uv_handle_t *)&api->housekeeping);
+}
+
+void api_close(struct api *api)
+{
+	if (!api)
+		return;
+	anon_flush(api);
+	if (api->housekeeping_on && !uv_is_closing((uv_handle_t *)&api->housekeeping))
+		uv_close((uv_handle_t *)&api->housekeeping, NULL);
+	api->report_ms = 0; /* from now on rows are written at once */
+}
+
 static void audit(struct api_req *r, int status, const char *code)
 {
 	if (!r->audited)
 		return;
+	const char *result = status < 400 ? "ok" : code ? code : "error";
+	if (!r->who.who[0] && r->api->report_ms) {
+		anon_count(r->api, r, status, result);
+		return;
+	}
 	char *detail = r->audit_detail ? json_dumps(r->audit_detail, JSON_COMPACT) : NULL;
 	int rc = reg_audit_add(r->api->reg, r->who.who[0] ? r->who.who : "anonymous",
-	                       r->who.tenant_id, r->method, r->path, status,
-	                       status < 400 ? "ok" : code ? code : "error", detail);
+	                       r->who.tenant_id, r->method, r->path, status, result, detail);
 	if (rc)
 		log_error("api", "audit row for %s %s not written: %s", r->method, r->path, strerror(-rc));
 	free(detail);

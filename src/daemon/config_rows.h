@@ -55,3 +55,11 @@ CFG_ROW(tenant_starts_per_second, "tenant-starts-per-second", INT, 1, 10000000, 
 CFG_ROW(tenant_start_burst, "tenant-start-burst", INT, 1, 10000000, NULL, "10", "module starts of one tenant allowed at once")
 CFG_ROW(stateful_quota, "stateful-quota", SIZE, 4096, 1 << 30, NULL, "1M", "memory of a stateful module's state block when the controller gives none (module-memory-mb and tenants' memory_mb set it for every deployed module)")
 CFG_ROW(xen_image, "xen-image", PATH, 0, 0, NULL, "", "ClickOS kernel for backend = xen")
+/* Floods (docs/architecture.md, HTTP): per-address connection limits, the
+ * operator socket, refusals and unauthenticated calls counted per address,
+ * audit retention. */
+CFG_ROW(max_connections_per_address, "max-connections-per-address", INT, 1, 100000, NULL, "64", "simultaneous HTTP connections from one client address (beyond it: 429 and closed at once)")
+CFG_ROW(address_accepts_per_second, "address-accepts-per-second", INT, 1, 1000000, NULL, "50", "new HTTP connections per second from one client address, bursts of twice as many (beyond it: 429 and closed at once)")
+CFG_ROW(admin_socket, "admin-socket", PATH, 0, 0, NULL, "", "Unix socket (mode 0600) serving the same API outside the TCP limits, so the operator and probes get in under a flood (empty: none)")
+CFG_ROW(report_interval, "report-interval", DURATION, 100, 3600000, NULL, "10s", "refused connections are logged, and unauthenticated calls audited, as one line or row per client address and interval with a count")
+CFG_ROW(audit_retention, "audit-retention", DURATION, 0, INT64_C(3153600000000), NULL, "2160h", "audit rows older than this are deleted, a bounded batch per report-interval (0: kept forever)")
