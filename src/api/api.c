@@ -18,13 +18,13 @@ struct route_target {
 };
 
 /* Unauthenticated calls of one client address in the current report
- * interval: one audit row with the count when the interval ends. */
+ * interval: one audit row, written at the first call and given the count
+ * when the interval ends. */
 struct anon_source {
 	char source[48];
-	char method[16], path[128]; /* the first call's */
-	int status;
-	char result[32];
+	int64_t row;        /* its audit row */
 	uint64_t count;
+	char message[160];  /* the first call's */
 };
 
 #define ANON_MAX 1024       /* addresses per interval; the rest share one row */
@@ -47,7 +47,6 @@ struct api {
 	uint64_t report_ms, retention_ms;
 	struct anon_source *anon; /* ANON_MAX + 1 (the last: "other") */
 	size_t nanon;
-	uint64_t anon_other;
 };
 
 struct api_req {
@@ -252,61 +251,70 @@ static void req_free(struct api_req *r)
 	free(r);
 }
 
-static void anon_row(struct api *api, const struct anon_source *a, uint64_t count)
+static char *anon_detail(const struct api *api, const struct anon_source *a)
 {
-	json_t *d = json_pack("{s:s, s:I, s:I}", "source", a->source, "count", (json_int_t)count,
-	                      "interval_ms", (json_int_t)api->report_ms);
-	char *detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
+	json_t *d = json_pack("{s:s, s:I, s:I, s:s}", "source", a->source, "count",
+	                      (json_int_t)a->count, "interval_ms", (json_int_t)api->report_ms,
+	                      "message", a->message);
+	char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
 	json_decref(d);
-	int rc = reg_audit_add(api->reg, "anonymous", 0, a->method, a->path, a->status, a->result,
-	                       detail);
-	if (rc)
-		log_error("api", "audit row for %s not written: %s", a->source, strerror(-rc));
-	free(detail);
+	return text;
 }
 
-/* One row per address that called without a valid token since the last
- * flush (and one for the addresses beyond ANON_MAX). */
+/* The counts of the interval into their rows (only rows counting more
+ * than their first call change). */
 static void anon_flush(struct api *api)
 {
-	for (size_t i = 0; i < api->nanon; i++)
-		anon_row(api, &api->anon[i], api->anon[i].count);
-	if (api->anon_other)
-		anon_row(api, &api->anon[ANON_MAX], api->anon_other);
+	for (size_t i = 0; i < api->nanon; i++) {
+		struct anon_source *a = &api->anon[i];
+		if (a->count < 2 || !a->row)
+			continue;
+		char *detail = anon_detail(api, a);
+		int rc = detail ? reg_audit_set_detail(api->reg, a->row, detail) : -ENOMEM;
+		if (rc)
+			log_error("api", "audit count for %s not written: %s", a->source, strerror(-rc));
+		free(detail);
+	}
 	api->nanon = 0;
-	api->anon_other = 0;
 }
 
-static void anon_fill(struct anon_source *a, const char *source, const struct api_req *r,
-                      int status, const char *result)
+/* The entry of src this interval, made and written when new (its first
+ * call's row); ANON_MAX addresses, the rest share one entry "other". */
+static struct anon_source *anon_entry(struct api *api, const struct api_req *r, const char *src,
+                                      int status, const char *result)
 {
-	snprintf(a->source, sizeof a->source, "%s", source);
-	snprintf(a->method, sizeof a->method, "%s", r->method);
-	snprintf(a->path, sizeof a->path, "%s", r->path);
-	snprintf(a->result, sizeof a->result, "%s", result);
-	a->status = status;
+	if (!api->anon && !(api->anon = calloc(ANON_MAX + 1, sizeof *api->anon)))
+		return NULL;
+	if (api->nanon == ANON_MAX)
+		src = "other";
+	for (size_t i = 0; i < api->nanon; i++)
+		if (!strcmp(api->anon[i].source, src))
+			return &api->anon[i];
+	struct anon_source *a = &api->anon[api->nanon++];
+	memset(a, 0, sizeof *a);
+	snprintf(a->source, sizeof a->source, "%s", src);
+	json_t *m = r->audit_detail ? json_object_get(r->audit_detail, "message") : NULL;
+	snprintf(a->message, sizeof a->message, "%s", json_is_string(m) ? json_string_value(m) : "");
+	a->count = 1;
+	char *detail = anon_detail(api, a);
+	int rc = reg_audit_add(api->reg, "anonymous", 0, r->method, r->path, status, result, detail);
+	if (rc)
+		log_error("api", "audit row for %s %s not written: %s", r->method, r->path, strerror(-rc));
+	else
+		a->row = reg_audit_last_id(api->reg);
+	free(detail);
 	a->count = 0;
+	return a;
 }
 
 /* Count an unauthenticated call of r's address (linear search: at most
- * ANON_MAX per interval, and only calls that fail their token come here). */
+ * ANON_MAX + 1 entries, and only calls that fail their token come here). */
 static void anon_count(struct api *api, const struct api_req *r, int status, const char *result)
 {
 	const char *src = r->http ? http_req_peer(r->http) : "";
-	if (!api->anon && !(api->anon = calloc(ANON_MAX + 1, sizeof *api->anon)))
-		return;
-	for (size_t i = 0; i < api->nanon; i++)
-		if (!strcmp(api->anon[i].source, src)) {
-			api->anon[i].count++;
-			return;
-		}
-	if (api->nanon < ANON_MAX) {
-		anon_fill(&api->anon[api->nanon], src, r, status, result);
-		api->anon[api->nanon++].count = 1;
-		return;
-	}
-	if (!api->anon_other++)
-		anon_fill(&api->anon[ANON_MAX], "other", r, status, result);
+	struct anon_source *a = anon_entry(api, r, *src ? src : "unknown", status, result);
+	if (a)
+		a->count++;
 }
 
 static void on_housekeeping(uv_timer_t *t)

@@ -1001,3 +1001,21 @@ int reg_audit_prune(struct registry *r, int64_t older_than_ms, int max_rows, int
 	sqlite3_finalize(s);
 	return rc;
 }
+
+int64_t reg_audit_last_id(struct registry *r)
+{
+	return sqlite3_last_insert_rowid(r->db);
+}
+
+int reg_audit_set_detail(struct registry *r, int64_t id, const char *detail)
+{
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v2(r->db, "UPDATE audit SET detail = ?2 WHERE id = ?1", -1, &s,
+	                       NULL) != SQLITE_OK)
+		return reg__db_error(r, "audit");
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, detail, -1, SQLITE_STATIC);
+	int rc = reg__step_errno(r, s, sqlite3_step(s));
+	sqlite3_finalize(s);
+	return rc;
+}
