@@ -978,8 +978,10 @@ static const char *tcp_admit(struct http_server *s, struct conn *c, const char *
 	int len = sizeof ss;
 	uint8_t key[16];
 	memset(&ss, 0, sizeof ss);
-	if (uv_tcp_getpeername(&c->io.tcp, (struct sockaddr *)&ss, &len))
-		ss.ss_family = AF_UNSPEC;
+	if (uv_tcp_getpeername(&c->io.tcp, (struct sockaddr *)&ss, &len)) {
+		*resp = NULL; /* reset before we got to it: nothing to answer or count */
+		return "gone";
+	}
 	peer_key(&ss, key);
 	peer_text(key, c->peer_name, sizeof c->peer_name);
 	struct peer *p = peer_get(s, key);
@@ -1061,6 +1063,10 @@ static void on_connection(uv_stream_t *ls, int status)
 	const char *resp;
 	const char *why = tcp_admit(s, c, &resp);
 	s->ntcp++;
+	if (why && !resp) {
+		conn_close(c);
+		return;
+	}
 	if (why) {
 		conn_refuse(c, resp);
 		return;
