@@ -46,7 +46,8 @@ struct http_server {
 	unsigned nalive;    /* conn structs not yet freed */
 	struct peer *peers[PEER_BUCKETS];
 	unsigned npeers;
-	uint64_t refused_untracked, refused_local;
+	uint64_t refused_untracked, refused_local, accept_errors;
+	int accept_error;   /* the last one's libuv code */
 	void (*drained)(void *);
 	void *drained_arg;
 	int port;
@@ -935,7 +936,11 @@ static void report_refusals(struct http_server *s)
 	if (s->refused_local)
 		log_warn("http", "refused %llu connection(s) on the operator socket in the last %llu ms "
 		         "(max-connections)", (unsigned long long)s->refused_local, (unsigned long long)every);
-	s->refused_untracked = s->refused_local = 0;
+	if (s->accept_errors)
+		log_warn("http", "%llu accept error(s) in the last %llu ms (the last: %s)",
+		         (unsigned long long)s->accept_errors, (unsigned long long)every,
+		         uv_strerror(s->accept_error));
+	s->refused_untracked = s->refused_local = s->accept_errors = 0;
 }
 
 static void on_report(uv_timer_t *t)
@@ -1048,7 +1053,8 @@ static void on_connection(uv_stream_t *ls, int status)
 {
 	struct http_server *s = ls->data;
 	if (status < 0) {
-		log_warn("http", "accept: %s", uv_strerror(status));
+		s->accept_errors++; /* e.g. out of descriptors: logged by report_refusals */
+		s->accept_error = status;
 		return;
 	}
 	struct conn *c = conn_new(s, false);
@@ -1081,7 +1087,8 @@ static void on_local_connection(uv_stream_t *ls, int status)
 {
 	struct http_server *s = ls->data;
 	if (status < 0) {
-		log_warn("http", "accept on the operator socket: %s", uv_strerror(status));
+		s->accept_errors++;
+		s->accept_error = status;
 		return;
 	}
 	struct conn *c = conn_new(s, true);

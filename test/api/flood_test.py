@@ -117,7 +117,8 @@ def http_get(path, token=None, tcp=None, unix=None, src=None, timeout=5):
 
 class Prober(threading.Thread):
     """Health over TCP from 127.0.0.2, GET /v1/tenants with the operator
-    token over TCP from 127.0.0.2 and over the admin-socket, in turn,
+    token over TCP from 127.0.0.2 and over the admin-socket, health and
+    /metrics over the admin-socket, in turn,
     recording (phase, probe, status, seconds)."""
 
     def __init__(self, d, sock):
@@ -135,6 +136,7 @@ class Prober(threading.Thread):
              lambda: http_get("/v1/tenants", self.d.token, tcp=tcp, src="127.0.0.2")),
             ("tenants admin-socket", lambda: http_get("/v1/tenants", self.d.token, unix=self.sock)),
             ("health admin-socket", lambda: http_get("/v1/health", unix=self.sock)),
+            ("metrics admin-socket", lambda: http_get("/metrics", self.d.token, unix=self.sock)),
         ]
         while not self.stop.is_set():
             for name, fn in probes:
