@@ -285,8 +285,8 @@ static struct anon_source *anon_entry(struct api *api, const struct api_req *r, 
 {
 	if (!api->anon && !(api->anon = calloc(ANON_MAX + 1, sizeof *api->anon)))
 		return NULL;
-	if (api->nanon == ANON_MAX)
-		src = "other";
+	if (api->nanon >= ANON_MAX)
+		src = "other"; /* found below once made: nanon stays <= ANON_MAX + 1 */
 	for (size_t i = 0; i < api->nanon; i++)
 		if (!strcmp(api->anon[i].source, src))
 			return &api->anon[i];
