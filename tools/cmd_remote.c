@@ -31,7 +31,8 @@ struct remote {
 };
 
 static const char common_opts[] =
-	"common options: --server URL (default $INNET_SERVER, the config file, " DEFAULT_SERVER ")\n"
+	"common options: --server URL (http://HOST:PORT, or unix:PATH for innetd's admin-socket;\n"
+	"                default $INNET_SERVER, the config file, " DEFAULT_SERVER ")\n"
 	"                --token T (default $INNET_TOKEN, the config file)\n"
 	"                --json (print the server's JSON as is)\n"
 	"config file: ~/.config/innet/config with lines 'server = URL' and 'token = T'\n";

@@ -8,12 +8,14 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "base/fmt.h"
@@ -65,6 +67,35 @@ static int parse_url(const char *url, char *host, size_t hostlen, char *port, si
 	return 0;
 }
 
+static void set_io_timeout(int fd, int io_ms)
+{
+	struct timeval tv = {.tv_sec = io_ms / 1000, .tv_usec = (io_ms % 1000) * 1000};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+/* "unix:/path": innetd's admin-socket (the operator's way in under a
+ * flood). A local connect does not wait for a peer; only I/O may. */
+static int connect_unix(const char *path, int io_ms, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (!*path || strlen(path) >= sizeof sa.sun_path) {
+		fmt_err(err, errlen, "bad socket path '%s'", path);
+		return -EINVAL;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa)) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		fmt_err(err, errlen, "cannot connect to unix:%s: %s", path, strerror(e));
+		return -e;
+	}
+	set_io_timeout(fd, io_ms);
+	return fd;
+}
+
 static int connect_timeout(const char *host, const char *port, int timeout_ms, int io_ms,
                            char *err, size_t errlen)
 {
@@ -104,9 +135,7 @@ static int connect_timeout(const char *host, const char *port, int timeout_ms, i
 		}
 		if (rc == 0 && last != ETIMEDOUT) {
 			fcntl(fd, F_SETFL, fl);
-			struct timeval tv = {.tv_sec = io_ms / 1000, .tv_usec = (io_ms % 1000) * 1000};
-			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-			setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+			set_io_timeout(fd, io_ms);
 			break;
 		}
 		close(fd);
@@ -226,13 +255,19 @@ int http_client_request(const char *base, const char *method, const char *path,
 {
 	char host[256], port[16], prefix[512];
 	memset(resp, 0, sizeof *resp);
-	if (parse_url(base, host, sizeof host, port, sizeof port, prefix, sizeof prefix)) {
-		fmt_err(err, errlen, "bad server URL '%s' (expected http://HOST[:PORT])", base);
+	bool local = !strncmp(base, "unix:", 5);
+	if (local) {
+		snprintf(host, sizeof host, "localhost");
+		snprintf(port, sizeof port, "0");
+		prefix[0] = '\0';
+	} else if (parse_url(base, host, sizeof host, port, sizeof port, prefix, sizeof prefix)) {
+		fmt_err(err, errlen, "bad server URL '%s' (expected http://HOST[:PORT] or unix:PATH)", base);
 		return -EINVAL;
 	}
 	/* a server that is there answers the SYN at once; only the answer may be slow */
-	int fd = connect_timeout(host, port, timeout_ms < 10000 ? timeout_ms : 10000, timeout_ms,
-	                         err, errlen);
+	int fd = local ? connect_unix(base + 5, timeout_ms, err, errlen)
+	               : connect_timeout(host, port, timeout_ms < 10000 ? timeout_ms : 10000,
+	                                 timeout_ms, err, errlen);
 	if (fd < 0)
 		return fd;
 	struct buf b = {0};

@@ -1,5 +1,5 @@
 /* A small blocking HTTP/1.1 client for the `innet` command: one request per
- * connection, http:// only, JSON bodies. No dependencies beyond libc. */
+ * connection, http:// or unix:PATH (innetd's admin-socket), JSON bodies. No dependencies beyond libc. */
 #ifndef INNET_TOOLS_HTTP_CLIENT_H
 #define INNET_TOOLS_HTTP_CLIENT_H
 
@@ -11,8 +11,8 @@ struct http_resp {
 	size_t len;
 };
 
-/* Send METHOD base+path (base like "http://127.0.0.1:8080" or with a path
- * prefix) with an optional bearer token and JSON body. Returns 0 with *resp
+/* Send METHOD base+path (base like "http://127.0.0.1:8080", with a path
+ * prefix, or "unix:/path/to/admin.sock") with an optional bearer token and JSON body. Returns 0 with *resp
  * filled (any status), -EINVAL for a bad URL, another negative errno when the
  * server cannot be reached or the answer is not HTTP; err gets a message. */
 int http_client_request(const char *base, const char *method, const char *path,

@@ -9,7 +9,6 @@
 
 #include "api/internal.h"
 #include "base/log.h"
-#include "api/internal.h"
 
 struct route_target {
 	api_handler_fn fn;
@@ -17,6 +16,19 @@ struct route_target {
 	enum api_auth auth;
 	const char *method, *pattern; /* static strings of the route tables */
 };
+
+/* Unauthenticated calls of one client address in the current report
+ * interval: one audit row, written at the first call and given the count
+ * when the interval ends. */
+struct anon_source {
+	char source[48];
+	int64_t row;        /* its audit row */
+	uint64_t count;
+	char message[160];  /* the first call's */
+};
+
+#define ANON_MAX 1024       /* addresses per interval; the rest share one row */
+#define PRUNE_BATCH 2000    /* audit rows deleted per interval at most */
 
 struct api {
 	uv_loop_t *loop;
@@ -30,6 +42,11 @@ struct api {
 	struct api_change_hooks hooks;
 	uint64_t started_ms;
 	bool draining;
+	uv_timer_t housekeeping; /* anonymous rows, audit retention */
+	bool housekeeping_on;
+	uint64_t report_ms, retention_ms;
+	struct anon_source *anon; /* ANON_MAX + 1 (the last: "other") */
+	size_t nanon;
 };
 
 struct api_req {
@@ -66,10 +83,14 @@ int api_new(uv_loop_t *loop, struct registry *reg, json_t *settings,
 	return 0;
 }
 
+static void anon_flush(struct api *api);
+
 void api_free(struct api *api)
 {
 	if (!api)
 		return;
+	anon_flush(api);
+	free(api->anon);
 	http_router_free(api->router);
 	for (size_t i = 0; i < api->ntargets; i++)
 		free(api->targets[i]);
@@ -230,14 +251,120 @@ static void req_free(struct api_req *r)
 	free(r);
 }
 
+static char *anon_detail(const struct api *api, const struct anon_source *a)
+{
+	json_t *d = json_pack("{s:s, s:I, s:I, s:s}", "source", a->source, "count",
+	                      (json_int_t)a->count, "interval_ms", (json_int_t)api->report_ms,
+	                      "message", a->message);
+	char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
+	json_decref(d);
+	return text;
+}
+
+/* The counts of the interval into their rows (only rows counting more
+ * than their first call change). */
+static void anon_flush(struct api *api)
+{
+	for (size_t i = 0; i < api->nanon; i++) {
+		struct anon_source *a = &api->anon[i];
+		if (a->count < 2 || !a->row)
+			continue;
+		char *detail = anon_detail(api, a);
+		int rc = detail ? reg_audit_set_detail(api->reg, a->row, detail) : -ENOMEM;
+		if (rc)
+			log_error("api", "audit count for %s not written: %s", a->source, strerror(-rc));
+		free(detail);
+	}
+	api->nanon = 0;
+}
+
+/* The entry of src this interval, made and written when new (its first
+ * call's row); ANON_MAX addresses, the rest share one entry "other". */
+static struct anon_source *anon_entry(struct api *api, const struct api_req *r, const char *src,
+                                      int status, const char *result)
+{
+	if (!api->anon && !(api->anon = calloc(ANON_MAX + 1, sizeof *api->anon)))
+		return NULL;
+	if (api->nanon >= ANON_MAX)
+		src = "other"; /* found below once made: nanon stays <= ANON_MAX + 1 */
+	for (size_t i = 0; i < api->nanon; i++)
+		if (!strcmp(api->anon[i].source, src))
+			return &api->anon[i];
+	struct anon_source *a = &api->anon[api->nanon++];
+	memset(a, 0, sizeof *a);
+	snprintf(a->source, sizeof a->source, "%s", src);
+	json_t *m = r->audit_detail ? json_object_get(r->audit_detail, "message") : NULL;
+	snprintf(a->message, sizeof a->message, "%s", json_is_string(m) ? json_string_value(m) : "");
+	a->count = 1;
+	char *detail = anon_detail(api, a);
+	int rc = reg_audit_add(api->reg, "anonymous", 0, r->method, r->path, status, result, detail);
+	if (rc)
+		log_error("api", "audit row for %s %s not written: %s", r->method, r->path, strerror(-rc));
+	else
+		a->row = reg_audit_last_id(api->reg);
+	free(detail);
+	a->count = 0;
+	return a;
+}
+
+/* Count an unauthenticated call of r's address (linear search: at most
+ * ANON_MAX + 1 entries, and only calls that fail their token come here). */
+static void anon_count(struct api *api, const struct api_req *r, int status, const char *result)
+{
+	const char *src = r->http ? http_req_peer(r->http) : "";
+	struct anon_source *a = anon_entry(api, r, *src ? src : "unknown", status, result);
+	if (a)
+		a->count++;
+}
+
+static void on_housekeeping(uv_timer_t *t)
+{
+	struct api *api = t->data;
+	anon_flush(api);
+	if (!api->retention_ms)
+		return;
+	int n = 0;
+	if (!reg_audit_prune(api->reg, (int64_t)api->retention_ms, PRUNE_BATCH, &n) && n)
+		log_debug("api", "audit retention: %d row(s) deleted", n);
+}
+
+void api_set_audit_policy(struct api *api, uint64_t report_ms, uint64_t retention_ms)
+{
+	api->report_ms = report_ms;
+	api->retention_ms = retention_ms;
+	if (!report_ms)
+		return;
+	if (!api->housekeeping_on) {
+		uv_timer_init(api->loop, &api->housekeeping);
+		api->housekeeping.data = api;
+		api->housekeeping_on = true;
+	}
+	uv_timer_start(&api->housekeeping, on_housekeeping, report_ms, report_ms);
+	uv_unref((uv_handle_t *)&api->housekeeping);
+}
+
+void api_close(struct api *api)
+{
+	if (!api)
+		return;
+	anon_flush(api);
+	if (api->housekeeping_on && !uv_is_closing((uv_handle_t *)&api->housekeeping))
+		uv_close((uv_handle_t *)&api->housekeeping, NULL);
+	api->report_ms = 0; /* from now on rows are written at once */
+}
+
 static void audit(struct api_req *r, int status, const char *code)
 {
 	if (!r->audited)
 		return;
+	const char *result = status < 400 ? "ok" : code ? code : "error";
+	if (!r->who.who[0] && r->api->report_ms) {
+		anon_count(r->api, r, status, result);
+		return;
+	}
 	char *detail = r->audit_detail ? json_dumps(r->audit_detail, JSON_COMPACT) : NULL;
 	int rc = reg_audit_add(r->api->reg, r->who.who[0] ? r->who.who : "anonymous",
-	                       r->who.tenant_id, r->method, r->path, status,
-	                       status < 400 ? "ok" : code ? code : "error", detail);
+	                       r->who.tenant_id, r->method, r->path, status, result, detail);
 	if (rc)
 		log_error("api", "audit row for %s %s not written: %s", r->method, r->path, strerror(-rc));
 	free(detail);

@@ -43,6 +43,12 @@ struct http_limits {
 	unsigned max_connections; /* 503 above */
 	uint64_t header_timeout_ms; /* whole request, from its first byte */
 	uint64_t idle_timeout_ms;   /* between keep-alive requests */
+	/* Floods (0: no limit). A TCP connection beyond these is answered 429
+	 * (per address) or 503 (max_connections) and closed at once; refusals
+	 * are logged as one line per address and report interval. */
+	unsigned max_per_address;    /* open connections of one client address */
+	unsigned accepts_per_second; /* new connections of one address (bursts of twice) */
+	uint64_t report_interval_ms; /* refusal log lines (0: 10 s) */
 };
 
 /* Called once per complete request. The callee must call http_respond()
@@ -57,6 +63,11 @@ int http_server_new(uv_loop_t *loop, const struct http_limits *lim,
                     http_request_cb cb, void *ud, struct http_server **out);
 /* Bind and listen (port 0: any free port; see http_server_port). */
 int http_server_listen(struct http_server *s, const char *host, int port);
+/* Also listen on the Unix socket `path` (mode 0600; a stale socket there is
+ * replaced, any other file is -EEXIST): the operator's way in under a
+ * flood, with no per-address limits and its own max_connections. Unlinked
+ * when the server closes. A libuv error code on failure. */
+int http_server_listen_local(struct http_server *s, const char *path);
 int http_server_port(const struct http_server *s);
 unsigned http_server_connections(const struct http_server *s);
 /* Stop accepting; idle connections close now, busy ones after their current
@@ -76,6 +87,10 @@ const char *http_req_body(const struct http_req *r, size_t *len);
 bool http_req_cancelled(const struct http_req *r);
 void http_req_set_data(struct http_req *r, void *data);
 void *http_req_data(const struct http_req *r);
+/* The client's address ("a.b.c.d", an IPv6 address, or "local" for the
+ * operator socket); http_req_local says which. */
+const char *http_req_peer(const struct http_req *r);
+bool http_req_local(const struct http_req *r);
 /* Milliseconds since the request was complete (for logs). */
 uint64_t http_req_age_ms(const struct http_req *r);
 
@@ -194,6 +209,14 @@ const json_t *api_settings(struct api *api);
 struct snapshot *api_snapshot(struct api *api);
 /* Make s current (takes its own reference; NULL clears). */
 void api_set_snapshot(struct api *api, struct snapshot *s);
+/* Audit of floods: calls without a valid token are counted per client
+ * address and written as one row ("anonymous", detail {source, count,
+ * interval_ms}) every report_ms (0: a row per call); rows older than
+ * retention_ms (0: kept) are deleted, a bounded batch per report_ms.
+ * Starts a timer on the loop: api_close it before the loop ends. */
+void api_set_audit_policy(struct api *api, uint64_t report_ms, uint64_t retention_ms);
+/* Write the counted rows and close the timer (api may be NULL). */
+void api_close(struct api *api);
 /* Set by main when SIGTERM arrives (health then says "draining"). */
 void api_set_draining(struct api *api, bool draining);
 bool api_draining(const struct api *api);

@@ -5,21 +5,54 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <llhttp.h>
 
 #include "base/log.h"
 
+/* One client address: its open connections, its accept bucket and the
+ * refusals not yet logged (one line per address and report interval). */
+struct peer {
+	struct peer *next; /* hash chain */
+	uint8_t addr[16];  /* IPv4 as ::ffff:a.b.c.d */
+	unsigned nconns;
+	double tokens;     /* accepts left; refilled at accepts_per_second */
+	uint64_t refill_at;
+	uint64_t refused;
+	const char *why;   /* the last refusal's limit */
+};
+
+#define PEER_BUCKETS 4096
+#define PEER_MAX 65536 /* beyond it new addresses are not tracked */
+#define REPORT_DEFAULT_MS 10000
+#define REFUSE_LINGER_MAX 256 /* refused connections read and dropped at once */
+#define REFUSE_LINGER_MS 1000
+
 struct http_server {
 	uv_loop_t *loop;
 	uv_tcp_t listener;
-	bool listening, listener_closed, closing, draining;
+	uv_pipe_t local;    /* the operator socket (admin-socket) */
+	uv_timer_t report;  /* logs refusals, forgets quiet peers */
+	unsigned nhandles;  /* of the three above, not yet closed */
+	bool listening, local_listening, closing, draining;
+	char *local_path;   /* unlinked when closed */
 	struct http_limits lim;
 	http_request_cb cb;
 	void *ud;
 	struct conn *conns; /* open connections */
 	unsigned nopen;     /* in `conns` */
+	unsigned ntcp;      /* of them, over TCP (max_connections) */
+	unsigned nlocal;    /* of them, over the operator socket */
 	unsigned nalive;    /* conn structs not yet freed */
+	unsigned nrefusing; /* refused connections lingering */
+	struct peer *peers[PEER_BUCKETS];
+	unsigned npeers;
+	uint64_t refused_untracked, refused_local, accept_errors;
+	int accept_error;   /* the last one's libuv code */
 	void (*drained)(void *);
 	void *drained_arg;
 	int port;
@@ -52,7 +85,16 @@ enum timer_kind { T_NONE, T_HEADER, T_IDLE, T_LINGER };
 struct conn {
 	struct http_server *srv;
 	struct conn *prev, *next;
-	uv_tcp_t tcp;
+	union {
+		uv_handle_t handle;
+		uv_stream_t stream;
+		uv_tcp_t tcp;
+		uv_pipe_t pipe;
+	} io;
+	bool local;         /* over the operator socket */
+	bool refusing;      /* refused, lingering: in no connection count */
+	struct peer *peer;  /* TCP, when tracked */
+	char peer_name[48]; /* "a.b.c.d", "::1" or "local" */
 	uv_timer_t timer;
 	llhttp_t parser;
 	enum conn_state state;
@@ -143,6 +185,16 @@ const char *http_req_query(const struct http_req *r) { return r->query; }
 bool http_req_cancelled(const struct http_req *r) { return r->cancelled; }
 void http_req_set_data(struct http_req *r, void *data) { r->data = data; }
 void *http_req_data(const struct http_req *r) { return r->data; }
+
+const char *http_req_peer(const struct http_req *r)
+{
+	return r->conn ? r->conn->peer_name : "";
+}
+
+bool http_req_local(const struct http_req *r)
+{
+	return r->conn && r->conn->local;
+}
 
 uint64_t http_req_age_ms(const struct http_req *r)
 {
@@ -330,6 +382,26 @@ static void init_settings(void)
 
 /* --- connection lifetime -------------------------------------------------- */
 
+static void peers_free(struct http_server *s)
+{
+	for (size_t i = 0; i < PEER_BUCKETS; i++)
+		while (s->peers[i]) {
+			struct peer *p = s->peers[i];
+			s->peers[i] = p->next;
+			free(p);
+		}
+	s->npeers = 0;
+}
+
+static void server_maybe_free(struct http_server *s)
+{
+	if (!s->closing || s->nhandles || s->nalive)
+		return;
+	peers_free(s);
+	free(s->local_path);
+	free(s);
+}
+
 static void conn_unref(struct conn *c)
 {
 	if (--c->refs > 0)
@@ -339,8 +411,7 @@ static void conn_unref(struct conn *c)
 	free(c->pending);
 	free(c);
 	s->nalive--;
-	if (s->closing && s->listener_closed && s->nalive == 0)
-		free(s);
+	server_maybe_free(s);
 }
 
 static void on_handle_closed(uv_handle_t *h)
@@ -376,7 +447,15 @@ static void conn_close(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	s->nopen--;
-	uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+	if (c->refusing)
+		s->nrefusing--;
+	else if (c->local)
+		s->nlocal--;
+	else
+		s->ntcp--;
+	if (c->peer)
+		c->peer->nconns--;
+	uv_close(&c->io.handle, on_handle_closed);
 	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
 	maybe_drained(s);
 }
@@ -409,15 +488,15 @@ static void alloc_cb(uv_handle_t *h, size_t sz, uv_buf_t *buf);
 static int read_on(struct conn *c, uv_read_cb cb)
 {
 	if (c->reading)
-		uv_read_stop((uv_stream_t *)&c->tcp);
-	c->reading = uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, cb) == 0;
+		uv_read_stop(&c->io.stream);
+	c->reading = uv_read_start(&c->io.stream, alloc_cb, cb) == 0;
 	return c->reading ? 0 : -EIO;
 }
 
 static void read_off(struct conn *c)
 {
 	if (c->reading)
-		uv_read_stop((uv_stream_t *)&c->tcp);
+		uv_read_stop(&c->io.stream);
 	c->reading = false;
 }
 
@@ -440,17 +519,17 @@ static void on_shutdown(uv_shutdown_t *sr, int status)
 	conn_unref(c);
 }
 
-static void conn_linger(struct conn *c)
+static void conn_linger(struct conn *c, uint64_t ms)
 {
 	/* Send FIN but keep reading (and dropping) what the client still sends,
 	 * so it sees our error response instead of a reset. Bounded by a timer. */
 	c->state = C_LINGER;
-	timer_start(c, T_LINGER, c->srv->lim.header_timeout_ms < 2000 ? c->srv->lim.header_timeout_ms : 2000);
+	timer_start(c, T_LINGER, ms);
 	uv_shutdown_t *sr = malloc(sizeof *sr);
 	if (sr) {
 		sr->data = c;
 		c->refs++;
-		if (uv_shutdown(sr, (uv_stream_t *)&c->tcp, on_shutdown)) {
+		if (uv_shutdown(sr, &c->io.stream, on_shutdown)) {
 			free(sr);
 			c->refs--;
 		}
@@ -474,7 +553,7 @@ static void on_written(uv_write_t *w, int status)
 	if (status < 0) {
 		conn_close(c);
 	} else if (c->close_after && c->linger) {
-		conn_linger(c);
+		conn_linger(c, c->srv->lim.header_timeout_ms < 2000 ? c->srv->lim.header_timeout_ms : 2000);
 	} else if (c->close_after) {
 		conn_close(c);
 	} else {
@@ -495,7 +574,7 @@ static int write_buf(struct conn *c, char *data, size_t len, bool last)
 	wr->len = len;
 	uv_buf_t b = uv_buf_init(wr->data, (unsigned)len);
 	c->refs++;
-	int rc = uv_write(&wr->w, (uv_stream_t *)&c->tcp, &b, 1, on_written);
+	int rc = uv_write(&wr->w, &c->io.stream, &b, 1, on_written);
 	if (rc) {
 		free(wr);
 		c->refs--;
@@ -756,20 +835,217 @@ static void conn_continue(struct conn *c)
 		conn_close(c);
 }
 
-static void on_connection(uv_stream_t *ls, int status)
+/* --- client addresses ------------------------------------------------------ */
+
+static void peer_key(const struct sockaddr_storage *ss, uint8_t key[16])
 {
-	struct http_server *s = ls->data;
-	if (status < 0) {
-		log_warn("http", "accept: %s", uv_strerror(status));
+	memset(key, 0, 16);
+	if (ss->ss_family == AF_INET) {
+		key[10] = key[11] = 0xff;
+		memcpy(key + 12, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	} else if (ss->ss_family == AF_INET6) {
+		memcpy(key, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+	}
+}
+
+static void peer_text(const uint8_t key[16], char *buf, size_t cap)
+{
+	static const uint8_t v4[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	if (!memcmp(key, v4, 12))
+		uv_inet_ntop(AF_INET, key + 12, buf, cap);
+	else
+		uv_inet_ntop(AF_INET6, key, buf, cap);
+}
+
+static size_t peer_bucket(const uint8_t key[16])
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (int i = 0; i < 16; i++)
+		h = (h ^ key[i]) * 16777619u;
+	return h & (PEER_BUCKETS - 1);
+}
+
+/* The entry of key, created when missing; NULL when the table is full
+ * (the address is then held only by max-connections). */
+static struct peer *peer_get(struct http_server *s, const uint8_t key[16])
+{
+	size_t b = peer_bucket(key);
+	for (struct peer *p = s->peers[b]; p; p = p->next)
+		if (!memcmp(p->addr, key, 16))
+			return p;
+	if (s->npeers >= PEER_MAX)
+		return NULL;
+	struct peer *p = calloc(1, sizeof *p);
+	if (!p)
+		return NULL;
+	memcpy(p->addr, key, 16);
+	p->tokens = 2.0 * s->lim.accepts_per_second;
+	p->refill_at = now_ms(s->loop);
+	p->next = s->peers[b];
+	s->peers[b] = p;
+	s->npeers++;
+	return p;
+}
+
+/* Take one accept from p's bucket (bursts of twice the rate); false when
+ * it is empty. */
+static bool peer_take(struct http_server *s, struct peer *p)
+{
+	double rate = s->lim.accepts_per_second;
+	if (rate <= 0)
+		return true;
+	uint64_t now = now_ms(s->loop);
+	p->tokens += (double)(now - p->refill_at) * rate / 1000.0;
+	if (p->tokens > 2.0 * rate)
+		p->tokens = 2.0 * rate;
+	p->refill_at = now;
+	if (p->tokens < 1.0)
+		return false;
+	p->tokens -= 1.0;
+	return true;
+}
+
+static bool peer_quiet(const struct http_server *s, const struct peer *p)
+{
+	double rate = s->lim.accepts_per_second;
+	double full = p->tokens + (double)(now_ms(s->loop) - p->refill_at) * rate / 1000.0;
+	return p->nconns == 0 && p->refused == 0 && (rate <= 0 || full >= 2.0 * rate);
+}
+
+/* Once per report interval: one log line per address that was refused,
+ * with the count, and quiet addresses forgotten (bounded memory). */
+static void report_refusals(struct http_server *s)
+{
+	uint64_t every = s->lim.report_interval_ms ? s->lim.report_interval_ms : REPORT_DEFAULT_MS;
+	for (size_t i = 0; i < PEER_BUCKETS; i++) {
+		struct peer **pp = &s->peers[i];
+		while (*pp) {
+			struct peer *p = *pp;
+			if (p->refused) {
+				char name[48];
+				peer_text(p->addr, name, sizeof name);
+				log_warn("http", "refused %llu connection(s) from %s in the last %llu ms (%s)",
+				         (unsigned long long)p->refused, name, (unsigned long long)every, p->why);
+				p->refused = 0;
+			}
+			if (peer_quiet(s, p)) {
+				*pp = p->next;
+				free(p);
+				s->npeers--;
+			} else {
+				pp = &p->next;
+			}
+		}
+	}
+	if (s->refused_untracked)
+		log_warn("http", "refused %llu connection(s) from untracked addresses in the last %llu ms "
+		         "(max-connections)", (unsigned long long)s->refused_untracked,
+		         (unsigned long long)every);
+	if (s->refused_local)
+		log_warn("http", "refused %llu connection(s) on the operator socket in the last %llu ms "
+		         "(max-connections)", (unsigned long long)s->refused_local, (unsigned long long)every);
+	if (s->accept_errors)
+		log_warn("http", "%llu accept error(s) in the last %llu ms (the last: %s)",
+		         (unsigned long long)s->accept_errors, (unsigned long long)every,
+		         uv_strerror(s->accept_error));
+	s->refused_untracked = s->refused_local = s->accept_errors = 0;
+}
+
+static void on_report(uv_timer_t *t)
+{
+	report_refusals(t->data);
+}
+
+/* --- accepting ------------------------------------------------------------- */
+
+#define BODY_503 "{\"error\":{\"code\":\"too_many_connections\",\"message\":" \
+	"\"the server has reached max-connections\",\"details\":{}}}"
+#define BODY_429 "{\"error\":{\"code\":\"too_many_connections\",\"message\":" \
+	"\"too many connections from this address\",\"details\":{}}}"
+#define REFUSAL(status, text, body) \
+	"HTTP/1.1 " status " " text "\r\nContent-Type: application/json\r\nConnection: close\r\n" \
+	"Retry-After: 1\r\nContent-Length: %zu\r\n\r\n" body
+static char resp_503[256], resp_429[256];
+
+static void init_refusals(void)
+{
+	snprintf(resp_503, sizeof resp_503, REFUSAL("503", "Service Unavailable", BODY_503),
+	         sizeof BODY_503 - 1);
+	snprintf(resp_429, sizeof resp_429, REFUSAL("429", "Too Many Requests", BODY_429),
+	         sizeof BODY_429 - 1);
+}
+
+/* Refuse c at once: the answer if the socket takes it now, then close.
+ * No timer, no log line (report_refusals counts). */
+static void conn_refuse(struct conn *c, const char *resp)
+{
+	struct http_server *s = c->srv;
+	uv_buf_t b = uv_buf_init((char *)resp, (unsigned)strlen(resp));
+	int n = uv_try_write(&c->io.stream, &b, 1);
+	/* Closing with the client's request unread resets the connection, and
+	 * the reset may destroy our answer before the client reads it: while
+	 * few refusals linger, read and drop for a moment (outside the
+	 * connection counts); under a flood close at once. */
+	if (n == (int)b.len && s->nrefusing < REFUSE_LINGER_MAX) {
+		if (c->local)
+			s->nlocal--;
+		else
+			s->ntcp--;
+		c->refusing = true;
+		s->nrefusing++;
+		conn_linger(c, REFUSE_LINGER_MS);
 		return;
 	}
+	conn_close(c);
+}
+
+/* Which limit refuses this TCP connection, or NULL to serve it. */
+static const char *tcp_admit(struct http_server *s, struct conn *c, const char **resp)
+{
+	struct sockaddr_storage ss;
+	int len = sizeof ss;
+	uint8_t key[16];
+	memset(&ss, 0, sizeof ss);
+	if (uv_tcp_getpeername(&c->io.tcp, (struct sockaddr *)&ss, &len)) {
+		*resp = NULL; /* reset before we got to it: nothing to answer or count */
+		return "gone";
+	}
+	peer_key(&ss, key);
+	peer_text(key, c->peer_name, sizeof c->peer_name);
+	struct peer *p = peer_get(s, key);
+	const char *why = NULL;
+	*resp = resp_429;
+	if (p && s->lim.max_per_address && p->nconns >= s->lim.max_per_address)
+		why = "max-connections-per-address";
+	else if (p && !peer_take(s, p))
+		why = "address-accepts-per-second";
+	else if (s->ntcp >= s->lim.max_connections)
+		why = "max-connections", *resp = resp_503;
+	if (why && p) {
+		p->refused++;
+		p->why = why;
+	} else if (why) {
+		s->refused_untracked++;
+	} else if (p) {
+		p->nconns++;
+		c->peer = p;
+	}
+	return why;
+}
+
+static struct conn *conn_new(struct http_server *s, bool local)
+{
 	struct conn *c = calloc(1, sizeof *c);
 	if (!c)
-		return;
+		return NULL;
 	c->srv = s;
-	uv_tcp_init(s->loop, &c->tcp);
+	c->local = local;
+	if (local)
+		uv_pipe_init(s->loop, &c->io.pipe, 0);
+	else
+		uv_tcp_init(s->loop, &c->io.tcp);
 	uv_timer_init(s->loop, &c->timer);
-	c->tcp.data = c;
+	c->io.handle.data = c;
 	c->timer.data = c;
 	c->refs = 2;
 	s->nalive++;
@@ -778,30 +1054,96 @@ static void on_connection(uv_stream_t *ls, int status)
 		s->conns->prev = c;
 	s->conns = c;
 	s->nopen++;
-	if (uv_accept(ls, (uv_stream_t *)&c->tcp)) {
-		conn_close(c);
-		return;
-	}
-	uv_tcp_nodelay(&c->tcp, 1);
+	if (local)
+		s->nlocal++;
+	else
+		s->ntcp++;
+	return c;
+}
+
+static void conn_serve(struct conn *c)
+{
+	struct http_server *s = c->srv;
 	llhttp_init(&c->parser, HTTP_REQUEST, &parser_settings);
 	c->parser.data = c;
-	if (s->nopen > s->lim.max_connections) {
-		log_warn("http", "refusing a connection: max-connections (%u) reached", s->lim.max_connections);
-		conn_fail(c, 503, "too_many_connections", "the server has reached max-connections");
-		return;
-	}
 	c->state = C_READING;
 	timer_start(c, T_HEADER, s->lim.header_timeout_ms);
 	if (read_on(c, on_read))
 		conn_close(c);
 }
 
+static void on_connection(uv_stream_t *ls, int status)
+{
+	struct http_server *s = ls->data;
+	if (status < 0) {
+		s->accept_errors++; /* e.g. out of descriptors: logged by report_refusals */
+		s->accept_error = status;
+		return;
+	}
+	struct conn *c = conn_new(s, false);
+	if (!c)
+		return;
+	if (uv_accept(ls, &c->io.stream)) {
+		conn_close(c);
+		return;
+	}
+	/* the counts include c; the limits compare what was there before it */
+	s->ntcp--;
+	const char *resp;
+	const char *why = tcp_admit(s, c, &resp);
+	s->ntcp++;
+	if (why && !resp) {
+		conn_close(c);
+		return;
+	}
+	if (why) {
+		conn_refuse(c, resp);
+		return;
+	}
+	uv_tcp_nodelay(&c->io.tcp, 1);
+	conn_serve(c);
+}
+
+/* The operator socket: no per-address limits (one address), its own
+ * max-connections, so a TCP flood cannot take its places. */
+static void on_local_connection(uv_stream_t *ls, int status)
+{
+	struct http_server *s = ls->data;
+	if (status < 0) {
+		s->accept_errors++;
+		s->accept_error = status;
+		return;
+	}
+	struct conn *c = conn_new(s, true);
+	if (!c)
+		return;
+	snprintf(c->peer_name, sizeof c->peer_name, "local");
+	if (uv_accept(ls, &c->io.stream)) {
+		conn_close(c);
+		return;
+	}
+	if (s->nlocal > s->lim.max_connections) {
+		s->refused_local++;
+		conn_refuse(c, resp_503);
+		return;
+	}
+	conn_serve(c);
+}
+
 /* --- server -------------------------------------------------------------- */
+
+static void on_server_handle_closed(uv_handle_t *h)
+{
+	struct http_server *s = h->data;
+	s->nhandles--;
+	server_maybe_free(s);
+}
 
 int http_server_new(uv_loop_t *loop, const struct http_limits *lim,
                     http_request_cb cb, void *ud, struct http_server **out)
 {
 	init_settings();
+	init_refusals();
 	struct http_server *s = calloc(1, sizeof *s);
 	if (!s)
 		return -ENOMEM;
@@ -810,7 +1152,13 @@ int http_server_new(uv_loop_t *loop, const struct http_limits *lim,
 	s->cb = cb;
 	s->ud = ud;
 	uv_tcp_init(loop, &s->listener);
-	s->listener.data = s;
+	uv_pipe_init(loop, &s->local, 0);
+	uv_timer_init(loop, &s->report);
+	s->listener.data = s->local.data = s->report.data = s;
+	s->nhandles = 3;
+	uint64_t every = lim->report_interval_ms ? lim->report_interval_ms : REPORT_DEFAULT_MS;
+	uv_timer_start(&s->report, on_report, every, every);
+	uv_unref((uv_handle_t *)&s->report);
 	*out = s;
 	return 0;
 }
@@ -833,6 +1181,46 @@ int http_server_listen(struct http_server *s, const char *host, int port)
 	return 0;
 }
 
+/* Does something accept connections on the Unix socket path? */
+static bool socket_answers(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof sa.sun_path)
+		return false;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	bool yes = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+	close(fd);
+	return yes;
+}
+
+int http_server_listen_local(struct http_server *s, const char *path)
+{
+	struct stat st;
+	if (!lstat(path, &st)) {
+		if (!S_ISSOCK(st.st_mode))
+			return UV_EEXIST; /* not ours to remove */
+		if (socket_answers(path))
+			return UV_EADDRINUSE; /* another innetd's */
+		unlink(path); /* left by an innetd that did not stop cleanly */
+	}
+	int rc = uv_pipe_bind(&s->local, path);
+	if (rc)
+		return rc;
+	s->local_path = strdup(path);
+	/* only the operator's user, before anyone can connect */
+	if (chmod(path, 0600) || !s->local_path)
+		rc = UV_EPERM;
+	if (!rc)
+		rc = uv_listen((uv_stream_t *)&s->local, 128, on_local_connection);
+	if (rc)
+		return rc;
+	s->local_listening = true;
+	return 0;
+}
+
 int http_server_port(const struct http_server *s)
 {
 	return s->port;
@@ -848,18 +1236,22 @@ bool http_server_draining(const struct http_server *s)
 	return s->draining;
 }
 
-static void on_listener_closed(uv_handle_t *h)
+static void close_handle(struct http_server *s, uv_handle_t *h)
 {
-	struct http_server *s = h->data;
-	s->listener_closed = true;
-	if (s->closing && s->nalive == 0)
-		free(s);
+	if (!uv_is_closing(h))
+		uv_close(h, on_server_handle_closed);
 }
 
 static void close_listener(struct http_server *s)
 {
-	if (!uv_is_closing((uv_handle_t *)&s->listener))
-		uv_close((uv_handle_t *)&s->listener, on_listener_closed);
+	close_handle(s, (uv_handle_t *)&s->listener);
+	if (s->local_path && !uv_is_closing((uv_handle_t *)&s->local)) {
+		unlink(s->local_path);
+	}
+	close_handle(s, (uv_handle_t *)&s->local);
+	if (!uv_is_closing((uv_handle_t *)&s->report))
+		report_refusals(s);
+	close_handle(s, (uv_handle_t *)&s->report);
 }
 
 void http_server_shutdown(struct http_server *s, void (*done)(void *), void *arg)
@@ -885,7 +1277,10 @@ void http_server_close(struct http_server *s)
 	s->draining = true;
 	s->drained = NULL;
 	s->closing = true;
+	s->nalive++; /* s stays while the connections close */
 	while (s->conns)
 		conn_close(s->conns);
 	close_listener(s);
+	s->nalive--;
+	server_maybe_free(s);
 }

@@ -62,3 +62,11 @@ CFG_ROW(verify_workers, "verify-workers", INT, 1, 256, NULL, "4", "checks and de
 CFG_ROW(verify_queue_wait_ms, "verify-queue-wait-ms", INT, 1, 3600000, NULL, "5000", "milliseconds a check or deploy may wait for a worker before it is answered 503 busy with Retry-After (never run)")
 CFG_ROW(verify_queue, "verify-queue", INT, 1, 1000000, NULL, "1024", "checks and deploys queued or running, all tenants together (503 busy with Retry-After above)")
 CFG_ROW(tenant_inflight, "tenant-inflight", INT, 1, 1000000, NULL, "8", "checks and deploys one tenant may have queued or running, for tenants without their own inflight quota (429 too_many_requests with Retry-After above)")
+/* Floods (docs/architecture.md, HTTP): per-address connection limits, the
+ * operator socket, refusals and unauthenticated calls counted per address,
+ * audit retention. */
+CFG_ROW(max_connections_per_address, "max-connections-per-address", INT, 1, 100000, NULL, "256", "simultaneous HTTP connections from one client address (beyond it: 429 and closed at once)")
+CFG_ROW(address_accepts_per_second, "address-accepts-per-second", INT, 1, 1000000, NULL, "200", "new HTTP connections per second from one client address, bursts of twice as many (beyond it: 429 and closed at once)")
+CFG_ROW(admin_socket, "admin-socket", PATH, 0, 0, NULL, "", "Unix socket (mode 0600) serving the same API outside the TCP limits, so the operator and probes get in under a flood (empty: none)")
+CFG_ROW(report_interval, "report-interval", DURATION, 100, 3600000, NULL, "10s", "refused connections are logged, and unauthenticated calls audited, as one line or row per client address and interval with a count")
+CFG_ROW(audit_retention, "audit-retention", DURATION, 0, INT64_C(3153600000000), NULL, "2160h", "audit rows older than this are deleted, a bounded batch per report-interval (0: kept forever)")

@@ -48,6 +48,7 @@ static void close_all(struct daemon *d)
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->shutdown_timer, NULL);
+	api_close(d->api);
 	if (d->http) {
 		http_server_close(d->http);
 		d->http = NULL;
@@ -191,6 +192,8 @@ static int start_api(struct daemon *d, const uint8_t admin_hash[REG_HASH_LEN])
 			log_error("main", "registering routes: %s", strerror(-rc));
 			return rc;
 		}
+	api_set_audit_policy(d->api, (uint64_t)d->cfg.report_interval,
+	                     (uint64_t)d->cfg.audit_retention);
 	struct ctl_env env = {&d->loop, d->reg, current_snapshot, d->api};
 	struct ctl_limits limits = {
 		.max_steps = (uint64_t)d->cfg.verify_steps,
@@ -258,6 +261,9 @@ static int start_listening(struct daemon *d)
 		.max_connections = (unsigned)d->cfg.max_connections,
 		.header_timeout_ms = (uint64_t)d->cfg.header_timeout,
 		.idle_timeout_ms = (uint64_t)d->cfg.idle_timeout,
+		.max_per_address = (unsigned)d->cfg.max_connections_per_address,
+		.accepts_per_second = (unsigned)d->cfg.address_accepts_per_second,
+		.report_interval_ms = (uint64_t)d->cfg.report_interval,
 	};
 	char host[16];
 	int port;
@@ -270,6 +276,13 @@ static int start_listening(struct daemon *d)
 		return rc;
 	}
 	log_info("main", "API on http://%s:%d/v1/", host, http_server_port(d->http));
+	if (*d->cfg.admin_socket) {
+		if ((rc = http_server_listen_local(d->http, d->cfg.admin_socket))) {
+			log_error("main", "admin-socket %s: %s", d->cfg.admin_socket, uv_strerror(rc));
+			return rc;
+		}
+		log_info("main", "API for the operator on unix:%s", d->cfg.admin_socket);
+	}
 	if (*d->cfg.ready_file &&
 	    (rc = write_ready_file(d->cfg.ready_file, host, http_server_port(d->http)))) {
 		log_error("main", "ready-file %s: %s", d->cfg.ready_file, strerror(-rc));

@@ -987,3 +987,43 @@ int reg_audit_list(struct registry *r, int limit, json_t **out)
 	*out = a;
 	return 0;
 }
+
+int reg_audit_prune(struct registry *r, int64_t older_than_ms, int max_rows, int *deleted)
+{
+	/* rows are written in id order with the time: the oldest come first,
+	 * so the scan stops after max_rows matches. Prepared per call: it runs
+	 * once per report interval. */
+	static const char sql[] =
+		"DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE "
+		"at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', printf('-%.3f seconds', ?1 / 1000.0)) "
+		"ORDER BY id LIMIT ?2)";
+	sqlite3_stmt *s = NULL;
+	*deleted = 0;
+	if (sqlite3_prepare_v2(r->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return reg__db_error(r, "audit retention");
+	sqlite3_bind_int64(s, 1, older_than_ms);
+	sqlite3_bind_int(s, 2, max_rows);
+	int rc = reg__step_errno(r, s, sqlite3_step(s));
+	if (!rc)
+		*deleted = sqlite3_changes(r->db);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int64_t reg_audit_last_id(struct registry *r)
+{
+	return sqlite3_last_insert_rowid(r->db);
+}
+
+int reg_audit_set_detail(struct registry *r, int64_t id, const char *detail)
+{
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v2(r->db, "UPDATE audit SET detail = ?2 WHERE id = ?1", -1, &s,
+	                       NULL) != SQLITE_OK)
+		return reg__db_error(r, "audit");
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, detail, -1, SQLITE_STATIC);
+	int rc = reg__step_errno(r, s, sqlite3_step(s));
+	sqlite3_finalize(s);
+	return rc;
+}

@@ -178,5 +178,12 @@ int reg_audit_add(struct registry *r, const char *who, int64_t tenant_id, const 
                   const char *path, int status, const char *result, const char *detail);
 /* The newest `limit` rows, newest first, as a JSON array. */
 int reg_audit_list(struct registry *r, int limit, json_t **out);
+/* The id of the row reg_audit_add wrote last (loop thread). */
+int64_t reg_audit_last_id(struct registry *r);
+/* Replace the detail (JSON text) of row id. */
+int reg_audit_set_detail(struct registry *r, int64_t id, const char *detail);
+/* Delete at most max_rows of the oldest rows written more than
+ * older_than_ms ago (bounded work per call); *deleted says how many. */
+int reg_audit_prune(struct registry *r, int64_t older_than_ms, int max_rows, int *deleted);
 
 #endif

@@ -35,7 +35,6 @@ void vjob__fini(struct vfy_job *j)
 	free(j->stack);
 	free(j->cx.emit);
 	free(j->exits);
-	free(j->hops);
 	arena_free(j->a);
 	j->a = NULL;
 }
@@ -92,7 +91,9 @@ static uint32_t place_hash(const struct sym_hop *h)
 static int grow_hops(struct vfy_job *j)
 {
 	uint32_t nc = j->caphops ? j->caphops * 2 : 1024;
-	const struct sym_hop **nt = calloc(nc, sizeof *nt);
+	/* in the job's arena: the index counts against its memory budget (the
+	 * old table is left behind, at most as much again) */
+	const struct sym_hop **nt = arena_calloc(j->a, nc, sizeof *nt);
 	if (!nt)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < j->caphops; i++) {
@@ -104,7 +105,6 @@ static int grow_hops(struct vfy_job *j)
 			k = (k + 1) & (nc - 1);
 		nt[k] = h;
 	}
-	free(j->hops);
 	j->hops = nt;
 	j->caphops = nc;
 	return 0;
@@ -116,7 +116,9 @@ static int grow_hops(struct vfy_job *j)
 static const struct sym_hop *index_hop(struct vfy_job *j, const struct sym_hop *h)
 {
 	if ((j->nhops_idx + 1) * 2 > j->caphops && grow_hops(j)) {
-		j->err = -ENOMEM; /* without the index, loops would go unseen */
+		/* without the index loops would go unseen: the job stops, out of
+		 * its memory budget (vjob__run says so) */
+		j->err = arena_exhausted(j->a) ? -E2BIG : -ENOMEM;
 		return NULL;
 	}
 	uint32_t k = place_hash(h) & (j->caphops - 1);

@@ -77,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	uv_timer_init(&f.loop, &f.timer);
 	f.timer.data = &f;
-	struct http_limits lim = {4096, 2048, 4, 1000, 1000};
+	struct http_limits lim = {4096, 2048, 4, 1000, 1000, 0, 0, 0};
 	if (http_server_new(&f.loop, &lim, on_req, &f, &f.srv) ||
 	    http_server_listen(f.srv, "127.0.0.1", 0))
 		abort();

@@ -115,7 +115,7 @@ static void start(struct fx *f, struct client *c)
 	assert_int_equal(uv_loop_init(&f->loop), 0);
 	uv_timer_init(&f->loop, &f->timer);
 	f->timer.data = f;
-	struct http_limits lim = {65536, 16384, 16, 10000, 10000};
+	struct http_limits lim = {65536, 16384, 16, 10000, 10000, 0, 0, 0};
 	assert_int_equal(http_server_new(&f->loop, &lim, on_req, f, &f->srv), 0);
 	assert_int_equal(http_server_listen(f->srv, "127.0.0.1", 0), 0);
 	c->port = http_server_port(f->srv);
