@@ -245,13 +245,14 @@ struct attempt {
 };
 
 /* A parse stopped by the job's budget (click_options.max_memory, .cancel)
- * is answered like the verification hitting it: 422 too_complex, or the
- * cancelled job's 503 busy (dropped when the deadline answered already).
- * -EINVAL with the error in out; 0 for any other rc. */
+ * is answered like the verification hitting it: 422 too_complex, or what
+ * a cancelled engine gives (its answer is dropped: whoever cancelled the
+ * job has answered already). -EINVAL with the error in out; 0 for any
+ * other rc. */
 static int parse_budget_err(struct ctl_job_out *out, int rc)
 {
 	if (rc == -ECANCELED)
-		set_err(out, 503, "busy", NULL, "verification was cancelled");
+		set_err(out, 500, "internal", NULL, "verification failed: %s", strerror(ECANCELED));
 	else if (rc == -ENOSPC)
 		set_err(out, 422, "too_complex", NULL,
 		        "parsing and configuring the module needs more than %zu MiB; simplify the "
@@ -650,7 +651,8 @@ static int check_elements(const struct ctl_job_in *in, struct parsed *p, struct 
 		diags_init(&d);
 		rc = vfy_reqs_check_elements(p->reqs, &p->rf, in->name, elem_in_graph, g, &d);
 	} else if (parse_budget_err(o, rc)) {
-		rc = -EINVAL; /* stopped: the job ends here, nothing more is parsed */
+		diags_free(&d); /* stopped: the job ends here, nothing more is parsed */
+		return -EINVAL;
 	} else {
 		rc = 0;
 	}
