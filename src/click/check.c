@@ -604,11 +604,17 @@ static int configure_phase(struct check *k, int phase, void **shared)
 		struct click_element *e = &k->g->el[i];
 		if (!e->cls->configure || e->cls->configure_phase != phase)
 			continue;
+		if (p->fatal || click__cancelled(p))
+			return 0; /* the caller's budget is spent: stop here */
 		struct click_conf_ctx ctx = {e, e->ninputs, e->noutputs, p->ga, p->d, shared, k->g};
 		size_t before = p->d->nerrors;
 		size_t nd = p->d->n;
 		int rc = e->cls->configure(&ctx, &e->args, &e->conf);
 		click__trim_diags(p->d, nd);
+		if (p->opt->max_memory && arena_exhausted(p->ga)) {
+			p->fatal = true; /* over the caller's budget: click_parse says so */
+			return 0;
+		}
 		if (rc < 0 && p->d->nerrors == before)
 			click__err(p, &k->f->el.p[i].loc, (uint32_t)strlen(e->name), "'%s': bad configuration for %s",
 			           e->name, e->cls->name);
@@ -633,6 +639,8 @@ static int configure_elements(struct check *k)
 		if (next == INT64_MAX)
 			break;
 		configure_phase(k, (int)next, &shared);
+		if (k->p->fatal)
+			break;
 		done = next;
 	}
 	return errors_so_far(k);

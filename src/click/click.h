@@ -5,6 +5,7 @@
 #ifndef INNET_CLICK_CLICK_H
 #define INNET_CLICK_CLICK_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -135,6 +136,17 @@ struct click_options {
 	 * like command-line definitions they override global `define`s. */
 	const struct click_define *defines;
 	size_t ndefines;
+	/* The caller's budget (both optional), so that parsing and configuring
+	 * count against a verification job's (issue 12). max_memory bounds the
+	 * graph's arena (element confs: what configure allocates) and the
+	 * parse's scratch arena, each (0: the graph's unbounded, the scratch
+	 * max_bytes * 64, at least 64 MiB); over it click_parse returns
+	 * -ENOSPC. When cancel is set and *cancel becomes true (from any
+	 * thread), the parse stops at its next token or before the next
+	 * element's configure and returns -ECANCELED. Either way with a
+	 * diagnostic, and everything is freed. */
+	size_t max_memory;
+	const atomic_bool *cancel;
 };
 
 /* Parse and check `text` with the classes opt->lookup finds. On success
@@ -161,7 +173,8 @@ struct click_options {
  *   they are the start of the configuration string.
  * Errors are in phases like Click's: syntax and declarations; compound
  * expansion; port ranges; push/pull and reuse; unused ports; configure. A
- * phase with errors stops the later ones. */
+ * phase with errors stops the later ones. Over opt->max_memory: -ENOSPC;
+ * stopped through opt->cancel: -ECANCELED (both with a diagnostic). */
 int click_parse(const struct src_file *src, const struct click_options *opt,
                 struct click_graph **out, struct diags *d);
 void click_graph_free(struct click_graph *g);

@@ -34,8 +34,10 @@ int click_parse(const struct src_file *src, const struct click_options *opt, str
 	size_t lim = max_bytes * 64; /* scratch memory for one parse */
 	if (lim < ((size_t)64 << 20))
 		lim = (size_t)64 << 20;
+	if (opt->max_memory && lim > opt->max_memory)
+		lim = opt->max_memory;
 	p.a = arena_new(lim);
-	p.ga = arena_new(0);
+	p.ga = arena_new(opt->max_memory);
 	int rc = -EINVAL;
 	if (!p.a || !p.ga) {
 		rc = -ENOMEM;
@@ -57,7 +59,7 @@ int click_parse(const struct src_file *src, const struct click_options *opt, str
 	}
 	g->arena = p.ga;
 	rc = click__check(&p, &f, g);
-	if (rc || local.nerrors)
+	if (rc || p.fatal || local.nerrors)
 		goto fail;
 	arena_free(p.a);
 	diags_move(d, &local);
@@ -65,10 +67,18 @@ int click_parse(const struct src_file *src, const struct click_options *opt, str
 	*out = g;
 	return 0;
 fail:
-	if (p.a && arena_exhausted(p.a))
+	if (p.cancelled) {
+		diags_error(&local, NULL, 0, "parsing the configuration was cancelled");
+		rc = -ECANCELED;
+	} else if (opt->max_memory && ((p.a && arena_exhausted(p.a)) || (p.ga && arena_exhausted(p.ga)))) {
+		diags_error(&local, NULL, 0, "configuration needs more than %zu bytes of memory to parse "
+		            "and configure", opt->max_memory);
+		rc = -ENOSPC;
+	} else if (p.a && arena_exhausted(p.a)) {
 		diags_error(&local, NULL, 0, "configuration needs too much memory to parse");
-	else if (!local.nerrors)
+	} else if (!local.nerrors) {
 		diags_error(&local, NULL, 0, "out of memory while parsing the configuration");
+	}
 	if (rc >= 0)
 		rc = -EINVAL;
 	if (p.a)

@@ -57,6 +57,7 @@ struct cparse {
 	const struct click_options *opt;
 	uint32_t max_depth, max_elements, max_conns;
 	bool fatal;             /* a limit was hit: stop everything */
+	bool cancelled;         /* opt->cancel was seen set (fatal too) */
 	/* lexer */
 	const struct src_file *src;
 	const char *text;
@@ -76,6 +77,10 @@ struct cparse {
 	uint32_t scope_depth;   /* compound scope depth (variables) */
 	bool in_group;
 };
+
+/* Has the caller cancelled the parse (opt->cancel)? Sets fatal and
+ * cancelled when it has; cheap enough for every token. */
+bool click__cancelled(struct cparse *p);
 
 /* Diagnostics at a cloc (adds the physical line for the caret even after a
  * line directive). Always returns -EINVAL. */

@@ -391,10 +391,22 @@ static struct token next_token(struct cparse *p)
 	return t;
 }
 
+bool click__cancelled(struct cparse *p)
+{
+	if (!p->cancelled && p->opt->cancel
+	    && atomic_load_explicit(p->opt->cancel, memory_order_relaxed))
+		p->cancelled = p->fatal = true;
+	return p->cancelled;
+}
+
+/* A cancelled parse sees the end of the input: the parser unwinds as at
+ * the end of a file and click_parse reports the cancellation. */
 struct token click__lex(struct cparse *p)
 {
 	if (p->nunlex)
 		return p->unlex[--p->nunlex];
+	if (click__cancelled(p))
+		return (struct token){.kind = T_EOF, .s = p->text + p->len, .loc = click__here(p)};
 	return next_token(p);
 }
 

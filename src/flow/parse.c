@@ -1080,17 +1080,37 @@ static struct flow_expr *parse_term(struct parser *p, size_t *pos)
 	return flow__nary(p->a, FLOW_AND, v, n);
 }
 
+/* The terms of an `or` chain are collected first and joined by one
+ * flow__nary: folding them pairwise copied the growing node's children at
+ * every step, quadratic in time and arena bytes (a 9,000-term IPFilter took
+ * seconds and hundreds of MB; issue 12). The tree is the same. */
 static struct flow_expr *parse_orexpr(struct parser *p, size_t *pos)
 {
-	struct flow_expr *e = parse_term(p, pos);
-	while (e && (is(p, *pos, "or") || is(p, *pos, "||"))) {
+	struct flow_expr *first = parse_term(p, pos);
+	struct flow_expr **v = &first;
+	size_t n = 1, cap = 1;
+	while (first && (is(p, *pos, "or") || is(p, *pos, "||"))) {
 		(*pos)++;
 		struct flow_expr *t = parse_term(p, pos);
 		if (!t)
 			return NULL;
-		e = flow__or2(p->a, e, t);
+		if (n == cap) {
+			size_t nc = 2 * cap + 2;
+			struct flow_expr **nv = arena_alloc(p->a, nc * sizeof *nv);
+			if (!nv)
+				return p->err = -ENOMEM, NULL;
+			memcpy(nv, v, n * sizeof *v);
+			v = nv;
+			cap = nc;
+		}
+		v[n++] = t;
 	}
-	return p->err ? NULL : e;
+	if (p->err || !first)
+		return NULL;
+	struct flow_expr *e = n == 1 ? first : flow__nary(p->a, FLOW_OR, v, n);
+	if (!e)
+		p->err = -ENOMEM;
+	return e;
 }
 
 /* expr = orexpr { "?" expr ":" orexpr }: x0 ? x1 : x2 ? x3 : x4 ... means

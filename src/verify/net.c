@@ -145,8 +145,10 @@ static uint32_t device_of(const struct click_element *e)
 	return 0;
 }
 
+/* max_memory and cancel: the caller's budget for the parse (0 / NULL: none). */
 static int graph_node(struct arena *a, struct vnode *n, const char *name, const char *text,
-                      const struct click_define *defs, size_t ndefs, struct diags *d)
+                      const struct click_define *defs, size_t ndefs, size_t max_memory,
+                      const atomic_bool *cancel, struct diags *d)
 {
 	struct src_file *sf = arena_alloc(a, sizeof *sf);
 	if (!sf)
@@ -154,7 +156,9 @@ static int graph_node(struct arena *a, struct vnode *n, const char *name, const 
 	sf->name = arena_strdup(a, name);
 	sf->text = arena_strdup(a, text ? text : "");
 	sf->len = strlen(sf->text);
-	struct click_options opt = {.lookup = elem_class_find, .why_unknown = elem_class_why_unknown, .defines = defs, .ndefines = ndefs};
+	struct click_options opt = {.lookup = elem_class_find, .why_unknown = elem_class_why_unknown,
+	                            .defines = defs, .ndefines = ndefs, .max_memory = max_memory,
+	                            .cancel = cancel};
 	int rc = click_parse(sf, &opt, &n->g, d);
 	if (rc < 0)
 		return rc;
@@ -259,7 +263,7 @@ static int node_build(struct vfy_base *b, uint32_t i, struct pbuf *own, struct d
 		break;
 	case SNAP_MIDDLEBOX:
 		n->kind = VN_CLICK;
-		rc = graph_node(a, n, sn->name, sn->click, NULL, 0, d);
+		rc = graph_node(a, n, sn->name, sn->click, NULL, 0, 0, NULL, d);
 		break;
 	case SNAP_PLATFORM: {
 		n->kind = VN_PLATFORM;
@@ -500,7 +504,7 @@ int vfy_net_add_module(struct vfy_net *n, const struct vfy_module *m, struct dia
 	snprintf(port, sizeof port, "%u", (unsigned)m->port);
 	struct click_define defs[2] = {{"MODULE_IP", ip}, {"MODULE_PORT", port}};
 	v.nports = v.is_inline ? 2 : 1;
-	int rc = graph_node(n->arena, &v, v.name, m->click, defs, 2, d);
+	int rc = graph_node(n->arena, &v, v.name, m->click, defs, 2, m->max_memory, m->cancel, d);
 	if (rc < 0) {
 		if (v.g)
 			click_graph_free(v.g);

@@ -81,9 +81,14 @@ struct vfy_module {
 	/* inline (operator modules): the link "node:port" - "node:port";
 	 * device 0 faces inline_a, device 1 inline_b. platform must be NULL. */
 	const char *inline_a, *inline_b;
+	/* The caller's budget for parsing and configuring the Click text
+	 * (click_options.max_memory and .cancel; 0 / NULL: none). */
+	size_t max_memory;
+	const atomic_bool *cancel;
 };
 /* Add a module (the Click text is parsed here; errors go to d with the
- * module's name as file). 0 or a negative errno. */
+ * module's name as file). 0 or a negative errno (-ENOSPC, -ECANCELED: the
+ * budget above stopped the parse). */
 int vfy_net_add_module(struct vfy_net *n, const struct vfy_module *m, struct diags *d);
 /* -ENOENT when there is no such module. */
 int vfy_net_remove_module(struct vfy_net *n, const char *name);
