@@ -3,7 +3,7 @@
 -- older database to this version. Bump user_version (and
 -- REG_SCHEMA_VERSION in src/registry/registry.h) with every change, and add
 -- the matching migration.
-PRAGMA user_version = 4;
+PRAGMA user_version = 5;
 
 -- Small key/value facts about this registry (e.g. the operator token hash).
 CREATE TABLE meta (
@@ -26,7 +26,10 @@ CREATE TABLE tenants (
 	-- per module: the flow mappings its stateful elements hold together; 0:
 	-- innetd's module-flows setting (docs/stateful.md)
 	quota_flows INTEGER NOT NULL DEFAULT 0 CHECK (quota_flows >= 0),
-	created_at TEXT NOT NULL
+	created_at TEXT NOT NULL,
+	-- set while the operator has the tenant suspended: its token is refused
+	-- and its modules are held (docs/operator.md)
+	suspended_at TEXT
 );
 
 -- Registered address prefixes ('address') and the destination whitelist

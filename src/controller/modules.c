@@ -61,6 +61,9 @@ static json_t *mod_json(struct ctl *c, const struct reg_module *m, bool full)
 	if (inl)
 		json_object_set(j, "inline", inl);
 	add_stateful(c, m, j);
+	/* its tenant is suspended: new flows do not start it (docs/operator.md) */
+	json_object_set_new(j, "held", json_boolean(strcmp(m->state, "killed") &&
+	                                            ctl__tenant_suspended(c, m->tenant_id)));
 	if (full) {
 		add_suspend_counters(c, m, j);
 		json_object_set_new(j, "config", m->source ? json_string(m->source) : json_null());
@@ -224,11 +227,13 @@ void ctl__platform_install(struct ctl *c, const struct reg_module *m)
 	if (rc)
 		log_warn("controller", "module %lld: the platform refused it: %s", (long long)m->id,
 		         strerror(-rc));
+	else
+		ctl__hold_if_suspended(c, m->id, m->tenant_id);
 	reg_module_state_release(&st);
 	ctl__sib_release(&s);
 }
 
-static void platform_remove(struct ctl *c, const struct reg_module *m)
+void ctl__platform_remove(struct ctl *c, const struct reg_module *m)
 {
 	if (c->have_ops && c->ops.remove)
 		platform_call(c, m, c->ops.remove, "removing it from the platform");
@@ -260,12 +265,13 @@ static int own_module(struct ctl *c, const struct ctl_caller *who, int64_t id,
                       struct reg_module *m, struct ctl_reply *rp)
 {
 	int rc = reg_module_get(c->env.reg, id, m);
-	if (!rc && m->tenant_id != who->tenant_id) {
+	if (!rc && !who->admin && m->tenant_id != who->tenant_id) {
 		reg_module_release(m);
 		rc = -ENOENT;
 	}
 	if (rc == -ENOENT)
-		ctl__reply_error(rp, 404, "not_found", NULL, "you have no module %lld", (long long)id);
+		ctl__reply_error(rp, 404, "not_found", NULL, who->admin ? "there is no module %lld" :
+		                 "you have no module %lld", (long long)id);
 	return rc;
 }
 
@@ -315,9 +321,11 @@ int ctl_kill(struct ctl *c, const struct ctl_caller *who, int64_t id, ctl_done_f
 		return rc;
 	}
 	ctl__modules_changed(c, m.tenant_id, m.platform);
-	platform_remove(c, &m);
-	log_info("controller", "module %lld '%s' killed", (long long)m.id, m.name);
-	ctl__reply_json(&rp, 204, NULL, json_pack("{s:I}", "id", (json_int_t)m.id));
+	ctl__platform_remove(c, &m);
+	log_info("controller", "module %lld '%s' killed%s", (long long)m.id, m.name,
+	         who->admin ? " by the operator" : "");
+	ctl__reply_json(&rp, 204, NULL, json_pack("{s:I, s:I}", "id", (json_int_t)m.id, "tenant_id",
+	                                          (json_int_t)m.tenant_id));
 	reg_module_release(&m);
 	return 0;
 }

@@ -153,7 +153,7 @@ def test_network_put_get():
         assert p["snapshot_version"] == 1
         assert [x["name"] for x in p["platforms"]] == ["platform1", "platform2", "platform3"]
         assert p["platforms"][2] == {"name": "platform3", "address": "192.0.2.1", "pool": "192.0.2.0/24",
-                                     "capacity": 1000, "modules": 0, "load": 0.0, "local": True,
+                                     "capacity": 253, "modules": 0, "load": 0.0, "local": True,
                                      "peer_url": None}
         # a bad snapshot: 400 with the JSON path, nothing changes
         bad = copy.deepcopy(net)

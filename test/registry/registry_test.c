@@ -130,9 +130,11 @@ static void test_migrate_from_1(void **state)
 	                              "DROP INDEX modules_live_tenant; "
 	                              "ALTER TABLE tenants DROP COLUMN quota_rps; "
 	                              "ALTER TABLE tenants DROP COLUMN quota_flows; "
+	                              "ALTER TABLE tenants DROP COLUMN suspended_at; "
 	                              "ALTER TABLE modules DROP COLUMN stateful; "
 	                              "ALTER TABLE modules DROP COLUMN stateful_elements; "
 	                              "DROP TABLE module_state; "
+	                              "ALTER TABLE tenants DROP COLUMN suspended_at; "
 	                              "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
 	reopen(f);
 	assert_int_equal(scalar(f->reg, "PRAGMA user_version"), REG_SCHEMA_VERSION);
@@ -155,6 +157,7 @@ static void test_migrate_from_3(void **state)
 	struct fx *f = *state;
 	assert_int_equal(sqlite3_exec(reg_db(f->reg),
 	                              "ALTER TABLE tenants DROP COLUMN quota_flows; "
+	                              "ALTER TABLE tenants DROP COLUMN suspended_at; "
 	                              "ALTER TABLE modules DROP COLUMN stateful; "
 	                              "ALTER TABLE modules DROP COLUMN stateful_elements; "
 	                              "DROP TABLE module_state; "
@@ -165,7 +168,7 @@ static void test_migrate_from_3(void **state)
 	                              "updated_at) VALUES (1, 'nat', 'x', 'then', 'then'); "
 	                              "PRAGMA user_version = 3", NULL, NULL, NULL), SQLITE_OK);
 	reopen(f);
-	assert_int_equal(scalar(f->reg, "PRAGMA user_version"), 4);
+	assert_int_equal(scalar(f->reg, "PRAGMA user_version"), REG_SCHEMA_VERSION);
 	struct reg_tenant t;
 	assert_int_equal(reg_tenant_get(f->reg, 1, &t), 0);
 	assert_int_equal(t.quota_memory_mb, 0);
