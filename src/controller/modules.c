@@ -61,9 +61,6 @@ static json_t *mod_json(struct ctl *c, const struct reg_module *m, bool full)
 	if (inl)
 		json_object_set(j, "inline", inl);
 	add_stateful(c, m, j);
-	/* its tenant is suspended: new flows do not start it (docs/operator.md) */
-	json_object_set_new(j, "held", json_boolean(strcmp(m->state, "killed") &&
-	                                            ctl__tenant_suspended(c, m->tenant_id)));
 	if (full) {
 		add_suspend_counters(c, m, j);
 		json_object_set_new(j, "config", m->source ? json_string(m->source) : json_null());
@@ -95,6 +92,14 @@ static void add_runtime(struct ctl *c, const struct reg_module *m, json_t *j)
 			json_object_set(j, own[i], v);
 	}
 	json_object_set_new(j, "runtime", rt);
+}
+
+/* Its tenant is suspended: new flows do not start it (docs/operator.md). */
+static void add_held(const struct reg_module *m, bool tenant_suspended, json_t *j)
+{
+	if (j)
+		json_object_set_new(j, "held", json_boolean(tenant_suspended &&
+		                                            strcmp(m->state, "killed")));
 }
 
 int ctl__mod_sib(const struct reg_module *m, struct ctl_sib *s)
@@ -248,8 +253,10 @@ int ctl_list(struct ctl *c, const struct ctl_caller *who, bool with_killed, ctl_
 	if (rc)
 		return rc;
 	json_t *a = json_array();
+	bool suspended = n && ctl__tenant_suspended(c, who->tenant_id);
 	for (size_t i = 0; i < n; i++) {
 		json_t *j = mod_json(c, &v[i], false);
+		add_held(&v[i], suspended, j);
 		add_runtime(c, &v[i], j);
 		json_array_append_new(a, j);
 	}
@@ -283,6 +290,7 @@ int ctl_get(struct ctl *c, const struct ctl_caller *who, int64_t id, ctl_done_fn
 	if (rc)
 		return rc == -ENOENT ? 0 : rc;
 	json_t *j = mod_json(c, &m, true);
+	add_held(&m, ctl__tenant_suspended(c, m.tenant_id), j);
 	add_runtime(c, &m, j);
 	ctl__reply_json(&rp, 200, j, NULL);
 	reg_module_release(&m);

@@ -134,7 +134,6 @@ static void test_migrate_from_1(void **state)
 	                              "ALTER TABLE modules DROP COLUMN stateful; "
 	                              "ALTER TABLE modules DROP COLUMN stateful_elements; "
 	                              "DROP TABLE module_state; "
-	                              "ALTER TABLE tenants DROP COLUMN suspended_at; "
 	                              "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
 	reopen(f);
 	assert_int_equal(scalar(f->reg, "PRAGMA user_version"), REG_SCHEMA_VERSION);
