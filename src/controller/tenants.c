@@ -33,6 +33,20 @@ void ctl__hold_if_suspended(struct ctl *c, int64_t id, int64_t tenant)
 		hold_one(c, id, true);
 }
 
+/* A stateful module with a state saved in the registry (at a suspend
+ * before or while it was held; holding dropped the platform's copy):
+ * installed again with it, so that it resumes with its mappings. */
+static bool reinstall_with_state(struct ctl *c, const struct reg_module *m)
+{
+	struct reg_module_state st;
+	if (!m->stateful || !c->ops.install || reg_module_state_get(c->env.reg, m->id, false, &st))
+		return false;
+	reg_module_state_release(&st);
+	ctl__platform_remove(c, m);
+	ctl__platform_install(c, m);
+	return true;
+}
+
 int ctl_tenant_hold(struct ctl *c, int64_t tenant, bool hold)
 {
 	struct reg_module *v;
@@ -41,7 +55,7 @@ int ctl_tenant_hold(struct ctl *c, int64_t tenant, bool hold)
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < n && c->have_ops && c->ops.hold; i++)
-		if (v[i].platform)
+		if (v[i].platform && (hold || !reinstall_with_state(c, &v[i])))
 			hold_one(c, v[i].id, hold);
 	reg_modules_free(v, n);
 	log_info("controller", "tenant %lld: %zu module(s) %s", (long long)tenant, n,

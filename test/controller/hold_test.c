@@ -24,11 +24,15 @@ struct rec {
 	int nheld;
 	int64_t removed[8];
 	bool hold[8];
+	char last_state[16]; /* the saved state the last install got */
 };
 
 static int rec_install(void *ud, const struct ctl_deployed *m)
 {
-	((struct rec *)ud)->installs++;
+	struct rec *r = ud;
+	r->installs++;
+	snprintf(r->last_state, sizeof r->last_state, "%.*s", (int)m->state_len,
+	         m->state ? (const char *)m->state : "");
 	return 0;
 }
 
@@ -121,11 +125,23 @@ static void test_hold_release_kill(void **state)
 	assert_int_equal(r.held[0], a);
 	assert_int_equal(r.held[1], b);
 	assert_true(r.hold[0] && r.hold[1]);
-	/* resume, suspend again */
+	/* resume: released; b, stateful with a state saved in the registry,
+	 * is installed again with it instead */
+	char sql[128];
+	snprintf(sql, sizeof sql, "UPDATE modules SET stateful = 1 WHERE id = %lld", (long long)b);
+	assert_int_equal(sqlite3_exec(reg_db(reg), sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(reg_module_state_put(reg, b, "saved", 5), 0);
 	assert_int_equal(reg_tenant_set_suspended(reg, bad, false), 0);
 	assert_int_equal(ctl_tenant_hold(c, bad, false), 2);
-	assert_int_equal(r.nheld, 4);
-	assert_false(r.hold[2] || r.hold[3]);
+	assert_int_equal(r.nheld, 3);
+	assert_int_equal(r.held[2], a);
+	assert_false(r.hold[2]);
+	assert_int_equal(r.removes, 1);
+	assert_int_equal(r.removed[0], b);
+	assert_int_equal(r.installs, 4);
+	assert_string_equal(r.last_state, "saved");
+	r.removes = 0;
+	r.nheld = 4;
 	assert_int_equal(ctl_tenant_hold(c, good, true), 1);
 	assert_int_equal(r.held[4], g);
 	/* kill all of one tenant: both off the platform, the other stays */
