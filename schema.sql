@@ -3,7 +3,7 @@
 -- older database to this version. Bump user_version (and
 -- REG_SCHEMA_VERSION in src/registry/registry.h) with every change, and add
 -- the matching migration.
-PRAGMA user_version = 5;
+PRAGMA user_version = 6;
 
 -- Small key/value facts about this registry (e.g. the operator token hash).
 CREATE TABLE meta (
@@ -29,7 +29,10 @@ CREATE TABLE tenants (
 	created_at TEXT NOT NULL,
 	-- checks and deploys queued or running at once; 0: innetd's
 	-- tenant-inflight setting
-	quota_inflight INTEGER NOT NULL DEFAULT 0 CHECK (quota_inflight >= 0)
+	quota_inflight INTEGER NOT NULL DEFAULT 0 CHECK (quota_inflight >= 0),
+	-- set while the operator has the tenant suspended: its token is refused
+	-- and its modules are held (docs/operator.md)
+	suspended_at TEXT
 );
 
 -- Registered address prefixes ('address') and the destination whitelist

@@ -697,7 +697,13 @@ int cmd_show(int argc, char **argv)
 	return rc;
 }
 
-static const char rm_usage[] = "usage: innet rm ID...\nKills modules.\n";
+static const char rm_usage[] =
+	"usage: innet rm ID...\n"
+	"       innet rm --tenant NAME|ID\n"
+	"Kills modules (the operator's token: any tenant's). --tenant (operator): deletes the\n"
+	"tenant with all its modules, which leave the fast path.\n";
+
+static int tenant_ref(struct remote *o, const char *ref, char *id, size_t len, const char *usage);
 
 int cmd_rm(int argc, char **argv)
 {
@@ -707,6 +713,21 @@ int cmd_rm(int argc, char **argv)
 	}
 	struct remote o;
 	int rc = remote_init(&o, &argc, argv, rm_usage);
+	if (!rc && argc >= 2 && !strcmp(argv[1], "--tenant")) {
+		char id[24], path[80];
+		if (argc != 3)
+			rc = usage_err(rm_usage, "--tenant takes one tenant name or id", NULL);
+		if (!rc)
+			rc = tenant_ref(&o, argv[2], id, sizeof id, rm_usage);
+		if (!rc) {
+			snprintf(path, sizeof path, "/v1/tenants/%s?force=true", id);
+			rc = call(&o, "DELETE", path, NULL, NULL);
+		}
+		if (!rc && !o.json)
+			printf("tenant %s removed with its modules\n", id);
+		remote_release(&o);
+		return rc;
+	}
 	if (!rc && argc < 2)
 		rc = usage_err(rm_usage, "give a module id", NULL);
 	for (int i = 1; !rc && i < argc; i++)
@@ -885,7 +906,130 @@ static const char tenant_usage[] =
 	"usage: innet tenant add NAME --kind client|third_party|operator [--address P]... [--whitelist P]...\n"
 	"       innet tenant ls\n"
 	"       innet tenant rm ID\n"
-	"add prints the new tenant's token (shown once).\n";
+	"       innet tenant suspend|resume NAME|ID\n"
+	"       innet tenant rotate NAME|ID\n"
+	"       innet tenant set NAME|ID [--address P]... [--whitelist P]... [--no-addresses]\n"
+	"                        [--no-whitelist] [--quota KEY=N]...\n"
+	"add prints the new tenant's token (shown once); rotate prints a new one (the old one\n"
+	"stops working at once). suspend: its token is refused and its modules stop taking new\n"
+	"flows until resume. set replaces the lists given (--address, --whitelist) and the\n"
+	"quotas named (modules, memory_mb, starts_per_minute, rps, flows); the rest stays.\n"
+	"rm ID refuses a tenant with modules; innet rm --tenant deletes it with them.\n";
+
+/* A tenant given by id (digits) or name into id; EX_REFUSED when no
+ * tenant has that name. */
+static int tenant_ref(struct remote *o, const char *ref, char *id, size_t len, const char *usage)
+{
+	if (!ref || !*ref)
+		return usage_err(usage, "give a tenant name or id", NULL);
+	if (id_arg(ref)) {
+		snprintf(id, len, "%s", ref);
+		return 0;
+	}
+	json_t *res = NULL;
+	bool json = o->json;
+	o->json = false; /* the lookup is not the answer */
+	int rc = call(o, "GET", "/v1/tenants", NULL, &res);
+	o->json = json;
+	size_t i;
+	json_t *t;
+	bool found = false;
+	json_array_foreach(json_object_get(res, "tenants"), i, t)
+		if (!rc && !found && !strcmp(out_jstr(t, "name"), ref)) {
+			snprintf(id, len, "%lld", (long long)json_integer_value(json_object_get(t, "id")));
+			found = true;
+		}
+	json_decref(res);
+	if (!rc && !found) {
+		fprintf(stderr, "innet: no tenant called '%s'\n", ref);
+		rc = EX_REFUSED;
+	}
+	return rc;
+}
+
+/* set's options into a PATCH body; EX_USAGE after printing why. */
+static int tenant_set_body(int argc, char **argv, json_t *b)
+{
+	json_t *addrs = NULL, *wl = NULL, *q = NULL;
+	int rc = 0;
+	for (int i = 3; i < argc && !rc; i++) {
+		const char *a = argv[i];
+		bool opt = !strcmp(a, "--address") || !strcmp(a, "--whitelist") || !strcmp(a, "--quota");
+		if (opt && i + 1 >= argc) {
+			rc = usage_err(tenant_usage, "%s needs a value", a);
+		} else if (!strcmp(a, "--address") || !strcmp(a, "--no-addresses")) {
+			if (!addrs)
+				addrs = json_array();
+			if (a[2] == 'a')
+				json_array_append_new(addrs, json_string(argv[++i]));
+		} else if (!strcmp(a, "--whitelist") || !strcmp(a, "--no-whitelist")) {
+			if (!wl)
+				wl = json_array();
+			if (a[2] == 'w')
+				json_array_append_new(wl, json_string(argv[++i]));
+		} else if (!strcmp(a, "--quota")) {
+			const char *v = argv[++i], *eq = strchr(v, '=');
+			char *end = NULL;
+			long long n = eq ? strtoll(eq + 1, &end, 10) : -1;
+			if (!eq || eq == v || !eq[1] || *end || n < 0) {
+				rc = usage_err(tenant_usage, "--quota wants KEY=N, not '%s'", v);
+				break;
+			}
+			if (!q)
+				q = json_object();
+			char key[64];
+			snprintf(key, sizeof key, "%.*s", (int)(eq - v), v);
+			json_object_set_new(q, key, json_integer(n));
+		} else {
+			rc = usage_err(tenant_usage, a[0] == '-' ? "unknown option '%s'" : "unexpected argument '%s'", a);
+		}
+	}
+	if (!rc && !addrs && !wl && !q)
+		rc = usage_err(tenant_usage, "set: nothing to change", NULL);
+	if (addrs)
+		json_object_set_new(b, "addresses", addrs);
+	if (wl)
+		json_object_set_new(b, "whitelist", wl);
+	if (q)
+		json_object_set_new(b, "quotas", q);
+	return rc;
+}
+
+/* suspend, resume, rotate and set. */
+static int tenant_control(struct remote *o, int argc, char **argv)
+{
+	const char *sub = argv[1];
+	bool set = !strcmp(sub, "set");
+	if (argc < 3 || (!set && argc != 3))
+		return usage_err(tenant_usage, "bad arguments to tenant %s", sub);
+	char id[24], path[96];
+	json_t *b = set ? json_object() : NULL, *res = NULL;
+	int rc = set ? tenant_set_body(argc, argv, b) : 0;
+	if (!rc)
+		rc = tenant_ref(o, argv[2], id, sizeof id, tenant_usage);
+	if (!rc) {
+		snprintf(path, sizeof path, "/v1/tenants/%s%s", id, set ? "" : !strcmp(sub, "rotate") ? "/token"
+		         : !strcmp(sub, "suspend") ? "/suspend" : "/resume");
+		rc = call(o, set ? "PATCH" : "POST", path, b, &res);
+	}
+	if (!rc && !o->json) {
+		const char *name = out_jstr(res, "name");
+		if (!strcmp(sub, "rotate"))
+			printf("tenant %s '%s': new token: %s\n(the token is shown only once; the old one no "
+			       "longer works)\n", id, name, out_jstr(res, "token"));
+		else if (set)
+			printf("tenant %s '%s' changed\n", id, name);
+		else
+			printf("tenant %s '%s' %s (%lld module(s) %s)\n", id, name,
+			       !strcmp(sub, "suspend") ? "suspended" : "resumed",
+			       (long long)json_integer_value(json_object_get(res, !strcmp(sub, "suspend")
+			                                                     ? "modules_held" : "modules_released")),
+			       !strcmp(sub, "suspend") ? "held" : "released");
+	}
+	json_decref(b);
+	json_decref(res);
+	return rc;
+}
 
 static void join_array(json_t *a, char *buf, size_t len)
 {
@@ -964,6 +1108,9 @@ int cmd_tenant(int argc, char **argv)
 			}
 			table_print(&t, "");
 		}
+	} else if (!strcmp(sub, "suspend") || !strcmp(sub, "resume") || !strcmp(sub, "rotate") ||
+	           !strcmp(sub, "set")) {
+		rc = tenant_control(&o, argc, argv);
 	} else if (!strcmp(sub, "rm") && argc == 3 && id_arg(argv[2])) {
 		char path[64];
 		snprintf(path, sizeof path, "/v1/tenants/%s", argv[2]);
@@ -971,7 +1118,8 @@ int cmd_tenant(int argc, char **argv)
 		if (!rc && !o.json)
 			printf("tenant %s removed\n", argv[2]);
 	} else {
-		rc = usage_err(tenant_usage, *sub ? "bad arguments to tenant %s" : "tenant: add, ls or rm?", sub);
+		rc = usage_err(tenant_usage, *sub ? "bad arguments to tenant %s" :
+		               "tenant: add, ls, rm, suspend, resume, rotate or set?", sub);
 	}
 	json_decref(res);
 	remote_release(&o);

@@ -21,10 +21,10 @@ static const struct command commands[] = {
 	{"check", cmd_check, "FILE.json | --name N ...: dry run of a deploy (verdict, platform, report)"},
 	{"ls", cmd_ls, "[--all]: list your modules (--all: the killed ones too)"},
 	{"show", cmd_show, "ID: a module's state, verdict and report with traces"},
-	{"rm", cmd_rm, "ID...: kill modules"},
+	{"rm", cmd_rm, "ID... | --tenant NAME|ID: kill modules; delete a tenant with its modules"},
 	{"network", cmd_network, "put FILE.json | get: the operator's network snapshot"},
 	{"policy", cmd_policy, "add \"TEXT\" [--force] | ls | rm ID: operator policy"},
-	{"tenant", cmd_tenant, "add NAME --kind K ... | ls | rm ID: tenants and their tokens"},
+	{"tenant", cmd_tenant, "add NAME --kind K ... | ls | rm ID | suspend|resume|rotate|set: tenants"},
 	{"stock", cmd_stock, "list the stock modules and their parameters"},
 };
 

@@ -503,7 +503,8 @@ static bool is_json_type(const char *ct)
 	return c == '\0' || c == ';' || c == ' ';
 }
 
-/* Who is calling: fills r->who; 0, or -EACCES (no or bad token). */
+/* Who is calling: fills r->who; 0, -EACCES (no or bad token) or -EPERM
+ * (a suspended tenant's token: docs/operator.md). */
 static int authenticate(struct api_req *r, struct http_req *h)
 {
 	const char *hdr = http_req_header(h, "Authorization");
@@ -528,8 +529,10 @@ static int authenticate(struct api_req *r, struct http_req *h)
 	r->who.kind = t.kind;
 	snprintf(r->who.name, sizeof r->who.name, "%s", t.name);
 	snprintf(r->who.who, sizeof r->who.who, "tenant:%lld", (long long)t.id);
+	/* read on every call: a suspension counts from the next request */
+	rc = t.suspended_at ? -EPERM : 0;
 	reg_tenant_release(&t);
-	return 0;
+	return rc;
 }
 
 /* The route of r; answers 404 / 405 and returns NULL when there is none. */
@@ -561,6 +564,10 @@ static int authorize(struct api_req *r, struct http_req *h, const struct route_t
 		bool none = !http_req_header(h, "Authorization");
 		error_h(r, 401, "unauthorized", "WWW-Authenticate: Bearer realm=\"innet\"\r\n", "%s",
 		        none ? "this call needs Authorization: Bearer <token>" : "the token is not valid");
+	} else if (rc == -EPERM) {
+		api_error(r, 403, "tenant_suspended", json_pack("{s:I}", "tenant_id",
+		                                                (json_int_t)r->who.tenant_id),
+		          "tenant '%s' is suspended by the operator", r->who.name);
 	} else if (rc) {
 		api_error(r, 503, "unavailable", NULL, "cannot check the token now");
 	} else if (t->auth == API_ADMIN && !r->who.admin) {

@@ -61,6 +61,8 @@ static int h_audit(struct api_req *r, void *ud)
 	return 0;
 }
 
+static bool force_param(struct api_req *r);
+
 /* --- tenants --------------------------------------------------------------- */
 
 static bool valid_name(const char *s)
@@ -139,9 +141,10 @@ static int read_quota(struct api_req *r, json_t *q, const char *key, int64_t dfl
 	return 0;
 }
 
-/* "quotas" (absent: the defaults) into t; answers 400 and returns
- * -EINVAL on error. memory_mb and flows are per module, 0 (the default)
- * meaning innetd's module-memory-mb and module-flows (docs/stateful.md). */
+/* "quotas" into t, each one absent keeping what t holds (a new tenant:
+ * the defaults, set by the caller); answers 400 and returns -EINVAL on
+ * error. memory_mb and flows are per module, 0 (the default) meaning
+ * innetd's module-memory-mb and module-flows (docs/stateful.md). */
 static int read_quotas(struct api_req *r, json_t *q, struct reg_tenant *t)
 {
 	static const char *const qkeys[] = {"modules", "memory_mb", "starts_per_minute", "rps", "flows",
@@ -164,12 +167,12 @@ static int read_quotas(struct api_req *r, json_t *q, struct reg_tenant *t)
 			return -EINVAL;
 		}
 	}
-	if (read_quota(r, q, qkeys[0], 100, &t->quota_modules) ||
-	    read_quota(r, q, qkeys[1], 0, &t->quota_memory_mb) ||
-	    read_quota(r, q, qkeys[2], 60, &t->quota_starts_per_min) ||
-	    read_quota(r, q, qkeys[3], 0, &t->quota_rps) ||
-	    read_quota(r, q, qkeys[4], 0, &t->quota_flows) ||
-	    read_quota(r, q, qkeys[5], 0, &t->quota_inflight))
+	if (read_quota(r, q, qkeys[0], t->quota_modules, &t->quota_modules) ||
+	    read_quota(r, q, qkeys[1], t->quota_memory_mb, &t->quota_memory_mb) ||
+	    read_quota(r, q, qkeys[2], t->quota_starts_per_min, &t->quota_starts_per_min) ||
+	    read_quota(r, q, qkeys[3], t->quota_rps, &t->quota_rps) ||
+	    read_quota(r, q, qkeys[4], t->quota_flows, &t->quota_flows) ||
+	    read_quota(r, q, qkeys[5], t->quota_inflight, &t->quota_inflight))
 		return -EINVAL;
 	return 0;
 }
@@ -196,6 +199,8 @@ static int read_tenant(struct api_req *r, json_t *b, struct reg_tenant *t)
 		          "kind must be \"client\", \"third_party\" or \"operator\"");
 		return -EINVAL;
 	}
+	t->quota_modules = 100; /* the defaults */
+	t->quota_starts_per_min = 60;
 	int rc = read_quotas(r, json_object_get(b, "quotas"), t);
 	if (!rc)
 		rc = read_prefixes(r, b, "addresses", &t->addresses, &t->naddresses);
@@ -271,25 +276,165 @@ static int h_tenant_get(struct api_req *r, void *ud)
 	return 0;
 }
 
+/* The tenant of the path into t; answers 404 and returns -ENOENT when
+ * there is none. */
+static int path_tenant(struct api_req *r, struct reg_tenant *t)
+{
+	int64_t id = api_req_param_id(r, "id");
+	int rc = id > 0 ? reg_tenant_get(api_registry(api_req_api(r)), id, t) : -ENOENT;
+	if (rc == -ENOENT)
+		api_error(r, 404, "not_found", NULL, "no tenant %s", api_req_param(r, "id"));
+	return rc;
+}
+
+/* The controller behind the API (NULL in an API without one). */
+static struct ctl *api_ctl(struct api_req *r)
+{
+	const struct api_change_hooks *h = api_change_hooks(api_req_api(r));
+	return h ? h->ctl : NULL;
+}
+
 static int h_tenant_delete(struct api_req *r, void *ud)
 {
 	int64_t id = api_req_param_id(r, "id");
-	int rc = id > 0 ? reg_tenant_delete(api_registry(api_req_api(r)), id) : -ENOENT;
+	struct registry *reg = api_registry(api_req_api(r));
+	json_t *killed = NULL;
+	int rc = id > 0 ? 0 : -ENOENT;
+	/* ?force=true: its modules are killed first, off the platform
+	 * (docs/operator.md) */
+	if (!rc && force_param(r) && api_ctl(r)) {
+		struct reg_tenant t;
+		if (!(rc = reg_tenant_get(reg, id, &t))) {
+			reg_tenant_release(&t);
+			rc = ctl_tenant_kill_all(api_ctl(r), id, &killed);
+			rc = rc < 0 ? rc : 0;
+		}
+	}
+	if (!rc)
+		rc = reg_tenant_delete(reg, id);
 	if (rc == -ENOENT) {
 		api_error(r, 404, "not_found", NULL, "no tenant %s", api_req_param(r, "id"));
-		return 0;
-	}
-	if (rc == -EBUSY) {
+		rc = 0;
+	} else if (rc == -EBUSY) {
 		api_error(r, 409, "tenant_has_modules", NULL,
-		          "tenant %lld still has modules; kill them first", (long long)id);
-		return 0;
+		          "tenant %lld still has modules; kill them first or delete with ?force=true",
+		          (long long)id);
+		rc = 0;
+	} else if (!rc) {
+		api_req_audit_detail(r, json_pack("{s:I, s:b, s:O}", "id", (json_int_t)id, "force",
+		                                  killed != NULL, "killed", killed ? killed : json_null()));
+		log_info("api", "tenant %lld deleted%s", (long long)id, killed ? " with its modules" : "");
+		api_respond(r, 204, NULL);
 	}
+	json_decref(killed);
+	return rc;
+}
+
+/* Suspend or resume: the registry first (its token is refused from the
+ * next request on), then its modules held or released. */
+static int tenant_suspend(struct api_req *r, bool suspend)
+{
+	struct reg_tenant t;
+	int rc = path_tenant(r, &t);
 	if (rc)
+		return rc == -ENOENT ? 0 : rc;
+	bool was = t.suspended_at != NULL;
+	reg_tenant_release(&t);
+	struct registry *reg = api_registry(api_req_api(r));
+	if ((rc = reg_tenant_set_suspended(reg, api_req_param_id(r, "id"), suspend)) ||
+	    (rc = reg_tenant_get(reg, api_req_param_id(r, "id"), &t)))
 		return rc;
-	api_req_audit_detail(r, json_pack("{s:I}", "id", (json_int_t)id));
-	log_info("api", "tenant %lld deleted", (long long)id);
-	api_respond(r, 204, NULL);
+	int n = api_ctl(r) ? ctl_tenant_hold(api_ctl(r), t.id, suspend) : 0;
+	json_t *j = reg_tenant_json(&t);
+	json_object_set_new(j, suspend ? "modules_held" : "modules_released",
+	                    json_integer(n < 0 ? 0 : n));
+	api_req_audit_detail(r, json_pack("{s:I, s:s, s:b, s:i}", "id", (json_int_t)t.id, "name",
+	                                  t.name, "changed", was != suspend, "modules", n < 0 ? 0 : n));
+	log_info("api", "tenant %lld '%s' %s", (long long)t.id, t.name,
+	         suspend ? "suspended" : "resumed");
+	reg_tenant_release(&t);
+	api_respond(r, 200, j);
 	return 0;
+}
+
+static int h_tenant_suspend(struct api_req *r, void *ud)
+{
+	return tenant_suspend(r, true);
+}
+
+static int h_tenant_resume(struct api_req *r, void *ud)
+{
+	return tenant_suspend(r, false);
+}
+
+/* A new token; the old one stops matching at once. Shown once, never in
+ * the audit row. */
+static int h_tenant_token(struct api_req *r, void *ud)
+{
+	struct reg_tenant t;
+	int rc = path_tenant(r, &t);
+	if (rc)
+		return rc == -ENOENT ? 0 : rc;
+	char token[AUTH_TOKEN_MAX];
+	uint8_t hash[REG_HASH_LEN];
+	if (!(rc = auth_token_new("innet-t-", token, sizeof token))) {
+		auth_token_hash(token, strlen(token), hash);
+		rc = reg_tenant_set_token(api_registry(api_req_api(r)), t.id, hash);
+	}
+	if (!rc) {
+		api_req_audit_detail(r, json_pack("{s:I, s:s}", "id", (json_int_t)t.id, "name", t.name));
+		log_info("api", "tenant %lld '%s': token rotated", (long long)t.id, t.name);
+		api_respond(r, 200, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)t.id, "name", t.name,
+		                              "token", token));
+	}
+	reg_tenant_release(&t);
+	return rc;
+}
+
+/* PATCH: the fields given replace the tenant's (quotas key by key; null
+ * addresses or whitelist: none), validated as POST does; name and kind
+ * stay. */
+static int h_tenant_patch(struct api_req *r, void *ud)
+{
+	static const char *const fields[] = {"addresses", "whitelist", "quotas", NULL};
+	json_t *b = api_req_body_object(r, fields);
+	if (!b)
+		return 0;
+	struct reg_tenant t;
+	int rc = path_tenant(r, &t);
+	if (rc)
+		return rc == -ENOENT ? 0 : rc;
+	struct inet_prefix *p = NULL;
+	size_t n = 0;
+	rc = read_quotas(r, json_object_get(b, "quotas"), &t);
+	if (!rc && json_object_get(b, "addresses") && !(rc = read_prefixes(r, b, "addresses", &p, &n))) {
+		free(t.addresses);
+		t.addresses = p;
+		t.naddresses = n;
+	}
+	if (!rc && json_object_get(b, "whitelist") && !(rc = read_prefixes(r, b, "whitelist", &p, &n))) {
+		free(t.whitelist);
+		t.whitelist = p;
+		t.nwhitelist = n;
+	}
+	if (rc) {
+		reg_tenant_release(&t);
+		return rc == -EINVAL ? 0 : rc; /* (answered) */
+	}
+	if (!(rc = reg_tenant_update(api_registry(api_req_api(r)), &t))) {
+		if (api_ctl(r))
+			ctl_tenant_changed(api_ctl(r), t.id);
+		json_t *changed = json_array();
+		for (const char *const *f = fields; *f; f++)
+			if (json_object_get(b, *f))
+				json_array_append_new(changed, json_string(*f));
+		api_req_audit_detail(r, json_pack("{s:I, s:s, s:o}", "id", (json_int_t)t.id, "name",
+		                                  t.name, "changed", changed));
+		log_info("api", "tenant %lld '%s' changed", (long long)t.id, t.name);
+		api_respond(r, 200, reg_tenant_json(&t));
+	}
+	reg_tenant_release(&t);
+	return rc;
 }
 
 /* --- network --------------------------------------------------------------- */
@@ -359,6 +504,32 @@ static bool force_param(struct api_req *r)
 	       (!strcmp(buf, "true") || !strcmp(buf, "1"));
 }
 
+/* A platform that promises more modules than its pool has addresses is
+ * refused (docs/snapshot.md): answers 400 and returns true. */
+static bool capacity_refused(struct api_req *r, const struct snapshot *s)
+{
+	struct diags d;
+	diags_init(&d);
+	if (!snapshot_check_capacity(s, &d)) {
+		diags_free(&d);
+		return false;
+	}
+	const struct snap_node *n = NULL;
+	for (size_t i = 0; i < s->nnodes && !n; i++)
+		if (s->nodes[i].type == SNAP_PLATFORM &&
+		    s->nodes[i].capacity > snapshot_pool_addresses(&s->nodes[i]))
+			n = &s->nodes[i];
+	api_error(r, 400, "capacity_exceeds_pool",
+	          json_pack("{s:o, s:s, s:I, s:I}", "errors", diags_json(&d), "platform", n->name,
+	                    "capacity", (json_int_t)n->capacity, "addresses",
+	                    (json_int_t)snapshot_pool_addresses(n)),
+	          "platform '%s': capacity %u is more than the %llu addresses its pool can give%s",
+	          n->name, n->capacity, (unsigned long long)snapshot_pool_addresses(n),
+	          d.n > 1 ? " (and more, see details)" : "");
+	diags_free(&d);
+	return true;
+}
+
 static int h_network_put(struct api_req *r, void *ud)
 {
 	if (!api_req_body_object(r, NULL))
@@ -378,6 +549,10 @@ static int h_network_put(struct api_req *r, void *ud)
 		return 0;
 	}
 	diags_free(&d);
+	if (capacity_refused(r, s)) {
+		snapshot_unref(s);
+		return 0;
+	}
 	const struct api_change_hooks *h = api_change_hooks(api_req_api(r));
 	if (!h) {
 		network_store(r, s);
@@ -550,6 +725,11 @@ int api_register_core(struct api *api)
 		{"GET", "/v1/tenants", API_ADMIN, h_tenant_list},
 		{"GET", "/v1/tenants/{id}", API_ADMIN, h_tenant_get},
 		{"DELETE", "/v1/tenants/{id}", API_ADMIN, h_tenant_delete},
+		/* operator controls (docs/operator.md) */
+		{"PATCH", "/v1/tenants/{id}", API_ADMIN, h_tenant_patch},
+		{"POST", "/v1/tenants/{id}/suspend", API_ADMIN, h_tenant_suspend},
+		{"POST", "/v1/tenants/{id}/resume", API_ADMIN, h_tenant_resume},
+		{"POST", "/v1/tenants/{id}/token", API_ADMIN, h_tenant_token},
 		{"PUT", "/v1/network", API_ADMIN, h_network_put},
 		{"GET", "/v1/network", API_ADMIN, h_network_get},
 		{"POST", "/v1/policies", API_ADMIN, h_policy_add},

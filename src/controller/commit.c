@@ -145,6 +145,8 @@ static void install(struct ctl_job *j, const struct reg_module *m)
 	if (rc)
 		log_warn("controller", "module %lld: the platform refused it: %s", (long long)m->id,
 		         strerror(-rc));
+	else /* suspended while its deploy was verified */
+		ctl__hold_if_suspended(c, m->id, m->tenant_id);
 }
 
 static void answer_deployed(struct ctl_job *j, const struct reg_module *m)

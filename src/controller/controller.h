@@ -66,6 +66,10 @@ struct ctl_platform_ops {
 	 * ([{"element", "class", "entries", "capacity", "full_drops"}]) are
 	 * also the module's own. */
 	json_t *(*describe)(void *ud, int64_t id);
+	/* Optional (docs/operator.md): hold an installed module (its tenant is
+	 * suspended: a running module stops, new flows do not start it) or
+	 * release it (new flows start it again). 0 or a negative errno. */
+	int (*hold)(void *ud, int64_t id, bool hold);
 };
 
 struct ctl_limits {
@@ -109,6 +113,7 @@ struct ctl_caller {
 	/* Optional: has the caller gone (called with done's ud)? A queued job
 	 * whose caller has gone is answered (503) without being run. */
 	bool (*gone)(void *ud);
+	bool admin; /* the operator's admin token: any tenant's module (get, kill) */
 };
 
 /* An answer. status >= 400: an error (code, message, details); otherwise
@@ -152,10 +157,25 @@ int ctl_deploy(struct ctl *c, const struct ctl_caller *who, json_t *req, ctl_don
  * with with_killed. */
 int ctl_list(struct ctl *c, const struct ctl_caller *who, bool with_killed, ctl_done_fn done,
              void *ud);
-/* The caller's module id with its report (404 for another tenant's). */
+/* The caller's module id with its report (404 for another tenant's; the
+ * admin sees any). */
 int ctl_get(struct ctl *c, const struct ctl_caller *who, int64_t id, ctl_done_fn done, void *ud);
-/* Kill the caller's module id (204). */
+/* Kill the caller's module id (204; the admin kills any). */
 int ctl_kill(struct ctl *c, const struct ctl_caller *who, int64_t id, ctl_done_fn done, void *ud);
+
+/* ==== operator controls over a tenant (tenants.c, docs/operator.md) ==== */
+/* The registry says the tenant is suspended (hold) or not any more:
+ * hold or release its live modules on the platform. How many modules, or
+ * a negative errno. */
+int ctl_tenant_hold(struct ctl *c, int64_t tenant, bool hold);
+/* The tenant's quotas, addresses or whitelist changed: forget what was
+ * read of them (rate, per-module quotas); checks that start from now on
+ * use the new ones. */
+void ctl_tenant_changed(struct ctl *c, int64_t tenant);
+/* Kill every live module of the tenant (one transaction) and remove them
+ * from the platform; *ids (may be NULL) gets a new JSON array of their
+ * ids. How many, or a negative errno (nothing killed). */
+int ctl_tenant_kill_all(struct ctl *c, int64_t tenant, json_t **ids);
 
 /* Before a policy statement text is added: it must parse (400), and every
  * deployed module must keep satisfying it (409 policy_conflict unless

@@ -261,6 +261,13 @@ void ctl__sibs_free(struct ctl_sib *v, size_t n);
 /* Install a stored module through ops.install (set), with its quotas and
  * the state saved at its last suspend. A refusal is logged. */
 void ctl__platform_install(struct ctl *c, const struct reg_module *m);
+/* After an install: hold the module when its tenant is suspended
+ * (tenants.c; docs/operator.md). */
+void ctl__hold_if_suspended(struct ctl *c, int64_t id, int64_t tenant);
+/* Is the tenant suspended (false when it cannot be read)? */
+bool ctl__tenant_suspended(struct ctl *c, int64_t tenant);
+/* Remove m from the platform (modules.c). */
+void ctl__platform_remove(struct ctl *c, const struct reg_module *m);
 /* Decide, and record, whether the live modules deployed before schema
  * version 4 (stateful_elements NULL) are stateful, from what they run. */
 int ctl__decide_stateful(struct ctl *c);

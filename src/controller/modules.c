@@ -94,6 +94,14 @@ static void add_runtime(struct ctl *c, const struct reg_module *m, json_t *j)
 	json_object_set_new(j, "runtime", rt);
 }
 
+/* Its tenant is suspended: new flows do not start it (docs/operator.md). */
+static void add_held(const struct reg_module *m, bool tenant_suspended, json_t *j)
+{
+	if (j)
+		json_object_set_new(j, "held", json_boolean(tenant_suspended &&
+		                                            strcmp(m->state, "killed")));
+}
+
 int ctl__mod_sib(const struct reg_module *m, struct ctl_sib *s)
 {
 	memset(s, 0, sizeof *s);
@@ -224,11 +232,13 @@ void ctl__platform_install(struct ctl *c, const struct reg_module *m)
 	if (rc)
 		log_warn("controller", "module %lld: the platform refused it: %s", (long long)m->id,
 		         strerror(-rc));
+	else
+		ctl__hold_if_suspended(c, m->id, m->tenant_id);
 	reg_module_state_release(&st);
 	ctl__sib_release(&s);
 }
 
-static void platform_remove(struct ctl *c, const struct reg_module *m)
+void ctl__platform_remove(struct ctl *c, const struct reg_module *m)
 {
 	if (c->have_ops && c->ops.remove)
 		platform_call(c, m, c->ops.remove, "removing it from the platform");
@@ -243,8 +253,10 @@ int ctl_list(struct ctl *c, const struct ctl_caller *who, bool with_killed, ctl_
 	if (rc)
 		return rc;
 	json_t *a = json_array();
+	bool suspended = n && ctl__tenant_suspended(c, who->tenant_id);
 	for (size_t i = 0; i < n; i++) {
 		json_t *j = mod_json(c, &v[i], false);
+		add_held(&v[i], suspended, j);
 		add_runtime(c, &v[i], j);
 		json_array_append_new(a, j);
 	}
@@ -260,12 +272,13 @@ static int own_module(struct ctl *c, const struct ctl_caller *who, int64_t id,
                       struct reg_module *m, struct ctl_reply *rp)
 {
 	int rc = reg_module_get(c->env.reg, id, m);
-	if (!rc && m->tenant_id != who->tenant_id) {
+	if (!rc && !who->admin && m->tenant_id != who->tenant_id) {
 		reg_module_release(m);
 		rc = -ENOENT;
 	}
 	if (rc == -ENOENT)
-		ctl__reply_error(rp, 404, "not_found", NULL, "you have no module %lld", (long long)id);
+		ctl__reply_error(rp, 404, "not_found", NULL, who->admin ? "there is no module %lld" :
+		                 "you have no module %lld", (long long)id);
 	return rc;
 }
 
@@ -277,6 +290,7 @@ int ctl_get(struct ctl *c, const struct ctl_caller *who, int64_t id, ctl_done_fn
 	if (rc)
 		return rc == -ENOENT ? 0 : rc;
 	json_t *j = mod_json(c, &m, true);
+	add_held(&m, ctl__tenant_suspended(c, m.tenant_id), j);
 	add_runtime(c, &m, j);
 	ctl__reply_json(&rp, 200, j, NULL);
 	reg_module_release(&m);
@@ -315,9 +329,11 @@ int ctl_kill(struct ctl *c, const struct ctl_caller *who, int64_t id, ctl_done_f
 		return rc;
 	}
 	ctl__modules_changed(c, m.tenant_id, m.platform);
-	platform_remove(c, &m);
-	log_info("controller", "module %lld '%s' killed", (long long)m.id, m.name);
-	ctl__reply_json(&rp, 204, NULL, json_pack("{s:I}", "id", (json_int_t)m.id));
+	ctl__platform_remove(c, &m);
+	log_info("controller", "module %lld '%s' killed%s", (long long)m.id, m.name,
+	         who->admin ? " by the operator" : "");
+	ctl__reply_json(&rp, 204, NULL, json_pack("{s:I, s:I}", "id", (json_int_t)m.id, "tenant_id",
+	                                          (json_int_t)m.tenant_id));
 	reg_module_release(&m);
 	return 0;
 }

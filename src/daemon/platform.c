@@ -362,6 +362,17 @@ static int op_remove(void *ud, const struct ctl_deployed *m)
 	return rc;
 }
 
+/* A suspended tenant's module (docs/operator.md): stopped and held off
+ * (VM_STOPPED: new flows do not start it); released back to deployed,
+ * started again by its next new flow. */
+static int op_hold(void *ud, int64_t id, bool hold)
+{
+	struct plat *p = ud;
+	if (!find(p, (uint64_t)id))
+		return -ENOENT;
+	return vm_stop(p->mgr, (uint64_t)id, hold);
+}
+
 static json_t *op_describe(void *ud, int64_t id)
 {
 	return plat_module_json(ud, id);
@@ -374,6 +385,7 @@ void plat_ctl_ops(struct plat *p, struct ctl_platform_ops *ops)
 	ops->install = op_install;
 	ops->remove = op_remove;
 	ops->describe = op_describe;
+	ops->hold = op_hold;
 }
 
 /* The state a tenant sees (deployed -> starting -> running ->

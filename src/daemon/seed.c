@@ -45,7 +45,8 @@ int seed_registry(struct registry *reg, const struct cfg *cfg, struct diags *d)
 		}
 		struct diags sd;
 		diags_init(&sd);
-		if ((rc = snapshot_parse(net, netlen, &s, &sd)))
+		if ((rc = snapshot_parse(net, netlen, &s, &sd)) ||
+		    (rc = snapshot_check_capacity(s, &sd)))
 			snapshot_errors(d, cfg->network, &sd);
 		diags_free(&sd);
 		if (rc)

@@ -22,6 +22,8 @@ enum stmt_id {
 	S_PLATFORM_BUSY, S_PLATFORM_DELETE_STALE, S_PLATFORM_LIST,
 	S_POLICY_INSERT, S_POLICY_LIST, S_POLICY_DELETE,
 	S_AUDIT_INSERT, S_AUDIT_LIST,
+	/* operator controls (docs/operator.md) */
+	S_TENANT_SUSPEND, S_TENANT_TOKEN, S_TENANT_QUOTAS, S_TENANT_PREFIXES_DELETE,
 	S_COUNT
 };
 
@@ -40,14 +42,14 @@ static const char *const stmt_sql[S_COUNT] = {
 		"INSERT INTO tenant_prefixes(tenant_id, list, pos, prefix, addr, len) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[S_TENANT_GET] = "SELECT id, name, kind, quota_modules, quota_memory_mb, "
-	                 "quota_starts_per_min, created_at, quota_rps, quota_flows, quota_inflight "
-	                 "FROM tenants WHERE id = ?1",
+	                 "quota_starts_per_min, created_at, quota_rps, quota_flows, quota_inflight, "
+	                 "suspended_at FROM tenants WHERE id = ?1",
 	[S_TENANT_BY_HASH] = "SELECT id, name, kind, quota_modules, quota_memory_mb, "
 	                     "quota_starts_per_min, created_at, quota_rps, quota_flows, quota_inflight, "
-	                     "token_hash FROM tenants WHERE token_hash = ?1",
+	                     "suspended_at, token_hash FROM tenants WHERE token_hash = ?1",
 	[S_TENANT_LIST] = "SELECT id, name, kind, quota_modules, quota_memory_mb, "
-	                  "quota_starts_per_min, created_at, quota_rps, quota_flows, quota_inflight "
-	                  "FROM tenants ORDER BY id",
+	                  "quota_starts_per_min, created_at, quota_rps, quota_flows, quota_inflight, "
+	                  "suspended_at FROM tenants ORDER BY id",
 	[S_TENANT_PREFIXES] = "SELECT list, addr, len FROM tenant_prefixes WHERE tenant_id = ?1 "
 	                      "ORDER BY list, pos",
 	[S_TENANT_LIVE_MODULES] = "SELECT count(*) FROM modules WHERE tenant_id = ?1 AND state <> 'killed'",
@@ -78,6 +80,13 @@ static const char *const stmt_sql[S_COUNT] = {
 	                   "VALUES (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[S_AUDIT_LIST] = "SELECT id, at, who, tenant_id, method, path, status, result, detail "
 	                 "FROM audit ORDER BY id DESC LIMIT ?1",
+	[S_TENANT_SUSPEND] = "UPDATE tenants SET suspended_at = CASE WHEN ?2 THEN coalesce(suspended_at, "
+	                     "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) END WHERE id = ?1",
+	[S_TENANT_TOKEN] = "UPDATE tenants SET token_hash = ?2 WHERE id = ?1",
+	[S_TENANT_QUOTAS] = "UPDATE tenants SET quota_modules = ?2, quota_memory_mb = ?3, "
+	                    "quota_starts_per_min = ?4, quota_rps = ?5, quota_flows = ?6, quota_inflight = ?7 "
+	                    "WHERE id = ?1",
+	[S_TENANT_PREFIXES_DELETE] = "DELETE FROM tenant_prefixes WHERE tenant_id = ?1 AND list = ?2",
 };
 
 /* Migrations: migrations[i] brings a database at version i+1 to i+2. */
@@ -103,6 +112,8 @@ static const char *const migrations[] = {
 	/* 4 -> 5: a tenant's own limit of checks and deploys in flight */
 	"ALTER TABLE tenants ADD COLUMN quota_inflight INTEGER NOT NULL DEFAULT 0 "
 	"CHECK (quota_inflight >= 0);",
+	/* 5 -> 6: a tenant the operator suspended (docs/operator.md) */
+	"ALTER TABLE tenants ADD COLUMN suspended_at TEXT;",
 };
 
 _Static_assert(S_COUNT <= REG__CORE_STMTS, "struct registry holds every statement");
@@ -451,6 +462,7 @@ void reg_tenant_release(struct reg_tenant *t)
 	free(t->addresses);
 	free(t->whitelist);
 	free(t->created_at);
+	free(t->suspended_at);
 	memset(t, 0, sizeof *t);
 }
 
@@ -557,6 +569,8 @@ static int tenant_row(sqlite3_stmt *s, void *elem)
 	t->quota_rps = sqlite3_column_int64(s, 7);
 	t->quota_flows = sqlite3_column_int64(s, 8);
 	t->quota_inflight = sqlite3_column_int64(s, 9);
+	if (sqlite3_column_type(s, 10) != SQLITE_NULL && !(t->suspended_at = reg__dupcol(s, 10)))
+		return -ENOMEM;
 	return t->name && t->created_at ? 0 : -ENOMEM;
 }
 
@@ -595,8 +609,8 @@ static int tenant_one(struct registry *r, sqlite3_stmt *s, struct reg_tenant *ou
 	int rc = tenant_row(s, out);
 	if (!rc && hash) {
 		/* the index found the row; confirm in constant time anyway */
-		const void *h = sqlite3_column_blob(s, 10);
-		if (!h || sqlite3_column_bytes(s, 10) != REG_HASH_LEN || sodium_memcmp(h, hash, REG_HASH_LEN))
+		const void *h = sqlite3_column_blob(s, 11);
+		if (!h || sqlite3_column_bytes(s, 11) != REG_HASH_LEN || sodium_memcmp(h, hash, REG_HASH_LEN))
 			rc = -ENOENT;
 	}
 	sqlite3_reset(s);
@@ -697,7 +711,7 @@ static json_t *prefixes_json(const struct inet_prefix *p, size_t n)
 
 json_t *reg_tenant_json(const struct reg_tenant *t)
 {
-	return json_pack("{s:I, s:s, s:s, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:s}",
+	return json_pack("{s:I, s:s, s:s, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:s, s:b, s:o}",
 	                 "id", (json_int_t)t->id, "name", t->name, "kind", reg_kind_name(t->kind),
 	                 "addresses", prefixes_json(t->addresses, t->naddresses),
 	                 "whitelist", prefixes_json(t->whitelist, t->nwhitelist),
@@ -707,7 +721,84 @@ json_t *reg_tenant_json(const struct reg_tenant *t)
 	                 "rps", (json_int_t)t->quota_rps,
 	                 "flows", (json_int_t)t->quota_flows,
 	                 "inflight", (json_int_t)t->quota_inflight,
-	                 "created_at", t->created_at ? t->created_at : "");
+	                 "created_at", t->created_at ? t->created_at : "",
+	                 "suspended", t->suspended_at != NULL,
+	                 "suspended_at", t->suspended_at ? json_string(t->suspended_at) : json_null());
+}
+
+/* --- operator controls (docs/operator.md) ---------------------------------- */
+
+/* Run statement id on tenant `id` with the binding `bind` adds; -ENOENT
+ * when no row changed. */
+static int tenant_update(struct registry *r, enum stmt_id id, int64_t tenant,
+                         void (*bind)(sqlite3_stmt *s, const void *arg), const void *arg)
+{
+	sqlite3_stmt *s = stmt(r, id);
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, tenant);
+	if (bind)
+		bind(s, arg);
+	int rc = reg__exec(r, s);
+	return !rc && sqlite3_changes(r->db) == 0 ? -ENOENT : rc;
+}
+
+static void bind_flag(sqlite3_stmt *s, const void *arg)
+{
+	sqlite3_bind_int(s, 2, *(const bool *)arg);
+}
+
+static void bind_hash(sqlite3_stmt *s, const void *arg)
+{
+	sqlite3_bind_blob(s, 2, arg, REG_HASH_LEN, SQLITE_TRANSIENT);
+}
+
+static void bind_quotas(sqlite3_stmt *s, const void *arg)
+{
+	const struct reg_tenant *t = arg;
+	sqlite3_bind_int64(s, 2, t->quota_modules);
+	sqlite3_bind_int64(s, 3, t->quota_memory_mb);
+	sqlite3_bind_int64(s, 4, t->quota_starts_per_min);
+	sqlite3_bind_int64(s, 5, t->quota_rps);
+	sqlite3_bind_int64(s, 6, t->quota_flows);
+	sqlite3_bind_int64(s, 7, t->quota_inflight);
+}
+
+int reg_tenant_set_suspended(struct registry *r, int64_t id, bool suspended)
+{
+	return tenant_update(r, S_TENANT_SUSPEND, id, bind_flag, &suspended);
+}
+
+int reg_tenant_set_token(struct registry *r, int64_t id, const uint8_t hash[REG_HASH_LEN])
+{
+	return tenant_update(r, S_TENANT_TOKEN, id, bind_hash, hash);
+}
+
+static int replace_prefixes(struct registry *r, int64_t id, const char *list,
+                            const struct inet_prefix *p, size_t n)
+{
+	sqlite3_stmt *s = stmt(r, S_TENANT_PREFIXES_DELETE);
+	if (!s)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, list, -1, SQLITE_STATIC);
+	int rc = reg__exec(r, s);
+	return rc ? rc : insert_prefixes(r, id, list, p, n);
+}
+
+int reg_tenant_update(struct registry *r, const struct reg_tenant *t)
+{
+	int rc = reg_begin(r);
+	if (rc)
+		return rc;
+	if ((rc = tenant_update(r, S_TENANT_QUOTAS, t->id, bind_quotas, t)) ||
+	    (rc = replace_prefixes(r, t->id, "address", t->addresses, t->naddresses)) ||
+	    (rc = replace_prefixes(r, t->id, "whitelist", t->whitelist, t->nwhitelist)) ||
+	    (rc = reg_commit(r))) {
+		reg_rollback(r);
+		return rc;
+	}
+	return 0;
 }
 
 /* --- snapshots and platforms ---------------------------------------------- */

@@ -18,7 +18,7 @@
 #include "base/inet.h"
 #include "snapshot/snapshot.h"
 
-#define REG_SCHEMA_VERSION 5
+#define REG_SCHEMA_VERSION 6
 #define REG_HASH_LEN 32 /* crypto_generichash_BYTES */
 
 extern const char reg_schema_sql[]; /* schema.sql, generated at build time */
@@ -62,6 +62,7 @@ struct reg_tenant {
 	int64_t quota_memory_mb, quota_flows;
 	int64_t quota_inflight; /* checks and deploys queued or running; 0: innetd's tenant-inflight */
 	char *created_at;
+	char *suspended_at; /* NULL: not suspended (docs/operator.md) */
 };
 void reg_tenant_release(struct reg_tenant *t);
 void reg_tenants_free(struct reg_tenant *v, size_t n);
@@ -75,6 +76,15 @@ int reg_tenant_list(struct registry *r, struct reg_tenant **v, size_t *n);
  * modules (history) are deleted with it. */
 int reg_tenant_delete(struct registry *r, int64_t id);
 json_t *reg_tenant_json(const struct reg_tenant *t);
+/* Operator controls (docs/operator.md); -ENOENT when there is no tenant
+ * id. Suspend stamps suspended_at (kept when suspended already); resume
+ * clears it. */
+int reg_tenant_set_suspended(struct registry *r, int64_t id, bool suspended);
+/* Replace the tenant's token hash: the old token stops matching. */
+int reg_tenant_set_token(struct registry *r, int64_t id, const uint8_t hash[REG_HASH_LEN]);
+/* Store t's quotas, addresses and whitelist (by t->id; name, kind and
+ * token stay) in one transaction. */
+int reg_tenant_update(struct registry *r, const struct reg_tenant *t);
 
 /* --- network snapshots and platforms --- */
 /* Store a new version and make its platforms current, in one transaction.

@@ -756,3 +756,36 @@ bool snapshot_peer(const struct snapshot *s, uint32_t node, uint32_t port, struc
 	peer->port = (uint32_t)v;
 	return true;
 }
+
+/* ---- platform capacity (docs/snapshot.md) ---- */
+
+uint64_t snapshot_pool_addresses(const struct snap_node *n)
+{
+	uint64_t size = (uint64_t)1 << (32 - n->pool.len);
+	uint32_t lo = n->pool.addr, hi = (uint32_t)(n->pool.addr + size - 1);
+	if (n->pool.len < 31) { /* the network and broadcast addresses */
+		size -= 2;
+		lo++;
+		hi--;
+	}
+	if (size && n->address >= lo && n->address <= hi)
+		size--; /* the platform's own */
+	return size;
+}
+
+int snapshot_check_capacity(const struct snapshot *s, struct diags *d)
+{
+	int rc = 0;
+	for (size_t i = 0; i < s->nnodes; i++) {
+		const struct snap_node *n = &s->nodes[i];
+		uint64_t have = n->type == SNAP_PLATFORM ? snapshot_pool_addresses(n) : 0;
+		if (n->type != SNAP_PLATFORM || n->capacity <= have)
+			continue;
+		char pool[20];
+		rc = diags_error(d, NULL, 0, "nodes[%zu].capacity: %u is more than the %llu module "
+		                 "addresses pool %s of platform '%s' can give (at most %llu)", i,
+		                 n->capacity, (unsigned long long)have, inet_format_prefix(n->pool, pool),
+		                 n->name, (unsigned long long)have);
+	}
+	return rc;
+}

@@ -66,6 +66,16 @@ struct snapshot {
  * "nodes[3].routes[1].prefix: '10.0.0.0/33' is not an IPv4 prefix".
  * Returns 0 and *out (refcount 1), or a negative errno with diagnostics. */
 int snapshot_parse(const char *json, size_t len, struct snapshot **out, struct diags *d);
+/* The module addresses platform n's pool can give: its size without the
+ * network and broadcast addresses (pools shorter than /31) and the
+ * platform's own address. */
+uint64_t snapshot_pool_addresses(const struct snap_node *n);
+/* A platform whose capacity is more than its pool's addresses is refused
+ * (docs/snapshot.md): -EINVAL with one error per such platform
+ * ("nodes[6].capacity: ..."), or 0. Applied to a new snapshot (PUT
+ * /v1/network, the --network file at first start), not to one stored
+ * before. */
+int snapshot_check_capacity(const struct snapshot *s, struct diags *d);
 struct snapshot *snapshot_ref(struct snapshot *s);
 void snapshot_unref(struct snapshot *s);
 /* Index of the node called `name`, or -1. */

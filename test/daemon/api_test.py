@@ -153,7 +153,7 @@ def test_network_put_get():
         assert p["snapshot_version"] == 1
         assert [x["name"] for x in p["platforms"]] == ["platform1", "platform2", "platform3"]
         assert p["platforms"][2] == {"name": "platform3", "address": "192.0.2.1", "pool": "192.0.2.0/24",
-                                     "capacity": 1000, "modules": 0, "load": 0.0, "local": True,
+                                     "capacity": 253, "modules": 0, "load": 0.0, "local": True,
                                      "peer_url": None}
         # a bad snapshot: 400 with the JSON path, nothing changes
         bad = copy.deepcopy(net)
@@ -208,8 +208,8 @@ def test_routes_404_405():
         it.expect_status(d.get("/v1/nothing"), 404, "not_found")
         it.expect_status(d.get("/"), 404, "not_found")
         it.expect_status(d.get("/v1/tenants/1/extra"), 404)
-        r = it.expect_status(d.request("PATCH", "/v1/tenants/1", {}), 405, "method_not_allowed")
-        assert set(r.headers["allow"].split(", ")) == {"GET", "HEAD", "DELETE"}
+        r = it.expect_status(d.request("PUT", "/v1/tenants/1", {}), 405, "method_not_allowed")
+        assert set(r.headers["allow"].split(", ")) == {"GET", "HEAD", "DELETE", "PATCH"}
         r = it.expect_status(d.request("DELETE", "/v1/network"), 405)
         assert set(r.headers["allow"].split(", ")) == {"PUT", "GET", "HEAD"}
         it.expect_status(d.post("/v1/health", {}), 405)

@@ -131,6 +131,7 @@ static void test_migrate_from_1(void **state)
 	                              "ALTER TABLE tenants DROP COLUMN quota_rps; "
 	                              "ALTER TABLE tenants DROP COLUMN quota_flows; "
 	                              "ALTER TABLE tenants DROP COLUMN quota_inflight; "
+	                              "ALTER TABLE tenants DROP COLUMN suspended_at; "
 	                              "ALTER TABLE modules DROP COLUMN stateful; "
 	                              "ALTER TABLE modules DROP COLUMN stateful_elements; "
 	                              "DROP TABLE module_state; "
@@ -157,6 +158,7 @@ static void test_migrate_from_3(void **state)
 	assert_int_equal(sqlite3_exec(reg_db(f->reg),
 	                              "ALTER TABLE tenants DROP COLUMN quota_flows; "
 	                              "ALTER TABLE tenants DROP COLUMN quota_inflight; "
+	                              "ALTER TABLE tenants DROP COLUMN suspended_at; "
 	                              "ALTER TABLE modules DROP COLUMN stateful; "
 	                              "ALTER TABLE modules DROP COLUMN stateful_elements; "
 	                              "DROP TABLE module_state; "
