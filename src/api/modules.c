@@ -89,7 +89,7 @@ int api_register_modules(struct api *api, struct ctl *c)
 		{"POST", "/v1/check", API_TENANT, h_check},
 		{"POST", "/v1/modules", API_TENANT, h_deploy},
 		{"GET", "/v1/modules", API_TENANT, h_list},
-		{"GET", "/v1/modules/{id}", API_TENANT, h_get},
+		{"GET", "/v1/modules/{id}", API_ANY, h_get},
 		{"DELETE", "/v1/modules/{id}", API_TENANT, h_kill},
 		{"GET", "/v1/stock", API_ANY, h_stock},
 	};

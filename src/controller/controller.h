@@ -68,6 +68,14 @@ struct ctl_platform_ops {
 	json_t *(*describe)(void *ud, int64_t id);
 };
 
+/* How much of the operator's network a tenant's report shows
+ * (tenant-report-detail; docs/privacy.md). */
+enum ctl_detail {
+	CTL_DETAIL_BOUNDARY, /* its modules in full, the operator's network as boundary hops */
+	CTL_DETAIL_NONE,     /* verdicts and messages only: no traces */
+	CTL_DETAIL_FULL,     /* everything, as the operator sees it */
+};
+
 struct ctl_limits {
 	uint64_t max_steps;        /* symbolic steps per statement (0: 3000) */
 	size_t max_config;         /* Click text bytes (0: 256 KiB) */
@@ -79,6 +87,7 @@ struct ctl_limits {
 	/* per-module quotas of tenants without their own (docs/stateful.md) */
 	uint64_t module_flows;     /* flow mappings (0: 65536) */
 	uint64_t module_memory_mb; /* MiB of a stateful module's state (0: 16) */
+	enum ctl_detail tenant_detail; /* what tenants' reports show (0: boundary) */
 };
 
 /* What the controller needs from its host: the loop, the registry and the

@@ -55,3 +55,5 @@ CFG_ROW(tenant_starts_per_second, "tenant-starts-per-second", INT, 1, 10000000, 
 CFG_ROW(tenant_start_burst, "tenant-start-burst", INT, 1, 10000000, NULL, "10", "module starts of one tenant allowed at once")
 CFG_ROW(stateful_quota, "stateful-quota", SIZE, 4096, 1 << 30, NULL, "1M", "memory of a stateful module's state block when the controller gives none (module-memory-mb and tenants' memory_mb set it for every deployed module)")
 CFG_ROW(xen_image, "xen-image", PATH, 0, 0, NULL, "", "ClickOS kernel for backend = xen")
+/* What tenants see of the operator's network in their reports (docs/privacy.md). */
+CFG_ROW(tenant_report_detail, "tenant-report-detail", ENUM, 0, 0, "none|boundary|full", "boundary", "what a tenant's check report shows of the operator's network: none (verdicts and messages, no traces), boundary (its modules in full, the operator's network as one hop, no names, policy text or routed prefixes) or full (everything, as the operator sees it)")

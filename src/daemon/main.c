@@ -186,6 +186,9 @@ static int start_api(struct daemon *d, const uint8_t admin_hash[REG_HASH_LEN])
 		.tenant_rps = (uint64_t)d->cfg.tenant_rps,
 		.module_flows = (uint64_t)d->cfg.module_flows,
 		.module_memory_mb = (uint64_t)d->cfg.module_memory_mb,
+		.tenant_detail = !strcmp(d->cfg.tenant_report_detail, "full") ? CTL_DETAIL_FULL
+		                 : !strcmp(d->cfg.tenant_report_detail, "none") ? CTL_DETAIL_NONE
+		                                                                : CTL_DETAIL_BOUNDARY,
 	};
 	if ((rc = ctl_new(&env, &limits, &d->ctl)))
 		return rc;
