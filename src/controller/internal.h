@@ -125,6 +125,8 @@ struct ctl_view {
 	const char *const *own;      /* the tenant's modules: shown in full */
 	size_t nown;
 	const struct snapshot *snap; /* its hosts show as their role; every other node is hidden */
+	const char *const *hidden;   /* more names to keep out of texts (the operator's on-path modules) */
+	size_t nhidden;
 };
 /* full (a report, or an error's details) as v may see it: a new
  * reference (full itself for CTL_DETAIL_FULL), NULL when out of memory.

@@ -773,15 +773,19 @@ static int shape_view(const struct ctl_job_in *in, struct ctl_job_out *out)
 {
 	if (in->kind == REG_KIND_OPERATOR || in->detail == CTL_DETAIL_FULL)
 		return 0;
-	const char **own = calloc(in->nsibs + 1, sizeof *own);
+	const char **own = calloc(2 * in->nsibs + 1, sizeof *own);
 	if (!own)
 		return -ENOMEM;
-	size_t nown = 0;
+	const char **ops = own + in->nsibs + 1;
+	size_t nown = 0, nops = 0;
 	own[nown++] = in->name;
-	for (size_t i = 0; i < in->nsibs; i++)
-		if (!in->sibs[i].inline_a) /* on-path modules are the operator's */
+	for (size_t i = 0; i < in->nsibs; i++) {
+		if (in->sibs[i].inline_a) /* on-path modules are the operator's */
+			ops[nops++] = in->sibs[i].name;
+		else
 			own[nown++] = in->sibs[i].name;
-	struct ctl_view v = {in->detail, own, nown, vfy_base_snapshot(in->base)};
+	}
+	struct ctl_view v = {in->detail, own, nown, vfy_base_snapshot(in->base), ops, nops};
 	int rc = 0;
 	if (out->message) {
 		json_t *m = json_pack("{s:s}", "message", out->message);

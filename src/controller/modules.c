@@ -282,15 +282,18 @@ static int tenant_view(struct ctl *c, const struct ctl_caller *who, json_t *j)
 	int rc = reg_modules_model(c->env.reg, who->tenant_id, &mods, &n);
 	if (rc)
 		return rc;
-	const char **own = calloc(n + 1, sizeof *own);
+	const char **own = calloc(2 * n + 1, sizeof *own);
 	struct snapshot *snap = c->env.snapshot ? c->env.snapshot(c->env.snapshot_ud) : NULL;
-	size_t nown = 0;
+	size_t nown = 0, nops = 0;
 	if (own) {
+		const char **ops = own + n + 1; /* the operator's on-path modules */
 		own[nown++] = json_string_value(json_object_get(j, "name"));
 		for (size_t i = 0; i < n; i++)
 			if (mods[i].tenant_id == who->tenant_id && !mods[i].is_inline)
 				own[nown++] = mods[i].name;
-		struct ctl_view v = {c->lim.tenant_detail, own, nown, snap};
+			else if (mods[i].is_inline)
+				ops[nops++] = mods[i].name;
+		struct ctl_view v = {c->lim.tenant_detail, own, nown, snap, ops, nops};
 		json_t *r = ctl__report_view(rep, &v);
 		if (r)
 			json_object_set_new(j, "report", r);

@@ -51,14 +51,17 @@ static size_t hidden_token(const struct ctl_view *v, const char *s, const char *
 	size_t n = 0;
 	while (name_char(s[n]))
 		n++;
-	if (!n || !v->snap)
+	if (!n || (!v->snap && !v->nhidden))
 		return 0;
 	char name[128];
 	if (n >= sizeof name)
 		return 0;
 	memcpy(name, s, n);
 	name[n] = '\0';
-	if (is_own(v, name) || snapshot_find(v->snap, name) < 0)
+	bool extra = false;
+	for (size_t i = 0; i < v->nhidden && !extra; i++)
+		extra = v->hidden[i] && !strcmp(v->hidden[i], name);
+	if (is_own(v, name) || (!extra && snapshot_find(v->snap, name) < 0))
 		return 0;
 	const char *pub = public_name(v, name);
 	if (pub && !strcmp(pub, name))

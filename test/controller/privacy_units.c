@@ -86,7 +86,8 @@ static const char *const own[] = {"m", "mine2"};
 
 static json_t *view(json_t *full, struct snapshot *s, enum ctl_detail det)
 {
-	struct ctl_view v = {det, (const char *const *)own, 2, s};
+	static const char *const ops[] = {"opmod"};
+	struct ctl_view v = {det, (const char *const *)own, 2, s, ops, 1};
 	json_t *before = json_deep_copy(full);
 	json_t *out = ctl__report_view(full, &v);
 	assert_non_null(out);
@@ -141,7 +142,7 @@ static void test_boundary(void **state)
 	assert_non_null(strstr(t, "\"src\":\"hidden\""));
 	assert_non_null(strstr(t, "the closest stops at the operator network near the operator network, client\""));
 	assert_non_null(strstr(t, "an operator policy does not hold"));
-	assert_non_null(strstr(t, "module opmod left out"));
+	assert_non_null(strstr(t, "module the operator network left out"));
 	/* which decided: the tenant's statement, the policy's number */
 	assert_non_null(strstr(t, "reach from internet -> m -> client"));
 	json_t *f = json_object_get(json_array_get(json_object_get(v, "candidates"), 0), "failure");
