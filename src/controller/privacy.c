@@ -240,7 +240,13 @@ static json_t *view_trace(const struct ctl_view *v, json_t *t)
 {
 	if (!json_is_object(t))
 		return json_incref(t);
-	json_t *o = json_deep_copy(t);
+	/* copies of what is edited; the hops are made anew */
+	json_t *o = json_object();
+	const char *key;
+	json_t *x;
+	json_object_foreach(t, key, x)
+		if (strcmp(key, "hops"))
+			json_object_set_new(o, key, json_deep_copy(x));
 	json_t *hops = view_hops(v, json_object_get(t, "hops"));
 	json_object_set_new(o, "hops", hops);
 	static const char *const addr[] = {"src", "dst"};
