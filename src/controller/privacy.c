@@ -53,18 +53,17 @@ static size_t hidden_token(const struct ctl_view *v, const char *s, const char *
 		n++;
 	if (!n || (!v->snap && !v->nhidden))
 		return 0;
-	char name[128];
-	if (n >= sizeof name)
+	char *name = strndup(s, n); /* names are as long as the operator made them */
+	if (!name)
 		return 0;
-	memcpy(name, s, n);
-	name[n] = '\0';
 	bool extra = false;
 	for (size_t i = 0; i < v->nhidden && !extra; i++)
 		extra = v->hidden[i] && !strcmp(v->hidden[i], name);
-	if (is_own(v, name) || (!extra && snapshot_find(v->snap, name) < 0))
-		return 0;
 	const char *pub = public_name(v, name);
-	if (pub && !strcmp(pub, name))
+	bool keep = is_own(v, name) || (!extra && (!v->snap || snapshot_find(v->snap, name) < 0)) ||
+	            (pub && !strcmp(pub, name));
+	free(name);
+	if (keep)
 		return 0;
 	*to = pub ? pub : "the " OPNET;
 	/* its element and port go with it */
