@@ -151,6 +151,11 @@ static void print_failure(FILE *out, const char *prefix, json_t *f)
 {
 	const char *kind = out_jstr(f, "kind");
 	const char *what = *out_jstr(f, "rule") ? out_jstr(f, "rule") : out_jstr(f, "statement");
+	char num[32]; /* a tenant sees a policy by its number, not its text */
+	if (!*what && json_integer_value(json_object_get(f, "policy")) > 0) {
+		snprintf(num, sizeof num, "%lld", (long long)json_integer_value(json_object_get(f, "policy")));
+		what = num;
+	}
 	char *s = xasprintf("%s%s%s%s%s%s", kind, *what ? " '" : "", what, *what ? "'" : "",
 	                    *out_jstr(f, "message") ? ": " : "", out_jstr(f, "message"));
 	if (out == stdout)
@@ -370,7 +375,10 @@ static void print_report(json_t *rep)
 		json_array_foreach(res, i, v) {
 			char pre[64];
 			snprintf(pre, sizeof pre, "  [%s] ", out_jstr(v, "verdict"));
-			out_print_wrapped(stdout, pre, 6, out_jstr(v, "statement"));
+			char num[48]; /* a tenant's view: the policy's number, not its text */
+			snprintf(num, sizeof num, "policy %lld",
+			         (long long)json_integer_value(json_object_get(v, "policy")));
+			out_print_wrapped(stdout, pre, 6, json_object_get(v, "statement") ? out_jstr(v, "statement") : num);
 			if (*out_jstr(v, "message"))
 				out_print_wrapped(stdout, "    ", 6, out_jstr(v, "message"));
 			json_t *tr = json_object_get(v, "trace");

@@ -54,8 +54,11 @@ static char (*hop_places(json_t *hops, int *widest))[160]
 	json_array_foreach(hops, i, h) {
 		long long port = (long long)json_integer_value(json_object_get(h, "port"));
 		const char *node = out_jstr(h, "node"), *elem = out_jstr(h, "element");
-		int l = *elem ? snprintf(where[i], sizeof where[i], "%s/%s[%lld]", node, elem, port)
-		              : snprintf(where[i], sizeof where[i], "%s:%lld", node, port);
+		/* a tenant's view: the operator's network as one hop, no port (docs/privacy.md) */
+		bool opaque = !json_is_integer(json_object_get(h, "port"));
+		int l = opaque  ? snprintf(where[i], sizeof where[i], "(%s)", node)
+		        : *elem ? snprintf(where[i], sizeof where[i], "%s/%s[%lld]", node, elem, port)
+		                : snprintf(where[i], sizeof where[i], "%s:%lld", node, port);
 		if (*out_jstr(h, "note") && l >= 0 && (size_t)l < sizeof where[i])
 			snprintf(where[i] + l, sizeof where[i] - (size_t)l, " (%s)", out_jstr(h, "note"));
 		l = (int)strlen(where[i]);

@@ -157,7 +157,9 @@ static void answer_deployed(struct ctl_job *j, const struct reg_module *m)
 	                         ctl__cand_address(cd, j->out.proto, j->out.port), "verdict",
 	                         ctl__verdict_name(j->out.verdict), "state", "deployed");
 	ctl__add_state_head(j->ctl, j->tenant_id, head, j->out.stateful);
-	char *body = ctl__with_report(head, m->report, j->in.inline_a, j->in.inline_b);
+	/* the tenant's view; the stored report stays full (the operator's) */
+	char *body = ctl__with_report(head, j->out.view_text ? j->out.view_text : m->report,
+	                              j->in.inline_a, j->in.inline_b);
 	if (body)
 		ctl__reply_text(&j->reply, 201, body,
 		                json_pack("{s:I, s:s, s:s?}", "id", (json_int_t)m->id, "name", m->name,

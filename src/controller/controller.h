@@ -72,6 +72,14 @@ struct ctl_platform_ops {
 	int (*hold)(void *ud, int64_t id, bool hold);
 };
 
+/* How much of the operator's network a tenant's report shows
+ * (tenant-report-detail; docs/privacy.md). */
+enum ctl_detail {
+	CTL_DETAIL_BOUNDARY, /* its modules in full, the operator's network as boundary hops */
+	CTL_DETAIL_NONE,     /* verdicts and messages only: no traces */
+	CTL_DETAIL_FULL,     /* everything, as the operator sees it */
+};
+
 struct ctl_limits {
 	uint64_t max_steps;        /* symbolic steps per statement in modules (0: 3000) */
 	uint64_t max_network_steps; /* and in the operator's network (0: 10,000,000) */
@@ -95,6 +103,7 @@ struct ctl_limits {
 	/* per-module quotas of tenants without their own (docs/stateful.md) */
 	uint64_t module_flows;     /* flow mappings (0: 65536) */
 	uint64_t module_memory_mb; /* MiB of a stateful module's state (0: 16) */
+	enum ctl_detail tenant_detail; /* what tenants' reports show (0: boundary) */
 };
 
 /* What the controller needs from its host: the loop, the registry and the

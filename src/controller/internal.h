@@ -93,6 +93,7 @@ struct ctl_job_in {
 	/* the policies parsed already (shared, read only), or NULL: parsed
 	 * from `policies` by the job */
 	const struct vfy_reqs *pols;
+	enum ctl_detail detail;    /* what the caller may see (privacy.c) */
 };
 struct ctl_job_out {
 	int http;             /* 0: a winner; else the error status */
@@ -105,6 +106,9 @@ struct ctl_job_out {
 	json_t *stateful;     /* its stateful elements (winner; stateful.c) */
 	uint8_t proto;
 	uint16_t port;
+	/* the caller's view of a winner's report as text (privacy.c), or NULL
+	 * when it sees the report as is; report stays full (it is stored) */
+	char *view_text;
 };
 /* Verify the request on each candidate in order, the first that passes
  * wins (docs/architecture.md). */
@@ -114,6 +118,20 @@ void ctl__job_out_release(struct ctl_job_out *out);
  * ref) lists the failing statements with traces. */
 int ctl__check_statements(struct vfy_base *base, const struct ctl_sib *mods, size_t nmods,
                           const char *statements, uint64_t max_steps, json_t **violations);
+
+/* ---- what a tenant sees of a report (privacy.c; docs/privacy.md) ---- */
+struct ctl_view {
+	enum ctl_detail detail;
+	const char *const *own;      /* the tenant's modules: shown in full */
+	size_t nown;
+	const struct snapshot *snap; /* its hosts show as their role; every other node is hidden */
+	const char *const *hidden;   /* more names to keep out of texts (the operator's on-path modules) */
+	size_t nhidden;
+};
+/* full (a report, or an error's details) as v may see it: a new
+ * reference (full itself for CTL_DETAIL_FULL), NULL when out of memory.
+ * Reads only: any thread. */
+json_t *ctl__report_view(json_t *full, const struct ctl_view *v);
 
 /* ---- the controller's state (ctl.c) ---- */
 /* The operator's policies, parsed once per text and shared read-only by

@@ -44,6 +44,7 @@ void ctl__job_out_release(struct ctl_job_out *o)
 	json_decref(o->report);
 	free(o->deployed);
 	json_decref(o->stateful);
+	free(o->view_text);
 	memset(o, 0, sizeof *o);
 }
 
@@ -487,7 +488,10 @@ static int check_policies(struct attempt *a, json_t **fail, unsigned *complex)
 		prj = vfy_report_json(pr);
 	}
 	json_object_set_new(a->cj, "policies", prj);
-	*fail = first_failure(pr, prj, "policy", NULL);
+	size_t fi = 0;
+	*fail = first_failure(pr, prj, "policy", &fi);
+	if (*fail) /* how a tenant, who does not see the text, tells which */
+		json_object_set_new(*fail, "policy", json_integer((json_int_t)fi + 1));
 	*complex |= too_complex(pr);
 	vfy_report_free(pr);
 	return 0;
@@ -824,6 +828,54 @@ static bool heavy_job(const struct ctl_job_in *in, const struct ctl_job_out *out
 	       || strlen(in->click) > 16384;
 }
 
+/* What the caller may see: a tenant's view of the report (beside the
+ * full one, which is stored, for a winner) and of the error's details. */
+static int shape_view(const struct ctl_job_in *in, struct ctl_job_out *out)
+{
+	if (in->kind == REG_KIND_OPERATOR || in->detail == CTL_DETAIL_FULL)
+		return 0;
+	const char **own = calloc(2 * in->nsibs + 1, sizeof *own);
+	if (!own)
+		return -ENOMEM;
+	const char **ops = own + in->nsibs + 1;
+	size_t nown = 0, nops = 0;
+	own[nown++] = in->name;
+	for (size_t i = 0; i < in->nsibs; i++) {
+		if (in->sibs[i].inline_a) /* on-path modules are the operator's */
+			ops[nops++] = in->sibs[i].name;
+		else
+			own[nown++] = in->sibs[i].name;
+	}
+	struct ctl_view v = {in->detail, own, nown, vfy_base_snapshot(in->base), ops, nops};
+	int rc = 0;
+	if (out->message) {
+		json_t *m = json_pack("{s:s}", "message", out->message);
+		json_t *mv = m ? ctl__report_view(m, &v) : NULL;
+		const char *t = json_string_value(json_object_get(mv, "message"));
+		char *dup = t ? strdup(t) : NULL;
+		if (dup)
+			free(out->message), out->message = dup;
+		json_decref(m);
+		json_decref(mv);
+	}
+	if (out->details) {
+		json_t *d = ctl__report_view(out->details, &v);
+		json_decref(out->details);
+		out->details = d;
+		rc = d ? 0 : -ENOMEM;
+	}
+	json_t *r = out->report ? ctl__report_view(out->report, &v) : NULL;
+	if (out->report && !r)
+		rc = -ENOMEM;
+	else if (out->winner >= 0 && r)
+		rc = (out->view_text = ctl__json_text(r)) ? 0 : -ENOMEM;
+	else if (r)
+		json_decref(out->report), out->report = json_incref(r);
+	json_decref(r);
+	free(own);
+	return rc;
+}
+
 void ctl__job_run(const struct ctl_job_in *in, struct ctl_job_out *out)
 {
 	memset(out, 0, sizeof *out);
@@ -854,6 +906,13 @@ void ctl__job_run(const struct ctl_job_in *in, struct ctl_job_out *out)
 		explain_rejection(in, out, cands, passed_full);
 	json_decref(cands);
 cleanup:
+	if (shape_view(in, out)) {
+		/* never the full report for want of memory */
+		json_decref(out->report);
+		out->report = NULL;
+		out->winner = -1;
+		set_err(out, 500, "internal", NULL, "out of memory");
+	}
 	vfy_reqs_free(p.reqs);
 	vfy_reqs_free(p.own_pols);
 	click_graph_free(p.g);

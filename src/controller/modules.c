@@ -282,15 +282,63 @@ static int own_module(struct ctl *c, const struct ctl_caller *who, int64_t id,
 	return rc;
 }
 
+/* The report of module m as its tenant may see it (privacy.c): its own
+ * modules in full, the operator's network at its boundary. */
+static int tenant_view(struct ctl *c, const struct ctl_caller *who, json_t *j)
+{
+	json_t *rep = json_object_get(j, "report");
+	if (!json_is_object(rep) || who->kind == REG_KIND_OPERATOR ||
+	    c->lim.tenant_detail == CTL_DETAIL_FULL)
+		return 0;
+	struct reg_modref *mods = NULL;
+	size_t n = 0;
+	int rc = reg_modules_model(c->env.reg, who->tenant_id, &mods, &n);
+	if (rc)
+		return rc;
+	const char **own = calloc(2 * n + 1, sizeof *own);
+	struct snapshot *snap = c->env.snapshot ? c->env.snapshot(c->env.snapshot_ud) : NULL;
+	size_t nown = 0, nops = 0;
+	if (own) {
+		const char **ops = own + n + 1; /* the operator's on-path modules */
+		own[nown++] = json_string_value(json_object_get(j, "name"));
+		for (size_t i = 0; i < n; i++)
+			if (mods[i].tenant_id == who->tenant_id && !mods[i].is_inline)
+				own[nown++] = mods[i].name;
+			else if (mods[i].is_inline)
+				ops[nops++] = mods[i].name;
+		struct ctl_view v = {c->lim.tenant_detail, own, nown, snap, ops, nops};
+		json_t *r = ctl__report_view(rep, &v);
+		if (r)
+			json_object_set_new(j, "report", r);
+		rc = r ? 0 : -ENOMEM;
+	} else {
+		rc = -ENOMEM;
+	}
+	if (snap)
+		snapshot_unref(snap);
+	free(own);
+	reg_modrefs_free(mods, n);
+	return rc;
+}
+
 int ctl_get(struct ctl *c, const struct ctl_caller *who, int64_t id, ctl_done_fn done, void *ud)
 {
 	struct ctl_reply rp = {done, ud};
 	struct reg_module m;
-	int rc = own_module(c, who, id, &m, &rp);
+	/* the operator (admin token) reads any module, with its full report */
+	bool admin = who->tenant_id == 0 && who->kind == REG_KIND_OPERATOR;
+	int rc = admin ? reg_module_get(c->env.reg, id, &m) : own_module(c, who, id, &m, &rp);
+	if (rc == -ENOENT && admin)
+		ctl__reply_error(&rp, 404, "not_found", NULL, "there is no module %lld", (long long)id);
 	if (rc)
 		return rc == -ENOENT ? 0 : rc;
 	json_t *j = mod_json(c, &m, true);
 	add_held(&m, ctl__tenant_suspended(c, m.tenant_id), j);
+	if (!admin && j && tenant_view(c, who, j)) {
+		json_decref(j);
+		reg_module_release(&m);
+		return -ENOMEM;
+	}
 	add_runtime(c, &m, j);
 	ctl__reply_json(&rp, 200, j, NULL);
 	reg_module_release(&m);

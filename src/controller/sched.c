@@ -416,7 +416,8 @@ static void answer_check(struct ctl_job *j)
 		                         "platform", cd->platform, "address",
 		                         ctl__cand_address(cd, j->out.proto, j->out.port));
 		ctl__add_state_head(j->ctl, j->tenant_id, head, j->out.stateful);
-		char *text = ctl__with_report(head, j->report_text, NULL, NULL);
+		char *text = ctl__with_report(head, j->out.view_text ? j->out.view_text : j->report_text,
+		                              NULL, NULL);
 		if (text)
 			ctl__reply_text(&j->reply, 200, text, NULL);
 		else
@@ -861,6 +862,7 @@ static struct ctl_job *job_new(struct ctl *c, const struct ctl_caller *who,
 	j->kind = kind;
 	j->tenant_id = who->tenant_id;
 	j->in.kind = who->kind;
+	j->in.detail = c->lim.tenant_detail;
 	j->in.max_steps = c->lim.max_steps;
 	j->in.max_network_steps = c->lim.max_network_steps;
 	j->gone = who->gone;

@@ -206,6 +206,9 @@ static int start_api(struct daemon *d, const uint8_t admin_hash[REG_HASH_LEN])
 		.queue_wait_ms = (uint64_t)d->cfg.verify_queue_wait_ms,
 		.max_inflight = (unsigned)d->cfg.verify_queue,
 		.tenant_inflight = (unsigned)d->cfg.tenant_inflight,
+		.tenant_detail = !strcmp(d->cfg.tenant_report_detail, "full") ? CTL_DETAIL_FULL
+		                 : !strcmp(d->cfg.tenant_report_detail, "none") ? CTL_DETAIL_NONE
+		                                                                : CTL_DETAIL_BOUNDARY,
 	};
 	if ((rc = ctl_new(&env, &limits, &d->ctl)))
 		return rc;

@@ -59,7 +59,8 @@ def trace_hops(out):
     continuation lines joined back to their hop."""
     hops, in_trace = [], False
     for line in out.splitlines():
-        m = re.match(r"^(\s+)(\d+)  (\S+(?: \(\w+\))?)(?:\s+(\S.*))?$", line)
+        # a place: node:port, node/element[port], "(operator network)" (a boundary hop)
+        m = re.match(r"^(\s+)(\d+)  (\([\w ]+\)|\S+(?: \(\w+\))?)(?:\s+(\S.*))?$", line)
         if m and int(m.group(2)) == len(hops) and (in_trace or m.group(2) == "0"):
             in_trace = True
             hops.append([m.group(3), (m.group(4) or "").strip()])
@@ -132,7 +133,17 @@ def test_figure4_story():
         assert [row for row in rows if row[0] == mid] == \
             [[mid, "batcher", srv.json["state"], "platform3", ip, "udp/1500", "safe"]], r.stdout
 
-        # show: the verdict and a hop-by-hop trace, one line per hop
+        # show, as the tenant: the operator's network only at its boundary
+        # (docs/privacy.md), its own module hop by hop
+        r = ok(cli("show", mid, server=d.url, token=tok))
+        where = [h[0] for h in trace_hops(r.stdout)]
+        assert where[0] == "internet:0 (source)" and where[-1] == "client:0", r.stdout
+        assert "(operator network)" in where and "batcher/IPRewriter@3[0]" in where, r.stdout
+        assert not any(w.startswith(("fw", "core", "border", "clients")) for w in where), r.stdout
+
+        # show, as the operator: the verdict and the whole hop-by-hop
+        # trace, one line per hop
+        tok_tenant, tok = tok, d.token
         r = ok(cli("show", mid, server=d.url, token=tok))
         assert re.search(r"^verdict:\s+safe$", r.stdout, re.M), r.stdout
         assert re.search(r"^address:\s+" + re.escape(ip) + r" udp/1500$", r.stdout, re.M), r.stdout
@@ -161,6 +172,7 @@ def test_figure4_story():
         narrow = ok(cli("show", mid, server=d.url, token=tok, env={"COLUMNS": "60"}))
         assert max(len(l) for l in narrow.stdout.splitlines()) <= 60, narrow.stdout
         assert trace_hops(narrow.stdout) == hops, narrow.stdout
+        tok = tok_tenant
         r = ok(cli("check", REQUEST, server=d.url, token=tok))
         assert max(len(l) for l in r.stdout.splitlines()) <= 80, r.stdout
         assert dict(trace_hops(r.stdout))["batcher/IPRewriter@3[0]"] == "DST=172.16.15.133*", r.stdout
