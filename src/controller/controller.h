@@ -83,6 +83,7 @@ enum ctl_detail {
 struct ctl_limits {
 	uint64_t max_steps;        /* symbolic steps per statement in modules (0: 3000) */
 	uint64_t max_network_steps; /* and in the operator's network (0: 10,000,000) */
+	uint64_t max_memory_mb;    /* MiB a job's parse and each statement may use (0: 64) */
 	size_t max_config;         /* Click text bytes (0: 256 KiB) */
 	uint64_t tenant_rps;       /* check/deploy requests per second of a tenant
 	                            * without its own rps quota (0: 200; bursts of

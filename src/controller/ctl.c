@@ -262,6 +262,8 @@ static void default_limits(struct ctl_limits *l)
 {
 	if (!l->max_steps)
 		l->max_steps = 3000;
+	if (!l->max_memory_mb)
+		l->max_memory_mb = CTL_MAX_MEMORY >> 20;
 	if (!l->deadline_ms)
 		l->deadline_ms = 10000;
 	if (!l->max_config)

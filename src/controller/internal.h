@@ -89,6 +89,7 @@ struct ctl_job_in {
 	size_t ncands;
 	struct vfy_base *base;
 	uint64_t max_steps, max_network_steps;
+	size_t max_memory;         /* bytes: each parse of the tenant's text, each statement */
 	const atomic_bool *cancel; /* set past the deadline: the engine stops */
 	/* the policies parsed already (shared, read only), or NULL: parsed
 	 * from `policies` by the job */

@@ -260,14 +260,14 @@ struct attempt {
  * a cancelled engine gives (its answer is dropped: whoever cancelled the
  * job has answered already). -EINVAL with the error in out; 0 for any
  * other rc. */
-static int parse_budget_err(struct ctl_job_out *out, int rc)
+static int parse_budget_err(const struct ctl_job_in *in, struct ctl_job_out *out, int rc)
 {
 	if (rc == -ECANCELED)
 		set_err(out, 500, "internal", NULL, "verification failed: %s", strerror(ECANCELED));
 	else if (rc == -ENOSPC)
 		set_err(out, 422, "too_complex", NULL,
 		        "parsing and configuring the module needs more than %zu MiB; simplify the "
-		        "configuration", CTL_MAX_MEMORY >> 20);
+		        "configuration", in->max_memory >> 20);
 	else
 		return 0;
 	return -EINVAL;
@@ -281,14 +281,14 @@ static int parse_graph(struct attempt *a)
 	struct click_define defs[2] = {{"MODULE_IP", a->c->platform ? a->ip : "0.0.0.0"},
 	                               {"MODULE_PORT", a->port_s}};
 	struct click_options opt = {.lookup = elem_class_find, .why_unknown = elem_class_why_unknown,
-	                            .defines = defs, .ndefines = 2, .max_memory = CTL_MAX_MEMORY,
+	                            .defines = defs, .ndefines = 2, .max_memory = in->max_memory,
 	                            .cancel = in->cancel};
 	a->p->gf = (struct src_file){in->name, in->click, strlen(in->click)};
 	a->g = a->p->g;
 	int rc = a->g ? 0 : click_parse(&a->p->gf, &opt, &a->g, &a->d);
 	if (!rc && !a->p->g && !strstr(in->click, "MODULE_IP"))
 		a->p->g = a->g; /* the job frees it */
-	if (parse_budget_err(a->out, rc))
+	if (parse_budget_err(a->in, a->out, rc))
 		return -EINVAL;
 	if (rc) {
 		set_err(a->out, 400, "invalid_config",
@@ -339,13 +339,13 @@ static int place_module(struct attempt *a, json_t *notes)
 	a->m = (struct vfy_module){
 		.name = in->name, .click = a->flat, .platform = a->c->platform, .address = a->c->ip,
 		.proto = proto, .port = port, .inline_a = in->inline_a, .inline_b = in->inline_b,
-		.max_memory = CTL_MAX_MEMORY, .cancel = in->cancel,
+		.max_memory = in->max_memory, .cancel = in->cancel,
 	};
 	diags_clear(&a->d);
 	if ((rc = vfy_net_add_module(a->net, &a->m, &a->d))) {
 		if (rc == -ENOMEM)
 			return rc;
-		if (parse_budget_err(a->out, rc))
+		if (parse_budget_err(a->in, a->out, rc))
 			return -EINVAL;
 		set_err(a->out, 422, "invalid_config",
 		        json_pack("{s:s, s:o}", "field", in->inline_a ? "inline" : "config", "errors",
@@ -416,7 +416,7 @@ static int sandbox(struct attempt *a)
 	a->m.click = a->sand;
 	diags_clear(&a->d);
 	if ((rc = vfy_net_add_module(a->net, &a->m, &a->d))) {
-		if (parse_budget_err(a->out, rc))
+		if (parse_budget_err(a->in, a->out, rc))
 			return -EINVAL;
 		json_object_set_new(a->cj, "failure", json_pack(
 			"{s:s, s:s, s:s}", "kind", "rule", "rule", "sandbox", "message", first_msg(&a->d)));
@@ -593,7 +593,7 @@ static int try_cand(const struct ctl_job_in *in, struct parsed *p, size_t ci,
 	struct attempt a = {
 		.in = in, .p = p, .c = &in->cands[ci], .out = out,
 		.lim = {.max_steps = in->max_steps, .max_network_steps = in->max_network_steps,
-		        .max_memory = CTL_MAX_MEMORY, .cancel = in->cancel},
+		        .max_memory = in->max_memory, .cancel = in->cancel},
 		.port_s = strstr(in->click, "MODULE_PORT") ? "7000" : "0",
 		.verdict = CTL_SAFE,
 	};
@@ -663,7 +663,7 @@ static int check_elements(const struct ctl_job_in *in, struct parsed *p, struct 
 {
 	struct click_define defs[2] = {{"MODULE_IP", "0.0.0.0"}, {"MODULE_PORT", "0"}};
 	struct click_options opt = {.lookup = elem_class_find, .why_unknown = elem_class_why_unknown,
-	                            .defines = defs, .ndefines = 2, .max_memory = CTL_MAX_MEMORY,
+	                            .defines = defs, .ndefines = 2, .max_memory = in->max_memory,
 	                            .cancel = in->cancel};
 	struct src_file gf = {in->name, in->click, strlen(in->click)};
 	struct click_graph *g = NULL;
@@ -674,7 +674,7 @@ static int check_elements(const struct ctl_job_in *in, struct parsed *p, struct 
 		diags_free(&d);
 		diags_init(&d);
 		rc = vfy_reqs_check_elements(p->reqs, &p->rf, in->name, elem_in_graph, g, &d);
-	} else if (parse_budget_err(o, rc)) {
+	} else if (parse_budget_err(in, o, rc)) {
 		diags_free(&d); /* stopped: the job ends here, nothing more is parsed */
 		return -EINVAL;
 	} else {

@@ -865,6 +865,7 @@ static struct ctl_job *job_new(struct ctl *c, const struct ctl_caller *who,
 	j->in.detail = c->lim.tenant_detail;
 	j->in.max_steps = c->lim.max_steps;
 	j->in.max_network_steps = c->lim.max_network_steps;
+	j->in.max_memory = (size_t)c->lim.max_memory_mb << 20;
 	j->gone = who->gone;
 	atomic_init(&j->cancel, false);
 	j->in.cancel = &j->cancel;

@@ -29,6 +29,7 @@ CFG_ROW(shutdown_timeout, "shutdown-timeout", DURATION, 0, 600000, NULL, "5s", "
 /* The controller: verification work and request rates. */
 CFG_ROW(verify_steps, "verify-steps", INT, 1, 1000000000, NULL, "3000", "symbolic execution steps per statement in the tenant's modules before a request is refused as too complex")
 CFG_ROW(verify_network_steps, "verify-network-steps", INT, 1, 1000000000, NULL, "10000000", "symbolic execution steps per statement in the operator's own routers and middleboxes, which verify-steps does not count (a tenant pays for what its module adds, not for the network's size)")
+CFG_ROW(verify_memory_mb, "verify-memory-mb", INT, 1, 65536, NULL, "64", "MiB each parse of a tenant's configuration and each statement's verification may use before the request is refused as too complex")
 CFG_ROW(verify_deadline_ms, "verify-deadline-ms", INT, 1, 3600000, NULL, "10000", "milliseconds a check or deploy may verify before it is refused as too complex")
 CFG_ROW(tenant_rps, "tenant-rps", INT, 1, 1000000000, NULL, "200", "check and deploy requests per second of a tenant without its own rps quota (bursts of twice as many)")
 /* Stateful modules' quotas (docs/stateful.md), for tenants without their own. */

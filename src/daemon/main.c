@@ -198,6 +198,7 @@ static int start_api(struct daemon *d, const uint8_t admin_hash[REG_HASH_LEN])
 	struct ctl_limits limits = {
 		.max_steps = (uint64_t)d->cfg.verify_steps,
 		.max_network_steps = (uint64_t)d->cfg.verify_network_steps,
+		.max_memory_mb = (uint64_t)d->cfg.verify_memory_mb,
 		.deadline_ms = (uint64_t)d->cfg.verify_deadline_ms,
 		.tenant_rps = (uint64_t)d->cfg.tenant_rps,
 		.module_flows = (uint64_t)d->cfg.module_flows,
