@@ -388,24 +388,6 @@ void api_respond_text(struct api_req *r, int status, const char *content_type,
 	req_free(r);
 }
 
-static void error_retry(struct api_req *r, const struct ctl_answer *a);
-
-void api_answer(void *ud, const struct ctl_answer *a)
-{
-	struct api_req *r = ud;
-	if (a->audit)
-		api_req_audit_detail(r, json_incref(a->audit));
-	if (a->status >= 400 && a->retry_after)
-		error_retry(r, a);
-	else if (a->status >= 400)
-		api_error(r, a->status, a->code ? a->code : "internal",
-		          a->details ? json_incref(a->details) : NULL, "%s", a->message ? a->message : "");
-	else if (a->text)
-		api_respond_text(r, a->status, "application/json", a->text, strlen(a->text));
-	else
-		api_respond(r, a->status, a->body ? json_incref(a->body) : NULL);
-}
-
 static void error_v(struct api_req *r, int status, const char *code, json_t *details,
                     const char *extra_headers, const char *fmt, va_list ap)
 {
@@ -440,24 +422,49 @@ static void error_h(struct api_req *r, int status, const char *code, const char 
 	va_end(ap);
 }
 
-static void error_retry_f(struct api_req *r, const struct ctl_answer *a, const char *headers,
-                          const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void error_retry_f(struct api_req *r, const struct ctl_answer *a, const char *headers,
-                          const char *fmt, ...)
+static void error_dh(struct api_req *r, int status, const char *code, json_t *details,
+                     const char *headers, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static void error_dh(struct api_req *r, int status, const char *code, json_t *details,
+                     const char *headers, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	error_v(r, a->status, a->code ? a->code : "internal",
-	        a->details ? json_incref(a->details) : NULL, headers, fmt, ap);
+	error_v(r, status, code, details, headers, fmt, ap);
 	va_end(ap);
 }
 
-/* A controller's error that says when to come back (429, 503). */
-static void error_retry(struct api_req *r, const struct ctl_answer *a)
+/* The headers a controller's answer adds: Retry-After (429, 503) and, for a
+ * verified request, Server-Timing with its time in the queue and at work
+ * (milliseconds), so a client can tell waiting from verifying. */
+static void answer_headers(const struct ctl_answer *a, char *h, size_t n)
 {
-	char h[48];
-	snprintf(h, sizeof h, "Retry-After: %u\r\n", a->retry_after);
-	error_retry_f(r, a, h, "%s", a->message ? a->message : "");
+	int w = 0;
+	h[0] = 0;
+	if (a->status >= 400 && a->retry_after)
+		w = snprintf(h, n, "Retry-After: %u\r\n", a->retry_after);
+	if (a->timed && w >= 0 && (size_t)w < n)
+		snprintf(h + w, n - (size_t)w, "Server-Timing: queue;dur=%.3f, verify;dur=%.3f\r\n",
+		         (double)a->queue_us / 1000.0, (double)a->work_us / 1000.0);
+}
+
+void api_answer(void *ud, const struct ctl_answer *a)
+{
+	struct api_req *r = ud;
+	if (a->audit)
+		api_req_audit_detail(r, json_incref(a->audit));
+	char h[160];
+	answer_headers(a, h, sizeof h);
+	if (a->status >= 400) {
+		error_dh(r, a->status, a->code ? a->code : "internal", a->details ? json_incref(a->details) : NULL,
+		         h[0] ? h : NULL, "%s", a->message ? a->message : "");
+		return;
+	}
+	audit(r, a->status, NULL);
+	if (a->text)
+		http_respond(r->http, a->status, "application/json", h[0] ? h : NULL, a->text, strlen(a->text));
+	else
+		http_respond_json(r->http, a->status, h[0] ? h : NULL, a->body ? json_incref(a->body) : json_object());
+	req_free(r);
 }
 
 json_t *api_req_body_object(struct api_req *r, const char *const *allowed)

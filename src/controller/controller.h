@@ -140,6 +140,10 @@ struct ctl_answer {
 	json_t *details;
 	json_t *audit;
 	unsigned retry_after; /* seconds, for a Retry-After header; 0: none */
+	/* a verified request's time waiting for a worker and working, for a
+	 * Server-Timing header (timed false: not a verification) */
+	bool timed;
+	uint64_t queue_us, work_us;
 };
 typedef void (*ctl_done_fn)(void *ud, const struct ctl_answer *a);
 

@@ -19,7 +19,16 @@ static void deliver(struct ctl_reply *rp, const struct ctl_answer *a)
 {
 	ctl_done_fn fn = rp->fn;
 	rp->fn = NULL;
-	fn(rp->ud, a);
+	if (!rp->queued_ns) {
+		fn(rp->ud, a);
+		return;
+	}
+	struct ctl_answer t = *a;
+	uint64_t now = uv_hrtime(), start = rp->started_ns ? rp->started_ns : now;
+	t.timed = true;
+	t.queue_us = (start - rp->queued_ns) / 1000;
+	t.work_us = (now - start) / 1000;
+	fn(rp->ud, &t);
 }
 
 void ctl__reply_json(struct ctl_reply *rp, int status, json_t *body, json_t *audit)

@@ -205,6 +205,9 @@ struct ctl {
 struct ctl_reply {
 	ctl_done_fn fn;
 	void *ud;
+	/* uv_hrtime() when a job was queued and when a worker took it (0:
+	 * not yet, or not a job): the answer carries both durations */
+	uint64_t queued_ns, started_ns;
 };
 /* Answer an error with a Retry-After of retry_after seconds (0: 1). */
 void ctl__reply_retry(struct ctl_reply *rp, int status, const char *code, unsigned retry_after,

@@ -261,7 +261,7 @@ int ctl_list(struct ctl *c, const struct ctl_caller *who, bool with_killed, ctl_
 		json_array_append_new(a, j);
 	}
 	reg_modules_free(v, n);
-	struct ctl_reply rp = {done, ud};
+	struct ctl_reply rp = {.fn = done, .ud = ud};
 	ctl__reply_json(&rp, 200, json_pack("{s:o}", "modules", a), NULL);
 	return 0;
 }
@@ -323,7 +323,7 @@ static int tenant_view(struct ctl *c, const struct ctl_caller *who, json_t *j)
 
 int ctl_get(struct ctl *c, const struct ctl_caller *who, int64_t id, ctl_done_fn done, void *ud)
 {
-	struct ctl_reply rp = {done, ud};
+	struct ctl_reply rp = {.fn = done, .ud = ud};
 	struct reg_module m;
 	/* the operator (admin token) reads any module, with its full report */
 	bool admin = who->tenant_id == 0 && who->kind == REG_KIND_OPERATOR;
@@ -361,7 +361,7 @@ static int store_kill(struct ctl *c, int64_t id)
 
 int ctl_kill(struct ctl *c, const struct ctl_caller *who, int64_t id, ctl_done_fn done, void *ud)
 {
-	struct ctl_reply rp = {done, ud};
+	struct ctl_reply rp = {.fn = done, .ud = ud};
 	struct reg_module m;
 	int rc = own_module(c, who, id, &m, &rp);
 	if (rc)

@@ -233,7 +233,7 @@ static struct recheck *recheck_new(struct ctl *c, bool policy, bool force, ctl_d
 {
 	struct recheck *k = calloc(1, sizeof *k);
 	if (k)
-		*k = (struct recheck){.ctl = c, .reply = {done, ud}, .policy = policy, .force = force};
+		*k = (struct recheck){.ctl = c, .reply = {.fn = done, .ud = ud}, .policy = policy, .force = force};
 	return k;
 }
 
@@ -259,7 +259,7 @@ static int parse_policy(const char *text, struct ctl_reply *rp)
 
 int ctl_policy_recheck(struct ctl *c, const char *text, bool force, ctl_done_fn done, void *ud)
 {
-	struct ctl_reply rp = {done, ud};
+	struct ctl_reply rp = {.fn = done, .ud = ud};
 	int rc = parse_policy(text, &rp);
 	if (rc)
 		return rc == -EINVAL ? 0 : rc;

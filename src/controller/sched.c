@@ -387,6 +387,8 @@ static int job_start(struct ctl_job *j)
 		return -EIO;
 	job_timer(j);
 	uv_timer_start(&j->timer, on_deadline, j->ctl->lim.deadline_ms, 0);
+	if (!j->reply.started_ns) /* the first run: a re-verification keeps it */
+		j->reply.started_ns = uv_hrtime();
 	return 0;
 }
 
@@ -858,7 +860,7 @@ static struct ctl_job *job_new(struct ctl *c, const struct ctl_caller *who,
 	if (!j)
 		return NULL;
 	j->ctl = c;
-	j->reply = (struct ctl_reply){done, ud};
+	j->reply = (struct ctl_reply){done, ud, uv_hrtime(), 0};
 	j->kind = kind;
 	j->tenant_id = who->tenant_id;
 	j->in.kind = who->kind;
@@ -913,7 +915,7 @@ static bool admit_job(struct ctl *c, const struct ctl_caller *who, struct ctl_te
 static int submit(struct ctl *c, const struct ctl_caller *who, json_t *req,
                   enum ctl_job_kind kind, ctl_done_fn done, void *ud)
 {
-	struct ctl_reply rp = {done, ud};
+	struct ctl_reply rp = {.fn = done, .ud = ud};
 	struct ctl_tenant *t = ctl__tenant(c, who->tenant_id);
 	if (!t)
 		return -ENOMEM;

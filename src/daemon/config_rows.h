@@ -59,7 +59,7 @@ CFG_ROW(stateful_quota, "stateful-quota", SIZE, 4096, 1 << 30, NULL, "1M", "memo
 CFG_ROW(xen_image, "xen-image", PATH, 0, 0, NULL, "", "ClickOS kernel for backend = xen")
 /* The controller: scheduling checks and deploys (docs/architecture.md, "Scheduling checks and
  * deploys"); tenants' own inflight quota overrides tenant-inflight. */
-CFG_ROW(verify_workers, "verify-workers", INT, 1, 256, NULL, "4", "checks and deploys verified at once (worker threads); the others wait in a queue served round robin across tenants")
+CFG_ROW(verify_workers, "verify-workers", INT, 0, 256, NULL, "0", "checks and deploys verified at once (worker threads; 0: one per CPU core but one, which the event loop keeps: verification is CPU-bound, and more workers than cores only slow each job down); the others wait in a queue served round robin across tenants")
 CFG_ROW(verify_queue_wait_ms, "verify-queue-wait-ms", INT, 1, 3600000, NULL, "5000", "milliseconds a check or deploy may wait for a worker before it is answered 503 busy with Retry-After (never run)")
 CFG_ROW(verify_queue, "verify-queue", INT, 1, 1000000, NULL, "1024", "checks and deploys queued or running, all tenants together (503 busy with Retry-After above)")
 CFG_ROW(tenant_inflight, "tenant-inflight", INT, 1, 1000000, NULL, "8", "checks and deploys one tenant may have queued or running, for tenants without their own inflight quota (429 too_many_requests with Retry-After above)")

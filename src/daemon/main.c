@@ -158,10 +158,22 @@ static int open_state(struct daemon *d, int argc, char **argv, struct diags *dg,
  * starts when the controller hands it over, and its deadline counts from
  * then), plus two for the serialized re-verification and the policy and
  * network re-checks. Read by libuv when the pool first starts. */
+/* 0: a worker per CPU core but one, which the loop thread keeps (HTTP,
+ * answers, the fast path's control): verification is CPU-bound, so more
+ * workers than cores only make every job slower, a light one behind heavy
+ * ones too. */
+static unsigned verify_workers(const struct cfg *cfg)
+{
+	unsigned cores = uv_available_parallelism();
+	if (cfg->verify_workers)
+		return (unsigned)cfg->verify_workers;
+	return cores > 1 ? cores - 1 : 1;
+}
+
 static void size_pool(const struct cfg *cfg)
 {
 	char n[24];
-	snprintf(n, sizeof n, "%lld", (long long)cfg->verify_workers + 2);
+	snprintf(n, sizeof n, "%u", verify_workers(cfg) + 2);
 	setenv("UV_THREADPOOL_SIZE", n, 1);
 }
 
@@ -203,7 +215,7 @@ static int start_api(struct daemon *d, const uint8_t admin_hash[REG_HASH_LEN])
 		.tenant_rps = (uint64_t)d->cfg.tenant_rps,
 		.module_flows = (uint64_t)d->cfg.module_flows,
 		.module_memory_mb = (uint64_t)d->cfg.module_memory_mb,
-		.workers = (unsigned)d->cfg.verify_workers,
+		.workers = verify_workers(&d->cfg),
 		.queue_wait_ms = (uint64_t)d->cfg.verify_queue_wait_ms,
 		.max_inflight = (unsigned)d->cfg.verify_queue,
 		.tenant_inflight = (unsigned)d->cfg.tenant_inflight,

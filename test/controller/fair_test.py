@@ -203,7 +203,7 @@ def test_settings_in_config():
     with daemon([]) as d:
         cfg = d.get("/v1/config").json
         assert (cfg["verify-workers"], cfg["verify-queue-wait-ms"], cfg["verify-queue"],
-                cfg["tenant-inflight"]) == (4, 5000, 1024, 8), cfg
+                cfg["tenant-inflight"]) == (0, 5000, 1024, 8), cfg  # 0: a worker per core but one
         assert cfg["verify-deadline-ms"] == 10000 and cfg["tenant-rps"] == 200, cfg
     with daemon(["--verify-workers", "3", "--verify-queue-wait-ms", "700", "--verify-queue", "9",
                  "--tenant-inflight", "5"]) as d:

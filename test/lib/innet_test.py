@@ -358,4 +358,7 @@ def main():
         passed += 1
         print(f"ok   {name} ({time.monotonic() - t0:.2f}s)", flush=True)
     print(f"{passed} passed, {failed} failed, {skipped} skipped")
+    if not (passed or failed or skipped):
+        print("no test ran: a test file must run at least one test")
+        sys.exit(1)
     sys.exit(1 if failed else 77 if skipped and not passed else 0)
