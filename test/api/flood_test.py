@@ -213,7 +213,9 @@ def test_flood_idle_then_reconnecting():
             worst = max(worst, p99(xs))
         print(f"  idle connections refused with 429: {refused} of {IDLE - 600}; "
               f"reconnecting flood: {sum(made)} connections in 6 s")
-        assert worst < P99_MS, f"p99 {worst:.1f} ms under a flood"
+        # a sanitizer build answers every call several times slower: the
+        # figure is the optimized build's; there every probe must still answer
+        assert worst < P99_MS or it.sanitized(), f"p99 {worst:.1f} ms under a flood"
         assert refused > 1000, refused
 
         # bounded log and audit: one refusal line / one anonymous row per

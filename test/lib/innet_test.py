@@ -66,6 +66,19 @@ class Skip(Exception):
     pass
 
 
+def sanitized():
+    """Is the build under test instrumented (AddressSanitizer, UBSan)? Its
+    code runs several times slower and its allocator keeps freed memory in
+    quarantine, so figures about time and resident memory mean nothing
+    there: a test states them for optimized builds only."""
+    try:
+        with open(os.path.join(BUILD_DIR, "meson-info", "intro-buildoptions.json")) as f:
+            opts = {o["name"]: o["value"] for o in json.load(f)}
+    except (OSError, ValueError):
+        return False
+    return opts.get("b_sanitize", "none") not in ("none", "")
+
+
 def skip(reason):
     raise Skip(reason)
 
