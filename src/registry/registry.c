@@ -110,8 +110,7 @@ static const char *const migrations[] = {
 	"CREATE TABLE module_state (module_id INTEGER PRIMARY KEY REFERENCES modules(id) ON DELETE "
 	"CASCADE, state BLOB NOT NULL, bytes INTEGER NOT NULL CHECK (bytes >= 0), saved_at TEXT NOT NULL);",
 	/* 4 -> 5: a tenant's own limit of checks and deploys in flight */
-	"ALTER TABLE tenants ADD COLUMN quota_inflight INTEGER NOT NULL DEFAULT 0 "
-	"CHECK (quota_inflight >= 0);",
+	"ALTER TABLE tenants ADD COLUMN quota_inflight INTEGER NOT NULL DEFAULT 0 CHECK (quota_inflight >= 0);",
 	/* 5 -> 6: a tenant the operator suspended (docs/operator.md) */
 	"ALTER TABLE tenants ADD COLUMN suspended_at TEXT;",
 };

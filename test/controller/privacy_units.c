@@ -51,7 +51,8 @@ static json_t *full_report(void)
 	json_t *trace = json_pack("{s:o, s:{s:s, s:s}, s:{s:s, s:s}}", "hops", hops, "witness", "src",
 	                          "0.0.0.1", "dst", "172.16.15.133", "variables", "SRC",
 	                          "{0.0.0.0-10.0.255.255 10.2.0.0-172.15.255.255}", "DPORT", "1500");
-	return json_pack(
+	/* "O" takes a reference for each of the two places: ours is dropped below */
+	json_t *full = json_pack(
 		"{s:s, s:{s:b, s:[{s:s, s:s, s:s, s:O}]}, s:{s:b, s:[{s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s, s:O}]},"
 		" s:[{s:s, s:{s:s, s:i, s:s, s:s, s:s}}], s:[s]}",
 		"verdict", "rejected",
@@ -67,6 +68,8 @@ static json_t *full_report(void)
 		"never from internet -> core -> client", "verdict", "fails", "message",
 		"the closest stops at core:0 near platform1",
 		"notes", "module opmod left out of the model: core:2 is taken");
+	json_decref(trace);
+	return full;
 }
 
 static struct snapshot *snap(void)
