@@ -91,6 +91,8 @@ static int grow(const struct click_conf_ctx *ctx, struct elem__shared *sh)
 static struct ai_name *define(const struct click_conf_ctx *ctx, const char *prefix, size_t plen,
                               const struct arg_val *name)
 {
+	if (!ctx->shared) /* configured alone (tests, fuzzing): checked, kept nowhere */
+		return arena_calloc(ctx->arena, 1, sizeof(struct ai_name));
 	struct elem__shared *sh = shared_of(ctx, true);
 	if (!sh || ((sh->n + 1) * 2 > sh->cap && grow(ctx, sh)))
 		return NULL;
