@@ -687,7 +687,12 @@ static int check_elements(const struct ctl_job_in *in, struct parsed *p, struct 
 		        json_pack("{s:s, s:o}", "field", "requirements", "errors", diags_json(&d)), "%s",
 		        msg);
 	}
-	click_graph_free(g);
+	/* the graph is the one every candidate would parse again when the text
+	 * does not depend on the platform: parse_graph takes it (the job frees it) */
+	if (g && !strstr(in->click, "MODULE_IP") && !strstr(in->click, "MODULE_PORT"))
+		p->g = g;
+	else
+		click_graph_free(g);
 	diags_free(&d);
 	return rc;
 }
