@@ -56,7 +56,13 @@ static char (*hop_places(json_t *hops, int *widest))[160]
 		const char *node = out_jstr(h, "node"), *elem = out_jstr(h, "element");
 		/* a tenant's view: the operator's network as one hop, no port (docs/privacy.md) */
 		bool opaque = !json_is_integer(json_object_get(h, "port"));
+		json_t *run = json_object_get(h, "run"), *from = json_object_get(run, "from");
+		/* routers crossed without a change, written as one hop (docs/verify.md) */
 		int l = opaque  ? snprintf(where[i], sizeof where[i], "(%s)", node)
+		        : run   ? snprintf(where[i], sizeof where[i], "%s:%lld .. %s:%lld (%lld routers)",
+		                           out_jstr(from, "node"),
+		                           (long long)json_integer_value(json_object_get(from, "port")), node, port,
+		                           (long long)json_integer_value(json_object_get(run, "hops")))
 		        : *elem ? snprintf(where[i], sizeof where[i], "%s/%s[%lld]", node, elem, port)
 		                : snprintf(where[i], sizeof where[i], "%s:%lld", node, port);
 		if (*out_jstr(h, "note") && l >= 0 && (size_t)l < sizeof where[i])

@@ -311,6 +311,17 @@ static void add_traces(struct vfy_job *j, struct vfy_net *n, struct sym_flow *tf
 		                              j->loops == 1 ? "" : "s");
 }
 
+/* Does a hop of the statement name a router? Then flows are matched at
+ * each router they cross, and router regions are not crossed in one step. */
+static bool names_router(const struct vfy_job *j)
+{
+	for (uint32_t i = 0; i < j->st->nhops; i++)
+		for (uint32_t k = 0; k < j->m[i].n; k++)
+			if (vnet__node(j->net, j->m[i].nodes[k])->kind == VN_ROUTER)
+				return true;
+	return false;
+}
+
 static int check_one(struct vfy_net *n, const struct rstmt *st, const struct vfy_limits *lim,
                      struct arena *ra, struct vres *out)
 {
@@ -328,6 +339,7 @@ static int check_one(struct vfy_net *n, const struct rstmt *st, const struct vfy
 	}
 	if (!hops_resolve(&j, ra, out))
 		goto cleanup;
+	j.transit = !j.hop_by_hop && !names_router(&j);
 	rc = start(&j, st);
 	if (rc == 0)
 		rc = vjob__run(&j);

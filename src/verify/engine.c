@@ -23,6 +23,7 @@ int vjob__init(struct vfy_job *j, struct vfy_net *n, const struct vfy_limits *li
 	j->max_net_steps = lim && lim->max_network_steps ? lim->max_network_steps : DEFAULT_MAX_NET_STEPS;
 	j->cancel = lim ? lim->cancel : NULL;
 	j->traces = lim ? lim->traces : VFY_TRACES_ALL;
+	j->hop_by_hop = lim && lim->hop_by_hop;
 	j->a = arena_new(mem);
 	if (!j->a)
 		return -ENOMEM;
@@ -147,6 +148,7 @@ void vjob__hop(struct vfy_job *j, struct sym_flow *f, uint8_t kind, uint32_t nod
 	h->port = port;
 	h->cmask = f->cmask;
 	h->note = note;
+	h->run = NULL;
 	f->cmask = 0;
 	h->hash = sym__hash(f);
 	struct sym_snap s;
@@ -427,6 +429,62 @@ static void answer(struct vfy_job *j, struct sym_flow *f, uint32_t node)
 	}
 }
 
+static void track_best(struct vfy_job *j, struct sym_flow *f);
+
+/* The router summary to cross from (node, port) in one step, or NULL to
+ * go hop by hop: when the statement names a router (its hops must be
+ * matched at each one) or an inline module is spliced into some link
+ * (summaries are the snapshot's links). */
+static const struct vtransit *transit_for(struct vfy_job *j, uint32_t node, uint32_t port)
+{
+	if (!j->transit || j->net->nover)
+		return NULL;
+	return vbase__transit(j->net->base, node, port);
+}
+
+/* f, at router `node`, leaves the router region by every way of t: its
+ * destinations split once by piece, one hop standing for the routers
+ * each piece crosses. */
+static void cross_transit(struct vfy_job *j, struct sym_flow *f, uint32_t node, const struct vtransit *t)
+{
+	struct sym_ctx *cx = &j->cx;
+	for (uint32_t i = 0; i < t->n && f; i++) {
+		const struct vtransit_piece *pc = &t->v[i];
+		struct sym_flow *in, *out;
+		sym_split_set(cx, f, SYM_F_DST, pc->dst, &in, &out);
+		f = out;
+		if (!in)
+			continue;
+		if (pc->n) {
+			vjob__hop(j, in, HOP_NODE, pc->last, UINT32_MAX, pc->path[pc->n - 1].port, NULL);
+			if (j->err) {
+				sym__free(cx, in);
+				continue;
+			}
+			((struct sym_hop *)in->hist)->run = pc; /* the hop vjob__hop just made */
+			in->crossed += pc->n - 1;
+		}
+		/* on the stack in the summary's order, so they are taken up in the
+		 * order going router by router would reach them */
+		vjob__push(j, in, IT_RUN, pc->last, UINT32_MAX, pc->out);
+	}
+	(void)node;
+	sym__free(cx, f); /* no route */
+}
+
+/* A flow at the end of a transit: where going router by router it would
+ * arrive at the last router (the closest flow is tracked) and leave it. */
+static int step_run(struct vfy_job *j, struct sym_flow *f, uint32_t last, uint32_t out)
+{
+	if (f->hist && f->hist->run)
+		track_best(j, f);
+	if (out == UINT32_MAX)
+		sym__free(&j->cx, f); /* no route at `last` */
+	else
+		leave(j, f, last, out);
+	return j->cx.err;
+}
+
 static void node_behave(struct vfy_job *j, struct sym_flow *f, uint32_t node, uint32_t port)
 {
 	struct sym_ctx *cx = &j->cx;
@@ -445,6 +503,11 @@ static void node_behave(struct vfy_job *j, struct sym_flow *f, uint32_t node, ui
 			f = live;
 			cx->node = node;
 			sym_add(cx, f, SYM_F_TTL, -1);
+		}
+		const struct vtransit *t = transit_for(j, node, port);
+		if (t) {
+			cross_transit(j, f, node, t);
+			return;
 		}
 		for (uint32_t i = 0; i < n->nparts && f; i++) {
 			struct sym_flow *in, *out;
@@ -524,7 +587,7 @@ static void track_best(struct vfy_job *j, struct sym_flow *f)
 		} else if (aim != j->best_aim) {
 			if (aim < j->best_aim)
 				return;
-		} else if (f->nhops <= j->best->nhops) {
+		} else if (f->nhops + f->crossed <= j->best->nhops + j->best->crossed) {
 			return;
 		}
 	}
@@ -738,8 +801,9 @@ int vjob__run(struct vfy_job *j)
 			j->err = -ECANCELED;
 			break;
 		}
-		int rc = it.kind == IT_NODE ? step_node(j, it.f, it.node, it.port)
-		                            : step_elem(j, it.f, it.node, it.elem, it.port);
+		int rc = it.kind == IT_NODE  ? step_node(j, it.f, it.node, it.port)
+		         : it.kind == IT_RUN ? step_run(j, it.f, it.node, it.port)
+		                             : step_elem(j, it.f, it.node, it.elem, it.port);
 		if (rc < 0 && !j->err)
 			j->err = rc;
 		if (arena_exhausted(j->a)) {

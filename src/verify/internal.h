@@ -107,6 +107,9 @@ struct sym_hop {
 	uint32_t cmask;      /* fields constrained at the previous hop */
 	uint64_t hash;       /* packet state on arrival (loop detection) */
 	const char *note;    /* drop reason, statement hop matched, ... */
+	/* a transit: the hop stands for every router of the path, arriving
+	 * at the last (node, port); traces list them all (report.c) */
+	const struct vtransit_piece *run;
 	/* packet on arrival; shared with the previous hop when equal (a chain
 	 * of routers changes nothing: one snapshot, not one per hop) */
 	const struct sym_snap *snap;
@@ -127,6 +130,7 @@ struct sym_flow {
 	uint32_t nstate;
 	const struct sym_hop *hist;
 	uint32_t nhops;
+	uint32_t crossed;     /* routers hops of hist stand for beyond themselves (transits) */
 	uint32_t cmask;       /* fields constrained since the last hop record */
 	const char *approx;
 	/* requirement tracking */
@@ -229,6 +233,24 @@ struct vendpoint {
 	uint32_t node, port;
 };
 
+/* Transit through routers, summarized once per base: packets that enter
+ * router R by port p cross a region of routers that only forward (none
+ * decrements TTL); which way each destination takes is the same for
+ * every check of the snapshot, so it is computed on first use and
+ * reused, and a flow crosses the region in one step (engine.c). */
+struct vtransit_piece {
+	const struct sym_iset *dst;    /* the destinations taking this way */
+	uint32_t last, out;            /* they leave router `last` by port `out`
+	                                * (UINT32_MAX: `last` has no route for them) */
+	uint32_t n;                    /* routers crossed after R, `last` included */
+	const struct vendpoint *path;  /* each of them and the port it is entered by */
+};
+struct vtransit {
+	uint32_t n;
+	const struct vtransit_piece *v;
+	struct arena *arena;           /* owns the pieces */
+};
+
 struct vfy_base {
 	int refs;
 	struct snapshot *snap;
@@ -237,6 +259,10 @@ struct vfy_base {
 	struct vnode *nodes;
 	struct vendpoint **peer; /* peer[node][port]; node UINT32_MAX: unlinked */
 	const struct sym_iset *internet_space;
+	/* router summaries, by transit_at[node] + port; published once with
+	 * an atomic compare-and-swap (jobs on several threads share a base) */
+	uint32_t *transit_at;
+	struct vtransit *_Atomic *transit;
 };
 
 struct vfy_net {
@@ -256,6 +282,11 @@ const struct vnode *vnet__node(const struct vfy_net *n, uint32_t i);
 uint32_t vnet__nnodes(const struct vfy_net *n);
 /* A node's or module's index, or -1. */
 int vnet__find(const struct vfy_net *n, const char *name);
+/* Router r's summary for packets entering by port p, or NULL when there
+ * is none to use: r is not a router, the packets would loop among routers,
+ * the region is too tangled (more pieces or path than a bound), or memory
+ * ran out; the engine then goes hop by hop. Any thread. */
+const struct vtransit *vbase__transit(struct vfy_base *b, uint32_t r, uint32_t p);
 /* Where port `port` of `node` leads (inline modules spliced in); false
  * when it is not linked. */
 bool vnet__peer(const struct vfy_net *n, uint32_t node, uint32_t port, struct vendpoint *out);
@@ -302,9 +333,9 @@ struct vfy_reqs {
 struct witem {
 	struct sym_flow *f;
 	uint32_t node, elem, port;
-	uint8_t kind; /* IT_NODE, IT_ELEM */
+	uint8_t kind; /* IT_NODE, IT_ELEM, IT_RUN (node: a transit's last router, port: its way out) */
 };
-enum { IT_NODE, IT_ELEM };
+enum { IT_NODE, IT_ELEM, IT_RUN };
 
 /* A statement hop resolved against the network. */
 struct rmatch {
@@ -349,6 +380,9 @@ struct vfy_job {
 	uint32_t loops;
 	struct sym_flow *loop_flow;
 	const char *const_msg;
+	/* cross router regions by their summaries (no statement hop names a
+	 * router, vfy_limits.hop_by_hop not set) */
+	bool transit, hop_by_hop;
 	/* security exits */
 	bool exits_mode;
 	uint32_t exit_module;

@@ -2,6 +2,7 @@
  * destination partitions computed once, middleboxes' Click graphs, and the
  * modules a job adds on platforms or splices into links. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,10 +193,21 @@ static int graph_node(struct arena *a, struct vnode *n, const char *name, const 
 	return 0;
 }
 
+/* A summary that says "go hop by hop", kept so that it is not tried again. */
+static struct vtransit no_transit;
+
 static void base_free(struct vfy_base *b)
 {
 	if (!b)
 		return;
+	for (uint32_t i = 0; b->transit && b->transit_at && i < b->nnodes; i++)
+		for (uint32_t p = 0; b->nodes[i].kind == VN_ROUTER && p < b->nodes[i].nports; p++) {
+			struct vtransit *t = b->transit[b->transit_at[i] + p];
+			if (t && t != &no_transit)
+				arena_free(t->arena);
+		}
+	free(b->transit);
+	free(b->transit_at);
 	for (uint32_t i = 0; i < b->nnodes; i++)
 		if (b->nodes && b->nodes[i].g)
 			click_graph_free(b->nodes[i].g);
@@ -315,6 +327,178 @@ static void base_connect(struct vfy_base *b)
 	}
 }
 
+/* ---- router transit summaries -------------------------------------------- */
+
+/* Bounds of one summary: past them the region is left to the engine. */
+#define TRANSIT_MAX_PIECES 4096
+#define TRANSIT_MAX_PATH (1u << 22) /* routers over all pieces */
+#define TRANSIT_ARENA (256u << 20)
+
+/* An empty slot per router port. */
+static int transit_table(struct vfy_base *b)
+{
+	b->transit_at = calloc(b->nnodes ? b->nnodes : 1, sizeof *b->transit_at);
+	if (!b->transit_at)
+		return -ENOMEM;
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < b->nnodes; i++) {
+		b->transit_at[i] = n;
+		if (b->nodes[i].kind == VN_ROUTER)
+			n += b->nodes[i].nports;
+	}
+	b->transit = calloc(n ? n : 1, sizeof *b->transit);
+	return b->transit ? 0 : -ENOMEM;
+}
+
+/* A router the region goes on through: it forwards without changing the packet. */
+static bool transit_router(const struct vfy_base *b, uint32_t node)
+{
+	return node < b->nnodes && b->nodes[node].kind == VN_ROUTER && !b->nodes[node].ttl_dec;
+}
+
+/* One router of the walk and the destinations that reached it. */
+struct tframe {
+	uint32_t node, port, next; /* next: the part to try */
+	const struct sym_iset *dst;
+};
+
+struct twalk {
+	const struct vfy_base *b;
+	struct vtransit *t;
+	uint32_t cap;
+	uint64_t routers;
+	struct tframe *fr;
+	uint32_t depth;
+	bool *on_path;
+};
+
+static int transit_emit(struct twalk *w, const struct sym_iset *dst, uint32_t out)
+{
+	struct vtransit *t = w->t;
+	if (t->n == TRANSIT_MAX_PIECES || (w->routers += w->depth - 1) > TRANSIT_MAX_PATH)
+		return -E2BIG;
+	if (t->n == w->cap) {
+		uint32_t nc = w->cap ? w->cap * 2 : 8;
+		struct vtransit_piece *nv = arena_calloc(t->arena, nc, sizeof *nv);
+		if (!nv)
+			return -ENOMEM;
+		if (t->n)
+			memcpy(nv, t->v, t->n * sizeof *nv);
+		t->v = nv;
+		w->cap = nc;
+	}
+	uint32_t n = w->depth - 1;
+	struct vendpoint *path = arena_calloc(t->arena, n ? n : 1, sizeof *path);
+	if (!path)
+		return -ENOMEM;
+	for (uint32_t k = 0; k < n; k++)
+		path[k] = (struct vendpoint){w->fr[k + 1].node, w->fr[k + 1].port};
+	struct vtransit_piece *pc = (struct vtransit_piece *)&t->v[t->n++];
+	*pc = (struct vtransit_piece){dst, w->fr[w->depth - 1].node, out, n, path};
+	return 0;
+}
+
+/* The destinations router n has no route for. */
+static const struct sym_iset *unrouted(struct twalk *w, const struct vnode *n)
+{
+	const struct sym_iset *all = iset__range(w->t->arena, 1, 0); /* empty */
+	for (uint32_t i = 0; i < n->nparts && all; i++)
+		all = iset__or(w->t->arena, all, n->parts[i].set);
+	return all ? iset__not(w->t->arena, all, 32) : NULL;
+}
+
+/* Depth first from (r, p): each router splits what reached it by its
+ * routes; a part leaves the region (an exit piece) or enters the next
+ * router. A router met again on the same path is a loop: -ELOOP. */
+static int transit_walk(struct twalk *w, uint32_t r, uint32_t p)
+{
+	const struct vfy_base *b = w->b;
+	w->fr[0] = (struct tframe){r, p, 0, iset__full(w->t->arena, 32)};
+	w->depth = 1;
+	w->on_path[r] = true;
+	while (w->depth) {
+		struct tframe *f = &w->fr[w->depth - 1];
+		const struct vnode *n = &b->nodes[f->node];
+		if (f->next == n->nparts) {
+			/* what no route takes ends here; its path still explains
+			 * how far it got (the engine's closest flow) */
+			const struct sym_iset *lost = iset__and(w->t->arena, f->dst, unrouted(w, n));
+			if (!lost)
+				return -ENOMEM;
+			if (lost->n && w->depth > 1) {
+				int rc = transit_emit(w, lost, UINT32_MAX);
+				if (rc < 0)
+					return rc;
+			}
+			w->on_path[f->node] = false;
+			w->depth--;
+			continue;
+		}
+		const struct vroute_part *part = &n->parts[f->next++];
+		const struct sym_iset *dst = iset__and(w->t->arena, f->dst, part->set);
+		if (!dst)
+			return -ENOMEM;
+		if (!dst->n)
+			continue;
+		struct vendpoint peer = b->peer[f->node][part->port];
+		int rc;
+		if (peer.node == UINT32_MAX || !transit_router(b, peer.node))
+			rc = transit_emit(w, dst, part->port);
+		else if (w->on_path[peer.node])
+			rc = -ELOOP;
+		else {
+			w->fr[w->depth++] = (struct tframe){peer.node, peer.port, 0, dst};
+			w->on_path[peer.node] = true;
+			rc = 0;
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static struct vtransit *transit_build(const struct vfy_base *b, uint32_t r, uint32_t p)
+{
+	struct twalk w = {.b = b};
+	struct arena *a = arena_new(TRANSIT_ARENA);
+	if (!a)
+		return NULL;
+	w.t = arena_calloc(a, 1, sizeof *w.t);
+	w.fr = calloc(b->nnodes, sizeof *w.fr);
+	w.on_path = calloc(b->nnodes, sizeof *w.on_path);
+	int rc = w.t && w.fr && w.on_path ? 0 : -ENOMEM;
+	if (rc == 0) {
+		w.t->arena = a;
+		rc = transit_walk(&w, r, p);
+	}
+	free(w.fr);
+	free(w.on_path);
+	if (rc < 0 || arena_exhausted(a)) {
+		arena_free(a);
+		return rc == -ENOMEM ? NULL : &no_transit;
+	}
+	return w.t;
+}
+
+const struct vtransit *vbase__transit(struct vfy_base *b, uint32_t r, uint32_t p)
+{
+	if (r >= b->nnodes || b->nodes[r].kind != VN_ROUTER || p >= b->nodes[r].nports)
+		return NULL;
+	struct vtransit *_Atomic *slot = &b->transit[b->transit_at[r] + p];
+	struct vtransit *t = atomic_load_explicit(slot, memory_order_acquire);
+	if (!t) {
+		struct vtransit *mine = transit_build(b, r, p);
+		if (!mine)
+			return NULL; /* out of memory: hop by hop, and try again next time */
+		if (atomic_compare_exchange_strong_explicit(slot, &t, mine, memory_order_acq_rel,
+		                                            memory_order_acquire))
+			t = mine;
+		else if (mine != &no_transit) /* another job published one first */
+			arena_free(mine->arena);
+	}
+	return t == &no_transit ? NULL : t;
+}
+
 int vfy_base_build(struct snapshot *s, struct vfy_base **out, struct diags *d)
 {
 	*out = NULL;
@@ -330,6 +514,8 @@ int vfy_base_build(struct snapshot *s, struct vfy_base **out, struct diags *d)
 	free(own.v);
 	if (rc == 0)
 		base_connect(b);
+	if (rc == 0)
+		rc = transit_table(b);
 	if (rc < 0 || arena_exhausted(b->arena)) {
 		base_free(b);
 		return rc < 0 ? rc : -ENOMEM;

@@ -52,6 +52,9 @@ struct vfy_limits {
 	uint64_t max_network_steps;
 	size_t max_memory;    /* arena bytes per statement (0: 1 GiB) */
 	enum vfy_traces traces;
+	/* Cross every router one by one instead of by the snapshot's router
+	 * summaries (the same verdicts; for tests and measurements). */
+	bool hop_by_hop;
 	/* Cancellation: when set and *cancel becomes true (from any thread),
 	 * the exploration stops at its next step and vfy_check /
 	 * vfy_module_exits return -ECANCELED. */

@@ -579,6 +579,203 @@ static void test_routing_loop(void **state)
 	world_free(&w);
 }
 
+/* A network of clients, n routers in a chain, the internet. */
+static char *chain_net(int n)
+{
+	size_t cap = 512 + (size_t)n * 256, len = 0;
+	char *b = malloc(cap);
+	assert_non_null(b);
+	len += (size_t)snprintf(b + len, cap - len,
+		"{\"nodes\": [{\"name\": \"clients\", \"type\": \"hosts\", \"role\": \"client\","
+		" \"prefixes\": [\"172.16.0.0/16\"], \"ports\": 1},"
+		" {\"name\": \"internet\", \"type\": \"hosts\", \"role\": \"internet\", \"ports\": 1}");
+	for (int i = 0; i < n; i++)
+		len += (size_t)snprintf(b + len, cap - len,
+			", {\"name\": \"r%d\", \"type\": \"router\", \"ports\": 2, \"routes\": ["
+			"{\"prefix\": \"172.16.0.0/16\", \"port\": 0}, {\"prefix\": \"0.0.0.0/0\", \"port\": 1}]}", i);
+	len += (size_t)snprintf(b + len, cap - len, "], \"links\": [[\"clients:0\", \"r0:0\"]");
+	for (int i = 1; i < n; i++)
+		len += (size_t)snprintf(b + len, cap - len, ", [\"r%d:1\", \"r%d:0\"]", i - 1, i);
+	snprintf(b + len, cap - len, ", [\"r%d:1\", \"internet:0\"]]}", n - 1);
+	return b;
+}
+
+/* The hop of a trace that stands for a run of routers, or NULL. */
+static json_t *run_hop(json_t *hops)
+{
+	size_t i;
+	json_t *h;
+	json_array_foreach(hops, i, h)
+		if (json_object_get(h, "run"))
+			return h;
+	return NULL;
+}
+
+/* Routers a flow crosses without a change are one hop of the trace with a
+ * run: how many, from where, and their names when few; the trace of a
+ * path through 2,000 routers stays a few hops long. */
+static void test_trace_runs(void **state)
+{
+	(void)state;
+	static const int sizes[] = {5, 2000};
+	for (size_t s = 0; s < 2; s++) {
+		int n = sizes[s];
+		char *net = chain_net(n);
+		struct world w;
+		world_load(&w, net);
+		world_check(&w, "reach from client udp -> internet\n");
+		assert_int_equal(res(&w, 0).verdict, VFY_HOLDS);
+		json_t *hops = trace_hops(&w, 0, "trace");
+		assert_non_null(hops);
+		assert_true(json_array_size(hops) <= 4);
+		json_t *h = run_hop(hops);
+		assert_non_null(h);
+		json_t *run = json_object_get(h, "run");
+		/* the client's flow heads outside from its source on: no router changes it */
+		assert_int_equal(json_integer_value(json_object_get(run, "hops")), n);
+		assert_string_equal(json_string_value(json_object_get(json_object_get(run, "from"), "node")), "r0");
+		char last[16];
+		snprintf(last, sizeof last, "r%d", n - 1);
+		assert_string_equal(json_string_value(json_object_get(h, "node")), last);
+		json_t *names = json_object_get(run, "nodes");
+		if (n <= 16) {
+			assert_int_equal(json_array_size(names), (size_t)n);
+			assert_string_equal(json_string_value(json_array_get(names, 1)), "r1");
+		} else {
+			assert_null(names);
+		}
+		/* the run's values are those it was entered with, and the final ones */
+		const char *entered = json_string_value(json_object_get(
+			json_object_get(json_object_get(json_array_get(hops, 0), "fields"), "dst"), "value"));
+		const char *in_run = json_string_value(json_object_get(
+			json_object_get(json_object_get(h, "fields"), "dst"), "value"));
+		assert_non_null(entered);
+		assert_non_null(in_run);
+		assert_string_equal(in_run, entered);
+		assert_string_equal(vfy_report_final_field(w.rep, 0, "dst"), entered);
+		assert_int_equal(json_array_size(json_object_get(h, "changed")), 0);
+		world_free(&w);
+		free(net);
+	}
+}
+
+static unsigned rnd(uint32_t *seed)
+{
+	*seed = *seed * 1103515245u + 12345u;
+	return (*seed >> 16) & 0x7fff;
+}
+
+/* A random network of routers between clients and the internet: links
+ * at random (loops included), routes to a few prefixes, some routers
+ * decrementing TTL. */
+static char *random_net(uint32_t *seed, int nr)
+{
+	static const char *const pfx[] = {"172.16.0.0/16", "172.16.1.0/24", "10.0.0.0/8", "10.1.0.0/16",
+	                                  "0.0.0.0/0", "192.0.2.0/24"};
+	size_t cap = 4096 + (size_t)nr * 1024, len = 0;
+	char *b = malloc(cap);
+	assert_non_null(b);
+	len += (size_t)snprintf(b + len, cap - len,
+		"{\"nodes\": [{\"name\": \"clients\", \"type\": \"hosts\", \"role\": \"client\","
+		" \"prefixes\": [\"172.16.0.0/16\"], \"ports\": 1},"
+		" {\"name\": \"internet\", \"type\": \"hosts\", \"role\": \"internet\", \"ports\": 1}");
+	for (int i = 0; i < nr; i++) {
+		bool ttl = rnd(seed) % 5 == 0;
+		len += (size_t)snprintf(b + len, cap - len, ", {\"name\": \"r%d\", \"type\": \"router\", \"ports\": 3,"
+		                        " \"ttl_decrement\": %s, \"routes\": [", i, ttl ? "true" : "false");
+		for (int k = 0, any = 0; k < 6; k++) { /* each prefix at most once */
+			if (rnd(seed) % 2)
+				continue;
+			unsigned port = rnd(seed) % 3;
+			len += (size_t)snprintf(b + len, cap - len, "%s{\"prefix\": \"%s\", \"port\": %u}",
+			                        any++ ? ", " : "", pfx[k], port);
+		}
+		len += (size_t)snprintf(b + len, cap - len, "]}");
+	}
+	/* ports: clients to r0:0, internet to the last router's port 2, the rest paired at random */
+	bool used[64][3] = {{false}};
+	len += (size_t)snprintf(b + len, cap - len, "], \"links\": [[\"clients:0\", \"r0:0\"], [\"internet:0\", \"r%d:2\"]",
+	                        nr - 1);
+	used[0][0] = used[nr - 1][2] = true;
+	for (int tries = 0; tries < nr * 6; tries++) {
+		int a = (int)(rnd(seed) % (unsigned)nr);
+		int pa = (int)(rnd(seed) % 3);
+		int c = (int)(rnd(seed) % (unsigned)nr);
+		int pc = (int)(rnd(seed) % 3);
+		if (used[a][pa] || used[c][pc] || (a == c && pa == pc))
+			continue;
+		used[a][pa] = used[c][pc] = true;
+		len += (size_t)snprintf(b + len, cap - len, ", [\"r%d:%d\", \"r%d:%d\"]", a, pa, c, pc);
+	}
+	snprintf(b + len, cap - len, "]}");
+	return b;
+}
+
+/* Crossing router regions by the snapshot's summaries decides as going
+ * router by router: the same verdicts, messages, loop counts and final
+ * fields on random networks, loops and TTL-decrementing routers included. */
+static void test_transit_agrees(void **state)
+{
+	(void)state;
+	static const char stmts[] =
+		"reach from client dst 10.1.2.3 -> internet\n"
+		"reach from client udp -> internet\n"
+		"reach from internet dst 172.16.1.9 -> client\n"
+		"never from internet tcp -> client\n"
+		"always from client dst 192.0.2.0/24 -> internet\n"
+		"reach from client -> internet -> client\n";
+	uint32_t seed = 7;
+	int with_loops = 0;
+	for (int round = 0; round < 300; round++) {
+		char *net = random_net(&seed, 2 + round % 12);
+		struct world w;
+		world_load(&w, net);
+		struct src_file src = {"<test>", stmts, strlen(stmts)};
+		struct vfy_reqs *reqs;
+		struct diags d;
+		diags_init(&d);
+		assert_int_equal(vfy_reqs_parse(&src, &reqs, &d), 0);
+		struct vfy_report *by_sum, *by_hop;
+		struct vfy_limits hop = {.hop_by_hop = true};
+		assert_int_equal(vfy_check(w.net, reqs, NULL, &by_sum), 0);
+		assert_int_equal(vfy_check(w.net, reqs, &hop, &by_hop), 0);
+		for (size_t i = 0; i < vfy_report_count(by_sum); i++) {
+			struct vfy_result x, y;
+			vfy_report_result(by_sum, i, &x);
+			vfy_report_result(by_hop, i, &y);
+			if (x.verdict != y.verdict || strcmp(x.message, y.message) || x.loops != y.loops ||
+			    x.vacuous != y.vacuous)
+				fail_msg("round %d statement %zu:\n  summaries: %d %s (%u loops)\n  hop by hop: %d %s (%u loops)\n%s",
+				         round, i, x.verdict, x.message, x.loops, y.verdict, y.message, y.loops, net);
+			with_loops += y.loops > 0;
+			/* the deciding flow's fields; a reach that fails shows the flow
+			 * that came closest, whose last hop a summary gives with the
+			 * destinations that took its way, not all that reached it */
+			static const char *const fields[] = {"dst", "ttl", "src", "proto"};
+			for (size_t k = 0; k < 4 && !(x.kind == VFY_REACH && x.verdict == VFY_FAILS); k++) {
+				const char *fx = vfy_report_final_field(by_sum, i, fields[k]);
+				const char *fy = vfy_report_final_field(by_hop, i, fields[k]);
+				if (((fx == NULL) != (fy == NULL) || (fx && strcmp(fx, fy))) && getenv("TRANSIT_DUMP")) {
+					FILE *o = fopen(getenv("TRANSIT_DUMP"), "w");
+					fputs(net, o);
+					fclose(o);
+				}
+				if ((fx == NULL) != (fy == NULL) || (fx && strcmp(fx, fy)))
+					fail_msg("round %d statement %zu field %s: %s vs %s\n%s", round, i, fields[k],
+					         fx ? fx : "(none)", fy ? fy : "(none)", net);
+			}
+		}
+		vfy_report_free(by_sum);
+		vfy_report_free(by_hop);
+		vfy_reqs_free(reqs);
+		diags_free(&d);
+		world_free(&w);
+		free(net);
+	}
+	/* the networks exercised loops, not only clean paths */
+	assert_true(with_loops > 0);
+}
+
 static void test_vacuous(void **state)
 {
 	struct world w;
@@ -904,6 +1101,8 @@ int main(void)
 		cmocka_unit_test(test_const_kept_by_rewriter),
 		cmocka_unit_test(test_const_across_mapping),
 		cmocka_unit_test(test_routing_loop),
+		cmocka_unit_test(test_trace_runs),
+		cmocka_unit_test(test_transit_agrees),
 		cmocka_unit_test(test_vacuous),
 		cmocka_unit_test(test_requirement_errors),
 		cmocka_unit_test(test_security_exits),
