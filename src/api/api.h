@@ -70,6 +70,16 @@ int http_server_listen(struct http_server *s, const char *host, int port);
 int http_server_listen_local(struct http_server *s, const char *path);
 int http_server_port(const struct http_server *s);
 unsigned http_server_connections(const struct http_server *s);
+/* Connections since start, by what refused them (for /metrics), and open now. */
+struct http_stats {
+	unsigned open_tcp, open_local;
+	uint64_t accepted;
+	uint64_t refused_per_address;   /* max-connections-per-address */
+	uint64_t refused_accept_rate;   /* address-accepts-per-second */
+	uint64_t refused_full;          /* max-connections (TCP or the operator socket) */
+	uint64_t accept_errors;         /* accept() failed, e.g. out of descriptors */
+};
+void http_server_stats(const struct http_server *s, struct http_stats *out);
 /* Stop accepting; idle connections close now, busy ones after their current
  * response. `done` runs once no connection is left (maybe immediately). */
 void http_server_shutdown(struct http_server *s, void (*done)(void *arg), void *arg);

@@ -52,6 +52,7 @@ struct http_server {
 	struct peer *peers[PEER_BUCKETS];
 	unsigned npeers;
 	uint64_t refused_untracked, refused_local, accept_errors;
+	struct http_stats total;   /* since start (the above are per report interval) */
 	int accept_error;   /* the last one's libuv code */
 	void (*drained)(void *);
 	void *drained_arg;
@@ -999,6 +1000,23 @@ static void conn_refuse(struct conn *c, const char *resp)
 	conn_close(c);
 }
 
+static void count_refusal(struct http_server *s, const char *why)
+{
+	if (!strcmp(why, "max-connections-per-address"))
+		s->total.refused_per_address++;
+	else if (!strcmp(why, "address-accepts-per-second"))
+		s->total.refused_accept_rate++;
+	else
+		s->total.refused_full++;
+}
+
+void http_server_stats(const struct http_server *s, struct http_stats *out)
+{
+	*out = s->total;
+	out->open_tcp = s->ntcp;
+	out->open_local = s->nlocal;
+}
+
 /* Which limit refuses this TCP connection, or NULL to serve it. */
 static const char *tcp_admit(struct http_server *s, struct conn *c, const char **resp)
 {
@@ -1021,6 +1039,8 @@ static const char *tcp_admit(struct http_server *s, struct conn *c, const char *
 		why = "address-accepts-per-second";
 	else if (s->ntcp >= s->lim.max_connections)
 		why = "max-connections", *resp = resp_503;
+	if (why)
+		count_refusal(s, why);
 	if (why && p) {
 		p->refused++;
 		p->why = why;
@@ -1064,6 +1084,7 @@ static struct conn *conn_new(struct http_server *s, bool local)
 static void conn_serve(struct conn *c)
 {
 	struct http_server *s = c->srv;
+	s->total.accepted++;
 	llhttp_init(&c->parser, HTTP_REQUEST, &parser_settings);
 	c->parser.data = c;
 	c->state = C_READING;
@@ -1077,6 +1098,7 @@ static void on_connection(uv_stream_t *ls, int status)
 	struct http_server *s = ls->data;
 	if (status < 0) {
 		s->accept_errors++; /* e.g. out of descriptors: logged by report_refusals */
+		s->total.accept_errors++;
 		s->accept_error = status;
 		return;
 	}
@@ -1111,6 +1133,7 @@ static void on_local_connection(uv_stream_t *ls, int status)
 	struct http_server *s = ls->data;
 	if (status < 0) {
 		s->accept_errors++;
+		s->total.accept_errors++;
 		s->accept_error = status;
 		return;
 	}
@@ -1124,6 +1147,7 @@ static void on_local_connection(uv_stream_t *ls, int status)
 	}
 	if (s->nlocal > s->lim.max_connections) {
 		s->refused_local++;
+		s->total.refused_full++;
 		conn_refuse(c, resp_503);
 		return;
 	}

@@ -147,6 +147,23 @@ struct ctl_answer {
 };
 typedef void (*ctl_done_fn)(void *ud, const struct ctl_answer *a);
 
+/* What the scheduler has done since start, for /metrics: the refusals say
+ * whether a tenant floods (rate, in flight) or the machine is short of
+ * workers (queue full, queue wait), the deadlines whether checks are too
+ * large for the settings. */
+struct ctl_stats {
+	unsigned queued, running;    /* jobs waiting for a worker, on one (now) */
+	uint64_t started;            /* jobs handed to a worker */
+	uint64_t refused_rate;       /* 429 rate_limited */
+	uint64_t refused_inflight;   /* 429 too_many_requests (tenant-inflight) */
+	uint64_t refused_full;       /* 503 busy: verify-max-inflight reached */
+	uint64_t queue_timeouts;     /* 503 busy: waited verify-queue-wait-ms */
+	uint64_t client_left;        /* 503 busy: its client left before a worker was free */
+	uint64_t deadlines;          /* 422 too_complex: verify-deadline-ms passed */
+};
+/* Loop thread. */
+void ctl_stats(const struct ctl *c, struct ctl_stats *out);
+
 /* Create the controller, load the modules of the registry and install them
  * through the platform ops once they are set. lim may be NULL (defaults). */
 int ctl_new(const struct ctl_env *env, const struct ctl_limits *lim, struct ctl **out);

@@ -199,6 +199,7 @@ struct ctl {
 	 * other (each commit changes the platform every other one waits for) */
 	struct ctl_job *rq_head, *rq_tail;
 	bool rq_busy;
+	struct ctl_stats stats;       /* the counters of ctl_stats (sched.c) */
 };
 
 /* Where an answer goes; fn is NULL once answered. */

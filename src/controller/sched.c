@@ -361,6 +361,7 @@ static void on_deadline(uv_timer_t *t)
 	if (!j->reply.fn)
 		return;
 	atomic_store(&j->cancel, true);
+	j->ctl->stats.deadlines++;
 	uint64_t ms = j->ctl->lim.deadline_ms;
 	ctl__reply_error(&j->reply, 422, "too_complex", json_pack("{s:I}", "deadline_ms", (json_int_t)ms),
 	                 "verifying the request takes longer than %llu ms; simplify the configuration "
@@ -585,6 +586,7 @@ static void on_queue_wait(uv_timer_t *tm)
 	struct ctl_tenant *t = ctl__tenant(c, j->tenant_id);
 	if (t)
 		queue_remove(t, j);
+	c->stats.queue_timeouts++;
 	uint64_t ms = c->lim.queue_wait_ms;
 	ctl__reply_retry(&j->reply, 503, "busy", retry_seconds(ms),
 	                 json_pack("{s:I}", "queue_wait_ms", (json_int_t)ms),
@@ -661,6 +663,7 @@ static void run_job(struct ctl *c, struct ctl_job *j)
 {
 	uv_timer_stop(&j->timer);
 	if (j->gone && j->gone(j->reply.ud)) {
+		c->stats.client_left++;
 		ctl__reply_error(&j->reply, 503, "busy", NULL,
 		                 "the client left before its verification started");
 		job_done(j);
@@ -669,6 +672,7 @@ static void run_job(struct ctl *c, struct ctl_job *j)
 	int rc = job_inputs(j);
 	if (!rc && !(rc = job_start(j))) {
 		struct ctl_tenant *t = ctl__tenant(c, j->tenant_id);
+		c->stats.started++;
 		c->running++;
 		if (t)
 			t->running++;
@@ -678,6 +682,13 @@ static void run_job(struct ctl *c, struct ctl_job *j)
 		ctl__reply_error(&j->reply, 500, "internal", NULL, "starting the verification: %s",
 		                 strerror(-rc));
 	job_done(j);
+}
+
+void ctl_stats(const struct ctl *c, struct ctl_stats *out)
+{
+	*out = c->stats;
+	out->running = c->running;
+	out->queued = c->inflight > c->running ? c->inflight - c->running : 0;
 }
 
 /* Fill the free workers. */
@@ -893,18 +904,21 @@ static bool admit_job(struct ctl *c, const struct ctl_caller *who, struct ctl_te
 {
 	if (!ctl__rate_ok(c, who->tenant_id)) {
 		uint64_t rps = t->rps;
+		c->stats.refused_rate++;
 		ctl__reply_retry(rp, 429, "rate_limited", 1, json_pack("{s:f}", "per_second", (double)rps),
 		                 "too many requests; at most %llu per second", (unsigned long long)rps);
 		return false;
 	}
 	unsigned max = ctl__tenant_inflight(c, who->tenant_id);
 	if (t->inflight >= max) {
+		c->stats.refused_inflight++;
 		ctl__reply_retry(rp, 429, "too_many_requests", 1, json_pack("{s:I}", "inflight",
 		                 (json_int_t)max), "you have %u checks and deploys in progress, the most "
 		                 "allowed; try again when one has been answered", max);
 		return false;
 	}
 	if (c->inflight >= c->lim.max_inflight) {
+		c->stats.refused_full++;
 		ctl__reply_retry(rp, 503, "busy", retry_seconds(c->lim.queue_wait_ms), NULL,
 		                 "too many verifications in progress; try again");
 		return false;

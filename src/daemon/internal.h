@@ -154,7 +154,10 @@ int plat_suspend_all(struct plat *p);
  * bytes, drops and states, starts, suspends and resumes, per stateful
  * element its table's entries and full drops, fast-path totals, state
  * saves and failed ones, and *http_requests (counted by the caller). */
-int plat_register_routes(struct api *api, struct plat *p, const uint64_t *http_requests);
+/* GET /metrics, with the daemon's HTTP request count, its HTTP server
+ * (*http, set once it listens; NULL before) and the controller's scheduler. */
+int plat_register_routes(struct api *api, struct plat *p, const uint64_t *http_requests,
+                         struct http_server *const *http, const struct ctl *ctl);
 /* True when p runs a fast path (dataplane is not none). */
 bool plat_running(const struct plat *p);
 

@@ -246,7 +246,7 @@ static int start_platform(struct daemon *d)
 		log_error("main", "cannot start the fast path: %s", perr);
 		return rc;
 	}
-	if ((rc = plat_register_routes(d->api, d->plat, &d->http_requests)))
+	if ((rc = plat_register_routes(d->api, d->plat, &d->http_requests, &d->http, d->ctl)))
 		return rc;
 	plat_set_registry(d->plat, d->reg);
 	if (!plat_running(d->plat))

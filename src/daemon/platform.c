@@ -24,6 +24,8 @@ struct plat {
 	struct registry *reg; /* where suspended states go (NULL: dropped) */
 	uint64_t state_saves, state_save_failures;
 	const uint64_t *http_requests;
+	struct http_server *const *http;
+	const struct ctl *ctl;
 	struct dp *dp;
 	const char *backend;
 	struct pmod *mods;
@@ -578,6 +580,52 @@ static void metrics_stateful(struct buf *b, struct plat *p)
 	metrics_tables(b, p);
 }
 
+/* What an operator watches under a flood: connections refused by each
+ * limit, and checks refused, timed out or waiting (docs/operator.md). */
+static void metrics_floods(struct buf *b, const struct plat *p)
+{
+	if (p->http && *p->http) {
+		struct http_stats h;
+		http_server_stats(*p->http, &h);
+		out(b, "# HELP innet_http_connections Open API connections.\n"
+		       "# TYPE innet_http_connections gauge\n"
+		       "innet_http_connections{listener=\"tcp\"} %u\n"
+		       "innet_http_connections{listener=\"admin-socket\"} %u\n"
+		       "# TYPE innet_http_connections_accepted_total counter\n"
+		       "innet_http_connections_accepted_total %llu\n"
+		       "# HELP innet_http_connections_refused_total Connections refused, by the limit that refused them.\n"
+		       "# TYPE innet_http_connections_refused_total counter\n"
+		       "innet_http_connections_refused_total{limit=\"max-connections-per-address\"} %llu\n"
+		       "innet_http_connections_refused_total{limit=\"address-accepts-per-second\"} %llu\n"
+		       "innet_http_connections_refused_total{limit=\"max-connections\"} %llu\n"
+		       "# TYPE innet_http_accept_errors_total counter\ninnet_http_accept_errors_total %llu\n",
+		    h.open_tcp, h.open_local, (unsigned long long)h.accepted,
+		    (unsigned long long)h.refused_per_address, (unsigned long long)h.refused_accept_rate,
+		    (unsigned long long)h.refused_full, (unsigned long long)h.accept_errors);
+	}
+	if (p->ctl) {
+		struct ctl_stats c;
+		ctl_stats(p->ctl, &c);
+		out(b, "# HELP innet_verify_jobs Checks and deploys waiting for a verification worker or on one.\n"
+		       "# TYPE innet_verify_jobs gauge\n"
+		       "innet_verify_jobs{state=\"waiting\"} %u\ninnet_verify_jobs{state=\"running\"} %u\n"
+		       "# TYPE innet_verify_jobs_started_total counter\ninnet_verify_jobs_started_total %llu\n"
+		       "# HELP innet_verify_refused_total Checks and deploys answered without verification, by reason.\n"
+		       "# TYPE innet_verify_refused_total counter\n"
+		       "innet_verify_refused_total{reason=\"rate_limited\"} %llu\n"
+		       "innet_verify_refused_total{reason=\"too_many_requests\"} %llu\n"
+		       "innet_verify_refused_total{reason=\"busy\"} %llu\n"
+		       "innet_verify_refused_total{reason=\"queue_wait\"} %llu\n"
+		       "innet_verify_refused_total{reason=\"client_left\"} %llu\n"
+		       "# HELP innet_verify_deadlines_total Verifications stopped by verify-deadline-ms.\n"
+		       "# TYPE innet_verify_deadlines_total counter\ninnet_verify_deadlines_total %llu\n",
+		    c.queued, c.running, (unsigned long long)c.started, (unsigned long long)c.refused_rate,
+		    (unsigned long long)c.refused_inflight, (unsigned long long)c.refused_full,
+		    (unsigned long long)c.queue_timeouts, (unsigned long long)c.client_left,
+		    (unsigned long long)c.deadlines);
+	}
+}
+
 static int h_metrics(struct api_req *r, void *ud)
 {
 	struct plat *p = ud;
@@ -585,6 +633,7 @@ static int h_metrics(struct api_req *r, void *ud)
 	out(&b, "# HELP innet_http_requests_total HTTP requests received.\n"
 	        "# TYPE innet_http_requests_total counter\ninnet_http_requests_total %llu\n",
 	    (unsigned long long)(p->http_requests ? *p->http_requests : 0));
+	metrics_floods(&b, p);
 	out(&b, "# HELP innet_dataplane_up 1 when the fast path runs.\n"
 	        "# TYPE innet_dataplane_up gauge\ninnet_dataplane_up %d\n", p->mgr ? 1 : 0);
 	if (p->mgr) {
@@ -664,9 +713,12 @@ static int h_metrics(struct api_req *r, void *ud)
 	return 0;
 }
 
-int plat_register_routes(struct api *api, struct plat *p, const uint64_t *http_requests)
+int plat_register_routes(struct api *api, struct plat *p, const uint64_t *http_requests,
+                         struct http_server *const *http, const struct ctl *ctl)
 {
 	p->http_requests = http_requests;
+	p->http = http;
+	p->ctl = ctl;
 	return api_route(api, "GET", "/metrics", API_ADMIN, h_metrics, p);
 }
 

@@ -217,6 +217,11 @@ def test_flood_idle_then_reconnecting():
         # figure is the optimized build's; there every probe must still answer
         assert worst < P99_MS or it.sanitized(), f"p99 {worst:.1f} ms under a flood"
         assert refused > 1000, refused
+        # /metrics counts the refusals by limit (the log only aggregates them)
+        text = it.expect_status(d.get("/metrics"), 200).text
+        per_address = [l for l in text.splitlines()
+                       if l.startswith('innet_http_connections_refused_total{limit="max-connections-per-address"}')]
+        assert per_address and float(per_address[0].split()[-1]) >= refused, per_address
 
         # bounded log and audit: one refusal line / one anonymous row per
         # address and report interval (plus the interval in progress)

@@ -48,8 +48,16 @@ BOOM = boom()
 HEAVY = ["--verify-steps", "1000000000", "--verify-memory-mb", "2048"]
 
 
-def daemon(args):
-    return it.Daemon(args=HEAVY + args, network=NET, policy=POLICY)
+def daemon(args, env=None):
+    return it.Daemon(args=HEAVY + args, network=NET, policy=POLICY, env=env)
+
+
+# meson runs tests with MALLOC_PERTURB_, which makes glibc fill every block
+# it hands out and takes back: the heavy checks churn hundreds of MB, and on
+# two cores that alone took a Figure 4 check beside them from 20 ms to 0.5-1 s
+# of work (measured both before and after router summaries). The flood test
+# is about scheduling, so its innetd runs with the allocator as deployed.
+PLAIN_MALLOC = {"MALLOC_PERTURB_": "0"}
 
 
 def tenant(d, name, **extra):
@@ -74,6 +82,12 @@ def in_background(d, token, body, n=1):
     return ts, out
 
 
+def metrics(d):
+    """GET /metrics as {"name{labels}": value}."""
+    text = it.expect_status(d.get("/metrics"), 200).text
+    return {k: float(v) for k, v in (l.rsplit(" ", 1) for l in text.splitlines() if l and l[0] != "#")}
+
+
 def percentile(v, p):
     v = sorted(v)
     return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))]
@@ -89,7 +103,7 @@ def test_flood_does_not_starve_another_tenant():
     # two tests at once) must not push past it
     deadline_ms, flooders, seconds = 1000, 8, 8
     with daemon(["--verify-workers", "2", "--verify-deadline-ms", str(deadline_ms),
-                 "--tenant-inflight", "64", "--tenant-rps", "100000"]) as d:
+                 "--tenant-inflight", "64", "--tenant-rps", "100000"], PLAIN_MALLOC) as d:
         bad, good = tenant(d, "flood")["token"], tenant(d, "phone")["token"]
         stop = time.monotonic() + seconds
         codes = {}
@@ -157,6 +171,12 @@ def test_tenant_inflight_limit():
         assert sorted(x.status for x in out + out2) == [422, 422, 422], out + out2
         # once answered, the tenant may check again
         it.expect_status(d.post("/v1/check", FIG4, token=a), 200)
+        # the operator sees the refusals and the deadlines in /metrics
+        m = metrics(d)
+        assert m['innet_verify_refused_total{reason="too_many_requests"}'] == 3, m
+        assert m["innet_verify_deadlines_total"] == 3, m
+        assert m["innet_verify_jobs_started_total"] >= 5, m
+        assert m['innet_verify_jobs{state="running"}'] == 0, m
         for q in ({"inflight": -1}, {"inflight": "x"}):
             it.expect_status(d.post("/v1/tenants", {"name": "bad", "kind": "client", "quotas": q}),
                              400, "wrong_type")
@@ -178,6 +198,9 @@ def test_queue_wait_limit():
             t.join()
         it.expect_status(out[0], 422, "too_complex")
         it.expect_status(d.post("/v1/check", FIG4, token=b), 200)
+        m = metrics(d)
+        assert m['innet_verify_refused_total{reason="queue_wait"}'] == 1, m
+        assert m['innet_verify_jobs{state="waiting"}'] == 0, m
     # a client that leaves while its check waits: answered (audited) 503,
     # never run (a run would end in 422 too_complex)
     with daemon(["--verify-workers", "1", "--verify-deadline-ms", "1500",
@@ -196,6 +219,9 @@ def test_queue_wait_limit():
             t.join()
         it.expect_status(out[0], 422, "too_complex")
         it.expect_status(d.post("/v1/check", FIG4, token=b), 200)
+        m = metrics(d)
+        assert m['innet_verify_refused_total{reason="client_left"}'] == 1, m
+        assert m['innet_verify_jobs{state="waiting"}'] == 0, m
         rows = [e for e in d.get("/v1/audit?limit=50").json["audit"]
                 if e["path"] == "/v1/check"]
         statuses = sorted(e["status"] for e in rows)
