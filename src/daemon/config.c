@@ -15,6 +15,7 @@ static const struct cfg_setting settings[] = {
 #define CFG_ROW(field, name, type, min, max, choices, dflt, help) \
 	{name, CFG_T_##type, min, max, choices, dflt, help, offsetof(struct cfg, field)},
 #include "daemon/config_rows.h"
+#include "registry/registry.h"
 #undef CFG_ROW
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
@@ -539,7 +540,13 @@ json_t *cfg_to_json(const struct cfg *c)
 			const char *sv = *str_field(mc, s);
 			if (!strcmp(s->name, "admin-token") && sv && *sv)
 				sv = "(set)";
-			v = json_string(sv ? sv : "");
+			if (!strcmp(s->name, "registry") && sv && *sv) {
+				char *shown = reg_spec_redact(sv); /* (its password) */
+				v = json_string(shown ? shown : "(set)");
+				free(shown);
+			} else {
+				v = json_string(sv ? sv : "");
+			}
 		} else if (s->type == CFG_T_BOOL) {
 			v = json_boolean(*bool_field(mc, s));
 		} else {

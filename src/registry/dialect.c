@@ -181,7 +181,7 @@ char *reg__dialect_sql(enum reg__dialect d, const char *sql, bool schema, int *n
 	return b.p;
 }
 
-bool reg__spec_is_postgres(const char *spec)
+bool reg_spec_is_postgres(const char *spec)
 {
 	return !strncmp(spec, "postgresql://", 13) || !strncmp(spec, "postgres://", 11) ||
 	       strchr(spec, '=') != NULL;

@@ -88,9 +88,6 @@ struct registry {
  * into $N and the schema's types translated (with schema). *nparams: the
  * highest placeholder number. */
 char *reg__dialect_sql(enum reg__dialect d, const char *sql, bool schema, int *nparams);
-/* Does spec name a PostgreSQL database (a postgres[ql]:// URI or a libpq
- * keyword=value string)? */
-bool reg__spec_is_postgres(const char *spec);
 
 /* --- statement helpers (registry.c) ------------------------------------ */
 /* The statement sql (common dialect), prepared once into *slot; reset

@@ -395,7 +395,7 @@ int reg_open(const char *spec, struct registry **out, char *err, size_t errlen)
 	struct registry *r = calloc(1, sizeof *r);
 	if (!r)
 		return -ENOMEM;
-	r->be = reg__spec_is_postgres(spec) ? &reg__postgres_backend : &reg__sqlite_backend;
+	r->be = reg_spec_is_postgres(spec) ? &reg__postgres_backend : &reg__sqlite_backend;
 	int rc = r->be->open(r, spec, err, errlen);
 	if (rc)
 		goto fail;

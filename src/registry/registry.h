@@ -39,6 +39,8 @@ struct registry;
  * -ENOTSUP for PostgreSQL in an innetd built without it. */
 int reg_open(const char *spec, struct registry **out, char *err, size_t errlen);
 void reg_close(struct registry *r);
+/* Does spec name a PostgreSQL database (see reg_open)? */
+bool reg_spec_is_postgres(const char *spec);
 /* "sqlite" or "postgresql". */
 const char *reg_backend_name(struct registry *r);
 /* spec as it may be shown or logged: a password (URI user:password@,
