@@ -292,6 +292,21 @@ int reg_sql_int64(struct registry *r, const char *sql, int64_t *out)
 	return rc;
 }
 
+/* Run body in a transaction of its own. A serialization failure (-EAGAIN:
+ * another innetd's transaction on the same rows won) runs it again, a few
+ * times on PostgreSQL; SQLite's -EAGAIN already waited its busy timeout. */
+static int transaction(struct registry *r, int (*body)(struct registry *r, void *arg), void *arg)
+{
+	int tries = r->be->dialect == REG__POSTGRES ? 4 : 1, rc;
+	for (int i = 1;; i++) {
+		if (!(rc = reg_begin(r)) && !(rc = body(r, arg)) && !(rc = reg_commit(r)))
+			return 0;
+		reg_rollback(r);
+		if (rc != -EAGAIN || i >= tries)
+			return rc;
+	}
+}
+
 /* --- opening: the schema and its migrations ------------------------------- */
 
 /* Can this innetd bring a database at version v up to date? */
@@ -556,19 +571,27 @@ static int tenant_insert(struct registry *r, struct reg_tenant *t, const uint8_t
 	return rc;
 }
 
+struct tenant_add {
+	struct reg_tenant *t;
+	const uint8_t *hash;
+};
+
+static int tenant_add(struct registry *r, void *arg)
+{
+	struct tenant_add *a = arg;
+	struct reg_tenant *t = a->t;
+	int rc = tenant_insert(r, t, a->hash);
+	if (!rc)
+		rc = insert_prefixes(r, t->id, "address", t->addresses, t->naddresses);
+	if (!rc)
+		rc = insert_prefixes(r, t->id, "whitelist", t->whitelist, t->nwhitelist);
+	return rc;
+}
+
 int reg_tenant_add(struct registry *r, struct reg_tenant *t, const uint8_t hash[REG_HASH_LEN])
 {
-	int rc = reg_begin(r);
-	if (rc)
-		return rc;
-	if ((rc = tenant_insert(r, t, hash)) ||
-	    (rc = insert_prefixes(r, t->id, "address", t->addresses, t->naddresses)) ||
-	    (rc = insert_prefixes(r, t->id, "whitelist", t->whitelist, t->nwhitelist)) ||
-	    (rc = reg_commit(r))) {
-		reg_rollback(r);
-		return rc;
-	}
-	return 0;
+	struct tenant_add a = {t, hash};
+	return transaction(r, tenant_add, &a);
 }
 
 static int push_prefix(struct inet_prefix **v, size_t *n, struct inet_prefix p)
@@ -711,33 +734,25 @@ static int tenant_live_modules(struct registry *r, int64_t id, int64_t *live)
 	return rc < 0 ? rc : 0;
 }
 
-int reg_tenant_delete(struct registry *r, int64_t id)
+static int tenant_delete(struct registry *r, void *arg)
 {
-	int rc = reg_begin(r);
+	int64_t id = *(const int64_t *)arg, live = 0, gone = 0;
+	int rc = tenant_live_modules(r, id, &live);
 	if (rc)
 		return rc;
-	int64_t live = 0, gone = 0;
-	if ((rc = tenant_live_modules(r, id, &live)))
-		goto fail;
-	if (live > 0) {
-		rc = -EBUSY;
-		goto fail;
-	}
+	if (live > 0)
+		return -EBUSY;
 	/* killed modules are history that would keep the tenant's row (and
 	 * its foreign key) forever; the audit log keeps what happened */
 	if ((rc = exec_id(r, S_TENANT_KILLED_DELETE, id, NULL)) ||
 	    (rc = exec_id(r, S_TENANT_DELETE, id, &gone)))
-		goto fail;
-	if (gone == 0) {
-		rc = -ENOENT;
-		goto fail;
-	}
-	if ((rc = reg_commit(r)))
-		goto fail;
-	return 0;
-fail:
-	reg_rollback(r);
-	return rc;
+		return rc;
+	return gone ? 0 : -ENOENT;
+}
+
+int reg_tenant_delete(struct registry *r, int64_t id)
+{
+	return transaction(r, tenant_delete, &id);
 }
 
 static json_t *prefixes_json(const struct inet_prefix *p, size_t n)
@@ -827,19 +842,20 @@ static int replace_prefixes(struct registry *r, int64_t id, const char *list,
 	return rc ? rc : insert_prefixes(r, id, list, p, n);
 }
 
+static int tenant_store(struct registry *r, void *arg)
+{
+	const struct reg_tenant *t = arg;
+	int rc = tenant_update(r, S_TENANT_QUOTAS, t->id, bind_quotas, t);
+	if (!rc)
+		rc = replace_prefixes(r, t->id, "address", t->addresses, t->naddresses);
+	if (!rc)
+		rc = replace_prefixes(r, t->id, "whitelist", t->whitelist, t->nwhitelist);
+	return rc;
+}
+
 int reg_tenant_update(struct registry *r, const struct reg_tenant *t)
 {
-	int rc = reg_begin(r);
-	if (rc)
-		return rc;
-	if ((rc = tenant_update(r, S_TENANT_QUOTAS, t->id, bind_quotas, t)) ||
-	    (rc = replace_prefixes(r, t->id, "address", t->addresses, t->naddresses)) ||
-	    (rc = replace_prefixes(r, t->id, "whitelist", t->whitelist, t->nwhitelist)) ||
-	    (rc = reg_commit(r))) {
-		reg_rollback(r);
-		return rc;
-	}
-	return 0;
+	return transaction(r, tenant_store, (void *)t);
 }
 
 /* --- snapshots and platforms ---------------------------------------------- */
@@ -912,22 +928,33 @@ static int platforms_drop_stale(struct registry *r, int64_t version, char **busy
 	return exec_id(r, S_PLATFORM_DELETE_STALE, version, NULL);
 }
 
+struct snapshot_put {
+	const struct snapshot *snap;
+	const char *by;
+	char **busy_platform;
+	int64_t version;
+};
+
+static int snapshot_put(struct registry *r, void *arg)
+{
+	struct snapshot_put *a = arg;
+	int rc = snapshot_insert(r, a->snap, a->by, &a->version);
+	if (!rc)
+		rc = platforms_upsert(r, a->snap, a->version);
+	if (!rc)
+		rc = platforms_drop_stale(r, a->version, a->busy_platform);
+	return rc;
+}
+
 int reg_snapshot_put(struct registry *r, struct snapshot *snap, const char *by, char **busy_platform)
 {
 	if (busy_platform)
 		*busy_platform = NULL;
-	int rc = reg_begin(r);
-	if (rc)
-		return rc;
-	int64_t version = 0;
-	if ((rc = snapshot_insert(r, snap, by, &version)) ||
-	    (rc = platforms_upsert(r, snap, version)) ||
-	    (rc = platforms_drop_stale(r, version, busy_platform)) || (rc = reg_commit(r))) {
-		reg_rollback(r);
-		return rc;
-	}
-	snap->version = version;
-	return 0;
+	struct snapshot_put a = {snap, by, busy_platform, 0};
+	int rc = transaction(r, snapshot_put, &a);
+	if (!rc)
+		snap->version = a.version;
+	return rc;
 }
 
 int reg_snapshot_current(struct registry *r, int64_t *version, char **json)

@@ -37,6 +37,17 @@ def available():
     return all(os.access(os.path.join(PG_BIN, b), os.X_OK) for b in ("initdb", "pg_ctl", "postgres"))
 
 
+def built_with_postgresql(build_dir=None):
+    """Was the build under test configured with libpq (meson option
+    postgresql)? Without it innetd refuses PostgreSQL, as it should."""
+    build_dir = build_dir or os.environ.get("INNET_BUILD_DIR", "")
+    try:
+        with open(os.path.join(build_dir, "innet_build.h")) as f:
+            return "#define INNET_HAVE_POSTGRESQL 1" in f.read()
+    except OSError:
+        return True  # not a meson build dir: let the test find out
+
+
 def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -155,9 +166,10 @@ class Cluster:
         self.dir = None
 
     def __enter__(self):
-        if not available():
+        if not available() or not built_with_postgresql():
             import innet_test as it
-            raise it.Skip(f"no PostgreSQL server binaries in {PG_BIN}")
+            raise it.Skip(f"no PostgreSQL server binaries in {PG_BIN}" if not available()
+                          else "built without PostgreSQL (-Dpostgresql=disabled)")
         return self.start()
 
     def __exit__(self, *exc):

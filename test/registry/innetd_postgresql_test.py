@@ -54,8 +54,14 @@ def test_deploy_restart_find_again():
 
 
 def test_unreachable_server_is_a_clear_error():
-    if not pgcluster.available():
-        raise it.Skip("no PostgreSQL server binaries")
+    if not pgcluster.built_with_postgresql():
+        # the stub backend: a clear refusal, not a crash or an SQLite file
+        r = subprocess.run([it.INNETD, "--listen", "127.0.0.1:0", "--registry",
+                            "postgresql://innet:pw@127.0.0.1:1/innet"],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 1, (r.returncode, r.stderr)
+        assert "innetd was built without PostgreSQL support" in r.stderr, r.stderr
+        return
     with socket.socket() as s:  # a port where nothing listens
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

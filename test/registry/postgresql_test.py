@@ -14,6 +14,9 @@ def main():
     if not pgcluster.available():
         print(f"SKIP: no PostgreSQL server binaries in {pgcluster.PG_BIN}", flush=True)
         return 77
+    if not pgcluster.built_with_postgresql():
+        print("SKIP: built without PostgreSQL (-Dpostgresql=disabled)", flush=True)
+        return 77
     exe = os.path.join(os.environ["INNET_BUILD_DIR"], "test", "unit-registry")
     with pgcluster.Cluster() as pg:
         env = dict(os.environ, INNET_TEST_PG=pg.conninfo)
