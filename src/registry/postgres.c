@@ -29,6 +29,7 @@ struct pg {
 	PGconn *c;
 	unsigned next_name; /* statement names */
 	unsigned gen;       /* bumped on each reconnect: statements prepare again */
+	bool in_txn;        /* between our BEGIN and COMMIT/ROLLBACK */
 	char where[160];    /* "host H port P database D", for errors */
 };
 
@@ -148,12 +149,18 @@ static void pg_close(struct registry *r)
 	r->conn = NULL;
 }
 
-/* A broken connection is reset once; 0 or -EIO. */
+/* A broken connection is reset once; 0 or -EIO. Not inside a
+ * transaction: the server lost it with the connection, and going on in a
+ * new session would commit its second half alone. */
 static int ensure_connected(struct registry *r)
 {
 	struct pg *p = pg(r);
 	if (PQstatus(p->c) == CONNECTION_OK)
 		return 0;
+	if (p->in_txn) {
+		log_error("registry", "postgresql (%s): connection lost in a transaction", p->where);
+		return -EIO;
+	}
 	log_warn("registry", "postgresql (%s): connection lost, reconnecting", p->where);
 	PQreset(p->c);
 	p->gen++;
@@ -242,6 +249,13 @@ static void pg_finalize(struct reg__stmt *s)
 {
 	if (!s)
 		return;
+	struct pg *p = pg(s->r);
+	if (s->prepared && s->gen == p->gen && PQstatus(p->c) == CONNECTION_OK &&
+	    PQtransactionStatus(p->c) == PQTRANS_IDLE) {
+		char sql[48];
+		snprintf(sql, sizeof sql, "DEALLOCATE %s", s->name);
+		PQclear(PQexec(p->c, sql));
+	}
 	pg_reset(s);
 	free(s->sql);
 	free(s);
@@ -423,19 +437,39 @@ static int pg_exec(struct registry *r, const char *script)
 	return rc;
 }
 
-static int pg_begin(struct registry *r) { return pg_exec(r, "BEGIN ISOLATION LEVEL SERIALIZABLE"); }
-static int pg_commit(struct registry *r) { return pg_exec(r, "COMMIT"); }
+static int pg_begin(struct registry *r)
+{
+	int rc = pg_exec(r, "BEGIN ISOLATION LEVEL SERIALIZABLE");
+	pg(r)->in_txn = !rc;
+	return rc;
+}
 
 static int pg_rollback(struct registry *r)
 {
+	pg(r)->in_txn = false;
 	/* (a lost connection took its transaction with it) */
 	return PQstatus(pg(r)->c) == CONNECTION_OK ? pg_exec(r, "ROLLBACK") : 0;
+}
+
+static int pg_commit(struct registry *r)
+{
+	/* COMMIT outside a transaction only warns, and in a failed one it
+	 * rolls back and succeeds: neither stored anything */
+	if (PQtransactionStatus(pg(r)->c) != PQTRANS_INTRANS) {
+		log_error("registry", "postgresql (%s): commit: the transaction %s", pg(r)->where,
+		          PQtransactionStatus(pg(r)->c) == PQTRANS_INERROR ? "failed" : "is gone");
+		pg_rollback(r);
+		return -EIO;
+	}
+	int rc = pg_exec(r, "COMMIT");
+	pg(r)->in_txn = false; /* (a failed COMMIT ends it too) */
+	return rc;
 }
 
 static bool pg_in_transaction(struct registry *r)
 {
 	PGTransactionStatusType t = PQtransactionStatus(pg(r)->c);
-	return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
+	return pg(r)->in_txn || t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
 }
 
 static int scalar(struct registry *r, const char *sql, int64_t *out)

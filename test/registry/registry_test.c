@@ -709,6 +709,50 @@ static void test_capacity_race(void **state)
 	reg_close(other);
 }
 
+/* Ends the server process of r's connection, from another connection
+ * (waiting until it is gone). */
+static void kill_backend(struct registry *other, struct registry *r)
+{
+	char text[96];
+	snprintf(text, sizeof text, "SELECT pg_terminate_backend(%lld, 10000)",
+	         (long long)scalar(r, "SELECT pg_backend_pid()"));
+	assert_int_equal(scalar(other, text), 1);
+}
+
+/* A lost connection: the statement that finds it fails, the next one
+ * connects again (and prepares its statements again); a transaction that
+ * lost its connection commits nothing, not even its second half in a new
+ * session. */
+static void test_reconnect(void **state)
+{
+	struct fx *f = *state;
+	if (!f->pg)
+		skip();
+	struct registry *other = open_spec(f->spec);
+	assert_non_null(other);
+	int64_t id;
+	assert_int_equal(reg_policy_add(f->reg, "reach from client -> internet", "t", &id), 0);
+	kill_backend(other, f->reg);
+	assert_true(reg_policy_add(f->reg, "reach from client -> internet", "t", &id) < 0);
+	assert_int_equal(reg_policy_add(f->reg, "reach from client -> internet", "t", &id), 0);
+	assert_int_equal(scalar(other, "SELECT count(*) FROM policies"), 2);
+
+	assert_int_equal(reg_begin(f->reg), 0);
+	assert_int_equal(reg_policy_add(f->reg, "first half", "t", &id), 0);
+	kill_backend(other, f->reg);
+	assert_true(reg_policy_add(f->reg, "second half", "t", &id) < 0);
+	assert_true(reg_policy_add(f->reg, "second half", "t", &id) < 0); /* not in a new session */
+	assert_true(reg_commit(f->reg) < 0);
+	reg_rollback(f->reg);
+	assert_int_equal(scalar(other, "SELECT count(*) FROM policies"), 2);
+	struct reg_policy *v;
+	size_t n;
+	assert_int_equal(reg_policy_list(f->reg, &v, &n), 0); /* connected again */
+	assert_int_equal(n, 2);
+	reg_policies_free(v, n);
+	reg_close(other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -722,6 +766,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_policies_meta_audit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unique_and_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_capacity_race, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
