@@ -753,9 +753,39 @@ static void test_reconnect(void **state)
 	reg_close(other);
 }
 
+/* The connection string as GET /v1/config and the log show it. */
+static void test_spec_redact(void **state)
+{
+	static const char *const cases[][2] = {
+		{"postgresql://innet:s3cret@db1:5432/innet", "postgresql://innet:***@db1:5432/innet"},
+		{"postgres://u:p%40ss@h1:5432,h2:5433/d?target_session_attrs=read-write",
+		 "postgres://u:***@h1:5432,h2:5433/d?target_session_attrs=read-write"},
+		{"postgresql://u@h/d?sslmode=require&password=s3cret&x=1",
+		 "postgresql://u@h/d?sslmode=require&password=***&x=1"},
+		{"postgresql:///innet?host=/run/postgresql", "postgresql:///innet?host=/run/postgresql"},
+		{"host=a,b dbname=innet password=s3cret target_session_attrs=read-write",
+		 "host=a,b dbname=innet password=*** target_session_attrs=read-write"},
+		{"password = 'se cr\\'et' host=h", "password=*** host=h"},
+		{"host=h passwordfile=x", "host=h passwordfile=x"},
+		{"state/innet.db", "state/innet.db"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *shown = reg_spec_redact(cases[i][0]);
+		assert_non_null(shown);
+		assert_string_equal(shown, cases[i][1]);
+		assert_null(strstr(shown, "s3cret"));
+		free(shown);
+	}
+	assert_true(reg_spec_is_postgres("postgresql://h/d"));
+	assert_true(reg_spec_is_postgres("postgres://h/d"));
+	assert_true(reg_spec_is_postgres("host=h dbname=d"));
+	assert_false(reg_spec_is_postgres("state/innet.db"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_spec_redact),
 		cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_from_1, setup, teardown),
