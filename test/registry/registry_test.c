@@ -782,6 +782,26 @@ static void test_spec_redact(void **state)
 	assert_false(reg_spec_is_postgres("state/innet.db"));
 }
 
+/* A dead database must not hang innetd: the session gets a statement
+ * timeout (30 s) unless the string, role or database set one. */
+static void test_session_timeout(void **state)
+{
+	struct fx *f = *state;
+	if (!f->pg)
+		skip();
+	static const char q[] =
+		"SELECT CAST(extract(epoch FROM CAST(current_setting('statement_timeout') AS interval)) "
+		"AS BIGINT)";
+	assert_int_equal(scalar(f->reg, q), 30);
+	char spec[600];
+	snprintf(spec, sizeof spec, "%s%coptions=-c%%20statement_timeout%%3D7s", f->spec,
+	         strchr(f->spec, '?') ? '&' : '?');
+	struct registry *own = open_spec(spec);
+	assert_non_null(own);
+	assert_int_equal(scalar(own, q), 7);
+	reg_close(own);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -797,6 +817,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unique_and_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_capacity_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_timeout, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
