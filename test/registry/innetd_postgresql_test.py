@@ -2,7 +2,7 @@
 PostgreSQL server (test/lib/pgcluster.py): tenants, a deployed module and
 the network survive a restart (they are in PostgreSQL: the SQLite file of
 `db` is never created), the password never shows in GET /v1/config or the
-log, a libpq keyword string works as well as a URI, and an unreachable
+log, a libpq keyword string (multi-host too) works as well as a URI, and an unreachable
 server is a clear start-up error naming the host."""
 import json
 import os
@@ -51,6 +51,17 @@ def test_deploy_restart_find_again():
             assert d2.get("/v1/tenants").json["tenants"][0]["name"] == "c"
             assert pg.password not in json.dumps(d2.get("/v1/config").json)
             assert pg.password not in d2.log()
+        # a multi-host string goes to libpq as it is: the first host is
+        # down, the second is the writable one
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            dead = s.getsockname()[1]
+        multi = (f"host=127.0.0.1,127.0.0.1 port={dead},{pg.port} dbname=innet user=innet "
+                 f"password={pg.password} target_session_attrs=read-write")
+        with it.Daemon(args=["--registry", multi]) as d3:
+            assert d3.get("/v1/tenants").json["tenants"][0]["name"] == "c"
+            shown = json.dumps(d3.get("/v1/config").json)
+            assert pg.password not in shown and "password=***" in shown, shown
 
 
 def test_unreachable_server_is_a_clear_error():
