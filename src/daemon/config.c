@@ -10,12 +10,12 @@
 #include "base/file.h"
 #include "base/fmt.h"
 #include "base/inet.h"
+#include "registry/registry.h"
 
 static const struct cfg_setting settings[] = {
 #define CFG_ROW(field, name, type, min, max, choices, dflt, help) \
 	{name, CFG_T_##type, min, max, choices, dflt, help, offsetof(struct cfg, field)},
 #include "daemon/config_rows.h"
-#include "registry/registry.h"
 #undef CFG_ROW
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
