@@ -10,6 +10,7 @@
 #include "base/file.h"
 #include "base/fmt.h"
 #include "base/inet.h"
+#include "registry/registry.h"
 
 static const struct cfg_setting settings[] = {
 #define CFG_ROW(field, name, type, min, max, choices, dflt, help) \
@@ -539,7 +540,13 @@ json_t *cfg_to_json(const struct cfg *c)
 			const char *sv = *str_field(mc, s);
 			if (!strcmp(s->name, "admin-token") && sv && *sv)
 				sv = "(set)";
-			v = json_string(sv ? sv : "");
+			if (!strcmp(s->name, "registry") && sv && *sv) {
+				char *shown = reg_spec_redact(sv); /* (its password) */
+				v = json_string(shown ? shown : "(set)");
+				free(shown);
+			} else {
+				v = json_string(sv ? sv : "");
+			}
 		} else if (s->type == CFG_T_BOOL) {
 			v = json_boolean(*bool_field(mc, s));
 		} else {

@@ -13,7 +13,11 @@
  *         BOOL    true/false/yes/no/on/off/1/0      (bool)
  * min/max bound INT, SIZE and DURATION; choices only for ENUM (else NULL). */
 CFG_ROW(listen, "listen", ADDRESS, 0, 0, NULL, "127.0.0.1:8080", "address:port of the HTTP API (port 0: any free port)")
-CFG_ROW(db, "db", PATH, 0, 0, NULL, "state/innet.db", "SQLite registry file (its directory is created if missing)")
+CFG_ROW(db, "db", PATH, 0, 0, NULL, "state/innet.db", "SQLite registry file (its directory is created if missing), used when registry is empty")
+/* The registry's database (docs/registry.md): empty, the SQLite file of db;
+ * or PostgreSQL, shared by several innetd, as a libpq URI or keyword=value
+ * string (multi-host strings are libpq's). Its password is shown as ***. */
+CFG_ROW(registry, "registry", STRING, 0, 0, NULL, "", "registry database: empty for the SQLite file of db, or a PostgreSQL connection string (postgresql://user:password@host:port/db, or libpq key=value pairs such as 'host=a,b dbname=innet target_session_attrs=read-write'); its password is never shown")
 CFG_ROW(network, "network", PATH, 0, 0, NULL, "", "network snapshot JSON loaded at first start (empty: none)")
 CFG_ROW(policy, "policy", PATH, 0, 0, NULL, "", "operator policy statements loaded at first start (empty: none)")
 CFG_ROW(admin_token, "admin-token", STRING, 0, 0, NULL, "", "operator token (also INNET_ADMIN_TOKEN); empty: generated at first start")

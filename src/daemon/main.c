@@ -118,6 +118,34 @@ static int write_ready_file(const char *path, const char *host, int port)
 	return 0;
 }
 
+/* The registry the settings name (docs/registry.md): PostgreSQL when
+ * `registry` is set, else the SQLite file of `db`. 0, or the exit status
+ * (2: a setting that cannot be a registry). The password is never logged. */
+static int open_registry(struct daemon *d)
+{
+	const char *spec = d->cfg.registry && *d->cfg.registry ? d->cfg.registry : d->cfg.db;
+	if (spec == d->cfg.registry && !reg_spec_is_postgres(spec)) {
+		log_error("main", "registry: not a PostgreSQL connection string (postgresql://... or "
+		          "key=value pairs); leave it empty for the SQLite file of db");
+		return 2;
+	}
+	if (spec == d->cfg.db && reg_spec_is_postgres(spec)) {
+		log_error("main", "db: '%s' reads as a PostgreSQL connection string; set registry for "
+		          "PostgreSQL, or name the SQLite file without '='", spec);
+		return 2;
+	}
+	char *shown = reg_spec_redact(spec);
+	char rerr[512];
+	int rc = reg_open(spec, &d->reg, rerr, sizeof rerr);
+	if (rc)
+		log_error("main", "registry: %s", *rerr ? rerr : strerror(-rc));
+	else
+		log_info("main", "registry %s %s (schema version %d)", reg_backend_name(d->reg),
+		         shown ? shown : "", reg_schema_version(d->reg));
+	free(shown);
+	return rc ? 1 : 0;
+}
+
 /* Settings, logging, the registry (seeded on the first start) and the
  * operator's token hash. 0, or the exit status (2: bad settings or files). */
 static int open_state(struct daemon *d, int argc, char **argv, struct diags *dg,
@@ -137,12 +165,8 @@ static int open_state(struct daemon *d, int argc, char **argv, struct diags *dg,
 		log_error("main", "libsodium failed to initialise");
 		return 1;
 	}
-	char rerr[512];
-	if ((rc = reg_open(d->cfg.db, &d->reg, rerr, sizeof rerr))) {
-		log_error("main", "registry: %s", *rerr ? rerr : strerror(-rc));
-		return 1;
-	}
-	log_info("main", "registry %s (schema version %d)", d->cfg.db, reg_schema_version(d->reg));
+	if ((rc = open_registry(d)))
+		return rc;
 	if ((rc = seed_registry(d->reg, &d->cfg, dg))) {
 		if (dg->n)
 			diags_print(stderr, dg);

@@ -1,12 +1,13 @@
+/* Opening (the backend the spec names), the schema and its migrations,
+ * the statement helpers every file of src/registry uses, and every typed
+ * function but modules' and saved states'. */
 #include "registry/internal.h"
 
 #include <errno.h>
-#include <libgen.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -14,7 +15,6 @@
 
 /* Every SQL statement of the registry, prepared once. */
 enum stmt_id {
-	S_BEGIN, S_COMMIT, S_ROLLBACK,
 	S_META_GET, S_META_SET,
 	S_TENANT_INSERT, S_TENANT_PREFIX_INSERT, S_TENANT_GET, S_TENANT_BY_HASH,
 	S_TENANT_LIST, S_TENANT_PREFIXES, S_TENANT_LIVE_MODULES, S_TENANT_KILLED_DELETE, S_TENANT_DELETE,
@@ -24,20 +24,18 @@ enum stmt_id {
 	S_AUDIT_INSERT, S_AUDIT_LIST,
 	/* operator controls (docs/operator.md) */
 	S_TENANT_SUSPEND, S_TENANT_TOKEN, S_TENANT_QUOTAS, S_TENANT_PREFIXES_DELETE,
+	S_AUDIT_PRUNE, S_AUDIT_DETAIL,
 	S_COUNT
 };
 
 static const char *const stmt_sql[S_COUNT] = {
-	[S_BEGIN] = "BEGIN IMMEDIATE",
-	[S_COMMIT] = "COMMIT",
-	[S_ROLLBACK] = "ROLLBACK",
 	[S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
 	[S_META_SET] = "INSERT INTO meta(key, value) VALUES (?1, ?2) "
 	               "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 	[S_TENANT_INSERT] =
 		"INSERT INTO tenants(name, kind, token_hash, quota_modules, quota_memory_mb, "
 		"quota_starts_per_min, quota_rps, quota_flows, created_at, quota_inflight) VALUES (?1, ?2, "
-		"?3, ?4, ?5, ?6, ?7, ?8, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?9) RETURNING id, created_at",
+		"?3, ?4, ?5, ?6, ?7, ?8, {now}, ?9) RETURNING id, created_at",
 	[S_TENANT_PREFIX_INSERT] =
 		"INSERT INTO tenant_prefixes(tenant_id, list, pos, prefix, addr, len) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -56,7 +54,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_TENANT_KILLED_DELETE] = "DELETE FROM modules WHERE tenant_id = ?1 AND state = 'killed'",
 	[S_TENANT_DELETE] = "DELETE FROM tenants WHERE id = ?1",
 	[S_SNAP_INSERT] = "INSERT INTO snapshots(json, created_at, created_by) VALUES "
-	                  "(?1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?2) RETURNING version",
+	                  "(?1, {now}, ?2) RETURNING version",
 	[S_SNAP_CURRENT] = "SELECT version, json FROM snapshots ORDER BY version DESC LIMIT 1",
 	[S_PLATFORM_UPSERT] =
 		"INSERT INTO platforms(name, address, pool, capacity, local, peer_url, snapshot_version) "
@@ -71,22 +69,27 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_PLATFORM_LIST] =
 		"SELECT p.name, p.address, p.pool, p.capacity, p.local, p.peer_url, "
 		"(SELECT count(*) FROM modules m WHERE m.platform = p.name AND m.state <> 'killed') "
-		"FROM platforms p ORDER BY p.rowid",
+		"FROM platforms p ORDER BY {platform_order}",
 	[S_POLICY_INSERT] = "INSERT INTO policies(text, created_at, created_by) VALUES "
-	                    "(?1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?2) RETURNING id",
+	                    "(?1, {now}, ?2) RETURNING id",
 	[S_POLICY_LIST] = "SELECT id, text, created_at, created_by FROM policies ORDER BY id",
 	[S_POLICY_DELETE] = "DELETE FROM policies WHERE id = ?1",
 	[S_AUDIT_INSERT] = "INSERT INTO audit(at, who, tenant_id, method, path, status, result, detail) "
-	                   "VALUES (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	                   "VALUES ({now}, ?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
 	[S_AUDIT_LIST] = "SELECT id, at, who, tenant_id, method, path, status, result, detail "
 	                 "FROM audit ORDER BY id DESC LIMIT ?1",
-	[S_TENANT_SUSPEND] = "UPDATE tenants SET suspended_at = CASE WHEN ?2 THEN coalesce(suspended_at, "
-	                     "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) END WHERE id = ?1",
+	[S_TENANT_SUSPEND] = "UPDATE tenants SET suspended_at = CASE WHEN ?2 <> 0 THEN coalesce(suspended_at, "
+	                     "{now}) END WHERE id = ?1",
 	[S_TENANT_TOKEN] = "UPDATE tenants SET token_hash = ?2 WHERE id = ?1",
 	[S_TENANT_QUOTAS] = "UPDATE tenants SET quota_modules = ?2, quota_memory_mb = ?3, "
 	                    "quota_starts_per_min = ?4, quota_rps = ?5, quota_flows = ?6, quota_inflight = ?7 "
 	                    "WHERE id = ?1",
 	[S_TENANT_PREFIXES_DELETE] = "DELETE FROM tenant_prefixes WHERE tenant_id = ?1 AND list = ?2",
+	/* rows are written in id order with the time: the oldest come first,
+	 * so the scan stops after ?2 matches; ?1 is the cutoff time as text */
+	[S_AUDIT_PRUNE] = "DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at < ?1 "
+	                  "ORDER BY id LIMIT ?2)",
+	[S_AUDIT_DETAIL] = "UPDATE audit SET detail = ?2 WHERE id = ?1",
 };
 
 /* Migrations: migrations[i] brings a database at version i+1 to i+2. */
@@ -117,89 +120,106 @@ static const char *const migrations[] = {
 
 _Static_assert(S_COUNT <= REG__CORE_STMTS, "struct registry holds every statement");
 
+/* --- statement helpers (internal.h) --------------------------------------- */
+
 int reg__db_error(struct registry *r, const char *what)
 {
-	log_error("registry", "%s: %s", what, sqlite3_errmsg(r->db));
+	log_error("registry", "%s: %s", what, r->be->errmsg(r));
 	return -EIO;
 }
 
-sqlite3_stmt *reg__stmt(struct registry *r, sqlite3_stmt **slot, const char *sql)
+struct reg__stmt *reg__stmt(struct registry *r, struct reg__stmt **slot, const char *sql)
 {
-	sqlite3_stmt *s = *slot;
+	struct reg__stmt *s = *slot;
 	if (!s) {
-		if (sqlite3_prepare_v3(r->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) {
-			reg__db_error(r, sql);
+		char *text = reg__dialect_sql(r->be->dialect, sql, false, NULL);
+		int rc = text ? r->be->prepare(r, text, &s) : -ENOMEM;
+		free(text);
+		if (rc) {
+			log_error("registry", "cannot prepare %s: %s", sql, strerror(-rc));
 			return NULL;
 		}
 		*slot = s;
 	}
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
+	r->be->reset(s);
 	return s;
 }
 
-static sqlite3_stmt *stmt(struct registry *r, enum stmt_id id)
+static struct reg__stmt *stmt(struct registry *r, enum stmt_id id)
 {
 	return reg__stmt(r, &r->stmts[id], stmt_sql[id]);
 }
 
-int reg__exec(struct registry *r, sqlite3_stmt *s)
+int reg__bind_int64(struct registry *r, struct reg__stmt *s, int i, int64_t v)
 {
-	int rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	return reg__step_errno(r, s, rc);
+	return r->be->bind_int64(s, i, v);
 }
 
-int reg__step_errno(struct registry *r, sqlite3_stmt *s, int rc)
+int reg__bind_text(struct registry *r, struct reg__stmt *s, int i, const char *v)
 {
-	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
-		return 0;
-	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-		int ext = sqlite3_extended_errcode(r->db);
-		if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)
-			return -EEXIST;
-		if (ext == SQLITE_CONSTRAINT_FOREIGNKEY)
-			return -EBUSY;
-		return -EINVAL;
-	}
-	return reg__db_error(r, sqlite3_sql(s));
+	return v ? r->be->bind_text(s, i, v) : r->be->bind_null(s, i);
 }
 
-static int simple(struct registry *r, enum stmt_id id)
+int reg__bind_blob(struct registry *r, struct reg__stmt *s, int i, const void *v, size_t len)
 {
-	sqlite3_stmt *s = stmt(r, id);
-	return s ? reg__exec(r, s) : -EIO;
+	return r->be->bind_blob(s, i, v, len);
 }
 
-int reg_begin(struct registry *r) { return simple(r, S_BEGIN); }
-int reg_commit(struct registry *r) { return simple(r, S_COMMIT); }
-
-void reg_rollback(struct registry *r)
+int reg__step(struct registry *r, struct reg__stmt *s)
 {
-	if (!sqlite3_get_autocommit(r->db))
-		simple(r, S_ROLLBACK);
+	return r->be->step(s);
 }
 
-sqlite3 *reg_db(struct registry *r) { return r->db; }
-int reg_schema_version(struct registry *r) { return r->version; }
-
-char *reg__dupcol(sqlite3_stmt *s, int col)
+int64_t reg__col_int64(struct registry *r, struct reg__stmt *s, int col)
 {
-	const unsigned char *t = sqlite3_column_text(s, col);
-	return t ? strdup((const char *)t) : NULL;
+	return r->be->column_int64(s, col);
 }
 
-int reg__list_rows(struct registry *r, sqlite3_stmt *s, const char *what, size_t elsize,
-                   int (*row)(sqlite3_stmt *s, void *elem), void (*release)(void *elem),
-                   void **v, size_t *n)
+const char *reg__col_text(struct registry *r, struct reg__stmt *s, int col)
+{
+	return r->be->column_text(s, col);
+}
+
+const void *reg__col_blob(struct registry *r, struct reg__stmt *s, int col, size_t *len)
+{
+	return r->be->column_blob(s, col, len);
+}
+
+bool reg__col_null(struct registry *r, struct reg__stmt *s, int col)
+{
+	return r->be->column_null(s, col);
+}
+
+char *reg__dupcol(struct registry *r, struct reg__stmt *s, int col)
+{
+	const char *t = r->be->column_text(s, col);
+	return t ? strdup(t) : NULL;
+}
+
+int reg__exec(struct registry *r, struct reg__stmt *s)
+{
+	int rc;
+	while ((rc = r->be->step(s)) == 1)
+		;
+	return rc;
+}
+
+int64_t reg__changes(struct registry *r, struct reg__stmt *s)
+{
+	return r->be->changes(s);
+}
+
+int reg__list_rows(struct registry *r, struct reg__stmt *s, const char *what, size_t elsize,
+                   int (*row)(struct registry *r, struct reg__stmt *s, void *elem),
+                   void (*release)(void *elem), void **v, size_t *n)
 {
 	*v = NULL;
 	*n = 0;
 	if (!s)
 		return -EIO;
 	size_t cap = 0;
-	int rc = 0, st = SQLITE_DONE;
-	while (!rc && (st = sqlite3_step(s)) == SQLITE_ROW) {
+	int rc = 0, st = 0;
+	while (!rc && (st = reg__step(r, s)) == 1) {
 		if (*n == cap) {
 			cap = cap ? cap * 2 : 8;
 			void *nv = realloc(*v, cap * elsize);
@@ -211,11 +231,11 @@ int reg__list_rows(struct registry *r, sqlite3_stmt *s, const char *what, size_t
 		}
 		void *e = (char *)*v + (*n)++ * elsize;
 		memset(e, 0, elsize);
-		rc = row(s, e);
+		rc = row(r, s, e);
 	}
-	if (!rc && st != SQLITE_DONE)
-		rc = reg__db_error(r, what); /* (a failed step) */
-	sqlite3_reset(s);
+	if (!rc && st < 0)
+		rc = st;
+	r->be->reset(s);
 	if (rc) {
 		for (size_t i = 0; i < *n; i++)
 			release((char *)*v + i * elsize);
@@ -226,67 +246,88 @@ int reg__list_rows(struct registry *r, sqlite3_stmt *s, const char *what, size_t
 	return rc;
 }
 
-static int user_version(sqlite3 *db)
+/* --- transactions -------------------------------------------------------- */
+
+int reg_begin(struct registry *r) { return r->be->begin(r); }
+int reg_commit(struct registry *r) { return r->be->commit(r); }
+
+void reg_rollback(struct registry *r)
 {
-	sqlite3_stmt *s;
-	int v = -1;
-	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK) {
-		if (sqlite3_step(s) == SQLITE_ROW)
-			v = sqlite3_column_int(s, 0);
-		sqlite3_finalize(s);
-	}
-	return v;
+	if (r->be->in_transaction(r))
+		r->be->rollback(r);
 }
 
-static int table_count(sqlite3 *db)
+sqlite3 *reg_db(struct registry *r)
 {
-	sqlite3_stmt *s;
-	int n = -1;
-	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master", -1, &s, NULL) == SQLITE_OK) {
-		if (sqlite3_step(s) == SQLITE_ROW)
-			n = sqlite3_column_int(s, 0);
-		sqlite3_finalize(s);
-	}
-	return n;
+	return r->be == &reg__sqlite_backend ? r->conn : NULL;
 }
 
-static int make_parent_dir(const char *path)
+const char *reg_backend_name(struct registry *r) { return r->be->name; }
+int reg_schema_version(struct registry *r) { return r->version; }
+
+int reg_sql_exec(struct registry *r, const char *sql)
 {
-	char *copy = strdup(path);
-	if (!copy)
+	char *text = reg__dialect_sql(r->be->dialect, sql, true, NULL);
+	if (!text)
 		return -ENOMEM;
-	char *dir = dirname(copy);
-	int rc = 0;
-	if (strcmp(dir, ".") && strcmp(dir, "/") && mkdir(dir, 0700) && errno != EEXIST)
-		rc = -errno;
-	free(copy);
+	int rc = r->be->exec(r, text);
+	free(text);
 	return rc;
 }
 
-/* Can this innetd bring a database at version v (holding `tables`
- * tables) up to date? */
-static int version_ok(sqlite3 *db, int v, int tables, char *err, size_t errlen)
+int reg_sql_int64(struct registry *r, const char *sql, int64_t *out)
 {
-	if (v < 0 || tables < 0) {
-		snprintf(err, errlen, "cannot read the schema version: %s", sqlite3_errmsg(db));
-		return -EIO;
+	struct reg__stmt *s = NULL;
+	int rc = reg__stmt(r, &s, sql) ? 0 : -EIO;
+	if (!rc) {
+		rc = reg__step(r, s);
+		if (rc == 1) {
+			*out = reg__col_int64(r, s, 0);
+			rc = 0;
+		} else if (rc == 0) {
+			rc = -ENOENT;
+		}
+		r->be->finalize(s);
 	}
+	return rc;
+}
+
+/* Run body in a transaction of its own. A serialization failure (-EAGAIN:
+ * another innetd's transaction on the same rows won) runs it again, a few
+ * times on PostgreSQL; SQLite's -EAGAIN already waited its busy timeout. */
+static int transaction(struct registry *r, int (*body)(struct registry *r, void *arg), void *arg)
+{
+	int tries = r->be->dialect == REG__POSTGRES ? 4 : 1, rc;
+	for (int i = 1;; i++) {
+		if (!(rc = reg_begin(r)) && !(rc = body(r, arg)) && !(rc = reg_commit(r)))
+			return 0;
+		reg_rollback(r);
+		if (rc != -EAGAIN || i >= tries)
+			return rc;
+	}
+}
+
+/* --- opening: the schema and its migrations ------------------------------- */
+
+/* Can this innetd bring a database at version v up to date? */
+static int version_ok(int v, bool empty, char *err, size_t errlen)
+{
 	if (v > REG_SCHEMA_VERSION) {
 		snprintf(err, errlen, "the database has schema version %d, newer than this innetd (%d)",
 		         v, REG_SCHEMA_VERSION);
 		return -EPROTO;
 	}
-	if (v == 0 && tables > 0) {
+	if (v == 0 && !empty) {
 		snprintf(err, errlen,
-		         "the file holds tables but no innet schema version; not an innet registry?");
+		         "the database holds tables but no innet schema version; not an innet registry?");
 		return -EPROTO;
 	}
 	return 0;
 }
 
 /* The migrations from version v on (inside the caller's transaction):
- * -EPROTO when one is missing, -EIO with *msg when one fails. */
-static int migrate(sqlite3 *db, int v, char **msg, char *err, size_t errlen)
+ * -EPROTO when one is missing. */
+static int migrate(struct registry *r, int v, char *err, size_t errlen)
 {
 	for (int i = v; i < REG_SCHEMA_VERSION; i++) {
 		const char *m = (size_t)(i - 1) < sizeof migrations / sizeof migrations[0]
@@ -295,83 +336,89 @@ static int migrate(sqlite3 *db, int v, char **msg, char *err, size_t errlen)
 			snprintf(err, errlen, "no migration from schema version %d", i);
 			return -EPROTO;
 		}
-		char pragma[64];
-		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", i + 1);
-		if (sqlite3_exec(db, m, NULL, NULL, msg) != SQLITE_OK ||
-		    sqlite3_exec(db, pragma, NULL, NULL, msg) != SQLITE_OK)
-			return -EIO;
+		int rc = reg_sql_exec(r, m);
+		if (!rc)
+			rc = r->be->set_version(r, i + 1);
+		if (rc) {
+			snprintf(err, errlen, "migrating from schema version %d: %s", i, r->be->errmsg(r));
+			return rc;
+		}
 	}
 	return 0;
 }
 
-/* Apply the schema or the migrations, in one transaction. */
-static int bring_up_to_date(sqlite3 *db, char *err, size_t errlen)
+/* The schema (an empty database) or the migrations, in one transaction. */
+static int apply_schema(struct registry *r, int *from, char *err, size_t errlen)
 {
-	int v = user_version(db);
-	int rc = version_ok(db, v, table_count(db), err, errlen);
-	if (rc || v == REG_SCHEMA_VERSION)
-		return rc;
-	char *msg = NULL;
-	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK)
-		goto fail;
-	if (v == 0)
-		rc = sqlite3_exec(db, reg_schema_sql, NULL, NULL, &msg) != SQLITE_OK ? -EIO : 0;
-	else
-		rc = migrate(db, v, &msg, err, errlen);
-	if (rc == -EIO)
-		goto fail;
-	if (!rc && user_version(db) != REG_SCHEMA_VERSION) {
-		snprintf(err, errlen, "schema.sql sets user_version %d but innetd expects %d",
-		         user_version(db), REG_SCHEMA_VERSION);
-		rc = -EPROTO;
-	}
+	int v = 0;
+	bool empty = false;
+	int rc = r->be->get_version(r, &v, &empty);
 	if (rc) {
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		snprintf(err, errlen, "cannot read the schema version: %s", r->be->errmsg(r));
 		return rc;
 	}
-	if (sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
-		goto fail;
-	if (v)
-		log_info("registry", "migrated the schema from version %d to %d", v, REG_SCHEMA_VERSION);
+	*from = v;
+	if ((rc = version_ok(v, empty, err, errlen)) || v == REG_SCHEMA_VERSION)
+		return rc;
+	if (v == 0) {
+		if ((rc = reg_sql_exec(r, reg_schema_sql)) ||
+		    (rc = r->be->set_version(r, REG_SCHEMA_VERSION))) {
+			snprintf(err, errlen, "applying the schema: %s", r->be->errmsg(r));
+			return rc;
+		}
+	} else if ((rc = migrate(r, v, err, errlen))) {
+		return rc;
+	}
+	int now = 0;
+	if ((rc = r->be->get_version(r, &now, &empty)) || now != REG_SCHEMA_VERSION) {
+		snprintf(err, errlen, "schema.sql sets version %d but innetd expects %d", now,
+		         REG_SCHEMA_VERSION);
+		return -EPROTO;
+	}
 	return 0;
-fail:
-	snprintf(err, errlen, "applying the schema: %s", msg ? msg : sqlite3_errmsg(db));
-	sqlite3_free(msg);
-	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	return -EIO;
 }
 
-int reg_open(const char *path, struct registry **out, char *err, size_t errlen)
+static int bring_up_to_date(struct registry *r, char *err, size_t errlen)
 {
-	if (errlen)
-		*err = '\0';
-	int rc = make_parent_dir(path);
+	int rc = r->be->lock_schema(r, true);
 	if (rc) {
-		snprintf(err, errlen, "%s: cannot create its directory: %s", path, strerror(-rc));
+		snprintf(err, errlen, "cannot lock the schema: %s", r->be->errmsg(r));
 		return rc;
 	}
+	int from = REG_SCHEMA_VERSION;
+	if (!(rc = r->be->begin(r)) && !(rc = apply_schema(r, &from, err, errlen)))
+		rc = r->be->commit(r);
+	if (rc && !*err)
+		snprintf(err, errlen, "applying the schema: %s", r->be->errmsg(r));
+	if (rc && r->be->in_transaction(r))
+		r->be->rollback(r);
+	r->be->lock_schema(r, false);
+	if (!rc && from && from != REG_SCHEMA_VERSION)
+		log_info("registry", "migrated the schema from version %d to %d", from,
+		         REG_SCHEMA_VERSION);
+	return rc;
+}
+
+int reg_open(const char *spec, struct registry **out, char *err, size_t errlen)
+{
+	char dummy[1];
+	if (!errlen) {
+		err = dummy;
+		errlen = sizeof dummy;
+	}
+	*err = '\0';
 	struct registry *r = calloc(1, sizeof *r);
 	if (!r)
 		return -ENOMEM;
-	if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-	                    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path, r->db ? sqlite3_errmsg(r->db) : "cannot open");
-		rc = -EIO;
+	r->be = reg_spec_is_postgres(spec) ? &reg__postgres_backend : &reg__sqlite_backend;
+	int rc = r->be->open(r, spec, err, errlen);
+	if (rc)
 		goto fail;
-	}
-	sqlite3_busy_timeout(r->db, 5000);
-	sqlite3_extended_result_codes(r->db, 1);
-	char *msg = NULL;
-	if (sqlite3_exec(r->db, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; "
-	                 "PRAGMA synchronous = NORMAL", NULL, NULL, &msg) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path, msg ? msg : sqlite3_errmsg(r->db));
-		sqlite3_free(msg);
-		rc = -EIO;
-		goto fail;
-	}
-	char why[256] = "schema error";
-	if ((rc = bring_up_to_date(r->db, why, sizeof why))) {
-		snprintf(err, errlen, "%s: %s", path, why);
+	char why[256] = "";
+	if ((rc = bring_up_to_date(r, why, sizeof why))) {
+		char *shown = reg_spec_redact(spec);
+		snprintf(err, errlen, "%s: %s", shown ? shown : "registry", why);
+		free(shown);
 		goto fail;
 	}
 	r->version = REG_SCHEMA_VERSION;
@@ -386,14 +433,15 @@ void reg_close(struct registry *r)
 {
 	if (!r)
 		return;
-	for (int i = 0; i < S_COUNT; i++)
-		sqlite3_finalize(r->stmts[i]);
-	for (int i = 0; i < REG__MODULE_STMTS; i++)
-		sqlite3_finalize(r->module_stmts[i]);
-	for (int i = 0; i < REG__STATE_STMTS; i++)
-		sqlite3_finalize(r->state_stmts[i]);
-	if (r->db && sqlite3_close(r->db) != SQLITE_OK)
-		log_error("registry", "close: %s", sqlite3_errmsg(r->db));
+	if (r->be->finalize) {
+		for (int i = 0; i < REG__CORE_STMTS; i++)
+			r->be->finalize(r->stmts[i]);
+		for (int i = 0; i < REG__MODULE_STMTS; i++)
+			r->be->finalize(r->module_stmts[i]);
+		for (int i = 0; i < REG__STATE_STMTS; i++)
+			r->be->finalize(r->state_stmts[i]);
+	}
+	r->be->close(r);
 	free(r);
 }
 
@@ -401,36 +449,33 @@ void reg_close(struct registry *r)
 
 int reg_meta_get(struct registry *r, const char *key, void *buf, size_t cap, size_t *len)
 {
-	sqlite3_stmt *s = stmt(r, S_META_GET);
+	struct reg__stmt *s = stmt(r, S_META_GET);
 	if (!s)
 		return -EIO;
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(s);
-		return -ENOENT;
+	reg__bind_text(r, s, 1, key);
+	int rc = reg__step(r, s);
+	if (rc == 1) {
+		size_t n;
+		const void *v = reg__col_blob(r, s, 0, &n);
+		if (len)
+			*len = n;
+		if (buf && v)
+			memcpy(buf, v, n < cap ? n : cap);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = -ENOENT;
 	}
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(s);
-		return reg__db_error(r, "meta");
-	}
-	size_t n = (size_t)sqlite3_column_bytes(s, 0);
-	const void *v = sqlite3_column_blob(s, 0);
-	if (len)
-		*len = n;
-	if (buf && v)
-		memcpy(buf, v, n < cap ? n : cap);
-	sqlite3_reset(s);
-	return 0;
+	r->be->reset(s);
+	return rc;
 }
 
 int reg_meta_set(struct registry *r, const char *key, const void *val, size_t len)
 {
-	sqlite3_stmt *s = stmt(r, S_META_SET);
+	struct reg__stmt *s = stmt(r, S_META_SET);
 	if (!s)
 		return -EIO;
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 2, val, (int)len, SQLITE_STATIC);
+	reg__bind_text(r, s, 1, key);
+	reg__bind_blob(r, s, 2, val, len);
 	return reg__exec(r, s);
 }
 
@@ -481,16 +526,16 @@ static int insert_prefixes(struct registry *r, int64_t id, const char *list,
                            const struct inet_prefix *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		sqlite3_stmt *s = stmt(r, S_TENANT_PREFIX_INSERT);
+		struct reg__stmt *s = stmt(r, S_TENANT_PREFIX_INSERT);
 		if (!s)
 			return -EIO;
 		char buf[20];
-		sqlite3_bind_int64(s, 1, id);
-		sqlite3_bind_text(s, 2, list, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 3, (int64_t)i);
-		sqlite3_bind_text(s, 4, inet_format_prefix(p[i], buf), -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(s, 5, p[i].addr);
-		sqlite3_bind_int(s, 6, p[i].len);
+		reg__bind_int64(r, s, 1, id);
+		reg__bind_text(r, s, 2, list);
+		reg__bind_int64(r, s, 3, (int64_t)i);
+		reg__bind_text(r, s, 4, inet_format_prefix(p[i], buf));
+		reg__bind_int64(r, s, 5, p[i].addr);
+		reg__bind_int64(r, s, 6, p[i].len);
 		int rc = reg__exec(r, s);
 		if (rc)
 			return rc;
@@ -498,46 +543,55 @@ static int insert_prefixes(struct registry *r, int64_t id, const char *list,
 	return 0;
 }
 
+/* The tenant row; t->id and t->created_at. */
+static int tenant_insert(struct registry *r, struct reg_tenant *t, const uint8_t *hash)
+{
+	struct reg__stmt *s = stmt(r, S_TENANT_INSERT);
+	if (!s)
+		return -EIO;
+	reg__bind_text(r, s, 1, t->name);
+	reg__bind_text(r, s, 2, reg_kind_name(t->kind));
+	reg__bind_blob(r, s, 3, hash, REG_HASH_LEN);
+	reg__bind_int64(r, s, 4, t->quota_modules);
+	reg__bind_int64(r, s, 5, t->quota_memory_mb);
+	reg__bind_int64(r, s, 6, t->quota_starts_per_min);
+	reg__bind_int64(r, s, 7, t->quota_rps);
+	reg__bind_int64(r, s, 8, t->quota_flows);
+	reg__bind_int64(r, s, 9, t->quota_inflight);
+	int rc = reg__step(r, s);
+	if (rc == 1) {
+		t->id = reg__col_int64(r, s, 0);
+		free(t->created_at);
+		t->created_at = reg__dupcol(r, s, 1);
+		rc = t->created_at ? 0 : -ENOMEM;
+	} else if (rc == 0) {
+		rc = -EIO; /* (RETURNING gave no row) */
+	}
+	r->be->reset(s);
+	return rc;
+}
+
+struct tenant_add {
+	struct reg_tenant *t;
+	const uint8_t *hash;
+};
+
+static int tenant_add(struct registry *r, void *arg)
+{
+	struct tenant_add *a = arg;
+	struct reg_tenant *t = a->t;
+	int rc = tenant_insert(r, t, a->hash);
+	if (!rc)
+		rc = insert_prefixes(r, t->id, "address", t->addresses, t->naddresses);
+	if (!rc)
+		rc = insert_prefixes(r, t->id, "whitelist", t->whitelist, t->nwhitelist);
+	return rc;
+}
+
 int reg_tenant_add(struct registry *r, struct reg_tenant *t, const uint8_t hash[REG_HASH_LEN])
 {
-	int rc = reg_begin(r);
-	if (rc)
-		return rc;
-	sqlite3_stmt *s = stmt(r, S_TENANT_INSERT);
-	if (!s) {
-		rc = -EIO;
-		goto fail;
-	}
-	sqlite3_bind_text(s, 1, t->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, reg_kind_name(t->kind), -1, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 3, hash, REG_HASH_LEN, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, t->quota_modules);
-	sqlite3_bind_int64(s, 5, t->quota_memory_mb);
-	sqlite3_bind_int64(s, 6, t->quota_starts_per_min);
-	sqlite3_bind_int64(s, 7, t->quota_rps);
-	sqlite3_bind_int64(s, 8, t->quota_flows);
-	sqlite3_bind_int64(s, 9, t->quota_inflight);
-	int st = sqlite3_step(s);
-	if (st == SQLITE_ROW) {
-		t->id = sqlite3_column_int64(s, 0);
-		free(t->created_at);
-		t->created_at = reg__dupcol(s, 1);
-		sqlite3_reset(s);
-	} else {
-		rc = reg__exec(r, s); /* maps the error */
-		if (!rc)
-			rc = -EIO;
-		goto fail;
-	}
-	if ((rc = insert_prefixes(r, t->id, "address", t->addresses, t->naddresses)) ||
-	    (rc = insert_prefixes(r, t->id, "whitelist", t->whitelist, t->nwhitelist)))
-		goto fail;
-	if ((rc = reg_commit(r)))
-		goto fail;
-	return 0;
-fail:
-	reg_rollback(r);
-	return rc;
+	struct tenant_add a = {t, hash};
+	return transaction(r, tenant_add, &a);
 }
 
 static int push_prefix(struct inet_prefix **v, size_t *n, struct inet_prefix p)
@@ -552,67 +606,66 @@ static int push_prefix(struct inet_prefix **v, size_t *n, struct inet_prefix p)
 
 /* Row of S_TENANT_GET/LIST/BY_HASH -> *(struct reg_tenant *)elem
  * (without prefixes). */
-static int tenant_row(sqlite3_stmt *s, void *elem)
+static int tenant_row(struct registry *r, struct reg__stmt *s, void *elem)
 {
 	struct reg_tenant *t = elem;
 	memset(t, 0, sizeof *t);
-	t->id = sqlite3_column_int64(s, 0);
-	t->name = reg__dupcol(s, 1);
-	const char *k = (const char *)sqlite3_column_text(s, 2);
+	t->id = reg__col_int64(r, s, 0);
+	t->name = reg__dupcol(r, s, 1);
+	const char *k = reg__col_text(r, s, 2);
 	if (!k || reg_kind_parse(k, &t->kind))
 		t->kind = REG_KIND_CLIENT;
-	t->quota_modules = sqlite3_column_int64(s, 3);
-	t->quota_memory_mb = sqlite3_column_int64(s, 4);
-	t->quota_starts_per_min = sqlite3_column_int64(s, 5);
-	t->created_at = reg__dupcol(s, 6);
-	t->quota_rps = sqlite3_column_int64(s, 7);
-	t->quota_flows = sqlite3_column_int64(s, 8);
-	t->quota_inflight = sqlite3_column_int64(s, 9);
-	if (sqlite3_column_type(s, 10) != SQLITE_NULL && !(t->suspended_at = reg__dupcol(s, 10)))
+	t->quota_modules = reg__col_int64(r, s, 3);
+	t->quota_memory_mb = reg__col_int64(r, s, 4);
+	t->quota_starts_per_min = reg__col_int64(r, s, 5);
+	t->created_at = reg__dupcol(r, s, 6);
+	t->quota_rps = reg__col_int64(r, s, 7);
+	t->quota_flows = reg__col_int64(r, s, 8);
+	t->quota_inflight = reg__col_int64(r, s, 9);
+	if (!reg__col_null(r, s, 10) && !(t->suspended_at = reg__dupcol(r, s, 10)))
 		return -ENOMEM;
 	return t->name && t->created_at ? 0 : -ENOMEM;
 }
 
 static int tenant_prefixes(struct registry *r, struct reg_tenant *t)
 {
-	sqlite3_stmt *s = stmt(r, S_TENANT_PREFIXES);
+	struct reg__stmt *s = stmt(r, S_TENANT_PREFIXES);
 	if (!s)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, t->id);
+	reg__bind_int64(r, s, 1, t->id);
 	int rc = 0, st;
-	while (!rc && (st = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *list = (const char *)sqlite3_column_text(s, 0);
-		struct inet_prefix p = {(uint32_t)sqlite3_column_int64(s, 1),
-		                        (uint8_t)sqlite3_column_int(s, 2)};
+	while (!rc && (st = reg__step(r, s)) == 1) {
+		const char *list = reg__col_text(r, s, 0);
+		struct inet_prefix p = {(uint32_t)reg__col_int64(r, s, 1),
+		                        (uint8_t)reg__col_int64(r, s, 2)};
 		if (list && !strcmp(list, "whitelist"))
 			rc = push_prefix(&t->whitelist, &t->nwhitelist, p);
 		else
 			rc = push_prefix(&t->addresses, &t->naddresses, p);
 	}
-	sqlite3_reset(s);
+	if (!rc && st < 0)
+		rc = st;
+	r->be->reset(s);
 	return rc;
 }
 
-static int tenant_one(struct registry *r, sqlite3_stmt *s, struct reg_tenant *out,
+static int tenant_one(struct registry *r, struct reg__stmt *s, struct reg_tenant *out,
                       const uint8_t *hash)
 {
-	int st = sqlite3_step(s);
-	if (st == SQLITE_DONE) {
-		sqlite3_reset(s);
-		return -ENOENT;
+	int rc = reg__step(r, s);
+	if (rc <= 0) {
+		r->be->reset(s);
+		return rc == 0 ? -ENOENT : rc;
 	}
-	if (st != SQLITE_ROW) {
-		sqlite3_reset(s);
-		return reg__db_error(r, "tenant");
-	}
-	int rc = tenant_row(s, out);
+	rc = tenant_row(r, s, out);
 	if (!rc && hash) {
 		/* the index found the row; confirm in constant time anyway */
-		const void *h = sqlite3_column_blob(s, 11);
-		if (!h || sqlite3_column_bytes(s, 11) != REG_HASH_LEN || sodium_memcmp(h, hash, REG_HASH_LEN))
+		size_t n;
+		const void *h = reg__col_blob(r, s, 11, &n);
+		if (!h || n != REG_HASH_LEN || sodium_memcmp(h, hash, REG_HASH_LEN))
 			rc = -ENOENT;
 	}
-	sqlite3_reset(s);
+	r->be->reset(s);
 	if (!rc)
 		rc = tenant_prefixes(r, out);
 	if (rc)
@@ -622,19 +675,19 @@ static int tenant_one(struct registry *r, sqlite3_stmt *s, struct reg_tenant *ou
 
 int reg_tenant_get(struct registry *r, int64_t id, struct reg_tenant *out)
 {
-	sqlite3_stmt *s = stmt(r, S_TENANT_GET);
+	struct reg__stmt *s = stmt(r, S_TENANT_GET);
 	if (!s)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, id);
+	reg__bind_int64(r, s, 1, id);
 	return tenant_one(r, s, out, NULL);
 }
 
 int reg_tenant_by_token(struct registry *r, const uint8_t hash[REG_HASH_LEN], struct reg_tenant *out)
 {
-	sqlite3_stmt *s = stmt(r, S_TENANT_BY_HASH);
+	struct reg__stmt *s = stmt(r, S_TENANT_BY_HASH);
 	if (!s)
 		return -EIO;
-	sqlite3_bind_blob(s, 1, hash, REG_HASH_LEN, SQLITE_STATIC);
+	reg__bind_blob(r, s, 1, hash, REG_HASH_LEN);
 	return tenant_one(r, s, out, hash);
 }
 
@@ -654,49 +707,52 @@ int reg_tenant_list(struct registry *r, struct reg_tenant **v, size_t *n)
 	return rc;
 }
 
-int reg_tenant_delete(struct registry *r, int64_t id)
+/* Run statement id with the single id parameter; *changes. */
+static int exec_id(struct registry *r, enum stmt_id id, int64_t arg, int64_t *changes)
 {
-	int rc = reg_begin(r);
+	struct reg__stmt *s = stmt(r, id);
+	if (!s)
+		return -EIO;
+	reg__bind_int64(r, s, 1, arg);
+	int rc = reg__exec(r, s);
 	if (rc)
 		return rc;
-	sqlite3_stmt *s = stmt(r, S_TENANT_LIVE_MODULES);
-	if (!s) {
-		rc = -EIO;
-		goto fail;
-	}
-	sqlite3_bind_int64(s, 1, id);
-	int64_t live = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-	sqlite3_reset(s);
-	if (live > 0) {
-		rc = -EBUSY;
-		goto fail;
-	}
+	if (changes)
+		*changes = reg__changes(r, s);
+	return 0;
+}
+
+static int tenant_live_modules(struct registry *r, int64_t id, int64_t *live)
+{
+	struct reg__stmt *s = stmt(r, S_TENANT_LIVE_MODULES);
+	if (!s)
+		return -EIO;
+	reg__bind_int64(r, s, 1, id);
+	int rc = reg__step(r, s);
+	*live = rc == 1 ? reg__col_int64(r, s, 0) : 0;
+	r->be->reset(s);
+	return rc < 0 ? rc : 0;
+}
+
+static int tenant_delete(struct registry *r, void *arg)
+{
+	int64_t id = *(const int64_t *)arg, live = 0, gone = 0;
+	int rc = tenant_live_modules(r, id, &live);
+	if (rc)
+		return rc;
+	if (live > 0)
+		return -EBUSY;
 	/* killed modules are history that would keep the tenant's row (and
 	 * its foreign key) forever; the audit log keeps what happened */
-	if (!(s = stmt(r, S_TENANT_KILLED_DELETE))) {
-		rc = -EIO;
-		goto fail;
-	}
-	sqlite3_bind_int64(s, 1, id);
-	if ((rc = reg__exec(r, s)))
-		goto fail;
-	if (!(s = stmt(r, S_TENANT_DELETE))) {
-		rc = -EIO;
-		goto fail;
-	}
-	sqlite3_bind_int64(s, 1, id);
-	if ((rc = reg__exec(r, s)))
-		goto fail;
-	if (sqlite3_changes(r->db) == 0) {
-		rc = -ENOENT;
-		goto fail;
-	}
-	if ((rc = reg_commit(r)))
-		goto fail;
-	return 0;
-fail:
-	reg_rollback(r);
-	return rc;
+	if ((rc = exec_id(r, S_TENANT_KILLED_DELETE, id, NULL)) ||
+	    (rc = exec_id(r, S_TENANT_DELETE, id, &gone)))
+		return rc;
+	return gone ? 0 : -ENOENT;
+}
+
+int reg_tenant_delete(struct registry *r, int64_t id)
+{
+	return transaction(r, tenant_delete, &id);
 }
 
 static json_t *prefixes_json(const struct inet_prefix *p, size_t n)
@@ -730,37 +786,38 @@ json_t *reg_tenant_json(const struct reg_tenant *t)
 /* Run statement id on tenant `id` with the binding `bind` adds; -ENOENT
  * when no row changed. */
 static int tenant_update(struct registry *r, enum stmt_id id, int64_t tenant,
-                         void (*bind)(sqlite3_stmt *s, const void *arg), const void *arg)
+                         void (*bind)(struct registry *r, struct reg__stmt *s, const void *arg),
+                         const void *arg)
 {
-	sqlite3_stmt *s = stmt(r, id);
+	struct reg__stmt *s = stmt(r, id);
 	if (!s)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, tenant);
+	reg__bind_int64(r, s, 1, tenant);
 	if (bind)
-		bind(s, arg);
+		bind(r, s, arg);
 	int rc = reg__exec(r, s);
-	return !rc && sqlite3_changes(r->db) == 0 ? -ENOENT : rc;
+	return !rc && reg__changes(r, s) == 0 ? -ENOENT : rc;
 }
 
-static void bind_flag(sqlite3_stmt *s, const void *arg)
+static void bind_flag(struct registry *r, struct reg__stmt *s, const void *arg)
 {
-	sqlite3_bind_int(s, 2, *(const bool *)arg);
+	reg__bind_int64(r, s, 2, *(const bool *)arg);
 }
 
-static void bind_hash(sqlite3_stmt *s, const void *arg)
+static void bind_hash(struct registry *r, struct reg__stmt *s, const void *arg)
 {
-	sqlite3_bind_blob(s, 2, arg, REG_HASH_LEN, SQLITE_TRANSIENT);
+	reg__bind_blob(r, s, 2, arg, REG_HASH_LEN);
 }
 
-static void bind_quotas(sqlite3_stmt *s, const void *arg)
+static void bind_quotas(struct registry *r, struct reg__stmt *s, const void *arg)
 {
 	const struct reg_tenant *t = arg;
-	sqlite3_bind_int64(s, 2, t->quota_modules);
-	sqlite3_bind_int64(s, 3, t->quota_memory_mb);
-	sqlite3_bind_int64(s, 4, t->quota_starts_per_min);
-	sqlite3_bind_int64(s, 5, t->quota_rps);
-	sqlite3_bind_int64(s, 6, t->quota_flows);
-	sqlite3_bind_int64(s, 7, t->quota_inflight);
+	reg__bind_int64(r, s, 2, t->quota_modules);
+	reg__bind_int64(r, s, 3, t->quota_memory_mb);
+	reg__bind_int64(r, s, 4, t->quota_starts_per_min);
+	reg__bind_int64(r, s, 5, t->quota_rps);
+	reg__bind_int64(r, s, 6, t->quota_flows);
+	reg__bind_int64(r, s, 7, t->quota_inflight);
 }
 
 int reg_tenant_set_suspended(struct registry *r, int64_t id, bool suspended)
@@ -776,48 +833,57 @@ int reg_tenant_set_token(struct registry *r, int64_t id, const uint8_t hash[REG_
 static int replace_prefixes(struct registry *r, int64_t id, const char *list,
                             const struct inet_prefix *p, size_t n)
 {
-	sqlite3_stmt *s = stmt(r, S_TENANT_PREFIXES_DELETE);
+	struct reg__stmt *s = stmt(r, S_TENANT_PREFIXES_DELETE);
 	if (!s)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_text(s, 2, list, -1, SQLITE_STATIC);
+	reg__bind_int64(r, s, 1, id);
+	reg__bind_text(r, s, 2, list);
 	int rc = reg__exec(r, s);
 	return rc ? rc : insert_prefixes(r, id, list, p, n);
 }
 
+static int tenant_store(struct registry *r, void *arg)
+{
+	const struct reg_tenant *t = arg;
+	int rc = tenant_update(r, S_TENANT_QUOTAS, t->id, bind_quotas, t);
+	if (!rc)
+		rc = replace_prefixes(r, t->id, "address", t->addresses, t->naddresses);
+	if (!rc)
+		rc = replace_prefixes(r, t->id, "whitelist", t->whitelist, t->nwhitelist);
+	return rc;
+}
+
 int reg_tenant_update(struct registry *r, const struct reg_tenant *t)
 {
-	int rc = reg_begin(r);
-	if (rc)
-		return rc;
-	if ((rc = tenant_update(r, S_TENANT_QUOTAS, t->id, bind_quotas, t)) ||
-	    (rc = replace_prefixes(r, t->id, "address", t->addresses, t->naddresses)) ||
-	    (rc = replace_prefixes(r, t->id, "whitelist", t->whitelist, t->nwhitelist)) ||
-	    (rc = reg_commit(r))) {
-		reg_rollback(r);
-		return rc;
-	}
-	return 0;
+	return transaction(r, tenant_store, (void *)t);
 }
 
 /* --- snapshots and platforms ---------------------------------------------- */
+
+/* The first column of the first row as an int64 (a RETURNING id). */
+static int returned_id(struct registry *r, struct reg__stmt *s, int64_t *id)
+{
+	int rc = reg__step(r, s);
+	if (rc == 1) {
+		*id = reg__col_int64(r, s, 0);
+		rc = 0;
+	} else if (rc == 0) {
+		rc = -EIO;
+	}
+	r->be->reset(s);
+	return rc;
+}
 
 /* A new snapshot row; *version. */
 static int snapshot_insert(struct registry *r, const struct snapshot *snap, const char *by,
                            int64_t *version)
 {
-	sqlite3_stmt *s = stmt(r, S_SNAP_INSERT);
+	struct reg__stmt *s = stmt(r, S_SNAP_INSERT);
 	if (!s)
 		return -EIO;
-	sqlite3_bind_text(s, 1, snap->json, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, by, -1, SQLITE_STATIC);
-	int rc = 0;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		*version = sqlite3_column_int64(s, 0);
-	else
-		rc = reg__db_error(r, "snapshot insert");
-	sqlite3_reset(s);
-	return rc;
+	reg__bind_text(r, s, 1, snap->json);
+	reg__bind_text(r, s, 2, by);
+	return returned_id(r, s, version);
 }
 
 /* The snapshot's platforms, stamped with its version. */
@@ -827,18 +893,17 @@ static int platforms_upsert(struct registry *r, const struct snapshot *snap, int
 		const struct snap_node *n = &snap->nodes[i];
 		if (n->type != SNAP_PLATFORM)
 			continue;
-		sqlite3_stmt *s = stmt(r, S_PLATFORM_UPSERT);
+		struct reg__stmt *s = stmt(r, S_PLATFORM_UPSERT);
 		if (!s)
 			return -EIO;
 		char addr[16], pool[20];
-		sqlite3_bind_text(s, 1, n->name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, inet_format_addr(n->address, addr), -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(s, 3, inet_format_prefix(n->pool, pool), -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(s, 4, n->capacity);
-		sqlite3_bind_int(s, 5, n->local);
-		if (n->peer_url)
-			sqlite3_bind_text(s, 6, n->peer_url, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 7, version);
+		reg__bind_text(r, s, 1, n->name);
+		reg__bind_text(r, s, 2, inet_format_addr(n->address, addr));
+		reg__bind_text(r, s, 3, inet_format_prefix(n->pool, pool));
+		reg__bind_int64(r, s, 4, n->capacity);
+		reg__bind_int64(r, s, 5, n->local);
+		reg__bind_text(r, s, 6, n->peer_url);
+		reg__bind_int64(r, s, 7, version);
 		int rc = reg__exec(r, s);
 		if (rc)
 			return rc;
@@ -850,57 +915,62 @@ static int platforms_upsert(struct registry *r, const struct snapshot *snap, int
  * there: -EBUSY with *busy_platform (malloc'd, when asked for). */
 static int platforms_drop_stale(struct registry *r, int64_t version, char **busy_platform)
 {
-	sqlite3_stmt *s = stmt(r, S_PLATFORM_BUSY);
+	struct reg__stmt *s = stmt(r, S_PLATFORM_BUSY);
 	if (!s)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, version);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		if (busy_platform)
-			*busy_platform = reg__dupcol(s, 0);
-		sqlite3_reset(s);
-		return -EBUSY;
-	}
-	sqlite3_reset(s);
-	if (!(s = stmt(r, S_PLATFORM_DELETE_STALE)))
-		return -EIO;
-	sqlite3_bind_int64(s, 1, version);
-	return reg__exec(r, s);
+	reg__bind_int64(r, s, 1, version);
+	int rc = reg__step(r, s);
+	if (rc == 1 && busy_platform)
+		*busy_platform = reg__dupcol(r, s, 0);
+	r->be->reset(s);
+	if (rc)
+		return rc == 1 ? -EBUSY : rc;
+	return exec_id(r, S_PLATFORM_DELETE_STALE, version, NULL);
+}
+
+struct snapshot_put {
+	const struct snapshot *snap;
+	const char *by;
+	char **busy_platform;
+	int64_t version;
+};
+
+static int snapshot_put(struct registry *r, void *arg)
+{
+	struct snapshot_put *a = arg;
+	int rc = snapshot_insert(r, a->snap, a->by, &a->version);
+	if (!rc)
+		rc = platforms_upsert(r, a->snap, a->version);
+	if (!rc)
+		rc = platforms_drop_stale(r, a->version, a->busy_platform);
+	return rc;
 }
 
 int reg_snapshot_put(struct registry *r, struct snapshot *snap, const char *by, char **busy_platform)
 {
 	if (busy_platform)
 		*busy_platform = NULL;
-	int rc = reg_begin(r);
-	if (rc)
-		return rc;
-	int64_t version = 0;
-	if ((rc = snapshot_insert(r, snap, by, &version)) ||
-	    (rc = platforms_upsert(r, snap, version)) ||
-	    (rc = platforms_drop_stale(r, version, busy_platform)) || (rc = reg_commit(r))) {
-		reg_rollback(r);
-		return rc;
-	}
-	snap->version = version;
-	return 0;
+	struct snapshot_put a = {snap, by, busy_platform, 0};
+	int rc = transaction(r, snapshot_put, &a);
+	if (!rc)
+		snap->version = a.version;
+	return rc;
 }
 
 int reg_snapshot_current(struct registry *r, int64_t *version, char **json)
 {
-	sqlite3_stmt *s = stmt(r, S_SNAP_CURRENT);
+	struct reg__stmt *s = stmt(r, S_SNAP_CURRENT);
 	if (!s)
 		return -EIO;
-	int st = sqlite3_step(s);
-	int rc = 0;
-	if (st == SQLITE_ROW) {
-		*version = sqlite3_column_int64(s, 0);
-		*json = reg__dupcol(s, 1);
-		if (!*json)
-			rc = -ENOMEM;
-	} else {
-		rc = st == SQLITE_DONE ? -ENOENT : reg__db_error(r, "snapshot");
+	int rc = reg__step(r, s);
+	if (rc == 1) {
+		*version = reg__col_int64(r, s, 0);
+		*json = reg__dupcol(r, s, 1);
+		rc = *json ? 0 : -ENOMEM;
+	} else if (rc == 0) {
+		rc = -ENOENT;
 	}
-	sqlite3_reset(s);
+	r->be->reset(s);
 	return rc;
 }
 
@@ -920,16 +990,16 @@ void reg_platforms_free(struct reg_platform *v, size_t n)
 	free(v);
 }
 
-static int platform_row(sqlite3_stmt *s, void *elem)
+static int platform_row(struct registry *r, struct reg__stmt *s, void *elem)
 {
 	struct reg_platform *p = elem;
-	p->name = reg__dupcol(s, 0);
-	p->address = reg__dupcol(s, 1);
-	p->pool = reg__dupcol(s, 2);
-	p->capacity = sqlite3_column_int64(s, 3);
-	p->local = sqlite3_column_int(s, 4) != 0;
-	p->peer_url = reg__dupcol(s, 5);
-	p->modules = sqlite3_column_int64(s, 6);
+	p->name = reg__dupcol(r, s, 0);
+	p->address = reg__dupcol(r, s, 1);
+	p->pool = reg__dupcol(r, s, 2);
+	p->capacity = reg__col_int64(r, s, 3);
+	p->local = reg__col_int64(r, s, 4) != 0;
+	p->peer_url = reg__dupcol(r, s, 5);
+	p->modules = reg__col_int64(r, s, 6);
 	return 0;
 }
 
@@ -946,18 +1016,12 @@ int reg_platform_list(struct registry *r, struct reg_platform **v, size_t *n)
 
 int reg_policy_add(struct registry *r, const char *text, const char *by, int64_t *id)
 {
-	sqlite3_stmt *s = stmt(r, S_POLICY_INSERT);
+	struct reg__stmt *s = stmt(r, S_POLICY_INSERT);
 	if (!s)
 		return -EIO;
-	sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, by, -1, SQLITE_STATIC);
-	int rc = 0;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		*id = sqlite3_column_int64(s, 0);
-	else
-		rc = reg__db_error(r, "policy insert");
-	sqlite3_reset(s);
-	return rc;
+	reg__bind_text(r, s, 1, text);
+	reg__bind_text(r, s, 2, by);
+	return returned_id(r, s, id);
 }
 
 static void policy_release(void *elem)
@@ -975,13 +1039,13 @@ void reg_policies_free(struct reg_policy *v, size_t n)
 	free(v);
 }
 
-static int policy_row(sqlite3_stmt *s, void *elem)
+static int policy_row(struct registry *r, struct reg__stmt *s, void *elem)
 {
 	struct reg_policy *p = elem;
-	p->id = sqlite3_column_int64(s, 0);
-	p->text = reg__dupcol(s, 1);
-	p->created_at = reg__dupcol(s, 2);
-	p->created_by = reg__dupcol(s, 3);
+	p->id = reg__col_int64(r, s, 0);
+	p->text = reg__dupcol(r, s, 1);
+	p->created_at = reg__dupcol(r, s, 2);
+	p->created_by = reg__dupcol(r, s, 3);
 	return 0;
 }
 
@@ -996,14 +1060,9 @@ int reg_policy_list(struct registry *r, struct reg_policy **v, size_t *n)
 
 int reg_policy_delete(struct registry *r, int64_t id)
 {
-	sqlite3_stmt *s = stmt(r, S_POLICY_DELETE);
-	if (!s)
-		return -EIO;
-	sqlite3_bind_int64(s, 1, id);
-	int rc = reg__exec(r, s);
-	if (!rc && sqlite3_changes(r->db) == 0)
-		rc = -ENOENT;
-	return rc;
+	int64_t gone = 0;
+	int rc = exec_id(r, S_POLICY_DELETE, id, &gone);
+	return !rc && gone == 0 ? -ENOENT : rc;
 }
 
 /* --- audit --------------------------------------------------------------- */
@@ -1011,26 +1070,25 @@ int reg_policy_delete(struct registry *r, int64_t id)
 int reg_audit_add(struct registry *r, const char *who, int64_t tenant_id, const char *method,
                   const char *path, int status, const char *result, const char *detail)
 {
-	sqlite3_stmt *s = stmt(r, S_AUDIT_INSERT);
+	struct reg__stmt *s = stmt(r, S_AUDIT_INSERT);
 	if (!s)
 		return -EIO;
-	sqlite3_bind_text(s, 1, who, -1, SQLITE_STATIC);
+	reg__bind_text(r, s, 1, who);
 	if (tenant_id)
-		sqlite3_bind_int64(s, 2, tenant_id);
-	sqlite3_bind_text(s, 3, method, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, path, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 5, status);
-	sqlite3_bind_text(s, 6, result, -1, SQLITE_STATIC);
-	if (detail)
-		sqlite3_bind_text(s, 7, detail, -1, SQLITE_STATIC);
-	return reg__exec(r, s);
+		reg__bind_int64(r, s, 2, tenant_id);
+	reg__bind_text(r, s, 3, method);
+	reg__bind_text(r, s, 4, path);
+	reg__bind_int64(r, s, 5, status);
+	reg__bind_text(r, s, 6, result);
+	reg__bind_text(r, s, 7, detail);
+	return returned_id(r, s, &r->audit_last_id);
 }
 
 /* A text column as a JSON string; the path of a hostile request may hold
  * bytes that are not UTF-8 (they become '?'). */
-static json_t *text_json(sqlite3_stmt *s, int col)
+static json_t *text_json(struct registry *r, struct reg__stmt *s, int col)
 {
-	const char *t = (const char *)sqlite3_column_text(s, col);
+	const char *t = reg__col_text(r, s, col);
 	json_t *j = json_string(t ? t : "");
 	if (j)
 		return j;
@@ -1047,73 +1105,81 @@ static json_t *text_json(sqlite3_stmt *s, int col)
 
 int reg_audit_list(struct registry *r, int limit, json_t **out)
 {
-	sqlite3_stmt *s = stmt(r, S_AUDIT_LIST);
+	struct reg__stmt *s = stmt(r, S_AUDIT_LIST);
 	if (!s)
 		return -EIO;
-	sqlite3_bind_int(s, 1, limit);
+	reg__bind_int64(r, s, 1, limit);
 	json_t *a = json_array();
 	int st;
-	while ((st = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *detail = (const char *)sqlite3_column_text(s, 8);
+	while ((st = reg__step(r, s)) == 1) {
+		const char *detail = reg__col_text(r, s, 8);
 		json_t *d = detail ? json_loads(detail, 0, NULL) : NULL;
 		json_array_append_new(a, json_pack(
 			"{s:I, s:o, s:o, s:o, s:o, s:o, s:i, s:o, s:o}",
-			"id", (json_int_t)sqlite3_column_int64(s, 0),
-			"at", text_json(s, 1),
-			"who", text_json(s, 2),
-			"tenant_id", sqlite3_column_type(s, 3) == SQLITE_NULL ? json_null()
-			             : json_integer(sqlite3_column_int64(s, 3)),
-			"method", text_json(s, 4),
-			"path", text_json(s, 5),
-			"status", sqlite3_column_int(s, 6),
-			"result", text_json(s, 7),
+			"id", (json_int_t)reg__col_int64(r, s, 0),
+			"at", text_json(r, s, 1),
+			"who", text_json(r, s, 2),
+			"tenant_id", reg__col_null(r, s, 3) ? json_null()
+			             : json_integer(reg__col_int64(r, s, 3)),
+			"method", text_json(r, s, 4),
+			"path", text_json(r, s, 5),
+			"status", (int)reg__col_int64(r, s, 6),
+			"result", text_json(r, s, 7),
 			"detail", d ? d : json_null()));
 	}
-	sqlite3_reset(s);
-	if (st != SQLITE_DONE) {
+	r->be->reset(s);
+	if (st < 0) {
 		json_decref(a);
-		return reg__db_error(r, "audit");
+		return st;
 	}
 	*out = a;
 	return 0;
 }
 
+/* now - ms as the audit's time text (UTC, ISO 8601 with milliseconds).
+ * Taken from this machine's clock: retention needs no better. */
+static void audit_cutoff(int64_t older_than_ms, char *buf, size_t len)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - older_than_ms;
+	if (ms < 0)
+		ms = 0;
+	time_t sec = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&sec, &tm);
+	char day[32];
+	strftime(day, sizeof day, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03dZ", day, (int)(ms % 1000));
+}
+
 int reg_audit_prune(struct registry *r, int64_t older_than_ms, int max_rows, int *deleted)
 {
-	/* rows are written in id order with the time: the oldest come first,
-	 * so the scan stops after max_rows matches. Prepared per call: it runs
-	 * once per report interval. */
-	static const char sql[] =
-		"DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE "
-		"at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', printf('-%.3f seconds', ?1 / 1000.0)) "
-		"ORDER BY id LIMIT ?2)";
-	sqlite3_stmt *s = NULL;
 	*deleted = 0;
-	if (sqlite3_prepare_v2(r->db, sql, -1, &s, NULL) != SQLITE_OK)
-		return reg__db_error(r, "audit retention");
-	sqlite3_bind_int64(s, 1, older_than_ms);
-	sqlite3_bind_int(s, 2, max_rows);
-	int rc = reg__step_errno(r, s, sqlite3_step(s));
+	struct reg__stmt *s = stmt(r, S_AUDIT_PRUNE);
+	if (!s)
+		return -EIO;
+	char cutoff[40];
+	audit_cutoff(older_than_ms, cutoff, sizeof cutoff);
+	reg__bind_text(r, s, 1, cutoff);
+	reg__bind_int64(r, s, 2, max_rows);
+	int rc = reg__exec(r, s);
 	if (!rc)
-		*deleted = sqlite3_changes(r->db);
-	sqlite3_finalize(s);
+		*deleted = (int)reg__changes(r, s);
 	return rc;
 }
 
 int64_t reg_audit_last_id(struct registry *r)
 {
-	return sqlite3_last_insert_rowid(r->db);
+	return r->audit_last_id;
 }
 
 int reg_audit_set_detail(struct registry *r, int64_t id, const char *detail)
 {
-	sqlite3_stmt *s = NULL;
-	if (sqlite3_prepare_v2(r->db, "UPDATE audit SET detail = ?2 WHERE id = ?1", -1, &s,
-	                       NULL) != SQLITE_OK)
-		return reg__db_error(r, "audit");
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_text(s, 2, detail, -1, SQLITE_STATIC);
-	int rc = reg__step_errno(r, s, sqlite3_step(s));
-	sqlite3_finalize(s);
-	return rc;
+	struct reg__stmt *s = stmt(r, S_AUDIT_DETAIL);
+	if (!s)
+		return -EIO;
+	reg__bind_int64(r, s, 1, id);
+	reg__bind_text(r, s, 2, detail);
+	return reg__exec(r, s);
 }

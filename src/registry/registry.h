@@ -1,10 +1,14 @@
-/* The registry: innetd's state in one SQLite file (schema.sql, embedded at
- * build time). Every SQL statement of innet lives in src/registry as a
- * prepared statement (registry.c; modules.c for modules and their
- * addresses); callers use these typed functions. Loop thread only (one
- * connection). Functions return 0 or a negative errno: -ENOENT (no such
- * row), -EEXIST (unique name taken), -EBUSY (still referenced),
- * -EIO (SQLite error, logged). */
+/* The registry: innetd's state in one SQLite file (the embedded default)
+ * or in a PostgreSQL database shared by several innetd (schema.sql,
+ * embedded at build time, for both). Every SQL statement of innet lives in
+ * src/registry as a prepared statement (registry.c; modules.c for modules
+ * and their addresses; state.c); callers use these typed functions.
+ * Threads: one connection per struct registry, used by one thread at a
+ * time (today the loop thread); the functions are synchronous and hold no
+ * loop state. Functions return 0 or a negative errno: -ENOENT (no such
+ * row), -EEXIST (unique name taken), -EBUSY (still referenced), -EAGAIN
+ * (a concurrent transaction won, or the database was busy: roll back and
+ * retry), -ETIMEDOUT (statement_timeout), -EIO (database error, logged). */
 #ifndef INNET_REGISTRY_H
 #define INNET_REGISTRY_H
 
@@ -25,13 +29,32 @@ extern const char reg_schema_sql[]; /* schema.sql, generated at build time */
 
 struct registry;
 
-/* Open (creating the file and its directory if missing), apply the schema
- * to an empty database or migrate an older one. On failure err says why
- * ("path: why"; empty when out of memory). */
-int reg_open(const char *path, struct registry **out, char *err, size_t errlen);
+/* Open the registry spec names: a postgresql:// or postgres:// URI, or a
+ * libpq keyword=value string (anything holding '='), is a PostgreSQL
+ * database (multi-host strings are libpq's); anything else is an SQLite
+ * file (created with its directory if missing). Apply the schema to an
+ * empty database or migrate an older one; a newer one is refused
+ * (-EPROTO). On failure err says why ("spec: why", the password hidden;
+ * a connection failure names the host; empty when out of memory);
+ * -ENOTSUP for PostgreSQL in an innetd built without it. */
+int reg_open(const char *spec, struct registry **out, char *err, size_t errlen);
 void reg_close(struct registry *r);
-/* The connection, for tests and diagnostics (statements belong here). */
+/* Does spec name a PostgreSQL database (see reg_open)? */
+bool reg_spec_is_postgres(const char *spec);
+/* "sqlite" or "postgresql". */
+const char *reg_backend_name(struct registry *r);
+/* spec as it may be shown or logged: a password (URI user:password@,
+ * password= keyword or parameter) replaced by ***. malloc'd; NULL when out
+ * of memory. */
+char *reg_spec_redact(const char *spec);
+/* The SQLite connection (NULL on PostgreSQL), for tests and diagnostics
+ * (statements belong here). */
 sqlite3 *reg_db(struct registry *r);
+/* For tests and diagnostics, on either backend: run SQL statements
+ * (SQLite's dialect, translated as schema.sql is: src/registry/dialect.c),
+ * or one query's first column of its first row (-ENOENT: no row). */
+int reg_sql_exec(struct registry *r, const char *sql);
+int reg_sql_int64(struct registry *r, const char *sql, int64_t *out);
 int reg_schema_version(struct registry *r);
 int reg_begin(struct registry *r);
 int reg_commit(struct registry *r);
@@ -188,7 +211,7 @@ int reg_audit_add(struct registry *r, const char *who, int64_t tenant_id, const 
                   const char *path, int status, const char *result, const char *detail);
 /* The newest `limit` rows, newest first, as a JSON array. */
 int reg_audit_list(struct registry *r, int limit, json_t **out);
-/* The id of the row reg_audit_add wrote last (loop thread). */
+/* The id of the row reg_audit_add wrote last on this registry. */
 int64_t reg_audit_last_id(struct registry *r);
 /* Replace the detail (JSON text) of row id. */
 int reg_audit_set_detail(struct registry *r, int64_t id, const char *detail);

@@ -12,7 +12,7 @@ _Static_assert(ST_COUNT <= REG__STATE_STMTS, "struct registry holds every statem
 static const char *const sql[ST_COUNT] = {
 	/* only for a live module: a state that arrives after a kill is not kept */
 	[ST_PUT] = "INSERT INTO module_state(module_id, state, bytes, saved_at) "
-	           "SELECT ?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM modules "
+	           "SELECT ?1, ?2, ?3, {now} FROM modules "
 	           "WHERE id = ?1 AND state <> 'killed' ON CONFLICT(module_id) DO UPDATE SET "
 	           "state = excluded.state, bytes = excluded.bytes, saved_at = excluded.saved_at",
 	[ST_GET] = "SELECT bytes, saved_at, state FROM module_state WHERE module_id = ?1",
@@ -20,7 +20,7 @@ static const char *const sql[ST_COUNT] = {
 	[ST_DELETE] = "DELETE FROM module_state WHERE module_id = ?1",
 };
 
-static sqlite3_stmt *stmt(struct registry *r, int id)
+static struct reg__stmt *stmt(struct registry *r, int id)
 {
 	return reg__stmt(r, &r->state_stmts[id], sql[id]);
 }
@@ -34,24 +34,23 @@ void reg_module_state_release(struct reg_module_state *s)
 
 int reg_module_state_put(struct registry *r, int64_t id, const void *state, size_t len)
 {
-	sqlite3_stmt *st = stmt(r, ST_PUT);
+	struct reg__stmt *st = stmt(r, ST_PUT);
 	if (!st)
 		return -EIO;
-	sqlite3_bind_int64(st, 1, id);
-	/* a zero-length blob from a NULL pointer would be NULL: "" is none */
-	sqlite3_bind_blob64(st, 2, len ? state : "", len, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)len);
+	reg__bind_int64(r, st, 1, id);
+	reg__bind_blob(r, st, 2, state, len);
+	reg__bind_int64(r, st, 3, (int64_t)len);
 	int rc = reg__exec(r, st);
 	if (rc)
 		return rc;
-	return sqlite3_changes(r->db) ? 0 : -ENOENT;
+	return reg__changes(r, st) ? 0 : -ENOENT;
 }
 
 /* The row's blob into out (copied). */
-static int copy_blob(sqlite3_stmt *st, struct reg_module_state *out)
+static int copy_blob(struct registry *r, struct reg__stmt *st, struct reg_module_state *out)
 {
-	const void *b = sqlite3_column_blob(st, 2);
-	size_t n = (size_t)sqlite3_column_bytes(st, 2);
+	size_t n;
+	const void *b = reg__col_blob(r, st, 2, &n);
 	out->state = malloc(n ? n : 1);
 	if (!out->state)
 		return -ENOMEM;
@@ -64,25 +63,21 @@ static int copy_blob(sqlite3_stmt *st, struct reg_module_state *out)
 int reg_module_state_get(struct registry *r, int64_t id, bool bytes, struct reg_module_state *out)
 {
 	memset(out, 0, sizeof *out);
-	sqlite3_stmt *st = stmt(r, bytes ? ST_GET : ST_INFO);
+	struct reg__stmt *st = stmt(r, bytes ? ST_GET : ST_INFO);
 	if (!st)
 		return -EIO;
-	sqlite3_bind_int64(st, 1, id);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
-		return -ENOENT;
+	reg__bind_int64(r, st, 1, id);
+	int rc = reg__step(r, st);
+	if (rc <= 0) {
+		r->be->reset(st);
+		return rc ? rc : -ENOENT;
 	}
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(st);
-		return reg__db_error(r, "module state");
-	}
-	out->len = (size_t)sqlite3_column_int64(st, 0);
-	out->saved_at = reg__dupcol(st, 1);
+	out->len = (size_t)reg__col_int64(r, st, 0);
+	out->saved_at = reg__dupcol(r, st, 1);
 	rc = out->saved_at ? 0 : -ENOMEM;
 	if (!rc && bytes)
-		rc = copy_blob(st, out);
-	sqlite3_reset(st);
+		rc = copy_blob(r, st, out);
+	r->be->reset(st);
 	if (rc)
 		reg_module_state_release(out);
 	return rc;
@@ -90,9 +85,9 @@ int reg_module_state_get(struct registry *r, int64_t id, bool bytes, struct reg_
 
 int reg_module_state_delete(struct registry *r, int64_t id)
 {
-	sqlite3_stmt *st = stmt(r, ST_DELETE);
+	struct reg__stmt *st = stmt(r, ST_DELETE);
 	if (!st)
 		return -EIO;
-	sqlite3_bind_int64(st, 1, id);
+	reg__bind_int64(r, st, 1, id);
 	return reg__exec(r, st);
 }

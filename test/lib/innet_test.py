@@ -27,6 +27,13 @@ runs in (default: the state directory). Several daemons can run at once (own por
 Leaving the `with` block stops it with SIGTERM and asserts a clean exit (0,
 within 20 s); d.restart() does the same and starts it again on the same
 state. d.log() is its stderr so far.
+
+With INNET_TEST_REGISTRY_PG set to a PostgreSQL URI of a superuser (from
+`python3 test/lib/pgcluster.py start DIR`), every Daemon gets a fresh
+database of its own on that server and runs with `--registry` on it (unless
+its args name a registry): a way to run a test file on the PostgreSQL
+backend by hand (docs/registry.md); tests that read d.db with sqlite3 do
+not apply there.
 """
 
 import http.client
@@ -154,6 +161,17 @@ class Client(Verbs):
         self.conn.close()
 
 
+def fresh_pg_database(uri):
+    """A new, empty database on the server of uri; its URI."""
+    import urllib.parse
+    sys.path.insert(0, os.path.dirname(__file__))
+    import pgcluster
+    name = "innet_" + secrets.token_hex(6)
+    subprocess.run([os.path.join(pgcluster.PG_BIN, "psql"), uri, "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                    "-c", f"CREATE DATABASE {name}"], check=True, capture_output=True)
+    return urllib.parse.urlunsplit(urllib.parse.urlsplit(uri)._replace(path="/" + name))
+
+
 class Daemon(Verbs):
     def __init__(self, args=(), network=None, policy=None, token=None, env=None,
                  config=None, state_dir=None, log_level="info", name="innetd", cwd=None):
@@ -172,6 +190,10 @@ class Daemon(Verbs):
         self.host, self.port = "127.0.0.1", None
         self._client = None
         self.cwd = cwd or self.dir  # relative paths in flags/config resolve here
+        self.registry = None
+        pg = os.environ.get("INNET_TEST_REGISTRY_PG")
+        if pg and not any(str(x).startswith("--registry") for x in self.extra) and self.own_dir:
+            self.registry = fresh_pg_database(pg)
 
     # --- lifecycle -------------------------------------------------------
     def argv(self):
@@ -180,6 +202,8 @@ class Daemon(Verbs):
             a += ["--config", self.config]
         a += ["--db", self.db, "--listen", "127.0.0.1:0", "--ready-file", self.ready,
               "--log-level", self.log_level]
+        if self.registry:
+            a += ["--registry", self.registry]
         if self.token is not None:
             a += ["--admin-token", self.token]
         if self.network is not None:
