@@ -155,10 +155,33 @@ int plat_suspend_all(struct plat *p);
  * element its table's entries and full drops, fast-path totals, state
  * saves and failed ones, and *http_requests (counted by the caller). */
 /* GET /metrics, with the daemon's HTTP request count, its HTTP server
- * (*http, set once it listens; NULL before) and the controller's scheduler. */
-int plat_register_routes(struct api *api, struct plat *p, const uint64_t *http_requests,
-                         struct http_server *const *http, const struct ctl *ctl);
+ * (*http, set once it listens; NULL before), the controller's scheduler
+ * and the registry watcher (*watch; NULL on SQLite). src is copied. */
+struct watch;
+struct plat_sources {
+	const uint64_t *http_requests;
+	struct http_server *const *http;
+	const struct ctl *ctl;
+	struct watch *const *watch;
+};
+int plat_register_routes(struct api *api, struct plat *p, const struct plat_sources *src);
 /* True when p runs a fast path (dataplane is not none). */
 bool plat_running(const struct plat *p);
+
+/* ==== changes by other innetd (watch.c) ===================================== */
+/* On a PostgreSQL registry, listen for what other innetd change (reloading
+ * the snapshot, forgetting a changed tenant); nothing on SQLite (*out
+ * NULL). Loop thread. */
+struct watch;
+struct watch_stats {
+	bool up;                /* listening now */
+	uint64_t connects;      /* listener (re)connections */
+	uint64_t network, tenant, module, policy; /* notifications heard, by kind */
+};
+int watch_start(uv_loop_t *loop, const char *spec, struct api *api, struct ctl *ctl, struct watch **out);
+/* NULL w: zeros. */
+void watch_stats(const struct watch *w, struct watch_stats *out);
+/* Close; freed once its handles are. */
+void watch_stop(struct watch *w);
 
 #endif

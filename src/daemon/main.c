@@ -27,6 +27,7 @@ struct daemon {
 	struct plat *plat;
 	uint64_t http_requests; /* for /metrics */
 	struct http_server *http;
+	struct watch *watch;    /* other innetd's changes (PostgreSQL) */
 	uv_signal_t sigint, sigterm;
 	uv_timer_t shutdown_timer;
 	bool stopping;
@@ -48,6 +49,8 @@ static void close_all(struct daemon *d)
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->shutdown_timer, NULL);
+	watch_stop(d->watch);
+	d->watch = NULL;
 	api_close(d->api);
 	if (d->http) {
 		http_server_close(d->http);
@@ -270,7 +273,7 @@ static int start_platform(struct daemon *d)
 		log_error("main", "cannot start the fast path: %s", perr);
 		return rc;
 	}
-	if ((rc = plat_register_routes(d->api, d->plat, &d->http_requests, &d->http, d->ctl)))
+	if ((rc = plat_register_routes(d->api, d->plat, &(struct plat_sources){&d->http_requests, &d->http, d->ctl, &d->watch})))
 		return rc;
 	plat_set_registry(d->plat, d->reg);
 	if (!plat_running(d->plat))
@@ -290,6 +293,16 @@ static int check_api_document(struct daemon *d)
 	int rc = api_openapi_check(d->api, oerr, sizeof oerr);
 	if (rc)
 		log_error("main", "docs/openapi.json and the routes differ: %s", oerr);
+	return rc;
+}
+
+/* On a shared PostgreSQL registry, what the other innetd change. */
+static int start_watch(struct daemon *d)
+{
+	const char *spec = d->cfg.registry && *d->cfg.registry ? d->cfg.registry : d->cfg.db;
+	int rc = watch_start(&d->loop, spec, d->api, d->ctl, &d->watch);
+	if (rc)
+		log_error("main", "listening for registry changes: %s", strerror(-rc));
 	return rc;
 }
 
@@ -353,7 +366,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	loop_ready = true;
 	if (start_api(&d, admin_hash) || start_platform(&d) || check_api_document(&d) ||
-	    start_listening(&d))
+	    start_watch(&d) || start_listening(&d))
 		goto cleanup_loop;
 
 	uv_run(&d.loop, UV_RUN_DEFAULT);

@@ -24,8 +24,7 @@ struct plat {
 	struct registry *reg; /* where suspended states go (NULL: dropped) */
 	uint64_t state_saves, state_save_failures;
 	const uint64_t *http_requests;
-	struct http_server *const *http;
-	const struct ctl *ctl;
+	struct plat_sources src;
 	struct dp *dp;
 	const char *backend;
 	struct pmod *mods;
@@ -584,9 +583,9 @@ static void metrics_stateful(struct buf *b, struct plat *p)
  * limit, and checks refused, timed out or waiting (docs/operator.md). */
 static void metrics_floods(struct buf *b, const struct plat *p)
 {
-	if (p->http && *p->http) {
+	if (p->src.http && *p->src.http) {
 		struct http_stats h;
-		http_server_stats(*p->http, &h);
+		http_server_stats(*p->src.http, &h);
 		out(b, "# HELP innet_http_connections Open API connections.\n"
 		       "# TYPE innet_http_connections gauge\n"
 		       "innet_http_connections{listener=\"tcp\"} %u\n"
@@ -603,9 +602,9 @@ static void metrics_floods(struct buf *b, const struct plat *p)
 		    (unsigned long long)h.refused_per_address, (unsigned long long)h.refused_accept_rate,
 		    (unsigned long long)h.refused_full, (unsigned long long)h.accept_errors);
 	}
-	if (p->ctl) {
+	if (p->src.ctl) {
 		struct ctl_stats c;
-		ctl_stats(p->ctl, &c);
+		ctl_stats(p->src.ctl, &c);
 		out(b, "# HELP innet_verify_jobs Checks and deploys waiting for a verification worker or on one.\n"
 		       "# TYPE innet_verify_jobs gauge\n"
 		       "innet_verify_jobs{state=\"waiting\"} %u\ninnet_verify_jobs{state=\"running\"} %u\n"
@@ -626,6 +625,27 @@ static void metrics_floods(struct buf *b, const struct plat *p)
 	}
 }
 
+/* A shared registry: whether this innetd hears the others' changes. */
+static void metrics_watch(struct buf *b, const struct plat *p)
+{
+	if (!p->src.watch || !*p->src.watch)
+		return; /* SQLite: alone */
+	struct watch_stats w;
+	watch_stats(*p->src.watch, &w);
+	out(b, "# HELP innet_registry_listener_up 1 while changes by other innetd are heard.\n"
+	       "# TYPE innet_registry_listener_up gauge\ninnet_registry_listener_up %d\n"
+	       "# TYPE innet_registry_listener_connects_total counter\n"
+	       "innet_registry_listener_connects_total %llu\n"
+	       "# HELP innet_registry_notifications_total Changes heard from the registry, by kind.\n"
+	       "# TYPE innet_registry_notifications_total counter\n"
+	       "innet_registry_notifications_total{kind=\"network\"} %llu\n"
+	       "innet_registry_notifications_total{kind=\"tenant\"} %llu\n"
+	       "innet_registry_notifications_total{kind=\"module\"} %llu\n"
+	       "innet_registry_notifications_total{kind=\"policy\"} %llu\n",
+	    w.up ? 1 : 0, (unsigned long long)w.connects, (unsigned long long)w.network,
+	    (unsigned long long)w.tenant, (unsigned long long)w.module, (unsigned long long)w.policy);
+}
+
 static int h_metrics(struct api_req *r, void *ud)
 {
 	struct plat *p = ud;
@@ -634,6 +654,7 @@ static int h_metrics(struct api_req *r, void *ud)
 	        "# TYPE innet_http_requests_total counter\ninnet_http_requests_total %llu\n",
 	    (unsigned long long)(p->http_requests ? *p->http_requests : 0));
 	metrics_floods(&b, p);
+	metrics_watch(&b, p);
 	out(&b, "# HELP innet_dataplane_up 1 when the fast path runs.\n"
 	        "# TYPE innet_dataplane_up gauge\ninnet_dataplane_up %d\n", p->mgr ? 1 : 0);
 	if (p->mgr) {
@@ -713,12 +734,10 @@ static int h_metrics(struct api_req *r, void *ud)
 	return 0;
 }
 
-int plat_register_routes(struct api *api, struct plat *p, const uint64_t *http_requests,
-                         struct http_server *const *http, const struct ctl *ctl)
+int plat_register_routes(struct api *api, struct plat *p, const struct plat_sources *src)
 {
-	p->http_requests = http_requests;
-	p->http = http;
-	p->ctl = ctl;
+	p->src = *src;
+	p->http_requests = src->http_requests;
 	return api_route(api, "GET", "/metrics", API_ADMIN, h_metrics, p);
 }
 

@@ -118,4 +118,8 @@ int reg__list_rows(struct registry *r, struct reg__stmt *s, const char *what, si
                    int (*row)(struct registry *r, struct reg__stmt *s, void *elem),
                    void (*release)(void *elem), void **v, size_t *n);
 
+/* rc, after telling the other innetd (reg_notify) "<kind> <id>" (id < 0:
+ * "<kind>") when rc is 0: what a writer returns. */
+int reg__notified(struct registry *r, int rc, const char *kind, int64_t id);
+
 #endif

@@ -257,7 +257,7 @@ int reg_module_insert(struct registry *r, struct reg_module *m)
 	r->be->reset(st);
 	if (!m->created_at)
 		return -ENOMEM;
-	return m->platform ? allocate(r, m) : 0;
+	return reg__notified(r, m->platform ? allocate(r, m) : 0, "module", m->id);
 }
 
 int reg_module_kill(struct registry *r, int64_t id)
@@ -276,7 +276,7 @@ int reg_module_kill(struct registry *r, int64_t id)
 	reg__bind_int64(r, st, 1, id);
 	if ((rc = reg__exec(r, st)))
 		return rc;
-	return reg_module_state_delete(r, id);
+	return reg__notified(r, reg_module_state_delete(r, id), "module", id);
 }
 
 int reg_module_set_stateful(struct registry *r, int64_t id, bool stateful, const char *elements)

@@ -23,3 +23,29 @@ const struct reg__backend reg__postgres_backend = {
 	.open = stub_open,
 	.close = stub_close,
 };
+
+/* No listener either: innetd runs alone on SQLite. */
+int reg_listener_new(const char *spec, struct reg_listener **out)
+{
+	*out = NULL;
+	return -ENOTSUP;
+}
+
+int reg_listener_fd(const struct reg_listener *l)
+{
+	return -1;
+}
+
+bool reg_listener_ready(const struct reg_listener *l)
+{
+	return false;
+}
+
+int reg_listener_step(struct reg_listener *l, void (*note)(void *ud, const char *payload), void *ud)
+{
+	return -ENOTSUP;
+}
+
+void reg_listener_free(struct reg_listener *l)
+{
+}

@@ -25,11 +25,14 @@ enum stmt_id {
 	/* operator controls (docs/operator.md) */
 	S_TENANT_SUSPEND, S_TENANT_TOKEN, S_TENANT_QUOTAS, S_TENANT_PREFIXES_DELETE,
 	S_AUDIT_PRUNE, S_AUDIT_DETAIL,
+	S_NOTIFY,
 	S_COUNT
 };
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+	/* PostgreSQL only (reg_notify) */
+	[S_NOTIFY] = "SELECT pg_notify('innet_changes', ?1)",
 	[S_META_SET] = "INSERT INTO meta(key, value) VALUES (?1, ?2) "
 	               "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 	[S_TENANT_INSERT] =
@@ -585,7 +588,7 @@ static int tenant_add(struct registry *r, void *arg)
 		rc = insert_prefixes(r, t->id, "address", t->addresses, t->naddresses);
 	if (!rc)
 		rc = insert_prefixes(r, t->id, "whitelist", t->whitelist, t->nwhitelist);
-	return rc;
+	return reg__notified(r, rc, "tenant", t->id);
 }
 
 int reg_tenant_add(struct registry *r, struct reg_tenant *t, const uint8_t hash[REG_HASH_LEN])
@@ -747,7 +750,7 @@ static int tenant_delete(struct registry *r, void *arg)
 	if ((rc = exec_id(r, S_TENANT_KILLED_DELETE, id, NULL)) ||
 	    (rc = exec_id(r, S_TENANT_DELETE, id, &gone)))
 		return rc;
-	return gone ? 0 : -ENOENT;
+	return reg__notified(r, gone ? 0 : -ENOENT, "tenant", id);
 }
 
 int reg_tenant_delete(struct registry *r, int64_t id)
@@ -822,12 +825,12 @@ static void bind_quotas(struct registry *r, struct reg__stmt *s, const void *arg
 
 int reg_tenant_set_suspended(struct registry *r, int64_t id, bool suspended)
 {
-	return tenant_update(r, S_TENANT_SUSPEND, id, bind_flag, &suspended);
+	return reg__notified(r, tenant_update(r, S_TENANT_SUSPEND, id, bind_flag, &suspended), "tenant", id);
 }
 
 int reg_tenant_set_token(struct registry *r, int64_t id, const uint8_t hash[REG_HASH_LEN])
 {
-	return tenant_update(r, S_TENANT_TOKEN, id, bind_hash, hash);
+	return reg__notified(r, tenant_update(r, S_TENANT_TOKEN, id, bind_hash, hash), "tenant", id);
 }
 
 static int replace_prefixes(struct registry *r, int64_t id, const char *list,
@@ -850,7 +853,7 @@ static int tenant_store(struct registry *r, void *arg)
 		rc = replace_prefixes(r, t->id, "address", t->addresses, t->naddresses);
 	if (!rc)
 		rc = replace_prefixes(r, t->id, "whitelist", t->whitelist, t->nwhitelist);
-	return rc;
+	return reg__notified(r, rc, "tenant", t->id);
 }
 
 int reg_tenant_update(struct registry *r, const struct reg_tenant *t)
@@ -943,7 +946,7 @@ static int snapshot_put(struct registry *r, void *arg)
 		rc = platforms_upsert(r, a->snap, a->version);
 	if (!rc)
 		rc = platforms_drop_stale(r, a->version, a->busy_platform);
-	return rc;
+	return reg__notified(r, rc, "network", a->version);
 }
 
 int reg_snapshot_put(struct registry *r, struct snapshot *snap, const char *by, char **busy_platform)
@@ -1021,7 +1024,7 @@ int reg_policy_add(struct registry *r, const char *text, const char *by, int64_t
 		return -EIO;
 	reg__bind_text(r, s, 1, text);
 	reg__bind_text(r, s, 2, by);
-	return returned_id(r, s, id);
+	return reg__notified(r, returned_id(r, s, id), "policy", -1);
 }
 
 static void policy_release(void *elem)
@@ -1062,7 +1065,32 @@ int reg_policy_delete(struct registry *r, int64_t id)
 {
 	int64_t gone = 0;
 	int rc = exec_id(r, S_POLICY_DELETE, id, &gone);
-	return !rc && gone == 0 ? -ENOENT : rc;
+	return !rc && gone == 0 ? -ENOENT : reg__notified(r, rc, "policy", -1);
+}
+
+/* --- changes for other innetd ------------------------------------------------ */
+
+int reg_notify(struct registry *r, const char *what)
+{
+	if (r->be->dialect != REG__POSTGRES)
+		return 0; /* SQLite: this process is the only one */
+	struct reg__stmt *s = stmt(r, S_NOTIFY);
+	if (!s)
+		return -EIO;
+	reg__bind_text(r, s, 1, what);
+	return reg__exec(r, s);
+}
+
+int reg__notified(struct registry *r, int rc, const char *kind, int64_t id)
+{
+	if (rc)
+		return rc;
+	char what[64];
+	if (id < 0)
+		snprintf(what, sizeof what, "%s", kind);
+	else
+		snprintf(what, sizeof what, "%s %lld", kind, (long long)id);
+	return reg_notify(r, what);
 }
 
 /* --- audit --------------------------------------------------------------- */

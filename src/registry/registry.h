@@ -56,6 +56,27 @@ sqlite3 *reg_db(struct registry *r);
 int reg_sql_exec(struct registry *r, const char *sql);
 int reg_sql_int64(struct registry *r, const char *sql, int64_t *out);
 int reg_schema_version(struct registry *r);
+
+/* --- changes made by other innetd (PostgreSQL LISTEN/NOTIFY) ---------------
+ * A writer calls reg_notify with what changed ("module 12", "network 3",
+ * "policy", "tenant 4"); on PostgreSQL every listener hears it when (and
+ * if) the transaction commits, immediately outside one; on SQLite it does
+ * nothing (one innetd). A listener is a connection of its own, driven
+ * without blocking: wait for the events reg_listener_step returns on
+ * reg_listener_fd, then call it again; each notification goes to note().
+ * A negative answer means the connection failed or was lost: free it and
+ * open another after a delay, and reconcile from the registry, since
+ * notifications in between are lost. -ENOTSUP: not PostgreSQL (or no
+ * libpq). Any one thread per listener. */
+int reg_notify(struct registry *r, const char *what);
+struct reg_listener;
+enum { REG_LISTEN_READ = 1, REG_LISTEN_WRITE = 2 };
+int reg_listener_new(const char *spec, struct reg_listener **out);
+int reg_listener_fd(const struct reg_listener *l);
+int reg_listener_step(struct reg_listener *l, void (*note)(void *ud, const char *payload), void *ud);
+/* LISTEN is in effect: every change committed from now on is heard. */
+bool reg_listener_ready(const struct reg_listener *l);
+void reg_listener_free(struct reg_listener *l);
 int reg_begin(struct registry *r);
 int reg_commit(struct registry *r);
 void reg_rollback(struct registry *r);

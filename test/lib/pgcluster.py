@@ -130,6 +130,7 @@ class Cluster:
         self.port = _free_port()
         opts = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off "
                 "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100")
+        self.opts = opts
         try:
             self._cmd([os.path.join(PG_BIN, "pg_ctl"), "-D", self.data, "-l", self.logfile,
                        "-w", "-t", "60", "-o", opts, "start"])
@@ -145,6 +146,13 @@ class Cluster:
         return self._cmd([os.path.join(PG_BIN, "psql"), "-h", self.dir, "-p", str(self.port),
                           "-U", USER, "-d", DBNAME, "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1",
                           "-c", sql]).stdout
+
+    def restart(self):
+        """Stop the server at once (every connection drops, as when it
+        crashes) and start it again on the same port with the same data."""
+        self._cmd([os.path.join(PG_BIN, "pg_ctl"), "-D", self.data, "-m", "immediate", "-w", "stop"])
+        self._cmd([os.path.join(PG_BIN, "pg_ctl"), "-D", self.data, "-l", self.logfile,
+                   "-w", "-t", "60", "-o", self.opts, "start"])
 
     def log(self):
         try:

@@ -1,0 +1,194 @@
+/* Changes other innetd make to a shared PostgreSQL registry (docs/registry.md,
+ * "Several innetd on one registry"): a listener connection polled on the
+ * event loop, never blocking it. What a notification means here:
+ *   network V  another innetd stored snapshot V: serve it (the verifier's
+ *              model follows the API's current snapshot);
+ *   tenant N   its row changed (suspended, token, quotas, deleted): the
+ *              controller forgets what it cached of it;
+ *   module N, policy  read from the registry at each use: counted only.
+ * A lost connection is reopened after a delay that doubles up to 5 s; the
+ * snapshot is reloaded then, since notifications in between are lost. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "daemon/internal.h"
+
+#define RETRY_MIN_MS 250
+#define RETRY_MAX_MS 5000
+
+struct watch {
+	uv_loop_t *loop;
+	struct api *api;
+	struct ctl *ctl;
+	char *spec;
+	struct reg_listener *l;
+	uv_poll_t poll;
+	bool poll_on;       /* poll initialized (must be closed before a new fd) */
+	uv_timer_t retry;
+	uint64_t retry_ms;
+	bool was_ready, closing;
+	unsigned closes;    /* handle closes pending: freed when none is left */
+	struct watch_stats stats;
+};
+
+static void watch_open(struct watch *w);
+
+static void on_retry(uv_timer_t *t)
+{
+	watch_open(t->data);
+}
+
+static void watch_free(struct watch *w)
+{
+	free(w->spec);
+	free(w);
+}
+
+static void on_closed(uv_handle_t *h)
+{
+	struct watch *w = h->data;
+	if (h == (uv_handle_t *)&w->poll)
+		w->poll_on = false;
+	if (--w->closes == 0 && w->closing)
+		watch_free(w);
+}
+
+static void close_poll(struct watch *w)
+{
+	if (w->poll_on && !uv_is_closing((uv_handle_t *)&w->poll)) {
+		w->closes++;
+		uv_close((uv_handle_t *)&w->poll, on_closed);
+	}
+}
+
+/* Drop the connection; try again later (unless innetd is stopping). */
+static void lost(struct watch *w)
+{
+	close_poll(w); /* before the listener closes its socket */
+	reg_listener_free(w->l);
+	w->l = NULL;
+	if (w->was_ready)
+		log_warn("registry", "listener lost; changes by other innetd are not seen until it is back");
+	w->was_ready = false;
+	w->stats.up = false;
+	if (w->closing)
+		return;
+	uv_timer_start(&w->retry, on_retry, w->retry_ms, 0);
+	w->retry_ms = w->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : w->retry_ms * 2;
+}
+
+static void reload_snapshot(struct watch *w, int64_t version)
+{
+	struct snapshot *cur = api_snapshot(w->api);
+	bool stale = !cur || version < 0 || cur->version != version;
+	snapshot_unref(cur);
+	if (stale && seed_load_snapshot(w->api))
+		log_error("registry", "reloading the network snapshot failed");
+}
+
+static void on_note(void *ud, const char *payload)
+{
+	struct watch *w = ud;
+	char kind[16] = "";
+	long long id = -1;
+	if (sscanf(payload, "%15s %lld", kind, &id) < 1)
+		return;
+	if (!strcmp(kind, "network")) {
+		w->stats.network++;
+		reload_snapshot(w, id);
+	} else if (!strcmp(kind, "tenant")) {
+		w->stats.tenant++;
+		if (id > 0)
+			ctl_tenant_changed(w->ctl, id);
+	} else if (!strcmp(kind, "module")) {
+		w->stats.module++;
+	} else if (!strcmp(kind, "policy")) {
+		w->stats.policy++;
+	}
+}
+
+static void on_poll(uv_poll_t *p, int status, int events)
+{
+	struct watch *w = p->data;
+	int want = status < 0 ? -EIO : reg_listener_step(w->l, on_note, w);
+	if (want < 0) {
+		lost(w);
+		return;
+	}
+	if (reg_listener_ready(w->l) && !w->was_ready) {
+		/* from now on every change is heard: catch up with those before */
+		w->was_ready = true;
+		w->stats.up = true;
+		w->stats.connects++;
+		w->retry_ms = RETRY_MIN_MS;
+		reload_snapshot(w, -1);
+	}
+	uv_poll_start(&w->poll, (want & REG_LISTEN_READ ? UV_READABLE : 0) |
+	                         (want & REG_LISTEN_WRITE ? UV_WRITABLE : 0), on_poll);
+}
+
+static void watch_open(struct watch *w)
+{
+	if (w->poll_on) { /* the old handle is still closing */
+		uv_timer_start(&w->retry, on_retry, 10, 0);
+		return;
+	}
+	int rc = reg_listener_new(w->spec, &w->l);
+	if (rc || reg_listener_fd(w->l) < 0) {
+		lost(w);
+		return;
+	}
+	if (uv_poll_init(w->loop, &w->poll, reg_listener_fd(w->l))) {
+		lost(w);
+		return;
+	}
+	w->poll.data = w;
+	w->poll_on = true;
+	/* libpq's connect starts by writing */
+	uv_poll_start(&w->poll, UV_WRITABLE, on_poll);
+}
+
+int watch_start(uv_loop_t *loop, const char *spec, struct api *api, struct ctl *ctl, struct watch **out)
+{
+	*out = NULL;
+	if (!reg_spec_is_postgres(spec))
+		return 0; /* SQLite: innetd is alone on its registry */
+	struct watch *w = calloc(1, sizeof *w);
+	if (!w || !(w->spec = strdup(spec))) {
+		free(w);
+		return -ENOMEM;
+	}
+	w->loop = loop;
+	w->api = api;
+	w->ctl = ctl;
+	w->retry_ms = RETRY_MIN_MS;
+	uv_timer_init(loop, &w->retry);
+	w->retry.data = w;
+	watch_open(w);
+	*out = w;
+	return 0;
+}
+
+void watch_stats(const struct watch *w, struct watch_stats *out)
+{
+	if (w)
+		*out = w->stats;
+	else
+		memset(out, 0, sizeof *out);
+}
+
+void watch_stop(struct watch *w)
+{
+	if (!w)
+		return;
+	w->closing = true;
+	uv_timer_stop(&w->retry);
+	close_poll(w);
+	reg_listener_free(w->l);
+	w->l = NULL;
+	w->closes++;
+	uv_close((uv_handle_t *)&w->retry, on_closed);
+}

@@ -1,0 +1,90 @@
+"""Two innetd on one PostgreSQL registry (docs/registry.md, "Several innetd
+on one registry"): each listens for the changes the other commits
+(LISTEN/NOTIFY on a connection of its own, polled on the event loop). A
+network stored through one is served by the other at once, tenant and
+module changes are heard, and after the database server restarts (every
+connection lost) the listener comes back by itself and catches up."""
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.environ["INNET_SOURCE_DIR"], "test", "lib"))
+import innet_test as it  # noqa: E402
+import pgcluster  # noqa: E402
+
+NET = it.example("figure3-network.json")
+POLICY = it.example("figure3-policy.reach")
+FIG4 = json.load(open(it.example("figure4-request.json")))
+
+
+def metrics(d):
+    text = it.expect_status(d.get("/metrics"), 200).text
+    return {k: float(v) for k, v in (l.rsplit(" ", 1) for l in text.splitlines() if l and l[0] != "#")}
+
+
+def wait_for(what, cond, seconds=10):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def network_version(d):
+    r = d.get("/v1/network")
+    return r.json.get("version") if r.status == 200 and r.json else None
+
+
+def heard(d, kind):
+    return metrics(d)[f'innet_registry_notifications_total{{kind="{kind}"}}']
+
+
+def test_two_innetd_hear_each_other():
+    with pgcluster.Cluster() as pg:
+        with it.Daemon(network=NET, policy=POLICY, args=["--registry", pg.conninfo]) as a, \
+             it.Daemon(args=["--registry", pg.conninfo]) as b:
+            for d in (a, b):
+                wait_for("the listener", lambda d=d: metrics(d)["innet_registry_listener_up"] == 1)
+            v1 = network_version(a)
+            assert v1 and network_version(b) == v1, (v1, network_version(b))
+
+            # a network stored through a is b's at once
+            net = json.load(open(NET))
+            net["nodes"][-1]["comment"] = "changed through a"
+            it.expect_status(a.put("/v1/network", net), 200)
+            v2 = network_version(a)
+            assert v2 > v1
+            wait_for("b to serve the new network", lambda: network_version(b) == v2)
+            assert heard(b, "network") >= 1
+
+            # tenants and modules: b hears what a commits
+            t = it.expect_status(a.post("/v1/tenants", {"name": "c", "kind": "client",
+                                                         "addresses": ["172.16.15.133/32"]}), 201).json
+            m = it.expect_status(a.post("/v1/modules", FIG4, token=t["token"]), 201).json
+            wait_for("b to hear the tenant and the module",
+                     lambda: heard(b, "tenant") >= 1 and heard(b, "module") >= 1)
+            got = it.expect_status(b.get(f"/v1/modules/{m['id']}"), 200).json
+            assert got["name"] == FIG4["name"], got
+            # a suspended through b is refused by a
+            it.expect_status(b.post(f"/v1/tenants/{t['id']}/suspend"), 200)
+            wait_for("a to hear the suspension", lambda: heard(a, "tenant") >= 1)
+            it.expect_status(a.get("/v1/modules", token=t["token"]), 403)
+
+            # the server restarts: every connection drops; the listeners come
+            # back by themselves and what changed meanwhile is caught up
+            before = metrics(b)["innet_registry_listener_connects_total"]
+            pg.restart()
+            wait_for("b's listener to reconnect",
+                     lambda: metrics(b)["innet_registry_listener_connects_total"] > before, 30)
+            wait_for("a's listener to reconnect", lambda: metrics(a)["innet_registry_listener_up"] == 1, 30)
+            net["nodes"][-1]["comment"] = "changed again"
+            it.expect_status(a.put("/v1/network", net), 200)
+            v3 = network_version(a)
+            wait_for("b to serve the network stored after the restart", lambda: network_version(b) == v3)
+            assert "listener lost" in b.log(), b.log()[-2000:]
+
+
+it.main()
