@@ -1,5 +1,5 @@
 /* What the files of src/registry share: the connection and the statement
- * helpers (registry.c), used by modules.c and state.c. */
+ * helpers (registry.c), used by modules.c, state.c and idempotency.c. */
 #ifndef INNET_REGISTRY_INTERNAL_H
 #define INNET_REGISTRY_INTERNAL_H
 
@@ -8,12 +8,14 @@
 #define REG__CORE_STMTS 32
 #define REG__MODULE_STMTS 16
 #define REG__STATE_STMTS 8
+#define REG__IDEM_STMTS 8
 
 struct registry {
 	sqlite3 *db;
 	sqlite3_stmt *stmts[REG__CORE_STMTS];          /* registry.c */
 	sqlite3_stmt *module_stmts[REG__MODULE_STMTS]; /* modules.c */
 	sqlite3_stmt *state_stmts[REG__STATE_STMTS];   /* state.c */
+	sqlite3_stmt *idem_stmts[REG__IDEM_STMTS];     /* idempotency.c */
 	int version;
 };
 

@@ -59,17 +59,16 @@ static const char *const stmt_sql[S_COUNT] = {
 	                  "(?1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?2) RETURNING version",
 	[S_SNAP_CURRENT] = "SELECT version, json FROM snapshots ORDER BY version DESC LIMIT 1",
 	[S_PLATFORM_UPSERT] =
-		"INSERT INTO platforms(name, address, pool, capacity, local, peer_url, snapshot_version) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(name) DO UPDATE SET "
+		"INSERT INTO platforms(name, address, pool, capacity, pop, snapshot_version) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(name) DO UPDATE SET "
 		"address = excluded.address, pool = excluded.pool, capacity = excluded.capacity, "
-		"local = excluded.local, peer_url = excluded.peer_url, "
-		"snapshot_version = excluded.snapshot_version",
+		"pop = excluded.pop, snapshot_version = excluded.snapshot_version",
 	[S_PLATFORM_BUSY] = "SELECT p.name FROM platforms p WHERE p.snapshot_version < ?1 AND "
 	                    "(EXISTS (SELECT 1 FROM modules m WHERE m.platform = p.name) OR "
 	                    "EXISTS (SELECT 1 FROM allocations a WHERE a.platform = p.name)) LIMIT 1",
 	[S_PLATFORM_DELETE_STALE] = "DELETE FROM platforms WHERE snapshot_version < ?1",
 	[S_PLATFORM_LIST] =
-		"SELECT p.name, p.address, p.pool, p.capacity, p.local, p.peer_url, "
+		"SELECT p.name, p.address, p.pool, p.capacity, p.pop, "
 		"(SELECT count(*) FROM modules m WHERE m.platform = p.name AND m.state <> 'killed') "
 		"FROM platforms p ORDER BY p.rowid",
 	[S_POLICY_INSERT] = "INSERT INTO policies(text, created_at, created_by) VALUES "
@@ -113,6 +112,20 @@ static const char *const migrations[] = {
 	"ALTER TABLE tenants ADD COLUMN quota_inflight INTEGER NOT NULL DEFAULT 0 CHECK (quota_inflight >= 0);",
 	/* 5 -> 6: a tenant the operator suspended (docs/operator.md) */
 	"ALTER TABLE tenants ADD COLUMN suspended_at TEXT;",
+	/* 6 -> 7: many PoPs (docs/pops.md). A platform names the PoP serving
+	 * it (NULL until the next snapshot is stored: innetd reads the pop
+	 * from the snapshot); one live module per address of a platform;
+	 * the answers kept for Idempotency-Key retries (idempotency.c). */
+	"ALTER TABLE platforms DROP COLUMN local;"
+	"ALTER TABLE platforms DROP COLUMN peer_url;"
+	"ALTER TABLE platforms ADD COLUMN pop TEXT;"
+	"CREATE UNIQUE INDEX modules_live_address ON modules(platform, ip) "
+	"WHERE state <> 'killed' AND platform IS NOT NULL;"
+	"CREATE TABLE idempotency (tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE "
+	"CASCADE, key TEXT NOT NULL, request_hash BLOB NOT NULL, status INTEGER NOT NULL, "
+	"body TEXT NOT NULL, module_id INTEGER, created_at TEXT NOT NULL, "
+	"PRIMARY KEY (tenant_id, key));"
+	"CREATE INDEX idempotency_created ON idempotency(created_at);",
 };
 
 _Static_assert(S_COUNT <= REG__CORE_STMTS, "struct registry holds every statement");
@@ -392,6 +405,8 @@ void reg_close(struct registry *r)
 		sqlite3_finalize(r->module_stmts[i]);
 	for (int i = 0; i < REG__STATE_STMTS; i++)
 		sqlite3_finalize(r->state_stmts[i]);
+	for (int i = 0; i < REG__IDEM_STMTS; i++)
+		sqlite3_finalize(r->idem_stmts[i]);
 	if (r->db && sqlite3_close(r->db) != SQLITE_OK)
 		log_error("registry", "close: %s", sqlite3_errmsg(r->db));
 	free(r);
@@ -835,10 +850,9 @@ static int platforms_upsert(struct registry *r, const struct snapshot *snap, int
 		sqlite3_bind_text(s, 2, inet_format_addr(n->address, addr), -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(s, 3, inet_format_prefix(n->pool, pool), -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(s, 4, n->capacity);
-		sqlite3_bind_int(s, 5, n->local);
-		if (n->peer_url)
-			sqlite3_bind_text(s, 6, n->peer_url, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 7, version);
+		if (n->pop)
+			sqlite3_bind_text(s, 5, n->pop, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 6, version);
 		int rc = reg__exec(r, s);
 		if (rc)
 			return rc;
@@ -910,7 +924,7 @@ static void platform_release(void *elem)
 	free(p->name);
 	free(p->address);
 	free(p->pool);
-	free(p->peer_url);
+	free(p->pop);
 }
 
 void reg_platforms_free(struct reg_platform *v, size_t n)
@@ -927,9 +941,8 @@ static int platform_row(sqlite3_stmt *s, void *elem)
 	p->address = reg__dupcol(s, 1);
 	p->pool = reg__dupcol(s, 2);
 	p->capacity = sqlite3_column_int64(s, 3);
-	p->local = sqlite3_column_int(s, 4) != 0;
-	p->peer_url = reg__dupcol(s, 5);
-	p->modules = sqlite3_column_int64(s, 6);
+	p->pop = reg__dupcol(s, 4);
+	p->modules = sqlite3_column_int64(s, 5);
 	return 0;
 }
 

@@ -126,7 +126,11 @@ static void test_migrate_from_1(void **state)
 	struct reg_tenant t = {.name = strdup("old"), .kind = REG_KIND_CLIENT, .quota_modules = 1};
 	uint8_t hash[REG_HASH_LEN] = {9};
 	assert_int_equal(reg_tenant_add(f->reg, &t, hash), 0);
-	assert_int_equal(sqlite3_exec(reg_db(f->reg), "DROP INDEX modules_live_platform; "
+	assert_int_equal(sqlite3_exec(reg_db(f->reg), "DROP TABLE idempotency; DROP INDEX modules_live_address; "
+	                              "ALTER TABLE platforms DROP COLUMN pop; "
+	                              "ALTER TABLE platforms ADD COLUMN local INTEGER NOT NULL DEFAULT 1; "
+	                              "ALTER TABLE platforms ADD COLUMN peer_url TEXT; "
+	                              "DROP INDEX modules_live_platform; "
 	                              "DROP INDEX modules_live_tenant; "
 	                              "ALTER TABLE tenants DROP COLUMN quota_rps; "
 	                              "ALTER TABLE tenants DROP COLUMN quota_flows; "
@@ -139,7 +143,10 @@ static void test_migrate_from_1(void **state)
 	reopen(f);
 	assert_int_equal(scalar(f->reg, "PRAGMA user_version"), REG_SCHEMA_VERSION);
 	assert_int_equal(scalar(f->reg, "SELECT count(*) FROM sqlite_master WHERE name IN "
-	                                "('modules_live_platform', 'modules_live_tenant')"), 2);
+	                                "('modules_live_platform', 'modules_live_tenant', "
+	                                "'modules_live_address', 'idempotency')"), 4);
+	assert_int_equal(scalar(f->reg, "SELECT count(*) FROM pragma_table_info('platforms') "
+	                                "WHERE name IN ('local', 'peer_url')"), 0);
 	struct reg_tenant g;
 	assert_int_equal(reg_tenant_get(f->reg, t.id, &g), 0);
 	assert_string_equal(g.name, "old");
@@ -156,6 +163,10 @@ static void test_migrate_from_3(void **state)
 {
 	struct fx *f = *state;
 	assert_int_equal(sqlite3_exec(reg_db(f->reg),
+	                              "DROP TABLE idempotency; DROP INDEX modules_live_address; "
+	                              "ALTER TABLE platforms DROP COLUMN pop; "
+	                              "ALTER TABLE platforms ADD COLUMN local INTEGER NOT NULL DEFAULT 1; "
+	                              "ALTER TABLE platforms ADD COLUMN peer_url TEXT; "
 	                              "ALTER TABLE tenants DROP COLUMN quota_flows; "
 	                              "ALTER TABLE tenants DROP COLUMN quota_inflight; "
 	                              "ALTER TABLE tenants DROP COLUMN suspended_at; "
@@ -378,6 +389,54 @@ static struct snapshot *parse_file(const char *rel)
 	return s;
 }
 
+/* Idempotency-Key answers: per tenant and key, the newest within the
+ * retention, replaced once older, pruned in bounded batches, gone with
+ * their tenant. */
+static void test_idempotency(void **state)
+{
+	struct fx *f = *state;
+	uint8_t h1[REG_HASH_LEN] = {1}, h2[REG_HASH_LEN] = {2};
+	struct reg_tenant t = {.name = strdup("a"), .kind = REG_KIND_CLIENT};
+	struct reg_tenant u = {.name = strdup("b"), .kind = REG_KIND_CLIENT};
+	assert_int_equal(reg_tenant_add(f->reg, &t, h1), 0);
+	assert_int_equal(reg_tenant_add(f->reg, &u, h2), 0);
+	struct reg_idem e = {.status = 201, .body = "{\"id\":5}", .module_id = 0}, g;
+	memcpy(e.request_hash, h1, REG_HASH_LEN);
+	const int64_t day = 86400000;
+	assert_int_equal(reg_idem_get(f->reg, t.id, "k", day, &g), -ENOENT);
+	assert_int_equal(reg_idem_put(f->reg, t.id, "k", &e, day), 0);
+	assert_int_equal(reg_idem_put(f->reg, t.id, "k", &e, day), -EEXIST); /* one answer per key */
+	e.status = 200;
+	assert_int_equal(reg_idem_put(f->reg, u.id, "k", &e, day), 0); /* keys are per tenant */
+	assert_int_equal(reg_idem_get(f->reg, t.id, "k", day, &g), 0);
+	assert_int_equal(g.status, 201);
+	assert_string_equal(g.body, "{\"id\":5}");
+	assert_memory_equal(g.request_hash, h1, REG_HASH_LEN);
+	reg_idem_release(&g);
+	reopen(f);
+	assert_int_equal(reg_idem_get(f->reg, u.id, "k", day, &g), 0);
+	assert_int_equal(g.status, 200);
+	reg_idem_release(&g);
+	/* older than the retention: not answered, replaced by a new request */
+	assert_int_equal(sqlite3_exec(reg_db(f->reg), "UPDATE idempotency SET created_at = "
+	                              "'2000-01-01T00:00:00.000Z' WHERE key = 'k'", NULL, NULL, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(reg_idem_get(f->reg, t.id, "k", day, &g), -ENOENT);
+	e.status = 202;
+	assert_int_equal(reg_idem_put(f->reg, t.id, "k", &e, day), 0);
+	assert_int_equal(reg_idem_get(f->reg, t.id, "k", day, &g), 0);
+	assert_int_equal(g.status, 202);
+	reg_idem_release(&g);
+	int n;
+	assert_int_equal(reg_idem_prune(f->reg, day, 100, &n), 0);
+	assert_int_equal(n, 1); /* u's old row; t's new one stays */
+	assert_int_equal(scalar(f->reg, "SELECT count(*) FROM idempotency"), 1);
+	assert_int_equal(reg_tenant_delete(f->reg, t.id), 0);
+	assert_int_equal(scalar(f->reg, "SELECT count(*) FROM idempotency"), 0);
+	reg_tenant_release(&t);
+	reg_tenant_release(&u);
+}
+
 static void test_snapshots_and_platforms(void **state)
 {
 	struct fx *f = *state;
@@ -400,7 +459,7 @@ static void test_snapshots_and_platforms(void **state)
 	assert_string_equal(p[0].pool, "10.1.0.0/16");
 	assert_int_equal(p[0].capacity, 1000);
 	assert_int_equal(p[0].modules, 0);
-	assert_true(p[0].local);
+	assert_string_equal(p[0].pop, SNAPSHOT_DEFAULT_POP);
 	reg_platforms_free(p, n);
 
 	/* a module on platform3, then a snapshot without platform3: refused,
@@ -490,6 +549,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migrate_from_1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_from_3, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_module_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idempotency, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tenants, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshots_and_platforms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policies_meta_audit, setup, teardown),
