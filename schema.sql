@@ -143,7 +143,7 @@ CREATE TABLE module_state (
 	saved_at TEXT NOT NULL                -- UTC, ISO 8601 with milliseconds
 );
 
--- Answers kept for Idempotency-Key retries (docs/api.md): a deploy's key,
+-- Answers kept for Idempotency-Key retries (docs/pops.md): a deploy's key,
 -- per tenant, with a hash of its method, path and body and the answer it
 -- got, written in the transaction that stores the module. Rows older than
 -- idempotency-retention are ignored and pruned.

@@ -27,7 +27,7 @@ static json_t *module_request(struct api_req *r)
 	return api_req_body_object(r, fields);
 }
 
-/* A valid Idempotency-Key (docs/api.md): 1 to REG_IDEM_KEY_MAX printable
+/* A valid Idempotency-Key (docs/pops.md): 1 to REG_IDEM_KEY_MAX printable
  * ASCII characters. */
 static bool idem_key_valid(const char *key)
 {

@@ -129,7 +129,7 @@ struct ctl_caller {
 	 * whose caller has gone is answered (503) without being run. */
 	bool (*gone)(void *ud);
 	bool admin; /* the operator's admin token: any tenant's module (get, kill) */
-	/* Optional, deploys only (docs/api.md, Idempotency-Key): the request's
+	/* Optional, deploys only (docs/pops.md, Idempotency-Key): the request's
 	 * key (1 to REG_IDEM_KEY_MAX printable ASCII, checked by the caller)
 	 * and a hash of its method, path and body (REG_HASH_LEN bytes). A
 	 * retry gets the answer kept for the key (same module, same status);

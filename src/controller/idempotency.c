@@ -1,4 +1,4 @@
-/* Idempotency-Key on deploys (docs/api.md): a tenant that retries a
+/* Idempotency-Key on deploys (docs/pops.md): a tenant that retries a
  * deploy after a timeout, here or on another innetd of the same registry,
  * gets the answer the first one got instead of a second module. The
  * answer is kept in the transaction that stores the module, so a crash

@@ -330,7 +330,7 @@ struct ctl_job {
 	uint8_t idem_hash[REG_HASH_LEN];
 };
 
-/* ---- Idempotency-Key (idempotency.c; docs/api.md) ---- */
+/* ---- Idempotency-Key (idempotency.c; docs/pops.md) ---- */
 /* Before a deploy with a key is queued: 1 when answered (the kept answer,
  * 422 reused, 409 in flight), 0 to go on, or a negative errno. */
 int ctl__idem_lookup(struct ctl *c, const struct ctl_caller *who, struct ctl_reply *rp);

@@ -72,7 +72,7 @@ CFG_ROW(address_accepts_per_second, "address-accepts-per-second", INT, 1, 100000
 CFG_ROW(admin_socket, "admin-socket", PATH, 0, 0, NULL, "", "Unix socket (mode 0600) serving the same API outside the TCP limits, so the operator and probes get in under a flood (empty: none)")
 CFG_ROW(report_interval, "report-interval", DURATION, 100, 3600000, NULL, "10s", "refused connections are logged, and unauthenticated calls audited, as one line or row per client address and interval with a count")
 CFG_ROW(audit_retention, "audit-retention", DURATION, 0, INT64_C(3153600000000), NULL, "2160h", "audit rows older than this are deleted, a bounded batch per report-interval (0: kept forever)")
-/* Idempotency-Key on deploys (docs/api.md). */
+/* Idempotency-Key on deploys (docs/pops.md). */
 CFG_ROW(idempotency_retention, "idempotency-retention", DURATION, 1000, INT64_C(3153600000000), NULL, "24h", "how long the answer of a deploy with an Idempotency-Key is kept for its retries (older ones are pruned, and the key may then be used again)")
 /* What tenants see of the operator's network in their reports (docs/privacy.md). */
 CFG_ROW(tenant_report_detail, "tenant-report-detail", ENUM, 0, 0, "none|boundary|full", "boundary", "what a tenant's check report shows of the operator's network: none (verdicts and messages, no traces), boundary (its modules in full, the operator's network as one hop, no names, policy text or routed prefixes) or full (everything, as the operator sees it)")

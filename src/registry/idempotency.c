@@ -1,4 +1,4 @@
-/* Answers kept for Idempotency-Key retries (docs/api.md): one row per
+/* Answers kept for Idempotency-Key retries (docs/pops.md): one row per
  * tenant and key, written in the transaction that stores what the request
  * did, so a retry (on this innetd or another on the same registry) gets
  * the same answer instead of doing it again. */

@@ -181,7 +181,7 @@ int reg_module_state_get(struct registry *r, int64_t id, bool bytes, struct reg_
 /* Forget it (0 also when there was none). */
 int reg_module_state_delete(struct registry *r, int64_t id);
 
-/* --- Idempotency-Key answers (idempotency.c; docs/api.md) --- */
+/* --- Idempotency-Key answers (idempotency.c; docs/pops.md) --- */
 #define REG_IDEM_KEY_MAX 128
 /* The answer a request with an Idempotency-Key got. */
 struct reg_idem {

@@ -5,7 +5,7 @@ PoP's platform is committed (capacity and address taken) and shown as
 "placed" with its pop, but not installed in this innetd's fast path; no
 platform is filled beyond its capacity and no address is handed out twice;
 the old local/peer_url form still loads, with a warning. And the
-Idempotency-Key of deploys (docs/api.md): a retry gets the same module,
+Idempotency-Key of deploys (docs/pops.md): a retry gets the same module,
 another request with the key 422, a bad key 400, keys are per tenant."""
 import copy
 import http.client
