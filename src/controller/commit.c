@@ -204,14 +204,20 @@ int ctl__commit(struct ctl_job *j)
 		return rc;
 	struct reg_module m = {0};
 	char *body = NULL;
-	rc = store_module(j, &m);
+	/* a retry with the key committed elsewhere meanwhile: its answer,
+	 * before the name check would refuse the name it took */
+	bool kept = (rc = ctl__idem_kept(j)) == 1;
+	if (kept)
+		rc = 2;
+	if (!rc)
+		rc = store_module(j, &m);
 	if (!rc)
 		rc = keep_answer(j, &m, &body);
 	if (!rc)
 		rc = reg_commit(c->env.reg);
 	if (rc) {
 		reg_rollback(c->env.reg);
-		if (rc == 2 && body) /* rolled back: the answer the other one kept */
+		if (rc == 2 && (body || kept)) /* rolled back: the answer the other one kept */
 			ctl__idem_replay(j);
 		free(body);
 		free(m.report);

@@ -110,6 +110,18 @@ int ctl__idem_keep(struct ctl_job *j, int status, const char *body, int64_t modu
 	return reg_idem_put(j->ctl->env.reg, j->tenant_id, j->idem_key, &e, retention(j->ctl));
 }
 
+int ctl__idem_kept(struct ctl_job *j)
+{
+	if (!j->idem_key)
+		return 0;
+	struct reg_idem e;
+	int rc = reg_idem_get(j->ctl->env.reg, j->tenant_id, j->idem_key, retention(j->ctl), &e);
+	if (rc)
+		return rc == -ENOENT ? 0 : rc;
+	reg_idem_release(&e);
+	return 1;
+}
+
 void ctl__idem_replay(struct ctl_job *j)
 {
 	struct reg_idem e;

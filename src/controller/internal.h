@@ -340,7 +340,11 @@ void ctl__idem_release(struct ctl_job *j);
 /* Inside the commit's transaction: keep the answer for the job's key
  * (none: 0). -EEXIST when another request with the key committed first. */
 int ctl__idem_keep(struct ctl_job *j, int status, const char *body, int64_t module_id);
-/* After that -EEXIST and the rollback: answer with what was kept. */
+/* Inside the commit's transaction, first: 1 when an answer is already kept
+ * for the job's key (another innetd committed it since the lookup), 0
+ * when none (or no key), or a negative errno. */
+int ctl__idem_kept(struct ctl_job *j);
+/* After that, or -EEXIST, and the rollback: answer with what was kept. */
 void ctl__idem_replay(struct ctl_job *j);
 /* Did the set of modules in the job's model change since it was built? */
 int ctl__model_changed(struct ctl_job *j, bool *changed);

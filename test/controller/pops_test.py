@@ -201,6 +201,77 @@ def test_pop_setting():
     assert not started and "not a PoP name" in bad.log(), bad.log()[-1000:]
 
 
+def test_two_innetd_race_on_one_registry():
+    """Two innetd (PoPs pop1 and lyon) on one SQLite file race deploys onto
+    the only platform with room (capacity 10, served by pop1): exactly 10
+    are committed, each at its own address, whichever process commits; the
+    same Idempotency-Key sent to both gives one module."""
+    tmp = tempfile.mkdtemp(prefix="innet-pops-race-")
+    net = copy.deepcopy(NET)
+    for n in net["nodes"]:
+        if n["type"] == "platform":
+            n.update(capacity=10 if n["name"] == "platform1" else 0, pop="pop1")
+    path = os.path.join(tmp, "net.json")
+    with open(path, "w") as f:
+        json.dump(net, f)
+    db = os.path.join(tmp, "shared.db")
+    common = ["--db", db, "--tenant-inflight", "64"]
+    a = it.Daemon(args=common + ["--pop", "pop1"], network=path, policy=POLICY)
+    b = it.Daemon(args=common + ["--pop", "lyon"])
+    a.start()
+    try:
+        b.start()
+        t = tenant(a, "racer")
+        results = []
+
+        def post(d, name, key=None):
+            h = {"Authorization": f"Bearer {t['token']}", "Content-Type": "application/json"}
+            if key:
+                h["Idempotency-Key"] = key
+            c = http.client.HTTPConnection(d.host, d.port, timeout=120)
+            c.request("POST", "/v1/modules", json.dumps(echo(name)), h)
+            resp = c.getresponse()
+            results.append((d is a, resp.status, json.loads(resp.read())))
+            c.close()
+        threads = [threading.Thread(target=post, args=(a if i % 2 else b, f"m{i}")) for i in range(24)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        ok = [body for _, status, body in results if status == 201]
+        refused = {body["error"]["code"] for _, status, body in results if status != 201}
+        assert len(ok) == 10, [(s, b.get("error", {}).get("code")) for _, s, b in results]
+        assert refused == {"no_capacity"}, refused
+        assert len({m["address"]["ip"] for m in ok}) == 10, ok
+        assert {m["pop"] for m in ok} == {"pop1"}
+        # innetd lyon placed its share: it does not serve platform1
+        from_b = [body for on_a, status, body in results if status == 201 and not on_a]
+        assert all(m["state"] == "placed" for m in from_b), from_b
+        for d in (a, b):
+            p = {x["name"]: x for x in it.expect_status(d.get("/v1/platforms"), 200).json["platforms"]}
+            assert p["platform1"]["modules"] == 10, p
+            mods = it.expect_status(d.get("/v1/modules", token=t["token"]), 200).json["modules"]
+            assert len(mods) == 10 and len({m["address"]["ip"] for m in mods}) == 10, mods
+        # free the platform, then the same key on both innetd: one module
+        for m in ok:
+            it.expect_status(a.delete(f"/v1/modules/{m['id']}", token=t["token"]), 204)
+        results.clear()
+        threads = [threading.Thread(target=post, args=(d, "once", "k-both")) for d in (a, b, a, b)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        ids = {body["id"] for _, status, body in results if status == 201}
+        codes = {body["error"]["code"] for _, status, body in results if status != 201}
+        assert len(ids) == 1 and codes <= {"idempotency_key_in_flight"}, results
+        mods = it.expect_status(a.get("/v1/modules", token=t["token"]), 200).json["modules"]
+        assert [m["name"] for m in mods] == ["once"], mods
+    finally:
+        if b.alive():
+            b.stop()
+        a.stop()
+
+
 def deploy(d, body, token, key=None):
     return d.request("POST", "/v1/modules", body, token=token,
                      headers={"Idempotency-Key": key} if key is not None else None)
