@@ -195,6 +195,8 @@ struct api_change_hooks {
 	struct ctl *ctl;
 	int (*policy)(struct ctl *c, const char *text, bool force, ctl_done_fn done, void *ud);
 	int (*network)(struct ctl *c, struct snapshot *s, bool force, ctl_done_fn done, void *ud);
+	/* Optional: after s replaced old (NULL: none) as the current network. */
+	void (*network_stored)(struct ctl *c, const struct snapshot *old, const struct snapshot *s);
 };
 void api_set_change_hooks(struct api *api, const struct api_change_hooks *hooks);
 const struct api_change_hooks *api_change_hooks(struct api *api);

@@ -484,7 +484,12 @@ static void network_store(struct api_req *r, struct snapshot *s, json_t *warning
 		api_error(r, 500, "internal", NULL, "internal error: %s", strerror(-rc));
 		return;
 	}
+	struct snapshot *old = api_snapshot(api);
 	api_set_snapshot(api, s);
+	const struct api_change_hooks *h = api_change_hooks(api);
+	if (h && h->network_stored)
+		h->network_stored(h->ctl, old, s);
+	snapshot_unref(old);
 	size_t nplat = 0;
 	for (size_t i = 0; i < s->nnodes; i++)
 		nplat += s->nodes[i].type == SNAP_PLATFORM;

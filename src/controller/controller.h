@@ -217,6 +217,12 @@ int ctl_policy_recheck(struct ctl *c, const char *text, bool force, ctl_done_fn 
 int ctl_network_recheck(struct ctl *c, struct snapshot *s, bool force, ctl_done_fn done,
                         void *ud);
 
+/* After s replaced old (NULL: none) as the network: the modules of a
+ * platform that this innetd serves now and did not are installed, those
+ * of one it served and does not any more are removed from its fast path
+ * (they stay committed: the PoP serving it installs them; docs/pops.md). */
+void ctl_network_stored(struct ctl *c, const struct snapshot *old, const struct snapshot *s);
+
 /* ==== stock modules ========================================================= */
 /* Stock modules: vetted Click templates with typed parameters.
  * A tenant names one ("stock": "reverse-proxy") and gives its parameters;

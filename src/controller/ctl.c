@@ -122,6 +122,39 @@ int64_t ctl__snapshot_version(struct ctl *c)
 	return v;
 }
 
+/* Does snapshot s give platform to PoP here (true when s does not name it)? */
+static bool served_in(const struct snapshot *s, const char *platform, const char *here)
+{
+	int i = s && platform ? snapshot_find(s, platform) : -1;
+	return i < 0 || !s->nodes[i].pop || !strcmp(s->nodes[i].pop, here);
+}
+
+void ctl_network_stored(struct ctl *c, const struct snapshot *old, const struct snapshot *s)
+{
+	const char *here = c->env.pop ? c->env.pop : SNAPSHOT_DEFAULT_POP;
+	struct reg_module *v;
+	size_t n, in = 0, out = 0;
+	if (!c->have_ops || reg_modules_live(c->env.reg, 0, &v, &n))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].platform)
+			continue;
+		bool was = served_in(old, v[i].platform, here), is = served_in(s, v[i].platform, here);
+		if (was && !is && c->ops.remove) {
+			/* (ctl__platform_remove asks the current snapshot: s already) */
+			ctl__platform_call_remove(c, &v[i]);
+			out++;
+		} else if (!was && is && c->ops.install) {
+			ctl__platform_install(c, &v[i]);
+			in++;
+		}
+	}
+	reg_modules_free(v, n);
+	if (in || out)
+		log_info("controller", "network changed: %zu module(s) installed, %zu removed (their "
+		         "platforms' PoP changed)", in, out);
+}
+
 bool ctl__served(struct ctl *c, const char *platform, char pop[SNAPSHOT_POP_MAX + 1])
 {
 	const char *here = c->env.pop ? c->env.pop : SNAPSHOT_DEFAULT_POP;

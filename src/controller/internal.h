@@ -294,6 +294,8 @@ bool ctl__tenant_suspended(struct ctl *c, int64_t tenant);
 /* Does this innetd serve platform (NULL: an inline module, yes)? pop
  * (may be NULL) gets the name of the PoP serving it (ctl.c; docs/pops.md). */
 bool ctl__served(struct ctl *c, const char *platform, char pop[SNAPSHOT_POP_MAX + 1]);
+/* Remove m from this innetd's fast path, whoever serves it now. */
+void ctl__platform_call_remove(struct ctl *c, const struct reg_module *m);
 /* Remove m from the platform (modules.c). */
 void ctl__platform_remove(struct ctl *c, const struct reg_module *m);
 /* Decide, and record, whether the live modules deployed before schema

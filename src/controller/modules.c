@@ -255,6 +255,12 @@ void ctl__platform_install(struct ctl *c, const struct reg_module *m)
 	ctl__sib_release(&s);
 }
 
+void ctl__platform_call_remove(struct ctl *c, const struct reg_module *m)
+{
+	if (c->have_ops && c->ops.remove)
+		platform_call(c, m, c->ops.remove, "removing it from the platform");
+}
+
 void ctl__platform_remove(struct ctl *c, const struct reg_module *m)
 {
 	if (c->have_ops && c->ops.remove && ctl__served(c, m->platform, NULL))

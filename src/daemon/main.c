@@ -233,7 +233,8 @@ static int start_api(struct daemon *d, const uint8_t admin_hash[REG_HASH_LEN])
 	}
 	/* a policy or network change is stored only once the deployed modules
 	 * were checked against it */
-	struct api_change_hooks hooks = {d->ctl, ctl_policy_recheck, ctl_network_recheck};
+	struct api_change_hooks hooks = {d->ctl, ctl_policy_recheck, ctl_network_recheck,
+	                                 ctl_network_stored};
 	api_set_change_hooks(d->api, &hooks);
 	return seed_load_snapshot(d->api);
 }

@@ -145,6 +145,20 @@ def test_placement_over_two_pops():
         m = it.expect_status(d.get(f"/v1/modules/{r['id']}", token=t["token"]), 200).json
         assert m["state"] == "placed" and "runtime" not in m, m
         check_invariants(d, net)
+
+        # the operator gives platform2 to this PoP: its modules are installed
+        # here; and back to lyon: removed from this fast path, still placed
+        moved = copy.deepcopy(net)
+        next(n for n in moved["nodes"] if n["name"] == "platform2")["pop"] = "pop1"
+        it.expect_status(d.put("/v1/network", moved), 200)
+        m = it.expect_status(d.get(f"/v1/modules/{r['id']}", token=t["token"]), 200).json
+        assert m["state"] != "placed" and m["pop"] == "pop1", m
+        assert not fast or m["runtime"]["state"] == "deployed", m
+        it.expect_status(d.put("/v1/network", net), 200)
+        m = it.expect_status(d.get(f"/v1/modules/{r['id']}", token=t["token"]), 200).json
+        assert m["state"] == "placed" and m["pop"] == "lyon" and "runtime" not in m, m
+        assert "2 module(s) installed, 0 removed" in d.log() and \
+            "0 module(s) installed, 2 removed" in d.log(), d.log()[-3000:]  # platform2 is full
     finally:
         d.stop()
 
