@@ -389,6 +389,47 @@ static struct snapshot *parse_file(const char *rel)
 	return s;
 }
 
+/* A version 6 registry (platforms with local/peer_url, no PoP names, no
+ * unique live address, no idempotency table) is brought to version 7 with
+ * its rows: the platforms' pop is NULL until the next snapshot (the
+ * snapshot names it), and a second live module at an address is refused. */
+static void test_migrate_from_6(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(sqlite3_exec(reg_db(f->reg),
+	                              "DROP TABLE idempotency; DROP INDEX modules_live_address; "
+	                              "ALTER TABLE platforms DROP COLUMN pop; "
+	                              "ALTER TABLE platforms ADD COLUMN local INTEGER NOT NULL DEFAULT 1; "
+	                              "ALTER TABLE platforms ADD COLUMN peer_url TEXT; "
+	                              "INSERT INTO snapshots(json, created_at, created_by) VALUES "
+	                              "('{}', 'now', 'test'); "
+	                              "INSERT INTO platforms(name, address, pool, capacity, local, peer_url, "
+	                              "snapshot_version) VALUES ('p', '10.1.0.1', '10.1.0.0/24', 5, 0, "
+	                              "'http://peer:80', 1); "
+	                              "INSERT INTO tenants(name, kind, token_hash, created_at) VALUES "
+	                              "('t', 'client', x'01', 'now'); "
+	                              "INSERT INTO modules(tenant_id, name, source, platform, ip, created_at, "
+	                              "updated_at) VALUES (1, 'a', 'x', 'p', 167837698, 'now', 'now'); "
+	                              "PRAGMA user_version = 6", NULL, NULL, NULL), SQLITE_OK);
+	reopen(f);
+	assert_int_equal(scalar(f->reg, "PRAGMA user_version"), REG_SCHEMA_VERSION);
+	struct reg_platform *p;
+	size_t n;
+	assert_int_equal(reg_platform_list(f->reg, &p, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(p[0].name, "p");
+	assert_null(p[0].pop);
+	assert_int_equal(p[0].modules, 1);
+	reg_platforms_free(p, n);
+	/* one live module per (platform, address); a killed one frees it */
+	const char *twin = "INSERT INTO modules(tenant_id, name, source, platform, ip, created_at, "
+	                   "updated_at) VALUES (1, 'b', 'x', 'p', 167837698, 'now', 'now')";
+	assert_int_equal(sqlite3_exec(reg_db(f->reg), twin, NULL, NULL, NULL), SQLITE_CONSTRAINT_UNIQUE);
+	assert_int_equal(sqlite3_exec(reg_db(f->reg), "UPDATE modules SET state = 'killed'", NULL,
+	                              NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(reg_db(f->reg), twin, NULL, NULL, NULL), SQLITE_OK);
+}
+
 /* Idempotency-Key answers: per tenant and key, the newest within the
  * retention, replaced once older, pruned in bounded batches, gone with
  * their tenant. */
@@ -549,6 +590,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migrate_from_1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_from_3, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_module_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_from_6, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idempotency, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tenants, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshots_and_platforms, setup, teardown),
