@@ -421,6 +421,11 @@ static void answer_check(struct ctl_job *j)
 		json_t *head = json_pack("{s:s, s:s?, s:o}", "verdict", ctl__verdict_name(j->out.verdict),
 		                         "platform", cd->platform, "address",
 		                         ctl__cand_address(cd, j->out.proto, j->out.port));
+		char pop[SNAPSHOT_POP_MAX + 1];
+		if (head && cd->platform) { /* where a deploy would go (docs/pops.md) */
+			ctl__served(j->ctl, cd->platform, pop);
+			json_object_set_new(head, "pop", json_string(pop));
+		}
 		ctl__add_state_head(j->ctl, j->tenant_id, head, j->out.stateful);
 		char *text = ctl__with_report(head, j->out.view_text ? j->out.view_text : j->report_text,
 		                              NULL, NULL);

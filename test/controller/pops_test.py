@@ -98,7 +98,9 @@ def test_placement_over_two_pops():
         assert [n.get("pop") for n in g["nodes"] if n["type"] == "platform"] == ["pop1", "lyon", "lyon"]
         t = tenant(d, "t")
 
-        # only PoP lyon's platform3 holds the batcher: placed there
+        # only PoP lyon's platform3 holds the batcher: a check says so, a deploy places it there
+        c = it.expect_status(d.post("/v1/check", FIG4, token=t["token"]), 200).json
+        assert (c["verdict"], c["platform"], c["pop"]) == ("safe", "platform3", "lyon"), c
         b = it.expect_status(d.post("/v1/modules", FIG4, token=t["token"]), 201).json
         assert (b["platform"], b["state"], b["pop"]) == ("platform3", "placed", "lyon"), b
         m = it.expect_status(d.get(f"/v1/modules/{b['id']}", token=t["token"]), 200).json
