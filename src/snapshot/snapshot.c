@@ -338,9 +338,9 @@ static void pop_of_url(const char *url, char out[SNAPSHOT_POP_MAX + 1])
 	const char *h = strstr(url, "://");
 	h = h ? h + 3 : url;
 	size_t n = 0;
-	if (*h == '[') /* an IPv6 literal */
-		h++;
-	for (; *h && *h != ':' && *h != '/' && *h != ']' && n < SNAPSHOT_POP_MAX; h++) {
+	bool v6 = *h == '['; /* an IPv6 literal: up to ']', its ':' too */
+	h += v6;
+	for (; *h && (v6 || *h != ':') && *h != '/' && *h != ']' && n < SNAPSHOT_POP_MAX; h++) {
 		char ch = *h;
 		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
 		          (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';

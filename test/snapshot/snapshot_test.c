@@ -267,6 +267,22 @@ static void test_pop(void **state)
 	assert_string_equal(s2->json, s->json);
 	snapshot_unref(s2);
 	snapshot_unref(s);
+	/* the PoP a peer_url names */
+	static const char *const urls[][2] = {
+		{"http://10.0.0.2:8080", "10-0-0-2"}, {"https://[2001:db8::1]:443/", "2001-db8--1"},
+		{"http://Lyon_2/x", "Lyon_2"}, {"http://:80", "peer"},
+		{"http://a23456789012345678901234567890123456789.net", "a2345678901234567890123456789012"},
+	};
+	for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+		char from[128], *v;
+		snprintf(from, sizeof from, "\"capacity\": 10, \"local\": false, \"peer_url\": \"%s\",",
+		         urls[i][0]);
+		v = variant("\"capacity\": 10,", from);
+		s = parse_at(v, "paris", &w);
+		assert_string_equal(s->nodes[p1].pop, urls[i][1]);
+		snapshot_unref(s);
+		free(v);
+	}
 	/* read without a PoP: the default one */
 	s = parse_at(j2, NULL, &w);
 	assert_string_equal(s->nodes[p1].pop, SNAPSHOT_DEFAULT_POP);
