@@ -3,7 +3,7 @@
 -- older database to this version. Bump user_version (and
 -- REG_SCHEMA_VERSION in src/registry/registry.h) with every change, and add
 -- the matching migration.
-PRAGMA user_version = 6;
+PRAGMA user_version = 7;
 
 -- Small key/value facts about this registry (e.g. the operator token hash).
 CREATE TABLE meta (
@@ -56,14 +56,15 @@ CREATE TABLE snapshots (
 );
 
 -- The platforms of the current snapshot (rewritten with each snapshot).
+-- pop: the PoP whose innetd serves it (docs/pops.md); NULL: stored before
+-- schema version 7, the snapshot names it.
 CREATE TABLE platforms (
 	name TEXT PRIMARY KEY,
 	address TEXT NOT NULL,
 	pool TEXT NOT NULL,
 	capacity INTEGER NOT NULL CHECK (capacity >= 0),
-	local INTEGER NOT NULL DEFAULT 1,
-	peer_url TEXT,
-	snapshot_version INTEGER NOT NULL REFERENCES snapshots(version)
+	snapshot_version INTEGER NOT NULL REFERENCES snapshots(version),
+	pop TEXT
 );
 
 -- Operator policy statements (the requirement language).
@@ -113,6 +114,11 @@ CREATE INDEX modules_live_platform ON modules(platform, state) WHERE state <> 'k
 -- covers the model query and the quota count
 CREATE INDEX modules_live_tenant ON modules(tenant_id, id, name, ip, platform, state)
 	WHERE state <> 'killed';
+-- One live module per address of a platform, whichever innetd commits it
+-- (docs/pops.md): a commit that picked an address another one took first
+-- fails and is verified again with a fresh one.
+CREATE UNIQUE INDEX modules_live_address ON modules(platform, ip)
+	WHERE state <> 'killed' AND platform IS NOT NULL;
 
 -- Addresses handed out from platform pools; one row per (platform, ip,
 -- proto, port) in use.
@@ -136,6 +142,22 @@ CREATE TABLE module_state (
 	bytes INTEGER NOT NULL CHECK (bytes >= 0),
 	saved_at TEXT NOT NULL                -- UTC, ISO 8601 with milliseconds
 );
+
+-- Answers kept for Idempotency-Key retries (docs/pops.md): a deploy's key,
+-- per tenant, with a hash of its method, path and body and the answer it
+-- got, written in the transaction that stores the module. Rows older than
+-- idempotency-retention are ignored and pruned.
+CREATE TABLE idempotency (
+	tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+	key TEXT NOT NULL,
+	request_hash BLOB NOT NULL,           -- crypto_generichash of method, path, body
+	status INTEGER NOT NULL,
+	body TEXT NOT NULL,
+	module_id INTEGER,
+	created_at TEXT NOT NULL,             -- UTC, ISO 8601 with milliseconds
+	PRIMARY KEY (tenant_id, key)
+);
+CREATE INDEX idempotency_created ON idempotency(created_at);
 
 -- Every state-changing call: who, what, when, result.
 CREATE TABLE audit (

@@ -39,6 +39,7 @@ struct api {
 	struct route_target **targets;
 	size_t ntargets;
 	struct snapshot *snap;
+	const char *pop; /* this innetd's PoP (NULL: SNAPSHOT_DEFAULT_POP) */
 	struct api_change_hooks hooks;
 	uint64_t started_ms;
 	bool draining;
@@ -169,6 +170,16 @@ struct snapshot *api_snapshot(struct api *api)
 	return snapshot_ref(api->snap);
 }
 
+void api_set_pop(struct api *api, const char *pop)
+{
+	api->pop = pop;
+}
+
+const char *api_pop(const struct api *api)
+{
+	return api->pop ? api->pop : SNAPSHOT_DEFAULT_POP;
+}
+
 void api_set_snapshot(struct api *api, struct snapshot *s)
 {
 	struct snapshot *old = api->snap;
@@ -181,6 +192,11 @@ const char *api_req_method(const struct api_req *r) { return r->method; }
 const char *api_req_path(const struct api_req *r) { return r->path; }
 const struct api_principal *api_req_principal(const struct api_req *r) { return &r->who; }
 json_t *api_req_body(const struct api_req *r) { return r->body; }
+
+const char *api_req_header(const struct api_req *r, const char *name)
+{
+	return r->http ? http_req_header(r->http, name) : NULL;
+}
 
 const char *api_req_query(const struct api_req *r)
 {

@@ -205,6 +205,8 @@ struct api_change_hooks {
 	struct ctl *ctl;
 	int (*policy)(struct ctl *c, const char *text, bool force, ctl_done_fn done, void *ud);
 	int (*network)(struct ctl *c, struct snapshot *s, bool force, ctl_done_fn done, void *ud);
+	/* Optional: after s replaced old (NULL: none) as the current network. */
+	void (*network_stored)(struct ctl *c, const struct snapshot *old, const struct snapshot *s);
 };
 void api_set_change_hooks(struct api *api, const struct api_change_hooks *hooks);
 const struct api_change_hooks *api_change_hooks(struct api *api);
@@ -217,6 +219,11 @@ uv_loop_t *api_loop(struct api *api);
 const json_t *api_settings(struct api *api);
 /* The current snapshot with a new reference (snapshot_unref it), or NULL. */
 struct snapshot *api_snapshot(struct api *api);
+/* This innetd's PoP (docs/pops.md): old-form snapshots are read with it,
+ * GET /v1/platforms says which platforms it serves. pop must outlive api
+ * (NULL: SNAPSHOT_DEFAULT_POP). */
+void api_set_pop(struct api *api, const char *pop);
+const char *api_pop(const struct api *api);
 /* Make s current (takes its own reference; NULL clears). */
 void api_set_snapshot(struct api *api, struct snapshot *s);
 /* Audit of floods: calls without a valid token are counted per client
@@ -247,6 +254,8 @@ const struct api_principal *api_req_principal(const struct api_req *r);
 json_t *api_req_body(const struct api_req *r);
 /* The raw body text. */
 const char *api_req_body_text(const struct api_req *r, size_t *len);
+/* The request's header `name` (case-insensitive), or NULL. */
+const char *api_req_header(const struct api_req *r, const char *name);
 /* The body as an object whose keys are all in `allowed` (NULL-terminated;
  * NULL: any). Otherwise answers 400 and returns NULL (return 0 then). */
 json_t *api_req_body_object(struct api_req *r, const char *const *allowed);

@@ -452,12 +452,28 @@ static json_t *diags_json(const struct diags *d)
 	return a;
 }
 
-/* Store s as the current network and answer. */
-static void network_store(struct api_req *r, struct snapshot *s)
+/* The warnings of d (the old platform form: docs/snapshot.md), or NULL. */
+static json_t *warnings_json(const struct diags *d)
+{
+	json_t *a = NULL;
+	for (size_t i = 0; i < d->n; i++)
+		if (d->v[i].level == DIAG_WARNING) {
+			if (!a)
+				a = json_array();
+			json_array_append_new(a, json_string(d->v[i].msg));
+		}
+	return a;
+}
+
+/* Store s as the current network and answer, with warnings (stolen; may
+ * be NULL). */
+static void network_store(struct api_req *r, struct snapshot *s, json_t *warnings)
 {
 	struct api *api = api_req_api(r);
 	char *busy = NULL;
 	int rc = reg_snapshot_put(api_registry(api), s, api_req_principal(r)->who, &busy);
+	if (rc)
+		json_decref(warnings);
 	if (rc == -EBUSY) {
 		api_error(r, 409, "platform_in_use", json_pack("{s:s}", "platform", busy ? busy : "?"),
 		          "platform '%s' hosts modules and would disappear", busy ? busy : "?");
@@ -468,31 +484,45 @@ static void network_store(struct api_req *r, struct snapshot *s)
 		api_error(r, 500, "internal", NULL, "internal error: %s", strerror(-rc));
 		return;
 	}
+	struct snapshot *old = api_snapshot(api);
 	api_set_snapshot(api, s);
+	const struct api_change_hooks *h = api_change_hooks(api);
+	if (h && h->network_stored)
+		h->network_stored(h->ctl, old, s);
+	snapshot_unref(old);
 	size_t nplat = 0;
 	for (size_t i = 0; i < s->nnodes; i++)
 		nplat += s->nodes[i].type == SNAP_PLATFORM;
 	log_info("api", "network snapshot version %lld stored (%zu nodes, %zu links)",
 	         (long long)s->version, s->nnodes, s->nlinks);
 	api_req_audit_detail(r, json_pack("{s:I}", "version", (json_int_t)s->version));
-	api_respond(r, 200, json_pack("{s:I, s:I, s:I, s:I}", "version", (json_int_t)s->version,
-	                              "nodes", (json_int_t)s->nnodes, "links", (json_int_t)s->nlinks,
-	                              "platforms", (json_int_t)nplat));
+	json_t *body = json_pack("{s:I, s:I, s:I, s:I}", "version", (json_int_t)s->version,
+	                         "nodes", (json_int_t)s->nnodes, "links", (json_int_t)s->nlinks,
+	                         "platforms", (json_int_t)nplat);
+	if (warnings) {
+		log_warn("api", "network snapshot version %lld uses the old platform form "
+		         "(local/peer_url): %zu warning(s)", (long long)s->version, json_array_size(warnings));
+		json_object_set_new(body, "warnings", warnings);
+	}
+	api_respond(r, 200, body);
 }
 
 /* A network change waiting for its hook. */
 struct network_change {
 	struct api_req *r;
 	struct snapshot *s;
+	json_t *warnings;
 };
 
 static void network_checked(void *ud, const struct ctl_answer *a)
 {
 	struct network_change *nc = ud;
-	if (a->status)
+	if (a->status) {
 		api_answer(nc->r, a);
-	else
-		network_store(nc->r, nc->s);
+		json_decref(nc->warnings);
+	} else {
+		network_store(nc->r, nc->s, nc->warnings);
+	}
 	snapshot_unref(nc->s);
 	free(nc);
 }
@@ -539,7 +569,7 @@ static int h_network_put(struct api_req *r, void *ud)
 	struct diags d;
 	diags_init(&d);
 	struct snapshot *s;
-	int rc = snapshot_parse(text, len, &s, &d);
+	int rc = snapshot_parse_pop(text, len, api_pop(api_req_api(r)), &s, &d);
 	if (rc) {
 		json_t *errs = diags_json(&d);
 		api_error(r, 400, "invalid_snapshot", json_pack("{s:o}", "errors", errs),
@@ -548,24 +578,28 @@ static int h_network_put(struct api_req *r, void *ud)
 		diags_free(&d);
 		return 0;
 	}
+	json_t *warnings = warnings_json(&d);
 	diags_free(&d);
 	if (capacity_refused(r, s)) {
+		json_decref(warnings);
 		snapshot_unref(s);
 		return 0;
 	}
 	const struct api_change_hooks *h = api_change_hooks(api_req_api(r));
 	if (!h) {
-		network_store(r, s);
+		network_store(r, s, warnings);
 		snapshot_unref(s);
 		return 0;
 	}
 	struct network_change *nc = malloc(sizeof *nc);
 	if (!nc) {
+		json_decref(warnings);
 		snapshot_unref(s);
 		return -ENOMEM;
 	}
-	*nc = (struct network_change){r, s};
+	*nc = (struct network_change){r, s, warnings};
 	if ((rc = h->network(h->ctl, s, force_param(r), network_checked, nc))) {
+		json_decref(warnings);
 		snapshot_unref(s);
 		free(nc);
 		return rc;
@@ -697,18 +731,24 @@ static int h_platforms(struct api_req *r, void *ud)
 	int rc = reg_platform_list(api_registry(api), &v, &n);
 	if (rc)
 		return rc;
+	struct snapshot *s = api_snapshot(api);
 	json_t *a = json_array();
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		/* the snapshot names the pop (rows stored before schema 7 do not) */
+		int k = s ? snapshot_find(s, v[i].name) : -1;
+		const char *pop = k >= 0 && s->nodes[k].pop ? s->nodes[k].pop
+		                  : v[i].pop ? v[i].pop : api_pop(api);
 		json_array_append_new(a, json_pack(
-			"{s:s, s:s, s:s, s:I, s:I, s:f, s:b, s:o}", "name", v[i].name,
+			"{s:s, s:s, s:s, s:I, s:I, s:f, s:s, s:b}", "name", v[i].name,
 			"address", v[i].address, "pool", v[i].pool, "capacity", (json_int_t)v[i].capacity,
 			"modules", (json_int_t)v[i].modules,
 			"load", v[i].capacity ? (double)v[i].modules / (double)v[i].capacity : 0.0,
-			"local", v[i].local, "peer_url", v[i].peer_url ? json_string(v[i].peer_url) : json_null()));
+			"pop", pop, "served", !strcmp(pop, api_pop(api))));
+	}
 	reg_platforms_free(v, n);
-	struct snapshot *s = api_snapshot(api);
-	json_t *j = json_pack("{s:o, s:o}", "snapshot_version",
-	                      s ? json_integer(s->version) : json_null(), "platforms", a);
+	json_t *j = json_pack("{s:o, s:s, s:o}", "snapshot_version",
+	                      s ? json_integer(s->version) : json_null(), "pop", api_pop(api),
+	                      "platforms", a);
 	snapshot_unref(s);
 	api_respond(r, 200, j);
 	return 0;

@@ -131,8 +131,8 @@ static int store_module(struct ctl_job *j, struct reg_module *m)
 static void install(struct ctl_job *j, const struct reg_module *m)
 {
 	struct ctl *c = j->ctl;
-	if (!c->have_ops || !c->ops.install)
-		return;
+	if (!c->have_ops || !c->ops.install || !ctl__served(c, m->platform, NULL))
+		return; /* (another PoP's innetd installs what it serves: docs/pops.md) */
 	uint64_t flows, mem_mb;
 	ctl__module_quota(c, m->tenant_id, &flows, &mem_mb);
 	struct ctl_deployed d = {
@@ -149,25 +149,48 @@ static void install(struct ctl_job *j, const struct reg_module *m)
 		ctl__hold_if_suspended(c, m->id, m->tenant_id);
 }
 
-static void answer_deployed(struct ctl_job *j, const struct reg_module *m)
+/* The answer's text: "deployed" here, or "placed" with the PoP that
+ * serves its platform. malloc'd; NULL when out of memory. */
+static char *deployed_body(struct ctl_job *j, const struct reg_module *m)
 {
 	const struct ctl_cand *cd = &j->in.cands[j->out.winner];
+	char pop[SNAPSHOT_POP_MAX + 1];
+	bool here = ctl__served(j->ctl, cd->platform, pop);
 	json_t *head = json_pack("{s:I, s:s, s:s?, s:o, s:s, s:s}", "id", (json_int_t)m->id,
 	                         "name", m->name, "platform", cd->platform, "address",
 	                         ctl__cand_address(cd, j->out.proto, j->out.port), "verdict",
-	                         ctl__verdict_name(j->out.verdict), "state", "deployed");
+	                         ctl__verdict_name(j->out.verdict), "state",
+	                         here ? "deployed" : "placed");
+	if (head && cd->platform)
+		json_object_set_new(head, "pop", json_string(pop));
 	ctl__add_state_head(j->ctl, j->tenant_id, head, j->out.stateful);
 	/* the tenant's view; the stored report stays full (the operator's) */
-	char *body = ctl__with_report(head, j->out.view_text ? j->out.view_text : m->report,
-	                              j->in.inline_a, j->in.inline_b);
+	return ctl__with_report(head, j->out.view_text ? j->out.view_text : m->report,
+	                        j->in.inline_a, j->in.inline_b);
+}
+
+static void answer_deployed(struct ctl_job *j, const struct reg_module *m, const char *body)
+{
 	if (body)
 		ctl__reply_text(&j->reply, 201, body,
-		                json_pack("{s:I, s:s, s:s?}", "id", (json_int_t)m->id, "name", m->name,
-		                          "platform", m->platform));
+		                json_pack("{s:I, s:s, s:s?, s:s?}", "id", (json_int_t)m->id, "name",
+		                          m->name, "platform", m->platform, "idempotency_key",
+		                          j->idem_key));
 	else
 		ctl__reply_error(&j->reply, 500, "internal", NULL,
 		                 "out of memory (module %lld is deployed)", (long long)m->id);
-	free(body);
+}
+
+/* Inside the transaction, after the module's row: the answer, kept for
+ * the request's Idempotency-Key. 0, 2 (answered: another request with
+ * the key committed first) or a negative errno. */
+static int keep_answer(struct ctl_job *j, const struct reg_module *m, char **body)
+{
+	*body = deployed_body(j, m);
+	if (!*body)
+		return -ENOMEM;
+	int rc = ctl__idem_keep(j, 201, *body, m->id);
+	return rc == -EEXIST ? 2 : rc;
 }
 
 int ctl__commit(struct ctl_job *j)
@@ -180,23 +203,39 @@ int ctl__commit(struct ctl_job *j)
 	if ((rc = reg_begin(c->env.reg)))
 		return rc;
 	struct reg_module m = {0};
-	rc = store_module(j, &m);
+	char *body = NULL;
+	/* a retry with the key committed elsewhere meanwhile: its answer,
+	 * before the name check would refuse the name it took */
+	bool kept = (rc = ctl__idem_kept(j)) == 1;
+	if (kept)
+		rc = 2;
+	if (!rc)
+		rc = store_module(j, &m);
+	if (!rc)
+		rc = keep_answer(j, &m, &body);
 	if (!rc)
 		rc = reg_commit(c->env.reg);
 	if (rc) {
 		reg_rollback(c->env.reg);
+		if (rc == 2 && (body || kept)) /* rolled back: the answer the other one kept */
+			ctl__idem_replay(j);
+		free(body);
 		free(m.report);
 		free(m.stateful_elements);
 		free(m.created_at);
 		return rc == 2 ? 0 : rc;
 	}
 	ctl__modules_changed(c, j->tenant_id, cd->platform);
-	char ip[16];
-	log_info("controller", "module %lld '%s' of tenant %lld deployed on %s at %s (%s)",
-	         (long long)m.id, m.name, (long long)j->tenant_id, cd->platform ? cd->platform : "inline",
-	         cd->platform ? inet_format_addr(cd->ip, ip) : "-", ctl__verdict_name(j->out.verdict));
+	char ip[16], pop[SNAPSHOT_POP_MAX + 1];
+	bool here = ctl__served(c, cd->platform, pop);
+	log_info("controller", "module %lld '%s' of tenant %lld %s on %s at %s%s%s (%s)",
+	         (long long)m.id, m.name, (long long)j->tenant_id, here ? "deployed" : "placed",
+	         cd->platform ? cd->platform : "inline",
+	         cd->platform ? inet_format_addr(cd->ip, ip) : "-", here ? "" : ", PoP ",
+	         here ? "" : pop, ctl__verdict_name(j->out.verdict));
 	install(j, &m);
-	answer_deployed(j, &m);
+	answer_deployed(j, &m, body);
+	free(body);
 	free(m.report);
 	free(m.stateful_elements);
 	free(m.created_at);

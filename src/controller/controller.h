@@ -105,6 +105,7 @@ struct ctl_limits {
 	uint64_t module_flows;     /* flow mappings (0: 65536) */
 	uint64_t module_memory_mb; /* MiB of a stateful module's state (0: 16) */
 	enum ctl_detail tenant_detail; /* what tenants' reports show (0: boundary) */
+	uint64_t idem_retention_ms; /* Idempotency-Key answers are kept this long (0: 24 h) */
 };
 
 /* What the controller needs from its host: the loop, the registry and the
@@ -114,6 +115,10 @@ struct ctl_env {
 	struct registry *reg;
 	struct snapshot *(*snapshot)(void *ud);
 	void *snapshot_ud;
+	/* this innetd's PoP (the pop setting; NULL: SNAPSHOT_DEFAULT_POP):
+	 * modules placed on a platform another PoP serves are committed but
+	 * not installed here (docs/pops.md). Must outlive the controller. */
+	const char *pop;
 };
 
 /* Who asks (the API authenticated them). */
@@ -124,6 +129,14 @@ struct ctl_caller {
 	 * whose caller has gone is answered (503) without being run. */
 	bool (*gone)(void *ud);
 	bool admin; /* the operator's admin token: any tenant's module (get, kill) */
+	/* Optional, deploys only (docs/pops.md, Idempotency-Key): the request's
+	 * key (1 to REG_IDEM_KEY_MAX printable ASCII, checked by the caller)
+	 * and a hash of its method, path and body (REG_HASH_LEN bytes). A
+	 * retry gets the answer kept for the key (same module, same status);
+	 * another request with the key 422 idempotency_key_reused; while the
+	 * first is in flight, 409 idempotency_key_in_flight. NULL: none. */
+	const char *idem_key;
+	const uint8_t *idem_hash;
 };
 
 /* An answer. status >= 400: an error (code, message, details); otherwise
@@ -181,7 +194,10 @@ void ctl_free(struct ctl *c);
  * deploying. */
 int ctl_check(struct ctl *c, const struct ctl_caller *who, json_t *req, ctl_done_fn done,
               void *ud);
-/* Verify req and deploy the module where it is safe (201). */
+/* Verify req and deploy the module where it is safe (201): on any
+ * platform of the snapshot, this PoP's first (docs/pops.md); one another
+ * PoP serves is committed, answered with "state": "placed" and its "pop",
+ * and not installed here. */
 int ctl_deploy(struct ctl *c, const struct ctl_caller *who, json_t *req, ctl_done_fn done,
                void *ud);
 /* The caller's modules, newest first ({"modules": [...]}); killed ones too
@@ -217,6 +233,12 @@ int ctl_policy_recheck(struct ctl *c, const char *text, bool force, ctl_done_fn 
  * requirements and the policies on it (409 network_conflict unless force). */
 int ctl_network_recheck(struct ctl *c, struct snapshot *s, bool force, ctl_done_fn done,
                         void *ud);
+
+/* After s replaced old (NULL: none) as the network: the modules of a
+ * platform that this innetd serves now and did not are installed, those
+ * of one it served and does not any more are removed from its fast path
+ * (they stay committed: the PoP serving it installs them; docs/pops.md). */
+void ctl_network_stored(struct ctl *c, const struct snapshot *old, const struct snapshot *s);
 
 /* ==== stock modules ========================================================= */
 /* Stock modules: vetted Click templates with typed parameters.

@@ -122,6 +122,56 @@ int64_t ctl__snapshot_version(struct ctl *c)
 	return v;
 }
 
+/* Does snapshot s give platform to PoP here (true when s does not name it)? */
+static bool served_in(const struct snapshot *s, const char *platform, const char *here)
+{
+	int i = s && platform ? snapshot_find(s, platform) : -1;
+	return i < 0 || !s->nodes[i].pop || !strcmp(s->nodes[i].pop, here);
+}
+
+void ctl_network_stored(struct ctl *c, const struct snapshot *old, const struct snapshot *s)
+{
+	const char *here = c->env.pop ? c->env.pop : SNAPSHOT_DEFAULT_POP;
+	struct reg_module *v;
+	size_t n, in = 0, out = 0;
+	if (!c->have_ops || reg_modules_live(c->env.reg, 0, &v, &n))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].platform)
+			continue;
+		bool was = served_in(old, v[i].platform, here), is = served_in(s, v[i].platform, here);
+		if (was && !is && c->ops.remove) {
+			/* (ctl__platform_remove asks the current snapshot: s already) */
+			ctl__platform_call_remove(c, &v[i]);
+			out++;
+		} else if (!was && is && c->ops.install) {
+			ctl__platform_install(c, &v[i]);
+			in++;
+		}
+	}
+	reg_modules_free(v, n);
+	if (in || out)
+		log_info("controller", "network changed: %zu module(s) installed, %zu removed (their "
+		         "platforms' PoP changed)", in, out);
+}
+
+bool ctl__served(struct ctl *c, const char *platform, char pop[SNAPSHOT_POP_MAX + 1])
+{
+	const char *here = c->env.pop ? c->env.pop : SNAPSHOT_DEFAULT_POP;
+	bool served = true;
+	if (pop)
+		snprintf(pop, SNAPSHOT_POP_MAX + 1, "%s", here);
+	struct snapshot *s = platform ? c->env.snapshot(c->env.snapshot_ud) : NULL;
+	int i = s ? snapshot_find(s, platform) : -1;
+	if (i >= 0 && s->nodes[i].pop) {
+		served = !strcmp(s->nodes[i].pop, here);
+		if (pop)
+			snprintf(pop, SNAPSHOT_POP_MAX + 1, "%s", s->nodes[i].pop);
+	}
+	snapshot_unref(s);
+	return served;
+}
+
 int ctl__current_base(struct ctl *c, struct vfy_base **out, int64_t *version, struct diags *why)
 {
 	*out = NULL;
@@ -253,9 +303,14 @@ static int install_all(struct ctl *c)
 	int rc = reg_modules_live(c->env.reg, 0, &v, &n);
 	if (rc)
 		return rc;
+	size_t installed = 0;
 	for (size_t i = 0; i < n; i++)
-		ctl__platform_install(c, &v[i]);
-	log_info("controller", "%zu deployed module(s) handed to the platform", n);
+		if (ctl__served(c, v[i].platform, NULL)) { /* (another PoP installs its own) */
+			ctl__platform_install(c, &v[i]);
+			installed++;
+		}
+	log_info("controller", "%zu deployed module(s) handed to the platform, %zu placed on other "
+	         "PoPs", installed, n - installed);
 	reg_modules_free(v, n);
 	return 0;
 }
@@ -322,6 +377,7 @@ void ctl_free(struct ctl *c)
 	while ((t = idmap_next(&c->tenants, &it, NULL)))
 		free(t);
 	idmap_free(&c->tenants);
+	free(c->idem_flight);
 	for (struct ctl_platform *p = c->platforms, *next; p; p = next) {
 		next = p->next;
 		idmap_free(&p->reserved);

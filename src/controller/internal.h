@@ -200,6 +200,9 @@ struct ctl {
 	struct ctl_job *rq_head, *rq_tail;
 	bool rq_busy;
 	struct ctl_stats stats;       /* the counters of ctl_stats (sched.c) */
+	/* deploys with an Idempotency-Key not answered yet (idempotency.c) */
+	struct ctl_job **idem_flight;
+	size_t nidem_flight, idem_flight_cap;
 };
 
 /* Where an answer goes; fn is NULL once answered. */
@@ -289,6 +292,11 @@ void ctl__platform_install(struct ctl *c, const struct reg_module *m);
 void ctl__hold_if_suspended(struct ctl *c, int64_t id, int64_t tenant);
 /* Is the tenant suspended (false when it cannot be read)? */
 bool ctl__tenant_suspended(struct ctl *c, int64_t tenant);
+/* Does this innetd serve platform (NULL: an inline module, yes)? pop
+ * (may be NULL) gets the name of the PoP serving it (ctl.c; docs/pops.md). */
+bool ctl__served(struct ctl *c, const char *platform, char pop[SNAPSHOT_POP_MAX + 1]);
+/* Remove m from this innetd's fast path, whoever serves it now. */
+void ctl__platform_call_remove(struct ctl *c, const struct reg_module *m);
 /* Remove m from the platform (modules.c). */
 void ctl__platform_remove(struct ctl *c, const struct reg_module *m);
 /* Decide, and record, whether the live modules deployed before schema
@@ -321,7 +329,26 @@ struct ctl_job {
 	size_t nmodel;
 	int rounds;
 	struct ctl_job *next;
+	char *idem_key; /* Idempotency-Key (idempotency.c), or NULL */
+	uint8_t idem_hash[REG_HASH_LEN];
 };
+
+/* ---- Idempotency-Key (idempotency.c; docs/pops.md) ---- */
+/* Before a deploy with a key is queued: 1 when answered (the kept answer,
+ * 422 reused, 409 in flight), 0 to go on, or a negative errno. */
+int ctl__idem_lookup(struct ctl *c, const struct ctl_caller *who, struct ctl_reply *rp);
+/* The job carries the caller's key, in flight until released. */
+int ctl__idem_attach(struct ctl_job *j, const struct ctl_caller *who);
+void ctl__idem_release(struct ctl_job *j);
+/* Inside the commit's transaction: keep the answer for the job's key
+ * (none: 0). -EEXIST when another request with the key committed first. */
+int ctl__idem_keep(struct ctl_job *j, int status, const char *body, int64_t module_id);
+/* Inside the commit's transaction, first: 1 when an answer is already kept
+ * for the job's key (another innetd committed it since the lookup), 0
+ * when none (or no key), or a negative errno. */
+int ctl__idem_kept(struct ctl_job *j);
+/* After that, or -EEXIST, and the rollback: answer with what was kept. */
+void ctl__idem_replay(struct ctl_job *j);
 /* Did the set of modules in the job's model change since it was built? */
 int ctl__model_changed(struct ctl_job *j, bool *changed);
 /* Record the winner (one transaction) and answer. 0: answered; 1: the

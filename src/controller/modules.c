@@ -43,6 +43,20 @@ static void add_suspend_counters(struct ctl *c, const struct reg_module *m, json
 		reg_module_state_release(&st);
 }
 
+/* The PoP serving its platform; a live module another PoP serves is
+ * "placed": committed, waiting for that PoP's innetd to install it
+ * (docs/pops.md). */
+static void add_pop(struct ctl *c, const struct reg_module *m, json_t *j)
+{
+	char pop[SNAPSHOT_POP_MAX + 1];
+	if (!m->platform)
+		return;
+	bool here = ctl__served(c, m->platform, pop);
+	json_object_set_new(j, "pop", json_string(pop));
+	if (!here && strcmp(m->state, "killed"))
+		json_object_set_new(j, "state", json_string("placed"));
+}
+
 static json_t *mod_json(struct ctl *c, const struct reg_module *m, bool full)
 {
 	/* the report (tens of KiB) is parsed only when shown or when it may
@@ -60,6 +74,7 @@ static json_t *mod_json(struct ctl *c, const struct reg_module *m, bool full)
 	json_t *inl = rep ? json_object_get(rep, "inline") : NULL;
 	if (inl)
 		json_object_set(j, "inline", inl);
+	add_pop(c, m, j);
 	add_stateful(c, m, j);
 	if (full) {
 		add_suspend_counters(c, m, j);
@@ -215,6 +230,8 @@ static void platform_call(struct ctl *c, const struct reg_module *m,
 void ctl__platform_install(struct ctl *c, const struct reg_module *m)
 {
 	struct ctl_sib s;
+	if (!ctl__served(c, m->platform, NULL)) /* its PoP's innetd installs it */
+		return;
 	if (ctl__mod_sib(m, &s)) {
 		ctl__sib_release(&s);
 		return;
@@ -238,9 +255,15 @@ void ctl__platform_install(struct ctl *c, const struct reg_module *m)
 	ctl__sib_release(&s);
 }
 
-void ctl__platform_remove(struct ctl *c, const struct reg_module *m)
+void ctl__platform_call_remove(struct ctl *c, const struct reg_module *m)
 {
 	if (c->have_ops && c->ops.remove)
+		platform_call(c, m, c->ops.remove, "removing it from the platform");
+}
+
+void ctl__platform_remove(struct ctl *c, const struct reg_module *m)
+{
+	if (c->have_ops && c->ops.remove && ctl__served(c, m->platform, NULL))
 		platform_call(c, m, c->ops.remove, "removing it from the platform");
 }
 

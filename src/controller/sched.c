@@ -45,6 +45,7 @@ static void job_inputs_release(struct ctl_job *j)
 
 static void job_free(struct ctl_job *j)
 {
+	ctl__idem_release(j);
 	job_inputs_release(j);
 	free(j->in.name);
 	free(j->in.click);
@@ -286,8 +287,10 @@ static int add_cand(struct ctl_job *j, const struct reg_platform *p)
 	return 0;
 }
 
-/* Where the module may go: its link when inline, else every local
- * platform, the one with the most spare capacity first. */
+/* Where the module may go: its link when inline, else every platform of
+ * the snapshot, whichever PoP serves it (docs/pops.md): this PoP's first
+ * (the module runs where its tenant asked, when it can), each group the
+ * one with the most spare capacity first. */
 static int inputs_candidates(struct ctl_job *j)
 {
 	if (j->in.inline_a) {
@@ -307,9 +310,10 @@ static int inputs_candidates(struct ctl_job *j)
 	if (!j->in.cands)
 		rc = -ENOMEM;
 	j->reserved = j->kind == CTL_JOB_DEPLOY; /* (unreserving what was not reserved is harmless) */
-	for (size_t i = 0; i < np && !rc; i++)
-		if (pv[i].local) /* (the others are served by a peer innetd) */
-			rc = add_cand(j, &pv[i]);
+	for (int here = 1; here >= 0; here--)
+		for (size_t i = 0; i < np && !rc; i++)
+			if (ctl__served(j->ctl, pv[i].name, NULL) == here)
+				rc = add_cand(j, &pv[i]);
 	reg_platforms_free(pv, np);
 	return rc;
 }
@@ -418,6 +422,11 @@ static void answer_check(struct ctl_job *j)
 		json_t *head = json_pack("{s:s, s:s?, s:o}", "verdict", ctl__verdict_name(j->out.verdict),
 		                         "platform", cd->platform, "address",
 		                         ctl__cand_address(cd, j->out.proto, j->out.port));
+		char pop[SNAPSHOT_POP_MAX + 1];
+		if (head && cd->platform) { /* where a deploy would go (docs/pops.md) */
+			ctl__served(j->ctl, cd->platform, pop);
+			json_object_set_new(head, "pop", json_string(pop));
+		}
 		ctl__add_state_head(j->ctl, j->tenant_id, head, j->out.stateful);
 		char *text = ctl__with_report(head, j->out.view_text ? j->out.view_text : j->report_text,
 		                              NULL, NULL);
@@ -933,12 +942,19 @@ static int submit(struct ctl *c, const struct ctl_caller *who, json_t *req,
 	struct ctl_tenant *t = ctl__tenant(c, who->tenant_id);
 	if (!t)
 		return -ENOMEM;
+	int rc = kind == CTL_JOB_DEPLOY ? ctl__idem_lookup(c, who, &rp) : 0;
+	if (rc)
+		return rc < 0 ? rc : 0;
 	if (!admit_job(c, who, t, &rp))
 		return 0;
 	struct ctl_job *j = job_new(c, who, kind, done, ud);
 	if (!j)
 		return -ENOMEM;
-	int rc = parse_request(c, who, req, j);
+	if (kind == CTL_JOB_DEPLOY && (rc = ctl__idem_attach(j, who))) {
+		job_free(j);
+		return rc;
+	}
+	rc = parse_request(c, who, req, j);
 	if (!rc && kind == CTL_JOB_DEPLOY)
 		rc = precheck_deploy(j);
 	if (rc) {

@@ -153,6 +153,11 @@ static int check_text(const struct cfg_setting *s, const char *value, char *err,
 				fmt_err(err, errlen, "%s: control character in value", s->name);
 				return -EINVAL;
 			}
+		if (!strcmp(s->name, "pop") && !snapshot_pop_valid(value)) {
+			fmt_err(err, errlen, "pop: '%s' is not a PoP name (1 to %d letters, digits, '-' "
+			        "and '_')", value, SNAPSHOT_POP_MAX);
+			return -EINVAL;
+		}
 		return 0;
 	}
 }

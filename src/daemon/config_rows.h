@@ -18,6 +18,7 @@ CFG_ROW(db, "db", PATH, 0, 0, NULL, "state/innet.db", "SQLite registry file (its
  * or PostgreSQL, shared by several innetd, as a libpq URI or keyword=value
  * string (multi-host strings are libpq's). Its password is shown as ***. */
 CFG_ROW(registry, "registry", STRING, 0, 0, NULL, "", "registry database: empty for the SQLite file of db, or a PostgreSQL connection string (postgresql://user:password@host:port/db, or libpq key=value pairs such as 'host=a,b dbname=innet target_session_attrs=read-write'); its password is never shown")
+CFG_ROW(pop, "pop", STRING, 0, 0, NULL, "pop1", "this innetd's PoP (docs/pops.md): 1 to 32 letters, digits, '-' and '_'; the snapshot's platforms name the PoP that serves them, and a snapshot without names (or with the old local/peer_url) is read as served by this one")
 CFG_ROW(network, "network", PATH, 0, 0, NULL, "", "network snapshot JSON loaded at first start (empty: none)")
 CFG_ROW(policy, "policy", PATH, 0, 0, NULL, "", "operator policy statements loaded at first start (empty: none)")
 CFG_ROW(admin_token, "admin-token", STRING, 0, 0, NULL, "", "operator token (also INNET_ADMIN_TOKEN); empty: generated at first start")
@@ -75,5 +76,7 @@ CFG_ROW(address_accepts_per_second, "address-accepts-per-second", INT, 1, 100000
 CFG_ROW(admin_socket, "admin-socket", PATH, 0, 0, NULL, "", "Unix socket (mode 0600) serving the same API outside the TCP limits, so the operator and probes get in under a flood (empty: none)")
 CFG_ROW(report_interval, "report-interval", DURATION, 100, 3600000, NULL, "10s", "refused connections are logged, and unauthenticated calls audited, as one line or row per client address and interval with a count")
 CFG_ROW(audit_retention, "audit-retention", DURATION, 0, INT64_C(3153600000000), NULL, "2160h", "audit rows older than this are deleted, a bounded batch per report-interval (0: kept forever)")
+/* Idempotency-Key on deploys (docs/pops.md). */
+CFG_ROW(idempotency_retention, "idempotency-retention", DURATION, 1000, INT64_C(3153600000000), NULL, "24h", "how long the answer of a deploy with an Idempotency-Key is kept for its retries (older ones are pruned, and the key may then be used again)")
 /* What tenants see of the operator's network in their reports (docs/privacy.md). */
 CFG_ROW(tenant_report_detail, "tenant-report-detail", ENUM, 0, 0, "none|boundary|full", "boundary", "what a tenant's check report shows of the operator's network: none (verdicts and messages, no traces), boundary (its modules in full, the operator's network as one hop, no names, policy text or routed prefixes) or full (everything, as the operator sees it)")

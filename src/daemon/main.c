@@ -233,7 +233,8 @@ static int start_api(struct daemon *d, const uint8_t admin_hash[REG_HASH_LEN])
 		}
 	api_set_audit_policy(d->api, (uint64_t)d->cfg.report_interval,
 	                     (uint64_t)d->cfg.audit_retention);
-	struct ctl_env env = {&d->loop, d->reg, current_snapshot, d->api};
+	api_set_pop(d->api, d->cfg.pop);
+	struct ctl_env env = {&d->loop, d->reg, current_snapshot, d->api, d->cfg.pop};
 	struct ctl_limits limits = {
 		.max_steps = (uint64_t)d->cfg.verify_steps,
 		.max_network_steps = (uint64_t)d->cfg.verify_network_steps,
@@ -246,6 +247,7 @@ static int start_api(struct daemon *d, const uint8_t admin_hash[REG_HASH_LEN])
 		.queue_wait_ms = (uint64_t)d->cfg.verify_queue_wait_ms,
 		.max_inflight = (unsigned)d->cfg.verify_queue,
 		.tenant_inflight = (unsigned)d->cfg.tenant_inflight,
+		.idem_retention_ms = (uint64_t)d->cfg.idempotency_retention,
 		.tenant_detail = !strcmp(d->cfg.tenant_report_detail, "full") ? CTL_DETAIL_FULL
 		                 : !strcmp(d->cfg.tenant_report_detail, "none") ? CTL_DETAIL_NONE
 		                                                                : CTL_DETAIL_BOUNDARY,
@@ -258,7 +260,8 @@ static int start_api(struct daemon *d, const uint8_t admin_hash[REG_HASH_LEN])
 	}
 	/* a policy or network change is stored only once the deployed modules
 	 * were checked against it */
-	struct api_change_hooks hooks = {d->ctl, ctl_policy_recheck, ctl_network_recheck};
+	struct api_change_hooks hooks = {d->ctl, ctl_policy_recheck, ctl_network_recheck,
+	                                 ctl_network_stored};
 	api_set_change_hooks(d->api, &hooks);
 	return seed_load_snapshot(d->api);
 }

@@ -45,7 +45,7 @@ int seed_registry(struct registry *reg, const struct cfg *cfg, struct diags *d)
 		}
 		struct diags sd;
 		diags_init(&sd);
-		if ((rc = snapshot_parse(net, netlen, &s, &sd)) ||
+		if ((rc = snapshot_parse_pop(net, netlen, cfg->pop, &s, &sd)) ||
 		    (rc = snapshot_check_capacity(s, &sd)))
 			snapshot_errors(d, cfg->network, &sd);
 		diags_free(&sd);
@@ -91,7 +91,7 @@ int seed_load_snapshot(struct api *api)
 	struct diags d;
 	diags_init(&d);
 	struct snapshot *s;
-	rc = snapshot_parse(json, strlen(json), &s, &d);
+	rc = snapshot_parse_pop(json, strlen(json), api_pop(api), &s, &d);
 	if (rc) {
 		log_error("seed", "stored snapshot version %lld no longer validates (%s); serving without "
 		          "a snapshot until PUT /v1/network", (long long)version, d.n ? d.v[0].msg : "?");

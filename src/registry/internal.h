@@ -12,6 +12,7 @@
 #define REG__CORE_STMTS 32
 #define REG__MODULE_STMTS 16
 #define REG__STATE_STMTS 8
+#define REG__IDEM_STMTS 8
 #define REG__MAX_PARAMS 32 /* placeholders of one statement */
 
 /* A prepared statement of the open backend (sqlite.c, postgres.c). */
@@ -78,6 +79,7 @@ struct registry {
 	struct reg__stmt *stmts[REG__CORE_STMTS];          /* registry.c */
 	struct reg__stmt *module_stmts[REG__MODULE_STMTS]; /* modules.c */
 	struct reg__stmt *state_stmts[REG__STATE_STMTS];   /* state.c */
+	struct reg__stmt *idem_stmts[REG__IDEM_STMTS];     /* idempotency.c */
 	int version;
 	int64_t audit_last_id;
 };
@@ -109,6 +111,9 @@ char *reg__dupcol(struct registry *r, struct reg__stmt *s, int col);
 int reg__exec(struct registry *r, struct reg__stmt *s);
 /* Rows the last run of s changed. */
 int64_t reg__changes(struct registry *r, struct reg__stmt *s);
+/* now - ms as the registry's time text (what {now} stores), for
+ * comparisons with created_at columns on either backend. */
+void reg__time_cutoff(int64_t older_than_ms, char *buf, size_t len);
 /* Log the connection's last error about `what`; -EIO. */
 int reg__db_error(struct registry *r, const char *what);
 /* Run s to its end, collecting one element of elsize bytes per row,

@@ -60,17 +60,16 @@ static const char *const stmt_sql[S_COUNT] = {
 	                  "(?1, {now}, ?2) RETURNING version",
 	[S_SNAP_CURRENT] = "SELECT version, json FROM snapshots ORDER BY version DESC LIMIT 1",
 	[S_PLATFORM_UPSERT] =
-		"INSERT INTO platforms(name, address, pool, capacity, local, peer_url, snapshot_version) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(name) DO UPDATE SET "
+		"INSERT INTO platforms(name, address, pool, capacity, pop, snapshot_version) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(name) DO UPDATE SET "
 		"address = excluded.address, pool = excluded.pool, capacity = excluded.capacity, "
-		"local = excluded.local, peer_url = excluded.peer_url, "
-		"snapshot_version = excluded.snapshot_version",
+		"pop = excluded.pop, snapshot_version = excluded.snapshot_version",
 	[S_PLATFORM_BUSY] = "SELECT p.name FROM platforms p WHERE p.snapshot_version < ?1 AND "
 	                    "(EXISTS (SELECT 1 FROM modules m WHERE m.platform = p.name) OR "
 	                    "EXISTS (SELECT 1 FROM allocations a WHERE a.platform = p.name)) LIMIT 1",
 	[S_PLATFORM_DELETE_STALE] = "DELETE FROM platforms WHERE snapshot_version < ?1",
 	[S_PLATFORM_LIST] =
-		"SELECT p.name, p.address, p.pool, p.capacity, p.local, p.peer_url, "
+		"SELECT p.name, p.address, p.pool, p.capacity, p.pop, "
 		"(SELECT count(*) FROM modules m WHERE m.platform = p.name AND m.state <> 'killed') "
 		"FROM platforms p ORDER BY {platform_order}",
 	[S_POLICY_INSERT] = "INSERT INTO policies(text, created_at, created_by) VALUES "
@@ -119,6 +118,20 @@ static const char *const migrations[] = {
 	"ALTER TABLE tenants ADD COLUMN quota_inflight INTEGER NOT NULL DEFAULT 0 CHECK (quota_inflight >= 0);",
 	/* 5 -> 6: a tenant the operator suspended (docs/operator.md) */
 	"ALTER TABLE tenants ADD COLUMN suspended_at TEXT;",
+	/* 6 -> 7: many PoPs (docs/pops.md). A platform names the PoP serving
+	 * it (NULL until the next snapshot is stored: innetd reads the pop
+	 * from the snapshot); one live module per address of a platform;
+	 * the answers kept for Idempotency-Key retries (idempotency.c). */
+	"ALTER TABLE platforms DROP COLUMN local;"
+	"ALTER TABLE platforms DROP COLUMN peer_url;"
+	"ALTER TABLE platforms ADD COLUMN pop TEXT;"
+	"CREATE UNIQUE INDEX modules_live_address ON modules(platform, ip) "
+	"WHERE state <> 'killed' AND platform IS NOT NULL;"
+	"CREATE TABLE idempotency (tenant_id INTEGER NOT NULL REFERENCES tenants(id) ON DELETE "
+	"CASCADE, key TEXT NOT NULL, request_hash BLOB NOT NULL, status INTEGER NOT NULL, "
+	"body TEXT NOT NULL, module_id INTEGER, created_at TEXT NOT NULL, "
+	"PRIMARY KEY (tenant_id, key));"
+	"CREATE INDEX idempotency_created ON idempotency(created_at);",
 };
 
 _Static_assert(S_COUNT <= REG__CORE_STMTS, "struct registry holds every statement");
@@ -443,6 +456,8 @@ void reg_close(struct registry *r)
 			r->be->finalize(r->module_stmts[i]);
 		for (int i = 0; i < REG__STATE_STMTS; i++)
 			r->be->finalize(r->state_stmts[i]);
+		for (int i = 0; i < REG__IDEM_STMTS; i++)
+			r->be->finalize(r->idem_stmts[i]);
 	}
 	r->be->close(r);
 	free(r);
@@ -904,9 +919,9 @@ static int platforms_upsert(struct registry *r, const struct snapshot *snap, int
 		reg__bind_text(r, s, 2, inet_format_addr(n->address, addr));
 		reg__bind_text(r, s, 3, inet_format_prefix(n->pool, pool));
 		reg__bind_int64(r, s, 4, n->capacity);
-		reg__bind_int64(r, s, 5, n->local);
-		reg__bind_text(r, s, 6, n->peer_url);
-		reg__bind_int64(r, s, 7, version);
+		if (n->pop)
+			reg__bind_text(r, s, 5, n->pop);
+		reg__bind_int64(r, s, 6, version);
 		int rc = reg__exec(r, s);
 		if (rc)
 			return rc;
@@ -983,7 +998,7 @@ static void platform_release(void *elem)
 	free(p->name);
 	free(p->address);
 	free(p->pool);
-	free(p->peer_url);
+	free(p->pop);
 }
 
 void reg_platforms_free(struct reg_platform *v, size_t n)
@@ -1000,9 +1015,8 @@ static int platform_row(struct registry *r, struct reg__stmt *s, void *elem)
 	p->address = reg__dupcol(r, s, 1);
 	p->pool = reg__dupcol(r, s, 2);
 	p->capacity = reg__col_int64(r, s, 3);
-	p->local = reg__col_int64(r, s, 4) != 0;
-	p->peer_url = reg__dupcol(r, s, 5);
-	p->modules = reg__col_int64(r, s, 6);
+	p->pop = reg__dupcol(r, s, 4);
+	p->modules = reg__col_int64(r, s, 5);
 	return 0;
 }
 
@@ -1164,9 +1178,9 @@ int reg_audit_list(struct registry *r, int limit, json_t **out)
 	return 0;
 }
 
-/* now - ms as the audit's time text (UTC, ISO 8601 with milliseconds).
+/* now - ms as the registry's time text (UTC, ISO 8601 with milliseconds).
  * Taken from this machine's clock: retention needs no better. */
-static void audit_cutoff(int64_t older_than_ms, char *buf, size_t len)
+void reg__time_cutoff(int64_t older_than_ms, char *buf, size_t len)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -1188,7 +1202,7 @@ int reg_audit_prune(struct registry *r, int64_t older_than_ms, int max_rows, int
 	if (!s)
 		return -EIO;
 	char cutoff[40];
-	audit_cutoff(older_than_ms, cutoff, sizeof cutoff);
+	reg__time_cutoff(older_than_ms, cutoff, sizeof cutoff);
 	reg__bind_text(r, s, 1, cutoff);
 	reg__bind_int64(r, s, 2, max_rows);
 	int rc = reg__exec(r, s);

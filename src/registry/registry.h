@@ -22,7 +22,7 @@
 #include "base/inet.h"
 #include "snapshot/snapshot.h"
 
-#define REG_SCHEMA_VERSION 6
+#define REG_SCHEMA_VERSION 7
 #define REG_HASH_LEN 32 /* crypto_generichash_BYTES */
 
 extern const char reg_schema_sql[]; /* schema.sql, generated at build time */
@@ -139,9 +139,9 @@ int reg_snapshot_put(struct registry *r, struct snapshot *s, const char *by, cha
 int reg_snapshot_current(struct registry *r, int64_t *version, char **json);
 
 struct reg_platform {
-	char *name, *address, *pool, *peer_url;
+	char *name, *address, *pool;
+	char *pop;      /* the PoP serving it; NULL: stored before schema 7 (the snapshot names it) */
 	int64_t capacity, modules;
-	bool local;
 };
 int reg_platform_list(struct registry *r, struct reg_platform **v, size_t *n);
 void reg_platforms_free(struct reg_platform *v, size_t n);
@@ -224,6 +224,30 @@ int reg_module_state_put(struct registry *r, int64_t id, const void *state, size
 int reg_module_state_get(struct registry *r, int64_t id, bool bytes, struct reg_module_state *out);
 /* Forget it (0 also when there was none). */
 int reg_module_state_delete(struct registry *r, int64_t id);
+
+/* --- Idempotency-Key answers (idempotency.c; docs/pops.md) --- */
+#define REG_IDEM_KEY_MAX 128
+/* The answer a request with an Idempotency-Key got. */
+struct reg_idem {
+	uint8_t request_hash[REG_HASH_LEN]; /* of its method, path and body */
+	int status;
+	char *body;        /* malloc'd JSON text */
+	int64_t module_id; /* 0: none */
+};
+void reg_idem_release(struct reg_idem *e);
+/* The answer kept for the tenant's key, stored less than max_age_ms ago;
+ * -ENOENT when none. */
+int reg_idem_get(struct registry *r, int64_t tenant, const char *key, int64_t max_age_ms,
+                 struct reg_idem *out);
+/* Keep e for the tenant's key (inside the caller's transaction, the one
+ * that stores what the request did). A row of the key older than
+ * max_age_ms is replaced; -EEXIST when a newer one exists (another
+ * request with the key committed first: roll back and answer with it). */
+int reg_idem_put(struct registry *r, int64_t tenant, const char *key, const struct reg_idem *e,
+                 int64_t max_age_ms);
+/* Delete at most max_rows rows stored more than older_than_ms ago;
+ * *deleted says how many. */
+int reg_idem_prune(struct registry *r, int64_t older_than_ms, int max_rows, int *deleted);
 
 /* --- audit --- */
 /* who: "operator", "tenant:<id>", "anonymous"; tenant_id 0: none;

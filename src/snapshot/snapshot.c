@@ -63,6 +63,7 @@ struct ctx {
 	struct arena *a;
 	struct snapshot *s;
 	int nerr;
+	const char *pop; /* the PoP reading it: serves old-form local platforms */
 };
 
 static void fail(struct ctx *c, const char *path, const char *fmt, ...)
@@ -317,10 +318,96 @@ static void parse_middlebox(struct ctx *c, const char *path, json_t *o, struct s
 		n->click = arena_strdup(c->a, click);
 }
 
+bool snapshot_pop_valid(const char *name)
+{
+	size_t i = 0;
+	for (; name[i]; i++) {
+		char ch = name[i];
+		if (i == SNAPSHOT_POP_MAX || !((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		                               (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
+			return false;
+	}
+	return i > 0;
+}
+
+/* The PoP an old-form peer_url names: its host with every character that
+ * a PoP name may not hold turned into '-', cut at SNAPSHOT_POP_MAX
+ * ("http://pop2.example.net:8080/" -> "pop2-example-net"). */
+static void pop_of_url(const char *url, char out[SNAPSHOT_POP_MAX + 1])
+{
+	const char *h = strstr(url, "://");
+	h = h ? h + 3 : url;
+	size_t n = 0;
+	bool v6 = *h == '['; /* an IPv6 literal: up to ']', its ':' too */
+	h += v6;
+	for (; *h && (v6 || *h != ':') && *h != '/' && *h != ']' && n < SNAPSHOT_POP_MAX; h++) {
+		char ch = *h;
+		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		          (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
+		out[n++] = ok ? ch : '-';
+	}
+	while (n && out[n - 1] == '-')
+		n--;
+	out[n] = '\0';
+	if (!n)
+		snprintf(out, SNAPSHOT_POP_MAX + 1, "peer");
+}
+
+/* The old form ("local", "peer_url"): checked as before, read as a pop,
+ * and written as "pop" in o so that the canonical text names it. */
+static const char *platform_old_pop(struct ctx *c, const char *path, json_t *o,
+                                    char buf[SNAPSHOT_POP_MAX + 1])
+{
+	char p[300];
+	bool local = get_bool(c, path, o, "local", 1);
+	const char *peer = get_string(c, path, o, "peer_url", false);
+	snprintf(p, sizeof p, "%s.peer_url", path);
+	if (local && peer)
+		fail(c, p, "only a platform with \"local\": false has a peer_url");
+	else if (!local && !peer)
+		fail(c, p, "missing (a platform that is not local is served by the innetd at peer_url)");
+	else if (peer && strncmp(peer, "http://", 7) && strncmp(peer, "https://", 8))
+		fail(c, p, "'%s' is not an http:// or https:// URL", peer);
+	if (peer)
+		pop_of_url(peer, buf);
+	const char *pop = peer ? buf : c->pop;
+	if (json_object_get(o, "local") || peer)
+		diags_warn(c->d, NULL, 0, "%s: \"local\" and \"peer_url\" are the old form of \"pop\"; "
+		           "read as \"pop\": \"%s\" (write \"pop\" instead)", path, pop);
+	json_object_del(o, "local");
+	json_object_del(o, "peer_url");
+	return pop;
+}
+
+/* "pop": the PoP that serves the platform; without it, the old form or
+ * the PoP reading the snapshot. */
+static void platform_pop(struct ctx *c, const char *path, json_t *o, struct snap_node *n)
+{
+	char p[300], buf[SNAPSHOT_POP_MAX + 1];
+	snprintf(p, sizeof p, "%s.pop", path);
+	const char *pop = get_string(c, path, o, "pop", false);
+	if (pop && (json_object_get(o, "local") || json_object_get(o, "peer_url"))) {
+		fail(c, p, "\"pop\" replaces \"local\" and \"peer_url\": give only \"pop\"");
+		return;
+	}
+	if (pop && !snapshot_pop_valid(pop)) {
+		fail(c, p, "'%s' is not a PoP name (1 to %d letters, digits, '-' and '_')", pop,
+		     SNAPSHOT_POP_MAX);
+		return;
+	}
+	if (!pop && !json_object_get(o, "pop")) {
+		pop = platform_old_pop(c, path, o, buf);
+		if (json_object_set_new(o, "pop", json_string(pop)))
+			c->nerr++;
+	}
+	if (pop)
+		n->pop = arena_strdup(c->a, pop);
+}
+
 static void parse_platform(struct ctx *c, const char *path, json_t *o, struct snap_node *n)
 {
 	static const char *const keys[] = {"name", "type", "ports", "comment", "address", "pool",
-	                                   "capacity", "local", "peer_url", NULL};
+	                                   "capacity", "pop", "local", "peer_url", NULL};
 	check_keys(c, path, o, keys);
 	char p[300];
 	const char *addr = get_string(c, path, o, "address", true);
@@ -335,17 +422,7 @@ static void parse_platform(struct ctx *c, const char *path, json_t *o, struct sn
 		parse_prefix(c, p, pool, &n->pool);
 	int64_t cap = get_int(c, path, o, "capacity", true, 0, 10000000);
 	n->capacity = cap < 0 ? 0 : (uint32_t)cap;
-	n->local = get_bool(c, path, o, "local", 1);
-	const char *peer = get_string(c, path, o, "peer_url", false);
-	snprintf(p, sizeof p, "%s.peer_url", path);
-	if (n->local && peer)
-		fail(c, p, "only a platform with \"local\": false has a peer_url");
-	else if (!n->local && !peer)
-		fail(c, p, "missing (a platform that is not local is served by the innetd at peer_url)");
-	else if (peer && strncmp(peer, "http://", 7) && strncmp(peer, "https://", 8))
-		fail(c, p, "'%s' is not an http:// or https:// URL", peer);
-	if (peer)
-		n->peer_url = arena_strdup(c->a, peer);
+	platform_pop(c, path, o, n);
 }
 
 /* "node:port" -> endpoint. */
@@ -685,6 +762,12 @@ static int parse_root(struct ctx *c, struct snap_impl *im, json_t *root)
 
 int snapshot_parse(const char *json, size_t len, struct snapshot **out, struct diags *d)
 {
+	return snapshot_parse_pop(json, len, NULL, out, d);
+}
+
+int snapshot_parse_pop(const char *json, size_t len, const char *pop, struct snapshot **out,
+                       struct diags *d)
+{
 	*out = NULL;
 	json_error_t jerr;
 	json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -695,7 +778,7 @@ int snapshot_parse(const char *json, size_t len, struct snapshot **out, struct d
 		json_decref(root);
 		return -ENOMEM;
 	}
-	struct ctx c = {d, im->arena, &im->pub, 0};
+	struct ctx c = {d, im->arena, &im->pub, 0, pop ? pop : SNAPSHOT_DEFAULT_POP};
 	int rc = parse_root(&c, im, root);
 	json_decref(root);
 	if (rc == -ENOMEM) {

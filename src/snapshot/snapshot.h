@@ -38,8 +38,7 @@ struct snap_node {
 	uint32_t address;
 	struct inet_prefix pool;
 	uint32_t capacity;
-	bool local;
-	char *peer_url;           /* when !local */
+	char *pop;                /* the PoP whose innetd serves it (docs/snapshot.md) */
 };
 
 struct snap_endpoint {
@@ -59,6 +58,13 @@ struct snapshot {
 	int64_t version; /* set by the registry; 0 when not stored */
 };
 
+/* A PoP name: 1 to SNAPSHOT_POP_MAX letters, digits, '-' and '_'
+ * (docs/snapshot.md). The default of innetd's `pop` setting is
+ * SNAPSHOT_DEFAULT_POP. */
+#define SNAPSHOT_POP_MAX 32
+#define SNAPSHOT_DEFAULT_POP "pop1"
+bool snapshot_pop_valid(const char *name);
+
 /* Parse and validate (names unique and without ':', types known, ports in
  * range, links between existing ports and each port used by at most one
  * link, routes and prefixes well-formed, platform pools valid and
@@ -66,6 +72,14 @@ struct snapshot {
  * "nodes[3].routes[1].prefix: '10.0.0.0/33' is not an IPv4 prefix".
  * Returns 0 and *out (refcount 1), or a negative errno with diagnostics. */
 int snapshot_parse(const char *json, size_t len, struct snapshot **out, struct diags *d);
+/* The same, read by the innetd of PoP `pop` (NULL: SNAPSHOT_DEFAULT_POP).
+ * Every platform names the PoP serving it ("pop"); the old form is still
+ * read, with a warning in d per platform: "local": true or no "pop" at
+ * all is served by `pop`, and "local": false with "peer_url" by the PoP
+ * named after the URL's host (docs/snapshot.md). The canonical JSON
+ * (s->json) always names each platform's pop, never local/peer_url. */
+int snapshot_parse_pop(const char *json, size_t len, const char *pop, struct snapshot **out,
+                       struct diags *d);
 /* The module addresses platform n's pool can give: its size without the
  * network and broadcast addresses (pools shorter than /31) and the
  * platform's own address. */

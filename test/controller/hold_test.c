@@ -113,7 +113,7 @@ static void test_hold_release_kill(void **state)
 	uv_loop_t loop;
 	uv_loop_init(&loop);
 	struct ctl *c;
-	struct ctl_env env = {&loop, reg, no_snapshot, NULL};
+	struct ctl_env env = {&loop, reg, no_snapshot, NULL, NULL};
 	assert_int_equal(ctl_new(&env, NULL, &c), 0);
 	struct rec r = {0};
 	struct ctl_platform_ops ops = {.ud = &r, .install = rec_install, .remove = rec_remove,

@@ -142,7 +142,7 @@ static void test_install_on_connect(void **state)
 	uv_loop_t loop;
 	uv_loop_init(&loop);
 	struct ctl *c;
-	struct ctl_env env = {&loop, reg, no_snapshot, NULL};
+	struct ctl_env env = {&loop, reg, no_snapshot, NULL, NULL};
 	struct ctl_limits lim = {.module_flows = 5000};
 	assert_int_equal(ctl_new(&env, &lim, &c), 0);
 	struct reg_module mb;

@@ -107,7 +107,7 @@ static int setup(void **state)
 	f->req = json_load_file(th_example_path("figure4-request.json"), 0, &je);
 	assert_non_null(f->req);
 	uv_loop_init(&f->loop);
-	struct ctl_env env = {&f->loop, f->reg, current, NULL};
+	struct ctl_env env = {&f->loop, f->reg, current, NULL, NULL};
 	struct ctl_limits lim = {.workers = 1, .tenant_inflight = 4, .tenant_rps = 1000,
 	                         .queue_wait_ms = 60000};
 	assert_int_equal(ctl_new(&env, &lim, &f->c), 0);

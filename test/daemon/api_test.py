@@ -153,8 +153,9 @@ def test_network_put_get():
         assert p["snapshot_version"] == 1
         assert [x["name"] for x in p["platforms"]] == ["platform1", "platform2", "platform3"]
         assert p["platforms"][2] == {"name": "platform3", "address": "192.0.2.1", "pool": "192.0.2.0/24",
-                                     "capacity": 253, "modules": 0, "load": 0.0, "local": True,
-                                     "peer_url": None}
+                                     "capacity": 253, "modules": 0, "load": 0.0, "pop": "pop1",
+                                     "served": True}
+        assert p["pop"] == "pop1"
         # a bad snapshot: 400 with the JSON path, nothing changes
         bad = copy.deepcopy(net)
         bad["nodes"][5]["routes"][1]["prefix"] = "10.1.0.0/33"

@@ -119,6 +119,17 @@ static void store_version(struct fx *f, struct registry *r, int v)
 	sql(r, text);
 }
 
+/* How many of the columns `names` (a quoted list) the table has. */
+static int64_t columns(struct fx *f, const char *table, const char *names)
+{
+	char text[300];
+	snprintf(text, sizeof text, f->pg ? "SELECT count(*) FROM information_schema.columns WHERE "
+	                                    "table_name = '%s' AND column_name IN (%s)"
+	                                  : "SELECT count(*) FROM pragma_table_info('%s') WHERE name IN (%s)",
+	         table, names);
+	return scalar(f->reg, text);
+}
+
 /* How many of the tables or indexes `names` (a quoted list) exist. */
 static int64_t objects(struct fx *f, const char *names)
 {
@@ -200,7 +211,11 @@ static void test_migrate_from_1(void **state)
 	struct reg_tenant t = {.name = strdup("old"), .kind = REG_KIND_CLIENT, .quota_modules = 1};
 	uint8_t hash[REG_HASH_LEN] = {9};
 	assert_int_equal(reg_tenant_add(f->reg, &t, hash), 0);
-	sql(f->reg, "DROP INDEX modules_live_platform; "
+	sql(f->reg, "DROP TABLE idempotency; DROP INDEX modules_live_address; "
+	            "ALTER TABLE platforms DROP COLUMN pop; "
+	            "ALTER TABLE platforms ADD COLUMN local INTEGER NOT NULL DEFAULT 1; "
+	            "ALTER TABLE platforms ADD COLUMN peer_url TEXT; "
+	            "DROP INDEX modules_live_platform; "
 	            "DROP INDEX modules_live_tenant; "
 	            "ALTER TABLE tenants DROP COLUMN quota_rps; "
 	            "ALTER TABLE tenants DROP COLUMN quota_flows; "
@@ -212,7 +227,9 @@ static void test_migrate_from_1(void **state)
 	store_version(f, f->reg, 1);
 	reopen(f);
 	assert_int_equal(stored_version(f), REG_SCHEMA_VERSION);
-	assert_int_equal(objects(f, "'modules_live_platform', 'modules_live_tenant'"), 2);
+	assert_int_equal(objects(f, "'modules_live_platform', 'modules_live_tenant', "
+	                            "'modules_live_address', 'idempotency'"), 4);
+	assert_int_equal(columns(f, "platforms", "'local', 'peer_url'"), 0);
 	struct reg_tenant g;
 	assert_int_equal(reg_tenant_get(f->reg, t.id, &g), 0);
 	assert_string_equal(g.name, "old");
@@ -228,7 +245,11 @@ static void test_migrate_from_1(void **state)
 static void test_migrate_from_3(void **state)
 {
 	struct fx *f = *state;
-	sql(f->reg, "ALTER TABLE tenants DROP COLUMN quota_flows; "
+	sql(f->reg, "DROP TABLE idempotency; DROP INDEX modules_live_address; "
+	            "ALTER TABLE platforms DROP COLUMN pop; "
+	            "ALTER TABLE platforms ADD COLUMN local INTEGER NOT NULL DEFAULT 1; "
+	            "ALTER TABLE platforms ADD COLUMN peer_url TEXT; "
+	            "ALTER TABLE tenants DROP COLUMN quota_flows; "
 	            "ALTER TABLE tenants DROP COLUMN quota_inflight; "
 	            "ALTER TABLE tenants DROP COLUMN suspended_at; "
 	            "ALTER TABLE modules DROP COLUMN stateful; "
@@ -451,6 +472,93 @@ static struct snapshot *parse_file(const char *rel)
 	return s;
 }
 
+/* A version 6 registry (platforms with local/peer_url, no PoP names, no
+ * unique live address, no idempotency table) is brought to version 7 with
+ * its rows: the platforms' pop is NULL until the next snapshot (the
+ * snapshot names it), and a second live module at an address is refused. */
+static void test_migrate_from_6(void **state)
+{
+	struct fx *f = *state;
+	sql(f->reg, "DROP TABLE idempotency; DROP INDEX modules_live_address; "
+	            "ALTER TABLE platforms DROP COLUMN pop; "
+	            "ALTER TABLE platforms ADD COLUMN local INTEGER NOT NULL DEFAULT 1; "
+	            "ALTER TABLE platforms ADD COLUMN peer_url TEXT; "
+	            "INSERT INTO snapshots(json, created_at, created_by) VALUES "
+	            "('{}', 'now', 'test'); "
+	            "INSERT INTO platforms(name, address, pool, capacity, local, peer_url, "
+	            "snapshot_version) VALUES ('p', '10.1.0.1', '10.1.0.0/24', 5, 0, "
+	            "'http://peer:80', 1)");
+	sql(f->reg, f->pg ? "INSERT INTO tenants(name, kind, token_hash, created_at) VALUES "
+	                    "('t', 'client', '\\x01', 'now')"
+	                  : "INSERT INTO tenants(name, kind, token_hash, created_at) VALUES "
+	                    "('t', 'client', x'01', 'now')");
+	sql(f->reg, "INSERT INTO modules(tenant_id, name, source, platform, ip, created_at, "
+	            "updated_at) VALUES (1, 'a', 'x', 'p', 167837698, 'now', 'now')");
+	store_version(f, f->reg, 6);
+	reopen(f);
+	assert_int_equal(stored_version(f), REG_SCHEMA_VERSION);
+	struct reg_platform *p;
+	size_t n;
+	assert_int_equal(reg_platform_list(f->reg, &p, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(p[0].name, "p");
+	assert_null(p[0].pop);
+	assert_int_equal(p[0].modules, 1);
+	reg_platforms_free(p, n);
+	/* one live module per (platform, address); a killed one frees it */
+	const char *twin = "INSERT INTO modules(tenant_id, name, source, platform, ip, created_at, "
+	                   "updated_at) VALUES (1, 'b', 'x', 'p', 167837698, 'now', 'now')";
+	assert_int_equal(reg_sql_exec(f->reg, twin), -EEXIST);
+	sql(f->reg, "UPDATE modules SET state = 'killed'");
+	sql(f->reg, twin);
+}
+
+/* Idempotency-Key answers: per tenant and key, the newest within the
+ * retention, replaced once older, pruned in bounded batches, gone with
+ * their tenant. */
+static void test_idempotency(void **state)
+{
+	struct fx *f = *state;
+	uint8_t h1[REG_HASH_LEN] = {1}, h2[REG_HASH_LEN] = {2};
+	struct reg_tenant t = {.name = strdup("a"), .kind = REG_KIND_CLIENT};
+	struct reg_tenant u = {.name = strdup("b"), .kind = REG_KIND_CLIENT};
+	assert_int_equal(reg_tenant_add(f->reg, &t, h1), 0);
+	assert_int_equal(reg_tenant_add(f->reg, &u, h2), 0);
+	struct reg_idem e = {.status = 201, .body = "{\"id\":5}", .module_id = 0}, g;
+	memcpy(e.request_hash, h1, REG_HASH_LEN);
+	const int64_t day = 86400000;
+	assert_int_equal(reg_idem_get(f->reg, t.id, "k", day, &g), -ENOENT);
+	assert_int_equal(reg_idem_put(f->reg, t.id, "k", &e, day), 0);
+	assert_int_equal(reg_idem_put(f->reg, t.id, "k", &e, day), -EEXIST); /* one answer per key */
+	e.status = 200;
+	assert_int_equal(reg_idem_put(f->reg, u.id, "k", &e, day), 0); /* keys are per tenant */
+	assert_int_equal(reg_idem_get(f->reg, t.id, "k", day, &g), 0);
+	assert_int_equal(g.status, 201);
+	assert_string_equal(g.body, "{\"id\":5}");
+	assert_memory_equal(g.request_hash, h1, REG_HASH_LEN);
+	reg_idem_release(&g);
+	reopen(f);
+	assert_int_equal(reg_idem_get(f->reg, u.id, "k", day, &g), 0);
+	assert_int_equal(g.status, 200);
+	reg_idem_release(&g);
+	/* older than the retention: not answered, replaced by a new request */
+	sql(f->reg, "UPDATE idempotency SET created_at = '2000-01-01T00:00:00.000Z' WHERE key = 'k'");
+	assert_int_equal(reg_idem_get(f->reg, t.id, "k", day, &g), -ENOENT);
+	e.status = 202;
+	assert_int_equal(reg_idem_put(f->reg, t.id, "k", &e, day), 0);
+	assert_int_equal(reg_idem_get(f->reg, t.id, "k", day, &g), 0);
+	assert_int_equal(g.status, 202);
+	reg_idem_release(&g);
+	int n;
+	assert_int_equal(reg_idem_prune(f->reg, day, 100, &n), 0);
+	assert_int_equal(n, 1); /* u's old row; t's new one stays */
+	assert_int_equal(scalar(f->reg, "SELECT count(*) FROM idempotency"), 1);
+	assert_int_equal(reg_tenant_delete(f->reg, t.id), 0);
+	assert_int_equal(scalar(f->reg, "SELECT count(*) FROM idempotency"), 0);
+	reg_tenant_release(&t);
+	reg_tenant_release(&u);
+}
+
 static void test_snapshots_and_platforms(void **state)
 {
 	struct fx *f = *state;
@@ -473,7 +581,7 @@ static void test_snapshots_and_platforms(void **state)
 	assert_string_equal(p[0].pool, "10.1.0.0/16");
 	assert_int_equal(p[0].capacity, 1000);
 	assert_int_equal(p[0].modules, 0);
-	assert_true(p[0].local);
+	assert_string_equal(p[0].pop, SNAPSHOT_DEFAULT_POP);
 	reg_platforms_free(p, n);
 
 	/* a module on platform3, then a snapshot without platform3: refused,
@@ -811,6 +919,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migrate_from_1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_from_3, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_module_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_from_6, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idempotency, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tenants, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshots_and_platforms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policies_meta_audit, setup, teardown),

@@ -85,7 +85,7 @@ static void test_figure3(void **state)
 	assert_int_equal(s->nodes[p1].pool.addr, 0x0a010000u);
 	assert_int_equal(s->nodes[p1].pool.len, 16);
 	assert_int_equal(s->nodes[p1].capacity, 1000);
-	assert_true(s->nodes[p1].local);
+	assert_string_equal(s->nodes[p1].pop, SNAPSHOT_DEFAULT_POP); /* no "pop": the reader's */
 	struct snap_endpoint e;
 	assert_true(snapshot_peer(s, (uint32_t)core, 3, &e));
 	assert_int_equal(e.node, (uint32_t)p1);
@@ -175,6 +175,16 @@ static void test_broken_variants(void **state)
 		 "nodes[1].role: 'customer' is not a hosts role (client or internet)"},
 		{"\"capacity\": 10,", "\"capacity\": 10, \"local\": false,",
 		 "nodes[2].peer_url: missing"},
+		{"\"capacity\": 10,", "\"capacity\": 10, \"pop\": \"a.b\",",
+		 "nodes[2].pop: 'a.b' is not a PoP name"},
+		{"\"capacity\": 10,", "\"capacity\": 10, \"pop\": \"\",",
+		 "nodes[2].pop: '' is not a PoP name"},
+		{"\"capacity\": 10,", "\"capacity\": 10, \"pop\": \"p123456789012345678901234567890123\",",
+		 "nodes[2].pop: 'p123456789012345678901234567890123' is not a PoP name"},
+		{"\"capacity\": 10,", "\"capacity\": 10, \"pop\": 7,",
+		 "nodes[2].pop: must be a string"},
+		{"\"capacity\": 10,", "\"capacity\": 10, \"pop\": \"b\", \"local\": true,",
+		 "nodes[2].pop: \"pop\" replaces \"local\" and \"peer_url\""},
 		{"\"address\": \"10.1.0.1\"", "\"address\": \"10.1.0.256\"",
 		 "nodes[2].address: '10.1.0.256' is not an IPv4 address"},
 		{"\"ports\": 2, \"routes\"", "\"ports\": 2, \"colour\": 1, \"routes\"",
@@ -186,6 +196,99 @@ static void test_broken_variants(void **state)
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
 		expect_error(variant(cases[i].from, cases[i].to), cases[i].msg);
+}
+
+/* s parsed by the innetd of PoP `pop`, with no error; *warnings: how many. */
+static struct snapshot *parse_at(const char *json, const char *pop, size_t *warnings)
+{
+	struct diags d;
+	diags_init(&d);
+	struct snapshot *s;
+	if (snapshot_parse_pop(json, strlen(json), pop, &s, &d))
+		diags_print(stderr, &d), fail();
+	*warnings = d.n;
+	diags_free(&d);
+	return s;
+}
+
+static void test_pop(void **state)
+{
+	assert_true(snapshot_pop_valid("pop1"));
+	assert_true(snapshot_pop_valid("Paris_east-2"));
+	assert_true(snapshot_pop_valid("p1234567890123456789012345678901")); /* 32 */
+	assert_false(snapshot_pop_valid("p12345678901234567890123456789012")); /* 33 */
+	assert_false(snapshot_pop_valid(""));
+	assert_false(snapshot_pop_valid("a b"));
+	assert_false(snapshot_pop_valid("a.b"));
+	size_t w;
+
+	/* the new form: each platform names its PoP; kept as given */
+	char *j = variant("\"pool\": \"10.2.0.0/16\", \"capacity\": 10,",
+	            "\"pool\": \"10.2.0.0/16\", \"capacity\": 10, \"pop\": \"lyon\",");
+	struct snapshot *s = parse_at(j, "paris", &w);
+	assert_int_equal(w, 0);
+	int p1 = snapshot_find(s, "p1"), p2 = snapshot_find(s, "p2");
+	assert_string_equal(s->nodes[p1].pop, "paris"); /* no pop: the reader's, no warning */
+	assert_string_equal(s->nodes[p2].pop, "lyon");
+	/* the canonical text names every pop, and reads the same anywhere */
+	assert_non_null(strstr(s->json, "\"pop\":\"paris\""));
+	assert_non_null(strstr(s->json, "\"pop\":\"lyon\""));
+	struct snapshot *s2 = parse_at(s->json, "elsewhere", &w);
+	assert_string_equal(s2->json, s->json);
+	assert_string_equal(s2->nodes[p1].pop, "paris");
+	snapshot_unref(s2);
+	snapshot_unref(s);
+	free(j);
+
+	/* the old form: local true -> the reader's PoP; local false with a
+	 * peer_url -> the URL's host; one warning each, written as "pop" */
+	j = variant("\"pool\": \"10.2.0.0/16\", \"capacity\": 10,",
+	            "\"pool\": \"10.2.0.0/16\", \"capacity\": 10, \"local\": false, "
+	            "\"peer_url\": \"http://pop2.example.net:8080/\",");
+	char *j2 = NULL;
+	{
+		const char *at = strstr(j, "\"capacity\": 10, \"ports\": 1}");
+		assert_non_null(at);
+		size_t pre = (size_t)(at - j);
+		const char *ins = "\"local\": true, ";
+		j2 = malloc(strlen(j) + strlen(ins) + 1);
+		memcpy(j2, j, pre);
+		strcpy(j2 + pre, ins);
+		strcat(j2, at);
+	}
+	s = parse_at(j2, "paris", &w);
+	assert_int_equal(w, 2);
+	assert_string_equal(s->nodes[p1].pop, "paris");
+	assert_string_equal(s->nodes[p2].pop, "pop2-example-net");
+	assert_null(strstr(s->json, "local"));
+	assert_null(strstr(s->json, "peer_url"));
+	s2 = parse_at(s->json, "paris", &w);
+	assert_int_equal(w, 0); /* stored canonical: no old form left */
+	assert_string_equal(s2->json, s->json);
+	snapshot_unref(s2);
+	snapshot_unref(s);
+	/* the PoP a peer_url names */
+	static const char *const urls[][2] = {
+		{"http://10.0.0.2:8080", "10-0-0-2"}, {"https://[2001:db8::1]:443/", "2001-db8--1"},
+		{"http://Lyon_2/x", "Lyon_2"}, {"http://:80", "peer"},
+		{"http://a23456789012345678901234567890123456789.net", "a2345678901234567890123456789012"},
+	};
+	for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+		char from[128], *v;
+		snprintf(from, sizeof from, "\"capacity\": 10, \"local\": false, \"peer_url\": \"%s\",",
+		         urls[i][0]);
+		v = variant("\"capacity\": 10,", from);
+		s = parse_at(v, "paris", &w);
+		assert_string_equal(s->nodes[p1].pop, urls[i][1]);
+		snapshot_unref(s);
+		free(v);
+	}
+	/* read without a PoP: the default one */
+	s = parse_at(j2, NULL, &w);
+	assert_string_equal(s->nodes[p1].pop, SNAPSHOT_DEFAULT_POP);
+	snapshot_unref(s);
+	free(j);
+	free(j2);
 }
 
 static void test_json_syntax_errors(void **state)
@@ -230,6 +333,7 @@ int main(void)
 		cmocka_unit_test(test_base_parses),
 		cmocka_unit_test(test_figure3),
 		cmocka_unit_test(test_broken_variants),
+		cmocka_unit_test(test_pop),
 		cmocka_unit_test(test_json_syntax_errors),
 		cmocka_unit_test(test_every_error_reported),
 	};
