@@ -70,6 +70,9 @@ struct ctl_platform_ops {
 	 * suspended: a running module stops, new flows do not start it) or
 	 * release it (new flows start it again). 0 or a negative errno. */
 	int (*hold)(void *ud, int64_t id, bool hold);
+	/* Optional: the ids of the modules the platform holds now (at most
+	 * cap of them into ids); how many it holds. */
+	size_t (*installed)(void *ud, int64_t *ids, size_t cap);
 };
 
 /* How much of the operator's network a tenant's report shows
@@ -159,6 +162,17 @@ struct ctl_answer {
 	uint64_t queue_us, work_us;
 };
 typedef void (*ctl_done_fn)(void *ud, const struct ctl_answer *a);
+
+/* Other innetd on the same registry changed module id (placed, killed,
+ * changed; heard by daemon/watch.c): install it when it is live on a
+ * platform of this PoP and not installed, remove it when it is installed
+ * and no longer live there. Loop thread. */
+void ctl_module_changed(struct ctl *c, int64_t id);
+/* The same for every module: what the registry says is live on this PoP's
+ * platforms is what the platform holds (after changes may have been
+ * missed: a lost registry listener, a network reloaded). Returns how many
+ * modules were installed plus removed, or a negative errno. */
+int ctl_reconcile(struct ctl *c);
 
 /* What the scheduler has done since start, for /metrics: the refusals say
  * whether a tenant floods (rate, in flight) or the machine is short of

@@ -315,6 +315,96 @@ static int install_all(struct ctl *c)
 	return 0;
 }
 
+/* ---- modules placed or killed by other innetd ---- */
+
+/* Is module id in the platform now? */
+static bool installed_now(struct ctl *c, int64_t id)
+{
+	json_t *j = c->ops.describe ? c->ops.describe(c->ops.ud, id) : NULL;
+	bool there = j != NULL;
+	json_decref(j);
+	return there;
+}
+
+static bool live_here(struct ctl *c, const struct reg_module *m)
+{
+	return m->platform && strcmp(m->state, "killed") && ctl__served(c, m->platform, NULL);
+}
+
+void ctl_module_changed(struct ctl *c, int64_t id)
+{
+	if (!c->have_ops || !c->ops.install)
+		return;
+	struct reg_module m;
+	if (reg_module_get(c->env.reg, id, &m))
+		return; /* gone (its tenant deleted): the reconcile after it removes it */
+	bool want = live_here(c, &m), have = installed_now(c, id);
+	if (want && !have) {
+		log_info("controller", "module %lld placed here by another innetd: installing it", (long long)id);
+		ctl__platform_install(c, &m);
+	} else if (!want && have) {
+		log_info("controller", "module %lld killed or moved by another innetd: removing it", (long long)id);
+		ctl__platform_call_remove(c, &m);
+	}
+	reg_module_release(&m);
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+int ctl_reconcile(struct ctl *c)
+{
+	if (!c->have_ops || !c->ops.install || !c->ops.installed)
+		return 0;
+	struct reg_module *v;
+	size_t n, changed = 0;
+	int rc = reg_modules_live(c->env.reg, 0, &v, &n);
+	if (rc)
+		return rc;
+	size_t have = c->ops.installed(c->ops.ud, NULL, 0);
+	int64_t *ids = calloc(have ? have : 1, sizeof *ids);
+	if (!ids) {
+		reg_modules_free(v, n);
+		return -ENOMEM;
+	}
+	have = c->ops.installed(c->ops.ud, ids, have);
+	qsort(ids, have, sizeof *ids, cmp_id);
+	/* live here and missing: install; mark the ids that should stay */
+	for (size_t i = 0; i < n; i++) {
+		if (!live_here(c, &v[i]))
+			continue;
+		int64_t *at = bsearch(&v[i].id, ids, have, sizeof *ids, cmp_id);
+		if (at)
+			*at = 0;
+		else {
+			ctl__platform_install(c, &v[i]);
+			changed++;
+		}
+	}
+	/* installed and no longer live here: remove */
+	for (size_t i = 0; i < have; i++) {
+		if (!ids[i])
+			continue;
+		struct reg_module m;
+		if (reg_module_get(c->env.reg, ids[i], &m) == 0) {
+			ctl__platform_call_remove(c, &m);
+			reg_module_release(&m);
+		} else if (c->ops.remove) { /* its row is gone (its tenant deleted) */
+			struct ctl_deployed gone = {.id = ids[i]};
+			c->ops.remove(c->ops.ud, &gone);
+		}
+		changed++;
+	}
+	free(ids);
+	reg_modules_free(v, n);
+	if (changed)
+		log_info("controller", "reconciled with the registry: %zu module(s) installed or removed", changed);
+	return (int)changed;
+}
+
 int ctl_set_platform_ops(struct ctl *c, const struct ctl_platform_ops *ops)
 {
 	c->ops = *ops;

@@ -374,6 +374,14 @@ static int op_hold(void *ud, int64_t id, bool hold)
 	return vm_stop(p->mgr, (uint64_t)id, hold);
 }
 
+static size_t op_installed(void *ud, int64_t *ids, size_t cap)
+{
+	struct plat *p = ud;
+	for (size_t i = 0; i < p->nmods && i < cap; i++)
+		ids[i] = (int64_t)p->mods[i].id;
+	return p->nmods;
+}
+
 static json_t *op_describe(void *ud, int64_t id)
 {
 	return plat_module_json(ud, id);
@@ -387,6 +395,7 @@ void plat_ctl_ops(struct plat *p, struct ctl_platform_ops *ops)
 	ops->remove = op_remove;
 	ops->describe = op_describe;
 	ops->hold = op_hold;
+	ops->installed = op_installed;
 }
 
 /* The state a tenant sees (deployed -> starting -> running ->

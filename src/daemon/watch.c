@@ -5,9 +5,12 @@
  *              model follows the API's current snapshot);
  *   tenant N   its row changed (suspended, token, quotas, deleted): the
  *              controller forgets what it cached of it;
- *   module N, policy  read from the registry at each use: counted only.
+ *   module N   placed, killed or changed: installed in this fast path when
+ *              it is live on a platform of this PoP, removed when no longer;
+ *   policy     read from the registry at each check: counted only.
  * A lost connection is reopened after a delay that doubles up to 5 s; the
- * snapshot is reloaded then, since notifications in between are lost. */
+ * snapshot is reloaded and the fast path reconciled with the registry
+ * then, since notifications in between are lost. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,12 +102,15 @@ static void on_note(void *ud, const char *payload)
 	if (!strcmp(kind, "network")) {
 		w->stats.network++;
 		reload_snapshot(w, id);
+		ctl_reconcile(w->ctl); /* platforms may have moved between PoPs */
 	} else if (!strcmp(kind, "tenant")) {
 		w->stats.tenant++;
 		if (id > 0)
 			ctl_tenant_changed(w->ctl, id);
 	} else if (!strcmp(kind, "module")) {
 		w->stats.module++;
+		if (id > 0)
+			ctl_module_changed(w->ctl, id);
 	} else if (!strcmp(kind, "policy")) {
 		w->stats.policy++;
 	}
@@ -125,6 +131,7 @@ static void on_poll(uv_poll_t *p, int status, int events)
 		w->stats.connects++;
 		w->retry_ms = RETRY_MIN_MS;
 		reload_snapshot(w, -1);
+		ctl_reconcile(w->ctl);
 	}
 	uv_poll_start(&w->poll, (want & REG_LISTEN_READ ? UV_READABLE : 0) |
 	                         (want & REG_LISTEN_WRITE ? UV_WRITABLE : 0), on_poll);

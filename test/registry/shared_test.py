@@ -3,8 +3,12 @@ on one registry"): each listens for the changes the other commits
 (LISTEN/NOTIFY on a connection of its own, polled on the event loop). A
 network stored through one is served by the other at once, tenant and
 module changes are heard, and after the database server restarts (every
-connection lost) the listener comes back by itself and catches up."""
+connection lost) the listener comes back by itself and catches up. A
+module placed through one innetd on a platform of the other's PoP is
+installed in that innetd's fast path, and removed when it is killed."""
+import copy
 import json
+import tempfile
 import os
 import sys
 import time
@@ -85,6 +89,76 @@ def test_two_innetd_hear_each_other():
             v3 = network_version(a)
             wait_for("b to serve the network stored after the restart", lambda: network_version(b) == v3)
             assert "listener lost" in b.log(), b.log()[-2000:]
+
+
+def two_pops(tmp):
+    """Figure 3 with platform1 served by PoP paris and platform2 and 3 by
+    PoP lyon; the Figure 4 batcher holds only on platform3."""
+    net = json.load(open(NET))
+    for n in net["nodes"]:
+        if n["type"] == "platform":
+            n["pop"] = "paris" if n["name"] == "platform1" else "lyon"
+    path = os.path.join(tmp, "two-pops.json")
+    with open(path, "w") as f:
+        json.dump(net, f)
+    return path
+
+
+def fast_daemon(pop, registry, **kw):
+    """innetd of PoP pop with DPDK's null ports (installed modules have a
+    runtime state), or None where DPDK cannot start."""
+    d = it.Daemon(args=["--registry", registry, "--pop", pop, "--dataplane", "null",
+                        "--dp-file-prefix", f"innet-shared-{pop}-{os.getpid()}"], **kw)
+    try:
+        d.start()
+        return d
+    except AssertionError:
+        if d.alive():
+            d.kill()
+        return None
+
+
+def runtime(d, mid):
+    return it.expect_status(d.get(f"/v1/modules/{mid}"), 200).json.get("runtime")
+
+
+def test_installed_where_placed():
+    tmp = tempfile.mkdtemp(prefix="innet-shared-")
+    with pgcluster.Cluster() as pg:
+        paris = fast_daemon("paris", pg.conninfo, network=two_pops(tmp), policy=POLICY)
+        if paris is None:
+            raise it.Skip("DPDK's null ports cannot start here")
+        lyon = None
+        try:
+            lyon = fast_daemon("lyon", pg.conninfo)
+            assert lyon is not None
+            for d in (paris, lyon):
+                wait_for("the listener", lambda d=d: metrics(d)["innet_registry_listener_up"] == 1)
+            t = it.expect_status(paris.post("/v1/tenants", {"name": "c", "kind": "client",
+                                                             "addresses": ["172.16.15.133/32"]}), 201).json
+            # deployed through paris, placed on lyon's platform3: lyon installs it
+            m = it.expect_status(paris.post("/v1/modules", FIG4, token=t["token"]), 201).json
+            assert (m["platform"], m["state"], m["pop"]) == ("platform3", "placed", "lyon"), m
+            assert runtime(paris, m["id"]) is None
+            rt = wait_for("lyon to install it", lambda: runtime(lyon, m["id"]))
+            assert rt["state"] == "deployed", rt
+            # killed through paris: lyon takes it out of its fast path
+            it.expect_status(paris.delete(f"/v1/modules/{m['id']}", token=t["token"]), 204)
+            wait_for("lyon to remove it", lambda: runtime(lyon, m["id"]) is None)
+            # placed while lyon is down: installed when it comes back
+            lyon.stop()
+            m2 = it.expect_status(paris.post("/v1/modules", dict(FIG4, name="batcher2", requirements=FIG4["requirements"].replace("batcher:", "batcher2:")),
+                                             token=t["token"]), 201).json
+            assert m2["pop"] == "lyon", m2
+            lyon.start()
+            rt = wait_for("lyon to install what was placed while it was down",
+                          lambda: runtime(lyon, m2["id"]))
+            assert rt["state"] == "deployed", rt
+            assert runtime(lyon, m["id"]) is None
+        finally:
+            for d in (lyon, paris):
+                if d is not None and d.alive():
+                    d.stop()
 
 
 it.main()
