@@ -429,6 +429,10 @@ void api_error(struct api_req *r, int status, const char *code, json_t *details,
 
 static void error_h(struct api_req *r, int status, const char *code, const char *headers,
                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* What a client should wait before retrying when the registry's database
+ * is unreachable (PostgreSQL reconnects are tried every 0.5 to 5 s). */
+#define REGISTRY_RETRY_S "2"
 static void error_h(struct api_req *r, int status, const char *code, const char *headers,
                     const char *fmt, ...)
 {
@@ -447,6 +451,16 @@ static void error_dh(struct api_req *r, int status, const char *code, json_t *de
 	va_start(ap, fmt);
 	error_v(r, status, code, details, headers, fmt, ap);
 	va_end(ap);
+}
+
+void api_error_rc(struct api_req *r, int rc, const char *what)
+{
+	if (!reg_available(r->api->reg)) {
+		error_h(r, 503, "registry_unavailable", "Retry-After: " REGISTRY_RETRY_S "\r\n",
+		        "%s: the registry database cannot be reached; try again", what);
+		return;
+	}
+	api_error(r, 500, "internal", NULL, "%s: %s", what, strerror(-rc));
 }
 
 /* The headers a controller's answer adds: Retry-After (429, 503) and, for a
@@ -592,7 +606,11 @@ static int authorize(struct api_req *r, struct http_req *h, const struct route_t
 		                                                (json_int_t)r->who.tenant_id),
 		          "tenant '%s' is suspended by the operator", r->who.name);
 	} else if (rc) {
-		api_error(r, 503, "unavailable", NULL, "cannot check the token now");
+		bool up = reg_available(r->api->reg);
+		error_h(r, 503, up ? "unavailable" : "registry_unavailable",
+		        "Retry-After: " REGISTRY_RETRY_S "\r\n", "%s",
+		        up ? "cannot check the token now"
+		           : "cannot check the token now: the registry database cannot be reached; try again");
 	} else if (t->auth == API_ADMIN && !r->who.admin) {
 		api_error(r, 403, "forbidden", NULL, "only the operator may %s %s", r->method, r->path);
 	} else if (t->auth == API_TENANT && r->who.admin) {
@@ -657,6 +675,6 @@ void api_handle_http(struct http_req *h, void *ud)
 	int rc = t->fn(r, t->ud);
 	if (rc < 0) {
 		log_error("api", "%s %s: %s", r->method, r->path, strerror(-rc));
-		api_error(r, 500, "internal", NULL, "internal error: %s", strerror(-rc));
+		api_error_rc(r, rc, "internal error");
 	}
 }

@@ -267,6 +267,10 @@ void api_req_audit_detail(struct api_req *r, json_t *detail);
 void api_respond(struct api_req *r, int status, json_t *body);
 void api_error(struct api_req *r, int status, const char *code, json_t *details,
                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* A handler's failure rc (a negative errno) about `what`: 503
+ * registry_unavailable with Retry-After when the registry's database
+ * cannot be reached (docs/registry.md), else 500 internal. */
+void api_error_rc(struct api_req *r, int rc, const char *what);
 /* Answer with a controller's answer (a ctl_done_fn; ud is the request). */
 void api_answer(void *r, const struct ctl_answer *a);
 /* A non-JSON answer (e.g. Prometheus text for /metrics). */

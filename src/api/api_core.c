@@ -481,7 +481,7 @@ static void network_store(struct api_req *r, struct snapshot *s, json_t *warning
 		return;
 	}
 	if (rc) {
-		api_error(r, 500, "internal", NULL, "internal error: %s", strerror(-rc));
+		api_error_rc(r, rc, "internal error");
 		return;
 	}
 	struct snapshot *old = api_snapshot(api);
@@ -640,7 +640,7 @@ static void policy_store(struct api_req *r, json_t *extra, json_t *audit)
 	int64_t id;
 	int rc = reg_policy_add(api_registry(api_req_api(r)), text, api_req_principal(r)->who, &id);
 	if (rc) {
-		api_error(r, 500, "internal", NULL, "storing the policy failed: %s", strerror(-rc));
+		api_error_rc(r, rc, "storing the policy failed");
 		return;
 	}
 	json_t *detail = json_pack("{s:I}", "id", (json_int_t)id);

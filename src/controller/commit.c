@@ -223,7 +223,10 @@ int ctl__commit(struct ctl_job *j)
 		free(m.report);
 		free(m.stateful_elements);
 		free(m.created_at);
-		return rc == 2 ? 0 : rc;
+		/* -EAGAIN: another innetd committed on the same rows first
+		 * (PostgreSQL's serializable isolation): verify again against
+		 * what it committed, as when the state moved on here */
+		return rc == 2 ? 0 : rc == -EAGAIN ? 1 : rc;
 	}
 	ctl__modules_changed(c, j->tenant_id, cd->platform);
 	char ip[16], pop[SNAPSHOT_POP_MAX + 1];

@@ -482,6 +482,10 @@ static bool answer_deploy(struct ctl_job *j)
 	}
 	if (rc == 1)
 		ctl__reply_error(&j->reply, 503, "busy", NULL, "too much contention; try again");
+	else if (rc < 0 && !reg_available(j->ctl->env.reg))
+		ctl__reply_retry(&j->reply, 503, "registry_unavailable", 2, NULL,
+		                 "recording the module failed: the registry database cannot be reached; "
+		                 "try again (with the same Idempotency-Key)");
 	else if (rc < 0)
 		ctl__reply_error(&j->reply, 500, "internal", NULL, "recording the module failed: %s",
 		                 strerror(-rc));
@@ -687,7 +691,11 @@ static void run_job(struct ctl *c, struct ctl_job *j)
 			t->running++;
 		return;
 	}
-	if (rc != -EINVAL)
+	if (rc != -EINVAL && !reg_available(c->env.reg))
+		ctl__reply_retry(&j->reply, 503, "registry_unavailable", 2, NULL,
+		                 "starting the verification: the registry database cannot be reached; "
+		                 "try again");
+	else if (rc != -EINVAL)
 		ctl__reply_error(&j->reply, 500, "internal", NULL, "starting the verification: %s",
 		                 strerror(-rc));
 	job_done(j);

@@ -68,6 +68,8 @@ struct reg__backend {
 	int (*lock_schema)(struct registry *r, bool lock);
 	/* The connection's last error message, for logs. */
 	const char *(*errmsg)(struct registry *r);
+	/* Optional: is the database reachable now (NULL: always)? */
+	bool (*available)(struct registry *r);
 };
 
 extern const struct reg__backend reg__sqlite_backend;

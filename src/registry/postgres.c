@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -31,7 +32,20 @@ struct pg {
 	unsigned gen;       /* bumped on each reconnect: statements prepare again */
 	bool in_txn;        /* between our BEGIN and COMMIT/ROLLBACK */
 	char where[160];    /* "host H port P database D", for errors */
+	/* after a failed reconnect, statements fail at once until then (a
+	 * reconnect blocks up to connect_timeout: not on every request) */
+	uint64_t down_until_ms, backoff_ms;
 };
+
+#define BACKOFF_MIN_MS 500
+#define BACKOFF_MAX_MS 5000
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 struct reg__stmt {
 	struct registry *r;
@@ -161,20 +175,37 @@ static int ensure_connected(struct registry *r)
 		log_error("registry", "postgresql (%s): connection lost in a transaction", p->where);
 		return -EIO;
 	}
+	if (now_ms() < p->down_until_ms)
+		return -ENOTCONN; /* tried a moment ago: fail fast until the backoff ends */
 	log_warn("registry", "postgresql (%s): connection lost, reconnecting", p->where);
 	PQreset(p->c);
 	p->gen++;
 	char why[400];
+	int rc = 0;
 	if (PQstatus(p->c) != CONNECTION_OK) {
 		one_line(PQerrorMessage(p->c), why, sizeof why);
-		log_error("registry", "postgresql (%s): %s", p->where, why);
-		return -EIO;
+		rc = -ENOTCONN;
+	} else if (session_setup(p, why, sizeof why)) {
+		rc = -ENOTCONN;
 	}
-	if (session_setup(p, why, sizeof why)) {
-		log_error("registry", "postgresql (%s): %s", p->where, why);
-		return -EIO;
+	if (rc) {
+		p->backoff_ms = p->backoff_ms ? p->backoff_ms * 2 : BACKOFF_MIN_MS;
+		if (p->backoff_ms > BACKOFF_MAX_MS)
+			p->backoff_ms = BACKOFF_MAX_MS;
+		p->down_until_ms = now_ms() + p->backoff_ms;
+		log_error("registry", "postgresql (%s): %s (next try in %llu ms)", p->where, why,
+		          (unsigned long long)p->backoff_ms);
+		return rc;
 	}
+	p->backoff_ms = 0;
+	log_info("registry", "postgresql (%s): reconnected", p->where);
 	return 0;
+}
+
+static bool pg_available(struct registry *r)
+{
+	struct pg *p = pg(r);
+	return p && PQstatus(p->c) == CONNECTION_OK;
 }
 
 /* A failed result -> a negative errno (logged unless a constraint). */
@@ -518,6 +549,7 @@ static int pg_lock_schema(struct registry *r, bool lock)
 const struct reg__backend reg__postgres_backend = {
 	.name = "postgresql",
 	.dialect = REG__POSTGRES,
+	.available = pg_available,
 	.open = pg_open,
 	.close = pg_close,
 	.prepare = pg_prepare,

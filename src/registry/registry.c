@@ -273,6 +273,11 @@ void reg_rollback(struct registry *r)
 		r->be->rollback(r);
 }
 
+bool reg_available(struct registry *r)
+{
+	return !r->be->available || r->be->available(r);
+}
+
 sqlite3 *reg_db(struct registry *r)
 {
 	return r->be == &reg__sqlite_backend ? r->conn : NULL;

@@ -41,6 +41,11 @@ int reg_open(const char *spec, struct registry **out, char *err, size_t errlen);
 void reg_close(struct registry *r);
 /* Does spec name a PostgreSQL database (see reg_open)? */
 bool reg_spec_is_postgres(const char *spec);
+/* Is the database reachable now? Always on SQLite; on PostgreSQL false
+ * once the connection is lost, until a statement reconnects it (a failed
+ * reconnect is retried at most every 0.5 to 5 s; meanwhile statements
+ * fail at once with -ENOTCONN). Callers answer 503 with Retry-After. */
+bool reg_available(struct registry *r);
 /* "sqlite" or "postgresql". */
 const char *reg_backend_name(struct registry *r);
 /* spec as it may be shown or logged: a password (URI user:password@,

@@ -147,12 +147,19 @@ class Cluster:
                           "-U", USER, "-d", DBNAME, "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1",
                           "-c", sql]).stdout
 
-    def restart(self):
-        """Stop the server at once (every connection drops, as when it
-        crashes) and start it again on the same port with the same data."""
+    def halt(self):
+        """Stop the server at once, as when it crashes: every connection
+        drops; the data stays for resume()."""
         self._cmd([os.path.join(PG_BIN, "pg_ctl"), "-D", self.data, "-m", "immediate", "-w", "stop"])
+
+    def resume(self):
+        """Start a halted server again on the same port with the same data."""
         self._cmd([os.path.join(PG_BIN, "pg_ctl"), "-D", self.data, "-l", self.logfile,
                    "-w", "-t", "60", "-o", self.opts, "start"])
+
+    def restart(self):
+        self.halt()
+        self.resume()
 
     def log(self):
         try:
