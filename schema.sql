@@ -143,6 +143,16 @@ CREATE TABLE module_state (
 	saved_at TEXT NOT NULL                -- UTC, ISO 8601 with milliseconds
 );
 
+-- The live state of a module as the innetd of its PoP last reported it
+-- (docs/registry.md, "Several innetd on one registry"): what any other
+-- innetd shows for it. Replaced on each report, deleted with the module.
+CREATE TABLE module_runtime (
+	module_id INTEGER PRIMARY KEY REFERENCES modules(id) ON DELETE CASCADE,
+	pop TEXT NOT NULL,
+	runtime TEXT NOT NULL,                -- JSON: the platform's description
+	updated_at TEXT NOT NULL              -- UTC, ISO 8601 with milliseconds
+);
+
 -- Answers kept for Idempotency-Key retries (docs/pops.md): a deploy's key,
 -- per tenant, with a hash of its method, path and body and the answer it
 -- got, written in the transaction that stores the module. Rows older than

@@ -173,6 +173,10 @@ void ctl_module_changed(struct ctl *c, int64_t id);
  * missed: a lost registry listener, a network reloaded). Returns how many
  * modules were installed plus removed, or a negative errno. */
 int ctl_reconcile(struct ctl *c);
+/* Store the live state of every module the platform holds in the registry
+ * (one transaction), where the other innetd show it for the modules of
+ * this PoP (`pop`). How many were stored, or a negative errno. */
+int ctl_report_runtime(struct ctl *c, const char *pop);
 
 /* What the scheduler has done since start, for /metrics: the refusals say
  * whether a tenant floods (rate, in flight) or the machine is short of

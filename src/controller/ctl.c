@@ -405,6 +405,37 @@ int ctl_reconcile(struct ctl *c)
 	return (int)changed;
 }
 
+int ctl_report_runtime(struct ctl *c, const char *pop)
+{
+	if (!c->have_ops || !c->ops.installed || !c->ops.describe)
+		return 0;
+	size_t n = c->ops.installed(c->ops.ud, NULL, 0);
+	int64_t *ids = calloc(n ? n : 1, sizeof *ids);
+	if (!ids)
+		return -ENOMEM;
+	n = c->ops.installed(c->ops.ud, ids, n);
+	int rc = reg_begin(c->env.reg), written = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		json_t *rt = c->ops.describe(c->ops.ud, ids[i]);
+		char *text = rt ? json_dumps(rt, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+		json_decref(rt);
+		if (!text)
+			continue;
+		int r2 = reg_module_runtime_put(c->env.reg, ids[i], pop, text);
+		free(text);
+		if (r2 == 0)
+			written++;
+		else if (r2 != -ENOENT) /* -ENOENT: killed meanwhile, nothing to keep */
+			rc = r2;
+	}
+	if (!rc)
+		rc = reg_commit(c->env.reg);
+	if (rc)
+		reg_rollback(c->env.reg);
+	free(ids);
+	return rc ? rc : written;
+}
+
 int ctl_set_platform_ops(struct ctl *c, const struct ctl_platform_ops *ops)
 {
 	c->ops = *ops;

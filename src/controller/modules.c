@@ -90,13 +90,37 @@ static json_t *mod_json(struct ctl *c, const struct reg_module *m, bool full)
 
 /* The platform's live state of a module (describe hook): its "state"
  * replaces the registry's, the counters go in "runtime". */
+/* A module another PoP runs: the live state its innetd last reported
+ * through the registry (ctl_report_runtime), with where and when. */
+static void add_reported_runtime(struct ctl *c, const struct reg_module *m, json_t *j)
+{
+	if (!m->platform || ctl__served(c, m->platform, NULL))
+		return;
+	char *pop, *text, *at;
+	if (reg_module_runtime_get(c->env.reg, m->id, &pop, &text, &at))
+		return;
+	json_t *rt = json_loads(text, 0, NULL);
+	if (rt) {
+		json_t *state = json_object_get(rt, "state");
+		if (json_is_string(state)) /* the live state, not "placed" */
+			json_object_set(j, "state", state);
+		json_object_set_new(j, "runtime", rt);
+		json_object_set_new(j, "runtime_reported", json_pack("{s:s, s:s}", "pop", pop, "at", at));
+	}
+	free(pop);
+	free(text);
+	free(at);
+}
+
 static void add_runtime(struct ctl *c, const struct reg_module *m, json_t *j)
 {
-	if (!j || !c->have_ops || !c->ops.describe || !strcmp(m->state, "killed"))
+	if (!j || !strcmp(m->state, "killed"))
 		return;
-	json_t *rt = c->ops.describe(c->ops.ud, m->id);
-	if (!rt)
+	json_t *rt = c->have_ops && c->ops.describe ? c->ops.describe(c->ops.ud, m->id) : NULL;
+	if (!rt) {
+		add_reported_runtime(c, m, j);
 		return;
+	}
 	static const char *const own[] = {"state", "suspends", "resumes", "last_suspend_us",
 	                                  "last_resume_us", "state_bytes", "tables"};
 	for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) {

@@ -19,6 +19,9 @@ CFG_ROW(db, "db", PATH, 0, 0, NULL, "state/innet.db", "SQLite registry file (its
  * string (multi-host strings are libpq's). Its password is shown as ***. */
 CFG_ROW(registry, "registry", STRING, 0, 0, NULL, "", "registry database: empty for the SQLite file of db, or a PostgreSQL connection string (postgresql://user:password@host:port/db, or libpq key=value pairs such as 'host=a,b dbname=innet target_session_attrs=read-write'); its password is never shown")
 CFG_ROW(pop, "pop", STRING, 0, 0, NULL, "pop1", "this innetd's PoP (docs/pops.md): 1 to 32 letters, digits, '-' and '_'; the snapshot's platforms name the PoP that serves them, and a snapshot without names (or with the old local/peer_url) is read as served by this one")
+/* On a shared (PostgreSQL) registry, how often this innetd stores the live
+ * states of its modules for the others to show (docs/registry.md). */
+CFG_ROW(runtime_report, "runtime-report", DURATION, 0, 3600000, NULL, "2s", "on a PostgreSQL registry, how often the live state of this PoP's modules is stored for the other innetd to show (0: never)")
 CFG_ROW(network, "network", PATH, 0, 0, NULL, "", "network snapshot JSON loaded at first start (empty: none)")
 CFG_ROW(policy, "policy", PATH, 0, 0, NULL, "", "operator policy statements loaded at first start (empty: none)")
 CFG_ROW(admin_token, "admin-token", STRING, 0, 0, NULL, "", "operator token (also INNET_ADMIN_TOKEN); empty: generated at first start")

@@ -177,8 +177,12 @@ struct watch_stats {
 	bool up;                /* listening now */
 	uint64_t connects;      /* listener (re)connections */
 	uint64_t network, tenant, module, policy; /* notifications heard, by kind */
+	uint64_t reports, report_failures;        /* live states stored for the others */
 };
-int watch_start(uv_loop_t *loop, const char *spec, struct api *api, struct ctl *ctl, struct watch **out);
+/* report_ms: how often the live states of this PoP's modules are stored in
+ * the registry for the other innetd (0: never). */
+int watch_start(uv_loop_t *loop, const char *spec, const char *pop, uint64_t report_ms,
+                struct api *api, struct ctl *ctl, struct watch **out);
 /* NULL w: zeros. */
 void watch_stats(const struct watch *w, struct watch_stats *out);
 /* Close; freed once its handles are. */

@@ -303,7 +303,8 @@ static int check_api_document(struct daemon *d)
 static int start_watch(struct daemon *d)
 {
 	const char *spec = d->cfg.registry && *d->cfg.registry ? d->cfg.registry : d->cfg.db;
-	int rc = watch_start(&d->loop, spec, d->api, d->ctl, &d->watch);
+	int rc = watch_start(&d->loop, spec, d->cfg.pop, (uint64_t)d->cfg.runtime_report, d->api, d->ctl,
+	                     &d->watch);
 	if (rc)
 		log_error("main", "listening for registry changes: %s", strerror(-rc));
 	return rc;

@@ -650,9 +650,14 @@ static void metrics_watch(struct buf *b, const struct plat *p)
 	       "innet_registry_notifications_total{kind=\"network\"} %llu\n"
 	       "innet_registry_notifications_total{kind=\"tenant\"} %llu\n"
 	       "innet_registry_notifications_total{kind=\"module\"} %llu\n"
-	       "innet_registry_notifications_total{kind=\"policy\"} %llu\n",
+	       "innet_registry_notifications_total{kind=\"policy\"} %llu\n"
+	       "# HELP innet_registry_runtime_reports_total Live states of this PoP's modules stored for the others.\n"
+	       "# TYPE innet_registry_runtime_reports_total counter\n"
+	       "innet_registry_runtime_reports_total{result=\"ok\"} %llu\n"
+	       "innet_registry_runtime_reports_total{result=\"failed\"} %llu\n",
 	    w.up ? 1 : 0, (unsigned long long)w.connects, (unsigned long long)w.network,
-	    (unsigned long long)w.tenant, (unsigned long long)w.module, (unsigned long long)w.policy);
+	    (unsigned long long)w.tenant, (unsigned long long)w.module, (unsigned long long)w.policy,
+	    (unsigned long long)w.reports, (unsigned long long)w.report_failures);
 }
 
 static int h_metrics(struct api_req *r, void *ud)

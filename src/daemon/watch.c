@@ -32,6 +32,8 @@ struct watch {
 	bool poll_on;       /* poll initialized (must be closed before a new fd) */
 	uv_timer_t retry;
 	uint64_t retry_ms;
+	uv_timer_t report;  /* the live states of this PoP's modules, to the registry */
+	char *pop;
 	bool was_ready, closing;
 	unsigned closes;    /* handle closes pending: freed when none is left */
 	struct watch_stats stats;
@@ -47,6 +49,7 @@ static void on_retry(uv_timer_t *t)
 static void watch_free(struct watch *w)
 {
 	free(w->spec);
+	free(w->pop);
 	free(w);
 }
 
@@ -158,13 +161,26 @@ static void watch_open(struct watch *w)
 	uv_poll_start(&w->poll, UV_WRITABLE, on_poll);
 }
 
-int watch_start(uv_loop_t *loop, const char *spec, struct api *api, struct ctl *ctl, struct watch **out)
+static void on_report(uv_timer_t *t)
+{
+	struct watch *w = t->data;
+	int rc = ctl_report_runtime(w->ctl, w->pop);
+	if (rc < 0)
+		w->stats.report_failures++;
+	else
+		w->stats.reports++;
+}
+
+int watch_start(uv_loop_t *loop, const char *spec, const char *pop, uint64_t report_ms,
+                struct api *api, struct ctl *ctl, struct watch **out)
 {
 	*out = NULL;
 	if (!reg_spec_is_postgres(spec))
 		return 0; /* SQLite: innetd is alone on its registry */
 	struct watch *w = calloc(1, sizeof *w);
-	if (!w || !(w->spec = strdup(spec))) {
+	if (!w || !(w->spec = strdup(spec)) || !(w->pop = strdup(pop))) {
+		if (w)
+			free(w->spec);
 		free(w);
 		return -ENOMEM;
 	}
@@ -174,6 +190,10 @@ int watch_start(uv_loop_t *loop, const char *spec, struct api *api, struct ctl *
 	w->retry_ms = RETRY_MIN_MS;
 	uv_timer_init(loop, &w->retry);
 	w->retry.data = w;
+	uv_timer_init(loop, &w->report);
+	w->report.data = w;
+	if (report_ms)
+		uv_timer_start(&w->report, on_report, report_ms, report_ms);
 	watch_open(w);
 	*out = w;
 	return 0;
@@ -196,6 +216,7 @@ void watch_stop(struct watch *w)
 	close_poll(w);
 	reg_listener_free(w->l);
 	w->l = NULL;
-	w->closes++;
+	w->closes += 2;
 	uv_close((uv_handle_t *)&w->retry, on_closed);
+	uv_close((uv_handle_t *)&w->report, on_closed);
 }

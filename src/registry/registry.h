@@ -22,7 +22,7 @@
 #include "base/inet.h"
 #include "snapshot/snapshot.h"
 
-#define REG_SCHEMA_VERSION 7
+#define REG_SCHEMA_VERSION 8
 #define REG_HASH_LEN 32 /* crypto_generichash_BYTES */
 
 extern const char reg_schema_sql[]; /* schema.sql, generated at build time */
@@ -229,6 +229,14 @@ int reg_module_state_put(struct registry *r, int64_t id, const void *state, size
 int reg_module_state_get(struct registry *r, int64_t id, bool bytes, struct reg_module_state *out);
 /* Forget it (0 also when there was none). */
 int reg_module_state_delete(struct registry *r, int64_t id);
+
+/* A module's live state as its PoP's innetd reports it (JSON text of the
+ * platform's description), for the other innetd on the same registry.
+ * put: replaced; -ENOENT when the module is killed or unknown (nothing
+ * kept). get: *pop, *json and *at malloc'd (the caller frees them);
+ * -ENOENT when none was reported. */
+int reg_module_runtime_put(struct registry *r, int64_t id, const char *pop, const char *json);
+int reg_module_runtime_get(struct registry *r, int64_t id, char **pop, char **json, char **at);
 
 /* --- Idempotency-Key answers (idempotency.c; docs/pops.md) --- */
 #define REG_IDEM_KEY_MAX 128

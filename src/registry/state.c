@@ -1,12 +1,13 @@
 /* Saved module states (docs/stateful.md): one row per stateful module,
- * replaced on each suspend, deleted with the module. */
+ * replaced on each suspend, deleted with the module. And modules' live
+ * states as their PoP's innetd reports them (module_runtime). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "registry/internal.h"
 
-enum { ST_PUT, ST_GET, ST_INFO, ST_DELETE, ST_COUNT };
+enum { ST_PUT, ST_GET, ST_INFO, ST_DELETE, ST_RT_PUT, ST_RT_GET, ST_COUNT };
 _Static_assert(ST_COUNT <= REG__STATE_STMTS, "struct registry holds every statement");
 
 static const char *const sql[ST_COUNT] = {
@@ -18,6 +19,11 @@ static const char *const sql[ST_COUNT] = {
 	[ST_GET] = "SELECT bytes, saved_at, state FROM module_state WHERE module_id = ?1",
 	[ST_INFO] = "SELECT bytes, saved_at FROM module_state WHERE module_id = ?1",
 	[ST_DELETE] = "DELETE FROM module_state WHERE module_id = ?1",
+	[ST_RT_PUT] = "INSERT INTO module_runtime(module_id, pop, runtime, updated_at) "
+	              "SELECT ?1, ?2, ?3, {now} FROM modules "
+	              "WHERE id = ?1 AND state <> 'killed' ON CONFLICT(module_id) DO UPDATE SET "
+	              "pop = excluded.pop, runtime = excluded.runtime, updated_at = excluded.updated_at",
+	[ST_RT_GET] = "SELECT pop, runtime, updated_at FROM module_runtime WHERE module_id = ?1",
 };
 
 static struct reg__stmt *stmt(struct registry *r, int id)
@@ -90,4 +96,44 @@ int reg_module_state_delete(struct registry *r, int64_t id)
 		return -EIO;
 	reg__bind_int64(r, st, 1, id);
 	return reg__exec(r, st);
+}
+
+int reg_module_runtime_put(struct registry *r, int64_t id, const char *pop, const char *json)
+{
+	struct reg__stmt *st = stmt(r, ST_RT_PUT);
+	if (!st)
+		return -EIO;
+	reg__bind_int64(r, st, 1, id);
+	reg__bind_text(r, st, 2, pop);
+	reg__bind_text(r, st, 3, json);
+	int rc = reg__exec(r, st);
+	if (rc)
+		return rc;
+	return reg__changes(r, st) ? 0 : -ENOENT;
+}
+
+int reg_module_runtime_get(struct registry *r, int64_t id, char **pop, char **json, char **at)
+{
+	*pop = *json = *at = NULL;
+	struct reg__stmt *st = stmt(r, ST_RT_GET);
+	if (!st)
+		return -EIO;
+	reg__bind_int64(r, st, 1, id);
+	int rc = reg__step(r, st);
+	if (rc == 1) {
+		*pop = reg__dupcol(r, st, 0);
+		*json = reg__dupcol(r, st, 1);
+		*at = reg__dupcol(r, st, 2);
+		rc = *pop && *json && *at ? 0 : -ENOMEM;
+	} else if (rc == 0) {
+		rc = -ENOENT;
+	}
+	r->be->reset(st);
+	if (rc) {
+		free(*pop);
+		free(*json);
+		free(*at);
+		*pop = *json = *at = NULL;
+	}
+	return rc;
 }

@@ -211,7 +211,7 @@ static void test_migrate_from_1(void **state)
 	struct reg_tenant t = {.name = strdup("old"), .kind = REG_KIND_CLIENT, .quota_modules = 1};
 	uint8_t hash[REG_HASH_LEN] = {9};
 	assert_int_equal(reg_tenant_add(f->reg, &t, hash), 0);
-	sql(f->reg, "DROP TABLE idempotency; DROP INDEX modules_live_address; "
+	sql(f->reg, "DROP TABLE module_runtime; DROP TABLE idempotency; DROP INDEX modules_live_address; "
 	            "ALTER TABLE platforms DROP COLUMN pop; "
 	            "ALTER TABLE platforms ADD COLUMN local INTEGER NOT NULL DEFAULT 1; "
 	            "ALTER TABLE platforms ADD COLUMN peer_url TEXT; "
@@ -245,7 +245,7 @@ static void test_migrate_from_1(void **state)
 static void test_migrate_from_3(void **state)
 {
 	struct fx *f = *state;
-	sql(f->reg, "DROP TABLE idempotency; DROP INDEX modules_live_address; "
+	sql(f->reg, "DROP TABLE module_runtime; DROP TABLE idempotency; DROP INDEX modules_live_address; "
 	            "ALTER TABLE platforms DROP COLUMN pop; "
 	            "ALTER TABLE platforms ADD COLUMN local INTEGER NOT NULL DEFAULT 1; "
 	            "ALTER TABLE platforms ADD COLUMN peer_url TEXT; "
@@ -479,7 +479,7 @@ static struct snapshot *parse_file(const char *rel)
 static void test_migrate_from_6(void **state)
 {
 	struct fx *f = *state;
-	sql(f->reg, "DROP TABLE idempotency; DROP INDEX modules_live_address; "
+	sql(f->reg, "DROP TABLE module_runtime; DROP TABLE idempotency; DROP INDEX modules_live_address; "
 	            "ALTER TABLE platforms DROP COLUMN pop; "
 	            "ALTER TABLE platforms ADD COLUMN local INTEGER NOT NULL DEFAULT 1; "
 	            "ALTER TABLE platforms ADD COLUMN peer_url TEXT; "
@@ -694,6 +694,37 @@ static struct reg_module placed(int64_t tenant, const char *name, uint32_t ip)
 	return (struct reg_module){.tenant_id = tenant, .name = (char *)name, .source = "x",
 	                           .requirements = "", .platform = "platform1", .ip = ip,
 	                           .snapshot_version = 1};
+}
+
+/* A module's live state as its PoP reports it: replaced on each report,
+ * not kept for a killed module, gone with the module's row. */
+static void test_module_runtime(void **state)
+{
+	struct fx *f = *state;
+	int64_t t = placement_fixture(f, 10);
+	struct reg_module a = placed(t, "a", 0x0a010002);
+	assert_int_equal(reg_begin(f->reg), 0);
+	assert_int_equal(reg_module_insert(f->reg, &a), 0);
+	assert_int_equal(reg_commit(f->reg), 0);
+	free(a.created_at);
+	char *pop, *json, *at;
+	assert_int_equal(reg_module_runtime_get(f->reg, a.id, &pop, &json, &at), -ENOENT);
+	assert_int_equal(reg_module_runtime_put(f->reg, a.id, "lyon", "{\"state\":\"deployed\"}"), 0);
+	assert_int_equal(reg_module_runtime_put(f->reg, a.id, "lyon", "{\"state\":\"running\"}"), 0);
+	assert_int_equal(reg_module_runtime_get(f->reg, a.id, &pop, &json, &at), 0);
+	assert_string_equal(pop, "lyon");
+	assert_string_equal(json, "{\"state\":\"running\"}");
+	assert_non_null(at);
+	free(pop);
+	free(json);
+	free(at);
+	assert_int_equal(reg_module_runtime_put(f->reg, 999, "lyon", "{}"), -ENOENT);
+	assert_int_equal(reg_begin(f->reg), 0);
+	assert_int_equal(reg_module_kill(f->reg, a.id), 0);
+	assert_int_equal(reg_commit(f->reg), 0);
+	assert_int_equal(reg_module_runtime_put(f->reg, a.id, "lyon", "{}"), -ENOENT);
+	sql(f->reg, "DELETE FROM allocations; DELETE FROM modules");
+	assert_int_equal(scalar(f->reg, "SELECT count(*) FROM module_runtime"), 0);
 }
 
 /* Unique violations are -EEXIST on both backends, a failed statement
@@ -921,6 +952,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_module_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_from_6, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idempotency, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_module_runtime, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tenants, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshots_and_platforms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policies_meta_audit, setup, teardown),

@@ -108,7 +108,7 @@ def two_pops(tmp):
 def fast_daemon(pop, registry, **kw):
     """innetd of PoP pop with DPDK's null ports (installed modules have a
     runtime state), or None where DPDK cannot start."""
-    d = it.Daemon(args=["--registry", registry, "--pop", pop, "--dataplane", "null",
+    d = it.Daemon(args=["--registry", registry, "--pop", pop, "--dataplane", "null", "--runtime-report", "200ms",
                         "--dp-file-prefix", f"innet-shared-{pop}-{os.getpid()}"], **kw)
     try:
         d.start()
@@ -143,6 +143,12 @@ def test_installed_where_placed():
             assert runtime(paris, m["id"]) is None
             rt = wait_for("lyon to install it", lambda: runtime(lyon, m["id"]))
             assert rt["state"] == "deployed", rt
+            # lyon reports its live state through the registry: paris shows it
+            seen = wait_for("paris to show lyon's live state",
+                            lambda: (lambda j: j if "runtime" in j else None)(
+                                it.expect_status(paris.get(f"/v1/modules/{m['id']}"), 200).json))
+            assert seen["state"] == "deployed" and seen["runtime_reported"]["pop"] == "lyon", seen
+            assert seen["runtime"]["state"] == "deployed", seen
             # killed through paris: lyon takes it out of its fast path
             it.expect_status(paris.delete(f"/v1/modules/{m['id']}", token=t["token"]), 204)
             wait_for("lyon to remove it", lambda: runtime(lyon, m["id"]) is None)
