@@ -67,11 +67,16 @@ def _run_as():
 
 
 class Cluster:
-    def __init__(self, dir=None):
+    def __init__(self, dir=None, settings=None):
+        """settings: server settings (-c NAME=VALUE) over the fast defaults,
+        e.g. {"synchronous_commit": "on"} for a test about durability."""
         self.dir = dir
         self.port = None
         self.password = None
         self.user = _run_as()
+        self.settings = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off",
+                         "max_connections": "100"}
+        self.settings.update(settings or {})
 
     # --- paths and commands ------------------------------------------------
     @property
@@ -128,8 +133,8 @@ class Cluster:
                    "--locale=C", "--no-sync"])
         os.unlink(pwfile)
         self.port = _free_port()
-        opts = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100")
+        opts = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} " + " ".join(
+            f"-c {k}={v}" for k, v in self.settings.items())
         self.opts = opts
         try:
             self._cmd([os.path.join(PG_BIN, "pg_ctl"), "-D", self.data, "-l", self.logfile,
@@ -190,6 +195,36 @@ class Cluster:
     def __exit__(self, *exc):
         self.stop()
         return False
+
+
+class Standby(Cluster):
+    """A streaming standby of a running primary (pg_basebackup -R), in a
+    folder of its own, on its own port; promote() makes it the primary."""
+
+    def __init__(self, primary, settings=None):
+        super().__init__(settings=settings)
+        self.primary = primary
+        self.password = primary.password
+
+    def _start(self):
+        if self.user is not None:
+            os.chown(self.dir, self.user.pw_uid, self.user.pw_gid)
+        os.chmod(self.dir, 0o700)
+        p = self.primary
+        self._cmd([os.path.join(PG_BIN, "pg_basebackup"), "-h", p.dir, "-p", str(p.port), "-U", USER,
+                   "-D", self.data, "-R", "-X", "stream", "--no-sync", "--checkpoint=fast"])
+        self.port = _free_port()
+        opts = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} " + " ".join(
+            f"-c {k}={v}" for k, v in self.settings.items())
+        self.opts = opts
+        try:
+            self._cmd([os.path.join(PG_BIN, "pg_ctl"), "-D", self.data, "-l", self.logfile,
+                       "-w", "-t", "60", "-o", opts, "start"])
+        except subprocess.CalledProcessError as e:
+            raise RuntimeError(f"pg_ctl start (standby) failed: {e.stdout}\n{self.log()}") from None
+
+    def promote(self):
+        self._cmd([os.path.join(PG_BIN, "pg_ctl"), "-D", self.data, "-w", "promote"])
 
 
 def _cli(argv):
