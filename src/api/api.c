@@ -30,6 +30,19 @@ struct anon_source {
 #define ANON_MAX 1024       /* addresses per interval; the rest share one row */
 #define PRUNE_BATCH 2000    /* audit rows deleted per interval at most */
 
+/* Tenants by token hash, so that a request costs no registry read to
+ * authenticate: valid while the registry's tenant generation is the one
+ * they were read at (every tenant write bumps it, here or, heard through
+ * the listener, on another innetd). Bounded: emptied when full. */
+#define TOKEN_CACHE 4096 /* a power of two */
+struct token_entry {
+	uint8_t hash[REG_HASH_LEN];
+	bool used, suspended;
+	int64_t tenant_id;
+	enum reg_kind kind;
+	char name[64];
+};
+
 struct api {
 	uv_loop_t *loop;
 	struct registry *reg;
@@ -48,6 +61,9 @@ struct api {
 	uint64_t report_ms, retention_ms;
 	struct anon_source *anon; /* ANON_MAX + 1 (the last: "other") */
 	size_t nanon;
+	struct token_entry *tokens; /* TOKEN_CACHE; NULL: no cache */
+	size_t ntokens;
+	uint64_t tokens_gen;
 };
 
 struct api_req {
@@ -74,9 +90,11 @@ int api_new(uv_loop_t *loop, struct registry *reg, json_t *settings,
 	api->settings = settings ? settings : json_object();
 	memcpy(api->admin_hash, admin_hash, REG_HASH_LEN);
 	api->started_ms = uv_now(loop);
+	api->tokens = calloc(TOKEN_CACHE, sizeof *api->tokens); /* NULL: every call reads the registry */
 	int rc = http_router_new(&api->router);
 	if (rc) {
 		json_decref(api->settings);
+		free(api->tokens);
 		free(api);
 		return rc;
 	}
@@ -98,6 +116,7 @@ void api_free(struct api *api)
 	free(api->targets);
 	snapshot_unref(api->snap);
 	json_decref(api->settings);
+	free(api->tokens);
 	free(api);
 }
 
@@ -540,6 +559,63 @@ static bool is_json_type(const char *ct)
 	return c == '\0' || c == ';' || c == ' ';
 }
 
+static size_t token_slot(const uint8_t hash[REG_HASH_LEN])
+{
+	size_t k;
+	memcpy(&k, hash, sizeof k); /* a cryptographic hash: any bytes index well */
+	return k & (TOKEN_CACHE - 1);
+}
+
+/* The cached tenant of hash, or NULL (a miss, or the cache is out of date). */
+static const struct token_entry *token_cached(struct api *api, const uint8_t hash[REG_HASH_LEN])
+{
+	uint64_t gen = reg_tenants_gen(api->reg);
+	if (!api->tokens || gen != api->tokens_gen) {
+		if (api->tokens)
+			memset(api->tokens, 0, TOKEN_CACHE * sizeof *api->tokens);
+		api->ntokens = 0;
+		api->tokens_gen = gen;
+		return NULL;
+	}
+	for (size_t k = token_slot(hash), n = 0; n < TOKEN_CACHE; k = (k + 1) & (TOKEN_CACHE - 1), n++) {
+		const struct token_entry *e = &api->tokens[k];
+		if (!e->used)
+			return NULL;
+		if (auth_hash_equal(e->hash, hash))
+			return e;
+	}
+	return NULL;
+}
+
+static void token_remember(struct api *api, const uint8_t hash[REG_HASH_LEN], const struct reg_tenant *t)
+{
+	if (!api->tokens)
+		return;
+	if (api->ntokens * 2 >= TOKEN_CACHE) { /* at most half full: short probes */
+		memset(api->tokens, 0, TOKEN_CACHE * sizeof *api->tokens);
+		api->ntokens = 0;
+	}
+	size_t k = token_slot(hash);
+	while (api->tokens[k].used)
+		k = (k + 1) & (TOKEN_CACHE - 1);
+	struct token_entry *e = &api->tokens[k];
+	*e = (struct token_entry){.used = true, .suspended = t->suspended_at != NULL,
+	                          .tenant_id = t->id, .kind = t->kind};
+	memcpy(e->hash, hash, REG_HASH_LEN);
+	snprintf(e->name, sizeof e->name, "%s", t->name);
+	api->ntokens++;
+}
+
+static int who_tenant(struct api_req *r, int64_t id, enum reg_kind kind, const char *name,
+                      bool suspended)
+{
+	r->who.tenant_id = id;
+	r->who.kind = kind;
+	snprintf(r->who.name, sizeof r->who.name, "%s", name);
+	snprintf(r->who.who, sizeof r->who.who, "tenant:%lld", (long long)id);
+	return suspended ? -EPERM : 0;
+}
+
 /* Who is calling: fills r->who; 0, -EACCES (no or bad token) or -EPERM
  * (a suspended tenant's token: docs/operator.md). */
 static int authenticate(struct api_req *r, struct http_req *h)
@@ -558,16 +634,17 @@ static int authenticate(struct api_req *r, struct http_req *h)
 		snprintf(r->who.who, sizeof r->who.who, "operator");
 		return 0;
 	}
+	/* a suspension or a new token counts from the next request: every
+	 * tenant write makes the cache out of date */
+	const struct token_entry *e = token_cached(r->api, hash);
+	if (e)
+		return who_tenant(r, e->tenant_id, e->kind, e->name, e->suspended);
 	struct reg_tenant t;
 	int rc = reg_tenant_by_token(r->api->reg, hash, &t);
 	if (rc)
 		return rc == -ENOENT ? -EACCES : rc;
-	r->who.tenant_id = t.id;
-	r->who.kind = t.kind;
-	snprintf(r->who.name, sizeof r->who.name, "%s", t.name);
-	snprintf(r->who.who, sizeof r->who.who, "tenant:%lld", (long long)t.id);
-	/* read on every call: a suspension counts from the next request */
-	rc = t.suspended_at ? -EPERM : 0;
+	token_remember(r->api, hash, &t);
+	rc = who_tenant(r, t.id, t.kind, t.name, t.suspended_at != NULL);
 	reg_tenant_release(&t);
 	return rc;
 }

@@ -80,6 +80,7 @@ static void lost(struct watch *w)
 		log_warn("registry", "listener lost; changes by other innetd are not seen until it is back");
 	w->was_ready = false;
 	w->stats.up = false;
+	reg_set_shared_stale(api_registry(w->api), true);
 	if (w->closing)
 		return;
 	uv_timer_start(&w->retry, on_retry, w->retry_ms, 0);
@@ -108,6 +109,7 @@ static void on_note(void *ud, const char *payload)
 		ctl_reconcile(w->ctl); /* platforms may have moved between PoPs */
 	} else if (!strcmp(kind, "tenant")) {
 		w->stats.tenant++;
+		reg_tenants_changed(api_registry(w->api));
 		if (id > 0)
 			ctl_tenant_changed(w->ctl, id);
 	} else if (!strcmp(kind, "module")) {
@@ -131,6 +133,7 @@ static void on_poll(uv_poll_t *p, int status, int events)
 		/* from now on every change is heard: catch up with those before */
 		w->was_ready = true;
 		w->stats.up = true;
+		reg_set_shared_stale(api_registry(w->api), false);
 		w->stats.connects++;
 		w->retry_ms = RETRY_MIN_MS;
 		reload_snapshot(w, -1);

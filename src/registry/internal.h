@@ -84,6 +84,10 @@ struct registry {
 	struct reg__stmt *idem_stmts[REG__IDEM_STMTS];     /* idempotency.c */
 	int version;
 	int64_t audit_last_id;
+	/* reg_tenants_gen: bumped by every tenant write; stale: other innetd
+	 * may write unheard (a PostgreSQL registry without a listener) */
+	uint64_t tenants_gen;
+	bool shared_stale;
 };
 
 /* --- dialect.c: what differs between SQLite and PostgreSQL -------------- */

@@ -276,6 +276,22 @@ void reg_rollback(struct registry *r)
 		r->be->rollback(r);
 }
 
+uint64_t reg_tenants_gen(struct registry *r)
+{
+	return r->shared_stale ? ++r->tenants_gen : r->tenants_gen;
+}
+
+void reg_tenants_changed(struct registry *r)
+{
+	r->tenants_gen++;
+}
+
+void reg_set_shared_stale(struct registry *r, bool stale)
+{
+	r->shared_stale = stale;
+	r->tenants_gen++;
+}
+
 bool reg_available(struct registry *r)
 {
 	return !r->be->available || r->be->available(r);
@@ -435,6 +451,7 @@ int reg_open(const char *spec, struct registry **out, char *err, size_t errlen)
 	if (!r)
 		return -ENOMEM;
 	r->be = reg_spec_is_postgres(spec) ? &reg__postgres_backend : &reg__sqlite_backend;
+	r->shared_stale = r->be == &reg__postgres_backend; /* until a listener hears the others */
 	int rc = r->be->open(r, spec, err, errlen);
 	if (rc)
 		goto fail;
@@ -1107,6 +1124,8 @@ int reg__notified(struct registry *r, int rc, const char *kind, int64_t id)
 {
 	if (rc)
 		return rc;
+	if (!strcmp(kind, "tenant"))
+		r->tenants_gen++;
 	char what[64];
 	if (id < 0)
 		snprintf(what, sizeof what, "%s", kind);

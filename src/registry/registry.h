@@ -46,6 +46,15 @@ bool reg_spec_is_postgres(const char *spec);
  * reconnect is retried at most every 0.5 to 5 s; meanwhile statements
  * fail at once with -ENOTCONN). Callers answer 503 with Retry-After. */
 bool reg_available(struct registry *r);
+/* For caches of tenant rows (the API's token cache): a number that changes
+ * whenever a tenant may have changed. Every tenant write of this process
+ * bumps it, and so does reg_tenants_changed (another innetd's write, heard
+ * from the listener). While reg_set_shared_stale(r, true), which is how a
+ * PostgreSQL registry starts, every call returns a new number: other
+ * innetd may write unheard, so nothing cached may be trusted. */
+uint64_t reg_tenants_gen(struct registry *r);
+void reg_tenants_changed(struct registry *r);
+void reg_set_shared_stale(struct registry *r, bool stale);
 /* "sqlite" or "postgresql". */
 const char *reg_backend_name(struct registry *r);
 /* spec as it may be shown or logged: a password (URI user:password@,
