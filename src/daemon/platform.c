@@ -486,7 +486,7 @@ __attribute__((format(printf, 2, 3))) static void out(struct buf *b, const char 
 	va_list ap;
 	for (;;) {
 		va_start(ap, fmt);
-		int k = b->oom ? 0 : vsnprintf(b->s + b->n, b->cap - b->n, fmt, ap);
+		int k = b->oom ? 0 : vsnprintf(b->s ? b->s + b->n : NULL, b->cap - b->n, fmt, ap);
 		va_end(ap);
 		if (b->oom || k < 0)
 			return;

@@ -133,8 +133,8 @@ static const char *const migrations[] = {
 	"PRIMARY KEY (tenant_id, key));"
 	"CREATE INDEX idempotency_created ON idempotency(created_at);",
 	/* 7 -> 8: modules' live states as their PoP reports them (state.c) */
-	"CREATE TABLE module_runtime (module_id INTEGER PRIMARY KEY REFERENCES modules(id) ON DELETE "
-	"CASCADE, pop TEXT NOT NULL, runtime TEXT NOT NULL, updated_at TEXT NOT NULL);",
+	("CREATE TABLE module_runtime (module_id INTEGER PRIMARY KEY REFERENCES modules(id) ON DELETE "
+	 "CASCADE, pop TEXT NOT NULL, runtime TEXT NOT NULL, updated_at TEXT NOT NULL);"),
 };
 
 _Static_assert(S_COUNT <= REG__CORE_STMTS, "struct registry holds every statement");

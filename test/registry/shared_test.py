@@ -28,7 +28,7 @@ def metrics(d):
     return {k: float(v) for k, v in (l.rsplit(" ", 1) for l in text.splitlines() if l and l[0] != "#")}
 
 
-def wait_for(what, cond, seconds=10):
+def wait_for(what, cond, seconds=30):
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         v = cond()
