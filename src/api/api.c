@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "api/internal.h"
+#include "base/fmt.h"
 #include "base/log.h"
 
 struct route_target {
@@ -38,9 +39,21 @@ struct anon_source {
 struct token_entry {
 	uint8_t hash[REG_HASH_LEN];
 	bool used, suspended;
+	uint64_t gen;       /* the tenant generation it was read at */
 	int64_t tenant_id;
 	enum reg_kind kind;
 	char name[64];
+};
+
+/* The last 200 answer of recent GETs, by caller and path: what a read
+ * gets, marked stale, while the registry's database cannot be reached
+ * (docs/registry.md). Bounded in entries and in the size of each. */
+#define READ_CACHE 512
+#define READ_CACHE_MAX_BODY (64 * 1024)
+struct read_entry {
+	char *key;          /* "who path" */
+	char *body;
+	uint64_t at_ms;
 };
 
 struct api {
@@ -63,7 +76,8 @@ struct api {
 	size_t nanon;
 	struct token_entry *tokens; /* TOKEN_CACHE; NULL: no cache */
 	size_t ntokens;
-	uint64_t tokens_gen;
+	struct read_entry reads[READ_CACHE];
+	size_t next_read; /* replaced in turn */
 };
 
 struct api_req {
@@ -74,6 +88,7 @@ struct api_req {
 	json_t *body;
 	json_t *audit_detail;
 	bool audited;
+	bool stale; /* authenticated from memory: the registry is unreachable */
 	char *method, *path; /* copies for the audit row (http may be gone) */
 };
 
@@ -117,6 +132,10 @@ void api_free(struct api *api)
 	snapshot_unref(api->snap);
 	json_decref(api->settings);
 	free(api->tokens);
+	for (size_t i = 0; i < READ_CACHE; i++) {
+		free(api->reads[i].key);
+		free(api->reads[i].body);
+	}
 	free(api);
 }
 
@@ -405,9 +424,64 @@ static void audit(struct api_req *r, int status, const char *code)
 	free(detail);
 }
 
+/* A GET answered 200: kept to answer the same caller and path while the
+ * registry's database cannot be reached. */
+static void read_remember(struct api_req *r, int status, const char *text)
+{
+	if (status != 200 || strcmp(r->method, "GET") || !text || strlen(text) > READ_CACHE_MAX_BODY)
+		return;
+	char *key = xasprintf("%s %s", r->who.who, r->path);
+	char *body = strdup(text);
+	if (!key || !body) {
+		free(key);
+		free(body);
+		return;
+	}
+	struct api *api = r->api;
+	struct read_entry *e = NULL;
+	for (size_t i = 0; i < READ_CACHE && !e; i++)
+		if (api->reads[i].key && !strcmp(api->reads[i].key, key))
+			e = &api->reads[i];
+	if (!e) {
+		e = &api->reads[api->next_read];
+		api->next_read = (api->next_read + 1) % READ_CACHE;
+	}
+	free(e->key);
+	free(e->body);
+	*e = (struct read_entry){key, body, uv_now(api->loop)};
+}
+
+/* The registry is unreachable: the last answer to this caller's GET of
+ * this path, marked stale (its age and why), if there is one. */
+static bool read_serve_stale(struct api_req *r)
+{
+	if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD"))
+		return false;
+	char key[600];
+	snprintf(key, sizeof key, "%s %s", r->who.who, r->path);
+	for (size_t i = 0; i < READ_CACHE; i++) {
+		const struct read_entry *e = &r->api->reads[i];
+		if (!e->key || strcmp(e->key, key))
+			continue;
+		char h[160];
+		snprintf(h, sizeof h, "Age: %llu\r\nInnet-Stale: registry-unavailable\r\n",
+		         (unsigned long long)((uv_now(r->api->loop) - e->at_ms) / 1000));
+		audit(r, 200, NULL);
+		http_respond(r->http, 200, "application/json", h, e->body, strlen(e->body));
+		req_free(r);
+		return true;
+	}
+	return false;
+}
+
 void api_respond(struct api_req *r, int status, json_t *body)
 {
 	audit(r, status, NULL);
+	if (body && status == 200 && !strcmp(r->method, "GET")) {
+		char *text = json_dumps(body, JSON_COMPACT);
+		read_remember(r, status, text);
+		free(text);
+	}
 	if (body)
 		http_respond_json(r->http, status, NULL, body);
 	else
@@ -474,6 +548,8 @@ static void error_dh(struct api_req *r, int status, const char *code, json_t *de
 
 void api_error_rc(struct api_req *r, int rc, const char *what)
 {
+	if (!reg_available(r->api->reg) && read_serve_stale(r))
+		return;
 	if (!reg_available(r->api->reg)) {
 		error_h(r, 503, "registry_unavailable", "Retry-After: " REGISTRY_RETRY_S "\r\n",
 		        "%s: the registry database cannot be reached; try again", what);
@@ -509,10 +585,17 @@ void api_answer(void *ud, const struct ctl_answer *a)
 		return;
 	}
 	audit(r, a->status, NULL);
-	if (a->text)
+	if (a->text) {
+		read_remember(r, a->status, a->text);
 		http_respond(r->http, a->status, "application/json", h[0] ? h : NULL, a->text, strlen(a->text));
-	else
+	} else {
+		if (a->body && a->status == 200 && !strcmp(r->method, "GET")) {
+			char *text = json_dumps(a->body, JSON_COMPACT);
+			read_remember(r, a->status, text);
+			free(text);
+		}
 		http_respond_json(r->http, a->status, h[0] ? h : NULL, a->body ? json_incref(a->body) : json_object());
+	}
 	req_free(r);
 }
 
@@ -566,19 +649,13 @@ static size_t token_slot(const uint8_t hash[REG_HASH_LEN])
 	return k & (TOKEN_CACHE - 1);
 }
 
-/* The cached tenant of hash, or NULL (a miss, or the cache is out of date). */
-static const struct token_entry *token_cached(struct api *api, const uint8_t hash[REG_HASH_LEN])
+/* The cached entry of hash, fresh or not, or NULL. */
+static struct token_entry *token_find(struct api *api, const uint8_t hash[REG_HASH_LEN])
 {
-	uint64_t gen = reg_tenants_gen(api->reg);
-	if (!api->tokens || gen != api->tokens_gen) {
-		if (api->tokens)
-			memset(api->tokens, 0, TOKEN_CACHE * sizeof *api->tokens);
-		api->ntokens = 0;
-		api->tokens_gen = gen;
+	if (!api->tokens)
 		return NULL;
-	}
 	for (size_t k = token_slot(hash), n = 0; n < TOKEN_CACHE; k = (k + 1) & (TOKEN_CACHE - 1), n++) {
-		const struct token_entry *e = &api->tokens[k];
+		struct token_entry *e = &api->tokens[k];
 		if (!e->used)
 			return NULL;
 		if (auth_hash_equal(e->hash, hash))
@@ -587,23 +664,27 @@ static const struct token_entry *token_cached(struct api *api, const uint8_t has
 	return NULL;
 }
 
-static void token_remember(struct api *api, const uint8_t hash[REG_HASH_LEN], const struct reg_tenant *t)
+static void token_remember(struct api *api, const uint8_t hash[REG_HASH_LEN], const struct reg_tenant *t,
+                           uint64_t gen)
 {
-	if (!api->tokens)
-		return;
-	if (api->ntokens * 2 >= TOKEN_CACHE) { /* at most half full: short probes */
-		memset(api->tokens, 0, TOKEN_CACHE * sizeof *api->tokens);
-		api->ntokens = 0;
+	struct token_entry *e = token_find(api, hash);
+	if (!e) {
+		if (!api->tokens)
+			return;
+		if (api->ntokens * 2 >= TOKEN_CACHE) { /* at most half full: short probes */
+			memset(api->tokens, 0, TOKEN_CACHE * sizeof *api->tokens);
+			api->ntokens = 0;
+		}
+		size_t k = token_slot(hash);
+		while (api->tokens[k].used)
+			k = (k + 1) & (TOKEN_CACHE - 1);
+		e = &api->tokens[k];
+		api->ntokens++;
 	}
-	size_t k = token_slot(hash);
-	while (api->tokens[k].used)
-		k = (k + 1) & (TOKEN_CACHE - 1);
-	struct token_entry *e = &api->tokens[k];
-	*e = (struct token_entry){.used = true, .suspended = t->suspended_at != NULL,
+	*e = (struct token_entry){.used = true, .suspended = t->suspended_at != NULL, .gen = gen,
 	                          .tenant_id = t->id, .kind = t->kind};
 	memcpy(e->hash, hash, REG_HASH_LEN);
 	snprintf(e->name, sizeof e->name, "%s", t->name);
-	api->ntokens++;
 }
 
 static int who_tenant(struct api_req *r, int64_t id, enum reg_kind kind, const char *name,
@@ -635,15 +716,23 @@ static int authenticate(struct api_req *r, struct http_req *h)
 		return 0;
 	}
 	/* a suspension or a new token counts from the next request: every
-	 * tenant write makes the cache out of date */
-	const struct token_entry *e = token_cached(r->api, hash);
-	if (e)
+	 * tenant write changes the generation, and an entry of another one is
+	 * read again */
+	uint64_t gen = reg_tenants_gen(r->api->reg);
+	const struct token_entry *e = token_find(r->api, hash);
+	if (e && e->gen == gen)
 		return who_tenant(r, e->tenant_id, e->kind, e->name, e->suspended);
 	struct reg_tenant t;
 	int rc = reg_tenant_by_token(r->api->reg, hash, &t);
+	if (rc && rc != -ENOENT && e && !reg_available(r->api->reg)) {
+		/* the database is gone: who the token was when last read (reads
+		 * are then answered from memory, marked stale; writes fail) */
+		r->stale = true;
+		return who_tenant(r, e->tenant_id, e->kind, e->name, e->suspended);
+	}
 	if (rc)
 		return rc == -ENOENT ? -EACCES : rc;
-	token_remember(r->api, hash, &t);
+	token_remember(r->api, hash, &t, gen);
 	rc = who_tenant(r, t.id, t.kind, t.name, t.suspended_at != NULL);
 	reg_tenant_release(&t);
 	return rc;

@@ -166,6 +166,8 @@ def test_installed_where_placed():
             # the database goes away: writes and reads that need it answer
             # 503 with Retry-After, quickly; health, /metrics and the fast
             # path go on; when it is back, so is everything
+            fresh = it.expect_status(lyon.get(f"/v1/modules/{m2['id']}", token=t["token"]), 200)
+            assert "innet-stale" not in fresh.headers
             pg.halt()
             echo = {"name": "e1", "config": ECHO}
             for _ in range(3):
@@ -176,7 +178,12 @@ def test_installed_where_placed():
                 # never asserted on time, printed for the notes
                 print(f"  POST /v1/modules with the database down: {r.status} {r.error_code} "
                       f"in {(time.monotonic() - t0) * 1000:.0f} ms")
-            r = it.expect_status(lyon.get(f"/v1/modules/{m2['id']}"), 503)
+            # a read made before: answered from memory, marked stale; one
+            # never made: 503
+            r = it.expect_status(lyon.get(f"/v1/modules/{m2['id']}", token=t["token"]), 200)
+            assert r.headers.get("innet-stale") == "registry-unavailable", r.headers
+            assert int(r.headers["age"]) >= 0 and r.json == fresh.json, (r.headers, r.json)
+            r = it.expect_status(lyon.get(f"/v1/tenants/{t['id']}"), 503)
             assert r.error_code == "registry_unavailable", r
             it.expect_status(lyon.get("/v1/health"), 200)
             assert f'id="{m2["id"]}"' in it.expect_status(lyon.get("/metrics"), 200).text
