@@ -223,7 +223,10 @@ int ctl__commit(struct ctl_job *j)
 		free(m.report);
 		free(m.stateful_elements);
 		free(m.created_at);
-		return rc == 2 ? 0 : rc;
+		/* another innetd's transaction won (PostgreSQL serialization
+		 * failure, retried by the registry already): verify again, as
+		 * for an address taken meanwhile */
+		return rc == 2 ? 0 : rc == -EAGAIN ? 1 : rc;
 	}
 	ctl__modules_changed(c, j->tenant_id, cd->platform);
 	char ip[16], pop[SNAPSHOT_POP_MAX + 1];
