@@ -68,7 +68,7 @@ free_port() {
 # Stop the innetd whose pids are in DIR/*/pid (all at once, then wait
 # for each), then PostgreSQL; idempotent.
 stop_all() {
-	local dir=$1 p pid n pids=()
+	local dir=$1 p pid pids=()
 	rm -f "$dir/env" # its addresses answer no more
 	for p in "${POPS[@]}"; do
 		[ -f "$dir/$p/pid" ] || continue
@@ -81,7 +81,7 @@ stop_all() {
 		rm -f "$dir/$p/pid"
 	done
 	for pid in "${pids[@]}"; do
-		for n in $(seq 100); do
+		for _ in $(seq 100); do
 			running "$pid" || break
 			sleep 0.1
 		done
@@ -171,8 +171,7 @@ start_innetd() {
 		--policy "$ROOT/examples/figure3-policy.reach" "$@" \
 		>>"$dir/$pop/innetd.log" 2>&1 &
 	echo $! >"$dir/$pop/pid"
-	local n
-	for n in $(seq 300); do
+	for _ in $(seq 300); do
 		[ -s "$dir/$pop/ready" ] && { cat "$dir/$pop/ready"; return 0; }
 		running "$(cat "$dir/$pop/pid")" ||
 			die "innetd $pop exited: $(tail -n 20 "$dir/$pop/innetd.log")"
