@@ -26,7 +26,9 @@ about time (docs/architecture.md, "Scheduling checks and deploys").
       [--alternatives N] [--no-sqlite] [--pg-commit on|off]
 
 --quick: 200 deploys per run (about 10 s in all on two cores; the
-default 2000 takes about 40 s, --alternatives 300 --deploys 600 about 45 s)."""
+default 2000 takes about 40 s, --alternatives 300 --deploys 600 about 45 s).
+For a look inside: MULTIPOP_LOG_LEVEL=debug (innetd's --log-level) and
+MULTIPOP_LOGS=1 (the end of each innetd's log on stderr after each run)."""
 import argparse
 import json
 import os
@@ -96,7 +98,8 @@ def start_daemons(count, net, registry):
     ds = []
     try:
         for i in range(count):
-            args = ["--pop", POPS[i], "--dataplane", "none", "--log-level", os.environ.get("MULTIPOP_LOG_LEVEL", "warn")]
+            args = ["--pop", POPS[i], "--dataplane", "none",
+                    "--log-level", os.environ.get("MULTIPOP_LOG_LEVEL", "warn")]
             if registry:
                 args += ["--registry", registry]
             first = i == 0
@@ -269,7 +272,8 @@ def main():
     tmp = tempfile.mkdtemp(prefix="innet-bench-multipop-")
     net, caps = snapshot(tmp, a.deploys + len(POPS))
     print(f"multipop: {a.deploys} deploys per run from {a.clients} client threads as "
-          f"{a.tenants} tenants, filter alternatives {a.alternatives}, {os.cpu_count()} CPU cores, innetd {it.INNETD}; "
+          f"{a.tenants} tenants, filter alternatives {a.alternatives}, "
+          f"{os.cpu_count()} CPU cores, innetd {it.INNETD}; "
           f"PostgreSQL synchronous_commit={a.pg_commit}, SQLite WAL synchronous=NORMAL",
           flush=True)
     rows = []
