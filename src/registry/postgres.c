@@ -31,6 +31,7 @@ struct pg {
 	unsigned next_name; /* statement names */
 	unsigned gen;       /* bumped on each reconnect: statements prepare again */
 	bool in_txn;        /* between our BEGIN and COMMIT/ROLLBACK */
+	int txn_rc;         /* the first failure inside it (a caller may ignore one) */
 	char where[160];    /* "host H port P database D", for errors */
 	/* after a failed reconnect, statements fail at once until then (a
 	 * reconnect blocks up to connect_timeout: not on every request) */
@@ -222,6 +223,8 @@ static int map_result(struct registry *r, const PGresult *res, const char *what)
 		return -EINVAL;
 	if (state && (!strcmp(state, "40001") || !strcmp(state, "40P01"))) {
 		log_debug("registry", "postgresql: %s (retry)", msg);
+		if (pg(r)->in_txn && !pg(r)->txn_rc)
+			pg(r)->txn_rc = -EAGAIN;
 		return -EAGAIN;
 	}
 	if (state && !strcmp(state, "57014")) {
@@ -472,6 +475,7 @@ static int pg_begin(struct registry *r)
 {
 	int rc = pg_exec(r, "BEGIN ISOLATION LEVEL SERIALIZABLE");
 	pg(r)->in_txn = !rc;
+	pg(r)->txn_rc = 0;
 	return rc;
 }
 
@@ -487,10 +491,14 @@ static int pg_commit(struct registry *r)
 	/* COMMIT outside a transaction only warns, and in a failed one it
 	 * rolls back and succeeds: neither stored anything */
 	if (PQtransactionStatus(pg(r)->c) != PQTRANS_INTRANS) {
-		log_error("registry", "postgresql (%s): commit: the transaction %s", pg(r)->where,
-		          PQtransactionStatus(pg(r)->c) == PQTRANS_INERROR ? "failed" : "is gone");
+		/* a serialization failure whose statement's caller carried on
+		 * (a read with a fallback): the caller may retry as for any */
+		int why = PQtransactionStatus(pg(r)->c) == PQTRANS_INERROR ? pg(r)->txn_rc : 0;
+		if (why != -EAGAIN)
+			log_error("registry", "postgresql (%s): commit: the transaction %s", pg(r)->where,
+			          PQtransactionStatus(pg(r)->c) == PQTRANS_INERROR ? "failed" : "is gone");
 		pg_rollback(r);
-		return -EIO;
+		return why == -EAGAIN ? -EAGAIN : -EIO;
 	}
 	int rc = pg_exec(r, "COMMIT");
 	pg(r)->in_txn = false; /* (a failed COMMIT ends it too) */
