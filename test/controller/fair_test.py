@@ -82,12 +82,6 @@ def in_background(d, token, body, n=1):
     return ts, out
 
 
-def metrics(d):
-    """GET /metrics as {"name{labels}": value}."""
-    text = it.expect_status(d.get("/metrics"), 200).text
-    return {k: float(v) for k, v in (l.rsplit(" ", 1) for l in text.splitlines() if l and l[0] != "#")}
-
-
 def percentile(v, p):
     v = sorted(v)
     return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))]
@@ -172,7 +166,7 @@ def test_tenant_inflight_limit():
         # once answered, the tenant may check again
         it.expect_status(d.post("/v1/check", FIG4, token=a), 200)
         # the operator sees the refusals and the deadlines in /metrics
-        m = metrics(d)
+        m = it.metrics(d)
         assert m['innet_verify_refused_total{reason="too_many_requests"}'] == 3, m
         assert m["innet_verify_deadlines_total"] == 3, m
         assert m["innet_verify_jobs_started_total"] >= 5, m
@@ -198,7 +192,7 @@ def test_queue_wait_limit():
             t.join()
         it.expect_status(out[0], 422, "too_complex")
         it.expect_status(d.post("/v1/check", FIG4, token=b), 200)
-        m = metrics(d)
+        m = it.metrics(d)
         assert m['innet_verify_refused_total{reason="queue_wait"}'] == 1, m
         assert m['innet_verify_jobs{state="waiting"}'] == 0, m
     # a client that leaves while its check waits: answered (audited) 503,
@@ -219,7 +213,7 @@ def test_queue_wait_limit():
             t.join()
         it.expect_status(out[0], 422, "too_complex")
         it.expect_status(d.post("/v1/check", FIG4, token=b), 200)
-        m = metrics(d)
+        m = it.metrics(d)
         assert m['innet_verify_refused_total{reason="client_left"}'] == 1, m
         assert m['innet_verify_jobs{state="waiting"}'] == 0, m
         rows = [e for e in d.get("/v1/audit?limit=50").json["audit"]

@@ -368,6 +368,25 @@ def expect_status(resp, status, code=None):
     return resp
 
 
+def metrics(d):
+    """GET /metrics (operator token) as {"name{labels}": value}."""
+    text = expect_status(d.get("/metrics"), 200).text
+    return {k: float(v) for k, v in (l.rsplit(" ", 1) for l in text.splitlines() if l and l[0] != "#")}
+
+
+def wait_for(what, cond, seconds=30):
+    """cond()'s first true value, polled every 50 ms; fails after seconds
+    (a bound on waiting for something another process does, not a timing
+    assertion)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 def run(cmd, **kw):
     """subprocess.run with text output captured."""
     return subprocess.run(cmd, capture_output=True, text=True, **kw)

@@ -23,28 +23,13 @@ FIG4 = json.load(open(it.example("figure4-request.json")))
 ECHO = "FromNetFront() -> IPFilter(allow udp dst port 7, deny all) -> IPMirror -> ToNetFront();"
 
 
-def metrics(d):
-    text = it.expect_status(d.get("/metrics"), 200).text
-    return {k: float(v) for k, v in (l.rsplit(" ", 1) for l in text.splitlines() if l and l[0] != "#")}
-
-
-def wait_for(what, cond, seconds=30):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def network_version(d):
     r = d.get("/v1/network")
     return r.json.get("version") if r.status == 200 and r.json else None
 
 
 def heard(d, kind):
-    return metrics(d)[f'innet_registry_notifications_total{{kind="{kind}"}}']
+    return it.metrics(d)[f'innet_registry_notifications_total{{kind="{kind}"}}']
 
 
 def test_two_innetd_hear_each_other():
@@ -52,7 +37,7 @@ def test_two_innetd_hear_each_other():
         with it.Daemon(network=NET, policy=POLICY, args=["--registry", pg.conninfo]) as a, \
              it.Daemon(args=["--registry", pg.conninfo]) as b:
             for d in (a, b):
-                wait_for("the listener", lambda d=d: metrics(d)["innet_registry_listener_up"] == 1)
+                it.wait_for("the listener", lambda d=d: it.metrics(d)["innet_registry_listener_up"] == 1)
             v1 = network_version(a)
             assert v1 and network_version(b) == v1, (v1, network_version(b))
 
@@ -62,33 +47,33 @@ def test_two_innetd_hear_each_other():
             it.expect_status(a.put("/v1/network", net), 200)
             v2 = network_version(a)
             assert v2 > v1
-            wait_for("b to serve the new network", lambda: network_version(b) == v2)
+            it.wait_for("b to serve the new network", lambda: network_version(b) == v2)
             assert heard(b, "network") >= 1
 
             # tenants and modules: b hears what a commits
             t = it.expect_status(a.post("/v1/tenants", {"name": "c", "kind": "client",
                                                          "addresses": ["172.16.15.133/32"]}), 201).json
             m = it.expect_status(a.post("/v1/modules", FIG4, token=t["token"]), 201).json
-            wait_for("b to hear the tenant and the module",
+            it.wait_for("b to hear the tenant and the module",
                      lambda: heard(b, "tenant") >= 1 and heard(b, "module") >= 1)
             got = it.expect_status(b.get(f"/v1/modules/{m['id']}"), 200).json
             assert got["name"] == FIG4["name"], got
             # a suspended through b is refused by a
             it.expect_status(b.post(f"/v1/tenants/{t['id']}/suspend"), 200)
-            wait_for("a to hear the suspension", lambda: heard(a, "tenant") >= 1)
+            it.wait_for("a to hear the suspension", lambda: heard(a, "tenant") >= 1)
             it.expect_status(a.get("/v1/modules", token=t["token"]), 403)
 
             # the server restarts: every connection drops; the listeners come
             # back by themselves and what changed meanwhile is caught up
-            before = metrics(b)["innet_registry_listener_connects_total"]
+            before = it.metrics(b)["innet_registry_listener_connects_total"]
             pg.restart()
-            wait_for("b's listener to reconnect",
-                     lambda: metrics(b)["innet_registry_listener_connects_total"] > before, 30)
-            wait_for("a's listener to reconnect", lambda: metrics(a)["innet_registry_listener_up"] == 1, 30)
+            it.wait_for("b's listener to reconnect",
+                     lambda: it.metrics(b)["innet_registry_listener_connects_total"] > before, 30)
+            it.wait_for("a's listener to reconnect", lambda: it.metrics(a)["innet_registry_listener_up"] == 1, 30)
             net["nodes"][-1]["comment"] = "changed again"
             it.expect_status(a.put("/v1/network", net), 200)
             v3 = network_version(a)
-            wait_for("b to serve the network stored after the restart", lambda: network_version(b) == v3)
+            it.wait_for("b to serve the network stored after the restart", lambda: network_version(b) == v3)
             assert "listener lost" in b.log(), b.log()[-2000:]
 
 
@@ -134,31 +119,31 @@ def test_installed_where_placed():
             lyon = fast_daemon("lyon", pg.conninfo)
             assert lyon is not None
             for d in (paris, lyon):
-                wait_for("the listener", lambda d=d: metrics(d)["innet_registry_listener_up"] == 1)
+                it.wait_for("the listener", lambda d=d: it.metrics(d)["innet_registry_listener_up"] == 1)
             t = it.expect_status(paris.post("/v1/tenants", {"name": "c", "kind": "client",
                                                              "addresses": ["172.16.15.133/32"]}), 201).json
             # deployed through paris, placed on lyon's platform3: lyon installs it
             m = it.expect_status(paris.post("/v1/modules", FIG4, token=t["token"]), 201).json
             assert (m["platform"], m["state"], m["pop"]) == ("platform3", "placed", "lyon"), m
             assert runtime(paris, m["id"]) is None
-            rt = wait_for("lyon to install it", lambda: runtime(lyon, m["id"]))
+            rt = it.wait_for("lyon to install it", lambda: runtime(lyon, m["id"]))
             assert rt["state"] == "deployed", rt
             # lyon reports its live state through the registry: paris shows it
-            seen = wait_for("paris to show lyon's live state",
+            seen = it.wait_for("paris to show lyon's live state",
                             lambda: (lambda j: j if "runtime" in j else None)(
                                 it.expect_status(paris.get(f"/v1/modules/{m['id']}"), 200).json))
             assert seen["state"] == "deployed" and seen["runtime_reported"]["pop"] == "lyon", seen
             assert seen["runtime"]["state"] == "deployed", seen
             # killed through paris: lyon takes it out of its fast path
             it.expect_status(paris.delete(f"/v1/modules/{m['id']}", token=t["token"]), 204)
-            wait_for("lyon to remove it", lambda: runtime(lyon, m["id"]) is None)
+            it.wait_for("lyon to remove it", lambda: runtime(lyon, m["id"]) is None)
             # placed while lyon is down: installed when it comes back
             lyon.stop()
             m2 = it.expect_status(paris.post("/v1/modules", dict(FIG4, name="batcher2", requirements=FIG4["requirements"].replace("batcher:", "batcher2:")),
                                              token=t["token"]), 201).json
             assert m2["pop"] == "lyon", m2
             lyon.start()
-            rt = wait_for("lyon to install what was placed while it was down",
+            rt = it.wait_for("lyon to install what was placed while it was down",
                           lambda: runtime(lyon, m2["id"]))
             assert rt["state"] == "deployed", rt
             assert runtime(lyon, m["id"]) is None
@@ -189,11 +174,11 @@ def test_installed_where_placed():
             assert f'id="{m2["id"]}"' in it.expect_status(lyon.get("/metrics"), 200).text
             assert paris.alive() and lyon.alive()
             pg.resume()
-            m3 = wait_for("deploys to work again",
+            m3 = it.wait_for("deploys to work again",
                           lambda: (lambda r: r.json if r.status == 201 else None)(
                               paris.post("/v1/modules", echo, token=t["token"])), 30)
             assert m3["name"] == "e1", m3
-            wait_for("lyon's listener to be back", lambda: metrics(lyon)["innet_registry_listener_up"] == 1, 30)
+            it.wait_for("lyon's listener to be back", lambda: it.metrics(lyon)["innet_registry_listener_up"] == 1, 30)
         finally:
             for d in (lyon, paris):
                 if d is not None and d.alive():
