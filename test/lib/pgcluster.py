@@ -118,10 +118,25 @@ class Cluster:
             raise
         return self
 
-    def _start(self):
+    def _own_dir(self):
+        """DIR belongs to the server's user, and only to it (initdb and
+        pg_basebackup insist)."""
         if self.user is not None:
             os.chown(self.dir, self.user.pw_uid, self.user.pw_gid)
         os.chmod(self.dir, 0o700)
+
+    def _serve(self):
+        """Start the server on DIR/data on a free port of 127.0.0.1."""
+        self.port = _free_port()
+        self.opts = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} " + " ".join(
+            f"-c {k}={v}" for k, v in self.settings.items())
+        try:
+            self.resume()
+        except subprocess.CalledProcessError as e:
+            raise RuntimeError(f"pg_ctl start failed: {e.stdout}\n{self.log()}") from None
+
+    def _start(self):
+        self._own_dir()
         self.password = secrets.token_hex(12)
         pwfile = os.path.join(self.dir, "pw")
         with open(pwfile, "w") as f:
@@ -132,15 +147,7 @@ class Cluster:
                    "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8",
                    "--locale=C", "--no-sync"])
         os.unlink(pwfile)
-        self.port = _free_port()
-        opts = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} " + " ".join(
-            f"-c {k}={v}" for k, v in self.settings.items())
-        self.opts = opts
-        try:
-            self._cmd([os.path.join(PG_BIN, "pg_ctl"), "-D", self.data, "-l", self.logfile,
-                       "-w", "-t", "60", "-o", opts, "start"])
-        except subprocess.CalledProcessError as e:
-            raise RuntimeError(f"pg_ctl start failed: {e.stdout}\n{self.log()}") from None
+        self._serve()
         self._cmd([os.path.join(PG_BIN, "createdb"), "-h", self.dir, "-p", str(self.port),
                    "-U", USER, DBNAME])
         with open(os.path.join(self.dir, "conninfo"), "w") as f:
@@ -207,21 +214,11 @@ class Standby(Cluster):
         self.password = primary.password
 
     def _start(self):
-        if self.user is not None:
-            os.chown(self.dir, self.user.pw_uid, self.user.pw_gid)
-        os.chmod(self.dir, 0o700)
+        self._own_dir()
         p = self.primary
         self._cmd([os.path.join(PG_BIN, "pg_basebackup"), "-h", p.dir, "-p", str(p.port), "-U", USER,
                    "-D", self.data, "-R", "-X", "stream", "--no-sync", "--checkpoint=fast"])
-        self.port = _free_port()
-        opts = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} " + " ".join(
-            f"-c {k}={v}" for k, v in self.settings.items())
-        self.opts = opts
-        try:
-            self._cmd([os.path.join(PG_BIN, "pg_ctl"), "-D", self.data, "-l", self.logfile,
-                       "-w", "-t", "60", "-o", opts, "start"])
-        except subprocess.CalledProcessError as e:
-            raise RuntimeError(f"pg_ctl start (standby) failed: {e.stdout}\n{self.log()}") from None
+        self._serve()
 
     def promote(self):
         self._cmd([os.path.join(PG_BIN, "pg_ctl"), "-D", self.data, "-w", "promote"])
