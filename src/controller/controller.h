@@ -200,8 +200,25 @@ void ctl_stats(const struct ctl *c, struct ctl_stats *out);
 int ctl_new(const struct ctl_env *env, const struct ctl_limits *lim, struct ctl **out);
 /* Connect the platform; every live module of the registry is installed. */
 int ctl_set_platform_ops(struct ctl *c, const struct ctl_platform_ops *ops);
+/* Stop the registry thread: what is queued runs, then its done callbacks,
+ * and the thread's loop handle is closed (run the loop once more for its
+ * close callback). After the loop has run dry on a stop, so that the last
+ * commits and saved states were submitted; r is the caller's thread's
+ * again. */
+void ctl_close(struct ctl *c);
 /* After the loop has stopped (no job may be in flight). */
 void ctl_free(struct ctl *c);
+
+/* --- the registry thread (regthread.c) ----------------------------------
+ * ctl_new starts it: from then on every statement of innetd runs there
+ * (registry.h, reg_worker_*), submitted by the controller, the API and the
+ * daemon alike through ctl_registry_submit; done(arg, rc) runs on the
+ * loop. While work is outstanding the loop stays alive. 0, -ENOMEM,
+ * -ESHUTDOWN (after ctl_close). Loop thread. */
+int ctl_registry_submit(struct ctl *c, reg_work_fn work, reg_done_fn done, void *arg);
+/* Was the registry's database reachable at its last statement? */
+bool ctl_registry_available(const struct ctl *c);
+void ctl_registry_stats(struct ctl *c, struct reg_worker_stats *out);
 
 /* The requests. Each calls done exactly once, before or after returning 0
  * (req is only read before returning); a negative errno means done was not

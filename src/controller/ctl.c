@@ -479,6 +479,8 @@ int ctl_new(const struct ctl_env *env, const struct ctl_limits *lim, struct ctl 
 		c->lim = *lim;
 	default_limits(&c->lim);
 	int rc = ctl__decide_stateful(c);
+	if (!rc && (rc = ctl__registry_start(c)))
+		log_error("controller", "cannot start the registry thread: %s", strerror(-rc));
 	if (rc) {
 		free(c);
 		return rc;
@@ -491,6 +493,8 @@ void ctl_free(struct ctl *c)
 {
 	if (!c)
 		return;
+	if (c->regw) /* (ctl_close was not called: its handle stays open) */
+		reg_worker_stop(c->regw);
 	vfy_base_unref(c->base);
 	ctl__polcache_unref(c->pc);
 	size_t it = 0;

@@ -203,7 +203,15 @@ struct ctl {
 	/* deploys with an Idempotency-Key not answered yet (idempotency.c) */
 	struct ctl_job **idem_flight;
 	size_t nidem_flight, idem_flight_cap;
+	/* the registry thread (regthread.c): every statement runs there */
+	struct reg_worker *regw;
+	uv_async_t reg_async;
+	bool reg_async_on;
+	size_t reg_outstanding;       /* submitted, done not called yet */
 };
+
+/* Start the registry thread (ctl_new). */
+int ctl__registry_start(struct ctl *c);
 
 /* Where an answer goes; fn is NULL once answered. */
 struct ctl_reply {

@@ -234,6 +234,10 @@ static int start_api(struct daemon *d, const uint8_t admin_hash[REG_HASH_LEN])
 	api_set_audit_policy(d->api, (uint64_t)d->cfg.report_interval,
 	                     (uint64_t)d->cfg.audit_retention);
 	api_set_pop(d->api, d->cfg.pop);
+	/* the last statements on this thread: the controller starts the
+	 * registry thread */
+	if ((rc = seed_load_snapshot(d->api)))
+		return rc;
 	struct ctl_env env = {&d->loop, d->reg, current_snapshot, d->api, d->cfg.pop};
 	struct ctl_limits limits = {
 		.max_steps = (uint64_t)d->cfg.verify_steps,
@@ -263,7 +267,7 @@ static int start_api(struct daemon *d, const uint8_t admin_hash[REG_HASH_LEN])
 	struct api_change_hooks hooks = {d->ctl, ctl_policy_recheck, ctl_network_recheck,
 	                                 ctl_network_stored};
 	api_set_change_hooks(d->api, &hooks);
-	return seed_load_snapshot(d->api);
+	return 0;
 }
 
 /* The platform after the registry and the controller: every deployed
@@ -380,7 +384,9 @@ int main(int argc, char **argv)
 cleanup_loop:
 	if (d.http || !uv_is_closing((uv_handle_t *)&d.sigint))
 		close_all(&d);
-	uv_run(&d.loop, UV_RUN_DEFAULT); /* let every close callback run */
+	uv_run(&d.loop, UV_RUN_DEFAULT); /* every close callback, the last registry work */
+	ctl_close(d.ctl);                /* the registry thread and its handle */
+	uv_run(&d.loop, UV_RUN_DEFAULT);
 cleanup:
 	ctl_free(d.ctl);
 	api_free(d.api);

@@ -7,6 +7,8 @@
 #ifndef INNET_REGISTRY_INTERNAL_H
 #define INNET_REGISTRY_INTERNAL_H
 
+#include <pthread.h>
+
 #include "registry/registry.h"
 
 #define REG__CORE_STMTS 32
@@ -86,9 +88,17 @@ struct registry {
 	int64_t audit_last_id;
 	/* reg_tenants_gen: bumped by every tenant write; stale: other innetd
 	 * may write unheard (a PostgreSQL registry without a listener) */
-	uint64_t tenants_gen;
-	bool shared_stale;
+	uint64_t tenants_gen;    /* atomic: read from any thread */
+	bool shared_stale;       /* atomic */
+	bool up;                 /* atomic: reg_available as last seen by the owner */
+	pthread_t owner;         /* the thread statements may run on (reg__own) */
 };
+
+/* The calling thread owns r from now on (reg_open, the registry thread). */
+void reg__own(struct registry *r);
+/* Abort unless the calling thread owns r (internal.h's statement helpers,
+ * transactions and scripts call it). */
+void reg__owner_only(struct registry *r, const char *what);
 
 /* --- dialect.c: what differs between SQLite and PostgreSQL -------------- */
 /* sql in the common dialect -> this dialect's text (malloc'd; NULL when

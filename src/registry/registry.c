@@ -147,8 +147,36 @@ int reg__db_error(struct registry *r, const char *what)
 	return -EIO;
 }
 
+void reg__own(struct registry *r)
+{
+	r->owner = pthread_self();
+}
+
+void reg__owner_only(struct registry *r, const char *what)
+{
+	if (pthread_equal(r->owner, pthread_self()))
+		return;
+	/* TRANSITION: strict only when asked, until every caller is on the
+	 * registry thread */
+	const char *strict = getenv("INNET_REGISTRY_STRICT");
+	log_error("registry", "%s called off the registry's thread: a bug (two threads on one "
+	          "connection)%s", what, strict && *strict == '1' ? "; stopping" : "");
+	if (strict && *strict == '1')
+		abort();
+}
+
+/* After a statement: whether the database answered, for reg_available on
+ * other threads. */
+static int note_up(struct registry *r, int rc)
+{
+	bool up = !r->be->available || r->be->available(r);
+	__atomic_store_n(&r->up, up, __ATOMIC_RELAXED);
+	return rc;
+}
+
 struct reg__stmt *reg__stmt(struct registry *r, struct reg__stmt **slot, const char *sql)
 {
+	reg__owner_only(r, "a statement");
 	struct reg__stmt *s = *slot;
 	if (!s) {
 		char *text = reg__dialect_sql(r->be->dialect, sql, false, NULL);
@@ -186,7 +214,7 @@ int reg__bind_blob(struct registry *r, struct reg__stmt *s, int i, const void *v
 
 int reg__step(struct registry *r, struct reg__stmt *s)
 {
-	return r->be->step(s);
+	return note_up(r, r->be->step(s));
 }
 
 int64_t reg__col_int64(struct registry *r, struct reg__stmt *s, int col)
@@ -220,7 +248,7 @@ int reg__exec(struct registry *r, struct reg__stmt *s)
 	int rc;
 	while ((rc = r->be->step(s)) == 1)
 		;
-	return rc;
+	return note_up(r, rc);
 }
 
 int64_t reg__changes(struct registry *r, struct reg__stmt *s)
@@ -267,8 +295,17 @@ int reg__list_rows(struct registry *r, struct reg__stmt *s, const char *what, si
 
 /* --- transactions -------------------------------------------------------- */
 
-int reg_begin(struct registry *r) { return r->be->begin(r); }
-int reg_commit(struct registry *r) { return r->be->commit(r); }
+int reg_begin(struct registry *r)
+{
+	reg__owner_only(r, "reg_begin");
+	return note_up(r, r->be->begin(r));
+}
+
+int reg_commit(struct registry *r)
+{
+	reg__owner_only(r, "reg_commit");
+	return note_up(r, r->be->commit(r));
+}
 
 void reg_rollback(struct registry *r)
 {
@@ -278,23 +315,29 @@ void reg_rollback(struct registry *r)
 
 uint64_t reg_tenants_gen(struct registry *r)
 {
-	return r->shared_stale ? ++r->tenants_gen : r->tenants_gen;
+	if (__atomic_load_n(&r->shared_stale, __ATOMIC_ACQUIRE))
+		return __atomic_add_fetch(&r->tenants_gen, 1, __ATOMIC_ACQ_REL);
+	return __atomic_load_n(&r->tenants_gen, __ATOMIC_ACQUIRE);
 }
 
 void reg_tenants_changed(struct registry *r)
 {
-	r->tenants_gen++;
+	__atomic_add_fetch(&r->tenants_gen, 1, __ATOMIC_ACQ_REL);
 }
 
 void reg_set_shared_stale(struct registry *r, bool stale)
 {
-	r->shared_stale = stale;
-	r->tenants_gen++;
+	__atomic_store_n(&r->shared_stale, stale, __ATOMIC_RELEASE);
+	reg_tenants_changed(r);
 }
 
+/* On the owner's thread, the connection's state now; on another, what
+ * the owner saw at its last statement. */
 bool reg_available(struct registry *r)
 {
-	return !r->be->available || r->be->available(r);
+	if (pthread_equal(r->owner, pthread_self()))
+		note_up(r, 0);
+	return __atomic_load_n(&r->up, __ATOMIC_RELAXED);
 }
 
 sqlite3 *reg_db(struct registry *r)
@@ -307,6 +350,7 @@ int reg_schema_version(struct registry *r) { return r->version; }
 
 int reg_sql_exec(struct registry *r, const char *sql)
 {
+	reg__owner_only(r, "reg_sql_exec");
 	char *text = reg__dialect_sql(r->be->dialect, sql, true, NULL);
 	if (!text)
 		return -ENOMEM;
@@ -450,6 +494,8 @@ int reg_open(const char *spec, struct registry **out, char *err, size_t errlen)
 	struct registry *r = calloc(1, sizeof *r);
 	if (!r)
 		return -ENOMEM;
+	reg__own(r);
+	r->up = true;
 	r->be = reg_spec_is_postgres(spec) ? &reg__postgres_backend : &reg__sqlite_backend;
 	r->shared_stale = r->be == &reg__postgres_backend; /* until a listener hears the others */
 	int rc = r->be->open(r, spec, err, errlen);

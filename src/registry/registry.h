@@ -3,9 +3,10 @@
  * embedded at build time, for both). Every SQL statement of innet lives in
  * src/registry as a prepared statement (registry.c; modules.c for modules
  * and their addresses; state.c); callers use these typed functions.
- * Threads: one connection per struct registry, used by one thread at a
- * time (today the loop thread); the functions are synchronous and hold no
- * loop state. Functions return 0 or a negative errno: -ENOENT (no such
+ * Threads: one connection per struct registry, owned by one thread: the
+ * one that opened it, or the registry thread (reg_worker_start below),
+ * which is how innetd runs every statement off its loop. The functions
+ * are synchronous and hold no loop state. Functions return 0 or a negative errno: -ENOENT (no such
  * row), -EEXIST (unique name taken), -EBUSY (still referenced), -EAGAIN
  * (a concurrent transaction won, or the database was busy: roll back and
  * retry), -ETIMEDOUT (statement_timeout), -EIO (database error, logged). */
@@ -91,6 +92,37 @@ int reg_listener_step(struct reg_listener *l, void (*note)(void *ud, const char 
 /* LISTEN is in effect: every change committed from now on is heard. */
 bool reg_listener_ready(const struct reg_listener *l);
 void reg_listener_free(struct reg_listener *l);
+
+/* --- the registry thread (worker.c) -----------------------------------------
+ * Once reg_worker_start returns, a thread of its own owns r: every
+ * statement of innetd runs there, so the thread that submits (innetd's
+ * loop) never waits for the database. reg_worker_submit queues work(r,
+ * arg), run on that thread in submission order; a transaction is one work
+ * function (reg_begin .. reg_commit inside it; one left open is rolled
+ * back). Its result goes to done(arg, rc) (rc: what work returned), called
+ * on the submitter's thread by reg_worker_drain, which wake(ud) asks for
+ * (wake is called on the registry thread: uv_async_send fits). work may
+ * use r and what arg holds, nothing the submitter's thread may change
+ * meanwhile; done may. Until reg_worker_stop, a statement function called
+ * on any other thread aborts innetd: two threads on one connection is a
+ * bug that must not reach the database. reg_available and reg_tenants_gen
+ * may be called from any thread. submit: 0, -ENOMEM, or -ESHUTDOWN once
+ * stopping. stop: the queued work runs, then every done (on the caller's
+ * thread), the thread is joined and r is the caller's again. */
+struct reg_worker;
+typedef int (*reg_work_fn)(struct registry *r, void *arg);
+typedef void (*reg_done_fn)(void *arg, int rc);
+int reg_worker_start(struct registry *r, void (*wake)(void *ud), void *ud, struct reg_worker **out);
+int reg_worker_submit(struct reg_worker *w, reg_work_fn work, reg_done_fn done, void *arg);
+size_t reg_worker_drain(struct reg_worker *w); /* how many done callbacks ran */
+void reg_worker_stop(struct reg_worker *w);
+/* For /metrics: work submitted and run, queued now and at most, time the
+ * thread spent running work, the longest any waited in the queue. */
+struct reg_worker_stats {
+	uint64_t submitted, run, queued, max_queued, busy_ns, max_wait_ns;
+};
+void reg_worker_stats(struct reg_worker *w, struct reg_worker_stats *out);
+
 int reg_begin(struct registry *r);
 int reg_commit(struct registry *r);
 void reg_rollback(struct registry *r);

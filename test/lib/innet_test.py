@@ -262,9 +262,16 @@ class Daemon(Verbs):
             raise AssertionError(f"innetd did not exit within {timeout}s of {sig!r}:\n{self.log()}")
         self.proc = None
         self._log.close()
+        self.check_log()
         if expect is not None and rc != expect:
             raise AssertionError(f"innetd exited with {rc}, expected {expect}:\n{self.log()}")
         return rc
+
+    def check_log(self):
+        """Fails on what must never be logged: a statement off the
+        registry's thread (src/registry/worker.c)."""
+        if "called off the registry's thread" in self.log():
+            raise AssertionError(f"innetd ran a statement off the registry thread:\n{self.log()[-6000:]}")
 
     def kill(self):
         if self.proc and self.proc.poll() is None:
