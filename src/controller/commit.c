@@ -107,9 +107,13 @@ static int store_module(struct ctl_job *j, struct reg_module *m)
 {
 	struct ctl *c = j->ctl;
 	const struct ctl_cand *cd = &j->in.cands[j->out.winner];
-	int rc = ctl__admit(c, j->tenant_id, j->in.name, j->quota, &j->reply);
+	int rc = ctl__admit(c->env.reg, j->tenant_id, j->in.name, j->quota);
+	if (rc > 0) {
+		ctl__admit_reply(&j->reply, rc, j->in.name, j->quota);
+		return 2;
+	}
 	if (rc)
-		return rc == 1 ? 2 : rc;
+		return rc;
 	if (cd->platform && (rc = platform_full(c, cd->platform)))
 		return rc;
 	*m = (struct reg_module){

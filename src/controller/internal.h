@@ -147,17 +147,19 @@ struct ctl_polcache {
 /* What the controller keeps per tenant. */
 struct ctl_tenant {
 	uint64_t gen;         /* bumped when its modules come or go */
-	bool limited;         /* rate set up (from its rps quota or the default) */
+	/* its row's quotas and suspension, learned on the loop after a read
+	 * on the registry thread (ctl__tenant_learn); defaults until then */
+	bool row_read;
+	bool suspended;
 	uint64_t rps;
-	struct tbucket rate;  /* check and deploy requests */
-	bool quotas_read;     /* flows and mem_mb read from its row */
 	uint64_t flows, mem_mb; /* per-module quotas (its own or the defaults) */
+	bool limited;         /* rate set up (from rps or the default) */
+	struct tbucket rate;  /* check and deploy requests */
 	/* its checks and deploys (sched.c): queued + running, at most
 	 * max_inflight (its inflight quota or tenant-inflight, read once);
 	 * those waiting for a worker, oldest first; its place in the list of
 	 * tenants with waiting jobs (sched.c: fewest running first, then the
 	 * least recently served) */
-	bool inflight_read;
 	unsigned inflight, max_inflight;
 	unsigned running;     /* of those, on a worker */
 	uint64_t served;      /* when a job of it last went to a worker (ctl.served) */
@@ -258,15 +260,25 @@ int ctl__reserve(struct ctl *c, const char *platform, uint32_t ip);
 void ctl__unreserve(struct ctl *c, const char *platform, uint32_t ip);
 
 /* ---- quotas and rates (quota.c) ---- */
+/* Loop thread. Learn a tenant's quotas and suspension from its row (read
+ * on the registry thread); until then the functions below answer the
+ * defaults. forget: read it again before trusting it (a PATCH). */
+void ctl__tenant_learn(struct ctl *c, const struct reg_tenant *t);
+bool ctl__tenant_known(struct ctl *c, int64_t tenant);
+void ctl__tenant_forget(struct ctl *c, int64_t tenant);
 /* true: allowed; false: over the tenant's request rate. */
 bool ctl__rate_ok(struct ctl *c, int64_t tenant);
 /* The most checks and deploys the tenant may have queued or running: its
- * inflight quota, or tenant-inflight. Read once. */
+ * inflight quota, or tenant-inflight. */
 unsigned ctl__tenant_inflight(struct ctl *c, int64_t tenant);
-/* May the tenant add a module called name? 0: yes; 1: no, answered (409
- * name_taken, 429 quota_exceeded); or a negative errno. */
-int ctl__admit(struct ctl *c, int64_t tenant, const char *name, int64_t quota,
-               struct ctl_reply *rp);
+/* Registry thread, inside the commit's transaction: may the tenant add a
+ * module called name? 0: yes; CTL_ADMIT_NAME_TAKEN or CTL_ADMIT_QUOTA:
+ * no (answer with ctl__admit_reply on the loop); or a negative errno. */
+enum { CTL_ADMIT_NAME_TAKEN = 1, CTL_ADMIT_QUOTA = 2 };
+int ctl__admit(struct registry *r, int64_t tenant, const char *name, int64_t quota);
+/* Loop thread: answer a refusal of ctl__admit (409 name_taken, 429
+ * quota_exceeded). */
+void ctl__admit_reply(struct ctl_reply *rp, int refused, const char *name, int64_t quota);
 
 /* The tenant's per-module quotas (docs/stateful.md): its own, or the
  * module-flows and module-memory-mb defaults. */

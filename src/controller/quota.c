@@ -1,46 +1,46 @@
 /* Quotas and rates: a tenant's check and deploy requests per second, its
  * module count and its module names, and its per-module flow and memory
- * quotas (docs/stateful.md). */
+ * quotas (docs/stateful.md). The tenant's row is read on the registry
+ * thread by whoever needs it first and learned here, on the loop. */
 #include <errno.h>
 #include <stdlib.h>
 
 #include "controller/internal.h"
 
-/* The tenant's own rate, or the default. (Read once: a tenant's quotas
- * do not change.) */
-static uint64_t tenant_rps(struct ctl *c, int64_t id)
+void ctl__tenant_learn(struct ctl *c, const struct reg_tenant *t)
 {
-	struct reg_tenant t;
-	if (reg_tenant_get(c->env.reg, id, &t))
-		return c->lim.tenant_rps;
-	uint64_t rps = t.quota_rps > 0 ? (uint64_t)t.quota_rps : c->lim.tenant_rps;
-	reg_tenant_release(&t);
-	return rps;
+	struct ctl_tenant *ct = ctl__tenant(c, t->id);
+	if (!ct)
+		return;
+	ct->rps = t->quota_rps > 0 ? (uint64_t)t->quota_rps : c->lim.tenant_rps;
+	ct->flows = t->quota_flows > 0 ? (uint64_t)t->quota_flows : c->lim.module_flows;
+	ct->mem_mb = t->quota_memory_mb > 0 ? (uint64_t)t->quota_memory_mb : c->lim.module_memory_mb;
+	ct->max_inflight = t->quota_inflight <= 0 ? c->lim.tenant_inflight
+	                   : t->quota_inflight > 1000000 ? 1000000 : (unsigned)t->quota_inflight;
+	ct->suspended = t->suspended_at != NULL;
+	ct->row_read = true;
+	ct->limited = false; /* the rate is set up again from its rps */
+}
+
+bool ctl__tenant_known(struct ctl *c, int64_t tenant)
+{
+	struct ctl_tenant *ct = ctl__tenant(c, tenant);
+	return ct && ct->row_read;
+}
+
+void ctl__tenant_forget(struct ctl *c, int64_t tenant)
+{
+	struct ctl_tenant *ct = ctl__tenant(c, tenant);
+	if (ct)
+		ct->row_read = ct->limited = false;
 }
 
 void ctl__module_quota(struct ctl *c, int64_t tenant, uint64_t *flows, uint64_t *mem_mb)
 {
-	*flows = c->lim.module_flows;
-	*mem_mb = c->lim.module_memory_mb;
 	struct ctl_tenant *ct = ctl__tenant(c, tenant);
-	if (ct && ct->quotas_read) {
-		*flows = ct->flows;
-		*mem_mb = ct->mem_mb;
-		return;
-	}
-	struct reg_tenant t;
-	if (reg_tenant_get(c->env.reg, tenant, &t))
-		return; /* (not cached: the next call tries again) */
-	if (t.quota_flows > 0)
-		*flows = (uint64_t)t.quota_flows;
-	if (t.quota_memory_mb > 0)
-		*mem_mb = (uint64_t)t.quota_memory_mb;
-	reg_tenant_release(&t);
-	if (ct) {
-		ct->flows = *flows;
-		ct->mem_mb = *mem_mb;
-		ct->quotas_read = true;
-	}
+	bool known = ct && ct->row_read;
+	*flows = known ? ct->flows : c->lim.module_flows;
+	*mem_mb = known ? ct->mem_mb : c->lim.module_memory_mb;
 }
 
 json_t *ctl__quota_json(struct ctl *c, int64_t tenant)
@@ -58,8 +58,8 @@ bool ctl__rate_ok(struct ctl *c, int64_t tenant)
 	uv_update_time(c->env.loop);
 	uint64_t now = uv_now(c->env.loop) * 1000000; /* ns */
 	if (!t->limited) {
-		t->rps = tenant_rps(c, tenant);
-		tbucket_init(&t->rate, t->rps, 2 * t->rps, now);
+		uint64_t rps = t->row_read ? t->rps : c->lim.tenant_rps;
+		tbucket_init(&t->rate, rps, 2 * rps, now);
 		t->limited = true;
 	}
 	return tbucket_take(&t->rate, 1, now);
@@ -68,42 +68,26 @@ bool ctl__rate_ok(struct ctl *c, int64_t tenant)
 unsigned ctl__tenant_inflight(struct ctl *c, int64_t tenant)
 {
 	struct ctl_tenant *ct = ctl__tenant(c, tenant);
-	if (ct && ct->inflight_read)
-		return ct->max_inflight;
-	unsigned max = c->lim.tenant_inflight;
-	struct reg_tenant t;
-	if (reg_tenant_get(c->env.reg, tenant, &t))
-		return max; /* (not cached: the next call tries again) */
-	if (t.quota_inflight > 0)
-		max = t.quota_inflight > 1000000 ? 1000000 : (unsigned)t.quota_inflight;
-	reg_tenant_release(&t);
-	if (ct) {
-		ct->max_inflight = max;
-		ct->inflight_read = true;
-	}
-	return max;
+	return ct && ct->row_read ? ct->max_inflight : c->lim.tenant_inflight;
 }
 
-int ctl__admit(struct ctl *c, int64_t tenant, const char *name, int64_t quota,
-               struct ctl_reply *rp)
+int ctl__admit(struct registry *r, int64_t tenant, const char *name, int64_t quota)
 {
 	bool taken;
 	int64_t n = 0;
-	int rc = reg_module_name_taken(c->env.reg, tenant, name, &taken);
+	int rc = reg_module_name_taken(r, tenant, name, &taken);
 	if (!rc && !taken)
-		rc = reg_modules_count_tenant(c->env.reg, tenant, &n);
-	if (rc)
-		return rc;
-	if (taken) {
+		rc = reg_modules_count_tenant(r, tenant, &n);
+	return rc ? rc : taken ? CTL_ADMIT_NAME_TAKEN : n >= quota ? CTL_ADMIT_QUOTA : 0;
+}
+
+void ctl__admit_reply(struct ctl_reply *rp, int refused, const char *name, int64_t quota)
+{
+	if (refused == CTL_ADMIT_NAME_TAKEN)
 		ctl__reply_error(rp, 409, "name_taken",
 		                 json_pack("{s:s, s:s}", "field", "name", "value", name),
 		                 "you already have a module called '%s'", name);
-		return 1;
-	}
-	if (n >= quota) {
+	else
 		ctl__reply_error(rp, 429, "quota_exceeded", json_pack("{s:I}", "modules", (json_int_t)quota),
 		                 "module quota reached (%lld)", (long long)quota);
-		return 1;
-	}
-	return 0;
 }

@@ -911,16 +911,23 @@ static int precheck_deploy(struct ctl_job *j)
 		return rc;
 	int64_t quota = t.quota_modules;
 	reg_tenant_release(&t);
-	rc = ctl__admit(j->ctl, j->tenant_id, j->in.name, quota, &j->reply);
-	return rc == 1 ? -EINVAL : rc;
+	rc = ctl__admit(j->ctl->env.reg, j->tenant_id, j->in.name, quota);
+	if (rc > 0)
+		ctl__admit_reply(&j->reply, rc, j->in.name, quota);
+	return rc > 0 ? -EINVAL : rc;
 }
 
 /* May the tenant queue one more job? Else answered 429 or 503. */
 static bool admit_job(struct ctl *c, const struct ctl_caller *who, struct ctl_tenant *t,
                       struct ctl_reply *rp)
 {
+	struct reg_tenant row; /* TRANSITION: read on the registry thread next */
+	if (!ctl__tenant_known(c, who->tenant_id) && !reg_tenant_get(c->env.reg, who->tenant_id, &row)) {
+		ctl__tenant_learn(c, &row);
+		reg_tenant_release(&row);
+	}
 	if (!ctl__rate_ok(c, who->tenant_id)) {
-		uint64_t rps = t->rps;
+		uint64_t rps = t->row_read ? t->rps : c->lim.tenant_rps;
 		c->stats.refused_rate++;
 		ctl__reply_retry(rp, 429, "rate_limited", 1, json_pack("{s:f}", "per_second", (double)rps),
 		                 "too many requests; at most %llu per second", (unsigned long long)rps);

@@ -65,11 +65,7 @@ int ctl_tenant_hold(struct ctl *c, int64_t tenant, bool hold)
 
 void ctl_tenant_changed(struct ctl *c, int64_t tenant)
 {
-	struct ctl_tenant *t = ctl__tenant(c, tenant);
-	if (!t)
-		return;
-	t->limited = false;     /* the rate is set up again from the new rps */
-	t->quotas_read = false; /* per-module quotas read again */
+	ctl__tenant_forget(c, tenant); /* quotas and rate read again */
 }
 
 /* Mark every module of v killed, in one transaction. */
