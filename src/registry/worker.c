@@ -73,7 +73,6 @@ static void finish(struct reg_worker *w, struct item *it, uint64_t started_ns)
 static void *run(void *arg)
 {
 	struct reg_worker *w = arg;
-	reg__own(w->r);
 	for (struct item *it; (it = take(w));) {
 		uint64_t t = now_ns();
 		it->rc = it->work ? it->work(w->r, it->arg) : 0;
@@ -93,7 +92,13 @@ int reg_worker_start(struct registry *r, void (*wake)(void *ud), void *ud, struc
 	w->done_tail = &w->done;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
+	/* owned before start returns (the thread's first take() waits for
+	 * mu, so it sees the owner too) */
+	pthread_mutex_lock(&w->mu);
 	int rc = pthread_create(&w->thread, NULL, run, w);
+	if (!rc)
+		r->owner = w->thread;
+	pthread_mutex_unlock(&w->mu);
 	if (rc) {
 		pthread_cond_destroy(&w->cv);
 		pthread_mutex_destroy(&w->mu);

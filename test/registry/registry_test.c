@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -941,6 +944,159 @@ static void test_session_timeout(void **state)
 	reg_close(own);
 }
 
+/* --- the registry thread (worker.c) ------------------------------------- */
+
+struct wake_count {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int wakes;
+};
+
+static void on_wake(void *ud)
+{
+	struct wake_count *w = ud;
+	pthread_mutex_lock(&w->mu);
+	w->wakes++;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Drain until n done callbacks ran, waiting for wakes in between. */
+static void drain_until(struct reg_worker *rw, struct wake_count *w, size_t *ran, size_t n)
+{
+	while (*ran < n) {
+		pthread_mutex_lock(&w->mu);
+		while (!w->wakes)
+			pthread_cond_wait(&w->cv, &w->mu);
+		w->wakes = 0;
+		pthread_mutex_unlock(&w->mu);
+		*ran += reg_worker_drain(rw);
+	}
+}
+
+struct step {
+	int i;
+	pthread_t ran_on;
+	int64_t id;      /* work: the policy it stored */
+	int *order, *norder; /* done: the order callbacks ran in */
+	pthread_t done_on;
+};
+
+static int store_policy(struct registry *r, void *arg)
+{
+	struct step *s = arg;
+	s->ran_on = pthread_self();
+	char text[32];
+	snprintf(text, sizeof text, "policy %d", s->i);
+	return reg_policy_add(r, text, "worker", &s->id);
+}
+
+static void step_done(void *arg, int rc)
+{
+	struct step *s = arg;
+	assert_int_equal(rc, 0);
+	s->done_on = pthread_self();
+	s->order[(*s->norder)++] = s->i;
+}
+
+/* Work runs on the thread in submission order (each sees the one before),
+ * done callbacks on the draining thread in the same order, and stop runs
+ * what is still queued and gives the registry back. */
+static void test_worker_order(void **state)
+{
+	struct fx *f = *state;
+	struct wake_count w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+	struct reg_worker *rw;
+	assert_int_equal(reg_worker_start(f->reg, on_wake, &w, &rw), 0);
+	enum { N = 50 };
+	struct step steps[N];
+	int order[N], norder = 0;
+	for (int i = 0; i < N; i++) {
+		steps[i] = (struct step){.i = i, .order = order, .norder = &norder};
+		assert_int_equal(reg_worker_submit(rw, store_policy, step_done, &steps[i]), 0);
+	}
+	size_t ran = 0;
+	drain_until(rw, &w, &ran, N - 10);
+	struct reg_worker_stats st;
+	reg_worker_stats(rw, &st);
+	assert_int_equal(st.submitted, N);
+	reg_worker_stop(rw); /* the rest run, their done callbacks too */
+	assert_int_equal(norder, N);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(order[i], i);
+		assert_false(pthread_equal(steps[i].ran_on, pthread_self()));
+		assert_true(pthread_equal(steps[i].done_on, pthread_self()));
+		if (i)
+			assert_true(steps[i].id > steps[i - 1].id);
+	}
+	/* the registry is this thread's again */
+	struct reg_policy *v;
+	size_t n;
+	assert_int_equal(reg_policy_list(f->reg, &v, &n), 0);
+	assert_int_equal(n, N);
+	reg_policies_free(v, n);
+}
+
+static int leave_open(struct registry *r, void *arg)
+{
+	int64_t id;
+	int rc = reg_begin(r);
+	return rc ? rc : reg_policy_add(r, "never committed", "worker", &id);
+}
+
+static int count_policies(struct registry *r, void *arg)
+{
+	struct reg_policy *v;
+	size_t n;
+	int rc = reg_policy_list(r, &v, &n);
+	*(size_t *)arg = n;
+	reg_policies_free(v, n);
+	return rc;
+}
+
+static void ignore_done(void *arg, int rc) {}
+
+/* A work function that leaves its transaction open is rolled back: the
+ * next one starts clean; submit after stop is refused. */
+static void test_worker_rolls_back(void **state)
+{
+	struct fx *f = *state;
+	struct wake_count w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+	struct reg_worker *rw;
+	assert_int_equal(reg_worker_start(f->reg, on_wake, &w, &rw), 0);
+	size_t n = 99;
+	assert_int_equal(reg_worker_submit(rw, leave_open, ignore_done, NULL), 0);
+	assert_int_equal(reg_worker_submit(rw, count_policies, ignore_done, &n), 0);
+	size_t ran = 0;
+	drain_until(rw, &w, &ran, 2);
+	assert_int_equal(n, 0);
+	reg_worker_stop(rw);
+}
+
+/* Once the thread owns the registry, a statement from another thread is
+ * a bug that must stop innetd before it reaches the connection. */
+static void test_worker_owns_registry(void **state)
+{
+	struct fx *f = *state;
+	struct wake_count w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+	struct reg_worker *rw;
+	assert_int_equal(reg_worker_start(f->reg, on_wake, &w, &rw), 0);
+	assert_true(reg_available(f->reg)); /* any thread may ask */
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		setenv("INNET_REGISTRY_STRICT", "1", 1);
+		int64_t id;
+		reg_policy_add(f->reg, "from the wrong thread", "test", &id);
+		_exit(0); /* not reached */
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGABRT);
+	reg_worker_stop(rw);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -960,6 +1116,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_capacity_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_worker_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_worker_rolls_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_worker_owns_registry, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
