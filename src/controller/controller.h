@@ -218,7 +218,7 @@ void ctl_free(struct ctl *c);
 int ctl_registry_submit(struct ctl *c, reg_work_fn work, reg_done_fn done, void *arg);
 /* Was the registry's database reachable at its last statement? */
 bool ctl_registry_available(const struct ctl *c);
-void ctl_registry_stats(struct ctl *c, struct reg_worker_stats *out);
+void ctl_registry_stats(const struct ctl *c, struct reg_worker_stats *out);
 
 /* The requests. Each calls done exactly once, before or after returning 0
  * (req is only read before returning); a negative errno means done was not

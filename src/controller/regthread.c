@@ -55,7 +55,7 @@ bool ctl_registry_available(const struct ctl *c)
 	return reg_available(c->env.reg);
 }
 
-void ctl_registry_stats(struct ctl *c, struct reg_worker_stats *out)
+void ctl_registry_stats(const struct ctl *c, struct reg_worker_stats *out)
 {
 	if (c->regw)
 		reg_worker_stats(c->regw, out);

@@ -660,6 +660,27 @@ static void metrics_watch(struct buf *b, const struct plat *p)
 	    (unsigned long long)w.reports, (unsigned long long)w.report_failures);
 }
 
+/* The registry thread (docs/registry.md): how much waits for the
+ * database, and for how long at most. */
+static void metrics_registry(struct buf *b, const struct plat *p)
+{
+	if (!p->src.ctl)
+		return;
+	struct reg_worker_stats s;
+	ctl_registry_stats(p->src.ctl, &s);
+	out(b, "# HELP innet_registry_work_total Registry work (statements, transactions) run on the registry thread.\n"
+	       "# TYPE innet_registry_work_total counter\ninnet_registry_work_total %llu\n"
+	       "# HELP innet_registry_queue Registry work waiting for the registry thread now.\n"
+	       "# TYPE innet_registry_queue gauge\ninnet_registry_queue %llu\n"
+	       "# TYPE innet_registry_queue_max gauge\ninnet_registry_queue_max %llu\n"
+	       "# HELP innet_registry_busy_seconds_total Time the registry thread spent running work.\n"
+	       "# TYPE innet_registry_busy_seconds_total counter\ninnet_registry_busy_seconds_total %.6f\n"
+	       "# HELP innet_registry_wait_max_seconds The longest any registry work waited in the queue.\n"
+	       "# TYPE innet_registry_wait_max_seconds gauge\ninnet_registry_wait_max_seconds %.6f\n",
+	    (unsigned long long)s.run, (unsigned long long)s.queued, (unsigned long long)s.max_queued,
+	    (double)s.busy_ns / 1e9, (double)s.max_wait_ns / 1e9);
+}
+
 static int h_metrics(struct api_req *r, void *ud)
 {
 	struct plat *p = ud;
@@ -669,6 +690,7 @@ static int h_metrics(struct api_req *r, void *ud)
 	    (unsigned long long)(p->http_requests ? *p->http_requests : 0));
 	metrics_floods(&b, p);
 	metrics_watch(&b, p);
+	metrics_registry(&b, p);
 	out(&b, "# HELP innet_dataplane_up 1 when the fast path runs.\n"
 	        "# TYPE innet_dataplane_up gauge\ninnet_dataplane_up %d\n", p->mgr ? 1 : 0);
 	if (p->mgr) {
