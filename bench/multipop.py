@@ -15,8 +15,10 @@ on the one PostgreSQL server (started here, as test/lib/pgcluster.py does,
 then restarted with PostgreSQL's durable defaults: fsync and
 synchronous_commit on; --pg-commit off for the test harness's settings).
 
-Prints a table (backend, innetd, deploys, deploys/s, p50, p99 and the
-ratio of deploys/s to the SQLite run) and, for each run, a sanity line:
+Prints a table (backend, innetd, deploys, deploys/s, p50, p99, the
+ratio of deploys/s to the SQLite run, and the p99 of GET /v1/health sent
+to the first innetd during the storm: a call that needs no statement, so
+it shows whether innetd's loop waited for the database) and, for each run, a sanity line:
 no platform over its capacity, every (platform, address) held once, every
 acknowledged module seen by every innetd. Not a test: it asserts nothing
 about time (docs/architecture.md, "Scheduling checks and deploys").
@@ -178,15 +180,38 @@ def storm(ds, toks, deploys, clients, config):
         for c in conns:
             c.close()
 
+    health, stop = [], threading.Event()
+
+    def prober():
+        """GET /v1/health on the first innetd all along the storm: it
+        needs no statement, so it shows whether the loop waits for the
+        database (docs/registry.md, "The registry thread")."""
+        c = ds[0].client(None)
+        while not stop.is_set():
+            t0 = time.monotonic()
+            try:
+                c.get("/v1/health")
+            except OSError:
+                c = ds[0].client(None)
+                continue
+            health.append((time.monotonic() - t0) * 1000)
+            stop.wait(0.005)
+        c.close()
+
     ts = [threading.Thread(target=client) for _ in range(clients)]
+    probe = threading.Thread(target=prober)
     t0 = time.monotonic()
+    probe.start()
     for t in ts:
         t.start()
     for t in ts:
         t.join()
+    wall = time.monotonic() - t0
+    stop.set()
+    probe.join()
     for k, v in first_err.items():
         print(f"  first {k} answer: {v}", flush=True)
-    return time.monotonic() - t0, lat, codes
+    return wall, lat, codes, health
 
 
 def sanity(ds, toks, caps, acked):
@@ -223,11 +248,13 @@ def run(backend, count, registry, net, caps, a):
         for i, d in enumerate(ds):
             it.expect_status(d.post("/v1/modules", {"name": f"warm{i}", "config": ECHO},
                                     token=toks[0]), 201)
-        wall, lat, codes = storm(ds, toks, a.deploys, a.clients, echo_config(a.alternatives))
+        wall, lat, codes, health = storm(ds, toks, a.deploys, a.clients,
+                                         echo_config(a.alternatives))
         ok, line = sanity(ds, toks, caps, len(lat) + len(ds))
         return {"backend": backend, "innetd": count, "deploys": len(lat), "wall": wall,
                 "rate": len(lat) / wall if wall else 0.0, "p50": pct(lat, 50),
-                "p99": pct(lat, 99), "codes": codes, "sanity": line, "ok": ok}
+                "p99": pct(lat, 99), "health99": pct(health, 99), "codes": codes,
+                "sanity": line, "ok": ok}
     finally:
         if os.environ.get("MULTIPOP_LOGS"):
             for d in ds:
@@ -298,11 +325,11 @@ def main():
     base = next((r["rate"] for r in rows if r["backend"] == "sqlite"), None)
     print()
     print(f"{'backend':<11} {'innetd':>6} {'deploys':>7} {'deploys/s':>9} {'p50 ms':>7} "
-          f"{'p99 ms':>7} {'vs sqlite':>9}")
+          f"{'p99 ms':>7} {'vs sqlite':>9} {'health p99 ms':>13}")
     for r in rows:
         ratio = f"{r['rate'] / base:.2f}x" if base else "-"
         print(f"{r['backend']:<11} {r['innetd']:>6} {r['deploys']:>7} {r['rate']:>9.1f} "
-              f"{r['p50']:>7.1f} {r['p99']:>7.1f} {ratio:>9}")
+              f"{r['p50']:>7.1f} {r['p99']:>7.1f} {ratio:>9} {r['health99']:>13.2f}")
     print("sanity (capacity, unique addresses, same modules on every innetd): "
           + ("ok" if all(r["ok"] for r in rows) else "WRONG, see above"))
     return 0 if all(r["ok"] for r in rows) else 1
