@@ -96,9 +96,11 @@ struct registry {
 
 /* The calling thread owns r from now on (reg_open, the registry thread). */
 void reg__own(struct registry *r);
-/* Abort unless the calling thread owns r (internal.h's statement helpers,
- * transactions and scripts call it). */
-void reg__owner_only(struct registry *r, const char *what);
+/* Does the calling thread own r? When not: logged as a bug and false
+ * (the statement is refused: -EDEADLK, or NULL from reg__stmt), or abort
+ * with INNET_REGISTRY_STRICT=1 (the tests). The statement helpers,
+ * transactions and scripts call it. */
+bool reg__owner_only(struct registry *r, const char *what);
 
 /* --- dialect.c: what differs between SQLite and PostgreSQL -------------- */
 /* sql in the common dialect -> this dialect's text (malloc'd; NULL when

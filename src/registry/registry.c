@@ -152,17 +152,19 @@ void reg__own(struct registry *r)
 	r->owner = pthread_self();
 }
 
-void reg__owner_only(struct registry *r, const char *what)
+bool reg__owner_only(struct registry *r, const char *what)
 {
 	if (pthread_equal(r->owner, pthread_self()))
-		return;
-	/* TRANSITION: strict only when asked, until every caller is on the
-	 * registry thread */
+		return true;
+	/* refused rather than run: two threads on one connection could
+	 * corrupt it (libpq) or interleave transactions; tests abort */
 	const char *strict = getenv("INNET_REGISTRY_STRICT");
-	log_error("registry", "%s called off the registry's thread: a bug (two threads on one "
-	          "connection)%s", what, strict && *strict == '1' ? "; stopping" : "");
-	if (strict && *strict == '1')
+	bool stop = strict && *strict == '1';
+	log_error("registry", "%s called off the registry's thread: a bug; %s", what,
+	          stop ? "stopping (INNET_REGISTRY_STRICT)" : "refused");
+	if (stop)
 		abort();
+	return false;
 }
 
 /* After a statement: whether the database answered, for reg_available on
@@ -176,7 +178,8 @@ static int note_up(struct registry *r, int rc)
 
 struct reg__stmt *reg__stmt(struct registry *r, struct reg__stmt **slot, const char *sql)
 {
-	reg__owner_only(r, "a statement");
+	if (!reg__owner_only(r, "a statement"))
+		return NULL;
 	struct reg__stmt *s = *slot;
 	if (!s) {
 		char *text = reg__dialect_sql(r->be->dialect, sql, false, NULL);
@@ -297,18 +300,22 @@ int reg__list_rows(struct registry *r, struct reg__stmt *s, const char *what, si
 
 int reg_begin(struct registry *r)
 {
-	reg__owner_only(r, "reg_begin");
+	if (!reg__owner_only(r, "reg_begin"))
+		return -EDEADLK;
 	return note_up(r, r->be->begin(r));
 }
 
 int reg_commit(struct registry *r)
 {
-	reg__owner_only(r, "reg_commit");
+	if (!reg__owner_only(r, "reg_commit"))
+		return -EDEADLK;
 	return note_up(r, r->be->commit(r));
 }
 
 void reg_rollback(struct registry *r)
 {
+	if (!reg__owner_only(r, "reg_rollback"))
+		return;
 	if (r->be->in_transaction(r))
 		r->be->rollback(r);
 }
@@ -350,7 +357,8 @@ int reg_schema_version(struct registry *r) { return r->version; }
 
 int reg_sql_exec(struct registry *r, const char *sql)
 {
-	reg__owner_only(r, "reg_sql_exec");
+	if (!reg__owner_only(r, "reg_sql_exec"))
+		return -EDEADLK;
 	char *text = reg__dialect_sql(r->be->dialect, sql, true, NULL);
 	if (!text)
 		return -ENOMEM;

@@ -104,8 +104,9 @@ void reg_listener_free(struct reg_listener *l);
  * (wake is called on the registry thread: uv_async_send fits). work may
  * use r and what arg holds, nothing the submitter's thread may change
  * meanwhile; done may. Until reg_worker_stop, a statement function called
- * on any other thread aborts innetd: two threads on one connection is a
- * bug that must not reach the database. reg_available and reg_tenants_gen
+ * on any other thread is refused (-EDEADLK, logged as the bug it is: two
+ * threads on one connection must not reach the database; with
+ * INNET_REGISTRY_STRICT=1 in the environment, as in the tests, it aborts). reg_available and reg_tenants_gen
  * may be called from any thread. submit: 0, -ENOMEM, or -ESHUTDOWN once
  * stopping. stop: the queued work runs, then every done (on the caller's
  * thread), the thread is joined and r is the caller's again. */

@@ -1074,7 +1074,8 @@ static void test_worker_rolls_back(void **state)
 }
 
 /* Once the thread owns the registry, a statement from another thread is
- * a bug that must stop innetd before it reaches the connection. */
+ * a bug that must not reach the connection: refused (logged), or innetd
+ * stops under INNET_REGISTRY_STRICT=1 (how the tests run). */
 static void test_worker_owns_registry(void **state)
 {
 	struct fx *f = *state;
@@ -1082,11 +1083,24 @@ static void test_worker_owns_registry(void **state)
 	struct reg_worker *rw;
 	assert_int_equal(reg_worker_start(f->reg, on_wake, &w, &rw), 0);
 	assert_true(reg_available(f->reg)); /* any thread may ask */
+	const char *was = getenv("INNET_REGISTRY_STRICT");
+	char *saved = was ? strdup(was) : NULL;
+	unsetenv("INNET_REGISTRY_STRICT");
+	int64_t id = 0;
+	assert_true(reg_policy_add(f->reg, "refused", "test", &id) < 0);
+	assert_int_equal(reg_begin(f->reg), -EDEADLK);
+	size_t n = 99;
+	size_t ran = 0;
+	assert_int_equal(reg_worker_submit(rw, count_policies, ignore_done, &n), 0);
+	drain_until(rw, &w, &ran, 1);
+	assert_int_equal(n, 0); /* nothing reached the database */
+	if (saved)
+		setenv("INNET_REGISTRY_STRICT", saved, 1);
+	free(saved);
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		setenv("INNET_REGISTRY_STRICT", "1", 1);
-		int64_t id;
 		reg_policy_add(f->reg, "from the wrong thread", "test", &id);
 		_exit(0); /* not reached */
 	}
