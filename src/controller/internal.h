@@ -252,9 +252,10 @@ int ctl__policies_text(struct ctl *c, char **out);
 int ctl__policies_read(struct registry *r, char **out);
 /* The tenant's state, created on first use; NULL when out of memory. */
 struct ctl_tenant *ctl__tenant(struct ctl *c, int64_t id);
-/* The tenant's generation: a commit compares it (and inline_gen) with
- * what its verdict saw to know whether the modules in its model may have
- * changed. */
+/* The tenant's generation, bumped (with inline_gen) when modules come
+ * or go. (A commit no longer trusts it: it compares its model on the
+ * registry thread, where the writes whose done has not run yet are
+ * seen.) */
 uint64_t ctl__tenant_gen(struct ctl *c, int64_t id);
 /* A module of tenant came or went inline (platform NULL) or on platform. */
 void ctl__modules_changed(struct ctl *c, int64_t tenant, const char *platform);
@@ -265,8 +266,10 @@ void ctl__unreserve(struct ctl *c, const char *platform, uint32_t ip);
 
 /* ---- quotas and rates (quota.c) ---- */
 /* Loop thread. Learn a tenant's quotas and suspension from its row (read
- * on the registry thread); until then the functions below answer the
- * defaults. forget: read it again before trusting it (a PATCH). */
+ * on the registry thread: a request's admission, a job's inputs and a
+ * commit learn it); until then the functions below answer the defaults.
+ * Learning the same rate again keeps its token bucket. forget: read it
+ * again before trusting it (a PATCH). */
 void ctl__tenant_learn(struct ctl *c, const struct reg_tenant *t);
 bool ctl__tenant_known(struct ctl *c, int64_t tenant);
 void ctl__tenant_forget(struct ctl *c, int64_t tenant);
@@ -327,7 +330,11 @@ void ctl__platform_remove(struct ctl *c, const struct reg_module *m);
  * version 4 (stateful_elements NULL) are stateful, from what they run. */
 int ctl__decide_stateful(struct ctl *c);
 
-/* ---- verification jobs on the loop (sched.c) and their commit (commit.c) ---- */
+/* ---- verification jobs on the loop (sched.c) and their commit (commit.c) ----
+ * A job's registry reads and its commit run on the registry thread; while
+ * one is in flight the loop does not touch the job (it is in no queue and
+ * no timer of it runs), so the work may read the job's request, verdict
+ * and model. */
 enum ctl_job_kind { CTL_JOB_CHECK, CTL_JOB_DEPLOY };
 
 struct ctl_job {
