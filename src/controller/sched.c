@@ -1,7 +1,10 @@
-/* Check and deploy requests: the request into a job, the job's inputs from
- * the current state, the verification on the thread pool under a
- * deadline, and what happens when it returns (a check answers; a deploy
- * commits, or is verified again when the state moved on meanwhile). */
+/* Check and deploy requests: the request into a job (admitted once what
+ * it needs of the registry is read), the job's inputs from the current
+ * state (read on the registry thread), the verification on the thread
+ * pool under a deadline, and what happens when it returns (a check
+ * answers; a deploy commits, or is verified again when the state moved on
+ * meanwhile). Loop thread, but for the work functions (*_work), which run
+ * on the registry thread and read only the job's request. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -402,7 +405,7 @@ static void work_cb(uv_work_t *w)
 	ctl__job_run(&j->in, &j->out);
 	/* a winner's report (tens of KiB with its traces) is serialized and
 	 * freed here, on the worker: the loop thread, which answers every
-	 * request and commits one deploy at a time, only copies the text */
+	 * request and prepares every commit, only copies the text */
 	free(j->report_text);
 	j->report_text = NULL;
 	if (j->out.winner >= 0 && j->out.report) {
