@@ -3,7 +3,9 @@
  * deterministic: a tenant that queues behind another's many jobs is served
  * next, tenants take turns, a tenant's jobs in flight are bounded (429
  * too_many_requests with Retry-After), and a job whose caller has gone is
- * answered 503 without being run. */
+ * answered 503 without being run. Deploys commit on the registry thread
+ * once. The loop runs until the answers came (the registry's reads and
+ * commits answer through it). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -222,12 +224,46 @@ static void test_gone_before_start(void **state)
 	assert_int_equal(last.status, 200);
 }
 
+static void deploy(struct fx *f, int64_t tenant, const char *key, struct call *c)
+{
+	static const uint8_t hash[REG_HASH_LEN] = {9};
+	struct ctl_caller who = {.tenant_id = tenant, .kind = REG_KIND_CLIENT, .idem_key = key,
+	                         .idem_hash = key ? hash : NULL};
+	assert_int_equal(ctl_deploy(f->c, &who, f->req, on_done, c), 0);
+}
+
+/* Two deploys of one name in flight at once: both pass their admission,
+ * the registry thread commits the first, the second's commit finds the
+ * name taken (409); the first's Idempotency-Key again gets its kept
+ * answer, without a second module. */
+static void test_deploys_commit_once(void **state)
+{
+	struct fx *f = *state;
+	struct call first = {.tag = 'A'}, second = {.tag = 'A', .n = 1}, again = {.tag = 'A', .n = 2};
+	deploy(f, f->a, "k1", &first);
+	deploy(f, f->a, NULL, &second);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	assert_int_equal(answered.n, 2);
+	assert_int_equal(first.status, 201);
+	assert_int_equal(second.status, 409);
+	assert_string_equal(second.code, "name_taken");
+	deploy(f, f->a, "k1", &again);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	assert_int_equal(again.status, 201);
+	ctl_close(f->c); /* (the registry is this thread's again) */
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	int64_t n = 0;
+	assert_int_equal(reg_modules_count_tenant(f->reg, f->a, &n), 0);
+	assert_int_equal(n, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_fair_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inflight_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gone_before_start, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deploys_commit_once, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
