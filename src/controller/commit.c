@@ -1,7 +1,19 @@
-/* A deploy's commit, on the loop thread: the verdict still holds on the
- * current state, the module fits (name, quota, capacity), its row and
- * address are stored in one transaction, the platform installs it, and
- * the tenant gets the answer with the report. */
+/* A deploy's commit. On the loop: the snapshot the verdict was computed
+ * on is still current, and the row and the answer are prepared (all but
+ * the module's id). On the registry thread, one work function: the model
+ * read again, then one transaction (the kept answer of its key, name and
+ * quota, the platform's capacity, the row, the answer kept for the key).
+ * Back on the loop: the generations, the platform installs it, the tenant
+ * gets the answer with the report.
+ *
+ * Commits are not serialized here: several may be in flight. The registry
+ * thread runs them one after the other in submission order, each seeing
+ * what those before it wrote: the model is compared there for every
+ * commit (not only when the loop's generations moved, since a commit or a
+ * kill whose work ran may not have had its done yet), capacity and names
+ * are counted inside each transaction, and each job keeps its address
+ * reserved until its done, so that no job's inputs pick it meanwhile (the
+ * registry's unique address catches another innetd's). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,28 +79,45 @@ static char *stored_report(const struct ctl_job *j)
 	return out;
 }
 
-/* Verify again only when what the verdict was computed on changed: the
- * snapshot or the modules in the model. Capacity, address and name are
- * checked in the transaction. (Other tenants' modules on the platform are
- * addressed: they are not in the model.) 0: still current; 1: changed. */
-static int verdict_stale(struct ctl_job *j)
+
+/* A commit in flight: what the registry thread reads (the job's request
+ * and verdict, unchanged until done, and the prepared row and answer) and
+ * what it hands back. */
+struct commit {
+	struct ctl_job *j;
+	ctl_commit_fn finish;
+	struct reg_module m;  /* the row; its id and created_at set by the work */
+	char *tail;           /* the answer without its id: "{...}" */
+	char *body;           /* the answer: {"id":N, then tail's members */
+	int refused;          /* CTL_ADMIT_* */
+	int kept_rc;          /* what another request with the key kept */
+	struct reg_idem kept;
+	int row_rc;           /* the tenant's row after the commit */
+	struct reg_tenant row;
+};
+
+/* What the work answers besides 0 (committed) and a negative errno. */
+enum { COMMIT_STALE = 1, COMMIT_REFUSED, COMMIT_REPLAY };
+
+static void commit_free(struct commit *k)
 {
-	struct ctl *c = j->ctl;
-	if (ctl__snapshot_version(c) != j->snap_version)
-		return 1;
-	if (j->tgen == ctl__tenant_gen(c, j->tenant_id) && j->igen == c->inline_gen)
-		return 0;
-	bool changed;
-	int rc = ctl__model_changed(j, &changed);
-	return rc ? rc : changed;
+	free(k->m.report);
+	free(k->m.stateful_elements);
+	free(k->m.created_at);
+	free(k->tail);
+	free(k->body);
+	reg_idem_release(&k->kept);
+	reg_tenant_release(&k->row);
+	free(k);
 }
 
-/* Does the platform still have room? 0: yes; 1: no; or a negative errno. */
-static int platform_full(struct ctl *c, const char *platform)
+/* Registry thread: does the platform still have room? 0: yes; 1: no; or
+ * a negative errno. */
+static int platform_full(struct registry *r, const char *platform)
 {
 	struct reg_platform *pv;
 	size_t np;
-	int rc = reg_platform_list(c->env.reg, &pv, &np);
+	int rc = reg_platform_list(r, &pv, &np);
 	if (rc)
 		return rc;
 	int64_t cap = -1, n;
@@ -96,45 +125,82 @@ static int platform_full(struct ctl *c, const char *platform)
 		if (!strcmp(pv[i].name, platform))
 			cap = pv[i].capacity;
 	reg_platforms_free(pv, np);
-	if ((rc = reg_modules_count_platform(c->env.reg, platform, &n)))
+	if ((rc = reg_modules_count_platform(r, platform, &n)))
 		return rc;
 	return cap < 0 || n >= cap;
 }
 
-/* Inside the transaction: the module still fits, then its row. 0: stored
- * (m->id set); 1: verify again; 2: answered; or a negative errno. */
-static int store_module(struct ctl_job *j, struct reg_module *m)
+/* Registry thread: the answer with the module's id first, byte for byte
+ * what json_dumps gives for the whole head. */
+static char *with_id(int64_t id, const char *tail)
 {
-	struct ctl *c = j->ctl;
-	const struct ctl_cand *cd = &j->in.cands[j->out.winner];
-	int rc = ctl__admit(c->env.reg, j->tenant_id, j->in.name, j->quota);
-	if (rc > 0) {
-		ctl__admit_reply(&j->reply, rc, j->in.name, j->quota);
-		return 2;
+	size_t len = strlen(tail) + 32;
+	char *out = malloc(len);
+	if (out)
+		snprintf(out, len, "{\"id\":%lld%s%s", (long long)id, tail[1] == '}' ? "" : ",", tail + 1);
+	return out;
+}
+
+/* Registry thread, inside the transaction: the module still fits, then
+ * its row and the answer kept for its key. */
+static int store(struct registry *r, struct commit *k)
+{
+	const struct ctl_job *j = k->j;
+	/* a retry with the key committed elsewhere meanwhile: its answer,
+	 * before the name check would refuse the name it took */
+	int rc = ctl__idem_kept(r, j);
+	if (rc)
+		return rc == 1 ? COMMIT_REPLAY : rc;
+	if ((rc = ctl__admit(r, j->tenant_id, j->in.name, j->quota)) > 0) {
+		k->refused = rc;
+		return COMMIT_REFUSED;
 	}
 	if (rc)
 		return rc;
-	if (cd->platform && (rc = platform_full(c, cd->platform)))
-		return rc;
-	*m = (struct reg_module){
-		.tenant_id = j->tenant_id, .name = j->in.name, .source = j->source, .stock = j->stock,
-		.params = j->params, .requirements = j->in.requirements,
-		.verdict = (char *)ctl__verdict_name(j->out.verdict), .platform = cd->platform,
-		.ip = cd->ip, .proto = j->out.proto, .port = j->out.port,
-		.report = j->report_text ? stored_report(j) : NULL, .snapshot_version = j->snap_version,
-		.stateful = json_array_size(j->out.stateful) > 0,
-		.stateful_elements = j->out.stateful ? json_dumps(j->out.stateful, JSON_COMPACT)
-		                                     : strdup("[]"),
-	};
-	if (!m->report || !m->stateful_elements)
+	if (k->m.platform && (rc = platform_full(r, k->m.platform)))
+		return rc > 0 ? COMMIT_STALE : rc;
+	if ((rc = reg_module_insert(r, &k->m))) /* -EEXIST: another took the address */
+		return rc == -EEXIST ? COMMIT_STALE : rc;
+	if (!(k->body = with_id(k->m.id, k->tail)))
 		return -ENOMEM;
-	rc = reg_module_insert(c->env.reg, m);
-	return rc == -EEXIST ? 1 : rc;
+	rc = ctl__idem_keep(r, j, 201, k->body, k->m.id);
+	return rc == -EEXIST ? COMMIT_REPLAY : rc;
 }
 
-static void install(struct ctl_job *j, const struct reg_module *m)
+/* Registry thread: the whole commit. -EAGAIN: another innetd committed on
+ * the same rows first (PostgreSQL's serializable isolation): verify again
+ * against what it committed, as when the state moved on here. */
+static int commit_work(struct registry *r, void *arg)
+{
+	struct commit *k = arg;
+	bool changed;
+	int rc = ctl__model_changed(r, k->j, &changed);
+	if (!rc && changed)
+		return COMMIT_STALE;
+	if (!rc && !(rc = reg_begin(r)) && !(rc = store(r, k)))
+		rc = reg_commit(r);
+	if (rc)
+		reg_rollback(r);
+	if (rc == COMMIT_REPLAY) /* rolled back: the answer the other one kept */
+		k->kept_rc = ctl__idem_reread(r, k->j, &k->kept);
+	if (!rc) /* (suspended while its deploy was verified: held once installed) */
+		k->row_rc = reg_tenant_get(r, k->j->tenant_id, &k->row);
+	return rc == -EAGAIN ? COMMIT_STALE : rc;
+}
+
+static void hold_if_suspended(struct ctl *c, const struct commit *k)
+{
+	if (k->row_rc || !k->row.suspended_at || !c->ops.hold)
+		return;
+	int rc = c->ops.hold(c->ops.ud, k->m.id, true);
+	if (rc && rc != -ENOENT)
+		log_warn("controller", "module %lld: holding it: %s", (long long)k->m.id, strerror(-rc));
+}
+
+static void install(struct ctl_job *j, const struct commit *k)
 {
 	struct ctl *c = j->ctl;
+	const struct reg_module *m = &k->m;
 	if (!c->have_ops || !c->ops.install || !ctl__served(c, m->platform, NULL))
 		return; /* (another PoP's innetd installs what it serves: docs/pops.md) */
 	uint64_t flows, mem_mb;
@@ -149,19 +215,38 @@ static void install(struct ctl_job *j, const struct reg_module *m)
 	if (rc)
 		log_warn("controller", "module %lld: the platform refused it: %s", (long long)m->id,
 		         strerror(-rc));
-	else /* suspended while its deploy was verified */
-		ctl__hold_if_suspended(c, m->id, m->tenant_id);
+	else
+		hold_if_suspended(c, k);
 }
 
-/* The answer's text: "deployed" here, or "placed" with the PoP that
- * serves its platform. malloc'd; NULL when out of memory. */
-static char *deployed_body(struct ctl_job *j, const struct reg_module *m)
+/* Loop: the row to insert, from the job's verdict. */
+static int prepare_row(struct commit *k)
 {
+	const struct ctl_job *j = k->j;
+	const struct ctl_cand *cd = &j->in.cands[j->out.winner];
+	k->m = (struct reg_module){
+		.tenant_id = j->tenant_id, .name = j->in.name, .source = j->source, .stock = j->stock,
+		.params = j->params, .requirements = j->in.requirements,
+		.verdict = (char *)ctl__verdict_name(j->out.verdict), .platform = cd->platform,
+		.ip = cd->ip, .proto = j->out.proto, .port = j->out.port,
+		.report = j->report_text ? stored_report(j) : NULL, .snapshot_version = j->snap_version,
+		.stateful = json_array_size(j->out.stateful) > 0,
+		.stateful_elements = j->out.stateful ? json_dumps(j->out.stateful, JSON_COMPACT)
+		                                     : strdup("[]"),
+	};
+	return k->m.report && k->m.stateful_elements ? 0 : -ENOMEM;
+}
+
+/* Loop: the answer but its id: "deployed" here, or "placed" with the PoP
+ * that serves its platform; the tenant's quotas. */
+static int prepare_answer(struct commit *k)
+{
+	struct ctl_job *j = k->j;
 	const struct ctl_cand *cd = &j->in.cands[j->out.winner];
 	char pop[SNAPSHOT_POP_MAX + 1];
 	bool here = ctl__served(j->ctl, cd->platform, pop);
-	json_t *head = json_pack("{s:I, s:s, s:s?, s:o, s:s, s:s}", "id", (json_int_t)m->id,
-	                         "name", m->name, "platform", cd->platform, "address",
+	json_t *head = json_pack("{s:s, s:s?, s:o, s:s, s:s}", "name", j->in.name, "platform",
+	                         cd->platform, "address",
 	                         ctl__cand_address(cd, j->out.proto, j->out.port), "verdict",
 	                         ctl__verdict_name(j->out.verdict), "state",
 	                         here ? "deployed" : "placed");
@@ -169,8 +254,9 @@ static char *deployed_body(struct ctl_job *j, const struct reg_module *m)
 		json_object_set_new(head, "pop", json_string(pop));
 	ctl__add_state_head(j->ctl, j->tenant_id, head, j->out.stateful);
 	/* the tenant's view; the stored report stays full (the operator's) */
-	return ctl__with_report(head, j->out.view_text ? j->out.view_text : m->report,
-	                        j->in.inline_a, j->in.inline_b);
+	k->tail = ctl__with_report(head, j->out.view_text ? j->out.view_text : k->m.report,
+	                           j->in.inline_a, j->in.inline_b);
+	return k->tail ? 0 : -ENOMEM;
 }
 
 static void answer_deployed(struct ctl_job *j, const struct reg_module *m, const char *body)
@@ -185,66 +271,57 @@ static void answer_deployed(struct ctl_job *j, const struct reg_module *m, const
 		                 "out of memory (module %lld is deployed)", (long long)m->id);
 }
 
-/* Inside the transaction, after the module's row: the answer, kept for
- * the request's Idempotency-Key. 0, 2 (answered: another request with
- * the key committed first) or a negative errno. */
-static int keep_answer(struct ctl_job *j, const struct reg_module *m, char **body)
+/* Loop: stored. */
+static void committed(struct commit *k)
 {
-	*body = deployed_body(j, m);
-	if (!*body)
-		return -ENOMEM;
-	int rc = ctl__idem_keep(j, 201, *body, m->id);
-	return rc == -EEXIST ? 2 : rc;
+	struct ctl_job *j = k->j;
+	struct ctl *c = j->ctl;
+	const struct reg_module *m = &k->m;
+	if (!k->row_rc)
+		ctl__tenant_learn(c, &k->row);
+	ctl__modules_changed(c, j->tenant_id, m->platform);
+	char ip[16], pop[SNAPSHOT_POP_MAX + 1];
+	bool here = ctl__served(c, m->platform, pop);
+	log_info("controller", "module %lld '%s' of tenant %lld %s on %s at %s%s%s (%s)",
+	         (long long)m->id, m->name, (long long)j->tenant_id, here ? "deployed" : "placed",
+	         m->platform ? m->platform : "inline",
+	         m->platform ? inet_format_addr(m->ip, ip) : "-", here ? "" : ", PoP ",
+	         here ? "" : pop, ctl__verdict_name(j->out.verdict));
+	install(j, k);
+	answer_deployed(j, m, k->body);
 }
 
-int ctl__commit(struct ctl_job *j)
+static void commit_done(void *arg, int rc)
 {
-	struct ctl *c = j->ctl;
-	const struct ctl_cand *cd = &j->in.cands[j->out.winner];
-	int rc = verdict_stale(j);
+	struct commit *k = arg;
+	struct ctl_job *j = k->j;
+	ctl_commit_fn finish = k->finish;
+	if (rc == COMMIT_REFUSED)
+		ctl__admit_reply(&j->reply, k->refused, j->in.name, j->quota);
+	else if (rc == COMMIT_REPLAY)
+		ctl__idem_replay(j, k->kept_rc, &k->kept);
+	else if (!rc)
+		committed(k);
+	commit_free(k);
+	finish(j, rc == COMMIT_STALE ? 1 : rc < 0 ? rc : 0);
+}
+
+int ctl__commit(struct ctl_job *j, ctl_commit_fn finish)
+{
+	/* the model of another snapshot: verify again (the modules in the
+	 * model are compared on the registry thread) */
+	if (ctl__snapshot_version(j->ctl) != j->snap_version)
+		return 1;
+	struct commit *k = calloc(1, sizeof *k);
+	if (!k)
+		return -ENOMEM;
+	*k = (struct commit){.j = j, .finish = finish, .kept_rc = -ENOENT, .row_rc = -ENOENT};
+	int rc = prepare_row(k);
+	if (!rc)
+		rc = prepare_answer(k);
+	if (!rc)
+		rc = ctl_registry_submit(j->ctl, commit_work, commit_done, k);
 	if (rc)
-		return rc;
-	if ((rc = reg_begin(c->env.reg)))
-		return rc;
-	struct reg_module m = {0};
-	char *body = NULL;
-	/* a retry with the key committed elsewhere meanwhile: its answer,
-	 * before the name check would refuse the name it took */
-	bool kept = (rc = ctl__idem_kept(j)) == 1;
-	if (kept)
-		rc = 2;
-	if (!rc)
-		rc = store_module(j, &m);
-	if (!rc)
-		rc = keep_answer(j, &m, &body);
-	if (!rc)
-		rc = reg_commit(c->env.reg);
-	if (rc) {
-		reg_rollback(c->env.reg);
-		if (rc == 2 && (body || kept)) /* rolled back: the answer the other one kept */
-			ctl__idem_replay(j);
-		free(body);
-		free(m.report);
-		free(m.stateful_elements);
-		free(m.created_at);
-		/* -EAGAIN: another innetd committed on the same rows first
-		 * (PostgreSQL's serializable isolation): verify again against
-		 * what it committed, as when the state moved on here */
-		return rc == 2 ? 0 : rc == -EAGAIN ? 1 : rc;
-	}
-	ctl__modules_changed(c, j->tenant_id, cd->platform);
-	char ip[16], pop[SNAPSHOT_POP_MAX + 1];
-	bool here = ctl__served(c, cd->platform, pop);
-	log_info("controller", "module %lld '%s' of tenant %lld %s on %s at %s%s%s (%s)",
-	         (long long)m.id, m.name, (long long)j->tenant_id, here ? "deployed" : "placed",
-	         cd->platform ? cd->platform : "inline",
-	         cd->platform ? inet_format_addr(cd->ip, ip) : "-", here ? "" : ", PoP ",
-	         here ? "" : pop, ctl__verdict_name(j->out.verdict));
-	install(j, &m);
-	answer_deployed(j, &m, body);
-	free(body);
-	free(m.report);
-	free(m.stateful_elements);
-	free(m.created_at);
-	return 0;
+		commit_free(k);
+	return rc;
 }

@@ -9,9 +9,10 @@
  *
  * Verification runs on the libuv thread pool against an immutable,
  * reference-counted network model; decisions that take capacity or
- * addresses are committed on the loop thread one at a time, re-verifying
- * when the snapshot, the platform's modules or the tenant's modules changed
- * meanwhile. Loop thread only. */
+ * addresses are committed on the registry thread, one transaction each in
+ * submission order, re-verifying when the snapshot, the platform's modules
+ * or the tenant's modules changed meanwhile. The functions: loop thread
+ * only. */
 #ifndef INNET_CONTROLLER_CONTROLLER_H
 #define INNET_CONTROLLER_CONTROLLER_H
 

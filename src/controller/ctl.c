@@ -200,9 +200,14 @@ int ctl__current_base(struct ctl *c, struct vfy_base **out, int64_t *version, st
 
 int ctl__policies_text(struct ctl *c, char **out)
 {
+	return ctl__policies_read(c->env.reg, out);
+}
+
+int ctl__policies_read(struct registry *r, char **out)
+{
 	struct reg_policy *pol;
 	size_t npol;
-	int rc = reg_policy_list(c->env.reg, &pol, &npol);
+	int rc = reg_policy_list(r, &pol, &npol);
 	if (rc)
 		return rc;
 	size_t len = 1;

@@ -162,6 +162,7 @@ struct ctl_tenant {
 	 * least recently served) */
 	unsigned inflight, max_inflight;
 	unsigned running;     /* of those, on a worker */
+	unsigned admitting;   /* requests waiting for their admission's reads (sched.c) */
 	uint64_t served;      /* when a job of it last went to a worker (ctl.served) */
 	struct ctl_job *q_head, *q_tail;
 	struct ctl_tenant *ring_next;
@@ -190,6 +191,7 @@ struct ctl {
 	uint64_t inline_gen;          /* bumped when inline modules come or go */
 	struct ctl_platform *platforms;
 	unsigned inflight;            /* jobs queued or running */
+	unsigned admitting;           /* requests not admitted yet (ctl_tenant.admitting) */
 	/* tenants with jobs waiting for a worker; jobs on a worker (not
 	 * counting the serialized re-verification); jobs handed to workers
 	 * so far (the clock of ctl_tenant.served) */
@@ -244,13 +246,16 @@ int64_t ctl__snapshot_version(struct ctl *c);
  * -ENOENT without a snapshot; why (may be NULL) says why it cannot be
  * modelled. */
 int ctl__current_base(struct ctl *c, struct vfy_base **out, int64_t *version, struct diags *why);
-/* Every operator policy, one per line (malloc'd). */
+/* Every operator policy, one per line (malloc'd). policies_read: the
+ * same on the registry thread. */
 int ctl__policies_text(struct ctl *c, char **out);
+int ctl__policies_read(struct registry *r, char **out);
 /* The tenant's state, created on first use; NULL when out of memory. */
 struct ctl_tenant *ctl__tenant(struct ctl *c, int64_t id);
-/* The tenant's generation: a commit compares it (and inline_gen) with
- * what its verdict saw to know whether the modules in its model may have
- * changed. */
+/* The tenant's generation, bumped (with inline_gen) when modules come
+ * or go. (A commit no longer trusts it: it compares its model on the
+ * registry thread, where the writes whose done has not run yet are
+ * seen.) */
 uint64_t ctl__tenant_gen(struct ctl *c, int64_t id);
 /* A module of tenant came or went inline (platform NULL) or on platform. */
 void ctl__modules_changed(struct ctl *c, int64_t tenant, const char *platform);
@@ -261,8 +266,10 @@ void ctl__unreserve(struct ctl *c, const char *platform, uint32_t ip);
 
 /* ---- quotas and rates (quota.c) ---- */
 /* Loop thread. Learn a tenant's quotas and suspension from its row (read
- * on the registry thread); until then the functions below answer the
- * defaults. forget: read it again before trusting it (a PATCH). */
+ * on the registry thread: a request's admission, a job's inputs and a
+ * commit learn it); until then the functions below answer the defaults.
+ * Learning the same rate again keeps its token bucket. forget: read it
+ * again before trusting it (a PATCH). */
 void ctl__tenant_learn(struct ctl *c, const struct reg_tenant *t);
 bool ctl__tenant_known(struct ctl *c, int64_t tenant);
 void ctl__tenant_forget(struct ctl *c, int64_t tenant);
@@ -323,7 +330,11 @@ void ctl__platform_remove(struct ctl *c, const struct reg_module *m);
  * version 4 (stateful_elements NULL) are stateful, from what they run. */
 int ctl__decide_stateful(struct ctl *c);
 
-/* ---- verification jobs on the loop (sched.c) and their commit (commit.c) ---- */
+/* ---- verification jobs on the loop (sched.c) and their commit (commit.c) ----
+ * A job's registry reads and its commit run on the registry thread; while
+ * one is in flight the loop does not touch the job (it is in no queue and
+ * no timer of it runs), so the work may read the job's request, verdict
+ * and model. */
 enum ctl_job_kind { CTL_JOB_CHECK, CTL_JOB_DEPLOY };
 
 struct ctl_job {
@@ -336,7 +347,6 @@ struct ctl_job {
 	struct ctl_job_in in;
 	struct ctl_job_out out;
 	int64_t snap_version;
-	uint64_t tgen, igen;
 	bool reserved;
 	bool requeued;  /* this run is the serialized re-verification */
 	int64_t *model; /* ids of the modules in the model (id order) */
@@ -351,29 +361,58 @@ struct ctl_job {
 	struct ctl_job *next;
 	char *idem_key; /* Idempotency-Key (idempotency.c), or NULL */
 	uint8_t idem_hash[REG_HASH_LEN];
+	int64_t idem_retention; /* ms (ctl_limits.idem_retention_ms) */
+	/* until admitted (sched.c): a copy of the request, parsed once the
+	 * reads of its admission are back, and its name as far as valid */
+	json_t *req;
+	char *name_hint;
+	bool admitted;  /* counted in inflight */
 };
 
-/* ---- Idempotency-Key (idempotency.c; docs/pops.md) ---- */
-/* Before a deploy with a key is queued: 1 when answered (the kept answer,
- * 422 reused, 409 in flight), 0 to go on, or a negative errno. */
-int ctl__idem_lookup(struct ctl *c, const struct ctl_caller *who, struct ctl_reply *rp);
+/* ---- Idempotency-Key (idempotency.c; docs/pops.md) ----
+ * Loop thread: the keys in flight (busy, attach, release) and the
+ * answers (answer, replay). Registry thread: lookup, keep, kept, reread,
+ * which read only the job's key, hash, tenant and retention (set by
+ * attach, unchanged until release). */
+/* Before a deploy with a key is admitted: true when answered 409 (a
+ * request with the key is in flight here). */
+bool ctl__idem_busy(struct ctl *c, const struct ctl_caller *who, struct ctl_reply *rp);
 /* The job carries the caller's key, in flight until released. */
 int ctl__idem_attach(struct ctl_job *j, const struct ctl_caller *who);
 void ctl__idem_release(struct ctl_job *j);
-/* Inside the commit's transaction: keep the answer for the job's key
- * (none: 0). -EEXIST when another request with the key committed first. */
-int ctl__idem_keep(struct ctl_job *j, int status, const char *body, int64_t module_id);
-/* Inside the commit's transaction, first: 1 when an answer is already kept
- * for the job's key (another innetd committed it since the lookup), 0
- * when none (or no key), or a negative errno. */
-int ctl__idem_kept(struct ctl_job *j);
-/* After that, or -EEXIST, and the rollback: answer with what was kept. */
-void ctl__idem_replay(struct ctl_job *j);
-/* Did the set of modules in the job's model change since it was built? */
-int ctl__model_changed(struct ctl_job *j, bool *changed);
-/* Record the winner (one transaction) and answer. 0: answered; 1: the
- * state moved on, verify again; <0: errno. */
-int ctl__commit(struct ctl_job *j);
+/* Registry thread, at admission: old kept answers pruned (a batch), then
+ * the answer kept for the job's key into *e; -ENOENT: none. */
+int ctl__idem_lookup(struct registry *r, const struct ctl_job *j, struct reg_idem *e);
+/* Loop thread: answer with the kept answer e (422 reused when it was for
+ * another request). */
+void ctl__idem_answer(struct ctl_reply *rp, const struct reg_idem *e, const uint8_t *hash,
+                      const char *key);
+/* Registry thread, inside the commit's transaction: keep the answer for
+ * the job's key (none: 0). -EEXIST when another request with the key
+ * committed first. */
+int ctl__idem_keep(struct registry *r, const struct ctl_job *j, int status, const char *body,
+                   int64_t module_id);
+/* Registry thread, inside the commit's transaction, first: 1 when an
+ * answer is already kept for the job's key (another innetd committed it
+ * since the lookup), 0 when none (or no key), or a negative errno. */
+int ctl__idem_kept(struct registry *r, const struct ctl_job *j);
+/* Registry thread, after that or -EEXIST and the rollback: what was kept
+ * (reg_idem_get's rc); loop thread: answer with it (rc != 0: 409). */
+int ctl__idem_reread(struct registry *r, const struct ctl_job *j, struct reg_idem *e);
+void ctl__idem_replay(struct ctl_job *j, int rc, const struct reg_idem *e);
+/* Registry thread: did the set of modules in the job's model change since
+ * it was built? Reads only the job's name, requirements, tenant and model
+ * (unchanged while its commit is in flight). */
+int ctl__model_changed(struct registry *r, const struct ctl_job *j, bool *changed);
+/* Loop thread: commit the winner of deploy j. The snapshot is checked
+ * here; the rest (the model read again, admission, capacity, the row, the
+ * kept answer: one transaction) runs on the registry thread, and then, on
+ * the loop, the module is installed and answered and finish(j, rc) is
+ * called: 0 answered, 1 the state moved on (verify again), <0 an errno
+ * (not answered). Returns 0 (finish will be called), 1 (stale: verify
+ * again) or a negative errno (not answered; finish will not be called). */
+typedef void (*ctl_commit_fn)(struct ctl_job *j, int rc);
+int ctl__commit(struct ctl_job *j, ctl_commit_fn finish);
 /* JSON text: the object head (stolen) with "report": report and, when
  * inline_a is set, "inline": [inline_a, inline_b] added as last members,
  * byte for byte what json_dumps(JSON_COMPACT) gives for the whole object.

@@ -1,7 +1,9 @@
 /* Quotas and rates: a tenant's check and deploy requests per second, its
  * module count and its module names, and its per-module flow and memory
  * quotas (docs/stateful.md). The tenant's row is read on the registry
- * thread by whoever needs it first and learned here, on the loop. */
+ * thread (a request's admission, a job's inputs, a commit: sched.c,
+ * commit.c) and learned here, on the loop; ctl__admit runs on the
+ * registry thread inside the commit's transaction. */
 #include <errno.h>
 #include <stdlib.h>
 
@@ -12,14 +14,18 @@ void ctl__tenant_learn(struct ctl *c, const struct reg_tenant *t)
 	struct ctl_tenant *ct = ctl__tenant(c, t->id);
 	if (!ct)
 		return;
-	ct->rps = t->quota_rps > 0 ? (uint64_t)t->quota_rps : c->lim.tenant_rps;
+	uint64_t rps = t->quota_rps > 0 ? (uint64_t)t->quota_rps : c->lim.tenant_rps;
+	/* (learned at every job's start: the bucket is set up again only
+	 * when the rate it was set up with changed) */
+	if (ct->limited && rps != (ct->row_read ? ct->rps : c->lim.tenant_rps))
+		ct->limited = false;
+	ct->rps = rps;
 	ct->flows = t->quota_flows > 0 ? (uint64_t)t->quota_flows : c->lim.module_flows;
 	ct->mem_mb = t->quota_memory_mb > 0 ? (uint64_t)t->quota_memory_mb : c->lim.module_memory_mb;
 	ct->max_inflight = t->quota_inflight <= 0 ? c->lim.tenant_inflight
 	                   : t->quota_inflight > 1000000 ? 1000000 : (unsigned)t->quota_inflight;
 	ct->suspended = t->suspended_at != NULL;
 	ct->row_read = true;
-	ct->limited = false; /* the rate is set up again from its rps */
 }
 
 bool ctl__tenant_known(struct ctl *c, int64_t tenant)

@@ -1,7 +1,10 @@
-/* Check and deploy requests: the request into a job, the job's inputs from
- * the current state, the verification on the thread pool under a
- * deadline, and what happens when it returns (a check answers; a deploy
- * commits, or is verified again when the state moved on meanwhile). */
+/* Check and deploy requests: the request into a job (admitted once what
+ * it needs of the registry is read), the job's inputs from the current
+ * state (read on the registry thread), the verification on the thread
+ * pool under a deadline, and what happens when it returns (a check
+ * answers; a deploy commits, or is verified again when the state moved on
+ * meanwhile). Loop thread, but for the work functions (*_work), which run
+ * on the registry thread and read only the job's request. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +49,8 @@ static void job_inputs_release(struct ctl_job *j)
 static void job_free(struct ctl_job *j)
 {
 	ctl__idem_release(j);
+	json_decref(j->req);
+	free(j->name_hint);
 	job_inputs_release(j);
 	free(j->in.name);
 	free(j->in.click);
@@ -77,7 +82,24 @@ static void job_release(struct ctl_job *j)
 	}
 }
 
-/* ---- the job's inputs ---- */
+/* ---- the job's inputs ----
+ * Taken when the job goes to a worker (a job that never runs costs
+ * nothing): the snapshot's model on the loop, then every registry input
+ * in one work function on the registry thread (the tenant's row, the
+ * modules of its model, the policies, the platforms and their used
+ * addresses), then, back on the loop, the candidates' addresses (which
+ * need the reservations) and the worker. */
+
+static void answer_registry_error(struct ctl *c, struct ctl_reply *rp, int rc, const char *what)
+{
+	if (rc == -ESHUTDOWN)
+		ctl__reply_retry(rp, 503, "busy", 1, NULL, "%s: innetd is stopping; try again", what);
+	else if (!ctl_registry_available(c))
+		ctl__reply_retry(rp, 503, "registry_unavailable", 2, NULL,
+		                 "%s: the registry database cannot be reached; try again", what);
+	else
+		ctl__reply_error(rp, 500, "internal", NULL, "%s: %s", what, strerror(-rc));
+}
 
 /* The lowest free address of a platform's pool (not the network, broadcast
  * or platform address, not allocated, not reserved); 0 when none. */
@@ -123,7 +145,8 @@ static bool mentions(const char *text, const char *name)
 /* Which modules enter the job's model: the operator's inline ones (they
  * sit on paths) and the tenant's addressed ones that its requirements name
  * (the others only receive what is sent to their address; leaving them out
- * keeps a job's cost independent of how many modules the tenant runs). */
+ * keeps a job's cost independent of how many modules the tenant runs).
+ * Any thread: reads the job's request only. */
 static bool in_model(const struct ctl_job *j, const struct reg_modref *m)
 {
 	bool own = m->tenant_id == j->tenant_id;
@@ -134,11 +157,11 @@ static bool in_model(const struct ctl_job *j, const struct reg_modref *m)
 	return own && mentions(j->in.requirements, m->name);
 }
 
-int ctl__model_changed(struct ctl_job *j, bool *changed)
+int ctl__model_changed(struct registry *r, const struct ctl_job *j, bool *changed)
 {
 	struct reg_modref *mods;
 	size_t n;
-	int rc = reg_modules_model(j->ctl->env.reg, j->tenant_id, &mods, &n);
+	int rc = reg_modules_model(r, j->tenant_id, &mods, &n);
 	if (rc)
 		return rc;
 	size_t k = 0;
@@ -183,94 +206,156 @@ static int inputs_base(struct ctl_job *j)
 		rc = -EINVAL;
 	}
 	diags_free(&why);
-	if (rc)
-		return rc;
-	j->tgen = ctl__tenant_gen(j->ctl, j->tenant_id);
-	j->igen = j->ctl->inline_gen;
-	return 0;
+	return rc;
 }
 
-/* Add module m to the model as a sibling. */
-static int add_sib(struct ctl_job *j, const struct reg_modref *m)
+/* What the registry thread reads for a job (gather_work), handed to the
+ * loop (gather_done). The job is not touched by the loop meanwhile: it is
+ * in no queue and has no timer running. */
+struct gather {
+	struct ctl_job *j;
+	struct reg_tenant row;
+	int64_t quota;
+	struct inet_prefix *allowed;
+	size_t nallowed;
+	struct ctl_sib *sibs;
+	size_t nsibs;
+	int64_t *model;
+	size_t nmodel;
+	char *policies;
+	struct reg_platform *pv; /* most spare capacity first */
+	size_t np;
+	uint32_t **used;         /* per platform: its modules' addresses */
+	size_t *nused;
+};
+
+static void gather_free(struct gather *g)
+{
+	reg_tenant_release(&g->row);
+	free(g->allowed);
+	ctl__sibs_free(g->sibs, g->nsibs);
+	free(g->model);
+	free(g->policies);
+	for (size_t i = 0; g->used && i < g->np; i++)
+		free(g->used[i]);
+	free(g->used);
+	free(g->nused);
+	reg_platforms_free(g->pv, g->np);
+	free(g);
+}
+
+/* Registry thread: module m into the model as a sibling. */
+static int add_sib(struct registry *r, struct gather *g, const struct reg_modref *m)
 {
 	struct reg_module full;
-	int rc = reg_module_get(j->ctl->env.reg, m->id, &full);
+	int rc = reg_module_get(r, m->id, &full);
 	if (rc)
 		return rc;
-	rc = ctl__mod_sib(&full, &j->in.sibs[j->in.nsibs++]);
+	rc = ctl__mod_sib(&full, &g->sibs[g->nsibs++]);
 	reg_module_release(&full);
 	if (!rc)
-		j->model[j->nmodel++] = m->id;
+		g->model[g->nmodel++] = m->id;
 	return rc;
 }
 
-/* The tenant's quota, the destinations its modules may reach (its
- * prefixes, its whitelist, its other modules) and the modules that stay in
- * the model: its own and the operator's inline ones (other tenants'
- * modules are addressed: nothing reaches them unless sent to their
- * address, and no statement may name them). */
-static int inputs_tenant(struct ctl_job *j)
+/* Registry thread: the tenant's row (its quota, its prefixes and
+ * whitelist), the destinations its modules may reach (those and its other
+ * modules) and the modules that stay in the model: its own and the
+ * operator's inline ones (other tenants' modules are addressed: nothing
+ * reaches them unless sent to their address, and no statement may name
+ * them). */
+static int gather_tenant(struct registry *r, struct gather *g)
 {
-	struct ctl *c = j->ctl;
+	const struct ctl_job *j = g->j;
 	struct reg_modref *mods = NULL;
 	size_t nmods = 0;
-	struct reg_tenant t;
-	int rc = reg_tenant_get(c->env.reg, j->tenant_id, &t);
+	int rc = reg_tenant_get(r, j->tenant_id, &g->row);
 	if (rc)
 		return rc;
-	j->quota = t.quota_modules;
-	if ((rc = reg_modules_model(c->env.reg, j->tenant_id, &mods, &nmods)))
-		goto cleanup;
-	j->in.sibs = calloc(nmods + 1, sizeof *j->in.sibs);
-	j->in.allowed = calloc(t.naddresses + t.nwhitelist + nmods + 1, sizeof *j->in.allowed);
-	free(j->model);
-	j->model = calloc(nmods + 1, sizeof *j->model);
-	j->nmodel = 0;
-	if (!j->in.sibs || !j->in.allowed || !j->model) {
+	g->quota = g->row.quota_modules;
+	if ((rc = reg_modules_model(r, j->tenant_id, &mods, &nmods)))
+		return rc;
+	const struct reg_tenant *t = &g->row;
+	g->sibs = calloc(nmods + 1, sizeof *g->sibs);
+	g->allowed = calloc(t->naddresses + t->nwhitelist + nmods + 1, sizeof *g->allowed);
+	g->model = calloc(nmods + 1, sizeof *g->model);
+	if (!g->sibs || !g->allowed || !g->model)
 		rc = -ENOMEM;
-		goto cleanup;
-	}
-	for (size_t i = 0; i < t.naddresses; i++)
-		j->in.allowed[j->in.nallowed++] = t.addresses[i];
-	for (size_t i = 0; i < t.nwhitelist; i++)
-		j->in.allowed[j->in.nallowed++] = t.whitelist[i];
+	for (size_t i = 0; i < t->naddresses && !rc; i++)
+		g->allowed[g->nallowed++] = t->addresses[i];
+	for (size_t i = 0; i < t->nwhitelist && !rc; i++)
+		g->allowed[g->nallowed++] = t->whitelist[i];
 	for (size_t i = 0; i < nmods && !rc; i++) {
 		if (mods[i].tenant_id == j->tenant_id && !mods[i].is_inline)
-			j->in.allowed[j->in.nallowed++] = (struct inet_prefix){mods[i].ip, 32};
+			g->allowed[g->nallowed++] = (struct inet_prefix){mods[i].ip, 32};
 		if (in_model(j, &mods[i]))
-			rc = add_sib(j, &mods[i]);
+			rc = add_sib(r, g, &mods[i]);
 	}
-cleanup:
 	reg_modrefs_free(mods, nmods);
-	reg_tenant_release(&t);
 	return rc;
 }
 
-/* Every operator policy, as text and parsed once for all jobs. */
-static int inputs_policies(struct ctl_job *j)
+/* Registry thread: every platform of the snapshot with its used
+ * addresses (an inline module has none to choose from). */
+static int gather_platforms(struct registry *r, struct gather *g)
 {
-	int rc = ctl__policies_text(j->ctl, &j->in.policies);
+	if (g->j->in.inline_a)
+		return 0;
+	int rc = reg_platform_list(r, &g->pv, &g->np);
 	if (rc)
 		return rc;
+	qsort(g->pv, g->np, sizeof *g->pv, cmp_spare);
+	g->used = calloc(g->np + 1, sizeof *g->used);
+	g->nused = calloc(g->np + 1, sizeof *g->nused);
+	if (!g->used || !g->nused)
+		return -ENOMEM;
+	for (size_t i = 0; i < g->np && !rc; i++)
+		rc = reg_platform_ips(r, g->pv[i].name, &g->used[i], &g->nused[i]);
+	return rc;
+}
+
+static int gather_work(struct registry *r, void *arg)
+{
+	struct gather *g = arg;
+	int rc = gather_tenant(r, g);
+	if (!rc)
+		rc = ctl__policies_read(r, &g->policies);
+	if (!rc)
+		rc = gather_platforms(r, g);
+	return rc;
+}
+
+/* The tenant's part and the policies (parsed once for all jobs) into the
+ * job. */
+static void inputs_take(struct ctl_job *j, struct gather *g)
+{
+	j->quota = g->quota;
+	j->in.allowed = g->allowed;
+	j->in.nallowed = g->nallowed;
+	j->in.sibs = g->sibs;
+	j->in.nsibs = g->nsibs;
+	free(j->model);
+	j->model = g->model;
+	j->nmodel = g->nmodel;
+	j->in.policies = g->policies;
+	g->allowed = NULL;
+	g->sibs = NULL;
+	g->nsibs = 0;
+	g->model = NULL;
+	g->policies = NULL;
 	ctl__polcache_unref(j->pc);
 	j->pc = ctl__polcache_get(j->ctl, j->in.policies);
 	j->in.pols = j->pc ? j->pc->reqs : NULL;
-	return 0;
 }
 
 /* Candidate platform p: the address the module would get there, reserved
  * for a deploy. */
-static int add_cand(struct ctl_job *j, const struct reg_platform *p)
+static int add_cand(struct ctl_job *j, const struct reg_platform *p, const uint32_t *used,
+                    size_t nused)
 {
 	struct ctl *c = j->ctl;
-	uint32_t *used;
-	size_t nused;
-	int rc = reg_platform_ips(c->env.reg, p->name, &used, &nused);
-	if (rc)
-		return rc;
 	struct ctl_cand *cd = &j->in.cands[j->in.ncands];
 	cd->ip = pick_ip(c, p, used, nused);
-	free(used);
 	cd->full = p->modules >= p->capacity || cd->ip == 0;
 	if (cd->ip == 0) {
 		/* pool exhausted: still show where it would have gone */
@@ -291,7 +376,7 @@ static int add_cand(struct ctl_job *j, const struct reg_platform *p)
  * the snapshot, whichever PoP serves it (docs/pops.md): this PoP's first
  * (the module runs where its tenant asked, when it can), each group the
  * one with the most spare capacity first. */
-static int inputs_candidates(struct ctl_job *j)
+static int inputs_candidates(struct ctl_job *j, const struct gather *g)
 {
 	if (j->in.inline_a) {
 		j->in.cands = calloc(1, sizeof *j->in.cands);
@@ -300,35 +385,15 @@ static int inputs_candidates(struct ctl_job *j)
 		j->in.ncands = 1;
 		return 0;
 	}
-	struct reg_platform *pv;
-	size_t np;
-	int rc = reg_platform_list(j->ctl->env.reg, &pv, &np);
-	if (rc)
-		return rc;
-	qsort(pv, np, sizeof *pv, cmp_spare);
-	j->in.cands = calloc(np + 1, sizeof *j->in.cands);
+	j->in.cands = calloc(g->np + 1, sizeof *j->in.cands);
 	if (!j->in.cands)
-		rc = -ENOMEM;
+		return -ENOMEM;
 	j->reserved = j->kind == CTL_JOB_DEPLOY; /* (unreserving what was not reserved is harmless) */
+	int rc = 0;
 	for (int here = 1; here >= 0; here--)
-		for (size_t i = 0; i < np && !rc; i++)
-			if (ctl__served(j->ctl, pv[i].name, NULL) == here)
-				rc = add_cand(j, &pv[i]);
-	reg_platforms_free(pv, np);
-	return rc;
-}
-
-/* Fill the job's inputs from the current state. 0, or answers and returns
- * -EINVAL / a negative errno. */
-static int job_inputs(struct ctl_job *j)
-{
-	int rc = inputs_base(j);
-	if (!rc)
-		rc = inputs_tenant(j);
-	if (!rc)
-		rc = inputs_policies(j);
-	if (!rc)
-		rc = inputs_candidates(j);
+		for (size_t i = 0; i < g->np && !rc; i++)
+			if (ctl__served(j->ctl, g->pv[i].name, NULL) == here)
+				rc = add_cand(j, &g->pv[i], g->used[i], g->nused[i]);
 	return rc;
 }
 
@@ -340,7 +405,7 @@ static void work_cb(uv_work_t *w)
 	ctl__job_run(&j->in, &j->out);
 	/* a winner's report (tens of KiB with its traces) is serialized and
 	 * freed here, on the worker: the loop thread, which answers every
-	 * request and commits one deploy at a time, only copies the text */
+	 * request and prepares every commit, only copies the text */
 	free(j->report_text);
 	j->report_text = NULL;
 	if (j->out.winner >= 0 && j->out.report) {
@@ -355,6 +420,7 @@ static void work_cb(uv_work_t *w)
 static void after_work(uv_work_t *w, int status);
 static void pump(struct ctl *c);
 static void dispatch(struct ctl *c);
+static void job_done(struct ctl_job *j);
 
 /* Verification takes too long: answer now and cancel the job (the engine
  * stops at its next step; its result is then dropped and what it reserved
@@ -395,6 +461,66 @@ static int job_start(struct ctl_job *j)
 	if (!j->reply.started_ns) /* the first run: a re-verification keeps it */
 		j->reply.started_ns = uv_hrtime();
 	return 0;
+}
+
+/* j could not go to its worker (answered unless -EINVAL, which was):
+ * its worker slot (or the re-verification's) is free again. */
+static void job_not_started(struct ctl_job *j, int rc)
+{
+	struct ctl *c = j->ctl;
+	if (rc != -EINVAL)
+		answer_registry_error(c, &j->reply, rc, j->requeued ? "verifying again"
+		                                                    : "starting the verification");
+	if (j->requeued) {
+		c->rq_busy = false;
+	} else {
+		struct ctl_tenant *t = ctl__tenant(c, j->tenant_id);
+		c->running--;
+		if (t && t->running)
+			t->running--;
+	}
+	job_done(j);
+}
+
+static void gather_done(void *arg, int rc)
+{
+	struct gather *g = arg;
+	struct ctl_job *j = g->j;
+	struct ctl *c = j->ctl;
+	if (!rc) {
+		ctl__tenant_learn(c, &g->row);
+		inputs_take(j, g);
+		rc = inputs_candidates(j, g);
+	}
+	if (!rc)
+		rc = job_start(j);
+	gather_free(g);
+	if (!rc && !j->requeued)
+		c->stats.started++;
+	if (!rc)
+		return;
+	job_not_started(j, rc);
+	dispatch(c);
+	pump(c);
+}
+
+/* j's inputs from the state now, then j on its worker (gather_done); its
+ * worker slot is taken. Else answered and false. */
+static bool job_inputs(struct ctl_job *j)
+{
+	int rc = inputs_base(j);
+	struct gather *g = rc ? NULL : calloc(1, sizeof *g);
+	if (g)
+		g->j = j;
+	rc = rc ? rc : !g ? -ENOMEM : ctl_registry_submit(j->ctl, gather_work, gather_done, g);
+	if (!rc)
+		return true;
+	if (g)
+		gather_free(g);
+	if (rc != -EINVAL)
+		answer_registry_error(j->ctl, &j->reply, rc, j->requeued ? "verifying again"
+		                                                          : "starting the verification");
+	return false;
 }
 
 static void answer_failure(struct ctl_job *j)
@@ -468,21 +594,17 @@ static void requeue(struct ctl_job *j)
 	pump(c);
 }
 
-/* A deploy: commit the winner; true when it goes round again. */
-static bool answer_deploy(struct ctl_job *j)
+/* After a commit (rc: ctl__commit's): true when the job goes round
+ * again; else it is answered. */
+static bool after_commit(struct ctl_job *j, int rc)
 {
-	if (j->out.winner < 0) {
-		answer_failure(j);
-		return false;
-	}
-	int rc = ctl__commit(j);
 	if (rc == 1 && ++j->rounds < MAX_ROUNDS) {
 		requeue(j);
 		return true;
 	}
 	if (rc == 1)
 		ctl__reply_error(&j->reply, 503, "busy", NULL, "too much contention; try again");
-	else if (rc < 0 && !reg_available(j->ctl->env.reg))
+	else if (rc < 0 && !ctl_registry_available(j->ctl))
 		ctl__reply_retry(&j->reply, 503, "registry_unavailable", 2, NULL,
 		                 "recording the module failed: the registry database cannot be reached; "
 		                 "try again (with the same Idempotency-Key)");
@@ -492,14 +614,42 @@ static bool answer_deploy(struct ctl_job *j)
 	return false;
 }
 
+/* The commit's work is back (commit.c): answered, or verified again. */
+static void commit_finished(struct ctl_job *j, int rc)
+{
+	struct ctl *c = j->ctl;
+	if (!after_commit(j, rc)) {
+		if (j->requeued)
+			c->rq_busy = false;
+		job_done(j);
+	}
+	dispatch(c);
+	pump(c);
+}
+
+/* A deploy: commit the winner; true when the job goes on (its commit is
+ * in flight, or it goes round again). A re-verified deploy keeps the
+ * re-verification's slot until its commit is back. */
+static bool answer_deploy(struct ctl_job *j)
+{
+	if (j->out.winner < 0) {
+		answer_failure(j);
+		return false;
+	}
+	int rc = ctl__commit(j, commit_finished);
+	return rc == 0 || after_commit(j, rc);
+}
+
 /* j is done (answered): it leaves the counts it was in. */
 static void job_done(struct ctl_job *j)
 {
 	struct ctl *c = j->ctl;
 	struct ctl_tenant *t = ctl__tenant(c, j->tenant_id);
-	if (t && t->inflight)
-		t->inflight--;
-	c->inflight--;
+	if (j->admitted) {
+		if (t && t->inflight)
+			t->inflight--;
+		c->inflight--;
+	}
 	job_release(j);
 }
 
@@ -541,14 +691,10 @@ static void pump(struct ctl *c)
 		if (!c->rq_head)
 			c->rq_tail = NULL;
 		j->requeued = true;
-		int rc = job_inputs(j);
-		if (!rc && !(rc = job_start(j))) {
+		if (job_inputs(j)) {
 			c->rq_busy = true;
 			return;
 		}
-		if (rc != -EINVAL)
-			ctl__reply_error(&j->reply, 500, "internal", NULL, "verifying again: %s",
-			                 strerror(-rc));
 		job_done(j);
 	}
 }
@@ -671,7 +817,8 @@ static struct ctl_job *next_job(struct ctl *c)
 }
 
 /* Start j on a worker: its inputs from the state now (a job that never
- * runs costs nothing), unless its caller has gone. */
+ * runs costs nothing), unless its caller has gone. Its worker slot is
+ * taken while its inputs are read. */
 static void run_job(struct ctl *c, struct ctl_job *j)
 {
 	uv_timer_stop(&j->timer);
@@ -682,23 +829,14 @@ static void run_job(struct ctl *c, struct ctl_job *j)
 		job_done(j);
 		return;
 	}
-	int rc = job_inputs(j);
-	if (!rc && !(rc = job_start(j))) {
-		struct ctl_tenant *t = ctl__tenant(c, j->tenant_id);
-		c->stats.started++;
-		c->running++;
-		if (t)
-			t->running++;
+	if (!job_inputs(j)) {
+		job_done(j);
 		return;
 	}
-	if (rc != -EINVAL && !reg_available(c->env.reg))
-		ctl__reply_retry(&j->reply, 503, "registry_unavailable", 2, NULL,
-		                 "starting the verification: the registry database cannot be reached; "
-		                 "try again");
-	else if (rc != -EINVAL)
-		ctl__reply_error(&j->reply, 500, "internal", NULL, "starting the verification: %s",
-		                 strerror(-rc));
-	job_done(j);
+	struct ctl_tenant *t = ctl__tenant(c, j->tenant_id);
+	c->running++;
+	if (t)
+		t->running++;
 }
 
 void ctl_stats(const struct ctl *c, struct ctl_stats *out)
@@ -807,7 +945,7 @@ static int check_requirements(json_t *reqs, struct ctl_reply *rp)
 }
 
 /* "inline": an operator's link into j. */
-static int parse_inline(json_t *inl, const struct ctl_caller *who, struct ctl_job *j)
+static int parse_inline(json_t *inl, struct ctl_job *j)
 {
 	if (!json_is_array(inl) || json_array_size(inl) != 2 ||
 	    !json_is_string(json_array_get(inl, 0)) || !json_is_string(json_array_get(inl, 1)) ||
@@ -817,7 +955,7 @@ static int parse_inline(json_t *inl, const struct ctl_caller *who, struct ctl_jo
 		                 "inline must be [\"NODE:PORT\", \"NODE:PORT\"], a link of the snapshot");
 		return -EINVAL;
 	}
-	if (who->kind != REG_KIND_OPERATOR) {
+	if (j->in.kind != REG_KIND_OPERATOR) {
 		ctl__reply_error(&j->reply, 403, "inline_forbidden", json_pack("{s:s}", "field", "inline"),
 		                 "only the operator's modules may be placed on-path; tenant modules are "
 		                 "addressed");
@@ -853,8 +991,7 @@ static int expand_stock(json_t *stock, json_t *params, struct ctl_job *j)
 }
 
 /* The request into j; answers 4xx and returns -EINVAL on error. */
-static int parse_request(struct ctl *c, const struct ctl_caller *who, json_t *b,
-                         struct ctl_job *j)
+static int parse_request(struct ctl *c, json_t *b, struct ctl_job *j)
 {
 	json_t *name = json_object_get(b, "name"), *config = json_object_get(b, "config");
 	json_t *stock = json_object_get(b, "stock"), *params = json_object_get(b, "params");
@@ -865,7 +1002,7 @@ static int parse_request(struct ctl *c, const struct ctl_caller *who, json_t *b,
 	if (!rc)
 		rc = check_requirements(reqs, &j->reply);
 	if (!rc && inl)
-		rc = parse_inline(inl, who, j);
+		rc = parse_inline(inl, j);
 	if (rc)
 		return rc;
 	j->in.name = strdup(json_string_value(name));
@@ -902,52 +1039,228 @@ static struct ctl_job *job_new(struct ctl *c, const struct ctl_caller *who,
 	return j;
 }
 
-/* A deploy's name and the tenant's module quota, before any work. */
-static int precheck_deploy(struct ctl_job *j)
+/* ---- admission ----
+ * A request is admitted in the order its answers have always come: the
+ * answer kept for its Idempotency-Key, the tenant's rate, its checks and
+ * deploys in flight, innetd's, the request's fields, then a deploy's name
+ * and module quota. What needs the registry (the kept answer, the
+ * tenant's row while it is not known, the name and quota) is read in one
+ * work function on the registry thread; a check of a known tenant is
+ * admitted at once (a flood of them never reaches the registry). A
+ * tenant's requests are admitted in the order they came: while some wait
+ * for their reads, the next ones wait too. */
+
+/* What the registry thread reads for a request (admission_work), handed
+ * to the loop (admission_done). */
+struct admission {
+	struct ctl_job *j;
+	const char *name;      /* a deploy's name (valid), or NULL */
+	bool waiting;          /* counted in admitting (not admitted yet) */
+	int kept_rc;           /* ctl__idem_lookup's: 0 a kept answer, -ENOENT none */
+	struct reg_idem kept;
+	int row_rc;
+	struct reg_tenant row;
+	int admit;             /* ctl__admit's: 0, CTL_ADMIT_* or an errno */
+};
+
+static int admission_work(struct registry *r, void *arg)
 {
-	struct reg_tenant t;
-	int rc = reg_tenant_get(j->ctl->env.reg, j->tenant_id, &t);
-	if (rc)
-		return rc;
-	int64_t quota = t.quota_modules;
-	reg_tenant_release(&t);
-	rc = ctl__admit(j->ctl->env.reg, j->tenant_id, j->in.name, quota);
-	if (rc > 0)
-		ctl__admit_reply(&j->reply, rc, j->in.name, quota);
-	return rc > 0 ? -EINVAL : rc;
+	struct admission *a = arg;
+	const struct ctl_job *j = a->j;
+	a->kept_rc = j->idem_key ? ctl__idem_lookup(r, j, &a->kept) : -ENOENT;
+	if (a->kept_rc != -ENOENT)
+		return 0; /* answered with it (or its error) */
+	a->row_rc = reg_tenant_get(r, j->tenant_id, &a->row);
+	if (a->name && !a->row_rc)
+		a->admit = ctl__admit(r, j->tenant_id, a->name, a->row.quota_modules);
+	return 0;
+}
+
+static void refuse_inflight(struct ctl *c, unsigned max, struct ctl_reply *rp)
+{
+	c->stats.refused_inflight++;
+	ctl__reply_retry(rp, 429, "too_many_requests", 1, json_pack("{s:I}", "inflight", (json_int_t)max),
+	                 "you have %u checks and deploys in progress, the most allowed; try again "
+	                 "when one has been answered", max);
+}
+
+static void refuse_full(struct ctl *c, struct ctl_reply *rp)
+{
+	c->stats.refused_full++;
+	ctl__reply_retry(rp, 503, "busy", retry_seconds(c->lim.queue_wait_ms), NULL,
+	                 "too many verifications in progress; try again");
 }
 
 /* May the tenant queue one more job? Else answered 429 or 503. */
-static bool admit_job(struct ctl *c, const struct ctl_caller *who, struct ctl_tenant *t,
-                      struct ctl_reply *rp)
+static bool admit_job(struct ctl *c, int64_t tenant, struct ctl_tenant *t, struct ctl_reply *rp)
 {
-	struct reg_tenant row; /* TRANSITION: read on the registry thread next */
-	if (!ctl__tenant_known(c, who->tenant_id) && !reg_tenant_get(c->env.reg, who->tenant_id, &row)) {
-		ctl__tenant_learn(c, &row);
-		reg_tenant_release(&row);
-	}
-	if (!ctl__rate_ok(c, who->tenant_id)) {
+	if (!ctl__rate_ok(c, tenant)) {
 		uint64_t rps = t->row_read ? t->rps : c->lim.tenant_rps;
 		c->stats.refused_rate++;
 		ctl__reply_retry(rp, 429, "rate_limited", 1, json_pack("{s:f}", "per_second", (double)rps),
 		                 "too many requests; at most %llu per second", (unsigned long long)rps);
 		return false;
 	}
-	unsigned max = ctl__tenant_inflight(c, who->tenant_id);
+	unsigned max = ctl__tenant_inflight(c, tenant);
 	if (t->inflight >= max) {
-		c->stats.refused_inflight++;
-		ctl__reply_retry(rp, 429, "too_many_requests", 1, json_pack("{s:I}", "inflight",
-		                 (json_int_t)max), "you have %u checks and deploys in progress, the most "
-		                 "allowed; try again when one has been answered", max);
+		refuse_inflight(c, max, rp);
 		return false;
 	}
 	if (c->inflight >= c->lim.max_inflight) {
-		c->stats.refused_full++;
-		ctl__reply_retry(rp, 503, "busy", retry_seconds(c->lim.queue_wait_ms), NULL,
-		                 "too many verifications in progress; try again");
+		refuse_full(c, rp);
 		return false;
 	}
 	return true;
+}
+
+/* May a request wait for its admission's reads? The same limits on the
+ * requests in flight and waiting together: what waits for the registry
+ * stays bounded. Else answered 429 or 503. */
+static bool may_wait(struct ctl *c, int64_t tenant, struct ctl_tenant *t, struct ctl_reply *rp)
+{
+	unsigned max = ctl__tenant_inflight(c, tenant);
+	if (t->inflight + t->admitting >= max) {
+		refuse_inflight(c, max, rp);
+		return false;
+	}
+	if (c->inflight + c->admitting >= c->lim.max_inflight) {
+		refuse_full(c, rp);
+		return false;
+	}
+	return true;
+}
+
+/* The limits, then the request's fields: j counts in flight from now on.
+ * Else answered. */
+static bool admit_parse(struct ctl_job *j, json_t *req)
+{
+	struct ctl *c = j->ctl;
+	struct ctl_tenant *t = ctl__tenant(c, j->tenant_id);
+	if (!t) {
+		ctl__reply_error(&j->reply, 500, "internal", NULL, "out of memory");
+		return false;
+	}
+	if (!admit_job(c, j->tenant_id, t, &j->reply))
+		return false;
+	int rc = parse_request(c, req, j);
+	if (rc) {
+		if (rc != -EINVAL)
+			ctl__reply_error(&j->reply, 500, "internal", NULL, "reading the request: %s",
+			                 strerror(-rc));
+		return false;
+	}
+	c->inflight++;
+	t->inflight++;
+	j->admitted = true;
+	return true;
+}
+
+/* Admitted: j waits for a worker. */
+static void queue_job(struct ctl_job *j)
+{
+	struct ctl *c = j->ctl;
+	struct ctl_tenant *t = ctl__tenant(c, j->tenant_id);
+	if (!t) {
+		ctl__reply_error(&j->reply, 500, "internal", NULL, "out of memory");
+		job_done(j);
+		return;
+	}
+	enqueue(c, t, j);
+	dispatch(c);
+}
+
+/* The reads are back: the checks that needed them, in their order.
+ * true: admitted. Else answered. */
+static bool admission_checks(struct admission *a)
+{
+	struct ctl_job *j = a->j;
+	if (a->kept_rc != -ENOENT) {
+		if (!a->kept_rc)
+			ctl__idem_answer(&j->reply, &a->kept, j->idem_hash, j->idem_key);
+		else
+			answer_registry_error(j->ctl, &j->reply, a->kept_rc,
+			                      "reading the answer kept for the Idempotency-Key");
+		return false;
+	}
+	if (!j->admitted && !admit_parse(j, j->req))
+		return false;
+	if (j->kind != CTL_JOB_DEPLOY)
+		return true;
+	int rc = a->row_rc ? a->row_rc : a->admit;
+	if (rc > 0)
+		ctl__admit_reply(&j->reply, rc, j->in.name, a->row.quota_modules);
+	else if (rc < 0)
+		answer_registry_error(j->ctl, &j->reply, rc, "checking the module quota");
+	return rc == 0;
+}
+
+static void admission_free(struct admission *a)
+{
+	reg_idem_release(&a->kept);
+	reg_tenant_release(&a->row);
+	free(a);
+}
+
+static void admission_done(void *arg, int rc)
+{
+	struct admission *a = arg;
+	struct ctl_job *j = a->j;
+	struct ctl *c = j->ctl;
+	struct ctl_tenant *t = ctl__tenant(c, j->tenant_id);
+	if (a->waiting) {
+		if (t && t->admitting)
+			t->admitting--;
+		if (c->admitting)
+			c->admitting--;
+	}
+	if (!a->row_rc)
+		ctl__tenant_learn(c, &a->row);
+	bool ok = !rc && admission_checks(a);
+	if (rc) /* (the work itself never fails) */
+		answer_registry_error(c, &j->reply, rc, "admitting the request");
+	json_decref(j->req);
+	j->req = NULL;
+	admission_free(a);
+	if (ok)
+		queue_job(j);
+	else
+		job_done(j);
+}
+
+/* Read what j's admission needs on the registry thread (admission_done
+ * goes on). Else answered and done. */
+static void start_admission(struct ctl_job *j)
+{
+	struct ctl *c = j->ctl;
+	struct ctl_tenant *t = ctl__tenant(c, j->tenant_id);
+	struct admission *a = calloc(1, sizeof *a);
+	int rc = a && t ? 0 : -ENOMEM;
+	if (!rc) {
+		*a = (struct admission){.j = j, .waiting = !j->admitted, .kept_rc = -ENOENT,
+		                        .row_rc = -ENOENT};
+		if (j->kind == CTL_JOB_DEPLOY)
+			a->name = j->admitted ? j->in.name : j->name_hint;
+		rc = ctl_registry_submit(c, admission_work, admission_done, a);
+	}
+	if (rc) {
+		free(a);
+		answer_registry_error(c, &j->reply, rc, "admitting the request");
+		job_done(j);
+		return;
+	}
+	if (a->waiting) {
+		t->admitting++;
+		c->admitting++;
+	}
+}
+
+/* The request's name when it is one (a deploy's quota and name are read
+ * with its admission), or NULL. */
+static char *name_hint(json_t *req)
+{
+	json_t *n = json_object_get(req, "name");
+	return json_is_string(n) && valid_name(json_string_value(n)) ? strdup(json_string_value(n))
+	                                                             : NULL;
 }
 
 static int submit(struct ctl *c, const struct ctl_caller *who, json_t *req,
@@ -957,29 +1270,32 @@ static int submit(struct ctl *c, const struct ctl_caller *who, json_t *req,
 	struct ctl_tenant *t = ctl__tenant(c, who->tenant_id);
 	if (!t)
 		return -ENOMEM;
-	int rc = kind == CTL_JOB_DEPLOY ? ctl__idem_lookup(c, who, &rp) : 0;
-	if (rc)
-		return rc < 0 ? rc : 0;
-	if (!admit_job(c, who, t, &rp))
+	bool keyed = kind == CTL_JOB_DEPLOY && who->idem_key;
+	if (keyed && ctl__idem_busy(c, who, &rp))
+		return 0;
+	/* admitted now: a known tenant with none of its requests waiting, and
+	 * no kept answer that would come first */
+	bool now = ctl__tenant_known(c, who->tenant_id) && !t->admitting && !keyed;
+	if (!now && !may_wait(c, who->tenant_id, t, &rp))
 		return 0;
 	struct ctl_job *j = job_new(c, who, kind, done, ud);
 	if (!j)
 		return -ENOMEM;
-	if (kind == CTL_JOB_DEPLOY && (rc = ctl__idem_attach(j, who))) {
+	int rc = keyed ? ctl__idem_attach(j, who) : 0;
+	if (!rc && !now && !(j->req = json_deep_copy(req))) /* (req is the caller's) */
+		rc = -ENOMEM;
+	if (rc) {
 		job_free(j);
 		return rc;
 	}
-	rc = parse_request(c, who, req, j);
-	if (!rc && kind == CTL_JOB_DEPLOY)
-		rc = precheck_deploy(j);
-	if (rc) {
-		job_free(j);
-		return rc == -EINVAL ? 0 : rc;
-	}
-	c->inflight++;
-	t->inflight++;
-	enqueue(c, t, j);
-	dispatch(c);
+	if (!now && kind == CTL_JOB_DEPLOY)
+		j->name_hint = name_hint(req);
+	if (now && !admit_parse(j, req))
+		job_done(j);
+	else if (now && kind == CTL_JOB_CHECK)
+		queue_job(j);
+	else
+		start_admission(j);
 	return 0;
 }
 

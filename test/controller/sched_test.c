@@ -3,7 +3,9 @@
  * deterministic: a tenant that queues behind another's many jobs is served
  * next, tenants take turns, a tenant's jobs in flight are bounded (429
  * too_many_requests with Retry-After), and a job whose caller has gone is
- * answered 503 without being run. */
+ * answered 503 without being run. Deploys commit on the registry thread
+ * once. The loop runs until the answers came (the registry's reads and
+ * commits answer through it). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -119,8 +121,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	ctl_free(f->c);
+	ctl_close(f->c);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
+	ctl_free(f->c);
 	assert_int_equal(uv_loop_close(&f->loop), 0);
 	json_decref(f->req);
 	reg_close(f->reg);
@@ -162,8 +165,9 @@ static void test_fair_order(void **state)
 }
 
 /* Beyond tenant-inflight (a: 4) or its own inflight quota (b: 1): 429
- * too_many_requests with Retry-After, answered at once; once the others
- * are answered it may check again. */
+ * too_many_requests with Retry-After, before any job is answered (a's
+ * fifth at once: four already wait for a's row; b's second once b's row
+ * is read); once the others are answered it may check again. */
 static void test_inflight_limit(void **state)
 {
 	struct fx *f = *state;
@@ -176,7 +180,9 @@ static void test_inflight_limit(void **state)
 		cb[i] = (struct call){.tag = 'B', .n = i};
 		check(f, f->b, &cb[i]);
 	}
-	assert_int_equal(answered.n, 2);
+	assert_int_equal(answered.n, 1);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	assert_int_equal(answered.n, 7);
 	assert_ptr_equal(answered.order[0], &ca[4]);
 	assert_ptr_equal(answered.order[1], &cb[1]);
 	for (int i = 0; i < 2; i++) {
@@ -184,8 +190,8 @@ static void test_inflight_limit(void **state)
 		assert_string_equal(answered.order[i]->code, "too_many_requests");
 		assert_true(answered.order[i]->retry_after >= 1);
 	}
-	uv_run(&f->loop, UV_RUN_DEFAULT);
-	assert_int_equal(answered.n, 7);
+	for (int i = 2; i < 7; i++)
+		assert_int_equal(answered.order[i]->status, 200);
 	struct call again = {.tag = 'B'};
 	check(f, f->b, &again);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
@@ -201,6 +207,11 @@ static void test_gone_before_start(void **state)
 	check(f, f->a, &first);
 	check(f, f->b, &left);
 	check(f, f->a, &last);
+	struct ctl_stats st = {0};
+	while (!st.started) { /* first on its worker (the others admitted, queued) */
+		uv_run(&f->loop, UV_RUN_ONCE);
+		ctl_stats(f->c, &st);
+	}
 	left.gone = true;
 	first.gone = true; /* (already on its worker) */
 	uv_run(&f->loop, UV_RUN_DEFAULT);
@@ -213,12 +224,46 @@ static void test_gone_before_start(void **state)
 	assert_int_equal(last.status, 200);
 }
 
+static void deploy(struct fx *f, int64_t tenant, const char *key, struct call *c)
+{
+	static const uint8_t hash[REG_HASH_LEN] = {9};
+	struct ctl_caller who = {.tenant_id = tenant, .kind = REG_KIND_CLIENT, .idem_key = key,
+	                         .idem_hash = key ? hash : NULL};
+	assert_int_equal(ctl_deploy(f->c, &who, f->req, on_done, c), 0);
+}
+
+/* Two deploys of one name in flight at once: both pass their admission,
+ * the registry thread commits the first, the second's commit finds the
+ * name taken (409); the first's Idempotency-Key again gets its kept
+ * answer, without a second module. */
+static void test_deploys_commit_once(void **state)
+{
+	struct fx *f = *state;
+	struct call first = {.tag = 'A'}, second = {.tag = 'A', .n = 1}, again = {.tag = 'A', .n = 2};
+	deploy(f, f->a, "k1", &first);
+	deploy(f, f->a, NULL, &second);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	assert_int_equal(answered.n, 2);
+	assert_int_equal(first.status, 201);
+	assert_int_equal(second.status, 409);
+	assert_string_equal(second.code, "name_taken");
+	deploy(f, f->a, "k1", &again);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	assert_int_equal(again.status, 201);
+	ctl_close(f->c); /* (the registry is this thread's again) */
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	int64_t n = 0;
+	assert_int_equal(reg_modules_count_tenant(f->reg, f->a, &n), 0);
+	assert_int_equal(n, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_fair_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inflight_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gone_before_start, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deploys_commit_once, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
