@@ -145,14 +145,11 @@ static void test_install_on_connect(void **state)
 	struct ctl_env env = {&loop, reg, no_snapshot, NULL, NULL};
 	struct ctl_limits lim = {.module_flows = 5000};
 	assert_int_equal(ctl_new(&env, &lim, &c), 0);
-	struct reg_module mb;
-	assert_int_equal(reg_module_get(reg, b, &mb), 0);
-	assert_true(mb.stateful);
-	assert_non_null(strstr(mb.stateful_elements, "\"class\":\"ChangeEnforcer\""));
-	reg_module_release(&mb);
 	struct rec r = {0};
 	struct ctl_platform_ops ops = {.ud = &r, .install = rec_install, .remove = rec_remove};
 	assert_int_equal(ctl_set_platform_ops(c, &ops), 0);
+	assert_int_equal(r.n, 0); /* installed when the rows, quotas and states arrive */
+	uv_run(&loop, UV_RUN_DEFAULT);
 	assert_int_equal(r.n, 3);
 	assert_int_equal(r.ids[0], a);
 	assert_int_equal(r.ids[1], b);
@@ -181,6 +178,14 @@ static void test_install_on_connect(void **state)
 		free(r.states[i]);
 	}
 	reg_tenant_release(&t2);
+	ctl_close(c);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	/* the registry is this thread's again: b was decided stateful by ctl_new */
+	struct reg_module mb;
+	assert_int_equal(reg_module_get(reg, b, &mb), 0);
+	assert_true(mb.stateful);
+	assert_non_null(strstr(mb.stateful_elements, "\"class\":\"ChangeEnforcer\""));
+	reg_module_release(&mb);
 	ctl_free(c);
 	uv_loop_close(&loop);
 	reg_tenant_release(&t);
