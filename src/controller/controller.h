@@ -210,8 +210,10 @@ struct ctl_stats {
 /* Loop thread. */
 void ctl_stats(const struct ctl *c, struct ctl_stats *out);
 
-/* Create the controller, load the modules of the registry and install them
- * through the platform ops once they are set. lim may be NULL (defaults). */
+/* Create the controller, decide the modules stored before schema version
+ * 4 (on the caller's thread, which owns env->reg until then), then start
+ * the registry thread; the modules are installed through the platform ops
+ * once they are set. lim may be NULL (defaults). */
 int ctl_new(const struct ctl_env *env, const struct ctl_limits *lim, struct ctl **out);
 /* Connect the platform; every live module of the registry is installed,
  * with its tenant's quotas and its saved state, when they have been read
