@@ -115,7 +115,7 @@ static int on_registry(struct ctl *c, uv_loop_t *loop, int (*fn)(struct registry
 }
 
 struct step {
-	int64_t tenant, module;
+	int64_t tenant, module, other;
 	bool flag;
 	struct ctl_modules m;
 	int64_t n;
@@ -151,7 +151,7 @@ static int delete_and_count(struct registry *reg, void *arg)
 {
 	struct step *st = arg;
 	assert_int_equal(reg_tenant_delete(reg, st->tenant), 0);
-	return reg_modules_count_tenant(reg, st->module, &st->n);
+	return reg_modules_count_tenant(reg, st->other, &st->n);
 }
 
 /* hold (st->flag) or release st->tenant's modules as the API does */
@@ -242,7 +242,7 @@ static void test_hold_release_kill(void **state)
 	assert_int_equal(r.removes, 2);
 	assert_int_equal(r.removed[0], a);
 	assert_int_equal(r.removed[1], b);
-	st = (struct step){.tenant = bad, .module = good, .n = -1};
+	st = (struct step){.tenant = bad, .other = good, .n = -1};
 	assert_int_equal(on_registry(c, &loop, delete_and_count, &st), 0);
 	assert_int_equal(st.n, 1);
 	st = (struct step){.tenant = bad};
