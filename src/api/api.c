@@ -577,6 +577,11 @@ void api_answer(void *ud, const struct ctl_answer *a)
 	struct api_req *r = ud;
 	if (a->audit)
 		api_req_audit_detail(r, json_incref(a->audit));
+	if (a->rc) { /* a statement failed: as when a handler returns it */
+		log_error("api", "%s %s: %s", r->method, r->path, strerror(-a->rc));
+		api_error_rc(r, a->rc, "internal error");
+		return;
+	}
 	char h[160];
 	answer_headers(a, h, sizeof h);
 	if (a->status >= 400) {

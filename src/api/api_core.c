@@ -294,6 +294,25 @@ static struct ctl *api_ctl(struct api_req *r)
 	return h ? h->ctl : NULL;
 }
 
+/* Every live module of tenant id killed (one transaction), then off the
+ * platform; *killed: their ids. TRANSITION: on the loop until this
+ * handler's statements move onto the registry thread (one work:
+ * ctl_modules_kill and the delete; ctl_tenant_killed in its done). */
+static int kill_all(struct api_req *r, struct registry *reg, int64_t id, json_t **killed)
+{
+	struct ctl_modules m;
+	int rc = reg_begin(reg);
+	if (!rc && !(rc = ctl_modules_kill(reg, id, &m)) && (rc = reg_commit(reg)))
+		ctl_modules_release(&m);
+	if (rc) {
+		reg_rollback(reg);
+		return rc;
+	}
+	ctl_tenant_killed(api_ctl(r), id, &m, killed);
+	ctl_modules_release(&m);
+	return 0;
+}
+
 static int h_tenant_delete(struct api_req *r, void *ud)
 {
 	int64_t id = api_req_param_id(r, "id");
@@ -306,8 +325,7 @@ static int h_tenant_delete(struct api_req *r, void *ud)
 		struct reg_tenant t;
 		if (!(rc = reg_tenant_get(reg, id, &t))) {
 			reg_tenant_release(&t);
-			rc = ctl_tenant_kill_all(api_ctl(r), id, &killed);
-			rc = rc < 0 ? rc : 0;
+			rc = kill_all(r, reg, id, &killed);
 		}
 	}
 	if (!rc)
@@ -344,7 +362,13 @@ static int tenant_suspend(struct api_req *r, bool suspend)
 	if ((rc = reg_tenant_set_suspended(reg, api_req_param_id(r, "id"), suspend)) ||
 	    (rc = reg_tenant_get(reg, api_req_param_id(r, "id"), &t)))
 		return rc;
-	int n = api_ctl(r) ? ctl_tenant_hold(api_ctl(r), t.id, suspend) : 0;
+	/* TRANSITION: read on the registry thread with the change, held in its done */
+	struct ctl_modules m;
+	int n = api_ctl(r) ? ctl_modules_read(reg, t.id, suspend ? 0 : CTL_MODULES_STATES, &m) : 0;
+	if (api_ctl(r) && !n) {
+		n = ctl_tenant_hold(api_ctl(r), t.id, suspend, &m);
+		ctl_modules_release(&m);
+	}
 	json_t *j = reg_tenant_json(&t);
 	json_object_set_new(j, suspend ? "modules_held" : "modules_released",
 	                    json_integer(n < 0 ? 0 : n));

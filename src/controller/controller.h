@@ -11,8 +11,11 @@
  * reference-counted network model; decisions that take capacity or
  * addresses are committed on the registry thread, one transaction each in
  * submission order, re-verifying when the snapshot, the platform's modules
- * or the tenant's modules changed meanwhile. The functions: loop thread
- * only. */
+ * or the tenant's modules changed meanwhile. Loop thread only, except the
+ * functions marked "registry thread": every statement runs on the registry
+ * thread (ctl_registry_submit below), so the requests and the platform's
+ * installs answer and happen later, on the loop, in the done callback of
+ * their read. */
 #ifndef INNET_CONTROLLER_CONTROLLER_H
 #define INNET_CONTROLLER_CONTROLLER_H
 
@@ -161,23 +164,35 @@ struct ctl_answer {
 	 * Server-Timing header (timed false: not a verification) */
 	bool timed;
 	uint64_t queue_us, work_us;
+	/* a registry failure (negative errno; status 500 "internal"): the
+	 * caller answers it as it answers a failed statement of its own (the
+	 * API: 503 registry_unavailable when the database is unreachable, or
+	 * the stale answer of a read; else 500). 0: none. */
+	int rc;
 };
 typedef void (*ctl_done_fn)(void *ud, const struct ctl_answer *a);
 
 /* Other innetd on the same registry changed module id (placed, killed,
  * changed; heard by daemon/watch.c): install it when it is live on a
  * platform of this PoP and not installed, remove it when it is installed
- * and no longer live there. Loop thread. */
+ * and no longer live there. Loop thread; the module is read on the
+ * registry thread and installed or removed later, on the loop (a failure
+ * is logged). */
 void ctl_module_changed(struct ctl *c, int64_t id);
 /* The same for every module: what the registry says is live on this PoP's
  * platforms is what the platform holds (after changes may have been
- * missed: a lost registry listener, a network reloaded). Returns how many
- * modules were installed plus removed, or a negative errno. */
+ * missed: a lost registry listener, a network reloaded). Loop thread: 0
+ * when the live modules are being read (the installs and removals happen
+ * when they arrive, and are logged with their count), or a negative errno
+ * (nothing will happen). */
 int ctl_reconcile(struct ctl *c);
 /* Store the live state of every module the platform holds in the registry
- * (one transaction), where the other innetd show it for the modules of
- * this PoP (`pop`). How many were stored, or a negative errno. */
-int ctl_report_runtime(struct ctl *c, const char *pop);
+ * (one transaction, on the registry thread), where the other innetd show
+ * it for the modules of this PoP (`pop`). Loop thread: the states are
+ * taken now; 0 and done(ud, rc) runs on the loop once stored (rc: how
+ * many, or a negative errno; done may be NULL; it runs before returning
+ * when there is no platform), or a negative errno and done never runs. */
+int ctl_report_runtime(struct ctl *c, const char *pop, void (*done)(void *ud, int rc), void *ud);
 
 /* What the scheduler has done since start, for /metrics: the refusals say
  * whether a tenant floods (rate, in flight) or the machine is short of
@@ -196,10 +211,15 @@ struct ctl_stats {
 /* Loop thread. */
 void ctl_stats(const struct ctl *c, struct ctl_stats *out);
 
-/* Create the controller, load the modules of the registry and install them
- * through the platform ops once they are set. lim may be NULL (defaults). */
+/* Create the controller, decide the modules stored before schema version
+ * 4 (on the caller's thread, which owns env->reg until then), then start
+ * the registry thread; the modules are installed through the platform ops
+ * once they are set. lim may be NULL (defaults). */
 int ctl_new(const struct ctl_env *env, const struct ctl_limits *lim, struct ctl **out);
-/* Connect the platform; every live module of the registry is installed. */
+/* Connect the platform; every live module of the registry is installed,
+ * with its tenant's quotas and its saved state, when they have been read
+ * on the registry thread (0: the read is submitted; a failure of the read
+ * is logged). ops without install: nothing more is installed (a stop). */
 int ctl_set_platform_ops(struct ctl *c, const struct ctl_platform_ops *ops);
 /* Stop the registry thread: what is queued runs, then its done callbacks,
  * and the thread's loop handle is closed (run the loop once more for its
@@ -247,18 +267,42 @@ int ctl_get(struct ctl *c, const struct ctl_caller *who, int64_t id, ctl_done_fn
 int ctl_kill(struct ctl *c, const struct ctl_caller *who, int64_t id, ctl_done_fn done, void *ud);
 
 /* ==== operator controls over a tenant (tenants.c, docs/operator.md) ==== */
-/* The registry says the tenant is suspended (hold) or not any more:
- * hold or release its live modules on the platform. How many modules, or
- * a negative errno. */
-int ctl_tenant_hold(struct ctl *c, int64_t tenant, bool hold);
+/* Modules read on the registry thread for the loop: the rows (v, id
+ * order), the state saved for each (st, with CTL_MODULES_STATES: the
+ * bytes of the stateful ones; with CTL_MODULES_STATE_SIZES: the size of
+ * any live one's; NULL: not read), and the rows of their tenants (t, with
+ * CTL_MODULES_TENANTS). A state or tenant row that cannot be read is left
+ * out. Owned by the caller: ctl_modules_release on either thread. */
+struct ctl_modules {
+	struct reg_module *v;
+	size_t n;
+	struct reg_module_state *st; /* per module; saved_at NULL: none */
+	struct reg_tenant *t;
+	size_t nt;
+};
+enum { CTL_MODULES_STATES = 1, CTL_MODULES_TENANTS = 2, CTL_MODULES_STATE_SIZES = 4 };
+/* Registry thread: the live modules of tenant (0: all), with what `what`
+ * asks. 0 or a negative errno (out is empty then). */
+int ctl_modules_read(struct registry *r, int64_t tenant, unsigned what, struct ctl_modules *out);
+/* Registry thread, inside the caller's transaction (reg_begin ..
+ * reg_commit): kill every live module of tenant; out lists them as they
+ * were. 0 or a negative errno (roll back: nothing killed). */
+int ctl_modules_kill(struct registry *r, int64_t tenant, struct ctl_modules *out);
+void ctl_modules_release(struct ctl_modules *m);
+/* Loop thread. The registry says the tenant is suspended (hold) or not any
+ * more: hold or release its live modules m (ctl_modules_read of the
+ * tenant, after the registry's change; CTL_MODULES_STATES when !hold, so
+ * that a stateful module with a saved state is installed again with it).
+ * How many modules (m->n). */
+int ctl_tenant_hold(struct ctl *c, int64_t tenant, bool hold, const struct ctl_modules *m);
 /* The tenant's quotas, addresses or whitelist changed: forget what was
  * read of them (rate, per-module quotas); checks that start from now on
  * use the new ones. */
 void ctl_tenant_changed(struct ctl *c, int64_t tenant);
-/* Kill every live module of the tenant (one transaction) and remove them
- * from the platform; *ids (may be NULL) gets a new JSON array of their
- * ids. How many, or a negative errno (nothing killed). */
-int ctl_tenant_kill_all(struct ctl *c, int64_t tenant, json_t **ids);
+/* Loop thread, after ctl_modules_kill's transaction committed: remove the
+ * killed modules m from the platform and count them as gone; *ids (may be
+ * NULL) gets a new JSON array of their ids. How many (m->n). */
+int ctl_tenant_killed(struct ctl *c, int64_t tenant, const struct ctl_modules *m, json_t **ids);
 
 /* Before a policy statement text is added: it must parse (400), and every
  * deployed module must keep satisfying it (409 policy_conflict unless
@@ -273,7 +317,9 @@ int ctl_network_recheck(struct ctl *c, struct snapshot *s, bool force, ctl_done_
 /* After s replaced old (NULL: none) as the network: the modules of a
  * platform that this innetd serves now and did not are installed, those
  * of one it served and does not any more are removed from its fast path
- * (they stay committed: the PoP serving it installs them; docs/pops.md). */
+ * (they stay committed: the PoP serving it installs them; docs/pops.md).
+ * The live modules are read on the registry thread: this happens when
+ * they arrive (references to old and s are kept until then). */
 void ctl_network_stored(struct ctl *c, const struct snapshot *old, const struct snapshot *s);
 
 /* ==== stock modules ========================================================= */

@@ -75,6 +75,14 @@ void ctl__reply_retry(struct ctl_reply *rp, int status, const char *code, unsign
 	va_end(ap);
 }
 
+void ctl__reply_rc(struct ctl_reply *rp, int rc)
+{
+	char msg[128];
+	snprintf(msg, sizeof msg, "internal error: %s", strerror(-rc));
+	struct ctl_answer a = {.status = 500, .code = "internal", .message = msg, .rc = rc};
+	deliver(rp, &a);
+}
+
 /* ---- parsed policies ---- */
 
 void ctl__polcache_unref(struct ctl_polcache *pc)
@@ -129,30 +137,114 @@ static bool served_in(const struct snapshot *s, const char *platform, const char
 	return i < 0 || !s->nodes[i].pop || !strcmp(s->nodes[i].pop, here);
 }
 
-void ctl_network_stored(struct ctl *c, const struct snapshot *old, const struct snapshot *s)
+/* ---- platforms other PoPs serve ---- */
+
+int ctl__remote_platforms(struct ctl *c, struct ctl_names *out)
 {
 	const char *here = c->env.pop ? c->env.pop : SNAPSHOT_DEFAULT_POP;
-	struct reg_module *v;
-	size_t n, in = 0, out = 0;
-	if (!c->have_ops || reg_modules_live(c->env.reg, 0, &v, &n))
-		return;
-	for (size_t i = 0; i < n; i++) {
-		if (!v[i].platform)
+	*out = (struct ctl_names){0};
+	struct snapshot *s = c->env.snapshot ? c->env.snapshot(c->env.snapshot_ud) : NULL;
+	int rc = 0;
+	for (size_t i = 0; s && i < s->nnodes && !rc; i++) {
+		const struct snap_node *nd = &s->nodes[i];
+		if (!nd->pop || !strcmp(nd->pop, here))
 			continue;
-		bool was = served_in(old, v[i].platform, here), is = served_in(s, v[i].platform, here);
+		char **v = realloc(out->v, (out->n + 1) * sizeof *v);
+		if (!v || !(v[out->n] = strdup(nd->name)))
+			rc = -ENOMEM;
+		if (v)
+			out->v = v;
+		if (!rc)
+			out->n++;
+	}
+	snapshot_unref(s);
+	if (rc)
+		ctl__names_free(out);
+	return rc;
+}
+
+bool ctl__names_have(const struct ctl_names *v, const char *name)
+{
+	for (size_t i = 0; name && i < v->n; i++)
+		if (!strcmp(v->v[i], name))
+			return true;
+	return false;
+}
+
+void ctl__names_free(struct ctl_names *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		free(v->v[i]);
+	free(v->v);
+	*v = (struct ctl_names){0};
+}
+
+/* ---- a new network: the modules whose platform's PoP changed ---- */
+
+struct netstored_q {
+	struct ctl *c;
+	struct snapshot *old, *s;
+	struct ctl_modules m;
+};
+
+static int live_work(struct registry *r, void *arg)
+{
+	struct netstored_q *q = arg;
+	return ctl_modules_read(r, 0, CTL_MODULES_STATES | CTL_MODULES_TENANTS, &q->m);
+}
+
+static void netstored_done(void *arg, int rc)
+{
+	struct netstored_q *q = arg;
+	struct ctl *c = q->c;
+	const char *here = c->env.pop ? c->env.pop : SNAPSHOT_DEFAULT_POP;
+	size_t in = 0, out = 0;
+	if (rc)
+		log_warn("controller", "network changed: reading the live modules failed: %s; the next "
+		         "reconcile installs or removes them", strerror(-rc));
+	else
+		ctl__modules_learn(c, &q->m);
+	for (size_t i = 0; !rc && c->have_ops && i < q->m.n; i++) {
+		const struct reg_module *m = &q->m.v[i];
+		if (!m->platform)
+			continue;
+		bool was = served_in(q->old, m->platform, here), is = served_in(q->s, m->platform, here);
 		if (was && !is && c->ops.remove) {
 			/* (ctl__platform_remove asks the current snapshot: s already) */
-			ctl__platform_call_remove(c, &v[i]);
+			ctl__platform_call_remove(c, m);
 			out++;
 		} else if (!was && is && c->ops.install) {
-			ctl__platform_install(c, &v[i]);
+			ctl__platform_install(c, m, ctl__modules_state(&q->m, i));
 			in++;
 		}
 	}
-	reg_modules_free(v, n);
 	if (in || out)
 		log_info("controller", "network changed: %zu module(s) installed, %zu removed (their "
 		         "platforms' PoP changed)", in, out);
+	ctl_modules_release(&q->m);
+	snapshot_unref(q->old);
+	snapshot_unref(q->s);
+	free(q);
+}
+
+void ctl_network_stored(struct ctl *c, const struct snapshot *old, const struct snapshot *s)
+{
+	if (!c->have_ops)
+		return;
+	struct netstored_q *q = calloc(1, sizeof *q);
+	if (!q)
+		return;
+	/* (the snapshots are immutable; the references are taken and dropped
+	 * on the loop) */
+	*q = (struct netstored_q){.c = c, .old = old ? snapshot_ref((struct snapshot *)old) : NULL,
+	                          .s = s ? snapshot_ref((struct snapshot *)s) : NULL};
+	int rc = ctl_registry_submit(c, live_work, netstored_done, q);
+	if (rc) {
+		log_warn("controller", "network changed: cannot read the live modules: %s", strerror(-rc));
+		snapshot_unref(q->old);
+		snapshot_unref(q->s);
+		free(q);
+	}
 }
 
 bool ctl__served(struct ctl *c, const char *platform, char pop[SNAPSHOT_POP_MAX + 1])
@@ -198,15 +290,11 @@ int ctl__current_base(struct ctl *c, struct vfy_base **out, int64_t *version, st
 	return 0;
 }
 
-int ctl__policies_text(struct ctl *c, char **out)
-{
-	return ctl__policies_read(c->env.reg, out);
-}
-
 int ctl__policies_read(struct registry *r, char **out)
 {
 	struct reg_policy *pol;
 	size_t npol;
+	*out = NULL;
 	int rc = reg_policy_list(r, &pol, &npol);
 	if (rc)
 		return rc;
@@ -299,25 +387,52 @@ void ctl__unreserve(struct ctl *c, const char *platform, uint32_t ip)
 
 /* ---- setup ---- */
 
+/* Every live module handed to the platform, with its tenant's quotas and
+ * its saved state, once they are read. */
+struct install_q {
+	struct ctl *c;
+	struct ctl_modules m;
+};
+
+static int install_work(struct registry *r, void *arg)
+{
+	struct install_q *q = arg;
+	return ctl_modules_read(r, 0, CTL_MODULES_STATES | CTL_MODULES_TENANTS, &q->m);
+}
+
+static void install_done(void *arg, int rc)
+{
+	struct install_q *q = arg;
+	struct ctl *c = q->c;
+	size_t installed = 0;
+	if (rc)
+		log_error("controller", "reading the deployed modules failed: %s", strerror(-rc));
+	else
+		ctl__modules_learn(c, &q->m);
+	for (size_t i = 0; !rc && c->have_ops && c->ops.install && i < q->m.n; i++)
+		if (ctl__served(c, q->m.v[i].platform, NULL)) { /* (another PoP installs its own) */
+			ctl__platform_install(c, &q->m.v[i], ctl__modules_state(&q->m, i));
+			installed++;
+		}
+	if (!rc)
+		log_info("controller", "%zu deployed module(s) handed to the platform, %zu placed on "
+		         "other PoPs", installed, q->m.n - installed);
+	ctl_modules_release(&q->m);
+	free(q);
+}
+
 static int install_all(struct ctl *c)
 {
 	if (!c->have_ops || !c->ops.install)
 		return 0;
-	struct reg_module *v;
-	size_t n;
-	int rc = reg_modules_live(c->env.reg, 0, &v, &n);
+	struct install_q *q = calloc(1, sizeof *q);
+	if (!q)
+		return -ENOMEM;
+	q->c = c;
+	int rc = ctl_registry_submit(c, install_work, install_done, q);
 	if (rc)
-		return rc;
-	size_t installed = 0;
-	for (size_t i = 0; i < n; i++)
-		if (ctl__served(c, v[i].platform, NULL)) { /* (another PoP installs its own) */
-			ctl__platform_install(c, &v[i]);
-			installed++;
-		}
-	log_info("controller", "%zu deployed module(s) handed to the platform, %zu placed on other "
-	         "PoPs", installed, n - installed);
-	reg_modules_free(v, n);
-	return 0;
+		free(q);
+	return rc;
 }
 
 /* ---- modules placed or killed by other innetd ---- */
@@ -336,22 +451,55 @@ static bool live_here(struct ctl *c, const struct reg_module *m)
 	return m->platform && strcmp(m->state, "killed") && ctl__served(c, m->platform, NULL);
 }
 
+struct changed_q {
+	struct ctl *c;
+	int64_t id;
+	struct ctl_modules m;
+};
+
+static int changed_work(struct registry *r, void *arg)
+{
+	struct changed_q *q = arg;
+	return ctl__module_read(r, q->id, CTL_MODULES_STATES | CTL_MODULES_TENANTS, &q->m);
+}
+
+static void changed_done(void *arg, int rc)
+{
+	struct changed_q *q = arg;
+	struct ctl *c = q->c;
+	/* -ENOENT: gone (its tenant deleted): the reconcile after it removes it */
+	if (!rc && c->have_ops && c->ops.install) {
+		const struct reg_module *m = &q->m.v[0];
+		ctl__modules_learn(c, &q->m);
+		bool want = live_here(c, m), have = installed_now(c, q->id);
+		if (want && !have) {
+			log_info("controller", "module %lld placed here by another innetd: installing it",
+			         (long long)q->id);
+			ctl__platform_install(c, m, ctl__modules_state(&q->m, 0));
+		} else if (!want && have) {
+			log_info("controller", "module %lld killed or moved by another innetd: removing it",
+			         (long long)q->id);
+			ctl__platform_call_remove(c, m);
+		}
+	}
+	ctl_modules_release(&q->m);
+	free(q);
+}
+
 void ctl_module_changed(struct ctl *c, int64_t id)
 {
 	if (!c->have_ops || !c->ops.install)
 		return;
-	struct reg_module m;
-	if (reg_module_get(c->env.reg, id, &m))
-		return; /* gone (its tenant deleted): the reconcile after it removes it */
-	bool want = live_here(c, &m), have = installed_now(c, id);
-	if (want && !have) {
-		log_info("controller", "module %lld placed here by another innetd: installing it", (long long)id);
-		ctl__platform_install(c, &m);
-	} else if (!want && have) {
-		log_info("controller", "module %lld killed or moved by another innetd: removing it", (long long)id);
-		ctl__platform_call_remove(c, &m);
+	struct changed_q *q = calloc(1, sizeof *q);
+	if (!q)
+		return;
+	*q = (struct changed_q){.c = c, .id = id};
+	int rc = ctl_registry_submit(c, changed_work, changed_done, q);
+	if (rc) {
+		log_warn("controller", "module %lld changed: cannot read it: %s", (long long)id,
+		         strerror(-rc));
+		free(q);
 	}
-	reg_module_release(&m);
 }
 
 static int cmp_id(const void *a, const void *b)
@@ -360,85 +508,203 @@ static int cmp_id(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int ctl_reconcile(struct ctl *c)
+/* The ids the platform holds now, sorted (malloc'd). */
+static int64_t *installed_ids(struct ctl *c, size_t *n)
 {
-	if (!c->have_ops || !c->ops.install || !c->ops.installed)
-		return 0;
-	struct reg_module *v;
-	size_t n, changed = 0;
-	int rc = reg_modules_live(c->env.reg, 0, &v, &n);
-	if (rc)
-		return rc;
 	size_t have = c->ops.installed(c->ops.ud, NULL, 0);
 	int64_t *ids = calloc(have ? have : 1, sizeof *ids);
-	if (!ids) {
-		reg_modules_free(v, n);
-		return -ENOMEM;
+	if (ids) {
+		have = c->ops.installed(c->ops.ud, ids, have);
+		qsort(ids, have, sizeof *ids, cmp_id);
 	}
-	have = c->ops.installed(c->ops.ud, ids, have);
-	qsort(ids, have, sizeof *ids, cmp_id);
-	/* live here and missing: install; mark the ids that should stay */
-	for (size_t i = 0; i < n; i++) {
-		if (!live_here(c, &v[i]))
-			continue;
-		int64_t *at = bsearch(&v[i].id, ids, have, sizeof *ids, cmp_id);
-		if (at)
-			*at = 0;
-		else {
-			ctl__platform_install(c, &v[i]);
-			changed++;
+	*n = ids ? have : 0;
+	return ids;
+}
+
+/* A reconcile: the live modules, and the rows of the modules the platform
+ * held when it was asked that are not live (killed: removed with their
+ * row; gone: by id). */
+struct reconcile_q {
+	struct ctl *c;
+	int64_t *ids;                /* installed when asked, sorted */
+	size_t nids;
+	struct ctl_modules m;        /* live */
+	struct reg_module *dead;     /* per id: its row when not live (id 0: none) */
+};
+
+static bool live_id(const struct ctl_modules *m, int64_t id)
+{
+	for (size_t i = 0; i < m->n; i++) /* (id order) */
+		if (m->v[i].id >= id)
+			return m->v[i].id == id;
+	return false;
+}
+
+static int reconcile_work(struct registry *r, void *arg)
+{
+	struct reconcile_q *q = arg;
+	int rc = ctl_modules_read(r, 0, CTL_MODULES_STATES | CTL_MODULES_TENANTS, &q->m);
+	if (!rc && !(q->dead = calloc(q->nids + 1, sizeof *q->dead)))
+		rc = -ENOMEM;
+	for (size_t i = 0; !rc && i < q->nids; i++)
+		if (!live_id(&q->m, q->ids[i]) && (rc = reg_module_get(r, q->ids[i], &q->dead[i]))) {
+			q->dead[i] = (struct reg_module){0};
+			rc = rc == -ENOENT ? 0 : rc;
 		}
-	}
-	/* installed and no longer live here: remove */
-	for (size_t i = 0; i < have; i++) {
-		if (!ids[i])
+	return rc;
+}
+
+/* Remove what the platform held when asked and is no longer live here. */
+static size_t reconcile_remove(struct reconcile_q *q, const int64_t *now, size_t have)
+{
+	struct ctl *c = q->c;
+	size_t changed = 0;
+	for (size_t i = 0; i < q->nids; i++) {
+		int64_t id = q->ids[i];
+		const struct reg_module *m = NULL;
+		for (size_t k = 0; k < q->m.n && !m; k++)
+			if (q->m.v[k].id == id)
+				m = &q->m.v[k];
+		if ((m && live_here(c, m)) || !bsearch(&id, now, have, sizeof *now, cmp_id))
 			continue;
-		struct reg_module m;
-		if (reg_module_get(c->env.reg, ids[i], &m) == 0) {
-			ctl__platform_call_remove(c, &m);
-			reg_module_release(&m);
-		} else if (c->ops.remove) { /* its row is gone (its tenant deleted) */
-			struct ctl_deployed gone = {.id = ids[i]};
+		if (!m && q->dead[i].id)
+			m = &q->dead[i];
+		if (m)
+			ctl__platform_call_remove(c, m);
+		else if (c->ops.remove) { /* its row is gone (its tenant deleted) */
+			struct ctl_deployed gone = {.id = id};
 			c->ops.remove(c->ops.ud, &gone);
 		}
 		changed++;
 	}
-	free(ids);
-	reg_modules_free(v, n);
-	if (changed)
-		log_info("controller", "reconciled with the registry: %zu module(s) installed or removed", changed);
-	return (int)changed;
+	return changed;
 }
 
-int ctl_report_runtime(struct ctl *c, const char *pop)
+static void reconcile_done(void *arg, int rc)
 {
-	if (!c->have_ops || !c->ops.installed || !c->ops.describe)
+	struct reconcile_q *q = arg;
+	struct ctl *c = q->c;
+	size_t changed = 0, have = 0;
+	int64_t *now = NULL;
+	if (rc)
+		log_warn("controller", "reconciling with the registry failed: %s", strerror(-rc));
+	else if (c->have_ops && c->ops.install && c->ops.installed && (now = installed_ids(c, &have))) {
+		ctl__modules_learn(c, &q->m);
+		/* live here and missing: install */
+		for (size_t i = 0; i < q->m.n; i++)
+			if (live_here(c, &q->m.v[i]) && !bsearch(&q->m.v[i].id, now, have, sizeof *now, cmp_id)) {
+				ctl__platform_install(c, &q->m.v[i], ctl__modules_state(&q->m, i));
+				changed++;
+			}
+		changed += reconcile_remove(q, now, have);
+	}
+	if (changed)
+		log_info("controller", "reconciled with the registry: %zu module(s) installed or removed", changed);
+	free(now);
+	for (size_t i = 0; q->dead && i < q->nids; i++)
+		reg_module_release(&q->dead[i]);
+	free(q->dead);
+	free(q->ids);
+	ctl_modules_release(&q->m);
+	free(q);
+}
+
+int ctl_reconcile(struct ctl *c)
+{
+	if (!c->have_ops || !c->ops.install || !c->ops.installed)
 		return 0;
-	size_t n = c->ops.installed(c->ops.ud, NULL, 0);
-	int64_t *ids = calloc(n ? n : 1, sizeof *ids);
-	if (!ids)
+	struct reconcile_q *q = calloc(1, sizeof *q);
+	if (!q || !(q->ids = installed_ids(c, &q->nids))) {
+		free(q);
 		return -ENOMEM;
-	n = c->ops.installed(c->ops.ud, ids, n);
-	int rc = reg_begin(c->env.reg), written = 0;
-	for (size_t i = 0; i < n && !rc; i++) {
-		json_t *rt = c->ops.describe(c->ops.ud, ids[i]);
-		char *text = rt ? json_dumps(rt, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-		json_decref(rt);
-		if (!text)
+	}
+	q->c = c;
+	int rc = ctl_registry_submit(c, reconcile_work, reconcile_done, q);
+	if (rc) {
+		free(q->ids);
+		free(q);
+	}
+	return rc;
+}
+
+/* The live states of the modules the platform holds, as text, stored in
+ * one transaction. */
+struct report_q {
+	char *pop;
+	int64_t *ids;
+	char **texts;                /* per id; NULL: nothing to store */
+	size_t n;
+	void (*done)(void *ud, int rc);
+	void *ud;
+};
+
+static int report_work(struct registry *r, void *arg)
+{
+	struct report_q *q = arg;
+	int rc = reg_begin(r), written = 0;
+	for (size_t i = 0; i < q->n && !rc; i++) {
+		if (!q->texts[i])
 			continue;
-		int r2 = reg_module_runtime_put(c->env.reg, ids[i], pop, text);
-		free(text);
+		int r2 = reg_module_runtime_put(r, q->ids[i], q->pop, q->texts[i]);
 		if (r2 == 0)
 			written++;
 		else if (r2 != -ENOENT) /* -ENOENT: killed meanwhile, nothing to keep */
 			rc = r2;
 	}
 	if (!rc)
-		rc = reg_commit(c->env.reg);
+		rc = reg_commit(r);
 	if (rc)
-		reg_rollback(c->env.reg);
-	free(ids);
+		reg_rollback(r);
 	return rc ? rc : written;
+}
+
+static void report_free(struct report_q *q)
+{
+	for (size_t i = 0; q->texts && i < q->n; i++)
+		free(q->texts[i]);
+	free(q->texts);
+	free(q->ids);
+	free(q->pop);
+	free(q);
+}
+
+static void report_done(void *arg, int rc)
+{
+	struct report_q *q = arg;
+	if (q->done)
+		q->done(q->ud, rc);
+	report_free(q);
+}
+
+int ctl_report_runtime(struct ctl *c, const char *pop, void (*done)(void *ud, int rc), void *ud)
+{
+	if (!c->have_ops || !c->ops.installed || !c->ops.describe) {
+		if (done)
+			done(ud, 0);
+		return 0;
+	}
+	struct report_q *q = calloc(1, sizeof *q);
+	if (!q)
+		return -ENOMEM;
+	*q = (struct report_q){.done = done, .ud = ud, .pop = strdup(pop)};
+	size_t n = c->ops.installed(c->ops.ud, NULL, 0);
+	q->ids = calloc(n ? n : 1, sizeof *q->ids);
+	q->texts = calloc(n ? n : 1, sizeof *q->texts);
+	if (!q->pop || !q->ids || !q->texts) {
+		report_free(q);
+		return -ENOMEM;
+	}
+	size_t got = c->ops.installed(c->ops.ud, q->ids, n);
+	q->n = got < n ? got : n;
+	for (size_t i = 0; i < q->n; i++) {
+		json_t *rt = c->ops.describe(c->ops.ud, q->ids[i]);
+		q->texts[i] = rt ? json_dumps(rt, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+		json_decref(rt);
+	}
+	int rc = ctl_registry_submit(c, report_work, report_done, q);
+	if (rc)
+		report_free(q);
+	return rc;
 }
 
 int ctl_set_platform_ops(struct ctl *c, const struct ctl_platform_ops *ops)

@@ -232,6 +232,8 @@ void ctl__reply_retry(struct ctl_reply *rp, int status, const char *code, unsign
 void ctl__reply_json(struct ctl_reply *rp, int status, json_t *body, json_t *audit);
 /* Answer with body as JSON text and audit detail (stolen). */
 void ctl__reply_text(struct ctl_reply *rp, int status, const char *text, json_t *audit);
+/* Answer a registry failure rc (struct ctl_answer.rc). */
+void ctl__reply_rc(struct ctl_reply *rp, int rc);
 /* Answer an error (details stolen). */
 void ctl__reply_error(struct ctl_reply *rp, int status, const char *code, json_t *details,
                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
@@ -246,10 +248,20 @@ int64_t ctl__snapshot_version(struct ctl *c);
  * -ENOENT without a snapshot; why (may be NULL) says why it cannot be
  * modelled. */
 int ctl__current_base(struct ctl *c, struct vfy_base **out, int64_t *version, struct diags *why);
-/* Every operator policy, one per line (malloc'd). policies_read: the
- * same on the registry thread. */
-int ctl__policies_text(struct ctl *c, char **out);
+/* Registry thread: every operator policy, one per line (malloc'd). Read
+ * by the work that gathers a job's or a re-check's inputs, so that none
+ * starts before the policies it needs are read. */
 int ctl__policies_read(struct registry *r, char **out);
+/* Names copied for work on the registry thread. */
+struct ctl_names {
+	char **v;
+	size_t n;
+};
+/* Loop thread: the platforms of the current snapshot another PoP serves
+ * (a module there shows what its PoP reported: ctl_report_runtime). */
+int ctl__remote_platforms(struct ctl *c, struct ctl_names *out);
+bool ctl__names_have(const struct ctl_names *v, const char *name);
+void ctl__names_free(struct ctl_names *v);
 /* The tenant's state, created on first use; NULL when out of memory. */
 struct ctl_tenant *ctl__tenant(struct ctl *c, int64_t id);
 /* The tenant's generation, bumped (with inline_gen) when modules come
@@ -311,13 +323,27 @@ void ctl__add_state_head(struct ctl *c, int64_t tenant, json_t *head, const json
 int ctl__mod_sib(const struct reg_module *m, struct ctl_sib *s);
 void ctl__sib_release(struct ctl_sib *s);
 void ctl__sibs_free(struct ctl_sib *v, size_t n);
-/* Install a stored module through ops.install (set), with its quotas and
- * the state saved at its last suspend. A refusal is logged. */
-void ctl__platform_install(struct ctl *c, const struct reg_module *m);
+/* Loop thread. Install a stored module through ops.install (when set and
+ * its platform is served here), with its tenant's learned quotas and st,
+ * the state saved at its last suspend (read on the registry thread; NULL:
+ * none). A refusal is logged. */
+void ctl__platform_install(struct ctl *c, const struct reg_module *m,
+                           const struct reg_module_state *st);
+/* Registry thread: module id (killed too) as ctl_modules_read gives
+ * modules; -ENOENT when there is none. */
+int ctl__module_read(struct registry *r, int64_t id, unsigned what, struct ctl_modules *out);
+/* The state saved for m->v[i], or NULL (none, or not read). */
+const struct reg_module_state *ctl__modules_state(const struct ctl_modules *m, size_t i);
+/* Loop thread (tenants.c): learn a tenant's row read on the registry
+ * thread (its quotas when not known yet; its suspension always), and the
+ * rows of m. */
+void ctl__tenant_note(struct ctl *c, const struct reg_tenant *t);
+void ctl__modules_learn(struct ctl *c, const struct ctl_modules *m);
 /* After an install: hold the module when its tenant is suspended
  * (tenants.c; docs/operator.md). */
 void ctl__hold_if_suspended(struct ctl *c, int64_t id, int64_t tenant);
-/* Is the tenant suspended (false when it cannot be read)? */
+/* Is the tenant suspended, as last learned (ctl__tenant_note,
+ * ctl_tenant_hold)? false when never learned. Loop thread. */
 bool ctl__tenant_suspended(struct ctl *c, int64_t tenant);
 /* Does this innetd serve platform (NULL: an inline module, yes)? pop
  * (may be NULL) gets the name of the PoP serving it (ctl.c; docs/pops.md). */
@@ -327,7 +353,9 @@ void ctl__platform_call_remove(struct ctl *c, const struct reg_module *m);
 /* Remove m from the platform (modules.c). */
 void ctl__platform_remove(struct ctl *c, const struct reg_module *m);
 /* Decide, and record, whether the live modules deployed before schema
- * version 4 (stateful_elements NULL) are stateful, from what they run. */
+ * version 4 (stateful_elements NULL) are stateful, from what they run.
+ * ctl_new, before the registry thread starts (a one-time migration on the
+ * caller's thread, like the daemon's other startup statements). */
 int ctl__decide_stateful(struct ctl *c);
 
 /* ---- verification jobs on the loop (sched.c) and their commit (commit.c) ----

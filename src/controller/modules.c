@@ -26,21 +26,18 @@ static void add_stateful(struct ctl *c, const struct reg_module *m, json_t *j)
 }
 
 /* What a tenant sees of suspends before (or without) a platform that runs
- * the module: none yet, and the state stored for it. */
-static void add_suspend_counters(struct ctl *c, const struct reg_module *m, json_t *j)
+ * the module: none yet, and the state stored for it (st: read on the
+ * registry thread; saved_at NULL: none). */
+static void add_suspend_counters(const struct reg_module_state *st, json_t *j)
 {
-	struct reg_module_state st;
-	bool saved = !strcmp(m->state, "killed") ? false
-	             : !reg_module_state_get(c->env.reg, m->id, false, &st);
+	bool saved = st && st->saved_at;
 	json_object_set_new(j, "suspends", json_integer(0));
 	json_object_set_new(j, "resumes", json_integer(0));
 	json_object_set_new(j, "last_suspend_us", json_integer(0));
 	json_object_set_new(j, "last_resume_us", json_integer(0));
-	json_object_set_new(j, "state_bytes", json_integer(saved ? (json_int_t)st.len : 0));
-	json_object_set_new(j, "state_saved_at", saved ? json_string(st.saved_at) : json_null());
+	json_object_set_new(j, "state_bytes", json_integer(saved ? (json_int_t)st->len : 0));
+	json_object_set_new(j, "state_saved_at", saved ? json_string(st->saved_at) : json_null());
 	json_object_set_new(j, "tables", json_array());
-	if (saved)
-		reg_module_state_release(&st);
 }
 
 /* The PoP serving its platform; a live module another PoP serves is
@@ -57,7 +54,8 @@ static void add_pop(struct ctl *c, const struct reg_module *m, json_t *j)
 		json_object_set_new(j, "state", json_string("placed"));
 }
 
-static json_t *mod_json(struct ctl *c, const struct reg_module *m, bool full)
+static json_t *mod_json(struct ctl *c, const struct reg_module *m, bool full,
+                        const struct reg_module_state *st)
 {
 	/* the report (tens of KiB) is parsed only when shown or when it may
 	 * hold the on-path link (modules without a platform) */
@@ -77,7 +75,7 @@ static json_t *mod_json(struct ctl *c, const struct reg_module *m, bool full)
 	add_pop(c, m, j);
 	add_stateful(c, m, j);
 	if (full) {
-		add_suspend_counters(c, m, j);
+		add_suspend_counters(st, j);
 		json_object_set_new(j, "config", m->source ? json_string(m->source) : json_null());
 		json_object_set_new(j, "params", m->params ? json_loads(m->params, 0, NULL) : json_null());
 		json_object_set_new(j, "requirements", json_string(m->requirements ? m->requirements : ""));
@@ -88,37 +86,57 @@ static json_t *mod_json(struct ctl *c, const struct reg_module *m, bool full)
 	return j;
 }
 
-/* The platform's live state of a module (describe hook): its "state"
- * replaces the registry's, the counters go in "runtime". */
-/* A module another PoP runs: the live state its innetd last reported
- * through the registry (ctl_report_runtime), with where and when. */
-static void add_reported_runtime(struct ctl *c, const struct reg_module *m, json_t *j)
-{
-	if (!m->platform || ctl__served(c, m->platform, NULL))
-		return;
+/* What another PoP's innetd last reported of a module (ctl_report_runtime),
+ * read on the registry thread: NULL text when none. */
+struct reported {
 	char *pop, *text, *at;
-	if (reg_module_runtime_get(c->env.reg, m->id, &pop, &text, &at))
-		return;
-	json_t *rt = json_loads(text, 0, NULL);
-	if (rt) {
-		json_t *state = json_object_get(rt, "state");
-		if (json_is_string(state)) /* the live state, not "placed" */
-			json_object_set(j, "state", state);
-		json_object_set_new(j, "runtime", rt);
-		json_object_set_new(j, "runtime_reported", json_pack("{s:s, s:s}", "pop", pop, "at", at));
-	}
-	free(pop);
-	free(text);
-	free(at);
+};
+
+static void reported_release(struct reported *rp)
+{
+	free(rp->pop);
+	free(rp->text);
+	free(rp->at);
 }
 
-static void add_runtime(struct ctl *c, const struct reg_module *m, json_t *j)
+/* Registry thread: what was reported of m, when another PoP serves it
+ * (remote: was it placed on a platform of another PoP, decided on the loop
+ * from the snapshot). */
+static void reported_read(struct registry *r, const struct reg_module *m, bool remote,
+                          struct reported *out)
+{
+	*out = (struct reported){0};
+	if (remote && strcmp(m->state, "killed") &&
+	    reg_module_runtime_get(r, m->id, &out->pop, &out->text, &out->at))
+		*out = (struct reported){0};
+}
+
+/* A module another PoP runs: the live state its innetd last reported
+ * through the registry, with where and when. */
+static void add_reported_runtime(const struct reported *rp, json_t *j)
+{
+	json_t *rt = rp && rp->text ? json_loads(rp->text, 0, NULL) : NULL;
+	if (!rt)
+		return;
+	json_t *state = json_object_get(rt, "state");
+	if (json_is_string(state)) /* the live state, not "placed" */
+		json_object_set(j, "state", state);
+	json_object_set_new(j, "runtime", rt);
+	json_object_set_new(j, "runtime_reported", json_pack("{s:s, s:s}", "pop", rp->pop, "at", rp->at));
+}
+
+/* The platform's live state of a module (describe hook): its "state"
+ * replaces the registry's, the counters go in "runtime"; without it, what
+ * another PoP reported (rp, may be NULL). */
+static void add_runtime(struct ctl *c, const struct reg_module *m, const struct reported *rp,
+                        json_t *j)
 {
 	if (!j || !strcmp(m->state, "killed"))
 		return;
 	json_t *rt = c->have_ops && c->ops.describe ? c->ops.describe(c->ops.ud, m->id) : NULL;
 	if (!rt) {
-		add_reported_runtime(c, m, j);
+		if (m->platform && !ctl__served(c, m->platform, NULL))
+			add_reported_runtime(rp, j);
 		return;
 	}
 	static const char *const own[] = {"state", "suspends", "resumes", "last_suspend_us",
@@ -249,11 +267,15 @@ static void platform_call(struct ctl *c, const struct reg_module *m,
 	ctl__sib_release(&s);
 }
 
-/* Install with the state saved at its last suspend, if any: it comes up
- * suspended and resumes with its mappings on its next packet. */
-void ctl__platform_install(struct ctl *c, const struct reg_module *m)
+/* Install with the state saved at its last suspend (st, read on the
+ * registry thread; NULL or no bytes: none): it comes up suspended and
+ * resumes with its mappings on its next packet. */
+void ctl__platform_install(struct ctl *c, const struct reg_module *m,
+                           const struct reg_module_state *st)
 {
 	struct ctl_sib s;
+	if (!c->have_ops || !c->ops.install)
+		return;
 	if (!ctl__served(c, m->platform, NULL)) /* its PoP's innetd installs it */
 		return;
 	if (ctl__mod_sib(m, &s)) {
@@ -262,12 +284,11 @@ void ctl__platform_install(struct ctl *c, const struct reg_module *m)
 	}
 	struct ctl_deployed d;
 	deployed_of(c, m, &s, &d);
-	struct reg_module_state st = {0};
-	if (m->stateful && !reg_module_state_get(c->env.reg, m->id, true, &st)) {
-		d.state = st.state;
-		d.state_len = st.len;
+	if (m->stateful && st && st->state) {
+		d.state = st->state;
+		d.state_len = st->len;
 		log_info("controller", "module %lld: installed with the state saved at %s (%zu bytes)",
-		         (long long)m->id, st.saved_at, st.len);
+		         (long long)m->id, st->saved_at, st->len);
 	}
 	int rc = c->ops.install(c->ops.ud, &d);
 	if (rc)
@@ -275,7 +296,6 @@ void ctl__platform_install(struct ctl *c, const struct reg_module *m)
 		         strerror(-rc));
 	else
 		ctl__hold_if_suspended(c, m->id, m->tenant_id);
-	reg_module_state_release(&st);
 	ctl__sib_release(&s);
 }
 
@@ -291,65 +311,199 @@ void ctl__platform_remove(struct ctl *c, const struct reg_module *m)
 		platform_call(c, m, c->ops.remove, "removing it from the platform");
 }
 
-int ctl_list(struct ctl *c, const struct ctl_caller *who, bool with_killed, ctl_done_fn done,
-             void *ud)
+/* ---- modules read on the registry thread (struct ctl_modules) ---- */
+
+/* The rows of the tenants of m's modules, each once (one that cannot be
+ * read is left out: its defaults apply, as before a row is learned). */
+static int read_tenants(struct registry *r, struct ctl_modules *m)
 {
-	struct reg_module *v;
-	size_t n;
-	int rc = reg_modules_list(c->env.reg, who->tenant_id, with_killed, &v, &n);
-	if (rc)
-		return rc;
-	json_t *a = json_array();
-	bool suspended = n && ctl__tenant_suspended(c, who->tenant_id);
-	for (size_t i = 0; i < n; i++) {
-		json_t *j = mod_json(c, &v[i], false);
-		add_held(&v[i], suspended, j);
-		add_runtime(c, &v[i], j);
-		json_array_append_new(a, j);
+	if (!(m->t = calloc(m->n + 1, sizeof *m->t)))
+		return -ENOMEM;
+	for (size_t i = 0; i < m->n; i++) {
+		bool seen = false;
+		for (size_t k = 0; k < m->nt && !seen; k++)
+			seen = m->t[k].id == m->v[i].tenant_id;
+		if (!seen && !reg_tenant_get(r, m->v[i].tenant_id, &m->t[m->nt]))
+			m->nt++;
 	}
-	reg_modules_free(v, n);
-	struct ctl_reply rp = {.fn = done, .ud = ud};
-	ctl__reply_json(&rp, 200, json_pack("{s:o}", "modules", a), NULL);
 	return 0;
 }
 
-/* The caller's module id; answers 404 (also for another tenant's) and
- * returns -ENOENT. */
-static int own_module(struct ctl *c, const struct ctl_caller *who, int64_t id,
-                      struct reg_module *m, struct ctl_reply *rp)
+/* The states saved for m's modules: of the stateful ones with their bytes
+ * (CTL_MODULES_STATES), or the size of any live one's
+ * (CTL_MODULES_STATE_SIZES). One that cannot be read counts as none. */
+static int read_states(struct registry *r, struct ctl_modules *m, bool bytes)
 {
-	int rc = reg_module_get(c->env.reg, id, m);
-	if (!rc && !who->admin && m->tenant_id != who->tenant_id) {
-		reg_module_release(m);
-		rc = -ENOENT;
+	if (!(m->st = calloc(m->n + 1, sizeof *m->st)))
+		return -ENOMEM;
+	for (size_t i = 0; i < m->n; i++) {
+		if ((bytes && !m->v[i].stateful) || !strcmp(m->v[i].state, "killed"))
+			continue;
+		if (reg_module_state_get(r, m->v[i].id, bytes, &m->st[i]))
+			m->st[i] = (struct reg_module_state){0};
 	}
-	if (rc == -ENOENT)
-		ctl__reply_error(rp, 404, "not_found", NULL, who->admin ? "there is no module %lld" :
-		                 "you have no module %lld", (long long)id);
+	return 0;
+}
+
+static int read_extras(struct registry *r, unsigned what, struct ctl_modules *out)
+{
+	int rc = 0;
+	if (what & (CTL_MODULES_STATES | CTL_MODULES_STATE_SIZES))
+		rc = read_states(r, out, what & CTL_MODULES_STATES);
+	if (!rc && (what & CTL_MODULES_TENANTS))
+		rc = read_tenants(r, out);
+	if (rc)
+		ctl_modules_release(out);
 	return rc;
 }
 
-/* The report of module m as its tenant may see it (privacy.c): its own
- * modules in full, the operator's network at its boundary. */
-static int tenant_view(struct ctl *c, const struct ctl_caller *who, json_t *j)
+int ctl_modules_read(struct registry *r, int64_t tenant, unsigned what, struct ctl_modules *out)
 {
-	json_t *rep = json_object_get(j, "report");
-	if (!json_is_object(rep) || who->kind == REG_KIND_OPERATOR ||
-	    c->lim.tenant_detail == CTL_DETAIL_FULL)
-		return 0;
-	struct reg_modref *mods = NULL;
-	size_t n = 0;
-	int rc = reg_modules_model(c->env.reg, who->tenant_id, &mods, &n);
+	*out = (struct ctl_modules){0};
+	int rc = reg_modules_live(r, tenant, &out->v, &out->n);
+	return rc ? rc : read_extras(r, what, out);
+}
+
+int ctl__module_read(struct registry *r, int64_t id, unsigned what, struct ctl_modules *out)
+{
+	*out = (struct ctl_modules){0};
+	if (!(out->v = calloc(1, sizeof *out->v)))
+		return -ENOMEM;
+	int rc = reg_module_get(r, id, out->v);
+	if (rc) {
+		free(out->v);
+		out->v = NULL;
+		return rc;
+	}
+	out->n = 1;
+	return read_extras(r, what, out);
+}
+
+int ctl_modules_kill(struct registry *r, int64_t tenant, struct ctl_modules *out)
+{
+	int rc = ctl_modules_read(r, tenant, 0, out);
+	for (size_t i = 0; !rc && i < out->n; i++)
+		rc = reg_module_kill(r, out->v[i].id);
+	if (rc)
+		ctl_modules_release(out);
+	return rc;
+}
+
+void ctl_modules_release(struct ctl_modules *m)
+{
+	for (size_t i = 0; m->st && i < m->n; i++)
+		reg_module_state_release(&m->st[i]);
+	free(m->st);
+	reg_modules_free(m->v, m->n);
+	reg_tenants_free(m->t, m->nt);
+	*m = (struct ctl_modules){0};
+}
+
+const struct reg_module_state *ctl__modules_state(const struct ctl_modules *m, size_t i)
+{
+	return m->st && m->st[i].saved_at ? &m->st[i] : NULL;
+}
+
+/* ---- list: the rows on the registry thread, the answer on the loop ---- */
+
+struct list_q {
+	struct ctl *c;
+	struct ctl_reply reply;
+	int64_t tenant;
+	bool with_killed;
+	struct ctl_names remote;     /* platforms other PoPs serve */
+	struct reg_module *v;        /* result */
+	size_t n;
+	struct reported *rep;        /* per module */
+	struct reg_tenant t;
+	bool have_t;
+};
+
+static void list_q_free(struct list_q *q)
+{
+	for (size_t i = 0; q->rep && i < q->n; i++)
+		reported_release(&q->rep[i]);
+	free(q->rep);
+	reg_modules_free(q->v, q->n);
+	if (q->have_t)
+		reg_tenant_release(&q->t);
+	ctl__names_free(&q->remote);
+	free(q);
+}
+
+static int list_work(struct registry *r, void *arg)
+{
+	struct list_q *q = arg;
+	int rc = reg_modules_list(r, q->tenant, q->with_killed, &q->v, &q->n);
 	if (rc)
 		return rc;
+	if (!(q->rep = calloc(q->n + 1, sizeof *q->rep)))
+		return -ENOMEM;
+	for (size_t i = 0; i < q->n; i++)
+		reported_read(r, &q->v[i], ctl__names_have(&q->remote, q->v[i].platform), &q->rep[i]);
+	q->have_t = q->n && !reg_tenant_get(r, q->tenant, &q->t);
+	return 0;
+}
+
+static void list_done(void *arg, int rc)
+{
+	struct list_q *q = arg;
+	struct ctl *c = q->c;
+	if (rc) {
+		ctl__reply_rc(&q->reply, rc);
+		list_q_free(q);
+		return;
+	}
+	if (q->have_t)
+		ctl__tenant_note(c, &q->t);
+	json_t *a = json_array();
+	bool suspended = q->have_t && q->t.suspended_at;
+	for (size_t i = 0; i < q->n; i++) {
+		json_t *j = mod_json(c, &q->v[i], false, NULL);
+		add_held(&q->v[i], suspended, j);
+		add_runtime(c, &q->v[i], &q->rep[i], j);
+		json_array_append_new(a, j);
+	}
+	ctl__reply_json(&q->reply, 200, json_pack("{s:o}", "modules", a), NULL);
+	list_q_free(q);
+}
+
+int ctl_list(struct ctl *c, const struct ctl_caller *who, bool with_killed, ctl_done_fn done,
+             void *ud)
+{
+	struct list_q *q = calloc(1, sizeof *q);
+	if (!q)
+		return -ENOMEM;
+	*q = (struct list_q){.c = c, .reply = {.fn = done, .ud = ud}, .tenant = who->tenant_id,
+	                     .with_killed = with_killed};
+	int rc = ctl__remote_platforms(c, &q->remote);
+	if (!rc)
+		rc = ctl_registry_submit(c, list_work, list_done, q);
+	if (rc)
+		list_q_free(q);
+	return rc;
+}
+
+/* ---- get ---- */
+
+/* The report of module m as its tenant may see it (privacy.c): its own
+ * modules in full, the operator's network at its boundary (mods: the
+ * modules of its model, read on the registry thread). */
+static int tenant_view(struct ctl *c, enum reg_kind kind, int64_t tenant,
+                       const struct reg_modref *mods, size_t n, json_t *j)
+{
+	json_t *rep = json_object_get(j, "report");
+	if (!json_is_object(rep) || kind == REG_KIND_OPERATOR || c->lim.tenant_detail == CTL_DETAIL_FULL)
+		return 0;
 	const char **own = calloc(2 * n + 1, sizeof *own);
 	struct snapshot *snap = c->env.snapshot ? c->env.snapshot(c->env.snapshot_ud) : NULL;
 	size_t nown = 0, nops = 0;
+	int rc = -ENOMEM;
 	if (own) {
 		const char **ops = own + n + 1; /* the operator's on-path modules */
 		own[nown++] = json_string_value(json_object_get(j, "name"));
 		for (size_t i = 0; i < n; i++)
-			if (mods[i].tenant_id == who->tenant_id && !mods[i].is_inline)
+			if (mods[i].tenant_id == tenant && !mods[i].is_inline)
 				own[nown++] = mods[i].name;
 			else if (mods[i].is_inline)
 				ops[nops++] = mods[i].name;
@@ -358,77 +512,166 @@ static int tenant_view(struct ctl *c, const struct ctl_caller *who, json_t *j)
 		if (r)
 			json_object_set_new(j, "report", r);
 		rc = r ? 0 : -ENOMEM;
-	} else {
-		rc = -ENOMEM;
 	}
 	if (snap)
 		snapshot_unref(snap);
 	free(own);
-	reg_modrefs_free(mods, n);
 	return rc;
+}
+
+struct get_q {
+	struct ctl *c;
+	struct ctl_reply reply;
+	int64_t id, tenant;
+	enum reg_kind kind;
+	bool admin;                  /* the operator reads any module, with its full report */
+	bool any;                    /* any tenant's (admin, or the caller's admin token) */
+	bool view;                   /* the tenant's view of the report: its model is read */
+	struct ctl_names remote;
+	struct ctl_modules m;        /* result: the module, its state's size, its tenant */
+	struct reported rep;
+	struct reg_modref *mods;
+	size_t nmods;
+};
+
+static void get_q_free(struct get_q *q)
+{
+	ctl_modules_release(&q->m);
+	reported_release(&q->rep);
+	reg_modrefs_free(q->mods, q->nmods);
+	ctl__names_free(&q->remote);
+	free(q);
+}
+
+static int get_work(struct registry *r, void *arg)
+{
+	struct get_q *q = arg;
+	int rc = ctl__module_read(r, q->id, CTL_MODULES_STATE_SIZES | CTL_MODULES_TENANTS, &q->m);
+	if (rc)
+		return rc;
+	const struct reg_module *m = &q->m.v[0];
+	if (!q->any && m->tenant_id != q->tenant)
+		return -ENOENT;
+	reported_read(r, m, ctl__names_have(&q->remote, m->platform), &q->rep);
+	if (q->view && m->report)
+		rc = reg_modules_model(r, q->tenant, &q->mods, &q->nmods);
+	return rc;
+}
+
+static void get_answer(struct get_q *q)
+{
+	struct ctl *c = q->c;
+	const struct reg_module *m = &q->m.v[0];
+	const struct reg_tenant *t = q->m.nt ? &q->m.t[0] : NULL;
+	if (t)
+		ctl__tenant_note(c, t);
+	json_t *j = mod_json(c, m, true, ctl__modules_state(&q->m, 0));
+	add_held(m, t && t->suspended_at, j);
+	if (!q->admin && j && tenant_view(c, q->kind, q->tenant, q->mods, q->nmods, j)) {
+		json_decref(j);
+		ctl__reply_rc(&q->reply, -ENOMEM);
+		return;
+	}
+	add_runtime(c, m, &q->rep, j);
+	ctl__reply_json(&q->reply, 200, j, NULL);
+}
+
+static void get_done(void *arg, int rc)
+{
+	struct get_q *q = arg;
+	if (rc == -ENOENT)
+		ctl__reply_error(&q->reply, 404, "not_found", NULL, q->any ? "there is no module %lld" :
+		                 "you have no module %lld", (long long)q->id);
+	else if (rc)
+		ctl__reply_rc(&q->reply, rc);
+	else
+		get_answer(q);
+	get_q_free(q);
 }
 
 int ctl_get(struct ctl *c, const struct ctl_caller *who, int64_t id, ctl_done_fn done, void *ud)
 {
-	struct ctl_reply rp = {.fn = done, .ud = ud};
-	struct reg_module m;
-	/* the operator (admin token) reads any module, with its full report */
-	bool admin = who->tenant_id == 0 && who->kind == REG_KIND_OPERATOR;
-	int rc = admin ? reg_module_get(c->env.reg, id, &m) : own_module(c, who, id, &m, &rp);
-	if (rc == -ENOENT && admin)
-		ctl__reply_error(&rp, 404, "not_found", NULL, "there is no module %lld", (long long)id);
-	if (rc)
-		return rc == -ENOENT ? 0 : rc;
-	json_t *j = mod_json(c, &m, true);
-	add_held(&m, ctl__tenant_suspended(c, m.tenant_id), j);
-	if (!admin && j && tenant_view(c, who, j)) {
-		json_decref(j);
-		reg_module_release(&m);
+	struct get_q *q = calloc(1, sizeof *q);
+	if (!q)
 		return -ENOMEM;
-	}
-	add_runtime(c, &m, j);
-	ctl__reply_json(&rp, 200, j, NULL);
-	reg_module_release(&m);
-	return 0;
+	bool admin = who->tenant_id == 0 && who->kind == REG_KIND_OPERATOR;
+	*q = (struct get_q){.c = c, .reply = {.fn = done, .ud = ud}, .id = id,
+	                    .tenant = who->tenant_id, .kind = who->kind, .admin = admin,
+	                    .any = admin || who->admin,
+	                    .view = !admin && who->kind != REG_KIND_OPERATOR &&
+	                            c->lim.tenant_detail != CTL_DETAIL_FULL};
+	int rc = ctl__remote_platforms(c, &q->remote);
+	if (!rc)
+		rc = ctl_registry_submit(c, get_work, get_done, q);
+	if (rc)
+		get_q_free(q);
+	return rc;
 }
 
-/* Mark m killed and free its address, in one transaction. */
-static int store_kill(struct ctl *c, int64_t id)
+/* ---- kill: the check and the kill in one transaction ---- */
+
+enum { KILLED_ALREADY = 1 };
+
+struct kill_q {
+	struct ctl *c;
+	struct ctl_reply reply;
+	int64_t id, tenant;
+	bool any;                    /* the caller's admin token: any tenant's */
+	struct ctl_modules m;        /* result: the module as it was */
+};
+
+static int kill_work(struct registry *r, void *arg)
 {
-	int rc = reg_begin(c->env.reg);
-	if (rc)
-		return rc;
-	rc = reg_module_kill(c->env.reg, id);
+	struct kill_q *q = arg;
+	int rc = reg_begin(r);
 	if (!rc)
-		rc = reg_commit(c->env.reg);
+		rc = ctl__module_read(r, q->id, 0, &q->m);
+	if (!rc && !q->any && q->m.v[0].tenant_id != q->tenant)
+		rc = -ENOENT;
+	if (!rc && !strcmp(q->m.v[0].state, "killed"))
+		rc = KILLED_ALREADY;
+	if (!rc && (rc = reg_module_kill(r, q->id)) == -ENOENT)
+		rc = KILLED_ALREADY; /* (killed meanwhile, by another innetd) */
+	if (!rc)
+		rc = reg_commit(r);
 	if (rc)
-		reg_rollback(c->env.reg);
+		reg_rollback(r);
 	return rc;
+}
+
+static void kill_done(void *arg, int rc)
+{
+	struct kill_q *q = arg;
+	const struct reg_module *m = q->m.n ? &q->m.v[0] : NULL;
+	if (rc == -ENOENT)
+		ctl__reply_error(&q->reply, 404, "not_found", NULL, q->any ? "there is no module %lld" :
+		                 "you have no module %lld", (long long)q->id);
+	else if (rc == KILLED_ALREADY)
+		ctl__reply_error(&q->reply, 404, "not_found", NULL, "module %lld was killed already",
+		                 (long long)q->id);
+	else if (rc)
+		ctl__reply_rc(&q->reply, rc);
+	else {
+		ctl__modules_changed(q->c, m->tenant_id, m->platform);
+		ctl__platform_remove(q->c, m);
+		log_info("controller", "module %lld '%s' killed%s", (long long)m->id, m->name,
+		         q->any ? " by the operator" : "");
+		ctl__reply_json(&q->reply, 204, NULL, json_pack("{s:I, s:I}", "id", (json_int_t)m->id,
+		                                                "tenant_id", (json_int_t)m->tenant_id));
+	}
+	ctl_modules_release(&q->m);
+	free(q);
 }
 
 int ctl_kill(struct ctl *c, const struct ctl_caller *who, int64_t id, ctl_done_fn done, void *ud)
 {
-	struct ctl_reply rp = {.fn = done, .ud = ud};
-	struct reg_module m;
-	int rc = own_module(c, who, id, &m, &rp);
+	struct kill_q *q = calloc(1, sizeof *q);
+	if (!q)
+		return -ENOMEM;
+	*q = (struct kill_q){.c = c, .reply = {.fn = done, .ud = ud}, .id = id,
+	                     .tenant = who->tenant_id, .any = who->admin};
+	int rc = ctl_registry_submit(c, kill_work, kill_done, q);
 	if (rc)
-		return rc == -ENOENT ? 0 : rc;
-	if (!strcmp(m.state, "killed")) {
-		ctl__reply_error(&rp, 404, "not_found", NULL, "module %lld was killed already",
-		                 (long long)m.id);
-		reg_module_release(&m);
-		return 0;
-	}
-	if ((rc = store_kill(c, m.id))) {
-		reg_module_release(&m);
-		return rc;
-	}
-	ctl__modules_changed(c, m.tenant_id, m.platform);
-	ctl__platform_remove(c, &m);
-	log_info("controller", "module %lld '%s' killed%s", (long long)m.id, m.name,
-	         who->admin ? " by the operator" : "");
-	ctl__reply_json(&rp, 204, NULL, json_pack("{s:I, s:I}", "id", (json_int_t)m.id, "tenant_id",
-	                                          (json_int_t)m.tenant_id));
-	reg_module_release(&m);
-	return 0;
+		free(q);
+	return rc;
 }

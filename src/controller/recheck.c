@@ -17,6 +17,7 @@ struct recheck {
 	struct ctl_reply reply;
 	bool policy, force;
 	char *text;              /* the new policy statement(s) */
+	char *pols;              /* network: every policy (read with the modules) */
 	struct vfy_base *base;   /* the model to check on (new network or current) */
 	struct reg_module *mods;
 	size_t nmods;
@@ -112,6 +113,7 @@ static void recheck_free(struct recheck *k)
 	vfy_base_unref(k->base);
 	json_decref(k->violations);
 	json_decref(k->network);
+	free(k->pols);
 	free(k->text);
 	free(k);
 }
@@ -199,24 +201,30 @@ static int policy_names(struct recheck *k)
 	return rc;
 }
 
-static int recheck_start(struct ctl *c, struct recheck *k)
+/* Registry thread: the live modules, and for a network every policy. */
+static int recheck_read(struct registry *r, void *arg)
 {
-	int rc = reg_modules_live(c->env.reg, 0, &k->mods, &k->nmods);
-	if (rc)
-		return rc;
+	struct recheck *k = arg;
+	int rc = reg_modules_live(r, 0, &k->mods, &k->nmods);
+	if (!rc && !k->policy)
+		rc = ctl__policies_read(r, &k->pols);
+	return rc;
+}
+
+/* With the modules read: what each is checked against, then the checks on
+ * the pool. -EINVAL: answered. */
+static int recheck_queue(struct ctl *c, struct recheck *k)
+{
 	k->sibs = calloc(k->nmods + 1, sizeof *k->sibs);
 	k->stmts = calloc(k->nmods + 1, sizeof *k->stmts);
 	if (!k->sibs || !k->stmts)
 		return -ENOMEM;
-	char *pols = NULL;
-	if (!k->policy && (rc = ctl__policies_text(c, &pols)))
-		return rc;
+	int rc = 0;
 	for (size_t i = 0; i < k->nmods && !rc; i++) {
 		rc = ctl__mod_sib(&k->mods[i], &k->sibs[i]);
-		if (!rc && !(k->stmts[i] = module_statements(k, &k->mods[i], pols)))
+		if (!rc && !(k->stmts[i] = module_statements(k, &k->mods[i], k->pols)))
 			rc = -ENOMEM;
 	}
-	free(pols);
 	if (!rc && k->policy)
 		rc = policy_names(k);
 	if (rc)
@@ -226,6 +234,23 @@ static int recheck_start(struct ctl *c, struct recheck *k)
 		return -EIO;
 	c->inflight++;
 	return 0;
+}
+
+static void recheck_read_done(void *arg, int rc)
+{
+	struct recheck *k = arg;
+	if (!rc)
+		rc = recheck_queue(k->ctl, k);
+	if (!rc)
+		return;
+	if (rc != -EINVAL) /* (-EINVAL: answered) */
+		ctl__reply_rc(&k->reply, rc);
+	recheck_free(k);
+}
+
+static int recheck_start(struct ctl *c, struct recheck *k)
+{
+	return ctl_registry_submit(c, recheck_read, recheck_read_done, k);
 }
 
 static struct recheck *recheck_new(struct ctl *c, bool policy, bool force, ctl_done_fn done,

@@ -35,7 +35,7 @@ struct watch {
 	uv_timer_t report;  /* the live states of this PoP's modules, to the registry */
 	char *pop;
 	bool was_ready, closing;
-	unsigned closes;    /* handle closes pending: freed when none is left */
+	unsigned closes;    /* handle closes and reports pending: freed when none is left */
 	struct watch_stats stats;
 };
 
@@ -164,14 +164,23 @@ static void watch_open(struct watch *w)
 	uv_poll_start(&w->poll, UV_WRITABLE, on_poll);
 }
 
-static void on_report(uv_timer_t *t)
+static void on_reported(void *ud, int rc)
 {
-	struct watch *w = t->data;
-	int rc = ctl_report_runtime(w->ctl, w->pop);
+	struct watch *w = ud;
 	if (rc < 0)
 		w->stats.report_failures++;
 	else
 		w->stats.reports++;
+	if (--w->closes == 0 && w->closing)
+		watch_free(w);
+}
+
+static void on_report(uv_timer_t *t)
+{
+	struct watch *w = t->data;
+	w->closes++; /* (the report's done may come after watch_stop) */
+	if (ctl_report_runtime(w->ctl, w->pop, on_reported, w) < 0)
+		on_reported(w, -EIO);
 }
 
 int watch_start(uv_loop_t *loop, const char *spec, const char *pop, uint64_t report_ms,

@@ -1,8 +1,9 @@
 /* A suspended tenant's modules on the platform (docs/operator.md): held
  * when the fast path connects (a restart while suspended), released and
- * held again by ctl_tenant_hold, removed by ctl_tenant_kill_all; the other
- * tenant's module is left alone. A recording dummy stands in for the fast
- * path. */
+ * held again by ctl_tenant_hold, removed by ctl_tenant_killed after
+ * ctl_modules_kill; the other tenant's module is left alone. A recording
+ * dummy stands in for the fast path. The registry's statements run on its
+ * thread (ctl_registry_submit) once the controller is made. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -82,6 +83,94 @@ static int64_t add_tenant(struct registry *reg, const char *name, uint8_t h)
 	return id;
 }
 
+/* Run fn(r, arg) on the registry thread and wait for it (the loop runs). */
+struct onreg {
+	int (*fn)(struct registry *r, void *arg);
+	void *arg;
+	int rc;
+	bool done;
+};
+
+static int onreg_work(struct registry *r, void *arg)
+{
+	struct onreg *o = arg;
+	return o->fn(r, o->arg);
+}
+
+static void onreg_done(void *arg, int rc)
+{
+	struct onreg *o = arg;
+	o->rc = rc;
+	o->done = true;
+}
+
+static int on_registry(struct ctl *c, uv_loop_t *loop, int (*fn)(struct registry *r, void *arg),
+                       void *arg)
+{
+	struct onreg o = {fn, arg, 0, false};
+	assert_int_equal(ctl_registry_submit(c, onreg_work, onreg_done, &o), 0);
+	while (!o.done)
+		uv_run(loop, UV_RUN_ONCE);
+	return o.rc;
+}
+
+struct step {
+	int64_t tenant, module, other;
+	bool flag;
+	struct ctl_modules m;
+	int64_t n;
+};
+
+/* b stateful with a state saved, its tenant resumed */
+static int resume_with_state(struct registry *reg, void *arg)
+{
+	struct step *st = arg;
+	char sql[128];
+	snprintf(sql, sizeof sql, "UPDATE modules SET stateful = 1 WHERE id = %lld", (long long)st->module);
+	assert_int_equal(sqlite3_exec(reg_db(reg), sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(reg_module_state_put(reg, st->module, "saved", 5), 0);
+	return reg_tenant_set_suspended(reg, st->tenant, false);
+}
+
+static int read_modules(struct registry *reg, void *arg)
+{
+	struct step *st = arg;
+	return ctl_modules_read(reg, st->tenant, st->flag ? 0 : CTL_MODULES_STATES, &st->m);
+}
+
+static int kill_modules(struct registry *reg, void *arg)
+{
+	struct step *st = arg;
+	int rc = reg_begin(reg);
+	if (!rc && !(rc = ctl_modules_kill(reg, st->tenant, &st->m)) && (rc = reg_commit(reg)))
+		ctl_modules_release(&st->m);
+	return rc;
+}
+
+static int delete_and_count(struct registry *reg, void *arg)
+{
+	struct step *st = arg;
+	assert_int_equal(reg_tenant_delete(reg, st->tenant), 0);
+	return reg_modules_count_tenant(reg, st->other, &st->n);
+}
+
+/* hold (st->flag) or release st->tenant's modules as the API does */
+static int hold(struct ctl *c, uv_loop_t *loop, struct step *st)
+{
+	assert_int_equal(on_registry(c, loop, read_modules, st), 0);
+	int n = ctl_tenant_hold(c, st->tenant, st->flag, &st->m);
+	ctl_modules_release(&st->m);
+	return n;
+}
+
+static int kill_all(struct ctl *c, uv_loop_t *loop, struct step *st, json_t **ids)
+{
+	assert_int_equal(on_registry(c, loop, kill_modules, st), 0);
+	int n = ctl_tenant_killed(c, st->tenant, &st->m, ids);
+	ctl_modules_release(&st->m);
+	return n;
+}
+
 static void test_hold_release_kill(void **state)
 {
 	char dir[] = "/tmp/innet-ctl-hold-XXXXXX";
@@ -120,6 +209,8 @@ static void test_hold_release_kill(void **state)
 	                               .hold = rec_hold};
 	/* connecting (a restart): all installed, the suspended tenant's held */
 	assert_int_equal(ctl_set_platform_ops(c, &ops), 0);
+	assert_int_equal(r.installs, 0); /* (when the rows arrive) */
+	uv_run(&loop, UV_RUN_DEFAULT);
 	assert_int_equal(r.installs, 3);
 	assert_int_equal(r.nheld, 2);
 	assert_int_equal(r.held[0], a);
@@ -127,12 +218,9 @@ static void test_hold_release_kill(void **state)
 	assert_true(r.hold[0] && r.hold[1]);
 	/* resume: released; b, stateful with a state saved in the registry,
 	 * is installed again with it instead */
-	char sql[128];
-	snprintf(sql, sizeof sql, "UPDATE modules SET stateful = 1 WHERE id = %lld", (long long)b);
-	assert_int_equal(sqlite3_exec(reg_db(reg), sql, NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(reg_module_state_put(reg, b, "saved", 5), 0);
-	assert_int_equal(reg_tenant_set_suspended(reg, bad, false), 0);
-	assert_int_equal(ctl_tenant_hold(c, bad, false), 2);
+	struct step st = {.tenant = bad, .module = b};
+	assert_int_equal(on_registry(c, &loop, resume_with_state, &st), 0);
+	assert_int_equal(hold(c, &loop, &st), 2);
 	assert_int_equal(r.nheld, 3);
 	assert_int_equal(r.held[2], a);
 	assert_false(r.hold[2]);
@@ -142,22 +230,26 @@ static void test_hold_release_kill(void **state)
 	assert_string_equal(r.last_state, "saved");
 	r.removes = 0;
 	r.nheld = 4;
-	assert_int_equal(ctl_tenant_hold(c, good, true), 1);
+	st = (struct step){.tenant = good, .flag = true};
+	assert_int_equal(hold(c, &loop, &st), 1);
 	assert_int_equal(r.held[4], g);
 	/* kill all of one tenant: both off the platform, the other stays */
 	json_t *ids = NULL;
-	assert_int_equal(ctl_tenant_kill_all(c, bad, &ids), 2);
+	st = (struct step){.tenant = bad};
+	assert_int_equal(kill_all(c, &loop, &st, &ids), 2);
 	assert_int_equal(json_array_size(ids), 2);
 	json_decref(ids);
 	assert_int_equal(r.removes, 2);
 	assert_int_equal(r.removed[0], a);
 	assert_int_equal(r.removed[1], b);
-	assert_int_equal(reg_tenant_delete(reg, bad), 0);
-	int64_t n = -1;
-	assert_int_equal(reg_modules_count_tenant(reg, good, &n), 0);
-	assert_int_equal(n, 1);
-	assert_int_equal(ctl_tenant_kill_all(c, bad, NULL), 0);
+	st = (struct step){.tenant = bad, .other = good, .n = -1};
+	assert_int_equal(on_registry(c, &loop, delete_and_count, &st), 0);
+	assert_int_equal(st.n, 1);
+	st = (struct step){.tenant = bad};
+	assert_int_equal(kill_all(c, &loop, &st, NULL), 0);
 
+	ctl_close(c);
+	uv_run(&loop, UV_RUN_DEFAULT);
 	ctl_free(c);
 	uv_loop_close(&loop);
 	snapshot_unref(s);

@@ -4,7 +4,10 @@
  * that runs, sandboxed or not, stateful or not, its quotas and the state
  * saved at its last suspend); killed modules are not. A module stored
  * before schema version 4 is decided stateful or not when the controller
- * loads. A recording dummy stands in for the fast path. */
+ * loads. Reconciling with the registry and a module changed by another
+ * innetd install what is live and remove what is not. A recording dummy
+ * stands in for the fast path. The modules are read on the registry
+ * thread: the loop runs until they are installed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -145,14 +148,11 @@ static void test_install_on_connect(void **state)
 	struct ctl_env env = {&loop, reg, no_snapshot, NULL, NULL};
 	struct ctl_limits lim = {.module_flows = 5000};
 	assert_int_equal(ctl_new(&env, &lim, &c), 0);
-	struct reg_module mb;
-	assert_int_equal(reg_module_get(reg, b, &mb), 0);
-	assert_true(mb.stateful);
-	assert_non_null(strstr(mb.stateful_elements, "\"class\":\"ChangeEnforcer\""));
-	reg_module_release(&mb);
 	struct rec r = {0};
 	struct ctl_platform_ops ops = {.ud = &r, .install = rec_install, .remove = rec_remove};
 	assert_int_equal(ctl_set_platform_ops(c, &ops), 0);
+	assert_int_equal(r.n, 0); /* installed when the rows, quotas and states arrive */
+	uv_run(&loop, UV_RUN_DEFAULT);
 	assert_int_equal(r.n, 3);
 	assert_int_equal(r.ids[0], a);
 	assert_int_equal(r.ids[1], b);
@@ -181,8 +181,149 @@ static void test_install_on_connect(void **state)
 		free(r.states[i]);
 	}
 	reg_tenant_release(&t2);
+	ctl_close(c);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	/* the registry is this thread's again: b was decided stateful by ctl_new */
+	struct reg_module mb;
+	assert_int_equal(reg_module_get(reg, b, &mb), 0);
+	assert_true(mb.stateful);
+	assert_non_null(strstr(mb.stateful_elements, "\"class\":\"ChangeEnforcer\""));
+	reg_module_release(&mb);
 	ctl_free(c);
 	uv_loop_close(&loop);
+	reg_tenant_release(&t);
+	snapshot_unref(s);
+	free(net);
+	reg_close(reg);
+	char cmd[160];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* A platform that knows what it holds. */
+struct plat {
+	int64_t held[16];
+	size_t n;
+	int installs, removes;
+	int64_t removed[16];
+};
+
+static int plat_install(void *ud, const struct ctl_deployed *m)
+{
+	struct plat *p = ud;
+	assert_true(p->n < 16);
+	p->held[p->n++] = m->id;
+	p->installs++;
+	return 0;
+}
+
+static int plat_remove(void *ud, const struct ctl_deployed *m)
+{
+	struct plat *p = ud;
+	assert_true(p->removes < 16);
+	p->removed[p->removes++] = m->id;
+	for (size_t i = 0; i < p->n; i++)
+		if (p->held[i] == m->id)
+			p->held[i] = p->held[--p->n];
+	return 0;
+}
+
+static bool plat_holds(const struct plat *p, int64_t id)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->held[i] == id)
+			return true;
+	return false;
+}
+
+static json_t *plat_describe(void *ud, int64_t id)
+{
+	return plat_holds(ud, id) ? json_object() : NULL;
+}
+
+static size_t plat_installed(void *ud, int64_t *ids, size_t cap)
+{
+	struct plat *p = ud;
+	for (size_t i = 0; i < p->n && i < cap; i++)
+		ids[i] = p->held[i];
+	return p->n;
+}
+
+static void test_reconcile_and_changes(void **state)
+{
+	char dir[] = "/tmp/innet-ctl-rec-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char db[128];
+	snprintf(db, sizeof db, "%s/innet.db", dir);
+	struct registry *reg;
+	char err[256];
+	assert_int_equal(reg_open(db, &reg, err, sizeof err), 0);
+	size_t len;
+	char *net = th_read_file(th_example_path("figure3-network.json"), &len);
+	assert_non_null(net);
+	struct snapshot *s;
+	struct diags d;
+	diags_init(&d);
+	assert_int_equal(snapshot_parse(net, len, &s, &d), 0);
+	diags_free(&d);
+	char *busy = NULL;
+	assert_int_equal(reg_snapshot_put(reg, s, "test", &busy), 0);
+	struct reg_tenant t = {.name = strdup("phone"), .kind = REG_KIND_CLIENT, .quota_modules = 10};
+	uint8_t hash[REG_HASH_LEN] = {1};
+	assert_int_equal(reg_tenant_add(reg, &t, hash), 0);
+	int64_t a = add_module(reg, t.id, "a", 0xc0000202, "safe", "FromNetFront -> ToNetFront;");
+	int64_t b = add_module(reg, t.id, "b", 0xc0000203, "safe", "FromNetFront -> ToNetFront;");
+	int64_t k = add_module(reg, t.id, "k", 0xc0000204, "safe", "FromNetFront -> Discard;");
+	assert_int_equal(reg_begin(reg), 0);
+	assert_int_equal(reg_module_kill(reg, k), 0);
+	assert_int_equal(reg_commit(reg), 0);
+
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	struct ctl *c;
+	struct ctl_env env = {&loop, reg, no_snapshot, NULL, NULL};
+	assert_int_equal(ctl_new(&env, NULL, &c), 0);
+	struct plat p = {0};
+	struct ctl_platform_ops ops = {.ud = &p, .install = plat_install, .remove = plat_remove,
+	                               .describe = plat_describe, .installed = plat_installed};
+	assert_int_equal(ctl_set_platform_ops(c, &ops), 0);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(p.installs, 2);
+	/* the platform lost a, still holds the killed k and a module whose row
+	 * is gone: a reconcile puts it right */
+	plat_remove(&p, &(struct ctl_deployed){.id = a});
+	p.held[p.n++] = k;
+	p.held[p.n++] = 999;
+	p.removes = 0;
+	assert_int_equal(ctl_reconcile(c), 0);
+	assert_int_equal(p.installs, 2); /* (when the rows arrive) */
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(p.installs, 3);
+	assert_int_equal(p.removes, 2);
+	assert_true(plat_holds(&p, a) && plat_holds(&p, b));
+	assert_false(plat_holds(&p, k) || plat_holds(&p, 999));
+	assert_int_equal(p.n, 2);
+	/* notes from another innetd: b changed, k killed, an unknown id */
+	ctl_module_changed(c, b); /* live and held: nothing to do */
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(p.installs, 3);
+	assert_int_equal(p.removes, 2);
+	p.held[p.n++] = k;
+	ctl_module_changed(c, k); /* killed and held: removed */
+	ctl_module_changed(c, 12345); /* no such module: nothing */
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(p.removes, 3);
+	assert_int_equal(p.removed[2], k);
+	plat_remove(&p, &(struct ctl_deployed){.id = b});
+	ctl_module_changed(c, b); /* live and missing: installed */
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(p.installs, 4);
+	assert_true(plat_holds(&p, b));
+
+	ctl_close(c);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	ctl_free(c);
+	assert_int_equal(uv_loop_close(&loop), 0);
 	reg_tenant_release(&t);
 	snapshot_unref(s);
 	free(net);
@@ -196,6 +337,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_install_on_connect),
+		cmocka_unit_test(test_reconcile_and_changes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
