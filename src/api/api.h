@@ -245,7 +245,9 @@ void api_set_snapshot(struct api *api, struct snapshot *s);
  * retention_ms (0: kept) are deleted, a bounded batch per report_ms.
  * Starts a timer on the loop: api_close it before the loop ends. */
 void api_set_audit_policy(struct api *api, uint64_t report_ms, uint64_t retention_ms);
-/* Write the counted rows and close the timer (api may be NULL). */
+/* Submit the counted rows to the registry thread and close the timer
+ * (api may be NULL); call before ctl_close, so that they are written
+ * while the loop runs dry. */
 void api_close(struct api *api);
 /* Set by main when SIGTERM arrives (health then says "draining"). */
 void api_set_draining(struct api *api, bool draining);
