@@ -59,6 +59,7 @@ struct read_entry {
 struct api {
 	uv_loop_t *loop;
 	struct registry *reg;
+	struct ctl *ctl; /* its registry thread runs the statements (NULL: run here) */
 	json_t *settings; /* GET /v1/config */
 	uint8_t admin_hash[REG_HASH_LEN];
 	struct http_router *router;
@@ -74,6 +75,7 @@ struct api {
 	uint64_t report_ms, retention_ms;
 	struct anon_source *anon; /* ANON_MAX + 1 (the last: "other") */
 	size_t nanon;
+	uint64_t anon_epoch; /* bumped by each flush: a row id arriving later is dropped */
 	struct token_entry *tokens; /* TOKEN_CACHE; NULL: no cache */
 	size_t ntokens;
 	struct read_entry reads[READ_CACHE];
@@ -123,7 +125,8 @@ void api_free(struct api *api)
 {
 	if (!api)
 		return;
-	anon_flush(api);
+	if (!api->ctl) /* (with one, api_close flushed through its thread) */
+		anon_flush(api);
 	free(api->anon);
 	http_router_free(api->router);
 	for (size_t i = 0; i < api->ntargets; i++)
@@ -192,6 +195,24 @@ const struct api_change_hooks *api_change_hooks(struct api *api)
 }
 
 struct registry *api_registry(struct api *api) { return api->reg; }
+
+void api_set_controller(struct api *api, struct ctl *c)
+{
+	api->ctl = c;
+}
+
+int api_registry_submit(struct api *api, reg_work_fn work, reg_done_fn done, void *arg)
+{
+	if (api->ctl)
+		return ctl_registry_submit(api->ctl, work, done, arg);
+	done(arg, work(api->reg, arg)); /* no registry thread: this one owns it */
+	return 0;
+}
+
+bool api_registry_available(struct api *api)
+{
+	return api->ctl ? ctl_registry_available(api->ctl) : reg_available(api->reg);
+}
 uv_loop_t *api_loop(struct api *api) { return api->loop; }
 const json_t *api_settings(struct api *api) { return api->settings; }
 void api_set_draining(struct api *api, bool d) { api->draining = d; }
@@ -315,25 +336,120 @@ static char *anon_detail(const struct api *api, const struct anon_source *a)
 	return text;
 }
 
+/* An audit statement on the registry thread: a new row (id: the row's,
+ * filled in by work) or the detail of row id. Strings are copies; done
+ * only logs, or gives an anonymous entry its row. */
+struct audit_write {
+	struct api *api;
+	char *who, *method, *path, *result, *detail;
+	int64_t tenant_id, id;
+	int status;
+	size_t anon;        /* with anon_epoch: the entry waiting for its row */
+	uint64_t anon_epoch;
+	bool for_anon;
+};
+
+static void audit_write_free(struct audit_write *a)
+{
+	free(a->who);
+	free(a->method);
+	free(a->path);
+	free(a->result);
+	free(a->detail);
+	free(a);
+}
+
+static int audit_add_work(struct registry *reg, void *arg)
+{
+	struct audit_write *a = arg;
+	int rc = reg_audit_add(reg, a->who, a->tenant_id, a->method, a->path, a->status, a->result,
+	                       a->detail);
+	if (!rc)
+		a->id = reg_audit_last_id(reg);
+	return rc;
+}
+
+static void audit_add_done(void *arg, int rc)
+{
+	struct audit_write *a = arg;
+	struct api *api = a->api;
+	if (rc)
+		log_error("api", "audit row for %s %s not written: %s", a->method, a->path, strerror(-rc));
+	else if (a->for_anon && a->anon_epoch == api->anon_epoch && a->anon < api->nanon)
+		api->anon[a->anon].row = a->id;
+	audit_write_free(a);
+}
+
+/* A new audit row, written on the registry thread (detail taken). */
+static struct audit_write *audit_row(struct api *api, const char *who, int64_t tenant_id,
+                                     const char *method, const char *path, int status,
+                                     const char *result, char *detail)
+{
+	struct audit_write *a = calloc(1, sizeof *a);
+	if (!a) {
+		free(detail);
+		return NULL;
+	}
+	*a = (struct audit_write){.api = api, .who = strdup(who), .method = strdup(method),
+	                          .path = strdup(path), .result = strdup(result), .detail = detail,
+	                          .tenant_id = tenant_id, .status = status};
+	if (!a->who || !a->method || !a->path || !a->result) {
+		audit_write_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+static void audit_submit(struct api *api, struct audit_write *a, reg_work_fn work, reg_done_fn done,
+                         const char *what)
+{
+	int rc = a ? api_registry_submit(api, work, done, a) : -ENOMEM;
+	if (rc) {
+		log_error("api", "%s not written: %s", what, strerror(-rc));
+		if (a)
+			audit_write_free(a);
+	}
+}
+
+static int audit_detail_work(struct registry *reg, void *arg)
+{
+	struct audit_write *a = arg;
+	return reg_audit_set_detail(reg, a->id, a->detail);
+}
+
+static void audit_detail_done(void *arg, int rc)
+{
+	struct audit_write *a = arg;
+	if (rc)
+		log_error("api", "audit count for %s not written: %s", a->who, strerror(-rc));
+	audit_write_free(a);
+}
+
 /* The counts of the interval into their rows (only rows counting more
- * than their first call change). */
+ * than their first call change; a row whose id has not come back yet from
+ * the registry thread is skipped). */
 static void anon_flush(struct api *api)
 {
 	for (size_t i = 0; i < api->nanon; i++) {
 		struct anon_source *a = &api->anon[i];
 		if (a->count < 2 || !a->row)
 			continue;
-		char *detail = anon_detail(api, a);
-		int rc = detail ? reg_audit_set_detail(api->reg, a->row, detail) : -ENOMEM;
-		if (rc)
-			log_error("api", "audit count for %s not written: %s", a->source, strerror(-rc));
-		free(detail);
+		struct audit_write *w = calloc(1, sizeof *w);
+		if (w && (!(w->who = strdup(a->source)) || !(w->detail = anon_detail(api, a)))) {
+			audit_write_free(w);
+			w = NULL;
+		}
+		if (w)
+			w->id = a->row;
+		audit_submit(api, w, audit_detail_work, audit_detail_done, "an audit count");
 	}
 	api->nanon = 0;
+	api->anon_epoch++;
 }
 
 /* The entry of src this interval, made and written when new (its first
- * call's row); ANON_MAX addresses, the rest share one entry "other". */
+ * call's row, whose id comes back later); ANON_MAX addresses, the rest
+ * share one entry "other". */
 static struct anon_source *anon_entry(struct api *api, const struct api_req *r, const char *src,
                                       int status, const char *result)
 {
@@ -350,13 +466,14 @@ static struct anon_source *anon_entry(struct api *api, const struct api_req *r, 
 	json_t *m = r->audit_detail ? json_object_get(r->audit_detail, "message") : NULL;
 	snprintf(a->message, sizeof a->message, "%s", json_is_string(m) ? json_string_value(m) : "");
 	a->count = 1;
-	char *detail = anon_detail(api, a);
-	int rc = reg_audit_add(api->reg, "anonymous", 0, r->method, r->path, status, result, detail);
-	if (rc)
-		log_error("api", "audit row for %s %s not written: %s", r->method, r->path, strerror(-rc));
-	else
-		a->row = reg_audit_last_id(api->reg);
-	free(detail);
+	struct audit_write *w = audit_row(api, "anonymous", 0, r->method, r->path, status, result,
+	                                  anon_detail(api, a));
+	if (w) {
+		w->for_anon = true;
+		w->anon = (size_t)(a - api->anon);
+		w->anon_epoch = api->anon_epoch;
+	}
+	audit_submit(api, w, audit_add_work, audit_add_done, "an audit row");
 	a->count = 0;
 	return a;
 }
@@ -371,15 +488,39 @@ static void anon_count(struct api *api, const struct api_req *r, int status, con
 		a->count++;
 }
 
+/* Audit retention: a bounded batch of old rows deleted on the registry
+ * thread. */
+struct audit_prune {
+	int64_t older_than_ms;
+	int deleted;
+};
+
+static int audit_prune_work(struct registry *reg, void *arg)
+{
+	struct audit_prune *p = arg;
+	return reg_audit_prune(reg, p->older_than_ms, PRUNE_BATCH, &p->deleted);
+}
+
+static void audit_prune_done(void *arg, int rc)
+{
+	struct audit_prune *p = arg;
+	if (!rc && p->deleted)
+		log_debug("api", "audit retention: %d row(s) deleted", p->deleted);
+	free(p);
+}
+
 static void on_housekeeping(uv_timer_t *t)
 {
 	struct api *api = t->data;
 	anon_flush(api);
 	if (!api->retention_ms)
 		return;
-	int n = 0;
-	if (!reg_audit_prune(api->reg, (int64_t)api->retention_ms, PRUNE_BATCH, &n) && n)
-		log_debug("api", "audit retention: %d row(s) deleted", n);
+	struct audit_prune *p = calloc(1, sizeof *p);
+	if (!p)
+		return;
+	p->older_than_ms = (int64_t)api->retention_ms;
+	if (api_registry_submit(api, audit_prune_work, audit_prune_done, p))
+		free(p);
 }
 
 void api_set_audit_policy(struct api *api, uint64_t report_ms, uint64_t retention_ms)
@@ -407,6 +548,8 @@ void api_close(struct api *api)
 	api->report_ms = 0; /* from now on rows are written at once */
 }
 
+/* The audit row of r's answer, written on the registry thread (the answer
+ * does not wait for it). */
 static void audit(struct api_req *r, int status, const char *code)
 {
 	if (!r->audited)
@@ -417,11 +560,9 @@ static void audit(struct api_req *r, int status, const char *code)
 		return;
 	}
 	char *detail = r->audit_detail ? json_dumps(r->audit_detail, JSON_COMPACT) : NULL;
-	int rc = reg_audit_add(r->api->reg, r->who.who[0] ? r->who.who : "anonymous",
-	                       r->who.tenant_id, r->method, r->path, status, result, detail);
-	if (rc)
-		log_error("api", "audit row for %s %s not written: %s", r->method, r->path, strerror(-rc));
-	free(detail);
+	struct audit_write *a = audit_row(r->api, r->who.who[0] ? r->who.who : "anonymous",
+	                                  r->who.tenant_id, r->method, r->path, status, result, detail);
+	audit_submit(r->api, a, audit_add_work, audit_add_done, "an audit row");
 }
 
 /* A GET answered 200: kept to answer the same caller and path while the
@@ -548,9 +689,10 @@ static void error_dh(struct api_req *r, int status, const char *code, json_t *de
 
 void api_error_rc(struct api_req *r, int rc, const char *what)
 {
-	if (!reg_available(r->api->reg) && read_serve_stale(r))
+	bool up = api_registry_available(r->api);
+	if (!up && read_serve_stale(r))
 		return;
-	if (!reg_available(r->api->reg)) {
+	if (!up) {
 		error_h(r, 503, "registry_unavailable", "Retry-After: " REGISTRY_RETRY_S "\r\n",
 		        "%s: the registry database cannot be reached; try again", what);
 		return;
@@ -702,9 +844,52 @@ static int who_tenant(struct api_req *r, int64_t id, enum reg_kind kind, const c
 	return suspended ? -EPERM : 0;
 }
 
+static void proceed(struct api_req *r, const struct route_target *t, int auth_rc);
+
+/* A token the cache did not know (or knew at an older tenant
+ * generation), looked up on the registry thread; the request goes on in
+ * token_looked_up. */
+struct token_lookup {
+	struct api_req *r;
+	const struct route_target *t;
+	uint8_t hash[REG_HASH_LEN];
+	uint64_t gen;         /* the tenant generation before the read */
+	struct reg_tenant row;
+};
+
+static int token_lookup_work(struct registry *reg, void *arg)
+{
+	struct token_lookup *tl = arg;
+	return reg_tenant_by_token(reg, tl->hash, &tl->row);
+}
+
+static void token_looked_up(void *arg, int rc)
+{
+	struct token_lookup *tl = arg;
+	struct api_req *r = tl->r;
+	const struct token_entry *e = token_find(r->api, tl->hash);
+	if (rc && rc != -ENOENT && e && !api_registry_available(r->api)) {
+		/* the database is gone: who the token was when last read (reads
+		 * are then answered from memory, marked stale; writes fail) */
+		r->stale = true;
+		rc = who_tenant(r, e->tenant_id, e->kind, e->name, e->suspended);
+	} else if (rc) {
+		rc = rc == -ENOENT ? -EACCES : rc;
+	} else {
+		token_remember(r->api, tl->hash, &tl->row, tl->gen);
+		rc = who_tenant(r, tl->row.id, tl->row.kind, tl->row.name, tl->row.suspended_at != NULL);
+		reg_tenant_release(&tl->row);
+	}
+	const struct route_target *t = tl->t;
+	free(tl);
+	proceed(r, t, rc);
+}
+
 /* Who is calling: fills r->who; 0, -EACCES (no or bad token) or -EPERM
- * (a suspended tenant's token: docs/operator.md). */
-static int authenticate(struct api_req *r, struct http_req *h)
+ * (a suspended tenant's token: docs/operator.md), or API_PENDING: the
+ * token is looked up on the registry thread and proceed(r, t, ...) runs
+ * when it is known. */
+static int authenticate(struct api_req *r, struct http_req *h, const struct route_target *t)
 {
 	const char *hdr = http_req_header(h, "Authorization");
 	const char *tok;
@@ -727,20 +912,17 @@ static int authenticate(struct api_req *r, struct http_req *h)
 	const struct token_entry *e = token_find(r->api, hash);
 	if (e && e->gen == gen)
 		return who_tenant(r, e->tenant_id, e->kind, e->name, e->suspended);
-	struct reg_tenant t;
-	int rc = reg_tenant_by_token(r->api->reg, hash, &t);
-	if (rc && rc != -ENOENT && e && !reg_available(r->api->reg)) {
-		/* the database is gone: who the token was when last read (reads
-		 * are then answered from memory, marked stale; writes fail) */
-		r->stale = true;
-		return who_tenant(r, e->tenant_id, e->kind, e->name, e->suspended);
-	}
+	struct token_lookup *tl = calloc(1, sizeof *tl);
+	if (!tl)
+		return -ENOMEM;
+	tl->r = r;
+	tl->t = t;
+	tl->gen = gen;
+	memcpy(tl->hash, hash, REG_HASH_LEN);
+	int rc = api_registry_submit(r->api, token_lookup_work, token_looked_up, tl);
 	if (rc)
-		return rc == -ENOENT ? -EACCES : rc;
-	token_remember(r->api, hash, &t, gen);
-	rc = who_tenant(r, t.id, t.kind, t.name, t.suspended_at != NULL);
-	reg_tenant_release(&t);
-	return rc;
+		free(tl);
+	return rc ? rc : API_PENDING;
 }
 
 /* The route of r; answers 404 / 405 and returns NULL when there is none. */
@@ -761,15 +943,14 @@ static struct route_target *route(struct api_req *r)
 	return r->match.target;
 }
 
-/* May the caller use route t? 0, or answers (401, 403, 503) and returns
- * -EACCES. */
-static int authorize(struct api_req *r, struct http_req *h, const struct route_target *t)
+/* May the caller use route t, authenticated with auth_rc (authenticate's
+ * result)? 0, or answers (401, 403, 503) and returns -EACCES. */
+static int authorize(struct api_req *r, const struct route_target *t, int rc)
 {
 	if (t->auth == API_PUBLIC)
 		return 0;
-	int rc = authenticate(r, h);
 	if (rc == -EACCES) {
-		bool none = !http_req_header(h, "Authorization");
+		bool none = !http_req_header(r->http, "Authorization");
 		error_h(r, 401, "unauthorized", "WWW-Authenticate: Bearer realm=\"innet\"\r\n", "%s",
 		        none ? "this call needs Authorization: Bearer <token>" : "the token is not valid");
 	} else if (rc == -EPERM) {
@@ -777,7 +958,7 @@ static int authorize(struct api_req *r, struct http_req *h, const struct route_t
 		                                                (json_int_t)r->who.tenant_id),
 		          "tenant '%s' is suspended by the operator", r->who.name);
 	} else if (rc) {
-		bool up = reg_available(r->api->reg);
+		bool up = api_registry_available(r->api);
 		error_h(r, 503, up ? "unavailable" : "registry_unavailable",
 		        "Retry-After: " REGISTRY_RETRY_S "\r\n", "%s",
 		        up ? "cannot check the token now"
@@ -820,6 +1001,23 @@ static int read_body(struct api_req *r, struct http_req *h)
 	return 0;
 }
 
+void api_fail(struct api_req *r, int rc)
+{
+	log_error("api", "%s %s: %s", r->method, r->path, strerror(-rc));
+	api_error_rc(r, rc, "internal error");
+}
+
+/* The caller is known (or not: auth_rc): authorized, its body read, then
+ * the route's handler. */
+static void proceed(struct api_req *r, const struct route_target *t, int auth_rc)
+{
+	if (authorize(r, t, auth_rc) || read_body(r, r->http))
+		return;
+	int rc = t->fn(r, t->ud);
+	if (rc < 0)
+		api_fail(r, rc);
+}
+
 void api_handle_http(struct http_req *h, void *ud)
 {
 	struct api *api = ud;
@@ -841,11 +1039,7 @@ void api_handle_http(struct http_req *h, void *ud)
 	if (!t)
 		return;
 	r->audited = strcmp(r->method, "GET") && strcmp(r->method, "HEAD");
-	if (authorize(r, h, t) || read_body(r, h))
-		return;
-	int rc = t->fn(r, t->ud);
-	if (rc < 0) {
-		log_error("api", "%s %s: %s", r->method, r->path, strerror(-rc));
-		api_error_rc(r, rc, "internal error");
-	}
+	int rc = t->auth == API_PUBLIC ? 0 : authenticate(r, h, t);
+	if (rc != API_PENDING)
+		proceed(r, t, rc);
 }

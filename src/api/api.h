@@ -7,7 +7,8 @@
  *
  * A handler runs on the loop thread. It answers with api_respond() /
  * api_error() before returning 0, or returns API_PENDING and answers later
- * (e.g. from a uv_queue_work after-callback); or returns a negative errno
+ * (e.g. from the done callback of its statements, api_registry_submit: a
+ * handler never runs a statement itself); or returns a negative errno
  * WITHOUT answering, and the API answers 500. The request stays valid until
  * answered, even if the client disconnects meanwhile (api_req_cancelled()
  * tells; the answer is then only audited). Every answer releases the
@@ -215,6 +216,18 @@ void api_handle_http(struct http_req *req, void *ud);
 
 /* Shared state. */
 struct registry *api_registry(struct api *api);
+/* The controller whose registry thread runs the API's statements (daemon
+ * main.c, right after ctl_new). Without one (tests), statements run at
+ * once on the calling thread, which must own the registry. */
+void api_set_controller(struct api *api, struct ctl *c);
+/* Every statement of the API and of the handlers: work(reg, arg) on the
+ * registry thread, then done(arg, rc) on the loop (ctl_registry_submit;
+ * src/registry/registry.h says what work may touch). Without a controller
+ * both run before this returns. 0, or -ENOMEM / -ESHUTDOWN: neither runs.
+ * Loop thread. */
+int api_registry_submit(struct api *api, reg_work_fn work, reg_done_fn done, void *arg);
+/* Was the registry's database reachable at its last statement? */
+bool api_registry_available(struct api *api);
 uv_loop_t *api_loop(struct api *api);
 const json_t *api_settings(struct api *api);
 /* The current snapshot with a new reference (snapshot_unref it), or NULL. */
@@ -232,7 +245,9 @@ void api_set_snapshot(struct api *api, struct snapshot *s);
  * retention_ms (0: kept) are deleted, a bounded batch per report_ms.
  * Starts a timer on the loop: api_close it before the loop ends. */
 void api_set_audit_policy(struct api *api, uint64_t report_ms, uint64_t retention_ms);
-/* Write the counted rows and close the timer (api may be NULL). */
+/* Submit the counted rows to the registry thread and close the timer
+ * (api may be NULL); call before ctl_close, so that they are written
+ * while the loop runs dry. */
 void api_close(struct api *api);
 /* Set by main when SIGTERM arrives (health then says "draining"). */
 void api_set_draining(struct api *api, bool draining);
@@ -271,6 +286,10 @@ void api_error(struct api_req *r, int status, const char *code, json_t *details,
  * registry_unavailable with Retry-After when the registry's database
  * cannot be reached (docs/registry.md), else 500 internal. */
 void api_error_rc(struct api_req *r, int rc, const char *what);
+/* A handler's failure rc (a negative errno) met after it returned (in a
+ * done callback): logged and answered as a handler's negative return is
+ * (api_error_rc, "internal error"). */
+void api_fail(struct api_req *r, int rc);
 /* Answer with a controller's answer (a ctl_done_fn; ud is the request). */
 void api_answer(void *r, const struct ctl_answer *a);
 /* A non-JSON answer (e.g. Prometheus text for /metrics). */

@@ -39,6 +39,40 @@ static int h_config(struct api_req *r, void *ud)
 	return 0;
 }
 
+/* Submit a handler's statements; on failure arg is freed with free_fn and
+ * the handler returns the error (answered 500/503 as a handler's). */
+static int submit(struct api_req *r, reg_work_fn work, reg_done_fn done, void *arg,
+                  void (*free_fn)(void *))
+{
+	int rc = api_registry_submit(api_req_api(r), work, done, arg);
+	if (rc)
+		free_fn(arg);
+	return rc ? rc : API_PENDING;
+}
+
+/* GET /v1/audit: the newest rows. */
+struct audit_list {
+	struct api_req *r;
+	int limit;
+	json_t *rows; /* made on the registry thread, handed to done */
+};
+
+static int audit_list_work(struct registry *reg, void *arg)
+{
+	struct audit_list *a = arg;
+	return reg_audit_list(reg, a->limit, &a->rows);
+}
+
+static void audit_list_done(void *arg, int rc)
+{
+	struct audit_list *a = arg;
+	if (rc)
+		api_fail(a->r, rc);
+	else
+		api_respond(a->r, 200, json_pack("{s:o}", "audit", a->rows));
+	free(a);
+}
+
 static int h_audit(struct api_req *r, void *ud)
 {
 	char buf[16];
@@ -53,12 +87,12 @@ static int h_audit(struct api_req *r, void *ud)
 		}
 		limit = (int)v;
 	}
-	json_t *a;
-	int rc = reg_audit_list(api_registry(api_req_api(r)), limit, &a);
-	if (rc)
-		return rc;
-	api_respond(r, 200, json_pack("{s:o}", "audit", a));
-	return 0;
+	struct audit_list *a = calloc(1, sizeof *a);
+	if (!a)
+		return -ENOMEM;
+	a->r = r;
+	a->limit = limit;
+	return submit(r, audit_list_work, audit_list_done, a, free);
 }
 
 static bool force_param(struct api_req *r);
@@ -211,80 +245,158 @@ static int read_tenant(struct api_req *r, json_t *b, struct reg_tenant *t)
 	return rc;
 }
 
+/* A tenant handler's statements: what the request asks (on the loop),
+ * what the registry thread read or wrote, answered in the done function. */
+struct tenant_call {
+	struct api_req *r;
+	int64_t id;
+	struct reg_tenant t;    /* the new tenant, or the row read */
+	struct reg_tenant *v;   /* GET /v1/tenants */
+	size_t n;
+	bool suspend, was;      /* suspend/resume: asked, and before */
+	char token[AUTH_TOKEN_MAX];
+	uint8_t hash[REG_HASH_LEN];
+	struct reg_tenant patch; /* PATCH: quotas -1 when not given */
+	bool addresses, whitelist; /* PATCH: given */
+	json_t *changed;        /* PATCH: the fields given */
+	json_t *killed;         /* DELETE ?force=true: its modules killed */
+	bool with_ctl;          /* suspend/resume: a controller holds its modules */
+	bool have_mods;         /* mods read (suspend/resume) or killed (DELETE ?force) */
+	struct ctl_modules mods;
+};
+
+static void tenant_call_free(void *arg)
+{
+	struct tenant_call *c = arg;
+	reg_tenant_release(&c->t);
+	reg_tenant_release(&c->patch);
+	if (c->v)
+		reg_tenants_free(c->v, c->n);
+	json_decref(c->changed);
+	json_decref(c->killed);
+	if (c->have_mods)
+		ctl_modules_release(&c->mods);
+	free(c);
+}
+
+static struct tenant_call *tenant_call_new(struct api_req *r)
+{
+	struct tenant_call *c = calloc(1, sizeof *c);
+	if (c) {
+		c->r = r;
+		c->id = api_req_param_id(r, "id");
+	}
+	return c;
+}
+
+static void no_tenant(struct api_req *r)
+{
+	api_error(r, 404, "not_found", NULL, "no tenant %s", api_req_param(r, "id"));
+}
+
+static int tenant_add_work(struct registry *reg, void *arg)
+{
+	struct tenant_call *c = arg;
+	return reg_tenant_add(reg, &c->t, c->hash);
+}
+
+static void tenant_added(void *arg, int rc)
+{
+	struct tenant_call *c = arg;
+	struct api_req *r = c->r;
+	if (rc == -EEXIST) {
+		api_error(r, 409, "conflict", json_pack("{s:s, s:s}", "field", "name", "value", c->t.name),
+		          "a tenant called '%s' exists already", c->t.name);
+	} else if (rc) {
+		api_fail(r, rc);
+	} else {
+		const struct reg_tenant *t = &c->t;
+		json_t *j = reg_tenant_json(t);
+		api_req_audit_detail(r, json_pack("{s:I, s:s}", "id", (json_int_t)t->id, "name", t->name));
+		log_info("api", "tenant %lld '%s' (%s) created", (long long)t->id, t->name,
+		         reg_kind_name(t->kind));
+		json_object_set_new(j, "token", json_string(c->token));
+		api_respond(r, 201, j);
+	}
+	tenant_call_free(c);
+}
+
 static int h_tenant_create(struct api_req *r, void *ud)
 {
 	static const char *const fields[] = {"name", "kind", "addresses", "whitelist", "quotas", NULL};
 	json_t *b = api_req_body_object(r, fields);
 	if (!b)
 		return 0;
-	struct reg_tenant t = {0};
-	char token[AUTH_TOKEN_MAX];
-	uint8_t hash[REG_HASH_LEN];
-	int rc = read_tenant(r, b, &t);
+	struct tenant_call *c = tenant_call_new(r);
+	if (!c)
+		return -ENOMEM;
+	int rc = read_tenant(r, b, &c->t);
+	if (!rc && !(rc = auth_token_new("innet-t-", c->token, sizeof c->token)))
+		auth_token_hash(c->token, strlen(c->token), c->hash);
 	if (rc) {
-		reg_tenant_release(&t);
+		tenant_call_free(c);
 		return rc == -EINVAL ? 0 : rc; /* (answered) */
 	}
-	if (!(rc = auth_token_new("innet-t-", token, sizeof token))) {
-		auth_token_hash(token, strlen(token), hash);
-		rc = reg_tenant_add(api_registry(api_req_api(r)), &t, hash);
-	}
-	if (rc == -EEXIST)
-		api_error(r, 409, "conflict", json_pack("{s:s, s:s}", "field", "name", "value", t.name),
-		          "a tenant called '%s' exists already", t.name);
+	return submit(r, tenant_add_work, tenant_added, c, tenant_call_free);
+}
+
+static int tenant_list_work(struct registry *reg, void *arg)
+{
+	struct tenant_call *c = arg;
+	return reg_tenant_list(reg, &c->v, &c->n);
+}
+
+static void tenant_listed(void *arg, int rc)
+{
+	struct tenant_call *c = arg;
 	if (rc) {
-		reg_tenant_release(&t);
-		return rc == -EEXIST ? 0 : rc;
+		c->v = NULL;
+		api_fail(c->r, rc);
+	} else {
+		json_t *a = json_array();
+		for (size_t i = 0; i < c->n; i++)
+			json_array_append_new(a, reg_tenant_json(&c->v[i]));
+		api_respond(c->r, 200, json_pack("{s:o}", "tenants", a));
 	}
-	json_t *j = reg_tenant_json(&t);
-	api_req_audit_detail(r, json_pack("{s:I, s:s}", "id", (json_int_t)t.id, "name", t.name));
-	log_info("api", "tenant %lld '%s' (%s) created", (long long)t.id, t.name, reg_kind_name(t.kind));
-	json_object_set_new(j, "token", json_string(token));
-	reg_tenant_release(&t);
-	api_respond(r, 201, j);
-	return 0;
+	tenant_call_free(c);
 }
 
 static int h_tenant_list(struct api_req *r, void *ud)
 {
-	struct reg_tenant *v;
-	size_t n;
-	int rc = reg_tenant_list(api_registry(api_req_api(r)), &v, &n);
-	if (rc)
-		return rc;
-	json_t *a = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, reg_tenant_json(&v[i]));
-	reg_tenants_free(v, n);
-	api_respond(r, 200, json_pack("{s:o}", "tenants", a));
-	return 0;
+	struct tenant_call *c = tenant_call_new(r);
+	if (!c)
+		return -ENOMEM;
+	return submit(r, tenant_list_work, tenant_listed, c, tenant_call_free);
+}
+
+static int tenant_get_work(struct registry *reg, void *arg)
+{
+	struct tenant_call *c = arg;
+	return reg_tenant_get(reg, c->id, &c->t);
+}
+
+static void tenant_got(void *arg, int rc)
+{
+	struct tenant_call *c = arg;
+	if (rc == -ENOENT)
+		no_tenant(c->r);
+	else if (rc)
+		api_fail(c->r, rc);
+	else
+		api_respond(c->r, 200, reg_tenant_json(&c->t));
+	tenant_call_free(c);
 }
 
 static int h_tenant_get(struct api_req *r, void *ud)
 {
-	int64_t id = api_req_param_id(r, "id");
-	struct reg_tenant t;
-	int rc = id > 0 ? reg_tenant_get(api_registry(api_req_api(r)), id, &t) : -ENOENT;
-	if (rc == -ENOENT) {
-		api_error(r, 404, "not_found", NULL, "no tenant %s", api_req_param(r, "id"));
+	if (api_req_param_id(r, "id") <= 0) {
+		no_tenant(r);
 		return 0;
 	}
-	if (rc)
-		return rc;
-	api_respond(r, 200, reg_tenant_json(&t));
-	reg_tenant_release(&t);
-	return 0;
-}
-
-/* The tenant of the path into t; answers 404 and returns -ENOENT when
- * there is none. */
-static int path_tenant(struct api_req *r, struct reg_tenant *t)
-{
-	int64_t id = api_req_param_id(r, "id");
-	int rc = id > 0 ? reg_tenant_get(api_registry(api_req_api(r)), id, t) : -ENOENT;
-	if (rc == -ENOENT)
-		api_error(r, 404, "not_found", NULL, "no tenant %s", api_req_param(r, "id"));
-	return rc;
+	struct tenant_call *c = tenant_call_new(r);
+	if (!c)
+		return -ENOMEM;
+	return submit(r, tenant_get_work, tenant_got, c, tenant_call_free);
 }
 
 /* The controller behind the API (NULL in an API without one). */
@@ -294,91 +406,134 @@ static struct ctl *api_ctl(struct api_req *r)
 	return h ? h->ctl : NULL;
 }
 
-/* Every live module of tenant id killed (one transaction), then off the
- * platform; *killed: their ids. TRANSITION: on the loop until this
- * handler's statements move onto the registry thread (one work:
- * ctl_modules_kill and the delete; ctl_tenant_killed in its done). */
-static int kill_all(struct api_req *r, struct registry *reg, int64_t id, json_t **killed)
+static int tenant_delete_work(struct registry *reg, void *arg)
 {
-	struct ctl_modules m;
-	int rc = reg_begin(reg);
-	if (!rc && !(rc = ctl_modules_kill(reg, id, &m)) && (rc = reg_commit(reg)))
-		ctl_modules_release(&m);
-	if (rc) {
-		reg_rollback(reg);
+	struct tenant_call *c = arg;
+	return reg_tenant_delete(reg, c->id);
+}
+
+/* ?force=true (docs/operator.md): the tenant exists, its live modules are
+ * killed in one transaction, then its row is deleted; the modules leave
+ * the platform in done (also when the delete then failed: they are
+ * killed). */
+static int tenant_kill_delete_work(struct registry *reg, void *arg)
+{
+	struct tenant_call *c = arg;
+	struct reg_tenant t;
+	int rc = reg_tenant_get(reg, c->id, &t);
+	if (rc)
 		return rc;
+	reg_tenant_release(&t);
+	if ((rc = reg_begin(reg)) || (rc = ctl_modules_kill(reg, c->id, &c->mods)))
+		goto fail;
+	if ((rc = reg_commit(reg))) {
+		ctl_modules_release(&c->mods);
+		goto fail;
 	}
-	ctl_tenant_killed(api_ctl(r), id, &m, killed);
-	ctl_modules_release(&m);
-	return 0;
+	c->have_mods = true;
+	return reg_tenant_delete(reg, c->id);
+fail:
+	reg_rollback(reg);
+	return rc;
+}
+
+static void tenant_deleted(void *arg, int rc)
+{
+	struct tenant_call *c = arg;
+	struct api_req *r = c->r;
+	if (c->have_mods)
+		ctl_tenant_killed(api_ctl(r), c->id, &c->mods, &c->killed);
+	if (rc == -ENOENT) {
+		no_tenant(r);
+	} else if (rc == -EBUSY) {
+		api_error(r, 409, "tenant_has_modules", NULL,
+		          "tenant %lld still has modules; kill them first or delete with ?force=true",
+		          (long long)c->id);
+	} else if (rc) {
+		api_fail(r, rc);
+	} else {
+		json_t *killed = c->killed;
+		api_req_audit_detail(r, json_pack("{s:I, s:b, s:O}", "id", (json_int_t)c->id, "force",
+		                                  killed != NULL, "killed", killed ? killed : json_null()));
+		log_info("api", "tenant %lld deleted%s", (long long)c->id, killed ? " with its modules" : "");
+		api_respond(r, 204, NULL);
+	}
+	tenant_call_free(c);
 }
 
 static int h_tenant_delete(struct api_req *r, void *ud)
 {
-	int64_t id = api_req_param_id(r, "id");
-	struct registry *reg = api_registry(api_req_api(r));
-	json_t *killed = NULL;
-	int rc = id > 0 ? 0 : -ENOENT;
+	if (api_req_param_id(r, "id") <= 0) {
+		no_tenant(r);
+		return 0;
+	}
+	struct tenant_call *c = tenant_call_new(r);
+	if (!c)
+		return -ENOMEM;
 	/* ?force=true: its modules are killed first, off the platform
 	 * (docs/operator.md) */
-	if (!rc && force_param(r) && api_ctl(r)) {
-		struct reg_tenant t;
-		if (!(rc = reg_tenant_get(reg, id, &t))) {
-			reg_tenant_release(&t);
-			rc = kill_all(r, reg, id, &killed);
-		}
-	}
-	if (!rc)
-		rc = reg_tenant_delete(reg, id);
-	if (rc == -ENOENT) {
-		api_error(r, 404, "not_found", NULL, "no tenant %s", api_req_param(r, "id"));
-		rc = 0;
-	} else if (rc == -EBUSY) {
-		api_error(r, 409, "tenant_has_modules", NULL,
-		          "tenant %lld still has modules; kill them first or delete with ?force=true",
-		          (long long)id);
-		rc = 0;
-	} else if (!rc) {
-		api_req_audit_detail(r, json_pack("{s:I, s:b, s:O}", "id", (json_int_t)id, "force",
-		                                  killed != NULL, "killed", killed ? killed : json_null()));
-		log_info("api", "tenant %lld deleted%s", (long long)id, killed ? " with its modules" : "");
-		api_respond(r, 204, NULL);
-	}
-	json_decref(killed);
-	return rc;
+	if (force_param(r) && api_ctl(r))
+		return submit(r, tenant_kill_delete_work, tenant_deleted, c, tenant_call_free);
+	return submit(r, tenant_delete_work, tenant_deleted, c, tenant_call_free);
 }
 
 /* Suspend or resume: the registry first (its token is refused from the
  * next request on), then its modules held or released. */
+static int tenant_suspend_work(struct registry *reg, void *arg)
+{
+	struct tenant_call *c = arg;
+	int rc = reg_tenant_get(reg, c->id, &c->t);
+	if (rc)
+		return rc;
+	c->was = c->t.suspended_at != NULL;
+	reg_tenant_release(&c->t);
+	memset(&c->t, 0, sizeof c->t);
+	if (!(rc = reg_tenant_set_suspended(reg, c->id, c->suspend)))
+		rc = reg_tenant_get(reg, c->id, &c->t);
+	if (rc)
+		return rc == -ENOENT ? -EIO : rc; /* (404 only when the first read found none) */
+	/* its modules, to hold or release (with their saved states) in done */
+	if (c->with_ctl && !ctl_modules_read(reg, c->id, c->suspend ? 0 : CTL_MODULES_STATES, &c->mods))
+		c->have_mods = true;
+	return 0;
+}
+
+static void tenant_suspended(void *arg, int rc)
+{
+	struct tenant_call *c = arg;
+	struct api_req *r = c->r;
+	const struct reg_tenant *t = &c->t;
+	if (rc == -ENOENT) {
+		no_tenant(r);
+	} else if (rc) {
+		api_fail(r, rc);
+	} else {
+		int n = c->have_mods ? ctl_tenant_hold(api_ctl(r), t->id, c->suspend, &c->mods) : 0;
+		json_t *j = reg_tenant_json(t);
+		json_object_set_new(j, c->suspend ? "modules_held" : "modules_released",
+		                    json_integer(n < 0 ? 0 : n));
+		api_req_audit_detail(r, json_pack("{s:I, s:s, s:b, s:i}", "id", (json_int_t)t->id, "name",
+		                                  t->name, "changed", c->was != c->suspend, "modules",
+		                                  n < 0 ? 0 : n));
+		log_info("api", "tenant %lld '%s' %s", (long long)t->id, t->name,
+		         c->suspend ? "suspended" : "resumed");
+		api_respond(r, 200, j);
+	}
+	tenant_call_free(c);
+}
+
 static int tenant_suspend(struct api_req *r, bool suspend)
 {
-	struct reg_tenant t;
-	int rc = path_tenant(r, &t);
-	if (rc)
-		return rc == -ENOENT ? 0 : rc;
-	bool was = t.suspended_at != NULL;
-	reg_tenant_release(&t);
-	struct registry *reg = api_registry(api_req_api(r));
-	if ((rc = reg_tenant_set_suspended(reg, api_req_param_id(r, "id"), suspend)) ||
-	    (rc = reg_tenant_get(reg, api_req_param_id(r, "id"), &t)))
-		return rc;
-	/* TRANSITION: read on the registry thread with the change, held in its done */
-	struct ctl_modules m;
-	int n = api_ctl(r) ? ctl_modules_read(reg, t.id, suspend ? 0 : CTL_MODULES_STATES, &m) : 0;
-	if (api_ctl(r) && !n) {
-		n = ctl_tenant_hold(api_ctl(r), t.id, suspend, &m);
-		ctl_modules_release(&m);
+	if (api_req_param_id(r, "id") <= 0) {
+		no_tenant(r);
+		return 0;
 	}
-	json_t *j = reg_tenant_json(&t);
-	json_object_set_new(j, suspend ? "modules_held" : "modules_released",
-	                    json_integer(n < 0 ? 0 : n));
-	api_req_audit_detail(r, json_pack("{s:I, s:s, s:b, s:i}", "id", (json_int_t)t.id, "name",
-	                                  t.name, "changed", was != suspend, "modules", n < 0 ? 0 : n));
-	log_info("api", "tenant %lld '%s' %s", (long long)t.id, t.name,
-	         suspend ? "suspended" : "resumed");
-	reg_tenant_release(&t);
-	api_respond(r, 200, j);
-	return 0;
+	struct tenant_call *c = tenant_call_new(r);
+	if (!c)
+		return -ENOMEM;
+	c->suspend = suspend;
+	c->with_ctl = api_ctl(r) != NULL;
+	return submit(r, tenant_suspend_work, tenant_suspended, c, tenant_call_free);
 }
 
 static int h_tenant_suspend(struct api_req *r, void *ud)
@@ -391,74 +546,143 @@ static int h_tenant_resume(struct api_req *r, void *ud)
 	return tenant_suspend(r, false);
 }
 
+static int tenant_token_work(struct registry *reg, void *arg)
+{
+	struct tenant_call *c = arg;
+	int rc = reg_tenant_get(reg, c->id, &c->t);
+	if (rc)
+		return rc;
+	rc = reg_tenant_set_token(reg, c->t.id, c->hash);
+	return rc == -ENOENT ? -EIO : rc; /* (404 only when the read found none) */
+}
+
+static void tenant_token_set(void *arg, int rc)
+{
+	struct tenant_call *c = arg;
+	struct api_req *r = c->r;
+	const struct reg_tenant *t = &c->t;
+	if (rc == -ENOENT) {
+		no_tenant(r);
+	} else if (rc) {
+		api_fail(r, rc);
+	} else {
+		api_req_audit_detail(r, json_pack("{s:I, s:s}", "id", (json_int_t)t->id, "name", t->name));
+		log_info("api", "tenant %lld '%s': token rotated", (long long)t->id, t->name);
+		api_respond(r, 200, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)t->id, "name", t->name,
+		                              "token", c->token));
+	}
+	tenant_call_free(c);
+}
+
 /* A new token; the old one stops matching at once. Shown once, never in
  * the audit row. */
 static int h_tenant_token(struct api_req *r, void *ud)
 {
-	struct reg_tenant t;
-	int rc = path_tenant(r, &t);
+	if (api_req_param_id(r, "id") <= 0) {
+		no_tenant(r);
+		return 0;
+	}
+	struct tenant_call *c = tenant_call_new(r);
+	if (!c)
+		return -ENOMEM;
+	int rc = auth_token_new("innet-t-", c->token, sizeof c->token);
+	if (rc) {
+		tenant_call_free(c);
+		return rc;
+	}
+	auth_token_hash(c->token, strlen(c->token), c->hash);
+	return submit(r, tenant_token_work, tenant_token_set, c, tenant_call_free);
+}
+
+/* PATCH on the registry thread: the row read, the fields given applied,
+ * the row written (read and write in one work, so nothing of this innetd
+ * comes between). */
+static int tenant_patch_work(struct registry *reg, void *arg)
+{
+	struct tenant_call *c = arg;
+	struct reg_tenant *t = &c->t, *p = &c->patch;
+	int rc = reg_tenant_get(reg, c->id, t);
 	if (rc)
-		return rc == -ENOENT ? 0 : rc;
-	char token[AUTH_TOKEN_MAX];
-	uint8_t hash[REG_HASH_LEN];
-	if (!(rc = auth_token_new("innet-t-", token, sizeof token))) {
-		auth_token_hash(token, strlen(token), hash);
-		rc = reg_tenant_set_token(api_registry(api_req_api(r)), t.id, hash);
+		return rc;
+	int64_t *const to[] = {&t->quota_modules, &t->quota_memory_mb, &t->quota_starts_per_min,
+	                       &t->quota_rps, &t->quota_flows, &t->quota_inflight};
+	const int64_t from[] = {p->quota_modules, p->quota_memory_mb, p->quota_starts_per_min,
+	                        p->quota_rps, p->quota_flows, p->quota_inflight};
+	for (size_t i = 0; i < sizeof from / sizeof from[0]; i++)
+		if (from[i] >= 0)
+			*to[i] = from[i];
+	if (c->addresses) {
+		free(t->addresses);
+		t->addresses = p->addresses;
+		t->naddresses = p->naddresses;
+		p->addresses = NULL;
 	}
-	if (!rc) {
-		api_req_audit_detail(r, json_pack("{s:I, s:s}", "id", (json_int_t)t.id, "name", t.name));
-		log_info("api", "tenant %lld '%s': token rotated", (long long)t.id, t.name);
-		api_respond(r, 200, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)t.id, "name", t.name,
-		                              "token", token));
+	if (c->whitelist) {
+		free(t->whitelist);
+		t->whitelist = p->whitelist;
+		t->nwhitelist = p->nwhitelist;
+		p->whitelist = NULL;
 	}
-	reg_tenant_release(&t);
-	return rc;
+	rc = reg_tenant_update(reg, t);
+	return rc == -ENOENT ? -EIO : rc; /* (404 only when the read found none) */
+}
+
+static void tenant_patched(void *arg, int rc)
+{
+	struct tenant_call *c = arg;
+	struct api_req *r = c->r;
+	const struct reg_tenant *t = &c->t;
+	if (rc == -ENOENT) {
+		no_tenant(r);
+	} else if (rc) {
+		api_fail(r, rc);
+	} else {
+		if (api_ctl(r))
+			ctl_tenant_changed(api_ctl(r), t->id);
+		api_req_audit_detail(r, json_pack("{s:I, s:s, s:O}", "id", (json_int_t)t->id, "name",
+		                                  t->name, "changed", c->changed));
+		log_info("api", "tenant %lld '%s' changed", (long long)t->id, t->name);
+		api_respond(r, 200, reg_tenant_json(t));
+	}
+	tenant_call_free(c);
 }
 
 /* PATCH: the fields given replace the tenant's (quotas key by key; null
  * addresses or whitelist: none), validated as POST does; name and kind
- * stay. */
+ * stay. The body is validated before the tenant is read. */
 static int h_tenant_patch(struct api_req *r, void *ud)
 {
 	static const char *const fields[] = {"addresses", "whitelist", "quotas", NULL};
 	json_t *b = api_req_body_object(r, fields);
 	if (!b)
 		return 0;
-	struct reg_tenant t;
-	int rc = path_tenant(r, &t);
-	if (rc)
-		return rc == -ENOENT ? 0 : rc;
-	struct inet_prefix *p = NULL;
-	size_t n = 0;
-	rc = read_quotas(r, json_object_get(b, "quotas"), &t);
-	if (!rc && json_object_get(b, "addresses") && !(rc = read_prefixes(r, b, "addresses", &p, &n))) {
-		free(t.addresses);
-		t.addresses = p;
-		t.naddresses = n;
+	if (api_req_param_id(r, "id") <= 0) {
+		no_tenant(r);
+		return 0;
 	}
-	if (!rc && json_object_get(b, "whitelist") && !(rc = read_prefixes(r, b, "whitelist", &p, &n))) {
-		free(t.whitelist);
-		t.whitelist = p;
-		t.nwhitelist = n;
-	}
+	struct tenant_call *c = tenant_call_new(r);
+	if (!c)
+		return -ENOMEM;
+	struct reg_tenant *p = &c->patch;
+	p->quota_modules = p->quota_memory_mb = p->quota_starts_per_min = -1; /* not given */
+	p->quota_rps = p->quota_flows = p->quota_inflight = -1;
+	c->addresses = json_object_get(b, "addresses") != NULL;
+	c->whitelist = json_object_get(b, "whitelist") != NULL;
+	int rc = read_quotas(r, json_object_get(b, "quotas"), p);
+	if (!rc && c->addresses)
+		rc = read_prefixes(r, b, "addresses", &p->addresses, &p->naddresses);
+	if (!rc && c->whitelist)
+		rc = read_prefixes(r, b, "whitelist", &p->whitelist, &p->nwhitelist);
+	if (!rc && !(c->changed = json_array()))
+		rc = -ENOMEM;
 	if (rc) {
-		reg_tenant_release(&t);
+		tenant_call_free(c);
 		return rc == -EINVAL ? 0 : rc; /* (answered) */
 	}
-	if (!(rc = reg_tenant_update(api_registry(api_req_api(r)), &t))) {
-		if (api_ctl(r))
-			ctl_tenant_changed(api_ctl(r), t.id);
-		json_t *changed = json_array();
-		for (const char *const *f = fields; *f; f++)
-			if (json_object_get(b, *f))
-				json_array_append_new(changed, json_string(*f));
-		api_req_audit_detail(r, json_pack("{s:I, s:s, s:o}", "id", (json_int_t)t.id, "name",
-		                                  t.name, "changed", changed));
-		log_info("api", "tenant %lld '%s' changed", (long long)t.id, t.name);
-		api_respond(r, 200, reg_tenant_json(&t));
-	}
-	reg_tenant_release(&t);
-	return rc;
+	for (const char *const *f = fields; *f; f++)
+		if (json_object_get(b, *f))
+			json_array_append_new(c->changed, json_string(*f));
+	return submit(r, tenant_patch_work, tenant_patched, c, tenant_call_free);
 }
 
 /* --- network --------------------------------------------------------------- */
@@ -489,23 +713,47 @@ static json_t *warnings_json(const struct diags *d)
 	return a;
 }
 
-/* Store s as the current network and answer, with warnings (stolen; may
- * be NULL). */
-static void network_store(struct api_req *r, struct snapshot *s, json_t *warnings)
+/* PUT /v1/network: s stored on the registry thread, made current and
+ * answered on the loop. */
+struct network_put {
+	struct api_req *r;
+	struct snapshot *s;  /* its version set by the store */
+	json_t *warnings;
+	char who[32];
+	char *busy;          /* -EBUSY: the platform that would disappear */
+};
+
+static void network_put_free(void *arg)
 {
+	struct network_put *np = arg;
+	snapshot_unref(np->s);
+	json_decref(np->warnings);
+	free(np->busy);
+	free(np);
+}
+
+static int network_put_work(struct registry *reg, void *arg)
+{
+	struct network_put *np = arg;
+	return reg_snapshot_put(reg, np->s, np->who, &np->busy);
+}
+
+static void network_stored(void *arg, int rc)
+{
+	struct network_put *np = arg;
+	struct api_req *r = np->r;
 	struct api *api = api_req_api(r);
-	char *busy = NULL;
-	int rc = reg_snapshot_put(api_registry(api), s, api_req_principal(r)->who, &busy);
-	if (rc)
-		json_decref(warnings);
+	struct snapshot *s = np->s;
 	if (rc == -EBUSY) {
-		api_error(r, 409, "platform_in_use", json_pack("{s:s}", "platform", busy ? busy : "?"),
-		          "platform '%s' hosts modules and would disappear", busy ? busy : "?");
-		free(busy);
+		const char *busy = np->busy ? np->busy : "?";
+		api_error(r, 409, "platform_in_use", json_pack("{s:s}", "platform", busy),
+		          "platform '%s' hosts modules and would disappear", busy);
+		network_put_free(np);
 		return;
 	}
 	if (rc) {
 		api_error_rc(r, rc, "internal error");
+		network_put_free(np);
 		return;
 	}
 	struct snapshot *old = api_snapshot(api);
@@ -523,12 +771,34 @@ static void network_store(struct api_req *r, struct snapshot *s, json_t *warning
 	json_t *body = json_pack("{s:I, s:I, s:I, s:I}", "version", (json_int_t)s->version,
 	                         "nodes", (json_int_t)s->nnodes, "links", (json_int_t)s->nlinks,
 	                         "platforms", (json_int_t)nplat);
-	if (warnings) {
+	if (np->warnings) {
 		log_warn("api", "network snapshot version %lld uses the old platform form "
-		         "(local/peer_url): %zu warning(s)", (long long)s->version, json_array_size(warnings));
-		json_object_set_new(body, "warnings", warnings);
+		         "(local/peer_url): %zu warning(s)", (long long)s->version,
+		         json_array_size(np->warnings));
+		json_object_set_new(body, "warnings", np->warnings);
+		np->warnings = NULL;
 	}
 	api_respond(r, 200, body);
+	network_put_free(np);
+}
+
+/* Store s (a new reference is taken) as the current network and answer,
+ * with warnings (stolen; may be NULL). */
+static void network_store(struct api_req *r, struct snapshot *s, json_t *warnings)
+{
+	struct network_put *np = calloc(1, sizeof *np);
+	if (!np) {
+		json_decref(warnings);
+		api_fail(r, -ENOMEM);
+		return;
+	}
+	*np = (struct network_put){.r = r, .s = snapshot_ref(s), .warnings = warnings};
+	snprintf(np->who, sizeof np->who, "%s", api_req_principal(r)->who);
+	int rc = api_registry_submit(api_req_api(r), network_put_work, network_stored, np);
+	if (rc) {
+		network_put_free(np);
+		api_fail(r, rc);
+	}
 }
 
 /* A network change waiting for its hook. */
@@ -656,25 +926,72 @@ static json_t *policy_json(const struct reg_policy *p)
 	                 "created_by", p->created_by ? p->created_by : "");
 }
 
-/* Store the policy text of r's body and answer; extra and audit (may be
- * NULL) hold members to add to the answer and to the audit row. */
+/* POST /v1/policies: the text stored on the registry thread; extra and
+ * audit (may be NULL) hold members to add to the answer and to the audit
+ * row. */
+struct policy_put {
+	struct api_req *r;
+	char *text;
+	char who[32];
+	int64_t id;
+	json_t *extra, *audit;
+};
+
+static void policy_put_free(void *arg)
+{
+	struct policy_put *pp = arg;
+	free(pp->text);
+	json_decref(pp->extra);
+	json_decref(pp->audit);
+	free(pp);
+}
+
+static int policy_put_work(struct registry *reg, void *arg)
+{
+	struct policy_put *pp = arg;
+	return reg_policy_add(reg, pp->text, pp->who, &pp->id);
+}
+
+static void policy_stored(void *arg, int rc)
+{
+	struct policy_put *pp = arg;
+	struct api_req *r = pp->r;
+	if (rc) {
+		api_error_rc(r, rc, "storing the policy failed");
+		policy_put_free(pp);
+		return;
+	}
+	json_t *detail = json_pack("{s:I}", "id", (json_int_t)pp->id);
+	if (pp->audit)
+		json_object_update(detail, pp->audit);
+	api_req_audit_detail(r, detail);
+	json_t *body = json_pack("{s:I, s:s}", "id", (json_int_t)pp->id, "text", pp->text);
+	if (pp->extra)
+		json_object_update(body, pp->extra);
+	api_respond(r, 201, body);
+	policy_put_free(pp);
+}
+
+/* Store the policy text of r's body and answer; extra and audit are
+ * borrowed. */
 static void policy_store(struct api_req *r, json_t *extra, json_t *audit)
 {
 	const char *text = json_string_value(json_object_get(api_req_body(r), "text"));
-	int64_t id;
-	int rc = reg_policy_add(api_registry(api_req_api(r)), text, api_req_principal(r)->who, &id);
-	if (rc) {
-		api_error_rc(r, rc, "storing the policy failed");
+	struct policy_put *pp = calloc(1, sizeof *pp);
+	if (!pp || !(pp->text = strdup(text))) {
+		free(pp);
+		api_error_rc(r, -ENOMEM, "storing the policy failed");
 		return;
 	}
-	json_t *detail = json_pack("{s:I}", "id", (json_int_t)id);
-	if (audit)
-		json_object_update(detail, audit);
-	api_req_audit_detail(r, detail);
-	json_t *body = json_pack("{s:I, s:s}", "id", (json_int_t)id, "text", text);
-	if (extra)
-		json_object_update(body, extra);
-	api_respond(r, 201, body);
+	pp->r = r;
+	snprintf(pp->who, sizeof pp->who, "%s", api_req_principal(r)->who);
+	pp->extra = json_incref(extra);
+	pp->audit = json_incref(audit);
+	int rc = api_registry_submit(api_req_api(r), policy_put_work, policy_stored, pp);
+	if (rc) {
+		policy_put_free(pp);
+		api_error_rc(r, rc, "storing the policy failed");
+	}
 }
 
 static void policy_checked(void *ud, const struct ctl_answer *a)
@@ -715,47 +1032,93 @@ static int h_policy_add(struct api_req *r, void *ud)
 	return rc ? rc : API_PENDING;
 }
 
+/* GET /v1/policies, DELETE /v1/policies/{id}, GET /v1/platforms: one
+ * statement each on the registry thread, answered in done. */
+struct list_call {
+	struct api_req *r;
+	int64_t id;
+	void *v;
+	size_t n;
+};
+
+static int policy_list_work(struct registry *reg, void *arg)
+{
+	struct list_call *c = arg;
+	return reg_policy_list(reg, (struct reg_policy **)&c->v, &c->n);
+}
+
+static void policies_listed(void *arg, int rc)
+{
+	struct list_call *c = arg;
+	if (rc) {
+		api_fail(c->r, rc);
+	} else {
+		struct reg_policy *v = c->v;
+		json_t *a = json_array();
+		for (size_t i = 0; i < c->n; i++)
+			json_array_append_new(a, policy_json(&v[i]));
+		reg_policies_free(v, c->n);
+		api_respond(c->r, 200, json_pack("{s:o}", "policies", a));
+	}
+	free(c);
+}
+
 static int h_policy_list(struct api_req *r, void *ud)
 {
-	struct reg_policy *v;
-	size_t n;
-	int rc = reg_policy_list(api_registry(api_req_api(r)), &v, &n);
-	if (rc)
-		return rc;
-	json_t *a = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, policy_json(&v[i]));
-	reg_policies_free(v, n);
-	api_respond(r, 200, json_pack("{s:o}", "policies", a));
-	return 0;
+	struct list_call *c = calloc(1, sizeof *c);
+	if (!c)
+		return -ENOMEM;
+	c->r = r;
+	return submit(r, policy_list_work, policies_listed, c, free);
+}
+
+static int policy_delete_work(struct registry *reg, void *arg)
+{
+	struct list_call *c = arg;
+	return reg_policy_delete(reg, c->id);
+}
+
+static void policy_deleted(void *arg, int rc)
+{
+	struct list_call *c = arg;
+	struct api_req *r = c->r;
+	if (rc == -ENOENT) {
+		api_error(r, 404, "not_found", NULL, "no policy %s", api_req_param(r, "id"));
+	} else if (rc) {
+		api_fail(r, rc);
+	} else {
+		api_req_audit_detail(r, json_pack("{s:I}", "id", (json_int_t)c->id));
+		api_respond(r, 204, NULL);
+	}
+	free(c);
 }
 
 static int h_policy_delete(struct api_req *r, void *ud)
 {
 	int64_t id = api_req_param_id(r, "id");
-	int rc = id > 0 ? reg_policy_delete(api_registry(api_req_api(r)), id) : -ENOENT;
-	if (rc == -ENOENT) {
+	if (id <= 0) {
 		api_error(r, 404, "not_found", NULL, "no policy %s", api_req_param(r, "id"));
 		return 0;
 	}
-	if (rc)
-		return rc;
-	api_req_audit_detail(r, json_pack("{s:I}", "id", (json_int_t)id));
-	api_respond(r, 204, NULL);
-	return 0;
+	struct list_call *c = calloc(1, sizeof *c);
+	if (!c)
+		return -ENOMEM;
+	c->r = r;
+	c->id = id;
+	return submit(r, policy_delete_work, policy_deleted, c, free);
 }
 
 /* --- platforms ------------------------------------------------------------ */
 
-static int h_platforms(struct api_req *r, void *ud)
+static int platform_list_work(struct registry *reg, void *arg)
 {
-	struct api *api = api_req_api(r);
-	struct reg_platform *v;
-	size_t n;
-	int rc = reg_platform_list(api_registry(api), &v, &n);
-	if (rc)
-		return rc;
-	struct snapshot *s = api_snapshot(api);
+	struct list_call *c = arg;
+	return reg_platform_list(reg, (struct reg_platform **)&c->v, &c->n);
+}
+
+static json_t *platforms_json(struct api *api, const struct snapshot *s,
+                              const struct reg_platform *v, size_t n)
+{
 	json_t *a = json_array();
 	for (size_t i = 0; i < n; i++) {
 		/* the snapshot names the pop (rows stored before schema 7 do not) */
@@ -769,13 +1132,36 @@ static int h_platforms(struct api_req *r, void *ud)
 			"load", v[i].capacity ? (double)v[i].modules / (double)v[i].capacity : 0.0,
 			"pop", pop, "served", !strcmp(pop, api_pop(api))));
 	}
-	reg_platforms_free(v, n);
+	return a;
+}
+
+static void platforms_listed(void *arg, int rc)
+{
+	struct list_call *c = arg;
+	struct api *api = api_req_api(c->r);
+	if (rc) {
+		api_fail(c->r, rc);
+		free(c);
+		return;
+	}
+	struct snapshot *s = api_snapshot(api);
+	json_t *a = platforms_json(api, s, c->v, c->n);
+	reg_platforms_free(c->v, c->n);
 	json_t *j = json_pack("{s:o, s:s, s:o}", "snapshot_version",
 	                      s ? json_integer(s->version) : json_null(), "pop", api_pop(api),
 	                      "platforms", a);
 	snapshot_unref(s);
-	api_respond(r, 200, j);
-	return 0;
+	api_respond(c->r, 200, j);
+	free(c);
+}
+
+static int h_platforms(struct api_req *r, void *ud)
+{
+	struct list_call *c = calloc(1, sizeof *c);
+	if (!c)
+		return -ENOMEM;
+	c->r = r;
+	return submit(r, platform_list_work, platforms_listed, c, free);
 }
 
 int api_register_core(struct api *api)

@@ -96,8 +96,14 @@ int cfg_split_address(const char *addr, char *host, int *port);
  * leaves d empty. */
 int seed_registry(struct registry *reg, const struct cfg *cfg, struct diags *d);
 /* Parse the registry's current snapshot and make it the API's. A stored
- * snapshot that no longer validates is logged and skipped. */
+ * snapshot that no longer validates is logged and skipped. Before ctl_new
+ * (the statement runs on the calling thread). */
 int seed_load_snapshot(struct api *api);
+/* The same once the registry thread runs (api_registry_submit): read
+ * there, parsed and served on the loop, then then(ud, rc) (0, or the
+ * read's negative errno) is called on the loop. 0, or -ENOMEM /
+ * -ESHUTDOWN: then is not called. */
+int seed_load_snapshot_async(struct api *api, void (*then)(void *ud, int rc), void *ud);
 
 /* ==== 3. the platform ======================================================= */
 /* The platform inside innetd: the DPDK fast path and the module lifecycle
@@ -133,10 +139,12 @@ json_t *plat_module_json(struct plat *p, int64_t id);
  * manager hands over (vm_config.on_suspend) replaces the module's row in
  * reg's module_state; a failed write is logged and counted (/metrics),
  * never fatal. Set before modules are installed; NULL: states are
- * dropped. */
-void plat_set_registry(struct plat *p, struct registry *reg);
+ * dropped. The writes run on c's registry thread (ctl_registry_submit: a
+ * copy of the state, counted when done; plat_free may come first); c
+ * NULL: at once on the calling thread, which must own reg (tests). */
+void plat_set_registry(struct plat *p, struct registry *reg, struct ctl *c);
 /* vm_config.on_suspend of p's manager (arg: p): the state replaces
- * module id's row; a module already killed keeps none. */
+ * module id's row; a module already killed keeps none. Loop thread. */
 void plat_on_suspend(void *arg, uint64_t id, const void *state, size_t len);
 /* States stored and states the registry refused, since the start. */
 void plat_state_stats(const struct plat *p, uint64_t *saves, uint64_t *failures);

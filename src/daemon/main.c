@@ -258,6 +258,7 @@ static int start_api(struct daemon *d, const uint8_t admin_hash[REG_HASH_LEN])
 	};
 	if ((rc = ctl_new(&env, &limits, &d->ctl)))
 		return rc;
+	api_set_controller(d->api, d->ctl); /* its statements on the registry thread from now on */
 	if ((rc = api_register_modules(d->api, d->ctl))) {
 		log_error("main", "registering routes: %s", strerror(-rc));
 		return rc;
@@ -282,7 +283,7 @@ static int start_platform(struct daemon *d)
 	}
 	if ((rc = plat_register_routes(d->api, d->plat, &(struct plat_sources){&d->http_requests, &d->http, d->ctl, &d->watch})))
 		return rc;
-	plat_set_registry(d->plat, d->reg);
+	plat_set_registry(d->plat, d->reg, d->ctl);
 	if (!plat_running(d->plat))
 		return 0;
 	struct ctl_platform_ops ops;

@@ -22,7 +22,8 @@ struct pmod {
 struct plat {
 	struct vm_mgr *mgr;  /* NULL: dataplane = none */
 	struct registry *reg; /* where suspended states go (NULL: dropped) */
-	uint64_t state_saves, state_save_failures;
+	struct ctl *ctl;      /* whose registry thread stores them (NULL: stored here) */
+	struct state_counts *saved;
 	const uint64_t *http_requests;
 	struct plat_sources src;
 	struct dp *dp;
@@ -145,36 +146,98 @@ static void vm_config_of(const struct cfg *cfg, uv_loop_t *loop, struct vm_confi
 	vc->loop = loop;
 }
 
-/* A module was suspended: its state replaces the one stored. A failed
- * write is logged and counted; the module keeps running from its state
- * in memory, and a restart before its next suspend loses what changed. */
-void plat_on_suspend(void *arg, uint64_t id, const void *state, size_t len)
+/* Saved states, counted by the done callbacks of their writes, which may
+ * run after plat_free (the writes of plat_suspend_all at shutdown): shared
+ * by the plat and each write in flight. */
+struct state_counts {
+	unsigned refs;
+	uint64_t saves, failures;
+};
+
+static void counts_unref(struct state_counts *n)
 {
-	struct plat *p = arg;
-	int rc = p->reg ? reg_module_state_put(p->reg, (int64_t)id, state, len) : -ENODEV;
+	if (n && !--n->refs)
+		free(n);
+}
+
+/* A state on its way to the registry thread (a copy: the manager's buffer
+ * is gone once plat_on_suspend returns). */
+struct state_save {
+	struct state_counts *counts;
+	int64_t id;
+	size_t len;
+	unsigned char state[];
+};
+
+static int state_save_work(struct registry *reg, void *arg)
+{
+	struct state_save *ss = arg;
+	return reg_module_state_put(reg, ss->id, ss->state, ss->len);
+}
+
+/* A state write's result, logged and counted. */
+static void count_save(struct state_counts *n, int64_t id, size_t len, int rc)
+{
 	if (!rc) {
-		p->state_saves++;
-		log_debug("platform", "module %llu: state saved (%zu bytes)", (unsigned long long)id, len);
+		n->saves++;
+		log_debug("platform", "module %lld: state saved (%zu bytes)", (long long)id, len);
 	} else if (rc == -ENOENT) {
-		log_info("platform", "module %llu: suspended but no longer deployed; its state is not kept",
-		         (unsigned long long)id);
+		log_info("platform", "module %lld: suspended but no longer deployed; its state is not kept",
+		         (long long)id);
 	} else {
-		p->state_save_failures++;
-		log_warn("platform", "module %llu: its state (%zu bytes) could not be stored: %s",
-		         (unsigned long long)id, len, strerror(-rc));
+		n->failures++;
+		log_warn("platform", "module %lld: its state (%zu bytes) could not be stored: %s",
+		         (long long)id, len, strerror(-rc));
 	}
 }
 
-void plat_set_registry(struct plat *p, struct registry *reg)
+static void state_saved(void *arg, int rc)
 {
-	if (p)
+	struct state_save *ss = arg;
+	count_save(ss->counts, ss->id, ss->len, rc);
+	counts_unref(ss->counts);
+	free(ss);
+}
+
+/* A module was suspended: its state replaces the one stored, written on
+ * the registry thread (at shutdown too: the loop runs dry before the
+ * registry thread stops, docs/stateful.md). A failed write is logged and
+ * counted; the module keeps running from its state in memory, and a
+ * restart before its next suspend loses what changed. */
+void plat_on_suspend(void *arg, uint64_t id, const void *state, size_t len)
+{
+	struct plat *p = arg;
+	struct state_save *ss = p->reg ? malloc(sizeof *ss + len) : NULL;
+	if (!ss) {
+		count_save(p->saved, (int64_t)id, len, p->reg ? -ENOMEM : -ENODEV);
+		return;
+	}
+	ss->counts = p->saved;
+	ss->id = (int64_t)id;
+	ss->len = len;
+	memcpy(ss->state, state, len);
+	p->saved->refs++;
+	if (!p->ctl) {
+		state_saved(ss, state_save_work(p->reg, ss)); /* no registry thread: this one owns it */
+		return;
+	}
+	int rc = ctl_registry_submit(p->ctl, state_save_work, state_saved, ss);
+	if (rc)
+		state_saved(ss, rc);
+}
+
+void plat_set_registry(struct plat *p, struct registry *reg, struct ctl *c)
+{
+	if (p) {
 		p->reg = reg;
+		p->ctl = c;
+	}
 }
 
 void plat_state_stats(const struct plat *p, uint64_t *saves, uint64_t *failures)
 {
-	*saves = p ? p->state_saves : 0;
-	*failures = p ? p->state_save_failures : 0;
+	*saves = p ? p->saved->saves : 0;
+	*failures = p ? p->saved->failures : 0;
 }
 
 int plat_suspend_all(struct plat *p)
@@ -225,11 +288,23 @@ static int start_manager(const struct cfg *cfg, const struct dp_config *c, uv_lo
 	return manager_over(cfg, be, loop, p, err, errlen);
 }
 
+static struct plat *plat_alloc(void)
+{
+	struct plat *p = calloc(1, sizeof *p);
+	if (p && !(p->saved = calloc(1, sizeof *p->saved))) {
+		free(p);
+		return NULL;
+	}
+	if (p)
+		p->saved->refs = 1;
+	return p;
+}
+
 int plat_start_backend(const struct cfg *cfg, struct vm_backend *be, uv_loop_t *loop,
                        struct plat **out)
 {
 	*out = NULL;
-	struct plat *p = calloc(1, sizeof *p);
+	struct plat *p = plat_alloc();
 	if (!p) {
 		if (be->ops->free)
 			be->ops->free(be);
@@ -238,6 +313,7 @@ int plat_start_backend(const struct cfg *cfg, struct vm_backend *be, uv_loop_t *
 	char err[256];
 	int rc = manager_over(cfg, be, loop, p, err, sizeof err);
 	if (rc) {
+		free(p->saved);
 		free(p);
 		return rc;
 	}
@@ -249,7 +325,7 @@ int plat_start(const struct cfg *cfg, uv_loop_t *loop, struct plat **out, char *
                size_t errlen)
 {
 	*out = NULL;
-	struct plat *p = calloc(1, sizeof *p);
+	struct plat *p = plat_alloc();
 	if (!p)
 		return -ENOMEM;
 	if (!strcmp(cfg->dataplane, "none")) {
@@ -265,6 +341,7 @@ int plat_start(const struct cfg *cfg, uv_loop_t *loop, struct plat **out, char *
 	}
 	if (rc) {
 		free(s);
+		free(p->saved);
 		free(p);
 		return rc;
 	}
@@ -282,6 +359,7 @@ void plat_free(struct plat *p)
 		return;
 	if (p->mgr)
 		vm_mgr_free(p->mgr); /* stops the fast path, closes its handles */
+	counts_unref(p->saved); /* (writes in flight keep it) */
 	for (size_t i = 0; i < p->nmods; i++)
 		free(p->mods[i].name);
 	free(p->mods);
@@ -571,8 +649,8 @@ static void metrics_stateful(struct buf *b, struct plat *p)
 	       "# HELP innet_state_save_failures_total States the registry could not store.\n"
 	       "# TYPE innet_state_save_failures_total counter\n"
 	       "innet_state_save_failures_total %llu\n",
-	    (unsigned long long)ms.suspended, (unsigned long long)p->state_saves,
-	    (unsigned long long)p->state_save_failures);
+	    (unsigned long long)ms.suspended, (unsigned long long)p->saved->saves,
+	    (unsigned long long)p->saved->failures);
 	for (int f = 0; f < 2; f++) {
 		const char *name = f ? "innet_module_resumes_total" : "innet_module_suspends_total";
 		out(b, "# TYPE %s counter\n", name);

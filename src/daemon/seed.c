@@ -79,19 +79,13 @@ out:
 	return rc;
 }
 
-int seed_load_snapshot(struct api *api)
+/* The stored snapshot text (taken) made the API's current one. */
+static void serve_stored(struct api *api, int64_t version, char *json)
 {
-	int64_t version;
-	char *json;
-	int rc = reg_snapshot_current(api_registry(api), &version, &json);
-	if (rc == -ENOENT)
-		return 0;
-	if (rc)
-		return rc;
 	struct diags d;
 	diags_init(&d);
 	struct snapshot *s;
-	rc = snapshot_parse_pop(json, strlen(json), api_pop(api), &s, &d);
+	int rc = snapshot_parse_pop(json, strlen(json), api_pop(api), &s, &d);
 	if (rc) {
 		log_error("seed", "stored snapshot version %lld no longer validates (%s); serving without "
 		          "a snapshot until PUT /v1/network", (long long)version, d.n ? d.v[0].msg : "?");
@@ -103,5 +97,52 @@ int seed_load_snapshot(struct api *api)
 	}
 	diags_free(&d);
 	free(json);
-	return 0;
+}
+
+int seed_load_snapshot(struct api *api)
+{
+	int64_t version;
+	char *json;
+	int rc = reg_snapshot_current(api_registry(api), &version, &json);
+	if (rc == -ENOENT)
+		return 0;
+	if (!rc)
+		serve_stored(api, version, json);
+	return rc;
+}
+
+/* seed_load_snapshot_async: the read on the registry thread. */
+struct snapshot_load {
+	struct api *api;
+	int64_t version;
+	char *json;
+	void (*then)(void *ud, int rc);
+	void *ud;
+};
+
+static int snapshot_load_work(struct registry *reg, void *arg)
+{
+	struct snapshot_load *sl = arg;
+	return reg_snapshot_current(reg, &sl->version, &sl->json);
+}
+
+static void snapshot_loaded(void *arg, int rc)
+{
+	struct snapshot_load *sl = arg;
+	if (!rc)
+		serve_stored(sl->api, sl->version, sl->json);
+	sl->then(sl->ud, rc == -ENOENT ? 0 : rc);
+	free(sl);
+}
+
+int seed_load_snapshot_async(struct api *api, void (*then)(void *ud, int rc), void *ud)
+{
+	struct snapshot_load *sl = calloc(1, sizeof *sl);
+	if (!sl)
+		return -ENOMEM;
+	*sl = (struct snapshot_load){.api = api, .then = then, .ud = ud};
+	int rc = api_registry_submit(api, snapshot_load_work, snapshot_loaded, sl);
+	if (rc)
+		free(sl);
+	return rc;
 }

@@ -10,7 +10,9 @@
  *   policy     read from the registry at each check: counted only.
  * A lost connection is reopened after a delay that doubles up to 5 s; the
  * snapshot is reloaded and the fast path reconciled with the registry
- * then, since notifications in between are lost. */
+ * then, since notifications in between are lost. The snapshot is read on
+ * the registry thread (seed_load_snapshot_async), the reconcile follows
+ * on the loop when it is served. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,13 +89,40 @@ static void lost(struct watch *w)
 	w->retry_ms = w->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : w->retry_ms * 2;
 }
 
+/* The snapshot read again (on the registry thread) has been served: the
+ * fast path is reconciled with it, unless innetd is stopping. */
+static void snapshot_reloaded(void *ud, int rc)
+{
+	struct watch *w = ud;
+	w->closes--; /* (a load in flight keeps w, as a closing handle does) */
+	if (rc)
+		log_error("registry", "reloading the network snapshot failed: %s", strerror(-rc));
+	if (w->closing) {
+		if (!w->closes)
+			watch_free(w);
+		return;
+	}
+	ctl_reconcile(w->ctl);
+}
+
+/* Serve the registry's current snapshot unless it is version already,
+ * then reconcile the fast path (platforms may have moved between PoPs). */
 static void reload_snapshot(struct watch *w, int64_t version)
 {
 	struct snapshot *cur = api_snapshot(w->api);
 	bool stale = !cur || version < 0 || cur->version != version;
 	snapshot_unref(cur);
-	if (stale && seed_load_snapshot(w->api))
-		log_error("registry", "reloading the network snapshot failed");
+	if (!stale) {
+		ctl_reconcile(w->ctl);
+		return;
+	}
+	int rc = seed_load_snapshot_async(w->api, snapshot_reloaded, w);
+	if (rc) {
+		log_error("registry", "reloading the network snapshot failed: %s", strerror(-rc));
+		ctl_reconcile(w->ctl);
+		return;
+	}
+	w->closes++;
 }
 
 static void on_note(void *ud, const char *payload)
@@ -105,8 +134,7 @@ static void on_note(void *ud, const char *payload)
 		return;
 	if (!strcmp(kind, "network")) {
 		w->stats.network++;
-		reload_snapshot(w, id);
-		ctl_reconcile(w->ctl); /* platforms may have moved between PoPs */
+		reload_snapshot(w, id); /* then the fast path reconciled */
 	} else if (!strcmp(kind, "tenant")) {
 		w->stats.tenant++;
 		reg_tenants_changed(api_registry(w->api));
@@ -136,8 +164,7 @@ static void on_poll(uv_poll_t *p, int status, int events)
 		reg_set_shared_stale(api_registry(w->api), false);
 		w->stats.connects++;
 		w->retry_ms = RETRY_MIN_MS;
-		reload_snapshot(w, -1);
-		ctl_reconcile(w->ctl);
+		reload_snapshot(w, -1); /* then the fast path reconciled */
 	}
 	uv_poll_start(&w->poll, (want & REG_LISTEN_READ ? UV_READABLE : 0) |
 	                         (want & REG_LISTEN_WRITE ? UV_WRITABLE : 0), on_poll);

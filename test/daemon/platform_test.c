@@ -65,7 +65,7 @@ static void test_none_runs_without_fast_path(void **state)
 	assert_false(plat_running(p));
 	assert_null(plat_module_json(p, 1));
 	/* SIGTERM's suspend-all: nothing runs, nothing to suspend */
-	plat_set_registry(p, NULL);
+	plat_set_registry(p, NULL, NULL);
 	assert_int_equal(plat_suspend_all(p), 0);
 	assert_int_equal(plat_suspend_all(NULL), 0);
 	plat_free(p);
@@ -151,7 +151,7 @@ static void test_stateful_install_and_saved_states(void **state)
 	assert_int_equal(uv_loop_init(&loop), 0);
 	struct plat *p;
 	assert_int_equal(plat_start_backend(&c, vm_dummy_new(true), &loop, &p), 0);
-	plat_set_registry(p, reg);
+	plat_set_registry(p, reg, NULL);
 
 	/* install: the controller's decision and quotas reach the manager */
 	struct ctl_platform_ops ops;

@@ -159,6 +159,16 @@ class Cluster:
                           "-U", USER, "-d", DBNAME, "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1",
                           "-c", sql]).stdout
 
+    def session(self):
+        """A psql connection of the test's own, fed line by line on stdin
+        (e.g. a transaction holding a lock): write(sql), then close()."""
+        argv = [os.path.join(PG_BIN, "psql"), "-h", self.dir, "-p", str(self.port), "-U", USER,
+                "-d", DBNAME, "-X", "-q", "-v", "ON_ERROR_STOP=1"]
+        if self.user is not None:
+            argv = ["runuser", "-u", self.user.pw_name, "--"] + argv
+        return Session(subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.PIPE, text=True))
+
     def halt(self):
         """Stop the server at once, as when it crashes: every connection
         drops; the data stays for resume()."""
@@ -202,6 +212,22 @@ class Cluster:
     def __exit__(self, *exc):
         self.stop()
         return False
+
+
+class Session:
+    def __init__(self, proc):
+        self.proc = proc
+
+    def write(self, sql):
+        self.proc.stdin.write(sql + "\n")
+        self.proc.stdin.flush()
+
+    def close(self, timeout=30):
+        """End the session (its open transaction, if any, is rolled back
+        unless COMMIT was written); psql's exit status."""
+        if self.proc.stdin and not self.proc.stdin.closed:
+            self.proc.stdin.close()
+        return self.proc.wait(timeout)
 
 
 class Standby(Cluster):
