@@ -90,6 +90,7 @@ struct vm__sbx {
 
 	enum phase phase;
 	bool stop_requested, exited, started;
+	bool cleaned;           /* cgroup, netns and scratch dealt with */
 	int pid, child_pid;
 	int64_t exit_status;
 	int term_signal;
@@ -289,6 +290,24 @@ static int delete_netns(const char *name)
 	return 0;
 }
 
+/* mkdir -p: the root of the scratch directories (/var/lib/innet/sandbox) */
+static int mkdir_p(const char *path)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s", path);
+	for (char *q = p + 1;; q++) {
+		bool end = *q == 0;
+		if (*q != '/' && !end)
+			continue;
+		*q = 0;
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		if (end)
+			return 0;
+		*q = '/';
+	}
+}
+
 static int make_scratch(struct vm__sbx *s, uid_t uid, gid_t gid, char *err, size_t errlen)
 {
 	if (!s->scratch[0] || s->scratch_root[0] != '/') {
@@ -296,10 +315,10 @@ static int make_scratch(struct vm__sbx *s, uid_t uid, gid_t gid, char *err, size
 		     s->scratch_root);
 		return -EINVAL;
 	}
-	if (mkdir(s->scratch_root, 0755) < 0 && errno != EEXIST) {
-		int e = errno;
-		fail(err, errlen, "scratch: %s: mkdir: %s", s->scratch_root, strerror(e));
-		return -e;
+	int rc = mkdir_p(s->scratch_root);
+	if (rc < 0) {
+		fail(err, errlen, "scratch: %s: mkdir: %s", s->scratch_root, strerror(-rc));
+		return rc;
 	}
 	if (mkdir(s->scratch, 0700) < 0) {
 		int e = errno;
@@ -427,18 +446,24 @@ static void on_close(uv_handle_t *h)
 		free(s);
 		return;
 	}
-	if (s->phase == PH_CLEANING)
+	if (s->phase == PH_CLEANING && s->cleaned)
 		finish(s);
 }
 
-static void close_all(struct vm__sbx *s)
+static void close_handle(uv_handle_t *h)
 {
-	uv_handle_t *hs[] = {(uv_handle_t *)&s->proc, (uv_handle_t *)&s->out,
-	                     (uv_handle_t *)&s->err, (uv_handle_t *)&s->status,
-	                     (uv_handle_t *)&s->grace, (uv_handle_t *)&s->poll};
+	if (h->data && !uv_is_closing(h))
+		uv_close(h, on_close);
+}
+
+static void close_all(struct vm__sbx *s, bool pipes)
+{
+	uv_handle_t *hs[] = {(uv_handle_t *)&s->proc, (uv_handle_t *)&s->grace,
+	                     (uv_handle_t *)&s->poll, (uv_handle_t *)&s->out,
+	                     (uv_handle_t *)&s->err, (uv_handle_t *)&s->status};
 	for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
-		if (hs[i]->data && !uv_is_closing(hs[i]))
-			uv_close(hs[i], on_close);
+		if (i < 3 || pipes)
+			close_handle(hs[i]);
 }
 
 /* The last line of the log: a launcher step's or bwrap's own words. */
@@ -456,6 +481,19 @@ static void last_line(const struct vm__sbx *s, char *out, size_t len)
 	out[k] = 0;
 }
 
+/* bwrap reports its child before setting the sandbox up, so a failure of
+ * the set-up (a bind, the exec) is told by its words: "bwrap: ..." and
+ * status 1; the launcher's steps say "innet-sandbox: step ..." (120-122). */
+static bool launch_failed(const struct vm__sbx *s, const char *line)
+{
+	if (!s->started)
+		return true;
+	if (s->exit_status == 1 && strncmp(line, "bwrap: ", 7) == 0)
+		return true;
+	return s->exit_status >= 120 && s->exit_status <= 122 &&
+	       strncmp(line, "innet-sandbox: step", 19) == 0;
+}
+
 static void decide_reason(struct vm__sbx *s)
 {
 	struct vm__sbx_exit *ex = &s->ex;
@@ -465,7 +503,7 @@ static void decide_reason(struct vm__sbx *s)
 		ex->signal = ex->status - 128; /* bwrap's way of saying "killed by" */
 	char line[160];
 	last_line(s, line, sizeof(line));
-	if (!s->started) {
+	if (launch_failed(s, line)) {
 		ex->reason = VM_SBX_START_FAILED;
 		if (snprintf(ex->msg, sizeof(ex->msg), "sandbox %s: the launch failed (status %d): %s",
 		             s->name, ex->status, line[0] ? line : "no message") >= (int)sizeof(ex->msg))
@@ -505,7 +543,10 @@ static void rm_scratch_done(uv_work_t *w, int status)
 		s->ex.cleanup_failed = true;
 	}
 	s->made_scratch = false;
-	close_all(s);
+	s->cleaned = true;
+	/* the pipes close at their EOF, so the program's last words are kept;
+	 * with processes left behind that EOF may never come */
+	close_all(s, s->ex.cleanup_failed);
 }
 
 /* The cgroup is empty (or given up on): the netns, then the scratch. */
@@ -594,7 +635,7 @@ static void on_output(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 	if (n > 0)
 		vm__sbx_ring_put(&s->log, buf->base, (size_t)n);
 	else if (n < 0)
-		uv_read_stop(st);
+		close_handle((uv_handle_t *)st); /* EOF: every writer is gone */
 }
 
 /* bwrap --json-status-fd: {"child-pid": N} once the program runs. */
@@ -602,7 +643,7 @@ static void on_status(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 {
 	struct vm__sbx *s = st->data;
 	if (n < 0) {
-		uv_read_stop(st);
+		close_handle((uv_handle_t *)st);
 		return;
 	}
 	size_t room = sizeof(s->status_buf) - 1 - s->status_len;
@@ -738,7 +779,7 @@ static void undo_start(struct vm__sbx *s)
 		free(s);
 		return;
 	}
-	close_all(s);
+	close_all(s, true);
 }
 
 int vm__sbx_start(uv_loop_t *loop, const struct vm__sbx_spec *spec, struct vm__sbx **out,
