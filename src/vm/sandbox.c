@@ -13,6 +13,7 @@
  * The pid libuv knows is bwrap's; bwrap's exit status is the program's
  * (128+N when a signal N ended it). Everything is in the cgroup from the
  * first instruction, so freezing, signalling and counting go through it. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -27,6 +28,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <linux/close_range.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -682,6 +684,23 @@ static int init_handles(struct vm__sbx *s)
 	return rc;
 }
 
+/* Whatever innetd has open without O_CLOEXEC (a library's descriptor, a
+ * DPDK hugepage file) must not reach the program: libuv passes on every
+ * inheritable descriptor. The seccomp memfd comes through stdio[3]. */
+static void cloexec_all(void)
+{
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return;
+	DIR *d = opendir("/proc/self/fd"); /* before Linux 5.11 */
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (atoi(e->d_name) > 2 && atoi(e->d_name) != dirfd(d))
+			fcntl(atoi(e->d_name), F_SETFD, FD_CLOEXEC);
+	closedir(d);
+}
+
 static int spawn(struct vm__sbx *s, const struct vm__sbx_spec *spec, uid_t uid, gid_t gid,
                  int seccomp_fd, char *err, size_t errlen)
 {
@@ -712,6 +731,7 @@ static int spawn(struct vm__sbx *s, const struct vm__sbx_spec *spec, uid_t uid, 
 		.stdio = io,
 	};
 	s->proc.data = s;
+	cloexec_all();
 	rc = uv_spawn(s->loop, &s->proc, &o);
 	if (rc < 0) {
 		s->proc.data = NULL;

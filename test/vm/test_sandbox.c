@@ -8,6 +8,7 @@
  * why and leaves nothing. The log ring needs nothing. Root is needed for
  * everything but the ring: without it those tests are skipped. */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -437,7 +438,8 @@ static const char PROBE[] =
 	"unshare -n true 2>&1 || echo UNSHARE-DENIED; "
 	"unshare -U true 2>&1 || echo USERNS-DENIED; "
 	"hostname; "
-	"ip -br link | wc -l | sed s/^/LINKS=/";
+	"ip -br link | wc -l | sed s/^/LINKS=/; "
+	"ls -l /proc/self/fd | sed 's/^/FD /'";
 
 static void test_isolation(void **state)
 {
@@ -446,7 +448,11 @@ static void test_isolation(void **state)
 	struct ctx *c = ctx_new();
 	const char *argv[] = {"/bin/sh", "-c", PROBE, NULL};
 	struct vm__sbx_spec sp = base_spec(c, "probe", argv);
+	/* innetd's own descriptors without O_CLOEXEC do not reach the program */
+	int leak = open("/etc/hostname", O_RDONLY);
+	assert_true(leak > 4);
 	start_ok(c, &sp);
+	close(leak);
 	run_until(c, &c->ended, 20000);
 	print_message("%s", c->log);
 	assert_int_equal(c->ex.reason, VM_SBX_EXITED);
@@ -464,6 +470,9 @@ static void test_isolation(void **state)
 	assert_int_equal(sh("setpriv --reuid=65534 --regid=65534 --clear-groups unshare -U true"), 0);
 	assert_non_null(strstr(c->log, "\nprobe\n"));              /* its own UTS */
 	assert_non_null(strstr(c->log, "LINKS=1"));                /* only lo: its netns */
+	assert_non_null(strstr(c->log, "FD "));                    /* nothing inherited: */
+	assert_null(strstr(c->log, "/etc/hostname"));             /* the test's own */
+	assert_null(strstr(c->log, "innet-seccomp"));             /* the filter's memfd */
 	assert_no_residue("probe", "innet-probe");
 	ctx_free(c);
 }
