@@ -83,6 +83,11 @@ struct vm__sbx_spec {
 	const char *netns;              /* under /run/netns; NULL: "innet-<name>" */
 	bool create_netns;              /* make it (error if it exists) and delete
 	                                 * it at the end; else it must exist */
+	bool oom_keep_running;          /* an OOM kill of one of its processes (a
+	                                 * worker) leaves the rest running; by
+	                                 * default the whole sandbox is killed and
+	                                 * reported VM_SBX_OOM: a program missing a
+	                                 * part is broken */
 	bool low_ports;                 /* in a created netns: let the unprivileged
 	                                 * program bind ports below 1024 */
 	uid_t uid;                      /* 0: nobody (root is refused) */
@@ -191,6 +196,10 @@ int vm__sbx_cg_frozen(const struct vm__sbx_cg *cg);
 int vm__sbx_cg_signal(const struct vm__sbx_cg *cg, int sig, int except);
 int vm__sbx_cg_stats(const struct vm__sbx_cg *cg, struct vm__sbx_stats *st);
 uint64_t vm__sbx_cg_oom_kills(const struct vm__sbx_cg *cg);
+/* What tells of an OOM without polling: v1 an eventfd registered on
+ * memory.oom_control (readable at each OOM; *path empty), v2 the path of
+ * memory.events to watch for changes (returns -1). */
+int vm__sbx_cg_oom_notifier(const struct vm__sbx_cg *cg, char *path, size_t len);
 int vm__sbx_cg_check(char *err, size_t errlen);
 
 /* ---- seccomp (sandbox_seccomp.c) ---- */

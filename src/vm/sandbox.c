@@ -87,6 +87,11 @@ struct vm__sbx {
 	uv_process_t proc;
 	uv_pipe_t out, err, status;
 	uv_timer_t grace, poll;
+	uv_poll_t oom_poll;     /* v1: the eventfd of memory.oom_control */
+	uv_fs_event_t oom_ev;   /* v2: memory.events changed */
+	int oom_fd;
+	bool oom_keep_running;
+	uint64_t mem_limit;
 	int handles;            /* initialised, not yet closed */
 	bool abandoned;         /* start failed: free on the last close */
 
@@ -437,6 +442,7 @@ static int build_args(struct args *a, const struct vm__sbx *s, const struct vm__
 /* ---- handles and the end --------------------------------------------------- */
 
 static void finish(struct vm__sbx *s);
+static void watch_oom(struct vm__sbx *s);
 
 static void on_close(uv_handle_t *h)
 {
@@ -461,11 +467,16 @@ static void close_handle(uv_handle_t *h)
 static void close_all(struct vm__sbx *s, bool pipes)
 {
 	uv_handle_t *hs[] = {(uv_handle_t *)&s->proc, (uv_handle_t *)&s->grace,
-	                     (uv_handle_t *)&s->poll, (uv_handle_t *)&s->out,
+	                     (uv_handle_t *)&s->poll, (uv_handle_t *)&s->oom_poll,
+	                     (uv_handle_t *)&s->oom_ev, (uv_handle_t *)&s->out,
 	                     (uv_handle_t *)&s->err, (uv_handle_t *)&s->status};
 	for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
-		if (i < 3 || pipes)
+		if (i < 5 || pipes)
 			close_handle(hs[i]);
+	if (s->oom_fd >= 0 && uv_is_closing((uv_handle_t *)&s->oom_poll)) {
+		close(s->oom_fd); /* uv_poll does not own it; the loop forgot it */
+		s->oom_fd = -1;
+	}
 }
 
 /* The last line of the log: a launcher step's or bwrap's own words. */
@@ -505,16 +516,17 @@ static void decide_reason(struct vm__sbx *s)
 		ex->signal = ex->status - 128; /* bwrap's way of saying "killed by" */
 	char line[160];
 	last_line(s, line, sizeof(line));
-	if (launch_failed(s, line)) {
+	if (ex->oom_kills > 0) { /* whatever followed, the memory limit was the cause */
+		ex->reason = VM_SBX_OOM;
+		snprintf(ex->msg, sizeof(ex->msg), "sandbox %s: killed by its cgroup's OOM killer "
+		         "(%llu kill(s)) under its memory limit of %llu bytes%s", s->name,
+		         (unsigned long long)ex->oom_kills, (unsigned long long)s->mem_limit,
+		         s->started ? "" : ", before the program started");
+	} else if (launch_failed(s, line)) {
 		ex->reason = VM_SBX_START_FAILED;
 		if (snprintf(ex->msg, sizeof(ex->msg), "sandbox %s: the launch failed (status %d): %s",
 		             s->name, ex->status, line[0] ? line : "no message") >= (int)sizeof(ex->msg))
 			ex->msg[sizeof(ex->msg) - 2] = '~'; /* cut */
-	} else if (ex->oom_kills > 0) {
-		ex->reason = VM_SBX_OOM;
-		snprintf(ex->msg, sizeof(ex->msg), "sandbox %s: killed by its cgroup's OOM killer "
-		         "(%llu kill(s)) under its memory limit", s->name,
-		         (unsigned long long)ex->oom_kills);
 	} else if (s->stop_requested) {
 		ex->reason = VM_SBX_STOPPED;
 		snprintf(ex->msg, sizeof(ex->msg), "sandbox %s: stopped", s->name);
@@ -761,6 +773,8 @@ static void set_paths(struct vm__sbx *s, const struct vm__sbx_spec *spec)
 	    (int)sizeof(s->scratch))
 		s->scratch[0] = 0; /* refused by make_scratch */
 	s->grace_ms = spec->grace_ms ? spec->grace_ms : 2000;
+	s->oom_keep_running = spec->oom_keep_running;
+	s->mem_limit = spec->lim.mem_bytes;
 	s->on_exit = spec->on_exit;
 	s->arg = spec->arg;
 }
@@ -813,6 +827,7 @@ int vm__sbx_start(uv_loop_t *loop, const struct vm__sbx_spec *spec, struct vm__s
 	if (!s)
 		return -ENOMEM;
 	s->loop = loop;
+	s->oom_fd = -1;
 	int rc = preflight(s, spec, &uid, &gid, why, sizeof(why));
 	if (rc == 0)
 		rc = vm__sbx_ring_init(&s->log, spec->log_bytes ? spec->log_bytes : VM_SBX_LOG_BYTES);
@@ -833,6 +848,8 @@ int vm__sbx_start(uv_loop_t *loop, const struct vm__sbx_spec *spec, struct vm__s
 		rc = init_handles(s);
 	if (rc == 0)
 		rc = spawn(s, spec, uid, gid, seccomp_fd, why, sizeof(why));
+	if (rc == 0)
+		watch_oom(s);
 	if (seccomp_fd >= 0)
 		close(seccomp_fd); /* the child has its copy */
 	if (rc < 0) {
@@ -842,6 +859,70 @@ int vm__sbx_start(uv_loop_t *loop, const struct vm__sbx_spec *spec, struct vm__s
 	}
 	*out = s;
 	return 0;
+}
+
+/* ---- OOM: the cgroup's killer took a process --------------------------------- */
+
+/* Ends everything at once: no SIGTERM to a program that is already
+ * broken or must not finish what it was doing. */
+static void kill_now(struct vm__sbx *s)
+{
+	s->phase = PH_STOPPING;
+	if (s->freezing)
+		freeze_done(s, -ECANCELED);
+	if (s->frozen || s->freezing)
+		vm__sbx_cg_freeze(&s->cg, false); /* a frozen task dies only when thawed (v1) */
+	s->frozen = false;
+	vm__sbx_cg_signal(&s->cg, SIGKILL, 0);
+}
+
+static void oom_seen(struct vm__sbx *s)
+{
+	if (s->phase != PH_RUNNING && s->phase != PH_STOPPING)
+		return;
+	uint64_t n = vm__sbx_cg_oom_kills(&s->cg);
+	if (n == 0 || s->oom_keep_running)
+		return;
+	log_warn("sandbox", "%s: %llu process(es) killed by the OOM killer under %llu bytes: "
+	         "ending the sandbox", s->name, (unsigned long long)n,
+	         (unsigned long long)s->mem_limit);
+	kill_now(s);
+}
+
+static void on_oom_poll(uv_poll_t *p, int status, int events)
+{
+	struct vm__sbx *s = p->data;
+	uint64_t v;
+	if (read(s->oom_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		uv_poll_stop(p);
+	oom_seen(s);
+}
+
+static void on_oom_event(uv_fs_event_t *e, const char *file, int events, int status)
+{
+	oom_seen(e->data);
+}
+
+/* Not fatal when it fails: the exit report still reads the count. */
+static void watch_oom(struct vm__sbx *s)
+{
+	char path[PATH_MAX];
+	int fd = vm__sbx_cg_oom_notifier(&s->cg, path, sizeof(path));
+	if (fd >= 0) {
+		s->oom_fd = fd;
+		if (uv_poll_init(s->loop, &s->oom_poll, fd) == 0) {
+			s->oom_poll.data = s;
+			s->handles++;
+			uv_poll_start(&s->oom_poll, UV_READABLE, on_oom_poll);
+		}
+	} else if (path[0] && uv_fs_event_init(s->loop, &s->oom_ev) == 0) {
+		s->oom_ev.data = s;
+		s->handles++;
+		uv_fs_event_start(&s->oom_ev, on_oom_event, path, 0);
+	} else {
+		log_warn("sandbox", "%s: no OOM notification (%s): reported at the end only",
+		         s->name, strerror(-fd));
+	}
 }
 
 /* ---- stop, freeze, thaw ---------------------------------------------------- */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -341,6 +342,34 @@ uint64_t vm__sbx_cg_oom_kills(const struct vm__sbx_cg *cg)
 	if (cg->v2)
 		return read_key(dir, "memory.events", "oom_kill");
 	return read_key(dir, "memory.oom_control", "oom_kill");
+}
+
+int vm__sbx_cg_oom_notifier(const struct vm__sbx_cg *cg, char *path, size_t len)
+{
+	const char *dir = cg->dir[VM_SBX_CG_MEMORY];
+	path[0] = 0;
+	if (cg->v2) {
+		snprintf(path, len, "%s/memory.events", dir);
+		return -1;
+	}
+	char p[PATH_MAX], v[64];
+	snprintf(p, sizeof(p), "%s/memory.oom_control", dir);
+	int cfd = open(p, O_RDONLY | O_CLOEXEC);
+	if (cfd < 0)
+		return -errno;
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	int rc = efd < 0 ? -errno : 0;
+	if (rc == 0) {
+		snprintf(v, sizeof(v), "%d %d", efd, cfd);
+		rc = write_str(dir, "cgroup.event_control", v);
+	}
+	close(cfd); /* the registration holds what it needs */
+	if (rc < 0) {
+		if (efd >= 0)
+			close(efd);
+		return rc;
+	}
+	return efd;
 }
 
 int vm__sbx_cg_stats(const struct vm__sbx_cg *cg, struct vm__sbx_stats *st)

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 #include <uv.h>
 
+#include "harness.h"
 #include "vm/internal.h"
 
 #define SCRATCH_ROOT "/var/tmp/innet-sbx-test"
@@ -277,6 +278,9 @@ static int write_file(const char *dir, const char *name, const char *text)
 	return fclose(f) == 0 ? 0 : -EIO;
 }
 
+static const char *nginx_listen = SRV_ADDR ":80";
+static unsigned nginx_conns = 64;
+
 /* The test's nginx configuration, written into the scratch directory
  * before the program starts: everything nginx writes goes there. */
 static int nginx_prepare(const char *scratch, void *arg)
@@ -287,7 +291,7 @@ static int nginx_prepare(const char *scratch, void *arg)
 	         "worker_processes 1;\n"
 	         "pid %1$s/nginx.pid;\n"
 	         "error_log stderr notice;\n"
-	         "events { worker_connections 64; }\n"
+	         "events { worker_connections %3$u; }\n"
 	         "http {\n"
 	         "  access_log off;\n"
 	         "  client_body_temp_path %1$s/body;\n"
@@ -296,10 +300,10 @@ static int nginx_prepare(const char *scratch, void *arg)
 	         "  uwsgi_temp_path %1$s/uwsgi;\n"
 	         "  scgi_temp_path %1$s/scgi;\n"
 	         "  server {\n"
-	         "    listen " SRV_ADDR ":80;\n"
+	         "    listen %2$s;\n"
 	         "    root %1$s/www;\n"
 	         "  }\n"
-	         "}\n", scratch);
+	         "}\n", scratch, nginx_listen, nginx_conns);
 	char www[512];
 	snprintf(www, sizeof(www), "%s/www", scratch);
 	if (mkdir(www, 0755) < 0)
@@ -323,6 +327,17 @@ static int fetch_retrying(struct ctx *c)
 		run_for(c, 50); /* nginx is still starting: read its output meanwhile */
 	}
 	return -1;
+}
+
+static uint64_t cg_u64(const struct vm__sbx *s, const char *ctl, const char *file)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/%s", vm__sbx_cgroup_dir(s, ctl), file);
+	char *t = th_read_file(p, NULL);
+	assert_non_null(t);
+	uint64_t v = strtoull(t, NULL, 10);
+	free(t);
+	return v;
 }
 
 /* A line of /proc/PID/status ("Uid:", "CapEff:"). */
@@ -385,6 +400,7 @@ static void test_nginx(void **state)
 	sp.netns = NS_SRV;
 	sp.create_netns = false;
 	sp.prepare = nginx_prepare;
+	sp.lim.cpu_quota_us = 50000; /* half a CPU */
 	/* the given netns is the test's: let nobody bind port 80 there */
 	assert_int_equal(sh("ip netns exec " NS_SRV " sysctl -qw "
 	                    "net.ipv4.ip_unprivileged_port_start=0"), 0);
@@ -398,7 +414,19 @@ static void test_nginx(void **state)
 	struct vm__sbx_stats st;
 	assert_int_equal(vm__sbx_stats(c->s, &st), 0);
 	assert_true(st.mem_bytes > 0);
+	assert_true(st.mem_peak_bytes >= st.mem_bytes);
+	assert_true(st.cpu_ns > 0);
 	assert_true(st.pids >= 2);
+	assert_int_equal(st.oom_kills, 0);
+	/* the limits are the kernel's now */
+	assert_int_equal(cg_u64(c->s, "pids", "pids.max"), 64);
+	if (vm__sbx_cgroup_dir(c->s, "cpu") != vm__sbx_cgroup_dir(c->s, "memory")) { /* v1 */
+		assert_int_equal(cg_u64(c->s, "memory", "memory.limit_in_bytes"), 256u << 20);
+		assert_int_equal(cg_u64(c->s, "cpu", "cpu.shares"), 512);
+		assert_int_equal(cg_u64(c->s, "cpu", "cpu.cfs_quota_us"), 50000);
+	} else {
+		assert_int_equal(cg_u64(c->s, "memory", "memory.max"), 256u << 20);
+	}
 
 	/* frozen: the connection is accepted by the kernel, never answered */
 	assert_int_equal(vm__sbx_freeze(c->s, on_freeze, c), 0);
@@ -536,6 +564,26 @@ static void test_oom(void **state)
 	assert_null(strstr(c->log, "SURVIVED"));
 	assert_non_null(strstr(c->ex.msg, "OOM"));
 	assert_no_residue("oom", "innet-oom");
+
+	/* nginx under a limit far below what its worker needs (its
+	 * connection tables): the worker is OOM-killed, and so the sandbox,
+	 * instead of a master respawning workers that die */
+	c->ended = false;
+	const char *ng[] = {"nginx", "-e", "stderr", "-p", SCRATCH_ROOT "/oomnginx",
+	                    "-c", SCRATCH_ROOT "/oomnginx/nginx.conf", "-g", "daemon off;", NULL};
+	sp = base_spec(c, "oomnginx", ng);
+	sp.prepare = nginx_prepare;
+	sp.lim.mem_bytes = 16u << 20;
+	nginx_listen = "127.0.0.1:80"; /* in its own netns */
+	nginx_conns = 200000;
+	start_ok(c, &sp);
+	nginx_listen = SRV_ADDR ":80";
+	nginx_conns = 64;
+	run_until(c, &c->ended, 30000);
+	print_message("%s\n", c->ex.msg);
+	assert_int_equal(c->ex.reason, VM_SBX_OOM);
+	assert_non_null(strstr(c->log, "start worker process")); /* it had started */
+	assert_no_residue("oomnginx", "innet-oomnginx");
 	ctx_free(c);
 }
 
@@ -588,6 +636,7 @@ static void test_start_failures(void **state)
 	NEED_ROOT();
 	struct ctx *c = ctx_new();
 	char err[512];
+	int rc;
 
 	const char *missing[] = {"/usr/sbin/innet-no-such-program", NULL};
 	struct vm__sbx_spec sp = base_spec(c, "missing", missing);
@@ -597,6 +646,16 @@ static void test_start_failures(void **state)
 	assert_non_null(strstr(err, "No such file"));
 	uv_run(&c->loop, UV_RUN_NOWAIT);
 	assert_no_residue("missing", "innet-missing");
+
+	/* not root: refused before anything is made */
+	const char *tru0[] = {"true", NULL};
+	sp = base_spec(c, "notroot", tru0);
+	assert_int_equal(seteuid(65534), 0);
+	rc = vm__sbx_start(&c->loop, &sp, &c->s, err, sizeof(err));
+	assert_int_equal(seteuid(0), 0);
+	assert_int_equal(rc, -EPERM);
+	assert_non_null(strstr(err, "needs root"));
+	assert_no_residue("notroot", "innet-notroot");
 
 	const char *nopath[] = {"innet-no-such-program", NULL};
 	sp = base_spec(c, "nopath", nopath);
@@ -647,7 +706,7 @@ static int group_setup(void **state)
 {
 	(void)state;
 	/* leftovers of an interrupted run */
-	sh("for n in probe forkbomb forkbomb2 oom missing taken bwrapfail prepfail deaf segv; do "
+	sh("for n in probe forkbomb forkbomb2 oom missing taken bwrapfail prepfail deaf segv oomnginx nginx; do "
 	   "ip netns del innet-$n 2>/dev/null; done; rm -rf " SCRATCH_ROOT "; "
 	   "for c in memory cpu cpuacct pids freezer; do "
 	   "rmdir /sys/fs/cgroup/$c/innet-sbx-test/* 2>/dev/null; done; true");
