@@ -402,8 +402,8 @@ static void test_nginx(void **state)
 	sp.prepare = nginx_prepare;
 	sp.lim.cpu_quota_us = 50000; /* half a CPU */
 	/* the given netns is the test's: let nobody bind port 80 there */
-	assert_int_equal(sh("ip netns exec " NS_SRV " sysctl -qw "
-	                    "net.ipv4.ip_unprivileged_port_start=0"), 0);
+	assert_int_equal(sh("ip netns exec " NS_SRV " sh -c "
+	                    "'echo 0 > /proc/sys/net/ipv4/ip_unprivileged_port_start'"), 0);
 	start_ok(c, &sp);
 	for (int i = 0; i < 500 && !vm__sbx_started(c->s); i++)
 		run_for(c, 10); /* bwrap's status: the program is being started */
