@@ -166,6 +166,23 @@ static int check_tools(char *err, size_t errlen)
 	return 0;
 }
 
+/* bwrap runs unprivileged inside a user namespace of its own. */
+static int check_userns(char *err, size_t errlen)
+{
+	FILE *f = fopen("/proc/sys/user/max_user_namespaces", "re");
+	long n = 1;
+	if (f) {
+		if (fscanf(f, "%ld", &n) != 1)
+			n = 1;
+		fclose(f);
+	}
+	if (n > 0)
+		return 0;
+	fail(err, errlen, "user namespaces are off (/proc/sys/user/max_user_namespaces is 0): "
+	     "bwrap cannot run the program unprivileged");
+	return -EPERM;
+}
+
 int vm__sbx_check(char *err, size_t errlen)
 {
 	if (geteuid() != 0) {
@@ -174,6 +191,8 @@ int vm__sbx_check(char *err, size_t errlen)
 		return -EPERM;
 	}
 	int rc = check_tools(err, errlen);
+	if (rc == 0)
+		rc = check_userns(err, errlen);
 	if (rc == 0)
 		rc = vm__sbx_cg_check(err, errlen);
 	if (rc == 0) {
