@@ -173,11 +173,13 @@ static int store(struct registry *r, struct commit *k)
 static int commit_work(struct registry *r, void *arg)
 {
 	struct commit *k = arg;
-	bool changed;
-	int rc = ctl__model_changed(r, k->j, &changed);
-	if (!rc && changed)
-		return COMMIT_STALE;
-	if (!rc && !(rc = reg_begin(r)) && !(rc = store(r, k)))
+	bool changed = false;
+	/* the model read inside the transaction: on PostgreSQL another
+	 * innetd's module in it then conflicts (-EAGAIN) */
+	int rc = reg_begin(r);
+	if (!rc && !(rc = ctl__model_changed(r, k->j, &changed)) && changed)
+		rc = COMMIT_STALE;
+	if (!rc && !(rc = store(r, k)))
 		rc = reg_commit(r);
 	if (rc)
 		reg_rollback(r);
