@@ -30,6 +30,7 @@ struct anon_source {
 
 #define ANON_MAX 1024       /* addresses per interval; the rest share one row */
 #define PRUNE_BATCH 2000    /* audit rows deleted per interval at most */
+#define AUDIT_QUEUE_MAX 4096 /* audit rows waiting to be written at most */
 
 /* Tenants by token hash, so that a request costs no registry read to
  * authenticate: valid while the registry's tenant generation is the one
@@ -76,6 +77,13 @@ struct api {
 	struct anon_source *anon; /* ANON_MAX + 1 (the last: "other") */
 	size_t nanon;
 	uint64_t anon_epoch; /* bumped by each flush: a row id arriving later is dropped */
+	/* audit rows waiting for the registry thread, written in batches (one
+	 * transaction each) with at most AUDIT_QUEUE_MAX waiting: a flood
+	 * cannot grow the registry's queue or innetd's memory without bound */
+	struct audit_write **aq;
+	size_t naq;
+	unsigned audit_flights;
+	uint64_t audit_dropped, audit_dropped_logged;
 	struct token_entry *tokens; /* TOKEN_CACHE; NULL: no cache */
 	size_t ntokens;
 	struct read_entry reads[READ_CACHE];
@@ -121,12 +129,17 @@ int api_new(uv_loop_t *loop, struct registry *reg, json_t *settings,
 
 static void anon_flush(struct api *api);
 
+static void audit_write_free(struct audit_write *a);
+
 void api_free(struct api *api)
 {
 	if (!api)
 		return;
 	if (!api->ctl) /* (with one, api_close flushed through its thread) */
 		anon_flush(api);
+	for (size_t i = 0; i < api->naq; i++) /* (api_close flushed them with a controller) */
+		audit_write_free(api->aq[i]);
+	free(api->aq);
 	free(api->anon);
 	http_router_free(api->router);
 	for (size_t i = 0; i < api->ntargets; i++)
@@ -425,6 +438,103 @@ static void audit_detail_done(void *arg, int rc)
 	audit_write_free(a);
 }
 
+/* A batch of audit rows: written in one transaction on the registry
+ * thread (one fsync for all on PostgreSQL or SQLite). */
+struct audit_batch {
+	struct api *api;
+	struct audit_write **v;
+	size_t n;
+};
+
+static int audit_batch_work(struct registry *reg, void *arg)
+{
+	struct audit_batch *b = arg;
+	int rc = reg_begin(reg);
+	for (size_t i = 0; i < b->n && !rc; i++) {
+		const struct audit_write *a = b->v[i];
+		rc = reg_audit_add(reg, a->who, a->tenant_id, a->method, a->path, a->status, a->result,
+		                   a->detail);
+	}
+	if (!rc)
+		rc = reg_commit(reg);
+	if (rc)
+		reg_rollback(reg);
+	return rc;
+}
+
+static void audit_flush(struct api *api);
+
+static void audit_batch_done(void *arg, int rc)
+{
+	struct audit_batch *b = arg;
+	struct api *api = b->api;
+	if (rc)
+		log_error("api", "%zu audit row(s) not written: %s", b->n, strerror(-rc));
+	for (size_t i = 0; i < b->n; i++)
+		audit_write_free(b->v[i]);
+	free(b->v);
+	free(b);
+	api->audit_flights--;
+	if (api->naq && !api->audit_flights)
+		audit_flush(api);
+}
+
+/* What waits goes to the registry thread now (also while a batch is in
+ * flight: GET /v1/audit flushes before it reads, so it sees every row
+ * answered before it). */
+static void audit_flush(struct api *api)
+{
+	if (!api->naq)
+		return;
+	struct audit_batch *b = calloc(1, sizeof *b);
+	if (!b)
+		return; /* (tried again with the next row) */
+	*b = (struct audit_batch){api, api->aq, api->naq};
+	api->aq = NULL;
+	api->naq = 0;
+	api->audit_flights++; /* (before: without a registry thread done runs at once) */
+	int rc = api_registry_submit(api, audit_batch_work, audit_batch_done, b);
+	if (rc) {
+		log_error("api", "%zu audit row(s) not written: %s", b->n, strerror(-rc));
+		audit_batch_done(b, 0);
+	}
+}
+
+/* Queue a row (taken); written at once when no batch is in flight, else
+ * with the next one. Over AUDIT_QUEUE_MAX waiting, dropped and counted. */
+static void audit_enqueue(struct api *api, struct audit_write *a)
+{
+	if (!a)
+		return;
+	if (!api->aq && !(api->aq = calloc(AUDIT_QUEUE_MAX, sizeof *api->aq))) {
+		audit_write_free(a);
+		return;
+	}
+	if (api->naq >= AUDIT_QUEUE_MAX) {
+		if (!api->audit_dropped++ || api->audit_dropped - api->audit_dropped_logged >= 10000) {
+			log_warn("api", "audit rows dropped: %d waiting for the registry (%llu dropped so far)",
+			         AUDIT_QUEUE_MAX, (unsigned long long)api->audit_dropped);
+			api->audit_dropped_logged = api->audit_dropped;
+		}
+		audit_write_free(a);
+		return;
+	}
+	api->aq[api->naq++] = a;
+	if (!api->audit_flights)
+		audit_flush(api);
+}
+
+void api_audit_flush(struct api *api)
+{
+	audit_flush(api);
+}
+
+void api_audit_stats(const struct api *api, uint64_t *waiting, uint64_t *dropped)
+{
+	*waiting = api->naq;
+	*dropped = api->audit_dropped;
+}
+
 /* The counts of the interval into their rows (only rows counting more
  * than their first call change; a row whose id has not come back yet from
  * the registry thread is skipped). */
@@ -542,13 +652,14 @@ void api_close(struct api *api)
 {
 	if (!api)
 		return;
+	audit_flush(api);
 	anon_flush(api);
 	if (api->housekeeping_on && !uv_is_closing((uv_handle_t *)&api->housekeeping))
 		uv_close((uv_handle_t *)&api->housekeeping, NULL);
 	api->report_ms = 0; /* from now on rows are written at once */
 }
 
-/* The audit row of r's answer, written on the registry thread (the answer
+/* The audit row of r's answer, queued for the registry thread (the answer
  * does not wait for it). */
 static void audit(struct api_req *r, int status, const char *code)
 {
@@ -560,9 +671,8 @@ static void audit(struct api_req *r, int status, const char *code)
 		return;
 	}
 	char *detail = r->audit_detail ? json_dumps(r->audit_detail, JSON_COMPACT) : NULL;
-	struct audit_write *a = audit_row(r->api, r->who.who[0] ? r->who.who : "anonymous",
-	                                  r->who.tenant_id, r->method, r->path, status, result, detail);
-	audit_submit(r->api, a, audit_add_work, audit_add_done, "an audit row");
+	audit_enqueue(r->api, audit_row(r->api, r->who.who[0] ? r->who.who : "anonymous",
+	                                r->who.tenant_id, r->method, r->path, status, result, detail));
 }
 
 /* A GET answered 200: kept to answer the same caller and path while the

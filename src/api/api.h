@@ -249,6 +249,13 @@ void api_set_audit_policy(struct api *api, uint64_t report_ms, uint64_t retentio
  * (api may be NULL); call before ctl_close, so that they are written
  * while the loop runs dry. */
 void api_close(struct api *api);
+/* Audit rows are queued and written by the registry thread in batches
+ * (docs/operator.md, "Audit"): flush submits what waits now (before a read
+ * of the audit log, so that it sees every answered request); stats: rows
+ * waiting, rows dropped because AUDIT_QUEUE_MAX were waiting. Loop
+ * thread. */
+void api_audit_flush(struct api *api);
+void api_audit_stats(const struct api *api, uint64_t *waiting, uint64_t *dropped);
 /* Set by main when SIGTERM arrives (health then says "draining"). */
 void api_set_draining(struct api *api, bool draining);
 bool api_draining(const struct api *api);

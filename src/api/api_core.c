@@ -87,6 +87,7 @@ static int h_audit(struct api_req *r, void *ud)
 		}
 		limit = (int)v;
 	}
+	api_audit_flush(api_req_api(r)); /* every row answered so far, before the read */
 	struct audit_list *a = calloc(1, sizeof *a);
 	if (!a)
 		return -ENOMEM;

@@ -28,6 +28,7 @@ struct plat {
 	struct plat_sources src;
 	struct dp *dp;
 	const char *backend;
+	struct api *api;      /* its audit queue in /metrics */
 	struct pmod *mods;
 	size_t nmods, cap;
 };
@@ -742,6 +743,14 @@ static void metrics_watch(struct buf *b, const struct plat *p)
  * database, and for how long at most. */
 static void metrics_registry(struct buf *b, const struct plat *p)
 {
+	uint64_t waiting = 0, dropped = 0;
+	if (p->api)
+		api_audit_stats(p->api, &waiting, &dropped);
+	out(b, "# HELP innet_audit_queue Audit rows waiting to be written by the registry thread.\n"
+	       "# TYPE innet_audit_queue gauge\ninnet_audit_queue %llu\n"
+	       "# HELP innet_audit_dropped_total Audit rows dropped because 4096 were waiting.\n"
+	       "# TYPE innet_audit_dropped_total counter\ninnet_audit_dropped_total %llu\n",
+	    (unsigned long long)waiting, (unsigned long long)dropped);
 	if (!p->src.ctl)
 		return;
 	struct reg_worker_stats s;
@@ -852,6 +861,7 @@ int plat_register_routes(struct api *api, struct plat *p, const struct plat_sour
 {
 	p->src = *src;
 	p->http_requests = src->http_requests;
+	p->api = api;
 	return api_route(api, "GET", "/metrics", API_ADMIN, h_metrics, p);
 }
 

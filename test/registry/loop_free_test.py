@@ -2,7 +2,10 @@
 run on the registry thread. With innetd on PostgreSQL, the test takes a
 lock that makes innetd's statement on the tenants table wait; while it
 waits, /v1/health and /metrics (which need no registry) are answered,
-and once the lock is released the waiting request completes as usual."""
+and once the lock is released the waiting request completes as usual.
+With the audit table locked instead, audit rows wait in a bounded queue:
+past 4096 they are dropped and counted, and the rest are written once
+the lock is released."""
 import os
 import sys
 import threading
@@ -52,6 +55,40 @@ def test_a_locked_table_does_not_block_the_loop():
             names = [x["name"] for x in it.expect_status(d.get("/v1/tenants"), 200).json["tenants"]]
             assert "patient" in names, names
             it.expect_status(d.get("/v1/whoami", token=t["token"]), 200)
+
+
+def metric(d, name):
+    return int(float(it.metrics(d)[name]))
+
+
+def test_audit_rows_wait_in_a_bounded_queue():
+    with pgcluster.Cluster() as pg:
+        with it.Daemon(args=["--registry", pg.conninfo]) as d:
+            lock = pg.session()
+            sent = 5000
+            try:
+                lock.write("BEGIN;")
+                lock.write("LOCK TABLE audit IN ACCESS EXCLUSIVE MODE;")
+                it.wait_for("the test's lock on audit", lambda: int(pg.psql(
+                    "SELECT count(*) FROM pg_locks WHERE relation = 'audit'::regclass "
+                    "AND granted").strip() or 0) >= 1)
+                # audited answers (400: no body) while no audit row can be written
+                c = d.client(d.token)
+                for _ in range(sent):
+                    assert c.post("/v1/policies", None).status == 400
+                c.close()
+                waiting, dropped = metric(d, "innet_audit_queue"), metric(d, "innet_audit_dropped_total")
+                print(f"  audit rows waiting {waiting}, dropped {dropped} of {sent}")
+                assert waiting == 4096 and dropped == sent - 4096 - 1, (waiting, dropped)
+                it.expect_status(d.get("/v1/health", token=None, fresh=True), 200)
+            finally:
+                lock.write("COMMIT;")
+                assert lock.close() == 0
+            it.wait_for("the queued rows written", lambda: metric(d, "innet_audit_queue") == 0)
+            rows = it.expect_status(d.get("/v1/audit?limit=10000"), 200).json["audit"]
+            mine = [r for r in rows if r["path"] == "/v1/policies" and r["status"] == 400]
+            assert len(mine) == sent - dropped, (len(mine), sent - dropped)
+            assert "audit rows dropped" in d.log(), d.log()[-2000:]
 
 
 it.main()
