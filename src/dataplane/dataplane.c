@@ -281,7 +281,7 @@ static void dp_free(struct dp *dp)
 	for (uint32_t i = 0; i < dp->nports; i++)
 		port_close(&dp->ports[i]);
 	if (dp->has_proc)
-		port_close(&dp->proc); /* the kernel deletes the VLANs on it */
+		port_close(&dp->proc); /* the kernel deletes the modules' macvlans on it */
 	if (dp->ids) {
 		/* free modules and programs that remain */
 		const void *key;
@@ -458,7 +458,7 @@ static int ports_open(struct dp *dp, const struct dp_config *c, char *err, size_
 }
 
 /* The process port: a TAP whose host side (c->process_port) carries one
- * VLAN per process module. */
+ * macvlan per process module. */
 static int proc_open(struct dp *dp, const struct dp_config *c, char *err, size_t errlen)
 {
 	static unsigned seq; /* vdev names are unique per process */

@@ -137,7 +137,8 @@ struct dp_config {
 	bool answer_arp;            /* reply to ARP for module addresses */
 	/* The process port (docs/process-sandbox.md, "The process port"): the
 	 * name of a host interface the fast path creates (a DPDK net_tap port)
-	 * and that every process module shares, each on a VLAN of its own
+	 * and that every process module shares, each with an interface (and
+	 * MAC) of its own
 	 * (dp_process_link). NULL or "": none, dp_process_link refuses. */
 	const char *process_port;
 	/* Events: delivered on `loop` (uv_async) when set, else by dp_poll. */
@@ -246,7 +247,7 @@ struct dp_module_stats {
 	uint64_t last_rx_ns;             /* dp_now_ns() of its last packet, 0: never */
 	uint64_t mem_bytes;              /* the running program's block (0: none) */
 	uint64_t queued;                 /* packets waiting in its queues */
-	/* A process module (dp_process_link): its VLAN tag (0: not linked),
+	/* A process module (dp_process_link): its tag (0: not linked),
 	 * packets its program got from the fast path (device 1 output) and
 	 * sent to it (device 1 input), and its packets on the process port
 	 * that were dropped (sent while the module was not running, the
@@ -279,15 +280,16 @@ int dp_stats(const struct dp *dp, struct dp_stats *st);
 /* Process modules: a program in a network namespace of its own (src/vm
  * sandbox) joined to its module on the process port (dp_config.
  * process_port). Its module's device 1 output goes to the program, on the
- * process port with the module's VLAN tag; what the program sends arrives
- * on that VLAN, loses its tag and enters the module's device 1 input
+ * process port to the program's interface, whose MAC carries the module's
+ * tag (DP_PROCESS_MAC_PREFIX, then the tag in two bytes); what the program
+ * sends arrives from that MAC and enters the module's device 1 input
  * (FromDevice(1)). Frames with an unknown tag, or for a module without a
  * running program, are dropped and counted (dp_stats); the module starts
  * on its first packet from the network as any module.
  *
  * dp_process_link makes the kernel side, with netlink (libnl-route-3): a
- * VLAN interface `eth0` on the process port's host interface with tag
- * `tag`, created in the network namespace /run/netns/NETNS (made by the
+ * macvlan interface `eth0` (private mode) on the process port's host
+ * interface with the tag's MAC, created in the network namespace /run/netns/NETNS (made by the
  * caller with `ip netns add`, or a bind mount there), with `ip`/32, link
  * up, a permanent neighbour DP_PROCESS_GATEWAY with the fast path's MAC
  * and a default route through it: everything the program sends leaves
@@ -298,17 +300,18 @@ int dp_stats(const struct dp *dp, struct dp_stats *st);
  * libnl), -ENOENT (no such module, or no such namespace), -EALREADY
  * (the module is linked), -EADDRINUSE (the tag is taken), -ERANGE (tag
  * over 4094), -ENOSPC (every tag taken), or what the kernel said. On
- * error nothing is left behind. Control thread; a few netlink round
- * trips (well under a millisecond each), no process spawned. The
+ * error nothing is left behind. Control thread; seven netlink round
+ * trips (about 5 ms in all), no process spawned. The
  * dataplane keeps the namespace open until the unlink.
  *
  * dp_process_unlink stops the fast path's demultiplexing to the module
- * (packets of its tag are dropped from then on), deletes the VLAN
+ * (packets of its tag are dropped from then on), deletes the module's
  * interface and closes the namespace. dp_module_remove does it for a
  * linked module. 0, -ENOENT (no such module), -ENOTCONN (not linked). */
 #define DP_PROCESS_TAG_MAX 4094
 #define DP_PROCESS_GATEWAY 0xa9fe0001u /* 169.254.0.1 */
 #define DP_PROCESS_IFNAME "eth0"
+#define DP_PROCESS_MAC_PREFIX 0x02696e70u /* 02:69:6e:70:TT:TT ("inp", locally administered) */
 int dp_process_link(struct dp *dp, uint64_t module_id, uint16_t tag, const char *netns, uint32_t ip,
                     char *err, size_t errlen);
 int dp_process_unlink(struct dp *dp, uint64_t module_id);

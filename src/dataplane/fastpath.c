@@ -23,7 +23,6 @@
 #include "runtime/runtime.h"
 
 #define ETH_LEN 14u
-#define VLAN_LEN 18u /* Ethernet with one 802.1Q tag */
 
 /* ---- the packet pool (runtime side) --------------------------------------- */
 
@@ -74,16 +73,13 @@ void dp_drop(struct dp_io *io, struct rt_pkt *p)
 }
 
 /* A process module's device 1 output: to its program, on the process
- * port with the module's tag, to its VLAN interface's MAC. */
+ * port, to its interface's MAC (which carries the module's tag). */
 static void emit_proc(struct dp *dp, struct dp__mod *mod, struct rte_mbuf *m)
 {
-	struct rte_ether_hdr *eh = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, VLAN_LEN);
-	struct rte_vlan_hdr *vh = (struct rte_vlan_hdr *)(eh + 1);
+	struct rte_ether_hdr *eh = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, ETH_LEN);
 	eh->dst_addr = mod->pmac;
 	eh->src_addr = dp->proc.mac;
-	eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
-	vh->vlan_tci = rte_cpu_to_be_16(mod->ptag);
-	vh->eth_proto = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 	DP__ADD(mod->proc_to, 1);
 	DP__ADD(dp->proc_to, 1);
 	rte_eth_tx_buffer(dp->proc.id, 0, dp->proc.txb, m);
@@ -98,7 +94,7 @@ void dp_emit(struct dp_io *io, uint32_t device, struct rt_pkt *p)
 	struct dp *dp = io->dp;
 	struct rte_mbuf *m = p->handle;
 	bool proc = device == 1 && io->mod->ptag;
-	if (p->len < sizeof(struct rte_ipv4_hdr) || p->off < (proc ? VLAN_LEN : ETH_LEN) || m->nb_segs != 1 ||
+	if (p->len < sizeof(struct rte_ipv4_hdr) || p->off < ETH_LEN || m->nb_segs != 1 ||
 	    p->buf != (uint8_t *)m->buf_addr) {
 		dp_drop(io, p);
 		return;
@@ -624,25 +620,28 @@ static unsigned rx_port(struct dp *dp, struct dp__port *pt, uint64_t now)
 
 /* ---- the process port ---------------------------------------------------------- */
 
-/* The module a process-port frame belongs to, the frame checked as IPv4
- * in one 802.1Q tag and trimmed of padding; NULL (counted, freed) when
- * it is not one, or its module cannot take it now. */
+/* The module a process-port frame belongs to (its source MAC carries
+ * the tag: DP_PROCESS_MAC_PREFIX, then the tag), the frame checked as
+ * IPv4 and trimmed of padding; NULL (counted) when it is not one, or
+ * its module cannot take it now. */
 static struct dp__mod *proc_frame(struct dp *dp, struct rte_mbuf *mb, uint32_t *iplen)
 {
 	const uint8_t *f = rte_pktmbuf_mtod(mb, const uint8_t *);
-	if (mb->nb_segs != 1 || mb->data_len < VLAN_LEN || rt_rd16(f + 12) != RTE_ETHER_TYPE_VLAN) {
-		DP__ADD(dp->proc_unknown, 1); /* untagged: nobody's */
+	uint32_t tag = mb->data_len >= ETH_LEN ? rt_rd16(f + 10) : 0;
+	if (mb->nb_segs != 1 || mb->data_len < ETH_LEN || rt_rd32(f + 6) != DP_PROCESS_MAC_PREFIX ||
+	    tag > DP_PROCESS_TAG_MAX) {
+		DP__ADD(dp->proc_unknown, 1); /* not a module's interface */
 		return NULL;
 	}
-	struct dp__mod *m = dp->tags[rt_rd16(f + 14) & 0xfff];
+	struct dp__mod *m = dp->tags[tag];
 	if (!m) {
 		DP__ADD(dp->proc_unknown, 1);
 		return NULL;
 	}
-	const uint8_t *ip = f + VLAN_LEN;
-	uint32_t hl = (uint32_t)(ip[0] & 15) * 4, tl = mb->data_len >= VLAN_LEN + 20 ? rt_rd16(ip + 2) : 0;
-	if (rt_rd16(f + 16) != RTE_ETHER_TYPE_IPV4 || mb->data_len < VLAN_LEN + 20 || (ip[0] >> 4) != 4 ||
-	    hl < 20 || tl < hl || tl + VLAN_LEN > mb->data_len) {
+	const uint8_t *ip = f + ETH_LEN;
+	uint32_t hl = (uint32_t)(ip[0] & 15) * 4, tl = mb->data_len >= ETH_LEN + 20 ? rt_rd16(ip + 2) : 0;
+	if (rt_rd16(f + 12) != RTE_ETHER_TYPE_IPV4 || mb->data_len < ETH_LEN + 20 || (ip[0] >> 4) != 4 ||
+	    hl < 20 || tl < hl || tl + ETH_LEN > mb->data_len) {
 		DP__ADD(m->proc_drops, 1);
 		DP__ADD(dp->proc_drops, 1);
 		return NULL;
@@ -652,8 +651,8 @@ static struct dp__mod *proc_frame(struct dp *dp, struct rte_mbuf *mb, uint32_t *
 		DP__ADD(dp->proc_not_running, 1);
 		return NULL;
 	}
-	if (mb->data_len > tl + VLAN_LEN)
-		rte_pktmbuf_trim(mb, (uint16_t)(mb->data_len - tl - VLAN_LEN));
+	if (mb->data_len > tl + ETH_LEN)
+		rte_pktmbuf_trim(mb, (uint16_t)(mb->data_len - tl - ETH_LEN));
 	*iplen = tl;
 	return m;
 }
@@ -687,7 +686,7 @@ static unsigned rx_proc(struct dp *dp, uint64_t now)
 		}
 		cur = m;
 		struct rt_pkt *p = dp__pkt(pk[i]);
-		rt_pkt_init(p, pk[i]->buf_addr, pk[i]->buf_len, (uint32_t)pk[i]->data_off + VLAN_LEN, iplen, pk[i]);
+		rt_pkt_init(p, pk[i]->buf_addr, pk[i]->buf_len, (uint32_t)pk[i]->data_off + ETH_LEN, iplen, pk[i]);
 		p->tstamp_ns = now;
 		v[nv++] = p;
 	}

@@ -56,12 +56,12 @@ struct dp__mod {
 	bool running;                 /* control: a program was sent */
 	bool wake_any;                /* fast path: suspended, any packet is held */
 	/* the process port (dp_process_link) */
-	uint16_t ptag;                /* fast path: its VLAN tag, 0: none */
-	struct rte_ether_addr pmac;   /* fast path: its VLAN interface's MAC */
+	uint16_t ptag;                /* fast path: its tag, 0: none */
+	struct rte_ether_addr pmac;   /* fast path: its interface's MAC */
 	uint64_t proc_to, proc_from, proc_drops;
 	uint16_t ctl_tag;             /* control: the tag it holds */
 	int ctl_nsfd;                 /* control: its namespace, open while linked */
-	int ctl_ifindex;              /* control: its VLAN interface in there */
+	int ctl_ifindex;              /* control: its interface in there */
 	struct rte_mbuf *hold[];      /* hold_packets */
 };
 
@@ -76,7 +76,7 @@ struct dp__cmd {
 	uint32_t cookie;
 	int status;
 	uint16_t tag;                 /* LINK */
-	struct rte_ether_addr mac;    /* LINK: the VLAN interface's */
+	struct rte_ether_addr mac;    /* LINK: the module's interface's */
 };
 
 /* Element of the event ring (fast path -> control, lossy). */

@@ -8,7 +8,7 @@ Namespaces of our own, unique per run:
           (a TAP, innet-proc here) and one module
           `FromNetFront() -> ToDevice(1); FromDevice(1) -> ToNetFront();`
   mod     the module's program: a UDP echo server on the module's address,
-          joined by dp_process_link (VLAN eth0 on the process port)
+          joined by dp_process_link (macvlan eth0 on the process port)
 
 Checked: the link makes eth0 with the module's address, a permanent
 neighbour and a default route; a datagram the program sends while its
@@ -180,8 +180,9 @@ def main():
         o = drv.wait_for(lambda o: o.get("event") == "link", 10)
         check(o is not None and o["status"] < 0, "a second link of the module is refused: %s" % (o and o["err"]))
         link = json.loads(sh("ip", "-j", "-d", "addr", "show", "eth0", ns=ns_mod))[0]
-        check(link["linkinfo"]["info_kind"] == "vlan" and link["linkinfo"]["info_data"]["id"] == 1,
-              "eth0 in the module's namespace is VLAN 1")
+        check(link["linkinfo"]["info_kind"] == "macvlan" and link["linkinfo"]["info_data"]["mode"] == "private"
+              and link["address"] == "02:69:6e:70:00:01",
+              "eth0 in the module's namespace is a private macvlan with tag 1's MAC: %s" % link["address"])
         check(["%s/%d" % (a["local"], a["prefixlen"]) for a in link["addr_info"] if a["family"] == "inet"] ==
               [addr + "/32"], "with the module's address %s/32" % addr)
         neigh = sh("ip", "neigh", "show", "169.254.0.1", ns=ns_mod)
@@ -221,7 +222,8 @@ def main():
 
         # --- a tag nobody has --------------------------------------------------
         unk = st["dp"]["proc_unknown_tag"]
-        sh("ip", "link", "add", "link", "innet-proc", "name", "v4000", "type", "vlan", "id", "4000", ns=ns_dp)
+        sh("ip", "link", "add", "link", "innet-proc", "name", "v4000", "address", "02:69:6e:70:0f:a0",
+           "type", "macvlan", "mode", "private", ns=ns_dp)
         sh("ip", "addr", "add", "10.9.9.1/24", "dev", "v4000", ns=ns_dp)
         sh("ip", "link", "set", "v4000", "up", ns=ns_dp)
         sh("ip", "neigh", "add", "10.9.9.2", "lladdr", "02:00:00:00:00:09", "dev", "v4000", "nud", "permanent", ns=ns_dp)
@@ -232,7 +234,7 @@ def main():
                 break
             time.sleep(0.1)
         check(st["dp"]["proc_unknown_tag"] > unk and st["proc"]["proc_from"] == 2,
-              "a frame tagged 4000 is dropped and counted (unknown tag), the module saw nothing")
+              "a frame from tag 4000's MAC is dropped and counted (unknown tag), the module saw nothing")
 
         # --- unlink -------------------------------------------------------------
         drv.send("unlink %d" % mid)
