@@ -130,6 +130,8 @@ static void dp_config_of(const struct cfg *cfg, struct dp_setup *s, uv_loop_t *l
 	c->hold_packets = (uint32_t)cfg->dp_hold_packets;
 	c->hold_total = (uint32_t)cfg->dp_hold_total;
 	c->idle_sleep_us = (uint32_t)cfg->dp_idle_sleep_us;
+	if (*cfg->process_port)
+		c->process_port = cfg->process_port;
 	c->loop = loop;
 }
 
@@ -811,6 +813,20 @@ static int h_metrics(struct api_req *r, void *ud)
 			    (unsigned long long)ds.unclassified, (unsigned long long)ds.not_ipv4,
 			    (unsigned long long)ds.no_route, (unsigned long long)ds.tx_drops,
 			    (unsigned long long)ds.arp_replies, (unsigned long long)ds.held_now);
+		if (p->dp && !dp_stats(p->dp, &ds) && ds.process_port)
+			out(&b, "# HELP innet_dp_process_packets_total Packets between process modules and their programs.\n"
+			        "# TYPE innet_dp_process_packets_total counter\n"
+			        "innet_dp_process_packets_total{direction=\"to_program\"} %llu\n"
+			        "innet_dp_process_packets_total{direction=\"from_program\"} %llu\n"
+			        "# HELP innet_dp_process_drops_total Process-port frames dropped, by reason.\n"
+			        "# TYPE innet_dp_process_drops_total counter\n"
+			        "innet_dp_process_drops_total{reason=\"unknown_tag\"} %llu\n"
+			        "innet_dp_process_drops_total{reason=\"not_running\"} %llu\n"
+			        "innet_dp_process_drops_total{reason=\"other\"} %llu\n"
+			        "# TYPE innet_dp_process_links gauge\ninnet_dp_process_links %llu\n",
+			    (unsigned long long)ds.proc_to_packets, (unsigned long long)ds.proc_from_packets,
+			    (unsigned long long)ds.proc_unknown_tag, (unsigned long long)ds.proc_not_running,
+			    (unsigned long long)ds.proc_drops, (unsigned long long)ds.proc_links);
 		static const char *const fam[][2] = {
 			{"innet_module_state", "gauge"},
 			{"innet_module_rx_packets_total", "counter"},

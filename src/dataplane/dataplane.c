@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <net/if.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
@@ -279,6 +280,8 @@ static void dp_free(struct dp *dp)
 {
 	for (uint32_t i = 0; i < dp->nports; i++)
 		port_close(&dp->ports[i]);
+	if (dp->has_proc)
+		port_close(&dp->proc); /* the kernel deletes the modules' macvlans on it */
 	if (dp->ids) {
 		/* free modules and programs that remain */
 		const void *key;
@@ -290,6 +293,8 @@ static void dp_free(struct dp *dp)
 				rte_pktmbuf_free(m->hold[i]);
 			if (m->prog.ops && m->prog.ops->destroy)
 				m->prog.ops->destroy(m->prog.self);
+			if (m->ctl_tag)
+				close(m->ctl_nsfd);
 			free(m);
 		}
 	}
@@ -351,6 +356,7 @@ static struct dp *alloc_with_defaults(const struct dp_config *c)
 	dp->cfg = *c;
 	dp->cfg.ports = NULL;
 	dp->cfg.routes = NULL;
+	dp->cfg.process_port = NULL; /* the caller's string: dp->proc.name is ours */
 	dp->burst = c->burst ? c->burst : 32;
 	if (!dp->cfg.nb_mbufs) dp->cfg.nb_mbufs = 8191;
 	if (!dp->cfg.max_modules) dp->cfg.max_modules = 131072;
@@ -451,6 +457,32 @@ static int ports_open(struct dp *dp, const struct dp_config *c, char *err, size_
 	return 0;
 }
 
+/* The process port: a TAP whose host side (c->process_port) carries one
+ * macvlan per process module. */
+static int proc_open(struct dp *dp, const struct dp_config *c, char *err, size_t errlen)
+{
+	static unsigned seq; /* vdev names are unique per process */
+	if (strlen(c->process_port) >= IF_NAMESIZE) {
+		fmt_err(err, errlen, "dataplane: process-port '%s': an interface name has at most %d characters",
+		        c->process_port, IF_NAMESIZE - 1);
+		return -EINVAL;
+	}
+	char devargs[128];
+	snprintf(devargs, sizeof devargs, "net_tap_proc%u,iface=%s", seq++, c->process_port);
+	struct dp_port_config pc = {.devargs = devargs};
+	int r = port_open(dp, &dp->proc, &pc, err, errlen);
+	dp->has_proc = dp->proc.name[0] != 0; /* dp_free closes what was opened */
+	if (r < 0)
+		return r;
+	dp->ctl_proc_ifindex = (int)if_nametoindex(c->process_port);
+	if (!dp->ctl_proc_ifindex) {
+		fmt_err(err, errlen, "dataplane: process-port '%s': no such interface after creating it",
+		        c->process_port);
+		return -ENODEV;
+	}
+	return 0;
+}
+
 /* The handle through which the fast path wakes the loop's thread. */
 static int async_init(struct dp *dp, uv_loop_t *loop)
 {
@@ -482,7 +514,9 @@ int dp_start(const struct dp_config *c, struct dp **out, char *err, size_t errle
 		return r;
 	}
 	if ((r = tables_create(dp, err, errlen)) < 0 || (r = routes_add(dp, c, err, errlen)) < 0 ||
-	    (r = ports_open(dp, c, err, errlen)) < 0 || (c->loop && (r = async_init(dp, c->loop)) < 0))
+	    (r = ports_open(dp, c, err, errlen)) < 0 ||
+	    (c->process_port && c->process_port[0] && (r = proc_open(dp, c, err, errlen)) < 0) ||
+	    (c->loop && (r = async_init(dp, c->loop)) < 0))
 		goto cleanup;
 	if ((r = rte_eal_remote_launch(dp__fast_main, dp, dp->lcore)) != 0) {
 		fmt_err(err, errlen, "dataplane: cannot launch lcore %u: %s", dp->lcore, strerror(-r));
@@ -529,13 +563,27 @@ void dp_stop(struct dp *dp)
 
 /* ---- commands -------------------------------------------------------------- */
 
+struct dp__cmd *dp__cmd_new(enum dp__cmd_type type, struct dp__mod *m)
+{
+	struct dp__cmd *c = calloc(1, sizeof *c);
+	if (c)
+		*c = (struct dp__cmd){.type = type, .mod = m};
+	return c;
+}
+
 static int send_cmd(struct dp *dp, enum dp__cmd_type type, struct dp__mod *m,
                     struct dp_program prog, uint32_t cookie)
 {
-	struct dp__cmd *c = calloc(1, sizeof *c);
+	struct dp__cmd *c = dp__cmd_new(type, m);
 	if (!c)
 		return -ENOMEM;
-	*c = (struct dp__cmd){.type = type, .mod = m, .prog = prog, .cookie = cookie};
+	c->prog = prog;
+	c->cookie = cookie;
+	return dp__cmd_send(dp, c);
+}
+
+int dp__cmd_send(struct dp *dp, struct dp__cmd *c)
+{
 	/* at most as many in flight as the done ring holds, so the fast path
 	 * can always acknowledge */
 	while (dp->outstanding >= CMD_RING - 1 || rte_ring_sp_enqueue(dp->cmd, c) != 0) {
@@ -547,7 +595,7 @@ static int send_cmd(struct dp *dp, enum dp__cmd_type type, struct dp__mod *m,
 	return 0;
 }
 
-static struct dp__mod *find(const struct dp *dp, uint64_t id)
+struct dp__mod *dp__find(const struct dp *dp, uint64_t id)
 {
 	void *data;
 	if (rte_hash_lookup_data(dp->ids, &id, &data) < 0)
@@ -563,7 +611,7 @@ int dp_module_add(struct dp *dp, uint64_t id, const struct dp_module_key *key, u
 	 * a port would never match */
 	if (key->addr == 0 || (key->port && !key->proto) || (key->proto && !key->port))
 		return -EINVAL;
-	if (find(dp, id))
+	if (dp__find(dp, id))
 		return -EEXIST;
 	struct dp__key k = {.addr = key->addr, .port = key->port, .proto = key->proto};
 	if (rte_hash_lookup(dp->keys, &k) >= 0)
@@ -604,7 +652,7 @@ int dp_module_add(struct dp *dp, uint64_t id, const struct dp_module_key *key, u
 
 int dp_module_run(struct dp *dp, uint64_t id, struct dp_program prog, uint32_t cookie)
 {
-	struct dp__mod *m = dp ? find(dp, id) : NULL;
+	struct dp__mod *m = dp ? dp__find(dp, id) : NULL;
 	int r = !dp ? -ENOTCONN : !m ? -ENOENT : m->running ? -EALREADY : !prog.ops || !prog.ops->push ? -EINVAL : 0;
 	if (r == 0)
 		r = send_cmd(dp, DP__CMD_RUN, m, prog, cookie);
@@ -620,7 +668,7 @@ int dp_module_run(struct dp *dp, uint64_t id, struct dp_program prog, uint32_t c
 
 int dp_module_halt(struct dp *dp, uint64_t id, uint32_t cookie)
 {
-	struct dp__mod *m = dp ? find(dp, id) : NULL;
+	struct dp__mod *m = dp ? dp__find(dp, id) : NULL;
 	if (!m)
 		return dp ? -ENOENT : -ENOTCONN;
 	int r = send_cmd(dp, DP__CMD_HALT, m, (struct dp_program){0}, cookie);
@@ -633,7 +681,7 @@ int dp_module_halt(struct dp *dp, uint64_t id, uint32_t cookie)
 
 int dp_module_suspend(struct dp *dp, uint64_t id, uint32_t cookie)
 {
-	struct dp__mod *m = dp ? find(dp, id) : NULL;
+	struct dp__mod *m = dp ? dp__find(dp, id) : NULL;
 	if (!m)
 		return dp ? -ENOENT : -ENOTCONN;
 	int r = send_cmd(dp, DP__CMD_SUSPEND, m, (struct dp_program){0}, cookie);
@@ -646,9 +694,11 @@ int dp_module_suspend(struct dp *dp, uint64_t id, uint32_t cookie)
 
 int dp_module_remove(struct dp *dp, uint64_t id, uint32_t cookie)
 {
-	struct dp__mod *m = dp ? find(dp, id) : NULL;
+	struct dp__mod *m = dp ? dp__find(dp, id) : NULL;
 	if (!m)
 		return dp ? -ENOENT : -ENOTCONN;
+	if (m->ctl_tag)
+		dp_process_unlink(dp, id);
 	struct dp__key k = {.addr = m->key.addr, .port = m->key.port, .proto = m->key.proto};
 	int r = send_cmd(dp, DP__CMD_REMOVE, m, (struct dp_program){0}, cookie);
 	if (r < 0)
@@ -674,7 +724,7 @@ int dp_sync(struct dp *dp)
 
 int dp_module_stats(const struct dp *dp, uint64_t id, struct dp_module_stats *st)
 {
-	struct dp__mod *m = dp ? find(dp, id) : NULL;
+	struct dp__mod *m = dp ? dp__find(dp, id) : NULL;
 	if (!m)
 		return dp ? -ENOENT : -ENOTCONN;
 	st->state = DP__LOAD(m->state);
@@ -688,6 +738,10 @@ int dp_module_stats(const struct dp *dp, uint64_t id, struct dp_module_stats *st
 	st->last_rx_ns = DP__LOAD(m->last_rx_ns);
 	st->mem_bytes = DP__LOAD(m->mem);
 	st->queued = DP__LOAD(m->queued);
+	st->proc_tag = m->ctl_tag;
+	st->proc_to_packets = DP__LOAD(m->proc_to);
+	st->proc_from_packets = DP__LOAD(m->proc_from);
+	st->proc_drops = DP__LOAD(m->proc_drops);
 	return 0;
 }
 
@@ -707,5 +761,14 @@ int dp_stats(const struct dp *dp, struct dp_stats *st)
 	st->held_now = DP__LOAD(dp->held_now);
 	st->modules = dp->nmods;
 	st->running = dp->nrunning;
+	st->proc_to_packets = DP__LOAD(dp->proc_to);
+	st->proc_from_packets = DP__LOAD(dp->proc_from);
+	st->proc_unknown_tag = DP__LOAD(dp->proc_unknown);
+	st->proc_not_running = DP__LOAD(dp->proc_not_running);
+	st->proc_drops = DP__LOAD(dp->proc_drops);
+	if (dp->has_proc)
+		st->proc_drops += DP__LOAD(dp->proc.tx_drops);
+	st->proc_links = dp->ctl_nlinks;
+	st->process_port = dp->has_proc;
 	return 0;
 }

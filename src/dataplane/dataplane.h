@@ -72,6 +72,12 @@ struct dp_program_ops {
 	/* Control thread, after the fast path let go: free everything,
 	 * including packets still queued (dp_free_pkt). */
 	void (*destroy)(void *self);
+	/* Optional (NULL: the fast path drops them): packets for the
+	 * program's input device `dev` other than 0, e.g. what a process
+	 * module's program sent (device 1, see dp_process_link). As push
+	 * otherwise. Fast path. */
+	uint64_t (*push_dev)(void *self, struct dp_io *io, uint32_t dev, struct rt_pkt **pkts,
+	                     uint32_t n, uint64_t now_ns);
 	/* Optional (NULL: none): start loading what push will touch, a few
 	 * packets ahead (the fast path calls it while it runs the packets
 	 * before). Must not block or write. Fast path. */
@@ -129,6 +135,12 @@ struct dp_config {
 	 * poll, for benchmarks). Only when idle: never per packet. */
 	uint32_t idle_sleep_us;
 	bool answer_arp;            /* reply to ARP for module addresses */
+	/* The process port (docs/process-sandbox.md, "The process port"): the
+	 * name of a host interface the fast path creates (a DPDK net_tap port)
+	 * and that every process module shares, each with an interface (and
+	 * MAC) of its own
+	 * (dp_process_link). NULL or "": none, dp_process_link refuses. */
+	const char *process_port;
 	/* Events: delivered on `loop` (uv_async) when set, else by dp_poll. */
 	struct uv_loop_s *loop;
 	dp_event_fn on_event;
@@ -235,6 +247,13 @@ struct dp_module_stats {
 	uint64_t last_rx_ns;             /* dp_now_ns() of its last packet, 0: never */
 	uint64_t mem_bytes;              /* the running program's block (0: none) */
 	uint64_t queued;                 /* packets waiting in its queues */
+	/* A process module (dp_process_link): its tag (0: not linked),
+	 * packets its program got from the fast path (device 1 output) and
+	 * sent to it (device 1 input), and its packets on the process port
+	 * that were dropped (sent while the module was not running, the
+	 * port refused, not IPv4). */
+	uint16_t proc_tag;
+	uint64_t proc_to_packets, proc_from_packets, proc_drops;
 };
 int dp_module_stats(const struct dp *dp, uint64_t id, struct dp_module_stats *st);
 
@@ -247,8 +266,57 @@ struct dp_stats {
 	uint64_t tx_drops;        /* the port refused */
 	uint64_t held_now;        /* packets waiting for modules to start */
 	uint64_t modules, running;
+	/* the process port (all zero without one) */
+	bool process_port;              /* dp_config.process_port was set */
+	uint64_t proc_to_packets;       /* to programs */
+	uint64_t proc_from_packets;     /* from programs, into their modules */
+	uint64_t proc_unknown_tag;      /* a tag no module has, or untagged */
+	uint64_t proc_not_running;      /* from a module without a program */
+	uint64_t proc_drops;            /* not IPv4, malformed, refused by the port */
+	uint64_t proc_links;            /* modules linked now */
 };
 int dp_stats(const struct dp *dp, struct dp_stats *st);
+
+/* Process modules: a program in a network namespace of its own (src/vm
+ * sandbox) joined to its module on the process port (dp_config.
+ * process_port). Its module's device 1 output goes to the program, on the
+ * process port to the program's interface, whose MAC carries the module's
+ * tag (DP_PROCESS_MAC_PREFIX, then the tag in two bytes); what the program
+ * sends arrives from that MAC and enters the module's device 1 input
+ * (FromDevice(1)). Frames with an unknown tag, or for a module without a
+ * running program, are dropped and counted (dp_stats); the module starts
+ * on its first packet from the network as any module.
+ *
+ * dp_process_link makes the kernel side, with netlink (libnl-route-3): a
+ * macvlan interface `eth0` (private mode) on the process port's host
+ * interface with the tag's MAC, created in the network namespace /run/netns/NETNS (made by the
+ * caller with `ip netns add`, or a bind mount there), with `ip`/32, link
+ * up, a permanent neighbour DP_PROCESS_GATEWAY with the fast path's MAC
+ * and a default route through it: everything the program sends leaves
+ * through the process port. Then it publishes tag -> module to the fast
+ * path. `tag` 0 asks for the lowest free tag (1..4094); the dataplane
+ * owns the tag space. Returns the tag, or a negative errno with a
+ * one-line reason in err: -ENOTSUP (no process port, or built without
+ * libnl), -ENOENT (no such module, or no such namespace), -EALREADY
+ * (the module is linked), -EADDRINUSE (the tag is taken), -ERANGE (tag
+ * over 4094), -ENOSPC (every tag taken), or what the kernel said. On
+ * error nothing is left behind. Control thread; seven netlink round
+ * trips (about 5 ms in all), no process spawned. The
+ * dataplane keeps the namespace open until the unlink.
+ *
+ * dp_process_unlink stops the fast path's demultiplexing to the module
+ * (packets of its tag are dropped from then on), deletes the module's
+ * interface and closes the namespace. dp_module_remove does it for a
+ * linked module. 0, -ENOENT (no such module), -ENOTCONN (not linked). */
+#define DP_PROCESS_TAG_MAX 4094
+#define DP_PROCESS_GATEWAY 0xa9fe0001u /* 169.254.0.1 */
+#define DP_PROCESS_IFNAME "eth0"
+#define DP_PROCESS_MAC_PREFIX 0x02696e70u /* 02:69:6e:70:TT:TT ("inp", locally administered) */
+int dp_process_link(struct dp *dp, uint64_t module_id, uint16_t tag, const char *netns, uint32_t ip,
+                    char *err, size_t errlen);
+int dp_process_unlink(struct dp *dp, uint64_t module_id);
+/* The module's tag, 0 when it is not linked (or unknown). */
+uint16_t dp_process_tag(const struct dp *dp, uint64_t module_id);
 
 /* The fast path's clock (monotonic ns), comparable with last_rx_ns. */
 uint64_t dp_now_ns(void);

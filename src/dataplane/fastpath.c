@@ -72,13 +72,28 @@ void dp_drop(struct dp_io *io, struct rt_pkt *p)
 	rte_pktmbuf_free(p->handle);
 }
 
+/* A process module's device 1 output: to its program, on the process
+ * port, to its interface's MAC (which carries the module's tag). */
+static void emit_proc(struct dp *dp, struct dp__mod *mod, struct rte_mbuf *m)
+{
+	struct rte_ether_hdr *eh = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, ETH_LEN);
+	eh->dst_addr = mod->pmac;
+	eh->src_addr = dp->proc.mac;
+	eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	DP__ADD(mod->proc_to, 1);
+	DP__ADD(dp->proc_to, 1);
+	rte_eth_tx_buffer(dp->proc.id, 0, dp->proc.txb, m);
+}
+
 /* A module's packet leaves: sync the view back into the mbuf, add the
- * Ethernet header for the route's next hop, buffer it for tx. */
+ * Ethernet header for the route's next hop, buffer it for tx. Device 1 of
+ * a process module goes to its program; every other output leaves
+ * through the routing table. */
 void dp_emit(struct dp_io *io, uint32_t device, struct rt_pkt *p)
 {
-	(void)device; /* every device output leaves through the routing table */
 	struct dp *dp = io->dp;
 	struct rte_mbuf *m = p->handle;
+	bool proc = device == 1 && io->mod->ptag;
 	if (p->len < sizeof(struct rte_ipv4_hdr) || p->off < ETH_LEN || m->nb_segs != 1 ||
 	    p->buf != (uint8_t *)m->buf_addr) {
 		dp_drop(io, p);
@@ -87,6 +102,10 @@ void dp_emit(struct dp_io *io, uint32_t device, struct rt_pkt *p)
 	m->data_off = (uint16_t)p->off;
 	m->data_len = (uint16_t)p->len;
 	m->pkt_len = p->len;
+	if (proc) {
+		emit_proc(dp, io->mod, m);
+		return;
+	}
 	const uint8_t *ip = rt_pkt_data(p);
 	uint32_t dst = (uint32_t)ip[16] << 24 | (uint32_t)ip[17] << 16 | (uint32_t)ip[18] << 8 | ip[19];
 	uint32_t hop;
@@ -318,6 +337,19 @@ static unsigned do_commands(struct dp *dp, uint64_t now)
 			}
 			drop_held(dp, m);
 			m->wake_any = false;
+			if (m->ptag)
+				dp->tags[m->ptag] = NULL;
+			m->ptag = 0;
+			break;
+		case DP__CMD_LINK:
+			m->pmac = c->mac;
+			m->ptag = c->tag;
+			dp->tags[c->tag] = m;
+			break;
+		case DP__CMD_UNLINK:
+			if (m->ptag)
+				dp->tags[m->ptag] = NULL;
+			m->ptag = 0;
 			break;
 		}
 		/* the done ring is as large as the command ring: never full */
@@ -586,10 +618,89 @@ static unsigned rx_port(struct dp *dp, struct dp__port *pt, uint64_t now)
 	return n;
 }
 
+/* ---- the process port ---------------------------------------------------------- */
+
+/* The module a process-port frame belongs to (its source MAC carries
+ * the tag: DP_PROCESS_MAC_PREFIX, then the tag), the frame checked as
+ * IPv4 and trimmed of padding; NULL (counted) when it is not one, or
+ * its module cannot take it now. */
+static struct dp__mod *proc_frame(struct dp *dp, struct rte_mbuf *mb, uint32_t *iplen)
+{
+	const uint8_t *f = rte_pktmbuf_mtod(mb, const uint8_t *);
+	uint32_t tag = mb->data_len >= ETH_LEN ? rt_rd16(f + 10) : 0;
+	if (mb->nb_segs != 1 || mb->data_len < ETH_LEN || rt_rd32(f + 6) != DP_PROCESS_MAC_PREFIX ||
+	    tag > DP_PROCESS_TAG_MAX) {
+		DP__ADD(dp->proc_unknown, 1); /* not a module's interface */
+		return NULL;
+	}
+	struct dp__mod *m = dp->tags[tag];
+	if (!m) {
+		DP__ADD(dp->proc_unknown, 1);
+		return NULL;
+	}
+	const uint8_t *ip = f + ETH_LEN;
+	uint32_t hl = (uint32_t)(ip[0] & 15) * 4, tl = mb->data_len >= ETH_LEN + 20 ? rt_rd16(ip + 2) : 0;
+	if (rt_rd16(f + 12) != RTE_ETHER_TYPE_IPV4 || mb->data_len < ETH_LEN + 20 || (ip[0] >> 4) != 4 ||
+	    hl < 20 || tl < hl || tl + ETH_LEN > mb->data_len) {
+		DP__ADD(m->proc_drops, 1);
+		DP__ADD(dp->proc_drops, 1);
+		return NULL;
+	}
+	if (!m->prog.ops || !m->prog.ops->push_dev) {
+		DP__ADD(m->proc_drops, 1);
+		DP__ADD(dp->proc_not_running, 1);
+		return NULL;
+	}
+	if (mb->data_len > tl + ETH_LEN)
+		rte_pktmbuf_trim(mb, (uint16_t)(mb->data_len - tl - ETH_LEN));
+	*iplen = tl;
+	return m;
+}
+
+static void proc_push(struct dp *dp, struct dp__mod *m, struct rt_pkt **v, uint32_t n, uint64_t now)
+{
+	DP__ADD(m->proc_from, n);
+	DP__ADD(dp->proc_from, n);
+	set_deadline(dp, m, m->prog.ops->push_dev(m->prog.self, &m->io, 1, v, n, now));
+}
+
+/* What programs sent: by tag to their modules' device 1 input, the
+ * consecutive packets of one module in one push. */
+static unsigned rx_proc(struct dp *dp, uint64_t now)
+{
+	struct rte_mbuf *pk[DP_MAX_BURST];
+	uint16_t n = rte_eth_rx_burst(dp->proc.id, 0, pk, (uint16_t)dp->burst);
+	struct rt_pkt *v[DP_MAX_BURST];
+	struct dp__mod *cur = NULL;
+	uint32_t nv = 0;
+	for (uint16_t i = 0; i < n; i++) {
+		uint32_t iplen = 0;
+		struct dp__mod *m = proc_frame(dp, pk[i], &iplen);
+		if (!m) {
+			rte_pktmbuf_free(pk[i]);
+			continue;
+		}
+		if (m != cur && nv) {
+			proc_push(dp, cur, v, nv, now);
+			nv = 0;
+		}
+		cur = m;
+		struct rt_pkt *p = dp__pkt(pk[i]);
+		rt_pkt_init(p, pk[i]->buf_addr, pk[i]->buf_len, (uint32_t)pk[i]->data_off + ETH_LEN, iplen, pk[i]);
+		p->tstamp_ns = now;
+		v[nv++] = p;
+	}
+	if (nv)
+		proc_push(dp, cur, v, nv, now);
+	return n;
+}
+
 static void flush_tx(struct dp *dp)
 {
 	for (uint32_t i = 0; i < dp->nports; i++)
 		rte_eth_tx_buffer_flush(dp->ports[i].id, 0, dp->ports[i].txb);
+	if (dp->has_proc)
+		rte_eth_tx_buffer_flush(dp->proc.id, 0, dp->proc.txb);
 }
 
 static void wake_control(struct dp *dp)
@@ -621,6 +732,8 @@ int dp__fast_main(void *arg)
 		unsigned work = do_commands(dp, now);
 		for (uint32_t i = 0; i < dp->nports; i++)
 			work += rx_port(dp, &dp->ports[i], now);
+		if (dp->has_proc)
+			work += rx_proc(dp, now);
 		if (now >= dp->next_timer)
 			work += run_timers(dp, now);
 		flush_tx(dp);

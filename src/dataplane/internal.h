@@ -55,10 +55,18 @@ struct dp__mod {
 	uint64_t drops, held, hold_drops, mem, queued;
 	bool running;                 /* control: a program was sent */
 	bool wake_any;                /* fast path: suspended, any packet is held */
+	/* the process port (dp_process_link) */
+	uint16_t ptag;                /* fast path: its tag, 0: none */
+	struct rte_ether_addr pmac;   /* fast path: its interface's MAC */
+	uint64_t proc_to, proc_from, proc_drops;
+	uint16_t ctl_tag;             /* control: the tag it holds */
+	int ctl_nsfd;                 /* control: its namespace, open while linked */
+	int ctl_ifindex;              /* control: its interface in there */
 	struct rte_mbuf *hold[];      /* hold_packets */
 };
 
-enum dp__cmd_type { DP__CMD_ADD = 1, DP__CMD_RUN, DP__CMD_HALT, DP__CMD_REMOVE, DP__CMD_SUSPEND };
+enum dp__cmd_type { DP__CMD_ADD = 1, DP__CMD_RUN, DP__CMD_HALT, DP__CMD_REMOVE, DP__CMD_SUSPEND,
+                   DP__CMD_LINK, DP__CMD_UNLINK };
 
 struct dp__cmd {
 	enum dp__cmd_type type;
@@ -67,6 +75,8 @@ struct dp__cmd {
 	                               * SUSPEND: to hand back to control */
 	uint32_t cookie;
 	int status;
+	uint16_t tag;                 /* LINK */
+	struct rte_ether_addr mac;    /* LINK: the module's interface's */
 };
 
 /* Element of the event ring (fast path -> control, lossy). */
@@ -111,6 +121,16 @@ struct dp {
 	uint32_t nexact;              /* keys with a proto and port */
 	uint64_t rx_packets, tx_packets, unclassified, not_ipv4, no_route, arp_replies;
 	uint64_t ev_drops;
+	/* the process port (has_proc): tag -> module, written by the fast
+	 * path only (LINK/UNLINK/REMOVE commands), so it reads it unlocked */
+	bool has_proc;
+	struct dp__port proc;
+	struct dp__mod *tags[DP_PROCESS_TAG_MAX + 1];
+	uint64_t proc_to, proc_from, proc_unknown, proc_not_running, proc_drops;
+	/* control: which tags are taken, and by how many modules */
+	bool ctl_tags[DP_PROCESS_TAG_MAX + 1];
+	uint32_t ctl_nlinks;
+	int ctl_proc_ifindex;         /* the process port's host interface */
 };
 
 static inline struct rt_pkt *dp__pkt(struct rte_mbuf *m)
@@ -119,6 +139,14 @@ static inline struct rt_pkt *dp__pkt(struct rte_mbuf *m)
 }
 
 int dp__fast_main(void *arg);
+/* Send a command to the fast path (dataplane.c). */
+struct dp__cmd *dp__cmd_new(enum dp__cmd_type type, struct dp__mod *m);
+int dp__cmd_send(struct dp *dp, struct dp__cmd *c);
+struct dp__mod *dp__find(const struct dp *dp, uint64_t id);
+/* proclink.c: the kernel side of a process module's link */
+int dp__proc_kernel_link(struct dp *dp, struct dp__mod *m, uint16_t tag, const char *netns,
+                         uint32_t ip, struct rte_ether_addr *mac, char *err, size_t errlen);
+void dp__proc_kernel_unlink(struct dp *dp, struct dp__mod *m);
 struct rt_pool dp__pool(struct dp *dp);
 /* Build argv for rte_eal_init; returns argc, or -E2BIG. */
 int dp__eal_argv(const struct dp_config *c, char *buf, size_t buflen, char **argv, int maxargs);

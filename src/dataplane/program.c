@@ -22,13 +22,14 @@ static void cp_tx(void *ctx, uint32_t dev, struct rt_pkt *p)
 	dp_emit(cp->io, dev, p);
 }
 
-static uint64_t cp_push(void *self, struct dp_io *io, struct rt_pkt **pkts, uint32_t n, uint64_t now)
+static uint64_t cp_push_dev(void *self, struct dp_io *io, uint32_t dev, struct rt_pkt **pkts, uint32_t n,
+                           uint64_t now)
 {
 	struct clickprog *cp = self;
 	cp->io = io;
 	struct rt_counters before;
 	rt_module_counters(cp->m, &before);
-	rt_module_push_burst(cp->m, 0, pkts, n, now);
+	rt_module_push_burst(cp->m, dev, pkts, n, now);
 	/* Pull tasks (Queue -> ToDevice) are due now: run them before leaving. */
 	uint64_t next = rt_module_next_deadline(cp->m);
 	if (next <= now) {
@@ -52,6 +53,11 @@ static uint64_t cp_push(void *self, struct dp_io *io, struct rt_pkt **pkts, uint
 	if (after.queued != before.queued)
 		DP__SET(io->mod->queued, after.queued);
 	return next;
+}
+
+static uint64_t cp_push(void *self, struct dp_io *io, struct rt_pkt **pkts, uint32_t n, uint64_t now)
+{
+	return cp_push_dev(self, io, 0, pkts, n, now);
 }
 
 static uint64_t cp_timers(void *self, struct dp_io *io, uint64_t now)
@@ -87,6 +93,7 @@ static void cp_destroy(void *self)
 
 static const struct dp_program_ops click_ops = {
 	.push = cp_push,
+	.push_dev = cp_push_dev,
 	.run_timers = cp_timers,
 	.destroy = cp_destroy,
 	.prefetch = cp_prefetch,

@@ -93,3 +93,13 @@ void dp_emit(struct dp_io *io, uint32_t device, struct rt_pkt *p) { (void)io; (v
 void dp_drop(struct dp_io *io, struct rt_pkt *p) { (void)io; (void)p; }
 struct rt_pkt *dp_alloc_pkt(struct dp_io *io, uint32_t len) { (void)io; (void)len; return NULL; }
 void dp_free_pkt(struct rt_pkt *p) { (void)p; }
+
+int dp_process_link(struct dp *dp, uint64_t module_id, uint16_t tag, const char *netns, uint32_t ip,
+                    char *err, size_t errlen)
+{
+	(void)dp; (void)module_id; (void)tag; (void)netns; (void)ip;
+	return refuse(err, errlen);
+}
+
+int dp_process_unlink(struct dp *dp, uint64_t module_id) { (void)dp; (void)module_id; return -ENOTCONN; }
+uint16_t dp_process_tag(const struct dp *dp, uint64_t module_id) { (void)dp; (void)module_id; return 0; }

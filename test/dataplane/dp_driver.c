@@ -6,11 +6,13 @@
  *   innet-dp-driver --port DEVARGS... --route PREFIX=PORT[@MAC]...
  *       --snapshot FILE --platform NAME
  *       --module NAME:TENANT:PROTO:PORT:FILE[:stateful]...
- *       [--idle-ms N] [--file-prefix P] [--lcore N]
+ *       [--idle-ms N] [--file-prefix P] [--lcore N] [--process-port IFACE]
  *
  * PROTO is udp, tcp or any (PORT 0: any). Stdin takes commands, one per
- * line: "stats" prints every module's state and counters; "quit" (or end of
- * input) stops. Exit 77 when the build has no DPDK (meson's skip code). */
+ * line: "stats" prints every module's state and counters; "link ID NETNS"
+ * joins module ID to a program in /run/netns/NETNS on the process port
+ * (dp_process_link, at the module's address) and "unlink ID" undoes it;
+ * "quit" (or end of input) stops. Exit 77 when the build has no DPDK (meson's skip code). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,23 +78,30 @@ static void print_stats(void)
 		printf("{\"event\":\"stats\",\"id\":%llu,\"name\":\"%s\",\"state\":\"%s\",\"starts\":%llu,"
 		       "\"stops\":%llu,\"refused\":%llu,\"failed\":%llu,\"start_us\":%.1f,\"rx\":%llu,"
 		       "\"tx\":%llu,\"drops\":%llu,\"held\":%llu,\"hold_drops\":%llu,\"queued\":%llu,"
-		       "\"mem\":%llu}\n",
+		       "\"mem\":%llu,\"proc_tag\":%u,\"proc_to\":%llu,\"proc_from\":%llu,\"proc_drops\":%llu}\n",
 		       (unsigned long long)G.mods[i].id, G.mods[i].name, vm_state_name(in.state),
 		       (unsigned long long)in.starts, (unsigned long long)in.stops,
 		       (unsigned long long)in.refused_starts, (unsigned long long)in.failed_starts,
 		       in.last_start_ns / 1e3, (unsigned long long)in.dp.rx_packets,
 		       (unsigned long long)in.dp.tx_packets, (unsigned long long)in.dp.drops,
 		       (unsigned long long)in.dp.held, (unsigned long long)in.dp.hold_drops,
-		       (unsigned long long)in.dp.queued, (unsigned long long)in.dp.mem_bytes);
+		       (unsigned long long)in.dp.queued, (unsigned long long)in.dp.mem_bytes,
+		       in.dp.proc_tag, (unsigned long long)in.dp.proc_to_packets,
+		       (unsigned long long)in.dp.proc_from_packets, (unsigned long long)in.dp.proc_drops);
 	}
 	struct dp_stats ds;
 	if (dp_stats(vm_native_dp(vm_mgr_backend(G.mgr)), &ds) == 0)
 		printf("{\"event\":\"dpstats\",\"rx\":%llu,\"tx\":%llu,\"unclassified\":%llu,"
-		       "\"not_ipv4\":%llu,\"no_route\":%llu,\"arp_replies\":%llu,\"tx_drops\":%llu}\n",
+		       "\"not_ipv4\":%llu,\"no_route\":%llu,\"arp_replies\":%llu,\"tx_drops\":%llu,"
+		       "\"proc_to\":%llu,\"proc_from\":%llu,\"proc_unknown_tag\":%llu,\"proc_not_running\":%llu,"
+		       "\"proc_drops\":%llu,\"proc_links\":%llu}\n",
 		       (unsigned long long)ds.rx_packets, (unsigned long long)ds.tx_packets,
 		       (unsigned long long)ds.unclassified, (unsigned long long)ds.not_ipv4,
 		       (unsigned long long)ds.no_route, (unsigned long long)ds.arp_replies,
-		       (unsigned long long)ds.tx_drops);
+		       (unsigned long long)ds.tx_drops, (unsigned long long)ds.proc_to_packets,
+		       (unsigned long long)ds.proc_from_packets, (unsigned long long)ds.proc_unknown_tag,
+		       (unsigned long long)ds.proc_not_running, (unsigned long long)ds.proc_drops,
+		       (unsigned long long)ds.proc_links);
 	printf("{\"event\":\"end-stats\"}\n");
 	fflush(stdout);
 }
@@ -115,6 +124,30 @@ static void on_watch(uv_timer_t *t)
 			       (unsigned long long)G.mods[i].id, vm_state_name(in.state));
 			G.mods[i].last = in.state;
 		}
+	}
+	fflush(stdout);
+}
+
+/* "link ID NETNS" / "unlink ID" */
+static void do_link(const char *line)
+{
+	struct dp *dp = vm_native_dp(vm_mgr_backend(G.mgr));
+	unsigned long long id = 0;
+	char ns[128] = "";
+	char err[256] = "";
+	int r;
+	if (sscanf(line, "link %llu %127s", &id, ns) == 2) {
+		uint32_t addr = 0;
+		for (int i = 0; i < G.nmods; i++)
+			if (G.mods[i].id == id)
+				addr = G.mods[i].spec.key.addr;
+		uint64_t t0 = dp_now_ns();
+		r = dp_process_link(dp, id, 0, ns, addr, err, sizeof err);
+		printf("{\"event\":\"link\",\"id\":%llu,\"status\":%d,\"tag\":%d,\"us\":%.1f,\"err\":\"%s\"}\n",
+		       id, r < 0 ? r : 0, r < 0 ? 0 : r, (double)(dp_now_ns() - t0) / 1e3, err);
+	} else if (sscanf(line, "unlink %llu", &id) == 1) {
+		r = dp_process_unlink(dp, id);
+		printf("{\"event\":\"unlink\",\"id\":%llu,\"status\":%d}\n", id, r);
 	}
 	fflush(stdout);
 }
@@ -156,6 +189,8 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		if (strcmp(G.line, "stats") == 0) {
 			on_watch(NULL);
 			print_stats();
+		} else if (strncmp(G.line, "link ", 5) == 0 || strncmp(G.line, "unlink ", 7) == 0) {
+			do_link(G.line);
 		} else if (strcmp(G.line, "quit") == 0) {
 			stop_all();
 			return;
@@ -175,8 +210,9 @@ int main(int argc, char **argv)
 		printf("usage: innet-dp-driver --port DEVARGS... --route PREFIX=PORT[@MAC]...\n"
 		       "         --snapshot FILE --platform NAME\n"
 		       "         --module NAME:TENANT:udp|tcp|any:PORT:FILE[:stateful]...\n"
-		       "         [--idle-ms N] [--file-prefix P] [--lcore N]\n"
-		       "stdin: 'stats' prints counters, 'quit' stops; events are JSON lines on stdout\n");
+		       "         [--idle-ms N] [--file-prefix P] [--lcore N] [--process-port IFACE]\n"
+		       "stdin: 'stats' prints counters, 'link ID NETNS' / 'unlink ID' join a module to a\n"
+		       "program's namespace on the process port, 'quit' stops; events are JSON lines on stdout\n");
 		return 0;
 	}
 	if (!dp_available()) {
@@ -216,6 +252,8 @@ int main(int argc, char **argv)
 			vc.idle_ms = (uint32_t)atoi(v);
 		} else if (strcmp(a, "--file-prefix") == 0) {
 			c.file_prefix = v;
+		} else if (strcmp(a, "--process-port") == 0) {
+			c.process_port = v;
 		} else if (strcmp(a, "--lcore") == 0) {
 			c.lcore = (unsigned)atoi(v);
 		} else {
