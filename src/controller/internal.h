@@ -450,4 +450,8 @@ char *ctl__with_report(json_t *head, const char *report, const char *inline_a,
 /* The address a candidate gives the module (null inline). */
 json_t *ctl__cand_address(const struct ctl_cand *cd, uint8_t proto, uint16_t port);
 
+/* stock.c: true when `name` is one of the Click stock modules (the process
+ * catalogue may not reuse their names). */
+int ctl__stock_click_exists(const char *name);
+
 #endif
