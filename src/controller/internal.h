@@ -80,6 +80,9 @@ struct ctl_cand {         /* a candidate platform (platform NULL: inline) */
 struct ctl_job_in {
 	enum reg_kind kind;
 	char *name, *click, *requirements, *policies;
+	/* click is a process-backed stock module's wrapper (the only text that
+	 * may use ToProcess/FromProcess: docs/process-modules.md) */
+	bool process_wrapper;
 	char *inline_a, *inline_b;
 	struct inet_prefix *allowed;
 	size_t nallowed;
