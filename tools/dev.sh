@@ -9,7 +9,7 @@ PKGS=(build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
       libuv1-dev libjansson-dev libsqlite3-dev node-llhttp libsodium-dev
       libcmocka-dev libpcap-dev dpdk dpdk-dev libdpdk-dev libxen-dev
       python3 python3-scapy iproute2 ethtool curl sqlite3 jq tcpdump
-      libpq-dev postgresql bubblewrap libseccomp-dev nginx-light
+      libpq-dev postgresql bubblewrap libseccomp-dev nginx-light unbound squid
       libnl-route-3-dev)
 
 install_deps() {

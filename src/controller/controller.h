@@ -343,4 +343,73 @@ int ctl_stock_exists(const char *name);
  * ("params.port"). */
 int ctl_stock_instantiate(const char *name, json_t *params, char **click, struct diags *d);
 
+/* ==== process-backed stock modules ========================================= */
+/* The operator's catalogue of stock modules that are programs (nginx,
+ * unbound, squid) run in a sandbox (docs/process-modules.md). A tenant
+ * deploys one as any stock module ("stock": NAME, "params": {...}): the
+ * parameters are checked as the Click templates' are and the module's
+ * Click text is the wrapper CTL_PROCESS_WRAPPER, verified as any module;
+ * FromProcess originates every packet, so the verdict comes from the
+ * sandbox (sandboxed for third parties and clients, safe for the
+ * operator's own). ctl_stock_exists, ctl_stock_list_json ("kind":
+ * "process") and ctl_stock_instantiate cover these entries too. */
+#define CTL_PROCESS_WRAPPER "FromNetFront() -> ToProcess();\nFromProcess() -> ToNetFront();\n"
+
+struct ctl_proccat; /* a parsed catalogue (opaque) */
+
+/* Parse a catalogue: {"modules": [{"name", "summary", "package", "argv",
+ * "files": [{"path", "template"}], "params": [{"name", "type", "doc",
+ * "required", "default", "min", "max", "choices"}], "listen": [{"proto",
+ * "port"}], "quota": {"memory_mb", "cpu_percent", "pids"}}]}. `file` names
+ * it in errors: JSON syntax at file:line:column, the rest at the entry's
+ * JSON path ("file: modules[0].params[1]"). 0 and *out, -EINVAL with
+ * diagnostics in d, -ENOMEM. Any thread. */
+int ctl_proccat_parse(const char *file, const char *text, size_t len, struct ctl_proccat **out,
+                      struct diags *d);
+/* ctl_proccat_parse of a file (at most 1 MiB); -EINVAL when unreadable. */
+int ctl_proccat_load(const char *path, struct ctl_proccat **out, struct diags *d);
+void ctl_proccat_free(struct ctl_proccat *c);
+/* Make c the process's catalogue (it takes c; NULL: none), freeing the one
+ * before. Once at start, before any other thread reads it (innetd's main;
+ * tests); afterwards constant and readable from any thread. */
+void ctl_proccat_install(struct ctl_proccat *c);
+/* True when `name` is an entry of the installed catalogue. Any thread. */
+int ctl_process_exists(const char *name);
+/* The installed entries as GET /v1/stock lists them: {"name", "kind":
+ * "process", "summary", "params", "template" (the wrapper), "package",
+ * "listen", "quota", ...}. New ref. */
+json_t *ctl_process_list_json(void);
+/* Check params against entry `name` and give its wrapper Click text
+ * (malloc'd): 0, -ENOENT (no such entry), -EINVAL with the error's file
+ * the parameter's JSON path ("params.origin"), -ENOMEM. */
+int ctl_process_wrapper(const char *name, json_t *params, char **click, struct diags *d);
+
+/* What the platform needs to start an entry's program. */
+struct ctl_process_file {
+	char *path; /* dir/NAME */
+	char *text; /* the rendered template */
+};
+struct ctl_process_port {
+	uint8_t proto; /* 6 tcp, 17 udp */
+	uint16_t port;
+};
+struct ctl_process {
+	char *package;                /* the Debian package that provides argv[0] */
+	char **argv;                  /* NULL-terminated, rendered */
+	struct ctl_process_file *files;
+	size_t nfiles;
+	struct ctl_process_port *listen; /* the ports the program listens on */
+	size_t nlisten;
+	uint32_t memory_mb, cpu_percent, pids; /* the entry's default quotas */
+};
+/* Render entry `stock` with the module's stored params (the registry's
+ * params column, JSON text; NULL or "" for none) for a program whose
+ * scratch directory is `dir` (absolute; @{dir} in templates). Pure: any
+ * thread, reads only the installed catalogue. 0 and *out (free with
+ * ctl_process_free); -ENOENT (no such entry), -EINVAL (params or dir
+ * refused), -ENOMEM; the reason in err. */
+int ctl_process_render(const char *stock, const char *params_json, const char *dir,
+                       struct ctl_process *out, char *err, size_t errlen);
+void ctl_process_free(struct ctl_process *p);
+
 #endif

@@ -80,6 +80,9 @@ struct ctl_cand {         /* a candidate platform (platform NULL: inline) */
 struct ctl_job_in {
 	enum reg_kind kind;
 	char *name, *click, *requirements, *policies;
+	/* click is a process-backed stock module's wrapper (the only text that
+	 * may use ToProcess/FromProcess: docs/process-modules.md) */
+	bool process_wrapper;
 	char *inline_a, *inline_b;
 	struct inet_prefix *allowed;
 	size_t nallowed;
@@ -449,5 +452,9 @@ char *ctl__with_report(json_t *head, const char *report, const char *inline_a,
                        const char *inline_b);
 /* The address a candidate gives the module (null inline). */
 json_t *ctl__cand_address(const struct ctl_cand *cd, uint8_t proto, uint16_t port);
+
+/* stock.c: true when `name` is one of the Click stock modules (the process
+ * catalogue may not reuse their names). */
+int ctl__stock_click_exists(const char *name);
 
 #endif

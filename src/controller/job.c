@@ -563,14 +563,58 @@ static void win(struct attempt *a)
 		a->flat = NULL;
 }
 
+/* The element of the process device in g (ToProcess/FromProcess), or NULL. */
+static const struct click_element *process_element(const struct click_graph *g)
+{
+	for (uint32_t i = 0; i < click_graph_nelements(g); i++)
+		if (click_graph_element(g, i)->cls->flags & ELEM_PROCESS)
+			return click_graph_element(g, i);
+	return NULL;
+}
+
+/* Only a process-backed stock module's wrapper reaches a program: in any
+ * other module device 1 faces the network, where the verifier would not
+ * look for what ToProcess sends. */
+static int check_process_elements(struct attempt *a)
+{
+	const struct click_element *e = process_element(a->g);
+	if (!e || a->in->process_wrapper)
+		return 0;
+	set_err(a->out, 400, "invalid_config", json_pack("{s:s, s:s}", "field", "config", "element", e->name),
+	        "config: %s (%s) is only for process-backed stock modules, whose wrapper innetd writes "
+	        "(\"stock\": NAME; GET /v1/stock lists them)", e->name, e->cls->name);
+	return -EINVAL;
+}
+
+/* Says in words where a process module's verdict comes from. */
+static void note_process(const struct attempt *a, json_t *notes)
+{
+	if (!process_element(a->g))
+		return;
+	const char *why = a->verdict == CTL_SAFE
+		? "it is the operator's own module, which the security rules trust"
+		: a->verdict == CTL_SANDBOXED
+		? "a ChangeEnforcer between the program and the network lets out only packets from the "
+		  "module's address that answer a flow it received or go to the allowed destinations"
+		: "nothing between the program and the network holds it";
+	json_array_append_new(notes, json_sprintf(
+		"process module: the verifier treats its program as able to send any IPv4 packet "
+		"(FromProcess originates every source, destination, protocol, port and payload), so the "
+		"verdict '%s' comes from the sandbox, not from the program: %s", ctl__verdict_name(a->verdict), why));
+}
+
 /* Everything after parsing; 0 and *ok, or 0 with a failure in cj. */
 static int judge(struct attempt *a, json_t *notes, bool *ok)
 {
-	int rc = check_models(a);
+	int rc = check_process_elements(a);
+	if (!rc)
+		rc = check_models(a);
 	if (!rc)
 		rc = place_module(a, notes);
 	if (!rc)
 		rc = judge_security(a);
+	if (!rc)
+		note_process(a, notes);
 	if (rc || json_object_get(a->cj, "failure"))
 		return rc;
 	json_object_set_new(a->cj, "verdict", json_string(ctl__verdict_name(a->verdict)));

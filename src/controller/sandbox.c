@@ -80,7 +80,7 @@ static int max_device(const struct click_graph *g, uint32_t *maxdev)
 	*maxdev = 0;
 	for (uint32_t i = 0; i < click_graph_nelements(g); i++) {
 		const struct click_element *e = click_graph_element(g, i);
-		if (e->cls->flags & (ELEM_DEVICE_IN | ELEM_DEVICE_OUT)) {
+		if (elem_net_device(e->cls)) {
 			uint32_t d = device_of(e);
 			if (d > 255)
 				return -EINVAL;
@@ -137,7 +137,7 @@ static void write_elements(struct sandbox *sb)
 		sb->primary[d] = UINT32_MAX;
 	for (uint32_t i = 0; i < click_graph_nelements(sb->g); i++) {
 		const struct click_element *e = click_graph_element(sb->g, i);
-		if (e->cls->flags & ELEM_DEVICE_OUT) {
+		if (elem_net_device(e->cls) & ELEM_DEVICE_OUT) {
 			if (sb->primary[device_of(e)] != UINT32_MAX)
 				continue;
 			sb->primary[device_of(e)] = i;
@@ -167,7 +167,7 @@ static void to_device(struct sandbox *sb, const struct click_conn *c,
 {
 	uint32_t d = device_of(to);
 	snprintf(dst, dcap, "[1] %s%u", sb->pfx, d);
-	if (!(from->cls->flags & ELEM_DEVICE_IN) && from->out_proc[c->from.port] == CLICK_PULL) {
+	if (!(elem_net_device(from->cls) & ELEM_DEVICE_IN) && from->out_proc[c->from.port] == CLICK_PULL) {
 		fprintf(sb->f, "%s_uq%u :: Unqueue;\n", sb->pfx, sb->nuq);
 		fprintf(sb->f, "%s -> [0] %s_uq%u;\n", src, sb->pfx, sb->nuq);
 		snprintf(src, cap, "%s_uq%u [0]", sb->pfx, sb->nuq);
@@ -186,14 +186,14 @@ static void write_conns(struct sandbox *sb)
 		const struct click_conn *c = click_graph_conn(sb->g, i);
 		const struct click_element *from = click_graph_element(sb->g, c->from.elem);
 		const struct click_element *to = click_graph_element(sb->g, c->to.elem);
-		if ((from->cls->flags & ELEM_DEVICE_OUT) && sb->primary[device_of(from)] != c->from.elem)
+		if ((elem_net_device(from->cls) & ELEM_DEVICE_OUT) && sb->primary[device_of(from)] != c->from.elem)
 			continue; /* a dropped duplicate device's own output */
 		char src[160], dst[160];
-		if (from->cls->flags & ELEM_DEVICE_IN)
+		if (elem_net_device(from->cls) & ELEM_DEVICE_IN)
 			from_device(sb, c, from, src, sizeof src);
 		else
 			snprintf(src, sizeof src, "%s [%u]", from->name, c->from.port);
-		if (to->cls->flags & ELEM_DEVICE_OUT)
+		if (elem_net_device(to->cls) & ELEM_DEVICE_OUT)
 			to_device(sb, c, from, to, src, sizeof src, dst, sizeof dst);
 		else
 			snprintf(dst, sizeof dst, "[%u] %s", c->to.port, to->name);
@@ -255,7 +255,7 @@ static const struct click_element *sole_filter(const struct click_graph *g)
 	const struct click_element *dev = NULL;
 	for (uint32_t i = 0; i < click_graph_nelements(g) && !dev; i++) {
 		const struct click_element *e = click_graph_element(g, i);
-		if ((e->cls->flags & ELEM_DEVICE_IN) && device_of(e) == 0)
+		if ((elem_net_device(e->cls) & ELEM_DEVICE_IN) && device_of(e) == 0)
 			dev = e;
 	}
 	if (!dev)

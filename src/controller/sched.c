@@ -985,6 +985,7 @@ static int expand_stock(json_t *stock, json_t *params, struct ctl_job *j)
 	diags_free(&d);
 	if (rc)
 		return rc == -ENOENT ? -EINVAL : rc;
+	j->in.process_wrapper = ctl_process_exists(name);
 	j->stock = strdup(name);
 	j->params = params ? json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS) : strdup("{}");
 	return 0;

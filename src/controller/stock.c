@@ -152,9 +152,14 @@ static const struct stock *find(const char *name)
 	return NULL;
 }
 
-int ctl_stock_exists(const char *name)
+int ctl__stock_click_exists(const char *name)
 {
 	return find(name) != NULL;
+}
+
+int ctl_stock_exists(const char *name)
+{
+	return find(name) != NULL || ctl_process_exists(name);
 }
 
 /* What a stock module declares about its state: its template's stateful
@@ -214,11 +219,14 @@ json_t *ctl_stock_list_json(void)
 			json_array_append_new(ps, j);
 		}
 		json_t *el = stock_stateful(s);
-		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:s, s:b, s:o}", "name", s->name,
-		                                   "summary", s->summary, "params", ps, "template",
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:o, s:s, s:b, s:o}", "name", s->name,
+		                                   "kind", "click", "summary", s->summary, "params", ps, "template",
 		                                   s->tmpl, "stateful", json_array_size(el) > 0,
 		                                   "stateful_elements", el));
 	}
+	json_t *procs = ctl_process_list_json();
+	json_array_extend(a, procs);
+	json_decref(procs);
 	return a;
 }
 
@@ -397,7 +405,7 @@ int ctl_stock_instantiate(const char *name, json_t *params, char **click, struct
 	*click = NULL;
 	const struct stock *s = find(name);
 	if (!s)
-		return -ENOENT;
+		return ctl_process_wrapper(name, params, click, d);
 	char vals[MAX_PARAMS][VAL_MAX];
 	int rc = check_keys(s, params, d);
 	if (!rc)

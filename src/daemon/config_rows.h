@@ -65,6 +65,9 @@ CFG_ROW(start_burst, "start-burst", INT, 1, 10000000, NULL, "100", "module start
 CFG_ROW(tenant_starts_per_second, "tenant-starts-per-second", INT, 1, 10000000, NULL, "50", "module starts per second of one tenant")
 CFG_ROW(tenant_start_burst, "tenant-start-burst", INT, 1, 10000000, NULL, "10", "module starts of one tenant allowed at once")
 CFG_ROW(stateful_quota, "stateful-quota", SIZE, 4096, 1 << 30, NULL, "1M", "memory of a stateful module's state block when the controller gives none (module-memory-mb and tenants' memory_mb set it for every deployed module)")
+/* Process-backed stock modules (docs/process-modules.md): the operator's
+ * catalogue, read once at start. */
+CFG_ROW(process_catalogue, "process-catalogue", PATH, 0, 0, NULL, "examples/process-catalogue.json", "JSON catalogue of process-backed stock modules (nginx, unbound, squid: docs/process-modules.md), read once at start; the default is the shipped one, relative to the working directory, and is skipped with a warning when absent; empty: none; any other file must load")
 CFG_ROW(xen_image, "xen-image", PATH, 0, 0, NULL, "", "ClickOS kernel for backend = xen")
 /* The controller: scheduling checks and deploys (docs/architecture.md, "Scheduling checks and
  * deploys"); tenants' own inflight quota overrides tenant-inflight. */

@@ -221,6 +221,33 @@ static int init_loop(struct daemon *d)
 }
 
 /* The API, its routes and the controller behind them. */
+/* The process-backed stock modules' catalogue, installed before the
+ * controller's threads start (it is constant afterwards). The shipped
+ * default may be absent (innetd run elsewhere than the source tree). */
+static int load_process_catalogue(const struct cfg *c)
+{
+	const char *path = c->process_catalogue;
+	if (!path[0])
+		return 0;
+	if (!strcmp(path, "examples/process-catalogue.json") && access(path, R_OK)) {
+		log_warn("main", "process-catalogue %s: %s; no process-backed stock modules", path,
+		         strerror(errno));
+		return 0;
+	}
+	struct diags dg;
+	diags_init(&dg);
+	struct ctl_proccat *cat = NULL;
+	int rc = ctl_proccat_load(path, &cat, &dg);
+	if (rc) {
+		diags_print(stderr, &dg);
+		log_error("main", "process-catalogue %s: not loaded", path);
+	} else {
+		ctl_proccat_install(cat);
+	}
+	diags_free(&dg);
+	return rc;
+}
+
 static int start_api(struct daemon *d, const uint8_t admin_hash[REG_HASH_LEN])
 {
 	int rc = api_new(&d->loop, d->reg, cfg_to_json(&d->cfg), admin_hash, &d->api);
@@ -256,6 +283,8 @@ static int start_api(struct daemon *d, const uint8_t admin_hash[REG_HASH_LEN])
 		                 : !strcmp(d->cfg.tenant_report_detail, "none") ? CTL_DETAIL_NONE
 		                                                                : CTL_DETAIL_BOUNDARY,
 	};
+	if ((rc = load_process_catalogue(&d->cfg)))
+		return rc;
 	if ((rc = ctl_new(&env, &limits, &d->ctl)))
 		return rc;
 	api_set_controller(d->api, d->ctl); /* its statements on the registry thread from now on */
@@ -390,6 +419,7 @@ cleanup_loop:
 	uv_run(&d.loop, UV_RUN_DEFAULT);
 cleanup:
 	ctl_free(d.ctl);
+	ctl_proccat_install(NULL);
 	api_free(d.api);
 	if (loop_ready && uv_loop_close(&d.loop))
 		log_warn("main", "the event loop still had handles at exit");

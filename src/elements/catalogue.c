@@ -42,6 +42,7 @@
 	X(fixipsrc) \
 	X(fromdevice) \
 	X(fromnetfront) \
+	X(fromprocess) \
 	X(frontdropqueue) \
 	X(fullnotequeue) \
 	X(getipaddress) \
@@ -117,6 +118,7 @@
 	X(timedunqueue) \
 	X(todevice) \
 	X(tonetfront) \
+	X(toprocess) \
 	X(truncate) \
 	X(udpipencap) \
 	X(unqueue) \

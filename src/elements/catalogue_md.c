@@ -55,6 +55,7 @@ static void write_flags(FILE *out, unsigned flags)
 		{ ELEM_STATEFUL, "stateful" },
 		{ ELEM_SOURCE, "source" },
 		{ ELEM_MAKES, "makes packets" },
+		{ ELEM_PROCESS, "process device" },
 	};
 	const char *sep = "";
 	fprintf(out, "- Flags: ");

@@ -48,7 +48,20 @@ enum elem_flags {
 	/* makes new packets with no input (InfiniteSource, ICMPPingSource):
 	 * `innet click run` keeps running while one has a timer pending */
 	ELEM_MAKES = 1u << 4,
+	/* ToProcess/FromProcess: the module's process device (VM_PROCESS_DEVICE,
+	 * runtime/runtime.h). A device to the runtime (with ELEM_DEVICE_IN/OUT);
+	 * to the verifier and the controller's sandbox rewrite an ordinary
+	 * element, since its packets go to and come from the module's program,
+	 * not the network: test elem_net_device() there. */
+	ELEM_PROCESS = 1u << 5,
 };
+
+/* ELEM_DEVICE_IN/OUT of a class whose device faces the network (0 for
+ * the process elements and for every other element). */
+static inline unsigned elem_net_device(const struct click_class *c)
+{
+	return (c->flags & ELEM_PROCESS) ? 0u : c->flags & (ELEM_DEVICE_IN | ELEM_DEVICE_OUT);
+}
 
 /* Look up by name (aliases such as FromNetFront are entries of their own
  * that share the functions). NULL if unknown. */

@@ -165,6 +165,12 @@ void rt_module_free(struct rt_module *m);
 /* Bytes of the module's block (element states, tables, rings). */
 size_t rt_module_mem_size(const struct rt_module *m);
 
+/* The device a process module's wrapper reaches its program by
+ * (ToProcess/FromProcess, src/elements/process.c); device 0 faces the
+ * network. The dataplane joins a process module's device 1 to the host's
+ * process port (src/vm, docs/process-modules.md). */
+#define VM_PROCESS_DEVICE 1u
+
 /* Device ports: FromDevice(N)/FromNetFront(N) is input N and
  * ToDevice(N)/ToNetFront(N) output N (N < 256); ndev is the highest N + 1
  * (a number in between may have no element). Two elements reading the same

@@ -658,7 +658,7 @@ static int step_elem(struct vfy_job *j, struct sym_flow *f, uint32_t node, uint3
 	const struct click_element *e = click_graph_element(n->g, elem);
 	for (uint32_t c = 0; c < cont.n; c++) {
 		f = cont.v[c];
-		if (e->cls->flags & ELEM_DEVICE_OUT) {
+		if (elem_net_device(e->cls) & ELEM_DEVICE_OUT) {
 			rc = exit_device(j, f, node, n->elem_dev[elem]);
 			if (rc < 0)
 				return rc;

@@ -169,7 +169,7 @@ static int graph_node(struct arena *a, struct vnode *n, const char *name, const 
 	for (uint32_t i = 0; i < ne; i++) {
 		const struct click_element *e = click_graph_element(n->g, i);
 		n->elem_dev[i] = UINT32_MAX;
-		if (e->cls->flags & (ELEM_DEVICE_IN | ELEM_DEVICE_OUT)) {
+		if (elem_net_device(e->cls)) {
 			n->elem_dev[i] = device_of(e);
 			if (n->elem_dev[i] + 1 > maxdev)
 				maxdev = n->elem_dev[i] + 1;
@@ -185,7 +185,7 @@ static int graph_node(struct arena *a, struct vnode *n, const char *name, const 
 		n->dev_in[p] = UINT32_MAX;
 	for (uint32_t i = 0; i < ne; i++) {
 		const struct click_element *e = click_graph_element(n->g, i);
-		if ((e->cls->flags & ELEM_DEVICE_IN) && n->dev_in[n->elem_dev[i]] == UINT32_MAX)
+		if ((elem_net_device(e->cls) & ELEM_DEVICE_IN) && n->dev_in[n->elem_dev[i]] == UINT32_MAX)
 			n->dev_in[n->elem_dev[i]] = i;
 	}
 	if (n->nports < maxdev && n->kind == VN_MODULE)

@@ -264,6 +264,34 @@ static void test_sandbox_rewrite(void **state)
 	click_graph_free(s);
 	free(out);
 	click_graph_free(g);
+
+	/* a process module's wrapper: one enforcer between the network and the
+	 * program, ToProcess and FromProcess on its inside (not devices here) */
+	g = parse(CTL_PROCESS_WRAPPER, "0.0.0.0");
+	assert_int_equal(ctl__sandbox_click(g, MOD, allow, 1, false, &out), 0);
+	s = parse(out, "0.0.0.0");
+	nce = 0;
+	const struct click_element *tp = NULL, *fp = NULL;
+	for (uint32_t i = 0; i < click_graph_nelements(s); i++) {
+		const struct click_element *e = click_graph_element(s, i);
+		nce += !strcmp(e->cls->name, "ChangeEnforcer");
+		tp = !strcmp(e->cls->name, "ToProcess") ? e : tp;
+		fp = !strcmp(e->cls->name, "FromProcess") ? e : fp;
+	}
+	assert_int_equal(nce, 1);
+	assert_non_null(tp);
+	assert_non_null(fp);
+	in = click_graph_inputs(s, tp->index, 0, &n);
+	assert_int_equal(n, 1);
+	assert_string_equal(click_graph_element(s, in[0].elem)->cls->name, "ChangeEnforcer");
+	assert_int_equal(in[0].port, 0); /* what entered from the network */
+	o = click_graph_outputs(s, fp->index, 0, &n);
+	assert_int_equal(n, 1);
+	assert_string_equal(click_graph_element(s, o[0].elem)->cls->name, "ChangeEnforcer");
+	assert_int_equal(o[0].port, 1); /* what the program sends is checked */
+	click_graph_free(s);
+	free(out);
+	click_graph_free(g);
 }
 
 static void test_detect_filter(void **state)

@@ -42,6 +42,13 @@ static void test_devices(void **state)
 	FX_OK(x, "FromDevice", "0, PROMISC true, SNAPLEN 2000, METHOD PCAP, HEADROOM 64", 0, 1);
 	FX_ERR(x, "FromDevice", "0, BOGUS true", 0, 1, "unknown keyword 'BOGUS'", "BOGUS");
 	FX_ERR(x, "FromNetFront", "0, PROMISC true", 0, 1, "unknown keyword 'PROMISC'", "PROMISC");
+	/* the process device (innet's own): no device number, BURST only */
+	FX_OK(x, "ToProcess", "", 1, 0);
+	FX_OK(x, "ToProcess", "8", 1, 0);
+	FX_OK(x, "FromProcess", "BURST 32", 0, 1);
+	FX_ERR(x, "ToProcess", "0", 1, 0, "ToProcess: BURST: must be at least 1", "0");
+	FX_ERR(x, "FromProcess", "1, 2", 0, 1, "too many arguments", "2");
+	FX_ERR(x, "ToProcess", "DEVNAME 1", 1, 0, "unknown keyword 'DEVNAME'", "DEVNAME");
 }
 
 static void test_classifiers(void **state)

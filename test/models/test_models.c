@@ -843,9 +843,13 @@ static void test_catalogue_complete(void **st)
 		assert_non_null(c->model);
 		assert_non_null(c->model->push);
 		assert_non_null(c->runtime);
-		/* device elements say which port they are */
-		if (c->flags & (ELEM_DEVICE_IN | ELEM_DEVICE_OUT))
+		/* network device elements say which port they are; the
+		 * process device's elements are ordinary ones to the verifier
+		 * (FromProcess originates, ToProcess drops) */
+		if (elem_net_device(c))
 			assert_non_null(c->model->device);
+		if (c->flags & ELEM_PROCESS)
+			assert_null(c->model->device);
 	}
 }
 
