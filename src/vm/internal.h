@@ -16,6 +16,14 @@
 #define VM_XEN_XS_CONFIG "clickos/0/config"
 #define VM_XEN_XS_STATUS "clickos/0/status"
 
+/* The manager's side of vm_mgr_notify / vm_mgr_suspended without the
+ * backend's intercept: how a wrapping backend (process.c) reports its
+ * modules' own notifications. */
+void vm__mgr_deliver(struct vm_mgr *mgr, uint64_t id, enum vm_note note, int status,
+                     const struct dp_event *ev);
+void vm__mgr_deliver_suspended(struct vm_mgr *mgr, uint64_t id, int status, const void *state,
+                               size_t len);
+
 int vm__xen_check(const struct vm_module_spec *spec, const char *default_image, char *err,
                   size_t errlen);
 
