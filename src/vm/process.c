@@ -260,14 +260,20 @@ static struct pspec *pspec_copy(const struct vm_process_spec *sp, const char *sc
 	for (size_t i = 0; ok && i < sp->nfiles; i++, ps->nfiles++) {
 		size_t len = sp->files[i].len ? sp->files[i].len : strlen(sp->files[i].content);
 		char *c = malloc(len + 1);
-		ps->files[i].name = strdup(sp->files[i].name);
-		ps->files[i].content = c;
-		ps->files[i].len = len;
-		ok = c && ps->files[i].name;
 		if (c) {
 			memcpy(c, sp->files[i].content, len);
 			c[len] = 0;
 		}
+		if (c && !sp->files[i].len) { /* text: @SCRATCH@ replaced as in argv */
+			char *t = subst(c, scratch);
+			free(c);
+			c = t;
+			len = c ? strlen(c) : 0;
+		}
+		ps->files[i].name = strdup(sp->files[i].name);
+		ps->files[i].content = c;
+		ps->files[i].len = len;
+		ok = c && ps->files[i].name;
 	}
 	if (!ok) {
 		pspec_free(ps);
@@ -547,9 +553,10 @@ static void keep_log(struct pinst *p)
 	p->log_len = vm__sbx_log_read(p->sbx, buf, cap, &p->log_dropped);
 }
 
-static void on_sbx_exit(struct vm__sbx *s, const struct vm__sbx_exit *ex, void *arg)
+static void on_sbx_exit(struct vm__sbx *s, const struct vm__sbx_exit *exit, void *arg)
 {
 	struct pinst *p = arg;
+	struct vm__sbx_exit copy = *exit, *ex = &copy; /* `exit` goes with s */
 	keep_log(p);
 	vm__sbx_stats(s, &p->last);
 	p->last.oom_kills = ex->oom_kills;

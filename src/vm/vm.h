@@ -52,7 +52,8 @@ struct vm_process_file {
 	const char *name;      /* relative to the scratch directory; no "..";
 	                        * may contain '/': the directories are made */
 	const char *content;
-	size_t len;            /* 0: strlen(content) */
+	size_t len;            /* bytes, written as they are; 0: text, strlen
+	                        * (content), "@SCRATCH@" replaced as in argv */
 };
 struct vm_process_port {
 	uint8_t proto;         /* 6 (TCP: a socket in LISTEN) or 17 (UDP: bound) */
