@@ -206,9 +206,11 @@ int vm_deploy(struct vm_mgr *m, const struct vm_module_spec *spec, struct diags 
 		return -ENOMEM;
 	v->id = spec->id;
 	v->tenant = spec->tenant;
-	v->stateful = spec->stateful;
+	/* a program is frozen when idle, never stopped: its state is its memory */
+	v->stateful = spec->stateful || spec->process;
 	v->state = VM_DEPLOYED;
 	struct vm_module_spec s = *spec;
+	s.stateful = v->stateful;
 	if (s.stateful && !s.mem_quota)
 		s.mem_quota = m->cfg.stateful_quota;
 	if (!m->be->ops->saved_state) {

@@ -39,6 +39,7 @@
 
 /* Makes the module's namespace: lo up, ports below 1024 for anyone. */
 static const char NETNS_SH[] =
+	"PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH\n"
 	"ip netns add \"$1\" || exit 1\n"
 	"ip -n \"$1\" link set lo up || exit 2\n"
 	"ip netns exec \"$1\" /bin/sh -c "
@@ -531,9 +532,10 @@ static void ended_running(struct pinst *p, bool oom)
 		p->in_a_row = 0;
 	p->running_since = 0;
 	if (++p->in_a_row > pb->cfg.max_restarts) {
+		char last[sizeof p->info.error];
+		snprintf(last, sizeof last, "%s", p->info.error);
 		set_error(p, "crash", "ended %u times in a row without running %u ms: given up "
-		          "(last: %s)", pb->cfg.max_restarts + 1, pb->cfg.restart_reset_ms,
-		          p->info.error);
+		          "(last: %s)", pb->cfg.max_restarts + 1, pb->cfg.restart_reset_ms, last);
 		give_up(p, -ECHILD);
 		return;
 	}
@@ -592,8 +594,7 @@ static void on_sbx_exit(struct vm__sbx *s, const struct vm__sbx_exit *exit, void
 static void now_running(struct pinst *p)
 {
 	p->ph = PH_RUNNING;
-	p->running_since = uv_now(p->pb->cfg.loop);
-	p->info.error[0] = 0;
+	p->running_since = uv_now(p->pb->cfg.loop); /* the last error stays shown */
 }
 
 static void on_poll(uv_timer_t *t)
@@ -853,10 +854,7 @@ static int p_stop(struct vm_backend *be, void *inst)
 	if (p->info.state != VM_PROC_FAILED)
 		p->info.state = VM_PROC_NONE;
 	p->stop_note = true;
-	if (p->suspending) {
-		p->suspending = false;
-		vm__mgr_deliver_suspended(be->mgr, p->id, -ECANCELED, NULL, 0);
-	}
+	p->suspending = false; /* the manager forgets it too */
 	if (!p->inner_live) /* held packets of a start under way */
 		P(be)->inner->ops->stop(P(be)->inner, p->inner);
 	teardown(p);
@@ -876,16 +874,32 @@ static void maybe_suspended(struct pinst *p)
 	free(state);
 }
 
+/* The freeze failed after the wrapper was suspended: it runs again
+ * (its RESUMED or STARTED is not the manager's: swallowed). */
+static void undo_inner_suspend(struct pinst *p)
+{
+	struct vm_backend *in = p->pb->inner;
+	if (!p->inner_suspended)
+		return;
+	p->inner_suspended = false;
+	p->inner_live = true;
+	if (p->inner_stopped) {
+		p->inner_stopped = false;
+		in->ops->start(in, p->inner);
+	} else {
+		in->ops->resume(in, p->inner);
+	}
+}
+
 static void on_frozen(struct vm__sbx *s, int status, void *arg)
 {
 	(void)s;
 	struct pinst *p = arg;
 	if (!p->suspending)
 		return;
-	if (status < 0) {
-		/* the wrapper may be suspended already: the manager resumes it on
-		 * its next packet; the program runs on */
+	if (status < 0) { /* the program runs on, and so does the wrapper */
 		p->suspending = false;
+		undo_inner_suspend(p);
 		vm__mgr_deliver_suspended(p->pb->be.mgr, p->id, status, NULL, 0);
 		return;
 	}

@@ -106,7 +106,8 @@ struct vm_module_spec {
 	const char *image;           /* ClickOS kernel (NULL: mgr's xen_image) */
 	uint32_t memory_mb;          /* 0: 8 */
 	/* process: the program beside the Click wrapper (NULL: a Click
-	 * module). Only the process backend accepts it (others: -ENOTSUP). */
+	 * module). Only the process backend accepts it (others: -ENOTSUP).
+	 * The manager treats it as stateful: frozen when idle, not stopped. */
 	const struct vm_process_spec *process;
 };
 

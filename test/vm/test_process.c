@@ -202,6 +202,8 @@ static bool can_run(void)
 }
 #define NEED_ROOT() do { if (!can_run()) skip(); } while (0)
 
+static uint32_t max_restarts; /* 0: the backend's */
+
 static struct ctx *ctx_new(void)
 {
 	struct ctx *c = calloc(1, sizeof *c);
@@ -211,6 +213,7 @@ static struct ctx *ctx_new(void)
 		.loop = &c->loop, .attach = attach, .detach = detach, .ud = c, .prefix = PREFIX,
 		.scratch_root = SCRATCH_ROOT, .cgroup_parent = CG_PARENT, .grace_ms = 2000,
 		.start_timeout_ms = 10000, .restart_min_ms = 200,
+		.max_restarts = max_restarts,
 	};
 	c->inner = vm_dummy_new(true);
 	struct vm_backend *be;
@@ -360,6 +363,14 @@ static void test_nginx_lifecycle(void **state)
 	assert_true(run_while(c, not_starting, 1, 20000));
 	assert_int_equal(mstate(c, 1), VM_RUNNING);
 	assert_int_equal(fetch(5), 0);
+
+	/* idle: the manager's check freezes it (a program is stateful) */
+	assert_int_equal(vm_module_info(c->m, 1, &in), 0);
+	assert_true(in.stateful);
+	vm_mgr_tick(c->m, dp_now_ns() + 3600ull * 1000000000u);
+	assert_true(run_while(c, is_suspended, 1, 10000));
+	assert_int_equal(pinfo(c, 1).state, VM_PROC_FROZEN);
+	/* removed while frozen: nothing left */
 	assert_int_equal(vm_remove(c->m, 1), 0);
 	run_while(c, never, 0, 100);
 	ctx_free(c);
@@ -478,6 +489,51 @@ static void test_start_failures(void **state)
 	ctx_free(c);
 }
 
+/* A program that keeps ending: restarted with backoff, then given up on. */
+static void test_crash_loop(void **state)
+{
+	(void)state;
+	NEED_ROOT();
+	max_restarts = 2;
+	struct ctx *c = ctx_new();
+	max_restarts = 0;
+	static const char *const argv[] = {"/bin/sh", "-c", "echo boom $$; sleep 0.3; exit 3", NULL};
+	struct vm_process_spec ps = {.argv = argv}; /* no ports: up once started */
+	struct vm_module_spec s = {.id = 6, .tenant = 1, .click = CLICK,
+	                           .key = {.addr = 0x0afd0802u}, .process = &ps};
+	deploy(c, &s);
+	assert_int_equal(vm_start(c->m, 6), 0);
+	assert_true(run_while(c, not_starting, 6, 10000));
+	assert_int_equal(mstate(c, 6), VM_RUNNING);
+	assert_true(run_while(c, is_failed, 6, 20000));
+	assert_true(run_while(c, proc_none, 6, 10000));
+	struct vm_module_info in;
+	assert_int_equal(vm_module_info(c->m, 6, &in), 0);
+	assert_int_equal(in.last_failure, -ECHILD);
+	struct vm_process_info pi = pinfo(c, 6);
+	print_message("%s\n", pi.error);
+	assert_int_equal(pi.state, VM_PROC_FAILED);
+	assert_string_equal(pi.reason, "crash");
+	assert_int_equal(pi.restarts, 2);
+	assert_string_equal(pi.last_exit, "exited");
+	assert_int_equal(pi.last_status, 3);
+	assert_non_null(strstr(pi.error, "exit"));
+	char log[4096];
+	size_t len;
+	assert_int_equal(vm_module_log(c->m, 6, log, sizeof log - 1, &len, NULL), 0);
+	log[len] = 0;
+	assert_non_null(strstr(log, "boom"));
+	assert_no_residue(6);
+	assert_int_equal(c->attaches, c->detaches);
+	/* vm_start tries again */
+	assert_int_equal(vm_start(c->m, 6), 0);
+	assert_true(run_while(c, not_starting, 6, 10000));
+	assert_int_equal(mstate(c, 6), VM_RUNNING);
+	assert_int_equal(vm_remove(c->m, 6), 0);
+	ctx_free(c);
+	assert_no_residue(6);
+}
+
 /* A process module on a backend that cannot run one is refused. */
 static void test_refused_elsewhere(void **state)
 {
@@ -528,6 +584,7 @@ int main(void)
 		cmocka_unit_test(test_start_failures),
 		cmocka_unit_test(test_nginx_lifecycle),
 		cmocka_unit_test(test_memory),
+		cmocka_unit_test(test_crash_loop),
 	};
 	int rc = cmocka_run_group_tests_name("process-plain", plain, NULL, NULL);
 	return rc | cmocka_run_group_tests_name("process", root, group_setup, group_teardown);
