@@ -599,18 +599,15 @@ int vm_module_process(const struct vm_mgr *m, uint64_t id, struct vm_process_inf
 	return 0;
 }
 
-int vm_module_log(const struct vm_mgr *m, uint64_t id, char *buf, size_t cap, size_t *len,
-                  uint64_t *dropped)
+int vm_module_log(const struct vm_mgr *m, uint64_t id, char *buf, size_t cap, size_t *len)
 {
 	*len = 0;
-	if (dropped)
-		*dropped = 0;
 	struct vmod *v = idmap_get(&m->mods, id);
 	if (!v)
 		return -ENOENT;
 	struct vm_process_info pi;
 	if (!m->be->ops->log || !m->be->ops->process || !m->be->ops->process(m->be, v->inst, &pi))
 		return -ENOTSUP;
-	*len = m->be->ops->log(m->be, v->inst, buf, cap, dropped);
+	*len = m->be->ops->log(m->be, v->inst, buf, cap, NULL);
 	return 0;
 }

@@ -280,7 +280,8 @@ static struct pspec *pspec_copy(const struct vm_process_spec *sp, const char *sc
 		pspec_free(ps);
 		return NULL;
 	}
-	memcpy(ps->ports, sp->ports, sp->nports * sizeof *ps->ports);
+	if (sp->nports)
+		memcpy(ps->ports, sp->ports, sp->nports * sizeof *ps->ports);
 	ps->nports = sp->nports;
 	resolve_ids(sp, &ps->uid, &ps->gid);
 	ps->lim.mem_bytes = sp->mem_bytes;

@@ -248,7 +248,10 @@ char *vm_xen_libxl_json(const struct vm_module_spec *spec, const char *default_i
  * sandboxed (bubblewrap, namespaces, cgroup, seccomp: src/vm/sandbox.c)
  * in a network namespace of their own beside their Click wrapper, run by
  * `inner` (native in innetd, dummy in tests); modules without go straight
- * to `inner`. Owns `inner`. Loop thread (cfg.loop). Lifecycle and
+ * to `inner`. Owns `inner` once it returns 0 (on an error the caller
+ * still does). The config's strings are copied. Loop thread (cfg.loop);
+ * after vm_mgr_free, turn the loop until the programs still stopping are
+ * gone (each frees its part; the last frees the backend). Lifecycle and
  * failures: src/vm/README.md, "The process backend". */
 struct vm_process_config {
 	struct uv_loop_s *loop;     /* required */
@@ -373,11 +376,10 @@ int vm_module_info(const struct vm_mgr *mgr, uint64_t id, struct vm_module_info 
  * module, -ENOTSUP: not a process module). */
 int vm_module_process(const struct vm_mgr *mgr, uint64_t id, struct vm_process_info *out);
 /* Process modules: the program's stdout and stderr, the newest cap bytes
- * (oldest first) into buf, *len how many; *dropped (may be NULL) the bytes
- * the bounded log lost. Kept after the program ends until its next start.
- * 0, -ENOENT, -ENOTSUP. */
-int vm_module_log(const struct vm_mgr *mgr, uint64_t id, char *buf, size_t cap, size_t *len,
-                  uint64_t *dropped);
+ * (oldest first) into buf (not terminated), *len how many (what the bounded
+ * log lost: vm_process_info.log_dropped). Kept after the program ends
+ * until its next start. 0, -ENOENT, -ENOTSUP. */
+int vm_module_log(const struct vm_mgr *mgr, uint64_t id, char *buf, size_t cap, size_t *len);
 
 /* The tables of a module's stateful elements (rt_table_stats by
  * element): of the running module, or as saved at its last suspend.
