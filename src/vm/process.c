@@ -16,10 +16,7 @@
  *
  * Threads: the loop of the config (innetd's). */
 #include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,19 +53,6 @@ enum phase {
 	PH_TEARDOWN,  /* sandbox stopping, then detach and netns */
 };
 
-struct pspec {  /* a deep copy of vm_process_spec */
-	char **argv, **env;
-	struct vm_process_file *files;
-	size_t nfiles;
-	uid_t uid;
-	gid_t gid;
-	struct vm__sbx_limits lim;
-	struct vm_process_port *ports;
-	size_t nports;
-	enum vm_restart restart;
-	uint32_t timeout_ms;
-};
-
 struct proc;
 
 struct pinst {
@@ -76,7 +60,7 @@ struct pinst {
 	uint64_t id;
 	uint32_t ip;
 	void *inner;
-	struct pspec *ps;          /* NULL: a Click module */
+	struct vm__pspec *ps;          /* NULL: a Click module */
 	char name[64];             /* sandbox, netns, cgroup, scratch */
 	enum phase ph;
 	struct vm__sbx *sbx;
@@ -132,167 +116,6 @@ const char *vm_proc_state_name(enum vm_proc_state s)
 	return "unknown";
 }
 
-/* ---- the spec ------------------------------------------------------------- */
-
-static void strv_free(char **v)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
-static void pspec_free(struct pspec *ps)
-{
-	if (!ps)
-		return;
-	strv_free(ps->argv);
-	strv_free(ps->env);
-	for (size_t i = 0; i < ps->nfiles; i++) {
-		free((char *)ps->files[i].name);
-		free((char *)ps->files[i].content);
-	}
-	free(ps->files);
-	free(ps->ports);
-	free(ps);
-}
-
-/* s with every "@SCRATCH@" replaced by scratch. */
-static char *subst(const char *s, const char *scratch)
-{
-	static const char key[] = "@SCRATCH@";
-	size_t n = 0, kl = sizeof(key) - 1, sl = strlen(scratch);
-	for (const char *q = strstr(s, key); q; q = strstr(q + kl, key))
-		n++;
-	char *out = malloc(strlen(s) + n * sl + 1), *o = out;
-	if (!out)
-		return NULL;
-	for (const char *q; (q = strstr(s, key)) != NULL; s = q + kl) {
-		memcpy(o, s, (size_t)(q - s));
-		o += q - s;
-		memcpy(o, scratch, sl);
-		o += sl;
-	}
-	strcpy(o, s);
-	return out;
-}
-
-static char **strv_copy(const char *const *v, const char *scratch)
-{
-	size_t n = 0;
-	while (v && v[n])
-		n++;
-	char **c = calloc(n + 1, sizeof *c);
-	for (size_t i = 0; c && i < n; i++) {
-		if (!(c[i] = subst(v[i], scratch))) {
-			strv_free(c);
-			return NULL;
-		}
-	}
-	return c;
-}
-
-static bool file_name_ok(const char *n)
-{
-	if (!n || !*n || *n == '/' || strlen(n) > 200)
-		return false;
-	for (const char *p = n; *p; p = strchr(p, '/') ? strchr(p, '/') + 1 : p + strlen(p)) {
-		if (!strncmp(p, "..", 2) && (p[2] == '/' || !p[2]))
-			return false;
-		if (*p == '/')
-			return false; /* "a//b" */
-	}
-	return true;
-}
-
-static int check_pspec(const struct vm_process_spec *sp, uint64_t id, struct diags *d)
-{
-	if (!sp->argv || !sp->argv[0] || !*sp->argv[0]) {
-		diags_error(d, NULL, 0, "module %llu: its program has no command line",
-		            (unsigned long long)id);
-		return -EINVAL;
-	}
-	for (size_t i = 0; i < sp->nfiles; i++) {
-		if (!file_name_ok(sp->files[i].name) || !sp->files[i].content) {
-			diags_error(d, NULL, 0, "module %llu: file %s: a relative path inside the "
-			            "scratch directory (no '..') with a content",
-			            (unsigned long long)id, sp->files[i].name ? sp->files[i].name : "?");
-			return -EINVAL;
-		}
-	}
-	for (size_t i = 0; i < sp->nports; i++) {
-		if ((sp->ports[i].proto != 6 && sp->ports[i].proto != 17) || !sp->ports[i].port) {
-			diags_error(d, NULL, 0, "module %llu: port %u/%u: tcp (6) or udp (17) and a "
-			            "port above 0", (unsigned long long)id, sp->ports[i].port,
-			            sp->ports[i].proto);
-			return -EINVAL;
-		}
-	}
-	if (sp->uid == 0 && sp->gid != 0) {
-		diags_error(d, NULL, 0, "module %llu: a gid without a uid", (unsigned long long)id);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static void resolve_ids(const struct vm_process_spec *sp, uid_t *uid, gid_t *gid)
-{
-	*uid = sp->uid;
-	*gid = sp->gid;
-	if (!*uid) {
-		struct passwd *pw = getpwnam("nobody");
-		*uid = pw ? pw->pw_uid : 65534;
-	}
-	if (!*gid) {
-		struct group *gr = getgrnam("nogroup");
-		*gid = gr ? gr->gr_gid : 65534;
-	}
-}
-
-static struct pspec *pspec_copy(const struct vm_process_spec *sp, const char *scratch)
-{
-	struct pspec *ps = calloc(1, sizeof *ps);
-	if (!ps)
-		return NULL;
-	ps->argv = strv_copy(sp->argv, scratch);
-	ps->env = sp->env ? strv_copy(sp->env, scratch) : NULL;
-	ps->files = calloc(sp->nfiles + 1, sizeof *ps->files);
-	ps->ports = calloc(sp->nports + 1, sizeof *ps->ports);
-	bool ok = ps->argv && (ps->env || !sp->env) && ps->files && ps->ports;
-	for (size_t i = 0; ok && i < sp->nfiles; i++, ps->nfiles++) {
-		size_t len = sp->files[i].len ? sp->files[i].len : strlen(sp->files[i].content);
-		char *c = malloc(len + 1);
-		if (c) {
-			memcpy(c, sp->files[i].content, len);
-			c[len] = 0;
-		}
-		if (c && !sp->files[i].len) { /* text: @SCRATCH@ replaced as in argv */
-			char *t = subst(c, scratch);
-			free(c);
-			c = t;
-			len = c ? strlen(c) : 0;
-		}
-		ps->files[i].name = strdup(sp->files[i].name);
-		ps->files[i].content = c;
-		ps->files[i].len = len;
-		ok = c && ps->files[i].name;
-	}
-	if (!ok) {
-		pspec_free(ps);
-		return NULL;
-	}
-	if (sp->nports)
-		memcpy(ps->ports, sp->ports, sp->nports * sizeof *ps->ports);
-	ps->nports = sp->nports;
-	resolve_ids(sp, &ps->uid, &ps->gid);
-	ps->lim.mem_bytes = sp->mem_bytes;
-	ps->lim.cpu_shares = sp->cpu_shares;
-	ps->lim.cpu_quota_us = sp->cpu_quota_us;
-	ps->lim.pids_max = sp->pids_max ? sp->pids_max : 64;
-	ps->restart = sp->restart;
-	ps->timeout_ms = sp->start_timeout_ms;
-	return ps;
-}
-
 /* ---- reports -------------------------------------------------------------- */
 
 __attribute__((format(printf, 3, 4)))
@@ -330,7 +153,7 @@ static void report_start(struct pinst *p, int status)
 static void free_inst(struct pinst *p)
 {
 	struct proc *pb = p->pb;
-	pspec_free(p->ps);
+	vm__pspec_free(p->ps);
 	free(p->state);
 	free(p->log);
 	bool zombie = p->destroyed && p->ps;
@@ -449,51 +272,6 @@ static void give_up(struct pinst *p, int status)
 
 /* ---- running: listening, exits, restarts ----------------------------------- */
 
-/* One of /proc/<pid>/net/{tcp,tcp6,udp,udp6} has `port` (TCP: LISTEN). */
-static bool port_in(int pid, const char *file, uint16_t port, bool tcp)
-{
-	char path[64], line[512];
-	snprintf(path, sizeof path, "/proc/%d/net/%s", pid, file);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return false;
-	bool found = false;
-	while (!found && fgets(line, sizeof line, f)) {
-		unsigned lport, st;
-		if (sscanf(line, " %*u: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x", &lport, &st) != 2)
-			continue; /* the header */
-		found = lport == port && (!tcp || st == 0x0A);
-	}
-	fclose(f);
-	return found;
-}
-
-/* The program listens on every port of its spec. Read through a process
- * that is in the module's netns (checked: before `ip netns exec` the
- * launcher is still in the host's). */
-static bool listening(struct pinst *p)
-{
-	int pid = p->sbx ? vm__sbx_pid(p->sbx) : 0;
-	if (!pid || !vm__sbx_started(p->sbx))
-		return false;
-	char path[PATH_MAX];
-	struct stat a, b;
-	snprintf(path, sizeof path, "/proc/%d/ns/net", pid);
-	if (stat(path, &a) < 0)
-		return false;
-	snprintf(path, sizeof path, NETNS_DIR "/%s", p->name);
-	if (stat(path, &b) < 0 || a.st_ino != b.st_ino || a.st_dev != b.st_dev)
-		return false;
-	for (size_t i = 0; i < p->ps->nports; i++) {
-		uint16_t port = p->ps->ports[i].port;
-		bool tcp = p->ps->ports[i].proto == 6;
-		if (!port_in(pid, tcp ? "tcp" : "udp", port, tcp) &&
-		    !port_in(pid, tcp ? "tcp6" : "udp6", port, tcp))
-			return false;
-	}
-	return true;
-}
-
 static uint32_t backoff_ms(const struct proc *pb, uint32_t in_a_row)
 {
 	uint64_t ms = pb->cfg.restart_min_ms;
@@ -603,7 +381,7 @@ static void on_poll(uv_timer_t *t)
 	struct pinst *p = t->data;
 	if (p->ph != PH_LAUNCH)
 		return;
-	if (listening(p)) {
+	if (p->sbx && vm__pspec_listening(p->ps, p->sbx, p->name)) {
 		uv_timer_stop(&p->timer);
 		if (p->restarting) {
 			now_running(p);
@@ -637,43 +415,10 @@ static void on_poll(uv_timer_t *t)
 	vm__sbx_stop(p->sbx);
 }
 
-/* The scratch directory exists (mode 0700, the program's): its files. */
 static int write_files(const char *scratch, void *arg)
 {
 	struct pinst *p = arg;
-	for (size_t i = 0; i < p->ps->nfiles; i++) {
-		const struct vm_process_file *f = &p->ps->files[i];
-		char path[PATH_MAX];
-		if (snprintf(path, sizeof path, "%s/%s", scratch, f->name) >= (int)sizeof path)
-			return -ENAMETOOLONG;
-		for (char *q = path + strlen(scratch) + 1; (q = strchr(q, '/')) != NULL; q++) {
-			*q = 0;
-			int rc = mkdir(path, 0755) < 0 && errno != EEXIST ? -errno : 0;
-			if (rc == 0 && chown(path, p->ps->uid, p->ps->gid) < 0)
-				rc = -errno;
-			*q = '/';
-			if (rc < 0)
-				return rc;
-		}
-		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-		if (fd < 0)
-			return -errno;
-		int rc = 0;
-		for (size_t off = 0; rc == 0 && off < f->len;) {
-			ssize_t n = write(fd, f->content + off, f->len - off);
-			if (n < 0 && errno != EINTR)
-				rc = -errno;
-			else if (n > 0)
-				off += (size_t)n;
-		}
-		if (rc == 0 && fchown(fd, p->ps->uid, p->ps->gid) < 0)
-			rc = -errno;
-		if (close(fd) < 0 && rc == 0)
-			rc = -errno;
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
+	return vm__pspec_write(scratch, p->ps);
 }
 
 /* Start (or restart) the program in the namespace that is ready. */
@@ -694,7 +439,9 @@ static void launch(struct pinst *p)
 	int rc = vm__sbx_start(pb->cfg.loop, &sp, &p->sbx, err, sizeof err);
 	if (rc < 0) {
 		p->sbx = NULL;
-		set_error(p, p->restarting ? NULL : "start", "%s", err);
+		const char *bad = p->ps->bad_file;
+		set_error(p, p->restarting ? NULL : "start", "%s%s%s%s", err, bad ? " (file " : "",
+		          bad ? bad : "", bad ? ")" : "");
 		if (p->restarting) {
 			ended_running(p, false);
 		} else {
@@ -786,7 +533,7 @@ static int p_create(struct vm_backend *be, const struct vm_module_spec *spec, vo
 	pb->inner->mgr = be->mgr; /* its notes come to vm_mgr_notify, then to p_intercept */
 	if (idmap_get(&pb->insts, spec->id))
 		return -EEXIST;
-	int rc = spec->process ? check_pspec(spec->process, spec->id, d) : 0;
+	int rc = spec->process ? vm__pspec_check(spec->process, spec->id, d) : 0;
 	if (rc < 0)
 		return rc;
 	struct pinst *p = calloc(1, sizeof *p);
@@ -803,7 +550,7 @@ static int p_create(struct vm_backend *be, const struct vm_module_spec *spec, vo
 		s.state_len = 0;
 		char scratch[PATH_MAX];
 		snprintf(scratch, sizeof scratch, "%s/%s", pb->cfg.scratch_root, p->name);
-		if (!(p->ps = pspec_copy(spec->process, scratch))) {
+		if (!(p->ps = vm__pspec_copy(spec->process, scratch))) {
 			free(p);
 			return -ENOMEM;
 		}
@@ -814,7 +561,7 @@ static int p_create(struct vm_backend *be, const struct vm_module_spec *spec, vo
 		rc = -ENOMEM;
 	}
 	if (rc < 0) {
-		pspec_free(p->ps);
+		vm__pspec_free(p->ps);
 		free(p);
 		return rc;
 	}
@@ -1199,5 +946,5 @@ int vm_process_new(struct vm_backend *inner, const struct vm_process_config *cfg
 
 struct vm_backend *vm_process_inner(struct vm_backend *be)
 {
-	return P(be)->inner;
+	return be && be->ops->intercept == p_intercept ? P(be)->inner : NULL;
 }

@@ -226,7 +226,8 @@ void vm_mgr_suspended(struct vm_mgr *mgr, uint64_t id, int status, const void *s
 /* The native backend: starts the fast path with `c` (its event callback
  * is taken over) and runs modules in it. Fails like dp_start. */
 int vm_native_new(const struct dp_config *c, struct vm_backend **out, char *err, size_t errlen);
-/* The fast path under a native backend (NULL for others). */
+/* The fast path under a native backend, or a process backend around
+ * one (NULL for others). */
 struct dp *vm_native_dp(struct vm_backend *be);
 
 /* The xen backend: libxl and ClickOS. Fails with -ENODEV and a message
@@ -276,7 +277,8 @@ struct vm_process_config {
 };
 int vm_process_new(struct vm_backend *inner, const struct vm_process_config *cfg,
                    struct vm_backend **out, char *err, size_t errlen);
-/* The inner backend (for vm_native_dp, vm_dummy_* in tests). */
+/* The inner backend (vm_dummy_* in tests), NULL when `be` is not a
+ * process backend. vm_native_dp sees through it. */
 struct vm_backend *vm_process_inner(struct vm_backend *be);
 
 /* The dummy backend for tests: create/start/stop succeed and are counted;

@@ -229,7 +229,7 @@ static struct ctx *ctx_new(void)
 static void ctx_free(struct ctx *c)
 {
 	vm_mgr_free(c->m);
-	run_while(c, never, 0, 300); /* what was still stopping goes */
+	uv_run(&c->loop, UV_RUN_DEFAULT); /* until what was still stopping is gone */
 	assert_int_equal(uv_loop_close(&c->loop), 0);
 	free(c);
 }
@@ -372,7 +372,6 @@ static void test_nginx_lifecycle(void **state)
 	assert_int_equal(pinfo(c, 1).state, VM_PROC_FROZEN);
 	/* removed while frozen: nothing left */
 	assert_int_equal(vm_remove(c->m, 1), 0);
-	run_while(c, never, 0, 100);
 	ctx_free(c);
 	assert_no_residue(1);
 }
@@ -488,6 +487,23 @@ static void test_start_failures(void **state)
 	assert_no_residue(5);
 	assert_int_equal(c->attaches, c->detaches);
 
+	/* a file that cannot be written (its directory is a file): the start
+	 * fails naming it */
+	static const struct vm_process_file clash[] = {{.name = "conf", .content = "x"},
+	                                               {.name = "conf/site", .content = "y"}};
+	struct vm_process_spec ps4 = {.argv = deaf, .files = clash, .nfiles = 2};
+	struct vm_module_spec s4 = {.id = 7, .tenant = 1, .click = CLICK,
+	                            .key = {.addr = 0x0afd0802u}, .process = &ps4};
+	deploy(c, &s4);
+	assert_int_equal(vm_start(c->m, 7), 0);
+	assert_true(run_while(c, not_starting, 7, 10000));
+	assert_int_equal(mstate(c, 7), VM_DEPLOYED);
+	pi = pinfo(c, 7);
+	print_message("%s\n", pi.error);
+	assert_non_null(strstr(pi.error, "file conf/site"));
+	assert_no_residue(7);
+	assert_int_equal(c->attaches, c->detaches);
+
 	/* bad specs are refused at deploy */
 	static const struct vm_process_file up[] = {{.name = "../etc/x", .content = "x"}};
 	struct vm_process_spec bad = {.argv = deaf, .files = up, .nfiles = 1};
@@ -558,6 +574,8 @@ static void test_refused_elsewhere(void **state)
 	struct diags d;
 	diags_init(&d);
 	assert_int_equal(vm_deploy(m, &s, &d), -ENOTSUP);
+	assert_null(vm_process_inner(vm_mgr_backend(m)));
+	assert_null(vm_native_dp(vm_mgr_backend(m)));
 	diags_free(&d);
 	struct vm_process_info pi;
 	assert_int_equal(vm_module_process(m, 1, &pi), -ENOENT);
@@ -569,7 +587,7 @@ static int group_setup(void **state)
 	(void)state;
 	if (geteuid() != 0)
 		return 0;
-	sh("for n in 1 2 3 4 5 6; do ip netns del " PREFIX "$n 2>/dev/null; done; "
+	sh("for n in 1 2 3 4 5 6 7; do ip netns del " PREFIX "$n 2>/dev/null; done; "
 	   "ip netns del " NS_CLI " 2>/dev/null; rm -rf " SCRATCH_ROOT "; "
 	   "for c in memory cpu cpuacct pids freezer; do "
 	   "rmdir /sys/fs/cgroup/$c/" CG_PARENT "/* 2>/dev/null; done; true");
