@@ -51,6 +51,8 @@ enum phase {
 	PH_FROZEN,
 	PH_BACKOFF,   /* ended; restarted when the timer fires */
 	PH_TEARDOWN,  /* sandbox stopping, then detach and netns */
+	PH_WAIT,      /* started while the module's previous instance (removed,
+	               * redeployed) still tears down its namespace */
 };
 
 struct proc;
@@ -74,6 +76,8 @@ struct pinst {
 	bool suspending, frozen, inner_suspended, inner_stopped;
 	bool timed_out;            /* we stopped it: it did not listen in time */
 	bool destroyed, freeing;
+	struct pinst *znext;       /* destroyed, not yet freed (proc.zombies) */
+	struct pinst *pred, *succ; /* the same id's removed instance and its successor */
 	/* what to report once the teardown is over */
 	int start_error;           /* STARTED or RESUMED with it */
 	int fail_status;           /* FAILED with it */
@@ -96,6 +100,7 @@ struct proc {
 	struct vm_process_config cfg;
 	struct idmap insts;
 	int zombies;                /* destroyed instances still tearing down */
+	struct pinst *zlist;        /* ... of programs */
 	char prefix[24], scratch_root[256], cgroup_parent[64]; /* the config's copies */
 	bool freed;
 };
@@ -150,15 +155,33 @@ static void report_start(struct pinst *p, int status)
 
 /* ---- handles and freeing ---------------------------------------------------- */
 
+static void start_now(struct pinst *p);
+
 static void free_inst(struct pinst *p)
 {
 	struct proc *pb = p->pb;
+	for (struct pinst **z = &pb->zlist; *z; z = &(*z)->znext) {
+		if (*z == p) {
+			*z = p->znext;
+			break;
+		}
+	}
+	if (p->pred)
+		p->pred->succ = NULL;
+	struct pinst *succ = p->succ;
+	if (succ) {
+		succ->pred = NULL; /* its namespace is free now */
+		if (succ->ph == PH_WAIT)
+			start_now(succ);
+	}
 	vm__pspec_free(p->ps);
 	free(p->state);
 	free(p->log);
 	bool zombie = p->destroyed && p->ps;
 	free(p);
-	if (zombie && --pb->zombies == 0 && pb->freed) {
+	if (!zombie)
+		return;
+	if (--pb->zombies == 0 && pb->freed) {
 		idmap_free(&pb->insts);
 		free(pb);
 	}
@@ -353,7 +376,7 @@ static void on_sbx_exit(struct vm__sbx *s, const struct vm__sbx_exit *exit, void
 	bool oom = ex->reason == VM_SBX_OOM;
 	if (p->timed_out)
 		p->timed_out = false; /* the message is set */
-	else if (ex->reason == VM_SBX_START_FAILED || !p->restarting || p->ph != PH_LAUNCH)
+	else
 		set_error(p, oom ? "memory" : NULL, "%s%s", ex->msg,
 		          oom ? " (its memory limit is too small)" : "");
 	if (!p->restarting && (p->ph == PH_LAUNCH || p->ph == PH_WRAP)) {
@@ -393,6 +416,7 @@ static void on_poll(uv_timer_t *t)
 		int rc = in->ops->start(in, p->inner); /* the held packets: at its STARTED */
 		if (rc < 0 && p->ph == PH_WRAP) {
 			set_error(p, "start", "the module's wrapper did not start: %s", strerror(-rc));
+			p->info.state = VM_PROC_FAILED;
 			start_failed(p, rc);
 		}
 		return;
@@ -492,8 +516,21 @@ static void on_setup_exit(uv_process_t *h, int64_t status, int sig)
 	launch(p);
 }
 
-/* First start: netns, then (on_setup_exit) attach and launch. */
+/* First start: netns, then (on_setup_exit) attach and launch; after the
+ * previous instance of the same id is gone. */
 static void begin_start(struct pinst *p)
+{
+	if (p->pred) {
+		memset(p->info.reason, 0, sizeof p->info.reason);
+		p->info.error[0] = 0;
+		p->info.state = VM_PROC_STARTING;
+		p->ph = PH_WAIT;
+		return;
+	}
+	start_now(p);
+}
+
+static void start_now(struct pinst *p)
 {
 	memset(p->info.reason, 0, sizeof p->info.reason);
 	p->info.error[0] = 0;
@@ -553,6 +590,12 @@ static int p_create(struct vm_backend *be, const struct vm_module_spec *spec, vo
 		if (!(p->ps = vm__pspec_copy(spec->process, scratch))) {
 			free(p);
 			return -ENOMEM;
+		}
+		for (struct pinst *z = pb->zlist; z; z = z->znext) {
+			if (z->id == p->id && !z->succ) {
+				p->pred = z;
+				z->succ = p;
+			}
 		}
 	}
 	rc = pb->inner->ops->create(pb->inner, &s, &p->inner, d);
@@ -696,7 +739,7 @@ static int p_resume(struct vm_backend *be, void *inst)
 		begin_start(p);
 		return 0;
 	}
-	if (p->ph == PH_TEARDOWN || p->ph == PH_NETNS || p->ph == PH_WRAP)
+	if (p->ph == PH_TEARDOWN || p->ph == PH_NETNS || p->ph == PH_WRAP || p->ph == PH_WAIT)
 		return -EBUSY;
 	if (p->sbx && vm__sbx_frozen(p->sbx))
 		vm__sbx_thaw(p->sbx);
@@ -720,13 +763,15 @@ static void p_destroy(struct vm_backend *be, void *inst)
 	pb->inner->ops->destroy(pb->inner, p->inner);
 	p->inner_live = false;
 	p->destroyed = true;
-	if (!p->ps || p->ph == PH_IDLE) {
-		if (p->ps)
-			pb->zombies++;
+	if (p->ps) {
+		pb->zombies++;
+		p->znext = pb->zlist;
+		pb->zlist = p;
+	}
+	if (!p->ps || p->ph == PH_IDLE || p->ph == PH_WAIT) {
 		release(p);
 		return;
 	}
-	pb->zombies++;
 	p->start_error = p->fail_status = 0;
 	p->stop_note = p->start_after = false;
 	if (p->ph != PH_TEARDOWN)
@@ -837,7 +882,7 @@ static enum vm_proc_state proc_state(const struct pinst *p)
 		return VM_PROC_FAILED;
 	switch (p->ph) {
 	case PH_IDLE: return VM_PROC_NONE;
-	case PH_NETNS: case PH_LAUNCH: case PH_WRAP:
+	case PH_WAIT: case PH_NETNS: case PH_LAUNCH: case PH_WRAP:
 		return p->restarting ? VM_PROC_RESTARTING : VM_PROC_STARTING;
 	case PH_RUNNING: return VM_PROC_RUNNING;
 	case PH_FROZEN: return VM_PROC_FROZEN;

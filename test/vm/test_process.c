@@ -370,7 +370,17 @@ static void test_nginx_lifecycle(void **state)
 	vm_mgr_tick(c->m, dp_now_ns() + 3600ull * 1000000000u);
 	assert_true(run_while(c, is_suspended, 1, 10000));
 	assert_int_equal(pinfo(c, 1).state, VM_PROC_FROZEN);
-	/* removed while frozen: nothing left */
+	/* removed while frozen and deployed again at once: its first flow
+	 * starts it once the old one's namespace is gone */
+	assert_int_equal(vm_remove(c->m, 1), 0);
+	assert_true(exists("/run/netns/" PREFIX "1")); /* still being torn down */
+	deploy(c, &n.spec);
+	vm_dummy_packet(c->inner, 1, dp_now_ns());
+	assert_int_equal(mstate(c, 1), VM_STARTING);
+	assert_true(run_while(c, not_starting, 1, 20000));
+	assert_int_equal(mstate(c, 1), VM_RUNNING);
+	assert_int_equal(fetch(5), 0);
+	/* removed: nothing left */
 	assert_int_equal(vm_remove(c->m, 1), 0);
 	ctx_free(c);
 	assert_no_residue(1);
