@@ -242,4 +242,10 @@ int vm__pspec_write(const char *scratch, void *arg);
  * process in the network namespace /run/netns/<netns> (checked). */
 bool vm__pspec_listening(const struct vm__pspec *ps, const struct vm__sbx *sbx, const char *netns);
 
+/* ---- leftovers of a crashed innetd (process_sweep.c) ---- */
+/* Removes <prefix><digits> network namespaces, cgroups (their processes
+ * killed) and scratch directories; how many. Blocks up to a second per
+ * cgroup whose processes are dying: call it before the loop serves. */
+int vm__process_sweep(const char *prefix, const char *scratch_root, const char *cgroup_parent);
+
 #endif

@@ -544,6 +544,9 @@ int vm_module_info(const struct vm_mgr *m, uint64_t id, struct vm_module_info *i
 	memset(&info->dp, 0, sizeof info->dp);
 	if (m->be->ops->stats)
 		m->be->ops->stats(m->be, v->inst, &info->dp);
+	memset(&info->process, 0, sizeof info->process);
+	info->is_process = m->be->ops->process &&
+	                   m->be->ops->process(m->be, v->inst, &info->process);
 	return 0;
 }
 

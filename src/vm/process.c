@@ -982,6 +982,8 @@ int vm_process_new(struct vm_backend *inner, const struct vm_process_config *cfg
 	if (!c->restart_max_ms) c->restart_max_ms = 30000;
 	if (!c->restart_reset_ms) c->restart_reset_ms = 60000;
 	if (!c->max_restarts) c->max_restarts = 10;
+	if (geteuid() == 0) /* (without root nothing could have been made) */
+		vm__process_sweep(pb->prefix, pb->scratch_root, pb->cgroup_parent);
 	pb->ops = process_ops;
 	pb->ops.saved_state = inner->ops->saved_state;
 	pb->be.ops = &pb->ops;

@@ -250,7 +250,9 @@ char *vm_xen_libxl_json(const struct vm_module_spec *spec, const char *default_i
  * in a network namespace of their own beside their Click wrapper, run by
  * `inner` (native in innetd, dummy in tests); modules without go straight
  * to `inner`. Owns `inner` once it returns 0 (on an error the caller
- * still does). The config's strings are copied. Loop thread (cfg.loop);
+ * still does). The config's strings are copied. First it removes what a
+ * crashed innetd left: <prefix><digits> network namespaces, cgroups (their
+ * processes killed) and scratch directories (blocking: call it at start). Loop thread (cfg.loop);
  * after vm_mgr_free, turn the loop until the programs still stopping are
  * gone (each frees its part; the last frees the backend). Lifecycle and
  * failures: src/vm/README.md, "The process backend". */
@@ -372,6 +374,8 @@ struct vm_module_info {
 	                                  * module started fresh (logged) */
 	uint64_t failures;               /* VM_NOTE_FAILED: its program given up on */
 	int last_failure;                /* that note's status (0: none) */
+	bool is_process;                 /* a program's module: `process` is filled */
+	struct vm_process_info process;  /* as vm_module_process */
 };
 int vm_module_info(const struct vm_mgr *mgr, uint64_t id, struct vm_module_info *info);
 /* Process modules: the program's state and figures (-ENOENT: no such

@@ -326,6 +326,8 @@ static void test_nginx_lifecycle(void **state)
 	assert_string_equal(before, after);
 	struct vm_module_info in;
 	assert_int_equal(vm_module_info(c->m, 1, &in), 0);
+	assert_true(in.is_process);
+	assert_int_equal(in.process.state, VM_PROC_RUNNING);
 	assert_int_equal(in.suspends, 1);
 	assert_int_equal(in.resumes, 1);
 
@@ -570,6 +572,33 @@ static void test_crash_loop(void **state)
 	assert_no_residue(6);
 }
 
+/* What a crashed innetd left (a netns, a scratch directory, a cgroup with
+ * a live process) goes when the backend is made; others' names stay. */
+static void test_sweep(void **state)
+{
+	(void)state;
+	NEED_ROOT();
+	char procs[256] = "";
+	if (exists("/sys/fs/cgroup/pids/cgroup.procs") || !exists("/sys/fs/cgroup/cgroup.procs"))
+		snprintf(procs, sizeof procs, "/sys/fs/cgroup/pids/" CG_PARENT "/" PREFIX "9");
+	else
+		snprintf(procs, sizeof procs, "/sys/fs/cgroup/" CG_PARENT "/" PREFIX "9");
+	assert_int_equal(sh("ip netns add " PREFIX "9 && ip netns add " PREFIX "x9 && "
+	                    "mkdir -p " SCRATCH_ROOT "/" PREFIX "9/www " SCRATCH_ROOT "/" PREFIX "x && "
+	                    "echo hi > " SCRATCH_ROOT "/" PREFIX "9/www/index.html && "
+	                    "mkdir -p %s", procs), 0);
+	assert_int_equal(sh("sh -c 'echo $$ > %s/cgroup.procs; exec sleep 600' & "
+	                    "for i in $(seq 100); do grep -q . %s/cgroup.procs && exit 0; "
+	                    "sleep 0.05; done; exit 1", procs, procs), 0);
+	struct ctx *c = ctx_new();
+	assert_no_residue(9);
+	assert_false(exists(procs));
+	assert_true(exists("/run/netns/" PREFIX "x9"));  /* not <prefix><digits> */
+	assert_true(exists(SCRATCH_ROOT "/" PREFIX "x"));
+	sh("ip netns del " PREFIX "x9; rmdir " SCRATCH_ROOT "/" PREFIX "x");
+	ctx_free(c);
+}
+
 /* A process module on a backend that cannot run one is refused. */
 static void test_refused_elsewhere(void **state)
 {
@@ -623,6 +652,7 @@ int main(void)
 		cmocka_unit_test(test_nginx_lifecycle),
 		cmocka_unit_test(test_memory),
 		cmocka_unit_test(test_crash_loop),
+		cmocka_unit_test(test_sweep),
 	};
 	int rc = cmocka_run_group_tests_name("process-plain", plain, NULL, NULL);
 	return rc | cmocka_run_group_tests_name("process", root, group_setup, group_teardown);
