@@ -572,6 +572,47 @@ static void test_crash_loop(void **state)
 	assert_no_residue(6);
 }
 
+/* A UDP server that binds late (IPv6, dual stack): the start waits for
+ * the bind, then a datagram from the client is answered at once. */
+static void test_udp(void **state)
+{
+	(void)state;
+	NEED_ROOT();
+	struct ctx *c = ctx_new();
+	static const char *const argv[] = {"python3", "-u", "@SCRATCH@/echo.py", NULL};
+	static const struct vm_process_file files[] = {{.name = "echo.py", .content =
+		"import socket, time\n"
+		"time.sleep(0.5)\n"
+		"s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\n"
+		"s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)\n"
+		"s.bind(('::', 5353))\n"
+		"print('bound', flush=True)\n"
+		"while True:\n"
+		"    d, a = s.recvfrom(100)\n"
+		"    s.sendto(b'echo ' + d, a)\n"}};
+	static const struct vm_process_port dns[] = {{17, 5353}};
+	struct vm_process_spec ps = {.argv = argv, .files = files, .nfiles = 1, .ports = dns,
+	                             .nports = 1, .mem_bytes = 128u << 20};
+	struct vm_module_spec s = {.id = 8, .tenant = 1, .click = CLICK,
+	                           .key = {.addr = 0x0afd0802u, .proto = 17, .port = 5353},
+	                           .process = &ps};
+	deploy(c, &s);
+	vm_dummy_packet(c->inner, 8, dp_now_ns());
+	assert_true(run_while(c, not_starting, 8, 20000));
+	assert_int_equal(mstate(c, 8), VM_RUNNING);
+	assert_int_equal(sh("ip netns exec " NS_CLI " python3 -c \""
+	                    "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+	                    "s.settimeout(3); s.sendto(b'ping', ('" MOD_ADDR "', 5353)); "
+	                    "assert s.recv(100) == b'echo ping'\""), 0);
+	char log[256];
+	size_t len;
+	assert_int_equal(vm_module_log(c->m, 8, log, sizeof log - 1, &len), 0);
+	log[len] = 0;
+	assert_non_null(strstr(log, "bound"));
+	ctx_free(c);
+	assert_no_residue(8);
+}
+
 /* What a crashed innetd left (a netns, a scratch directory, a cgroup with
  * a live process) goes when the backend is made; others' names stay. */
 static void test_sweep(void **state)
@@ -626,7 +667,7 @@ static int group_setup(void **state)
 	(void)state;
 	if (geteuid() != 0)
 		return 0;
-	sh("for n in 1 2 3 4 5 6 7; do ip netns del " PREFIX "$n 2>/dev/null; done; "
+	sh("for n in 1 2 3 4 5 6 7 8 9; do ip netns del " PREFIX "$n 2>/dev/null; done; "
 	   "ip netns del " NS_CLI " 2>/dev/null; rm -rf " SCRATCH_ROOT "; "
 	   "for c in memory cpu cpuacct pids freezer; do "
 	   "rmdir /sys/fs/cgroup/$c/" CG_PARENT "/* 2>/dev/null; done; true");
@@ -652,6 +693,7 @@ int main(void)
 		cmocka_unit_test(test_nginx_lifecycle),
 		cmocka_unit_test(test_memory),
 		cmocka_unit_test(test_crash_loop),
+		cmocka_unit_test(test_udp),
 		cmocka_unit_test(test_sweep),
 	};
 	int rc = cmocka_run_group_tests_name("process-plain", plain, NULL, NULL);
