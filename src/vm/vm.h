@@ -12,7 +12,9 @@
  *
  * Backends (struct vm_backend): `native` runs modules in the DPDK fast path
  * with the built-in Click runtime; `xen` boots ClickOS domains through
- * libxl (refused with a clear error where there is no hypervisor); `dummy`
+ * libxl (refused with a clear error where there is no hypervisor);
+ * `process` wraps another backend and runs a module that is a program
+ * (nginx, a DNS server) sandboxed beside its Click wrapper; `dummy`
  * records calls for tests. Every backend exists in every build: without
  * DPDK or libxl they refuse to start with a message saying why.
  *
@@ -151,13 +153,13 @@ enum vm_note {
 	                     * program, or any packet of a suspended one (ev->wake) */
 	VM_NOTE_STARTED,    /* start finished (status 0 or negative errno) */
 	VM_NOTE_STOPPED,    /* stop finished */
-	VM_NOTE_FAILED,     /* a running (or suspended) module's program failed for
-	                     * good; the backend stopped it: status -ENOMEM (out of
-	                     * memory) or -ECHILD (it kept ending); VM_FAILED */
 	VM_NOTE_RESUMED,    /* resume finished: the held packets went through the
 	                     * module. status 0; VM_RESUMED_FRESH when the saved state
 	                     * did not load and the module started with a fresh one;
 	                     * or a negative errno (it stays suspended) */
+	VM_NOTE_FAILED,     /* a running (or suspended) module's program failed for
+	                     * good; the backend stopped it: status -ENOMEM (out of
+	                     * memory) or -ECHILD (it kept ending); VM_FAILED */
 };
 #define VM_RESUMED_FRESH 1
 
@@ -252,9 +254,10 @@ char *vm_xen_libxl_json(const struct vm_module_spec *spec, const char *default_i
  * to `inner`. Owns `inner` once it returns 0 (on an error the caller
  * still does). The config's strings are copied. First it removes what a
  * crashed innetd left: <prefix><digits> network namespaces, cgroups (their
- * processes killed) and scratch directories (blocking: call it at start). Loop thread (cfg.loop);
- * after vm_mgr_free, turn the loop until the programs still stopping are
- * gone (each frees its part; the last frees the backend). Lifecycle and
+ * processes killed) and scratch directories (blocking: call it at start;
+ * one prefix per innetd on a host). Loop thread (cfg.loop); after
+ * vm_mgr_free, turn the loop until the programs still stopping are gone
+ * (each frees its part; the last frees the backend). Lifecycle and
  * failures: src/vm/README.md, "The process backend". */
 struct vm_process_config {
 	struct uv_loop_s *loop;     /* required */
@@ -267,7 +270,7 @@ struct vm_process_config {
 	void *ud;
 	const char *prefix;         /* names: <prefix><id> is the sandbox, its
 	                             * netns, cgroup and scratch (NULL: "innet-p") */
-	const char *scratch_root;   /* NULL: VM_SBX_SCRATCH_ROOT */
+	const char *scratch_root;   /* NULL: /var/lib/innet/sandbox */
 	const char *cgroup_parent;  /* NULL: "innet-sandbox" */
 	size_t log_bytes;           /* per module (0: 64 KiB) */
 	uint32_t grace_ms;          /* SIGTERM -> SIGKILL (0: 2000) */
