@@ -422,7 +422,7 @@ static void test_memory(void **state)
 	static const char *const py[] = {"python3", "-c",
 		"import socket, time\n"
 		"s = socket.socket(); s.bind(('0.0.0.0', 8080)); s.listen()\n"
-		"time.sleep(0.3); b = bytearray(256 << 20); time.sleep(30)\n", NULL};
+		"time.sleep(1); b = bytearray(256 << 20); time.sleep(30)\n", NULL};
 	static const struct vm_process_port p8080[] = {{6, 8080}};
 	struct vm_process_spec ps = {.argv = py, .mem_bytes = 32u << 20, .ports = p8080,
 	                             .nports = 1};
@@ -535,7 +535,7 @@ static void test_crash_loop(void **state)
 	max_restarts = 2;
 	struct ctx *c = ctx_new();
 	max_restarts = 0;
-	static const char *const argv[] = {"/bin/sh", "-c", "echo boom $$; sleep 0.3; exit 3", NULL};
+	static const char *const argv[] = {"/bin/sh", "-c", "echo boom $$; sleep 1; exit 3", NULL};
 	struct vm_process_spec ps = {.argv = argv}; /* no ports: up once started */
 	struct vm_module_spec s = {.id = 6, .tenant = 1, .click = CLICK,
 	                           .key = {.addr = 0x0afd0802u}, .process = &ps};
