@@ -271,6 +271,7 @@ static void teardown(struct pinst *p)
 	p->ph = PH_TEARDOWN;
 	uv_timer_stop(&p->timer);
 	p->restarting = false;
+	p->suspending = false; /* a freeze cancelled by the stop reports nothing */
 	if (p->inner_live)
 		inner_stop(p);
 	if (p->sbx)
