@@ -16,6 +16,14 @@
 #define VM_XEN_XS_CONFIG "clickos/0/config"
 #define VM_XEN_XS_STATUS "clickos/0/status"
 
+/* The manager's side of vm_mgr_notify / vm_mgr_suspended without the
+ * backend's intercept: how a wrapping backend (process.c) reports its
+ * modules' own notifications. */
+void vm__mgr_deliver(struct vm_mgr *mgr, uint64_t id, enum vm_note note, int status,
+                     const struct dp_event *ev);
+void vm__mgr_deliver_suspended(struct vm_mgr *mgr, uint64_t id, int status, const void *state,
+                               size_t len);
+
 int vm__xen_check(const struct vm_module_spec *spec, const char *default_image, char *err,
                   size_t errlen);
 
@@ -206,5 +214,38 @@ int vm__sbx_cg_check(char *err, size_t errlen);
 /* A memfd holding the filter's BPF, read by bwrap --seccomp FD; -ENOTSUP
  * when built without libseccomp. */
 int vm__sbx_seccomp_fd(char *err, size_t errlen);
+
+/* ---- the process backend's specs (process_spec.c) ---- */
+struct vm__pspec {  /* a deep copy of vm_process_spec */
+	char **argv, **env;
+	struct vm_process_file *files;
+	size_t nfiles;
+	uid_t uid;
+	gid_t gid;
+	struct vm__sbx_limits lim;
+	struct vm_process_port *ports;
+	size_t nports;
+	enum vm_restart restart;
+	uint32_t timeout_ms;
+	const char *bad_file;   /* the file vm__pspec_write failed on (NULL: none) */
+};
+
+/* A bad spec: -EINVAL with a diagnostic. */
+int vm__pspec_check(const struct vm_process_spec *sp, uint64_t id, struct diags *d);
+/* A deep copy, "@SCRATCH@" in argv, env and text files replaced by
+ * `scratch`, uid/gid resolved (nobody/nogroup), pids_max 64 by default. */
+struct vm__pspec *vm__pspec_copy(const struct vm_process_spec *sp, const char *scratch);
+void vm__pspec_free(struct vm__pspec *ps);
+/* vm__sbx_spec.prepare (arg: the vm__pspec): its files, owned by its uid. */
+int vm__pspec_write(const char *scratch, void *arg);
+/* The sandbox's program listens on every port of the spec, seen from a
+ * process in the network namespace /run/netns/<netns> (checked). */
+bool vm__pspec_listening(const struct vm__pspec *ps, const struct vm__sbx *sbx, const char *netns);
+
+/* ---- leftovers of a crashed innetd (process_sweep.c) ---- */
+/* Removes <prefix><digits> network namespaces, cgroups (their processes
+ * killed) and scratch directories; how many. Blocks up to a second per
+ * cgroup whose processes are dying: call it before the loop serves. */
+int vm__process_sweep(const char *prefix, const char *scratch_root, const char *cgroup_parent);
 
 #endif

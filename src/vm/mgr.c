@@ -13,6 +13,7 @@
 
 #include "base/idmap.h"
 #include "base/tbucket.h"
+#include "vm/internal.h"
 #include "vm/vm.h"
 
 /* Start buckets count thousandths of a start, so that rates below one
@@ -53,6 +54,7 @@ const char *vm_state_name(enum vm_state s)
 	case VM_IDLE: return "idle";
 	case VM_SUSPENDED: return "suspended";
 	case VM_STOPPED: return "stopped";
+	case VM_FAILED: return "failed";
 	}
 	return "unknown";
 }
@@ -193,14 +195,22 @@ int vm_deploy(struct vm_mgr *m, const struct vm_module_spec *spec, struct diags 
 		return -EEXIST;
 	if (m->st.modules >= m->cfg.max_modules)
 		return -ENOSPC;
+	if (spec->process && !m->be->ops->process) {
+		diags_error(d, NULL, 0, "module %llu is a program: the %s backend runs only Click "
+		            "modules (innetd needs the process backend)",
+		            (unsigned long long)spec->id, m->be->ops->name);
+		return -ENOTSUP;
+	}
 	struct vmod *v = calloc(1, sizeof *v);
 	if (!v)
 		return -ENOMEM;
 	v->id = spec->id;
 	v->tenant = spec->tenant;
-	v->stateful = spec->stateful;
+	/* a program is frozen when idle, never stopped: its state is its memory */
+	v->stateful = spec->stateful || spec->process;
 	v->state = VM_DEPLOYED;
 	struct vm_module_spec s = *spec;
+	s.stateful = v->stateful;
 	if (s.stateful && !s.mem_quota)
 		s.mem_quota = m->cfg.stateful_quota;
 	if (!m->be->ops->saved_state) {
@@ -283,7 +293,7 @@ int vm_start(struct vm_mgr *m, uint64_t id)
 		return -ENOENT;
 	if (v->state == VM_SUSPENDED)
 		return resume(m, v, dp_now_ns());
-	if (v->state != VM_DEPLOYED && v->state != VM_STOPPED)
+	if (v->state != VM_DEPLOYED && v->state != VM_STOPPED && v->state != VM_FAILED)
 		return v->state == VM_STARTING ? -EINPROGRESS : -EALREADY;
 	return begin_start(m, v, dp_now_ns());
 }
@@ -293,7 +303,7 @@ int vm_stop(struct vm_mgr *m, uint64_t id, bool hold_off)
 	struct vmod *v = idmap_get(&m->mods, id);
 	if (!v)
 		return -ENOENT;
-	bool ran = v->state != VM_DEPLOYED && v->state != VM_STOPPED;
+	bool ran = v->state != VM_DEPLOYED && v->state != VM_STOPPED && v->state != VM_FAILED;
 	if (ran) {
 		int r = m->be->ops->stop(m->be, v->inst); /* a saved state is dropped */
 		if (r < 0)
@@ -337,7 +347,8 @@ static void new_flow(struct vm_mgr *m, struct vmod *v, const struct dp_event *ev
 		return;
 	}
 	case VM_STOPPED:
-		m->be->ops->stop(m->be, v->inst);
+	case VM_FAILED:
+		m->be->ops->stop(m->be, v->inst); /* drop what it held */
 		return;
 	case VM_SUSPENDED: /* any packet; no rate limit: its flows are live */
 		resume(m, v, ev && ev->ts_ns ? ev->ts_ns : now);
@@ -369,8 +380,28 @@ static void resumed(struct vm_mgr *m, struct vmod *v, int status, uint64_t now)
 	m->st.resumes++;
 }
 
+/* The backend gave up on a module's program (and stopped it). */
+static void failed(struct vm_mgr *m, struct vmod *v, int status)
+{
+	if (v->state == VM_DEPLOYED || v->state == VM_STOPPED || v->state == VM_FAILED)
+		return;
+	v->suspending = v->wake_pending = v->resuming = false;
+	v->info.failures++;
+	v->info.last_failure = status;
+	v->running_since = 0;
+	set_state(m, v, VM_FAILED);
+}
+
 void vm_mgr_notify(struct vm_mgr *m, uint64_t id, enum vm_note note, int status,
                    const struct dp_event *ev)
+{
+	if (m->be->ops->intercept && m->be->ops->intercept(m->be, id, note, status, ev))
+		return;
+	vm__mgr_deliver(m, id, note, status, ev);
+}
+
+void vm__mgr_deliver(struct vm_mgr *m, uint64_t id, enum vm_note note, int status,
+                     const struct dp_event *ev)
 {
 	struct vmod *v = idmap_get(&m->mods, id);
 	if (!v)
@@ -406,6 +437,9 @@ void vm_mgr_notify(struct vm_mgr *m, uint64_t id, enum vm_note note, int status,
 	case VM_NOTE_RESUMED:
 		resumed(m, v, status, now);
 		break;
+	case VM_NOTE_FAILED:
+		failed(m, v, status);
+		break;
 	}
 }
 
@@ -429,6 +463,15 @@ static int suspend(struct vm_mgr *m, struct vmod *v, uint64_t now)
 }
 
 void vm_mgr_suspended(struct vm_mgr *m, uint64_t id, int status, const void *state, size_t len)
+{
+	if (m->be->ops->intercept_suspended &&
+	    m->be->ops->intercept_suspended(m->be, id, status, state, len))
+		return;
+	vm__mgr_deliver_suspended(m, id, status, state, len);
+}
+
+void vm__mgr_deliver_suspended(struct vm_mgr *m, uint64_t id, int status, const void *state,
+                               size_t len)
 {
 	struct vmod *v = idmap_get(&m->mods, id);
 	if (!v || !v->suspending)
@@ -501,6 +544,9 @@ int vm_module_info(const struct vm_mgr *m, uint64_t id, struct vm_module_info *i
 	memset(&info->dp, 0, sizeof info->dp);
 	if (m->be->ops->stats)
 		m->be->ops->stats(m->be, v->inst, &info->dp);
+	memset(&info->process, 0, sizeof info->process);
+	info->is_process = m->be->ops->process &&
+	                   m->be->ops->process(m->be, v->inst, &info->process);
 	return 0;
 }
 
@@ -543,4 +589,28 @@ int vm_module_tables(const struct vm_mgr *m, uint64_t id, struct vm_table_info *
 	if (!m->be->ops->tables)
 		return 0;
 	return m->be->ops->tables(m->be, v->inst, out, max);
+}
+
+int vm_module_process(const struct vm_mgr *m, uint64_t id, struct vm_process_info *out)
+{
+	struct vmod *v = idmap_get(&m->mods, id);
+	if (!v)
+		return -ENOENT;
+	memset(out, 0, sizeof *out);
+	if (!m->be->ops->process || !m->be->ops->process(m->be, v->inst, out))
+		return -ENOTSUP;
+	return 0;
+}
+
+int vm_module_log(const struct vm_mgr *m, uint64_t id, char *buf, size_t cap, size_t *len)
+{
+	*len = 0;
+	struct vmod *v = idmap_get(&m->mods, id);
+	if (!v)
+		return -ENOENT;
+	struct vm_process_info pi;
+	if (!m->be->ops->log || !m->be->ops->process || !m->be->ops->process(m->be, v->inst, &pi))
+		return -ENOTSUP;
+	*len = m->be->ops->log(m->be, v->inst, buf, cap, NULL);
+	return 0;
 }

@@ -535,5 +535,7 @@ int vm_native_new(const struct dp_config *c, struct vm_backend **out, char *err,
 
 struct dp *vm_native_dp(struct vm_backend *be)
 {
+	if (vm_process_inner(be)) /* the native backend under a process backend */
+		be = vm_process_inner(be);
 	return be && be->ops == &native_ops ? ((struct native *)be)->dp : NULL;
 }

@@ -12,7 +12,9 @@
  *
  * Backends (struct vm_backend): `native` runs modules in the DPDK fast path
  * with the built-in Click runtime; `xen` boots ClickOS domains through
- * libxl (refused with a clear error where there is no hypervisor); `dummy`
+ * libxl (refused with a clear error where there is no hypervisor);
+ * `process` wraps another backend and runs a module that is a program
+ * (nginx, a DNS server) sandboxed beside its Click wrapper; `dummy`
  * records calls for tests. Every backend exists in every build: without
  * DPDK or libxl they refuse to start with a message saying why.
  *
@@ -39,8 +41,48 @@ enum vm_state {
 	VM_IDLE,      /* running, no packet for idle_ms (stateful: kept) */
 	VM_SUSPENDED, /* stateful, state saved by the backend */
 	VM_STOPPED,   /* stopped by the operator: first packets do not start it */
+	VM_FAILED,    /* its program failed for good (process backend: out of
+	               * memory, or crashing again and again): first packets do
+	               * not start it; vm_start does */
 };
 const char *vm_state_name(enum vm_state s);
+
+/* A module that is a program (the process backend, docs/process-sandbox.md):
+ * run sandboxed in a network namespace of its own joined to the fast path,
+ * beside a Click wrapper (the module's `click`). Everything is copied. */
+struct vm_process_file {
+	const char *name;      /* relative to the scratch directory; no "..";
+	                        * may contain '/': the directories are made */
+	const char *content;
+	size_t len;            /* bytes, written as they are; 0: text, strlen
+	                        * (content), "@SCRATCH@" replaced as in argv */
+};
+struct vm_process_port {
+	uint8_t proto;         /* 6 (TCP: a socket in LISTEN) or 17 (UDP: bound) */
+	uint16_t port;         /* host order */
+};
+enum vm_restart {
+	VM_RESTART_ON_FAILURE, /* an exit or a crash while running: restarted
+	                        * with backoff (not an OOM kill: failed) */
+	VM_RESTART_NEVER,      /* any end of the program: failed */
+};
+struct vm_process_spec {
+	const char *const *argv;     /* NULL-terminated; argv[0] absolute or on PATH.
+	                              * "@SCRATCH@" anywhere in an argument is
+	                              * replaced by the scratch directory */
+	const char *const *env;      /* "K=V", NULL-terminated (NULL: PATH only) */
+	const struct vm_process_file *files; /* written before each start */
+	size_t nfiles;
+	uint32_t uid, gid;           /* 0: nobody / nogroup (root is refused) */
+	uint64_t mem_bytes;          /* memory limit (0: none, not advised) */
+	uint32_t cpu_shares;         /* relative weight (0: 1024) */
+	uint32_t cpu_quota_us;       /* per 100 ms (0: no quota) */
+	uint32_t pids_max;           /* processes and threads (0: 64) */
+	const struct vm_process_port *ports; /* what "listening" means: every one */
+	size_t nports;
+	enum vm_restart restart;
+	uint32_t start_timeout_ms;   /* start -> listening (0: the backend's) */
+};
 
 /* What a backend needs to run one module. Strings are copied. */
 struct vm_module_spec {
@@ -65,9 +107,37 @@ struct vm_module_spec {
 	/* xen */
 	const char *image;           /* ClickOS kernel (NULL: mgr's xen_image) */
 	uint32_t memory_mb;          /* 0: 8 */
+	/* process: the program beside the Click wrapper (NULL: a Click
+	 * module). Only the process backend accepts it (others: -ENOTSUP).
+	 * The manager treats it as stateful: frozen when idle, not stopped. */
+	const struct vm_process_spec *process;
 };
 
 /* ---- backends -------------------------------------------------------------- */
+
+/* The program of a process module, as vm_module_info shows it. */
+enum vm_proc_state {
+	VM_PROC_NONE,        /* not started (or stopped: nothing left) */
+	VM_PROC_STARTING,    /* netns, sandbox, waiting until it listens */
+	VM_PROC_RUNNING,
+	VM_PROC_FROZEN,      /* suspended: cgroup frozen, memory and sockets kept */
+	VM_PROC_RESTARTING,  /* ended; started again after `backoff_ms` */
+	VM_PROC_STOPPING,    /* SIGTERM sent, cleaning up */
+	VM_PROC_FAILED,      /* given up: `reason`, `error` */
+};
+const char *vm_proc_state_name(enum vm_proc_state s);
+struct vm_process_info {
+	enum vm_proc_state state;
+	char reason[16];          /* failed: "memory", "crash", "start", "exit" */
+	char error[256];          /* the last failure or exit in one line */
+	uint64_t restarts;        /* restarts after an exit or a crash (life) */
+	uint32_t backoff_ms;      /* the next (or current) restart's delay */
+	char last_exit[16];       /* vm__sbx reason: exited, signaled, oom, ... ("") */
+	int last_status;          /* its exit status or signal */
+	int pid;                  /* the sandbox's launcher (0: none) */
+	uint64_t mem_bytes, mem_peak_bytes, cpu_ns, pids, oom_kills;
+	uint64_t log_bytes, log_dropped;
+};
 
 /* One stateful element's table (rt_table_stats with its element). */
 struct vm_table_info {
@@ -87,6 +157,9 @@ enum vm_note {
 	                     * module. status 0; VM_RESUMED_FRESH when the saved state
 	                     * did not load and the module started with a fresh one;
 	                     * or a negative errno (it stays suspended) */
+	VM_NOTE_FAILED,     /* a running (or suspended) module's program failed for
+	                     * good; the backend stopped it: status -ENOMEM (out of
+	                     * memory) or -ECHILD (it kept ending); VM_FAILED */
 };
 #define VM_RESUMED_FRESH 1
 
@@ -121,6 +194,18 @@ struct vm_backend_ops {
 	 * so far has completed and been reported (vm_suspend_all). */
 	void (*sync)(struct vm_backend *be);
 	void (*free)(struct vm_backend *be);
+	/* Optional, for a backend wrapping another (process): every
+	 * notification and suspend report (the inner backend's too) is shown
+	 * to it first; true when it took it (it reports the module's own
+	 * later). */
+	bool (*intercept)(struct vm_backend *be, uint64_t id, enum vm_note note, int status,
+	                  const struct dp_event *ev);
+	bool (*intercept_suspended)(struct vm_backend *be, uint64_t id, int status,
+	                            const void *state, size_t len);
+	/* Optional: the program of a process module (false: none). */
+	bool (*process)(struct vm_backend *be, void *inst, struct vm_process_info *out);
+	/* Optional: its log (stdout and stderr), newest len bytes. */
+	size_t (*log)(struct vm_backend *be, void *inst, char *buf, size_t len, uint64_t *dropped);
 	/* create takes spec.state: the module starts suspended with it. */
 	bool saved_state;
 };
@@ -143,7 +228,8 @@ void vm_mgr_suspended(struct vm_mgr *mgr, uint64_t id, int status, const void *s
 /* The native backend: starts the fast path with `c` (its event callback
  * is taken over) and runs modules in it. Fails like dp_start. */
 int vm_native_new(const struct dp_config *c, struct vm_backend **out, char *err, size_t errlen);
-/* The fast path under a native backend (NULL for others). */
+/* The fast path under a native backend, or a process backend around
+ * one (NULL for others). */
 struct dp *vm_native_dp(struct vm_backend *be);
 
 /* The xen backend: libxl and ClickOS. Fails with -ENODEV and a message
@@ -160,6 +246,45 @@ char *vm_xen_domain_config(const struct vm_module_spec *spec, const char *defaul
  * libxl. Works without a hypervisor. */
 char *vm_xen_libxl_json(const struct vm_module_spec *spec, const char *default_image,
                         char *err, size_t errlen);
+
+/* The process backend: modules with spec.process run their program
+ * sandboxed (bubblewrap, namespaces, cgroup, seccomp: src/vm/sandbox.c)
+ * in a network namespace of their own beside their Click wrapper, run by
+ * `inner` (native in innetd, dummy in tests); modules without go straight
+ * to `inner`. Owns `inner` once it returns 0 (on an error the caller
+ * still does). The config's strings are copied. First it removes what a
+ * crashed innetd left: <prefix><digits> network namespaces, cgroups (their
+ * processes killed) and scratch directories (blocking: call it at start;
+ * one prefix per innetd on a host). Loop thread (cfg.loop); after
+ * vm_mgr_free, turn the loop until the programs still stopping are gone
+ * (each frees its part; the last frees the backend). Lifecycle and
+ * failures: src/vm/README.md, "The process backend". */
+struct vm_process_config {
+	struct uv_loop_s *loop;     /* required */
+	/* Join the module's namespace `netns` (under /run/netns) to the fast
+	 * path with its address ip (host order), before the program starts
+	 * (the platform: dp_process_link): 0 or a negative errno (the start
+	 * fails). detach undoes it once the program is gone. Loop thread. */
+	int (*attach)(void *ud, uint64_t module_id, const char *netns, uint32_t ip);
+	void (*detach)(void *ud, uint64_t module_id);
+	void *ud;
+	const char *prefix;         /* names: <prefix><id> is the sandbox, its
+	                             * netns, cgroup and scratch (NULL: "innet-p") */
+	const char *scratch_root;   /* NULL: /var/lib/innet/sandbox */
+	const char *cgroup_parent;  /* NULL: "innet-sandbox" */
+	size_t log_bytes;           /* per module (0: 64 KiB) */
+	uint32_t grace_ms;          /* SIGTERM -> SIGKILL (0: 2000) */
+	uint32_t start_timeout_ms;  /* start -> listening (0: 10000) */
+	uint32_t restart_min_ms;    /* first backoff (0: 500), doubling to */
+	uint32_t restart_max_ms;    /* (0: 30000) */
+	uint32_t restart_reset_ms;  /* running this long forgets the failures (0: 60000) */
+	uint32_t max_restarts;      /* in a row without such a run -> failed "crash" (0: 10) */
+};
+int vm_process_new(struct vm_backend *inner, const struct vm_process_config *cfg,
+                   struct vm_backend **out, char *err, size_t errlen);
+/* The inner backend (vm_dummy_* in tests), NULL when `be` is not a
+ * process backend. vm_native_dp sees through it. */
+struct vm_backend *vm_process_inner(struct vm_backend *be);
 
 /* The dummy backend for tests: create/start/stop succeed and are counted;
  * starts complete when vm_dummy_complete is called (or at once when
@@ -250,8 +375,20 @@ struct vm_module_info {
 	size_t state_bytes;              /* the last saved state (0: none) */
 	uint64_t load_failures;          /* saved states that did not load: the
 	                                  * module started fresh (logged) */
+	uint64_t failures;               /* VM_NOTE_FAILED: its program given up on */
+	int last_failure;                /* that note's status (0: none) */
+	bool is_process;                 /* a program's module: `process` is filled */
+	struct vm_process_info process;  /* as vm_module_process */
 };
 int vm_module_info(const struct vm_mgr *mgr, uint64_t id, struct vm_module_info *info);
+/* Process modules: the program's state and figures (-ENOENT: no such
+ * module, -ENOTSUP: not a process module). */
+int vm_module_process(const struct vm_mgr *mgr, uint64_t id, struct vm_process_info *out);
+/* Process modules: the program's stdout and stderr, the newest cap bytes
+ * (oldest first) into buf (not terminated), *len how many (what the bounded
+ * log lost: vm_process_info.log_dropped). Kept after the program ends
+ * until its next start. 0, -ENOENT, -ENOTSUP. */
+int vm_module_log(const struct vm_mgr *mgr, uint64_t id, char *buf, size_t cap, size_t *len);
 
 /* The tables of a module's stateful elements (rt_table_stats by
  * element): of the running module, or as saved at its last suspend.

@@ -351,6 +351,66 @@ static void test_deploy_with_saved_state(void **state)
 	diags_free(&d);
 }
 
+/* A backend gives up on a module's program (VM_NOTE_FAILED): the module is
+ * failed, new flows do not start it, vm_start does; a program on a
+ * backend that cannot run one is refused at deploy. */
+static void test_failed_module(void **state)
+{
+	(void)state;
+	struct vm_mgr *m = mk(true, 1e9, 100, 100);
+	struct vm_backend *be = vm_mgr_backend(m);
+	struct diags d;
+	diags_init(&d);
+	struct vm_module_spec s = spec(3, 1, false);
+	assert_int_equal(vm_deploy(m, &s, &d), 0);
+	vm_dummy_packet(be, 3, dp_now_ns());
+	struct vm_module_info in;
+	assert_int_equal(vm_module_info(m, 3, &in), 0);
+	assert_int_equal(in.state, VM_RUNNING);
+	vm_mgr_notify(m, 3, VM_NOTE_FAILED, -ENOMEM, NULL);
+	assert_int_equal(vm_module_info(m, 3, &in), 0);
+	assert_int_equal(in.state, VM_FAILED);
+	assert_string_equal(vm_state_name(in.state), "failed");
+	assert_int_equal(in.failures, 1);
+	assert_int_equal(in.last_failure, -ENOMEM);
+	struct vm_mgr_stats st;
+	vm_mgr_stats(m, &st);
+	assert_int_equal(st.running, 0);
+	struct vm_dummy_counts c;
+	vm_dummy_counts(be, &c);
+	uint32_t starts = c.starts, stops = c.stops;
+	/* the fast path's next first packet (the backend stopped the module
+	 * before reporting): held packets dropped, not started */
+	vm_mgr_notify(m, 3, VM_NOTE_NEW_FLOW, 0, NULL);
+	vm_dummy_counts(be, &c);
+	assert_int_equal(c.starts, starts);
+	assert_int_equal(c.stops, stops + 1);
+	assert_int_equal(vm_start(m, 3), 0);
+	assert_int_equal(vm_module_info(m, 3, &in), 0);
+	assert_int_equal(in.state, VM_RUNNING);
+	/* a failure of a module that is not running changes nothing */
+	assert_int_equal(vm_stop(m, 3, true), 0);
+	vm_mgr_notify(m, 3, VM_NOTE_FAILED, -ECHILD, NULL);
+	assert_int_equal(vm_module_info(m, 3, &in), 0);
+	assert_int_equal(in.state, VM_STOPPED);
+	assert_int_equal(in.failures, 1);
+
+	static const char *const argv[] = {"nginx", NULL};
+	struct vm_process_spec ps = {.argv = argv};
+	struct vm_module_spec p = spec(4, 1, false);
+	p.process = &ps;
+	assert_int_equal(vm_deploy(m, &p, &d), -ENOTSUP);
+	assert_true(d.n > 0);
+	struct vm_process_info pi;
+	assert_int_equal(vm_module_process(m, 3, &pi), -ENOTSUP);
+	char buf[8];
+	size_t len;
+	assert_int_equal(vm_module_log(m, 3, buf, sizeof buf, &len), -ENOTSUP);
+	assert_int_equal(vm_module_log(m, 99, buf, sizeof buf, &len), -ENOENT);
+	diags_free(&d);
+	vm_mgr_free(m);
+}
+
 static void test_idmap_against_reference(void **state)
 {
 	(void)state;
@@ -441,6 +501,7 @@ int main(void)
 		cmocka_unit_test(test_stateful_suspended_and_operator_stop),
 		cmocka_unit_test(test_suspend_calls_and_counters),
 		cmocka_unit_test(test_deploy_with_saved_state),
+		cmocka_unit_test(test_failed_module),
 		cmocka_unit_test(test_idmap_against_reference),
 		cmocka_unit_test(test_xen_domain_config),
 	};
