@@ -212,6 +212,7 @@ static void install(struct ctl_job *j, const struct commit *k)
 		.inline_a = j->in.inline_a, .inline_b = j->in.inline_b, .ip = m->ip, .proto = m->proto,
 		.port = m->port, .click = j->out.deployed, .sandboxed = j->out.verdict == CTL_SANDBOXED,
 		.stateful = m->stateful, .flow_capacity = (uint32_t)flows, .mem_quota = mem_mb << 20,
+		.stock = m->stock, .params = m->params,
 	};
 	int rc = c->ops.install(c->ops.ud, &d);
 	if (rc)

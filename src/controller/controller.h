@@ -51,6 +51,12 @@ struct ctl_deployed {
 	size_t mem_quota;
 	const void *state;
 	size_t state_len;
+	/* The stock module it was deployed as (NULL: a tenant's own
+	 * configuration) and its params (JSON text, NULL: none): a process
+	 * module's program is rendered from them (ctl_process_exists,
+	 * ctl_process_render). Borrowed for the call. */
+	const char *stock;
+	const char *params;
 };
 
 /* How deploy and kill reach the platform (module lifecycle + fast path
@@ -77,6 +83,10 @@ struct ctl_platform_ops {
 	/* Optional: the ids of the modules the platform holds now (at most
 	 * cap of them into ids); how many it holds. */
 	size_t (*installed)(void *ud, int64_t *ids, size_t cap);
+	/* The platform runs process modules' programs (a process port:
+	 * docs/process-sandbox.md). False: a check or deploy of a
+	 * process-backed stock module is answered 409 process_unavailable. */
+	bool processes;
 };
 
 /* How much of the operator's network a tenant's report shows

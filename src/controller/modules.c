@@ -206,6 +206,7 @@ static void deployed_of(struct ctl *c, const struct reg_module *m, const struct 
 		.port = m->port, .click = s->click,
 		.sandboxed = m->verdict && !strcmp(m->verdict, "sandboxed"),
 		.stateful = m->stateful, .flow_capacity = (uint32_t)flows, .mem_quota = mem_mb << 20,
+		.stock = m->stock, .params = m->params,
 	};
 }
 

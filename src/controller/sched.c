@@ -1013,6 +1013,13 @@ static int parse_request(struct ctl *c, json_t *b, struct ctl_job *j)
 		j->source = strdup(j->in.click ? j->in.click : "");
 	} else if ((rc = expand_stock(stock, params, j))) {
 		return rc;
+	} else if (j->in.process_wrapper && c->have_ops && !c->ops.processes) {
+		ctl__reply_error(&j->reply, 409, "process_unavailable",
+		                 json_pack("{s:s, s:s}", "field", "stock", "value",
+		                           json_string_value(stock)),
+		                 "'%s' runs a program, and this platform runs none: its operator has not "
+		                 "set process-port (docs/process-sandbox.md)", json_string_value(stock));
+		return -EINVAL;
 	}
 	if (!j->in.name || !j->in.requirements || !j->in.click)
 		return -ENOMEM;

@@ -58,6 +58,9 @@ CFG_ROW(dp_hold_total, "dp-hold-total", INT, 1, 1048576, NULL, "4096", "first pa
 CFG_ROW(dp_max_modules, "dp-max-modules", INT, 1, 16777216, NULL, "131072", "deployed modules the fast path can classify")
 CFG_ROW(dp_mbufs, "dp-mbufs", INT, 1023, 16777215, NULL, "8191", "packet buffers of the fast path's pool")
 CFG_ROW(process_port, "process-port", STRING, 0, 0, NULL, "", "host interface the fast path creates (a TAP) to join process modules' programs, one VLAN each (empty: none, process modules are refused)")
+/* Each innetd on a host needs its own: the process backend removes every
+ * <prefix><digits> namespace, cgroup and scratch directory at start. */
+CFG_ROW(process_prefix, "process-prefix", STRING, 0, 0, NULL, "", "names of process modules' network namespaces, cgroups and scratch directories: <prefix><module id>; 1 to 20 letters, digits, '-', '_'; empty: the process port's name and '-' (innet-proc-12), distinct for each innetd in one network namespace; at start innetd removes what a crashed innetd left under its prefix, so two innetd on one host need different ones")
 CFG_ROW(backend, "backend", ENUM, 0, 0, "native|xen", "native", "how modules run: native (Click runtime in the fast path) or xen (ClickOS domains)")
 CFG_ROW(idle_stop, "idle-stop", DURATION, 10, 86400000, NULL, "30s", "stateless modules idle this long (empty queues) are stopped and their memory freed")
 CFG_ROW(starts_per_second, "starts-per-second", INT, 1, 10000000, NULL, "1000", "module starts per second, all tenants together")

@@ -31,7 +31,22 @@ struct plat {
 	struct api *api;      /* its audit queue in /metrics */
 	struct pmod *mods;
 	size_t nmods, cap;
+	/* Process modules (docs/process-sandbox.md): a process backend around
+	 * the native one when the fast path has a process port (NULL: none,
+	 * process modules refused); where their scratch directories are. */
+	struct plink *link;
+	char proc_prefix[24];
 };
+
+/* The process backend's attach/detach context: shared by the plat and
+ * every linked module, since a program still stopping after plat_free
+ * detaches late (then the fast path is gone and with it the link). */
+struct plink {
+	struct dp *dp; /* NULL once the fast path is freed */
+	unsigned refs;
+};
+
+#define PLAT_SCRATCH_ROOT "/var/lib/innet/sandbox" /* the sandbox's default */
 
 /* Words of a list setting: separated by blanks (and by commas when
  * `commas`; device arguments contain commas). Returns how many (at most
@@ -276,18 +291,111 @@ static int manager_over(const struct cfg *cfg, struct vm_backend *be, uv_loop_t 
 	return 0;
 }
 
+static void plink_unref(struct plink *l)
+{
+	if (l && !--l->refs)
+		free(l);
+}
+
+/* A process module's program is about to start in `netns`: its
+ * interface on the process port, with the lowest free tag. */
+static int proc_attach(void *ud, uint64_t id, const char *netns, uint32_t ip)
+{
+	struct plink *l = ud;
+	char e[256] = "";
+	int rc = l->dp ? dp_process_link(l->dp, id, 0, netns, ip, e, sizeof e) : -ESHUTDOWN;
+	if (rc < 0) {
+		log_warn("platform", "module %llu: linking its program to the fast path: %s",
+		         (unsigned long long)id, *e ? e : strerror(-rc));
+		return rc;
+	}
+	l->refs++;
+	log_debug("platform", "module %llu: program linked in %s with tag %d", (unsigned long long)id,
+	          netns, rc);
+	return 0;
+}
+
+static void proc_detach(void *ud, uint64_t id)
+{
+	struct plink *l = ud;
+	int rc = l->dp ? dp_process_unlink(l->dp, id) : 0;
+	if (rc && rc != -ENOENT && rc != -ENOTCONN)
+		log_warn("platform", "module %llu: unlinking its program: %s", (unsigned long long)id,
+		         strerror(-rc));
+	plink_unref(l);
+}
+
+/* The prefix of process modules' names: the setting, else the process
+ * port's name and '-' (one interface name per network namespace, so
+ * distinct for each innetd there, and the same across restarts, so that
+ * what a crashed innetd left is swept). */
+static int proc_prefix_of(const struct cfg *cfg, char *out, size_t n, char *err, size_t errlen)
+{
+	const char *v = cfg->process_prefix;
+	if (!*v)
+		snprintf(out, n, "%s-", cfg->process_port);
+	else
+		snprintf(out, n, "%s", v);
+	size_t len = strlen(out);
+	bool ok = len >= 1 && len <= 20 && strlen(*v ? v : cfg->process_port) < n;
+	for (const char *c = out; ok && *c; c++)
+		ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+		     *c == '-' || *c == '_';
+	if (!ok) {
+		fmt_err(err, errlen, "process-prefix: '%s': 1 to 20 letters, digits, '-' and '_'%s", out,
+		        *v ? "" : " (it defaults to the process port's name and '-': set it)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* With a process port, process modules' programs run beside their
+ * wrappers: the process backend around the native one (taken). */
+static int wrap_process(const struct cfg *cfg, uv_loop_t *loop, struct plat *p,
+                        struct vm_backend **be, char *err, size_t errlen)
+{
+	int rc = proc_prefix_of(cfg, p->proc_prefix, sizeof p->proc_prefix, err, errlen);
+	struct plink *l = rc ? NULL : calloc(1, sizeof *l);
+	if (!rc && !l)
+		rc = -ENOMEM;
+	if (rc) {
+		(*be)->ops->free(*be);
+		return rc;
+	}
+	*l = (struct plink){.dp = vm_native_dp(*be), .refs = 1};
+	struct vm_process_config pc = {
+		.loop = loop, .attach = proc_attach, .detach = proc_detach, .ud = l,
+		.prefix = p->proc_prefix, .scratch_root = PLAT_SCRATCH_ROOT,
+	};
+	struct vm_backend *pb;
+	char e[256] = "";
+	if ((rc = vm_process_new(*be, &pc, &pb, e, sizeof e))) {
+		fmt_err(err, errlen, "%s", *e ? e : strerror(-rc));
+		(*be)->ops->free(*be);
+		free(l);
+		return rc;
+	}
+	p->link = l;
+	*be = pb;
+	log_info("platform", "process modules: programs joined by %s, named %s<id>, scratch in %s",
+	         cfg->process_port, p->proc_prefix, PLAT_SCRATCH_ROOT);
+	return 0;
+}
+
 static int start_manager(const struct cfg *cfg, const struct dp_config *c, uv_loop_t *loop,
                          struct plat *p, char *err, size_t errlen)
 {
 	struct vm_backend *be = NULL;
 	char e[512] = "";
-	int rc = !strcmp(cfg->backend, "xen") ? vm_xen_new(&be, e, sizeof e)
-	                                      : vm_native_new(c, &be, e, sizeof e);
+	bool xen = !strcmp(cfg->backend, "xen");
+	int rc = xen ? vm_xen_new(&be, e, sizeof e) : vm_native_new(c, &be, e, sizeof e);
 	if (rc) {
 		fmt_err(err, errlen, "%s backend: %s (set dataplane = none to run without a fast path)",
 		        cfg->backend, *e ? e : strerror(-rc));
 		return rc;
 	}
+	if (!xen && *cfg->process_port && (rc = wrap_process(cfg, loop, p, &be, err, errlen)))
+		return rc;
 	return manager_over(cfg, be, loop, p, err, errlen);
 }
 
@@ -344,6 +452,8 @@ int plat_start(const struct cfg *cfg, uv_loop_t *loop, struct plat **out, char *
 	}
 	if (rc) {
 		free(s);
+		if (p->link)
+			plink_unref(p->link);
 		free(p->saved);
 		free(p);
 		return rc;
@@ -362,6 +472,10 @@ void plat_free(struct plat *p)
 		return;
 	if (p->mgr)
 		vm_mgr_free(p->mgr); /* stops the fast path, closes its handles */
+	if (p->link) {
+		p->link->dp = NULL; /* (programs still stopping detach from nothing) */
+		plink_unref(p->link);
+	}
 	counts_unref(p->saved); /* (writes in flight keep it) */
 	for (size_t i = 0; i < p->nmods; i++)
 		free(p->mods[i].name);
@@ -379,11 +493,88 @@ static struct pmod *find(struct plat *p, uint64_t id)
 
 /* ---- controller ops ---- */
 
+/* A process module's program as the backend wants it, rendered from the
+ * catalogue into the scratch directory the backend will give it
+ * (<scratch root>/<prefix><id>); pointers into cp. */
+struct pspec {
+	struct ctl_process cp;
+	struct vm_process_file *files;
+	struct vm_process_port *ports;
+	struct vm_process_spec ps;
+};
+
+static void pspec_free(struct pspec *s)
+{
+	ctl_process_free(&s->cp);
+	free(s->files);
+	free(s->ports);
+}
+
+static int pspec_of(const struct plat *p, const struct ctl_deployed *m, struct pspec *s)
+{
+	memset(s, 0, sizeof *s);
+	if (!p->link) {
+		log_warn("platform", "module %lld '%s': stock module '%s' runs a program, and this "
+		         "platform has no process port (set process-port); not installed",
+		         (long long)m->id, m->name, m->stock);
+		return -ENOTSUP;
+	}
+	char dir[320], e[256] = "";
+	int n = snprintf(dir, sizeof dir, "%s/%s%lld", PLAT_SCRATCH_ROOT, p->proc_prefix,
+	                 (long long)m->id);
+	int rc = ctl_process_render(m->stock, m->params, dir, &s->cp, e, sizeof e);
+	if (rc) {
+		log_warn("platform", "module %lld '%s': rendering '%s': %s", (long long)m->id, m->name,
+		         m->stock, e);
+		return rc;
+	}
+	s->files = calloc(s->cp.nfiles + 1, sizeof *s->files);
+	s->ports = calloc(s->cp.nlisten + 1, sizeof *s->ports);
+	if (!s->files || !s->ports) {
+		pspec_free(s);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < s->cp.nfiles; i++) /* paths are dir/NAME; the backend wants NAME */
+		s->files[i] = (struct vm_process_file){
+			.name = s->cp.files[i].path + n + 1, .content = s->cp.files[i].text,
+			.len = strlen(s->cp.files[i].text), /* rendered: written as it is */
+		};
+	for (size_t i = 0; i < s->cp.nlisten; i++)
+		s->ports[i] = (struct vm_process_port){s->cp.listen[i].proto, s->cp.listen[i].port};
+	s->ps = (struct vm_process_spec){
+		.argv = (const char *const *)s->cp.argv, .files = s->files, .nfiles = s->cp.nfiles,
+		.mem_bytes = (uint64_t)s->cp.memory_mb << 20,
+		.cpu_quota_us = s->cp.cpu_percent * 1000, /* of one core, per 100 ms */
+		.pids_max = s->cp.pids, .ports = s->ports, .nports = s->cp.nlisten,
+		.restart = VM_RESTART_ON_FAILURE,
+	};
+	return 0;
+}
+
+static int install(struct plat *p, const struct ctl_deployed *m, const struct vm_process_spec *ps);
+
+/* A module from the controller: a process module's program rendered from
+ * the catalogue first (refused without a process port). */
 static int op_install(void *ud, const struct ctl_deployed *m)
 {
 	struct plat *p = ud;
 	if (!m->platform)
 		return 0; /* an inline operator module lives in the snapshot's links */
+	struct pspec ps;
+	bool is_proc = m->stock && ctl_process_exists(m->stock);
+	if (is_proc) {
+		int rc = pspec_of(p, m, &ps);
+		if (rc)
+			return rc;
+	}
+	int rc = install(p, m, is_proc ? &ps.ps : NULL);
+	if (is_proc)
+		pspec_free(&ps);
+	return rc;
+}
+
+static int install(struct plat *p, const struct ctl_deployed *m, const struct vm_process_spec *ps)
+{
 	char ip[16], port[8];
 	inet_format_addr(m->ip, ip);
 	/* the values the verifier parsed it with (controller/job.c) */
@@ -396,7 +587,7 @@ static int op_install(void *ud, const struct ctl_deployed *m)
 		/* the controller decided from its elements (docs/stateful.md): a
 		 * stateless module idle is stopped, a stateful one suspended */
 		.stateful = m->stateful, .flow_capacity = m->flow_capacity, .mem_quota = m->mem_quota,
-		.state = m->state, .state_len = m->state_len,
+		.state = m->state, .state_len = m->state_len, .process = ps,
 	};
 	if (p->nmods == p->cap) {
 		size_t nc = p->cap ? 2 * p->cap : 64;
@@ -425,8 +616,8 @@ static int op_install(void *ud, const struct ctl_deployed *m)
 	char pp[16] = "";
 	if (m->port)
 		snprintf(pp, sizeof pp, " port %u", m->port);
-	log_info("platform", "module %lld '%s' installed at %s%s%s (%s, %s), %s on its first packet",
-	         (long long)m->id, m->name, ip, m->proto ? (m->proto == 6 ? " tcp" : " udp") : "", pp,
+	log_info("platform", "module %lld '%s'%s%s installed at %s%s%s (%s, %s), %s on its first packet",
+	         (long long)m->id, m->name, ps ? ", program " : "", ps ? ps->argv[0] : "", ip, m->proto ? (m->proto == 6 ? " tcp" : " udp") : "", pp,
 	         m->sandboxed ? "sandboxed" : "safe", m->stateful ? "stateful" : "stateless",
 	         m->state ? "resumes with its saved state" : "starts");
 	return 0;
@@ -477,6 +668,7 @@ void plat_ctl_ops(struct plat *p, struct ctl_platform_ops *ops)
 	ops->describe = op_describe;
 	ops->hold = op_hold;
 	ops->installed = op_installed;
+	ops->processes = p->link != NULL;
 }
 
 /* The state a tenant sees (deployed -> starting -> running ->
