@@ -725,6 +725,25 @@ static void add_stateful_json(struct plat *p, uint64_t id, const struct vm_modul
 	json_object_set_new(j, "tables", tables_json(p, id));
 }
 
+/* A process module's program (vm_process_info): its state, why it
+ * failed, restarts, the last exit and its cgroup's figures. */
+static json_t *process_json(const struct vm_process_info *pi)
+{
+	json_t *last = pi->last_exit[0] ? json_pack("{s:s, s:i}", "reason", pi->last_exit, "status",
+	                                             pi->last_status)
+	                                : json_null();
+	return json_pack("{s:s, s:s?, s:s?, s:I, s:I, s:o, s:i, s:I, s:I, s:f, s:I, s:I, s:I, s:I}",
+	                 "state", vm_proc_state_name(pi->state),
+	                 "reason", pi->reason[0] ? pi->reason : NULL,
+	                 "error", pi->error[0] ? pi->error : NULL,
+	                 "restarts", (json_int_t)pi->restarts, "backoff_ms", (json_int_t)pi->backoff_ms,
+	                 "last_exit", last, "pid", pi->pid, "memory", (json_int_t)pi->mem_bytes,
+	                 "memory_peak", (json_int_t)pi->mem_peak_bytes,
+	                 "cpu_seconds", (double)pi->cpu_ns / 1e9, "pids", (json_int_t)pi->pids,
+	                 "oom_kills", (json_int_t)pi->oom_kills, "log_bytes", (json_int_t)pi->log_bytes,
+	                 "log_dropped", (json_int_t)pi->log_dropped);
+}
+
 json_t *plat_module_json(struct plat *p, int64_t id)
 {
 	struct vm_module_info in;
@@ -743,6 +762,13 @@ json_t *plat_module_json(struct plat *p, int64_t id)
 	                 "held", (json_int_t)in.dp.held, "hold_drops", (json_int_t)in.dp.hold_drops,
 	                 "queued", (json_int_t)in.dp.queued, "memory", (json_int_t)in.dp.mem_bytes);
 	add_stateful_json(p, (uint64_t)id, &in, j);
+	if (j && in.is_process)
+		json_object_set_new(j, "process", process_json(&in.process));
+	if (j && in.state == VM_FAILED) /* why new flows no longer start it */
+		json_object_set_new(j, "failure",
+		                    json_pack("{s:s, s:s}", "reason",
+		                              in.process.reason[0] ? in.process.reason : "unknown",
+		                              "error", in.process.error));
 	return j;
 }
 
@@ -962,6 +988,32 @@ static void metrics_registry(struct buf *b, const struct plat *p)
 	    (double)s.busy_ns / 1e9, (double)s.max_wait_ns / 1e9);
 }
 
+/* Process modules (docs/process-sandbox.md): how many programs are in
+ * each state, and their restarts. There only with a process port. */
+static void metrics_process(struct buf *b, struct plat *p)
+{
+	if (!p->mgr || !p->link)
+		return;
+	uint64_t n[VM_PROC_FAILED + 1] = {0}, restarts = 0;
+	for (size_t i = 0; i < p->nmods; i++) {
+		struct vm_process_info pi;
+		if (vm_module_process(p->mgr, p->mods[i].id, &pi))
+			continue;
+		if (pi.state <= VM_PROC_FAILED)
+			n[pi.state]++;
+		restarts += pi.restarts;
+	}
+	out(b, "# HELP innet_process_modules Process modules' programs, by state.\n"
+	       "# TYPE innet_process_modules gauge\n");
+	for (int s = VM_PROC_NONE; s <= VM_PROC_FAILED; s++)
+		out(b, "innet_process_modules{state=\"%s\"} %llu\n",
+		    vm_proc_state_name((enum vm_proc_state)s), (unsigned long long)n[s]);
+	out(b, "# HELP innet_process_restarts_total Programs started again after an exit or a crash "
+	       "(modules installed now).\n"
+	       "# TYPE innet_process_restarts_total counter\ninnet_process_restarts_total %llu\n",
+	    (unsigned long long)restarts);
+}
+
 static int h_metrics(struct api_req *r, void *ud)
 {
 	struct plat *p = ud;
@@ -1056,6 +1108,7 @@ static int h_metrics(struct api_req *r, void *ud)
 		}
 	}
 	metrics_stateful(&b, p);
+	metrics_process(&b, p);
 	if (b.oom) {
 		free(b.s);
 		return -ENOMEM;
@@ -1065,12 +1118,43 @@ static int h_metrics(struct api_req *r, void *ud)
 	return 0;
 }
 
+#define PLAT_LOG_MAX (64 << 10) /* the backend's ring: all of it */
+
+/* GET /v1/modules/{id}/log: a process module's program's stdout and
+ * stderr, newest 64 KiB, to its tenant or the operator (another's module
+ * is not found, as in GET /v1/modules/{id}). */
+static int h_module_log(struct api_req *r, void *ud)
+{
+	struct plat *p = ud;
+	const struct api_principal *who = api_req_principal(r);
+	int64_t id = api_req_param_id(r, "id");
+	struct pmod *pm = id > 0 && p->mgr ? find(p, (uint64_t)id) : NULL;
+	if (!pm || (!who->admin && (int64_t)pm->tenant != who->tenant_id)) {
+		api_error(r, 404, "not_found", NULL, "no module %s runs on this PoP",
+		          api_req_param(r, "id"));
+		return 0;
+	}
+	char *buf = malloc(PLAT_LOG_MAX);
+	size_t len = 0;
+	int rc = buf ? vm_module_log(p->mgr, (uint64_t)id, buf, PLAT_LOG_MAX, &len) : -ENOMEM;
+	if (rc == -ENOTSUP)
+		api_error(r, 404, "not_found", NULL,
+		          "module %lld runs no program (only process modules have a log)", (long long)id);
+	else if (rc == -ENOENT)
+		api_error(r, 404, "not_found", NULL, "no module %lld runs on this PoP", (long long)id);
+	else if (!rc)
+		api_respond_text(r, 200, "text/plain; charset=utf-8", buf, len);
+	free(buf);
+	return rc == -ENOMEM ? rc : 0;
+}
+
 int plat_register_routes(struct api *api, struct plat *p, const struct plat_sources *src)
 {
 	p->src = *src;
 	p->http_requests = src->http_requests;
 	p->api = api;
-	return api_route(api, "GET", "/metrics", API_ADMIN, h_metrics, p);
+	int rc = api_route(api, "GET", "/metrics", API_ADMIN, h_metrics, p);
+	return rc ? rc : api_route(api, "GET", "/v1/modules/{id}/log", API_ANY, h_module_log, p);
 }
 
 bool plat_running(const struct plat *p)
