@@ -618,7 +618,8 @@ static int install(struct plat *p, const struct ctl_deployed *m, const struct vm
 		snprintf(pp, sizeof pp, " port %u", m->port);
 	log_info("platform", "module %lld '%s'%s%s installed at %s%s%s (%s, %s), %s on its first packet",
 	         (long long)m->id, m->name, ps ? ", program " : "", ps ? ps->argv[0] : "", ip, m->proto ? (m->proto == 6 ? " tcp" : " udp") : "", pp,
-	         m->sandboxed ? "sandboxed" : "safe", m->stateful ? "stateful" : "stateless",
+	         m->sandboxed ? "sandboxed" : "safe",
+	         ps ? "frozen when idle" : m->stateful ? "stateful" : "stateless",
 	         m->state ? "resumes with its saved state" : "starts");
 	return 0;
 }
