@@ -960,9 +960,10 @@ int vm__sbx_stop(struct vm__sbx *s)
 		return -EALREADY;
 	s->phase = PH_STOPPING;
 	s->stop_requested = true;
+	bool freezer_on = s->frozen || s->freezing; /* (freeze_done clears freezing) */
 	if (s->freezing)
 		freeze_done(s, -ECANCELED);
-	if (s->frozen || s->freezing)
+	if (freezer_on)
 		vm__sbx_cg_freeze(&s->cg, false); /* SIGTERM waits for a thaw */
 	s->frozen = false;
 	/* not to bwrap itself: it dies of it, and takes the program down with
