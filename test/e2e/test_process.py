@@ -3,7 +3,9 @@
 path (net_af_packet on veths, the topology of test_e2e.py) and a process
 port; an operator's tenant deploys a process-backed stock module over HTTP
 from this test's own catalogue: a Python UDP server that answers every
-datagram with "hello " and the datagram, on its module's address.
+datagram with "hello " and the datagram, on its module's address; and a
+third party deploys the shipped http-reverse-proxy (nginx) in front of its
+origin, fetched by a client on the internet.
 
 The first datagram from `internet` starts the module (its network
 namespace, the program in the sandbox, the link to the fast path), the
@@ -69,8 +71,50 @@ def helper_ask(dst, port, text):
     print(json.dumps({"answer": None}), flush=True)
 
 
+def helper_origin(addr, port, text):
+    """The third party's origin: every GET answered with text."""
+    import http.server
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = text.encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            print(json.dumps({"get": self.path, "peer": self.client_address[0]}), flush=True)
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.HTTPServer((addr, port), H)
+    print(json.dumps({"ready": True}), flush=True)
+    srv.serve_forever()
+
+
+def helper_fetch(url):
+    """A client on the internet: GET url (retried while the module starts)."""
+    import urllib.request
+    for _ in range(10):
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                print(json.dumps({"status": r.status, "body": r.read().decode(),
+                                  "cache": r.headers.get("X-Cache-Status")}), flush=True)
+                return
+        except OSError as e:
+            err = str(e)
+            time.sleep(0.5)
+    print(json.dumps({"status": None, "error": err}), flush=True)
+
+
 if len(sys.argv) > 1 and sys.argv[1] == "--ask":
     helper_ask(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    sys.exit(0)
+if len(sys.argv) > 1 and sys.argv[1] == "--origin":
+    helper_origin(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    sys.exit(0)
+if len(sys.argv) > 1 and sys.argv[1] == "--fetch":
+    helper_fetch(sys.argv[2])
     sys.exit(0)
 
 T = None
@@ -171,6 +215,54 @@ def test_stop_and_crash_leave_nothing():
         assert leftovers(prefix)
         d.start()
         assert not leftovers(prefix), leftovers(prefix)
+
+
+def fetch(url):
+    r = subprocess.run(["ip", "netns", "exec", T.ns_inet, sys.executable, os.path.abspath(__file__),
+                        "--fetch", url], capture_output=True, text=True, timeout=90)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def test_third_party_http_reverse_proxy():
+    """Issue 15's own case: a third party deploys the shipped
+    http-reverse-proxy (nginx) in front of its origin; a client on the
+    internet fetches a page from the module's address: nginx, started by
+    the first SYN, asks the origin through the fast path (and the
+    ChangeEnforcer of its sandboxed verdict) and answers; the second fetch
+    comes from its cache."""
+    if not shutil.which("nginx"):
+        raise it.Skip("nginx is not installed (tools/dev.sh installs nginx-light)")
+    origin = "198.51.100.10"
+    port = "ipw" + T.ns_dp[-6:]
+    args = T.daemon_args(idle="30s") + ["--process-port", port,
+                                         "--process-catalogue", it.example("process-catalogue.json")]
+    e2e.sh("ip", "addr", "add", origin + "/24", "dev", T.ii, ns=T.ns_inet)
+    try:
+        srv = e2e.Lines(["ip", "netns", "exec", T.ns_inet, sys.executable, os.path.abspath(__file__),
+                         "--origin", origin, "8080", "the origin's page"])
+        T.procs.append(srv)
+        assert srv.wait(lambda o: o.get("ready"), timeout=10), "the origin did not start"
+        with it.Daemon(args=args) as d:
+            e2e.setup_operator(d)
+            tok = e2e.tenant(d, "shop", "third_party", ["198.51.100.0/24"])
+            r = it.expect_status(d.post("/v1/modules", {"name": "web", "stock": "http-reverse-proxy",
+                                                        "params": {"origin": origin, "origin_port": 8080}},
+                                        token=tok), 201)
+            mid, ip = r.json["id"], r.json["address"]["ip"]
+            assert r.json["verdict"] == "sandboxed", r.json
+            got = fetch("http://%s/index.html" % ip)
+            assert got["status"] == 200 and got["body"] == "the origin's page", (got, d.log()[-3000:])
+            assert srv.wait(lambda o: o.get("get") == "/index.html")[0]["peer"] == ip
+            again = fetch("http://%s/index.html" % ip)
+            assert again["status"] == 200 and again["cache"] == "HIT", again
+            m = e2e.module(d, tok, mid)
+            assert m["runtime"]["process"]["state"] == "running", m
+            log = it.expect_status(d.get("/v1/modules/%d/log" % mid, token=tok), 200)
+            assert "emerg" not in log.text, log.text
+    finally:
+        subprocess.run(["ip", "netns", "exec", T.ns_inet, "ip", "addr", "del", origin + "/24", "dev", T.ii],
+                       capture_output=True)
 
 
 def test_no_process_port_refuses_clearly():
