@@ -279,6 +279,11 @@ bool ctl__reserved(struct ctl *c, const char *platform, uint32_t ip);
 int ctl__reserve(struct ctl *c, const char *platform, uint32_t ip);
 void ctl__unreserve(struct ctl *c, const char *platform, uint32_t ip);
 
+/* An error whose place is a name rather than a line: a parameter's or a
+ * catalogue entry's JSON path, or a file (stock.c, process.c). -EINVAL. */
+int ctl__path_error(struct diags *d, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* ---- quotas and rates (quota.c) ---- */
 /* Loop thread. Learn a tenant's quotas and suspension from its row (read
  * on the registry thread: a request's admission, a job's inputs and a

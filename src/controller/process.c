@@ -61,21 +61,8 @@ struct ctl_proccat {
 	size_t n;
 };
 
-/* ---- errors ---- */
-
-static int cat_err(struct diags *d, const char *file, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int cat_err(struct diags *d, const char *file, const char *fmt, ...)
-{
-	struct src_file f = {file, "", 0};
-	struct src_loc loc = {&f, 0, 0};
-	va_list ap;
-	va_start(ap, fmt);
-	diags_vadd(d, DIAG_ERROR, &loc, 0, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
-/* ---- typed values: each one becomes a list of safe words ---- */
+/* ---- typed values: each one becomes a list of safe words (errors:
+ * ctl__path_error, shared with stock.c) ---- */
 
 struct pval {
 	size_t n;
@@ -145,31 +132,31 @@ static int typed_value(const struct pparam *p, json_t *v, const char *field, str
 	case PT_PORT:
 	case PT_INT:
 		if (!json_is_integer(v))
-			return cat_err(d, field, "%s must be an integer", field);
+			return ctl__path_error(d, field, "%s must be an integer", field);
 		if (json_integer_value(v) < p->min || json_integer_value(v) > p->max)
-			return cat_err(d, field, "%s must be from %lld to %lld", field, p->min, p->max);
+			return ctl__path_error(d, field, "%s must be from %lld to %lld", field, p->min, p->max);
 		snprintf(out->item[0], sizeof out->item[0], "%lld", (long long)json_integer_value(v));
 		return 0;
 	case PT_IPV4: {
 		uint32_t a;
 		if (!json_is_string(v) || inet_parse_addr(json_string_value(v), json_string_length(v), &a))
-			return cat_err(d, field, "%s must be an IPv4 address like \"192.0.2.10\"", field);
+			return ctl__path_error(d, field, "%s must be an IPv4 address like \"192.0.2.10\"", field);
 		inet_format_addr(a, out->item[0]);
 		return 0;
 	}
 	case PT_CHOICE:
 		if (!json_is_string(v) || !choice_in(p->choices, json_string_value(v)))
-			return cat_err(d, field, "%s must be one of the choices GET /v1/stock lists", field);
+			return ctl__path_error(d, field, "%s must be one of the choices GET /v1/stock lists", field);
 		snprintf(out->item[0], sizeof out->item[0], "%s", json_string_value(v));
 		return 0;
 	case PT_HOSTNAME:
 		if (!json_is_string(v) || !hostname_ok(json_string_value(v), json_string_length(v), out->host))
-			return cat_err(d, field, "%s must be a host name: labels of letters, digits and '-' "
+			return ctl__path_error(d, field, "%s must be a host name: labels of letters, digits and '-' "
 			                         "separated by dots, like \"www.example.com\"", field);
 		return 0;
 	case PT_PREFIXES: {
 		if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > (size_t)p->max)
-			return cat_err(d, field, "%s must be an array of 1 to %lld IPv4 prefixes", field, p->max);
+			return ctl__path_error(d, field, "%s must be an array of 1 to %lld IPv4 prefixes", field, p->max);
 		size_t i;
 		json_t *e;
 		json_array_foreach(v, i, e) {
@@ -178,7 +165,7 @@ static int typed_value(const struct pparam *p, json_t *v, const char *field, str
 			    inet_parse_prefix(json_string_value(e), json_string_length(e), false, &pf)) {
 				char f2[512];
 				snprintf(f2, sizeof f2, "%.400s[%zu]", field, i);
-				return cat_err(d, f2, "%s must be an IPv4 prefix like \"10.0.0.0/8\" (no host bits)", f2);
+				return ctl__path_error(d, f2, "%s must be an IPv4 prefix like \"10.0.0.0/8\" (no host bits)", f2);
 			}
 			inet_format_prefix(pf, out->item[i]);
 		}
@@ -329,12 +316,12 @@ static int check_template(const struct pentry *e, const char *t, const char *whe
 				continue;
 			const struct pparam *p = find_param(e, name, nlen);
 			if (!p && !(nlen == 3 && !strncmp(name, "dir", 3) && !each))
-				return cat_err(d, where, "@{%.*s} names no parameter of '%s'", (int)nlen, name, e->name);
+				return ctl__path_error(d, where, "@{%.*s} names no parameter of '%s'", (int)nlen, name, e->name);
 			if (each && p->type != PT_PREFIXES)
-				return cat_err(d, where, "@{%.*s[]}: only a prefixes parameter repeats a line",
+				return ctl__path_error(d, where, "@{%.*s[]}: only a prefixes parameter repeats a line",
 				               (int)nlen, name);
 			if (each && ++lists > 1)
-				return cat_err(d, where, "one repeated list per line");
+				return ctl__path_error(d, where, "one repeated list per line");
 			i += r - 1;
 		}
 		l += n + (nl ? 1 : 0);
@@ -392,7 +379,7 @@ static int bound(json_t *o, const char *key, long long lo, long long hi, long lo
 		return 0;
 	}
 	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
-		return cat_err(d, where, "%s must be an integer from %lld to %lld", key, lo, hi);
+		return ctl__path_error(d, where, "%s must be an integer from %lld to %lld", key, lo, hi);
 	*out = json_integer_value(v);
 	return 0;
 }
@@ -400,19 +387,19 @@ static int bound(json_t *o, const char *key, long long lo, long long hi, long lo
 static int parse_param(json_t *j, struct pparam *p, const char *where, struct diags *d)
 {
 	if (!json_is_object(j))
-		return cat_err(d, where, "a parameter is an object {\"name\", \"type\", ...}");
+		return ctl__path_error(d, where, "a parameter is an object {\"name\", \"type\", ...}");
 	p->name = dup_str(j, "name");
 	p->doc = dup_str(j, "doc");
 	if (!name_ok(p->name, 32) || !strcmp(p->name, "dir"))
-		return cat_err(d, where, "name must be 1 to 32 of a-z, 0-9, '-', '_' (and not 'dir')");
+		return ctl__path_error(d, where, "name must be 1 to 32 of a-z, 0-9, '-', '_' (and not 'dir')");
 	if (!p->doc)
-		return cat_err(d, where, "doc (a string) is required");
+		return ctl__path_error(d, where, "doc (a string) is required");
 	const char *t = json_string_value(json_object_get(j, "type"));
 	size_t k = 0;
 	while (k < 6 && (!t || strcmp(t, ptype_names[k])))
 		k++;
 	if (k == 6)
-		return cat_err(d, where, "type must be port, integer, ipv4, prefixes, choice or hostname");
+		return ctl__path_error(d, where, "type must be port, integer, ipv4, prefixes, choice or hostname");
 	p->type = (enum ptype)k;
 	long long lo = p->type == PT_PORT ? 1 : p->type == PT_PREFIXES ? 1 : -(1LL << 40);
 	long long hi = p->type == PT_PORT ? 65535 : p->type == PT_PREFIXES ? PROC_MAX_ITEMS : 1LL << 40;
@@ -420,28 +407,28 @@ static int parse_param(json_t *j, struct pparam *p, const char *where, struct di
 	    bound(j, "max", p->min, hi, p->type == PT_PREFIXES ? 16 : hi, &p->max, where, d))
 		return -EINVAL;
 	if (p->type == PT_INT && (!json_object_get(j, "min") || !json_object_get(j, "max")))
-		return cat_err(d, where, "an integer parameter needs min and max");
+		return ctl__path_error(d, where, "an integer parameter needs min and max");
 	if (p->type == PT_CHOICE) {
 		json_t *c = json_object_get(j, "choices");
 		size_t i;
 		json_t *e;
 		if (!json_is_array(c) || json_array_size(c) == 0)
-			return cat_err(d, where, "choices must be a non-empty array of words");
+			return ctl__path_error(d, where, "choices must be a non-empty array of words");
 		json_array_foreach(c, i, e)
 			if (!json_is_string(e) || !safe_word(json_string_value(e)) || json_string_length(e) > 23)
-				return cat_err(d, where, "each choice is a word of letters, digits, '.', '-', '_' "
+				return ctl__path_error(d, where, "each choice is a word of letters, digits, '.', '-', '_' "
 				                         "(at most 23)");
 		p->choices = json_incref(c);
 	}
 	json_t *dv = json_object_get(j, "default");
 	json_t *req = json_object_get(j, "required");
 	if (req && !json_is_boolean(req))
-		return cat_err(d, where, "required must be true or false");
+		return ctl__path_error(d, where, "required must be true or false");
 	p->required = req ? json_is_true(req) : !dv;
 	if (p->required && dv)
-		return cat_err(d, where, "a required parameter has no default");
+		return ctl__path_error(d, where, "a required parameter has no default");
 	if (!p->required && !dv)
-		return cat_err(d, where, "an optional parameter needs a default");
+		return ctl__path_error(d, where, "an optional parameter needs a default");
 	if (dv) {
 		struct pval pv;
 		char f[512];
@@ -458,14 +445,14 @@ static int parse_listen(json_t *a, struct pentry *e, const char *where, struct d
 	size_t i;
 	json_t *l;
 	if (!json_is_array(a) || json_array_size(a) > PROC_MAX_LISTEN)
-		return cat_err(d, where, "listen must be an array of at most %d {\"proto\", \"port\"}",
+		return ctl__path_error(d, where, "listen must be an array of at most %d {\"proto\", \"port\"}",
 		               PROC_MAX_LISTEN);
 	json_array_foreach(a, i, l) {
 		const char *pr = json_string_value(json_object_get(l, "proto"));
 		json_t *port = json_object_get(l, "port");
 		if (!pr || (strcmp(pr, "tcp") && strcmp(pr, "udp")) || !json_is_integer(port) ||
 		    json_integer_value(port) < 1 || json_integer_value(port) > 65535)
-			return cat_err(d, where, "listen[%zu] must be {\"proto\": \"tcp\"|\"udp\", \"port\": 1..65535}", i);
+			return ctl__path_error(d, where, "listen[%zu] must be {\"proto\": \"tcp\"|\"udp\", \"port\": 1..65535}", i);
 		e->listen[i].proto = strcmp(pr, "tcp") ? 17 : 6;
 		e->listen[i].port = (uint16_t)json_integer_value(port);
 	}
@@ -477,7 +464,7 @@ static int parse_quota(json_t *q, struct pentry *e, const char *where, struct di
 {
 	long long m, c, p;
 	if (q && !json_is_object(q))
-		return cat_err(d, where, "quota must be an object {\"memory_mb\", \"cpu_percent\", \"pids\"}");
+		return ctl__path_error(d, where, "quota must be an object {\"memory_mb\", \"cpu_percent\", \"pids\"}");
 	if (bound(q, "memory_mb", 4, 65536, 64, &m, where, d) || bound(q, "cpu_percent", 1, 100, 10, &c, where, d) ||
 	    bound(q, "pids", 1, 4096, 64, &p, where, d))
 		return -EINVAL;
@@ -492,7 +479,7 @@ static int parse_files(json_t *a, struct pentry *e, const char *where, struct di
 	size_t i;
 	json_t *f;
 	if (a && (!json_is_array(a) || json_array_size(a) > PROC_MAX_FILES))
-		return cat_err(d, where, "files must be an array of at most %d {\"path\", \"template\"}",
+		return ctl__path_error(d, where, "files must be an array of at most %d {\"path\", \"template\"}",
 		               PROC_MAX_FILES);
 	json_array_foreach(a, i, f) {
 		struct pfile *pf = &e->files[e->nfiles++];
@@ -500,10 +487,10 @@ static int parse_files(json_t *a, struct pentry *e, const char *where, struct di
 		pf->tmpl = dup_text(json_object_get(f, "template"));
 		/* a plain name in the scratch directory: no '/', no '..' */
 		if (!pf->path || !safe_word(pf->path) || pf->path[0] == '.' || strlen(pf->path) > 64)
-			return cat_err(d, where, "files[%zu].path must be a file name (letters, digits, '.', "
+			return ctl__path_error(d, where, "files[%zu].path must be a file name (letters, digits, '.', "
 			                         "'-', '_'; not starting with '.')", i);
 		if (!pf->tmpl || strlen(pf->tmpl) > PROC_MAX_TEXT)
-			return cat_err(d, where, "files[%zu].template must be a string or an array of lines "
+			return ctl__path_error(d, where, "files[%zu].template must be a string or an array of lines "
 			                         "(at most %d bytes)", i, PROC_MAX_TEXT);
 		char w[512];
 		snprintf(w, sizeof w, "%.300s.files[%zu].template", where, i);
@@ -516,23 +503,23 @@ static int parse_files(json_t *a, struct pentry *e, const char *where, struct di
 static int parse_entry(json_t *j, struct pentry *e, const char *where, struct diags *d)
 {
 	if (!json_is_object(j))
-		return cat_err(d, where, "an entry is an object {\"name\", \"summary\", \"package\", \"argv\", ...}");
+		return ctl__path_error(d, where, "an entry is an object {\"name\", \"summary\", \"package\", \"argv\", ...}");
 	e->name = dup_str(j, "name");
 	e->summary = dup_str(j, "summary");
 	e->package = dup_str(j, "package");
 	if (!name_ok(e->name, 48))
-		return cat_err(d, where, "name must be 1 to 48 of a-z, 0-9, '-', '_'");
+		return ctl__path_error(d, where, "name must be 1 to 48 of a-z, 0-9, '-', '_'");
 	if (ctl__stock_click_exists(e->name))
-		return cat_err(d, where, "'%s' is already a Click stock module", e->name);
+		return ctl__path_error(d, where, "'%s' is already a Click stock module", e->name);
 	if (!e->summary)
-		return cat_err(d, where, "summary (a string) is required");
+		return ctl__path_error(d, where, "summary (a string) is required");
 	if (!e->package || !safe_word(e->package))
-		return cat_err(d, where, "package must be a Debian package name");
+		return ctl__path_error(d, where, "package must be a Debian package name");
 	json_t *ps = json_object_get(j, "params");
 	size_t i;
 	json_t *v;
 	if (ps && (!json_is_array(ps) || json_array_size(ps) > PROC_MAX_PARAMS))
-		return cat_err(d, where, "params must be an array of at most %d parameters", PROC_MAX_PARAMS);
+		return ctl__path_error(d, where, "params must be an array of at most %d parameters", PROC_MAX_PARAMS);
 	json_array_foreach(ps, i, v) {
 		char w[512];
 		snprintf(w, sizeof w, "%.300s.params[%zu]", where, i);
@@ -540,16 +527,16 @@ static int parse_entry(json_t *j, struct pentry *e, const char *where, struct di
 			return -EINVAL;
 		for (size_t k = 0; k < i; k++)
 			if (!strcmp(e->params[k].name, e->params[i].name))
-				return cat_err(d, w, "parameter '%s' is declared twice", e->params[i].name);
+				return ctl__path_error(d, w, "parameter '%s' is declared twice", e->params[i].name);
 	}
 	json_t *argv = json_object_get(j, "argv");
 	if (!json_is_array(argv) || json_array_size(argv) == 0 || json_array_size(argv) >= PROC_MAX_ARGV)
-		return cat_err(d, where, "argv must be an array of 1 to %d strings", PROC_MAX_ARGV - 1);
+		return ctl__path_error(d, where, "argv must be an array of 1 to %d strings", PROC_MAX_ARGV - 1);
 	json_array_foreach(argv, i, v) {
 		char w[512];
 		snprintf(w, sizeof w, "%.300s.argv[%zu]", where, i);
 		if (!json_is_string(v) || !(e->argv[e->argc++] = strdup(json_string_value(v))))
-			return cat_err(d, w, "argv items are strings");
+			return ctl__path_error(d, w, "argv items are strings");
 		if (check_template(e, e->argv[i], w, d))
 			return -EINVAL;
 	}
@@ -581,7 +568,7 @@ int ctl_proccat_parse(const char *file, const char *text, size_t len, struct ctl
 		return -ENOMEM;
 	}
 	if (!json_is_object(root) || !json_is_array(mods) || json_array_size(mods) > 256) {
-		rc = cat_err(d, file, "the catalogue is {\"modules\": [entry, ...]} (at most 256)");
+		rc = ctl__path_error(d, file, "the catalogue is {\"modules\": [entry, ...]} (at most 256)");
 		goto cleanup;
 	}
 	c->v = calloc(json_array_size(mods) + 1, sizeof *c->v);
@@ -599,7 +586,7 @@ int ctl_proccat_parse(const char *file, const char *text, size_t len, struct ctl
 			goto cleanup;
 		for (size_t k = 0; k < i; k++)
 			if (!strcmp(c->v[k].name, c->v[i].name)) {
-				rc = cat_err(d, w, "entry '%s' is declared twice", c->v[i].name);
+				rc = ctl__path_error(d, w, "entry '%s' is declared twice", c->v[i].name);
 				goto cleanup;
 			}
 	}
@@ -618,14 +605,14 @@ int ctl_proccat_load(const char *path, struct ctl_proccat **out, struct diags *d
 	*out = NULL;
 	FILE *f = fopen(path, "rb");
 	if (!f)
-		return cat_err(d, path, "%s", strerror(errno));
+		return ctl__path_error(d, path, "%s", strerror(errno));
 	char *buf = malloc(1 << 20);
 	size_t n = buf ? fread(buf, 1, 1 << 20, f) : 0;
 	bool big = buf && n == 1 << 20;
 	fclose(f);
 	if (!buf)
 		return -ENOMEM;
-	int rc = big ? cat_err(d, path, "larger than 1 MiB") : ctl_proccat_parse(path, buf, n, out, d);
+	int rc = big ? ctl__path_error(d, path, "larger than 1 MiB") : ctl_proccat_parse(path, buf, n, out, d);
 	free(buf);
 	return rc;
 }
@@ -683,14 +670,14 @@ int ctl_process_exists(const char *name)
 static int entry_values(const struct pentry *e, json_t *params, struct pval *vals, struct diags *d)
 {
 	if (params && !json_is_object(params))
-		return cat_err(d, "params", "params must be an object");
+		return ctl__path_error(d, "params", "params must be an object");
 	const char *key;
 	json_t *v;
 	json_object_foreach(params, key, v) {
 		if (!find_param(e, key, strlen(key))) {
 			char f[80];
 			snprintf(f, sizeof f, "params.%.60s", key);
-			return cat_err(d, f, "stock module '%s' has no parameter '%.60s'", e->name, key);
+			return ctl__path_error(d, f, "stock module '%s' has no parameter '%.60s'", e->name, key);
 		}
 	}
 	for (size_t i = 0; i < e->nparams; i++) {
@@ -699,7 +686,7 @@ static int entry_values(const struct pentry *e, json_t *params, struct pval *val
 		snprintf(f, sizeof f, "params.%s", p->name);
 		json_t *pv = params ? json_object_get(params, p->name) : NULL;
 		if (!pv && p->required)
-			return cat_err(d, f, "%s is required (%s)", f, p->doc);
+			return ctl__path_error(d, f, "%s is required (%s)", f, p->doc);
 		if (typed_value(p, pv ? pv : p->dflt, f, &vals[i], d))
 			return -EINVAL;
 	}

@@ -230,12 +230,9 @@ json_t *ctl_stock_list_json(void)
 	return a;
 }
 
-/* A parameter error: the diagnostic's file is the parameter's JSON path. */
-static int bad(struct diags *d, const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int bad(struct diags *d, const char *field, const char *fmt, ...)
+int ctl__path_error(struct diags *d, const char *path, const char *fmt, ...)
 {
-	struct src_file f = {field, "", 0};
+	struct src_file f = {path, "", 0};
 	struct src_loc loc = {&f, 0, 0};
 	va_list ap;
 	va_start(ap, fmt);
@@ -266,28 +263,28 @@ static int render(const struct sparam *p, json_t *v, char *out, size_t cap, stru
 	case P_PORT:
 	case P_INT:
 		if (!json_is_integer(v))
-			return bad(d, field, "%s must be an integer", field);
+			return ctl__path_error(d, field, "%s must be an integer", field);
 		if (json_integer_value(v) < p->min || json_integer_value(v) > p->max)
-			return bad(d, field, "%s must be from %lld to %lld", field, p->min, p->max);
+			return ctl__path_error(d, field, "%s must be from %lld to %lld", field, p->min, p->max);
 		snprintf(out, cap, "%lld", (long long)json_integer_value(v));
 		return 0;
 	case P_IPV4: {
 		uint32_t a;
 		if (!json_is_string(v) ||
 		    inet_parse_addr(json_string_value(v), json_string_length(v), &a))
-			return bad(d, field, "%s must be an IPv4 address like \"192.0.2.10\"", field);
+			return ctl__path_error(d, field, "%s must be an IPv4 address like \"192.0.2.10\"", field);
 		inet_format_addr(a, out);
 		return 0;
 	}
 	case P_CHOICE:
 		if (!json_is_string(v) || !choice_ok(p->choices, json_string_value(v)))
-			return bad(d, field, "%s must be one of: %s", field, p->choices);
+			return ctl__path_error(d, field, "%s must be one of: %s", field, p->choices);
 		snprintf(out, cap, "%s", json_string_value(v));
 		return 0;
 	case P_PREFIXES: {
 		if (!json_is_array(v) || json_array_size(v) == 0 ||
 		    json_array_size(v) > (size_t)p->max)
-			return bad(d, field, "%s must be an array of 1 to %lld IPv4 prefixes", field,
+			return ctl__path_error(d, field, "%s must be an array of 1 to %lld IPv4 prefixes", field,
 			           p->max);
 		size_t i, off = 0;
 		json_t *e;
@@ -299,7 +296,7 @@ static int render(const struct sparam *p, json_t *v, char *out, size_t cap, stru
 			    inet_parse_prefix(json_string_value(e), json_string_length(e), false, &pf)) {
 				char f2[128];
 				snprintf(f2, sizeof f2, "%s[%zu]", field, i);
-				return bad(d, f2, "%s must be an IPv4 prefix like \"10.0.0.0/8\" (no host bits)",
+				return ctl__path_error(d, f2, "%s must be an IPv4 prefix like \"10.0.0.0/8\" (no host bits)",
 				           f2);
 			}
 			int n = snprintf(out + off, cap - off, "%ssrc net %s", i ? " or " : "",
@@ -326,14 +323,14 @@ static const struct sparam *param(const struct stock *s, const char *name, size_
 static int check_keys(const struct stock *s, json_t *params, struct diags *d)
 {
 	if (params && !json_is_object(params))
-		return bad(d, "params", "params must be an object");
+		return ctl__path_error(d, "params", "params must be an object");
 	const char *key;
 	json_t *v;
 	json_object_foreach(params, key, v) {
 		if (!param(s, key, strlen(key))) {
 			char f[80];
 			snprintf(f, sizeof f, "params.%s", key);
-			return bad(d, f, "stock module '%s' has no parameter '%s'", s->name, key);
+			return ctl__path_error(d, f, "stock module '%s' has no parameter '%s'", s->name, key);
 		}
 	}
 	return 0;
@@ -353,7 +350,7 @@ static int render_all(const struct stock *s, json_t *params, char vals[][VAL_MAX
 		} else if (p->required) {
 			char f[80];
 			snprintf(f, sizeof f, "params.%s", p->name);
-			return bad(d, f, "%s is required (%s)", f, p->doc);
+			return ctl__path_error(d, f, "%s is required (%s)", f, p->doc);
 		} else {
 			snprintf(vals[i], VAL_MAX, "%s%s", p->type == P_PREFIXES ? "src net " : "", p->dflt);
 		}

@@ -237,26 +237,32 @@ static void todevice_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
 	}
 }
 
-static int todevice_init(struct rt_elem *e, struct diags *d)
+int elem__device_out_init(struct rt_elem *e, struct diags *d)
 {
 	if (e->ninputs && !e->in[0].push)
 		rt_task_enable(e);
 	return 0;
 }
 
-static uint32_t todevice_run(struct rt_elem *e, uint64_t now)
+uint32_t elem__device_out_pull(struct rt_elem *e, uint32_t burst,
+                               void (*out)(struct rt_elem *e, uint32_t port, struct rt_pkt *p))
 {
-	const struct dev_conf *c = e->conf;
-	uint32_t burst = c && c->burst ? c->burst : 1, n = 0;
+	uint32_t n = 0;
 	if (!e->task)
 		return 0;
-	for (; n < burst; n++) {
+	for (burst = burst ? burst : 1; n < burst; n++) {
 		struct rt_pkt *p = rt_pull(e, 0);
 		if (!p)
 			break;
-		todevice_push(e, 0, p);
+		out(e, 0, p);
 	}
 	return n;
+}
+
+static uint32_t todevice_run(struct rt_elem *e, uint64_t now)
+{
+	const struct dev_conf *c = e->conf;
+	return elem__device_out_pull(e, c ? c->burst : 1, todevice_push);
 }
 
 static const struct elem_runtime fromdevice_runtime = {
@@ -264,7 +270,7 @@ static const struct elem_runtime fromdevice_runtime = {
 };
 
 static const struct elem_runtime todevice_runtime = {
-	.init = todevice_init,
+	.init = elem__device_out_init,
 	.push = todevice_push,
 	.run = todevice_run,
 	.device = dev_device,

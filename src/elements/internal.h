@@ -187,6 +187,12 @@ int elem__name_ether(const struct click_conf_ctx *ctx, const char *s, size_t n, 
  * records that a device was given by number. -EEXIST: numbers and names
  * mixed in one configuration. */
 int elem__device_number(const struct click_conf_ctx *ctx, const struct arg_val *name, uint32_t *out);
+/* Elements that hand packets to a device (ToDevice, ToProcess;
+ * devices.c): init enables the task when the input is pulled; pull takes
+ * up to burst packets (0: 1) per run and gives each to out. */
+int elem__device_out_init(struct rt_elem *e, struct diags *d);
+uint32_t elem__device_out_pull(struct rt_elem *e, uint32_t burst,
+                               void (*out)(struct rt_elem *e, uint32_t port, struct rt_pkt *p));
 /* IPFilter/IPClassifier patterns: AddressInfo names in flow_parse_names. */
 struct flow_names elem__flow_names(const struct click_conf_ctx *ctx);
 

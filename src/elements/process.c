@@ -111,30 +111,14 @@ static void toprocess_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
 	rt_tx(e, p);
 }
 
-static int toprocess_init(struct rt_elem *e, struct diags *d)
-{
-	if (e->ninputs && !e->in[0].push)
-		rt_task_enable(e);
-	return 0;
-}
-
 static uint32_t toprocess_run(struct rt_elem *e, uint64_t now)
 {
 	const struct proc_conf *c = e->conf;
-	uint32_t burst = c && c->burst ? c->burst : 1, n = 0;
-	if (!e->task)
-		return 0;
-	for (; n < burst; n++) {
-		struct rt_pkt *p = rt_pull(e, 0);
-		if (!p)
-			break;
-		rt_tx(e, p);
-	}
-	return n;
+	return elem__device_out_pull(e, c ? c->burst : 1, toprocess_push);
 }
 
 static const struct elem_runtime toprocess_runtime = {
-	.init = toprocess_init,
+	.init = elem__device_out_init,
 	.push = toprocess_push,
 	.run = toprocess_run,
 	.device = proc_device,
