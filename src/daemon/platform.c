@@ -1043,7 +1043,8 @@ static int h_metrics(struct api_req *r, void *ud)
 		    (unsigned long long)ms.stops, (unsigned long long)ms.idle_stops,
 		    (unsigned long long)ms.refused_starts, (unsigned long long)ms.failed_starts);
 		struct dp_stats ds;
-		if (p->dp && !dp_stats(p->dp, &ds))
+		bool have_ds = p->dp && !dp_stats(p->dp, &ds);
+		if (have_ds)
 			out(&b, "# TYPE innet_dp_rx_packets_total counter\ninnet_dp_rx_packets_total %llu\n"
 			        "# TYPE innet_dp_tx_packets_total counter\ninnet_dp_tx_packets_total %llu\n"
 			        "# HELP innet_dp_drops_total Packets the fast path dropped, by reason.\n"
@@ -1058,7 +1059,7 @@ static int h_metrics(struct api_req *r, void *ud)
 			    (unsigned long long)ds.unclassified, (unsigned long long)ds.not_ipv4,
 			    (unsigned long long)ds.no_route, (unsigned long long)ds.tx_drops,
 			    (unsigned long long)ds.arp_replies, (unsigned long long)ds.held_now);
-		if (p->dp && !dp_stats(p->dp, &ds) && ds.process_port)
+		if (have_ds && ds.process_port)
 			out(&b, "# HELP innet_dp_process_packets_total Packets between process modules and their programs.\n"
 			        "# TYPE innet_dp_process_packets_total counter\n"
 			        "innet_dp_process_packets_total{direction=\"to_program\"} %llu\n"
