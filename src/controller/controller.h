@@ -383,11 +383,25 @@ void ctl_proccat_free(struct ctl_proccat *c);
  * before. Once at start, before any other thread reads it (innetd's main;
  * tests); afterwards constant and readable from any thread. */
 void ctl_proccat_install(struct ctl_proccat *c);
+/* Whether a program is on this host: 0, or a negative errno with the
+ * reason in err (vm_process_find_program; the controller does not look at
+ * the host itself). */
+typedef int (*ctl_find_program_fn)(const char *prog, char *err, size_t errlen);
+/* Ask `find` for each entry's program (argv[0]) before installing c: an
+ * entry whose program is missing stays listed ("installed": false) and a
+ * check or deploy of it is answered 409 process_unavailable with the
+ * package to install, instead of failing at its first packet. How many
+ * are missing; ctl_proccat_missing gives the i-th (0 past the last). */
+size_t ctl_proccat_find_programs(struct ctl_proccat *c, ctl_find_program_fn find);
+size_t ctl_proccat_missing(const struct ctl_proccat *c, size_t i, const char **name, const char **why);
 /* True when `name` is an entry of the installed catalogue. Any thread. */
 int ctl_process_exists(const char *name);
+/* Why entry `name`'s program cannot run here (ctl_proccat_find_programs),
+ * NULL when it can or was not asked. Any thread. */
+const char *ctl_process_missing(const char *name);
 /* The installed entries as GET /v1/stock lists them: {"name", "kind":
  * "process", "summary", "params", "template" (the wrapper), "package",
- * "listen", "quota", ...}. New ref. */
+ * "listen", "quota", "installed", ...}. New ref. */
 json_t *ctl_process_list_json(void);
 /* Check params against entry `name` and give its wrapper Click text
  * (malloc'd): 0, -ENOENT (no such entry), -EINVAL with the error's file

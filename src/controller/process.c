@@ -54,6 +54,7 @@ struct pentry {
 	struct ctl_process_port listen[PROC_MAX_LISTEN];
 	size_t nlisten;
 	uint32_t memory_mb, cpu_percent, pids;
+	char *missing; /* why its program cannot run on this host (NULL: it can) */
 };
 
 struct ctl_proccat {
@@ -626,6 +627,7 @@ void ctl_proccat_free(struct ctl_proccat *c)
 		free(e->name);
 		free(e->summary);
 		free(e->package);
+		free(e->missing);
 		for (size_t k = 0; k < e->argc; k++)
 			free(e->argv[k]);
 		for (size_t k = 0; k < e->nfiles; k++) {
@@ -641,6 +643,39 @@ void ctl_proccat_free(struct ctl_proccat *c)
 	}
 	free(c->v);
 	free(c);
+}
+
+size_t ctl_proccat_find_programs(struct ctl_proccat *c, ctl_find_program_fn find)
+{
+	size_t missing = 0;
+	for (size_t i = 0; c && i < c->n; i++) {
+		struct pentry *e = &c->v[i];
+		char why[256] = "";
+		free(e->missing);
+		e->missing = NULL;
+		if (!find(e->argv[0], why, sizeof why))
+			continue;
+		size_t len = strlen(why) + strlen(e->package) + strlen(e->name) + 128;
+		if ((e->missing = malloc(len)))
+			snprintf(e->missing, len,
+			         "'%s' runs %s, which is not installed on this PoP (%s): its operator installs "
+			         "the Debian package %s",
+			         e->name, e->argv[0], why, e->package);
+		missing++;
+	}
+	return missing;
+}
+
+size_t ctl_proccat_missing(const struct ctl_proccat *c, size_t i, const char **name, const char **why)
+{
+	size_t k = 0;
+	for (size_t j = 0; c && j < c->n; j++)
+		if (c->v[j].missing && k++ == i) {
+			*name = c->v[j].name;
+			*why = c->v[j].missing;
+			return 1;
+		}
+	return 0;
 }
 
 /* ---- the installed catalogue ---- */
@@ -664,6 +699,12 @@ static const struct pentry *find_entry(const char *name)
 int ctl_process_exists(const char *name)
 {
 	return find_entry(name) != NULL;
+}
+
+const char *ctl_process_missing(const char *name)
+{
+	const struct pentry *e = find_entry(name);
+	return e ? e->missing : NULL;
 }
 
 /* params (an object or NULL) as e's values, defaults filled in. */
@@ -736,13 +777,13 @@ json_t *ctl_process_list_json(void)
 		for (size_t k = 0; k < e->nlisten; k++)
 			json_array_append_new(ls, json_pack("{s:s, s:i}", "proto", e->listen[k].proto == 6 ? "tcp" : "udp",
 			                                    "port", (int)e->listen[k].port));
-		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:{s:i, s:i, s:i}, s:b, s:[]}",
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:{s:i, s:i, s:i}, s:b, s:[], s:b}",
 		                                   "name", e->name, "kind", "process", "summary", e->summary,
 		                                   "params", ps, "template", CTL_PROCESS_WRAPPER, "package",
 		                                   e->package, "listen", ls, "quota", "memory_mb",
 		                                   (int)e->memory_mb, "cpu_percent", (int)e->cpu_percent,
 		                                   "pids", (int)e->pids, "stateful", false,
-		                                   "stateful_elements"));
+		                                   "stateful_elements", "installed", !e->missing));
 	}
 	return a;
 }

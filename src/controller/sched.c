@@ -1020,6 +1020,12 @@ static int parse_request(struct ctl *c, json_t *b, struct ctl_job *j)
 		                 "'%s' runs a program, and this platform runs none: its operator has not "
 		                 "set process-port (docs/process-sandbox.md)", json_string_value(stock));
 		return -EINVAL;
+	} else if (j->in.process_wrapper && ctl_process_missing(json_string_value(stock))) {
+		ctl__reply_error(&j->reply, 409, "process_unavailable",
+		                 json_pack("{s:s, s:s}", "field", "stock", "value",
+		                           json_string_value(stock)),
+		                 "%s", ctl_process_missing(json_string_value(stock)));
+		return -EINVAL;
 	}
 	if (!j->in.name || !j->in.requirements || !j->in.click)
 		return -ENOMEM;

@@ -17,6 +17,7 @@
 #include "controller/controller.h"
 #include "base/log.h"
 #include "registry/registry.h"
+#include "vm/vm.h"
 
 struct daemon {
 	uv_loop_t loop;
@@ -242,6 +243,10 @@ static int load_process_catalogue(const struct cfg *c)
 		diags_print(stderr, &dg);
 		log_error("main", "process-catalogue %s: not loaded", path);
 	} else {
+		size_t missing = ctl_proccat_find_programs(cat, vm_process_find_program);
+		const char *name, *why;
+		for (size_t i = 0; i < missing && ctl_proccat_missing(cat, i, &name, &why); i++)
+			log_warn("main", "process-catalogue %s: %s; deploys of it are refused", path, why);
 		ctl_proccat_install(cat);
 	}
 	diags_free(&dg);

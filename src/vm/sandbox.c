@@ -248,6 +248,11 @@ static int check_program(const char *prog, const char *path, char *err, size_t e
 	return -ENOENT;
 }
 
+int vm_process_find_program(const char *prog, char *err, size_t errlen)
+{
+	return check_program(prog, DEFAULT_PATH, err, errlen);
+}
+
 static int resolve_ids(const struct vm__sbx_spec *spec, uid_t *uid, gid_t *gid, char *err,
                        size_t errlen)
 {

@@ -282,6 +282,12 @@ struct vm_process_config {
 };
 int vm_process_new(struct vm_backend *inner, const struct vm_process_config *cfg,
                    struct vm_backend **out, char *err, size_t errlen);
+/* Whether a program a spec with no env would run (argv[0]: absolute, or
+ * on the sandbox's default PATH) is on this host: 0, or -ENOENT / -EACCES
+ * with the reason in err. What innetd asks of each catalogue entry at
+ * start, so a module whose package is missing is refused at deploy.
+ * Any thread. */
+int vm_process_find_program(const char *prog, char *err, size_t errlen);
 /* The inner backend (vm_dummy_* in tests), NULL when `be` is not a
  * process backend. vm_native_dp sees through it. */
 struct vm_backend *vm_process_inner(struct vm_backend *be);

@@ -111,6 +111,41 @@ def test_parameter_errors():
         assert "only for process-backed stock modules" in r.json["error"]["message"], r.json
 
 
+def test_missing_program_refused_at_deploy():
+    """An entry whose program is not on this host (its package is not
+    installed) is listed with "installed": false and refused at check and
+    deploy with the package to install, never accepted to fail at its
+    first packet; innetd says so when it starts."""
+    cat = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"innet-missing-catalogue-{os.getpid()}.json")
+    with open(cat, "w") as f:
+        json.dump({"modules": [{"name": "ghost", "summary": "a program nobody installed",
+                                "package": "innet-ghost", "argv": ["innet-ghost-server", "-d"],
+                                "listen": [{"proto": "udp", "port": 53}]},
+                               {"name": "shell", "summary": "a program every host has",
+                                "package": "dash", "argv": ["sh", "-c", "sleep 100"],
+                                "listen": [{"proto": "udp", "port": 53}]}]}, f)
+    try:
+        with it.Daemon(args=["--process-catalogue", cat, "--dataplane", "none"],
+                       network=it.example("figure3-network.json"),
+                       policy=it.example("figure3-policy.reach")) as d:
+            assert "'ghost' runs innet-ghost-server, which is not installed" in d.log(), d.log()[-2000:]
+            tok = tenants(d)["operator"]
+            by = {s["name"]: s for s in it.expect_status(d.get("/v1/stock", token=tok), 200).json["stock"]}
+            assert by["ghost"]["installed"] is False and by["shell"]["installed"] is True, by
+            for path in ("/v1/check", "/v1/modules"):
+                r = it.expect_status(d.post(path, {"name": "g", "stock": "ghost"}, token=tok), 409,
+                                     "process_unavailable")
+                msg = r.json["error"]["message"]
+                assert "innet-ghost-server" in msg and "Debian package innet-ghost" in msg, r.json
+                assert r.json["error"]["details"]["field"] == "stock", r.json
+            r = it.expect_status(d.post("/v1/check", {"name": "s", "stock": "shell"}, token=tok), 200)
+            assert r.json["verdict"] == "safe", r.json
+            listed = it.expect_status(d.get("/v1/modules", token=tok), 200).json
+            assert not any(m.get("stock") == "ghost" for m in listed.get("modules", [])), listed
+    finally:
+        os.unlink(cat)
+
+
 def test_bad_catalogue_stops_innetd():
     bad = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"innet-bad-catalogue-{os.getpid()}.json")
     with open(bad, "w") as f:
