@@ -408,6 +408,14 @@ json_t *ctl_process_list_json(void);
  * the parameter's JSON path ("params.origin"), -ENOMEM. */
 int ctl_process_wrapper(const char *name, json_t *params, char **click, struct diags *d);
 
+/* A non-operator tenant's values of entry `name`'s "own" parameters
+ * (prefixes its own devices use, as the explicit proxy's clients) must
+ * lie within its prefixes `own`: 0, -EINVAL with the first one that does
+ * not at its JSON path ("params.clients[1]"), -ENOENT (no such entry).
+ * params_json as ctl_process_render takes it. Any thread. */
+int ctl_process_check_own(const char *name, const char *params_json, const struct inet_prefix *own,
+                          size_t nown, struct diags *d);
+
 /* What the platform needs to start an entry's program. */
 struct ctl_process_file {
 	char *path; /* dir/NAME */

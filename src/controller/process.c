@@ -34,6 +34,7 @@ struct pparam {
 	char *name, *doc;
 	enum ptype type;
 	bool required;
+	bool own;           /* prefixes: each must lie within the tenant's own prefixes */
 	long long min, max; /* int, port; prefixes: most items */
 	json_t *dflt;       /* a value as a tenant would give it; NULL when required */
 	json_t *choices;    /* choice: array of strings */
@@ -421,6 +422,10 @@ static int parse_param(json_t *j, struct pparam *p, const char *where, struct di
 				                         "(at most 23)");
 		p->choices = json_incref(c);
 	}
+	json_t *own = json_object_get(j, "own");
+	if (own && (!json_is_boolean(own) || p->type != PT_PREFIXES))
+		return ctl__path_error(d, where, "own (true or false) is only for a prefixes parameter");
+	p->own = json_is_true(own);
 	json_t *dv = json_object_get(j, "default");
 	json_t *req = json_object_get(j, "required");
 	if (req && !json_is_boolean(req))
@@ -751,6 +756,53 @@ int ctl_process_wrapper(const char *name, json_t *params, char **click, struct d
 	return *click ? 0 : -ENOMEM;
 }
 
+static bool within_any(struct inet_prefix p, const struct inet_prefix *own, size_t nown)
+{
+	for (size_t i = 0; i < nown; i++)
+		if (own[i].len <= p.len && inet_prefix_contains(own[i], p.addr))
+			return true;
+	return false;
+}
+
+/* Each prefix of p's value (v) within own, or the first that is not. */
+static int own_value(const struct pparam *p, json_t *v, const struct inet_prefix *own, size_t nown,
+                     struct diags *d)
+{
+	size_t i;
+	json_t *e;
+	json_array_foreach(v, i, e) {
+		struct inet_prefix pf;
+		if (inet_parse_prefix(json_string_value(e), json_string_length(e), false, &pf))
+			return -EINVAL; /* checked when deployed: cannot happen */
+		if (within_any(pf, own, nown))
+			continue;
+		char f[80], txt[24];
+		snprintf(f, sizeof f, "params.%s[%zu]", p->name, i);
+		return ctl__path_error(d, f, "%s is %s, which is not within your own prefixes, the "
+		                       "addresses the operator gave you (%s: only your own devices may use it)",
+		                       f, inet_format_prefix(pf, txt), p->doc);
+	}
+	return 0;
+}
+
+int ctl_process_check_own(const char *name, const char *params_json, const struct inet_prefix *own,
+                          size_t nown, struct diags *d)
+{
+	const struct pentry *e = find_entry(name);
+	if (!e)
+		return -ENOENT;
+	json_t *params = params_json && *params_json ? json_loads(params_json, 0, NULL) : NULL;
+	int rc = 0;
+	for (size_t i = 0; i < e->nparams && !rc; i++) {
+		const struct pparam *p = &e->params[i];
+		json_t *v = params ? json_object_get(params, p->name) : NULL;
+		if (p->own)
+			rc = own_value(p, v ? v : p->dflt, own, nown, d);
+	}
+	json_decref(params);
+	return rc;
+}
+
 json_t *ctl_process_list_json(void)
 {
 	json_t *a = json_array();
@@ -770,6 +822,8 @@ json_t *ctl_process_list_json(void)
 			}
 			if (p->type == PT_PREFIXES)
 				json_object_set_new(j, "max_items", json_integer(p->max));
+			if (p->own)
+				json_object_set_new(j, "own", json_true());
 			if (p->choices)
 				json_object_set(j, "choices", p->choices);
 			json_array_append_new(ps, j);

@@ -482,6 +482,23 @@ static void job_not_started(struct ctl_job *j, int rc)
 	job_done(j);
 }
 
+/* A process module's prefixes that only the tenant's own devices may use
+ * (the explicit proxy's clients) lie within its prefixes; the operator's
+ * own modules may name any. -EINVAL answered. */
+static int check_own_params(struct ctl_job *j, const struct reg_tenant *t)
+{
+	if (!j->in.process_wrapper || t->kind == REG_KIND_OPERATOR)
+		return 0;
+	struct diags d;
+	diags_init(&d);
+	int rc = ctl_process_check_own(j->stock, j->params, t->addresses, t->naddresses, &d);
+	if (rc == -EINVAL && d.n)
+		ctl__reply_error(&j->reply, 400, "invalid_params", json_pack("{s:s}", "field", d.v[0].file),
+		                 "%s", d.v[0].msg);
+	diags_free(&d);
+	return rc == -ENOENT ? 0 : rc;
+}
+
 static void gather_done(void *arg, int rc)
 {
 	struct gather *g = arg;
@@ -489,6 +506,9 @@ static void gather_done(void *arg, int rc)
 	struct ctl *c = j->ctl;
 	if (!rc) {
 		ctl__tenant_learn(c, &g->row);
+		rc = check_own_params(j, &g->row);
+	}
+	if (!rc) {
 		inputs_take(j, g);
 		rc = inputs_candidates(j, g);
 	}

@@ -60,6 +60,8 @@ def test_table1_x86_row():
         problems = []
         for kind, verdict in want.items():
             for name, params in PARAMS.items():
+                if name == "explicit-proxy" and cases.TENANTS[kind].get("addresses"):
+                    params = {"clients": cases.TENANTS[kind]["addresses"]}  # its own devices
                 body = {"name": f"{name}-{kind}", "stock": name, "params": params}
                 r = d.post("/v1/check", body, token=toks[kind])
                 got = r.json.get("verdict") if r.status == 200 else f"HTTP {r.status}: {r.json}"
@@ -109,6 +111,36 @@ def test_parameter_errors():
         r = it.expect_status(d.post("/v1/check", {"name": "a", "config": "FromNetFront() -> ToProcess();"},
                                     token=tok), 400, "invalid_config")
         assert "only for process-backed stock modules" in r.json["error"]["message"], r.json
+
+
+def test_explicit_proxy_serves_only_own_devices():
+    """An explicit proxy's clients are prefixes only the tenant's own
+    devices use ("own": true in the catalogue): a client or third party
+    naming others' addresses is refused at the prefix, so nobody rents an
+    open proxy; the operator's own may name any."""
+    with daemon() as d:
+        toks = tenants(d)
+        assert {p["name"]: p for p in [s for s in it.expect_status(d.get("/v1/stock", token=toks["client"]),
+                                                                   200).json["stock"]
+                                        if s["name"] == "explicit-proxy"][0]["params"]}["clients"]["own"] is True
+        for path in ("/v1/check", "/v1/modules"):
+            r = it.expect_status(d.post(path, {"name": "px", "stock": "explicit-proxy",
+                                               "params": {"clients": ["172.16.15.0/25", "10.0.0.0/8"]}},
+                                        token=toks["client"]), 400, "invalid_params")
+            assert r.json["error"]["details"]["field"] == "params.clients[1]", r.json
+            assert "10.0.0.0/8" in r.json["error"]["message"] and "own prefixes" in r.json["error"]["message"]
+        r = it.expect_status(d.post("/v1/check", {"name": "px", "stock": "explicit-proxy",
+                                                  "params": {"clients": ["172.16.15.0/24"]}},
+                                    token=toks["third_party"]), 400, "invalid_params")
+        assert r.json["error"]["details"]["field"] == "params.clients[0]", r.json
+        r = it.expect_status(d.post("/v1/check", {"name": "px", "stock": "explicit-proxy",
+                                                  "params": {"clients": ["172.16.15.128/25"]}},
+                                    token=toks["client"]), 200)
+        assert r.json["verdict"] == "sandboxed", r.json
+        r = it.expect_status(d.post("/v1/check", {"name": "px", "stock": "explicit-proxy",
+                                                  "params": {"clients": ["10.0.0.0/8"]}},
+                                    token=toks["operator"]), 200)
+        assert r.json["verdict"] == "safe", r.json
 
 
 def test_missing_program_refused_at_deploy():
