@@ -210,6 +210,8 @@ static void test_catalogue_errors(void **st)
 	expect_catalogue_error(ENTRY("\"argv\": [\"x\"], \"params\": [{\"name\": \"n\", \"type\": \"port\", \"doc\": \"d\","
 	                             " \"default\": 0}]"), "params[0].default");
 	expect_catalogue_error(ENTRY("\"argv\": [\"x\"], \"quota\": {\"memory_mb\": 1}"), "memory_mb must be an integer from 4");
+	expect_catalogue_error(ENTRY("\"argv\": [\"x\"], \"params\": [{\"name\": \"n\", \"type\": \"port\", \"doc\": \"d\","
+	                             " \"own\": true, \"default\": 80}]"), "params[0]: error: own (true or false) is only for a prefixes");
 	expect_catalogue_error("{\"modules\": [{\"name\": \"firewall\", \"summary\": \"s\", \"package\": \"p\", \"argv\": [\"x\"]}]}",
 	                       "already a Click stock module");
 }
