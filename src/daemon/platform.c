@@ -1150,13 +1150,50 @@ static int h_module_log(struct api_req *r, void *ud)
 	return rc == -ENOMEM ? rc : 0;
 }
 
+/* POST /v1/modules/{id}/restart: a failed module (a program that crashed
+ * too often or ran out of memory: never restarted by itself) goes back to
+ * deployed, so its next new flow starts it again; to its tenant or the
+ * operator. Anything else is 409: a running module needs no restart and a
+ * held one (its tenant suspended) is the operator's to release. */
+static int h_module_restart(struct api_req *r, void *ud)
+{
+	struct plat *p = ud;
+	const struct api_principal *who = api_req_principal(r);
+	int64_t id = api_req_param_id(r, "id");
+	struct pmod *pm = id > 0 && p->mgr ? find(p, (uint64_t)id) : NULL;
+	struct vm_module_info in;
+	if (!pm || (!who->admin && (int64_t)pm->tenant != who->tenant_id) ||
+	    vm_module_info(p->mgr, (uint64_t)id, &in)) {
+		api_error(r, 404, "not_found", NULL, "no module %s runs on this PoP",
+		          api_req_param(r, "id"));
+		return 0;
+	}
+	if (in.state != VM_FAILED) {
+		api_error(r, 409, "conflict", json_pack("{s:s}", "state", vm_state_name(in.state)),
+		          "module %lld is %s: only a failed module is restarted", (long long)id,
+		          vm_state_name(in.state));
+		return 0;
+	}
+	int rc = vm_stop(p->mgr, (uint64_t)id, false);
+	if (rc)
+		return rc;
+	log_info("platform", "module %lld '%s': restarted by %s after its failure (last: %s)",
+	         (long long)id, pm->name, who->admin ? "the operator" : "its tenant",
+	         strerror(-in.last_failure));
+	json_t *rt = plat_module_json(p, id);
+	api_respond(r, 200, json_pack("{s:I, s:s, s:o}", "id", (json_int_t)id, "state", "deployed",
+	                              "runtime", rt ? rt : json_null()));
+	return 0;
+}
+
 int plat_register_routes(struct api *api, struct plat *p, const struct plat_sources *src)
 {
 	p->src = *src;
 	p->http_requests = src->http_requests;
 	p->api = api;
 	int rc = api_route(api, "GET", "/metrics", API_ADMIN, h_metrics, p);
-	return rc ? rc : api_route(api, "GET", "/v1/modules/{id}/log", API_ANY, h_module_log, p);
+	rc = rc ? rc : api_route(api, "GET", "/v1/modules/{id}/log", API_ANY, h_module_log, p);
+	return rc ? rc : api_route(api, "POST", "/v1/modules/{id}/restart", API_ANY, h_module_restart, p);
 }
 
 bool plat_running(const struct plat *p)
