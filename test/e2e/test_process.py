@@ -330,6 +330,7 @@ def test_process_module_answers_through_the_fast_path():
         assert pr["memory"] > 0 and pr["pids"] >= 1, pr
         assert prefix + str(mid) in netns_list()
         assert m["runtime"]["rx_packets"] >= 1 and m["runtime"]["tx_packets"] >= 1, m
+        assert m["runtime"]["enforcer"] is None, m  # the operator's: safe, no enforcer
 
         log = it.expect_status(d.get("/v1/modules/%d/log" % mid, token=tok), 200)
         assert "hello: listening on %d" % PORT in log.text, log.text
