@@ -703,12 +703,50 @@ static json_t *tables_json(struct plat *p, uint64_t id)
 	int n = tables_of(p, id, &t);
 	json_t *a = json_array();
 	for (int i = 0; i < n; i++)
-		json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I, s:I}", "element", t[i].elem,
+		json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "element", t[i].elem,
 		                                   "class", t[i].cls, "entries", (json_int_t)t[i].entries,
 		                                   "capacity", (json_int_t)t[i].capacity, "full_drops",
-		                                   (json_int_t)t[i].full_drops));
+		                                   (json_int_t)t[i].full_drops, "drops",
+		                                   (json_int_t)t[i].drops));
 	free(t);
 	return a;
+}
+
+/* What the sandbox refused: the ChangeEnforcers of a module (the
+ * controller puts one in a sandboxed module) added up. false when it has
+ * none (a safe module). */
+struct enforcer_sum {
+	uint64_t drops, source, destination;
+};
+
+static bool enforcer_of(struct plat *p, uint64_t id, struct enforcer_sum *s)
+{
+	struct vm_table_info *t;
+	int n = tables_of(p, id, &t);
+	bool any = false;
+	*s = (struct enforcer_sum){0};
+	for (int i = 0; i < n; i++) {
+		if (strcmp(t[i].cls, "ChangeEnforcer"))
+			continue;
+		any = true;
+		s->drops += t[i].drops;
+		s->source += t[i].refused_source;
+		s->destination += t[i].refused_destination;
+	}
+	free(t);
+	return any;
+}
+
+/* runtime.enforcer: packets the module sent that the sandbox dropped, in
+ * all and by reason (a source not its own, a destination outside the
+ * tenant's prefixes, whitelist and replies); null for a safe module. */
+static json_t *enforcer_json(struct plat *p, uint64_t id)
+{
+	struct enforcer_sum s;
+	if (!enforcer_of(p, id, &s))
+		return json_null();
+	return json_pack("{s:I, s:I, s:I}", "drops", (json_int_t)s.drops, "source", (json_int_t)s.source,
+	                 "destination", (json_int_t)s.destination);
 }
 
 /* Suspends and resumes, the saved state's size, the tables. */
@@ -763,6 +801,8 @@ json_t *plat_module_json(struct plat *p, int64_t id)
 	                 "held", (json_int_t)in.dp.held, "hold_drops", (json_int_t)in.dp.hold_drops,
 	                 "queued", (json_int_t)in.dp.queued, "memory", (json_int_t)in.dp.mem_bytes);
 	add_stateful_json(p, (uint64_t)id, &in, j);
+	if (j)
+		json_object_set_new(j, "enforcer", enforcer_json(p, (uint64_t)id));
 	if (j && in.is_process)
 		json_object_set_new(j, "process", process_json(&in.process));
 	if (j && in.state == VM_FAILED) /* why new flows no longer start it */
@@ -856,6 +896,28 @@ static void metrics_tables(struct buf *b, struct plat *p)
 	}
 }
 
+/* Per sandboxed module: what its enforcer dropped, by reason (source,
+ * destination, malformed: not IPv4). Modules without one have no line. */
+static void metrics_enforcer(struct buf *b, struct plat *p)
+{
+	out(b, "# HELP innet_module_enforcer_drops_total Packets a sandboxed module sent that its "
+	       "ChangeEnforcer dropped, by reason.\n"
+	       "# TYPE innet_module_enforcer_drops_total counter\n");
+	for (size_t i = 0; p->mgr && i < p->nmods; i++) {
+		struct enforcer_sum s;
+		if (!enforcer_of(p, p->mods[i].id, &s))
+			continue;
+		char lab[320];
+		module_labels(&p->mods[i], lab, sizeof lab);
+		uint64_t bad = s.drops - s.source - s.destination;
+		out(b, "innet_module_enforcer_drops_total{%s,reason=\"source\"} %llu\n"
+		       "innet_module_enforcer_drops_total{%s,reason=\"destination\"} %llu\n"
+		       "innet_module_enforcer_drops_total{%s,reason=\"malformed\"} %llu\n",
+		    lab, (unsigned long long)s.source, lab, (unsigned long long)s.destination, lab,
+		    (unsigned long long)bad);
+	}
+}
+
 /* Stateful modules (docs/stateful.md): suspended now, suspends and
  * resumes per module, their tables, and the states stored or not. The
  * families are there without a fast path too (with no samples). */
@@ -886,6 +948,7 @@ static void metrics_stateful(struct buf *b, struct plat *p)
 		}
 	}
 	metrics_tables(b, p);
+	metrics_enforcer(b, p);
 }
 
 /* What an operator watches under a flood: connections refused by each

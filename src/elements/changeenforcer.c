@@ -236,10 +236,14 @@ static const struct elem_model changeenforcer_model = { .push = changeenforcer_s
  * (anti-spoofing). Timeouts are hard here: an idle entry is gone. Every
  * entry is best-effort (no guarantee), so a full table replaces the one
  * idle longest; an entry the table refuses (quota with nothing to evict)
- * counts in full_drops, and its packet still passes. */
+ * counts in full_drops, and its packet still passes. Drops are counted
+ * by reason for the tenant and the operator (GET /v1/modules/{id}'s
+ * runtime.enforcer, /metrics): a leaving packet's source (spoofed), its
+ * destination (not allowed, not a reply); `drops` also holds what was
+ * not IPv4 at all. */
 struct ce_state {
 	struct rt_flowtab auth, srcs;
-	uint64_t drops, full_drops;
+	uint64_t drops, full_drops, spoofed, unauthorized;
 };
 
 static size_t ce_state_size(const struct rt_elem *e, uint32_t limit)
@@ -334,6 +338,10 @@ static void ce_leave_pkt(struct rt_elem *e, const struct rt_flowid *id, struct r
 	struct rt_flowid r = { .daddr = id->daddr, .dport = id->dport, .proto = id->proto };
 	struct rt_flow *f = ce_get(&s->auth, &r, 1, now);
 	if (!src_ok || !(dst_ok || f)) {
+		if (!src_ok)
+			s->spoofed++;
+		else
+			s->unauthorized++;
 		s->drops++;
 		rt_drop(e, p);
 		return;
@@ -365,6 +373,10 @@ static int ce_read(const struct rt_elem *e, const char *h, uint64_t *v)
 	const struct ce_state *s = e->state;
 	if (!strcmp(h, "drops"))
 		*v = s->drops;
+	else if (!strcmp(h, "spoofed"))
+		*v = s->spoofed;
+	else if (!strcmp(h, "unauthorized"))
+		*v = s->unauthorized;
 	else if (!strcmp(h, "count"))
 		*v = rt_flowtab_count(&s->auth);
 	else
@@ -382,11 +394,16 @@ static void ce_table(const struct rt_elem *e, struct rt_table_stats *st)
 	st->entries = rt_flowtab_count(&s->auth);
 	st->capacity = cap;
 	st->full_drops = s->full_drops;
+	st->drops = s->drops;
+	st->refused_source = s->spoofed;
+	st->refused_destination = s->unauthorized;
 }
 
 /* Saved: version, drops, full_drops, the timer's phase (+1, 0: none),
- * then each table's entries (rw_save_flow). */
-#define CE_STATE_VERSION 1u
+ * then each table's entries (rw_save_flow); version 2 then the drops by
+ * reason, spoofed and unauthorized. A version 1 state (saved before the
+ * reasons were counted) loads with both 0. */
+#define CE_STATE_VERSION 2u
 
 static void ce_save_table(struct rt_wbuf *w, const struct rt_flowtab *t, uint64_t now)
 {
@@ -404,6 +421,8 @@ static int ce_save(const struct rt_elem *e, struct rt_wbuf *w, uint64_t now_ns)
 	rt_wbuf_varint(w, rw_save_phase(e->deadline, now_ns));
 	ce_save_table(w, &s->auth, now_ns);
 	ce_save_table(w, &s->srcs, now_ns);
+	rt_wbuf_varint(w, s->spoofed);
+	rt_wbuf_varint(w, s->unauthorized);
 	return 0;
 }
 
@@ -438,13 +457,23 @@ static int ce_load(struct rt_elem *e, struct rt_rbuf *r, uint64_t now_ns, uint64
 	uint64_t phase = rt_rbuf_varint(r);
 	struct rw_away a;
 	rw_away(phase ? phase - 1 : UINT64_MAX, (uint64_t)c->timeout_ns, away_ns, &a);
-	if (r->bad || version != CE_STATE_VERSION || !ce_load_table(r, &s->auth, &a, now_ns, away_ns) ||
-	    !ce_load_table(r, &s->srcs, &a, now_ns, away_ns)) {
+	bool ok = !r->bad && (version == 1 || version == CE_STATE_VERSION) &&
+	          ce_load_table(r, &s->auth, &a, now_ns, away_ns) &&
+	          ce_load_table(r, &s->srcs, &a, now_ns, away_ns);
+	uint64_t spoofed = 0, unauthorized = 0;
+	if (ok && version >= 2) {
+		spoofed = rt_rbuf_varint(r);
+		unauthorized = rt_rbuf_varint(r);
+		ok = !r->bad;
+	}
+	if (!ok) {
 		diags_error(d, NULL, 1, "saved state of '%s': not a ChangeEnforcer state", e->ce->name);
 		return -EINVAL;
 	}
 	s->drops = drops;
 	s->full_drops = full_drops;
+	s->spoofed = spoofed;
+	s->unauthorized = unauthorized;
 	if (a.next != UINT64_MAX)
 		rt_timer_at(e, now_ns + a.next);
 	return 0;

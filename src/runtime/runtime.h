@@ -307,9 +307,15 @@ static inline size_t rt_rbuf_left(const struct rt_rbuf *r) { return r->bad ? 0 :
 /* What a stateful element's table holds, for operators and tenants
  * (GET /v1/modules/{id}, /metrics): entries now (mappings, packets), the
  * most it may hold (its share of the module's quota), and the packets it
- * dropped because it was full. */
+ * dropped because it was full. `drops`: every packet it dropped (its
+ * rt_elem's count unless its hook keeps one across suspends). A sandbox
+ * element (ChangeEnforcer) also says why it refused what the module
+ * sent: a source that is not the module's (`refused_source`), a
+ * destination outside the tenant's prefixes, whitelist and replies
+ * (`refused_destination`); 0 for every other element. */
 struct rt_table_stats {
 	uint64_t entries, capacity, full_drops;
+	uint64_t drops, refused_source, refused_destination;
 };
 /* The table of stateful element i of m (rt_graph_stateful's idx):
  * 0, or -ENOENT when that element shows none. */

@@ -204,6 +204,7 @@ int rt_module_table(const struct rt_module *m, uint32_t i, struct rt_table_stats
 	const struct rt_elem *e = rt_module_elem(m, i);
 	if (!e->rt->table)
 		return -ENOENT;
+	st->drops = e->drops;
 	e->rt->table(e, st);
 	return 0;
 }

@@ -356,7 +356,9 @@ static int fill_tables(const struct rt_module *m, struct vm_table_info *out, siz
 		struct rt_table_stats st;
 		rt_module_table(m, idx[i], &st);
 		out[i] = (struct vm_table_info){.entries = st.entries, .capacity = st.capacity,
-		                                .full_drops = st.full_drops};
+		                                .full_drops = st.full_drops, .drops = st.drops,
+		                                .refused_source = st.refused_source,
+		                                .refused_destination = st.refused_destination};
 		snprintf(out[i].elem, sizeof out[i].elem, "%s", ce->name);
 		snprintf(out[i].cls, sizeof out[i].cls, "%s", ce->cls->name);
 	}

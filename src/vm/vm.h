@@ -144,6 +144,7 @@ struct vm_table_info {
 	char elem[64];   /* element name (truncated) */
 	char cls[32];    /* its class */
 	uint64_t entries, capacity, full_drops;
+	uint64_t drops, refused_source, refused_destination;
 };
 
 

@@ -383,6 +383,9 @@ def test_sandboxed_tunnel():
         assert all(o["src"] == ip for o in got), got  # sent on from the module's address
         rt = wait_module(d, tok, mid, lambda m: m["runtime"]["rx_packets"] >= 6)["runtime"]
         assert rt["rx_packets"] == 6 and rt["tx_packets"] == 3 and rt["drops"] >= 3, rt
+        # the enforcer's drops, shown by reason: not its own prefix nor a reply
+        assert rt["enforcer"] == {"drops": 3, "source": 0, "destination": 3}, rt
+        assert metric(d, "innet_module_enforcer_drops_total", id=mid, reason="destination") == 3
         assert not any(o.get("raw") and o["dst"] == "8.8.8.8" for o in inet.all), "escaped the sandbox"
 
         # the stock IP-in-IP tunnel (paper Table 1: sandboxed for a third

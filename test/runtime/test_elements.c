@@ -593,6 +593,12 @@ static void test_changeenforcer(void **st)
 	uint64_t v;
 	assert_int_equal(rt_module_read(u->m, "ce", "drops", &v), 0);
 	assert_int_equal(v, 4);
+	/* by reason (runtime.enforcer): one spoofed source, three
+	 * destinations neither allowed nor a reply */
+	assert_int_equal(rt_module_read(u->m, "ce", "spoofed", &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(rt_module_read(u->m, "ce", "unauthorized", &v), 0);
+	assert_int_equal(v, 3);
 	done(u);
 }
 
@@ -988,6 +994,8 @@ static void test_changeenforcer_save_load(void **st)
 	assert_int_equal(rt_module_read(v->m, "ce", "count", &n), 0);
 	assert_int_equal(n, 21);
 	assert_int_equal(rt_module_read(v->m, "ce", "drops", &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(rt_module_read(v->m, "ce", "unauthorized", &n), 0);
 	assert_int_equal(n, 1);
 	rt_module_push(v->m, 1, rtu_udp(v, mod, 53, client + 1, 4001, 4), SEC);
 	assert_int_equal(v->nout, 1);
