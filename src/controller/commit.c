@@ -214,6 +214,8 @@ static void install(struct ctl_job *j, const struct commit *k)
 		.stateful = m->stateful, .flow_capacity = (uint32_t)flows, .mem_quota = mem_mb << 20,
 		.stock = m->stock, .params = m->params,
 	};
+	uint32_t least;
+	d.process_memory_mb = ctl__process_memory(c, m->tenant_id, m->stock, &least);
 	int rc = c->ops.install(c->ops.ud, &d);
 	if (rc)
 		log_warn("controller", "module %lld: the platform refused it: %s", (long long)m->id,

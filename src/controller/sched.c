@@ -991,6 +991,23 @@ static int expand_stock(json_t *stock, json_t *params, struct ctl_job *j)
 	return 0;
 }
 
+/* A process module whose program would get less memory than its entry
+ * declares it needs (the tenant's own memory_mb below it): refused now,
+ * not OOM-killed at its first packet. -EINVAL when answered. */
+static int memory_too_small(struct ctl *c, struct ctl_job *j)
+{
+	uint32_t least, mb = ctl__process_memory(c, j->tenant_id, j->stock, &least);
+	if (!least || mb >= least)
+		return 0;
+	ctl__reply_error(&j->reply, 409, "memory_quota_too_small",
+	                 json_pack("{s:s, s:s, s:i, s:i}", "field", "stock", "value", j->stock,
+	                           "memory_mb", (int)mb, "min_memory_mb", (int)least),
+	                 "'%s' needs at least %u MiB of memory and your memory quota is %u MiB: "
+	                 "ask the operator for a memory_mb quota of %u or more",
+	                 j->stock, least, mb, least);
+	return -EINVAL;
+}
+
 /* The request into j; answers 4xx and returns -EINVAL on error. */
 static int parse_request(struct ctl *c, json_t *b, struct ctl_job *j)
 {
@@ -1020,6 +1037,8 @@ static int parse_request(struct ctl *c, json_t *b, struct ctl_job *j)
 		                 "'%s' runs a program, and this platform runs none: its operator has not "
 		                 "set process-port (docs/process-sandbox.md)", json_string_value(stock));
 		return -EINVAL;
+	} else if (j->in.process_wrapper && (rc = memory_too_small(c, j))) {
+		return rc;
 	}
 	if (!j->in.name || !j->in.requirements || !j->in.click)
 		return -ENOMEM;
