@@ -258,6 +258,32 @@ def test_idle_program_is_frozen_and_thawed_with_its_state():
 
 
 
+def test_table1_x86_row_with_packets():
+    """Table 1's x86 row with real packets (the verdicts themselves:
+    controller-process-api): the same program deployed by the operator is
+    `safe` (no enforcer), by a third party and by a client `sandboxed`,
+    and each answers through the fast path, the sandboxed ones through
+    their ChangeEnforcer (an answer to a flow the module received)."""
+    port = "ipx" + T.ns_dp[-6:]
+    args = T.daemon_args(idle="30s") + ["--process-port", port, "--process-catalogue", catalogue()]
+    with it.Daemon(args=args) as d:
+        e2e.setup_operator(d)
+        who = {"operator": e2e.tenant(d, "ops", "operator"),
+               "third_party": e2e.tenant(d, "vendor", "third_party", ["198.51.100.0/24"]),
+               "client": e2e.tenant(d, "phone", "client", ["172.16.15.133/32"])}
+        want = {"operator": "safe", "third_party": "sandboxed", "client": "sandboxed"}
+        for kind, tok in who.items():
+            r = it.expect_status(d.post("/v1/modules", {"name": "count", "stock": "udp-count"}, token=tok), 201)
+            mid, ip = r.json["id"], r.json["address"]["ip"]
+            assert r.json["verdict"] == want[kind], (kind, r.json)
+            enforced = "ChangeEnforcer" in r.json["report"]["deployed_config"]
+            assert enforced == (want[kind] == "sandboxed"), (kind, r.json["report"]["deployed_config"])
+            got = ask(ip, kind)
+            assert got["answer"] and got["answer"].endswith(" " + kind), (kind, got, d.log()[-2000:])
+            assert got["from"] == "%s:%d" % (ip, PORT), (kind, got)
+            m = e2e.module(d, tok, mid)
+            assert m["runtime"]["process"]["state"] == "running", (kind, m)
+
 def tenant_with_memory(d, name, kind, addresses, memory_mb):
     r = it.expect_status(d.post("/v1/tenants", {"name": name, "kind": kind, "addresses": addresses,
                                                  "quotas": {"memory_mb": memory_mb}}), 201)
