@@ -257,7 +257,7 @@ static int prepare_answer(struct commit *k)
 	                         here ? "deployed" : "placed");
 	if (head && cd->platform)
 		json_object_set_new(head, "pop", json_string(pop));
-	ctl__add_state_head(j->ctl, j->tenant_id, head, j->out.stateful);
+	ctl__add_state_head(j->ctl, j->tenant_id, j->stock, head, j->out.stateful);
 	/* the tenant's view; the stored report stays full (the operator's) */
 	k->tail = ctl__with_report(head, j->out.view_text ? j->out.view_text : k->m.report,
 	                           j->in.inline_a, j->in.inline_b);

@@ -22,11 +22,7 @@ static void add_stateful(struct ctl *c, const struct reg_module *m, json_t *j)
 	json_t *el = m->stateful_elements ? json_loads(m->stateful_elements, 0, NULL) : NULL;
 	json_object_set_new(j, "stateful", json_boolean(m->stateful));
 	json_object_set_new(j, "stateful_elements", el ? el : json_array());
-	json_t *q = ctl__quota_json(c, m->tenant_id);
-	uint32_t least, mb = ctl__process_memory(c, m->tenant_id, m->stock, &least);
-	if (q && mb) /* a process module: its program's cgroup limit */
-		json_object_set_new(q, "process_memory_mb", json_integer(mb));
-	json_object_set_new(j, "quotas", q);
+	json_object_set_new(j, "quotas", ctl__quota_json(c, m->tenant_id, m->stock));
 }
 
 /* What a tenant sees of suspends before (or without) a platform that runs

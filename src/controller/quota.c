@@ -50,11 +50,15 @@ void ctl__module_quota(struct ctl *c, int64_t tenant, uint64_t *flows, uint64_t 
 	*mem_mb = known ? ct->mem_mb : c->lim.module_memory_mb;
 }
 
-json_t *ctl__quota_json(struct ctl *c, int64_t tenant)
+json_t *ctl__quota_json(struct ctl *c, int64_t tenant, const char *stock)
 {
 	uint64_t flows, mem_mb;
 	ctl__module_quota(c, tenant, &flows, &mem_mb);
-	return json_pack("{s:I, s:I}", "flows", (json_int_t)flows, "memory_mb", (json_int_t)mem_mb);
+	json_t *q = json_pack("{s:I, s:I}", "flows", (json_int_t)flows, "memory_mb", (json_int_t)mem_mb);
+	uint32_t least, mb = ctl__process_memory(c, tenant, stock, &least);
+	if (q && mb) /* a process module: its program's cgroup limit */
+		json_object_set_new(q, "process_memory_mb", json_integer(mb));
+	return q;
 }
 
 uint32_t ctl__process_memory(struct ctl *c, int64_t tenant, const char *stock, uint32_t *min_mb)

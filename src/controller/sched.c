@@ -553,7 +553,7 @@ static void answer_check(struct ctl_job *j)
 			ctl__served(j->ctl, cd->platform, pop);
 			json_object_set_new(head, "pop", json_string(pop));
 		}
-		ctl__add_state_head(j->ctl, j->tenant_id, head, j->out.stateful);
+		ctl__add_state_head(j->ctl, j->tenant_id, j->stock, head, j->out.stateful);
 		char *text = ctl__with_report(head, j->out.view_text ? j->out.view_text : j->report_text,
 		                              NULL, NULL);
 		if (text)

@@ -106,6 +106,7 @@ def test_memory_quota_below_the_entry_needs():
         it.expect_status(d.request("PATCH", "/v1/tenants/%d" % r0["id"], {"quotas": {"memory_mb": 16}}), 200)
         r = it.expect_status(d.post("/v1/check", body, token=tok), 200)
         assert r.json["verdict"] == "sandboxed", r.json
+        assert r.json["quotas"]["process_memory_mb"] == 16, r.json["quotas"]
 
 
 def test_parameter_errors():

@@ -332,6 +332,7 @@ def test_memory_quota_bounds_nginx():
         fits = tenant_with_memory(d, "fits", "third_party", ["198.51.100.0/24"], 24)
         r = it.expect_status(d.post("/v1/modules", req, token=fits), 201)
         mid, ip = r.json["id"], r.json["address"]["ip"]
+        assert r.json["quotas"]["process_memory_mb"] == 24, r.json["quotas"]  # in the answer too
         assert e2e.module(d, fits, mid)["quotas"]["process_memory_mb"] == 24
         got = tp.fetch("http://%s/index.html" % ip)
         assert got["status"] == 200 and got["body"] == "the origin's page", (got, d.log()[-3000:])
