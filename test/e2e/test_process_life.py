@@ -116,14 +116,16 @@ def helper_dig(src, dst, names):
     out = {}
     for name in names:
         out[name] = None
+        sent = set()  # a retry's answer may come late: any of this name's ids will do
         for _ in range(15):
             qid = random.randrange(65536)
+            sent.add(qid)
             u.sendto(dns_query(name, qid), (dst, 53))
             try:
                 data, peer = u.recvfrom(4096)
+                while struct.unpack("!H", data[:2])[0] not in sent:  # an earlier name's late answer
+                    data, peer = u.recvfrom(4096)
             except socket.timeout:
-                continue
-            if struct.unpack("!H", data[:2])[0] != qid:
                 continue
             rcode, addrs = dns_answer(data)
             out[name] = {"rcode": rcode, "a": addrs, "from": peer[0]}
@@ -238,7 +240,8 @@ def test_idle_program_is_frozen_and_thawed_with_its_state():
         n1, pid1, text = ask(ip, "one")["answer"].split(" ")
         assert text == "one" and int(pid1) > 0, (n1, pid1, text)
         n2, pid2, _ = ask(ip, "two")["answer"].split(" ")
-        assert pid2 == pid1 and int(n2) == int(n1) + 1, (n1, n2, pid1, pid2)
+        # (a retry while it started may have been counted too: more, not n1 + 1)
+        assert pid2 == pid1 and int(n2) > int(n1), (n1, n2, pid1, pid2)
 
         m = e2e.wait_module(d, tok, mid, lambda m: m["state"] == "suspended", timeout=30)
         assert m["state"] == "suspended", m
@@ -250,7 +253,7 @@ def test_idle_program_is_frozen_and_thawed_with_its_state():
 
         n3, pid3, text = ask(ip, "three")["answer"].split(" ")
         assert text == "three" and pid3 == pid1, (pid1, pid3)
-        assert int(n3) > int(n2), (n2, n3)  # its count kept (a lost first try may have counted too)
+        assert int(n3) > int(n2), (n2, n3)  # its count kept, not started again at 1
         m = e2e.module(d, tok, mid)
         assert m["runtime"]["resumes"] >= 1 and m["runtime"]["process"]["restarts"] == 0, m["runtime"]
         assert m["runtime"]["starts"] == 1, m["runtime"]  # resumed, not started again
