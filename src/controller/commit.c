@@ -214,6 +214,8 @@ static void install(struct ctl_job *j, const struct commit *k)
 		.stateful = m->stateful, .flow_capacity = (uint32_t)flows, .mem_quota = mem_mb << 20,
 		.stock = m->stock, .params = m->params,
 	};
+	uint32_t least;
+	d.process_memory_mb = ctl__process_memory(c, m->tenant_id, m->stock, &least);
 	int rc = c->ops.install(c->ops.ud, &d);
 	if (rc)
 		log_warn("controller", "module %lld: the platform refused it: %s", (long long)m->id,
@@ -255,7 +257,7 @@ static int prepare_answer(struct commit *k)
 	                         here ? "deployed" : "placed");
 	if (head && cd->platform)
 		json_object_set_new(head, "pop", json_string(pop));
-	ctl__add_state_head(j->ctl, j->tenant_id, head, j->out.stateful);
+	ctl__add_state_head(j->ctl, j->tenant_id, j->stock, head, j->out.stateful);
 	/* the tenant's view; the stored report stays full (the operator's) */
 	k->tail = ctl__with_report(head, j->out.view_text ? j->out.view_text : k->m.report,
 	                           j->in.inline_a, j->in.inline_b);

@@ -57,6 +57,10 @@ struct ctl_deployed {
 	 * ctl_process_render). Borrowed for the call. */
 	const char *stock;
 	const char *params;
+	/* A process module's program's memory limit in MiB: the entry's
+	 * default bounded by the tenant's own memory_mb quota
+	 * (docs/process-modules.md, "Quotas"); 0 for other modules. */
+	uint32_t process_memory_mb;
 };
 
 /* How deploy and kill reach the platform (module lifecycle + fast path
@@ -370,7 +374,8 @@ struct ctl_proccat; /* a parsed catalogue (opaque) */
 /* Parse a catalogue: {"modules": [{"name", "summary", "package", "argv",
  * "files": [{"path", "template"}], "params": [{"name", "type", "doc",
  * "required", "default", "min", "max", "choices"}], "listen": [{"proto",
- * "port"}], "quota": {"memory_mb", "cpu_percent", "pids"}}]}. `file` names
+ * "port"}], "quota": {"memory_mb", "cpu_percent", "pids", "min_memory_mb"}}]}.
+ * `file` names
  * it in errors: JSON syntax at file:line:column, the rest at the entry's
  * JSON path ("file: modules[0].params[1]"). 0 and *out, -EINVAL with
  * diagnostics in d, -ENOMEM. Any thread. */
@@ -399,6 +404,10 @@ int ctl_process_exists(const char *name);
 /* Why entry `name`'s program cannot run here (ctl_proccat_find_programs),
  * NULL when it can or was not asked. Any thread. */
 const char *ctl_process_missing(const char *name);
+/* Entry `name`'s memory in MiB: its default quota and the least its
+ * program runs in (0: the entry declares none). 0, or -ENOENT. Any
+ * thread. */
+int ctl_process_memory(const char *name, uint32_t *memory_mb, uint32_t *min_mb);
 /* The installed entries as GET /v1/stock lists them: {"name", "kind":
  * "process", "summary", "params", "template" (the wrapper), "package",
  * "listen", "quota", "installed", ...}. New ref. */

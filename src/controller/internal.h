@@ -156,6 +156,7 @@ struct ctl_tenant {
 	bool suspended;
 	uint64_t rps;
 	uint64_t flows, mem_mb; /* per-module quotas (its own or the defaults) */
+	uint64_t own_mem_mb;    /* its own memory_mb quota (0: none set) */
 	bool limited;         /* rate set up (from rps or the default) */
 	struct tbucket rate;  /* check and deploy requests */
 	/* its checks and deploys (sched.c): queued + running, at most
@@ -310,8 +311,14 @@ void ctl__admit_reply(struct ctl_reply *rp, int refused, const char *name, int64
 /* The tenant's per-module quotas (docs/stateful.md): its own, or the
  * module-flows and module-memory-mb defaults. */
 void ctl__module_quota(struct ctl *c, int64_t tenant, uint64_t *flows, uint64_t *mem_mb);
-/* The same as JSON: {"flows", "memory_mb"}. New ref. */
-json_t *ctl__quota_json(struct ctl *c, int64_t tenant);
+/* The same as JSON: {"flows", "memory_mb"}, and "process_memory_mb" when
+ * stock (NULL: none) is a process module (ctl__process_memory). New ref. */
+json_t *ctl__quota_json(struct ctl *c, int64_t tenant, const char *stock);
+/* A process module's program's memory limit in MiB (docs/process-modules.md,
+ * "Quotas"): entry `stock`'s default, bounded by the tenant's own memory_mb
+ * when the operator set one; *min_mb the least the entry declares its
+ * program runs in (0: none). 0 when stock is no process module. */
+uint32_t ctl__process_memory(struct ctl *c, int64_t tenant, const char *stock, uint32_t *min_mb);
 
 /* ---- stateful modules (stateful.c; docs/stateful.md) ---- */
 /* The elements of g that hold state (rt_graph_stateful), as JSON:
@@ -323,8 +330,10 @@ json_t *ctl__stateful_elements(const struct click_graph *g);
 json_t *ctl__stateful_of_text(const char *name, const char *text, const char *ip,
                               const char *port);
 /* Add "stateful", "stateful_elements" and "quotas" to an answer's head
- * (elements borrowed; NULL: none). Loop thread. */
-void ctl__add_state_head(struct ctl *c, int64_t tenant, json_t *head, const json_t *elements);
+ * (elements borrowed; NULL: none; stock: the stock module it deploys, or
+ * NULL). Loop thread. */
+void ctl__add_state_head(struct ctl *c, int64_t tenant, const char *stock, json_t *head,
+                         const json_t *elements);
 
 /* ---- stored modules (modules.c) ---- */
 /* The deployed Click text and inline link of a stored module. */

@@ -22,7 +22,7 @@ static void add_stateful(struct ctl *c, const struct reg_module *m, json_t *j)
 	json_t *el = m->stateful_elements ? json_loads(m->stateful_elements, 0, NULL) : NULL;
 	json_object_set_new(j, "stateful", json_boolean(m->stateful));
 	json_object_set_new(j, "stateful_elements", el ? el : json_array());
-	json_object_set_new(j, "quotas", ctl__quota_json(c, m->tenant_id));
+	json_object_set_new(j, "quotas", ctl__quota_json(c, m->tenant_id, m->stock));
 }
 
 /* What a tenant sees of suspends before (or without) a platform that runs
@@ -208,6 +208,8 @@ static void deployed_of(struct ctl *c, const struct reg_module *m, const struct 
 		.stateful = m->stateful, .flow_capacity = (uint32_t)flows, .mem_quota = mem_mb << 20,
 		.stock = m->stock, .params = m->params,
 	};
+	uint32_t least;
+	d->process_memory_mb = ctl__process_memory(c, m->tenant_id, m->stock, &least);
 }
 
 /* A module deployed before schema version 4 (stateful_elements NULL):

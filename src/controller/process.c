@@ -56,6 +56,7 @@ struct pentry {
 	size_t nlisten;
 	uint32_t memory_mb, cpu_percent, pids;
 	char *missing; /* why its program cannot run on this host (NULL: it can) */
+	uint32_t min_memory_mb; /* the least its program runs in (0: not declared) */
 };
 
 struct ctl_proccat {
@@ -468,13 +469,14 @@ static int parse_listen(json_t *a, struct pentry *e, const char *where, struct d
 
 static int parse_quota(json_t *q, struct pentry *e, const char *where, struct diags *d)
 {
-	long long m, c, p;
+	long long m, c, p, least;
 	if (q && !json_is_object(q))
-		return ctl__path_error(d, where, "quota must be an object {\"memory_mb\", \"cpu_percent\", \"pids\"}");
+		return ctl__path_error(d, where, "quota must be an object {\"memory_mb\", \"cpu_percent\", \"pids\", \"min_memory_mb\"}");
 	if (bound(q, "memory_mb", 4, 65536, 64, &m, where, d) || bound(q, "cpu_percent", 1, 100, 10, &c, where, d) ||
-	    bound(q, "pids", 1, 4096, 64, &p, where, d))
+	    bound(q, "pids", 1, 4096, 64, &p, where, d) || bound(q, "min_memory_mb", 4, m, 0, &least, where, d))
 		return -EINVAL;
 	e->memory_mb = (uint32_t)m;
+	e->min_memory_mb = (uint32_t)least;
 	e->cpu_percent = (uint32_t)c;
 	e->pids = (uint32_t)p;
 	return 0;
@@ -712,6 +714,16 @@ const char *ctl_process_missing(const char *name)
 	return e ? e->missing : NULL;
 }
 
+int ctl_process_memory(const char *name, uint32_t *memory_mb, uint32_t *min_mb)
+{
+	const struct pentry *e = find_entry(name);
+	if (!e)
+		return -ENOENT;
+	*memory_mb = e->memory_mb;
+	*min_mb = e->min_memory_mb;
+	return 0;
+}
+
 /* params (an object or NULL) as e's values, defaults filled in. */
 static int entry_values(const struct pentry *e, json_t *params, struct pval *vals, struct diags *d)
 {
@@ -831,12 +843,13 @@ json_t *ctl_process_list_json(void)
 		for (size_t k = 0; k < e->nlisten; k++)
 			json_array_append_new(ls, json_pack("{s:s, s:i}", "proto", e->listen[k].proto == 6 ? "tcp" : "udp",
 			                                    "port", (int)e->listen[k].port));
-		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:{s:i, s:i, s:i}, s:b, s:[], s:b}",
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:{s:i, s:i, s:i, s:i}, s:b, s:[], s:b}",
 		                                   "name", e->name, "kind", "process", "summary", e->summary,
 		                                   "params", ps, "template", CTL_PROCESS_WRAPPER, "package",
 		                                   e->package, "listen", ls, "quota", "memory_mb",
 		                                   (int)e->memory_mb, "cpu_percent", (int)e->cpu_percent,
-		                                   "pids", (int)e->pids, "stateful", false,
+		                                   "pids", (int)e->pids, "min_memory_mb",
+		                                   (int)e->min_memory_mb, "stateful", false,
 		                                   "stateful_elements", "installed", !e->missing));
 	}
 	return a;

@@ -22,6 +22,7 @@ void ctl__tenant_learn(struct ctl *c, const struct reg_tenant *t)
 	ct->rps = rps;
 	ct->flows = t->quota_flows > 0 ? (uint64_t)t->quota_flows : c->lim.module_flows;
 	ct->mem_mb = t->quota_memory_mb > 0 ? (uint64_t)t->quota_memory_mb : c->lim.module_memory_mb;
+	ct->own_mem_mb = t->quota_memory_mb > 0 ? (uint64_t)t->quota_memory_mb : 0;
 	ct->max_inflight = t->quota_inflight <= 0 ? c->lim.tenant_inflight
 	                   : t->quota_inflight > 1000000 ? 1000000 : (unsigned)t->quota_inflight;
 	ct->suspended = t->suspended_at != NULL;
@@ -49,11 +50,28 @@ void ctl__module_quota(struct ctl *c, int64_t tenant, uint64_t *flows, uint64_t 
 	*mem_mb = known ? ct->mem_mb : c->lim.module_memory_mb;
 }
 
-json_t *ctl__quota_json(struct ctl *c, int64_t tenant)
+json_t *ctl__quota_json(struct ctl *c, int64_t tenant, const char *stock)
 {
 	uint64_t flows, mem_mb;
 	ctl__module_quota(c, tenant, &flows, &mem_mb);
-	return json_pack("{s:I, s:I}", "flows", (json_int_t)flows, "memory_mb", (json_int_t)mem_mb);
+	json_t *q = json_pack("{s:I, s:I}", "flows", (json_int_t)flows, "memory_mb", (json_int_t)mem_mb);
+	uint32_t least, mb = ctl__process_memory(c, tenant, stock, &least);
+	if (q && mb) /* a process module: its program's cgroup limit */
+		json_object_set_new(q, "process_memory_mb", json_integer(mb));
+	return q;
+}
+
+uint32_t ctl__process_memory(struct ctl *c, int64_t tenant, const char *stock, uint32_t *min_mb)
+{
+	uint32_t mb = 0;
+	*min_mb = 0;
+	if (!stock || ctl_process_memory(stock, &mb, min_mb))
+		return 0;
+	/* the module-memory-mb default sizes a Click module's state, not a
+	 * program: only the operator's own choice for this tenant bounds it */
+	struct ctl_tenant *ct = ctl__tenant(c, tenant);
+	uint64_t own = ct && ct->row_read ? ct->own_mem_mb : 0;
+	return own && own < mb ? (uint32_t)own : mb;
 }
 
 bool ctl__rate_ok(struct ctl *c, int64_t tenant)

@@ -482,6 +482,23 @@ static void job_not_started(struct ctl_job *j, int rc)
 	job_done(j);
 }
 
+/* A process module whose program would get less memory than its entry
+ * declares it needs (the tenant's own memory_mb below it): refused now,
+ * not OOM-killed at its first packet. -EINVAL when answered. */
+static int memory_too_small(struct ctl *c, struct ctl_job *j)
+{
+	uint32_t least, mb = ctl__process_memory(c, j->tenant_id, j->stock, &least);
+	if (!least || mb >= least)
+		return 0;
+	ctl__reply_error(&j->reply, 409, "memory_quota_too_small",
+	                 json_pack("{s:s, s:s, s:i, s:i}", "field", "stock", "value", j->stock,
+	                           "memory_mb", (int)mb, "min_memory_mb", (int)least),
+	                 "'%s' needs at least %u MiB of memory and your memory quota is %u MiB: "
+	                 "ask the operator for a memory_mb quota of %u or more",
+	                 j->stock, least, mb, least);
+	return -EINVAL;
+}
+
 /* A process module's prefixes that only the tenant's own devices may use
  * (the explicit proxy's clients) lie within its prefixes; the operator's
  * own modules may name any. -EINVAL answered. */
@@ -507,6 +524,10 @@ static void gather_done(void *arg, int rc)
 	if (!rc) {
 		ctl__tenant_learn(c, &g->row);
 		rc = check_own_params(j, &g->row);
+		/* the tenant's quota is known now (a first request after a
+		 * restart has not learned it before) */
+		if (!rc && j->in.process_wrapper)
+			rc = memory_too_small(c, j);
 	}
 	if (!rc) {
 		inputs_take(j, g);
@@ -573,7 +594,7 @@ static void answer_check(struct ctl_job *j)
 			ctl__served(j->ctl, cd->platform, pop);
 			json_object_set_new(head, "pop", json_string(pop));
 		}
-		ctl__add_state_head(j->ctl, j->tenant_id, head, j->out.stateful);
+		ctl__add_state_head(j->ctl, j->tenant_id, j->stock, head, j->out.stateful);
 		char *text = ctl__with_report(head, j->out.view_text ? j->out.view_text : j->report_text,
 		                              NULL, NULL);
 		if (text)

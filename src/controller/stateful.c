@@ -59,12 +59,13 @@ json_t *ctl__stateful_of_text(const char *name, const char *text, const char *ip
 	return a;
 }
 
-void ctl__add_state_head(struct ctl *c, int64_t tenant, json_t *head, const json_t *elements)
+void ctl__add_state_head(struct ctl *c, int64_t tenant, const char *stock, json_t *head,
+                         const json_t *elements)
 {
 	if (!head)
 		return;
 	json_object_set_new(head, "stateful", json_boolean(json_array_size(elements) > 0));
 	json_object_set_new(head, "stateful_elements",
 	                    elements ? json_deep_copy(elements) : json_array());
-	json_object_set_new(head, "quotas", ctl__quota_json(c, tenant));
+	json_object_set_new(head, "quotas", ctl__quota_json(c, tenant, stock));
 }

@@ -543,7 +543,8 @@ static int pspec_of(const struct plat *p, const struct ctl_deployed *m, struct p
 		s->ports[i] = (struct vm_process_port){s->cp.listen[i].proto, s->cp.listen[i].port};
 	s->ps = (struct vm_process_spec){
 		.argv = (const char *const *)s->cp.argv, .files = s->files, .nfiles = s->cp.nfiles,
-		.mem_bytes = (uint64_t)s->cp.memory_mb << 20,
+		/* the entry's default bounded by the tenant's quota (controller) */
+		.mem_bytes = (uint64_t)(m->process_memory_mb ? m->process_memory_mb : s->cp.memory_mb) << 20,
 		.cpu_quota_us = s->cp.cpu_percent * 1000, /* of one core, per 100 ms */
 		.pids_max = s->cp.pids, .ports = s->ports, .nports = s->cp.nlisten,
 		.restart = VM_RESTART_ON_FAILURE,

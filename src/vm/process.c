@@ -123,6 +123,25 @@ const char *vm_proc_state_name(enum vm_proc_state s)
 
 /* ---- reports -------------------------------------------------------------- */
 
+/* Why the program ended, after its own output in the kept log, so a
+ * tenant reading GET /v1/modules/{id}/log sees it there too (the oldest
+ * output makes room). */
+static void log_note(struct pinst *p)
+{
+	char line[sizeof p->info.error + 16];
+	size_t cap = p->pb->cfg.log_bytes;
+	int n = snprintf(line, sizeof line, "innet: %s\n", p->info.error);
+	if (!p->log || !p->info.error[0] || n <= 0 || (size_t)n > cap)
+		return;
+	size_t keep = p->log_len + (size_t)n > cap ? cap - (size_t)n : p->log_len;
+	if (keep < p->log_len) {
+		memmove(p->log, p->log + (p->log_len - keep), keep);
+		p->log_dropped += p->log_len - keep;
+	}
+	memcpy(p->log + keep, line, (size_t)n);
+	p->log_len = keep + (size_t)n;
+}
+
 __attribute__((format(printf, 3, 4)))
 static void set_error(struct pinst *p, const char *reason, const char *fmt, ...)
 {
@@ -134,6 +153,8 @@ static void set_error(struct pinst *p, const char *reason, const char *fmt, ...)
 		snprintf(p->info.reason, sizeof p->info.reason, "%s", reason);
 	log_warn("process", "module %llu (%s): %s", (unsigned long long)p->id, p->name,
 	         p->info.error);
+	if (!p->sbx) /* ended: its output is the kept copy */
+		log_note(p);
 }
 
 static void deliver(struct pinst *p, enum vm_note note, int status)

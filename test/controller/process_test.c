@@ -83,6 +83,11 @@ static void test_shipped_entries_pass_their_checkers(void **st)
 	                                  "unbound-checkconf %s/unbound.conf >/dev/null"), 0);
 	assert_int_equal(render_and_check("explicit-proxy", "{\"clients\": [\"10.1.0.0/16\"]}",
 	                                  "squid -k parse -f %s/squid.conf 2>/dev/null"), 0);
+	/* what the controller bounds by a tenant's quota (docs/process-modules.md, "Quotas") */
+	uint32_t mb = 0, least = 0;
+	assert_int_equal(ctl_process_memory("http-reverse-proxy", &mb, &least), 0);
+	assert_true(mb == 64 && least == 16);
+	assert_int_equal(ctl_process_memory("reverse-proxy", &mb, &least), -ENOENT); /* Click's */
 	ctl_proccat_install(NULL);
 }
 
@@ -212,6 +217,9 @@ static void test_catalogue_errors(void **st)
 	expect_catalogue_error(ENTRY("\"argv\": [\"x\"], \"quota\": {\"memory_mb\": 1}"), "memory_mb must be an integer from 4");
 	expect_catalogue_error(ENTRY("\"argv\": [\"x\"], \"params\": [{\"name\": \"n\", \"type\": \"port\", \"doc\": \"d\","
 	                             " \"own\": true, \"default\": 80}]"), "params[0]: error: own (true or false) is only for a prefixes");
+	/* a declared minimum fits under the entry's own memory */
+	expect_catalogue_error(ENTRY("\"argv\": [\"x\"], \"quota\": {\"memory_mb\": 32, \"min_memory_mb\": 48}"),
+	                       "min_memory_mb must be an integer from 4 to 32");
 	expect_catalogue_error("{\"modules\": [{\"name\": \"firewall\", \"summary\": \"s\", \"package\": \"p\", \"argv\": [\"x\"]}]}",
 	                       "already a Click stock module");
 }

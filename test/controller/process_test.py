@@ -88,6 +88,29 @@ def test_table1_x86_row():
         assert g["params"]["origin"] == "198.51.100.10" and g["params"]["origin_port"] == 8080, g
 
 
+def test_memory_quota_below_the_entry_needs():
+    """A tenant's own memory_mb bounds a process module's program; below
+    the entry's min_memory_mb a check and a deploy are refused
+    (docs/process-modules.md, "Quotas")."""
+    with daemon() as d:
+        by = {s["name"]: s for s in it.expect_status(d.get("/v1/stock"), 200).json["stock"]}
+        assert by["http-reverse-proxy"]["quota"]["min_memory_mb"] == 16, by["http-reverse-proxy"]
+        r = it.expect_status(d.post("/v1/tenants", {"name": "small", "kind": "client",
+                                                    "addresses": ["172.16.15.0/24"],
+                                                    "quotas": {"memory_mb": 12}}), 201)
+        r0, tok = r.json, r.json["token"]
+        body = {"name": "web", "stock": "http-reverse-proxy", "params": PARAMS["http-reverse-proxy"]}
+        for path in ("/v1/check", "/v1/modules"):
+            r = it.expect_status(d.post(path, body, token=tok), 409, "memory_quota_too_small")
+            assert r.json["error"]["details"] == {"field": "stock", "value": "http-reverse-proxy",
+                                                  "memory_mb": 12, "min_memory_mb": 16}, r.json
+        # 16 is enough (a quota change applies to the next check)
+        it.expect_status(d.request("PATCH", "/v1/tenants/%d" % r0["id"], {"quotas": {"memory_mb": 16}}), 200)
+        r = it.expect_status(d.post("/v1/check", body, token=tok), 200)
+        assert r.json["verdict"] == "sandboxed", r.json
+        assert r.json["quotas"]["process_memory_mb"] == 16, r.json["quotas"]
+
+
 def test_parameter_errors():
     with daemon() as d:
         tok = tenants(d)["client"]
