@@ -33,7 +33,7 @@ Prints one table; asserts nothing about time (the machine is shared):
   enforcer); the ratio sandboxed/safe is the enforcer's cost (the paper
   measured a 70% loss for a separate sandbox VM).
 
-  INNET_SOURCE_DIR=. INNETD=BUILD/src/daemon/innetd python3 bench/process.py \\
+  INNET_SOURCE_DIR=. INNETD=BUILD/innetd python3 bench/process.py \\
       [--quick] [--modules 10] [--load-seconds 10] [--conns 4] [--cpu-percent N]
 
 --quick: 3 modules, 3 s per load run (about a minute). --cpu-percent
@@ -472,7 +472,7 @@ def main():
             skip("%s is not installed (tools/dev.sh installs it)" % tool)
     if not os.path.exists(it.INNETD):
         skip("no innetd at %s (set INNETD)" % it.INNETD)
-    build = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(it.INNETD))))
+    build = it.BUILD_DIR or os.path.dirname(os.path.abspath(it.INNETD))
     drv = os.path.join(build, "test", "dataplane", "innet-dp-driver")
     if os.path.exists(drv) and subprocess.run([drv], capture_output=True).returncode == 77:
         skip("innet was built without DPDK")
