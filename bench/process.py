@@ -36,14 +36,15 @@ Prints one table; asserts nothing about time (the machine is shared):
   INNET_SOURCE_DIR=. INNETD=BUILD/innetd python3 bench/process.py \\
       [--quick] [--modules 10] [--load-seconds 10] [--rounds 3] [--conns 4] [--cpu-percent N]
 
-Each load row runs --rounds times, the rows' order rotated each round; the
-table shows the round with the median req/s (all rounds at the end of the
-line) and the proxy's CPU (its cgroup's CPU time over the run: the
-shipped quota is 25% of a core).
---quick: 3 modules, 2 rounds of 3 s per load row (under a minute; the
-default takes about four). --cpu-percent
-raises the entry's CPU quota (shipped: 25% of a core) in a copy of the
-catalogue. Needs root, DPDK, bwrap and nginx (exit 77 with the reason).
+Each load row runs --rounds times, the rows' order rotated each round;
+the table shows the round with the median req/s (all rounds at the end of
+the line), the proxy's CPU over the run (its cgroup's CPU time; the
+shipped quota is 25% of a core) and, for the enforcer's cost, the median
+of the rounds' sandboxed/safe ratios (the two runs are neighbours in time).
+--quick: 3 modules, 2 s per load run (about a minute: a smoke run, its
+load rows are noise; the default takes about four). --cpu-percent N sets the entry's CPU quota in a
+copy of the catalogue. Needs root, DPDK, bwrap and nginx (exit 77 with the
+reason); tcpdump for the capture row.
 BENCH_PROC_LOGS=1 prints the end of innetd's log at the end."""
 import argparse
 import json
@@ -52,6 +53,7 @@ import re
 import selectors
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -343,7 +345,8 @@ def deploy(d, tok, name):
     r = it.expect_status(d.post("/v1/modules", {"name": name, "stock": "http-reverse-proxy",
                                                 "params": {"origin": ORIGIN, "origin_port": ORIGIN_PORT}},
                                 token=tok), 201)
-    return r.json["id"], r.json["address"]["ip"], r.json["verdict"]
+    text = (r.json.get("report") or {}).get("deployed_config") or ""
+    return r.json["id"], r.json["address"]["ip"], r.json["verdict"] + (" +enforcer" if "ChangeEnforcer(" in text else "")
 
 
 def ms(v):
@@ -363,7 +366,7 @@ def run(args, tmp):
 
         # -- start on first packet, N fresh modules
         mods = [deploy(d, shop, "web%d" % i) for i in range(args.modules)]
-        assert all(v == "sandboxed" for _, _, v in mods), mods
+        assert all(v == "sandboxed +enforcer" for _, _, v in mods), mods
         rss_deployed = rss_kb(pid)
         cap = Capture() if shutil.which("tcpdump") else None
         client, wire, daemon, mem_run, firsts = [], [], [], [], []
@@ -397,7 +400,7 @@ def run(args, tmp):
 
         # -- requests per second: origin, third party's proxy, operator's proxy
         op_id, op_ip, op_v = deploy(d, ops, "web-ops")
-        assert op_v == "safe", op_v
+        assert op_v == "safe", op_v  # no ChangeEnforcer in its deployed text
         inet("--first", op_ip, 80, PAGE)
         tp_id, tp_ip = mods[0][0], mods[0][1]
         runs = [("origin directly", None, ORIGIN, ORIGIN_PORT, PAGE),
@@ -419,7 +422,7 @@ def run(args, tmp):
         load = {}
         for label, rs in got.items():  # the round with the median req/s
             load[label] = sorted(rs, key=lambda r: r["rps"])[len(rs) // 2]
-            load[label]["all"] = [r["rps"] for r in rs]
+            load[label]["all"] = [r["rps"] for r in rs]  # in round order
         if os.environ.get("BENCH_PROC_LOGS"):
             print(d.log()[-4000:], file=sys.stderr)
 
@@ -427,6 +430,8 @@ def run(args, tmp):
     mib = lambda b: b / 2**20  # noqa: E731
     print("\nprocess modules: http-reverse-proxy (nginx, quota %s), %d fresh modules, idle-stop %d s" %
           (json.dumps(quota), n, args.idle))
+    print("verdicts: the third party's modules %s, the operator's %s (ChangeEnforcer in the deployed text: "
+          "+enforcer)" % (mods[0][2], op_v))
     print("%-44s %10s %10s" % ("start on first packet (ms)", "p50", "p99"))
     print("%-44s %10s %10s" % ("  client connect() (SYN out -> SYN-ACK in)", ms(pct(client, 50)),
                                ms(pct(client, 99))))
@@ -455,10 +460,12 @@ def run(args, tmp):
         print("  %-42s %10.0f %10s %10s %10d %10s   %s" % (label, r["rps"], ms(r["p50_ms"]), ms(r["p99_ms"]), bad,
                                                           "%.0f%%" % (100 * r["cpu"]) if r["cpu"] is not None
                                                           else "-", " ".join("%.0f" % x for x in r["all"])))
-    for kind in ("hit", "no-cache"):
-        s, o = load["third party (sandboxed), %s" % kind]["rps"], load["operator (safe), %s" % kind]["rps"]
-        print("enforcer's cost, %-8s sandboxed/safe = %.2f (loss %.0f%%; the paper's sandbox VM: 70%%)" %
-              (kind + ":", s / o if o else float("nan"), 100 * (1 - s / o) if o else float("nan")))
+    for kind in ("hit", "no-cache"):  # per round: the two runs are neighbours in time
+        rs = [s / o if o else float("nan") for s, o in zip(load["third party (sandboxed), %s" % kind]["all"],
+                                                           load["operator (safe), %s" % kind]["all"])]
+        r = statistics.median(rs)
+        print("enforcer's cost, %-9s sandboxed/safe = %.2f, median of %d rounds (%.2f..%.2f): loss %.0f%% "
+              "(the paper's sandbox VM: 70%%)" % (kind + ":", r, len(rs), min(rs), max(rs), 100 * (1 - r)))
     o = load["origin directly"]["rps"]
     print("through the proxy/origin directly: hit %.2f, no-cache %.2f (sandboxed)" %
           (load["third party (sandboxed), hit"]["rps"] / o, load["third party (sandboxed), no-cache"]["rps"] / o))
@@ -474,15 +481,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--modules", type=int, default=None, help="fresh modules started (10; quick 3)")
-    ap.add_argument("--load-seconds", type=float, default=None, help="seconds per load run (10; quick 3)")
+    ap.add_argument("--load-seconds", type=float, default=None, help="seconds per load run (10; quick 2)")
     ap.add_argument("--conns", type=int, default=4, help="keep-alive connections (the proxy allows 8 per client)")
-    ap.add_argument("--rounds", type=int, default=None, help="load rounds, rows rotated (3; quick 2)")
+    ap.add_argument("--rounds", type=int, default=None, help="load rounds, rows rotated (3)")
     ap.add_argument("--idle", type=int, default=3, help="innetd's idle-stop in seconds (the freeze)")
     ap.add_argument("--cpu-percent", type=int, default=0, help="the proxy's CPU quota (default: the catalogue's)")
     args = ap.parse_args()
     args.modules = args.modules or (3 if args.quick else 10)
-    args.load_seconds = args.load_seconds or (3 if args.quick else 10)
-    args.rounds = args.rounds or (2 if args.quick else 3)
+    args.load_seconds = args.load_seconds or (2 if args.quick else 10)
+    args.rounds = args.rounds or 3
 
     if os.geteuid() != 0:
         skip("process modules need root (namespaces, cgroups, net_af_packet)")
