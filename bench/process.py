@@ -353,6 +353,65 @@ def ms(v):
     return "%.1f" % v if v is not None and v == v else "-"
 
 
+def starts(d, tok, mods):
+    """Each fresh module's first connection: the client's connect(), the
+    capture's SYN -> SYN-ACK, innetd's last_start_us; the first GET on it;
+    the program's memory right after."""
+    f = {"client": [], "daemon": [], "first_get": [], "mem_run": []}
+    cap = Capture() if shutil.which("tcpdump") else None
+    for mid, ip, _ in mods:
+        got = inet("--first", ip, 80, PAGE)
+        assert got["status"] == 200, (got, d.log()[-2000:])
+        f["client"].append(got["connect_ms"])
+        f["first_get"].append(got["get_ms"])
+        m = e2e.module(d, tok, mid)
+        f["daemon"].append(m["runtime"]["last_start_us"] / 1e3)
+        f["mem_run"].append(m["runtime"]["process"]["memory"])
+    time.sleep(0.5)  # the last lines out of tcpdump
+    f["wire"] = [x for x in (cap.syn_to_synack_ms(ip) for _, ip, _ in mods) if x is not None] if cap else []
+    if cap:
+        cap.stop()
+    return f
+
+
+def freeze_thaw(d, tok, mods, idle):
+    """Once idle each is frozen: innetd's last_suspend_us, its memory; then
+    six GETs each: the first thaws it (innetd's last_resume_us), the rest
+    are warm."""
+    frozen = [e2e.wait_module(d, tok, mid, lambda m: m["runtime"]["process"]["state"] == "frozen",
+                              timeout=idle + 30) for mid, _, _ in mods]
+    ok = [m for m in frozen if m["runtime"]["process"]["state"] == "frozen"]
+    f = {"frozen": len(ok), "freeze": [m["runtime"]["last_suspend_us"] / 1e3 for m in ok],
+         "mem_frozen": [m["runtime"]["process"]["memory"] for m in ok], "cold": [], "warm": [], "thaw": []}
+    for mid, ip, _ in mods:
+        g = inet("--get", ip, 80, PAGE, 6)
+        assert all(x["status"] == 200 for x in g), g
+        f["cold"].append(g[0]["ms"])
+        f["warm"].append(pct([x["ms"] for x in g[1:]], 50))
+        f["thaw"].append(e2e.module(d, tok, mid)["runtime"]["last_resume_us"] / 1e3)
+    return f
+
+
+def throughput(d, args, runs):
+    """Each run `args.rounds` times, rotated so that no row always runs
+    first: req/s, latency, the proxy's CPU share over the run. The round
+    with the median req/s, with every round's req/s in order in "all"."""
+    got = {r[0]: [] for r in runs}
+    cpu = lambda mod: e2e.module(d, *mod)["runtime"]["process"]["cpu_seconds"]  # noqa: E731
+    for rnd in range(args.rounds):
+        for label, mod, ip, port, path in runs[rnd % len(runs):] + runs[:rnd % len(runs)]:
+            inet("--get", ip, port, path, 2)  # thawed and (for a hit) cached
+            cpu0 = cpu(mod) if mod else 0
+            r = inet("--load", ip, port, path, args.load_seconds, args.conns, timeout=args.load_seconds + 120)
+            r["cpu"] = (cpu(mod) - cpu0) / r["seconds"] if mod else None
+            r["rps"] = sum(v for k, v in r["status"].items() if k.startswith("2")) / r["seconds"]
+            got[label].append(r)
+    load = {}
+    for label, rs in got.items():
+        load[label] = dict(sorted(rs, key=lambda r: r["rps"])[len(rs) // 2], all=[r["rps"] for r in rs])
+    return load
+
+
 def run(args, tmp):
     cat, quota = catalogue(tmp, args.cpu_percent)
     port = "ipb" + T.ns_dp[-6:]
@@ -361,105 +420,65 @@ def run(args, tmp):
         e2e.setup_operator(d)
         shop = e2e.tenant(d, "shop", "third_party", ["198.51.100.0/24"])
         ops = e2e.tenant(d, "ops", "operator")
-        pid = d.proc.pid
-        rss0 = rss_kb(pid)
-
-        # -- start on first packet, N fresh modules
+        f = {"quota": quota, "rss0": rss_kb(d.proc.pid)}
         mods = [deploy(d, shop, "web%d" % i) for i in range(args.modules)]
         assert all(v == "sandboxed +enforcer" for _, _, v in mods), mods
-        rss_deployed = rss_kb(pid)
-        cap = Capture() if shutil.which("tcpdump") else None
-        client, wire, daemon, mem_run, firsts = [], [], [], [], []
-        for mid, ip, _ in mods:
-            got = inet("--first", ip, 80, PAGE)
-            assert got["status"] == 200, (got, d.log()[-2000:])
-            client.append(got["connect_ms"])
-            firsts.append(got["get_ms"])
-            m = e2e.module(d, shop, mid)
-            daemon.append(m["runtime"]["last_start_us"] / 1e3)
-            mem_run.append(m["runtime"]["process"]["memory"])
-        time.sleep(0.5)
-        wire = [cap.syn_to_synack_ms(ip) if cap else None for _, ip, _ in mods]
-        if cap:
-            cap.stop()
-        rss_started = rss_kb(pid)
+        f["rss_deployed"] = rss_kb(d.proc.pid)
+        f.update(starts(d, shop, mods))
+        f["rss_started"] = rss_kb(d.proc.pid)
+        f.update(freeze_thaw(d, shop, mods, args.idle))
 
-        # -- freeze (idle) and thaw
-        frozen = [e2e.wait_module(d, shop, mid, lambda m: m["runtime"]["process"]["state"] == "frozen",
-                                  timeout=args.idle + 30) for mid, _, _ in mods]
-        ok = [m for m in frozen if m["runtime"]["process"]["state"] == "frozen"]
-        freeze = [m["runtime"]["last_suspend_us"] / 1e3 for m in ok]
-        mem_frozen = [m["runtime"]["process"]["memory"] for m in ok]
-        cold, warm, thaw = [], [], []
-        for mid, ip, _ in mods:
-            g = inet("--get", ip, 80, PAGE, 6)
-            assert all(x["status"] == 200 for x in g), g
-            cold.append(g[0]["ms"])
-            warm.append(pct([x["ms"] for x in g[1:]], 50))
-            thaw.append(e2e.module(d, shop, mid)["runtime"]["last_resume_us"] / 1e3)
-
-        # -- requests per second: origin, third party's proxy, operator's proxy
         op_id, op_ip, op_v = deploy(d, ops, "web-ops")
         assert op_v == "safe", op_v  # no ChangeEnforcer in its deployed text
+        f["verdicts"] = (mods[0][2], op_v)
         inet("--first", op_ip, 80, PAGE)
         tp_id, tp_ip = mods[0][0], mods[0][1]
-        runs = [("origin directly", None, ORIGIN, ORIGIN_PORT, PAGE),
-                ("third party (sandboxed), hit", (shop, tp_id), tp_ip, 80, PAGE),
-                ("operator (safe), hit", (ops, op_id), op_ip, 80, PAGE),
-                ("third party (sandboxed), no-cache", (shop, tp_id), tp_ip, 80, NOCACHE),
-                ("operator (safe), no-cache", (ops, op_id), op_ip, 80, NOCACHE)]
-        got = {r[0]: [] for r in runs}
-        for rnd in range(args.rounds):  # rotated: no row always runs first
-            for label, mod, ip, port, path in runs[rnd % len(runs):] + runs[:rnd % len(runs)]:
-                inet("--get", ip, port, path, 2)  # thawed and (for a hit) cached
-                cpu0 = e2e.module(d, *mod)["runtime"]["process"]["cpu_seconds"] if mod else 0
-                r = inet("--load", ip, port, path, args.load_seconds, args.conns,
-                         timeout=args.load_seconds + 120)
-                r["cpu"] = ((e2e.module(d, *mod)["runtime"]["process"]["cpu_seconds"] - cpu0) / r["seconds"]
-                            if mod else None)
-                r["rps"] = sum(v for k, v in r["status"].items() if k.startswith("2")) / r["seconds"]
-                got[label].append(r)
-        load = {}
-        for label, rs in got.items():  # the round with the median req/s
-            load[label] = sorted(rs, key=lambda r: r["rps"])[len(rs) // 2]
-            load[label]["all"] = [r["rps"] for r in rs]  # in round order
+        f["load"] = throughput(d, args, [
+            ("origin directly", None, ORIGIN, ORIGIN_PORT, PAGE),
+            ("third party (sandboxed), hit", (shop, tp_id), tp_ip, 80, PAGE),
+            ("operator (safe), hit", (ops, op_id), op_ip, 80, PAGE),
+            ("third party (sandboxed), no-cache", (shop, tp_id), tp_ip, 80, NOCACHE),
+            ("operator (safe), no-cache", (ops, op_id), op_ip, 80, NOCACHE)])
         if os.environ.get("BENCH_PROC_LOGS"):
             print(d.log()[-4000:], file=sys.stderr)
+    report(args, f)
 
-    n = len(mods)
-    mib = lambda b: b / 2**20  # noqa: E731
+
+def row(label, v, fmt=ms):
+    print("%-48s %10s %10s" % (label, fmt(pct(v, 50)) if v else "-", fmt(pct(v, 99)) if v else "-"))
+
+
+def report(args, f):
+    n = args.modules
+    mib = lambda b: "%.1f" % (b / 2**20)  # noqa: E731
     print("\nprocess modules: http-reverse-proxy (nginx, quota %s), %d fresh modules, idle-stop %d s" %
-          (json.dumps(quota), n, args.idle))
-    print("verdicts: the third party's modules %s, the operator's %s (ChangeEnforcer in the deployed text: "
-          "+enforcer)" % (mods[0][2], op_v))
-    print("%-44s %10s %10s" % ("start on first packet (ms)", "p50", "p99"))
-    print("%-44s %10s %10s" % ("  client connect() (SYN out -> SYN-ACK in)", ms(pct(client, 50)),
-                               ms(pct(client, 99))))
-    w = [x for x in wire if x is not None]
-    print("%-44s %10s %10s   (%d of %d captured)" % ("  capture on the internet veth, SYN -> SYN-ACK",
-                                                      ms(pct(w, 50)), ms(pct(w, 99)), len(w), n))
-    print("%-44s %10s %10s" % ("  innetd last_start_us (first packet -> up)", ms(pct(daemon, 50)),
-                               ms(pct(daemon, 99))))
-    print("%-44s %10s %10s" % ("  then the first GET on it (a miss)", ms(pct(firsts, 50)), ms(pct(firsts, 99))))
-    print("%-44s %10s %10s   (%d of %d frozen)" % ("freeze: innetd last_suspend_us (ms)", ms(pct(freeze, 50)),
-                                                   ms(pct(freeze, 99)), len(ok), n))
-    print("%-44s %10s %10s" % ("thaw: innetd last_resume_us (ms)", ms(pct(thaw, 50)), ms(pct(thaw, 99))))
-    print("%-44s %10s %10s" % ("  client: first GET after the freeze (ms)", ms(pct(cold, 50)), ms(pct(cold, 99))))
-    print("%-44s %10s %10s" % ("  client: a warm GET (ms)", ms(pct(warm, 50)), ms(pct(warm, 99))))
-    print("%-44s %10s %10s" % ("memory per module (MiB)", "running", "frozen"))
-    print("%-44s %10s %10s" % ("  the program's cgroup, p50", "%.1f" % mib(pct(mem_run, 50)),
-                               "%.1f" % mib(pct(mem_frozen, 50)) if mem_frozen else "-"))
-    print("%-44s %10s %10s" % ("  innetd RSS growth per module (deployed/started)",
-                               "%.2f" % ((rss_deployed - rss0) / 1024 / n),
-                               "%.2f" % ((rss_started - rss_deployed) / 1024 / n)))
-    print("%-44s %10s %10s %10s %10s %10s   %s" % ("requests/s (%d conns, %g s, median of %d)" %
-                                                   (args.conns, args.load_seconds, args.rounds),
-                                                   "req/s", "p50 ms", "p99 ms", "non-2xx", "nginx cpu", "rounds"))
+          (json.dumps(f["quota"]), n, args.idle))
+    print("verdicts: the third party's modules %s, the operator's %s (+enforcer: a ChangeEnforcer in the "
+          "deployed text)" % f["verdicts"])
+    print("%-48s %10s %10s" % ("start on first packet (ms)", "p50", "p99"))
+    row("  client connect() (SYN out -> SYN-ACK in)", f["client"])
+    row("  capture, internet veth: SYN -> SYN-ACK (%d/%d)" % (len(f["wire"]), n), f["wire"])
+    row("  innetd last_start_us (first packet -> up)", f["daemon"])
+    row("  then the first GET on it (a miss)", f["first_get"])
+    row("freeze: innetd last_suspend_us (ms, %d/%d frozen)" % (f["frozen"], n), f["freeze"])
+    row("thaw: innetd last_resume_us (ms)", f["thaw"])
+    row("  client: first GET after the freeze (ms)", f["cold"])
+    row("  client: a warm GET (ms)", f["warm"])
+    print("%-48s %10s %10s" % ("memory per module (MiB, p50)", "running", "frozen"))
+    print("%-48s %10s %10s" % ("  the program's cgroup", mib(pct(f["mem_run"], 50)),
+                               mib(pct(f["mem_frozen"], 50)) if f["mem_frozen"] else "-"))
+    print("%-48s %10s %10s" % ("  innetd RSS growth per module", "deployed", "started"))
+    print("%-48s %10.2f %10.2f" % ("", (f["rss_deployed"] - f["rss0"]) / 1024 / n,
+                                   (f["rss_started"] - f["rss_deployed"]) / 1024 / n))
+    print("%-48s %8s %8s %8s %8s %9s   %s" % ("requests/s (%d conns, %g s, median of %d)" %
+                                            (args.conns, args.load_seconds, args.rounds),
+                                            "req/s", "p50 ms", "p99 ms", "non-2xx", "nginx cpu", "rounds"))
+    load = f["load"]
     for label, r in load.items():
         bad = sum(v for k, v in r["status"].items() if not k.startswith("2")) + r["errors"]
-        print("  %-42s %10.0f %10s %10s %10d %10s   %s" % (label, r["rps"], ms(r["p50_ms"]), ms(r["p99_ms"]), bad,
-                                                          "%.0f%%" % (100 * r["cpu"]) if r["cpu"] is not None
-                                                          else "-", " ".join("%.0f" % x for x in r["all"])))
+        print("  %-46s %8.0f %8s %8s %8d %9s   %s" % (label, r["rps"], ms(r["p50_ms"]), ms(r["p99_ms"]), bad,
+                                                     "%.0f%%" % (100 * r["cpu"]) if r["cpu"] is not None else "-",
+                                                     " ".join("%.0f" % x for x in r["all"])))
     for kind in ("hit", "no-cache"):  # per round: the two runs are neighbours in time
         rs = [s / o if o else float("nan") for s, o in zip(load["third party (sandboxed), %s" % kind]["all"],
                                                            load["operator (safe), %s" % kind]["all"])]
@@ -467,7 +486,7 @@ def run(args, tmp):
         print("enforcer's cost, %-9s sandboxed/safe = %.2f, median of %d rounds (%.2f..%.2f): loss %.0f%% "
               "(the paper's sandbox VM: 70%%)" % (kind + ":", r, len(rs), min(rs), max(rs), 100 * (1 - r)))
     o = load["origin directly"]["rps"]
-    print("through the proxy/origin directly: hit %.2f, no-cache %.2f (sandboxed)" %
+    print("through the proxy / origin directly: hit %.2f, no-cache %.2f (sandboxed)" %
           (load["third party (sandboxed), hit"]["rps"] / o, load["third party (sandboxed), no-cache"]["rps"] / o))
 
 
