@@ -208,7 +208,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: bench-rt_packets [--packets N] [--rounds R] [--flows F] [--quick]\n"
 	           "  --packets  per run (default 2000000)\n"
-	           "  --rounds   interleaved rounds, medians printed (default 5, at most %d)\n"
+	           "  --rounds   interleaved rounds: the least and the median printed (default 5, at most %d)\n"
 	           "  --flows    distinct UDP flows in the traffic (default 64)\n"
 	           "  --quick    200000 packets, 1 round (and a warm-up)\n", MAX_ROUNDS);
 }
