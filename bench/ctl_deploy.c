@@ -154,11 +154,16 @@ static int start_daemon(const char *innetd, const char *dir, const char *net, co
 	}
 	daemon_pid = p;
 	for (int i = 0; i < 2000; i++) {
-		char *t = read_file(ready);
-		if (t) {
-			char *colon = strrchr(t, ':');
+		/* a line "ADDR:PORT"; read into a local buffer (gcc -O3 took a
+		 * pointer into read_file's heap text for a dangling one) */
+		char line[128];
+		FILE *rf = fopen(ready, "r");
+		bool got = rf && fgets(line, sizeof line, rf);
+		if (rf)
+			fclose(rf);
+		if (got) {
+			char *colon = strrchr(line, ':');
 			daemon_port = colon ? atoi(colon + 1) : 0;
-			free(t);
 			return daemon_port ? 0 : -EINVAL;
 		}
 		int st;
