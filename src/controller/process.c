@@ -469,7 +469,7 @@ static int parse_listen(json_t *a, struct pentry *e, const char *where, struct d
 
 static int parse_quota(json_t *q, struct pentry *e, const char *where, struct diags *d)
 {
-	long long m, c, p, least;
+	long long m = 0, c = 0, p = 0, least = 0; /* set when bound() succeeds */
 	if (q && !json_is_object(q))
 		return ctl__path_error(d, where, "quota must be an object {\"memory_mb\", \"cpu_percent\", \"pids\", \"min_memory_mb\"}");
 	if (bound(q, "memory_mb", 4, 65536, 64, &m, where, d) || bound(q, "cpu_percent", 1, 100, 10, &c, where, d) ||

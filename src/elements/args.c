@@ -831,7 +831,7 @@ static int parse_bounded(const struct click_conf_ctx *ctx, const struct arg_val 
 
 int arg_parse_port(const struct click_conf_ctx *ctx, const struct arg_val *v, uint16_t *out)
 {
-	uint64_t m;
+	uint64_t m = 0; /* set on success; gcc -O3 cannot tell */
 	int rc = parse_bounded(ctx, v, port_names, sizeof port_names / sizeof port_names[0], 65535,
 	                       "port number", "port", &m);
 	if (!rc)
@@ -841,7 +841,7 @@ int arg_parse_port(const struct click_conf_ctx *ctx, const struct arg_val *v, ui
 
 int arg_parse_proto(const struct click_conf_ctx *ctx, const struct arg_val *v, uint8_t *out)
 {
-	uint64_t m;
+	uint64_t m = 0; /* set on success; gcc -O3 cannot tell */
 	int rc = parse_bounded(ctx, v, proto_names, sizeof proto_names / sizeof proto_names[0], 255,
 	                       "IP protocol (number or name like tcp, udp, icmp)", "protocol", &m);
 	if (!rc)
@@ -865,7 +865,7 @@ int arg_parse_anno(const struct click_conf_ctx *ctx, const struct arg_val *v, un
 			*out = (uint8_t)names[i].off;
 			return 0;
 		}
-	uint64_t m;
+	uint64_t m = 0; /* set on success; gcc -O3 cannot tell */
 	int rc = parse_bounded(ctx, v, NULL, 0, ARG_ANNO_SIZE - size,
 	                       "annotation (offset or name like PAINT)", "annotation offset", &m);
 	if (!rc)
