@@ -92,9 +92,23 @@ void rt_pkt_set_dst_anno(struct rt_pkt *p, uint32_t addr);
 void rt_pkt_set_ip_header(struct rt_pkt *p, uint32_t data_off, uint32_t hlen);
 
 /* Reset a packet view onto a buffer: data at `headroom`, length `len`,
- * annotations cleared. For pools and callers wrapping their own buffers. */
-void rt_pkt_init(struct rt_pkt *p, uint8_t *buf, uint32_t cap, uint32_t headroom,
-                 uint32_t len, void *handle);
+ * annotations cleared. For pools and callers wrapping their own buffers.
+ * Inline: the fast path sets up one per received packet, and a call plus
+ * a memset of the whole view cost more than the stores. */
+static inline void rt_pkt_init(struct rt_pkt *p, uint8_t *buf, uint32_t cap, uint32_t headroom,
+                               uint32_t len, void *handle)
+{
+	uint32_t off = headroom <= cap ? headroom : cap;
+	*p = (struct rt_pkt){
+		.buf = buf,
+		.cap = cap,
+		.off = off,
+		.len = len <= cap - off ? len : cap - off,
+		.mac_off = RT_NO_HDR,
+		.ip_off = RT_NO_HDR,
+		.handle = handle,
+	};
+}
 
 /* The packet allocator (a DPDK mempool in the fast path, rt_simple_pool in
  * tests). alloc returns a packet whose buffer has room for `size` data bytes
@@ -496,6 +510,24 @@ void rt_csum_apply_delta(uint8_t *csum, uint32_t delta);
 /* Recompute the IPv4 header checksum in place. */
 void rt_ip_set_csum(uint8_t *ip, uint32_t hlen);
 
+/* True when the IPv4 header at ip (hlen bytes) has a correct checksum.
+ * The usual 20-byte header is summed as five native-order 32-bit words
+ * without a loop (the one's-complement sum does not depend on byte order,
+ * and a correct header sums to 0xffff either way); options take the loop. */
+static inline bool rt_ip_csum_ok(const uint8_t *ip, uint32_t hlen)
+{
+	if (hlen != 20)
+		return rt_csum(ip, hlen) == 0;
+	uint32_t w[5];
+	memcpy(w, ip, sizeof w);
+	uint64_t s = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return s == 0xffff;
+}
+
 /* CheckIPHeader's header checks on the IPv4 header at ip, with avail bytes
  * from it: version 4, header length at least 20, total length between the
  * header length and avail, and (when checksum) the header checksum. The
@@ -507,7 +539,7 @@ static inline uint32_t rt_ip_header_len(const uint8_t *ip, uint32_t avail, bool 
 	uint32_t hlen = (uint32_t)(ip[0] & 15) << 2, tot = rt_rd16(ip + 2);
 	if (hlen < 20 || tot < hlen || tot > avail)
 		return 0;
-	if (checksum && rt_csum(ip, hlen) != 0)
+	if (checksum && !rt_ip_csum_ok(ip, hlen))
 		return 0;
 	return hlen;
 }
