@@ -199,8 +199,11 @@ const char *rt_module_dev_out_name(const struct rt_module *m, uint32_t dev);
  * afterwards (it is forwarded, queued or freed). Returns 0, or -EINVAL for a
  * bad dev (the packet is then freed). */
 int rt_module_push(struct rt_module *m, uint32_t dev, struct rt_pkt *p, uint64_t now_ns);
-/* rt_module_push for n packets in order (the next one's data prefetched);
- * the last error, or 0. */
+/* rt_module_push for n packets in order, as a vector: the device checks
+ * run over the burst first, then the good packets travel the graph
+ * together as far as the elements have push_burst (below), one by one
+ * after that. Each element sees the packets in their order; v is used as
+ * scratch. The last error, or 0. */
 int rt_module_push_burst(struct rt_module *m, uint32_t dev, struct rt_pkt **v, uint32_t n,
                          uint64_t now_ns);
 /* Start loading the first `bytes` of the module's block (header, element
@@ -421,11 +424,22 @@ struct elem_runtime {
 	void (*table)(const struct rt_elem *e, struct rt_table_stats *st);
 	int (*load)(struct rt_elem *e, struct rt_rbuf *r, uint64_t now_ns, uint64_t away_ns,
 	            struct diags *d);
+	/* Optional: n packets (1..RT_BURST_MAX, in arrival order) on push
+	 * input `port` at once, with the same result as n calls of push (or
+	 * action) in that order; v is the caller's scratch. Elements without
+	 * it get their packets one by one. */
+	void (*push_burst)(struct rt_elem *e, uint32_t port, struct rt_pkt **v, uint32_t n);
 };
+
+/* Most packets that travel the graph together (push_burst's n). */
+#define RT_BURST_MAX 64
 
 /* Emit on output `port` (push); an unconnected or missing port frees the
  * packet and counts a drop (Click's "optional output absent"). */
 void rt_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p);
+/* rt_push for n packets (at most RT_BURST_MAX) in order: to the peer's
+ * push_burst when it has one, else one by one. v is scratch afterwards. */
+void rt_push_burst(struct rt_elem *e, uint32_t port, struct rt_pkt **v, uint32_t n);
 /* Pull from input `port`; NULL when nothing is available. */
 struct rt_pkt *rt_pull(struct rt_elem *e, uint32_t port);
 /* Free a packet and count it as this element's drop. */
