@@ -482,8 +482,10 @@ static void hold(struct dp *dp, struct dp__mod *m, struct rte_mbuf *mb, const ui
 
 static inline void prefetch_prog(const struct dp__mod *m)
 {
-	if (m && m->prog.self)
+	if (m && m->prog.self) {
 		rte_prefetch0(m->prog.self);
+		rte_prefetch0(&m->io.rc); /* the route cache dp_emit reads */
+	}
 }
 
 static inline void prefetch_block(const struct dp__mod *m)

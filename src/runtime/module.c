@@ -648,6 +648,9 @@ void rt_module_counters(const struct rt_module *m, struct rt_counters *c)
 	*c = m->c;
 }
 
+uint64_t rt_module_losses(const struct rt_module *m) { return m->c.drops + m->c.bad_in; }
+uint32_t rt_module_queued(const struct rt_module *m) { return m->c.queued; }
+
 int rt_module_read(const struct rt_module *m, const char *elem, const char *handler,
                    uint64_t *val)
 {
