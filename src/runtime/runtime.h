@@ -548,10 +548,8 @@ void rt_ip_set_csum(uint8_t *ip, uint32_t hlen);
  * The usual 20-byte header is summed as five native-order 32-bit words
  * without a loop (the one's-complement sum does not depend on byte order,
  * and a correct header sums to 0xffff either way); options take the loop. */
-static inline bool rt_ip_csum_ok(const uint8_t *ip, uint32_t hlen)
+static inline uint16_t rt__ip_sum20(const uint8_t *ip)
 {
-	if (hlen != 20)
-		return rt_csum(ip, hlen) == 0;
 	uint32_t w[5];
 	memcpy(w, ip, sizeof w);
 	uint64_t s = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
@@ -559,7 +557,14 @@ static inline bool rt_ip_csum_ok(const uint8_t *ip, uint32_t hlen)
 	s = (s & 0xffffffffu) + (s >> 32);
 	s = (s & 0xffff) + (s >> 16);
 	s = (s & 0xffff) + (s >> 16);
-	return s == 0xffff;
+	return (uint16_t)s; /* in native order: store it with memcpy */
+}
+
+static inline bool rt_ip_csum_ok(const uint8_t *ip, uint32_t hlen)
+{
+	if (hlen != 20)
+		return rt_csum(ip, hlen) == 0;
+	return rt__ip_sum20(ip) == 0xffff;
 }
 
 /* CheckIPHeader's header checks on the IPv4 header at ip, with avail bytes

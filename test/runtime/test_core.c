@@ -225,11 +225,17 @@ static void test_ip_csum_ok(void **st)
 			ip[i] = round % 7 == 0 ? 0xff : (uint8_t)(seed >> 16);
 		}
 		uint32_t hlen = round % 3 ? 20 : 20 + 4 * (uint32_t)(round % 11);
-		if (round % 2)
+		if (round % 2) {
+			ip[10] = ip[11] = 0;
+			uint16_t want = rt_csum(ip, hlen);
 			rt_ip_set_csum(ip, hlen);
+			assert_int_equal(rt_rd16(ip + 10), want); /* the same bytes as the loop */
+		}
 		assert_int_equal(rt_ip_csum_ok(ip, hlen), rt_csum(ip, hlen) == 0);
-		if (round % 2)
+		if (round % 2) {
 			assert_true(rt_ip_csum_ok(ip, hlen));
+			assert_int_equal(rt_csum(ip, hlen), 0); /* rt_ip_set_csum by the loop's measure */
+		}
 	}
 	memset(ip, 0, sizeof ip);
 	assert_false(rt_ip_csum_ok(ip, 20));
