@@ -648,7 +648,7 @@ void rt_module_counters(const struct rt_module *m, struct rt_counters *c)
 	*c = m->c;
 }
 
-uint64_t rt_module_losses(const struct rt_module *m) { return m->c.drops + m->c.bad_in; }
+uint64_t rt_module_losses(const struct rt_module *m) { return m->c.drops; /* bad_in included */ }
 uint32_t rt_module_queued(const struct rt_module *m) { return m->c.queued; }
 
 int rt_module_read(const struct rt_module *m, const char *elem, const char *handler,

@@ -262,7 +262,8 @@ struct rt_counters {
 };
 void rt_module_counters(const struct rt_module *m, struct rt_counters *c);
 /* Two of them, for a caller that compares them around every push (the
- * fast path): drops + bad_in, and queued. */
+ * fast path): drops (which include bad_in: a packet that fails the device
+ * check is one drop), and queued. */
 uint64_t rt_module_losses(const struct rt_module *m);
 uint32_t rt_module_queued(const struct rt_module *m);
 
