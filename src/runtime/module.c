@@ -736,10 +736,9 @@ void rt_push_burst(struct rt_elem *e, uint32_t port, struct rt_pkt **v, uint32_t
 			rt_push(e, port, v[i]);
 		return;
 	}
-	if (!n)
-		return;
 	m->depth++;
-	x->rt->push_burst(x, e->out[port].port, v, n);
+	for (uint32_t i = 0; i < n; i += RT_BURST_MAX)
+		x->rt->push_burst(x, e->out[port].port, v + i, n - i < RT_BURST_MAX ? n - i : RT_BURST_MAX);
 	m->depth--;
 }
 

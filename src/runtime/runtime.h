@@ -458,8 +458,8 @@ struct elem_runtime {
 /* Emit on output `port` (push); an unconnected or missing port frees the
  * packet and counts a drop (Click's "optional output absent"). */
 void rt_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p);
-/* rt_push for n packets (at most RT_BURST_MAX) in order: to the peer's
- * push_burst when it has one, else one by one. v is scratch afterwards. */
+/* rt_push for n packets in order: to the peer's push_burst when it has
+ * one (RT_BURST_MAX at a time), else one by one. v is scratch afterwards. */
 void rt_push_burst(struct rt_elem *e, uint32_t port, struct rt_pkt **v, uint32_t n);
 /* Pull from input `port`; NULL when nothing is available. */
 struct rt_pkt *rt_pull(struct rt_elem *e, uint32_t port);
@@ -545,10 +545,9 @@ void rt_csum_apply_delta(uint8_t *csum, uint32_t delta);
 /* Recompute the IPv4 header checksum in place. */
 void rt_ip_set_csum(uint8_t *ip, uint32_t hlen);
 
-/* True when the IPv4 header at ip (hlen bytes) has a correct checksum.
- * The usual 20-byte header is summed as five native-order 32-bit words
- * without a loop (the one's-complement sum does not depend on byte order,
- * and a correct header sums to 0xffff either way); options take the loop. */
+/* The one's-complement sum of a 20-byte header, folded, in native byte
+ * order: five 32-bit words without a loop (the sum does not depend on
+ * byte order, so a correct header gives 0xffff either way). */
 static inline uint16_t rt__ip_sum20(const uint8_t *ip)
 {
 	uint32_t w[5];
@@ -561,6 +560,8 @@ static inline uint16_t rt__ip_sum20(const uint8_t *ip)
 	return (uint16_t)s; /* in native order: store it with memcpy */
 }
 
+/* True when the IPv4 header at ip (hlen bytes) has a correct checksum;
+ * the usual 20-byte header unrolled, headers with options by the loop. */
 static inline bool rt_ip_csum_ok(const uint8_t *ip, uint32_t hlen)
 {
 	if (hlen != 20)
