@@ -609,15 +609,24 @@ static inline void classify(struct dp *dp, struct rx *rx, uint32_t nk)
  * two packets ahead) so the misses overlap. */
 enum { PREFETCH_PROG_AHEAD = 4, PREFETCH_BLOCK_AHEAD = 2 };
 
+/* Packet j's module is not the one before it: only then is there
+ * anything to load ahead (with one tenant, a burst is one module). */
+static inline bool new_module_at(void *const *mod, uint32_t j)
+{
+	return j == 0 || mod[j] != mod[j - 1];
+}
+
 static inline void prefetch_modules(void *const *mod, uint32_t nk)
 {
 	for (uint32_t j = 0; j < nk; j++)
-		if (mod[j])
+		if (mod[j] && new_module_at(mod, j))
 			rte_prefetch0(mod[j]);
 	for (uint32_t j = 0; j < nk && j < PREFETCH_PROG_AHEAD; j++)
-		prefetch_prog(mod[j]);
+		if (new_module_at(mod, j))
+			prefetch_prog(mod[j]);
 	for (uint32_t j = 0; j < nk && j < PREFETCH_BLOCK_AHEAD; j++)
-		prefetch_block(mod[j]);
+		if (new_module_at(mod, j))
+			prefetch_block(mod[j]);
 }
 
 /* Each kept packet to its module: counted, then held while the module
@@ -628,9 +637,9 @@ static inline void deliver(struct dp *dp, const struct rx *rx, uint32_t nk, uint
 	struct batch b;
 	batch_init(&b, room, true);
 	for (uint32_t j = 0; j < nk; j++) {
-		if (j + PREFETCH_PROG_AHEAD < nk)
+		if (j + PREFETCH_PROG_AHEAD < nk && new_module_at(rx->mod, j + PREFETCH_PROG_AHEAD))
 			prefetch_prog(rx->mod[j + PREFETCH_PROG_AHEAD]);
-		if (j + PREFETCH_BLOCK_AHEAD < nk)
+		if (j + PREFETCH_BLOCK_AHEAD < nk && new_module_at(rx->mod, j + PREFETCH_BLOCK_AHEAD))
 			prefetch_block(rx->mod[j + PREFETCH_BLOCK_AHEAD]);
 		struct rte_mbuf *mb = rx->pk[rx->idx[j]];
 		struct dp__mod *m = rx->mod[j];
