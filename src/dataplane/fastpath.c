@@ -85,6 +85,27 @@ static void emit_proc(struct dp *dp, struct dp__mod *mod, struct rte_mbuf *m)
 	rte_eth_tx_buffer(dp->proc.id, 0, dp->proc.txb, m);
 }
 
+/* The route and Ethernet header for dst, from the module's cache or, on
+ * a miss, from the LPM table (then cached); NULL without a route. */
+static inline const struct dp__route_cache *route_for(struct dp_io *io, uint32_t dst)
+{
+	struct dp__route_cache *rc = &io->rc;
+	if (__builtin_expect(rc->ok && rc->dst == dst, 1))
+		return rc;
+	struct dp *dp = io->dp;
+	uint32_t hop;
+	if (rte_lpm_lookup(dp->lpm, dst, &hop) != 0)
+		return NULL;
+	const struct dp_route *rt = &dp->routes[hop];
+	rc->pt = &dp->ports[rt->port];
+	memcpy(&rc->eh.dst_addr, rt->mac, 6); /* dp_start made all-zero broadcast */
+	rc->eh.src_addr = rc->pt->mac;
+	rc->eh.ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	rc->dst = dst;
+	rc->ok = true;
+	return rc;
+}
+
 /* A module's packet leaves: sync the view back into the mbuf, add the
  * Ethernet header for the route's next hop, buffer it for tx. Device 1 of
  * a process module goes to its program; every other output leaves
@@ -106,24 +127,28 @@ void dp_emit(struct dp_io *io, uint32_t device, struct rt_pkt *p)
 		emit_proc(dp, io->mod, m);
 		return;
 	}
-	const uint8_t *ip = rt_pkt_data(p);
-	uint32_t dst = (uint32_t)ip[16] << 24 | (uint32_t)ip[17] << 16 | (uint32_t)ip[18] << 8 | ip[19];
-	uint32_t hop;
-	if (rte_lpm_lookup(dp->lpm, dst, &hop) != 0) {
+	const struct dp__route_cache *rc = route_for(io, rt_rd32(rt_pkt_data(p) + 16));
+	if (!rc) {
 		DP__ADD(dp->no_route, 1);
 		dp_drop(io, p);
 		return;
 	}
-	const struct dp_route *rt = &dp->routes[hop];
-	struct dp__port *pt = &dp->ports[rt->port];
-	struct rte_ether_hdr *eh = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, ETH_LEN);
-	memcpy(&eh->dst_addr, rt->mac, 6); /* dp_start made all-zero broadcast */
-	eh->src_addr = pt->mac;
-	eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	DP__ADD(io->mod->tx_packets, 1);
-	DP__ADD(io->mod->tx_bytes, p->len);
-	DP__ADD(dp->tx_packets, 1);
-	rte_eth_tx_buffer(pt->id, 0, pt->txb, m);
+	memcpy(rte_pktmbuf_prepend(m, ETH_LEN), &rc->eh, ETH_LEN);
+	io->tx_n++;
+	io->tx_bytes += p->len;
+	rte_eth_tx_buffer(rc->pt->id, 0, rc->pt->txb, m);
+}
+
+/* What a push or timer run emitted, into the counters at once. */
+static inline void io_settle(struct dp *dp, struct dp_io *io)
+{
+	if (!io->tx_n)
+		return;
+	DP__ADD(io->mod->tx_packets, io->tx_n);
+	DP__ADD(io->mod->tx_bytes, io->tx_bytes);
+	DP__ADD(dp->tx_packets, io->tx_n);
+	io->tx_n = 0;
+	io->tx_bytes = 0;
 }
 
 /* ---- running list and timers ----------------------------------------------- */
@@ -163,6 +188,7 @@ static unsigned run_timers(struct dp *dp, uint64_t now)
 		if (m->deadline <= now) {
 			m->deadline = m->prog.ops->run_timers ? m->prog.ops->run_timers(m->prog.self, &m->io, now)
 			                                      : UINT64_MAX;
+			io_settle(dp, &m->io);
 			n++;
 		}
 		if (m->deadline < next)
@@ -186,29 +212,47 @@ static struct rt_pkt *to_view(struct rte_mbuf *m, uint32_t iplen, uint64_t now)
 static void run_burst(struct dp *dp, struct dp__mod *m, struct rt_pkt **v, uint32_t n, uint64_t now)
 {
 	set_deadline(dp, m, m->prog.ops->push(m->prog.self, &m->io, v, n, now));
+	io_settle(dp, &m->io);
 }
 
 /* Packets gathered for one module's push: consecutive packets of one
  * module go as one burst. The room for them lives apart so that mod and n
- * stay in registers across the pushes. */
+ * stay in registers across the pushes. With `count`, the module's rx
+ * counters take the batch at once when it is pushed (held packets were
+ * counted when they arrived). */
 struct batch {
 	struct dp__mod *mod;
 	uint32_t n;
+	bool count;
+	uint64_t bytes;
 	struct rt_pkt **v; /* room for DP_MAX_BURST */
 };
 
-static inline void batch_init(struct batch *b, struct rt_pkt **room)
+static inline void batch_init(struct batch *b, struct rt_pkt **room, bool count)
 {
 	b->mod = NULL;
 	b->n = 0;
+	b->count = count;
+	b->bytes = 0;
 	b->v = room;
+}
+
+static inline void count_rx(struct dp__mod *m, uint32_t n, uint64_t bytes, uint64_t now)
+{
+	DP__ADD(m->rx_packets, n);
+	DP__ADD(m->rx_bytes, bytes);
+	DP__SET(m->last_rx_ns, now);
 }
 
 static inline void batch_flush(struct dp *dp, struct batch *b, uint64_t now)
 {
-	if (b->n)
-		run_burst(dp, b->mod, b->v, b->n, now);
+	if (!b->n)
+		return;
+	if (b->count)
+		count_rx(b->mod, b->n, b->bytes, now);
+	run_burst(dp, b->mod, b->v, b->n, now);
 	b->n = 0;
+	b->bytes = 0;
 }
 
 static inline void batch_add(struct dp *dp, struct batch *b, struct dp__mod *m, struct rt_pkt *p, uint64_t now)
@@ -216,6 +260,7 @@ static inline void batch_add(struct dp *dp, struct batch *b, struct dp__mod *m, 
 	if (m != b->mod || b->n == DP_MAX_BURST)
 		batch_flush(dp, b, now);
 	b->mod = m;
+	b->bytes += p->len;
 	b->v[b->n++] = p;
 }
 
@@ -226,12 +271,14 @@ static void publish(struct dp *dp, struct dp__mod *m, struct dp_program prog, ui
 	running_link(dp, m);
 	m->wake_any = false;
 	DP__SET(m->state, DP_MOD_RUNNING);
-	if (prog.ops->run_timers)
+	if (prog.ops->run_timers) {
 		set_deadline(dp, m, prog.ops->run_timers(prog.self, &m->io, now));
+		io_settle(dp, &m->io);
+	}
 	/* the held packets, in arrival order */
 	struct rt_pkt *room[DP_MAX_BURST];
 	struct batch b;
-	batch_init(&b, room);
+	batch_init(&b, room, false);
 	for (uint32_t i = 0; i < m->nhold; i++) {
 		struct rte_mbuf *mb = m->hold[i];
 		batch_add(dp, &b, m, to_view(mb, mb->pkt_len - ETH_LEN, now), now);
@@ -435,8 +482,10 @@ static void hold(struct dp *dp, struct dp__mod *m, struct rte_mbuf *mb, const ui
 
 static inline void prefetch_prog(const struct dp__mod *m)
 {
-	if (m && m->prog.self)
+	if (m && m->prog.self) {
 		rte_prefetch0(m->prog.self);
+		rte_prefetch0(&m->io.rc); /* the route cache dp_emit reads */
+	}
 }
 
 static inline void prefetch_block(const struct dp__mod *m)
@@ -560,15 +609,24 @@ static inline void classify(struct dp *dp, struct rx *rx, uint32_t nk)
  * two packets ahead) so the misses overlap. */
 enum { PREFETCH_PROG_AHEAD = 4, PREFETCH_BLOCK_AHEAD = 2 };
 
+/* Packet j's module is not the one before it: only then is there
+ * anything to load ahead (with one tenant, a burst is one module). */
+static inline bool new_module_at(void *const *mod, uint32_t j)
+{
+	return j == 0 || mod[j] != mod[j - 1];
+}
+
 static inline void prefetch_modules(void *const *mod, uint32_t nk)
 {
 	for (uint32_t j = 0; j < nk; j++)
-		if (mod[j])
+		if (mod[j] && new_module_at(mod, j))
 			rte_prefetch0(mod[j]);
 	for (uint32_t j = 0; j < nk && j < PREFETCH_PROG_AHEAD; j++)
-		prefetch_prog(mod[j]);
+		if (new_module_at(mod, j))
+			prefetch_prog(mod[j]);
 	for (uint32_t j = 0; j < nk && j < PREFETCH_BLOCK_AHEAD; j++)
-		prefetch_block(mod[j]);
+		if (new_module_at(mod, j))
+			prefetch_block(mod[j]);
 }
 
 /* Each kept packet to its module: counted, then held while the module
@@ -577,11 +635,11 @@ static inline void deliver(struct dp *dp, const struct rx *rx, uint32_t nk, uint
 {
 	struct rt_pkt *room[DP_MAX_BURST];
 	struct batch b;
-	batch_init(&b, room);
+	batch_init(&b, room, true);
 	for (uint32_t j = 0; j < nk; j++) {
-		if (j + PREFETCH_PROG_AHEAD < nk)
+		if (j + PREFETCH_PROG_AHEAD < nk && new_module_at(rx->mod, j + PREFETCH_PROG_AHEAD))
 			prefetch_prog(rx->mod[j + PREFETCH_PROG_AHEAD]);
-		if (j + PREFETCH_BLOCK_AHEAD < nk)
+		if (j + PREFETCH_BLOCK_AHEAD < nk && new_module_at(rx->mod, j + PREFETCH_BLOCK_AHEAD))
 			prefetch_block(rx->mod[j + PREFETCH_BLOCK_AHEAD]);
 		struct rte_mbuf *mb = rx->pk[rx->idx[j]];
 		struct dp__mod *m = rx->mod[j];
@@ -590,13 +648,12 @@ static inline void deliver(struct dp *dp, const struct rx *rx, uint32_t nk, uint
 			rte_pktmbuf_free(mb);
 			continue;
 		}
-		DP__ADD(m->rx_packets, 1);
-		DP__ADD(m->rx_bytes, rx->iplen[j]);
-		DP__SET(m->last_rx_ns, now);
-		if (!m->prog.ops)
-			hold(dp, m, mb, rte_pktmbuf_mtod_offset(mb, const uint8_t *, ETH_LEN), rx->l4[j], rx->iplen[j], now);
-		else
+		if (m->prog.ops) {
 			batch_add(dp, &b, m, to_view(mb, rx->iplen[j], now), now);
+			continue;
+		}
+		count_rx(m, 1, rx->iplen[j], now);
+		hold(dp, m, mb, rte_pktmbuf_mtod_offset(mb, const uint8_t *, ETH_LEN), rx->l4[j], rx->iplen[j], now);
 	}
 	batch_flush(dp, &b, now);
 }
@@ -662,6 +719,7 @@ static void proc_push(struct dp *dp, struct dp__mod *m, struct rt_pkt **v, uint3
 	DP__ADD(m->proc_from, n);
 	DP__ADD(dp->proc_from, n);
 	set_deadline(dp, m, m->prog.ops->push_dev(m->prog.self, &m->io, 1, v, n, now));
+	io_settle(dp, &m->io);
 }
 
 /* What programs sent: by tag to their modules' device 1 input, the

@@ -34,9 +34,27 @@ struct dp__key {
 	uint64_t pad2;
 };
 
+/* The last route a module's packets took, with the Ethernet header it
+ * gives them: a module's output mostly goes to one destination, so this
+ * saves the rte_lpm_lookup (a cold tbl24 line per tenant) and the header
+ * assembly per packet. Routes are fixed from dp_start on, so an entry
+ * never goes stale. */
+struct dp__route_cache {
+	bool ok;
+	uint32_t dst;                 /* host order */
+	struct dp__port *pt;
+	struct rte_ether_hdr eh;
+};
+
+/* A module's side of the fast path while it runs. The tx counts gather
+ * here during a push or a timer run and reach the module's counters once
+ * after it (io_settle in fastpath.c), not once per packet. */
 struct dp_io {
 	struct dp *dp;
 	struct dp__mod *mod;
+	uint32_t tx_n;
+	uint64_t tx_bytes;
+	struct dp__route_cache rc;
 };
 
 struct dp__mod {

@@ -142,23 +142,52 @@ static int cls_init(struct rt_elem *e, struct diags *d)
 	return r;
 }
 
-static void cls_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
+/* The output the first matching rule names, or -1 (drop). */
+static inline int32_t cls_output(const struct rt_elem *e, const struct rt_pkt *p)
 {
-	(void)port;
 	const struct cls_conf *c = e->conf;
 	struct flow_pkt fp;
 	packet_view(p, &fp);
 	int32_t i = flow_prog_run(e->state, &fp);
-	if (i < 0 || c->rules[i].out < 0)
+	return i < 0 ? -1 : c->rules[i].out;
+}
+
+static void cls_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
+{
+	(void)port;
+	int32_t out = cls_output(e, p);
+	if (out < 0)
 		rt_drop(e, p);
 	else
-		rt_push(e, (uint32_t)c->rules[i].out, p);
+		rt_push(e, (uint32_t)out, p);
+}
+
+/* The vector split into runs of consecutive packets bound for the same
+ * output, each run pushed on as one vector: every element downstream
+ * still sees the packets in arrival order, as with cls_push. */
+static void cls_push_burst(struct rt_elem *e, uint32_t port, struct rt_pkt **v, uint32_t n)
+{
+	(void)port;
+	int32_t out[RT_BURST_MAX];
+	for (uint32_t i = 0; i < n; i++)
+		out[i] = cls_output(e, v[i]);
+	for (uint32_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && out[j] == out[i]; j++)
+			;
+		if (out[i] >= 0) {
+			rt_push_burst(e, (uint32_t)out[i], v + i, j - i);
+			continue;
+		}
+		for (uint32_t k = i; k < j; k++)
+			rt_drop(e, v[k]);
+	}
 }
 
 const struct elem_runtime cls_runtime = {
 	.state_size = cls_state_size,
 	.init = cls_init,
 	.push = cls_push,
+	.push_burst = cls_push_burst,
 };
 
 /* ---- describe and the class object ---- */

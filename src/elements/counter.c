@@ -65,6 +65,19 @@ static struct rt_pkt *counter_action(struct rt_elem *e, struct rt_pkt *p)
 	return p;
 }
 
+/* counter_action over a vector, which then goes on together. */
+static void counter_push_burst(struct rt_elem *e, uint32_t port, struct rt_pkt **v, uint32_t n)
+{
+	(void)port;
+	struct counter_state *s = e->state;
+	uint64_t bytes = 0;
+	for (uint32_t i = 0; i < n; i++)
+		bytes += v[i]->len;
+	s->count += n;
+	s->byte_count += bytes;
+	rt_push_burst(e, 0, v, n);
+}
+
 /* AverageCounter: packets in the first IGNORE after the first one are not
  * counted; the rate is over first..latest counted packet. */
 static struct rt_pkt *averagecounter_action(struct rt_elem *e, struct rt_pkt *p)
@@ -101,6 +114,7 @@ static int counter_read(const struct rt_elem *e, const char *h, uint64_t *v)
 static const struct elem_runtime counter_runtime = {
 	.state_size = counter_state_size,
 	.action = counter_action,
+	.push_burst = counter_push_burst,
 	.read = counter_read,
 };
 

@@ -237,6 +237,18 @@ static void todevice_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
 	}
 }
 
+/* Without a copy to make, each packet straight to the device. */
+static void todevice_push_burst(struct rt_elem *e, uint32_t port, struct rt_pkt **v, uint32_t n)
+{
+	if (rt_has_output(e, 0)) {
+		for (uint32_t i = 0; i < n; i++)
+			todevice_push(e, port, v[i]);
+		return;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		rt_tx(e, v[i]);
+}
+
 int elem__device_out_init(struct rt_elem *e, struct diags *d)
 {
 	if (e->ninputs && !e->in[0].push)
@@ -272,6 +284,7 @@ static const struct elem_runtime fromdevice_runtime = {
 static const struct elem_runtime todevice_runtime = {
 	.init = elem__device_out_init,
 	.push = todevice_push,
+	.push_burst = todevice_push_burst,
 	.run = todevice_run,
 	.device = dev_device,
 };

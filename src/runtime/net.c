@@ -56,5 +56,11 @@ void rt_csum_update32(uint8_t *csum, uint32_t old_v, uint32_t new_v)
 void rt_ip_set_csum(uint8_t *ip, uint32_t hlen)
 {
 	ip[10] = ip[11] = 0;
+	if (hlen == 20) {
+		/* the usual header: the unrolled sum, in native order */
+		uint16_t c = (uint16_t)~rt__ip_sum20(ip);
+		memcpy(ip + 10, &c, 2);
+		return;
+	}
 	rt_wr16(ip + 10, rt_csum(ip, hlen));
 }

@@ -6,19 +6,6 @@
 
 #include "runtime/runtime.h"
 
-void rt_pkt_init(struct rt_pkt *p, uint8_t *buf, uint32_t cap, uint32_t headroom,
-                 uint32_t len, void *handle)
-{
-	memset(p, 0, sizeof *p);
-	p->buf = buf;
-	p->cap = cap;
-	p->off = headroom <= cap ? headroom : cap;
-	p->len = len <= cap - p->off ? len : cap - p->off;
-	p->mac_off = RT_NO_HDR;
-	p->ip_off = RT_NO_HDR;
-	p->handle = handle;
-}
-
 uint32_t rt_pkt_ip_avail(const struct rt_pkt *p)
 {
 	/* The header may lie before the data pointer (after a Strip): Click

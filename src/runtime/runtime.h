@@ -91,10 +91,40 @@ void rt_pkt_set_dst_anno(struct rt_pkt *p, uint32_t addr);
 /* Set the IP header annotation at data offset `off` with length `hlen`. */
 void rt_pkt_set_ip_header(struct rt_pkt *p, uint32_t data_off, uint32_t hlen);
 
+/* Zero a view with seven 16-byte stores: a memset of this size becomes
+ * `rep stos` on some targets, whose start-up costs more than the stores. */
+typedef uint8_t rt__v16 __attribute__((vector_size(16)));
+_Static_assert(sizeof(struct rt_pkt) == 7 * 16, "rt__pkt_zero covers the view");
+static inline void rt__pkt_zero(struct rt_pkt *p)
+{
+	const rt__v16 z = {0};
+	uint8_t *b = (uint8_t *)p;
+	memcpy(b, &z, 16);
+	memcpy(b + 16, &z, 16);
+	memcpy(b + 32, &z, 16);
+	memcpy(b + 48, &z, 16);
+	memcpy(b + 64, &z, 16);
+	memcpy(b + 80, &z, 16);
+	memcpy(b + 96, &z, 16);
+}
+
 /* Reset a packet view onto a buffer: data at `headroom`, length `len`,
- * annotations cleared. For pools and callers wrapping their own buffers. */
-void rt_pkt_init(struct rt_pkt *p, uint8_t *buf, uint32_t cap, uint32_t headroom,
-                 uint32_t len, void *handle);
+ * annotations cleared. For pools and callers wrapping their own buffers.
+ * Inline: the fast path sets up one per received packet, and a call plus
+ * a memset of the whole view cost more than the stores. */
+static inline void rt_pkt_init(struct rt_pkt *p, uint8_t *buf, uint32_t cap, uint32_t headroom,
+                               uint32_t len, void *handle)
+{
+	uint32_t off = headroom <= cap ? headroom : cap;
+	rt__pkt_zero(p);
+	p->buf = buf;
+	p->cap = cap;
+	p->off = off;
+	p->len = len <= cap - off ? len : cap - off;
+	p->mac_off = RT_NO_HDR;
+	p->ip_off = RT_NO_HDR;
+	p->handle = handle;
+}
 
 /* The packet allocator (a DPDK mempool in the fast path, rt_simple_pool in
  * tests). alloc returns a packet whose buffer has room for `size` data bytes
@@ -185,8 +215,11 @@ const char *rt_module_dev_out_name(const struct rt_module *m, uint32_t dev);
  * afterwards (it is forwarded, queued or freed). Returns 0, or -EINVAL for a
  * bad dev (the packet is then freed). */
 int rt_module_push(struct rt_module *m, uint32_t dev, struct rt_pkt *p, uint64_t now_ns);
-/* rt_module_push for n packets in order (the next one's data prefetched);
- * the last error, or 0. */
+/* rt_module_push for n packets in order, as a vector: the device checks
+ * run over the burst first, then the good packets travel the graph
+ * together as far as the elements have push_burst (below), one by one
+ * after that. Each element sees the packets in their order; v is used as
+ * scratch. The last error, or 0. */
 int rt_module_push_burst(struct rt_module *m, uint32_t dev, struct rt_pkt **v, uint32_t n,
                          uint64_t now_ns);
 /* Start loading the first `bytes` of the module's block (header, element
@@ -228,6 +261,11 @@ struct rt_counters {
 	uint32_t queued;              /* packets held in queues now */
 };
 void rt_module_counters(const struct rt_module *m, struct rt_counters *c);
+/* Two of them, for a caller that compares them around every push (the
+ * fast path): drops (which include bad_in: a packet that fails the device
+ * check is one drop), and queued. */
+uint64_t rt_module_losses(const struct rt_module *m);
+uint32_t rt_module_queued(const struct rt_module *m);
 
 /* Read an element's handler value ("count", "byte_count", "drops",
  * "length", "highwater_length", "mapping_count", ...) by element name.
@@ -413,11 +451,22 @@ struct elem_runtime {
 	void (*table)(const struct rt_elem *e, struct rt_table_stats *st);
 	int (*load)(struct rt_elem *e, struct rt_rbuf *r, uint64_t now_ns, uint64_t away_ns,
 	            struct diags *d);
+	/* Optional: n packets (1..RT_BURST_MAX, in arrival order) on push
+	 * input `port` at once, with the same result as n calls of push (or
+	 * action) in that order; v is the caller's scratch. Elements without
+	 * it get their packets one by one. */
+	void (*push_burst)(struct rt_elem *e, uint32_t port, struct rt_pkt **v, uint32_t n);
 };
+
+/* Most packets that travel the graph together (push_burst's n). */
+#define RT_BURST_MAX 64
 
 /* Emit on output `port` (push); an unconnected or missing port frees the
  * packet and counts a drop (Click's "optional output absent"). */
 void rt_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p);
+/* rt_push for n packets in order: to the peer's push_burst when it has
+ * one (RT_BURST_MAX at a time), else one by one. v is scratch afterwards. */
+void rt_push_burst(struct rt_elem *e, uint32_t port, struct rt_pkt **v, uint32_t n);
 /* Pull from input `port`; NULL when nothing is available. */
 struct rt_pkt *rt_pull(struct rt_elem *e, uint32_t port);
 /* Free a packet and count it as this element's drop. */
@@ -502,6 +551,30 @@ void rt_csum_apply_delta(uint8_t *csum, uint32_t delta);
 /* Recompute the IPv4 header checksum in place. */
 void rt_ip_set_csum(uint8_t *ip, uint32_t hlen);
 
+/* The one's-complement sum of a 20-byte header, folded, in native byte
+ * order: five 32-bit words without a loop (the sum does not depend on
+ * byte order, so a correct header gives 0xffff either way). */
+static inline uint16_t rt__ip_sum20(const uint8_t *ip)
+{
+	uint32_t w[5];
+	memcpy(w, ip, sizeof w);
+	uint64_t s = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s; /* in native order: store it with memcpy */
+}
+
+/* True when the IPv4 header at ip (hlen bytes) has a correct checksum;
+ * the usual 20-byte header unrolled, headers with options by the loop. */
+static inline bool rt_ip_csum_ok(const uint8_t *ip, uint32_t hlen)
+{
+	if (hlen != 20)
+		return rt_csum(ip, hlen) == 0;
+	return rt__ip_sum20(ip) == 0xffff;
+}
+
 /* CheckIPHeader's header checks on the IPv4 header at ip, with avail bytes
  * from it: version 4, header length at least 20, total length between the
  * header length and avail, and (when checksum) the header checksum. The
@@ -513,7 +586,7 @@ static inline uint32_t rt_ip_header_len(const uint8_t *ip, uint32_t avail, bool 
 	uint32_t hlen = (uint32_t)(ip[0] & 15) << 2, tot = rt_rd16(ip + 2);
 	if (hlen < 20 || tot < hlen || tot > avail)
 		return 0;
-	if (checksum && rt_csum(ip, hlen) != 0)
+	if (checksum && !rt_ip_csum_ok(ip, hlen))
 		return 0;
 	return hlen;
 }

@@ -58,6 +58,7 @@ struct tprog {
 	uint8_t tag;
 	int *destroyed;
 	uint64_t seen;
+	uint32_t cycle[3]; /* when cycle[0] is set: destinations in turn instead of `to` */
 };
 
 static uint64_t tp_push(void *self, struct dp_io *io, struct rt_pkt **v, uint32_t n, uint64_t now)
@@ -70,8 +71,9 @@ static uint64_t tp_push(void *self, struct dp_io *io, struct rt_pkt **v, uint32_
 			dp_drop(io, v[i]);
 			continue;
 		}
-		ip[16] = (uint8_t)(t->to >> 24); ip[17] = (uint8_t)(t->to >> 16);
-		ip[18] = (uint8_t)(t->to >> 8); ip[19] = (uint8_t)t->to;
+		uint32_t to = t->cycle[0] ? t->cycle[(t->seen - 1) % 3] : t->to;
+		ip[16] = (uint8_t)(to >> 24); ip[17] = (uint8_t)(to >> 16);
+		ip[18] = (uint8_t)(to >> 8); ip[19] = (uint8_t)to;
 		ip[28] = t->tag;
 		dp_emit(io, 0, v[i]);
 	}
@@ -495,6 +497,50 @@ static void test_consolidated_tenants_isolated(void **state)
 	assert_int_equal(d2, 1);
 }
 
+/* One module's output to three destinations in turn, in one burst: each
+ * packet takes its own route's next hop (the per-module route cache never
+ * hands one destination's header to another), the unroutable one is
+ * dropped and counted, and the tx counters count what left. */
+static void test_route_cache_per_destination(void **state)
+{
+	(void)state;
+	struct dp_module_key k = {.addr = A(192, 0, 2, 31)};
+	assert_int_equal(dp_module_add(F.dp, 31, &k, 0), 0);
+	struct dp_program prog = tprog(0, 0x31, NULL);
+	struct tprog *t = prog.self;
+	t->cycle[0] = A(172, 16, 1, 1);  /* route 0: HOP_MAC */
+	t->cycle[1] = A(10, 1, 1, 1);    /* route 1: broadcast */
+	t->cycle[2] = A(8, 8, 8, 8);     /* no route */
+	assert_int_equal(dp_module_run(F.dp, 31, prog, 0), 0);
+	settle();
+	struct dp_stats g0, g1;
+	dp_stats(F.dp, &g0);
+	for (int i = 0; i < 9; i++)
+		send_pkt(k.addr, 17, 53, 0);
+	struct rte_mbuf *v[64];
+	int n = recv_pkts(v, 64, 6);
+	assert_int_equal(n, 6);
+	static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	for (int i = 0; i < n; i++) {
+		const uint8_t *f = rte_pktmbuf_mtod(v[i], const uint8_t *);
+		assert_true(f[14 + 16] == 172 || f[14 + 16] == 10);
+		assert_memory_equal(f, f[14 + 16] == 172 ? HOP_MAC : bcast, 6);
+		assert_int_equal(f[12], 0x08);
+	}
+	free_all(v, n);
+	settle();
+	struct dp_module_stats st;
+	assert_int_equal(dp_module_stats(F.dp, 31, &st), 0);
+	assert_int_equal(st.rx_packets, 9);
+	assert_int_equal(st.tx_packets, 6);
+	assert_int_equal(st.tx_bytes, 6 * 50);
+	dp_stats(F.dp, &g1);
+	assert_int_equal(g1.no_route - g0.no_route, 3);
+	assert_int_equal(g1.tx_packets - g0.tx_packets, 6);
+	assert_int_equal(dp_module_remove(F.dp, 31, 0), 0);
+	settle();
+}
+
 static void test_flood_keeps_hold_bounded(void **state)
 {
 	(void)state;
@@ -608,6 +654,7 @@ int main(void)
 		cmocka_unit_test(test_first_packet_starts_module),
 		cmocka_unit_test(test_suspend_and_wake),
 		cmocka_unit_test(test_consolidated_tenants_isolated),
+		cmocka_unit_test(test_route_cache_per_destination),
 		cmocka_unit_test(test_flood_keeps_hold_bounded),
 		cmocka_unit_test(test_arp_for_module_addresses),
 	};

@@ -54,6 +54,9 @@ static uint16_t csum(const uint8_t *p, size_t n, uint32_t sum)
 
 /* A UDP (or TCP SYN) packet from 198.51.100.2:4000+i with 8 payload bytes,
  * correct checksums. */
+/* Set: send_l4's next frames carry a wrong IPv4 header checksum. */
+static bool BAD_IP_CSUM;
+
 static void send_l4(uint32_t dst, uint8_t proto, uint16_t dport, int i)
 {
 	uint8_t f[14 + 20 + 20 + 8];
@@ -73,7 +76,7 @@ static void send_l4(uint32_t dst, uint8_t proto, uint16_t dport, int i)
 	put32(ip + 12, 0xc6336402u);
 	put32(ip + 16, dst);
 	uint16_t c = csum(ip, 20, 0);
-	ip[10] = (uint8_t)(c >> 8); ip[11] = (uint8_t)c;
+	ip[10] = (uint8_t)(c >> 8); ip[11] = (uint8_t)(BAD_IP_CSUM ? c ^ 0x5a : c);
 	l4[0] = (uint8_t)((4000 + i) >> 8); l4[1] = (uint8_t)(4000 + i);
 	l4[2] = (uint8_t)(dport >> 8); l4[3] = (uint8_t)dport;
 	if (proto == 17) {
@@ -325,6 +328,40 @@ static void test_batcher_started_by_first_packet(void **state)
 	assert_int_equal(vm_remove(MGR, 1), 0);
 	dp_sync(DP);
 	diags_free(&d);
+}
+
+/* A frame that fails the module's device input check (bad IPv4 header
+ * checksum) is one drop of its graph in the fast path's counters, not
+ * two (the runtime counts it in drops and in bad_in). */
+static void test_bad_input_is_one_drop(void **state)
+{
+	(void)state;
+	const uint32_t addr = MOD_ADDR;
+	struct vm_module_spec s = {.id = 8, .tenant = 9, .name = "pass", .click = "FromDevice(0) -> StoreIPAddress(172.16.0.9, dst) -> ToDevice(0)",
+	                           .key = {.addr = addr, .proto = 17, .port = 1500}};
+	struct diags d;
+	diags_init(&d);
+	assert_int_equal(vm_deploy(MGR, &s, &d), 0);
+	diags_free(&d);
+	dp_sync(DP);
+	struct rte_mbuf *v[4];
+	uint64_t at[4];
+	send_l4(addr, 17, 1500, 1);
+	assert_int_equal(pump(v, at, 4, 1, 3000), 1);
+	rte_pktmbuf_free(v[0]);
+	BAD_IP_CSUM = true;
+	send_l4(addr, 17, 1500, 2);
+	BAD_IP_CSUM = false;
+	send_l4(addr, 17, 1500, 3);
+	assert_int_equal(pump(v, at, 4, 1, 3000), 1);
+	rte_pktmbuf_free(v[0]);
+	struct vm_module_info in;
+	assert_int_equal(vm_module_info(MGR, 8, &in), 0);
+	assert_int_equal(in.dp.rx_packets, 3);
+	assert_int_equal(in.dp.tx_packets, 2);
+	assert_int_equal(in.dp.drops, 1);
+	assert_int_equal(vm_remove(MGR, 8), 0);
+	dp_sync(DP);
 }
 
 static void test_bad_module_refused_at_deploy(void **state)
@@ -673,6 +710,7 @@ int main(void)
 		cmocka_unit_test(test_batcher_started_by_first_packet),
 		cmocka_unit_test(test_stateful_quota),
 		cmocka_unit_test(test_bad_module_refused_at_deploy),
+		cmocka_unit_test(test_bad_input_is_one_drop),
 		cmocka_unit_test(test_suspend_and_resume_on_ack),
 		cmocka_unit_test(test_queued_packets_survive_and_deploy_with_state),
 		cmocka_unit_test(test_rewriter_mappings_survive),
