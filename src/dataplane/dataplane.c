@@ -310,6 +310,7 @@ static void dp_free(struct dp *dp)
 	if (dp->async)
 		uv_close((uv_handle_t *)dp->async, free_handle);
 	free(dp->routes);
+	free(dp->timers);
 	free(dp);
 }
 
@@ -400,6 +401,7 @@ static int tables_create(struct dp *dp, char *err, size_t errlen)
 	dp->keys = mk_hash(dp, "dpk", dp->cfg.max_modules, sizeof(struct dp__key));
 	dp->ids = mk_hash(dp, "dpi", dp->cfg.max_modules, sizeof(uint64_t));
 	dp->addrs = mk_hash(dp, "dpa", dp->cfg.max_modules, sizeof(uint32_t));
+	dp->timers = calloc((size_t)dp->cfg.max_modules + 1, sizeof *dp->timers);
 	snprintf(name, sizeof name, "dpl%lx", (unsigned long)(uintptr_t)dp);
 	struct rte_lpm_config lc = {.max_rules = 1024, .number_tbl8s = 256};
 	dp->lpm = rte_lpm_create(name, (int)rte_socket_id(), &lc);
@@ -410,7 +412,8 @@ static int tables_create(struct dp *dp, char *err, size_t errlen)
 	snprintf(name, sizeof name, "dpe%lx", (unsigned long)(uintptr_t)dp);
 	dp->ev = rte_ring_create_elem(name, sizeof(struct dp__ev), EV_RING, (int)rte_socket_id(),
 	                              RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (!dp->cls || !dp->keys || !dp->ids || !dp->addrs || !dp->lpm || !dp->cmd || !dp->done || !dp->ev) {
+	if (!dp->cls || !dp->keys || !dp->ids || !dp->addrs || !dp->timers || !dp->lpm || !dp->cmd ||
+	    !dp->done || !dp->ev) {
 		fmt_err(err, errlen, "dataplane: cannot create tables for %u modules (%s)",
 		        dp->cfg.max_modules, rte_strerror(rte_errno));
 		return -ENOMEM;

@@ -162,6 +162,79 @@ static void running_link(struct dp *dp, struct dp__mod *m)
 	dp->running = m;
 }
 
+/* ---- timers: a min-heap of running modules on their deadline ---- */
+
+static inline void theap_put(struct dp *dp, uint32_t i, struct dp__mod *m)
+{
+	dp->timers[i] = m;
+	m->tpos = i;
+}
+
+static void theap_up(struct dp *dp, uint32_t i)
+{
+	struct dp__mod *m = dp->timers[i];
+	while (i > 1 && dp->timers[i / 2]->deadline > m->deadline) {
+		theap_put(dp, i, dp->timers[i / 2]);
+		i /= 2;
+	}
+	theap_put(dp, i, m);
+}
+
+static void theap_down(struct dp *dp, uint32_t i)
+{
+	struct dp__mod *m = dp->timers[i];
+	for (;;) {
+		uint32_t c = 2 * i;
+		if (c > dp->ntimers)
+			break;
+		if (c < dp->ntimers && dp->timers[c + 1]->deadline < dp->timers[c]->deadline)
+			c++;
+		if (dp->timers[c]->deadline >= m->deadline)
+			break;
+		theap_put(dp, i, dp->timers[c]);
+		i = c;
+	}
+	theap_put(dp, i, m);
+}
+
+static void theap_remove(struct dp *dp, struct dp__mod *m)
+{
+	uint32_t i = m->tpos;
+	if (!i)
+		return;
+	struct dp__mod *last = dp->timers[dp->ntimers--];
+	m->tpos = 0;
+	if (last == m)
+		return;
+	theap_put(dp, i, last);
+	theap_up(dp, i);
+	theap_down(dp, last->tpos);
+}
+
+static inline void next_timer_is_top(struct dp *dp)
+{
+	dp->next_timer = dp->ntimers ? dp->timers[1]->deadline : UINT64_MAX;
+}
+
+/* A module's next timer (UINT64_MAX: none): most pushes give back the
+ * deadline it had, which costs a compare. */
+static void set_deadline(struct dp *dp, struct dp__mod *m, uint64_t d)
+{
+	uint64_t was = m->deadline;
+	if (d == was)
+		return;
+	m->deadline = d;
+	if (d == UINT64_MAX)
+		theap_remove(dp, m);
+	else if (!m->tpos)
+		theap_put(dp, ++dp->ntimers, m), theap_up(dp, m->tpos);
+	else if (d < was)
+		theap_up(dp, m->tpos);
+	else
+		theap_down(dp, m->tpos);
+	next_timer_is_top(dp);
+}
+
 static void running_unlink(struct dp *dp, struct dp__mod *m)
 {
 	if (m->rprev)
@@ -171,30 +244,25 @@ static void running_unlink(struct dp *dp, struct dp__mod *m)
 	if (m->rnext)
 		m->rnext->rprev = m->rprev;
 	m->rnext = m->rprev = NULL;
+	theap_remove(dp, m);
+	m->deadline = UINT64_MAX;
+	next_timer_is_top(dp);
 }
 
-static void set_deadline(struct dp *dp, struct dp__mod *m, uint64_t d)
-{
-	m->deadline = d;
-	if (d < dp->next_timer)
-		dp->next_timer = d;
-}
-
+/* Every module whose deadline has come, each once: a timer asking to run
+ * again at once runs on the loop's next turn (as with a walk of them all). */
 static unsigned run_timers(struct dp *dp, uint64_t now)
 {
 	unsigned n = 0;
-	uint64_t next = UINT64_MAX;
-	for (struct dp__mod *m = dp->running; m; m = m->rnext) {
-		if (m->deadline <= now) {
-			m->deadline = m->prog.ops->run_timers ? m->prog.ops->run_timers(m->prog.self, &m->io, now)
-			                                      : UINT64_MAX;
-			io_settle(dp, &m->io);
-			n++;
-		}
-		if (m->deadline < next)
-			next = m->deadline;
+	while (dp->ntimers && dp->timers[1]->deadline <= now) {
+		struct dp__mod *m = dp->timers[1];
+		uint64_t d = m->prog.ops->run_timers ? m->prog.ops->run_timers(m->prog.self, &m->io, now)
+		                                     : UINT64_MAX;
+		io_settle(dp, &m->io);
+		set_deadline(dp, m, d <= now ? now + 1 : d);
+		n++;
 	}
-	dp->next_timer = next;
+	next_timer_is_top(dp);
 	return n;
 }
 
@@ -267,7 +335,7 @@ static inline void batch_add(struct dp *dp, struct batch *b, struct dp__mod *m, 
 static void publish(struct dp *dp, struct dp__mod *m, struct dp_program prog, uint64_t now)
 {
 	m->prog = prog;
-	m->deadline = UINT64_MAX;
+	m->deadline = UINT64_MAX; /* not in the timer heap: tpos 0 goes with no deadline */
 	running_link(dp, m);
 	m->wake_any = false;
 	DP__SET(m->state, DP_MOD_RUNNING);
@@ -329,7 +397,6 @@ static void unpublish(struct dp *dp, struct dp__mod *m, struct dp__cmd *c)
 	running_unlink(dp, m);
 	c->prog = m->prog;
 	m->prog = (struct dp_program){0};
-	m->deadline = UINT64_MAX;
 }
 
 /* Commands per turn of the loop: few, so packets keep flowing while

@@ -68,6 +68,7 @@ struct dp__mod {
 	uint64_t id;
 	struct dp_module_key key;
 	struct dp__mod *rnext, *rprev; /* running list (fast path) */
+	uint32_t tpos;                /* fast path: its place in dp->timers (0: none) */
 	uint32_t nhold;               /* fast path */
 	uint32_t state;               /* enum dp_module_state */
 	uint64_t drops, held, hold_drops, mem, queued;
@@ -133,6 +134,11 @@ struct dp {
 	uint64_t nmods, nrunning;     /* control */
 	/* fast path */
 	struct dp__mod *running;
+	/* running modules with a timer, a binary min-heap on deadline (1..ntimers;
+	 * room for max_modules, made at start): the loop finds the due ones
+	 * without walking every running module. next_timer is its top. */
+	struct dp__mod **timers;
+	uint32_t ntimers;
 	uint64_t next_timer;
 	bool signal;
 	uint64_t held_now;

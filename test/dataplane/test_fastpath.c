@@ -541,6 +541,110 @@ static void test_route_cache_per_destination(void **state)
 	settle();
 }
 
+/* Timer programs: each fire is counted outside the program (it is freed
+ * by a halt), with any fire before the deadline it asked for. */
+struct tstat {
+	int fired, early;
+	uint64_t asked;
+};
+struct ttprog {
+	struct tstat *st;
+	uint64_t period;
+	int max;
+};
+
+static uint64_t tt_timers(void *self, struct dp_io *io, uint64_t now)
+{
+	struct ttprog *t = self;
+	(void)io;
+	t->st->fired++;
+	if (now < t->st->asked)
+		t->st->early++;
+	if (t->st->fired >= t->max)
+		return UINT64_MAX;
+	t->st->asked = now + t->period;
+	return t->st->asked;
+}
+
+static uint64_t tt_push(void *self, struct dp_io *io, struct rt_pkt **v, uint32_t n, uint64_t now)
+{
+	(void)self;
+	(void)now;
+	for (uint32_t i = 0; i < n; i++)
+		dp_drop(io, v[i]);
+	return ((struct ttprog *)self)->st->asked; /* unchanged */
+}
+
+static void tt_destroy(void *self) { free(self); }
+
+static const struct dp_program_ops tt_ops = {.push = tt_push, .run_timers = tt_timers,
+                                              .destroy = tt_destroy};
+
+static bool all_fired(const struct tstat *st, const int *max, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (max[i] && st[i].fired < max[i])
+			return false;
+	return true;
+}
+
+/* Many modules with timers of their own periods (the fast path keeps them
+ * in a heap, not a walk of every running module): each fires as often as
+ * it asked and never before its deadline; one asking again at once does
+ * not stall the loop; a halted module's timer is gone with it and the
+ * others go on; modules without timers are not disturbed. */
+static void test_timers_fire_each_due_module(void **state)
+{
+	(void)state;
+	enum { N = 96, BASE = 300 };
+	static struct tstat st[N];
+	int max[N];
+	memset(st, 0, sizeof st);
+	for (int i = 0; i < N; i++) {
+		struct dp_module_key k = {.addr = A(192, 0, 2, 0) + (uint32_t)(BASE - 200 + i), .proto = 17,
+		                          .port = 1600};
+		assert_int_equal(dp_module_add(F.dp, BASE + i, &k, 1), 0);
+		struct ttprog *t = calloc(1, sizeof *t);
+		assert_non_null(t);
+		t->st = &st[i];
+		t->period = (uint64_t)(i % 7) * 150000; /* 0 (again at once) to 0.9 ms */
+		t->max = i % 4 == 3 ? 1000000 : 3 + i % 5; /* every fourth: halted below */
+		max[i] = i % 4 == 3 ? 0 : t->max;
+		struct dp_program prog = i % 11 == 10 ? tprog(A(172, 16, 15, 133), 0x22, NULL)
+		                                      : (struct dp_program){.ops = &tt_ops, .self = t};
+		if (i % 11 == 10) {
+			free(t);
+			max[i] = 0;
+		}
+		assert_int_equal(dp_module_run(F.dp, BASE + i, prog, 2), 0);
+	}
+	settle();
+	for (int i = 3; i < N; i += 4)
+		if (i % 11 != 10)
+			assert_int_equal(dp_module_halt(F.dp, BASE + i, 3), 0);
+	settle();
+	int halted_fired[N];
+	for (int i = 0; i < N; i++)
+		halted_fired[i] = st[i].fired;
+	for (int tries = 0; tries < 5000 && !all_fired(st, max, N); tries++) {
+		usleep(1000);
+		dp_sync(F.dp);
+	}
+	settle();
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(st[i].early, 0);
+		if (max[i])
+			assert_int_equal(st[i].fired, max[i]);
+		else if (i % 11 != 10)
+			assert_int_equal(st[i].fired, halted_fired[i]); /* nothing after the halt */
+		else
+			assert_int_equal(st[i].fired, 0);
+	}
+	for (int i = 0; i < N; i++)
+		assert_int_equal(dp_module_remove(F.dp, BASE + i, 4), 0);
+	settle();
+}
+
 static void test_flood_keeps_hold_bounded(void **state)
 {
 	(void)state;
@@ -655,6 +759,7 @@ int main(void)
 		cmocka_unit_test(test_suspend_and_wake),
 		cmocka_unit_test(test_consolidated_tenants_isolated),
 		cmocka_unit_test(test_route_cache_per_destination),
+		cmocka_unit_test(test_timers_fire_each_due_module),
 		cmocka_unit_test(test_flood_keeps_hold_bounded),
 		cmocka_unit_test(test_arp_for_module_addresses),
 	};
