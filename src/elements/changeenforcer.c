@@ -328,6 +328,10 @@ static int ce_init(struct rt_elem *e, struct diags *d)
 	struct ce_state *s = e->state;
 	rt_flowtab_init(&s->auth, c->capacity, rt_flow_quota(e));
 	rt_flowtab_init(&s->srcs, c->capacity, rt_flow_quota(e));
+	/* a module mostly talks with few peers, and thousands of modules
+	 * are sandboxed: start with room for 2, not the default 16 */
+	rt_flowtab_first(&s->auth, 2);
+	rt_flowtab_first(&s->srcs, 2);
 	s->burst_in = !ce_loops(e, 0, false);
 	s->burst_out = !ce_loops(e, 1, true);
 	rt_timer_at(e, rt_now(e) + (uint64_t)c->timeout_ns);
@@ -390,9 +394,11 @@ static void ce_enter_pkt(struct rt_elem *e, const struct rt_flowid *id, struct r
 	rt_push(e, 0, p);
 }
 
+enum ce_verdict { CE_PASS, CE_SPOOFED, CE_UNAUTHORIZED };
+
 /* Leaving: passes from ADDR or an authorized source to an allowed
- * destination or as a reply. Counts a drop by its reason. */
-static bool ce_leave_ok(struct rt_elem *e, const struct rt_flowid *id, uint64_t now)
+ * destination or as a reply (whose timer restarts). */
+static enum ce_verdict ce_leave_verdict(struct rt_elem *e, const struct rt_flowid *id, uint64_t now)
 {
 	const struct changeenforcer_conf *c = e->conf;
 	struct ce_state *s = e->state;
@@ -406,17 +412,31 @@ static bool ce_leave_ok(struct rt_elem *e, const struct rt_flowid *id, uint64_t 
 		dst_ok = inet_prefix_contains(c->allow[i], id->daddr);
 	struct rt_flowid r = { .daddr = id->daddr, .dport = id->dport, .proto = id->proto };
 	struct rt_flow *f = ce_get(&s->auth, &r, 1, now);
-	if (!src_ok || !(dst_ok || f)) {
-		if (!src_ok)
-			s->spoofed++;
-		else
-			s->unauthorized++;
-		s->drops++;
-		return false;
-	}
+	if (!src_ok)
+		return CE_SPOOFED;
+	if (!dst_ok && !f)
+		return CE_UNAUTHORIZED;
 	if (f)
 		f->expiry = now + (uint64_t)c->timeout_ns;
-	return true;
+	return CE_PASS;
+}
+
+/* Count a leaving packet's drop by its reason; true if it passes. */
+static bool ce_leave_count(struct ce_state *s, enum ce_verdict v)
+{
+	if (v == CE_PASS)
+		return true;
+	if (v == CE_SPOOFED)
+		s->spoofed++;
+	else
+		s->unauthorized++;
+	s->drops++;
+	return false;
+}
+
+static bool ce_leave_ok(struct rt_elem *e, const struct rt_flowid *id, uint64_t now)
+{
+	return ce_leave_count(e->state, ce_leave_verdict(e, id, now));
 }
 
 /* The packet's flow id; false (counted in drops) when it is not IPv4. */
@@ -460,7 +480,8 @@ static struct rt_flow *ce_live(struct rt_flowtab *t, const struct rt_flowid *k, 
 /* An entering packet whose authorizations are both live only restarts
  * their timers (ce_enter_pkt's effect then, nothing inserted, moved or
  * removed); false, changing nothing, for any other packet. */
-static bool ce_enter_refresh(struct rt_elem *e, const struct rt_pkt *p, uint64_t now)
+static bool ce_enter_refresh(struct rt_elem *e, const struct rt_pkt *p, uint64_t now,
+                             struct rt_flowid *last)
 {
 	const struct changeenforcer_conf *c = e->conf;
 	struct ce_state *s = e->state;
@@ -470,12 +491,18 @@ static bool ce_enter_refresh(struct rt_elem *e, const struct rt_pkt *p, uint64_t
 	bool ports = ip[9] == RT_IP_PROTO_TCP || ip[9] == RT_IP_PROTO_UDP;
 	struct rt_flowid id = rt_pkt_flowid(p, ports);
 	struct rt_flowid k = { .saddr = id.saddr, .sport = id.sport, .proto = id.proto };
+	/* the previous packet of the run had this key: already refreshed to
+	 * this very expiry (one clock per vector) */
+	if (last->proto == k.proto && last->saddr == k.saddr && last->sport == k.sport && last->dport)
+		return true;
 	struct rt_flowid a = { .saddr = id.saddr };
 	struct rt_flow *fk = ce_live(&s->auth, &k, now);
 	struct rt_flow *fa = fk ? ce_live(&s->srcs, &a, now) : NULL;
 	if (!fa)
 		return false;
 	fk->expiry = fa->expiry = now + (uint64_t)c->timeout_ns;
+	*last = k;
+	last->dport = 1; /* valid */
 	return true;
 }
 
@@ -490,7 +517,8 @@ static void ce_enter_burst(struct rt_elem *e, struct rt_pkt **v, uint32_t n)
 {
 	uint64_t now = rt_now(e);
 	for (uint32_t i = 0, j; i < n; i = j) {
-		for (j = i; j < n && ce_enter_refresh(e, v[j], now); j++)
+		struct rt_flowid last = { 0 };
+		for (j = i; j < n && ce_enter_refresh(e, v[j], now, &last); j++)
 			;
 		if (j > i)
 			rt_push_burst(e, 0, v + i, j - i);
@@ -508,9 +536,25 @@ static void ce_leave_burst(struct rt_elem *e, struct rt_pkt **v, uint32_t n)
 	struct ce_state *s = e->state;
 	uint64_t now = rt_now(e);
 	bool ok[RT_BURST_MAX];
+	struct rt_flowid last = { 0 };
+	enum ce_verdict verdict = CE_PASS;
+	bool have_last = false;
 	for (uint32_t i = 0; i < n; i++) {
 		struct rt_flowid id;
-		ok[i] = ce_flowid(s, v[i], &id) && ce_leave_ok(e, &id, now);
+		if (!ce_flowid(s, v[i], &id)) {
+			ok[i] = false;
+			continue;
+		}
+		/* the same look-ups as the packet before give the same verdict
+		 * and leave the tables as they were (an expired entry is
+		 * already gone, a reply's timer already restarted to now) */
+		if (!have_last || id.saddr != last.saddr || id.daddr != last.daddr ||
+		    id.dport != last.dport || id.proto != last.proto) {
+			verdict = ce_leave_verdict(e, &id, now);
+			last = id;
+			have_last = true;
+		}
+		ok[i] = ce_leave_count(s, verdict);
 	}
 	for (uint32_t i = 0, j; i < n; i = j) {
 		for (j = i + 1; j < n && ok[j] == ok[i]; j++)
