@@ -10,7 +10,8 @@
 /* Index slots hold flow*2+dir+1 (0: empty). At least SLOTS_PER_FLOW slots
  * per allocated flow (two keys each: the load stays at most 1/2). */
 #define SLOTS_PER_FLOW 4u
-/* Flows the first allocation holds: small, since most tables stay small. */
+/* Flows the first allocation holds: small, since most tables stay small
+ * (rt_flowtab_first: smaller still for a table of one or two). */
 #define FIRST_FLOWS 16u
 /* Most flows one table may hold (index slots must fit in 32 bits). */
 #define MAX_FLOWS (1u << 28)
@@ -27,6 +28,17 @@ static size_t bytes_for(uint32_t nflows, uint32_t nslots)
 	return (size_t)nflows * sizeof(struct rt_flow) + (size_t)nslots * sizeof(uint32_t);
 }
 
+void rt_flowtab_first(struct rt_flowtab *t, uint32_t n)
+{
+	uint32_t f = 1;
+	while (f < n && f < FIRST_FLOWS)
+		f *= 2;
+	if (!t->nflows)
+		t->first = f;
+}
+
+static uint32_t first_flows(const struct rt_flowtab *t) { return t->first ? t->first : FIRST_FLOWS; }
+
 size_t rt_flowtab_mem(const struct rt_flowtab *t) { return bytes_for(t->nflows, t->nslots); }
 
 void rt_flowtab_fini(struct rt_flowtab *t)
@@ -38,10 +50,11 @@ void rt_flowtab_fini(struct rt_flowtab *t)
 	free(t->flows);
 	free(t->slots);
 	struct rt_flowquota *q = t->q;
-	uint32_t cap = t->cap;
+	uint32_t cap = t->cap, first = t->first;
 	memset(t, 0, sizeof *t);
 	t->q = q;
 	t->cap = cap;
+	t->first = first;
 }
 
 uint32_t rt_flowtab_count(const struct rt_flowtab *t) { return t->count; }
@@ -201,7 +214,7 @@ static bool grow(struct rt_flowtab *t)
 {
 	if (t->nflows >= MAX_FLOWS)
 		return false;
-	return grow_to(t, t->nflows ? t->nflows * 2 : FIRST_FLOWS);
+	return grow_to(t, t->nflows ? t->nflows * 2 : first_flows(t));
 }
 
 bool rt_flowtab_reserve(struct rt_flowtab *t, uint32_t n)
@@ -212,7 +225,7 @@ bool rt_flowtab_reserve(struct rt_flowtab *t, uint32_t n)
 		n = MAX_FLOWS;
 	if (n <= t->nflows)
 		return true;
-	uint32_t nf = t->nflows ? t->nflows : FIRST_FLOWS;
+	uint32_t nf = t->nflows ? t->nflows : first_flows(t);
 	while (nf < n)
 		nf *= 2;
 	return grow_to(t, nf);

@@ -646,6 +646,7 @@ struct rt_flowtab {
 	struct rt_flowquota *q;  /* NULL: none */
 	uint32_t cap;            /* the element's own limit (MAPPING_CAPACITY) */
 	uint32_t count, nflows, nslots;
+	uint32_t first;          /* flows of the first allocation (0: 16) */
 	struct rt_flow *flows;   /* count live, dense; nflows allocated */
 	uint32_t *slots;
 	uint64_t guar_lb;        /* <= every live flow's guarantee */
@@ -661,6 +662,11 @@ struct rt_flowid rt_pkt_flowid(const struct rt_pkt *p, bool ports);
 /* An empty table holding at most cap flows (0: 1), charged to q (NULL:
  * no quota). Allocates nothing until the first insert. */
 void rt_flowtab_init(struct rt_flowtab *t, uint32_t cap, struct rt_flowquota *q);
+/* Allocate room for n flows (a power of two, 1..16) at the first insert
+ * instead of 16: for tables that usually hold a flow or two, one per
+ * module of thousands (ChangeEnforcer). Call after init, before any
+ * insert; growth doubles from there as usual. */
+void rt_flowtab_first(struct rt_flowtab *t, uint32_t n);
 /* Free its memory and return its flows and bytes to the quota. */
 void rt_flowtab_fini(struct rt_flowtab *t);
 uint32_t rt_flowtab_count(const struct rt_flowtab *t);

@@ -120,6 +120,32 @@ static void test_flowtab_quota(void **st)
 	assert_int_equal(q.bytes, 0);
 }
 
+/* rt_flowtab_first: a table for a flow or two starts with that room,
+ * then doubles as any other. */
+static void test_flowtab_first(void **st)
+{
+	(void)st;
+	struct rt_flowquota q = { .max_bytes = SIZE_MAX };
+	struct rt_flowtab t;
+	rt_flowtab_init(&t, 100, &q);
+	rt_flowtab_first(&t, 2);
+	size_t one = sizeof(struct rt_flow) + 4 * sizeof(uint32_t);
+	for (uint32_t i = 0; i < 5; i++) {
+		struct rt_flowid k = { i + 1, 9, 1, 2, 6 };
+		assert_non_null(rt_flowtab_insert(&t, &k, &k, 0, 100, 0));
+		uint32_t room = i < 2 ? 2 : i < 4 ? 4 : 8;
+		assert_int_equal(rt_flowtab_mem(&t), room * one);
+		assert_int_equal(q.bytes, room * one);
+	}
+	for (uint32_t i = 0; i < 5; i++) {
+		struct rt_flowid k = { i + 1, 9, 1, 2, 6 };
+		assert_non_null(rt_flowtab_lookup(&t, &k, NULL));
+	}
+	rt_flowtab_fini(&t);
+	assert_int_equal(q.bytes, 0);
+	assert_int_equal(t.first, 2);
+}
+
 static void test_flowtab_churn(void **st)
 {
 	(void)st;
@@ -250,6 +276,7 @@ int main(void)
 		cmocka_unit_test(test_csum_matches_naive),
 		cmocka_unit_test(test_ip_csum_ok),
 		cmocka_unit_test(test_flowtab),
+		cmocka_unit_test(test_flowtab_first),
 		cmocka_unit_test(test_flowtab_churn),
 		cmocka_unit_test(test_flowtab_store_flow),
 		cmocka_unit_test(test_flowtab_quota),

@@ -113,13 +113,20 @@ static void test_device_input_check(void **st)
 
 /* Packet k of the burst test: UDP to ports 1500 and 53 and TCP, some
  * with a bad header checksum, some with IP options, lengths varying. */
+/* Source ports the burst packets use (0: a new one per packet), and the
+ * clock step per packet: the enforcer tests repeat flows and let
+ * authorizations expire. */
+static uint32_t burst_sports;
+static uint64_t burst_step;
+
 static struct rt_pkt *burst_pkt(struct rtu *u, uint32_t k)
 {
 	struct rt_pkt *p;
+	uint16_t sport = (uint16_t)(1000 + (burst_sports ? k % burst_sports : k));
 	if (k % 5 == 3)
-		p = rtu_tcp(u, IP4(10, 0, 0, k % 7), (uint16_t)(1000 + k), IP4(10, 1, 0, 1), 80, 0x02, k % 9);
+		p = rtu_tcp(u, IP4(10, 0, 0, k % 7), sport, IP4(10, 1, 0, 1), 80, 0x02, k % 9);
 	else
-		p = rtu_udp(u, IP4(10, 0, 0, k % 7), (uint16_t)(1000 + k), IP4(10, 1, 0, 1),
+		p = rtu_udp(u, IP4(10, 0, 0, k % 7), sport, IP4(10, 1, 0, 1),
 		            k % 3 ? 1500 : 53, k % 11);
 	if (k % 13 == 6)
 		rt_pkt_data(p)[10] ^= 0x5a; /* the device check drops it */
@@ -128,18 +135,29 @@ static struct rt_pkt *burst_pkt(struct rtu *u, uint32_t k)
 
 /* The same packets through two instances of cfg, one by one into the
  * first and in bursts of `chunk` into the second: the same packets leave
- * in the same order on the same devices, and the counters agree. */
+ * in the same order on the same devices, the counters agree, and after
+ * every burst the saved state is the same to the byte. */
 static void check_burst_same(const char *cfg, uint32_t npkts, uint32_t chunk)
 {
 	struct rtu *a = open_cfg(cfg), *b = open_cfg(cfg);
 	struct rt_pkt *v[128];
 	for (uint32_t k = 0; k < npkts; k += chunk) {
 		uint32_t n = npkts - k < chunk ? npkts - k : chunk;
+		uint64_t now = 5 + k * burst_step;
 		for (uint32_t i = 0; i < n; i++) {
-			assert_int_equal(rt_module_push(a->m, 0, burst_pkt(a, k + i), 5), 0);
+			assert_int_equal(rt_module_push(a->m, 0, burst_pkt(a, k + i), now), 0);
 			v[i] = burst_pkt(b, k + i);
 		}
-		assert_int_equal(rt_module_push_burst(b->m, 0, v, n, 5), 0);
+		assert_int_equal(rt_module_push_burst(b->m, 0, v, n, now), 0);
+		/* the stateful elements' state, to the order of their tables */
+		void *sa, *sb;
+		size_t la, lb;
+		assert_int_equal(rt_module_save(a->m, now, 1, &sa, &la), 0);
+		assert_int_equal(rt_module_save(b->m, now, 1, &sb, &lb), 0);
+		assert_int_equal(la, lb);
+		assert_memory_equal(sa, sb, la);
+		free(sa);
+		free(sb);
 	}
 	assert_int_equal(a->nout, b->nout);
 	for (uint32_t i = 0; i < a->nout; i++) {
@@ -153,9 +171,10 @@ static void check_burst_same(const char *cfg, uint32_t npkts, uint32_t chunk)
 	rt_module_counters(a->m, &ca);
 	rt_module_counters(b->m, &cb);
 	assert_memory_equal(&ca, &cb, sizeof ca);
-	const char *names[] = {"c", "c2"}, *handlers[] = {"count", "byte_count", "drops"};
-	for (uint32_t i = 0; i < 2; i++)
-		for (uint32_t h = 0; h < 3; h++) {
+	const char *names[] = {"c", "c2", "ce"};
+	const char *handlers[] = {"count", "byte_count", "drops", "spoofed", "unauthorized"};
+	for (uint32_t i = 0; i < 3; i++)
+		for (uint32_t h = 0; h < 5; h++) {
 			uint64_t va = 0, vb = 0;
 			int ra = rt_module_read(a->m, names[i], handlers[h], &va);
 			assert_int_equal(ra, rt_module_read(b->m, names[i], handlers[h], &vb));
@@ -185,6 +204,45 @@ static void test_burst_matches_single(void **st)
 	for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++)
 		for (size_t j = 0; j < sizeof chunks / sizeof chunks[0]; j++)
 			check_burst_same(cfgs[i], 300, chunks[j]);
+}
+
+/* The same for ChangeEnforcer (push_burst on both sides): as innetd
+ * sandboxes a module (in, the module, out), with and without the
+ * whitelist, a table small enough to evict, flows that repeat and
+ * authorizations that expire between packets, and graphs where a packet
+ * comes back into the enforcer (the per-packet path). */
+static void test_burst_matches_single_enforcer(void **st)
+{
+	(void)st;
+	static const char *cfgs[] = {
+		"ce :: ChangeEnforcer(10.1.0.1, ALLOW 10.1.0.1/32); FromDevice(0) -> [0]ce[0] -> f :: IPFilter("
+		"allow udp dst port 1500, allow tcp, deny all) -> c :: Counter -> [1]ce[1] -> ToDevice(0)",
+		"ce :: ChangeEnforcer(10.1.0.1, CAPACITY 5, TIMEOUT 25ns); FromDevice(0) -> [0]ce[0] -> c :: Counter"
+		" -> [1]ce[1] -> c2 :: Counter -> ToDevice(0)",
+		"ce :: ChangeEnforcer(10.1.0.1, ALLOW 10.0.0.0/30, CAPACITY 4); FromDevice(0) -> [0]ce[0] -> c :: Counter"
+		" -> IPFilter(allow udp, deny all) -> [1]ce[1] -> ToDevice(0)",
+		"ce :: ChangeEnforcer(10.1.0.1, ALLOW 10.1.0.0/24, CAPACITY 6, TIMEOUT 5ns); FromDevice(0) -> [0]ce;"
+		" ce[0] -> c :: Counter -> [1]ce[1] -> t :: Tee; t[0] -> ToDevice(0);"
+		" t[1] -> f :: IPFilter(allow ip ttl > 62, deny all) -> DecIPTTL -> c2 :: Counter"
+		" -> IPRewriter(pattern 10.9.0.1 2000-65535 - - 0 0) -> [0]ce",
+		"ce :: ChangeEnforcer(10.1.0.1, ALLOW 10.1.0.0/24, CAPACITY 12); FromDevice(0) -> [0]ce;"
+		" ce[0] -> c :: Counter -> t :: Tee -> [1]ce[1] -> ToDevice(0);"
+		" t[1] -> f :: IPFilter(allow ip ttl > 62, deny all) -> DecIPTTL -> c2 :: Counter"
+		" -> IPRewriter(pattern 10.9.0.1 2000-65535 - - 0 0) -> [0]ce",
+	};
+	static const uint32_t chunks[] = {1, 3, 32, 64, 100};
+	static const uint32_t sports[] = {0, 3, 40};
+	static const uint64_t steps[] = {0, 1};
+	for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++)
+		for (size_t p = 0; p < sizeof sports / sizeof sports[0]; p++)
+			for (size_t t = 0; t < sizeof steps / sizeof steps[0]; t++)
+				for (size_t j = 0; j < sizeof chunks / sizeof chunks[0]; j++) {
+					burst_sports = sports[p];
+					burst_step = steps[t];
+					check_burst_same(cfgs[i], 300, chunks[j]);
+				}
+	burst_sports = 0;
+	burst_step = 0;
 }
 
 static void test_decipttl(void **st)
@@ -2299,6 +2357,7 @@ int main(void)
 		cmocka_unit_test(test_ipx_lookups_and_checks),
 		cmocka_unit_test(test_ipx_truncate_and_strips),
 		cmocka_unit_test(test_burst_matches_single),
+		cmocka_unit_test(test_burst_matches_single_enforcer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
