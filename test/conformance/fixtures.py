@@ -333,13 +333,6 @@ def has_input(body):
     return re.search(r'\bsrc\b', body) is not None
 
 
-def click_config(body, nout, inp='in.pcap', opts=None):
-    sim = bool(opts and opts.get('simtime'))
-    head = ''
-    if has_input(body):
-        head = 'src :: FromDump(%s, FORCE_IP true, STOP true%s);\n' % (inp, ', TIMING true' if sim else '')
-    if sim:  # after the capture, 2 s more of simulated time: queues drain as innet's do
-        head += 'DriverManager(wait_stop, wait 2s, stop);\n'
 # ---- group ipx: IP lookups, IPGWOptions, IPInputCombo, HostEtherFilter,
 # CheckIPHeader2, CheckLength, Truncate, StripIPHeader and kin ----
 # Timestamps IPGWOptions writes (the 4 bytes at 28 of the packets whose
@@ -420,8 +413,13 @@ FIXTURES += [
     ('striptonetworkheader-back', 1, CHK + ' -> StripIPHeader -> StripToNetworkHeader -> out0;'),
 ]
 
-def click_config(body, nout, inp='in.pcap'):
-    head = 'src :: FromDump(%s, FORCE_IP true, STOP true);\n' % inp
+def click_config(body, nout, inp='in.pcap', opts=None):
+    sim = bool(opts and opts.get('simtime'))
+    head = ''
+    if has_input(body):
+        head = 'src :: FromDump(%s, FORCE_IP true, STOP true%s);\n' % (inp, ', TIMING true' if sim else '')
+    if sim:  # after the capture, 2 s more of simulated time: queues drain as innet's do
+        head += 'DriverManager(wait_stop, wait 2s, stop);\n'
     outs = ''.join('out%d :: ToDump(out%d.pcap, ENCAP IP);\n' % (k, k) for k in range(nout))
     return head + outs + body + '\n'
 
