@@ -27,7 +27,11 @@ Click with --simtime and FromDump(..., TIMING true), so Click's clock is
 the capture's timestamps, as `innet click run`'s module clock is, and a
 DriverManager lets 2 s of simulated time pass after the capture, as
 `innet click run` drains; the time-dependent meters and rated elements get
-fixtures that way."""
+fixtures that way.
+{'times': US} (with simtime) also stores US in NAME/times: the test then
+compares when each packet left (its capture timestamp, relative to the
+input's first packet; SetTimestamp before outK makes Click's ToDump write
+the release time, not the arrival) in order, within US microseconds."""
 
 import re
 
@@ -311,6 +315,18 @@ FIXTURES = [
         ('bandwidthratedunqueue', 1, ' -> Queue -> BandwidthRatedUnqueue(100kBps) -> out0;'),
         ('delayshaper', 1, ' -> Queue -> DelayShaper(0.01) -> Unqueue -> out0;'),
     ]
+] + [
+    # TimedUnqueue: when each packet leaves. Packets arrive 1 ms apart; the
+    # Classifier keeps IDs 0-3 (a busy queue: the 2 ms grid), 21 and 41
+    # (during the grid: the next grid point; 42 is the 10th empty interval,
+    # still on the grid), 63 (the queue's empty signal slept at 62: at once),
+    # 68, 88 and 108 (the new grid, 109 again a 10th interval), 130 and 131
+    # (asleep since 129: at once, then 2 ms after). No arrival is on a grid
+    # point, so no tie decides an order.
+    ('timedunqueue', 1, CHK + ' -> c :: Classifier(4/0000, 4/0001, 4/0002, 4/0003, 4/0015, 4/0029,'
+     ' 4/003f, 4/0044, 4/0058, 4/006c, 4/0082, 4/0083, -); q :: Queue;'
+     + ''.join(' c[%d] -> q;' % i for i in range(12)) + ' c[12] -> Discard;'
+     ' q -> TimedUnqueue(0.002) -> SetTimestamp -> out0;', 'in.pcap', {'simtime': True, 'times': 10}),
 ] + [
     # ---- sources (group: sources.c): no input; the bytes are the same
     # whatever the time, which the comparison ignores
