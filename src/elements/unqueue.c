@@ -266,5 +266,10 @@ const struct click_class elem_timedunqueue = {
 	.describe = timedunqueue_describe,
 	.doc_args = "INTERVAL (time, rounded to milliseconds, at least 1 ms; mandatory), [BURST] "
 	            "(unsigned, at least 1, default 1)",
-	.doc_model = "Time is not modelled: every packet passes unchanged, whatever the rate.",
+	.doc_model = "Time is not modelled: every packet passes unchanged, whatever the rate. "
+	             "At run time, as Click's (with its Queue's empty signal): asleep while its "
+	             "upstream is empty, costing no timer, so a packet arriving then leaves at once; "
+	             "busy, up to BURST packets every INTERVAL after that, until ten pulls in a row "
+	             "find the upstream empty (Click's Queue reports empty on the 10th); a module "
+	             "resumed with queued packets releases a burst at once.",
 };

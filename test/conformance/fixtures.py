@@ -11,7 +11,7 @@ test/fixtures/conformance/NAME/innet-K.click declares src :: FromNetFront(0), ou
 ToNetFront(0) and every other output as Discard.
 
 Elements whose behaviour depends on time (shapers, rated elements,
-TimedUnqueue, SetTimestamp), that emit nothing (Idle, Discard), talk to
+SetTimestamp; TimedUnqueue has a simulated-time fixture), that emit nothing (Idle, Discard), talk to
 devices (From/ToDevice, From/ToNetFront) or that Click does not have
 (ChangeEnforcer) or does not build by default (IPsecESPEncap) have no
 fixture; docs/conformance.md lists them.
