@@ -145,10 +145,12 @@ static const struct elem_runtime unqueue_runtime = {
  * previous expiry's grid while busy. Click's Queue reports empty only on
  * its 10th failed pull in a row (NotifierQueue's SLEEPINESS_TRIGGER of 9),
  * so the grid outlives the last packet by up to ten intervals (a partial
- * burst's failed pull counts); `fails` counts those pulls here. A run whose first pull fails with the signal down
- * sleeps: no timer, no cost until the next packet. It starts asleep, as
- * Click's is ten intervals after it started (its first run there finds the
- * queue empty). */
+ * burst's failed pull counts); `fails` counts those pulls here. A run
+ * whose first pull fails with the signal down sleeps: no timer, no cost
+ * until the next packet. It starts asleep, as Click's is ten intervals
+ * after it started (its first run there finds the queue empty); started
+ * on a queue that holds packets (a resumed module) it runs at once, as
+ * Click's task does at initialisation. */
 #define TIMEDUNQUEUE_SLEEPINESS 9
 
 struct timedunqueue_state {
