@@ -138,10 +138,25 @@ static const struct elem_runtime unqueue_runtime = {
 	.read = unqueue_read,
 };
 
-/* TimedUnqueue: every INTERVAL pull up to BURST packets. The grid is kept
- * (next = previous + INTERVAL) so bursts stay INTERVAL apart. */
+/* TimedUnqueue, as Click's (a Task, a Timer and the upstream empty
+ * signal): asleep, it is a pull task, so a packet reaching its empty
+ * upstream leaves at once; each run that moved packets (or found the
+ * upstream not yet reported empty) makes it a timer INTERVAL later, on the
+ * previous expiry's grid while busy. Click's Queue reports empty only on
+ * its 10th failed pull in a row (NotifierQueue's SLEEPINESS_TRIGGER of 9),
+ * so the grid outlives the last packet by up to ten intervals (a partial
+ * burst's failed pull counts); `fails` counts those pulls here. A run
+ * whose first pull fails with the signal down sleeps: no timer, no cost
+ * until the next packet. It starts asleep, as Click's is ten intervals
+ * after it started (its first run there finds the queue empty); started
+ * on a queue that holds packets (a resumed module) it runs at once, as
+ * Click's task does at initialisation. */
+#define TIMEDUNQUEUE_SLEEPINESS 9
+
 struct timedunqueue_state {
-	uint64_t next, count;
+	uint64_t expiry;  /* the last timer's expiry; 0: none (asleep) */
+	uint64_t count;
+	uint32_t fails;   /* failed pulls in a row, as the Queue's sleepiness */
 };
 
 static size_t timedunqueue_state_size(const struct rt_elem *e, uint32_t fc)
@@ -151,11 +166,22 @@ static size_t timedunqueue_state_size(const struct rt_elem *e, uint32_t fc)
 
 static int timedunqueue_init(struct rt_elem *e, struct diags *d)
 {
-	const struct timedunqueue_conf *c = e->conf;
 	struct timedunqueue_state *s = e->state;
-	s->next = rt_now(e) + (uint64_t)c->interval_ns;
-	rt_timer_at(e, s->next);
+	s->fails = TIMEDUNQUEUE_SLEEPINESS;
+	rt_task_enable(e);
 	return 0;
+}
+
+/* A failed pull: is the upstream now reported empty (Click's signal)? A
+ * queue still holding packets behind a rate (a Shaper) was not pulled. */
+static bool timedunqueue_empty(const struct rt_elem *e, struct timedunqueue_state *s)
+{
+	if (rt_upstream_holds(e))
+		return false;
+	if (s->fails >= TIMEDUNQUEUE_SLEEPINESS)
+		return true;
+	s->fails++;
+	return false;
 }
 
 static uint32_t timedunqueue_run(struct rt_elem *e, uint64_t now)
@@ -165,17 +191,24 @@ static uint32_t timedunqueue_run(struct rt_elem *e, uint64_t now)
 	uint32_t n = 0;
 	while (n < c->burst) {
 		struct rt_pkt *p = rt_pull(e, 0);
-		if (!p)
+		if (!p) {
+			if (timedunqueue_empty(e, s) && n == 0) {
+				s->expiry = 0;
+				rt_task_enable(e); /* asleep until a packet arrives */
+				return 0;
+			}
 			break;
+		}
+		s->fails = 0;
 		n++;
 		s->count++;
 		rt_push(e, 0, p);
 	}
 	uint64_t iv = (uint64_t)c->interval_ns;
-	s->next += iv;
-	if (s->next + 1000 * iv < now) /* stopped for long: no catch-up storm */
-		s->next = now + iv;
-	rt_timer_at(e, s->next);
+	s->expiry = s->expiry ? s->expiry + iv : now + iv;
+	if (s->expiry + 1000 * iv < now) /* stopped for long: no catch-up storm */
+		s->expiry = now + iv;
+	rt_task_timer(e, s->expiry);
 	return n;
 }
 
@@ -235,5 +268,10 @@ const struct click_class elem_timedunqueue = {
 	.describe = timedunqueue_describe,
 	.doc_args = "INTERVAL (time, rounded to milliseconds, at least 1 ms; mandatory), [BURST] "
 	            "(unsigned, at least 1, default 1)",
-	.doc_model = "Time is not modelled: every packet passes unchanged, whatever the rate.",
+	.doc_model = "Time is not modelled: every packet passes unchanged, whatever the rate. "
+	             "At run time, as Click's (with its Queue's empty signal): asleep while its "
+	             "upstream is empty, costing no timer, so a packet arriving then leaves at once; "
+	             "busy, up to BURST packets every INTERVAL after that, until ten pulls in a row "
+	             "find the upstream empty (Click's Queue reports empty on the 10th); a module "
+	             "resumed with queued packets releases a burst at once.",
 };

@@ -872,6 +872,17 @@ void rt_task_enable(struct rt_elem *e)
 	e->deadline = 0;
 }
 
+void rt_task_timer(struct rt_elem *e, uint64_t when)
+{
+	e->task = false;
+	e->deadline = when;
+}
+
+bool rt_upstream_holds(const struct rt_elem *e)
+{
+	return holds(e);
+}
+
 void rt_queued_add(struct rt_elem *e, int32_t delta)
 {
 	e->queued = (uint32_t)((int64_t)e->queued + delta);

@@ -400,7 +400,7 @@ struct rt_elem {
 	const struct click_element *ce;
 	uint32_t index;
 	uint32_t dev;          /* device number for device elements */
-	bool task;             /* has a pull task (set by init via rt_task_enable) */
+	bool task;             /* a pull task now (rt_task_enable; rt_task_timer clears it) */
 	uint64_t deadline;     /* next timer (UINT64_MAX: none) */
 	struct rt_port *in;    /* ninputs */
 	uint32_t queued;       /* packets this element holds (rt_queued_add) */
@@ -418,7 +418,7 @@ struct elem_runtime {
 	/* Bytes of state for this instance (NULL: none). `flow_capacity` is
 	 * the module's limit for flow tables. */
 	size_t (*state_size)(const struct rt_elem *e, uint32_t flow_capacity);
-	/* Set up state (zeroed before); may call rt_timer_at/rt_task_enable.
+	/* Set up state (zeroed before); may call rt_timer_at/rt_task_enable/rt_task_timer.
 	 * Returns 0 or a negative errno (after adding a diagnostic). */
 	int (*init)(struct rt_elem *e, struct diags *d);
 	/* Click's simple_action for one-input elements: returns the packet to
@@ -499,8 +499,20 @@ void rt_timer_at(struct rt_elem *e, uint64_t when);
  * pull task that asked sleeps until then instead of spinning. */
 void rt_pull_wait(struct rt_elem *e, uint64_t when);
 /* Make this element a pull task: run whenever packets are queued in an
- * element its pull inputs reach. */
+ * element its pull inputs reach. Also callable from run, to put an element
+ * that rt_task_timer made a timer back to sleep until its upstream holds
+ * packets (Click's Task woken by Notifier::upstream_empty_signal). */
 void rt_task_enable(struct rt_elem *e);
+/* From run (or init): this pull task is a timer until it next runs, at
+ * `when` whatever its upstream holds, and packets queued before then do
+ * not run it (Click's TimedUnqueue while its Timer is scheduled). After
+ * that run it stays a timer (deadline UINT64_MAX: never) unless run calls
+ * rt_task_timer or rt_task_enable again. Module thread. */
+void rt_task_timer(struct rt_elem *e, uint64_t when);
+/* Does anything this element's pulls can reach hold packets (what wakes a
+ * pull task)? A pull that failed while it does met a rate, not an empty
+ * queue. Module thread. */
+bool rt_upstream_holds(const struct rt_elem *e);
 /* Queues report packets they hold so pull tasks sleep when none are. */
 void rt_queued_add(struct rt_elem *e, int32_t delta);
 void rt_log(struct rt_elem *e, const char *line);

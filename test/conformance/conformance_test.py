@@ -7,6 +7,9 @@ byte for byte. A difference prints the pairs of packets (matched by IP ID)
 and the differing byte offsets; it fails the test unless docs/conformance.md
 lists the fixture as "bug, open" or "deliberate departure". A listed
 fixture that no longer differs fails too: its row must say it is fixed.
+A fixture with a `times` file (microseconds) also requires the packets to
+leave in Click's order at Click's times, relative to the input's first
+packet, within that tolerance (record.py: the 'times' option).
 
     INNET_CLI=build/innet INNET_SOURCE_DIR=. test/conformance/conformance_test.py [NAME...]"""
 import collections
@@ -33,6 +36,42 @@ def read_pcap(path):
         pkts.append(data[off + 16:off + 16 + caplen])
         off += 16 + caplen
     return pkts
+
+
+def read_times(path):
+    """The packets of a capture with their capture times in ns, in order."""
+    data = open(path, 'rb').read()
+    magic = struct.unpack('<I', data[:4])[0]
+    end = '<' if magic in (0xa1b2c3d4, 0xa1b23c4d) else '>'
+    frac = 1 if magic in (0xa1b23c4d, 0x4d3cb2a1) else 1000
+    off, pkts = 24, []
+    while off + 16 <= len(data):
+        sec, sub, caplen, _ = struct.unpack(end + 'IIII', data[off:off + 16])
+        pkts.append((data[off + 16:off + 16 + caplen], sec * 1000000000 + sub * frac))
+        off += 16 + caplen
+    return pkts
+
+
+def compare_times(want_path, got_path, inp, tol_us):
+    """Release times: the packets in the order they left, each at its time
+    relative to the input's first packet (innet's module clock starts there;
+    Click's simulated clock is the capture's), within tol_us."""
+    base = read_times(inp)[0][1]
+    want = [(p, t - base) for p, t in read_times(want_path)]
+    got = [(p, t - base) for p, t in read_times(got_path)]
+    report = []
+    for i in range(max(len(want), len(got))):
+        w = want[i] if i < len(want) else None
+        g = got[i] if i < len(got) else None
+        if w and g and w[0] == g[0] and abs(w[1] - g[1]) <= tol_us * 1000:
+            continue
+        if len(report) < 10:
+            report.append('    packet %d: click id %s at %s ms, innet id %s at %s ms' % (
+                i, ip_id(w[0]) if w else '-', '%.3f' % (w[1] / 1e6) if w else '-',
+                ip_id(g[0]) if g else '-', '%.3f' % (g[1] / 1e6) if g else '-'))
+    if report:
+        report.insert(0, '  release times differ (tolerance %d us):' % tol_us)
+    return report
 
 
 def ip_id(p):
@@ -157,6 +196,10 @@ def run_fixture(cli, d, tmp):
             k += 1
             continue
         got = read_pcap(out)
+        times = os.path.join(d, 'times')
+        if os.path.exists(times):
+            report += compare_times(os.path.join(d, 'out%d.pcap' % k), out, inp,
+                                    int(open(times).read()))
         cw, cg = collections.Counter(want), collections.Counter(got)
         if cw != cg:
             click_only = list((cw - cg).elements())

@@ -11,7 +11,7 @@ test/fixtures/conformance/NAME/innet-K.click declares src :: FromNetFront(0), ou
 ToNetFront(0) and every other output as Discard.
 
 Elements whose behaviour depends on time (shapers, rated elements,
-TimedUnqueue, SetTimestamp), that emit nothing (Idle, Discard), talk to
+SetTimestamp; TimedUnqueue has a simulated-time fixture), that emit nothing (Idle, Discard), talk to
 devices (From/ToDevice, From/ToNetFront) or that Click does not have
 (ChangeEnforcer) or does not build by default (IPsecESPEncap) have no
 fixture; docs/conformance.md lists them.
@@ -27,7 +27,11 @@ Click with --simtime and FromDump(..., TIMING true), so Click's clock is
 the capture's timestamps, as `innet click run`'s module clock is, and a
 DriverManager lets 2 s of simulated time pass after the capture, as
 `innet click run` drains; the time-dependent meters and rated elements get
-fixtures that way."""
+fixtures that way.
+{'times': US} (with simtime) also stores US in NAME/times: the test then
+compares when each packet left (its capture timestamp, relative to the
+input's first packet; SetTimestamp before outK makes Click's ToDump write
+the release time, not the arrival) in order, within US microseconds."""
 
 import re
 
@@ -312,6 +316,18 @@ FIXTURES = [
         ('delayshaper', 1, ' -> Queue -> DelayShaper(0.01) -> Unqueue -> out0;'),
     ]
 ] + [
+    # TimedUnqueue: when each packet leaves. Packets arrive 1 ms apart; the
+    # Classifier keeps IDs 0-3 (a busy queue: the 2 ms grid), 21 and 41
+    # (during the grid: the next grid point; 42 is the 10th empty interval,
+    # still on the grid), 63 (the queue's empty signal slept at 62: at once),
+    # 68, 88 and 108 (the new grid, 109 again a 10th interval), 130 and 131
+    # (asleep since 129: at once, then 2 ms after). No arrival is on a grid
+    # point, so no tie decides an order.
+    ('timedunqueue', 1, CHK + ' -> c :: Classifier(4/0000, 4/0001, 4/0002, 4/0003, 4/0015, 4/0029,'
+     ' 4/003f, 4/0044, 4/0058, 4/006c, 4/0082, 4/0083, -); q :: Queue;'
+     + ''.join(' c[%d] -> q;' % i for i in range(12)) + ' c[12] -> Discard;'
+     ' q -> TimedUnqueue(0.002) -> SetTimestamp -> out0;', 'in.pcap', {'simtime': True, 'times': 10}),
+] + [
     # ---- sources (group: sources.c): no input; the bytes are the same
     # whatever the time, which the comparison ignores
     ('infinitesource', 1, 'InfiniteSource(DATA \\<45 00 00 24 00 07 00 00 40 11 46 87 0a 00 00 01 c6 33 64 07 04 d2 16 2e 00 10 00 00 68 65 6c 6c 6f 21 0a 00>, LIMIT 5, STOP true) -> out0;'),
@@ -333,13 +349,6 @@ def has_input(body):
     return re.search(r'\bsrc\b', body) is not None
 
 
-def click_config(body, nout, inp='in.pcap', opts=None):
-    sim = bool(opts and opts.get('simtime'))
-    head = ''
-    if has_input(body):
-        head = 'src :: FromDump(%s, FORCE_IP true, STOP true%s);\n' % (inp, ', TIMING true' if sim else '')
-    if sim:  # after the capture, 2 s more of simulated time: queues drain as innet's do
-        head += 'DriverManager(wait_stop, wait 2s, stop);\n'
 # ---- group ipx: IP lookups, IPGWOptions, IPInputCombo, HostEtherFilter,
 # CheckIPHeader2, CheckLength, Truncate, StripIPHeader and kin ----
 # Timestamps IPGWOptions writes (the 4 bytes at 28 of the packets whose
@@ -420,8 +429,13 @@ FIXTURES += [
     ('striptonetworkheader-back', 1, CHK + ' -> StripIPHeader -> StripToNetworkHeader -> out0;'),
 ]
 
-def click_config(body, nout, inp='in.pcap'):
-    head = 'src :: FromDump(%s, FORCE_IP true, STOP true);\n' % inp
+def click_config(body, nout, inp='in.pcap', opts=None):
+    sim = bool(opts and opts.get('simtime'))
+    head = ''
+    if has_input(body):
+        head = 'src :: FromDump(%s, FORCE_IP true, STOP true%s);\n' % (inp, ', TIMING true' if sim else '')
+    if sim:  # after the capture, 2 s more of simulated time: queues drain as innet's do
+        head += 'DriverManager(wait_stop, wait 2s, stop);\n'
     outs = ''.join('out%d :: ToDump(out%d.pcap, ENCAP IP);\n' % (k, k) for k in range(nout))
     return head + outs + body + '\n'
 

@@ -139,6 +139,9 @@ def record(click, name, nout, body, inp='in.pcap', opts=None):
             return False
         for k in range(nout):
             shutil.copy(os.path.join(t, 'out%d.pcap' % k), os.path.join(d, 'out%d.pcap' % k))
+        if opts and opts.get('times'):
+            # conformance_test.py compares release times within this many us
+            open(os.path.join(d, 'times'), 'w').write('%d\n' % opts['times'])
         if 'Print(' in body or 'IPPrint' in body:
             # what Print and IPPrint wrote, compared with `innet click run --log`
             open(os.path.join(d, 'click.log'), 'w').write(r.stderr)

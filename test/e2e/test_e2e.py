@@ -308,7 +308,8 @@ def test_figure4_batcher():
         assert all(g["from"] == "198.51.100.2" and g["to"] == "172.16.15.133" for g in got), got
         raw = [o for o in cli.all if o.get("raw") and o["dport"] == 1500]
         assert raw and all(o["dst"] == "172.16.15.133" and o["ipsum"] for o in raw), raw[:2]
-        # bursts: TimedUnqueue(0.5, 3) releases at most 3 per tick
+        # bursts: TimedUnqueue(0.5, 3) releases at most 3 at a time: the
+        # first as its queue wakes it (Click's), then on its 0.5 s timer
         groups = [[got[0]]]
         for g in got[1:]:
             (groups.append([g]) if g["t"] - groups[-1][-1]["t"] > 0.25 else groups[-1].append(g))

@@ -84,8 +84,8 @@ static const struct subject subjects[] = {
 	{ "ICMPError", "10.0.0.254, unreachable, needfrag, PMTU 1400", 1, 1 },
 	{ "Print", "x", 1, 1 },
 	/* every catalogue class (a pull input is fed by a queue at run time;
-	 * TimedUnqueue releases only after its interval, which this one-shot
-	 * run does not wait for) */
+	 * TimedUnqueue, asleep on its empty queue as Click's, releases the
+	 * first packet at once, so this one-shot run sees it) */
 	{ "AverageCounter", "", 1, 1 },
 	{ "PushNull", "", 1, 1 },
 	{ "Idle", "", 1, 1 },
@@ -117,6 +117,7 @@ static const struct subject subjects[] = {
 	{ "BandwidthShaper", "1Mbps", 1, 1 },
 	{ "RatedUnqueue", "1000", 1, 1 },
 	{ "Unqueue", "", 1, 1 },
+	{ "TimedUnqueue", "1, 4", 1, 1 },
 	/* transport checks and checksum setters, addresses and annotations */
 	{ "CheckTCPHeader", "", 1, 2 },
 	{ "CheckUDPHeader", "VERBOSE true", 1, 2 },

@@ -669,16 +669,59 @@ static void test_unqueuers(void **st)
 	assert_int_equal(rt_module_next_deadline(u->m), UINT64_MAX);
 	done(u);
 
-	/* a pull task is due only when what it pulls from holds packets */
+	/* a pull task is due only when what it pulls from holds packets; a
+	 * TimedUnqueue asleep is one (Click's Task on its upstream empty
+	 * signal): no timer runs while its queue is empty */
 	u = open_cfg("FromDevice(0) -> Queue -> TimedUnqueue(10, 1) -> ToDevice(0); FromDevice(1) -> Queue -> Unqueue -> ToDevice(1)");
-	rt_module_push(u->m, 0, rtu_udp(u, 1, 1, 2, 2, 1), 0);
-	assert_int_equal(rt_module_next_deadline(u->m), 10 * SEC);
+	assert_int_equal(rt_module_next_deadline(u->m), UINT64_MAX);
 	rt_module_push(u->m, 1, rtu_udp(u, 1, 1, 2, 2, 1), 0);
 	assert_int_equal(rt_module_next_deadline(u->m), 0);
 	rt_module_poll(u->m, 1);
 	assert_int_equal(u->nout, 1);
 	assert_int_equal(u->out_dev[0], 1);
-	assert_int_equal(rt_module_next_deadline(u->m), 10 * SEC);
+	assert_int_equal(rt_module_next_deadline(u->m), UINT64_MAX);
+	/* woken, the first packet leaves at once; the next INTERVAL after */
+	rt_module_push(u->m, 0, rtu_udp(u, 1, 1, 2, 2, 1), 2);
+	rt_module_push(u->m, 0, rtu_udp(u, 1, 1, 2, 2, 1), 2);
+	assert_int_equal(rt_module_next_deadline(u->m), 0);
+	rt_module_poll(u->m, 2);
+	assert_int_equal(u->nout, 2);
+	assert_int_equal(u->out_dev[1], 0);
+	assert_int_equal(rt_module_next_deadline(u->m), 2 + 10 * SEC);
+	/* while its timer is scheduled a packet arriving does not run it */
+	rt_module_push(u->m, 0, rtu_udp(u, 1, 1, 2, 2, 1), 3);
+	assert_int_equal(rt_module_next_deadline(u->m), 2 + 10 * SEC);
+	assert_int_equal(rt_module_run_timers(u->m, 3), 0);
+	rt_module_poll(u->m, 2 + 10 * SEC);
+	assert_int_equal(u->nout, 3);
+	rt_module_poll(u->m, 2 + 20 * SEC);
+	assert_int_equal(u->nout, 4);
+	/* the grid outlives the queue by ten empty intervals (Click's Queue
+	 * reports empty on its 10th failed pull in a row), then it sleeps */
+	for (uint64_t k = 3; k <= 12; k++) {
+		assert_int_equal(rt_module_next_deadline(u->m), 2 + k * 10 * SEC);
+		assert_int_equal(rt_module_poll(u->m, 2 + k * 10 * SEC), 0);
+	}
+	assert_int_equal(rt_module_next_deadline(u->m), UINT64_MAX);
+	rt_module_push(u->m, 0, rtu_udp(u, 1, 1, 2, 2, 1), 200 * SEC + 5);
+	rt_module_poll(u->m, 200 * SEC + 5);
+	assert_int_equal(u->nout, 5);
+	assert_int_equal(rt_module_next_deadline(u->m), 210 * SEC + 5);
+	done(u);
+
+	/* a queue held back by a rate is not empty: TimedUnqueue stays a timer
+	 * (no spinning as a task its queue keeps due) until it passes */
+	u = open_cfg("FromDevice(0) -> Queue -> BandwidthShaper(8000bps) -> TimedUnqueue(0.01, 1) -> ToDevice(0)");
+	for (int i = 0; i < 3; i++)
+		rt_module_push(u->m, 0, rtu_udp(u, 1, 1, 2, 2, 72), 0); /* 100 bytes */
+	rt_module_poll(u->m, 0);
+	assert_int_equal(u->nout, 1);
+	for (uint64_t now = SEC / 100; now < SEC / 10; now += SEC / 100) {
+		assert_int_equal(rt_module_next_deadline(u->m), now);
+		assert_int_equal(rt_module_poll(u->m, now), 0);
+	}
+	rt_module_poll(u->m, SEC / 10);
+	assert_int_equal(u->nout, 2);
 	done(u);
 
 	/* pull all the way: ToDevice pulls through BandwidthShaper (1000 B/s) */

@@ -236,6 +236,8 @@ static char *batcher(const char *interval, const char *burst)
 	return out;
 }
 
+static void wait_state(uint64_t id, enum vm_state st);
+
 static void test_batcher_started_by_first_packet(void **state)
 {
 	(void)state;
@@ -318,11 +320,14 @@ static void test_batcher_started_by_first_packet(void **state)
 	assert_int_equal(in.dp.mem_bytes, 0);
 	assert_int_equal(in.dp.state, DP_MOD_DEPLOYED);
 
-	/* the next flow starts it again */
+	/* the next flow starts it again; its TimedUnqueue, asleep on the empty
+	 * queue, lets the packet out at once, maybe before the manager heard
+	 * of the start */
 	send_l4(MOD_ADDR, 17, 1500, 7);
 	n = pump(v, at, 16, 1, 3000);
 	assert_int_equal(n, 1);
 	rte_pktmbuf_free(v[0]);
+	wait_state(1, VM_RUNNING);
 	assert_int_equal(vm_module_info(MGR, 1, &in), 0);
 	assert_int_equal(in.starts, 2);
 	assert_int_equal(vm_remove(MGR, 1), 0);
@@ -430,8 +435,9 @@ static void test_stateful_quota(void **state)
 }
 
 /* A stateful module of its own state (a Queue): StoreIPAddress sends it on
- * to the client, the TimedUnqueue lets packets out at once (0.001 s) or
- * keeps them an hour. */
+ * to the client, the TimedUnqueue lets packets out at once (0.001 s) or,
+ * after the first (it wakes on its empty queue, as Click's), keeps them an
+ * hour. */
 #define QMOD(unq) "FromNetFront() -> StoreIPAddress(172.16.15.133, dst) -> q :: Queue(64) -> " unq " -> ToNetFront();"
 
 static void deploy_q(uint64_t id, uint32_t addr, const char *cfg, const void *st, size_t len)
@@ -545,19 +551,25 @@ static void test_suspend_and_resume_on_ack(void **state)
 
 /* Packets queued in the module survive a suspend (vm_suspend_all, as on
  * SIGTERM), and a module deployed with that saved state (innetd
- * restarted) wakes with them on its first packet, an ACK. A damaged
- * state is logged, counted, and the module starts fresh. */
+ * restarted) wakes with them on its first packet, an ACK: its fresh
+ * TimedUnqueue releases a burst (one) at once, the oldest saved, as
+ * Click's task runs at initialisation. A damaged state is logged,
+ * counted, and the module starts fresh. */
 static void test_queued_packets_survive_and_deploy_with_state(void **state)
 {
 	(void)state;
 	uint32_t addr = MOD_ADDR + 5;
-	deploy_q(5, addr, QMOD("TimedUnqueue(3600, 64)"), NULL, 0);
+	deploy_q(5, addr, QMOD("TimedUnqueue(3600, 1)"), NULL, 0);
 	assert_int_equal(vm_start(MGR, 5), 0);
 	dp_sync(DP);
-	for (uint8_t i = 1; i <= 3; i++)
+	for (uint8_t i = 1; i <= 4; i++)
 		send_tcp(addr, 80, 0x10, i);
 	struct rte_mbuf *v[16];
 	uint64_t at[16];
+	/* the first wakes the TimedUnqueue and leaves; the rest wait an hour */
+	assert_int_equal(pump(v, at, 16, 1, 3000), 1);
+	assert_int_equal(mark_of(v[0]), 1);
+	rte_pktmbuf_free(v[0]);
 	wait_entries(5, 3);
 	assert_int_equal(pump(v, at, 16, 0, 50), 0); /* kept an hour */
 
@@ -576,26 +588,33 @@ static void test_queued_packets_survive_and_deploy_with_state(void **state)
 	dp_sync(DP);
 
 	/* a new innetd: deployed with the saved state, suspended until a packet */
-	deploy_q(6, addr, QMOD("TimedUnqueue(3600, 64)"), saved, len);
+	deploy_q(6, addr, QMOD("TimedUnqueue(3600, 1)"), saved, len);
 	assert_int_equal(vm_module_info(MGR, 6, &in), 0);
 	assert_int_equal(in.state, VM_SUSPENDED);
 	assert_int_equal(in.dp.state, DP_MOD_SUSPENDED);
-	send_tcp(addr, 80, 0x10, 4);
+	send_tcp(addr, 80, 0x10, 5);
+	assert_int_equal(pump(v, at, 16, 1, 3000), 1);
+	assert_int_equal(mark_of(v[0]), 2); /* the oldest saved, at once */
+	rte_pktmbuf_free(v[0]);
 	wait_state(6, VM_RUNNING);
 	assert_int_equal(vm_module_info(MGR, 6, &in), 0);
 	assert_int_equal(in.resumes, 1);
 	assert_int_equal(in.load_failures, 0);
-	assert_int_equal(q_entries(6), 4); /* three saved, then the one that woke it */
+	wait_entries(6, 3); /* two saved, then the one that woke it */
 	assert_int_equal(vm_remove(MGR, 6), 0);
 	dp_sync(DP);
 
 	saved[len / 2] ^= 1;
-	deploy_q(7, addr, QMOD("TimedUnqueue(3600, 64)"), saved, len);
-	send_tcp(addr, 80, 0x10, 5);
+	deploy_q(7, addr, QMOD("TimedUnqueue(3600, 1)"), saved, len);
+	send_tcp(addr, 80, 0x10, 6);
+	send_tcp(addr, 80, 0x10, 7);
+	assert_int_equal(pump(v, at, 16, 1, 3000), 1);
+	assert_int_equal(mark_of(v[0]), 6); /* fresh: the first leaves at once */
+	rte_pktmbuf_free(v[0]);
 	wait_state(7, VM_RUNNING);
 	assert_int_equal(vm_module_info(MGR, 7, &in), 0);
 	assert_int_equal(in.load_failures, 1);
-	assert_int_equal(q_entries(7), 1); /* fresh: only the packet that woke it */
+	wait_entries(7, 1); /* and nothing saved came back */
 	assert_int_equal(vm_remove(MGR, 7), 0);
 	dp_sync(DP);
 	free(saved);
