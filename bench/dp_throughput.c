@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/firewall.h"
 #include "base/diag.h"
 #include "click/click.h"
 #include "elements/element.h"
@@ -37,8 +38,7 @@ static const char *const MOD_NAME[NMOD] = {"firewall", "firewall-own", "batcher"
 
 /* The issue's firewall: the same work per tenant as in FastClick's and
  * testpmd's comparison (demultiplex, filter, count, Ethernet out). */
-#define FW_FILTER "IPFilter(allow udp dst port 1500, deny all)"
-static const char *FIREWALL = "FromNetFront() -> " FW_FILTER " -> Counter -> ToNetFront();";
+static const char *FIREWALL = FW_TEXT;
 
 /* The Figure 4 batcher (examples/figure4-batcher.click) with its release
  * every millisecond instead of every 120 s, and a queue and burst big
@@ -72,25 +72,12 @@ static void fmt_addr(uint32_t a, char *buf, size_t n)
  * addresses; here the module's own, where the capture's packets go). The
  * element names are those click_graph_write gives the anonymous elements.
  * bench/ must not include controller/internal.h (test/layering), so the
- * text is written out here; it is byte for byte what ctl__sandbox_click
- * returned for this firewall at 0c23adc (checked with a scratch program). */
+ * text is written out in bench/firewall.h (SANDBOXED_FW). */
 static int sandboxed_text(uint32_t addr, char *buf, size_t n)
 {
 	char a[16];
 	fmt_addr(addr, a, sizeof a);
-	int k = snprintf(buf, n,
-	                 "// sandboxed by innetd: a ChangeEnforcer on each device\n"
-	                 "innet_sandbox0 :: ChangeEnforcer(ADDR %s, ALLOW %s/32);\n"
-	                 "FromNetFront@1 :: FromNetFront;\n"
-	                 "IPFilter@2 :: " FW_FILTER ";\n"
-	                 "Counter@3 :: Counter;\n"
-	                 "ToNetFront@4 :: ToNetFront;\n"
-	                 "FromNetFront@1 [0] -> [0] innet_sandbox0;\n"
-	                 "innet_sandbox0 [0] -> [0] IPFilter@2;\n"
-	                 "IPFilter@2 [0] -> [0] Counter@3;\n"
-	                 "innet_sandbox0 [1] -> [0] ToNetFront@4;\n"
-	                 "Counter@3 [0] -> [1] innet_sandbox0;\n",
-	                 a, a);
+	int k = snprintf(buf, n, SANDBOXED_FW("%s"), a, a);
 	return k < 0 || (size_t)k >= n ? -E2BIG : 0;
 }
 

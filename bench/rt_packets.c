@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/firewall.h"
 #include "base/diag.h"
 #include "click/click.h"
 #include "elements/element.h"
@@ -80,7 +81,6 @@ struct conf {
 	const char *name, *text;
 };
 
-#define FW_FILTER "IPFilter(allow udp dst port 1500, deny all)"
 #define QSTR(x) #x
 #define Q(x) QSTR(x)
 
@@ -103,19 +103,9 @@ static const struct conf CONFS[] = {
 	{ELEMENT, "ChangeEnforcer (in and out)",
 	 "ce :: ChangeEnforcer(ADDR 203.0.113.7, ALLOW 203.0.113.7/32);\n"
 	 "FromNetFront() -> [0] ce [0] -> [1] ce [1] -> ToNetFront();"},
-	{MODULE, "firewall", "FromNetFront() -> " FW_FILTER " -> Counter -> ToNetFront();"},
+	{MODULE, "firewall", FW_TEXT},
 	{MODULE, "sandboxed firewall",
-	 "// sandboxed by innetd: a ChangeEnforcer on each device\n"
-	 "innet_sandbox0 :: ChangeEnforcer(ADDR 203.0.113.7, ALLOW 203.0.113.7/32);\n"
-	 "FromNetFront@1 :: FromNetFront;\n"
-	 "IPFilter@2 :: " FW_FILTER ";\n"
-	 "Counter@3 :: Counter;\n"
-	 "ToNetFront@4 :: ToNetFront;\n"
-	 "FromNetFront@1 [0] -> [0] innet_sandbox0;\n"
-	 "innet_sandbox0 [0] -> [0] IPFilter@2;\n"
-	 "IPFilter@2 [0] -> [0] Counter@3;\n"
-	 "innet_sandbox0 [1] -> [0] ToNetFront@4;\n"
-	 "Counter@3 [0] -> [1] innet_sandbox0;\n"},
+	 SANDBOXED_FW("203.0.113.7")},
 	{MODULE, "nat", "FromNetFront() -> IPRewriter(pattern 203.0.113.1 1024-65535 - - 0 0) -> ToNetFront();"},
 	{MODULE, "batcher (Figure 4, 1 ms)",
 	 "FromNetFront() -> IPFilter(allow udp port 1500) -> IPRewriter(pattern - - 172.16.15.133 - 0 0)"

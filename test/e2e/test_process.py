@@ -392,6 +392,16 @@ def fetch(url):
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
+def start_origin(origin):
+    """The third party's origin on `origin`:8080 in the internet namespace
+    (an HTTP server of this file's own, stopped with the topology)."""
+    srv = e2e.Lines(["ip", "netns", "exec", T.ns_inet, sys.executable, os.path.abspath(__file__),
+                     "--origin", origin, "8080", "the origin's page"])
+    T.procs.append(srv)
+    assert srv.wait(lambda o: o.get("ready"), timeout=10), "the origin did not start"
+    return srv
+
+
 def test_third_party_http_reverse_proxy():
     """Issue 15's own case: a third party deploys the shipped
     http-reverse-proxy (nginx) in front of its origin; a client on the
@@ -407,10 +417,7 @@ def test_third_party_http_reverse_proxy():
                                          "--process-catalogue", it.example("process-catalogue.json")]
     e2e.sh("ip", "addr", "add", origin + "/24", "dev", T.ii, ns=T.ns_inet)
     try:
-        srv = e2e.Lines(["ip", "netns", "exec", T.ns_inet, sys.executable, os.path.abspath(__file__),
-                         "--origin", origin, "8080", "the origin's page"])
-        T.procs.append(srv)
-        assert srv.wait(lambda o: o.get("ready"), timeout=10), "the origin did not start"
+        srv = start_origin(origin)
         with it.Daemon(args=args) as d:
             e2e.setup_operator(d)
             tok = e2e.tenant(d, "shop", "third_party", ["198.51.100.0/24"])
@@ -536,10 +543,7 @@ def test_slowloris_while_curl_gets_answers():
     remove = addresses(origin, poster, *attackers)
     srv, attack = None, []
     try:
-        srv = e2e.Lines(["ip", "netns", "exec", T.ns_inet, sys.executable, os.path.abspath(__file__),
-                         "--origin", origin, "8080", "the origin's page"])
-        T.procs.append(srv)
-        assert srv.wait(lambda o: o.get("ready"), timeout=10), "the origin did not start"
+        srv = start_origin(origin)
         with it.Daemon(args=args) as d:
             e2e.setup_operator(d)
             tok = e2e.tenant(d, "shop", "third_party", ["198.51.100.0/24"])
