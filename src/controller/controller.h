@@ -221,6 +221,7 @@ struct ctl_stats {
 	uint64_t queue_timeouts;     /* 503 busy: waited verify-queue-wait-ms */
 	uint64_t client_left;        /* 503 busy: its client left before a worker was free */
 	uint64_t deadlines;          /* 422 too_complex: verify-deadline-ms passed */
+	uint64_t backoffs;           /* deploys that lost a commit race 4 times or more and waited */
 };
 /* Loop thread. */
 void ctl_stats(const struct ctl *c, struct ctl_stats *out);

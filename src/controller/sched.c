@@ -635,12 +635,58 @@ static void requeue(struct ctl_job *j)
 	pump(c);
 }
 
+/* A job that lost the race this many times waits before its next round:
+ * innetds that share a registry and commit for the same tenant otherwise
+ * re-verify in lockstep, and one of them can lose every round. */
+#define BACKOFF_FROM 4
+#define BACKOFF_MAX_MS 64
+
+static void on_backoff(uv_timer_t *t)
+{
+	struct ctl_job *j = t->data;
+	j->requeued = false; /* holds no slot while it waits */
+	requeue(j);
+}
+
+/* A random wait of 1 to 2^(rounds - BACKOFF_FROM + 1) ms (at most
+ * BACKOFF_MAX_MS): jitter, so that the racers fall out of step. */
+static uint64_t backoff_ms(const struct ctl_job *j)
+{
+	unsigned shift = (unsigned)(j->rounds - BACKOFF_FROM + 1);
+	uint64_t span = shift >= 6 ? BACKOFF_MAX_MS : (uint64_t)1 << shift;
+	uint64_t x = uv_hrtime() ^ (uint64_t)(uintptr_t)j;
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	return 1 + x % span;
+}
+
+/* Verify again after a random wait; the re-verification slot is free
+ * meanwhile. */
+static void requeue_later(struct ctl_job *j)
+{
+	struct ctl *c = j->ctl;
+	job_inputs_release(j);
+	ctl__job_out_release(&j->out);
+	free(j->report_text);
+	j->report_text = NULL;
+	if (j->requeued)
+		c->rq_busy = false;
+	j->requeued = false;
+	c->stats.backoffs++;
+	job_timer(j);
+	uv_timer_start(&j->timer, on_backoff, backoff_ms(j), 0);
+}
+
 /* After a commit (rc: ctl__commit's): true when the job goes round
  * again; else it is answered. */
 static bool after_commit(struct ctl_job *j, int rc)
 {
 	if (rc == 1 && ++j->rounds < MAX_ROUNDS) {
-		requeue(j);
+		if (j->rounds >= BACKOFF_FROM)
+			requeue_later(j);
+		else
+			requeue(j);
 		return true;
 	}
 	if (rc == 1)

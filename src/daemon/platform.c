@@ -990,11 +990,13 @@ static void metrics_floods(struct buf *b, const struct plat *p)
 		       "innet_verify_refused_total{reason=\"queue_wait\"} %llu\n"
 		       "innet_verify_refused_total{reason=\"client_left\"} %llu\n"
 		       "# HELP innet_verify_deadlines_total Verifications stopped by verify-deadline-ms.\n"
-		       "# TYPE innet_verify_deadlines_total counter\ninnet_verify_deadlines_total %llu\n",
+		       "# TYPE innet_verify_deadlines_total counter\ninnet_verify_deadlines_total %llu\n"
+		       "# HELP innet_verify_backoffs_total Deploys that lost the commit race again and waited a random 1-64 ms.\n"
+		       "# TYPE innet_verify_backoffs_total counter\ninnet_verify_backoffs_total %llu\n",
 		    c.queued, c.running, (unsigned long long)c.started, (unsigned long long)c.refused_rate,
 		    (unsigned long long)c.refused_inflight, (unsigned long long)c.refused_full,
 		    (unsigned long long)c.queue_timeouts, (unsigned long long)c.client_left,
-		    (unsigned long long)c.deadlines);
+		    (unsigned long long)c.deadlines, (unsigned long long)c.backoffs);
 	}
 }
 

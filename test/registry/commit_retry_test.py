@@ -86,6 +86,9 @@ def test_racing_commits_are_verified_again():
             assert len(ids[0]) == DEPLOYS and ids[1] == ids[0] and ids[2] == ids[0], ids
             addrs = [(m["platform"], m["address"]["ip"]) for m in lists[0]]
             assert len(set(addrs)) == len(addrs), "an address held twice"
+            waits = [it.metrics(d)["innet_verify_backoffs_total"] for d in ds]
+            assert all(w >= 0 for w in waits), waits
+            print("deploys that waited before verifying again, per innetd:", waits)
             for d in ds:
                 d.stop()
         finally:
