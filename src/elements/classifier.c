@@ -183,11 +183,22 @@ static void cls_push_burst(struct rt_elem *e, uint32_t port, struct rt_pkt **v, 
 	}
 }
 
+/* The fused step of compiled chains: the compiled program's answer. */
+static int32_t cls_step(struct rt_elem *e, uint32_t port, struct rt_pkt **pp)
+{
+	(void)port;
+	int32_t out = cls_output(e, *pp);
+	if (out < 0)
+		rt_drop(e, *pp);
+	return out < 0 ? RT_STEP_GONE : out;
+}
+
 const struct elem_runtime cls_runtime = {
 	.state_size = cls_state_size,
 	.init = cls_init,
 	.push = cls_push,
 	.push_burst = cls_push_burst,
+	.step = cls_step,
 };
 
 /* ---- describe and the class object ---- */
