@@ -300,6 +300,7 @@ static const struct elem_runtime todevice_runtime = {
 	.push = todevice_push,
 	.push_burst = todevice_push_burst,
 	.step = todevice_step,
+	.step_tx = true,
 	.run = todevice_run,
 	.device = dev_device,
 };

@@ -17,18 +17,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flow/flow.h"
 #include "runtime/internal.h"
 
 enum step_kind {
-	STEP_COUNT,  /* step_count: no call per packet */
-	STEP_ACTION, /* an action element: its action, output 0 */
-	STEP_FUSED,  /* the class's fused step */
+	STEP_COUNT,    /* step_count: no call per packet */
+	STEP_ACTION,   /* an action element: its action, output 0 */
+	STEP_FUSED,    /* the class's fused step */
+	STEP_CLASSIFY, /* a classifier: its rule program run here, outputs from a table */
+	STEP_TX,       /* a device output: rt_tx here */
 };
 
 struct chain_step {
 	struct rt_elem *e;
 	int32_t (*step)(struct rt_elem *e, uint32_t port, struct rt_pkt **pp);
 	struct rt_pkt *(*action)(struct rt_elem *e, struct rt_pkt *p);
+	const struct flow_prog *prog; /* STEP_CLASSIFY */
+	const int32_t *outs;          /* STEP_CLASSIFY: rule -> output (-1: drop) */
 	uint32_t in_port;  /* the input the chain enters e by */
 	uint32_t next;     /* the output that continues the chain (UINT32_MAX: last step) */
 	uint8_t kind;      /* enum step_kind */
@@ -36,7 +41,14 @@ struct chain_step {
 
 struct rt_chain {
 	uint32_t n, ncount;
+	/* Only counters, classifiers and device outputs: no step has an
+	 * effect a packet's trip after the chain can see or change (counts
+	 * are read between bursts; a classifier is a function of the packet),
+	 * so packets leaving the chain go on together, as runs in arrival
+	 * order, after the whole burst has run through it. */
+	bool pure;
 	struct chain_step s[];
+	/* then the STEP_CLASSIFY output tables */
 };
 
 /* Can input `port` of x be a chain's step, and of which kind? -1: no. */
@@ -74,14 +86,42 @@ static uint32_t continuation(const struct rt_elem *x, int kind, struct rt_elem *
 	return UINT32_MAX;
 }
 
+/* Rules a program can answer (results are FLOW_PROG_RESULT(i)). */
+static uint32_t prog_rules(const struct flow_prog *prog)
+{
+	int32_t low = prog->start;
+	for (uint32_t i = 0; i < prog->ninsn; i++) {
+		if (prog->insn[i].yes < low)
+			low = prog->insn[i].yes;
+		if (prog->insn[i].no < low)
+			low = prog->insn[i].no;
+	}
+	return low <= FLOW_PROG_RESULT(0) ? (uint32_t)(-2 - low) + 1 : 0;
+}
+
+/* The step's kind once the element is known: a classifier's program and
+ * a device output without a copy to make are run inline. */
+static int refine(const struct rt_elem *x, int kind)
+{
+	if (kind != STEP_FUSED)
+		return kind;
+	if (x->rt->step_prog && x->rt->step_rule_out)
+		return STEP_CLASSIFY;
+	if (x->rt->step_tx && !rt_has_output(x, 0))
+		return STEP_TX;
+	return kind;
+}
+
 /* The chain entering x by input `port`. NULL: -ENOMEM. */
 static struct rt_chain *compile(struct rt_elem *x, uint32_t port)
 {
 	struct rt_elem *in[RT_CHAIN_MAX];
 	struct chain_step s[RT_CHAIN_MAX];
-	uint32_t n = 0, ncount = 0;
+	uint32_t n = 0, ncount = 0, nouts = 0;
 	for (;;) {
-		int kind = kind_of(x, port);
+		int kind = refine(x, kind_of(x, port));
+		if (kind == STEP_CLASSIFY)
+			nouts += prog_rules(x->rt->step_prog(x));
 		in[n] = x;
 		s[n] = (struct chain_step){ .e = x, .step = x->rt->step, .action = x->rt->action,
 		                            .in_port = port, .kind = (uint8_t)kind, .next = UINT32_MAX };
@@ -94,12 +134,25 @@ static struct rt_chain *compile(struct rt_elem *x, uint32_t port)
 		port = x->out[k].port;
 		x = x->out[k].peer;
 	}
-	struct rt_chain *c = malloc(sizeof *c + n * sizeof c->s[0]);
+	struct rt_chain *c = malloc(sizeof *c + n * sizeof c->s[0] + nouts * sizeof(int32_t));
 	if (!c)
 		return NULL;
 	c->n = n;
 	c->ncount = ncount;
+	c->pure = true;
+	for (uint32_t j = 0; j < n; j++)
+		c->pure &= s[j].kind == STEP_COUNT || s[j].kind == STEP_CLASSIFY || s[j].kind == STEP_TX;
 	memcpy(c->s, s, n * sizeof s[0]);
+	int32_t *outs = (int32_t *)&c->s[n];
+	for (uint32_t j = 0; j < n; j++) {
+		struct chain_step *st = &c->s[j];
+		if (st->kind != STEP_CLASSIFY)
+			continue;
+		st->prog = st->e->rt->step_prog(st->e);
+		st->outs = outs;
+		for (uint32_t r = 0, nr = prog_rules(st->prog); r < nr; r++)
+			*outs++ = st->e->rt->step_rule_out(st->e, r);
+	}
 	return c;
 }
 
@@ -162,35 +215,171 @@ uint32_t rt_module_chains(const struct rt_module *m, uint32_t *steps)
 	return m->nchains;
 }
 
+/* flow/prog.c's test, here so the program runs without a call. */
+static inline uint32_t load_be(const uint8_t *b, size_t blen, uint32_t off, unsigned len)
+{
+	uint32_t x = 0;
+	for (unsigned i = 0; i < len; i++)
+		x = (x << 8) | ((size_t)off + i < blen ? b[off + i] : 0);
+	return x;
+}
+
+static inline bool prog_test(const struct flow_prog_insn *in, const uint8_t *b, size_t blen)
+{
+	if (!b || in->need > blen)
+		return false;
+	uint32_t x;
+	if ((size_t)in->off + 4 <= blen) {
+		memcpy(&x, b + in->off, 4);
+		x = __builtin_bswap32(x) >> in->shift;
+	} else {
+		x = load_be(b, blen, in->off, in->len);
+	}
+	return flow_compare(x & in->mask, in->op, in->value);
+}
+
+/* The rule the program picks for p (-1: none), with the windows the
+ * classifier's packet function gives it (classifier.c, packet_view). */
+static inline int32_t classify(const struct flow_prog *prog, const struct rt_pkt *p)
+{
+	const uint8_t *bp[5] = { NULL, NULL, NULL, rt_pkt_data(p), NULL };
+	size_t bl[5] = { 0, 0, 0, p->len, 0 };
+	uint32_t end = p->off + p->len;
+	if (p->ip_off >= 0 && (uint32_t)p->ip_off < end) {
+		uint32_t ia = end - (uint32_t)p->ip_off;
+		bp[0] = p->buf + p->ip_off;
+		bl[0] = ia;
+		if (ia >= p->ip_hlen && p->ip_hlen > 0) {
+			bp[1] = bp[0] + p->ip_hlen;
+			bl[1] = ia - p->ip_hlen;
+		}
+	}
+	if (p->mac_off >= 0 && (uint32_t)p->mac_off <= end) {
+		bp[2] = p->buf + p->mac_off;
+		bl[2] = end - (uint32_t)p->mac_off;
+	}
+	int32_t l = prog->start;
+	while (l >= 0) {
+		const struct flow_prog_insn *in = &prog->insn[l];
+		l = prog_test(in, bp[in->base], bl[in->base]) ? in->yes : in->no;
+	}
+	return l == -1 ? -1 : -2 - l;
+}
+
+static inline void tx(struct rt_module *m, const struct rt_elem *e, struct rt_pkt *p)
+{
+	m->c.tx_pkts++;
+	m->c.tx_bytes += p->len;
+	if (m->env.tx)
+		m->env.tx(m->env.tx_ctx, e->dev, p);
+	else
+		m->env.pool.free(m->env.pool.ctx, p);
+}
+
 /* One packet through the chain from step 0, the element of step j called
- * at depth d + 1 + j as the interpreter calls it. */
+ * (and leaving) at depth d + 1 + j as the interpreter calls it. */
 static inline void run_one(struct rt_module *m, const struct rt_chain *c, uint32_t d,
                            struct rt_pkt *p, uint64_t *cnt, uint64_t *bytes)
 {
 	for (uint32_t j = 0;; j++) {
 		const struct chain_step *s = &c->s[j];
 		int32_t o;
-		m->depth = d + 1 + j;
 		switch (s->kind) {
 		case STEP_COUNT:
 			cnt[j]++;
 			bytes[j] += p->len;
 			o = 0;
 			break;
+		case STEP_CLASSIFY: {
+			int32_t r = classify(s->prog, p);
+			o = r < 0 ? -1 : s->outs[r];
+			if (o < 0) {
+				rt_drop(s->e, p);
+				return;
+			}
+			break;
+		}
+		case STEP_TX:
+			tx(m, s->e, p);
+			return;
 		case STEP_ACTION:
+			m->depth = d + 1 + j;
 			p = s->action(s->e, p);
 			o = p ? 0 : RT_STEP_GONE;
 			break;
 		default:
+			m->depth = d + 1 + j;
 			o = s->step(s->e, s->in_port, &p);
 			break;
 		}
 		if (o < 0)
 			return;
 		if ((uint32_t)o != s->next) {
+			m->depth = d + 1 + j;
 			rt_push(s->e, (uint32_t)o, p);
 			return;
 		}
+	}
+}
+
+/* Where a packet of a pure chain went: on by output `port` of step
+ * `step`, or to step's device (port UINT32_MAX). */
+struct exit {
+	uint16_t step;
+	uint32_t port;
+};
+
+
+/* A pure chain over at most RT_BURST_MAX packets: every packet through the
+ * steps (drops freed at once: nothing after the chain sees them), then
+ * what left in arrival order, runs of one exit pushed on together. */
+static void run_pure(struct rt_module *m, const struct rt_chain *c, uint32_t d,
+                     struct rt_pkt **v, uint32_t n, uint64_t *cnt, uint64_t *bytes)
+{
+	struct exit x[RT_BURST_MAX];
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		struct rt_pkt *p = v[i];
+		for (uint32_t j = 0;; j++) {
+			const struct chain_step *s = &c->s[j];
+			int32_t o = 0;
+			if (s->kind == STEP_COUNT) {
+				cnt[j]++;
+				bytes[j] += p->len;
+			} else if (s->kind == STEP_CLASSIFY) {
+				int32_t r = classify(s->prog, p);
+				o = r < 0 ? -1 : s->outs[r];
+				if (o < 0) {
+					rt_drop(s->e, p);
+					break;
+				}
+			} else { /* STEP_TX: at once while nothing waits before it */
+				if (k == 0) {
+					tx(m, s->e, p);
+					break;
+				}
+				x[k] = (struct exit){ .step = (uint16_t)j, .port = UINT32_MAX };
+				v[k++] = p;
+				break;
+			}
+			if ((uint32_t)o != s->next) {
+				x[k] = (struct exit){ .step = (uint16_t)j, .port = (uint32_t)o };
+				v[k++] = p;
+				break;
+			}
+		}
+	}
+	for (uint32_t i = 0, j; i < k; i = j) {
+		for (j = i + 1; j < k && x[j].step == x[i].step && x[j].port == x[i].port; j++)
+			;
+		struct rt_elem *e = c->s[x[i].step].e;
+		if (x[i].port == UINT32_MAX) {
+			for (uint32_t q = i; q < j; q++)
+				tx(m, e, v[q]);
+			continue;
+		}
+		m->depth = d + 1 + x[i].step;
+		rt_push_burst(e, x[i].port, v + i, j - i);
 	}
 }
 
@@ -208,10 +397,12 @@ bool rt__chain_run(struct rt_elem *e, uint32_t port, struct rt_pkt **v, uint32_t
 		memset(cnt, 0, c->n * sizeof cnt[0]);
 		memset(bytes, 0, c->n * sizeof bytes[0]);
 	}
-	for (uint32_t i = 0; i < n; i++) {
-		if (i + 1 < n)
-			__builtin_prefetch(rt_pkt_data(v[i + 1]));
-		run_one(m, c, d, v[i], cnt, bytes);
+	if (c->pure && n > 1) {
+		for (uint32_t i = 0; i < n; i += RT_BURST_MAX)
+			run_pure(m, c, d, v + i, n - i < RT_BURST_MAX ? n - i : RT_BURST_MAX, cnt, bytes);
+	} else {
+		for (uint32_t i = 0; i < n; i++)
+			run_one(m, c, d, v[i], cnt, bytes);
 	}
 	m->depth = d;
 	for (uint32_t j = 0; c->ncount && j < c->n; j++)

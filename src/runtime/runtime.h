@@ -149,6 +149,7 @@ uint32_t rt_simple_pool_in_use(const struct rt_simple_pool *sp);
  * ------------------------------------------------------------------------ */
 
 struct rt_module;
+struct flow_prog;
 struct rt_wbuf;
 struct rt_rbuf;
 struct rt_table_stats;
@@ -487,6 +488,14 @@ struct elem_runtime {
 	 * the chain makes no call per packet and adds what passed, once per
 	 * burst, with this. */
 	void (*step_count)(struct rt_elem *e, uint64_t pkts, uint64_t bytes);
+	/* Optional (classifiers, with step): the rule program the step runs
+	 * (compiled at init, in the state) and the output of rule i, so the
+	 * chain runs the program inline with the outputs as a table. */
+	const struct flow_prog *(*step_prog)(const struct rt_elem *e);
+	int32_t (*step_rule_out)(const struct rt_elem *e, uint32_t rule);
+	/* With step: without output 0 connected the step is rt_tx alone
+	 * (ToDevice), which the chain does inline. */
+	bool step_tx;
 };
 
 /* Most packets that travel the graph together (push_burst's n). */
