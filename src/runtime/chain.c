@@ -30,9 +30,11 @@ enum step_kind {
 
 struct chain_step {
 	struct rt_elem *e;
-	int32_t (*step)(struct rt_elem *e, uint32_t port, struct rt_pkt **pp);
-	struct rt_pkt *(*action)(struct rt_elem *e, struct rt_pkt *p);
-	const struct flow_prog *prog; /* STEP_CLASSIFY */
+	union {
+		int32_t (*step)(struct rt_elem *e, uint32_t port, struct rt_pkt **pp); /* STEP_FUSED */
+		struct rt_pkt *(*action)(struct rt_elem *e, struct rt_pkt *p);       /* STEP_ACTION */
+		const struct flow_prog *prog;                                          /* STEP_CLASSIFY */
+	} u;
 	const int32_t *outs;          /* STEP_CLASSIFY: rule -> output (-1: drop) */
 	uint32_t in_port;  /* the input the chain enters e by */
 	uint32_t next;     /* the output that continues the chain (UINT32_MAX: last step) */
@@ -112,19 +114,26 @@ static int refine(const struct rt_elem *x, int kind)
 	return kind;
 }
 
-/* The chain entering x by input `port`. NULL: -ENOMEM. */
-static struct rt_chain *compile(struct rt_elem *x, uint32_t port)
+/* The chain entering x by input `port`, written at dst when it is set:
+ * its size in bytes (a multiple of 8) either way. */
+static size_t compile(struct rt_elem *x, uint32_t port, uint8_t *dst)
 {
 	struct rt_elem *in[RT_CHAIN_MAX];
 	struct chain_step s[RT_CHAIN_MAX];
 	uint32_t n = 0, ncount = 0, nouts = 0;
 	for (;;) {
 		int kind = refine(x, kind_of(x, port));
-		if (kind == STEP_CLASSIFY)
-			nouts += prog_rules(x->rt->step_prog(x));
+		s[n] = (struct chain_step){ .e = x, .in_port = port, .kind = (uint8_t)kind,
+		                            .next = UINT32_MAX };
+		if (kind == STEP_CLASSIFY) {
+			s[n].u.prog = x->rt->step_prog(x);
+			nouts += prog_rules(s[n].u.prog);
+		} else if (kind == STEP_ACTION) {
+			s[n].u.action = x->rt->action;
+		} else if (kind == STEP_FUSED) {
+			s[n].u.step = x->rt->step;
+		}
 		in[n] = x;
-		s[n] = (struct chain_step){ .e = x, .step = x->rt->step, .action = x->rt->action,
-		                            .in_port = port, .kind = (uint8_t)kind, .next = UINT32_MAX };
 		ncount += kind == STEP_COUNT;
 		n++;
 		uint32_t k = n < RT_CHAIN_MAX ? continuation(x, kind, in, n) : UINT32_MAX;
@@ -134,9 +143,10 @@ static struct rt_chain *compile(struct rt_elem *x, uint32_t port)
 		port = x->out[k].port;
 		x = x->out[k].peer;
 	}
-	struct rt_chain *c = malloc(sizeof *c + n * sizeof c->s[0] + nouts * sizeof(int32_t));
-	if (!c)
-		return NULL;
+	size_t size = (sizeof(struct rt_chain) + n * sizeof s[0] + nouts * sizeof(int32_t) + 7) & ~(size_t)7;
+	if (!dst)
+		return size;
+	struct rt_chain *c = (struct rt_chain *)dst;
 	c->n = n;
 	c->ncount = ncount;
 	c->pure = true;
@@ -148,12 +158,18 @@ static struct rt_chain *compile(struct rt_elem *x, uint32_t port)
 		struct chain_step *st = &c->s[j];
 		if (st->kind != STEP_CLASSIFY)
 			continue;
-		st->prog = st->e->rt->step_prog(st->e);
 		st->outs = outs;
-		for (uint32_t r = 0, nr = prog_rules(st->prog); r < nr; r++)
+		for (uint32_t r = 0, nr = prog_rules(st->u.prog); r < nr; r++)
 			*outs++ = st->e->rt->step_rule_out(st->e, r);
 	}
-	return c;
+	return size;
+}
+
+/* Is output k of e the head of a chain? */
+static bool head(const struct rt_elem *e, uint32_t k)
+{
+	const struct rt_port *o = &e->out[k];
+	return o->push && o->peer && kind_of(o->peer, o->port) >= 0;
 }
 
 static bool compile_off(const struct rt_module *m)
@@ -162,32 +178,35 @@ static bool compile_off(const struct rt_module *m)
 	return m->lim.no_compile || (env && *env && strcmp(env, "0") != 0);
 }
 
+/* All the chains in one allocation (the pointers, then the chains), so a
+ * packet's trip touches few lines outside the module's block. */
 int rt__chains_build(struct rt_module *m)
 {
 	if (compile_off(m))
 		return 0;
 	uint32_t heads = 0;
+	size_t bytes = 0;
 	for (uint32_t i = 0; i < m->n; i++)
-		for (uint32_t k = 0; k < m->elems[i].noutputs; k++) {
-			const struct rt_port *o = &m->elems[i].out[k];
-			heads += o->push && o->peer && kind_of(o->peer, o->port) >= 0;
-		}
+		for (uint32_t k = 0; k < m->elems[i].noutputs; k++)
+			if (head(&m->elems[i], k)) {
+				heads++;
+				bytes += compile(m->elems[i].out[k].peer, m->elems[i].out[k].port, NULL);
+			}
 	if (!heads || heads > UINT16_MAX)
 		return 0;
-	m->chains = calloc(heads, sizeof *m->chains);
-	if (!m->chains)
+	size_t ptrs = ((size_t)heads * sizeof *m->chains + 63) & ~(size_t)63;
+	uint8_t *blk = aligned_alloc(64, (ptrs + bytes + 63) & ~(size_t)63);
+	if (!blk)
 		return -ENOMEM;
+	m->chains = (struct rt_chain **)blk;
+	uint8_t *at = blk + ptrs;
 	for (uint32_t i = 0; i < m->n; i++)
 		for (uint32_t k = 0; k < m->elems[i].noutputs; k++) {
 			struct rt_port *o = &m->elems[i].out[k];
-			if (!o->push || !o->peer || kind_of(o->peer, o->port) < 0)
+			if (!head(&m->elems[i], k))
 				continue;
-			struct rt_chain *c = compile(o->peer, o->port);
-			if (!c) {
-				rt__chains_free(m);
-				return -ENOMEM;
-			}
-			m->chains[m->nchains++] = c;
+			m->chains[m->nchains++] = (struct rt_chain *)at;
+			at += compile(o->peer, o->port, at);
 			o->chain = (uint16_t)m->nchains;
 		}
 	return 0;
@@ -195,8 +214,6 @@ int rt__chains_build(struct rt_module *m)
 
 void rt__chains_free(struct rt_module *m)
 {
-	for (uint32_t i = 0; i < m->nchains; i++)
-		free(m->chains[i]);
 	free(m->chains);
 	m->chains = NULL;
 	m->nchains = 0;
@@ -291,7 +308,7 @@ static inline void run_one(struct rt_module *m, const struct rt_chain *c, uint32
 			o = 0;
 			break;
 		case STEP_CLASSIFY: {
-			int32_t r = classify(s->prog, p);
+			int32_t r = classify(s->u.prog, p);
 			o = r < 0 ? -1 : s->outs[r];
 			if (o < 0) {
 				rt_drop(s->e, p);
@@ -304,12 +321,12 @@ static inline void run_one(struct rt_module *m, const struct rt_chain *c, uint32
 			return;
 		case STEP_ACTION:
 			m->depth = d + 1 + j;
-			p = s->action(s->e, p);
+			p = s->u.action(s->e, p);
 			o = p ? 0 : RT_STEP_GONE;
 			break;
 		default:
 			m->depth = d + 1 + j;
-			o = s->step(s->e, s->in_port, &p);
+			o = s->u.step(s->e, s->in_port, &p);
 			break;
 		}
 		if (o < 0)
@@ -347,7 +364,7 @@ static void run_pure(struct rt_module *m, const struct rt_chain *c, uint32_t d,
 				cnt[j]++;
 				bytes[j] += p->len;
 			} else if (s->kind == STEP_CLASSIFY) {
-				int32_t r = classify(s->prog, p);
+				int32_t r = classify(s->u.prog, p);
 				o = r < 0 ? -1 : s->outs[r];
 				if (o < 0) {
 					rt_drop(s->e, p);
