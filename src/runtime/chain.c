@@ -28,12 +28,30 @@ enum step_kind {
 	STEP_TX,       /* a device output: rt_tx here */
 };
 
+/* A classifier's program specialised for the chain: each test a range
+ * check on the masked field (no switch on the operator), the program in
+ * the chain's own memory next to its steps. */
+struct cinsn {
+	uint8_t base;      /* enum flow_base; 4: never present */
+	uint8_t shift, len;
+	bool neg;          /* true when the value is outside [lo, lo + span] */
+	uint32_t off, need, mask, lo, span;
+	int32_t yes, no;   /* as flow_prog_insn's */
+};
+
+struct cprog {
+	int32_t start;
+	uint32_t ninsn;
+	struct cinsn insn[];
+};
+
 struct chain_step {
 	struct rt_elem *e;
 	union {
 		int32_t (*step)(struct rt_elem *e, uint32_t port, struct rt_pkt **pp); /* STEP_FUSED */
 		struct rt_pkt *(*action)(struct rt_elem *e, struct rt_pkt *p);       /* STEP_ACTION */
-		const struct flow_prog *prog;                                          /* STEP_CLASSIFY */
+		const struct flow_prog *prog;      /* STEP_CLASSIFY, while compiling */
+		const struct cprog *cprog;         /* STEP_CLASSIFY */
 	} u;
 	const int32_t *outs;          /* STEP_CLASSIFY: rule -> output (-1: drop) */
 	uint32_t in_port;  /* the input the chain enters e by */
@@ -101,6 +119,32 @@ static uint32_t prog_rules(const struct flow_prog *prog)
 	return low <= FLOW_PROG_RESULT(0) ? (uint32_t)(-2 - low) + 1 : 0;
 }
 
+/* flow_compare(x, op, value) as x in [lo, lo + span], negated or not. */
+static struct cinsn specialise(const struct flow_prog_insn *in)
+{
+	struct cinsn c = { .base = in->base, .shift = in->shift, .len = in->len, .off = in->off,
+	                   .need = in->need, .mask = in->mask, .yes = in->yes, .no = in->no };
+	uint32_t v = in->value, lo = 0, hi = UINT32_MAX;
+	bool never = false;
+	switch (in->op) {
+	case FLOW_EQ: lo = hi = v; break;
+	case FLOW_NE: lo = hi = v; c.neg = true; break;
+	case FLOW_LT: never = v == 0; hi = v - 1; break;
+	case FLOW_GT: never = v == UINT32_MAX; lo = v + 1; break;
+	case FLOW_LE: hi = v; break;
+	case FLOW_GE: lo = v; break;
+	default: never = true; break;
+	}
+	if (never) { /* the whole range, negated */
+		lo = 0;
+		hi = UINT32_MAX;
+		c.neg = true;
+	}
+	c.lo = lo;
+	c.span = hi - lo;
+	return c;
+}
+
 /* The step's kind once the element is known: a classifier's program and
  * a device output without a copy to make are run inline. */
 static int refine(const struct rt_elem *x, int kind)
@@ -120,7 +164,7 @@ static size_t compile(struct rt_elem *x, uint32_t port, uint8_t *dst)
 {
 	struct rt_elem *in[RT_CHAIN_MAX];
 	struct chain_step s[RT_CHAIN_MAX];
-	uint32_t n = 0, ncount = 0, nouts = 0;
+	uint32_t n = 0, ncount = 0, nouts = 0, ninsn = 0, nprog = 0;
 	for (;;) {
 		int kind = refine(x, kind_of(x, port));
 		s[n] = (struct chain_step){ .e = x, .in_port = port, .kind = (uint8_t)kind,
@@ -128,6 +172,8 @@ static size_t compile(struct rt_elem *x, uint32_t port, uint8_t *dst)
 		if (kind == STEP_CLASSIFY) {
 			s[n].u.prog = x->rt->step_prog(x);
 			nouts += prog_rules(s[n].u.prog);
+			ninsn += s[n].u.prog->ninsn;
+			nprog++;
 		} else if (kind == STEP_ACTION) {
 			s[n].u.action = x->rt->action;
 		} else if (kind == STEP_FUSED) {
@@ -143,7 +189,9 @@ static size_t compile(struct rt_elem *x, uint32_t port, uint8_t *dst)
 		port = x->out[k].port;
 		x = x->out[k].peer;
 	}
-	size_t size = (sizeof(struct rt_chain) + n * sizeof s[0] + nouts * sizeof(int32_t) + 7) & ~(size_t)7;
+	size_t progs = nprog * sizeof(struct cprog) + ninsn * sizeof(struct cinsn);
+	size_t head = sizeof(struct rt_chain) + n * sizeof s[0];
+	size_t size = (head + progs + nouts * sizeof(int32_t) + 7) & ~(size_t)7;
 	if (!dst)
 		return size;
 	struct rt_chain *c = (struct rt_chain *)dst;
@@ -153,13 +201,22 @@ static size_t compile(struct rt_elem *x, uint32_t port, uint8_t *dst)
 	for (uint32_t j = 0; j < n; j++)
 		c->pure &= s[j].kind == STEP_COUNT || s[j].kind == STEP_CLASSIFY || s[j].kind == STEP_TX;
 	memcpy(c->s, s, n * sizeof s[0]);
-	int32_t *outs = (int32_t *)&c->s[n];
+	uint8_t *at = dst + head; /* programs (8-byte aligned), then output tables */
+	int32_t *outs = (int32_t *)(at + progs);
 	for (uint32_t j = 0; j < n; j++) {
 		struct chain_step *st = &c->s[j];
 		if (st->kind != STEP_CLASSIFY)
 			continue;
+		const struct flow_prog *fp = st->u.prog;
+		struct cprog *cp = (struct cprog *)at;
+		cp->start = fp->start;
+		cp->ninsn = fp->ninsn;
+		for (uint32_t i = 0; i < fp->ninsn; i++)
+			cp->insn[i] = specialise(&fp->insn[i]);
+		at += sizeof *cp + fp->ninsn * sizeof cp->insn[0];
+		st->u.cprog = cp;
 		st->outs = outs;
-		for (uint32_t r = 0, nr = prog_rules(st->u.prog); r < nr; r++)
+		for (uint32_t r = 0, nr = prog_rules(fp); r < nr; r++)
 			*outs++ = st->e->rt->step_rule_out(st->e, r);
 	}
 	return size;
@@ -241,7 +298,7 @@ static inline uint32_t load_be(const uint8_t *b, size_t blen, uint32_t off, unsi
 	return x;
 }
 
-static inline bool prog_test(const struct flow_prog_insn *in, const uint8_t *b, size_t blen)
+static inline bool prog_test(const struct cinsn *in, const uint8_t *b, size_t blen)
 {
 	if (!b || in->need > blen)
 		return false;
@@ -252,12 +309,12 @@ static inline bool prog_test(const struct flow_prog_insn *in, const uint8_t *b, 
 	} else {
 		x = load_be(b, blen, in->off, in->len);
 	}
-	return flow_compare(x & in->mask, in->op, in->value);
+	return (((x & in->mask) - in->lo) <= in->span) != in->neg;
 }
 
 /* The rule the program picks for p (-1: none), with the windows the
  * classifier's packet function gives it (classifier.c, packet_view). */
-static inline int32_t classify(const struct flow_prog *prog, const struct rt_pkt *p)
+static inline int32_t classify(const struct cprog *prog, const struct rt_pkt *p)
 {
 	const uint8_t *bp[5] = { NULL, NULL, NULL, rt_pkt_data(p), NULL };
 	size_t bl[5] = { 0, 0, 0, p->len, 0 };
@@ -277,7 +334,7 @@ static inline int32_t classify(const struct flow_prog *prog, const struct rt_pkt
 	}
 	int32_t l = prog->start;
 	while (l >= 0) {
-		const struct flow_prog_insn *in = &prog->insn[l];
+		const struct cinsn *in = &prog->insn[l];
 		l = prog_test(in, bp[in->base], bl[in->base]) ? in->yes : in->no;
 	}
 	return l == -1 ? -1 : -2 - l;
@@ -308,7 +365,7 @@ static inline void run_one(struct rt_module *m, const struct rt_chain *c, uint32
 			o = 0;
 			break;
 		case STEP_CLASSIFY: {
-			int32_t r = classify(s->u.prog, p);
+			int32_t r = classify(s->u.cprog, p);
 			o = r < 0 ? -1 : s->outs[r];
 			if (o < 0) {
 				rt_drop(s->e, p);
@@ -364,7 +421,7 @@ static void run_pure(struct rt_module *m, const struct rt_chain *c, uint32_t d,
 				cnt[j]++;
 				bytes[j] += p->len;
 			} else if (s->kind == STEP_CLASSIFY) {
-				int32_t r = classify(s->u.prog, p);
+				int32_t r = classify(s->u.cprog, p);
 				o = r < 0 ? -1 : s->outs[r];
 				if (o < 0) {
 					rt_drop(s->e, p);
@@ -409,6 +466,11 @@ bool rt__chain_run(struct rt_elem *e, uint32_t port, struct rt_pkt **v, uint32_t
 	 * interpreter drops, so such a run is left to it. */
 	if ((uint64_t)d + c->n >= m->max_depth)
 		return false;
+	if (n == 1 && !c->ncount) { /* a pull task's packet, a module's burst of one */
+		run_one(m, c, d, v[0], NULL, NULL);
+		m->depth = d;
+		return true;
+	}
 	uint64_t cnt[RT_CHAIN_MAX], bytes[RT_CHAIN_MAX];
 	if (c->ncount) {
 		memset(cnt, 0, c->n * sizeof cnt[0]);

@@ -215,6 +215,8 @@ static void test_each_class(void **st)
 		"FromDevice(0) -> f :: IPFilter(allow udp dst port 1500, deny all) -> c :: Counter -> ToDevice(0)",
 		"FromDevice(0) -> IPFilter(deny src 10.1.0.0/16, deny tcp, deny icmp, deny dst port 22,"
 		" allow udp port 1500 or ip ttl < 3, allow ip frag, deny all) -> ToDevice(0)",
+		"FromDevice(0) -> f :: IPFilter(allow tcp dst port != 80 and ip ttl <= 62, allow udp src port >= 1500,"
+		" 1 ip tos != 0, 1 ip ttl > 63, allow src port < 1024, deny all) -> ToDevice(0); f[1] -> ToDevice(1)",
 		"FromDevice(0) -> f :: IPClassifier(udp dst port 1500, tcp syn, ip proto 4, -) -> ToDevice(0);"
 		" f[1] -> ToDevice(1); f[2] -> ToDevice(2); f[3] -> Discard",
 		"FromDevice(0) -> f :: Classifier(9/11 22/05dc, 9/06, 0/45%f0, -) -> c :: Counter -> ToDevice(0);"
