@@ -226,6 +226,10 @@ static void test_each_class(void **st)
 		"FromDevice(0) -> rw :: TCPRewriter(pattern 203.0.113.1 1024-65535# - - 0 1) -> ToDevice(0);"
 		" rw[1] -> ToDevice(1)",
 		"FromDevice(0) -> rw :: IPRewriter(pattern - - 172.16.15.133 - 0 0) -> c :: Counter -> ToDevice(0)",
+		"ar :: IPAddrRewriter(pattern 203.0.113.0/29 - 0 1, drop); FromDevice(0)"
+		" -> c :: IPClassifier(dst net 203.0.113.0/29, -); c[1] -> [0]ar; c[0] -> [1]ar;"
+		" ar[0] -> ToDevice(0); ar[1] -> ToDevice(1)",
+		"FromDevice(0) -> f :: IPFilter(allow udp, deny all) -> d :: Discard",
 		"FromDevice(0) -> c :: Counter -> ToDevice(0) -> c2 :: Counter -> ToDevice(1)",
 		"FromDevice(0) -> Paint(3) -> d :: DecIPTTL -> SetIPDSCP(46) -> c :: Counter -> ToDevice(0);"
 		" d[1] -> ToDevice(1)",
