@@ -7,7 +7,6 @@
 #include "elements/element.h"
 #include "runtime/internal.h"
 
-
 /* Device numbers are below this (runtime.h: N < 256). */
 #define RT_MAX_DEV 256
 /* Defaults for the struct rt_limits fields left 0. The flow quota has

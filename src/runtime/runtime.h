@@ -223,9 +223,9 @@ const char *rt_module_dev_out_name(const struct rt_module *m, uint32_t dev);
 int rt_module_push(struct rt_module *m, uint32_t dev, struct rt_pkt *p, uint64_t now_ns);
 /* rt_module_push for n packets in order, as a vector: the device checks
  * run over the burst first, then the good packets travel the graph
- * together as far as the elements have push_burst (below), one by one
- * after that. Each element sees the packets in their order; v is used as
- * scratch. The last error, or 0. */
+ * together through compiled chains (src/runtime/chain.c) and elements
+ * with push_burst (below), one by one after that. Each element sees the
+ * packets in their order; v is used as scratch. The last error, or 0. */
 int rt_module_push_burst(struct rt_module *m, uint32_t dev, struct rt_pkt **v, uint32_t n,
                          uint64_t now_ns);
 /* Start loading the first `bytes` of the module's block (header, element
