@@ -5,8 +5,11 @@
  * module; packets are pushed in bursts of 32 as the fast path does
  * (src/dataplane/program.c) and recycled through a simple pool. The clock
  * is simulated (OFFER_NS per packet), so timers fire as they would at that
- * load. Prints a table over interleaved rounds (the least CPU time, and
- * the median); asserts nothing.
+ * load. Every configuration runs twice a round, with its chains compiled
+ * (src/runtime/chain.c) and through the generic interpreter
+ * (rt_limits.no_compile), so both columns come from the same run. Prints
+ * a table over interleaved rounds (the least CPU time, and the median);
+ * asserts nothing.
  *
  *   bench-rt_packets [--packets N] [--rounds R] [--flows F] [--quick] */
 #include <stdio.h>
@@ -119,12 +122,14 @@ struct result {
 	int n;
 	size_t mem;
 	uint64_t out, in;
+	uint32_t chains, steps;
 };
 
 /* One run of `n` packets through a fresh module; 0 or -1 (printed). The
  * pool is the process's, made once: its first touch (page faults) is not
  * any configuration's cost. res NULL: a warm-up, not recorded. */
-static int run(struct rt_simple_pool *sp, const struct conf *cf, uint32_t n, uint32_t flows, struct result *res)
+static int run(struct rt_simple_pool *sp, const struct conf *cf, uint32_t n, uint32_t flows, bool interp,
+               struct result *res)
 {
 	struct ctx c = {.pool = rt_simple_pool_ops(sp)};
 	struct src_file f = {cf->name, cf->text, strlen(cf->text)};
@@ -133,7 +138,7 @@ static int run(struct rt_simple_pool *sp, const struct conf *cf, uint32_t n, uin
 	struct click_graph *g = NULL;
 	struct rt_module *m = NULL;
 	struct rt_env env = {.pool = c.pool, .tx = tx, .tx_ctx = &c};
-	struct rt_limits lim = {.flow_capacity = flows < 1024 ? 1024 : flows};
+	struct rt_limits lim = {.flow_capacity = flows < 1024 ? 1024 : flows, .no_compile = interp};
 	if (click_parse(&f, &elem_click_options, &g, &d) || rt_module_new(g, &env, &lim, 0, true, &m, &d)) {
 		fprintf(stderr, "%s:\n", cf->name);
 		diags_print(stderr, &d);
@@ -167,6 +172,7 @@ static int run(struct rt_simple_pool *sp, const struct conf *cf, uint32_t n, uin
 		res->n++;
 	}
 	res->mem = rt_module_mem_size(m);
+	res->chains = rt_module_chains(m, &res->steps);
 	res->out = c.tx;
 	res->in = in;
 	rt_module_free(m);
@@ -236,14 +242,15 @@ int main(int argc, char **argv)
 		        BURST, MAX_ROUNDS);
 		return 2;
 	}
-	static struct result res[NCONF];
+	static struct result res[NCONF], ires[NCONF]; /* compiled, interpreted */
 	struct rt_simple_pool *sp = rt_simple_pool_new(POOL, 2048, 128);
 	int rc = 0;
-	for (size_t k = 0; k < NCONF && rc == 0; k++) /* warm-up: code, pool, allocator */
-		rc = run(sp, &CONFS[k], n / 10 > BURST ? n / 10 : BURST, flows, NULL);
+	for (size_t k = 0; k < 2 * NCONF && rc == 0; k++) /* warm-up: code, pool, allocator */
+		rc = run(sp, &CONFS[k / 2], n / 10 > BURST ? n / 10 : BURST, flows, k & 1, NULL);
 	for (int r = 0; r < rounds && rc == 0; r++)
-		for (size_t k = 0; k < NCONF && rc == 0; k++)
-			rc = run(sp, &CONFS[k], n, flows, &res[k]);
+		for (size_t k = 0; k < 2 * NCONF && rc == 0; k++) /* compiled and interpreted in turn */
+			rc = run(sp, &CONFS[k / 2], n, flows, (k ^ (size_t)r) & 1,
+			         (k ^ (size_t)r) & 1 ? &ires[k / 2] : &res[k / 2]);
 	rt_simple_pool_free(sp);
 	if (rc)
 		return 1;
@@ -251,8 +258,10 @@ int main(int argc, char **argv)
 	       "%u packets per run, %d interleaved round(s)\n", flows, BURST, n, rounds);
 	printf("# CPU ns: the least of the rounds (interference on a shared machine only adds), median beside;"
 	       " element: the chain FromNetFront -> X -> ToNetFront less the pass-through\n");
-	printf("%-8s %-30s %9s %9s %9s %9s %9s %10s\n", "kind", "what", "CPU ns", "median", "element", "wall ns",
-	       "Mpps", "B/module");
+	printf("# compiled chains (the default) and the generic interpreter (INNET_RT_NOCOMPILE=1) in turn, same run;"
+	       " chains/steps: what rt_module_new compiled\n");
+	printf("%-8s %-30s %9s %9s %9s %9s %9s %9s %10s %7s\n", "kind", "what", "CPU ns", "median", "interp",
+	       "gain", "element", "Mpps", "B/module", "chains");
 	double pass = minimum(res[0].cpu, res[0].n);
 	double fw = -1, sb = -1;
 	for (size_t k = 0; k < NCONF; k++) {
@@ -265,13 +274,21 @@ int main(int argc, char **argv)
 		char el[16] = "-";
 		if (cf->kind == ELEMENT)
 			snprintf(el, sizeof el, "%.1f", cpu - pass);
-		printf("%-8s %-30s %9.1f %9.1f %9s %9.1f %9.2f %10zu", cf->kind == MODULE ? "module" : cf->kind == PASS ?
-		       "base" : "element", cf->name, cpu, median(res[k].cpu, res[k].n), el, wall, 1e3 / wall,
-		       res[k].mem);
+		double icpu = minimum(ires[k].cpu, ires[k].n);
+		char gain[16], ch[16];
+		snprintf(gain, sizeof gain, "%+.0f%%", 100 * (icpu - cpu) / icpu);
+		snprintf(ch, sizeof ch, "%u/%u", res[k].chains, res[k].steps);
+		printf("%-8s %-30s %9.1f %9.1f %9.1f %9s %9s %9.2f %10zu %7s", cf->kind == MODULE ? "module" :
+		       cf->kind == PASS ? "base" : "element", cf->name, cpu, median(res[k].cpu, res[k].n), icpu, gain,
+		       el, 1e3 / wall, res[k].mem, ch);
 		if (res[k].out != res[k].in)
 			printf("  (%llu of %llu out)", (unsigned long long)res[k].out, (unsigned long long)res[k].in);
 		printf("\n");
 	}
+	for (size_t k = 0; k < NCONF; k++)
+		if (ires[k].out != res[k].out)
+			printf("# %s: %llu packets out compiled, %llu interpreted: a bug\n", CONFS[k].name,
+			       (unsigned long long)res[k].out, (unsigned long long)ires[k].out);
 	if (fw > 0 && sb > 0)
 		printf("# the sandbox's cost: %.1f CPU ns per packet, %.0f%% of the firewall's\n", sb - fw,
 		       100 * (sb - fw) / fw);

@@ -183,11 +183,35 @@ static void cls_push_burst(struct rt_elem *e, uint32_t port, struct rt_pkt **v, 
 	}
 }
 
+/* The fused step of compiled chains: the compiled program's answer. */
+static int32_t cls_step(struct rt_elem *e, uint32_t port, struct rt_pkt **pp)
+{
+	(void)port;
+	int32_t out = cls_output(e, *pp);
+	if (out < 0)
+		rt_drop(e, *pp);
+	return out < 0 ? RT_STEP_GONE : out;
+}
+
+static const struct flow_prog *cls_prog(const struct rt_elem *e)
+{
+	return e->state;
+}
+
+static int32_t cls_rule_out(const struct rt_elem *e, uint32_t rule)
+{
+	const struct cls_conf *c = e->conf;
+	return rule < c->n ? c->rules[rule].out : -1;
+}
+
 const struct elem_runtime cls_runtime = {
 	.state_size = cls_state_size,
 	.init = cls_init,
 	.push = cls_push,
 	.push_burst = cls_push_burst,
+	.step = cls_step,
+	.step_prog = cls_prog,
+	.step_rule_out = cls_rule_out,
 };
 
 /* ---- describe and the class object ---- */

@@ -78,6 +78,14 @@ static void counter_push_burst(struct rt_elem *e, uint32_t port, struct rt_pkt *
 	rt_push_burst(e, 0, v, n);
 }
 
+/* Compiled chains count what passed once per burst. */
+static void counter_step_count(struct rt_elem *e, uint64_t pkts, uint64_t bytes)
+{
+	struct counter_state *s = e->state;
+	s->count += pkts;
+	s->byte_count += bytes;
+}
+
 /* AverageCounter: packets in the first IGNORE after the first one are not
  * counted; the rate is over first..latest counted packet. */
 static struct rt_pkt *averagecounter_action(struct rt_elem *e, struct rt_pkt *p)
@@ -115,6 +123,7 @@ static const struct elem_runtime counter_runtime = {
 	.state_size = counter_state_size,
 	.action = counter_action,
 	.push_burst = counter_push_burst,
+	.step_count = counter_step_count,
 	.read = counter_read,
 };
 

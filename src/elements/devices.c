@@ -249,6 +249,20 @@ static void todevice_push_burst(struct rt_elem *e, uint32_t port, struct rt_pkt 
 		rt_tx(e, v[i]);
 }
 
+/* The fused step: todevice_push but for the final push of the copy. */
+static int32_t todevice_step(struct rt_elem *e, uint32_t port, struct rt_pkt **pp)
+{
+	(void)port;
+	if (!rt_has_output(e, 0)) {
+		rt_tx(e, *pp);
+		return RT_STEP_GONE;
+	}
+	struct rt_pkt *q = rt_pkt_copy(e, *pp);
+	if (q)
+		rt_tx(e, q);
+	return 0;
+}
+
 int elem__device_out_init(struct rt_elem *e, struct diags *d)
 {
 	if (e->ninputs && !e->in[0].push)
@@ -285,6 +299,8 @@ static const struct elem_runtime todevice_runtime = {
 	.init = elem__device_out_init,
 	.push = todevice_push,
 	.push_burst = todevice_push_burst,
+	.step = todevice_step,
+	.step_tx = true,
 	.run = todevice_run,
 	.device = dev_device,
 };

@@ -60,6 +60,13 @@ static void discard_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
 	rt_drop(e, p);
 }
 
+/* The fused step of compiled chains: discard_push, nothing goes on. */
+static int32_t discard_step(struct rt_elem *e, uint32_t port, struct rt_pkt **pp)
+{
+	discard_push(e, port, *pp);
+	return RT_STEP_GONE;
+}
+
 static int discard_init(struct rt_elem *e, struct diags *d)
 {
 	const struct discard_conf *c = e->conf;
@@ -96,6 +103,7 @@ static const struct elem_runtime discard_runtime = {
 	.state_size = discard_state_size,
 	.init = discard_init,
 	.push = discard_push,
+	.step = discard_step,
 	.run = discard_run,
 	.read = discard_read,
 };

@@ -780,6 +780,11 @@ void rw_rebase_flow(struct rt_flow *f, uint64_t away);
  * dropped (a refusal by a full table counts a mapping failure). */
 struct rt_flow *rw_map_new(struct rt_elem *e, uint32_t port, struct rt_pkt *p,
                            const struct rt_flowid *key, int64_t timeout, int64_t guarantee);
+/* rw_map_new for fused steps: instead of passing the packet itself it
+ * sets *out to the output it leaves by (RT_STEP_GONE: dropped). */
+struct rt_flow *rw_map_new_step(struct rt_elem *e, uint32_t port, struct rt_pkt *p,
+                                const struct rt_flowid *key, int64_t timeout, int64_t guarantee,
+                                int32_t *out);
 /* Count a packet on f in direction dir (packets, seen directions). */
 static inline void rw_count(struct rt_flow *f, int dir)
 {
@@ -790,6 +795,9 @@ static inline void rw_count(struct rt_flow *f, int dir)
  * in direction dir and emit it on the mapping's output for that direction. */
 void rw_forward(struct rt_elem *e, struct rt_flow *f, int dir, struct rt_pkt *p,
                 int64_t timeout, int64_t guarantee, bool addr_only);
+/* rw_forward without the emit: the output it leaves by (fused steps). */
+uint32_t rw_forward_step(struct rt_elem *e, struct rt_flow *f, int dir, struct rt_pkt *p,
+                         int64_t timeout, int64_t guarantee, bool addr_only);
 
 /* ---- rewriting a header by a mapping ---- */
 

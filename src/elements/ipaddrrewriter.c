@@ -88,31 +88,47 @@ static struct rt_flow *find_mapping(struct rt_flowtab *tab, const uint8_t *ip, i
 	return rt_flowtab_lookup(tab, &reply, dir);
 }
 
-static void ipaddrrewriter_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
+/* The output p leaves by, or RT_STEP_GONE (dropped): push and the fused
+ * step of compiled chains share it; push then emits. */
+static int32_t ipaddrrewriter_step(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
 {
 	const struct rw_conf *c = e->conf;
 	struct rw_state *s = e->state;
 	if (!rt_pkt_has_ip(p) || rt_pkt_ip_avail(p) < 20 || port >= c->nspecs) {
 		rt_drop(e, p);
-		return;
+		return RT_STEP_GONE;
 	}
 	const uint8_t *ip = rt_pkt_ip(p);
 	int dir = 0;
 	struct rt_flow *f = find_mapping(&s->tab, ip, &dir);
 	if (!f) {
 		struct rt_flowid key = { .saddr = rt_rd32(ip + 12) };
-		f = rw_map_new(e, port, p, &key, c->timeout_ns, c->guarantee_ns);
+		int32_t out;
+		f = rw_map_new_step(e, port, p, &key, c->timeout_ns, c->guarantee_ns, &out);
 		if (!f)
-			return;
+			return out;
 		dir = 0;
 	}
 	rw_count(f, dir);
-	rw_forward(e, f, dir, p, c->timeout_ns, c->guarantee_ns, true);
+	return (int32_t)rw_forward_step(e, f, dir, p, c->timeout_ns, c->guarantee_ns, true);
+}
+
+static void ipaddrrewriter_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
+{
+	int32_t out = ipaddrrewriter_step(e, port, p);
+	if (out >= 0)
+		rt_push(e, (uint32_t)out, p);
+}
+
+static int32_t ipaddrrewriter_fused(struct rt_elem *e, uint32_t port, struct rt_pkt **pp)
+{
+	return ipaddrrewriter_step(e, port, *pp);
 }
 
 static const struct elem_runtime ipaddrrewriter_runtime = {
 	.state_size = rw_state_size,
 	.init = rw_init,
+	.step = ipaddrrewriter_fused,
 	.push = ipaddrrewriter_push,
 	.run = rw_reap,
 	.read = rw_read,

@@ -275,55 +275,72 @@ static int64_t udp_timeout(const struct rw_conf *c, const struct rt_flow *f)
 	                                                      : c->udp_timeout_ns;
 }
 
-static void rewriter_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p, bool tcp_only)
+/* What the rewriter does to p on input `port`: the output it leaves by,
+ * or RT_STEP_GONE (dropped). push and the fused step of compiled chains
+ * share it; push then emits. */
+static int32_t rewriter_step(struct rt_elem *e, uint32_t port, struct rt_pkt *p, bool tcp_only)
 {
 	const struct rw_conf *c = e->conf;
 	struct rw_state *s = e->state;
 	if (!rt_pkt_has_ip(p) || rt_pkt_ip_avail(p) < 20 || port >= c->nspecs) {
 		rt_drop(e, p);
-		return;
+		return RT_STEP_GONE;
 	}
 	if (!mappable(p, tcp_only)) {
 		if (c->specs[port].kind == RW_PASS)
-			rt_push(e, c->specs[port].fout, p);
-		else
-			rt_drop(e, p);
-		return;
+			return (int32_t)c->specs[port].fout;
+		rt_drop(e, p);
+		return RT_STEP_GONE;
 	}
 	bool tcp = rt_pkt_ip(p)[9] == RT_IP_PROTO_TCP;
 	struct rt_flowid key = rt_pkt_flowid(p, true);
 	int dir = 0;
 	struct rt_flow *f = rt_flowtab_lookup(&s->tab, &key, &dir);
 	if (!f) {
-		f = rw_map_new(e, port, p, &key, tcp ? c->tcp_nodata_timeout_ns : c->udp_timeout_ns,
-		               tcp ? c->tcp_guarantee_ns : c->udp_guarantee_ns);
+		int32_t out;
+		f = rw_map_new_step(e, port, p, &key, tcp ? c->tcp_nodata_timeout_ns : c->udp_timeout_ns,
+		                    tcp ? c->tcp_guarantee_ns : c->udp_guarantee_ns, &out);
 		if (!f)
-			return;
+			return out;
 		dir = 0;
 	}
 	rw_count(f, dir);
 	if (tcp) {
 		track_tcp(f, dir, p);
-		rw_forward(e, f, dir, p, tcp_timeout(c, f), c->tcp_guarantee_ns, false);
-	} else {
-		rw_forward(e, f, dir, p, udp_timeout(c, f), c->udp_guarantee_ns, false);
+		return (int32_t)rw_forward_step(e, f, dir, p, tcp_timeout(c, f), c->tcp_guarantee_ns, false);
 	}
+	return (int32_t)rw_forward_step(e, f, dir, p, udp_timeout(c, f), c->udp_guarantee_ns, false);
 }
 
 static void iprewriter_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
 {
-	rewriter_push(e, port, p, false);
+	int32_t out = rewriter_step(e, port, p, false);
+	if (out >= 0)
+		rt_push(e, (uint32_t)out, p);
 }
 
 static void tcprewriter_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
 {
-	rewriter_push(e, port, p, true);
+	int32_t out = rewriter_step(e, port, p, true);
+	if (out >= 0)
+		rt_push(e, (uint32_t)out, p);
+}
+
+static int32_t iprewriter_fused(struct rt_elem *e, uint32_t port, struct rt_pkt **pp)
+{
+	return rewriter_step(e, port, *pp, false);
+}
+
+static int32_t tcprewriter_fused(struct rt_elem *e, uint32_t port, struct rt_pkt **pp)
+{
+	return rewriter_step(e, port, *pp, true);
 }
 
 static const struct elem_runtime tcprewriter_runtime = {
 	.state_size = rw_state_size,
 	.init = rw_init,
 	.push = tcprewriter_push,
+	.step = tcprewriter_fused,
 	.run = rw_reap,
 	.read = rw_read,
 	.fini = rw_fini,
@@ -336,6 +353,7 @@ static const struct elem_runtime iprewriter_runtime = {
 	.state_size = rw_state_size,
 	.init = rw_init,
 	.push = iprewriter_push,
+	.step = iprewriter_fused,
 	.run = rw_reap,
 	.read = rw_read,
 	.fini = rw_fini,

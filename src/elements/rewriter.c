@@ -724,11 +724,23 @@ found:
 struct rt_flow *rw_map_new(struct rt_elem *e, uint32_t port, struct rt_pkt *p,
                            const struct rt_flowid *key, int64_t timeout, int64_t guarantee)
 {
+	int32_t out;
+	struct rt_flow *f = rw_map_new_step(e, port, p, key, timeout, guarantee, &out);
+	if (!f && out >= 0)
+		rt_push(e, (uint32_t)out, p);
+	return f;
+}
+
+struct rt_flow *rw_map_new_step(struct rt_elem *e, uint32_t port, struct rt_pkt *p,
+                                const struct rt_flowid *key, int64_t timeout, int64_t guarantee,
+                                int32_t *out)
+{
 	const struct rw_conf *c = e->conf;
 	struct rw_state *s = e->state;
 	const struct rw_spec *spec = &c->specs[port];
+	*out = RT_STEP_GONE;
 	if (spec->kind == RW_PASS) {
-		rt_push(e, spec->fout, p);
+		*out = (int32_t)spec->fout;
 		return NULL;
 	}
 	struct rt_flowid rew = *key;
@@ -758,13 +770,19 @@ struct rt_flow *rw_map_new(struct rt_elem *e, uint32_t port, struct rt_pkt *p,
 void rw_forward(struct rt_elem *e, struct rt_flow *f, int dir, struct rt_pkt *p,
                 int64_t timeout, int64_t guarantee, bool addr_only)
 {
+	rt_push(e, rw_forward_step(e, f, dir, p, timeout, guarantee, addr_only), p);
+}
+
+uint32_t rw_forward_step(struct rt_elem *e, struct rt_flow *f, int dir, struct rt_pkt *p,
+                         int64_t timeout, int64_t guarantee, bool addr_only)
+{
 	const struct rw_conf *c = e->conf;
 	struct rw_state *s = e->state;
 	uint64_t now = rt_now(e);
 	f->expiry = now + (uint64_t)(timeout > 0 ? timeout : 0);
 	rt_flowtab_guarantee(&s->tab, f, now + (uint64_t)(guarantee > 0 ? guarantee : 0));
 	rw_apply(f, dir, p, addr_only, c->dst_anno, c->reply_anno);
-	rt_push(e, dir ? f->rout : f->fout, p);
+	return dir ? f->rout : f->fout;
 }
 
 /* ---- saved state ---- */

@@ -5,27 +5,7 @@
 #include <string.h>
 
 #include "elements/element.h"
-#include "runtime/runtime.h"
-
-struct rt_module {
-	/* what every packet touches first: one cache line */
-	uint32_t depth, max_depth; /* max_depth: lim.max_depth */
-	uint64_t now;
-	struct rt_env env;         /* pool and tx first; log last */
-	struct rt_counters c;
-	struct rt_elem *dev_in0;   /* device input 0 (NULL: none) */
-	struct rt_limits lim;
-	const struct click_graph *g;
-	bool own_graph;
-	uint32_t n;
-	struct rt_elem *elems;
-	uint32_t ndev_in, ndev_out, ntimed;
-	struct rt_elem **dev_in, **dev_out, **timed;
-	uint64_t rng;
-	uint64_t hint; /* earliest time a blocked pull may succeed */
-	size_t size;
-	struct rt_flowquota flowq; /* the flow tables' quota and their memory */
-};
+#include "runtime/internal.h"
 
 /* Device numbers are below this (runtime.h: N < 256). */
 #define RT_MAX_DEV 256
@@ -376,6 +356,8 @@ int rt_module_new(const struct click_graph *g, const struct rt_env *env,
 	wire_ports(m);
 	if ((rc = list_upstream(m, &p)) < 0 || (rc = init_elements(m, d)) < 0)
 		goto cleanup;
+	/* without memory for its chains a module is still right: interpreted */
+	(void)rt__chains_build(m);
 	m->own_graph = take_graph;
 	*out = m;
 cleanup:
@@ -396,6 +378,7 @@ void rt_module_free(struct rt_module *m)
 			rt_of(&m->elems[i])->fini(&m->elems[i]);
 	if (m->own_graph)
 		click_graph_free((struct click_graph *)m->g);
+	rt__chains_free(m);
 	free(m);
 }
 
@@ -698,6 +681,8 @@ void rt_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
 		rt_drop(e, p);
 		return;
 	}
+	if (e->out[port].chain && rt__chain_run(e, port, &p, 1))
+		return;
 	uint32_t depth0 = m->depth++;
 	/* Chains of simple actions (Counter, Paint, ...) run in this loop
 	 * instead of one nested call per hop. */
@@ -731,6 +716,8 @@ void rt_push_burst(struct rt_elem *e, uint32_t port, struct rt_pkt **v, uint32_t
 {
 	struct rt_module *m = e->m;
 	struct rt_elem *x = port < e->noutputs ? e->out[port].peer : NULL;
+	if (x && e->out[port].chain && m->depth < m->max_depth && rt__chain_run(e, port, v, n))
+		return;
 	if (!x || !x->rt->push_burst || m->depth >= m->max_depth) {
 		for (uint32_t i = 0; i < n; i++)
 			rt_push(e, port, v[i]);

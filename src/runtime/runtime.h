@@ -149,6 +149,7 @@ uint32_t rt_simple_pool_in_use(const struct rt_simple_pool *sp);
  * ------------------------------------------------------------------------ */
 
 struct rt_module;
+struct flow_prog;
 struct rt_wbuf;
 struct rt_rbuf;
 struct rt_table_stats;
@@ -178,6 +179,11 @@ struct rt_limits {
 	/* Nested pushes before a packet is dropped (push loops; 0: 256). */
 	uint32_t max_depth;
 	uint64_t seed; /* per-module PRNG (rewriter ports, IP IDs) */
+	/* Run every packet through the generic interpreter: no compiled
+	 * chains (src/runtime/README.md, "Compiled chains"). The environment
+	 * variable INNET_RT_NOCOMPILE=1 (any value but "0") does the same for
+	 * every module made while it is set: tests run both paths. */
+	bool no_compile;
 };
 
 /* Instantiate the graph. The graph must outlive the module (element
@@ -217,9 +223,9 @@ const char *rt_module_dev_out_name(const struct rt_module *m, uint32_t dev);
 int rt_module_push(struct rt_module *m, uint32_t dev, struct rt_pkt *p, uint64_t now_ns);
 /* rt_module_push for n packets in order, as a vector: the device checks
  * run over the burst first, then the good packets travel the graph
- * together as far as the elements have push_burst (below), one by one
- * after that. Each element sees the packets in their order; v is used as
- * scratch. The last error, or 0. */
+ * together through compiled chains (src/runtime/chain.c) and elements
+ * with push_burst (below), one by one after that. Each element sees the
+ * packets in their order; v is used as scratch. The last error, or 0. */
 int rt_module_push_burst(struct rt_module *m, uint32_t dev, struct rt_pkt **v, uint32_t n,
                          uint64_t now_ns);
 /* Start loading the first `bytes` of the module's block (header, element
@@ -266,6 +272,10 @@ void rt_module_counters(const struct rt_module *m, struct rt_counters *c);
  * check is one drop), and queued. */
 uint64_t rt_module_losses(const struct rt_module *m);
 uint32_t rt_module_queued(const struct rt_module *m);
+/* How many compiled chains the module runs (0 with rt_limits.no_compile
+ * or INNET_RT_NOCOMPILE, or when no element it has can be fused), and
+ * how many fused steps they hold together. Tests and benchmarks. */
+uint32_t rt_module_chains(const struct rt_module *m, uint32_t *steps);
 
 /* Read an element's handler value ("count", "byte_count", "drops",
  * "length", "highwater_length", "mapping_count", ...) by element name.
@@ -412,7 +422,15 @@ struct rt_port {
 	struct rt_elem *peer;  /* NULL: unconnected */
 	uint32_t port;
 	bool push;             /* resolved processing of this port */
+	/* The compiled chain that starts at the peer (1 + its index in the
+	 * module's chains; 0: none, the interpreter goes on): set at
+	 * rt_module_new, in the padding, so the port stays 16 bytes. */
+	uint16_t chain;
 };
+
+/* What a fused step (elem_runtime.step) returns besides an output port:
+ * the step freed, queued or pushed the packet itself. */
+#define RT_STEP_GONE (-1)
 
 struct elem_runtime {
 	/* Bytes of state for this instance (NULL: none). `flow_capacity` is
@@ -456,6 +474,28 @@ struct elem_runtime {
 	 * action) in that order; v is the caller's scratch. Elements without
 	 * it get their packets one by one. */
 	void (*push_burst)(struct rt_elem *e, uint32_t port, struct rt_pkt **v, uint32_t n);
+	/* Optional, for compiled chains (src/runtime/chain.c): a fused step
+	 * does to one packet on push input `port` what push (or action) does,
+	 * except the final rt_push: it returns the output port the packet
+	 * leaves by (the chain runs the next step when that port continues
+	 * the chain, else pushes it there as the interpreter would), or
+	 * RT_STEP_GONE when it dropped, queued or pushed the packet itself.
+	 * It may replace *pp (a copy, a reallocation). Elements with only an
+	 * action are fused through their action; others without a step end
+	 * a chain. */
+	int32_t (*step)(struct rt_elem *e, uint32_t port, struct rt_pkt **pp);
+	/* Optional: a pass-through whose only work is counting (Counter):
+	 * the chain makes no call per packet and adds what passed, once per
+	 * burst, with this. */
+	void (*step_count)(struct rt_elem *e, uint64_t pkts, uint64_t bytes);
+	/* Optional (classifiers, with step): the rule program the step runs
+	 * (compiled at init, in the state) and the output of rule i, so the
+	 * chain runs the program inline with the outputs as a table. */
+	const struct flow_prog *(*step_prog)(const struct rt_elem *e);
+	int32_t (*step_rule_out)(const struct rt_elem *e, uint32_t rule);
+	/* With step: without output 0 connected the step is rt_tx alone
+	 * (ToDevice), which the chain does inline. */
+	bool step_tx;
 };
 
 /* Most packets that travel the graph together (push_burst's n). */

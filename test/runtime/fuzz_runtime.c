@@ -2,7 +2,9 @@
  * elements, both as device input (checked IPv4) and pushed raw behind
  * MarkIPHeader (annotations that may point past the data). No crash, no
  * sanitizer report, and no packet may leak: every pool buffer in use is a
- * packet some queue holds. */
+ * packet some queue holds. Each configuration runs twice, with compiled
+ * chains and through the interpreter (rt_limits.no_compile), on the same
+ * packets: their counters must agree after every input. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +42,7 @@ static const char *const configs[] = {
 struct world {
 	struct rt_simple_pool *sp;
 	struct rt_pool pool;
-	struct rt_module *m[NCONF];
+	struct rt_module *m[2 * NCONF]; /* compiled, then interpreted */
 	uint64_t now;
 };
 
@@ -59,9 +61,9 @@ static struct world *world(void)
 	w->sp = rt_simple_pool_new(4096, 2048, 256);
 	w->pool = rt_simple_pool_ops(w->sp);
 	struct rt_env env = { .pool = w->pool, .tx = tx, .tx_ctx = w };
-	struct rt_limits lim = { .flow_capacity = 8, .seed = 1 };
-	for (size_t i = 0; i < NCONF; i++) {
-		struct src_file f = { "<fuzz>", configs[i], strlen(configs[i]) };
+	for (size_t i = 0; i < 2 * NCONF; i++) {
+		struct rt_limits lim = { .flow_capacity = 8, .seed = 1, .no_compile = i >= NCONF };
+		struct src_file f = { "<fuzz>", configs[i % NCONF], strlen(configs[i % NCONF]) };
 		struct diags d;
 		diags_init(&d);
 		struct click_graph *g = NULL;
@@ -84,23 +86,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t sel = data[0];
 	data++;
 	size--;
-	struct rt_module *m = w->m[sel % NCONF];
 	w->now += (uint64_t)(sel >> 4) * 100000000u;
-	struct rt_pkt *p = w->pool.alloc(w->pool.ctx, (uint32_t)size);
-	if (!p)
-		abort();
-	memcpy(rt_pkt_data(p), data, size);
-	p->len = (uint32_t)size;
-	p->pkt_type = (uint8_t)(sel >> 5);
-	uint32_t dev = (sel >> 3) & 1;
-	if (dev < rt_module_ndev_in(m) && rt_module_dev_in_name(m, dev))
-		rt_module_push(m, dev, p, w->now);
-	else
-		w->pool.free(w->pool.ctx, p);
-	rt_module_run_timers(m, w->now);
+	for (size_t k = 0; k < 2; k++) {
+		struct rt_module *m = w->m[sel % NCONF + k * NCONF];
+		struct rt_pkt *p = w->pool.alloc(w->pool.ctx, (uint32_t)size);
+		if (!p)
+			abort();
+		memcpy(rt_pkt_data(p), data, size);
+		p->len = (uint32_t)size;
+		p->pkt_type = (uint8_t)(sel >> 5);
+		uint32_t dev = (sel >> 3) & 1;
+		if (dev < rt_module_ndev_in(m) && rt_module_dev_in_name(m, dev))
+			rt_module_push(m, dev, p, w->now);
+		else
+			w->pool.free(w->pool.ctx, p);
+		rt_module_run_timers(m, w->now);
+	}
+	struct rt_counters cc, ci;
+	rt_module_counters(w->m[sel % NCONF], &cc);
+	rt_module_counters(w->m[sel % NCONF + NCONF], &ci);
+	if (memcmp(&cc, &ci, sizeof cc))
+		abort(); /* a compiled chain did not do what the interpreter does */
 	/* every buffer in use is held by some module's queue */
 	uint32_t held = 0;
-	for (size_t i = 0; i < NCONF; i++) {
+	for (size_t i = 0; i < 2 * NCONF; i++) {
 		struct rt_counters c;
 		rt_module_counters(w->m[i], &c);
 		held += c.queued;
