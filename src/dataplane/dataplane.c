@@ -742,13 +742,19 @@ int dp__cmd_send(struct dp *dp, struct dp__cmd *c)
 	return 0;
 }
 
+/* A worker is past what it read before our writes once it finished the
+ * turn it was in, or when it is parked in its idle sleep: it parks after a
+ * turn and unparks before the next, and the seq_cst fence and flag order
+ * our writes before any read of a turn that starts after we saw it parked. */
 void dp__quiesce(struct dp *dp)
 {
 	uint64_t seen[DP_MAX_LCORES];
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	for (unsigned i = 0; i < dp->nworkers; i++)
 		seen[i] = __atomic_load_n(&dp->w[i]->turns, __ATOMIC_ACQUIRE);
 	for (unsigned i = 0; i < dp->nworkers; i++)
-		while (__atomic_load_n(&dp->w[i]->turns, __ATOMIC_ACQUIRE) == seen[i])
+		while (__atomic_load_n(&dp->w[i]->turns, __ATOMIC_ACQUIRE) == seen[i] &&
+		       !__atomic_load_n(&dp->w[i]->parked, __ATOMIC_SEQ_CST))
 			rte_pause();
 }
 

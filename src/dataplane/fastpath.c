@@ -1013,8 +1013,12 @@ int dp__fast_main(void *arg)
 		__atomic_store_n(&w->turns, w->turns + 1, __ATOMIC_RELEASE);
 		if (work)
 			idle = 0;
-		else if (dp->cfg.idle_sleep_us && ++idle > 256)
+		else if (dp->cfg.idle_sleep_us && ++idle > 256) {
+			/* between turns: a grace period need not wait for the sleep */
+			__atomic_store_n(&w->parked, 1, __ATOMIC_SEQ_CST);
 			idle_sleep(w, now);
+			__atomic_store_n(&w->parked, 0, __ATOMIC_SEQ_CST);
+		}
 	}
 	flush_tx(w);
 	return 0;

@@ -183,6 +183,7 @@ struct dp__worker {
 	uint32_t hold_total;          /* its share of dp_config.hold_total */
 	uint64_t held_now;
 	uint64_t turns;               /* loop turns done (atomic): control's grace periods */
+	int parked;                   /* atomic (seq_cst): in its idle sleep, between turns */
 	uint64_t rx_packets, tx_packets, unclassified, not_ipv4, no_route, arp_replies;
 	uint64_t ev_drops, delivered, steered_out, steered_in, steer_drops;
 	uint64_t proc_to, proc_from, proc_unknown, proc_not_running, proc_drops;
