@@ -390,6 +390,17 @@ static int innet_point(const char *pcap, enum module mod, bool distinct, uint32_
 	sleep(seconds);
 	dp_stats(dp, &b);
 	uint64_t t1 = dp_now_ns(), c1 = process_cpu_ns();
+	/* with several lcores: what each received, ran and handed over (over
+	 * the whole point, warm-up included) */
+	for (unsigned i = 0; lcores > 1 && i < lcores; i++) {
+		struct dp_lcore_stats ls;
+		if (dp_lcore_stats(dp, i, &ls) == 0)
+			printf("#   lcore %u: %llu modules, rx %llu, delivered %llu, steered out %llu, in %llu, "
+			       "steer drops %llu\n", ls.lcore, (unsigned long long)ls.modules,
+			       (unsigned long long)ls.rx_packets, (unsigned long long)ls.delivered,
+			       (unsigned long long)ls.steered_out, (unsigned long long)ls.steered_in,
+			       (unsigned long long)ls.steer_drops);
+	}
 	double wall = (double)(t1 - t0) / 1e9, tx = (double)(b.tx_packets - a.tx_packets);
 	pt->r.mpps = tx / wall / 1e6;
 	pt->r.cpu_mpps = c1 > c0 ? tx / ((double)(c1 - c0) / 1e9) / 1e6 : -1;
