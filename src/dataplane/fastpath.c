@@ -935,12 +935,15 @@ static unsigned steer_in(struct dp__worker *w, uint64_t now)
 			continue;
 		total += n;
 		DP__ADD(w->steered_in, n);
-		/* another core touched them last: load them all before the first */
+		/* another core touched them last: load them all before the first,
+		 * the mbufs and views (no dereference) first, then the data */
 		for (unsigned i = 0; i < n; i++) {
-			rte_prefetch0(rte_pktmbuf_mtod(sv[i].mb, void *));
+			rte_prefetch0(sv[i].mb);
 			rte_prefetch0(dp__pkt(sv[i].mb));
 			rte_prefetch0((const char *)dp__pkt(sv[i].mb) + RTE_CACHE_LINE_SIZE);
 		}
+		for (unsigned i = 0; i < n; i++)
+			rte_prefetch0(rte_pktmbuf_mtod(sv[i].mb, void *));
 		struct rx rx;
 		struct proc_batch pb = {0};
 		uint32_t nk = 0;
