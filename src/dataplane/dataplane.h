@@ -223,7 +223,8 @@ struct rt_module *dp_program_module(const struct dp_program *prog);
  * dp_sync waits (on the calling thread) until every queued command is done
  * and their events delivered; tests and the shutdown path use it. */
 
-/* Deploy: the module's key is classified from now on; packets opening a
+/* Deploy on the worker owning the fewest modules (dp_module_lcore): the
+ * module's key is classified from now on; packets opening a
  * flow (TCP SYN; any first packet of UDP and other connectionless
  * protocols, e.g. IP-in-IP) are held (up to hold_packets) and announced as
  * DP_EV_NEW_FLOW, others dropped, until dp_module_run. -EEXIST for a known
@@ -244,7 +245,10 @@ int dp_module_halt(struct dp *dp, uint64_t id, uint32_t cookie);
  * deployed with a saved state) it only makes any packet wake it. 0,
  * -ENOENT, -ENOTCONN, -ENOMEM. */
 int dp_module_suspend(struct dp *dp, uint64_t id, uint32_t cookie);
-/* Forget the module. */
+/* Forget the module. Takes it out of the classifier at once and waits for
+ * every worker to finish the loop turn it was in (at most one turn:
+ * microseconds; none for a worker in its idle sleep) before the owner is
+ * told. */
 int dp_module_remove(struct dp *dp, uint64_t id, uint32_t cookie);
 int dp_sync(struct dp *dp);
 /* Drain pending events now (callers without a loop). Returns how many. */
