@@ -16,6 +16,7 @@
  * queues, in the same run.
  *
  * Needs DPDK (prints why and exits 77 otherwise). Never asserts on time. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -342,6 +343,79 @@ static int deploy(struct dp *dp, enum module mod, bool distinct, uint32_t tenant
 	return 0;
 }
 
+/* ---- per lcore, with several ------------------------------------------------------ */
+
+#define MAX_LCORES_SHOWN 16
+
+struct lcore_mark {
+	struct dp_lcore_stats st;
+	double cpu_s; /* the lcore thread's utime + stime, -1: not found */
+};
+
+/* CPU seconds of the EAL thread of `lcore` (named lcore-worker-N by DPDK
+ * 22.11, rte-worker-N by later ones), from /proc/self/task. */
+static double lcore_cpu_s(unsigned lcore)
+{
+	char want1[32], want2[32];
+	snprintf(want1, sizeof want1, "lcore-worker-%u\n", lcore);
+	snprintf(want2, sizeof want2, "rte-worker-%u\n", lcore);
+	DIR *d = opendir("/proc/self/task");
+	if (!d)
+		return -1;
+	double out = -1;
+	for (struct dirent *e; out < 0 && (e = readdir(d));) {
+		char path[300], comm[64] = "";
+		snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue;
+		char *ok = fgets(comm, sizeof comm, f);
+		fclose(f);
+		if (!ok || (strcmp(comm, want1) && strcmp(comm, want2)))
+			continue;
+		snprintf(path, sizeof path, "/proc/self/task/%s/stat", e->d_name);
+		char line[1024];
+		f = fopen(path, "r");
+		ok = f ? fgets(line, sizeof line, f) : NULL;
+		if (f)
+			fclose(f);
+		char *p = ok ? strrchr(line, ')') : NULL;
+		unsigned long ut = 0, st = 0;
+		if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
+			out = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+	}
+	closedir(d);
+	return out;
+}
+
+static void lcore_marks(const struct dp *dp, unsigned lcores, struct lcore_mark *m)
+{
+	for (unsigned i = 0; lcores > 1 && i < lcores && i < MAX_LCORES_SHOWN; i++) {
+		if (dp_lcore_stats(dp, i, &m[i].st) < 0)
+			memset(&m[i].st, 0, sizeof m[i].st);
+		m[i].cpu_s = lcore_cpu_s(m[i].st.lcore);
+	}
+}
+
+/* With several lcores, what each did in the measured window: received,
+ * gave its modules, handed over, lost to a full ring, and its thread's
+ * CPU time per packet it gave its modules. */
+static void print_lcores(unsigned lcores, const struct lcore_mark *m0, const struct lcore_mark *m1)
+{
+	for (unsigned i = 0; lcores > 1 && i < lcores && i < MAX_LCORES_SHOWN; i++) {
+		const struct dp_lcore_stats *a = &m0[i].st, *b = &m1[i].st;
+		unsigned long long dl = b->delivered - a->delivered;
+		double cpu = m1[i].cpu_s >= 0 && m0[i].cpu_s >= 0 ? m1[i].cpu_s - m0[i].cpu_s : -1;
+		printf("#   lcore %u: %llu modules; rx %llu, delivered %llu, steered out %llu, in %llu, "
+		       "steer drops %llu; cpu %.2f s, %.0f ns per delivered packet\n", b->lcore,
+		       (unsigned long long)b->modules, (unsigned long long)(b->rx_packets - a->rx_packets), dl,
+		       (unsigned long long)(b->steered_out - a->steered_out),
+		       (unsigned long long)(b->steered_in - a->steered_in),
+		       (unsigned long long)(b->steer_drops - a->steer_drops), cpu,
+		       cpu > 0 && dl ? cpu * 1e9 / (double)dl : -1.0);
+	}
+}
+
 /* One point: the fast path with `tenants` modules on the looped capture.
  * cpu_mpps: packets per second of CPU time the process got (the fast-path
  * core busy-polls; on a shared machine the wall clock also counts the time
@@ -385,22 +459,15 @@ static int innet_point(const char *pcap, enum module mod, bool distinct, uint32_
 	dp_sync(dp);
 	usleep(500000); /* warm up */
 	struct dp_stats a, b;
+	struct lcore_mark m0[MAX_LCORES_SHOWN], m1[MAX_LCORES_SHOWN];
+	lcore_marks(dp, lcores, m0);
 	dp_stats(dp, &a);
 	uint64_t t0 = dp_now_ns(), c0 = process_cpu_ns();
 	sleep(seconds);
 	dp_stats(dp, &b);
 	uint64_t t1 = dp_now_ns(), c1 = process_cpu_ns();
-	/* with several lcores: what each received, ran and handed over (over
-	 * the whole point, warm-up included) */
-	for (unsigned i = 0; lcores > 1 && i < lcores; i++) {
-		struct dp_lcore_stats ls;
-		if (dp_lcore_stats(dp, i, &ls) == 0)
-			printf("#   lcore %u: %llu modules, rx %llu, delivered %llu, steered out %llu, in %llu, "
-			       "steer drops %llu\n", ls.lcore, (unsigned long long)ls.modules,
-			       (unsigned long long)ls.rx_packets, (unsigned long long)ls.delivered,
-			       (unsigned long long)ls.steered_out, (unsigned long long)ls.steered_in,
-			       (unsigned long long)ls.steer_drops);
-	}
+	lcore_marks(dp, lcores, m1);
+	print_lcores(lcores, m0, m1);
 	double wall = (double)(t1 - t0) / 1e9, tx = (double)(b.tx_packets - a.tx_packets);
 	pt->r.mpps = tx / wall / 1e6;
 	pt->r.cpu_mpps = c1 > c0 ? tx / ((double)(c1 - c0) / 1e9) / 1e6 : -1;
