@@ -250,11 +250,14 @@ ce[1] -> ToNetFront();
         }
         mods = [("batcher", 1, "udp", 1500), ("sandboxed", 2, "any", 0),
                 ("tenantA", 3, "any", 0), ("tenantB", 4, "any", 0)]
-        # INNET_DP_LCORES=N (test_packets_lcores.py): N fast-path lcores, each
-        # polling its own queue of each port (the kernel fans the flows out)
+        # INNET_DP_LCORES=N (test_packets_lcores.py): N fast-path lcores; the
+        # internet side, where the test sends (a socket per packet) and checks
+        # the order across those flows, on one queue, which keeps it, so the
+        # other lcores' modules get theirs steered; the client side with N
+        # queue pairs (the kernel fans its flows out)
         lcores = int(os.environ.get("INNET_DP_LCORES", "1"))
         qp = ",qpairs=%d" % lcores if lcores > 1 else ""
-        args = [driver, "--port", "net_af_packet0,iface=" + di + qp, "--port", "net_af_packet1,iface=" + dc + qp,
+        args = [driver, "--port", "net_af_packet0,iface=" + di, "--port", "net_af_packet1,iface=" + dc + qp,
                 "--lcores", str(lcores),
                 "--route", "172.16.0.0/16=1@" + ic_mac, "--route", "0.0.0.0/0=0@" + ii_mac,
                 "--snapshot", os.path.join(examples, "figure3-network.json"),
@@ -389,6 +392,7 @@ ce[1] -> ToNetFront();
         if lcores > 1:
             check(all(w["modules"] >= 1 for w in ws), "modules placed on every lcore (%s)" %
                   [w["modules"] for w in ws])
+            check(sum(w["steered_in"] for w in ws) > 0, "packets steered to their modules' lcores")
         drv.send("quit")
         drv.stop()
         check(drv.p.returncode == 0, "the driver stopped cleanly")

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""dataplane-packets on two fast-path lcores: the same real packets through
-net_af_packet ports with two queue pairs each, so that both workers receive
-and each module's packets are steered to the worker that owns it."""
+"""dataplane-packets on two fast-path lcores: the same real packets, the
+internet-side port on one queue (the test checks the order across flows,
+which one queue keeps), the client side with two queue pairs; each
+module's packets are steered to the worker that owns it."""
 import os
 import sys
 
