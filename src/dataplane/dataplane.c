@@ -343,12 +343,12 @@ static void worker_free(struct dp__worker *w)
 	rte_free(w);
 }
 
-static struct rte_ring *ring_named(const struct dp *dp, const char *tag, unsigned a, unsigned b, unsigned esize,
-                                   unsigned size)
+/* A single-producer, single-consumer ring named after its use, its two
+ * ends and a per-process sequence (names are unique per process). */
+static struct rte_ring *ring_named(const char *tag, unsigned a, unsigned b, unsigned esize, unsigned size)
 {
-	static unsigned seq; /* ring names are unique per process */
+	static unsigned seq;
 	char name[RTE_RING_NAMESIZE];
-	(void)dp;
 	snprintf(name, sizeof name, "%s%x.%x.%x", tag, a, b, __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
 	return rte_ring_create_elem(name, esize, size, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
 }
@@ -367,9 +367,9 @@ static int workers_create(struct dp *dp, char *err, size_t errlen)
 		w->lcore = dp->lcore + i;
 		w->next_timer = UINT64_MAX;
 		w->hold_total = (dp->cfg.hold_total + dp->nworkers - 1) / dp->nworkers;
-		w->cmd = ring_named(dp, "dpr", i, 0, sizeof(void *), CMD_RING);
-		w->done = ring_named(dp, "dpd", i, 0, sizeof(void *), CMD_RING);
-		w->ev = ring_named(dp, "dpe", i, 0, sizeof(struct dp__ev), EV_RING);
+		w->cmd = ring_named("dpr", i, 0, sizeof(void *), CMD_RING);
+		w->done = ring_named("dpd", i, 0, sizeof(void *), CMD_RING);
+		w->ev = ring_named("dpe", i, 0, sizeof(struct dp__ev), EV_RING);
 		w->timers = calloc((size_t)dp->cfg.max_modules + 1, sizeof *w->timers);
 		w->out = calloc(dp->nworkers, sizeof *w->out);
 		if (!w->cmd || !w->done || !w->ev || !w->timers || !w->out)
@@ -379,7 +379,7 @@ static int workers_create(struct dp *dp, char *err, size_t errlen)
 		for (unsigned from = 0; from < dp->nworkers && dp->nworkers > 1; from++) {
 			if (from == to)
 				continue;
-			struct rte_ring *r = ring_named(dp, "dps", from, to, sizeof(struct dp__steer), STEER_RING);
+			struct rte_ring *r = ring_named("dps", from, to, sizeof(struct dp__steer), STEER_RING);
 			if (!r)
 				goto nomem;
 			dp->w[to]->in[from] = r;
@@ -749,6 +749,8 @@ int dp__cmd_send(struct dp *dp, struct dp__cmd *c)
 void dp__quiesce(struct dp *dp)
 {
 	uint64_t seen[DP_MAX_LCORES];
+	if (__atomic_load_n(&dp->stop, __ATOMIC_ACQUIRE))
+		return; /* the workers are gone: nobody reads */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	for (unsigned i = 0; i < dp->nworkers; i++)
 		seen[i] = __atomic_load_n(&dp->w[i]->turns, __ATOMIC_ACQUIRE);
