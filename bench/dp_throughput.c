@@ -8,9 +8,15 @@
  *
  *   bench-dp_throughput [--module firewall|firewall-own|batcher|nat|sandboxed|bare|all[,...]]
  *                       [--tenants 1,10,100,1000,10000] [--seconds S] [--rounds N]
- *                       [--lcores N] [--no-testpmd] [--distinct] [--bare] [--quick]
+ *                       [--lcores 1,2] [--no-testpmd] [--distinct] [--bare] [--quick]
+ *
+ * --lcores runs every point on each count of fast-path lcores listed
+ * (dp_config.lcores), the capture read by as many net_pcap rx queues (one
+ * rx_pcap= each), next to testpmd with as many forwarding lcores and rx
+ * queues, in the same run.
  *
  * Needs DPDK (prints why and exits 77 otherwise). Never asserts on time. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -337,15 +343,94 @@ static int deploy(struct dp *dp, enum module mod, bool distinct, uint32_t tenant
 	return 0;
 }
 
+/* ---- per lcore, with several ------------------------------------------------------ */
+
+#define MAX_LCORES_SHOWN 16
+
+struct lcore_mark {
+	struct dp_lcore_stats st;
+	double cpu_s; /* the lcore thread's utime + stime, -1: not found */
+};
+
+/* CPU seconds of the EAL thread of `lcore` (named lcore-worker-N by DPDK
+ * 22.11, rte-worker-N by later ones), from /proc/self/task. */
+static double lcore_cpu_s(unsigned lcore)
+{
+	char want1[32], want2[32];
+	snprintf(want1, sizeof want1, "lcore-worker-%u\n", lcore);
+	snprintf(want2, sizeof want2, "rte-worker-%u\n", lcore);
+	DIR *d = opendir("/proc/self/task");
+	if (!d)
+		return -1;
+	double out = -1;
+	for (struct dirent *e; out < 0 && (e = readdir(d));) {
+		char path[300], comm[64] = "";
+		snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue;
+		char *ok = fgets(comm, sizeof comm, f);
+		fclose(f);
+		if (!ok || (strcmp(comm, want1) && strcmp(comm, want2)))
+			continue;
+		snprintf(path, sizeof path, "/proc/self/task/%s/stat", e->d_name);
+		char line[1024];
+		f = fopen(path, "r");
+		ok = f ? fgets(line, sizeof line, f) : NULL;
+		if (f)
+			fclose(f);
+		char *p = ok ? strrchr(line, ')') : NULL;
+		unsigned long ut = 0, st = 0;
+		if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
+			out = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+	}
+	closedir(d);
+	return out;
+}
+
+static void lcore_marks(const struct dp *dp, unsigned lcores, struct lcore_mark *m)
+{
+	for (unsigned i = 0; lcores > 1 && i < lcores && i < MAX_LCORES_SHOWN; i++) {
+		if (dp_lcore_stats(dp, i, &m[i].st) < 0)
+			memset(&m[i].st, 0, sizeof m[i].st);
+		m[i].cpu_s = lcore_cpu_s(m[i].st.lcore);
+	}
+}
+
+/* With several lcores, what each did in the measured window: received,
+ * gave its modules, handed over, lost to a full ring, and its thread's
+ * CPU time per packet it gave its modules. */
+static void print_lcores(unsigned lcores, const struct lcore_mark *m0, const struct lcore_mark *m1)
+{
+	for (unsigned i = 0; lcores > 1 && i < lcores && i < MAX_LCORES_SHOWN; i++) {
+		const struct dp_lcore_stats *a = &m0[i].st, *b = &m1[i].st;
+		unsigned long long dl = b->delivered - a->delivered;
+		double cpu = m1[i].cpu_s >= 0 && m0[i].cpu_s >= 0 ? m1[i].cpu_s - m0[i].cpu_s : -1;
+		printf("#   lcore %u: %llu modules; rx %llu, delivered %llu, steered out %llu, in %llu, "
+		       "steer drops %llu; cpu %.2f s, %.0f ns per delivered packet\n", b->lcore,
+		       (unsigned long long)b->modules, (unsigned long long)(b->rx_packets - a->rx_packets), dl,
+		       (unsigned long long)(b->steered_out - a->steered_out),
+		       (unsigned long long)(b->steered_in - a->steered_in),
+		       (unsigned long long)(b->steer_drops - a->steer_drops), cpu,
+		       cpu > 0 && dl ? cpu * 1e9 / (double)dl : -1.0);
+	}
+}
+
 /* One point: the fast path with `tenants` modules on the looped capture.
  * cpu_mpps: packets per second of CPU time the process got (the fast-path
  * core busy-polls; on a shared machine the wall clock also counts the time
  * other processes had that core). */
 static int innet_point(const char *pcap, enum module mod, bool distinct, uint32_t tenants, unsigned seconds,
-                       int idx, struct point *pt)
+                       unsigned lcores, int idx, struct point *pt)
 {
-	char dev[512];
-	snprintf(dev, sizeof dev, "net_pcap%d,rx_pcap=%s,infinite_rx=1", 10 + idx, pcap);
+	/* one rx queue (a reader of the capture) per lcore, as testpmd gets */
+	char dev[2048];
+	size_t dl = (size_t)snprintf(dev, sizeof dev, "net_pcap%d,", 10 + idx);
+	for (unsigned i = 0; i < lcores && dl < sizeof dev; i++)
+		dl += (size_t)snprintf(dev + dl, sizeof dev - dl, "rx_pcap=%s,", pcap);
+	if (dl >= sizeof dev - 16)
+		return -1;
+	snprintf(dev + dl, sizeof dev - dl, "infinite_rx=1");
 	struct dp_port_config pc = {.devargs = dev};
 	struct dp_route rt = {.prefix = {0, 0}, .port = 0};
 	struct dp_config c;
@@ -355,6 +440,7 @@ static int innet_point(const char *pcap, enum module mod, bool distinct, uint32_
 	c.routes = &rt;
 	c.nroutes = 1;
 	c.idle_sleep_us = 0; /* busy poll, as testpmd */
+	c.lcores = lcores;
 	/* the batcher holds about a millisecond of the load in its queues */
 	c.nb_mbufs = mod == M_BATCHER ? 65535 : 16383;
 	c.max_modules = tenants * 2 + 64;
@@ -373,11 +459,15 @@ static int innet_point(const char *pcap, enum module mod, bool distinct, uint32_
 	dp_sync(dp);
 	usleep(500000); /* warm up */
 	struct dp_stats a, b;
+	struct lcore_mark m0[MAX_LCORES_SHOWN], m1[MAX_LCORES_SHOWN];
+	lcore_marks(dp, lcores, m0);
 	dp_stats(dp, &a);
 	uint64_t t0 = dp_now_ns(), c0 = process_cpu_ns();
 	sleep(seconds);
 	dp_stats(dp, &b);
 	uint64_t t1 = dp_now_ns(), c1 = process_cpu_ns();
+	lcore_marks(dp, lcores, m1);
+	print_lcores(lcores, m0, m1);
 	double wall = (double)(t1 - t0) / 1e9, tx = (double)(b.tx_packets - a.tx_packets);
 	pt->r.mpps = tx / wall / 1e6;
 	pt->r.cpu_mpps = c1 > c0 ? tx / ((double)(c1 - c0) / 1e9) / 1e6 : -1;
@@ -398,14 +488,15 @@ static int innet_point(const char *pcap, enum module mod, bool distinct, uint32_
 /* ---- main -------------------------------------------------------------------------- */
 
 #define MAX_T 16
-/* Fast-path lcores the dataplane can run (dp_config): raise it, and pass
- * o.lcores to dp_config in innet_point, when it runs more than one. */
-#define DP_LCORES_MAX 1u
+/* Fast-path lcores the dataplane can run (dp_config.lcores). */
+#define DP_LCORES_MAX DP_MAX_LCORES
+#define MAX_L 4
 #define MAX_ROUNDS 15
 
 struct opts {
-	unsigned seconds, rounds, lcores; /* lcores: the fast path's */
-	unsigned tp_lcores;               /* testpmd's forwarding lcores (--lcores) */
+	unsigned seconds, rounds;
+	unsigned lcores[MAX_L];           /* the fast path's, and testpmd's forwarding lcores */
+	int nlcores;
 	uint32_t tenants[MAX_T];
 	int ntenants;
 	bool mods[NMOD];
@@ -415,7 +506,7 @@ struct opts {
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: bench-dp_throughput [--module firewall|firewall-own|batcher|nat|sandboxed|bare|all[,...]]\n"
-	           "         [--tenants 1,10,100,1000,10000] [--seconds S] [--rounds N] [--lcores N]\n"
+	           "         [--tenants 1,10,100,1000,10000] [--seconds S] [--rounds N] [--lcores 1,2]\n"
 	           "         [--no-testpmd] [--distinct] [--bare] [--quick]\n"
 	           "  --module    what each tenant runs (default all: firewall,firewall-own,batcher,nat,\n"
 	           "              sandboxed); sandboxed is the firewall with innetd's ChangeEnforcer,\n"
@@ -423,7 +514,7 @@ static void usage(FILE *f)
 	           "              the sandboxed one), bare forwards without the element graph\n"
 	           "  --distinct  every firewall with rules of its own (no shared graph)\n"
 	           "  --rounds    interleaved rounds; the summary gives medians (default 3)\n"
-	           "  --lcores    fast-path lcores (only 1 is supported yet)\n"
+	           "  --lcores    fast-path lcores, each count listed in turn (default 1), testpmd on as many\n"
 	           "  --quick     1 and 1,000 tenants, 1 s, 1 round: about a minute\n");
 }
 
@@ -443,6 +534,24 @@ static int parse_tenants(const char *list, struct opts *o)
 		o->tenants[o->ntenants++] = (uint32_t)n;
 	}
 	return o->ntenants ? 0 : -1;
+}
+
+static int parse_lcores(const char *list, struct opts *o)
+{
+	char buf[128];
+	snprintf(buf, sizeof buf, "%s", list);
+	o->nlcores = 0;
+	for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		char *e;
+		unsigned long n = strtoul(t, &e, 10);
+		if (*e || n == 0 || n > DP_LCORES_MAX || o->nlcores == MAX_L) {
+			fprintf(stderr, "bench-dp_throughput: --lcores: '%s' is not a count from 1 to %d "
+			        "(at most %d of them)\n", t, DP_LCORES_MAX, MAX_L);
+			return -1;
+		}
+		o->lcores[o->nlcores++] = (unsigned)n;
+	}
+	return o->nlcores ? 0 : -1;
 }
 
 static int parse_modules(const char *list, struct opts *o)
@@ -471,7 +580,7 @@ static int parse_modules(const char *list, struct opts *o)
 
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
-	*o = (struct opts){.seconds = 2, .rounds = 3, .lcores = 1, .testpmd = true};
+	*o = (struct opts){.seconds = 2, .rounds = 3, .lcores = {1}, .nlcores = 1, .testpmd = true};
 	parse_tenants("1,10,100,1000,10000", o);
 	parse_modules("all", o);
 	for (int i = 1; i < argc; i++) {
@@ -488,8 +597,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->seconds = (unsigned)atoi(v);
 		else if (strcmp(a, "--rounds") == 0)
 			o->rounds = (unsigned)atoi(v);
-		else if (strcmp(a, "--lcores") == 0)
-			o->lcores = (unsigned)atoi(v);
+		else if (strcmp(a, "--lcores") == 0 && parse_lcores(v, o) < 0)
+			return -1;
 		else if (strcmp(a, "--tenants") == 0 && parse_tenants(v, o) < 0)
 			return -1;
 		else if (strcmp(a, "--module") == 0 && parse_modules(v, o) < 0)
@@ -513,8 +622,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			return -1;
 		}
 	}
-	if (o->seconds < 1 || o->rounds < 1 || o->rounds > MAX_ROUNDS || o->lcores < 1 || o->lcores > 64) {
-		fprintf(stderr, "bench-dp_throughput: --seconds at least 1, --lcores 1 to 64, --rounds 1 to %d\n",
+	if (o->seconds < 1 || o->rounds < 1 || o->rounds > MAX_ROUNDS) {
+		fprintf(stderr, "bench-dp_throughput: --seconds at least 1, --rounds 1 to %d\n",
 		        MAX_ROUNDS);
 		return -1;
 	}
@@ -541,8 +650,8 @@ static double med(struct series *s)
 }
 
 struct results {
-	struct series tp[MAX_T], tp_cpu[MAX_T];
-	struct series mp[MAX_T][NMOD], mp_cpu[MAX_T][NMOD], in[MAX_T][NMOD];
+	struct series tp[MAX_L][MAX_T], tp_cpu[MAX_L][MAX_T];
+	struct series mp[MAX_L][MAX_T][NMOD], mp_cpu[MAX_L][MAX_T][NMOD], in[MAX_L][MAX_T][NMOD];
 	size_t mem[MAX_T][NMOD];
 };
 
@@ -556,42 +665,44 @@ static void print_num(double x, int width)
 
 static void summary(const struct opts *o, struct results *res)
 {
-	printf("\n# summary: fast path on %u lcore, testpmd on %u; medians of %u round(s); ratio = innet / testpmd (cpu: per CPU-second of each "
-	       "process, the figure to compare on a shared machine)\n", o->lcores, o->tp_lcores, o->rounds);
-	printf("%8s %-12s %8s %8s %6s %10s %10s %6s %8s %10s\n", "tenants", "module", "Mpps", "testpmd", "ratio",
-	       "Mpps/CPU-s", "tp/CPU-s", "cpu", "out/in", "B/module");
-	for (int t = 0; t < o->ntenants; t++) {
-		double tp = med(&res->tp[t]), tpc = med(&res->tp_cpu[t]);
-		for (int m = 0; m < NMOD; m++) {
-			if (!o->mods[m])
-				continue;
-			double x = med(&res->mp[t][m]), xc = med(&res->mp_cpu[t][m]), in = med(&res->in[t][m]);
-			printf("%8u %-12s", o->tenants[t], MOD_NAME[m]);
-			print_num(x, 8);
-			print_num(tp, 8);
-			print_num(x > 0 && tp > 0 ? x / tp : -1, 6);
-			print_num(xc, 10);
-			print_num(tpc, 10);
-			print_num(xc > 0 && tpc > 0 ? xc / tpc : -1, 6);
-			print_num(x > 0 && in > 0 ? x / in : -1, 8);
-			printf(" %10zu\n", res->mem[t][m] / o->tenants[t]);
+	printf("\n# summary: medians of %u round(s); testpmd on as many forwarding lcores as the fast path; ratio = innet / testpmd "
+	       "(cpu: per CPU-second of each process, the figure to compare on a shared machine)\n", o->rounds);
+	printf("%6s %8s %-12s %8s %8s %6s %10s %10s %6s %8s %10s\n", "lcores", "tenants", "module", "Mpps", "testpmd",
+	       "ratio", "Mpps/CPU-s", "tp/CPU-s", "cpu", "out/in", "B/module");
+	for (int l = 0; l < o->nlcores; l++)
+		for (int t = 0; t < o->ntenants; t++) {
+			double tp = med(&res->tp[l][t]), tpc = med(&res->tp_cpu[l][t]);
+			for (int m = 0; m < NMOD; m++) {
+				if (!o->mods[m])
+					continue;
+				double x = med(&res->mp[l][t][m]), xc = med(&res->mp_cpu[l][t][m]), in = med(&res->in[l][t][m]);
+				printf("%6u %8u %-12s", o->lcores[l], o->tenants[t], MOD_NAME[m]);
+				print_num(x, 8);
+				print_num(tp, 8);
+				print_num(x > 0 && tp > 0 ? x / tp : -1, 6);
+				print_num(xc, 10);
+				print_num(tpc, 10);
+				print_num(xc > 0 && tpc > 0 ? xc / tpc : -1, 6);
+				print_num(x > 0 && in > 0 ? x / in : -1, 8);
+				printf(" %10zu\n", res->mem[t][m] / o->tenants[t]);
+			}
 		}
-	}
 	if (o->mods[M_SANDBOXED] && (o->mods[M_FIREWALL] || o->mods[M_FIREWALL_OWN])) {
 		printf("\n# the sandbox's cost: sandboxed against the same firewall unsandboxed, per CPU-second "
 		       "(shared graph / graph of its own)\n");
-		for (int t = 0; t < o->ntenants; t++) {
-			double f = med(&res->mp_cpu[t][M_FIREWALL]), fo = med(&res->mp_cpu[t][M_FIREWALL_OWN]);
-			double s = med(&res->mp_cpu[t][M_SANDBOXED]);
-			if (s <= 0)
-				continue;
-			printf("%8u tenants:", o->tenants[t]);
-			if (f > 0)
-				printf(" %5.1f%% lost against firewall (%.2f -> %.2f)", 100 * (1 - s / f), f, s);
-			if (fo > 0)
-				printf(" %5.1f%% lost against firewall-own (%.2f -> %.2f)", 100 * (1 - s / fo), fo, s);
-			printf("\n");
-		}
+		for (int l = 0; l < o->nlcores; l++)
+			for (int t = 0; t < o->ntenants; t++) {
+				double f = med(&res->mp_cpu[l][t][M_FIREWALL]), fo = med(&res->mp_cpu[l][t][M_FIREWALL_OWN]);
+				double s = med(&res->mp_cpu[l][t][M_SANDBOXED]);
+				if (s <= 0)
+					continue;
+				printf("%2u lcore(s) %8u tenants:", o->lcores[l], o->tenants[t]);
+				if (f > 0)
+					printf(" %5.1f%% lost against firewall (%.2f -> %.2f)", 100 * (1 - s / f), f, s);
+				if (fo > 0)
+					printf(" %5.1f%% lost against firewall-own (%.2f -> %.2f)", 100 * (1 - s / fo), fo, s);
+				printf("\n");
+			}
 	}
 }
 
@@ -604,16 +715,9 @@ int main(int argc, char **argv)
 		printf("dp_throughput: built without DPDK, nothing to measure\n");
 		return 77;
 	}
-	o.tp_lcores = o.lcores;
-	if (o.lcores > DP_LCORES_MAX) {
-		/* dp_config has one fast-path lcore; more are issue 14's part 4.
-		 * Measure what exists rather than pretend: testpmd gets the
-		 * lcores asked for, the fast path what it supports. */
-		printf("dp_throughput: --lcores %u: the fast path runs on ONE lcore (dp_config.lcore); more are "
-		       "not supported yet: innet is measured on %u, testpmd on %u\n", o.lcores, DP_LCORES_MAX,
-		       o.lcores);
-		o.lcores = DP_LCORES_MAX;
-	}
+	unsigned maxl = 1;
+	for (int l = 0; l < o.nlcores; l++)
+		maxl = o.lcores[l] > maxl ? o.lcores[l] : maxl;
 	if (o.testpmd && system("command -v dpdk-testpmd >/dev/null 2>&1 && command -v stdbuf >/dev/null 2>&1")) {
 		printf("dp_throughput: dpdk-testpmd not found (apt-get install dpdk): no baseline\n");
 		o.testpmd = false;
@@ -625,6 +729,7 @@ int main(int argc, char **argv)
 	dp_config_init(&c);
 	c.eal_args = "--no-huge -m 1024";
 	c.file_prefix = prefix;
+	c.lcores = maxl; /* the EAL is made once: with the most lcores any point uses */
 	char err[512];
 	if (dp_eal_init(&c, err, sizeof err) < 0) {
 		fprintf(stderr, "%s\n", err);
@@ -640,44 +745,50 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	printf("# fast path: %u lcore (testpmd: %u), 60-byte frames (64 on the wire) looped by net_pcap, one module per "
-	       "tenant, %u s per point, %u interleaved round(s)\n", o.lcores, o.tp_lcores, o.seconds, o.rounds);
+	printf("# fast path on");
+	for (int l = 0; l < o.nlcores; l++)
+		printf("%s %u", l ? "," : "", o.lcores[l]);
+	printf(" lcore(s) (testpmd on as many, one net_pcap rx queue each), 60-byte frames (64 on the wire) looped "
+	       "by net_pcap, one module per tenant, %u s per point, %u interleaved round(s)\n", o.seconds, o.rounds);
 	printf("# firewall: %s; batcher: Figure 4, released every 1 ms; nat: source NAT; sandboxed: the "
 	       "firewall with innetd's ChangeEnforcer; firewall-own: the firewall, a graph of its own per tenant%s\n",
 	       FW_FILTER, o.distinct ? "; --distinct: every "
 	       "firewall with rules of its own" : "");
-	printf("%5s %8s %-12s %8s %10s %8s %12s\n", "round", "tenants", "module", "Mpps", "Mpps/CPU-s", "in Mpps",
-	       "per-tenant");
+	printf("%5s %6s %8s %-12s %8s %10s %8s %12s\n", "round", "lcores", "tenants", "module", "Mpps", "Mpps/CPU-s",
+	       "in Mpps", "per-tenant");
 	static struct results res;
 	int idx = 0, rc = 0;
 	for (unsigned r = 0; r < o.rounds; r++) {
-		for (int t = 0; t < o.ntenants; t++) {
-			uint32_t n = o.tenants[t];
-			if (o.testpmd) {
-				struct rate tp = testpmd_rate(pcaps[t], o.seconds, o.tp_lcores, tp_prefix);
-				add(&res.tp[t], tp.mpps);
-				add(&res.tp_cpu[t], tp.cpu_mpps);
-				printf("%5u %8u %-12s %8.2f %10.2f\n", r + 1, n, "testpmd", tp.mpps, tp.cpu_mpps);
-				fflush(stdout);
-			}
-			for (int m = 0; m < NMOD; m++) {
-				if (!o.mods[m])
-					continue;
-				struct point pt;
-				if (innet_point(pcaps[t], (enum module)m, o.distinct, n, o.seconds, idx++, &pt) < 0) {
-					rc = 1;
-					continue;
+		for (int l = 0; l < o.nlcores; l++) {
+			unsigned nl = o.lcores[l];
+			for (int t = 0; t < o.ntenants; t++) {
+				uint32_t n = o.tenants[t];
+				if (o.testpmd) {
+					struct rate tp = testpmd_rate(pcaps[t], o.seconds, nl, tp_prefix);
+					add(&res.tp[l][t], tp.mpps);
+					add(&res.tp_cpu[l][t], tp.cpu_mpps);
+					printf("%5u %6u %8u %-12s %8.2f %10.2f\n", r + 1, nl, n, "testpmd", tp.mpps, tp.cpu_mpps);
+					fflush(stdout);
 				}
-				add(&res.mp[t][m], pt.r.mpps);
-				add(&res.mp_cpu[t][m], pt.r.cpu_mpps);
-				add(&res.in[t][m], pt.in_mpps);
-				res.mem[t][m] = pt.mem;
-				char per[48];
-				snprintf(per, sizeof per, "%llu-%llu", (unsigned long long)pt.minrx,
-				         (unsigned long long)pt.maxrx);
-				printf("%5u %8u %-12s %8.2f %10.2f %8.2f %12s\n", r + 1, n, MOD_NAME[m], pt.r.mpps,
-				       pt.r.cpu_mpps, pt.in_mpps, n > 1 ? per : "-");
-				fflush(stdout);
+				for (int m = 0; m < NMOD; m++) {
+					if (!o.mods[m])
+						continue;
+					struct point pt;
+					if (innet_point(pcaps[t], (enum module)m, o.distinct, n, o.seconds, nl, idx++, &pt) < 0) {
+						rc = 1;
+						continue;
+					}
+					add(&res.mp[l][t][m], pt.r.mpps);
+					add(&res.mp_cpu[l][t][m], pt.r.cpu_mpps);
+					add(&res.in[l][t][m], pt.in_mpps);
+					res.mem[t][m] = pt.mem;
+					char per[48];
+					snprintf(per, sizeof per, "%llu-%llu", (unsigned long long)pt.minrx,
+					         (unsigned long long)pt.maxrx);
+					printf("%5u %6u %8u %-12s %8.2f %10.2f %8.2f %12s\n", r + 1, nl, n, MOD_NAME[m], pt.r.mpps,
+					       pt.r.cpu_mpps, pt.in_mpps, n > 1 ? per : "-");
+					fflush(stdout);
+				}
 			}
 		}
 	}

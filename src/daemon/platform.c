@@ -136,6 +136,7 @@ static void dp_config_of(const struct cfg *cfg, struct dp_setup *s, uv_loop_t *l
 	if (*cfg->dp_file_prefix)
 		c->file_prefix = cfg->dp_file_prefix;
 	c->lcore = (unsigned)cfg->dp_lcore;
+	c->lcores = (unsigned)cfg->dp_lcores;
 	c->ports = s->ports;
 	c->nports = s->nports;
 	c->routes = s->routes;

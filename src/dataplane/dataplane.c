@@ -1,5 +1,7 @@
-/* The control side of the fast path: EAL and ports, tables, the command
- * ring that publishes modules, and the event rings that report back. */
+/* The control side of the fast path: EAL and ports, tables, the workers,
+ * their command rings that publish modules, and the event rings that
+ * report back. Control is the only writer of the tables the workers read
+ * (cls, addrs, tags): a worker never waits for another or for control. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -29,6 +31,10 @@
 
 #define CMD_RING 1024
 #define EV_RING 4096
+/* Steered packets in flight from one worker to another: a few bursts
+ * more than an rx queue holds, so an owner that falls behind loses what
+ * its own rx queue would have lost. */
+#define STEER_RING 4096
 
 bool dp_available(void) { return true; }
 
@@ -51,10 +57,21 @@ int dp__eal_argv(const struct dp_config *c, char *buf, size_t buflen, char **arg
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	if (ncpu < 1)
 		ncpu = 1;
-	unsigned lcore = c->lcore ? c->lcore : 1;
-	long fcpu = ncpu - 1; /* the fast path gets the last CPU */
+	unsigned lcore = c->lcore ? c->lcore : 1, nl = c->lcores ? c->lcores : 1;
+	if (nl > DP_MAX_LCORES)
+		return -EINVAL;
 	/* main lcore 0 floats over every CPU so that innetd's loop and thread
-	 * pool are not pinned; the fast path lcore is pinned. */
+	 * pool are not pinned; the fast path's lcores are pinned, the first on
+	 * the last CPU, the next on the one before, and so on round the CPUs. */
+	char map[512];
+	size_t ml = 0;
+	for (unsigned i = 0; i < nl; i++) {
+		long cpu = ((ncpu - 1 - (long)i) % ncpu + ncpu) % ncpu;
+		int k = snprintf(map + ml, sizeof map - ml, ",%u@%ld", lcore + i, cpu);
+		if (k < 0 || (size_t)k >= sizeof map - ml)
+			return -E2BIG;
+		ml += (size_t)k;
+	}
 	/* Never let EAL take every PCI device of the host: probe only the
 	 * PCI ports configured (vdevs are probed by dp_start), unless the
 	 * caller's EAL arguments already say what to do. */
@@ -77,8 +94,8 @@ int dp__eal_argv(const struct dp_config *c, char *buf, size_t buflen, char **arg
 		}
 	}
 	int n = snprintf(buf, buflen,
-	                 "innetd%c--lcores%c0@(0-%ld),%u@%ld%c--no-telemetry%c--log-level%cwarning%c%s%c%s%c%s %s",
-	                 0, 0, ncpu - 1, lcore, fcpu, 0, 0, 0, 0,
+	                 "innetd%c--lcores%c0@(0-%ld)%s%c--no-telemetry%c--log-level%cwarning%c%s%c%s%c%s %s",
+	                 0, 0, ncpu - 1, map, 0, 0, 0, 0,
 	                 c->file_prefix ? "--file-prefix" : "--no-shconf", 0,
 	                 c->file_prefix ? c->file_prefix : "", 0, ea, pci);
 	if (n < 0 || (size_t)n >= buflen)
@@ -124,6 +141,41 @@ int dp_eal_init(const struct dp_config *c, char *err, size_t errlen)
 
 /* ---- ports --------------------------------------------------------------- */
 
+/* One rx and one tx queue per worker where the driver has them (net_pcap:
+ * one rx queue per rx_pcap=), and RSS where the port has it: the hash of
+ * the destination address when the port can hash on it alone (one
+ * tenant's packets on one queue), else of the IPv4 header. Some drivers
+ * (net_tap) want as many rx as tx queues: then the fewer of both. */
+static int port_queues(struct dp *dp, struct dp__port *pt)
+{
+	struct rte_eth_dev_info info;
+	int r = rte_eth_dev_info_get(pt->id, &info);
+	if (r < 0)
+		return r;
+	uint16_t nw = (uint16_t)dp->nworkers;
+	uint16_t nrx = nw < info.max_rx_queues ? nw : info.max_rx_queues;
+	uint16_t ntx = nw < info.max_tx_queues ? nw : info.max_tx_queues;
+	nrx = nrx ? nrx : 1;
+	ntx = ntx ? ntx : 1;
+	struct rte_eth_conf conf;
+	memset(&conf, 0, sizeof conf);
+	uint64_t hf = info.flow_type_rss_offloads & RTE_ETH_RSS_IPV4;
+	if (nrx > 1 && hf) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf = hf | (info.flow_type_rss_offloads & RTE_ETH_RSS_L3_DST_ONLY);
+	}
+	r = rte_eth_dev_configure(pt->id, nrx, ntx, &conf);
+	if (r < 0 && nrx != ntx) {
+		nrx = ntx = nrx < ntx ? nrx : ntx;
+		r = rte_eth_dev_configure(pt->id, nrx, ntx, &conf);
+	}
+	if (r < 0)
+		return r;
+	pt->nrxq = nrx;
+	pt->ntxq = ntx;
+	return 0;
+}
+
 static int port_open(struct dp *dp, struct dp__port *pt, const struct dp_port_config *pc,
                      char *err, size_t errlen)
 {
@@ -157,9 +209,7 @@ static int port_open(struct dp *dp, struct dp__port *pt, const struct dp_port_co
 		pt->id = pc->port_id;
 		rte_eth_dev_get_name_by_port(pt->id, pt->name);
 	}
-	struct rte_eth_conf conf;
-	memset(&conf, 0, sizeof conf);
-	if ((r = rte_eth_dev_configure(pt->id, 1, 1, &conf)) < 0) {
+	if ((r = port_queues(dp, pt)) < 0) {
 		fmt_err(err, errlen, "dataplane: port %s: configure: %s", pt->name, strerror(-r));
 		return r;
 	}
@@ -168,16 +218,16 @@ static int port_open(struct dp *dp, struct dp__port *pt, const struct dp_port_co
 	int sock = rte_eth_dev_socket_id(pt->id);
 	if (sock < 0)
 		sock = 0;
-	if ((r = rte_eth_rx_queue_setup(pt->id, 0, nrx, (unsigned)sock, NULL, dp->mp)) < 0 ||
-	    (r = rte_eth_tx_queue_setup(pt->id, 0, ntx, (unsigned)sock, NULL)) < 0) {
+	for (uint16_t q = 0; q < pt->nrxq; q++)
+		if ((r = rte_eth_rx_queue_setup(pt->id, q, nrx, (unsigned)sock, NULL, dp->mp)) < 0)
+			break;
+	for (uint16_t q = 0; r >= 0 && q < pt->ntxq; q++)
+		r = rte_eth_tx_queue_setup(pt->id, q, ntx, (unsigned)sock, NULL);
+	if (r < 0) {
 		fmt_err(err, errlen, "dataplane: port %s: queue setup: %s", pt->name, strerror(-r));
 		return r;
 	}
-	pt->txb = rte_zmalloc_socket("dp_txb", RTE_ETH_TX_BUFFER_SIZE(DP_MAX_BURST), 0, sock);
-	if (!pt->txb)
-		return -ENOMEM;
-	rte_eth_tx_buffer_init(pt->txb, dp->burst);
-	rte_eth_tx_buffer_set_err_callback(pt->txb, rte_eth_tx_buffer_count_callback, &pt->tx_drops);
+	rte_spinlock_init(&pt->txlock);
 	if ((r = rte_eth_dev_start(pt->id)) < 0) {
 		fmt_err(err, errlen, "dataplane: port %s: start: %s", pt->name, strerror(-r));
 		return r;
@@ -199,29 +249,21 @@ static void port_close(struct dp__port *pt)
 	rte_eth_dev_close(pt->id);
 	if (pt->probed && dev)
 		rte_dev_remove(dev); /* so the same devargs can be probed again */
-	rte_free(pt->txb);
-	pt->txb = NULL;
 }
 
 /* ---- events ---------------------------------------------------------------- */
 
 static void finish_cmd(struct dp *dp, struct dp__cmd *c)
 {
-	dp->outstanding--;
 	struct dp__mod *m = c->mod;
+	dp->w[m->owner]->outstanding--;
 	struct dp_event ev = {.type = DP_EV_DONE, .module = m->id, .status = c->status,
 	                      .cookie = c->cookie};
 	if (c->type == DP__CMD_SUSPEND && dp->cfg.on_event)
 		ev.prog = c->prog; /* the receiver's now */
 	else if (c->prog.ops && c->prog.ops->destroy)
 		c->prog.ops->destroy(c->prog.self); /* the fast path let go */
-	if (c->type == DP__CMD_ADD && c->status < 0) {
-		struct dp__key k = {.addr = m->key.addr, .port = m->key.port, .proto = m->key.proto};
-		rte_hash_del_key(dp->keys, &k);
-		rte_hash_del_key(dp->ids, &m->id);
-		dp->nmods--;
-	}
-	if (c->type == DP__CMD_REMOVE || (c->type == DP__CMD_ADD && c->status < 0))
+	if (c->type == DP__CMD_REMOVE)
 		free(m);
 	free(c);
 	if (dp->cfg.on_event)
@@ -260,9 +302,15 @@ static int drain_ring(struct dp *dp, struct rte_ring *r, unsigned esize, void (*
 
 int dp_poll(struct dp *dp)
 {
-	int n = drain_ring(dp, dp->done, sizeof(struct dp__cmd *), finish_one);
-	n += drain_ring(dp, dp->ev, sizeof(struct dp__ev), deliver_event);
-	if (dp->async && (!rte_ring_empty(dp->done) || !rte_ring_empty(dp->ev)))
+	int n = 0;
+	bool more = false;
+	for (unsigned i = 0; i < dp->nworkers; i++) {
+		struct dp__worker *w = dp->w[i];
+		n += drain_ring(dp, w->done, sizeof(struct dp__cmd *), finish_one);
+		n += drain_ring(dp, w->ev, sizeof(struct dp__ev), deliver_event);
+		more |= !rte_ring_empty(w->done) || !rte_ring_empty(w->ev);
+	}
+	if (dp->async && more)
 		uv_async_send(dp->async);
 	return n;
 }
@@ -275,6 +323,91 @@ static void on_async(uv_async_t *h)
 static void free_handle(uv_handle_t *h) { free(h); }
 
 /* ---- start / stop ---------------------------------------------------------- */
+
+/* A worker's rings and what is still in its incoming steer rings. */
+static void worker_free(struct dp__worker *w)
+{
+	if (!w)
+		return;
+	for (unsigned i = 0; i < DP_MAX_LCORES; i++) {
+		struct dp__steer sv;
+		while (w->in[i] && rte_ring_sc_dequeue_elem(w->in[i], &sv, sizeof sv) == 0)
+			rte_pktmbuf_free(sv.mb);
+		rte_ring_free(w->in[i]);
+	}
+	rte_ring_free(w->cmd);
+	rte_ring_free(w->done);
+	rte_ring_free(w->ev);
+	free(w->timers);
+	free(w->out);
+	rte_free(w);
+}
+
+/* A single-producer, single-consumer ring named after its use, its two
+ * ends and a per-process sequence (names are unique per process). */
+static struct rte_ring *ring_named(const char *tag, unsigned a, unsigned b, unsigned esize, unsigned size)
+{
+	static unsigned seq;
+	char name[RTE_RING_NAMESIZE];
+	snprintf(name, sizeof name, "%s%x.%x.%x", tag, a, b, __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
+	return rte_ring_create_elem(name, esize, size, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+}
+
+/* The workers, their rings and timer heaps; the steer rings of every
+ * (from, to) pair when there are several. */
+static int workers_create(struct dp *dp, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < dp->nworkers; i++) {
+		struct dp__worker *w = rte_zmalloc("dp_worker", sizeof *w, RTE_CACHE_LINE_SIZE);
+		if (!w)
+			goto nomem;
+		dp->w[i] = w;
+		w->dp = dp;
+		w->idx = i;
+		w->lcore = dp->lcore + i;
+		w->next_timer = UINT64_MAX;
+		w->hold_total = (dp->cfg.hold_total + dp->nworkers - 1) / dp->nworkers;
+		w->cmd = ring_named("dpr", i, 0, sizeof(void *), CMD_RING);
+		w->done = ring_named("dpd", i, 0, sizeof(void *), CMD_RING);
+		w->ev = ring_named("dpe", i, 0, sizeof(struct dp__ev), EV_RING);
+		w->timers = calloc((size_t)dp->cfg.max_modules + 1, sizeof *w->timers);
+		w->out = calloc(dp->nworkers, sizeof *w->out);
+		if (!w->cmd || !w->done || !w->ev || !w->timers || !w->out)
+			goto nomem;
+	}
+	for (unsigned to = 0; to < dp->nworkers; to++)
+		for (unsigned from = 0; from < dp->nworkers && dp->nworkers > 1; from++) {
+			if (from == to)
+				continue;
+			struct rte_ring *r = ring_named("dps", from, to, sizeof(struct dp__steer), STEER_RING);
+			if (!r)
+				goto nomem;
+			dp->w[to]->in[from] = r;
+			dp->w[from]->to[to] = r;
+		}
+	return 0;
+nomem:
+	fmt_err(err, errlen, "dataplane: cannot create the rings of %u workers (%s)", dp->nworkers,
+	        rte_strerror(rte_errno));
+	return -ENOMEM;
+}
+
+/* Each worker's tx buffer for each port, on its own queue when the port
+ * has one per worker. */
+static void workers_ports(struct dp *dp)
+{
+	for (unsigned i = 0; i < dp->nworkers; i++) {
+		struct dp__worker *w = dp->w[i];
+		for (uint32_t p = 0; p <= DP_MAX_PORTS; p++) {
+			struct dp__port *pt = p < dp->nports ? &dp->ports[p] : p == DP_MAX_PORTS && dp->has_proc ? &dp->proc : NULL;
+			if (!pt)
+				continue;
+			w->tx[p].pt = pt;
+			w->tx[p].q = (uint16_t)(i % pt->ntxq);
+			w->tx[p].shared = pt->ntxq < dp->nworkers;
+		}
+	}
+}
 
 static void dp_free(struct dp *dp)
 {
@@ -298,30 +431,30 @@ static void dp_free(struct dp *dp)
 			free(m);
 		}
 	}
+	for (unsigned i = 0; i < dp->nworkers; i++)
+		worker_free(dp->w[i]);
 	rte_hash_free(dp->cls);
 	rte_hash_free(dp->addrs);
 	rte_hash_free(dp->ids);
 	rte_hash_free(dp->keys);
 	rte_lpm_free(dp->lpm);
-	rte_ring_free(dp->cmd);
-	rte_ring_free(dp->done);
-	rte_ring_free(dp->ev);
 	rte_mempool_free(dp->mp);
 	if (dp->async)
 		uv_close((uv_handle_t *)dp->async, free_handle);
 	free(dp->routes);
-	free(dp->timers);
 	free(dp);
 }
 
-static struct rte_hash *mk_hash(struct dp *dp, const char *tag, uint32_t entries, uint32_t keylen)
+/* shared: read by the workers while control writes it (lock-free
+ * readers; a deleted key's slot is freed after a grace period). */
+static struct rte_hash *mk_hash(struct dp *dp, const char *tag, uint32_t entries, uint32_t keylen, bool shared)
 {
 	char name[RTE_HASH_NAMESIZE];
 	snprintf(name, sizeof name, "%s%lx", tag, (unsigned long)(uintptr_t)dp);
 	struct rte_hash_parameters hp = {
 		.name = name, .entries = entries < 8 ? 8 : entries, .key_len = keylen,
 		.hash_func = rte_hash_crc, .hash_func_init_val = 0, .socket_id = (int)rte_socket_id(),
-		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE | (shared ? RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF : 0),
 	};
 	return rte_hash_create(&hp);
 }
@@ -340,6 +473,10 @@ static int config_check(const struct dp_config *c, char *err, size_t errlen)
 			        c->routes[i].port, c->nports);
 			return -EINVAL;
 		}
+	if (c->lcores > DP_MAX_LCORES) {
+		fmt_err(err, errlen, "dataplane: %u fast-path lcores, at most %d", c->lcores, DP_MAX_LCORES);
+		return -EINVAL;
+	}
 	if (c->burst > DP_MAX_BURST) {
 		fmt_err(err, errlen, "dataplane: burst %u is over %d", c->burst, DP_MAX_BURST);
 		return -EINVAL;
@@ -364,21 +501,24 @@ static struct dp *alloc_with_defaults(const struct dp_config *c)
 	if (!dp->cfg.hold_packets) dp->cfg.hold_packets = 8;
 	if (!dp->cfg.hold_total) dp->cfg.hold_total = 4096;
 	dp->lcore = c->lcore ? c->lcore : 1;
-	dp->next_timer = UINT64_MAX;
+	dp->nworkers = c->lcores ? c->lcores : 1;
 	return dp;
 }
 
-/* The fast path's lcore is a free worker of this EAL. */
+/* The fast path's lcores are free workers of this EAL. */
 static int lcore_check(const struct dp *dp, char *err, size_t errlen)
 {
-	if (!rte_lcore_is_enabled(dp->lcore) || dp->lcore == rte_get_main_lcore()) {
-		fmt_err(err, errlen, "dataplane: lcore %u is not a worker lcore of this EAL",
-		        dp->lcore);
-		return -EINVAL;
-	}
-	if (rte_eal_get_lcore_state(dp->lcore) != WAIT) {
-		fmt_err(err, errlen, "dataplane: lcore %u is busy (another dataplane runs)", dp->lcore);
-		return -EBUSY;
+	for (unsigned i = 0; i < dp->nworkers; i++) {
+		unsigned l = dp->lcore + i;
+		if (l >= RTE_MAX_LCORE || !rte_lcore_is_enabled(l) || l == rte_get_main_lcore()) {
+			fmt_err(err, errlen, "dataplane: lcore %u is not a worker lcore of this EAL%s", l,
+			        i ? " (the EAL was made with fewer fast-path lcores than dp-lcores asks for)" : "");
+			return -EINVAL;
+		}
+		if (rte_eal_get_lcore_state(l) != WAIT) {
+			fmt_err(err, errlen, "dataplane: lcore %u is busy (another dataplane runs)", l);
+			return -EBUSY;
+		}
 	}
 	return 0;
 }
@@ -397,23 +537,14 @@ static int tables_create(struct dp *dp, char *err, size_t errlen)
 		        dp->cfg.nb_mbufs, rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
-	dp->cls = mk_hash(dp, "dpc", dp->cfg.max_modules, sizeof(struct dp__key));
-	dp->keys = mk_hash(dp, "dpk", dp->cfg.max_modules, sizeof(struct dp__key));
-	dp->ids = mk_hash(dp, "dpi", dp->cfg.max_modules, sizeof(uint64_t));
-	dp->addrs = mk_hash(dp, "dpa", dp->cfg.max_modules, sizeof(uint32_t));
-	dp->timers = calloc((size_t)dp->cfg.max_modules + 1, sizeof *dp->timers);
+	dp->cls = mk_hash(dp, "dpc", dp->cfg.max_modules, sizeof(struct dp__key), true);
+	dp->keys = mk_hash(dp, "dpk", dp->cfg.max_modules, sizeof(struct dp__key), false);
+	dp->ids = mk_hash(dp, "dpi", dp->cfg.max_modules, sizeof(uint64_t), false);
+	dp->addrs = mk_hash(dp, "dpa", dp->cfg.max_modules, sizeof(uint32_t), true);
 	snprintf(name, sizeof name, "dpl%lx", (unsigned long)(uintptr_t)dp);
 	struct rte_lpm_config lc = {.max_rules = 1024, .number_tbl8s = 256};
 	dp->lpm = rte_lpm_create(name, (int)rte_socket_id(), &lc);
-	snprintf(name, sizeof name, "dpr%lx", (unsigned long)(uintptr_t)dp);
-	dp->cmd = rte_ring_create(name, CMD_RING, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
-	snprintf(name, sizeof name, "dpd%lx", (unsigned long)(uintptr_t)dp);
-	dp->done = rte_ring_create(name, CMD_RING, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
-	snprintf(name, sizeof name, "dpe%lx", (unsigned long)(uintptr_t)dp);
-	dp->ev = rte_ring_create_elem(name, sizeof(struct dp__ev), EV_RING, (int)rte_socket_id(),
-	                              RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (!dp->cls || !dp->keys || !dp->ids || !dp->addrs || !dp->timers || !dp->lpm || !dp->cmd ||
-	    !dp->done || !dp->ev) {
+	if (!dp->cls || !dp->keys || !dp->ids || !dp->addrs || !dp->lpm) {
 		fmt_err(err, errlen, "dataplane: cannot create tables for %u modules (%s)",
 		        dp->cfg.max_modules, rte_strerror(rte_errno));
 		return -ENOMEM;
@@ -499,6 +630,13 @@ static int async_init(struct dp *dp, uv_loop_t *loop)
 	return 0;
 }
 
+static void stop_workers(struct dp *dp)
+{
+	__atomic_store_n(&dp->stop, 1, __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < dp->nlaunched; i++)
+		rte_eal_wait_lcore(dp->w[i]->lcore);
+}
+
 int dp_start(const struct dp_config *c, struct dp **out, char *err, size_t errlen)
 {
 	*out = NULL;
@@ -516,19 +654,24 @@ int dp_start(const struct dp_config *c, struct dp **out, char *err, size_t errle
 		free(dp);
 		return r;
 	}
-	if ((r = tables_create(dp, err, errlen)) < 0 || (r = routes_add(dp, c, err, errlen)) < 0 ||
+	if ((r = tables_create(dp, err, errlen)) < 0 || (r = workers_create(dp, err, errlen)) < 0 ||
+	    (r = routes_add(dp, c, err, errlen)) < 0 ||
 	    (r = ports_open(dp, c, err, errlen)) < 0 ||
 	    (c->process_port && c->process_port[0] && (r = proc_open(dp, c, err, errlen)) < 0) ||
 	    (c->loop && (r = async_init(dp, c->loop)) < 0))
 		goto cleanup;
-	if ((r = rte_eal_remote_launch(dp__fast_main, dp, dp->lcore)) != 0) {
-		fmt_err(err, errlen, "dataplane: cannot launch lcore %u: %s", dp->lcore, strerror(-r));
-		goto cleanup;
+	workers_ports(dp);
+	for (; dp->nlaunched < dp->nworkers; dp->nlaunched++) {
+		struct dp__worker *w = dp->w[dp->nlaunched];
+		if ((r = rte_eal_remote_launch(dp__fast_main, w, w->lcore)) != 0) {
+			fmt_err(err, errlen, "dataplane: cannot launch lcore %u: %s", w->lcore, strerror(-r));
+			goto cleanup;
+		}
 	}
-	dp->launched = true;
 	*out = dp;
 	return 0;
 cleanup:
+	stop_workers(dp);
 	dp_free(dp);
 	return r;
 }
@@ -537,21 +680,21 @@ void dp_stop(struct dp *dp)
 {
 	if (!dp)
 		return;
-	if (dp->launched) {
-		__atomic_store_n(&dp->stop, 1, __ATOMIC_RELEASE);
-		rte_eal_wait_lcore(dp->lcore);
+	stop_workers(dp);
+	for (unsigned i = 0; i < dp->nlaunched; i++) {
+		struct dp__worker *w = dp->w[i];
 		/* commands the fast path finished but we have not seen yet */
 		void *ptr;
-		while (rte_ring_sc_dequeue(dp->done, &ptr) == 0)
+		while (rte_ring_sc_dequeue(w->done, &ptr) == 0)
 			finish_cmd(dp, ptr);
 		/* commands it never saw */
-		while (rte_ring_sc_dequeue(dp->cmd, &ptr) == 0) {
+		while (rte_ring_sc_dequeue(w->cmd, &ptr) == 0) {
 			struct dp__cmd *cm = ptr;
 			if (cm->type == DP__CMD_REMOVE) {
 				/* gone from the id table already: free what it holds here */
 				struct dp__mod *m = cm->mod;
-				for (uint32_t i = 0; i < m->nhold; i++)
-					rte_pktmbuf_free(m->hold[i]);
+				for (uint32_t h = 0; h < m->nhold; h++)
+					rte_pktmbuf_free(m->hold[h]);
 				if (m->prog.ops && m->prog.ops->destroy)
 					m->prog.ops->destroy(m->prog.self);
 				free(m);
@@ -587,15 +730,62 @@ static int send_cmd(struct dp *dp, enum dp__cmd_type type, struct dp__mod *m,
 
 int dp__cmd_send(struct dp *dp, struct dp__cmd *c)
 {
-	/* at most as many in flight as the done ring holds, so the fast path
-	 * can always acknowledge */
-	while (dp->outstanding >= CMD_RING - 1 || rte_ring_sp_enqueue(dp->cmd, c) != 0) {
-		/* the fast path is behind: collect what it finished, then retry */
+	/* to the module's owner; at most as many in flight as its done ring
+	 * holds, so it can always acknowledge */
+	struct dp__worker *w = dp->w[c->mod->owner];
+	while (w->outstanding >= CMD_RING - 1 || rte_ring_sp_enqueue(w->cmd, c) != 0) {
+		/* the worker is behind: collect what it finished, then retry */
 		if (dp_poll(dp) == 0)
 			usleep(50);
 	}
-	dp->outstanding++;
+	w->outstanding++;
 	return 0;
+}
+
+/* A worker is past what it read before our writes once it finished the
+ * turn it was in, or when it is parked in its idle sleep: it parks after a
+ * turn and unparks before the next, and the seq_cst fence and flag order
+ * our writes before any read of a turn that starts after we saw it parked. */
+void dp__quiesce(struct dp *dp)
+{
+	uint64_t seen[DP_MAX_LCORES];
+	if (__atomic_load_n(&dp->stop, __ATOMIC_ACQUIRE))
+		return; /* the workers are gone: nobody reads */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	for (unsigned i = 0; i < dp->nworkers; i++)
+		seen[i] = __atomic_load_n(&dp->w[i]->turns, __ATOMIC_ACQUIRE);
+	for (unsigned i = 0; i < dp->nworkers; i++)
+		while (__atomic_load_n(&dp->w[i]->turns, __ATOMIC_ACQUIRE) == seen[i] &&
+		       !__atomic_load_n(&dp->w[i]->parked, __ATOMIC_SEQ_CST))
+			rte_pause();
+}
+
+/* The worker owning the fewest modules, the lowest on a tie: modules are
+ * alike until they run, and their packet rates change; a module stays
+ * where it was put (moving it would mean handing its state over). */
+static unsigned place(const struct dp *dp)
+{
+	unsigned best = 0;
+	for (unsigned i = 1; i < dp->nworkers; i++)
+		if (dp->w[i]->ctl_nmods < dp->w[best]->ctl_nmods)
+			best = i;
+	return best;
+}
+
+/* The ARP table's count of modules at an address (control writes, the
+ * workers read it lock-free). Returns the key's slot to free after a
+ * grace period when the count reached 0, else -1. */
+static int32_t addr_ref(struct dp *dp, uint32_t addr, int delta)
+{
+	void *data = NULL;
+	uintptr_t n = 0;
+	if (rte_hash_lookup_data(dp->addrs, &addr, &data) >= 0)
+		n = (uintptr_t)data;
+	n = (uintptr_t)((intptr_t)n + delta);
+	if (n == 0)
+		return rte_hash_del_key(dp->addrs, &addr);
+	rte_hash_add_key_data(dp->addrs, &addr, (void *)n);
+	return -1;
 }
 
 struct dp__mod *dp__find(const struct dp *dp, uint64_t id)
@@ -629,10 +819,13 @@ int dp_module_add(struct dp *dp, uint64_t id, const struct dp_module_key *key, u
 	memset(m, 0, msz);
 	m->id = id;
 	m->key = *key;
+	m->owner = place(dp);
 	m->io.dp = dp;
 	m->io.mod = m;
+	m->io.w = dp->w[m->owner];
 	m->deadline = UINT64_MAX;
 	m->state = DP_MOD_DEPLOYED;
+	m->cls_pos = -1;
 	if (rte_hash_add_key_data(dp->ids, &id, m) < 0) {
 		free(m);
 		return -ENOSPC;
@@ -642,13 +835,23 @@ int dp_module_add(struct dp *dp, uint64_t id, const struct dp_module_key *key, u
 		free(m);
 		return -ENOSPC;
 	}
-	int r = send_cmd(dp, DP__CMD_ADD, m, (struct dp_program){0}, cookie);
-	if (r < 0) {
+	/* the module is whole before the workers can find it (the LF hash
+	 * publishes with a release) */
+	if (rte_hash_add_key_data(dp->cls, &k, dp__tagged(m, m->owner)) < 0) {
 		rte_hash_del_key(dp->keys, &k);
 		rte_hash_del_key(dp->ids, &id);
 		free(m);
-		return r;
+		return -ENOSPC;
 	}
+	addr_ref(dp, k.addr, 1);
+	if (k.port)
+		DP__SET(dp->nexact, dp->nexact + 1);
+	/* the ADD's acknowledgement comes from the owner, after any command
+	 * sent before it */
+	int r = send_cmd(dp, DP__CMD_ADD, m, (struct dp_program){0}, cookie);
+	if (r < 0)
+		return r; /* never: send_cmd waits for room */
+	dp->w[m->owner]->ctl_nmods++;
 	dp->nmods++;
 	return 0;
 }
@@ -703,22 +906,43 @@ int dp_module_remove(struct dp *dp, uint64_t id, uint32_t cookie)
 	if (m->ctl_tag)
 		dp_process_unlink(dp, id);
 	struct dp__key k = {.addr = m->key.addr, .port = m->key.port, .proto = m->key.proto};
+	/* out of the classifier, then wait until no worker is in a turn that
+	 * may have found it: from then on every packet for it is in its
+	 * owner's hands or rings, and the REMOVE drains those rings first */
+	int32_t cpos = rte_hash_del_key(dp->cls, &k);
+	int32_t apos = addr_ref(dp, k.addr, -1);
+	if (k.port)
+		DP__SET(dp->nexact, dp->nexact - 1);
+	dp__quiesce(dp);
+	if (cpos >= 0)
+		rte_hash_free_key_with_position(dp->cls, cpos);
+	if (apos >= 0)
+		rte_hash_free_key_with_position(dp->addrs, apos);
 	int r = send_cmd(dp, DP__CMD_REMOVE, m, (struct dp_program){0}, cookie);
 	if (r < 0)
 		return r;
 	rte_hash_del_key(dp->ids, &id);
 	rte_hash_del_key(dp->keys, &k);
+	dp->w[m->owner]->ctl_nmods--;
 	dp->nmods--;
 	if (m->running)
 		dp->nrunning--;
 	return 0;
 }
 
+static uint64_t outstanding(const struct dp *dp)
+{
+	uint64_t n = 0;
+	for (unsigned i = 0; i < dp->nworkers; i++)
+		n += dp->w[i]->outstanding;
+	return n;
+}
+
 int dp_sync(struct dp *dp)
 {
 	if (!dp)
 		return -ENOTCONN;
-	while (dp->outstanding > 0)
+	while (outstanding(dp) > 0)
 		if (dp_poll(dp) == 0)
 			usleep(20);
 	dp_poll(dp);
@@ -753,25 +977,60 @@ int dp_stats(const struct dp *dp, struct dp_stats *st)
 	if (!dp)
 		return -ENOTCONN;
 	memset(st, 0, sizeof *st);
-	st->rx_packets = DP__LOAD(dp->rx_packets);
-	st->tx_packets = DP__LOAD(dp->tx_packets);
-	st->unclassified = DP__LOAD(dp->unclassified);
-	st->not_ipv4 = DP__LOAD(dp->not_ipv4);
-	st->no_route = DP__LOAD(dp->no_route);
-	st->arp_replies = DP__LOAD(dp->arp_replies);
+	for (unsigned i = 0; i < dp->nworkers; i++) {
+		const struct dp__worker *w = dp->w[i];
+		st->rx_packets += DP__LOAD(w->rx_packets);
+		st->tx_packets += DP__LOAD(w->tx_packets);
+		st->unclassified += DP__LOAD(w->unclassified);
+		st->not_ipv4 += DP__LOAD(w->not_ipv4);
+		st->no_route += DP__LOAD(w->no_route);
+		st->arp_replies += DP__LOAD(w->arp_replies);
+		st->held_now += DP__LOAD(w->held_now);
+		st->proc_to_packets += DP__LOAD(w->proc_to);
+		st->proc_from_packets += DP__LOAD(w->proc_from);
+		st->proc_unknown_tag += DP__LOAD(w->proc_unknown);
+		st->proc_not_running += DP__LOAD(w->proc_not_running);
+		st->proc_drops += DP__LOAD(w->proc_drops);
+	}
 	for (uint32_t i = 0; i < dp->nports; i++)
 		st->tx_drops += DP__LOAD(dp->ports[i].tx_drops);
-	st->held_now = DP__LOAD(dp->held_now);
 	st->modules = dp->nmods;
 	st->running = dp->nrunning;
-	st->proc_to_packets = DP__LOAD(dp->proc_to);
-	st->proc_from_packets = DP__LOAD(dp->proc_from);
-	st->proc_unknown_tag = DP__LOAD(dp->proc_unknown);
-	st->proc_not_running = DP__LOAD(dp->proc_not_running);
-	st->proc_drops = DP__LOAD(dp->proc_drops);
 	if (dp->has_proc)
 		st->proc_drops += DP__LOAD(dp->proc.tx_drops);
 	st->proc_links = dp->ctl_nlinks;
 	st->process_port = dp->has_proc;
+	return 0;
+}
+
+unsigned dp_lcores(const struct dp *dp)
+{
+	return dp ? dp->nworkers : 0;
+}
+
+int dp_module_lcore(const struct dp *dp, uint64_t id)
+{
+	const struct dp__mod *m = dp ? dp__find(dp, id) : NULL;
+	if (!m)
+		return dp ? -ENOENT : -ENOTCONN;
+	return (int)m->owner;
+}
+
+int dp_lcore_stats(const struct dp *dp, unsigned worker, struct dp_lcore_stats *st)
+{
+	if (!dp)
+		return -ENOTCONN;
+	if (worker >= dp->nworkers)
+		return -EINVAL;
+	const struct dp__worker *w = dp->w[worker];
+	*st = (struct dp_lcore_stats){
+		.lcore = w->lcore,
+		.modules = w->ctl_nmods,
+		.rx_packets = DP__LOAD(w->rx_packets),
+		.delivered = DP__LOAD(w->delivered),
+		.steered_out = DP__LOAD(w->steered_out),
+		.steered_in = DP__LOAD(w->steered_in),
+		.steer_drops = DP__LOAD(w->steer_drops),
+	};
 	return 0;
 }

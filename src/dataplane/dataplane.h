@@ -1,14 +1,20 @@
 /* The fast path (docs/architecture.md): DPDK ports, a classifier from
  * (dst ip, proto, dst port) to modules, the modules' element graphs run on
- * one lcore, Ethernet framing added and removed around them, routing of
- * their output over the platform's uplinks, per-module counters.
+ * one or more worker lcores, Ethernet framing added and removed around
+ * them, routing of their output over the platform's uplinks, per-module
+ * counters.
  *
  * Threads: every function here is called from ONE control thread (the
  * libuv loop of innetd, or a test's main thread). The fast path runs on its
- * own lcore and never blocks, allocates or makes a system call per packet.
- * Control talks to it through a ring of commands; it answers through a ring
- * of events that wake the control loop with uv_async_send (or that the
- * caller drains with dp_poll when there is no loop). A module's graph is
+ * own lcores (dp_config.lcores workers) and never blocks, allocates or
+ * makes a system call per packet. Each module is owned by one worker,
+ * chosen when it is added; only that worker runs it. Every worker polls
+ * its own rx queue of each port and hands packets of modules it does not
+ * own to their owner through a lock-free ring (src/dataplane/README.md,
+ * "More than one lcore"). Control talks to each worker through a ring of
+ * commands; they answer through rings of events that wake the control
+ * loop with uv_async_send (or that the caller drains with dp_poll when
+ * there is no loop). A module's graph is
  * built completely on the control thread and only then published; the
  * control thread frees what the fast path used only after the fast path
  * acknowledged it no longer references it.
@@ -37,6 +43,8 @@ struct rt_module;
 /* The most packets the fast path takes at once: an rx burst, one module's
  * push, the held packets replayed per push; also the tx buffer's size. */
 #define DP_MAX_BURST 64
+/* The most fast-path lcores (dp_config.lcores). */
+#define DP_MAX_LCORES 16
 
 /* One port. `devargs` is a DPDK device: a vdev such as
  * "net_tap0,iface=innet0", "net_af_packet0,iface=veth0",
@@ -117,11 +125,18 @@ typedef void (*dp_event_fn)(void *arg, const struct dp_event *ev);
 struct dp_config {
 	/* EAL: extra arguments split on blanks ("--no-huge -m 256" is the
 	 * default when NULL), a --file-prefix so several processes coexist
-	 * (NULL: --no-shconf), and the lcore that runs the fast path (the
-	 * calling thread becomes the main lcore). */
+	 * (NULL: --no-shconf), and the lcores that run the fast path: `lcores`
+	 * workers on lcores lcore .. lcore + lcores - 1 (the calling thread
+	 * becomes the main lcore). The EAL is made once per process: its
+	 * first dp_eal_init or dp_start must ask for as many lcores as any
+	 * later dp_start uses. Each port gets one rx and one tx queue per
+	 * worker where its driver has them (net_pcap: one per rx_pcap=);
+	 * rx queues beyond what the port has are not polled, tx queues are
+	 * shared under a lock. */
 	const char *eal_args;
 	const char *file_prefix;
 	unsigned lcore;             /* 0: 1 */
+	unsigned lcores;            /* 0: 1, at most DP_MAX_LCORES */
 	const struct dp_port_config *ports;
 	size_t nports;
 	const struct dp_route *routes;
@@ -208,7 +223,8 @@ struct rt_module *dp_program_module(const struct dp_program *prog);
  * dp_sync waits (on the calling thread) until every queued command is done
  * and their events delivered; tests and the shutdown path use it. */
 
-/* Deploy: the module's key is classified from now on; packets opening a
+/* Deploy on the worker owning the fewest modules (dp_module_lcore): the
+ * module's key is classified from now on; packets opening a
  * flow (TCP SYN; any first packet of UDP and other connectionless
  * protocols, e.g. IP-in-IP) are held (up to hold_packets) and announced as
  * DP_EV_NEW_FLOW, others dropped, until dp_module_run. -EEXIST for a known
@@ -229,7 +245,10 @@ int dp_module_halt(struct dp *dp, uint64_t id, uint32_t cookie);
  * deployed with a saved state) it only makes any packet wake it. 0,
  * -ENOENT, -ENOTCONN, -ENOMEM. */
 int dp_module_suspend(struct dp *dp, uint64_t id, uint32_t cookie);
-/* Forget the module. */
+/* Forget the module. Takes it out of the classifier at once and waits for
+ * every worker to finish the loop turn it was in (at most one turn:
+ * microseconds; none for a worker in its idle sleep) before the owner is
+ * told. */
 int dp_module_remove(struct dp *dp, uint64_t id, uint32_t cookie);
 int dp_sync(struct dp *dp);
 /* Drain pending events now (callers without a loop). Returns how many. */
@@ -276,6 +295,24 @@ struct dp_stats {
 	uint64_t proc_links;            /* modules linked now */
 };
 int dp_stats(const struct dp *dp, struct dp_stats *st);
+
+/* The fast path's workers (dp_config.lcores). A module is placed, when it
+ * is added, on the worker owning the fewest modules (the lowest index on
+ * a tie) and stays there. */
+unsigned dp_lcores(const struct dp *dp);
+/* The worker (0 .. dp_lcores - 1) that owns a module, or -ENOENT. */
+int dp_module_lcore(const struct dp *dp, uint64_t id);
+struct dp_lcore_stats {
+	unsigned lcore;             /* its EAL lcore */
+	uint64_t modules;           /* modules it owns */
+	uint64_t rx_packets;        /* received on its rx queues */
+	uint64_t delivered;         /* packets it gave its modules (pushed or held) */
+	uint64_t steered_out;       /* sent to other workers, owners of their modules */
+	uint64_t steered_in;        /* received from other workers */
+	uint64_t steer_drops;       /* an owner's ring was full */
+};
+/* 0, -ENOTCONN, -EINVAL (no such worker). */
+int dp_lcore_stats(const struct dp *dp, unsigned worker, struct dp_lcore_stats *st);
 
 /* Process modules: a program in a network namespace of its own (src/vm
  * sandbox) joined to its module on the process port (dp_config.

@@ -1,7 +1,8 @@
-/* The burst loop on the fast-path lcore: commands, rx, classify, hold or
- * run, frame, route, tx, timers. Nothing here allocates, locks or makes a
- * system call per packet (the idle sleep happens only when every port has
- * been empty for a while). */
+/* The burst loop on each fast-path lcore (a worker): commands, rx,
+ * classify, steer to the owner or hold or run, frame, route, tx, timers.
+ * Nothing here allocates, locks or makes a system call per packet (the
+ * idle sleep happens only when every port has been empty for a while; a
+ * tx lock only where a port has fewer tx queues than workers). */
 #include <errno.h>
 #include <string.h>
 #include <time.h>
@@ -16,6 +17,7 @@
 #include <rte_prefetch.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
+#include <rte_spinlock.h>
 
 #include <uv.h>
 
@@ -72,17 +74,46 @@ void dp_drop(struct dp_io *io, struct rt_pkt *p)
 	rte_pktmbuf_free(p->handle);
 }
 
+/* ---- tx: a worker's buffer per port ------------------------------------------------ */
+
+static void tx_flush(struct dp__txbuf *b)
+{
+	if (!b->n)
+		return;
+	struct dp__port *pt = b->pt;
+	uint16_t sent;
+	if (b->shared) {
+		rte_spinlock_lock(&pt->txlock);
+		sent = rte_eth_tx_burst(pt->id, b->q, b->pk, b->n);
+		rte_spinlock_unlock(&pt->txlock);
+	} else {
+		sent = rte_eth_tx_burst(pt->id, b->q, b->pk, b->n);
+	}
+	if (sent < b->n) {
+		__atomic_fetch_add(&pt->tx_drops, (uint64_t)(b->n - sent), __ATOMIC_RELAXED);
+		rte_pktmbuf_free_bulk(b->pk + sent, (unsigned)(b->n - sent));
+	}
+	b->n = 0;
+}
+
+static inline void tx_put(struct dp *dp, struct dp__txbuf *b, struct rte_mbuf *m)
+{
+	b->pk[b->n++] = m;
+	if (b->n >= dp->burst)
+		tx_flush(b);
+}
+
 /* A process module's device 1 output: to its program, on the process
  * port, to its interface's MAC (which carries the module's tag). */
-static void emit_proc(struct dp *dp, struct dp__mod *mod, struct rte_mbuf *m)
+static void emit_proc(struct dp *dp, struct dp__worker *w, struct dp__mod *mod, struct rte_mbuf *m)
 {
 	struct rte_ether_hdr *eh = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, ETH_LEN);
 	eh->dst_addr = mod->pmac;
 	eh->src_addr = dp->proc.mac;
 	eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 	DP__ADD(mod->proc_to, 1);
-	DP__ADD(dp->proc_to, 1);
-	rte_eth_tx_buffer(dp->proc.id, 0, dp->proc.txb, m);
+	DP__ADD(w->proc_to, 1);
+	tx_put(dp, &w->tx[DP_MAX_PORTS], m);
 }
 
 /* The route and Ethernet header for dst, from the module's cache or, on
@@ -97,9 +128,9 @@ static inline const struct dp__route_cache *route_for(struct dp_io *io, uint32_t
 	if (rte_lpm_lookup(dp->lpm, dst, &hop) != 0)
 		return NULL;
 	const struct dp_route *rt = &dp->routes[hop];
-	rc->pt = &dp->ports[rt->port];
+	rc->tb = &io->w->tx[rt->port];
 	memcpy(&rc->eh.dst_addr, rt->mac, 6); /* dp_start made all-zero broadcast */
-	rc->eh.src_addr = rc->pt->mac;
+	rc->eh.src_addr = dp->ports[rt->port].mac;
 	rc->eh.ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 	rc->dst = dst;
 	rc->ok = true;
@@ -124,145 +155,145 @@ void dp_emit(struct dp_io *io, uint32_t device, struct rt_pkt *p)
 	m->data_len = (uint16_t)p->len;
 	m->pkt_len = p->len;
 	if (proc) {
-		emit_proc(dp, io->mod, m);
+		emit_proc(dp, io->w, io->mod, m);
 		return;
 	}
 	const struct dp__route_cache *rc = route_for(io, rt_rd32(rt_pkt_data(p) + 16));
 	if (!rc) {
-		DP__ADD(dp->no_route, 1);
+		DP__ADD(io->w->no_route, 1);
 		dp_drop(io, p);
 		return;
 	}
 	memcpy(rte_pktmbuf_prepend(m, ETH_LEN), &rc->eh, ETH_LEN);
 	io->tx_n++;
 	io->tx_bytes += p->len;
-	rte_eth_tx_buffer(rc->pt->id, 0, rc->pt->txb, m);
+	tx_put(dp, rc->tb, m);
 }
 
 /* What a push or timer run emitted, into the counters at once. */
-static inline void io_settle(struct dp *dp, struct dp_io *io)
+static inline void io_settle(struct dp_io *io)
 {
 	if (!io->tx_n)
 		return;
 	DP__ADD(io->mod->tx_packets, io->tx_n);
 	DP__ADD(io->mod->tx_bytes, io->tx_bytes);
-	DP__ADD(dp->tx_packets, io->tx_n);
+	DP__ADD(io->w->tx_packets, io->tx_n);
 	io->tx_n = 0;
 	io->tx_bytes = 0;
 }
 
 /* ---- running list and timers ----------------------------------------------- */
 
-static void running_link(struct dp *dp, struct dp__mod *m)
+static void running_link(struct dp__worker *w, struct dp__mod *m)
 {
 	m->rprev = NULL;
-	m->rnext = dp->running;
-	if (dp->running)
-		dp->running->rprev = m;
-	dp->running = m;
+	m->rnext = w->running;
+	if (w->running)
+		w->running->rprev = m;
+	w->running = m;
 }
 
 /* ---- timers: a min-heap of running modules on their deadline ---- */
 
-static inline void theap_put(struct dp *dp, uint32_t i, struct dp__mod *m)
+static inline void theap_put(struct dp__worker *w, uint32_t i, struct dp__mod *m)
 {
-	dp->timers[i] = m;
+	w->timers[i] = m;
 	m->tpos = i;
 }
 
-static void theap_up(struct dp *dp, uint32_t i)
+static void theap_up(struct dp__worker *w, uint32_t i)
 {
-	struct dp__mod *m = dp->timers[i];
-	while (i > 1 && dp->timers[i / 2]->deadline > m->deadline) {
-		theap_put(dp, i, dp->timers[i / 2]);
+	struct dp__mod *m = w->timers[i];
+	while (i > 1 && w->timers[i / 2]->deadline > m->deadline) {
+		theap_put(w, i, w->timers[i / 2]);
 		i /= 2;
 	}
-	theap_put(dp, i, m);
+	theap_put(w, i, m);
 }
 
-static void theap_down(struct dp *dp, uint32_t i)
+static void theap_down(struct dp__worker *w, uint32_t i)
 {
-	struct dp__mod *m = dp->timers[i];
+	struct dp__mod *m = w->timers[i];
 	for (;;) {
 		uint32_t c = 2 * i;
-		if (c > dp->ntimers)
+		if (c > w->ntimers)
 			break;
-		if (c < dp->ntimers && dp->timers[c + 1]->deadline < dp->timers[c]->deadline)
+		if (c < w->ntimers && w->timers[c + 1]->deadline < w->timers[c]->deadline)
 			c++;
-		if (dp->timers[c]->deadline >= m->deadline)
+		if (w->timers[c]->deadline >= m->deadline)
 			break;
-		theap_put(dp, i, dp->timers[c]);
+		theap_put(w, i, w->timers[c]);
 		i = c;
 	}
-	theap_put(dp, i, m);
+	theap_put(w, i, m);
 }
 
-static void theap_remove(struct dp *dp, struct dp__mod *m)
+static void theap_remove(struct dp__worker *w, struct dp__mod *m)
 {
 	uint32_t i = m->tpos;
 	if (!i)
 		return;
-	struct dp__mod *last = dp->timers[dp->ntimers--];
+	struct dp__mod *last = w->timers[w->ntimers--];
 	m->tpos = 0;
 	if (last == m)
 		return;
-	theap_put(dp, i, last);
-	theap_up(dp, i);
-	theap_down(dp, last->tpos);
+	theap_put(w, i, last);
+	theap_up(w, i);
+	theap_down(w, last->tpos);
 }
 
-static inline void next_timer_is_top(struct dp *dp)
+static inline void next_timer_is_top(struct dp__worker *w)
 {
-	dp->next_timer = dp->ntimers ? dp->timers[1]->deadline : UINT64_MAX;
+	w->next_timer = w->ntimers ? w->timers[1]->deadline : UINT64_MAX;
 }
 
 /* A module's next timer (UINT64_MAX: none): most pushes give back the
  * deadline it had, which costs a compare. */
-static void set_deadline(struct dp *dp, struct dp__mod *m, uint64_t d)
+static void set_deadline(struct dp__worker *w, struct dp__mod *m, uint64_t d)
 {
 	uint64_t was = m->deadline;
 	if (d == was)
 		return;
 	m->deadline = d;
 	if (d == UINT64_MAX)
-		theap_remove(dp, m);
+		theap_remove(w, m);
 	else if (!m->tpos)
-		theap_put(dp, ++dp->ntimers, m), theap_up(dp, m->tpos);
+		theap_put(w, ++w->ntimers, m), theap_up(w, m->tpos);
 	else if (d < was)
-		theap_up(dp, m->tpos);
+		theap_up(w, m->tpos);
 	else
-		theap_down(dp, m->tpos);
-	next_timer_is_top(dp);
+		theap_down(w, m->tpos);
+	next_timer_is_top(w);
 }
 
-static void running_unlink(struct dp *dp, struct dp__mod *m)
+static void running_unlink(struct dp__worker *w, struct dp__mod *m)
 {
 	if (m->rprev)
 		m->rprev->rnext = m->rnext;
-	else if (dp->running == m)
-		dp->running = m->rnext;
+	else if (w->running == m)
+		w->running = m->rnext;
 	if (m->rnext)
 		m->rnext->rprev = m->rprev;
 	m->rnext = m->rprev = NULL;
-	theap_remove(dp, m);
+	theap_remove(w, m);
 	m->deadline = UINT64_MAX;
-	next_timer_is_top(dp);
+	next_timer_is_top(w);
 }
 
 /* Every module whose deadline has come, each once: a timer asking to run
  * again at once runs on the loop's next turn (as with a walk of them all). */
-static unsigned run_timers(struct dp *dp, uint64_t now)
+static unsigned run_timers(struct dp__worker *w, uint64_t now)
 {
 	unsigned n = 0;
-	while (dp->ntimers && dp->timers[1]->deadline <= now) {
-		struct dp__mod *m = dp->timers[1];
+	while (w->ntimers && w->timers[1]->deadline <= now) {
+		struct dp__mod *m = w->timers[1];
 		uint64_t d = m->prog.ops->run_timers ? m->prog.ops->run_timers(m->prog.self, &m->io, now)
 		                                     : UINT64_MAX;
-		io_settle(dp, &m->io);
-		set_deadline(dp, m, d <= now ? now + 1 : d);
+		io_settle(&m->io);
+		set_deadline(w, m, d <= now ? now + 1 : d);
 		n++;
 	}
-	next_timer_is_top(dp);
+	next_timer_is_top(w);
 	return n;
 }
 
@@ -277,10 +308,10 @@ static struct rt_pkt *to_view(struct rte_mbuf *m, uint32_t iplen, uint64_t now)
 	return p;
 }
 
-static void run_burst(struct dp *dp, struct dp__mod *m, struct rt_pkt **v, uint32_t n, uint64_t now)
+static void run_burst(struct dp__worker *w, struct dp__mod *m, struct rt_pkt **v, uint32_t n, uint64_t now)
 {
-	set_deadline(dp, m, m->prog.ops->push(m->prog.self, &m->io, v, n, now));
-	io_settle(dp, &m->io);
+	set_deadline(w, m, m->prog.ops->push(m->prog.self, &m->io, v, n, now));
+	io_settle(&m->io);
 }
 
 /* Packets gathered for one module's push: consecutive packets of one
@@ -312,36 +343,37 @@ static inline void count_rx(struct dp__mod *m, uint32_t n, uint64_t bytes, uint6
 	DP__SET(m->last_rx_ns, now);
 }
 
-static inline void batch_flush(struct dp *dp, struct batch *b, uint64_t now)
+static inline void batch_flush(struct dp__worker *w, struct batch *b, uint64_t now)
 {
 	if (!b->n)
 		return;
 	if (b->count)
 		count_rx(b->mod, b->n, b->bytes, now);
-	run_burst(dp, b->mod, b->v, b->n, now);
+	run_burst(w, b->mod, b->v, b->n, now);
 	b->n = 0;
 	b->bytes = 0;
 }
 
-static inline void batch_add(struct dp *dp, struct batch *b, struct dp__mod *m, struct rt_pkt *p, uint64_t now)
+static inline void batch_add(struct dp__worker *w, struct batch *b, struct dp__mod *m, struct rt_pkt *p,
+                             uint64_t now)
 {
 	if (m != b->mod || b->n == DP_MAX_BURST)
-		batch_flush(dp, b, now);
+		batch_flush(w, b, now);
 	b->mod = m;
 	b->bytes += p->len;
 	b->v[b->n++] = p;
 }
 
-static void publish(struct dp *dp, struct dp__mod *m, struct dp_program prog, uint64_t now)
+static void publish(struct dp__worker *w, struct dp__mod *m, struct dp_program prog, uint64_t now)
 {
 	m->prog = prog;
 	m->deadline = UINT64_MAX; /* not in the timer heap: tpos 0 goes with no deadline */
-	running_link(dp, m);
+	running_link(w, m);
 	m->wake_any = false;
 	DP__SET(m->state, DP_MOD_RUNNING);
 	if (prog.ops->run_timers) {
-		set_deadline(dp, m, prog.ops->run_timers(prog.self, &m->io, now));
-		io_settle(dp, &m->io);
+		set_deadline(w, m, prog.ops->run_timers(prog.self, &m->io, now));
+		io_settle(&m->io);
 	}
 	/* the held packets, in arrival order */
 	struct rt_pkt *room[DP_MAX_BURST];
@@ -349,134 +381,117 @@ static void publish(struct dp *dp, struct dp__mod *m, struct dp_program prog, ui
 	batch_init(&b, room, false);
 	for (uint32_t i = 0; i < m->nhold; i++) {
 		struct rte_mbuf *mb = m->hold[i];
-		batch_add(dp, &b, m, to_view(mb, mb->pkt_len - ETH_LEN, now), now);
+		batch_add(w, &b, m, to_view(mb, mb->pkt_len - ETH_LEN, now), now);
 	}
-	batch_flush(dp, &b, now);
-	DP__ADD(dp->held_now, -(uint64_t)m->nhold);
+	batch_flush(w, &b, now);
+	DP__ADD(w->held_now, -(uint64_t)m->nhold);
 	m->nhold = 0;
 }
 
-static void drop_held(struct dp *dp, struct dp__mod *m)
+static void drop_held(struct dp__worker *w, struct dp__mod *m)
 {
 	for (uint32_t i = 0; i < m->nhold; i++)
 		rte_pktmbuf_free(m->hold[i]);
 	DP__ADD(m->hold_drops, m->nhold);
-	DP__ADD(dp->held_now, -(uint64_t)m->nhold);
+	DP__ADD(w->held_now, -(uint64_t)m->nhold);
 	m->nhold = 0;
 }
 
-static void signal_ev(struct dp *dp, const struct dp_event *ev)
+static void signal_ev(struct dp__worker *w, const struct dp_event *ev)
 {
 	struct dp__ev e = {.ev = *ev};
-	if (rte_ring_sp_enqueue_elem(dp->ev, &e, sizeof e) != 0)
-		DP__ADD(dp->ev_drops, 1);
+	if (rte_ring_sp_enqueue_elem(w->ev, &e, sizeof e) != 0)
+		DP__ADD(w->ev_drops, 1);
 	else
-		dp->signal = true;
-}
-
-static void addr_ref(struct dp *dp, uint32_t addr, int delta)
-{
-	void *data = NULL;
-	uintptr_t n = 0;
-	if (rte_hash_lookup_data(dp->addrs, &addr, &data) >= 0)
-		n = (uintptr_t)data;
-	n = (uintptr_t)((intptr_t)n + delta);
-	if (n == 0)
-		rte_hash_del_key(dp->addrs, &addr);
-	else
-		rte_hash_add_key_data(dp->addrs, &addr, (void *)n);
+		w->signal = true;
 }
 
 /* Take the program off the running list into the command (for control). */
-static void unpublish(struct dp *dp, struct dp__mod *m, struct dp__cmd *c)
+static void unpublish(struct dp__worker *w, struct dp__mod *m, struct dp__cmd *c)
 {
 	DP__SET(m->mem, 0);
 	DP__SET(m->queued, 0);
 	if (!m->prog.ops)
 		return;
-	running_unlink(dp, m);
+	running_unlink(w, m);
 	c->prog = m->prog;
 	m->prog = (struct dp_program){0};
 }
+
+static unsigned steer_in(struct dp__worker *w, uint64_t now);
 
 /* Commands per turn of the loop: few, so packets keep flowing while
  * control deploys many modules. */
 #define CMD_BURST 16
 
-static unsigned do_commands(struct dp *dp, uint64_t now)
+static unsigned do_commands(struct dp__worker *w, uint64_t now)
 {
 	void *ptrs[CMD_BURST];
-	unsigned n = rte_ring_sc_dequeue_burst(dp->cmd, ptrs, CMD_BURST, NULL);
+	unsigned n = rte_ring_sc_dequeue_burst(w->cmd, ptrs, CMD_BURST, NULL);
 	for (unsigned i = 0; i < n; i++) {
 		struct dp__cmd *c = ptrs[i];
 		struct dp__mod *m = c->mod;
-		struct dp__key k = {.addr = m->key.addr, .port = m->key.port, .proto = m->key.proto};
-		c->status = 0;
 		switch (c->type) {
-		case DP__CMD_ADD:
-			if (rte_hash_lookup(dp->cls, &k) >= 0)
-				c->status = -EADDRINUSE;
-			else if (rte_hash_add_key_data(dp->cls, &k, m) < 0)
-				c->status = -ENOSPC;
-			else {
-				addr_ref(dp, k.addr, 1);
-				dp->nexact += k.port != 0;
-			}
+		case DP__CMD_ADD: /* control classifies it already: status is control's */
 			break;
 		case DP__CMD_RUN:
-			publish(dp, m, c->prog, now);
+			c->status = 0;
+			publish(w, m, c->prog, now);
 			c->prog = (struct dp_program){0}; /* ours now */
 			break;
 		case DP__CMD_HALT:
-			unpublish(dp, m, c); /* control frees it after this ack */
-			drop_held(dp, m);
+			c->status = 0;
+			unpublish(w, m, c); /* control frees it after this ack */
+			drop_held(w, m);
 			m->wake_any = false;
 			DP__SET(m->state, DP_MOD_DEPLOYED);
 			break;
 		case DP__CMD_SUSPEND:
-			unpublish(dp, m, c); /* control saves and frees it after this ack */
+			c->status = 0;
+			unpublish(w, m, c); /* control saves and frees it after this ack */
 			m->wake_any = true;
 			if (!m->nhold)
 				DP__SET(m->state, DP_MOD_SUSPENDED);
 			break;
 		case DP__CMD_REMOVE:
-			if (rte_hash_del_key(dp->cls, &k) >= 0) {
-				addr_ref(dp, k.addr, -1);
-				dp->nexact -= k.port != 0;
-			}
+			/* control took it out of the classifier and waited out the
+			 * workers' turns: what they steered to it is in my rings */
+			c->status = 0;
+			if (w->dp->nworkers > 1)
+				while (steer_in(w, now))
+					;
 			if (m->prog.ops) {
-				running_unlink(dp, m);
+				running_unlink(w, m);
 				c->prog = m->prog;
 				m->prog = (struct dp_program){0};
 			}
-			drop_held(dp, m);
+			drop_held(w, m);
 			m->wake_any = false;
-			if (m->ptag)
-				dp->tags[m->ptag] = NULL;
 			m->ptag = 0;
 			break;
 		case DP__CMD_LINK:
+			c->status = 0;
 			m->pmac = c->mac;
 			m->ptag = c->tag;
-			dp->tags[c->tag] = m;
 			break;
 		case DP__CMD_UNLINK:
-			if (m->ptag)
-				dp->tags[m->ptag] = NULL;
+			c->status = 0;
 			m->ptag = 0;
 			break;
 		}
 		/* the done ring is as large as the command ring: never full */
-		rte_ring_sp_enqueue(dp->done, c);
-		dp->signal = true;
+		rte_ring_sp_enqueue(w->done, c);
+		w->signal = true;
 	}
 	return n;
 }
 
 /* ---- rx ---------------------------------------------------------------------- */
 
-static void answer_arp(struct dp *dp, struct dp__port *pt, struct rte_mbuf *m)
+static void answer_arp(struct dp__worker *w, struct dp__txbuf *tb, struct rte_mbuf *m)
 {
+	struct dp *dp = w->dp;
+	struct dp__port *pt = tb->pt;
 	if (m->data_len < ETH_LEN + sizeof(struct rte_arp_hdr))
 		goto drop;
 	struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
@@ -496,18 +511,18 @@ static void answer_arp(struct dp *dp, struct dp__port *pt, struct rte_mbuf *m)
 	a->arp_data.arp_tip = sip;
 	eh->dst_addr = eh->src_addr;
 	eh->src_addr = pt->mac;
-	DP__ADD(dp->arp_replies, 1);
-	rte_eth_tx_buffer(pt->id, 0, pt->txb, m);
+	DP__ADD(w->arp_replies, 1);
+	tx_put(dp, tb, m);
 	return;
 drop:
-	DP__ADD(dp->not_ipv4, 1);
+	DP__ADD(w->not_ipv4, 1);
 	rte_pktmbuf_free(m);
 }
 
 /* A packet for a module with no program: hold the first packets of new
  * flows, or any packet of a suspended module (its flows live on in its
  * saved state), and announce the first one; drop the rest. */
-static void hold(struct dp *dp, struct dp__mod *m, struct rte_mbuf *mb, const uint8_t *ip, uint32_t l4off,
+static void hold(struct dp__worker *w, struct dp__mod *m, struct rte_mbuf *mb, const uint8_t *ip, uint32_t l4off,
                  uint32_t iplen, uint64_t now)
 {
 	uint8_t proto = ip[9];
@@ -519,7 +534,7 @@ static void hold(struct dp *dp, struct dp__mod *m, struct rte_mbuf *mb, const ui
 		newflow = true;
 	else if (first && proto == RT_IP_PROTO_TCP && iplen >= l4off + 14)
 		newflow = (ip[l4off + 13] & 0x12) == 0x02; /* SYN without ACK */
-	if (!newflow || m->nhold >= dp->cfg.hold_packets || dp->held_now >= dp->cfg.hold_total) {
+	if (!newflow || m->nhold >= w->dp->cfg.hold_packets || w->held_now >= w->hold_total) {
 		DP__ADD(m->hold_drops, 1);
 		rte_pktmbuf_free(mb);
 		return;
@@ -532,9 +547,9 @@ static void hold(struct dp *dp, struct dp__mod *m, struct rte_mbuf *mb, const ui
 			ev.sport = rt_rd16(ip + l4off);
 			ev.dport = rt_rd16(ip + l4off + 2);
 		}
-		uint64_t before = dp->ev_drops;
-		signal_ev(dp, &ev);
-		if (dp->ev_drops != before) {
+		uint64_t before = w->ev_drops;
+		signal_ev(w, &ev);
+		if (w->ev_drops != before) {
 			/* control could not hear us: do not hold what nobody will start */
 			DP__ADD(m->hold_drops, 1);
 			rte_pktmbuf_free(mb);
@@ -544,7 +559,7 @@ static void hold(struct dp *dp, struct dp__mod *m, struct rte_mbuf *mb, const ui
 	}
 	m->hold[m->nhold++] = mb;
 	DP__ADD(m->held, 1);
-	DP__ADD(dp->held_now, 1);
+	DP__ADD(w->held_now, 1);
 }
 
 static inline void prefetch_prog(const struct dp__mod *m)
@@ -570,15 +585,15 @@ struct rx {
 	uint32_t iplen[DP_MAX_BURST], l4[DP_MAX_BURST];
 	struct dp__key keys[DP_MAX_BURST];
 	const void *kp[DP_MAX_BURST];
-	void *mod[DP_MAX_BURST];            /* struct dp__mod *, NULL: nobody's */
+	void *mod[DP_MAX_BURST];            /* struct dp__mod * (tagged until steer_out), NULL: nobody's */
 };
 
-static inline uint16_t receive(struct dp *dp, struct dp__port *pt, struct rte_mbuf **pk)
+static inline uint16_t receive(struct dp__worker *w, struct dp__port *pt, struct rte_mbuf **pk)
 {
-	uint16_t n = rte_eth_rx_burst(pt->id, 0, pk, (uint16_t)dp->burst);
+	uint16_t n = rte_eth_rx_burst(pt->id, (uint16_t)w->idx, pk, (uint16_t)w->dp->burst);
 	if (n == 0)
 		return 0;
-	DP__ADD(dp->rx_packets, n);
+	DP__ADD(w->rx_packets, n);
 	for (uint16_t i = 0; i < n; i++) {
 		rte_prefetch0(rte_pktmbuf_mtod(pk[i], void *));
 		rte_prefetch0(dp__pkt(pk[i])); /* the view to_view writes */
@@ -604,31 +619,31 @@ static inline void make_key(struct dp__key *k, const uint8_t *ip, uint32_t hl, u
 }
 
 /* Not IPv4: answer ARP for our addresses, drop the rest. */
-static inline void not_ipv4(struct dp *dp, struct dp__port *pt, struct rte_mbuf *m)
+static inline void not_ipv4(struct dp__worker *w, struct dp__txbuf *tb, struct rte_mbuf *m)
 {
-	if (dp->cfg.answer_arp && m->nb_segs == 1 && m->data_len >= ETH_LEN + sizeof(struct rte_arp_hdr) &&
+	if (w->dp->cfg.answer_arp && m->nb_segs == 1 && m->data_len >= ETH_LEN + sizeof(struct rte_arp_hdr) &&
 	    rte_pktmbuf_mtod(m, const struct rte_ether_hdr *)->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
-		answer_arp(dp, pt, m);
+		answer_arp(w, tb, m);
 		return;
 	}
-	DP__ADD(dp->not_ipv4, 1);
+	DP__ADD(w->not_ipv4, 1);
 	rte_pktmbuf_free(m);
 }
 
 /* Keep frame i as kept packet k when it is sound IPv4 (trimmed of
  * Ethernet padding); 1 when kept. */
-static inline uint32_t keep_ipv4(struct dp *dp, struct dp__port *pt, struct rx *rx, uint16_t i, uint32_t k)
+static inline uint32_t keep_ipv4(struct dp__worker *w, struct dp__txbuf *tb, struct rx *rx, uint16_t i, uint32_t k)
 {
 	struct rte_mbuf *m = rx->pk[i];
 	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
 	if (m->nb_segs != 1 || m->data_len < ETH_LEN + 20u || rt_rd16(f + 12) != RTE_ETHER_TYPE_IPV4) {
-		not_ipv4(dp, pt, m);
+		not_ipv4(w, tb, m);
 		return 0;
 	}
 	const uint8_t *ip = f + ETH_LEN;
 	uint32_t hl = (uint32_t)(ip[0] & 15) * 4, tl = rt_rd16(ip + 2);
 	if ((ip[0] >> 4) != 4 || hl < 20 || tl < hl || tl + ETH_LEN > m->data_len) {
-		DP__ADD(dp->not_ipv4, 1);
+		DP__ADD(w->not_ipv4, 1);
 		rte_pktmbuf_free(m);
 		return 0;
 	}
@@ -647,7 +662,7 @@ static inline uint32_t keep_ipv4(struct dp *dp, struct dp__port *pt, struct rx *
 static inline void classify(struct dp *dp, struct rx *rx, uint32_t nk)
 {
 	uint64_t hits = 0;
-	if (dp->nexact)
+	if (DP__LOAD(dp->nexact))
 		rte_hash_lookup_bulk_data(dp->cls, rx->kp, nk, &hits, rx->mod);
 	struct dp__key akeys[DP_MAX_BURST];
 	const void *akp[DP_MAX_BURST];
@@ -668,6 +683,61 @@ static inline void classify(struct dp *dp, struct rx *rx, uint32_t nk)
 	for (uint32_t i = 0; i < na; i++)
 		if (ahits & (1ull << i))
 			rx->mod[amap[i]] = adata[i];
+}
+
+/* ---- steering: packets of modules another worker owns -------------------------- */
+
+static void steer_flush(struct dp__worker *w, unsigned to)
+{
+	struct dp__steer_out *o = &w->out[to];
+	if (!o->n)
+		return;
+	unsigned k = rte_ring_sp_enqueue_burst_elem(w->to[to], o->v, sizeof o->v[0], o->n, NULL);
+	DP__ADD(w->steered_out, k);
+	if (k < o->n) {
+		/* the owner is behind by a whole ring: drop, as a full rx queue would */
+		DP__ADD(w->steer_drops, o->n - k);
+		for (uint32_t i = k; i < o->n; i++)
+			rte_pktmbuf_free(o->v[i].mb);
+	}
+	o->n = 0;
+}
+
+static inline void steer_put(struct dp__worker *w, unsigned to, struct rte_mbuf *mb, uintptr_t mod)
+{
+	struct dp__steer_out *o = &w->out[to];
+	o->v[o->n++] = (struct dp__steer){.mb = mb, .mod = mod};
+	if (o->n == DP_MAX_BURST)
+		steer_flush(w, to);
+}
+
+static void steer_flush_all(struct dp__worker *w)
+{
+	for (unsigned i = 0; i < w->dp->nworkers; i++)
+		steer_flush(w, i);
+}
+
+/* Packets of other workers' modules to their owners, in order; the
+ * rest (this worker's, and the unclassified) kept, untagged. Returns how
+ * many are kept. */
+static uint32_t steer_out(struct dp__worker *w, struct rx *rx, uint32_t nk)
+{
+	uint32_t k = 0;
+	for (uint32_t j = 0; j < nk; j++) {
+		void *v = rx->mod[j];
+		unsigned owner = dp__owner(v);
+		if (v && owner != w->idx) {
+			steer_put(w, owner, rx->pk[rx->idx[j]], (uintptr_t)dp__untag(v));
+			continue;
+		}
+		rx->mod[k] = dp__untag(v);
+		rx->iplen[k] = rx->iplen[j];
+		rx->l4[k] = rx->l4[j];
+		rx->idx[k] = rx->idx[j];
+		k++;
+	}
+	steer_flush_all(w);
+	return k;
 }
 
 /* With many tenants consecutive packets go to different modules, each in
@@ -696,13 +766,14 @@ static inline void prefetch_modules(void *const *mod, uint32_t nk)
 			prefetch_block(mod[j]);
 }
 
-/* Each kept packet to its module: counted, then held while the module
- * starts, or run with its neighbours of the same module. */
-static inline void deliver(struct dp *dp, const struct rx *rx, uint32_t nk, uint64_t now)
+/* Each kept packet to its module (all this worker's): counted, then held
+ * while the module starts, or run with its neighbours of the same module. */
+static inline void deliver(struct dp__worker *w, const struct rx *rx, uint32_t nk, uint64_t now)
 {
 	struct rt_pkt *room[DP_MAX_BURST];
 	struct batch b;
 	batch_init(&b, room, true);
+	uint32_t given = 0;
 	for (uint32_t j = 0; j < nk; j++) {
 		if (j + PREFETCH_PROG_AHEAD < nk && new_module_at(rx->mod, j + PREFETCH_PROG_AHEAD))
 			prefetch_prog(rx->mod[j + PREFETCH_PROG_AHEAD]);
@@ -711,163 +782,253 @@ static inline void deliver(struct dp *dp, const struct rx *rx, uint32_t nk, uint
 		struct rte_mbuf *mb = rx->pk[rx->idx[j]];
 		struct dp__mod *m = rx->mod[j];
 		if (!m) {
-			DP__ADD(dp->unclassified, 1);
+			DP__ADD(w->unclassified, 1);
 			rte_pktmbuf_free(mb);
 			continue;
 		}
+		given++;
 		if (m->prog.ops) {
-			batch_add(dp, &b, m, to_view(mb, rx->iplen[j], now), now);
+			batch_add(w, &b, m, to_view(mb, rx->iplen[j], now), now);
 			continue;
 		}
 		count_rx(m, 1, rx->iplen[j], now);
-		hold(dp, m, mb, rte_pktmbuf_mtod_offset(mb, const uint8_t *, ETH_LEN), rx->l4[j], rx->iplen[j], now);
+		hold(w, m, mb, rte_pktmbuf_mtod_offset(mb, const uint8_t *, ETH_LEN), rx->l4[j], rx->iplen[j], now);
 	}
-	batch_flush(dp, &b, now);
+	batch_flush(w, &b, now);
+	DP__ADD(w->delivered, given);
 }
 
-/* receive -> keep IPv4 -> classify -> prefetch -> deliver (hold or run);
- * what modules emit waits in the tx buffers for flush_tx. */
-static unsigned rx_port(struct dp *dp, struct dp__port *pt, uint64_t now)
+/* receive -> keep IPv4 -> classify -> steer others' -> prefetch ->
+ * deliver (hold or run); what modules emit waits in the tx buffers for
+ * flush_tx. */
+static unsigned rx_port(struct dp__worker *w, uint32_t port, uint64_t now)
 {
+	struct dp__txbuf *tb = &w->tx[port];
 	struct rx rx;
-	uint16_t n = receive(dp, pt, rx.pk);
+	uint16_t n = receive(w, tb->pt, rx.pk);
 	uint32_t nk = 0;
 	for (uint16_t i = 0; i < n; i++)
-		nk += keep_ipv4(dp, pt, &rx, i, nk);
+		nk += keep_ipv4(w, tb, &rx, i, nk);
 	if (nk == 0)
 		return n;
-	classify(dp, &rx, nk);
+	classify(w->dp, &rx, nk);
+	if (w->dp->nworkers > 1 && (nk = steer_out(w, &rx, nk)) == 0)
+		return n;
 	prefetch_modules(rx.mod, nk);
-	deliver(dp, &rx, nk, now);
+	deliver(w, &rx, nk, now);
 	return n;
 }
 
 /* ---- the process port ---------------------------------------------------------- */
 
-/* The module a process-port frame belongs to (its source MAC carries
- * the tag: DP_PROCESS_MAC_PREFIX, then the tag), the frame checked as
- * IPv4 and trimmed of padding; NULL (counted) when it is not one, or
- * its module cannot take it now. */
-static struct dp__mod *proc_frame(struct dp *dp, struct rte_mbuf *mb, uint32_t *iplen)
+/* The module a process-port frame belongs to, tagged with its owner (its
+ * source MAC carries the tag: DP_PROCESS_MAC_PREFIX, then the tag); NULL
+ * (counted) when it is no module's. */
+static void *proc_module(struct dp__worker *w, struct rte_mbuf *mb)
 {
 	const uint8_t *f = rte_pktmbuf_mtod(mb, const uint8_t *);
 	uint32_t tag = mb->data_len >= ETH_LEN ? rt_rd16(f + 10) : 0;
-	if (mb->nb_segs != 1 || mb->data_len < ETH_LEN || rt_rd32(f + 6) != DP_PROCESS_MAC_PREFIX ||
-	    tag > DP_PROCESS_TAG_MAX) {
-		DP__ADD(dp->proc_unknown, 1); /* not a module's interface */
-		return NULL;
-	}
-	struct dp__mod *m = dp->tags[tag];
-	if (!m) {
-		DP__ADD(dp->proc_unknown, 1);
-		return NULL;
-	}
+	void *v = NULL;
+	if (mb->nb_segs == 1 && mb->data_len >= ETH_LEN && rt_rd32(f + 6) == DP_PROCESS_MAC_PREFIX &&
+	    tag <= DP_PROCESS_TAG_MAX)
+		v = __atomic_load_n(&w->dp->tags[tag], __ATOMIC_ACQUIRE);
+	if (!v)
+		DP__ADD(w->proc_unknown, 1); /* not a module's interface */
+	return v;
+}
+
+/* On the module's owner: the frame checked as IPv4 and trimmed of
+ * padding; false (counted) when it is not one, or the module cannot take
+ * it now. */
+static bool proc_frame(struct dp__worker *w, struct dp__mod *m, struct rte_mbuf *mb, uint32_t *iplen)
+{
+	const uint8_t *f = rte_pktmbuf_mtod(mb, const uint8_t *);
 	const uint8_t *ip = f + ETH_LEN;
 	uint32_t hl = (uint32_t)(ip[0] & 15) * 4, tl = mb->data_len >= ETH_LEN + 20 ? rt_rd16(ip + 2) : 0;
 	if (rt_rd16(f + 12) != RTE_ETHER_TYPE_IPV4 || mb->data_len < ETH_LEN + 20 || (ip[0] >> 4) != 4 ||
 	    hl < 20 || tl < hl || tl + ETH_LEN > mb->data_len) {
 		DP__ADD(m->proc_drops, 1);
-		DP__ADD(dp->proc_drops, 1);
-		return NULL;
+		DP__ADD(w->proc_drops, 1);
+		return false;
 	}
 	if (!m->prog.ops || !m->prog.ops->push_dev) {
 		DP__ADD(m->proc_drops, 1);
-		DP__ADD(dp->proc_not_running, 1);
-		return NULL;
+		DP__ADD(w->proc_not_running, 1);
+		return false;
 	}
 	if (mb->data_len > tl + ETH_LEN)
 		rte_pktmbuf_trim(mb, (uint16_t)(mb->data_len - tl - ETH_LEN));
 	*iplen = tl;
-	return m;
+	return true;
 }
 
-static void proc_push(struct dp *dp, struct dp__mod *m, struct rt_pkt **v, uint32_t n, uint64_t now)
+/* Frames for modules' device 1 input, the consecutive packets of one
+ * module in one push. */
+struct proc_batch {
+	struct dp__mod *cur;
+	uint32_t n;
+	struct rt_pkt *v[DP_MAX_BURST];
+};
+
+static void proc_flush(struct dp__worker *w, struct proc_batch *b, uint64_t now)
 {
-	DP__ADD(m->proc_from, n);
-	DP__ADD(dp->proc_from, n);
-	set_deadline(dp, m, m->prog.ops->push_dev(m->prog.self, &m->io, 1, v, n, now));
-	io_settle(dp, &m->io);
+	if (!b->n)
+		return;
+	struct dp__mod *m = b->cur;
+	DP__ADD(m->proc_from, b->n);
+	DP__ADD(w->proc_from, b->n);
+	set_deadline(w, m, m->prog.ops->push_dev(m->prog.self, &m->io, 1, b->v, b->n, now));
+	io_settle(&m->io);
+	b->n = 0;
 }
 
-/* What programs sent: by tag to their modules' device 1 input, the
- * consecutive packets of one module in one push. */
-static unsigned rx_proc(struct dp *dp, uint64_t now)
+static void proc_add(struct dp__worker *w, struct proc_batch *b, struct dp__mod *m, struct rte_mbuf *mb,
+                     uint64_t now)
+{
+	uint32_t iplen = 0;
+	if (!proc_frame(w, m, mb, &iplen)) {
+		rte_pktmbuf_free(mb);
+		return;
+	}
+	if ((m != b->cur || b->n == DP_MAX_BURST) && b->n)
+		proc_flush(w, b, now);
+	b->cur = m;
+	struct rt_pkt *p = dp__pkt(mb);
+	rt_pkt_init(p, mb->buf_addr, mb->buf_len, (uint32_t)mb->data_off + ETH_LEN, iplen, mb);
+	p->tstamp_ns = now;
+	b->v[b->n++] = p;
+}
+
+/* What programs sent: by tag to their modules' device 1 input (steered to
+ * the owner when it is another worker). */
+static unsigned rx_proc(struct dp__worker *w, uint64_t now)
 {
 	struct rte_mbuf *pk[DP_MAX_BURST];
-	uint16_t n = rte_eth_rx_burst(dp->proc.id, 0, pk, (uint16_t)dp->burst);
-	struct rt_pkt *v[DP_MAX_BURST];
-	struct dp__mod *cur = NULL;
-	uint32_t nv = 0;
+	uint16_t n = rte_eth_rx_burst(w->dp->proc.id, (uint16_t)w->idx, pk, (uint16_t)w->dp->burst);
+	struct proc_batch b = {0};
 	for (uint16_t i = 0; i < n; i++) {
-		uint32_t iplen = 0;
-		struct dp__mod *m = proc_frame(dp, pk[i], &iplen);
-		if (!m) {
+		void *v = proc_module(w, pk[i]);
+		if (!v)
 			rte_pktmbuf_free(pk[i]);
-			continue;
-		}
-		if (m != cur && nv) {
-			proc_push(dp, cur, v, nv, now);
-			nv = 0;
-		}
-		cur = m;
-		struct rt_pkt *p = dp__pkt(pk[i]);
-		rt_pkt_init(p, pk[i]->buf_addr, pk[i]->buf_len, (uint32_t)pk[i]->data_off + ETH_LEN, iplen, pk[i]);
-		p->tstamp_ns = now;
-		v[nv++] = p;
+		else if (dp__owner(v) != w->idx)
+			steer_put(w, dp__owner(v), pk[i], (uintptr_t)dp__untag(v) | 1u);
+		else
+			proc_add(w, &b, dp__untag(v), pk[i], now);
 	}
-	if (nv)
-		proc_push(dp, cur, v, nv, now);
+	proc_flush(w, &b, now);
+	if (n && w->dp->nworkers > 1)
+		steer_flush_all(w);
 	return n;
 }
 
-static void flush_tx(struct dp *dp)
+/* What other workers steered to this one's modules: delivered as its
+ * own rx, in the order each sent them. Returns how many. */
+static unsigned steer_in(struct dp__worker *w, uint64_t now)
 {
-	for (uint32_t i = 0; i < dp->nports; i++)
-		rte_eth_tx_buffer_flush(dp->ports[i].id, 0, dp->ports[i].txb);
-	if (dp->has_proc)
-		rte_eth_tx_buffer_flush(dp->proc.id, 0, dp->proc.txb);
+	unsigned total = 0;
+	for (unsigned from = 0; from < w->dp->nworkers; from++) {
+		if (!w->in[from])
+			continue;
+		struct dp__steer sv[DP_MAX_BURST];
+		unsigned n = rte_ring_sc_dequeue_burst_elem(w->in[from], sv, sizeof sv[0], w->dp->burst, NULL);
+		if (!n)
+			continue;
+		total += n;
+		DP__ADD(w->steered_in, n);
+		/* another core touched them last: load them all before the first,
+		 * the mbufs and views (no dereference) first, then the data */
+		for (unsigned i = 0; i < n; i++) {
+			rte_prefetch0(sv[i].mb);
+			rte_prefetch0(dp__pkt(sv[i].mb));
+			rte_prefetch0((const char *)dp__pkt(sv[i].mb) + RTE_CACHE_LINE_SIZE);
+		}
+		for (unsigned i = 0; i < n; i++)
+			rte_prefetch0(rte_pktmbuf_mtod(sv[i].mb, void *));
+		struct rx rx;
+		struct proc_batch pb = {0};
+		uint32_t nk = 0;
+		for (unsigned i = 0; i < n; i++) {
+			struct rte_mbuf *mb = sv[i].mb;
+			if (sv[i].mod & 1u) { /* from the process port */
+				proc_add(w, &pb, (struct dp__mod *)(sv[i].mod & ~(uintptr_t)1), mb, now);
+				continue;
+			}
+			const uint8_t *ip = rte_pktmbuf_mtod_offset(mb, const uint8_t *, ETH_LEN);
+			rx.pk[nk] = mb;
+			rx.idx[nk] = (uint16_t)nk;
+			rx.iplen[nk] = mb->pkt_len - ETH_LEN; /* trimmed by the receiver */
+			rx.l4[nk] = (uint32_t)(ip[0] & 15) * 4;
+			rx.mod[nk] = (void *)sv[i].mod;
+			nk++;
+		}
+		proc_flush(w, &pb, now);
+		if (nk) {
+			prefetch_modules(rx.mod, nk);
+			deliver(w, &rx, nk, now);
+		}
+	}
+	return total;
 }
 
-static void wake_control(struct dp *dp)
+static void flush_tx(struct dp__worker *w)
 {
-	if (!dp->signal)
+	struct dp *dp = w->dp;
+	for (uint32_t i = 0; i < dp->nports; i++)
+		tx_flush(&w->tx[i]);
+	if (dp->has_proc)
+		tx_flush(&w->tx[DP_MAX_PORTS]);
+}
+
+static void wake_control(struct dp__worker *w)
+{
+	if (!w->signal)
 		return;
-	dp->signal = false;
-	if (dp->async)
-		uv_async_send(dp->async);
+	w->signal = false;
+	if (w->dp->async)
+		uv_async_send(w->dp->async);
 }
 
 /* Only when every port has been empty for a while, and never past the
  * next timer. */
-static void idle_sleep(const struct dp *dp, uint64_t now)
+static void idle_sleep(const struct dp__worker *w, uint64_t now)
 {
-	uint64_t us = dp->cfg.idle_sleep_us;
-	if (dp->next_timer != UINT64_MAX && dp->next_timer > now && (dp->next_timer - now) / 1000 < us)
-		us = (dp->next_timer - now) / 1000;
+	uint64_t us = w->dp->cfg.idle_sleep_us;
+	if (w->next_timer != UINT64_MAX && w->next_timer > now && (w->next_timer - now) / 1000 < us)
+		us = (w->next_timer - now) / 1000;
 	struct timespec ts = {0, (long)(us * 1000)};
 	nanosleep(&ts, NULL);
 }
 
 int dp__fast_main(void *arg)
 {
-	struct dp *dp = arg;
+	struct dp__worker *w = arg;
+	struct dp *dp = w->dp;
 	uint32_t idle = 0;
 	while (!__atomic_load_n(&dp->stop, __ATOMIC_ACQUIRE)) {
 		uint64_t now = dp_now_ns();
-		unsigned work = do_commands(dp, now);
+		unsigned work = do_commands(w, now);
 		for (uint32_t i = 0; i < dp->nports; i++)
-			work += rx_port(dp, &dp->ports[i], now);
-		if (dp->has_proc)
-			work += rx_proc(dp, now);
-		if (now >= dp->next_timer)
-			work += run_timers(dp, now);
-		flush_tx(dp);
-		wake_control(dp);
+			if (w->idx < dp->ports[i].nrxq)
+				work += rx_port(w, i, now);
+		if (dp->has_proc && w->idx < dp->proc.nrxq)
+			work += rx_proc(w, now);
+		if (dp->nworkers > 1)
+			work += steer_in(w, now);
+		if (now >= w->next_timer)
+			work += run_timers(w, now);
+		flush_tx(w);
+		wake_control(w);
+		/* what this turn read from the shared tables is used up */
+		__atomic_store_n(&w->turns, w->turns + 1, __ATOMIC_RELEASE);
 		if (work)
 			idle = 0;
-		else if (dp->cfg.idle_sleep_us && ++idle > 256)
-			idle_sleep(dp, now);
+		else if (dp->cfg.idle_sleep_us && ++idle > 256) {
+			/* between turns: a grace period need not wait for the sleep */
+			__atomic_store_n(&w->parked, 1, __ATOMIC_SEQ_CST);
+			idle_sleep(w, now);
+			__atomic_store_n(&w->parked, 0, __ATOMIC_SEQ_CST);
+		}
 	}
-	flush_tx(dp);
+	flush_tx(w);
 	return 0;
 }

@@ -7,6 +7,7 @@
 
 #include <rte_ether.h>
 #include <rte_mbuf.h>
+#include <rte_spinlock.h>
 
 #include "dataplane/dataplane.h"
 #include "runtime/runtime.h"
@@ -15,14 +16,34 @@ struct rte_mempool;
 struct rte_hash;
 struct rte_lpm;
 struct rte_ring;
-struct rte_eth_dev_tx_buffer;
 struct uv_async_s;
+struct dp__worker;
+struct dp__mod;
 
 /* Counters written by the fast path only and read by the control thread:
  * relaxed atomics compile to plain moves on x86 and keep the race benign. */
 #define DP__LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define DP__ADD(x, v) __atomic_store_n(&(x), DP__LOAD(x) + (v), __ATOMIC_RELAXED)
 #define DP__SET(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+
+/* The classifier's and the tag table's values are a module's address
+ * (cache-line aligned) with its owner's worker index in the low bits: a
+ * worker that does not own the module steers the packet without touching
+ * the module's memory. */
+#define DP__OWNER_MASK 63u
+_Static_assert(DP_MAX_LCORES <= DP__OWNER_MASK + 1, "the owner fits in a module address's low bits");
+static inline void *dp__tagged(struct dp__mod *m, unsigned owner)
+{
+	return (void *)((uintptr_t)m | owner);
+}
+static inline struct dp__mod *dp__untag(const void *v)
+{
+	return (struct dp__mod *)((uintptr_t)v & ~(uintptr_t)DP__OWNER_MASK);
+}
+static inline unsigned dp__owner(const void *v)
+{
+	return (unsigned)((uintptr_t)v & DP__OWNER_MASK);
+}
 
 /* The classifier's key, padding zeroed: 16 bytes because rte_hash compares
  * 16-byte keys with one vector instruction (other sizes call memcmp). */
@@ -42,7 +63,7 @@ struct dp__key {
 struct dp__route_cache {
 	bool ok;
 	uint32_t dst;                 /* host order */
-	struct dp__port *pt;
+	struct dp__txbuf *tb;         /* the owner's tx buffer for the route's port */
 	struct rte_ether_hdr eh;
 };
 
@@ -52,6 +73,7 @@ struct dp__route_cache {
 struct dp_io {
 	struct dp *dp;
 	struct dp__mod *mod;
+	struct dp__worker *w;         /* the module's owner */
 	uint32_t tx_n;
 	uint64_t tx_bytes;
 	struct dp__route_cache rc;
@@ -73,6 +95,8 @@ struct dp__mod {
 	uint32_t state;               /* enum dp_module_state */
 	uint64_t drops, held, hold_drops, mem, queued;
 	bool running;                 /* control: a program was sent */
+	uint32_t owner;               /* the worker that owns it (fixed at dp_module_add) */
+	int32_t cls_pos;              /* control: its classifier slot, freed after a grace period */
 	bool wake_any;                /* fast path: suspended, any packet is held */
 	/* the process port (dp_process_link) */
 	uint16_t ptag;                /* fast path: its tag, 0: none */
@@ -108,8 +132,64 @@ struct dp__port {
 	bool probed;                  /* we probed it: remove on stop */
 	char name[64];
 	struct rte_ether_addr mac;
-	struct rte_eth_dev_tx_buffer *txb;
-	uint64_t tx_drops;
+	uint16_t nrxq, ntxq;          /* worker i polls rx queue i < nrxq, sends on i % ntxq */
+	rte_spinlock_t txlock;        /* only when ntxq < workers: a queue is shared */
+	uint64_t tx_drops;            /* atomic: several workers count */
+};
+
+/* A worker's frames for one port's tx queue, sent in bursts (no lock
+ * unless the port has fewer tx queues than workers). */
+struct dp__txbuf {
+	struct dp__port *pt;
+	uint16_t q;
+	uint16_t n;
+	bool shared;
+	struct rte_mbuf *pk[DP_MAX_BURST];
+};
+
+/* A packet on its way from the worker that received it to its module's
+ * owner (steer rings, one per (from, to) pair, single producer and single
+ * consumer). `mod` is the module, its bit 0 set for a frame from the
+ * process port (device 1 input). */
+struct dp__steer {
+	struct rte_mbuf *mb;
+	uintptr_t mod;
+};
+
+struct dp__steer_out {
+	uint32_t n;
+	struct dp__steer v[DP_MAX_BURST];
+};
+
+/* One fast-path lcore: what it alone reads and writes (its modules'
+ * running list and timers, tx buffers, counters, rings). Counters are
+ * read by control and summed over the workers. */
+struct dp__worker {
+	struct dp *dp;
+	unsigned idx, lcore;
+	struct rte_ring *cmd, *done, *ev;   /* control <-> this worker */
+	struct rte_ring *in[DP_MAX_LCORES]; /* steered to me by worker i (NULL: i is me) */
+	struct rte_ring *to[DP_MAX_LCORES]; /* = worker i's in[me] */
+	struct dp__steer_out *out;          /* [nworkers]: waiting for to[i] */
+	struct dp__txbuf tx[DP_MAX_PORTS + 1]; /* [DP_MAX_PORTS]: the process port */
+	struct dp__mod *running;
+	/* running modules with a timer, a binary min-heap on deadline (1..ntimers;
+	 * room for max_modules, made at start): the loop finds the due ones
+	 * without walking every running module. next_timer is its top. */
+	struct dp__mod **timers;
+	uint32_t ntimers;
+	uint64_t next_timer;
+	bool signal;
+	uint32_t hold_total;          /* its share of dp_config.hold_total */
+	uint64_t held_now;
+	uint64_t turns;               /* loop turns done (atomic): control's grace periods */
+	int parked;                   /* atomic (seq_cst): in its idle sleep, between turns */
+	uint64_t rx_packets, tx_packets, unclassified, not_ipv4, no_route, arp_replies;
+	uint64_t ev_drops, delivered, steered_out, steered_in, steer_drops;
+	uint64_t proc_to, proc_from, proc_unknown, proc_not_running, proc_drops;
+	/* control */
+	uint32_t outstanding;         /* commands not yet done */
+	uint32_t ctl_nmods;           /* modules it owns */
 };
 
 struct dp {
@@ -121,36 +201,26 @@ struct dp {
 	struct dp_route *routes;
 	uint32_t nroutes;
 	struct rte_mempool *mp;
-	struct rte_hash *cls;         /* fast path: dp__key -> mod */
-	struct rte_hash *addrs;       /* fast path: addr -> refcount (ARP) */
+	/* read by every worker, written by control only (lock-free readers;
+	 * a deleted key's slot and module are freed after a grace period,
+	 * dp__quiesce) */
+	struct rte_hash *cls;         /* dp__key -> tagged mod */
+	struct rte_hash *addrs;       /* addr -> refcount (ARP) */
+	uint32_t nexact;              /* atomic: keys with a proto and port */
 	struct rte_hash *ids;         /* control: id -> mod */
 	struct rte_hash *keys;        /* control: dp__key -> mod */
-	struct rte_lpm *lpm;          /* dst -> route index */
-	struct rte_ring *cmd, *done, *ev;
+	struct rte_lpm *lpm;          /* dst -> route index, fixed from dp_start on */
 	struct uv_async_s *async;
 	int stop;
-	bool launched;
-	uint32_t outstanding;         /* commands not yet done (control) */
+	unsigned nworkers;
+	unsigned nlaunched;
+	struct dp__worker *w[DP_MAX_LCORES];
 	uint64_t nmods, nrunning;     /* control */
-	/* fast path */
-	struct dp__mod *running;
-	/* running modules with a timer, a binary min-heap on deadline (1..ntimers;
-	 * room for max_modules, made at start): the loop finds the due ones
-	 * without walking every running module. next_timer is its top. */
-	struct dp__mod **timers;
-	uint32_t ntimers;
-	uint64_t next_timer;
-	bool signal;
-	uint64_t held_now;
-	uint32_t nexact;              /* keys with a proto and port */
-	uint64_t rx_packets, tx_packets, unclassified, not_ipv4, no_route, arp_replies;
-	uint64_t ev_drops;
-	/* the process port (has_proc): tag -> module, written by the fast
-	 * path only (LINK/UNLINK/REMOVE commands), so it reads it unlocked */
+	/* the process port (has_proc): tag -> tagged module, written by
+	 * control (atomic stores), read by the workers that poll it */
 	bool has_proc;
 	struct dp__port proc;
-	struct dp__mod *tags[DP_PROCESS_TAG_MAX + 1];
-	uint64_t proc_to, proc_from, proc_unknown, proc_not_running, proc_drops;
+	void *tags[DP_PROCESS_TAG_MAX + 1];
 	/* control: which tags are taken, and by how many modules */
 	bool ctl_tags[DP_PROCESS_TAG_MAX + 1];
 	uint32_t ctl_nlinks;
@@ -162,7 +232,11 @@ static inline struct rt_pkt *dp__pkt(struct rte_mbuf *m)
 	return (struct rt_pkt *)rte_mbuf_to_priv(m);
 }
 
+/* A worker's loop (arg: its struct dp__worker). */
 int dp__fast_main(void *arg);
+/* Wait until every worker finished the loop turn it was in: what it
+ * read from cls, addrs or tags before is no longer used (control). */
+void dp__quiesce(struct dp *dp);
 /* Send a command to the fast path (dataplane.c). */
 struct dp__cmd *dp__cmd_new(enum dp__cmd_type type, struct dp__mod *m);
 int dp__cmd_send(struct dp *dp, struct dp__cmd *c);

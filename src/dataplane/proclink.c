@@ -365,6 +365,9 @@ int dp_process_link(struct dp *dp, uint64_t module_id, uint16_t tag, const char 
 		dp__proc_kernel_unlink(dp, m);
 		return r;
 	}
+	/* the workers polling the process port find the module (and its
+	 * owner) from now on */
+	__atomic_store_n(&dp->tags[t], dp__tagged(m, m->owner), __ATOMIC_RELEASE);
 	dp->ctl_tags[t] = true;
 	m->ctl_tag = (uint16_t)t;
 	dp->ctl_nlinks++;
@@ -381,10 +384,14 @@ int dp_process_unlink(struct dp *dp, uint64_t module_id)
 	struct dp__cmd *c = dp__cmd_new(DP__CMD_UNLINK, m);
 	if (!c)
 		return -ENOMEM;
+	/* frames of the tag are no module's from now on (one still on its
+	 * way reaches this module, which lives until a grace period after
+	 * its removal, dp_module_remove) */
+	__atomic_store_n(&dp->tags[m->ctl_tag], NULL, __ATOMIC_RELEASE);
 	int r = dp__cmd_send(dp, c);
 	if (r < 0)
 		return r;
-	/* the tag is free again once the fast path forgot it: commands run in
+	/* the tag is free again once the owner forgot it: its commands run in
 	 * order, so a later LINK with it comes after this UNLINK */
 	dp->ctl_tags[m->ctl_tag] = false;
 	m->ctl_tag = 0;

@@ -88,6 +88,14 @@ int dp_module_stats(const struct dp *dp, uint64_t id, struct dp_module_stats *st
 }
 
 int dp_stats(const struct dp *dp, struct dp_stats *st) { (void)dp; (void)st; return -ENOTCONN; }
+unsigned dp_lcores(const struct dp *dp) { (void)dp; return 0; }
+int dp_module_lcore(const struct dp *dp, uint64_t id) { (void)dp; (void)id; return -ENOTCONN; }
+
+int dp_lcore_stats(const struct dp *dp, unsigned worker, struct dp_lcore_stats *st)
+{
+	(void)dp; (void)worker; (void)st;
+	return -ENOTCONN;
+}
 
 void dp_emit(struct dp_io *io, uint32_t device, struct rt_pkt *p) { (void)io; (void)device; (void)p; }
 void dp_drop(struct dp_io *io, struct rt_pkt *p) { (void)io; (void)p; }

@@ -113,6 +113,10 @@ static void test_settings_are_checked(void **state)
 	assert_int_not_equal(cfg_set(&c, "dataplane", "dpdk", err, sizeof err), 0);
 	assert_int_not_equal(cfg_set(&c, "idle-stop", "soon", err, sizeof err), 0);
 	assert_int_not_equal(cfg_set(&c, "dp-lcore", "0", err, sizeof err), 0);
+	assert_int_not_equal(cfg_set(&c, "dp-lcores", "0", err, sizeof err), 0);
+	assert_int_not_equal(cfg_set(&c, "dp-lcores", "17", err, sizeof err), 0);
+	assert_int_equal(cfg_set(&c, "dp-lcores", "2", err, sizeof err), 0);
+	assert_int_equal(c.dp_lcores, 2);
 	assert_int_not_equal(cfg_set(&c, "backend", "kvm", err, sizeof err), 0);
 	assert_int_equal(cfg_set(&c, "idle-stop", "1500ms", err, sizeof err), 0);
 	assert_int_equal(c.idle_stop, 1500);

@@ -6,7 +6,7 @@
  *   innet-dp-driver --port DEVARGS... --route PREFIX=PORT[@MAC]...
  *       --snapshot FILE --platform NAME
  *       --module NAME:TENANT:PROTO:PORT:FILE[:stateful]...
- *       [--idle-ms N] [--file-prefix P] [--lcore N] [--process-port IFACE]
+ *       [--idle-ms N] [--file-prefix P] [--lcore N] [--lcores N] [--process-port IFACE]
  *
  * PROTO is udp, tcp or any (PORT 0: any). Stdin takes commands, one per
  * line: "stats" prints every module's state and counters; "link ID NETNS"
@@ -102,6 +102,14 @@ static void print_stats(void)
 		       (unsigned long long)ds.proc_from_packets, (unsigned long long)ds.proc_unknown_tag,
 		       (unsigned long long)ds.proc_not_running, (unsigned long long)ds.proc_drops,
 		       (unsigned long long)ds.proc_links);
+	struct dp *dp = vm_native_dp(vm_mgr_backend(G.mgr));
+	struct dp_lcore_stats ls;
+	for (unsigned i = 0; dp_lcore_stats(dp, i, &ls) == 0; i++)
+		printf("{\"event\":\"stats\",\"name\":\"lcore%u\",\"lcore\":%u,\"modules\":%llu,\"rx\":%llu,"
+		       "\"delivered\":%llu,\"steered_out\":%llu,\"steered_in\":%llu,\"steer_drops\":%llu}\n", i,
+		       ls.lcore, (unsigned long long)ls.modules, (unsigned long long)ls.rx_packets,
+		       (unsigned long long)ls.delivered, (unsigned long long)ls.steered_out,
+		       (unsigned long long)ls.steered_in, (unsigned long long)ls.steer_drops);
 	printf("{\"event\":\"end-stats\"}\n");
 	fflush(stdout);
 }
@@ -210,7 +218,7 @@ int main(int argc, char **argv)
 		printf("usage: innet-dp-driver --port DEVARGS... --route PREFIX=PORT[@MAC]...\n"
 		       "         --snapshot FILE --platform NAME\n"
 		       "         --module NAME:TENANT:udp|tcp|any:PORT:FILE[:stateful]...\n"
-		       "         [--idle-ms N] [--file-prefix P] [--lcore N] [--process-port IFACE]\n"
+		       "         [--idle-ms N] [--file-prefix P] [--lcore N] [--lcores N] [--process-port IFACE]\n"
 		       "stdin: 'stats' prints counters, 'link ID NETNS' / 'unlink ID' join a module to a\n"
 		       "program's namespace on the process port, 'quit' stops; events are JSON lines on stdout\n");
 		return 0;
@@ -256,6 +264,8 @@ int main(int argc, char **argv)
 			c.process_port = v;
 		} else if (strcmp(a, "--lcore") == 0) {
 			c.lcore = (unsigned)atoi(v);
+		} else if (strcmp(a, "--lcores") == 0) {
+			c.lcores = (unsigned)atoi(v);
 		} else {
 			return usage("unknown option");
 		}

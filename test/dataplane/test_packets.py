@@ -250,7 +250,15 @@ ce[1] -> ToNetFront();
         }
         mods = [("batcher", 1, "udp", 1500), ("sandboxed", 2, "any", 0),
                 ("tenantA", 3, "any", 0), ("tenantB", 4, "any", 0)]
-        args = [driver, "--port", "net_af_packet0,iface=" + di, "--port", "net_af_packet1,iface=" + dc,
+        # INNET_DP_LCORES=N (test_packets_lcores.py): N fast-path lcores; the
+        # internet side, where the test sends (a socket per packet) and checks
+        # the order across those flows, on one queue, which keeps it, so the
+        # other lcores' modules get theirs steered; the client side with N
+        # queue pairs (the kernel fans its flows out)
+        lcores = int(os.environ.get("INNET_DP_LCORES", "1"))
+        qp = ",qpairs=%d" % lcores if lcores > 1 else ""
+        args = [driver, "--port", "net_af_packet0,iface=" + di, "--port", "net_af_packet1,iface=" + dc + qp,
+                "--lcores", str(lcores),
                 "--route", "172.16.0.0/16=1@" + ic_mac, "--route", "0.0.0.0/0=0@" + ii_mac,
                 "--snapshot", os.path.join(examples, "figure3-network.json"),
                 "--platform", "platform3", "--idle-ms", "1500"]
@@ -375,6 +383,16 @@ ce[1] -> ToNetFront();
               "each tenant's packets went only through its own module")
         st = stats()
         check(st["tenantA"]["rx"] == 8 and st["tenantB"]["rx"] == 4, "per-module counters: A 8, B 4")
+        ws = [st["lcore%d" % i] for i in range(lcores)]
+        check("lcore%d" % lcores not in st, "%d fast-path lcore(s)" % lcores)
+        check(sum(w["rx"] for w in ws) == st["dp"]["rx"], "the lcores' rx add up to the port's")
+        check(all(w["steer_drops"] == 0 for w in ws), "no steered packet lost")
+        check(sum(w["steered_out"] for w in ws) == sum(w["steered_in"] for w in ws),
+              "every steered packet reached its owner")
+        if lcores > 1:
+            check(all(w["modules"] >= 1 for w in ws), "modules placed on every lcore (%s)" %
+                  [w["modules"] for w in ws])
+            check(sum(w["steered_in"] for w in ws) > 0, "packets steered to their modules' lcores")
         drv.send("quit")
         drv.stop()
         check(drv.p.returncode == 0, "the driver stopped cleanly")

@@ -146,7 +146,12 @@ def main():
         path = os.path.join(tmp, "proc.click")
         with open(path, "w") as f:
             f.write("FromNetFront() -> ToDevice(1);\nFromDevice(1) -> ToNetFront();\n")
-        drv = Lines(["ip", "netns", "exec", ns_dp, driver, "--port", "net_af_packet0,iface=" + dc,
+        # INNET_DP_LCORES=N (test_process_port_lcores.py): N fast-path lcores,
+        # each polling its own queue of the uplink and of the process port
+        lcores = int(os.environ.get("INNET_DP_LCORES", "1"))
+        qp = ",qpairs=%d" % lcores if lcores > 1 else ""
+        drv = Lines(["ip", "netns", "exec", ns_dp, driver, "--port", "net_af_packet0,iface=" + dc + qp,
+                     "--lcores", str(lcores),
                      "--route", "0.0.0.0/0=0@" + ic_mac, "--process-port", "innet-proc",
                      "--snapshot", os.path.join(examples, "figure3-network.json"),
                      "--platform", "platform3", "--idle-ms", "60000",

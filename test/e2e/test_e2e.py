@@ -210,9 +210,18 @@ class Topo:
         os.close(fd)
 
     def daemon_args(self, idle="1s"):
-        return ["--dataplane", "af_packet", "--dp-ports", "%s %s" % (self.di, self.dc),
-                "--dp-routes", "172.16.0.0/16=1@%s, 0.0.0.0/0=0@%s" % (self.ic_mac, self.ii_mac),
-                "--idle-stop", idle]
+        routes = ["--dp-routes", "172.16.0.0/16=1@%s, 0.0.0.0/0=0@%s" % (self.ic_mac, self.ii_mac),
+                  "--idle-stop", idle]
+        # INNET_DP_LCORES=N (test_e2e_lcores.py): dp-lcores = N; the
+        # internet side (where the tests send, one socket per packet, and
+        # assert the order across those flows) on one queue, which keeps
+        # that order, so packets for the other lcores' modules are steered
+        # to them; the client side with N queue pairs
+        n = int(os.environ.get("INNET_DP_LCORES", "1"))
+        if n > 1:
+            return ["--dataplane", "devargs", "--dp-lcores", str(n), "--dp-ports",
+                    "net_af_packet0,iface=%s net_af_packet1,iface=%s,qpairs=%d" % (self.di, self.dc, n)] + routes
+        return ["--dataplane", "af_packet", "--dp-ports", "%s %s" % (self.di, self.dc)] + routes
 
     def receiver(self, where, ports=()):
         if where == "client":
