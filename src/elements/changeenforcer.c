@@ -72,6 +72,7 @@ struct changeenforcer_conf {
 	uint32_t addr;              /* the module's address, host order */
 	uint32_t nallow;
 	struct inet_prefix *allow;  /* masked */
+	uint32_t *allow_mask;       /* allow[i]'s netmask, for ce_allowed */
 	int64_t timeout_ns;         /* 300 s */
 	uint32_t capacity;          /* 4096 */
 };
@@ -114,6 +115,11 @@ static int changeenforcer_configure(const struct click_conf_ctx *ctx, const stru
 				rc = -EINVAL;
 	if (rc)
 		return rc;
+	c->allow_mask = arena_calloc(ctx->arena, total ? total : 1, sizeof *c->allow_mask);
+	if (!c->allow_mask)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < c->nallow; i++)
+		c->allow_mask[i] = inet_mask(c->allow[i].len);
 	*conf = c;
 	return 0;
 }
@@ -252,12 +258,53 @@ static const struct elem_model changeenforcer_model = { .push = changeenforcer_s
 struct ce_state {
 	struct rt_flowtab auth, srcs;
 	uint64_t drops, full_drops, spoofed, unauthorized;
+	/* The record each table last found or installed (ce_find): a look-up
+	 * checks it first, by its key, so a module talking with one peer
+	 * reads one record instead of the index and a record, and the leaving
+	 * side's source check reads the record the entering side has just
+	 * touched. A hint is only a guess, never trusted without its key. */
+	uint32_t auth_hint, srcs_hint;
+	/* Whether auth may hold an entry that a reply look-up towards an
+	 * allowed destination could find (ce_reply_possible): set when one is
+	 * installed, recounted when the timer reaps and after a load. While
+	 * false, a leaving packet to an allowed destination needs no reply
+	 * look-up: it could find nothing, so it would change nothing. */
+	bool auth_allowed;
 	/* ce_push_burst may decide a whole vector before pushing it on
 	 * (entering, leaving): only where nothing downstream of that output
 	 * comes back to this element, so no later decision can depend on an
 	 * earlier packet's trip through the graph (ce_loops). */
 	bool burst_in, burst_out;
 };
+
+/* Whether a is in ALLOW: the masks are resolved at configure time, and
+ * the sandbox's one prefix (the module's own /32) is one compare. */
+static inline bool ce_allowed(const struct changeenforcer_conf *c, uint32_t a)
+{
+	if (c->nallow == 1)
+		return (a & c->allow_mask[0]) == c->allow[0].addr;
+	for (uint32_t i = 0; i < c->nallow; i++)
+		if ((a & c->allow_mask[i]) == c->allow[i].addr)
+			return true;
+	return false;
+}
+
+/* Whether a reply look-up (rt_flowtab_lookup of { .daddr = D, ... })
+ * with D allowed could find f: through f's reply key (daddr = rew.saddr)
+ * or its forward key (daddr = key.daddr; 0 for what the enforcer
+ * installs, but a loaded state is taken as it comes). */
+static bool ce_reply_possible(const struct changeenforcer_conf *c, const struct rt_flow *f)
+{
+	return ce_allowed(c, f->rew.saddr) || ce_allowed(c, f->key.daddr);
+}
+
+/* Recount auth_allowed from the table (after a reap or a load). */
+static void ce_recount_allowed(const struct changeenforcer_conf *c, struct ce_state *s)
+{
+	s->auth_allowed = false;
+	for (uint32_t i = 0; i < s->auth.count && !s->auth_allowed; i++)
+		s->auth_allowed = ce_reply_possible(c, &s->auth.flows[i]);
+}
 
 static size_t ce_state_size(const struct rt_elem *e, uint32_t limit)
 {
@@ -358,6 +405,7 @@ static uint32_t ce_run(struct rt_elem *e, uint64_t now)
 	struct ce_state *s = e->state;
 	rt_flowtab_reap(&s->auth, now);
 	rt_flowtab_reap(&s->srcs, now);
+	ce_recount_allowed(c, s);
 	rt_timer_at(e, now + (uint64_t)c->timeout_ns);
 	return 0;
 }
@@ -375,18 +423,87 @@ static struct rt_flow *ce_get(struct rt_flowtab *t, const struct rt_flowid *k, i
 	return f && dir == want_dir ? f : NULL;
 }
 
+/* For the tests only (test_elements.c, test_enforcer_fast_matches_reference):
+ * true takes every look-up through the index and never leaves the reply
+ * look-up out, as before the hints, so that the fast path can be checked
+ * against it packet by packet, state byte by byte. Never set otherwise. */
+extern bool changeenforcer__reference;
+bool changeenforcer__reference;
+
+static bool ce_key_eq(const struct rt_flowid *a, const struct rt_flowid *b)
+{
+	return a->saddr == b->saddr && a->daddr == b->daddr && a->sport == b->sport &&
+	       a->dport == b->dport && a->proto == b->proto;
+}
+
+/* The flow at *hint if its forward key is k, i.e. the one a look-up of k
+ * returns as dir 0: a key is held by one flow at most (an insert destroys
+ * whoever held its keys), except a flow whose reply key is its forward
+ * key, which the index finds as dir 1 (left to the look-up). */
+static struct rt_flow *ce_hinted(struct rt_flowtab *t, uint32_t hint, const struct rt_flowid *k)
+{
+	if (hint >= t->count || changeenforcer__reference)
+		return NULL;
+	struct rt_flow *f = &t->flows[hint];
+	if (!ce_key_eq(&f->key, k))
+		return NULL;
+	struct rt_flowid r = rt_flowid_reverse(f->rew);
+	return ce_key_eq(&r, k) ? NULL : f;
+}
+
+/* ce_get(t, k, 0, now), the hinted record first; the hint follows. */
+static struct rt_flow *ce_find(struct rt_flowtab *t, uint32_t *hint, const struct rt_flowid *k,
+                               uint64_t now)
+{
+	struct rt_flow *f = ce_hinted(t, *hint, k);
+	if (!f) {
+		f = ce_get(t, k, 0, now);
+		if (f)
+			*hint = (uint32_t)(f - t->flows);
+		return f;
+	}
+	if (f->expiry > now)
+		return f;
+	rt_flowtab_remove(t, f);
+	return NULL;
+}
+
+/* The live flow whose forward key is k, found without changing the table
+ * (NULL: absent, expired or held as a reply key, which ce_get handles). */
+static struct rt_flow *ce_live(struct rt_flowtab *t, uint32_t *hint, const struct rt_flowid *k,
+                               uint64_t now)
+{
+	struct rt_flow *f = ce_hinted(t, *hint, k);
+	if (!f) {
+		int dir;
+		f = rt_flowtab_lookup(t, k, &dir);
+		if (!f || dir != 0)
+			return NULL;
+		*hint = (uint32_t)(f - t->flows);
+	}
+	return f->expiry > now ? f : NULL;
+}
+
 /* Find or install k, idle timer restarted. */
-static void ce_authorize(struct rt_elem *e, struct rt_flowtab *t, const struct rt_flowid *k,
-                         uint64_t now)
+static void ce_authorize(struct rt_elem *e, struct rt_flowtab *t, uint32_t *hint,
+                         const struct rt_flowid *k, uint64_t now)
 {
 	const struct changeenforcer_conf *c = e->conf;
 	struct ce_state *s = e->state;
 	uint64_t expiry = now + (uint64_t)c->timeout_ns;
-	struct rt_flow *f = ce_get(t, k, 0, now);
-	if (f)
+	struct rt_flow *f = ce_find(t, hint, k, now);
+	if (f) {
 		f->expiry = expiry;
-	else if (!rt_flowtab_insert(t, k, k, now, expiry, 0))
+		return;
+	}
+	f = rt_flowtab_insert(t, k, k, now, expiry, 0);
+	if (!f) {
 		s->full_drops++;
+		return;
+	}
+	*hint = (uint32_t)(f - t->flows);
+	if (t == &s->auth && ce_reply_possible(c, f))
+		s->auth_allowed = true;
 }
 
 /* Entering: always passes, and (re)authorizes replies to its source. */
@@ -395,16 +512,38 @@ static void ce_enter_pkt(struct rt_elem *e, const struct rt_flowid *id, struct r
 	struct ce_state *s = e->state;
 	uint64_t now = rt_now(e);
 	struct rt_flowid k = { .saddr = id->saddr, .sport = id->sport, .proto = id->proto };
-	ce_authorize(e, &s->auth, &k, now);
+	ce_authorize(e, &s->auth, &s->auth_hint, &k, now);
 	struct rt_flowid a = { .saddr = id->saddr };
-	ce_authorize(e, &s->srcs, &a, now);
+	ce_authorize(e, &s->srcs, &s->srcs_hint, &a, now);
 	rt_push(e, 0, p);
 }
 
 enum ce_verdict { CE_PASS, CE_SPOOFED, CE_UNAUTHORIZED };
 
+/* ce_get(&s->auth, r, 1, now) for a reply key r, the hinted record
+ * first: a reply mostly answers the flow that came in last. A flow whose
+ * reply key is r is the one the look-up finds, as dir 1 (also when its
+ * forward key is r too: the reply entry holds the slot). */
+static struct rt_flow *ce_reply(struct ce_state *s, const struct rt_flowid *r, uint64_t now)
+{
+	struct rt_flowtab *t = &s->auth;
+	if (s->auth_hint < t->count && !changeenforcer__reference) {
+		struct rt_flow *f = &t->flows[s->auth_hint];
+		struct rt_flowid k = rt_flowid_reverse(f->rew);
+		if (ce_key_eq(&k, r)) {
+			if (f->expiry > now)
+				return f;
+			rt_flowtab_remove(t, f);
+			return NULL;
+		}
+	}
+	return ce_get(t, r, 1, now);
+}
+
 /* Leaving: passes from ADDR or an authorized source to an allowed
- * destination or as a reply (whose timer restarts). */
+ * destination or as a reply (whose timer restarts). The reply look-up is
+ * left out where it could find nothing (auth_allowed false, destination
+ * allowed): it would neither change the verdict nor the table. */
 static enum ce_verdict ce_leave_verdict(struct rt_elem *e, const struct rt_flowid *id, uint64_t now)
 {
 	const struct changeenforcer_conf *c = e->conf;
@@ -412,13 +551,14 @@ static enum ce_verdict ce_leave_verdict(struct rt_elem *e, const struct rt_flowi
 	bool src_ok = id->saddr == c->addr;
 	if (!src_ok) {
 		struct rt_flowid a = { .saddr = id->saddr };
-		src_ok = ce_get(&s->srcs, &a, 0, now) != NULL;
+		src_ok = ce_find(&s->srcs, &s->srcs_hint, &a, now) != NULL;
 	}
-	bool dst_ok = false;
-	for (uint32_t i = 0; i < c->nallow && !dst_ok; i++)
-		dst_ok = inet_prefix_contains(c->allow[i], id->daddr);
-	struct rt_flowid r = { .daddr = id->daddr, .dport = id->dport, .proto = id->proto };
-	struct rt_flow *f = ce_get(&s->auth, &r, 1, now);
+	bool dst_ok = ce_allowed(c, id->daddr);
+	struct rt_flow *f = NULL;
+	if (!dst_ok || s->auth_allowed || changeenforcer__reference) {
+		struct rt_flowid r = { .daddr = id->daddr, .dport = id->dport, .proto = id->proto };
+		f = ce_reply(s, &r, now);
+	}
 	if (!src_ok)
 		return CE_SPOOFED;
 	if (!dst_ok && !f)
@@ -475,15 +615,6 @@ static void ce_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
 		rt_drop(e, p);
 }
 
-/* The live flow whose forward key is k, found without changing the table
- * (NULL: absent, expired or held as a reply key, which ce_get handles). */
-static struct rt_flow *ce_live(struct rt_flowtab *t, const struct rt_flowid *k, uint64_t now)
-{
-	int dir;
-	struct rt_flow *f = rt_flowtab_lookup(t, k, &dir);
-	return f && dir == 0 && f->expiry > now ? f : NULL;
-}
-
 /* An entering packet whose authorizations are both live only restarts
  * their timers (ce_enter_pkt's effect then, nothing inserted, moved or
  * removed); false, changing nothing, for any other packet. */
@@ -503,8 +634,8 @@ static bool ce_enter_refresh(struct rt_elem *e, const struct rt_pkt *p, uint64_t
 	if (last->proto == k.proto && last->saddr == k.saddr && last->sport == k.sport && last->dport)
 		return true;
 	struct rt_flowid a = { .saddr = id.saddr };
-	struct rt_flow *fk = ce_live(&s->auth, &k, now);
-	struct rt_flow *fa = fk ? ce_live(&s->srcs, &a, now) : NULL;
+	struct rt_flow *fk = ce_live(&s->auth, &s->auth_hint, &k, now);
+	struct rt_flow *fa = fk ? ce_live(&s->srcs, &s->srcs_hint, &a, now) : NULL;
 	if (!fa)
 		return false;
 	fk->expiry = fa->expiry = now + (uint64_t)c->timeout_ns;
@@ -695,6 +826,7 @@ static int ce_load(struct rt_elem *e, struct rt_rbuf *r, uint64_t now_ns, uint64
 	s->full_drops = full_drops;
 	s->spoofed = spoofed;
 	s->unauthorized = unauthorized;
+	ce_recount_allowed(c, s);
 	if (a.next != UINT64_MAX)
 		rt_timer_at(e, now_ns + a.next);
 	return 0;
