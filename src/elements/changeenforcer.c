@@ -255,15 +255,36 @@ static const struct elem_model changeenforcer_model = { .push = changeenforcer_s
  * runtime.enforcer, /metrics): a leaving packet's source (spoofed), its
  * destination (not allowed, not a reply); `drops` also holds what was
  * not IPv4 at all. */
+
+/* A copy, in the module block, of the entry a table last found or
+ * installed: its key, where it is and its expiry (written through, so
+ * the table always holds the same). While `valid`, the entry at idx has
+ * this key, its reply key is the reversed key and differs from it, so a
+ * look-up of the key finds exactly this entry as dir 0 and a look-up of
+ * the reversed key exactly this entry as dir 1 (an insert destroys
+ * whoever held either of its keys: one entry per key). Anything that may
+ * move or remove entries (insert, remove, reap, load) clears it first.
+ * So a module talking with one peer at a time, thousands of them on a
+ * core, decides its packets from its block: no index, no cold record. */
+struct ce_hot {
+	struct rt_flowid key;
+	uint32_t idx;
+	uint64_t expiry;
+	bool valid;
+};
+
+/* What a packet reads comes first, together, in the block; the constants
+ * of the configuration copied in at init (the conf lives in the graph:
+ * another cold line per module). */
 struct ce_state {
-	struct rt_flowtab auth, srcs;
-	uint64_t drops, full_drops, spoofed, unauthorized;
-	/* The record each table last found or installed (ce_find): a look-up
-	 * checks it first, by its key, so a module talking with one peer
-	 * reads one record instead of the index and a record, and the leaving
-	 * side's source check reads the record the entering side has just
-	 * touched. A hint is only a guess, never trusted without its key. */
-	uint32_t auth_hint, srcs_hint;
+	struct ce_hot hot_auth, hot_srcs;
+	uint64_t timeout_ns;
+	uint32_t addr;
+	/* ALLOW resolved: CE_ALLOW_ONE is the sandbox's one prefix (the
+	 * module's own /32), one compare against net/mask; CE_ALLOW_MANY
+	 * walks the configuration's list. */
+	uint32_t allow_net, allow_mask;
+	uint8_t allow_kind;
 	/* Whether auth may hold an entry that a reply look-up towards an
 	 * allowed destination could find (ce_reply_possible): set when one is
 	 * installed, recounted when the timer reaps and after a load. While
@@ -275,14 +296,25 @@ struct ce_state {
 	 * comes back to this element, so no later decision can depend on an
 	 * earlier packet's trip through the graph (ce_loops). */
 	bool burst_in, burst_out;
+	uint64_t drops, full_drops, spoofed, unauthorized;
+	struct rt_flowtab auth, srcs;
 };
 
-/* Whether a is in ALLOW: the masks are resolved at configure time, and
- * the sandbox's one prefix (the module's own /32) is one compare. */
-static inline bool ce_allowed(const struct changeenforcer_conf *c, uint32_t a)
+enum { CE_ALLOW_NONE, CE_ALLOW_ONE, CE_ALLOW_MANY };
+
+/* For the tests only (test_elements.c, test_enforcer_fast_matches_reference):
+ * true takes every look-up through the index and never leaves the reply
+ * look-up out, as before the copies, so that the fast path can be checked
+ * against it packet by packet, state byte by byte. Never set otherwise. */
+extern bool changeenforcer__reference;
+bool changeenforcer__reference;
+
+/* Whether a is in ALLOW. */
+static inline bool ce_allowed(const struct changeenforcer_conf *c, const struct ce_state *s,
+                              uint32_t a)
 {
-	if (c->nallow == 1)
-		return (a & c->allow_mask[0]) == c->allow[0].addr;
+	if (s->allow_kind == CE_ALLOW_ONE)
+		return (a & s->allow_mask) == s->allow_net;
 	for (uint32_t i = 0; i < c->nallow; i++)
 		if ((a & c->allow_mask[i]) == c->allow[i].addr)
 			return true;
@@ -293,9 +325,10 @@ static inline bool ce_allowed(const struct changeenforcer_conf *c, uint32_t a)
  * with D allowed could find f: through f's reply key (daddr = rew.saddr)
  * or its forward key (daddr = key.daddr; 0 for what the enforcer
  * installs, but a loaded state is taken as it comes). */
-static bool ce_reply_possible(const struct changeenforcer_conf *c, const struct rt_flow *f)
+static bool ce_reply_possible(const struct changeenforcer_conf *c, const struct ce_state *s,
+                              const struct rt_flow *f)
 {
-	return ce_allowed(c, f->rew.saddr) || ce_allowed(c, f->key.daddr);
+	return ce_allowed(c, s, f->rew.saddr) || ce_allowed(c, s, f->key.daddr);
 }
 
 /* Recount auth_allowed from the table (after a reap or a load). */
@@ -303,7 +336,7 @@ static void ce_recount_allowed(const struct changeenforcer_conf *c, struct ce_st
 {
 	s->auth_allowed = false;
 	for (uint32_t i = 0; i < s->auth.count && !s->auth_allowed; i++)
-		s->auth_allowed = ce_reply_possible(c, &s->auth.flows[i]);
+		s->auth_allowed = ce_reply_possible(c, s, &s->auth.flows[i]);
 }
 
 static size_t ce_state_size(const struct rt_elem *e, uint32_t limit)
@@ -386,6 +419,13 @@ static int ce_init(struct rt_elem *e, struct diags *d)
 	 * are sandboxed: start with room for 2, not the default 16 */
 	rt_flowtab_first(&s->auth, 2);
 	rt_flowtab_first(&s->srcs, 2);
+	s->timeout_ns = (uint64_t)c->timeout_ns;
+	s->addr = c->addr;
+	s->allow_kind = c->nallow == 0 ? CE_ALLOW_NONE : c->nallow == 1 ? CE_ALLOW_ONE : CE_ALLOW_MANY;
+	if (c->nallow == 1) {
+		s->allow_net = c->allow[0].addr;
+		s->allow_mask = c->allow_mask[0];
+	}
 	s->burst_in = !ce_loops(e, 0, false);
 	s->burst_out = !ce_loops(e, 1, true);
 	rt_timer_at(e, rt_now(e) + (uint64_t)c->timeout_ns);
@@ -395,6 +435,7 @@ static int ce_init(struct rt_elem *e, struct diags *d)
 static void ce_fini(struct rt_elem *e)
 {
 	struct ce_state *s = e->state;
+	s->hot_auth.valid = s->hot_srcs.valid = false;
 	rt_flowtab_fini(&s->auth);
 	rt_flowtab_fini(&s->srcs);
 }
@@ -403,32 +444,13 @@ static uint32_t ce_run(struct rt_elem *e, uint64_t now)
 {
 	const struct changeenforcer_conf *c = e->conf;
 	struct ce_state *s = e->state;
+	s->hot_auth.valid = s->hot_srcs.valid = false;
 	rt_flowtab_reap(&s->auth, now);
 	rt_flowtab_reap(&s->srcs, now);
 	ce_recount_allowed(c, s);
-	rt_timer_at(e, now + (uint64_t)c->timeout_ns);
+	rt_timer_at(e, now + s->timeout_ns);
 	return 0;
 }
-
-/* Find (dir) k; an expired entry counts as absent. */
-static struct rt_flow *ce_get(struct rt_flowtab *t, const struct rt_flowid *k, int want_dir,
-                              uint64_t now)
-{
-	int dir;
-	struct rt_flow *f = rt_flowtab_lookup(t, k, &dir);
-	if (f && f->expiry <= now) {
-		rt_flowtab_remove(t, f);
-		f = NULL;
-	}
-	return f && dir == want_dir ? f : NULL;
-}
-
-/* For the tests only (test_elements.c, test_enforcer_fast_matches_reference):
- * true takes every look-up through the index and never leaves the reply
- * look-up out, as before the hints, so that the fast path can be checked
- * against it packet by packet, state byte by byte. Never set otherwise. */
-extern bool changeenforcer__reference;
-bool changeenforcer__reference;
 
 static bool ce_key_eq(const struct rt_flowid *a, const struct rt_flowid *b)
 {
@@ -436,73 +458,91 @@ static bool ce_key_eq(const struct rt_flowid *a, const struct rt_flowid *b)
 	       a->dport == b->dport && a->proto == b->proto;
 }
 
-/* The flow at *hint if its forward key is k, i.e. the one a look-up of k
- * returns as dir 0: a key is held by one flow at most (an insert destroys
- * whoever held its keys), except a flow whose reply key is its forward
- * key, which the index finds as dir 1 (left to the look-up). */
-static struct rt_flow *ce_hinted(struct rt_flowtab *t, uint32_t hint, const struct rt_flowid *k)
+/* h becomes f's copy, if f is an entry a copy may stand for (its reply
+ * key the reversed key, and not the key itself). */
+static void ce_hot_set(struct ce_hot *h, const struct rt_flowtab *t, const struct rt_flow *f)
 {
-	if (hint >= t->count || changeenforcer__reference)
-		return NULL;
-	struct rt_flow *f = &t->flows[hint];
-	if (!ce_key_eq(&f->key, k))
-		return NULL;
-	struct rt_flowid r = rt_flowid_reverse(f->rew);
-	return ce_key_eq(&r, k) ? NULL : f;
+	struct rt_flowid r = rt_flowid_reverse(f->key);
+	h->valid = !changeenforcer__reference && ce_key_eq(&f->rew, &f->key) && !ce_key_eq(&r, &f->key);
+	h->key = f->key;
+	h->idx = (uint32_t)(f - t->flows);
+	h->expiry = f->expiry;
 }
 
-/* ce_get(t, k, 0, now), the hinted record first; the hint follows. */
-static struct rt_flow *ce_find(struct rt_flowtab *t, uint32_t *hint, const struct rt_flowid *k,
-                               uint64_t now)
+/* Restart f's timer (and its copy's). */
+static void ce_set_expiry(struct ce_hot *h, const struct rt_flowtab *t, struct rt_flow *f,
+                          uint64_t expiry)
 {
-	struct rt_flow *f = ce_hinted(t, *hint, k);
-	if (!f) {
-		f = ce_get(t, k, 0, now);
-		if (f)
-			*hint = (uint32_t)(f - t->flows);
-		return f;
-	}
-	if (f->expiry > now)
-		return f;
+	f->expiry = expiry;
+	if (h->valid && h->idx == (uint32_t)(f - t->flows))
+		h->expiry = expiry;
+}
+
+static void ce_remove(struct ce_hot *h, struct rt_flowtab *t, struct rt_flow *f)
+{
+	h->valid = false;
 	rt_flowtab_remove(t, f);
-	return NULL;
 }
 
-/* The live flow whose forward key is k, found without changing the table
- * (NULL: absent, expired or held as a reply key, which ce_get handles). */
-static struct rt_flow *ce_live(struct rt_flowtab *t, uint32_t *hint, const struct rt_flowid *k,
+/* The entry whose forward key is k; an expired one counts as absent and
+ * is removed (the copy answers for the table when it holds k). */
+static struct rt_flow *ce_find(struct rt_flowtab *t, struct ce_hot *h, const struct rt_flowid *k,
                                uint64_t now)
 {
-	struct rt_flow *f = ce_hinted(t, *hint, k);
-	if (!f) {
-		int dir;
-		f = rt_flowtab_lookup(t, k, &dir);
-		if (!f || dir != 0)
-			return NULL;
-		*hint = (uint32_t)(f - t->flows);
+	if (h->valid && ce_key_eq(&h->key, k)) {
+		if (h->expiry > now)
+			return &t->flows[h->idx];
+		ce_remove(h, t, &t->flows[h->idx]);
+		return NULL;
 	}
+	int dir;
+	struct rt_flow *f = rt_flowtab_lookup(t, k, &dir);
+	if (f && f->expiry <= now) {
+		ce_remove(h, t, f);
+		return NULL;
+	}
+	if (!f || dir != 0)
+		return NULL;
+	ce_hot_set(h, t, f);
+	return f;
+}
+
+/* The live entry whose forward key is k, found without changing the
+ * table (NULL: absent, expired or held as a reply key, which ce_find
+ * handles). */
+static struct rt_flow *ce_live(struct rt_flowtab *t, struct ce_hot *h, const struct rt_flowid *k,
+                               uint64_t now)
+{
+	if (h->valid && ce_key_eq(&h->key, k))
+		return h->expiry > now ? &t->flows[h->idx] : NULL;
+	int dir;
+	struct rt_flow *f = rt_flowtab_lookup(t, k, &dir);
+	if (!f || dir != 0)
+		return NULL;
+	ce_hot_set(h, t, f);
 	return f->expiry > now ? f : NULL;
 }
 
 /* Find or install k, idle timer restarted. */
-static void ce_authorize(struct rt_elem *e, struct rt_flowtab *t, uint32_t *hint,
+static void ce_authorize(struct rt_elem *e, struct rt_flowtab *t, struct ce_hot *h,
                          const struct rt_flowid *k, uint64_t now)
 {
 	const struct changeenforcer_conf *c = e->conf;
 	struct ce_state *s = e->state;
-	uint64_t expiry = now + (uint64_t)c->timeout_ns;
-	struct rt_flow *f = ce_find(t, hint, k, now);
+	uint64_t expiry = now + s->timeout_ns;
+	struct rt_flow *f = ce_find(t, h, k, now);
 	if (f) {
-		f->expiry = expiry;
+		ce_set_expiry(h, t, f, expiry);
 		return;
 	}
+	h->valid = false;
 	f = rt_flowtab_insert(t, k, k, now, expiry, 0);
 	if (!f) {
 		s->full_drops++;
 		return;
 	}
-	*hint = (uint32_t)(f - t->flows);
-	if (t == &s->auth && ce_reply_possible(c, f))
+	ce_hot_set(h, t, f);
+	if (t == &s->auth && ce_reply_possible(c, s, f))
 		s->auth_allowed = true;
 }
 
@@ -512,32 +552,36 @@ static void ce_enter_pkt(struct rt_elem *e, const struct rt_flowid *id, struct r
 	struct ce_state *s = e->state;
 	uint64_t now = rt_now(e);
 	struct rt_flowid k = { .saddr = id->saddr, .sport = id->sport, .proto = id->proto };
-	ce_authorize(e, &s->auth, &s->auth_hint, &k, now);
+	ce_authorize(e, &s->auth, &s->hot_auth, &k, now);
 	struct rt_flowid a = { .saddr = id->saddr };
-	ce_authorize(e, &s->srcs, &s->srcs_hint, &a, now);
+	ce_authorize(e, &s->srcs, &s->hot_srcs, &a, now);
 	rt_push(e, 0, p);
 }
 
 enum ce_verdict { CE_PASS, CE_SPOOFED, CE_UNAUTHORIZED };
 
-/* ce_get(&s->auth, r, 1, now) for a reply key r, the hinted record
- * first: a reply mostly answers the flow that came in last. A flow whose
- * reply key is r is the one the look-up finds, as dir 1 (also when its
- * forward key is r too: the reply entry holds the slot). */
+/* The entry whose reply key is r (a reply to it); an expired entry found
+ * by r either way counts as absent and is removed. */
 static struct rt_flow *ce_reply(struct ce_state *s, const struct rt_flowid *r, uint64_t now)
 {
 	struct rt_flowtab *t = &s->auth;
-	if (s->auth_hint < t->count && !changeenforcer__reference) {
-		struct rt_flow *f = &t->flows[s->auth_hint];
-		struct rt_flowid k = rt_flowid_reverse(f->rew);
+	struct ce_hot *h = &s->hot_auth;
+	if (h->valid) {
+		struct rt_flowid k = rt_flowid_reverse(h->key);
 		if (ce_key_eq(&k, r)) {
-			if (f->expiry > now)
-				return f;
-			rt_flowtab_remove(t, f);
+			if (h->expiry > now)
+				return &t->flows[h->idx];
+			ce_remove(h, t, &t->flows[h->idx]);
 			return NULL;
 		}
 	}
-	return ce_get(t, r, 1, now);
+	int dir;
+	struct rt_flow *f = rt_flowtab_lookup(t, r, &dir);
+	if (f && f->expiry <= now) {
+		ce_remove(h, t, f);
+		return NULL;
+	}
+	return f && dir == 1 ? f : NULL;
 }
 
 /* Leaving: passes from ADDR or an authorized source to an allowed
@@ -548,12 +592,12 @@ static enum ce_verdict ce_leave_verdict(struct rt_elem *e, const struct rt_flowi
 {
 	const struct changeenforcer_conf *c = e->conf;
 	struct ce_state *s = e->state;
-	bool src_ok = id->saddr == c->addr;
+	bool src_ok = id->saddr == s->addr;
 	if (!src_ok) {
 		struct rt_flowid a = { .saddr = id->saddr };
-		src_ok = ce_find(&s->srcs, &s->srcs_hint, &a, now) != NULL;
+		src_ok = ce_find(&s->srcs, &s->hot_srcs, &a, now) != NULL;
 	}
-	bool dst_ok = ce_allowed(c, id->daddr);
+	bool dst_ok = ce_allowed(c, s, id->daddr);
 	struct rt_flow *f = NULL;
 	if (!dst_ok || s->auth_allowed || changeenforcer__reference) {
 		struct rt_flowid r = { .daddr = id->daddr, .dport = id->dport, .proto = id->proto };
@@ -564,7 +608,7 @@ static enum ce_verdict ce_leave_verdict(struct rt_elem *e, const struct rt_flowi
 	if (!dst_ok && !f)
 		return CE_UNAUTHORIZED;
 	if (f)
-		f->expiry = now + (uint64_t)c->timeout_ns;
+		ce_set_expiry(&s->hot_auth, &s->auth, f, now + s->timeout_ns);
 	return CE_PASS;
 }
 
@@ -621,7 +665,6 @@ static void ce_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
 static bool ce_enter_refresh(struct rt_elem *e, const struct rt_pkt *p, uint64_t now,
                              struct rt_flowid *last)
 {
-	const struct changeenforcer_conf *c = e->conf;
 	struct ce_state *s = e->state;
 	if (!rt_pkt_has_ip(p) || rt_pkt_ip_avail(p) < 20)
 		return false;
@@ -634,11 +677,13 @@ static bool ce_enter_refresh(struct rt_elem *e, const struct rt_pkt *p, uint64_t
 	if (last->proto == k.proto && last->saddr == k.saddr && last->sport == k.sport && last->dport)
 		return true;
 	struct rt_flowid a = { .saddr = id.saddr };
-	struct rt_flow *fk = ce_live(&s->auth, &s->auth_hint, &k, now);
-	struct rt_flow *fa = fk ? ce_live(&s->srcs, &s->srcs_hint, &a, now) : NULL;
+	struct rt_flow *fk = ce_live(&s->auth, &s->hot_auth, &k, now);
+	struct rt_flow *fa = fk ? ce_live(&s->srcs, &s->hot_srcs, &a, now) : NULL;
 	if (!fa)
 		return false;
-	fk->expiry = fa->expiry = now + (uint64_t)c->timeout_ns;
+	uint64_t expiry = now + s->timeout_ns;
+	ce_set_expiry(&s->hot_auth, &s->auth, fk, expiry);
+	ce_set_expiry(&s->hot_srcs, &s->srcs, fa, expiry);
 	*last = k;
 	last->dport = 1; /* valid */
 	return true;
@@ -809,9 +854,11 @@ static int ce_load(struct rt_elem *e, struct rt_rbuf *r, uint64_t now_ns, uint64
 	uint64_t phase = rt_rbuf_varint(r);
 	struct rw_away a;
 	rw_away(phase ? phase - 1 : UINT64_MAX, (uint64_t)c->timeout_ns, away_ns, &a);
+	s->hot_auth.valid = s->hot_srcs.valid = false;
 	bool ok = !r->bad && (version == 1 || version == CE_STATE_VERSION) &&
 	          ce_load_table(r, &s->auth, &a, now_ns, away_ns) &&
 	          ce_load_table(r, &s->srcs, &a, now_ns, away_ns);
+	ce_recount_allowed(c, s); /* whatever the tables now hold */
 	uint64_t spoofed = 0, unauthorized = 0;
 	if (ok && version >= 2) {
 		spoofed = rt_rbuf_varint(r);
@@ -826,7 +873,6 @@ static int ce_load(struct rt_elem *e, struct rt_rbuf *r, uint64_t now_ns, uint64
 	s->full_drops = full_drops;
 	s->spoofed = spoofed;
 	s->unauthorized = unauthorized;
-	ce_recount_allowed(c, s);
 	if (a.next != UINT64_MAX)
 		rt_timer_at(e, now_ns + a.next);
 	return 0;
