@@ -57,6 +57,7 @@
  * 16 (352 bytes for a flow, not 2,816). None of this changes a verdict
  * or the state (test_elements.c, test_burst_matches_single_enforcer). */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -267,38 +268,49 @@ static const struct elem_model changeenforcer_model = { .push = changeenforcer_s
  * So a module talking with one peer at a time, thousands of them on a
  * core, decides its packets from its block: no index, no cold record. */
 struct ce_hot {
-	struct rt_flowid key;
-	uint32_t idx;
 	uint64_t expiry;
+	uint32_t saddr, idx;    /* the key: (saddr, sport, proto), daddr and dport 0 */
+	uint16_t sport;
+	uint8_t proto;
 	bool valid;
 };
 
-/* What a packet reads comes first, together, in the block; the constants
- * of the configuration copied in at init (the conf lives in the graph:
- * another cold line per module). */
+/* What an entering packet reads is the first cache line of the state
+ * (the block is cache-line aligned), the rest of the hot part the
+ * second; the constants of the configuration are copied in at init (the
+ * conf lives in the graph: another cold line per module). */
 struct ce_state {
+	/* line 0 */
 	struct ce_hot hot_auth, hot_srcs;
 	uint64_t timeout_ns;
 	uint32_t addr;
-	/* ALLOW resolved: CE_ALLOW_ONE is the sandbox's one prefix (the
-	 * module's own /32), one compare against net/mask; CE_ALLOW_MANY
-	 * walks the configuration's list. */
-	uint32_t allow_net, allow_mask;
+	/* ce_push_burst may decide a whole vector before pushing it on
+	 * (entering, leaving): only where nothing downstream of that output
+	 * comes back to this element, so no later decision can depend on an
+	 * earlier packet's trip through the graph (ce_loops). */
+	bool burst_in, burst_out;
+	/* Lines of the block after line 0 that an entering vector
+	 * prefetches (ce_prefetch): the rest of this state's hot part and the
+	 * states of the elements behind it (ce_span). */
+	uint8_t pf_lines;
 	uint8_t allow_kind;
+	/* line 1: ALLOW resolved: CE_ALLOW_ONE is the sandbox's one prefix
+	 * (the module's own /32), one compare against net/mask;
+	 * CE_ALLOW_MANY walks the configuration's list. */
+	uint32_t allow_net, allow_mask;
 	/* Whether auth may hold an entry that a reply look-up towards an
 	 * allowed destination could find (ce_reply_possible): set when one is
 	 * installed, recounted when the timer reaps and after a load. While
 	 * false, a leaving packet to an allowed destination needs no reply
 	 * look-up: it could find nothing, so it would change nothing. */
 	bool auth_allowed;
-	/* ce_push_burst may decide a whole vector before pushing it on
-	 * (entering, leaving): only where nothing downstream of that output
-	 * comes back to this element, so no later decision can depend on an
-	 * earlier packet's trip through the graph (ce_loops). */
-	bool burst_in, burst_out;
 	uint64_t drops, full_drops, spoofed, unauthorized;
 	struct rt_flowtab auth, srcs;
 };
+
+/* The hot part of line 0 (the block and every state in it are aligned
+ * to 64 bytes, src/runtime/module.c). */
+_Static_assert(offsetof(struct ce_state, allow_kind) < 64, "ChangeEnforcer: line 0 overflows");
 
 enum { CE_ALLOW_NONE, CE_ALLOW_ONE, CE_ALLOW_MANY };
 
@@ -408,6 +420,42 @@ static bool ce_loops(const struct rt_elem *e, uint32_t from, bool any_port)
 	return loops;
 }
 
+/* Lines after line 0 of e's state up to the first line of the last
+ * state, above e's, of the elements a packet from e can reach (in the
+ * sandbox e is element 0 and they all follow it in the block), at most
+ * 15: what an entering vector is about to read. The dataplane prefetches
+ * a module's first KiB before its packets; the sandbox's states lie
+ * beyond it. Runs once, at init. */
+static uint8_t ce_span(const struct rt_elem *e)
+{
+	struct ce_walk *w = calloc(1, sizeof *w);
+	const char *base = e->state;
+	ptrdiff_t end = (ptrdiff_t)sizeof(struct ce_state) - 1;
+	if (w && ce_visit(w, e)) {
+		while (w->n) {
+			const struct rt_elem *x = w->stack[--w->n];
+			ptrdiff_t off = (const char *)x->state - base;
+			if (x->state && off > end)
+				end = off;
+			for (uint32_t i = 0; i < x->noutputs; i++)
+				if (x->out[i].peer && !ce_visit(w, x->out[i].peer))
+					w->n = 0;
+		}
+	}
+	free(w);
+	ptrdiff_t lines = end / 64;
+	return (uint8_t)(lines < 15 ? lines : 15);
+}
+
+/* Start loading what the vector will read, all at once, instead of one
+ * cold line after the other as the elements come. */
+static inline void ce_prefetch(const struct ce_state *s)
+{
+	const char *b = (const char *)s;
+	for (uint32_t i = 1; i <= s->pf_lines; i++)
+		__builtin_prefetch(b + 64 * i);
+}
+
 static int ce_init(struct rt_elem *e, struct diags *d)
 {
 	(void)d;
@@ -428,6 +476,7 @@ static int ce_init(struct rt_elem *e, struct diags *d)
 	}
 	s->burst_in = !ce_loops(e, 0, false);
 	s->burst_out = !ce_loops(e, 1, true);
+	s->pf_lines = ce_span(e);
 	rt_timer_at(e, rt_now(e) + (uint64_t)c->timeout_ns);
 	return 0;
 }
@@ -458,13 +507,31 @@ static bool ce_key_eq(const struct rt_flowid *a, const struct rt_flowid *b)
 	       a->dport == b->dport && a->proto == b->proto;
 }
 
-/* h becomes f's copy, if f is an entry a copy may stand for (its reply
- * key the reversed key, and not the key itself). */
+/* Whether h is the copy of the entry whose forward key is k. */
+static bool ce_hot_is(const struct ce_hot *h, const struct rt_flowid *k)
+{
+	return h->valid && k->saddr == h->saddr && k->sport == h->sport && k->proto == h->proto &&
+	       !k->daddr && !k->dport;
+}
+
+/* Whether h is the copy of the entry whose reply key is r. */
+static bool ce_hot_is_reply(const struct ce_hot *h, const struct rt_flowid *r)
+{
+	return h->valid && r->daddr == h->saddr && r->dport == h->sport && r->proto == h->proto &&
+	       !r->saddr && !r->sport;
+}
+
+/* h becomes f's copy, if f is an entry a copy may stand for: a key as
+ * the enforcer makes them (no destination), its reply key the reversed
+ * key, and not the key itself (no source either). */
 static void ce_hot_set(struct ce_hot *h, const struct rt_flowtab *t, const struct rt_flow *f)
 {
-	struct rt_flowid r = rt_flowid_reverse(f->key);
-	h->valid = !changeenforcer__reference && ce_key_eq(&f->rew, &f->key) && !ce_key_eq(&r, &f->key);
-	h->key = f->key;
+	const struct rt_flowid *k = &f->key;
+	h->valid = !changeenforcer__reference && ce_key_eq(&f->rew, k) && !k->daddr && !k->dport &&
+	           (k->saddr || k->sport);
+	h->saddr = k->saddr;
+	h->sport = k->sport;
+	h->proto = k->proto;
 	h->idx = (uint32_t)(f - t->flows);
 	h->expiry = f->expiry;
 }
@@ -489,7 +556,7 @@ static void ce_remove(struct ce_hot *h, struct rt_flowtab *t, struct rt_flow *f)
 static struct rt_flow *ce_find(struct rt_flowtab *t, struct ce_hot *h, const struct rt_flowid *k,
                                uint64_t now)
 {
-	if (h->valid && ce_key_eq(&h->key, k)) {
+	if (ce_hot_is(h, k)) {
 		if (h->expiry > now)
 			return &t->flows[h->idx];
 		ce_remove(h, t, &t->flows[h->idx]);
@@ -513,7 +580,7 @@ static struct rt_flow *ce_find(struct rt_flowtab *t, struct ce_hot *h, const str
 static struct rt_flow *ce_live(struct rt_flowtab *t, struct ce_hot *h, const struct rt_flowid *k,
                                uint64_t now)
 {
-	if (h->valid && ce_key_eq(&h->key, k))
+	if (ce_hot_is(h, k))
 		return h->expiry > now ? &t->flows[h->idx] : NULL;
 	int dir;
 	struct rt_flow *f = rt_flowtab_lookup(t, k, &dir);
@@ -566,14 +633,11 @@ static struct rt_flow *ce_reply(struct ce_state *s, const struct rt_flowid *r, u
 {
 	struct rt_flowtab *t = &s->auth;
 	struct ce_hot *h = &s->hot_auth;
-	if (h->valid) {
-		struct rt_flowid k = rt_flowid_reverse(h->key);
-		if (ce_key_eq(&k, r)) {
-			if (h->expiry > now)
-				return &t->flows[h->idx];
-			ce_remove(h, t, &t->flows[h->idx]);
-			return NULL;
-		}
+	if (ce_hot_is_reply(h, r)) {
+		if (h->expiry > now)
+			return &t->flows[h->idx];
+		ce_remove(h, t, &t->flows[h->idx]);
+		return NULL;
 	}
 	int dir;
 	struct rt_flow *f = rt_flowtab_lookup(t, r, &dir);
@@ -754,6 +818,8 @@ static void ce_leave_burst(struct rt_elem *e, struct rt_pkt **v, uint32_t n)
 static void ce_push_burst(struct rt_elem *e, uint32_t port, struct rt_pkt **v, uint32_t n)
 {
 	struct ce_state *s = e->state;
+	if (port == 0)
+		ce_prefetch(s);
 	if (port == 0 ? s->burst_in : s->burst_out) {
 		if (port == 0)
 			ce_enter_burst(e, v, n);
