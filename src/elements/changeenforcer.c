@@ -258,21 +258,24 @@ static const struct elem_model changeenforcer_model = { .push = changeenforcer_s
  * not IPv4 at all. */
 
 /* A copy, in the module block, of the entry a table last found or
- * installed: its key, where it is and its expiry (written through, so
- * the table always holds the same). While `valid`, the entry at idx has
- * this key, its reply key is the reversed key and differs from it, so a
- * look-up of the key finds exactly this entry as dir 0 and a look-up of
- * the reversed key exactly this entry as dir 1 (an insert destroys
- * whoever held either of its keys: one entry per key). Anything that may
- * move or remove entries (insert, remove, reap, load) clears it first.
- * So a module talking with one peer at a time, thousands of them on a
- * core, decides its packets from its block: no index, no cold record. */
+ * installed: its key, where it is and its expiry. While `valid`, the
+ * entry at idx has this key, its reply key is the reversed key and
+ * differs from it, so a look-up of the key finds exactly this entry as
+ * dir 0 and a look-up of the reversed key exactly this entry as dir 1 (an
+ * insert destroys whoever held either of its keys: one entry per key).
+ * The copy's expiry is the entry's: a timer restarted through the copy
+ * is written back to the record (`dirty`) by ce_sync, before anything
+ * else reads or moves records (a look-up past the copy, insert, remove,
+ * reap, load); save writes the copy's. Anything that may move or remove
+ * entries clears the copy. So a module talking with one peer at a time,
+ * thousands of them on a core, decides its packets from its block: no
+ * index, no cold record read or written. */
 struct ce_hot {
 	uint64_t expiry;
 	uint32_t saddr, idx;    /* the key: (saddr, sport, proto), daddr and dport 0 */
 	uint16_t sport;
 	uint8_t proto;
-	bool valid;
+	bool valid : 1, dirty : 1;
 };
 
 /* What an entering packet reads is the first cache line of the state
@@ -349,6 +352,14 @@ static void ce_recount_allowed(const struct changeenforcer_conf *c, struct ce_st
 	s->auth_allowed = false;
 	for (uint32_t i = 0; i < s->auth.count && !s->auth_allowed; i++)
 		s->auth_allowed = ce_reply_possible(c, s, &s->auth.flows[i]);
+}
+
+/* Write a restarted timer back to the record (see struct ce_hot). */
+static void ce_sync(struct ce_hot *h, struct rt_flowtab *t)
+{
+	if (h->valid && h->dirty)
+		t->flows[h->idx].expiry = h->expiry;
+	h->dirty = false;
 }
 
 static size_t ce_state_size(const struct rt_elem *e, uint32_t limit)
@@ -493,6 +504,8 @@ static uint32_t ce_run(struct rt_elem *e, uint64_t now)
 {
 	const struct changeenforcer_conf *c = e->conf;
 	struct ce_state *s = e->state;
+	ce_sync(&s->hot_auth, &s->auth);
+	ce_sync(&s->hot_srcs, &s->srcs);
 	s->hot_auth.valid = s->hot_srcs.valid = false;
 	rt_flowtab_reap(&s->auth, now);
 	rt_flowtab_reap(&s->srcs, now);
@@ -527,6 +540,7 @@ static bool ce_hot_is_reply(const struct ce_hot *h, const struct rt_flowid *r)
 static void ce_hot_set(struct ce_hot *h, const struct rt_flowtab *t, const struct rt_flow *f)
 {
 	const struct rt_flowid *k = &f->key;
+	h->dirty = false;
 	h->valid = !changeenforcer__reference && ce_key_eq(&f->rew, k) && !k->daddr && !k->dport &&
 	           (k->saddr || k->sport);
 	h->saddr = k->saddr;
@@ -536,17 +550,21 @@ static void ce_hot_set(struct ce_hot *h, const struct rt_flowtab *t, const struc
 	h->expiry = f->expiry;
 }
 
-/* Restart f's timer (and its copy's). */
+/* Restart f's timer: in its copy if it has one (written back later). */
 static void ce_set_expiry(struct ce_hot *h, const struct rt_flowtab *t, struct rt_flow *f,
                           uint64_t expiry)
 {
-	f->expiry = expiry;
-	if (h->valid && h->idx == (uint32_t)(f - t->flows))
+	if (h->valid && h->idx == (uint32_t)(f - t->flows)) {
 		h->expiry = expiry;
+		h->dirty = true;
+	} else {
+		f->expiry = expiry;
+	}
 }
 
 static void ce_remove(struct ce_hot *h, struct rt_flowtab *t, struct rt_flow *f)
 {
+	ce_sync(h, t);
 	h->valid = false;
 	rt_flowtab_remove(t, f);
 }
@@ -562,6 +580,7 @@ static struct rt_flow *ce_find(struct rt_flowtab *t, struct ce_hot *h, const str
 		ce_remove(h, t, &t->flows[h->idx]);
 		return NULL;
 	}
+	ce_sync(h, t);
 	int dir;
 	struct rt_flow *f = rt_flowtab_lookup(t, k, &dir);
 	if (f && f->expiry <= now) {
@@ -582,6 +601,7 @@ static struct rt_flow *ce_live(struct rt_flowtab *t, struct ce_hot *h, const str
 {
 	if (ce_hot_is(h, k))
 		return h->expiry > now ? &t->flows[h->idx] : NULL;
+	ce_sync(h, t);
 	int dir;
 	struct rt_flow *f = rt_flowtab_lookup(t, k, &dir);
 	if (!f || dir != 0)
@@ -602,6 +622,7 @@ static void ce_authorize(struct rt_elem *e, struct rt_flowtab *t, struct ce_hot 
 		ce_set_expiry(h, t, f, expiry);
 		return;
 	}
+	ce_sync(h, t);
 	h->valid = false;
 	f = rt_flowtab_insert(t, k, k, now, expiry, 0);
 	if (!f) {
@@ -639,6 +660,7 @@ static struct rt_flow *ce_reply(struct ce_state *s, const struct rt_flowid *r, u
 		ce_remove(h, t, &t->flows[h->idx]);
 		return NULL;
 	}
+	ce_sync(h, t);
 	int dir;
 	struct rt_flow *f = rt_flowtab_lookup(t, r, &dir);
 	if (f && f->expiry <= now) {
@@ -868,11 +890,17 @@ static void ce_table(const struct rt_elem *e, struct rt_table_stats *st)
  * reasons were counted) loads with both 0. */
 #define CE_STATE_VERSION 2u
 
-static void ce_save_table(struct rt_wbuf *w, const struct rt_flowtab *t, uint64_t now)
+/* (The copy's expiry is the entry's: its record may be behind.) */
+static void ce_save_table(struct rt_wbuf *w, const struct rt_flowtab *t, const struct ce_hot *h,
+                          uint64_t now)
 {
 	rt_wbuf_varint(w, t->count);
-	for (uint32_t i = 0; i < t->count; i++)
-		rw_save_flow(w, &t->flows[i], now);
+	for (uint32_t i = 0; i < t->count; i++) {
+		struct rt_flow f = t->flows[i];
+		if (h->valid && h->idx == i)
+			f.expiry = h->expiry;
+		rw_save_flow(w, &f, now);
+	}
 }
 
 static int ce_save(const struct rt_elem *e, struct rt_wbuf *w, uint64_t now_ns)
@@ -882,8 +910,8 @@ static int ce_save(const struct rt_elem *e, struct rt_wbuf *w, uint64_t now_ns)
 	rt_wbuf_varint(w, s->drops);
 	rt_wbuf_varint(w, s->full_drops);
 	rt_wbuf_varint(w, rw_save_phase(e->deadline, now_ns));
-	ce_save_table(w, &s->auth, now_ns);
-	ce_save_table(w, &s->srcs, now_ns);
+	ce_save_table(w, &s->auth, &s->hot_auth, now_ns);
+	ce_save_table(w, &s->srcs, &s->hot_srcs, now_ns);
 	rt_wbuf_varint(w, s->spoofed);
 	rt_wbuf_varint(w, s->unauthorized);
 	return 0;
@@ -920,6 +948,8 @@ static int ce_load(struct rt_elem *e, struct rt_rbuf *r, uint64_t now_ns, uint64
 	uint64_t phase = rt_rbuf_varint(r);
 	struct rw_away a;
 	rw_away(phase ? phase - 1 : UINT64_MAX, (uint64_t)c->timeout_ns, away_ns, &a);
+	ce_sync(&s->hot_auth, &s->auth);
+	ce_sync(&s->hot_srcs, &s->srcs);
 	s->hot_auth.valid = s->hot_srcs.valid = false;
 	bool ok = !r->bad && (version == 1 || version == CE_STATE_VERSION) &&
 	          ce_load_table(r, &s->auth, &a, now_ns, away_ns) &&
