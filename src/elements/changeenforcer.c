@@ -716,16 +716,43 @@ static bool ce_leave_ok(struct rt_elem *e, const struct rt_flowid *id, uint64_t 
 	return ce_leave_count(e->state, ce_leave_verdict(e, id, now));
 }
 
+/* The packet's flow id as rt_pkt_flowid makes it (ports for TCP and UDP
+ * first fragments with 4 transport bytes), or false when it holds no
+ * 20-byte IPv4 header (rt_pkt_ip_avail): the same computation inline,
+ * with the bytes available counted once, since the enforcer takes it
+ * twice per packet (the reference path calls the runtime's). */
+static inline bool ce_pkt_id(const struct rt_pkt *p, struct rt_flowid *id)
+{
+	if (changeenforcer__reference) {
+		if (!rt_pkt_has_ip(p) || rt_pkt_ip_avail(p) < 20)
+			return false;
+		const uint8_t *ip = rt_pkt_ip(p);
+		*id = rt_pkt_flowid(p, ip[9] == RT_IP_PROTO_TCP || ip[9] == RT_IP_PROTO_UDP);
+		return true;
+	}
+	if (p->ip_off < 0 || (uint32_t)p->ip_off > p->off + p->len)
+		return false;
+	uint32_t avail = p->off + p->len - (uint32_t)p->ip_off;
+	if (avail < 20)
+		return false;
+	const uint8_t *ip = rt_pkt_ip(p);
+	*id = (struct rt_flowid){ .saddr = rt_rd32(ip + 12), .daddr = rt_rd32(ip + 16), .proto = ip[9] };
+	if ((ip[9] == RT_IP_PROTO_TCP || ip[9] == RT_IP_PROTO_UDP) && rt_ip_first_frag(ip) &&
+	    avail >= p->ip_hlen && avail - p->ip_hlen >= 4) {
+		const uint8_t *t = rt_pkt_transp(p);
+		id->sport = rt_rd16(t);
+		id->dport = rt_rd16(t + 2);
+	}
+	return true;
+}
+
 /* The packet's flow id; false (counted in drops) when it is not IPv4. */
 static bool ce_flowid(struct ce_state *s, const struct rt_pkt *p, struct rt_flowid *id)
 {
-	if (!rt_pkt_has_ip(p) || rt_pkt_ip_avail(p) < 20) {
+	if (!ce_pkt_id(p, id)) {
 		s->drops++;
 		return false;
 	}
-	const uint8_t *ip = rt_pkt_ip(p);
-	bool ports = ip[9] == RT_IP_PROTO_TCP || ip[9] == RT_IP_PROTO_UDP;
-	*id = rt_pkt_flowid(p, ports);
 	return true;
 }
 
@@ -752,11 +779,9 @@ static bool ce_enter_refresh(struct rt_elem *e, const struct rt_pkt *p, uint64_t
                              struct rt_flowid *last)
 {
 	struct ce_state *s = e->state;
-	if (!rt_pkt_has_ip(p) || rt_pkt_ip_avail(p) < 20)
+	struct rt_flowid id;
+	if (!ce_pkt_id(p, &id))
 		return false;
-	const uint8_t *ip = rt_pkt_ip(p);
-	bool ports = ip[9] == RT_IP_PROTO_TCP || ip[9] == RT_IP_PROTO_UDP;
-	struct rt_flowid id = rt_pkt_flowid(p, ports);
 	struct rt_flowid k = { .saddr = id.saddr, .sport = id.sport, .proto = id.proto };
 	/* the previous packet of the run had this key: already refreshed to
 	 * this very expiry (one clock per vector) */

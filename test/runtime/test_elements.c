@@ -885,14 +885,33 @@ static struct rt_pkt *ce_rand_pkt(struct rtu *u, uint64_t *x)
 	uint32_t r = ce_rand(x);
 	uint32_t s = addrs[r % 7], d = addrs[(r >> 3) % 7];
 	uint16_t sp = ports[(r >> 6) % 4], dp = ports[(r >> 8) % 4];
+	struct rt_pkt *p;
 	switch ((r >> 10) % 5) {
 	case 0:
-		return rtu_tcp(u, s, sp, d, dp, 0x10, 1);
+		p = rtu_tcp(u, s, sp, d, dp, 0x10, 1);
+		break;
 	case 1:
 		return rtu_icmp(u, s, d, 8, 4);
 	default:
-		return rtu_udp(u, s, sp, d, dp, 1);
+		p = rtu_udp(u, s, sp, d, dp, 1);
+		break;
 	}
+	/* now and then a later fragment (no ports) or a packet cut short
+	 * inside its ports (no ports either) */
+	uint8_t *ip = rt_pkt_data(p);
+	switch ((r >> 13) % 8) {
+	case 0:
+		rt_wr16(ip + 6, 0x0010);
+		break;
+	case 1:
+		p->len = 22;
+		rt_wr16(ip + 2, 22);
+		break;
+	default:
+		return p;
+	}
+	rt_ip_set_csum(ip, 20);
+	return p;
 }
 
 static void ce_same_state(struct rtu *a, struct rtu *b, uint64_t now)
