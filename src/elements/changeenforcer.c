@@ -303,15 +303,15 @@ struct ce_state {
 	 * comes back to this element, so no later decision can depend on an
 	 * earlier packet's trip through the graph (ce_loops). */
 	bool burst_in, burst_out;
-	/* Lines of the block after line 0 that an entering vector
-	 * prefetches (ce_prefetch): the rest of this state's hot part and the
-	 * states of the elements behind it (ce_span). */
-	uint8_t pf_lines;
-	uint8_t allow_kind;
+	/* Lines of the block an entering vector prefetches (ce_prefetch):
+	 * line 1 of this state, then lines pf_from to pf_to, the states of
+	 * the elements behind it (ce_span; none when pf_from > pf_to). */
+	uint8_t pf_from, pf_to;
 	/* line 1: ALLOW resolved: CE_ALLOW_ONE is the sandbox's one prefix
 	 * (the module's own /32), one compare against net/mask;
 	 * CE_ALLOW_MANY walks the configuration's list. */
 	uint32_t allow_net, allow_mask;
+	uint8_t allow_kind;
 	/* Whether auth may hold an entry that a reply look-up towards an
 	 * allowed destination could find (ce_reply_possible): set when one is
 	 * installed, recounted when the timer reaps and after a load. While
@@ -324,7 +324,7 @@ struct ce_state {
 
 /* The hot part of line 0 (the block and every state in it are aligned
  * to 64 bytes, src/runtime/module.c). */
-_Static_assert(offsetof(struct ce_state, allow_kind) < 64, "ChangeEnforcer: line 0 overflows");
+_Static_assert(offsetof(struct ce_state, pf_to) < 64, "ChangeEnforcer: line 0 overflows");
 
 enum { CE_ALLOW_NONE, CE_ALLOW_ONE, CE_ALLOW_MANY };
 
@@ -442,17 +442,17 @@ static bool ce_loops(const struct rt_elem *e, uint32_t from, bool any_port)
 	return loops;
 }
 
-/* Lines after line 0 of e's state up to the first line of the last
- * state, above e's, of the elements a packet from e can reach (in the
- * sandbox e is element 0 and they all follow it in the block), at most
- * 15: what an entering vector is about to read. The dataplane prefetches
- * a module's first KiB before its packets; the sandbox's states lie
- * beyond it. Runs once, at init. */
-static uint8_t ce_span(const struct rt_elem *e)
+/* The lines, counted from e's state, from the first past it up to the
+ * first line of the last state of the elements a packet from e can reach
+ * (in the sandbox e is element 0 and they all follow it in the block),
+ * at most 16: what an entering vector is about to read besides this
+ * state's hot part. The dataplane prefetches a module's first KiB before
+ * its packets; the sandbox's states lie beyond it. Runs once, at init. */
+static void ce_span(const struct rt_elem *e, struct ce_state *s)
 {
 	struct ce_walk *w = calloc(1, sizeof *w);
 	const char *base = e->state;
-	ptrdiff_t end = (ptrdiff_t)sizeof(struct ce_state) - 1;
+	ptrdiff_t first = ((ptrdiff_t)sizeof *s + 63) / 64, end = 0;
 	if (w && ce_visit(w, e)) {
 		while (w->n) {
 			const struct rt_elem *x = w->stack[--w->n];
@@ -465,8 +465,11 @@ static uint8_t ce_span(const struct rt_elem *e)
 		}
 	}
 	free(w);
-	ptrdiff_t lines = end / 64;
-	return (uint8_t)(lines < 15 ? lines : 15);
+	ptrdiff_t last = end / 64;
+	if (last >= first + 16)
+		last = first + 15;
+	s->pf_from = (uint8_t)first;
+	s->pf_to = (uint8_t)(last < first ? first - 1 : last);
 }
 
 /* Start loading what the vector will read, all at once, instead of one
@@ -474,7 +477,8 @@ static uint8_t ce_span(const struct rt_elem *e)
 static inline void ce_prefetch(const struct ce_state *s)
 {
 	const char *b = (const char *)s;
-	for (uint32_t i = 1; i <= s->pf_lines; i++)
+	__builtin_prefetch(b + 64);
+	for (uint32_t i = s->pf_from; i <= s->pf_to; i++)
 		__builtin_prefetch(b + 64 * i);
 }
 
@@ -498,7 +502,7 @@ static int ce_init(struct rt_elem *e, struct diags *d)
 	}
 	s->burst_in = !ce_loops(e, 0, false);
 	s->burst_out = !ce_loops(e, 1, true);
-	s->pf_lines = ce_span(e);
+	ce_span(e, s);
 	rt_timer_at(e, rt_now(e) + (uint64_t)c->timeout_ns);
 	return 0;
 }
