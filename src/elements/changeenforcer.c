@@ -565,11 +565,18 @@ static void ce_hot_set(struct ce_hot *h, const struct rt_flowtab *t, const struc
 	h->expiry = f->expiry;
 }
 
+/* What the look-ups return for "the entry of the copy": the copy answers
+ * for it, so that a hit reads nothing beyond the state's first line (not
+ * even the table's records pointer). Only ce_set_expiry takes it; it is
+ * never read or written. */
+static struct rt_flow ce_copy_entry;
+#define CE_COPY (&ce_copy_entry)
+
 /* Restart f's timer: in its copy if it has one (written back later). */
 static void ce_set_expiry(struct ce_hot *h, const struct rt_flowtab *t, struct rt_flow *f,
                           uint64_t expiry)
 {
-	if (h->valid && h->idx == (uint32_t)(f - t->flows)) {
+	if (f == CE_COPY || (h->valid && h->idx == (uint32_t)(f - t->flows))) {
 		h->expiry = expiry;
 		h->dirty = true;
 	} else {
@@ -584,14 +591,15 @@ static void ce_remove(struct ce_hot *h, struct rt_flowtab *t, struct rt_flow *f)
 	rt_flowtab_remove(t, f);
 }
 
-/* The entry whose forward key is k; an expired one counts as absent and
- * is removed (the copy answers for the table when it holds k). */
+/* The entry whose forward key is k (CE_COPY: the copy's); an expired one
+ * counts as absent and is removed (the copy answers for the table when
+ * it holds k). */
 static struct rt_flow *ce_find(struct rt_flowtab *t, struct ce_hot *h, const struct rt_flowid *k,
                                uint64_t now)
 {
 	if (ce_hot_is(h, k)) {
 		if (h->expiry > now)
-			return &t->flows[h->idx];
+			return CE_COPY;
 		ce_remove(h, t, &t->flows[h->idx]);
 		return NULL;
 	}
@@ -615,7 +623,7 @@ static struct rt_flow *ce_live(struct rt_flowtab *t, struct ce_hot *h, const str
                                uint64_t now)
 {
 	if (ce_hot_is(h, k))
-		return h->expiry > now ? &t->flows[h->idx] : NULL;
+		return h->expiry > now ? CE_COPY : NULL;
 	ce_sync(h, t);
 	int dir;
 	struct rt_flow *f = rt_flowtab_lookup(t, k, &dir);
@@ -671,7 +679,7 @@ static struct rt_flow *ce_reply(struct ce_state *s, const struct rt_flowid *r, u
 	struct ce_hot *h = &s->hot_auth;
 	if (ce_hot_is_reply(h, r)) {
 		if (h->expiry > now)
-			return &t->flows[h->idx];
+			return CE_COPY;
 		ce_remove(h, t, &t->flows[h->idx]);
 		return NULL;
 	}
