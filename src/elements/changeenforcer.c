@@ -54,9 +54,21 @@
  * so it has push_burst (a sandboxed module keeps the burst path behind it),
  * repeats no look-up for a packet of the same flow as the one before it
  * in a vector, and its tables start with room for 2 authorizations, not
- * 16 (352 bytes for a flow, not 2,816). None of this changes a verdict
- * or the state (test_elements.c, test_burst_matches_single_enforcer). */
+ * 16 (352 bytes for a flow, not 2,816). With thousands of modules on a
+ * core each packet finds the module cold, so a packet of a known flow is
+ * decided from the first cache line of the state: a copy of the entry
+ * each table last found (struct ce_hot; timers restarted there and
+ * written back before anything else reads the records), ADDR, TIMEOUT
+ * and a single ALLOW prefix copied in at init (one compare); the reply
+ * look-up is left out towards an allowed destination while no
+ * authorization could be found by it (auth_allowed); the flow id is taken
+ * inline; an entering vector prefetches the states behind the enforcer.
+ * None of this changes a verdict, a counter or the saved state
+ * (test_elements.c: test_burst_matches_single_enforcer, and
+ * test_enforcer_fast_matches_reference against every look-up through the
+ * index). */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,6 +84,7 @@ struct changeenforcer_conf {
 	uint32_t addr;              /* the module's address, host order */
 	uint32_t nallow;
 	struct inet_prefix *allow;  /* masked */
+	uint32_t *allow_mask;       /* allow[i]'s netmask, for ce_allowed */
 	int64_t timeout_ns;         /* 300 s */
 	uint32_t capacity;          /* 4096 */
 };
@@ -114,6 +127,11 @@ static int changeenforcer_configure(const struct click_conf_ctx *ctx, const stru
 				rc = -EINVAL;
 	if (rc)
 		return rc;
+	c->allow_mask = arena_calloc(ctx->arena, total ? total : 1, sizeof *c->allow_mask);
+	if (!c->allow_mask)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < c->nallow; i++)
+		c->allow_mask[i] = inet_mask(c->allow[i].len);
 	*conf = c;
 	return 0;
 }
@@ -249,15 +267,111 @@ static const struct elem_model changeenforcer_model = { .push = changeenforcer_s
  * runtime.enforcer, /metrics): a leaving packet's source (spoofed), its
  * destination (not allowed, not a reply); `drops` also holds what was
  * not IPv4 at all. */
+
+/* A copy, in the module block, of the entry a table last found or
+ * installed: its key, where it is and its expiry. While `valid`, the
+ * entry at idx has this key, its reply key is the reversed key and
+ * differs from it, so a look-up of the key finds exactly this entry as
+ * dir 0 and a look-up of the reversed key exactly this entry as dir 1 (an
+ * insert destroys whoever held either of its keys: one entry per key).
+ * The copy's expiry is the entry's: a timer restarted through the copy
+ * is written back to the record (`dirty`) by ce_sync, before anything
+ * else reads or moves records (a look-up past the copy, insert, remove,
+ * reap, load); save writes the copy's. Anything that may move or remove
+ * entries clears the copy. So a module talking with one peer at a time,
+ * thousands of them on a core, decides its packets from its block: no
+ * index, no cold record read or written. */
+struct ce_hot {
+	uint64_t expiry;
+	uint32_t saddr, idx;    /* the key: (saddr, sport, proto), daddr and dport 0 */
+	uint16_t sport;
+	uint8_t proto;
+	bool valid : 1, dirty : 1;
+};
+
+/* What an entering packet reads is the first cache line of the state
+ * (the block is cache-line aligned), the rest of the hot part the
+ * second; the constants of the configuration are copied in at init (the
+ * conf lives in the graph: another cold line per module). */
 struct ce_state {
-	struct rt_flowtab auth, srcs;
-	uint64_t drops, full_drops, spoofed, unauthorized;
+	/* line 0 */
+	struct ce_hot hot_auth, hot_srcs;
+	uint64_t timeout_ns;
+	uint32_t addr;
 	/* ce_push_burst may decide a whole vector before pushing it on
 	 * (entering, leaving): only where nothing downstream of that output
 	 * comes back to this element, so no later decision can depend on an
 	 * earlier packet's trip through the graph (ce_loops). */
 	bool burst_in, burst_out;
+	/* Lines of the block an entering vector prefetches (ce_prefetch):
+	 * line 1 of this state, then lines pf_from to pf_to, the states of
+	 * the elements behind it (ce_span; none when pf_from > pf_to). */
+	uint8_t pf_from, pf_to;
+	/* line 1: ALLOW resolved: CE_ALLOW_ONE is the sandbox's one prefix
+	 * (the module's own /32), one compare against net/mask;
+	 * CE_ALLOW_MANY walks the configuration's list. */
+	uint32_t allow_net, allow_mask;
+	uint8_t allow_kind;
+	/* Whether auth may hold an entry that a reply look-up towards an
+	 * allowed destination could find (ce_reply_possible): set when one is
+	 * installed, recounted when the timer reaps and after a load. While
+	 * false, a leaving packet to an allowed destination needs no reply
+	 * look-up: it could find nothing, so it would change nothing. */
+	bool auth_allowed;
+	uint64_t drops, full_drops, spoofed, unauthorized;
+	struct rt_flowtab auth, srcs;
 };
+
+/* The hot part of line 0 (the block and every state in it are aligned
+ * to 64 bytes, src/runtime/module.c). */
+_Static_assert(offsetof(struct ce_state, pf_to) < 64, "ChangeEnforcer: line 0 overflows");
+
+enum { CE_ALLOW_NONE, CE_ALLOW_ONE, CE_ALLOW_MANY };
+
+/* For the tests only (test_elements.c, test_enforcer_fast_matches_reference):
+ * true takes every look-up through the index and never leaves the reply
+ * look-up out, as before the copies, so that the fast path can be checked
+ * against it packet by packet, state byte by byte. Never set otherwise. */
+extern bool changeenforcer__reference;
+bool changeenforcer__reference;
+
+/* Whether a is in ALLOW. */
+static inline bool ce_allowed(const struct changeenforcer_conf *c, const struct ce_state *s,
+                              uint32_t a)
+{
+	if (s->allow_kind == CE_ALLOW_ONE)
+		return (a & s->allow_mask) == s->allow_net;
+	for (uint32_t i = 0; i < c->nallow; i++)
+		if ((a & c->allow_mask[i]) == c->allow[i].addr)
+			return true;
+	return false;
+}
+
+/* Whether a reply look-up (rt_flowtab_lookup of { .daddr = D, ... })
+ * with D allowed could find f: through f's reply key (daddr = rew.saddr)
+ * or its forward key (daddr = key.daddr; 0 for what the enforcer
+ * installs, but a loaded state is taken as it comes). */
+static bool ce_reply_possible(const struct changeenforcer_conf *c, const struct ce_state *s,
+                              const struct rt_flow *f)
+{
+	return ce_allowed(c, s, f->rew.saddr) || ce_allowed(c, s, f->key.daddr);
+}
+
+/* Recount auth_allowed from the table (after a reap or a load). */
+static void ce_recount_allowed(const struct changeenforcer_conf *c, struct ce_state *s)
+{
+	s->auth_allowed = false;
+	for (uint32_t i = 0; i < s->auth.count && !s->auth_allowed; i++)
+		s->auth_allowed = ce_reply_possible(c, s, &s->auth.flows[i]);
+}
+
+/* Write a restarted timer back to the record (see struct ce_hot). */
+static void ce_sync(struct ce_hot *h, struct rt_flowtab *t)
+{
+	if (h->valid && h->dirty)
+		t->flows[h->idx].expiry = h->expiry;
+	h->dirty = false;
+}
 
 static size_t ce_state_size(const struct rt_elem *e, uint32_t limit)
 {
@@ -328,6 +442,46 @@ static bool ce_loops(const struct rt_elem *e, uint32_t from, bool any_port)
 	return loops;
 }
 
+/* The lines, counted from e's state, from the first past it up to the
+ * first line of the last state of the elements a packet from e can reach
+ * (in the sandbox e is element 0 and they all follow it in the block),
+ * at most 16: what an entering vector is about to read besides this
+ * state's hot part. The dataplane prefetches a module's first KiB before
+ * its packets; the sandbox's states lie beyond it. Runs once, at init. */
+static void ce_span(const struct rt_elem *e, struct ce_state *s)
+{
+	struct ce_walk *w = calloc(1, sizeof *w);
+	const char *base = e->state;
+	ptrdiff_t first = ((ptrdiff_t)sizeof *s + 63) / 64, end = 0;
+	if (w && ce_visit(w, e)) {
+		while (w->n) {
+			const struct rt_elem *x = w->stack[--w->n];
+			ptrdiff_t off = (const char *)x->state - base;
+			if (x->state && off > end)
+				end = off;
+			for (uint32_t i = 0; i < x->noutputs; i++)
+				if (x->out[i].peer && !ce_visit(w, x->out[i].peer))
+					w->n = 0;
+		}
+	}
+	free(w);
+	ptrdiff_t last = end / 64;
+	if (last >= first + 16)
+		last = first + 15;
+	s->pf_from = (uint8_t)first;
+	s->pf_to = (uint8_t)(last < first ? first - 1 : last);
+}
+
+/* Start loading what the vector will read, all at once, instead of one
+ * cold line after the other as the elements come. */
+static inline void ce_prefetch(const struct ce_state *s)
+{
+	const char *b = (const char *)s;
+	__builtin_prefetch(b + 64);
+	for (uint32_t i = s->pf_from; i <= s->pf_to; i++)
+		__builtin_prefetch(b + 64 * i);
+}
+
 static int ce_init(struct rt_elem *e, struct diags *d)
 {
 	(void)d;
@@ -339,8 +493,16 @@ static int ce_init(struct rt_elem *e, struct diags *d)
 	 * are sandboxed: start with room for 2, not the default 16 */
 	rt_flowtab_first(&s->auth, 2);
 	rt_flowtab_first(&s->srcs, 2);
+	s->timeout_ns = (uint64_t)c->timeout_ns;
+	s->addr = c->addr;
+	s->allow_kind = c->nallow == 0 ? CE_ALLOW_NONE : c->nallow == 1 ? CE_ALLOW_ONE : CE_ALLOW_MANY;
+	if (c->nallow == 1) {
+		s->allow_net = c->allow[0].addr;
+		s->allow_mask = c->allow_mask[0];
+	}
 	s->burst_in = !ce_loops(e, 0, false);
 	s->burst_out = !ce_loops(e, 1, true);
+	ce_span(e, s);
 	rt_timer_at(e, rt_now(e) + (uint64_t)c->timeout_ns);
 	return 0;
 }
@@ -348,6 +510,7 @@ static int ce_init(struct rt_elem *e, struct diags *d)
 static void ce_fini(struct rt_elem *e)
 {
 	struct ce_state *s = e->state;
+	s->hot_auth.valid = s->hot_srcs.valid = false;
 	rt_flowtab_fini(&s->auth);
 	rt_flowtab_fini(&s->srcs);
 }
@@ -356,37 +519,142 @@ static uint32_t ce_run(struct rt_elem *e, uint64_t now)
 {
 	const struct changeenforcer_conf *c = e->conf;
 	struct ce_state *s = e->state;
+	ce_sync(&s->hot_auth, &s->auth);
+	ce_sync(&s->hot_srcs, &s->srcs);
+	s->hot_auth.valid = s->hot_srcs.valid = false;
 	rt_flowtab_reap(&s->auth, now);
 	rt_flowtab_reap(&s->srcs, now);
-	rt_timer_at(e, now + (uint64_t)c->timeout_ns);
+	ce_recount_allowed(c, s);
+	rt_timer_at(e, now + s->timeout_ns);
 	return 0;
 }
 
-/* Find (dir) k; an expired entry counts as absent. */
-static struct rt_flow *ce_get(struct rt_flowtab *t, const struct rt_flowid *k, int want_dir,
-                              uint64_t now)
+static bool ce_key_eq(const struct rt_flowid *a, const struct rt_flowid *b)
 {
+	return a->saddr == b->saddr && a->daddr == b->daddr && a->sport == b->sport &&
+	       a->dport == b->dport && a->proto == b->proto;
+}
+
+/* Whether h is the copy of the entry whose forward key is k. */
+static bool ce_hot_is(const struct ce_hot *h, const struct rt_flowid *k)
+{
+	return h->valid && k->saddr == h->saddr && k->sport == h->sport && k->proto == h->proto &&
+	       !k->daddr && !k->dport;
+}
+
+/* Whether h is the copy of the entry whose reply key is r. */
+static bool ce_hot_is_reply(const struct ce_hot *h, const struct rt_flowid *r)
+{
+	return h->valid && r->daddr == h->saddr && r->dport == h->sport && r->proto == h->proto &&
+	       !r->saddr && !r->sport;
+}
+
+/* h becomes f's copy, if f is an entry a copy may stand for: a key as
+ * the enforcer makes them (no destination), its reply key the reversed
+ * key, and not the key itself (no source either). */
+static void ce_hot_set(struct ce_hot *h, const struct rt_flowtab *t, const struct rt_flow *f)
+{
+	const struct rt_flowid *k = &f->key;
+	h->dirty = false;
+	h->valid = !changeenforcer__reference && ce_key_eq(&f->rew, k) && !k->daddr && !k->dport &&
+	           (k->saddr || k->sport);
+	h->saddr = k->saddr;
+	h->sport = k->sport;
+	h->proto = k->proto;
+	h->idx = (uint32_t)(f - t->flows);
+	h->expiry = f->expiry;
+}
+
+/* What the look-ups return for "the entry of the copy": the copy answers
+ * for it, so that a hit reads nothing beyond the state's first line (not
+ * even the table's records pointer). Only ce_set_expiry takes it; it is
+ * never read or written. */
+static struct rt_flow ce_copy_entry;
+#define CE_COPY (&ce_copy_entry)
+
+/* Restart f's timer: in its copy if it has one (written back later). */
+static void ce_set_expiry(struct ce_hot *h, const struct rt_flowtab *t, struct rt_flow *f,
+                          uint64_t expiry)
+{
+	if (f == CE_COPY || (h->valid && h->idx == (uint32_t)(f - t->flows))) {
+		h->expiry = expiry;
+		h->dirty = true;
+	} else {
+		f->expiry = expiry;
+	}
+}
+
+static void ce_remove(struct ce_hot *h, struct rt_flowtab *t, struct rt_flow *f)
+{
+	ce_sync(h, t);
+	h->valid = false;
+	rt_flowtab_remove(t, f);
+}
+
+/* The entry whose forward key is k (CE_COPY: the copy's); an expired one
+ * counts as absent and is removed (the copy answers for the table when
+ * it holds k). */
+static struct rt_flow *ce_find(struct rt_flowtab *t, struct ce_hot *h, const struct rt_flowid *k,
+                               uint64_t now)
+{
+	if (ce_hot_is(h, k)) {
+		if (h->expiry > now)
+			return CE_COPY;
+		ce_remove(h, t, &t->flows[h->idx]);
+		return NULL;
+	}
+	ce_sync(h, t);
 	int dir;
 	struct rt_flow *f = rt_flowtab_lookup(t, k, &dir);
 	if (f && f->expiry <= now) {
-		rt_flowtab_remove(t, f);
-		f = NULL;
+		ce_remove(h, t, f);
+		return NULL;
 	}
-	return f && dir == want_dir ? f : NULL;
+	if (!f || dir != 0)
+		return NULL;
+	ce_hot_set(h, t, f);
+	return f;
+}
+
+/* The live entry whose forward key is k, found without changing the
+ * table (NULL: absent, expired or held as a reply key, which ce_find
+ * handles). */
+static struct rt_flow *ce_live(struct rt_flowtab *t, struct ce_hot *h, const struct rt_flowid *k,
+                               uint64_t now)
+{
+	if (ce_hot_is(h, k))
+		return h->expiry > now ? CE_COPY : NULL;
+	ce_sync(h, t);
+	int dir;
+	struct rt_flow *f = rt_flowtab_lookup(t, k, &dir);
+	if (!f || dir != 0)
+		return NULL;
+	ce_hot_set(h, t, f);
+	return f->expiry > now ? f : NULL;
 }
 
 /* Find or install k, idle timer restarted. */
-static void ce_authorize(struct rt_elem *e, struct rt_flowtab *t, const struct rt_flowid *k,
-                         uint64_t now)
+static void ce_authorize(struct rt_elem *e, struct rt_flowtab *t, struct ce_hot *h,
+                         const struct rt_flowid *k, uint64_t now)
 {
 	const struct changeenforcer_conf *c = e->conf;
 	struct ce_state *s = e->state;
-	uint64_t expiry = now + (uint64_t)c->timeout_ns;
-	struct rt_flow *f = ce_get(t, k, 0, now);
-	if (f)
-		f->expiry = expiry;
-	else if (!rt_flowtab_insert(t, k, k, now, expiry, 0))
+	uint64_t expiry = now + s->timeout_ns;
+	struct rt_flow *f = ce_find(t, h, k, now);
+	if (f) {
+		ce_set_expiry(h, t, f, expiry);
+		return;
+	}
+	ce_sync(h, t);
+	h->valid = false;
+	f = rt_flowtab_insert(t, k, k, now, expiry, 0);
+	if (!f) {
 		s->full_drops++;
+		return;
+	}
+	ce_hot_set(h, t, f);
+	if (t == &s->auth && ce_reply_possible(c, s, f))
+		s->auth_allowed = true;
 }
 
 /* Entering: always passes, and (re)authorizes replies to its source. */
@@ -395,36 +663,61 @@ static void ce_enter_pkt(struct rt_elem *e, const struct rt_flowid *id, struct r
 	struct ce_state *s = e->state;
 	uint64_t now = rt_now(e);
 	struct rt_flowid k = { .saddr = id->saddr, .sport = id->sport, .proto = id->proto };
-	ce_authorize(e, &s->auth, &k, now);
+	ce_authorize(e, &s->auth, &s->hot_auth, &k, now);
 	struct rt_flowid a = { .saddr = id->saddr };
-	ce_authorize(e, &s->srcs, &a, now);
+	ce_authorize(e, &s->srcs, &s->hot_srcs, &a, now);
 	rt_push(e, 0, p);
 }
 
 enum ce_verdict { CE_PASS, CE_SPOOFED, CE_UNAUTHORIZED };
 
+/* The entry whose reply key is r (a reply to it); an expired entry found
+ * by r either way counts as absent and is removed. */
+static struct rt_flow *ce_reply(struct ce_state *s, const struct rt_flowid *r, uint64_t now)
+{
+	struct rt_flowtab *t = &s->auth;
+	struct ce_hot *h = &s->hot_auth;
+	if (ce_hot_is_reply(h, r)) {
+		if (h->expiry > now)
+			return CE_COPY;
+		ce_remove(h, t, &t->flows[h->idx]);
+		return NULL;
+	}
+	ce_sync(h, t);
+	int dir;
+	struct rt_flow *f = rt_flowtab_lookup(t, r, &dir);
+	if (f && f->expiry <= now) {
+		ce_remove(h, t, f);
+		return NULL;
+	}
+	return f && dir == 1 ? f : NULL;
+}
+
 /* Leaving: passes from ADDR or an authorized source to an allowed
- * destination or as a reply (whose timer restarts). */
+ * destination or as a reply (whose timer restarts). The reply look-up is
+ * left out where it could find nothing (auth_allowed false, destination
+ * allowed): it would neither change the verdict nor the table. */
 static enum ce_verdict ce_leave_verdict(struct rt_elem *e, const struct rt_flowid *id, uint64_t now)
 {
 	const struct changeenforcer_conf *c = e->conf;
 	struct ce_state *s = e->state;
-	bool src_ok = id->saddr == c->addr;
+	bool src_ok = id->saddr == s->addr;
 	if (!src_ok) {
 		struct rt_flowid a = { .saddr = id->saddr };
-		src_ok = ce_get(&s->srcs, &a, 0, now) != NULL;
+		src_ok = ce_find(&s->srcs, &s->hot_srcs, &a, now) != NULL;
 	}
-	bool dst_ok = false;
-	for (uint32_t i = 0; i < c->nallow && !dst_ok; i++)
-		dst_ok = inet_prefix_contains(c->allow[i], id->daddr);
-	struct rt_flowid r = { .daddr = id->daddr, .dport = id->dport, .proto = id->proto };
-	struct rt_flow *f = ce_get(&s->auth, &r, 1, now);
+	bool dst_ok = ce_allowed(c, s, id->daddr);
+	struct rt_flow *f = NULL;
+	if (!dst_ok || s->auth_allowed || changeenforcer__reference) {
+		struct rt_flowid r = { .daddr = id->daddr, .dport = id->dport, .proto = id->proto };
+		f = ce_reply(s, &r, now);
+	}
 	if (!src_ok)
 		return CE_SPOOFED;
 	if (!dst_ok && !f)
 		return CE_UNAUTHORIZED;
 	if (f)
-		f->expiry = now + (uint64_t)c->timeout_ns;
+		ce_set_expiry(&s->hot_auth, &s->auth, f, now + s->timeout_ns);
 	return CE_PASS;
 }
 
@@ -446,16 +739,43 @@ static bool ce_leave_ok(struct rt_elem *e, const struct rt_flowid *id, uint64_t 
 	return ce_leave_count(e->state, ce_leave_verdict(e, id, now));
 }
 
+/* The packet's flow id as rt_pkt_flowid makes it (ports for TCP and UDP
+ * first fragments with 4 transport bytes), or false when it holds no
+ * 20-byte IPv4 header (rt_pkt_ip_avail): the same computation inline,
+ * with the bytes available counted once, since the enforcer takes it
+ * twice per packet (the reference path calls the runtime's). */
+static inline bool ce_pkt_id(const struct rt_pkt *p, struct rt_flowid *id)
+{
+	if (changeenforcer__reference) {
+		if (!rt_pkt_has_ip(p) || rt_pkt_ip_avail(p) < 20)
+			return false;
+		const uint8_t *ip = rt_pkt_ip(p);
+		*id = rt_pkt_flowid(p, ip[9] == RT_IP_PROTO_TCP || ip[9] == RT_IP_PROTO_UDP);
+		return true;
+	}
+	if (p->ip_off < 0 || (uint32_t)p->ip_off > p->off + p->len)
+		return false;
+	uint32_t avail = p->off + p->len - (uint32_t)p->ip_off;
+	if (avail < 20)
+		return false;
+	const uint8_t *ip = rt_pkt_ip(p);
+	*id = (struct rt_flowid){ .saddr = rt_rd32(ip + 12), .daddr = rt_rd32(ip + 16), .proto = ip[9] };
+	if ((ip[9] == RT_IP_PROTO_TCP || ip[9] == RT_IP_PROTO_UDP) && rt_ip_first_frag(ip) &&
+	    avail >= p->ip_hlen && avail - p->ip_hlen >= 4) {
+		const uint8_t *t = rt_pkt_transp(p);
+		id->sport = rt_rd16(t);
+		id->dport = rt_rd16(t + 2);
+	}
+	return true;
+}
+
 /* The packet's flow id; false (counted in drops) when it is not IPv4. */
 static bool ce_flowid(struct ce_state *s, const struct rt_pkt *p, struct rt_flowid *id)
 {
-	if (!rt_pkt_has_ip(p) || rt_pkt_ip_avail(p) < 20) {
+	if (!ce_pkt_id(p, id)) {
 		s->drops++;
 		return false;
 	}
-	const uint8_t *ip = rt_pkt_ip(p);
-	bool ports = ip[9] == RT_IP_PROTO_TCP || ip[9] == RT_IP_PROTO_UDP;
-	*id = rt_pkt_flowid(p, ports);
 	return true;
 }
 
@@ -475,39 +795,29 @@ static void ce_push(struct rt_elem *e, uint32_t port, struct rt_pkt *p)
 		rt_drop(e, p);
 }
 
-/* The live flow whose forward key is k, found without changing the table
- * (NULL: absent, expired or held as a reply key, which ce_get handles). */
-static struct rt_flow *ce_live(struct rt_flowtab *t, const struct rt_flowid *k, uint64_t now)
-{
-	int dir;
-	struct rt_flow *f = rt_flowtab_lookup(t, k, &dir);
-	return f && dir == 0 && f->expiry > now ? f : NULL;
-}
-
 /* An entering packet whose authorizations are both live only restarts
  * their timers (ce_enter_pkt's effect then, nothing inserted, moved or
  * removed); false, changing nothing, for any other packet. */
 static bool ce_enter_refresh(struct rt_elem *e, const struct rt_pkt *p, uint64_t now,
                              struct rt_flowid *last)
 {
-	const struct changeenforcer_conf *c = e->conf;
 	struct ce_state *s = e->state;
-	if (!rt_pkt_has_ip(p) || rt_pkt_ip_avail(p) < 20)
+	struct rt_flowid id;
+	if (!ce_pkt_id(p, &id))
 		return false;
-	const uint8_t *ip = rt_pkt_ip(p);
-	bool ports = ip[9] == RT_IP_PROTO_TCP || ip[9] == RT_IP_PROTO_UDP;
-	struct rt_flowid id = rt_pkt_flowid(p, ports);
 	struct rt_flowid k = { .saddr = id.saddr, .sport = id.sport, .proto = id.proto };
 	/* the previous packet of the run had this key: already refreshed to
 	 * this very expiry (one clock per vector) */
 	if (last->proto == k.proto && last->saddr == k.saddr && last->sport == k.sport && last->dport)
 		return true;
 	struct rt_flowid a = { .saddr = id.saddr };
-	struct rt_flow *fk = ce_live(&s->auth, &k, now);
-	struct rt_flow *fa = fk ? ce_live(&s->srcs, &a, now) : NULL;
+	struct rt_flow *fk = ce_live(&s->auth, &s->hot_auth, &k, now);
+	struct rt_flow *fa = fk ? ce_live(&s->srcs, &s->hot_srcs, &a, now) : NULL;
 	if (!fa)
 		return false;
-	fk->expiry = fa->expiry = now + (uint64_t)c->timeout_ns;
+	uint64_t expiry = now + s->timeout_ns;
+	ce_set_expiry(&s->hot_auth, &s->auth, fk, expiry);
+	ce_set_expiry(&s->hot_srcs, &s->srcs, fa, expiry);
 	*last = k;
 	last->dport = 1; /* valid */
 	return true;
@@ -578,6 +888,8 @@ static void ce_leave_burst(struct rt_elem *e, struct rt_pkt **v, uint32_t n)
 static void ce_push_burst(struct rt_elem *e, uint32_t port, struct rt_pkt **v, uint32_t n)
 {
 	struct ce_state *s = e->state;
+	if (port == 0)
+		ce_prefetch(s);
 	if (port == 0 ? s->burst_in : s->burst_out) {
 		if (port == 0)
 			ce_enter_burst(e, v, n);
@@ -626,11 +938,17 @@ static void ce_table(const struct rt_elem *e, struct rt_table_stats *st)
  * reasons were counted) loads with both 0. */
 #define CE_STATE_VERSION 2u
 
-static void ce_save_table(struct rt_wbuf *w, const struct rt_flowtab *t, uint64_t now)
+/* (The copy's expiry is the entry's: its record may be behind.) */
+static void ce_save_table(struct rt_wbuf *w, const struct rt_flowtab *t, const struct ce_hot *h,
+                          uint64_t now)
 {
 	rt_wbuf_varint(w, t->count);
-	for (uint32_t i = 0; i < t->count; i++)
-		rw_save_flow(w, &t->flows[i], now);
+	for (uint32_t i = 0; i < t->count; i++) {
+		struct rt_flow f = t->flows[i];
+		if (h->valid && h->idx == i)
+			f.expiry = h->expiry;
+		rw_save_flow(w, &f, now);
+	}
 }
 
 static int ce_save(const struct rt_elem *e, struct rt_wbuf *w, uint64_t now_ns)
@@ -640,8 +958,8 @@ static int ce_save(const struct rt_elem *e, struct rt_wbuf *w, uint64_t now_ns)
 	rt_wbuf_varint(w, s->drops);
 	rt_wbuf_varint(w, s->full_drops);
 	rt_wbuf_varint(w, rw_save_phase(e->deadline, now_ns));
-	ce_save_table(w, &s->auth, now_ns);
-	ce_save_table(w, &s->srcs, now_ns);
+	ce_save_table(w, &s->auth, &s->hot_auth, now_ns);
+	ce_save_table(w, &s->srcs, &s->hot_srcs, now_ns);
 	rt_wbuf_varint(w, s->spoofed);
 	rt_wbuf_varint(w, s->unauthorized);
 	return 0;
@@ -678,9 +996,13 @@ static int ce_load(struct rt_elem *e, struct rt_rbuf *r, uint64_t now_ns, uint64
 	uint64_t phase = rt_rbuf_varint(r);
 	struct rw_away a;
 	rw_away(phase ? phase - 1 : UINT64_MAX, (uint64_t)c->timeout_ns, away_ns, &a);
+	ce_sync(&s->hot_auth, &s->auth);
+	ce_sync(&s->hot_srcs, &s->srcs);
+	s->hot_auth.valid = s->hot_srcs.valid = false;
 	bool ok = !r->bad && (version == 1 || version == CE_STATE_VERSION) &&
 	          ce_load_table(r, &s->auth, &a, now_ns, away_ns) &&
 	          ce_load_table(r, &s->srcs, &a, now_ns, away_ns);
+	ce_recount_allowed(c, s); /* whatever the tables now hold */
 	uint64_t spoofed = 0, unauthorized = 0;
 	if (ok && version >= 2) {
 		spoofed = rt_rbuf_varint(r);

@@ -779,6 +779,223 @@ static void test_changeenforcer(void **st)
 	done(u);
 }
 
+/* The enforcer's fast paths (changeenforcer.c: the ALLOW check resolved
+ * at configure time, the record last found checked before the index, no
+ * reply look-up towards an allowed destination while none can match),
+ * each with its verdict and counters, as a sandboxed module sees them. */
+static void ce_expect(struct rtu *u, uint64_t drops, uint64_t spoofed, uint64_t unauthorized)
+{
+	uint64_t v;
+	assert_int_equal(rt_module_read(u->m, "ce", "drops", &v), 0);
+	assert_int_equal(v, drops);
+	assert_int_equal(rt_module_read(u->m, "ce", "spoofed", &v), 0);
+	assert_int_equal(v, spoofed);
+	assert_int_equal(rt_module_read(u->m, "ce", "unauthorized", &v), 0);
+	assert_int_equal(v, unauthorized);
+}
+
+static void test_changeenforcer_fast_paths(void **st)
+{
+	(void)st;
+	struct rtu *u = open_cfg("ce :: ChangeEnforcer(10.1.0.5, ALLOW 10.1.0.5/32, TIMEOUT 100s);"
+	                         "FromDevice(0) -> [0]ce[0] -> ToDevice(0); FromDevice(1) -> [1]ce[1] -> ToDevice(1)");
+	uint32_t mod = IP4(10, 1, 0, 5), client = IP4(203, 0, 113, 9);
+	/* entering: passes, authorizes client:4444 and the source client */
+	rt_module_push(u->m, 0, rtu_udp(u, client, 4444, mod, 1500, 1), 1 * SEC);
+	/* leaving as the firewall forwards it: an authorized source (the
+	 * record the entering packet touched), to the /32 (one compare) */
+	rt_module_push(u->m, 1, rtu_udp(u, client, 4444, mod, 1500, 1), 2 * SEC);
+	/* a reply (the hinted record's reply key); the module's own source */
+	rt_module_push(u->m, 1, rtu_udp(u, mod, 1500, client, 4444, 1), 3 * SEC);
+	assert_int_equal(u->nout, 3);
+	assert_int_equal(u->out_dev[0], 0);
+	assert_int_equal(u->out_dev[1], 1);
+	assert_int_equal(u->out_dev[2], 1);
+	ce_expect(u, 0, 0, 0);
+	/* not a reply (another port), not allowed: unauthorized */
+	rt_module_push(u->m, 1, rtu_udp(u, mod, 1500, client, 4445, 1), 3 * SEC);
+	/* an authorized source to a destination neither allowed nor a reply */
+	rt_module_push(u->m, 1, rtu_udp(u, client, 4444, IP4(198, 18, 0, 1), 53, 1), 3 * SEC);
+	/* a source neither ADDR nor authorized, to the allowed /32: spoofed */
+	rt_module_push(u->m, 1, rtu_udp(u, IP4(1, 1, 1, 1), 53, mod, 1500, 1), 3 * SEC);
+	assert_int_equal(u->nout, 3);
+	ce_expect(u, 3, 1, 2);
+	/* the reply at 3 s restarted the authorization's timer: still there
+	 * at 102 s (installed at 1 s), and that reply restarts it again */
+	rt_module_push(u->m, 1, rtu_udp(u, mod, 1500, client, 4444, 1), 102 * SEC);
+	assert_int_equal(u->nout, 4);
+	/* gone at 250 s; the source too (refreshed last at 1 s) */
+	rt_module_push(u->m, 1, rtu_udp(u, mod, 1500, client, 4444, 1), 250 * SEC);
+	rt_module_push(u->m, 1, rtu_udp(u, client, 4444, mod, 1500, 1), 250 * SEC);
+	assert_int_equal(u->nout, 4);
+	ce_expect(u, 5, 2, 3);
+	/* an authorization a packet to the allowed /32 is a reply to (the
+	 * module's own address came in as a source): that packet passes by
+	 * the prefix and must still restart it, so the reply look-up is made */
+	rt_module_push(u->m, 0, rtu_udp(u, mod, 7, mod, 1500, 1), 300 * SEC);
+	rt_module_push(u->m, 1, rtu_udp(u, mod, 1500, mod, 7, 1), 350 * SEC);
+	assert_int_equal(u->nout, 6);
+	uint64_t v;
+	rt_module_run_timers(u->m, 400 * SEC); /* reaps what expired by 400 s */
+	assert_int_equal(rt_module_read(u->m, "ce", "count", &v), 0);
+	assert_int_equal(v, 1); /* expires at 450 s, not 400 s */
+	rt_module_run_timers(u->m, 500 * SEC);
+	assert_int_equal(rt_module_read(u->m, "ce", "count", &v), 0);
+	assert_int_equal(v, 0);
+	ce_expect(u, 5, 2, 3);
+	done(u);
+
+	/* several prefixes: each one allows, nothing else does */
+	u = open_cfg("ce :: ChangeEnforcer(10.1.0.5, ALLOW 192.0.2.0/24 10.9.0.0/16, ALLOW 198.51.100.7);"
+	             "Idle -> [0]ce[0] -> Discard; FromDevice(1) -> [1]ce[1] -> ToDevice(1)");
+	rt_module_push(u->m, 1, rtu_udp(u, mod, 1, IP4(192, 0, 2, 200), 53, 1), SEC);
+	rt_module_push(u->m, 1, rtu_udp(u, mod, 1, IP4(10, 9, 255, 1), 53, 1), SEC);
+	rt_module_push(u->m, 1, rtu_udp(u, mod, 1, IP4(198, 51, 100, 7), 53, 1), SEC);
+	rt_module_push(u->m, 1, rtu_udp(u, mod, 1, IP4(198, 51, 100, 8), 53, 1), SEC);
+	rt_module_push(u->m, 1, rtu_udp(u, mod, 1, IP4(10, 10, 0, 1), 53, 1), SEC);
+	rt_module_push(u->m, 1, rtu_udp(u, mod, 1, IP4(192, 0, 3, 1), 53, 1), SEC);
+	assert_int_equal(u->nout, 3);
+	ce_expect(u, 3, 0, 3);
+	done(u);
+}
+
+/* The fast paths against the reference (changeenforcer__reference: every
+ * look-up through the index, the reply look-up always made): random
+ * traffic both ways over a small set of addresses and ports (0.0.0.0,
+ * ADDR, allowed and other destinations, TCP/UDP/ICMP), authorizations that
+ * expire and are evicted, the timer reaping; one instance runs the
+ * reference one packet at a time, the other the fast path in bursts. The
+ * same packets leave on the same devices, the counters agree, and the
+ * saved state is the same to the byte after every burst. */
+extern bool changeenforcer__reference;
+
+static uint32_t ce_rand(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return (uint32_t)(*x >> 11);
+}
+
+static struct rt_pkt *ce_rand_pkt(struct rtu *u, uint64_t *x)
+{
+	static const uint32_t addrs[] = { 0, IP4(10, 1, 0, 5), IP4(10, 1, 0, 6), IP4(192, 0, 2, 1),
+	                                  IP4(203, 0, 113, 9), IP4(203, 0, 113, 10), IP4(198, 51, 100, 2) };
+	static const uint16_t ports[] = { 0, 53, 1500, 4444 };
+	uint32_t r = ce_rand(x);
+	uint32_t s = addrs[r % 7], d = addrs[(r >> 3) % 7];
+	uint16_t sp = ports[(r >> 6) % 4], dp = ports[(r >> 8) % 4];
+	struct rt_pkt *p;
+	switch ((r >> 10) % 5) {
+	case 0:
+		p = rtu_tcp(u, s, sp, d, dp, 0x10, 1);
+		break;
+	case 1:
+		return rtu_icmp(u, s, d, 8, 4);
+	default:
+		p = rtu_udp(u, s, sp, d, dp, 1);
+		break;
+	}
+	/* now and then a later fragment (no ports) or a packet cut short
+	 * inside its ports (no ports either) */
+	uint8_t *ip = rt_pkt_data(p);
+	switch ((r >> 13) % 8) {
+	case 0:
+		rt_wr16(ip + 6, 0x0010);
+		break;
+	case 1:
+		p->len = 22;
+		rt_wr16(ip + 2, 22);
+		break;
+	default:
+		return p;
+	}
+	rt_ip_set_csum(ip, 20);
+	return p;
+}
+
+static void ce_same_state(struct rtu *a, struct rtu *b, uint64_t now)
+{
+	void *sa, *sb;
+	size_t la, lb;
+	assert_int_equal(rt_module_save(a->m, now, 1, &sa, &la), 0);
+	assert_int_equal(rt_module_save(b->m, now, 1, &sb, &lb), 0);
+	assert_int_equal(la, lb);
+	assert_memory_equal(sa, sb, la);
+	free(sa);
+	free(sb);
+	static const char *h[] = { "drops", "spoofed", "unauthorized", "count" };
+	for (uint32_t i = 0; i < 4; i++) {
+		uint64_t va, vb;
+		assert_int_equal(rt_module_read(a->m, "ce", h[i], &va), 0);
+		assert_int_equal(rt_module_read(b->m, "ce", h[i], &vb), 0);
+		assert_int_equal(va, vb);
+	}
+	assert_int_equal(a->nout, b->nout);
+	for (uint32_t i = 0; i < a->nout; i++) {
+		assert_int_equal(a->out_dev[i], b->out_dev[i]);
+		assert_int_equal(a->out[i]->len, b->out[i]->len);
+		assert_memory_equal(rt_pkt_data(a->out[i]), rt_pkt_data(b->out[i]), a->out[i]->len);
+	}
+	rtu_clear(a);
+	rtu_clear(b);
+}
+
+static void ce_check_reference(const char *cfg, uint64_t seed, uint32_t chunk, uint64_t step)
+{
+	struct rtu *a = open_cfg(cfg), *b = open_cfg(cfg);
+	uint64_t xa = seed, xb = seed, now = 1;
+	struct rt_pkt *v[64];
+	for (uint32_t k = 0; k < 600; k++) {
+		uint32_t r = ce_rand(&xa), dev = r & 1, n = 1 + (r >> 1) % chunk;
+		(void)ce_rand(&xb);
+		now += step * ((r >> 8) % 4);
+		changeenforcer__reference = true;
+		for (uint32_t i = 0; i < n; i++)
+			assert_int_equal(rt_module_push(a->m, dev, ce_rand_pkt(a, &xa), now), 0);
+		if (r % 16 == 5)
+			rt_module_run_timers(a->m, now);
+		changeenforcer__reference = false;
+		for (uint32_t i = 0; i < n; i++)
+			v[i] = ce_rand_pkt(b, &xb);
+		assert_int_equal(rt_module_push_burst(b->m, dev, v, n, now), 0);
+		if (r % 16 == 5)
+			rt_module_run_timers(b->m, now);
+		ce_same_state(a, b, now);
+	}
+	done(a);
+	done(b);
+}
+
+static void test_enforcer_fast_matches_reference(void **st)
+{
+	(void)st;
+#define CE_DEVS "FromDevice(0) -> [0]ce[0] -> ToDevice(0); FromDevice(1) -> [1]ce[1] -> ToDevice(1)"
+	static const char *cfgs[] = {
+		/* as innetd sandboxes: ALLOW the module's /32 */
+		"ce :: ChangeEnforcer(10.1.0.5, ALLOW 10.1.0.5/32, TIMEOUT 40ns);" CE_DEVS,
+		"ce :: ChangeEnforcer(10.1.0.5, ALLOW 10.1.0.5/32 192.0.2.0/24, CAPACITY 3, TIMEOUT 30ns);" CE_DEVS,
+		"ce :: ChangeEnforcer(10.1.0.5, TIMEOUT 50ns, CAPACITY 4);" CE_DEVS,
+		"ce :: ChangeEnforcer(10.1.0.5, ALLOW 0.0.0.0/32, TIMEOUT 40ns);" CE_DEVS,
+		"ce :: ChangeEnforcer(10.1.0.5, ALLOW 0.0.0.0/0, CAPACITY 2, TIMEOUT 20ns);" CE_DEVS,
+		/* the sandbox around a module: what leaves is what came in, or
+		 * its reply (IPMirror), or both (Tee) */
+		"ce :: ChangeEnforcer(10.1.0.5, ALLOW 10.1.0.5/32, TIMEOUT 40ns);"
+		"FromDevice(0) -> [0]ce[0] -> c :: Counter -> [1]ce[1] -> ToDevice(0); FromDevice(1) -> Discard",
+		"ce :: ChangeEnforcer(10.1.0.5, ALLOW 10.1.0.5/32 203.0.113.10, CAPACITY 3, TIMEOUT 40ns);"
+		"FromDevice(0) -> [0]ce[0] -> t :: Tee -> [1]ce[1] -> ToDevice(0); t[1] -> IPMirror -> [1]ce;"
+		"FromDevice(1) -> Discard",
+	};
+#undef CE_DEVS
+	static const uint32_t chunks[] = { 1, 8, 40 };
+	static const uint64_t steps[] = { 0, 3 };
+	for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++)
+		for (size_t j = 0; j < sizeof chunks / sizeof chunks[0]; j++)
+			for (size_t t = 0; t < sizeof steps / sizeof steps[0]; t++)
+				ce_check_reference(cfgs[i], 0x9e3779b97f4a7c15ull + i * 77 + j, chunks[j], steps[t]);
+	changeenforcer__reference = false;
+}
+
 static void test_arp(void **st)
 {
 	(void)st;
@@ -2377,6 +2594,8 @@ int main(void)
 		cmocka_unit_test(test_unqueuers),
 		cmocka_unit_test(test_changeenforcer),
 		cmocka_unit_test(test_changeenforcer_save_load),
+		cmocka_unit_test(test_changeenforcer_fast_paths),
+		cmocka_unit_test(test_enforcer_fast_matches_reference),
 		cmocka_unit_test(test_arp),
 		cmocka_unit_test(test_lookup_and_misc),
 		cmocka_unit_test(test_push_loop_and_quota),
