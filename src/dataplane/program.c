@@ -6,11 +6,19 @@
 
 #include "dataplane/internal.h"
 
+/* What a push touches first: a firewall's whole block (for big modules the
+ * header, elements and ports come first: rt_module_new's layout, and a
+ * sandboxed firewall's states end near 1.5 KiB), and its chains. */
+#define HOT_BLOCK 2048
+#define HOT_CHAINS 512
+
 struct clickprog {
 	struct rt_module *m;
 	size_t mem;       /* the module's block and its flow tables (they grow) */
 	bool mem_shown;   /* mem copied to the module's counters */
 	size_t hot;       /* bytes of the block prefetched ahead of a push */
+	const char *chains; /* the compiled chains (outside the block), or NULL */
+	size_t chains_hot;  /* their bytes prefetched with it */
 	struct dp_io *io; /* set on every call from the fast path */
 	void (*release)(void *arg);
 	void *release_arg;
@@ -78,6 +86,8 @@ static void cp_prefetch(const void *self)
 {
 	const struct clickprog *cp = self;
 	rt_module_prefetch(cp->m, cp->hot);
+	for (size_t o = 0; o < cp->chains_hot; o += 64)
+		__builtin_prefetch(cp->chains + o);
 }
 
 static void cp_destroy(void *self)
@@ -114,9 +124,12 @@ static int make(struct dp *dp, const struct click_graph *g, const struct rt_limi
 		return r;
 	}
 	cp->mem = rt_module_mem_size(cp->m);
-	/* a firewall's whole block; for big modules the header, elements and
-	 * ports come first in the block (rt_module_new's layout) */
-	cp->hot = cp->mem < 1024 ? cp->mem : 1024;
+	cp->hot = cp->mem < HOT_BLOCK ? cp->mem : HOT_BLOCK;
+	const void *chains;
+	rt_module_chain_mem(cp->m, &chains, &cp->chains_hot);
+	cp->chains = chains;
+	if (cp->chains_hot > HOT_CHAINS)
+		cp->chains_hot = HOT_CHAINS;
 	cp->release = release;
 	cp->release_arg = arg;
 	*out = (struct dp_program){.ops = &click_ops, .self = cp};

@@ -259,10 +259,12 @@ int rt__chains_build(struct rt_module *m)
 	if (!heads || heads > UINT16_MAX)
 		return 0;
 	size_t ptrs = ((size_t)heads * sizeof *m->chains + 63) & ~(size_t)63;
-	uint8_t *blk = aligned_alloc(64, (ptrs + bytes + 63) & ~(size_t)63);
+	size_t total = (ptrs + bytes + 63) & ~(size_t)63;
+	uint8_t *blk = aligned_alloc(64, total);
 	if (!blk)
 		return -ENOMEM;
 	m->chains = (struct rt_chain **)blk;
+	m->chain_bytes = total;
 	uint8_t *at = blk + ptrs;
 	for (uint32_t i = 0; i < m->n; i++)
 		for (uint32_t k = 0; k < m->elems[i].noutputs; k++) {
@@ -281,9 +283,16 @@ void rt__chains_free(struct rt_module *m)
 	free(m->chains);
 	m->chains = NULL;
 	m->nchains = 0;
+	m->chain_bytes = 0;
 	for (uint32_t i = 0; i < m->n; i++)
 		for (uint32_t k = 0; k < m->elems[i].noutputs; k++)
 			m->elems[i].out[k].chain = 0;
+}
+
+void rt_module_chain_mem(const struct rt_module *m, const void **p, size_t *bytes)
+{
+	*p = m->chains;
+	*bytes = m->chain_bytes;
 }
 
 uint32_t rt_module_chains(const struct rt_module *m, uint32_t *steps)

@@ -25,6 +25,7 @@ struct rt_module {
 	struct rt_flowquota flowq; /* the flow tables' quota and their memory */
 	struct rt_chain **chains;  /* compiled chains (chain.c), outside the block */
 	uint32_t nchains;
+	size_t chain_bytes;        /* of the chains' allocation */
 };
 
 /* ---- compiled chains (chain.c) ---- */

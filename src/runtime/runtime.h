@@ -232,6 +232,10 @@ int rt_module_push_burst(struct rt_module *m, uint32_t dev, struct rt_pkt **v, u
  * instances, ports, the first states: what a push touches) into the cache,
  * for callers that know a few packets ahead which module comes next. */
 void rt_module_prefetch(const struct rt_module *m, size_t bytes);
+/* The compiled chains' memory, outside the block (*p NULL, *bytes 0:
+ * none), fixed from rt_module_new on: a caller that prefetches a module
+ * ahead keeps these so it need not read the module's header to find them. */
+void rt_module_chain_mem(const struct rt_module *m, const void **p, size_t *bytes);
 /* Push `p` straight into input `port` of the element named `elem`, as if
  * an upstream element had pushed it (tests, the agreement harness, frames
  * that are not IPv4). The packet's annotations are used as given. 0,
