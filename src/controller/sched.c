@@ -615,17 +615,24 @@ static void answer_check(struct ctl_job *j)
 	}
 }
 
-/* The state moved on meanwhile: verify again against the new one, after
- * the other deploys waiting for the same. */
-static void requeue(struct ctl_job *j)
+/* What a round took (its inputs, its answer, the re-verification slot)
+ * is given back before the next. */
+static void round_release(struct ctl_job *j)
 {
-	struct ctl *c = j->ctl;
 	job_inputs_release(j);
 	ctl__job_out_release(&j->out);
 	free(j->report_text);
 	j->report_text = NULL;
 	if (j->requeued)
-		c->rq_busy = false;
+		j->ctl->rq_busy = false;
+}
+
+/* The state moved on meanwhile: verify again against the new one, after
+ * the other deploys waiting for the same. */
+static void requeue(struct ctl_job *j)
+{
+	struct ctl *c = j->ctl;
+	round_release(j);
 	j->next = NULL;
 	if (c->rq_tail)
 		c->rq_tail->next = j;
@@ -665,15 +672,9 @@ static uint64_t backoff_ms(const struct ctl_job *j)
  * meanwhile. */
 static void requeue_later(struct ctl_job *j)
 {
-	struct ctl *c = j->ctl;
-	job_inputs_release(j);
-	ctl__job_out_release(&j->out);
-	free(j->report_text);
-	j->report_text = NULL;
-	if (j->requeued)
-		c->rq_busy = false;
+	round_release(j);
 	j->requeued = false;
-	c->stats.backoffs++;
+	j->ctl->stats.backoffs++;
 	job_timer(j);
 	uv_timer_start(&j->timer, on_backoff, backoff_ms(j), 0);
 }
