@@ -67,6 +67,7 @@ struct dp_route {
 /* A program runs a started module's packets on the fast path. The native
  * backend (src/vm) builds one from the module's Click graph with the
  * runtime; tests may provide their own. */
+struct dp_hot;
 struct dp_program_ops {
 	/* Packets for the module: IPv4 without link header, IP header
 	 * annotation set. Each packet is emitted with dp_emit or dropped
@@ -86,10 +87,18 @@ struct dp_program_ops {
 	 * otherwise. Fast path. */
 	uint64_t (*push_dev)(void *self, struct dp_io *io, uint32_t dev, struct rt_pkt **pkts,
 	                     uint32_t n, uint64_t now_ns);
-	/* Optional (NULL: none): start loading what push will touch, a few
-	 * packets ahead (the fast path calls it while it runs the packets
-	 * before). Must not block or write. Fast path. */
-	void (*prefetch)(const void *self);
+	/* Optional (NULL: none): the memory push touches first, as up to
+	 * DP_HOT_MAX ranges, fixed for the program's life. The fast path asks
+	 * once when it publishes the program and keeps them beside the
+	 * module's entry, so that with many tenants it starts loading them a
+	 * few packets ahead without first reading the program. Fast path. */
+	void (*hot)(const void *self, struct dp_hot *h);
+};
+
+#define DP_HOT_MAX 2
+struct dp_hot {
+	const void *p[DP_HOT_MAX];
+	uint32_t len[DP_HOT_MAX];    /* bytes; 0: unused */
 };
 
 struct dp_program {

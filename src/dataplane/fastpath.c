@@ -367,6 +367,9 @@ static inline void batch_add(struct dp__worker *w, struct batch *b, struct dp__m
 static void publish(struct dp__worker *w, struct dp__mod *m, struct dp_program prog, uint64_t now)
 {
 	m->prog = prog;
+	m->hot = (struct dp_hot){0};
+	if (prog.ops->hot)
+		prog.ops->hot(prog.self, &m->hot);
 	m->deadline = UINT64_MAX; /* not in the timer heap: tpos 0 goes with no deadline */
 	running_link(w, m);
 	m->wake_any = false;
@@ -416,6 +419,7 @@ static void unpublish(struct dp__worker *w, struct dp__mod *m, struct dp__cmd *c
 	running_unlink(w, m);
 	c->prog = m->prog;
 	m->prog = (struct dp_program){0};
+	m->hot = (struct dp_hot){0};
 }
 
 static unsigned steer_in(struct dp__worker *w, uint64_t now);
@@ -562,18 +566,26 @@ static void hold(struct dp__worker *w, struct dp__mod *m, struct rte_mbuf *mb, c
 	DP__ADD(w->held_now, 1);
 }
 
-static inline void prefetch_prog(const struct dp__mod *m)
+/* A module's entry: its first three lines (what every packet writes, its
+ * program's memory ranges, the io dp_emit reads), adjacent, so nothing
+ * has to be read before they are asked for. */
+static inline void prefetch_entry(const struct dp__mod *m)
 {
-	if (m && m->prog.self) {
-		rte_prefetch0(m->prog.self);
-		rte_prefetch0(&m->io.rc); /* the route cache dp_emit reads */
-	}
+	rte_prefetch0(m);
+	rte_prefetch0((const char *)m + RTE_CACHE_LINE_SIZE);
+	rte_prefetch0((const char *)m + 2 * RTE_CACHE_LINE_SIZE);
 }
 
-static inline void prefetch_block(const struct dp__mod *m)
+/* A running module's program: its handle and the ranges it named when it
+ * was published (dp_program_ops.hot), all read from the entry. */
+static inline void prefetch_prog(const struct dp__mod *m)
 {
-	if (m && m->prog.ops && m->prog.ops->prefetch)
-		m->prog.ops->prefetch(m->prog.self);
+	if (!m || !m->prog.self)
+		return;
+	rte_prefetch0(m->prog.self);
+	for (unsigned r = 0; r < DP_HOT_MAX; r++)
+		for (uint32_t o = 0; o < m->hot.len[r]; o += RTE_CACHE_LINE_SIZE)
+			rte_prefetch0((const char *)m->hot.p[r] + o);
 }
 
 /* One rx burst on its way through the steps: the frames as received,
@@ -741,10 +753,10 @@ static uint32_t steer_out(struct dp__worker *w, struct rx *rx, uint32_t nk)
 }
 
 /* With many tenants consecutive packets go to different modules, each in
- * its own cold memory: load them ahead, in three dependent steps (the
- * module entry now, its program a few packets ahead, the program's block
- * two packets ahead) so the misses overlap. */
-enum { PREFETCH_PROG_AHEAD = 4, PREFETCH_BLOCK_AHEAD = 2 };
+ * its own cold memory: load them ahead in two dependent steps, every
+ * module's entry at once, then its program's memory a few packets ahead
+ * (the entry names it). */
+enum { PREFETCH_PROG_AHEAD = 3 };
 
 /* Packet j's module is not the one before it: only then is there
  * anything to load ahead (with one tenant, a burst is one module). */
@@ -757,19 +769,23 @@ static inline void prefetch_modules(void *const *mod, uint32_t nk)
 {
 	for (uint32_t j = 0; j < nk; j++)
 		if (mod[j] && new_module_at(mod, j))
-			rte_prefetch0(mod[j]);
-	for (uint32_t j = 0; j < nk && j < PREFETCH_PROG_AHEAD; j++)
-		if (new_module_at(mod, j))
-			prefetch_prog(mod[j]);
-	for (uint32_t j = 0; j < nk && j < PREFETCH_BLOCK_AHEAD; j++)
-		if (new_module_at(mod, j))
-			prefetch_block(mod[j]);
+			prefetch_entry(mod[j]);
 }
 
 /* Each kept packet to its module (all this worker's): counted, then held
- * while the module starts, or run with its neighbours of the same module. */
+ * while the module starts, or run with its neighbours of the same module.
+ * The views are made first: that work needs no module, and gives the
+ * entries time to arrive before the first programs are asked for. */
 static inline void deliver(struct dp__worker *w, const struct rx *rx, uint32_t nk, uint64_t now)
 {
+	struct rt_pkt *view[DP_MAX_BURST];
+	for (uint32_t j = 0; j < nk; j++) {
+		struct rte_mbuf *mb = rx->pk[rx->idx[j]];
+		view[j] = to_view(mb, rx->iplen[j], now);
+	}
+	for (uint32_t j = 0; j < nk && j < PREFETCH_PROG_AHEAD; j++)
+		if (new_module_at(rx->mod, j))
+			prefetch_prog(rx->mod[j]);
 	struct rt_pkt *room[DP_MAX_BURST];
 	struct batch b;
 	batch_init(&b, room, true);
@@ -777,8 +793,6 @@ static inline void deliver(struct dp__worker *w, const struct rx *rx, uint32_t n
 	for (uint32_t j = 0; j < nk; j++) {
 		if (j + PREFETCH_PROG_AHEAD < nk && new_module_at(rx->mod, j + PREFETCH_PROG_AHEAD))
 			prefetch_prog(rx->mod[j + PREFETCH_PROG_AHEAD]);
-		if (j + PREFETCH_BLOCK_AHEAD < nk && new_module_at(rx->mod, j + PREFETCH_BLOCK_AHEAD))
-			prefetch_block(rx->mod[j + PREFETCH_BLOCK_AHEAD]);
 		struct rte_mbuf *mb = rx->pk[rx->idx[j]];
 		struct dp__mod *m = rx->mod[j];
 		if (!m) {
@@ -788,7 +802,7 @@ static inline void deliver(struct dp__worker *w, const struct rx *rx, uint32_t n
 		}
 		given++;
 		if (m->prog.ops) {
-			batch_add(w, &b, m, to_view(mb, rx->iplen[j], now), now);
+			batch_add(w, &b, m, view[j], now);
 			continue;
 		}
 		count_rx(m, 1, rx->iplen[j], now);

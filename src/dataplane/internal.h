@@ -85,8 +85,11 @@ struct dp__mod {
 	struct dp_program prog;       /* ops NULL: not running */
 	uint64_t deadline;            /* program's next timer */
 	uint64_t rx_packets, rx_bytes, last_rx_ns, tx_packets, tx_bytes;
-	/* the rest */
+	/* the next two lines, loaded with the first: where its program's
+	 * memory is (ops->hot), and what dp_emit touches */
+	struct dp_hot hot;
 	struct dp_io io;
+	/* the rest */
 	uint64_t id;
 	struct dp_module_key key;
 	struct dp__mod *rnext, *rprev; /* running list (fast path) */

@@ -16,6 +16,7 @@ struct clickprog {
 	struct rt_module *m;
 	size_t mem;       /* the module's block and its flow tables (they grow) */
 	bool mem_shown;   /* mem copied to the module's counters */
+	uint32_t queued;  /* what the module's counters show of its queues */
 	size_t hot;       /* bytes of the block prefetched ahead of a push */
 	const char *chains; /* the compiled chains (outside the block), or NULL */
 	size_t chains_hot;  /* their bytes prefetched with it */
@@ -35,30 +36,23 @@ static uint64_t cp_push_dev(void *self, struct dp_io *io, uint32_t dev, struct r
 {
 	struct clickprog *cp = self;
 	cp->io = io;
-	uint64_t lost = rt_module_losses(cp->m);
-	uint32_t queued = rt_module_queued(cp->m);
-	rt_module_push_burst(cp->m, dev, pkts, n, now);
-	/* Pull tasks (Queue -> ToDevice) are due now: run them before leaving. */
-	uint64_t next = rt_module_next_deadline(cp->m);
-	if (next <= now) {
-		rt_module_run_timers(cp->m, now);
-		next = rt_module_next_deadline(cp->m);
-	}
+	struct rt_push_report r;
+	rt_module_push_report(cp->m, dev, pkts, n, now, &r);
 	/* Only what changed: the module's second cache line stays cold when
 	 * every packet passes (with many tenants, bursts are one packet). */
-	uint64_t drops = rt_module_losses(cp->m) - lost;
-	if (drops)
-		DP__ADD(io->mod->drops, drops);
+	if (r.drops)
+		DP__ADD(io->mod->drops, r.drops);
 	/* Flow tables grow with the flows: show the module's memory as it is. */
-	size_t mem = rt_module_mem_size(cp->m);
-	if (!cp->mem_shown || mem != cp->mem) {
-		cp->mem = mem;
-		DP__SET(io->mod->mem, mem);
+	if (!cp->mem_shown || r.mem != cp->mem) {
+		cp->mem = r.mem;
+		DP__SET(io->mod->mem, r.mem);
 		cp->mem_shown = true;
 	}
-	if (rt_module_queued(cp->m) != queued)
-		DP__SET(io->mod->queued, rt_module_queued(cp->m));
-	return next;
+	if (r.queued != cp->queued) {
+		cp->queued = r.queued;
+		DP__SET(io->mod->queued, r.queued);
+	}
+	return r.next;
 }
 
 static uint64_t cp_push(void *self, struct dp_io *io, struct rt_pkt **pkts, uint32_t n, uint64_t now)
@@ -78,16 +72,15 @@ static uint64_t cp_timers(void *self, struct dp_io *io, uint64_t now)
 	DP__ADD(io->mod->drops, after.drops - before.drops);
 	cp->mem = rt_module_mem_size(cp->m);
 	DP__SET(io->mod->mem, cp->mem);
+	cp->queued = after.queued;
 	DP__SET(io->mod->queued, after.queued);
 	return rt_module_next_deadline(cp->m);
 }
 
-static void cp_prefetch(const void *self)
+static void cp_hot(const void *self, struct dp_hot *h)
 {
 	const struct clickprog *cp = self;
-	rt_module_prefetch(cp->m, cp->hot);
-	for (size_t o = 0; o < cp->chains_hot; o += 64)
-		__builtin_prefetch(cp->chains + o);
+	*h = (struct dp_hot){.p = {cp->m, cp->chains}, .len = {(uint32_t)cp->hot, (uint32_t)cp->chains_hot}};
 }
 
 static void cp_destroy(void *self)
@@ -104,7 +97,7 @@ static const struct dp_program_ops click_ops = {
 	.push_dev = cp_push_dev,
 	.run_timers = cp_timers,
 	.destroy = cp_destroy,
-	.prefetch = cp_prefetch,
+	.hot = cp_hot,
 };
 
 static int make(struct dp *dp, const struct click_graph *g, const struct rt_limits *lim,

@@ -376,8 +376,12 @@ static inline void run_one(struct rt_module *m, const struct rt_chain *c, uint32
 		int32_t o;
 		switch (s->kind) {
 		case STEP_COUNT:
-			cnt[j]++;
-			bytes[j] += p->len;
+			if (cnt) {
+				cnt[j]++;
+				bytes[j] += p->len;
+			} else { /* a burst of one: counted now, as the burst would be after */
+				s->e->rt->step_count(s->e, 1, p->len);
+			}
 			o = 0;
 			break;
 		case STEP_CLASSIFY: {
@@ -482,7 +486,7 @@ bool rt__chain_run(struct rt_elem *e, uint32_t port, struct rt_pkt **v, uint32_t
 	 * interpreter drops, so such a run is left to it. */
 	if ((uint64_t)d + c->n >= m->max_depth)
 		return false;
-	if (n == 1 && !c->ncount) { /* a pull task's packet, a module's burst of one */
+	if (n == 1) { /* a pull task's packet, a module's burst of one */
 		run_one(m, c, d, v[0], NULL, NULL);
 		m->depth = d;
 		return true;

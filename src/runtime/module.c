@@ -504,6 +504,22 @@ int rt_module_push_burst(struct rt_module *m, uint32_t dev, struct rt_pkt **v, u
 	return 0;
 }
 
+void rt_module_push_report(struct rt_module *m, uint32_t dev, struct rt_pkt **v, uint32_t n,
+                           uint64_t now_ns, struct rt_push_report *r)
+{
+	uint64_t lost = m->c.drops;
+	rt_module_push_burst(m, dev, v, n, now_ns);
+	uint64_t next = m->ntimed ? rt_module_next_deadline(m) : UINT64_MAX;
+	if (next <= now_ns) {
+		rt_module_run_timers(m, now_ns);
+		next = rt_module_next_deadline(m);
+	}
+	r->drops = m->c.drops - lost;
+	r->next = next;
+	r->queued = m->c.queued;
+	r->mem = rt_module_mem_size(m);
+}
+
 int rt_module_push_elem(struct rt_module *m, const char *elem, uint32_t port,
                         struct rt_pkt *p, uint64_t now_ns)
 {

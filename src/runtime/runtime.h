@@ -228,6 +228,21 @@ int rt_module_push(struct rt_module *m, uint32_t dev, struct rt_pkt *p, uint64_t
  * packets in their order; v is used as scratch. The last error, or 0. */
 int rt_module_push_burst(struct rt_module *m, uint32_t dev, struct rt_pkt **v, uint32_t n,
                          uint64_t now_ns);
+/* What a driver mirrors after each push (the fast path, once per
+ * module per burst): the drops during it, the packets queued and the
+ * block's memory after it, and the next deadline. */
+struct rt_push_report {
+	uint64_t drops;      /* rt_module_losses after less before */
+	uint64_t next;       /* rt_module_next_deadline after */
+	uint32_t queued;     /* rt_module_queued after */
+	size_t mem;          /* rt_module_mem_size after */
+};
+/* rt_module_push_burst, then the pull tasks due at now_ns (a Queue's
+ * ToDevice runs before the packets leave the driver), with what changed
+ * in *r: one call where the fast path made six, which with many tenants
+ * is paid for every packet (bursts are one module's packet). */
+void rt_module_push_report(struct rt_module *m, uint32_t dev, struct rt_pkt **v, uint32_t n,
+                           uint64_t now_ns, struct rt_push_report *r);
 /* Start loading the first `bytes` of the module's block (header, element
  * instances, ports, the first states: what a push touches) into the cache,
  * for callers that know a few packets ahead which module comes next. */
