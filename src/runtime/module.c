@@ -449,13 +449,6 @@ int rt_module_push(struct rt_module *m, uint32_t dev, struct rt_pkt *p, uint64_t
 	return 0;
 }
 
-void rt_module_prefetch(const struct rt_module *m, size_t bytes)
-{
-	const char *b = (const char *)m;
-	for (size_t o = 0; o < bytes; o += RT_CACHE_LINE)
-		__builtin_prefetch(b + o);
-}
-
 /* The device checks over a vector: good packets stay in v (in order,
  * annotated, stamped), bad ones are freed and counted; how many stay. */
 static uint32_t check_burst(struct rt_module *m, struct rt_pkt **v, uint32_t n)
@@ -647,8 +640,6 @@ void rt_module_counters(const struct rt_module *m, struct rt_counters *c)
 	*c = m->c;
 }
 
-uint64_t rt_module_losses(const struct rt_module *m) { return m->c.drops; /* bad_in included */ }
-uint32_t rt_module_queued(const struct rt_module *m) { return m->c.queued; }
 
 int rt_module_read(const struct rt_module *m, const char *elem, const char *handler,
                    uint64_t *val)

@@ -232,9 +232,9 @@ int rt_module_push_burst(struct rt_module *m, uint32_t dev, struct rt_pkt **v, u
  * module per burst): the drops during it, the packets queued and the
  * block's memory after it, and the next deadline. */
 struct rt_push_report {
-	uint64_t drops;      /* rt_module_losses after less before */
+	uint64_t drops;      /* rt_counters.drops (bad_in included) after less before */
 	uint64_t next;       /* rt_module_next_deadline after */
-	uint32_t queued;     /* rt_module_queued after */
+	uint32_t queued;     /* rt_counters.queued after */
 	size_t mem;          /* rt_module_mem_size after */
 };
 /* rt_module_push_burst, then the pull tasks due at now_ns (a Queue's
@@ -243,10 +243,6 @@ struct rt_push_report {
  * is paid for every packet (bursts are one module's packet). */
 void rt_module_push_report(struct rt_module *m, uint32_t dev, struct rt_pkt **v, uint32_t n,
                            uint64_t now_ns, struct rt_push_report *r);
-/* Start loading the first `bytes` of the module's block (header, element
- * instances, ports, the first states: what a push touches) into the cache,
- * for callers that know a few packets ahead which module comes next. */
-void rt_module_prefetch(const struct rt_module *m, size_t bytes);
 /* The compiled chains' memory, outside the block (*p NULL, *bytes 0:
  * none), fixed from rt_module_new on: a caller that prefetches a module
  * ahead keeps these so it need not read the module's header to find them. */
@@ -286,11 +282,6 @@ struct rt_counters {
 	uint32_t queued;              /* packets held in queues now */
 };
 void rt_module_counters(const struct rt_module *m, struct rt_counters *c);
-/* Two of them, for a caller that compares them around every push (the
- * fast path): drops (which include bad_in: a packet that fails the device
- * check is one drop), and queued. */
-uint64_t rt_module_losses(const struct rt_module *m);
-uint32_t rt_module_queued(const struct rt_module *m);
 /* How many compiled chains the module runs (0 with rt_limits.no_compile
  * or INNET_RT_NOCOMPILE, or when no element it has can be fused), and
  * how many fused steps they hold together. Tests and benchmarks. */
