@@ -11,7 +11,11 @@
  * a table over interleaved rounds (the least CPU time, and the median);
  * asserts nothing.
  *
- *   bench-rt_packets [--packets N] [--rounds R] [--flows F] [--quick] */
+ *   bench-rt_packets [--packets N] [--rounds R] [--flows F] [--burst B] [--quick]
+ *
+ * --burst 1 is a module's lot when the fast path serves many tenants:
+ * consecutive packets go to different modules, so each push is one packet
+ * and its fixed cost is paid per packet. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,8 +132,8 @@ struct result {
 /* One run of `n` packets through a fresh module; 0 or -1 (printed). The
  * pool is the process's, made once: its first touch (page faults) is not
  * any configuration's cost. res NULL: a warm-up, not recorded. */
-static int run(struct rt_simple_pool *sp, const struct conf *cf, uint32_t n, uint32_t flows, bool interp,
-               struct result *res)
+static int run(struct rt_simple_pool *sp, const struct conf *cf, uint32_t n, uint32_t flows, uint32_t burst,
+               bool interp, struct result *res)
 {
 	struct ctx c = {.pool = rt_simple_pool_ops(sp)};
 	struct src_file f = {cf->name, cf->text, strlen(cf->text)};
@@ -148,15 +152,15 @@ static int run(struct rt_simple_pool *sp, const struct conf *cf, uint32_t n, uin
 	diags_free(&d);
 	struct rt_pkt *v[BURST];
 	uint64_t clock = 0, t0 = now_ns(), c0 = cpu_ns(), in = 0;
-	for (uint32_t i = 0; i < n; i += BURST) {
+	for (uint32_t i = 0; i < n; i += burst) {
 		uint32_t k = 0;
-		while (k < BURST && i + k < n && (v[k] = c.pool.alloc(c.pool.ctx, 64))) {
+		while (k < burst && i + k < n && (v[k] = c.pool.alloc(c.pool.ctx, 64))) {
 			fill(v[k], i + k, flows);
 			k++;
 		}
 		rt_module_push_burst(m, 0, v, k, clock);
 		in += k;
-		clock += (uint64_t)BURST * OFFER_NS;
+		clock += (uint64_t)burst * OFFER_NS;
 		if (rt_module_next_deadline(m) <= clock)
 			rt_module_run_timers(m, clock);
 	}
@@ -202,20 +206,22 @@ static double minimum(const double *v, int n)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: bench-rt_packets [--packets N] [--rounds R] [--flows F] [--quick]\n"
+	fprintf(f, "usage: bench-rt_packets [--packets N] [--rounds R] [--flows F] [--burst B] [--quick]\n"
 	           "  --packets  per run (default 2000000)\n"
 	           "  --rounds   interleaved rounds: the least and the median printed (default 5, at most %d)\n"
 	           "  --flows    distinct UDP flows in the traffic (default 64)\n"
-	           "  --quick    200000 packets, 1 round (and a warm-up)\n", MAX_ROUNDS);
+	           "  --burst    packets per push, 1 to %d (default %d; 1: as with many tenants)\n"
+	           "  --quick    200000 packets, 1 round (and a warm-up)\n", MAX_ROUNDS, BURST, BURST);
 }
 
 int main(int argc, char **argv)
 {
-	uint32_t n = 2000000, flows = 64;
+	uint32_t n = 2000000, flows = 64, burst = BURST;
 	int rounds = 5;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		bool val = !strcmp(a, "--packets") || !strcmp(a, "--rounds") || !strcmp(a, "--flows");
+		bool val = !strcmp(a, "--packets") || !strcmp(a, "--rounds") || !strcmp(a, "--flows") ||
+		           !strcmp(a, "--burst");
 		if (val && i + 1 >= argc) {
 			fprintf(stderr, "bench-rt_packets: %s needs a value\n", a);
 			return 2;
@@ -226,6 +232,8 @@ int main(int argc, char **argv)
 			rounds = atoi(argv[++i]);
 		else if (!strcmp(a, "--flows"))
 			flows = (uint32_t)strtoul(argv[++i], NULL, 10);
+		else if (!strcmp(a, "--burst"))
+			burst = (uint32_t)strtoul(argv[++i], NULL, 10);
 		else if (!strcmp(a, "--quick"))
 			n = 200000, rounds = 1;
 		else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -237,25 +245,26 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (n < BURST || rounds < 1 || rounds > MAX_ROUNDS || flows < 1 || flows > 1u << 24) {
-		fprintf(stderr, "bench-rt_packets: --packets at least %d, --rounds 1 to %d, --flows 1 to 2^24\n",
-		        BURST, MAX_ROUNDS);
+	if (n < BURST || rounds < 1 || rounds > MAX_ROUNDS || flows < 1 || flows > 1u << 24 || burst < 1 ||
+	    burst > BURST) {
+		fprintf(stderr, "bench-rt_packets: --packets at least %d, --rounds 1 to %d, --flows 1 to 2^24, "
+		        "--burst 1 to %d\n", BURST, MAX_ROUNDS, BURST);
 		return 2;
 	}
 	static struct result res[NCONF], ires[NCONF]; /* compiled, interpreted */
 	struct rt_simple_pool *sp = rt_simple_pool_new(POOL, 2048, 128);
 	int rc = 0;
 	for (size_t k = 0; k < 2 * NCONF && rc == 0; k++) /* warm-up: code, pool, allocator */
-		rc = run(sp, &CONFS[k / 2], n / 10 > BURST ? n / 10 : BURST, flows, k & 1, NULL);
+		rc = run(sp, &CONFS[k / 2], n / 10 > BURST ? n / 10 : BURST, flows, burst, k & 1, NULL);
 	for (int r = 0; r < rounds && rc == 0; r++)
 		for (size_t k = 0; k < 2 * NCONF && rc == 0; k++) /* compiled and interpreted in turn */
-			rc = run(sp, &CONFS[k / 2], n, flows, (k ^ (size_t)r) & 1,
+			rc = run(sp, &CONFS[k / 2], n, flows, burst, (k ^ (size_t)r) & 1,
 			         (k ^ (size_t)r) & 1 ? &ires[k / 2] : &res[k / 2]);
 	rt_simple_pool_free(sp);
 	if (rc)
 		return 1;
 	printf("# runtime alone, one core: 64-byte UDP packets (%u flows, all to port 1500), bursts of %d, "
-	       "%u packets per run, %d interleaved round(s)\n", flows, BURST, n, rounds);
+	       "%u packets per run, %d interleaved round(s)\n", flows, burst, n, rounds);
 	printf("# CPU ns: the least of the rounds (interference on a shared machine only adds), median beside;"
 	       " element: the chain FromNetFront -> X -> ToNetFront less the pass-through\n");
 	printf("# compiled chains (the default) and the generic interpreter (INNET_RT_NOCOMPILE=1) in turn, same run;"
