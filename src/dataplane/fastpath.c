@@ -772,10 +772,91 @@ static inline void prefetch_modules(void *const *mod, uint32_t nk)
 			prefetch_entry(mod[j]);
 }
 
-/* Each kept packet to its module (all this worker's): counted, then held
- * while the module starts, or run with its neighbours of the same module.
- * The views are made first: that work needs no module, and gives the
- * entries time to arrive before the first programs are asked for. */
+/* The burst's order grouped by module: each module's packets in arrival
+ * order, the modules in the order of their first packets, so that a
+ * module gets all its packets of the burst in one push (with ten tenants,
+ * pushes of three rather than three pushes of one). No flow is reordered:
+ * a flow is one module's. The groups are found with a table on the
+ * modules' addresses, local to the burst: no module's memory is read. */
+enum { GROUP_SLOTS = 2 * DP_MAX_BURST, GROUP_END = 0xff };
+_Static_assert(DP_MAX_BURST < GROUP_END, "a packet's index fits in a byte");
+
+static inline uint32_t group_slot(const void *mod)
+{
+	return (uint32_t)(((uintptr_t)mod >> 6) * 0x9E3779B1u) >> 25; /* 7 bits: GROUP_SLOTS */
+}
+_Static_assert(GROUP_SLOTS == 128, "group_slot gives 7 bits");
+
+static const char group_nobody; /* the key of the packets of no module */
+
+static uint32_t group_by_module(void *const *mod, uint32_t nk, uint8_t *ord)
+{
+	const void *key[GROUP_SLOTS] = {0};
+	uint8_t grp[GROUP_SLOTS], head[DP_MAX_BURST], tail[DP_MAX_BURST], next[DP_MAX_BURST];
+	uint32_t ng = 0;
+	for (uint32_t j = 0; j < nk; j++) {
+		const void *k = mod[j] ? mod[j] : (const void *)&group_nobody;
+		uint32_t h = group_slot(k);
+		while (key[h] && key[h] != k)
+			h = (h + 1) & (GROUP_SLOTS - 1);
+		next[j] = GROUP_END;
+		if (!key[h]) {
+			key[h] = k;
+			grp[h] = (uint8_t)ng;
+			head[ng] = tail[ng] = (uint8_t)j;
+			ng++;
+		} else {
+			next[tail[grp[h]]] = (uint8_t)j;
+			tail[grp[h]] = (uint8_t)j;
+		}
+	}
+	uint32_t k = 0;
+	for (uint32_t g = 0; g < ng; g++)
+		for (uint32_t j = head[g]; j != GROUP_END; j = next[j])
+			ord[k++] = (uint8_t)j;
+	return ng;
+}
+
+/* Grouping costs a few ns a packet and pays only when modules have
+ * several packets in a burst: after a burst where it merged fewer than an
+ * eighth of the packets (many tenants), the next GROUP_BACKOFF bursts go
+ * in arrival order; a burst of one module needs no grouping at all. */
+enum { GROUP_BACKOFF = 15 };
+
+static inline bool one_module(void *const *mod, uint32_t nk)
+{
+	for (uint32_t j = 1; j < nk; j++)
+		if (mod[j] != mod[0])
+			return false;
+	return true;
+}
+
+/* The order deliver takes the packets in: *ord NULL for arrival order,
+ * and the modules in that order. */
+static inline void *const *delivery_order(struct dp__worker *w, void *const *mod, uint32_t nk, uint8_t *room,
+                                          void **mods, const uint8_t **ord)
+{
+	*ord = NULL;
+	if (one_module(mod, nk))
+		return mod;
+	if (w->group_skip) {
+		w->group_skip--;
+		return mod;
+	}
+	uint32_t ng = group_by_module(mod, nk, room);
+	if (8 * (nk - ng) < nk)
+		w->group_skip = GROUP_BACKOFF;
+	for (uint32_t i = 0; i < nk; i++)
+		mods[i] = mod[room[i]];
+	*ord = room;
+	return mods;
+}
+
+/* Each kept packet to its module (all this worker's), a module's packets
+ * together (group_by_module): counted, then held while the module
+ * starts, or run. The views are made first: that work needs no module,
+ * and gives the entries time to arrive before the first programs are
+ * asked for. */
 static inline void deliver(struct dp__worker *w, const struct rx *rx, uint32_t nk, uint64_t now)
 {
 	struct rt_pkt *view[DP_MAX_BURST];
@@ -783,18 +864,23 @@ static inline void deliver(struct dp__worker *w, const struct rx *rx, uint32_t n
 		struct rte_mbuf *mb = rx->pk[rx->idx[j]];
 		view[j] = to_view(mb, rx->iplen[j], now);
 	}
-	for (uint32_t j = 0; j < nk && j < PREFETCH_PROG_AHEAD; j++)
-		if (new_module_at(rx->mod, j))
-			prefetch_prog(rx->mod[j]);
+	uint8_t room_ord[DP_MAX_BURST];
+	void *room_mods[DP_MAX_BURST];
+	const uint8_t *ord;
+	void *const *mods = delivery_order(w, rx->mod, nk, room_ord, room_mods, &ord);
+	for (uint32_t i = 0; i < nk && i < PREFETCH_PROG_AHEAD; i++)
+		if (new_module_at(mods, i))
+			prefetch_prog(mods[i]);
 	struct rt_pkt *room[DP_MAX_BURST];
 	struct batch b;
 	batch_init(&b, room, true);
 	uint32_t given = 0;
-	for (uint32_t j = 0; j < nk; j++) {
-		if (j + PREFETCH_PROG_AHEAD < nk && new_module_at(rx->mod, j + PREFETCH_PROG_AHEAD))
-			prefetch_prog(rx->mod[j + PREFETCH_PROG_AHEAD]);
+	for (uint32_t i = 0; i < nk; i++) {
+		if (i + PREFETCH_PROG_AHEAD < nk && new_module_at(mods, i + PREFETCH_PROG_AHEAD))
+			prefetch_prog(mods[i + PREFETCH_PROG_AHEAD]);
+		uint32_t j = ord ? ord[i] : i;
 		struct rte_mbuf *mb = rx->pk[rx->idx[j]];
-		struct dp__mod *m = rx->mod[j];
+		struct dp__mod *m = mods[i];
 		if (!m) {
 			DP__ADD(w->unclassified, 1);
 			rte_pktmbuf_free(mb);

@@ -185,6 +185,7 @@ struct dp__worker {
 	bool signal;
 	uint32_t hold_total;          /* its share of dp_config.hold_total */
 	uint64_t held_now;
+	uint32_t group_skip;          /* bursts left to deliver in arrival order (fastpath.c) */
 	uint64_t turns;               /* loop turns done (atomic): control's grace periods */
 	int parked;                   /* atomic (seq_cst): in its idle sleep, between turns */
 	uint64_t rx_packets, tx_packets, unclassified, not_ipv4, no_route, arp_replies;

@@ -541,6 +541,92 @@ static void test_route_cache_per_destination(void **state)
 	settle();
 }
 
+/* Grouping by module (fastpath.c, deliver): packets of three modules
+ * interleaved in each burst. Each module sees its own packets in the
+ * order they came, none lost or duplicated, and once grouping is on (it
+ * may be backing off after earlier tests' bursts of distinct modules, at
+ * most GROUP_BACKOFF of them) a module's packets of a burst come in one
+ * push. The payload's byte 30 numbers the packets. */
+struct gprog {
+	uint32_t to;
+	int npush, last_n, seen;
+	int next_seq;        /* the sequence number the module expects next */
+	bool in_order;
+};
+
+static uint64_t gp_push(void *self, struct dp_io *io, struct rt_pkt **v, uint32_t n, uint64_t now)
+{
+	struct gprog *g = self;
+	g->npush++;
+	g->last_n = (int)n;
+	for (uint32_t i = 0; i < n; i++) {
+		const uint8_t *ip = rt_pkt_data(v[i]);
+		if (ip[30] != g->next_seq)
+			g->in_order = false;
+		g->next_seq = ip[30] + 1;
+		g->seen++;
+		dp_drop(io, v[i]);
+	}
+	(void)now;
+	return UINT64_MAX;
+}
+
+static void gp_destroy(void *self) { free(self); }
+
+static const struct dp_program_ops gp_ops = {.push = gp_push, .destroy = gp_destroy};
+
+static struct rte_mbuf *frame_to(uint32_t dst, uint8_t seq)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(F.mp);
+	assert_non_null(m);
+	uint8_t *f = (uint8_t *)rte_pktmbuf_append(m, 64);
+	assert_non_null(f);
+	memset(f, 0, 64);
+	f[12] = 0x08;
+	uint8_t *ip = f + 14;
+	ip[0] = 0x45; ip[3] = 50; ip[8] = 64; ip[9] = 17;
+	ip[12] = 198; ip[13] = 51; ip[14] = 100; ip[15] = 7;
+	ip[16] = (uint8_t)(dst >> 24); ip[17] = (uint8_t)(dst >> 16); ip[18] = (uint8_t)(dst >> 8); ip[19] = (uint8_t)dst;
+	ip[22] = 0x05; ip[23] = 0xdc;
+	ip[30] = seq;
+	return m;
+}
+
+static void test_burst_grouped_by_module(void **state)
+{
+	(void)state;
+	enum { NMOD = 3, PER = 4, BURSTS = 17 };
+	struct gprog *g[NMOD];
+	for (int i = 0; i < NMOD; i++) {
+		struct dp_module_key k = {.addr = A(192, 0, 2, 41 + i)};
+		assert_int_equal(dp_module_add(F.dp, (uint64_t)(41 + i), &k, 0), 0);
+		g[i] = calloc(1, sizeof *g[i]);
+		g[i]->in_order = true;
+		struct dp_program prog = {.ops = &gp_ops, .self = g[i]};
+		assert_int_equal(dp_module_run(F.dp, (uint64_t)(41 + i), prog, 0), 0);
+	}
+	settle();
+	for (int b = 0; b < BURSTS; b++) {
+		struct rte_mbuf *v[NMOD * PER];
+		for (int j = 0; j < NMOD * PER; j++) /* A B C A B C ... */
+			v[j] = frame_to(A(192, 0, 2, 41 + j % NMOD), (uint8_t)(b * PER + j / NMOD));
+		while (rte_ring_enqueue_bulk(F.in, (void **)v, NMOD * PER, NULL) == 0)
+			usleep(10);
+		settle(); /* one burst at a time */
+	}
+	for (int i = 0; i < NMOD; i++) {
+		assert_int_equal(g[i]->seen, BURSTS * PER);
+		assert_true(g[i]->in_order);
+		assert_int_equal(g[i]->next_seq, BURSTS * PER);
+		/* the last burst went grouped: all its packets in one push */
+		assert_true(g[i]->last_n >= PER);
+		assert_true(g[i]->npush < BURSTS * PER);
+	}
+	for (int i = 0; i < NMOD; i++)
+		assert_int_equal(dp_module_remove(F.dp, (uint64_t)(41 + i), 0), 0);
+	settle();
+}
+
 /* Timer programs: each fire is counted outside the program (it is freed
  * by a halt), with any fire before the deadline it asked for. */
 struct tstat {
@@ -759,6 +845,7 @@ int main(void)
 		cmocka_unit_test(test_suspend_and_wake),
 		cmocka_unit_test(test_consolidated_tenants_isolated),
 		cmocka_unit_test(test_route_cache_per_destination),
+		cmocka_unit_test(test_burst_grouped_by_module),
 		cmocka_unit_test(test_timers_fire_each_due_module),
 		cmocka_unit_test(test_flood_keeps_hold_bounded),
 		cmocka_unit_test(test_arp_for_module_addresses),
