@@ -3,6 +3,7 @@
  * JSON and Prometheus text (see internal.h, docs/stateful.md). */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1082,6 +1083,44 @@ static void metrics_process(struct buf *b, struct plat *p)
 	    (unsigned long long)restarts);
 }
 
+/* Each fast-path lcore's share (dp-lcores): how its modules and packets
+ * are spread, and what steering between them costs. One family per
+ * figure, the lcore (its EAL number) as the label. */
+static void lcore_metrics(struct buf *b, const struct dp *dp)
+{
+	static const struct {
+		const char *name, *type, *help;
+		size_t off;
+	} fam[] = {
+		{"innet_dp_lcore_modules", "gauge", "Modules a fast-path lcore owns (only the owner runs a module).",
+		 offsetof(struct dp_lcore_stats, modules)},
+		{"innet_dp_lcore_rx_packets_total", "counter", "Packets a fast-path lcore received on its rx queues.",
+		 offsetof(struct dp_lcore_stats, rx_packets)},
+		{"innet_dp_lcore_delivered_total", "counter", "Packets a fast-path lcore gave its modules.",
+		 offsetof(struct dp_lcore_stats, delivered)},
+		{"innet_dp_lcore_steered_out_total", "counter",
+		 "Packets a fast-path lcore handed to the lcores that own their modules.",
+		 offsetof(struct dp_lcore_stats, steered_out)},
+		{"innet_dp_lcore_steered_in_total", "counter", "Packets a fast-path lcore took from other lcores.",
+		 offsetof(struct dp_lcore_stats, steered_in)},
+		{"innet_dp_lcore_steer_drops_total", "counter",
+		 "Packets dropped because the owning lcore's ring was full (it is overloaded).",
+		 offsetof(struct dp_lcore_stats, steer_drops)},
+	};
+	unsigned n = dp_lcores(dp);
+	for (size_t f = 0; f < sizeof fam / sizeof fam[0]; f++) {
+		out(b, "# HELP %s %s\n# TYPE %s %s\n", fam[f].name, fam[f].help, fam[f].name, fam[f].type);
+		for (unsigned w = 0; w < n; w++) {
+			struct dp_lcore_stats st;
+			if (dp_lcore_stats(dp, w, &st) < 0)
+				continue;
+			uint64_t v;
+			memcpy(&v, (const char *)&st + fam[f].off, sizeof v);
+			out(b, "%s{lcore=\"%u\"} %llu\n", fam[f].name, st.lcore, (unsigned long long)v);
+		}
+	}
+}
+
 static int h_metrics(struct api_req *r, void *ud)
 {
 	struct plat *p = ud;
@@ -1126,6 +1165,8 @@ static int h_metrics(struct api_req *r, void *ud)
 			    (unsigned long long)ds.unclassified, (unsigned long long)ds.not_ipv4,
 			    (unsigned long long)ds.no_route, (unsigned long long)ds.tx_drops,
 			    (unsigned long long)ds.arp_replies, (unsigned long long)ds.held_now);
+		if (have_ds)
+			lcore_metrics(&b, p->dp);
 		if (have_ds && ds.process_port)
 			out(&b, "# HELP innet_dp_process_packets_total Packets between process modules and their programs.\n"
 			        "# TYPE innet_dp_process_packets_total counter\n"

@@ -445,6 +445,21 @@ def test_two_tenants_consolidated():
         assert all(g["to"] == "172.16.15.133" for g in a) and all(g["to"] == "172.16.15.134" for g in b), got
         ra, rb = module(d, toks["a"], ids["a"])["runtime"], module(d, toks["b"], ids["b"])["runtime"]
         assert ra["rx_packets"] == 8 and rb["rx_packets"] == 4, (ra, rb)
+        # each fast-path lcore's share in /metrics: one line per lcore, the
+        # two modules spread over them (fewest modules first), every packet
+        # given to its module once, what one lcore steered the other took
+        lcores = int(os.environ.get("INNET_DP_LCORES", "1"))
+        text = it.expect_status(d.get("/metrics"), 200).text
+        per = [l for l in text.splitlines() if l.startswith("innet_dp_lcore_modules{")]
+        assert len(per) == lcores, text
+        assert [int(float(l.rsplit(" ", 1)[1])) for l in per] == ([2] if lcores == 1 else [1, 1]), per
+        assert metric(d, "innet_dp_lcore_delivered_total") == 12, text
+        assert metric(d, "innet_dp_lcore_steer_drops_total") == 0, text
+        out, inn = metric(d, "innet_dp_lcore_steered_out_total"), metric(d, "innet_dp_lcore_steered_in_total")
+        assert out == inn, text
+        # one rx queue on the internet side: the packets of the module the
+        # other lcore owns (4 or 8 of them) went through the ring
+        assert inn == 0 if lcores == 1 else inn in (4, 8), text
         # and neither tenant sees the other's module
         it.expect_status(d.get("/v1/modules/%d" % ids["b"], token=toks["a"]), 404)
         cli.stop()
