@@ -760,15 +760,56 @@ void dp__quiesce(struct dp *dp)
 			rte_pause();
 }
 
-/* The worker owning the fewest modules, the lowest on a tie: modules are
- * alike until they run, and their packet rates change; a module stays
- * where it was put (moving it would mean handing its state over). */
-static unsigned place(const struct dp *dp)
+/* Placement by load. Control samples each worker's delivered packets at
+ * most every PLACE_SAMPLE_NS, when a module is placed, into a rate that
+ * halves the weight of older windows. A new module goes to the worker
+ * with the lowest rate; rates closer than PLACE_SAME_PPS or a tenth of
+ * the larger count as equal, and then the fewest modules wins, the lowest
+ * index on a tie (so, with no traffic, modules go round). Until the next
+ * sample the chosen worker is charged an average module's rate, so that
+ * a burst of deploys spreads. A module stays where it was put (moving it
+ * would mean handing its state over). */
+enum { PLACE_SAMPLE_NS = 100 * 1000 * 1000, PLACE_SAME_PPS = 1000 };
+
+static void sample_load(struct dp *dp)
 {
+	uint64_t now = dp_now_ns();
+	if (dp->ctl_load_ns && now - dp->ctl_load_ns < PLACE_SAMPLE_NS)
+		return;
+	double dt = dp->ctl_load_ns ? (double)(now - dp->ctl_load_ns) / 1e9 : 0;
+	for (unsigned i = 0; i < dp->nworkers; i++) {
+		struct dp__worker *w = dp->w[i];
+		uint64_t d = DP__LOAD(w->delivered);
+		double rate = dt > 0 ? (double)(d - w->ctl_delivered) / dt : 0;
+		w->ctl_delivered = d;
+		w->ctl_rate = (w->ctl_rate + rate) / 2;
+	}
+	dp->ctl_load_ns = now;
+}
+
+static bool less_loaded(const struct dp__worker *a, const struct dp__worker *b)
+{
+	double hi = a->ctl_rate > b->ctl_rate ? a->ctl_rate : b->ctl_rate;
+	double diff = a->ctl_rate > b->ctl_rate ? a->ctl_rate - b->ctl_rate : b->ctl_rate - a->ctl_rate;
+	if (diff > PLACE_SAME_PPS && diff > hi / 10)
+		return a->ctl_rate < b->ctl_rate;
+	return a->ctl_nmods < b->ctl_nmods;
+}
+
+static unsigned place(struct dp *dp)
+{
+	sample_load(dp);
 	unsigned best = 0;
-	for (unsigned i = 1; i < dp->nworkers; i++)
-		if (dp->w[i]->ctl_nmods < dp->w[best]->ctl_nmods)
+	double total = 0;
+	uint64_t nmods = 0;
+	for (unsigned i = 0; i < dp->nworkers; i++) {
+		total += dp->w[i]->ctl_rate;
+		nmods += dp->w[i]->ctl_nmods;
+		if (i && less_loaded(dp->w[i], dp->w[best]))
 			best = i;
+	}
+	if (nmods)
+		dp->w[best]->ctl_rate += total / (double)nmods;
 	return best;
 }
 

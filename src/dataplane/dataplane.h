@@ -232,7 +232,7 @@ struct rt_module *dp_program_module(const struct dp_program *prog);
  * dp_sync waits (on the calling thread) until every queued command is done
  * and their events delivered; tests and the shutdown path use it. */
 
-/* Deploy on the worker owning the fewest modules (dp_module_lcore): the
+/* Deploy on the least loaded worker (dp_lcores, dp_module_lcore): the
  * module's key is classified from now on; packets opening a
  * flow (TCP SYN; any first packet of UDP and other connectionless
  * protocols, e.g. IP-in-IP) are held (up to hold_packets) and announced as
@@ -306,8 +306,9 @@ struct dp_stats {
 int dp_stats(const struct dp *dp, struct dp_stats *st);
 
 /* The fast path's workers (dp_config.lcores). A module is placed, when it
- * is added, on the worker owning the fewest modules (the lowest index on
- * a tie) and stays there. */
+ * is added, on the worker with the fewest packets per second lately (the
+ * fewest modules among equals, then the lowest index; src/dataplane/
+ * README.md, "More than one lcore") and stays there. */
 unsigned dp_lcores(const struct dp *dp);
 /* The worker (0 .. dp_lcores - 1) that owns a module, or -ENOENT. */
 int dp_module_lcore(const struct dp *dp, uint64_t id);

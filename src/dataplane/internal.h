@@ -194,6 +194,8 @@ struct dp__worker {
 	/* control */
 	uint32_t outstanding;         /* commands not yet done */
 	uint32_t ctl_nmods;           /* modules it owns */
+	uint64_t ctl_delivered;       /* delivered at the last load sample (dataplane.c, place) */
+	double ctl_rate;              /* its recent load, packets per second */
 };
 
 struct dp {
@@ -220,6 +222,7 @@ struct dp {
 	unsigned nlaunched;
 	struct dp__worker *w[DP_MAX_LCORES];
 	uint64_t nmods, nrunning;     /* control */
+	uint64_t ctl_load_ns;         /* control: the last load sample (0: none yet) */
 	/* the process port (has_proc): tag -> tagged module, written by
 	 * control (atomic stores), read by the workers that poll it */
 	bool has_proc;
