@@ -1,7 +1,7 @@
 /* The control side of the fast path: EAL and ports, tables, the workers,
  * their command rings that publish modules, and the event rings that
  * report back. Control is the only writer of the tables the workers read
- * (cls, addrs, tags): a worker never waits for another or for control. */
+ * (cls, exact, addrs, tags): a worker never waits for another or for control. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>

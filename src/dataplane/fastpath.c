@@ -670,12 +670,12 @@ static inline void classify(struct dp *dp, struct rx *rx, uint32_t nk)
 		addr[j] = rx->keys[j].addr;
 	dp__cls_lookup_bulk(t, addr, nk, val);
 	for (uint32_t j = 0; j < nk; j++)
-		if (val[j] >> 1)
-			rte_prefetch0(&dp->cls.slots[val[j] >> 1]);
+		if (dp__cls_slot_of(val[j]))
+			rte_prefetch0(&dp->cls.slots[dp__cls_slot_of(val[j])]);
 	const void *xkp[DP_MAX_BURST];
 	uint32_t xmap[DP_MAX_BURST], nx = 0;
 	for (uint32_t j = 0; j < nk; j++) {
-		uint32_t s = val[j] >> 1;
+		uint32_t s = dp__cls_slot_of(val[j]);
 		rx->mod[j] = s ? dp__cls_slot(&dp->cls, s) : NULL;
 		if ((val[j] & DP__CLS_EXACT) && rx->keys[j].port) {
 			xkp[nx] = rx->kp[j];
