@@ -1,7 +1,7 @@
 /* The control side of the fast path: EAL and ports, tables, the workers,
  * their command rings that publish modules, and the event rings that
  * report back. Control is the only writer of the tables the workers read
- * (cls, addrs, tags): a worker never waits for another or for control. */
+ * (cls, exact, addrs, tags): a worker never waits for another or for control. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -433,7 +433,8 @@ static void dp_free(struct dp *dp)
 	}
 	for (unsigned i = 0; i < dp->nworkers; i++)
 		worker_free(dp->w[i]);
-	rte_hash_free(dp->cls);
+	dp__cls_fini(&dp->cls);
+	rte_hash_free(dp->exact);
 	rte_hash_free(dp->addrs);
 	rte_hash_free(dp->ids);
 	rte_hash_free(dp->keys);
@@ -523,6 +524,11 @@ static int lcore_check(const struct dp *dp, char *err, size_t errlen)
 	return 0;
 }
 
+static void cls_quiesce(void *dp)
+{
+	dp__quiesce(dp);
+}
+
 /* The mbuf pool, the module tables, the LPM and the rings, named after dp
  * so that two dataplanes in one process do not collide. */
 static int tables_create(struct dp *dp, char *err, size_t errlen)
@@ -537,14 +543,15 @@ static int tables_create(struct dp *dp, char *err, size_t errlen)
 		        dp->cfg.nb_mbufs, rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
-	dp->cls = mk_hash(dp, "dpc", dp->cfg.max_modules, sizeof(struct dp__key), true);
+	int cr = dp__cls_init(&dp->cls, dp->cfg.max_modules, cls_quiesce, dp);
+	dp->exact = mk_hash(dp, "dpc", dp->cfg.max_modules, sizeof(struct dp__key), true);
 	dp->keys = mk_hash(dp, "dpk", dp->cfg.max_modules, sizeof(struct dp__key), false);
 	dp->ids = mk_hash(dp, "dpi", dp->cfg.max_modules, sizeof(uint64_t), false);
 	dp->addrs = mk_hash(dp, "dpa", dp->cfg.max_modules, sizeof(uint32_t), true);
 	snprintf(name, sizeof name, "dpl%lx", (unsigned long)(uintptr_t)dp);
 	struct rte_lpm_config lc = {.max_rules = 1024, .number_tbl8s = 256};
 	dp->lpm = rte_lpm_create(name, (int)rte_socket_id(), &lc);
-	if (!dp->cls || !dp->keys || !dp->ids || !dp->addrs || !dp->lpm) {
+	if (cr < 0 || !dp->exact || !dp->keys || !dp->ids || !dp->addrs || !dp->lpm) {
 		fmt_err(err, errlen, "dataplane: cannot create tables for %u modules (%s)",
 		        dp->cfg.max_modules, rte_strerror(rte_errno));
 		return -ENOMEM;
@@ -837,6 +844,23 @@ struct dp__mod *dp__find(const struct dp *dp, uint64_t id)
 	return data;
 }
 
+/* k's module into the classifier: an address-only key into the address
+ * table, an exact key into dp->exact with its address's flag set first (a
+ * flag without a key only costs a lookup that misses). */
+static int classify_add(struct dp *dp, const struct dp__key *k, struct dp__mod *m)
+{
+	if (!k->port)
+		return dp__cls_add(&dp->cls, k->addr, dp__tagged(m, m->owner));
+	int r = dp__cls_add_exact(&dp->cls, k->addr);
+	if (r < 0)
+		return r;
+	if (rte_hash_add_key_data(dp->exact, k, dp__tagged(m, m->owner)) < 0) {
+		dp__cls_del_exact(&dp->cls, k->addr);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
 int dp_module_add(struct dp *dp, uint64_t id, const struct dp_module_key *key, uint32_t cookie)
 {
 	if (!dp)
@@ -866,7 +890,6 @@ int dp_module_add(struct dp *dp, uint64_t id, const struct dp_module_key *key, u
 	m->io.w = dp->w[m->owner];
 	m->deadline = UINT64_MAX;
 	m->state = DP_MOD_DEPLOYED;
-	m->cls_pos = -1;
 	if (rte_hash_add_key_data(dp->ids, &id, m) < 0) {
 		free(m);
 		return -ENOSPC;
@@ -876,17 +899,16 @@ int dp_module_add(struct dp *dp, uint64_t id, const struct dp_module_key *key, u
 		free(m);
 		return -ENOSPC;
 	}
-	/* the module is whole before the workers can find it (the LF hash
-	 * publishes with a release) */
-	if (rte_hash_add_key_data(dp->cls, &k, dp__tagged(m, m->owner)) < 0) {
+	/* the module is whole before the workers can find it (both tables
+	 * publish with a release) */
+	int cr = classify_add(dp, &k, m);
+	if (cr < 0) {
 		rte_hash_del_key(dp->keys, &k);
 		rte_hash_del_key(dp->ids, &id);
 		free(m);
-		return -ENOSPC;
+		return cr == -ENOMEM ? -ENOMEM : -ENOSPC;
 	}
 	addr_ref(dp, k.addr, 1);
-	if (k.port)
-		DP__SET(dp->nexact, dp->nexact + 1);
 	/* the ADD's acknowledgement comes from the owner, after any command
 	 * sent before it */
 	int r = send_cmd(dp, DP__CMD_ADD, m, (struct dp_program){0}, cookie);
@@ -950,13 +972,19 @@ int dp_module_remove(struct dp *dp, uint64_t id, uint32_t cookie)
 	/* out of the classifier, then wait until no worker is in a turn that
 	 * may have found it: from then on every packet for it is in its
 	 * owner's hands or rings, and the REMOVE drains those rings first */
-	int32_t cpos = rte_hash_del_key(dp->cls, &k);
+	int32_t cpos = -1;
+	uint32_t slot = 0;
+	if (k.port) {
+		cpos = rte_hash_del_key(dp->exact, &k);
+		dp__cls_del_exact(&dp->cls, k.addr);
+	} else {
+		slot = dp__cls_del(&dp->cls, k.addr);
+	}
 	int32_t apos = addr_ref(dp, k.addr, -1);
-	if (k.port)
-		DP__SET(dp->nexact, dp->nexact - 1);
 	dp__quiesce(dp);
 	if (cpos >= 0)
-		rte_hash_free_key_with_position(dp->cls, cpos);
+		rte_hash_free_key_with_position(dp->exact, cpos);
+	dp__cls_slot_free(&dp->cls, slot);
 	if (apos >= 0)
 		rte_hash_free_key_with_position(dp->addrs, apos);
 	int r = send_cmd(dp, DP__CMD_REMOVE, m, (struct dp_program){0}, cookie);

@@ -237,7 +237,9 @@ struct rt_module *dp_program_module(const struct dp_program *prog);
  * flow (TCP SYN; any first packet of UDP and other connectionless
  * protocols, e.g. IP-in-IP) are held (up to hold_packets) and announced as
  * DP_EV_NEW_FLOW, others dropped, until dp_module_run. -EEXIST for a known
- * id, -ENOSPC when full. */
+ * id, -EADDRINUSE for a key another module has, -ENOSPC when full, -ENOMEM,
+ * -EINVAL for address 0.0.0.0 (the address table's empty entry) or a proto
+ * without a port or a port without a proto. */
 int dp_module_add(struct dp *dp, uint64_t id, const struct dp_module_key *key, uint32_t cookie);
 /* Publish `prog` (owned by the dataplane from now on, even on error): the
  * held packets go through it first, in arrival order. */

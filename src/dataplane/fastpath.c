@@ -669,32 +669,39 @@ static inline uint32_t keep_ipv4(struct dp__worker *w, struct dp__txbuf *tb, str
 	return 1;
 }
 
-/* (addr, proto, port) first, when any module has such a key; then the
- * address alone for what is left; both as bulk lookups. */
+/* The address table for every packet; (addr, proto, port) in dp->exact
+ * only for packets whose address has such a key (rare), and an exact
+ * match wins over the address's module. A packet without a port (not
+ * TCP/UDP, a later fragment) cannot match an exact key, which always has
+ * one. */
 static inline void classify(struct dp *dp, struct rx *rx, uint32_t nk)
 {
-	uint64_t hits = 0;
-	if (DP__LOAD(dp->nexact))
-		rte_hash_lookup_bulk_data(dp->cls, rx->kp, nk, &hits, rx->mod);
-	struct dp__key akeys[DP_MAX_BURST];
-	const void *akp[DP_MAX_BURST];
-	void *adata[DP_MAX_BURST];
-	uint32_t amap[DP_MAX_BURST], na = 0;
+	const struct dp__cls_tab *t = dp__cls_load(&dp->cls);
+	uint32_t addr[DP_MAX_BURST], val[DP_MAX_BURST];
+	for (uint32_t j = 0; j < nk; j++)
+		addr[j] = rx->keys[j].addr;
+	dp__cls_lookup_bulk(t, addr, nk, val);
+	for (uint32_t j = 0; j < nk; j++)
+		if (dp__cls_slot_of(val[j]))
+			rte_prefetch0(&dp->cls.slots[dp__cls_slot_of(val[j])]);
+	const void *xkp[DP_MAX_BURST];
+	uint32_t xmap[DP_MAX_BURST], nx = 0;
 	for (uint32_t j = 0; j < nk; j++) {
-		if (hits & (1ull << j))
-			continue;
-		rx->mod[j] = NULL;
-		akeys[na] = (struct dp__key){.addr = rx->keys[j].addr};
-		akp[na] = &akeys[na];
-		amap[na++] = j;
+		uint32_t s = dp__cls_slot_of(val[j]);
+		rx->mod[j] = s ? dp__cls_slot(&dp->cls, s) : NULL;
+		if ((val[j] & DP__CLS_EXACT) && rx->keys[j].port) {
+			xkp[nx] = rx->kp[j];
+			xmap[nx++] = j;
+		}
 	}
-	if (!na)
+	if (!nx)
 		return;
-	uint64_t ahits = 0;
-	rte_hash_lookup_bulk_data(dp->cls, akp, na, &ahits, adata);
-	for (uint32_t i = 0; i < na; i++)
-		if (ahits & (1ull << i))
-			rx->mod[amap[i]] = adata[i];
+	uint64_t hits = 0;
+	void *xdata[DP_MAX_BURST];
+	rte_hash_lookup_bulk_data(dp->exact, xkp, nx, &hits, xdata);
+	for (uint32_t i = 0; i < nx; i++)
+		if (hits & (1ull << i))
+			rx->mod[xmap[i]] = xdata[i];
 }
 
 /* ---- steering: packets of modules another worker owns -------------------------- */

@@ -55,6 +55,100 @@ struct dp__key {
 	uint64_t pad2;
 };
 
+/* The address table (cls.c): IPv4 destination (host order, never 0) ->
+ * the module keyed by that address alone, and whether some module has an
+ * (addr, proto, port) key there (those are in dp->exact). Open addressing
+ * with linear probing, capacity a power of two >= 2 * max_addrs, fixed.
+ * An entry is one 64-bit word, addr << 32 | slot << 1 | exact:
+ *   0                      empty (never used)
+ *   addr, slot 0, exact 0  tombstone (a deleted address; probes go past it)
+ *   otherwise              live; slot 0 when no module has the address alone
+ * Workers load the table pointer once per burst (acquire) and each entry
+ * with one atomic load; the control thread alone writes, with single
+ * 64-bit release stores, so a reader sees an entry before or after an
+ * update, never between. A slot (the tagged module, index 0 unused) is
+ * reused only after the caller's grace period; a rebuild (when live and
+ * tombstones pass 3/4 of the table) publishes a fresh table and frees the
+ * old one after c->quiesce. */
+#define DP__CLS_EXACT 1u
+struct dp__cls_tab {
+	uint32_t mask, shift;         /* position = (addr * 0x9E3779B1) >> shift */
+	uint64_t e[] __attribute__((aligned(64)));
+};
+struct dp__cls {
+	struct dp__cls_tab *tab;      /* atomic: a rebuild replaces it */
+	void **slots;                 /* [nslots], atomic: tagged modules */
+	/* control */
+	uint32_t cap, nslots;
+	uint32_t live, used;          /* live entries; live + tombstones */
+	uint32_t *nexact;             /* [cap]: exact keys at the entry's address */
+	uint32_t *free, nfree;        /* free slots */
+	uint64_t rebuilds;
+	void (*quiesce)(void *arg);   /* a grace period (NULL: no readers) */
+	void *qarg;
+};
+
+static inline uint32_t dp__cls_addr(uint64_t e) { return (uint32_t)(e >> 32); }
+static inline uint32_t dp__cls_val(uint64_t e) { return (uint32_t)e; }
+static inline uint32_t dp__cls_slot_of(uint64_t e) { return (uint32_t)e >> 1; }
+static inline uint32_t dp__cls_hash(const struct dp__cls_tab *t, uint32_t addr)
+{
+	return (uint32_t)(addr * 0x9E3779B1u) >> t->shift;
+}
+
+/* Control thread. 0 or -ENOMEM, -EINVAL (max_addrs 0 or over 2^29). */
+int dp__cls_init(struct dp__cls *c, uint32_t max_addrs, void (*quiesce)(void *arg), void *arg);
+void dp__cls_fini(struct dp__cls *c);
+/* addr's address-only module (tagged, not NULL): 0, -EEXIST, -ENOSPC
+ * (no slot, or the table is full), -ENOMEM (a rebuild failed), -EINVAL. */
+int dp__cls_add(struct dp__cls *c, uint32_t addr, void *mod);
+/* One more exact key at addr (sets the flag): 0, -ENOSPC, -ENOMEM, -EINVAL. */
+int dp__cls_add_exact(struct dp__cls *c, uint32_t addr);
+/* addr's address-only module out: the slot to give to dp__cls_slot_free
+ * after a grace period, 0 if there was none. */
+uint32_t dp__cls_del(struct dp__cls *c, uint32_t addr);
+/* One exact key at addr less (the flag goes with the last). */
+void dp__cls_del_exact(struct dp__cls *c, uint32_t addr);
+void dp__cls_slot_free(struct dp__cls *c, uint32_t slot);
+
+/* Workers. The table to use for a burst. */
+static inline const struct dp__cls_tab *dp__cls_load(const struct dp__cls *c)
+{
+	return __atomic_load_n(&c->tab, __ATOMIC_ACQUIRE);
+}
+/* addr's value (slot << 1 | exact), 0 when absent. */
+static inline uint32_t dp__cls_probe(const struct dp__cls_tab *t, uint32_t addr, uint32_t h)
+{
+	for (;;) {
+		uint64_t e = __atomic_load_n(&t->e[h], __ATOMIC_ACQUIRE);
+		if (e == 0)
+			return 0;
+		if (dp__cls_addr(e) == addr)
+			return dp__cls_val(e);
+		h = (h + 1) & t->mask;
+	}
+}
+static inline uint32_t dp__cls_lookup(const struct dp__cls_tab *t, uint32_t addr)
+{
+	return dp__cls_probe(t, addr, dp__cls_hash(t, addr));
+}
+/* n (at most DP_MAX_BURST) lookups: every hash and prefetch first, then
+ * the probes, so the entries' cache misses overlap. */
+static inline void dp__cls_lookup_bulk(const struct dp__cls_tab *t, const uint32_t *addr, uint32_t n, uint32_t *val)
+{
+	uint32_t h[DP_MAX_BURST];
+	for (uint32_t i = 0; i < n; i++) {
+		h[i] = dp__cls_hash(t, addr[i]);
+		__builtin_prefetch(&t->e[h[i]]);
+	}
+	for (uint32_t i = 0; i < n; i++)
+		val[i] = dp__cls_probe(t, addr[i], h[i]);
+}
+static inline void *dp__cls_slot(const struct dp__cls *c, uint32_t slot)
+{
+	return __atomic_load_n(&c->slots[slot], __ATOMIC_RELAXED);
+}
+
 /* The last route a module's packets took, with the Ethernet header it
  * gives them: a module's output mostly goes to one destination, so this
  * saves the rte_lpm_lookup (a cold tbl24 line per tenant) and the header
@@ -99,7 +193,6 @@ struct dp__mod {
 	uint64_t drops, held, hold_drops, mem, queued;
 	bool running;                 /* control: a program was sent */
 	uint32_t owner;               /* the worker that owns it (fixed at dp_module_add) */
-	int32_t cls_pos;              /* control: its classifier slot, freed after a grace period */
 	bool wake_any;                /* fast path: suspended, any packet is held */
 	/* the process port (dp_process_link) */
 	uint16_t ptag;                /* fast path: its tag, 0: none */
@@ -210,9 +303,9 @@ struct dp {
 	/* read by every worker, written by control only (lock-free readers;
 	 * a deleted key's slot and module are freed after a grace period,
 	 * dp__quiesce) */
-	struct rte_hash *cls;         /* dp__key -> tagged mod */
+	struct dp__cls cls;           /* addr -> tagged mod of the address-only key, has exact keys */
+	struct rte_hash *exact;       /* dp__key with a proto and port -> tagged mod */
 	struct rte_hash *addrs;       /* addr -> refcount (ARP) */
-	uint32_t nexact;              /* atomic: keys with a proto and port */
 	struct rte_hash *ids;         /* control: id -> mod */
 	struct rte_hash *keys;        /* control: dp__key -> mod */
 	struct rte_lpm *lpm;          /* dst -> route index, fixed from dp_start on */
@@ -242,7 +335,7 @@ static inline struct rt_pkt *dp__pkt(struct rte_mbuf *m)
 /* A worker's loop (arg: its struct dp__worker). */
 int dp__fast_main(void *arg);
 /* Wait until every worker finished the loop turn it was in: what it
- * read from cls, addrs or tags before is no longer used (control). */
+ * read from cls, exact, addrs or tags before is no longer used (control). */
 void dp__quiesce(struct dp *dp);
 /* Send a command to the fast path (dataplane.c). */
 struct dp__cmd *dp__cmd_new(enum dp__cmd_type type, struct dp__mod *m);

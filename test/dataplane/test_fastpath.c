@@ -497,6 +497,125 @@ static void test_consolidated_tenants_isolated(void **state)
 	assert_int_equal(d2, 1);
 }
 
+/* A later fragment of UDP to dport: no port in it, so keyed by its
+ * address alone. */
+static void send_frag(uint32_t dst, uint16_t dport)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(F.mp);
+	assert_non_null(m);
+	uint8_t f[64];
+	memset(f, 0, 64);
+	memset(f, 0xaa, 6);
+	f[6] = 2; f[11] = 1;
+	f[12] = 0x08;
+	uint8_t *ip = f + 14;
+	ip[0] = 0x45; ip[3] = 50; ip[7] = 1; ip[8] = 64; ip[9] = 17; /* offset 8 bytes */
+	ip[12] = 198; ip[13] = 51; ip[14] = 100; ip[15] = 7;
+	ip[16] = (uint8_t)(dst >> 24); ip[17] = (uint8_t)(dst >> 16); ip[18] = (uint8_t)(dst >> 8); ip[19] = (uint8_t)dst;
+	ip[22] = (uint8_t)(dport >> 8); ip[23] = (uint8_t)dport; /* payload bytes where a port would be */
+	assert_non_null(rte_pktmbuf_append(m, 64));
+	memcpy(rte_pktmbuf_mtod(m, uint8_t *), f, 64);
+	while (rte_ring_enqueue(F.in, m) != 0)
+		usleep(10);
+}
+
+/* The tags of what came out, counted: tags[t] packets went through the
+ * program tagged t. */
+static void recv_tags(int want, int tags[256])
+{
+	struct rte_mbuf *v[64];
+	memset(tags, 0, 256 * sizeof *tags);
+	int n = recv_pkts(v, 64, want);
+	assert_int_equal(n, want);
+	for (int i = 0; i < n; i++)
+		tags[rte_pktmbuf_mtod_offset(v[i], const uint8_t *, 14)[28]]++;
+	free_all(v, n);
+}
+
+/* (addr, proto, port) keys and an address-only key on one address, and
+ * exact keys alone on another: an exact match wins, everything else for
+ * the address (other ports and protocols, ICMP, later fragments) goes to
+ * the address's module, and removing either side leaves the other's
+ * packets where they were. */
+static void test_exact_wins_over_address(void **state)
+{
+	(void)state;
+	uint32_t x = A(192, 0, 2, 60), y = A(192, 0, 2, 63);
+	struct dp_module_key ka = {.addr = x}, ku = {.addr = x, .proto = 17, .port = 53},
+	                     kt = {.addr = x, .proto = 6, .port = 80}, ky = {.addr = y, .proto = 17, .port = 53};
+	assert_int_equal(dp_module_add(F.dp, 60, &ka, 0), 0);
+	assert_int_equal(dp_module_add(F.dp, 61, &ku, 0), 0);
+	assert_int_equal(dp_module_add(F.dp, 62, &kt, 0), 0);
+	assert_int_equal(dp_module_add(F.dp, 63, &ky, 0), 0);
+	struct dp_module_key k0 = {.addr = 0};
+	assert_int_equal(dp_module_add(F.dp, 64, &k0, 0), -EINVAL);
+	int d[4] = {0};
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(dp_module_run(F.dp, 60 + (uint64_t)i, tprog(A(10, 0, 0, 60 + i), (uint8_t)(0x60 + i), &d[i]), 0), 0);
+	settle();
+	struct dp_stats ds;
+	dp_stats(F.dp, &ds);
+	uint64_t uncl = ds.unclassified;
+	int tags[256];
+
+	send_pkt(x, 17, 53, 0);   /* 61 */
+	send_pkt(x, 6, 80, 0x10); /* 62 */
+	send_pkt(x, 17, 54, 0);   /* 60 */
+	send_pkt(x, 6, 53, 0x10); /* 60 */
+	send_pkt(x, 1, 53, 0);    /* 60: ICMP */
+	send_frag(x, 53);         /* 60 */
+	send_pkt(y, 17, 53, 0);   /* 63 */
+	send_pkt(y, 17, 54, 0);   /* nobody */
+	send_frag(y, 53);         /* nobody */
+	recv_tags(7, tags);
+	assert_int_equal(tags[0x60], 4);
+	assert_int_equal(tags[0x61], 1);
+	assert_int_equal(tags[0x62], 1);
+	assert_int_equal(tags[0x63], 1);
+	settle();
+	dp_stats(F.dp, &ds);
+	assert_int_equal(ds.unclassified, uncl + 2);
+
+	/* the exact UDP key out: its packets fall back to the address */
+	assert_int_equal(dp_module_remove(F.dp, 61, 0), 0);
+	settle();
+	send_pkt(x, 17, 53, 0);
+	send_pkt(x, 6, 80, 0x10);
+	recv_tags(2, tags);
+	assert_int_equal(tags[0x60], 1);
+	assert_int_equal(tags[0x62], 1);
+
+	/* the address's module out: only the exact TCP key is left there */
+	assert_int_equal(dp_module_remove(F.dp, 60, 0), 0);
+	settle();
+	send_pkt(x, 6, 80, 0x10);
+	send_pkt(x, 17, 53, 0);
+	send_pkt(x, 6, 81, 0x10);
+	recv_tags(1, tags);
+	assert_int_equal(tags[0x62], 1);
+	settle();
+	dp_stats(F.dp, &ds);
+	assert_int_equal(ds.unclassified, uncl + 4);
+
+	/* and back: the address's module again, as a new one */
+	assert_int_equal(dp_module_add(F.dp, 65, &ka, 0), 0);
+	int d5 = 0;
+	assert_int_equal(dp_module_run(F.dp, 65, tprog(A(10, 0, 0, 65), 0x65, &d5), 0), 0);
+	settle();
+	send_pkt(x, 17, 53, 0);
+	send_pkt(x, 6, 80, 0x10);
+	recv_tags(2, tags);
+	assert_int_equal(tags[0x65], 1);
+	assert_int_equal(tags[0x62], 1);
+
+	for (uint64_t id = 62; id <= 65; id++)
+		assert_int_equal(dp_module_remove(F.dp, id, 0), id == 64 ? -ENOENT : 0);
+	settle();
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(d[i], 1);
+	assert_int_equal(d5, 1);
+}
+
 /* One module's output to three destinations in turn, in one burst: each
  * packet takes its own route's next hop (the per-module route cache never
  * hands one destination's header to another), the unroutable one is
@@ -844,6 +963,7 @@ int main(void)
 		cmocka_unit_test(test_first_packet_starts_module),
 		cmocka_unit_test(test_suspend_and_wake),
 		cmocka_unit_test(test_consolidated_tenants_isolated),
+		cmocka_unit_test(test_exact_wins_over_address),
 		cmocka_unit_test(test_route_cache_per_destination),
 		cmocka_unit_test(test_burst_grouped_by_module),
 		cmocka_unit_test(test_timers_fire_each_due_module),
