@@ -58,7 +58,10 @@ struct dp__key {
 /* The address table (cls.c): IPv4 destination (host order, never 0) ->
  * the module keyed by that address alone, and whether some module has an
  * (addr, proto, port) key there (those are in dp->exact). Open addressing
- * with linear probing, capacity a power of two >= 2 * max_addrs, fixed.
+ * with linear probing; `cap`, a power of two >= 2 * max_addrs, is the
+ * most it grows to: it starts at 64 entries and doubles (a rebuild) while
+ * more than half is live, so the entries of a few tenants share a few
+ * lines instead of being spread over cap.
  * An entry is one 64-bit word, addr << 32 | slot << 1 | exact:
  *   0                      empty (never used)
  *   addr, slot 0, exact 0  tombstone (a deleted address; probes go past it)
@@ -67,9 +70,9 @@ struct dp__key {
  * with one atomic load; the control thread alone writes, with single
  * 64-bit release stores, so a reader sees an entry before or after an
  * update, never between. A slot (the tagged module, index 0 unused) is
- * reused only after the caller's grace period; a rebuild (when live and
- * tombstones pass 3/4 of the table) publishes a fresh table and frees the
- * old one after c->quiesce. */
+ * reused only after the caller's grace period; a rebuild (to grow, or
+ * when live and tombstones pass 3/4 of the table) publishes a fresh table
+ * and frees the old one after c->quiesce. */
 #define DP__CLS_EXACT 1u
 struct dp__cls_tab {
 	uint32_t mask, shift;         /* position = (addr * 0x9E3779B1) >> shift */
@@ -79,7 +82,7 @@ struct dp__cls {
 	struct dp__cls_tab *tab;      /* atomic: a rebuild replaces it */
 	void **slots;                 /* [nslots], atomic: tagged modules */
 	/* control */
-	uint32_t cap, nslots;
+	uint32_t cap, nslots;         /* the table's largest size; slots */
 	uint32_t live, used;          /* live entries; live + tombstones */
 	uint32_t *nexact;             /* [cap]: exact keys at the entry's address */
 	uint32_t *free, nfree;        /* free slots */

@@ -288,6 +288,31 @@ static void test_churn_rebuilds(void **state)
 	churn(1500, UINT32_MAX);
 }
 
+/* The table starts small and doubles while more than half is live: a
+ * thousand tenants' entries fill 16 KiB, not the 2 MiB the largest
+ * dataplane may need, and every one is found after each growth. */
+static void test_grows_with_the_addresses(void **state)
+{
+	(void)state;
+	struct dp__cls c;
+	nquiesce = 0;
+	assert_int_equal(dp__cls_init(&c, 131072, count_quiesce, NULL), 0);
+	assert_int_equal(c.cap, 262144);
+	assert_int_equal(dp__cls_load(&c)->mask + 1, 64);
+	for (uint32_t i = 0; i < 1000; i++) {
+		assert_int_equal(dp__cls_add(&c, 0x0a000001 + i, mod(i)), 0);
+		uint32_t size = dp__cls_load(&c)->mask + 1;
+		assert_true(size >= 2 * (i + 1) && size <= 4 * (i + 1) + 64);
+	}
+	assert_int_equal(dp__cls_load(&c)->mask + 1, 2048);
+	assert_int_equal(c.rebuilds, 5); /* 64 -> 2048 */
+	assert_int_equal(nquiesce, 5);
+	for (uint32_t i = 0; i < 1000; i++)
+		assert_ptr_equal(find(&c, 0x0a000001 + i, NULL), mod(i));
+	assert_null(find(&c, 0x0a000001 + 1000, NULL));
+	dp__cls_fini(&c);
+}
+
 static void test_full(void **state)
 {
 	(void)state;
@@ -323,6 +348,7 @@ int main(void)
 		cmocka_unit_test(test_tombstone_reused),
 		cmocka_unit_test(test_exact_flag),
 		cmocka_unit_test(test_churn_rebuilds),
+		cmocka_unit_test(test_grows_with_the_addresses),
 		cmocka_unit_test(test_full),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
