@@ -102,8 +102,9 @@ static struct dp_program tprog(uint32_t to, uint8_t tag, int *destroyed)
 
 static uint32_t A(int a, int b, int c, int d) { return (uint32_t)a << 24 | (uint32_t)b << 16 | (uint32_t)c << 8 | (uint32_t)d; }
 
-/* Ethernet + IPv4 + UDP/TCP, 64 bytes on the wire. */
-static void send_pkt(uint32_t dst, uint8_t proto, uint16_t dport, uint8_t tcpflags)
+/* Ethernet + IPv4 + UDP/TCP, 64 bytes on the wire; the payload's first
+ * byte (IP offset 30 for UDP) is `mark`. */
+static struct rte_mbuf *frame(uint32_t dst, uint8_t proto, uint16_t dport, uint8_t tcpflags, uint8_t mark)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(F.mp);
 	assert_non_null(m);
@@ -119,8 +120,16 @@ static void send_pkt(uint32_t dst, uint8_t proto, uint16_t dport, uint8_t tcpfla
 	ip[20] = 0x30; ip[21] = 0x39; ip[22] = (uint8_t)(dport >> 8); ip[23] = (uint8_t)dport;
 	if (proto == 6)
 		ip[33] = tcpflags;
+	else
+		ip[30] = mark;
 	assert_non_null(rte_pktmbuf_append(m, 64));
 	memcpy(rte_pktmbuf_mtod(m, uint8_t *), f, 64);
+	return m;
+}
+
+static void send_pkt(uint32_t dst, uint8_t proto, uint16_t dport, uint8_t tcpflags)
+{
+	struct rte_mbuf *m = frame(dst, proto, dport, tcpflags, 0);
 	while (rte_ring_enqueue(F.in, m) != 0)
 		usleep(10);
 }
@@ -694,23 +703,6 @@ static void gp_destroy(void *self) { free(self); }
 
 static const struct dp_program_ops gp_ops = {.push = gp_push, .destroy = gp_destroy};
 
-static struct rte_mbuf *frame_to(uint32_t dst, uint8_t seq)
-{
-	struct rte_mbuf *m = rte_pktmbuf_alloc(F.mp);
-	assert_non_null(m);
-	uint8_t *f = (uint8_t *)rte_pktmbuf_append(m, 64);
-	assert_non_null(f);
-	memset(f, 0, 64);
-	f[12] = 0x08;
-	uint8_t *ip = f + 14;
-	ip[0] = 0x45; ip[3] = 50; ip[8] = 64; ip[9] = 17;
-	ip[12] = 198; ip[13] = 51; ip[14] = 100; ip[15] = 7;
-	ip[16] = (uint8_t)(dst >> 24); ip[17] = (uint8_t)(dst >> 16); ip[18] = (uint8_t)(dst >> 8); ip[19] = (uint8_t)dst;
-	ip[22] = 0x05; ip[23] = 0xdc;
-	ip[30] = seq;
-	return m;
-}
-
 static void test_burst_grouped_by_module(void **state)
 {
 	(void)state;
@@ -728,7 +720,7 @@ static void test_burst_grouped_by_module(void **state)
 	for (int b = 0; b < BURSTS; b++) {
 		struct rte_mbuf *v[NMOD * PER];
 		for (int j = 0; j < NMOD * PER; j++) /* A B C A B C ... */
-			v[j] = frame_to(A(192, 0, 2, 41 + j % NMOD), (uint8_t)(b * PER + j / NMOD));
+			v[j] = frame(A(192, 0, 2, 41 + j % NMOD), 17, 1500, 0, (uint8_t)(b * PER + j / NMOD));
 		while (rte_ring_enqueue_bulk(F.in, (void **)v, NMOD * PER, NULL) == 0)
 			usleep(10);
 		settle(); /* one burst at a time */
