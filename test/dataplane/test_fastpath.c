@@ -127,11 +127,20 @@ static struct rte_mbuf *frame(uint32_t dst, uint8_t proto, uint16_t dport, uint8
 	return m;
 }
 
-static void send_pkt(uint32_t dst, uint8_t proto, uint16_t dport, uint8_t tcpflags)
+static uint8_t *ip_of(struct rte_mbuf *m)
 {
-	struct rte_mbuf *m = frame(dst, proto, dport, tcpflags, 0);
+	return rte_pktmbuf_mtod_offset(m, uint8_t *, 14);
+}
+
+static void enqueue(struct rte_mbuf *m)
+{
 	while (rte_ring_enqueue(F.in, m) != 0)
 		usleep(10);
+}
+
+static void send_pkt(uint32_t dst, uint8_t proto, uint16_t dport, uint8_t tcpflags)
+{
+	enqueue(frame(dst, proto, dport, tcpflags, 0));
 }
 
 /* Frames the fast path transmitted, waiting up to ~2 s for `want`. */
@@ -349,22 +358,10 @@ static void wait_held(uint64_t id, uint64_t held, uint64_t drops)
 /* A TCP segment of an established connection (ACK, no SYN) marked `mark`. */
 static void send_ack(uint32_t dst, uint16_t dport, uint8_t mark)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(F.mp);
-	assert_non_null(m);
-	uint8_t f[64] = {0};
-	memset(f, 0xaa, 6);
-	f[6] = 2; f[11] = 1; f[12] = 0x08;
-	uint8_t *ip = f + 14;
-	ip[0] = 0x45; ip[3] = 50; ip[8] = 64; ip[9] = 6;
-	ip[12] = 198; ip[13] = 51; ip[14] = 100; ip[15] = 7;
-	ip[16] = (uint8_t)(dst >> 24); ip[17] = (uint8_t)(dst >> 16); ip[18] = (uint8_t)(dst >> 8); ip[19] = (uint8_t)dst;
-	ip[20] = 0x30; ip[21] = 0x39; ip[22] = (uint8_t)(dport >> 8); ip[23] = (uint8_t)dport;
-	ip[25] = mark;  /* in the sequence number */
-	ip[32] = 0x50; ip[33] = 0x10; /* ACK */
-	assert_non_null(rte_pktmbuf_append(m, 64));
-	memcpy(rte_pktmbuf_mtod(m, uint8_t *), f, 64);
-	while (rte_ring_enqueue(F.in, m) != 0)
-		usleep(10);
+	struct rte_mbuf *m = frame(dst, 6, dport, 0x10 /* ACK */, 0);
+	ip_of(m)[25] = mark; /* in the sequence number */
+	ip_of(m)[32] = 0x50; /* data offset: 20 bytes */
+	enqueue(m);
 }
 
 /* Suspend hands the running program back to control; a suspended module
@@ -510,22 +507,9 @@ static void test_consolidated_tenants_isolated(void **state)
  * address alone. */
 static void send_frag(uint32_t dst, uint16_t dport)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(F.mp);
-	assert_non_null(m);
-	uint8_t f[64];
-	memset(f, 0, 64);
-	memset(f, 0xaa, 6);
-	f[6] = 2; f[11] = 1;
-	f[12] = 0x08;
-	uint8_t *ip = f + 14;
-	ip[0] = 0x45; ip[3] = 50; ip[7] = 1; ip[8] = 64; ip[9] = 17; /* offset 8 bytes */
-	ip[12] = 198; ip[13] = 51; ip[14] = 100; ip[15] = 7;
-	ip[16] = (uint8_t)(dst >> 24); ip[17] = (uint8_t)(dst >> 16); ip[18] = (uint8_t)(dst >> 8); ip[19] = (uint8_t)dst;
-	ip[22] = (uint8_t)(dport >> 8); ip[23] = (uint8_t)dport; /* payload bytes where a port would be */
-	assert_non_null(rte_pktmbuf_append(m, 64));
-	memcpy(rte_pktmbuf_mtod(m, uint8_t *), f, 64);
-	while (rte_ring_enqueue(F.in, m) != 0)
-		usleep(10);
+	struct rte_mbuf *m = frame(dst, 17, dport, 0, 0); /* payload bytes where a port would be */
+	ip_of(m)[7] = 1; /* offset 8 bytes */
+	enqueue(m);
 }
 
 /* The tags of what came out, counted: tags[t] packets went through the
